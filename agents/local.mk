@@ -1,0 +1,1 @@
+# agents: see the top Makefile.am

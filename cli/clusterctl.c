@@ -1,0 +1,389 @@
+/*
+ * clusterctl: the command line for clusterd.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <clusterd/client.h>
+#include <clusterd/result.h>
+
+#include "lib/util.h"
+
+static struct {
+	int json;
+	int timeout_ms;
+} opt = {.timeout_ms = 15000};
+
+struct command {
+	const char *group; /* NULL for top-level commands */
+	const char *name;
+	int min_args, max_args;
+	const char *usage;
+	int (*fn)(struct cd_client *c, char **argv, int argc);
+};
+
+static void print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+static int jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+/*
+ * One call, with the retries a user expects: while the cluster is
+ * re-synchronising after a membership change, a change is retried until
+ * the --timeout. Prints the error line on failure.
+ */
+static int call(struct cd_client *c, const char *cmd, struct json_object *args,
+		struct json_object **reply)
+{
+	uint64_t deadline = cd_now_ms() + (uint64_t)opt.timeout_ms;
+	int rc;
+
+	for (;;) {
+		uint64_t now = cd_now_ms();
+		int left = now < deadline ? (int)(deadline - now) : 1;
+
+		rc = cd_client_call(c, cmd, args, left, reply);
+		if ((rc != CD_ERR_SYNCING && rc != CD_ERR_NOT_JOINED) || cd_now_ms() >= deadline)
+			break;
+		json_object_put(*reply);
+		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+	}
+	if (rc < 0) {
+		const char *e = jstr(*reply, "error");
+
+		if (opt.json)
+			print_json(*reply);
+		fprintf(stderr, "clusterctl: %s\n", e ? e : cd_strerror(rc));
+	}
+	return rc;
+}
+
+/* Run cmd; print the reply as JSON if asked, else hand it to show(). */
+static int simple(struct cd_client *c, const char *cmd, struct json_object *args,
+		  void (*show)(struct json_object *reply))
+{
+	struct json_object *reply;
+	int rc = call(c, cmd, args, &reply);
+
+	if (rc == 0) {
+		if (opt.json)
+			print_json(reply);
+		else if (show)
+			show(reply);
+	}
+	json_object_put(reply);
+	json_object_put(args);
+	return rc;
+}
+
+static struct json_object *args1(const char *k, const char *v)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, k, json_object_new_string(v));
+	return a;
+}
+
+static void format_mb(char *buf, size_t n, int64_t mb)
+{
+	if (mb >= 1024)
+		snprintf(buf, n, "%.1f GiB", (double)mb / 1024.0);
+	else
+		snprintf(buf, n, "%lld MiB", (long long)mb);
+}
+
+static void print_node_table(struct json_object *nodes)
+{
+	size_t i;
+
+	printf("%-16s %5s  %-12s %5s  %10s  %s\n", "NODE", "ID", "STATE", "CORES", "MEMORY",
+	       "CPU");
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i), *cap = NULL;
+		char mem[32];
+
+		json_object_object_get_ex(n, "capacity", &cap);
+		format_mb(mem, sizeof(mem), jint(cap, "memory_mb"));
+		printf("%-16s %5lld  %-12s %5lld  %10s  %s%s\n", jstr(n, "name"),
+		       (long long)jint(n, "id"), jstr(n, "state"), (long long)jint(cap, "cores"),
+		       mem, jstr(cap, "cpu_model") ? jstr(cap, "cpu_model") : "",
+		       jbool(n, "local") ? "  (this node)" : "");
+	}
+}
+
+static void show_status(struct json_object *o)
+{
+	struct json_object *v = NULL, *nodes = NULL;
+	const char *cn = jstr(o, "coordinator_name");
+
+	json_object_object_get_ex(o, "version", &v);
+	json_object_object_get_ex(o, "nodes", &nodes);
+	printf("Cluster:     %s\n", jstr(o, "cluster_name") ? jstr(o, "cluster_name") : "-");
+	printf("Quorum:      %s (%lld of %lld votes, %lld needed)\n",
+	       jbool(o, "quorate") ? "quorate" : "NOT QUORATE: changes are refused",
+	       (long long)jint(o, "total_votes"), (long long)jint(o, "expected_votes"),
+	       (long long)jint(o, "quorum"));
+	if (cn)
+		printf("Coordinator: %s (id %lld)\n", cn, (long long)jint(o, "coordinator"));
+	else
+		printf("Coordinator: none\n");
+	printf("State:       version %lld.%lld, %s\n", (long long)jint(v, "epoch"),
+	       (long long)jint(v, "seq"),
+	       jbool(o, "synced") ? "synchronised" : jstr(o, "sync_phase"));
+	printf("\n");
+	if (nodes)
+		print_node_table(nodes);
+}
+
+static int cmd_status(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "status", NULL, show_status);
+}
+
+static void show_node_list(struct json_object *o)
+{
+	struct json_object *nodes = NULL;
+
+	json_object_object_get_ex(o, "nodes", &nodes);
+	if (nodes)
+		print_node_table(nodes);
+}
+
+static int cmd_node_list(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "node.list", NULL, show_node_list);
+}
+
+static void show_node(struct json_object *n)
+{
+	struct json_object *cap = NULL, *addrs = NULL;
+	char mem[32];
+	size_t i;
+
+	json_object_object_get_ex(n, "capacity", &cap);
+	json_object_object_get_ex(n, "addresses", &addrs);
+	format_mb(mem, sizeof(mem), jint(cap, "memory_mb"));
+	printf("Name:        %s\n", jstr(n, "name"));
+	printf("Id:          %lld\n", (long long)jint(n, "id"));
+	printf("State:       %s%s\n", jstr(n, "state"),
+	       jbool(n, "maintenance") ? " (maintenance set)" : "");
+	printf("Addresses:  ");
+	for (i = 0; addrs && i < json_object_array_length(addrs); i++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
+	printf("\nCores:       %lld\nMemory:      %s\nCPU model:   %s\n",
+	       (long long)jint(cap, "cores"), mem, jstr(cap, "cpu_model"));
+}
+
+static int cmd_node_show(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "node.show", args1("node", argv[0]), show_node);
+}
+
+static int cmd_node_maintenance(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a;
+	int on;
+
+	if (strcmp(argv[1], "on") == 0)
+		on = 1;
+	else if (strcmp(argv[1], "off") == 0)
+		on = 0;
+	else {
+		fprintf(stderr, "clusterctl: node maintenance takes 'on' or 'off'\n");
+		return CD_ERR_INVALID;
+	}
+	a = args1("node", argv[0]);
+	json_object_object_add(a, "on", json_object_new_boolean(on));
+	return simple(c, "node.maintenance", a, NULL);
+}
+
+static int cmd_node_remove(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "node.remove", args1("node", argv[0]), NULL);
+}
+
+static void show_property(struct json_object *o)
+{
+	printf("%s\n", jstr(o, "value"));
+}
+
+static int cmd_property_get(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "property.get", args1("key", argv[0]), show_property);
+}
+
+static int cmd_property_set(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a = args1("key", argv[0]);
+
+	json_object_object_add(a, "value", json_object_new_string(argv[1]));
+	return simple(c, "property.set", a, NULL);
+}
+
+static int cmd_property_delete(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "property.delete", args1("key", argv[0]), NULL);
+}
+
+static void show_property_list(struct json_object *o)
+{
+	struct json_object *p = NULL;
+
+	json_object_object_get_ex(o, "properties", &p);
+	if (!p)
+		return;
+	json_object_object_foreach(p, k, v)
+		printf("%s=%s\n", k, json_object_get_string(v));
+}
+
+static int cmd_property_list(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "property.list", NULL, show_property_list);
+}
+
+static const struct command commands[] = {
+	{NULL, "status", 0, 0, "status", cmd_status},
+	{"node", "list", 0, 0, "node list", cmd_node_list},
+	{"node", "show", 1, 1, "node show NODE", cmd_node_show},
+	{"node", "maintenance", 2, 2, "node maintenance NODE on|off", cmd_node_maintenance},
+	{"node", "remove", 1, 1, "node remove NODE", cmd_node_remove},
+	{"property", "set", 2, 2, "property set KEY VALUE", cmd_property_set},
+	{"property", "get", 1, 1, "property get KEY", cmd_property_get},
+	{"property", "list", 0, 0, "property list", cmd_property_list},
+	{"property", "delete", 1, 1, "property delete KEY", cmd_property_delete},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: clusterctl [--json] [--timeout SECONDS] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 no quorum, 4 not found,\n"
+		   "            5 invalid argument, 6 clusterd unreachable or denied, 7 timeout\n"
+		   "see clusterctl(8)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct command *cmd = NULL;
+	struct cd_client *client;
+	char *end;
+	double t;
+	size_t i;
+	int c, rc, nargs;
+
+	/* "+": options stop at the command, so "property set k -1" works. */
+	while ((c = getopt_long(argc, argv, "+jt:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opt.json = 1;
+			break;
+		case 't':
+			t = strtod(optarg, &end);
+			if (*end || t <= 0 || t > 3600) {
+				fprintf(stderr, "clusterctl: --timeout takes seconds (0-3600]\n");
+				return CD_EXIT_USAGE;
+			}
+			opt.timeout_ms = (int)(t * 1000);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("clusterctl %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return CD_EXIT_USAGE;
+		}
+	}
+	argv += optind;
+	argc -= optind;
+	/* Allow --json after the command too: clusterctl status --json. */
+	for (i = 0; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			opt.json = 1;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - (int)i - 1) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	}
+	if (argc < 1) {
+		usage(stderr);
+		return CD_EXIT_USAGE;
+	}
+	for (i = 0; i < N_COMMANDS; i++) {
+		if (!commands[i].group && strcmp(commands[i].name, argv[0]) == 0) {
+			cmd = &commands[i];
+			nargs = 1;
+			break;
+		}
+		if (commands[i].group && argc >= 2 && strcmp(commands[i].group, argv[0]) == 0 &&
+		    strcmp(commands[i].name, argv[1]) == 0) {
+			cmd = &commands[i];
+			nargs = 2;
+			break;
+		}
+	}
+	if (!cmd) {
+		fprintf(stderr, "clusterctl: unknown command '%s%s%s' (try clusterctl --help)\n",
+			argv[0], argc >= 2 ? " " : "", argc >= 2 ? argv[1] : "");
+		return CD_EXIT_USAGE;
+	}
+	argv += nargs;
+	argc -= nargs;
+	if (argc < cmd->min_args || argc > cmd->max_args) {
+		fprintf(stderr, "clusterctl: usage: clusterctl %s\n", cmd->usage);
+		return CD_EXIT_USAGE;
+	}
+	rc = cd_client_connect(&client);
+	if (rc < 0) {
+		fprintf(stderr, "clusterctl: %s\n", cd_strerror(rc));
+		return cd_exit_code(rc);
+	}
+	rc = cmd->fn(client, argv, argc);
+	cd_client_close(client);
+	return cd_exit_code(rc);
+}

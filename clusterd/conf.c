@@ -1,0 +1,165 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusterd/conf.h"
+#include "lib/util.h"
+
+enum cfg_type { CFG_STRING, CFG_PATH, CFG_ENUM, CFG_UINT };
+
+static const char *const log_levels[] = {"debug", "info", "notice", "warning", "err", NULL};
+
+static const struct cfg_def {
+	const char *key;
+	enum cfg_type type;
+	const char *def;
+	uint64_t min, max;
+	const char *const *choices;
+	const char *help;
+} defs[CD_CFG__COUNT] = {
+	[CD_CFG_STATE_DIR] = {"state_dir", CFG_PATH, LOCALSTATEDIR "/lib/clusterd", 0, 0, NULL,
+			      "where the replicated state is persisted"},
+	[CD_CFG_RUN_DIR] = {"run_dir", CFG_PATH, RUNSTATEDIR "/clusterd", 0, 0, NULL,
+			    "runtime files: pid file"},
+	[CD_CFG_LOG_FILE] = {"log_file", CFG_STRING, "", 0, 0, NULL,
+			     "log file; empty logs to syslog"},
+	[CD_CFG_LOG_LEVEL] = {"log_level", CFG_ENUM, "info", 0, 0, log_levels,
+			      "least severity logged"},
+	[CD_CFG_ADMIN_GROUP] = {"admin_group", CFG_STRING, "haclient", 0, 0, NULL,
+				"group whose members may use clusterctl (besides root)"},
+};
+
+static char values[CD_CFG__COUNT][PATH_MAX];
+
+void cd_config_defaults(void)
+{
+	size_t i;
+
+	for (i = 0; i < CD_CFG__COUNT; i++)
+		cd_strlcpy(values[i], defs[i].def, sizeof(values[i]));
+}
+
+static int validate(const struct cfg_def *d, const char *v, char *why, size_t n)
+{
+	size_t i;
+	char *end;
+	unsigned long long u;
+
+	switch (d->type) {
+	case CFG_STRING:
+		return 0;
+	case CFG_PATH:
+		if (v[0] != '/') {
+			snprintf(why, n, "must be an absolute path");
+			return -EINVAL;
+		}
+		return 0;
+	case CFG_ENUM:
+		for (i = 0; d->choices[i]; i++)
+			if (strcmp(d->choices[i], v) == 0)
+				return 0;
+		snprintf(why, n, "must be one of:");
+		for (i = 0; d->choices[i]; i++)
+			snprintf(why + strlen(why), n - strlen(why), " %s", d->choices[i]);
+		return -EINVAL;
+	case CFG_UINT:
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (errno || *end || end == v || u < d->min || u > d->max) {
+			snprintf(why, n, "must be a whole number from %llu to %llu",
+				 (unsigned long long)d->min, (unsigned long long)d->max);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int cd_config_load(const char *path, int missing_ok, char *err, size_t errlen)
+{
+	char line[PATH_MAX + 128], why[256];
+	unsigned int lineno = 0;
+	FILE *f = fopen(path, "re");
+	int rc = 0;
+
+	if (!f) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k, *v, *eq, *hash;
+		size_t i;
+
+		lineno++;
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		k = trim(line);
+		if (!*k)
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		v = trim(eq + 1);
+		k = trim(k);
+		for (i = 0; i < CD_CFG__COUNT; i++)
+			if (strcmp(defs[i].key, k) == 0)
+				break;
+		if (i == CD_CFG__COUNT) {
+			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, k);
+			rc = -EINVAL;
+			break;
+		}
+		if (validate(&defs[i], v, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s %s", path, lineno, k, why);
+			rc = -EINVAL;
+			break;
+		}
+		if (cd_strlcpy(values[i], v, sizeof(values[i])) >= sizeof(values[i])) {
+			snprintf(err, errlen, "%s:%u: %s is too long", path, lineno, k);
+			rc = -EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+const char *cd_config_str(enum cd_config_key k)
+{
+	return values[k];
+}
+
+uint64_t cd_config_uint(enum cd_config_key k)
+{
+	return strtoull(values[k], NULL, 10);
+}
+
+void cd_config_print(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < CD_CFG__COUNT; i++)
+		fprintf(f, "# %s\n%s = %s\n", defs[i].help, defs[i].key, values[i]);
+}

@@ -1,0 +1,37 @@
+/*
+ * clusterd.conf: "key = value" lines, '#' comments. One table drives
+ * parsing, validation, defaults and printing (clusterd --check-config).
+ */
+#ifndef CD_CONF_H
+#define CD_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum cd_config_key {
+	CD_CFG_STATE_DIR,
+	CD_CFG_RUN_DIR,
+	CD_CFG_LOG_FILE,
+	CD_CFG_LOG_LEVEL,
+	CD_CFG_ADMIN_GROUP,
+	CD_CFG__COUNT
+};
+
+#define CD_CONFIG_DEFAULT_PATH SYSCONFDIR "/clusterd/clusterd.conf"
+
+/* Reset to defaults. */
+void cd_config_defaults(void);
+
+/*
+ * Read path. A missing file is fine when missing_ok (defaults stay).
+ * Returns 0, or -EINVAL with err naming the line, or -errno.
+ */
+int cd_config_load(const char *path, int missing_ok, char *err, size_t errlen);
+
+const char *cd_config_str(enum cd_config_key k);
+uint64_t cd_config_uint(enum cd_config_key k);
+
+/* The normalised configuration, every key with its value. */
+void cd_config_print(FILE *f);
+
+#endif

@@ -1,0 +1,485 @@
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <qb/qbipcs.h>
+#include <qb/qblog.h>
+
+#include <clusterd/ipc.h>
+#include <clusterd/result.h>
+
+#include "clusterd/ipcs.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "lib/util.h"
+
+static struct {
+	qb_loop_t *loop;
+	qb_ipcs_service_t *svc;
+	gid_t admin_gid;
+	bool have_admin_gid;
+} ipc;
+
+/* Handlers return 0 with *out set, a negative code with *out = error text, or ASYNC. */
+#define CMD_ASYNC 1
+
+/* --- replies --- */
+
+static void send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body)
+{
+	struct qb_ipc_response_header h;
+	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+	size_t tlen = strlen(text) + 1;
+	struct iovec iov[2];
+	ssize_t n;
+
+	if (sizeof(h) + tlen > CD_IPC_MAX_MSG) {
+		body = json_object_new_object();
+		json_object_object_add(body, "error", json_object_new_string("reply too large"));
+		send_reply(c, -EMSGSIZE, body);
+		json_object_put(body);
+		return;
+	}
+	h.id = CD_IPC_RESPONSE;
+	h.size = (int32_t)(sizeof(h) + tlen);
+	h.error = rc;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)text;
+	iov[1].iov_len = tlen;
+	n = qb_ipcs_response_sendv(c, iov, 2);
+	if (n < 0)
+		qb_log(LOG_DEBUG, "cannot answer a client: %s", strerror((int)-n));
+}
+
+static void send_error(qb_ipcs_connection_t *c, int rc, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error",
+			       json_object_new_string(msg && *msg ? msg : cd_strerror(rc)));
+	send_reply(c, rc, o);
+	json_object_put(o);
+}
+
+/* --- views --- */
+
+static const char *node_state_view(const struct cd_node *n)
+{
+	/* What this node cannot see is offline from here, whatever the state says. */
+	if (!cd_membership_is_member(n->info.id))
+		return cd_node_state_to_str(CD_NODE_OFFLINE);
+	if (!cd_replica_quorate() && n->info.id != cd_membership_local_nodeid())
+		return cd_node_state_to_str(n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE);
+	return cd_node_state_to_str(cd_node_state(n));
+}
+
+static struct json_object *node_view(const struct cd_node *n)
+{
+	struct json_object *o = cd_node_info_to_json(&n->info);
+
+	json_object_object_add(o, "state", json_object_new_string(node_state_view(n)));
+	json_object_object_add(o, "member", json_object_new_boolean(n->member));
+	json_object_object_add(o, "reachable",
+			       json_object_new_boolean(cd_membership_is_member(n->info.id)));
+	json_object_object_add(o, "maintenance", json_object_new_boolean(n->maintenance));
+	json_object_object_add(o, "local",
+			       json_object_new_boolean(n->info.id == cd_membership_local_nodeid()));
+	return o;
+}
+
+static struct json_object *nodes_view(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->n_nodes; i++)
+		json_object_array_add(a, node_view(&s->nodes[i]));
+	return a;
+}
+
+static const char *arg_str(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+
+	if (!args || !json_object_object_get_ex(args, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *error_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static struct json_object *error_obj(const char *fmt, ...)
+{
+	char buf[512];
+	struct json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(buf));
+	return o;
+}
+
+/* --- commands --- */
+
+static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct json_object *o = json_object_new_object(), *v = json_object_new_object();
+	struct cd_quorum_info qi;
+	uint32_t coord = cd_replica_coordinator();
+	const struct cd_node *cn = coord ? cd_state_node_by_id(s, coord) : NULL;
+	const struct cd_node *me = cd_state_node_by_id(s, cd_membership_local_nodeid());
+
+	cd_membership_quorum_info(&qi);
+	json_object_object_add(o, "cluster_name", json_object_new_string(qi.cluster_name));
+	json_object_object_add(o, "local_node_id",
+			       json_object_new_int64(cd_membership_local_nodeid()));
+	json_object_object_add(o, "local_node_name",
+			       me ? json_object_new_string(me->info.name) : NULL);
+	json_object_object_add(o, "joined", json_object_new_boolean(cd_membership_joined()));
+	json_object_object_add(o, "quorate", json_object_new_boolean(cd_replica_quorate()));
+	json_object_object_add(o, "synced",
+			       json_object_new_boolean(cd_replica_phase() == CD_SYNC_DONE));
+	json_object_object_add(o, "sync_phase",
+			       json_object_new_string(cd_sync_phase_to_str(cd_replica_phase())));
+	json_object_object_add(o, "coordinator", coord ? json_object_new_int64(coord) : NULL);
+	json_object_object_add(o, "coordinator_name",
+			       cn ? json_object_new_string(cn->info.name) : NULL);
+	json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
+	json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
+	json_object_object_add(o, "version", v);
+	json_object_object_add(o, "expected_votes", json_object_new_int64(qi.expected_votes));
+	json_object_object_add(o, "total_votes", json_object_new_int64(qi.total_votes));
+	json_object_object_add(o, "quorum", json_object_new_int64(qi.quorum));
+	json_object_object_add(o, "nodes", nodes_view());
+	*out = o;
+	return 0;
+}
+
+static int cmd_node_list(qb_ipcs_connection_t *c, struct json_object *args,
+			 struct json_object **out)
+{
+	*out = json_object_new_object();
+	json_object_object_add(*out, "nodes", nodes_view());
+	return 0;
+}
+
+static const struct cd_node *find_node(const char *name)
+{
+	const struct cd_state *s = cd_replica_state();
+	const struct cd_node *n = cd_state_node_by_name(s, name);
+	char *end;
+	unsigned long id;
+
+	if (n)
+		return n;
+	id = strtoul(name, &end, 10);
+	if (*name && !*end && id > 0 && id <= UINT32_MAX)
+		return cd_state_node_by_id(s, (uint32_t)id);
+	return NULL;
+}
+
+static int cmd_node_show(qb_ipcs_connection_t *c, struct json_object *args,
+			 struct json_object **out)
+{
+	const char *name = arg_str(args, "node");
+	const struct cd_node *n;
+
+	if (!name) {
+		*out = error_obj("missing node name");
+		return CD_ERR_INVALID;
+	}
+	n = find_node(name);
+	if (!n) {
+		*out = error_obj("no node '%s' (see 'clusterctl node list')", name);
+		return CD_ERR_NOT_FOUND;
+	}
+	*out = node_view(n);
+	return 0;
+}
+
+static int cmd_property_get(qb_ipcs_connection_t *c, struct json_object *args,
+			    struct json_object **out)
+{
+	const char *key = arg_str(args, "key"), *v;
+
+	if (!key) {
+		*out = error_obj("missing property name");
+		return CD_ERR_INVALID;
+	}
+	v = cd_state_prop(cd_replica_state(), key);
+	if (!v) {
+		*out = error_obj("no property '%s'", key);
+		return CD_ERR_NOT_FOUND;
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "key", json_object_new_string(key));
+	json_object_object_add(*out, "value", json_object_new_string(v));
+	return 0;
+}
+
+static int cmd_property_list(qb_ipcs_connection_t *c, struct json_object *args,
+			     struct json_object **out)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct json_object *p = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < s->n_props; i++)
+		json_object_object_add(p, s->props[i].key,
+				       json_object_new_string(s->props[i].value));
+	*out = json_object_new_object();
+	json_object_object_add(*out, "properties", p);
+	return 0;
+}
+
+static void change_done(void *ctx, int rc, const char *err)
+{
+	qb_ipcs_connection_t *c = ctx;
+
+	if (rc == 0) {
+		struct json_object *o = json_object_new_object();
+		const struct cd_state *s = cd_replica_state();
+		struct json_object *v = json_object_new_object();
+
+		json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
+		json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
+		json_object_object_add(o, "version", v);
+		send_reply(c, 0, o);
+		json_object_put(o);
+	} else {
+		send_error(c, rc, err);
+	}
+	qb_ipcs_connection_unref(c);
+}
+
+/*
+ * Changes carry the client's arguments plus the op. The checks that need
+ * the state are done by cd_state_apply() on every member alike.
+ */
+static int submit_change(qb_ipcs_connection_t *c, const char *op, struct json_object *args,
+			 struct json_object **out)
+{
+	struct json_object *ch = json_object_new_object();
+	int rc;
+
+	if (args && json_object_is_type(args, json_type_object)) {
+		json_object_object_foreach(args, k, v)
+			json_object_object_add(ch, k, json_object_get(v));
+	}
+	json_object_object_add(ch, "op", json_object_new_string(op));
+	qb_ipcs_connection_ref(c);
+	rc = cd_replica_submit(ch, change_done, c);
+	json_object_put(ch);
+	if (rc < 0) {
+		qb_ipcs_connection_unref(c);
+		*out = error_obj("%s", cd_strerror(rc));
+		return rc;
+	}
+	return CMD_ASYNC;
+}
+
+#define CHANGE_CMD(fn, op)                                                                 \
+	static int fn(qb_ipcs_connection_t *c, struct json_object *args,                   \
+		      struct json_object **out)                                            \
+	{                                                                                  \
+		return submit_change(c, op, args, out);                                    \
+	}
+CHANGE_CMD(cmd_property_set, "property.set")
+CHANGE_CMD(cmd_property_delete, "property.delete")
+CHANGE_CMD(cmd_node_maintenance, "node.maintenance")
+CHANGE_CMD(cmd_node_remove, "node.remove")
+
+static const struct {
+	const char *name;
+	int (*fn)(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out);
+} commands[] = {
+	{"status", cmd_status},
+	{"node.list", cmd_node_list},
+	{"node.show", cmd_node_show},
+	{"node.maintenance", cmd_node_maintenance},
+	{"node.remove", cmd_node_remove},
+	{"property.get", cmd_property_get},
+	{"property.list", cmd_property_list},
+	{"property.set", cmd_property_set},
+	{"property.delete", cmd_property_delete},
+};
+
+static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
+{
+	struct qb_ipc_request_header *h = data;
+	struct json_object *req = NULL, *v, *args = NULL, *out = NULL;
+	const char *text = (const char *)(h + 1), *cmd;
+	size_t i;
+	int rc;
+
+	if (size < sizeof(*h) + 1 || h->id != CD_IPC_REQUEST || (size_t)h->size != size ||
+	    ((char *)data)[size - 1] != '\0') {
+		send_error(c, CD_ERR_PROTOCOL, "malformed request");
+		return 0;
+	}
+	req = json_tokener_parse(text);
+	if (!req || !json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "v", &v) || !json_object_is_type(v, json_type_int)) {
+		send_error(c, CD_ERR_PROTOCOL, "request is not a versioned JSON object");
+		goto out;
+	}
+	if (json_object_get_int(v) != CD_IPC_VERSION) {
+		send_error(c, CD_ERR_VERSION, "clusterctl and clusterd versions differ");
+		goto out;
+	}
+	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string)) {
+		send_error(c, CD_ERR_PROTOCOL, "request has no command");
+		goto out;
+	}
+	cmd = json_object_get_string(v);
+	json_object_object_get_ex(req, "args", &args);
+	if (args && !json_object_is_type(args, json_type_object)) {
+		send_error(c, CD_ERR_PROTOCOL, "request arguments must be an object");
+		goto out;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, cmd) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		send_error(c, CD_ERR_PROTOCOL, "unknown command");
+		goto out;
+	}
+	rc = commands[i].fn(c, args, &out);
+	if (rc == CMD_ASYNC)
+		goto out;
+	if (rc == 0)
+		send_reply(c, 0, out);
+	else
+		send_error(c, rc, out ? json_object_get_string(json_object_object_get(out, "error"))
+				     : NULL);
+out:
+	json_object_put(out);
+	json_object_put(req);
+	return 0;
+}
+
+static bool user_in_group(uid_t uid, gid_t gid)
+{
+	struct passwd *pw = getpwuid(uid);
+	gid_t groups[256];
+	int n = 256, i;
+
+	if (!pw)
+		return false;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* Root and the admin group only; checked once, when the client connects. */
+static int32_t connection_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
+{
+	if (uid == 0 ||
+	    (ipc.have_admin_gid && (gid == ipc.admin_gid || user_in_group(uid, ipc.admin_gid)))) {
+		qb_ipcs_connection_auth_set(c, 0, ipc.have_admin_gid ? ipc.admin_gid : 0, 0660);
+		return 0;
+	}
+	qb_log(LOG_WARNING, "refused IPC connection from uid %u gid %u", uid, gid);
+	return -EACCES;
+}
+
+static void connection_created(qb_ipcs_connection_t *c)
+{
+}
+
+static int32_t connection_closed(qb_ipcs_connection_t *c)
+{
+	return 0;
+}
+
+static void connection_destroyed(qb_ipcs_connection_t *c)
+{
+}
+
+/* libqb's IPC asks for poll hooks: hand them to the one qb loop. */
+static int32_t job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
+{
+	return qb_loop_job_add(ipc.loop, p, data, fn);
+}
+
+static int32_t dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+			    qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_add(ipc.loop, p, fd, events, data, fn);
+}
+
+static int32_t dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+			    qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_mod(ipc.loop, p, fd, events, data, fn);
+}
+
+static int32_t dispatch_del(int32_t fd)
+{
+	return qb_loop_poll_del(ipc.loop, fd);
+}
+
+int cd_ipcs_start(qb_loop_t *loop, const char *admin_group)
+{
+	struct qb_ipcs_service_handlers handlers = {
+		.connection_accept = connection_accept,
+		.connection_created = connection_created,
+		.msg_process = msg_process,
+		.connection_closed = connection_closed,
+		.connection_destroyed = connection_destroyed,
+	};
+	struct qb_ipcs_poll_handlers poll = {
+		.job_add = job_add,
+		.dispatch_add = dispatch_add,
+		.dispatch_mod = dispatch_mod,
+		.dispatch_del = dispatch_del,
+	};
+	const char *name = getenv("CLUSTERD_IPC_NAME");
+	struct group *g;
+	int rc;
+
+	ipc.loop = loop;
+	if (admin_group && *admin_group) {
+		g = getgrnam(admin_group);
+		if (g) {
+			ipc.admin_gid = g->gr_gid;
+			ipc.have_admin_gid = true;
+		} else {
+			qb_log(LOG_NOTICE, "admin group '%s' does not exist: root only", admin_group);
+		}
+	}
+	ipc.svc = qb_ipcs_create(name && *name ? name : CD_IPC_NAME, 0, QB_IPC_NATIVE, &handlers);
+	if (!ipc.svc)
+		return -errno;
+	qb_ipcs_poll_handlers_set(ipc.svc, &poll);
+	rc = qb_ipcs_run(ipc.svc);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "cannot start the IPC service: %s", strerror(-rc));
+		qb_ipcs_destroy(ipc.svc);
+		ipc.svc = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+void cd_ipcs_stop(void)
+{
+	if (ipc.svc)
+		qb_ipcs_destroy(ipc.svc);
+	ipc.svc = NULL;
+}

@@ -1,0 +1,23 @@
+sbin_PROGRAMS += clusterd/clusterd
+
+# The pure core (state, messages, sync rounds): what the unit tests link.
+noinst_LTLIBRARIES += clusterd/libcdcore.la
+clusterd_libcdcore_la_SOURCES = \
+	clusterd/state.c clusterd/state.h \
+	clusterd/state_file.c clusterd/state_file.h \
+	clusterd/msg.c clusterd/msg.h \
+	clusterd/sync.c clusterd/sync.h
+clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS)
+
+clusterd_clusterd_SOURCES = \
+	clusterd/main.c \
+	clusterd/conf.c clusterd/conf.h \
+	clusterd/hostinfo.c clusterd/hostinfo.h \
+	clusterd/membership.c clusterd/membership.h \
+	clusterd/replica.c clusterd/replica.h \
+	clusterd/ipcs.c clusterd/ipcs.h
+clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
+	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS)
+clusterd_clusterd_LDADD = clusterd/libcdcore.la lib/libcdcommon.la $(QB_LIBS) $(CPG_LIBS) \
+	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS)

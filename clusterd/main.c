@@ -1,0 +1,227 @@
+/*
+ * clusterd: sets things up and runs the loop. Nothing else lives here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/conf.h"
+#include "clusterd/ipcs.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "lib/util.h"
+
+static qb_loop_t *loop;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: clusterd [-f] [-c FILE] [--check-config]\n"
+		   "  -f, --foreground     stay in the foreground, also log to stderr\n"
+		   "  -c, --config FILE    configuration (default %s)\n"
+		   "      --check-config   print the normalised configuration and exit\n"
+		   "  -V, --version        print the version and exit\n",
+		CD_CONFIG_DEFAULT_PATH);
+}
+
+static int log_priority(const char *level)
+{
+	static const struct {
+		const char *name;
+		int prio;
+	} t[] = {{"debug", LOG_DEBUG},
+		 {"info", LOG_INFO},
+		 {"notice", LOG_NOTICE},
+		 {"warning", LOG_WARNING},
+		 {"err", LOG_ERR}};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].name, level) == 0)
+			return t[i].prio;
+	return LOG_INFO;
+}
+
+static int setup_logging(int foreground)
+{
+	const char *file = cd_config_str(CD_CFG_LOG_FILE);
+	int prio = log_priority(cd_config_str(CD_CFG_LOG_LEVEL));
+	int32_t t;
+
+	qb_log_init("clusterd", LOG_DAEMON, LOG_INFO);
+	qb_log_format_set(QB_LOG_SYSLOG, "%b");
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, *file ? QB_FALSE : QB_TRUE);
+	/* A ring of recent messages at debug level, for post-mortems. */
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
+	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+	if (*file) {
+		t = qb_log_file_open(file);
+		if (t < 0) {
+			fprintf(stderr, "clusterd: cannot open log file %s: %s\n", file,
+				strerror(-t));
+			return t;
+		}
+		qb_log_format_set(t, "%t.%T [%P] %p: %b");
+		qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
+		qb_log_ctl(t, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+	if (foreground) {
+		qb_log_format_set(QB_LOG_STDERR, "%t.%T %p: %b");
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+				  *file ? LOG_WARNING : prio);
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+	return 0;
+}
+
+/*
+ * One clusterd per node: the pid file is locked for the daemon's life.
+ * Returns the open fd (kept) or a negative code.
+ */
+static int take_pidfile(const char *run_dir)
+{
+	char path[PATH_MAX], buf[32];
+	int fd, rc, n;
+
+	rc = cd_mkdir_p(run_dir, 0755);
+	if (rc < 0) {
+		fprintf(stderr, "clusterd: cannot create %s: %s\n", run_dir, strerror(-rc));
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/clusterd.pid", run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "clusterd: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "clusterd: another clusterd is running (%s is locked)\n", path);
+		close(fd);
+		return -EBUSY;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+static int32_t on_signal(int32_t sig, void *data)
+{
+	qb_log(LOG_NOTICE, "signal %d: shutting down", sig);
+	qb_loop_stop(loop);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'C'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = CD_CONFIG_DEFAULT_PATH;
+	int foreground = 0, check = 0, config_given = 0, c, rc, pidfd;
+	char err[512];
+	qb_loop_signal_handle sh;
+
+	while ((c = getopt_long(argc, argv, "fc:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'c':
+			config = optarg;
+			config_given = 1;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'V':
+			printf("clusterd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	cd_config_defaults();
+	if (cd_config_load(config, !config_given, err, sizeof(err)) < 0) {
+		fprintf(stderr, "clusterd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		cd_config_print(stdout);
+		return 0;
+	}
+	if (!foreground && daemon(0, 0) < 0) {
+		perror("clusterd: daemon");
+		return 1;
+	}
+	pidfd = take_pidfile(cd_config_str(CD_CFG_RUN_DIR));
+	if (pidfd < 0)
+		return 1;
+	if (setup_logging(foreground) < 0)
+		return 1;
+	qb_log(LOG_NOTICE, "clusterd %s starting", PACKAGE_VERSION);
+
+	loop = qb_loop_create();
+	if (!loop) {
+		qb_log(LOG_ERR, "cannot create the main loop");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGTERM, NULL, on_signal, &sh);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGINT, NULL, on_signal, &sh);
+
+	rc = cd_replica_init(cd_config_str(CD_CFG_STATE_DIR));
+	if (rc < 0) {
+		fprintf(stderr, "clusterd: cannot load the saved state: %s (see the log)\n",
+			cd_strerror(rc));
+		return 1;
+	}
+	rc = cd_ipcs_start(loop, cd_config_str(CD_CFG_ADMIN_GROUP));
+	if (rc < 0) {
+		fprintf(stderr, "clusterd: cannot start IPC: %s\n", cd_strerror(rc));
+		return 1;
+	}
+	cd_membership_start(loop, &cd_replica_membership_ops);
+
+	qb_loop_run(loop);
+
+	cd_membership_stop();
+	cd_ipcs_stop();
+	cd_replica_fini();
+	qb_loop_destroy(loop);
+	qb_log(LOG_NOTICE, "clusterd stopped");
+	qb_log_fini();
+	close(pidfd);
+	return 0;
+}

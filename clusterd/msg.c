@@ -1,0 +1,132 @@
+#include "config.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/msg.h"
+
+/* The handler-independent checks per type: the least payload and its shape. */
+static const struct {
+	enum cd_msg_type type;
+	const char *name;
+	size_t min_payload;
+	int needs_round;
+} msg_table[] = {
+	{CD_MSG_SYNC_STATE, "sync-state", 3, 1},
+	{CD_MSG_SNAPSHOT, "snapshot", 3, 1},
+	{CD_MSG_CHANGE, "change", 3, 0},
+};
+
+static int type_index(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_table) / sizeof(msg_table[0]); i++)
+		if ((uint16_t)msg_table[i].type == type)
+			return (int)i;
+	return -1;
+}
+
+const char *cd_msg_type_to_str(enum cd_msg_type t)
+{
+	int i = type_index((uint16_t)t);
+
+	return i < 0 ? "unknown" : msg_table[i].name;
+}
+
+int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64_t round,
+		 const struct json_object *body, void **buf, size_t *len)
+{
+	const char *text =
+		json_object_to_json_string_ext((struct json_object *)body, JSON_C_TO_STRING_PLAIN);
+	size_t tlen = strlen(text) + 1;
+	struct cd_msg_hdr h;
+	char *b;
+
+	if (tlen > CD_MSG_MAX - sizeof(h))
+		return -EMSGSIZE;
+	b = malloc(sizeof(h) + tlen);
+	if (!b)
+		return -ENOMEM;
+	h.magic = htole32(CD_MSG_MAGIC);
+	h.version = htole16(CD_MSG_VERSION);
+	h.type = htole16((uint16_t)type);
+	h.sender = htole32(sender);
+	h.payload_len = htole32((uint32_t)tlen);
+	h.req_id = htole64(req_id);
+	h.round = htole64(round);
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), text, tlen);
+	*buf = b;
+	*len = sizeof(h) + tlen;
+	return 0;
+}
+
+#define FAIL(code, ...)                                                                  \
+	do {                                                                               \
+		snprintf(err, errlen, __VA_ARGS__);                                        \
+		return (code);                                                             \
+	} while (0)
+
+int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, char *err,
+		 size_t errlen)
+{
+	struct cd_msg_hdr h;
+	const char *payload;
+	struct json_tokener *tok;
+	int ti;
+
+	memset(m, 0, sizeof(*m));
+	if (len < sizeof(h))
+		FAIL(CD_ERR_PROTOCOL, "message of %zu bytes is shorter than a header", len);
+	memcpy(&h, buf, sizeof(h));
+	if (le32toh(h.magic) != CD_MSG_MAGIC)
+		FAIL(CD_ERR_PROTOCOL, "bad magic 0x%08x", le32toh(h.magic));
+	if (le16toh(h.version) != CD_MSG_VERSION)
+		FAIL(CD_ERR_VERSION, "message version %u is not supported", le16toh(h.version));
+	ti = type_index(le16toh(h.type));
+	if (ti < 0)
+		FAIL(CD_ERR_PROTOCOL, "unknown message type %u", le16toh(h.type));
+	if (le32toh(h.sender) != from)
+		FAIL(CD_ERR_PROTOCOL, "message claims sender %u but came from node %u",
+		     le32toh(h.sender), from);
+	if ((size_t)le32toh(h.payload_len) != len - sizeof(h))
+		FAIL(CD_ERR_PROTOCOL, "payload length %u does not match message size %zu",
+		     le32toh(h.payload_len), len);
+	if (len - sizeof(h) < msg_table[ti].min_payload)
+		FAIL(CD_ERR_PROTOCOL, "%s payload too short", msg_table[ti].name);
+	if (msg_table[ti].needs_round && h.round == 0)
+		FAIL(CD_ERR_PROTOCOL, "%s without a round", msg_table[ti].name);
+	payload = (const char *)buf + sizeof(h);
+	if (payload[len - sizeof(h) - 1] != '\0' || memchr(payload, '\0', len - sizeof(h) - 1))
+		FAIL(CD_ERR_PROTOCOL, "%s payload is not one NUL-terminated string",
+		     msg_table[ti].name);
+	tok = json_tokener_new();
+	if (!tok)
+		FAIL(-ENOMEM, "out of memory");
+	m->body = json_tokener_parse_ex(tok, payload, (int)(len - sizeof(h) - 1));
+	if (json_tokener_get_error(tok) != json_tokener_success || !m->body ||
+	    !json_object_is_type(m->body, json_type_object)) {
+		json_tokener_free(tok);
+		json_object_put(m->body);
+		m->body = NULL;
+		FAIL(CD_ERR_PROTOCOL, "%s payload is not a JSON object", msg_table[ti].name);
+	}
+	json_tokener_free(tok);
+	m->type = (enum cd_msg_type)le16toh(h.type);
+	m->sender = from;
+	m->req_id = le64toh(h.req_id);
+	m->round = le64toh(h.round);
+	return 0;
+}
+
+void cd_msg_clear(struct cd_msg *m)
+{
+	json_object_put(m->body);
+	memset(m, 0, sizeof(*m));
+}

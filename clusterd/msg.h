@@ -1,0 +1,62 @@
+/*
+ * The messages clusterd members exchange over CPG.
+ *
+ * A fixed little-endian header followed by a NUL-terminated JSON payload.
+ * Every message is checked here, where it enters, before any handler sees
+ * a byte: magic, version, known type, sizes, sender, JSON shape.
+ */
+#ifndef CD_MSG_H
+#define CD_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define CD_MSG_MAGIC 0x31444d43u /* "CMD1" read as little-endian bytes */
+#define CD_MSG_VERSION 1
+#define CD_MSG_MAX (64u * 1024u * 1024u)
+
+enum cd_msg_type {
+	CD_MSG_SYNC_STATE = 1, /* a member's version, checksum, quorum view, node info */
+	CD_MSG_SNAPSHOT = 2,   /* the full state, from the member chosen by the round */
+	CD_MSG_CHANGE = 3,     /* one change to apply in agreed order */
+};
+const char *cd_msg_type_to_str(enum cd_msg_type t);
+
+struct cd_msg_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t sender;      /* corosync node id of the sender */
+	uint32_t payload_len; /* bytes after the header, the NUL included */
+	uint64_t req_id;      /* the sender's request id, 0 if none */
+	uint64_t round;	      /* sync round token; 0 for changes */
+} __attribute__((packed));
+
+struct cd_msg {
+	enum cd_msg_type type;
+	uint32_t sender;
+	uint64_t req_id;
+	uint64_t round;
+	struct json_object *body; /* owned: put with cd_msg_clear() */
+};
+
+/*
+ * Build a message. On success *buf is a new buffer the caller frees and
+ * *len its size. body is borrowed. Returns 0, -ENOMEM or -EMSGSIZE.
+ */
+int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64_t round,
+		 const struct json_object *body, void **buf, size_t *len);
+
+/*
+ * Check and decode a delivered message. from is the node id CPG says sent it.
+ * On success fills m (release with cd_msg_clear()). On failure returns
+ * CD_ERR_PROTOCOL or CD_ERR_VERSION with err set, and m is empty.
+ */
+int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, char *err,
+		 size_t errlen);
+
+void cd_msg_clear(struct cd_msg *m);
+
+#endif

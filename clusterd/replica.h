@@ -1,0 +1,47 @@
+/*
+ * The replicated state of this member: the state, its sync round,
+ * persistence, and changes submitted by local clients.
+ */
+#ifndef CD_REPLICA_H
+#define CD_REPLICA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "clusterd/membership.h"
+#include "clusterd/state.h"
+#include "clusterd/sync.h"
+
+/*
+ * Called once a submitted change is applied and persisted (rc 0), or
+ * refused (rc < 0, err says why). ctx is the submitter's.
+ */
+typedef void (*cd_replica_done_fn)(void *ctx, int rc, const char *err);
+
+/* Load the persisted state from state_dir (created if missing). */
+int cd_replica_init(const char *state_dir);
+void cd_replica_fini(void);
+
+/* The callbacks clusterd's membership link drives. */
+extern const struct cd_membership_ops cd_replica_membership_ops;
+
+/*
+ * Submit a change (borrowed JSON). Returns 0 if it was sent: done() is
+ * called later, exactly once. Returns a negative code if it was refused at
+ * once (no quorum, sync under way, not joined): done() is not called.
+ */
+int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx);
+
+/* Forget ctx: its pending changes complete without calling done(). */
+void cd_replica_forget(void *ctx);
+
+const struct cd_state *cd_replica_state(void);
+enum cd_sync_phase cd_replica_phase(void);
+/* Quorate partition with a finished round. */
+bool cd_replica_quorate(void);
+/* The coordinator's node id (lowest member of the quorate partition), or 0. */
+uint32_t cd_replica_coordinator(void);
+
+#endif

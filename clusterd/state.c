@@ -1,0 +1,535 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/state.h"
+#include "lib/util.h"
+
+#define STATE_FORMAT 1
+
+int cd_version_cmp(struct cd_version a, struct cd_version b)
+{
+	if (a.epoch != b.epoch)
+		return a.epoch < b.epoch ? -1 : 1;
+	if (a.seq != b.seq)
+		return a.seq < b.seq ? -1 : 1;
+	return 0;
+}
+
+const char *cd_node_state_to_str(enum cd_node_state s)
+{
+	switch (s) {
+	case CD_NODE_ONLINE:
+		return "online";
+	case CD_NODE_OFFLINE:
+		return "offline";
+	case CD_NODE_MAINTENANCE:
+		return "maintenance";
+	}
+	return "unknown";
+}
+
+enum cd_node_state cd_node_state(const struct cd_node *n)
+{
+	if (!n->member)
+		return CD_NODE_OFFLINE;
+	return n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE;
+}
+
+void cd_state_free(struct cd_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_props; i++) {
+		free(s->props[i].key);
+		free(s->props[i].value);
+	}
+	free(s->props);
+	free(s->nodes);
+	memset(s, 0, sizeof(*s));
+}
+
+void cd_state_init(struct cd_state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->version = src->version;
+	if (src->n_nodes) {
+		dst->nodes = malloc(src->n_nodes * sizeof(*dst->nodes));
+		if (!dst->nodes)
+			goto fail;
+		memcpy(dst->nodes, src->nodes, src->n_nodes * sizeof(*dst->nodes));
+		dst->n_nodes = src->n_nodes;
+	}
+	if (src->n_props) {
+		dst->props = calloc(src->n_props, sizeof(*dst->props));
+		if (!dst->props)
+			goto fail;
+		for (i = 0; i < src->n_props; i++) {
+			dst->props[i].key = strdup(src->props[i].key);
+			dst->props[i].value = strdup(src->props[i].value);
+			dst->n_props = i + 1;
+			if (!dst->props[i].key || !dst->props[i].value)
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	cd_state_free(dst);
+	return -ENOMEM;
+}
+
+static size_t node_index(const struct cd_state *s, uint32_t id, int *found)
+{
+	size_t lo = 0, hi = s->n_nodes;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->nodes[mid].info.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n_nodes && s->nodes[lo].info.id == id;
+	return lo;
+}
+
+const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id)
+{
+	int found;
+	size_t i = node_index(s, id, &found);
+
+	return found ? &s->nodes[i] : NULL;
+}
+
+const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_nodes; i++)
+		if (strcmp(s->nodes[i].info.name, name) == 0)
+			return &s->nodes[i];
+	return NULL;
+}
+
+static size_t prop_index(const struct cd_state *s, const char *key, int *found)
+{
+	size_t lo = 0, hi = s->n_props;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(s->props[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n_props && strcmp(s->props[lo].key, key) == 0;
+	return lo;
+}
+
+const char *cd_state_prop(const struct cd_state *s, const char *key)
+{
+	int found;
+	size_t i = prop_index(s, key, &found);
+
+	return found ? s->props[i].value : NULL;
+}
+
+static int prop_set(struct cd_state *s, const char *key, const char *value)
+{
+	int found;
+	size_t i = prop_index(s, key, &found);
+	char *v = strdup(value), *k = NULL;
+	struct cd_prop *np;
+
+	if (!v)
+		return -ENOMEM;
+	if (found) {
+		free(s->props[i].value);
+		s->props[i].value = v;
+		return 0;
+	}
+	k = strdup(key);
+	np = realloc(s->props, (s->n_props + 1) * sizeof(*np));
+	if (!k || !np) {
+		free(k);
+		free(v);
+		if (np)
+			s->props = np;
+		return -ENOMEM;
+	}
+	s->props = np;
+	memmove(&np[i + 1], &np[i], (s->n_props - i) * sizeof(*np));
+	np[i].key = k;
+	np[i].value = v;
+	s->n_props++;
+	return 0;
+}
+
+static struct cd_node *node_upsert(struct cd_state *s, uint32_t id)
+{
+	int found;
+	size_t i = node_index(s, id, &found);
+	struct cd_node *nn;
+
+	if (found)
+		return &s->nodes[i];
+	nn = realloc(s->nodes, (s->n_nodes + 1) * sizeof(*nn));
+	if (!nn)
+		return NULL;
+	s->nodes = nn;
+	memmove(&nn[i + 1], &nn[i], (s->n_nodes - i) * sizeof(*nn));
+	memset(&nn[i], 0, sizeof(*nn));
+	nn[i].info.id = id;
+	s->n_nodes++;
+	return &nn[i];
+}
+
+/* --- changes --- */
+
+#define FAIL(code, ...)                                                                  \
+	do {                                                                               \
+		snprintf(err, errlen, __VA_ARGS__);                                        \
+		return (code);                                                             \
+	} while (0)
+
+static const char *get_str(const struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int op_property_set(struct cd_state *s, const struct json_object *c, char *err,
+			   size_t errlen)
+{
+	const char *key = get_str(c, "key"), *value = get_str(c, "value");
+
+	if (!key || !cd_valid_name(key, CD_PROP_KEY_MAX))
+		FAIL(CD_ERR_INVALID, "invalid property name (use 1-%d of A-Z a-z 0-9 . _ -)",
+		     CD_PROP_KEY_MAX);
+	if (!value || strlen(value) > CD_PROP_VALUE_MAX)
+		FAIL(CD_ERR_INVALID, "invalid property value (at most %d bytes)", CD_PROP_VALUE_MAX);
+	if (prop_set(s, key, value) < 0)
+		FAIL(-ENOMEM, "out of memory");
+	return 0;
+}
+
+static int op_property_delete(struct cd_state *s, const struct json_object *c, char *err,
+			      size_t errlen)
+{
+	const char *key = get_str(c, "key");
+	int found;
+	size_t i;
+
+	if (!key)
+		FAIL(CD_ERR_INVALID, "missing property name");
+	i = prop_index(s, key, &found);
+	if (!found)
+		FAIL(CD_ERR_NOT_FOUND, "no property '%s'", key);
+	free(s->props[i].key);
+	free(s->props[i].value);
+	memmove(&s->props[i], &s->props[i + 1], (s->n_props - i - 1) * sizeof(*s->props));
+	s->n_props--;
+	return 0;
+}
+
+static int op_node_maintenance(struct cd_state *s, const struct json_object *c, char *err,
+			       size_t errlen)
+{
+	const char *name = get_str(c, "node");
+	const struct cd_node *n;
+	struct json_object *on;
+
+	if (!name)
+		FAIL(CD_ERR_INVALID, "missing node name");
+	n = cd_state_node_by_name(s, name);
+	if (!n)
+		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name);
+	if (!json_object_object_get_ex(c, "on", &on) || !json_object_is_type(on, json_type_boolean))
+		FAIL(CD_ERR_INVALID, "missing on/off");
+	((struct cd_node *)n)->maintenance = json_object_get_boolean(on);
+	return 0;
+}
+
+static int op_node_remove(struct cd_state *s, const struct json_object *c, char *err,
+			  size_t errlen)
+{
+	const char *name = get_str(c, "node");
+	const struct cd_node *n;
+	size_t i;
+
+	if (!name)
+		FAIL(CD_ERR_INVALID, "missing node name");
+	n = cd_state_node_by_name(s, name);
+	if (!n)
+		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name);
+	if (n->member)
+		FAIL(CD_ERR_INVALID, "node '%s' is a member; stop it before removing it", name);
+	i = (size_t)(n - s->nodes);
+	memmove(&s->nodes[i], &s->nodes[i + 1], (s->n_nodes - i - 1) * sizeof(*s->nodes));
+	s->n_nodes--;
+	return 0;
+}
+
+static const struct {
+	const char *op;
+	int (*fn)(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
+} change_ops[] = {
+	{"property.set", op_property_set},
+	{"property.delete", op_property_delete},
+	{"node.maintenance", op_node_maintenance},
+	{"node.remove", op_node_remove},
+};
+
+int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
+		   size_t errlen)
+{
+	const char *op;
+	size_t i;
+	int rc;
+
+	if (!change || !json_object_is_type(change, json_type_object))
+		FAIL(CD_ERR_PROTOCOL, "a change must be a JSON object");
+	op = get_str(change, "op");
+	if (!op)
+		FAIL(CD_ERR_PROTOCOL, "a change needs an op");
+	for (i = 0; i < sizeof(change_ops) / sizeof(change_ops[0]); i++) {
+		if (strcmp(change_ops[i].op, op) != 0)
+			continue;
+		rc = change_ops[i].fn(s, change, err, errlen);
+		if (rc == 0)
+			s->version.seq++;
+		return rc;
+	}
+	FAIL(CD_ERR_PROTOCOL, "unknown change '%s'", op);
+}
+
+void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
+			  size_t n_members, uint64_t new_epoch)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n_nodes; i++) {
+		bool member = false;
+
+		for (j = 0; j < n_members; j++)
+			if (members[j].id == s->nodes[i].info.id)
+				member = true;
+		if (member != s->nodes[i].member) {
+			s->nodes[i].member = member;
+			s->nodes[i].last_change = new_epoch;
+		}
+	}
+	for (j = 0; j < n_members; j++) {
+		struct cd_node *n = node_upsert(s, members[j].id);
+
+		/* Out of memory: the node record is missing until the next sync. */
+		if (!n)
+			continue;
+		n->info = members[j];
+		if (!n->member) {
+			n->member = true;
+			n->last_change = new_epoch;
+		}
+	}
+	s->version.epoch = new_epoch;
+	s->version.seq = 0;
+}
+
+/* --- serialization --- */
+
+struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *cap;
+	uint32_t i;
+
+	json_object_object_add(o, "id", json_object_new_int64(ni->id));
+	json_object_object_add(o, "name", json_object_new_string(ni->name));
+	for (i = 0; i < ni->n_addrs; i++)
+		json_object_array_add(a, json_object_new_string(ni->addrs[i]));
+	json_object_object_add(o, "addresses", a);
+	cap = json_object_new_object();
+	json_object_object_add(cap, "cores", json_object_new_int64(ni->cap.cores));
+	json_object_object_add(cap, "memory_mb", json_object_new_int64((int64_t)ni->cap.memory_mb));
+	json_object_object_add(cap, "cpu_model", json_object_new_string(ni->cap.cpu_model));
+	json_object_object_add(o, "capacity", cap);
+	return o;
+}
+
+static int get_u64(const struct json_object *o, const char *key, uint64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	if (json_object_get_int64(v) < 0)
+		return -1;
+	*out = (uint64_t)json_object_get_int64(v);
+	return 0;
+}
+
+static int get_bool(const struct json_object *o, const char *key, bool *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+static int copy_str(char *dst, size_t n, const char *src)
+{
+	if (!src || strlen(src) >= n)
+		return -1;
+	cd_strlcpy(dst, src, n);
+	return 0;
+}
+
+int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
+{
+	struct json_object *a, *cap;
+	uint64_t id, cores, mem;
+	size_t i;
+
+	memset(ni, 0, sizeof(*ni));
+	if (!o || !json_object_is_type(o, json_type_object) || get_u64(o, "id", &id) < 0 ||
+	    id == 0 || id > UINT32_MAX)
+		return CD_ERR_INVALID;
+	ni->id = (uint32_t)id;
+	if (copy_str(ni->name, sizeof(ni->name), get_str(o, "name")) < 0 ||
+	    !cd_valid_name(ni->name, CD_NAME_MAX))
+		return CD_ERR_INVALID;
+	if (!json_object_object_get_ex(o, "addresses", &a) ||
+	    !json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) > CD_ADDRS_MAX)
+		return CD_ERR_INVALID;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    copy_str(ni->addrs[i], sizeof(ni->addrs[i]), json_object_get_string(e)) < 0)
+			return CD_ERR_INVALID;
+		ni->n_addrs++;
+	}
+	if (!json_object_object_get_ex(o, "capacity", &cap) ||
+	    !json_object_is_type(cap, json_type_object) || get_u64(cap, "cores", &cores) < 0 ||
+	    cores > UINT32_MAX || get_u64(cap, "memory_mb", &mem) < 0 ||
+	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), get_str(cap, "cpu_model")) < 0)
+		return CD_ERR_INVALID;
+	ni->cap.cores = (uint32_t)cores;
+	ni->cap.memory_mb = mem;
+	return 0;
+}
+
+struct json_object *cd_state_to_json(const struct cd_state *s)
+{
+	struct json_object *o = json_object_new_object(), *v = json_object_new_object();
+	struct json_object *nodes = json_object_new_array(), *props = json_object_new_object();
+	size_t i;
+
+	json_object_object_add(o, "format", json_object_new_int(STATE_FORMAT));
+	json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
+	json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
+	json_object_object_add(o, "version", v);
+	for (i = 0; i < s->n_nodes; i++) {
+		const struct cd_node *n = &s->nodes[i];
+		struct json_object *no = cd_node_info_to_json(&n->info);
+
+		json_object_object_add(no, "member", json_object_new_boolean(n->member));
+		json_object_object_add(no, "maintenance", json_object_new_boolean(n->maintenance));
+		json_object_object_add(no, "last_change",
+				       json_object_new_int64((int64_t)n->last_change));
+		json_object_array_add(nodes, no);
+	}
+	json_object_object_add(o, "nodes", nodes);
+	for (i = 0; i < s->n_props; i++)
+		json_object_object_add(props, s->props[i].key,
+				       json_object_new_string(s->props[i].value));
+	json_object_object_add(o, "properties", props);
+	return o;
+}
+
+#undef FAIL
+#define FAIL(code, ...)                                                                  \
+	do {                                                                               \
+		snprintf(err, errlen, __VA_ARGS__);                                        \
+		cd_state_free(s);                                                          \
+		return (code);                                                             \
+	} while (0)
+
+int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *err, size_t errlen)
+{
+	struct json_object *v, *nodes, *props;
+	uint64_t format;
+	size_t i;
+
+	cd_state_init(s);
+	if (!o || !json_object_is_type(o, json_type_object))
+		FAIL(CD_ERR_CORRUPT, "state is not a JSON object");
+	if (get_u64(o, "format", &format) < 0)
+		FAIL(CD_ERR_CORRUPT, "state has no format");
+	if (format != STATE_FORMAT)
+		FAIL(CD_ERR_VERSION, "state format %" PRIu64 " is not supported (want %d)", format,
+		     STATE_FORMAT);
+	if (!json_object_object_get_ex(o, "version", &v) ||
+	    get_u64(v, "epoch", &s->version.epoch) < 0 || get_u64(v, "seq", &s->version.seq) < 0)
+		FAIL(CD_ERR_CORRUPT, "state has no valid version");
+	if (!json_object_object_get_ex(o, "nodes", &nodes) ||
+	    !json_object_is_type(nodes, json_type_array))
+		FAIL(CD_ERR_CORRUPT, "state has no node list");
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *no = json_object_array_get_idx(nodes, i);
+		struct cd_node_info ni;
+		struct cd_node *n;
+
+		if (cd_node_info_from_json(&ni, no) < 0)
+			FAIL(CD_ERR_CORRUPT, "state node %zu is invalid", i);
+		if (cd_state_node_by_id(s, ni.id))
+			FAIL(CD_ERR_CORRUPT, "state lists node id %u twice", ni.id);
+		n = node_upsert(s, ni.id);
+		if (!n)
+			FAIL(-ENOMEM, "out of memory");
+		n->info = ni;
+		if (get_bool(no, "member", &n->member) < 0 ||
+		    get_bool(no, "maintenance", &n->maintenance) < 0 ||
+		    get_u64(no, "last_change", &n->last_change) < 0)
+			FAIL(CD_ERR_CORRUPT, "state node %u is invalid", ni.id);
+	}
+	if (!json_object_object_get_ex(o, "properties", &props) ||
+	    !json_object_is_type(props, json_type_object))
+		FAIL(CD_ERR_CORRUPT, "state has no property map");
+	{
+		struct json_object_iterator it = json_object_iter_begin(props);
+		struct json_object_iterator end = json_object_iter_end(props);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			const char *k = json_object_iter_peek_name(&it);
+			struct json_object *pv = json_object_iter_peek_value(&it);
+
+			if (!cd_valid_name(k, CD_PROP_KEY_MAX) ||
+			    !json_object_is_type(pv, json_type_string))
+				FAIL(CD_ERR_CORRUPT, "state property '%s' is invalid", k);
+			if (prop_set(s, k, json_object_get_string(pv)) < 0)
+				FAIL(-ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * The replicated cluster state and the pure function that changes it.
+ *
+ * Every member holds one struct cd_state. It changes only through
+ * cd_state_apply() (a change delivered by CPG in agreed order) and
+ * cd_state_sync_finish() (the end of a sync round after a membership change),
+ * both deterministic: the same inputs give the same state on every node.
+ * Nothing here does I/O.
+ */
+#ifndef CD_STATE_H
+#define CD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define CD_NAME_MAX 63
+#define CD_ADDR_MAX 63
+#define CD_ADDRS_MAX 4
+#define CD_CPU_MODEL_MAX 127
+#define CD_PROP_KEY_MAX 128
+#define CD_PROP_VALUE_MAX 4096
+#define CD_MAX_NODES 32
+
+/* The state version: ordered by epoch, then seq. */
+struct cd_version {
+	uint64_t epoch; /* bumped when a quorate partition forms */
+	uint64_t seq;	/* bumped by every applied change within an epoch */
+};
+
+int cd_version_cmp(struct cd_version a, struct cd_version b);
+
+enum cd_node_state {
+	CD_NODE_ONLINE,
+	CD_NODE_OFFLINE,
+	CD_NODE_MAINTENANCE,
+};
+const char *cd_node_state_to_str(enum cd_node_state s);
+
+struct cd_capacity {
+	uint32_t cores;
+	uint64_t memory_mb;
+	char cpu_model[CD_CPU_MODEL_MAX + 1];
+};
+
+/* What a node reports about itself when it joins. */
+struct cd_node_info {
+	uint32_t id;
+	char name[CD_NAME_MAX + 1];
+	char addrs[CD_ADDRS_MAX][CD_ADDR_MAX + 1];
+	uint32_t n_addrs;
+	struct cd_capacity cap;
+};
+
+struct cd_node {
+	struct cd_node_info info;
+	bool member;	  /* in the last quorate membership */
+	bool maintenance; /* set by an admin */
+	uint64_t last_change; /* epoch in which member last changed */
+};
+
+struct cd_prop {
+	char *key;
+	char *value;
+};
+
+struct cd_state {
+	struct cd_version version;
+	struct cd_node *nodes; /* sorted by id */
+	size_t n_nodes;
+	struct cd_prop *props; /* sorted by key */
+	size_t n_props;
+};
+
+/* Reset s to the empty state (version 0.0). Frees what s held. */
+void cd_state_init(struct cd_state *s);
+void cd_state_free(struct cd_state *s);
+
+/* Deep-copy src into dst (dst is overwritten; it must be freed or empty). */
+int cd_state_copy(struct cd_state *dst, const struct cd_state *src);
+
+enum cd_node_state cd_node_state(const struct cd_node *n);
+const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id);
+const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name);
+const char *cd_state_prop(const struct cd_state *s, const char *key);
+
+/*
+ * Apply one change, a JSON object {"op": ..., ...}. On success the version's
+ * seq is bumped. On failure s is unchanged, err says why in one line and the
+ * return is a negative result code. Every member gets the same result for
+ * the same state and change, so a refused change is refused everywhere.
+ */
+int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
+		   size_t errlen);
+
+/*
+ * Close a sync round in a quorate partition: record the joiners' own node
+ * information, mark members and non-members, start the next epoch.
+ * members[] are the node ids of the partition's members with their info.
+ */
+void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
+			  size_t n_members, uint64_t new_epoch);
+
+/*
+ * Serialization, canonical: the same state always gives the same bytes, so
+ * its SHA-256 identifies it.
+ * cd_state_to_json() returns a new object (caller puts it).
+ * cd_state_from_json() fills an empty s; returns 0, CD_ERR_CORRUPT or
+ * CD_ERR_VERSION, with err set.
+ */
+struct json_object *cd_state_to_json(const struct cd_state *s);
+int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *err, size_t errlen);
+
+/* JSON of one node's info, and back (0 or CD_ERR_INVALID). */
+struct json_object *cd_node_info_to_json(const struct cd_node_info *ni);
+int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o);
+
+#endif

@@ -1,0 +1,191 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/sync.h"
+#include "lib/util.h"
+
+const char *cd_sync_phase_to_str(enum cd_sync_phase p)
+{
+	switch (p) {
+	case CD_SYNC_IDLE:
+		return "idle";
+	case CD_SYNC_COLLECT:
+		return "collect";
+	case CD_SYNC_WAIT_SNAPSHOT:
+		return "wait-snapshot";
+	case CD_SYNC_DONE:
+		return "done";
+	}
+	return "unknown";
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void cd_sync_begin(struct cd_sync *s, uint64_t round, const uint32_t *members, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	if (n > CD_SYNC_MAX_MEMBERS)
+		n = CD_SYNC_MAX_MEMBERS;
+	memcpy(s->members, members, n * sizeof(*members));
+	qsort(s->members, n, sizeof(*members), cmp_u32);
+	s->n_members = n;
+	s->round = round;
+	s->phase = CD_SYNC_COLLECT;
+}
+
+static int member_index(const struct cd_sync *s, uint32_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_members; i++)
+		if (s->members[i] == nodeid)
+			return (int)i;
+	return -1;
+}
+
+enum cd_sync_step cd_sync_add_report(struct cd_sync *s, uint64_t round,
+				     const struct cd_sync_report *r)
+{
+	size_t i, best = 0;
+	bool all_same = true;
+	int mi;
+
+	if (s->phase != CD_SYNC_COLLECT || round != s->round)
+		return CD_SYNC_STEP_IGNORED;
+	mi = member_index(s, r->nodeid);
+	if (mi < 0 || s->have[mi])
+		return CD_SYNC_STEP_IGNORED;
+	s->reports[mi] = *r;
+	s->have[mi] = true;
+	if (++s->n_have < s->n_members)
+		return CD_SYNC_STEP_MORE;
+
+	/*
+	 * Every report is in. Members are sorted by node id, so a strict
+	 * comparison keeps the lowest node id among equal versions.
+	 */
+	s->quorate = true;
+	for (i = 0; i < s->n_members; i++) {
+		const struct cd_sync_report *x = &s->reports[i];
+
+		if (!x->quorate)
+			s->quorate = false;
+		if (cd_version_cmp(x->version, s->reports[best].version) > 0)
+			best = i;
+		if (cd_version_cmp(x->version, s->reports[0].version) != 0 ||
+		    strcmp(x->checksum, s->reports[0].checksum) != 0)
+			all_same = false;
+	}
+	s->best = s->reports[best].version;
+	if (all_same) {
+		s->phase = CD_SYNC_DONE;
+		return CD_SYNC_STEP_COMPLETE;
+	}
+	s->snapshot_from = s->reports[best].nodeid;
+	s->phase = CD_SYNC_WAIT_SNAPSHOT;
+	return CD_SYNC_STEP_SNAPSHOT;
+}
+
+int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from)
+{
+	return s->phase == CD_SYNC_WAIT_SNAPSHOT && round == s->round && from == s->snapshot_from;
+}
+
+uint64_t cd_sync_next_epoch(const struct cd_sync *s)
+{
+	size_t i;
+	uint64_t e = 0;
+
+	for (i = 0; i < s->n_members; i++)
+		if (s->reports[i].version.epoch > e)
+			e = s->reports[i].version.epoch;
+	return e + 1;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+uint64_t cd_sync_round_token(uint32_t ring_node, uint64_t ring_seq, const uint32_t *nodeids,
+			     const uint32_t *pids, size_t n)
+{
+	uint64_t pairs[CD_SYNC_MAX_MEMBERS], h = 14695981039346656037ull;
+	size_t i, j;
+
+	if (n > CD_SYNC_MAX_MEMBERS)
+		n = CD_SYNC_MAX_MEMBERS;
+	for (i = 0; i < n; i++)
+		pairs[i] = ((uint64_t)nodeids[i] << 32) | pids[i];
+	/* Insertion sort: the order CPG lists members in must not matter. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && pairs[j - 1] > pairs[j]; j--) {
+			uint64_t t = pairs[j];
+
+			pairs[j] = pairs[j - 1];
+			pairs[j - 1] = t;
+		}
+	h = fnv1a(h, &ring_node, sizeof(ring_node));
+	h = fnv1a(h, &ring_seq, sizeof(ring_seq));
+	h = fnv1a(h, pairs, n * sizeof(pairs[0]));
+	return h ? h : 1; /* 0 means "no round" on the wire */
+}
+
+struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
+{
+	struct json_object *o = json_object_new_object(), *v = json_object_new_object();
+
+	json_object_object_add(v, "epoch", json_object_new_int64((int64_t)r->version.epoch));
+	json_object_object_add(v, "seq", json_object_new_int64((int64_t)r->version.seq));
+	json_object_object_add(o, "version", v);
+	json_object_object_add(o, "checksum", json_object_new_string(r->checksum));
+	json_object_object_add(o, "quorate", json_object_new_boolean(r->quorate));
+	json_object_object_add(o, "node", cd_node_info_to_json(&r->info));
+	return o;
+}
+
+int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender,
+			     const struct json_object *o)
+{
+	struct json_object *v, *e, *q, *c, *n;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_object_object_get_ex(o, "version", &v) ||
+	    !json_object_object_get_ex(v, "epoch", &e) || !json_object_is_type(e, json_type_int) ||
+	    json_object_get_int64(e) < 0 || !json_object_object_get_ex(v, "seq", &q) ||
+	    !json_object_is_type(q, json_type_int) || json_object_get_int64(q) < 0)
+		return CD_ERR_PROTOCOL;
+	r->version.epoch = (uint64_t)json_object_get_int64(e);
+	r->version.seq = (uint64_t)json_object_get_int64(q);
+	if (!json_object_object_get_ex(o, "checksum", &c) ||
+	    !json_object_is_type(c, json_type_string) ||
+	    strlen(json_object_get_string(c)) != 64)
+		return CD_ERR_PROTOCOL;
+	cd_strlcpy(r->checksum, json_object_get_string(c), sizeof(r->checksum));
+	if (!json_object_object_get_ex(o, "quorate", &q) ||
+	    !json_object_is_type(q, json_type_boolean))
+		return CD_ERR_PROTOCOL;
+	r->quorate = json_object_get_boolean(q);
+	if (!json_object_object_get_ex(o, "node", &n) || cd_node_info_from_json(&r->info, n) < 0 ||
+	    r->info.id != sender)
+		return CD_ERR_PROTOCOL;
+	r->nodeid = sender;
+	return 0;
+}

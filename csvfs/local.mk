@@ -1,0 +1,1 @@
+# csvfs: see the top Makefile.am

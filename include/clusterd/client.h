@@ -1,0 +1,29 @@
+/*
+ * libclusterd-client: talk to the local clusterd.
+ */
+#ifndef CLUSTERD_CLIENT_H
+#define CLUSTERD_CLIENT_H
+
+#include <json-c/json.h>
+
+struct cd_client;
+
+/*
+ * Connect to the local clusterd. On success *out is a new client the caller
+ * frees with cd_client_close(). Returns 0, CD_ERR_NO_DAEMON or CD_ERR_DENIED.
+ */
+int cd_client_connect(struct cd_client **out);
+
+/*
+ * Send one command and wait up to timeout_ms for its answer.
+ * args is borrowed (may be NULL). On return *reply (always set, never NULL)
+ * is a new reference the caller puts with json_object_put(); on failure it
+ * holds {"error": "..."}. Returns the command's result code.
+ */
+int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *args,
+		   int timeout_ms, struct json_object **reply);
+
+/* Disconnect and free. Accepts NULL. */
+void cd_client_close(struct cd_client *c);
+
+#endif

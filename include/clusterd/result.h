@@ -1,0 +1,47 @@
+/*
+ * Result codes shared by clusterd, its client library and clusterctl.
+ *
+ * Functions return 0 on success or a negative number on failure: either
+ * -errno or one of the project codes below, which all lie under -1000 so
+ * they never collide with errno values.
+ */
+#ifndef CLUSTERD_RESULT_H
+#define CLUSTERD_RESULT_H
+
+enum cd_result {
+	CD_ERR_BASE = -1000,
+	CD_ERR_NOT_QUORATE = -1001, /* this node's partition has no quorum */
+	CD_ERR_SYNCING = -1002,	    /* membership changed, state sync under way */
+	CD_ERR_NOT_FOUND = -1003,   /* no such node, property or object */
+	CD_ERR_INVALID = -1004,	    /* a bad argument; the message says which */
+	CD_ERR_PROTOCOL = -1005,    /* a malformed or unknown message */
+	CD_ERR_NO_DAEMON = -1006,   /* clusterd is not running or not reachable */
+	CD_ERR_TIMEOUT = -1007,	    /* no answer in time */
+	CD_ERR_CORRUPT = -1008,	    /* a checksum or format check failed */
+	CD_ERR_VERSION = -1009,	    /* an unsupported format or protocol version */
+	CD_ERR_NOT_JOINED = -1010,  /* clusterd has not joined the cluster (yet) */
+	CD_ERR_DENIED = -1011,	    /* not allowed: root or the admin group only */
+	CD_ERR_EXISTS = -1012,	    /* the object exists already */
+	CD_ERR_LAST = -1013
+};
+
+/* A static string describing rc (0, -errno or a CD_ERR_* code). */
+const char *cd_strerror(int rc);
+
+/*
+ * Exit codes of clusterctl, one per class of failure (documented in
+ * clusterctl(8)). Maps any result code to one of them.
+ */
+enum cd_exit {
+	CD_EXIT_OK = 0,
+	CD_EXIT_FAILURE = 1,	 /* anything not listed below */
+	CD_EXIT_USAGE = 2,	 /* bad command line */
+	CD_EXIT_NOT_QUORATE = 3, /* refused: no quorum */
+	CD_EXIT_NOT_FOUND = 4,	 /* no such object */
+	CD_EXIT_INVALID = 5,	 /* invalid argument or value */
+	CD_EXIT_NO_DAEMON = 6,	 /* clusterd not reachable, or permission denied */
+	CD_EXIT_TIMEOUT = 7,	 /* timed out (also: sync did not finish in time) */
+};
+int cd_exit_code(int rc);
+
+#endif

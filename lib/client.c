@@ -1,0 +1,121 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qbipcc.h>
+
+#include <clusterd/client.h>
+#include <clusterd/ipc.h>
+#include <clusterd/result.h>
+
+struct cd_client {
+	qb_ipcc_connection_t *conn;
+	char *buf; /* CD_IPC_MAX_MSG bytes for the response */
+};
+
+static const char *ipc_name(void)
+{
+	const char *n = getenv("CLUSTERD_IPC_NAME");
+
+	return n && *n ? n : CD_IPC_NAME;
+}
+
+int cd_client_connect(struct cd_client **out)
+{
+	struct cd_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->buf = malloc(CD_IPC_MAX_MSG);
+	if (!c->buf) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->conn = qb_ipcc_connect(ipc_name(), CD_IPC_MAX_MSG);
+	if (!c->conn) {
+		int e = errno;
+
+		cd_client_close(c);
+		return (e == EACCES || e == EPERM) ? CD_ERR_DENIED : CD_ERR_NO_DAEMON;
+	}
+	*out = c;
+	return 0;
+}
+
+static struct json_object *error_reply(int rc, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(msg ? msg : cd_strerror(rc)));
+	return o;
+}
+
+int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *args,
+		   int timeout_ms, struct json_object **reply)
+{
+	struct qb_ipc_request_header *req;
+	struct qb_ipc_response_header *res;
+	struct json_object *msg;
+	const char *text;
+	size_t tlen, total;
+	ssize_t n;
+	int rc;
+
+	msg = json_object_new_object();
+	json_object_object_add(msg, "v", json_object_new_int(CD_IPC_VERSION));
+	json_object_object_add(msg, "cmd", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(msg, "args", json_object_get(args));
+	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	tlen = strlen(text) + 1;
+	total = sizeof(*req) + tlen;
+	if (total > CD_IPC_MAX_MSG) {
+		json_object_put(msg);
+		*reply = error_reply(CD_ERR_INVALID, "request too large");
+		return CD_ERR_INVALID;
+	}
+	req = malloc(total);
+	if (!req) {
+		json_object_put(msg);
+		*reply = error_reply(-ENOMEM, NULL);
+		return -ENOMEM;
+	}
+	req->id = CD_IPC_REQUEST;
+	req->size = (int32_t)total;
+	memcpy(req + 1, text, tlen);
+	json_object_put(msg);
+
+	n = qb_ipcc_sendv_recv(c->conn, &(struct iovec){.iov_base = req, .iov_len = total}, 1,
+			       c->buf, CD_IPC_MAX_MSG, timeout_ms);
+	free(req);
+	if (n < 0) {
+		rc = (n == -ETIMEDOUT || n == -EAGAIN) ? CD_ERR_TIMEOUT : CD_ERR_NO_DAEMON;
+		*reply = error_reply(rc, NULL);
+		return rc;
+	}
+	res = (struct qb_ipc_response_header *)c->buf;
+	if ((size_t)n < sizeof(*res) + 1 || res->id != CD_IPC_RESPONSE || res->size != n ||
+	    c->buf[n - 1] != '\0') {
+		*reply = error_reply(CD_ERR_PROTOCOL, NULL);
+		return CD_ERR_PROTOCOL;
+	}
+	*reply = json_tokener_parse(c->buf + sizeof(*res));
+	if (!*reply || !json_object_is_type(*reply, json_type_object)) {
+		json_object_put(*reply);
+		*reply = error_reply(CD_ERR_PROTOCOL, NULL);
+		return CD_ERR_PROTOCOL;
+	}
+	return res->error;
+}
+
+void cd_client_close(struct cd_client *c)
+{
+	if (!c)
+		return;
+	if (c->conn)
+		qb_ipcc_disconnect(c->conn);
+	free(c->buf);
+	free(c);
+}

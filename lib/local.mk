@@ -1,0 +1,11 @@
+noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la
+
+# Code shared by every program: result codes, files, hashing, names.
+lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h
+lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS)
+
+# What clusterctl and other clients link to talk to the local clusterd.
+lib_libclusterd_client_la_SOURCES = lib/client.c
+lib_libclusterd_client_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS)
+lib_libclusterd_client_la_LIBADD = lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)

@@ -1,0 +1,40 @@
+/*
+ * Small helpers shared by clusterd, clusterctl and the tools.
+ */
+#ifndef CD_UTIL_H
+#define CD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t cd_now_ms(void);
+
+/* Milliseconds since the epoch on CLOCK_REALTIME (for timestamps only). */
+uint64_t cd_wall_ms(void);
+
+/*
+ * Replace path with len bytes of data crash-safely: write path.tmp, fsync it,
+ * rename it over path, fsync the directory. Returns 0 or -errno.
+ */
+int cd_write_file_atomic(const char *path, const void *data, size_t len);
+
+/*
+ * Read a whole file. On success *data is a new NUL-terminated buffer the
+ * caller frees, *len its length without the NUL. Returns 0 or -errno.
+ */
+int cd_read_file(const char *path, char **data, size_t *len);
+
+/* mkdir -p with mode for the missing parts. Returns 0 or -errno. */
+int cd_mkdir_p(const char *path, unsigned int mode);
+
+/* Hex SHA-256 of data into out (65 bytes with the NUL). */
+void cd_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Copy src into dst of size n, always NUL-terminated. Returns strlen(src). */
+size_t cd_strlcpy(char *dst, const char *src, size_t n);
+
+/* A name for nodes, properties and later objects: [A-Za-z0-9._-], 1..max. */
+int cd_valid_name(const char *s, size_t max);
+
+#endif
