@@ -56,6 +56,14 @@ static int log_priority(const char *level)
 	return LOG_INFO;
 }
 
+/* Our own files at the configured level; libqb's chatter from info up. */
+static void add_filters(int32_t target, int prio)
+{
+	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+			  prio > LOG_INFO ? prio : LOG_INFO);
+	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "clusterd/", prio);
+}
+
 static int setup_logging(int foreground)
 {
 	const char *file = cd_config_str(CD_CFG_LOG_FILE);
@@ -64,7 +72,7 @@ static int setup_logging(int foreground)
 
 	qb_log_init("clusterd", LOG_DAEMON, LOG_INFO);
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
-	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
+	add_filters(QB_LOG_SYSLOG, prio);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, *file ? QB_FALSE : QB_TRUE);
 	/* A ring of recent messages at debug level, for post-mortems. */
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
@@ -77,14 +85,13 @@ static int setup_logging(int foreground)
 				strerror(-t));
 			return t;
 		}
-		qb_log_format_set(t, "%t.%T [%P] %p: %b");
-		qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
+		qb_log_format_set(t, "%T [%P] %p: %b");
+		add_filters(t, prio);
 		qb_log_ctl(t, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	if (foreground) {
-		qb_log_format_set(QB_LOG_STDERR, "%t.%T %p: %b");
-		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
-				  *file ? LOG_WARNING : prio);
+		qb_log_format_set(QB_LOG_STDERR, "%T %p: %b");
+		add_filters(QB_LOG_STDERR, *file ? LOG_WARNING : prio);
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	return 0;

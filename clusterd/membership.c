@@ -80,7 +80,11 @@ static void new_round(void)
 {
 	uint64_t token;
 
-	if (!m.have_group)
+	/*
+	 * Wait for the ring id too: a process that just joined learns it from
+	 * the initial totem configuration, which may come after the group's.
+	 */
+	if (!m.have_group || m.ring.seq == 0)
 		return;
 	token = cd_sync_round_token(m.ring.nodeid, m.ring.seq, m.members, m.pids, m.n_members);
 	qb_log(LOG_INFO, "configuration changed: ring %u/%llu, %zu members, round %016llx",

@@ -1,1 +1,1 @@
-noinst_HEADERS = include/clusterd/result.h include/clusterd/ipc.h include/clusterd/client.h
+noinst_HEADERS += include/clusterd/result.h include/clusterd/ipc.h include/clusterd/client.h

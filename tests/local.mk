@@ -1,1 +1,29 @@
-# tests: unit tests (Check)
+# Unit tests (Check): one check_<module> per pure module.
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests/unit
+UNIT_LIBS = clusterd/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+
+unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
+	tests/unit/check_state_file tests/unit/check_conf
+check_PROGRAMS += $(unit_tests)
+TESTS += $(unit_tests)
+noinst_HEADERS += tests/unit/check_common.h
+
+tests_unit_check_state_SOURCES = tests/unit/check_state.c
+tests_unit_check_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_state_LDADD = $(UNIT_LIBS)
+tests_unit_check_sync_SOURCES = tests/unit/check_sync.c
+tests_unit_check_sync_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_sync_LDADD = $(UNIT_LIBS)
+tests_unit_check_msg_SOURCES = tests/unit/check_msg.c
+tests_unit_check_msg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_msg_LDADD = $(UNIT_LIBS)
+tests_unit_check_state_file_SOURCES = tests/unit/check_state_file.c
+tests_unit_check_state_file_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_state_file_LDADD = $(UNIT_LIBS)
+tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
+tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_conf_LDADD = $(UNIT_LIBS)
+
+# Lab tests need root, network namespaces and corosync: run by
+# scripts/test.sh (the README's test command), not by make check.
+EXTRA_DIST += tests/lab

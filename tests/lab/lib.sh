@@ -1,0 +1,193 @@
+# shellcheck shell=bash disable=SC2034 # WAIT_FOR_MS is for the tests that source this
+# lib.sh - helpers for lab tests (tests/lab/*). Source it from bash:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   lab_test_begin "failover after node kill"
+#   lab up
+#   wait_for 20 "node 1 sees 2 members" cs_members_are 1 2
+#   assert_eq "$(json_get "$(lab exec 1 clusterctl status --json)" 'd["quorate"]')" true "quorate"
+#   lab_test_end
+#
+# Output is TAP-like: "ok N - ...", "not ok N - ...", then "1..N" and a
+# "# NAME: X passed, Y failed" line. A failure ends the test at once (a lab
+# in an unexpected state makes later checks meaningless); the exit trap
+# prints the summary, saves or prints the node logs and runs "lab down".
+#
+# Environment: CD_LAB_KEEP=1 leaves the lab up at the end (for a look
+# around; "lab down" when done). CD_LAB_ARTIFACTS=DIR copies the lab's logs
+# there when a test fails (default: print their last lines).
+
+LAB=$(readlink -f -- "$(dirname -- "${BASH_SOURCE[0]}")/lab")
+LAB_DIR=${CD_LAB_DIR:-/tmp/cdlab}
+export LAB LAB_DIR
+
+LAB_TEST_NAME=${LAB_TEST_NAME:-$(basename -- "$0")}
+LAB_PASSED=0
+LAB_FAILED=0
+LAB_COUNT=0
+LAB_ENDED=0
+# milliseconds the last wait_for took (for measurements, read by tests)
+WAIT_FOR_MS=0
+
+lab() { "$LAB" "$@"; }
+
+_lab_now_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
+
+pass() {
+	LAB_COUNT=$((LAB_COUNT + 1))
+	LAB_PASSED=$((LAB_PASSED + 1))
+	echo "ok $LAB_COUNT - $*"
+}
+
+# fail MSG: record a failure and end the test (exit 1; the trap cleans up)
+fail() {
+	LAB_COUNT=$((LAB_COUNT + 1))
+	LAB_FAILED=$((LAB_FAILED + 1))
+	echo "not ok $LAB_COUNT - $*"
+	exit 1
+}
+
+# assert_eq ACTUAL EXPECTED [MSG]
+assert_eq() {
+	local msg=${3:-"'$1' = '$2'"}
+	if [[ $1 == "$2" ]]; then
+		pass "$msg"
+	else
+		fail "$msg (got '$1', expected '$2')"
+	fi
+}
+
+# assert_match TEXT ERE [MSG]
+assert_match() {
+	local msg=${3:-"matches /$2/"}
+	if [[ $1 =~ $2 ]]; then
+		pass "$msg"
+	else
+		fail "$msg (got '$1', expected to match /$2/)"
+	fi
+}
+
+# wait_for SECONDS DESCRIPTION CMD...: run CMD every 0.1 s (output hidden)
+# until it succeeds; past the deadline fail the test with DESCRIPTION and
+# CMD's last output. Sets WAIT_FOR_MS to the time it took. No pass line:
+# follow with pass or an assertion if the wait is itself a check.
+wait_for() {
+	local secs=$1 desc=$2 t0 deadline out=''
+	shift 2
+	t0=$(_lab_now_ms)
+	deadline=$((t0 + secs * 1000))
+	while :; do
+		if out=$("$@" 2>&1); then
+			WAIT_FOR_MS=$(($(_lab_now_ms) - t0))
+			return 0
+		fi
+		if (($(_lab_now_ms) >= deadline)); then
+			WAIT_FOR_MS=$(($(_lab_now_ms) - t0))
+			[[ -z $out ]] || printf '# last output of %s:\n%s\n' "$*" "$out" | sed '2,$s/^/#   /'
+			fail "timed out after ${secs}s: $desc"
+		fi
+		sleep 0.1
+	done
+}
+
+# json_get JSON PYTHON_EXPR: evaluate EXPR with d = the parsed JSON; prints
+# strings raw, numbers as is, and booleans, null, lists and objects as JSON
+# (so true/false/null). Fails (status 1) if the JSON or the expression is bad.
+json_get() {
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+v = eval(sys.argv[2], {"d": d, "json": json})
+print(v if isinstance(v, str) else json.dumps(v))
+' "$1" "$2"
+}
+
+# corosync's view from NODE: "MEMBERS QUORATE" (e.g. "3 Yes"), or fails
+cs_quorum() {
+	local out rc=0 nodes quorate
+	out=$(lab exec "$1" corosync-quorumtool -s 2>/dev/null) || rc=$?
+	[[ $rc -eq 0 || $rc -eq 2 ]] || return 1
+	nodes=$(sed -n 's/^Nodes:[[:space:]]*\([0-9]*\).*/\1/p' <<<"$out")
+	quorate=$(sed -n 's/^Quorate:[[:space:]]*\([A-Za-z]*\).*/\1/p' <<<"$out")
+	[[ -n $nodes && -n $quorate ]] || return 1
+	echo "$nodes $quorate"
+}
+
+# cs_members_are NODE COUNT [Yes|No]: corosync on NODE sees COUNT members
+# (and is / is not quorate)
+cs_members_are() {
+	local q
+	q=$(cs_quorum "$1") || return 1
+	[[ ${q% *} == "$2" ]] || return 1
+	[[ -z ${3:-} || ${q#* } == "$3" ]]
+}
+
+# clusterctl status --json on NODE
+cd_status() { lab exec "$1" clusterctl status --json; }
+
+# lab_nodes: number of nodes of the running lab
+lab_nodes() { cat "$LAB_DIR/nodes"; }
+
+_lab_save_logs() {
+	local f
+	[[ -d $LAB_DIR ]] || return 0
+	if [[ -n ${CD_LAB_ARTIFACTS:-} ]]; then
+		local dest
+		dest=$CD_LAB_ARTIFACTS/$(basename -- "$LAB_TEST_NAME" .sh)
+		mkdir -p "$dest"
+		for f in "$LAB_DIR"/node*/log; do
+			mkdir -p "$dest/$(basename -- "$(dirname -- "$f")")"
+			cp -r "$f"/. "$dest/$(basename -- "$(dirname -- "$f")")/" 2>/dev/null || :
+		done
+		echo "# logs saved in $dest"
+	else
+		for f in "$LAB_DIR"/node*/log/*.log; do
+			[[ -s $f ]] || continue
+			echo "# --- last lines of $f"
+			tail -n 20 "$f" | sed 's/^/#   /'
+		done
+	fi
+}
+
+_lab_summary() {
+	echo "1..$LAB_COUNT"
+	echo "# $LAB_TEST_NAME: $LAB_PASSED passed, $LAB_FAILED failed"
+}
+
+_lab_test_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if ((LAB_ENDED == 0)); then
+		if ((rc != 0 && LAB_FAILED == 0)); then
+			# died without an assertion (set -e, a failed lab command)
+			LAB_COUNT=$((LAB_COUNT + 1))
+			LAB_FAILED=$((LAB_FAILED + 1))
+			echo "not ok $LAB_COUNT - test script ended early (exit status $rc)"
+		fi
+		_lab_summary
+	fi
+	((LAB_FAILED == 0)) || _lab_save_logs
+	if [[ ${CD_LAB_KEEP:-0} == 1 ]]; then
+		echo "# CD_LAB_KEEP=1: lab left up in $LAB_DIR (run: $LAB down)"
+	else
+		"$LAB" down >/dev/null 2>&1 || "$LAB" down || :
+	fi
+	((LAB_FAILED == 0)) || exit 1
+	exit "$rc"
+}
+
+# lab_test_begin NAME: header, and "lab down" on any exit
+lab_test_begin() {
+	LAB_TEST_NAME=${1:-$LAB_TEST_NAME}
+	echo "# === $LAB_TEST_NAME"
+	trap _lab_test_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# lab_test_end: print the summary; returns 1 if anything failed
+lab_test_end() {
+	LAB_ENDED=1
+	_lab_summary
+	((LAB_FAILED == 0))
+}

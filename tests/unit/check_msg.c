@@ -1,0 +1,120 @@
+#include "config.h"
+
+#include <endian.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "clusterd/msg.h"
+
+static void build(enum cd_msg_type t, uint64_t round, const char *json, void **buf, size_t *len)
+{
+	struct json_object *o = json_tokener_parse(json);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(cd_msg_build(t, 4, 77, round, o, buf, len), 0);
+	json_object_put(o);
+}
+
+START_TEST(test_roundtrip)
+{
+	void *buf;
+	size_t len;
+	struct cd_msg m;
+	char err[128];
+
+	build(CD_MSG_CHANGE, 0, "{\"op\":\"property.set\",\"key\":\"k\",\"value\":\"v\"}", &buf, &len);
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), 0);
+	ck_assert_int_eq(m.type, CD_MSG_CHANGE);
+	ck_assert_uint_eq(m.sender, 4);
+	ck_assert_uint_eq(m.req_id, 77);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(m.body, "key")), "k");
+	cd_msg_clear(&m);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_rejects_bad_input)
+{
+	void *buf;
+	size_t len;
+	struct cd_msg m;
+	char err[128];
+	struct cd_msg_hdr *h;
+	char *b;
+
+	build(CD_MSG_SYNC_STATE, 5, "{\"a\":1}", &buf, &len);
+	b = buf;
+	h = buf;
+	/* Every truncation is refused. */
+	for (size_t l = 0; l < len; l++)
+		ck_assert_int_lt(cd_msg_parse(buf, l, 4, &m, err, sizeof(err)), 0);
+	/* A sender that lies about itself. */
+	ck_assert_int_eq(cd_msg_parse(buf, len, 5, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	/* Wrong magic, version, type. */
+	h->magic ^= 1;
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	h->magic ^= 1;
+	h->version = htole16(9);
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_VERSION);
+	h->version = htole16(CD_MSG_VERSION);
+	h->type = htole16(99);
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	h->type = htole16(CD_MSG_SYNC_STATE);
+	/* A sync message without a round. */
+	h->round = 0;
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	h->round = htole64(5);
+	/* Payload not NUL-terminated, or not JSON. */
+	b[len - 1] = '}';
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	b[len - 1] = '\0';
+	b[sizeof(*h)] = 'x';
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	b[sizeof(*h)] = '{';
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), 0);
+	cd_msg_clear(&m);
+	free(buf);
+
+	/* A JSON array is not an object. */
+	build(CD_MSG_CHANGE, 0, "[1]", &buf, &len);
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), CD_ERR_PROTOCOL);
+	free(buf);
+}
+END_TEST
+
+/* Random bytes never crash the parser and are never accepted as a change. */
+START_TEST(test_fuzz_random)
+{
+	unsigned char buf[256];
+	struct cd_msg m;
+	char err[128];
+	unsigned int seed = 12345;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		size_t len = (size_t)rand_r(&seed) % sizeof(buf), j;
+
+		for (j = 0; j < len; j++)
+			buf[j] = (unsigned char)rand_r(&seed);
+		if (len >= 4 && (i & 1)) {
+			uint32_t magic = htole32(CD_MSG_MAGIC);
+
+			memcpy(buf, &magic, 4);
+		}
+		if (cd_msg_parse(buf, len, 4, &m, err, sizeof(err)) == 0)
+			cd_msg_clear(&m);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("msg");
+
+	add_tcase(s, test_roundtrip);
+	add_tcase(s, test_rejects_bad_input);
+	add_tcase(s, test_fuzz_random);
+	return run_suite(s);
+}

@@ -1,0 +1,242 @@
+#include "config.h"
+
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "clusterd/state.h"
+
+static struct json_object *change(const char *text)
+{
+	struct json_object *o = json_tokener_parse(text);
+
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static int apply(struct cd_state *s, const char *text, char *err)
+{
+	struct json_object *o = change(text);
+	int rc = cd_state_apply(s, o, err, 256);
+
+	json_object_put(o);
+	return rc;
+}
+
+static struct cd_node_info info(uint32_t id, const char *name)
+{
+	struct cd_node_info ni;
+
+	memset(&ni, 0, sizeof(ni));
+	ni.id = id;
+	strcpy(ni.name, name);
+	strcpy(ni.addrs[0], "198.18.0.1");
+	ni.n_addrs = 1;
+	ni.cap.cores = 4;
+	ni.cap.memory_mb = 8192;
+	strcpy(ni.cap.cpu_model, "qemu64");
+	return ni;
+}
+
+START_TEST(test_property_set_get_delete)
+{
+	struct cd_state s;
+	char err[256];
+
+	cd_state_init(&s);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"b\",\"value\":\"2\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"a\",\"value\":\"1\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"b\",\"value\":\"3\"}", err), 0);
+	ck_assert_uint_eq(s.version.seq, 3);
+	ck_assert_uint_eq(s.n_props, 2);
+	ck_assert_str_eq(s.props[0].key, "a"); /* kept sorted */
+	ck_assert_str_eq(cd_state_prop(&s, "b"), "3");
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.delete\",\"key\":\"a\"}", err), 0);
+	ck_assert_ptr_null(cd_state_prop(&s, "a"));
+	ck_assert_uint_eq(s.version.seq, 4);
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_refused_changes_change_nothing)
+{
+	struct cd_state s;
+	char err[256];
+	static const char *bad[] = {
+		"{\"op\":\"property.set\",\"key\":\"bad key\",\"value\":\"x\"}",
+		"{\"op\":\"property.set\",\"key\":\"\",\"value\":\"x\"}",
+		"{\"op\":\"property.set\",\"key\":\"k\"}",
+		"{\"op\":\"property.set\",\"key\":\"k\",\"value\":5}",
+		"{\"op\":\"property.delete\",\"key\":\"missing\"}",
+		"{\"op\":\"node.maintenance\",\"node\":\"nobody\",\"on\":true}",
+		"{\"op\":\"no.such.op\"}",
+		"{\"key\":\"k\"}",
+		"[1,2]",
+	};
+	size_t i;
+
+	cd_state_init(&s);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"k\",\"value\":\"v\"}", err), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_int_lt(apply(&s, bad[i], err), 0);
+		ck_assert_msg(err[0] != '\0', "no error text for %s", bad[i]);
+	}
+	ck_assert_uint_eq(s.version.seq, 1);
+	ck_assert_uint_eq(s.n_props, 1);
+	ck_assert_str_eq(cd_state_prop(&s, "k"), "v");
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_value_size_limit)
+{
+	struct cd_state s;
+	struct json_object *o = json_object_new_object();
+	char err[256], *big = malloc(CD_PROP_VALUE_MAX + 2);
+
+	memset(big, 'x', CD_PROP_VALUE_MAX + 1);
+	big[CD_PROP_VALUE_MAX + 1] = '\0';
+	cd_state_init(&s);
+	json_object_object_add(o, "op", json_object_new_string("property.set"));
+	json_object_object_add(o, "key", json_object_new_string("k"));
+	json_object_object_add(o, "value", json_object_new_string(big));
+	ck_assert_int_eq(cd_state_apply(&s, o, err, sizeof(err)), CD_ERR_INVALID);
+	big[CD_PROP_VALUE_MAX] = '\0';
+	json_object_object_add(o, "value", json_object_new_string(big));
+	ck_assert_int_eq(cd_state_apply(&s, o, err, sizeof(err)), 0);
+	json_object_put(o);
+	free(big);
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_sync_finish_membership)
+{
+	struct cd_state s;
+	struct cd_node_info m[3] = {info(3, "node3"), info(1, "node1"), info(2, "node2")};
+	char err[256];
+
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, m, 3, 1);
+	ck_assert_uint_eq(s.version.epoch, 1);
+	ck_assert_uint_eq(s.version.seq, 0);
+	ck_assert_uint_eq(s.n_nodes, 3);
+	ck_assert_uint_eq(s.nodes[0].info.id, 1); /* sorted by id */
+	ck_assert(cd_node_state(&s.nodes[2]) == CD_NODE_ONLINE);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.maintenance\",\"node\":\"node2\",\"on\":true}", err), 0);
+	ck_assert(cd_node_state(cd_state_node_by_name(&s, "node2")) == CD_NODE_MAINTENANCE);
+
+	/* Node 2 leaves: offline, its record and maintenance flag kept. */
+	m[2] = m[1];
+	cd_state_sync_finish(&s, m, 2, 2);
+	ck_assert_uint_eq(s.version.epoch, 2);
+	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) == CD_NODE_OFFLINE);
+	ck_assert(cd_state_node_by_id(&s, 2)->maintenance);
+	ck_assert_uint_eq(cd_state_node_by_id(&s, 2)->last_change, 2);
+	ck_assert_uint_eq(cd_state_node_by_id(&s, 1)->last_change, 1);
+	/* A member cannot be removed; an offline node can. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node1\"}", err), CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\"}", err), 0);
+	ck_assert_uint_eq(s.n_nodes, 2);
+	cd_state_free(&s);
+}
+END_TEST
+
+static char *to_text(const struct cd_state *s)
+{
+	struct json_object *o = cd_state_to_json(s);
+	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(o);
+	return t;
+}
+
+START_TEST(test_json_roundtrip_is_canonical)
+{
+	struct cd_state s, back, copy;
+	struct cd_node_info m[2] = {info(1, "node1"), info(2, "node2")};
+	char err[256], *t1, *t2, *t3;
+	struct json_object *o;
+
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, m, 2, 7);
+	apply(&s, "{\"op\":\"property.set\",\"key\":\"z\",\"value\":\"\\\"quoted\\\"\"}", err);
+	apply(&s, "{\"op\":\"property.set\",\"key\":\"a\",\"value\":\"1\"}", err);
+	t1 = to_text(&s);
+	o = json_tokener_parse(t1);
+	ck_assert_int_eq(cd_state_from_json(&back, o, err, sizeof(err)), 0);
+	json_object_put(o);
+	t2 = to_text(&back);
+	ck_assert_str_eq(t1, t2);
+	ck_assert_int_eq(cd_state_copy(&copy, &back), 0);
+	t3 = to_text(&copy);
+	ck_assert_str_eq(t1, t3);
+	ck_assert_uint_eq(back.version.epoch, 7);
+	ck_assert_uint_eq(back.version.seq, 2);
+	free(t1);
+	free(t2);
+	free(t3);
+	cd_state_free(&s);
+	cd_state_free(&back);
+	cd_state_free(&copy);
+}
+END_TEST
+
+START_TEST(test_from_json_rejects_bad_state)
+{
+	static const char *bad[] = {
+		"{}",
+		"{\"format\":2,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":-1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":{},\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[{\"id\":0}],\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"bad key\":\"v\"}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"k\":1}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[]}",
+	};
+	struct cd_state s;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_object *o = json_tokener_parse(bad[i]);
+
+		ck_assert_ptr_nonnull(o);
+		ck_assert_msg(cd_state_from_json(&s, o, err, sizeof(err)) < 0, "accepted %s", bad[i]);
+		ck_assert_uint_eq(s.n_nodes, 0);
+		json_object_put(o);
+	}
+	{
+		struct json_object *o = json_tokener_parse(bad[1]);
+
+		ck_assert_int_eq(cd_state_from_json(&s, o, err, sizeof(err)), CD_ERR_VERSION);
+		json_object_put(o);
+	}
+}
+END_TEST
+
+START_TEST(test_version_order)
+{
+	struct cd_version a = {1, 100}, b = {2, 0}, c = {2, 0};
+
+	ck_assert_int_lt(cd_version_cmp(a, b), 0);
+	ck_assert_int_gt(cd_version_cmp(b, a), 0);
+	ck_assert_int_eq(cd_version_cmp(b, c), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("state");
+
+	add_tcase(s, test_property_set_get_delete);
+	add_tcase(s, test_refused_changes_change_nothing);
+	add_tcase(s, test_value_size_limit);
+	add_tcase(s, test_sync_finish_membership);
+	add_tcase(s, test_json_roundtrip_is_canonical);
+	add_tcase(s, test_from_json_rejects_bad_state);
+	add_tcase(s, test_version_order);
+	return run_suite(s);
+}

@@ -1,0 +1,106 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "clusterd/state_file.h"
+#include "lib/util.h"
+
+static char dir[] = "/tmp/check_state_file.XXXXXX";
+static char path[256];
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+}
+
+static void teardown(void)
+{
+	char tmp[300];
+
+	unlink(path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
+static void sample(struct cd_state *s)
+{
+	struct json_object *c = json_tokener_parse(
+		"{\"op\":\"property.set\",\"key\":\"answer\",\"value\":\"42\"}");
+	char err[256];
+
+	cd_state_init(s);
+	ck_assert_int_eq(cd_state_apply(s, c, err, sizeof(err)), 0);
+	json_object_put(c);
+}
+
+START_TEST(test_save_load)
+{
+	struct cd_state s, back;
+	char err[256];
+
+	sample(&s);
+	ck_assert_int_eq(cd_state_file_save(path, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_state_file_load(path, &back, err, sizeof(err)), 0);
+	ck_assert_str_eq(cd_state_prop(&back, "answer"), "42");
+	ck_assert_uint_eq(back.version.seq, 1);
+	cd_state_free(&s);
+	cd_state_free(&back);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct cd_state s;
+	char err[256];
+
+	ck_assert_int_eq(cd_state_file_load(path, &s, err, sizeof(err)), -ENOENT);
+}
+END_TEST
+
+/* Every single-byte corruption and every truncation is detected. */
+START_TEST(test_corruption_detected)
+{
+	struct cd_state s, back;
+	char err[256], *data;
+	size_t len, i;
+
+	sample(&s);
+	ck_assert_int_eq(cd_state_file_save(path, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_read_file(path, &data, &len), 0);
+	for (i = 0; i < len; i++) {
+		data[i] ^= 0x20;
+		ck_assert_int_eq(cd_write_file_atomic(path, data, len), 0);
+		ck_assert_msg(cd_state_file_load(path, &back, err, sizeof(err)) < 0,
+			      "flip at %zu accepted", i);
+		data[i] ^= 0x20;
+	}
+	for (i = 0; i < len; i++) {
+		ck_assert_int_eq(cd_write_file_atomic(path, data, i), 0);
+		ck_assert_msg(cd_state_file_load(path, &back, err, sizeof(err)) < 0,
+			      "truncation at %zu accepted", i);
+	}
+	free(data);
+	cd_state_free(&s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("state_file");
+	TCase *tc = tcase_create("file");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_save_load);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_corruption_detected);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

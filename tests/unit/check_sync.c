@@ -1,0 +1,173 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "clusterd/sync.h"
+
+static struct cd_sync_report rep(uint32_t id, uint64_t epoch, uint64_t seq, char sum, int quorate)
+{
+	struct cd_sync_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.nodeid = id;
+	r.version.epoch = epoch;
+	r.version.seq = seq;
+	memset(r.checksum, sum, 64);
+	r.checksum[64] = '\0';
+	r.quorate = quorate;
+	r.info.id = id;
+	snprintf(r.info.name, sizeof(r.info.name), "node%u", id);
+	strcpy(r.info.cap.cpu_model, "qemu64");
+	return r;
+}
+
+static const uint32_t three[] = {3, 1, 2};
+
+START_TEST(test_all_equal_completes_without_snapshot)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 9, 'a', 1), r2 = rep(2, 4, 9, 'a', 1),
+			      r3 = rep(3, 4, 9, 'a', 1);
+
+	cd_sync_begin(&s, 42, three, 3);
+	ck_assert_int_eq(cd_sync_add_report(&s, 42, &r2), CD_SYNC_STEP_MORE);
+	ck_assert_int_eq(cd_sync_add_report(&s, 42, &r1), CD_SYNC_STEP_MORE);
+	ck_assert_int_eq(cd_sync_add_report(&s, 42, &r3), CD_SYNC_STEP_COMPLETE);
+	ck_assert(s.quorate);
+	ck_assert_int_eq(s.phase, CD_SYNC_DONE);
+	ck_assert_uint_eq(cd_sync_next_epoch(&s), 5);
+}
+END_TEST
+
+START_TEST(test_newest_state_is_chosen)
+{
+	struct cd_sync s;
+	/* Node 3 rejoins with an empty state; node 2 has the newest. */
+	struct cd_sync_report r1 = rep(1, 4, 2, 'a', 1), r2 = rep(2, 5, 0, 'b', 1),
+			      r3 = rep(3, 0, 0, 'c', 1);
+
+	cd_sync_begin(&s, 7, three, 3);
+	cd_sync_add_report(&s, 7, &r3);
+	cd_sync_add_report(&s, 7, &r1);
+	ck_assert_int_eq(cd_sync_add_report(&s, 7, &r2), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 2);
+	ck_assert_uint_eq(s.best.epoch, 5);
+	ck_assert(!cd_sync_snapshot_ok(&s, 7, 1));
+	ck_assert(!cd_sync_snapshot_ok(&s, 8, 2));
+	ck_assert(cd_sync_snapshot_ok(&s, 7, 2));
+	ck_assert_uint_eq(cd_sync_next_epoch(&s), 6);
+}
+END_TEST
+
+START_TEST(test_higher_epoch_beats_higher_seq)
+{
+	struct cd_sync s;
+	/* The minority kept an old epoch with many seqs; epochs order first. */
+	struct cd_sync_report r1 = rep(1, 3, 1000, 'a', 1), r2 = rep(2, 4, 1, 'b', 1),
+			      r3 = rep(3, 4, 1, 'b', 1);
+
+	cd_sync_begin(&s, 1, three, 3);
+	cd_sync_add_report(&s, 1, &r1);
+	cd_sync_add_report(&s, 1, &r2);
+	ck_assert_int_eq(cd_sync_add_report(&s, 1, &r3), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 2); /* lowest id among the newest */
+}
+END_TEST
+
+START_TEST(test_same_version_different_checksum_needs_snapshot)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 1, 'a', 1), r2 = rep(2, 4, 1, 'b', 1),
+			      r3 = rep(3, 4, 1, 'a', 1);
+
+	cd_sync_begin(&s, 1, three, 3);
+	cd_sync_add_report(&s, 1, &r3);
+	cd_sync_add_report(&s, 1, &r2);
+	ck_assert_int_eq(cd_sync_add_report(&s, 1, &r1), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 1);
+}
+END_TEST
+
+START_TEST(test_quorate_only_if_all_say_so)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 1, 1, 'a', 1), r2 = rep(2, 1, 1, 'a', 0);
+	uint32_t two[] = {1, 2};
+
+	cd_sync_begin(&s, 9, two, 2);
+	cd_sync_add_report(&s, 9, &r1);
+	ck_assert_int_eq(cd_sync_add_report(&s, 9, &r2), CD_SYNC_STEP_COMPLETE);
+	ck_assert(!s.quorate);
+}
+END_TEST
+
+START_TEST(test_stale_duplicate_and_stranger_reports_ignored)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 1, 1, 'a', 1), r9 = rep(9, 9, 9, 'z', 1),
+			      r2 = rep(2, 1, 1, 'a', 1), r3 = rep(3, 1, 1, 'a', 1);
+
+	cd_sync_begin(&s, 5, three, 3);
+	ck_assert_int_eq(cd_sync_add_report(&s, 4, &r1), CD_SYNC_STEP_IGNORED); /* old round */
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r9), CD_SYNC_STEP_IGNORED); /* not a member */
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r1), CD_SYNC_STEP_MORE);
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r1), CD_SYNC_STEP_IGNORED); /* twice */
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r2), CD_SYNC_STEP_MORE);
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r3), CD_SYNC_STEP_COMPLETE);
+	/* Done: later reports change nothing. */
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r3), CD_SYNC_STEP_IGNORED);
+}
+END_TEST
+
+START_TEST(test_round_token_ignores_member_order)
+{
+	uint32_t n1[] = {1, 2, 3}, p1[] = {10, 20, 30};
+	uint32_t n2[] = {3, 1, 2}, p2[] = {30, 10, 20};
+	uint32_t p3[] = {10, 21, 30};
+	uint64_t t1 = cd_sync_round_token(1, 8, n1, p1, 3);
+
+	ck_assert_uint_eq(t1, cd_sync_round_token(1, 8, n2, p2, 3));
+	ck_assert_uint_ne(t1, cd_sync_round_token(1, 12, n1, p1, 3)); /* new ring */
+	ck_assert_uint_ne(t1, cd_sync_round_token(1, 8, n1, p3, 3));  /* restarted process */
+	ck_assert_uint_ne(t1, cd_sync_round_token(1, 8, n1, p1, 2));  /* one left */
+	ck_assert_uint_ne(t1, 0);
+}
+END_TEST
+
+START_TEST(test_report_json_roundtrip_and_checks)
+{
+	struct cd_sync_report r = rep(2, 3, 4, 'f', 1), back;
+	struct json_object *o = cd_sync_report_to_json(&r);
+
+	ck_assert_int_eq(cd_sync_report_from_json(&back, 2, o), 0);
+	ck_assert_uint_eq(back.version.epoch, 3);
+	ck_assert_uint_eq(back.version.seq, 4);
+	ck_assert_str_eq(back.checksum, r.checksum);
+	ck_assert(back.quorate);
+	ck_assert_str_eq(back.info.name, "node2");
+	/* A report must describe its sender. */
+	ck_assert_int_eq(cd_sync_report_from_json(&back, 3, o), CD_ERR_PROTOCOL);
+	json_object_object_add(o, "checksum", json_object_new_string("short"));
+	ck_assert_int_eq(cd_sync_report_from_json(&back, 2, o), CD_ERR_PROTOCOL);
+	json_object_put(o);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sync");
+
+	add_tcase(s, test_all_equal_completes_without_snapshot);
+	add_tcase(s, test_newest_state_is_chosen);
+	add_tcase(s, test_higher_epoch_beats_higher_seq);
+	add_tcase(s, test_same_version_different_checksum_needs_snapshot);
+	add_tcase(s, test_quorate_only_if_all_say_so);
+	add_tcase(s, test_stale_duplicate_and_stranger_reports_ignored);
+	add_tcase(s, test_round_token_ignores_member_order);
+	add_tcase(s, test_report_json_roundtrip_and_checks);
+	return run_suite(s);
+}
