@@ -122,6 +122,38 @@ cs_members_are() {
 	[[ -z ${3:-} || ${q#* } == "$3" ]]
 }
 
+# lab_ping NODE|client ADDR [TIMEOUT_S]: one ICMP echo from inside NODE
+# (ping itself is not installed on the lab machines; python3 is)
+lab_ping() {
+	lab exec "$1" python3 -c '
+import os, socket, struct, sys, time
+addr, timeout = sys.argv[1], float(sys.argv[2])
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff)
+    return ~(t + (t >> 16)) & 0xffff
+ident, payload = os.getpid() & 0xffff, b"cdlab-ping"
+pkt = struct.pack("!BBHHH", 8, 0, 0, ident, 1) + payload
+pkt = pkt[:2] + struct.pack("!H", csum(pkt)) + pkt[4:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.sendto(pkt, (addr, 0))
+deadline = time.monotonic() + timeout
+while True:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        sys.exit(1)
+    s.settimeout(left)
+    try:
+        data, src = s.recvfrom(2048)
+    except socket.timeout:
+        sys.exit(1)
+    ihl = (data[0] & 0xf) * 4
+    typ, _, _, i, _ = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+    if typ == 0 and i == ident and src[0] == addr:
+        sys.exit(0)
+' "$2" "${3:-2}"
+}
+
 # clusterctl status --json on NODE
 cd_status() { lab exec "$1" clusterctl status --json; }
 

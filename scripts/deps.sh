@@ -1,0 +1,33 @@
+#!/bin/bash
+# Install every Debian 12 package the project needs to build, test and run
+# its lab. Run as root. Safe to run again.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	# corosync and its client libraries, libqb
+	corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
+	libcmap-dev libcfg-dev libqb-dev
+	# libvirt C API, JSON, XML, OpenSSL, Check
+	libvirt-dev libjson-c-dev libxml2-dev libssl-dev check
+	# the lab: namespaces, bridges, loop devices, JSON in test scripts
+	iproute2 util-linux procps python3
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: run as root (it installs Debian packages)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps.sh: all ${#packages[@]} packages are installed"
+	exit 0
+fi
+echo "deps.sh: installing ${missing[*]}"
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
