@@ -52,6 +52,9 @@ void cd_state_free(struct cd_state *s)
 	}
 	free(s->props);
 	free(s->nodes);
+	for (i = 0; i < s->n_vms; i++)
+		cd_vm_free(&s->vms[i]);
+	free(s->vms);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -66,6 +69,7 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 
 	memset(dst, 0, sizeof(*dst));
 	dst->version = src->version;
+	dst->last_action_id = src->last_action_id;
 	if (src->n_nodes) {
 		dst->nodes = malloc(src->n_nodes * sizeof(*dst->nodes));
 		if (!dst->nodes)
@@ -82,6 +86,18 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 			dst->props[i].value = strdup(src->props[i].value);
 			dst->n_props = i + 1;
 			if (!dst->props[i].key || !dst->props[i].value)
+				goto fail;
+		}
+	}
+	if (src->n_vms) {
+		dst->vms = calloc(src->n_vms, sizeof(*dst->vms));
+		if (!dst->vms)
+			goto fail;
+		for (i = 0; i < src->n_vms; i++) {
+			int rc = cd_vm_copy(&dst->vms[i], &src->vms[i]);
+
+			dst->n_vms = i + 1;
+			if (rc < 0)
 				goto fail;
 		}
 	}
@@ -296,6 +312,13 @@ static const struct {
 	{"property.delete", op_property_delete},
 	{"node.maintenance", op_node_maintenance},
 	{"node.remove", op_node_remove},
+	{"vm.add", cd_vm_op_add},
+	{"vm.remove", cd_vm_op_remove},
+	{"vm.start", cd_vm_op_start},
+	{"vm.stop", cd_vm_op_stop},
+	{"vm.set", cd_vm_op_set},
+	{"vm.place", cd_vm_op_place},
+	{"vm.report", cd_vm_op_report},
 };
 
 int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
@@ -443,6 +466,7 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 {
 	struct json_object *o = json_object_new_object(), *v = json_object_new_object();
 	struct json_object *nodes = json_object_new_array(), *props = json_object_new_object();
+	struct json_object *vms;
 	size_t i;
 
 	json_object_object_add(o, "format", json_object_new_int(STATE_FORMAT));
@@ -464,6 +488,12 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 		json_object_object_add(props, s->props[i].key,
 				       json_object_new_string(s->props[i].value));
 	json_object_object_add(o, "properties", props);
+	json_object_object_add(o, "last_action_id",
+			       json_object_new_int64((int64_t)s->last_action_id));
+	vms = json_object_new_array();
+	for (i = 0; i < s->n_vms; i++)
+		json_object_array_add(vms, cd_vm_to_json(&s->vms[i]));
+	json_object_object_add(o, "vms", vms);
 	return o;
 }
 
@@ -477,7 +507,7 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 
 int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *err, size_t errlen)
 {
-	struct json_object *v, *nodes, *props;
+	struct json_object *v, *nodes, *props, *vms;
 	uint64_t format;
 	size_t i;
 
@@ -529,6 +559,29 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 				FAIL(CD_ERR_CORRUPT, "state property '%s' is invalid", k);
 			if (prop_set(s, k, json_object_get_string(pv)) < 0)
 				FAIL(-ENOMEM, "out of memory");
+		}
+	}
+	/* Absent in states written before VMs existed. */
+	if (json_object_object_get_ex(o, "last_action_id", &v) &&
+	    get_u64(o, "last_action_id", &s->last_action_id) < 0)
+		FAIL(CD_ERR_CORRUPT, "state has an invalid last action id");
+	if (json_object_object_get_ex(o, "vms", &vms)) {
+		if (!json_object_is_type(vms, json_type_array))
+			FAIL(CD_ERR_CORRUPT, "state has no valid VM list");
+		s->vms = calloc(json_object_array_length(vms) + 1, sizeof(*s->vms));
+		if (!s->vms)
+			FAIL(-ENOMEM, "out of memory");
+		for (i = 0; i < json_object_array_length(vms); i++) {
+			struct cd_vm *vm = &s->vms[s->n_vms];
+			int rc = cd_vm_from_json(vm, json_object_array_get_idx(vms, i));
+
+			if (rc < 0) {
+				cd_vm_free(vm);
+				FAIL(rc, "state VM %zu is invalid", i);
+			}
+			s->n_vms++;
+			if (s->n_vms > 1 && strcmp(s->vms[s->n_vms - 2].name, vm->name) >= 0)
+				FAIL(CD_ERR_CORRUPT, "state VMs are not sorted by name");
 		}
 	}
 	return 0;

@@ -16,6 +16,8 @@
 
 #include <json-c/json.h>
 
+#include "clusterd/vm.h"
+
 #define CD_NAME_MAX 63
 #define CD_ADDR_MAX 63
 #define CD_ADDRS_MAX 4
@@ -72,6 +74,9 @@ struct cd_state {
 	size_t n_nodes;
 	struct cd_prop *props; /* sorted by key */
 	size_t n_props;
+	struct cd_vm *vms; /* sorted by name */
+	size_t n_vms;
+	uint64_t last_action_id; /* action ids come from here, in apply order */
 };
 
 /* Reset s to the empty state (version 0.0). Frees what s held. */
@@ -85,6 +90,7 @@ enum cd_node_state cd_node_state(const struct cd_node *n);
 const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id);
 const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name);
 const char *cd_state_prop(const struct cd_state *s, const char *key);
+const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name);
 
 /*
  * Apply one change, a JSON object {"op": ..., ...}. On success the version's

@@ -3,7 +3,7 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests
 UNIT_LIBS = clusterd/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
-	tests/unit/check_state_file tests/unit/check_conf
+	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -20,6 +20,9 @@ tests_unit_check_msg_LDADD = $(UNIT_LIBS)
 tests_unit_check_state_file_SOURCES = tests/unit/check_state_file.c
 tests_unit_check_state_file_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_state_file_LDADD = $(UNIT_LIBS)
+tests_unit_check_vm_SOURCES = tests/unit/check_vm.c
+tests_unit_check_vm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_vm_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)

@@ -1,0 +1,624 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/state.h"
+#include "clusterd/vm.h"
+#include "lib/util.h"
+
+static const char *const prio_names[] = {
+	[CD_PRIO_HIGH] = "high",
+	[CD_PRIO_MEDIUM] = "medium",
+	[CD_PRIO_LOW] = "low",
+	[CD_PRIO_NO_AUTO_START] = "no-auto-start",
+};
+static const char *const state_names[] = {
+	[CD_VM_STOPPED] = "stopped",   [CD_VM_STARTING] = "starting",
+	[CD_VM_RUNNING] = "running",   [CD_VM_STOPPING] = "stopping",
+	[CD_VM_FAILED] = "failed",     [CD_VM_MIGRATING] = "migrating",
+};
+static const char *const move_names[] = {
+	[CD_MOVE_LIVE] = "live",
+	[CD_MOVE_QUICK] = "quick",
+	[CD_MOVE_COLD] = "cold",
+};
+static const char *const failback_names[] = {
+	[CD_FAILBACK_NEVER] = "never",
+	[CD_FAILBACK_IMMEDIATELY] = "immediately",
+	[CD_FAILBACK_WINDOW] = "window",
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *cd_vm_priority_to_str(enum cd_vm_priority p)
+{
+	return (size_t)p < N_OF(prio_names) ? prio_names[p] : "unknown";
+}
+
+const char *cd_vm_state_to_str(enum cd_vm_state s)
+{
+	return (size_t)s < N_OF(state_names) ? state_names[s] : "unknown";
+}
+
+const char *cd_move_mode_to_str(enum cd_move_mode m)
+{
+	return (size_t)m < N_OF(move_names) ? move_names[m] : "unknown";
+}
+
+const char *cd_failback_to_str(enum cd_failback f)
+{
+	return (size_t)f < N_OF(failback_names) ? failback_names[f] : "unknown";
+}
+
+int cd_vm_state_from_str(const char *s, enum cd_vm_state *out)
+{
+	int i = lookup(state_names, N_OF(state_names), s);
+
+	if (i < 0)
+		return CD_ERR_INVALID;
+	*out = (enum cd_vm_state)i;
+	return 0;
+}
+
+void cd_vm_free(struct cd_vm *vm)
+{
+	free(vm->xml);
+	vm->xml = NULL;
+}
+
+int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src)
+{
+	*dst = *src;
+	dst->xml = src->xml ? strdup(src->xml) : NULL;
+	return src->xml && !dst->xml ? -ENOMEM : 0;
+}
+
+/* --- the VM table of a state --- */
+
+static size_t vm_index(const struct cd_state *s, const char *name, int *found)
+{
+	size_t lo = 0, hi = s->n_vms;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(s->vms[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n_vms && strcmp(s->vms[lo].name, name) == 0;
+	return lo;
+}
+
+const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name)
+{
+	int found;
+	size_t i = vm_index(s, name, &found);
+
+	return found ? &s->vms[i] : NULL;
+}
+
+static struct cd_vm *vm_mut(struct cd_state *s, const char *name)
+{
+	return (struct cd_vm *)cd_state_vm(s, name);
+}
+
+/* --- changes --- */
+
+#define FAIL(code, ...)                                                                  \
+	do {                                                                               \
+		snprintf(err, errlen, __VA_ARGS__);                                        \
+		return (code);                                                             \
+	} while (0)
+
+static const char *get_str(const struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int get_u64(const struct json_object *o, const char *key, uint64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return -1;
+	*out = (uint64_t)json_object_get_int64(v);
+	return 0;
+}
+
+static bool get_bool_or(const struct json_object *o, const char *key, bool def)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
+		return def;
+	return json_object_get_boolean(v);
+}
+
+/* The VM a change names, or a failure. */
+#define NAMED_VM(vm)                                                                       \
+	do {                                                                               \
+		const char *n_ = get_str(c, "name");                                       \
+		if (!n_)                                                                   \
+			FAIL(CD_ERR_INVALID, "missing VM name");                           \
+		(vm) = vm_mut(s, n_);                                                      \
+		if (!(vm))                                                                 \
+			FAIL(CD_ERR_NOT_FOUND, "no VM '%s' (see 'clusterctl vm list')", n_); \
+	} while (0)
+
+int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	const char *name = get_str(c, "name"), *xml = get_str(c, "xml"), *uuid = get_str(c, "uuid");
+	uint64_t vcpus, mem;
+	struct cd_vm vm, *nv;
+	int found;
+	size_t i;
+
+	if (!name || !cd_valid_name(name, sizeof(vm.name) - 1))
+		FAIL(CD_ERR_INVALID, "invalid VM name (use 1-63 of A-Z a-z 0-9 . _ -)");
+	if (!xml || !*xml || strlen(xml) > CD_VM_XML_MAX)
+		FAIL(CD_ERR_INVALID, "missing or oversized domain XML (at most %d bytes)",
+		     CD_VM_XML_MAX);
+	if (get_u64(c, "vcpus", &vcpus) < 0 || vcpus == 0 || vcpus > 4096)
+		FAIL(CD_ERR_INVALID, "invalid vCPU count");
+	if (get_u64(c, "memory_mb", &mem) < 0 || mem == 0)
+		FAIL(CD_ERR_INVALID, "invalid memory size");
+	i = vm_index(s, name, &found);
+	if (found)
+		FAIL(CD_ERR_EXISTS, "VM '%s' exists already", name);
+	memset(&vm, 0, sizeof(vm));
+	cd_strlcpy(vm.name, name, sizeof(vm.name));
+	if (uuid)
+		cd_strlcpy(vm.uuid, uuid, sizeof(vm.uuid));
+	vm.vcpus = (uint32_t)vcpus;
+	vm.memory_mb = mem;
+	vm.priority = CD_PRIO_MEDIUM;
+	vm.move_mode = CD_MOVE_LIVE;
+	vm.xml = strdup(xml);
+	nv = realloc(s->vms, (s->n_vms + 1) * sizeof(*nv));
+	if (!vm.xml || !nv) {
+		free(vm.xml);
+		if (nv)
+			s->vms = nv;
+		FAIL(-ENOMEM, "out of memory");
+	}
+	s->vms = nv;
+	memmove(&nv[i + 1], &nv[i], (s->n_vms - i) * sizeof(*nv));
+	nv[i] = vm;
+	s->n_vms++;
+	return 0;
+}
+
+int cd_vm_op_remove(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	struct cd_vm *vm;
+	size_t i;
+
+	NAMED_VM(vm);
+	if ((vm->state != CD_VM_STOPPED && vm->state != CD_VM_FAILED) || vm->node != 0)
+		FAIL(CD_ERR_INVALID, "VM '%s' is %s on a node; stop it first", vm->name,
+		     cd_vm_state_to_str(vm->state));
+	i = (size_t)(vm - s->vms);
+	cd_vm_free(vm);
+	memmove(&s->vms[i], &s->vms[i + 1], (s->n_vms - i - 1) * sizeof(*s->vms));
+	s->n_vms--;
+	return 0;
+}
+
+int cd_vm_op_start(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	struct cd_vm *vm;
+
+	NAMED_VM(vm);
+	vm->target_started = true;
+	vm->force_stop = false;
+	/* An admin's start is a fresh start: the failure history is forgotten. */
+	if (vm->state == CD_VM_FAILED && vm->node == 0)
+		vm->state = CD_VM_STOPPED;
+	vm->fail_count = 0;
+	vm->failed_on = 0;
+	vm->last_error[0] = '\0';
+	return 0;
+}
+
+int cd_vm_op_stop(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	struct cd_vm *vm;
+
+	NAMED_VM(vm);
+	vm->target_started = false;
+	vm->force_stop = get_bool_or(c, "force", false);
+	switch (vm->state) {
+	case CD_VM_STARTING:
+	case CD_VM_RUNNING:
+	case CD_VM_MIGRATING:
+	case CD_VM_STOPPING:
+		vm->state = CD_VM_STOPPING;
+		vm->action_id = ++s->last_action_id;
+		break;
+	case CD_VM_FAILED:
+		/* A failed VM may still be on its node: have the node make sure. */
+		if (vm->node) {
+			vm->state = CD_VM_STOPPING;
+			vm->action_id = ++s->last_action_id;
+		}
+		break;
+	case CD_VM_STOPPED:
+		break;
+	}
+	return 0;
+}
+
+/* Parse a comma list of node names into names[]; every name must be a node. */
+static int parse_owners(const struct cd_state *s, const char *value, char names[][64], size_t *n,
+			char *err, size_t errlen)
+{
+	char buf[CD_VM_MAX_OWNERS * 64 + 64], *tok, *save = NULL;
+	size_t i, count = 0;
+
+	if (cd_strlcpy(buf, value, sizeof(buf)) >= sizeof(buf))
+		FAIL(CD_ERR_INVALID, "owner list too long");
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!cd_state_node_by_name(s, tok))
+			FAIL(CD_ERR_NOT_FOUND, "no node '%s' (see 'clusterctl node list')", tok);
+		for (i = 0; i < count; i++)
+			if (strcmp(names[i], tok) == 0)
+				FAIL(CD_ERR_INVALID, "node '%s' is listed twice", tok);
+		if (count == CD_VM_MAX_OWNERS)
+			FAIL(CD_ERR_INVALID, "at most %d owners", CD_VM_MAX_OWNERS);
+		cd_strlcpy(names[count++], tok, 64);
+	}
+	*n = count;
+	return 0;
+}
+
+static bool in_list(char names[][64], size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A preferred owner that can never own the VM is a mistake, not a wish. */
+static int check_owners(const struct cd_vm *vm, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (vm->n_possible == 0)
+		return 0;
+	for (i = 0; i < vm->n_preferred; i++)
+		if (!in_list((char(*)[64])vm->possible, vm->n_possible, vm->preferred[i]))
+			FAIL(CD_ERR_INVALID, "preferred owner '%s' is not a possible owner of '%s'",
+			     vm->preferred[i], vm->name);
+	return 0;
+}
+
+static int parse_hhmm(const char *p, uint16_t *out)
+{
+	unsigned int h, m;
+	int used = 0;
+
+	if (sscanf(p, "%2u:%2u%n", &h, &m, &used) != 2 || used != 5 || h > 23 || m > 59)
+		return -1;
+	*out = (uint16_t)(h * 60 + m);
+	return 0;
+}
+
+int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	const char *key = get_str(c, "key"), *value = get_str(c, "value");
+	struct cd_vm *vm, t;
+	int i, rc;
+
+	NAMED_VM(vm);
+	if (!key || !value)
+		FAIL(CD_ERR_INVALID, "vm set needs KEY=VALUE");
+	t = *vm; /* edit a copy: a refused setting changes nothing */
+	if (strcmp(key, "priority") == 0) {
+		i = lookup(prio_names, N_OF(prio_names), value);
+		if (i < 0)
+			FAIL(CD_ERR_INVALID, "priority must be high, medium, low or no-auto-start");
+		t.priority = (enum cd_vm_priority)i;
+	} else if (strcmp(key, "preferred-owners") == 0 || strcmp(key, "possible-owners") == 0) {
+		bool pref = key[1] == 'r';
+
+		rc = parse_owners(s, value, pref ? t.preferred : t.possible,
+				  pref ? &t.n_preferred : &t.n_possible, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = check_owners(&t, err, errlen);
+		if (rc < 0)
+			return rc;
+	} else if (strcmp(key, "anti-affinity") == 0) {
+		const char *colon = strchr(value, ':');
+		size_t len = colon ? (size_t)(colon - value) : strlen(value);
+
+		if (len >= sizeof(t.anti_class))
+			FAIL(CD_ERR_INVALID, "anti-affinity class too long");
+		memcpy(t.anti_class, value, len);
+		t.anti_class[len] = '\0';
+		if (len && !cd_valid_name(t.anti_class, sizeof(t.anti_class) - 1))
+			FAIL(CD_ERR_INVALID, "invalid anti-affinity class '%s'", t.anti_class);
+		if (!colon || strcmp(colon, ":soft") == 0)
+			t.anti_hard = false;
+		else if (strcmp(colon, ":hard") == 0)
+			t.anti_hard = true;
+		else
+			FAIL(CD_ERR_INVALID, "anti-affinity is CLASS, CLASS:soft or CLASS:hard");
+		if (!len && colon)
+			FAIL(CD_ERR_INVALID, "anti-affinity needs a class name");
+	} else if (strcmp(key, "failback") == 0) {
+		if (strcmp(value, "never") == 0) {
+			t.failback = CD_FAILBACK_NEVER;
+		} else if (strcmp(value, "immediately") == 0) {
+			t.failback = CD_FAILBACK_IMMEDIATELY;
+		} else if (strlen(value) == 11 && value[5] == '-' &&
+			   parse_hhmm(value, &t.fb_start) == 0 &&
+			   parse_hhmm(value + 6, &t.fb_end) == 0) {
+			if (t.fb_start == t.fb_end)
+				FAIL(CD_ERR_INVALID, "failback window is empty");
+			t.failback = CD_FAILBACK_WINDOW;
+		} else {
+			FAIL(CD_ERR_INVALID, "failback must be never, immediately or HH:MM-HH:MM");
+		}
+	} else if (strcmp(key, "move-mode") == 0) {
+		i = lookup(move_names, N_OF(move_names), value);
+		if (i < 0)
+			FAIL(CD_ERR_INVALID, "move-mode must be live, quick or cold");
+		t.move_mode = (enum cd_move_mode)i;
+	} else {
+		FAIL(CD_ERR_INVALID,
+		     "unknown setting '%s' (priority, preferred-owners, possible-owners, "
+		     "anti-affinity, failback, move-mode)",
+		     key);
+	}
+	*vm = t;
+	return 0;
+}
+
+int cd_vm_op_place(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	struct cd_vm *vm;
+	uint64_t node;
+	const struct cd_node *n;
+
+	NAMED_VM(vm);
+	if (get_u64(c, "node", &node) < 0 || !(n = cd_state_node_by_id(s, (uint32_t)node)))
+		FAIL(CD_ERR_INVALID, "placement of '%s' names no known node", vm->name);
+	if (!n->member || n->maintenance)
+		FAIL(CD_ERR_INVALID, "node %s cannot take '%s' now", n->info.name, vm->name);
+	if (!vm->target_started)
+		FAIL(CD_ERR_INVALID, "VM '%s' is not to be started", vm->name);
+	if (vm->node != 0 || (vm->state != CD_VM_STOPPED && vm->state != CD_VM_FAILED))
+		FAIL(CD_ERR_INVALID, "VM '%s' is %s already", vm->name,
+		     cd_vm_state_to_str(vm->state));
+	vm->state = CD_VM_STARTING;
+	vm->node = (uint32_t)node;
+	vm->action_id = ++s->last_action_id;
+	return 0;
+}
+
+static void count_failure(struct cd_vm *vm, uint32_t node, uint64_t wall_ms)
+{
+	if (vm->failed_on != node || vm->fail_count == 0 ||
+	    wall_ms > vm->first_fail_ms + CD_VM_FAIL_PERIOD_MS) {
+		vm->fail_count = 0;
+		vm->first_fail_ms = wall_ms;
+		vm->failed_on = node;
+	}
+	vm->fail_count++;
+}
+
+/*
+ * A node reports on a VM it owns. action_id is the action it carried out, or
+ * 0 for what its monitor found. A report about anything but the VM's current
+ * action on its current node is stale, and refused alike everywhere.
+ */
+int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	const char *result = get_str(c, "result"), *e = get_str(c, "error");
+	uint64_t node, action, wall = 0;
+	enum cd_vm_state got;
+	struct cd_vm *vm;
+
+	NAMED_VM(vm);
+	if (get_u64(c, "node", &node) < 0 || get_u64(c, "action_id", &action) < 0 ||
+	    cd_vm_state_from_str(result, &got) < 0)
+		FAIL(CD_ERR_INVALID, "malformed report on '%s'", vm->name);
+	get_u64(c, "wall_ms", &wall);
+	if (node != vm->node || (action && action != vm->action_id))
+		FAIL(CD_ERR_INVALID, "stale report on '%s' from node %" PRIu64, vm->name, node);
+	if (e)
+		cd_strlcpy(vm->last_error, e, sizeof(vm->last_error));
+	switch (vm->state) {
+	case CD_VM_STARTING:
+	case CD_VM_RUNNING:
+	case CD_VM_MIGRATING:
+		if (got == CD_VM_RUNNING) {
+			vm->state = CD_VM_RUNNING;
+			if (!e)
+				vm->last_error[0] = '\0';
+			return 0;
+		}
+		/* It is not running there: a failure, to be restarted or moved. */
+		count_failure(vm, vm->node, wall);
+		vm->state = CD_VM_FAILED;
+		/* A failed start is cleaned up by its node; the VM is not there. */
+		vm->node = 0;
+		return 0;
+	case CD_VM_STOPPING:
+		if (got == CD_VM_STOPPED) {
+			vm->state = CD_VM_STOPPED;
+			vm->node = 0;
+		} else if (got == CD_VM_FAILED) {
+			/* The stop failed: it may still run there. Keep the owner. */
+			vm->state = CD_VM_FAILED;
+		}
+		return 0;
+	case CD_VM_STOPPED:
+	case CD_VM_FAILED:
+		FAIL(CD_ERR_INVALID, "report on '%s' which is %s", vm->name,
+		     cd_vm_state_to_str(vm->state));
+	}
+	return 0;
+}
+
+/* --- serialization --- */
+
+static struct json_object *names_json(char names[][64], size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(names[i]));
+	return a;
+}
+
+static struct json_object *u64_json(uint64_t v)
+{
+	return json_object_new_int64((int64_t)v);
+}
+
+struct json_object *cd_vm_to_json(const struct cd_vm *vm)
+{
+	struct json_object *o = json_object_new_object();
+	char win[16] = "";
+
+	if (vm->failback == CD_FAILBACK_WINDOW)
+		snprintf(win, sizeof(win), "%02u:%02u-%02u:%02u", vm->fb_start / 60,
+			 vm->fb_start % 60, vm->fb_end / 60, vm->fb_end % 60);
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "uuid", json_object_new_string(vm->uuid));
+	json_object_object_add(o, "vcpus", u64_json(vm->vcpus));
+	json_object_object_add(o, "memory_mb", u64_json(vm->memory_mb));
+	json_object_object_add(o, "priority",
+			       json_object_new_string(cd_vm_priority_to_str(vm->priority)));
+	json_object_object_add(o, "preferred_owners",
+			       names_json((char(*)[64])vm->preferred, vm->n_preferred));
+	json_object_object_add(o, "possible_owners",
+			       names_json((char(*)[64])vm->possible, vm->n_possible));
+	json_object_object_add(o, "anti_affinity", json_object_new_string(vm->anti_class));
+	json_object_object_add(o, "anti_affinity_hard", json_object_new_boolean(vm->anti_hard));
+	json_object_object_add(o, "failback",
+			       json_object_new_string(vm->failback == CD_FAILBACK_WINDOW
+							      ? win
+							      : cd_failback_to_str(vm->failback)));
+	json_object_object_add(o, "move_mode",
+			       json_object_new_string(cd_move_mode_to_str(vm->move_mode)));
+	json_object_object_add(o, "target", json_object_new_string(vm->target_started ? "started"
+										   : "stopped"));
+	json_object_object_add(o, "force_stop", json_object_new_boolean(vm->force_stop));
+	json_object_object_add(o, "state", json_object_new_string(cd_vm_state_to_str(vm->state)));
+	json_object_object_add(o, "node", u64_json(vm->node));
+	json_object_object_add(o, "action_id", u64_json(vm->action_id));
+	json_object_object_add(o, "fail_count", u64_json(vm->fail_count));
+	json_object_object_add(o, "failed_on", u64_json(vm->failed_on));
+	json_object_object_add(o, "first_fail_ms", u64_json(vm->first_fail_ms));
+	json_object_object_add(o, "last_error", json_object_new_string(vm->last_error));
+	json_object_object_add(o, "xml", json_object_new_string(vm->xml ? vm->xml : ""));
+	return o;
+}
+
+static int names_from_json(const struct json_object *o, const char *key, char names[][64],
+			   size_t *n)
+{
+	struct json_object *a;
+	size_t i;
+
+	*n = 0;
+	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) > CD_VM_MAX_OWNERS)
+		return -1;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    cd_strlcpy(names[i], json_object_get_string(e), 64) >= 64)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int copy_field(char *dst, size_t n, const char *src)
+{
+	return src && cd_strlcpy(dst, src, n) < n ? 0 : -1;
+}
+
+int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o)
+{
+	uint64_t vcpus, node, fc, fo;
+	const char *fb;
+	int i;
+
+	memset(vm, 0, sizeof(*vm));
+	if (!json_object_is_type(o, json_type_object) ||
+	    copy_field(vm->name, sizeof(vm->name), get_str(o, "name")) < 0 ||
+	    !cd_valid_name(vm->name, sizeof(vm->name) - 1) ||
+	    copy_field(vm->uuid, sizeof(vm->uuid), get_str(o, "uuid")) < 0 ||
+	    get_u64(o, "vcpus", &vcpus) < 0 || vcpus > UINT32_MAX ||
+	    get_u64(o, "memory_mb", &vm->memory_mb) < 0 || get_u64(o, "node", &node) < 0 ||
+	    node > UINT32_MAX || get_u64(o, "action_id", &vm->action_id) < 0 ||
+	    get_u64(o, "fail_count", &fc) < 0 || fc > UINT32_MAX ||
+	    get_u64(o, "failed_on", &fo) < 0 || fo > UINT32_MAX ||
+	    get_u64(o, "first_fail_ms", &vm->first_fail_ms) < 0 ||
+	    names_from_json(o, "preferred_owners", vm->preferred, &vm->n_preferred) < 0 ||
+	    names_from_json(o, "possible_owners", vm->possible, &vm->n_possible) < 0 ||
+	    copy_field(vm->anti_class, sizeof(vm->anti_class), get_str(o, "anti_affinity")) < 0 ||
+	    copy_field(vm->last_error, sizeof(vm->last_error), get_str(o, "last_error")) < 0 ||
+	    !get_str(o, "xml") || !get_str(o, "target"))
+		return CD_ERR_CORRUPT;
+	vm->vcpus = (uint32_t)vcpus;
+	vm->node = (uint32_t)node;
+	vm->fail_count = (uint32_t)fc;
+	vm->failed_on = (uint32_t)fo;
+	vm->anti_hard = get_bool_or(o, "anti_affinity_hard", false);
+	vm->force_stop = get_bool_or(o, "force_stop", false);
+	vm->target_started = strcmp(get_str(o, "target"), "started") == 0;
+	if ((i = lookup(prio_names, N_OF(prio_names), get_str(o, "priority"))) < 0)
+		return CD_ERR_CORRUPT;
+	vm->priority = (enum cd_vm_priority)i;
+	if ((i = lookup(move_names, N_OF(move_names), get_str(o, "move_mode"))) < 0)
+		return CD_ERR_CORRUPT;
+	vm->move_mode = (enum cd_move_mode)i;
+	if (cd_vm_state_from_str(get_str(o, "state"), &vm->state) < 0)
+		return CD_ERR_CORRUPT;
+	fb = get_str(o, "failback");
+	if ((i = lookup(failback_names, N_OF(failback_names), fb)) >= 0 &&
+	    i != CD_FAILBACK_WINDOW) {
+		vm->failback = (enum cd_failback)i;
+	} else if (fb && strlen(fb) == 11 && parse_hhmm(fb, &vm->fb_start) == 0 &&
+		   parse_hhmm(fb + 6, &vm->fb_end) == 0) {
+		vm->failback = CD_FAILBACK_WINDOW;
+	} else {
+		return CD_ERR_CORRUPT;
+	}
+	vm->xml = strdup(get_str(o, "xml"));
+	return vm->xml ? 0 : -ENOMEM;
+}

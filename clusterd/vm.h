@@ -1,0 +1,111 @@
+/*
+ * Virtual machines as cluster resources: their records in the replicated
+ * state and the changes that act on them. Pure: no I/O.
+ *
+ * Who changes what:
+ *   admins (clusterctl)  vm.add, vm.remove, vm.start, vm.stop, vm.set
+ *   the coordinator      vm.place   (its policy decided where a VM runs)
+ *   the owner node       vm.report  (an action's result or a monitor finding)
+ * Each placement or stop gets a new action id from the state itself, so
+ * every member agrees on it and the owner runs each action at most once.
+ */
+#ifndef CD_VM_H
+#define CD_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define CD_VM_XML_MAX (256 * 1024)
+#define CD_VM_MAX_OWNERS 32
+#define CD_VM_ERROR_MAX 255
+/* Restarts on one node within the period before the VM is moved away. */
+#define CD_VM_FAIL_LIMIT 3
+#define CD_VM_FAIL_PERIOD_MS (3600 * 1000ull)
+
+enum cd_vm_priority {
+	CD_PRIO_HIGH,
+	CD_PRIO_MEDIUM,
+	CD_PRIO_LOW,
+	CD_PRIO_NO_AUTO_START,
+};
+
+enum cd_vm_state {
+	CD_VM_STOPPED,
+	CD_VM_STARTING,
+	CD_VM_RUNNING,
+	CD_VM_STOPPING,
+	CD_VM_FAILED,
+	CD_VM_MIGRATING,
+};
+
+enum cd_move_mode {
+	CD_MOVE_LIVE,
+	CD_MOVE_QUICK,
+	CD_MOVE_COLD,
+};
+
+enum cd_failback {
+	CD_FAILBACK_NEVER,
+	CD_FAILBACK_IMMEDIATELY,
+	CD_FAILBACK_WINDOW,
+};
+
+const char *cd_vm_priority_to_str(enum cd_vm_priority p);
+const char *cd_vm_state_to_str(enum cd_vm_state s);
+const char *cd_move_mode_to_str(enum cd_move_mode m);
+const char *cd_failback_to_str(enum cd_failback f);
+int cd_vm_state_from_str(const char *s, enum cd_vm_state *out);
+
+struct cd_vm {
+	char name[64];
+	char *xml; /* the authoritative libvirt domain XML */
+	char uuid[37];
+	uint32_t vcpus;
+	uint64_t memory_mb;
+
+	/* Settings (vm set). Owners are node names, validated when set. */
+	enum cd_vm_priority priority;
+	char preferred[CD_VM_MAX_OWNERS][64];
+	size_t n_preferred;
+	char possible[CD_VM_MAX_OWNERS][64];
+	size_t n_possible;
+	char anti_class[64];
+	bool anti_hard;
+	enum cd_failback failback;
+	uint16_t fb_start, fb_end; /* minutes of the day, for CD_FAILBACK_WINDOW */
+	enum cd_move_mode move_mode;
+
+	/* What the admin wants, and what is. */
+	bool target_started;
+	bool force_stop;
+	enum cd_vm_state state;
+	uint32_t node;	    /* where it runs, starts or stops; 0 = nowhere */
+	uint64_t action_id; /* the action the owner is to carry out */
+	uint32_t fail_count;
+	uint32_t failed_on;	 /* node of the last failures */
+	uint64_t first_fail_ms;	 /* wall clock of the first failure of the period */
+	char last_error[CD_VM_ERROR_MAX + 1];
+};
+
+struct cd_state;
+
+/*
+ * The changes on VMs, called by cd_state_apply() with the change object;
+ * same contract: 0, or a negative code with err set and s unchanged.
+ */
+typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err,
+			size_t errlen);
+cd_vm_op_fn cd_vm_op_add, cd_vm_op_remove, cd_vm_op_start, cd_vm_op_stop, cd_vm_op_set,
+	cd_vm_op_place, cd_vm_op_report;
+
+void cd_vm_free(struct cd_vm *vm);
+int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);
+
+struct json_object *cd_vm_to_json(const struct cd_vm *vm);
+/* 0 or CD_ERR_CORRUPT; vm is left empty on failure. */
+int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o);
+
+#endif
