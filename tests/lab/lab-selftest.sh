@@ -18,11 +18,20 @@ while (($#)); do
 done
 ((N >= 3)) || { echo "need at least 3 nodes" >&2; exit 2; }
 
-mountinfo_targets() { awk '{print $5}' /proc/self/mountinfo | sort; }
+# mount points, less those of other users of "ip netns" on this machine
+mountinfo_targets() {
+	awk '{print $5}' /proc/self/mountinfo | grep -v '^/run/netns/' | grep -vx /run/netns | sort
+}
+lab_shm_files() {
+	local f
+	for f in /dev/shm/qb-* /dev/shm/*corosync* /dev/shm/*clusterd*; do
+		if [[ -e $f ]]; then echo "$f"; fi
+	done | sort -u
+}
 
 lab_test_begin "lab self-test ($N nodes, token $TOKEN ms)"
 
-shm_before=$(ls -A /dev/shm)
+shm_before=$(lab_shm_files)
 mounts_before=$(mountinfo_targets)
 netns_run_before=$( [[ -e /run/netns ]] && echo yes || echo no)
 
@@ -119,9 +128,14 @@ while read -r pid start; do
 	[[ $s == "Z "* || ${s#* } != "$start" ]] || left+=" $pid"
 done <<<"$pids"
 assert_eq "$left" "" "no lab process left"
-assert_eq "$(ls -A /dev/shm)" "$shm_before" "/dev/shm as before"
+assert_eq "$(lab_shm_files)" "$shm_before" "no new corosync/libqb files in /dev/shm"
 assert_eq "$(mountinfo_targets)" "$mounts_before" "mounts as before"
-assert_eq "$( [[ -e /run/netns ]] && echo yes || echo no)" "$netns_run_before" "/run/netns as before"
+assert_eq "$(grep -c ' /run/netns/cdlab-' /proc/self/mountinfo || :)" 0 "no lab netns mounts"
+if [[ -n $(ls -A /run/netns 2>/dev/null) ]]; then
+	pass "/run/netns still in use by others: $(ip netns list | tr '\n' ' ')"
+else
+	assert_eq "$( [[ -e /run/netns ]] && echo yes || echo no)" "$netns_run_before" "/run/netns as before"
+fi
 lab down >/dev/null 2>&1
 pass "a second lab down succeeds"
 

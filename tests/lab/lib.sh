@@ -21,7 +21,8 @@ LAB=$(readlink -f -- "$(dirname -- "${BASH_SOURCE[0]}")/lab")
 LAB_DIR=${CD_LAB_DIR:-/tmp/cdlab}
 export LAB LAB_DIR
 
-LAB_TEST_NAME=${LAB_TEST_NAME:-$(basename -- "$0")}
+LAB_TEST_SCRIPT=$(basename -- "$0" .sh)
+LAB_TEST_NAME=${LAB_TEST_NAME:-$LAB_TEST_SCRIPT}
 LAB_PASSED=0
 LAB_FAILED=0
 LAB_COUNT=0
@@ -165,7 +166,7 @@ _lab_save_logs() {
 	[[ -d $LAB_DIR ]] || return 0
 	if [[ -n ${CD_LAB_ARTIFACTS:-} ]]; then
 		local dest
-		dest=$CD_LAB_ARTIFACTS/$(basename -- "$LAB_TEST_NAME" .sh)
+		dest=$CD_LAB_ARTIFACTS/$LAB_TEST_SCRIPT
 		mkdir -p "$dest"
 		for f in "$LAB_DIR"/node*/log; do
 			mkdir -p "$dest/$(basename -- "$(dirname -- "$f")")"
