@@ -30,6 +30,15 @@ static const struct cfg_def {
 			      "least severity logged"},
 	[CD_CFG_ADMIN_GROUP] = {"admin_group", CFG_STRING, "haclient", 0, 0, NULL,
 				"group whose members may use clusterctl (besides root)"},
+	[CD_CFG_LIBVIRT_URI] = {"libvirt_uri", CFG_STRING, "qemu:///system", 0, 0, NULL,
+				"the local libvirtd that runs this node's VMs"},
+	[CD_CFG_LIBVIRT_TIMEOUT_MS] = {"libvirt_timeout_ms", CFG_UINT, "30000", 100, 600000,
+				       NULL, "longest a libvirt call may take before it is "
+					     "reported as hung"},
+	[CD_CFG_VM_STOP_TIMEOUT_MS] = {"vm_stop_timeout_ms", CFG_UINT, "30000", 0, 3600000,
+				       NULL, "graceful shutdown time before a VM is destroyed"},
+	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100,
+					   600000, NULL, "how often each running VM is checked"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];

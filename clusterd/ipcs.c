@@ -15,6 +15,8 @@
 #include <clusterd/ipc.h>
 #include <clusterd/result.h>
 
+#include "agents/vm_agent.h"
+#include "clusterd/coordinator.h"
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -300,6 +302,120 @@ CHANGE_CMD(cmd_property_set, "property.set")
 CHANGE_CMD(cmd_property_delete, "property.delete")
 CHANGE_CMD(cmd_node_maintenance, "node.maintenance")
 CHANGE_CMD(cmd_node_remove, "node.remove")
+CHANGE_CMD(cmd_vm_remove, "vm.remove")
+CHANGE_CMD(cmd_vm_start, "vm.start")
+CHANGE_CMD(cmd_vm_stop, "vm.stop")
+CHANGE_CMD(cmd_vm_set, "vm.set")
+
+/*
+ * The domain XML is checked with libvirt's own parser and schema before the
+ * cluster sees it; what the cluster needs (name, vCPUs, memory) comes from
+ * there, never from the client.
+ */
+static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
+		      struct json_object **out)
+{
+	const char *xml = arg_str(args, "xml"), *want = arg_str(args, "name");
+	char name[64], uuid[37], err[512];
+	struct json_object *a;
+	uint32_t vcpus;
+	uint64_t mem;
+	int rc;
+
+	if (!xml) {
+		*out = error_obj("missing domain XML");
+		return CD_ERR_INVALID;
+	}
+	rc = cd_vm_agent_validate(xml, name, sizeof(name), uuid, &vcpus, &mem, err, sizeof(err));
+	if (rc < 0) {
+		*out = error_obj("%s", err);
+		return rc;
+	}
+	if (want && strcmp(want, name) != 0) {
+		*out = error_obj("the XML names the domain '%s', not '%s'", name, want);
+		return CD_ERR_INVALID;
+	}
+	a = json_object_new_object();
+	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, "uuid", json_object_new_string(uuid));
+	json_object_object_add(a, "xml", json_object_new_string(xml));
+	json_object_object_add(a, "vcpus", json_object_new_int64(vcpus));
+	json_object_object_add(a, "memory_mb", json_object_new_int64((int64_t)mem));
+	rc = submit_change(c, "vm.add", a, out);
+	json_object_put(a);
+	return rc;
+}
+
+static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
+{
+	const struct cd_node *n = vm->node ? cd_state_node_by_id(cd_replica_state(), vm->node)
+					   : NULL;
+	struct json_object *o = cd_vm_to_json(vm);
+
+	json_object_object_add(o, "node_name", n ? json_object_new_string(n->info.name) : NULL);
+	if (!with_xml)
+		json_object_object_del(o, "xml");
+	return o;
+}
+
+static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args,
+		       struct json_object **out)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++)
+		json_object_array_add(a, vm_view(&s->vms[i], false));
+	*out = json_object_new_object();
+	json_object_object_add(*out, "vms", a);
+	return 0;
+}
+
+static const struct cd_vm *find_vm(struct json_object *args, struct json_object **out, int *rc)
+{
+	const char *name = arg_str(args, "name");
+	const struct cd_vm *vm = name ? cd_state_vm(cd_replica_state(), name) : NULL;
+
+	if (!name) {
+		*out = error_obj("missing VM name");
+		*rc = CD_ERR_INVALID;
+	} else if (!vm) {
+		*out = error_obj("no VM '%s' (see 'clusterctl vm list')", name);
+		*rc = CD_ERR_NOT_FOUND;
+	}
+	return vm;
+}
+
+static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args,
+		       struct json_object **out)
+{
+	int rc = 0;
+	const struct cd_vm *vm = find_vm(args, out, &rc);
+
+	if (vm)
+		*out = vm_view(vm, true);
+	return rc;
+}
+
+static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
+			  struct json_object **out)
+{
+	int rc = 0;
+	const struct cd_vm *vm = find_vm(args, out, &rc);
+	char why[1024];
+
+	if (!vm)
+		return rc;
+	rc = cd_coordinator_explain(vm->name, why, sizeof(why));
+	if (rc < 0) {
+		*out = error_obj("cannot explain '%s': %s", vm->name, cd_strerror(rc));
+		return rc;
+	}
+	*out = vm_view(vm, false);
+	json_object_object_add(*out, "explanation", json_object_new_string(why));
+	return 0;
+}
 
 static const struct {
 	const char *name;
@@ -314,6 +430,14 @@ static const struct {
 	{"property.list", cmd_property_list},
 	{"property.set", cmd_property_set},
 	{"property.delete", cmd_property_delete},
+	{"vm.add", cmd_vm_add},
+	{"vm.remove", cmd_vm_remove},
+	{"vm.list", cmd_vm_list},
+	{"vm.show", cmd_vm_show},
+	{"vm.start", cmd_vm_start},
+	{"vm.stop", cmd_vm_stop},
+	{"vm.set", cmd_vm_set},
+	{"vm.explain", cmd_vm_explain},
 };
 
 static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)

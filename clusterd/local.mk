@@ -17,8 +17,12 @@ clusterd_clusterd_SOURCES = \
 	clusterd/hostinfo.c clusterd/hostinfo.h \
 	clusterd/membership.c clusterd/membership.h \
 	clusterd/replica.c clusterd/replica.h \
-	clusterd/ipcs.c clusterd/ipcs.h
+	clusterd/ipcs.c clusterd/ipcs.h \
+	clusterd/lrm.c clusterd/lrm.h \
+	clusterd/coordinator.c clusterd/coordinator.h \
+	agents/vm_agent.c agents/vm_agent.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
-	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS)
-clusterd_clusterd_LDADD = clusterd/libcdcore.la lib/libcdcommon.la $(QB_LIBS) $(CPG_LIBS) \
+	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
+clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
+	$(VIRT_LIBS) -lpthread $(QB_LIBS) $(CPG_LIBS) \
 	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS)

@@ -21,12 +21,21 @@
 #include <clusterd/result.h>
 
 #include "clusterd/conf.h"
+#include "clusterd/coordinator.h"
+#include "clusterd/lrm.h"
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "lib/util.h"
 
 static qb_loop_t *loop;
+
+/* After every batch of changes: this node's own work, then the coordinator's. */
+static void state_changed(void)
+{
+	cd_lrm_state_changed();
+	cd_coordinator_state_changed();
+}
 
 static void usage(FILE *f)
 {
@@ -219,11 +228,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clusterd: cannot start IPC: %s\n", cd_strerror(rc));
 		return 1;
 	}
+	{
+		struct cd_lrm_config lc = {
+			.libvirt_uri = cd_config_str(CD_CFG_LIBVIRT_URI),
+			.call_timeout_ms = (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS),
+			.stop_timeout_ms = (int)cd_config_uint(CD_CFG_VM_STOP_TIMEOUT_MS),
+			.monitor_interval_ms = (int)cd_config_uint(CD_CFG_VM_MONITOR_INTERVAL_MS),
+		};
+
+		rc = cd_lrm_init(loop, &lc);
+		if (rc < 0) {
+			fprintf(stderr, "clusterd: cannot start the VM agent: %s\n",
+				cd_strerror(rc));
+			return 1;
+		}
+	}
+	cd_coordinator_init(loop);
+	cd_replica_set_listener(state_changed);
 	cd_membership_start(loop, &cd_replica_membership_ops);
 
 	qb_loop_run(loop);
 
 	cd_membership_stop();
+	cd_lrm_fini();
 	cd_ipcs_stop();
 	cd_replica_fini();
 	qb_loop_destroy(loop);

@@ -36,7 +36,13 @@ static struct {
 	bool report_sent;
 	uint64_t next_req_id;
 	struct pending *pending;
+	void (*listener)(void);
 } r;
+
+void cd_replica_set_listener(void (*fn)(void))
+{
+	r.listener = fn;
+}
 
 static const char *state_checksum(void)
 {
@@ -369,6 +375,8 @@ static void on_flush(void)
 			p->done(p->ctx, p->rc, p->err);
 		free(p);
 	}
+	if (r.listener)
+		r.listener();
 }
 
 static void on_lost(void)

@@ -34,6 +34,9 @@ extern const struct cd_membership_ops cd_replica_membership_ops;
  */
 int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx);
 
+/* Called after every batch of deliveries, once the state is persisted. */
+void cd_replica_set_listener(void (*fn)(void));
+
 /* Forget ctx: its pending changes complete without calling done(). */
 void cd_replica_forget(void *ctx);
 

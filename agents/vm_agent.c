@@ -1,0 +1,499 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "agents/vm_agent.h"
+#include "lib/util.h"
+
+struct job {
+	enum cd_agent_op op;
+	char name[64];
+	char *xml;
+	int timeout_ms;
+	cd_agent_done_fn done;
+	void *ctx;
+	qb_loop_timer_handle timer;
+	bool timed_out; /* reported to the caller already; drop the late result */
+	/* Filled by the worker thread. */
+	int rc;
+	enum cd_domain_status status;
+	char err[256];
+	char *names;
+};
+
+/* What the event thread passes to the loop. */
+struct event {
+	char name[64];
+	enum cd_domain_status status;
+};
+
+static struct {
+	qb_loop_t *loop;
+	char uri[256];
+	cd_agent_event_fn on_event;
+	pthread_mutex_t lock; /* guards conn */
+	virConnectPtr conn;
+	int callback_id;
+	int done_pipe[2];  /* worker threads -> loop: struct job * */
+	int event_pipe[2]; /* libvirt event thread -> loop: struct event */
+	pthread_t event_thread;
+	bool event_thread_running;
+	volatile bool stopping;
+	volatile bool broken; /* libvirt closed the connection */
+} a = {.lock = PTHREAD_MUTEX_INITIALIZER, .done_pipe = {-1, -1}, .event_pipe = {-1, -1},
+       .callback_id = -1};
+
+const char *cd_agent_op_to_str(enum cd_agent_op op)
+{
+	switch (op) {
+	case CD_AGENT_START:
+		return "start";
+	case CD_AGENT_SHUTDOWN:
+		return "shutdown";
+	case CD_AGENT_DESTROY:
+		return "destroy";
+	case CD_AGENT_STATUS:
+		return "status";
+	case CD_AGENT_LIST:
+		return "list";
+	}
+	return "unknown";
+}
+
+const char *cd_domain_status_to_str(enum cd_domain_status s)
+{
+	switch (s) {
+	case CD_DOMAIN_RUNNING:
+		return "running";
+	case CD_DOMAIN_STOPPED:
+		return "stopped";
+	case CD_DOMAIN_FAILED:
+		return "failed";
+	case CD_DOMAIN_UNKNOWN:
+		return "unknown";
+	}
+	return "unknown";
+}
+
+/* libvirt prints errors to stderr by default; we report them ourselves. */
+static void quiet_errors(void *data, virErrorPtr e)
+{
+}
+
+static const char *last_error(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e && e->message ? e->message : "unknown libvirt error";
+}
+
+/* --- events, in libvirt's event thread --- */
+
+static void write_all(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	cd_strlcpy(ev.name, virDomainGetName(dom), sizeof(ev.name));
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STOPPED:
+		ev.status = detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ||
+					    detail == VIR_DOMAIN_EVENT_STOPPED_FAILED
+				    ? CD_DOMAIN_FAILED
+				    : CD_DOMAIN_STOPPED;
+		break;
+	case VIR_DOMAIN_EVENT_CRASHED:
+		ev.status = CD_DOMAIN_FAILED;
+		break;
+	case VIR_DOMAIN_EVENT_STARTED:
+	case VIR_DOMAIN_EVENT_RESUMED:
+		ev.status = CD_DOMAIN_RUNNING;
+		break;
+	default:
+		return 0;
+	}
+	write_all(a.event_pipe[1], &ev, sizeof(ev));
+	return 0;
+}
+
+static void close_cb(virConnectPtr conn, int reason, void *opaque)
+{
+	/* Only note it: the next call drops the dead connection and reopens. */
+	a.broken = true;
+}
+
+static void *event_thread(void *arg)
+{
+	while (!a.stopping)
+		if (virEventRunDefaultImpl() < 0)
+			usleep(100000);
+	return NULL;
+}
+
+/* --- the connection --- */
+
+/* A referenced connection, opened if needed. Caller virConnectClose()s it. */
+static virConnectPtr get_conn(char *err, size_t errlen)
+{
+	virConnectPtr c;
+
+	pthread_mutex_lock(&a.lock);
+	if (a.conn && a.broken) {
+		virConnectUnregisterCloseCallback(a.conn, close_cb);
+		virConnectClose(a.conn);
+		a.conn = NULL;
+	}
+	if (!a.conn) {
+		a.broken = false;
+		a.conn = virConnectOpen(a.uri);
+		if (a.conn) {
+			virConnectRegisterCloseCallback(a.conn, close_cb, NULL, NULL);
+			a.callback_id = virConnectDomainEventRegisterAny(
+				a.conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+				VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), NULL, NULL);
+		}
+	}
+	c = a.conn;
+	if (c)
+		virConnectRef(c);
+	else
+		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", a.uri, last_error());
+	pthread_mutex_unlock(&a.lock);
+	return c;
+}
+
+/* --- calls, each in its own thread --- */
+
+static enum cd_domain_status qemu_alive(const char *name)
+{
+	char path[256], *buf = NULL;
+	size_t len;
+	long pid;
+
+	/* libvirt's QEMU driver keeps the pid here (the node's private /run). */
+	snprintf(path, sizeof(path), "/run/libvirt/qemu/%s.pid", name);
+	if (cd_read_file(path, &buf, &len) < 0)
+		return CD_DOMAIN_RUNNING; /* cannot tell: trust libvirt's state */
+	pid = strtol(buf, NULL, 10);
+	free(buf);
+	if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return CD_DOMAIN_FAILED;
+	return CD_DOMAIN_RUNNING;
+}
+
+static enum cd_domain_status domain_status(virDomainPtr d)
+{
+	int state = 0, reason = 0;
+
+	if (!d)
+		return CD_DOMAIN_STOPPED;
+	if (virDomainGetState(d, &state, &reason, 0) < 0)
+		return CD_DOMAIN_UNKNOWN;
+	switch (state) {
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+	case VIR_DOMAIN_PAUSED:
+	case VIR_DOMAIN_PMSUSPENDED:
+		return qemu_alive(virDomainGetName(d));
+	case VIR_DOMAIN_CRASHED:
+		return CD_DOMAIN_FAILED;
+	case VIR_DOMAIN_SHUTDOWN:
+		return CD_DOMAIN_RUNNING; /* on its way down, not down yet */
+	default:
+		return CD_DOMAIN_STOPPED;
+	}
+}
+
+static virDomainPtr lookup(virConnectPtr c, const char *name)
+{
+	virDomainPtr d = virDomainLookupByName(c, name);
+
+	virResetLastError();
+	return d;
+}
+
+static void list_domains(virConnectPtr c, struct job *j)
+{
+	virDomainPtr *doms = NULL;
+	size_t len = 1, i;
+	int n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+	if (n < 0) {
+		j->rc = CD_ERR_INVALID;
+		snprintf(j->err, sizeof(j->err), "cannot list domains: %s", last_error());
+		return;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		len += strlen(virDomainGetName(doms[i])) + 1;
+	j->names = calloc(1, len);
+	for (i = 0; i < (size_t)n; i++) {
+		if (j->names) {
+			strcat(j->names, virDomainGetName(doms[i]));
+			strcat(j->names, "\n");
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+}
+
+static void run_job(struct job *j)
+{
+	virConnectPtr c = get_conn(j->err, sizeof(j->err));
+	virDomainPtr d;
+
+	j->status = CD_DOMAIN_UNKNOWN;
+	if (!c) {
+		j->rc = CD_ERR_NO_DAEMON;
+		return;
+	}
+	d = lookup(c, j->name);
+	switch (j->op) {
+	case CD_AGENT_START:
+		if (d && virDomainIsActive(d) == 1) {
+			/* Started before (this node restarted mid-action): do not start twice. */
+			j->status = domain_status(d);
+			break;
+		}
+		if (d) {
+			/* A stale persistent definition: the cluster's XML is the truth. */
+			virDomainUndefine(d);
+			virDomainFree(d);
+		}
+		d = virDomainCreateXML(c, j->xml, 0);
+		if (!d) {
+			j->rc = CD_ERR_INVALID;
+			snprintf(j->err, sizeof(j->err), "start failed: %s", last_error());
+			j->status = CD_DOMAIN_FAILED;
+			break;
+		}
+		j->status = domain_status(d);
+		break;
+	case CD_AGENT_SHUTDOWN:
+		if (d && virDomainIsActive(d) == 1 && virDomainShutdown(d) < 0) {
+			j->rc = CD_ERR_INVALID;
+			snprintf(j->err, sizeof(j->err), "shutdown failed: %s", last_error());
+		}
+		j->status = domain_status(d);
+		break;
+	case CD_AGENT_DESTROY:
+		if (d && virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 &&
+		    virDomainIsActive(d) == 1) {
+			j->rc = CD_ERR_INVALID;
+			snprintf(j->err, sizeof(j->err), "destroy failed: %s", last_error());
+		}
+		j->status = domain_status(d);
+		break;
+	case CD_AGENT_STATUS:
+		j->status = domain_status(d);
+		if (j->status == CD_DOMAIN_UNKNOWN) {
+			j->rc = CD_ERR_INVALID;
+			snprintf(j->err, sizeof(j->err), "cannot read the domain state: %s",
+				 last_error());
+		}
+		break;
+	case CD_AGENT_LIST:
+		list_domains(c, j);
+		break;
+	}
+	if (d)
+		virDomainFree(d);
+	virConnectClose(c);
+}
+
+static void *job_thread(void *arg)
+{
+	struct job *j = arg;
+
+	run_job(j);
+	write_all(a.done_pipe[1], &j, sizeof(j));
+	return NULL;
+}
+
+/* --- the loop side --- */
+
+static void job_free(struct job *j)
+{
+	free(j->names);
+	free(j->xml);
+	free(j);
+}
+
+static void job_timeout(void *data)
+{
+	struct job *j = data;
+
+	struct cd_agent_result r = {.rc = CD_ERR_TIMEOUT, .status = CD_DOMAIN_UNKNOWN,
+				    .err = "libvirt call timed out"};
+
+	j->timed_out = true;
+	qb_log(LOG_ERR, "libvirt %s of %s did not return within %d ms: abandoned",
+	       cd_agent_op_to_str(j->op), j->name, j->timeout_ms);
+	j->done(j->ctx, &r);
+}
+
+static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
+{
+	struct job *j;
+
+	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+		if (j->timed_out) {
+			qb_log(LOG_WARNING, "libvirt %s of %s returned late (%s); dropped",
+			       cd_agent_op_to_str(j->op), j->name,
+			       cd_domain_status_to_str(j->status));
+		} else {
+			struct cd_agent_result r = {.rc = j->rc, .status = j->status,
+						    .err = j->err, .names = j->names};
+
+			qb_loop_timer_del(a.loop, j->timer);
+			j->done(j->ctx, &r);
+		}
+		job_free(j);
+	}
+	return 0;
+}
+
+static int32_t event_pipe_cb(int32_t fd, int32_t revents, void *data)
+{
+	struct event ev;
+
+	while (read(fd, &ev, sizeof(ev)) == (ssize_t)sizeof(ev))
+		if (a.on_event)
+			a.on_event(ev.name, ev.status);
+	return 0;
+}
+
+int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
+		     cd_agent_done_fn done, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	if (!j)
+		return -ENOMEM;
+	j->op = op;
+	cd_strlcpy(j->name, name, sizeof(j->name));
+	j->xml = xml ? strdup(xml) : NULL;
+	j->timeout_ms = timeout_ms;
+	j->done = done;
+	j->ctx = ctx;
+	if (xml && !j->xml) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	qb_loop_timer_add(a.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j, job_timeout,
+			  &j->timer);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, job_thread, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		qb_loop_timer_del(a.loop, j->timer);
+		job_free(j);
+		return -rc;
+	}
+	return 0;
+}
+
+int cd_vm_agent_init(qb_loop_t *loop, const char *uri, cd_agent_event_fn on_event)
+{
+	a.loop = loop;
+	a.on_event = on_event;
+	cd_strlcpy(a.uri, uri, sizeof(a.uri));
+	virSetErrorFunc(NULL, quiet_errors);
+	if (pipe2(a.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(a.event_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	qb_loop_poll_add(loop, QB_LOOP_MED, a.done_pipe[0], POLLIN, NULL, done_pipe_cb);
+	qb_loop_poll_add(loop, QB_LOOP_HIGH, a.event_pipe[0], POLLIN, NULL, event_pipe_cb);
+	if (virEventRegisterDefaultImpl() < 0) {
+		qb_log(LOG_ERR, "cannot set up libvirt's event loop: %s", last_error());
+		return CD_ERR_INVALID;
+	}
+	if (pthread_create(&a.event_thread, NULL, event_thread, NULL) != 0)
+		return -EAGAIN;
+	a.event_thread_running = true;
+	return 0;
+}
+
+void cd_vm_agent_fini(void)
+{
+	a.stopping = true;
+	pthread_mutex_lock(&a.lock);
+	if (a.conn) {
+		if (a.callback_id >= 0)
+			virConnectDomainEventDeregisterAny(a.conn, a.callback_id);
+		virConnectUnregisterCloseCallback(a.conn, close_cb);
+		virConnectClose(a.conn);
+		a.conn = NULL;
+	}
+	pthread_mutex_unlock(&a.lock);
+	/* The event thread is left to end with the process. */
+}
+
+int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid,
+			 uint32_t *vcpus, uint64_t *memory_mb, char *err, size_t errlen)
+{
+	virConnectPtr c;
+	virDomainPtr d;
+	virDomainInfo info;
+	int rc = 0;
+
+	virSetErrorFunc(NULL, quiet_errors);
+	c = virConnectOpen("test:///default");
+	if (!c) {
+		snprintf(err, errlen, "cannot open libvirt's test driver: %s", last_error());
+		return CD_ERR_INVALID;
+	}
+	d = virDomainDefineXMLFlags(c, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+	if (!d) {
+		const char *m = last_error();
+
+		snprintf(err, errlen, "invalid domain XML: %.*s", (int)strcspn(m, "\n"), m);
+		virConnectClose(c);
+		return CD_ERR_INVALID;
+	}
+	if (virDomainGetInfo(d, &info) < 0 || virDomainGetUUIDString(d, uuid) < 0) {
+		snprintf(err, errlen, "cannot read the domain XML: %s", last_error());
+		rc = CD_ERR_INVALID;
+	} else {
+		cd_strlcpy(name, virDomainGetName(d), name_len);
+		*vcpus = info.nrVirtCpu;
+		*memory_mb = (info.maxMem + 1023) / 1024;
+	}
+	virDomainUndefine(d);
+	virDomainFree(d);
+	virConnectClose(c);
+	return rc;
+}

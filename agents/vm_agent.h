@@ -1,0 +1,71 @@
+/*
+ * The VM agent: everything clusterd does to domains, through libvirt's C API.
+ *
+ * Every libvirt call runs in a thread of its own, never in the qb loop, and
+ * has a deadline enforced from the loop: a call that hangs (a stuck
+ * libvirtd) is reported as timed out and abandoned; its thread's late
+ * result is dropped. libvirt's own events (domain lifecycle, connection
+ * closed) come from a libvirt event thread and reach the loop through a
+ * pipe. A lost connection is reopened at the next call.
+ */
+#ifndef CD_VM_AGENT_H
+#define CD_VM_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <qb/qbloop.h>
+
+enum cd_agent_op {
+	CD_AGENT_START,	  /* create the domain from XML (idempotent if running) */
+	CD_AGENT_SHUTDOWN,/* ask the guest to shut down; returns at once */
+	CD_AGENT_DESTROY, /* power off (idempotent if gone) */
+	CD_AGENT_STATUS,  /* domain state plus QEMU process liveness */
+	CD_AGENT_LIST,	  /* the names of the active domains */
+};
+const char *cd_agent_op_to_str(enum cd_agent_op op);
+
+enum cd_domain_status {
+	CD_DOMAIN_RUNNING, /* active and its QEMU process alive */
+	CD_DOMAIN_STOPPED, /* no such active domain */
+	CD_DOMAIN_FAILED,  /* crashed, or active but QEMU is gone */
+	CD_DOMAIN_UNKNOWN, /* the call failed: libvirt error or timeout */
+};
+const char *cd_domain_status_to_str(enum cd_domain_status s);
+
+/*
+ * The result of one call: rc 0 or negative (CD_ERR_TIMEOUT when the
+ * deadline passed), the domain's status after the call, an error line, and
+ * for CD_AGENT_LIST the names of the active domains, one per line.
+ */
+struct cd_agent_result {
+	int rc;
+	enum cd_domain_status status;
+	const char *err;
+	const char *names;
+};
+typedef void (*cd_agent_done_fn)(void *ctx, const struct cd_agent_result *r);
+
+/* A lifecycle event of a domain (name) on this node: the status it suggests. */
+typedef void (*cd_agent_event_fn)(const char *name, enum cd_domain_status st);
+
+int cd_vm_agent_init(qb_loop_t *loop, const char *uri, cd_agent_event_fn on_event);
+void cd_vm_agent_fini(void);
+
+/*
+ * Run op on domain name (xml is needed for START and is copied). done is
+ * called from the loop exactly once. Returns 0 or -ENOMEM (done not called).
+ */
+int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
+		     cd_agent_done_fn done, void *ctx);
+
+/*
+ * Validate domain XML with libvirt's own parser and schema (its test
+ * driver, in this process: nothing is defined anywhere) and read what the
+ * cluster needs from it. Blocking but local and quick: safe in the loop.
+ * Returns 0 or CD_ERR_INVALID with err set.
+ */
+int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid,
+			 uint32_t *vcpus, uint64_t *memory_mb, char *err, size_t errlen);
+
+#endif

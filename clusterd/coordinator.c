@@ -1,0 +1,282 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/coordinator.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "lib/util.h"
+
+#define REDECIDE_MS 5000
+
+static struct {
+	qb_loop_t *loop;
+	qb_loop_timer_handle timer;
+	/* VMs whose placement is on its way through the cluster. */
+	char (*inflight)[64];
+	size_t n_inflight;
+} co;
+
+static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
+{
+	const struct cd_node *n = cd_state_node_by_name(s, name);
+
+	return n ? n->info.id : 0;
+}
+
+static enum cd_policy_node_state pnode_state(const struct cd_node *n)
+{
+	if (n->member)
+		return n->maintenance ? CD_PNODE_MAINTENANCE : CD_PNODE_ONLINE;
+	/*
+	 * A node that left the membership may still run its VMs: until it is
+	 * known dead (fenced, or its disk lease expired) it keeps them and
+	 * takes none, which is what the policy does with a quarantined node.
+	 */
+	return CD_PNODE_QUARANTINED;
+}
+
+static const enum cd_policy_priority prio_map[] = {
+	[CD_PRIO_HIGH] = CD_PPRIO_HIGH,
+	[CD_PRIO_MEDIUM] = CD_PPRIO_MEDIUM,
+	[CD_PRIO_LOW] = CD_PPRIO_LOW,
+	[CD_PRIO_NO_AUTO_START] = CD_PPRIO_NO_AUTO_START,
+};
+static const enum cd_policy_vm_state state_map[] = {
+	[CD_VM_STOPPED] = CD_PVM_STOPPED,   [CD_VM_STARTING] = CD_PVM_STARTING,
+	[CD_VM_RUNNING] = CD_PVM_RUNNING,   [CD_VM_STOPPING] = CD_PVM_STOPPING,
+	[CD_VM_FAILED] = CD_PVM_FAILED,	    [CD_VM_MIGRATING] = CD_PVM_MIGRATING,
+};
+static const enum cd_policy_failback_mode fb_map[] = {
+	[CD_FAILBACK_NEVER] = CD_PFAILBACK_NEVER,
+	[CD_FAILBACK_IMMEDIATELY] = CD_PFAILBACK_IMMEDIATELY,
+	[CD_FAILBACK_WINDOW] = CD_PFAILBACK_WINDOW,
+};
+
+int cd_coordinator_policy_input(const struct cd_state *s, struct cd_policy_input *in)
+{
+	struct cd_policy_node *nodes = calloc(s->n_nodes + 1, sizeof(*nodes));
+	struct cd_policy_vm *vms = calloc(s->n_vms + 1, sizeof(*vms));
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i, j;
+
+	memset(in, 0, sizeof(*in));
+	if (!nodes || !vms) {
+		free(nodes);
+		free(vms);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n_nodes; i++) {
+		const struct cd_node *n = &s->nodes[i];
+
+		nodes[i].id = n->info.id;
+		cd_strlcpy(nodes[i].name, n->info.name, sizeof(nodes[i].name));
+		nodes[i].state = pnode_state(n);
+		nodes[i].cores = n->info.cap.cores;
+		nodes[i].memory_mb = n->info.cap.memory_mb;
+		cd_strlcpy(nodes[i].cpu_models[0], n->info.cap.cpu_model,
+			   sizeof(nodes[i].cpu_models[0]));
+		nodes[i].n_cpu_models = 1;
+	}
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+		struct cd_policy_vm *p = &vms[i];
+
+		cd_strlcpy(p->name, v->name, sizeof(p->name));
+		p->vcpus = v->vcpus;
+		p->memory_mb = v->memory_mb;
+		/* CPU compatibility is checked by libvirt at start and migration. */
+		p->cpu_model[0] = '\0';
+		p->priority = prio_map[v->priority];
+		p->target = v->target_started ? CD_TARGET_STARTED : CD_TARGET_STOPPED;
+		p->admin_start = v->target_started;
+		for (j = 0; j < v->n_preferred; j++) {
+			uint32_t id = node_id_by_name(s, v->preferred[j]);
+
+			if (id)
+				p->preferred[p->n_preferred++] = id;
+		}
+		for (j = 0; j < v->n_possible; j++) {
+			uint32_t id = node_id_by_name(s, v->possible[j]);
+
+			if (id)
+				p->possible[p->n_possible++] = id;
+		}
+		cd_strlcpy(p->anti_class, v->anti_class, sizeof(p->anti_class));
+		p->anti = v->anti_hard ? CD_ANTI_HARD : CD_ANTI_SOFT;
+		p->state = state_map[v->state];
+		p->node = v->state == CD_VM_FAILED ? v->failed_on : v->node;
+		p->failures = v->fail_count;
+		p->failure_limit = CD_VM_FAIL_LIMIT;
+		p->failed_on = v->failed_on;
+		p->failback.mode = fb_map[v->failback];
+		p->failback.start = v->fb_start;
+		p->failback.end = v->fb_end;
+	}
+	in->nodes = nodes;
+	in->n_nodes = s->n_nodes;
+	in->vms = vms;
+	in->n_vms = s->n_vms;
+	localtime_r(&now, &tm);
+	in->now_minute = tm.tm_hour * 60 + tm.tm_min;
+	return 0;
+}
+
+void cd_coordinator_policy_input_free(struct cd_policy_input *in)
+{
+	free((void *)in->nodes);
+	free((void *)in->vms);
+	memset(in, 0, sizeof(*in));
+}
+
+static bool inflight(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < co.n_inflight; i++)
+		if (strcmp(co.inflight[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void inflight_remove(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < co.n_inflight; i++)
+		if (strcmp(co.inflight[i], name) == 0) {
+			memmove(&co.inflight[i], &co.inflight[i + 1],
+				(co.n_inflight - i - 1) * sizeof(*co.inflight));
+			co.n_inflight--;
+			return;
+		}
+}
+
+static void place_done(void *ctx, int rc, const char *err)
+{
+	char *name = ctx;
+
+	if (rc < 0)
+		qb_log(LOG_INFO, "placement of %s not applied: %s", name, err);
+	inflight_remove(name);
+	free(name);
+}
+
+static void place(const char *vm, uint32_t node, const char *why)
+{
+	struct json_object *c;
+	char (*n)[64];
+	char *ctx;
+	int rc;
+
+	if (inflight(vm))
+		return;
+	n = realloc(co.inflight, (co.n_inflight + 1) * sizeof(*n));
+	ctx = strdup(vm);
+	if (!n || !ctx) {
+		if (n)
+			co.inflight = n;
+		free(ctx);
+		return;
+	}
+	co.inflight = n;
+	c = json_object_new_object();
+	json_object_object_add(c, "op", json_object_new_string("vm.place"));
+	json_object_object_add(c, "name", json_object_new_string(vm));
+	json_object_object_add(c, "node", json_object_new_int64(node));
+	rc = cd_replica_submit(c, place_done, ctx);
+	json_object_put(c);
+	if (rc < 0) {
+		free(ctx);
+		return;
+	}
+	cd_strlcpy(co.inflight[co.n_inflight++], vm, 64);
+	qb_log(LOG_NOTICE, "vm %s: placing on node %u: %s", vm, node, why);
+}
+
+static void decide(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct cd_policy_input in;
+	struct cd_policy_result res;
+	char why[512];
+	size_t i;
+	int rc;
+
+	if (cd_replica_coordinator() != cd_membership_local_nodeid() || s->n_vms == 0)
+		return;
+	if (cd_coordinator_policy_input(s, &in) < 0)
+		return;
+	memset(&res, 0, sizeof(res));
+	rc = cd_policy_decide(&in, &res);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "policy refused the state: %s", res.error);
+		goto out;
+	}
+	for (i = 0; i < res.n_actions; i++) {
+		const struct cd_policy_action *a = &res.actions[i];
+
+		switch (a->type) {
+		case CD_ACT_START:
+			cd_policy_explain_vm(&in, &res, a->vm, why, sizeof(why));
+			place(in.vms[a->vm].name, a->to, why);
+			break;
+		case CD_ACT_STOP:
+		case CD_ACT_MIGRATE:
+		case CD_ACT_UNPLACED:
+		case CD_ACT__COUNT:
+			/*
+			 * Stops are carried out from vm.stop itself; failback
+			 * migration comes with live migration; unplaced VMs
+			 * are explained on request.
+			 */
+			break;
+		}
+	}
+out:
+	cd_policy_result_free(&res);
+	cd_coordinator_policy_input_free(&in);
+}
+
+void cd_coordinator_state_changed(void)
+{
+	decide();
+}
+
+/* Time passes too: failure periods end and failback windows open. */
+static void redecide(void *data)
+{
+	decide();
+	qb_loop_timer_add(co.loop, QB_LOOP_LOW, REDECIDE_MS * 1000000ull, NULL, redecide,
+			  &co.timer);
+}
+
+int cd_coordinator_init(qb_loop_t *loop)
+{
+	co.loop = loop;
+	return qb_loop_timer_add(loop, QB_LOOP_LOW, REDECIDE_MS * 1000000ull, NULL, redecide,
+				 &co.timer);
+}
+
+int cd_coordinator_explain(const char *name, char *buf, size_t len)
+{
+	struct cd_policy_input in;
+	int rc;
+
+	if (!cd_state_vm(cd_replica_state(), name))
+		return CD_ERR_NOT_FOUND;
+	rc = cd_coordinator_policy_input(cd_replica_state(), &in);
+	if (rc < 0)
+		return rc;
+	rc = cd_policy_explain(&in, name, buf, len);
+	cd_coordinator_policy_input_free(&in);
+	return rc;
+}

@@ -1,0 +1,398 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "agents/vm_agent.h"
+#include "clusterd/lrm.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "lib/util.h"
+
+#define vm_log(prio, name, fmt, ...) qb_log(prio, "vm %s: " fmt, name, ##__VA_ARGS__)
+#define UNEXPECTED_SCAN_MS 5000
+
+/* What this node remembers of a VM; nothing here is replicated. */
+struct lvm {
+	char name[64];
+	uint64_t done_action; /* the last action carried out: never run twice */
+	bool busy;	      /* a libvirt call is under way */
+	bool reporting;	      /* a report is on its way through the cluster */
+	uint64_t stop_deadline;
+	uint64_t stop_action;
+	uint64_t next_check; /* monotonic ms of the next monitor check */
+	bool seen;	     /* still in the state (for pruning) */
+};
+
+static struct {
+	qb_loop_t *loop;
+	struct cd_lrm_config cfg;
+	struct lvm *vms;
+	size_t n_vms;
+	qb_loop_timer_handle tick;
+	uint64_t next_scan;
+	bool scanning;
+	bool up;
+} l;
+
+static struct lvm *lvm_get(const char *name)
+{
+	struct lvm *n;
+	size_t i;
+
+	for (i = 0; i < l.n_vms; i++)
+		if (strcmp(l.vms[i].name, name) == 0)
+			return &l.vms[i];
+	n = realloc(l.vms, (l.n_vms + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	l.vms = n;
+	memset(&n[l.n_vms], 0, sizeof(*n));
+	cd_strlcpy(n[l.n_vms].name, name, sizeof(n->name));
+	return &n[l.n_vms++];
+}
+
+/* Every call's context: which VM, which action. */
+struct call {
+	char name[64];
+	uint64_t action;
+	enum cd_agent_op op;
+};
+
+static struct call *new_call(const char *name, uint64_t action, enum cd_agent_op op)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (c) {
+		cd_strlcpy(c->name, name, sizeof(c->name));
+		c->action = action;
+		c->op = op;
+	}
+	return c;
+}
+
+static void report_done(void *ctx, int rc, const char *err)
+{
+	struct lvm *v = lvm_get((const char *)ctx);
+
+	if (v)
+		v->reporting = false;
+	if (rc < 0)
+		vm_log(rc == CD_ERR_INVALID ? LOG_INFO : LOG_WARNING, (const char *)ctx,
+		       "report not recorded: %s", err);
+	free(ctx);
+	cd_lrm_state_changed();
+}
+
+/* Send vm.report: what became of action (0: what the monitor found). */
+static void report(const char *name, uint64_t action, const char *result, const char *err)
+{
+	struct json_object *c = json_object_new_object();
+	struct lvm *v = lvm_get(name);
+	char *ctx = strdup(name);
+	int rc;
+
+	json_object_object_add(c, "op", json_object_new_string("vm.report"));
+	json_object_object_add(c, "name", json_object_new_string(name));
+	json_object_object_add(c, "node", json_object_new_int64(cd_membership_local_nodeid()));
+	json_object_object_add(c, "action_id", json_object_new_int64((int64_t)action));
+	json_object_object_add(c, "result", json_object_new_string(result));
+	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
+	if (err && *err)
+		json_object_object_add(c, "error", json_object_new_string(err));
+	rc = ctx ? cd_replica_submit(c, report_done, ctx) : -ENOMEM;
+	json_object_put(c);
+	if (rc < 0) {
+		/* No quorum or a sync: the state will bring us back here. */
+		vm_log(LOG_NOTICE, name, "cannot report %s now: %s", result, cd_strerror(rc));
+		free(ctx);
+		return;
+	}
+	if (v)
+		v->reporting = true;
+	vm_log(LOG_INFO, name, "reported %s (action %" PRIu64 ")", result, action);
+}
+
+static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
+		      cd_agent_done_fn done)
+{
+	struct call *c = new_call(v->name, action, op);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	rc = cd_vm_agent_call(op, v->name, xml, l.cfg.call_timeout_ms, done, c);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	v->busy = true;
+	return 0;
+}
+
+/* The VM as the state has it now (the state may have moved on meanwhile). */
+static const struct cd_vm *state_vm(const char *name)
+{
+	return cd_state_vm(cd_replica_state(), name);
+}
+
+static bool mine(const struct cd_vm *vm)
+{
+	return vm && vm->node == cd_membership_local_nodeid();
+}
+
+static void start_done(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_get(c->name);
+
+	if (v)
+		v->busy = false;
+	if (r->rc == 0 && r->status == CD_DOMAIN_RUNNING) {
+		vm_log(LOG_NOTICE, c->name, "started (action %" PRIu64 ")", c->action);
+		report(c->name, c->action, "running", NULL);
+	} else if (r->rc == CD_ERR_TIMEOUT || r->status == CD_DOMAIN_UNKNOWN) {
+		/*
+		 * It may or may not run: saying "failed" could get it started
+		 * elsewhere as well. The monitor finds out what is true.
+		 */
+		vm_log(LOG_ERR, c->name, "start outcome unknown: %s", r->err);
+	} else {
+		vm_log(LOG_ERR, c->name, "start failed: %s", r->err);
+		report(c->name, c->action, "failed", r->err);
+	}
+	free(c);
+	cd_lrm_state_changed();
+}
+
+static void stop_done(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_get(c->name);
+
+	if (v)
+		v->busy = false;
+	/* Otherwise still on its way down: the next tick looks again. */
+	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED) {
+		vm_log(LOG_NOTICE, c->name, "stopped (%s)", cd_agent_op_to_str(c->op));
+		report(c->name, c->action, "stopped", NULL);
+	} else if (c->op == CD_AGENT_DESTROY && r->rc < 0 && r->rc != CD_ERR_TIMEOUT) {
+		vm_log(LOG_ERR, c->name, "destroy failed: %s", r->err);
+		report(c->name, c->action, "failed", r->err);
+	}
+	free(c);
+}
+
+/* One step of a stop: shutdown once, check until the deadline, then destroy. */
+static void stop_step(struct lvm *v, const struct cd_vm *vm)
+{
+	uint64_t now = cd_now_ms();
+	int rc;
+
+	if (v->busy || v->reporting)
+		return;
+	if (v->stop_action != vm->action_id) {
+		v->stop_action = vm->action_id;
+		v->done_action = vm->action_id;
+		if (vm->force_stop) {
+			vm_log(LOG_NOTICE, vm->name, "forced stop: destroying");
+			rc = call_agent(v, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
+		} else {
+			vm_log(LOG_NOTICE, vm->name, "shutting down (destroy after %d ms)",
+			       l.cfg.stop_timeout_ms);
+			v->stop_deadline = now + (uint64_t)l.cfg.stop_timeout_ms;
+			rc = call_agent(v, CD_AGENT_SHUTDOWN, NULL, vm->action_id, stop_done);
+		}
+	} else if (now >= v->stop_deadline) {
+		vm_log(LOG_WARNING, vm->name, "did not shut down in %d ms: destroying",
+		       l.cfg.stop_timeout_ms);
+		v->stop_deadline = UINT64_MAX;
+		rc = call_agent(v, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
+	} else {
+		rc = call_agent(v, CD_AGENT_STATUS, NULL, vm->action_id, stop_done);
+	}
+	if (rc < 0)
+		vm_log(LOG_ERR, vm->name, "cannot run the stop: %s", cd_strerror(rc));
+}
+
+static void monitor_done(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_get(c->name);
+	const struct cd_vm *vm = state_vm(c->name);
+
+	if (v)
+		v->busy = false;
+	if (!vm || !mine(vm) || (vm->state != CD_VM_RUNNING && vm->state != CD_VM_STARTING)) {
+		free(c);
+		return;
+	}
+	switch (r->status) {
+	case CD_DOMAIN_RUNNING:
+		if (vm->state == CD_VM_STARTING)
+			/* A start whose outcome was unknown: it runs after all. */
+			report(c->name, vm->action_id, "running", NULL);
+		break;
+	case CD_DOMAIN_FAILED:
+	case CD_DOMAIN_STOPPED:
+		vm_log(LOG_ERR, c->name, "found %s: reporting a failure",
+		       r->status == CD_DOMAIN_FAILED ? "crashed (QEMU gone)" : "not running");
+		if (r->status == CD_DOMAIN_FAILED && v) {
+			/* Clear libvirt's record first, so a restart starts clean. */
+			call_agent(v, CD_AGENT_DESTROY, NULL, 0, monitor_done);
+		} else {
+			report(c->name, 0, "failed",
+			       r->status == CD_DOMAIN_FAILED ? "the QEMU process died"
+							     : "the domain stopped unexpectedly");
+		}
+		break;
+	case CD_DOMAIN_UNKNOWN:
+		vm_log(LOG_WARNING, c->name, "monitor: %s", r->err);
+		break;
+	}
+	free(c);
+}
+
+static void scan_done(void *ctx, const struct cd_agent_result *r)
+{
+	const struct cd_state *s = cd_replica_state();
+	const char *p = r->names;
+
+	l.scanning = false;
+	if (r->rc < 0 || !p)
+		return;
+	while (*p) {
+		char name[64];
+		size_t n = strcspn(p, "\n");
+		const struct cd_vm *vm;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
+		p += n + (p[n] == '\n');
+		vm = cd_state_vm(s, name);
+		if (vm && !mine(vm))
+			vm_log(LOG_ERR, name,
+			       "runs on this node but the cluster has it %s on node %u: "
+			       "left alone, a person should look",
+			       cd_vm_state_to_str(vm->state), vm->node);
+	}
+}
+
+static void reconcile(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	uint64_t now = cd_now_ms();
+	size_t i;
+
+	if (!l.up)
+		return;
+	for (i = 0; i < l.n_vms; i++)
+		l.vms[i].seen = false;
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *vm = &s->vms[i];
+		struct lvm *v;
+
+		if (!mine(vm))
+			continue;
+		v = lvm_get(vm->name);
+		if (!v)
+			continue;
+		v->seen = true;
+		if (v->busy || v->reporting)
+			continue;
+		switch (vm->state) {
+		case CD_VM_STARTING:
+			if (v->done_action != vm->action_id) {
+				v->done_action = vm->action_id;
+				vm_log(LOG_NOTICE, vm->name, "starting (action %" PRIu64 ")",
+				       vm->action_id);
+				if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id,
+					       start_done) < 0)
+					vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+			} else if (now >= v->next_check) {
+				v->next_check = now + (uint64_t)l.cfg.monitor_interval_ms;
+				call_agent(v, CD_AGENT_STATUS, NULL, vm->action_id, monitor_done);
+			}
+			break;
+		case CD_VM_STOPPING:
+			stop_step(v, vm);
+			break;
+		case CD_VM_RUNNING:
+		case CD_VM_MIGRATING:
+			if (now >= v->next_check) {
+				v->next_check = now + (uint64_t)l.cfg.monitor_interval_ms;
+				call_agent(v, CD_AGENT_STATUS, NULL, 0, monitor_done);
+			}
+			break;
+		case CD_VM_STOPPED:
+		case CD_VM_FAILED:
+			break;
+		}
+	}
+	/* Forget VMs that are no longer ours and have nothing under way. */
+	for (i = 0; i < l.n_vms;) {
+		if (!l.vms[i].seen && !l.vms[i].busy && !l.vms[i].reporting) {
+			l.vms[i] = l.vms[--l.n_vms];
+			continue;
+		}
+		i++;
+	}
+	if (!l.scanning && now >= l.next_scan) {
+		l.next_scan = now + UNEXPECTED_SCAN_MS;
+		if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, l.cfg.call_timeout_ms, scan_done,
+				     NULL) == 0)
+			l.scanning = true;
+	}
+}
+
+void cd_lrm_state_changed(void)
+{
+	reconcile();
+}
+
+static void tick(void *data)
+{
+	reconcile();
+	qb_loop_timer_add(l.loop, QB_LOOP_LOW, 250 * 1000000ull, NULL, tick, &l.tick);
+}
+
+/* A lifecycle event: check that VM at the next reconcile. */
+static void on_event(const char *name, enum cd_domain_status st)
+{
+	size_t i;
+
+	for (i = 0; i < l.n_vms; i++)
+		if (strcmp(l.vms[i].name, name) == 0)
+			l.vms[i].next_check = 0;
+	vm_log(LOG_INFO, name, "libvirt event: %s", cd_domain_status_to_str(st));
+	reconcile();
+}
+
+int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg)
+{
+	int rc;
+
+	l.loop = loop;
+	l.cfg = *cfg;
+	rc = cd_vm_agent_init(loop, cfg->libvirt_uri, on_event);
+	if (rc < 0)
+		return rc;
+	l.up = true;
+	qb_loop_timer_add(l.loop, QB_LOOP_LOW, 250 * 1000000ull, NULL, tick, &l.tick);
+	return 0;
+}
+
+void cd_lrm_fini(void)
+{
+	l.up = false;
+	cd_vm_agent_fini();
+	free(l.vms);
+	l.vms = NULL;
+	l.n_vms = 0;
+}

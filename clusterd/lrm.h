@@ -1,0 +1,33 @@
+/*
+ * The local resource manager: carries out, on this node, the actions the
+ * replicated state addresses to it, each at most once, and watches the VMs
+ * that run here.
+ *
+ * It reads the state after every batch of changes: a VM placed on this node
+ * (starting, with an action id not yet carried out) is started; a VM to stop
+ * here is shut down (destroyed after the stop timeout, or at once when
+ * forced). Results go back as vm.report changes. A monitor checks each VM
+ * that runs here (libvirt's state and its QEMU process) and reports
+ * failures; libvirt's lifecycle events make it check at once. A domain found
+ * running here that the cluster did not put here is reported in the log and
+ * kept: it is never killed silently.
+ */
+#ifndef CD_LRM_H
+#define CD_LRM_H
+
+#include <qb/qbloop.h>
+
+struct cd_lrm_config {
+	const char *libvirt_uri;
+	int call_timeout_ms;	   /* one libvirt call */
+	int stop_timeout_ms;	   /* graceful shutdown before destroy */
+	int monitor_interval_ms;   /* status check of each running VM */
+};
+
+int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg);
+void cd_lrm_fini(void);
+
+/* The state changed: look for work. */
+void cd_lrm_state_changed(void);
+
+#endif

@@ -1,0 +1,13 @@
+# The placement policy: a pure library (policy.c, explain.c and names.c do
+# no I/O) plus the text format that its golden tests and a simulator read.
+noinst_LTLIBRARIES += policy/libcdpolicy.la
+policy_libcdpolicy_la_SOURCES = \
+	policy/policy.c policy/policy.h \
+	policy/explain.c policy/names.c \
+	policy/policy_text.c policy/policy_text.h
+policy_libcdpolicy_la_LIBADD = lib/libcdcommon.la
+
+# The policy's golden tests and benchmark keep their rules next to them;
+# they are pulled in from here so the policy is one include in Makefile.am.
+include $(srcdir)/tests/golden/local.mk
+include $(srcdir)/bench/policy/local.mk
