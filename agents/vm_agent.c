@@ -478,9 +478,13 @@ int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uui
 	}
 	d = virDomainDefineXMLFlags(c, xml, VIR_DOMAIN_DEFINE_VALIDATE);
 	if (!d) {
-		const char *m = last_error();
+		char m[400], *p;
 
-		snprintf(err, errlen, "invalid domain XML: %.*s", (int)strcspn(m, "\n"), m);
+		/* libvirt's schema errors span lines: one line for a person. */
+		cd_strlcpy(m, last_error(), sizeof(m));
+		for (p = m; (p = strchr(p, '\n'));)
+			*p = p[1] ? ';' : '\0';
+		snprintf(err, errlen, "invalid domain XML: %s", m);
 		virConnectClose(c);
 		return CD_ERR_INVALID;
 	}

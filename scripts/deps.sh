@@ -12,7 +12,11 @@ packages=(
 	# libvirt C API, JSON, XML, OpenSSL, Check
 	libvirt-dev libjson-c-dev libxml2-dev libssl-dev check
 	# the lab: namespaces, bridges, loop devices, JSON in test scripts
-	iproute2 util-linux procps python3
+	iproute2 util-linux mount procps python3
+	# VMs in the lab: one libvirtd per node, QEMU (TCG where KVM does not work)
+	libvirt-daemon libvirt-clients qemu-system-x86
+	# the test guest, built from Debian's packages (tests/guest/build-guest.sh)
+	cpio gzip xz-utils zstd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

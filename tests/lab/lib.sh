@@ -161,6 +161,101 @@ cd_status() { lab exec "$1" clusterctl status --json; }
 # lab_nodes: number of nodes of the running lab
 lab_nodes() { cat "$LAB_DIR/nodes"; }
 
+# ---- libvirt (lab up without --no-libvirt, libvirtd installed)
+
+# lab_virsh NODE ARGS...: virsh on NODE's own libvirtd (a 120 s cap, so a
+# hung call fails the test instead of hanging it)
+lab_virsh() {
+	local node=$1
+	shift
+	lab exec "$node" timeout 120 virsh -c qemu:///system "$@"
+}
+
+# libvirtd_answers NODE: NODE's libvirtd answers virsh
+libvirtd_answers() { lab_virsh "$1" -q list >/dev/null 2>&1; }
+
+# vm_state NODE DOM: the domain's state on NODE ("running", "shut off",
+# ...), or fails if NODE does not have it
+vm_state() { lab_virsh "$1" domstate "$2" 2>/dev/null | sed '/^$/d'; }
+
+# vm_running_on NODE DOM / vm_absent_on NODE DOM
+vm_running_on() { [[ $(vm_state "$1" "$2") == running ]]; }
+vm_absent_on() { ! lab_virsh "$1" -q list --all --name 2>/dev/null | grep -qxF -- "$2"; }
+
+# lab_tiny_domain_xml NAME [MEM_MIB] [SERIAL_FILE]: a minimal TCG domain
+# that boots nothing (QEMU runs; enough for start/stop/migration checks):
+# no disk, a virtio NIC on the node's br0, serial to a file (default
+# $LAB_DIR/NAME.serial), no graphics.
+lab_tiny_domain_xml() {
+	local name=$1 mem=${2:-64} serial=${3:-$LAB_DIR/$1.serial}
+	cat <<EOF
+<domain type='qemu'>
+  <name>$name</name>
+  <memory unit='MiB'>$mem</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+  <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>
+  <devices>
+    <interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>
+    <serial type='file'><source path='$serial'/></serial>
+  </devices>
+</domain>
+EOF
+}
+
+# lab_qemu_pids [NODE]: "PID START" of every QEMU process in NODE (default:
+# in every lab node), one a line
+lab_qemu_pids() {
+	local n i pid comm stat
+	local -a nodes
+	if [[ -n ${1:-} ]]; then
+		nodes=("$1")
+	else
+		n=$(lab_nodes)
+		for ((i = 1; i <= n; i++)); do nodes+=("$i"); done
+	fi
+	for i in "${nodes[@]}"; do
+		[[ -e /run/netns/cdlab-n$i ]] || continue
+		for pid in $(ip netns pids "cdlab-n$i" 2>/dev/null); do
+			comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+			[[ $comm == qemu-system-* ]] || continue
+			stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+			stat=${stat##*) }
+			echo "$pid $(awk '{print $20}' <<<"$stat")"
+		done
+	done
+}
+
+# pids_alive: read "PID START" lines on stdin, print those still running
+# (same start time, not a zombie)
+pids_alive() {
+	local pid start s
+	while read -r pid start; do
+		[[ -n ${pid:-} && -r /proc/$pid/stat ]] || continue
+		s=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $1, $20}') || continue
+		[[ $s == "Z "* || ${s#* } != "$start" ]] || echo "$pid"
+	done
+	return 0
+}
+
+# ---- the shared LUN
+
+# lab_lun: the LUN's device path (the same on every node)
+lab_lun() { lab lun; }
+
+# lun_write NODE OFFSET_BYTES FILE: write FILE to the LUN at OFFSET from
+# NODE with O_DIRECT (OFFSET and FILE's size: multiples of 4096)
+lun_write() {
+	lab exec "$1" dd if="$3" of="$(lab_lun)" bs=4096 seek="$2" \
+		oflag=direct,seek_bytes conv=notrunc status=none
+}
+
+# lun_read NODE OFFSET_BYTES LENGTH_BYTES: read from the LUN on NODE with
+# O_DIRECT to stdout (multiples of 4096)
+lun_read() {
+	lab exec "$1" dd if="$(lab_lun)" bs=4096 skip="$2" count="$3" \
+		iflag=direct,skip_bytes,count_bytes status=none
+}
+
 _lab_save_logs() {
 	local f
 	[[ -d $LAB_DIR ]] || return 0
@@ -172,9 +267,14 @@ _lab_save_logs() {
 			mkdir -p "$dest/$(basename -- "$(dirname -- "$f")")"
 			cp -r "$f"/. "$dest/$(basename -- "$(dirname -- "$f")")/" 2>/dev/null || :
 		done
+		# libvirt's per-domain QEMU logs
+		for f in "$LAB_DIR"/node*/libvirt/log; do
+			mkdir -p "$dest/$(basename -- "$(dirname -- "$(dirname -- "$f")")")/libvirt"
+			cp -r "$f"/. "$dest/$(basename -- "$(dirname -- "$(dirname -- "$f")")")/libvirt/" 2>/dev/null || :
+		done
 		echo "# logs saved in $dest"
 	else
-		for f in "$LAB_DIR"/node*/log/*.log; do
+		for f in "$LAB_DIR"/node*/log/*.log "$LAB_DIR"/node*/libvirt/log/qemu/*.log; do
 			[[ -s $f ]] || continue
 			echo "# --- last lines of $f"
 			tail -n 20 "$f" | sed 's/^/#   /'
