@@ -69,7 +69,7 @@ static int log_priority(const char *level)
 static void add_filters(int32_t target, int prio)
 {
 	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
-			  prio > LOG_INFO ? prio : LOG_INFO);
+			  prio < LOG_INFO ? prio : LOG_INFO);
 	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "clusterd/", prio);
 }
 

@@ -466,6 +466,13 @@ static int place(struct ctx *c, size_t v)
 		add_action(c, CD_ACT_UNPLACED, v, 0, 0, r->unplaced);
 		return 0;
 	}
+	if (vm->state == CD_PVM_FAILED && vm->failed_on && vm->failures > 0) {
+		s = slot_of(c, vm->failed_on);
+		if (s >= 0 && (cand & (1u << s))) {
+			best = s;
+			r->why = CD_WHY_RESTART;
+		}
+	}
 	for (i = 0; i < vm->n_preferred && best == NO_SLOT; i++) {
 		s = slot_of(c, vm->preferred[i]);
 		if (cand & (1u << s)) {

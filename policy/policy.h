@@ -24,7 +24,9 @@
  *     CPU model, is not where the VM reached its failure limit, holds no VM
  *     of the VM's hard anti-affinity class, and has the cores and memory left
  *     after everything running or placed there.
- *  5. Among the nodes that fit: nodes without a VM of the VM's soft
+ *  5. A VM that failed fewer times than its limit on a node restarts there
+ *     if that node fits: a local restart first, a move only after the limit.
+ *     Otherwise, among the nodes that fit: nodes without a VM of the VM's soft
  *     anti-affinity class if there are any; of those the first preferred
  *     owner in order; else the node with the most free memory, the lowest
  *     node id on a tie.
@@ -198,6 +200,7 @@ enum cd_policy_why {
 	CD_WHY_NO_AUTO_START, /* no-auto-start and no admin start */
 	CD_WHY_PREFERRED,     /* placed on a preferred owner */
 	CD_WHY_MOST_FREE,     /* placed on the node with the most free memory */
+	CD_WHY_RESTART,       /* failed below its limit: restarts where it failed */
 	CD_WHY_UNPLACED,      /* fits nowhere */
 	CD_WHY_FAILBACK,      /* migrates back to a more preferred owner */
 	CD_WHY__COUNT

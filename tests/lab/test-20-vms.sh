@@ -18,7 +18,8 @@ trap_cleanup_work() { rm -rf "$work"; }
 # Quick stops: the test guest has no ACPI daemon, so a graceful shutdown
 # waits for the timeout and the VM is then powered off.
 export CD_LAB_CLUSTERD_EXTRA="vm_stop_timeout_ms = 2000
-vm_monitor_interval_ms = 500"
+vm_monitor_interval_ms = 500
+libvirt_timeout_ms = 3000"
 lab up --nodes 3
 N=3
 
@@ -90,6 +91,43 @@ wait_for 90 "vm4 answers again with a new boot id" restarted
 pass "vm4 restarted by the cluster in $WAIT_FOR_MS ms (boot $boot1 -> $(boot_id "${ip[vm4]}"))"
 assert_eq "$(vm_field 3 vm4 'd["fail_count"]')" 1 "the failure is counted"
 assert_eq "$(running_on vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 runs on exactly one node after the restart"
+
+# --- two more deaths on the same node reach the limit: it moves elsewhere
+for k in 2 3; do
+	on=$(vm_field 1 vm4 'd["node"]')
+	assert_eq "$on" "$node4" "vm4 restarted on the same node (failure $((k - 1)))"
+	boot1=$(boot_id "${ip[vm4]}")
+	lab exec "$on" kill -9 "$(lab exec "$on" cat /run/libvirt/qemu/vm4.pid)"
+	wait_for 90 "vm4 answers again after failure $k" restarted
+done
+moved() { [[ $(vm_field 1 vm4 'd["node"]') != "$node4" && $(vm_field 1 vm4 'd["state"]') == running ]]; }
+wait_for 30 "vm4 moved off node$node4" moved
+pass "after 3 failures on node$node4, vm4 runs on $(vm_field 1 vm4 'd["node_name"]')"
+assert_eq "$(running_on vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 runs on exactly one node after the move"
+
+# --- a hung libvirtd: calls time out, clusterd stays responsive, VMs keep running
+hn=$(vm_field 1 vm1 'd["node"]')
+lpid=$(cat "$LAB_DIR/node$hn/libvirtd.pid")
+kill -STOP "$lpid"
+hung_logged() { grep -q "did not return within" "$LAB_DIR/node$hn/log/clusterd.log"; }
+wait_for 20 "node$hn logs a hung libvirt call" hung_logged
+t0=$(_lab_now_ms)
+cd_status "$hn" >/dev/null
+pass "clusterd on node$hn answers in $(($(_lab_now_ms) - t0)) ms while its libvirtd is hung"
+assert_eq "$(vm_field "$hn" vm1 'd["state"]')" running "a hung libvirtd is not taken for a dead VM"
+kill -CONT "$lpid"
+# libvirtd restarted: clusterd reconnects, the VM is still monitored and running
+lab kill "$hn" libvirtd
+lab start "$hn" libvirtd
+boot_vm1=$(boot_id "${ip[vm1]}")
+wait_for 20 "vm1 answers after libvirtd restarted" answers "${ip[vm1]}"
+sleep_until_ms=$(($(_lab_now_ms) + 3000))
+while (($(_lab_now_ms) < sleep_until_ms)); do
+	[[ $(vm_field 2 vm1 'd["state"]') == running ]] || fail "vm1 left running after a libvirtd restart"
+	sleep 0.2
+done
+assert_eq "$(boot_id "${ip[vm1]}")" "$boot_vm1" "vm1 was not restarted (same boot id)"
+assert_eq "$(vm_field 2 vm1 'd["fail_count"]')" 0 "no failure counted for vm1"
 
 # --- a VM that fits nowhere stays stopped, with an explanation
 bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/huge-console.log" huge 198.18.0.29 4000000 1 >"$LAB_DIR/huge.xml"
