@@ -35,10 +35,30 @@ run "$lab" exec 1 clusterctl status
 say "Start node 2 again: it rejoins with the current state"
 run "$lab" start 2
 for _ in $(seq 1 200); do
-	"$lab" exec 2 clusterctl property get maintenance-window >/dev/null 2>&1 && break
+	"$lab" exec 2 clusterctl --json status 2>/dev/null | grep -q '"quorate":true' && break
 	sleep 0.1
 done
 run "$lab" exec 2 clusterctl property get maintenance-window
 run "$lab" exec 2 clusterctl status
+
+say "Build the test guest (Debian's cloud kernel + busybox + our UDP agent), add it as a cluster VM"
+bash tests/guest/build-guest.sh >/dev/null
+G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
+lab_dir=${CD_LAB_DIR:-/tmp/cdlab}
+bash tests/guest/domain.sh --console "$lab_dir/web1-console.log" web1 198.18.0.21 128 1 >"$lab_dir/web1.xml"
+run "$lab" exec 1 clusterctl vm add web1 --xml "$lab_dir/web1.xml"
+run "$lab" exec 1 clusterctl vm set web1 priority=high preferred-owners=node3,node2
+run "$lab" exec 1 clusterctl vm start web1
+for _ in $(seq 1 600); do
+	"$lab" exec 1 clusterctl --json vm show web1 2>/dev/null | grep -q '"state":"running"' && break
+	sleep 0.1
+done
+run "$lab" exec 1 clusterctl vm list
+run "$lab" exec 1 clusterctl vm explain web1
+say "The guest answers a client on the lab LAN"
+for _ in $(seq 1 300); do
+	"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
+done
+run "$lab" exec client "$G/udp-probe" 198.18.0.21 --once
 
 say "The lab is still up. Try: $lab exec 1 clusterctl status | $lab status | $lab down"
