@@ -75,12 +75,14 @@ static void send_error(qb_ipcs_connection_t *c, int rc, const char *msg)
 
 static const char *node_state_view(const struct cd_node *n)
 {
-	/* What this node cannot see is offline from here, whatever the state says. */
+	/*
+	 * What this node cannot see is offline from here, whatever the state
+	 * says; what it sees is online unless in maintenance, even while this
+	 * node's partition (and so its copy of the state) is not quorate.
+	 */
 	if (!cd_membership_is_member(n->info.id))
 		return cd_node_state_to_str(CD_NODE_OFFLINE);
-	if (!cd_replica_quorate() && n->info.id != cd_membership_local_nodeid())
-		return cd_node_state_to_str(n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE);
-	return cd_node_state_to_str(cd_node_state(n));
+	return cd_node_state_to_str(n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE);
 }
 
 static struct json_object *node_view(const struct cd_node *n)

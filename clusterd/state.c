@@ -131,6 +131,11 @@ const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id)
 	return found ? &s->nodes[i] : NULL;
 }
 
+static struct cd_node *node_by_name_mut(struct cd_state *s, const char *name)
+{
+	return (struct cd_node *)cd_state_node_by_name(s, name);
+}
+
 const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name)
 {
 	size_t i;
@@ -270,17 +275,17 @@ static int op_node_maintenance(struct cd_state *s, const struct json_object *c, 
 			       size_t errlen)
 {
 	const char *name = get_str(c, "node");
-	const struct cd_node *n;
+	struct cd_node *n;
 	struct json_object *on;
 
 	if (!name)
 		FAIL(CD_ERR_INVALID, "missing node name");
-	n = cd_state_node_by_name(s, name);
+	n = node_by_name_mut(s, name);
 	if (!n)
 		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name);
 	if (!json_object_object_get_ex(c, "on", &on) || !json_object_is_type(on, json_type_boolean))
 		FAIL(CD_ERR_INVALID, "missing on/off");
-	((struct cd_node *)n)->maintenance = json_object_get_boolean(on);
+	n->maintenance = json_object_get_boolean(on);
 	return 0;
 }
 

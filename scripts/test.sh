@@ -9,22 +9,58 @@ top=$(pwd)
 bash scripts/deps.sh
 bash scripts/build.sh
 
+unit_passed=0
+unit_failed=0
+# run_unit DIR: make check in DIR, count its test programs, show failed logs
+run_unit() {
+	local dir=$1 rc=0 counts
+	make -C "$dir" -j"$(nproc)" check || rc=$?
+	# Count single checks: Check's "Checks: N, Failures: F, Errors: E"
+	# lines and the golden runner's "N passed, M failed".
+	counts=$(cat "$dir"/tests/*/*.log 2>/dev/null | awk '
+		/Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
+			gsub(/[,%:]/, " "); for (i = 1; i <= NF; i++) {
+				if ($i == "Checks") n = $(i + 1); if ($i == "Failures") f = $(i + 1)
+				if ($i == "Errors") e = $(i + 1) }
+			p += n - f - e; q += f + e }
+		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; q += $3 }
+		END { print p + 0, q + 0 }')
+	unit_passed=$((unit_passed + ${counts% *}))
+	unit_failed=$((unit_failed + ${counts#* }))
+	if [ "$rc" -ne 0 ]; then
+		for f in "$dir"/tests/*/*.log; do
+			echo "--- $f"
+			cat "$f"
+		done
+		return 1
+	fi
+}
+
 echo "=== unit tests (make check)"
-if ! make -j"$(nproc)" check; then
-	for f in tests/unit/*.log; do
-		echo "--- $f"
-		cat "$f"
-	done
-	exit 1
+run_unit .
+
+# The same unit tests once more under AddressSanitizer and UBSan, in a
+# copy of the sources (a configured tree cannot host a VPATH build).
+if [ -d .git ] && command -v git >/dev/null; then
+	echo "=== unit tests under ASan and UBSan"
+	san=$(mktemp -d)
+	trap 'rm -rf "$san"' EXIT
+	git ls-files -z | xargs -0 cp --parents -t "$san"
+	(cd "$san" && ./autogen.sh >/dev/null && ./configure -q --enable-fatal-warnings \
+		--with-sanitizers=asan,ubsan && make -s -j"$(nproc)") >/dev/null
+	run_unit "$san"
 fi
 
 echo "=== lab tests"
 fail=0
 passed=0
+checks_passed=0
+checks_failed=0
 for t in tests/lab/test-*.sh; do
 	echo "--- $t"
 	start=$(date +%s)
-	if bash "$t"; then
+	out=$(mktemp)
+	if bash "$t" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "--- $t: PASS ($(($(date +%s) - start)) s)"
 	else
@@ -36,6 +72,12 @@ for t in tests/lab/test-*.sh; do
 		done
 		"$top/tests/lab/lab" down >/dev/null 2>&1 || true
 	fi
+	checks_passed=$((checks_passed + $(grep -c '^ok ' "$out" || true)))
+	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
+	rm -f "$out"
 done
 echo "lab test scripts: $passed passed, $fail failed"
+echo "unit tests: $unit_passed passed, $unit_failed failed"
+echo "lab checks: $checks_passed passed, $checks_failed failed"
+echo "total: $((unit_passed + checks_passed)) passed, $((unit_failed + checks_failed + fail)) failed"
 [ "$fail" -eq 0 ]
