@@ -18,6 +18,8 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_NOT_JOINED - CD_ERR_BASE)] = "clusterd has not joined the cluster",
 	[-(CD_ERR_DENIED - CD_ERR_BASE)] = "permission denied: root or the cluster admin group only",
 	[-(CD_ERR_EXISTS - CD_ERR_BASE)] = "already exists",
+	[-(CD_ERR_HELD - CD_ERR_BASE)] = "held by another live host",
+	[-(CD_ERR_SLOT_LOST - CD_ERR_BASE)] = "this host's lease slot was taken over by another host",
 };
 
 const char *cd_strerror(int rc)
@@ -51,6 +53,8 @@ static const struct {
 	{-ETIMEDOUT, CD_EXIT_TIMEOUT},
 	{CD_ERR_SYNCING, CD_EXIT_TIMEOUT},
 	{CD_ERR_NOT_JOINED, CD_EXIT_TIMEOUT},
+	{CD_ERR_HELD, CD_EXIT_BUSY},
+	{-EBUSY, CD_EXIT_BUSY},
 };
 
 int cd_exit_code(int rc)

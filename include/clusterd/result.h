@@ -22,7 +22,9 @@ enum cd_result {
 	CD_ERR_NOT_JOINED = -1010,  /* clusterd has not joined the cluster (yet) */
 	CD_ERR_DENIED = -1011,	    /* not allowed: root or the admin group only */
 	CD_ERR_EXISTS = -1012,	    /* the object exists already */
-	CD_ERR_LAST = -1013
+	CD_ERR_HELD = -1013,	    /* a disk lease is held by another live host */
+	CD_ERR_SLOT_LOST = -1014,   /* our host slot was taken over by another host */
+	CD_ERR_LAST = -1015
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */
@@ -41,6 +43,7 @@ enum cd_exit {
 	CD_EXIT_INVALID = 5,	 /* invalid argument or value */
 	CD_EXIT_NO_DAEMON = 6,	 /* clusterd not reachable, or permission denied */
 	CD_EXIT_TIMEOUT = 7,	 /* timed out (also: sync did not finish in time) */
+	CD_EXIT_BUSY = 8,	 /* a lease is held by another live host */
 };
 int cd_exit_code(int rc);
 
