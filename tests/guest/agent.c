@@ -354,7 +354,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin;
 	unsigned long port = DEFAULT_PORT, u;
 	unsigned long long seq = 0;
-	int s, one = 1, i, rcvbuf = 1 << 20;
+	int s, i, rcvbuf = 1 << 20;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -404,7 +404,6 @@ int main(int argc, char **argv)
 		say("agent: socket: %s", strerror(errno));
 		return 1;
 	}
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;

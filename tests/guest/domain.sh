@@ -103,6 +103,9 @@ for v in "$dirty_mb" "$gw" "$dirty_rate"; do
 	case $v in *[!A-Za-z0-9.:]*) die "bad value '$v'" ;; esac
 done
 console=${console:-/var/log/libvirt/qemu/$name-console.log}
+for f in "$guest_dir/vmlinuz" "$guest_dir/initrd.img"; do
+	[ -r "$f" ] || echo "domain.sh: warning: $f missing (run build-guest.sh)" >&2
+done
 
 cmdline="console=ttyS0 ip=$ip/24"
 [ -z "$gw" ] || cmdline="$cmdline gw=$gw"
