@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +445,200 @@ static int cmd_vm_set(struct cd_client *c, char **argv, int argc)
 	return rc;
 }
 
+/* --- volume --- */
+
+/* "10G", "512M", "4096": bytes. Returns 0 or CD_ERR_INVALID. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return CD_ERR_INVALID;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case 't': case 'T': mul = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v == 0 || v > UINT64_MAX / mul)
+		return CD_ERR_INVALID;
+	*out = v * mul;
+	return 0;
+}
+
+static void format_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b >= (1ull << 30))
+		snprintf(buf, n, "%.1f GiB", (double)b / (double)(1ull << 30));
+	else if (b >= (1ull << 20))
+		snprintf(buf, n, "%.1f MiB", (double)b / (double)(1ull << 20));
+	else
+		snprintf(buf, n, "%llu B", (unsigned long long)b);
+}
+
+static void print_files(struct json_object *v)
+{
+	struct json_object *files = NULL, *local = NULL, *exp = NULL;
+	size_t i, k;
+
+	json_object_object_get_ex(v, "files", &files);
+	json_object_object_get_ex(v, "local", &local);
+	if (local)
+		json_object_object_get_ex(local, "exposed", &exp);
+	printf("%-24s %12s %14s  %s\n", "FILE", "SIZE", "OFFSET", "PATH");
+	for (i = 0; files && i < json_object_array_length(files); i++) {
+		struct json_object *f = json_object_array_get_idx(files, i);
+		const char *path = "-";
+		char size[32];
+
+		for (k = 0; exp && k < json_object_array_length(exp); k++) {
+			struct json_object *e = json_object_array_get_idx(exp, k);
+
+			if (strcmp(jstr(e, "file"), jstr(f, "name")) == 0)
+				path = jstr(e, "path");
+		}
+		format_bytes(size, sizeof(size), (uint64_t)jint(f, "size"));
+		printf("%-24s %12s %14lld  %s\n", jstr(f, "name"), size, (long long)jint(f, "offset"),
+		       path);
+	}
+}
+
+static void show_volume(struct json_object *v)
+{
+	struct json_object *local = NULL;
+
+	json_object_object_get_ex(v, "local", &local);
+	printf("Volume:       %s\nDevice:       %s\nUUID:         %s\n", jstr(v, "name"),
+	       jstr(v, "device"), jstr(v, "uuid"));
+	printf("Host slots:   %lld (lease expiry %lld ms, renewal %lld ms)\n",
+	       (long long)jint(v, "hosts"), (long long)jint(v, "expiry_ms"),
+	       (long long)jint(v, "renewal_ms"));
+	printf("Coordinator:  node %lld (holds the metadata lease)\n",
+	       (long long)jint(v, "coordinator"));
+	if (local)
+		printf("This node:    host lease %s (%lld ms left), metadata lease %s\n",
+		       jbool(local, "host_lease_valid") ? "valid" : "NOT VALID",
+		       (long long)jint(local, "valid_for_ms"),
+		       jbool(local, "metadata_lease") ? "held" : "not held");
+	printf("\n");
+	print_files(v);
+}
+
+static void show_volume_list(struct json_object *o)
+{
+	struct json_object *vols = NULL;
+	size_t i;
+
+	json_object_object_get_ex(o, "volumes", &vols);
+	printf("%-16s %-24s %6s %6s  %s\n", "VOLUME", "DEVICE", "FILES", "COORD", "HOST LEASE");
+	for (i = 0; vols && i < json_object_array_length(vols); i++) {
+		struct json_object *v = json_object_array_get_idx(vols, i), *f = NULL, *l = NULL;
+
+		json_object_object_get_ex(v, "files", &f);
+		json_object_object_get_ex(v, "local", &l);
+		printf("%-16s %-24s %6zu %6lld  %s\n", jstr(v, "name"), jstr(v, "device"),
+		       f ? json_object_array_length(f) : 0, (long long)jint(v, "coordinator"),
+		       l && jbool(l, "host_lease_valid") ? "valid" : "not valid");
+	}
+}
+
+static int cmd_volume_add(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a = args1("name", argv[0]);
+
+	json_object_object_add(a, "device", json_object_new_string(argv[1]));
+	return simple(c, "volume.add", a, NULL);
+}
+
+static int cmd_volume_remove(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "volume.remove", args1("name", argv[0]), NULL);
+}
+
+static int cmd_volume_list(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "volume.list", NULL, show_volume_list);
+}
+
+static int cmd_volume_show(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "volume.show", args1("name", argv[0]), show_volume);
+}
+
+static int cmd_file_list(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "volume.show", args1("name", argv[0]), print_files);
+}
+
+static int file_op(struct cd_client *c, const char *fop, char **argv, int argc)
+{
+	struct json_object *a = args1("name", argv[0]);
+	uint64_t size;
+
+	json_object_object_add(a, "fop", json_object_new_string(fop));
+	json_object_object_add(a, "file", json_object_new_string(argv[1]));
+	if (argc > 2) {
+		if (parse_size(argv[2], &size) < 0) {
+			fprintf(stderr, "clusterctl: bad size '%s' (e.g. 512M, 10G)\n", argv[2]);
+			json_object_put(a);
+			return CD_ERR_INVALID;
+		}
+		json_object_object_add(a, "size", json_object_new_int64((int64_t)size));
+	}
+	json_object_object_add(a, "timeout_ms",
+			       json_object_new_int(opt.timeout_ms > 1000 ? opt.timeout_ms - 500
+									 : opt.timeout_ms));
+	return simple(c, "volume.file", a, NULL);
+}
+
+static int cmd_file_create(struct cd_client *c, char **argv, int argc)
+{
+	return file_op(c, "create", argv, argc);
+}
+
+static int cmd_file_remove(struct cd_client *c, char **argv, int argc)
+{
+	return file_op(c, "remove", argv, argc);
+}
+
+static int cmd_file_resize(struct cd_client *c, char **argv, int argc)
+{
+	return file_op(c, "resize", argv, argc);
+}
+
+static int lease_op(struct cd_client *c, bool acquire, char **argv, int argc)
+{
+	struct json_object *a = args1("name", argv[0]);
+
+	if (argc == 3 && (!acquire || strcmp(argv[2], "--shared") != 0)) {
+		fprintf(stderr, "clusterctl: usage: clusterctl volume lease acquire VOL FILE "
+				"[--shared]\n");
+		json_object_put(a);
+		return CD_ERR_INVALID;
+	}
+	json_object_object_add(a, "file", json_object_new_string(argv[1]));
+	json_object_object_add(a, "acquire", json_object_new_boolean(acquire));
+	json_object_object_add(a, "shared", json_object_new_boolean(argc == 3));
+	return simple(c, "volume.lease", a, NULL);
+}
+
+static int cmd_lease_acquire(struct cd_client *c, char **argv, int argc)
+{
+	return lease_op(c, true, argv, argc);
+}
+
+static int cmd_lease_release(struct cd_client *c, char **argv, int argc)
+{
+	return lease_op(c, false, argv, argc);
+}
+
 static const struct command commands[] = {
 	{NULL, "status", 0, 0, "status", cmd_status},
 	{"node", "list", 0, 0, "node list", cmd_node_list},
@@ -465,6 +661,17 @@ static const struct command commands[] = {
 	 "failback=never|immediately|HH:MM-HH:MM, move-mode=live|quick|cold)",
 	 cmd_vm_set},
 	{"vm", "explain", 1, 1, "vm explain NAME", cmd_vm_explain},
+	{"volume", "add", 2, 2, "volume add NAME DEVICE", cmd_volume_add},
+	{"volume", "remove", 1, 1, "volume remove NAME", cmd_volume_remove},
+	{"volume", "list", 0, 0, "volume list", cmd_volume_list},
+	{"volume", "show", 1, 1, "volume show NAME", cmd_volume_show},
+	{"volume file", "create", 3, 3, "volume file create VOL NAME SIZE", cmd_file_create},
+	{"volume file", "remove", 2, 2, "volume file remove VOL NAME", cmd_file_remove},
+	{"volume file", "resize", 3, 3, "volume file resize VOL NAME SIZE", cmd_file_resize},
+	{"volume file", "list", 1, 1, "volume file list VOL", cmd_file_list},
+	{"volume lease", "acquire", 2, 3, "volume lease acquire VOL FILE [--shared]",
+	 cmd_lease_acquire},
+	{"volume lease", "release", 2, 2, "volume lease release VOL FILE", cmd_lease_release},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -536,17 +743,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CD_EXIT_USAGE;
 	}
-	for (i = 0; i < N_COMMANDS; i++) {
-		if (!commands[i].group && strcmp(commands[i].name, argv[0]) == 0) {
+	for (i = 0; i < N_COMMANDS && !cmd; i++) {
+		char words[64], *w, *save = NULL;
+		int k = 0, ok = 1;
+
+		snprintf(words, sizeof(words), "%s%s%s", commands[i].group ? commands[i].group : "",
+			 commands[i].group ? " " : "", commands[i].name);
+		for (w = strtok_r(words, " ", &save); w && ok; w = strtok_r(NULL, " ", &save), k++)
+			ok = k < argc && strcmp(argv[k], w) == 0;
+		if (ok) {
 			cmd = &commands[i];
-			nargs = 1;
-			break;
-		}
-		if (commands[i].group && argc >= 2 && strcmp(commands[i].group, argv[0]) == 0 &&
-		    strcmp(commands[i].name, argv[1]) == 0) {
-			cmd = &commands[i];
-			nargs = 2;
-			break;
+			nargs = k;
 		}
 	}
 	if (!cmd) {

@@ -39,6 +39,8 @@ static const struct cfg_def {
 				       NULL, "graceful shutdown time before a VM is destroyed"},
 	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100,
 					   600000, NULL, "how often each running VM is checked"},
+	[CD_CFG_CSVFS_RUN_DIR] = {"csvfs_run_dir", CFG_PATH, RUNSTATEDIR "/csvfs", 0, 0, NULL,
+				  "where shared-volume files appear: DIR/VOLUME/FILE"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];

@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += clusterd/libcdcore.la
 clusterd_libcdcore_la_SOURCES = \
 	clusterd/state.c clusterd/state.h \
 	clusterd/vm.c clusterd/vm.h \
+	clusterd/volume.c clusterd/volume.h \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \
 	clusterd/sync.c clusterd/sync.h
@@ -20,9 +21,12 @@ clusterd_clusterd_SOURCES = \
 	clusterd/ipcs.c clusterd/ipcs.h \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/coordinator.c clusterd/coordinator.h \
+	clusterd/volmgr.c clusterd/volmgr.h \
+	clusterd/loopdev.c clusterd/loopdev.h \
 	agents/vm_agent.c agents/vm_agent.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
-clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
+clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \
+	lib/libcdcommon.la $(OPENSSL_LIBS) \
 	$(VIRT_LIBS) -lpthread $(QB_LIBS) $(CPG_LIBS) \
 	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS)

@@ -23,6 +23,7 @@
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/lrm.h"
+#include "clusterd/volmgr.h"
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -33,6 +34,7 @@ static qb_loop_t *loop;
 /* After every batch of changes: this node's own work, then the coordinator's. */
 static void state_changed(void)
 {
+	cd_volmgr_state_changed();
 	cd_lrm_state_changed();
 	cd_coordinator_state_changed();
 }
@@ -243,6 +245,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	rc = cd_volmgr_init(loop, cd_config_str(CD_CFG_CSVFS_RUN_DIR));
+	if (rc < 0) {
+		fprintf(stderr, "clusterd: cannot start the volume manager: %s\n", cd_strerror(rc));
+		return 1;
+	}
 	cd_coordinator_init(loop);
 	cd_replica_set_listener(state_changed);
 	cd_membership_start(loop, &cd_replica_membership_ops);
@@ -250,6 +257,7 @@ int main(int argc, char **argv)
 	qb_loop_run(loop);
 
 	cd_membership_stop();
+	cd_volmgr_fini();
 	cd_lrm_fini();
 	cd_ipcs_stop();
 	cd_replica_fini();

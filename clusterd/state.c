@@ -55,6 +55,9 @@ void cd_state_free(struct cd_state *s)
 	for (i = 0; i < s->n_vms; i++)
 		cd_vm_free(&s->vms[i]);
 	free(s->vms);
+	for (i = 0; i < s->n_volumes; i++)
+		cd_volume_free(&s->volumes[i]);
+	free(s->volumes);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -97,6 +100,18 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 			int rc = cd_vm_copy(&dst->vms[i], &src->vms[i]);
 
 			dst->n_vms = i + 1;
+			if (rc < 0)
+				goto fail;
+		}
+	}
+	if (src->n_volumes) {
+		dst->volumes = calloc(src->n_volumes, sizeof(*dst->volumes));
+		if (!dst->volumes)
+			goto fail;
+		for (i = 0; i < src->n_volumes; i++) {
+			int rc = cd_volume_copy(&dst->volumes[i], &src->volumes[i]);
+
+			dst->n_volumes = i + 1;
 			if (rc < 0)
 				goto fail;
 		}
@@ -324,6 +339,11 @@ static const struct {
 	{"vm.set", cd_vm_op_set},
 	{"vm.place", cd_vm_op_place},
 	{"vm.report", cd_vm_op_report},
+	{"volume.add", cd_volume_op_add},
+	{"volume.remove", cd_volume_op_remove},
+	{"volume.request", cd_volume_op_request},
+	{"volume.done", cd_volume_op_done},
+	{"volume.coordinator", cd_volume_op_coordinator},
 };
 
 int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
@@ -499,6 +519,10 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	for (i = 0; i < s->n_vms; i++)
 		json_object_array_add(vms, cd_vm_to_json(&s->vms[i]));
 	json_object_object_add(o, "vms", vms);
+	vms = json_object_new_array();
+	for (i = 0; i < s->n_volumes; i++)
+		json_object_array_add(vms, cd_volume_to_json(&s->volumes[i]));
+	json_object_object_add(o, "volumes", vms);
 	return o;
 }
 
@@ -587,6 +611,19 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 			s->n_vms++;
 			if (s->n_vms > 1 && strcmp(s->vms[s->n_vms - 2].name, vm->name) >= 0)
 				FAIL(CD_ERR_CORRUPT, "state VMs are not sorted by name");
+		}
+	}
+	if (json_object_object_get_ex(o, "volumes", &vms)) {
+		if (!json_object_is_type(vms, json_type_array))
+			FAIL(CD_ERR_CORRUPT, "state has no valid volume list");
+		s->volumes = calloc(json_object_array_length(vms) + 1, sizeof(*s->volumes));
+		if (!s->volumes)
+			FAIL(-ENOMEM, "out of memory");
+		for (i = 0; i < json_object_array_length(vms); i++) {
+			if (cd_volume_from_json(&s->volumes[s->n_volumes],
+						json_object_array_get_idx(vms, i)) < 0)
+				FAIL(CD_ERR_CORRUPT, "state volume %zu is invalid", i);
+			s->n_volumes++;
 		}
 	}
 	return 0;

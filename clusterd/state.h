@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "clusterd/vm.h"
+#include "clusterd/volume.h"
 
 #define CD_NAME_MAX 63
 #define CD_ADDR_MAX 63
@@ -77,6 +78,8 @@ struct cd_state {
 	struct cd_vm *vms; /* sorted by name */
 	size_t n_vms;
 	uint64_t last_action_id; /* action ids come from here, in apply order */
+	struct cd_volume *volumes;
+	size_t n_volumes;
 };
 
 /* Reset s to the empty state (version 0.0). Frees what s held. */

@@ -1,9 +1,9 @@
 noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la
 
 # Code shared by every program: result codes, files, hashing, names.
-lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h
-lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
-lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS)
+lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h
+lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
+lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
 
 # What clusterctl and other clients link to talk to the local clusterd.
 lib_libclusterd_client_la_SOURCES = lib/client.c

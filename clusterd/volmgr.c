@@ -1,0 +1,961 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/loopdev.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "clusterd/volmgr.h"
+#include "csvfs/csvfs.h"
+#include "lib/util.h"
+
+#define vol_log(prio, vol, fmt, ...) qb_log(prio, "volume %s: " fmt, vol, ##__VA_ARGS__)
+#define TICK_MS 200
+#define META_RETRY_MS 1000
+
+enum job_type {
+	J_META_ACQUIRE,
+	J_META_RELEASE,
+	J_FILE_OP,
+	J_REFRESH,
+	J_LEASE_ACQUIRE,
+	J_LEASE_RELEASE,
+};
+
+struct rt;
+
+struct job {
+	struct job *next;
+	enum job_type type;
+	struct rt *rt;
+	struct cd_vreq req;	 /* J_FILE_OP */
+	char file[64];		 /* J_LEASE_* */
+	bool shared;
+	cd_volmgr_done_fn done;	 /* J_LEASE_* */
+	void *ctx;
+	/* Results, filled by the op thread. */
+	int rc;
+	char err[256];
+	struct cd_vfile *files; /* J_FILE_OP, J_REFRESH */
+	size_t n_files;
+	uint64_t meta_gen;
+};
+
+/* What the threads tell the loop, through one pipe. */
+struct event {
+	enum { EV_JOB_DONE, EV_JOINED, EV_JOIN_FAILED, EV_RENEW_FAILED } kind;
+	struct rt *rt;
+	struct job *job;
+	int rc;
+};
+
+struct exposed {
+	char name[64];
+	int loop;
+	uint64_t offset, size;
+};
+
+/* One volume on this node. */
+struct rt {
+	char name[64];
+	char device[CD_VOL_DEVICE_MAX + 1];
+	bool seen;
+
+	pthread_t renew_thread, op_thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;		/* under lock */
+	struct job *queue;	/* under lock */
+	struct csvfs_host host; /* under lock: the renew thread updates it */
+	bool joined;		/* under lock */
+	struct csvfs_disk *disk;
+	struct csvfs_vol vol;
+	bool opened;
+	int threads;
+
+	/* Loop side only. */
+	bool valid; /* the host lease is valid as far as the loop knows */
+	bool meta_held, meta_busy;
+	uint64_t meta_next_try;
+	uint64_t busy_req; /* the request id under way, 0 for none */
+	bool refreshed;
+	uint32_t reported_coordinator;
+	struct exposed *exp;
+	size_t n_exp;
+	char (*leases)[64]; /* files whose lease this node holds */
+	size_t n_leases;
+	int last_join_rc;
+};
+
+struct waiter {
+	struct waiter *next;
+	char vol[64];
+	uint64_t id;
+	uint64_t deadline;
+	cd_volmgr_done_fn done;
+	void *ctx;
+};
+
+static struct {
+	qb_loop_t *loop;
+	char run_dir[256];
+	int pipe[2];
+	struct rt **rts;
+	size_t n_rts;
+	struct waiter *waiters;
+	qb_loop_timer_handle timer;
+} vm = {.pipe = {-1, -1}};
+
+static void post(struct event ev)
+{
+	ssize_t n;
+
+	do {
+		n = write(vm.pipe[1], &ev, sizeof(ev));
+	} while (n < 0 && errno == EINTR);
+}
+
+/* --- the threads --- */
+
+static int open_volume(struct rt *rt)
+{
+	int rc;
+
+	if (rt->opened)
+		return 0;
+	rc = csvfs_disk_open(rt->device, 0, &rt->disk);
+	if (rc < 0)
+		return rc;
+	rc = csvfs_vol_open(&rt->vol, rt->disk, &csvfs_env_real);
+	if (rc < 0) {
+		csvfs_disk_close(rt->disk);
+		rt->disk = NULL;
+		return rc;
+	}
+	rt->opened = true;
+	return 0;
+}
+
+/* Wait up to ms or until stop; returns true if stopping. */
+static bool nap(struct rt *rt, uint64_t ms)
+{
+	struct timespec ts;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&rt->lock);
+	if (!rt->stop)
+		pthread_cond_timedwait(&rt->cond, &rt->lock, &ts);
+	stop = rt->stop;
+	pthread_mutex_unlock(&rt->lock);
+	return stop;
+}
+
+static void *renew_thread(void *arg)
+{
+	struct rt *rt = arg;
+	char owner[CSVFS_NAME_LEN];
+	struct cd_node_info self;
+	int rc;
+
+	cd_membership_local_info(&self);
+	cd_strlcpy(owner, self.name, sizeof(owner));
+	for (;;) {
+		struct csvfs_host h;
+		bool joined;
+
+		pthread_mutex_lock(&rt->lock);
+		joined = rt->joined;
+		h = rt->host;
+		pthread_mutex_unlock(&rt->lock);
+		if (!joined) {
+			struct csvfs_host_rec busy;
+
+			rc = open_volume(rt);
+			if (rc == 0)
+				rc = csvfs_host_join(&rt->vol, self.id, owner, &h, &busy);
+			if (rc == 0) {
+				pthread_mutex_lock(&rt->lock);
+				rt->host = h;
+				rt->joined = true;
+				pthread_mutex_unlock(&rt->lock);
+				post((struct event){EV_JOINED, rt, NULL, 0});
+			} else {
+				post((struct event){EV_JOIN_FAILED, rt, NULL, rc});
+				if (nap(rt, 1000))
+					break;
+			}
+			continue;
+		}
+		if (nap(rt, rt->vol.timing.renewal_ms))
+			break;
+		rc = csvfs_host_renew(&rt->vol, &h);
+		pthread_mutex_lock(&rt->lock);
+		if (rc == 0 || rc == CD_ERR_TIMEOUT) {
+			/* The record advanced even when the renewal came too late. */
+			rt->host.counter = h.counter;
+			rt->host.valid_until = h.valid_until;
+		}
+		if (rc < 0 && !csvfs_host_valid(&rt->vol, &h))
+			rt->joined = false; /* join again: a new generation */
+		pthread_mutex_unlock(&rt->lock);
+		if (rc < 0)
+			post((struct event){EV_RENEW_FAILED, rt, NULL, rc});
+	}
+	pthread_mutex_lock(&rt->lock);
+	if (rt->joined) {
+		struct csvfs_host h = rt->host;
+
+		pthread_mutex_unlock(&rt->lock);
+		/* Leaving for good: give the slot up so others need not wait. */
+		csvfs_host_release(&rt->vol, &h);
+		pthread_mutex_lock(&rt->lock);
+		rt->joined = false;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return NULL;
+}
+
+static int read_files(struct rt *rt, struct job *j)
+{
+	struct csvfs_meta m;
+	uint32_t i, k = 0;
+	int rc = csvfs_meta_init(&m, rt->vol.sb.max_files);
+
+	if (rc < 0)
+		return rc;
+	rc = csvfs_meta_read(&rt->vol, &m, NULL);
+	if (rc == -ENODATA || (rc == 0 && m.generation == 0)) {
+		rc = 0; /* never written: no files */
+	} else if (rc < 0) {
+		goto out;
+	}
+	j->meta_gen = m.generation;
+	j->files = calloc(m.nfiles + 1, sizeof(*j->files));
+	if (!j->files) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < m.max_files && k < m.nfiles; i++) {
+		const struct csvfs_file *f = &m.files[i];
+
+		if (!f->name[0])
+			continue;
+		cd_strlcpy(j->files[k].name, f->name, sizeof(j->files[k].name));
+		j->files[k].index = f->index;
+		j->files[k].size = f->size;
+		j->files[k].offset = f->offset;
+		j->files[k].alloc = f->alloc;
+		j->files[k].generation = f->generation;
+		k++;
+	}
+	j->n_files = k;
+out:
+	csvfs_meta_free(&m);
+	return rc;
+}
+
+static void busy_text(struct job *j, const struct csvfs_busy *b)
+{
+	snprintf(j->err, sizeof(j->err), "held by another live host (node %u%s)", b->slot,
+		 b->shared ? ", shared" : "");
+}
+
+static void run_job(struct rt *rt, struct job *j, const struct csvfs_host *h)
+{
+	struct csvfs_busy busy;
+	struct csvfs_file out;
+	uint32_t lease;
+
+	memset(&busy, 0, sizeof(busy));
+	switch (j->type) {
+	case J_META_ACQUIRE:
+		j->rc = csvfs_lease_acquire(&rt->vol, h, CSVFS_META_LEASE, CSVFS_META_LEASE_NAME, 0,
+					    &busy);
+		if (j->rc == -EBUSY)
+			busy_text(j, &busy);
+		break;
+	case J_META_RELEASE:
+		j->rc = csvfs_lease_release(&rt->vol, h, CSVFS_META_LEASE);
+		break;
+	case J_FILE_OP:
+		switch (j->req.op) {
+		case CD_VREQ_CREATE:
+			j->rc = csvfs_file_create(&rt->vol, h, j->req.file, j->req.size, &out, &busy);
+			break;
+		case CD_VREQ_REMOVE:
+			j->rc = csvfs_file_remove(&rt->vol, h, j->req.file, &busy);
+			break;
+		case CD_VREQ_RESIZE:
+			j->rc = csvfs_file_resize(&rt->vol, h, j->req.file, j->req.size, &out, &busy);
+			break;
+		}
+		if (j->rc == -EBUSY)
+			busy_text(j, &busy);
+		else if (j->rc < 0)
+			snprintf(j->err, sizeof(j->err), "%s %s: %s", cd_vreq_op_to_str(j->req.op),
+				 j->req.file, cd_strerror(j->rc));
+		/* Whatever happened, the list the cluster sees is the disk's. */
+		read_files(rt, j);
+		break;
+	case J_REFRESH:
+		j->rc = read_files(rt, j);
+		break;
+	case J_LEASE_ACQUIRE:
+	case J_LEASE_RELEASE:
+		j->rc = csvfs_lease_lookup(&rt->vol, j->file, &lease);
+		if (j->rc == 0 && j->type == J_LEASE_ACQUIRE)
+			j->rc = csvfs_lease_acquire(&rt->vol, h, lease, j->file,
+						    j->shared ? CSVFS_LEASE_SHARED : 0, &busy);
+		else if (j->rc == 0)
+			j->rc = csvfs_lease_release(&rt->vol, h, lease);
+		if (j->rc == -EBUSY)
+			busy_text(j, &busy);
+		break;
+	}
+	if (j->rc == -EBUSY)
+		j->rc = CD_ERR_HELD;
+	if (j->rc < 0 && !j->err[0])
+		cd_strlcpy(j->err, cd_strerror(j->rc), sizeof(j->err));
+}
+
+static void *op_thread(void *arg)
+{
+	struct rt *rt = arg;
+
+	for (;;) {
+		struct csvfs_host h;
+		struct job *j;
+		bool joined;
+
+		pthread_mutex_lock(&rt->lock);
+		while (!rt->stop && !rt->queue)
+			pthread_cond_wait(&rt->cond, &rt->lock);
+		if (rt->stop && !rt->queue) {
+			pthread_mutex_unlock(&rt->lock);
+			break;
+		}
+		j = rt->queue;
+		rt->queue = j->next;
+		h = rt->host;
+		joined = rt->joined;
+		pthread_mutex_unlock(&rt->lock);
+		if (!joined || !csvfs_host_valid(&rt->vol, &h)) {
+			j->rc = CD_ERR_NOT_JOINED;
+			snprintf(j->err, sizeof(j->err), "this node holds no valid host lease on %s",
+				 rt->name);
+		} else {
+			run_job(rt, j, &h);
+		}
+		post((struct event){EV_JOB_DONE, rt, j, j->rc});
+	}
+	return NULL;
+}
+
+/* --- the loop side --- */
+
+static void queue_job(struct rt *rt, struct job *j)
+{
+	struct job **pp;
+
+	j->rt = rt;
+	pthread_mutex_lock(&rt->lock);
+	for (pp = &rt->queue; *pp; pp = &(*pp)->next)
+		;
+	*pp = j;
+	pthread_cond_broadcast(&rt->cond);
+	pthread_mutex_unlock(&rt->lock);
+}
+
+static struct job *new_job(enum job_type t)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j)
+		j->type = t;
+	return j;
+}
+
+static void submit(struct json_object *c, const char *what, const char *vol)
+{
+	int rc = cd_replica_submit(c, NULL, NULL);
+
+	if (rc < 0)
+		vol_log(LOG_NOTICE, vol, "cannot record %s now: %s", what, cd_strerror(rc));
+	json_object_put(c);
+}
+
+static void submit_done(struct rt *rt, uint64_t id, int rc, const char *err, struct job *j)
+{
+	struct json_object *c = json_object_new_object(), *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < j->n_files; i++)
+		json_object_array_add(a, cd_vfile_to_json(&j->files[i]));
+	json_object_object_add(c, "op", json_object_new_string("volume.done"));
+	json_object_object_add(c, "name", json_object_new_string(rt->name));
+	json_object_object_add(c, "id", json_object_new_int64((int64_t)id));
+	json_object_object_add(c, "rc", json_object_new_int(rc));
+	json_object_object_add(c, "error", json_object_new_string(err ? err : ""));
+	json_object_object_add(c, "meta_generation", json_object_new_int64((int64_t)j->meta_gen));
+	json_object_object_add(c, "files", a);
+	submit(c, "a file result", rt->name);
+}
+
+static void drop_leases(struct rt *rt, const char *why)
+{
+	if (rt->meta_held || rt->n_leases)
+		vol_log(LOG_CRIT, rt->name,
+			"%s: this node no longer holds the metadata lease or its %zu file leases; "
+			"all I/O under them must stop",
+			why, rt->n_leases);
+	rt->meta_held = false;
+	rt->n_leases = 0;
+}
+
+static void lease_list_set(struct rt *rt, const char *file, bool held)
+{
+	size_t i;
+	char (*n)[64];
+
+	for (i = 0; i < rt->n_leases; i++)
+		if (strcmp(rt->leases[i], file) == 0) {
+			if (!held)
+				memmove(&rt->leases[i], &rt->leases[i + 1],
+					(rt->n_leases - i - 1) * sizeof(*rt->leases));
+			rt->n_leases -= !held;
+			return;
+		}
+	if (!held)
+		return;
+	n = realloc(rt->leases, (rt->n_leases + 1) * sizeof(*n));
+	if (!n)
+		return;
+	rt->leases = n;
+	cd_strlcpy(rt->leases[rt->n_leases++], file, 64);
+}
+
+static void job_done(struct job *j)
+{
+	struct rt *rt = j->rt;
+
+	switch (j->type) {
+	case J_META_ACQUIRE:
+		rt->meta_busy = false;
+		if (j->rc == 0) {
+			rt->meta_held = true;
+			rt->refreshed = false;
+			vol_log(LOG_NOTICE, rt->name, "this node holds the metadata lease: it "
+						      "coordinates the volume");
+		} else {
+			rt->meta_next_try = cd_now_ms() + META_RETRY_MS;
+			vol_log(LOG_INFO, rt->name, "metadata lease not acquired: %s", j->err);
+		}
+		break;
+	case J_META_RELEASE:
+		rt->meta_busy = false;
+		rt->meta_held = false;
+		break;
+	case J_REFRESH:
+		rt->meta_busy = false;
+		if (j->rc == 0) {
+			rt->refreshed = true;
+			submit_done(rt, 0, 0, NULL, j);
+		}
+		break;
+	case J_FILE_OP:
+		rt->busy_req = 0;
+		vol_log(j->rc ? LOG_WARNING : LOG_NOTICE, rt->name, "file %s %s: %s",
+			cd_vreq_op_to_str(j->req.op), j->req.file,
+			j->rc ? j->err : "done");
+		if (j->rc == CD_ERR_NOT_JOINED || j->rc == CD_ERR_HELD) {
+			/* Not ours to answer: the request stays for the next holder. */
+			rt->meta_held = false;
+			break;
+		}
+		submit_done(rt, j->req.id, j->rc, j->rc ? j->err : NULL, j);
+		break;
+	case J_LEASE_ACQUIRE:
+	case J_LEASE_RELEASE:
+		if (j->rc == 0)
+			lease_list_set(rt, j->file, j->type == J_LEASE_ACQUIRE);
+		if (j->done)
+			j->done(j->ctx, j->rc, j->err);
+		break;
+	}
+	free(j->files);
+	free(j);
+}
+
+static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
+{
+	struct event ev;
+
+	while (read(fd, &ev, sizeof(ev)) == (ssize_t)sizeof(ev)) {
+		struct rt *rt = ev.rt;
+
+		switch (ev.kind) {
+		case EV_JOB_DONE:
+			job_done(ev.job);
+			break;
+		case EV_JOINED:
+			rt->valid = true;
+			rt->last_join_rc = 0;
+			vol_log(LOG_NOTICE, rt->name, "joined host slot %u (renewal every %u ms, "
+						      "expiry %u ms)",
+				cd_membership_local_nodeid(), rt->vol.timing.renewal_ms,
+				rt->vol.timing.expiry_ms);
+			break;
+		case EV_JOIN_FAILED:
+			if (ev.rc != rt->last_join_rc)
+				vol_log(LOG_ERR, rt->name, "cannot join host slot %u on %s: %s",
+					cd_membership_local_nodeid(), rt->device, cd_strerror(ev.rc));
+			rt->last_join_rc = ev.rc;
+			break;
+		case EV_RENEW_FAILED:
+			vol_log(LOG_WARNING, rt->name, "host lease renewal failed: %s",
+				cd_strerror(ev.rc));
+			break;
+		}
+	}
+	cd_volmgr_state_changed();
+	return 0;
+}
+
+static struct rt *rt_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++)
+		if (strcmp(vm.rts[i]->name, name) == 0)
+			return vm.rts[i];
+	return NULL;
+}
+
+static struct rt *rt_start(const struct cd_volume *v)
+{
+	struct rt *rt = calloc(1, sizeof(*rt)), **n;
+
+	if (!rt)
+		return NULL;
+	n = realloc(vm.rts, (vm.n_rts + 1) * sizeof(*n));
+	if (!n) {
+		free(rt);
+		return NULL;
+	}
+	vm.rts = n;
+	cd_strlcpy(rt->name, v->name, sizeof(rt->name));
+	cd_strlcpy(rt->device, v->device, sizeof(rt->device));
+	pthread_mutex_init(&rt->lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&rt->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (pthread_create(&rt->renew_thread, NULL, renew_thread, rt) == 0)
+		rt->threads++;
+	if (pthread_create(&rt->op_thread, NULL, op_thread, rt) == 0)
+		rt->threads++;
+	vm.rts[vm.n_rts++] = rt;
+	vol_log(LOG_NOTICE, rt->name, "using %s", rt->device);
+	return rt;
+}
+
+static void unexpose_all(struct rt *rt);
+
+static void rt_stop(struct rt *rt)
+{
+	size_t i;
+
+	pthread_mutex_lock(&rt->lock);
+	rt->stop = true;
+	pthread_cond_broadcast(&rt->cond);
+	pthread_mutex_unlock(&rt->lock);
+	pthread_join(rt->renew_thread, NULL);
+	pthread_join(rt->op_thread, NULL);
+	unexpose_all(rt);
+	if (rt->disk)
+		csvfs_disk_close(rt->disk);
+	for (i = 0; i < vm.n_rts; i++)
+		if (vm.rts[i] == rt) {
+			vm.rts[i] = vm.rts[--vm.n_rts];
+			break;
+		}
+	free(rt->exp);
+	free(rt->leases);
+	free(rt);
+}
+
+/* --- exposure: RUN_DIR/VOLUME/FILE -> /dev/loopN --- */
+
+static void link_path(const struct rt *rt, const char *file, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s/%s", vm.run_dir, rt->name, file);
+}
+
+static void unexpose(struct rt *rt, size_t i)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	link_path(rt, rt->exp[i].name, path, sizeof(path));
+	unlink(path);
+	rc = cd_loop_detach(rt->exp[i].loop);
+	if (rc < 0)
+		vol_log(LOG_WARNING, rt->name, "cannot detach loop%d of %s: %s", rt->exp[i].loop,
+			rt->exp[i].name, cd_strerror(rc));
+	rt->exp[i] = rt->exp[--rt->n_exp];
+}
+
+static void unexpose_all(struct rt *rt)
+{
+	while (rt->n_exp)
+		unexpose(rt, rt->n_exp - 1);
+}
+
+static void expose(struct rt *rt, const struct cd_vfile *f)
+{
+	char path[PATH_MAX], dev[32], dir[PATH_MAX];
+	struct exposed *n;
+	int loop, rc;
+
+	rc = cd_loop_attach(rt->device, f->offset, f->size, &loop);
+	if (rc < 0) {
+		vol_log(LOG_ERR, rt->name, "cannot expose file %s: %s", f->name, cd_strerror(rc));
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", vm.run_dir, rt->name);
+	cd_mkdir_p(dir, 0755);
+	link_path(rt, f->name, path, sizeof(path));
+	snprintf(dev, sizeof(dev), "/dev/loop%d", loop);
+	unlink(path);
+	if (symlink(dev, path) < 0)
+		vol_log(LOG_ERR, rt->name, "cannot link %s: %s", path, strerror(errno));
+	n = realloc(rt->exp, (rt->n_exp + 1) * sizeof(*n));
+	if (!n) {
+		cd_loop_detach(loop);
+		return;
+	}
+	rt->exp = n;
+	cd_strlcpy(n[rt->n_exp].name, f->name, sizeof(n->name));
+	n[rt->n_exp].loop = loop;
+	n[rt->n_exp].offset = f->offset;
+	n[rt->n_exp].size = f->size;
+	rt->n_exp++;
+	vol_log(LOG_INFO, rt->name, "file %s at %s (%s)", f->name, path, dev);
+}
+
+static void reconcile_files(struct rt *rt, const struct cd_volume *v)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n_exp;) {
+		const struct cd_vfile *f = cd_volume_file(v, rt->exp[i].name);
+
+		if (!f || f->offset != rt->exp[i].offset) {
+			unexpose(rt, i);
+			continue;
+		}
+		if (f->size != rt->exp[i].size && cd_loop_resize(rt->exp[i].loop, f->size) == 0)
+			rt->exp[i].size = f->size;
+		i++;
+	}
+	for (i = 0; i < v->n_files; i++) {
+		size_t k;
+
+		for (k = 0; k < rt->n_exp; k++)
+			if (strcmp(rt->exp[k].name, v->files[i].name) == 0)
+				break;
+		if (k == rt->n_exp)
+			expose(rt, &v->files[i]);
+	}
+}
+
+/* --- decisions, after every state change and every tick --- */
+
+static void coordinate(struct rt *rt, const struct cd_volume *v)
+{
+	uint32_t me = cd_membership_local_nodeid();
+	bool want = cd_replica_coordinator() == me;
+	struct job *j;
+
+	if (!rt->valid || rt->meta_busy)
+		return;
+	if (want && !rt->meta_held) {
+		if (cd_now_ms() < rt->meta_next_try)
+			return;
+		if ((j = new_job(J_META_ACQUIRE))) {
+			rt->meta_busy = true;
+			queue_job(rt, j);
+		}
+		return;
+	}
+	if (!want && rt->meta_held && !rt->busy_req) {
+		/* The cluster's coordinator moved: hand the volume over. */
+		if ((j = new_job(J_META_RELEASE))) {
+			rt->meta_busy = true;
+			queue_job(rt, j);
+		}
+		return;
+	}
+	if (!rt->meta_held || !cd_replica_quorate())
+		return;
+	if (v->coordinator != me && rt->reported_coordinator != me) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "op", json_object_new_string("volume.coordinator"));
+		json_object_object_add(c, "name", json_object_new_string(rt->name));
+		json_object_object_add(c, "node", json_object_new_int64(me));
+		submit(c, "the coordinator", rt->name);
+		rt->reported_coordinator = me;
+	}
+	if (!rt->refreshed) {
+		/* A new holder mirrors the disk's file list first. */
+		if ((j = new_job(J_REFRESH))) {
+			rt->meta_busy = true;
+			queue_job(rt, j);
+		}
+		return;
+	}
+	if (!rt->busy_req && v->n_reqs) {
+		if ((j = new_job(J_FILE_OP))) {
+			j->req = v->reqs[0];
+			rt->busy_req = j->req.id;
+			vol_log(LOG_INFO, rt->name, "file %s %s for node %u",
+				cd_vreq_op_to_str(j->req.op), j->req.file, j->req.node);
+			queue_job(rt, j);
+		}
+	}
+}
+
+static void answer_waiters(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct waiter **pp = &vm.waiters, *w;
+	uint64_t now = cd_now_ms();
+
+	while ((w = *pp)) {
+		const struct cd_volume *v = cd_state_volume(s, w->vol);
+		const struct cd_vresult *r = v ? cd_volume_result(v, w->id) : NULL;
+
+		if (!r && v && now < w->deadline) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		if (r)
+			w->done(w->ctx, r->rc, r->error);
+		else if (!v)
+			w->done(w->ctx, CD_ERR_NOT_FOUND, "the volume was removed");
+		else
+			w->done(w->ctx, CD_ERR_TIMEOUT,
+				"no answer from the volume's coordinator in time; the request stays "
+				"queued");
+		free(w);
+	}
+}
+
+void cd_volmgr_state_changed(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	uint64_t now = cd_now_ms();
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++)
+		vm.rts[i]->seen = false;
+	for (i = 0; i < s->n_volumes; i++) {
+		const struct cd_volume *v = &s->volumes[i];
+		struct rt *rt = rt_find(v->name);
+
+		if (!rt)
+			rt = rt_start(v);
+		if (!rt)
+			continue;
+		rt->seen = true;
+		/* The loop's own watch: validity passes even if renewals hang. */
+		if (rt->valid) {
+			struct csvfs_host h;
+
+			pthread_mutex_lock(&rt->lock);
+			h = rt->host;
+			pthread_mutex_unlock(&rt->lock);
+			if (h.valid_until && now >= h.valid_until) {
+				rt->valid = false;
+				drop_leases(rt, "host lease expired (storage lost or renewals stuck)");
+			}
+		}
+		coordinate(rt, v);
+		reconcile_files(rt, v);
+	}
+	for (i = 0; i < vm.n_rts;) {
+		if (!vm.rts[i]->seen) {
+			vol_log(LOG_NOTICE, vm.rts[i]->name, "removed from the cluster");
+			rt_stop(vm.rts[i]);
+			continue;
+		}
+		i++;
+	}
+	answer_waiters();
+}
+
+static void tick(void *data)
+{
+	cd_volmgr_state_changed();
+	qb_loop_timer_add(vm.loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vm.timer);
+}
+
+int cd_volmgr_init(qb_loop_t *loop, const char *run_dir)
+{
+	vm.loop = loop;
+	cd_strlcpy(vm.run_dir, run_dir, sizeof(vm.run_dir));
+	if (pipe2(vm.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	qb_loop_poll_add(loop, QB_LOOP_MED, vm.pipe[0], POLLIN, NULL, pipe_cb);
+	return qb_loop_timer_add(loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vm.timer);
+}
+
+void cd_volmgr_fini(void)
+{
+	while (vm.n_rts)
+		rt_stop(vm.rts[vm.n_rts - 1]);
+	free(vm.rts);
+	vm.rts = NULL;
+}
+
+int cd_volmgr_wait_result(const char *vol, uint64_t id, int timeout_ms, cd_volmgr_done_fn done,
+			  void *ctx)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	cd_strlcpy(w->vol, vol, sizeof(w->vol));
+	w->id = id;
+	w->deadline = cd_now_ms() + (uint64_t)timeout_ms;
+	w->done = done;
+	w->ctx = ctx;
+	w->next = vm.waiters;
+	vm.waiters = w;
+	return 0;
+}
+
+int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared,
+		    cd_volmgr_done_fn done, void *ctx)
+{
+	struct rt *rt = rt_find(vol);
+	struct job *j;
+
+	if (!rt)
+		return CD_ERR_NOT_FOUND;
+	if (!cd_valid_name(file, 63))
+		return CD_ERR_INVALID;
+	j = new_job(acquire ? J_LEASE_ACQUIRE : J_LEASE_RELEASE);
+	if (!j)
+		return -ENOMEM;
+	cd_strlcpy(j->file, file, sizeof(j->file));
+	j->shared = shared;
+	j->done = done;
+	j->ctx = ctx;
+	queue_job(rt, j);
+	return 0;
+}
+
+struct json_object *cd_volmgr_local_json(const char *vol)
+{
+	struct rt *rt = rt_find(vol);
+	struct json_object *o, *a;
+	struct csvfs_host h;
+	uint64_t now = cd_now_ms();
+	size_t i;
+
+	if (!rt)
+		return NULL;
+	pthread_mutex_lock(&rt->lock);
+	h = rt->host;
+	pthread_mutex_unlock(&rt->lock);
+	o = json_object_new_object();
+	json_object_object_add(o, "host_slot", json_object_new_int64(cd_membership_local_nodeid()));
+	json_object_object_add(o, "host_lease_valid", json_object_new_boolean(rt->valid));
+	json_object_object_add(o, "host_generation", json_object_new_int64((int64_t)h.generation));
+	json_object_object_add(o, "valid_for_ms",
+			       json_object_new_int64(rt->valid && h.valid_until > now
+							     ? (int64_t)(h.valid_until - now)
+							     : 0));
+	json_object_object_add(o, "metadata_lease", json_object_new_boolean(rt->meta_held));
+	a = json_object_new_array();
+	for (i = 0; i < rt->n_leases; i++)
+		json_object_array_add(a, json_object_new_string(rt->leases[i]));
+	json_object_object_add(o, "file_leases", a);
+	a = json_object_new_array();
+	for (i = 0; i < rt->n_exp; i++) {
+		struct json_object *e = json_object_new_object();
+		char path[PATH_MAX], dev[32];
+
+		link_path(rt, rt->exp[i].name, path, sizeof(path));
+		snprintf(dev, sizeof(dev), "/dev/loop%d", rt->exp[i].loop);
+		json_object_object_add(e, "file", json_object_new_string(rt->exp[i].name));
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "device", json_object_new_string(dev));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "exposed", a);
+	return o;
+}
+
+int cd_volmgr_probe(const char *device, char *uuid, size_t uuid_len, uint32_t *hosts,
+		    uint32_t *expiry_ms, uint32_t *renewal_ms, char *err, size_t errlen)
+{
+	struct csvfs_disk *d;
+	struct csvfs_vol v;
+	size_t i;
+	int rc;
+
+	rc = csvfs_disk_open(device, 1, &d);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", device, cd_strerror(rc));
+		return rc == -ENOENT ? CD_ERR_NOT_FOUND : rc;
+	}
+	rc = csvfs_vol_open(&v, d, &csvfs_env_real);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s is not a csvfs volume (%s); format it with 'csvfs format'",
+			 device, cd_strerror(rc));
+		csvfs_disk_close(d);
+		return CD_ERR_INVALID;
+	}
+	uuid[0] = '\0';
+	for (i = 0; i < CSVFS_UUID_LEN; i++) {
+		size_t l = strlen(uuid);
+
+		/* The same spelling as csvfs(8): 8-4-4-4-12. */
+		snprintf(uuid + l, uuid_len - l, "%s%02x",
+			 i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", v.sb.uuid[i]);
+	}
+	*hosts = v.sb.max_hosts;
+	*expiry_ms = v.sb.expiry_ms;
+	*renewal_ms = v.sb.renewal_ms;
+	csvfs_disk_close(d);
+	return 0;
+}

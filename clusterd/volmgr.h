@@ -1,0 +1,54 @@
+/*
+ * This node's side of the cluster shared volumes.
+ *
+ * For every volume in the state it holds a host lease (slot = node id),
+ * renewed by a thread of its own that does nothing else, so renewals never
+ * wait behind a slow lease acquisition, and never run in the qb loop. A
+ * second thread per volume carries out lease and metadata work. The loop
+ * watches the host lease's validity itself: when it passes (storage lost,
+ * renewals stuck) every lease on that volume is dropped and it says so
+ * loudly, before any other node can take those leases over.
+ *
+ * The cluster's coordinator holds each volume's metadata lease and carries
+ * out the file requests recorded in the state; every node exposes each
+ * file as a loop device with direct I/O at RUN_DIR/VOLUME/FILE.
+ */
+#ifndef CD_VOLMGR_H
+#define CD_VOLMGR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <qb/qbloop.h>
+
+int cd_volmgr_init(qb_loop_t *loop, const char *run_dir);
+void cd_volmgr_fini(void);
+
+/* The state changed: volumes, files, requests, the coordinator. */
+void cd_volmgr_state_changed(void);
+
+typedef void (*cd_volmgr_done_fn)(void *ctx, int rc, const char *err);
+
+/*
+ * Call done once the file request id on vol has its result in the state,
+ * or when timeout_ms passes (CD_ERR_TIMEOUT).
+ */
+int cd_volmgr_wait_result(const char *vol, uint64_t id, int timeout_ms, cd_volmgr_done_fn done,
+			  void *ctx);
+
+/* Acquire or release the lease of a file for this node. done from the loop. */
+int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared,
+		    cd_volmgr_done_fn done, void *ctx);
+
+/* This node's view of a volume (host lease, metadata lease, devices), or NULL. */
+struct json_object *cd_volmgr_local_json(const char *vol);
+
+/*
+ * Read a csvfs volume's superblock to add it to the cluster (blocking but
+ * local and short). Returns 0 or a negative code with err set.
+ */
+int cd_volmgr_probe(const char *device, char *uuid, size_t uuid_len, uint32_t *hosts,
+		    uint32_t *expiry_ms, uint32_t *renewal_ms, char *err, size_t errlen);
+
+#endif
