@@ -639,6 +639,19 @@ static int cmd_lease_release(struct cd_client *c, char **argv, int argc)
 	return lease_op(c, false, argv, argc);
 }
 
+static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a = args1("name", argv[0]);
+
+	if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0) {
+		fprintf(stderr, "clusterctl: debug volume-stall takes on or off\n");
+		json_object_put(a);
+		return CD_ERR_INVALID;
+	}
+	json_object_object_add(a, "on", json_object_new_boolean(strcmp(argv[1], "on") == 0));
+	return simple(c, "debug.volume_stall", a, NULL);
+}
+
 static const struct command commands[] = {
 	{NULL, "status", 0, 0, "status", cmd_status},
 	{"node", "list", 0, 0, "node list", cmd_node_list},
@@ -672,6 +685,7 @@ static const struct command commands[] = {
 	{"volume lease", "acquire", 2, 3, "volume lease acquire VOL FILE [--shared]",
 	 cmd_lease_acquire},
 	{"volume lease", "release", 2, 2, "volume lease release VOL FILE", cmd_lease_release},
+	{"debug", "volume-stall", 2, 2, "debug volume-stall VOL on|off (test aid)", cmd_debug_stall},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -612,6 +612,22 @@ static int cmd_volume_lease(qb_ipcs_connection_t *c, struct json_object *args,
 	return CMD_ASYNC;
 }
 
+static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *args,
+				  struct json_object **out)
+{
+	struct json_object *on = NULL;
+	int rc;
+
+	json_object_object_get_ex(args, "on", &on);
+	rc = cd_volmgr_debug_stall(arg_str(args, "name") ? arg_str(args, "name") : "",
+				   on && json_object_get_boolean(on));
+	if (rc < 0)
+		*out = error_obj("no such volume on this node");
+	else
+		*out = json_object_new_object();
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out);
@@ -639,6 +655,7 @@ static const struct {
 	{"volume.show", cmd_volume_show},
 	{"volume.file", cmd_volume_file},
 	{"volume.lease", cmd_volume_lease},
+	{"debug.volume_stall", cmd_debug_volume_stall},
 };
 
 static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)

@@ -351,6 +351,43 @@ static void reconcile(void)
 	}
 }
 
+static void fenced_done(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_get(c->name);
+
+	if (v)
+		v->busy = false;
+	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
+		report(c->name, 0, "failed", "powered off: its storage lease was lost");
+	else
+		vm_log(LOG_CRIT, c->name, "could not be powered off after its storage lease was "
+					  "lost: %s",
+		       r->err);
+	free(c);
+}
+
+void cd_lrm_storage_lost(const char *vol, const char *dir)
+{
+	const struct cd_state *s = cd_replica_state();
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *vm = &s->vms[i];
+		struct lvm *v;
+
+		if (!mine(vm) || !vm->xml || !strstr(vm->xml, dir))
+			continue;
+		v = lvm_get(vm->name);
+		if (!v)
+			continue;
+		vm_log(LOG_CRIT, vm->name, "uses volume %s whose leases are void: powering off", vol);
+		/* Not behind a busy call: this must not wait. */
+		if (call_agent(v, CD_AGENT_DESTROY, NULL, 0, fenced_done) < 0)
+			vm_log(LOG_CRIT, vm->name, "cannot power off");
+	}
+}
+
 void cd_lrm_state_changed(void)
 {
 	reconcile();

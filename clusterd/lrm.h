@@ -27,6 +27,13 @@ struct cd_lrm_config {
 int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg);
 void cd_lrm_fini(void);
 
+/*
+ * The leases under dir are void (its volume's host lease ended): power off
+ * at once every VM here whose domain uses a path under dir, and report it
+ * failed so that the cluster may start it elsewhere.
+ */
+void cd_lrm_storage_lost(const char *vol, const char *dir);
+
 /* The state changed: look for work. */
 void cd_lrm_state_changed(void);
 

@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	rc = cd_volmgr_init(loop, cd_config_str(CD_CFG_CSVFS_RUN_DIR));
+	rc = cd_volmgr_init(loop, cd_config_str(CD_CFG_CSVFS_RUN_DIR), cd_lrm_storage_lost);
 	if (rc < 0) {
 		fprintf(stderr, "clusterd: cannot start the volume manager: %s\n", cd_strerror(rc));
 		return 1;

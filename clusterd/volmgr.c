@@ -79,6 +79,7 @@ struct rt {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;		/* under lock */
+	bool stall;		/* under lock: a test's stuck storage */
 	struct job *queue;	/* under lock */
 	struct csvfs_host host; /* under lock: the renew thread updates it */
 	bool joined;		/* under lock */
@@ -118,6 +119,7 @@ static struct {
 	size_t n_rts;
 	struct waiter *waiters;
 	qb_loop_timer_handle timer;
+	void (*lost)(const char *vol, const char *dir);
 } vm = {.pipe = {-1, -1}};
 
 static void post(struct event ev)
@@ -209,6 +211,11 @@ static void *renew_thread(void *arg)
 		}
 		if (nap(rt, rt->vol.timing.renewal_ms))
 			break;
+		pthread_mutex_lock(&rt->lock);
+		joined = !rt->stall;
+		pthread_mutex_unlock(&rt->lock);
+		if (!joined)
+			continue;
 		rc = csvfs_host_renew(&rt->vol, &h);
 		pthread_mutex_lock(&rt->lock);
 		if (rc == 0 || rc == CD_ERR_TIMEOUT) {
@@ -424,13 +431,18 @@ static void submit_done(struct rt *rt, uint64_t id, int rc, const char *err, str
 
 static void drop_leases(struct rt *rt, const char *why)
 {
-	if (rt->meta_held || rt->n_leases)
-		vol_log(LOG_CRIT, rt->name,
-			"%s: this node no longer holds the metadata lease or its %zu file leases; "
-			"all I/O under them must stop",
-			why, rt->n_leases);
+	char dir[PATH_MAX];
+
+	vol_log(LOG_CRIT, rt->name,
+		"%s: this node's leases on the volume are void (metadata lease %s, %zu file "
+		"leases); stopping everything that uses its files",
+		why, rt->meta_held ? "held" : "not held", rt->n_leases);
 	rt->meta_held = false;
 	rt->n_leases = 0;
+	rt->reported_coordinator = 0;
+	snprintf(dir, sizeof(dir), "%s/%s/", vm.run_dir, rt->name);
+	if (vm.lost)
+		vm.lost(rt->name, dir);
 }
 
 static void lease_list_set(struct rt *rt, const char *file, bool held)
@@ -497,8 +509,12 @@ static void job_done(struct job *j)
 		break;
 	case J_LEASE_ACQUIRE:
 	case J_LEASE_RELEASE:
-		if (j->rc == 0)
+		if (j->rc == 0) {
 			lease_list_set(rt, j->file, j->type == J_LEASE_ACQUIRE);
+			vol_log(LOG_NOTICE, rt->name, "lease on %s %s%s", j->file,
+				j->type == J_LEASE_ACQUIRE ? "acquired" : "released",
+				j->shared ? " (shared)" : "");
+		}
 		if (j->done)
 			j->done(j->ctx, j->rc, j->err);
 		break;
@@ -827,9 +843,11 @@ static void tick(void *data)
 	qb_loop_timer_add(vm.loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vm.timer);
 }
 
-int cd_volmgr_init(qb_loop_t *loop, const char *run_dir)
+int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
+		   void (*lost)(const char *vol, const char *dir))
 {
 	vm.loop = loop;
+	vm.lost = lost;
 	cd_strlcpy(vm.run_dir, run_dir, sizeof(vm.run_dir));
 	if (pipe2(vm.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
@@ -880,6 +898,19 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 	j->done = done;
 	j->ctx = ctx;
 	queue_job(rt, j);
+	return 0;
+}
+
+int cd_volmgr_debug_stall(const char *vol, bool stall)
+{
+	struct rt *rt = rt_find(vol);
+
+	if (!rt)
+		return CD_ERR_NOT_FOUND;
+	pthread_mutex_lock(&rt->lock);
+	rt->stall = stall;
+	pthread_mutex_unlock(&rt->lock);
+	vol_log(LOG_WARNING, vol, "test aid: host-lease renewals %s", stall ? "stalled" : "resumed");
 	return 0;
 }
 

@@ -22,7 +22,12 @@
 #include <json-c/json.h>
 #include <qb/qbloop.h>
 
-int cd_volmgr_init(qb_loop_t *loop, const char *run_dir);
+/*
+ * lost(vol, dir) is called when this node's host lease on vol ends while it
+ * held leases there: everything using files under dir must stop now.
+ */
+int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
+		   void (*lost)(const char *vol, const char *dir));
 void cd_volmgr_fini(void);
 
 /* The state changed: volumes, files, requests, the coordinator. */
@@ -40,6 +45,12 @@ int cd_volmgr_wait_result(const char *vol, uint64_t id, int timeout_ms, cd_volmg
 /* Acquire or release the lease of a file for this node. done from the loop. */
 int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared,
 		    cd_volmgr_done_fn done, void *ctx);
+
+/*
+ * Test aid: stall (or resume) this node's host-lease renewals on vol, as a
+ * hung storage path would. Returns 0 or CD_ERR_NOT_FOUND.
+ */
+int cd_volmgr_debug_stall(const char *vol, bool stall);
 
 /* This node's view of a volume (host lease, metadata lease, devices), or NULL. */
 struct json_object *cd_volmgr_local_json(const char *vol);

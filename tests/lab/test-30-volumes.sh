@@ -98,6 +98,32 @@ ctl 3 clusterctl volume lease release vol1 guarded
 lab start 2
 wait_for 30 "node 2 back with a valid host lease" lease_valid 2
 
+# --- a node whose storage stalls voids its own leases before anyone can take them
+ctl 1 clusterctl volume file create vol1 stalled 1M
+ctl 3 clusterctl volume lease acquire vol1 stalled
+ctl 3 clusterctl debug volume-stall vol1 on
+took_stalled() { lab exec 2 clusterctl --timeout 20 volume lease acquire vol1 stalled >/dev/null 2>&1; }
+wait_for 30 "node 2 takes the stalled node's lease" took_stalled
+voided=$(grep -m1 "leases on the volume are void" "$LAB_DIR/node3/log/clusterd.log" || true)
+taken=$(grep -m1 "lease on stalled acquired" "$LAB_DIR/node2/log/clusterd.log" || true)
+[[ -n $voided ]] || fail "node 3 did not report its void leases"
+[[ -n $taken ]] || fail "node 2 did not log its acquisition"
+# log time stamps: one host clock, millisecond resolution
+log_ms() {
+	python3 -c 'import sys, datetime
+ts = " ".join(sys.argv[1].split()[:3])
+d = datetime.datetime.strptime("%d %s" % (datetime.date.today().year, ts), "%Y %b %d %H:%M:%S.%f")
+print(int(d.timestamp() * 1000))' "$1"
+}
+t_void=$(log_ms "$voided")
+t_acq=$(log_ms "$taken")
+echo "# node 3 voided its leases at $t_void, node 2 acquired at $t_acq ($((t_acq - t_void)) ms later)"
+if ((t_void < t_acq)); then pass "the stalled node voided its leases before another node took one"; else fail "voided at $t_void, taken by $t_acq"; fi
+assert_match "$voided" "CRIT|crit" "reported loudly: $voided"
+ctl 3 clusterctl debug volume-stall vol1 off
+wait_for 15 "node 3 rejoins with a valid host lease" lease_valid 3
+ctl 2 clusterctl volume lease release vol1 stalled
+
 # --- kill the coordinator while files are being created
 : >"$LAB_DIR/created"
 (
