@@ -697,7 +697,8 @@ static void usage(FILE *f)
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i].usage);
 	fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 no quorum, 4 not found,\n"
-		   "            5 invalid argument, 6 clusterd unreachable or denied, 7 timeout\n"
+		   "            5 invalid argument, 6 clusterd unreachable or denied, 7 timeout,\n"
+		   "            8 lease held by another live host\n"
 		   "see clusterctl(8)\n");
 }
 

@@ -61,4 +61,19 @@ for _ in $(seq 1 300); do
 done
 run "$lab" exec client "$G/udp-probe" 198.18.0.21 --once
 
+say "A shared volume: format the lab's LUN with csvfs, add it, create a file from node 2"
+lun=$("$lab" lun)
+run csvfs/csvfs format "$lun" --name vol1 --hosts 8 --expiry-ms 3200 --force
+run "$lab" exec 1 clusterctl volume add vol1 "$lun"
+for _ in $(seq 1 100); do
+	"$lab" exec 2 clusterctl --json volume show vol1 2>/dev/null | grep -q '"host_lease_valid":true' && break
+	sleep 0.1
+done
+run "$lab" exec 2 clusterctl volume file create vol1 disk1 64M
+for _ in $(seq 1 50); do "$lab" exec 3 test -b /run/csvfs/vol1/disk1 && break; sleep 0.1; done
+run "$lab" exec 3 clusterctl volume show vol1
+say "Node 3 writes with O_DIRECT, node 1 reads the same bytes"
+run "$lab" exec 3 sh -c 'echo "written on node3 at $(date)" | dd of=/run/csvfs/vol1/disk1 bs=4096 conv=sync oflag=direct status=none'
+run "$lab" exec 1 sh -c 'dd if=/run/csvfs/vol1/disk1 bs=4096 count=1 iflag=direct status=none | head -1'
+
 say "The lab is still up. Try: $lab exec 1 clusterctl status | $lab status | $lab down"
