@@ -9,6 +9,7 @@
 #include <clusterd/result.h>
 
 #include "clusterd/state.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 #define STATE_FORMAT 1
@@ -243,19 +244,11 @@ static struct cd_node *node_upsert(struct cd_state *s, uint32_t id)
 		return (code);                                                             \
 	} while (0)
 
-static const char *get_str(const struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 static int op_property_set(struct cd_state *s, const struct json_object *c, char *err,
 			   size_t errlen)
 {
-	const char *key = get_str(c, "key"), *value = get_str(c, "value");
+	const char *key = cd_jget_str(c, "key"), *value = cd_jget_str(c, "value");
 
 	if (!key || !cd_valid_name(key, CD_PROP_KEY_MAX))
 		FAIL(CD_ERR_INVALID, "invalid property name (use 1-%d of A-Z a-z 0-9 . _ -)",
@@ -270,7 +263,7 @@ static int op_property_set(struct cd_state *s, const struct json_object *c, char
 static int op_property_delete(struct cd_state *s, const struct json_object *c, char *err,
 			      size_t errlen)
 {
-	const char *key = get_str(c, "key");
+	const char *key = cd_jget_str(c, "key");
 	int found;
 	size_t i;
 
@@ -289,7 +282,7 @@ static int op_property_delete(struct cd_state *s, const struct json_object *c, c
 static int op_node_maintenance(struct cd_state *s, const struct json_object *c, char *err,
 			       size_t errlen)
 {
-	const char *name = get_str(c, "node");
+	const char *name = cd_jget_str(c, "node");
 	struct cd_node *n;
 	struct json_object *on;
 
@@ -307,7 +300,7 @@ static int op_node_maintenance(struct cd_state *s, const struct json_object *c, 
 static int op_node_remove(struct cd_state *s, const struct json_object *c, char *err,
 			  size_t errlen)
 {
-	const char *name = get_str(c, "node");
+	const char *name = cd_jget_str(c, "node");
 	const struct cd_node *n;
 	size_t i;
 
@@ -355,7 +348,7 @@ int cd_state_apply(struct cd_state *s, const struct json_object *change, char *e
 
 	if (!change || !json_object_is_type(change, json_type_object))
 		FAIL(CD_ERR_PROTOCOL, "a change must be a JSON object");
-	op = get_str(change, "op");
+	op = cd_jget_str(change, "op");
 	if (!op)
 		FAIL(CD_ERR_PROTOCOL, "a change needs an op");
 	for (i = 0; i < sizeof(change_ops) / sizeof(change_ops[0]); i++) {
@@ -421,27 +414,7 @@ struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
 	return o;
 }
 
-static int get_u64(const struct json_object *o, const char *key, uint64_t *out)
-{
-	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return -1;
-	if (json_object_get_int64(v) < 0)
-		return -1;
-	*out = (uint64_t)json_object_get_int64(v);
-	return 0;
-}
-
-static int get_bool(const struct json_object *o, const char *key, bool *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
-		return -1;
-	*out = json_object_get_boolean(v);
-	return 0;
-}
 
 static int copy_str(char *dst, size_t n, const char *src)
 {
@@ -458,11 +431,11 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 	size_t i;
 
 	memset(ni, 0, sizeof(*ni));
-	if (!o || !json_object_is_type(o, json_type_object) || get_u64(o, "id", &id) < 0 ||
+	if (!o || !json_object_is_type(o, json_type_object) || cd_jget_u64(o, "id", &id) < 0 ||
 	    id == 0 || id > UINT32_MAX)
 		return CD_ERR_INVALID;
 	ni->id = (uint32_t)id;
-	if (copy_str(ni->name, sizeof(ni->name), get_str(o, "name")) < 0 ||
+	if (copy_str(ni->name, sizeof(ni->name), cd_jget_str(o, "name")) < 0 ||
 	    !cd_valid_name(ni->name, CD_NAME_MAX))
 		return CD_ERR_INVALID;
 	if (!json_object_object_get_ex(o, "addresses", &a) ||
@@ -478,9 +451,9 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 		ni->n_addrs++;
 	}
 	if (!json_object_object_get_ex(o, "capacity", &cap) ||
-	    !json_object_is_type(cap, json_type_object) || get_u64(cap, "cores", &cores) < 0 ||
-	    cores > UINT32_MAX || get_u64(cap, "memory_mb", &mem) < 0 ||
-	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), get_str(cap, "cpu_model")) < 0)
+	    !json_object_is_type(cap, json_type_object) || cd_jget_u64(cap, "cores", &cores) < 0 ||
+	    cores > UINT32_MAX || cd_jget_u64(cap, "memory_mb", &mem) < 0 ||
+	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) < 0)
 		return CD_ERR_INVALID;
 	ni->cap.cores = (uint32_t)cores;
 	ni->cap.memory_mb = mem;
@@ -543,13 +516,13 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 	cd_state_init(s);
 	if (!o || !json_object_is_type(o, json_type_object))
 		FAIL(CD_ERR_CORRUPT, "state is not a JSON object");
-	if (get_u64(o, "format", &format) < 0)
+	if (cd_jget_u64(o, "format", &format) < 0)
 		FAIL(CD_ERR_CORRUPT, "state has no format");
 	if (format != STATE_FORMAT)
 		FAIL(CD_ERR_VERSION, "state format %" PRIu64 " is not supported (want %d)", format,
 		     STATE_FORMAT);
 	if (!json_object_object_get_ex(o, "version", &v) ||
-	    get_u64(v, "epoch", &s->version.epoch) < 0 || get_u64(v, "seq", &s->version.seq) < 0)
+	    cd_jget_u64(v, "epoch", &s->version.epoch) < 0 || cd_jget_u64(v, "seq", &s->version.seq) < 0)
 		FAIL(CD_ERR_CORRUPT, "state has no valid version");
 	if (!json_object_object_get_ex(o, "nodes", &nodes) ||
 	    !json_object_is_type(nodes, json_type_array))
@@ -567,9 +540,9 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 		if (!n)
 			FAIL(-ENOMEM, "out of memory");
 		n->info = ni;
-		if (get_bool(no, "member", &n->member) < 0 ||
-		    get_bool(no, "maintenance", &n->maintenance) < 0 ||
-		    get_u64(no, "last_change", &n->last_change) < 0)
+		if (cd_jget_bool(no, "member", &n->member) < 0 ||
+		    cd_jget_bool(no, "maintenance", &n->maintenance) < 0 ||
+		    cd_jget_u64(no, "last_change", &n->last_change) < 0)
 			FAIL(CD_ERR_CORRUPT, "state node %u is invalid", ni.id);
 	}
 	if (!json_object_object_get_ex(o, "properties", &props) ||
@@ -592,7 +565,7 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 	}
 	/* Absent in states written before VMs existed. */
 	if (json_object_object_get_ex(o, "last_action_id", &v) &&
-	    get_u64(o, "last_action_id", &s->last_action_id) < 0)
+	    cd_jget_u64(o, "last_action_id", &s->last_action_id) < 0)
 		FAIL(CD_ERR_CORRUPT, "state has an invalid last action id");
 	if (json_object_object_get_ex(o, "vms", &vms)) {
 		if (!json_object_is_type(vms, json_type_array))

@@ -10,6 +10,7 @@
 
 #include "clusterd/state.h"
 #include "clusterd/vm.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 static const char *const prio_names[] = {
@@ -128,39 +129,13 @@ static struct cd_vm *vm_mut(struct cd_state *s, const char *name)
 		return (code);                                                             \
 	} while (0)
 
-static const char *get_str(const struct json_object *o, const char *key)
-{
-	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
-static int get_u64(const struct json_object *o, const char *key, uint64_t *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0)
-		return -1;
-	*out = (uint64_t)json_object_get_int64(v);
-	return 0;
-}
-
-static bool get_bool_or(const struct json_object *o, const char *key, bool def)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
-		return def;
-	return json_object_get_boolean(v);
-}
 
 /* The VM a change names, or a failure. */
 #define NAMED_VM(vm)                                                                       \
 	do {                                                                               \
-		const char *n_ = get_str(c, "name");                                       \
+		const char *n_ = cd_jget_str(c, "name");                                       \
 		if (!n_)                                                                   \
 			FAIL(CD_ERR_INVALID, "missing VM name");                           \
 		(vm) = vm_mut(s, n_);                                                      \
@@ -170,7 +145,7 @@ static bool get_bool_or(const struct json_object *o, const char *key, bool def)
 
 int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
-	const char *name = get_str(c, "name"), *xml = get_str(c, "xml"), *uuid = get_str(c, "uuid");
+	const char *name = cd_jget_str(c, "name"), *xml = cd_jget_str(c, "xml"), *uuid = cd_jget_str(c, "uuid");
 	uint64_t vcpus, mem;
 	struct cd_vm vm, *nv;
 	int found;
@@ -181,9 +156,9 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	if (!xml || !*xml || strlen(xml) > CD_VM_XML_MAX)
 		FAIL(CD_ERR_INVALID, "missing or oversized domain XML (at most %d bytes)",
 		     CD_VM_XML_MAX);
-	if (get_u64(c, "vcpus", &vcpus) < 0 || vcpus == 0 || vcpus > 4096)
+	if (cd_jget_u64(c, "vcpus", &vcpus) < 0 || vcpus == 0 || vcpus > 4096)
 		FAIL(CD_ERR_INVALID, "invalid vCPU count");
-	if (get_u64(c, "memory_mb", &mem) < 0 || mem == 0)
+	if (cd_jget_u64(c, "memory_mb", &mem) < 0 || mem == 0)
 		FAIL(CD_ERR_INVALID, "invalid memory size");
 	i = vm_index(s, name, &found);
 	if (found)
@@ -249,7 +224,7 @@ int cd_vm_op_stop(struct cd_state *s, const struct json_object *c, char *err, si
 
 	NAMED_VM(vm);
 	vm->target_started = false;
-	vm->force_stop = get_bool_or(c, "force", false);
+	vm->force_stop = cd_jget_bool_or(c, "force", false);
 	switch (vm->state) {
 	case CD_VM_STARTING:
 	case CD_VM_RUNNING:
@@ -331,7 +306,7 @@ static int parse_hhmm(const char *p, uint16_t *out)
 
 int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
-	const char *key = get_str(c, "key"), *value = get_str(c, "value");
+	const char *key = cd_jget_str(c, "key"), *value = cd_jget_str(c, "value");
 	struct cd_vm *vm, t;
 	int i, rc;
 
@@ -408,7 +383,7 @@ int cd_vm_op_place(struct cd_state *s, const struct json_object *c, char *err, s
 	const struct cd_node *n;
 
 	NAMED_VM(vm);
-	if (get_u64(c, "node", &node) < 0 || !(n = cd_state_node_by_id(s, (uint32_t)node)))
+	if (cd_jget_u64(c, "node", &node) < 0 || !(n = cd_state_node_by_id(s, (uint32_t)node)))
 		FAIL(CD_ERR_INVALID, "placement of '%s' names no known node", vm->name);
 	if (!n->member || n->maintenance)
 		FAIL(CD_ERR_INVALID, "node %s cannot take '%s' now", n->info.name, vm->name);
@@ -441,16 +416,16 @@ static void count_failure(struct cd_vm *vm, uint32_t node, uint64_t wall_ms)
  */
 int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
-	const char *result = get_str(c, "result"), *e = get_str(c, "error");
+	const char *result = cd_jget_str(c, "result"), *e = cd_jget_str(c, "error");
 	uint64_t node, action, wall = 0;
 	enum cd_vm_state got;
 	struct cd_vm *vm;
 
 	NAMED_VM(vm);
-	if (get_u64(c, "node", &node) < 0 || get_u64(c, "action_id", &action) < 0 ||
+	if (cd_jget_u64(c, "node", &node) < 0 || cd_jget_u64(c, "action_id", &action) < 0 ||
 	    cd_vm_state_from_str(result, &got) < 0)
 		FAIL(CD_ERR_INVALID, "malformed report on '%s'", vm->name);
-	get_u64(c, "wall_ms", &wall);
+	cd_jget_u64(c, "wall_ms", &wall);
 	if (node != vm->node || (action && action != vm->action_id))
 		FAIL(CD_ERR_INVALID, "stale report on '%s' from node %" PRIu64, vm->name, node);
 	if (e)
@@ -579,37 +554,37 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o)
 
 	memset(vm, 0, sizeof(*vm));
 	if (!json_object_is_type(o, json_type_object) ||
-	    copy_field(vm->name, sizeof(vm->name), get_str(o, "name")) < 0 ||
+	    copy_field(vm->name, sizeof(vm->name), cd_jget_str(o, "name")) < 0 ||
 	    !cd_valid_name(vm->name, sizeof(vm->name) - 1) ||
-	    copy_field(vm->uuid, sizeof(vm->uuid), get_str(o, "uuid")) < 0 ||
-	    get_u64(o, "vcpus", &vcpus) < 0 || vcpus > UINT32_MAX ||
-	    get_u64(o, "memory_mb", &vm->memory_mb) < 0 || get_u64(o, "node", &node) < 0 ||
-	    node > UINT32_MAX || get_u64(o, "action_id", &vm->action_id) < 0 ||
-	    get_u64(o, "fail_count", &fc) < 0 || fc > UINT32_MAX ||
-	    get_u64(o, "failed_on", &fo) < 0 || fo > UINT32_MAX ||
-	    get_u64(o, "first_fail_ms", &vm->first_fail_ms) < 0 ||
+	    copy_field(vm->uuid, sizeof(vm->uuid), cd_jget_str(o, "uuid")) < 0 ||
+	    cd_jget_u64(o, "vcpus", &vcpus) < 0 || vcpus > UINT32_MAX ||
+	    cd_jget_u64(o, "memory_mb", &vm->memory_mb) < 0 || cd_jget_u64(o, "node", &node) < 0 ||
+	    node > UINT32_MAX || cd_jget_u64(o, "action_id", &vm->action_id) < 0 ||
+	    cd_jget_u64(o, "fail_count", &fc) < 0 || fc > UINT32_MAX ||
+	    cd_jget_u64(o, "failed_on", &fo) < 0 || fo > UINT32_MAX ||
+	    cd_jget_u64(o, "first_fail_ms", &vm->first_fail_ms) < 0 ||
 	    names_from_json(o, "preferred_owners", vm->preferred, &vm->n_preferred) < 0 ||
 	    names_from_json(o, "possible_owners", vm->possible, &vm->n_possible) < 0 ||
-	    copy_field(vm->anti_class, sizeof(vm->anti_class), get_str(o, "anti_affinity")) < 0 ||
-	    copy_field(vm->last_error, sizeof(vm->last_error), get_str(o, "last_error")) < 0 ||
-	    !get_str(o, "xml") || !get_str(o, "target"))
+	    copy_field(vm->anti_class, sizeof(vm->anti_class), cd_jget_str(o, "anti_affinity")) < 0 ||
+	    copy_field(vm->last_error, sizeof(vm->last_error), cd_jget_str(o, "last_error")) < 0 ||
+	    !cd_jget_str(o, "xml") || !cd_jget_str(o, "target"))
 		return CD_ERR_CORRUPT;
 	vm->vcpus = (uint32_t)vcpus;
 	vm->node = (uint32_t)node;
 	vm->fail_count = (uint32_t)fc;
 	vm->failed_on = (uint32_t)fo;
-	vm->anti_hard = get_bool_or(o, "anti_affinity_hard", false);
-	vm->force_stop = get_bool_or(o, "force_stop", false);
-	vm->target_started = strcmp(get_str(o, "target"), "started") == 0;
-	if ((i = lookup(prio_names, N_OF(prio_names), get_str(o, "priority"))) < 0)
+	vm->anti_hard = cd_jget_bool_or(o, "anti_affinity_hard", false);
+	vm->force_stop = cd_jget_bool_or(o, "force_stop", false);
+	vm->target_started = strcmp(cd_jget_str(o, "target"), "started") == 0;
+	if ((i = lookup(prio_names, N_OF(prio_names), cd_jget_str(o, "priority"))) < 0)
 		return CD_ERR_CORRUPT;
 	vm->priority = (enum cd_vm_priority)i;
-	if ((i = lookup(move_names, N_OF(move_names), get_str(o, "move_mode"))) < 0)
+	if ((i = lookup(move_names, N_OF(move_names), cd_jget_str(o, "move_mode"))) < 0)
 		return CD_ERR_CORRUPT;
 	vm->move_mode = (enum cd_move_mode)i;
-	if (cd_vm_state_from_str(get_str(o, "state"), &vm->state) < 0)
+	if (cd_vm_state_from_str(cd_jget_str(o, "state"), &vm->state) < 0)
 		return CD_ERR_CORRUPT;
-	fb = get_str(o, "failback");
+	fb = cd_jget_str(o, "failback");
 	if ((i = lookup(failback_names, N_OF(failback_names), fb)) >= 0 &&
 	    i != CD_FAILBACK_WINDOW) {
 		vm->failback = (enum cd_failback)i;
@@ -619,6 +594,6 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o)
 	} else {
 		return CD_ERR_CORRUPT;
 	}
-	vm->xml = strdup(get_str(o, "xml"));
+	vm->xml = strdup(cd_jget_str(o, "xml"));
 	return vm->xml ? 0 : -ENOMEM;
 }
