@@ -1,1 +1,15 @@
-# agents: see the top Makefile.am
+# agents: the VM agent is built into clusterd (see clusterd/local.mk).
+
+# The fence runner: fence-agents interface (pure) and the runner (qb loop).
+# Not linked into clusterd yet; its unit test builds it from source.
+fence_sources = agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
+
+check_PROGRAMS += tests/unit/check_fence
+TESTS += tests/unit/check_fence
+tests_unit_check_fence_SOURCES = tests/unit/check_fence.c $(fence_sources)
+tests_unit_check_fence_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_fence_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(JSONC_LIBS)
+
+# The lab's fence agent (tests/lab): a script, not installed.
+EXTRA_DIST += agents/fence_lab
