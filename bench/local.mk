@@ -1,1 +1,2 @@
 # bench: see the top Makefile.am
+include $(srcdir)/bench/csvfs/local.mk
