@@ -303,7 +303,6 @@ static void run_job(struct job *j)
 			j->rc = CD_ERR_INVALID;
 			snprintf(j->err, sizeof(j->err), "shutdown failed: %s", last_error());
 		}
-		j->status = domain_status(d);
 		break;
 	case CD_AGENT_DESTROY:
 		if (d && virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 &&
@@ -311,7 +310,6 @@ static void run_job(struct job *j)
 			j->rc = CD_ERR_INVALID;
 			snprintf(j->err, sizeof(j->err), "destroy failed: %s", last_error());
 		}
-		j->status = domain_status(d);
 		break;
 	case CD_AGENT_STATUS:
 		j->status = domain_status(d);
@@ -327,6 +325,16 @@ static void run_job(struct job *j)
 	}
 	if (d)
 		virDomainFree(d);
+	/*
+	 * A destroyed or shut down transient domain is gone: its old handle
+	 * can no longer tell its state. Look again by name.
+	 */
+	if (j->op == CD_AGENT_DESTROY || j->op == CD_AGENT_SHUTDOWN) {
+		d = lookup(c, j->name);
+		j->status = domain_status(d);
+		if (d)
+			virDomainFree(d);
+	}
 	virConnectClose(c);
 }
 

@@ -236,6 +236,11 @@ static int cmd_node_remove(struct cd_client *c, char **argv, int argc)
 	return simple(c, "node.remove", args1("node", argv[0]), NULL);
 }
 
+static int cmd_node_confirm_dead(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "node.confirm_dead", args1("node", argv[0]), NULL);
+}
+
 static void show_property(struct json_object *o)
 {
 	printf("%s\n", jstr(o, "value"));
@@ -658,6 +663,8 @@ static const struct command commands[] = {
 	{"node", "show", 1, 1, "node show NODE", cmd_node_show},
 	{"node", "maintenance", 2, 2, "node maintenance NODE on|off", cmd_node_maintenance},
 	{"node", "remove", 1, 1, "node remove NODE", cmd_node_remove},
+	{"node", "confirm-dead", 1, 1, "node confirm-dead NODE (you vouch it is powered off)",
+	 cmd_node_confirm_dead},
 	{"property", "set", 2, 2, "property set KEY VALUE", cmd_property_set},
 	{"property", "get", 1, 1, "property get KEY", cmd_property_get},
 	{"property", "list", 0, 0, "property list", cmd_property_list},

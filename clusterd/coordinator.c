@@ -12,9 +12,11 @@
 #include "clusterd/coordinator.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/volmgr.h"
 #include "lib/util.h"
 
 #define REDECIDE_MS 5000
+#define FAILOVER_TICK_MS 100
 
 static struct {
 	qb_loop_t *loop;
@@ -22,6 +24,9 @@ static struct {
 	/* VMs whose placement is on its way through the cluster. */
 	char (*inflight)[64];
 	size_t n_inflight;
+	qb_loop_timer_handle failover_timer;
+	uint32_t dead_inflight; /* node whose node.dead is on its way */
+	uint32_t warned;	/* node we said we cannot confirm */
 } co;
 
 static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
@@ -35,6 +40,8 @@ static enum cd_policy_node_state pnode_state(const struct cd_node *n)
 {
 	if (n->member)
 		return n->maintenance ? CD_PNODE_MAINTENANCE : CD_PNODE_ONLINE;
+	if (n->dead)
+		return CD_PNODE_FENCED;
 	/*
 	 * A node that left the membership may still run its VMs: until it is
 	 * known dead (fenced, or its disk lease expired) it keeps them and
@@ -246,8 +253,82 @@ out:
 	cd_coordinator_policy_input_free(&in);
 }
 
+/* --- failover: a node left with VMs; are they surely stopped? --- */
+
+static bool runs_vms(const struct cd_state *s, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++)
+		if (s->vms[i].node == id)
+			return true;
+	return false;
+}
+
+static void dead_done(void *ctx, int rc, const char *err)
+{
+	if (rc < 0)
+		qb_log(LOG_WARNING, "recording a node's death failed: %s", err);
+	co.dead_inflight = 0;
+}
+
+/*
+ * The safety rule: a lost node's VMs are started elsewhere only once the
+ * node is known dead. Its csvfs host lease, watched continuously, tells:
+ * expired (it stopped renewing, which it does only after killing its VMs or
+ * with nothing left to run) or released (it said so). Without a volume, an
+ * admin's confirm-dead (or, later, a fence agent) is the only way.
+ */
+static void check_lost_nodes(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	size_t i;
+
+	if (cd_replica_coordinator() != cd_membership_local_nodeid() || co.dead_inflight)
+		return;
+	for (i = 0; i < s->n_nodes; i++) {
+		const struct cd_node *n = &s->nodes[i];
+		struct json_object *c;
+		int dead;
+
+		if (n->member || n->dead || cd_membership_is_member(n->info.id) ||
+		    !runs_vms(s, n->info.id))
+			continue;
+		dead = cd_volmgr_host_dead(n->info.id);
+		if (dead <= 0) {
+			if (dead < 0 && co.warned != n->info.id) {
+				qb_log(LOG_ERR, "node %s is lost with VMs, and no shared volume can tell "
+						"whether it is dead: its VMs stay down until it returns "
+						"or an admin runs 'clusterctl node confirm-dead %s'",
+				       n->info.name, n->info.name);
+				co.warned = n->info.id;
+			}
+			continue;
+		}
+		qb_log(LOG_NOTICE, "node %s is dead (its host lease expired or was released): its "
+				   "VMs may run elsewhere",
+		       n->info.name);
+		c = json_object_new_object();
+		json_object_object_add(c, "op", json_object_new_string("node.dead"));
+		json_object_object_add(c, "node", json_object_new_int64(n->info.id));
+		json_object_object_add(c, "how", json_object_new_string("lease"));
+		if (cd_replica_submit(c, dead_done, NULL) == 0)
+			co.dead_inflight = n->info.id;
+		json_object_put(c);
+		return;
+	}
+}
+
+static void failover_tick(void *data)
+{
+	check_lost_nodes();
+	qb_loop_timer_add(co.loop, QB_LOOP_HIGH, FAILOVER_TICK_MS * 1000000ull, NULL,
+			  failover_tick, &co.failover_timer);
+}
+
 void cd_coordinator_state_changed(void)
 {
+	check_lost_nodes();
 	decide();
 }
 
@@ -262,6 +343,8 @@ static void redecide(void *data)
 int cd_coordinator_init(qb_loop_t *loop)
 {
 	co.loop = loop;
+	qb_loop_timer_add(loop, QB_LOOP_HIGH, FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
+			  &co.failover_timer);
 	return qb_loop_timer_add(loop, QB_LOOP_LOW, REDECIDE_MS * 1000000ull, NULL, redecide,
 				 &co.timer);
 }

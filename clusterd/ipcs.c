@@ -83,7 +83,7 @@ static const char *node_state_view(const struct cd_node *n)
 	 * node's partition (and so its copy of the state) is not quorate.
 	 */
 	if (!cd_membership_is_member(n->info.id))
-		return cd_node_state_to_str(CD_NODE_OFFLINE);
+		return cd_node_state_to_str(n->dead ? CD_NODE_FENCED : CD_NODE_OFFLINE);
 	return cd_node_state_to_str(n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE);
 }
 
@@ -96,6 +96,8 @@ static struct json_object *node_view(const struct cd_node *n)
 	json_object_object_add(o, "reachable",
 			       json_object_new_boolean(cd_membership_is_member(n->info.id)));
 	json_object_object_add(o, "maintenance", json_object_new_boolean(n->maintenance));
+	json_object_object_add(o, "dead", json_object_new_boolean(n->dead));
+	json_object_object_add(o, "dead_how", json_object_new_string(n->dead_how));
 	json_object_object_add(o, "local",
 			       json_object_new_boolean(n->info.id == cd_membership_local_nodeid()));
 	return o;
@@ -306,6 +308,27 @@ CHANGE_CMD(cmd_property_set, "property.set")
 CHANGE_CMD(cmd_property_delete, "property.delete")
 CHANGE_CMD(cmd_node_maintenance, "node.maintenance")
 CHANGE_CMD(cmd_node_remove, "node.remove")
+
+/* An admin vouches that a lost node is off: its VMs may run elsewhere. */
+static int cmd_node_confirm_dead(qb_ipcs_connection_t *c, struct json_object *args,
+				 struct json_object **out)
+{
+	const char *name = arg_str(args, "node");
+	const struct cd_node *n = name ? find_node(name) : NULL;
+	struct json_object *a;
+	int rc;
+
+	if (!n) {
+		*out = error_obj("no node '%s' (see 'clusterctl node list')", name ? name : "");
+		return CD_ERR_NOT_FOUND;
+	}
+	a = json_object_new_object();
+	json_object_object_add(a, "node", json_object_new_int64(n->info.id));
+	json_object_object_add(a, "how", json_object_new_string("admin"));
+	rc = submit_change(c, "node.dead", a, out);
+	json_object_put(a);
+	return rc;
+}
 CHANGE_CMD(cmd_vm_remove, "vm.remove")
 CHANGE_CMD(cmd_vm_start, "vm.start")
 CHANGE_CMD(cmd_vm_stop, "vm.stop")
@@ -637,6 +660,7 @@ static const struct {
 	{"node.show", cmd_node_show},
 	{"node.maintenance", cmd_node_maintenance},
 	{"node.remove", cmd_node_remove},
+	{"node.confirm_dead", cmd_node_confirm_dead},
 	{"property.get", cmd_property_get},
 	{"property.list", cmd_property_list},
 	{"property.set", cmd_property_set},

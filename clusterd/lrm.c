@@ -290,7 +290,11 @@ static void reconcile(void)
 	uint64_t now = cd_now_ms();
 	size_t i;
 
-	if (!l.up)
+	/*
+	 * Only a node in a quorate, synchronised partition acts on the state:
+	 * elsewhere the state may be stale, and reports could not be recorded.
+	 */
+	if (!l.up || !cd_replica_quorate())
 		return;
 	for (i = 0; i < l.n_vms; i++)
 		l.vms[i].seen = false;
@@ -365,6 +369,85 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 					  "lost: %s",
 		       r->err);
 	free(c);
+}
+
+/* --- self-fencing --- */
+
+static struct {
+	void (*done)(bool ok);
+	int pending;
+	bool ok;
+	bool running;
+} sf;
+
+static void sf_finish(void)
+{
+	if (sf.pending > 0 || !sf.running)
+		return;
+	sf.running = false;
+	vm_log(sf.ok ? LOG_WARNING : LOG_CRIT, "*", "self-fence %s",
+	       sf.ok ? "complete: no domain runs here" : "INCOMPLETE: a domain may still run");
+	if (sf.done)
+		sf.done(sf.ok);
+}
+
+static void sf_destroyed(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+
+	if (!(r->rc == 0 && r->status == CD_DOMAIN_STOPPED)) {
+		vm_log(LOG_CRIT, c->name, "could not be powered off: %s", r->err);
+		sf.ok = false;
+	}
+	free(c);
+	sf.pending--;
+	sf_finish();
+}
+
+static void sf_listed(void *ctx, const struct cd_agent_result *r)
+{
+	const char *p = r->names;
+
+	sf.pending--;
+	if (r->rc < 0 || !p) {
+		vm_log(LOG_CRIT, "*", "self-fence: cannot list domains: %s", r->err);
+		sf.ok = false;
+		sf_finish();
+		return;
+	}
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		struct call *c = calloc(1, sizeof(*c));
+
+		if (c) {
+			snprintf(c->name, sizeof(c->name), "%.*s", (int)(n < 63 ? n : 63), p);
+			vm_log(LOG_WARNING, c->name, "no quorum: powering off");
+			if (cd_vm_agent_call(CD_AGENT_DESTROY, c->name, NULL, l.cfg.call_timeout_ms,
+					     sf_destroyed, c) == 0)
+				sf.pending++;
+			else {
+				free(c);
+				sf.ok = false;
+			}
+		}
+		p += n + (p[n] == '\n');
+	}
+	sf_finish();
+}
+
+void cd_lrm_self_fence(void (*done)(bool ok))
+{
+	if (sf.running)
+		return;
+	sf.running = true;
+	sf.done = done;
+	sf.ok = true;
+	sf.pending = 1;
+	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, l.cfg.call_timeout_ms, sf_listed, NULL) < 0) {
+		sf.pending = 0;
+		sf.ok = false;
+		sf_finish();
+	}
 }
 
 void cd_lrm_storage_lost(const char *vol, const char *dir)

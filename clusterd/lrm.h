@@ -15,6 +15,8 @@
 #ifndef CD_LRM_H
 #define CD_LRM_H
 
+#include <stdbool.h>
+
 #include <qb/qbloop.h>
 
 struct cd_lrm_config {
@@ -33,6 +35,12 @@ void cd_lrm_fini(void);
  * failed so that the cluster may start it elsewhere.
  */
 void cd_lrm_storage_lost(const char *vol, const char *dir);
+
+/*
+ * This node lost quorum: power off every domain here at once, then call
+ * done(ok) (ok false if some domain may still run).
+ */
+void cd_lrm_self_fence(void (*done)(bool ok));
 
 /* The state changed: look for work. */
 void cd_lrm_state_changed(void);

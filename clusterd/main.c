@@ -31,9 +31,40 @@
 
 static qb_loop_t *loop;
 
+static bool was_quorate;
+
+static void self_fenced(bool ok)
+{
+	/* Everything is off: release the host leases so survivors need not wait. */
+	if (ok && !(cd_membership_joined() && cd_membership_quorate()))
+		cd_volmgr_suspend(true);
+}
+
+/*
+ * Quorum lost: nothing here may run any more, and it must stop before this
+ * node's disk leases can expire in the others' eyes. Quorum back: rejoin.
+ */
+static void watch_quorum(void)
+{
+	/*
+	 * The live view: a sync round in a quorate partition is not a loss.
+	 * Losing corosync altogether is.
+	 */
+	bool q = cd_membership_joined() && cd_membership_quorate();
+
+	if (was_quorate && !q) {
+		qb_log(LOG_CRIT, "quorum lost: stopping every VM on this node (self-fence)");
+		cd_lrm_self_fence(self_fenced);
+	} else if (!was_quorate && q) {
+		cd_volmgr_suspend(false);
+	}
+	was_quorate = q;
+}
+
 /* After every batch of changes: this node's own work, then the coordinator's. */
 static void state_changed(void)
 {
+	watch_quorum();
 	cd_volmgr_state_changed();
 	cd_lrm_state_changed();
 	cd_coordinator_state_changed();

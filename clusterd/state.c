@@ -32,6 +32,8 @@ const char *cd_node_state_to_str(enum cd_node_state s)
 		return "offline";
 	case CD_NODE_MAINTENANCE:
 		return "maintenance";
+	case CD_NODE_FENCED:
+		return "fenced";
 	}
 	return "unknown";
 }
@@ -39,7 +41,7 @@ const char *cd_node_state_to_str(enum cd_node_state s)
 enum cd_node_state cd_node_state(const struct cd_node *n)
 {
 	if (!n->member)
-		return CD_NODE_OFFLINE;
+		return n->dead ? CD_NODE_FENCED : CD_NODE_OFFLINE;
 	return n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE;
 }
 
@@ -317,6 +319,41 @@ static int op_node_remove(struct cd_state *s, const struct json_object *c, char 
 	return 0;
 }
 
+/*
+ * A node that left is known dead: fenced, or its disk lease expired (which
+ * by the lease rule means it stopped its VMs). Its VMs run nowhere now;
+ * the policy places those that should run. Refused for a member.
+ */
+static int op_node_dead(struct cd_state *s, const struct json_object *c, char *err,
+			size_t errlen)
+{
+	const char *how = cd_jget_str(c, "how");
+	uint64_t id;
+	struct cd_node *n;
+	size_t i;
+
+	if (cd_jget_u64(c, "node", &id) < 0 || !how || !*how)
+		FAIL(CD_ERR_INVALID, "malformed node.dead");
+	n = (struct cd_node *)cd_state_node_by_id(s, (uint32_t)id);
+	if (!n)
+		FAIL(CD_ERR_NOT_FOUND, "no node %u", (unsigned)id);
+	if (n->member)
+		FAIL(CD_ERR_INVALID, "node %s is a member: it is not dead", n->info.name);
+	n->dead = true;
+	cd_strlcpy(n->dead_how, how, sizeof(n->dead_how));
+	for (i = 0; i < s->n_vms; i++) {
+		struct cd_vm *vm = &s->vms[i];
+
+		if (vm->node != n->info.id)
+			continue;
+		vm->state = CD_VM_STOPPED;
+		vm->node = 0;
+		snprintf(vm->last_error, sizeof(vm->last_error),
+			 "node %s died (%s); its VMs run elsewhere", n->info.name, how);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *op;
 	int (*fn)(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
@@ -325,6 +362,7 @@ static const struct {
 	{"property.delete", op_property_delete},
 	{"node.maintenance", op_node_maintenance},
 	{"node.remove", op_node_remove},
+	{"node.dead", op_node_dead},
 	{"vm.add", cd_vm_op_add},
 	{"vm.remove", cd_vm_op_remove},
 	{"vm.start", cd_vm_op_start},
@@ -387,6 +425,8 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 		n->info = members[j];
 		if (!n->member) {
 			n->member = true;
+			n->dead = false;
+			n->dead_how[0] = '\0';
 			n->last_change = new_epoch;
 		}
 	}
@@ -477,6 +517,8 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 
 		json_object_object_add(no, "member", json_object_new_boolean(n->member));
 		json_object_object_add(no, "maintenance", json_object_new_boolean(n->maintenance));
+		json_object_object_add(no, "dead", json_object_new_boolean(n->dead));
+		json_object_object_add(no, "dead_how", json_object_new_string(n->dead_how));
 		json_object_object_add(no, "last_change",
 				       json_object_new_int64((int64_t)n->last_change));
 		json_object_array_add(nodes, no);
@@ -540,6 +582,9 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 		if (!n)
 			FAIL(-ENOMEM, "out of memory");
 		n->info = ni;
+		n->dead = cd_jget_bool_or(no, "dead", false);
+		if (cd_jget_str(no, "dead_how"))
+			cd_strlcpy(n->dead_how, cd_jget_str(no, "dead_how"), sizeof(n->dead_how));
 		if (cd_jget_bool(no, "member", &n->member) < 0 ||
 		    cd_jget_bool(no, "maintenance", &n->maintenance) < 0 ||
 		    cd_jget_u64(no, "last_change", &n->last_change) < 0)

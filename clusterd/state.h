@@ -39,6 +39,7 @@ enum cd_node_state {
 	CD_NODE_ONLINE,
 	CD_NODE_OFFLINE,
 	CD_NODE_MAINTENANCE,
+	CD_NODE_FENCED, /* left, and known dead: its VMs may run elsewhere */
 };
 const char *cd_node_state_to_str(enum cd_node_state s);
 
@@ -61,6 +62,8 @@ struct cd_node {
 	struct cd_node_info info;
 	bool member;	  /* in the last quorate membership */
 	bool maintenance; /* set by an admin */
+	bool dead;	  /* known dead since it left (fenced or lease expired) */
+	char dead_how[16];
 	uint64_t last_change; /* epoch in which member last changed */
 };
 

@@ -80,6 +80,11 @@ struct rt {
 	pthread_cond_t cond;
 	bool stop;		/* under lock */
 	bool stall;		/* under lock: a test's stuck storage */
+	bool suspend;		/* under lock: released on purpose, do not rejoin */
+	/* Every other host's slot, watched continuously so that a dead host
+	 * is known dead as soon as its lease has expired, not E later. */
+	struct csvfs_watch watch[CSVFS_MAX_HOSTS + 1];
+	enum csvfs_liveness live[CSVFS_MAX_HOSTS + 1]; /* under lock */
 	struct job *queue;	/* under lock */
 	struct csvfs_host host; /* under lock: the renew thread updates it */
 	bool joined;		/* under lock */
@@ -173,6 +178,28 @@ static bool nap(struct rt *rt, uint64_t ms)
 	return stop;
 }
 
+/* One read of every other host's slot. */
+static void watch_hosts(struct rt *rt, uint32_t self)
+{
+	uint32_t slot;
+
+	if (!rt->opened)
+		return;
+	for (slot = 1; slot <= rt->vol.sb.max_hosts && slot <= CSVFS_MAX_HOSTS; slot++) {
+		enum csvfs_liveness l = CSVFS_LIVE_UNKNOWN;
+
+		if (slot == self)
+			continue;
+		if (rt->watch[slot].slot != slot)
+			csvfs_watch_init(&rt->watch[slot], slot, 0);
+		if (csvfs_watch_poll(&rt->vol, &rt->watch[slot], &l) < 0)
+			l = CSVFS_LIVE_UNKNOWN;
+		pthread_mutex_lock(&rt->lock);
+		rt->live[slot] = l;
+		pthread_mutex_unlock(&rt->lock);
+	}
+}
+
 static void *renew_thread(void *arg)
 {
 	struct rt *rt = arg;
@@ -186,10 +213,26 @@ static void *renew_thread(void *arg)
 		struct csvfs_host h;
 		bool joined;
 
+		bool suspended;
+
 		pthread_mutex_lock(&rt->lock);
 		joined = rt->joined;
 		h = rt->host;
+		suspended = rt->suspend;
 		pthread_mutex_unlock(&rt->lock);
+		watch_hosts(rt, self.id);
+		if (suspended) {
+			if (joined) {
+				/* Our VMs are gone: others need not wait for expiry. */
+				csvfs_host_release(&rt->vol, &h);
+				pthread_mutex_lock(&rt->lock);
+				rt->joined = false;
+				pthread_mutex_unlock(&rt->lock);
+			}
+			if (nap(rt, rt->opened ? rt->vol.timing.renewal_ms : 1000))
+				break;
+			continue;
+		}
 		if (!joined) {
 			struct csvfs_host_rec busy;
 
@@ -718,7 +761,8 @@ static void coordinate(struct rt *rt, const struct cd_volume *v)
 	bool want = cd_replica_coordinator() == me;
 	struct job *j;
 
-	if (!rt->valid || rt->meta_busy)
+	/* Mid-round there is no coordinator yet: wait rather than hand over. */
+	if (!rt->valid || rt->meta_busy || cd_replica_phase() != CD_SYNC_DONE)
 		return;
 	if (want && !rt->meta_held) {
 		if (cd_now_ms() < rt->meta_next_try)
@@ -818,7 +862,7 @@ void cd_volmgr_state_changed(void)
 			pthread_mutex_lock(&rt->lock);
 			h = rt->host;
 			pthread_mutex_unlock(&rt->lock);
-			if (h.valid_until && now >= h.valid_until) {
+			if (h.valid_until && now >= h.valid_until && !rt->suspend) {
 				rt->valid = false;
 				drop_leases(rt, "host lease expired (storage lost or renewals stuck)");
 			}
@@ -899,6 +943,50 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 	j->ctx = ctx;
 	queue_job(rt, j);
 	return 0;
+}
+
+int cd_volmgr_host_dead(uint32_t nodeid)
+{
+	int answer = -1;
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++) {
+		struct rt *rt = vm.rts[i];
+		enum csvfs_liveness l;
+
+		if (nodeid == 0 || nodeid > CSVFS_MAX_HOSTS)
+			return 0;
+		pthread_mutex_lock(&rt->lock);
+		l = rt->live[nodeid];
+		pthread_mutex_unlock(&rt->lock);
+		if (l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE)
+			return 1;
+		answer = 0;
+	}
+	return answer;
+}
+
+void cd_volmgr_suspend(bool suspend)
+{
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++) {
+		struct rt *rt = vm.rts[i];
+
+		pthread_mutex_lock(&rt->lock);
+		if (rt->suspend != suspend)
+			vol_log(suspend ? LOG_WARNING : LOG_NOTICE, rt->name, "%s",
+				suspend ? "releasing the host lease: this node runs nothing now"
+					: "joining again");
+		rt->suspend = suspend;
+		pthread_cond_broadcast(&rt->cond);
+		pthread_mutex_unlock(&rt->lock);
+		if (suspend) {
+			rt->valid = false;
+			rt->meta_held = false;
+			rt->n_leases = 0;
+		}
+	}
 }
 
 int cd_volmgr_debug_stall(const char *vol, bool stall)

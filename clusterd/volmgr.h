@@ -47,6 +47,19 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 		    cd_volmgr_done_fn done, void *ctx);
 
 /*
+ * Whether node id's host lease is known dead (expired as watched from here,
+ * or released) on some volume: 1; 0 if not known dead; -1 if the cluster
+ * has no volume to tell by.
+ */
+int cd_volmgr_host_dead(uint32_t nodeid);
+
+/*
+ * suspend: this node has stopped everything it ran: release its host leases
+ * and do not rejoin until called with false.
+ */
+void cd_volmgr_suspend(bool suspend);
+
+/*
  * Test aid: stall (or resume) this node's host-lease renewals on vol, as a
  * hung storage path would. Returns 0 or CD_ERR_NOT_FOUND.
  */

@@ -214,8 +214,8 @@ lab_qemu_pids() {
 		for ((i = 1; i <= n; i++)); do nodes+=("$i"); done
 	fi
 	for i in "${nodes[@]}"; do
-		[[ -e /run/netns/cdlab-n$i ]] || continue
-		for pid in $(ip netns pids "cdlab-n$i" 2>/dev/null); do
+		[[ -e /run/netns/${CD_LAB_PREFIX:-cdlab}-n$i ]] || continue
+		for pid in $(ip netns pids "${CD_LAB_PREFIX:-cdlab}-n$i" 2>/dev/null); do
 			comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
 			[[ $comm == qemu-system-* ]] || continue
 			stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
