@@ -644,6 +644,62 @@ static int cmd_lease_release(struct cd_client *c, char **argv, int argc)
 	return lease_op(c, false, argv, argc);
 }
 
+static void print_events(struct json_object *o)
+{
+	struct json_object *a = NULL;
+	size_t i;
+
+	json_object_object_get_ex(o, "events", &a);
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		time_t t = (time_t)(jint(e, "time_ms") / 1000);
+		struct tm tm;
+		char ts[32];
+
+		localtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+		if (opt.json)
+			printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+		else
+			printf("%s.%03lld  %-7s %-12s %s\n", ts, (long long)(jint(e, "time_ms") % 1000),
+			       jstr(e, "kind"), jstr(e, "subject"), jstr(e, "text"));
+	}
+	fflush(stdout);
+}
+
+/* With --follow: print new events as they come, until interrupted. */
+static int cmd_events(struct cd_client *c, char **argv, int argc)
+{
+	int follow = argc == 1 && strcmp(argv[0], "--follow") == 0;
+	int64_t since = 0;
+	int rc;
+
+	if (argc == 1 && !follow) {
+		fprintf(stderr, "clusterctl: usage: clusterctl events [--follow]\n");
+		return CD_ERR_INVALID;
+	}
+	do {
+		struct json_object *a = json_object_new_object(), *reply;
+
+		json_object_object_add(a, "since", json_object_new_int64(since));
+		rc = call(c, "events", a, &reply);
+		json_object_put(a);
+		if (rc < 0) {
+			json_object_put(reply);
+			return rc;
+		}
+		if (opt.json && !follow)
+			print_json(reply);
+		else
+			print_events(reply);
+		since = jint(reply, "last");
+		json_object_put(reply);
+		if (follow)
+			nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+	} while (follow);
+	return 0;
+}
+
 static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
@@ -659,6 +715,7 @@ static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 
 static const struct command commands[] = {
 	{NULL, "status", 0, 0, "status", cmd_status},
+	{NULL, "events", 0, 1, "events [--follow]", cmd_events},
 	{"node", "list", 0, 0, "node list", cmd_node_list},
 	{"node", "show", 1, 1, "node show NODE", cmd_node_show},
 	{"node", "maintenance", 2, 2, "node maintenance NODE on|off", cmd_node_maintenance},

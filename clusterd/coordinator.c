@@ -17,6 +17,7 @@
 
 #define REDECIDE_MS 5000
 #define FAILOVER_TICK_MS 100
+#define PLACE_BACKOFF_MS 2000
 
 static struct {
 	qb_loop_t *loop;
@@ -27,6 +28,7 @@ static struct {
 	qb_loop_timer_handle failover_timer;
 	uint32_t dead_inflight; /* node whose node.dead is on its way */
 	uint32_t warned;	/* node we said we cannot confirm */
+	uint64_t backoff_until; /* no placements before (after a refusal) */
 } co;
 
 static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
@@ -171,8 +173,14 @@ static void place_done(void *ctx, int rc, const char *err)
 {
 	char *name = ctx;
 
-	if (rc < 0)
-		qb_log(LOG_INFO, "placement of %s not applied: %s", name, err);
+	if (rc < 0) {
+		/*
+		 * Refused: the state and the policy disagree about this VM. Try
+		 * again only after a pause, never in a tight loop.
+		 */
+		qb_log(LOG_WARNING, "placement of %s refused: %s", name, err);
+		co.backoff_until = cd_now_ms() + PLACE_BACKOFF_MS;
+	}
 	inflight_remove(name);
 	free(name);
 }
@@ -218,7 +226,8 @@ static void decide(void)
 	size_t i;
 	int rc;
 
-	if (cd_replica_coordinator() != cd_membership_local_nodeid() || s->n_vms == 0)
+	if (cd_replica_coordinator() != cd_membership_local_nodeid() || s->n_vms == 0 ||
+	    cd_now_ms() < co.backoff_until)
 		return;
 	if (cd_coordinator_policy_input(s, &in) < 0)
 		return;

@@ -18,6 +18,7 @@
 
 #include "agents/vm_agent.h"
 #include "clusterd/coordinator.h"
+#include "clusterd/events.h"
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -651,6 +652,16 @@ static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *a
 	return rc;
 }
 
+static int cmd_events(qb_ipcs_connection_t *c, struct json_object *args,
+		      struct json_object **out)
+{
+	struct json_object *since = NULL;
+
+	json_object_object_get_ex(args, "since", &since);
+	*out = cd_events_since(since ? (uint64_t)json_object_get_int64(since) : 0);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out);
@@ -680,6 +691,7 @@ static const struct {
 	{"volume.file", cmd_volume_file},
 	{"volume.lease", cmd_volume_lease},
 	{"debug.volume_stall", cmd_debug_volume_stall},
+	{"events", cmd_events},
 };
 
 static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)

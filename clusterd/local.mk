@@ -22,6 +22,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/coordinator.c clusterd/coordinator.h \
 	clusterd/volmgr.c clusterd/volmgr.h \
+	clusterd/events.c clusterd/events.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	agents/vm_agent.c agents/vm_agent.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \

@@ -22,6 +22,7 @@
 
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
+#include "clusterd/events.h"
 #include "clusterd/lrm.h"
 #include "clusterd/volmgr.h"
 #include "clusterd/ipcs.h"
@@ -36,6 +37,8 @@ static bool was_quorate;
 static void self_fenced(bool ok)
 {
 	/* Everything is off: release the host leases so survivors need not wait. */
+	cd_event("node", "self", "self-fence %s", ok ? "complete: no VM runs here"
+						     : "INCOMPLETE: a VM may still run here");
 	if (ok && !(cd_membership_joined() && cd_membership_quorate()))
 		cd_volmgr_suspend(true);
 }
@@ -54,6 +57,7 @@ static void watch_quorum(void)
 
 	if (was_quorate && !q) {
 		qb_log(LOG_CRIT, "quorum lost: stopping every VM on this node (self-fence)");
+		cd_event("node", "self", "quorum lost: powering off every VM here (self-fence)");
 		cd_lrm_self_fence(self_fenced);
 	} else if (!was_quorate && q) {
 		cd_volmgr_suspend(false);

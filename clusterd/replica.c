@@ -10,6 +10,7 @@
 #include <clusterd/result.h>
 #include <qb/qblog.h>
 
+#include "clusterd/events.h"
 #include "clusterd/msg.h"
 #include "clusterd/replica.h"
 #include "clusterd/state_file.h"
@@ -206,6 +207,8 @@ static void finish_round(void)
 		cd_state_sync_finish(&r.state, infos, r.sync.n_members, epoch);
 		changed();
 	}
+	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", r.sync.n_members,
+		 r.sync.quorate ? "quorate" : "NOT quorate", cd_replica_coordinator());
 	qb_log(LOG_NOTICE, "sync round %016" PRIx64 " complete: %zu members, %s, state %" PRIu64
 			   ".%" PRIu64 ", coordinator %u",
 	       r.sync.round, r.sync.n_members, r.sync.quorate ? "quorate" : "NOT quorate",
@@ -311,8 +314,10 @@ static void on_change(const struct cd_msg *msg)
 			   sizeof(err));
 	} else {
 		rc = cd_state_apply(&r.state, msg->body, err, sizeof(err));
-		if (rc == 0)
+		if (rc == 0) {
 			changed();
+			cd_event_change(msg->body, msg->sender);
+		}
 		else
 			qb_log(LOG_INFO, "change from node %u refused: %s", msg->sender, err);
 	}

@@ -415,6 +415,11 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 			s->nodes[i].member = member;
 			s->nodes[i].last_change = new_epoch;
 		}
+		/* Back in the membership: alive again, whatever was said of it. */
+		if (member) {
+			s->nodes[i].dead = false;
+			s->nodes[i].dead_how[0] = '\0';
+		}
 	}
 	for (j = 0; j < n_members; j++) {
 		struct cd_node *n = node_upsert(s, members[j].id);

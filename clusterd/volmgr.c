@@ -16,6 +16,7 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/events.h"
 #include "clusterd/loopdev.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -480,6 +481,7 @@ static void drop_leases(struct rt *rt, const char *why)
 		"%s: this node's leases on the volume are void (metadata lease %s, %zu file "
 		"leases); stopping everything that uses its files",
 		why, rt->meta_held ? "held" : "not held", rt->n_leases);
+	cd_event("volume", rt->name, "host lease lapsed here: leases void, stopping what uses them");
 	rt->meta_held = false;
 	rt->n_leases = 0;
 	rt->reported_coordinator = 0;

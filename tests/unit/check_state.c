@@ -138,6 +138,17 @@ START_TEST(test_sync_finish_membership)
 	ck_assert_uint_eq(cd_state_node_by_id(&s, 1)->last_change, 1);
 	/* A member cannot be removed; an offline node can. */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node1\"}", err), CD_ERR_INVALID);
+	/* Node 2, gone, is declared dead; when it returns it is alive again. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":1,\"how\":\"lease\"}", err),
+			 CD_ERR_INVALID); /* a member is not dead */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":2,\"how\":\"lease\"}", err), 0);
+	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) == CD_NODE_FENCED);
+	m[2] = info(2, "node2");
+	cd_state_sync_finish(&s, m, 3, 3);
+	ck_assert(!cd_state_node_by_id(&s, 2)->dead);
+	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) != CD_NODE_FENCED);
+	m[2] = m[1];
+	cd_state_sync_finish(&s, m, 2, 4);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\"}", err), 0);
 	ck_assert_uint_eq(s.n_nodes, 2);
 	cd_state_free(&s);

@@ -1,0 +1,104 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "clusterd/events.h"
+#include "clusterd/replica.h"
+#include "lib/jsonget.h"
+#include "lib/util.h"
+
+#define RING 1024
+
+struct event {
+	uint64_t seq;
+	uint64_t wall_ms;
+	char kind[16];
+	char subject[64];
+	char text[256];
+};
+
+static struct {
+	struct event ring[RING];
+	uint64_t last;
+} ev;
+
+void cd_event(const char *kind, const char *subject, const char *fmt, ...)
+{
+	struct event *e = &ev.ring[ev.last % RING];
+	va_list ap;
+
+	e->seq = ++ev.last;
+	e->wall_ms = cd_wall_ms();
+	cd_strlcpy(e->kind, kind, sizeof(e->kind));
+	cd_strlcpy(e->subject, subject, sizeof(e->subject));
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	qb_log(LOG_NOTICE, "event: %s %s: %s", kind, subject, e->text);
+}
+
+static const char *node_name(uint64_t id)
+{
+	const struct cd_node *n = cd_state_node_by_id(cd_replica_state(), (uint32_t)id);
+
+	return n ? n->info.name : "?";
+}
+
+void cd_event_change(const struct json_object *c, uint32_t from)
+{
+	const char *op = cd_jget_str(c, "op"), *name = cd_jget_str(c, "name");
+	const char *err = cd_jget_str(c, "error");
+	uint64_t node = 0;
+
+	if (!op)
+		return;
+	cd_jget_u64(c, "node", &node);
+	if (strcmp(op, "vm.place") == 0) {
+		cd_event("vm", name, "placed on %s by the coordinator", node_name(node));
+	} else if (strcmp(op, "vm.report") == 0) {
+		const char *result = cd_jget_str(c, "result");
+
+		cd_event("vm", name, "%s on %s%s%s", result ? result : "?", node_name(node),
+			 err ? ": " : "", err ? err : "");
+	} else if (strcmp(op, "vm.start") == 0 || strcmp(op, "vm.stop") == 0 ||
+		   strcmp(op, "vm.add") == 0 || strcmp(op, "vm.remove") == 0) {
+		cd_event("vm", name, "%s (asked on %s)", op + 3, node_name(from));
+	} else if (strcmp(op, "node.dead") == 0) {
+		cd_event("node", node_name(node), "declared dead (%s): its VMs may run elsewhere",
+			 cd_jget_str(c, "how") ? cd_jget_str(c, "how") : "?");
+	} else if (strcmp(op, "volume.coordinator") == 0) {
+		cd_event("volume", name, "coordinated by %s (holds the metadata lease)",
+			 node_name(node));
+	} else if (strcmp(op, "volume.done") == 0) {
+		uint64_t id = 0;
+
+		if (cd_jget_u64(c, "id", &id) == 0 && id)
+			cd_event("volume", name, "file request done%s%s", err && *err ? ": " : "",
+				 err ? err : "");
+	}
+}
+
+struct json_object *cd_events_since(uint64_t seq)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	uint64_t first = ev.last > RING ? ev.last - RING + 1 : 1, s;
+
+	for (s = seq + 1 > first ? seq + 1 : first; s <= ev.last; s++) {
+		const struct event *e = &ev.ring[(s - 1) % RING];
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "seq", json_object_new_int64((int64_t)e->seq));
+		json_object_object_add(j, "time_ms", json_object_new_int64((int64_t)e->wall_ms));
+		json_object_object_add(j, "kind", json_object_new_string(e->kind));
+		json_object_object_add(j, "subject", json_object_new_string(e->subject));
+		json_object_object_add(j, "text", json_object_new_string(e->text));
+		json_object_array_add(a, j);
+	}
+	json_object_object_add(o, "events", a);
+	json_object_object_add(o, "last", json_object_new_int64((int64_t)ev.last));
+	return o;
+}
