@@ -239,6 +239,18 @@ pids_alive() {
 
 # ---- the shared LUN
 
+# vm_nodes_running NAME: the nodes (nodeI ...) whose libvirtd runs domain NAME
+vm_nodes_running() {
+	local i n out=""
+	n=$(lab_nodes)
+	for ((i = 1; i <= n; i++)); do
+		if lab exec "$i" virsh -q list --state-running --name 2>/dev/null | grep -qx -- "$1"; then
+			out="$out node$i"
+		fi
+	done
+	echo "${out# }"
+}
+
 # lab_lun: the LUN's device path (the same on every node)
 lab_lun() { lab lun; }
 

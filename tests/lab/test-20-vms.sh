@@ -30,16 +30,6 @@ vm_state_everywhere() {
 	local i
 	for i in $(seq 1 $N); do vm_state_is "$i" "$1" "$2" || return 1; done
 }
-# the nodes whose libvirtd runs domain NAME
-running_on() {
-	local i out=""
-	for i in $(seq 1 $N); do
-		if lab exec "$i" virsh -q list --state-running --name 2>/dev/null | grep -qx "$1"; then
-			out="$out node$i"
-		fi
-	done
-	echo "${out# }"
-}
 answers() { lab exec client "$probe" "$1" --once --timeout-ms 500 >/dev/null 2>&1; }
 boot_id() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
 version() { json_get "$(cd_status 1)" '"%d.%d" % (d["version"]["epoch"], d["version"]["seq"])'; }
@@ -63,7 +53,7 @@ for v in vm1 vm2 vm3 vm4; do
 	wait_for 60 "$v running" vm_state_everywhere "$v" running
 done
 for v in vm1 vm2 vm3 vm4; do
-	on=$(running_on "$v")
+	on=$(vm_nodes_running "$v")
 	assert_eq "$on" "$(vm_field 2 "$v" 'd["node_name"]')" "$v runs on exactly one node, the one the cluster says ($on)"
 done
 n1=$(vm_field 1 vm1 'd["node_name"]')
@@ -77,7 +67,7 @@ done
 # --- vm stop: stopped everywhere, gone from libvirt, silent
 ctl 2 clusterctl vm stop vm3
 wait_for 30 "vm3 stopped on all nodes" vm_state_everywhere vm3 stopped
-assert_eq "$(running_on vm3)" "" "vm3 runs on no node"
+assert_eq "$(vm_nodes_running vm3)" "" "vm3 runs on no node"
 if answers "${ip[vm3]}"; then fail "vm3 still answers"; else pass "vm3 no longer answers"; fi
 
 # --- kill vm4's QEMU by hand: the cluster restarts it
@@ -90,7 +80,7 @@ restarted() { local b; b=$(boot_id "${ip[vm4]}") && [[ -n $b && $b != "$boot1" ]
 wait_for 90 "vm4 answers again with a new boot id" restarted
 pass "vm4 restarted by the cluster in $WAIT_FOR_MS ms (boot $boot1 -> $(boot_id "${ip[vm4]}"))"
 assert_eq "$(vm_field 3 vm4 'd["fail_count"]')" 1 "the failure is counted"
-assert_eq "$(running_on vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 runs on exactly one node after the restart"
+assert_eq "$(vm_nodes_running vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 runs on exactly one node after the restart"
 
 # --- two more deaths on the same node reach the limit: it moves elsewhere
 for k in 2 3; do
@@ -103,7 +93,7 @@ done
 moved() { [[ $(vm_field 1 vm4 'd["node"]') != "$node4" && $(vm_field 1 vm4 'd["state"]') == running ]]; }
 wait_for 30 "vm4 moved off node$node4" moved
 pass "after 3 failures on node$node4, vm4 runs on $(vm_field 1 vm4 'd["node_name"]')"
-assert_eq "$(running_on vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 runs on exactly one node after the move"
+assert_eq "$(vm_nodes_running vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 runs on exactly one node after the move"
 
 # --- a hung libvirtd: calls time out, clusterd stays responsive, VMs keep running
 hn=$(vm_field 1 vm1 'd["node"]')
@@ -138,7 +128,7 @@ explained() { why=$(ctl 2 clusterctl vm explain huge) && [[ $why == *memory* ]];
 wait_for 15 "an explanation naming memory" explained
 pass "huge is explained: $(ctl 2 clusterctl vm explain huge)"
 assert_eq "$(vm_field 3 huge 'd["state"]')" stopped "huge stays stopped"
-assert_eq "$(running_on huge)" "" "huge runs nowhere"
+assert_eq "$(vm_nodes_running huge)" "" "huge runs nowhere"
 
 # --- bad input: clear errors, nothing changes
 before=$(version)

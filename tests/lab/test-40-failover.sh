@@ -27,16 +27,6 @@ vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
 lease_valid() { [[ $(json_get "$(lab exec "$1" clusterctl --json volume show vol1)" 'd["local"]["host_lease_valid"]') == true ]]; }
 synced_quorate() { [[ $(json_get "$(cd_status "$1")" '[d["synced"], d["quorate"]]') == "[true, true]" ]]; }
 answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
-# the nodes whose libvirtd runs domain NAME
-running_on() {
-	local i out=""
-	for i in $(seq 1 $N); do
-		if lab exec "$i" virsh -q list --state-running --name 2>/dev/null | grep -qx "$1"; then
-			out="$out node$i"
-		fi
-	done
-	echo "${out# }"
-}
 all_running() {
 	local v
 	for v in "${vms[@]}"; do
@@ -114,7 +104,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	outage=""
 	round_report "round $r kill"
 	for v in "${vms[@]}"; do
-		on=$(running_on "$v")
+		on=$(vm_nodes_running "$v")
 		[[ $on != *" "* ]] || { double_runs=$((double_runs + 1)); fail "round $r: $v runs on $on"; }
 	done
 	pass "round $r kill node$victim: all back in $took ms; outage per VM:$outage"
@@ -139,7 +129,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	lab heal >/dev/null
 	wait_for 60 "round $r: cluster whole after the heal" cluster_whole
 	for v in "${vms[@]}"; do
-		on=$(running_on "$v")
+		on=$(vm_nodes_running "$v")
 		[[ $on != *" "* ]] || { double_runs=$((double_runs + 1)); fail "round $r: $v runs on $on"; }
 	done
 done
@@ -147,5 +137,17 @@ assert_eq "$double_runs" 0 "no VM ever ran twice in $ROUNDS rounds of kills and 
 lost=0
 for v in "${vms[@]}"; do [[ $(vm_field 1 "$v" 'd["state"]') == running ]] || lost=$((lost + 1)); done
 assert_eq "$lost" 0 "no VM lost"
+
+# what happened, in words, from any node that saw the last failover
+told=""
+for i in $(seq 1 $N); do
+	ev=$(lab exec "$i" clusterctl events 2>/dev/null) || continue
+	if grep -q "declared dead (lease)" <<<"$ev" && grep -q "placed on" <<<"$ev"; then
+		told=$(grep -m1 "declared dead (lease)" <<<"$ev")
+		break
+	fi
+done
+[[ -n $told ]] || fail "no node's events tell of a failover"
+pass "clusterctl events tells why: $told"
 
 lab_test_end
