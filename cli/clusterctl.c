@@ -700,6 +700,81 @@ static int cmd_events(struct cd_client *c, char **argv, int argc)
 	return 0;
 }
 
+/* --- fence --- */
+
+/* fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...] */
+static int cmd_fence_add(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a = args1("name", argv[0]);
+	char params[1024] = "";
+	int i;
+
+	json_object_object_add(a, "agent", json_object_new_string(argv[1]));
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--map") == 0 && i + 1 < argc) {
+			json_object_object_add(a, "map", json_object_new_string(argv[++i]));
+			continue;
+		}
+		if (!strchr(argv[i], '=')) {
+			fprintf(stderr, "clusterctl: fence add takes KEY=VALUE, not '%s'\n", argv[i]);
+			json_object_put(a);
+			return CD_ERR_INVALID;
+		}
+		/* Quoted, so a value may hold spaces (the fence-agents rules). */
+		snprintf(params + strlen(params), sizeof(params) - strlen(params), "%s%.*s='%s'",
+			 params[0] ? " " : "", (int)(strchr(argv[i], '=') - argv[i]), argv[i],
+			 strchr(argv[i], '=') + 1);
+	}
+	json_object_object_add(a, "params", json_object_new_string(params));
+	return simple(c, "fence.add", a, NULL);
+}
+
+static int cmd_fence_remove(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "fence.remove", args1("name", argv[0]), NULL);
+}
+
+static void show_fence_list(struct json_object *o)
+{
+	struct json_object *a = NULL;
+	size_t i;
+
+	json_object_object_get_ex(o, "fence_devices", &a);
+	printf("%-16s %-20s %-24s %s\n", "DEVICE", "AGENT", "NODES", "PARAMETERS");
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		struct json_object *d = json_object_array_get_idx(a, i), *nodes = NULL;
+		char n[256] = "";
+		size_t k;
+
+		json_object_object_get_ex(d, "nodes", &nodes);
+		for (k = 0; nodes && k < json_object_array_length(nodes); k++)
+			snprintf(n + strlen(n), sizeof(n) - strlen(n), "%s%s", k ? "," : "",
+				 json_object_get_string(json_object_array_get_idx(nodes, k)));
+		printf("%-16s %-20s %-24s %s\n", jstr(d, "name"), jstr(d, "agent"), n[0] ? n : "-",
+		       jstr(d, "params"));
+	}
+}
+
+static int cmd_fence_list(struct cd_client *c, char **argv, int argc)
+{
+	return simple(c, "fence.list", NULL, show_fence_list);
+}
+
+static void show_fence_test(struct json_object *o)
+{
+	printf("ok: power %s (exit %lld, %lld attempt(s))\n", jstr(o, "power"),
+	       (long long)jint(o, "exit_status"), (long long)jint(o, "attempts"));
+}
+
+static int cmd_fence_test(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a = args1("name", argv[0]);
+
+	if (argc == 2)
+		json_object_object_add(a, "node", json_object_new_string(argv[1]));
+	return simple(c, "fence.test", a, show_fence_test);
+}
+
 static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
@@ -749,6 +824,12 @@ static const struct command commands[] = {
 	{"volume lease", "acquire", 2, 3, "volume lease acquire VOL FILE [--shared]",
 	 cmd_lease_acquire},
 	{"volume lease", "release", 2, 2, "volume lease release VOL FILE", cmd_lease_release},
+	{"fence", "add", 2, 24, "fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...]",
+	 cmd_fence_add},
+	{"fence", "remove", 1, 1, "fence remove NAME", cmd_fence_remove},
+	{"fence", "list", 0, 0, "fence list", cmd_fence_list},
+	{"fence", "test", 1, 2, "fence test NAME [NODE] (status of NODE, or monitor)",
+	 cmd_fence_test},
 	{"debug", "volume-stall", 2, 2, "debug volume-stall VOL on|off (test aid)", cmd_debug_stall},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -9,7 +9,9 @@
 
 #include <clusterd/result.h>
 
+#include "agents/fence.h"
 #include "clusterd/coordinator.h"
+#include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr.h"
@@ -18,6 +20,9 @@
 #define REDECIDE_MS 5000
 #define FAILOVER_TICK_MS 100
 #define PLACE_BACKOFF_MS 2000
+#define FENCE_TIMEOUT_MS 30000
+#define FENCE_RETRIES 2
+#define FENCE_RETRY_MS 5000
 
 static struct {
 	qb_loop_t *loop;
@@ -29,6 +34,8 @@ static struct {
 	uint32_t dead_inflight; /* node whose node.dead is on its way */
 	uint32_t warned;	/* node we said we cannot confirm */
 	uint64_t backoff_until; /* no placements before (after a refusal) */
+	uint32_t fencing;	/* node being fenced */
+	uint64_t fence_retry_at;
 } co;
 
 static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
@@ -281,6 +288,86 @@ static void dead_done(void *ctx, int rc, const char *err)
 	co.dead_inflight = 0;
 }
 
+static void declare_dead(uint32_t id, const char *how)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "op", json_object_new_string("node.dead"));
+	json_object_object_add(c, "node", json_object_new_int64(id));
+	json_object_object_add(c, "how", json_object_new_string(how));
+	if (cd_replica_submit(c, dead_done, NULL) == 0)
+		co.dead_inflight = id;
+	json_object_put(c);
+}
+
+struct fence_call {
+	uint32_t node;
+	char how[16];
+};
+
+static void fence_done(void *ctx, const struct cd_fence_result *r)
+{
+	struct fence_call *f = ctx;
+	const struct cd_node *n = cd_state_node_by_id(cd_replica_state(), f->node);
+	const char *name = n ? n->info.name : "?";
+
+	co.fencing = 0;
+	if (r->rc == 0) {
+		cd_event("node", name, "fenced (%s, %d attempt%s)", f->how, r->attempts,
+			 r->attempts == 1 ? "" : "s");
+		if (n && !n->member && !n->dead && cd_replica_coordinator() == cd_membership_local_nodeid())
+			declare_dead(f->node, f->how);
+	} else {
+		cd_event("node", name, "fencing with %s FAILED (%s): nothing of it is started; "
+				       "retrying in %d s",
+			 f->how, cd_strerror(r->rc), FENCE_RETRY_MS / 1000);
+		co.fence_retry_at = cd_now_ms() + FENCE_RETRY_MS;
+	}
+	free(f);
+}
+
+/* Fence node n with the first device that covers it. Returns 1 if started. */
+static int fence(const struct cd_state *s, const struct cd_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_fencedevs; i++) {
+		const struct cd_fencedev *d = &s->fencedevs[i];
+		struct cd_fence_params *params = NULL;
+		struct cd_fence_device dev = {.name = d->name, .agent = d->agent};
+		struct fence_call *f;
+		char plug[128], err[256];
+		int rc;
+
+		if (!cd_fencedev_plug(d, n->info.name, plug, sizeof(plug)))
+			continue;
+		if (d->params[0] && cd_fence_parse_params(d->params, &params, err, sizeof(err)) < 0) {
+			qb_log(LOG_ERR, "fence device %s: %s", d->name, err);
+			continue;
+		}
+		dev.params = params;
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			cd_fence_params_free(params);
+			return 0;
+		}
+		f->node = n->info.id;
+		snprintf(f->how, sizeof(f->how), "fence:%.9s", d->name);
+		rc = cd_fence_run(&dev, "off", plug, FENCE_TIMEOUT_MS, FENCE_RETRIES, fence_done, f);
+		cd_fence_params_free(params);
+		if (rc < 0) {
+			cd_event("node", n->info.name, "cannot run fence device %s: %s", d->name,
+				 cd_strerror(rc));
+			free(f);
+			continue;
+		}
+		cd_event("node", n->info.name, "fencing with %s (plug %s)", d->name, plug);
+		co.fencing = n->info.id;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * The safety rule: a lost node's VMs are started elsewhere only once the
  * node is known dead. Its csvfs host lease, watched continuously, tells:
@@ -291,40 +378,38 @@ static void dead_done(void *ctx, int rc, const char *err)
 static void check_lost_nodes(void)
 {
 	const struct cd_state *s = cd_replica_state();
+	const char *confirm = cd_state_prop(s, "failover-confirm");
+	bool use_lease = !confirm || strstr(confirm, "lease");
+	bool use_fence = !confirm || strstr(confirm, "fence");
 	size_t i;
 
 	if (cd_replica_coordinator() != cd_membership_local_nodeid() || co.dead_inflight)
 		return;
 	for (i = 0; i < s->n_nodes; i++) {
 		const struct cd_node *n = &s->nodes[i];
-		struct json_object *c;
 		int dead;
 
 		if (n->member || n->dead || cd_membership_is_member(n->info.id) ||
 		    !runs_vms(s, n->info.id))
 			continue;
-		dead = cd_volmgr_host_dead(n->info.id);
-		if (dead <= 0) {
-			if (dead < 0 && co.warned != n->info.id) {
-				qb_log(LOG_ERR, "node %s is lost with VMs, and no shared volume can tell "
-						"whether it is dead: its VMs stay down until it returns "
-						"or an admin runs 'clusterctl node confirm-dead %s'",
-				       n->info.name, n->info.name);
-				co.warned = n->info.id;
-			}
-			continue;
+		dead = use_lease ? cd_volmgr_host_dead(n->info.id) : -1;
+		if (dead > 0) {
+			qb_log(LOG_NOTICE, "node %s is dead (its host lease expired or was released): "
+					   "its VMs may run elsewhere",
+			       n->info.name);
+			declare_dead(n->info.id, "lease");
+			return;
 		}
-		qb_log(LOG_NOTICE, "node %s is dead (its host lease expired or was released): its "
-				   "VMs may run elsewhere",
-		       n->info.name);
-		c = json_object_new_object();
-		json_object_object_add(c, "op", json_object_new_string("node.dead"));
-		json_object_object_add(c, "node", json_object_new_int64(n->info.id));
-		json_object_object_add(c, "how", json_object_new_string("lease"));
-		if (cd_replica_submit(c, dead_done, NULL) == 0)
-			co.dead_inflight = n->info.id;
-		json_object_put(c);
-		return;
+		if (use_fence && !co.fencing && cd_now_ms() >= co.fence_retry_at && fence(s, n))
+			return;
+		if (dead < 0 && !co.fencing && co.warned != n->info.id) {
+			cd_event("node", n->info.name,
+				 "lost with VMs, and neither a shared volume nor a fence device can "
+				 "tell it is dead: its VMs stay down until it returns or an admin runs "
+				 "'clusterctl node confirm-dead %s'",
+				 n->info.name);
+			co.warned = n->info.id;
+		}
 	}
 }
 

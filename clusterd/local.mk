@@ -24,7 +24,8 @@ clusterd_clusterd_SOURCES = \
 	clusterd/volmgr.c clusterd/volmgr.h \
 	clusterd/events.c clusterd/events.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
-	agents/vm_agent.c agents/vm_agent.h
+	agents/vm_agent.c agents/vm_agent.h \
+	agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
 clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \

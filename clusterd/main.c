@@ -20,6 +20,7 @@
 
 #include <clusterd/result.h>
 
+#include "agents/fence.h"
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/events.h"
@@ -285,6 +286,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clusterd: cannot start the volume manager: %s\n", cd_strerror(rc));
 		return 1;
 	}
+	rc = cd_fence_init(loop);
+	if (rc < 0)
+		qb_log(LOG_WARNING, "fencing unavailable: %s", cd_strerror(rc));
 	cd_coordinator_init(loop);
 	cd_replica_set_listener(state_changed);
 	cd_membership_start(loop, &cd_replica_membership_ops);
@@ -293,6 +297,7 @@ int main(int argc, char **argv)
 
 	cd_membership_stop();
 	cd_volmgr_fini();
+	cd_fence_fini();
 	cd_lrm_fini();
 	cd_ipcs_stop();
 	cd_replica_fini();

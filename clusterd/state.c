@@ -61,6 +61,7 @@ void cd_state_free(struct cd_state *s)
 	for (i = 0; i < s->n_volumes; i++)
 		cd_volume_free(&s->volumes[i]);
 	free(s->volumes);
+	free(s->fencedevs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -106,6 +107,13 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 			if (rc < 0)
 				goto fail;
 		}
+	}
+	if (src->n_fencedevs) {
+		dst->fencedevs = malloc(src->n_fencedevs * sizeof(*dst->fencedevs));
+		if (!dst->fencedevs)
+			goto fail;
+		memcpy(dst->fencedevs, src->fencedevs, src->n_fencedevs * sizeof(*dst->fencedevs));
+		dst->n_fencedevs = src->n_fencedevs;
 	}
 	if (src->n_volumes) {
 		dst->volumes = calloc(src->n_volumes, sizeof(*dst->volumes));
@@ -319,6 +327,86 @@ static int op_node_remove(struct cd_state *s, const struct json_object *c, char 
 	return 0;
 }
 
+const struct cd_fencedev *cd_state_fencedev(const struct cd_state *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_fencedevs; i++)
+		if (strcmp(s->fencedevs[i].name, name) == 0)
+			return &s->fencedevs[i];
+	return NULL;
+}
+
+const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char *buf, size_t len)
+{
+	const char *p = d->map;
+	size_t nl = strlen(node);
+
+	if (!d->map[0]) {
+		cd_strlcpy(buf, node, len);
+		return buf;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n > nl && strncmp(p, node, nl) == 0 && p[nl] == '=') {
+			snprintf(buf, len, "%.*s", (int)(n - nl - 1), p + nl + 1);
+			return buf;
+		}
+		p += n + (p[n] == ',');
+	}
+	return NULL;
+}
+
+/*
+ * A fence device. The parameters are checked where they enter (the
+ * submitting node parses them with the fence-agents rules); here only
+ * sizes and names, so that every member accepts the same.
+ */
+static int op_fence_add(struct cd_state *s, const struct json_object *c, char *err,
+			size_t errlen)
+{
+	const char *name = cd_jget_str(c, "name"), *agent = cd_jget_str(c, "agent");
+	const char *params = cd_jget_str(c, "params"), *map = cd_jget_str(c, "map");
+	struct cd_fencedev d, *n;
+
+	memset(&d, 0, sizeof(d));
+	if (!name || !cd_valid_name(name, sizeof(d.name) - 1))
+		FAIL(CD_ERR_INVALID, "invalid fence device name");
+	if (!agent || !*agent || strlen(agent) >= sizeof(d.agent) || strchr(agent, ' '))
+		FAIL(CD_ERR_INVALID, "invalid fence agent");
+	if ((params && strlen(params) >= sizeof(d.params)) || (map && strlen(map) >= sizeof(d.map)))
+		FAIL(CD_ERR_INVALID, "fence device parameters too long");
+	if (cd_state_fencedev(s, name))
+		FAIL(CD_ERR_EXISTS, "fence device '%s' exists already", name);
+	cd_strlcpy(d.name, name, sizeof(d.name));
+	cd_strlcpy(d.agent, agent, sizeof(d.agent));
+	cd_strlcpy(d.params, params ? params : "", sizeof(d.params));
+	cd_strlcpy(d.map, map ? map : "", sizeof(d.map));
+	n = realloc(s->fencedevs, (s->n_fencedevs + 1) * sizeof(*n));
+	if (!n)
+		FAIL(-ENOMEM, "out of memory");
+	s->fencedevs = n;
+	n[s->n_fencedevs++] = d;
+	return 0;
+}
+
+static int op_fence_remove(struct cd_state *s, const struct json_object *c, char *err,
+			   size_t errlen)
+{
+	const char *name = cd_jget_str(c, "name");
+	const struct cd_fencedev *d = name ? cd_state_fencedev(s, name) : NULL;
+	size_t i;
+
+	if (!d)
+		FAIL(CD_ERR_NOT_FOUND, "no fence device '%s'", name ? name : "");
+	i = (size_t)(d - s->fencedevs);
+	memmove(&s->fencedevs[i], &s->fencedevs[i + 1],
+		(s->n_fencedevs - i - 1) * sizeof(*s->fencedevs));
+	s->n_fencedevs--;
+	return 0;
+}
+
 /*
  * A node that left is known dead: fenced, or its disk lease expired (which
  * by the lease rule means it stopped its VMs). Its VMs run nowhere now;
@@ -363,6 +451,8 @@ static const struct {
 	{"node.maintenance", op_node_maintenance},
 	{"node.remove", op_node_remove},
 	{"node.dead", op_node_dead},
+	{"fence.add", op_fence_add},
+	{"fence.remove", op_fence_remove},
 	{"vm.add", cd_vm_op_add},
 	{"vm.remove", cd_vm_op_remove},
 	{"vm.start", cd_vm_op_start},
@@ -543,6 +633,18 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	for (i = 0; i < s->n_volumes; i++)
 		json_object_array_add(vms, cd_volume_to_json(&s->volumes[i]));
 	json_object_object_add(o, "volumes", vms);
+	vms = json_object_new_array();
+	for (i = 0; i < s->n_fencedevs; i++) {
+		const struct cd_fencedev *d = &s->fencedevs[i];
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "name", json_object_new_string(d->name));
+		json_object_object_add(f, "agent", json_object_new_string(d->agent));
+		json_object_object_add(f, "params", json_object_new_string(d->params));
+		json_object_object_add(f, "map", json_object_new_string(d->map));
+		json_object_array_add(vms, f);
+	}
+	json_object_object_add(o, "fence_devices", vms);
 	return o;
 }
 
@@ -647,6 +749,17 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 						json_object_array_get_idx(vms, i)) < 0)
 				FAIL(CD_ERR_CORRUPT, "state volume %zu is invalid", i);
 			s->n_volumes++;
+		}
+	}
+	if (json_object_object_get_ex(o, "fence_devices", &vms)) {
+		if (!json_object_is_type(vms, json_type_array))
+			FAIL(CD_ERR_CORRUPT, "state has no valid fence device list");
+		for (i = 0; i < json_object_array_length(vms); i++) {
+			struct json_object *f = json_object_array_get_idx(vms, i);
+			char e2[128];
+
+			if (op_fence_add(s, f, e2, sizeof(e2)) < 0)
+				FAIL(CD_ERR_CORRUPT, "state fence device %zu is invalid: %s", i, e2);
 		}
 	}
 	return 0;

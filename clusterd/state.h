@@ -67,6 +67,14 @@ struct cd_node {
 	uint64_t last_change; /* epoch in which member last changed */
 };
 
+/* A fence device: a fence-agents agent and its parameters. */
+struct cd_fencedev {
+	char name[64];
+	char agent[128];
+	char params[1024]; /* "key=value ..." as the agent gets them on stdin */
+	char map[512];	   /* "node1=plug1,node2=plug2"; empty: plug = node name */
+};
+
 struct cd_prop {
 	char *key;
 	char *value;
@@ -83,6 +91,8 @@ struct cd_state {
 	uint64_t last_action_id; /* action ids come from here, in apply order */
 	struct cd_volume *volumes;
 	size_t n_volumes;
+	struct cd_fencedev *fencedevs;
+	size_t n_fencedevs;
 };
 
 /* Reset s to the empty state (version 0.0). Frees what s held. */
@@ -97,6 +107,9 @@ const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id)
 const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name);
 const char *cd_state_prop(const struct cd_state *s, const char *key);
 const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name);
+const struct cd_fencedev *cd_state_fencedev(const struct cd_state *s, const char *name);
+/* The plug of node name on device d, or NULL if d does not fence it. */
+const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char *buf, size_t len);
 
 /*
  * Apply one change, a JSON object {"op": ..., ...}. On success the version's
