@@ -194,7 +194,8 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 
 /* --- calls, each in its own thread --- */
 
-static enum cd_domain_status qemu_alive(const char *name)
+/* 1 if the domain's QEMU process lives, 0 if it is gone, -1 if unknown. */
+static int qemu_pid_alive(const char *name)
 {
 	char path[256], *buf = NULL;
 	size_t len;
@@ -203,12 +204,18 @@ static enum cd_domain_status qemu_alive(const char *name)
 	/* libvirt's QEMU driver keeps the pid here (the node's private /run). */
 	snprintf(path, sizeof(path), "/run/libvirt/qemu/%s.pid", name);
 	if (cd_read_file(path, &buf, &len) < 0)
-		return CD_DOMAIN_RUNNING; /* cannot tell: trust libvirt's state */
+		return -1;
 	pid = strtol(buf, NULL, 10);
 	free(buf);
-	if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-		return CD_DOMAIN_FAILED;
-	return CD_DOMAIN_RUNNING;
+	if (pid <= 0)
+		return -1;
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+static enum cd_domain_status qemu_alive(const char *name)
+{
+	/* Cannot tell: trust libvirt's state. */
+	return qemu_pid_alive(name) == 0 ? CD_DOMAIN_FAILED : CD_DOMAIN_RUNNING;
 }
 
 static enum cd_domain_status domain_status(virDomainPtr d)
@@ -313,6 +320,12 @@ static void run_job(struct job *j)
 		break;
 	case CD_AGENT_STATUS:
 		j->status = domain_status(d);
+		/*
+		 * A libvirtd that just restarted may not list a domain whose QEMU
+		 * still runs: that is no stopped VM.
+		 */
+		if (!d && qemu_pid_alive(j->name) == 1)
+			j->status = CD_DOMAIN_RUNNING;
 		if (j->status == CD_DOMAIN_UNKNOWN) {
 			j->rc = CD_ERR_INVALID;
 			snprintf(j->err, sizeof(j->err), "cannot read the domain state: %s",

@@ -236,6 +236,19 @@ static int cmd_node_remove(struct cd_client *c, char **argv, int argc)
 	return simple(c, "node.remove", args1("node", argv[0]), NULL);
 }
 
+static int cmd_node_quarantine(struct cd_client *c, char **argv, int argc)
+{
+	struct json_object *a;
+
+	if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0) {
+		fprintf(stderr, "clusterctl: node quarantine takes 'on' or 'off'\n");
+		return CD_ERR_INVALID;
+	}
+	a = args1("node", argv[0]);
+	json_object_object_add(a, "on", json_object_new_boolean(strcmp(argv[1], "on") == 0));
+	return simple(c, "node.quarantine", a, NULL);
+}
+
 static int cmd_node_confirm_dead(struct cd_client *c, char **argv, int argc)
 {
 	return simple(c, "node.confirm_dead", args1("node", argv[0]), NULL);
@@ -795,6 +808,7 @@ static const struct command commands[] = {
 	{"node", "show", 1, 1, "node show NODE", cmd_node_show},
 	{"node", "maintenance", 2, 2, "node maintenance NODE on|off", cmd_node_maintenance},
 	{"node", "remove", 1, 1, "node remove NODE", cmd_node_remove},
+	{"node", "quarantine", 2, 2, "node quarantine NODE on|off", cmd_node_quarantine},
 	{"node", "confirm-dead", 1, 1, "node confirm-dead NODE (you vouch it is powered off)",
 	 cmd_node_confirm_dead},
 	{"property", "set", 2, 2, "property set KEY VALUE", cmd_property_set},

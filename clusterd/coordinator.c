@@ -47,8 +47,10 @@ static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
 
 static enum cd_policy_node_state pnode_state(const struct cd_node *n)
 {
+	if (n->member && n->maintenance)
+		return CD_PNODE_MAINTENANCE;
 	if (n->member)
-		return n->maintenance ? CD_PNODE_MAINTENANCE : CD_PNODE_ONLINE;
+		return cd_node_quarantined(n, cd_wall_ms()) ? CD_PNODE_QUARANTINED : CD_PNODE_ONLINE;
 	if (n->dead)
 		return CD_PNODE_FENCED;
 	/*
@@ -379,6 +381,8 @@ static void check_lost_nodes(void)
 {
 	const struct cd_state *s = cd_replica_state();
 	const char *confirm = cd_state_prop(s, "failover-confirm");
+	const char *grace_s = cd_state_prop(s, "failover-grace-ms");
+	uint64_t grace = grace_s ? strtoull(grace_s, NULL, 10) : 0;
 	bool use_lease = !confirm || strstr(confirm, "lease");
 	bool use_fence = !confirm || strstr(confirm, "fence");
 	size_t i;
@@ -391,6 +395,9 @@ static void check_lost_nodes(void)
 
 		if (n->member || n->dead || cd_membership_is_member(n->info.id) ||
 		    !runs_vms(s, n->info.id))
+			continue;
+		/* A short blip must not move VMs: wait out the grace period first. */
+		if (grace && cd_wall_ms() < n->left_ms + grace)
 			continue;
 		dead = use_lease ? cd_volmgr_host_dead(n->info.id) : -1;
 		if (dead > 0) {

@@ -86,7 +86,10 @@ static const char *node_state_view(const struct cd_node *n)
 	 */
 	if (!cd_membership_is_member(n->info.id))
 		return cd_node_state_to_str(n->dead ? CD_NODE_FENCED : CD_NODE_OFFLINE);
-	return cd_node_state_to_str(n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE);
+	if (n->maintenance)
+		return cd_node_state_to_str(CD_NODE_MAINTENANCE);
+	return cd_node_state_to_str(cd_node_quarantined(n, cd_wall_ms()) ? CD_NODE_QUARANTINED
+									  : CD_NODE_ONLINE);
 }
 
 static struct json_object *node_view(const struct cd_node *n)
@@ -100,6 +103,8 @@ static struct json_object *node_view(const struct cd_node *n)
 	json_object_object_add(o, "maintenance", json_object_new_boolean(n->maintenance));
 	json_object_object_add(o, "dead", json_object_new_boolean(n->dead));
 	json_object_object_add(o, "dead_how", json_object_new_string(n->dead_how));
+	json_object_object_add(o, "quarantine_until",
+			       json_object_new_int64((int64_t)n->quarantine_until));
 	json_object_object_add(o, "local",
 			       json_object_new_boolean(n->info.id == cd_membership_local_nodeid()));
 	return o;
@@ -310,6 +315,25 @@ CHANGE_CMD(cmd_property_set, "property.set")
 CHANGE_CMD(cmd_property_delete, "property.delete")
 CHANGE_CMD(cmd_node_maintenance, "node.maintenance")
 CHANGE_CMD(cmd_node_remove, "node.remove")
+
+static int cmd_node_quarantine(qb_ipcs_connection_t *c, struct json_object *args,
+			       struct json_object **out)
+{
+	const char *name = arg_str(args, "node");
+	struct json_object *on = NULL, *a;
+	int rc;
+
+	json_object_object_get_ex(args, "on", &on);
+	a = json_object_new_object();
+	json_object_object_add(a, "node", json_object_new_string(name ? name : ""));
+	json_object_object_add(a, "until",
+			       json_object_new_int64(on && json_object_get_boolean(on)
+							     ? (int64_t)(cd_wall_ms() + CD_QUARANTINE_MS)
+							     : 0));
+	rc = submit_change(c, "node.quarantine", a, out);
+	json_object_put(a);
+	return rc;
+}
 
 /* An admin vouches that a lost node is off: its VMs may run elsewhere. */
 static int cmd_node_confirm_dead(qb_ipcs_connection_t *c, struct json_object *args,
@@ -793,6 +817,7 @@ static const struct {
 	{"node.maintenance", cmd_node_maintenance},
 	{"node.remove", cmd_node_remove},
 	{"node.confirm_dead", cmd_node_confirm_dead},
+	{"node.quarantine", cmd_node_quarantine},
 	{"property.get", cmd_property_get},
 	{"property.list", cmd_property_list},
 	{"property.set", cmd_property_set},

@@ -28,6 +28,7 @@ struct lvm {
 	uint64_t stop_deadline;
 	uint64_t stop_action;
 	uint64_t next_check; /* monotonic ms of the next monitor check */
+	int misses;	     /* checks in a row that found it not running */
 	bool seen;	     /* still in the state (for pruning) */
 };
 
@@ -234,6 +235,18 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 		free(c);
 		return;
 	}
+	/*
+	 * One look can be wrong (a libvirtd reconnecting to its domains): a
+	 * failure is reported only when the next look, a tick later, agrees.
+	 */
+	if (v && (r->status == CD_DOMAIN_FAILED || r->status == CD_DOMAIN_STOPPED) &&
+	    c->op == CD_AGENT_STATUS && ++v->misses < 2) {
+		v->next_check = 0;
+		free(c);
+		return;
+	}
+	if (v && r->status == CD_DOMAIN_RUNNING)
+		v->misses = 0;
 	switch (r->status) {
 	case CD_DOMAIN_RUNNING:
 		if (vm->state == CD_VM_STARTING)
@@ -244,6 +257,8 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 	case CD_DOMAIN_STOPPED:
 		vm_log(LOG_ERR, c->name, "found %s: reporting a failure",
 		       r->status == CD_DOMAIN_FAILED ? "crashed (QEMU gone)" : "not running");
+		if (v)
+			v->misses = 0;
 		if (r->status == CD_DOMAIN_FAILED && v) {
 			/* Clear libvirt's record first, so a restart starts clean. */
 			call_agent(v, CD_AGENT_DESTROY, NULL, 0, monitor_done);

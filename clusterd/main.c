@@ -34,6 +34,20 @@
 static qb_loop_t *loop;
 
 static bool was_quorate;
+static qb_loop_timer_handle grace_timer;
+static bool grace_armed;
+
+static void self_fenced(bool ok);
+
+static void grace_over(void *data)
+{
+	grace_armed = false;
+	if (cd_membership_joined() && cd_membership_quorate())
+		return;
+	qb_log(LOG_CRIT, "quorum lost: stopping every VM on this node (self-fence)");
+	cd_event("node", "self", "quorum lost: powering off every VM here (self-fence)");
+	cd_lrm_self_fence(self_fenced);
+}
 
 static void self_fenced(bool ok)
 {
@@ -57,10 +71,29 @@ static void watch_quorum(void)
 	bool q = cd_membership_joined() && cd_membership_quorate();
 
 	if (was_quorate && !q) {
-		qb_log(LOG_CRIT, "quorum lost: stopping every VM on this node (self-fence)");
-		cd_event("node", "self", "quorum lost: powering off every VM here (self-fence)");
-		cd_lrm_self_fence(self_fenced);
+		const char *g = cd_state_prop(cd_replica_state(), "failover-grace-ms");
+		uint64_t grace = g ? strtoull(g, NULL, 10) : 0;
+
+		if (grace) {
+			/*
+			 * A blip shorter than the grace period moves nothing: the
+			 * majority waits as long before it declares us dead, and
+			 * our host lease stays alive meanwhile.
+			 */
+			qb_log(LOG_WARNING, "quorum lost: self-fence in %llu ms unless it comes back",
+			       (unsigned long long)grace);
+			qb_loop_timer_add(loop, QB_LOOP_HIGH, grace * 1000000ull, NULL, grace_over,
+					  &grace_timer);
+			grace_armed = true;
+		} else {
+			grace_over(NULL);
+		}
 	} else if (!was_quorate && q) {
+		if (grace_armed) {
+			qb_loop_timer_del(loop, grace_timer);
+			grace_armed = false;
+			cd_event("node", "self", "quorum back within the grace period: nothing moved");
+		}
 		cd_volmgr_suspend(false);
 	}
 	was_quorate = q;

@@ -156,6 +156,7 @@ static void try_send_report(void)
 	rep.version = r.state.version;
 	cd_strlcpy(rep.checksum, state_checksum(), sizeof(rep.checksum));
 	rep.quorate = cd_membership_quorate();
+	rep.wall_ms = cd_wall_ms();
 	cd_membership_local_info(&rep.info);
 	o = cd_sync_report_to_json(&rep);
 	send_msg(CD_MSG_SYNC_STATE, 0, r.sync.round, o);
@@ -204,7 +205,8 @@ static void finish_round(void)
 
 		for (i = 0; i < r.sync.n_members; i++)
 			infos[i] = r.sync.reports[i].info;
-		cd_state_sync_finish(&r.state, infos, r.sync.n_members, epoch);
+		cd_state_sync_finish(&r.state, infos, r.sync.n_members, epoch,
+				     cd_sync_wall_ms(&r.sync));
 		changed();
 	}
 	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", r.sync.n_members,

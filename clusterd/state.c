@@ -34,6 +34,8 @@ const char *cd_node_state_to_str(enum cd_node_state s)
 		return "maintenance";
 	case CD_NODE_FENCED:
 		return "fenced";
+	case CD_NODE_QUARANTINED:
+		return "quarantined";
 	}
 	return "unknown";
 }
@@ -307,6 +309,23 @@ static int op_node_maintenance(struct cd_state *s, const struct json_object *c, 
 	return 0;
 }
 
+static int op_node_quarantine(struct cd_state *s, const struct json_object *c, char *err,
+			      size_t errlen)
+{
+	const char *name = cd_jget_str(c, "node");
+	struct cd_node *n = name ? node_by_name_mut(s, name) : NULL;
+	uint64_t until;
+
+	if (!n)
+		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name ? name : "");
+	if (cd_jget_u64(c, "until", &until) < 0)
+		FAIL(CD_ERR_INVALID, "malformed node.quarantine");
+	n->quarantine_until = until;
+	if (!until)
+		memset(n->rejoins, 0, sizeof(n->rejoins));
+	return 0;
+}
+
 static int op_node_remove(struct cd_state *s, const struct json_object *c, char *err,
 			  size_t errlen)
 {
@@ -451,6 +470,7 @@ static const struct {
 	{"node.maintenance", op_node_maintenance},
 	{"node.remove", op_node_remove},
 	{"node.dead", op_node_dead},
+	{"node.quarantine", op_node_quarantine},
 	{"fence.add", op_fence_add},
 	{"fence.remove", op_fence_remove},
 	{"vm.add", cd_vm_op_add},
@@ -490,8 +510,28 @@ int cd_state_apply(struct cd_state *s, const struct json_object *change, char *e
 	FAIL(CD_ERR_PROTOCOL, "unknown change '%s'", op);
 }
 
+bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms)
+{
+	return n->quarantine_until > now_ms;
+}
+
+/* A node came back: a flap if it did so often lately. */
+static void note_rejoin(struct cd_node *n, uint64_t now_ms)
+{
+	size_t k;
+
+	if (!now_ms)
+		return;
+	memmove(&n->rejoins[0], &n->rejoins[1], (CD_FLAP_LIMIT - 1) * sizeof(n->rejoins[0]));
+	n->rejoins[CD_FLAP_LIMIT - 1] = now_ms;
+	for (k = 0; k < CD_FLAP_LIMIT; k++)
+		if (!n->rejoins[k] || now_ms - n->rejoins[k] > CD_FLAP_WINDOW_MS)
+			return;
+	n->quarantine_until = now_ms + CD_QUARANTINE_MS;
+}
+
 void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
-			  size_t n_members, uint64_t new_epoch)
+			  size_t n_members, uint64_t new_epoch, uint64_t now_ms)
 {
 	size_t i, j;
 
@@ -504,6 +544,10 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 		if (member != s->nodes[i].member) {
 			s->nodes[i].member = member;
 			s->nodes[i].last_change = new_epoch;
+			if (member)
+				note_rejoin(&s->nodes[i], now_ms);
+			else
+				s->nodes[i].left_ms = now_ms;
 		}
 		/* Back in the membership: alive again, whatever was said of it. */
 		if (member) {
@@ -614,6 +658,17 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 		json_object_object_add(no, "maintenance", json_object_new_boolean(n->maintenance));
 		json_object_object_add(no, "dead", json_object_new_boolean(n->dead));
 		json_object_object_add(no, "dead_how", json_object_new_string(n->dead_how));
+		json_object_object_add(no, "left_ms", json_object_new_int64((int64_t)n->left_ms));
+		json_object_object_add(no, "quarantine_until",
+				       json_object_new_int64((int64_t)n->quarantine_until));
+		{
+			struct json_object *rj = json_object_new_array();
+			size_t k;
+
+			for (k = 0; k < CD_FLAP_LIMIT; k++)
+				json_object_array_add(rj, json_object_new_int64((int64_t)n->rejoins[k]));
+			json_object_object_add(no, "rejoins", rj);
+		}
 		json_object_object_add(no, "last_change",
 				       json_object_new_int64((int64_t)n->last_change));
 		json_object_array_add(nodes, no);
@@ -690,6 +745,18 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 			FAIL(-ENOMEM, "out of memory");
 		n->info = ni;
 		n->dead = cd_jget_bool_or(no, "dead", false);
+		cd_jget_u64(no, "left_ms", &n->left_ms);
+		cd_jget_u64(no, "quarantine_until", &n->quarantine_until);
+		{
+			struct json_object *rj;
+			size_t k;
+
+			if (json_object_object_get_ex(no, "rejoins", &rj) &&
+			    json_object_is_type(rj, json_type_array))
+				for (k = 0; k < CD_FLAP_LIMIT && k < json_object_array_length(rj); k++)
+					n->rejoins[k] = (uint64_t)json_object_get_int64(
+						json_object_array_get_idx(rj, k));
+		}
 		if (cd_jget_str(no, "dead_how"))
 			cd_strlcpy(n->dead_how, cd_jget_str(no, "dead_how"), sizeof(n->dead_how));
 		if (cd_jget_bool(no, "member", &n->member) < 0 ||

@@ -26,6 +26,10 @@
 #define CD_PROP_KEY_MAX 128
 #define CD_PROP_VALUE_MAX 4096
 #define CD_MAX_NODES 32
+/* A node that comes back this many times within the window is quarantined. */
+#define CD_FLAP_LIMIT 3
+#define CD_FLAP_WINDOW_MS (10 * 60 * 1000ull)
+#define CD_QUARANTINE_MS (10 * 60 * 1000ull)
 
 /* The state version: ordered by epoch, then seq. */
 struct cd_version {
@@ -40,6 +44,7 @@ enum cd_node_state {
 	CD_NODE_OFFLINE,
 	CD_NODE_MAINTENANCE,
 	CD_NODE_FENCED, /* left, and known dead: its VMs may run elsewhere */
+	CD_NODE_QUARANTINED, /* flapped: keeps its VMs, takes no new ones */
 };
 const char *cd_node_state_to_str(enum cd_node_state s);
 
@@ -64,6 +69,9 @@ struct cd_node {
 	bool maintenance; /* set by an admin */
 	bool dead;	  /* known dead since it left (fenced or lease expired) */
 	char dead_how[16];
+	uint64_t left_ms;	  /* when it last left the membership (round time) */
+	uint64_t rejoins[CD_FLAP_LIMIT]; /* when it came back, newest last */
+	uint64_t quarantine_until; /* flapping: takes no VMs until then (wall ms) */
 	uint64_t last_change; /* epoch in which member last changed */
 };
 
@@ -126,7 +134,10 @@ int cd_state_apply(struct cd_state *s, const struct json_object *change, char *e
  * members[] are the node ids of the partition's members with their info.
  */
 void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
-			  size_t n_members, uint64_t new_epoch);
+			  size_t n_members, uint64_t new_epoch, uint64_t now_ms);
+
+/* Quarantined at wall time now_ms? */
+bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms);
 
 /*
  * Serialization, canonical: the same state always gives the same bytes, so

@@ -101,6 +101,17 @@ int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from)
 	return s->phase == CD_SYNC_WAIT_SNAPSHOT && round == s->round && from == s->snapshot_from;
 }
 
+uint64_t cd_sync_wall_ms(const struct cd_sync *s)
+{
+	uint64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < s->n_members; i++)
+		if (s->reports[i].wall_ms > t)
+			t = s->reports[i].wall_ms;
+	return t;
+}
+
 uint64_t cd_sync_next_epoch(const struct cd_sync *s)
 {
 	size_t i;
@@ -158,6 +169,7 @@ struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
 	json_object_object_add(o, "checksum", json_object_new_string(r->checksum));
 	json_object_object_add(o, "quorate", json_object_new_boolean(r->quorate));
 	json_object_object_add(o, "node", cd_node_info_to_json(&r->info));
+	json_object_object_add(o, "wall_ms", json_object_new_int64((int64_t)r->wall_ms));
 	return o;
 }
 
@@ -187,5 +199,8 @@ int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender,
 	    r->info.id != sender)
 		return CD_ERR_PROTOCOL;
 	r->nodeid = sender;
+	if (json_object_object_get_ex(o, "wall_ms", &q) && json_object_is_type(q, json_type_int) &&
+	    json_object_get_int64(q) > 0)
+		r->wall_ms = (uint64_t)json_object_get_int64(q);
 	return 0;
 }

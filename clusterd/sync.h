@@ -29,6 +29,7 @@ struct cd_sync_report {
 	char checksum[65];
 	bool quorate;
 	struct cd_node_info info;
+	uint64_t wall_ms; /* the reporter's clock; the round's time is the latest */
 };
 
 enum cd_sync_phase {
@@ -68,6 +69,9 @@ enum cd_sync_step cd_sync_add_report(struct cd_sync *s, uint64_t round,
 
 /* A snapshot of the given round from a node: 1 if it is the one awaited. */
 int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from);
+
+/* The round's time: the latest clock among the reports (for people and flaps). */
+uint64_t cd_sync_wall_ms(const struct cd_sync *s);
 
 /* The epoch a quorate partition starts once the round completes. */
 uint64_t cd_sync_next_epoch(const struct cd_sync *s);

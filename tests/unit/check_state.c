@@ -119,7 +119,7 @@ START_TEST(test_sync_finish_membership)
 	char err[256];
 
 	cd_state_init(&s);
-	cd_state_sync_finish(&s, m, 3, 1);
+	cd_state_sync_finish(&s, m, 3, 1, 0);
 	ck_assert_uint_eq(s.version.epoch, 1);
 	ck_assert_uint_eq(s.version.seq, 0);
 	ck_assert_uint_eq(s.n_nodes, 3);
@@ -130,7 +130,7 @@ START_TEST(test_sync_finish_membership)
 
 	/* Node 2 leaves: offline, its record and maintenance flag kept. */
 	m[2] = m[1];
-	cd_state_sync_finish(&s, m, 2, 2);
+	cd_state_sync_finish(&s, m, 2, 2, 0);
 	ck_assert_uint_eq(s.version.epoch, 2);
 	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) == CD_NODE_OFFLINE);
 	ck_assert(cd_state_node_by_id(&s, 2)->maintenance);
@@ -144,11 +144,11 @@ START_TEST(test_sync_finish_membership)
 	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":2,\"how\":\"lease\"}", err), 0);
 	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) == CD_NODE_FENCED);
 	m[2] = info(2, "node2");
-	cd_state_sync_finish(&s, m, 3, 3);
+	cd_state_sync_finish(&s, m, 3, 3, 0);
 	ck_assert(!cd_state_node_by_id(&s, 2)->dead);
 	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) != CD_NODE_FENCED);
 	m[2] = m[1];
-	cd_state_sync_finish(&s, m, 2, 4);
+	cd_state_sync_finish(&s, m, 2, 4, 0);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\"}", err), 0);
 	ck_assert_uint_eq(s.n_nodes, 2);
 	cd_state_free(&s);
@@ -164,6 +164,40 @@ static char *to_text(const struct cd_state *s)
 	return t;
 }
 
+START_TEST(test_flapping_node_quarantined)
+{
+	struct cd_state s;
+	struct cd_node_info all[2] = {info(1, "node1"), info(2, "node2")};
+	uint64_t t = 1000000;
+	int k;
+
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, all, 2, 1, t);
+	for (k = 1; k <= CD_FLAP_LIMIT; k++) {
+		cd_state_sync_finish(&s, all, 1, 2 * k, t + 1000 * k);	  /* node 2 leaves */
+		ck_assert(!cd_node_quarantined(cd_state_node_by_id(&s, 2), t + 1000 * k));
+		cd_state_sync_finish(&s, all, 2, 2 * k + 1, t + 1000 * k + 500); /* and returns */
+	}
+	ck_assert(cd_node_quarantined(cd_state_node_by_id(&s, 2), t + 5000));
+	ck_assert(!cd_node_quarantined(cd_state_node_by_id(&s, 2), t + 5000 + CD_QUARANTINE_MS));
+	ck_assert(!cd_node_quarantined(cd_state_node_by_id(&s, 1), t + 5000));
+	ck_assert(cd_node_state(cd_state_node_by_id(&s, 2)) == CD_NODE_ONLINE);
+	cd_state_free(&s);
+
+	/* Returns spread wider than the window are no flapping. */
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, all, 2, 1, t);
+	for (k = 1; k <= CD_FLAP_LIMIT; k++) {
+		uint64_t when = t + (uint64_t)k * (CD_FLAP_WINDOW_MS / 2 + 1);
+
+		cd_state_sync_finish(&s, all, 1, 2 * k, when);
+		cd_state_sync_finish(&s, all, 2, 2 * k + 1, when + 500);
+	}
+	ck_assert(!cd_state_node_by_id(&s, 2)->quarantine_until);
+	cd_state_free(&s);
+}
+END_TEST
+
 START_TEST(test_json_roundtrip_is_canonical)
 {
 	struct cd_state s, back, copy;
@@ -172,7 +206,7 @@ START_TEST(test_json_roundtrip_is_canonical)
 	struct json_object *o;
 
 	cd_state_init(&s);
-	cd_state_sync_finish(&s, m, 2, 7);
+	cd_state_sync_finish(&s, m, 2, 7, 0);
 	apply(&s, "{\"op\":\"property.set\",\"key\":\"z\",\"value\":\"\\\"quoted\\\"\"}", err);
 	apply(&s, "{\"op\":\"property.set\",\"key\":\"a\",\"value\":\"1\"}", err);
 	t1 = to_text(&s);
@@ -246,6 +280,7 @@ int main(void)
 	add_tcase(s, test_refused_changes_change_nothing);
 	add_tcase(s, test_value_size_limit);
 	add_tcase(s, test_sync_finish_membership);
+	add_tcase(s, test_flapping_node_quarantined);
 	add_tcase(s, test_json_roundtrip_is_canonical);
 	add_tcase(s, test_from_json_rejects_bad_state);
 	add_tcase(s, test_version_order);

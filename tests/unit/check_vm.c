@@ -34,7 +34,7 @@ static void setup_state(struct cd_state *s)
 		strcpy(m[i].cap.cpu_model, "qemu64");
 	}
 	cd_state_init(s);
-	cd_state_sync_finish(s, m, 3, 1);
+	cd_state_sync_finish(s, m, 3, 1, 0);
 	ck_assert_int_eq(apply(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"<domain/>\","
 				  "\"vcpus\":1,\"memory_mb\":512}"), 0);
 }

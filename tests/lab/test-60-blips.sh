@@ -1,0 +1,69 @@
+#!/bin/bash
+# Brief blips and flapping nodes on a real 3-node lab: with a grace period,
+# a node cut off for a few seconds and back moves nothing (its VM keeps its
+# boot); a node that comes back three times within the window is
+# quarantined: it keeps its VMs and takes no new ones until an admin (or
+# time) lifts it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lab_test_begin "blips"
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bash "$top/tests/guest/build-guest.sh" >/dev/null
+G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
+probe=$G/udp-probe
+export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500"
+lab up --nodes 3
+LUN=$(lab lun)
+"$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
+lab exec 1 clusterctl volume add vol1 "$LUN"
+
+vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
+node_state() { json_get "$(lab exec "$1" clusterctl --json node show "$2")" 'd["state"]'; }
+node_state_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }
+synced_quorate() { [[ $(json_get "$(cd_status "$1")" '[d["synced"], d["quorate"]]') == "[true, true]" ]]; }
+answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
+boot_of() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
+runs_on() { [[ $(vm_field 1 "$1" 'd["state"]') == running && $(vm_field 1 "$1" 'd["node_name"]') == "$2" ]]; }
+
+lab exec 1 clusterctl property set failover-grace-ms 20000
+bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/b1.log" b1 198.18.0.41 128 1 >"$LAB_DIR/b1.xml"
+lab exec 1 clusterctl vm add b1 --xml "$LAB_DIR/b1.xml"
+lab exec 1 clusterctl vm set b1 preferred-owners=node3
+lab exec 1 clusterctl vm start b1
+wait_for 60 "b1 runs on node3" runs_on b1 node3
+wait_for 60 "b1 answers" answers 198.18.0.41
+boot=$(boot_of 198.18.0.41)
+
+# flap node3: cut it off until the others see it gone, then heal
+flap() {
+	lab partition 3 >/dev/null
+	wait_for 20 "node1 sees node3 gone" node_state_is 1 node3 offline
+	lab heal >/dev/null
+	wait_for 30 "node3 back" synced_quorate 3
+}
+
+flap
+pass "node3 was cut off and came back within the 20 s grace period"
+assert_eq "$(vm_field 1 b1 'd["node_name"]')" node3 "b1 stayed on node3"
+assert_eq "$(boot_of 198.18.0.41)" "$boot" "b1 kept its boot: nothing was restarted"
+assert_eq "$(vm_field 1 b1 'd["fail_count"]')" 0 "no failure counted"
+assert_match "$(lab exec 3 clusterctl events)" "quorum back within the grace period" "node3 says the blip moved nothing"
+
+flap
+flap
+wait_for 10 "node3 quarantined after 3 returns" node_state_is 1 node3 quarantined
+pass "node3 is quarantined: $(node_state 2 node3)"
+assert_eq "$(vm_field 1 b1 'd["node_name"]')" node3 "a quarantined node keeps its VMs"
+bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/b2.log" b2 198.18.0.42 128 1 >"$LAB_DIR/b2.xml"
+lab exec 1 clusterctl vm add b2 --xml "$LAB_DIR/b2.xml"
+lab exec 1 clusterctl vm set b2 preferred-owners=node3
+lab exec 1 clusterctl vm start b2
+placed_away() { [[ $(vm_field 1 b2 'd["state"]') == running && $(vm_field 1 b2 'd["node_name"]') != node3 ]]; }
+wait_for 60 "b2 placed away from the quarantined node3" placed_away
+assert_match "$(lab exec 1 clusterctl vm explain b2)" "not on its first preferred owner" "explained: $(lab exec 1 clusterctl vm explain b2)"
+lab exec 2 clusterctl node quarantine node3 off
+wait_for 10 "node3 online again" node_state_is 1 node3 online
+pass "an admin lifted the quarantine"
+
+lab_test_end
