@@ -47,7 +47,8 @@ done
 assert_eq "$(json_get "$(cd_status 2)" 'd["coordinator"]')" 1 "node1 coordinates"
 
 lab kill 3 >/dev/null
-wait_for 20 "node2 sees node3 gone" node_state_is 2 node3 offline
+gone() { ! node_state_is 2 node3 online; }
+wait_for 30 "node2 sees node3 gone" gone
 lab kill 1 >/dev/null
 pass "killed node3 (the VMs' node), then node1 (the coordinator) as the failover began"
 for v in c1 c2; do
