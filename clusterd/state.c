@@ -515,16 +515,25 @@ bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms)
 	return n->quarantine_until > now_ms;
 }
 
-/* A node came back: a flap if it did so often lately. */
-static void note_rejoin(struct cd_node *n, uint64_t now_ms)
+/*
+ * A node came back: a flap if it did so "flap-limit" times (a cluster
+ * property, at most CD_FLAP_LIMIT; 0 turns quarantine off) within the window.
+ */
+static void note_rejoin(const struct cd_state *s, struct cd_node *n, uint64_t now_ms)
 {
+	const char *p = cd_state_prop(s, "flap-limit");
+	unsigned long limit = p ? strtoul(p, NULL, 10) : CD_FLAP_LIMIT;
 	size_t k;
 
 	if (!now_ms)
 		return;
 	memmove(&n->rejoins[0], &n->rejoins[1], (CD_FLAP_LIMIT - 1) * sizeof(n->rejoins[0]));
 	n->rejoins[CD_FLAP_LIMIT - 1] = now_ms;
-	for (k = 0; k < CD_FLAP_LIMIT; k++)
+	if (limit == 0)
+		return;
+	if (limit > CD_FLAP_LIMIT)
+		limit = CD_FLAP_LIMIT;
+	for (k = CD_FLAP_LIMIT - limit; k < CD_FLAP_LIMIT; k++)
 		if (!n->rejoins[k] || now_ms - n->rejoins[k] > CD_FLAP_WINDOW_MS)
 			return;
 	n->quarantine_until = now_ms + CD_QUARANTINE_MS;
@@ -545,7 +554,7 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 			s->nodes[i].member = member;
 			s->nodes[i].last_change = new_epoch;
 			if (member)
-				note_rejoin(&s->nodes[i], now_ms);
+				note_rejoin(s, &s->nodes[i], now_ms);
 			else
 				s->nodes[i].left_ms = now_ms;
 		}

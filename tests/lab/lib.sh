@@ -251,6 +251,25 @@ vm_nodes_running() {
 	echo "${out# }"
 }
 
+# --- clusterctl views shared by the lab tests (probe= is the guest's udp-probe)
+
+# vm_field NODE VM EXPR: a field of "vm show" as NODE sees it
+vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
+# runs_on NODE VM NAME / runs_not_on NODE VM NAME: running there / elsewhere
+runs_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "$1" "$2" 'd["node_name"]') == "$3" ]]; }
+runs_not_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "$1" "$2" 'd["node_name"]') != "$3" ]]; }
+# node_state NODE NAME: the state NODE shows for node NAME
+node_state() { json_get "$(lab exec "$1" clusterctl --json node show "$2")" 'd["state"]'; }
+# synced_quorate NODE: NODE is synchronised and in a quorate partition
+synced_quorate() { [[ $(json_get "$(cd_status "$1")" '[d["synced"], d["quorate"]]') == "[true, true]" ]]; }
+# lease_valid NODE: NODE holds a valid host lease on volume vol1
+lease_valid() { [[ $(json_get "$(lab exec "$1" clusterctl --json volume show vol1)" 'd["local"]["host_lease_valid"]') == true ]]; }
+# answers ADDR: the test guest at ADDR answers the client
+# shellcheck disable=SC2154 # probe is set by the tests that use this
+answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
+# count_at_least FILE N: FILE has at least N lines
+count_at_least() { [[ $(wc -l <"$1") -ge $2 ]]; }
+
 # lab_lun: the LUN's device path (the same on every node)
 lab_lun() { lab lun; }
 

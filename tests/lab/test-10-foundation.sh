@@ -119,7 +119,6 @@ acked=$LAB_DIR/acked
 	done
 ) &
 writer=$!
-count_at_least() { [[ $(wc -l <"$1") -ge $2 ]]; }
 wait_for 20 "at least 20 changes acknowledged" count_at_least "$acked" 20
 for i in $(seq 1 $N); do lab kill "$i" clusterd; done
 wait "$writer" || :

@@ -24,13 +24,11 @@ lab up --nodes 3
 N=3
 
 ctl() { lab exec "$@"; }
-vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
 vm_state_is() { [[ $(vm_field "$1" "$2" 'd["state"]') == "$3" ]]; }
 vm_state_everywhere() {
 	local i
 	for i in $(seq 1 $N); do vm_state_is "$i" "$1" "$2" || return 1; done
 }
-answers() { lab exec client "$probe" "$1" --once --timeout-ms 500 >/dev/null 2>&1; }
 boot_id() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
 version() { json_get "$(cd_status 1)" '"%d.%d" % (d["version"]["epoch"], d["version"]["seq"])'; }
 

@@ -134,7 +134,6 @@ ctl 2 clusterctl volume lease release vol1 stalled
 	done
 ) &
 writer=$!
-count_at_least() { [[ $(wc -l <"$1") -ge $2 ]]; }
 wait_for 30 "a few files created" count_at_least "$LAB_DIR/created" 3
 lab kill 1
 pass "killed node 1, the coordinator, during file creation"

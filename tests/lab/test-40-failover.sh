@@ -22,11 +22,9 @@ N=3
 LUN=$(lab lun)
 "$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
 lab exec 1 clusterctl volume add vol1 "$LUN"
+# This test power-cycles nodes on purpose: no quarantine for coming back.
+lab exec 1 clusterctl property set flap-limit 0
 
-vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
-lease_valid() { [[ $(json_get "$(lab exec "$1" clusterctl --json volume show vol1)" 'd["local"]["host_lease_valid"]') == true ]]; }
-synced_quorate() { [[ $(json_get "$(cd_status "$1")" '[d["synced"], d["quorate"]]') == "[true, true]" ]]; }
-answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
 all_running() {
 	local v
 	for v in "${vms[@]}"; do

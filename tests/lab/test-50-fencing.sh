@@ -17,12 +17,6 @@ lab up --nodes 3 --lun-size 0
 N=3
 
 ctl() { lab exec "$@"; }
-vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
-node_state() { json_get "$(lab exec "$1" clusterctl --json node show "$2")" 'd["state"]'; }
-synced_quorate() { [[ $(json_get "$(cd_status "$1")" '[d["synced"], d["quorate"]]') == "[true, true]" ]]; }
-answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
-runs_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "$1" "$2" 'd["node_name"]') == "$3" ]]; }
-runs_not_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "$1" "$2" 'd["node_name"]') != "$3" ]]; }
 
 # --- a fence device, checked and listed
 ctl 1 clusterctl fence add labpower fence_lab "lab_dir=$LAB_DIR"

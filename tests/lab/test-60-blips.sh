@@ -18,20 +18,15 @@ LUN=$(lab lun)
 "$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
 lab exec 1 clusterctl volume add vol1 "$LUN"
 
-vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
-node_state() { json_get "$(lab exec "$1" clusterctl --json node show "$2")" 'd["state"]'; }
 node_state_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }
-synced_quorate() { [[ $(json_get "$(cd_status "$1")" '[d["synced"], d["quorate"]]') == "[true, true]" ]]; }
-answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
 boot_of() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
-runs_on() { [[ $(vm_field 1 "$1" 'd["state"]') == running && $(vm_field 1 "$1" 'd["node_name"]') == "$2" ]]; }
 
 lab exec 1 clusterctl property set failover-grace-ms 20000
 bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/b1.log" b1 198.18.0.41 128 1 >"$LAB_DIR/b1.xml"
 lab exec 1 clusterctl vm add b1 --xml "$LAB_DIR/b1.xml"
 lab exec 1 clusterctl vm set b1 preferred-owners=node3
 lab exec 1 clusterctl vm start b1
-wait_for 60 "b1 runs on node3" runs_on b1 node3
+wait_for 60 "b1 runs on node3" runs_on 1 b1 node3
 wait_for 60 "b1 answers" answers 198.18.0.41
 boot=$(boot_of 198.18.0.41)
 

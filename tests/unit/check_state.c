@@ -166,6 +166,7 @@ static char *to_text(const struct cd_state *s)
 
 START_TEST(test_flapping_node_quarantined)
 {
+	char err[256];
 	struct cd_state s;
 	struct cd_node_info all[2] = {info(1, "node1"), info(2, "node2")};
 	uint64_t t = 1000000;
@@ -192,6 +193,17 @@ START_TEST(test_flapping_node_quarantined)
 
 		cd_state_sync_finish(&s, all, 1, 2 * k, when);
 		cd_state_sync_finish(&s, all, 2, 2 * k + 1, when + 500);
+	}
+	ck_assert(!cd_state_node_by_id(&s, 2)->quarantine_until);
+	cd_state_free(&s);
+
+	/* flap-limit 0: no quarantine, however often. */
+	cd_state_init(&s);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"0\"}", err), 0);
+	cd_state_sync_finish(&s, all, 2, 1, t);
+	for (k = 1; k <= 2 * CD_FLAP_LIMIT; k++) {
+		cd_state_sync_finish(&s, all, 1, 2 * k, t + 1000 * k);
+		cd_state_sync_finish(&s, all, 2, 2 * k + 1, t + 1000 * k + 500);
 	}
 	ck_assert(!cd_state_node_by_id(&s, 2)->quarantine_until);
 	cd_state_free(&s);
