@@ -18,7 +18,7 @@
 #include "lib/util.h"
 
 #define REDECIDE_MS 5000
-#define FAILOVER_TICK_MS 100
+#define FAILOVER_TICK_MS 20
 #define PLACE_BACKOFF_MS 2000
 #define FENCE_TIMEOUT_MS 30000
 #define FENCE_RETRIES 2

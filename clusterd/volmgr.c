@@ -27,6 +27,7 @@
 #define vol_log(prio, vol, fmt, ...) qb_log(prio, "volume %s: " fmt, vol, ##__VA_ARGS__)
 #define TICK_MS 200
 #define META_RETRY_MS 1000
+#define WATCH_MS 50 /* how often the other hosts' slots are read */
 
 enum job_type {
 	J_META_ACQUIRE,
@@ -253,8 +254,25 @@ static void *renew_thread(void *arg)
 			}
 			continue;
 		}
-		if (nap(rt, rt->vol.timing.renewal_ms))
-			break;
+		/*
+		 * Between renewals, watch the other slots often: a dead host
+		 * must be known dead as soon as its lease expires, which with
+		 * the lab's timings is just before corosync reports it gone.
+		 */
+		{
+			uint64_t due = cd_now_ms() + rt->vol.timing.renewal_ms;
+			bool stop = false;
+
+			while (!stop && cd_now_ms() < due) {
+				uint64_t left = due - cd_now_ms();
+
+				stop = nap(rt, left < WATCH_MS ? left : WATCH_MS);
+				if (!stop)
+					watch_hosts(rt, self.id);
+			}
+			if (stop)
+				break;
+		}
 		pthread_mutex_lock(&rt->lock);
 		joined = !rt->stall;
 		pthread_mutex_unlock(&rt->lock);
