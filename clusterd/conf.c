@@ -41,6 +41,14 @@ static const struct cfg_def {
 					   600000, NULL, "how often each running VM is checked"},
 	[CD_CFG_CSVFS_RUN_DIR] = {"csvfs_run_dir", CFG_PATH, RUNSTATEDIR "/csvfs", 0, 0, NULL,
 				  "where shared-volume files appear: DIR/VOLUME/FILE"},
+	[CD_CFG_WATCHDOG_DEVICE] = {"watchdog_device", CFG_STRING, "/dev/watchdog", 0, 0, NULL,
+				    "hardware watchdog the watchdog process keeps alive; "
+				    "used when present, empty: none"},
+	[CD_CFG_WATCHDOG_TIMEOUT_S] = {"watchdog_timeout_s", CFG_UINT, "1", 1, 60, NULL,
+				       "the hardware watchdog's timeout"},
+	[CD_CFG_QEMU_PID_DIR] = {"qemu_pid_dir", CFG_PATH, RUNSTATEDIR "/libvirt/qemu", 0, 0,
+				 NULL, "where libvirt keeps the QEMU pid files the watchdog "
+				       "process kills by"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];

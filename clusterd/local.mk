@@ -8,7 +8,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/volume.c clusterd/volume.h \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \
-	clusterd/sync.c clusterd/sync.h
+	clusterd/sync.c clusterd/sync.h \
+	clusterd/wdrule.c clusterd/wdrule.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS)
 
@@ -24,6 +25,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/volmgr.c clusterd/volmgr.h \
 	clusterd/events.c clusterd/events.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
+	clusterd/watchdog.c clusterd/watchdog.h \
 	agents/vm_agent.c agents/vm_agent.h \
 	agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \

@@ -60,12 +60,33 @@ static struct lvm *lvm_get(const char *name)
 	return &n[l.n_vms++];
 }
 
+/* VMs powered off together, and who waits for all of them to be off. */
+struct group {
+	int pending;
+	bool ok;
+	void (*off)(void *ctx, bool ok);
+	void *ctx;
+};
+
 /* Every call's context: which VM, which action. */
 struct call {
 	char name[64];
 	uint64_t action;
 	enum cd_agent_op op;
+	struct group *group;
 };
+
+static void group_put(struct group *g, bool ok)
+{
+	if (!g)
+		return;
+	g->ok = g->ok && ok;
+	if (--g->pending > 0)
+		return;
+	if (g->off)
+		g->off(g->ctx, g->ok);
+	free(g);
+}
 
 static struct call *new_call(const char *name, uint64_t action, enum cd_agent_op op)
 {
@@ -121,21 +142,31 @@ static void report(const char *name, uint64_t action, const char *result, const 
 	vm_log(LOG_INFO, name, "reported %s (action %" PRIu64 ")", result, action);
 }
 
-static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
-		      cd_agent_done_fn done)
+/* A libvirt call for v; one of group g's power-offs if g is not NULL. */
+static int call_agent_in(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
+			 cd_agent_done_fn done, struct group *g)
 {
 	struct call *c = new_call(v->name, action, op);
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
+	c->group = g;
 	rc = cd_vm_agent_call(op, v->name, xml, l.cfg.call_timeout_ms, done, c);
 	if (rc < 0) {
 		free(c);
 		return rc;
 	}
+	if (g)
+		g->pending++;
 	v->busy = true;
 	return 0;
+}
+
+static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
+		      cd_agent_done_fn done)
+{
+	return call_agent_in(v, op, xml, action, done, NULL);
 }
 
 /* The VM as the state has it now (the state may have moved on meanwhile). */
@@ -383,13 +414,14 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 		vm_log(LOG_CRIT, c->name, "could not be powered off after its storage lease was "
 					  "lost: %s",
 		       r->err);
+	group_put(c->group, r->rc == 0 && r->status == CD_DOMAIN_STOPPED);
 	free(c);
 }
 
 /* --- self-fencing --- */
 
 static struct {
-	void (*done)(bool ok);
+	void (*done[2])(bool ok); /* a shutdown may come during a self-fence */
 	int pending;
 	bool ok;
 	bool running;
@@ -402,8 +434,10 @@ static void sf_finish(void)
 	sf.running = false;
 	vm_log(sf.ok ? LOG_WARNING : LOG_CRIT, "*", "self-fence %s",
 	       sf.ok ? "complete: no domain runs here" : "INCOMPLETE: a domain may still run");
-	if (sf.done)
-		sf.done(sf.ok);
+	if (sf.done[0])
+		sf.done[0](sf.ok);
+	if (sf.done[1])
+		sf.done[1](sf.ok);
 }
 
 static void sf_destroyed(void *ctx, const struct cd_agent_result *r)
@@ -452,10 +486,14 @@ static void sf_listed(void *ctx, const struct cd_agent_result *r)
 
 void cd_lrm_self_fence(void (*done)(bool ok))
 {
-	if (sf.running)
+	if (sf.running) {
+		if (sf.done[0] != done)
+			sf.done[1] = done;
 		return;
+	}
 	sf.running = true;
-	sf.done = done;
+	sf.done[0] = done;
+	sf.done[1] = NULL;
 	sf.ok = true;
 	sf.pending = 1;
 	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, l.cfg.call_timeout_ms, sf_listed, NULL) < 0) {
@@ -465,10 +503,24 @@ void cd_lrm_self_fence(void (*done)(bool ok))
 	}
 }
 
-void cd_lrm_storage_lost(const char *vol, const char *dir)
+void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx, bool ok),
+			 void *ctx)
 {
 	const struct cd_state *s = cd_replica_state();
+	struct group *g = calloc(1, sizeof(*g));
 	size_t i;
+
+	if (!g) {
+		if (off)
+			off(ctx, false);
+		off = NULL;
+	} else {
+		/* One reference held until every call is under way. */
+		g->pending = 1;
+		g->ok = true;
+		g->off = off;
+		g->ctx = ctx;
+	}
 
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *vm = &s->vms[i];
@@ -481,9 +533,13 @@ void cd_lrm_storage_lost(const char *vol, const char *dir)
 			continue;
 		vm_log(LOG_CRIT, vm->name, "uses volume %s whose leases are void: powering off", vol);
 		/* Not behind a busy call: this must not wait. */
-		if (call_agent(v, CD_AGENT_DESTROY, NULL, 0, fenced_done) < 0)
+		if (call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, g) < 0) {
 			vm_log(LOG_CRIT, vm->name, "cannot power off");
+			if (g)
+				g->ok = false;
+		}
 	}
+	group_put(g, true);
 }
 
 void cd_lrm_state_changed(void)

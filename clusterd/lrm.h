@@ -32,9 +32,11 @@ void cd_lrm_fini(void);
 /*
  * The leases under dir are void (its volume's host lease ended): power off
  * at once every VM here whose domain uses a path under dir, and report it
- * failed so that the cluster may start it elsewhere.
+ * failed so that the cluster may start it elsewhere. off(ctx, ok), if not
+ * NULL, is called once they are all off (ok false if one may still run).
  */
-void cd_lrm_storage_lost(const char *vol, const char *dir);
+void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx, bool ok),
+			 void *ctx);
 
 /*
  * This node lost quorum: power off every domain here at once, then call

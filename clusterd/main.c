@@ -29,6 +29,7 @@
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/watchdog.h"
 #include "lib/util.h"
 
 static qb_loop_t *loop;
@@ -210,10 +211,35 @@ static int take_pidfile(const char *run_dir)
 	return fd;
 }
 
+static bool stopping, nothing_runs;
+
+static void shutdown_fenced(bool ok)
+{
+	nothing_runs = ok;
+	if (ok)
+		cd_watchdog_disarm();
+	else
+		qb_log(LOG_CRIT, "stopping with a VM that could not be powered off: the watchdog "
+				 "process kills it");
+	qb_loop_stop(loop);
+}
+
+/*
+ * A VM must not outlive the clusterd that holds its leases: stopping
+ * powers off what runs here first (the cluster then starts it elsewhere).
+ * A second signal stops at once, and the watchdog process kills the rest.
+ */
 static int32_t on_signal(int32_t sig, void *data)
 {
-	qb_log(LOG_NOTICE, "signal %d: shutting down", sig);
-	qb_loop_stop(loop);
+	if (stopping) {
+		qb_log(LOG_WARNING, "signal %d again: stopping now", sig);
+		qb_loop_stop(loop);
+		return 0;
+	}
+	stopping = true;
+	qb_log(LOG_NOTICE, "signal %d: powering off the VMs here, then stopping", sig);
+	cd_event("node", "self", "clusterd stopping: powering off the VMs here");
+	cd_lrm_self_fence(shutdown_fenced);
 	return 0;
 }
 
@@ -275,6 +301,22 @@ int main(int argc, char **argv)
 	pidfd = take_pidfile(cd_config_str(CD_CFG_RUN_DIR));
 	if (pidfd < 0)
 		return 1;
+	{
+		struct cd_watchdog_config wc = {
+			.device = cd_config_str(CD_CFG_WATCHDOG_DEVICE),
+			.timeout_s = (unsigned)cd_config_uint(CD_CFG_WATCHDOG_TIMEOUT_S),
+			.qemu_pid_dir = cd_config_str(CD_CFG_QEMU_PID_DIR),
+			.log_file = cd_config_str(CD_CFG_LOG_FILE),
+			.log_priority = log_priority(cd_config_str(CD_CFG_LOG_LEVEL)),
+		};
+
+		/* Before any thread: the watchdog process is a plain fork. */
+		if (cd_watchdog_start(&wc) < 0) {
+			fprintf(stderr, "clusterd: cannot start the watchdog process: %s\n",
+				strerror(errno));
+			return 1;
+		}
+	}
 	if (setup_logging(foreground) < 0)
 		return 1;
 	qb_log(LOG_NOTICE, "clusterd %s starting", PACKAGE_VERSION);
@@ -329,7 +371,7 @@ int main(int argc, char **argv)
 	qb_loop_run(loop);
 
 	cd_membership_stop();
-	cd_volmgr_fini();
+	cd_volmgr_fini(nothing_runs);
 	cd_fence_fini();
 	cd_lrm_fini();
 	cd_ipcs_stop();

@@ -21,6 +21,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr.h"
+#include "clusterd/watchdog.h"
 #include "csvfs/csvfs.h"
 #include "lib/util.h"
 
@@ -83,6 +84,7 @@ struct rt {
 	bool stop;		/* under lock */
 	bool stall;		/* under lock: a test's stuck storage */
 	bool suspend;		/* under lock: released on purpose, do not rejoin */
+	bool keep_slot;		/* under lock: stop without releasing (VMs may run) */
 	/* Every other host's slot, watched continuously so that a dead host
 	 * is known dead as soon as its lease has expired, not E later. */
 	struct csvfs_watch watch[CSVFS_MAX_HOSTS + 1];
@@ -126,7 +128,7 @@ static struct {
 	size_t n_rts;
 	struct waiter *waiters;
 	qb_loop_timer_handle timer;
-	void (*lost)(const char *vol, const char *dir);
+	void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off, void *ctx);
 } vm = {.pipe = {-1, -1}};
 
 static void post(struct event ev)
@@ -227,6 +229,7 @@ static void *renew_thread(void *arg)
 			if (joined) {
 				/* Our VMs are gone: others need not wait for expiry. */
 				csvfs_host_release(&rt->vol, &h);
+				cd_watchdog_clear(rt->name, h.generation);
 				pthread_mutex_lock(&rt->lock);
 				rt->joined = false;
 				pthread_mutex_unlock(&rt->lock);
@@ -246,6 +249,8 @@ static void *renew_thread(void *arg)
 				rt->host = h;
 				rt->joined = true;
 				pthread_mutex_unlock(&rt->lock);
+				cd_watchdog_lease(rt->name, h.generation, h.valid_until,
+						  rt->vol.timing.margin_ms);
 				post((struct event){EV_JOINED, rt, NULL, 0});
 			} else {
 				post((struct event){EV_JOIN_FAILED, rt, NULL, rc});
@@ -288,16 +293,25 @@ static void *renew_thread(void *arg)
 		if (rc < 0 && !csvfs_host_valid(&rt->vol, &h))
 			rt->joined = false; /* join again: a new generation */
 		pthread_mutex_unlock(&rt->lock);
+		if (rc == 0)
+			cd_watchdog_lease(rt->name, h.generation, h.valid_until,
+					  rt->vol.timing.margin_ms);
 		if (rc < 0)
 			post((struct event){EV_RENEW_FAILED, rt, NULL, rc});
 	}
 	pthread_mutex_lock(&rt->lock);
+	if (rt->joined && rt->keep_slot) {
+		/* A VM may still run: the slot must lapse, not be given up. */
+		pthread_mutex_unlock(&rt->lock);
+		return NULL;
+	}
 	if (rt->joined) {
 		struct csvfs_host h = rt->host;
 
 		pthread_mutex_unlock(&rt->lock);
 		/* Leaving for good: give the slot up so others need not wait. */
 		csvfs_host_release(&rt->vol, &h);
+		cd_watchdog_clear(rt->name, h.generation);
 		pthread_mutex_lock(&rt->lock);
 		rt->joined = false;
 	}
@@ -491,9 +505,26 @@ static void submit_done(struct rt *rt, uint64_t id, int rc, const char *err, str
 	submit(c, "a file result", rt->name);
 }
 
+/* A lapsed incarnation whose VMs are being powered off. */
+struct lapse {
+	char vol[64];
+	uint64_t generation;
+};
+
+static void lapse_off(void *ctx, bool ok)
+{
+	struct lapse *l = ctx;
+
+	/* Otherwise the watchdog process kills every QEMU at kill_at. */
+	if (ok)
+		cd_watchdog_clear(l->vol, l->generation);
+	free(l);
+}
+
 static void drop_leases(struct rt *rt, const char *why)
 {
 	char dir[PATH_MAX];
+	struct lapse *l = calloc(1, sizeof(*l));
 
 	vol_log(LOG_CRIT, rt->name,
 		"%s: this node's leases on the volume are void (metadata lease %s, %zu file "
@@ -504,8 +535,18 @@ static void drop_leases(struct rt *rt, const char *why)
 	rt->n_leases = 0;
 	rt->reported_coordinator = 0;
 	snprintf(dir, sizeof(dir), "%s/%s/", vm.run_dir, rt->name);
-	if (vm.lost)
-		vm.lost(rt->name, dir);
+	if (l) {
+		cd_strlcpy(l->vol, rt->name, sizeof(l->vol));
+		pthread_mutex_lock(&rt->lock);
+		l->generation = rt->host.generation;
+		pthread_mutex_unlock(&rt->lock);
+	}
+	if (vm.lost && l)
+		vm.lost(rt->name, dir, lapse_off, l);
+	else if (vm.lost)
+		vm.lost(rt->name, dir, NULL, NULL);
+	else
+		free(l);
 }
 
 static void lease_list_set(struct rt *rt, const char *file, bool held)
@@ -901,14 +942,32 @@ void cd_volmgr_state_changed(void)
 	answer_waiters();
 }
 
+/* Every TICK_MS, and exactly when a host lease's validity ends. */
 static void tick(void *data)
 {
+	uint64_t now, next = TICK_MS;
+	size_t i;
+
 	cd_volmgr_state_changed();
-	qb_loop_timer_add(vm.loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vm.timer);
+	now = cd_now_ms();
+	for (i = 0; i < vm.n_rts; i++) {
+		struct rt *rt = vm.rts[i];
+		uint64_t until;
+
+		if (!rt->valid)
+			continue;
+		pthread_mutex_lock(&rt->lock);
+		until = rt->suspend ? 0 : rt->host.valid_until;
+		pthread_mutex_unlock(&rt->lock);
+		if (until >= now && until - now + 1 < next)
+			next = until - now + 1;
+	}
+	qb_loop_timer_add(vm.loop, QB_LOOP_HIGH, next * 1000000ull, NULL, tick, &vm.timer);
 }
 
 int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
-		   void (*lost)(const char *vol, const char *dir))
+		   void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off,
+				void *ctx))
 {
 	vm.loop = loop;
 	vm.lost = lost;
@@ -919,8 +978,15 @@ int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
 	return qb_loop_timer_add(loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vm.timer);
 }
 
-void cd_volmgr_fini(void)
+void cd_volmgr_fini(bool release)
 {
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++) {
+		pthread_mutex_lock(&vm.rts[i]->lock);
+		vm.rts[i]->keep_slot = !release;
+		pthread_mutex_unlock(&vm.rts[i]->lock);
+	}
 	while (vm.n_rts)
 		rt_stop(vm.rts[vm.n_rts - 1]);
 	free(vm.rts);

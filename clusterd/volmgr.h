@@ -23,12 +23,16 @@
 #include <qb/qbloop.h>
 
 /*
- * lost(vol, dir) is called when this node's host lease on vol ends while it
- * held leases there: everything using files under dir must stop now.
+ * lost(vol, dir, off, ctx) is called when this node's host lease on vol
+ * ends: everything using files under dir must stop now, and off(ctx, ok)
+ * be called once it has (ok false if something may still run).
  */
+typedef void (*cd_volmgr_off_fn)(void *ctx, bool ok);
 int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
-		   void (*lost)(const char *vol, const char *dir));
-void cd_volmgr_fini(void);
+		   void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off,
+				void *ctx));
+/* release: give the host slots up (only when no VM runs here any more). */
+void cd_volmgr_fini(bool release);
 
 /* The state changed: volumes, files, requests, the coordinator. */
 void cd_volmgr_state_changed(void);

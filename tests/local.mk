@@ -3,7 +3,8 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests
 UNIT_LIBS = clusterd/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
-	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm
+	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm \
+	tests/unit/check_wdrule
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -23,6 +24,9 @@ tests_unit_check_state_file_LDADD = $(UNIT_LIBS)
 tests_unit_check_vm_SOURCES = tests/unit/check_vm.c
 tests_unit_check_vm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_vm_LDADD = $(UNIT_LIBS)
+tests_unit_check_wdrule_SOURCES = tests/unit/check_wdrule.c
+tests_unit_check_wdrule_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_wdrule_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)
