@@ -70,6 +70,10 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "status";
 	case CD_AGENT_LIST:
 		return "list";
+	case CD_AGENT_SUSPEND:
+		return "suspend";
+	case CD_AGENT_RESUME:
+		return "resume";
 	}
 	return "unknown";
 }
@@ -273,6 +277,25 @@ static void list_domains(virConnectPtr c, struct job *j)
 	free(doms);
 }
 
+static void pause_resume(virDomainPtr d, struct job *j)
+{
+	bool suspend = j->op == CD_AGENT_SUSPEND;
+	int state = 0, reason = 0;
+
+	if (!d || virDomainGetState(d, &state, &reason, 0) < 0) {
+		j->rc = CD_ERR_NOT_FOUND;
+		snprintf(j->err, sizeof(j->err), "no such active domain");
+		return;
+	}
+	if ((state == VIR_DOMAIN_PAUSED) != suspend &&
+	    (suspend ? virDomainSuspend(d) : virDomainResume(d)) < 0) {
+		j->rc = CD_ERR_INVALID;
+		snprintf(j->err, sizeof(j->err), "%s failed: %s", suspend ? "suspend" : "resume",
+			 last_error());
+	}
+	j->status = domain_status(d);
+}
+
 static void run_job(struct job *j)
 {
 	virConnectPtr c = get_conn(j->err, sizeof(j->err));
@@ -334,6 +357,10 @@ static void run_job(struct job *j)
 		break;
 	case CD_AGENT_LIST:
 		list_domains(c, j);
+		break;
+	case CD_AGENT_SUSPEND:
+	case CD_AGENT_RESUME:
+		pause_resume(d, j);
 		break;
 	}
 	if (d)

@@ -22,6 +22,8 @@ enum cd_agent_op {
 	CD_AGENT_DESTROY, /* power off (idempotent if gone) */
 	CD_AGENT_STATUS,  /* domain state plus QEMU process liveness */
 	CD_AGENT_LIST,	  /* the names of the active domains */
+	CD_AGENT_SUSPEND, /* pause the vCPUs (idempotent if paused) */
+	CD_AGENT_RESUME,  /* let paused vCPUs run again (idempotent if running) */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 

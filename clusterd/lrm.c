@@ -418,89 +418,179 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 	free(c);
 }
 
-/* --- self-fencing --- */
+/* --- self-fencing and freezing: one operation on every domain here --- */
 
-static struct {
+struct sweep {
+	enum cd_agent_op op;
+	const char *why;	  /* logged for each domain */
 	void (*done[2])(bool ok); /* a shutdown may come during a self-fence */
 	int pending;
 	bool ok;
 	bool running;
-} sf;
+};
 
-static void sf_finish(void)
+static struct sweep fence_sweep = {.op = CD_AGENT_DESTROY, .why = "no quorum: powering off"};
+static struct sweep freeze_sweep = {.op = CD_AGENT_SUSPEND, .why = "no quorum: pausing (freeze)"};
+
+/* The domains the freeze paused: only those are resumed. */
+static char (*frozen)[64];
+static size_t n_frozen;
+static bool thaw_after_freeze; /* quorum came back while the freeze ran */
+
+static void frozen_add(const char *name)
 {
-	if (sf.pending > 0 || !sf.running)
+	char (*n)[64] = realloc(frozen, (n_frozen + 1) * sizeof(*n));
+
+	if (!n)
 		return;
-	sf.running = false;
-	vm_log(sf.ok ? LOG_WARNING : LOG_CRIT, "*", "self-fence %s",
-	       sf.ok ? "complete: no domain runs here" : "INCOMPLETE: a domain may still run");
-	if (sf.done[0])
-		sf.done[0](sf.ok);
-	if (sf.done[1])
-		sf.done[1](sf.ok);
+	frozen = n;
+	cd_strlcpy(frozen[n_frozen++], name, sizeof(*frozen));
 }
 
-static void sf_destroyed(void *ctx, const struct cd_agent_result *r)
+static void sweep_finish(struct sweep *sw)
 {
-	struct call *c = ctx;
+	void (*done[2])(bool ok) = {sw->done[0], sw->done[1]};
 
-	if (!(r->rc == 0 && r->status == CD_DOMAIN_STOPPED)) {
-		vm_log(LOG_CRIT, c->name, "could not be powered off: %s", r->err);
-		sf.ok = false;
+	if (sw->pending > 0 || !sw->running)
+		return;
+	sw->running = false;
+	if (sw->op == CD_AGENT_DESTROY)
+		vm_log(sw->ok ? LOG_WARNING : LOG_CRIT, "*", "self-fence %s",
+		       sw->ok ? "complete: no domain runs here"
+			      : "INCOMPLETE: a domain may still run");
+	else
+		vm_log(sw->ok ? LOG_WARNING : LOG_ERR, "*", "freeze %s",
+		       sw->ok ? "complete: every domain here is paused" : "incomplete");
+	if (done[0])
+		done[0](sw->ok);
+	if (done[1])
+		done[1](sw->ok);
+	if (sw == &freeze_sweep && thaw_after_freeze) {
+		thaw_after_freeze = false;
+		cd_lrm_thaw();
+	}
+}
+
+struct sweep_call {
+	struct sweep *sw;
+	char name[64];
+};
+
+static void sweep_one_done(void *ctx, const struct cd_agent_result *r)
+{
+	struct sweep_call *c = ctx;
+	struct sweep *sw = c->sw;
+	bool ok = sw->op == CD_AGENT_DESTROY ? r->rc == 0 && r->status == CD_DOMAIN_STOPPED
+					     : r->rc == 0;
+
+	if (ok && sw->op == CD_AGENT_SUSPEND)
+		frozen_add(c->name);
+	if (!ok) {
+		vm_log(LOG_CRIT, c->name, "could not %s: %s",
+		       sw->op == CD_AGENT_DESTROY ? "be powered off" : "be paused", r->err);
+		sw->ok = false;
 	}
 	free(c);
-	sf.pending--;
-	sf_finish();
+	sw->pending--;
+	sweep_finish(sw);
 }
 
-static void sf_listed(void *ctx, const struct cd_agent_result *r)
+static void sweep_listed(void *ctx, const struct cd_agent_result *r)
 {
+	struct sweep *sw = ctx;
 	const char *p = r->names;
 
-	sf.pending--;
+	sw->pending--;
 	if (r->rc < 0 || !p) {
-		vm_log(LOG_CRIT, "*", "self-fence: cannot list domains: %s", r->err);
-		sf.ok = false;
-		sf_finish();
+		vm_log(LOG_CRIT, "*", "%s: cannot list domains: %s", sw->why, r->err);
+		sw->ok = false;
+		sweep_finish(sw);
 		return;
 	}
 	while (*p) {
 		size_t n = strcspn(p, "\n");
-		struct call *c = calloc(1, sizeof(*c));
+		struct sweep_call *c = calloc(1, sizeof(*c));
 
 		if (c) {
+			c->sw = sw;
 			snprintf(c->name, sizeof(c->name), "%.*s", (int)(n < 63 ? n : 63), p);
-			vm_log(LOG_WARNING, c->name, "no quorum: powering off");
-			if (cd_vm_agent_call(CD_AGENT_DESTROY, c->name, NULL, l.cfg.call_timeout_ms,
-					     sf_destroyed, c) == 0)
-				sf.pending++;
+			vm_log(LOG_WARNING, c->name, "%s", sw->why);
+			if (cd_vm_agent_call(sw->op, c->name, NULL, l.cfg.call_timeout_ms,
+					     sweep_one_done, c) == 0)
+				sw->pending++;
 			else {
 				free(c);
-				sf.ok = false;
+				sw->ok = false;
 			}
+		} else {
+			sw->ok = false;
 		}
 		p += n + (p[n] == '\n');
 	}
-	sf_finish();
+	sweep_finish(sw);
+}
+
+static void sweep(struct sweep *sw, void (*done)(bool ok))
+{
+	if (sw->running) {
+		if (sw->done[0] != done)
+			sw->done[1] = done;
+		return;
+	}
+	sw->running = true;
+	sw->done[0] = done;
+	sw->done[1] = NULL;
+	sw->ok = true;
+	sw->pending = 1;
+	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, l.cfg.call_timeout_ms, sweep_listed, sw) <
+	    0) {
+		sw->pending = 0;
+		sw->ok = false;
+		sweep_finish(sw);
+	}
 }
 
 void cd_lrm_self_fence(void (*done)(bool ok))
 {
-	if (sf.running) {
-		if (sf.done[0] != done)
-			sf.done[1] = done;
+	n_frozen = 0; /* nothing is to be resumed any more */
+	thaw_after_freeze = false;
+	sweep(&fence_sweep, done);
+}
+
+void cd_lrm_freeze(void (*done)(bool ok))
+{
+	sweep(&freeze_sweep, done);
+}
+
+static void thawed(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+
+	if (r->rc < 0)
+		vm_log(LOG_ERR, name, "could not be resumed: %s", r->err);
+	else
+		vm_log(LOG_NOTICE, name, "resumed: quorum is back");
+	free(name);
+}
+
+void cd_lrm_thaw(void)
+{
+	size_t i;
+
+	if (freeze_sweep.running) {
+		thaw_after_freeze = true;
 		return;
 	}
-	sf.running = true;
-	sf.done[0] = done;
-	sf.done[1] = NULL;
-	sf.ok = true;
-	sf.pending = 1;
-	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, l.cfg.call_timeout_ms, sf_listed, NULL) < 0) {
-		sf.pending = 0;
-		sf.ok = false;
-		sf_finish();
+	for (i = 0; i < n_frozen; i++) {
+		char *name = strdup(frozen[i]);
+
+		if (name && cd_vm_agent_call(CD_AGENT_RESUME, name, NULL, l.cfg.call_timeout_ms,
+					     thawed, name) < 0) {
+			vm_log(LOG_ERR, name, "cannot resume");
+			free(name);
+		}
 	}
+	n_frozen = 0;
 }
 
 void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx, bool ok),
@@ -583,6 +673,9 @@ void cd_lrm_fini(void)
 {
 	l.up = false;
 	cd_vm_agent_fini();
+	free(frozen);
+	frozen = NULL;
+	n_frozen = 0;
 	free(l.vms);
 	l.vms = NULL;
 	l.n_vms = 0;

@@ -44,6 +44,14 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
  */
 void cd_lrm_self_fence(void (*done)(bool ok));
 
+/*
+ * This node lost quorum and the cluster freezes rather than stops: pause
+ * every domain here, then call done(ok). cd_lrm_thaw() resumes the ones it
+ * paused (quorum back); a self-fence powers them off instead.
+ */
+void cd_lrm_freeze(void (*done)(bool ok));
+void cd_lrm_thaw(void);
+
 /* The state changed: look for work. */
 void cd_lrm_state_changed(void);
 

@@ -40,6 +40,8 @@ static bool grace_armed;
 
 static void self_fenced(bool ok);
 
+static bool frozen;
+
 static void grace_over(void *data)
 {
 	grace_armed = false;
@@ -47,6 +49,7 @@ static void grace_over(void *data)
 		return;
 	qb_log(LOG_CRIT, "quorum lost: stopping every VM on this node (self-fence)");
 	cd_event("node", "self", "quorum lost: powering off every VM here (self-fence)");
+	frozen = false;
 	cd_lrm_self_fence(self_fenced);
 }
 
@@ -59,9 +62,22 @@ static void self_fenced(bool ok)
 		cd_volmgr_suspend(true);
 }
 
+static void freeze_done(bool ok)
+{
+	cd_event("node", "self", "freeze %s", ok ? "complete: every VM here is paused"
+						 : "incomplete: a VM could not be paused");
+}
+
 /*
  * Quorum lost: nothing here may run any more, and it must stop before this
  * node's disk leases can expire in the others' eyes. Quorum back: rejoin.
+ *
+ * With a grace period (failover-grace-ms) the majority waits that long
+ * before it declares this node dead, and this node's host leases stay
+ * valid meanwhile: the VMs may wait for quorum to come back, running
+ * (quorum-loss-policy=stop, the default) or paused (freeze), and are
+ * powered off when the grace period ends. Without one, they are powered
+ * off at once whatever the policy: freezing needs a wait to be worth it.
  */
 static void watch_quorum(void)
 {
@@ -72,17 +88,24 @@ static void watch_quorum(void)
 	bool q = cd_membership_joined() && cd_membership_quorate();
 
 	if (was_quorate && !q) {
-		const char *g = cd_state_prop(cd_replica_state(), "failover-grace-ms");
+		const struct cd_state *s = cd_replica_state();
+		const char *g = cd_state_prop(s, "failover-grace-ms");
+		const char *p = cd_state_prop(s, "quorum-loss-policy");
 		uint64_t grace = g ? strtoull(g, NULL, 10) : 0;
+		bool freeze = p && strcmp(p, "freeze") == 0;
 
 		if (grace) {
-			/*
-			 * A blip shorter than the grace period moves nothing: the
-			 * majority waits as long before it declares us dead, and
-			 * our host lease stays alive meanwhile.
-			 */
-			qb_log(LOG_WARNING, "quorum lost: self-fence in %llu ms unless it comes back",
+			qb_log(LOG_WARNING, "quorum lost: %s, self-fence in %llu ms unless it "
+					    "comes back",
+			       freeze ? "pausing every VM here" : "VMs keep running",
 			       (unsigned long long)grace);
+			if (freeze) {
+				cd_event("node", "self", "quorum lost: pausing every VM here for up "
+							 "to %llu ms (freeze)",
+					 (unsigned long long)grace);
+				frozen = true;
+				cd_lrm_freeze(freeze_done);
+			}
 			qb_loop_timer_add(loop, QB_LOOP_HIGH, grace * 1000000ull, NULL, grace_over,
 					  &grace_timer);
 			grace_armed = true;
@@ -93,8 +116,12 @@ static void watch_quorum(void)
 		if (grace_armed) {
 			qb_loop_timer_del(loop, grace_timer);
 			grace_armed = false;
-			cd_event("node", "self", "quorum back within the grace period: nothing moved");
+			cd_event("node", "self", "quorum back within the grace period: nothing moved%s",
+				 frozen ? ", resuming the paused VMs" : "");
 		}
+		if (frozen)
+			cd_lrm_thaw();
+		frozen = false;
 		cd_volmgr_suspend(false);
 	}
 	was_quorate = q;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Brief blips and flapping nodes on a real 3-node lab: with a grace period,
 # a node cut off for a few seconds and back moves nothing (its VM keeps its
-# boot); a node that comes back three times within the window is
+# boot), and with quorum-loss-policy=freeze its VM is paused meanwhile and
+# resumed after; a node that comes back three times within the window is
 # quarantined: it keeps its VMs and takes no new ones until an admin (or
 # time) lifts it.
 set -euo pipefail
@@ -45,7 +46,24 @@ assert_eq "$(boot_of 198.18.0.41)" "$boot" "b1 kept its boot: nothing was restar
 assert_eq "$(vm_field 1 b1 'd["fail_count"]')" 0 "no failure counted"
 assert_match "$(lab exec 3 clusterctl events)" "quorum back within the grace period" "node3 says the blip moved nothing"
 
-flap
+# quorum-loss-policy=freeze: the cut-off node pauses its VMs at once and
+# resumes them when quorum comes back within the grace period
+lab exec 1 clusterctl property set quorum-loss-policy freeze
+paused_on() { [[ $(vm_state "$1" "$2") == paused ]]; }
+lab partition 3 >/dev/null
+wait_for 20 "node1 sees node3 gone" node_state_is 1 node3 offline
+wait_for 10 "b1 paused on node3 (freeze)" paused_on 3 b1
+lab heal >/dev/null
+wait_for 30 "node3 back" synced_quorate 3
+wait_for 10 "b1 resumed on node3" vm_running_on 3 b1
+wait_for 10 "b1 answers again" answers 198.18.0.41
+assert_eq "$(boot_of 198.18.0.41)" "$boot" "b1 kept its boot through the freeze"
+assert_eq "$(vm_field 1 b1 'd["fail_count"]')" 0 "no failure counted for the freeze"
+assert_match "$(lab exec 3 clusterctl events)" "pausing every VM here" "node3 says it froze its VMs"
+lab exec 1 clusterctl property delete quorum-loss-policy
+err=$(lab exec 1 clusterctl property set quorum-loss-policy pause 2>&1) && fail "a bad policy was accepted"
+assert_match "$err" "stop or freeze" "a bad policy is refused with the choices: $err"
+
 flap
 wait_for 10 "node3 quarantined after 3 returns" node_state_is 1 node3 quarantined
 pass "node3 is quarantined: $(node_state 2 node3)"

@@ -55,6 +55,15 @@ START_TEST(test_property_set_get_delete)
 	ck_assert_int_eq(apply(&s, "{\"op\":\"property.delete\",\"key\":\"a\"}", err), 0);
 	ck_assert_ptr_null(cd_state_prop(&s, "a"));
 	ck_assert_uint_eq(s.version.seq, 4);
+	/* The properties clusterd reads take their documented values. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\","
+				   "\"value\":\"freeze\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"failover-confirm\","
+				   "\"value\":\"lease,fence\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\","
+				   "\"value\":\"20000\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\","
+				   "\"value\":\"0\"}", err), 0);
 	cd_state_free(&s);
 }
 END_TEST
@@ -69,6 +78,12 @@ START_TEST(test_refused_changes_change_nothing)
 		"{\"op\":\"property.set\",\"key\":\"k\"}",
 		"{\"op\":\"property.set\",\"key\":\"k\",\"value\":5}",
 		"{\"op\":\"property.delete\",\"key\":\"missing\"}",
+		"{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\",\"value\":\"pause\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-confirm\",\"value\":\"leases\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"5s\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"-1\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"3600001\"}",
+		"{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"4\"}",
 		"{\"op\":\"node.maintenance\",\"node\":\"nobody\",\"on\":true}",
 		"{\"op\":\"no.such.op\"}",
 		"{\"key\":\"k\"}",
