@@ -9,9 +9,10 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \
 	clusterd/sync.c clusterd/sync.h \
-	clusterd/wdrule.c clusterd/wdrule.h
-clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS)
+	clusterd/wdrule.c clusterd/wdrule.h \
+	clusterd/vmdisks.c clusterd/vmdisks.h
+clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
+clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
 
 clusterd_clusterd_SOURCES = \
 	clusterd/main.c \

@@ -14,6 +14,8 @@
 #include "clusterd/lrm.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/vmdisks.h"
+#include "clusterd/volmgr.h"
 #include "lib/util.h"
 
 #define vm_log(prio, name, fmt, ...) qb_log(prio, "vm %s: " fmt, name, ##__VA_ARGS__)
@@ -30,6 +32,8 @@ struct lvm {
 	uint64_t next_check; /* monotonic ms of the next monitor check */
 	int misses;	     /* checks in a row that found it not running */
 	bool seen;	     /* still in the state (for pruning) */
+	struct cd_vm_disk held[CD_VM_DISKS_MAX]; /* disk leases this node holds for it */
+	size_t n_held;
 };
 
 static struct {
@@ -169,6 +173,109 @@ static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint6
 	return call_agent_in(v, op, xml, action, done, NULL);
 }
 
+/* --- disk leases: taken before a start, given back before a report --- */
+
+/* One VM's leases acquired or released together, then "then" runs. */
+struct batch {
+	char name[64];
+	uint64_t action;
+	bool acquire;
+	int pending;
+	int rc;
+	char err[256];
+	struct cd_vm_disk disks[CD_VM_DISKS_MAX];
+	size_t n;
+	/* After a release: the report to send. */
+	char result[16];
+	char report_err[256];
+	void (*then)(struct batch *b);
+};
+
+static void batch_put(struct batch *b)
+{
+	if (--b->pending > 0)
+		return;
+	b->then(b);
+	free(b);
+}
+
+static void lease_done(void *ctx, int rc, const char *err)
+{
+	struct batch *b = ctx;
+
+	if (rc < 0 && b->rc == 0) {
+		b->rc = rc;
+		snprintf(b->err, sizeof(b->err), "%s", err ? err : cd_strerror(rc));
+	}
+	batch_put(b);
+}
+
+/* Start b's lease calls; then(b) runs once all have answered. */
+static void batch_run(struct batch *b)
+{
+	size_t i;
+	int rc;
+
+	b->pending = 1;
+	for (i = 0; i < b->n; i++) {
+		rc = cd_volmgr_lease(b->disks[i].vol, b->disks[i].file, b->acquire, false,
+				     lease_done, b);
+		if (rc == 0) {
+			b->pending++;
+		} else if (b->rc == 0) {
+			b->rc = rc;
+			snprintf(b->err, sizeof(b->err), "volume %s: %s", b->disks[i].vol,
+				 rc == CD_ERR_NOT_FOUND ? "not a volume of this cluster"
+							: cd_strerror(rc));
+		}
+	}
+	batch_put(b);
+}
+
+static void released(struct batch *b)
+{
+	struct lvm *v = lvm_get(b->name);
+
+	if (v)
+		v->busy = false;
+	if (b->rc < 0)
+		vm_log(LOG_WARNING, b->name, "disk lease not released: %s", b->err);
+	if (b->result[0])
+		report(b->name, b->action, b->result, b->report_err[0] ? b->report_err : NULL);
+	cd_lrm_state_changed();
+}
+
+/*
+ * Give back v's disk leases, then report result (if not NULL): the next
+ * node must find them free when the report makes the cluster start the VM
+ * there.
+ */
+static void release_then_report(struct lvm *v, uint64_t action, const char *result,
+				const char *err)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b || v->n_held == 0) {
+		free(b);
+		v->n_held = 0;
+		if (result)
+			report(v->name, action, result, err);
+		return;
+	}
+	cd_strlcpy(b->name, v->name, sizeof(b->name));
+	b->action = action;
+	b->n = v->n_held;
+	memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
+	v->n_held = 0;
+	if (result)
+		cd_strlcpy(b->result, result, sizeof(b->result));
+	if (err)
+		cd_strlcpy(b->report_err, err, sizeof(b->report_err));
+	b->then = released;
+	v->busy = true;
+	batch_run(b);
+}
+
 /* The VM as the state has it now (the state may have moved on meanwhile). */
 static const struct cd_vm *state_vm(const char *name)
 {
@@ -178,6 +285,62 @@ static const struct cd_vm *state_vm(const char *name)
 static bool mine(const struct cd_vm *vm)
 {
 	return vm && vm->node == cd_membership_local_nodeid();
+}
+
+static void start_done(void *ctx, const struct cd_agent_result *r);
+
+static void acquired(struct batch *b)
+{
+	struct lvm *v = lvm_get(b->name);
+	const struct cd_vm *vm = state_vm(b->name);
+
+	if (!v)
+		return;
+	v->busy = false;
+	/* Whatever came of it, these are to be given back if the VM does not run. */
+	memcpy(v->held, b->disks, b->n * sizeof(b->disks[0]));
+	v->n_held = b->n;
+	if (b->rc < 0) {
+		vm_log(LOG_ERR, b->name, "cannot start: disk lease: %s", b->err);
+		release_then_report(v, b->action, "failed", b->err);
+		return;
+	}
+	if (!mine(vm) || vm->state != CD_VM_STARTING || vm->action_id != b->action) {
+		vm_log(LOG_NOTICE, b->name, "no longer to start here: giving the disk leases back");
+		release_then_report(v, 0, NULL, NULL);
+		return;
+	}
+	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
+	if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0)
+		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+}
+
+/* Start vm: its shared disks' leases first, if it has any. */
+static void begin_start(struct lvm *v, const struct cd_vm *vm)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	int n;
+
+	if (!b) {
+		vm_log(LOG_ERR, vm->name, "cannot start: out of memory");
+		return;
+	}
+	n = cd_vm_disks(vm->xml, l.cfg.csvfs_run_dir, b->disks, b->err, sizeof(b->err));
+	if (n < 0)
+		report(vm->name, vm->action_id, "failed", b->err);
+	if (n <= 0) {
+		free(b);
+		if (n == 0 && call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0)
+			vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+		return;
+	}
+	cd_strlcpy(b->name, vm->name, sizeof(b->name));
+	b->action = vm->action_id;
+	b->acquire = true;
+	b->n = (size_t)n;
+	b->then = acquired;
+	v->busy = true;
+	batch_run(b);
 }
 
 static void start_done(void *ctx, const struct cd_agent_result *r)
@@ -198,7 +361,10 @@ static void start_done(void *ctx, const struct cd_agent_result *r)
 		vm_log(LOG_ERR, c->name, "start outcome unknown: %s", r->err);
 	} else {
 		vm_log(LOG_ERR, c->name, "start failed: %s", r->err);
-		report(c->name, c->action, "failed", r->err);
+		if (v)
+			release_then_report(v, c->action, "failed", r->err);
+		else
+			report(c->name, c->action, "failed", r->err);
 	}
 	free(c);
 	cd_lrm_state_changed();
@@ -214,7 +380,10 @@ static void stop_done(void *ctx, const struct cd_agent_result *r)
 	/* Otherwise still on its way down: the next tick looks again. */
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED) {
 		vm_log(LOG_NOTICE, c->name, "stopped (%s)", cd_agent_op_to_str(c->op));
-		report(c->name, c->action, "stopped", NULL);
+		if (v)
+			release_then_report(v, c->action, "stopped", NULL);
+		else
+			report(c->name, c->action, "stopped", NULL);
 	} else if (c->op == CD_AGENT_DESTROY && r->rc < 0 && r->rc != CD_ERR_TIMEOUT) {
 		vm_log(LOG_ERR, c->name, "destroy failed: %s", r->err);
 		report(c->name, c->action, "failed", r->err);
@@ -293,10 +462,12 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 		if (r->status == CD_DOMAIN_FAILED && v) {
 			/* Clear libvirt's record first, so a restart starts clean. */
 			call_agent(v, CD_AGENT_DESTROY, NULL, 0, monitor_done);
+		} else if (v) {
+			release_then_report(v, 0, "failed",
+					    c->op == CD_AGENT_DESTROY ? "the QEMU process died"
+								      : "the domain stopped unexpectedly");
 		} else {
-			report(c->name, 0, "failed",
-			       r->status == CD_DOMAIN_FAILED ? "the QEMU process died"
-							     : "the domain stopped unexpectedly");
+			report(c->name, 0, "failed", "the domain stopped unexpectedly");
 		}
 		break;
 	case CD_DOMAIN_UNKNOWN:
@@ -362,9 +533,7 @@ static void reconcile(void)
 				v->done_action = vm->action_id;
 				vm_log(LOG_NOTICE, vm->name, "starting (action %" PRIu64 ")",
 				       vm->action_id);
-				if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id,
-					       start_done) < 0)
-					vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+				begin_start(v, vm);
 			} else if (now >= v->next_check) {
 				v->next_check = now + (uint64_t)l.cfg.monitor_interval_ms;
 				call_agent(v, CD_AGENT_STATUS, NULL, vm->action_id, monitor_done);
@@ -406,8 +575,10 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 	struct call *c = ctx;
 	struct lvm *v = lvm_get(c->name);
 
-	if (v)
+	if (v) {
 		v->busy = false;
+		v->n_held = 0; /* void with the host lease */
+	}
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
 		report(c->name, 0, "failed", "powered off: its storage lease was lost");
 	else

@@ -142,6 +142,20 @@ static void post(struct event ev)
 
 /* --- the threads --- */
 
+/* The renew thread's continuous watch, for taking over a dead host's leases. */
+static int seen_dead(void *arg, uint32_t slot)
+{
+	struct rt *rt = arg;
+	enum csvfs_liveness l;
+
+	if (slot == 0 || slot > CSVFS_MAX_HOSTS)
+		return 0;
+	pthread_mutex_lock(&rt->lock);
+	l = rt->live[slot];
+	pthread_mutex_unlock(&rt->lock);
+	return l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE;
+}
+
 static int open_volume(struct rt *rt)
 {
 	int rc;
@@ -157,6 +171,8 @@ static int open_volume(struct rt *rt)
 		rt->disk = NULL;
 		return rc;
 	}
+	rt->vol.seen_dead = seen_dead;
+	rt->vol.seen_dead_arg = rt;
 	rt->opened = true;
 	return 0;
 }

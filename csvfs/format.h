@@ -64,6 +64,16 @@ struct csvfs_vol {
 	const struct csvfs_env *env; /* not owned */
 	struct csvfs_sb sb;
 	struct csvfs_timing timing;
+	/*
+	 * Optional: 1 if the caller's own continuous watch of host slot has
+	 * already seen it dead or released (by the reader's rule in timing.h).
+	 * Acquiring a resource lease from such an owner then need not watch
+	 * it for the expiry again. A slot whose host joins again changes
+	 * within the join (which takes longer than the caller's watch period),
+	 * so the answer is never about a newer incarnation.
+	 */
+	int (*seen_dead)(void *arg, uint32_t slot);
+	void *seen_dead_arg;
 };
 
 struct csvfs_format_opts {

@@ -304,6 +304,17 @@ static int contend(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lea
 	return CD_ERR_TIMEOUT;
 }
 
+/* A host's liveness: the caller's own watch, or a wait of up to the expiry. */
+static int liveness(struct csvfs_vol *v, uint32_t slot, uint64_t generation,
+		    enum csvfs_liveness *live)
+{
+	if (v->seen_dead && v->seen_dead(v->seen_dead_arg, slot) == 1) {
+		*live = CSVFS_LIVE_DEAD;
+		return 0;
+	}
+	return csvfs_watch_wait(v, slot, generation, live);
+}
+
 /*
  * The leader names another owner: go ahead (0) only once its host lease
  * is seen dead or gone. 1: the leader changed meanwhile, look again.
@@ -315,7 +326,7 @@ static int wait_owner(struct csvfs_vol *v, uint32_t lease, const struct csvfs_le
 	struct csvfs_leader now;
 	int rc;
 
-	rc = csvfs_watch_wait(v, cur->owner, cur->owner_generation, &live);
+	rc = liveness(v, cur->owner, cur->owner_generation, &live);
 	if (rc < 0)
 		return rc;
 	if (live != CSVFS_LIVE_ALIVE)
@@ -367,7 +378,7 @@ static int wait_shared(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t
 
 		if (q == h->slot || st->status[q - 1] != 0 || !(b->mode & CSVFS_MODE_SHARED))
 			continue;
-		rc = csvfs_watch_wait(v, q, b->mode_generation, &live);
+		rc = liveness(v, q, b->mode_generation, &live);
 		if (rc < 0)
 			return rc;
 		if (live == CSVFS_LIVE_ALIVE) {

@@ -158,6 +158,54 @@ START_TEST(test_taken_over_after_owner_died)
 }
 END_TEST
 
+static uint32_t hint_asked;
+
+static int hint_slot1_dead(void *arg, uint32_t slot)
+{
+	(void)arg;
+	hint_asked = slot;
+	return slot == 1;
+}
+
+static int hint_nobody_dead(void *arg, uint32_t slot)
+{
+	(void)arg;
+	(void)slot;
+	return 0;
+}
+
+/*
+ * The caller's own watch already saw the owner dead: the lease is taken
+ * over without watching it for the expiry again. A hint that knows nothing
+ * changes nothing: a live owner still keeps its lease.
+ */
+START_TEST(test_taken_over_at_once_when_owner_seen_dead)
+{
+	struct attempt a = {.slot = 2};
+
+	cluster(13, 2, 512);
+	ck_assert_int_eq(acquire(1, 0, NULL), 0);
+	host(2)->vol.seen_dead = hint_slot1_dead;
+	hint_asked = 0;
+	csvfs_sched_spawn(c.sched, csvfs_sim_renewer, host(2), 1);
+	run_attempt(&a, 0);
+	ck_assert_int_eq(a.rc, 0);
+	ck_assert_uint_eq(hint_asked, 1);
+	ck_assert_uint_lt(a.took, EXPIRY / 4);
+	ck_assert_uint_eq(leader().owner, 2);
+	csvfs_sim_cluster_free(&c);
+
+	cluster(14, 2, 512);
+	ck_assert_int_eq(acquire(1, 0, NULL), 0);
+	host(2)->vol.seen_dead = hint_nobody_dead;
+	a = (struct attempt){.slot = 2};
+	run_attempt(&a, 1);
+	ck_assert_int_eq(a.rc, -EBUSY);
+	ck_assert_uint_eq(leader().owner, 1);
+	csvfs_sim_cluster_free(&c);
+}
+END_TEST
+
 /*
  * A released host slot frees its leases at once, and so does a newer
  * incarnation of it (rejoin).
@@ -501,6 +549,7 @@ int main(void)
 	add_tcase(s, test_taken_over_at_once_after_owner_rejoined);
 	add_tcase(s, test_shared);
 	add_tcase(s, test_dead_shared_holder_expires);
+	add_tcase(s, test_taken_over_at_once_when_owner_seen_dead);
 	add_tcase(s, test_damaged_leader_relearned_from_ballots);
 	add_tcase(s, test_damaged_ballot_skipped);
 	add_tcase(s, test_two_contenders_one_wins);
