@@ -22,7 +22,9 @@
 #include "clusterd/events.h"
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
+#include "clusterd/conf.h"
 #include "clusterd/replica.h"
+#include "clusterd/vmdisks.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
 
@@ -387,6 +389,24 @@ static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
 	if (want && strcmp(want, name) != 0) {
 		*out = error_obj("the XML names the domain '%s', not '%s'", name, want);
 		return CD_ERR_INVALID;
+	}
+	{
+		/* Shared-volume disks are leased at start: they must name real volumes. */
+		struct cd_vm_disk d[CD_VM_DISKS_MAX];
+		int n = cd_vm_disks(xml, cd_config_str(CD_CFG_CSVFS_RUN_DIR), d, err, sizeof(err)),
+		    i;
+
+		if (n < 0) {
+			*out = error_obj("%s", err);
+			return n;
+		}
+		for (i = 0; i < n; i++)
+			if (!cd_state_volume(cd_replica_state(), d[i].vol)) {
+				*out = error_obj("disk %s/%s: no volume '%s' in the cluster "
+						 "(clusterctl volume add)",
+						 d[i].vol, d[i].file, d[i].vol);
+				return CD_ERR_NOT_FOUND;
+			}
 	}
 	a = json_object_new_object();
 	json_object_object_add(a, "name", json_object_new_string(name));
