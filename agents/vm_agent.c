@@ -170,6 +170,7 @@ static void *event_thread(void *arg)
 static virConnectPtr get_conn(char *err, size_t errlen)
 {
 	virConnectPtr c;
+	bool opened = false;
 
 	pthread_mutex_lock(&a.lock);
 	if (a.conn && a.broken) {
@@ -185,6 +186,7 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 			a.callback_id = virConnectDomainEventRegisterAny(
 				a.conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 				VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), NULL, NULL);
+			opened = true;
 		}
 	}
 	c = a.conn;
@@ -193,6 +195,18 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 	else
 		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", a.uri, last_error());
 	pthread_mutex_unlock(&a.lock);
+	if (opened) {
+		/*
+		 * libvirtd loads its QEMU capabilities lazily, at the first call
+		 * that needs them, and probes QEMU again (0.6 s under TCG) when
+		 * its cache is stale: after an upgrade, or when the host CPUID it
+		 * recorded differs, which on nested PVM it does whenever it runs
+		 * on another core (each reports its own APIC ID). Have that
+		 * happen now, not inside the first VM start of a failover.
+		 */
+		free(virConnectGetDomainCapabilities(c, NULL, NULL, NULL, NULL, 0));
+		virResetLastError();
+	}
 	return c;
 }
 

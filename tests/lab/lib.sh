@@ -241,10 +241,13 @@ pids_alive() {
 
 # vm_nodes_running NAME: the nodes (nodeI ...) whose libvirtd runs domain NAME
 vm_nodes_running() {
-	local i n out=""
+	local i n out="" names
 	n=$(lab_nodes)
 	for ((i = 1; i <= n; i++)); do
-		if lab exec "$i" virsh -q list --state-running --name 2>/dev/null | grep -qx -- "$1"; then
+		# a virsh that fails (a busy libvirtd) is asked again, not read as "none"
+		names=$(lab exec "$i" virsh -q list --state-running --name 2>/dev/null) ||
+			names=$(lab exec "$i" virsh -q list --state-running --name 2>/dev/null) || names=
+		if grep -qx -- "$1" <<<"$names"; then
 			out="$out node$i"
 		fi
 	done
