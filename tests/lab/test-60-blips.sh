@@ -9,15 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "blips"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-bash "$top/tests/guest/build-guest.sh" >/dev/null
-G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
-probe=$G/udp-probe
-export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500"
-lab up --nodes 3
-LUN=$(lab lun)
-"$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
-lab exec 1 clusterctl volume add vol1 "$LUN"
+lab_up_with_volume 3200
 
 node_state_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }
 boot_of() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }

@@ -12,16 +12,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "watchdog"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-bash "$top/tests/guest/build-guest.sh" >/dev/null
-G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
-probe=$G/udp-probe
 EXPIRY=3200
-export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500"
-lab up --nodes 3
-LUN=$(lab lun)
-"$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms $EXPIRY >/dev/null
-lab exec 1 clusterctl volume add vol1 "$LUN"
+lab_up_with_volume $EXPIRY
 lab exec 1 clusterctl property set failover-confirm lease
 lab exec 1 clusterctl property set flap-limit 0
 for i in 1 2 3; do wait_for 30 "node$i holds its host lease" lease_valid "$i"; done
