@@ -76,4 +76,22 @@ say "Node 3 writes with O_DIRECT, node 1 reads the same bytes"
 run "$lab" exec 3 sh -c 'echo "written on node3 at $(date)" | dd of=/run/csvfs/vol1/disk1 bs=4096 conv=sync oflag=direct status=none'
 run "$lab" exec 1 sh -c 'dd if=/run/csvfs/vol1/disk1 bs=4096 count=1 iflag=direct status=none | head -1'
 
+say "Fail over: power off the node running web1; the survivors restart it once its host lease has expired"
+from=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
+viewer=1; [[ $from == 1 ]] && viewer=2
+run "$lab" kill "$from"
+for _ in $(seq 1 600); do
+	"$lab" exec "$viewer" clusterctl --json vm show web1 2>/dev/null |
+		grep -q "\"state\":\"running\".*\"node_name\":\"node[^$from]\"" && break
+	sleep 0.1
+done
+run "$lab" exec "$viewer" clusterctl vm list
+for _ in $(seq 1 300); do
+	"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
+done
+run "$lab" exec client "$G/udp-probe" 198.18.0.21 --once
+say "What happened and why, as the cluster recorded it"
+run "$lab" exec "$viewer" sh -c "clusterctl events | tail -n 12"
+run "$lab" start "$from"
+
 say "The lab is still up. Try: $lab exec 1 clusterctl status | $lab status | $lab down"
