@@ -6,8 +6,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
+# Time limits in the tests guard against hangs; none is a verdict on speed.
+# CD_TEST_TIME_SCALE (an integer, default 1) multiplies every one of them
+# (Check's timeouts, the lab's waits) on a slow or busy machine.
+export CD_TEST_TIME_SCALE=${CD_TEST_TIME_SCALE:-1}
+
+# What each part took, printed at the end so a slow machine shows where its
+# time goes.
+timings=()
+part_start=0
+part_begin() { part_start=$(date +%s); }
+part_end() { timings+=("$(printf '%5d s  %s' $(($(date +%s) - part_start)) "$1")"); }
+print_timings() {
+	echo "=== time per part"
+	printf '%s\n' "${timings[@]}"
+}
+trap 'print_timings' EXIT
+
+part_begin
 bash scripts/deps.sh
+part_end "install dependencies"
+part_begin
 bash scripts/build.sh
+part_end "build"
+
+echo "=== test environment"
+make -s print-test-env
+echo "nproc=$(nproc)"
 
 unit_passed=0
 unit_failed=0
@@ -37,18 +62,28 @@ run_unit() {
 }
 
 echo "=== unit tests (make check)"
-run_unit .
+part_begin
+unit_rc=0
+run_unit . || unit_rc=$?
+part_end "unit tests"
+[ "$unit_rc" -eq 0 ] || exit "$unit_rc"
 
 # The same unit tests once more under AddressSanitizer and UBSan, in a
 # copy of the sources (a configured tree cannot host a VPATH build).
 if [ -d .git ] && command -v git >/dev/null; then
 	echo "=== unit tests under ASan and UBSan"
+	part_begin
 	san=$(mktemp -d)
-	trap 'rm -rf "$san"' EXIT
+	trap 'rm -rf "$san"; print_timings' EXIT
 	git ls-files -z | xargs -0 cp --parents -t "$san"
 	(cd "$san" && ./autogen.sh >/dev/null && ./configure -q --enable-fatal-warnings \
 		--with-sanitizers=asan,ubsan && make -s -j"$(nproc)") >/dev/null
-	run_unit "$san"
+	part_end "sanitizer build"
+	part_begin
+	unit_rc=0
+	run_unit "$san" || unit_rc=$?
+	part_end "unit tests under ASan and UBSan"
+	[ "$unit_rc" -eq 0 ] || exit "$unit_rc"
 fi
 
 echo "=== lab tests"
@@ -58,6 +93,7 @@ checks_passed=0
 checks_failed=0
 for t in tests/lab/test-*.sh; do
 	echo "--- $t"
+	part_begin
 	start=$(date +%s)
 	out=$(mktemp)
 	if bash "$t" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
@@ -72,6 +108,7 @@ for t in tests/lab/test-*.sh; do
 		done
 		"$top/tests/lab/lab" down >/dev/null 2>&1 || true
 	fi
+	part_end "lab: $(basename "$t")"
 	checks_passed=$((checks_passed + $(grep -c '^ok ' "$out" || true)))
 	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
 	rm -f "$out"

@@ -72,8 +72,10 @@ assert_match() {
 # until it succeeds; past the deadline fail the test with DESCRIPTION and
 # CMD's last output. Sets WAIT_FOR_MS to the time it took. No pass line:
 # follow with pass or an assertion if the wait is itself a check.
+# The deadline guards against a hang; it is no verdict on speed:
+# CD_TEST_TIME_SCALE (an integer, default 1) multiplies it on a slow machine.
 wait_for() {
-	local secs=$1 desc=$2 t0 deadline out=''
+	local secs=$(($1 * ${CD_TEST_TIME_SCALE:-1})) desc=$2 t0 deadline out=''
 	shift 2
 	t0=$(_lab_now_ms)
 	deadline=$((t0 + secs * 1000))
@@ -223,6 +225,18 @@ lab_qemu_pids() {
 			echo "$pid $(awk '{print $20}' <<<"$stat")"
 		done
 	done
+}
+
+# pid_exit_watch PID OUTFILE &: write to OUTFILE the wall clock in ms at
+# which PID exits (through a pidfd, so the moment is exact whatever the
+# test's polling costs). Run it in the background; wait for it.
+pid_exit_watch() {
+	python3 -c '
+import os, select, sys, time
+fd = os.pidfd_open(int(sys.argv[1]))
+select.select([fd], [], [])
+open(sys.argv[2], "w").write("%d\n" % (time.time() * 1000))
+' "$1" "$2"
 }
 
 # pids_alive: read "PID START" lines on stdin, print those still running

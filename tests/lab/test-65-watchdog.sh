@@ -68,14 +68,18 @@ probe_start hang
 qemu=$(lab_qemu_pids "$n")
 [[ -n $qemu ]] || fail "no QEMU runs on node$n"
 cpid=$(cat "$LAB_DIR/node$n/clusterd.pid")
+pid_exit_watch "${qemu%% *}" "$LAB_DIR/qemu-exit-ms" &
+watcher=$!
 t0=$(_lab_now_ms)
 kill -STOP "$cpid"
 resume() { kill -CONT "$cpid" 2>/dev/null || :; }
 trap 'resume; _lab_test_exit' EXIT
 wait_for 10 "node$n's QEMU killed while clusterd is stopped" qemu_gone "$qemu"
-took=$(($(_lab_now_ms) - t0))
+wait "$watcher" || :
+took=$(($(cat "$LAB_DIR/qemu-exit-ms") - t0))
 # A safety bound, not a speed: the last renewal was before the SIGSTOP, so
-# the others may take the VM over E after it at the earliest.
+# the others may take the VM over E after it at the earliest. The moment of
+# the QEMU's exit is read from a pidfd, not from the test's polling.
 ((took < EXPIRY)) || fail "the QEMU outlived the host lease's expiry ($took ms >= $EXPIRY ms)"
 pass "the QEMU was gone $took ms after clusterd stopped, within the expiry ($EXPIRY ms)"
 assert_match "$(cat "$LAB_DIR/node$n/log/clusterd.log")" "lapsed and clusterd has not reported its VMs off" "node$n's watchdog process says why it killed"
