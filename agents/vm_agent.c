@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <qb/qblog.h>
 
@@ -32,7 +33,9 @@ struct job {
 	int rc;
 	enum cd_domain_status status;
 	char err[256];
+	char note[256]; /* what to log when done, if anything */
 	char *names;
+	char *out_xml;
 };
 
 /* What the event thread passes to the loop. */
@@ -74,6 +77,8 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "suspend";
 	case CD_AGENT_RESUME:
 		return "resume";
+	case CD_AGENT_XML:
+		return "read XML";
 	}
 	return "unknown";
 }
@@ -310,6 +315,29 @@ static void pause_resume(virDomainPtr d, struct job *j)
 	j->status = domain_status(d);
 }
 
+/*
+ * Tell the network where the guest now runs, as soon as its QEMU runs:
+ * QEMU sends a RARP from each of the guest's MACs (announce-self), five
+ * times in the first half second, so every bridge and switch on the way
+ * learns the guest's new port at once, whatever the guest itself sends
+ * (many send nothing until spoken to). Harmless on the node the guest ran
+ * on before. libvirt has no API of its own for it: QMP through
+ * libvirt-qemu. A failure is logged; the VM runs all the same.
+ */
+static void announce(virDomainPtr d, struct job *j)
+{
+	static const char cmd[] = "{\"execute\":\"announce-self\",\"arguments\":"
+				  "{\"initial\":50,\"max\":550,\"rounds\":5,\"step\":100}}";
+	char *reply = NULL;
+
+	if (virDomainQemuMonitorCommand(d, cmd, &reply, 0) < 0)
+		snprintf(j->note, sizeof(j->note), "cannot announce its MAC addresses: %s",
+			 last_error());
+	else
+		snprintf(j->note, sizeof(j->note), "MAC addresses announced to the network");
+	free(reply);
+}
+
 static void run_job(struct job *j)
 {
 	virConnectPtr c = get_conn(j->err, sizeof(j->err));
@@ -340,6 +368,7 @@ static void run_job(struct job *j)
 			j->status = CD_DOMAIN_FAILED;
 			break;
 		}
+		announce(d, j);
 		j->status = domain_status(d);
 		break;
 	case CD_AGENT_SHUTDOWN:
@@ -376,6 +405,17 @@ static void run_job(struct job *j)
 	case CD_AGENT_RESUME:
 		pause_resume(d, j);
 		break;
+	case CD_AGENT_XML:
+		j->status = domain_status(d);
+		if (d && j->status == CD_DOMAIN_RUNNING) {
+			j->out_xml = virDomainGetXMLDesc(d, 0);
+			if (!j->out_xml) {
+				j->rc = CD_ERR_INVALID;
+				snprintf(j->err, sizeof(j->err), "cannot read the domain XML: %s",
+					 last_error());
+			}
+		}
+		break;
 	}
 	if (d)
 		virDomainFree(d);
@@ -406,6 +446,7 @@ static void *job_thread(void *arg)
 static void job_free(struct job *j)
 {
 	free(j->names);
+	free(j->out_xml);
 	free(j->xml);
 	free(j);
 }
@@ -428,13 +469,16 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 	struct job *j;
 
 	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+		if (j->note[0])
+			qb_log(LOG_NOTICE, "vm %s: %s", j->name, j->note);
 		if (j->timed_out) {
 			qb_log(LOG_WARNING, "libvirt %s of %s returned late (%s); dropped",
 			       cd_agent_op_to_str(j->op), j->name,
 			       cd_domain_status_to_str(j->status));
 		} else {
 			struct cd_agent_result r = {.rc = j->rc, .status = j->status,
-						    .err = j->err, .names = j->names};
+						    .err = j->err, .names = j->names,
+						    .xml = j->out_xml};
 
 			qb_loop_timer_del(a.loop, j->timer);
 			j->done(j->ctx, &r);

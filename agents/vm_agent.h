@@ -24,6 +24,7 @@ enum cd_agent_op {
 	CD_AGENT_LIST,	  /* the names of the active domains */
 	CD_AGENT_SUSPEND, /* pause the vCPUs (idempotent if paused) */
 	CD_AGENT_RESUME,  /* let paused vCPUs run again (idempotent if running) */
+	CD_AGENT_XML,	  /* the running domain's XML as libvirt has it */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -37,14 +38,16 @@ const char *cd_domain_status_to_str(enum cd_domain_status s);
 
 /*
  * The result of one call: rc 0 or negative (CD_ERR_TIMEOUT when the
- * deadline passed), the domain's status after the call, an error line, and
- * for CD_AGENT_LIST the names of the active domains, one per line.
+ * deadline passed), the domain's status after the call, an error line,
+ * for CD_AGENT_LIST the names of the active domains, one per line, and for
+ * CD_AGENT_XML the running domain's XML (NULL if it does not run).
  */
 struct cd_agent_result {
 	int rc;
 	enum cd_domain_status status;
 	const char *err;
 	const char *names;
+	const char *xml;
 };
 typedef void (*cd_agent_done_fn)(void *ctx, const struct cd_agent_result *r);
 

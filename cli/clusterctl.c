@@ -345,13 +345,15 @@ static void join_names(struct json_object *o, const char *key, char *buf, size_t
 
 static void show_vm(struct json_object *v)
 {
-	char mem[32], pref[512], poss[512];
+	char mem[32], pref[512], poss[512], macs[1024];
 
 	format_mb(mem, sizeof(mem), jint(v, "memory_mb"));
+	join_names(v, "macs", macs, sizeof(macs));
 	join_names(v, "preferred_owners", pref, sizeof(pref));
 	join_names(v, "possible_owners", poss, sizeof(poss));
 	printf("Name:             %s\n", jstr(v, "name"));
 	printf("UUID:             %s\n", jstr_or(v, "uuid", "-"));
+	printf("MAC addresses:    %s\n", macs);
 	printf("State:            %s%s%s\n", jstr(v, "state"), jstr(v, "node_name") ? " on " : "",
 	       jstr_or(v, "node_name", ""));
 	printf("Target:           %s\n", jstr(v, "target"));

@@ -250,10 +250,19 @@ static void decide(void)
 		const struct cd_policy_action *a = &res.actions[i];
 
 		switch (a->type) {
-		case CD_ACT_START:
+		case CD_ACT_START: {
+			const struct cd_vm *vm = cd_state_vm(s, in.vms[a->vm].name);
+
+			/*
+			 * A VM of an old state gets its fixed identity first
+			 * (identity.c); started before, libvirt would invent one.
+			 */
+			if (vm && vm->ident_missing)
+				break;
 			cd_policy_explain_vm(&in, &res, a->vm, why, sizeof(why));
 			place(in.vms[a->vm].name, a->to, why);
 			break;
+		}
 		case CD_ACT_STOP:
 		case CD_ACT_MIGRATE:
 		case CD_ACT_UNPLACED:

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -25,6 +26,7 @@
 #include "clusterd/conf.h"
 #include "clusterd/replica.h"
 #include "clusterd/vmdisks.h"
+#include "clusterd/vmident.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
 
@@ -362,16 +364,64 @@ CHANGE_CMD(cmd_vm_start, "vm.start")
 CHANGE_CMD(cmd_vm_stop, "vm.stop")
 CHANGE_CMD(cmd_vm_set, "vm.set")
 
+static bool mac_taken(const char *mac, void *ctx)
+{
+	return cd_vm_mac_user(ctx, mac, NULL) != NULL;
+}
+
+/*
+ * Make xml's identity complete before the cluster stores it: the UUID
+ * (the XML's, or the one libvirt's parser gave it) and a MAC, unique in
+ * the cluster, for every interface that has none. *full is a new string.
+ */
+static int complete_identity(const char *xml, const char *uuid, char **full, char *err,
+			     size_t errlen)
+{
+	const struct cd_state *s = cd_replica_state();
+	const struct cd_vm *other;
+	struct cd_vm_ident id;
+	size_t i;
+	int rc;
+
+	*full = NULL;
+	if ((rc = cd_vm_ident_read(xml, &id, err, errlen)) < 0)
+		return rc;
+	if (!id.uuid[0]) {
+		cd_strlcpy(id.uuid, uuid, sizeof(id.uuid));
+		for (i = 0; id.uuid[i]; i++)
+			id.uuid[i] = (char)tolower((unsigned char)id.uuid[i]);
+	}
+	if ((other = cd_vm_uuid_user(s, id.uuid, NULL))) {
+		snprintf(err, errlen, "UUID %s is VM '%s''s already: give this VM its own", id.uuid,
+			 other->name);
+		return CD_ERR_EXISTS;
+	}
+	for (i = 0; i < id.n_nics; i++)
+		if (id.macs[i][0] && (other = cd_vm_mac_user(s, id.macs[i], NULL))) {
+			snprintf(err, errlen,
+				 "MAC address %s is VM '%s''s already: give interface %zu another "
+				 "or none (the cluster then picks one)",
+				 id.macs[i], other->name, i + 1);
+			return CD_ERR_EXISTS;
+		}
+	if ((rc = cd_vm_ident_new_macs(&id, mac_taken, (void *)s)) < 0) {
+		snprintf(err, errlen, "no free MAC address found");
+		return rc;
+	}
+	return cd_vm_ident_fill(xml, &id, full, err, errlen);
+}
+
 /*
  * The domain XML is checked with libvirt's own parser and schema before the
  * cluster sees it; what the cluster needs (name, vCPUs, memory) comes from
- * there, never from the client.
+ * there, never from the client. Its identity is then made complete and
+ * unique (see vmident.h).
  */
 static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
 		      struct json_object **out)
 {
 	const char *xml = arg_str(args, "xml"), *want = arg_str(args, "name");
-	char name[64], uuid[37], err[512];
+	char name[64], uuid[37], err[512], *full = NULL;
 	struct json_object *a;
 	uint32_t vcpus;
 	uint64_t mem;
@@ -408,12 +458,16 @@ static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
 				return CD_ERR_NOT_FOUND;
 			}
 	}
+	if ((rc = complete_identity(xml, uuid, &full, err, sizeof(err))) < 0) {
+		*out = error_obj("%s", err);
+		return rc;
+	}
 	a = json_object_new_object();
 	json_object_object_add(a, "name", json_object_new_string(name));
-	json_object_object_add(a, "uuid", json_object_new_string(uuid));
-	json_object_object_add(a, "xml", json_object_new_string(xml));
+	json_object_object_add(a, "xml", json_object_new_string(full));
 	json_object_object_add(a, "vcpus", json_object_new_int64(vcpus));
 	json_object_object_add(a, "memory_mb", json_object_new_int64((int64_t)mem));
+	free(full);
 	rc = submit_change(c, "vm.add", a, out);
 	json_object_put(a);
 	return rc;
@@ -426,6 +480,14 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 	struct json_object *o = cd_vm_to_json(vm);
 
 	json_object_object_add(o, "node_name", n ? json_object_new_string(n->info.name) : NULL);
+	{
+		struct json_object *macs = json_object_new_array();
+		const char *p;
+
+		for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
+			json_object_array_add(macs, json_object_new_string_len(p, CD_MAC_LEN));
+		json_object_object_add(o, "macs", macs);
+	}
 	if (!with_xml)
 		json_object_object_del(o, "xml");
 	return o;

@@ -10,7 +10,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/msg.c clusterd/msg.h \
 	clusterd/sync.c clusterd/sync.h \
 	clusterd/wdrule.c clusterd/wdrule.h \
-	clusterd/vmdisks.c clusterd/vmdisks.h
+	clusterd/vmdisks.c clusterd/vmdisks.h \
+	clusterd/vmident.c clusterd/vmident.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
 
@@ -22,6 +23,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/replica.c clusterd/replica.h \
 	clusterd/ipcs.c clusterd/ipcs.h \
 	clusterd/lrm.c clusterd/lrm.h \
+	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h \
 	clusterd/volmgr.c clusterd/volmgr.h \
 	clusterd/events.c clusterd/events.h \

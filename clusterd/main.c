@@ -24,6 +24,7 @@
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/events.h"
+#include "clusterd/identity.h"
 #include "clusterd/lrm.h"
 #include "clusterd/volmgr.h"
 #include "clusterd/ipcs.h"
@@ -134,6 +135,7 @@ static void state_changed(void)
 	cd_volmgr_state_changed();
 	cd_lrm_state_changed();
 	cd_coordinator_state_changed();
+	cd_identity_state_changed();
 }
 
 static void usage(FILE *f)
@@ -401,6 +403,7 @@ int main(int argc, char **argv)
 	cd_membership_stop();
 	cd_volmgr_fini(nothing_runs);
 	cd_fence_fini();
+	cd_identity_fini();
 	cd_lrm_fini();
 	cd_ipcs_stop();
 	cd_replica_fini();

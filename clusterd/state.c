@@ -522,6 +522,7 @@ static const struct {
 	{"vm.set", cd_vm_op_set},
 	{"vm.place", cd_vm_op_place},
 	{"vm.report", cd_vm_op_report},
+	{"vm.identity", cd_vm_op_identity},
 	{"volume.add", cd_volume_op_add},
 	{"volume.remove", cd_volume_op_remove},
 	{"volume.request", cd_volume_op_request},

@@ -1,15 +1,18 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <clusterd/result.h>
 
 #include "clusterd/state.h"
 #include "clusterd/vm.h"
+#include "clusterd/vmident.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -81,13 +84,20 @@ void cd_vm_free(struct cd_vm *vm)
 {
 	free(vm->xml);
 	vm->xml = NULL;
+	free(vm->macs);
+	vm->macs = NULL;
 }
 
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src)
 {
 	*dst = *src;
 	dst->xml = src->xml ? strdup(src->xml) : NULL;
-	return src->xml && !dst->xml ? -ENOMEM : 0;
+	dst->macs = src->macs ? strdup(src->macs) : NULL;
+	if ((src->xml && !dst->xml) || (src->macs && !dst->macs)) {
+		cd_vm_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* --- the VM table of a state --- */
@@ -132,6 +142,101 @@ static struct cd_vm *vm_mut(struct cd_state *s, const char *name)
 
 
 
+/* --- identity (vmident.h) --- */
+
+/* The MAC list of id as vm->macs keeps it: "m1,m2,"; NULL if none or no memory. */
+static char *mac_list(const struct cd_vm_ident *id)
+{
+	char *l;
+	size_t i, k = 0;
+
+	if (id->n_nics == 0)
+		return NULL;
+	l = malloc(id->n_nics * (CD_MAC_LEN + 1) + 1);
+	if (!l)
+		return NULL;
+	for (i = 0; i < id->n_nics; i++) {
+		if (!id->macs[i][0])
+			continue;
+		memcpy(l + k, id->macs[i], CD_MAC_LEN);
+		l[k + CD_MAC_LEN] = ',';
+		k += CD_MAC_LEN + 1;
+	}
+	l[k] = '\0';
+	return l;
+}
+
+static bool has_mac(const struct cd_vm *vm, const char *mac)
+{
+	const char *p;
+
+	for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
+		if (strncmp(p, mac, CD_MAC_LEN) == 0)
+			return true;
+	return false;
+}
+
+const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
+				     const struct cd_vm *except)
+{
+	size_t i;
+
+	for (i = 0; uuid && *uuid && i < s->n_vms; i++)
+		if (&s->vms[i] != except && strcasecmp(s->vms[i].uuid, uuid) == 0)
+			return &s->vms[i];
+	return NULL;
+}
+
+const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
+				    const struct cd_vm *except)
+{
+	char m[CD_MAC_LEN + 1];
+	size_t i;
+
+	if (!cd_mac_valid(mac))
+		return NULL;
+	for (i = 0; i < CD_MAC_LEN; i++)
+		m[i] = (char)tolower((unsigned char)mac[i]);
+	m[CD_MAC_LEN] = '\0';
+	for (i = 0; i < s->n_vms; i++)
+		if (&s->vms[i] != except && has_mac(&s->vms[i], m))
+			return &s->vms[i];
+	return NULL;
+}
+
+bool cd_vm_identity_complete(const struct cd_vm *vm)
+{
+	struct cd_vm_ident id;
+	char err[128];
+
+	return vm->xml && cd_vm_ident_read(vm->xml, &id, err, sizeof(err)) == 0 &&
+	       cd_vm_ident_complete(&id);
+}
+
+/*
+ * Check that xml fixes a complete identity that no VM but except uses,
+ * and read it into id. 0 or a code with err set.
+ */
+static int check_identity(const struct cd_state *s, const char *xml, const struct cd_vm *except,
+			  struct cd_vm_ident *id, char *err, size_t errlen)
+{
+	const struct cd_vm *other;
+	size_t i;
+	int rc;
+
+	if ((rc = cd_vm_ident_read(xml, id, err, errlen)) < 0)
+		return rc;
+	if (!cd_vm_ident_complete(id))
+		FAIL(CD_ERR_INVALID, "the domain XML must fix the UUID and every MAC address");
+	if ((other = cd_vm_uuid_user(s, id->uuid, except)))
+		FAIL(CD_ERR_EXISTS, "UUID %s is VM '%s''s already", id->uuid, other->name);
+	for (i = 0; i < id->n_nics; i++)
+		if ((other = cd_vm_mac_user(s, id->macs[i], except)))
+			FAIL(CD_ERR_EXISTS, "MAC address %s is VM '%s''s already", id->macs[i],
+			     other->name);
+	return 0;
+}
+
 /* The VM a change names, or a failure. */
 #define NAMED_VM(vm)                                                                       \
 	do {                                                                               \
@@ -148,7 +253,8 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	const char *name = cd_jget_str(c, "name"), *xml = cd_jget_str(c, "xml"), *uuid = cd_jget_str(c, "uuid");
 	uint64_t vcpus, mem;
 	struct cd_vm vm, *nv;
-	int found;
+	struct cd_vm_ident id;
+	int found, rc;
 	size_t i;
 
 	if (!name || !cd_valid_name(name, sizeof(vm.name) - 1))
@@ -163,18 +269,22 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	i = vm_index(s, name, &found);
 	if (found)
 		FAIL(CD_ERR_EXISTS, "VM '%s' exists already", name);
+	if ((rc = check_identity(s, xml, NULL, &id, err, errlen)) < 0)
+		return rc;
+	if (uuid && strcasecmp(uuid, id.uuid) != 0)
+		FAIL(CD_ERR_INVALID, "the UUID %s is not the XML's (%s)", uuid, id.uuid);
 	memset(&vm, 0, sizeof(vm));
 	cd_strlcpy(vm.name, name, sizeof(vm.name));
-	if (uuid)
-		cd_strlcpy(vm.uuid, uuid, sizeof(vm.uuid));
+	cd_strlcpy(vm.uuid, id.uuid, sizeof(vm.uuid));
 	vm.vcpus = (uint32_t)vcpus;
 	vm.memory_mb = mem;
 	vm.priority = CD_PRIO_MEDIUM;
 	vm.move_mode = CD_MOVE_LIVE;
 	vm.xml = strdup(xml);
+	vm.macs = mac_list(&id);
 	nv = realloc(s->vms, (s->n_vms + 1) * sizeof(*nv));
-	if (!vm.xml || !nv) {
-		free(vm.xml);
+	if (!vm.xml || !nv || (id.n_nics && !vm.macs)) {
+		cd_vm_free(&vm);
 		if (nv)
 			s->vms = nv;
 		FAIL(-ENOMEM, "out of memory");
@@ -199,6 +309,56 @@ int cd_vm_op_remove(struct cd_state *s, const struct json_object *c, char *err, 
 	cd_vm_free(vm);
 	memmove(&s->vms[i], &s->vms[i + 1], (s->n_vms - i - 1) * sizeof(*s->vms));
 	s->n_vms--;
+	return 0;
+}
+
+/*
+ * vm.identity {name, xml}: a VM of an old state, whose XML lacks its UUID or
+ * some MACs, gets them: the node that runs it sends those it runs with, the
+ * coordinator new ones for a VM that runs nowhere. Only what was missing may
+ * change: the VM lacked a complete identity, the new XML has one that keeps
+ * every UUID and MAC the old XML had, with the same interfaces, and no other
+ * VM uses it. (The checks read both XMLs; they never compare the text, so
+ * every member decides alike whatever its libxml2.)
+ */
+int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	const char *xml = cd_jget_str(c, "xml");
+	struct cd_vm_ident old, id;
+	struct cd_vm *vm;
+	char *x, *m = NULL;
+	size_t i;
+	int rc;
+
+	NAMED_VM(vm);
+	if (!xml || !*xml || strlen(xml) > CD_VM_XML_MAX)
+		FAIL(CD_ERR_INVALID, "missing or oversized domain XML");
+	if ((rc = cd_vm_ident_read(vm->xml, &old, err, errlen)) < 0)
+		return rc;
+	if (cd_vm_ident_complete(&old))
+		FAIL(CD_ERR_EXISTS, "VM '%s' has its identity already", vm->name);
+	if ((rc = check_identity(s, xml, vm, &id, err, errlen)) < 0)
+		return rc;
+	if (id.n_nics != old.n_nics)
+		FAIL(CD_ERR_INVALID, "VM '%s' has %zu interfaces, not %zu", vm->name, old.n_nics,
+		     id.n_nics);
+	if (old.uuid[0] && strcmp(old.uuid, id.uuid) != 0)
+		FAIL(CD_ERR_INVALID, "VM '%s' has UUID %s already", vm->name, old.uuid);
+	for (i = 0; i < id.n_nics; i++)
+		if (old.macs[i][0] && strcmp(old.macs[i], id.macs[i]) != 0)
+			FAIL(CD_ERR_INVALID, "interface %zu of VM '%s' has MAC %s already", i + 1,
+			     vm->name, old.macs[i]);
+	x = strdup(xml);
+	if (!x || (id.n_nics && !(m = mac_list(&id)))) {
+		free(x);
+		FAIL(-ENOMEM, "out of memory");
+	}
+	free(vm->xml);
+	free(vm->macs);
+	vm->xml = x;
+	vm->macs = m;
+	vm->ident_missing = false;
+	cd_strlcpy(vm->uuid, id.uuid, sizeof(vm->uuid));
 	return 0;
 }
 
@@ -595,5 +755,28 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o)
 		return CD_ERR_CORRUPT;
 	}
 	vm->xml = strdup(cd_jget_str(o, "xml"));
-	return vm->xml ? 0 : -ENOMEM;
+	if (!vm->xml)
+		return -ENOMEM;
+	{
+		/*
+		 * An old state's XML may lack a UUID or MACs (vm.identity fixes
+		 * them); one that does not read at all has no MACs to reserve.
+		 */
+		struct cd_vm_ident id;
+		char err[128];
+
+		if (cd_vm_ident_read(vm->xml, &id, err, sizeof(err)) < 0) {
+			vm->ident_missing = true;
+			return 0;
+		}
+		vm->ident_missing = !cd_vm_ident_complete(&id);
+		if (id.n_nics) {
+			vm->macs = mac_list(&id);
+			if (!vm->macs) {
+				cd_vm_free(vm);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
 }

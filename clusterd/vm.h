@@ -6,6 +6,11 @@
  *   admins (clusterctl)  vm.add, vm.remove, vm.start, vm.stop, vm.set
  *   the coordinator      vm.place   (its policy decided where a VM runs)
  *   the owner node       vm.report  (an action's result or a monitor finding)
+ *   any member           vm.identity (an old state's VM gets a fixed UUID
+ *                        and MACs: those it runs with, or new ones)
+ *
+ * A VM's identity (UUID, MACs) is fixed in its XML when it is added and
+ * unique in the cluster; see vmident.h.
  * Each placement or stop gets a new action id from the state itself, so
  * every member agrees on it and the owner runs each action at most once.
  */
@@ -62,7 +67,13 @@ int cd_vm_state_from_str(const char *s, enum cd_vm_state *out);
 struct cd_vm {
 	char name[64];
 	char *xml; /* the authoritative libvirt domain XML */
-	char uuid[37];
+	char uuid[37]; /* the domain UUID in xml, lower case ("" in an old state) */
+	/*
+	 * The MACs of xml's interfaces, lower case, each followed by a comma;
+	 * derived from xml (never stored apart from it), NULL if none.
+	 */
+	char *macs;
+	bool ident_missing; /* derived: xml lacks the UUID or a MAC (an old state) */
 	uint32_t vcpus;
 	uint64_t memory_mb;
 
@@ -99,7 +110,16 @@ struct cd_state;
 typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err,
 			size_t errlen);
 cd_vm_op_fn cd_vm_op_add, cd_vm_op_remove, cd_vm_op_start, cd_vm_op_stop, cd_vm_op_set,
-	cd_vm_op_place, cd_vm_op_report;
+	cd_vm_op_place, cd_vm_op_report, cd_vm_op_identity;
+
+/* Whether another VM than except (NULL: none) has this UUID or this MAC. */
+const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
+				     const struct cd_vm *except);
+const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
+				    const struct cd_vm *except);
+/* Whether vm's stored XML fixes its UUID and every MAC (false in an old state). */
+bool cd_vm_identity_complete(const struct cd_vm *vm);
+
 
 void cd_vm_free(struct cd_vm *vm);
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);

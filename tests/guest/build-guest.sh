@@ -295,8 +295,13 @@ if [ -n "$addr" ]; then
 	done
 	if ip addr add "$addr" dev eth0 && ip link set eth0 up; then
 		[ -z "$gw" ] || ip route add default via "$gw" || log "bad gw=$gw"
-		# tell the bridge and neighbours where this address is now
-		arping -q -U -c 2 -I eth0 "${addr%/*}" >/dev/null 2>&1 &
+		# Only with garp=1: a gratuitous ARP tells the bridge and neighbours
+		# where this address is now. Off by default, like many real guests
+		# that send nothing until spoken to: telling the network where a VM
+		# runs is the cluster's job, and a test must see whether it does.
+		if [ "$(arg garp || :)" = 1 ]; then
+			arping -q -U -c 2 -I eth0 "${addr%/*}" >/dev/null 2>&1 &
+		fi
 		log "eth0 up: $addr${gw:+ gw $gw}"
 	else
 		log "cannot configure eth0 with $addr"

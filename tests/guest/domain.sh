@@ -3,9 +3,13 @@
 #
 # Print a libvirt domain XML for the clusterd test guest (built by
 # build-guest.sh): direct kernel boot of ${CD_GUEST_DIR:-/var/cache/clusterd-guest}
-# /vmlinuz + /initrd.img, no disk, one virtio NIC on a bridge with a MAC
-# derived from IP (52:54:00 + the last three octets), serial console to a file.
-# MEMORY_MB defaults to 256, VCPUS to 1.
+# /vmlinuz + /initrd.img, no disk, one virtio NIC on a bridge, serial console
+# to a file. MEMORY_MB defaults to 256, VCPUS to 1.
+#
+# By default the XML has no UUID and no MAC, and the guest sends nothing on
+# the network until spoken to (no gratuitous ARP, no IPv6): like a guest the
+# project has never seen, so that keeping a VM's identity and announcing it
+# is left to the cluster, where it belongs.
 #
 # Options (anywhere on the line):
 #   --kvm               <domain type='kvm'> (default: type='qemu', i.e. TCG)
@@ -15,6 +19,10 @@
 #                       /var/log/libvirt/qemu/NAME-console.log)
 #   --disk PATH         add a raw block device PATH as vda (vdb, ... if repeated)
 #   --uuid UUID         fixed domain UUID
+#   --mac MAC           fixed MAC address ("ip": 52:54:00 + the IP's last
+#                       three octets)
+#   --garp              the guest announces itself (gratuitous ARP, IPv6)
+#                       when its interface comes up
 #   --gw ADDR           guest default gateway
 #   --dirty-mb N        guest agent: N MiB of memory in use ...
 #   --dirty-rate R      ... rewritten at R MiB/s (or "max")
@@ -26,7 +34,7 @@ set -eu
 
 usage() {
 	echo "usage: $0 [--kvm] [--cpu MODEL] [--bridge BR] [--console FILE] [--disk PATH]..." >&2
-	echo "          [--uuid UUID] [--gw ADDR] [--dirty-mb N] [--dirty-rate R]" >&2
+	echo "          [--uuid UUID] [--mac MAC|ip] [--garp] [--gw ADDR] [--dirty-mb N] [--dirty-rate R]" >&2
 	echo "          [--cmdline-extra S] [--guest-dir DIR] NAME IP [MEMORY_MB] [VCPUS]" >&2
 	exit 2
 }
@@ -38,13 +46,15 @@ die() {
 xml() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e "s/'/\&apos;/g" -e 's/"/\&quot;/g'; }
 
 type=qemu cpu=qemu64 bridge=br0 console='' uuid='' gw='' dirty_mb='' dirty_rate='' extra=''
+mac='' garp=0
 guest_dir=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
 disks=''
 name='' ip='' mem=256 vcpus=1 npos=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kvm) type=kvm ;;
-	--cpu | --bridge | --console | --disk | --uuid | --gw | --dirty-mb | --dirty-rate | --cmdline-extra | --guest-dir)
+	--garp) garp=1 ;;
+	--cpu | --bridge | --console | --disk | --uuid | --mac | --gw | --dirty-mb | --dirty-rate | --cmdline-extra | --guest-dir)
 		[ $# -ge 2 ] || usage
 		case $1 in
 		--cpu) cpu=$2 ;;
@@ -57,6 +67,7 @@ while [ $# -gt 0 ]; do
 "
 			;;
 		--uuid) uuid=$2 ;;
+		--mac) mac=$2 ;;
 		--gw) gw=$2 ;;
 		--dirty-mb) dirty_mb=$2 ;;
 		--dirty-rate) dirty_rate=$2 ;;
@@ -94,7 +105,8 @@ for o in "$@"; do
 	case $o in '' | *[!0-9]*) die "bad IP '$ip'" ;; esac
 	[ "$o" -le 255 ] || die "bad IP '$ip'"
 done
-mac=$(printf '52:54:00:%02x:%02x:%02x' "$2" "$3" "$4")
+[ "$mac" != ip ] || mac=$(printf '52:54:00:%02x:%02x:%02x' "$2" "$3" "$4")
+case $mac in *[!0-9A-Fa-f:]*) die "bad MAC '$mac'" ;; esac
 case $mem in '' | *[!0-9]*) die "bad MEMORY_MB '$mem'" ;; esac
 case $vcpus in '' | *[!0-9]*) die "bad VCPUS '$vcpus'" ;; esac
 [ "$mem" -ge 64 ] || die "MEMORY_MB must be at least 64"
@@ -111,6 +123,11 @@ cmdline="console=ttyS0 ip=$ip/24"
 [ -z "$gw" ] || cmdline="$cmdline gw=$gw"
 [ -z "$dirty_mb" ] || cmdline="$cmdline dirty_mb=$dirty_mb"
 [ -z "$dirty_rate" ] || cmdline="$cmdline dirty_rate_mbps=$dirty_rate"
+if [ "$garp" = 1 ]; then
+	cmdline="$cmdline garp=1"
+else
+	cmdline="$cmdline ipv6.disable=1"
+fi
 cmdline="$cmdline hostname=$name panic=1 quiet $extra"
 cmdline=${cmdline% }
 
@@ -161,7 +178,9 @@ EOF
 done
 cat <<EOF
     <interface type='bridge'>
-      <mac address='$mac'/>
+EOF
+[ -z "$mac" ] || echo "      <mac address='$mac'/>"
+cat <<EOF
       <source bridge='$(xml "$bridge")'/>
       <model type='virtio'/>
     </interface>

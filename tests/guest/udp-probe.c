@@ -13,7 +13,9 @@
  *   - the longest gap between two consecutive replies, where it was (ms since
  *     the start, the probe sequence numbers, the boot ids either side), and
  *     every gap longer than --gap-report-ms;
- *   - every boot id seen (first/last reply, count) and every change of boot
+ *   - every boot id seen (first/last reply, count, and the agent's uptime in
+ *     its earliest answer: how long it listened before a probe reached it)
+ *     and every change of boot
  *     id in arrival order; "interleaved" is 1 if a boot id came back after
  *     another had answered (two guests answering at once), "overlap_ms" is
  *     the longest time two boots' reply spans overlapped; "agent_restarts"
@@ -48,6 +50,12 @@ struct boot {
 	char id[33];
 	double first_ms, last_ms;
 	unsigned long replies;
+	/*
+	 * The agent's up_ms in the earliest answer of this boot: how long the
+	 * guest's agent had been listening before a probe reached it. Small
+	 * when the network found the guest at once; -1 if never given.
+	 */
+	long long first_up_ms;
 };
 
 struct change {
@@ -195,6 +203,7 @@ static int boot_index(const char *id, double t)
 	}
 	boots[nboots].first_ms = t;
 	boots[nboots].last_ms = t;
+	boots[nboots].first_up_ms = -1;
 	return nboots++;
 }
 
@@ -402,6 +411,12 @@ int main(int argc, char **argv)
 			b = boot_index(val, t);
 			boots[b].replies++;
 			boots[b].last_ms = t;
+			if (field(buf, "up_ms", val, sizeof(val))) {
+				long long up = strtoll(val, NULL, 10);
+
+				if (boots[b].first_up_ms < 0 || up < boots[b].first_up_ms)
+					boots[b].first_up_ms = up;
+			}
 			if (field(buf, "seq", val, sizeof(val)))
 				aseq = strtoull(val, NULL, 10);
 
@@ -516,9 +531,11 @@ int main(int argc, char **argv)
 			printf("],\"gaps_dropped\":%lu,\"boots\":[", gaps_dropped);
 			for (i = 0; i < nboots; i++)
 				printf("%s{\"id\":\"%s\",\"first_ms\":%.3f,"
-				       "\"last_ms\":%.3f,\"replies\":%lu}",
+				       "\"last_ms\":%.3f,\"replies\":%lu,"
+				       "\"first_up_ms\":%lld}",
 				       i ? "," : "", boots[i].id, boots[i].first_ms,
-				       boots[i].last_ms, boots[i].replies);
+				       boots[i].last_ms, boots[i].replies,
+				       boots[i].first_up_ms);
 			printf("],\"boot_changes\":[");
 			for (i = 0; i < nchanges; i++)
 				printf("%s{\"at_ms\":%.3f,\"gap_ms\":%.3f,"
@@ -557,9 +574,10 @@ int main(int argc, char **argv)
 					       : "");
 			for (i = 0; i < nboots; i++)
 				printf("boot %s first_ms %.3f last_ms %.3f "
-				       "replies %lu\n",
+				       "replies %lu first_up_ms %lld\n",
 				       boots[i].id, boots[i].first_ms,
-				       boots[i].last_ms, boots[i].replies);
+				       boots[i].last_ms, boots[i].replies,
+				       boots[i].first_up_ms);
 			for (i = 0; i < nchanges; i++)
 				printf("boot_change at_ms %.3f gap_ms %.3f from %s "
 				       "to %s\n",
