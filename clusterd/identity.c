@@ -113,8 +113,8 @@ static void live_read(void *ctx, const struct cd_agent_result *r)
 	struct cd_vm_ident have, live;
 	size_t i;
 
-	if (!vm || !vm->ident_missing || vm->node != cd_membership_local_nodeid() ||
-	    r->rc < 0 || !r->xml) {
+	if (!vm || !vm->ident_missing || vm->node != cd_membership_local_nodeid() || r->rc < 0 ||
+	    !r->xml) {
 		if (r->rc < 0)
 			qb_log(LOG_WARNING, "vm %s: cannot read the identity it runs with: %s",
 			       name, r->err);
@@ -123,8 +123,7 @@ static void live_read(void *ctx, const struct cd_agent_result *r)
 		return;
 	}
 	if (cd_vm_ident_read(vm->xml, &have, err, sizeof(err)) < 0 ||
-	    cd_vm_ident_read(r->xml, &live, err, sizeof(err)) < 0 ||
-	    live.n_nics != have.n_nics) {
+	    cd_vm_ident_read(r->xml, &live, err, sizeof(err)) < 0 || live.n_nics != have.n_nics) {
 		qb_log(LOG_ERR, "vm %s: the domain it runs as does not match its XML: %s", name,
 		       live.n_nics != have.n_nics ? "other interfaces" : err);
 		busy_remove(name);

@@ -392,14 +392,14 @@ static int complete_identity(const char *xml, const char *uuid, char **full, cha
 			id.uuid[i] = (char)tolower((unsigned char)id.uuid[i]);
 	}
 	if ((other = cd_vm_uuid_user(s, id.uuid, NULL))) {
-		snprintf(err, errlen, "UUID %s is VM '%s''s already: give this VM its own", id.uuid,
+		snprintf(err, errlen, "UUID %s belongs to VM '%s' already: give this VM its own", id.uuid,
 			 other->name);
 		return CD_ERR_EXISTS;
 	}
 	for (i = 0; i < id.n_nics; i++)
 		if (id.macs[i][0] && (other = cd_vm_mac_user(s, id.macs[i], NULL))) {
 			snprintf(err, errlen,
-				 "MAC address %s is VM '%s''s already: give interface %zu another "
+				 "MAC address %s belongs to VM '%s' already: give interface %zu another "
 				 "or none (the cluster then picks one)",
 				 id.macs[i], other->name, i + 1);
 			return CD_ERR_EXISTS;

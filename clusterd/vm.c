@@ -229,10 +229,10 @@ static int check_identity(const struct cd_state *s, const char *xml, const struc
 	if (!cd_vm_ident_complete(id))
 		FAIL(CD_ERR_INVALID, "the domain XML must fix the UUID and every MAC address");
 	if ((other = cd_vm_uuid_user(s, id->uuid, except)))
-		FAIL(CD_ERR_EXISTS, "UUID %s is VM '%s''s already", id->uuid, other->name);
+		FAIL(CD_ERR_EXISTS, "UUID %s belongs to VM '%s' already", id->uuid, other->name);
 	for (i = 0; i < id->n_nics; i++)
 		if ((other = cd_vm_mac_user(s, id->macs[i], except)))
-			FAIL(CD_ERR_EXISTS, "MAC address %s is VM '%s''s already", id->macs[i],
+			FAIL(CD_ERR_EXISTS, "MAC address %s belongs to VM '%s' already", id->macs[i],
 			     other->name);
 	return 0;
 }

@@ -79,8 +79,7 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 }
 
 /* Call fn for each <interface> of <devices>, in order; stop at its first non-zero. */
-static int each_interface(xmlDocPtr doc, int (*fn)(xmlNodePtr nic, size_t i, void *ctx),
-			  void *ctx)
+static int each_interface(xmlDocPtr doc, int (*fn)(xmlNodePtr nic, size_t i, void *ctx), void *ctx)
 {
 	xmlNodePtr n, devices = child(xmlDocGetRootElement(doc), "devices");
 	size_t i = 0;
@@ -315,10 +314,9 @@ int cd_vm_uuid_random(char out[37])
 		return -EIO;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 	return 0;
 }
 

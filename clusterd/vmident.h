@@ -19,8 +19,8 @@
 #define CD_MAC_LEN 17 /* "52:54:00:12:34:56" */
 
 struct cd_vm_ident {
-	char uuid[37];				  /* lower case; "" if the XML has none */
-	size_t n_nics;				  /* <interface> elements, in order */
+	char uuid[37];				   /* lower case; "" if the XML has none */
+	size_t n_nics;				   /* <interface> elements, in order */
 	char macs[CD_VM_NICS_MAX][CD_MAC_LEN + 1]; /* lower case; "" if none */
 };
 

@@ -45,9 +45,9 @@ dup() {
 	echo "$rc $out"
 }
 out=$(dup --uuid "${UUID^^}")
-assert_match "$out" "^5 .*UUID $UUID is VM 'w1's already" "vm add of w1's UUID (in capitals) is refused, exit 5"
+assert_match "$out" "^5 .*UUID $UUID belongs to VM 'w1' already" "vm add of w1's UUID (in capitals) is refused, exit 5"
 out=$(dup --mac "${MAC^^}")
-assert_match "$out" "^5 .*MAC address $MAC is VM 'w1's already" "vm add of w1's MAC is refused, exit 5"
+assert_match "$out" "^5 .*MAC address $MAC belongs to VM 'w1' already" "vm add of w1's MAC is refused, exit 5"
 rc=0; lab exec 1 clusterctl vm show w2 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 4 "no VM w2 was added"
 
@@ -144,6 +144,62 @@ for i in 1 2 3 4 5; do
 done
 [[ $(w1_index) != "$n" ]] || fail "w1 still on node$n after 5 crashes"
 pass "w1 moved away from node$n after $((i - 1)) crashes"
-after "restart elsewhere after crashes" "$n" 1
+after crashes "$n" 1
+
+# --- 4: a state saved before identities were fixed is upgraded in place.
+# w1 runs; o1 runs nowhere. clusterd stops on every node without stopping
+# w1 (its watchdog process is killed first, as if both crashed), the saved
+# states lose the UUID and MAC from both XMLs, and clusterd starts again.
+# w1 must keep what it runs with; o1 gets its recorded UUID and a new MAC.
+bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/o1.log" o1 198.18.0.63 128 1 >"$LAB_DIR/o1.xml"
+lab exec 1 clusterctl vm add o1 --xml "$LAB_DIR/o1.xml"
+O_UUID=$(vm_field 1 o1 'd["uuid"]')
+O_MAC=$(vm_field 1 o1 'd["macs"][0]')
+n=$(w1_index)
+boot_w1=$(lab exec client "$probe" $IP --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p')
+[[ -n $boot_w1 ]] || fail "w1 does not answer before the upgrade"
+pids_in() {
+	local pid
+	for pid in $(ip netns pids "${CD_LAB_PREFIX:-cdlab}-n$1" 2>/dev/null); do
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]] && echo "$pid"
+	done
+	return 0
+}
+for i in 1 2 3; do
+	for p in $(pids_in "$i" clusterd-wdog); do kill -KILL "$p"; done
+	lab kill "$i" clusterd >/dev/null
+done
+[[ -n $(lab_qemu_pids "$n") ]] || fail "w1's QEMU died with clusterd"
+for i in 1 2 3; do
+	python3 - "$LAB_DIR/node$i/state/state.json" <<'EOF' || fail "cannot rewrite node$i's saved state"
+import hashlib, json, re, sys
+path = sys.argv[1]
+head, body = open(path, "rb").read().split(b"\n", 1)
+state = json.loads(body)
+for vm in state["vms"]:
+    if vm["name"] in ("w1", "o1"):
+        vm["xml"] = re.sub(r"\s*<uuid>[^<]*</uuid>|\s*<mac address=[^>]*/>", "", vm["xml"])
+body = json.dumps(state, separators=(",", ":")).encode()
+magic = head.split(b" ")[:2]
+open(path, "wb").write(b" ".join(magic + [hashlib.sha256(body).hexdigest().encode()]) + b"\n" + body)
+EOF
+done
+grep -q "<mac" <<<"$(python3 -c 'import sys; print(open(sys.argv[1]).read())' "$LAB_DIR/node1/state/state.json")" &&
+	fail "the rewritten state still has MACs"
+for i in 1 2 3; do lab start "$i" clusterd >/dev/null; done
+for i in 1 2 3; do wait_for 60 "node$i synced after the restart" synced_quorate "$i"; done
+fixed() { [[ $(lab exec 1 clusterctl vm show "$1" --xml) == *"<uuid>"*"<mac address="* ]]; }
+wait_for 30 "w1's identity fixed again" fixed w1
+wait_for 30 "o1's identity fixed again" fixed o1
+assert_eq "$(vm_field 1 w1 'd["uuid"]') $(vm_field 1 w1 'd["macs"][0]')" "$UUID $MAC" \
+	"upgrade: w1 keeps the UUID and MAC it runs with"
+assert_eq "$(running_identity "$n")" "$UUID $MAC" "upgrade: node$n still runs w1 as before"
+assert_eq "$(lab exec client "$probe" $IP --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p')" \
+	"$boot_w1" "upgrade: w1 was not restarted (same boot id)"
+assert_eq "$(vm_field 2 o1 'd["uuid"]')" "$O_UUID" "upgrade: o1 keeps the UUID the cluster recorded"
+O_MAC2=$(vm_field 2 o1 'd["macs"][0]')
+assert_match "$O_MAC2" '^52:54:00(:[0-9a-f]{2}){3}$' "upgrade: o1 got a MAC ($O_MAC2, was $O_MAC)"
+[[ $O_MAC2 != "$MAC" ]] || fail "o1 got w1's MAC"
+assert_match "$(cat "$LAB_DIR"/node*/log/clusterd.log)" "vm w1: its UUID and MAC addresses are fixed" "the node running w1 recorded its identity"
 
 lab_test_end
