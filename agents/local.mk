@@ -13,3 +13,14 @@ tests_unit_check_fence_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(JSO
 
 # The lab's fence agent (tests/lab): a script, not installed.
 EXTRA_DIST += agents/fence_lab
+
+# The VM agent against libvirt's test driver, its domain lookup wrapped so
+# that a test can make it fail (tests/unit/check_vm_agent.c).
+check_PROGRAMS += tests/unit/check_vm_agent
+TESTS += tests/unit/check_vm_agent
+tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c agents/vm_agent.c agents/vm_agent.h
+tests_unit_check_vm_agent_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
+	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError
+tests_unit_check_vm_agent_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) -lpthread

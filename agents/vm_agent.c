@@ -47,6 +47,7 @@ struct event {
 static struct {
 	qb_loop_t *loop;
 	char uri[256];
+	char pid_dir[256];
 	cd_agent_event_fn on_event;
 	pthread_mutex_t lock; /* guards conn */
 	virConnectPtr conn;
@@ -220,12 +221,12 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 /* 1 if the domain's QEMU process lives, 0 if it is gone, -1 if unknown. */
 static int qemu_pid_alive(const char *name)
 {
-	char path[256], *buf = NULL;
+	char path[512], *buf = NULL;
 	size_t len;
 	long pid;
 
-	/* libvirt's QEMU driver keeps the pid here (the node's private /run). */
-	snprintf(path, sizeof(path), "/run/libvirt/qemu/%s.pid", name);
+	/* libvirt's QEMU driver keeps the pid here (qemu_pid_dir). */
+	snprintf(path, sizeof(path), "%s/%s.pid", a.pid_dir, name);
 	if (cd_read_file(path, &buf, &len) < 0)
 		return -1;
 	pid = strtol(buf, NULL, 10);
@@ -264,12 +265,29 @@ static enum cd_domain_status domain_status(virDomainPtr d)
 	}
 }
 
-static virDomainPtr lookup(virConnectPtr c, const char *name)
+/*
+ * Look up domain name: 1 with *d set, 0 if libvirt says there is no such
+ * domain, or -1 (err set) if the lookup failed otherwise. Only
+ * VIR_ERR_NO_DOMAIN means absent: a broken connection or a busy libvirtd
+ * tells nothing about the domain, and reading it as "stopped" would let
+ * the cluster start the VM elsewhere while it still runs here.
+ */
+static int lookup(virConnectPtr c, const char *name, virDomainPtr *d, char *err, size_t errlen)
 {
-	virDomainPtr d = virDomainLookupByName(c, name);
+	virErrorPtr e;
+	int rc;
 
+	*d = virDomainLookupByName(c, name);
+	if (*d) {
+		virResetLastError();
+		return 1;
+	}
+	e = virGetLastError();
+	rc = e && e->code == VIR_ERR_NO_DOMAIN ? 0 : -1;
+	if (rc < 0)
+		snprintf(err, errlen, "cannot look the domain up: %s", last_error());
 	virResetLastError();
-	return d;
+	return rc;
 }
 
 static void list_domains(virConnectPtr c, struct job *j)
@@ -341,14 +359,21 @@ static void announce(virDomainPtr d, struct job *j)
 static void run_job(struct job *j)
 {
 	virConnectPtr c = get_conn(j->err, sizeof(j->err));
-	virDomainPtr d;
+	virDomainPtr d = NULL;
+	int found;
 
 	j->status = CD_DOMAIN_UNKNOWN;
 	if (!c) {
 		j->rc = CD_ERR_NO_DAEMON;
 		return;
 	}
-	d = lookup(c, j->name);
+	found = j->op == CD_AGENT_LIST ? 0 : lookup(c, j->name, &d, j->err, sizeof(j->err));
+	if (found < 0) {
+		/* Nothing is known of the domain: no action, status unknown. */
+		j->rc = CD_ERR_NO_DAEMON;
+		virConnectClose(c);
+		return;
+	}
 	switch (j->op) {
 	case CD_AGENT_START:
 		if (d && virDomainIsActive(d) == 1) {
@@ -379,7 +404,7 @@ static void run_job(struct job *j)
 		break;
 	case CD_AGENT_DESTROY:
 		if (d && virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 &&
-		    virDomainIsActive(d) == 1) {
+		    virDomainIsActive(d) != 0) {
 			j->rc = CD_ERR_INVALID;
 			snprintf(j->err, sizeof(j->err), "destroy failed: %s", last_error());
 		}
@@ -421,11 +446,22 @@ static void run_job(struct job *j)
 		virDomainFree(d);
 	/*
 	 * A destroyed or shut down transient domain is gone: its old handle
-	 * can no longer tell its state. Look again by name.
+	 * can no longer tell its state. Look again by name; a failed look
+	 * leaves the state unknown, never "stopped".
 	 */
 	if (j->op == CD_AGENT_DESTROY || j->op == CD_AGENT_SHUTDOWN) {
-		d = lookup(c, j->name);
-		j->status = domain_status(d);
+		char err[256];
+
+		found = lookup(c, j->name, &d, err, sizeof(err));
+		if (found < 0) {
+			j->status = CD_DOMAIN_UNKNOWN;
+			if (j->rc == 0) {
+				j->rc = CD_ERR_NO_DAEMON;
+				cd_strlcpy(j->err, err, sizeof(j->err));
+			}
+		} else {
+			j->status = domain_status(d);
+		}
 		if (d)
 			virDomainFree(d);
 	}
@@ -532,11 +568,13 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
 	return 0;
 }
 
-int cd_vm_agent_init(qb_loop_t *loop, const char *uri, cd_agent_event_fn on_event)
+int cd_vm_agent_init(qb_loop_t *loop, const char *uri, const char *pid_dir,
+		     cd_agent_event_fn on_event)
 {
 	a.loop = loop;
 	a.on_event = on_event;
 	cd_strlcpy(a.uri, uri, sizeof(a.uri));
+	cd_strlcpy(a.pid_dir, pid_dir, sizeof(a.pid_dir));
 	virSetErrorFunc(NULL, quiet_errors);
 	if (pipe2(a.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pipe2(a.event_pipe, O_CLOEXEC | O_NONBLOCK) < 0)

@@ -54,7 +54,12 @@ typedef void (*cd_agent_done_fn)(void *ctx, const struct cd_agent_result *r);
 /* A lifecycle event of a domain (name) on this node: the status it suggests. */
 typedef void (*cd_agent_event_fn)(const char *name, enum cd_domain_status st);
 
-int cd_vm_agent_init(qb_loop_t *loop, const char *uri, cd_agent_event_fn on_event);
+/*
+ * uri: libvirt's; pid_dir: where libvirt's QEMU driver keeps each domain's
+ * pid file (qemu_pid_dir), to tell a live QEMU from a dead one.
+ */
+int cd_vm_agent_init(qb_loop_t *loop, const char *uri, const char *pid_dir,
+		     cd_agent_event_fn on_event);
 void cd_vm_agent_fini(void);
 
 /*

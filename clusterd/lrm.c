@@ -377,16 +377,23 @@ static void stop_done(void *ctx, const struct cd_agent_result *r)
 
 	if (v)
 		v->busy = false;
-	/* Otherwise still on its way down: the next tick looks again. */
-	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED) {
+	/*
+	 * Only a domain libvirt confirms gone is stopped. A failed destroy or
+	 * a failed look (libvirtd broken or busy) leaves the VM running as far
+	 * as the cluster knows: reporting it stopped or failed would free it
+	 * to start elsewhere. The destroy is tried again at the next tick;
+	 * otherwise it is still on its way down and the next tick looks again.
+	 */
+	if (r->status == CD_DOMAIN_STOPPED && (r->rc == 0 || c->op == CD_AGENT_DESTROY)) {
 		vm_log(LOG_NOTICE, c->name, "stopped (%s)", cd_agent_op_to_str(c->op));
 		if (v)
 			release_then_report(v, c->action, "stopped", NULL);
 		else
 			report(c->name, c->action, "stopped", NULL);
-	} else if (c->op == CD_AGENT_DESTROY && r->rc < 0 && r->rc != CD_ERR_TIMEOUT) {
-		vm_log(LOG_ERR, c->name, "destroy failed: %s", r->err);
-		report(c->name, c->action, "failed", r->err);
+	} else if (c->op == CD_AGENT_DESTROY) {
+		vm_log(LOG_ERR, c->name, "destroy failed (%s): trying again", r->err);
+		if (v)
+			v->stop_deadline = 0;
 	}
 	free(c);
 }
@@ -832,7 +839,7 @@ int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg)
 
 	l.loop = loop;
 	l.cfg = *cfg;
-	rc = cd_vm_agent_init(loop, cfg->libvirt_uri, on_event);
+	rc = cd_vm_agent_init(loop, cfg->libvirt_uri, cfg->qemu_pid_dir, on_event);
 	if (rc < 0)
 		return rc;
 	l.up = true;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,6 +175,9 @@ static void add_filters(int32_t target, int prio)
 	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "clusterd/", prio);
 }
 
+/* The log file's qb_log target, for SIGHUP (0: none). */
+static int32_t log_target;
+
 static int setup_logging(int foreground)
 {
 	const char *file = cd_config_str(CD_CFG_LOG_FILE);
@@ -195,6 +199,7 @@ static int setup_logging(int foreground)
 				strerror(-t));
 			return t;
 		}
+		log_target = t;
 		qb_log_format_set(t, "%T [%P] %p: %b");
 		add_filters(t, prio);
 		qb_log_ctl(t, QB_LOG_CONF_ENABLED, QB_TRUE);
@@ -269,6 +274,46 @@ static int32_t on_signal(int32_t sig, void *data)
 	qb_log(LOG_NOTICE, "signal %d: powering off the VMs here, then stopping", sig);
 	cd_event("node", "self", "clusterd stopping: powering off the VMs here");
 	cd_lrm_self_fence(shutdown_fenced);
+	return 0;
+}
+
+/*
+ * The other signals a daemon gets: by default each would end clusterd, and
+ * its watchdog process would then kill every VM of the node (one "kill -HUP"
+ * from a log rotation would stop them all). SIGHUP reopens the log file (for
+ * log rotation), SIGUSR1 writes the blackbox ring of recent debug messages
+ * to the run directory, SIGUSR2 is only logged.
+ */
+static int32_t on_other_signal(int32_t sig, void *data)
+{
+	char path[512];
+	ssize_t n;
+
+	switch (sig) {
+	case SIGHUP:
+		if (log_target > 0 &&
+		    qb_log_file_reopen(log_target, cd_config_str(CD_CFG_LOG_FILE)) < 0)
+			qb_log(LOG_ERR, "SIGHUP: cannot reopen the log file %s",
+			       cd_config_str(CD_CFG_LOG_FILE));
+		else
+			qb_log(LOG_NOTICE, "SIGHUP: log file reopened");
+		break;
+	case SIGUSR1:
+		snprintf(path, sizeof(path), "%s/clusterd-blackbox-%" PRIu64,
+			 cd_config_str(CD_CFG_RUN_DIR), cd_wall_ms());
+		n = qb_log_blackbox_write_to_file(path);
+		if (n < 0)
+			qb_log(LOG_ERR, "SIGUSR1: cannot write the blackbox to %s: %s", path,
+			       strerror((int)-n));
+		else
+			qb_log(LOG_NOTICE, "SIGUSR1: blackbox written to %s (read it with "
+					   "qb-blackbox)",
+			       path);
+		break;
+	default:
+		qb_log(LOG_NOTICE, "signal %d ignored", sig);
+		break;
+	}
 	return 0;
 }
 
@@ -358,6 +403,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGTERM, NULL, on_signal, &sh);
 	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGINT, NULL, on_signal, &sh);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGHUP, NULL, on_other_signal, &sh);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGUSR1, NULL, on_other_signal, &sh);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGUSR2, NULL, on_other_signal, &sh);
 
 	rc = cd_replica_init(cd_config_str(CD_CFG_STATE_DIR));
 	if (rc < 0) {
@@ -373,6 +421,7 @@ int main(int argc, char **argv)
 	{
 		struct cd_lrm_config lc = {
 			.libvirt_uri = cd_config_str(CD_CFG_LIBVIRT_URI),
+			.qemu_pid_dir = cd_config_str(CD_CFG_QEMU_PID_DIR),
 			.call_timeout_ms = (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS),
 			.stop_timeout_ms = (int)cd_config_uint(CD_CFG_VM_STOP_TIMEOUT_MS),
 			.monitor_interval_ms = (int)cd_config_uint(CD_CFG_VM_MONITOR_INTERVAL_MS),
