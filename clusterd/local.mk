@@ -11,7 +11,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/sync.c clusterd/sync.h \
 	clusterd/wdrule.c clusterd/wdrule.h \
 	clusterd/vmdisks.c clusterd/vmdisks.h \
-	clusterd/vmident.c clusterd/vmident.h
+	clusterd/vmident.c clusterd/vmident.h \
+	clusterd/quorumview.c clusterd/quorumview.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
 

@@ -15,6 +15,7 @@
 
 #include "clusterd/hostinfo.h"
 #include "clusterd/membership.h"
+#include "clusterd/quorumview.h"
 #include "clusterd/sync.h"
 #include "lib/util.h"
 
@@ -50,7 +51,7 @@ static struct {
 	bool quorum_known;
 	struct quorum_ring_id quorum_ring;
 	qb_loop_timer_handle quorum_timer;
-	bool quorum_forced; /* ring and quorum ring never matched: use the live view */
+	bool quorum_late; /* no report for this ring in time: the round goes on, inquorate */
 
 	struct sendq_item *sendq, **sendq_tail;
 	qb_loop_timer_handle resend_timer, reconnect_timer;
@@ -90,7 +91,7 @@ static void new_round(void)
 	qb_log(LOG_INFO, "configuration changed: ring %u/%llu, %zu members, round %016llx",
 	       m.ring.nodeid, (unsigned long long)m.ring.seq, m.n_members,
 	       (unsigned long long)token);
-	m.quorum_forced = false;
+	m.quorum_late = false;
 	/*
 	 * What is still queued here was never handed to corosync: it belongs
 	 * to the old configuration, whose clients are told to retry.
@@ -158,28 +159,41 @@ static void quorum_cb(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id
 	m.ops->quorum();
 }
 
+static struct cd_quorum_view view(void)
+{
+	struct cd_quorum_view v = {
+		.joined = m.joined,
+		.ring = {m.ring.nodeid, m.ring.seq},
+		.known = m.quorum_known,
+		.quorate = m.quorate,
+		.report_ring = {m.quorum_ring.nodeid, m.quorum_ring.seq},
+		.waited = m.quorum_late,
+	};
+
+	return v;
+}
+
 bool cd_membership_quorum_current(void)
 {
-	if (!m.quorum_known)
-		return false;
-	if (m.quorum_forced)
-		return true;
-	return m.quorum_ring.nodeid == m.ring.nodeid && m.quorum_ring.seq == m.ring.seq;
+	struct cd_quorum_view v = view();
+
+	return cd_quorum_settled(&v);
 }
 
 /*
- * The quorum service should report every ring; if the ids never match
- * (an unexpected corosync), go on with the live view after a while rather
- * than stall the round forever.
+ * The quorum service should report every ring. If its report is late, the
+ * sync round goes on rather than stall, but as inquorate: the last report
+ * is for another ring and may be stale (this node may be the minority now).
+ * The report, when it comes, makes the node quorate if it says so.
  */
 static void quorum_wait_cb(void *data)
 {
 	if (!m.joined || cd_membership_quorum_current())
 		return;
-	qb_log(LOG_WARNING, "no quorum report for ring %u/%llu after %d ms; using the live view",
+	qb_log(LOG_WARNING,
+	       "no quorum report for ring %u/%llu after %d ms: inquorate until it comes",
 	       m.ring.nodeid, (unsigned long long)m.ring.seq, QUORUM_WAIT_MS);
-	m.quorum_forced = true;
-	m.quorum_known = true;
+	m.quorum_late = true;
 	m.ops->quorum();
 }
 
@@ -395,7 +409,9 @@ uint32_t cd_membership_local_nodeid(void)
 
 bool cd_membership_quorate(void)
 {
-	return m.joined && m.quorum_known && m.quorate;
+	struct cd_quorum_view v = view();
+
+	return cd_quorum_quorate(&v);
 }
 
 bool cd_membership_is_member(uint32_t nodeid)
