@@ -83,6 +83,8 @@ struct rt {
 	pthread_cond_t cond;
 	bool stop;		/* under lock */
 	bool stall;		/* under lock: a test's stuck storage */
+	uint32_t self_id;		/* this node's id: its host slot (never 0) */
+	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
 	bool suspend;		/* under lock: released on purpose, do not rejoin */
 	bool keep_slot;		/* under lock: stop without releasing (VMs may run) */
 	/* Every other host's slot, watched continuously so that a dead host
@@ -223,12 +225,12 @@ static void watch_hosts(struct rt *rt, uint32_t self)
 static void *renew_thread(void *arg)
 {
 	struct rt *rt = arg;
-	char owner[CSVFS_NAME_LEN];
-	struct cd_node_info self;
+	const char *owner = rt->owner;
+	struct {
+		uint32_t id;
+	} self = {rt->self_id};
 	int rc;
 
-	cd_membership_local_info(&self);
-	cd_strlcpy(owner, self.name, sizeof(owner));
 	for (;;) {
 		struct csvfs_host h;
 		bool joined;
@@ -688,12 +690,23 @@ static struct rt *rt_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Start using volume v. Only once corosync has given this node its id: the
+ * id is the node's host slot, and a slot taken before (0) would never be
+ * a valid one: the node would hold no host lease at all.
+ */
 static struct rt *rt_start(const struct cd_volume *v)
 {
-	struct rt *rt = calloc(1, sizeof(*rt)), **n;
+	struct cd_node_info self;
+	struct rt *rt, **n;
 
+	if (cd_membership_local_info(&self) < 0 || self.id == 0)
+		return NULL;
+	rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return NULL;
+	rt->self_id = self.id;
+	cd_strlcpy(rt->owner, self.name, sizeof(rt->owner));
 	n = realloc(vm.rts, (vm.n_rts + 1) * sizeof(*n));
 	if (!n) {
 		free(rt);
