@@ -29,6 +29,7 @@ struct job {
 	void *ctx;
 	qb_loop_timer_handle timer;
 	bool timed_out; /* reported to the caller already; drop the late result */
+	struct job *next; /* in a.jobs, until its thread has returned */
 	/* Filled by the worker thread. */
 	int rc;
 	enum cd_domain_status status;
@@ -58,6 +59,7 @@ static struct {
 	bool event_thread_running;
 	volatile bool stopping;
 	volatile bool broken; /* libvirt closed the connection */
+	struct job *jobs;     /* loop side: every call whose thread has not returned */
 } a = {.lock = PTHREAD_MUTEX_INITIALIZER, .done_pipe = {-1, -1}, .event_pipe = {-1, -1},
        .callback_id = -1};
 
@@ -479,6 +481,27 @@ static void *job_thread(void *arg)
 
 /* --- the loop side --- */
 
+static void job_unlink(struct job *j)
+{
+	struct job **p;
+
+	for (p = &a.jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			return;
+		}
+}
+
+bool cd_vm_agent_starting(const char *name)
+{
+	struct job *j;
+
+	for (j = a.jobs; j; j = j->next)
+		if (j->op == CD_AGENT_START && (!name || strcmp(j->name, name) == 0))
+			return true;
+	return false;
+}
+
 static void job_free(struct job *j)
 {
 	free(j->names);
@@ -519,6 +542,7 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 			qb_loop_timer_del(a.loop, j->timer);
 			j->done(j->ctx, &r);
 		}
+		job_unlink(j);
 		job_free(j);
 	}
 	return 0;
@@ -565,6 +589,8 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
 		job_free(j);
 		return -rc;
 	}
+	j->next = a.jobs;
+	a.jobs = j;
 	return 0;
 }
 

@@ -70,6 +70,14 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
 		     cd_agent_done_fn done, void *ctx);
 
 /*
+ * Whether a start of domain name (NULL: of any domain) is under way here:
+ * its libvirt call has not returned, even if it was reported timed out. A
+ * start that timed out may still succeed: until its call returns, a domain
+ * that is not running yet is not a VM that failed to start.
+ */
+bool cd_vm_agent_starting(const char *name);
+
+/*
  * Validate domain XML with libvirt's own parser and schema (its test
  * driver, in this process: nothing is defined anywhere) and read what the
  * cluster needs from it. Blocking but local and quick: safe in the loop.

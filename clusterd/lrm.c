@@ -45,7 +45,27 @@ static struct {
 	uint64_t next_scan;
 	bool scanning;
 	bool up;
+	/*
+	 * The one gate on starts: set when this node begins to self-fence or
+	 * stop; no start begins while it is set, and one whose disk leases
+	 * arrive after it is not carried out.
+	 */
+	bool no_starts;
 } l;
+
+/* Whether a start may begin here now; logs why not. */
+static bool may_start(const char *name)
+{
+	if (l.no_starts) {
+		vm_log(LOG_WARNING, name, "not started: this node is powering off its VMs");
+		return false;
+	}
+	if (!cd_replica_quorate()) {
+		vm_log(LOG_WARNING, name, "not started: this node has no quorum");
+		return false;
+	}
+	return true;
+}
 
 static struct lvm *lvm_get(const char *name)
 {
@@ -310,6 +330,12 @@ static void acquired(struct batch *b)
 		release_then_report(v, 0, NULL, NULL);
 		return;
 	}
+	if (!may_start(b->name)) {
+		/* Not now: the start is tried again if this node may start later. */
+		v->done_action = 0;
+		release_then_report(v, 0, NULL, NULL);
+		return;
+	}
 	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
 	if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0)
 		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
@@ -318,9 +344,14 @@ static void acquired(struct batch *b)
 /* Start vm: its shared disks' leases first, if it has any. */
 static void begin_start(struct lvm *v, const struct cd_vm *vm)
 {
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b;
 	int n;
 
+	if (!may_start(vm->name)) {
+		v->done_action = 0;
+		return;
+	}
+	b = calloc(1, sizeof(*b));
 	if (!b) {
 		vm_log(LOG_ERR, vm->name, "cannot start: out of memory");
 		return;
@@ -384,7 +415,13 @@ static void stop_done(void *ctx, const struct cd_agent_result *r)
 	 * to start elsewhere. The destroy is tried again at the next tick;
 	 * otherwise it is still on its way down and the next tick looks again.
 	 */
-	if (r->status == CD_DOMAIN_STOPPED && (r->rc == 0 || c->op == CD_AGENT_DESTROY)) {
+	if (r->status == CD_DOMAIN_STOPPED && cd_vm_agent_starting(c->name)) {
+		/* A start still under way may yet run it: destroy again later. */
+		vm_log(LOG_WARNING, c->name, "off, but its start has not returned: not stopped yet");
+		if (v)
+			v->stop_deadline = 0;
+	} else if (r->status == CD_DOMAIN_STOPPED &&
+		   (r->rc == 0 || c->op == CD_AGENT_DESTROY)) {
 		vm_log(LOG_NOTICE, c->name, "stopped (%s)", cd_agent_op_to_str(c->op));
 		if (v)
 			release_then_report(v, c->action, "stopped", NULL);
@@ -454,6 +491,19 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 	}
 	if (v && r->status == CD_DOMAIN_RUNNING)
 		v->misses = 0;
+	if ((r->status == CD_DOMAIN_FAILED || r->status == CD_DOMAIN_STOPPED) &&
+	    cd_vm_agent_starting(c->name)) {
+		/*
+		 * Its start has not returned (it may have timed out): it may yet
+		 * run. Reporting a failure now would release its leases and let
+		 * it start elsewhere as well. Wait for the call.
+		 */
+		vm_log(LOG_WARNING, c->name, "not running, but its start has not returned: waiting");
+		if (v)
+			v->misses = 0;
+		free(c);
+		return;
+	}
 	switch (r->status) {
 	case CD_DOMAIN_RUNNING:
 		if (vm->state == CD_VM_STARTING)
@@ -605,6 +655,7 @@ struct sweep {
 	int pending;
 	bool ok;
 	bool running;
+	qb_loop_timer_handle timer;
 };
 
 static struct sweep fence_sweep = {.op = CD_AGENT_DESTROY, .why = "no quorum: powering off"};
@@ -625,12 +676,28 @@ static void frozen_add(const char *name)
 	cd_strlcpy(frozen[n_frozen++], name, sizeof(*frozen));
 }
 
+static void sweep_list(struct sweep *sw);
+
+static void resweep(void *data)
+{
+	sweep_list(data);
+}
+
 static void sweep_finish(struct sweep *sw)
 {
 	void (*done[2])(bool ok) = {sw->done[0], sw->done[1]};
 
 	if (sw->pending > 0 || !sw->running)
 		return;
+	if (sw->op == CD_AGENT_DESTROY && cd_vm_agent_starting(NULL)) {
+		/*
+		 * A start that was under way when the domains were listed may
+		 * yet create one: list and power off again once it has returned.
+		 */
+		vm_log(LOG_WARNING, "*", "self-fence: a start is still under way: sweeping again");
+		qb_loop_timer_add(l.loop, QB_LOOP_HIGH, 100 * 1000000ull, sw, resweep, &sw->timer);
+		return;
+	}
 	sw->running = false;
 	if (sw->op == CD_AGENT_DESTROY)
 		vm_log(sw->ok ? LOG_WARNING : LOG_CRIT, "*", "self-fence %s",
@@ -719,6 +786,12 @@ static void sweep(struct sweep *sw, void (*done)(bool ok))
 	sw->done[0] = done;
 	sw->done[1] = NULL;
 	sw->ok = true;
+	sweep_list(sw);
+}
+
+/* List the active domains, then act on each (sweep_listed). */
+static void sweep_list(struct sweep *sw)
+{
 	sw->pending = 1;
 	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, l.cfg.call_timeout_ms, sweep_listed, sw) <
 	    0) {
@@ -730,6 +803,7 @@ static void sweep(struct sweep *sw, void (*done)(bool ok))
 
 void cd_lrm_self_fence(void (*done)(bool ok))
 {
+	l.no_starts = true;
 	n_frozen = 0; /* nothing is to be resumed any more */
 	thaw_after_freeze = false;
 	sweep(&fence_sweep, done);
@@ -808,6 +882,13 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 		}
 	}
 	group_put(g, true);
+}
+
+void cd_lrm_allow_starts(void)
+{
+	if (l.no_starts)
+		vm_log(LOG_NOTICE, "*", "starts allowed again");
+	l.no_starts = false;
 }
 
 void cd_lrm_state_changed(void)

@@ -47,6 +47,13 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 void cd_lrm_self_fence(void (*done)(bool ok));
 
 /*
+ * From cd_lrm_self_fence() on, no start begins on this node (one gate, at
+ * every start point, also after the disk leases were taken) until this is
+ * called: quorum came back and clusterd is not stopping.
+ */
+void cd_lrm_allow_starts(void);
+
+/*
  * This node lost quorum and the cluster freezes rather than stops: pause
  * every domain here, then call done(ok). cd_lrm_thaw() resumes the ones it
  * paused (quorum back); a self-fence powers them off instead.

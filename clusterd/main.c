@@ -43,6 +43,7 @@ static bool grace_armed;
 static void self_fenced(bool ok);
 
 static bool frozen;
+static bool stopping; /* SIGTERM: powering off, then stopping */
 
 static void grace_over(void *data)
 {
@@ -124,6 +125,8 @@ static void watch_quorum(void)
 		if (frozen)
 			cd_lrm_thaw();
 		frozen = false;
+		if (!stopping)
+			cd_lrm_allow_starts();
 		cd_volmgr_suspend(false);
 	}
 	was_quorate = q;
@@ -245,7 +248,7 @@ static int take_pidfile(const char *run_dir)
 	return fd;
 }
 
-static bool stopping, nothing_runs;
+static bool nothing_runs;
 
 static void shutdown_fenced(bool ok)
 {
