@@ -686,7 +686,14 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 	}
 	fc->c = c;
 	cd_strlcpy(fc->vol, v->name, sizeof(fc->vol));
-	/* Ids only need to be unique among the volume's recent requests. */
+	/*
+	 * The client's id, if it gave one (it sends the same on a retry: the
+	 * request is then carried out once and the retry waits for, or gets,
+	 * the first answer); else a new one. Ids only need to be unique among
+	 * the volume's recent requests.
+	 */
+	if (json_object_object_get_ex(args, "request_id", &t) && json_object_get_int64(t) > 0)
+		fc->id = (uint64_t)json_object_get_int64(t);
 	while (fc->id == 0) {
 		if (getrandom(&fc->id, sizeof(fc->id), 0) != sizeof(fc->id))
 			fc->id = cd_wall_ms() ^ ((uint64_t)getpid() << 40);
@@ -697,7 +704,7 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 		fc->timeout_ms = json_object_get_int(t);
 	ch = json_object_new_object();
 	json_object_object_foreach(args, k, val)
-		if (strcmp(k, "timeout_ms") != 0)
+		if (strcmp(k, "timeout_ms") != 0 && strcmp(k, "request_id") != 0)
 			json_object_object_add(ch, k, json_object_get(val));
 	json_object_object_add(ch, "op", json_object_new_string("volume.request"));
 	json_object_object_add(ch, "id", json_object_new_int64((int64_t)fc->id));

@@ -103,7 +103,14 @@ struct rt {
 	bool valid; /* the host lease is valid as far as the loop knows */
 	bool meta_held, meta_busy;
 	uint64_t meta_next_try;
-	uint64_t busy_req; /* the request id under way, 0 for none */
+	/*
+	 * The request id under way, 0 for none. It stays set after the work is
+	 * done, until its result (done_msg, sent again until then) is in the
+	 * state: the request is still queued meanwhile and must not run twice.
+	 */
+	uint64_t busy_req;
+	struct json_object *done_msg;
+	uint64_t done_retry; /* monotonic ms of the next send of done_msg */
 	bool refreshed;
 	uint32_t reported_coordinator;
 	struct exposed *exp;
@@ -506,6 +513,12 @@ static void submit(struct json_object *c, const char *what, const char *vol)
 	json_object_put(c);
 }
 
+/* Send the change c, keeping the caller's reference. */
+static void submit_keep(struct json_object *c, const char *what, const char *vol)
+{
+	submit(json_object_get(c), what, vol);
+}
+
 static void submit_done(struct rt *rt, uint64_t id, int rc, const char *err, struct job *j)
 {
 	struct json_object *c = json_object_new_object(), *a = json_object_new_array();
@@ -520,6 +533,12 @@ static void submit_done(struct rt *rt, uint64_t id, int rc, const char *err, str
 	json_object_object_add(c, "error", json_object_new_string(err ? err : ""));
 	json_object_object_add(c, "meta_generation", json_object_new_int64((int64_t)j->meta_gen));
 	json_object_object_add(c, "files", a);
+	if (id && id == rt->busy_req) {
+		/* Kept until the state has it (see busy_req). */
+		json_object_put(rt->done_msg);
+		rt->done_msg = json_object_get(c);
+		rt->done_retry = cd_now_ms() + 1000;
+	}
 	submit(c, "a file result", rt->name);
 }
 
@@ -618,12 +637,12 @@ static void job_done(struct job *j)
 		}
 		break;
 	case J_FILE_OP:
-		rt->busy_req = 0;
 		vol_log(j->rc ? LOG_WARNING : LOG_NOTICE, rt->name, "file %s %s: %s",
 			cd_vreq_op_to_str(j->req.op), j->req.file,
 			j->rc ? j->err : "done");
 		if (j->rc == CD_ERR_NOT_JOINED || j->rc == CD_ERR_HELD) {
 			/* Not ours to answer: the request stays for the next holder. */
+			rt->busy_req = 0;
 			rt->meta_held = false;
 			break;
 		}
@@ -755,6 +774,7 @@ static void rt_stop(struct rt *rt)
 		}
 	free(rt->exp);
 	free(rt->leases);
+	json_object_put(rt->done_msg);
 	free(rt);
 }
 
@@ -889,6 +909,21 @@ static void coordinate(struct rt *rt, const struct cd_volume *v)
 			queue_job(rt, j);
 		}
 		return;
+	}
+	if (rt->busy_req) {
+		size_t k;
+
+		for (k = 0; k < v->n_reqs && v->reqs[k].id != rt->busy_req; k++)
+			;
+		if (k == v->n_reqs) {
+			/* Its result is in the state: the next request may run. */
+			rt->busy_req = 0;
+			json_object_put(rt->done_msg);
+			rt->done_msg = NULL;
+		} else if (rt->done_msg && cd_now_ms() >= rt->done_retry) {
+			rt->done_retry = cd_now_ms() + 1000;
+			submit_keep(rt->done_msg, "a file result", rt->name);
+		}
 	}
 	if (!rt->busy_req && v->n_reqs) {
 		if ((j = new_job(J_FILE_OP))) {

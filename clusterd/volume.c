@@ -184,6 +184,16 @@ int cd_volume_op_request(struct cd_state *s, const struct json_object *c, char *
 		FAIL(CD_ERR_INVALID, "invalid file name (use 1-63 of A-Z a-z 0-9 . _ -)");
 	if (r.op != CD_VREQ_REMOVE && (cd_jget_u64(c, "size", &r.size) < 0 || r.size == 0))
 		FAIL(CD_ERR_INVALID, "a file needs a size above 0");
+	{
+		/* A retry of a request (same id): carried out once, answered once. */
+		size_t k;
+
+		if (cd_volume_result(v, r.id))
+			return 0;
+		for (k = 0; k < v->n_reqs; k++)
+			if (v->reqs[k].id == r.id)
+				return 0;
+	}
 	if (v->n_reqs == CD_VOL_MAX_REQUESTS)
 		FAIL(-EAGAIN, "too many file requests waiting on volume '%s'; retry", v->name);
 	r.node = (uint32_t)node;

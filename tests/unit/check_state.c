@@ -45,9 +45,12 @@ START_TEST(test_property_set_get_delete)
 	char err[256];
 
 	cd_state_init(&s);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"b\",\"value\":\"2\"}", err), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"a\",\"value\":\"1\"}", err), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"b\",\"value\":\"3\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"b\",\"value\":\"2\"}", err),
+			 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"a\",\"value\":\"1\"}", err),
+			 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"b\",\"value\":\"3\"}", err),
+			 0);
 	ck_assert_uint_eq(s.version.seq, 3);
 	ck_assert_uint_eq(s.n_props, 2);
 	ck_assert_str_eq(s.props[0].key, "a"); /* kept sorted */
@@ -56,14 +59,26 @@ START_TEST(test_property_set_get_delete)
 	ck_assert_ptr_null(cd_state_prop(&s, "a"));
 	ck_assert_uint_eq(s.version.seq, 4);
 	/* The properties clusterd reads take their documented values. */
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\","
-				   "\"value\":\"freeze\"}", err), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"failover-confirm\","
-				   "\"value\":\"lease,fence\"}", err), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\","
-				   "\"value\":\"20000\"}", err), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\","
-				   "\"value\":\"0\"}", err), 0);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\","
+			       "\"value\":\"freeze\"}",
+			       err),
+			 0);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"property.set\",\"key\":\"failover-confirm\","
+			       "\"value\":\"lease,fence\"}",
+			       err),
+			 0);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\","
+			       "\"value\":\"20000\"}",
+			       err),
+			 0);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"property.set\",\"key\":\"flap-limit\","
+			       "\"value\":\"0\"}",
+			       err),
+			 0);
 	cd_state_free(&s);
 }
 END_TEST
@@ -73,26 +88,27 @@ START_TEST(test_refused_changes_change_nothing)
 	struct cd_state s;
 	char err[256];
 	static const char *bad[] = {
-		"{\"op\":\"property.set\",\"key\":\"bad key\",\"value\":\"x\"}",
-		"{\"op\":\"property.set\",\"key\":\"\",\"value\":\"x\"}",
-		"{\"op\":\"property.set\",\"key\":\"k\"}",
-		"{\"op\":\"property.set\",\"key\":\"k\",\"value\":5}",
-		"{\"op\":\"property.delete\",\"key\":\"missing\"}",
-		"{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\",\"value\":\"pause\"}",
-		"{\"op\":\"property.set\",\"key\":\"failover-confirm\",\"value\":\"leases\"}",
-		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"5s\"}",
-		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"-1\"}",
-		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"3600001\"}",
-		"{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"4\"}",
-		"{\"op\":\"node.maintenance\",\"node\":\"nobody\",\"on\":true}",
-		"{\"op\":\"no.such.op\"}",
-		"{\"key\":\"k\"}",
-		"[1,2]",
+	    "{\"op\":\"property.set\",\"key\":\"bad key\",\"value\":\"x\"}",
+	    "{\"op\":\"property.set\",\"key\":\"\",\"value\":\"x\"}",
+	    "{\"op\":\"property.set\",\"key\":\"k\"}",
+	    "{\"op\":\"property.set\",\"key\":\"k\",\"value\":5}",
+	    "{\"op\":\"property.delete\",\"key\":\"missing\"}",
+	    "{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\",\"value\":\"pause\"}",
+	    "{\"op\":\"property.set\",\"key\":\"failover-confirm\",\"value\":\"leases\"}",
+	    "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"5s\"}",
+	    "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"-1\"}",
+	    "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"3600001\"}",
+	    "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"4\"}",
+	    "{\"op\":\"node.maintenance\",\"node\":\"nobody\",\"on\":true}",
+	    "{\"op\":\"no.such.op\"}",
+	    "{\"key\":\"k\"}",
+	    "[1,2]",
 	};
 	size_t i;
 
 	cd_state_init(&s);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"k\",\"value\":\"v\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"k\",\"value\":\"v\"}", err),
+			 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		ck_assert_int_lt(apply(&s, bad[i], err), 0);
@@ -140,7 +156,8 @@ START_TEST(test_sync_finish_membership)
 	ck_assert_uint_eq(s.n_nodes, 3);
 	ck_assert_uint_eq(s.nodes[0].info.id, 1); /* sorted by id */
 	ck_assert(cd_node_state(&s.nodes[2]) == CD_NODE_ONLINE);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"node.maintenance\",\"node\":\"node2\",\"on\":true}", err), 0);
+	ck_assert_int_eq(
+	    apply(&s, "{\"op\":\"node.maintenance\",\"node\":\"node2\",\"on\":true}", err), 0);
 	ck_assert(cd_node_state(cd_state_node_by_name(&s, "node2")) == CD_NODE_MAINTENANCE);
 
 	/* Node 2 leaves: offline, its record and maintenance flag kept. */
@@ -152,7 +169,8 @@ START_TEST(test_sync_finish_membership)
 	ck_assert_uint_eq(cd_state_node_by_id(&s, 2)->last_change, 2);
 	ck_assert_uint_eq(cd_state_node_by_id(&s, 1)->last_change, 1);
 	/* A member cannot be removed; an offline node can. */
-	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node1\"}", err), CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node1\"}", err),
+			 CD_ERR_INVALID);
 	/* Node 2, gone, is declared dead; when it returns it is alive again. */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":1,\"how\":\"lease\"}", err),
 			 CD_ERR_INVALID); /* a member is not dead */
@@ -190,7 +208,7 @@ START_TEST(test_flapping_node_quarantined)
 	cd_state_init(&s);
 	cd_state_sync_finish(&s, all, 2, 1, t);
 	for (k = 1; k <= CD_FLAP_LIMIT; k++) {
-		cd_state_sync_finish(&s, all, 1, 2 * k, t + 1000 * k);	  /* node 2 leaves */
+		cd_state_sync_finish(&s, all, 1, 2 * k, t + 1000 * k); /* node 2 leaves */
 		ck_assert(!cd_node_quarantined(cd_state_node_by_id(&s, 2), t + 1000 * k));
 		cd_state_sync_finish(&s, all, 2, 2 * k + 1, t + 1000 * k + 500); /* and returns */
 	}
@@ -214,7 +232,8 @@ START_TEST(test_flapping_node_quarantined)
 
 	/* flap-limit 0: no quarantine, however often. */
 	cd_state_init(&s);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"0\"}", err), 0);
+	ck_assert_int_eq(
+	    apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"0\"}", err), 0);
 	cd_state_sync_finish(&s, all, 2, 1, t);
 	for (k = 1; k <= 2 * CD_FLAP_LIMIT; k++) {
 		cd_state_sync_finish(&s, all, 1, 2 * k, t + 1000 * k);
@@ -259,14 +278,17 @@ END_TEST
 START_TEST(test_from_json_rejects_bad_state)
 {
 	static const char *bad[] = {
-		"{}",
-		"{\"format\":2,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
-		"{\"format\":1,\"version\":{\"epoch\":-1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
-		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":{},\"properties\":{}}",
-		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[{\"id\":0}],\"properties\":{}}",
-		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"bad key\":\"v\"}}",
-		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"k\":1}}",
-		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[]}",
+	    "{}",
+	    "{\"format\":2,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+	    "{\"format\":1,\"version\":{\"epoch\":-1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":{},\"properties\":{}}",
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[{\"id\":0}],"
+	    "\"properties\":{}}",
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"bad "
+	    "key\":\"v\"}}",
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"k\":"
+	    "1}}",
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[]}",
 	};
 	struct cd_state s;
 	char err[256];
@@ -276,7 +298,8 @@ START_TEST(test_from_json_rejects_bad_state)
 		struct json_object *o = json_tokener_parse(bad[i]);
 
 		ck_assert_ptr_nonnull(o);
-		ck_assert_msg(cd_state_from_json(&s, o, err, sizeof(err)) < 0, "accepted %s", bad[i]);
+		ck_assert_msg(cd_state_from_json(&s, o, err, sizeof(err)) < 0, "accepted %s",
+			      bad[i]);
 		ck_assert_uint_eq(s.n_nodes, 0);
 		json_object_put(o);
 	}
@@ -286,6 +309,42 @@ START_TEST(test_from_json_rejects_bad_state)
 		ck_assert_int_eq(cd_state_from_json(&s, o, err, sizeof(err)), CD_ERR_VERSION);
 		json_object_put(o);
 	}
+}
+END_TEST
+
+/* A file request retried with the same id is queued once and answered once. */
+START_TEST(test_volume_request_once)
+{
+	struct cd_state s;
+	char err[256];
+	const struct cd_volume *v;
+
+	cd_state_init(&s);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"volume.add\",\"name\":\"vol1\","
+			       "\"device\":\"/dev/lun\",\"uuid\":\"u1\",\"hosts\":8,"
+			       "\"expiry_ms\":8000,\"renewal_ms\":1000}",
+			       err),
+			 0);
+#define REQ                                                                                        \
+	"{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":77,\"node\":1,\"fop\":\"create\","    \
+	"\"file\":\"disk1\",\"size\":1048576}"
+	ck_assert_int_eq(apply(&s, REQ, err), 0);
+	ck_assert_int_eq(apply(&s, REQ, err), 0);
+	v = cd_state_volume(&s, "vol1");
+	ck_assert_uint_eq(v->n_reqs, 1);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":77,\"rc\":0,"
+			       "\"error\":\"\",\"meta_generation\":1,\"files\":[]}",
+			       err),
+			 0);
+	v = cd_state_volume(&s, "vol1");
+	ck_assert_uint_eq(v->n_reqs, 0);
+	ck_assert_ptr_nonnull(cd_volume_result(v, 77));
+	/* A retry after the answer: not queued again, the first answer stands. */
+	ck_assert_int_eq(apply(&s, REQ, err), 0);
+	ck_assert_uint_eq(cd_state_volume(&s, "vol1")->n_reqs, 0);
+	cd_state_free(&s);
 }
 END_TEST
 
@@ -311,5 +370,6 @@ int main(void)
 	add_tcase(s, test_json_roundtrip_is_canonical);
 	add_tcase(s, test_from_json_rejects_bad_state);
 	add_tcase(s, test_version_order);
+	add_tcase(s, test_volume_request_once);
 	return run_suite(s);
 }

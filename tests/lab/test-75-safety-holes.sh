@@ -1,0 +1,109 @@
+#!/bin/bash
+# Holes through which a VM could run twice or a node lose its safety net,
+# each provoked on purpose on a real 3-node lab:
+#   1. signals: SIGHUP (a log rotation), SIGUSR1 and SIGUSR2 do not end
+#      clusterd (its watchdog process would then kill every VM of the node);
+#   2. a start that times out and succeeds later: a QEMU that takes long to
+#      come up (a wrapper that waits before it runs QEMU) outlives the
+#      libvirt call's deadline; the VM must stay "starting" on its node, its
+#      leases held, and end running there once, never elsewhere as well;
+#   3. a clusterd that starts before corosync: it must not take a host slot
+#      before corosync gives it its node id (slot 0 would never be valid),
+#      and holds its host lease once corosync runs.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lab_test_begin "safety-holes"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bash "$top/tests/guest/build-guest.sh" >/dev/null
+G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
+probe=$G/udp-probe
+# Short libvirt deadline: a slow QEMU start outlives it (part 2).
+export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500
+libvirt_timeout_ms = 3000"
+lab up --nodes 3
+LUN=$(lab lun)
+"$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
+lab exec 1 clusterctl volume add vol1 "$LUN"
+lab exec 1 clusterctl property set flap-limit 0
+for i in 1 2 3; do wait_for 30 "node$i holds vol1's host lease" lease_valid "$i"; done
+
+boot_of() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
+
+# --- 1: signals
+IP1=198.18.0.71
+bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/s1.log" s1 $IP1 128 1 >"$LAB_DIR/s1.xml"
+lab exec 1 clusterctl vm add s1 --xml "$LAB_DIR/s1.xml"
+lab exec 1 clusterctl vm set s1 preferred-owners=node2
+lab exec 1 clusterctl vm start s1
+wait_for 60 "s1 runs on node2" runs_on 1 s1 node2
+wait_for 90 "s1 answers" answers $IP1
+boot=$(boot_of $IP1)
+cpid=$(cat "$LAB_DIR/node2/clusterd.pid")
+log=$LAB_DIR/node2/log/clusterd.log
+mv "$log" "$log.1"
+kill -HUP "$cpid"
+wait_for 10 "clusterd reopened its log after SIGHUP" grep -q "SIGHUP: log file reopened" "$log"
+pass "SIGHUP: clusterd reopened its log file (log rotation)"
+kill -USR1 "$cpid"
+wait_for 10 "clusterd wrote its blackbox after SIGUSR1" grep -q "SIGUSR1: blackbox written" "$log"
+bb=$(sed -n 's/.*SIGUSR1: blackbox written to \([^ ]*\) .*/\1/p' "$log" | tail -n 1)
+lab exec 2 test -s "$bb" || fail "no blackbox file $bb on node2"
+pass "SIGUSR1: blackbox written ($bb)"
+kill -USR2 "$cpid"
+wait_for 10 "clusterd logged SIGUSR2" grep -q "signal 12 ignored" "$log"
+kill -0 "$cpid" || fail "clusterd died of a signal"
+assert_eq "$(cat "$LAB_DIR/node2/clusterd.pid")" "$cpid" "clusterd on node2 still runs, same pid"
+assert_eq "$(boot_of $IP1)" "$boot" "s1 was not touched (same boot id)"
+assert_eq "$(vm_nodes_running s1)" node2 "s1 runs on node2 only"
+lab exec 1 clusterctl vm stop --force s1
+wait_for 30 "s1 stopped" [ "$(vm_nodes_running s1)" = "" ]
+
+# --- 2: a start that outlives its libvirt deadline
+# The wrapper waits 8 s before it runs QEMU when it runs a guest (libvirt's
+# capability probes, without "-name guest=", go straight through).
+wrapper=$LAB_DIR/slow-qemu
+cat >"$wrapper" <<EOF
+#!/bin/sh
+case " \$* " in
+*" -name guest="*) sleep 8 ;;
+esac
+exec $(command -v qemu-system-x86_64) "\$@"
+EOF
+chmod +x "$wrapper"
+IP2=198.18.0.72
+bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/slow.log" slow $IP2 128 1 |
+	sed "s|<devices>|<devices>\n    <emulator>$wrapper</emulator>|" >"$LAB_DIR/slow.xml"
+grep -q "<emulator>" "$LAB_DIR/slow.xml" || fail "no emulator in the test XML"
+lab exec 1 clusterctl vm add slow --xml "$LAB_DIR/slow.xml"
+lab exec 1 clusterctl vm set slow preferred-owners=node3
+lab exec 1 clusterctl vm start slow
+log3=$LAB_DIR/node3/log/clusterd.log
+wait_for 30 "node3's start of slow timed out" grep -q "libvirt start of slow did not return" "$log3"
+pass "the start of slow outlived its libvirt deadline"
+wait_for 60 "slow runs" runs_on 1 slow node3
+wait_for 90 "slow answers" answers $IP2
+assert_match "$(cat "$log3")" "vm slow: not running, but its start has not returned: waiting" \
+	"node3 waited for the start instead of reporting a failure"
+assert_eq "$(vm_field 1 slow 'd["fail_count"]')" 0 "no failure was counted for slow"
+assert_eq "$(vm_nodes_running slow)" node3 "slow runs on node3 only"
+for i in 1 2; do
+	! grep -q "vm slow: starting" "$LAB_DIR/node$i/log/clusterd.log" || fail "node$i tried to start slow as well"
+done
+pass "no other node tried to start slow"
+lab exec 1 clusterctl vm stop --force slow
+wait_for 30 "slow stopped" [ "$(vm_nodes_running slow)" = "" ]
+
+# --- 3: clusterd before corosync
+lab kill 3 clusterd >/dev/null
+lab kill 3 corosync >/dev/null
+wait_for 30 "node3 gone from corosync" cs_members_are 1 2
+lab start 3 clusterd >/dev/null
+wait_for 30 "node3's clusterd waits for corosync" grep -q "corosync is not running yet" "$log3"
+# The host-lease thread must not have joined anything meanwhile.
+! grep -q "joined host slot 0" "$log3" || fail "node3 joined host slot 0"
+lab start 3 corosync >/dev/null
+wait_for 60 "node3 synced and quorate" synced_quorate 3
+wait_for 30 "node3 holds vol1's host lease again" lease_valid 3
+assert_match "$(grep "joined host slot" "$log3" | tail -n 1)" "joined host slot 3 " "node3 joined its own slot (3)"
+
+lab_test_end
