@@ -104,19 +104,27 @@ assert_eq "$(lab exec 3 clusterctl property get color)" green "the minority's re
 
 # --- 7. kill -9 every clusterd while changes are being applied
 acked=$LAB_DIR/acked
+stop_writer=$LAB_DIR/stop-writer
 : >"$acked"
+rm -f "$stop_writer"
+# The writer records what was acknowledged; a change refused or timed out
+# (a busy machine, a membership change) is simply not recorded: it goes on
+# until told to stop, so no verdict depends on how fast changes go through.
 (
-	for i in $(seq 1 100000); do
-		if "$LAB" exec 1 clusterctl --timeout 2 property set "p$i" "v$i" 2>/dev/null; then
+	i=0
+	while [[ ! -e $stop_writer ]]; do
+		i=$((i + 1))
+		if "$LAB" exec 1 clusterctl --timeout 5 property set "p$i" "v$i" 2>/dev/null; then
 			echo "$i" >>"$acked"
 		else
-			exit 0
+			sleep 0.1
 		fi
 	done
 ) &
 writer=$!
-wait_for 20 "at least 20 changes acknowledged" count_at_least "$acked" 20
+wait_for 60 "at least 20 changes acknowledged" count_at_least "$acked" 20
 for i in $(seq 1 $N); do lab kill "$i" clusterd; done
+touch "$stop_writer"
 wait "$writer" || :
 nacked=$(wc -l <"$acked")
 pass "clusterd killed on all nodes after $nacked acknowledged changes"
