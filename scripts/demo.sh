@@ -55,6 +55,10 @@ for _ in $(seq 1 600); do
 done
 run "$lab" exec 1 clusterctl vm list
 run "$lab" exec 1 clusterctl vm explain web1
+say "Its identity is fixed in the cluster (the XML given had no UUID and no MAC), and its node runs it with exactly that"
+run "$lab" exec 1 sh -c "clusterctl vm show web1 | grep -E '^(UUID|MAC)'"
+on=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
+run "$lab" exec "$on" sh -c "virsh -q domuuid web1; virsh -q domiflist web1"
 say "The guest answers a client on the lab LAN"
 for _ in $(seq 1 300); do
 	"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
@@ -86,6 +90,9 @@ for _ in $(seq 1 600); do
 	sleep 0.1
 done
 run "$lab" exec "$viewer" clusterctl vm list
+on=$("$lab" exec "$viewer" clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
+say "The same UUID and MAC on its new node, announced to the network as it started"
+run "$lab" exec "$on" sh -c "virsh -q domuuid web1; virsh -q domiflist web1"
 for _ in $(seq 1 300); do
 	"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
 done
