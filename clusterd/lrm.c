@@ -868,12 +868,21 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 		const struct cd_vm *vm = &s->vms[i];
 		struct lvm *v;
 
-		if (!mine(vm) || !vm->xml || !strstr(vm->xml, dir))
+		/*
+		 * Every VM of the node, not only those on this volume: the
+		 * others call this node dead only when every volume shows its
+		 * lease gone (deadrule.h), and a lapse anywhere must mean that
+		 * nothing of it runs any more.
+		 */
+		if (!mine(vm))
 			continue;
 		v = lvm_get(vm->name);
 		if (!v)
 			continue;
-		vm_log(LOG_CRIT, vm->name, "uses volume %s whose leases are void: powering off", vol);
+		vm_log(LOG_CRIT, vm->name,
+		       "this node's host lease on volume %s lapsed: powering off (%s)", vol,
+		       vm->xml && strstr(vm->xml, dir) ? "it uses the volume"
+							: "a lapse on any volume stops every VM");
 		/* Not behind a busy call: this must not wait. */
 		if (call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, g) < 0) {
 			vm_log(LOG_CRIT, vm->name, "cannot power off");

@@ -20,6 +20,7 @@
 #include "clusterd/loopdev.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/deadrule.h"
 #include "clusterd/volmgr.h"
 #include "clusterd/watchdog.h"
 #include "csvfs/csvfs.h"
@@ -1097,22 +1098,41 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 
 int cd_volmgr_host_dead(uint32_t nodeid)
 {
-	int answer = -1;
+	enum cd_slot_seen *seen;
 	size_t i;
+	int answer;
 
+	if (nodeid == 0 || nodeid > CSVFS_MAX_HOSTS)
+		return 0;
+	if (vm.n_rts == 0)
+		return -1;
+	seen = calloc(vm.n_rts, sizeof(*seen));
+	if (!seen)
+		return 0;
 	for (i = 0; i < vm.n_rts; i++) {
 		struct rt *rt = vm.rts[i];
 		enum csvfs_liveness l;
 
-		if (nodeid == 0 || nodeid > CSVFS_MAX_HOSTS)
-			return 0;
 		pthread_mutex_lock(&rt->lock);
 		l = rt->live[nodeid];
 		pthread_mutex_unlock(&rt->lock);
-		if (l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE)
-			return 1;
-		answer = 0;
+		switch (l) {
+		case CSVFS_LIVE_UNKNOWN:
+			seen[i] = CD_SLOT_UNKNOWN;
+			break;
+		case CSVFS_LIVE_ALIVE:
+			seen[i] = CD_SLOT_ALIVE;
+			break;
+		case CSVFS_LIVE_DEAD:
+			seen[i] = CD_SLOT_DEAD;
+			break;
+		case CSVFS_LIVE_GONE:
+			seen[i] = CD_SLOT_GONE;
+			break;
+		}
 	}
+	answer = cd_host_dead_rule(seen, vm.n_rts);
+	free(seen);
 	return answer;
 }
 
