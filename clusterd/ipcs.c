@@ -178,6 +178,7 @@ static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
 	json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
 	json_object_object_add(o, "version", v);
+	json_object_object_add(o, "state_checksum", json_object_new_string(cd_replica_checksum()));
 	json_object_object_add(o, "expected_votes", json_object_new_int64(qi.expected_votes));
 	json_object_object_add(o, "total_votes", json_object_new_int64(qi.total_votes));
 	json_object_object_add(o, "quorum", json_object_new_int64(qi.quorum));

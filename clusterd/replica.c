@@ -58,6 +58,11 @@ static const char *state_checksum(void)
 	return r.checksum;
 }
 
+const char *cd_replica_checksum(void)
+{
+	return state_checksum();
+}
+
 static void changed(void)
 {
 	r.dirty = true;

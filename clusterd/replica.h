@@ -41,6 +41,9 @@ void cd_replica_set_listener(void (*fn)(void));
 void cd_replica_forget(void *ctx);
 
 const struct cd_state *cd_replica_state(void);
+
+/* The SHA-256 of the state's canonical JSON (hex): equal states, equal sums. */
+const char *cd_replica_checksum(void);
 enum cd_sync_phase cd_replica_phase(void);
 /* Quorate partition with a finished round. */
 bool cd_replica_quorate(void);
