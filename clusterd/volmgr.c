@@ -77,6 +77,16 @@ struct exposed {
 struct rt {
 	char name[64];
 	char device[CD_VOL_DEVICE_MAX + 1];
+	char uuid[40]; /* the cluster's record of the volume's superblock UUID */
+	/*
+	 * Under lock: the device was opened and holds that volume (uuid_ok), or
+	 * it holds another one (found_uuid). Nothing is joined, leased or
+	 * exposed on a device before it proved to hold the cluster's volume:
+	 * device names may differ between hosts.
+	 */
+	bool uuid_ok;
+	char found_uuid[40];
+	bool uuid_reported;
 	bool seen;
 
 	pthread_t renew_thread, op_thread;
@@ -166,8 +176,23 @@ static int seen_dead(void *arg, uint32_t slot)
 	return l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE;
 }
 
+/* The UUID as csvfs(8) and the cluster's record spell it: 8-4-4-4-12. */
+static void uuid_string(const uint8_t *u, char *out, size_t len)
+{
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < CSVFS_UUID_LEN; i++) {
+		size_t l = strlen(out);
+
+		snprintf(out + l, len - l, "%s%02x",
+			 i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", u[i]);
+	}
+}
+
 static int open_volume(struct rt *rt)
 {
+	char found[40];
 	int rc;
 
 	if (rt->opened)
@@ -181,6 +206,18 @@ static int open_volume(struct rt *rt)
 		rt->disk = NULL;
 		return rc;
 	}
+	uuid_string(rt->vol.sb.uuid, found, sizeof(found));
+	if (strcasecmp(found, rt->uuid) != 0) {
+		csvfs_disk_close(rt->disk);
+		rt->disk = NULL;
+		pthread_mutex_lock(&rt->lock);
+		cd_strlcpy(rt->found_uuid, found, sizeof(rt->found_uuid));
+		pthread_mutex_unlock(&rt->lock);
+		return CD_ERR_CORRUPT;
+	}
+	pthread_mutex_lock(&rt->lock);
+	rt->uuid_ok = true;
+	pthread_mutex_unlock(&rt->lock);
 	rt->vol.seen_dead = seen_dead;
 	rt->vol.seen_dead_arg = rt;
 	rt->opened = true;
@@ -684,12 +721,28 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 				cd_membership_local_nodeid(), rt->vol.timing.renewal_ms,
 				rt->vol.timing.expiry_ms);
 			break;
-		case EV_JOIN_FAILED:
+		case EV_JOIN_FAILED: {
+			char found[40];
+
+			pthread_mutex_lock(&rt->lock);
+			cd_strlcpy(found, rt->found_uuid, sizeof(found));
+			pthread_mutex_unlock(&rt->lock);
+			if (found[0] && !rt->uuid_reported) {
+				rt->uuid_reported = true;
+				vol_log(LOG_ERR, rt->name,
+					"%s holds csvfs volume %s, not the cluster's %s: the volume "
+					"is unusable on this node (give it the right device)",
+					rt->device, found, rt->uuid);
+				cd_event("volume", rt->name,
+					 "unusable on this node: %s holds another volume (%s)",
+					 rt->device, found);
+			}
 			if (ev.rc != rt->last_join_rc)
 				vol_log(LOG_ERR, rt->name, "cannot join host slot %u on %s: %s",
 					cd_membership_local_nodeid(), rt->device, cd_strerror(ev.rc));
 			rt->last_join_rc = ev.rc;
 			break;
+		}
 		case EV_RENEW_FAILED:
 			vol_log(LOG_WARNING, rt->name, "host lease renewal failed: %s",
 				cd_strerror(ev.rc));
@@ -735,6 +788,7 @@ static struct rt *rt_start(const struct cd_volume *v)
 	vm.rts = n;
 	cd_strlcpy(rt->name, v->name, sizeof(rt->name));
 	cd_strlcpy(rt->device, v->device, sizeof(rt->device));
+	cd_strlcpy(rt->uuid, v->uuid, sizeof(rt->uuid));
 	pthread_mutex_init(&rt->lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -841,6 +895,7 @@ static void expose(struct rt *rt, const struct cd_vfile *f)
 static void reconcile_files(struct rt *rt, const struct cd_volume *v)
 {
 	size_t i;
+	bool ok;
 
 	for (i = 0; i < rt->n_exp;) {
 		const struct cd_vfile *f = cd_volume_file(v, rt->exp[i].name);
@@ -853,6 +908,11 @@ static void reconcile_files(struct rt *rt, const struct cd_volume *v)
 			rt->exp[i].size = f->size;
 		i++;
 	}
+	pthread_mutex_lock(&rt->lock);
+	ok = rt->uuid_ok;
+	pthread_mutex_unlock(&rt->lock);
+	if (!ok)
+		return; /* not before the device proved to hold the volume */
 	for (i = 0; i < v->n_files; i++) {
 		size_t k;
 
@@ -1219,7 +1279,6 @@ int cd_volmgr_probe(const char *device, char *uuid, size_t uuid_len, uint32_t *h
 {
 	struct csvfs_disk *d;
 	struct csvfs_vol v;
-	size_t i;
 	int rc;
 
 	rc = csvfs_disk_open(device, 1, &d);
@@ -1234,14 +1293,7 @@ int cd_volmgr_probe(const char *device, char *uuid, size_t uuid_len, uint32_t *h
 		csvfs_disk_close(d);
 		return CD_ERR_INVALID;
 	}
-	uuid[0] = '\0';
-	for (i = 0; i < CSVFS_UUID_LEN; i++) {
-		size_t l = strlen(uuid);
-
-		/* The same spelling as csvfs(8): 8-4-4-4-12. */
-		snprintf(uuid + l, uuid_len - l, "%s%02x",
-			 i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", v.sb.uuid[i]);
-	}
+	uuid_string(v.sb.uuid, uuid, uuid_len);
 	*hosts = v.sb.max_hosts;
 	*expiry_ms = v.sb.expiry_ms;
 	*renewal_ms = v.sb.renewal_ms;

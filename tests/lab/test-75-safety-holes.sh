@@ -9,7 +9,9 @@
 #      failure counted, and no other node may start it as well;
 #   3. a clusterd that starts before corosync: it must not take a host slot
 #      before corosync gives it its node id (slot 0 would never be valid),
-#      and holds its host lease once corosync runs.
+#      and holds its host lease once corosync runs;
+#   4. a node whose device path holds another LUN: it joins, leases and
+#      exposes nothing there, and says why.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "safety-holes"
@@ -103,5 +105,35 @@ lab start 3 corosync >/dev/null
 wait_for 60 "node3 synced and quorate" synced_quorate 3
 wait_for 30 "node3 holds vol1's host lease again" lease_valid 3
 assert_match "$(grep "joined host slot" "$log3" | tail -n 1)" "joined host slot 3 " "node3 joined its own slot (3)"
+
+# --- 4: a node whose device path holds another LUN (device names differ
+# between hosts): node3 sees another csvfs volume at the cluster's path. It
+# must not join, lease or expose anything there, and must say why.
+other=$LAB_DIR/other-lun.img
+truncate -s 64M "$other"
+other_dev=$(losetup --find --show --direct-io=on "$other")
+cleanup_other() {
+	[[ -n ${other_dev:-} ]] && losetup -d "$other_dev" 2>/dev/null
+	rm -f "$other"
+}
+trap 'cleanup_other; _lab_test_exit' EXIT
+"$top/csvfs/csvfs" format "$other_dev" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
+lab kill 3 clusterd >/dev/null
+lab exec 3 mount --bind "$other_dev" "$LUN"
+lab start 3 clusterd >/dev/null
+wait_for 60 "node3 synced and quorate" synced_quorate 3
+wait_for 30 "node3 refuses the other volume" grep -q "holds csvfs volume .*, not the cluster's" "$log3"
+pass "node3 says: $(grep -o "holds csvfs volume .*" "$log3" | tail -n 1)"
+rc=0; lease_valid 3 || rc=$?
+assert_eq "$rc" 1 "node3 holds no host lease on the wrong LUN"
+"$top/csvfs/csvfs" inspect "$other_dev" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+hosts = [h for h in d["host_slots"] if h["state"] != "free"]
+sys.exit(1 if hosts else 0)' || fail "node3 wrote a host slot on the other LUN"
+pass "nothing was written on the other LUN"
+[[ -z $(lab exec 3 sh -c 'ls /run/csvfs/vol1/ 2>/dev/null') ]] || fail "node3 exposes files of the wrong LUN"
+pass "node3 exposes no file of the wrong LUN"
+assert_match "$(lab exec 1 clusterctl events)" "vol1: unusable on this node" "the event tells an admin"
 
 lab_test_end
