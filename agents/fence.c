@@ -109,7 +109,7 @@ int cd_fence_find_agent(const char *agent, char *path, size_t len)
 		return check_exec(path);
 	}
 	/* A relative path would depend on clusterd's working directory. */
-	if (!cd_valid_name(agent, 128))
+	if (!cd_valid_path_name(agent, 128))
 		return CD_ERR_INVALID;
 	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin", env ? env : "/usr/bin:/bin");
 	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {

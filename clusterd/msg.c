@@ -10,16 +10,22 @@
 
 #include "clusterd/msg.h"
 
-/* The handler-independent checks per type: the least payload and its shape. */
+_Static_assert(2u * CD_VM_XML_MAX + 64u * 1024u <= CD_MSG_CHANGE_MAX,
+	       "a vm.add with the largest XML must fit in a change");
+_Static_assert(CD_MSG_SNAPSHOT_MAX < UINT32_MAX - sizeof(struct cd_msg_hdr),
+	       "payload_len is 32 bits");
+
+/* The handler-independent checks per type: the least and most payload, its shape. */
 static const struct {
 	enum cd_msg_type type;
 	const char *name;
 	size_t min_payload;
+	size_t max_payload;
 	int needs_round;
 } msg_table[] = {
-	{CD_MSG_SYNC_STATE, "sync-state", 3, 1},
-	{CD_MSG_SNAPSHOT, "snapshot", 3, 1},
-	{CD_MSG_CHANGE, "change", 3, 0},
+    {CD_MSG_SYNC_STATE, "sync-state", 3, CD_MSG_SYNC_STATE_MAX, 1},
+    {CD_MSG_SNAPSHOT, "snapshot", 3, CD_MSG_SNAPSHOT_MAX, 1},
+    {CD_MSG_CHANGE, "change", 3, CD_MSG_CHANGE_MAX, 0},
 };
 
 static int type_index(uint16_t type)
@@ -46,9 +52,12 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
 		json_object_to_json_string_ext((struct json_object *)body, JSON_C_TO_STRING_PLAIN);
 	size_t tlen = strlen(text) + 1;
 	struct cd_msg_hdr h;
+	int ti = type_index((uint16_t)type);
 	char *b;
 
-	if (tlen > CD_MSG_MAX - sizeof(h))
+	if (ti < 0)
+		return -EINVAL;
+	if (tlen > msg_table[ti].max_payload)
 		return -EMSGSIZE;
 	b = malloc(sizeof(h) + tlen);
 	if (!b)
@@ -100,6 +109,9 @@ int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, c
 		     le32toh(h.payload_len), len);
 	if (len - sizeof(h) < msg_table[ti].min_payload)
 		FAIL(CD_ERR_PROTOCOL, "%s payload too short", msg_table[ti].name);
+	if (len - sizeof(h) > msg_table[ti].max_payload)
+		FAIL(-EMSGSIZE, "%s payload of %zu bytes is above its cap of %zu",
+		     msg_table[ti].name, len - sizeof(h), msg_table[ti].max_payload);
 	if (msg_table[ti].needs_round && h.round == 0)
 		FAIL(CD_ERR_PROTOCOL, "%s without a round", msg_table[ti].name);
 	payload = (const char *)buf + sizeof(h);

@@ -13,9 +13,28 @@
 
 #include <json-c/json.h>
 
+#include "clusterd/state.h"
+
 #define CD_MSG_MAGIC 0x31444d43u /* "CMD1" read as little-endian bytes */
 #define CD_MSG_VERSION 1
-#define CD_MSG_MAX (64u * 1024u * 1024u)
+
+/*
+ * The most payload (JSON text and its NUL) a message of each type may
+ * carry. cd_msg_parse() refuses more from the header, before a byte of the
+ * JSON is read, and cd_msg_build() refuses to make more, so no member
+ * sends what the others drop.
+ *   A change holds at most one VM's domain XML (CD_VM_XML_MAX, at most
+ *   doubled by JSON escaping) or one volume's file list (CD_VOL_MAX_FILES
+ *   entries of at most CD_VFILE_JSON_MAX bytes), and a few small fields.
+ *   A snapshot is a whole state: CD_STATE_JSON_MAX, which state.h shows
+ *   the largest state fits in.
+ *   A sync report is a version, a checksum and one node's information.
+ */
+#define CD_MSG_CHANGE_MAX (CD_VOL_MAX_FILES * CD_VFILE_JSON_MAX + 64u * 1024u)
+#define CD_MSG_SNAPSHOT_MAX CD_STATE_JSON_MAX
+#define CD_MSG_SYNC_STATE_MAX (64u * 1024u)
+/* The largest message of any type, its header included. */
+#define CD_MSG_MAX (sizeof(struct cd_msg_hdr) + CD_MSG_SNAPSHOT_MAX)
 
 enum cd_msg_type {
 	CD_MSG_SYNC_STATE = 1, /* a member's version, checksum, quorum view, node info */
@@ -44,7 +63,8 @@ struct cd_msg {
 
 /*
  * Build a message. On success *buf is a new buffer the caller frees and
- * *len its size. body is borrowed. Returns 0, -ENOMEM or -EMSGSIZE.
+ * *len its size. body is borrowed. Returns 0, -EINVAL (unknown type),
+ * -ENOMEM, or -EMSGSIZE for a payload above its type's cap.
  */
 int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64_t round,
 		 const struct json_object *body, void **buf, size_t *len);
@@ -52,7 +72,8 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
 /*
  * Check and decode a delivered message. from is the node id CPG says sent it.
  * On success fills m (release with cd_msg_clear()). On failure returns
- * CD_ERR_PROTOCOL or CD_ERR_VERSION with err set, and m is empty.
+ * CD_ERR_PROTOCOL, CD_ERR_VERSION or -EMSGSIZE (a payload above its type's
+ * cap) with err set, and m is empty.
  */
 int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, char *err,
 		 size_t errlen);

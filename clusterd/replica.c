@@ -132,8 +132,8 @@ uint32_t cd_replica_coordinator(void)
 	return cd_replica_quorate() && r.sync.n_members ? r.sync.members[0] : 0;
 }
 
-static void send_msg(enum cd_msg_type type, uint64_t req_id, uint64_t round,
-		     struct json_object *body)
+static int send_msg(enum cd_msg_type type, uint64_t req_id, uint64_t round,
+		    struct json_object *body)
 {
 	void *buf;
 	size_t len;
@@ -145,6 +145,7 @@ static void send_msg(enum cd_msg_type type, uint64_t req_id, uint64_t round,
 	}
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot send %s: %s", cd_msg_type_to_str(type), cd_strerror(rc));
+	return rc;
 }
 
 /* --- sync rounds --- */
@@ -409,6 +410,7 @@ const struct cd_membership_ops cd_replica_membership_ops = {
 int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx)
 {
 	struct pending *p;
+	int rc;
 
 	if (!cd_membership_joined() || r.sync.phase == CD_SYNC_IDLE)
 		return CD_ERR_NOT_JOINED;
@@ -422,9 +424,14 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
 	p->req_id = r.next_req_id++;
 	p->done = done;
 	p->ctx = ctx;
+	rc = send_msg(CD_MSG_CHANGE, p->req_id, 0, (struct json_object *)change);
+	if (rc < 0) {
+		/* Never sent (too large for a change, or no connection): say so now. */
+		free(p);
+		return rc;
+	}
 	p->next = r.pending;
 	r.pending = p;
-	send_msg(CD_MSG_CHANGE, p->req_id, 0, (struct json_object *)change);
 	return 0;
 }
 

@@ -30,7 +30,8 @@ extern const struct cd_membership_ops cd_replica_membership_ops;
 /*
  * Submit a change (borrowed JSON). Returns 0 if it was sent: done() is
  * called later, exactly once. Returns a negative code if it was refused at
- * once (no quorum, sync under way, not joined): done() is not called.
+ * once (no quorum, sync under way, not joined, -EMSGSIZE above the change
+ * cap of msg.h, or not sent): done() is not called.
  */
 int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx);
 

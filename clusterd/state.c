@@ -294,10 +294,9 @@ static bool prop_value_ok(const struct known_prop *k, const char *v)
 	return errno == 0 && *end == '\0' && u <= k->max;
 }
 
-static int op_property_set(struct cd_state *s, const struct json_object *c, char *err,
-			   size_t errlen)
+/* A property as property.set takes it and a state keeps it. */
+static int check_prop(const char *key, const char *value, char *err, size_t errlen)
 {
-	const char *key = cd_jget_str(c, "key"), *value = cd_jget_str(c, "value");
 	size_t i;
 
 	if (!key || !cd_valid_name(key, CD_PROP_KEY_MAX))
@@ -309,6 +308,20 @@ static int op_property_set(struct cd_state *s, const struct json_object *c, char
 		if (strcmp(known_props[i].key, key) == 0 && !prop_value_ok(&known_props[i], value))
 			FAIL(CD_ERR_INVALID, "invalid value '%s' for %s (%s)", value, key,
 			     known_props[i].what);
+	return 0;
+}
+
+static int op_property_set(struct cd_state *s, const struct json_object *c, char *err,
+			   size_t errlen)
+{
+	const char *key = cd_jget_str(c, "key"), *value = cd_jget_str(c, "value");
+	int rc;
+
+	if ((rc = check_prop(key, value, err, errlen)) < 0)
+		return rc;
+	if (!cd_state_prop(s, key) && s->n_props >= CD_MAX_PROPS)
+		FAIL(CD_ERR_INVALID, "the cluster has %d properties already, its limit",
+		     CD_MAX_PROPS);
 	if (prop_set(s, key, value) < 0)
 		FAIL(-ENOMEM, "out of memory");
 	return 0;
@@ -434,12 +447,23 @@ static int op_fence_add(struct cd_state *s, const struct json_object *c, char *e
 	memset(&d, 0, sizeof(d));
 	if (!name || !cd_valid_name(name, sizeof(d.name) - 1))
 		FAIL(CD_ERR_INVALID, "invalid fence device name");
-	if (!agent || !*agent || strlen(agent) >= sizeof(d.agent) || strchr(agent, ' '))
-		FAIL(CD_ERR_INVALID, "invalid fence agent");
+	/*
+	 * Every member may run the agent: a fence-agents name looked up in
+	 * the PATH, or an absolute path that says plainly where it is.
+	 */
+	if (!agent || !(cd_valid_path_name(agent, sizeof(d.agent) - 1) ||
+			cd_valid_abs_path(agent, sizeof(d.agent) - 1)))
+		FAIL(CD_ERR_INVALID,
+		     "invalid fence agent (a name or an absolute path of at most "
+		     "%zu bytes, without . or .. components)",
+		     sizeof(d.agent) - 1);
 	if ((params && strlen(params) >= sizeof(d.params)) || (map && strlen(map) >= sizeof(d.map)))
 		FAIL(CD_ERR_INVALID, "fence device parameters too long");
 	if (cd_state_fencedev(s, name))
 		FAIL(CD_ERR_EXISTS, "fence device '%s' exists already", name);
+	if (s->n_fencedevs >= CD_MAX_FENCEDEVS)
+		FAIL(CD_ERR_INVALID, "the cluster has %d fence devices already, its limit",
+		     CD_MAX_FENCEDEVS);
 	cd_strlcpy(d.name, name, sizeof(d.name));
 	cd_strlcpy(d.agent, agent, sizeof(d.agent));
 	cd_strlcpy(d.params, params ? params : "", sizeof(d.params));
@@ -481,7 +505,8 @@ static int op_node_dead(struct cd_state *s, const struct json_object *c, char *e
 	struct cd_node *n;
 	size_t i;
 
-	if (cd_jget_u64(c, "node", &id) < 0 || !how || !*how)
+	if (cd_jget_u64(c, "node", &id) < 0 || id > UINT32_MAX || !how || !*how ||
+	    !cd_valid_text(how, CD_DEAD_HOW_MAX))
 		FAIL(CD_ERR_INVALID, "malformed node.dead");
 	n = (struct cd_node *)cd_state_node_by_id(s, (uint32_t)id);
 	if (!n)
@@ -608,8 +633,12 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 		}
 	}
 	for (j = 0; j < n_members; j++) {
-		struct cd_node *n = node_upsert(s, members[j].id);
+		struct cd_node *n;
 
+		/* Beyond the limit a new node is not recorded, alike everywhere. */
+		if (!cd_state_node_by_id(s, members[j].id) && s->n_nodes >= CD_MAX_NODES)
+			continue;
+		n = node_upsert(s, members[j].id);
 		/* Out of memory: the node record is missing until the next sync. */
 		if (!n)
 			continue;
@@ -755,6 +784,157 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	return o;
 }
 
+/*
+ * The largest state serializes below CD_STATE_JSON_MAX (the arithmetic is
+ * in state.h), with 64 KiB for the top level and the separators.
+ */
+#define LARGEST_STATE_JSON                                                                         \
+	((uint64_t)CD_MAX_VMS * CD_VM_JSON_MAX + 2ull * CD_STATE_XML_MAX +                         \
+	 (uint64_t)CD_MAX_VOLUMES * CD_VOLUME_JSON_MAX +                                           \
+	 (uint64_t)CD_MAX_NODES * CD_NODE_JSON_MAX +                                               \
+	 (uint64_t)CD_MAX_FENCEDEVS * CD_FENCEDEV_JSON_MAX +                                       \
+	 (uint64_t)CD_MAX_PROPS * CD_PROP_JSON_MAX + 64 * 1024)
+_Static_assert(LARGEST_STATE_JSON <= CD_STATE_JSON_MAX, "the largest state must fit a snapshot");
+
+/* An optional unsigned member: absent is 0, anything else must be valid. */
+static int opt_u64(const struct json_object *o, const char *key, uint64_t *out)
+{
+	*out = 0;
+	return json_object_object_get_ex(o, key, NULL) ? cd_jget_u64(o, key, out) : 0;
+}
+
+static int nodes_from_json(struct cd_state *s, const struct json_object *nodes, char *err,
+			   size_t errlen)
+{
+	size_t i, k;
+
+	if (json_object_array_length(nodes) > CD_MAX_NODES)
+		FAIL(CD_ERR_CORRUPT, "state lists %zu nodes (at most %d)",
+		     json_object_array_length(nodes), CD_MAX_NODES);
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *no = json_object_array_get_idx(nodes, i), *rj;
+		const char *how = cd_jget_str(no, "dead_how");
+		struct cd_node_info ni;
+		struct cd_node *n;
+
+		if (cd_node_info_from_json(&ni, no) < 0)
+			FAIL(CD_ERR_CORRUPT, "state node %zu is invalid", i);
+		if (cd_state_node_by_id(s, ni.id))
+			FAIL(CD_ERR_CORRUPT, "state lists node id %u twice", ni.id);
+		n = node_upsert(s, ni.id);
+		if (!n)
+			FAIL(-ENOMEM, "out of memory");
+		n->info = ni;
+		n->dead = cd_jget_bool_or(no, "dead", false);
+		if (opt_u64(no, "left_ms", &n->left_ms) < 0 ||
+		    opt_u64(no, "quarantine_until", &n->quarantine_until) < 0)
+			FAIL(CD_ERR_CORRUPT, "state node %u has an invalid time", ni.id);
+		if (json_object_object_get_ex(no, "rejoins", &rj)) {
+			if (!json_object_is_type(rj, json_type_array) ||
+			    json_object_array_length(rj) > CD_FLAP_LIMIT)
+				FAIL(CD_ERR_CORRUPT, "state node %u has invalid rejoins", ni.id);
+			for (k = 0; k < json_object_array_length(rj); k++) {
+				struct json_object *e = json_object_array_get_idx(rj, k);
+
+				if (!json_object_is_type(e, json_type_int) ||
+				    json_object_get_int64(e) < 0)
+					FAIL(CD_ERR_CORRUPT, "state node %u has invalid rejoins",
+					     ni.id);
+				n->rejoins[k] = (uint64_t)json_object_get_int64(e);
+			}
+		}
+		if (how) {
+			if (!cd_valid_text(how, CD_DEAD_HOW_MAX))
+				FAIL(CD_ERR_CORRUPT, "state node %u has an invalid dead_how",
+				     ni.id);
+			cd_strlcpy(n->dead_how, how, sizeof(n->dead_how));
+		}
+		if (cd_jget_bool(no, "member", &n->member) < 0 ||
+		    cd_jget_bool(no, "maintenance", &n->maintenance) < 0 ||
+		    cd_jget_u64(no, "last_change", &n->last_change) < 0)
+			FAIL(CD_ERR_CORRUPT, "state node %u is invalid", ni.id);
+	}
+	return 0;
+}
+
+static int props_from_json(struct cd_state *s, struct json_object *props, char *err, size_t errlen)
+{
+	struct json_object_iterator it = json_object_iter_begin(props);
+	struct json_object_iterator end = json_object_iter_end(props);
+	char why[128];
+
+	if (json_object_object_length(props) > CD_MAX_PROPS)
+		FAIL(CD_ERR_CORRUPT, "state has %d properties (at most %d)",
+		     json_object_object_length(props), CD_MAX_PROPS);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *k = json_object_iter_peek_name(&it);
+		struct json_object *pv = json_object_iter_peek_value(&it);
+
+		if (!json_object_is_type(pv, json_type_string))
+			FAIL(CD_ERR_CORRUPT, "state property '%s' is invalid", k);
+		if (check_prop(k, json_object_get_string(pv), why, sizeof(why)) < 0)
+			FAIL(CD_ERR_CORRUPT, "state property '%s' is invalid: %s", k, why);
+		if (prop_set(s, k, json_object_get_string(pv)) < 0)
+			FAIL(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int vms_from_json(struct cd_state *s, const struct json_object *vms, char *err,
+			 size_t errlen)
+{
+	size_t i, n = json_object_array_length(vms), xml = 0;
+	char why[160];
+
+	if (n > CD_MAX_VMS)
+		FAIL(CD_ERR_CORRUPT, "state lists %zu VMs (at most %d)", n, CD_MAX_VMS);
+	s->vms = calloc(n + 1, sizeof(*s->vms));
+	if (!s->vms)
+		FAIL(-ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct cd_vm *vm = &s->vms[s->n_vms];
+		int rc = cd_vm_from_json(vm, json_object_array_get_idx(vms, i), why, sizeof(why));
+
+		if (rc < 0)
+			FAIL(rc, "state VM %zu is invalid: %s", i, why);
+		s->n_vms++;
+		if (s->n_vms > 1 && strcmp(s->vms[s->n_vms - 2].name, vm->name) >= 0)
+			FAIL(CD_ERR_CORRUPT, "state VMs are not sorted by name");
+		xml += strlen(vm->xml);
+		if (xml > CD_STATE_XML_MAX)
+			FAIL(CD_ERR_CORRUPT, "the state's domain XML exceeds %d MiB",
+			     CD_STATE_XML_MAX / (1024 * 1024));
+	}
+	return 0;
+}
+
+static int volumes_from_json(struct cd_state *s, const struct json_object *vols, char *err,
+			     size_t errlen)
+{
+	size_t i, k, n = json_object_array_length(vols);
+	char why[160];
+
+	if (n > CD_MAX_VOLUMES)
+		FAIL(CD_ERR_CORRUPT, "state lists %zu volumes (at most %d)", n, CD_MAX_VOLUMES);
+	s->volumes = calloc(n + 1, sizeof(*s->volumes));
+	if (!s->volumes)
+		FAIL(-ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct cd_volume *v = &s->volumes[s->n_volumes];
+		int rc =
+		    cd_volume_from_json(v, json_object_array_get_idx(vols, i), why, sizeof(why));
+
+		if (rc < 0)
+			FAIL(rc, "state volume %zu is invalid: %s", i, why);
+		s->n_volumes++;
+		for (k = 0; k + 1 < s->n_volumes; k++)
+			if (strcmp(s->volumes[k].name, v->name) == 0 ||
+			    strcmp(s->volumes[k].uuid, v->uuid) == 0)
+				FAIL(CD_ERR_CORRUPT, "state lists volume %s twice", v->name);
+	}
+	return 0;
+}
+
 #undef FAIL
 #define FAIL(code, ...)                                                                  \
 	do {                                                                               \
@@ -763,11 +943,19 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 		return (code);                                                             \
 	} while (0)
 
+/* Undo a part that failed: its helper has set err. */
+#define FAILED(rc)                                                                                 \
+	do {                                                                                       \
+		cd_state_free(s);                                                                  \
+		return (rc);                                                                       \
+	} while (0)
+
 int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *err, size_t errlen)
 {
 	struct json_object *v, *nodes, *props, *vms;
 	uint64_t format;
 	size_t i;
+	int rc;
 
 	cd_state_init(s);
 	if (!o || !json_object_is_type(o, json_type_object))
@@ -783,57 +971,13 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 	if (!json_object_object_get_ex(o, "nodes", &nodes) ||
 	    !json_object_is_type(nodes, json_type_array))
 		FAIL(CD_ERR_CORRUPT, "state has no node list");
-	for (i = 0; i < json_object_array_length(nodes); i++) {
-		struct json_object *no = json_object_array_get_idx(nodes, i);
-		struct cd_node_info ni;
-		struct cd_node *n;
-
-		if (cd_node_info_from_json(&ni, no) < 0)
-			FAIL(CD_ERR_CORRUPT, "state node %zu is invalid", i);
-		if (cd_state_node_by_id(s, ni.id))
-			FAIL(CD_ERR_CORRUPT, "state lists node id %u twice", ni.id);
-		n = node_upsert(s, ni.id);
-		if (!n)
-			FAIL(-ENOMEM, "out of memory");
-		n->info = ni;
-		n->dead = cd_jget_bool_or(no, "dead", false);
-		cd_jget_u64(no, "left_ms", &n->left_ms);
-		cd_jget_u64(no, "quarantine_until", &n->quarantine_until);
-		{
-			struct json_object *rj;
-			size_t k;
-
-			if (json_object_object_get_ex(no, "rejoins", &rj) &&
-			    json_object_is_type(rj, json_type_array))
-				for (k = 0; k < CD_FLAP_LIMIT && k < json_object_array_length(rj); k++)
-					n->rejoins[k] = (uint64_t)json_object_get_int64(
-						json_object_array_get_idx(rj, k));
-		}
-		if (cd_jget_str(no, "dead_how"))
-			cd_strlcpy(n->dead_how, cd_jget_str(no, "dead_how"), sizeof(n->dead_how));
-		if (cd_jget_bool(no, "member", &n->member) < 0 ||
-		    cd_jget_bool(no, "maintenance", &n->maintenance) < 0 ||
-		    cd_jget_u64(no, "last_change", &n->last_change) < 0)
-			FAIL(CD_ERR_CORRUPT, "state node %u is invalid", ni.id);
-	}
+	if ((rc = nodes_from_json(s, nodes, err, errlen)) < 0)
+		FAILED(rc);
 	if (!json_object_object_get_ex(o, "properties", &props) ||
 	    !json_object_is_type(props, json_type_object))
 		FAIL(CD_ERR_CORRUPT, "state has no property map");
-	{
-		struct json_object_iterator it = json_object_iter_begin(props);
-		struct json_object_iterator end = json_object_iter_end(props);
-
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-			const char *k = json_object_iter_peek_name(&it);
-			struct json_object *pv = json_object_iter_peek_value(&it);
-
-			if (!cd_valid_name(k, CD_PROP_KEY_MAX) ||
-			    !json_object_is_type(pv, json_type_string))
-				FAIL(CD_ERR_CORRUPT, "state property '%s' is invalid", k);
-			if (prop_set(s, k, json_object_get_string(pv)) < 0)
-				FAIL(-ENOMEM, "out of memory");
-		}
-	}
+	if ((rc = props_from_json(s, props, err, errlen)) < 0)
+		FAILED(rc);
 	/* Absent in states written before VMs existed. */
 	if (json_object_object_get_ex(o, "last_action_id", &v) &&
 	    cd_jget_u64(o, "last_action_id", &s->last_action_id) < 0)
@@ -841,44 +985,31 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 	if (json_object_object_get_ex(o, "vms", &vms)) {
 		if (!json_object_is_type(vms, json_type_array))
 			FAIL(CD_ERR_CORRUPT, "state has no valid VM list");
-		s->vms = calloc(json_object_array_length(vms) + 1, sizeof(*s->vms));
-		if (!s->vms)
-			FAIL(-ENOMEM, "out of memory");
-		for (i = 0; i < json_object_array_length(vms); i++) {
-			struct cd_vm *vm = &s->vms[s->n_vms];
-			int rc = cd_vm_from_json(vm, json_object_array_get_idx(vms, i));
-
-			if (rc < 0) {
-				cd_vm_free(vm);
-				FAIL(rc, "state VM %zu is invalid", i);
-			}
-			s->n_vms++;
-			if (s->n_vms > 1 && strcmp(s->vms[s->n_vms - 2].name, vm->name) >= 0)
-				FAIL(CD_ERR_CORRUPT, "state VMs are not sorted by name");
-		}
+		if ((rc = vms_from_json(s, vms, err, errlen)) < 0)
+			FAILED(rc);
 	}
 	if (json_object_object_get_ex(o, "volumes", &vms)) {
 		if (!json_object_is_type(vms, json_type_array))
 			FAIL(CD_ERR_CORRUPT, "state has no valid volume list");
-		s->volumes = calloc(json_object_array_length(vms) + 1, sizeof(*s->volumes));
-		if (!s->volumes)
-			FAIL(-ENOMEM, "out of memory");
-		for (i = 0; i < json_object_array_length(vms); i++) {
-			if (cd_volume_from_json(&s->volumes[s->n_volumes],
-						json_object_array_get_idx(vms, i)) < 0)
-				FAIL(CD_ERR_CORRUPT, "state volume %zu is invalid", i);
-			s->n_volumes++;
-		}
+		if ((rc = volumes_from_json(s, vms, err, errlen)) < 0)
+			FAILED(rc);
 	}
 	if (json_object_object_get_ex(o, "fence_devices", &vms)) {
 		if (!json_object_is_type(vms, json_type_array))
 			FAIL(CD_ERR_CORRUPT, "state has no valid fence device list");
+		if (json_object_array_length(vms) > CD_MAX_FENCEDEVS)
+			FAIL(CD_ERR_CORRUPT, "state lists %zu fence devices (at most %d)",
+			     json_object_array_length(vms), CD_MAX_FENCEDEVS);
 		for (i = 0; i < json_object_array_length(vms); i++) {
 			struct json_object *f = json_object_array_get_idx(vms, i);
-			char e2[128];
+			char e2[192];
 
-			if (op_fence_add(s, f, e2, sizeof(e2)) < 0)
-				FAIL(CD_ERR_CORRUPT, "state fence device %zu is invalid: %s", i, e2);
+			/* fence.add's own checks, limits included. */
+			if (!json_object_is_type(f, json_type_object) ||
+			    op_fence_add(s, f, e2, sizeof(e2)) < 0)
+				FAIL(CD_ERR_CORRUPT, "state fence device %zu is invalid: %s", i,
+				     json_object_is_type(f, json_type_object) ? e2
+									      : "not an object");
 		}
 	}
 	return 0;

@@ -25,7 +25,41 @@
 #define CD_CPU_MODEL_MAX 127
 #define CD_PROP_KEY_MAX 128
 #define CD_PROP_VALUE_MAX 4096
-#define CD_MAX_NODES 32
+
+/*
+ * What one state may hold. The changes that add things enforce these, and
+ * cd_state_from_json() enforces them again on a snapshot or a saved state,
+ * so what one member accepted every member accepts.
+ *
+ * They are chosen so that the largest state serializes below
+ * CD_STATE_JSON_MAX, the cap on a snapshot (msg.h) and on a state file:
+ * every state the changes can reach can be synced. In JSON a string grows
+ * by escaping: at most twice for names, paths and domain XML (only '/',
+ * '"', '\\', tab, CR and LF are escaped: they hold no other control
+ * characters) and six times for free text (\u00XX). The worst records:
+ *   a VM without its XML     CD_VM_JSON_MAX       owners 2 x 32 x 66, error 6 x 255
+ *   the VMs' XML, together   2 x CD_STATE_XML_MAX
+ *   a volume                 CD_VOLUME_JSON_MAX   4096 files, 64 requests, 64 results
+ *   a node                   CD_NODE_JSON_MAX     4 addresses and a CPU model, 6 x
+ *   a fence device           CD_FENCEDEV_JSON_MAX params and map, 6 x
+ *   a property               CD_PROP_JSON_MAX     its value, 6 x
+ * With the counts below: 8 + 32 + 17.3 + 0.1 + 0.6 + 3.0 MiB = 61.1 MiB,
+ * under 64 MiB. state.c checks the sum when it compiles; check_validate
+ * measures the worst records.
+ */
+#define CD_MAX_NODES 32 /* the policy's limit: its node masks have 32 bits */
+#define CD_MAX_VMS 1024
+#define CD_MAX_VOLUMES 16
+#define CD_MAX_FENCEDEVS 64
+#define CD_MAX_PROPS 128
+#define CD_STATE_XML_MAX (16 * 1024 * 1024) /* the domain XML of all VMs */
+#define CD_STATE_JSON_MAX (64 * 1024 * 1024)
+#define CD_VM_JSON_MAX (8 * 1024)
+#define CD_NODE_JSON_MAX (4 * 1024)
+#define CD_FENCEDEV_JSON_MAX (10 * 1024)
+#define CD_PROP_JSON_MAX (6 * CD_PROP_VALUE_MAX + CD_PROP_KEY_MAX + 16)
+/* node.dead's "how", e.g. "lease" or "fence:DEVICE" (printable, at most 15) */
+#define CD_DEAD_HOW_MAX 15
 /* A node that comes back this many times within the window is quarantined. */
 #define CD_FLAP_LIMIT 3
 #define CD_FLAP_WINDOW_MS (10 * 60 * 1000ull)
@@ -68,7 +102,7 @@ struct cd_node {
 	bool member;	  /* in the last quorate membership */
 	bool maintenance; /* set by an admin */
 	bool dead;	  /* known dead since it left (fenced or lease expired) */
-	char dead_how[16];
+	char dead_how[CD_DEAD_HOW_MAX + 1];
 	uint64_t left_ms;	  /* when it last left the membership (round time) */
 	uint64_t rejoins[CD_FLAP_LIMIT]; /* when it came back, newest last */
 	uint64_t quarantine_until; /* flapping: takes no VMs until then (wall ms) */
@@ -132,6 +166,9 @@ int cd_state_apply(struct cd_state *s, const struct json_object *change, char *e
  * Close a sync round in a quorate partition: record the joiners' own node
  * information, mark members and non-members, start the next epoch.
  * members[] are the node ids of the partition's members with their info.
+ * A joiner beyond CD_MAX_NODES known nodes is not recorded (alike on every
+ * member): the policy cannot place VMs on it, and a snapshot holding it
+ * would be refused.
  */
 void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
 			  size_t n_members, uint64_t new_epoch, uint64_t now_ms);
@@ -143,8 +180,11 @@ bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms);
  * Serialization, canonical: the same state always gives the same bytes, so
  * its SHA-256 identifies it.
  * cd_state_to_json() returns a new object (caller puts it).
- * cd_state_from_json() fills an empty s; returns 0, CD_ERR_CORRUPT or
- * CD_ERR_VERSION, with err set.
+ * cd_state_from_json() fills an empty s; returns 0, CD_ERR_CORRUPT,
+ * CD_ERR_VERSION or -ENOMEM, with err set. It checks every record as the
+ * changes that made it would have (names, paths, sizes, counts, the limits
+ * above); anything they would refuse makes the whole state refused, and s
+ * is left empty.
  */
 struct json_object *cd_state_to_json(const struct cd_state *s);
 int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *err, size_t errlen);

@@ -60,6 +60,13 @@ int cd_state_file_load(const char *path, struct cd_state *s, char *err, size_t e
 		rc = CD_ERR_VERSION;
 		goto out;
 	}
+	/* The cap on a snapshot holds for a saved state too: the same state. */
+	if (len - hlen > CD_STATE_JSON_MAX) {
+		snprintf(err, errlen, "%s holds %zu bytes of state, above the cap of %d", path,
+			 len - hlen, CD_STATE_JSON_MAX);
+		rc = CD_ERR_CORRUPT;
+		goto out;
+	}
 	cd_sha256_hex(buf + hlen, len - hlen, sum);
 	if (memcmp(sum, buf + strlen(MAGIC), 64) != 0) {
 		snprintf(err, errlen, "%s fails its checksum", path);

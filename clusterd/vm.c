@@ -237,6 +237,43 @@ static int check_identity(const struct cd_state *s, const char *xml, const struc
 	return 0;
 }
 
+/*
+ * Domain XML as a state keeps it: libxml2 refuses control characters but
+ * tab, CR and LF, and the JSON size budget in state.h counts on that.
+ */
+static int check_xml(const char *xml, char *err, size_t errlen)
+{
+	const char *p;
+
+	if (!xml || !*xml || strlen(xml) > CD_VM_XML_MAX)
+		FAIL(CD_ERR_INVALID, "missing or oversized domain XML (at most %d bytes)",
+		     CD_VM_XML_MAX);
+	for (p = xml; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			FAIL(CD_ERR_INVALID, "the domain XML holds a control character");
+	return 0;
+}
+
+size_t cd_vm_xml_total(const struct cd_state *s, const struct cd_vm *except)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < s->n_vms; i++)
+		if (&s->vms[i] != except && s->vms[i].xml)
+			total += strlen(s->vms[i].xml);
+	return total;
+}
+
+/* Whether the VMs' XML stays within CD_STATE_XML_MAX with xml instead of except's. */
+static int check_xml_room(const struct cd_state *s, const struct cd_vm *except, const char *xml,
+			  char *err, size_t errlen)
+{
+	if (cd_vm_xml_total(s, except) + strlen(xml) > CD_STATE_XML_MAX)
+		FAIL(CD_ERR_INVALID, "the VMs' domain XML would exceed %d MiB together",
+		     CD_STATE_XML_MAX / (1024 * 1024));
+	return 0;
+}
+
 /* The VM a change names, or a failure. */
 #define NAMED_VM(vm)                                                                       \
 	do {                                                                               \
@@ -259,16 +296,19 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 
 	if (!name || !cd_valid_name(name, sizeof(vm.name) - 1))
 		FAIL(CD_ERR_INVALID, "invalid VM name (use 1-63 of A-Z a-z 0-9 . _ -)");
-	if (!xml || !*xml || strlen(xml) > CD_VM_XML_MAX)
-		FAIL(CD_ERR_INVALID, "missing or oversized domain XML (at most %d bytes)",
-		     CD_VM_XML_MAX);
-	if (cd_jget_u64(c, "vcpus", &vcpus) < 0 || vcpus == 0 || vcpus > 4096)
+	if ((rc = check_xml(xml, err, errlen)) < 0)
+		return rc;
+	if (cd_jget_u64(c, "vcpus", &vcpus) < 0 || vcpus == 0 || vcpus > CD_VM_VCPUS_MAX)
 		FAIL(CD_ERR_INVALID, "invalid vCPU count");
 	if (cd_jget_u64(c, "memory_mb", &mem) < 0 || mem == 0)
 		FAIL(CD_ERR_INVALID, "invalid memory size");
 	i = vm_index(s, name, &found);
 	if (found)
 		FAIL(CD_ERR_EXISTS, "VM '%s' exists already", name);
+	if (s->n_vms >= CD_MAX_VMS)
+		FAIL(CD_ERR_INVALID, "the cluster has %d VMs already, its limit", CD_MAX_VMS);
+	if ((rc = check_xml_room(s, NULL, xml, err, errlen)) < 0)
+		return rc;
 	if ((rc = check_identity(s, xml, NULL, &id, err, errlen)) < 0)
 		return rc;
 	if (uuid && strcasecmp(uuid, id.uuid) != 0)
@@ -331,8 +371,9 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	int rc;
 
 	NAMED_VM(vm);
-	if (!xml || !*xml || strlen(xml) > CD_VM_XML_MAX)
-		FAIL(CD_ERR_INVALID, "missing or oversized domain XML");
+	if ((rc = check_xml(xml, err, errlen)) < 0 ||
+	    (rc = check_xml_room(s, vm, xml, err, errlen)) < 0)
+		return rc;
 	if ((rc = cd_vm_ident_read(vm->xml, &old, err, errlen)) < 0)
 		return rc;
 	if (cd_vm_ident_complete(&old))
@@ -543,7 +584,8 @@ int cd_vm_op_place(struct cd_state *s, const struct json_object *c, char *err, s
 	const struct cd_node *n;
 
 	NAMED_VM(vm);
-	if (cd_jget_u64(c, "node", &node) < 0 || !(n = cd_state_node_by_id(s, (uint32_t)node)))
+	if (cd_jget_u64(c, "node", &node) < 0 || node > UINT32_MAX ||
+	    !(n = cd_state_node_by_id(s, (uint32_t)node)))
 		FAIL(CD_ERR_INVALID, "placement of '%s' names no known node", vm->name);
 	if (!n->member || n->maintenance)
 		FAIL(CD_ERR_INVALID, "node %s cannot take '%s' now", n->info.name, vm->name);
@@ -680,11 +722,12 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	return o;
 }
 
+/* An owner list as vm set keeps it: distinct valid names, at most CD_VM_MAX_OWNERS. */
 static int names_from_json(const struct json_object *o, const char *key, char names[][64],
 			   size_t *n)
 {
 	struct json_object *a;
-	size_t i;
+	size_t i, k;
 
 	*n = 0;
 	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array) ||
@@ -694,8 +737,12 @@ static int names_from_json(const struct json_object *o, const char *key, char na
 		struct json_object *e = json_object_array_get_idx(a, i);
 
 		if (!json_object_is_type(e, json_type_string) ||
-		    cd_strlcpy(names[i], json_object_get_string(e), 64) >= 64)
+		    !cd_valid_name(json_object_get_string(e), 63))
 			return -1;
+		cd_strlcpy(names[i], json_object_get_string(e), 64);
+		for (k = 0; k < i; k++)
+			if (strcmp(names[k], names[i]) == 0)
+				return -1;
 		(*n)++;
 	}
 	return 0;
@@ -706,66 +753,113 @@ static int copy_field(char *dst, size_t n, const char *src)
 	return src && cd_strlcpy(dst, src, n) < n ? 0 : -1;
 }
 
-int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o)
+/* "" (an old state) or 36 characters of hex digits and dashes. */
+static bool uuid_field_ok(const char *u)
+{
+	size_t i;
+
+	if (!*u)
+		return true;
+	if (strlen(u) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+			return false;
+	}
+	return true;
+}
+
+#undef FAIL
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		cd_vm_free(vm);                                                                    \
+		return CD_ERR_CORRUPT;                                                             \
+	} while (0)
+
+int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, size_t errlen)
 {
 	uint64_t vcpus, node, fc, fo;
-	const char *fb;
+	const char *fb, *target;
 	int i;
 
 	memset(vm, 0, sizeof(*vm));
 	if (!json_object_is_type(o, json_type_object) ||
 	    copy_field(vm->name, sizeof(vm->name), cd_jget_str(o, "name")) < 0 ||
-	    !cd_valid_name(vm->name, sizeof(vm->name) - 1) ||
-	    copy_field(vm->uuid, sizeof(vm->uuid), cd_jget_str(o, "uuid")) < 0 ||
-	    cd_jget_u64(o, "vcpus", &vcpus) < 0 || vcpus > UINT32_MAX ||
+	    !cd_valid_name(vm->name, sizeof(vm->name) - 1))
+		FAIL("a VM has no valid name");
+	if (copy_field(vm->uuid, sizeof(vm->uuid), cd_jget_str(o, "uuid")) < 0 ||
+	    !uuid_field_ok(vm->uuid) || cd_jget_u64(o, "vcpus", &vcpus) < 0 ||
 	    cd_jget_u64(o, "memory_mb", &vm->memory_mb) < 0 || cd_jget_u64(o, "node", &node) < 0 ||
 	    node > UINT32_MAX || cd_jget_u64(o, "action_id", &vm->action_id) < 0 ||
 	    cd_jget_u64(o, "fail_count", &fc) < 0 || fc > UINT32_MAX ||
 	    cd_jget_u64(o, "failed_on", &fo) < 0 || fo > UINT32_MAX ||
 	    cd_jget_u64(o, "first_fail_ms", &vm->first_fail_ms) < 0 ||
-	    names_from_json(o, "preferred_owners", vm->preferred, &vm->n_preferred) < 0 ||
-	    names_from_json(o, "possible_owners", vm->possible, &vm->n_possible) < 0 ||
-	    copy_field(vm->anti_class, sizeof(vm->anti_class), cd_jget_str(o, "anti_affinity")) < 0 ||
-	    copy_field(vm->last_error, sizeof(vm->last_error), cd_jget_str(o, "last_error")) < 0 ||
-	    !cd_jget_str(o, "xml") || !cd_jget_str(o, "target"))
-		return CD_ERR_CORRUPT;
+	    copy_field(vm->last_error, sizeof(vm->last_error), cd_jget_str(o, "last_error")) < 0)
+		FAIL("VM %s is malformed", vm->name);
+	/* What vm.add checks. */
+	if (vcpus == 0 || vcpus > CD_VM_VCPUS_MAX || vm->memory_mb == 0)
+		FAIL("VM %s: invalid vCPU count or memory size", vm->name);
+	if (check_xml(cd_jget_str(o, "xml"), err, errlen) < 0) {
+		char why[128];
+
+		cd_strlcpy(why, err, sizeof(why));
+		FAIL("VM %s: %s", vm->name, why);
+	}
+	/* What vm.set checks. */
+	if (names_from_json(o, "preferred_owners", vm->preferred, &vm->n_preferred) < 0 ||
+	    names_from_json(o, "possible_owners", vm->possible, &vm->n_possible) < 0)
+		FAIL("VM %s: invalid owner list", vm->name);
+	if (check_owners(vm, err, errlen) < 0)
+		FAIL("VM %s: a preferred owner is not a possible owner", vm->name);
+	if (copy_field(vm->anti_class, sizeof(vm->anti_class), cd_jget_str(o, "anti_affinity")) < 0)
+		FAIL("VM %s: invalid anti-affinity class", vm->name);
+	if (vm->anti_class[0] && !cd_valid_name(vm->anti_class, sizeof(vm->anti_class) - 1))
+		FAIL("VM %s: invalid anti-affinity class", vm->name);
+	target = cd_jget_str(o, "target");
+	if (!target || (strcmp(target, "started") != 0 && strcmp(target, "stopped") != 0))
+		FAIL("VM %s: invalid target", vm->name);
 	vm->vcpus = (uint32_t)vcpus;
 	vm->node = (uint32_t)node;
 	vm->fail_count = (uint32_t)fc;
 	vm->failed_on = (uint32_t)fo;
 	vm->anti_hard = cd_jget_bool_or(o, "anti_affinity_hard", false);
 	vm->force_stop = cd_jget_bool_or(o, "force_stop", false);
-	vm->target_started = strcmp(cd_jget_str(o, "target"), "started") == 0;
+	vm->target_started = strcmp(target, "started") == 0;
 	if ((i = lookup(prio_names, N_OF(prio_names), cd_jget_str(o, "priority"))) < 0)
-		return CD_ERR_CORRUPT;
+		FAIL("VM %s: invalid priority", vm->name);
 	vm->priority = (enum cd_vm_priority)i;
 	if ((i = lookup(move_names, N_OF(move_names), cd_jget_str(o, "move_mode"))) < 0)
-		return CD_ERR_CORRUPT;
+		FAIL("VM %s: invalid move mode", vm->name);
 	vm->move_mode = (enum cd_move_mode)i;
 	if (cd_vm_state_from_str(cd_jget_str(o, "state"), &vm->state) < 0)
-		return CD_ERR_CORRUPT;
+		FAIL("VM %s: invalid state", vm->name);
 	fb = cd_jget_str(o, "failback");
 	if ((i = lookup(failback_names, N_OF(failback_names), fb)) >= 0 &&
 	    i != CD_FAILBACK_WINDOW) {
 		vm->failback = (enum cd_failback)i;
-	} else if (fb && strlen(fb) == 11 && parse_hhmm(fb, &vm->fb_start) == 0 &&
-		   parse_hhmm(fb + 6, &vm->fb_end) == 0) {
+	} else if (fb && strlen(fb) == 11 && fb[5] == '-' && parse_hhmm(fb, &vm->fb_start) == 0 &&
+		   parse_hhmm(fb + 6, &vm->fb_end) == 0 && vm->fb_start != vm->fb_end) {
 		vm->failback = CD_FAILBACK_WINDOW;
 	} else {
-		return CD_ERR_CORRUPT;
+		FAIL("VM %s: invalid failback", vm->name);
 	}
 	vm->xml = strdup(cd_jget_str(o, "xml"));
-	if (!vm->xml)
+	if (!vm->xml) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	{
 		/*
 		 * An old state's XML may lack a UUID or MACs (vm.identity fixes
 		 * them); one that does not read at all has no MACs to reserve.
 		 */
 		struct cd_vm_ident id;
-		char err[128];
+		char e2[128];
 
-		if (cd_vm_ident_read(vm->xml, &id, err, sizeof(err)) < 0) {
+		if (cd_vm_ident_read(vm->xml, &id, e2, sizeof(e2)) < 0) {
 			vm->ident_missing = true;
 			return 0;
 		}
@@ -774,6 +868,7 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o)
 			vm->macs = mac_list(&id);
 			if (!vm->macs) {
 				cd_vm_free(vm);
+				snprintf(err, errlen, "out of memory");
 				return -ENOMEM;
 			}
 		}

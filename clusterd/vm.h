@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #define CD_VM_XML_MAX (256 * 1024)
+#define CD_VM_VCPUS_MAX 4096
 #define CD_VM_MAX_OWNERS 32
 #define CD_VM_ERROR_MAX 255
 /* Restarts on one node within the period before the VM is moved away. */
@@ -125,7 +126,14 @@ void cd_vm_free(struct cd_vm *vm);
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);
 
 struct json_object *cd_vm_to_json(const struct cd_vm *vm);
-/* 0 or CD_ERR_CORRUPT; vm is left empty on failure. */
-int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o);
+/*
+ * A VM record, checked as the changes that made it check theirs (name,
+ * XML, counts, owners, settings). 0, or CD_ERR_CORRUPT (or -ENOMEM) with
+ * err set; vm is left empty on failure.
+ */
+int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, size_t errlen);
+
+/* Bytes of domain XML the VMs of s hold, except's not counted (may be NULL). */
+size_t cd_vm_xml_total(const struct cd_state *s, const struct cd_vm *except);
 
 #endif

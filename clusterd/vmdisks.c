@@ -30,7 +30,7 @@ static int split(const char *path, const char *run_dir, struct cd_vm_disk *d)
 	if (strlen(slash + 1) >= sizeof(d->file))
 		return -1;
 	cd_strlcpy(d->file, slash + 1, sizeof(d->file));
-	return cd_valid_name(d->vol, 63) && cd_valid_name(d->file, 63) ? 1 : -1;
+	return cd_valid_path_name(d->vol, 63) && cd_valid_path_name(d->file, 63) ? 1 : -1;
 }
 
 int cd_vm_disks(const char *xml, const char *run_dir, struct cd_vm_disk *out, char *err,

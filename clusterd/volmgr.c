@@ -560,10 +560,21 @@ static void submit_keep(struct json_object *c, const char *what, const char *vol
 static void submit_done(struct rt *rt, uint64_t id, int rc, const char *err, struct job *j)
 {
 	struct json_object *c = json_object_new_object(), *a = json_object_new_array();
+	char why[160];
 	size_t i;
 
-	for (i = 0; i < j->n_files; i++)
+	/*
+	 * Every member checks the list as the state's rules say; a file they
+	 * would refuse (a name that is no path component, an extent out of
+	 * range) is left out here rather than have the whole list refused.
+	 */
+	for (i = 0; i < j->n_files; i++) {
+		if (cd_vfile_check(&j->files[i], why, sizeof(why)) < 0) {
+			vol_log(LOG_ERR, rt->name, "file left out of the cluster's list: %s", why);
+			continue;
+		}
 		json_object_array_add(a, cd_vfile_to_json(&j->files[i]));
+	}
 	json_object_object_add(c, "op", json_object_new_string("volume.done"));
 	json_object_object_add(c, "name", json_object_new_string(rt->name));
 	json_object_object_add(c, "id", json_object_new_int64((int64_t)id));
@@ -832,6 +843,13 @@ static void rt_stop(struct rt *rt)
 	json_object_put(rt->done_msg);
 	free(rt);
 }
+
+/* The state's limits for volumes (volume.h) are the csvfs format's. */
+_Static_assert(CD_VOL_MAX_HOSTS == CSVFS_MAX_HOSTS, "host slots");
+_Static_assert(CD_VOL_MAX_FILES == CSVFS_MAX_FILES, "files per volume");
+_Static_assert(CD_VOL_ALLOC_UNIT == CSVFS_ALLOC_UNIT, "allocation unit");
+_Static_assert(CD_VOL_FILE_SIZE_MAX == CSVFS_MAX_FILE_SIZE, "file size");
+_Static_assert(sizeof(((struct cd_vfile *)0)->name) == CSVFS_NAME_LEN, "file names");
 
 /* --- exposure: RUN_DIR/VOLUME/FILE -> /dev/loopN --- */
 
@@ -1143,7 +1161,7 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 
 	if (!rt)
 		return CD_ERR_NOT_FOUND;
-	if (!cd_valid_name(file, 63))
+	if (!cd_valid_path_name(file, 63))
 		return CD_ERR_INVALID;
 	j = new_job(acquire ? J_LEASE_ACQUIRE : J_LEASE_RELEASE);
 	if (!j)

@@ -105,6 +105,36 @@ int cd_volume_copy(struct cd_volume *dst, const struct cd_volume *src)
 			     cd_jget_str(c, "name") ? cd_jget_str(c, "name") : "");       \
 	} while (0)
 
+/*
+ * A volume's description, as volume.add takes it and a state keeps it. Its
+ * name becomes a directory of the csvfs run directory and its device is
+ * opened on every node: neither may lead anywhere else.
+ */
+static int check_desc(const char *name, const char *dev, const char *uuid, uint64_t hosts,
+		      uint64_t expiry, uint64_t renewal, char *err, size_t errlen)
+{
+	if (!name || !cd_valid_path_name(name, CD_NAME_MAX))
+		FAIL(CD_ERR_INVALID,
+		     "invalid volume name (use 1-%d of A-Z a-z 0-9 . _ -, "
+		     "not starting with '.')",
+		     CD_NAME_MAX);
+	if (!dev || !cd_valid_abs_path(dev, CD_VOL_DEVICE_MAX))
+		FAIL(CD_ERR_INVALID,
+		     "the device must be an absolute path of at most %d bytes without . or .. "
+		     "components",
+		     CD_VOL_DEVICE_MAX);
+	if (!uuid || !cd_valid_name(uuid, sizeof(((struct cd_volume *)0)->uuid) - 1))
+		FAIL(CD_ERR_INVALID, "invalid volume UUID");
+	if (hosts == 0 || hosts > CD_VOL_MAX_HOSTS)
+		FAIL(CD_ERR_INVALID, "invalid host slot count %" PRIu64 " (1 to %u)", hosts,
+		     CD_VOL_MAX_HOSTS);
+	if (expiry == 0 || expiry > UINT32_MAX || renewal == 0 || renewal > expiry)
+		FAIL(CD_ERR_INVALID,
+		     "invalid lease timing (expiry %" PRIu64 " ms, renewal %" PRIu64 " ms)", expiry,
+		     renewal);
+	return 0;
+}
+
 int cd_volume_op_add(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	const char *name = cd_jget_str(c, "name"), *dev = cd_jget_str(c, "device"),
@@ -112,16 +142,13 @@ int cd_volume_op_add(struct cd_state *s, const struct json_object *c, char *err,
 	uint64_t hosts, expiry, renewal;
 	struct cd_volume *nv, v;
 	size_t i;
+	int rc;
 
-	if (!name || !cd_valid_name(name, sizeof(v.name) - 1))
-		FAIL(CD_ERR_INVALID, "invalid volume name (use 1-63 of A-Z a-z 0-9 . _ -)");
-	if (!dev || dev[0] != '/' || strlen(dev) > CD_VOL_DEVICE_MAX)
-		FAIL(CD_ERR_INVALID, "the device must be an absolute path");
-	if (!uuid || strlen(uuid) >= sizeof(v.uuid) || cd_jget_u64(c, "hosts", &hosts) < 0 ||
-	    hosts == 0 || hosts > 1024 || cd_jget_u64(c, "expiry_ms", &expiry) < 0 ||
-	    expiry == 0 || expiry > UINT32_MAX || cd_jget_u64(c, "renewal_ms", &renewal) < 0 ||
-	    renewal == 0 || renewal > expiry)
+	if (cd_jget_u64(c, "hosts", &hosts) < 0 || cd_jget_u64(c, "expiry_ms", &expiry) < 0 ||
+	    cd_jget_u64(c, "renewal_ms", &renewal) < 0)
 		FAIL(CD_ERR_INVALID, "invalid volume description");
+	if ((rc = check_desc(name, dev, uuid, hosts, expiry, renewal, err, errlen)) < 0)
+		return rc;
 	for (i = 0; i < s->n_volumes; i++) {
 		if (strcmp(s->volumes[i].name, name) == 0)
 			FAIL(CD_ERR_EXISTS, "volume '%s' exists already", name);
@@ -129,6 +156,9 @@ int cd_volume_op_add(struct cd_state *s, const struct json_object *c, char *err,
 			FAIL(CD_ERR_EXISTS, "that csvfs volume is in the cluster already as '%s'",
 			     s->volumes[i].name);
 	}
+	if (s->n_volumes >= CD_MAX_VOLUMES)
+		FAIL(CD_ERR_INVALID, "the cluster has %d volumes already, its limit",
+		     CD_MAX_VOLUMES);
 	for (i = 0; i < s->n_nodes; i++)
 		if (s->nodes[i].info.id > hosts)
 			FAIL(CD_ERR_INVALID,
@@ -167,6 +197,26 @@ int cd_volume_op_remove(struct cd_state *s, const struct json_object *c, char *e
 	return 0;
 }
 
+/*
+ * A file request, as volume.request takes it and a state keeps it. The
+ * file's name becomes a symlink in the volume's run directory.
+ */
+static int check_request(const struct cd_vreq *r, uint64_t node, const char *file, char *err,
+			 size_t errlen)
+{
+	if (r->id == 0 || node > UINT32_MAX)
+		FAIL(CD_ERR_INVALID, "malformed file request");
+	if (!file || !cd_valid_path_name(file, sizeof(r->file) - 1))
+		FAIL(CD_ERR_INVALID,
+		     "invalid file name (use 1-%zu of A-Z a-z 0-9 . _ -, not "
+		     "starting with '.')",
+		     sizeof(r->file) - 1);
+	if (r->op != CD_VREQ_REMOVE && (r->size == 0 || r->size > CD_VOL_FILE_SIZE_MAX))
+		FAIL(CD_ERR_INVALID, "a file needs a size above 0 and at most %" PRIu64 " bytes",
+		     CD_VOL_FILE_SIZE_MAX);
+	return 0;
+}
+
 int cd_volume_op_request(struct cd_state *s, const struct json_object *c, char *err,
 			 size_t errlen)
 {
@@ -174,16 +224,17 @@ int cd_volume_op_request(struct cd_state *s, const struct json_object *c, char *
 	struct cd_volume *v;
 	struct cd_vreq r;
 	uint64_t node;
+	int rc;
 
 	NAMED_VOLUME(v);
 	memset(&r, 0, sizeof(r));
-	if (cd_jget_u64(c, "id", &r.id) < 0 || r.id == 0 || cd_jget_u64(c, "node", &node) < 0 ||
+	if (cd_jget_u64(c, "id", &r.id) < 0 || cd_jget_u64(c, "node", &node) < 0 ||
 	    op_from_str(cd_jget_str(c, "fop"), &r.op) < 0)
 		FAIL(CD_ERR_INVALID, "malformed file request");
-	if (!file || !cd_valid_name(file, sizeof(r.file) - 1))
-		FAIL(CD_ERR_INVALID, "invalid file name (use 1-63 of A-Z a-z 0-9 . _ -)");
-	if (r.op != CD_VREQ_REMOVE && (cd_jget_u64(c, "size", &r.size) < 0 || r.size == 0))
+	if (r.op != CD_VREQ_REMOVE && cd_jget_u64(c, "size", &r.size) < 0)
 		FAIL(CD_ERR_INVALID, "a file needs a size above 0");
+	if ((rc = check_request(&r, node, file, err, errlen)) < 0)
+		return rc;
 	{
 		/* A retry of a request (same id): carried out once, answered once. */
 		size_t k;
@@ -202,19 +253,109 @@ int cd_volume_op_request(struct cd_state *s, const struct json_object *c, char *
 	return 0;
 }
 
-int cd_vfiles_from_json(const struct json_object *a, struct cd_vfile **files, size_t *n)
+int cd_vfile_check(const struct cd_vfile *f, char *err, size_t errlen)
+{
+	if (!cd_valid_path_name(f->name, sizeof(f->name) - 1))
+		FAIL(CD_ERR_INVALID, "invalid file name '%s'", f->name);
+	if (f->index >= CD_VOL_MAX_FILES)
+		FAIL(CD_ERR_INVALID, "file %s: index %u out of range", f->name, f->index);
+	if (f->size == 0 || f->size > CD_VOL_FILE_SIZE_MAX || f->size > f->alloc)
+		FAIL(CD_ERR_INVALID, "file %s: size %" PRIu64 " out of range", f->name, f->size);
+	if (f->offset < CD_VOL_ALLOC_UNIT || f->offset % CD_VOL_ALLOC_UNIT ||
+	    f->alloc % CD_VOL_ALLOC_UNIT || f->offset > CD_VOL_EXTENT_END_MAX ||
+	    f->alloc > CD_VOL_EXTENT_END_MAX - f->offset)
+		FAIL(CD_ERR_INVALID,
+		     "file %s: extent %" PRIu64 "+%" PRIu64 " is not whole units in range", f->name,
+		     f->offset, f->alloc);
+	return 0;
+}
+
+static int cmp_extent(const void *a, const void *b)
+{
+	const struct cd_vfile *x = *(const struct cd_vfile *const *)a;
+	const struct cd_vfile *y = *(const struct cd_vfile *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct cd_vfile *const *)a)->name,
+		      (*(const struct cd_vfile *const *)b)->name);
+}
+
+/*
+ * A file list by the csvfs rules (volume.h). Every node exposes each file
+ * as a loop device over its extent: an extent outside the data area or
+ * over another file's would hand a VM someone else's data.
+ */
+static int check_files(const struct cd_vfile *f, size_t n, char *err, size_t errlen)
+{
+	const struct cd_vfile **by;
+	bool *index_used;
+	size_t i;
+	int rc = 0;
+
+	if (n > CD_VOL_MAX_FILES)
+		FAIL(CD_ERR_INVALID, "%zu files: a volume holds at most %u", n, CD_VOL_MAX_FILES);
+	for (i = 0; i < n; i++)
+		if ((rc = cd_vfile_check(&f[i], err, errlen)) < 0)
+			return rc;
+	if (n < 2)
+		return 0;
+	by = malloc(n * sizeof(*by));
+	index_used = calloc(CD_VOL_MAX_FILES, sizeof(*index_used));
+	if (!by || !index_used) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (index_used[f[i].index]) {
+			rc = CD_ERR_INVALID;
+			snprintf(err, errlen, "file index %u is used twice", f[i].index);
+			goto out;
+		}
+		index_used[f[i].index] = true;
+		by[i] = &f[i];
+	}
+	qsort(by, n, sizeof(*by), cmp_name);
+	for (i = 1; i < n && rc == 0; i++)
+		if (strcmp(by[i - 1]->name, by[i]->name) == 0) {
+			rc = CD_ERR_INVALID;
+			snprintf(err, errlen, "file %s is listed twice", by[i]->name);
+		}
+	qsort(by, n, sizeof(*by), cmp_extent);
+	for (i = 1; i < n && rc == 0; i++)
+		if (by[i]->offset < by[i - 1]->offset + by[i - 1]->alloc) {
+			rc = CD_ERR_INVALID;
+			snprintf(err, errlen, "the extents of files %s and %s overlap",
+				 by[i - 1]->name, by[i]->name);
+		}
+out:
+	free(index_used);
+	free(by);
+	return rc;
+}
+
+int cd_vfiles_from_json(const struct json_object *a, struct cd_vfile **files, size_t *n, char *err,
+			size_t errlen)
 {
 	struct cd_vfile *f;
 	size_t i, len;
+	int rc;
 
 	*files = NULL;
 	*n = 0;
 	if (!a || !json_object_is_type(a, json_type_array))
-		return CD_ERR_INVALID;
+		FAIL(CD_ERR_INVALID, "the file list is not an array");
 	len = json_object_array_length(a);
+	/* Refused before the allocation: the list comes from a peer. */
+	if (len > CD_VOL_MAX_FILES)
+		FAIL(CD_ERR_INVALID, "%zu files: a volume holds at most %u", len, CD_VOL_MAX_FILES);
 	f = calloc(len + 1, sizeof(*f));
 	if (!f)
-		return -ENOMEM;
+		FAIL(-ENOMEM, "out of memory");
 	for (i = 0; i < len; i++) {
 		const struct json_object *o = json_object_array_get_idx(a, i);
 		const char *name = cd_jget_str(o, "name");
@@ -227,9 +368,13 @@ int cd_vfiles_from_json(const struct json_object *a, struct cd_vfile **files, si
 		    cd_jget_u64(o, "alloc", &f[i].alloc) < 0 ||
 		    cd_jget_u64(o, "generation", &f[i].generation) < 0) {
 			free(f);
-			return CD_ERR_INVALID;
+			FAIL(CD_ERR_INVALID, "file %zu of the list is malformed", i);
 		}
 		f[i].index = (uint32_t)index;
+	}
+	if ((rc = check_files(f, len, err, errlen)) < 0) {
+		free(f);
+		return rc;
 	}
 	*files = f;
 	*n = len;
@@ -244,16 +389,17 @@ int cd_volume_op_done(struct cd_state *s, const struct json_object *c, char *err
 	uint64_t id, gen;
 	size_t i, n;
 	struct cd_vfile *nf;
+	int ret;
 
 	NAMED_VOLUME(v);
 	memset(&res, 0, sizeof(res));
 	if (cd_jget_u64(c, "id", &id) < 0 || !json_object_object_get_ex(c, "rc", &rc) ||
-	    !json_object_is_type(rc, json_type_int) ||
-	    cd_jget_u64(c, "meta_generation", &gen) < 0 ||
+	    !json_object_is_type(rc, json_type_int) || json_object_get_int64(rc) < INT32_MIN ||
+	    json_object_get_int64(rc) > INT32_MAX || cd_jget_u64(c, "meta_generation", &gen) < 0 ||
 	    !json_object_object_get_ex(c, "files", &files))
 		FAIL(CD_ERR_INVALID, "malformed file result");
-	if (cd_vfiles_from_json(files, &nf, &n) < 0)
-		FAIL(CD_ERR_INVALID, "malformed file list");
+	if ((ret = cd_vfiles_from_json(files, &nf, &n, err, errlen)) < 0)
+		return ret;
 	/* The newest metadata wins; an older copy's list never replaces it. */
 	if (gen >= v->meta_generation) {
 		free(v->files);
@@ -358,57 +504,81 @@ struct json_object *cd_volume_to_json(const struct cd_volume *v)
 	return o;
 }
 
-int cd_volume_from_json(struct cd_volume *v, const struct json_object *o)
+#undef FAIL
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		goto corrupt;                                                                      \
+	} while (0)
+
+int cd_volume_from_json(struct cd_volume *v, const struct json_object *o, char *err, size_t errlen)
 {
+	const char *name = cd_jget_str(o, "name"), *dev = cd_jget_str(o, "device"),
+		   *uuid = cd_jget_str(o, "uuid");
 	struct json_object *a;
 	uint64_t hosts, expiry, renewal, coord;
 	size_t i;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
-	if (!cd_jget_str(o, "name") || !cd_jget_str(o, "device") || !cd_jget_str(o, "uuid") ||
-	    cd_strlcpy(v->name, cd_jget_str(o, "name"), sizeof(v->name)) >= sizeof(v->name) ||
-	    cd_strlcpy(v->device, cd_jget_str(o, "device"), sizeof(v->device)) >= sizeof(v->device) ||
-	    cd_strlcpy(v->uuid, cd_jget_str(o, "uuid"), sizeof(v->uuid)) >= sizeof(v->uuid) ||
-	    cd_jget_u64(o, "hosts", &hosts) < 0 || hosts > UINT32_MAX ||
-	    cd_jget_u64(o, "expiry_ms", &expiry) < 0 || expiry > UINT32_MAX ||
-	    cd_jget_u64(o, "renewal_ms", &renewal) < 0 || renewal > UINT32_MAX ||
+	if (!json_object_is_type(o, json_type_object) || cd_jget_u64(o, "hosts", &hosts) < 0 ||
+	    cd_jget_u64(o, "expiry_ms", &expiry) < 0 ||
+	    cd_jget_u64(o, "renewal_ms", &renewal) < 0 ||
 	    cd_jget_u64(o, "coordinator", &coord) < 0 || coord > UINT32_MAX ||
-	    cd_jget_u64(o, "meta_generation", &v->meta_generation) < 0 ||
-	    !json_object_object_get_ex(o, "files", &a) ||
-	    cd_vfiles_from_json(a, &v->files, &v->n_files) < 0)
-		return CD_ERR_CORRUPT;
+	    cd_jget_u64(o, "meta_generation", &v->meta_generation) < 0)
+		FAIL("malformed volume");
+	/* What volume.add checks, so what it refuses is never loaded. */
+	if (check_desc(name, dev, uuid, hosts, expiry, renewal, err, errlen) < 0)
+		goto corrupt;
+	cd_strlcpy(v->name, name, sizeof(v->name));
+	cd_strlcpy(v->device, dev, sizeof(v->device));
+	cd_strlcpy(v->uuid, uuid, sizeof(v->uuid));
 	v->hosts = (uint32_t)hosts;
 	v->expiry_ms = (uint32_t)expiry;
 	v->renewal_ms = (uint32_t)renewal;
 	v->coordinator = (uint32_t)coord;
+	if (!json_object_object_get_ex(o, "files", &a))
+		FAIL("volume %s has no file list", v->name);
+	if ((rc = cd_vfiles_from_json(a, &v->files, &v->n_files, err, errlen)) < 0) {
+		if (rc == -ENOMEM)
+			return rc;
+		goto corrupt;
+	}
 	if (!json_object_object_get_ex(o, "requests", &a) || !json_object_is_type(a, json_type_array) ||
 	    json_object_array_length(a) > CD_VOL_MAX_REQUESTS)
-		goto corrupt;
+		FAIL("volume %s has no valid request list", v->name);
 	for (i = 0; i < json_object_array_length(a); i++) {
 		const struct json_object *r = json_object_array_get_idx(a, i);
 		struct cd_vreq *q = &v->reqs[i];
+		const char *file = cd_jget_str(r, "file");
 		uint64_t node;
 
 		if (cd_jget_u64(r, "id", &q->id) < 0 || cd_jget_u64(r, "node", &node) < 0 ||
-		    op_from_str(cd_jget_str(r, "op"), &q->op) < 0 || !cd_jget_str(r, "file") ||
+		    op_from_str(cd_jget_str(r, "op"), &q->op) < 0 ||
 		    cd_jget_u64(r, "size", &q->size) < 0)
+			FAIL("volume %s: request %zu is malformed", v->name, i);
+		if (check_request(q, node, file, err, errlen) < 0)
 			goto corrupt;
 		q->node = (uint32_t)node;
-		cd_strlcpy(q->file, cd_jget_str(r, "file"), sizeof(q->file));
+		cd_strlcpy(q->file, file, sizeof(q->file));
 		v->n_reqs++;
 	}
 	if (!json_object_object_get_ex(o, "results", &a) || !json_object_is_type(a, json_type_array) ||
 	    json_object_array_length(a) > CD_VOL_MAX_RESULTS)
-		goto corrupt;
+		FAIL("volume %s has no valid result list", v->name);
 	for (i = 0; i < json_object_array_length(a); i++) {
 		const struct json_object *r = json_object_array_get_idx(a, i);
-		struct json_object *rc;
+		const char *e = cd_jget_str(r, "error");
+		struct json_object *rc_o;
 
 		if (cd_jget_u64(r, "id", &v->results[i].id) < 0 ||
-		    !json_object_object_get_ex(r, "rc", &rc) || !cd_jget_str(r, "error"))
-			goto corrupt;
-		v->results[i].rc = json_object_get_int(rc);
-		cd_strlcpy(v->results[i].error, cd_jget_str(r, "error"), sizeof(v->results[i].error));
+		    !json_object_object_get_ex(r, "rc", &rc_o) ||
+		    !json_object_is_type(rc_o, json_type_int) ||
+		    json_object_get_int64(rc_o) < INT32_MIN ||
+		    json_object_get_int64(rc_o) > INT32_MAX || !e || strlen(e) > CD_VOL_ERROR_MAX)
+			FAIL("volume %s: result %zu is malformed", v->name, i);
+		v->results[i].rc = json_object_get_int(rc_o);
+		cd_strlcpy(v->results[i].error, e, sizeof(v->results[i].error));
 		v->n_results++;
 	}
 	return 0;

@@ -22,6 +22,29 @@
 #define CD_VOL_MAX_REQUESTS 64
 #define CD_VOL_MAX_RESULTS 64
 #define CD_VOL_DEVICE_MAX 255
+#define CD_VOL_ERROR_MAX 127
+
+/*
+ * What the csvfs format allows (csvfs/format.h, csvfs/files.c; volmgr.c
+ * checks that the numbers agree). The state does not know a volume's size,
+ * so a file's extent is checked against these: whole allocation units,
+ * never at offset 0 (the superblock is there), not overlapping another
+ * file's, and ending where a loop device (a signed 64-bit offset) can
+ * reach.
+ */
+#define CD_VOL_MAX_HOSTS 64u
+#define CD_VOL_MAX_FILES 4096u
+#define CD_VOL_ALLOC_UNIT (1u << 20)
+#define CD_VOL_FILE_SIZE_MAX (UINT64_C(1) << 60)
+#define CD_VOL_EXTENT_END_MAX ((uint64_t)INT64_MAX)
+
+/* The largest JSON of a volume record (see the arithmetic in state.h). */
+#define CD_VFILE_JSON_MAX 256
+#define CD_VREQ_JSON_MAX 256
+#define CD_VRESULT_JSON_MAX 1024
+#define CD_VOLUME_JSON_MAX                                                                         \
+	(CD_VOL_MAX_FILES * CD_VFILE_JSON_MAX + CD_VOL_MAX_REQUESTS * CD_VREQ_JSON_MAX +           \
+	 CD_VOL_MAX_RESULTS * CD_VRESULT_JSON_MAX + 4096)
 
 struct cd_vfile {
 	char name[64];
@@ -50,7 +73,7 @@ struct cd_vreq {
 struct cd_vresult {
 	uint64_t id;
 	int rc;
-	char error[128];
+	char error[CD_VOL_ERROR_MAX + 1];
 };
 
 struct cd_volume {
@@ -85,7 +108,24 @@ void cd_volume_free(struct cd_volume *v);
 int cd_volume_copy(struct cd_volume *dst, const struct cd_volume *src);
 struct json_object *cd_volume_to_json(const struct cd_volume *v);
 struct json_object *cd_vfile_to_json(const struct cd_vfile *f);
-int cd_volume_from_json(struct cd_volume *v, const struct json_object *o);
-int cd_vfiles_from_json(const struct json_object *a, struct cd_vfile **files, size_t *n);
+
+/*
+ * A volume record, checked as volume.add, volume.request and volume.done
+ * check theirs. 0, or CD_ERR_CORRUPT (or -ENOMEM) with err set; v is left
+ * empty on failure.
+ */
+int cd_volume_from_json(struct cd_volume *v, const struct json_object *o, char *err, size_t errlen);
+
+/* One file by the rules above (not against the others). 0 or CD_ERR_INVALID with err set. */
+int cd_vfile_check(const struct cd_vfile *f, char *err, size_t errlen);
+
+/*
+ * A file list as volume.done carries it, checked: at most CD_VOL_MAX_FILES
+ * files with distinct path names and indexes, extents by the rules above.
+ * On success *files is a new array (the caller frees it) of *n files.
+ * Returns 0, CD_ERR_INVALID with err set, or -ENOMEM.
+ */
+int cd_vfiles_from_json(const struct json_object *a, struct cd_vfile **files, size_t *n, char *err,
+			size_t errlen);
 
 #endif

@@ -75,11 +75,7 @@ static uint32_t free_index(const struct csvfs_meta *m)
 	return i;
 }
 
-/* Sizes beyond any device are refused before the arithmetic can wrap. */
-static int valid_size(uint64_t size)
-{
-	return size > 0 && size <= (UINT64_C(1) << 60);
-}
+static int valid_size(uint64_t size) { return size > 0 && size <= CSVFS_MAX_FILE_SIZE; }
 
 int csvfs_files_create(struct csvfs_meta *m, const struct csvfs_sb *sb, const char *name,
 		       uint64_t size, uint32_t owner, uint64_t wall_ms, struct csvfs_file **out)
@@ -88,7 +84,8 @@ int csvfs_files_create(struct csvfs_meta *m, const struct csvfs_sb *sb, const ch
 	uint32_t index;
 	uint64_t off;
 
-	if (!cd_valid_name(name, CSVFS_NAME_LEN - 1) || !valid_size(size))
+	/* Old names that are not path names stay readable and removable. */
+	if (!cd_valid_path_name(name, CSVFS_NAME_LEN - 1) || !valid_size(size))
 		return CD_ERR_INVALID;
 	if (csvfs_files_find(m, name))
 		return CD_ERR_EXISTS;

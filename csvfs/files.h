@@ -11,11 +11,16 @@
 #include "csvfs/format.h"
 #include "csvfs/meta.h"
 
+/* The largest file: sizes beyond any device are refused before the arithmetic can wrap. */
+#define CSVFS_MAX_FILE_SIZE (UINT64_C(1) << 60)
+
 /* The file called name, or NULL. */
 struct csvfs_file *csvfs_files_find(struct csvfs_meta *m, const char *name);
 
 /*
- * Add a file of size bytes (> 0). On success *out (may be NULL) points at
+ * Add a file of size bytes (> 0). Its name must be a valid path name (it
+ * becomes a symlink in clusterd's run directory: never "." or "..", nor
+ * any name starting with '.'). On success *out (may be NULL) points at
  * its entry in m. Returns 0, CD_ERR_INVALID (name or size), CD_ERR_EXISTS,
  * or -ENOSPC (no free entry or no gap large enough).
  */

@@ -185,3 +185,41 @@ int cd_valid_name(const char *s, size_t max)
 	}
 	return 1;
 }
+
+int cd_valid_path_name(const char *s, size_t max)
+{
+	/* A leading dot covers "." and "..", and hides nothing from ls. */
+	return cd_valid_name(s, max) && s[0] != '.';
+}
+
+int cd_valid_abs_path(const char *s, size_t max)
+{
+	const char *c;
+	size_t len;
+
+	if (!s || s[0] != '/' || strlen(s) > max)
+		return 0;
+	for (c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0;
+	for (c = s; *c; c += len) {
+		while (*c == '/')
+			c++;
+		len = strcspn(c, "/");
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int cd_valid_text(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i >= max || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}

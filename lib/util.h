@@ -37,4 +37,19 @@ size_t cd_strlcpy(char *dst, const char *src, size_t n);
 /* A name for nodes, properties and later objects: [A-Za-z0-9._-], 1..max. */
 int cd_valid_name(const char *s, size_t max);
 
+/*
+ * A name that becomes one component of a path (volumes, their files): a
+ * valid name that does not start with '.', so never "." or "..".
+ */
+int cd_valid_path_name(const char *s, size_t max);
+
+/*
+ * An absolute path of at most max bytes, without "." or ".." components
+ * and without control characters.
+ */
+int cd_valid_abs_path(const char *s, size_t max);
+
+/* At most max bytes without control characters (empty is fine). */
+int cd_valid_text(const char *s, size_t max);
+
 #endif

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <string.h>
 
 #include <clusterd/result.h>
@@ -85,6 +86,88 @@ START_TEST(test_rejects_bad_input)
 END_TEST
 
 /* Random bytes never crash the parser and are never accepted as a change. */
+/* A header announcing payload bytes of type t, for the size checks. */
+static void *raw(enum cd_msg_type t, size_t payload, size_t *len)
+{
+	struct cd_msg_hdr h;
+	char *b = calloc(1, sizeof(h) + payload);
+
+	ck_assert_ptr_nonnull(b);
+	memset(&h, 0, sizeof(h));
+	h.magic = htole32(CD_MSG_MAGIC);
+	h.version = htole16(CD_MSG_VERSION);
+	h.type = htole16((uint16_t)t);
+	h.sender = htole32(4);
+	h.payload_len = htole32((uint32_t)payload);
+	h.round = htole64(1);
+	memcpy(b, &h, sizeof(h));
+	*len = sizeof(h) + payload;
+	return b;
+}
+
+/*
+ * Every type has its cap, checked from the header before any JSON is
+ * read: a payload of garbage above the cap is refused for its size.
+ */
+START_TEST(test_size_caps)
+{
+	static const struct {
+		enum cd_msg_type type;
+		size_t cap;
+	} caps[] = {
+	    {CD_MSG_CHANGE, CD_MSG_CHANGE_MAX},
+	    {CD_MSG_SYNC_STATE, CD_MSG_SYNC_STATE_MAX},
+	    {CD_MSG_SNAPSHOT, CD_MSG_SNAPSHOT_MAX},
+	};
+	struct cd_msg m;
+	char err[128];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		char *b = raw(caps[i].type, caps[i].cap + 1, &len);
+
+		memset(b + sizeof(struct cd_msg_hdr), 'x', 4096);
+		ck_assert_int_eq(cd_msg_parse(b, len, 4, &m, err, sizeof(err)), -EMSGSIZE);
+		ck_assert_ptr_nonnull(strstr(err, "cap"));
+		ck_assert_ptr_null(m.body);
+		free(b);
+	}
+	ck_assert_uint_le(CD_MSG_CHANGE_MAX, 2 * 1024 * 1024);
+	ck_assert_uint_le(CD_MSG_MAX, sizeof(struct cd_msg_hdr) + 64u * 1024 * 1024);
+}
+END_TEST
+
+/* A change as large as the cap is built and taken; one byte more is neither. */
+START_TEST(test_change_at_the_cap)
+{
+	size_t n = CD_MSG_CHANGE_MAX - 1 - strlen("{\"p\":\"\"}"), len;
+	char *pad = malloc(n + 2), err[128];
+	struct json_object *o = json_object_new_object();
+	struct cd_msg m;
+	void *buf;
+
+	memset(pad, 'x', n + 1);
+	pad[n] = '\0';
+	json_object_object_add(o, "p", json_object_new_string(pad));
+	ck_assert_int_eq(cd_msg_build(CD_MSG_CHANGE, 4, 1, 0, o, &buf, &len), 0);
+	ck_assert_uint_eq(len, sizeof(struct cd_msg_hdr) + CD_MSG_CHANGE_MAX);
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), 0);
+	cd_msg_clear(&m);
+	free(buf);
+	pad[n] = 'x';
+	pad[n + 1] = '\0';
+	json_object_object_add(o, "p", json_object_new_string(pad));
+	ck_assert_int_eq(cd_msg_build(CD_MSG_CHANGE, 4, 1, 0, o, &buf, &len), -EMSGSIZE);
+	/* The caps are per type: a snapshot that large is fine. */
+	ck_assert_int_eq(cd_msg_build(CD_MSG_SNAPSHOT, 4, 0, 1, o, &buf, &len), 0);
+	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), 0);
+	cd_msg_clear(&m);
+	free(buf);
+	json_object_put(o);
+	free(pad);
+}
+END_TEST
+
 START_TEST(test_fuzz_random)
 {
 	unsigned char buf[256];
@@ -115,6 +198,8 @@ int main(void)
 
 	add_tcase(s, test_roundtrip);
 	add_tcase(s, test_rejects_bad_input);
+	add_tcase(s, test_size_caps);
+	add_tcase(s, test_change_at_the_cap);
 	add_tcase(s, test_fuzz_random);
 	return run_suite(s);
 }

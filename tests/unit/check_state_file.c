@@ -92,6 +92,57 @@ START_TEST(test_corruption_detected)
 }
 END_TEST
 
+/* Write body as a saved state with a good checksum. */
+static void write_state(const char *body)
+{
+	char sum[65], *buf;
+	size_t hlen = strlen("clusterd-state 1 ") + 64 + 1;
+
+	buf = malloc(hlen + strlen(body) + 1);
+	ck_assert_ptr_nonnull(buf);
+	cd_sha256_hex(body, strlen(body), sum);
+	snprintf(buf, hlen + strlen(body) + 1, "clusterd-state 1 %s\n%s", sum, body);
+	ck_assert_int_eq(cd_write_file_atomic(path, buf, strlen(buf)), 0);
+	free(buf);
+}
+
+/*
+ * A saved state passes its checksum yet holds what no change would have
+ * made: it is refused at load like a snapshot would be.
+ */
+START_TEST(test_loaded_state_checked)
+{
+	static const char *bad[] = {
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
+	    "\"properties\":{\"flap-limit\":\"9\"}}",
+	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
+	    "\"properties\":{},\"volumes\":[{\"name\":\"../x\",\"device\":\"/dev/loop3\","
+	    "\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250,"
+	    "\"coordinator\":0,\"meta_generation\":0,\"files\":[],\"requests\":[],"
+	    "\"results\":[]}]}",
+	};
+	const char *good = "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
+			   "\"properties\":{},\"volumes\":[{\"name\":\"x\",\"device\":"
+			   "\"/dev/loop3\",\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":10000,"
+			   "\"renewal_ms\":1250,\"coordinator\":0,\"meta_generation\":0,"
+			   "\"files\":[],\"requests\":[],\"results\":[]}]}";
+	struct cd_state back;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_state(bad[i]);
+		ck_assert_int_eq(cd_state_file_load(path, &back, err, sizeof(err)), CD_ERR_CORRUPT);
+		ck_assert_uint_eq(back.n_volumes, 0);
+		ck_assert_uint_eq(back.n_props, 0);
+	}
+	write_state(good);
+	ck_assert_msg(cd_state_file_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_volumes, 1);
+	cd_state_free(&back);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("state_file");
@@ -101,6 +152,7 @@ int main(void)
 	tcase_add_test(tc, test_save_load);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_corruption_detected);
+	tcase_add_test(tc, test_loaded_state_checked);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
