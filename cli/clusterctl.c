@@ -874,7 +874,7 @@ int main(int argc, char **argv)
 	};
 	const struct command *cmd = NULL;
 	struct cd_client *client;
-	char *end;
+	char *end, err[512];
 	double t;
 	size_t i;
 	int c, rc, nargs;
@@ -943,9 +943,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clusterctl: usage: clusterctl %s\n", cmd->usage);
 		return CD_EXIT_USAGE;
 	}
-	rc = cd_client_connect(&client);
+	rc = cd_client_connect(&client, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "clusterctl: %s\n", cd_strerror(rc));
+		fprintf(stderr, "clusterctl: %s\n", err);
 		return cd_exit_code(rc);
 	}
 	rc = cmd->fn(client, argv, argc);
