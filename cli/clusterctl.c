@@ -15,6 +15,8 @@
 #include <clusterd/client.h>
 #include <clusterd/result.h>
 
+#include "agents/fence_proto.h"
+#include "cli/fence_args.h"
 #include "lib/util.h"
 
 static struct {
@@ -717,12 +719,18 @@ static int cmd_events(struct cd_client *c, char **argv, int argc)
 
 /* --- fence --- */
 
-/* fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...] */
+/*
+ * fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...]
+ * A secret's value may be "-" (standard input) or "@FILE": see
+ * cli/fence_args.h.
+ */
 static int cmd_fence_add(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
-	char params[1024] = "";
-	int i;
+	const char *words[24];
+	char *params, err[512];
+	size_t n = 0;
+	int i, rc;
 
 	json_object_object_add(a, "agent", json_object_new_string(argv[1]));
 	for (i = 2; i < argc; i++) {
@@ -730,17 +738,17 @@ static int cmd_fence_add(struct cd_client *c, char **argv, int argc)
 			json_object_object_add(a, "map", json_object_new_string(argv[++i]));
 			continue;
 		}
-		if (!strchr(argv[i], '=')) {
-			fprintf(stderr, "clusterctl: fence add takes KEY=VALUE, not '%s'\n", argv[i]);
-			json_object_put(a);
-			return CD_ERR_INVALID;
-		}
-		/* Quoted, so a value may hold spaces (the fence-agents rules). */
-		snprintf(params + strlen(params), sizeof(params) - strlen(params), "%s%.*s='%s'",
-			 params[0] ? " " : "", (int)(strchr(argv[i], '=') - argv[i]), argv[i],
-			 strchr(argv[i], '=') + 1);
+		if (n < sizeof(words) / sizeof(words[0]))
+			words[n++] = argv[i];
+	}
+	rc = cd_fence_args_text(words, n, stdin, stderr, &params, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "clusterctl: %s\n", err);
+		json_object_put(a);
+		return rc;
 	}
 	json_object_object_add(a, "params", json_object_new_string(params));
+	cd_fence_wipe_free(params);
 	return simple(c, "fence.add", a, NULL);
 }
 
@@ -840,7 +848,9 @@ static const struct command commands[] = {
 	{"volume lease", "acquire", 2, 3, "volume lease acquire VOL FILE [--shared]",
 	 cmd_lease_acquire},
 	{"volume lease", "release", 2, 2, "volume lease release VOL FILE", cmd_lease_release},
-	{"fence", "add", 2, 24, "fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...]",
+	{"fence", "add", 2, 24,
+	 "fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...] "
+	 "(password=- reads it from stdin, password=@FILE from FILE)",
 	 cmd_fence_add},
 	{"fence", "remove", 1, 1, "fence remove NAME", cmd_fence_remove},
 	{"fence", "list", 0, 0, "fence list", cmd_fence_list},
