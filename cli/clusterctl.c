@@ -798,6 +798,7 @@ static int cmd_fence_test(struct cd_client *c, char **argv, int argc)
 	return simple(c, "fence.test", a, show_fence_test);
 }
 
+#ifdef CD_TEST_HOOKS
 static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
@@ -810,6 +811,7 @@ static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 	json_object_object_add(a, "on", json_object_new_boolean(strcmp(argv[1], "on") == 0));
 	return simple(c, "debug.volume_stall", a, NULL);
 }
+#endif
 
 static const struct command commands[] = {
 	{NULL, "status", 0, 0, "status", cmd_status},
@@ -856,7 +858,12 @@ static const struct command commands[] = {
 	{"fence", "list", 0, 0, "fence list", cmd_fence_list},
 	{"fence", "test", 1, 2, "fence test NAME [NODE] (status of NODE, or monitor)",
 	 cmd_fence_test},
-	{"debug", "volume-stall", 2, 2, "debug volume-stall VOL on|off (test aid)", cmd_debug_stall},
+#ifdef CD_TEST_HOOKS
+	{"debug", "volume-stall", 2, 2,
+	 "debug volume-stall VOL on|off (test aid: only in builds configured with "
+	 "--enable-test-hooks)",
+	 cmd_debug_stall},
+#endif
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -942,6 +949,14 @@ int main(int argc, char **argv)
 			nargs = k;
 		}
 	}
+#ifndef CD_TEST_HOOKS
+	if (!cmd && argc >= 2 && strcmp(argv[0], "debug") == 0 &&
+	    strcmp(argv[1], "volume-stall") == 0) {
+		fprintf(stderr, "clusterctl: debug volume-stall is a test aid, not in this build "
+				"(configure --enable-test-hooks)\n");
+		return CD_EXIT_USAGE;
+	}
+#endif
 	if (!cmd) {
 		fprintf(stderr, "clusterctl: unknown command '%s%s%s' (try clusterctl --help)\n",
 			argv[0], argc >= 2 ? " " : "", argc >= 2 ? argv[1] : "");

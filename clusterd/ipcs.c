@@ -744,6 +744,11 @@ static int cmd_volume_lease(qb_ipcs_connection_t *c, struct json_object *args,
 	return CMD_ASYNC;
 }
 
+#ifdef CD_TEST_HOOKS
+/*
+ * A test aid that lets an admin void this node's leases, and so power off
+ * every VM on the volume: only in builds configured with --enable-test-hooks.
+ */
 static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *args,
 				  struct json_object **out)
 {
@@ -759,6 +764,7 @@ static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *a
 		*out = json_object_new_object();
 	return rc;
 }
+#endif
 
 /* --- fence devices --- */
 
@@ -919,7 +925,9 @@ static const struct {
 	{"volume.show", cmd_volume_show},
 	{"volume.file", cmd_volume_file},
 	{"volume.lease", cmd_volume_lease},
+#ifdef CD_TEST_HOOKS
 	{"debug.volume_stall", cmd_debug_volume_stall},
+#endif
 	{"events", cmd_events},
 	{"fence.add", cmd_fence_add},
 	{"fence.remove", cmd_fence_remove},

@@ -349,6 +349,11 @@ int main(int argc, char **argv)
 	if (setup_logging(foreground) < 0)
 		return 1;
 	qb_log(LOG_NOTICE, "clusterd %s starting", PACKAGE_VERSION);
+#ifdef CD_TEST_HOOKS
+	/* Said at every start, so a test build that reached a real cluster is seen. */
+	qb_log(LOG_WARNING, "a test build (--enable-test-hooks, debug volume-stall): "
+			    "not for production");
+#endif
 
 	loop = qb_loop_create();
 	if (!loop) {
