@@ -17,6 +17,8 @@
 #include <clusterd/client.h>
 #include <clusterd/result.h>
 
+#include "agents/fence_proto.h"
+#include "cli/fence_args.h"
 #include "lib/util.h"
 
 static struct {
@@ -733,12 +735,18 @@ static int cmd_events(struct cd_client *c, char **argv, int argc)
 
 /* --- fence --- */
 
-/* fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...] */
+/*
+ * fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...]
+ * A secret's value may be "-" (standard input) or "@FILE": see
+ * cli/fence_args.h.
+ */
 static int cmd_fence_add(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
-	char params[1024] = "";
-	int i;
+	const char *words[24];
+	char *params, err[512];
+	size_t n = 0;
+	int i, rc;
 
 	json_object_object_add(a, "agent", json_object_new_string(argv[1]));
 	for (i = 2; i < argc; i++) {
@@ -746,17 +754,17 @@ static int cmd_fence_add(struct cd_client *c, char **argv, int argc)
 			json_object_object_add(a, "map", json_object_new_string(argv[++i]));
 			continue;
 		}
-		if (!strchr(argv[i], '=')) {
-			fprintf(stderr, "clusterctl: fence add takes KEY=VALUE, not '%s'\n", argv[i]);
-			json_object_put(a);
-			return CD_ERR_INVALID;
-		}
-		/* Quoted, so a value may hold spaces (the fence-agents rules). */
-		snprintf(params + strlen(params), sizeof(params) - strlen(params), "%s%.*s='%s'",
-			 params[0] ? " " : "", (int)(strchr(argv[i], '=') - argv[i]), argv[i],
-			 strchr(argv[i], '=') + 1);
+		if (n < sizeof(words) / sizeof(words[0]))
+			words[n++] = argv[i];
+	}
+	rc = cd_fence_args_text(words, n, stdin, stderr, &params, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "clusterctl: %s\n", err);
+		json_object_put(a);
+		return rc;
 	}
 	json_object_object_add(a, "params", json_object_new_string(params));
+	cd_fence_wipe_free(params);
 	return simple(c, "fence.add", a, NULL);
 }
 
@@ -806,6 +814,7 @@ static int cmd_fence_test(struct cd_client *c, char **argv, int argc)
 	return simple(c, "fence.test", a, show_fence_test);
 }
 
+#ifdef CD_TEST_HOOKS
 static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
@@ -818,6 +827,7 @@ static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 	json_object_object_add(a, "on", json_object_new_boolean(strcmp(argv[1], "on") == 0));
 	return simple(c, "debug.volume_stall", a, NULL);
 }
+#endif
 
 static const struct command commands[] = {
 	{NULL, "status", 0, 0, "status", cmd_status},
@@ -856,13 +866,20 @@ static const struct command commands[] = {
 	{"volume lease", "acquire", 2, 3, "volume lease acquire VOL FILE [--shared]",
 	 cmd_lease_acquire},
 	{"volume lease", "release", 2, 2, "volume lease release VOL FILE", cmd_lease_release},
-	{"fence", "add", 2, 24, "fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...]",
+	{"fence", "add", 2, 24,
+	 "fence add NAME AGENT [KEY=VALUE...] [--map NODE=PLUG,...] "
+	 "(password=- reads it from stdin, password=@FILE from FILE)",
 	 cmd_fence_add},
 	{"fence", "remove", 1, 1, "fence remove NAME", cmd_fence_remove},
 	{"fence", "list", 0, 0, "fence list", cmd_fence_list},
 	{"fence", "test", 1, 2, "fence test NAME [NODE] (status of NODE, or monitor)",
 	 cmd_fence_test},
-	{"debug", "volume-stall", 2, 2, "debug volume-stall VOL on|off (test aid)", cmd_debug_stall},
+#ifdef CD_TEST_HOOKS
+	{"debug", "volume-stall", 2, 2,
+	 "debug volume-stall VOL on|off (test aid: only in builds configured with "
+	 "--enable-test-hooks)",
+	 cmd_debug_stall},
+#endif
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -890,7 +907,7 @@ int main(int argc, char **argv)
 	};
 	const struct command *cmd = NULL;
 	struct cd_client *client;
-	char *end;
+	char *end, err[512];
 	double t;
 	size_t i;
 	int c, rc, nargs;
@@ -948,6 +965,14 @@ int main(int argc, char **argv)
 			nargs = k;
 		}
 	}
+#ifndef CD_TEST_HOOKS
+	if (!cmd && argc >= 2 && strcmp(argv[0], "debug") == 0 &&
+	    strcmp(argv[1], "volume-stall") == 0) {
+		fprintf(stderr, "clusterctl: debug volume-stall is a test aid, not in this build "
+				"(configure --enable-test-hooks)\n");
+		return CD_EXIT_USAGE;
+	}
+#endif
 	if (!cmd) {
 		fprintf(stderr, "clusterctl: unknown command '%s%s%s' (try clusterctl --help)\n",
 			argv[0], argc >= 2 ? " " : "", argc >= 2 ? argv[1] : "");
@@ -959,9 +984,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clusterctl: usage: clusterctl %s\n", cmd->usage);
 		return CD_EXIT_USAGE;
 	}
-	rc = cd_client_connect(&client);
+	rc = cd_client_connect(&client, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "clusterctl: %s\n", cd_strerror(rc));
+		fprintf(stderr, "clusterctl: %s\n", err);
 		return cd_exit_code(rc);
 	}
 	rc = cmd->fn(client, argv, argc);

@@ -1,4 +1,14 @@
 sbin_PROGRAMS += cli/clusterctl
-cli_clusterctl_SOURCES = cli/clusterctl.c
+cli_clusterctl_SOURCES = cli/clusterctl.c cli/fence_args.c cli/fence_args.h \
+	agents/fence_proto.c agents/fence_proto.h
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
+
+# How fence add reads secrets (standard input, a file) and builds the
+# parameter text.
+check_PROGRAMS += tests/unit/check_fence_args
+TESTS += tests/unit/check_fence_args
+tests_unit_check_fence_args_SOURCES = tests/unit/check_fence_args.c cli/fence_args.c \
+	cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
+tests_unit_check_fence_args_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_fence_args_LDADD = lib/libcdcommon.la $(CHECK_LIBS)

@@ -28,6 +28,7 @@
 #include "clusterd/vmdisks.h"
 #include "clusterd/vmident.h"
 #include "clusterd/volmgr.h"
+#include "lib/ipcpeer.h"
 #include "lib/util.h"
 
 static struct {
@@ -751,6 +752,11 @@ static int cmd_volume_lease(qb_ipcs_connection_t *c, struct json_object *args,
 	return CMD_ASYNC;
 }
 
+#ifdef CD_TEST_HOOKS
+/*
+ * A test aid that lets an admin void this node's leases, and so power off
+ * every VM on the volume: only in builds configured with --enable-test-hooks.
+ */
 static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *args,
 				  struct json_object **out)
 {
@@ -766,6 +772,7 @@ static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *a
 		*out = json_object_new_object();
 	return rc;
 }
+#endif
 
 /* --- fence devices --- */
 
@@ -926,7 +933,9 @@ static const struct {
 	{"volume.show", cmd_volume_show},
 	{"volume.file", cmd_volume_file},
 	{"volume.lease", cmd_volume_lease},
+#ifdef CD_TEST_HOOKS
 	{"debug.volume_stall", cmd_debug_volume_stall},
+#endif
 	{"events", cmd_events},
 	{"fence.add", cmd_fence_add},
 	{"fence.remove", cmd_fence_remove},
@@ -1067,7 +1076,8 @@ int cd_ipcs_start(qb_loop_t *loop, const char *admin_group)
 		.dispatch_mod = dispatch_mod,
 		.dispatch_del = dispatch_del,
 	};
-	const char *name = getenv("CLUSTERD_IPC_NAME");
+	const char *name = cd_ipc_name();
+	struct cd_ipc_peer holder;
 	struct group *g;
 	int rc;
 
@@ -1081,9 +1091,25 @@ int cd_ipcs_start(qb_loop_t *loop, const char *admin_group)
 			qb_log(LOG_NOTICE, "admin group '%s' does not exist: root only", admin_group);
 		}
 	}
-	ipc.svc = qb_ipcs_create(name && *name ? name : CD_IPC_NAME, 0, QB_IPC_NATIVE, &handlers);
-	if (!ipc.svc)
-		return -errno;
+	rc = cd_ipcs_create_exclusive(name, QB_IPC_NATIVE, &handlers, &ipc.svc, &holder);
+	if (rc == -EADDRINUSE) {
+		if (holder.pid >= 0)
+			qb_log(LOG_ERR,
+			       "the IPC name %s is already served by pid %ld (uid %lu, gid %lu): "
+			       "not starting",
+			       name, (long)holder.pid, (unsigned long)holder.uid,
+			       (unsigned long)holder.gid);
+		else
+			qb_log(LOG_ERR,
+			       "the IPC name %s is already served by a process that refused to "
+			       "say who it is: not starting",
+			       name);
+		return rc;
+	}
+	if (rc < 0) {
+		qb_log(LOG_ERR, "cannot create the IPC service %s: %s", name, strerror(-rc));
+		return rc;
+	}
 	qb_ipcs_poll_handlers_set(ipc.svc, &poll);
 	rc = qb_ipcs_run(ipc.svc);
 	if (rc < 0) {

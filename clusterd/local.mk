@@ -23,7 +23,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/hostinfo.c clusterd/hostinfo.h \
 	clusterd/membership.c clusterd/membership.h \
 	clusterd/replica.c clusterd/replica.h \
-	clusterd/ipcs.c clusterd/ipcs.h \
+	clusterd/ipcs.c clusterd/ipcs.h lib/ipcpeer.c lib/ipcpeer.h \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h \

@@ -32,6 +32,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/watchdog.h"
+#include "lib/ipcpeer.h"
 #include "lib/util.h"
 
 static qb_loop_t *loop;
@@ -379,6 +380,22 @@ int main(int argc, char **argv)
 	if (pidfd < 0)
 		return 1;
 	{
+		/*
+		 * A name another process serves (a local user's squatter) stops
+		 * clusterd here, before its watchdog process exists: a start that
+		 * fails later makes that process kill every QEMU of the node.
+		 */
+		struct cd_ipc_peer holder;
+
+		if (cd_ipc_probe(cd_ipc_name(), &holder) == -EADDRINUSE) {
+			fprintf(stderr,
+				"clusterd: the IPC name %s is already served by pid %ld (uid %ld): "
+				"not starting\n",
+				cd_ipc_name(), (long)holder.pid, (long)holder.uid);
+			return 1;
+		}
+	}
+	{
 		struct cd_watchdog_config wc = {
 			.device = cd_config_str(CD_CFG_WATCHDOG_DEVICE),
 			.timeout_s = (unsigned)cd_config_uint(CD_CFG_WATCHDOG_TIMEOUT_S),
@@ -397,6 +414,11 @@ int main(int argc, char **argv)
 	if (setup_logging(foreground) < 0)
 		return 1;
 	qb_log(LOG_NOTICE, "clusterd %s starting", PACKAGE_VERSION);
+#ifdef CD_TEST_HOOKS
+	/* Said at every start, so a test build that reached a real cluster is seen. */
+	qb_log(LOG_WARNING, "a test build (--enable-test-hooks, debug volume-stall): "
+			    "not for production");
+#endif
 
 	loop = qb_loop_create();
 	if (!loop) {

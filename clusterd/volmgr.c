@@ -93,7 +93,9 @@ struct rt {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;		/* under lock */
+#ifdef CD_TEST_HOOKS
 	bool stall;		/* under lock: a test's stuck storage */
+#endif
 	uint32_t self_id;		/* this node's id: its host slot (never 0) */
 	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
 	bool suspend;		/* under lock: released on purpose, do not rejoin */
@@ -341,11 +343,13 @@ static void *renew_thread(void *arg)
 			if (stop)
 				break;
 		}
+#ifdef CD_TEST_HOOKS
 		pthread_mutex_lock(&rt->lock);
 		joined = !rt->stall;
 		pthread_mutex_unlock(&rt->lock);
 		if (!joined)
 			continue;
+#endif
 		rc = csvfs_host_renew(&rt->vol, &h);
 		pthread_mutex_lock(&rt->lock);
 		if (rc == 0 || rc == CD_ERR_TIMEOUT) {
@@ -1237,6 +1241,7 @@ void cd_volmgr_suspend(bool suspend)
 	}
 }
 
+#ifdef CD_TEST_HOOKS
 int cd_volmgr_debug_stall(const char *vol, bool stall)
 {
 	struct rt *rt = rt_find(vol);
@@ -1249,6 +1254,7 @@ int cd_volmgr_debug_stall(const char *vol, bool stall)
 	vol_log(LOG_WARNING, vol, "test aid: host-lease renewals %s", stall ? "stalled" : "resumed");
 	return 0;
 }
+#endif
 
 struct json_object *cd_volmgr_local_json(const char *vol)
 {

@@ -63,11 +63,15 @@ int cd_volmgr_host_dead(uint32_t nodeid);
  */
 void cd_volmgr_suspend(bool suspend);
 
+#ifdef CD_TEST_HOOKS
 /*
  * Test aid: stall (or resume) this node's host-lease renewals on vol, as a
- * hung storage path would. Returns 0 or CD_ERR_NOT_FOUND.
+ * hung storage path would. Only in builds configured with
+ * --enable-test-hooks: it powers off every VM of the volume on this node.
+ * Returns 0 or CD_ERR_NOT_FOUND.
  */
 int cd_volmgr_debug_stall(const char *vol, bool stall);
+#endif
 
 /* This node's view of a volume (host lease, metadata lease, devices), or NULL. */
 struct json_object *cd_volmgr_local_json(const char *vol);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,38 +11,63 @@
 #include <clusterd/ipc.h>
 #include <clusterd/result.h>
 
+#include "lib/ipcpeer.h"
+
 struct cd_client {
 	qb_ipcc_connection_t *conn;
 	char *buf; /* CD_IPC_MAX_MSG bytes for the response */
 };
 
-static const char *ipc_name(void)
+int cd_client_connect(struct cd_client **out, char *err, size_t errlen)
 {
-	const char *n = getenv("CLUSTERD_IPC_NAME");
+	const char *name = cd_ipc_name();
+	struct cd_ipc_peer peer;
+	struct cd_client *c;
+	int rc;
 
-	return n && *n ? n : CD_IPC_NAME;
-}
-
-int cd_client_connect(struct cd_client **out)
-{
-	struct cd_client *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	c->buf = malloc(CD_IPC_MAX_MSG);
 	if (!c->buf) {
-		free(c);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto fail;
 	}
-	c->conn = qb_ipcc_connect(ipc_name(), CD_IPC_MAX_MSG);
+	c->conn = qb_ipcc_connect(name, CD_IPC_MAX_MSG);
 	if (!c->conn) {
-		int e = errno;
-
-		cd_client_close(c);
-		return (e == EACCES || e == EPERM) ? CD_ERR_DENIED : CD_ERR_NO_DAEMON;
+		rc = (errno == EACCES || errno == EPERM) ? CD_ERR_DENIED : CD_ERR_NO_DAEMON;
+		goto fail;
+	}
+	/*
+	 * Any local user can bind the name while clusterd is down; whoever
+	 * did would receive our requests, fence passwords included. So check
+	 * who answered before a single request leaves.
+	 */
+	rc = cd_ipc_server_peer(c->conn, &peer);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot tell who serves the IPC name %s: %s", name,
+			 cd_strerror(rc));
+		rc = CD_ERR_UNTRUSTED;
+		goto close_client;
+	}
+	if (!cd_ipc_server_trusted(peer.uid)) {
+		snprintf(err, errlen,
+			 "the server of IPC name %s (pid %ld) runs as uid %lu, not root: "
+			 "refusing to talk to it",
+			 name, (long)peer.pid, (unsigned long)peer.uid);
+		rc = CD_ERR_UNTRUSTED;
+		goto close_client;
 	}
 	*out = c;
 	return 0;
+fail:
+	snprintf(err, errlen, "%s", cd_strerror(rc));
+close_client:
+	cd_client_close(c);
+	return rc;
 }
 
 static struct json_object *error_reply(int rc, const char *msg)

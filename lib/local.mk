@@ -6,6 +6,15 @@ lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
 
 # What clusterctl and other clients link to talk to the local clusterd.
-lib_libclusterd_client_la_SOURCES = lib/client.c
+lib_libclusterd_client_la_SOURCES = lib/client.c lib/ipcpeer.c lib/ipcpeer.h
 lib_libclusterd_client_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS)
 lib_libclusterd_client_la_LIBADD = lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
+
+# Who serves an IPC name: the client's trust check and clusterd's probe.
+check_PROGRAMS += tests/unit/check_ipcpeer
+TESTS += tests/unit/check_ipcpeer
+tests_unit_check_ipcpeer_SOURCES = tests/unit/check_ipcpeer.c
+tests_unit_check_ipcpeer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_ipcpeer_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(CHECK_LIBS) \
+	$(QB_LIBS) $(JSONC_LIBS)

@@ -20,6 +20,7 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_EXISTS - CD_ERR_BASE)] = "already exists",
 	[-(CD_ERR_HELD - CD_ERR_BASE)] = "held by another live host",
 	[-(CD_ERR_SLOT_LOST - CD_ERR_BASE)] = "this host's lease slot was taken over by another host",
+	[-(CD_ERR_UNTRUSTED - CD_ERR_BASE)] = "the IPC server does not run as root: not clusterd",
 };
 
 const char *cd_strerror(int rc)
@@ -48,6 +49,7 @@ static const struct {
 	{CD_ERR_EXISTS, CD_EXIT_INVALID},
 	{CD_ERR_NO_DAEMON, CD_EXIT_NO_DAEMON},
 	{CD_ERR_DENIED, CD_EXIT_NO_DAEMON},
+	{CD_ERR_UNTRUSTED, CD_EXIT_NO_DAEMON},
 	{-EACCES, CD_EXIT_NO_DAEMON},
 	{CD_ERR_TIMEOUT, CD_EXIT_TIMEOUT},
 	{-ETIMEDOUT, CD_EXIT_TIMEOUT},

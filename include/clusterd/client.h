@@ -4,15 +4,21 @@
 #ifndef CLUSTERD_CLIENT_H
 #define CLUSTERD_CLIENT_H
 
+#include <stddef.h>
+
 #include <json-c/json.h>
 
 struct cd_client;
 
 /*
- * Connect to the local clusterd. On success *out is a new client the caller
- * frees with cd_client_close(). Returns 0, CD_ERR_NO_DAEMON or CD_ERR_DENIED.
+ * Connect to the local clusterd (the IPC name is $CLUSTERD_IPC_NAME or
+ * "clusterd") and check that the server that answered runs as root. On
+ * success *out is a new client the caller frees with cd_client_close().
+ * Returns 0, CD_ERR_NO_DAEMON, CD_ERR_DENIED (clusterd refused us),
+ * CD_ERR_UNTRUSTED (the server is not root) or -ENOMEM; on failure err
+ * (errlen bytes) holds one line for a person.
  */
-int cd_client_connect(struct cd_client **out);
+int cd_client_connect(struct cd_client **out, char *err, size_t errlen);
 
 /*
  * Send one command and wait up to timeout_ms for its answer.

@@ -24,7 +24,8 @@ enum cd_result {
 	CD_ERR_EXISTS = -1012,	    /* the object exists already */
 	CD_ERR_HELD = -1013,	    /* a disk lease is held by another live host */
 	CD_ERR_SLOT_LOST = -1014,   /* our host slot was taken over by another host */
-	CD_ERR_LAST = -1015
+	CD_ERR_UNTRUSTED = -1015,   /* the IPC server is not root: not clusterd */
+	CD_ERR_LAST = -1016
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */

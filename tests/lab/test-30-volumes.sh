@@ -10,6 +10,9 @@ lab_test_begin "volumes"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CSVFS=$top/csvfs/csvfs
+# The stalled-storage part uses a test aid that only test builds have.
+grep -q '^#define CD_TEST_HOOKS 1' "${CD_BUILDDIR:-$top}/config.h" 2>/dev/null ||
+	fail "built without --enable-test-hooks (clusterctl debug volume-stall): build with scripts/build.sh"
 lab up --nodes 3 --no-libvirt
 N=3
 LUN=$(lab lun)
