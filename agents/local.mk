@@ -22,5 +22,5 @@ tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c agents/vm_agent.
 tests_unit_check_vm_agent_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
-	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError
+	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError -Wl,--wrap=virDomainDestroy
 tests_unit_check_vm_agent_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) -lpthread

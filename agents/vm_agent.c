@@ -292,6 +292,24 @@ static int lookup(virConnectPtr c, const char *name, virDomainPtr *d, char *err,
 	return rc;
 }
 
+/*
+ * After a failed call on d: whether the domain is surely off (inactive, or
+ * no longer known to libvirt). Any other answer, an error included, is not.
+ */
+static bool gone(virDomainPtr d)
+{
+	virErrorPtr e = virGetLastError();
+	int active;
+
+	if (e && e->code == VIR_ERR_NO_DOMAIN)
+		return true;
+	active = virDomainIsActive(d);
+	if (active == 0)
+		return true;
+	e = virGetLastError();
+	return active < 0 && e && e->code == VIR_ERR_NO_DOMAIN;
+}
+
 static void list_domains(virConnectPtr c, struct job *j)
 {
 	virDomainPtr *doms = NULL;
@@ -405,10 +423,15 @@ static void run_job(struct job *j)
 		}
 		break;
 	case CD_AGENT_DESTROY:
-		if (d && virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 &&
-		    virDomainIsActive(d) != 0) {
-			j->rc = CD_ERR_INVALID;
-			snprintf(j->err, sizeof(j->err), "destroy failed: %s", last_error());
+		/* A domain that went away meanwhile is off: that is no failure. */
+		if (d && virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) {
+			char why[200];
+
+			cd_strlcpy(why, last_error(), sizeof(why));
+			if (!gone(d)) {
+				j->rc = CD_ERR_INVALID;
+				snprintf(j->err, sizeof(j->err), "destroy failed: %s", why);
+			}
 		}
 		break;
 	case CD_AGENT_STATUS:

@@ -36,6 +36,8 @@ virErrorPtr __real_virGetLastError(void);
 virErrorPtr __wrap_virGetLastError(void);
 void __real_virResetLastError(void);
 void __wrap_virResetLastError(void);
+int __real_virDomainDestroy(virDomainPtr d);
+int __wrap_virDomainDestroy(virDomainPtr d);
 
 static int fail_code;	    /* 0: the real lookup */
 static virError fake_error; /* what the failed lookup left */
@@ -63,6 +65,22 @@ void __wrap_virResetLastError(void)
 {
 	faked = false;
 	__real_virResetLastError();
+}
+
+/* A destroy that finds the domain gone already (it stopped meanwhile). */
+static bool destroy_vanished;
+
+int __wrap_virDomainDestroy(virDomainPtr d)
+{
+	if (!destroy_vanished)
+		return __real_virDomainDestroy(d);
+	__real_virDomainDestroy(d);
+	fake_error.code = VIR_ERR_NO_DOMAIN;
+	fake_error.domain = VIR_FROM_QEMU;
+	fake_error.level = VIR_ERR_ERROR;
+	fake_error.message = (char *)"injected: Domain not found";
+	faked = true;
+	return -1;
 }
 
 /* --- driving the agent from a qb loop --- */
@@ -185,6 +203,17 @@ START_TEST(test_no_domain_is_stopped)
 }
 END_TEST
 
+/* A domain that stopped between the look and the destroy is off, not a failure. */
+START_TEST(test_destroy_of_vanished_domain)
+{
+	destroy_vanished = true;
+	call(CD_AGENT_DESTROY, "vm1", NULL);
+	destroy_vanished = false;
+	ck_assert_msg(res.rc == 0, "destroy says %s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+}
+END_TEST
+
 /* The QEMU liveness check reads the configured pid directory. */
 START_TEST(test_pid_dir)
 {
@@ -225,5 +254,6 @@ int main(void)
 	add_agent_tcase(s, test_lookup_error_is_unknown, "lookup_error_is_unknown");
 	add_agent_tcase(s, test_no_domain_is_stopped, "no_domain_is_stopped");
 	add_agent_tcase(s, test_pid_dir, "pid_dir");
+	add_agent_tcase(s, test_destroy_of_vanished_domain, "destroy_of_vanished_domain");
 	return run_suite(s);
 }
