@@ -91,6 +91,14 @@ static void watch_quorum(void)
 	 */
 	bool q = cd_membership_joined() && cd_membership_quorate();
 
+	/*
+	 * Right after a configuration change the quorum report for the new
+	 * ring may not have come yet (it follows within milliseconds, or is
+	 * given up on after a while and read as inquorate): until then this
+	 * node starts nothing, but nothing is lost either.
+	 */
+	if (cd_membership_joined() && !cd_membership_quorum_current())
+		return;
 	if (was_quorate && !q) {
 		const struct cd_state *s = cd_replica_state();
 		const char *g = cd_state_prop(s, "failover-grace-ms");
