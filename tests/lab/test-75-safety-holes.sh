@@ -134,6 +134,6 @@ sys.exit(1 if hosts else 0)' || fail "node3 wrote a host slot on the other LUN"
 pass "nothing was written on the other LUN"
 [[ -z $(lab exec 3 sh -c 'ls /run/csvfs/vol1/ 2>/dev/null') ]] || fail "node3 exposes files of the wrong LUN"
 pass "node3 exposes no file of the wrong LUN"
-assert_match "$(lab exec 1 clusterctl events)" "vol1: unusable on this node" "the event tells an admin"
+assert_match "$(lab exec 3 clusterctl events)" "vol1 +unusable on this node" "node3's events tell an admin"
 
 lab_test_end
