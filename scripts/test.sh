@@ -113,6 +113,29 @@ for t in tests/lab/test-*.sh; do
 	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
 	rm -f "$out"
 done
+# A short randomised fault soak (tests/soak/soak; a long one is run by hand).
+# The seed follows the commit, so a run can be replayed; CD_SOAK_ROUNDS and
+# CD_SOAK_SEED override.
+soak_rounds=${CD_SOAK_ROUNDS:-20}
+soak_seed=${CD_SOAK_SEED:-$((16#$(git rev-parse --short=6 HEAD 2>/dev/null || echo 1)))}
+if [ "$soak_rounds" -gt 0 ]; then
+	echo "--- tests/soak/soak --rounds $soak_rounds --seed $soak_seed"
+	part_begin
+	out=$(mktemp)
+	if bash tests/soak/soak --rounds "$soak_rounds" --seed "$soak_seed" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		fail=$((fail + 1))
+		for l in "${CD_LAB_DIR:-/tmp/cdlab}"/node*/log/*.log; do
+			[ -f "$l" ] && { echo "----- $l (tail)"; tail -n 40 "$l"; }
+		done
+		"$top/tests/lab/lab" down >/dev/null 2>&1 || true
+	fi
+	part_end "soak: $soak_rounds rounds, seed $soak_seed"
+	checks_passed=$((checks_passed + $(grep -c '^ok ' "$out" || true)))
+	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
+	rm -f "$out"
+fi
 echo "lab test scripts: $passed passed, $fail failed"
 echo "unit tests: $unit_passed passed, $unit_failed failed"
 echo "lab checks: $checks_passed passed, $checks_failed failed"
