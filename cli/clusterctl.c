@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <clusterd/client.h>
 #include <clusterd/result.h>
@@ -624,14 +622,8 @@ static int file_op(struct cd_client *c, const char *fop, char **argv, int argc)
 		 * One id for this request, the same on every retry: the cluster
 		 * carries it out once and answers a retry with the first answer.
 		 */
-		uint64_t id = 0;
-
-		while (id == 0) {
-			if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-				id = cd_wall_ms() ^ ((uint64_t)getpid() << 40);
-			id &= 0x7fffffffffffffffull;
-		}
-		json_object_object_add(a, "request_id", json_object_new_int64((int64_t)id));
+		json_object_object_add(a, "request_id",
+				       json_object_new_int64((int64_t)cd_random_id()));
 	}
 	return simple(c, "volume.file", a, NULL);
 }

@@ -6,7 +6,6 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -696,11 +695,8 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 	 */
 	if (json_object_object_get_ex(args, "request_id", &t) && json_object_get_int64(t) > 0)
 		fc->id = (uint64_t)json_object_get_int64(t);
-	while (fc->id == 0) {
-		if (getrandom(&fc->id, sizeof(fc->id), 0) != sizeof(fc->id))
-			fc->id = cd_wall_ms() ^ ((uint64_t)getpid() << 40);
-		fc->id &= 0x7fffffffffffffffull;
-	}
+	if (fc->id == 0)
+		fc->id = cd_random_id();
 	fc->timeout_ms = 60000;
 	if (json_object_object_get_ex(args, "timeout_ms", &t) && json_object_get_int(t) > 0)
 		fc->timeout_ms = json_object_get_int(t);

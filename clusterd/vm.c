@@ -206,11 +206,7 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 
 bool cd_vm_identity_complete(const struct cd_vm *vm)
 {
-	struct cd_vm_ident id;
-	char err[128];
-
-	return vm->xml && cd_vm_ident_read(vm->xml, &id, err, sizeof(err)) == 0 &&
-	       cd_vm_ident_complete(&id);
+	return !vm->ident_missing;
 }
 
 /*

@@ -178,20 +178,6 @@ static int seen_dead(void *arg, uint32_t slot)
 	return l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE;
 }
 
-/* The UUID as csvfs(8) and the cluster's record spell it: 8-4-4-4-12. */
-static void uuid_string(const uint8_t *u, char *out, size_t len)
-{
-	size_t i;
-
-	out[0] = '\0';
-	for (i = 0; i < CSVFS_UUID_LEN; i++) {
-		size_t l = strlen(out);
-
-		snprintf(out + l, len - l, "%s%02x",
-			 i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", u[i]);
-	}
-}
-
 static int open_volume(struct rt *rt)
 {
 	char found[40];
@@ -208,7 +194,7 @@ static int open_volume(struct rt *rt)
 		rt->disk = NULL;
 		return rc;
 	}
-	uuid_string(rt->vol.sb.uuid, found, sizeof(found));
+	csvfs_uuid_str(rt->vol.sb.uuid, found);
 	if (strcasecmp(found, rt->uuid) != 0) {
 		csvfs_disk_close(rt->disk);
 		rt->disk = NULL;
@@ -1317,7 +1303,12 @@ int cd_volmgr_probe(const char *device, char *uuid, size_t uuid_len, uint32_t *h
 		csvfs_disk_close(d);
 		return CD_ERR_INVALID;
 	}
-	uuid_string(v.sb.uuid, uuid, uuid_len);
+	{
+		char u[37];
+
+		csvfs_uuid_str(v.sb.uuid, u);
+		cd_strlcpy(uuid, u, uuid_len);
+	}
 	*hosts = v.sb.max_hosts;
 	*expiry_ms = v.sb.expiry_ms;
 	*renewal_ms = v.sb.renewal_ms;

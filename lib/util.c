@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -222,4 +223,16 @@ int cd_valid_text(const char *s, size_t max)
 		if (i >= max || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 	return 1;
+}
+
+uint64_t cd_random_id(void)
+{
+	uint64_t id = 0;
+
+	while (id == 0) {
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			id = cd_wall_ms() ^ ((uint64_t)getpid() << 40);
+		id &= 0x7fffffffffffffffull;
+	}
+	return id;
 }

@@ -14,6 +14,12 @@ uint64_t cd_now_ms(void);
 uint64_t cd_wall_ms(void);
 
 /*
+ * A random request id: above 0 and below 2^63, so that it survives a JSON
+ * int64 both ways. From getrandom(), else from the clock and pid.
+ */
+uint64_t cd_random_id(void);
+
+/*
  * Replace path with len bytes of data crash-safely: write path.tmp, fsync it,
  * rename it over path, fsync the directory. Returns 0 or -errno.
  */
