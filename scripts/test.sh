@@ -87,6 +87,23 @@ if [ -d .git ] && command -v git >/dev/null; then
 fi
 
 echo "=== lab tests"
+# The tests' own lab, beside (not instead of) the demo's lab in /tmp/cdlab,
+# which the demo leaves up. Two test runs on one machine take turns (lock);
+# a lab found in the tests' dir while holding the lock was left by a run
+# that was killed, and is taken down first.
+export CD_LAB_DIR=${CD_LAB_DIR:-/tmp/clusterd-test-lab}
+export CD_LAB_PREFIX=${CD_LAB_PREFIX:-cdtest}
+lab_lock=/run/lock/clusterd-test-lab.lock
+mkdir -p /run/lock
+exec 9>"$lab_lock"
+if ! flock -n 9; then
+	echo "another test run holds the test lab ($lab_lock); waiting for it"
+	flock 9
+fi
+if [ -e "$CD_LAB_DIR" ] || ip netns list 2>/dev/null | grep -q "^$CD_LAB_PREFIX-"; then
+	echo "a lab left by an earlier, interrupted test run is in $CD_LAB_DIR: taking it down"
+	"$top/tests/lab/lab" down || { echo "cannot take down the leftover lab in $CD_LAB_DIR"; exit 1; }
+fi
 fail=0
 passed=0
 checks_passed=0
@@ -103,7 +120,7 @@ for t in tests/lab/test-*.sh; do
 		fail=$((fail + 1))
 		echo "--- $t: FAIL ($(($(date +%s) - start)) s)"
 		# What the nodes said, for whoever reads the CI log.
-		for l in "${CD_LAB_DIR:-/tmp/cdlab}"/node*/log/*.log; do
+		for l in "$CD_LAB_DIR"/node*/log/*.log; do
 			[ -f "$l" ] && { echo "----- $l (tail)"; tail -n 40 "$l"; }
 		done
 		"$top/tests/lab/lab" down >/dev/null 2>&1 || true
@@ -126,7 +143,7 @@ if [ "$soak_rounds" -gt 0 ]; then
 		passed=$((passed + 1))
 	else
 		fail=$((fail + 1))
-		for l in "${CD_LAB_DIR:-/tmp/cdlab}"/node*/log/*.log; do
+		for l in "$CD_LAB_DIR"/node*/log/*.log; do
 			[ -f "$l" ] && { echo "----- $l (tail)"; tail -n 40 "$l"; }
 		done
 		"$top/tests/lab/lab" down >/dev/null 2>&1 || true

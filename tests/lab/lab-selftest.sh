@@ -207,7 +207,7 @@ pass "node1 sees $((N - 1)) members after lab kill 2"
 assert_eq "$(cs_quorum 3)" "$((N - 1)) Yes" "node3 sees $((N - 1)) members, quorate"
 rc=0; lab exec 2 true 2>/dev/null || rc=$?
 assert_eq "$rc" 125 "lab exec on a powered-off node: 125"
-[[ -z $(ip netns pids cdlab-n2) ]] || fail "processes left in node2's netns"
+[[ -z $(ip netns pids "${CD_LAB_PREFIX:-cdlab}-n2") ]] || fail "processes left in node2's netns"
 pass "no processes left on node2"
 
 lab start 2
@@ -251,7 +251,7 @@ fi
 rm -f "$qemu_seen"
 assert_eq "$(lab_loop_devices | tr '\n' ' ')" "" "no loop device over a file of the lab dir"
 assert_eq "$(libvirt_dirs_state)" "$libvirt_dirs_before" "libvirt's host directories as before"
-assert_eq "$(ip netns list | grep -c '^cdlab-' || :)" 0 "no lab netns left"
+assert_eq "$(ip netns list | grep -c "^${CD_LAB_PREFIX:-cdlab}-" || :)" 0 "no lab netns left"
 assert_eq "$(test -e "$LAB_DIR" && echo yes || echo no)" no "no lab dir left"
 left=''
 while read -r pid start; do
@@ -262,7 +262,7 @@ done <<<"$pids"
 assert_eq "$left" "" "no lab process left"
 assert_eq "$(lab_shm_files)" "$shm_before" "no new corosync/libqb files in /dev/shm"
 assert_eq "$(mountinfo_targets)" "$mounts_before" "mounts as before"
-assert_eq "$(grep -c ' /run/netns/cdlab-' /proc/self/mountinfo || :)" 0 "no lab netns mounts"
+assert_eq "$(grep -c " /run/netns/${CD_LAB_PREFIX:-cdlab}-" /proc/self/mountinfo || :)" 0 "no lab netns mounts"
 if [[ -n $(ls -A /run/netns 2>/dev/null) ]]; then
 	pass "/run/netns still in use by others: $(ip netns list | tr '\n' ' ')"
 else
