@@ -402,7 +402,12 @@ static void check_lost_nodes(void)
 		const struct cd_node *n = &s->nodes[i];
 		int dead;
 
-		if (n->member || n->dead || cd_membership_is_member(n->info.id) ||
+		/*
+		 * A node corosync still lists is not lost, unless the sync
+		 * round left it out: then it has left for the others.
+		 */
+		if (n->member || n->dead ||
+		    (cd_membership_is_member(n->info.id) && !cd_replica_node_left_out(n->info.id)) ||
 		    !runs_vms(s, n->info.id))
 			continue;
 		/* A short blip must not move VMs: wait out the grace period first. */

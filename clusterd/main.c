@@ -46,10 +46,19 @@ static void self_fenced(bool ok);
 static bool frozen;
 static bool stopping; /* SIGTERM: powering off, then stopping */
 
+/*
+ * In the quorate partition: corosync says so, and the last sync round did
+ * not leave this node out (to the others it would have left).
+ */
+static bool in_quorum(void)
+{
+	return cd_membership_joined() && cd_membership_quorate() && !cd_replica_left_out();
+}
+
 static void grace_over(void *data)
 {
 	grace_armed = false;
-	if (cd_membership_joined() && cd_membership_quorate())
+	if (in_quorum())
 		return;
 	qb_log(LOG_CRIT, "quorum lost: stopping every VM on this node (self-fence)");
 	cd_event("node", "self", "quorum lost: powering off every VM here (self-fence)");
@@ -62,7 +71,7 @@ static void self_fenced(bool ok)
 	/* Everything is off: release the host leases so survivors need not wait. */
 	cd_event("node", "self", "self-fence %s", ok ? "complete: no VM runs here"
 						     : "INCOMPLETE: a VM may still run here");
-	if (ok && !(cd_membership_joined() && cd_membership_quorate()))
+	if (ok && !in_quorum())
 		cd_volmgr_suspend(true);
 }
 
@@ -89,7 +98,7 @@ static void watch_quorum(void)
 	 * The live view: a sync round in a quorate partition is not a loss.
 	 * Losing corosync altogether is.
 	 */
-	bool q = cd_membership_joined() && cd_membership_quorate();
+	bool q = in_quorum();
 
 	/*
 	 * Right after a configuration change the quorum report for the new
@@ -478,6 +487,7 @@ int main(int argc, char **argv)
 		qb_log(LOG_WARNING, "fencing unavailable: %s", cd_strerror(rc));
 	cd_coordinator_init(loop);
 	cd_replica_set_listener(state_changed);
+	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
 	cd_membership_start(loop, &cd_replica_membership_ops);
 
 	qb_loop_run(loop);

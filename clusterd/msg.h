@@ -29,10 +29,12 @@
  *   A snapshot is a whole state: CD_STATE_JSON_MAX, which state.h shows
  *   the largest state fits in.
  *   A sync report is a version, a checksum and one node's information.
+ *   A sync timeout or restart is one number.
  */
 #define CD_MSG_CHANGE_MAX (CD_VOL_MAX_FILES * CD_VFILE_JSON_MAX + 64u * 1024u)
 #define CD_MSG_SNAPSHOT_MAX CD_STATE_JSON_MAX
 #define CD_MSG_SYNC_STATE_MAX (64u * 1024u)
+#define CD_MSG_SYNC_CTL_MAX 256u
 /* The largest message of any type, its header included. */
 #define CD_MSG_MAX (sizeof(struct cd_msg_hdr) + CD_MSG_SNAPSHOT_MAX)
 
@@ -40,6 +42,8 @@ enum cd_msg_type {
 	CD_MSG_SYNC_STATE = 1, /* a member's version, checksum, quorum view, node info */
 	CD_MSG_SNAPSHOT = 2,   /* the full state, from the member chosen by the round */
 	CD_MSG_CHANGE = 3,     /* one change to apply in agreed order */
+	CD_MSG_SYNC_TIMEOUT = 4, /* a member's sync timeout passed: leave out the silent */
+	CD_MSG_SYNC_RESTART = 5, /* a left-out member asks for a new round */
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 

@@ -38,7 +38,28 @@ static struct {
 	uint64_t next_req_id;
 	struct pending *pending;
 	void (*listener)(void);
+
+	/* the bound on a round (sync.h) */
+	qb_loop_t *loop;
+	uint64_t sync_timeout_ms;
+	qb_loop_timer_handle timer;
+	bool timer_armed;
+	uint64_t timer_round;
+	uint32_t timer_step;
+	/* the CPG members of the last configuration (for a restarted round) */
+	uint32_t members[CD_SYNC_MAX_MEMBERS];
+	size_t n_members;
+	/* left out: ask for a new round after restart_ms (doubling while left out) */
+	qb_loop_timer_handle restart_timer;
+	bool restart_armed;
+	uint64_t restart_ms;
 } r;
+
+/* how many of the round's left-out members were already told of */
+static size_t left_out_seen;
+
+#define RESTART_FIRST_MS 1000u
+#define RESTART_MAX_MS 60000u
 
 void cd_replica_set_listener(void (*fn)(void))
 {
@@ -95,6 +116,7 @@ int cd_replica_init(const char *state_dir)
 		       r.state.version.epoch, r.state.version.seq, r.path);
 	}
 	r.next_req_id = 1;
+	r.restart_ms = RESTART_FIRST_MS;
 	changed();
 	r.dirty = false;
 	return rc;
@@ -124,6 +146,16 @@ enum cd_sync_phase cd_replica_phase(void)
 bool cd_replica_quorate(void)
 {
 	return r.sync.phase == CD_SYNC_DONE && r.sync.quorate && cd_membership_quorate();
+}
+
+bool cd_replica_left_out(void)
+{
+	return r.sync.phase == CD_SYNC_LEFT_OUT;
+}
+
+bool cd_replica_node_left_out(uint32_t nodeid)
+{
+	return cd_sync_is_left_out(&r.sync, nodeid);
 }
 
 uint32_t cd_replica_coordinator(void)
@@ -183,9 +215,91 @@ static void fail_pending(int rc, const char *why)
 	}
 }
 
-static void on_confchg(uint64_t round, const uint32_t *members, size_t n)
+/* --- the bound on a round --- */
+
+static void arm_round_timer(void);
+
+static void round_timer_cb(void *data)
 {
+	struct json_object *o;
+
+	r.timer_armed = false;
+	if ((r.sync.phase != CD_SYNC_COLLECT && r.sync.phase != CD_SYNC_WAIT_SNAPSHOT) ||
+	    r.sync.round != r.timer_round || r.sync.step != r.timer_step)
+		return;
+	qb_log(LOG_WARNING, "sync round %016" PRIx64 " still %s after %" PRIu64
+			    " ms (%zu of %zu reports): asking to leave out the silent",
+	       r.sync.round, cd_sync_phase_to_str(r.sync.phase), r.sync_timeout_ms,
+	       r.sync.n_have, r.sync.n_members);
+	o = json_object_new_object();
+	json_object_object_add(o, "step", json_object_new_int64(r.sync.step));
+	send_msg(CD_MSG_SYNC_TIMEOUT, 0, r.sync.round, o);
+	json_object_put(o);
+	/* Until the round moves on: the timeout may have changed nothing yet. */
+	arm_round_timer();
+}
+
+/* Keep a deadline on what the round waits for now; none once it is over. */
+static void arm_round_timer(void)
+{
+	bool open = r.sync.phase == CD_SYNC_COLLECT || r.sync.phase == CD_SYNC_WAIT_SNAPSHOT;
+
+	if (!r.loop || !r.sync_timeout_ms)
+		return;
+	if (r.timer_armed && (!open || r.timer_round != r.sync.round ||
+			      r.timer_step != r.sync.step)) {
+		qb_loop_timer_del(r.loop, r.timer);
+		r.timer_armed = false;
+	}
+	if (!open || r.timer_armed)
+		return;
+	if (qb_loop_timer_add(r.loop, QB_LOOP_HIGH, r.sync_timeout_ms * 1000000ull, NULL,
+			      round_timer_cb, &r.timer) == 0) {
+		r.timer_armed = true;
+		r.timer_round = r.sync.round;
+		r.timer_step = r.sync.step;
+	}
+}
+
+void cd_replica_set_sync_timeout(qb_loop_t *loop, uint64_t sync_timeout_ms)
+{
+	r.loop = loop;
+	r.sync_timeout_ms = sync_timeout_ms;
+}
+
+static void restart_cb(void *data)
+{
+	struct json_object *o;
+
+	r.restart_armed = false;
+	if (r.sync.phase != CD_SYNC_LEFT_OUT)
+		return;
+	qb_log(LOG_NOTICE, "left out of sync round %016" PRIx64 ": asking for a new round",
+	       r.sync.round);
+	o = json_object_new_object();
+	json_object_object_add(o, "nonce", json_object_new_int64(
+						   (int64_t)(cd_random_id() & INT64_MAX)));
+	send_msg(CD_MSG_SYNC_RESTART, 0, r.sync.round, o);
+	json_object_put(o);
+	/* Again later if the request is lost with a configuration change. */
+	if (r.loop && qb_loop_timer_add(r.loop, QB_LOOP_MED, r.restart_ms * 1000000ull, NULL,
+					restart_cb, &r.restart_timer) == 0)
+		r.restart_armed = true;
+}
+
+static void cancel_restart(void)
+{
+	if (r.restart_armed) {
+		qb_loop_timer_del(r.loop, r.restart_timer);
+		r.restart_armed = false;
+	}
+}
+
+static void begin_round(uint64_t round, const uint32_t *members, size_t n)
+{
+	cancel_restart();
 	cd_sync_begin(&r.sync, round, members, n);
+	left_out_seen = 0;
 	r.report_sent = false;
 	/*
 	 * A change this node sent before the configuration changed is either
@@ -193,7 +307,17 @@ static void on_confchg(uint64_t round, const uint32_t *members, size_t n)
 	 * during the round: tell its client to retry.
 	 */
 	fail_pending(CD_ERR_SYNCING, "membership changed while the change was in flight; retry");
+	arm_round_timer();
 	try_send_report();
+}
+
+static void on_confchg(uint64_t round, const uint32_t *members, size_t n)
+{
+	if (n > CD_SYNC_MAX_MEMBERS)
+		n = CD_SYNC_MAX_MEMBERS;
+	memcpy(r.members, members, n * sizeof(*members));
+	r.n_members = n;
+	begin_round(round, members, n);
 }
 
 static void on_quorum(void)
@@ -215,6 +339,7 @@ static void finish_round(void)
 				     cd_sync_wall_ms(&r.sync));
 		changed();
 	}
+	r.restart_ms = RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
 	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", r.sync.n_members,
 		 r.sync.quorate ? "quorate" : "NOT quorate", cd_replica_coordinator());
 	qb_log(LOG_NOTICE, "sync round %016" PRIx64 " complete: %zu members, %s, state %" PRIu64
@@ -223,23 +348,49 @@ static void finish_round(void)
 	       r.state.version.epoch, r.state.version.seq, cd_replica_coordinator());
 }
 
-static void on_sync_state(const struct cd_msg *msg)
+/*
+ * Members left out of the round since the last look: say so; this member
+ * among them stops taking part until a later round takes it in.
+ */
+static void note_left_out(const char *why)
 {
-	struct cd_sync_report rep;
-	enum cd_sync_step step;
+	uint32_t self = cd_membership_local_nodeid();
+	size_t i;
 
-	if (cd_sync_report_from_json(&rep, msg->sender, msg->body) < 0) {
-		qb_log(LOG_ERR, "node %u sent a malformed sync report; ignored", msg->sender);
-		return;
+	for (i = left_out_seen; i < r.sync.n_left_out; i++) {
+		uint32_t n = r.sync.left_out[i];
+
+		qb_log(LOG_WARNING, "sync round %016" PRIx64 ": node %u left out (%s)",
+		       r.sync.round, n, why);
+		cd_event("cluster", "sync", "node %u left out of a sync round: %s%s", n, why,
+			 n == self ? "; this node counts itself without quorum until it is "
+				     "taken in again" : "");
 	}
-	step = cd_sync_add_report(&r.sync, msg->round, &rep);
+	left_out_seen = r.sync.n_left_out;
+	if (r.sync.phase != CD_SYNC_LEFT_OUT && cd_sync_is_left_out(&r.sync, self)) {
+		r.sync.phase = CD_SYNC_LEFT_OUT;
+		fail_pending(CD_ERR_SYNCING, "this node was left out of the sync round; retry");
+		cancel_restart();
+		if (r.loop && qb_loop_timer_add(r.loop, QB_LOOP_MED, r.restart_ms * 1000000ull,
+						NULL, restart_cb, &r.restart_timer) == 0)
+			r.restart_armed = true;
+		/* Left out again soon after: wait longer before the next try. */
+		r.restart_ms = r.restart_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS : r.restart_ms * 2;
+	}
+}
+
+/* What the round does after a report, a timeout or a bad message. */
+static void round_step(enum cd_sync_step step, const char *why)
+{
+	note_left_out(why);
 	switch (step) {
 	case CD_SYNC_STEP_MORE:
 	case CD_SYNC_STEP_IGNORED:
-		return;
+		break;
 	case CD_SYNC_STEP_COMPLETE:
-		finish_round();
-		return;
+		if (r.sync.phase == CD_SYNC_DONE)
+			finish_round();
+		break;
 	case CD_SYNC_STEP_SNAPSHOT:
 		qb_log(LOG_INFO, "node %u has the newest state %" PRIu64 ".%" PRIu64
 				 " and sends a snapshot",
@@ -247,11 +398,56 @@ static void on_sync_state(const struct cd_msg *msg)
 		if (r.sync.snapshot_from == cd_membership_local_nodeid()) {
 			struct json_object *o = cd_state_to_json(&r.state);
 
-			send_msg(CD_MSG_SNAPSHOT, 0, r.sync.round, o);
+			/* One that cannot be built or sent times out like silence. */
+			if (o)
+				send_msg(CD_MSG_SNAPSHOT, 0, r.sync.round, o);
 			json_object_put(o);
 		}
+		break;
+	}
+	arm_round_timer();
+}
+
+static void on_sync_state(const struct cd_msg *msg)
+{
+	struct cd_sync_report rep;
+
+	if (cd_sync_report_from_json(&rep, msg->sender, msg->body) < 0) {
+		qb_log(LOG_ERR, "node %u sent a malformed sync report", msg->sender);
+		round_step(cd_sync_leave_out(&r.sync, msg->round, msg->sender),
+			   "its sync report was malformed");
 		return;
 	}
+	round_step(cd_sync_add_report(&r.sync, msg->round, &rep), "");
+}
+
+static void on_sync_timeout(const struct cd_msg *msg)
+{
+	struct json_object *v;
+	int64_t step;
+	char why[96];
+
+	if (!json_object_object_get_ex(msg->body, "step", &v) ||
+	    !json_object_is_type(v, json_type_int) || (step = json_object_get_int64(v)) < 0 ||
+	    step > UINT32_MAX)
+		return;
+	snprintf(why, sizeof(why), "silent past node %u's sync timeout", msg->sender);
+	round_step(cd_sync_timeout(&r.sync, msg->round, (uint32_t)step), why);
+}
+
+static void on_sync_restart(const struct cd_msg *msg)
+{
+	struct json_object *v;
+	uint64_t round;
+
+	/* Only a request made in the current round: a later one supersedes it. */
+	if (msg->round != r.sync.round || !json_object_object_get_ex(msg->body, "nonce", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return;
+	round = cd_sync_restart_token(r.sync.round, (uint64_t)json_object_get_int64(v));
+	qb_log(LOG_NOTICE, "node %u asks to be taken in again: new sync round %016" PRIx64,
+	       msg->sender, round);
+	begin_round(round, r.members, r.n_members);
 }
 
 static void on_snapshot(const struct cd_msg *msg)
@@ -262,17 +458,20 @@ static void on_snapshot(const struct cd_msg *msg)
 
 	if (!cd_sync_snapshot_ok(&r.sync, msg->round, msg->sender))
 		return;
-	if (msg->sender != cd_membership_local_nodeid()) {
-		rc = cd_state_from_json(&s, msg->body, err, sizeof(err));
-		if (rc < 0) {
-			/*
-			 * Every member parses the same bytes, so every member
-			 * fails the same way: the round stays open until the
-			 * next configuration change.
-			 */
-			qb_log(LOG_ERR, "snapshot from node %u is invalid: %s", msg->sender, err);
-			return;
-		}
+	/*
+	 * Every member parses the same bytes, the sender its own too, so all
+	 * decide alike: an invalid snapshot leaves its sender out.
+	 */
+	rc = cd_state_from_json(&s, msg->body, err, sizeof(err));
+	if (rc < 0) {
+		qb_log(LOG_ERR, "snapshot from node %u is invalid: %s", msg->sender, err);
+		round_step(cd_sync_leave_out(&r.sync, msg->round, msg->sender),
+			   "its snapshot was invalid");
+		return;
+	}
+	if (msg->sender == cd_membership_local_nodeid()) {
+		cd_state_free(&s);
+	} else {
 		if (cd_version_cmp(s.version, r.state.version) < 0)
 			qb_log(LOG_ERR, "snapshot from node %u is older than ours; round logic bug",
 			       msg->sender);
@@ -286,6 +485,7 @@ static void on_snapshot(const struct cd_msg *msg)
 	}
 	r.sync.phase = CD_SYNC_DONE;
 	finish_round();
+	arm_round_timer();
 }
 
 /* --- changes --- */
@@ -355,6 +555,12 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 	case CD_MSG_CHANGE:
 		on_change(&msg);
 		break;
+	case CD_MSG_SYNC_TIMEOUT:
+		on_sync_timeout(&msg);
+		break;
+	case CD_MSG_SYNC_RESTART:
+		on_sync_restart(&msg);
+		break;
 	}
 	cd_msg_clear(&msg);
 }
@@ -395,6 +601,8 @@ static void on_flush(void)
 static void on_lost(void)
 {
 	r.sync.phase = CD_SYNC_IDLE;
+	cancel_restart();
+	arm_round_timer();
 	fail_pending(CD_ERR_NOT_JOINED, "lost the connection to corosync");
 	on_flush();
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <json-c/json.h>
+#include <qb/qbloop.h>
 
 #include "clusterd/membership.h"
 #include "clusterd/state.h"
@@ -23,6 +24,13 @@ typedef void (*cd_replica_done_fn)(void *ctx, int rc, const char *err);
 /* Load the persisted state from state_dir (created if missing). */
 int cd_replica_init(const char *state_dir);
 void cd_replica_fini(void);
+
+/*
+ * The loop sync rounds time out on, and the bound: a member that has not
+ * reported (or sent the awaited snapshot) sync_timeout_ms after a round
+ * started is left out of it (sync.h). Without it rounds never time out.
+ */
+void cd_replica_set_sync_timeout(qb_loop_t *loop, uint64_t sync_timeout_ms);
 
 /* The callbacks clusterd's membership link drives. */
 extern const struct cd_membership_ops cd_replica_membership_ops;
@@ -48,6 +56,14 @@ const char *cd_replica_checksum(void);
 enum cd_sync_phase cd_replica_phase(void);
 /* Quorate partition with a finished round. */
 bool cd_replica_quorate(void);
+/*
+ * This member was left out of the current round (it did not report in
+ * time): to the others it has left, so it counts itself inquorate until a
+ * round takes it in again, which it asks for itself.
+ */
+bool cd_replica_left_out(void);
+/* Whether the current round left this node id out. */
+bool cd_replica_node_left_out(uint32_t nodeid);
 /* The coordinator's node id (lowest member of the quorate partition), or 0. */
 uint32_t cd_replica_coordinator(void);
 

@@ -20,6 +20,8 @@ const char *cd_sync_phase_to_str(enum cd_sync_phase p)
 		return "wait-snapshot";
 	case CD_SYNC_DONE:
 		return "done";
+	case CD_SYNC_LEFT_OUT:
+		return "left-out";
 	}
 	return "unknown";
 }
@@ -53,26 +55,15 @@ static int member_index(const struct cd_sync *s, uint32_t nodeid)
 	return -1;
 }
 
-enum cd_sync_step cd_sync_add_report(struct cd_sync *s, uint64_t round,
-				     const struct cd_sync_report *r)
+/* Every remaining member has reported: complete, or ask for a snapshot. */
+static enum cd_sync_step decide(struct cd_sync *s)
 {
 	size_t i, best = 0;
 	bool all_same = true;
-	int mi;
-
-	if (s->phase != CD_SYNC_COLLECT || round != s->round)
-		return CD_SYNC_STEP_IGNORED;
-	mi = member_index(s, r->nodeid);
-	if (mi < 0 || s->have[mi])
-		return CD_SYNC_STEP_IGNORED;
-	s->reports[mi] = *r;
-	s->have[mi] = true;
-	if (++s->n_have < s->n_members)
-		return CD_SYNC_STEP_MORE;
 
 	/*
-	 * Every report is in. Members are sorted by node id, so a strict
-	 * comparison keeps the lowest node id among equal versions.
+	 * Members are sorted by node id, so a strict comparison keeps the
+	 * lowest node id among equal versions.
 	 */
 	s->quorate = true;
 	for (i = 0; i < s->n_members; i++) {
@@ -93,7 +84,111 @@ enum cd_sync_step cd_sync_add_report(struct cd_sync *s, uint64_t round,
 	}
 	s->snapshot_from = s->reports[best].nodeid;
 	s->phase = CD_SYNC_WAIT_SNAPSHOT;
+	s->step++;
 	return CD_SYNC_STEP_SNAPSHOT;
+}
+
+enum cd_sync_step cd_sync_add_report(struct cd_sync *s, uint64_t round,
+				     const struct cd_sync_report *r)
+{
+	int mi;
+
+	if (s->phase != CD_SYNC_COLLECT || round != s->round)
+		return CD_SYNC_STEP_IGNORED;
+	mi = member_index(s, r->nodeid);
+	if (mi < 0 || s->have[mi])
+		return CD_SYNC_STEP_IGNORED;
+	s->reports[mi] = *r;
+	s->have[mi] = true;
+	if (++s->n_have < s->n_members)
+		return CD_SYNC_STEP_MORE;
+	return decide(s);
+}
+
+/* Drop member i (and its report) from the round. */
+static void remove_member(struct cd_sync *s, size_t i)
+{
+	size_t n = s->n_members - i - 1;
+
+	if (s->n_left_out < CD_SYNC_MAX_MEMBERS)
+		s->left_out[s->n_left_out++] = s->members[i];
+	if (s->have[i])
+		s->n_have--;
+	memmove(&s->members[i], &s->members[i + 1], n * sizeof(s->members[0]));
+	memmove(&s->reports[i], &s->reports[i + 1], n * sizeof(s->reports[0]));
+	memmove(&s->have[i], &s->have[i + 1], n * sizeof(s->have[0]));
+	s->n_members--;
+}
+
+/* The sender of the awaited snapshot is left out: decide among the rest. */
+static enum cd_sync_step drop_snapshot_sender(struct cd_sync *s)
+{
+	int mi = member_index(s, s->snapshot_from);
+
+	if (mi >= 0)
+		remove_member(s, (size_t)mi);
+	s->snapshot_from = 0;
+	s->phase = CD_SYNC_COLLECT;
+	if (s->n_members == 0) {
+		s->step++;
+		return CD_SYNC_STEP_MORE;
+	}
+	return decide(s);
+}
+
+enum cd_sync_step cd_sync_timeout(struct cd_sync *s, uint64_t round, uint32_t step)
+{
+	size_t i;
+
+	if (round != s->round || step != s->step)
+		return CD_SYNC_STEP_IGNORED;
+	switch (s->phase) {
+	case CD_SYNC_COLLECT:
+		if (s->n_have == 0)
+			return CD_SYNC_STEP_IGNORED;
+		for (i = s->n_members; i-- > 0;)
+			if (!s->have[i])
+				remove_member(s, i);
+		return decide(s);
+	case CD_SYNC_WAIT_SNAPSHOT:
+		return drop_snapshot_sender(s);
+	default:
+		return CD_SYNC_STEP_IGNORED;
+	}
+}
+
+enum cd_sync_step cd_sync_leave_out(struct cd_sync *s, uint64_t round, uint32_t nodeid)
+{
+	int mi;
+
+	if (round != s->round)
+		return CD_SYNC_STEP_IGNORED;
+	switch (s->phase) {
+	case CD_SYNC_COLLECT:
+		mi = member_index(s, nodeid);
+		if (mi < 0 || s->have[mi])
+			return CD_SYNC_STEP_IGNORED;
+		remove_member(s, (size_t)mi);
+		if (s->n_members == 0 || s->n_have < s->n_members)
+			return CD_SYNC_STEP_MORE;
+		return decide(s);
+	case CD_SYNC_WAIT_SNAPSHOT:
+		if (nodeid != s->snapshot_from)
+			return CD_SYNC_STEP_IGNORED;
+		return drop_snapshot_sender(s);
+	default:
+		return CD_SYNC_STEP_IGNORED;
+	}
+}
+
+bool cd_sync_is_left_out(const struct cd_sync *s, uint32_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_left_out; i++)
+		if (s->left_out[i] == nodeid)
+			return true;
+	return false;
 }
 
 int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from)
@@ -157,6 +252,15 @@ uint64_t cd_sync_round_token(uint32_t ring_node, uint64_t ring_seq, const uint32
 	h = fnv1a(h, &ring_seq, sizeof(ring_seq));
 	h = fnv1a(h, pairs, n * sizeof(pairs[0]));
 	return h ? h : 1; /* 0 means "no round" on the wire */
+}
+
+uint64_t cd_sync_restart_token(uint64_t round, uint64_t nonce)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	h = fnv1a(h, &round, sizeof(round));
+	h = fnv1a(h, &nonce, sizeof(nonce));
+	return h ? h : 1;
 }
 
 struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)

@@ -11,6 +11,17 @@
  *     multicasts a snapshot and the round completes when it is delivered.
  * A member with an older or empty state therefore never overwrites a newer
  * one. The partition counts as quorate only if every report says so.
+ *
+ * A round ends within a bound. A member whose report or snapshot does not
+ * come in time is left out: any member whose sync timeout passes
+ * multicasts a timeout for the round and its step, and the first one
+ * delivered decides at that point of the stream, alike everywhere: the
+ * members that have not reported (or the snapshot sender that has not
+ * sent) are left out, and the round is decided among the rest. A report
+ * or snapshot that does not parse leaves its sender out at once (every
+ * member parses the same bytes). A left-out member is not part of the
+ * round: to the others it has left; to itself it has lost quorum, until a
+ * later round takes it in again.
  */
 #ifndef CD_SYNC_H
 #define CD_SYNC_H
@@ -37,6 +48,7 @@ enum cd_sync_phase {
 	CD_SYNC_COLLECT,       /* waiting for every member's report */
 	CD_SYNC_WAIT_SNAPSHOT, /* waiting for the chosen member's snapshot */
 	CD_SYNC_DONE,	       /* state agreed; changes flow */
+	CD_SYNC_LEFT_OUT,      /* this member was left out of the round */
 };
 const char *cd_sync_phase_to_str(enum cd_sync_phase p);
 
@@ -58,6 +70,14 @@ struct cd_sync {
 	uint32_t snapshot_from; /* valid in CD_SYNC_WAIT_SNAPSHOT */
 	bool quorate;		/* valid once all reports are in */
 	struct cd_version best;	/* newest version among the reports */
+	/*
+	 * What the round waits for next: bumped whenever it starts waiting
+	 * for something else (a snapshot, another sender), so that a timeout
+	 * for what it waited for before changes nothing.
+	 */
+	uint32_t step;
+	uint32_t left_out[CD_SYNC_MAX_MEMBERS]; /* members left out of this round */
+	size_t n_left_out;
 };
 
 /* Start a round: members are the node ids of the CPG group (any order). */
@@ -66,6 +86,25 @@ void cd_sync_begin(struct cd_sync *s, uint64_t round, const uint32_t *members, s
 /* Feed one delivered report of the given round. */
 enum cd_sync_step cd_sync_add_report(struct cd_sync *s, uint64_t round,
 				     const struct cd_sync_report *r);
+
+/*
+ * A delivered timeout of the given round and step: leave out whoever the
+ * round still waits for (the members that have not reported, or the
+ * snapshot sender) and decide among the rest. CD_SYNC_STEP_IGNORED when
+ * the round or step is not the current one, the round is not open, or no
+ * member has reported yet (nothing to decide on: the round waits on).
+ */
+enum cd_sync_step cd_sync_timeout(struct cd_sync *s, uint64_t round, uint32_t step);
+
+/*
+ * The member's report or snapshot of the given round did not parse: leave
+ * it out if the round waits for it (its report, or its snapshot), and
+ * decide if that was all the round waited for.
+ */
+enum cd_sync_step cd_sync_leave_out(struct cd_sync *s, uint64_t round, uint32_t nodeid);
+
+/* Whether the node was left out of the current round. */
+bool cd_sync_is_left_out(const struct cd_sync *s, uint32_t nodeid);
 
 /* A snapshot of the given round from a node: 1 if it is the one awaited. */
 int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from);
@@ -79,6 +118,12 @@ uint64_t cd_sync_next_epoch(const struct cd_sync *s);
 /* A round token for a CPG configuration: ring id and members (nodeid, pid). */
 uint64_t cd_sync_round_token(uint32_t ring_node, uint64_t ring_seq, const uint32_t *nodeids,
 			     const uint32_t *pids, size_t n);
+
+/*
+ * The token of a round a left-out member asked for (a sync-restart of the
+ * round, with the member's nonce): every member derives the same.
+ */
+uint64_t cd_sync_restart_token(uint64_t round, uint64_t nonce);
 
 /* JSON of a report, and back (0 or CD_ERR_PROTOCOL). */
 struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r);

@@ -157,6 +157,146 @@ START_TEST(test_report_json_roundtrip_and_checks)
 }
 END_TEST
 
+/* A member that never reports: the first timeout leaves it out, alike everywhere. */
+START_TEST(test_timeout_leaves_out_the_silent)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 9, 'a', 1), r3 = rep(3, 4, 9, 'a', 1);
+
+	cd_sync_begin(&s, 42, three, 3);
+	/* Before any report a timeout decides nothing: the round waits on. */
+	ck_assert_int_eq(cd_sync_timeout(&s, 42, 0), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(s.phase, CD_SYNC_COLLECT);
+	ck_assert_int_eq(cd_sync_add_report(&s, 42, &r3), CD_SYNC_STEP_MORE);
+	ck_assert_int_eq(cd_sync_add_report(&s, 42, &r1), CD_SYNC_STEP_MORE);
+	/* Another round's or another step's timeout changes nothing. */
+	ck_assert_int_eq(cd_sync_timeout(&s, 41, 0), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(cd_sync_timeout(&s, 42, 1), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(cd_sync_timeout(&s, 42, 0), CD_SYNC_STEP_COMPLETE);
+	ck_assert_int_eq(s.phase, CD_SYNC_DONE);
+	ck_assert_uint_eq(s.n_members, 2);
+	ck_assert_uint_eq(s.members[0], 1);
+	ck_assert_uint_eq(s.members[1], 3);
+	ck_assert(cd_sync_is_left_out(&s, 2));
+	ck_assert(!cd_sync_is_left_out(&s, 1));
+	ck_assert(s.quorate);
+	/* A second timeout of the same round (another member's) changes nothing. */
+	ck_assert_int_eq(cd_sync_timeout(&s, 42, 0), CD_SYNC_STEP_IGNORED);
+	/* The silent member's late report is not taken. */
+	{
+		struct cd_sync_report r2 = rep(2, 9, 9, 'z', 1);
+
+		ck_assert_int_eq(cd_sync_add_report(&s, 42, &r2), CD_SYNC_STEP_IGNORED);
+	}
+	ck_assert_uint_eq(s.n_members, 2);
+}
+END_TEST
+
+/* Left out while the newest: the rest decide among themselves. */
+START_TEST(test_timeout_decides_among_the_rest)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 2, 'a', 1), r2 = rep(2, 4, 5, 'b', 1);
+
+	cd_sync_begin(&s, 9, three, 3);
+	cd_sync_add_report(&s, 9, &r1);
+	cd_sync_add_report(&s, 9, &r2);
+	ck_assert_int_eq(cd_sync_timeout(&s, 9, 0), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 2);
+	ck_assert_uint_eq(s.step, 1);
+	ck_assert(cd_sync_is_left_out(&s, 3));
+	/* The quorum view is that of the members left. */
+	ck_assert(s.quorate);
+}
+END_TEST
+
+/* A snapshot sender that never sends: left out, the next newest sends. */
+START_TEST(test_snapshot_timeout_picks_the_next_newest)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 2, 'a', 1), r2 = rep(2, 4, 7, 'b', 1),
+			      r3 = rep(3, 4, 5, 'c', 1);
+	uint32_t step;
+
+	cd_sync_begin(&s, 5, three, 3);
+	cd_sync_add_report(&s, 5, &r1);
+	cd_sync_add_report(&s, 5, &r2);
+	ck_assert_int_eq(cd_sync_add_report(&s, 5, &r3), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 2);
+	step = s.step;
+	/* A timeout sent while the round still collected is stale now. */
+	ck_assert_int_eq(cd_sync_timeout(&s, 5, step - 1), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(cd_sync_timeout(&s, 5, step), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 3);
+	ck_assert(cd_sync_is_left_out(&s, 2));
+	ck_assert(!cd_sync_snapshot_ok(&s, 5, 2));
+	ck_assert(cd_sync_snapshot_ok(&s, 5, 3));
+	/* A timeout for the first sender, delivered late, spares the second. */
+	ck_assert_int_eq(cd_sync_timeout(&s, 5, step), CD_SYNC_STEP_IGNORED);
+	ck_assert_uint_eq(s.snapshot_from, 3);
+	/* The second sender silent too: node 1 alone completes. */
+	ck_assert_int_eq(cd_sync_timeout(&s, 5, s.step), CD_SYNC_STEP_COMPLETE);
+	ck_assert_uint_eq(s.n_members, 1);
+	ck_assert_uint_eq(s.members[0], 1);
+	ck_assert_int_eq(s.phase, CD_SYNC_DONE);
+}
+END_TEST
+
+/* A report or snapshot that does not parse leaves its sender out at once. */
+START_TEST(test_bad_report_or_snapshot_leaves_the_sender_out)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 2, 'a', 1), r2 = rep(2, 4, 2, 'a', 1),
+			      r3 = rep(3, 6, 0, 'c', 1);
+
+	cd_sync_begin(&s, 11, three, 3);
+	cd_sync_add_report(&s, 11, &r1);
+	ck_assert_int_eq(cd_sync_leave_out(&s, 11, 2), CD_SYNC_STEP_MORE);
+	ck_assert(cd_sync_is_left_out(&s, 2));
+	/* Already reported members are not left out by a later bad message. */
+	ck_assert_int_eq(cd_sync_leave_out(&s, 11, 1), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(cd_sync_add_report(&s, 11, &r2), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(cd_sync_add_report(&s, 11, &r3), CD_SYNC_STEP_SNAPSHOT);
+	ck_assert_uint_eq(s.snapshot_from, 3);
+	/* Node 3's snapshot does not parse: node 1 alone completes. */
+	ck_assert_int_eq(cd_sync_leave_out(&s, 11, 1), CD_SYNC_STEP_IGNORED);
+	ck_assert_int_eq(cd_sync_leave_out(&s, 11, 3), CD_SYNC_STEP_COMPLETE);
+	ck_assert_uint_eq(s.n_members, 1);
+	ck_assert_uint_eq(cd_sync_next_epoch(&s), 5);
+
+	/* The last missing report is the bad one: decided at once. */
+	cd_sync_begin(&s, 12, three, 3);
+	cd_sync_add_report(&s, 12, &r1);
+	cd_sync_add_report(&s, 12, &r2);
+	ck_assert_int_eq(cd_sync_leave_out(&s, 12, 3), CD_SYNC_STEP_COMPLETE);
+	ck_assert_uint_eq(s.n_members, 2);
+}
+END_TEST
+
+/* The same stream gives the same outcome on every member (determinism). */
+START_TEST(test_same_stream_same_outcome)
+{
+	struct cd_sync a, b;
+	struct cd_sync_report r1 = rep(1, 3, 1, 'a', 1), r3 = rep(3, 3, 4, 'c', 0);
+
+	cd_sync_begin(&a, 77, three, 3);
+	cd_sync_begin(&b, 77, (const uint32_t[]){1, 2, 3}, 3);
+	cd_sync_add_report(&a, 77, &r3);
+	cd_sync_add_report(&b, 77, &r3);
+	cd_sync_add_report(&a, 77, &r1);
+	cd_sync_add_report(&b, 77, &r1);
+	ck_assert_int_eq(cd_sync_timeout(&a, 77, 0), cd_sync_timeout(&b, 77, 0));
+	ck_assert_int_eq(a.phase, b.phase);
+	ck_assert_uint_eq(a.snapshot_from, b.snapshot_from);
+	ck_assert_uint_eq(a.snapshot_from, 3);
+	ck_assert(!a.quorate);
+	ck_assert_uint_eq(a.n_left_out, 1);
+	ck_assert_uint_eq(b.left_out[0], 2);
+	ck_assert_uint_ne(cd_sync_restart_token(77, 1), cd_sync_restart_token(77, 2));
+	ck_assert_uint_ne(cd_sync_restart_token(77, 1), 77);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync");
@@ -169,5 +309,10 @@ int main(void)
 	add_tcase(s, test_stale_duplicate_and_stranger_reports_ignored);
 	add_tcase(s, test_round_token_ignores_member_order);
 	add_tcase(s, test_report_json_roundtrip_and_checks);
+	add_tcase(s, test_timeout_leaves_out_the_silent);
+	add_tcase(s, test_timeout_decides_among_the_rest);
+	add_tcase(s, test_snapshot_timeout_picks_the_next_newest);
+	add_tcase(s, test_bad_report_or_snapshot_leaves_the_sender_out);
+	add_tcase(s, test_same_stream_same_outcome);
 	return run_suite(s);
 }
