@@ -810,13 +810,16 @@ static int cmd_fence_test(struct cd_client *c, char **argv, int argc)
 static int cmd_debug_stall(struct cd_client *c, char **argv, int argc)
 {
 	struct json_object *a = args1("name", argv[0]);
+	const char *mode = strcmp(argv[1], "on") == 0 ? "stall" : argv[1];
 
-	if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0) {
-		fprintf(stderr, "clusterctl: debug volume-stall takes on or off\n");
+	if (strcmp(mode, "stall") != 0 && strcmp(mode, "error") != 0 &&
+	    strcmp(mode, "off") != 0) {
+		fprintf(stderr, "clusterctl: debug volume-stall takes on (renewals stall), "
+				"error (every I/O fails) or off\n");
 		json_object_put(a);
 		return CD_ERR_INVALID;
 	}
-	json_object_object_add(a, "on", json_object_new_boolean(strcmp(argv[1], "on") == 0));
+	json_object_object_add(a, "mode", json_object_new_string(mode));
 	return simple(c, "debug.volume_stall", a, NULL);
 }
 #endif
@@ -868,7 +871,8 @@ static const struct command commands[] = {
 	 cmd_fence_test},
 #ifdef CD_TEST_HOOKS
 	{"debug", "volume-stall", 2, 2,
-	 "debug volume-stall VOL on|off (test aid: only in builds configured with "
+	 "debug volume-stall VOL on|error|off (test aid: on stalls host-lease renewals, "
+	 "error fails every I/O; only in builds configured with "
 	 "--enable-test-hooks)",
 	 cmd_debug_stall},
 #endif

@@ -756,12 +756,21 @@ static int cmd_volume_lease(qb_ipcs_connection_t *c, struct json_object *args,
 static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *args,
 				  struct json_object **out)
 {
-	struct json_object *on = NULL;
+	const char *mode = arg_str(args, "mode");
+	enum cd_volmgr_fault f;
 	int rc;
 
-	json_object_object_get_ex(args, "on", &on);
-	rc = cd_volmgr_debug_stall(arg_str(args, "name") ? arg_str(args, "name") : "",
-				   on && json_object_get_boolean(on));
+	if (mode && strcmp(mode, "stall") == 0)
+		f = CD_VOLMGR_FAULT_STALL;
+	else if (mode && strcmp(mode, "error") == 0)
+		f = CD_VOLMGR_FAULT_ERROR;
+	else if (mode && strcmp(mode, "off") == 0)
+		f = CD_VOLMGR_FAULT_NONE;
+	else {
+		*out = error_obj("mode must be stall, error or off");
+		return CD_ERR_INVALID;
+	}
+	rc = cd_volmgr_debug_fault(arg_str(args, "name") ? arg_str(args, "name") : "", f);
 	if (rc < 0)
 		*out = error_obj("no such volume on this node");
 	else

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -95,6 +96,9 @@ struct rt {
 	bool stop;		/* under lock */
 #ifdef CD_TEST_HOOKS
 	bool stall;		/* under lock: a test's stuck storage */
+#ifdef CD_TEST_HOOKS
+	atomic_bool io_error;	/* a test's failing storage: every I/O fails (EIO) */
+#endif
 #endif
 	uint32_t self_id;		/* this node's id: its host slot (never 0) */
 	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
@@ -178,6 +182,58 @@ static int seen_dead(void *arg, uint32_t slot)
 	return l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE;
 }
 
+#ifdef CD_TEST_HOOKS
+/*
+ * A test aid: the volume's device as seen through a disk that fails every
+ * transfer with EIO while the volume's io_error is set (a failing LUN, for
+ * labs whose kernel has no device-mapper error target).
+ */
+struct failing_disk {
+	struct csvfs_disk base;
+	struct csvfs_disk *inner;
+	atomic_bool *error;
+};
+
+static int failing_read(struct csvfs_disk *d, uint64_t off, void *buf, size_t len)
+{
+	struct failing_disk *f = (struct failing_disk *)d;
+
+	return atomic_load(f->error) ? -EIO : f->inner->ops->read(f->inner, off, buf, len);
+}
+
+static int failing_write(struct csvfs_disk *d, uint64_t off, const void *buf, size_t len)
+{
+	struct failing_disk *f = (struct failing_disk *)d;
+
+	return atomic_load(f->error) ? -EIO : f->inner->ops->write(f->inner, off, buf, len);
+}
+
+static void failing_close(struct csvfs_disk *d)
+{
+	struct failing_disk *f = (struct failing_disk *)d;
+
+	csvfs_disk_close(f->inner);
+	free(f);
+}
+
+static const struct csvfs_disk_ops failing_ops = {failing_read, failing_write, failing_close};
+
+static int failing_wrap(struct rt *rt)
+{
+	struct failing_disk *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->base.ops = &failing_ops;
+	f->base.sector_size = rt->disk->sector_size;
+	f->base.size = rt->disk->size;
+	f->inner = rt->disk;
+	f->error = &rt->io_error;
+	rt->disk = &f->base;
+	return 0;
+}
+#endif
+
 static int open_volume(struct rt *rt)
 {
 	char found[40];
@@ -188,6 +244,14 @@ static int open_volume(struct rt *rt)
 	rc = csvfs_disk_open(rt->device, 0, &rt->disk);
 	if (rc < 0)
 		return rc;
+#ifdef CD_TEST_HOOKS
+	rc = failing_wrap(rt);
+	if (rc < 0) {
+		csvfs_disk_close(rt->disk);
+		rt->disk = NULL;
+		return rc;
+	}
+#endif
 	rc = csvfs_vol_open(&rt->vol, rt->disk, &csvfs_env_real);
 	if (rc < 0) {
 		csvfs_disk_close(rt->disk);
@@ -1228,16 +1292,20 @@ void cd_volmgr_suspend(bool suspend)
 }
 
 #ifdef CD_TEST_HOOKS
-int cd_volmgr_debug_stall(const char *vol, bool stall)
+int cd_volmgr_debug_fault(const char *vol, enum cd_volmgr_fault fault)
 {
 	struct rt *rt = rt_find(vol);
 
 	if (!rt)
 		return CD_ERR_NOT_FOUND;
 	pthread_mutex_lock(&rt->lock);
-	rt->stall = stall;
+	rt->stall = fault == CD_VOLMGR_FAULT_STALL;
 	pthread_mutex_unlock(&rt->lock);
-	vol_log(LOG_WARNING, vol, "test aid: host-lease renewals %s", stall ? "stalled" : "resumed");
+	atomic_store(&rt->io_error, fault == CD_VOLMGR_FAULT_ERROR);
+	vol_log(LOG_WARNING, vol, "test aid: %s",
+		fault == CD_VOLMGR_FAULT_STALL	 ? "host-lease renewals stalled"
+		: fault == CD_VOLMGR_FAULT_ERROR ? "every I/O of this node fails (EIO)"
+						 : "storage healthy again");
 	return 0;
 }
 #endif

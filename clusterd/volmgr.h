@@ -70,7 +70,12 @@ void cd_volmgr_suspend(bool suspend);
  * --enable-test-hooks: it powers off every VM of the volume on this node.
  * Returns 0 or CD_ERR_NOT_FOUND.
  */
-int cd_volmgr_debug_stall(const char *vol, bool stall);
+enum cd_volmgr_fault {
+	CD_VOLMGR_FAULT_NONE,
+	CD_VOLMGR_FAULT_STALL, /* host-lease renewals stop */
+	CD_VOLMGR_FAULT_ERROR, /* every I/O of this node on the volume fails (EIO) */
+};
+int cd_volmgr_debug_fault(const char *vol, enum cd_volmgr_fault fault);
 #endif
 
 /* This node's view of a volume (host lease, metadata lease, devices), or NULL. */
