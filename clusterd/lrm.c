@@ -32,6 +32,7 @@ struct lvm {
 	uint64_t next_check; /* monotonic ms of the next monitor check */
 	int misses;	     /* checks in a row that found it not running */
 	bool seen;	     /* still in the state (for pruning) */
+	int gated;	     /* why its start was last held back (logged once per reason) */
 	struct cd_vm_disk held[CD_VM_DISKS_MAX]; /* disk leases this node holds for it */
 	size_t n_held;
 };
@@ -54,17 +55,17 @@ static struct {
 } l;
 
 /* Whether a start may begin here now; logs why not. */
-static bool may_start(const char *name)
+static bool may_start(struct lvm *v, const char *name)
 {
-	if (l.no_starts) {
-		vm_log(LOG_WARNING, name, "not started: this node is powering off its VMs");
-		return false;
-	}
-	if (!cd_replica_quorate()) {
-		vm_log(LOG_WARNING, name, "not started: this node has no quorum");
-		return false;
-	}
-	return true;
+	static const char *const why[] = {NULL, "this node is powering off its VMs",
+					  "this node has no quorum"};
+	int g = l.no_starts ? 1 : !cd_replica_quorate() ? 2 : 0;
+
+	/* Said once per reason: the start is asked again every sweep. */
+	if (g && g != v->gated)
+		vm_log(LOG_WARNING, name, "not started: %s", why[g]);
+	v->gated = g;
+	return g == 0;
 }
 
 static struct lvm *lvm_get(const char *name)
@@ -330,7 +331,7 @@ static void acquired(struct batch *b)
 		release_then_report(v, 0, NULL, NULL);
 		return;
 	}
-	if (!may_start(b->name)) {
+	if (!may_start(v, b->name)) {
 		/* Not now: the start is tried again if this node may start later. */
 		v->done_action = 0;
 		release_then_report(v, 0, NULL, NULL);
@@ -347,7 +348,7 @@ static void begin_start(struct lvm *v, const struct cd_vm *vm)
 	struct batch *b;
 	int n;
 
-	if (!may_start(vm->name)) {
+	if (!may_start(v, vm->name)) {
 		v->done_action = 0;
 		return;
 	}
