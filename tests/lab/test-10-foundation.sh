@@ -55,8 +55,20 @@ pass "node 3 reads color=blue"
 # timing, measured in bench/failover; here only printed)
 token=$(lab exec 1 corosync-cmapctl -g runtime.config.totem.token | awk '{print $NF}')
 consensus=$(lab exec 1 corosync-cmapctl -g runtime.config.totem.consensus | awk '{print $NF}')
+# A daemon stopped and continued before (kill -STOP, then -CONT, as the
+# soak does) must not keep its node from powering off: the nsenter that
+# started it stops itself with its child and is not continued with it.
+p2=$(cat "$LAB_DIR/node2/clusterd.pid")
+w2=$(awk '{print $4}' "/proc/$p2/stat")
+proc_state_is() { [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == "$2" ]]; }
+kill -STOP "$p2"
+wait_for 10 "node2's clusterd wrapper stopped with it" proc_state_is "$w2" T
+kill -CONT "$p2"
+proc_running() { ! proc_state_is "$1" T; }
+wait_for 10 "node2's clusterd runs again" proc_running "$p2"
 t0=$(_lab_now_ms)
 lab kill 2
+pass "node2 powered off although one of its daemons had been stopped and continued"
 wait_for 15 "node 1 shows node2 offline" is_state 1 node2 offline
 t1=$(($(_lab_now_ms) - t0))
 wait_for 5 "node 3 shows node2 offline" is_state 3 node2 offline
