@@ -24,6 +24,8 @@ clusterd_clusterd_SOURCES = \
 	clusterd/membership.c clusterd/membership.h \
 	clusterd/replica.c clusterd/replica.h \
 	clusterd/ipcs.c clusterd/ipcs.h lib/ipcpeer.c lib/ipcpeer.h \
+	clusterd/ipc_cmd.c clusterd/ipc_cmd.h \
+	clusterd/ipc_cluster.c clusterd/ipc_vm.c clusterd/ipc_volume.c clusterd/ipc_fence.c \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h \

@@ -1,0 +1,81 @@
+/*
+ * The helpers the IPC command handlers share (see ipc_cmd.h).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/ipc_cmd.h"
+#include "clusterd/replica.h"
+
+const char *cd_ipc_arg_str(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+
+	if (!args || !json_object_object_get_ex(args, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+struct json_object *cd_ipc_error_obj(const char *fmt, ...)
+{
+	char buf[512];
+	struct json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(buf));
+	return o;
+}
+
+static void change_done(void *ctx, int rc, const char *err)
+{
+	qb_ipcs_connection_t *c = ctx;
+
+	if (rc == 0) {
+		struct json_object *o = json_object_new_object();
+		const struct cd_state *s = cd_replica_state();
+		struct json_object *v = json_object_new_object();
+
+		json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
+		json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
+		json_object_object_add(o, "version", v);
+		cd_ipc_send_reply(c, 0, o);
+		json_object_put(o);
+	} else {
+		cd_ipc_send_error(c, rc, err);
+	}
+	qb_ipcs_connection_unref(c);
+}
+
+/*
+ * Changes carry the client's arguments plus the op. The checks that need
+ * the state are done by cd_state_apply() on every member alike.
+ */
+int cd_ipc_submit_change(qb_ipcs_connection_t *c, const char *op, struct json_object *args,
+			 struct json_object **out)
+{
+	struct json_object *ch = json_object_new_object();
+	int rc;
+
+	if (args && json_object_is_type(args, json_type_object)) {
+		json_object_object_foreach(args, k, v)
+			json_object_object_add(ch, k, json_object_get(v));
+	}
+	json_object_object_add(ch, "op", json_object_new_string(op));
+	qb_ipcs_connection_ref(c);
+	rc = cd_replica_submit(ch, change_done, c);
+	json_object_put(ch);
+	if (rc < 0) {
+		qb_ipcs_connection_unref(c);
+		*out = cd_ipc_error_obj("%s", cd_strerror(rc));
+		return rc;
+	}
+	return CD_IPC_ASYNC;
+}

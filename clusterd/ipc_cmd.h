@@ -1,0 +1,65 @@
+/*
+ * What the IPC server's command handlers share. ipcs.c is the transport:
+ * it parses a request and looks its command up in the subjects' tables
+ * (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c); the helpers the
+ * handlers share are in ipc_cmd.c.
+ */
+#ifndef CD_IPC_CMD_H
+#define CD_IPC_CMD_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+#include <qb/qbipcs.h>
+
+/* Handlers return 0 with *out set, a negative code with *out = error text, or ASYNC. */
+#define CD_IPC_ASYNC 1
+
+/*
+ * One command. A handler that returns CD_IPC_ASYNC holds a reference on c
+ * and answers later, with cd_ipc_send_reply() or cd_ipc_send_error().
+ */
+struct cd_ipc_cmd {
+	const char *name;
+	int (*fn)(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out);
+};
+
+/* Each subject's commands: ipcs.c searches these tables in this order. */
+extern const struct cd_ipc_cmd cd_ipc_cluster_cmds[]; /* status, events, property.*, node.* */
+extern const size_t cd_ipc_cluster_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_vm_cmds[]; /* vm.* */
+extern const size_t cd_ipc_vm_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_volume_cmds[]; /* volume.*, debug.volume_stall */
+extern const size_t cd_ipc_volume_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_fence_cmds[]; /* fence.* */
+extern const size_t cd_ipc_fence_n_cmds;
+
+/* Answer c: rc and body as JSON (a body too large is answered -EMSGSIZE). */
+void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body);
+
+/* Answer c with rc and {"error": msg}, or rc's own text when msg is NULL or empty. */
+void cd_ipc_send_error(qb_ipcs_connection_t *c, int rc, const char *msg);
+
+/* The string argument key, or NULL when args lacks it or it is not a string. */
+const char *cd_ipc_arg_str(struct json_object *args, const char *key);
+
+/* A new {"error": text}, text formatted like printf (at most 511 bytes). */
+struct json_object *cd_ipc_error_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Submit op, with args, as a change to the cluster's state: CD_IPC_ASYNC (c
+ * is answered the new version, or the error, once the change is applied),
+ * or a negative code with *out set.
+ */
+int cd_ipc_submit_change(qb_ipcs_connection_t *c, const char *op, struct json_object *args,
+			 struct json_object **out);
+
+/* A command that only submits its arguments as the change op. */
+#define CD_IPC_CHANGE_CMD(fn, op)                                                          \
+	static int fn(qb_ipcs_connection_t *c, struct json_object *args,                   \
+		      struct json_object **out)                                            \
+	{                                                                                  \
+		return cd_ipc_submit_change(c, op, args, out);                             \
+	}
+
+#endif

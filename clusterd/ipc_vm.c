@@ -1,0 +1,225 @@
+/*
+ * The IPC commands about VMs (vm.*).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "agents/vm_agent.h"
+#include "clusterd/conf.h"
+#include "clusterd/coordinator.h"
+#include "clusterd/ipc_cmd.h"
+#include "clusterd/replica.h"
+#include "clusterd/vmdisks.h"
+#include "clusterd/vmident.h"
+#include "lib/util.h"
+
+CD_IPC_CHANGE_CMD(cmd_vm_remove, "vm.remove")
+CD_IPC_CHANGE_CMD(cmd_vm_start, "vm.start")
+CD_IPC_CHANGE_CMD(cmd_vm_stop, "vm.stop")
+CD_IPC_CHANGE_CMD(cmd_vm_set, "vm.set")
+
+static bool mac_taken(const char *mac, void *ctx)
+{
+	return cd_vm_mac_user(ctx, mac, NULL) != NULL;
+}
+
+/*
+ * Make xml's identity complete before the cluster stores it: the UUID
+ * (the XML's, or the one libvirt's parser gave it) and a MAC, unique in
+ * the cluster, for every interface that has none. *full is a new string.
+ */
+static int complete_identity(const char *xml, const char *uuid, char **full, char *err,
+			     size_t errlen)
+{
+	const struct cd_state *s = cd_replica_state();
+	const struct cd_vm *other;
+	struct cd_vm_ident id;
+	size_t i;
+	int rc;
+
+	*full = NULL;
+	if ((rc = cd_vm_ident_read(xml, &id, err, errlen)) < 0)
+		return rc;
+	if (!id.uuid[0]) {
+		cd_strlcpy(id.uuid, uuid, sizeof(id.uuid));
+		for (i = 0; id.uuid[i]; i++)
+			id.uuid[i] = (char)tolower((unsigned char)id.uuid[i]);
+	}
+	if ((other = cd_vm_uuid_user(s, id.uuid, NULL))) {
+		snprintf(err, errlen, "UUID %s belongs to VM '%s' already: give this VM its own", id.uuid,
+			 other->name);
+		return CD_ERR_EXISTS;
+	}
+	for (i = 0; i < id.n_nics; i++)
+		if (id.macs[i][0] && (other = cd_vm_mac_user(s, id.macs[i], NULL))) {
+			snprintf(err, errlen,
+				 "MAC address %s belongs to VM '%s' already: give interface %zu another "
+				 "or none (the cluster then picks one)",
+				 id.macs[i], other->name, i + 1);
+			return CD_ERR_EXISTS;
+		}
+	if ((rc = cd_vm_ident_new_macs(&id, mac_taken, (void *)s)) < 0) {
+		snprintf(err, errlen, "no free MAC address found");
+		return rc;
+	}
+	return cd_vm_ident_fill(xml, &id, full, err, errlen);
+}
+
+/*
+ * The domain XML is checked with libvirt's own parser and schema before the
+ * cluster sees it; what the cluster needs (name, vCPUs, memory) comes from
+ * there, never from the client. Its identity is then made complete and
+ * unique (see vmident.h).
+ */
+static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
+		      struct json_object **out)
+{
+	const char *xml = cd_ipc_arg_str(args, "xml"), *want = cd_ipc_arg_str(args, "name");
+	char name[64], uuid[37], err[512], *full = NULL;
+	struct json_object *a;
+	uint32_t vcpus;
+	uint64_t mem;
+	int rc;
+
+	if (!xml) {
+		*out = cd_ipc_error_obj("missing domain XML");
+		return CD_ERR_INVALID;
+	}
+	rc = cd_vm_agent_validate(xml, name, sizeof(name), uuid, &vcpus, &mem, err, sizeof(err));
+	if (rc < 0) {
+		*out = cd_ipc_error_obj("%s", err);
+		return rc;
+	}
+	if (want && strcmp(want, name) != 0) {
+		*out = cd_ipc_error_obj("the XML names the domain '%s', not '%s'", name, want);
+		return CD_ERR_INVALID;
+	}
+	{
+		/* Shared-volume disks are leased at start: they must name real volumes. */
+		struct cd_vm_disk d[CD_VM_DISKS_MAX];
+		int n = cd_vm_disks(xml, cd_config_str(CD_CFG_CSVFS_RUN_DIR), d, err, sizeof(err)),
+		    i;
+
+		if (n < 0) {
+			*out = cd_ipc_error_obj("%s", err);
+			return n;
+		}
+		for (i = 0; i < n; i++)
+			if (!cd_state_volume(cd_replica_state(), d[i].vol)) {
+				*out = cd_ipc_error_obj("disk %s/%s: no volume '%s' in the cluster "
+							"(clusterctl volume add)",
+							d[i].vol, d[i].file, d[i].vol);
+				return CD_ERR_NOT_FOUND;
+			}
+	}
+	if ((rc = complete_identity(xml, uuid, &full, err, sizeof(err))) < 0) {
+		*out = cd_ipc_error_obj("%s", err);
+		return rc;
+	}
+	a = json_object_new_object();
+	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, "xml", json_object_new_string(full));
+	json_object_object_add(a, "vcpus", json_object_new_int64(vcpus));
+	json_object_object_add(a, "memory_mb", json_object_new_int64((int64_t)mem));
+	free(full);
+	rc = cd_ipc_submit_change(c, "vm.add", a, out);
+	json_object_put(a);
+	return rc;
+}
+
+static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
+{
+	const struct cd_node *n = vm->node ? cd_state_node_by_id(cd_replica_state(), vm->node)
+					   : NULL;
+	struct json_object *o = cd_vm_to_json(vm);
+
+	json_object_object_add(o, "node_name", n ? json_object_new_string(n->info.name) : NULL);
+	{
+		struct json_object *macs = json_object_new_array();
+		const char *p;
+
+		for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
+			json_object_array_add(macs, json_object_new_string_len(p, CD_MAC_LEN));
+		json_object_object_add(o, "macs", macs);
+	}
+	if (!with_xml)
+		json_object_object_del(o, "xml");
+	return o;
+}
+
+static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args,
+		       struct json_object **out)
+{
+	const struct cd_state *s = cd_replica_state();
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++)
+		json_object_array_add(a, vm_view(&s->vms[i], false));
+	*out = json_object_new_object();
+	json_object_object_add(*out, "vms", a);
+	return 0;
+}
+
+static const struct cd_vm *find_vm(struct json_object *args, struct json_object **out, int *rc)
+{
+	const char *name = cd_ipc_arg_str(args, "name");
+	const struct cd_vm *vm = name ? cd_state_vm(cd_replica_state(), name) : NULL;
+
+	if (!name) {
+		*out = cd_ipc_error_obj("missing VM name");
+		*rc = CD_ERR_INVALID;
+	} else if (!vm) {
+		*out = cd_ipc_error_obj("no VM '%s' (see 'clusterctl vm list')", name);
+		*rc = CD_ERR_NOT_FOUND;
+	}
+	return vm;
+}
+
+static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args,
+		       struct json_object **out)
+{
+	int rc = 0;
+	const struct cd_vm *vm = find_vm(args, out, &rc);
+
+	if (vm)
+		*out = vm_view(vm, true);
+	return rc;
+}
+
+static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
+			  struct json_object **out)
+{
+	int rc = 0;
+	const struct cd_vm *vm = find_vm(args, out, &rc);
+	char why[1024];
+
+	if (!vm)
+		return rc;
+	rc = cd_coordinator_explain(vm->name, why, sizeof(why));
+	if (rc < 0) {
+		*out = cd_ipc_error_obj("cannot explain '%s': %s", vm->name, cd_strerror(rc));
+		return rc;
+	}
+	*out = vm_view(vm, false);
+	json_object_object_add(*out, "explanation", json_object_new_string(why));
+	return 0;
+}
+
+const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
+	{"vm.add", cmd_vm_add},
+	{"vm.remove", cmd_vm_remove},
+	{"vm.list", cmd_vm_list},
+	{"vm.show", cmd_vm_show},
+	{"vm.start", cmd_vm_start},
+	{"vm.stop", cmd_vm_stop},
+	{"vm.set", cmd_vm_set},
+	{"vm.explain", cmd_vm_explain},
+};
+const size_t cd_ipc_vm_n_cmds = sizeof(cd_ipc_vm_cmds) / sizeof(cd_ipc_vm_cmds[0]);
