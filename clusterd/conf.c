@@ -49,7 +49,7 @@ static const struct cfg_def {
 	[CD_CFG_QEMU_PID_DIR] = {"qemu_pid_dir", CFG_PATH, RUNSTATEDIR "/libvirt/qemu", 0, 0,
 				 NULL, "where libvirt keeps the QEMU pid files the watchdog "
 				       "process kills by"},
-	[CD_CFG_SYNC_TIMEOUT_MS] = {"sync_timeout_ms", CFG_UINT, "10000", 1000, 600000, NULL,
+	[CD_CFG_SYNC_TIMEOUT_MS] = {"sync_timeout_ms", CFG_UINT, "10000", 3000, 600000, NULL,
 				    "longest a sync round waits for a member's report or "
 				    "snapshot before it leaves the member out"},
 };
