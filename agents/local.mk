@@ -1,7 +1,8 @@
-# agents: the VM agent is built into clusterd (see clusterd/local.mk).
+# agents: the VM agent and the fence runner are built into clusterd (see
+# clusterd/local.mk), and fence_proto into clusterctl too (cli/local.mk).
+# This file builds only their unit tests, each from source.
 
 # The fence runner: fence-agents interface (pure) and the runner (qb loop).
-# Not linked into clusterd yet; its unit test builds it from source.
 fence_sources = agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
 
 check_PROGRAMS += tests/unit/check_fence

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <clusterd/result.h>
@@ -126,20 +125,4 @@ int cd_loop_resize(int num, uint64_t size)
 	rc = ioctl(fd, LOOP_SET_STATUS64, &info) < 0 ? -errno : 0;
 	close(fd);
 	return rc;
-}
-
-int cd_loop_matches(int num, const char *backing, uint64_t offset, uint64_t size)
-{
-	struct loop_info64 info;
-	struct stat st;
-	int rc = get_status(num, &info);
-
-	if (rc == -ENXIO)
-		return 0;
-	if (rc < 0)
-		return rc;
-	if (stat(backing, &st) < 0)
-		return -errno;
-	return info.lo_device == st.st_dev && info.lo_inode == st.st_ino &&
-	       info.lo_offset == offset && info.lo_sizelimit == size;
 }

@@ -21,10 +21,4 @@ int cd_loop_detach(int num);
 /* Change the size limit of an attached device at once. Returns 0 or -errno. */
 int cd_loop_resize(int num, uint64_t size);
 
-/*
- * Whether loop device num is attached over backing at exactly offset and
- * size. Returns 1, 0, or -errno.
- */
-int cd_loop_matches(int num, const char *backing, uint64_t offset, uint64_t size);
-
 #endif

@@ -642,12 +642,3 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
 	r.pending = p;
 	return 0;
 }
-
-void cd_replica_forget(void *ctx)
-{
-	struct pending *p;
-
-	for (p = r.pending; p; p = p->next)
-		if (p->ctx == ctx)
-			p->done = NULL;
-}

@@ -46,9 +46,6 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
 /* Called after every batch of deliveries, once the state is persisted. */
 void cd_replica_set_listener(void (*fn)(void));
 
-/* Forget ctx: its pending changes complete without calling done(). */
-void cd_replica_forget(void *ctx);
-
 const struct cd_state *cd_replica_state(void);
 
 /* The SHA-256 of the state's canonical JSON (hex): equal states, equal sums. */

@@ -12,7 +12,9 @@
  *   check.h        verification of a whole volume
  *   report.h       JSON descriptions for the tool
  *   disk.h, env.h  the I/O and clock interfaces the tests replace
- *   simdisk.h, simsched.h  the simulated disk and scheduler of the tests
+ *
+ * The simulated disk, scheduler and cluster that replace them in the unit
+ * tests are test code, not part of libcsvfs: tests/sim/.
  *
  * Conventions: functions return 0 or a negative code (-errno or CD_ERR_*
  * of <clusterd/result.h>); -EBUSY means "held by a live host". All I/O is

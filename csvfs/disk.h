@@ -1,7 +1,7 @@
 /*
  * Block I/O of csvfs: an interface (a table of functions) so that the lease
  * and metadata code runs unchanged on a real LUN opened with O_DIRECT and on
- * the simulated disk of the unit tests (simdisk.h).
+ * the simulated disk of the unit tests (tests/sim/simdisk.h).
  *
  * Every request must be aligned: offset and length multiples of the
  * device's logical sector size, buffer aligned to CSVFS_IO_ALIGN (get one

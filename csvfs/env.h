@@ -1,8 +1,9 @@
 /*
  * The environment of the lease code: a monotonic clock, sleeping and
  * randomness. The tool uses the real one; the unit tests use a simulated
- * one (simsched.h) whose time is virtual, so that many interleavings of
- * several hosts run in milliseconds and the same seed gives the same run.
+ * one (tests/sim/simsched.h) whose time is virtual, so that many
+ * interleavings of several hosts run in milliseconds and the same seed
+ * gives the same run.
  *
  * Times are milliseconds on one host's own clock. Values from two hosts are
  * never compared: each env may have its own origin.

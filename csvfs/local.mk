@@ -1,5 +1,6 @@
 # csvfs: cluster shared volumes. libcsvfs is the pure core (format, leases,
-# metadata) with its simulated disk for the tests; csvfs is the admin tool.
+# metadata); csvfs is the admin tool. The simulated disk of the unit tests
+# is test code: tests/sim/.
 noinst_LTLIBRARIES += csvfs/libcsvfs.la
 csvfs_libcsvfs_la_SOURCES = \
 	csvfs/csvfs.h \
@@ -14,10 +15,7 @@ csvfs_libcsvfs_la_SOURCES = \
 	csvfs/files.c csvfs/files.h \
 	csvfs/fileops.c csvfs/fileops.h \
 	csvfs/check.c csvfs/check.h \
-	csvfs/report.c csvfs/report.h \
-	csvfs/simsched.c csvfs/simsched.h \
-	csvfs/simdisk.c csvfs/simdisk.h \
-	csvfs/simcluster.c csvfs/simcluster.h
+	csvfs/report.c csvfs/report.h
 csvfs_libcsvfs_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
 csvfs_libcsvfs_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(OPENSSL_LIBS)
 
@@ -31,9 +29,10 @@ csvfs_csvfs_LDADD = csvfs/libcsvfs.la lib/libcdcommon.la $(JSONC_LIBS) $(OPENSSL
 dist_man_MANS += man/csvfs.8 man/csvfs.5
 
 # Unit tests: one per module, on the simulated disk (and one real file).
+include $(srcdir)/tests/sim/local.mk
 CSVFS_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests/unit
-CSVFS_UNIT_LIBS = csvfs/libcsvfs.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS) \
-	$(OPENSSL_LIBS)
+CSVFS_UNIT_LIBS = tests/sim/libcsvfssim.la csvfs/libcsvfs.la lib/libcdcommon.la \
+	$(CHECK_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
 csvfs_unit_tests = \
 	tests/unit/check_csvfs_codec \
 	tests/unit/check_csvfs_format \

@@ -10,7 +10,7 @@
 #include "csvfs/check.h"
 #include "csvfs/fileops.h"
 #include "csvfs/files.h"
-#include "csvfs/simcluster.h"
+#include "tests/sim/simcluster.h"
 
 #define MIB (1u << 20)
 

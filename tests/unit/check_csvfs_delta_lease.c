@@ -8,7 +8,7 @@
 
 #include "check_common.h"
 #include "csvfs/delta_lease.h"
-#include "csvfs/simcluster.h"
+#include "tests/sim/simcluster.h"
 
 #define EXPIRY 800u
 #define SEEDS 150u

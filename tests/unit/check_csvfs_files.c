@@ -8,7 +8,7 @@
 #include "check_common.h"
 #include "csvfs/fileops.h"
 #include "csvfs/files.h"
-#include "csvfs/simcluster.h"
+#include "tests/sim/simcluster.h"
 
 #define MIB (1ull << 20)
 

@@ -10,8 +10,8 @@
 #include "csvfs/fileops.h"
 #include "csvfs/format.h"
 #include "csvfs/meta.h"
-#include "csvfs/simcluster.h"
 #include "csvfs/timing.h"
+#include "tests/sim/simcluster.h"
 
 #define MIB (1024u * 1024u)
 

@@ -11,7 +11,7 @@
 #include "csvfs/check.h"
 #include "csvfs/fileops.h"
 #include "csvfs/meta.h"
-#include "csvfs/simcluster.h"
+#include "tests/sim/simcluster.h"
 
 #define EXPIRY 800u
 #define MIB (1u << 20)

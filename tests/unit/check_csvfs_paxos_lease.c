@@ -8,7 +8,7 @@
 
 #include "check_common.h"
 #include "csvfs/paxos_lease.h"
-#include "csvfs/simcluster.h"
+#include "tests/sim/simcluster.h"
 
 #define EXPIRY 800u
 #define LEASE 1u

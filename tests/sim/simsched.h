@@ -9,8 +9,8 @@
  * Outside csvfs_sched_run (single-threaded tests) yields do nothing and a
  * sleep just moves the virtual clock on.
  */
-#ifndef CSVFS_SIMSCHED_H
-#define CSVFS_SIMSCHED_H
+#ifndef TESTS_SIM_SIMSCHED_H
+#define TESTS_SIM_SIMSCHED_H
 
 #include <stdint.h>
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvfs/simsched.h"
+#include "tests/sim/simsched.h"
 
 struct sim_thread {
 	struct csvfs_sched *s;

@@ -3,15 +3,15 @@
  * and hosts, each with its own view of the disk (its own faults), its own
  * clock offset and its own open volume.
  */
-#ifndef CSVFS_SIMCLUSTER_H
-#define CSVFS_SIMCLUSTER_H
+#ifndef TESTS_SIM_SIMCLUSTER_H
+#define TESTS_SIM_SIMCLUSTER_H
 
 #include <stdint.h>
 
 #include "csvfs/delta_lease.h"
 #include "csvfs/format.h"
-#include "csvfs/simdisk.h"
-#include "csvfs/simsched.h"
+#include "tests/sim/simdisk.h"
+#include "tests/sim/simsched.h"
 
 #define CSVFS_SIM_MAX_HOSTS 8
 

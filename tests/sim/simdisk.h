@@ -23,13 +23,13 @@
  * With a scheduler, every request has scheduling points in it, so hosts
  * interleave inside requests too.
  */
-#ifndef CSVFS_SIMDISK_H
-#define CSVFS_SIMDISK_H
+#ifndef TESTS_SIM_SIMDISK_H
+#define TESTS_SIM_SIMDISK_H
 
 #include <stdint.h>
 
 #include "csvfs/disk.h"
-#include "csvfs/simsched.h"
+#include "tests/sim/simsched.h"
 
 struct csvfs_simdisk;
 

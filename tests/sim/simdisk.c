@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvfs/simdisk.h"
+#include "tests/sim/simdisk.h"
 
 #define MAX_VIEWS 16
 

@@ -6,7 +6,7 @@
 
 #include <clusterd/result.h>
 
-#include "csvfs/simcluster.h"
+#include "tests/sim/simcluster.h"
 
 int csvfs_sim_cluster_init(struct csvfs_sim_cluster *c, const struct csvfs_sim_opts *o)
 {
