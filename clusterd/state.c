@@ -501,9 +501,11 @@ static int op_node_dead(struct cd_state *s, const struct json_object *c, char *e
 			size_t errlen)
 {
 	const char *how = cd_jget_str(c, "how");
+	struct cd_vm_event_args a = {0};
 	uint64_t id;
 	struct cd_node *n;
 	size_t i;
+	int rc;
 
 	if (cd_jget_u64(c, "node", &id) < 0 || id > UINT32_MAX || !how || !*how ||
 	    !cd_valid_text(how, CD_DEAD_HOW_MAX))
@@ -515,15 +517,20 @@ static int op_node_dead(struct cd_state *s, const struct json_object *c, char *e
 		FAIL(CD_ERR_INVALID, "node %s is a member: it is not dead", n->info.name);
 	n->dead = true;
 	cd_strlcpy(n->dead_how, how, sizeof(n->dead_how));
+	a.node = n->info.id;
+	a.node_name = n->info.name;
+	a.how = how;
 	for (i = 0; i < s->n_vms; i++) {
 		struct cd_vm *vm = &s->vms[i];
 
 		if (vm->node != n->info.id)
 			continue;
-		vm->state = CD_VM_STOPPED;
-		vm->node = 0;
-		snprintf(vm->last_error, sizeof(vm->last_error),
-			 "node %s died (%s); its VMs run elsewhere", n->info.name, how);
+		/*
+		 * Never refused: the table has a node-dead row for every state
+		 * (check_vm tests it), so no VM is left half done.
+		 */
+		if ((rc = cd_vm_transition(s, vm, CD_VM_EV_NODE_DEAD, &a, err, errlen)) < 0)
+			return rc;
 	}
 	return 0;
 }

@@ -135,6 +135,15 @@ struct cd_state {
 	size_t n_volumes;
 	struct cd_fencedev *fencedevs;
 	size_t n_fencedevs;
+
+	/*
+	 * Not state: never copied, compared or serialized (init, copy and
+	 * from_json leave it NULL), so a state that replaces this one comes
+	 * without it. If set, told of each VM transition as a change makes it
+	 * (vm.h): the daemon logs them, this pure module cannot.
+	 */
+	cd_vm_hook_fn *vm_hook;
+	void *vm_hook_ctx;
 };
 
 /* Reset s to the empty state (version 0.0). Frees what s held. */

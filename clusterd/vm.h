@@ -105,6 +105,52 @@ struct cd_vm {
 struct cd_state;
 
 /*
+ * The lifecycle. A VM's state (and the node it is on) moves only through
+ * cd_vm_transition(), by one table in vm.c: a row per state and event says
+ * what the event does in that state, the next state, or that the event is
+ * refused there. The changes call it with what they mean:
+ */
+enum cd_vm_event {
+	CD_VM_EV_START,		 /* vm.start: an admin wants it to run */
+	CD_VM_EV_STOP,		 /* vm.stop: an admin wants it stopped */
+	CD_VM_EV_PLACE,		 /* vm.place: the coordinator put it on a node */
+	CD_VM_EV_REPORT_RUNNING, /* vm.report "running" from its node */
+	CD_VM_EV_REPORT_STOPPED, /* vm.report "stopped" */
+	CD_VM_EV_REPORT_FAILED,	 /* vm.report "failed" */
+	/* vm.report of a passing state ("starting", "stopping", "migrating") */
+	CD_VM_EV_REPORT_OTHER,
+	CD_VM_EV_NODE_DEAD, /* node.dead: the node it is on is known dead */
+};
+const char *cd_vm_event_to_str(enum cd_vm_event ev);
+
+/* What an event carries besides its kind; what it does not use is 0 or NULL. */
+struct cd_vm_event_args {
+	uint32_t node;	  /* PLACE: where; REPORT_*: the reporter; NODE_DEAD: the dead node */
+	bool force;	  /* STOP: power it off */
+	uint64_t wall_ms; /* REPORT_*: the reporter's wall clock, for the failure count */
+	const char *error; /* REPORT_*: the report's error, NULL if none */
+	const char *node_name, *how; /* NODE_DEAD: the dead node's name, how it died */
+};
+
+/* A transition, as the state's hook (struct cd_state) is told of it once it is made. */
+struct cd_vm_transition_rec {
+	const struct cd_vm *vm; /* as the transition left it */
+	enum cd_vm_state from, to;
+	enum cd_vm_event ev;
+	uint32_t node; /* the event's node (args.node); 0 for an admin's */
+};
+typedef void cd_vm_hook_fn(void *ctx, const struct cd_vm_transition_rec *t);
+
+/*
+ * Apply event ev (args a, NULL for none) to vm, a VM of s: the first row of
+ * the table for vm's state and ev whose guard holds. 0, the transition made
+ * (and told to s's hook unless the row keeps the state), or a negative code
+ * with err set and nothing changed: the cell is impossible.
+ */
+int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
+		     const struct cd_vm_event_args *a, char *err, size_t errlen);
+
+/*
  * The changes on VMs, called by cd_state_apply() with the change object;
  * same contract: 0, or a negative code with err set and s unchanged.
  */

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <clusterd/result.h>
@@ -348,6 +349,66 @@ START_TEST(test_volume_request_once)
 }
 END_TEST
 
+/* What the VM transition hook was told, one line each. */
+static char told[4][96];
+static int n_told;
+
+static void tell(void *ctx, const struct cd_vm_transition_rec *t)
+{
+	if (n_told < 4)
+		snprintf(told[n_told], sizeof(told[0]), "%s %s->%s %s %u", t->vm->name,
+			 cd_vm_state_to_str(t->from), cd_vm_state_to_str(t->to),
+			 cd_vm_event_to_str(t->ev), (unsigned)t->node);
+	n_told++;
+}
+
+#define VM_ADD(name, uuid)                                                                 \
+	"{\"op\":\"vm.add\",\"name\":\"" name "\",\"vcpus\":1,\"memory_mb\":64,\"xml\":"   \
+	"\"<domain><name>" name "</name><uuid>" uuid "</uuid></domain>\"}"
+
+/* node.dead moves each VM of the dead node once, through the table, and no other. */
+START_TEST(test_node_dead_transitions)
+{
+	struct cd_state s;
+	struct cd_node_info m[2] = {info(1, "node1"), info(2, "node2")};
+	char err[256];
+
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, m, 2, 1, 0);
+	ck_assert_int_eq(apply(&s, VM_ADD("a", "00000000-0000-4000-8000-00000000000a"), err), 0);
+	ck_assert_int_eq(apply(&s, VM_ADD("b", "00000000-0000-4000-8000-00000000000b"), err), 0);
+	ck_assert_int_eq(apply(&s, VM_ADD("c", "00000000-0000-4000-8000-00000000000c"), err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"a\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"b\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"c\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"a\",\"node\":2}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"b\",\"node\":2}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"c\",\"node\":1}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"b\",\"node\":2,"
+				   "\"action_id\":0,\"result\":\"running\"}", err), 0);
+	s.vm_hook = tell;
+	n_told = 0;
+	cd_state_sync_finish(&s, m, 1, 2, 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":1,\"how\":\"lease\"}", err),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":2,\"how\":\"fence:ipmi\"}", err),
+			 0);
+	ck_assert_int_eq(n_told, 2);
+	ck_assert_str_eq(told[0], "a starting->stopped node dead 2");
+	ck_assert_str_eq(told[1], "b running->stopped node dead 2");
+	ck_assert_uint_eq(cd_state_vm(&s, "a")->node, 0);
+	ck_assert_str_eq(cd_state_vm(&s, "b")->last_error,
+			 "node node2 died (fence:ipmi); its VMs run elsewhere");
+	ck_assert_int_eq(cd_state_vm(&s, "c")->state, CD_VM_STARTING);
+	ck_assert_uint_eq(cd_state_vm(&s, "c")->node, 1);
+	ck_assert_str_eq(cd_state_vm(&s, "c")->last_error, "");
+	/* Said again: nothing of it runs there any more. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.dead\",\"node\":2,\"how\":\"lease\"}", err), 0);
+	ck_assert_int_eq(n_told, 2);
+	cd_state_free(&s);
+}
+END_TEST
+
 START_TEST(test_version_order)
 {
 	struct cd_version a = {1, 100}, b = {2, 0}, c = {2, 0};
@@ -371,5 +432,6 @@ int main(void)
 	add_tcase(s, test_from_json_rejects_bad_state);
 	add_tcase(s, test_version_order);
 	add_tcase(s, test_volume_request_once);
+	add_tcase(s, test_node_dead_transitions);
 	return run_suite(s);
 }

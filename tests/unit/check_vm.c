@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <clusterd/result.h>
@@ -319,6 +320,372 @@ START_TEST(test_vm_json_roundtrip)
 }
 END_TEST
 
+/* --- the lifecycle table --- */
+
+/* What the transition hook saw. */
+static struct {
+	int calls;
+	struct cd_vm_transition_rec last;
+	char log[8][96];
+} seen;
+
+static void record(void *ctx, const struct cd_vm_transition_rec *t)
+{
+	ck_assert_ptr_eq(ctx, &seen);
+	if (seen.calls < 8)
+		snprintf(seen.log[seen.calls], sizeof(seen.log[0]), "%s %s->%s %s %u", t->vm->name,
+			 cd_vm_state_to_str(t->from), cd_vm_state_to_str(t->to),
+			 cd_vm_event_to_str(t->ev), (unsigned)t->node);
+	seen.calls++;
+	seen.last = *t;
+}
+
+static char *vm_text(const struct cd_vm *vm)
+{
+	struct json_object *o = cd_vm_to_json(vm);
+	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(o);
+	return t;
+}
+
+/*
+ * Nodes 1-3 are members, node 4 has left (not yet known dead); "web" is
+ * set as a cell of the table starts it: in state from on node (0 or 4),
+ * wanted started, to be forced off, action 7 of 10, two failures on node 4
+ * since 500 ms, an old error. The hook records.
+ */
+static void setup_cell(struct cd_state *s, enum cd_vm_state from, uint32_t node)
+{
+	struct cd_node_info m[4];
+	struct cd_vm *vm;
+	int i;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++) {
+		m[i].id = (uint32_t)i + 1;
+		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
+	}
+	cd_state_init(s);
+	cd_state_sync_finish(s, m, 4, 1, 0);
+	cd_state_sync_finish(s, m, 3, 2, 0);
+	ck_assert_int_eq(apply(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
+				  "\"vcpus\":1,\"memory_mb\":512}"), 0);
+	vm = (struct cd_vm *)web(s);
+	vm->state = from;
+	vm->node = node;
+	vm->target_started = true;
+	vm->force_stop = true;
+	vm->action_id = 7;
+	s->last_action_id = 10;
+	vm->fail_count = 2;
+	vm->failed_on = 4;
+	vm->first_fail_ms = 500;
+	strcpy(vm->last_error, "old");
+	memset(&seen, 0, sizeof(seen));
+	s->vm_hook = record;
+	s->vm_hook_ctx = &seen;
+}
+
+/* The events, as the changes that carry them (a report comes from the VM's node). */
+enum ev { START, STOP, PLACE, REP_RUNNING, REP_STOPPED, REP_FAILED, REP_OTHER, DEAD };
+
+static int send_event(struct cd_state *s, enum ev ev)
+{
+	const char *result[] = {[REP_RUNNING] = "running", [REP_STOPPED] = "stopped",
+				[REP_FAILED] = "failed", [REP_OTHER] = "starting"};
+	char buf[256];
+
+	switch (ev) {
+	case START:
+		return apply(s, "{\"op\":\"vm.start\",\"name\":\"web\"}");
+	case STOP:
+		return apply(s, "{\"op\":\"vm.stop\",\"name\":\"web\"}");
+	case PLACE:
+		return apply(s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":1}");
+	case DEAD:
+		return apply(s, "{\"op\":\"node.dead\",\"node\":4,\"how\":\"lease\"}");
+	case REP_RUNNING:
+	case REP_STOPPED:
+	case REP_FAILED:
+	case REP_OTHER:
+		break;
+	}
+	snprintf(buf, sizeof(buf),
+		 "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":%u,\"action_id\":7,"
+		 "\"result\":\"%s\",\"wall_ms\":1000}",
+		 (unsigned)web(s)->node, result[ev]);
+	return apply(s, buf);
+}
+
+#define DIED "node node4 died (lease); its VMs run elsewhere"
+
+/*
+ * Every cell, with what the code before the table did (vm.c and state.c of
+ * the previous release), written out. A refused cell names its error and
+ * changes nothing; the others give the whole VM after it: state, node,
+ * action (new: 11), failures (count, node, since), last error, target
+ * started, force stop, and whether the hook is told (a transition, not a kept state).
+ */
+static const struct cell {
+	enum cd_vm_state from;
+	uint32_t node;
+	enum ev ev;
+	const char *refused; /* the error, or NULL: taken */
+	enum cd_vm_state to;
+	uint32_t to_node;
+	uint64_t action;
+	uint32_t fails, failed_on;
+	const char *error;
+	bool target, force, told;
+} cells[] = {
+#define ST(x) CD_VM_##x
+#define NO(from, node, ev, why) {ST(from), node, ev, why, ST(from), node, 7, 2, 4, "old", 1, 1, 0}
+#define OK(from, node, ev, to, to_node, action, fails, failed_on, error, target, force, told)     \
+	{ST(from), node, ev, NULL, ST(to), to_node, action, fails, failed_on, error, target, force,  \
+	 told}
+#define REPORT_ON(from, node, what)                                                                \
+	NO(from, node, REP_RUNNING, "report on 'web' which is " what),                             \
+	NO(from, node, REP_STOPPED, "report on 'web' which is " what),                             \
+	NO(from, node, REP_FAILED, "report on 'web' which is " what),                              \
+	NO(from, node, REP_OTHER, "report on 'web' which is " what)
+	/* Stopped nowhere; node.dead of another node leaves it be. */
+	OK(STOPPED, 0, START, STOPPED, 0, 7, 0, 0, "", 1, 0, 0),
+	OK(STOPPED, 0, STOP, STOPPED, 0, 7, 2, 4, "old", 0, 0, 0),
+	OK(STOPPED, 0, PLACE, STARTING, 1, 11, 2, 4, "old", 1, 1, 1),
+	REPORT_ON(STOPPED, 0, "stopped"),
+	OK(STOPPED, 0, DEAD, STOPPED, 0, 7, 2, 4, "old", 1, 1, 0),
+	/* Stopped on a node: no change does it, a state file may hold it. */
+	OK(STOPPED, 4, START, STOPPED, 4, 7, 0, 0, "", 1, 0, 0),
+	OK(STOPPED, 4, STOP, STOPPED, 4, 7, 2, 4, "old", 0, 0, 0),
+	NO(STOPPED, 4, PLACE, "VM 'web' is stopped already"),
+	REPORT_ON(STOPPED, 4, "stopped"),
+	OK(STOPPED, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
+
+	OK(STARTING, 4, START, STARTING, 4, 7, 0, 0, "", 1, 0, 0),
+	OK(STARTING, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
+	NO(STARTING, 4, PLACE, "VM 'web' is starting already"),
+	OK(STARTING, 4, REP_RUNNING, RUNNING, 4, 7, 2, 4, "", 1, 1, 1),
+	OK(STARTING, 4, REP_STOPPED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(STARTING, 4, REP_FAILED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(STARTING, 4, REP_OTHER, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(STARTING, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
+
+	OK(RUNNING, 4, START, RUNNING, 4, 7, 0, 0, "", 1, 0, 0),
+	OK(RUNNING, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
+	NO(RUNNING, 4, PLACE, "VM 'web' is running already"),
+	OK(RUNNING, 4, REP_RUNNING, RUNNING, 4, 7, 2, 4, "", 1, 1, 0),
+	OK(RUNNING, 4, REP_STOPPED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(RUNNING, 4, REP_FAILED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(RUNNING, 4, REP_OTHER, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(RUNNING, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
+
+	OK(STOPPING, 4, START, STOPPING, 4, 7, 0, 0, "", 1, 0, 0),
+	OK(STOPPING, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
+	NO(STOPPING, 4, PLACE, "VM 'web' is stopping already"),
+	OK(STOPPING, 4, REP_RUNNING, STOPPING, 4, 7, 2, 4, "old", 1, 1, 0),
+	OK(STOPPING, 4, REP_STOPPED, STOPPED, 0, 7, 2, 4, "old", 1, 1, 1),
+	OK(STOPPING, 4, REP_FAILED, FAILED, 4, 7, 2, 4, "old", 1, 1, 1),
+	OK(STOPPING, 4, REP_OTHER, STOPPING, 4, 7, 2, 4, "old", 1, 1, 0),
+	OK(STOPPING, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
+
+	/* Failed nowhere: a failed start or run. */
+	OK(FAILED, 0, START, STOPPED, 0, 7, 0, 0, "", 1, 0, 1),
+	OK(FAILED, 0, STOP, FAILED, 0, 7, 2, 4, "old", 0, 0, 0),
+	OK(FAILED, 0, PLACE, STARTING, 1, 11, 2, 4, "old", 1, 1, 1),
+	REPORT_ON(FAILED, 0, "failed"),
+	OK(FAILED, 0, DEAD, FAILED, 0, 7, 2, 4, "old", 1, 1, 0),
+	/* Failed on its node: a failed stop. */
+	OK(FAILED, 4, START, FAILED, 4, 7, 0, 0, "", 1, 0, 0),
+	OK(FAILED, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
+	NO(FAILED, 4, PLACE, "VM 'web' is failed already"),
+	REPORT_ON(FAILED, 4, "failed"),
+	OK(FAILED, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
+
+	/* No change enters it yet; a state file may hold it. */
+	OK(MIGRATING, 4, START, MIGRATING, 4, 7, 0, 0, "", 1, 0, 0),
+	OK(MIGRATING, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
+	NO(MIGRATING, 4, PLACE, "VM 'web' is migrating already"),
+	OK(MIGRATING, 4, REP_RUNNING, RUNNING, 4, 7, 2, 4, "", 1, 1, 1),
+	OK(MIGRATING, 4, REP_STOPPED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(MIGRATING, 4, REP_FAILED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(MIGRATING, 4, REP_OTHER, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(MIGRATING, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
+#undef REPORT_ON
+#undef OK
+#undef NO
+#undef ST
+};
+
+START_TEST(test_lifecycle_table)
+{
+	const struct cell *c = &cells[_i];
+	struct cd_state s;
+	const struct cd_vm *vm;
+	char *before, *after;
+	uint64_t seq;
+
+	setup_cell(&s, c->from, c->node);
+	before = vm_text(web(&s));
+	seq = s.version.seq;
+	if (c->refused) {
+		ck_assert_int_eq(send_event(&s, c->ev), CD_ERR_INVALID);
+		ck_assert_str_eq(err, c->refused);
+		after = vm_text(web(&s));
+		ck_assert_str_eq(after, before);
+		ck_assert_uint_eq(s.last_action_id, 10);
+		ck_assert_uint_eq(s.version.seq, seq);
+		ck_assert_int_eq(seen.calls, 0);
+		free(after);
+		free(before);
+		cd_state_free(&s);
+		return;
+	}
+	ck_assert_msg(send_event(&s, c->ev) == 0, "cell %d: %s", _i, err);
+	vm = web(&s);
+	ck_assert_msg(vm->state == c->to, "cell %d: %s", _i, cd_vm_state_to_str(vm->state));
+	ck_assert_uint_eq(vm->node, c->to_node);
+	ck_assert_uint_eq(vm->action_id, c->action);
+	ck_assert_uint_eq(s.last_action_id, c->action == 7 ? 10 : c->action);
+	ck_assert_uint_eq(vm->fail_count, c->fails);
+	ck_assert_uint_eq(vm->failed_on, c->failed_on);
+	ck_assert_uint_eq(vm->first_fail_ms, 500);
+	ck_assert_str_eq(vm->last_error, c->error);
+	ck_assert_int_eq(vm->target_started, c->target);
+	ck_assert_int_eq(vm->force_stop, c->force);
+	ck_assert_uint_eq(s.version.seq, seq + 1);
+	/* Told once, after it is made, of what it was; or not at all. */
+	ck_assert_int_eq(seen.calls, c->told ? 1 : 0);
+	if (c->told) {
+		ck_assert_ptr_eq(seen.last.vm, vm);
+		ck_assert_int_eq(seen.last.from, c->from);
+		ck_assert_int_eq(seen.last.to, c->to);
+		ck_assert_uint_eq(seen.last.node, c->ev == START || c->ev == STOP ? 0
+					  : c->ev == PLACE ? 1 : 4);
+	}
+	free(before);
+	cd_state_free(&s);
+}
+END_TEST
+
+/*
+ * A report's error is kept even where the table refuses the report (on a
+ * stopped or failed VM): what the code has always done, kept as it was
+ * (the change is refused, yet that VM's last error changed).
+ */
+START_TEST(test_lifecycle_report_error)
+{
+	struct cd_state s;
+
+	setup_cell(&s, CD_VM_RUNNING, 4);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":4,"
+				   "\"action_id\":0,\"result\":\"running\",\"error\":\"slow\"}"), 0);
+	ck_assert_str_eq(web(&s)->last_error, "slow");
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":4,"
+				   "\"action_id\":0,\"result\":\"failed\",\"error\":\"qemu died\","
+				   "\"wall_ms\":1000}"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
+	ck_assert_str_eq(web(&s)->last_error, "qemu died");
+	ck_assert_uint_eq(web(&s)->fail_count, 3);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":0,"
+				   "\"action_id\":0,\"result\":\"running\",\"error\":\"late\"}"),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(err, "report on 'web' which is failed");
+	ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
+	ck_assert_str_eq(web(&s)->last_error, "late");
+	ck_assert_int_eq(seen.calls, 1);
+	/* Stale reports are refused before anything changes. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":4,"
+				   "\"action_id\":0,\"result\":\"running\",\"error\":\"x\"}"),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(web(&s)->last_error, "late");
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_lifecycle_stop_force)
+{
+	struct cd_state s;
+
+	setup_cell(&s, CD_VM_RUNNING, 4);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"force\":true}"), 0);
+	ck_assert(web(&s)->force_stop);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPING);
+	ck_assert_uint_eq(web(&s)->action_id, 11);
+	/* Again, not forced: a new stop action, recorded as a transition. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
+	ck_assert(!web(&s)->force_stop);
+	ck_assert_uint_eq(web(&s)->action_id, 12);
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_str_eq(seen.log[1], "web stopping->stopping admin stop 0");
+	cd_state_free(&s);
+}
+END_TEST
+
+/* The function itself: no arguments, a cell with no row, a refusal. */
+START_TEST(test_transition_direct)
+{
+	struct cd_state s;
+	struct cd_vm *vm;
+	char *before, *after;
+
+	setup_cell(&s, CD_VM_FAILED, 0);
+	vm = &s.vms[0];
+	ck_assert_int_eq(cd_vm_transition(&s, vm, CD_VM_EV_START, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(vm->state, CD_VM_STOPPED);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(seen.last.ev, CD_VM_EV_START);
+	before = vm_text(vm);
+	ck_assert_int_eq(cd_vm_transition(&s, vm, CD_VM_EV_REPORT_RUNNING, NULL, err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(err, "report on 'web' which is stopped");
+	/* An event no row knows: impossible in every state, refused. */
+	ck_assert_int_eq(cd_vm_transition(&s, vm, (enum cd_vm_event)99, NULL, err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(err, "VM 'web' is stopped: no unknown there");
+	after = vm_text(vm);
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_str_eq(cd_vm_event_to_str(CD_VM_EV_NODE_DEAD), "node dead");
+	free(after);
+	free(before);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* A whole life, as the hook sees it: each transition once, in order, none twice. */
+START_TEST(test_lifecycle_hook_sees_each_once)
+{
+	struct cd_state s, copy;
+
+	setup_cell(&s, CD_VM_STOPPED, 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,"
+				   "\"action_id\":11,\"result\":\"running\"}"), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,"
+				   "\"action_id\":0,\"result\":\"running\"}"), 0); /* kept */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}"), 0); /* kept */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,"
+				   "\"action_id\":12,\"result\":\"stopped\"}"), 0);
+	ck_assert_int_eq(seen.calls, 4);
+	ck_assert_str_eq(seen.log[0], "web stopped->starting placement 2");
+	ck_assert_str_eq(seen.log[1], "web starting->running report running 2");
+	ck_assert_str_eq(seen.log[2], "web running->stopping admin stop 0");
+	ck_assert_str_eq(seen.log[3], "web stopping->stopped report stopped 2");
+	/* A copy has no hook: what is done to it is not told. */
+	ck_assert_int_eq(cd_state_copy(&copy, &s), 0);
+	ck_assert_ptr_null(copy.vm_hook);
+	ck_assert_int_eq(apply(&copy, "{\"op\":\"vm.start\",\"name\":\"web\"}"), 0);
+	ck_assert_int_eq(apply(&copy, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":1}"), 0);
+	ck_assert_int_eq(seen.calls, 4);
+	cd_state_free(&copy);
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vm");
@@ -330,5 +697,16 @@ int main(void)
 	add_tcase(s, test_lifecycle);
 	add_tcase(s, test_monitor_failures_counted_per_period);
 	add_tcase(s, test_vm_json_roundtrip);
+	{
+		TCase *tc = tcase_create("test_lifecycle_table");
+
+		tcase_add_loop_test(tc, test_lifecycle_table, 0,
+				    (int)(sizeof(cells) / sizeof(cells[0])));
+		suite_add_tcase(s, tc);
+	}
+	add_tcase(s, test_lifecycle_report_error);
+	add_tcase(s, test_lifecycle_stop_force);
+	add_tcase(s, test_transition_direct);
+	add_tcase(s, test_lifecycle_hook_sees_each_once);
 	return run_suite(s);
 }
