@@ -82,6 +82,32 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 	}
 }
 
+void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
+{
+	const char *how = "";
+
+	switch (t->ev) {
+	case CD_VM_EV_START:
+	case CD_VM_EV_STOP:
+		break;
+	case CD_VM_EV_PLACE:
+		how = " on ";
+		break;
+	case CD_VM_EV_REPORT_RUNNING:
+	case CD_VM_EV_REPORT_STOPPED:
+	case CD_VM_EV_REPORT_FAILED:
+	case CD_VM_EV_REPORT_OTHER:
+		how = " from ";
+		break;
+	case CD_VM_EV_NODE_DEAD:
+		how = ": ";
+		break;
+	}
+	qb_log(LOG_INFO, "vm %s: %s -> %s (%s%s%s)", t->vm->name, cd_vm_state_to_str(t->from),
+	       cd_vm_state_to_str(t->to), cd_vm_event_to_str(t->ev), how,
+	       *how ? node_name(t->node) : "");
+}
+
 struct json_object *cd_events_since(uint64_t seq)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();

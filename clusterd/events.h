@@ -11,12 +11,20 @@
 
 #include <json-c/json.h>
 
+#include "clusterd/vm.h"
+
 /* Record one event (also logged at notice). */
 void cd_event(const char *kind, const char *subject, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Turn an applied change into an event, if people care about it. */
 void cd_event_change(const struct json_object *change, uint32_t from);
+
+/*
+ * Log one VM transition at info level, "vm NAME: FROM -> TO (EVENT)": the
+ * hook (cd_vm_hook_fn) of the replicated state, told of each as it is applied.
+ */
+void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t);
 
 /* Events after seq, oldest first: {"events": [...], "last": N}. */
 struct json_object *cd_events_since(uint64_t seq);

@@ -521,6 +521,11 @@ static void on_change(const struct cd_msg *msg)
 		cd_strlcpy(err, "this node's partition has no quorum: changes are refused",
 			   sizeof(err));
 	} else {
+		/*
+		 * The hook is not state: a snapshot or a loaded state comes
+		 * without it, so it is set where changes are applied.
+		 */
+		r.state.vm_hook = cd_event_vm_transition;
 		rc = cd_state_apply(&r.state, msg->body, err, sizeof(err));
 		if (rc == 0) {
 			changed();
