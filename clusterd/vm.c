@@ -836,7 +836,9 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 	uint64_t node, action;
 	enum cd_vm_state got;
 	enum cd_vm_event ev = CD_VM_EV_REPORT_OTHER;
+	char old_error[CD_VM_ERROR_MAX + 1];
 	struct cd_vm *vm;
+	int rc;
 
 	NAMED_VM(vm);
 	if (cd_jget_u64(c, "node", &node) < 0 || cd_jget_u64(c, "action_id", &action) < 0 ||
@@ -847,11 +849,15 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 		FAIL(CD_ERR_INVALID, "stale report on '%s' from node %" PRIu64, vm->name, node);
 	a.node = (uint32_t)node;
 	/*
-	 * Kept before the table is asked, as it always was: a report the table
-	 * refuses (its VM is stopped or failed) leaves its error all the same.
+	 * The report's error is the VM's before the table is asked (its rows
+	 * may clear it); a report the table refuses changes nothing, its error
+	 * included: a refused change that left a trace would differ from the
+	 * state on disk and in the checksum.
 	 */
-	if (a.error)
+	if (a.error) {
+		cd_strlcpy(old_error, vm->last_error, sizeof(old_error));
 		cd_strlcpy(vm->last_error, a.error, sizeof(vm->last_error));
+	}
 	switch (got) {
 	case CD_VM_RUNNING:
 		ev = CD_VM_EV_REPORT_RUNNING;
@@ -868,7 +874,10 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 		ev = CD_VM_EV_REPORT_OTHER;
 		break;
 	}
-	return cd_vm_transition(s, vm, ev, &a, err, errlen);
+	rc = cd_vm_transition(s, vm, ev, &a, err, errlen);
+	if (rc < 0 && a.error)
+		cd_strlcpy(vm->last_error, old_error, sizeof(vm->last_error));
+	return rc;
 }
 
 /* --- serialization --- */

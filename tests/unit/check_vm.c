@@ -592,13 +592,14 @@ START_TEST(test_lifecycle_report_error)
 			 CD_ERR_INVALID);
 	ck_assert_str_eq(err, "report on 'web' which is failed");
 	ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
-	ck_assert_str_eq(web(&s)->last_error, "late");
+	/* A refused report changes nothing, its error included. */
+	ck_assert_str_eq(web(&s)->last_error, "qemu died");
 	ck_assert_int_eq(seen.calls, 1);
 	/* Stale reports are refused before anything changes. */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":4,"
 				   "\"action_id\":0,\"result\":\"running\",\"error\":\"x\"}"),
 			 CD_ERR_INVALID);
-	ck_assert_str_eq(web(&s)->last_error, "late");
+	ck_assert_str_eq(web(&s)->last_error, "qemu died");
 	cd_state_free(&s);
 }
 END_TEST
