@@ -57,9 +57,10 @@ static struct {
 /* Whether a start may begin here now; logs why not. */
 static bool may_start(struct lvm *v, const char *name)
 {
-	static const char *const why[] = {NULL, "this node is powering off its VMs",
-					  "this node has no quorum"};
-	int g = l.no_starts ? 1 : !cd_replica_quorate() ? 2 : 0;
+	static const char *const why[] = {
+		NULL, "this node is powering off its VMs", "this node has no quorum",
+		"this node does not hold its host lease on every volume"};
+	int g = l.no_starts ? 1 : !cd_replica_quorate() ? 2 : !cd_volmgr_leases_held() ? 3 : 0;
 
 	/* Said once per reason: the start is asked again every sweep. */
 	if (g && g != v->gated)

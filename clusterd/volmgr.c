@@ -96,9 +96,7 @@ struct rt {
 	bool stop;		/* under lock */
 #ifdef CD_TEST_HOOKS
 	bool stall;		/* under lock: a test's stuck storage */
-#ifdef CD_TEST_HOOKS
 	atomic_bool io_error;	/* a test's failing storage: every I/O fails (EIO) */
-#endif
 #endif
 	uint32_t self_id;		/* this node's id: its host slot (never 0) */
 	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
@@ -816,6 +814,23 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 	}
 	cd_volmgr_state_changed();
 	return 0;
+}
+
+bool cd_volmgr_leases_held(void)
+{
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++) {
+		struct rt *rt = vm.rts[i];
+		bool usable;
+
+		pthread_mutex_lock(&rt->lock);
+		usable = rt->uuid_ok;
+		pthread_mutex_unlock(&rt->lock);
+		if (usable && !rt->valid)
+			return false;
+	}
+	return true;
 }
 
 static struct rt *rt_find(const char *name)
