@@ -816,19 +816,25 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
-bool cd_volmgr_leases_held(void)
+bool cd_volmgr_leases_held(char *lacking, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < vm.n_rts; i++) {
 		struct rt *rt = vm.rts[i];
+		uint64_t until;
 		bool usable;
 
 		pthread_mutex_lock(&rt->lock);
 		usable = rt->uuid_ok;
+		until = rt->suspend ? 0 : rt->host.valid_until;
 		pthread_mutex_unlock(&rt->lock);
-		if (usable && !rt->valid)
+		/* Also the moment before the tick that notices the end. */
+		if (usable && (!rt->valid || cd_now_ms() >= until)) {
+			if (lacking)
+				cd_strlcpy(lacking, rt->name, len);
 			return false;
+		}
 	}
 	return true;
 }
