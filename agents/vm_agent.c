@@ -376,11 +376,46 @@ static void announce(virDomainPtr d, struct job *j)
 	free(reply);
 }
 
+#ifdef CD_TEST_HOOKS
+/*
+ * Test aid (builds configured with --enable-test-hooks only): a start of
+ * NAME on host HOST waits, before it reaches libvirt, while the file
+ * $CD_TEST_HOLD_DIR/HOST-NAME exists, as a start slowed by a busy host
+ * would; HOST-NAME.held says it is waiting. Lab tests use it to put a start
+ * in flight at the moment they choose.
+ */
+static void test_hold_start(const char *name)
+{
+	const char *dir = getenv("CD_TEST_HOLD_DIR");
+	char host[64] = "", path[512], held[520];
+	int fd;
+
+	if (!dir || gethostname(host, sizeof(host) - 1) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s-%s", dir, host, name);
+	if (access(path, F_OK) < 0)
+		return;
+	snprintf(held, sizeof(held), "%s.held", path);
+	fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	while (access(path, F_OK) == 0 && !a.stopping)
+		poll(NULL, 0, 50);
+	unlink(held);
+}
+#endif
+
 static void run_job(struct job *j)
 {
-	virConnectPtr c = get_conn(j->err, sizeof(j->err));
+	virConnectPtr c;
 	virDomainPtr d = NULL;
 	int found;
+
+#ifdef CD_TEST_HOOKS
+	if (j->op == CD_AGENT_START)
+		test_hold_start(j->name);
+#endif
+	c = get_conn(j->err, sizeof(j->err));
 
 	j->status = CD_DOMAIN_UNKNOWN;
 	if (!c) {

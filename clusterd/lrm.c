@@ -11,6 +11,7 @@
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
+#include "clusterd/events.h"
 #include "clusterd/lrm.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -20,6 +21,12 @@
 
 #define vm_log(prio, name, fmt, ...) qb_log(prio, "vm %s: " fmt, name, ##__VA_ARGS__)
 #define UNEXPECTED_SCAN_MS 5000
+/*
+ * A start held back because this node lacks a host lease is reported failed
+ * after this long, so that the cluster may start the VM elsewhere; shorter
+ * waits (a node rejoining its volumes) just delay it.
+ */
+#define LEASE_GATE_FAIL_MS 30000
 
 /* What this node remembers of a VM; nothing here is replicated. */
 struct lvm {
@@ -33,6 +40,14 @@ struct lvm {
 	int misses;	     /* checks in a row that found it not running */
 	bool seen;	     /* still in the state (for pruning) */
 	int gated;	     /* why its start was last held back (logged once per reason) */
+	uint64_t gated_since; /* monotonic ms since when, for that reason */
+	/*
+	 * A start begun here has not returned (disk leases being taken, or the
+	 * libvirt call under way): the domain may yet come up. start_cancel:
+	 * the leases were voided meanwhile: carry it no further.
+	 */
+	bool start_pending;
+	bool start_cancel;
 	struct cd_vm_disk held[CD_VM_DISKS_MAX]; /* disk leases this node holds for it */
 	size_t n_held;
 };
@@ -54,28 +69,49 @@ static struct {
 	bool no_starts;
 } l;
 
-/* Whether a start may begin here now; logs why not. */
-static bool may_start(struct lvm *v, const char *name)
-{
-	static const char *const why[] = {NULL, "this node is powering off its VMs",
-					  "this node has no quorum"};
-	int g = l.no_starts ? 1 : !cd_replica_quorate() ? 2 : 0;
+enum gate { GATE_OPEN, GATE_STOPPING, GATE_QUORUM, GATE_LEASE };
 
-	/* Said once per reason: the start is asked again every sweep. */
-	if (g && g != v->gated)
-		vm_log(LOG_WARNING, name, "not started: %s", why[g]);
-	v->gated = g;
-	return g == 0;
+/* Whether a start may begin here now; logs why not (once per reason). */
+static enum gate may_start(struct lvm *v, const char *name)
+{
+	char vol[64] = "";
+	enum gate g = l.no_starts	       ? GATE_STOPPING
+		      : !cd_replica_quorate() ? GATE_QUORUM
+		      : !cd_volmgr_leases_held(vol, sizeof(vol)) ? GATE_LEASE
+							     : GATE_OPEN;
+
+	if (g != GATE_OPEN && g != (enum gate)v->gated) {
+		v->gated_since = cd_now_ms();
+		if (g == GATE_LEASE)
+			vm_log(LOG_WARNING, name,
+			       "not started yet: this node does not hold its host lease on volume "
+			       "%s (failed after %d s if it still does not)",
+			       vol, LEASE_GATE_FAIL_MS / 1000);
+		else
+			vm_log(LOG_WARNING, name, "not started: %s",
+			       g == GATE_STOPPING ? "this node is powering off its VMs"
+						  : "this node has no quorum");
+	}
+	v->gated = (int)g;
+	return g;
 }
 
-static struct lvm *lvm_get(const char *name)
+static struct lvm *lvm_find(const char *name)
 {
-	struct lvm *n;
 	size_t i;
 
 	for (i = 0; i < l.n_vms; i++)
 		if (strcmp(l.vms[i].name, name) == 0)
 			return &l.vms[i];
+	return NULL;
+}
+
+static struct lvm *lvm_get(const char *name)
+{
+	struct lvm *n = lvm_find(name);
+
+	if (n)
+		return n;
 	n = realloc(l.vms, (l.n_vms + 1) * sizeof(*n));
 	if (!n)
 		return NULL;
@@ -310,6 +346,12 @@ static bool mine(const struct cd_vm *vm)
 
 static void start_done(void *ctx, const struct cd_agent_result *r);
 
+/* A start of name begun here has not returned: the domain may yet come up. */
+static bool start_under_way(const struct lvm *v, const char *name)
+{
+	return (v && v->start_pending) || cd_vm_agent_starting(name);
+}
+
 static void acquired(struct batch *b)
 {
 	struct lvm *v = lvm_get(b->name);
@@ -321,25 +363,37 @@ static void acquired(struct batch *b)
 	/* Whatever came of it, these are to be given back if the VM does not run. */
 	memcpy(v->held, b->disks, b->n * sizeof(b->disks[0]));
 	v->n_held = b->n;
+	if (v->start_cancel) {
+		/* The storage path powers it off and reports it: no start. */
+		vm_log(LOG_WARNING, b->name, "start called off: the disk leases were voided");
+		v->start_pending = v->start_cancel = false;
+		release_then_report(v, 0, NULL, NULL);
+		return;
+	}
 	if (b->rc < 0) {
+		v->start_pending = false;
 		vm_log(LOG_ERR, b->name, "cannot start: disk lease: %s", b->err);
 		release_then_report(v, b->action, "failed", b->err);
 		return;
 	}
 	if (!mine(vm) || vm->state != CD_VM_STARTING || vm->action_id != b->action) {
+		v->start_pending = false;
 		vm_log(LOG_NOTICE, b->name, "no longer to start here: giving the disk leases back");
 		release_then_report(v, 0, NULL, NULL);
 		return;
 	}
-	if (!may_start(v, b->name)) {
+	if (may_start(v, b->name) != GATE_OPEN) {
 		/* Not now: the start is tried again if this node may start later. */
+		v->start_pending = false;
 		v->done_action = 0;
 		release_then_report(v, 0, NULL, NULL);
 		return;
 	}
 	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
-	if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0)
+	if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0) {
+		v->start_pending = false;
 		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+	}
 }
 
 /* Start vm: its shared disks' leases first, if it has any. */
@@ -348,10 +402,6 @@ static void begin_start(struct lvm *v, const struct cd_vm *vm)
 	struct batch *b;
 	int n;
 
-	if (!may_start(v, vm->name)) {
-		v->done_action = 0;
-		return;
-	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		vm_log(LOG_ERR, vm->name, "cannot start: out of memory");
@@ -362,8 +412,12 @@ static void begin_start(struct lvm *v, const struct cd_vm *vm)
 		report(vm->name, vm->action_id, "failed", b->err);
 	if (n <= 0) {
 		free(b);
-		if (n == 0 && call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0)
+		if (n < 0)
+			return;
+		if (call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, start_done) < 0)
 			vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+		else
+			v->start_pending = true;
 		return;
 	}
 	cd_strlcpy(b->name, vm->name, sizeof(b->name));
@@ -372,6 +426,7 @@ static void begin_start(struct lvm *v, const struct cd_vm *vm)
 	b->n = (size_t)n;
 	b->then = acquired;
 	v->busy = true;
+	v->start_pending = true;
 	batch_run(b);
 }
 
@@ -381,8 +436,13 @@ static void start_done(void *ctx, const struct cd_agent_result *r)
 	struct lvm *v = lvm_get(c->name);
 
 	if (v)
-		v->busy = false;
-	if (r->rc == 0 && r->status == CD_DOMAIN_RUNNING) {
+		v->busy = v->start_pending = false;
+	if (v && v->start_cancel) {
+		/* Its leases were voided meanwhile: the storage path powers it off. */
+		v->start_cancel = false;
+		vm_log(LOG_WARNING, c->name, "start returned after its disk leases were voided: "
+					     "left to the power-off");
+	} else if (r->rc == 0 && r->status == CD_DOMAIN_RUNNING) {
 		vm_log(LOG_NOTICE, c->name, "started (action %" PRIu64 ")", c->action);
 		report(c->name, c->action, "running", NULL);
 	} else if (r->rc == CD_ERR_TIMEOUT || r->status == CD_DOMAIN_UNKNOWN) {
@@ -416,7 +476,7 @@ static void stop_done(void *ctx, const struct cd_agent_result *r)
 	 * to start elsewhere. The destroy is tried again at the next tick;
 	 * otherwise it is still on its way down and the next tick looks again.
 	 */
-	if (r->status == CD_DOMAIN_STOPPED && cd_vm_agent_starting(c->name)) {
+	if (r->status == CD_DOMAIN_STOPPED && start_under_way(v, c->name)) {
 		/* A start still under way may yet run it: destroy again later. */
 		vm_log(LOG_WARNING, c->name, "off, but its start has not returned: not stopped yet");
 		if (v)
@@ -493,7 +553,7 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 	if (v && r->status == CD_DOMAIN_RUNNING)
 		v->misses = 0;
 	if ((r->status == CD_DOMAIN_FAILED || r->status == CD_DOMAIN_STOPPED) &&
-	    cd_vm_agent_starting(c->name)) {
+	    start_under_way(v, c->name)) {
 		/*
 		 * Its start has not returned (it may have timed out): it may yet
 		 * run. Reporting a failure now would release its leases and let
@@ -535,6 +595,40 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 	free(c);
 }
 
+static void rogue_done(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+
+	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
+		vm_log(LOG_CRIT, name, "the copy that ran here is powered off");
+	else
+		vm_log(LOG_CRIT, name, "the copy that runs here could not be powered off: %s",
+		       r->err);
+	free(name);
+}
+
+/*
+ * A domain runs here that the cluster has running (or starting, or
+ * stopping) on another node: two copies would write one disk. The
+ * cluster's record decides: the copy here is powered off.
+ */
+static void power_off_rogue(const struct cd_vm *vm)
+{
+	char *name;
+
+	vm_log(LOG_CRIT, vm->name,
+	       "runs on this node but the cluster has it %s on node %u: powering off the copy "
+	       "here",
+	       cd_vm_state_to_str(vm->state), vm->node);
+	cd_event("vm", vm->name, "a second copy ran on this node: powered off");
+	name = strdup(vm->name);
+	if (!name || cd_vm_agent_call(CD_AGENT_DESTROY, name, NULL, l.cfg.call_timeout_ms,
+				      rogue_done, name) < 0) {
+		vm_log(LOG_CRIT, vm->name, "cannot power off the copy here");
+		free(name);
+	}
+}
+
 static void scan_done(void *ctx, const struct cd_agent_result *r)
 {
 	const struct cd_state *s = cd_replica_state();
@@ -542,6 +636,9 @@ static void scan_done(void *ctx, const struct cd_agent_result *r)
 
 	l.scanning = false;
 	if (r->rc < 0 || !p)
+		return;
+	/* Only a synchronised, quorate node's record is the cluster's. */
+	if (!l.up || !cd_replica_quorate())
 		return;
 	while (*p) {
 		char name[64];
@@ -551,12 +648,45 @@ static void scan_done(void *ctx, const struct cd_agent_result *r)
 		snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
 		p += n + (p[n] == '\n');
 		vm = cd_state_vm(s, name);
-		if (vm && !mine(vm))
+		if (vm && !mine(vm) && vm->node &&
+		    (vm->state == CD_VM_RUNNING || vm->state == CD_VM_STARTING ||
+		     vm->state == CD_VM_STOPPING) &&
+		    !start_under_way(lvm_find(name), name))
+			power_off_rogue(vm);
+		else if (vm && !mine(vm))
 			vm_log(LOG_ERR, name,
 			       "runs on this node but the cluster has it %s on node %u: "
 			       "left alone, a person should look",
 			       cd_vm_state_to_str(vm->state), vm->node);
 	}
+}
+
+/*
+ * Whether vm, to start here, may begin now. A start that this node's lack
+ * of a host lease has held back for LEASE_GATE_FAIL_MS is reported failed.
+ */
+static bool gate_passed(struct lvm *v, const struct cd_vm *vm)
+{
+	char err[160];
+
+	switch (may_start(v, vm->name)) {
+	case GATE_OPEN:
+		return true;
+	case GATE_LEASE:
+		if (cd_now_ms() - v->gated_since < LEASE_GATE_FAIL_MS)
+			return false;
+		snprintf(err, sizeof(err),
+			 "not started: this node has lacked a host lease for %d s",
+			 LEASE_GATE_FAIL_MS / 1000);
+		v->gated = GATE_OPEN; /* counted afresh if placed here again */
+		v->done_action = vm->action_id;
+		report(vm->name, vm->action_id, "failed", err);
+		return false;
+	case GATE_STOPPING:
+	case GATE_QUORUM:
+		break;
+	}
+	return false;
 }
 
 static void reconcile(void)
@@ -588,6 +718,8 @@ static void reconcile(void)
 		switch (vm->state) {
 		case CD_VM_STARTING:
 			if (v->done_action != vm->action_id) {
+				if (!gate_passed(v, vm))
+					break;
 				v->done_action = vm->action_id;
 				vm_log(LOG_NOTICE, vm->name, "starting (action %" PRIu64 ")",
 				       vm->action_id);
@@ -628,14 +760,66 @@ static void reconcile(void)
 	}
 }
 
+static void fenced_done(void *ctx, const struct cd_agent_result *r);
+
+/* A power-off after a lapse, done again once the start under way has returned. */
+struct refence {
+	char name[64];
+	struct group *group;
+	qb_loop_timer_handle timer;
+};
+
+static void refence(void *data)
+{
+	struct refence *f = data;
+	struct lvm *v = lvm_get(f->name);
+
+	if (v && start_under_way(v, f->name)) {
+		qb_loop_timer_add(l.loop, QB_LOOP_HIGH, 100 * 1000000ull, f, refence, &f->timer);
+		return;
+	}
+	if (!v || call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, f->group) < 0) {
+		vm_log(LOG_CRIT, f->name, "cannot power off");
+		group_put(f->group, false);
+	} else {
+		group_put(f->group, true); /* the new call holds the group now */
+	}
+	free(f);
+}
+
 static void fenced_done(void *ctx, const struct cd_agent_result *r)
 {
 	struct call *c = ctx;
 	struct lvm *v = lvm_get(c->name);
+	struct refence *f;
 
 	if (v) {
 		v->busy = false;
 		v->n_held = 0; /* void with the host lease */
+	}
+	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED && start_under_way(v, c->name)) {
+		/*
+		 * Off now, but a start begun before the lapse has not returned
+		 * and may yet bring it up: reporting it failed would let it
+		 * start elsewhere as well. Power off again once it has returned.
+		 */
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			vm_log(LOG_CRIT, c->name, "cannot power off again: out of memory");
+			group_put(c->group, false);
+			free(c);
+			return;
+		}
+		vm_log(LOG_WARNING, c->name, "off, but its start has not returned: powering off "
+					     "again once it has");
+		cd_strlcpy(f->name, c->name, sizeof(f->name));
+		f->group = c->group;
+		if (f->group)
+			f->group->pending++;
+		qb_loop_timer_add(l.loop, QB_LOOP_HIGH, 100 * 1000000ull, f, refence, &f->timer);
+		group_put(c->group, true);
+		free(c);
+		return;
 	}
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
 		report(c->name, 0, "failed", "powered off: its storage lease was lost");
@@ -884,6 +1068,9 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 		       "this node's host lease on volume %s lapsed: powering off (%s)", vol,
 		       vm->xml && strstr(vm->xml, dir) ? "it uses the volume"
 							: "a lapse on any volume stops every VM");
+		/* A start under way is carried no further (acquired, start_done). */
+		if (v->start_pending)
+			v->start_cancel = true;
 		/* Not behind a busy call: this must not wait. */
 		if (call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, g) < 0) {
 			vm_log(LOG_CRIT, vm->name, "cannot power off");

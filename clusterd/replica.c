@@ -267,6 +267,16 @@ void cd_replica_set_sync_timeout(qb_loop_t *loop, uint64_t sync_timeout_ms)
 	r.sync_timeout_ms = sync_timeout_ms;
 }
 
+static void restart_cb(void *data);
+
+/* Ask for a new round restart_ms from now. */
+static void arm_restart(void)
+{
+	if (r.loop && qb_loop_timer_add(r.loop, QB_LOOP_MED, r.restart_ms * 1000000ull, NULL,
+					restart_cb, &r.restart_timer) == 0)
+		r.restart_armed = true;
+}
+
 static void restart_cb(void *data)
 {
 	struct json_object *o;
@@ -282,9 +292,7 @@ static void restart_cb(void *data)
 	send_msg(CD_MSG_SYNC_RESTART, 0, r.sync.round, o);
 	json_object_put(o);
 	/* Again later if the request is lost with a configuration change. */
-	if (r.loop && qb_loop_timer_add(r.loop, QB_LOOP_MED, r.restart_ms * 1000000ull, NULL,
-					restart_cb, &r.restart_timer) == 0)
-		r.restart_armed = true;
+	arm_restart();
 }
 
 static void cancel_restart(void)
@@ -371,9 +379,7 @@ static void note_left_out(const char *why)
 		r.sync.phase = CD_SYNC_LEFT_OUT;
 		fail_pending(CD_ERR_SYNCING, "this node was left out of the sync round; retry");
 		cancel_restart();
-		if (r.loop && qb_loop_timer_add(r.loop, QB_LOOP_MED, r.restart_ms * 1000000ull,
-						NULL, restart_cb, &r.restart_timer) == 0)
-			r.restart_armed = true;
+		arm_restart();
 		/* Left out again soon after: wait longer before the next try. */
 		r.restart_ms = r.restart_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS : r.restart_ms * 2;
 	}

@@ -96,9 +96,7 @@ struct rt {
 	bool stop;		/* under lock */
 #ifdef CD_TEST_HOOKS
 	bool stall;		/* under lock: a test's stuck storage */
-#ifdef CD_TEST_HOOKS
 	atomic_bool io_error;	/* a test's failing storage: every I/O fails (EIO) */
-#endif
 #endif
 	uint32_t self_id;		/* this node's id: its host slot (never 0) */
 	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
@@ -816,6 +814,29 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 	}
 	cd_volmgr_state_changed();
 	return 0;
+}
+
+bool cd_volmgr_leases_held(char *lacking, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < vm.n_rts; i++) {
+		struct rt *rt = vm.rts[i];
+		uint64_t until;
+		bool usable;
+
+		pthread_mutex_lock(&rt->lock);
+		usable = rt->uuid_ok;
+		until = rt->suspend ? 0 : rt->host.valid_until;
+		pthread_mutex_unlock(&rt->lock);
+		/* Also the moment before the tick that notices the end. */
+		if (usable && (!rt->valid || cd_now_ms() >= until)) {
+			if (lacking)
+				cd_strlcpy(lacking, rt->name, len);
+			return false;
+		}
+	}
+	return true;
 }
 
 static struct rt *rt_find(const char *name)

@@ -63,6 +63,15 @@ int cd_volmgr_host_dead(uint32_t nodeid);
  */
 void cd_volmgr_suspend(bool suspend);
 
+/*
+ * Whether this node holds its host lease on every volume it can use; if
+ * not, and lacking is not NULL, the name of one it lacks is copied there.
+ * Until it holds them all, no VM may start here: the others may call this
+ * node dead by the volumes whose leases it lacks (deadrule.h), and a lapse
+ * means every VM of the node is being powered off.
+ */
+bool cd_volmgr_leases_held(char *lacking, size_t len);
+
 #ifdef CD_TEST_HOOKS
 /*
  * Test aid: stall (or resume) this node's host-lease renewals on vol, as a

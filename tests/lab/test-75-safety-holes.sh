@@ -7,6 +7,10 @@
 #      come up (a wrapper that waits before it runs QEMU) outlives the
 #      libvirt call's deadline; the VM must end running there once, with no
 #      failure counted, and no other node may start it as well;
+#   2b. a host lease that lapses while a start is in flight (held, by the
+#      test-hooks build, before it reaches libvirt): the node powers the VM
+#      off but must not report it failed until the start has returned and
+#      the VM is confirmed off; it never runs on two nodes;
 #   3. a clusterd that starts before corosync: it must not take a host slot
 #      before corosync gives it its node id (slot 0 would never be valid),
 #      and holds its host lease once corosync runs;
@@ -22,7 +26,10 @@ probe=$G/udp-probe
 # Short libvirt deadline: a slow QEMU start outlives it (part 2).
 export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500
 libvirt_timeout_ms = 3000"
+# Part 2b holds a start in flight with this directory (test-hooks builds).
+export CD_TEST_HOLD_DIR=$LAB_DIR/hold
 lab up --nodes 3
+mkdir -p "$CD_TEST_HOLD_DIR"
 LUN=$(lab lun)
 "$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms 3200 >/dev/null
 lab exec 1 clusterctl volume add vol1 "$LUN"
@@ -92,6 +99,45 @@ done
 pass "no other node tried to start slow"
 lab exec 1 clusterctl vm stop slow --force
 wait_for 30 "slow stopped" [ "$(vm_nodes_running slow)" = "" ]
+
+# --- 2b: a host lease that lapses while a start is in flight
+IP3=198.18.0.73
+bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/held.log" held $IP3 128 1 >"$LAB_DIR/held.xml"
+lab exec 1 clusterctl vm add held --xml "$LAB_DIR/held.xml"
+lab exec 1 clusterctl vm set held preferred-owners=node3
+touch "$CD_TEST_HOLD_DIR/node3-held"
+lab exec 1 clusterctl vm start held
+wait_for 30 "node3's start of held is in flight" test -e "$CD_TEST_HOLD_DIR/node3-held.held"
+# Where held runs, every 0.1 s or so, until the end of this part.
+seen=$LAB_DIR/held-seen
+: >"$seen"
+(while :; do vm_nodes_running held >>"$seen"; sleep 0.1; done) &
+watcher=$!
+trap 'kill "$watcher" 2>/dev/null; _lab_test_exit' EXIT
+lab exec 3 clusterctl debug volume-stall vol1 on
+wait_for 30 "node3's host lease on vol1 lapsed and held is being powered off" \
+	grep -q "vm held: this node's host lease on volume vol1 lapsed" "$log3"
+wait_for 30 "node3 waits for the start in flight before it reports held" \
+	grep -q "vm held: off, but its start has not returned" "$log3"
+assert_eq "$(vm_field 1 held '[d["state"], d["node_name"]]')" '["starting", "node3"]' \
+	"held is still starting on node3 while its start is in flight (not reported failed)"
+rm -f "$CD_TEST_HOLD_DIR/node3-held"
+wait_for 30 "node3 reported held failed once its start returned and it was off" \
+	grep -q "vm held: reported failed" "$log3"
+lab exec 3 clusterctl debug volume-stall vol1 off
+wait_for 60 "node3 holds vol1's host lease again" lease_valid 3
+wait_for 90 "held runs" [ "$(vm_field 1 held 'd["state"]')" = running ]
+wait_for 90 "held answers" answers $IP3
+where=$(vm_field 1 held 'd["node_name"]')
+wait_for 30 "held runs on $where in libvirt" [ "$(vm_nodes_running held)" = "$where" ]
+kill "$watcher" 2>/dev/null || :
+wait "$watcher" 2>/dev/null || :
+trap '_lab_test_exit' EXIT
+twice=$(awk 'NF > 1' "$seen" | head -n 3)
+[[ -z $twice ]] || fail "held ran on two nodes at once: $twice"
+pass "held never ran on two nodes ($(wc -l <"$seen") looks), and runs on $where only"
+lab exec 1 clusterctl vm stop held --force
+wait_for 30 "held stopped" [ "$(vm_nodes_running held)" = "" ]
 
 # --- 3: clusterd before corosync
 lab kill 3 clusterd >/dev/null
