@@ -464,6 +464,19 @@ static int stop_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_e
 	return 0;
 }
 
+/*
+ * An admin starts a VM whose stop failed on its node: that node powers it
+ * off first (it may still run there); stopped, it is placed anew.
+ */
+static int restart_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			 char *err, size_t errlen)
+{
+	admin_start(s, vm, a, err, errlen);
+	vm->force_stop = true;
+	vm->action_id = ++s->last_action_id;
+	return 0;
+}
+
 static int placed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
 		  char *err, size_t errlen)
 {
@@ -599,7 +612,7 @@ static const struct vm_row {
 
 	/* Failed nowhere (a failed start or run), or on its node (a failed stop). */
 	R(FAILED,    START,          nowhere,   S(STOPPED),  admin_start),
-	R(FAILED,    START,          NULL,      KEEP,        admin_start),
+	R(FAILED,    START,          NULL,      S(STOPPING), restart_there),
 	/* A failed VM may still be on its node: have the node make sure. */
 	R(FAILED,    STOP,           somewhere, S(STOPPING), stop_there),
 	R(FAILED,    STOP,           NULL,      KEEP,        admin_stop),

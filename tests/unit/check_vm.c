@@ -496,7 +496,8 @@ static const struct cell {
 	REPORT_ON(FAILED, 0, "failed"),
 	OK(FAILED, 0, DEAD, FAILED, 0, 7, 2, 4, "old", 1, 1, 0),
 	/* Failed on its node: a failed stop. */
-	OK(FAILED, 4, START, FAILED, 4, 7, 0, 0, "", 1, 0, 0),
+	/* Started again: its node powers it off first, then it is placed anew. */
+	OK(FAILED, 4, START, STOPPING, 4, 11, 0, 0, "", 1, 1, 1),
 	OK(FAILED, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
 	NO(FAILED, 4, PLACE, "VM 'web' is failed already"),
 	REPORT_ON(FAILED, 4, "failed"),
