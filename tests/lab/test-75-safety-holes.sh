@@ -11,6 +11,12 @@
 #      test-hooks build, before it reaches libvirt): the node powers the VM
 #      off but must not report it failed until the start has returned and
 #      the VM is confirmed off; it never runs on two nodes;
+#   2c. quorum lost while a start is in flight: the self-fence waits for it,
+#      powers the VM off and only then releases the host slot; the others
+#      start it; it never runs on two nodes;
+#   2d. a stop while a start is in flight (its libvirt call timed out, the
+#      start may still succeed): the VM is reported stopped only once the
+#      start has returned and the domain is confirmed off;
 #   3. a clusterd that starts before corosync: it must not take a host slot
 #      before corosync gives it its node id (slot 0 would never be valid),
 #      and holds its host lease once corosync runs;
@@ -105,15 +111,38 @@ IP3=198.18.0.73
 bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/held.log" held $IP3 128 1 >"$LAB_DIR/held.xml"
 lab exec 1 clusterctl vm add held --xml "$LAB_DIR/held.xml"
 lab exec 1 clusterctl vm set held preferred-owners=node3
-touch "$CD_TEST_HOLD_DIR/node3-held"
-lab exec 1 clusterctl vm start held
-wait_for 30 "node3's start of held is in flight" test -e "$CD_TEST_HOLD_DIR/node3-held.held"
-# Where held runs, every 0.1 s or so, until the end of this part.
+
+# hold_start_on_node3: start held; its start on node3 stays in flight
+# (before libvirt) until release_start
+hold_start_on_node3() {
+	touch "$CD_TEST_HOLD_DIR/node3-held"
+	lab exec 1 clusterctl vm start held
+	wait_for 30 "node3's start of held is in flight" test -e "$CD_TEST_HOLD_DIR/node3-held.held"
+}
+release_start() { rm -f "$CD_TEST_HOLD_DIR/node3-held"; }
+# watch_held / watched_once: where held runs, looked at every 0.1 s or so
+# from watch_held on; watched_once stops looking and fails if held ever
+# ran on two nodes at once
 seen=$LAB_DIR/held-seen
-: >"$seen"
-(while :; do vm_nodes_running held >>"$seen"; sleep 0.1; done) &
-watcher=$!
-trap 'kill "$watcher" 2>/dev/null; _lab_test_exit' EXIT
+watch_held() {
+	: >"$seen"
+	(while :; do vm_nodes_running held >>"$seen"; sleep 0.1; done) &
+	watcher=$!
+	trap 'kill "$watcher" 2>/dev/null; _lab_test_exit' EXIT
+}
+watched_once() {
+	local twice
+	kill "$watcher" 2>/dev/null || :
+	wait "$watcher" 2>/dev/null || :
+	trap '_lab_test_exit' EXIT
+	twice=$(awk 'NF > 1' "$seen" | head -n 3)
+	[[ -z $twice ]] || fail "held ran on two nodes at once: $twice"
+}
+# log3_since MARK PATTERN: node3's log has PATTERN after line MARK
+log3_since() { tail -n +"$1" "$log3" | grep -q -- "$2"; }
+
+hold_start_on_node3
+watch_held
 lab exec 3 clusterctl debug volume-stall vol1 on
 wait_for 30 "node3's host lease on vol1 lapsed and held is being powered off" \
 	grep -q "vm held: this node's host lease on volume vol1 lapsed" "$log3"
@@ -130,14 +159,49 @@ wait_for 90 "held runs" [ "$(vm_field 1 held 'd["state"]')" = running ]
 wait_for 90 "held answers" answers $IP3
 where=$(vm_field 1 held 'd["node_name"]')
 wait_for 30 "held runs on $where in libvirt" [ "$(vm_nodes_running held)" = "$where" ]
-kill "$watcher" 2>/dev/null || :
-wait "$watcher" 2>/dev/null || :
-trap '_lab_test_exit' EXIT
-twice=$(awk 'NF > 1' "$seen" | head -n 3)
-[[ -z $twice ]] || fail "held ran on two nodes at once: $twice"
-pass "held never ran on two nodes ($(wc -l <"$seen") looks), and runs on $where only"
+watched_once
+pass "lapse: held never ran on two nodes ($(wc -l <"$seen") looks), and runs on $where only"
 lab exec 1 clusterctl vm stop held --force
 wait_for 30 "held stopped" [ "$(vm_nodes_running held)" = "" ]
+
+# --- 2c: quorum lost while a start is in flight
+mark=$(($(wc -l <"$log3") + 1))
+hold_start_on_node3
+watch_held
+lab partition 3
+wait_for 60 "node3 self-fences and waits for the start in flight" \
+	log3_since "$mark" "self-fence: a start is still under way"
+rc=0; log3_since "$mark" "self-fence complete" || rc=$?
+assert_eq "$rc" 1 "node3's self-fence is not complete while a start is in flight"
+release_start
+wait_for 60 "node3's self-fence complete" log3_since "$mark" "self-fence complete: no domain runs here"
+wait_for 120 "held runs on node1 or node2" runs_not_on 1 held node3
+where=$(vm_field 1 held 'd["node_name"]')
+wait_for 90 "held answers" answers $IP3
+lab heal
+wait_for 60 "node3 synced and quorate" synced_quorate 3
+wait_for 30 "held runs on $where only in libvirt" [ "$(vm_nodes_running held)" = "$where" ]
+watched_once
+pass "quorum loss: held never ran on two nodes ($(wc -l <"$seen") looks), and runs on $where only"
+lab exec 1 clusterctl vm stop held --force
+wait_for 30 "held stopped" [ "$(vm_field 1 held 'd["state"]')" = stopped ]
+wait_for 30 "held is off everywhere" [ "$(vm_nodes_running held)" = "" ]
+wait_for 30 "node3 holds vol1's host lease again" lease_valid 3
+
+# --- 2d: a stop while a start is in flight
+mark=$(($(wc -l <"$log3") + 1))
+hold_start_on_node3
+wait_for 30 "node3's start of held timed out (its call is still under way)" \
+	log3_since "$mark" "libvirt start of held did not return"
+lab exec 1 clusterctl vm stop held
+wait_for 30 "node3 does not call held stopped while its start is in flight" \
+	log3_since "$mark" "vm held: off, but its start has not returned: not stopped yet"
+assert_eq "$(vm_field 1 held '[d["state"], d["node_name"]]')" '["stopping", "node3"]' \
+	"held is still stopping on node3 while its start is in flight"
+release_start
+wait_for 60 "held stopped" [ "$(vm_field 1 held 'd["state"]')" = stopped ]
+wait_for 30 "held is off everywhere" [ "$(vm_nodes_running held)" = "" ]
+pass "stop during a start: held reported stopped only once off, and off everywhere"
 
 # --- 3: clusterd before corosync
 lab kill 3 clusterd >/dev/null
