@@ -21,7 +21,7 @@ csvfs_libcsvfs_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(OPENSSL_LIBS)
 
 sbin_PROGRAMS += csvfs/csvfs
 csvfs_csvfs_SOURCES = \
-	csvfs/csvfs.c csvfs/tool.c csvfs/tool.h \
+	csvfs/tool_main.c csvfs/tool.c csvfs/tool.h \
 	csvfs/tool_volume.c csvfs/tool_host.c csvfs/tool_lease.c csvfs/tool_file.c
 csvfs_csvfs_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 csvfs_csvfs_LDADD = csvfs/libcsvfs.la lib/libcdcommon.la $(JSONC_LIBS) $(OPENSSL_LIBS)
