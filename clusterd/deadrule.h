@@ -2,7 +2,7 @@
  * When a lost node's host leases prove it dead: the rule, kept pure.
  *
  * A node whose host lease lapses on any one volume powers off every VM it
- * runs (lrm.c), not only those on that volume, and the watchdog process
+ * runs (lrm_sweep.c), not only those on that volume, and the watchdog process
  * kills every QEMU if that does not happen in time. A node is dead, its VMs
  * free to start elsewhere, only when every shared volume shows its slot
  * expired or released (or never joined): then each of its VMs is surely

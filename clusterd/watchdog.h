@@ -3,7 +3,7 @@
  *
  * The others may start this node's VMs once its csvfs host lease has
  * lapsed, trusting that the node stopped them first. clusterd does that
- * itself (lrm.c, volmgr.c); this separate, small, memory-locked process
+ * itself (lrm_sweep.c, volmgr.c); this separate, small, memory-locked process
  * covers clusterd dying or hanging while QEMUs run:
  *
  *   - clusterd dies (the stream between them ends without "D"): every QEMU

@@ -1,0 +1,135 @@
+/*
+ * What the local resource manager's files share; lrm.h is its interface.
+ *
+ *   lrm.c         each VM's actions, carried out once (start, stop,
+ *                 monitor, reports), the start gate, the reconcile loop,
+ *                 the scan for a second copy of a VM, init and fini;
+ *   lrm_leases.c  a VM's disk leases: taken before its start, given back
+ *                 before its report;
+ *   lrm_sweep.c   what acts on every VM of the node at once: the power-off
+ *                 when a host lease lapses, the self-fence, freeze and thaw.
+ */
+#ifndef CD_LRM_INT_H
+#define CD_LRM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+
+#include "agents/vm_agent.h"
+#include "clusterd/lrm.h"
+#include "clusterd/state.h"
+#include "clusterd/vmdisks.h"
+
+#define vm_log(prio, name, fmt, ...) qb_log(prio, "vm %s: " fmt, name, ##__VA_ARGS__)
+
+/* What this node remembers of a VM; nothing here is replicated. */
+struct lvm {
+	char name[64];
+	uint64_t done_action; /* the last action carried out: never run twice */
+	bool busy;	      /* a libvirt call is under way */
+	bool reporting;	      /* a report is on its way through the cluster */
+	uint64_t stop_deadline;
+	uint64_t stop_action;
+	uint64_t next_check; /* monotonic ms of the next monitor check */
+	int misses;	     /* checks in a row that found it not running */
+	bool seen;	     /* still in the state (for pruning) */
+	int gated;	     /* why its start was last held back (logged once per reason) */
+	uint64_t gated_since; /* monotonic ms since when, for that reason */
+	/*
+	 * A start begun here has not returned (disk leases being taken, or the
+	 * libvirt call under way): the domain may yet come up. start_cancel:
+	 * the leases were voided meanwhile: carry it no further.
+	 */
+	bool start_pending;
+	bool start_cancel;
+	struct cd_vm_disk held[CD_VM_DISKS_MAX]; /* disk leases this node holds for it */
+	size_t n_held;
+};
+
+/* The module's state (defined in lrm.c). */
+struct lrm {
+	qb_loop_t *loop;
+	struct cd_lrm_config cfg;
+	struct lvm *vms;
+	size_t n_vms;
+	qb_loop_timer_handle tick;
+	uint64_t next_scan;
+	bool scanning;
+	bool up;
+	/*
+	 * The one gate on starts: set when this node begins to self-fence or
+	 * stop; no start begins while it is set, and one whose disk leases
+	 * arrive after it is not carried out.
+	 */
+	bool no_starts;
+};
+
+extern struct lrm lrm;
+
+/* Why a start may not begin here now (lrm_may_start). */
+enum gate { GATE_OPEN, GATE_STOPPING, GATE_QUORUM, GATE_LEASE };
+
+/* VMs powered off together, and who waits for all of them to be off. */
+struct group {
+	int pending;
+	bool ok;
+	void (*off)(void *ctx, bool ok);
+	void *ctx;
+};
+
+/* Every call's context: which VM, which action. */
+struct call {
+	char name[64];
+	uint64_t action;
+	enum cd_agent_op op;
+	struct group *group;
+};
+
+/* lrm.c */
+
+/* Whether a start may begin here now; logs why not (once per reason). */
+enum gate lrm_may_start(struct lvm *v, const char *name);
+
+/* What this node remembers of name: lvm_find() NULL if nothing, lvm_get() adds it. */
+struct lvm *lvm_find(const char *name);
+struct lvm *lvm_get(const char *name);
+
+/* Send vm.report: what became of action (0: what the monitor found). */
+void lrm_report(const char *name, uint64_t action, const char *result, const char *err);
+
+/* A libvirt call for v; one of group g's power-offs if g is not NULL. */
+int lrm_call_agent_in(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
+		      cd_agent_done_fn done, struct group *g);
+int lrm_call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
+		   cd_agent_done_fn done);
+
+/* The VM as the state has it now (the state may have moved on meanwhile). */
+const struct cd_vm *lrm_state_vm(const char *name);
+
+/* Whether vm is placed on this node. */
+bool lrm_mine(const struct cd_vm *vm);
+
+/* A start of name begun here has not returned: the domain may yet come up. */
+bool lrm_start_under_way(const struct lvm *v, const char *name);
+
+/* A start's libvirt call returned (a struct call). */
+void lrm_start_done(void *ctx, const struct cd_agent_result *r);
+
+/* lrm_leases.c */
+
+/* Start vm: its shared disks' leases first, if it has any. */
+void lrm_begin_start(struct lvm *v, const struct cd_vm *vm);
+
+/* Give back v's disk leases, then report result (if not NULL). */
+void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result, const char *err);
+
+/* lrm_sweep.c */
+
+/* Forget the domains the freeze paused (cd_lrm_fini). */
+void lrm_sweep_fini(void);
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * The local resource manager's disk leases (lrm_int.h): a VM's shared disks'
+ * leases, taken before its start and given back before its report.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/lrm_int.h"
+#include "clusterd/replica.h"
+#include "clusterd/vmdisks.h"
+#include "clusterd/volmgr.h"
+#include "lib/util.h"
+
+/* --- disk leases: taken before a start, given back before a report --- */
+
+/* One VM's leases acquired or released together, then "then" runs. */
+struct batch {
+	char name[64];
+	uint64_t action;
+	bool acquire;
+	int pending;
+	int rc;
+	char err[256];
+	struct cd_vm_disk disks[CD_VM_DISKS_MAX];
+	size_t n;
+	/* After a release: the report to send. */
+	char result[16];
+	char report_err[256];
+	void (*then)(struct batch *b);
+};
+
+static void batch_put(struct batch *b)
+{
+	if (--b->pending > 0)
+		return;
+	b->then(b);
+	free(b);
+}
+
+static void lease_done(void *ctx, int rc, const char *err)
+{
+	struct batch *b = ctx;
+
+	if (rc < 0 && b->rc == 0) {
+		b->rc = rc;
+		snprintf(b->err, sizeof(b->err), "%s", err ? err : cd_strerror(rc));
+	}
+	batch_put(b);
+}
+
+/* Start b's lease calls; then(b) runs once all have answered. */
+static void batch_run(struct batch *b)
+{
+	size_t i;
+	int rc;
+
+	b->pending = 1;
+	for (i = 0; i < b->n; i++) {
+		rc = cd_volmgr_lease(b->disks[i].vol, b->disks[i].file, b->acquire, false,
+				     lease_done, b);
+		if (rc == 0) {
+			b->pending++;
+		} else if (b->rc == 0) {
+			b->rc = rc;
+			snprintf(b->err, sizeof(b->err), "volume %s: %s", b->disks[i].vol,
+				 rc == CD_ERR_NOT_FOUND ? "not a volume of this cluster"
+							: cd_strerror(rc));
+		}
+	}
+	batch_put(b);
+}
+
+static void released(struct batch *b)
+{
+	struct lvm *v = lvm_get(b->name);
+
+	if (v)
+		v->busy = false;
+	if (b->rc < 0)
+		vm_log(LOG_WARNING, b->name, "disk lease not released: %s", b->err);
+	if (b->result[0])
+		lrm_report(b->name, b->action, b->result, b->report_err[0] ? b->report_err : NULL);
+	cd_lrm_state_changed();
+}
+
+/*
+ * Give back v's disk leases, then report result (if not NULL): the next
+ * node must find them free when the report makes the cluster start the VM
+ * there.
+ */
+void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result, const char *err)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b || v->n_held == 0) {
+		free(b);
+		v->n_held = 0;
+		if (result)
+			lrm_report(v->name, action, result, err);
+		return;
+	}
+	cd_strlcpy(b->name, v->name, sizeof(b->name));
+	b->action = action;
+	b->n = v->n_held;
+	memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
+	v->n_held = 0;
+	if (result)
+		cd_strlcpy(b->result, result, sizeof(b->result));
+	if (err)
+		cd_strlcpy(b->report_err, err, sizeof(b->report_err));
+	b->then = released;
+	v->busy = true;
+	batch_run(b);
+}
+
+static void acquired(struct batch *b)
+{
+	struct lvm *v = lvm_get(b->name);
+	const struct cd_vm *vm = lrm_state_vm(b->name);
+
+	if (!v)
+		return;
+	v->busy = false;
+	/* Whatever came of it, these are to be given back if the VM does not run. */
+	memcpy(v->held, b->disks, b->n * sizeof(b->disks[0]));
+	v->n_held = b->n;
+	if (v->start_cancel) {
+		/* The storage path powers it off and reports it: no start. */
+		vm_log(LOG_WARNING, b->name, "start called off: the disk leases were voided");
+		v->start_pending = v->start_cancel = false;
+		lrm_release_then_report(v, 0, NULL, NULL);
+		return;
+	}
+	if (b->rc < 0) {
+		v->start_pending = false;
+		vm_log(LOG_ERR, b->name, "cannot start: disk lease: %s", b->err);
+		lrm_release_then_report(v, b->action, "failed", b->err);
+		return;
+	}
+	if (!lrm_mine(vm) || vm->state != CD_VM_STARTING || vm->action_id != b->action) {
+		v->start_pending = false;
+		vm_log(LOG_NOTICE, b->name, "no longer to start here: giving the disk leases back");
+		lrm_release_then_report(v, 0, NULL, NULL);
+		return;
+	}
+	if (lrm_may_start(v, b->name) != GATE_OPEN) {
+		/* Not now: the start is tried again if this node may start later. */
+		v->start_pending = false;
+		v->done_action = 0;
+		lrm_release_then_report(v, 0, NULL, NULL);
+		return;
+	}
+	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
+	if (lrm_call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, lrm_start_done) < 0) {
+		v->start_pending = false;
+		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+	}
+}
+
+/* Start vm: its shared disks' leases first, if it has any. */
+void lrm_begin_start(struct lvm *v, const struct cd_vm *vm)
+{
+	struct batch *b;
+	int n;
+
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		vm_log(LOG_ERR, vm->name, "cannot start: out of memory");
+		return;
+	}
+	n = cd_vm_disks(vm->xml, lrm.cfg.csvfs_run_dir, b->disks, b->err, sizeof(b->err));
+	if (n < 0)
+		lrm_report(vm->name, vm->action_id, "failed", b->err);
+	if (n <= 0) {
+		free(b);
+		if (n < 0)
+			return;
+		if (lrm_call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, lrm_start_done) < 0)
+			vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+		else
+			v->start_pending = true;
+		return;
+	}
+	cd_strlcpy(b->name, vm->name, sizeof(b->name));
+	b->action = vm->action_id;
+	b->acquire = true;
+	b->n = (size_t)n;
+	b->then = acquired;
+	v->busy = true;
+	v->start_pending = true;
+	batch_run(b);
+}
