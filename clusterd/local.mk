@@ -31,7 +31,8 @@ clusterd_clusterd_SOURCES = \
 	clusterd/quorumloss.c clusterd/quorumloss.h \
 	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h \
-	clusterd/volmgr.c clusterd/volmgr.h \
+	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
+	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	clusterd/watchdog.c clusterd/watchdog.h \
