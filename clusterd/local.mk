@@ -4,7 +4,10 @@ sbin_PROGRAMS += clusterd/clusterd
 noinst_LTLIBRARIES += clusterd/libcdcore.la
 clusterd_libcdcore_la_SOURCES = \
 	clusterd/state.c clusterd/state.h \
-	clusterd/vm.c clusterd/vm.h \
+	clusterd/node.c clusterd/node.h \
+	clusterd/fencedev.c clusterd/fencedev.h \
+	clusterd/vm.c clusterd/vm.h clusterd/vm_internal.h \
+	clusterd/vm_lifecycle.c \
 	clusterd/volume.c clusterd/volume.h \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \

@@ -8,6 +8,8 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/fencedev.h"
+#include "clusterd/node.h"
 #include "clusterd/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -21,30 +23,6 @@ int cd_version_cmp(struct cd_version a, struct cd_version b)
 	if (a.seq != b.seq)
 		return a.seq < b.seq ? -1 : 1;
 	return 0;
-}
-
-const char *cd_node_state_to_str(enum cd_node_state s)
-{
-	switch (s) {
-	case CD_NODE_ONLINE:
-		return "online";
-	case CD_NODE_OFFLINE:
-		return "offline";
-	case CD_NODE_MAINTENANCE:
-		return "maintenance";
-	case CD_NODE_FENCED:
-		return "fenced";
-	case CD_NODE_QUARANTINED:
-		return "quarantined";
-	}
-	return "unknown";
-}
-
-enum cd_node_state cd_node_state(const struct cd_node *n)
-{
-	if (!n->member)
-		return n->dead ? CD_NODE_FENCED : CD_NODE_OFFLINE;
-	return n->maintenance ? CD_NODE_MAINTENANCE : CD_NODE_ONLINE;
 }
 
 void cd_state_free(struct cd_state *s)
@@ -135,45 +113,6 @@ fail:
 	return -ENOMEM;
 }
 
-static size_t node_index(const struct cd_state *s, uint32_t id, int *found)
-{
-	size_t lo = 0, hi = s->n_nodes;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->nodes[mid].info.id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < s->n_nodes && s->nodes[lo].info.id == id;
-	return lo;
-}
-
-const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id)
-{
-	int found;
-	size_t i = node_index(s, id, &found);
-
-	return found ? &s->nodes[i] : NULL;
-}
-
-static struct cd_node *node_by_name_mut(struct cd_state *s, const char *name)
-{
-	return (struct cd_node *)cd_state_node_by_name(s, name);
-}
-
-const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_nodes; i++)
-		if (strcmp(s->nodes[i].info.name, name) == 0)
-			return &s->nodes[i];
-	return NULL;
-}
-
 static size_t prop_index(const struct cd_state *s, const char *key, int *found)
 {
 	size_t lo = 0, hi = s->n_props;
@@ -227,25 +166,6 @@ static int prop_set(struct cd_state *s, const char *key, const char *value)
 	np[i].value = v;
 	s->n_props++;
 	return 0;
-}
-
-static struct cd_node *node_upsert(struct cd_state *s, uint32_t id)
-{
-	int found;
-	size_t i = node_index(s, id, &found);
-	struct cd_node *nn;
-
-	if (found)
-		return &s->nodes[i];
-	nn = realloc(s->nodes, (s->n_nodes + 1) * sizeof(*nn));
-	if (!nn)
-		return NULL;
-	s->nodes = nn;
-	memmove(&nn[i + 1], &nn[i], (s->n_nodes - i) * sizeof(*nn));
-	memset(&nn[i], 0, sizeof(*nn));
-	nn[i].info.id = id;
-	s->n_nodes++;
-	return &nn[i];
 }
 
 /* --- changes --- */
@@ -346,207 +266,18 @@ static int op_property_delete(struct cd_state *s, const struct json_object *c, c
 	return 0;
 }
 
-static int op_node_maintenance(struct cd_state *s, const struct json_object *c, char *err,
-			       size_t errlen)
-{
-	const char *name = cd_jget_str(c, "node");
-	struct cd_node *n;
-	struct json_object *on;
-
-	if (!name)
-		FAIL(CD_ERR_INVALID, "missing node name");
-	n = node_by_name_mut(s, name);
-	if (!n)
-		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name);
-	if (!json_object_object_get_ex(c, "on", &on) || !json_object_is_type(on, json_type_boolean))
-		FAIL(CD_ERR_INVALID, "missing on/off");
-	n->maintenance = json_object_get_boolean(on);
-	return 0;
-}
-
-static int op_node_quarantine(struct cd_state *s, const struct json_object *c, char *err,
-			      size_t errlen)
-{
-	const char *name = cd_jget_str(c, "node");
-	struct cd_node *n = name ? node_by_name_mut(s, name) : NULL;
-	uint64_t until;
-
-	if (!n)
-		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name ? name : "");
-	if (cd_jget_u64(c, "until", &until) < 0)
-		FAIL(CD_ERR_INVALID, "malformed node.quarantine");
-	n->quarantine_until = until;
-	if (!until)
-		memset(n->rejoins, 0, sizeof(n->rejoins));
-	return 0;
-}
-
-static int op_node_remove(struct cd_state *s, const struct json_object *c, char *err,
-			  size_t errlen)
-{
-	const char *name = cd_jget_str(c, "node");
-	const struct cd_node *n;
-	size_t i;
-
-	if (!name)
-		FAIL(CD_ERR_INVALID, "missing node name");
-	n = cd_state_node_by_name(s, name);
-	if (!n)
-		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name);
-	if (n->member)
-		FAIL(CD_ERR_INVALID, "node '%s' is a member; stop it before removing it", name);
-	i = (size_t)(n - s->nodes);
-	memmove(&s->nodes[i], &s->nodes[i + 1], (s->n_nodes - i - 1) * sizeof(*s->nodes));
-	s->n_nodes--;
-	return 0;
-}
-
-const struct cd_fencedev *cd_state_fencedev(const struct cd_state *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_fencedevs; i++)
-		if (strcmp(s->fencedevs[i].name, name) == 0)
-			return &s->fencedevs[i];
-	return NULL;
-}
-
-const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char *buf, size_t len)
-{
-	const char *p = d->map;
-	size_t nl = strlen(node);
-
-	if (!d->map[0]) {
-		cd_strlcpy(buf, node, len);
-		return buf;
-	}
-	while (*p) {
-		size_t n = strcspn(p, ",");
-
-		if (n > nl && strncmp(p, node, nl) == 0 && p[nl] == '=') {
-			snprintf(buf, len, "%.*s", (int)(n - nl - 1), p + nl + 1);
-			return buf;
-		}
-		p += n + (p[n] == ',');
-	}
-	return NULL;
-}
-
-/*
- * A fence device. The parameters are checked where they enter (the
- * submitting node parses them with the fence-agents rules); here only
- * sizes and names, so that every member accepts the same.
- */
-static int op_fence_add(struct cd_state *s, const struct json_object *c, char *err,
-			size_t errlen)
-{
-	const char *name = cd_jget_str(c, "name"), *agent = cd_jget_str(c, "agent");
-	const char *params = cd_jget_str(c, "params"), *map = cd_jget_str(c, "map");
-	struct cd_fencedev d, *n;
-
-	memset(&d, 0, sizeof(d));
-	if (!name || !cd_valid_name(name, sizeof(d.name) - 1))
-		FAIL(CD_ERR_INVALID, "invalid fence device name");
-	/*
-	 * Every member may run the agent: a fence-agents name looked up in
-	 * the PATH, or an absolute path that says plainly where it is.
-	 */
-	if (!agent || !(cd_valid_path_name(agent, sizeof(d.agent) - 1) ||
-			cd_valid_abs_path(agent, sizeof(d.agent) - 1)))
-		FAIL(CD_ERR_INVALID,
-		     "invalid fence agent (a name or an absolute path of at most "
-		     "%zu bytes, without . or .. components)",
-		     sizeof(d.agent) - 1);
-	if ((params && strlen(params) >= sizeof(d.params)) || (map && strlen(map) >= sizeof(d.map)))
-		FAIL(CD_ERR_INVALID, "fence device parameters too long");
-	if (cd_state_fencedev(s, name))
-		FAIL(CD_ERR_EXISTS, "fence device '%s' exists already", name);
-	if (s->n_fencedevs >= CD_MAX_FENCEDEVS)
-		FAIL(CD_ERR_INVALID, "the cluster has %d fence devices already, its limit",
-		     CD_MAX_FENCEDEVS);
-	cd_strlcpy(d.name, name, sizeof(d.name));
-	cd_strlcpy(d.agent, agent, sizeof(d.agent));
-	cd_strlcpy(d.params, params ? params : "", sizeof(d.params));
-	cd_strlcpy(d.map, map ? map : "", sizeof(d.map));
-	n = realloc(s->fencedevs, (s->n_fencedevs + 1) * sizeof(*n));
-	if (!n)
-		FAIL(-ENOMEM, "out of memory");
-	s->fencedevs = n;
-	n[s->n_fencedevs++] = d;
-	return 0;
-}
-
-static int op_fence_remove(struct cd_state *s, const struct json_object *c, char *err,
-			   size_t errlen)
-{
-	const char *name = cd_jget_str(c, "name");
-	const struct cd_fencedev *d = name ? cd_state_fencedev(s, name) : NULL;
-	size_t i;
-
-	if (!d)
-		FAIL(CD_ERR_NOT_FOUND, "no fence device '%s'", name ? name : "");
-	i = (size_t)(d - s->fencedevs);
-	memmove(&s->fencedevs[i], &s->fencedevs[i + 1],
-		(s->n_fencedevs - i - 1) * sizeof(*s->fencedevs));
-	s->n_fencedevs--;
-	return 0;
-}
-
-/*
- * A node that left is known dead: fenced, or its disk lease expired (which
- * by the lease rule means it stopped its VMs). Its VMs run nowhere now;
- * the policy places those that should run. Refused for a member.
- */
-static int op_node_dead(struct cd_state *s, const struct json_object *c, char *err,
-			size_t errlen)
-{
-	const char *how = cd_jget_str(c, "how");
-	struct cd_vm_event_args a = {0};
-	uint64_t id;
-	struct cd_node *n;
-	size_t i;
-	int rc;
-
-	if (cd_jget_u64(c, "node", &id) < 0 || id > UINT32_MAX || !how || !*how ||
-	    !cd_valid_text(how, CD_DEAD_HOW_MAX))
-		FAIL(CD_ERR_INVALID, "malformed node.dead");
-	n = (struct cd_node *)cd_state_node_by_id(s, (uint32_t)id);
-	if (!n)
-		FAIL(CD_ERR_NOT_FOUND, "no node %u", (unsigned)id);
-	if (n->member)
-		FAIL(CD_ERR_INVALID, "node %s is a member: it is not dead", n->info.name);
-	n->dead = true;
-	cd_strlcpy(n->dead_how, how, sizeof(n->dead_how));
-	a.node = n->info.id;
-	a.node_name = n->info.name;
-	a.how = how;
-	for (i = 0; i < s->n_vms; i++) {
-		struct cd_vm *vm = &s->vms[i];
-
-		if (vm->node != n->info.id)
-			continue;
-		/*
-		 * Never refused: the table has a node-dead row for every state
-		 * (check_vm tests it), so no VM is left half done.
-		 */
-		if ((rc = cd_vm_transition(s, vm, CD_VM_EV_NODE_DEAD, &a, err, errlen)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
 static const struct {
 	const char *op;
 	int (*fn)(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
 } change_ops[] = {
 	{"property.set", op_property_set},
 	{"property.delete", op_property_delete},
-	{"node.maintenance", op_node_maintenance},
-	{"node.remove", op_node_remove},
-	{"node.dead", op_node_dead},
-	{"node.quarantine", op_node_quarantine},
-	{"fence.add", op_fence_add},
-	{"fence.remove", op_fence_remove},
+	{"node.maintenance", cd_node_op_maintenance},
+	{"node.remove", cd_node_op_remove},
+	{"node.dead", cd_node_op_dead},
+	{"node.quarantine", cd_node_op_quarantine},
+	{"fence.add", cd_fencedev_op_add},
+	{"fence.remove", cd_fencedev_op_remove},
 	{"vm.add", cd_vm_op_add},
 	{"vm.remove", cd_vm_op_remove},
 	{"vm.start", cd_vm_op_start},
@@ -585,147 +316,7 @@ int cd_state_apply(struct cd_state *s, const struct json_object *change, char *e
 	FAIL(CD_ERR_PROTOCOL, "unknown change '%s'", op);
 }
 
-bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms)
-{
-	return n->quarantine_until > now_ms;
-}
-
-/*
- * A node came back: a flap if it did so "flap-limit" times (a cluster
- * property, at most CD_FLAP_LIMIT; 0 turns quarantine off) within the window.
- */
-static void note_rejoin(const struct cd_state *s, struct cd_node *n, uint64_t now_ms)
-{
-	const char *p = cd_state_prop(s, "flap-limit");
-	unsigned long limit = p ? strtoul(p, NULL, 10) : CD_FLAP_LIMIT;
-	size_t k;
-
-	if (!now_ms)
-		return;
-	memmove(&n->rejoins[0], &n->rejoins[1], (CD_FLAP_LIMIT - 1) * sizeof(n->rejoins[0]));
-	n->rejoins[CD_FLAP_LIMIT - 1] = now_ms;
-	if (limit == 0)
-		return;
-	if (limit > CD_FLAP_LIMIT)
-		limit = CD_FLAP_LIMIT;
-	for (k = CD_FLAP_LIMIT - limit; k < CD_FLAP_LIMIT; k++)
-		if (!n->rejoins[k] || now_ms - n->rejoins[k] > CD_FLAP_WINDOW_MS)
-			return;
-	n->quarantine_until = now_ms + CD_QUARANTINE_MS;
-}
-
-void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
-			  size_t n_members, uint64_t new_epoch, uint64_t now_ms)
-{
-	size_t i, j;
-
-	for (i = 0; i < s->n_nodes; i++) {
-		bool member = false;
-
-		for (j = 0; j < n_members; j++)
-			if (members[j].id == s->nodes[i].info.id)
-				member = true;
-		if (member != s->nodes[i].member) {
-			s->nodes[i].member = member;
-			s->nodes[i].last_change = new_epoch;
-			if (member)
-				note_rejoin(s, &s->nodes[i], now_ms);
-			else
-				s->nodes[i].left_ms = now_ms;
-		}
-		/* Back in the membership: alive again, whatever was said of it. */
-		if (member) {
-			s->nodes[i].dead = false;
-			s->nodes[i].dead_how[0] = '\0';
-		}
-	}
-	for (j = 0; j < n_members; j++) {
-		struct cd_node *n;
-
-		/* Beyond the limit a new node is not recorded, alike everywhere. */
-		if (!cd_state_node_by_id(s, members[j].id) && s->n_nodes >= CD_MAX_NODES)
-			continue;
-		n = node_upsert(s, members[j].id);
-		/* Out of memory: the node record is missing until the next sync. */
-		if (!n)
-			continue;
-		n->info = members[j];
-		if (!n->member) {
-			n->member = true;
-			n->dead = false;
-			n->dead_how[0] = '\0';
-			n->last_change = new_epoch;
-		}
-	}
-	s->version.epoch = new_epoch;
-	s->version.seq = 0;
-}
-
 /* --- serialization --- */
-
-struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
-{
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *cap;
-	uint32_t i;
-
-	json_object_object_add(o, "id", json_object_new_int64(ni->id));
-	json_object_object_add(o, "name", json_object_new_string(ni->name));
-	for (i = 0; i < ni->n_addrs; i++)
-		json_object_array_add(a, json_object_new_string(ni->addrs[i]));
-	json_object_object_add(o, "addresses", a);
-	cap = json_object_new_object();
-	json_object_object_add(cap, "cores", json_object_new_int64(ni->cap.cores));
-	json_object_object_add(cap, "memory_mb", json_object_new_int64((int64_t)ni->cap.memory_mb));
-	json_object_object_add(cap, "cpu_model", json_object_new_string(ni->cap.cpu_model));
-	json_object_object_add(o, "capacity", cap);
-	return o;
-}
-
-
-
-static int copy_str(char *dst, size_t n, const char *src)
-{
-	if (!src || strlen(src) >= n)
-		return -1;
-	cd_strlcpy(dst, src, n);
-	return 0;
-}
-
-int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
-{
-	struct json_object *a, *cap;
-	uint64_t id, cores, mem;
-	size_t i;
-
-	memset(ni, 0, sizeof(*ni));
-	if (!o || !json_object_is_type(o, json_type_object) || cd_jget_u64(o, "id", &id) < 0 ||
-	    id == 0 || id > UINT32_MAX)
-		return CD_ERR_INVALID;
-	ni->id = (uint32_t)id;
-	if (copy_str(ni->name, sizeof(ni->name), cd_jget_str(o, "name")) < 0 ||
-	    !cd_valid_name(ni->name, CD_NAME_MAX))
-		return CD_ERR_INVALID;
-	if (!json_object_object_get_ex(o, "addresses", &a) ||
-	    !json_object_is_type(a, json_type_array) ||
-	    json_object_array_length(a) > CD_ADDRS_MAX)
-		return CD_ERR_INVALID;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		struct json_object *e = json_object_array_get_idx(a, i);
-
-		if (!json_object_is_type(e, json_type_string) ||
-		    copy_str(ni->addrs[i], sizeof(ni->addrs[i]), json_object_get_string(e)) < 0)
-			return CD_ERR_INVALID;
-		ni->n_addrs++;
-	}
-	if (!json_object_object_get_ex(o, "capacity", &cap) ||
-	    !json_object_is_type(cap, json_type_object) || cd_jget_u64(cap, "cores", &cores) < 0 ||
-	    cores > UINT32_MAX || cd_jget_u64(cap, "memory_mb", &mem) < 0 ||
-	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) < 0)
-		return CD_ERR_INVALID;
-	ni->cap.cores = (uint32_t)cores;
-	ni->cap.memory_mb = mem;
-	return 0;
-}
 
 struct json_object *cd_state_to_json(const struct cd_state *s)
 {
@@ -828,7 +419,7 @@ static int nodes_from_json(struct cd_state *s, const struct json_object *nodes, 
 			FAIL(CD_ERR_CORRUPT, "state node %zu is invalid", i);
 		if (cd_state_node_by_id(s, ni.id))
 			FAIL(CD_ERR_CORRUPT, "state lists node id %u twice", ni.id);
-		n = node_upsert(s, ni.id);
+		n = cd_state_node_upsert(s, ni.id);
 		if (!n)
 			FAIL(-ENOMEM, "out of memory");
 		n->info = ni;
@@ -1013,7 +604,7 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 
 			/* fence.add's own checks, limits included. */
 			if (!json_object_is_type(f, json_type_object) ||
-			    op_fence_add(s, f, e2, sizeof(e2)) < 0)
+			    cd_fencedev_op_add(s, f, e2, sizeof(e2)) < 0)
 				FAIL(CD_ERR_CORRUPT, "state fence device %zu is invalid: %s", i,
 				     json_object_is_type(f, json_type_object) ? e2
 									      : "not an object");

@@ -12,6 +12,7 @@
 
 #include "clusterd/state.h"
 #include "clusterd/vm.h"
+#include "clusterd/vm_internal.h"
 #include "clusterd/vmident.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -37,8 +38,6 @@ static const char *const failback_names[] = {
 	[CD_FAILBACK_IMMEDIATELY] = "immediately",
 	[CD_FAILBACK_WINDOW] = "window",
 };
-
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {
@@ -126,7 +125,7 @@ const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name)
 	return found ? &s->vms[i] : NULL;
 }
 
-static struct cd_vm *vm_mut(struct cd_state *s, const char *name)
+struct cd_vm *cd_state_vm_mut(struct cd_state *s, const char *name)
 {
 	return (struct cd_vm *)cd_state_vm(s, name);
 }
@@ -270,17 +269,6 @@ static int check_xml_room(const struct cd_state *s, const struct cd_vm *except, 
 	return 0;
 }
 
-/* The VM a change names, or a failure. */
-#define NAMED_VM(vm)                                                                       \
-	do {                                                                               \
-		const char *n_ = cd_jget_str(c, "name");                                       \
-		if (!n_)                                                                   \
-			FAIL(CD_ERR_INVALID, "missing VM name");                           \
-		(vm) = vm_mut(s, n_);                                                      \
-		if (!(vm))                                                                 \
-			FAIL(CD_ERR_NOT_FOUND, "no VM '%s' (see 'clusterctl vm list')", n_); \
-	} while (0)
-
 int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	const char *name = cd_jget_str(c, "name"), *xml = cd_jget_str(c, "xml"), *uuid = cd_jget_str(c, "uuid");
@@ -399,294 +387,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	return 0;
 }
 
-/* --- the lifecycle: one table moves every VM's state --- */
-
-static const char *const event_names[] = {
-	[CD_VM_EV_START] = "admin start",
-	[CD_VM_EV_STOP] = "admin stop",
-	[CD_VM_EV_PLACE] = "placement",
-	[CD_VM_EV_REPORT_RUNNING] = "report running",
-	[CD_VM_EV_REPORT_STOPPED] = "report stopped",
-	[CD_VM_EV_REPORT_FAILED] = "report failed",
-	[CD_VM_EV_REPORT_OTHER] = "report of a passing state",
-	[CD_VM_EV_NODE_DEAD] = "node dead",
-};
-
-const char *cd_vm_event_to_str(enum cd_vm_event ev)
-{
-	return (size_t)ev < N_OF(event_names) ? event_names[ev] : "unknown";
-}
-
-static void count_failure(struct cd_vm *vm, uint32_t node, uint64_t wall_ms)
-{
-	if (vm->failed_on != node || vm->fail_count == 0 ||
-	    wall_ms > vm->first_fail_ms + CD_VM_FAIL_PERIOD_MS) {
-		vm->fail_count = 0;
-		vm->first_fail_ms = wall_ms;
-		vm->failed_on = node;
-	}
-	vm->fail_count++;
-}
-
-/*
- * What a row does besides setting the state. Only a refusal fails, and it
- * changes nothing; the others cannot fail, so a transition is all or nothing.
- */
-typedef int row_fn(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		   char *err, size_t errlen);
-
-/* An admin's start is a fresh start: the failure history is forgotten. */
-static int admin_start(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		       char *err, size_t errlen)
-{
-	vm->target_started = true;
-	vm->force_stop = false;
-	vm->fail_count = 0;
-	vm->failed_on = 0;
-	vm->last_error[0] = '\0';
-	return 0;
-}
-
-static int admin_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		      char *err, size_t errlen)
-{
-	vm->target_started = false;
-	vm->force_stop = a->force;
-	return 0;
-}
-
-/* ... and its node is to stop it: a new action, so the owner runs it once. */
-static int stop_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		      char *err, size_t errlen)
-{
-	admin_stop(s, vm, a, err, errlen);
-	vm->action_id = ++s->last_action_id;
-	return 0;
-}
-
-/*
- * An admin starts a VM whose stop failed on its node: that node powers it
- * off first (it may still run there); stopped, it is placed anew.
- */
-static int restart_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-			 char *err, size_t errlen)
-{
-	admin_start(s, vm, a, err, errlen);
-	vm->force_stop = true;
-	vm->action_id = ++s->last_action_id;
-	return 0;
-}
-
-static int placed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		  char *err, size_t errlen)
-{
-	vm->node = a->node;
-	vm->action_id = ++s->last_action_id;
-	return 0;
-}
-
-/* It runs: an error of an earlier report is over, unless this one has its own. */
-static int runs(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		char *err, size_t errlen)
-{
-	if (!a->error)
-		vm->last_error[0] = '\0';
-	return 0;
-}
-
-/*
- * It is not running there: a failure, to be restarted or moved. A failed
- * start is cleaned up by its node; the VM is not there.
- */
-static int failed_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-			char *err, size_t errlen)
-{
-	count_failure(vm, vm->node, a->wall_ms);
-	vm->node = 0;
-	return 0;
-}
-
-static int stopped_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-			 char *err, size_t errlen)
-{
-	vm->node = 0;
-	return 0;
-}
-
-/* Known dead (fenced, or its lease expired): the VM runs nowhere now. */
-static int node_died(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		     char *err, size_t errlen)
-{
-	vm->node = 0;
-	snprintf(vm->last_error, sizeof(vm->last_error), "node %s died (%s); its VMs run elsewhere",
-		 a->node_name, a->how);
-	return 0;
-}
-
-static int refuse_place(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-			char *err, size_t errlen)
-{
-	FAIL(CD_ERR_INVALID, "VM '%s' is %s already", vm->name, cd_vm_state_to_str(vm->state));
-}
-
-static int refuse_report(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-			 char *err, size_t errlen)
-{
-	FAIL(CD_ERR_INVALID, "report on '%s' which is %s", vm->name,
-	     cd_vm_state_to_str(vm->state));
-}
-
-/* Guards: where the VM is. */
-static bool nowhere(const struct cd_vm *vm)
-{
-	return vm->node == 0;
-}
-
-static bool somewhere(const struct cd_vm *vm)
-{
-	return vm->node != 0;
-}
-
-/* A row's "to" besides a state. */
-enum {
-	KEEP = -1,   /* the event is taken, the state stays: no transition is recorded */
-	REFUSE = -2, /* the event is impossible in this state: fn says why, nothing changes */
-};
-
-/*
- * In state from, event ev (if guard when holds, or has none) runs fn and
- * moves the VM to state to. The first row that matches applies: a guarded
- * row comes before the unguarded one of its cell. A row that names its own
- * state is a transition all the same and is recorded (a stop that starts a
- * new stop action). A cell without a row is impossible and refused, so a
- * new state (migration's) takes only the events its rows allow.
- */
-static const struct vm_row {
-	enum cd_vm_state from;
-	enum cd_vm_event ev;
-	bool (*when)(const struct cd_vm *vm);
-	int to;
-	row_fn *fn;
-} vm_rows[] = {
-#define R(from, ev, when, to, fn) {CD_VM_##from, CD_VM_EV_##ev, when, to, fn}
-#define S(state) CD_VM_##state
-	/* R(state, event, guard, next state, what else it changes) */
-	R(STOPPED,   START,          NULL,      KEEP,        admin_start),
-	R(STOPPED,   STOP,           NULL,      KEEP,        admin_stop),
-	R(STOPPED,   PLACE,          nowhere,   S(STARTING), placed),
-	R(STOPPED,   PLACE,          NULL,      REFUSE,      refuse_place),
-	R(STOPPED,   REPORT_RUNNING, NULL,      REFUSE,      refuse_report),
-	R(STOPPED,   REPORT_STOPPED, NULL,      REFUSE,      refuse_report),
-	R(STOPPED,   REPORT_FAILED,  NULL,      REFUSE,      refuse_report),
-	R(STOPPED,   REPORT_OTHER,   NULL,      REFUSE,      refuse_report),
-	R(STOPPED,   NODE_DEAD,      NULL,      S(STOPPED),  node_died),
-
-	R(STARTING,  START,          NULL,      KEEP,        admin_start),
-	R(STARTING,  STOP,           NULL,      S(STOPPING), stop_there),
-	R(STARTING,  PLACE,          NULL,      REFUSE,      refuse_place),
-	R(STARTING,  REPORT_RUNNING, NULL,      S(RUNNING),  runs),
-	R(STARTING,  REPORT_STOPPED, NULL,      S(FAILED),   failed_there),
-	R(STARTING,  REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
-	R(STARTING,  REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
-	R(STARTING,  NODE_DEAD,      NULL,      S(STOPPED),  node_died),
-
-	R(RUNNING,   START,          NULL,      KEEP,        admin_start),
-	R(RUNNING,   STOP,           NULL,      S(STOPPING), stop_there),
-	R(RUNNING,   PLACE,          NULL,      REFUSE,      refuse_place),
-	R(RUNNING,   REPORT_RUNNING, NULL,      KEEP,        runs),
-	R(RUNNING,   REPORT_STOPPED, NULL,      S(FAILED),   failed_there),
-	R(RUNNING,   REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
-	R(RUNNING,   REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
-	R(RUNNING,   NODE_DEAD,      NULL,      S(STOPPED),  node_died),
-
-	/* Stopping: only the stop's outcome moves it; other reports are taken. */
-	R(STOPPING,  START,          NULL,      KEEP,        admin_start),
-	R(STOPPING,  STOP,           NULL,      S(STOPPING), stop_there),
-	R(STOPPING,  PLACE,          NULL,      REFUSE,      refuse_place),
-	R(STOPPING,  REPORT_RUNNING, NULL,      KEEP,        NULL),
-	R(STOPPING,  REPORT_STOPPED, NULL,      S(STOPPED),  stopped_there),
-	/* The stop failed: it may still run there. Keep the owner. */
-	R(STOPPING,  REPORT_FAILED,  NULL,      S(FAILED),   NULL),
-	R(STOPPING,  REPORT_OTHER,   NULL,      KEEP,        NULL),
-	R(STOPPING,  NODE_DEAD,      NULL,      S(STOPPED),  node_died),
-
-	/* Failed nowhere (a failed start or run), or on its node (a failed stop). */
-	R(FAILED,    START,          nowhere,   S(STOPPED),  admin_start),
-	R(FAILED,    START,          NULL,      S(STOPPING), restart_there),
-	/* A failed VM may still be on its node: have the node make sure. */
-	R(FAILED,    STOP,           somewhere, S(STOPPING), stop_there),
-	R(FAILED,    STOP,           NULL,      KEEP,        admin_stop),
-	R(FAILED,    PLACE,          nowhere,   S(STARTING), placed),
-	R(FAILED,    PLACE,          NULL,      REFUSE,      refuse_place),
-	R(FAILED,    REPORT_RUNNING, NULL,      REFUSE,      refuse_report),
-	R(FAILED,    REPORT_STOPPED, NULL,      REFUSE,      refuse_report),
-	R(FAILED,    REPORT_FAILED,  NULL,      REFUSE,      refuse_report),
-	R(FAILED,    REPORT_OTHER,   NULL,      REFUSE,      refuse_report),
-	R(FAILED,    NODE_DEAD,      NULL,      S(STOPPED),  node_died),
-
-	/* No change enters it yet (a state file may hold it): it is running there. */
-	R(MIGRATING, START,          NULL,      KEEP,        admin_start),
-	R(MIGRATING, STOP,           NULL,      S(STOPPING), stop_there),
-	R(MIGRATING, PLACE,          NULL,      REFUSE,      refuse_place),
-	R(MIGRATING, REPORT_RUNNING, NULL,      S(RUNNING),  runs),
-	R(MIGRATING, REPORT_STOPPED, NULL,      S(FAILED),   failed_there),
-	R(MIGRATING, REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
-	R(MIGRATING, REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
-	R(MIGRATING, NODE_DEAD,      NULL,      S(STOPPED),  node_died),
-#undef S
-#undef R
-};
-
-int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
-		     const struct cd_vm_event_args *a, char *err, size_t errlen)
-{
-	static const struct cd_vm_event_args none;
-	struct cd_vm_transition_rec t;
-	const struct vm_row *row = NULL;
-	size_t i;
-	int rc;
-
-	if (!a)
-		a = &none;
-	for (i = 0; i < N_OF(vm_rows) && !row; i++)
-		if (vm_rows[i].from == vm->state && vm_rows[i].ev == ev &&
-		    (!vm_rows[i].when || vm_rows[i].when(vm)))
-			row = &vm_rows[i];
-	/* A refusal's fn says why (and changes nothing); a missing row is refused here. */
-	if (row && row->fn && (rc = row->fn(s, vm, a, err, errlen)) < 0)
-		return rc;
-	if (!row || row->to == REFUSE)
-		FAIL(CD_ERR_INVALID, "VM '%s' is %s: no %s there", vm->name,
-		     cd_vm_state_to_str(vm->state), cd_vm_event_to_str(ev));
-	if (row->to == KEEP)
-		return 0;
-	t.vm = vm;
-	t.from = vm->state;
-	t.to = (enum cd_vm_state)row->to;
-	t.ev = ev;
-	t.node = a->node;
-	vm->state = t.to;
-	if (s->vm_hook)
-		s->vm_hook(s->vm_hook_ctx, &t);
-	return 0;
-}
-
-int cd_vm_op_start(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
-{
-	struct cd_vm *vm;
-
-	NAMED_VM(vm);
-	return cd_vm_transition(s, vm, CD_VM_EV_START, NULL, err, errlen);
-}
-
-int cd_vm_op_stop(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
-{
-	struct cd_vm_event_args a = {.force = cd_jget_bool_or(c, "force", false)};
-	struct cd_vm *vm;
-
-	NAMED_VM(vm);
-	return cd_vm_transition(s, vm, CD_VM_EV_STOP, &a, err, errlen);
-}
+/* --- settings (vm.set) --- */
 
 /* Parse a comma list of node names into names[]; every name must be a node. */
 static int parse_owners(const struct cd_state *s, const char *value, char names[][64], size_t *n,
@@ -816,81 +517,6 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 	}
 	*vm = t;
 	return 0;
-}
-
-int cd_vm_op_place(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
-{
-	struct cd_vm_event_args a = {0};
-	struct cd_vm *vm;
-	uint64_t node;
-	const struct cd_node *n;
-
-	NAMED_VM(vm);
-	if (cd_jget_u64(c, "node", &node) < 0 || node > UINT32_MAX ||
-	    !(n = cd_state_node_by_id(s, (uint32_t)node)))
-		FAIL(CD_ERR_INVALID, "placement of '%s' names no known node", vm->name);
-	if (!n->member || n->maintenance)
-		FAIL(CD_ERR_INVALID, "node %s cannot take '%s' now", n->info.name, vm->name);
-	if (!vm->target_started)
-		FAIL(CD_ERR_INVALID, "VM '%s' is not to be started", vm->name);
-	a.node = (uint32_t)node;
-	return cd_vm_transition(s, vm, CD_VM_EV_PLACE, &a, err, errlen);
-}
-
-/*
- * A node reports on a VM it owns. action_id is the action it carried out, or
- * 0 for what its monitor found. A report about anything but the VM's current
- * action on its current node is stale, and refused alike everywhere.
- */
-int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
-{
-	const char *result = cd_jget_str(c, "result");
-	struct cd_vm_event_args a = {.error = cd_jget_str(c, "error")};
-	uint64_t node, action;
-	enum cd_vm_state got;
-	enum cd_vm_event ev = CD_VM_EV_REPORT_OTHER;
-	char old_error[CD_VM_ERROR_MAX + 1];
-	struct cd_vm *vm;
-	int rc;
-
-	NAMED_VM(vm);
-	if (cd_jget_u64(c, "node", &node) < 0 || cd_jget_u64(c, "action_id", &action) < 0 ||
-	    cd_vm_state_from_str(result, &got) < 0)
-		FAIL(CD_ERR_INVALID, "malformed report on '%s'", vm->name);
-	cd_jget_u64(c, "wall_ms", &a.wall_ms);
-	if (node != vm->node || (action && action != vm->action_id))
-		FAIL(CD_ERR_INVALID, "stale report on '%s' from node %" PRIu64, vm->name, node);
-	a.node = (uint32_t)node;
-	/*
-	 * The report's error is the VM's before the table is asked (its rows
-	 * may clear it); a report the table refuses changes nothing, its error
-	 * included: a refused change that left a trace would differ from the
-	 * state on disk and in the checksum.
-	 */
-	if (a.error) {
-		cd_strlcpy(old_error, vm->last_error, sizeof(old_error));
-		cd_strlcpy(vm->last_error, a.error, sizeof(vm->last_error));
-	}
-	switch (got) {
-	case CD_VM_RUNNING:
-		ev = CD_VM_EV_REPORT_RUNNING;
-		break;
-	case CD_VM_STOPPED:
-		ev = CD_VM_EV_REPORT_STOPPED;
-		break;
-	case CD_VM_FAILED:
-		ev = CD_VM_EV_REPORT_FAILED;
-		break;
-	case CD_VM_STARTING:
-	case CD_VM_STOPPING:
-	case CD_VM_MIGRATING:
-		ev = CD_VM_EV_REPORT_OTHER;
-		break;
-	}
-	rc = cd_vm_transition(s, vm, ev, &a, err, errlen);
-	if (rc < 0 && a.error)
-		cd_strlcpy(vm->last_error, old_error, sizeof(vm->last_error));
-	return rc;
 }
 
 /* --- serialization --- */

@@ -106,9 +106,9 @@ struct cd_state;
 
 /*
  * The lifecycle. A VM's state (and the node it is on) moves only through
- * cd_vm_transition(), by one table in vm.c: a row per state and event says
- * what the event does in that state, the next state, or that the event is
- * refused there. The changes call it with what they mean:
+ * cd_vm_transition(), by one table in vm_lifecycle.c: a row per state and
+ * event says what the event does in that state, the next state, or that
+ * the event is refused there. The changes call it with what they mean:
  */
 enum cd_vm_event {
 	CD_VM_EV_START,		 /* vm.start: an admin wants it to run */
