@@ -45,11 +45,7 @@ const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char
 
 /* --- changes --- */
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 /*
  * A fence device. The parameters are checked where they enter (the

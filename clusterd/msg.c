@@ -9,6 +9,7 @@
 #include <clusterd/result.h>
 
 #include "clusterd/msg.h"
+#include "lib/util.h"
 
 _Static_assert(2u * CD_VM_XML_MAX + 64u * 1024u <= CD_MSG_CHANGE_MAX,
 	       "a vm.add with the largest XML must fit in a change");
@@ -78,11 +79,7 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
 	return 0;
 }
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, char *err,
 		 size_t errlen)

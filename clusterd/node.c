@@ -97,11 +97,7 @@ struct cd_node *cd_state_node_upsert(struct cd_state *s, uint32_t id)
 
 /* --- changes --- */
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 int cd_node_op_maintenance(struct cd_state *s, const struct json_object *c, char *err,
 			   size_t errlen)

@@ -170,11 +170,7 @@ static int prop_set(struct cd_state *s, const char *key, const char *value)
 
 /* --- changes --- */
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 
 #define CD_STR_(x) #x

@@ -132,11 +132,7 @@ struct cd_vm *cd_state_vm_mut(struct cd_state *s, const char *name)
 
 /* --- changes --- */
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 
 

@@ -41,11 +41,7 @@ static void count_failure(struct cd_vm *vm, uint32_t node, uint64_t wall_ms)
 	vm->fail_count++;
 }
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 /*
  * What a row does besides setting the state. Only a refusal fails, and it

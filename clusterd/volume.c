@@ -13,11 +13,7 @@
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		return (code);                                                             \
-	} while (0)
+#define FAIL CD_FAIL
 
 static const char *const op_names[] = {
 	[CD_VREQ_CREATE] = "create",

@@ -7,6 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * In a function with "char *err, size_t errlen" parameters: say why in err
+ * and return code. Files alias it as FAIL.
+ */
+#define CD_FAIL(code, ...)                                                                         \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return (code);                                                                     \
+	} while (0)
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t cd_now_ms(void);
 
