@@ -2,7 +2,8 @@
 # clusterd/local.mk), and fence_proto into clusterctl too (cli/local.mk).
 # This file builds only their unit tests, each from source.
 
-# The fence runner: fence-agents interface (pure) and the runner (qb loop).
+# The fence runner: fence-agents interface (pure) and the runner (qb loop),
+# whose agents run through lib/libcdchild.la.
 fence_sources = agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
 
 check_PROGRAMS += tests/unit/check_fence
@@ -10,7 +11,8 @@ TESTS += tests/unit/check_fence
 tests_unit_check_fence_SOURCES = tests/unit/check_fence.c $(fence_sources)
 tests_unit_check_fence_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
-tests_unit_check_fence_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(JSONC_LIBS)
+tests_unit_check_fence_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) \
+	$(JSONC_LIBS)
 
 # The lab's fence agent (tests/lab): a script, not installed.
 EXTRA_DIST += agents/fence_lab

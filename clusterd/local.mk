@@ -44,6 +44,6 @@ clusterd_clusterd_SOURCES = \
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
 clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \
-	lib/libcdcommon.la $(OPENSSL_LIBS) \
+	lib/libcdchild.la lib/libcdcommon.la $(OPENSSL_LIBS) \
 	$(VIRT_LIBS) -lpthread $(QB_LIBS) $(CPG_LIBS) \
 	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS)

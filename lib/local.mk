@@ -1,9 +1,22 @@
-noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la
+noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la lib/libcdchild.la
 
 # Code shared by every program: result codes, files, hashing, names.
 lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h
 lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
+
+# Child processes run from a qb loop (the fence runner's agents). Not in
+# libcdcommon: that one has no libqb, and the programs without a loop
+# (csvfs, the policy tools, the benches) need none.
+lib_libcdchild_la_SOURCES = lib/child.c lib/child.h
+lib_libcdchild_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
+lib_libcdchild_la_LIBADD = $(QB_LIBS)
+
+check_PROGRAMS += tests/unit/check_child
+TESTS += tests/unit/check_child
+tests_unit_check_child_SOURCES = tests/unit/check_child.c
+tests_unit_check_child_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_child_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS)
 
 # What clusterctl and other clients link to talk to the local clusterd.
 lib_libclusterd_client_la_SOURCES = lib/client.c lib/ipcpeer.c lib/ipcpeer.h
