@@ -677,17 +677,14 @@ static void print_events(struct json_object *o)
 	json_object_object_get_ex(o, "events", &a);
 	for (i = 0; a && i < json_object_array_length(a); i++) {
 		struct json_object *e = json_object_array_get_idx(a, i);
-		time_t t = (time_t)(jint(e, "time_ms") / 1000);
-		struct tm tm;
-		char ts[32];
+		char ts[CD_TIME_LEN];
 
-		localtime_r(&t, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+		cd_format_wall_ms((uint64_t)jint(e, "time_ms"), CD_TIME_LOCAL, ts, sizeof(ts));
 		if (opt.json)
 			printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
 		else
-			printf("%s.%03lld  %-7s %-12s %s\n", ts, (long long)(jint(e, "time_ms") % 1000),
-			       jstr(e, "kind"), jstr(e, "subject"), jstr(e, "text"));
+			printf("%s  %-7s %-12s %s\n", ts, jstr(e, "kind"), jstr(e, "subject"),
+			       jstr(e, "text"));
 	}
 	fflush(stdout);
 }
