@@ -1,6 +1,7 @@
 sbin_PROGRAMS += cli/clusterctl
-cli_clusterctl_SOURCES = cli/clusterctl.c cli/fence_args.c cli/fence_args.h \
-	agents/fence_proto.c agents/fence_proto.h
+cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
+	cli/cmd_node.c cli/cmd_cluster.c cli/cmd_vm.c cli/cmd_volume.c cli/cmd_fence.c \
+	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
 
@@ -12,3 +13,12 @@ tests_unit_check_fence_args_SOURCES = tests/unit/check_fence_args.c cli/fence_ar
 	cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
 tests_unit_check_fence_args_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
 tests_unit_check_fence_args_LDADD = lib/libcdcommon.la $(CHECK_LIBS)
+
+# The command line parser (options anywhere after the command's words,
+# "--", the errors) and the event time format: no clusterd needed.
+check_PROGRAMS += tests/unit/check_clusterctl
+TESTS += tests/unit/check_clusterctl
+tests_unit_check_clusterctl_SOURCES = tests/unit/check_clusterctl.c cli/parse.c cli/clusterctl.h
+tests_unit_check_clusterctl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_clusterctl_LDADD = lib/libcdcommon.la $(CHECK_LIBS)

@@ -4,7 +4,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <clusterd/result.h>
 
@@ -12,6 +11,7 @@
 #include "csvfs/files.h"
 #include "csvfs/paxos_lease.h"
 #include "csvfs/report.h"
+#include "lib/util.h"
 
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
@@ -82,26 +82,14 @@ static const struct json_field ballot_json[] = {
 
 #define ADD_FIELDS(o, table, obj) add_fields(o, table, sizeof(table) / sizeof(table[0]), obj)
 
+/* A host's wall clock time in UTC ("2024-05-01T12:00:00.123Z"), "-" for 0. */
 static void add_time(struct json_object *o, const char *k, uint64_t wall_ms)
 {
-	char t[32];
+	char t[CD_TIME_LEN] = "-";
 
-	csvfs_report_time(wall_ms, t);
+	if (wall_ms)
+		cd_format_wall_ms(wall_ms, CD_TIME_UTC, t, sizeof(t));
 	add_str(o, k, t);
-}
-
-void csvfs_report_time(uint64_t wall_ms, char out[32])
-{
-	time_t secs = (time_t)(wall_ms / 1000);
-	struct tm tm;
-	char buf[24];
-
-	if (!wall_ms || !gmtime_r(&secs, &tm)) {
-		snprintf(out, 32, "-");
-		return;
-	}
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03uZ", buf, (unsigned)(wall_ms % 1000));
 }
 
 static const char *status_str(int status)

@@ -30,7 +30,4 @@ int csvfs_report_files(struct csvfs_vol *v, struct json_object **out);
 /* Everything: volume, hosts, leases, metadata. */
 int csvfs_report_inspect(struct csvfs_vol *v, struct json_object **out);
 
-/* "2024-05-01T12:00:00.123Z", or "-" for 0. */
-void csvfs_report_time(uint64_t wall_ms, char out[32]);
-
 #endif

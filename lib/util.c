@@ -32,6 +32,22 @@ uint64_t cd_wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+int cd_format_wall_ms(uint64_t wall_ms, enum cd_time_style style, char *out, size_t n)
+{
+	time_t secs = (time_t)(wall_ms / 1000);
+	int utc = style == CD_TIME_UTC;
+	struct tm tm;
+	char buf[CD_TIME_LEN];
+
+	if (!(utc ? gmtime_r(&secs, &tm) : localtime_r(&secs, &tm)) ||
+	    !strftime(buf, sizeof(buf), utc ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm)) {
+		snprintf(out, n, "-");
+		return -1;
+	}
+	snprintf(out, n, "%s.%03u%s", buf, (unsigned)(wall_ms % 1000), utc ? "Z" : "");
+	return 0;
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {

@@ -23,6 +23,22 @@ uint64_t cd_now_ms(void);
 /* Milliseconds since the epoch on CLOCK_REALTIME (for timestamps only). */
 uint64_t cd_wall_ms(void);
 
+/* How cd_format_wall_ms() writes a time. */
+enum cd_time_style {
+	CD_TIME_LOCAL, /* "2026-11-02 14:03:07.250" in local time, for people */
+	CD_TIME_UTC,   /* "2026-11-02T13:03:07.250Z": ISO 8601 in UTC, for reports */
+};
+
+/* Room for a time in either style, with the NUL. */
+#define CD_TIME_LEN 32
+
+/*
+ * A cd_wall_ms() time as text into out (n bytes, CD_TIME_LEN is enough),
+ * to the millisecond. Returns 0, or -1 with out "-" if it has no such
+ * text (a year beyond the calendar's).
+ */
+int cd_format_wall_ms(uint64_t wall_ms, enum cd_time_style style, char *out, size_t n);
+
 /*
  * A random request id: above 0 and below 2^63, so that it survives a JSON
  * int64 both ways. From getrandom(), else from the clock and pid.

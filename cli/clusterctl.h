@@ -1,0 +1,154 @@
+/*
+ * clusterctl's parts: main(), the command table and the calls to clusterd
+ * (clusterctl.c), the command line parser (parse.c) and the commands by
+ * subject (cmd_*.c).
+ */
+#ifndef CD_CLUSTERCTL_H
+#define CD_CLUSTERCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+struct cd_client;
+
+/* The options of one command line: the global ones and the command's own. */
+struct ctl_opts {
+	bool json;	      /* --json */
+	int timeout_ms;	      /* --timeout SECONDS */
+	bool force;	      /* vm stop --force */
+	bool shared;	      /* volume lease acquire --shared */
+	bool follow;	      /* events --follow */
+	bool xml;	      /* vm show --xml */
+	const char *xml_file; /* vm add --xml FILE */
+	const char *map;      /* fence add --map NODE=PLUG,... */
+};
+
+/*
+ * The options a command takes besides --json, --timeout and --help (which
+ * every command takes): struct command's opts, and required for those it
+ * cannot do without.
+ */
+enum {
+	CTL_OPT_FORCE = 1 << 0,
+	CTL_OPT_SHARED = 1 << 1,
+	CTL_OPT_FOLLOW = 1 << 2,
+	CTL_OPT_XML = 1 << 3,	   /* --xml alone */
+	CTL_OPT_XML_FILE = 1 << 4, /* --xml FILE */
+	CTL_OPT_MAP = 1 << 5,
+};
+
+/* The most arguments a command takes (after its words, without options). */
+#define CTL_MAX_ARGS 24
+
+struct command {
+	const char *group; /* NULL for top-level commands; may be two words */
+	const char *name;
+	int min_args, max_args; /* max_args <= CTL_MAX_ARGS */
+	unsigned opts, required;
+	const char *usage;
+	/* argv: the argc arguments; o: the options given. */
+	int (*fn)(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o);
+};
+
+/* One command line, parsed. */
+struct ctl_invocation {
+	const struct command *cmd;
+	char *argv[CTL_MAX_ARGS + 1]; /* the arguments, NULL-terminated */
+	int argc;
+	struct ctl_opts opts;
+};
+
+enum ctl_parse_result {
+	CTL_PARSE_RUN,	    /* run inv->cmd */
+	CTL_PARSE_HELP,	    /* --help before the command: the usage on stdout */
+	CTL_PARSE_CMD_HELP, /* --help after it: inv->cmd's usage on stdout */
+	CTL_PARSE_VERSION,  /* --version */
+	CTL_PARSE_USAGE,    /* no command, or a bad option before it: the usage on stderr */
+	CTL_PARSE_ERROR,    /* a bad command line, said on err */
+};
+
+/*
+ * Parse argv (argc words, argv[0] the program) against the n commands of
+ * table into inv:
+ *
+ *     clusterctl [GLOBAL OPTIONS] COMMAND WORDS [OPTIONS AND ARGUMENTS] [-- ARGUMENTS]
+ *
+ * Global options (--json, --timeout SECONDS, --help, --version) stop at the
+ * first word that is not one. After the command's words, its options may
+ * stand anywhere among its arguments; "--" ends them, so that an argument
+ * that begins with '-' goes after it. Unless the result is CTL_PARSE_RUN
+ * or CTL_PARSE_CMD_HELP, inv->cmd may be NULL. Errors are written to err,
+ * except those getopt itself writes to stderr for a bad global option.
+ * Uses getopt_long(): not reentrant.
+ */
+enum ctl_parse_result ctl_parse(const struct command *table, size_t n, int argc, char **argv,
+				struct ctl_invocation *inv, FILE *err);
+
+/* The options main() parsed, for call() and the printers. */
+extern struct ctl_opts opt;
+
+/* Calls to clusterd and JSON helpers (clusterctl.c). */
+void print_json(struct json_object *o);
+const char *jstr(struct json_object *o, const char *key);
+int64_t jint(struct json_object *o, const char *key);
+int jbool(struct json_object *o, const char *key);
+int call(struct cd_client *c, const char *cmd, struct json_object *args,
+	 struct json_object **reply);
+int simple(struct cd_client *c, const char *cmd, struct json_object *args,
+	   void (*show)(struct json_object *reply));
+/* The arguments {k: v} and {k1: v1, k2: v2}. */
+struct json_object *args1(const char *k, const char *v);
+struct json_object *args2(const char *k1, const char *v1, const char *k2, const char *v2);
+void format_mb(char *buf, size_t n, int64_t mb);
+
+/* The commands: each returns 0 or a negative result code. */
+#define CTL_COMMAND(fn) int fn(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+
+/* cmd_node.c */
+CTL_COMMAND(cmd_status);
+CTL_COMMAND(cmd_node_list);
+CTL_COMMAND(cmd_node_show);
+CTL_COMMAND(cmd_node_maintenance);
+CTL_COMMAND(cmd_node_remove);
+CTL_COMMAND(cmd_node_quarantine);
+CTL_COMMAND(cmd_node_confirm_dead);
+/* cmd_cluster.c */
+CTL_COMMAND(cmd_events);
+CTL_COMMAND(cmd_property_get);
+CTL_COMMAND(cmd_property_set);
+CTL_COMMAND(cmd_property_delete);
+CTL_COMMAND(cmd_property_list);
+/* cmd_vm.c */
+CTL_COMMAND(cmd_vm_add);
+CTL_COMMAND(cmd_vm_remove);
+CTL_COMMAND(cmd_vm_list);
+CTL_COMMAND(cmd_vm_show);
+CTL_COMMAND(cmd_vm_start);
+CTL_COMMAND(cmd_vm_stop);
+CTL_COMMAND(cmd_vm_set);
+CTL_COMMAND(cmd_vm_explain);
+/* cmd_volume.c */
+CTL_COMMAND(cmd_volume_add);
+CTL_COMMAND(cmd_volume_remove);
+CTL_COMMAND(cmd_volume_list);
+CTL_COMMAND(cmd_volume_show);
+CTL_COMMAND(cmd_file_create);
+CTL_COMMAND(cmd_file_remove);
+CTL_COMMAND(cmd_file_resize);
+CTL_COMMAND(cmd_file_list);
+CTL_COMMAND(cmd_lease_acquire);
+CTL_COMMAND(cmd_lease_release);
+#ifdef CD_TEST_HOOKS
+CTL_COMMAND(cmd_debug_stall);
+#endif
+/* cmd_fence.c */
+CTL_COMMAND(cmd_fence_add);
+CTL_COMMAND(cmd_fence_remove);
+CTL_COMMAND(cmd_fence_list);
+CTL_COMMAND(cmd_fence_test);
+
+#endif

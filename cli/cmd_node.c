@@ -1,0 +1,140 @@
+/*
+ * clusterctl: the cluster's status and its nodes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <clusterd/client.h>
+#include <clusterd/result.h>
+
+#include "cli/clusterctl.h"
+
+static void print_node_table(struct json_object *nodes)
+{
+	size_t i;
+
+	printf("%-16s %5s  %-12s %5s  %10s  %s\n", "NODE", "ID", "STATE", "CORES", "MEMORY",
+	       "CPU");
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i), *cap = NULL;
+		char mem[32];
+
+		json_object_object_get_ex(n, "capacity", &cap);
+		format_mb(mem, sizeof(mem), jint(cap, "memory_mb"));
+		printf("%-16s %5lld  %-12s %5lld  %10s  %s%s\n", jstr(n, "name"),
+		       (long long)jint(n, "id"), jstr(n, "state"), (long long)jint(cap, "cores"),
+		       mem, jstr(cap, "cpu_model") ? jstr(cap, "cpu_model") : "",
+		       jbool(n, "local") ? "  (this node)" : "");
+	}
+}
+
+static void show_status(struct json_object *o)
+{
+	struct json_object *v = NULL, *nodes = NULL;
+	const char *cn = jstr(o, "coordinator_name");
+
+	json_object_object_get_ex(o, "version", &v);
+	json_object_object_get_ex(o, "nodes", &nodes);
+	printf("Cluster:     %s\n", jstr(o, "cluster_name") ? jstr(o, "cluster_name") : "-");
+	printf("Quorum:      %s (%lld of %lld votes, %lld needed)\n",
+	       jbool(o, "quorate") ? "quorate" : "NOT QUORATE: changes are refused",
+	       (long long)jint(o, "total_votes"), (long long)jint(o, "expected_votes"),
+	       (long long)jint(o, "quorum"));
+	if (cn)
+		printf("Coordinator: %s (id %lld)\n", cn, (long long)jint(o, "coordinator"));
+	else
+		printf("Coordinator: none\n");
+	printf("State:       version %lld.%lld, %s\n", (long long)jint(v, "epoch"),
+	       (long long)jint(v, "seq"),
+	       jbool(o, "synced") ? "synchronised" : jstr(o, "sync_phase"));
+	printf("\n");
+	if (nodes)
+		print_node_table(nodes);
+}
+
+int cmd_status(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	return simple(c, "status", NULL, show_status);
+}
+
+static void show_node_list(struct json_object *o)
+{
+	struct json_object *nodes = NULL;
+
+	json_object_object_get_ex(o, "nodes", &nodes);
+	if (nodes)
+		print_node_table(nodes);
+}
+
+int cmd_node_list(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	return simple(c, "node.list", NULL, show_node_list);
+}
+
+static void show_node(struct json_object *n)
+{
+	struct json_object *cap = NULL, *addrs = NULL;
+	char mem[32];
+	size_t i;
+
+	json_object_object_get_ex(n, "capacity", &cap);
+	json_object_object_get_ex(n, "addresses", &addrs);
+	format_mb(mem, sizeof(mem), jint(cap, "memory_mb"));
+	printf("Name:        %s\n", jstr(n, "name"));
+	printf("Id:          %lld\n", (long long)jint(n, "id"));
+	printf("State:       %s%s\n", jstr(n, "state"),
+	       jbool(n, "maintenance") ? " (maintenance set)" : "");
+	printf("Addresses:  ");
+	for (i = 0; addrs && i < json_object_array_length(addrs); i++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
+	printf("\nCores:       %lld\nMemory:      %s\nCPU model:   %s\n",
+	       (long long)jint(cap, "cores"), mem, jstr(cap, "cpu_model"));
+}
+
+int cmd_node_show(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	return simple(c, "node.show", args1("node", argv[0]), show_node);
+}
+
+int cmd_node_maintenance(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	struct json_object *a;
+	int on;
+
+	if (strcmp(argv[1], "on") == 0)
+		on = 1;
+	else if (strcmp(argv[1], "off") == 0)
+		on = 0;
+	else {
+		fprintf(stderr, "clusterctl: node maintenance takes 'on' or 'off'\n");
+		return CD_ERR_INVALID;
+	}
+	a = args1("node", argv[0]);
+	json_object_object_add(a, "on", json_object_new_boolean(on));
+	return simple(c, "node.maintenance", a, NULL);
+}
+
+int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	return simple(c, "node.remove", args1("node", argv[0]), NULL);
+}
+
+int cmd_node_quarantine(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	struct json_object *a;
+
+	if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0) {
+		fprintf(stderr, "clusterctl: node quarantine takes 'on' or 'off'\n");
+		return CD_ERR_INVALID;
+	}
+	a = args1("node", argv[0]);
+	json_object_object_add(a, "on", json_object_new_boolean(strcmp(argv[1], "on") == 0));
+	return simple(c, "node.quarantine", a, NULL);
+}
+
+int cmd_node_confirm_dead(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	return simple(c, "node.confirm_dead", args1("node", argv[0]), NULL);
+}

@@ -1,0 +1,246 @@
+/*
+ * clusterctl's command line: the global options, the command's words, then
+ * the command's own options and its arguments in any order, up to "--"
+ * (see ctl_parse() in clusterctl.h). Nothing here talks to clusterd.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/clusterctl.h"
+
+/* Where an option is taken besides the commands whose opts name it. */
+#define BEFORE_COMMAND (1u << 30) /* before the command's words */
+#define IN_COMMAND (1u << 31)	  /* among any command's options */
+
+/* getopt_long()'s codes for the options that have no short form. */
+enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP };
+
+/*
+ * Every option: where it is taken (BEFORE_COMMAND, IN_COMMAND, or the
+ * CTL_OPT_ bit a command's opts name it by), its getopt_long() entry, and
+ * the member of struct ctl_opts it sets: a bool for an option without a
+ * value, a const char * for one with a value (--timeout aside). No command
+ * takes both forms of --xml.
+ */
+struct ctl_option {
+	unsigned where;
+	struct option def;
+	size_t member;
+};
+
+static const struct ctl_option options[] = {
+	{BEFORE_COMMAND | IN_COMMAND, {"json", no_argument, NULL, 'j'},
+	 offsetof(struct ctl_opts, json)},
+	{BEFORE_COMMAND | IN_COMMAND, {"timeout", required_argument, NULL, 't'}, 0},
+	{BEFORE_COMMAND | IN_COMMAND, {"help", no_argument, NULL, 'h'}, 0},
+	{BEFORE_COMMAND, {"version", no_argument, NULL, 'V'}, 0},
+	{CTL_OPT_FORCE, {"force", no_argument, NULL, FORCE}, offsetof(struct ctl_opts, force)},
+	{CTL_OPT_SHARED, {"shared", no_argument, NULL, SHARED}, offsetof(struct ctl_opts, shared)},
+	{CTL_OPT_FOLLOW, {"follow", no_argument, NULL, FOLLOW}, offsetof(struct ctl_opts, follow)},
+	{CTL_OPT_XML, {"xml", no_argument, NULL, XML}, offsetof(struct ctl_opts, xml)},
+	{CTL_OPT_XML_FILE, {"xml", required_argument, NULL, XML_FILE},
+	 offsetof(struct ctl_opts, xml_file)},
+	{CTL_OPT_MAP, {"map", required_argument, NULL, MAP}, offsetof(struct ctl_opts, map)},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* The getopt_long() table of the options whose where shares a bit with mask. */
+static void select_options(unsigned mask, struct option out[N_OPTIONS + 1])
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < N_OPTIONS; i++)
+		if (options[i].where & mask)
+			out[n++] = options[i].def;
+	out[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The option getopt_long() returned as c (one of the table's). */
+static const struct ctl_option *find_option(int c)
+{
+	size_t i = 0;
+
+	while (i + 1 < N_OPTIONS && options[i].def.val != c)
+		i++;
+	return &options[i];
+}
+
+/* Set the option d, given with the value arg, in o. Returns 0 or -1 (said on err). */
+static int set_option(const struct ctl_option *d, char *arg, struct ctl_opts *o, FILE *err)
+{
+	char *end;
+	double t;
+
+	if (d->def.val == 't') {
+		t = strtod(arg, &end);
+		if (*end || !(t > 0 && t <= 3600)) {
+			fprintf(err, "clusterctl: --timeout takes seconds (0-3600]\n");
+			return -1;
+		}
+		o->timeout_ms = (int)(t * 1000);
+	} else if (d->def.has_arg) {
+		*(const char **)((char *)o + d->member) = arg;
+	} else {
+		*(bool *)((char *)o + d->member) = true;
+	}
+	return 0;
+}
+
+/* The options before the command: getopt_long() says what is wrong with them. */
+static enum ctl_parse_result parse_global(int argc, char **argv, struct ctl_opts *o, FILE *err)
+{
+	struct option longopts[N_OPTIONS + 1];
+	int c;
+
+	select_options(BEFORE_COMMAND, longopts);
+	optind = 0;
+	opterr = 1;
+	/* "+": they end at the command's first word. */
+	while ((c = getopt_long(argc, argv, "+jt:hV", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return CTL_PARSE_HELP;
+		if (c == 'V')
+			return CTL_PARSE_VERSION;
+		if (c == '?' || c == ':')
+			return CTL_PARSE_USAGE;
+		if (set_option(find_option(c), optarg, o, err) < 0)
+			return CTL_PARSE_ERROR;
+	}
+	return CTL_PARSE_RUN;
+}
+
+/* "group name" of cmd into buf. */
+static void command_words(const struct command *cmd, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s", cmd->group ? cmd->group : "", cmd->group ? " " : "", cmd->name);
+}
+
+/* The command whose words argv begins with; *nwords: how many words. */
+static const struct command *find_command(const struct command *table, size_t n, int argc,
+					  char **argv, int *nwords)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char words[64], *w, *save = NULL;
+		int k = 0, ok = 1;
+
+		command_words(&table[i], words, sizeof(words));
+		for (w = strtok_r(words, " ", &save); w && ok; w = strtok_r(NULL, " ", &save), k++)
+			ok = k < argc && strcmp(argv[k], w) == 0;
+		if (ok) {
+			*nwords = k;
+			return &table[i];
+		}
+	}
+	return NULL;
+}
+
+static void add_arg(struct ctl_invocation *inv, char *arg)
+{
+	if (inv->argc < CTL_MAX_ARGS)
+		inv->argv[inv->argc] = arg;
+	inv->argc++;
+}
+
+/* word: what was given for the option getopt_long() refused with c. */
+static void bad_option(const struct command *cmd, int c, const char *word, FILE *err)
+{
+	char name[64];
+
+	command_words(cmd, name, sizeof(name));
+	if (c == ':')
+		fprintf(err, "clusterctl: %s: option '%s' needs a value\n", name, word);
+	else if (optopt && strncmp(word, "--", 2) == 0)
+		fprintf(err, "clusterctl: %s: option '%.*s' takes no value\n", name,
+			(int)strcspn(word, "="), word);
+	else
+		fprintf(err,
+			"clusterctl: %s: unknown option '%s' (an argument that begins with '-' "
+			"goes after '--')\n",
+			name, word);
+}
+
+/*
+ * The command's options and arguments; argv[0] is the command's last word
+ * (getopt_long() skips it as the program's name).
+ */
+static enum ctl_parse_result parse_command(int argc, char **argv, struct ctl_invocation *inv,
+					   FILE *err)
+{
+	const struct command *cmd = inv->cmd;
+	struct option longopts[N_OPTIONS + 1];
+	unsigned seen = 0;
+	int c, at;
+
+	select_options(IN_COMMAND | cmd->opts, longopts);
+	optind = 0;
+	opterr = 0;
+	/*
+	 * "-": arguments come back in their order as 1, so options may stand
+	 * between them; ":": a missing value comes back as ':'.
+	 */
+	for (;;) {
+		at = optind ? optind : 1;
+		c = getopt_long(argc, argv, "-:jt:h", longopts, NULL);
+		if (c == -1)
+			break;
+		if (c == 1) {
+			add_arg(inv, optarg);
+			continue;
+		}
+		if (c == 'h')
+			return CTL_PARSE_CMD_HELP;
+		if (c == '?' || c == ':') {
+			bad_option(cmd, c, at < argc ? argv[at] : "", err);
+			goto usage;
+		}
+		if (set_option(find_option(c), optarg, &inv->opts, err) < 0)
+			return CTL_PARSE_ERROR;
+		seen |= find_option(c)->where;
+	}
+	/* After "--": arguments, whatever they look like. */
+	while (optind < argc)
+		add_arg(inv, argv[optind++]);
+	if (inv->argc >= cmd->min_args && inv->argc <= cmd->max_args && !(cmd->required & ~seen))
+		return CTL_PARSE_RUN;
+usage:
+	fprintf(err, "clusterctl: usage: clusterctl %s\n", cmd->usage);
+	return CTL_PARSE_ERROR;
+}
+
+enum ctl_parse_result ctl_parse(const struct command *table, size_t n, int argc, char **argv,
+				struct ctl_invocation *inv, FILE *err)
+{
+	enum ctl_parse_result r;
+	int nwords = 0;
+
+	memset(inv, 0, sizeof(*inv));
+	inv->opts.timeout_ms = 15000;
+	r = parse_global(argc, argv, &inv->opts, err);
+	if (r != CTL_PARSE_RUN)
+		return r;
+	argv += optind;
+	argc -= optind;
+	if (argc < 1)
+		return CTL_PARSE_USAGE;
+	inv->cmd = find_command(table, n, argc, argv, &nwords);
+#ifndef CD_TEST_HOOKS
+	if (!inv->cmd && argc >= 2 && strcmp(argv[0], "debug") == 0 &&
+	    strcmp(argv[1], "volume-stall") == 0) {
+		fprintf(err, "clusterctl: debug volume-stall is a test aid, not in this build "
+			     "(configure --enable-test-hooks)\n");
+		return CTL_PARSE_ERROR;
+	}
+#endif
+	if (!inv->cmd) {
+		fprintf(err, "clusterctl: unknown command '%s%s%s' (try clusterctl --help)\n",
+			argv[0], argc >= 2 ? " " : "", argc >= 2 ? argv[1] : "");
+		return CTL_PARSE_ERROR;
+	}
+	return parse_command(argc - nwords + 1, argv + nwords - 1, inv, err);
+}

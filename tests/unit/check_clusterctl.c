@@ -1,0 +1,242 @@
+/*
+ * clusterctl's parts that need no clusterd: its command line (options
+ * anywhere after the command's words, "--", the errors) and the time
+ * format of its events.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check_common.h"
+#include "cli/clusterctl.h"
+#include "lib/util.h"
+
+/* Commands shaped like clusterctl's own (the parser needs no functions). */
+static const struct command table[] = {
+	{NULL, "status", 0, 0, 0, 0, "status", NULL},
+	{NULL, "events", 0, 0, CTL_OPT_FOLLOW, 0, "events [--follow]", NULL},
+	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", NULL},
+	{"vm", "add", 1, 1, CTL_OPT_XML_FILE, CTL_OPT_XML_FILE, "vm add NAME --xml FILE", NULL},
+	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", NULL},
+	{"vm", "stop", 1, 1, CTL_OPT_FORCE, 0, "vm stop NAME [--force]", NULL},
+	{"volume lease", "acquire", 2, 2, CTL_OPT_SHARED, 0,
+	 "volume lease acquire VOL FILE [--shared]", NULL},
+	{"volume lease", "release", 2, 2, 0, 0, "volume lease release VOL FILE", NULL},
+	{"fence", "add", 2, 24, CTL_OPT_MAP, 0, "fence add NAME AGENT [KEY=VALUE...] [--map MAP]",
+	 NULL},
+};
+
+static struct ctl_invocation inv;
+static char *err_text; /* what the last parse said */
+
+/* Parse line, its words split at spaces, as clusterctl's argv. */
+static enum ctl_parse_result parse(const char *line)
+{
+	static char prog[] = "clusterctl", buf[512];
+	static char *argv[40];
+	enum ctl_parse_result r;
+	char *w, *save = NULL;
+	size_t len;
+	FILE *err;
+	int argc = 0;
+
+	free(err_text);
+	err = open_memstream(&err_text, &len);
+	ck_assert_ptr_nonnull(err);
+	cd_strlcpy(buf, line, sizeof(buf));
+	argv[argc++] = prog;
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	r = ctl_parse(table, sizeof(table) / sizeof(table[0]), argc, argv, &inv, err);
+	ck_assert_int_eq(fclose(err), 0);
+	return r;
+}
+
+/* line parses to command cmd ("group name") with the arguments args (space-separated). */
+static void parses_to(const char *line, const char *cmd, const char *args)
+{
+	char words[512] = "";
+	int i;
+
+	ck_assert_msg(parse(line) == CTL_PARSE_RUN, "'%s': %s", line, err_text);
+	ck_assert_str_eq(err_text, "");
+	snprintf(words, sizeof(words), "%s%s%s", inv.cmd->group ? inv.cmd->group : "",
+		 inv.cmd->group ? " " : "", inv.cmd->name);
+	ck_assert_str_eq(words, cmd);
+	words[0] = '\0';
+	for (i = 0; i < inv.argc; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s", i ? " " : "",
+			 inv.argv[i]);
+	ck_assert_str_eq(words, args);
+	ck_assert_ptr_null(inv.argv[inv.argc]);
+}
+
+/* line is refused with a message holding each of the NULL-terminated says. */
+static void refused_with(const char *line, const char **says)
+{
+	ck_assert_msg(parse(line) == CTL_PARSE_ERROR, "'%s' parsed", line);
+	for (; *says; says++)
+		ck_assert_msg(strstr(err_text, *says), "'%s' said '%s', not '%s'", line, err_text,
+			      *says);
+}
+
+/* REFUSED(line, "what the message says", ...) */
+#define REFUSED(line, ...) refused_with(line, (const char *[]){__VA_ARGS__, NULL})
+
+START_TEST(test_options_anywhere)
+{
+	parses_to("vm stop --force web1", "vm stop", "web1");
+	ck_assert(inv.opts.force);
+	parses_to("vm stop web1 --force", "vm stop", "web1");
+	ck_assert(inv.opts.force);
+	parses_to("vm stop web1", "vm stop", "web1");
+	ck_assert(!inv.opts.force);
+	parses_to("volume lease acquire vol1 --shared d1", "volume lease acquire", "vol1 d1");
+	ck_assert(inv.opts.shared);
+	parses_to("events --follow", "events", "");
+	ck_assert(inv.opts.follow);
+	/* The same name, with a value for one command and without for another. */
+	parses_to("vm add --xml /tmp/web1.xml web1", "vm add", "web1");
+	ck_assert_str_eq(inv.opts.xml_file, "/tmp/web1.xml");
+	parses_to("vm add web1 --xml=/tmp/w.xml", "vm add", "web1");
+	ck_assert_str_eq(inv.opts.xml_file, "/tmp/w.xml");
+	parses_to("vm show web1 --xml", "vm show", "web1");
+	ck_assert(inv.opts.xml);
+	ck_assert_ptr_null(inv.opts.xml_file);
+	/* Among KEY=VALUE words; given twice, the last counts. */
+	parses_to("fence add --map n1=1 ipmi fence_ipmilan ip=10.0.0.9 --map n1=1,n2=2 password=-",
+		  "fence add", "ipmi fence_ipmilan ip=10.0.0.9 password=-");
+	ck_assert_str_eq(inv.opts.map, "n1=1,n2=2");
+	/* A lone '-' is an argument. */
+	parses_to("property set motd -", "property set", "motd -");
+}
+END_TEST
+
+START_TEST(test_global_options)
+{
+	parses_to("status", "status", "");
+	ck_assert(!inv.opts.json);
+	ck_assert_int_eq(inv.opts.timeout_ms, 15000);
+	parses_to("--json --timeout 2 status", "status", "");
+	ck_assert(inv.opts.json);
+	ck_assert_int_eq(inv.opts.timeout_ms, 2000);
+	parses_to("status --json --timeout 0.5", "status", "");
+	ck_assert(inv.opts.json);
+	ck_assert_int_eq(inv.opts.timeout_ms, 500);
+	parses_to("vm stop web1 -j", "vm stop", "web1");
+	ck_assert(inv.opts.json);
+	parses_to("-t 3 property set --json motd hello", "property set", "motd hello");
+	ck_assert(inv.opts.json);
+	ck_assert_int_eq(inv.opts.timeout_ms, 3000);
+	REFUSED("--timeout 0 status", "--timeout takes seconds");
+	REFUSED("status --timeout 3601", "--timeout takes seconds");
+	REFUSED("status --timeout nan", "--timeout takes seconds");
+	/* Global options end at the command's first word. */
+	ck_assert_int_eq(parse("--help"), CTL_PARSE_HELP);
+	ck_assert_int_eq(parse("--version status"), CTL_PARSE_VERSION);
+	ck_assert_int_eq(parse(""), CTL_PARSE_USAGE);
+	ck_assert_int_eq(parse("--json"), CTL_PARSE_USAGE);
+	ck_assert_int_eq(parse("--bogus status"), CTL_PARSE_USAGE);
+	/* Not between the command's words. */
+	REFUSED("vm --json stop web1", "unknown command 'vm --json'");
+}
+END_TEST
+
+START_TEST(test_double_dash)
+{
+	parses_to("property set motd -- --json", "property set", "motd --json");
+	ck_assert(!inv.opts.json);
+	parses_to("property set motd -- -1", "property set", "motd -1");
+	parses_to("property set -- motd -1", "property set", "motd -1");
+	parses_to("--json property set motd -- --", "property set", "motd --");
+	ck_assert(inv.opts.json);
+	/* Options before it still count. */
+	parses_to("vm stop --force -- --web1", "vm stop", "--web1");
+	ck_assert(inv.opts.force);
+	parses_to("fence add x fence_x --map n1=1 -- opt=--y --map", "fence add",
+		  "x fence_x opt=--y --map");
+	ck_assert_str_eq(inv.opts.map, "n1=1");
+}
+END_TEST
+
+START_TEST(test_unknown_option)
+{
+	REFUSED("property set motd -1", "clusterctl: property set: unknown option '-1'",
+		"goes after '--'", "usage: clusterctl property set KEY VALUE");
+	REFUSED("property set motd --json-ish", "unknown option '--json-ish'");
+	/* Another command's option. */
+	REFUSED("vm stop web1 --shared", "vm stop: unknown option '--shared'",
+		"usage: clusterctl vm stop NAME [--force]");
+	REFUSED("volume lease release vol1 d1 --shared",
+		"volume lease release: unknown option '--shared'");
+	REFUSED("status -x", "status: unknown option '-x'");
+	REFUSED("vm stop --force=yes web1", "vm stop: option '--force' takes no value");
+}
+END_TEST
+
+START_TEST(test_missing_value)
+{
+	REFUSED("vm add web1 --xml", "vm add: option '--xml' needs a value",
+		"usage: clusterctl vm add NAME --xml FILE");
+	REFUSED("fence add x fence_x --map", "fence add: option '--map' needs a value");
+	REFUSED("status --timeout", "status: option '--timeout' needs a value");
+	/* An option the command cannot do without. */
+	REFUSED("vm add web1", "usage: clusterctl vm add NAME --xml FILE");
+}
+END_TEST
+
+START_TEST(test_arguments_and_commands)
+{
+	REFUSED("vm stop", "usage: clusterctl vm stop NAME [--force]");
+	REFUSED("vm stop --force", "usage: clusterctl vm stop NAME [--force]");
+	REFUSED("vm stop web1 web2", "usage: clusterctl vm stop NAME [--force]");
+	REFUSED("events x", "usage: clusterctl events [--follow]");
+	REFUSED("nosuch thing", "unknown command 'nosuch thing'");
+	REFUSED("vm", "unknown command 'vm'");
+#ifndef CD_TEST_HOOKS
+	REFUSED("debug volume-stall vol1 on", "debug volume-stall is a test aid, not in this build");
+#endif
+	ck_assert_int_eq(parse("vm stop --help"), CTL_PARSE_CMD_HELP);
+	ck_assert_str_eq(inv.cmd->usage, "vm stop NAME [--force]");
+	/* After "--", --help is an argument too. */
+	parses_to("vm stop -- --help", "vm stop", "--help");
+}
+END_TEST
+
+/* clusterctl events prints local time; csvfs reports print UTC. */
+START_TEST(test_time_format)
+{
+	char t[CD_TIME_LEN];
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ck_assert_int_eq(cd_format_wall_ms(1700000000123ull, CD_TIME_LOCAL, t, sizeof(t)), 0);
+	ck_assert_str_eq(t, "2023-11-14 22:13:20.123");
+	ck_assert_int_eq(cd_format_wall_ms(1700000000005ull, CD_TIME_UTC, t, sizeof(t)), 0);
+	ck_assert_str_eq(t, "2023-11-14T22:13:20.005Z");
+	setenv("TZ", "CET-1", 1);
+	tzset();
+	ck_assert_int_eq(cd_format_wall_ms(1700000000123ull, CD_TIME_LOCAL, t, sizeof(t)), 0);
+	ck_assert_str_eq(t, "2023-11-14 23:13:20.123");
+	ck_assert_int_eq(cd_format_wall_ms(0, CD_TIME_UTC, t, sizeof(t)), 0);
+	ck_assert_str_eq(t, "1970-01-01T00:00:00.000Z");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("clusterctl");
+
+	add_tcase(s, test_options_anywhere);
+	add_tcase(s, test_global_options);
+	add_tcase(s, test_double_dash);
+	add_tcase(s, test_unknown_option);
+	add_tcase(s, test_missing_value);
+	add_tcase(s, test_arguments_and_commands);
+	add_tcase(s, test_time_format);
+	return run_suite(s);
+}
