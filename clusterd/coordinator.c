@@ -10,6 +10,7 @@
 #include <clusterd/result.h>
 
 #include "agents/fence.h"
+#include "clusterd/change.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
@@ -213,7 +214,7 @@ static void place(const char *vm, uint32_t node, const char *why)
 	}
 	co.inflight = n;
 	c = json_object_new_object();
-	json_object_object_add(c, "op", json_object_new_string("vm.place"));
+	json_object_object_add(c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_PLACE)));
 	json_object_object_add(c, "name", json_object_new_string(vm));
 	json_object_object_add(c, "node", json_object_new_int64(node));
 	rc = cd_replica_submit(c, place_done, ctx);
@@ -303,7 +304,8 @@ static void declare_dead(uint32_t id, const char *how)
 {
 	struct json_object *c = json_object_new_object();
 
-	json_object_object_add(c, "op", json_object_new_string("node.dead"));
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_NODE_DEAD)));
 	json_object_object_add(c, "node", json_object_new_int64(id));
 	json_object_object_add(c, "how", json_object_new_string(how));
 	if (cd_replica_submit(c, dead_done, NULL) == 0)

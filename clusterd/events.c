@@ -2,10 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <qb/qblog.h>
 
+#include "clusterd/change.h"
 #include "clusterd/events.h"
 #include "clusterd/replica.h"
 #include "lib/jsonget.h"
@@ -52,33 +52,45 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 {
 	const char *op = cd_jget_str(c, "op"), *name = cd_jget_str(c, "name");
 	const char *err = cd_jget_str(c, "error");
-	uint64_t node = 0;
+	enum cd_change kind;
+	uint64_t node = 0, id = 0;
 
-	if (!op)
+	if (cd_change_lookup(op, &kind) < 0)
 		return;
 	cd_jget_u64(c, "node", &node);
-	if (strcmp(op, "vm.place") == 0) {
+	switch (kind) {
+	case CD_CHANGE_VM_PLACE:
 		cd_event("vm", name, "placed on %s by the coordinator", node_name(node));
-	} else if (strcmp(op, "vm.report") == 0) {
+		break;
+	case CD_CHANGE_VM_REPORT: {
 		const char *result = cd_jget_str(c, "result");
 
 		cd_event("vm", name, "%s on %s%s%s", result ? result : "?", node_name(node),
 			 err ? ": " : "", err ? err : "");
-	} else if (strcmp(op, "vm.start") == 0 || strcmp(op, "vm.stop") == 0 ||
-		   strcmp(op, "vm.add") == 0 || strcmp(op, "vm.remove") == 0) {
+		break;
+	}
+	case CD_CHANGE_VM_START:
+	case CD_CHANGE_VM_STOP:
+	case CD_CHANGE_VM_ADD:
+	case CD_CHANGE_VM_REMOVE:
+		/* "start" of "vm.start" */
 		cd_event("vm", name, "%s (asked on %s)", op + 3, node_name(from));
-	} else if (strcmp(op, "node.dead") == 0) {
+		break;
+	case CD_CHANGE_NODE_DEAD:
 		cd_event("node", node_name(node), "declared dead (%s): its VMs may run elsewhere",
 			 cd_jget_str(c, "how") ? cd_jget_str(c, "how") : "?");
-	} else if (strcmp(op, "volume.coordinator") == 0) {
+		break;
+	case CD_CHANGE_VOLUME_COORDINATOR:
 		cd_event("volume", name, "coordinated by %s (holds the metadata lease)",
 			 node_name(node));
-	} else if (strcmp(op, "volume.done") == 0) {
-		uint64_t id = 0;
-
+		break;
+	case CD_CHANGE_VOLUME_DONE:
 		if (cd_jget_u64(c, "id", &id) == 0 && id)
 			cd_event("volume", name, "file request done%s%s", err && *err ? ": " : "",
 				 err ? err : "");
+		break;
+	default:
+		break;
 	}
 }
 

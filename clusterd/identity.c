@@ -10,6 +10,7 @@
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
+#include "clusterd/change.h"
 #include "clusterd/identity.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -92,7 +93,8 @@ static void submit(const struct cd_vm *vm, struct cd_vm_ident *id)
 		return;
 	}
 	c = json_object_new_object();
-	json_object_object_add(c, "op", json_object_new_string("vm.identity"));
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VM_IDENTITY)));
 	json_object_object_add(c, "name", json_object_new_string(vm->name));
 	json_object_object_add(c, "xml", json_object_new_string(xml));
 	free(xml);

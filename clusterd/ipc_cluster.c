@@ -176,10 +176,10 @@ static int cmd_property_list(qb_ipcs_connection_t *c, struct json_object *args,
 	return 0;
 }
 
-CD_IPC_CHANGE_CMD(cmd_property_set, "property.set")
-CD_IPC_CHANGE_CMD(cmd_property_delete, "property.delete")
-CD_IPC_CHANGE_CMD(cmd_node_maintenance, "node.maintenance")
-CD_IPC_CHANGE_CMD(cmd_node_remove, "node.remove")
+CD_IPC_CHANGE_CMD(cmd_property_set, CD_CHANGE_PROPERTY_SET)
+CD_IPC_CHANGE_CMD(cmd_property_delete, CD_CHANGE_PROPERTY_DELETE)
+CD_IPC_CHANGE_CMD(cmd_node_maintenance, CD_CHANGE_NODE_MAINTENANCE)
+CD_IPC_CHANGE_CMD(cmd_node_remove, CD_CHANGE_NODE_REMOVE)
 
 static int cmd_node_quarantine(qb_ipcs_connection_t *c, struct json_object *args,
 			       struct json_object **out)
@@ -195,7 +195,7 @@ static int cmd_node_quarantine(qb_ipcs_connection_t *c, struct json_object *args
 			       json_object_new_int64(on && json_object_get_boolean(on)
 							     ? (int64_t)(cd_wall_ms() + CD_QUARANTINE_MS)
 							     : 0));
-	rc = cd_ipc_submit_change(c, "node.quarantine", a, out);
+	rc = cd_ipc_submit_change(c, CD_CHANGE_NODE_QUARANTINE, a, out);
 	json_object_put(a);
 	return rc;
 }
@@ -217,7 +217,7 @@ static int cmd_node_confirm_dead(qb_ipcs_connection_t *c, struct json_object *ar
 	a = json_object_new_object();
 	json_object_object_add(a, "node", json_object_new_int64(n->info.id));
 	json_object_object_add(a, "how", json_object_new_string("admin"));
-	rc = cd_ipc_submit_change(c, "node.dead", a, out);
+	rc = cd_ipc_submit_change(c, CD_CHANGE_NODE_DEAD, a, out);
 	json_object_put(a);
 	return rc;
 }

@@ -58,7 +58,7 @@ static void change_done(void *ctx, int rc, const char *err)
  * Changes carry the client's arguments plus the op. The checks that need
  * the state are done by cd_state_apply() on every member alike.
  */
-int cd_ipc_submit_change(qb_ipcs_connection_t *c, const char *op, struct json_object *args,
+int cd_ipc_submit_change(qb_ipcs_connection_t *c, enum cd_change kind, struct json_object *args,
 			 struct json_object **out)
 {
 	struct json_object *ch = json_object_new_object();
@@ -68,7 +68,7 @@ int cd_ipc_submit_change(qb_ipcs_connection_t *c, const char *op, struct json_ob
 		json_object_object_foreach(args, k, v)
 			json_object_object_add(ch, k, json_object_get(v));
 	}
-	json_object_object_add(ch, "op", json_object_new_string(op));
+	json_object_object_add(ch, "op", json_object_new_string(cd_change_name(kind)));
 	qb_ipcs_connection_ref(c);
 	rc = cd_replica_submit(ch, change_done, c);
 	json_object_put(ch);

@@ -12,6 +12,8 @@
 #include <json-c/json.h>
 #include <qb/qbipcs.h>
 
+#include "clusterd/change.h"
+
 /* Handlers return 0 with *out set, a negative code with *out = error text, or ASYNC. */
 #define CD_IPC_ASYNC 1
 
@@ -47,19 +49,19 @@ const char *cd_ipc_arg_str(struct json_object *args, const char *key);
 struct json_object *cd_ipc_error_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Submit op, with args, as a change to the cluster's state: CD_IPC_ASYNC (c
- * is answered the new version, or the error, once the change is applied),
- * or a negative code with *out set.
+ * Submit a change of kind kind, with args, to the cluster's state:
+ * CD_IPC_ASYNC (c is answered the new version, or the error, once the change
+ * is applied), or a negative code with *out set.
  */
-int cd_ipc_submit_change(qb_ipcs_connection_t *c, const char *op, struct json_object *args,
+int cd_ipc_submit_change(qb_ipcs_connection_t *c, enum cd_change kind, struct json_object *args,
 			 struct json_object **out);
 
-/* A command that only submits its arguments as the change op. */
-#define CD_IPC_CHANGE_CMD(fn, op)                                                          \
+/* A command that only submits its arguments as a change of kind kind. */
+#define CD_IPC_CHANGE_CMD(fn, kind)                                                        \
 	static int fn(qb_ipcs_connection_t *c, struct json_object *args,                   \
 		      struct json_object **out)                                            \
 	{                                                                                  \
-		return cd_ipc_submit_change(c, op, args, out);                             \
+		return cd_ipc_submit_change(c, kind, args, out);                           \
 	}
 
 #endif

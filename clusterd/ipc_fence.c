@@ -29,10 +29,10 @@ static int cmd_fence_add(qb_ipcs_connection_t *c, struct json_object *args,
 			return CD_ERR_INVALID;
 		}
 	}
-	return cd_ipc_submit_change(c, "fence.add", args, out);
+	return cd_ipc_submit_change(c, CD_CHANGE_FENCE_ADD, args, out);
 }
 
-CD_IPC_CHANGE_CMD(cmd_fence_remove, "fence.remove")
+CD_IPC_CHANGE_CMD(cmd_fence_remove, CD_CHANGE_FENCE_REMOVE)
 
 static int cmd_fence_list(qb_ipcs_connection_t *c, struct json_object *args,
 			  struct json_object **out)

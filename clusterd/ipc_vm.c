@@ -19,10 +19,10 @@
 #include "clusterd/vmident.h"
 #include "lib/util.h"
 
-CD_IPC_CHANGE_CMD(cmd_vm_remove, "vm.remove")
-CD_IPC_CHANGE_CMD(cmd_vm_start, "vm.start")
-CD_IPC_CHANGE_CMD(cmd_vm_stop, "vm.stop")
-CD_IPC_CHANGE_CMD(cmd_vm_set, "vm.set")
+CD_IPC_CHANGE_CMD(cmd_vm_remove, CD_CHANGE_VM_REMOVE)
+CD_IPC_CHANGE_CMD(cmd_vm_start, CD_CHANGE_VM_START)
+CD_IPC_CHANGE_CMD(cmd_vm_stop, CD_CHANGE_VM_STOP)
+CD_IPC_CHANGE_CMD(cmd_vm_set, CD_CHANGE_VM_SET)
 
 static bool mac_taken(const char *mac, void *ctx)
 {
@@ -128,7 +128,7 @@ static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
 	json_object_object_add(a, "vcpus", json_object_new_int64(vcpus));
 	json_object_object_add(a, "memory_mb", json_object_new_int64((int64_t)mem));
 	free(full);
-	rc = cd_ipc_submit_change(c, "vm.add", a, out);
+	rc = cd_ipc_submit_change(c, CD_CHANGE_VM_ADD, a, out);
 	json_object_put(a);
 	return rc;
 }

@@ -42,12 +42,12 @@ static int cmd_volume_add(qb_ipcs_connection_t *c, struct json_object *args,
 	json_object_object_add(a, "hosts", json_object_new_int64(hosts));
 	json_object_object_add(a, "expiry_ms", json_object_new_int64(expiry));
 	json_object_object_add(a, "renewal_ms", json_object_new_int64(renewal));
-	rc = cd_ipc_submit_change(c, "volume.add", a, out);
+	rc = cd_ipc_submit_change(c, CD_CHANGE_VOLUME_ADD, a, out);
 	json_object_put(a);
 	return rc;
 }
 
-CD_IPC_CHANGE_CMD(cmd_volume_remove, "volume.remove")
+CD_IPC_CHANGE_CMD(cmd_volume_remove, CD_CHANGE_VOLUME_REMOVE)
 
 static struct json_object *volume_view(const struct cd_volume *v)
 {
@@ -166,7 +166,8 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 	json_object_object_foreach(args, k, val)
 		if (strcmp(k, "timeout_ms") != 0 && strcmp(k, "request_id") != 0)
 			json_object_object_add(ch, k, json_object_get(val));
-	json_object_object_add(ch, "op", json_object_new_string("volume.request"));
+	json_object_object_add(ch, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_REQUEST)));
 	json_object_object_add(ch, "id", json_object_new_int64((int64_t)fc->id));
 	json_object_object_add(ch, "node", json_object_new_int64(cd_membership_local_nodeid()));
 	qb_ipcs_connection_ref(c);

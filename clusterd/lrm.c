@@ -15,6 +15,7 @@
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
+#include "clusterd/change.h"
 #include "clusterd/events.h"
 #include "clusterd/lrm.h"
 #include "clusterd/lrm_int.h"
@@ -116,7 +117,8 @@ void lrm_report(const char *name, uint64_t action, const char *result, const cha
 	char *ctx = strdup(name);
 	int rc;
 
-	json_object_object_add(c, "op", json_object_new_string("vm.report"));
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VM_REPORT)));
 	json_object_object_add(c, "name", json_object_new_string(name));
 	json_object_object_add(c, "node", json_object_new_int64(cd_membership_local_nodeid()));
 	json_object_object_add(c, "action_id", json_object_new_int64((int64_t)action));

@@ -532,7 +532,7 @@ static void on_change(const struct cd_msg *msg)
 		 * without it, so it is set where changes are applied.
 		 */
 		r.state.vm_hook = cd_event_vm_transition;
-		rc = cd_state_apply(&r.state, msg->body, err, sizeof(err));
+		rc = cd_state_apply_from(&r.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
 			changed();
 			cd_event_change(msg->body, msg->sender);

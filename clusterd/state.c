@@ -8,6 +8,7 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/change.h"
 #include "clusterd/fencedev.h"
 #include "clusterd/node.h"
 #include "clusterd/state.h"
@@ -227,8 +228,8 @@ static int check_prop(const char *key, const char *value, char *err, size_t errl
 	return 0;
 }
 
-static int op_property_set(struct cd_state *s, const struct json_object *c, char *err,
-			   size_t errlen)
+int cd_state_op_property_set(struct cd_state *s, const struct json_object *c, char *err,
+			     size_t errlen)
 {
 	const char *key = cd_jget_str(c, "key"), *value = cd_jget_str(c, "value");
 	int rc;
@@ -243,8 +244,8 @@ static int op_property_set(struct cd_state *s, const struct json_object *c, char
 	return 0;
 }
 
-static int op_property_delete(struct cd_state *s, const struct json_object *c, char *err,
-			      size_t errlen)
+int cd_state_op_property_delete(struct cd_state *s, const struct json_object *c, char *err,
+				size_t errlen)
 {
 	const char *key = cd_jget_str(c, "key");
 	int found;
@@ -262,38 +263,17 @@ static int op_property_delete(struct cd_state *s, const struct json_object *c, c
 	return 0;
 }
 
-static const struct {
-	const char *op;
-	int (*fn)(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
-} change_ops[] = {
-	{"property.set", op_property_set},
-	{"property.delete", op_property_delete},
-	{"node.maintenance", cd_node_op_maintenance},
-	{"node.remove", cd_node_op_remove},
-	{"node.dead", cd_node_op_dead},
-	{"node.quarantine", cd_node_op_quarantine},
-	{"fence.add", cd_fencedev_op_add},
-	{"fence.remove", cd_fencedev_op_remove},
-	{"vm.add", cd_vm_op_add},
-	{"vm.remove", cd_vm_op_remove},
-	{"vm.start", cd_vm_op_start},
-	{"vm.stop", cd_vm_op_stop},
-	{"vm.set", cd_vm_op_set},
-	{"vm.place", cd_vm_op_place},
-	{"vm.report", cd_vm_op_report},
-	{"vm.identity", cd_vm_op_identity},
-	{"volume.add", cd_volume_op_add},
-	{"volume.remove", cd_volume_op_remove},
-	{"volume.request", cd_volume_op_request},
-	{"volume.done", cd_volume_op_done},
-	{"volume.coordinator", cd_volume_op_coordinator},
-};
-
 int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
 		   size_t errlen)
 {
+	return cd_state_apply_from(s, change, 0, err, errlen);
+}
+
+int cd_state_apply_from(struct cd_state *s, const struct json_object *change, uint32_t sender,
+			char *err, size_t errlen)
+{
+	enum cd_change kind;
 	const char *op;
-	size_t i;
 	int rc;
 
 	if (!change || !json_object_is_type(change, json_type_object))
@@ -301,15 +281,14 @@ int cd_state_apply(struct cd_state *s, const struct json_object *change, char *e
 	op = cd_jget_str(change, "op");
 	if (!op)
 		FAIL(CD_ERR_PROTOCOL, "a change needs an op");
-	for (i = 0; i < sizeof(change_ops) / sizeof(change_ops[0]); i++) {
-		if (strcmp(change_ops[i].op, op) != 0)
-			continue;
-		rc = change_ops[i].fn(s, change, err, errlen);
-		if (rc == 0)
-			s->version.seq++;
+	if (cd_change_lookup(op, &kind) < 0)
+		FAIL(CD_ERR_PROTOCOL, "unknown change '%s'", op);
+	if ((rc = cd_change_check_sender(s, kind, change, sender, err, errlen)) < 0)
 		return rc;
-	}
-	FAIL(CD_ERR_PROTOCOL, "unknown change '%s'", op);
+	rc = cd_change_row(kind)->apply(s, change, err, errlen);
+	if (rc == 0)
+		s->version.seq++;
+	return rc;
 }
 
 /* --- serialization --- */

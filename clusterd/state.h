@@ -2,7 +2,7 @@
  * The replicated cluster state and the pure function that changes it.
  *
  * Every member holds one struct cd_state. It changes only through
- * cd_state_apply() (a change delivered by CPG in agreed order) and
+ * cd_state_apply_from() (a change delivered by CPG in agreed order) and
  * cd_state_sync_finish() (the end of a sync round after a membership change),
  * both deterministic: the same inputs give the same state on every node.
  * Nothing here does I/O.
@@ -170,6 +170,24 @@ const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char
  */
 int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
 		   size_t errlen);
+
+/*
+ * The same, for a change that sender (its CPG node id) multicast: first
+ * the rules on who may send it that every member decides alike (change.h);
+ * one broken is CD_ERR_INVALID. Sender 0 is not checked: cd_state_apply()
+ * is this with sender 0.
+ */
+int cd_state_apply_from(struct cd_state *s, const struct json_object *change, uint32_t sender,
+			char *err, size_t errlen);
+
+/*
+ * The changes on properties (property.*), in change.c's table; same
+ * contract as cd_state_apply().
+ */
+int cd_state_op_property_set(struct cd_state *s, const struct json_object *c, char *err,
+			     size_t errlen);
+int cd_state_op_property_delete(struct cd_state *s, const struct json_object *c, char *err,
+				size_t errlen);
 
 /*
  * Close a sync round in a quorate partition: record the joiners' own node

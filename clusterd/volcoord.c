@@ -10,6 +10,7 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/change.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr_int.h"
@@ -48,7 +49,8 @@ void vols_submit_done(struct rt *rt, uint64_t id, int rc, const char *err, struc
 		}
 		json_object_array_add(a, cd_vfile_to_json(&j->files[i]));
 	}
-	json_object_object_add(c, "op", json_object_new_string("volume.done"));
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_DONE)));
 	json_object_object_add(c, "name", json_object_new_string(rt->name));
 	json_object_object_add(c, "id", json_object_new_int64((int64_t)id));
 	json_object_object_add(c, "rc", json_object_new_int(rc));
@@ -97,7 +99,8 @@ void vols_coordinate(struct rt *rt, const struct cd_volume *v)
 	if (v->coordinator != me && rt->reported_coordinator != me) {
 		struct json_object *c = json_object_new_object();
 
-		json_object_object_add(c, "op", json_object_new_string("volume.coordinator"));
+		json_object_object_add(
+		    c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_COORDINATOR)));
 		json_object_object_add(c, "name", json_object_new_string(rt->name));
 		json_object_object_add(c, "node", json_object_new_int64(me));
 		submit(c, "the coordinator", rt->name);

@@ -5,7 +5,8 @@ UNIT_LIBS = clusterd/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
-	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate
+	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
+	tests/unit/check_change
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -43,6 +44,9 @@ tests_unit_check_deadrule_LDADD = $(UNIT_LIBS)
 tests_unit_check_validate_SOURCES = tests/unit/check_validate.c
 tests_unit_check_validate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_validate_LDADD = $(UNIT_LIBS)
+tests_unit_check_change_SOURCES = tests/unit/check_change.c
+tests_unit_check_change_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_change_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)
