@@ -100,7 +100,7 @@ wait_for 90 "slow answers" answers $IP2
 assert_eq "$(vm_field 1 slow 'd["fail_count"]')" 0 "no failure was counted for slow"
 assert_eq "$(vm_nodes_running slow)" node3 "slow runs on node3 only"
 for i in 1 2; do
-	! grep -q "vm slow: starting" "$LAB_DIR/node$i/log/clusterd.log" || fail "node$i tried to start slow as well"
+	! grep -q "vm slow: starting (action" "$LAB_DIR/node$i/log/clusterd.log" || fail "node$i tried to start slow as well"
 done
 pass "no other node tried to start slow"
 lab exec 1 clusterctl vm stop slow --force
