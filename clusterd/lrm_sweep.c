@@ -160,6 +160,7 @@ struct sweep {
 	int pending;
 	bool ok;
 	bool running;
+	bool start_at_list; /* a start was under way when this pass listed the domains */
 	qb_loop_timer_handle timer;
 };
 
@@ -194,12 +195,14 @@ static void sweep_finish(struct sweep *sw)
 
 	if (sw->pending > 0 || !sw->running)
 		return;
-	if (sw->op == CD_AGENT_DESTROY && cd_vm_agent_starting(NULL)) {
+	if (sw->op == CD_AGENT_DESTROY && (sw->start_at_list || cd_vm_agent_starting(NULL))) {
 		/*
 		 * A start that was under way when the domains were listed may
-		 * yet create one: list and power off again once it has returned.
+		 * have created one since, or may yet: list and power off again.
+		 * Only a pass that began with no start under way (the gate lets
+		 * none begin now) has seen every domain.
 		 */
-		vm_log(LOG_WARNING, "*", "self-fence: a start is still under way: sweeping again");
+		vm_log(LOG_WARNING, "*", "self-fence: a start was under way: sweeping again");
 		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, 100 * 1000000ull, sw, resweep,
 				  &sw->timer);
 		return;
@@ -298,6 +301,13 @@ static void sweep(struct sweep *sw, void (*done)(bool ok))
 /* List the active domains, then act on each (sweep_listed). */
 static void sweep_list(struct sweep *sw)
 {
+	/*
+	 * Each pass judges anew: a power-off that failed in an earlier pass
+	 * (a destroy that timed out behind a start) is tried again in this
+	 * one, whose list has every domain still active.
+	 */
+	sw->ok = true;
+	sw->start_at_list = cd_vm_agent_starting(NULL);
 	sw->pending = 1;
 	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, lrm.cfg.call_timeout_ms, sweep_listed, sw) <
 	    0) {

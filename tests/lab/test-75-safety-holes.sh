@@ -170,7 +170,7 @@ hold_start_on_node3
 watch_held
 lab partition 3
 wait_for 60 "node3 self-fences and waits for the start in flight" \
-	log3_since "$mark" "self-fence: a start is still under way"
+	log3_since "$mark" "self-fence: a start was under way"
 rc=0; log3_since "$mark" "self-fence complete" || rc=$?
 assert_eq "$rc" 1 "node3's self-fence is not complete while a start is in flight"
 release_start
