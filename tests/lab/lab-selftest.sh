@@ -129,7 +129,7 @@ if ((LIBVIRT)); then
 	[[ -z $(lab_qemu_pids 2) ]] || fail "a QEMU in node2"
 	lab_virsh 1 destroy "$DOM" >/dev/null || fail "virsh destroy $DOM on node1"
 	vm_absent_on 1 "$DOM" || fail "$DOM still listed on node1 after destroy"
-	wait_for 10 "node1's QEMU to exit" test -z "$(lab_qemu_pids 1)"
+	wait_for 10 "node1's QEMU to exit" no_qemu_on 1
 	pass "destroy: $DOM gone from node1, its QEMU exited"
 
 	# live migration node1 -> node2 over TCP, and back
@@ -141,7 +141,7 @@ if ((LIBVIRT)); then
 	note_qemu
 	vm_running_on 2 "$DOM" || fail "$DOM not running on node2 after migration"
 	vm_absent_on 1 "$DOM" || fail "$DOM still on node1 after migration"
-	wait_for 10 "node1's QEMU to exit after migration" test -z "$(lab_qemu_pids 1)"
+	wait_for 10 "node1's QEMU to exit after migration" no_qemu_on 1
 	[[ -n $(lab_qemu_pids 2) ]] || fail "no QEMU in node2 after migration"
 	pass "live migration node1 -> node2: running on node2 only"
 	lab_virsh 2 migrate --live "$DOM" qemu+tcp://198.18.0.1/system || fail "live migration node2 -> node1"

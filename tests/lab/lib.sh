@@ -72,6 +72,10 @@ assert_match() {
 # until it succeeds; past the deadline fail the test with DESCRIPTION and
 # CMD's last output. Sets WAIT_FOR_MS to the time it took. No pass line:
 # follow with pass or an assertion if the wait is itself a check.
+# CMD is run again on every try, but its arguments are expanded once, at
+# the call: wait for a function (vm_state_is, vm_runs_only, ...), never for
+# [ "$(...)" = x ], which would compare the same first answer each time.
+# scripts/check-waits.sh rejects that form.
 # The deadline guards against a hang; it is no verdict on speed:
 # CD_TEST_TIME_SCALE (an integer, default 1) multiplies it on a slow machine.
 wait_for() {
@@ -227,6 +231,9 @@ lab_qemu_pids() {
 	done
 }
 
+# no_qemu_on NODE: no QEMU runs in NODE's namespaces
+no_qemu_on() { [[ -z $(lab_qemu_pids "$1") ]]; }
+
 # pid_exit_watch PID OUTFILE &: write to OUTFILE the wall clock in ms at
 # which PID exits (through a pidfd, so the moment is exact whatever the
 # test's polling costs). Run it in the background; wait for it.
@@ -288,6 +295,11 @@ lab_up_with_volume() {
 
 # vm_field NODE VM EXPR: a field of "vm show" as NODE sees it
 vm_field() { json_get "$(lab exec "$1" clusterctl --json vm show "$2")" "$3"; }
+# vm_state_is NODE VM STATE: NODE shows VM in STATE
+vm_state_is() { [[ $(vm_field "$1" "$2" 'd["state"]') == "$3" ]]; }
+# vm_runs_only VM [NODES]: libvirt runs VM on exactly NODES ("node2";
+# none given: on no node)
+vm_runs_only() { [[ $(vm_nodes_running "$1") == "${2:-}" ]]; }
 # runs_on NODE VM NAME / runs_not_on NODE VM NAME: running there / elsewhere
 runs_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "$1" "$2" 'd["node_name"]') == "$3" ]]; }
 runs_not_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "$1" "$2" 'd["node_name"]') != "$3" ]]; }

@@ -84,7 +84,7 @@ took=$(($(cat "$LAB_DIR/qemu-exit-ms") - t0))
 pass "the QEMU was gone $took ms after clusterd stopped, within the expiry ($EXPIRY ms)"
 assert_match "$(cat "$LAB_DIR/node$n/log/clusterd.log")" "lapsed and clusterd has not reported its VMs off" "node$n's watchdog process says why it killed"
 resume
-wait_for 60 "w1 runs again" runs_on 1 w1 "$(vm_field 1 w1 'd["node_name"]')"
+wait_for 60 "w1 runs again" vm_state_is 1 w1 running
 wait_for 60 "w1 answers again" answers $IP
 probe_check hang
 assert_eq "$(vm_nodes_running w1)" "$(vm_field 1 w1 'd["node_name"]')" "w1 runs on exactly one node, the one the cluster says"

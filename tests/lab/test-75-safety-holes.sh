@@ -71,7 +71,7 @@ assert_eq "$(cat "$LAB_DIR/node2/clusterd.pid")" "$cpid" "clusterd on node2 stil
 assert_eq "$(boot_of $IP1)" "$boot" "s1 was not touched (same boot id)"
 assert_eq "$(vm_nodes_running s1)" node2 "s1 runs on node2 only"
 lab exec 1 clusterctl vm stop s1 --force
-wait_for 30 "s1 stopped" [ "$(vm_nodes_running s1)" = "" ]
+wait_for 30 "s1 stopped" vm_runs_only s1
 
 # --- 2: a start that outlives its libvirt deadline
 # The wrapper waits 8 s before it runs QEMU when it runs a guest (libvirt's
@@ -104,7 +104,7 @@ for i in 1 2; do
 done
 pass "no other node tried to start slow"
 lab exec 1 clusterctl vm stop slow --force
-wait_for 30 "slow stopped" [ "$(vm_nodes_running slow)" = "" ]
+wait_for 30 "slow stopped" vm_runs_only slow
 
 # --- 2b: a host lease that lapses while a start is in flight
 IP3=198.18.0.73
@@ -155,14 +155,14 @@ wait_for 30 "node3 reported held failed once its start returned and it was off" 
 	grep -q "vm held: reported failed" "$log3"
 lab exec 3 clusterctl debug volume-stall vol1 off
 wait_for 60 "node3 holds vol1's host lease again" lease_valid 3
-wait_for 90 "held runs" [ "$(vm_field 1 held 'd["state"]')" = running ]
+wait_for 90 "held runs" vm_state_is 1 held running
 wait_for 90 "held answers" answers $IP3
 where=$(vm_field 1 held 'd["node_name"]')
-wait_for 30 "held runs on $where in libvirt" [ "$(vm_nodes_running held)" = "$where" ]
+wait_for 30 "held runs on $where in libvirt" vm_runs_only held "$where"
 watched_once
 pass "lapse: held never ran on two nodes ($(wc -l <"$seen") looks), and runs on $where only"
 lab exec 1 clusterctl vm stop held --force
-wait_for 30 "held stopped" [ "$(vm_nodes_running held)" = "" ]
+wait_for 30 "held stopped" vm_runs_only held
 
 # --- 2c: quorum lost while a start is in flight
 mark=$(($(wc -l <"$log3") + 1))
@@ -180,12 +180,12 @@ where=$(vm_field 1 held 'd["node_name"]')
 wait_for 90 "held answers" answers $IP3
 lab heal
 wait_for 60 "node3 synced and quorate" synced_quorate 3
-wait_for 30 "held runs on $where only in libvirt" [ "$(vm_nodes_running held)" = "$where" ]
+wait_for 30 "held runs on $where only in libvirt" vm_runs_only held "$where"
 watched_once
 pass "quorum loss: held never ran on two nodes ($(wc -l <"$seen") looks), and runs on $where only"
 lab exec 1 clusterctl vm stop held --force
-wait_for 30 "held stopped" [ "$(vm_field 1 held 'd["state"]')" = stopped ]
-wait_for 30 "held is off everywhere" [ "$(vm_nodes_running held)" = "" ]
+wait_for 30 "held stopped" vm_state_is 1 held stopped
+wait_for 30 "held is off everywhere" vm_runs_only held
 wait_for 30 "node3 holds vol1's host lease again" lease_valid 3
 
 # --- 2d: a stop while a start is in flight
@@ -199,8 +199,8 @@ wait_for 30 "node3 does not call held stopped while its start is in flight" \
 assert_eq "$(vm_field 1 held '[d["state"], d["node_name"]]')" '["stopping", "node3"]' \
 	"held is still stopping on node3 while its start is in flight"
 release_start
-wait_for 60 "held stopped" [ "$(vm_field 1 held 'd["state"]')" = stopped ]
-wait_for 30 "held is off everywhere" [ "$(vm_nodes_running held)" = "" ]
+wait_for 60 "held stopped" vm_state_is 1 held stopped
+wait_for 30 "held is off everywhere" vm_runs_only held
 pass "stop during a start: held reported stopped only once off, and off everywhere"
 
 # --- 3: clusterd before corosync
