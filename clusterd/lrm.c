@@ -177,10 +177,27 @@ bool lrm_mine(const struct cd_vm *vm)
 	return vm && vm->node == cd_membership_local_nodeid();
 }
 
+/* The local record of vm if vm is to run on this node, else NULL. */
+struct lvm *lrm_mine_lvm(const struct cd_vm *vm)
+{
+	return lrm_mine(vm) ? lvm_get(vm->name) : NULL;
+}
+
 /* A start of name begun here has not returned: the domain may yet come up. */
 bool lrm_start_under_way(const struct lvm *v, const char *name)
 {
 	return (v && v->start_pending) || cd_vm_agent_starting(name);
+}
+
+/* Some start begun here has not returned (any VM). */
+bool lrm_any_start_under_way(void)
+{
+	size_t i;
+
+	for (i = 0; i < lrm.n_vms; i++)
+		if (lrm.vms[i].start_pending)
+			return true;
+	return cd_vm_agent_starting(NULL);
 }
 
 void lrm_start_done(void *ctx, const struct cd_agent_result *r)
@@ -461,9 +478,7 @@ static void reconcile(void)
 		const struct cd_vm *vm = &s->vms[i];
 		struct lvm *v;
 
-		if (!lrm_mine(vm))
-			continue;
-		v = lvm_get(vm->name);
+		v = lrm_mine_lvm(vm);
 		if (!v)
 			continue;
 		v->seen = true;

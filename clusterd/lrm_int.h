@@ -112,6 +112,8 @@ const struct cd_vm *lrm_state_vm(const char *name);
 
 /* Whether vm is placed on this node. */
 bool lrm_mine(const struct cd_vm *vm);
+struct lvm *lrm_mine_lvm(const struct cd_vm *vm);
+bool lrm_any_start_under_way(void);
 
 /* A start of name begun here has not returned: the domain may yet come up. */
 bool lrm_start_under_way(const struct lvm *v, const char *name);

@@ -124,6 +124,7 @@ static void acquired(struct batch *b)
 {
 	struct lvm *v = lvm_get(b->name);
 	const struct cd_vm *vm = lrm_state_vm(b->name);
+	bool cancelled;
 
 	if (!v)
 		return;
@@ -131,37 +132,36 @@ static void acquired(struct batch *b)
 	/* Whatever came of it, these are to be given back if the VM does not run. */
 	memcpy(v->held, b->disks, b->n * sizeof(b->disks[0]));
 	v->n_held = b->n;
-	if (v->start_cancel) {
+	/* The start is under way again only once its libvirt call goes out. */
+	cancelled = v->start_cancel;
+	v->start_pending = v->start_cancel = false;
+	if (cancelled) {
 		/* The storage path powers it off and reports it: no start. */
 		vm_log(LOG_WARNING, b->name, "start called off: the disk leases were voided");
-		v->start_pending = v->start_cancel = false;
 		lrm_release_then_report(v, 0, NULL, NULL);
 		return;
 	}
 	if (b->rc < 0) {
-		v->start_pending = false;
 		vm_log(LOG_ERR, b->name, "cannot start: disk lease: %s", b->err);
 		lrm_release_then_report(v, b->action, "failed", b->err);
 		return;
 	}
 	if (!lrm_mine(vm) || vm->state != CD_VM_STARTING || vm->action_id != b->action) {
-		v->start_pending = false;
 		vm_log(LOG_NOTICE, b->name, "no longer to start here: giving the disk leases back");
 		lrm_release_then_report(v, 0, NULL, NULL);
 		return;
 	}
 	if (lrm_may_start(v, b->name) != GATE_OPEN) {
 		/* Not now: the start is tried again if this node may start later. */
-		v->start_pending = false;
 		v->done_action = 0;
 		lrm_release_then_report(v, 0, NULL, NULL);
 		return;
 	}
 	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
-	if (lrm_call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, lrm_start_done) < 0) {
-		v->start_pending = false;
+	if (lrm_call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, lrm_start_done) < 0)
 		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
-	}
+	else
+		v->start_pending = true;
 }
 
 /* Start vm: its shared disks' leases first, if it has any. */

@@ -129,9 +129,7 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 		 * lease gone (deadrule.h), and a lapse anywhere must mean that
 		 * nothing of it runs any more.
 		 */
-		if (!lrm_mine(vm))
-			continue;
-		v = lvm_get(vm->name);
+		v = lrm_mine_lvm(vm);
 		if (!v)
 			continue;
 		vm_log(LOG_CRIT, vm->name,
@@ -161,6 +159,7 @@ struct sweep {
 	bool ok;
 	bool running;
 	bool start_at_list; /* a start was under way when this pass listed the domains */
+	bool said_again;    /* "sweeping again" was logged in this run */
 	qb_loop_timer_handle timer;
 };
 
@@ -195,14 +194,17 @@ static void sweep_finish(struct sweep *sw)
 
 	if (sw->pending > 0 || !sw->running)
 		return;
-	if (sw->op == CD_AGENT_DESTROY && (sw->start_at_list || cd_vm_agent_starting(NULL))) {
+	if (sw->op == CD_AGENT_DESTROY && (sw->start_at_list || lrm_any_start_under_way())) {
 		/*
 		 * A start that was under way when the domains were listed may
 		 * have created one since, or may yet: list and power off again.
 		 * Only a pass that began with no start under way (the gate lets
 		 * none begin now) has seen every domain.
 		 */
-		vm_log(LOG_WARNING, "*", "self-fence: a start was under way: sweeping again");
+		if (!sw->said_again)
+			vm_log(LOG_WARNING, "*", "self-fence: a start was under way: sweeping again "
+						 "until a pass begins with none");
+		sw->said_again = true;
 		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, 100 * 1000000ull, sw, resweep,
 				  &sw->timer);
 		return;
@@ -292,6 +294,7 @@ static void sweep(struct sweep *sw, void (*done)(bool ok))
 		return;
 	}
 	sw->running = true;
+	sw->said_again = false;
 	sw->done[0] = done;
 	sw->done[1] = NULL;
 	sw->ok = true;
@@ -307,7 +310,7 @@ static void sweep_list(struct sweep *sw)
 	 * one, whose list has every domain still active.
 	 */
 	sw->ok = true;
-	sw->start_at_list = cd_vm_agent_starting(NULL);
+	sw->start_at_list = lrm_any_start_under_way();
 	sw->pending = 1;
 	if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, lrm.cfg.call_timeout_ms, sweep_listed, sw) <
 	    0) {
