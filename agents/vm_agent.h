@@ -25,6 +25,7 @@ enum cd_agent_op {
 	CD_AGENT_SUSPEND, /* pause the vCPUs (idempotent if paused) */
 	CD_AGENT_RESUME,  /* let paused vCPUs run again (idempotent if running) */
 	CD_AGENT_XML,	  /* the running domain's XML as libvirt has it */
+	CD_AGENT_DOMCAPS, /* the host's domain capabilities (no domain: name unused) */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -40,7 +41,9 @@ const char *cd_domain_status_to_str(enum cd_domain_status s);
  * The result of one call: rc 0 or negative (CD_ERR_TIMEOUT when the
  * deadline passed), the domain's status after the call, an error line,
  * for CD_AGENT_LIST the names of the active domains, one per line, and for
- * CD_AGENT_XML the running domain's XML (NULL if it does not run).
+ * CD_AGENT_XML the running domain's XML (NULL if it does not run), for
+ * CD_AGENT_DOMCAPS libvirt's domain capabilities XML for the domain type
+ * this host runs ("kvm" if libvirt can, else "qemu", that is TCG).
  */
 struct cd_agent_result {
 	int rc;

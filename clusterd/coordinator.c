@@ -12,6 +12,7 @@
 #include "agents/fence.h"
 #include "clusterd/change.h"
 #include "clusterd/coordinator.h"
+#include "clusterd/cpumodels.h"
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -44,6 +45,38 @@ static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
 	const struct cd_node *n = cd_state_node_by_name(s, name);
 
 	return n ? n->info.id : 0;
+}
+
+_Static_assert(CD_CPU_MODELS_MAX <= CD_POLICY_CPU_MODELS_MAX &&
+		   CD_CPU_MODEL_MAX <= CD_POLICY_CPU_MAX,
+	       "the policy takes every CPU model a node lists");
+
+static void pnode_cpu_models(struct cd_policy_node *p, const struct cd_capacity *cap)
+{
+	uint32_t i;
+
+	p->cpu_models_unknown = cap->n_cpu_models == 0;
+	for (i = 0; i < cap->n_cpu_models; i++)
+		cd_strlcpy(p->cpu_models[i], cap->cpu_models[i], sizeof(p->cpu_models[i]));
+	p->n_cpu_models = cap->n_cpu_models;
+}
+
+/*
+ * The model the VM needs (cpumodels.h): a domain XML that does not parse
+ * here was checked by libvirt when added, so it needs nothing we can tell.
+ */
+static void pvm_cpu_model(struct cd_policy_vm *p, const struct cd_state *s, const struct cd_vm *v)
+{
+	const struct cd_node *where = NULL;
+	struct cd_vm_cpu cpu;
+	char err[128];
+
+	if (!v->xml || cd_vm_cpu_read(v->xml, &cpu, err, sizeof(err)) < 0)
+		return;
+	if (v->node && (v->state == CD_VM_RUNNING || v->state == CD_VM_MIGRATING))
+		where = cd_state_node_by_id(s, v->node);
+	cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&cpu, where ? &where->info.cap : NULL),
+		   sizeof(p->cpu_model));
 }
 
 static enum cd_policy_node_state pnode_state(const struct cd_node *n)
@@ -101,9 +134,7 @@ int cd_coordinator_policy_input(const struct cd_state *s, struct cd_policy_input
 		nodes[i].state = pnode_state(n);
 		nodes[i].cores = n->info.cap.cores;
 		nodes[i].memory_mb = n->info.cap.memory_mb;
-		cd_strlcpy(nodes[i].cpu_models[0], n->info.cap.cpu_model,
-			   sizeof(nodes[i].cpu_models[0]));
-		nodes[i].n_cpu_models = 1;
+		pnode_cpu_models(&nodes[i], &n->info.cap);
 	}
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *v = &s->vms[i];
@@ -112,8 +143,7 @@ int cd_coordinator_policy_input(const struct cd_state *s, struct cd_policy_input
 		cd_strlcpy(p->name, v->name, sizeof(p->name));
 		p->vcpus = v->vcpus;
 		p->memory_mb = v->memory_mb;
-		/* CPU compatibility is checked by libvirt at start and migration. */
-		p->cpu_model[0] = '\0';
+		pvm_cpu_model(p, s, v);
 		p->priority = prio_map[v->priority];
 		p->target = v->target_started ? CD_TARGET_STARTED : CD_TARGET_STOPPED;
 		p->admin_start = v->target_started;

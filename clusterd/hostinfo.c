@@ -1,24 +1,36 @@
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <qb/qblog.h>
+
+#include "agents/vm_agent.h"
+#include "clusterd/cpumodels.h"
 #include "clusterd/hostinfo.h"
 #include "lib/util.h"
 
-void cd_hostinfo_capacity(struct cd_capacity *cap)
+/* Asked again this long after a failed libvirt call. */
+#define PROBE_RETRY_MS 10000
+
+static struct {
+	qb_loop_t *loop;
+	int call_timeout_ms;
+	void (*ready)(void);
+	qb_loop_timer_handle wait_timer, retry_timer;
+	bool known;		/* libvirt answered: cpu below holds its models */
+	bool failure_logged;	/* said once per run of failures */
+	struct cd_capacity cpu; /* cpu_model and cpu_models only */
+} h;
+
+static void proc_cpu_model(struct cd_capacity *cap)
 {
-	struct sysinfo si;
 	char line[512];
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	FILE *f;
 
-	memset(cap, 0, sizeof(*cap));
-	cap->cores = n > 0 ? (uint32_t)n : 1;
-	if (sysinfo(&si) == 0)
-		cap->memory_mb = (uint64_t)si.totalram * si.mem_unit / (1024 * 1024);
 	cd_strlcpy(cap->cpu_model, "unknown", sizeof(cap->cpu_model));
 	f = fopen("/proc/cpuinfo", "re");
 	if (!f)
@@ -36,4 +48,111 @@ void cd_hostinfo_capacity(struct cd_capacity *cap)
 		break;
 	}
 	fclose(f);
+}
+
+void cd_hostinfo_capacity(struct cd_capacity *cap)
+{
+	struct sysinfo si;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cap, 0, sizeof(*cap));
+	cap->cores = n > 0 ? (uint32_t)n : 1;
+	if (sysinfo(&si) == 0)
+		cap->memory_mb = (uint64_t)si.totalram * si.mem_unit / (1024 * 1024);
+	proc_cpu_model(cap);
+	if (!h.known)
+		return;
+	/* libvirt named no host model: the marketing name stays, outside the list. */
+	if (h.cpu.cpu_model[0])
+		cd_strlcpy(cap->cpu_model, h.cpu.cpu_model, sizeof(cap->cpu_model));
+	memcpy(cap->cpu_models, h.cpu.cpu_models, sizeof(cap->cpu_models));
+	cap->n_cpu_models = h.cpu.n_cpu_models;
+}
+
+static void call_ready(bool timer_pending)
+{
+	void (*ready)(void) = h.ready;
+
+	h.ready = NULL;
+	if (!ready)
+		return;
+	if (timer_pending)
+		qb_loop_timer_del(h.loop, h.wait_timer);
+	ready();
+}
+
+static void wait_over(void *data)
+{
+	if (h.ready)
+		qb_log(LOG_WARNING, "libvirt has not told this host's CPU models yet: joining "
+				    "without them (they go to the cluster at a later sync)");
+	call_ready(false);
+}
+
+static void probe(void *data);
+
+static void log_models(const char *virt_type, size_t dropped)
+{
+	char list[1024] = "";
+	size_t len = 0;
+	uint32_t i;
+
+	for (i = 0; i < h.cpu.n_cpu_models && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? " " : "",
+					h.cpu.cpu_models[i]);
+	qb_log(LOG_NOTICE, "CPU models from libvirt (domain type %s): host model %s; can run %s",
+	       virt_type[0] ? virt_type : "unknown", h.cpu.cpu_model[0] ? h.cpu.cpu_model : "none",
+	       list[0] ? list : "none");
+	if (dropped)
+		qb_log(LOG_WARNING, "%zu more usable CPU models left out (at most %d a node)",
+		       dropped, CD_CPU_MODELS_MAX);
+}
+
+static void probe_done(void *ctx, const struct cd_agent_result *r)
+{
+	char err[256] = "", virt_type[16];
+	size_t dropped = 0;
+	int rc = r->rc;
+
+	if (rc == 0) {
+		memset(&h.cpu, 0, sizeof(h.cpu));
+		rc = cd_host_cpus_read(r->xml ? r->xml : "", &h.cpu, &dropped, virt_type,
+				       sizeof(virt_type), err, sizeof(err));
+	} else {
+		cd_strlcpy(err, r->err ? r->err : "", sizeof(err));
+	}
+	if (rc < 0) {
+		if (!h.failure_logged)
+			qb_log(LOG_WARNING,
+			       "cannot read this host's CPU models from libvirt: %s; "
+			       "asking again every %d s",
+			       err, PROBE_RETRY_MS / 1000);
+		h.failure_logged = true;
+		qb_loop_timer_add(h.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
+				  &h.retry_timer);
+		/* No answer soon: join without the models rather than wait. */
+		call_ready(true);
+		return;
+	}
+	h.known = true;
+	log_models(virt_type, dropped);
+	call_ready(true);
+}
+
+static void probe(void *data)
+{
+	if (cd_vm_agent_call(CD_AGENT_DOMCAPS, "this host", NULL, h.call_timeout_ms, probe_done,
+			     NULL) < 0)
+		qb_loop_timer_add(h.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
+				  &h.retry_timer);
+}
+
+void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void))
+{
+	h.loop = loop;
+	h.call_timeout_ms = call_timeout_ms;
+	h.ready = ready;
+	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)wait_ms * 1000000ull, NULL, wait_over,
+			  &h.wait_timer);
+	probe(NULL);
 }

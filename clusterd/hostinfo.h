@@ -1,10 +1,27 @@
-/* What this host offers: cores, memory, CPU model. */
+/* What this host offers: cores, memory, CPU models. */
 #ifndef CD_HOSTINFO_H
 #define CD_HOSTINFO_H
 
+#include <qb/qbloop.h>
+
 #include "clusterd/state.h"
 
-/* Fill cap from the host (/proc/cpuinfo, sysinfo). Never fails. */
+/*
+ * Fill cap from the host (sysinfo; the CPU models libvirt gave
+ * cd_hostinfo_probe_cpus(), or /proc/cpuinfo's model name and no list
+ * until it did). Never fails, never blocks.
+ */
 void cd_hostinfo_capacity(struct cd_capacity *cap);
+
+/*
+ * Ask libvirt, through the VM agent (cd_vm_agent_init() first), which CPU
+ * models this host can run, until it answers: again every little while if
+ * a call fails. ready is called once from the loop, when the first call
+ * returned (answered or failed) or after wait_ms, whichever comes first:
+ * the node's information
+ * goes to the cluster when it joins, so it joins with the models if
+ * libvirt answers in time. call_timeout_ms bounds each libvirt call.
+ */
+void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void));
 
 #endif

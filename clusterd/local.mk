@@ -16,6 +16,7 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/wdrule.c clusterd/wdrule.h \
 	clusterd/vmdisks.c clusterd/vmdisks.h \
 	clusterd/vmident.c clusterd/vmident.h \
+	clusterd/cpumodels.c clusterd/cpumodels.h \
 	clusterd/quorumview.c clusterd/quorumview.h \
 	clusterd/deadrule.c clusterd/deadrule.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)

@@ -25,6 +25,7 @@
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/events.h"
+#include "clusterd/hostinfo.h"
 #include "clusterd/identity.h"
 #include "clusterd/lrm.h"
 #include "clusterd/volmgr.h"
@@ -48,6 +49,15 @@ static void state_changed(void)
 	cd_lrm_state_changed();
 	cd_coordinator_state_changed();
 	cd_identity_state_changed();
+}
+
+/*
+ * Join once libvirt told the host's CPU models (or soon without them): a
+ * node's information reaches the cluster when it joins.
+ */
+static void join_cluster(void)
+{
+	cd_membership_start(loop, &cd_replica_membership_ops);
 }
 
 static void usage(FILE *f)
@@ -379,7 +389,8 @@ int main(int argc, char **argv)
 	cd_quorumloss_init(loop);
 	cd_replica_set_listener(state_changed);
 	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
-	cd_membership_start(loop, &cd_replica_membership_ops);
+	cd_hostinfo_probe_cpus(loop, (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), 5000,
+			       join_cluster);
 
 	qb_loop_run(loop);
 

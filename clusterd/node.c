@@ -277,6 +277,7 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *cap;
+	struct json_object *models;
 	uint32_t i;
 
 	json_object_object_add(o, "id", json_object_new_int64(ni->id));
@@ -288,6 +289,14 @@ struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
 	json_object_object_add(cap, "cores", json_object_new_int64(ni->cap.cores));
 	json_object_object_add(cap, "memory_mb", json_object_new_int64((int64_t)ni->cap.memory_mb));
 	json_object_object_add(cap, "cpu_model", json_object_new_string(ni->cap.cpu_model));
+	/* None known: left out, so the record reads as an older clusterd's does. */
+	if (ni->cap.n_cpu_models) {
+		models = json_object_new_array();
+		for (i = 0; i < ni->cap.n_cpu_models; i++)
+			json_object_array_add(models,
+					      json_object_new_string(ni->cap.cpu_models[i]));
+		json_object_object_add(cap, "cpu_models", models);
+	}
 	json_object_object_add(o, "capacity", cap);
 	return o;
 }
@@ -297,6 +306,33 @@ static int copy_str(char *dst, size_t n, const char *src)
 	if (!src || strlen(src) >= n)
 		return -1;
 	cd_strlcpy(dst, src, n);
+	return 0;
+}
+
+/*
+ * The CPU models a node can run: absent (a node of an older clusterd) is
+ * none, that is not known; each must be a name, as libvirt's are.
+ */
+static int cpu_models_from_json(struct cd_capacity *cap, const struct json_object *o)
+{
+	struct json_object *a;
+	size_t i;
+
+	if (!json_object_object_get_ex(o, "cpu_models", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) > CD_CPU_MODELS_MAX)
+		return CD_ERR_INVALID;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		char *m = cap->cpu_models[i];
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    copy_str(m, sizeof(cap->cpu_models[i]), json_object_get_string(e)) < 0 ||
+		    !cd_valid_name(m, CD_CPU_MODEL_MAX))
+			return CD_ERR_INVALID;
+		cap->n_cpu_models++;
+	}
 	return 0;
 }
 
@@ -329,7 +365,9 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 	if (!json_object_object_get_ex(o, "capacity", &cap) ||
 	    !json_object_is_type(cap, json_type_object) || cd_jget_u64(cap, "cores", &cores) < 0 ||
 	    cores > UINT32_MAX || cd_jget_u64(cap, "memory_mb", &mem) < 0 ||
-	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) < 0)
+	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) <
+		0 ||
+	    cpu_models_from_json(&ni->cap, cap) < 0)
 		return CD_ERR_INVALID;
 	ni->cap.cores = (uint32_t)cores;
 	ni->cap.memory_mb = mem;

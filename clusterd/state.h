@@ -23,6 +23,12 @@
 #define CD_ADDR_MAX 63
 #define CD_ADDRS_MAX 4
 #define CD_CPU_MODEL_MAX 127
+/*
+ * CPU models one node lists: its host model and the custom models libvirt
+ * says it can run. libvirt's x86 CPU map (9.x) has 60 models, of which a
+ * host runs a part: 64 keeps all of them; more are dropped and logged.
+ */
+#define CD_CPU_MODELS_MAX 64
 #define CD_PROP_KEY_MAX 128
 #define CD_PROP_VALUE_MAX 4096
 
@@ -40,10 +46,11 @@
  *   a VM without its XML     CD_VM_JSON_MAX       owners 2 x 32 x 66, error 6 x 255
  *   the VMs' XML, together   2 x CD_STATE_XML_MAX
  *   a volume                 CD_VOLUME_JSON_MAX   4096 files, 64 requests, 64 results
- *   a node                   CD_NODE_JSON_MAX     4 addresses and a CPU model, 6 x
+ *   a node                   CD_NODE_JSON_MAX     4 addresses and a CPU model, 6 x,
+ *                                                 64 CPU models (names: not escaped)
  *   a fence device           CD_FENCEDEV_JSON_MAX params and map, 6 x
  *   a property               CD_PROP_JSON_MAX     its value, 6 x
- * With the counts below: 8 + 32 + 17.3 + 0.1 + 0.6 + 3.0 MiB = 61.1 MiB,
+ * With the counts below: 8 + 32 + 17.3 + 0.5 + 0.6 + 3.0 MiB = 61.5 MiB,
  * under 64 MiB. state.c checks the sum when it compiles; check_validate
  * measures the worst records.
  */
@@ -55,7 +62,7 @@
 #define CD_STATE_XML_MAX (16 * 1024 * 1024) /* the domain XML of all VMs */
 #define CD_STATE_JSON_MAX (64 * 1024 * 1024)
 #define CD_VM_JSON_MAX (8 * 1024)
-#define CD_NODE_JSON_MAX (4 * 1024)
+#define CD_NODE_JSON_MAX (16 * 1024)
 #define CD_FENCEDEV_JSON_MAX (10 * 1024)
 #define CD_PROP_JSON_MAX (6 * CD_PROP_VALUE_MAX + CD_PROP_KEY_MAX + 16)
 /* node.dead's "how", e.g. "lease" or "fence:DEVICE" (printable, at most 15) */
@@ -85,7 +92,15 @@ const char *cd_node_state_to_str(enum cd_node_state s);
 struct cd_capacity {
 	uint32_t cores;
 	uint64_t memory_mb;
+	/* libvirt's host-model name; /proc/cpuinfo's until libvirt answered */
 	char cpu_model[CD_CPU_MODEL_MAX + 1];
+	/*
+	 * What it can run, from libvirt's domain capabilities: the host model
+	 * first (when libvirt names one), then the usable custom models. None:
+	 * not known (libvirt has not answered, or an older clusterd).
+	 */
+	char cpu_models[CD_CPU_MODELS_MAX][CD_CPU_MODEL_MAX + 1];
+	uint32_t n_cpu_models;
 };
 
 /* What a node reports about itself when it joins. */

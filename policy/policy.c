@@ -238,6 +238,8 @@ static bool node_runs_model(const struct cd_policy_node *n, const char *model)
 {
 	uint32_t i;
 
+	if (n->cpu_models_unknown)
+		return true;
 	for (i = 0; i < n->n_cpu_models && i < CD_POLICY_CPU_MODELS_MAX; i++)
 		if (strcmp(n->cpu_models[i], model) == 0)
 			return true;

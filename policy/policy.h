@@ -48,7 +48,7 @@
 
 #define CD_POLICY_NAME_MAX 63	    /* node, VM and anti-affinity class names */
 #define CD_POLICY_CPU_MAX 127	    /* a CPU model name */
-#define CD_POLICY_CPU_MODELS_MAX 16 /* CPU models one node supports */
+#define CD_POLICY_CPU_MODELS_MAX 64 /* CPU models one node supports */
 #define CD_POLICY_MAX_NODES 32	    /* the cluster's limit; masks are 32 bits */
 #define CD_POLICY_NO_TIME (-1)	    /* cd_policy_input.now_minute unknown */
 
@@ -113,6 +113,12 @@ struct cd_policy_node {
 	/* [0] is the node's own CPU model; the rest are models it can also run. */
 	char cpu_models[CD_POLICY_CPU_MODELS_MAX][CD_POLICY_CPU_MAX + 1];
 	uint32_t n_cpu_models;
+	/*
+	 * Its models are not known (its libvirt had not answered, or it runs
+	 * an older clusterd): the CPU rule admits it and libvirt checks the
+	 * CPU at start, as it always does.
+	 */
+	bool cpu_models_unknown;
 };
 
 struct cd_policy_vm {

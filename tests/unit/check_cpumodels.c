@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "clusterd/cpumodels.h"
+#include "policy/policy.h"
+
+static char err[256];
+
+/*
+ * The CPU part of `virsh domcapabilities --virttype qemu` on an AMD EPYC
+ * host without /dev/kvm (TCG), in libvirt's format (formatdomaincaps):
+ * a host-model with its features, custom models usable or not.
+ */
+static const char *domcaps =
+    "<domainCapabilities>\n"
+    "  <path>/usr/bin/qemu-system-x86_64</path>\n"
+    "  <domain>qemu</domain>\n"
+    "  <machine>pc-q35-8.2</machine>\n"
+    "  <arch>x86_64</arch>\n"
+    "  <vcpu max='4096'/>\n"
+    "  <cpu>\n"
+    "    <mode name='host-passthrough' supported='yes'>\n"
+    "      <enum name='hostPassthroughMigratable'><value>off</value></enum>\n"
+    "    </mode>\n"
+    "    <mode name='maximum' supported='yes'/>\n"
+    "    <mode name='host-model' supported='yes'>\n"
+    "      <model fallback='forbid'>EPYC-Rome</model>\n"
+    "      <vendor>AMD</vendor>\n"
+    "      <maxphysaddr mode='passthrough' limit='48'/>\n"
+    "      <feature policy='require' name='x2apic'/>\n"
+    "      <feature policy='disable' name='svm'/>\n"
+    "    </mode>\n"
+    "    <mode name='custom' supported='yes'>\n"
+    "      <model usable='yes' vendor='unknown'>qemu64</model>\n"
+    "      <model usable='yes' vendor='unknown'>qemu32</model>\n"
+    "      <model usable='no' vendor='AMD'>phenom</model>\n"
+    "      <blockers model='phenom'><feature name='3dnow'/></blockers>\n"
+    "      <model usable='yes' vendor='Intel'>Opteron_G1</model>\n"
+    "      <model usable='yes' vendor='AMD'>EPYC-Rome</model>\n"
+    "      <model usable='no' vendor='Intel'>Skylake-Server-IBRS</model>\n"
+    "      <model usable='unknown' vendor='Intel'>Haswell</model>\n"
+    "      <model usable='yes' vendor='AMD' deprecated='no'>EPYC</model>\n"
+    "    </mode>\n"
+    "  </cpu>\n"
+    "  <devices/>\n"
+    "</domainCapabilities>\n";
+
+START_TEST(test_host)
+{
+	struct cd_capacity cap;
+	char type[16];
+	size_t dropped;
+
+	memset(&cap, 0, sizeof(cap));
+	strcpy(cap.cpu_model, "AMD EPYC 7B13");
+	ck_assert_int_eq(
+	    cd_host_cpus_read(domcaps, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+	ck_assert_str_eq(type, "qemu");
+	ck_assert_str_eq(cap.cpu_model, "EPYC-Rome");
+	ck_assert_uint_eq(dropped, 0);
+	/* The host model first, then the usable ones in order, each once. */
+	ck_assert_uint_eq(cap.n_cpu_models, 5);
+	ck_assert_str_eq(cap.cpu_models[0], "EPYC-Rome");
+	ck_assert_str_eq(cap.cpu_models[1], "qemu64");
+	ck_assert_str_eq(cap.cpu_models[2], "qemu32");
+	ck_assert_str_eq(cap.cpu_models[3], "Opteron_G1");
+	ck_assert_str_eq(cap.cpu_models[4], "EPYC");
+}
+END_TEST
+
+/* No host-model: the name stays as it was and the list holds custom models only. */
+START_TEST(test_host_no_host_model)
+{
+	const char *xml = "<domainCapabilities><domain>kvm</domain><cpu>"
+			  "<mode name='host-model' supported='no'/>"
+			  "<mode name='custom' supported='yes'>"
+			  "<model usable='yes'>qemu64</model></mode></cpu></domainCapabilities>";
+	struct cd_capacity cap;
+	char type[16];
+	size_t dropped;
+
+	memset(&cap, 0, sizeof(cap));
+	strcpy(cap.cpu_model, "Intel Xeon");
+	ck_assert_int_eq(
+	    cd_host_cpus_read(xml, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+	ck_assert_str_eq(type, "kvm");
+	ck_assert_str_eq(cap.cpu_model, "Intel Xeon");
+	ck_assert_uint_eq(cap.n_cpu_models, 1);
+	ck_assert_str_eq(cap.cpu_models[0], "qemu64");
+}
+END_TEST
+
+START_TEST(test_host_cap_and_bad)
+{
+	char xml[16384] = "<domainCapabilities><cpu><mode name='custom' supported='yes'>";
+	struct cd_capacity cap;
+	char type[16];
+	size_t dropped;
+	int i;
+
+	for (i = 0; i < CD_CPU_MODELS_MAX + 3; i++)
+		snprintf(xml + strlen(xml), sizeof(xml) - strlen(xml),
+			 "<model usable='yes'>m%d</model>", i);
+	strcat(xml, "</mode></cpu></domainCapabilities>");
+	memset(&cap, 0, sizeof(cap));
+	ck_assert_int_eq(
+	    cd_host_cpus_read(xml, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+	ck_assert_uint_eq(cap.n_cpu_models, CD_CPU_MODELS_MAX);
+	ck_assert_uint_eq(dropped, 3);
+	ck_assert_str_eq(cap.cpu_models[CD_CPU_MODELS_MAX - 1], "m63");
+
+	ck_assert_int_eq(cd_host_cpus_read("<domainCapabilities>", &cap, &dropped, type,
+					   sizeof(type), err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(cd_host_cpus_read("<domainCapabilities><cpu><mode name='custom' "
+					   "supported='yes'><model usable='yes'>a b</model>"
+					   "</mode></cpu></domainCapabilities>",
+					   &cap, &dropped, type, sizeof(type), err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_uint_eq(cap.n_cpu_models, 0);
+}
+END_TEST
+
+static enum cd_vm_cpu_mode vm_mode(const char *xml, char *model)
+{
+	struct cd_vm_cpu cpu;
+
+	ck_assert_int_eq(cd_vm_cpu_read(xml, &cpu, err, sizeof(err)), 0);
+	strcpy(model, cpu.model);
+	return cpu.mode;
+}
+
+START_TEST(test_vm)
+{
+	char m[CD_CPU_MODEL_MAX + 1];
+	struct cd_vm_cpu cpu;
+
+	/* As the lab's guests have it. */
+	ck_assert_int_eq(vm_mode("<domain type='qemu'><name>a</name>"
+				 "<cpu mode='custom' match='exact' check='none'>"
+				 "<model fallback='forbid'>qemu64</model></cpu></domain>",
+				 m),
+			 CD_VM_CPU_CUSTOM);
+	ck_assert_str_eq(m, "qemu64");
+	ck_assert_int_eq(vm_mode("<domain><cpu><model>EPYC</model></cpu></domain>", m),
+			 CD_VM_CPU_CUSTOM);
+	ck_assert_str_eq(m, "EPYC");
+	ck_assert_int_eq(vm_mode("<domain><name>a</name></domain>", m), CD_VM_CPU_NONE);
+	ck_assert_int_eq(vm_mode("<domain><cpu><topology sockets='1' cores='2' threads='1'/>"
+				 "</cpu></domain>",
+				 m),
+			 CD_VM_CPU_NONE);
+	ck_assert_int_eq(
+	    vm_mode("<domain><cpu mode='host-passthrough' check='none' migratable='on'/></domain>",
+		    m),
+	    CD_VM_CPU_PASSTHROUGH);
+	ck_assert_int_eq(vm_mode("<domain><cpu mode='maximum'/></domain>", m),
+			 CD_VM_CPU_PASSTHROUGH);
+	ck_assert_int_eq(
+	    vm_mode("<domain><cpu mode='host-model'><model>X</model></cpu></domain>", m),
+	    CD_VM_CPU_HOST_MODEL);
+	ck_assert_str_eq(m, "");
+	ck_assert_int_eq(
+	    cd_vm_cpu_read("<domain><cpu mode='odd'/></domain>", &cpu, err, sizeof(err)),
+	    CD_ERR_INVALID);
+	ck_assert_int_eq(cd_vm_cpu_read("<domain><cpu>", &cpu, err, sizeof(err)), CD_ERR_INVALID);
+}
+END_TEST
+
+START_TEST(test_vm_need)
+{
+	struct cd_vm_cpu custom = {CD_VM_CPU_CUSTOM, "EPYC"}, host = {CD_VM_CPU_HOST_MODEL, ""},
+			 pass = {CD_VM_CPU_PASSTHROUGH, ""}, none = {CD_VM_CPU_NONE, ""};
+	struct cd_capacity rome, unknown, no_host;
+
+	memset(&rome, 0, sizeof(rome));
+	strcpy(rome.cpu_model, "EPYC-Rome");
+	strcpy(rome.cpu_models[0], "EPYC-Rome");
+	strcpy(rome.cpu_models[1], "EPYC");
+	rome.n_cpu_models = 2;
+	memset(&unknown, 0, sizeof(unknown));
+	strcpy(unknown.cpu_model, "AMD EPYC 7B13");
+	no_host = rome;
+	strcpy(no_host.cpu_model, "AMD EPYC 7B13");
+
+	ck_assert_str_eq(cd_vm_cpu_need(&custom, NULL), "EPYC");
+	ck_assert_str_eq(cd_vm_cpu_need(&custom, &rome), "EPYC");
+	ck_assert_str_eq(cd_vm_cpu_need(&none, &rome), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&host, NULL), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&pass, NULL), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&host, &rome), "EPYC-Rome");
+	ck_assert_str_eq(cd_vm_cpu_need(&pass, &rome), "EPYC-Rome");
+	ck_assert_str_eq(cd_vm_cpu_need(&pass, &unknown), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&pass, &no_host), "");
+}
+END_TEST
+
+/*
+ * End to end on the policy: a node's models from its domain capabilities,
+ * the VM's from its XML; a node that lacks the model is excluded and the
+ * explanation says so; a node whose models are unknown is admitted.
+ */
+START_TEST(test_policy_rule)
+{
+	static struct cd_policy_node nodes[3];
+	static struct cd_policy_vm vm;
+	struct cd_policy_input in = {.nodes = nodes, .n_nodes = 3, .vms = &vm, .n_vms = 1};
+	struct cd_capacity cap;
+	struct cd_vm_cpu cpu;
+	char type[16], buf[1024];
+	size_t dropped;
+	uint32_t i;
+
+	memset(nodes, 0, sizeof(nodes));
+	memset(&vm, 0, sizeof(vm));
+	memset(&cap, 0, sizeof(cap));
+	ck_assert_int_eq(
+	    cd_host_cpus_read(domcaps, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		nodes[i].id = i + 1;
+		snprintf(nodes[i].name, sizeof(nodes[i].name), "node%u", i + 1);
+		nodes[i].state = CD_PNODE_ONLINE;
+		nodes[i].cores = 8;
+		nodes[i].memory_mb = 8192;
+	}
+	/* node1: the EPYC-Rome host; node2: an old host; node3: not known yet. */
+	for (i = 0; i < cap.n_cpu_models; i++)
+		strcpy(nodes[0].cpu_models[i], cap.cpu_models[i]);
+	nodes[0].n_cpu_models = cap.n_cpu_models;
+	strcpy(nodes[1].cpu_models[0], "Opteron_G1");
+	nodes[1].n_cpu_models = 1;
+	nodes[2].cpu_models_unknown = true;
+	nodes[2].state = CD_PNODE_MAINTENANCE;
+
+	ck_assert_int_eq(cd_vm_cpu_read("<domain><cpu><model>EPYC</model></cpu></domain>", &cpu,
+					err, sizeof(err)),
+			 0);
+	strcpy(vm.name, "web1");
+	vm.vcpus = 2;
+	vm.memory_mb = 1024;
+	strcpy(vm.cpu_model, cd_vm_cpu_need(&cpu, NULL));
+	vm.priority = CD_PPRIO_MEDIUM;
+	vm.target = CD_TARGET_STARTED;
+	vm.preferred[0] = 2; /* the node that cannot run EPYC */
+	vm.n_preferred = 1;
+	vm.state = CD_PVM_STOPPED;
+	ck_assert_int_eq(cd_policy_explain(&in, "web1", buf, sizeof(buf)), 0);
+	ck_assert_msg(strstr(buf, "node2 does not support CPU model EPYC"), "%s", buf);
+	ck_assert_msg(strstr(buf, "node1"), "%s", buf);
+
+	/* Only node2 and the unknown node3 online: node3 is admitted. */
+	nodes[0].state = CD_PNODE_MAINTENANCE;
+	nodes[2].state = CD_PNODE_ONLINE;
+	ck_assert_int_eq(cd_policy_explain(&in, "web1", buf, sizeof(buf)), 0);
+	ck_assert_msg(strstr(buf, "node3") && !strstr(buf, "node3 does not support"), "%s", buf);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cpumodels");
+
+	add_tcase(s, test_host);
+	add_tcase(s, test_host_no_host_model);
+	add_tcase(s, test_host_cap_and_bad);
+	add_tcase(s, test_vm);
+	add_tcase(s, test_vm_need);
+	add_tcase(s, test_policy_rule);
+	return run_suite(s);
+}
