@@ -31,7 +31,8 @@ struct tool_opts {
 	const char *name, *owner;
 };
 
-extern struct tool_opts opt;
+/* The options given on the command line (csvfs/tool_main.c parses them). */
+extern struct tool_opts cmdline_opts;
 
 /* One open device and volume. */
 struct tool_vol {

@@ -18,7 +18,7 @@
 
 #include "csvfs/tool.h"
 
-struct tool_opts opt;
+struct tool_opts cmdline_opts;
 
 /* Which options a command accepts: bit i is opt_defs[i]. */
 enum {
@@ -45,18 +45,18 @@ static const struct opt_def {
 	void *target;
 	uint32_t min, max;
 } opt_defs[] = {
-	{"json", OPT_FLAG, &opt.json, 0, 0},
-	{"force", OPT_FLAG, &opt.force, 0, 0},
-	{"shared", OPT_FLAG, &opt.shared, 0, 0},
-	{"ballots", OPT_FLAG, &opt.ballots, 0, 0},
-	{"slot", OPT_NUM, &opt.slot, 1, CSVFS_MAX_HOSTS},
-	{"hosts", OPT_NUM, &opt.hosts, 1, CSVFS_MAX_HOSTS},
-	{"files", OPT_NUM, &opt.files, 1, CSVFS_MAX_FILES},
-	{"sector-size", OPT_NUM, &opt.sector_size, 512, 4096},
-	{"expiry-ms", OPT_NUM, &opt.expiry_ms, CSVFS_EXPIRY_MIN_MS, CSVFS_EXPIRY_MAX_MS},
-	{"interval-ms", OPT_NUM, &opt.interval_ms, 1, CSVFS_EXPIRY_MAX_MS},
-	{"name", OPT_STR, &opt.name, 0, 0},
-	{"owner", OPT_STR, &opt.owner, 0, 0},
+	{"json", OPT_FLAG, &cmdline_opts.json, 0, 0},
+	{"force", OPT_FLAG, &cmdline_opts.force, 0, 0},
+	{"shared", OPT_FLAG, &cmdline_opts.shared, 0, 0},
+	{"ballots", OPT_FLAG, &cmdline_opts.ballots, 0, 0},
+	{"slot", OPT_NUM, &cmdline_opts.slot, 1, CSVFS_MAX_HOSTS},
+	{"hosts", OPT_NUM, &cmdline_opts.hosts, 1, CSVFS_MAX_HOSTS},
+	{"files", OPT_NUM, &cmdline_opts.files, 1, CSVFS_MAX_FILES},
+	{"sector-size", OPT_NUM, &cmdline_opts.sector_size, 512, 4096},
+	{"expiry-ms", OPT_NUM, &cmdline_opts.expiry_ms, CSVFS_EXPIRY_MIN_MS, CSVFS_EXPIRY_MAX_MS},
+	{"interval-ms", OPT_NUM, &cmdline_opts.interval_ms, 1, CSVFS_EXPIRY_MAX_MS},
+	{"name", OPT_STR, &cmdline_opts.name, 0, 0},
+	{"owner", OPT_STR, &cmdline_opts.owner, 0, 0},
 };
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
