@@ -53,6 +53,8 @@ int tool_open(struct tool_vol *t, const char *device, int readonly)
 
 void tool_close(struct tool_vol *t)
 {
+	if (!t)
+		return;
 	csvfs_disk_close(t->disk);
 	t->disk = NULL;
 }

@@ -43,6 +43,7 @@ struct tool_vol {
 
 /* Open device and its volume; prints the error. Returns 0 or a code. */
 int tool_open(struct tool_vol *t, const char *device, int readonly);
+/* Close what tool_open opened; accepts NULL and a t already closed. */
 void tool_close(struct tool_vol *t);
 
 /* Attach to --slot (someone else renews it); prints the error. */

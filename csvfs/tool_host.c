@@ -116,7 +116,7 @@ int cmd_host_join(char **argv, int argc)
 		return rc;
 	rc = holder_timing(&t.vol, &holder);
 	if (rc < 0)
-		goto out;
+		goto out_close;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	snprintf(what, sizeof(what), "host slot %u", cmdline_opts.slot);
@@ -124,11 +124,11 @@ int cmd_host_join(char **argv, int argc)
 	if (rc == -EBUSY) {
 		fprintf(stderr, "csvfs: %s is held by %s (alive)\n", what,
 			busy.owner[0] ? busy.owner : "another host");
-		goto out;
+		goto out_close;
 	}
 	if (rc < 0) {
 		tool_fail(rc, what);
-		goto out;
+		goto out_close;
 	}
 	/* Readers keep the volume's rule; from now on this host is only a holder. */
 	t.vol.timing = holder;
@@ -141,7 +141,7 @@ int cmd_host_join(char **argv, int argc)
 			"csvfs: slot %u: stopped renewing; its leases expire %u ms after the last "
 			"renewal unless released with csvfs host release\n",
 			h.slot, holder.expiry_ms);
-out:
+out_close:
 	tool_close(&t);
 	return rc;
 }

@@ -43,7 +43,7 @@ static int change(char **argv, int acquire)
 		return rc;
 	rc = tool_attach(&t, &h);
 	if (rc < 0)
-		goto out;
+		goto out_close;
 	snprintf(what, sizeof(what), "lease %s", argv[1]);
 	if (!acquire) {
 		rc = csvfs_lease_release(&t.vol, &h, lease);
@@ -53,7 +53,7 @@ static int change(char **argv, int acquire)
 			tool_fail(rc, what);
 		else
 			printf("released %s (host %u)\n", what, h.slot);
-		goto out;
+		goto out_close;
 	}
 	/* Deciding that a silent holder is dead takes the expiry time: say so. */
 	if (csvfs_lease_read(&t.vol, lease, &l) == 0 && !(l.flags & CSVFS_LEADER_FREE) &&
@@ -69,7 +69,7 @@ static int change(char **argv, int acquire)
 	else if (csvfs_lease_read(&t.vol, lease, &l) == 0)
 		printf("acquired %s %s (version %" PRIu64 ") for host %u\n", what,
 		       cmdline_opts.shared ? "shared" : "exclusively", l.lver, h.slot);
-out:
+out_close:
 	tool_close(&t);
 	return rc;
 }

@@ -157,7 +157,7 @@ static int parse_u32(const char *s, const struct opt_def *d)
 	if (errno || *end || end == s || v < d->min || v > d->max) {
 		fprintf(stderr, "csvfs: --%s takes a number in [%" PRIu32 ", %" PRIu32 "]\n",
 			d->name, d->min, d->max);
-		return -1;
+		return CD_ERR_INVALID;
 	}
 	*(uint32_t *)d->target = (uint32_t)v;
 	return 0;
@@ -175,10 +175,10 @@ static int set_option(const struct opt_def *d, const char *arg)
 		*(const char **)d->target = arg;
 		return 0;
 	}
-	return -1;
+	return CD_ERR_INVALID;
 }
 
-/* Parse options anywhere on the line; returns the option bits seen or -1. */
+/* Parse options anywhere on the line; returns the option bits seen or CD_ERR_INVALID. */
 static int parse_options(int argc, char **argv)
 {
 	enum { SHOW_HELP = 1, SHOW_VERSION };
@@ -205,11 +205,12 @@ static int parse_options(int argc, char **argv)
 			exit(0);
 		}
 		if (c < 256)
-			return -1;
-		bad |= set_option(&opt_defs[c - 256], optarg);
+			return CD_ERR_INVALID;
+		if (set_option(&opt_defs[c - 256], optarg) < 0)
+			bad = 1;
 		seen |= 1 << (c - 256);
 	}
-	return bad ? -1 : seen;
+	return bad ? CD_ERR_INVALID : seen;
 }
 
 static const struct command *find_command(int argc, char **argv, int *nwords)
