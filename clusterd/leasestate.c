@@ -91,6 +91,20 @@ NAMES(cd_meta_lease_state, enum cd_meta_lease_state, meta_state_names)
 NAMES(cd_meta_lease_event, enum cd_meta_lease_event, meta_event_names)
 #undef NAMES
 
+bool cd_host_lease_joined(enum cd_host_lease_state s)
+{
+	switch (s) {
+	case CD_HOST_LEASE_HELD:
+	case CD_HOST_LEASE_LEFT:
+		return true;
+	case CD_HOST_LEASE_JOINING:
+	case CD_HOST_LEASE_LAPSED:
+	case CD_HOST_LEASE_RELEASED:
+		return false;
+	}
+	return false;
+}
+
 bool cd_meta_lease_held(enum cd_meta_lease_state s)
 {
 	switch (s) {

@@ -82,6 +82,9 @@ int cd_host_lease_event_from_str(const char *s, enum cd_host_lease_event *out);
 int cd_meta_lease_state_from_str(const char *s, enum cd_meta_lease_state *out);
 int cd_meta_lease_event_from_str(const char *s, enum cd_meta_lease_event *out);
 
+/* Whether the renew thread's slot is joined on disk in s: held, or left to lapse. */
+bool cd_host_lease_joined(enum cd_host_lease_state s);
+
 /* Whether this node holds the metadata lease in s (held, refreshing, releasing). */
 bool cd_meta_lease_held(enum cd_meta_lease_state s);
 /* Whether a metadata-lease job of this node is queued in s. */

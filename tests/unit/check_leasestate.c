@@ -164,42 +164,25 @@ START_TEST(test_log_lines)
 }
 END_TEST
 
+/* Every name of an enum of n values reads back as its value. */
+#define ROUND_TRIP(prefix, type, n)                                                        \
+	do {                                                                               \
+		int i_;                                                                    \
+                                                                                           \
+		for (i_ = 0; i_ < (n); i_++) {                                             \
+			type v_;                                                           \
+                                                                                           \
+			ck_assert_int_eq(prefix##_from_str(prefix##_to_str((type)i_), &v_), 0);  \
+			ck_assert_int_eq(v_, i_);                                          \
+		}                                                                          \
+	} while (0)
+
 START_TEST(test_names_round_trip)
 {
-	int i;
-
-	for (i = 0; i < CD_HOST_LEASE_N_STATES; i++) {
-		enum cd_host_lease_state s;
-
-		ck_assert_int_eq(cd_host_lease_state_from_str(
-				     cd_host_lease_state_to_str((enum cd_host_lease_state)i), &s),
-				 0);
-		ck_assert_int_eq(s, i);
-	}
-	for (i = 0; i < CD_HOST_EV_N; i++) {
-		enum cd_host_lease_event e;
-
-		ck_assert_int_eq(cd_host_lease_event_from_str(
-				     cd_host_lease_event_to_str((enum cd_host_lease_event)i), &e),
-				 0);
-		ck_assert_int_eq(e, i);
-	}
-	for (i = 0; i < CD_META_LEASE_N_STATES; i++) {
-		enum cd_meta_lease_state s;
-
-		ck_assert_int_eq(cd_meta_lease_state_from_str(
-				     cd_meta_lease_state_to_str((enum cd_meta_lease_state)i), &s),
-				 0);
-		ck_assert_int_eq(s, i);
-	}
-	for (i = 0; i < CD_META_EV_N; i++) {
-		enum cd_meta_lease_event e;
-
-		ck_assert_int_eq(cd_meta_lease_event_from_str(
-				     cd_meta_lease_event_to_str((enum cd_meta_lease_event)i), &e),
-				 0);
-		ck_assert_int_eq(e, i);
-	}
+	ROUND_TRIP(cd_host_lease_state, enum cd_host_lease_state, CD_HOST_LEASE_N_STATES);
+	ROUND_TRIP(cd_host_lease_event, enum cd_host_lease_event, CD_HOST_EV_N);
+	ROUND_TRIP(cd_meta_lease_state, enum cd_meta_lease_state, CD_META_LEASE_N_STATES);
+	ROUND_TRIP(cd_meta_lease_event, enum cd_meta_lease_event, CD_META_EV_N);
 	ck_assert_str_eq(cd_host_lease_state_to_str((enum cd_host_lease_state)99), "unknown");
 	ck_assert_str_eq(cd_meta_lease_event_to_str((enum cd_meta_lease_event)-1), "unknown");
 	{
@@ -212,11 +195,14 @@ START_TEST(test_names_round_trip)
 }
 END_TEST
 
-START_TEST(test_meta_lease_predicates)
+START_TEST(test_predicates)
 {
 	int i;
 
-	/* The booleans the states replaced: held, and a metadata job queued. */
+	/* The booleans the states replaced: joined; held, and a metadata job queued. */
+	for (i = 0; i < CD_HOST_LEASE_N_STATES; i++)
+		ck_assert_int_eq(cd_host_lease_joined((enum cd_host_lease_state)i),
+				 i == CD_HOST_LEASE_HELD || i == CD_HOST_LEASE_LEFT);
 	for (i = 0; i < CD_META_LEASE_N_STATES; i++) {
 		enum cd_meta_lease_state s = (enum cd_meta_lease_state)i;
 		bool held = s == CD_META_LEASE_HELD || s == CD_META_LEASE_REFRESHING ||
@@ -237,6 +223,6 @@ int main(void)
 	add_tcase(s, test_meta_lease_table);
 	add_tcase(s, test_log_lines);
 	add_tcase(s, test_names_round_trip);
-	add_tcase(s, test_meta_lease_predicates);
+	add_tcase(s, test_predicates);
 	return run_suite(s);
 }
