@@ -10,6 +10,7 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/vm.c clusterd/vm.h clusterd/vm_internal.h \
 	clusterd/vm_lifecycle.c \
 	clusterd/volume.c clusterd/volume.h \
+	clusterd/leasestate.c clusterd/leasestate.h \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \
 	clusterd/sync.c clusterd/sync.h \
