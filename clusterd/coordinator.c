@@ -14,6 +14,7 @@
 #include "clusterd/coordinator.h"
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
+#include "clusterd/props.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
@@ -391,11 +392,10 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 static void check_lost_nodes(void)
 {
 	const struct cd_state *s = cd_replica_state();
-	const char *confirm = cd_state_prop(s, "failover-confirm");
-	const char *grace_s = cd_state_prop(s, "failover-grace-ms");
-	uint64_t grace = grace_s ? strtoull(grace_s, NULL, 10) : 0;
-	bool use_lease = !confirm || strstr(confirm, "lease");
-	bool use_fence = !confirm || strstr(confirm, "fence");
+	uint64_t grace = cd_props_get(s, CD_PROPS_FAILOVER_GRACE_MS);
+	uint64_t confirm = cd_props_get(s, CD_PROPS_FAILOVER_CONFIRM);
+	bool use_lease = confirm & CD_CONFIRM_LEASE;
+	bool use_fence = confirm & CD_CONFIRM_FENCE;
 	size_t i;
 
 	if (cd_replica_coordinator() != cd_membership_local_nodeid() || co.dead_inflight)

@@ -4,6 +4,7 @@ sbin_PROGRAMS += clusterd/clusterd
 noinst_LTLIBRARIES += clusterd/libcdcore.la
 clusterd_libcdcore_la_SOURCES = \
 	clusterd/state.c clusterd/state.h \
+	clusterd/props.c clusterd/props.h \
 	clusterd/change.c clusterd/change.h \
 	clusterd/node.c clusterd/node.h \
 	clusterd/fencedev.c clusterd/fencedev.h \

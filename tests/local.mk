@@ -6,7 +6,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
-	tests/unit/check_change
+	tests/unit/check_change tests/unit/check_props
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -41,6 +41,9 @@ tests_unit_check_quorumview_LDADD = $(UNIT_LIBS)
 tests_unit_check_deadrule_SOURCES = tests/unit/check_deadrule.c
 tests_unit_check_deadrule_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_deadrule_LDADD = $(UNIT_LIBS)
+tests_unit_check_props_SOURCES = tests/unit/check_props.c
+tests_unit_check_props_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_props_LDADD = $(UNIT_LIBS)
 tests_unit_check_validate_SOURCES = tests/unit/check_validate.c
 tests_unit_check_validate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_validate_LDADD = $(UNIT_LIBS)
