@@ -47,8 +47,6 @@ static int cmd_volume_add(qb_ipcs_connection_t *c, struct json_object *args,
 	return rc;
 }
 
-CD_IPC_CHANGE_CMD(cmd_volume_remove, CD_CHANGE_VOLUME_REMOVE)
-
 static struct json_object *volume_view(const struct cd_volume *v)
 {
 	struct json_object *o = cd_volume_to_json(v), *local = cd_volmgr_local_json(v->name);
@@ -244,14 +242,18 @@ static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *a
 #endif
 
 const struct cd_ipc_cmd cd_ipc_volume_cmds[] = {
-	{"volume.add", cmd_volume_add},
-	{"volume.remove", cmd_volume_remove},
-	{"volume.list", cmd_volume_list},
-	{"volume.show", cmd_volume_show},
-	{"volume.file", cmd_volume_file},
-	{"volume.lease", cmd_volume_lease},
+	{"volume.add", CD_IPC_SUBMITS, cmd_volume_add},
+	{"volume.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_VOLUME_REMOVE},
+	{"volume.list", 0, cmd_volume_list},
+	{"volume.show", 0, cmd_volume_show},
+	{"volume.file", CD_IPC_SUBMITS, cmd_volume_file},
+	/*
+	 * A lease is this node's own, taken on the disk: csvfs decides who
+	 * wins, so a node cut off from the others may still race for one.
+	 */
+	{"volume.lease", CD_IPC_ADMIN, cmd_volume_lease},
 #ifdef CD_TEST_HOOKS
-	{"debug.volume_stall", cmd_debug_volume_stall},
+	{"debug.volume_stall", CD_IPC_ADMIN, cmd_debug_volume_stall},
 #endif
 };
 const size_t cd_ipc_volume_n_cmds = sizeof(cd_ipc_volume_cmds) / sizeof(cd_ipc_volume_cmds[0]);

@@ -18,7 +18,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/vmdisks.c clusterd/vmdisks.h \
 	clusterd/vmident.c clusterd/vmident.h \
 	clusterd/quorumview.c clusterd/quorumview.h \
-	clusterd/deadrule.c clusterd/deadrule.h
+	clusterd/deadrule.c clusterd/deadrule.h \
+	clusterd/ipc_admit.c clusterd/ipc_admit.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
 
