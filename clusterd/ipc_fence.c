@@ -11,6 +11,7 @@
 #include "agents/fence.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 
 static int cmd_fence_add(qb_ipcs_connection_t *c, struct json_object *args,
 			 struct json_object **out)
@@ -118,8 +119,8 @@ static int cmd_fence_test(qb_ipcs_connection_t *c, struct json_object *args,
 	dev.agent = d->agent;
 	dev.params = p;
 	qb_ipcs_connection_ref(c);
-	rc = cd_fence_run(&dev, node ? "status" : "monitor", node ? plug : NULL, 30000, 0,
-			  fence_test_done, c);
+	rc = cd_fence_run(&dev, node ? "status" : "monitor", node ? plug : NULL,
+			  CD_FENCE_TEST_TIMEOUT_MS, 0, fence_test_done, c);
 	cd_fence_params_free(p);
 	if (rc < 0) {
 		qb_ipcs_connection_unref(c);

@@ -13,6 +13,7 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
 
@@ -157,7 +158,7 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 		fc->id = (uint64_t)json_object_get_int64(t);
 	if (fc->id == 0)
 		fc->id = cd_random_id();
-	fc->timeout_ms = 60000;
+	fc->timeout_ms = CD_VOLUME_FILE_TIMEOUT_MS;
 	if (json_object_object_get_ex(args, "timeout_ms", &t) && json_object_get_int(t) > 0)
 		fc->timeout_ms = json_object_get_int(t);
 	ch = json_object_new_object();

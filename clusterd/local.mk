@@ -40,6 +40,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \
+	clusterd/timing.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	clusterd/watchdog.c clusterd/watchdog.h \
 	agents/vm_agent.c agents/vm_agent.h \

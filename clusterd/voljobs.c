@@ -13,10 +13,9 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "lib/util.h"
-
-#define META_RETRY_MS 1000
 
 /* --- the op thread --- */
 
@@ -215,7 +214,7 @@ void vols_job_done(struct job *j)
 			vol_log(LOG_NOTICE, rt->name, "this node holds the metadata lease: it "
 						      "coordinates the volume");
 		} else {
-			rt->meta_next_try = cd_now_ms() + META_RETRY_MS;
+			rt->meta_next_try = cd_now_ms() + CD_META_RETRY_MS;
 			vol_log(LOG_INFO, rt->name, "metadata lease not acquired: %s", j->err);
 		}
 		break;
