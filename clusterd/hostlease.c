@@ -16,11 +16,10 @@
 #include <clusterd/result.h>
 
 #include "clusterd/events.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "clusterd/watchdog.h"
 #include "lib/util.h"
-
-#define WATCH_MS 50 /* how often the other hosts' slots are read */
 
 /* --- the renew thread --- */
 
@@ -212,7 +211,7 @@ void *vols_renew_thread(void *arg)
 				slot_event(rt, CD_HOST_EV_RELEASE);
 				pthread_mutex_unlock(&rt->lock);
 			}
-			if (nap(rt, rt->opened ? rt->vol.timing.renewal_ms : 1000))
+			if (nap(rt, rt->opened ? rt->vol.timing.renewal_ms : CD_HOSTLEASE_RETRY_MS))
 				break;
 			continue;
 		}
@@ -232,7 +231,7 @@ void *vols_renew_thread(void *arg)
 				vols_post((struct event){EV_JOINED, rt, NULL, 0});
 			} else {
 				vols_post((struct event){EV_JOIN_FAILED, rt, NULL, rc});
-				if (nap(rt, 1000))
+				if (nap(rt, CD_HOSTLEASE_RETRY_MS))
 					break;
 			}
 			continue;
@@ -249,7 +248,8 @@ void *vols_renew_thread(void *arg)
 			while (!stop && cd_now_ms() < due) {
 				uint64_t left = due - cd_now_ms();
 
-				stop = nap(rt, left < WATCH_MS ? left : WATCH_MS);
+				stop = nap(rt, left < CD_HOSTLEASE_WATCH_MS ? left
+									    : CD_HOSTLEASE_WATCH_MS);
 				if (!stop)
 					watch_hosts(rt, self.id);
 			}

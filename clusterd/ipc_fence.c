@@ -11,6 +11,7 @@
 #include "agents/fence.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 
 static int cmd_fence_add(qb_ipcs_connection_t *c, struct json_object *args,
 			 struct json_object **out)
@@ -31,8 +32,6 @@ static int cmd_fence_add(qb_ipcs_connection_t *c, struct json_object *args,
 	}
 	return cd_ipc_submit_change(c, CD_CHANGE_FENCE_ADD, args, out);
 }
-
-CD_IPC_CHANGE_CMD(cmd_fence_remove, CD_CHANGE_FENCE_REMOVE)
 
 static int cmd_fence_list(qb_ipcs_connection_t *c, struct json_object *args,
 			  struct json_object **out)
@@ -120,8 +119,8 @@ static int cmd_fence_test(qb_ipcs_connection_t *c, struct json_object *args,
 	dev.agent = d->agent;
 	dev.params = p;
 	qb_ipcs_connection_ref(c);
-	rc = cd_fence_run(&dev, node ? "status" : "monitor", node ? plug : NULL, 30000, 0,
-			  fence_test_done, c);
+	rc = cd_fence_run(&dev, node ? "status" : "monitor", node ? plug : NULL,
+			  CD_FENCE_TEST_TIMEOUT_MS, 0, fence_test_done, c);
 	cd_fence_params_free(p);
 	if (rc < 0) {
 		qb_ipcs_connection_unref(c);
@@ -132,9 +131,10 @@ static int cmd_fence_test(qb_ipcs_connection_t *c, struct json_object *args,
 }
 
 const struct cd_ipc_cmd cd_ipc_fence_cmds[] = {
-	{"fence.add", cmd_fence_add},
-	{"fence.remove", cmd_fence_remove},
-	{"fence.list", cmd_fence_list},
-	{"fence.test", cmd_fence_test},
+	{"fence.add", CD_IPC_SUBMITS, cmd_fence_add},
+	{"fence.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_FENCE_REMOVE},
+	{"fence.list", 0, cmd_fence_list},
+	/* A check run from this node: it needs no quorum. */
+	{"fence.test", CD_IPC_ADMIN, cmd_fence_test},
 };
 const size_t cd_ipc_fence_n_cmds = sizeof(cd_ipc_fence_cmds) / sizeof(cd_ipc_fence_cmds[0]);

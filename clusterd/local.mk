@@ -4,6 +4,7 @@ sbin_PROGRAMS += clusterd/clusterd
 noinst_LTLIBRARIES += clusterd/libcdcore.la
 clusterd_libcdcore_la_SOURCES = \
 	clusterd/state.c clusterd/state.h \
+	clusterd/props.c clusterd/props.h \
 	clusterd/change.c clusterd/change.h \
 	clusterd/node.c clusterd/node.h \
 	clusterd/fencedev.c clusterd/fencedev.h \
@@ -18,7 +19,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/vmdisks.c clusterd/vmdisks.h \
 	clusterd/vmident.c clusterd/vmident.h \
 	clusterd/quorumview.c clusterd/quorumview.h \
-	clusterd/deadrule.c clusterd/deadrule.h
+	clusterd/deadrule.c clusterd/deadrule.h \
+	clusterd/ipc_admit.c clusterd/ipc_admit.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
 
@@ -39,6 +41,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \
+	clusterd/timing.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	clusterd/watchdog.c clusterd/watchdog.h \
 	agents/vm_agent.c agents/vm_agent.h \

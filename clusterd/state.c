@@ -11,6 +11,7 @@
 #include "clusterd/change.h"
 #include "clusterd/fencedev.h"
 #include "clusterd/node.h"
+#include "clusterd/props.h"
 #include "clusterd/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -173,59 +174,16 @@ static int prop_set(struct cd_state *s, const char *key, const char *value)
 
 #define FAIL CD_FAIL
 
-
-#define CD_STR_(x) #x
-#define CD_STR(x) CD_STR_(x)
-
-/* The properties clusterd itself reads: a bad value is refused, not ignored. */
-static const struct known_prop {
-	const char *key;
-	const char *const *choices; /* or NULL for a number */
-	uint64_t max;
-	const char *what;
-} known_props[] = {
-	{"failover-confirm", (const char *const[]){"lease", "fence", "lease,fence", "fence,lease",
-						   NULL},
-	 0, "lease, fence or lease,fence"},
-	{"failover-grace-ms", NULL, 3600000, "milliseconds, 0 to 3600000"},
-	{"flap-limit", NULL, CD_FLAP_LIMIT, "a count, 0 (off) to " CD_STR(CD_FLAP_LIMIT)},
-	{"quorum-loss-policy", (const char *const[]){"stop", "freeze", NULL}, 0, "stop or freeze"},
-};
-
-static bool prop_value_ok(const struct known_prop *k, const char *v)
-{
-	const char *const *c;
-	char *end;
-	unsigned long long u;
-
-	if (k->choices) {
-		for (c = k->choices; *c; c++)
-			if (strcmp(*c, v) == 0)
-				return true;
-		return false;
-	}
-	if (*v < '0' || *v > '9')
-		return false;
-	errno = 0;
-	u = strtoull(v, &end, 10);
-	return errno == 0 && *end == '\0' && u <= k->max;
-}
-
 /* A property as property.set takes it and a state keeps it. */
 static int check_prop(const char *key, const char *value, char *err, size_t errlen)
 {
-	size_t i;
-
 	if (!key || !cd_valid_name(key, CD_PROP_KEY_MAX))
 		FAIL(CD_ERR_INVALID, "invalid property name (use 1-%d of A-Z a-z 0-9 . _ -)",
 		     CD_PROP_KEY_MAX);
 	if (!value || strlen(value) > CD_PROP_VALUE_MAX)
 		FAIL(CD_ERR_INVALID, "invalid property value (at most %d bytes)", CD_PROP_VALUE_MAX);
-	for (i = 0; i < sizeof(known_props) / sizeof(known_props[0]); i++)
-		if (strcmp(known_props[i].key, key) == 0 && !prop_value_ok(&known_props[i], value))
-			FAIL(CD_ERR_INVALID, "invalid value '%s' for %s (%s)", value, key,
-			     known_props[i].what);
-	return 0;
+	/* The properties clusterd itself reads: a bad value is refused, not ignored. */
+	return cd_props_check(key, value, err, errlen);
 }
 
 int cd_state_op_property_set(struct cd_state *s, const struct json_object *c, char *err,

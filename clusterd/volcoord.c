@@ -13,6 +13,7 @@
 #include "clusterd/change.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "lib/util.h"
 
@@ -61,7 +62,7 @@ void vols_submit_done(struct rt *rt, uint64_t id, int rc, const char *err, struc
 		/* Kept until the state has it (see busy_req). */
 		json_object_put(rt->done_msg);
 		rt->done_msg = json_object_get(c);
-		rt->done_retry = cd_now_ms() + 1000;
+		rt->done_retry = cd_now_ms() + CD_VOLUME_DONE_RETRY_MS;
 	}
 	submit(c, "a file result", rt->name);
 }
@@ -128,7 +129,7 @@ void vols_coordinate(struct rt *rt, const struct cd_volume *v)
 			json_object_put(rt->done_msg);
 			rt->done_msg = NULL;
 		} else if (rt->done_msg && cd_now_ms() >= rt->done_retry) {
-			rt->done_retry = cd_now_ms() + 1000;
+			rt->done_retry = cd_now_ms() + CD_VOLUME_DONE_RETRY_MS;
 			submit_keep(rt->done_msg, "a file result", rt->name);
 		}
 	}

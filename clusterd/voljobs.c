@@ -13,10 +13,9 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "lib/util.h"
-
-#define META_RETRY_MS 1000
 
 /* --- the op thread --- */
 
@@ -215,7 +214,7 @@ void vols_job_done(struct job *j)
 						      "coordinates the volume");
 		} else {
 			vols_meta_event(rt, CD_META_EV_ACQUIRE_FAILED, j->err);
-			rt->meta_next_try = cd_now_ms() + META_RETRY_MS;
+			rt->meta_next_try = cd_now_ms() + CD_META_RETRY_MS;
 			vol_log(LOG_INFO, rt->name, "metadata lease not acquired: %s", j->err);
 		}
 		break;

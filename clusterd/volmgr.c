@@ -23,11 +23,10 @@
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "csvfs/csvfs.h"
 #include "lib/util.h"
-
-#define TICK_MS 200
 
 struct waiter {
 	struct waiter *next;
@@ -304,10 +303,10 @@ void cd_volmgr_state_changed(void)
 	answer_waiters();
 }
 
-/* Every TICK_MS, and exactly when a host lease's validity ends. */
+/* Every CD_VOLMGR_TICK_MS, and exactly when a host lease's validity ends. */
 static void tick(void *data)
 {
-	uint64_t now, next = TICK_MS;
+	uint64_t now, next = CD_VOLMGR_TICK_MS;
 	size_t i;
 
 	cd_volmgr_state_changed();
@@ -337,7 +336,8 @@ int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
 	if (pipe2(vols.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	qb_loop_poll_add(loop, QB_LOOP_MED, vols.pipe[0], POLLIN, NULL, pipe_cb);
-	return qb_loop_timer_add(loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vols.timer);
+	return qb_loop_timer_add(loop, QB_LOOP_MED, CD_VOLMGR_TICK_MS * 1000000ull, NULL, tick,
+				 &vols.timer);
 }
 
 void cd_volmgr_fini(bool release)
