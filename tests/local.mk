@@ -6,7 +6,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
-	tests/unit/check_change
+	tests/unit/check_change tests/unit/check_fencedev
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -47,6 +47,9 @@ tests_unit_check_validate_LDADD = $(UNIT_LIBS)
 tests_unit_check_change_SOURCES = tests/unit/check_change.c
 tests_unit_check_change_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_change_LDADD = $(UNIT_LIBS)
+tests_unit_check_fencedev_SOURCES = tests/unit/check_fencedev.c
+tests_unit_check_fencedev_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_fencedev_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)
