@@ -341,29 +341,21 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 
 	for (i = 0; i < s->n_fencedevs; i++) {
 		const struct cd_fencedev *d = &s->fencedevs[i];
-		struct cd_fence_params *params = NULL;
-		struct cd_fence_device dev = {.name = d->name, .agent = d->agent};
+		struct cd_fence_device dev = {
+		    .name = d->name, .agent = d->agent, .params = d->params};
 		struct fence_call *f;
-		char plug[128], err[256];
+		char plug[128];
 		int rc;
 
 		if (!cd_fencedev_plug(d, n->info.name, plug, sizeof(plug)))
 			continue;
-		if (d->params[0] && cd_fence_parse_params(d->params, &params, err, sizeof(err)) < 0) {
-			qb_log(LOG_ERR, "fence device %s: %s", d->name, err);
-			continue;
-		}
-		dev.params = params;
 		f = calloc(1, sizeof(*f));
-		if (!f) {
-			cd_fence_params_free(params);
+		if (!f)
 			return 0;
-		}
 		f->node = n->info.id;
 		snprintf(f->how, sizeof(f->how), "fence:%.9s", d->name);
 		rc = cd_fence_run(&dev, "off", plug, CD_FENCE_TIMEOUT_MS, CD_FENCE_RETRIES,
 				  fence_done, f);
-		cd_fence_params_free(params);
 		if (rc < 0) {
 			cd_event("node", n->info.name, "cannot run fence device %s: %s", d->name,
 				 cd_strerror(rc));

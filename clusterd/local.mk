@@ -8,6 +8,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/change.c clusterd/change.h \
 	clusterd/node.c clusterd/node.h \
 	clusterd/fencedev.c clusterd/fencedev.h \
+	clusterd/fencedev_text.c clusterd/fencedev_text.h \
+	agents/fence_proto.c agents/fence_proto.h \
 	clusterd/vm.c clusterd/vm.h clusterd/vm_internal.h \
 	clusterd/vm_lifecycle.c \
 	clusterd/volume.c clusterd/volume.h \
@@ -45,7 +47,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	clusterd/watchdog.c clusterd/watchdog.h \
 	agents/vm_agent.c agents/vm_agent.h \
-	agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
+	agents/fence.c agents/fence.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
 clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \

@@ -43,6 +43,8 @@ void cd_state_free(struct cd_state *s)
 	for (i = 0; i < s->n_volumes; i++)
 		cd_volume_free(&s->volumes[i]);
 	free(s->volumes);
+	for (i = 0; i < s->n_fencedevs; i++)
+		cd_fencedev_free(&s->fencedevs[i]);
 	free(s->fencedevs);
 	memset(s, 0, sizeof(*s));
 }
@@ -91,11 +93,14 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 		}
 	}
 	if (src->n_fencedevs) {
-		dst->fencedevs = malloc(src->n_fencedevs * sizeof(*dst->fencedevs));
+		dst->fencedevs = calloc(src->n_fencedevs, sizeof(*dst->fencedevs));
 		if (!dst->fencedevs)
 			goto fail;
-		memcpy(dst->fencedevs, src->fencedevs, src->n_fencedevs * sizeof(*dst->fencedevs));
-		dst->n_fencedevs = src->n_fencedevs;
+		for (i = 0; i < src->n_fencedevs; i++) {
+			if (cd_fencedev_copy(&dst->fencedevs[i], &src->fencedevs[i]) < 0)
+				goto fail;
+			dst->n_fencedevs = i + 1;
+		}
 	}
 	if (src->n_volumes) {
 		dst->volumes = calloc(src->n_volumes, sizeof(*dst->volumes));
@@ -301,16 +306,8 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 		json_object_array_add(vms, cd_volume_to_json(&s->volumes[i]));
 	json_object_object_add(o, "volumes", vms);
 	vms = json_object_new_array();
-	for (i = 0; i < s->n_fencedevs; i++) {
-		const struct cd_fencedev *d = &s->fencedevs[i];
-		struct json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "name", json_object_new_string(d->name));
-		json_object_object_add(f, "agent", json_object_new_string(d->agent));
-		json_object_object_add(f, "params", json_object_new_string(d->params));
-		json_object_object_add(f, "map", json_object_new_string(d->map));
-		json_object_array_add(vms, f);
-	}
+	for (i = 0; i < s->n_fencedevs; i++)
+		json_object_array_add(vms, cd_fencedev_to_json(&s->fencedevs[i]));
 	json_object_object_add(o, "fence_devices", vms);
 	return o;
 }
@@ -535,9 +532,9 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 			struct json_object *f = json_object_array_get_idx(vms, i);
 			char e2[192];
 
-			/* fence.add's own checks, limits included. */
+			/* fence.add's own checks, limits included; old forms converted. */
 			if (!json_object_is_type(f, json_type_object) ||
-			    cd_fencedev_op_add(s, f, e2, sizeof(e2)) < 0)
+			    cd_fencedev_from_json(s, f, e2, sizeof(e2)) < 0)
 				FAIL(CD_ERR_CORRUPT, "state fence device %zu is invalid: %s", i,
 				     json_object_is_type(f, json_type_object) ? e2
 									      : "not an object");
