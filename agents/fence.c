@@ -316,6 +316,7 @@ int cd_fence_run(const struct cd_fence_device *dev, const char *action, const ch
 		 int timeout_ms, int retries, cd_fence_done_fn done, void *ctx)
 {
 	const char *name = dev && dev->name ? dev->name : dev && dev->agent ? dev->agent : "?";
+	struct cd_fence_params *params = NULL;
 	enum cd_fence_action a;
 	char err[256];
 	struct job *j;
@@ -338,14 +339,16 @@ int cd_fence_run(const struct cd_fence_device *dev, const char *action, const ch
 	j->retries = retries;
 	j->done = done;
 	j->ctx = ctx;
-	rc = cd_fence_stdin_text(dev->params, a, plug, &j->text, &j->text_len, err, sizeof(err));
+	rc = cd_fence_params_from_json(dev->params, &params, err, sizeof(err));
+	if (rc == 0)
+		rc = cd_fence_stdin_text(params, a, plug, &j->text, &j->text_len, err, sizeof(err));
 	if (rc < 0) {
 		/* Not the plug itself: it may be what is wrong (a line break). */
 		qb_log(LOG_ERR, "fence %s: %s: %s", name, action, err);
 		goto free_job;
 	}
 	j->plug = strdup(plug ? plug : "");
-	j->secrets = copy_secrets(dev->params);
+	j->secrets = copy_secrets(params);
 	if (!j->plug || !j->secrets) {
 		rc = -ENOMEM;
 		goto free_job;
@@ -360,10 +363,12 @@ int cd_fence_run(const struct cd_fence_device *dev, const char *action, const ch
 		goto free_job;
 	j->next = f.jobs;
 	f.jobs = j;
+	cd_fence_params_free(params);
 	return 0;
 
 free_job:
 	job_free(j);
+	cd_fence_params_free(params);
 	return rc;
 }
 

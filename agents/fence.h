@@ -34,9 +34,9 @@
 
 /* A fence device. The caller owns every field; cd_fence_run() copies them. */
 struct cd_fence_device {
-	const char *name;		      /* for log lines, e.g. "ipmi-node2" */
-	const char *agent;		      /* "fence_ipmilan" (in PATH) or an absolute path */
-	const struct cd_fence_params *params; /* may be NULL */
+	const char *name;		  /* for log lines, e.g. "ipmi-node2" */
+	const char *agent;		  /* "fence_ipmilan" (in PATH) or an absolute path */
+	const struct json_object *params; /* {"key": "value", ...}, may be NULL */
 };
 
 /*

@@ -189,92 +189,65 @@ int cd_fence_params_add(struct cd_fence_params *p, const char *key, const char *
 	return 0;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-/* Parse one "key=value" word at *s into key and value (each NUL-terminated). */
-static int parse_word(const char *text, const char **s, char *key, char *value, char *err,
-		      size_t errlen)
-{
-	const char *p = *s, *eq = p, *end;
-	size_t klen, vlen;
-
-	while (*eq && *eq != '=' && !is_blank(*eq))
-		eq++;
-	if (*eq != '=' || eq == p) {
-		snprintf(err, errlen, "expected key=value at character %zu",
-			 (size_t)(p - text) + 1);
-		return CD_ERR_INVALID;
-	}
-	klen = (size_t)(eq - p);
-	if (klen > CD_FENCE_KEY_MAX) {
-		snprintf(err, errlen, "parameter name at character %zu is too long",
-			 (size_t)(p - text) + 1);
-		return CD_ERR_INVALID;
-	}
-	p = eq + 1;
-	if (*p == '\'' || *p == '"') {
-		end = strchr(p + 1, *p);
-		if (!end) {
-			snprintf(err, errlen, "unterminated quote at character %zu",
-				 (size_t)(p - text) + 1);
-			return CD_ERR_INVALID;
-		}
-		if (end[1] && !is_blank(end[1])) {
-			snprintf(err, errlen, "expected a space after the quote at character %zu",
-				 (size_t)(end - text) + 1);
-			return CD_ERR_INVALID;
-		}
-		p++;
-		*s = end + 1;
-	} else {
-		for (end = p; *end && !is_blank(*end);)
-			end++;
-		*s = end;
-	}
-	vlen = (size_t)(end - p);
-	if (vlen > CD_FENCE_VALUE_MAX) {
-		snprintf(err, errlen, "the value at character %zu is longer than %d bytes",
-			 (size_t)(p - text) + 1, CD_FENCE_VALUE_MAX);
-		return CD_ERR_INVALID;
-	}
-	memcpy(key, eq - klen, klen);
-	key[klen] = '\0';
-	memcpy(value, p, vlen);
-	value[vlen] = '\0';
-	return 0;
-}
-
-int cd_fence_parse_params(const char *text, struct cd_fence_params **out, char *err, size_t errlen)
+int cd_fence_params_from_json(const struct json_object *o, struct cd_fence_params **out, char *err,
+			      size_t errlen)
 {
 	struct cd_fence_params *p = cd_fence_params_new();
-	char key[CD_FENCE_KEY_MAX + 1], *value = malloc(CD_FENCE_VALUE_MAX + 1);
-	const char *s = text;
 	int rc = 0;
 
 	*out = NULL;
-	if (!p || !value) {
+	if (!p) {
 		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto free_all;
+		return -ENOMEM;
 	}
-	for (;;) {
-		while (is_blank(*s))
-			s++;
-		if (!*s)
-			break;
-		rc = parse_word(text, &s, key, value, err, errlen);
-		if (rc == 0)
-			rc = cd_fence_params_add(p, key, value, err, errlen);
-		explicit_bzero(value, CD_FENCE_VALUE_MAX + 1);
-		if (rc < 0)
-			goto free_all;
+	if (o && !json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "the parameters are not a JSON object");
+		rc = CD_ERR_INVALID;
+		goto free_params;
+	}
+	if (o) {
+		json_object_object_foreach((struct json_object *)o, key, v)
+		{
+			/* The key first: the message below names it. */
+			rc = cd_fence_param_check(key, "", err, errlen);
+			/* A NUL byte would cut the value short where it is used. */
+			if (rc == 0 && (!json_object_is_type(v, json_type_string) ||
+					strlen(json_object_get_string(v)) !=
+					    (size_t)json_object_get_string_len(v))) {
+				snprintf(err, errlen, "the value of %s is not a string", key);
+				rc = CD_ERR_INVALID;
+			}
+			if (rc < 0)
+				goto free_params;
+			rc = cd_fence_params_add(p, key, json_object_get_string(v), err, errlen);
+			if (rc < 0)
+				goto free_params;
+		}
 	}
 	*out = p;
-	p = NULL;
-free_all:
-	free(value);
+	return 0;
+
+free_params:
 	cd_fence_params_free(p);
 	return rc;
+}
+
+struct json_object *cd_fence_params_to_json(const struct cd_fence_params *p, bool hide_secrets)
+{
+	struct json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; o && p && i < p->n; i++) {
+		bool hide = hide_secrets && cd_fence_param_is_secret(p->v[i].key);
+		struct json_object *v = json_object_new_string(hide ? MASK : p->v[i].value);
+
+		if (!v || json_object_object_add(o, p->v[i].key, v) < 0) {
+			json_object_put(v);
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
 }
 
 /* Append "key=value\n" at *pos of buf (room checked by the caller). */

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 enum cd_fence_action {
 	CD_FENCE_OFF,	   /* power the node off; 0 means it is confirmed off */
 	CD_FENCE_ON,	   /* power it on */
@@ -90,13 +92,24 @@ int cd_fence_params_add(struct cd_fence_params *p, const char *key, const char *
 const char *cd_fence_params_get(const struct cd_fence_params *p, const char *key);
 
 /*
- * Parse "key=value key2=value2": words separated by spaces or tabs; a value
- * may be quoted with '...' or "..." to hold spaces (no escapes inside).
- * On success *out is a new set the caller frees with cd_fence_params_free().
- * Returns 0, or CD_ERR_INVALID / CD_ERR_EXISTS / -ENOMEM with err set
- * (positions and keys only, never a value).
+ * The set for o, the form a device's parameters are stored in: a JSON
+ * object {"key": "value", ...}, whose members json-c keeps in their order
+ * (so the agent reads them in the order they were given). NULL is no
+ * parameters. Each member is checked as cd_fence_params_add() does. On
+ * success *out is a new set the caller frees with cd_fence_params_free().
+ * Returns 0, or CD_ERR_INVALID (not an object, a value that is not a
+ * string, a bad key or value, too many) or -ENOMEM, with err set (keys
+ * only, never a value).
  */
-int cd_fence_parse_params(const char *text, struct cd_fence_params **out, char *err, size_t errlen);
+int cd_fence_params_from_json(const struct json_object *o, struct cd_fence_params **out, char *err,
+			      size_t errlen);
+
+/*
+ * p (may be NULL) as a JSON object, in its order; with hide_secrets every
+ * secret value (cd_fence_param_is_secret()) is "****". Returns a new object
+ * (caller puts it), or NULL when out of memory.
+ */
+struct json_object *cd_fence_params_to_json(const struct cd_fence_params *p, bool hide_secrets);
 
 /*
  * The text an agent reads on stdin: every parameter of p (may be NULL) as a

@@ -174,51 +174,28 @@ free_key:
 	return rc;
 }
 
-int cd_fence_args_text(const char *const *words, size_t n, FILE *in, FILE *warn, char **text,
-		       char *err, size_t errlen)
+int cd_fence_args_json(const char *const *words, size_t n, FILE *in, FILE *warn,
+		       struct json_object **params, char *err, size_t errlen)
 {
 	struct cd_fence_params *p = cd_fence_params_new();
 	bool stdin_used = false;
-	size_t i, need = 1, pos = 0;
-	char *buf = NULL;
+	size_t i;
 	int rc = 0;
 
-	*text = NULL;
+	*params = NULL;
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (i = 0; i < n && rc == 0; i++)
 		rc = add_word(p, words[i], in, warn, &stdin_used, err, errlen);
-	if (rc < 0)
-		goto free_params;
-	for (i = 0; i < p->n; i++) {
-		/* The parser knows no escapes: a value is quoted with a mark it lacks. */
-		if (strchr(p->v[i].value, '\'') && strchr(p->v[i].value, '"')) {
-			snprintf(err, errlen,
-				 "the value of %s holds both ' and \": the parameters cannot carry "
-				 "it",
-				 p->v[i].key);
-			rc = CD_ERR_INVALID;
-			goto free_params;
+	if (rc == 0) {
+		*params = cd_fence_params_to_json(p, false);
+		if (!*params) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
 		}
-		need += strlen(p->v[i].key) + strlen(p->v[i].value) + 4;
 	}
-	buf = malloc(need);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto free_params;
-	}
-	buf[0] = '\0';
-	for (i = 0; i < p->n; i++) {
-		char q = strchr(p->v[i].value, '\'') ? '"' : '\'';
-
-		pos += (size_t)snprintf(buf + pos, need - pos, "%s%s=%c%s%c", i ? " " : "",
-					p->v[i].key, q, p->v[i].value, q);
-	}
-	*text = buf;
-free_params:
 	cd_fence_params_free(p);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * clusterctl fence add: its KEY=VALUE words turned into the parameter text
- * clusterd stores (parsed by cd_fence_parse_params(), agents/fence_proto.h).
+ * clusterctl fence add: its KEY=VALUE words turned into the parameter
+ * object clusterd stores (cd_fence_params_to_json(), agents/fence_proto.h).
  *
  * A secret need not travel in argv, where every local user can read it
  * (ps, /proc/PID/cmdline). For every key that names a secret (password,
@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <json-c/json.h>
+
 /*
  * The value of secret parameter key given on the command line as spec:
  * "-" reads one line from in (prompting without echo on stderr when in is a
@@ -30,14 +32,15 @@ int cd_fence_secret_read(const char *key, const char *spec, FILE *in, char **val
 			 char *err, size_t errlen);
 
 /*
- * The parameter text for the n words "KEY=VALUE", secrets read as
+ * The parameters for the n words "KEY=VALUE", secrets read as
  * cd_fence_secret_read() says (standard input for one of them at most);
- * each secret given plainly gets a warning line on warn. Values are
- * quoted, so they may hold spaces. On success *text is a new string the
- * caller frees with cd_fence_wipe_free(). Returns 0, CD_ERR_INVALID,
- * CD_ERR_EXISTS (a key given twice) or -errno, with err set.
+ * each secret given plainly gets a warning line on warn. Each parameter is
+ * checked as cd_fence_params_add() does. On success *params is a new
+ * object {"KEY": "VALUE", ...} in the words' order (caller puts it).
+ * Returns 0, CD_ERR_INVALID, CD_ERR_EXISTS (a key given twice) or -errno,
+ * with err set.
  */
-int cd_fence_args_text(const char *const *words, size_t n, FILE *in, FILE *warn, char **text,
-		       char *err, size_t errlen);
+int cd_fence_args_json(const char *const *words, size_t n, FILE *in, FILE *warn,
+		       struct json_object **params, char *err, size_t errlen);
 
 #endif

@@ -6,13 +6,14 @@ cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
 
 # How fence add reads secrets (standard input, a file) and builds the
-# parameter text.
+# parameter object.
 check_PROGRAMS += tests/unit/check_fence_args
 TESTS += tests/unit/check_fence_args
 tests_unit_check_fence_args_SOURCES = tests/unit/check_fence_args.c cli/fence_args.c \
 	cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
-tests_unit_check_fence_args_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
-tests_unit_check_fence_args_LDADD = lib/libcdcommon.la $(CHECK_LIBS)
+tests_unit_check_fence_args_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_fence_args_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 # The command line parser (options anywhere after the command's words,
 # "--", the errors) and the event time format: no clusterd needed.

@@ -15,16 +15,11 @@
 #include "clusterd/cpumodels.h"
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
+#include "clusterd/props.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
-
-#define REDECIDE_MS 5000
-#define FAILOVER_TICK_MS 20
-#define PLACE_BACKOFF_MS 2000
-#define FENCE_TIMEOUT_MS 30000
-#define FENCE_RETRIES 2
-#define FENCE_RETRY_MS 5000
 
 static struct {
 	qb_loop_t *loop;
@@ -219,7 +214,7 @@ static void place_done(void *ctx, int rc, const char *err)
 		 * again only after a pause, never in a tight loop.
 		 */
 		qb_log(LOG_WARNING, "placement of %s refused: %s", name, err);
-		co.backoff_until = cd_now_ms() + PLACE_BACKOFF_MS;
+		co.backoff_until = cd_now_ms() + CD_PLACE_BACKOFF_MS;
 	}
 	inflight_remove(name);
 	free(name);
@@ -363,8 +358,8 @@ static void fence_done(void *ctx, const struct cd_fence_result *r)
 	} else {
 		cd_event("node", name, "fencing with %s FAILED (%s): nothing of it is started; "
 				       "retrying in %d s",
-			 f->how, cd_strerror(r->rc), FENCE_RETRY_MS / 1000);
-		co.fence_retry_at = cd_now_ms() + FENCE_RETRY_MS;
+			 f->how, cd_strerror(r->rc), CD_FENCE_RETRY_MS / 1000);
+		co.fence_retry_at = cd_now_ms() + CD_FENCE_RETRY_MS;
 	}
 	free(f);
 }
@@ -376,28 +371,21 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 
 	for (i = 0; i < s->n_fencedevs; i++) {
 		const struct cd_fencedev *d = &s->fencedevs[i];
-		struct cd_fence_params *params = NULL;
-		struct cd_fence_device dev = {.name = d->name, .agent = d->agent};
+		struct cd_fence_device dev = {
+		    .name = d->name, .agent = d->agent, .params = d->params};
 		struct fence_call *f;
-		char plug[128], err[256];
+		char plug[128];
 		int rc;
 
 		if (!cd_fencedev_plug(d, n->info.name, plug, sizeof(plug)))
 			continue;
-		if (d->params[0] && cd_fence_parse_params(d->params, &params, err, sizeof(err)) < 0) {
-			qb_log(LOG_ERR, "fence device %s: %s", d->name, err);
-			continue;
-		}
-		dev.params = params;
 		f = calloc(1, sizeof(*f));
-		if (!f) {
-			cd_fence_params_free(params);
+		if (!f)
 			return 0;
-		}
 		f->node = n->info.id;
 		snprintf(f->how, sizeof(f->how), "fence:%.9s", d->name);
-		rc = cd_fence_run(&dev, "off", plug, FENCE_TIMEOUT_MS, FENCE_RETRIES, fence_done, f);
-		cd_fence_params_free(params);
+		rc = cd_fence_run(&dev, "off", plug, CD_FENCE_TIMEOUT_MS, CD_FENCE_RETRIES,
+				  fence_done, f);
 		if (rc < 0) {
 			cd_event("node", n->info.name, "cannot run fence device %s: %s", d->name,
 				 cd_strerror(rc));
@@ -421,11 +409,10 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 static void check_lost_nodes(void)
 {
 	const struct cd_state *s = cd_replica_state();
-	const char *confirm = cd_state_prop(s, "failover-confirm");
-	const char *grace_s = cd_state_prop(s, "failover-grace-ms");
-	uint64_t grace = grace_s ? strtoull(grace_s, NULL, 10) : 0;
-	bool use_lease = !confirm || strstr(confirm, "lease");
-	bool use_fence = !confirm || strstr(confirm, "fence");
+	uint64_t grace = cd_props_get(s, CD_PROPS_FAILOVER_GRACE_MS);
+	uint64_t confirm = cd_props_get(s, CD_PROPS_FAILOVER_CONFIRM);
+	bool use_lease = confirm & CD_CONFIRM_LEASE;
+	bool use_fence = confirm & CD_CONFIRM_FENCE;
 	size_t i;
 
 	if (cd_replica_coordinator() != cd_membership_local_nodeid() || co.dead_inflight)
@@ -469,7 +456,7 @@ static void check_lost_nodes(void)
 static void failover_tick(void *data)
 {
 	check_lost_nodes();
-	qb_loop_timer_add(co.loop, QB_LOOP_HIGH, FAILOVER_TICK_MS * 1000000ull, NULL,
+	qb_loop_timer_add(co.loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL,
 			  failover_tick, &co.failover_timer);
 }
 
@@ -483,16 +470,16 @@ void cd_coordinator_state_changed(void)
 static void redecide(void *data)
 {
 	decide();
-	qb_loop_timer_add(co.loop, QB_LOOP_LOW, REDECIDE_MS * 1000000ull, NULL, redecide,
+	qb_loop_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
 			  &co.timer);
 }
 
 int cd_coordinator_init(qb_loop_t *loop)
 {
 	co.loop = loop;
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
+	qb_loop_timer_add(loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
 			  &co.failover_timer);
-	return qb_loop_timer_add(loop, QB_LOOP_LOW, REDECIDE_MS * 1000000ull, NULL, redecide,
+	return qb_loop_timer_add(loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
 				 &co.timer);
 }
 

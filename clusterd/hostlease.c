@@ -16,11 +16,10 @@
 #include <clusterd/result.h>
 
 #include "clusterd/events.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "clusterd/watchdog.h"
 #include "lib/util.h"
-
-#define WATCH_MS 50 /* how often the other hosts' slots are read */
 
 /* --- the renew thread --- */
 
@@ -175,6 +174,15 @@ static void watch_hosts(struct rt *rt, uint32_t self)
 	}
 }
 
+/*
+ * The renew thread's record of its slot, under lock (volmgr_int.h). Only
+ * this thread moves it, and silently: the loop logs its own record's moves.
+ */
+static void slot_event(struct rt *rt, enum cd_host_lease_event ev)
+{
+	cd_host_lease_transition(&rt->slot, ev, rt->name, NULL, NULL, NULL);
+}
+
 void *vols_renew_thread(void *arg)
 {
 	struct rt *rt = arg;
@@ -186,12 +194,10 @@ void *vols_renew_thread(void *arg)
 
 	for (;;) {
 		struct csvfs_host h;
-		bool joined;
-
-		bool suspended;
+		bool joined, suspended;
 
 		pthread_mutex_lock(&rt->lock);
-		joined = rt->joined;
+		joined = rt->slot == CD_HOST_LEASE_HELD;
 		h = rt->host;
 		suspended = rt->suspend;
 		pthread_mutex_unlock(&rt->lock);
@@ -202,10 +208,10 @@ void *vols_renew_thread(void *arg)
 				csvfs_host_release(&rt->vol, &h);
 				cd_watchdog_clear(rt->name, h.generation);
 				pthread_mutex_lock(&rt->lock);
-				rt->joined = false;
+				slot_event(rt, CD_HOST_EV_RELEASE);
 				pthread_mutex_unlock(&rt->lock);
 			}
-			if (nap(rt, rt->opened ? rt->vol.timing.renewal_ms : 1000))
+			if (nap(rt, rt->opened ? rt->vol.timing.renewal_ms : CD_HOSTLEASE_RETRY_MS))
 				break;
 			continue;
 		}
@@ -218,14 +224,14 @@ void *vols_renew_thread(void *arg)
 			if (rc == 0) {
 				pthread_mutex_lock(&rt->lock);
 				rt->host = h;
-				rt->joined = true;
+				slot_event(rt, CD_HOST_EV_JOINED);
 				pthread_mutex_unlock(&rt->lock);
 				cd_watchdog_lease(rt->name, h.generation, h.valid_until,
 						  rt->vol.timing.margin_ms);
 				vols_post((struct event){EV_JOINED, rt, NULL, 0});
 			} else {
 				vols_post((struct event){EV_JOIN_FAILED, rt, NULL, rc});
-				if (nap(rt, 1000))
+				if (nap(rt, CD_HOSTLEASE_RETRY_MS))
 					break;
 			}
 			continue;
@@ -242,7 +248,8 @@ void *vols_renew_thread(void *arg)
 			while (!stop && cd_now_ms() < due) {
 				uint64_t left = due - cd_now_ms();
 
-				stop = nap(rt, left < WATCH_MS ? left : WATCH_MS);
+				stop = nap(rt, left < CD_HOSTLEASE_WATCH_MS ? left
+									    : CD_HOSTLEASE_WATCH_MS);
 				if (!stop)
 					watch_hosts(rt, self.id);
 			}
@@ -264,7 +271,7 @@ void *vols_renew_thread(void *arg)
 			rt->host.valid_until = h.valid_until;
 		}
 		if (rc < 0 && !csvfs_host_valid(&rt->vol, &h))
-			rt->joined = false; /* join again: a new generation */
+			slot_event(rt, CD_HOST_EV_EXPIRED); /* join again: a new generation */
 		pthread_mutex_unlock(&rt->lock);
 		if (rc == 0)
 			cd_watchdog_lease(rt->name, h.generation, h.valid_until,
@@ -273,12 +280,16 @@ void *vols_renew_thread(void *arg)
 			vols_post((struct event){EV_RENEW_FAILED, rt, NULL, rc});
 	}
 	pthread_mutex_lock(&rt->lock);
-	if (rt->joined && rt->keep_slot) {
-		/* A VM may still run: the slot must lapse, not be given up. */
+	if (rt->slot == CD_HOST_LEASE_HELD && rt->keep_slot) {
+		/*
+		 * A VM may still run: the slot must lapse, not be given up. It
+		 * is still this node's: queued jobs may use it meanwhile.
+		 */
+		slot_event(rt, CD_HOST_EV_LEAVE);
 		pthread_mutex_unlock(&rt->lock);
 		return NULL;
 	}
-	if (rt->joined) {
+	if (rt->slot == CD_HOST_LEASE_HELD) {
 		struct csvfs_host h = rt->host;
 
 		pthread_mutex_unlock(&rt->lock);
@@ -286,7 +297,7 @@ void *vols_renew_thread(void *arg)
 		csvfs_host_release(&rt->vol, &h);
 		cd_watchdog_clear(rt->name, h.generation);
 		pthread_mutex_lock(&rt->lock);
-		rt->joined = false;
+		slot_event(rt, CD_HOST_EV_RELEASE);
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return NULL;
@@ -318,9 +329,9 @@ void vols_drop_leases(struct rt *rt, const char *why)
 	vol_log(LOG_CRIT, rt->name,
 		"%s: this node's leases on the volume are void (metadata lease %s, %zu file "
 		"leases); stopping everything that uses its files",
-		why, rt->meta_held ? "held" : "not held", rt->n_leases);
+		why, cd_meta_lease_held(rt->meta) ? "held" : "not held", rt->n_leases);
 	cd_event("volume", rt->name, "host lease lapsed here: leases void, stopping what uses them");
-	rt->meta_held = false;
+	vols_meta_event(rt, CD_META_EV_LOST, "the host lease lapsed");
 	rt->n_leases = 0;
 	rt->reported_coordinator = 0;
 	snprintf(dir, sizeof(dir), "%s/%s/", vols.run_dir, rt->name);

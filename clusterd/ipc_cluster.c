@@ -176,11 +176,6 @@ static int cmd_property_list(qb_ipcs_connection_t *c, struct json_object *args,
 	return 0;
 }
 
-CD_IPC_CHANGE_CMD(cmd_property_set, CD_CHANGE_PROPERTY_SET)
-CD_IPC_CHANGE_CMD(cmd_property_delete, CD_CHANGE_PROPERTY_DELETE)
-CD_IPC_CHANGE_CMD(cmd_node_maintenance, CD_CHANGE_NODE_MAINTENANCE)
-CD_IPC_CHANGE_CMD(cmd_node_remove, CD_CHANGE_NODE_REMOVE)
-
 static int cmd_node_quarantine(qb_ipcs_connection_t *c, struct json_object *args,
 			       struct json_object **out)
 {
@@ -232,18 +227,19 @@ static int cmd_events(qb_ipcs_connection_t *c, struct json_object *args,
 	return 0;
 }
 
+/* Reads answer from this node's copy of the state, quorate or not. */
 const struct cd_ipc_cmd cd_ipc_cluster_cmds[] = {
-	{"status", cmd_status},
-	{"node.list", cmd_node_list},
-	{"node.show", cmd_node_show},
-	{"node.maintenance", cmd_node_maintenance},
-	{"node.remove", cmd_node_remove},
-	{"node.confirm_dead", cmd_node_confirm_dead},
-	{"node.quarantine", cmd_node_quarantine},
-	{"property.get", cmd_property_get},
-	{"property.list", cmd_property_list},
-	{"property.set", cmd_property_set},
-	{"property.delete", cmd_property_delete},
-	{"events", cmd_events},
+	{"status", 0, cmd_status},
+	{"node.list", 0, cmd_node_list},
+	{"node.show", 0, cmd_node_show},
+	{"node.maintenance", CD_IPC_SUBMITS, NULL, CD_CHANGE_NODE_MAINTENANCE},
+	{"node.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_NODE_REMOVE},
+	{"node.confirm_dead", CD_IPC_SUBMITS, cmd_node_confirm_dead},
+	{"node.quarantine", CD_IPC_SUBMITS, cmd_node_quarantine},
+	{"property.get", 0, cmd_property_get},
+	{"property.list", 0, cmd_property_list},
+	{"property.set", CD_IPC_SUBMITS, NULL, CD_CHANGE_PROPERTY_SET},
+	{"property.delete", CD_IPC_SUBMITS, NULL, CD_CHANGE_PROPERTY_DELETE},
+	{"events", 0, cmd_events},
 };
 const size_t cd_ipc_cluster_n_cmds = sizeof(cd_ipc_cluster_cmds) / sizeof(cd_ipc_cluster_cmds[0]);

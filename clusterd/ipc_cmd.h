@@ -1,8 +1,9 @@
 /*
  * What the IPC server's command handlers share. ipcs.c is the transport:
- * it parses a request and looks its command up in the subjects' tables
- * (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c); the helpers the
- * handlers share are in ipc_cmd.c.
+ * it parses a request, looks its command up in the subjects' tables
+ * (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c) and admits it by
+ * the command's flags (ipc_admit.h) before its handler runs; the helpers
+ * the handlers share are in ipc_cmd.c.
  */
 #ifndef CD_IPC_CMD_H
 #define CD_IPC_CMD_H
@@ -13,6 +14,7 @@
 #include <qb/qbipcs.h>
 
 #include "clusterd/change.h"
+#include "clusterd/ipc_admit.h"
 
 /* Handlers return 0 with *out set, a negative code with *out = error text, or ASYNC. */
 #define CD_IPC_ASYNC 1
@@ -23,7 +25,10 @@
  */
 struct cd_ipc_cmd {
 	const char *name;
+	unsigned flags; /* enum cd_ipc_flags: what it needs before it runs */
 	int (*fn)(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out);
+	/* With no fn: the client's arguments are submitted as a change of this kind. */
+	enum cd_change change;
 };
 
 /* Each subject's commands: ipcs.c searches these tables in this order. */
@@ -55,13 +60,5 @@ struct json_object *cd_ipc_error_obj(const char *fmt, ...) __attribute__((format
  */
 int cd_ipc_submit_change(qb_ipcs_connection_t *c, enum cd_change kind, struct json_object *args,
 			 struct json_object **out);
-
-/* A command that only submits its arguments as a change of kind kind. */
-#define CD_IPC_CHANGE_CMD(fn, kind)                                                        \
-	static int fn(qb_ipcs_connection_t *c, struct json_object *args,                   \
-		      struct json_object **out)                                            \
-	{                                                                                  \
-		return cd_ipc_submit_change(c, kind, args, out);                           \
-	}
 
 #endif

@@ -9,30 +9,43 @@
 #include <clusterd/result.h>
 
 #include "agents/fence.h"
+#include "clusterd/fencedev_text.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 
+/*
+ * args: name, agent, params (an object, see fencedev.h) and map, the
+ * admin's "node1=plug1,..." text, turned into the object the change takes.
+ */
 static int cmd_fence_add(qb_ipcs_connection_t *c, struct json_object *args,
 			 struct json_object **out)
 {
-	const char *params = cd_ipc_arg_str(args, "params");
+	struct json_object *params = NULL, *map = NULL;
 	struct cd_fence_params *p = NULL;
+	const char *text;
 	char err[256];
 	int rc;
 
 	/* The fence-agents rules, checked where the parameters enter. */
-	if (params && *params) {
-		rc = cd_fence_parse_params(params, &p, err, sizeof(err));
-		cd_fence_params_free(p);
+	json_object_object_get_ex(args, "params", &params);
+	rc = cd_fence_params_from_json(params, &p, err, sizeof(err));
+	cd_fence_params_free(p);
+	if (rc < 0) {
+		*out = cd_ipc_error_obj("bad fence parameters: %s", err);
+		return rc;
+	}
+	text = cd_ipc_arg_str(args, "map");
+	if (text) {
+		rc = cd_fencedev_map_from_text(text, true, &map, err, sizeof(err));
 		if (rc < 0) {
-			*out = cd_ipc_error_obj("bad fence parameters: %s", err);
-			return CD_ERR_INVALID;
+			*out = cd_ipc_error_obj("bad plug map: %s", err);
+			return rc;
 		}
+		json_object_object_add(args, "map", map);
 	}
 	return cd_ipc_submit_change(c, CD_CHANGE_FENCE_ADD, args, out);
 }
-
-CD_IPC_CHANGE_CMD(cmd_fence_remove, CD_CHANGE_FENCE_REMOVE)
 
 static int cmd_fence_list(qb_ipcs_connection_t *c, struct json_object *args,
 			  struct json_object **out)
@@ -45,20 +58,17 @@ static int cmd_fence_list(qb_ipcs_connection_t *c, struct json_object *args,
 		const struct cd_fencedev *d = &s->fencedevs[i];
 		struct json_object *f = json_object_new_object(), *nodes = json_object_new_array();
 		struct cd_fence_params *p = NULL;
-		char plug[128], masked[1024], e[64];
+		char plug[128], e[64];
 		size_t k;
 
 		json_object_object_add(f, "name", json_object_new_string(d->name));
 		json_object_object_add(f, "agent", json_object_new_string(d->agent));
 		/* Never show secrets: list the keys, mask the values that are. */
-		masked[0] = '\0';
-		if (cd_fence_parse_params(d->params, &p, e, sizeof(e)) == 0 && p)
-			for (k = 0; k < p->n; k++)
-				snprintf(masked + strlen(masked), sizeof(masked) - strlen(masked),
-					 "%s%s=%s", k ? " " : "", p->v[k].key,
-					 cd_fence_param_is_secret(p->v[k].key) ? "****" : p->v[k].value);
+		if (cd_fence_params_from_json(d->params, &p, e, sizeof(e)) == 0)
+			json_object_object_add(f, "params", cd_fence_params_to_json(p, true));
+		else
+			json_object_object_add(f, "params", json_object_new_object());
 		cd_fence_params_free(p);
-		json_object_object_add(f, "params", json_object_new_string(masked));
 		for (k = 0; k < s->n_nodes; k++)
 			if (cd_fencedev_plug(d, s->nodes[k].info.name, plug, sizeof(plug)))
 				json_object_array_add(nodes,
@@ -99,8 +109,7 @@ static int cmd_fence_test(qb_ipcs_connection_t *c, struct json_object *args,
 	const char *name = cd_ipc_arg_str(args, "name"), *node = cd_ipc_arg_str(args, "node");
 	const struct cd_fencedev *d = name ? cd_state_fencedev(cd_replica_state(), name) : NULL;
 	struct cd_fence_device dev;
-	struct cd_fence_params *p = NULL;
-	char plug[128], err[256];
+	char plug[128];
 	int rc;
 
 	if (!d) {
@@ -112,17 +121,12 @@ static int cmd_fence_test(qb_ipcs_connection_t *c, struct json_object *args,
 		*out = cd_ipc_error_obj("fence device %s does not fence node %s", d->name, node);
 		return CD_ERR_INVALID;
 	}
-	if (d->params[0] && cd_fence_parse_params(d->params, &p, err, sizeof(err)) < 0) {
-		*out = cd_ipc_error_obj("bad fence parameters: %s", err);
-		return CD_ERR_INVALID;
-	}
 	dev.name = d->name;
 	dev.agent = d->agent;
-	dev.params = p;
+	dev.params = d->params;
 	qb_ipcs_connection_ref(c);
-	rc = cd_fence_run(&dev, node ? "status" : "monitor", node ? plug : NULL, 30000, 0,
-			  fence_test_done, c);
-	cd_fence_params_free(p);
+	rc = cd_fence_run(&dev, node ? "status" : "monitor", node ? plug : NULL,
+			  CD_FENCE_TEST_TIMEOUT_MS, 0, fence_test_done, c);
 	if (rc < 0) {
 		qb_ipcs_connection_unref(c);
 		*out = cd_ipc_error_obj("cannot run %s: %s", d->agent, cd_strerror(rc));
@@ -132,9 +136,10 @@ static int cmd_fence_test(qb_ipcs_connection_t *c, struct json_object *args,
 }
 
 const struct cd_ipc_cmd cd_ipc_fence_cmds[] = {
-	{"fence.add", cmd_fence_add},
-	{"fence.remove", cmd_fence_remove},
-	{"fence.list", cmd_fence_list},
-	{"fence.test", cmd_fence_test},
+	{"fence.add", CD_IPC_SUBMITS, cmd_fence_add},
+	{"fence.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_FENCE_REMOVE},
+	{"fence.list", 0, cmd_fence_list},
+	/* A check run from this node: it needs no quorum. */
+	{"fence.test", CD_IPC_ADMIN, cmd_fence_test},
 };
 const size_t cd_ipc_fence_n_cmds = sizeof(cd_ipc_fence_cmds) / sizeof(cd_ipc_fence_cmds[0]);

@@ -19,11 +19,6 @@
 #include "clusterd/vmident.h"
 #include "lib/util.h"
 
-CD_IPC_CHANGE_CMD(cmd_vm_remove, CD_CHANGE_VM_REMOVE)
-CD_IPC_CHANGE_CMD(cmd_vm_start, CD_CHANGE_VM_START)
-CD_IPC_CHANGE_CMD(cmd_vm_stop, CD_CHANGE_VM_STOP)
-CD_IPC_CHANGE_CMD(cmd_vm_set, CD_CHANGE_VM_SET)
-
 static bool mac_taken(const char *mac, void *ctx)
 {
 	return cd_vm_mac_user(ctx, mac, NULL) != NULL;
@@ -213,13 +208,13 @@ static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 }
 
 const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
-	{"vm.add", cmd_vm_add},
-	{"vm.remove", cmd_vm_remove},
-	{"vm.list", cmd_vm_list},
-	{"vm.show", cmd_vm_show},
-	{"vm.start", cmd_vm_start},
-	{"vm.stop", cmd_vm_stop},
-	{"vm.set", cmd_vm_set},
-	{"vm.explain", cmd_vm_explain},
+	{"vm.add", CD_IPC_SUBMITS, cmd_vm_add},
+	{"vm.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_REMOVE},
+	{"vm.list", 0, cmd_vm_list},
+	{"vm.show", 0, cmd_vm_show},
+	{"vm.start", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_START},
+	{"vm.stop", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_STOP},
+	{"vm.set", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_SET},
+	{"vm.explain", 0, cmd_vm_explain},
 };
 const size_t cd_ipc_vm_n_cmds = sizeof(cd_ipc_vm_cmds) / sizeof(cd_ipc_vm_cmds[0]);

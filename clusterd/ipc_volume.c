@@ -13,6 +13,7 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
 
@@ -46,8 +47,6 @@ static int cmd_volume_add(qb_ipcs_connection_t *c, struct json_object *args,
 	json_object_put(a);
 	return rc;
 }
-
-CD_IPC_CHANGE_CMD(cmd_volume_remove, CD_CHANGE_VOLUME_REMOVE)
 
 static struct json_object *volume_view(const struct cd_volume *v)
 {
@@ -159,7 +158,7 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 		fc->id = (uint64_t)json_object_get_int64(t);
 	if (fc->id == 0)
 		fc->id = cd_random_id();
-	fc->timeout_ms = 60000;
+	fc->timeout_ms = CD_VOLUME_FILE_TIMEOUT_MS;
 	if (json_object_object_get_ex(args, "timeout_ms", &t) && json_object_get_int(t) > 0)
 		fc->timeout_ms = json_object_get_int(t);
 	ch = json_object_new_object();
@@ -244,14 +243,18 @@ static int cmd_debug_volume_stall(qb_ipcs_connection_t *c, struct json_object *a
 #endif
 
 const struct cd_ipc_cmd cd_ipc_volume_cmds[] = {
-	{"volume.add", cmd_volume_add},
-	{"volume.remove", cmd_volume_remove},
-	{"volume.list", cmd_volume_list},
-	{"volume.show", cmd_volume_show},
-	{"volume.file", cmd_volume_file},
-	{"volume.lease", cmd_volume_lease},
+	{"volume.add", CD_IPC_SUBMITS, cmd_volume_add},
+	{"volume.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_VOLUME_REMOVE},
+	{"volume.list", 0, cmd_volume_list},
+	{"volume.show", 0, cmd_volume_show},
+	{"volume.file", CD_IPC_SUBMITS, cmd_volume_file},
+	/*
+	 * A lease is this node's own, taken on the disk: csvfs decides who
+	 * wins, so a node cut off from the others may still race for one.
+	 */
+	{"volume.lease", CD_IPC_ADMIN, cmd_volume_lease},
 #ifdef CD_TEST_HOOKS
-	{"debug.volume_stall", cmd_debug_volume_stall},
+	{"debug.volume_stall", CD_IPC_ADMIN, cmd_debug_volume_stall},
 #endif
 };
 const size_t cd_ipc_volume_n_cmds = sizeof(cd_ipc_volume_cmds) / sizeof(cd_ipc_volume_cmds[0]);

@@ -1,8 +1,8 @@
 /*
  * The IPC server's transport: the qb_ipcs service, who may connect, the
- * loop glue, and requests parsed and handed to the commands of the
- * subjects' tables (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c:
- * see ipc_cmd.h).
+ * loop glue, and requests parsed, admitted by their command's flags
+ * (ipc_admit.h) and handed to the commands of the subjects' tables
+ * (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c: see ipc_cmd.h).
  */
 #include "config.h"
 
@@ -20,6 +20,8 @@
 
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/ipcs.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
 #include "lib/ipcpeer.h"
 
 static struct {
@@ -70,7 +72,7 @@ void cd_ipc_send_error(qb_ipcs_connection_t *c, int rc, const char *msg)
 
 /* --- requests --- */
 
-/* The handler of a command: the subjects' tables, searched in order. */
+/* A command's entry: the subjects' tables, searched in order. */
 static const struct cd_ipc_cmd *find_command(const char *name)
 {
 	static const struct {
@@ -91,12 +93,31 @@ static const struct cd_ipc_cmd *find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * Whether cmd may run now (see ipc_admit.h): 0, or the refusal answered.
+ * Every client is an admin: connection_accept() lets no one else in.
+ */
+static int admit(qb_ipcs_connection_t *c, const struct cd_ipc_cmd *cmd)
+{
+	const struct cd_ipc_standing st = {
+		.joined = cd_membership_joined(),
+		.phase = cd_replica_phase(),
+		.quorate = cd_replica_quorate(),
+		.admin = true,
+	};
+	int rc = cd_ipc_admit(cmd->flags, &st);
+
+	if (rc < 0)
+		cd_ipc_send_error(c, rc, NULL);
+	return rc;
+}
+
 static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 {
 	struct qb_ipc_request_header *h = data;
 	struct json_object *req = NULL, *v, *args = NULL, *out = NULL;
 	const char *text = (const char *)(h + 1), *cmd;
-	const struct cd_ipc_cmd *handler;
+	const struct cd_ipc_cmd *entry;
 	int rc;
 
 	if (size < sizeof(*h) + 1 || h->id != CD_IPC_REQUEST || (size_t)h->size != size ||
@@ -124,12 +145,15 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		cd_ipc_send_error(c, CD_ERR_PROTOCOL, "request arguments must be an object");
 		goto out;
 	}
-	handler = find_command(cmd);
-	if (!handler) {
+	entry = find_command(cmd);
+	if (!entry) {
 		cd_ipc_send_error(c, CD_ERR_PROTOCOL, "unknown command");
 		goto out;
 	}
-	rc = handler->fn(c, args, &out);
+	if (admit(c, entry) < 0)
+		goto out;
+	rc = entry->fn ? entry->fn(c, args, &out)
+			 : cd_ipc_submit_change(c, entry->change, args, &out);
 	if (rc == CD_IPC_ASYNC)
 		goto out;
 	if (rc == 0)

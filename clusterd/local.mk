@@ -4,12 +4,16 @@ sbin_PROGRAMS += clusterd/clusterd
 noinst_LTLIBRARIES += clusterd/libcdcore.la
 clusterd_libcdcore_la_SOURCES = \
 	clusterd/state.c clusterd/state.h \
+	clusterd/props.c clusterd/props.h \
 	clusterd/change.c clusterd/change.h \
 	clusterd/node.c clusterd/node.h \
 	clusterd/fencedev.c clusterd/fencedev.h \
+	clusterd/fencedev_text.c clusterd/fencedev_text.h \
+	agents/fence_proto.c agents/fence_proto.h \
 	clusterd/vm.c clusterd/vm.h clusterd/vm_internal.h \
 	clusterd/vm_lifecycle.c \
 	clusterd/volume.c clusterd/volume.h \
+	clusterd/leasestate.c clusterd/leasestate.h \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \
 	clusterd/sync.c clusterd/sync.h \
@@ -18,7 +22,8 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/vmident.c clusterd/vmident.h \
 	clusterd/cpumodels.c clusterd/cpumodels.h \
 	clusterd/quorumview.c clusterd/quorumview.h \
-	clusterd/deadrule.c clusterd/deadrule.h
+	clusterd/deadrule.c clusterd/deadrule.h \
+	clusterd/ipc_admit.c clusterd/ipc_admit.h
 clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
 
@@ -39,10 +44,11 @@ clusterd_clusterd_SOURCES = \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \
+	clusterd/timing.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	clusterd/watchdog.c clusterd/watchdog.h \
 	agents/vm_agent.c agents/vm_agent.h \
-	agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
+	agents/fence.c agents/fence.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
 clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \

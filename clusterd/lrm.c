@@ -21,16 +21,9 @@
 #include "clusterd/lrm_int.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
-
-#define UNEXPECTED_SCAN_MS 5000
-/*
- * A start held back because this node lacks a host lease is reported failed
- * after this long, so that the cluster may start the VM elsewhere; shorter
- * waits (a node rejoining its volumes) just delay it.
- */
-#define LEASE_GATE_FAIL_MS 30000
 
 struct lrm lrm;
 
@@ -49,7 +42,7 @@ enum gate lrm_may_start(struct lvm *v, const char *name)
 			vm_log(LOG_WARNING, name,
 			       "not started yet: this node does not hold its host lease on volume "
 			       "%s (failed after %d s if it still does not)",
-			       vol, LEASE_GATE_FAIL_MS / 1000);
+			       vol, CD_LEASE_GATE_FAIL_MS / 1000);
 		else
 			vm_log(LOG_WARNING, name, "not started: %s",
 			       g == GATE_STOPPING ? "this node is powering off its VMs"
@@ -434,7 +427,7 @@ static void scan_done(void *ctx, const struct cd_agent_result *r)
 
 /*
  * Whether vm, to start here, may begin now. A start that this node's lack
- * of a host lease has held back for LEASE_GATE_FAIL_MS is reported failed.
+ * of a host lease has held back for CD_LEASE_GATE_FAIL_MS is reported failed.
  */
 static bool gate_passed(struct lvm *v, const struct cd_vm *vm)
 {
@@ -444,11 +437,11 @@ static bool gate_passed(struct lvm *v, const struct cd_vm *vm)
 	case GATE_OPEN:
 		return true;
 	case GATE_LEASE:
-		if (cd_now_ms() - v->gated_since < LEASE_GATE_FAIL_MS)
+		if (cd_now_ms() - v->gated_since < CD_LEASE_GATE_FAIL_MS)
 			return false;
 		snprintf(err, sizeof(err),
 			 "not started: this node has lacked a host lease for %d s",
-			 LEASE_GATE_FAIL_MS / 1000);
+			 CD_LEASE_GATE_FAIL_MS / 1000);
 		v->gated = GATE_OPEN; /* counted afresh if placed here again */
 		v->done_action = vm->action_id;
 		lrm_report(vm->name, vm->action_id, "failed", err);
@@ -523,7 +516,7 @@ static void reconcile(void)
 		i++;
 	}
 	if (!lrm.scanning && now >= lrm.next_scan) {
-		lrm.next_scan = now + UNEXPECTED_SCAN_MS;
+		lrm.next_scan = now + CD_LRM_SCAN_MS;
 		if (cd_vm_agent_call(CD_AGENT_LIST, "-", NULL, lrm.cfg.call_timeout_ms, scan_done,
 				     NULL) == 0)
 			lrm.scanning = true;
@@ -545,7 +538,8 @@ void cd_lrm_state_changed(void)
 static void tick(void *data)
 {
 	reconcile();
-	qb_loop_timer_add(lrm.loop, QB_LOOP_LOW, 250 * 1000000ull, NULL, tick, &lrm.tick);
+	qb_loop_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
+			  &lrm.tick);
 }
 
 /* A lifecycle event: check that VM at the next reconcile. */
@@ -570,7 +564,8 @@ int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg)
 	if (rc < 0)
 		return rc;
 	lrm.up = true;
-	qb_loop_timer_add(lrm.loop, QB_LOOP_LOW, 250 * 1000000ull, NULL, tick, &lrm.tick);
+	qb_loop_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
+			  &lrm.tick);
 	return 0;
 }
 

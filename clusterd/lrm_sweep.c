@@ -13,6 +13,7 @@
 
 #include "clusterd/lrm_int.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "lib/util.h"
 
 /* --- a host lease lapsed: every VM of the node powered off --- */
@@ -44,7 +45,8 @@ static void refence(void *data)
 	struct lvm *v = lvm_get(f->name);
 
 	if (v && lrm_start_under_way(v, f->name)) {
-		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, 100 * 1000000ull, f, refence, &f->timer);
+		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
+				  refence, &f->timer);
 		return;
 	}
 	if (!v || lrm_call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, f->group) < 0) {
@@ -85,7 +87,8 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 		f->group = c->group;
 		if (f->group)
 			f->group->pending++;
-		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, 100 * 1000000ull, f, refence, &f->timer);
+		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
+				  refence, &f->timer);
 		group_put(c->group, true);
 		free(c);
 		return;
@@ -205,8 +208,8 @@ static void sweep_finish(struct sweep *sw)
 			vm_log(LOG_WARNING, "*", "self-fence: a start was under way: sweeping again "
 						 "until a pass begins with none");
 		sw->said_again = true;
-		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, 100 * 1000000ull, sw, resweep,
-				  &sw->timer);
+		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, sw,
+				  resweep, &sw->timer);
 		return;
 	}
 	sw->running = false;

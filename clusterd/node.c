@@ -7,6 +7,7 @@
 #include <clusterd/result.h>
 
 #include "clusterd/node.h"
+#include "clusterd/props.h"
 #include "clusterd/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -207,8 +208,7 @@ bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms)
  */
 static void note_rejoin(const struct cd_state *s, struct cd_node *n, uint64_t now_ms)
 {
-	const char *p = cd_state_prop(s, "flap-limit");
-	unsigned long limit = p ? strtoul(p, NULL, 10) : CD_FLAP_LIMIT;
+	uint64_t limit = cd_props_get(s, CD_PROPS_FLAP_LIMIT);
 	size_t k;
 
 	if (!now_ms)
@@ -217,8 +217,6 @@ static void note_rejoin(const struct cd_state *s, struct cd_node *n, uint64_t no
 	n->rejoins[CD_FLAP_LIMIT - 1] = now_ms;
 	if (limit == 0)
 		return;
-	if (limit > CD_FLAP_LIMIT)
-		limit = CD_FLAP_LIMIT;
 	for (k = CD_FLAP_LIMIT - limit; k < CD_FLAP_LIMIT; k++)
 		if (!n->rejoins[k] || now_ms - n->rejoins[k] > CD_FLAP_WINDOW_MS)
 			return;

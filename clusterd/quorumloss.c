@@ -15,6 +15,7 @@
 #include "clusterd/events.h"
 #include "clusterd/lrm.h"
 #include "clusterd/membership.h"
+#include "clusterd/props.h"
 #include "clusterd/quorumloss.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr.h"
@@ -93,10 +94,8 @@ void cd_quorumloss_watch(bool stopping)
 		return;
 	if (was_quorate && !q) {
 		const struct cd_state *s = cd_replica_state();
-		const char *g = cd_state_prop(s, "failover-grace-ms");
-		const char *p = cd_state_prop(s, "quorum-loss-policy");
-		uint64_t grace = g ? strtoull(g, NULL, 10) : 0;
-		bool freeze = p && strcmp(p, "freeze") == 0;
+		uint64_t grace = cd_props_get(s, CD_PROPS_FAILOVER_GRACE_MS);
+		bool freeze = cd_props_get(s, CD_PROPS_QUORUM_LOSS_POLICY) == CD_QUORUM_LOSS_FREEZE;
 
 		if (grace) {
 			qb_log(LOG_WARNING, "quorum lost: %s, self-fence in %llu ms unless it "

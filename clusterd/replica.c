@@ -14,6 +14,7 @@
 #include "clusterd/msg.h"
 #include "clusterd/replica.h"
 #include "clusterd/state_file.h"
+#include "clusterd/timing.h"
 #include "lib/util.h"
 
 struct pending {
@@ -57,9 +58,6 @@ static struct {
 
 /* how many of the round's left-out members were already told of */
 static size_t left_out_seen;
-
-#define RESTART_FIRST_MS 1000u
-#define RESTART_MAX_MS 60000u
 
 void cd_replica_set_listener(void (*fn)(void))
 {
@@ -116,7 +114,7 @@ int cd_replica_init(const char *state_dir)
 		       r.state.version.epoch, r.state.version.seq, r.path);
 	}
 	r.next_req_id = 1;
-	r.restart_ms = RESTART_FIRST_MS;
+	r.restart_ms = CD_SYNC_RESTART_FIRST_MS;
 	changed();
 	r.dirty = false;
 	return rc;
@@ -347,7 +345,7 @@ static void finish_round(void)
 				     cd_sync_wall_ms(&r.sync));
 		changed();
 	}
-	r.restart_ms = RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
+	r.restart_ms = CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
 	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", r.sync.n_members,
 		 r.sync.quorate ? "quorate" : "NOT quorate", cd_replica_coordinator());
 	qb_log(LOG_NOTICE, "sync round %016" PRIx64 " complete: %zu members, %s, state %" PRIu64
@@ -381,7 +379,8 @@ static void note_left_out(const char *why)
 		cancel_restart();
 		arm_restart();
 		/* Left out again soon after: wait longer before the next try. */
-		r.restart_ms = r.restart_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS : r.restart_ms * 2;
+		r.restart_ms = r.restart_ms * 2 > CD_SYNC_RESTART_MAX_MS ? CD_SYNC_RESTART_MAX_MS
+									 : r.restart_ms * 2;
 	}
 }
 

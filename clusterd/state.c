@@ -11,6 +11,7 @@
 #include "clusterd/change.h"
 #include "clusterd/fencedev.h"
 #include "clusterd/node.h"
+#include "clusterd/props.h"
 #include "clusterd/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -42,6 +43,8 @@ void cd_state_free(struct cd_state *s)
 	for (i = 0; i < s->n_volumes; i++)
 		cd_volume_free(&s->volumes[i]);
 	free(s->volumes);
+	for (i = 0; i < s->n_fencedevs; i++)
+		cd_fencedev_free(&s->fencedevs[i]);
 	free(s->fencedevs);
 	memset(s, 0, sizeof(*s));
 }
@@ -90,11 +93,14 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 		}
 	}
 	if (src->n_fencedevs) {
-		dst->fencedevs = malloc(src->n_fencedevs * sizeof(*dst->fencedevs));
+		dst->fencedevs = calloc(src->n_fencedevs, sizeof(*dst->fencedevs));
 		if (!dst->fencedevs)
 			goto fail;
-		memcpy(dst->fencedevs, src->fencedevs, src->n_fencedevs * sizeof(*dst->fencedevs));
-		dst->n_fencedevs = src->n_fencedevs;
+		for (i = 0; i < src->n_fencedevs; i++) {
+			if (cd_fencedev_copy(&dst->fencedevs[i], &src->fencedevs[i]) < 0)
+				goto fail;
+			dst->n_fencedevs = i + 1;
+		}
 	}
 	if (src->n_volumes) {
 		dst->volumes = calloc(src->n_volumes, sizeof(*dst->volumes));
@@ -173,59 +179,16 @@ static int prop_set(struct cd_state *s, const char *key, const char *value)
 
 #define FAIL CD_FAIL
 
-
-#define CD_STR_(x) #x
-#define CD_STR(x) CD_STR_(x)
-
-/* The properties clusterd itself reads: a bad value is refused, not ignored. */
-static const struct known_prop {
-	const char *key;
-	const char *const *choices; /* or NULL for a number */
-	uint64_t max;
-	const char *what;
-} known_props[] = {
-	{"failover-confirm", (const char *const[]){"lease", "fence", "lease,fence", "fence,lease",
-						   NULL},
-	 0, "lease, fence or lease,fence"},
-	{"failover-grace-ms", NULL, 3600000, "milliseconds, 0 to 3600000"},
-	{"flap-limit", NULL, CD_FLAP_LIMIT, "a count, 0 (off) to " CD_STR(CD_FLAP_LIMIT)},
-	{"quorum-loss-policy", (const char *const[]){"stop", "freeze", NULL}, 0, "stop or freeze"},
-};
-
-static bool prop_value_ok(const struct known_prop *k, const char *v)
-{
-	const char *const *c;
-	char *end;
-	unsigned long long u;
-
-	if (k->choices) {
-		for (c = k->choices; *c; c++)
-			if (strcmp(*c, v) == 0)
-				return true;
-		return false;
-	}
-	if (*v < '0' || *v > '9')
-		return false;
-	errno = 0;
-	u = strtoull(v, &end, 10);
-	return errno == 0 && *end == '\0' && u <= k->max;
-}
-
 /* A property as property.set takes it and a state keeps it. */
 static int check_prop(const char *key, const char *value, char *err, size_t errlen)
 {
-	size_t i;
-
 	if (!key || !cd_valid_name(key, CD_PROP_KEY_MAX))
 		FAIL(CD_ERR_INVALID, "invalid property name (use 1-%d of A-Z a-z 0-9 . _ -)",
 		     CD_PROP_KEY_MAX);
 	if (!value || strlen(value) > CD_PROP_VALUE_MAX)
 		FAIL(CD_ERR_INVALID, "invalid property value (at most %d bytes)", CD_PROP_VALUE_MAX);
-	for (i = 0; i < sizeof(known_props) / sizeof(known_props[0]); i++)
-		if (strcmp(known_props[i].key, key) == 0 && !prop_value_ok(&known_props[i], value))
-			FAIL(CD_ERR_INVALID, "invalid value '%s' for %s (%s)", value, key,
-			     known_props[i].what);
-	return 0;
+	/* The properties clusterd itself reads: a bad value is refused, not ignored. */
+	return cd_props_check(key, value, err, errlen);
 }
 
 int cd_state_op_property_set(struct cd_state *s, const struct json_object *c, char *err,
@@ -343,16 +306,8 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 		json_object_array_add(vms, cd_volume_to_json(&s->volumes[i]));
 	json_object_object_add(o, "volumes", vms);
 	vms = json_object_new_array();
-	for (i = 0; i < s->n_fencedevs; i++) {
-		const struct cd_fencedev *d = &s->fencedevs[i];
-		struct json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "name", json_object_new_string(d->name));
-		json_object_object_add(f, "agent", json_object_new_string(d->agent));
-		json_object_object_add(f, "params", json_object_new_string(d->params));
-		json_object_object_add(f, "map", json_object_new_string(d->map));
-		json_object_array_add(vms, f);
-	}
+	for (i = 0; i < s->n_fencedevs; i++)
+		json_object_array_add(vms, cd_fencedev_to_json(&s->fencedevs[i]));
 	json_object_object_add(o, "fence_devices", vms);
 	return o;
 }
@@ -577,9 +532,9 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 			struct json_object *f = json_object_array_get_idx(vms, i);
 			char e2[192];
 
-			/* fence.add's own checks, limits included. */
+			/* fence.add's own checks, limits included; old forms converted. */
 			if (!json_object_is_type(f, json_type_object) ||
-			    cd_fencedev_op_add(s, f, e2, sizeof(e2)) < 0)
+			    cd_fencedev_from_json(s, f, e2, sizeof(e2)) < 0)
 				FAIL(CD_ERR_CORRUPT, "state fence device %zu is invalid: %s", i,
 				     json_object_is_type(f, json_type_object) ? e2
 									      : "not an object");

@@ -124,12 +124,15 @@ struct cd_node {
 	uint64_t last_change; /* epoch in which member last changed */
 };
 
-/* A fence device: a fence-agents agent and its parameters. */
+/*
+ * A fence device: a fence-agents agent and its parameters. The record owns
+ * its JSON objects (fencedev.h: cd_fencedev_copy(), cd_fencedev_free()).
+ */
 struct cd_fencedev {
 	char name[64];
 	char agent[128];
-	char params[1024]; /* "key=value ..." as the agent gets them on stdin */
-	char map[512];	   /* "node1=plug1,node2=plug2"; empty: plug = node name */
+	struct json_object *params; /* {"key": "value", ...}: the agent's stdin lines, in order */
+	struct json_object *map;    /* {"node": "plug", ...}; NULL: every node, plug = its name */
 };
 
 struct cd_prop {

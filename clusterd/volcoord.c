@@ -13,6 +13,7 @@
 #include "clusterd/change.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "lib/util.h"
 
@@ -61,7 +62,7 @@ void vols_submit_done(struct rt *rt, uint64_t id, int rc, const char *err, struc
 		/* Kept until the state has it (see busy_req). */
 		json_object_put(rt->done_msg);
 		rt->done_msg = json_object_get(c);
-		rt->done_retry = cd_now_ms() + 1000;
+		rt->done_retry = cd_now_ms() + CD_VOLUME_DONE_RETRY_MS;
 	}
 	submit(c, "a file result", rt->name);
 }
@@ -75,26 +76,29 @@ void vols_coordinate(struct rt *rt, const struct cd_volume *v)
 	struct job *j;
 
 	/* Mid-round there is no coordinator yet: wait rather than hand over. */
-	if (!rt->valid || rt->meta_busy || cd_replica_phase() != CD_SYNC_DONE)
+	if (rt->host_state != CD_HOST_LEASE_HELD || cd_meta_lease_queued(rt->meta) ||
+	    cd_replica_phase() != CD_SYNC_DONE)
 		return;
-	if (want && !rt->meta_held) {
+	/* No metadata job is queued: the lease is held or not. */
+	if (want && rt->meta == CD_META_LEASE_NOT_HELD) {
 		if (cd_now_ms() < rt->meta_next_try)
 			return;
 		if ((j = vols_new_job(J_META_ACQUIRE))) {
-			rt->meta_busy = true;
+			vols_meta_event(rt, CD_META_EV_ACQUIRE,
+					"this node is the cluster's coordinator");
 			vols_queue_job(rt, j);
 		}
 		return;
 	}
-	if (!want && rt->meta_held && !rt->busy_req) {
+	if (!want && rt->meta == CD_META_LEASE_HELD && !rt->busy_req) {
 		/* The cluster's coordinator moved: hand the volume over. */
 		if ((j = vols_new_job(J_META_RELEASE))) {
-			rt->meta_busy = true;
+			vols_meta_event(rt, CD_META_EV_RELEASE, "the cluster's coordinator moved");
 			vols_queue_job(rt, j);
 		}
 		return;
 	}
-	if (!rt->meta_held || !cd_replica_quorate())
+	if (rt->meta != CD_META_LEASE_HELD || !cd_replica_quorate())
 		return;
 	if (v->coordinator != me && rt->reported_coordinator != me) {
 		struct json_object *c = json_object_new_object();
@@ -109,7 +113,7 @@ void vols_coordinate(struct rt *rt, const struct cd_volume *v)
 	if (!rt->refreshed) {
 		/* A new holder mirrors the disk's file list first. */
 		if ((j = vols_new_job(J_REFRESH))) {
-			rt->meta_busy = true;
+			vols_meta_event(rt, CD_META_EV_REFRESH, "to mirror the disk's file list");
 			vols_queue_job(rt, j);
 		}
 		return;
@@ -125,7 +129,7 @@ void vols_coordinate(struct rt *rt, const struct cd_volume *v)
 			json_object_put(rt->done_msg);
 			rt->done_msg = NULL;
 		} else if (rt->done_msg && cd_now_ms() >= rt->done_retry) {
-			rt->done_retry = cd_now_ms() + 1000;
+			rt->done_retry = cd_now_ms() + CD_VOLUME_DONE_RETRY_MS;
 			submit_keep(rt->done_msg, "a file result", rt->name);
 		}
 	}

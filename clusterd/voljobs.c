@@ -13,10 +13,9 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "lib/util.h"
-
-#define META_RETRY_MS 1000
 
 /* --- the op thread --- */
 
@@ -142,7 +141,7 @@ void *vols_op_thread(void *arg)
 		j = rt->queue;
 		rt->queue = j->next;
 		h = rt->host;
-		joined = rt->joined;
+		joined = cd_host_lease_joined(rt->slot);
 		pthread_mutex_unlock(&rt->lock);
 		if (!joined || !csvfs_host_valid(&rt->vol, &h)) {
 			j->rc = CD_ERR_NOT_JOINED;
@@ -208,23 +207,22 @@ void vols_job_done(struct job *j)
 
 	switch (j->type) {
 	case J_META_ACQUIRE:
-		rt->meta_busy = false;
 		if (j->rc == 0) {
-			rt->meta_held = true;
+			vols_meta_event(rt, CD_META_EV_ACQUIRED, NULL);
 			rt->refreshed = false;
 			vol_log(LOG_NOTICE, rt->name, "this node holds the metadata lease: it "
 						      "coordinates the volume");
 		} else {
-			rt->meta_next_try = cd_now_ms() + META_RETRY_MS;
+			vols_meta_event(rt, CD_META_EV_ACQUIRE_FAILED, j->err);
+			rt->meta_next_try = cd_now_ms() + CD_META_RETRY_MS;
 			vol_log(LOG_INFO, rt->name, "metadata lease not acquired: %s", j->err);
 		}
 		break;
 	case J_META_RELEASE:
-		rt->meta_busy = false;
-		rt->meta_held = false;
+		vols_meta_event(rt, CD_META_EV_RELEASED, j->rc ? j->err : NULL);
 		break;
 	case J_REFRESH:
-		rt->meta_busy = false;
+		vols_meta_event(rt, CD_META_EV_REFRESHED, j->rc ? j->err : NULL);
 		if (j->rc == 0) {
 			rt->refreshed = true;
 			vols_submit_done(rt, 0, 0, NULL, j);
@@ -237,7 +235,7 @@ void vols_job_done(struct job *j)
 		if (j->rc == CD_ERR_NOT_JOINED || j->rc == CD_ERR_HELD) {
 			/* Not ours to answer: the request stays for the next holder. */
 			rt->busy_req = 0;
-			rt->meta_held = false;
+			vols_meta_event(rt, CD_META_EV_LOST, j->err);
 			break;
 		}
 		vols_submit_done(rt, j->req.id, j->rc, j->rc ? j->err : NULL, j);

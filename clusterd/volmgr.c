@@ -23,11 +23,10 @@
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "csvfs/csvfs.h"
 #include "lib/util.h"
-
-#define TICK_MS 200
 
 struct waiter {
 	struct waiter *next;
@@ -51,6 +50,22 @@ void vols_post(struct event ev)
 
 /* --- the loop side --- */
 
+/* The lease tables' log (leasestate.h), on the loop. */
+static void log_line(void *ctx, int prio, const char *line)
+{
+	qb_log(prio, "%s", line);
+}
+
+void vols_host_event(struct rt *rt, enum cd_host_lease_event ev, const char *why)
+{
+	cd_host_lease_transition(&rt->host_state, ev, rt->name, why, log_line, NULL);
+}
+
+void vols_meta_event(struct rt *rt, enum cd_meta_lease_event ev, const char *why)
+{
+	cd_meta_lease_transition(&rt->meta, ev, rt->name, why, log_line, NULL);
+}
+
 static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 {
 	struct event ev;
@@ -62,14 +77,18 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 		case EV_JOB_DONE:
 			vols_job_done(ev.job);
 			break;
-		case EV_JOINED:
-			rt->valid = true;
+		case EV_JOINED: {
+			char why[32];
+
+			snprintf(why, sizeof(why), "joined slot %u", cd_membership_local_nodeid());
+			vols_host_event(rt, CD_HOST_EV_JOINED, why);
 			rt->last_join_rc = 0;
 			vol_log(LOG_NOTICE, rt->name, "joined host slot %u (renewal every %u ms, "
 						      "expiry %u ms)",
 				cd_membership_local_nodeid(), rt->vol.timing.renewal_ms,
 				rt->vol.timing.expiry_ms);
 			break;
+		}
 		case EV_JOIN_FAILED: {
 			char found[40];
 
@@ -116,7 +135,7 @@ bool cd_volmgr_leases_held(char *lacking, size_t len)
 		until = rt->suspend ? 0 : rt->host.valid_until;
 		pthread_mutex_unlock(&rt->lock);
 		/* Also the moment before the tick that notices the end. */
-		if (usable && (!rt->valid || cd_now_ms() >= until)) {
+		if (usable && (rt->host_state != CD_HOST_LEASE_HELD || cd_now_ms() >= until)) {
 			if (lacking)
 				cd_strlcpy(lacking, rt->name, len);
 			return false;
@@ -257,14 +276,15 @@ void cd_volmgr_state_changed(void)
 			continue;
 		rt->seen = true;
 		/* The loop's own watch: validity passes even if renewals hang. */
-		if (rt->valid) {
+		if (rt->host_state == CD_HOST_LEASE_HELD) {
 			struct csvfs_host h;
 
 			pthread_mutex_lock(&rt->lock);
 			h = rt->host;
 			pthread_mutex_unlock(&rt->lock);
 			if (h.valid_until && now >= h.valid_until && !rt->suspend) {
-				rt->valid = false;
+				vols_host_event(rt, CD_HOST_EV_EXPIRED,
+						"storage lost or renewals stuck");
 				vols_drop_leases(
 				    rt, "host lease expired (storage lost or renewals stuck)");
 			}
@@ -283,10 +303,10 @@ void cd_volmgr_state_changed(void)
 	answer_waiters();
 }
 
-/* Every TICK_MS, and exactly when a host lease's validity ends. */
+/* Every CD_VOLMGR_TICK_MS, and exactly when a host lease's validity ends. */
 static void tick(void *data)
 {
-	uint64_t now, next = TICK_MS;
+	uint64_t now, next = CD_VOLMGR_TICK_MS;
 	size_t i;
 
 	cd_volmgr_state_changed();
@@ -295,7 +315,7 @@ static void tick(void *data)
 		struct rt *rt = vols.rts[i];
 		uint64_t until;
 
-		if (!rt->valid)
+		if (rt->host_state != CD_HOST_LEASE_HELD)
 			continue;
 		pthread_mutex_lock(&rt->lock);
 		until = rt->suspend ? 0 : rt->host.valid_until;
@@ -316,13 +336,15 @@ int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
 	if (pipe2(vols.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	qb_loop_poll_add(loop, QB_LOOP_MED, vols.pipe[0], POLLIN, NULL, pipe_cb);
-	return qb_loop_timer_add(loop, QB_LOOP_MED, TICK_MS * 1000000ull, NULL, tick, &vols.timer);
+	return qb_loop_timer_add(loop, QB_LOOP_MED, CD_VOLMGR_TICK_MS * 1000000ull, NULL, tick,
+				 &vols.timer);
 }
 
 void cd_volmgr_fini(bool release)
 {
 	size_t i;
 
+	/* The renew threads leave their slots (left to lapse) or release them. */
 	for (i = 0; i < vols.n_rts; i++) {
 		pthread_mutex_lock(&vols.rts[i]->lock);
 		vols.rts[i]->keep_slot = !release;
@@ -418,19 +440,24 @@ void cd_volmgr_suspend(bool suspend)
 
 	for (i = 0; i < vols.n_rts; i++) {
 		struct rt *rt = vols.rts[i];
+		bool resume;
 
 		pthread_mutex_lock(&rt->lock);
 		if (rt->suspend != suspend)
 			vol_log(suspend ? LOG_WARNING : LOG_NOTICE, rt->name, "%s",
 				suspend ? "releasing the host lease: this node runs nothing now"
 					: "joining again");
+		resume = rt->suspend && !suspend;
 		rt->suspend = suspend;
 		pthread_cond_broadcast(&rt->cond);
 		pthread_mutex_unlock(&rt->lock);
+		/* The renew thread releases its slot, or joins again, on its own. */
 		if (suspend) {
-			rt->valid = false;
-			rt->meta_held = false;
+			vols_host_event(rt, CD_HOST_EV_RELEASE, "this node runs nothing now");
+			vols_meta_event(rt, CD_META_EV_LOST, "the host lease is released");
 			rt->n_leases = 0;
+		} else if (resume) {
+			vols_host_event(rt, CD_HOST_EV_RESUME, NULL);
 		}
 	}
 }
@@ -469,13 +496,20 @@ struct json_object *cd_volmgr_local_json(const char *vol)
 	pthread_mutex_unlock(&rt->lock);
 	o = json_object_new_object();
 	json_object_object_add(o, "host_slot", json_object_new_int64(cd_membership_local_nodeid()));
-	json_object_object_add(o, "host_lease_valid", json_object_new_boolean(rt->valid));
+	json_object_object_add(o, "host_lease_valid",
+			       json_object_new_boolean(rt->host_state == CD_HOST_LEASE_HELD));
+	json_object_object_add(o, "host_lease_state",
+			       json_object_new_string(cd_host_lease_state_to_str(rt->host_state)));
 	json_object_object_add(o, "host_generation", json_object_new_int64((int64_t)h.generation));
-	json_object_object_add(o, "valid_for_ms",
-			       json_object_new_int64(rt->valid && h.valid_until > now
-							     ? (int64_t)(h.valid_until - now)
-							     : 0));
-	json_object_object_add(o, "metadata_lease", json_object_new_boolean(rt->meta_held));
+	json_object_object_add(
+	    o, "valid_for_ms",
+	    json_object_new_int64(rt->host_state == CD_HOST_LEASE_HELD && h.valid_until > now
+				      ? (int64_t)(h.valid_until - now)
+				      : 0));
+	json_object_object_add(o, "metadata_lease",
+			       json_object_new_boolean(cd_meta_lease_held(rt->meta)));
+	json_object_object_add(o, "metadata_lease_state",
+			       json_object_new_string(cd_meta_lease_state_to_str(rt->meta)));
 	a = json_object_new_array();
 	for (i = 0; i < rt->n_leases; i++)
 		json_object_array_add(a, json_object_new_string(rt->leases[i]));

@@ -16,6 +16,18 @@
  *
  * Each volume has two threads (renew, op); they tell the loop through one
  * pipe (vols_post()).
+ *
+ * The leases' states follow the tables of leasestate.h. Who moves which:
+ *   slot        the renew thread, under lock (joined, expired, release,
+ *               leave); read by the op thread. Not logged: the threads
+ *               never log, the loop logs host_state's moves instead.
+ *   host_state  the loop (vols_host_event()): joined when the thread's
+ *               EV_JOINED arrives, expired when it sees valid_until pass,
+ *               release and resume as cd_volmgr_suspend() asks.
+ *   meta        the loop (vols_meta_event()): as it queues the metadata
+ *               jobs and takes their answers, lost when the host lease is.
+ * suspend and keep_slot are not states but the loop's orders to the renew
+ * thread, which makes the slot's transitions they call for.
  */
 #ifndef CD_VOLMGR_INT_H
 #define CD_VOLMGR_INT_H
@@ -30,6 +42,7 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
+#include "clusterd/leasestate.h"
 #include "clusterd/volmgr.h"
 #include "clusterd/volume.h"
 #include "csvfs/csvfs.h"
@@ -104,23 +117,23 @@ struct rt {
 #endif
 	uint32_t self_id;		/* this node's id: its host slot (never 0) */
 	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
-	bool suspend;		/* under lock: released on purpose, do not rejoin */
-	bool keep_slot;		/* under lock: stop without releasing (VMs may run) */
+	bool suspend;		/* under lock: the loop's order: release, do not rejoin */
+	bool keep_slot;		/* under lock: the loop's order: stop without releasing */
 	/* Every other host's slot, watched continuously so that a dead host
 	 * is known dead as soon as its lease has expired, not E later. */
 	struct csvfs_watch watch[CSVFS_MAX_HOSTS + 1];
 	enum csvfs_liveness live[CSVFS_MAX_HOSTS + 1]; /* under lock */
 	struct job *queue;	/* under lock */
 	struct csvfs_host host; /* under lock: the renew thread updates it */
-	bool joined;		/* under lock */
+	enum cd_host_lease_state slot; /* under lock: the renew thread's record */
 	struct csvfs_disk *disk;
 	struct csvfs_vol vol;
 	bool opened;
 	int threads;
 
 	/* Loop side only. */
-	bool valid; /* the host lease is valid as far as the loop knows */
-	bool meta_held, meta_busy;
+	enum cd_host_lease_state host_state; /* the host lease as far as the loop knows */
+	enum cd_meta_lease_state meta;
 	uint64_t meta_next_try;
 	/*
 	 * The request id under way, 0 for none. It stays set after the work is
@@ -156,6 +169,9 @@ extern struct volmgr vols;
 
 /* volmgr.c: tell the loop, through the pipe (from any thread). */
 void vols_post(struct event ev);
+/* volmgr.c: on the loop, event ev on rt's host_state, or meta; why may be NULL. */
+void vols_host_event(struct rt *rt, enum cd_host_lease_event ev, const char *why);
+void vols_meta_event(struct rt *rt, enum cd_meta_lease_event ev, const char *why);
 
 /* hostlease.c: the renew thread (pthread_create's start routine, arg a struct rt). */
 void *vols_renew_thread(void *arg);

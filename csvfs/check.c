@@ -104,10 +104,10 @@ static int check_meta(struct checker *c)
 	if (rc == CD_ERR_CORRUPT) {
 		report(c, CSVFS_FINDING_DAMAGE, "metadata", "no valid copy: the namespace is lost");
 		rc = 0;
-		goto out;
+		goto out_free_meta;
 	}
 	if (rc < 0)
-		goto out;
+		goto out_free_meta;
 	newest = m.copy;
 	for (i = 0; i < 2; i++) {
 		if (i == newest || found.status[i] == 0 || found.status[i] == -ENODATA)
@@ -122,7 +122,7 @@ static int check_meta(struct checker *c)
 	rc = csvfs_files_verify(&m, &c->v->sb, file_problem, c);
 	if (rc > 0)
 		rc = 0;
-out:
+out_free_meta:
 	csvfs_meta_free(&m);
 	return rc;
 }

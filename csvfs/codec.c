@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,13 +11,13 @@
 
 #include "csvfs/codec.h"
 
-static int room(struct csvfs_enc *e, size_t n)
+static bool room(struct csvfs_enc *e, size_t n)
 {
 	if (e->overflow || n > e->cap - e->off) {
 		e->overflow = 1;
-		return 0;
+		return false;
 	}
-	return 1;
+	return true;
 }
 
 void csvfs_put_u32(struct csvfs_enc *e, uint32_t v)

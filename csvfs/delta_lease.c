@@ -91,7 +91,10 @@ static void host_to_rec(const struct csvfs_vol *v, const struct csvfs_host *h, u
 	cd_strlcpy(r->owner, h->owner, sizeof(r->owner));
 }
 
-/* Whether the slot still holds h's incarnation (a damaged sector may be ours, torn). */
+/*
+ * 0 if the slot still holds h's incarnation (a damaged sector may be ours,
+ * torn), -ESTALE if another one or none, or another negative code.
+ */
 static int still_ours(struct csvfs_vol *v, const struct csvfs_host *h)
 {
 	struct csvfs_host_rec cur;
@@ -184,7 +187,7 @@ int csvfs_host_join(struct csvfs_vol *v, uint32_t slot, const char *owner, struc
 		return CD_ERR_INVALID;
 	rc = join_wait(v, slot, &old, &gen);
 	if (rc < 0)
-		goto out_busy;
+		goto out_report_holder;
 	memset(h, 0, sizeof(*h));
 	h->slot = slot;
 	h->generation = gen + 1;
@@ -204,12 +207,12 @@ int csvfs_host_join(struct csvfs_vol *v, uint32_t slot, const char *owner, struc
 	if (rc < 0 || back.nonce != mine.nonce || back.generation != mine.generation) {
 		old = back;
 		rc = -EBUSY;
-		goto out_busy;
+		goto out_report_holder;
 	}
 	h->valid_until = t0 + v->timing.use_ms;
 	return csvfs_host_renew(v, h);
 
-out_busy:
+out_report_holder:
 	if (rc == -EBUSY && busy)
 		*busy = old;
 	return rc;
@@ -247,7 +250,7 @@ int csvfs_host_attach(struct csvfs_vol *v, uint32_t slot, const char *owner, str
 	return 0;
 }
 
-int csvfs_host_valid(const struct csvfs_vol *v, const struct csvfs_host *h)
+bool csvfs_host_valid(const struct csvfs_vol *v, const struct csvfs_host *h)
 {
 	return !h->valid_until || csvfs_now(v->env) < h->valid_until;
 }
@@ -285,14 +288,14 @@ int csvfs_watch_poll(struct csvfs_vol *v, struct csvfs_watch *w, enum csvfs_live
 		return CD_ERR_INVALID;
 	rc = csvfs_vol_read(v, csvfs_host_off(v, w->slot), v->sb.sector_size, &buf);
 	if (rc < 0)
-		goto out;
+		goto out_free_buf;
 	done = csvfs_now(v->env);
 	rc = host_decode(v, w->slot, buf, &r);
 	if (rc == -ENODATA || (rc == 0 && ((r.flags & CSVFS_HOST_RELEASED) ||
 					   (w->generation && r.generation != w->generation)))) {
 		*l = CSVFS_LIVE_GONE;
 		rc = 0;
-		goto out;
+		goto out_free_buf;
 	}
 	/* Damage counts as content: a slot that keeps changing is alive. */
 	rc = 0;
@@ -300,13 +303,13 @@ int csvfs_watch_poll(struct csvfs_vol *v, struct csvfs_watch *w, enum csvfs_live
 	if (w->seen && memcmp(sum, w->content, sizeof(sum)) == 0) {
 		*l = issued - w->since_ms >= v->timing.expiry_ms ? CSVFS_LIVE_DEAD
 								 : CSVFS_LIVE_UNKNOWN;
-		goto out;
+		goto out_free_buf;
 	}
 	*l = w->seen ? CSVFS_LIVE_ALIVE : CSVFS_LIVE_UNKNOWN;
 	w->seen = 1;
 	memcpy(w->content, sum, sizeof(sum));
 	w->since_ms = done;
-out:
+out_free_buf:
 	free(buf);
 	return rc;
 }

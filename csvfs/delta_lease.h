@@ -13,6 +13,7 @@
 #ifndef CSVFS_DELTA_LEASE_H
 #define CSVFS_DELTA_LEASE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "csvfs/format.h"
@@ -84,7 +85,7 @@ int csvfs_host_release(struct csvfs_vol *v, struct csvfs_host *h);
 int csvfs_host_attach(struct csvfs_vol *v, uint32_t slot, const char *owner, struct csvfs_host *h);
 
 /* Whether h may still use its leases now (always true for attachments). */
-int csvfs_host_valid(const struct csvfs_vol *v, const struct csvfs_host *h);
+bool csvfs_host_valid(const struct csvfs_vol *v, const struct csvfs_host *h);
 
 enum csvfs_liveness {
 	CSVFS_LIVE_UNKNOWN, /* not watched long enough */

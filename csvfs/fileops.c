@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <clusterd/result.h>
@@ -20,19 +21,19 @@ struct op {
 };
 
 /* Whether the change needs the file's own lease: it takes space away. */
-static int needs_file_lease(const struct op *op, const struct csvfs_sb *sb, struct csvfs_meta *m)
+static bool needs_file_lease(const struct op *op, const struct csvfs_sb *sb, struct csvfs_meta *m)
 {
 	struct csvfs_file *f = csvfs_files_find(m, op->name);
 
 	switch (op->kind) {
 	case OP_CREATE:
-		return 0;
+		return false;
 	case OP_REMOVE:
 		return f != NULL;
 	case OP_RESIZE:
 		return f && csvfs_align_up(op->size, sb->alloc_unit) < f->alloc;
 	}
-	return 1;
+	return true;
 }
 
 static int apply(struct csvfs_vol *v, const struct csvfs_host *h, struct csvfs_meta *m,

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ int csvfs_meta_init(struct csvfs_meta *m, uint32_t max_files)
 
 void csvfs_meta_free(struct csvfs_meta *m)
 {
+	if (!m)
+		return;
 	free(m->files);
 	m->files = NULL;
 	m->nfiles = 0;
@@ -126,7 +129,7 @@ static int read_copy(struct csvfs_vol *v, int copy, struct csvfs_meta *m)
 }
 
 /* Whether rc says the copy is unusable (as opposed to unreadable). */
-static int damaged(int rc)
+static bool damaged(int rc)
 {
 	return rc == -ENODATA || rc == CD_ERR_CORRUPT || rc == CD_ERR_VERSION;
 }

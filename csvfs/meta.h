@@ -65,7 +65,7 @@ uint64_t csvfs_meta_copy_len(uint32_t max_files);
 /* An empty namespace. Returns 0 or -ENOMEM; free with csvfs_meta_free. */
 int csvfs_meta_init(struct csvfs_meta *m, uint32_t max_files);
 
-/* Destructor; accepts a zeroed or freed m. */
+/* Destructor; accepts NULL, and a zeroed or freed m. */
 void csvfs_meta_free(struct csvfs_meta *m);
 
 /* Encode into buf[0, meta_copy_len). Returns 0 or -EOVERFLOW. */

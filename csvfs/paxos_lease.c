@@ -14,9 +14,16 @@
 /* Ballots lost to higher ballot numbers within one version. */
 #define MAX_BALLOTS 64
 
-/* run_ballot: besides 0 (decided) and -errno. */
-#define BALLOT_ABORTED 1 /* a higher ballot number: retry higher */
-#define BALLOT_NEWER 2	 /* a later version has started: look again */
+/*
+ * Besides 0 and negative codes. A look at the lease (attempt() and its
+ * steps) may end in LOOK_AGAIN: someone else decided, or a later version
+ * started, so the caller reads the lease again. A ballot (run_ballot(),
+ * phase()) may end in one of the other two. The values differ, so that
+ * none can pass for another.
+ */
+#define LOOK_AGAIN 1
+#define BALLOT_ABORTED 2 /* a higher ballot number: retry higher */
+#define BALLOT_NEWER 3	 /* a later version has started: look again */
 
 static uint64_t ballot_off(const struct csvfs_vol *v, uint32_t lease, uint32_t slot)
 {
@@ -158,7 +165,7 @@ static int write_leader(struct csvfs_vol *v, const struct csvfs_host *h, struct 
 	return rc;
 }
 
-int csvfs_leader_is(const struct csvfs_leader *l, const struct csvfs_host *h)
+bool csvfs_leader_is(const struct csvfs_leader *l, const struct csvfs_host *h)
 {
 	return !(l->flags & CSVFS_LEADER_FREE) && l->owner == h->slot &&
 	       l->owner_generation == h->generation;
@@ -242,7 +249,7 @@ static uint64_t next_mbal(const struct csvfs_vol *v, const struct csvfs_host *h,
 
 /*
  * Write the decision down, unless the leader shows it already (0). If it
- * shows a later version, this one is history: 1, look again.
+ * shows a later version, this one is history: LOOK_AGAIN.
  */
 static int commit(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease,
 		  const char *name, const struct csvfs_ballot *mine)
@@ -253,7 +260,7 @@ static int commit(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t leas
 	if (rc < 0 && rc != CD_ERR_CORRUPT)
 		return rc;
 	if (rc == 0 && l.lver > mine->lver)
-		return 1;
+		return LOOK_AGAIN;
 	if (rc == 0 && l.lver == mine->lver)
 		return 0;
 	memset(&l, 0, sizeof(l));
@@ -266,9 +273,8 @@ static int commit(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t leas
 }
 
 /*
- * Contend for version next. Returns 0 if h won it, 1 if the caller should
- * look at the lease again (someone else won, or a later version started),
- * or a negative code.
+ * Contend for version next. Returns 0 if h won it, LOOK_AGAIN (someone
+ * else won, or a later version started), or a negative code.
  */
 static int contend(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease,
 		   const char *name, const struct csvfs_lease_state *st, uint64_t next)
@@ -283,11 +289,11 @@ static int contend(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lea
 		if (rc < 0 && rc != CD_ERR_CORRUPT)
 			return rc;
 		if (rc == 0 && l.lver >= next)
-			return 1;
+			return LOOK_AGAIN;
 		mbal = next_mbal(v, h, floor > seen ? floor : seen);
 		rc = run_ballot(v, h, lease, &mine, next, mbal, &seen);
 		if (rc == BALLOT_NEWER)
-			return 1;
+			return LOOK_AGAIN;
 		if (rc == BALLOT_ABORTED) {
 			/* Random back-off, so that duelling hosts stop duelling. */
 			floor = mbal;
@@ -299,7 +305,7 @@ static int contend(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lea
 		rc = commit(v, h, lease, name, &mine);
 		if (rc != 0)
 			return rc;
-		return mine.inp == h->slot && mine.inp_generation == h->generation ? 0 : 1;
+		return mine.inp == h->slot && mine.inp_generation == h->generation ? 0 : LOOK_AGAIN;
 	}
 	return CD_ERR_TIMEOUT;
 }
@@ -317,7 +323,7 @@ static int liveness(struct csvfs_vol *v, uint32_t slot, uint64_t generation,
 
 /*
  * The leader names another owner: go ahead (0) only once its host lease
- * is seen dead or gone. 1: the leader changed meanwhile, look again.
+ * is seen dead or gone. LOOK_AGAIN: the leader changed meanwhile.
  */
 static int wait_owner(struct csvfs_vol *v, uint32_t lease, const struct csvfs_leader *cur,
 		      struct csvfs_busy *busy)
@@ -336,7 +342,7 @@ static int wait_owner(struct csvfs_vol *v, uint32_t lease, const struct csvfs_le
 	if (rc < 0 && rc != CD_ERR_CORRUPT)
 		return rc;
 	if (now.lver != cur->lver || now.flags != cur->flags || now.owner != cur->owner)
-		return 1;
+		return LOOK_AGAIN;
 	busy->lease = lease;
 	busy->slot = cur->owner;
 	busy->shared = 0;
@@ -403,21 +409,21 @@ static int finish(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t leas
 		return -ENOMEM;
 	rc = csvfs_lease_inspect(v, lease, st);
 	if (rc < 0)
-		goto out;
+		goto out_free_state;
 	mine = &st->ballot[h->slot - 1];
 	if (flags & CSVFS_LEASE_SHARED) {
 		/* Marked before the leader is freed, so an exclusive winner sees it. */
 		rc = set_mode(v, h, lease, *mine, CSVFS_MODE_SHARED);
 		if (rc == 0)
 			rc = free_leader(v, h, lease);
-		goto out;
+		goto out_free_state;
 	}
 	rc = wait_shared(v, h, lease, st, busy);
 	if (rc == -EBUSY)
 		free_leader(v, h, lease);
 	else if (rc == 0 && (mine->mode & CSVFS_MODE_SHARED))
 		rc = set_mode(v, h, lease, *mine, 0);
-out:
+out_free_state:
 	free(st);
 	return rc;
 }
@@ -434,7 +440,7 @@ static uint64_t max_ballot_lver(const struct csvfs_vol *v, const struct csvfs_le
 }
 
 /*
- * One look at the lease: 0 if h now owns the leader, 1 to look again,
+ * One look at the lease: 0 if h now owns the leader, LOOK_AGAIN,
  * -EBUSY or another negative code.
  */
 static int attempt(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease,
@@ -470,7 +476,7 @@ int csvfs_lease_acquire(struct csvfs_vol *v, const struct csvfs_host *h, uint32_
 {
 	struct csvfs_lease_state *st;
 	struct csvfs_busy ignored;
-	int rc = 1, i;
+	int rc = LOOK_AGAIN, i;
 
 	if (lease > v->sb.max_files || h->slot < 1 || h->slot > v->sb.max_hosts)
 		return CD_ERR_INVALID;
@@ -479,10 +485,10 @@ int csvfs_lease_acquire(struct csvfs_vol *v, const struct csvfs_host *h, uint32_
 	st = malloc(sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	for (i = 0; i < MAX_RESTARTS && rc == 1; i++)
+	for (i = 0; i < MAX_RESTARTS && rc == LOOK_AGAIN; i++)
 		rc = attempt(v, h, lease, name ? name : "", st, busy);
 	free(st);
-	if (rc == 1)
+	if (rc == LOOK_AGAIN)
 		return CD_ERR_TIMEOUT;
 	if (rc < 0)
 		return rc;
@@ -502,22 +508,22 @@ int csvfs_lease_release(struct csvfs_vol *v, const struct csvfs_host *h, uint32_
 		return -ENOMEM;
 	rc = csvfs_lease_inspect(v, lease, st);
 	if (rc < 0)
-		goto out;
+		goto out_free_state;
 	mine = &st->ballot[h->slot - 1];
 	if ((mine->mode & CSVFS_MODE_SHARED) && mine->mode_generation == h->generation) {
 		rc = set_mode(v, h, lease, *mine, 0);
 		if (rc < 0)
-			goto out;
+			goto out_free_state;
 		did = 1;
 	}
 	if (csvfs_leader_is(&st->leader, h)) {
 		rc = free_leader(v, h, lease);
 		if (rc < 0)
-			goto out;
+			goto out_free_state;
 		did = 1;
 	}
 	rc = did ? 0 : CD_ERR_NOT_FOUND;
-out:
+out_free_state:
 	free(st);
 	return rc;
 }

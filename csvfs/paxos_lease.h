@@ -23,6 +23,7 @@
 #ifndef CSVFS_PAXOS_LEASE_H
 #define CSVFS_PAXOS_LEASE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "csvfs/delta_lease.h"
@@ -97,6 +98,6 @@ int csvfs_lease_acquire(struct csvfs_vol *v, const struct csvfs_host *h, uint32_
 int csvfs_lease_release(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease);
 
 /* Whether the leader names h as owner. */
-int csvfs_leader_is(const struct csvfs_leader *l, const struct csvfs_host *h);
+bool csvfs_leader_is(const struct csvfs_leader *l, const struct csvfs_host *h);
 
 #endif

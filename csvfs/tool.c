@@ -53,6 +53,8 @@ int tool_open(struct tool_vol *t, const char *device, int readonly)
 
 void tool_close(struct tool_vol *t)
 {
+	if (!t)
+		return;
 	csvfs_disk_close(t->disk);
 	t->disk = NULL;
 }
@@ -60,13 +62,14 @@ void tool_close(struct tool_vol *t)
 int tool_attach(struct tool_vol *t, struct csvfs_host *h)
 {
 	char what[64];
-	int rc = csvfs_host_attach(&t->vol, opt.slot, opt.owner, h);
+	int rc = csvfs_host_attach(&t->vol, cmdline_opts.slot, cmdline_opts.owner, h);
 
-	snprintf(what, sizeof(what), "host slot %u", opt.slot);
+	snprintf(what, sizeof(what), "host slot %u", cmdline_opts.slot);
 	if (rc == CD_ERR_NOT_FOUND)
 		fprintf(stderr, "csvfs: %s has not joined (run csvfs host join)\n", what);
 	else if (rc == -EPERM)
-		fprintf(stderr, "csvfs: %s is joined by another owner than %s\n", what, opt.owner);
+		fprintf(stderr, "csvfs: %s is joined by another owner than %s\n", what,
+			cmdline_opts.owner);
 	else if (rc < 0)
 		tool_fail(rc, what);
 	return rc;
@@ -81,7 +84,7 @@ void tool_print_json(struct json_object *o)
 
 int tool_show(struct json_object *o, void (*text)(struct json_object *o))
 {
-	if (opt.json) {
+	if (cmdline_opts.json) {
 		tool_print_json(o);
 		return 0;
 	}

@@ -31,7 +31,8 @@ struct tool_opts {
 	const char *name, *owner;
 };
 
-extern struct tool_opts opt;
+/* The options given on the command line (csvfs/tool_main.c parses them). */
+extern struct tool_opts cmdline_opts;
 
 /* One open device and volume. */
 struct tool_vol {
@@ -42,6 +43,7 @@ struct tool_vol {
 
 /* Open device and its volume; prints the error. Returns 0 or a code. */
 int tool_open(struct tool_vol *t, const char *device, int readonly);
+/* Close what tool_open opened; accepts NULL and a t already closed. */
 void tool_close(struct tool_vol *t);
 
 /* Attach to --slot (someone else renews it); prints the error. */

@@ -58,7 +58,7 @@ static int change(char **argv, enum file_op op)
 		return rc;
 	rc = tool_attach(&t, &h);
 	if (rc < 0)
-		goto out;
+		goto out_close;
 	switch (op) {
 	case FILE_CREATE:
 		rc = csvfs_file_create(&t.vol, &h, argv[1], size, &f, &busy);
@@ -77,7 +77,7 @@ static int change(char **argv, enum file_op op)
 	else
 		printf("%s file %s: %" PRIu64 " bytes at offset %" PRIu64 ", lease %u\n",
 		       done_str[op], f.name, f.size, f.offset, f.index + 1);
-out:
+out_close:
 	tool_close(&t);
 	return rc;
 }

@@ -14,18 +14,18 @@
 #include "csvfs/tool.h"
 #include "lib/util.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop_signalled;
 
 static void on_signal(int sig)
 {
-	stop = 1;
+	stop_signalled = 1;
 }
 
 /* The owner name: --owner, else the host name. */
 static const char *owner_name(char *buf, size_t n)
 {
-	if (opt.owner)
-		return opt.owner;
+	if (cmdline_opts.owner)
+		return cmdline_opts.owner;
 	if (gethostname(buf, n) < 0 || !cd_valid_name(buf, CSVFS_NAME_LEN - 1))
 		cd_strlcpy(buf, "unknown", n);
 	return buf;
@@ -37,8 +37,8 @@ static const char *owner_name(char *buf, size_t n)
  */
 static int holder_timing(const struct csvfs_vol *v, struct csvfs_timing *t)
 {
-	uint32_t e = opt.expiry_ms ? opt.expiry_ms : v->timing.expiry_ms;
-	uint32_t r = opt.interval_ms ? opt.interval_ms : v->timing.renewal_ms;
+	uint32_t e = cmdline_opts.expiry_ms ? cmdline_opts.expiry_ms : v->timing.expiry_ms;
+	uint32_t r = cmdline_opts.interval_ms ? cmdline_opts.interval_ms : v->timing.renewal_ms;
 
 	if (e > v->timing.expiry_ms) {
 		fprintf(stderr, "csvfs: --expiry-ms may not exceed the volume's %" PRIu32 " ms\n",
@@ -63,7 +63,7 @@ static void sleep_until(uint64_t when)
 		return;
 	ts.tv_sec = (time_t)((when - now) / 1000);
 	ts.tv_nsec = (long)((when - now) % 1000) * 1000000;
-	/* A signal ends the sleep early; the caller looks at stop. */
+	/* A signal ends the sleep early; the caller looks at stop_signalled. */
 	nanosleep(&ts, NULL);
 }
 
@@ -72,9 +72,9 @@ static int renew_loop(struct tool_vol *t, struct csvfs_host *h)
 	uint64_t next = cd_now_ms() + t->vol.timing.renewal_ms;
 	int rc, failing = 0;
 
-	while (!stop) {
+	while (!stop_signalled) {
 		sleep_until(next);
-		if (stop)
+		if (stop_signalled)
 			break;
 		next = cd_now_ms() + t->vol.timing.renewal_ms;
 		rc = csvfs_host_renew(&t->vol, h);
@@ -116,19 +116,19 @@ int cmd_host_join(char **argv, int argc)
 		return rc;
 	rc = holder_timing(&t.vol, &holder);
 	if (rc < 0)
-		goto out;
+		goto out_close;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	snprintf(what, sizeof(what), "host slot %u", opt.slot);
-	rc = csvfs_host_join(&t.vol, opt.slot, owner_name(host, sizeof(host)), &h, &busy);
+	snprintf(what, sizeof(what), "host slot %u", cmdline_opts.slot);
+	rc = csvfs_host_join(&t.vol, cmdline_opts.slot, owner_name(host, sizeof(host)), &h, &busy);
 	if (rc == -EBUSY) {
 		fprintf(stderr, "csvfs: %s is held by %s (alive)\n", what,
 			busy.owner[0] ? busy.owner : "another host");
-		goto out;
+		goto out_close;
 	}
 	if (rc < 0) {
 		tool_fail(rc, what);
-		goto out;
+		goto out_close;
 	}
 	/* Readers keep the volume's rule; from now on this host is only a holder. */
 	t.vol.timing = holder;
@@ -141,7 +141,7 @@ int cmd_host_join(char **argv, int argc)
 			"csvfs: slot %u: stopped renewing; its leases expire %u ms after the last "
 			"renewal unless released with csvfs host release\n",
 			h.slot, holder.expiry_ms);
-out:
+out_close:
 	tool_close(&t);
 	return rc;
 }
@@ -160,7 +160,7 @@ static int on_slot(char **argv, int (*fn)(struct csvfs_vol *v, struct csvfs_host
 		return rc;
 	rc = tool_attach(&t, &h);
 	if (rc == 0) {
-		snprintf(what, sizeof(what), "host slot %u", opt.slot);
+		snprintf(what, sizeof(what), "host slot %u", cmdline_opts.slot);
 		rc = fn(&t.vol, &h);
 		if (rc < 0)
 			tool_fail(rc, what);
@@ -190,12 +190,12 @@ static void print_status(struct json_object *o)
 static int status_json(struct csvfs_vol *v, char **argv, struct json_object **o)
 {
 	enum csvfs_liveness l;
-	int rc = csvfs_watch_wait(v, opt.slot, 0, &l);
+	int rc = csvfs_watch_wait(v, cmdline_opts.slot, 0, &l);
 
 	if (rc < 0)
 		return rc;
 	*o = json_object_new_object();
-	json_object_object_add(*o, "slot", json_object_new_int((int)opt.slot));
+	json_object_object_add(*o, "slot", json_object_new_int((int)cmdline_opts.slot));
 	json_object_object_add(*o, "liveness", json_object_new_string(csvfs_liveness_str(l)));
 	return 0;
 }

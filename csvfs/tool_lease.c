@@ -43,7 +43,7 @@ static int change(char **argv, int acquire)
 		return rc;
 	rc = tool_attach(&t, &h);
 	if (rc < 0)
-		goto out;
+		goto out_close;
 	snprintf(what, sizeof(what), "lease %s", argv[1]);
 	if (!acquire) {
 		rc = csvfs_lease_release(&t.vol, &h, lease);
@@ -53,23 +53,23 @@ static int change(char **argv, int acquire)
 			tool_fail(rc, what);
 		else
 			printf("released %s (host %u)\n", what, h.slot);
-		goto out;
+		goto out_close;
 	}
 	/* Deciding that a silent holder is dead takes the expiry time: say so. */
 	if (csvfs_lease_read(&t.vol, lease, &l) == 0 && !(l.flags & CSVFS_LEADER_FREE) &&
 	    !csvfs_leader_is(&l, &h))
 		fprintf(stderr, "csvfs: %s is held by host %u: watching its host lease (up to %u ms)\n",
 			what, l.owner, t.vol.timing.expiry_ms);
-	rc = csvfs_lease_acquire(&t.vol, &h, lease, argv[1], opt.shared ? CSVFS_LEASE_SHARED : 0,
-				 &busy);
+	rc = csvfs_lease_acquire(&t.vol, &h, lease, argv[1],
+				 cmdline_opts.shared ? CSVFS_LEASE_SHARED : 0, &busy);
 	if (rc == -EBUSY)
 		tool_busy(what, &busy);
 	else if (rc < 0)
 		tool_fail(rc, what);
 	else if (csvfs_lease_read(&t.vol, lease, &l) == 0)
 		printf("acquired %s %s (version %" PRIu64 ") for host %u\n", what,
-		       opt.shared ? "shared" : "exclusively", l.lver, h.slot);
-out:
+		       cmdline_opts.shared ? "shared" : "exclusively", l.lver, h.slot);
+out_close:
 	tool_close(&t);
 	return rc;
 }
@@ -109,7 +109,7 @@ static int lease_json(struct csvfs_vol *v, char **argv, struct json_object **o)
 	uint32_t lease;
 	int rc = csvfs_lease_lookup(v, argv[1], &lease);
 
-	return rc < 0 ? rc : csvfs_report_lease(v, lease, opt.ballots, o);
+	return rc < 0 ? rc : csvfs_report_lease(v, lease, cmdline_opts.ballots, o);
 }
 
 int cmd_lease_show(char **argv, int argc)

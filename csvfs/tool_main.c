@@ -18,7 +18,7 @@
 
 #include "csvfs/tool.h"
 
-struct tool_opts opt;
+struct tool_opts cmdline_opts;
 
 /* Which options a command accepts: bit i is opt_defs[i]. */
 enum {
@@ -45,18 +45,18 @@ static const struct opt_def {
 	void *target;
 	uint32_t min, max;
 } opt_defs[] = {
-	{"json", OPT_FLAG, &opt.json, 0, 0},
-	{"force", OPT_FLAG, &opt.force, 0, 0},
-	{"shared", OPT_FLAG, &opt.shared, 0, 0},
-	{"ballots", OPT_FLAG, &opt.ballots, 0, 0},
-	{"slot", OPT_NUM, &opt.slot, 1, CSVFS_MAX_HOSTS},
-	{"hosts", OPT_NUM, &opt.hosts, 1, CSVFS_MAX_HOSTS},
-	{"files", OPT_NUM, &opt.files, 1, CSVFS_MAX_FILES},
-	{"sector-size", OPT_NUM, &opt.sector_size, 512, 4096},
-	{"expiry-ms", OPT_NUM, &opt.expiry_ms, CSVFS_EXPIRY_MIN_MS, CSVFS_EXPIRY_MAX_MS},
-	{"interval-ms", OPT_NUM, &opt.interval_ms, 1, CSVFS_EXPIRY_MAX_MS},
-	{"name", OPT_STR, &opt.name, 0, 0},
-	{"owner", OPT_STR, &opt.owner, 0, 0},
+	{"json", OPT_FLAG, &cmdline_opts.json, 0, 0},
+	{"force", OPT_FLAG, &cmdline_opts.force, 0, 0},
+	{"shared", OPT_FLAG, &cmdline_opts.shared, 0, 0},
+	{"ballots", OPT_FLAG, &cmdline_opts.ballots, 0, 0},
+	{"slot", OPT_NUM, &cmdline_opts.slot, 1, CSVFS_MAX_HOSTS},
+	{"hosts", OPT_NUM, &cmdline_opts.hosts, 1, CSVFS_MAX_HOSTS},
+	{"files", OPT_NUM, &cmdline_opts.files, 1, CSVFS_MAX_FILES},
+	{"sector-size", OPT_NUM, &cmdline_opts.sector_size, 512, 4096},
+	{"expiry-ms", OPT_NUM, &cmdline_opts.expiry_ms, CSVFS_EXPIRY_MIN_MS, CSVFS_EXPIRY_MAX_MS},
+	{"interval-ms", OPT_NUM, &cmdline_opts.interval_ms, 1, CSVFS_EXPIRY_MAX_MS},
+	{"name", OPT_STR, &cmdline_opts.name, 0, 0},
+	{"owner", OPT_STR, &cmdline_opts.owner, 0, 0},
 };
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
@@ -157,7 +157,7 @@ static int parse_u32(const char *s, const struct opt_def *d)
 	if (errno || *end || end == s || v < d->min || v > d->max) {
 		fprintf(stderr, "csvfs: --%s takes a number in [%" PRIu32 ", %" PRIu32 "]\n",
 			d->name, d->min, d->max);
-		return -1;
+		return CD_ERR_INVALID;
 	}
 	*(uint32_t *)d->target = (uint32_t)v;
 	return 0;
@@ -175,10 +175,10 @@ static int set_option(const struct opt_def *d, const char *arg)
 		*(const char **)d->target = arg;
 		return 0;
 	}
-	return -1;
+	return CD_ERR_INVALID;
 }
 
-/* Parse options anywhere on the line; returns the option bits seen or -1. */
+/* Parse options anywhere on the line; returns the option bits seen or CD_ERR_INVALID. */
 static int parse_options(int argc, char **argv)
 {
 	enum { SHOW_HELP = 1, SHOW_VERSION };
@@ -205,11 +205,12 @@ static int parse_options(int argc, char **argv)
 			exit(0);
 		}
 		if (c < 256)
-			return -1;
-		bad |= set_option(&opt_defs[c - 256], optarg);
+			return CD_ERR_INVALID;
+		if (set_option(&opt_defs[c - 256], optarg) < 0)
+			bad = 1;
 		seen |= 1 << (c - 256);
 	}
-	return bad ? -1 : seen;
+	return bad ? CD_ERR_INVALID : seen;
 }
 
 static const struct command *find_command(int argc, char **argv, int *nwords)

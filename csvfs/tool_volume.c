@@ -15,20 +15,21 @@
 int cmd_format(char **argv, int argc)
 {
 	struct csvfs_format_opts fo = {
-		.name = opt.name,
-		.hosts = opt.hosts,
-		.files = opt.files,
-		.sector_size = opt.sector_size,
-		.expiry_ms = opt.expiry_ms,
-		.renewal_ms = opt.interval_ms,
-		.force = opt.force,
+		.name = cmdline_opts.name,
+		.hosts = cmdline_opts.hosts,
+		.files = cmdline_opts.files,
+		.sector_size = cmdline_opts.sector_size,
+		.expiry_ms = cmdline_opts.expiry_ms,
+		.renewal_ms = cmdline_opts.interval_ms,
+		.force = cmdline_opts.force,
 	};
 	struct csvfs_disk *disk;
 	struct csvfs_sb sb;
 	char uuid[37];
 	int rc;
 
-	if (opt.sector_size && opt.sector_size != 512 && opt.sector_size != 4096) {
+	if (cmdline_opts.sector_size && cmdline_opts.sector_size != 512 &&
+	    cmdline_opts.sector_size != 4096) {
 		fprintf(stderr, "csvfs: --sector-size takes 512 or 4096\n");
 		return CD_ERR_INVALID;
 	}
@@ -50,7 +51,8 @@ int cmd_format(char **argv, int argc)
 	}
 	if (rc == -ENOSPC) {
 		fprintf(stderr, "csvfs: %s is too small for %u hosts and %u files\n", argv[0],
-			opt.hosts, opt.files ? opt.files : CSVFS_DEFAULT_FILES);
+			cmdline_opts.hosts,
+			cmdline_opts.files ? cmdline_opts.files : CSVFS_DEFAULT_FILES);
 		return rc;
 	}
 	if (rc < 0)
@@ -215,13 +217,13 @@ int cmd_check(char **argv, int argc)
 		json_object_put(findings);
 		return rc;
 	}
-	rc = csvfs_check(&t.vol, opt.json ? found_json : found_text, findings, &counts);
+	rc = csvfs_check(&t.vol, cmdline_opts.json ? found_json : found_text, findings, &counts);
 	if (rc < 0) {
 		tool_close(&t);
 		json_object_put(findings);
 		return tool_fail(rc, argv[0]);
 	}
-	if (opt.json) {
+	if (cmdline_opts.json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "volume", json_object_new_string(t.vol.sb.name));
 		json_object_object_add(o, "damaged", json_object_new_boolean(counts.damage > 0));

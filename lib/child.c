@@ -105,6 +105,8 @@ static void close_all(struct cd_child *c)
 
 static void child_free(struct cd_child *c)
 {
+	if (!c)
+		return;
 	/* The output can hold secrets as well (a child that echoes its input). */
 	if (c->out.data)
 		explicit_bzero(c->out.data, c->out.max + 1);
@@ -335,29 +337,29 @@ static int start(struct cd_child *c, const struct cd_child_spec *spec)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		rc = -errno;
-		goto close_pipes;
+		goto out_close_pipes;
 	}
 	if ((rc = above_stdio(&in[1])) < 0 || (rc = above_stdio(&out[1])) < 0 ||
 	    (rc = above_stdio(&err[1])) < 0 || (rc = set_nonblock(in[0])) < 0 ||
 	    (rc = set_nonblock(out[0])) < 0 || (rc = set_nonblock(err[0])) < 0)
-		goto close_pipes;
+		goto out_close_pipes;
 	rc = spawn(c, spec, in[1], out[1], err[1]);
 	if (rc < 0) {
 		tell(c, CD_CHILD_SPAWN_FAILED, rc);
-		goto close_pipes;
+		goto out_close_pipes;
 	}
 	/* Not reaped yet, so the pid cannot have been reused. */
 	c->pidfd = pidfd_open(c->pid, 0);
 	if (c->pidfd < 0) {
 		rc = -errno;
 		kill_and_reap(c);
-		goto close_pipes;
+		goto out_close_pipes;
 	}
 	rc = qb_loop_poll_add(c->loop, QB_LOOP_MED, c->pidfd, POLLIN, c, pidfd_cb);
 	if (rc < 0) {
 		kill_and_reap(c);
 		close_fd(c->loop, &c->pidfd, false);
-		goto close_pipes;
+		goto out_close_pipes;
 	}
 	c->in_fd = in[0];
 	c->out.fd = out[0];
@@ -375,7 +377,7 @@ static int start(struct cd_child *c, const struct cd_child_spec *spec)
 	feed_stdin(c);
 	return 0;
 
-close_pipes:
+out_close_pipes:
 	for (int i = 0; i < 2; i++) {
 		close_fd(c->loop, &in[i], false);
 		close_fd(c->loop, &out[i], false);

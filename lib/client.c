@@ -29,17 +29,17 @@ int cd_client_connect(struct cd_client **out, char *err, size_t errlen)
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		rc = -ENOMEM;
-		goto fail;
+		goto out_say_why;
 	}
 	c->buf = malloc(CD_IPC_MAX_MSG);
 	if (!c->buf) {
 		rc = -ENOMEM;
-		goto fail;
+		goto out_say_why;
 	}
 	c->conn = qb_ipcc_connect(name, CD_IPC_MAX_MSG);
 	if (!c->conn) {
 		rc = (errno == EACCES || errno == EPERM) ? CD_ERR_DENIED : CD_ERR_NO_DAEMON;
-		goto fail;
+		goto out_say_why;
 	}
 	/*
 	 * Any local user can bind the name while clusterd is down; whoever
@@ -51,7 +51,7 @@ int cd_client_connect(struct cd_client **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot tell who serves the IPC name %s: %s", name,
 			 cd_strerror(rc));
 		rc = CD_ERR_UNTRUSTED;
-		goto close_client;
+		goto out_close;
 	}
 	if (!cd_ipc_server_trusted(peer.uid)) {
 		snprintf(err, errlen,
@@ -59,13 +59,13 @@ int cd_client_connect(struct cd_client **out, char *err, size_t errlen)
 			 "refusing to talk to it",
 			 name, (long)peer.pid, (unsigned long)peer.uid);
 		rc = CD_ERR_UNTRUSTED;
-		goto close_client;
+		goto out_close;
 	}
 	*out = c;
 	return 0;
-fail:
+out_say_why:
 	snprintf(err, errlen, "%s", cd_strerror(rc));
-close_client:
+out_close:
 	cd_client_close(c);
 	return rc;
 }

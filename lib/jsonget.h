@@ -13,10 +13,13 @@
 /* The string member key of o, or NULL if absent or not a string. */
 const char *cd_jget_str(const struct json_object *o, const char *key);
 
-/* A non-negative integer member: 0, or -1 if absent, not an int or negative. */
+/*
+ * A non-negative integer member: 0, -ENOENT if absent (or o is NULL), or
+ * -EINVAL if not an int or negative.
+ */
 int cd_jget_u64(const struct json_object *o, const char *key, uint64_t *out);
 
-/* A boolean member: 0, or -1 if absent or not a boolean. */
+/* A boolean member: 0, -ENOENT if absent (or o is NULL), or -EINVAL if not a boolean. */
 int cd_jget_bool(const struct json_object *o, const char *key, bool *out);
 
 /* A boolean member, or def if absent or not a boolean. */

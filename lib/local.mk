@@ -1,9 +1,17 @@
 noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la lib/libcdchild.la
 
-# Code shared by every program: result codes, files, hashing, names.
+# Code shared by every program: result codes, files, hashing, names, times,
+# typed reads of JSON members.
 lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h
 lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
+
+check_PROGRAMS += tests/unit/check_libcommon
+TESTS += tests/unit/check_libcommon
+tests_unit_check_libcommon_SOURCES = tests/unit/check_libcommon.c
+tests_unit_check_libcommon_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_libcommon_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 # Child processes run from a qb loop (the fence runner's agents). Not in
 # libcdcommon: that one has no libqb, and the programs without a loop

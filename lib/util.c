@@ -42,7 +42,7 @@ int cd_format_wall_ms(uint64_t wall_ms, enum cd_time_style style, char *out, siz
 	if (!(utc ? gmtime_r(&secs, &tm) : localtime_r(&secs, &tm)) ||
 	    !strftime(buf, sizeof(buf), utc ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm)) {
 		snprintf(out, n, "-");
-		return -1;
+		return -EOVERFLOW;
 	}
 	snprintf(out, n, "%s.%03u%s", buf, (unsigned)(wall_ms % 1000), utc ? "Z" : "");
 	return 0;
@@ -185,60 +185,60 @@ size_t cd_strlcpy(char *dst, const char *src, size_t n)
 	return len;
 }
 
-int cd_valid_name(const char *s, size_t max)
+bool cd_valid_name(const char *s, size_t max)
 {
 	size_t i;
 
 	if (!s || !*s)
-		return 0;
+		return false;
 	for (i = 0; s[i]; i++) {
 		char c = s[i];
 
 		if (i >= max)
-			return 0;
+			return false;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '_' || c == '-'))
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
-int cd_valid_path_name(const char *s, size_t max)
+bool cd_valid_path_name(const char *s, size_t max)
 {
 	/* A leading dot covers "." and "..", and hides nothing from ls. */
 	return cd_valid_name(s, max) && s[0] != '.';
 }
 
-int cd_valid_abs_path(const char *s, size_t max)
+bool cd_valid_abs_path(const char *s, size_t max)
 {
 	const char *c;
 	size_t len;
 
 	if (!s || s[0] != '/' || strlen(s) > max)
-		return 0;
+		return false;
 	for (c = s; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return 0;
+			return false;
 	for (c = s; *c; c += len) {
 		while (*c == '/')
 			c++;
 		len = strcspn(c, "/");
 		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
-int cd_valid_text(const char *s, size_t max)
+bool cd_valid_text(const char *s, size_t max)
 {
 	size_t i;
 
 	if (!s)
-		return 0;
+		return false;
 	for (i = 0; s[i]; i++)
 		if (i >= max || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
 uint64_t cd_random_id(void)

@@ -4,6 +4,7 @@
 #ifndef CD_UTIL_H
 #define CD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,8 +35,8 @@ enum cd_time_style {
 
 /*
  * A cd_wall_ms() time as text into out (n bytes, CD_TIME_LEN is enough),
- * to the millisecond. Returns 0, or -1 with out "-" if it has no such
- * text (a year beyond the calendar's).
+ * to the millisecond. Returns 0, or -EOVERFLOW with out "-" if it has no
+ * such text (a year beyond the calendar's).
  */
 int cd_format_wall_ms(uint64_t wall_ms, enum cd_time_style style, char *out, size_t n);
 
@@ -67,21 +68,21 @@ void cd_sha256_hex(const void *data, size_t len, char out[65]);
 size_t cd_strlcpy(char *dst, const char *src, size_t n);
 
 /* A name for nodes, properties and later objects: [A-Za-z0-9._-], 1..max. */
-int cd_valid_name(const char *s, size_t max);
+bool cd_valid_name(const char *s, size_t max);
 
 /*
  * A name that becomes one component of a path (volumes, their files): a
  * valid name that does not start with '.', so never "." or "..".
  */
-int cd_valid_path_name(const char *s, size_t max);
+bool cd_valid_path_name(const char *s, size_t max);
 
 /*
  * An absolute path of at most max bytes, without "." or ".." components
  * and without control characters.
  */
-int cd_valid_abs_path(const char *s, size_t max);
+bool cd_valid_abs_path(const char *s, size_t max);
 
 /* At most max bytes without control characters (empty is fine). */
-int cd_valid_text(const char *s, size_t max);
+bool cd_valid_text(const char *s, size_t max);
 
 #endif

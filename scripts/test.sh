@@ -135,7 +135,7 @@ done
 # A short randomised fault soak (tests/soak/soak; a long one is run by hand).
 # The seed follows the commit, so a run can be replayed; CD_SOAK_ROUNDS and
 # CD_SOAK_SEED override.
-soak_rounds=${CD_SOAK_ROUNDS:-0} # 0 until the double run it found (issue 11: seed 16754099 round 19) is fixed; CD_SOAK_ROUNDS=20 runs it
+soak_rounds=${CD_SOAK_ROUNDS:-20}
 soak_seed=${CD_SOAK_SEED:-$((16#$(git rev-parse --short=6 HEAD 2>/dev/null || echo 1)))}
 if [ "$soak_rounds" -gt 0 ]; then
 	echo "--- tests/soak/soak --rounds $soak_rounds --seed $soak_seed"

@@ -6,7 +6,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
-	tests/unit/check_change tests/unit/check_cpumodels
+	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
+	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -41,6 +42,12 @@ tests_unit_check_quorumview_LDADD = $(UNIT_LIBS)
 tests_unit_check_deadrule_SOURCES = tests/unit/check_deadrule.c
 tests_unit_check_deadrule_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_deadrule_LDADD = $(UNIT_LIBS)
+tests_unit_check_props_SOURCES = tests/unit/check_props.c
+tests_unit_check_props_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_props_LDADD = $(UNIT_LIBS)
+tests_unit_check_ipc_admit_SOURCES = tests/unit/check_ipc_admit.c
+tests_unit_check_ipc_admit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_ipc_admit_LDADD = $(UNIT_LIBS)
 tests_unit_check_validate_SOURCES = tests/unit/check_validate.c
 tests_unit_check_validate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_validate_LDADD = $(UNIT_LIBS)
@@ -50,6 +57,12 @@ tests_unit_check_cpumodels_LDADD = policy/libcdpolicy.la $(UNIT_LIBS)
 tests_unit_check_change_SOURCES = tests/unit/check_change.c
 tests_unit_check_change_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_change_LDADD = $(UNIT_LIBS)
+tests_unit_check_leasestate_SOURCES = tests/unit/check_leasestate.c
+tests_unit_check_leasestate_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_leasestate_LDADD = $(UNIT_LIBS)
+tests_unit_check_fencedev_SOURCES = tests/unit/check_fencedev.c
+tests_unit_check_fencedev_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_fencedev_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)

@@ -58,6 +58,19 @@ static int names(char *out, size_t n, struct csvfs_meta *m_out)
 	return rc;
 }
 
+/* The destructor takes NULL, and a namespace freed already. */
+START_TEST(test_free_accepts_null)
+{
+	struct csvfs_meta m;
+
+	csvfs_meta_free(NULL);
+	ck_assert_int_eq(csvfs_meta_init(&m, 4), 0);
+	csvfs_meta_free(&m);
+	csvfs_meta_free(&m);
+	ck_assert_ptr_null(m.files);
+}
+END_TEST
+
 START_TEST(test_copies_alternate)
 {
 	struct csvfs_meta_found f;
@@ -314,6 +327,7 @@ int main(void)
 {
 	Suite *s = suite_create("csvfs_meta");
 
+	add_tcase(s, test_free_accepts_null);
 	add_tcase(s, test_copies_alternate);
 	add_tcase(s, test_write_needs_the_metadata_lease);
 	add_tcase(s, test_unreadable_copy_is_no_answer);

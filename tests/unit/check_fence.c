@@ -59,66 +59,126 @@ static void setup_logging(void)
 
 /* --- the pure part --- */
 
-START_TEST(test_parse_params)
+/* A JSON object from text, for parameters. */
+static struct json_object *jparse(const char *text)
+{
+	struct json_object *o = json_tokener_parse(text);
+
+	ck_assert_msg(o != NULL, "bad test JSON %s", text);
+	return o;
+}
+
+/* The set for the parameters in JSON text, which must be valid. */
+static struct cd_fence_params *params_of(const char *text)
+{
+	struct json_object *o = jparse(text);
+	struct cd_fence_params *p;
+
+	ck_assert_msg(cd_fence_params_from_json(o, &p, err, sizeof(err)) == 0, "%s: %s", text, err);
+	json_object_put(o);
+	return p;
+}
+
+START_TEST(test_params_from_json)
 {
 	struct cd_fence_params *p;
 
-	ck_assert_int_eq(cd_fence_parse_params("ip=10.0.0.1  username=admin\tpassword='a b=c' "
-					       "lanplus=1 empty= cipher=\"3\"",
-					       &p, err, sizeof(err)),
-			 0);
-	ck_assert_uint_eq(p->n, 6);
+	p = params_of(
+	    "{\"ip\":\"10.0.0.1\",\"username\":\"admin\",\"password\":\"a b=c 'x' \\\"y\\\"\","
+	    "\"lanplus\":\"1\",\"empty\":\"\"}");
+	ck_assert_uint_eq(p->n, 5);
+	/* In the object's order: the agent reads them as they were given. */
 	ck_assert_str_eq(p->v[0].key, "ip");
-	ck_assert_str_eq(p->v[0].value, "10.0.0.1");
-	ck_assert_str_eq(cd_fence_params_get(p, "username"), "admin");
-	ck_assert_str_eq(cd_fence_params_get(p, "password"), "a b=c");
+	ck_assert_str_eq(p->v[1].key, "username");
+	ck_assert_str_eq(p->v[2].key, "password");
+	ck_assert_str_eq(p->v[4].key, "empty");
+	ck_assert_str_eq(cd_fence_params_get(p, "password"), "a b=c 'x' \"y\"");
 	ck_assert_str_eq(cd_fence_params_get(p, "empty"), "");
-	ck_assert_str_eq(cd_fence_params_get(p, "cipher"), "3");
 	ck_assert_ptr_null(cd_fence_params_get(p, "port"));
 	cd_fence_params_free(p);
 
-	ck_assert_int_eq(cd_fence_parse_params("  ", &p, err, sizeof(err)), 0);
+	/* NULL and {} are no parameters. */
+	ck_assert_int_eq(cd_fence_params_from_json(NULL, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p->n, 0);
+	cd_fence_params_free(p);
+	p = params_of("{}");
 	ck_assert_uint_eq(p->n, 0);
 	cd_fence_params_free(p);
 	cd_fence_params_free(NULL);
 }
 END_TEST
 
-START_TEST(test_parse_params_errors)
+START_TEST(test_params_from_json_errors)
 {
-	static const struct {
-		const char *text;
-		int rc;
-	} bad[] = {
-	    {"novalue", CD_ERR_INVALID},
-	    {"=x", CD_ERR_INVALID},
-	    {"a b=1", CD_ERR_INVALID},
-	    {"a=1 a=2", CD_ERR_EXISTS},
-	    {"action=off", CD_ERR_INVALID},
-	    {"option=off", CD_ERR_INVALID},
-	    {"k\x01y=1", CD_ERR_INVALID},
-	    {"a='open", CD_ERR_INVALID},
-	    {"a='x'b", CD_ERR_INVALID},
-	    {"a=\"x\ny\"", CD_ERR_INVALID},
-	    {"a=x\nb=y", CD_ERR_INVALID},
-	    {"a=x\rb=y", CD_ERR_INVALID},
-	    {"a123456789a123456789a123456789a123456789a123456789a123456789a12345=1",
-	     CD_ERR_INVALID},
+	static const char *const bad[] = {
+	    "\"ip=1\"",
+	    "[\"ip\",\"1\"]",
+	    "{\"ip\":1}",
+	    "{\"ip\":null}",
+	    "{\"ip\":[\"1\"]}",
+	    "{\"a b\":\"1\"}",
+	    "{\"\":\"1\"}",
+	    "{\"a=b\":\"1\"}",
+	    "{\"action\":\"off\"}",
+	    "{\"option\":\"off\"}",
+	    "{\"k\\u0001y\":\"1\"}",
+	    "{\"a\":\"x\\ny\"}",
+	    "{\"a\":\"x\\ry\"}",
+	    "{\"a\":\"x\\u0000y\"}",
+	    "{\"a123456789a123456789a123456789a123456789a123456789a123456789a12345\":\"1\"}",
 	};
 	struct cd_fence_params *p = (struct cd_fence_params *)1;
-	size_t i;
+	struct json_object *o;
+	char many[CD_FENCE_PARAMS_MAX * 16 + 16];
+	size_t i, n = 0;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(cd_fence_parse_params(bad[i].text, &p, err, sizeof(err)) == bad[i].rc,
-			      "%zu: %s", i, bad[i].text);
+		o = jparse(bad[i]);
+		err[0] = '\0';
+		ck_assert_msg(cd_fence_params_from_json(o, &p, err, sizeof(err)) == CD_ERR_INVALID,
+			      "%zu: %s", i, bad[i]);
 		ck_assert_ptr_null(p);
 		ck_assert(*err);
+		json_object_put(o);
 	}
-	/* An error names the place, never a value. */
-	ck_assert_int_eq(cd_fence_parse_params("password=" PASSWORD " junk", &p, err, sizeof(err)),
-			 CD_ERR_INVALID);
+	/* An error names the key, never a value. */
+	o = jparse("{\"password\":\"" PASSWORD "\\n\"}");
+	ck_assert_int_eq(cd_fence_params_from_json(o, &p, err, sizeof(err)), CD_ERR_INVALID);
 	ck_assert_ptr_null(strstr(err, PASSWORD));
-	ck_assert_ptr_nonnull(strstr(err, "character"));
+	ck_assert_ptr_nonnull(strstr(err, "password"));
+	json_object_put(o);
+	/* One more than CD_FENCE_PARAMS_MAX. */
+	n += (size_t)sprintf(many, "{");
+	for (i = 0; i <= CD_FENCE_PARAMS_MAX; i++)
+		n += (size_t)sprintf(many + n, "%s\"k%zu\":\"v\"", i ? "," : "", i);
+	sprintf(many + n, "}");
+	o = jparse(many);
+	ck_assert_int_eq(cd_fence_params_from_json(o, &p, err, sizeof(err)), CD_ERR_INVALID);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_params_to_json)
+{
+	struct cd_fence_params *p =
+	    params_of("{\"ip\":\"10.0.0.9\",\"password\":\"" PASSWORD "\",\"passwd\":\"x\","
+		      "\"snmp_priv_passwd\":\"y\",\"community\":\"pub\",\"api_token\":\"t\","
+		      "\"login\":\"admin\"}");
+	struct json_object *o = cd_fence_params_to_json(p, true);
+
+	/* The secrets hidden as fence list always hid them; the order kept. */
+	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			 "{\"ip\":\"10.0.0.9\",\"password\":\"****\",\"passwd\":\"****\","
+			 "\"snmp_priv_passwd\":\"****\",\"community\":\"****\",\"api_token\":"
+			 "\"****\",\"login\":\"admin\"}");
+	json_object_put(o);
+	o = cd_fence_params_to_json(p, false);
+	ck_assert_ptr_nonnull(strstr(json_object_to_json_string(o), PASSWORD));
+	json_object_put(o);
+	cd_fence_params_free(p);
+	o = cd_fence_params_to_json(NULL, true);
+	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "{}");
+	json_object_put(o);
 }
 END_TEST
 
@@ -166,9 +226,8 @@ START_TEST(test_stdin_text)
 	char *text;
 	size_t len;
 
-	ck_assert_int_eq(cd_fence_parse_params("ip=10.0.0.9 username=admin password=" PASSWORD, &p,
-					       err, sizeof(err)),
-			 0);
+	/* The same lines the agent read when the state held the parameters as text. */
+	p = params_of("{\"ip\":\"10.0.0.9\",\"username\":\"admin\",\"password\":\"" PASSWORD "\"}");
 	ck_assert_int_eq(
 	    cd_fence_stdin_text(p, CD_FENCE_OFF, "node2", &text, &len, err, sizeof(err)), 0);
 	ck_assert_str_eq(text, "ip=10.0.0.9\nusername=admin\npassword=" PASSWORD
@@ -250,9 +309,8 @@ START_TEST(test_mask)
 	const char in[] = "login admin with " PASSWORD "!\0rest";
 	char *m;
 
-	ck_assert_int_eq(cd_fence_parse_params("username=admin password=" PASSWORD " community=pub",
-					       &p, err, sizeof(err)),
-			 0);
+	p = params_of("{\"username\":\"admin\",\"password\":\"" PASSWORD
+		      "\",\"community\":\"pub\"}");
 	m = cd_fence_mask(in, sizeof(in) - 1, false, p);
 	ck_assert_str_eq(m, "login admin with ****! rest");
 	free(m);
@@ -369,16 +427,15 @@ static void run_loop(int deadline_ms)
 	ck_assert_msg(!strstr(logbuf, PASSWORD), "the password was logged:\n%s", logbuf);
 }
 
-static struct cd_fence_params *params;
+static struct json_object *params;
 
 static struct cd_fence_device device(const char *path)
 {
-	struct cd_fence_device d = {.name = "test-dev", .agent = path, .params = params};
+	struct cd_fence_device d = {.name = "test-dev", .agent = path};
 
-	cd_fence_params_free(params);
-	ck_assert_int_eq(cd_fence_parse_params("ip=192.0.2.1 username=admin password=" PASSWORD,
-					       &params, err, sizeof(err)),
-			 0);
+	json_object_put(params);
+	params =
+	    jparse("{\"ip\":\"192.0.2.1\",\"username\":\"admin\",\"password\":\"" PASSWORD "\"}");
 	d.params = params;
 	return d;
 }
@@ -500,7 +557,7 @@ END_TEST
 START_TEST(test_run_big_stdin)
 {
 	struct cd_fence_device d = {.name = "big", .agent = agent("count", "wc -c >\"$D/count\"")};
-	struct cd_fence_params *p = cd_fence_params_new();
+	struct json_object *p = json_object_new_object();
 	struct outcome o = {0};
 	char value[CD_FENCE_VALUE_MAX + 1], *count;
 	size_t i, expect = 0;
@@ -512,7 +569,7 @@ START_TEST(test_run_big_stdin)
 		char k[16];
 
 		snprintf(k, sizeof(k), "k%02zu", i);
-		ck_assert_int_eq(cd_fence_params_add(p, k, value, err, sizeof(err)), 0);
+		json_object_object_add(p, k, json_object_new_string(value));
 		expect += strlen(k) + 1 + CD_FENCE_VALUE_MAX + 1;
 	}
 	expect += strlen("action=status\n");
@@ -535,7 +592,7 @@ START_TEST(test_run_big_stdin)
 	run_loop(5000);
 	ck_assert_int_eq(o.r.rc, 0);
 	outcome_free(&o);
-	cd_fence_params_free(p);
+	json_object_put(p);
 }
 END_TEST
 
@@ -759,6 +816,12 @@ START_TEST(test_run_bad_requests)
 	ck_assert_int_eq(cd_fence_run(&d, "off", "n", 1000, CD_FENCE_RETRIES_MAX + 1, on_done, &o),
 			 CD_ERR_INVALID);
 	ck_assert_int_eq(cd_fence_run(&nope, "off", "n", 1000, 0, on_done, &o), -ENOENT);
+	/* Parameters the state would have refused: not run, the secret not logged. */
+	nope.agent = d.agent;
+	nope.params = jparse("{\"password\":\"" PASSWORD "\",\"action\":\"on\"}");
+	ck_assert_int_eq(cd_fence_run(&nope, "off", "n", 1000, 0, on_done, &o), CD_ERR_INVALID);
+	json_object_put((struct json_object *)nope.params);
+	nope.params = NULL;
 	nope.agent = "./never";
 	ck_assert_int_eq(cd_fence_run(&nope, "off", "n", 1000, 0, on_done, &o), CD_ERR_INVALID);
 	/* Not executable; a script whose interpreter is missing. */
@@ -817,8 +880,9 @@ int main(void)
 	int rc;
 
 	setup_logging();
-	add_tcase(s, test_parse_params);
-	add_tcase(s, test_parse_params_errors);
+	add_tcase(s, test_params_from_json);
+	add_tcase(s, test_params_from_json_errors);
+	add_tcase(s, test_params_to_json);
 	add_tcase(s, test_param_check);
 	add_tcase(s, test_stdin_text);
 	add_tcase(s, test_interpret);
@@ -838,7 +902,7 @@ int main(void)
 	add_loop_tcase(s, test_run_concurrent);
 	add_loop_tcase(s, test_run_bad_requests);
 	rc = run_suite(s);
-	cd_fence_params_free(params);
+	json_object_put(params);
 	qb_log_fini();
 	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * clusterctl fence add's parameters: secrets from standard input or a
- * file instead of argv, a warning for a secret given plainly, and a text
- * clusterd's parser reads back to the same values.
+ * file instead of argv, a warning for a secret given plainly, and an
+ * object clusterd reads back to the same values.
  */
 #include "config.h"
 
@@ -156,48 +156,59 @@ START_TEST(test_secret_file)
 }
 END_TEST
 
-/* The text of words, with standard input in_text; warnings into *warned. */
-static int args_text(const char *const *words, size_t n, const char *in_text, char **text,
+/* The parameters of words as JSON text, with standard input in_text; warnings into *warned. */
+static int args_json(const char *const *words, size_t n, const char *in_text, char **text,
 		     char **warned)
 {
 	FILE *in = input(in_text);
 	size_t wlen;
 	FILE *warn = open_memstream(warned, &wlen);
+	struct json_object *o = (void *)1;
 	int rc;
 
 	ck_assert_ptr_nonnull(warn);
-	rc = cd_fence_args_text(words, n, in, warn, text, err, sizeof(err));
+	*text = NULL;
+	rc = cd_fence_args_json(words, n, in, warn, &o, err, sizeof(err));
+	if (rc == 0)
+		*text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	else
+		ck_assert_ptr_null(o);
+	json_object_put(o);
 	fclose(warn);
 	fclose(in);
 	return rc;
 }
 
-START_TEST(test_args_text_stdin)
+START_TEST(test_args_json_stdin)
 {
 	const char *words[] = {"ip=10.0.0.1", "username=admin", "password=-", "plug=-"};
 	struct cd_fence_params *p;
+	struct json_object *o;
 	char *text, *warned;
 
-	ck_assert_int_eq(args_text(words, 4, SECRET "\n", &text, &warned), 0);
-	ck_assert_str_eq(text, "ip='10.0.0.1' username='admin' password=\"" SECRET "\" plug='-'");
+	ck_assert_int_eq(args_json(words, 4, SECRET "\n", &text, &warned), 0);
+	ck_assert_str_eq(text, "{\"ip\":\"10.0.0.1\",\"username\":\"admin\",\"password\":\""
+			       "s3cret 'Pw\",\"plug\":\"-\"}");
 	ck_assert_str_eq(warned, "");
-	/* What clusterd's parser reads back. */
-	ck_assert_int_eq(cd_fence_parse_params(text, &p, err, sizeof(err)), 0);
+	/* What clusterd reads back. */
+	o = json_tokener_parse(text);
+	ck_assert_int_eq(cd_fence_params_from_json(o, &p, err, sizeof(err)), 0);
 	ck_assert_str_eq(cd_fence_params_get(p, "password"), SECRET);
 	ck_assert_str_eq(cd_fence_params_get(p, "plug"), "-");
 	cd_fence_params_free(p);
+	json_object_put(o);
 	cd_fence_wipe_free(text);
 	free(warned);
 }
 END_TEST
 
-START_TEST(test_args_text_plain_warns)
+START_TEST(test_args_json_plain_warns)
 {
 	const char *words[] = {"ip=10.0.0.1", "password=hunter2 x"};
 	char *text, *warned;
 
-	ck_assert_int_eq(args_text(words, 2, "", &text, &warned), 0);
-	ck_assert_str_eq(text, "ip='10.0.0.1' password='hunter2 x'");
+	ck_assert_int_eq(args_json(words, 2, "", &text, &warned), 0);
+	ck_assert_str_eq(text, "{\"ip\":\"10.0.0.1\",\"password\":\"hunter2 x\"}");
 	ck_assert_ptr_nonnull(strstr(warned, "password="));
 	ck_assert_ptr_nonnull(strstr(warned, "process list"));
 	ck_assert_ptr_null(strstr(warned, "hunter2"));
@@ -206,46 +217,50 @@ START_TEST(test_args_text_plain_warns)
 }
 END_TEST
 
-START_TEST(test_args_text_file)
+START_TEST(test_args_json_file)
 {
 	char word[160];
 	const char *words[] = {"login=root", word};
 	char *text, *warned;
 
 	snprintf(word, sizeof(word), "passwd=@%s", file_with("pw", "a\"b\n"));
-	ck_assert_int_eq(args_text(words, 2, "", &text, &warned), 0);
-	ck_assert_str_eq(text, "login='root' passwd='a\"b'");
+	ck_assert_int_eq(args_json(words, 2, "", &text, &warned), 0);
+	ck_assert_str_eq(text, "{\"login\":\"root\",\"passwd\":\"a\\\"b\"}");
 	ck_assert_str_eq(warned, "");
 	cd_fence_wipe_free(text);
 	free(warned);
 }
 END_TEST
 
-START_TEST(test_args_text_errors)
+START_TEST(test_args_json_errors)
 {
 	const char *two_stdin[] = {"password=-", "community=-"};
 	const char *no_eq[] = {"ip"};
 	const char *dup[] = {"ip=a", "ip=b"};
 	const char *reserved[] = {"action=off"};
-	char *text = (void *)1, *warned;
+	const char *space[] = {"pass word=x"};
+	char *text, *warned;
 
-	ck_assert_int_eq(args_text(two_stdin, 2, "a\nb\n", &text, &warned), CD_ERR_INVALID);
+	ck_assert_int_eq(args_json(two_stdin, 2, "a\nb\n", &text, &warned), CD_ERR_INVALID);
 	ck_assert_ptr_null(text);
 	ck_assert_ptr_nonnull(strstr(err, "only one"));
 	free(warned);
-	ck_assert_int_eq(args_text(no_eq, 1, "", &text, &warned), CD_ERR_INVALID);
+	ck_assert_int_eq(args_json(no_eq, 1, "", &text, &warned), CD_ERR_INVALID);
 	free(warned);
-	ck_assert_int_eq(args_text(dup, 2, "", &text, &warned), CD_ERR_EXISTS);
+	ck_assert_int_eq(args_json(dup, 2, "", &text, &warned), CD_ERR_EXISTS);
 	free(warned);
-	ck_assert_int_eq(args_text(reserved, 1, "", &text, &warned), CD_ERR_INVALID);
+	ck_assert_int_eq(args_json(reserved, 1, "", &text, &warned), CD_ERR_INVALID);
 	free(warned);
-	/* Both quote marks: the parameter text has no escapes to carry them. */
-	ck_assert_int_eq(args_text(two_stdin, 1, "it's \"x\"\n", &text, &warned), CD_ERR_INVALID);
-	ck_assert_ptr_null(strstr(err, "it's"));
+	ck_assert_int_eq(args_json(space, 1, "", &text, &warned), CD_ERR_INVALID);
 	free(warned);
-	/* No parameters at all: an empty text. */
-	ck_assert_int_eq(args_text(NULL, 0, "", &text, &warned), 0);
-	ck_assert_str_eq(text, "");
+	/* Both quote marks: an object carries them. */
+	ck_assert_int_eq(args_json(two_stdin, 1, "it's \"x\"\n", &text, &warned), 0);
+	ck_assert_str_eq(text, "{\"password\":\"it's \\\"x\\\"\"}");
+	cd_fence_wipe_free(text);
+	free(warned);
+	/* No parameters at all: an empty object. */
+	ck_assert_int_eq(args_json(NULL, 0, "", &text, &warned), 0);
+	ck_assert_str_eq(text, "{}");
 	cd_fence_wipe_free(text);
 	free(warned);
 }
@@ -266,9 +281,9 @@ int main(void)
 	add_tcase(s, test_secret_plain);
 	add_tcase(s, test_secret_stdin);
 	add_dir_tcase(s, test_secret_file);
-	add_tcase(s, test_args_text_stdin);
-	add_tcase(s, test_args_text_plain_warns);
-	add_dir_tcase(s, test_args_text_file);
-	add_tcase(s, test_args_text_errors);
+	add_tcase(s, test_args_json_stdin);
+	add_tcase(s, test_args_json_plain_warns);
+	add_dir_tcase(s, test_args_json_file);
+	add_tcase(s, test_args_json_errors);
 	return run_suite(s);
 }

@@ -13,6 +13,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
+#include "clusterd/fencedev.h"
 #include "clusterd/msg.h"
 #include "clusterd/state.h"
 #include "lib/util.h"
@@ -116,7 +117,7 @@ static void setup(struct cd_state *s)
 				  "\"preferred-owners\",\"value\":\"node1\"}"),
 			 0);
 	ck_assert_int_eq(apply(s, "{\"op\":\"fence.add\",\"name\":\"dev1\",\"agent\":\"fence_lab\","
-				  "\"params\":\"a=b\",\"map\":\"node1=p1\"}"),
+				  "\"params\":{\"a\":\"b\"},\"map\":{\"node1\":\"p1\"}}"),
 			 0);
 	ck_assert_int_eq(apply(s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":"
 				  "\"/dev/loop3\",\"uuid\":\"" VOL_UUID "\",\"hosts\":8,"
@@ -734,7 +735,8 @@ START_TEST(test_worst_records_fit_the_budget)
 	struct cd_volume v;
 	size_t i, empty, n;
 	char ctl[8192], name[64];
-	struct json_object *c;
+	struct json_object *c, *o;
+	int k;
 
 	memset(ctl, 1, sizeof(ctl) - 1);
 	ctl[sizeof(ctl) - 1] = '\0';
@@ -828,11 +830,28 @@ START_TEST(test_worst_records_fit_the_budget)
 	ctl[127] = '\0';
 	memset(ctl, '/', 127);
 	json_object_object_add(c, "agent", json_object_new_string(ctl));
+	/*
+	 * One value as long as the limit lets it be (the fewer the keys, the
+	 * more of the bytes are value, escaped six times); plugs of as many
+	 * nodes as fit, each as long as it may be.
+	 */
 	memset(ctl, 1, sizeof(ctl) - 1);
-	ctl[1023] = '\0';
-	json_object_object_add(c, "params", json_object_new_string(ctl));
-	ctl[511] = '\0';
-	json_object_object_add(c, "map", json_object_new_string(ctl));
+	ctl[CD_FENCEDEV_PARAMS_TEXT_MAX - 2] = '\0';
+	o = json_object_new_object();
+	json_object_object_add(o, "k", json_object_new_string(ctl));
+	json_object_object_add(c, "params", o);
+	o = json_object_new_object();
+	for (i = 0, k = 0; k + 3 <= CD_FENCEDEV_MAP_TEXT_MAX; i++) {
+		char node[2] = {(char)('a' + i), '\0'};
+		int plug = CD_FENCEDEV_MAP_TEXT_MAX - k - (k ? 3 : 2);
+
+		plug = plug > CD_FENCEDEV_PLUG_MAX ? CD_FENCEDEV_PLUG_MAX : plug;
+		memset(ctl, 1, sizeof(ctl) - 1);
+		ctl[plug] = '\0';
+		json_object_object_add(o, node, json_object_new_string(ctl));
+		k += (k ? 1 : 0) + 2 + plug;
+	}
+	json_object_object_add(c, "map", o);
 	memset(ctl, 1, sizeof(ctl) - 1);
 	cd_state_init(&s);
 	ck_assert_msg(cd_state_apply(&s, c, err, sizeof(err)) == 0, "%s", err);

@@ -1,0 +1,126 @@
+/*
+ * The table of the cluster properties clusterd reads (see props.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/props.h"
+#include "clusterd/state.h"
+
+#define CD_STR_(x) #x
+#define CD_STR(x) CD_STR_(x)
+
+static const struct cd_props_choice confirm_choices[] = {
+	{"lease", CD_CONFIRM_LEASE},
+	{"fence", CD_CONFIRM_FENCE},
+	{"lease,fence", CD_CONFIRM_LEASE | CD_CONFIRM_FENCE},
+	{"fence,lease", CD_CONFIRM_LEASE | CD_CONFIRM_FENCE},
+	{NULL, 0},
+};
+
+static const struct cd_props_choice policy_choices[] = {
+	{"stop", CD_QUORUM_LOSS_STOP},
+	{"freeze", CD_QUORUM_LOSS_FREEZE},
+	{NULL, 0},
+};
+
+/*
+ * Indexed by enum cd_props_id. failover-grace-ms stops at an hour, longer
+ * than any blip a grace period is meant to ride out; flap-limit at
+ * CD_FLAP_LIMIT, the returns a node remembers.
+ */
+static const struct cd_props_def props[CD_PROPS_N] = {
+	/* key, type, min, max, choices, default, what */
+	[CD_PROPS_FAILOVER_CONFIRM] = {"failover-confirm", CD_PROPS_ENUM, 0, 0, confirm_choices,
+				       "lease,fence", "lease, fence or lease,fence"},
+	[CD_PROPS_FAILOVER_GRACE_MS] = {"failover-grace-ms", CD_PROPS_DURATION_MS, 0, 3600000, NULL,
+					"0", "milliseconds, 0 to 3600000"},
+	[CD_PROPS_FLAP_LIMIT] = {"flap-limit", CD_PROPS_COUNT, 0, CD_FLAP_LIMIT, NULL,
+				 CD_STR(CD_FLAP_LIMIT),
+				 "a count, 0 (off) to " CD_STR(CD_FLAP_LIMIT)},
+	[CD_PROPS_QUORUM_LOSS_POLICY] = {"quorum-loss-policy", CD_PROPS_ENUM, 0, 0, policy_choices,
+					 "stop", "stop or freeze"},
+};
+
+const struct cd_props_def *cd_props_def_of(enum cd_props_id id)
+{
+	return &props[id];
+}
+
+const struct cd_props_def *cd_props_def(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < CD_PROPS_N; i++)
+		if (strcmp(props[i].key, key) == 0)
+			return &props[i];
+	return NULL;
+}
+
+/* Plain decimal digits only: no sign, space, base prefix or unit. */
+static int parse_number(const struct cd_props_def *d, const char *v, uint64_t *out)
+{
+	unsigned long long u;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return CD_ERR_INVALID;
+	errno = 0;
+	u = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || u < d->min || u > d->max)
+		return CD_ERR_INVALID;
+	*out = u;
+	return 0;
+}
+
+int cd_props_parse(const struct cd_props_def *d, const char *value, uint64_t *out)
+{
+	const struct cd_props_choice *c;
+
+	switch (d->type) {
+	case CD_PROPS_COUNT:
+	case CD_PROPS_DURATION_MS:
+		return parse_number(d, value, out);
+	case CD_PROPS_ENUM:
+		for (c = d->choices; c->name; c++)
+			if (strcmp(c->name, value) == 0) {
+				*out = c->value;
+				return 0;
+			}
+		return CD_ERR_INVALID;
+	}
+	return CD_ERR_INVALID;
+}
+
+int cd_props_check(const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct cd_props_def *d = cd_props_def(key);
+	uint64_t v;
+
+	if (!d || cd_props_parse(d, value, &v) == 0)
+		return 0;
+	snprintf(err, errlen, "invalid value '%s' for %s (%s)", value, key, d->what);
+	return CD_ERR_INVALID;
+}
+
+uint64_t cd_props_get(const struct cd_state *s, enum cd_props_id id)
+{
+	const struct cd_props_def *d = &props[id];
+	const char *value = cd_state_prop(s, d->key);
+	uint64_t v = 0;
+
+	/*
+	 * What is stored was checked when it was set or loaded; the default
+	 * stands in for a value that somehow does not parse, as for none.
+	 */
+	if (value && cd_props_parse(d, value, &v) == 0)
+		return v;
+	cd_props_parse(d, d->dflt, &v);
+	return v;
+}

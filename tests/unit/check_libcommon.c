@@ -1,0 +1,67 @@
+/* lib/libcdcommon: the typed JSON reads and the name checks. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check_common.h"
+#include "lib/jsonget.h"
+#include "lib/util.h"
+
+/* An absent member and a malformed one are told apart: -ENOENT, -EINVAL. */
+START_TEST(test_jget_codes)
+{
+	struct json_object *o =
+	    json_tokener_parse("{\"n\": 7, \"neg\": -1, \"s\": \"x\", \"b\": true, \"d\": 1.5}");
+	uint64_t u = 99;
+	bool b = false;
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(cd_jget_u64(o, "n", &u), 0);
+	ck_assert_uint_eq(u, 7);
+	ck_assert_int_eq(cd_jget_u64(o, "missing", &u), -ENOENT);
+	ck_assert_int_eq(cd_jget_u64(NULL, "n", &u), -ENOENT);
+	ck_assert_int_eq(cd_jget_u64(o, "neg", &u), -EINVAL);
+	ck_assert_int_eq(cd_jget_u64(o, "s", &u), -EINVAL);
+	ck_assert_int_eq(cd_jget_u64(o, "d", &u), -EINVAL);
+	ck_assert_uint_eq(u, 7);
+
+	ck_assert_int_eq(cd_jget_bool(o, "b", &b), 0);
+	ck_assert(b);
+	ck_assert_int_eq(cd_jget_bool(o, "missing", &b), -ENOENT);
+	ck_assert_int_eq(cd_jget_bool(o, "n", &b), -EINVAL);
+	ck_assert(cd_jget_bool_or(o, "missing", true));
+	ck_assert(!cd_jget_bool_or(o, "n", false));
+
+	ck_assert_str_eq(cd_jget_str(o, "s"), "x");
+	ck_assert_ptr_null(cd_jget_str(o, "n"));
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_valid_names)
+{
+	ck_assert(cd_valid_name("vm-1.a_b", 16));
+	ck_assert(!cd_valid_name("", 16));
+	ck_assert(!cd_valid_name(NULL, 16));
+	ck_assert(!cd_valid_name("a b", 16));
+	ck_assert(!cd_valid_name("abcd", 3));
+	ck_assert(cd_valid_path_name("vol1", 16));
+	ck_assert(!cd_valid_path_name("..", 16));
+	ck_assert(cd_valid_abs_path("/dev/sdb", 64));
+	ck_assert(!cd_valid_abs_path("/dev/../etc", 64));
+	ck_assert(!cd_valid_abs_path("dev/sdb", 64));
+	ck_assert(cd_valid_text("", 4));
+	ck_assert(!cd_valid_text("a\nb", 16));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("libcommon");
+
+	add_tcase(s, test_jget_codes);
+	add_tcase(s, test_valid_names);
+	return run_suite(s);
+}

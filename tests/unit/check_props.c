@@ -1,0 +1,118 @@
+#include "config.h"
+
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "clusterd/props.h"
+#include "clusterd/state.h"
+
+static void set(struct cd_state *s, const char *key, const char *value)
+{
+	struct json_object *c = json_object_new_object();
+	char err[256];
+
+	json_object_object_add(c, "op", json_object_new_string("property.set"));
+	json_object_object_add(c, "key", json_object_new_string(key));
+	json_object_object_add(c, "value", json_object_new_string(value));
+	ck_assert_msg(cd_state_apply(s, c, err, sizeof(err)) == 0, "%s=%s: %s", key, value, err);
+	json_object_put(c);
+}
+
+static bool accepted(const char *key, const char *value)
+{
+	char err[256] = "";
+
+	return cd_props_check(key, value, err, sizeof(err)) == 0;
+}
+
+START_TEST(test_defaults_parse_and_apply_when_unset)
+{
+	struct cd_state s;
+	uint64_t v;
+	int id;
+
+	for (id = 0; id < CD_PROPS_N; id++) {
+		const struct cd_props_def *d = cd_props_def_of((enum cd_props_id)id);
+
+		ck_assert_ptr_eq(cd_props_def(d->key), d);
+		ck_assert_msg(cd_props_parse(d, d->dflt, &v) == 0, "default of %s", d->key);
+	}
+	cd_state_init(&s);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FAILOVER_CONFIRM),
+			  CD_CONFIRM_LEASE | CD_CONFIRM_FENCE);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FAILOVER_GRACE_MS), 0);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FLAP_LIMIT), CD_FLAP_LIMIT);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_QUORUM_LOSS_POLICY), CD_QUORUM_LOSS_STOP);
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_typed_values_once_set)
+{
+	struct cd_state s;
+
+	cd_state_init(&s);
+	set(&s, "failover-confirm", "lease");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FAILOVER_CONFIRM), CD_CONFIRM_LEASE);
+	set(&s, "failover-confirm", "fence");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FAILOVER_CONFIRM), CD_CONFIRM_FENCE);
+	set(&s, "failover-confirm", "fence,lease");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FAILOVER_CONFIRM),
+			  CD_CONFIRM_LEASE | CD_CONFIRM_FENCE);
+	set(&s, "failover-grace-ms", "20000");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FAILOVER_GRACE_MS), 20000);
+	set(&s, "flap-limit", "0");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_FLAP_LIMIT), 0);
+	set(&s, "quorum-loss-policy", "freeze");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_QUORUM_LOSS_POLICY), CD_QUORUM_LOSS_FREEZE);
+	/* The admins' own keys are plain strings clusterd does not judge. */
+	set(&s, "motd", "-- closed on Sundays --");
+	ck_assert_str_eq(cd_state_prop(&s, "motd"), "-- closed on Sundays --");
+	cd_state_free(&s);
+}
+END_TEST
+
+/* What was accepted before the table stays accepted; the rest stays refused. */
+START_TEST(test_validation)
+{
+	char err[256];
+
+	ck_assert(accepted("failover-grace-ms", "0"));
+	ck_assert(accepted("failover-grace-ms", "3600000"));
+	ck_assert(accepted("failover-grace-ms", "007"));
+	ck_assert(!accepted("failover-grace-ms", "3600001"));
+	ck_assert(!accepted("failover-grace-ms", "-1"));
+	ck_assert(!accepted("failover-grace-ms", "+1"));
+	ck_assert(!accepted("failover-grace-ms", " 1"));
+	ck_assert(!accepted("failover-grace-ms", "5s"));
+	ck_assert(!accepted("failover-grace-ms", ""));
+	ck_assert(!accepted("failover-grace-ms", "99999999999999999999999"));
+	ck_assert(accepted("flap-limit", "3"));
+	ck_assert(!accepted("flap-limit", "4"));
+	ck_assert(accepted("failover-confirm", "lease,fence"));
+	ck_assert(!accepted("failover-confirm", "leases"));
+	ck_assert(!accepted("failover-confirm", "Lease"));
+	ck_assert(accepted("quorum-loss-policy", "stop"));
+	ck_assert(!accepted("quorum-loss-policy", "pause"));
+	ck_assert(accepted("no-such-property", "anything at all"));
+	ck_assert_ptr_null(cd_props_def("motd"));
+
+	ck_assert_int_eq(cd_props_check("quorum-loss-policy", "pause", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(err, "invalid value 'pause' for quorum-loss-policy (stop or freeze)");
+	ck_assert_int_eq(cd_props_check("flap-limit", "9", err, sizeof(err)), CD_ERR_INVALID);
+	ck_assert_str_eq(err, "invalid value '9' for flap-limit (a count, 0 (off) to 3)");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("props");
+
+	add_tcase(s, test_defaults_parse_and_apply_when_unset);
+	add_tcase(s, test_typed_values_once_set);
+	add_tcase(s, test_validation);
+	return run_suite(s);
+}
