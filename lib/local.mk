@@ -2,7 +2,8 @@ noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la lib/libcdchil
 
 # Code shared by every program: result codes, files, hashing, names, times,
 # typed reads of JSON members.
-lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h
+lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h \
+	lib/fsm.c lib/fsm.h
 lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
 

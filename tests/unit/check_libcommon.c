@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "check_common.h"
+#include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -40,6 +41,17 @@ START_TEST(test_jget_codes)
 }
 END_TEST
 
+/* A guard for test_fsm_walk: the row's tag is not *ctx. */
+static bool guard_not_tag(const void *row, const void *ctx)
+{
+	const struct {
+		struct cd_fsm_row r;
+		int tag;
+	} *r = row;
+
+	return r->tag != *(const int *)ctx;
+}
+
 START_TEST(test_valid_names)
 {
 	ck_assert(cd_valid_name("vm-1.a_b", 16));
@@ -57,11 +69,47 @@ START_TEST(test_valid_names)
 }
 END_TEST
 
+START_TEST(test_fsm_walk)
+{
+	struct row {
+		struct cd_fsm_row r;
+		int tag;
+	};
+	static const struct row rows[] = {
+	    {{0, 1, 2}, 10},
+	    {{0, 1, CD_FSM_KEEP}, 11},
+	    {{2, 0, CD_FSM_REFUSE}, 12},
+	};
+	static const char *const names[] = {"a", NULL, "c"};
+	const struct row *r;
+	int skip = 10;
+
+	r = cd_fsm_find(rows, 3, sizeof(rows[0]), 0, 1, NULL, NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->tag, 10);
+	/* A guard that turns down the first row finds the next one. */
+	r = cd_fsm_find(rows, 3, sizeof(rows[0]), 0, 1, guard_not_tag, &skip);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->tag, 11);
+	ck_assert_int_eq(r->r.to, CD_FSM_KEEP);
+	ck_assert_ptr_null(cd_fsm_find(rows, 3, sizeof(rows[0]), 1, 1, NULL, NULL));
+	ck_assert_ptr_null(cd_fsm_find(rows, 0, sizeof(rows[0]), 0, 1, NULL, NULL));
+	ck_assert_str_eq(cd_fsm_name(names, 3, 0), "a");
+	ck_assert_str_eq(cd_fsm_name(names, 3, 1), "unknown");
+	ck_assert_str_eq(cd_fsm_name(names, 3, 3), "unknown");
+	ck_assert_str_eq(cd_fsm_name(names, 3, -1), "unknown");
+	ck_assert_int_eq(cd_fsm_index(names, 3, "c"), 2);
+	ck_assert_int_eq(cd_fsm_index(names, 3, "b"), -1);
+	ck_assert_int_eq(cd_fsm_index(names, 3, NULL), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("libcommon");
 
 	add_tcase(s, test_jget_codes);
 	add_tcase(s, test_valid_names);
+	add_tcase(s, test_fsm_walk);
 	return run_suite(s);
 }
