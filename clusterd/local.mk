@@ -14,6 +14,7 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/vm_lifecycle.c \
 	clusterd/volume.c clusterd/volume.h \
 	clusterd/leasestate.c clusterd/leasestate.h \
+	clusterd/lrm_phase.c clusterd/lrm_phase.h \
 	clusterd/state_file.c clusterd/state_file.h \
 	clusterd/msg.c clusterd/msg.h \
 	clusterd/sync.c clusterd/sync.h \

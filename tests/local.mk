@@ -7,7 +7,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
 	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
-	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels
+	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels \
+	tests/unit/check_lrm_phase
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -60,6 +61,9 @@ tests_unit_check_change_LDADD = $(UNIT_LIBS)
 tests_unit_check_leasestate_SOURCES = tests/unit/check_leasestate.c
 tests_unit_check_leasestate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_leasestate_LDADD = $(UNIT_LIBS)
+tests_unit_check_lrm_phase_SOURCES = tests/unit/check_lrm_phase.c
+tests_unit_check_lrm_phase_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_lrm_phase_LDADD = $(UNIT_LIBS)
 tests_unit_check_fencedev_SOURCES = tests/unit/check_fencedev.c
 tests_unit_check_fencedev_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_fencedev_LDADD = $(UNIT_LIBS)

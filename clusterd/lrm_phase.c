@@ -1,0 +1,136 @@
+/* The table of a VM's line in the local resource manager (lrm_phase.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <syslog.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/lrm_phase.h"
+#include "lib/fsm.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const phase_names[] = {
+	[CD_LRM_IDLE] = "idle",
+	[CD_LRM_LEASING] = "leasing",
+	[CD_LRM_STARTING] = "starting",
+	[CD_LRM_VOIDED] = "voided",
+	[CD_LRM_CHECKING] = "checking",
+	[CD_LRM_STOPPING] = "stopping",
+	[CD_LRM_RELEASING] = "releasing",
+	[CD_LRM_REPORTING] = "reporting",
+};
+
+static const char *const event_names[] = {
+	[CD_LRM_EV_LEASE] = "lease",
+	[CD_LRM_EV_LEASES_DONE] = "leases done",
+	[CD_LRM_EV_START] = "start",
+	[CD_LRM_EV_START_RETURNED] = "start returned",
+	[CD_LRM_EV_VOID] = "void",
+	[CD_LRM_EV_CHECK] = "check",
+	[CD_LRM_EV_CHECKED] = "checked",
+	[CD_LRM_EV_STOP] = "stop",
+	[CD_LRM_EV_STOP_RETURNED] = "stop returned",
+	[CD_LRM_EV_RELEASE] = "release",
+	[CD_LRM_EV_RELEASED] = "released",
+	[CD_LRM_EV_REPORT] = "report",
+	[CD_LRM_EV_REPORTED] = "reported",
+};
+
+_Static_assert(N_OF(phase_names) == CD_LRM_N_PHASES, "a name for every phase");
+_Static_assert(N_OF(event_names) == CD_LRM_EV_N, "a name for every event");
+
+const char *cd_lrm_phase_to_str(enum cd_lrm_phase p)
+{
+	return cd_fsm_name(phase_names, N_OF(phase_names), (int)p);
+}
+
+const char *cd_lrm_event_to_str(enum cd_lrm_event ev)
+{
+	return cd_fsm_name(event_names, N_OF(event_names), (int)ev);
+}
+
+bool cd_lrm_phase_start_under_way(enum cd_lrm_phase p)
+{
+	return p == CD_LRM_LEASING || p == CD_LRM_STARTING || p == CD_LRM_VOIDED;
+}
+
+/*
+ * The line's table. prio: how loudly the move is logged (the monitor's
+ * look every few seconds at debug, the rest at info). A cell without a row
+ * is impossible: logged and ignored.
+ */
+static const struct lrm_row {
+	struct cd_fsm_row r;
+	int prio;
+} rows[] = {
+#define R(from, ev, to, prio) {{CD_LRM_##from, CD_LRM_EV_##ev, to}, LOG_##prio}
+#define P(phase) CD_LRM_##phase
+#define KEEP CD_FSM_KEEP
+	/* R(phase,   event,          next phase,   log) */
+	R(IDLE,      LEASE,          P(LEASING),   INFO),
+	R(IDLE,      START,          P(STARTING),  INFO),
+	R(IDLE,      CHECK,          P(CHECKING),  DEBUG),
+	R(IDLE,      STOP,           P(STOPPING),  INFO),
+	R(IDLE,      RELEASE,        P(RELEASING), INFO),
+	R(IDLE,      REPORT,         P(REPORTING), INFO),
+	/* Nothing under way to void: the power-off beside the line sees to it. */
+	R(IDLE,      VOID,           KEEP,         INFO),
+
+	/* The leases' answer: the start goes on, or they are given back. */
+	R(LEASING,   LEASES_DONE,    P(IDLE),      INFO),
+	R(LEASING,   VOID,           P(VOIDED),    WARNING),
+
+	R(STARTING,  START_RETURNED, P(IDLE),      INFO),
+	R(STARTING,  VOID,           P(VOIDED),    WARNING),
+
+	/* Voided: its answer is awaited, then the start goes no further. */
+	R(VOIDED,    LEASES_DONE,    P(IDLE),      INFO),
+	R(VOIDED,    START_RETURNED, P(IDLE),      INFO),
+	R(VOIDED,    VOID,           KEEP,         INFO),
+
+	R(CHECKING,  CHECKED,        P(IDLE),      DEBUG),
+	R(CHECKING,  VOID,           KEEP,         INFO),
+
+	R(STOPPING,  STOP_RETURNED,  P(IDLE),      INFO),
+	R(STOPPING,  VOID,           KEEP,         INFO),
+
+	R(RELEASING, RELEASED,       P(IDLE),      INFO),
+	R(RELEASING, VOID,           KEEP,         INFO),
+
+	R(REPORTING, REPORTED,       P(IDLE),      DEBUG),
+	R(REPORTING, VOID,           KEEP,         INFO),
+#undef KEEP
+#undef P
+#undef R
+};
+
+int cd_lrm_step(enum cd_lrm_phase *phase, enum cd_lrm_event ev, const char *vm, const char *why,
+		cd_lrm_log_fn *log, void *ctx)
+{
+	const struct lrm_row *row =
+	    cd_fsm_find(rows, N_OF(rows), sizeof(rows[0]), (int)*phase, (int)ev, NULL, NULL);
+	char line[256];
+
+	if (!row) {
+		if (log) {
+			snprintf(line, sizeof(line), "vm %s: lrm: no '%s' when %s; ignored%s%s%s", vm,
+				 cd_lrm_event_to_str(ev), cd_lrm_phase_to_str(*phase),
+				 why ? " (" : "", why ? why : "", why ? ")" : "");
+			log(ctx, LOG_ERR, line);
+		}
+		return CD_ERR_INVALID;
+	}
+	if (row->r.to == CD_FSM_KEEP)
+		return 0;
+	if (log) {
+		snprintf(line, sizeof(line), "vm %s: lrm: %s -> %s%s%s%s", vm,
+			 cd_lrm_phase_to_str(*phase),
+			 cd_lrm_phase_to_str((enum cd_lrm_phase)row->r.to), why ? " (" : "",
+			 why ? why : "", why ? ")" : "");
+		log(ctx, row->prio, line);
+	}
+	*phase = (enum cd_lrm_phase)row->r.to;
+	return 1;
+}
