@@ -182,11 +182,22 @@ static int read_model(const char *model, void *ctx, char *err, size_t errlen)
 	return 1; /* libvirt allows one <model>: the first is it */
 }
 
+static int read_domain_type(const char *type, void *ctx, char *err, size_t errlen)
+{
+	struct cd_vm_cpu *cpu = ctx;
+
+	(void)err;
+	(void)errlen;
+	cpu->emulated = strcmp(type, "qemu") == 0;
+	return 1;
+}
+
 int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t errlen)
 {
 	static const struct query q[] = {
 	    {"/domain/cpu/@mode", read_mode},
 	    {"/domain/cpu/model", read_model},
+	    {"/domain/@type", read_domain_type},
 	};
 	int rc;
 
@@ -196,7 +207,7 @@ int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t err
 		return 0;
 	/* Without a mode attribute libvirt reads <cpu> as custom. */
 	cpu->mode = CD_VM_CPU_CUSTOM;
-	rc = each_text(xml, q, 2, cpu, err, errlen);
+	rc = each_text(xml, q, 3, cpu, err, errlen);
 	if (rc < 0) {
 		memset(cpu, 0, sizeof(*cpu));
 		return rc;
@@ -212,6 +223,8 @@ int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t err
 
 const char *cd_vm_cpu_need(const struct cd_vm_cpu *cpu, const struct cd_capacity *where)
 {
+	if (cpu->emulated)
+		return "";
 	switch (cpu->mode) {
 	case CD_VM_CPU_NONE:
 		return "";

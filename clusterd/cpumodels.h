@@ -10,6 +10,7 @@
 #ifndef CD_CPUMODELS_H
 #define CD_CPUMODELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "clusterd/state.h"
@@ -49,6 +50,12 @@ enum cd_vm_cpu_mode {
 struct cd_vm_cpu {
 	enum cd_vm_cpu_mode mode;
 	char model[CD_CPU_MODEL_MAX + 1]; /* for CD_VM_CPU_CUSTOM; "" otherwise */
+	/*
+	 * <domain type='qemu'>: QEMU emulates the CPU (TCG) whatever the host
+	 * has, so no host's CPU limits where it runs. A host that offers KVM
+	 * lists the models its CPU runs under KVM, which say nothing of these.
+	 */
+	bool emulated;
 };
 
 /*
@@ -67,7 +74,7 @@ int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t err
  * host model of the node it runs on (for host-passthrough the live
  * migration's own CPU comparison is the exact check: a node that runs
  * that model as a custom one passes this rule). Nothing either if that
- * node's host model is not known. Returns a string of cpu or where.
+ * node's host model is not known, or if QEMU emulates the VM's CPU. Returns a string of cpu or where.
  */
 const char *cd_vm_cpu_need(const struct cd_vm_cpu *cpu, const struct cd_capacity *where);
 

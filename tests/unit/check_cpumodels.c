@@ -147,6 +147,19 @@ START_TEST(test_vm)
 				 m),
 			 CD_VM_CPU_CUSTOM);
 	ck_assert_str_eq(m, "qemu64");
+	/* QEMU emulates it (TCG): no host's CPU limits it, even a KVM host's short list. */
+	ck_assert_int_eq(cd_vm_cpu_read("<domain type='qemu'><cpu><model>qemu64</model></cpu>"
+					"</domain>",
+					&cpu, err, sizeof(err)),
+			 0);
+	ck_assert(cpu.emulated);
+	ck_assert_str_eq(cd_vm_cpu_need(&cpu, NULL), "");
+	ck_assert_int_eq(cd_vm_cpu_read("<domain type='kvm'><cpu><model>qemu64</model></cpu>"
+					"</domain>",
+					&cpu, err, sizeof(err)),
+			 0);
+	ck_assert(!cpu.emulated);
+	ck_assert_str_eq(cd_vm_cpu_need(&cpu, NULL), "qemu64");
 	ck_assert_int_eq(vm_mode("<domain><cpu><model>EPYC</model></cpu></domain>", m),
 			 CD_VM_CPU_CUSTOM);
 	ck_assert_str_eq(m, "EPYC");
