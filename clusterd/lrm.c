@@ -89,25 +89,34 @@ static struct call *new_call(const char *name, uint64_t action, enum cd_agent_op
 	return c;
 }
 
+/* A report's context: whose, and whether beside the line. */
+struct report {
+	char name[64];
+	bool beside;
+};
+
 static void report_done(void *ctx, int rc, const char *err)
 {
-	struct lvm *v = lvm_get((const char *)ctx);
+	struct report *r = ctx;
+	struct lvm *v = lvm_find(r->name);
 
-	if (v)
-		v->reporting = false;
+	if (v && r->beside)
+		v->beside--;
+	else if (v)
+		lrm_step(v, CD_LRM_EV_REPORTED, rc < 0 ? "not recorded" : NULL);
 	if (rc < 0)
-		vm_log(rc == CD_ERR_INVALID ? LOG_INFO : LOG_WARNING, (const char *)ctx,
+		vm_log(rc == CD_ERR_INVALID ? LOG_INFO : LOG_WARNING, r->name,
 		       "report not recorded: %s", err);
-	free(ctx);
+	free(r);
 	cd_lrm_state_changed();
 }
 
-/* Send vm.report: what became of action (0: what the monitor found). */
-void lrm_report(const char *name, uint64_t action, const char *result, const char *err)
+static void send_report(const char *name, uint64_t action, const char *result, const char *err,
+			bool beside)
 {
 	struct json_object *c = json_object_new_object();
 	struct lvm *v = lvm_get(name);
-	char *ctx = strdup(name);
+	struct report *r = calloc(1, sizeof(*r));
 	int rc;
 
 	json_object_object_add(c, "op",
@@ -119,21 +128,52 @@ void lrm_report(const char *name, uint64_t action, const char *result, const cha
 	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
 	if (err && *err)
 		json_object_object_add(c, "error", json_object_new_string(err));
-	rc = ctx ? cd_replica_submit(c, report_done, ctx) : -ENOMEM;
+	if (r) {
+		cd_strlcpy(r->name, name, sizeof(r->name));
+		r->beside = beside;
+	}
+	rc = r ? cd_replica_submit(c, report_done, r) : -ENOMEM;
 	json_object_put(c);
 	if (rc < 0) {
 		/* No quorum or a sync: the state will bring us back here. */
 		vm_log(LOG_NOTICE, name, "cannot report %s now: %s", result, cd_strerror(rc));
-		free(ctx);
+		free(r);
 		return;
 	}
-	if (v)
-		v->reporting = true;
+	if (v && beside)
+		v->beside++;
+	else if (v)
+		lrm_step(v, CD_LRM_EV_REPORT, result);
 	vm_log(LOG_INFO, name, "reported %s (action %" PRIu64 ")", result, action);
 }
 
-/* A libvirt call for v; one of group g's power-offs if g is not NULL. */
-int lrm_call_agent_in(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
+void lrm_report(const char *name, uint64_t action, const char *result, const char *err)
+{
+	send_report(name, action, result, err, false);
+}
+
+void lrm_report_beside(const char *name, uint64_t action, const char *result, const char *err)
+{
+	send_report(name, action, result, err, true);
+}
+
+static void log_line(void *ctx, int prio, const char *line)
+{
+	(void)ctx;
+	qb_log(prio, "%s", line);
+}
+
+void lrm_step(struct lvm *v, enum cd_lrm_event ev, const char *why)
+{
+	cd_lrm_step(&v->phase, ev, v->name, why, log_line, NULL);
+}
+
+bool lrm_line_free(const struct lvm *v)
+{
+	return v->phase == CD_LRM_IDLE && v->beside == 0;
+}
+
+static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
 		      cd_agent_done_fn done, struct group *g)
 {
 	struct call *c = new_call(v->name, action, op);
@@ -143,20 +183,31 @@ int lrm_call_agent_in(struct lvm *v, enum cd_agent_op op, const char *xml, uint6
 		return -ENOMEM;
 	c->group = g;
 	rc = cd_vm_agent_call(op, v->name, xml, lrm.cfg.call_timeout_ms, done, c);
-	if (rc < 0) {
+	if (rc < 0)
 		free(c);
-		return rc;
-	}
-	if (g)
-		g->pending++;
-	v->busy = true;
-	return 0;
+	return rc;
 }
 
-int lrm_call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
-		   cd_agent_done_fn done)
+int lrm_call_agent(struct lvm *v, enum cd_lrm_event ev, enum cd_agent_op op, const char *xml,
+		   uint64_t action, cd_agent_done_fn done)
 {
-	return lrm_call_agent_in(v, op, xml, action, done, NULL);
+	int rc = call_agent(v, op, xml, action, done, NULL);
+
+	if (rc == 0)
+		lrm_step(v, ev, cd_agent_op_to_str(op));
+	return rc;
+}
+
+int lrm_call_power_off(struct lvm *v, cd_agent_done_fn done, struct group *g)
+{
+	int rc = call_agent(v, CD_AGENT_DESTROY, NULL, 0, done, g);
+
+	if (rc == 0) {
+		if (g)
+			g->pending++;
+		v->beside++;
+	}
+	return rc;
 }
 
 /* The VM as the state has it now (the state may have moved on meanwhile). */
@@ -179,7 +230,7 @@ struct lvm *lrm_mine_lvm(const struct cd_vm *vm)
 /* A start of name begun here has not returned: the domain may yet come up. */
 bool lrm_start_under_way(const struct lvm *v, const char *name)
 {
-	return (v && v->start_pending) || cd_vm_agent_starting(name);
+	return (v && cd_lrm_phase_start_under_way(v->phase)) || cd_vm_agent_starting(name);
 }
 
 /* Some start begun here has not returned (any VM). */
@@ -188,7 +239,7 @@ bool lrm_any_start_under_way(void)
 	size_t i;
 
 	for (i = 0; i < lrm.n_vms; i++)
-		if (lrm.vms[i].start_pending)
+		if (cd_lrm_phase_start_under_way(lrm.vms[i].phase))
 			return true;
 	return cd_vm_agent_starting(NULL);
 }
@@ -197,12 +248,12 @@ void lrm_start_done(void *ctx, const struct cd_agent_result *r)
 {
 	struct call *c = ctx;
 	struct lvm *v = lvm_get(c->name);
+	bool voided = v && v->phase == CD_LRM_VOIDED;
 
 	if (v)
-		v->busy = v->start_pending = false;
-	if (v && v->start_cancel) {
+		lrm_step(v, CD_LRM_EV_START_RETURNED, NULL);
+	if (voided) {
 		/* Its leases were voided meanwhile: the storage path powers it off. */
-		v->start_cancel = false;
 		vm_log(LOG_WARNING, c->name, "start returned after its disk leases were voided: "
 					     "left to the power-off");
 	} else if (r->rc == 0 && r->status == CD_DOMAIN_RUNNING) {
@@ -231,7 +282,7 @@ static void stop_done(void *ctx, const struct cd_agent_result *r)
 	struct lvm *v = lvm_get(c->name);
 
 	if (v)
-		v->busy = false;
+		lrm_step(v, CD_LRM_EV_STOP_RETURNED, NULL);
 	/*
 	 * Only a domain libvirt confirms gone is stopped. A failed destroy or
 	 * a failed look (libvirtd broken or busy) leaves the VM running as far
@@ -265,27 +316,27 @@ static void stop_step(struct lvm *v, const struct cd_vm *vm)
 	uint64_t now = cd_now_ms();
 	int rc;
 
-	if (v->busy || v->reporting)
+	if (!lrm_line_free(v))
 		return;
 	if (v->stop_action != vm->action_id) {
 		v->stop_action = vm->action_id;
 		v->done_action = vm->action_id;
 		if (vm->force_stop) {
 			vm_log(LOG_NOTICE, vm->name, "forced stop: destroying");
-			rc = lrm_call_agent(v, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
+			rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
 		} else {
 			vm_log(LOG_NOTICE, vm->name, "shutting down (destroy after %d ms)",
 			       lrm.cfg.stop_timeout_ms);
 			v->stop_deadline = now + (uint64_t)lrm.cfg.stop_timeout_ms;
-			rc = lrm_call_agent(v, CD_AGENT_SHUTDOWN, NULL, vm->action_id, stop_done);
+			rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_SHUTDOWN, NULL, vm->action_id, stop_done);
 		}
 	} else if (now >= v->stop_deadline) {
 		vm_log(LOG_WARNING, vm->name, "did not shut down in %d ms: destroying",
 		       lrm.cfg.stop_timeout_ms);
 		v->stop_deadline = UINT64_MAX;
-		rc = lrm_call_agent(v, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
+		rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
 	} else {
-		rc = lrm_call_agent(v, CD_AGENT_STATUS, NULL, vm->action_id, stop_done);
+		rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_STATUS, NULL, vm->action_id, stop_done);
 	}
 	if (rc < 0)
 		vm_log(LOG_ERR, vm->name, "cannot run the stop: %s", cd_strerror(rc));
@@ -298,7 +349,7 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 	const struct cd_vm *vm = lrm_state_vm(c->name);
 
 	if (v)
-		v->busy = false;
+		lrm_step(v, CD_LRM_EV_CHECKED, NULL);
 	if (!vm || !lrm_mine(vm) || (vm->state != CD_VM_RUNNING && vm->state != CD_VM_STARTING)) {
 		free(c);
 		return;
@@ -342,7 +393,7 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 			v->misses = 0;
 		if (r->status == CD_DOMAIN_FAILED && v) {
 			/* Clear libvirt's record first, so a restart starts clean. */
-			lrm_call_agent(v, CD_AGENT_DESTROY, NULL, 0, monitor_done);
+			lrm_call_agent(v, CD_LRM_EV_CHECK, CD_AGENT_DESTROY, NULL, 0, monitor_done);
 		} else if (v) {
 			lrm_release_then_report(v, 0, "failed",
 						c->op == CD_AGENT_DESTROY
@@ -475,7 +526,7 @@ static void reconcile(void)
 		if (!v)
 			continue;
 		v->seen = true;
-		if (v->busy || v->reporting)
+		if (!lrm_line_free(v))
 			continue;
 		switch (vm->state) {
 		case CD_VM_STARTING:
@@ -488,8 +539,8 @@ static void reconcile(void)
 				lrm_begin_start(v, vm);
 			} else if (now >= v->next_check) {
 				v->next_check = now + (uint64_t)lrm.cfg.monitor_interval_ms;
-				lrm_call_agent(v, CD_AGENT_STATUS, NULL, vm->action_id,
-					       monitor_done);
+				lrm_call_agent(v, CD_LRM_EV_CHECK, CD_AGENT_STATUS, NULL,
+					       vm->action_id, monitor_done);
 			}
 			break;
 		case CD_VM_STOPPING:
@@ -499,7 +550,8 @@ static void reconcile(void)
 		case CD_VM_MIGRATING:
 			if (now >= v->next_check) {
 				v->next_check = now + (uint64_t)lrm.cfg.monitor_interval_ms;
-				lrm_call_agent(v, CD_AGENT_STATUS, NULL, 0, monitor_done);
+				lrm_call_agent(v, CD_LRM_EV_CHECK, CD_AGENT_STATUS, NULL, 0,
+					       monitor_done);
 			}
 			break;
 		case CD_VM_STOPPED:
@@ -509,7 +561,7 @@ static void reconcile(void)
 	}
 	/* Forget VMs that are no longer ours and have nothing under way. */
 	for (i = 0; i < lrm.n_vms;) {
-		if (!lrm.vms[i].seen && !lrm.vms[i].busy && !lrm.vms[i].reporting) {
+		if (!lrm.vms[i].seen && lrm_line_free(&lrm.vms[i])) {
 			lrm.vms[i] = lrm.vms[--lrm.n_vms];
 			continue;
 		}

@@ -21,6 +21,7 @@
 
 #include "agents/vm_agent.h"
 #include "clusterd/lrm.h"
+#include "clusterd/lrm_phase.h"
 #include "clusterd/state.h"
 #include "clusterd/vmdisks.h"
 
@@ -29,23 +30,21 @@
 /* What this node remembers of a VM; nothing here is replicated. */
 struct lvm {
 	char name[64];
-	uint64_t done_action; /* the last action carried out: never run twice */
-	bool busy;	      /* a libvirt call is under way */
-	bool reporting;	      /* a report is on its way through the cluster */
-	uint64_t stop_deadline;
-	uint64_t stop_action;
-	uint64_t next_check; /* monotonic ms of the next monitor check */
-	int misses;	     /* checks in a row that found it not running */
-	bool seen;	     /* still in the state (for pruning) */
-	int gated;	     /* why its start was last held back (logged once per reason) */
-	uint64_t gated_since; /* monotonic ms since when, for that reason */
+	/* What the line does now (lrm_phase.h): changed only by lrm_step(). */
+	enum cd_lrm_phase phase;
 	/*
-	 * A start begun here has not returned (disk leases being taken, or the
-	 * libvirt call under way): the domain may yet come up. start_cancel:
-	 * the leases were voided meanwhile: carry it no further.
+	 * The node-wide power-offs under way beside the line (a lapsed host
+	 * lease), with their reports: the line begins nothing while any is.
 	 */
-	bool start_pending;
-	bool start_cancel;
+	int beside;
+	uint64_t done_action; /* the last action carried out: never run twice */
+	uint64_t stop_deadline;
+	uint64_t stop_action; /* the stop action begun (shutdown once, then destroy) */
+	uint64_t next_check;  /* monotonic ms of the next monitor check */
+	int misses;	      /* checks in a row that found it not running */
+	bool seen;	      /* still in the state (for pruning) */
+	int gated;	      /* why its start was last held back (logged once per reason) */
+	uint64_t gated_since; /* monotonic ms since when, for that reason */
 	struct cd_vm_disk held[CD_VM_DISKS_MAX]; /* disk leases this node holds for it */
 	size_t n_held;
 };
@@ -98,14 +97,28 @@ enum gate lrm_may_start(struct lvm *v, const char *name);
 struct lvm *lvm_find(const char *name);
 struct lvm *lvm_get(const char *name);
 
-/* Send vm.report: what became of action (0: what the monitor found). */
-void lrm_report(const char *name, uint64_t action, const char *result, const char *err);
+/* Move v's line by event ev (lrm_phase.h), logged; why may be NULL. */
+void lrm_step(struct lvm *v, enum cd_lrm_event ev, const char *why);
 
-/* A libvirt call for v; one of group g's power-offs if g is not NULL. */
-int lrm_call_agent_in(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
-		      cd_agent_done_fn done, struct group *g);
-int lrm_call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
-		   cd_agent_done_fn done);
+/* Whether v's line may begin a step: idle, and nothing under way beside it. */
+bool lrm_line_free(const struct lvm *v);
+
+/*
+ * Send vm.report: what became of action (0: what the monitor found). As a
+ * step of name's line (lrm_report), or beside it (lrm_report_beside: the
+ * node-wide power-off's own report).
+ */
+void lrm_report(const char *name, uint64_t action, const char *result, const char *err);
+void lrm_report_beside(const char *name, uint64_t action, const char *result, const char *err);
+
+/*
+ * A libvirt call for v: a step of its line, begun by event ev
+ * (lrm_call_agent), or beside it, one of group g's power-offs
+ * (lrm_call_power_off). The done callback gets a struct call.
+ */
+int lrm_call_agent(struct lvm *v, enum cd_lrm_event ev, enum cd_agent_op op, const char *xml,
+		   uint64_t action, cd_agent_done_fn done);
+int lrm_call_power_off(struct lvm *v, cd_agent_done_fn done, struct group *g);
 
 /* The VM as the state has it now (the state may have moved on meanwhile). */
 const struct cd_vm *lrm_state_vm(const char *name);

@@ -82,7 +82,7 @@ static void released(struct batch *b)
 	struct lvm *v = lvm_get(b->name);
 
 	if (v)
-		v->busy = false;
+		lrm_step(v, CD_LRM_EV_RELEASED, b->rc < 0 ? "not released" : NULL);
 	if (b->rc < 0)
 		vm_log(LOG_WARNING, b->name, "disk lease not released: %s", b->err);
 	if (b->result[0])
@@ -116,7 +116,7 @@ void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result,
 	if (err)
 		cd_strlcpy(b->report_err, err, sizeof(b->report_err));
 	b->then = released;
-	v->busy = true;
+	lrm_step(v, CD_LRM_EV_RELEASE, result);
 	batch_run(b);
 }
 
@@ -128,13 +128,12 @@ static void acquired(struct batch *b)
 
 	if (!v)
 		return;
-	v->busy = false;
 	/* Whatever came of it, these are to be given back if the VM does not run. */
 	memcpy(v->held, b->disks, b->n * sizeof(b->disks[0]));
 	v->n_held = b->n;
 	/* The start is under way again only once its libvirt call goes out. */
-	cancelled = v->start_cancel;
-	v->start_pending = v->start_cancel = false;
+	cancelled = v->phase == CD_LRM_VOIDED;
+	lrm_step(v, CD_LRM_EV_LEASES_DONE, b->rc < 0 ? "not taken" : NULL);
 	if (cancelled) {
 		/* The storage path powers it off and reports it: no start. */
 		vm_log(LOG_WARNING, b->name, "start called off: the disk leases were voided");
@@ -158,10 +157,9 @@ static void acquired(struct batch *b)
 		return;
 	}
 	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
-	if (lrm_call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, lrm_start_done) < 0)
+	if (lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
+			   lrm_start_done) < 0)
 		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
-	else
-		v->start_pending = true;
 }
 
 /* Start vm: its shared disks' leases first, if it has any. */
@@ -182,10 +180,9 @@ void lrm_begin_start(struct lvm *v, const struct cd_vm *vm)
 		free(b);
 		if (n < 0)
 			return;
-		if (lrm_call_agent(v, CD_AGENT_START, vm->xml, vm->action_id, lrm_start_done) < 0)
+		if (lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
+				   lrm_start_done) < 0)
 			vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
-		else
-			v->start_pending = true;
 		return;
 	}
 	cd_strlcpy(b->name, vm->name, sizeof(b->name));
@@ -193,7 +190,6 @@ void lrm_begin_start(struct lvm *v, const struct cd_vm *vm)
 	b->acquire = true;
 	b->n = (size_t)n;
 	b->then = acquired;
-	v->busy = true;
-	v->start_pending = true;
+	lrm_step(v, CD_LRM_EV_LEASE, NULL);
 	batch_run(b);
 }

@@ -49,7 +49,7 @@ static void refence(void *data)
 				  refence, &f->timer);
 		return;
 	}
-	if (!v || lrm_call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, f->group) < 0) {
+	if (!v || lrm_call_power_off(v, fenced_done, f->group) < 0) {
 		vm_log(LOG_CRIT, f->name, "cannot power off");
 		group_put(f->group, false);
 	} else {
@@ -65,7 +65,8 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 	struct refence *f;
 
 	if (v) {
-		v->busy = false;
+		if (v->beside > 0)
+			v->beside--;
 		v->n_held = 0; /* void with the host lease */
 	}
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED && lrm_start_under_way(v, c->name)) {
@@ -94,7 +95,7 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 		return;
 	}
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
-		lrm_report(c->name, 0, "failed", "powered off: its storage lease was lost");
+		lrm_report_beside(c->name, 0, "failed", "powered off: its storage lease was lost");
 	else
 		vm_log(LOG_CRIT, c->name, "could not be powered off after its storage lease was "
 					  "lost: %s",
@@ -140,10 +141,9 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 		       vm->xml && strstr(vm->xml, dir) ? "it uses the volume"
 							: "a lapse on any volume stops every VM");
 		/* A start under way is carried no further (acquired, lrm_start_done). */
-		if (v->start_pending)
-			v->start_cancel = true;
-		/* Not behind a busy call: this must not wait. */
-		if (lrm_call_agent_in(v, CD_AGENT_DESTROY, NULL, 0, fenced_done, g) < 0) {
+		lrm_step(v, CD_LRM_EV_VOID, "its disk leases were voided");
+		/* Beside the line, not behind it: this must not wait. */
+		if (lrm_call_power_off(v, fenced_done, g) < 0) {
 			vm_log(LOG_CRIT, vm->name, "cannot power off");
 			if (g)
 				g->ok = false;
