@@ -22,6 +22,7 @@ clusterd_libcdcore_la_SOURCES = \
 	clusterd/vmdisks.c clusterd/vmdisks.h \
 	clusterd/vmident.c clusterd/vmident.h \
 	clusterd/cpumodels.c clusterd/cpumodels.h \
+	clusterd/policy_adapter.c clusterd/policy_adapter.h \
 	clusterd/quorumview.c clusterd/quorumview.h \
 	clusterd/deadrule.c clusterd/deadrule.h \
 	clusterd/ipc_admit.c clusterd/ipc_admit.h
@@ -41,7 +42,8 @@ clusterd_clusterd_SOURCES = \
 	clusterd/lrm_leases.c clusterd/lrm_sweep.c clusterd/lrm_int.h \
 	clusterd/quorumloss.c clusterd/quorumloss.h \
 	clusterd/identity.c clusterd/identity.h \
-	clusterd/coordinator.c clusterd/coordinator.h \
+	clusterd/coordinator.c clusterd/coordinator.h clusterd/coordinator_int.h \
+	clusterd/placement.c clusterd/failover.c \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \

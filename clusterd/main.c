@@ -397,6 +397,7 @@ int main(int argc, char **argv)
 	cd_membership_stop();
 	cd_volmgr_fini(nothing_runs);
 	cd_fence_fini();
+	cd_coordinator_fini();
 	cd_identity_fini();
 	cd_lrm_fini();
 	cd_ipcs_stop();

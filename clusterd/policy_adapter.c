@@ -1,0 +1,156 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clusterd/cpumodels.h"
+#include "clusterd/policy_adapter.h"
+#include "lib/util.h"
+
+static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
+{
+	const struct cd_node *n = cd_state_node_by_name(s, name);
+
+	return n ? n->info.id : 0;
+}
+
+_Static_assert(CD_CPU_MODELS_MAX <= CD_POLICY_CPU_MODELS_MAX &&
+		   CD_CPU_MODEL_MAX <= CD_POLICY_CPU_MAX,
+	       "the policy takes every CPU model a node lists");
+
+static void pnode_cpu_models(struct cd_policy_node *p, const struct cd_capacity *cap)
+{
+	uint32_t i;
+
+	p->cpu_models_unknown = cap->n_cpu_models == 0;
+	for (i = 0; i < cap->n_cpu_models; i++)
+		cd_strlcpy(p->cpu_models[i], cap->cpu_models[i], sizeof(p->cpu_models[i]));
+	p->n_cpu_models = cap->n_cpu_models;
+}
+
+/*
+ * The model the VM needs (cpumodels.h): a domain XML that does not parse
+ * here was checked by libvirt when added, so it needs nothing we can tell.
+ */
+static void pvm_cpu_model(struct cd_policy_vm *p, const struct cd_state *s, const struct cd_vm *v)
+{
+	const struct cd_node *where = NULL;
+	struct cd_vm_cpu cpu;
+	char err[128];
+
+	if (!v->xml || cd_vm_cpu_read(v->xml, &cpu, err, sizeof(err)) < 0)
+		return;
+	if (v->node && (v->state == CD_VM_RUNNING || v->state == CD_VM_MIGRATING))
+		where = cd_state_node_by_id(s, v->node);
+	cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&cpu, where ? &where->info.cap : NULL),
+		   sizeof(p->cpu_model));
+}
+
+static enum cd_policy_node_state pnode_state(const struct cd_node *n)
+{
+	if (n->member && n->maintenance)
+		return CD_PNODE_MAINTENANCE;
+	if (n->member)
+		return cd_node_quarantined(n, cd_wall_ms()) ? CD_PNODE_QUARANTINED : CD_PNODE_ONLINE;
+	if (n->dead)
+		return CD_PNODE_FENCED;
+	/*
+	 * A node that left the membership may still run its VMs: until it is
+	 * known dead (fenced, or its disk lease expired) it keeps them and
+	 * takes none, which is what the policy does with a quarantined node.
+	 */
+	return CD_PNODE_QUARANTINED;
+}
+
+static const enum cd_policy_priority prio_map[] = {
+	[CD_PRIO_HIGH] = CD_PPRIO_HIGH,
+	[CD_PRIO_MEDIUM] = CD_PPRIO_MEDIUM,
+	[CD_PRIO_LOW] = CD_PPRIO_LOW,
+	[CD_PRIO_NO_AUTO_START] = CD_PPRIO_NO_AUTO_START,
+};
+static const enum cd_policy_vm_state state_map[] = {
+	[CD_VM_STOPPED] = CD_PVM_STOPPED,   [CD_VM_STARTING] = CD_PVM_STARTING,
+	[CD_VM_RUNNING] = CD_PVM_RUNNING,   [CD_VM_STOPPING] = CD_PVM_STOPPING,
+	[CD_VM_FAILED] = CD_PVM_FAILED,	    [CD_VM_MIGRATING] = CD_PVM_MIGRATING,
+};
+static const enum cd_policy_failback_mode fb_map[] = {
+	[CD_FAILBACK_NEVER] = CD_PFAILBACK_NEVER,
+	[CD_FAILBACK_IMMEDIATELY] = CD_PFAILBACK_IMMEDIATELY,
+	[CD_FAILBACK_WINDOW] = CD_PFAILBACK_WINDOW,
+};
+
+int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in)
+{
+	struct cd_policy_node *nodes = calloc(s->n_nodes + 1, sizeof(*nodes));
+	struct cd_policy_vm *vms = calloc(s->n_vms + 1, sizeof(*vms));
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i, j;
+
+	memset(in, 0, sizeof(*in));
+	if (!nodes || !vms) {
+		free(nodes);
+		free(vms);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n_nodes; i++) {
+		const struct cd_node *n = &s->nodes[i];
+
+		nodes[i].id = n->info.id;
+		cd_strlcpy(nodes[i].name, n->info.name, sizeof(nodes[i].name));
+		nodes[i].state = pnode_state(n);
+		nodes[i].cores = n->info.cap.cores;
+		nodes[i].memory_mb = n->info.cap.memory_mb;
+		pnode_cpu_models(&nodes[i], &n->info.cap);
+	}
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+		struct cd_policy_vm *p = &vms[i];
+
+		cd_strlcpy(p->name, v->name, sizeof(p->name));
+		p->vcpus = v->vcpus;
+		p->memory_mb = v->memory_mb;
+		pvm_cpu_model(p, s, v);
+		p->priority = prio_map[v->priority];
+		p->target = v->target_started ? CD_TARGET_STARTED : CD_TARGET_STOPPED;
+		p->admin_start = v->target_started;
+		for (j = 0; j < v->n_preferred; j++) {
+			uint32_t id = node_id_by_name(s, v->preferred[j]);
+
+			if (id)
+				p->preferred[p->n_preferred++] = id;
+		}
+		for (j = 0; j < v->n_possible; j++) {
+			uint32_t id = node_id_by_name(s, v->possible[j]);
+
+			if (id)
+				p->possible[p->n_possible++] = id;
+		}
+		cd_strlcpy(p->anti_class, v->anti_class, sizeof(p->anti_class));
+		p->anti = v->anti_hard ? CD_ANTI_HARD : CD_ANTI_SOFT;
+		p->state = state_map[v->state];
+		p->node = v->state == CD_VM_FAILED ? v->failed_on : v->node;
+		p->failures = v->fail_count;
+		p->failure_limit = CD_VM_FAIL_LIMIT;
+		p->failed_on = v->failed_on;
+		p->failback.mode = fb_map[v->failback];
+		p->failback.start = v->fb_start;
+		p->failback.end = v->fb_end;
+	}
+	in->nodes = nodes;
+	in->n_nodes = s->n_nodes;
+	in->vms = vms;
+	in->n_vms = s->n_vms;
+	localtime_r(&now, &tm);
+	in->now_minute = tm.tm_hour * 60 + tm.tm_min;
+	return 0;
+}
+
+void cd_policy_adapter_input_free(struct cd_policy_input *in)
+{
+	free((void *)in->nodes);
+	free((void *)in->vms);
+	memset(in, 0, sizeof(*in));
+}
