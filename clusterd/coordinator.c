@@ -4,6 +4,7 @@
 
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
+#include "clusterd/policy_adapter.h"
 #include "clusterd/timing.h"
 
 static struct {
@@ -45,4 +46,5 @@ int cd_coordinator_init(qb_loop_t *loop)
 void cd_coordinator_fini(void)
 {
 	cd_placement_fini();
+	cd_policy_adapter_fini();
 }

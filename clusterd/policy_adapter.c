@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,99 @@
 #include "clusterd/cpumodels.h"
 #include "clusterd/policy_adapter.h"
 #include "lib/util.h"
+
+/* What one VM's domain XML asks of the CPU, and which XML that was. */
+struct xml_cpu {
+	char name[64]; /* the VM's */
+	size_t len;    /* of its XML */
+	uint64_t hash; /* of its XML */
+	bool read;     /* false: the XML does not parse here */
+	struct cd_vm_cpu cpu;
+};
+
+/*
+ * One entry per VM of the last state asked about, in the state's order (by
+ * name): a VM removed is forgotten at the next call, one redefined is read
+ * again because its XML's length or hash changed.
+ */
+static struct {
+	struct xml_cpu *e;
+	size_t n;
+	uint64_t reads;
+} cache;
+
+/*
+ * FNV-1a over the XML, which also measures it. Equal length and hash are
+ * taken as the same XML: two domain XMLs of one VM that collide in 64 bits
+ * and in length are not worth a second copy of every XML to rule out.
+ */
+static uint64_t xml_hash(const char *xml, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)xml;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	*len = (size_t)(p - (const unsigned char *)xml);
+	return h;
+}
+
+/* Fill e for VM v: from was, the same VM's entry of the last call, if its XML is the same. */
+static void xml_cpu_fill(struct xml_cpu *e, const struct cd_vm *v, const struct xml_cpu *was)
+{
+	/* A VM without XML (an old state) needs what an XML without <cpu> needs. */
+	const char *xml = v->xml ? v->xml : "";
+	char err[128];
+
+	cd_strlcpy(e->name, v->name, sizeof(e->name));
+	e->hash = xml_hash(xml, &e->len);
+	if (was && was->len == e->len && was->hash == e->hash) {
+		e->read = was->read;
+		e->cpu = was->cpu;
+		return;
+	}
+	cache.reads++;
+	e->read = cd_vm_cpu_read(xml, &e->cpu, err, sizeof(err)) == 0;
+}
+
+/*
+ * The entries for s's VMs, in s's order. Both lists are sorted by name, so
+ * one walk finds each VM's old entry. Returns 0 or -ENOMEM.
+ */
+static int cache_update(const struct cd_state *s)
+{
+	struct xml_cpu *e = calloc(s->n_vms + 1, sizeof(*e));
+	size_t i, k = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+		const struct xml_cpu *was = NULL;
+
+		while (k < cache.n && strcmp(cache.e[k].name, v->name) < 0)
+			k++;
+		if (k < cache.n && strcmp(cache.e[k].name, v->name) == 0)
+			was = &cache.e[k];
+		xml_cpu_fill(&e[i], v, was);
+	}
+	free(cache.e);
+	cache.e = e;
+	cache.n = s->n_vms;
+	return 0;
+}
+
+void cd_policy_adapter_fini(void)
+{
+	free(cache.e);
+	cache.e = NULL;
+	cache.n = 0;
+}
+
+uint64_t cd_policy_adapter_xml_reads(void)
+{
+	return cache.reads;
+}
 
 static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
 {
@@ -31,20 +125,20 @@ static void pnode_cpu_models(struct cd_policy_node *p, const struct cd_capacity 
 }
 
 /*
- * The model the VM needs (cpumodels.h): a domain XML that does not parse
- * here was checked by libvirt when added, so it needs nothing we can tell.
+ * The model the VM needs (cpumodels.h), from what its XML asks (e): a
+ * domain XML that does not parse here was checked by libvirt when added,
+ * so it needs nothing we can tell.
  */
-static void pvm_cpu_model(struct cd_policy_vm *p, const struct cd_state *s, const struct cd_vm *v)
+static void pvm_cpu_model(struct cd_policy_vm *p, const struct cd_state *s, const struct cd_vm *v,
+			  const struct xml_cpu *e)
 {
 	const struct cd_node *where = NULL;
-	struct cd_vm_cpu cpu;
-	char err[128];
 
-	if (!v->xml || cd_vm_cpu_read(v->xml, &cpu, err, sizeof(err)) < 0)
+	if (!e->read)
 		return;
 	if (v->node && (v->state == CD_VM_RUNNING || v->state == CD_VM_MIGRATING))
 		where = cd_state_node_by_id(s, v->node);
-	cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&cpu, where ? &where->info.cap : NULL),
+	cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&e->cpu, where ? &where->info.cap : NULL),
 		   sizeof(p->cpu_model));
 }
 
@@ -90,7 +184,7 @@ int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in
 	size_t i, j;
 
 	memset(in, 0, sizeof(*in));
-	if (!nodes || !vms) {
+	if (!nodes || !vms || cache_update(s) < 0) {
 		free(nodes);
 		free(vms);
 		return -ENOMEM;
@@ -112,7 +206,7 @@ int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in
 		cd_strlcpy(p->name, v->name, sizeof(p->name));
 		p->vcpus = v->vcpus;
 		p->memory_mb = v->memory_mb;
-		pvm_cpu_model(p, s, v);
+		pvm_cpu_model(p, s, v, &cache.e[i]);
 		p->priority = prio_map[v->priority];
 		p->target = v->target_started ? CD_TARGET_STARTED : CD_TARGET_STOPPED;
 		p->admin_start = v->target_started;

@@ -3,9 +3,18 @@
  * as policy/policy.h takes them, and the time of day.
  *
  * Pure: the state and the policy's types, no loop, no replica, no I/O.
+ * One thing lasts from call to call: what each VM's domain XML asks of
+ * the CPU (cpumodels.h). Reading it takes a libxml2 parse, and the policy
+ * is asked often about every VM while a VM's XML changes only when it is
+ * defined again, so the adapter reads each XML once and keeps the answer
+ * by VM name and a hash of the XML. That memory is this node's own: it is
+ * not in struct cd_state, so it is never copied, serialized or part of
+ * the state's checksum.
  */
 #ifndef CD_POLICY_ADAPTER_H
 #define CD_POLICY_ADAPTER_H
+
+#include <stdint.h>
 
 #include "clusterd/state.h"
 #include "policy/policy.h"
@@ -16,5 +25,11 @@
  */
 int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in);
 void cd_policy_adapter_input_free(struct cd_policy_input *in);
+
+/* Forget what was read of the VMs' XML (at shutdown; the next call reads again). */
+void cd_policy_adapter_fini(void);
+
+/* How many domain XMLs the adapter has read since it started: for tests. */
+uint64_t cd_policy_adapter_xml_reads(void);
 
 #endif

@@ -1,12 +1,14 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <clusterd/result.h>
 
 #include "check_common.h"
 #include "clusterd/cpumodels.h"
+#include "clusterd/policy_adapter.h"
 #include "policy/policy.h"
 
 static char err[256];
@@ -274,6 +276,165 @@ START_TEST(test_policy_rule)
 }
 END_TEST
 
+/* --- the policy adapter reads each VM's XML once --- */
+
+static void vm_add(struct cd_state *s, const char *name, int n, const char *cpu)
+{
+	struct json_object *c = json_object_new_object();
+	char xml[512];
+
+	snprintf(xml, sizeof(xml),
+		 "<domain type='kvm'><name>%s</name>"
+		 "<uuid>00000000-0000-4000-8000-%012d</uuid>%s</domain>",
+		 name, n, cpu);
+	json_object_object_add(c, "op", json_object_new_string("vm.add"));
+	json_object_object_add(c, "name", json_object_new_string(name));
+	json_object_object_add(c, "xml", json_object_new_string(xml));
+	json_object_object_add(c, "vcpus", json_object_new_int(1));
+	json_object_object_add(c, "memory_mb", json_object_new_int(64));
+	ck_assert_msg(cd_state_apply(s, c, err, sizeof(err)) == 0, "%s", err);
+	json_object_put(c);
+}
+
+static void vm_remove(struct cd_state *s, const char *name)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "op", json_object_new_string("vm.remove"));
+	json_object_object_add(c, "name", json_object_new_string(name));
+	ck_assert_msg(cd_state_apply(s, c, err, sizeof(err)) == 0, "%s", err);
+	json_object_put(c);
+}
+
+/* Redefine VM name in place: its XML with from replaced by to, in a new string. */
+static void vm_set_xml(struct cd_state *s, const char *name, const char *from, const char *to)
+{
+	struct cd_vm *v = (struct cd_vm *)cd_state_vm(s, name);
+	const char *p;
+	char *x;
+
+	ck_assert_ptr_nonnull(v);
+	p = strstr(v->xml, from);
+	ck_assert_ptr_nonnull(p);
+	x = malloc(strlen(v->xml) - strlen(from) + strlen(to) + 1);
+	ck_assert_ptr_nonnull(x);
+	sprintf(x, "%.*s%s%s", (int)(p - v->xml), v->xml, to, p + strlen(from));
+	free(v->xml);
+	v->xml = x;
+}
+
+/*
+ * Build the adapter's input and check every VM's CPU model against a
+ * fresh read of its XML. Returns how many XMLs the adapter read for it.
+ */
+static uint64_t check_input(const struct cd_state *s)
+{
+	uint64_t before = cd_policy_adapter_xml_reads();
+	struct cd_policy_input in;
+	size_t i;
+
+	ck_assert_int_eq(cd_policy_adapter_input(s, &in), 0);
+	ck_assert_uint_eq(in.n_vms, s->n_vms);
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+		const struct cd_node *where = v->state == CD_VM_RUNNING
+						  ? cd_state_node_by_id(s, v->node)
+						  : NULL;
+		struct cd_vm_cpu cpu;
+		const char *need = "";
+
+		if (cd_vm_cpu_read(v->xml, &cpu, err, sizeof(err)) == 0)
+			need = cd_vm_cpu_need(&cpu, where ? &where->info.cap : NULL);
+		ck_assert_str_eq(in.vms[i].name, v->name);
+		ck_assert_msg(strcmp(in.vms[i].cpu_model, need) == 0, "%s: %s, fresh %s", v->name,
+			      in.vms[i].cpu_model, need);
+	}
+	cd_policy_adapter_input_free(&in);
+	return cd_policy_adapter_xml_reads() - before;
+}
+
+static const char *input_model(const struct cd_state *s, const char *name)
+{
+	static char model[CD_POLICY_CPU_MAX + 1];
+	struct cd_policy_input in;
+	size_t i;
+
+	model[0] = '\0';
+	ck_assert_int_eq(cd_policy_adapter_input(s, &in), 0);
+	for (i = 0; i < in.n_vms; i++)
+		if (strcmp(in.vms[i].name, name) == 0)
+			strcpy(model, in.vms[i].cpu_model);
+	cd_policy_adapter_input_free(&in);
+	return model;
+}
+
+START_TEST(test_adapter_cache)
+{
+	struct cd_node_info m[2];
+	struct cd_state s;
+	struct cd_vm *host;
+	size_t dropped;
+	char type[16];
+
+	memset(m, 0, sizeof(m));
+	m[0].id = 1;
+	strcpy(m[0].name, "node1");
+	ck_assert_int_eq(cd_host_cpus_read(domcaps, &m[0].cap, &dropped, type, sizeof(type), err,
+					   sizeof(err)),
+			 0);
+	m[1].id = 2;
+	strcpy(m[1].name, "node2");
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, m, 2, 1, 0);
+	cd_policy_adapter_fini();
+	vm_add(&s, "b", 2, "<cpu><model>EPYC-Rome</model></cpu>");
+	vm_add(&s, "d", 4, "");
+	vm_add(&s, "f", 6, "<cpu mode='host-model'/>");
+	vm_add(&s, "h", 8, "<cpu mode='bogus'/>");
+	/* f runs on node1: it needs node1's host model. */
+	host = (struct cd_vm *)cd_state_vm(&s, "f");
+	host->state = CD_VM_RUNNING;
+	host->node = 1;
+
+	/* The first time every XML is read, then none while none changes. */
+	ck_assert_uint_eq(check_input(&s), 4);
+	ck_assert_uint_eq(check_input(&s), 0);
+	ck_assert_str_eq(input_model(&s, "b"), "EPYC-Rome");
+	ck_assert_str_eq(input_model(&s, "f"), "EPYC-Rome");
+	ck_assert_str_eq(input_model(&s, "h"), "");
+
+	/* Redefined with an XML of the same length: read again. */
+	vm_set_xml(&s, "b", "EPYC-Rome", "Opteron_G");
+	ck_assert_uint_eq(check_input(&s), 1);
+	ck_assert_str_eq(input_model(&s, "b"), "Opteron_G");
+	/* Now QEMU emulates it: no model needed. */
+	vm_set_xml(&s, "b", "'kvm'", "'qemu'");
+	ck_assert_uint_eq(check_input(&s), 1);
+	ck_assert_str_eq(input_model(&s, "b"), "");
+
+	/* What the cache keeps is the XML's answer; where the VM runs is asked each time. */
+	host->node = 2;
+	ck_assert_uint_eq(check_input(&s), 0);
+	ck_assert_str_eq(input_model(&s, "f"), "");
+
+	/* Removed, added, and redefined under the same name: only the new ones are read. */
+	vm_remove(&s, "d");
+	vm_add(&s, "a", 1, "<cpu><model>qemu64</model></cpu>");
+	vm_add(&s, "e", 5, "<cpu><model>qemu32</model></cpu>");
+	vm_remove(&s, "h");
+	vm_add(&s, "h", 9, "<cpu><model>EPYC</model></cpu>");
+	ck_assert_uint_eq(check_input(&s), 3);
+	ck_assert_str_eq(input_model(&s, "h"), "EPYC");
+	ck_assert_uint_eq(check_input(&s), 0);
+
+	/* After fini everything is read again. */
+	cd_policy_adapter_fini();
+	ck_assert_uint_eq(check_input(&s), s.n_vms);
+	cd_policy_adapter_fini();
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cpumodels");
@@ -284,5 +445,6 @@ int main(void)
 	add_tcase(s, test_vm);
 	add_tcase(s, test_vm_need);
 	add_tcase(s, test_policy_rule);
+	add_tcase(s, test_adapter_cache);
 	return run_suite(s);
 }
