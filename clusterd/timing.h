@@ -19,7 +19,7 @@
 
 #include "csvfs/timing.h"
 
-/* --- the coordinator (coordinator.c) --- */
+/* --- the coordinator (coordinator.c, placement.c, failover.c) --- */
 
 /*
  * How often a lost node's death is looked for: what the watch thread last
