@@ -2,12 +2,12 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <syslog.h>
 
 #include <clusterd/result.h>
 
 #include "clusterd/leasestate.h"
+#include "lib/fsm.h"
 #include "lib/util.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,32 +55,17 @@ _Static_assert(N_OF(host_event_names) == CD_HOST_EV_N, "host lease event names")
 _Static_assert(N_OF(meta_state_names) == CD_META_LEASE_N_STATES, "metadata lease state names");
 _Static_assert(N_OF(meta_event_names) == CD_META_EV_N, "metadata lease event names");
 
-static const char *name_of(const char *const *names, size_t n, int i)
-{
-	return i >= 0 && (size_t)i < n ? names[i] : "unknown";
-}
-
-static int index_of(const char *const *names, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s && i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return (int)i;
-	return CD_ERR_INVALID;
-}
-
 #define NAMES(prefix, type, names)                                                         \
 	const char *prefix##_to_str(type v)                                                \
 	{                                                                                  \
-		return name_of(names, N_OF(names), (int)v);                                \
+		return cd_fsm_name(names, N_OF(names), (int)v);                            \
 	}                                                                                  \
 	int prefix##_from_str(const char *s, type *out)                                    \
 	{                                                                                  \
-		int i = index_of(names, N_OF(names), s);                                   \
+		int i = cd_fsm_index(names, N_OF(names), s);                               \
                                                                                            \
 		if (i < 0)                                                                 \
-			return i;                                                          \
+			return CD_ERR_INVALID;                                             \
 		*out = (type)i;                                                            \
 		return 0;                                                                  \
 	}
@@ -137,15 +122,13 @@ bool cd_meta_lease_queued(enum cd_meta_lease_state s)
 
 /* --- the tables --- */
 
-/* A row's "to" besides a state: the event is taken, the state stays. */
-enum { KEEP = -1 };
+/*
+ * In state from, event ev moves to state to, or KEEP: the event is taken and
+ * the state stays. A cell without a row is impossible.
+ */
+#define KEEP CD_FSM_KEEP
 
-/* In state from, event ev moves to state to. A cell without a row is impossible. */
-struct lease_row {
-	int from, ev, to;
-};
-
-static const struct lease_row host_rows[] = {
+static const struct cd_fsm_row host_rows[] = {
 #define R(from, ev, to) {CD_HOST_LEASE_##from, CD_HOST_EV_##ev, to}
 #define S(state) CD_HOST_LEASE_##state
 	R(JOINING,  JOINED,  S(HELD)),
@@ -175,7 +158,7 @@ static const struct lease_row host_rows[] = {
 #undef R
 };
 
-static const struct lease_row meta_rows[] = {
+static const struct cd_fsm_row meta_rows[] = {
 #define R(from, ev, to) {CD_META_LEASE_##from, CD_META_EV_##ev, to}
 #define S(state) CD_META_LEASE_##state
 	R(NOT_HELD,    ACQUIRE,        S(ACQUIRING)),
@@ -204,11 +187,12 @@ static const struct lease_row meta_rows[] = {
 #undef S
 #undef R
 };
+#undef KEEP
 
 /* What a machine's transition function needs to know of it. */
 struct machine {
 	const char *what; /* in the log: "host lease" */
-	const struct lease_row *rows;
+	const struct cd_fsm_row *rows;
 	size_t n_rows;
 	const char *const *states, *const *events;
 	size_t n_states, n_events;
@@ -225,29 +209,26 @@ static const struct machine meta_machine =
 static int transition(const struct machine *m, int *state, int ev, const char *vol,
 		      const char *why, cd_lease_log_fn *log, void *ctx)
 {
-	const struct lease_row *row = NULL;
+	const struct cd_fsm_row *row =
+	    cd_fsm_find(m->rows, m->n_rows, sizeof(m->rows[0]), *state, ev, NULL, NULL);
 	char line[512];
-	size_t i;
 
-	for (i = 0; i < m->n_rows && !row; i++)
-		if (m->rows[i].from == *state && m->rows[i].ev == ev)
-			row = &m->rows[i];
 	if (!row) {
 		if (log) {
 			snprintf(line, sizeof(line), "volume %s: %s: no '%s' when %s; ignored%s%s%s",
-				 vol, m->what, name_of(m->events, m->n_events, ev),
-				 name_of(m->states, m->n_states, *state), why ? " (" : "",
+				 vol, m->what, cd_fsm_name(m->events, m->n_events, ev),
+				 cd_fsm_name(m->states, m->n_states, *state), why ? " (" : "",
 				 why ? why : "", why ? ")" : "");
 			log(ctx, LOG_WARNING, line);
 		}
 		return CD_ERR_INVALID;
 	}
-	if (row->to == KEEP)
+	if (row->to == CD_FSM_KEEP)
 		return 0;
 	if (log) {
 		snprintf(line, sizeof(line), "volume %s: %s: %s -> %s%s%s%s", vol, m->what,
-			 name_of(m->states, m->n_states, *state),
-			 name_of(m->states, m->n_states, row->to), why ? " (" : "", why ? why : "",
+			 cd_fsm_name(m->states, m->n_states, *state),
+			 cd_fsm_name(m->states, m->n_states, row->to), why ? " (" : "", why ? why : "",
 			 why ? ")" : "");
 		log(ctx, LOG_INFO, line);
 	}

@@ -14,6 +14,7 @@
 #include "clusterd/vm.h"
 #include "clusterd/vm_internal.h"
 #include "clusterd/vmident.h"
+#include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -39,39 +40,29 @@ static const char *const failback_names[] = {
 	[CD_FAILBACK_WINDOW] = "window",
 };
 
-static int lookup(const char *const *names, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s && i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return (int)i;
-	return -1;
-}
-
 const char *cd_vm_priority_to_str(enum cd_vm_priority p)
 {
-	return (size_t)p < N_OF(prio_names) ? prio_names[p] : "unknown";
+	return cd_fsm_name(prio_names, N_OF(prio_names), (int)p);
 }
 
 const char *cd_vm_state_to_str(enum cd_vm_state s)
 {
-	return (size_t)s < N_OF(state_names) ? state_names[s] : "unknown";
+	return cd_fsm_name(state_names, N_OF(state_names), (int)s);
 }
 
 const char *cd_move_mode_to_str(enum cd_move_mode m)
 {
-	return (size_t)m < N_OF(move_names) ? move_names[m] : "unknown";
+	return cd_fsm_name(move_names, N_OF(move_names), (int)m);
 }
 
 const char *cd_failback_to_str(enum cd_failback f)
 {
-	return (size_t)f < N_OF(failback_names) ? failback_names[f] : "unknown";
+	return cd_fsm_name(failback_names, N_OF(failback_names), (int)f);
 }
 
 int cd_vm_state_from_str(const char *s, enum cd_vm_state *out)
 {
-	int i = lookup(state_names, N_OF(state_names), s);
+	int i = cd_fsm_index(state_names, N_OF(state_names), s);
 
 	if (i < 0)
 		return CD_ERR_INVALID;
@@ -454,7 +445,7 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 		FAIL(CD_ERR_INVALID, "vm set needs KEY=VALUE");
 	t = *vm; /* edit a copy: a refused setting changes nothing */
 	if (strcmp(key, "priority") == 0) {
-		i = lookup(prio_names, N_OF(prio_names), value);
+		i = cd_fsm_index(prio_names, N_OF(prio_names), value);
 		if (i < 0)
 			FAIL(CD_ERR_INVALID, "priority must be high, medium, low or no-auto-start");
 		t.priority = (enum cd_vm_priority)i;
@@ -501,7 +492,7 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 			FAIL(CD_ERR_INVALID, "failback must be never, immediately or HH:MM-HH:MM");
 		}
 	} else if (strcmp(key, "move-mode") == 0) {
-		i = lookup(move_names, N_OF(move_names), value);
+		i = cd_fsm_index(move_names, N_OF(move_names), value);
 		if (i < 0)
 			FAIL(CD_ERR_INVALID, "move-mode must be live, quick or cold");
 		t.move_mode = (enum cd_move_mode)i;
@@ -678,16 +669,16 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 	vm->anti_hard = cd_jget_bool_or(o, "anti_affinity_hard", false);
 	vm->force_stop = cd_jget_bool_or(o, "force_stop", false);
 	vm->target_started = strcmp(target, "started") == 0;
-	if ((i = lookup(prio_names, N_OF(prio_names), cd_jget_str(o, "priority"))) < 0)
+	if ((i = cd_fsm_index(prio_names, N_OF(prio_names), cd_jget_str(o, "priority"))) < 0)
 		FAIL("VM %s: invalid priority", vm->name);
 	vm->priority = (enum cd_vm_priority)i;
-	if ((i = lookup(move_names, N_OF(move_names), cd_jget_str(o, "move_mode"))) < 0)
+	if ((i = cd_fsm_index(move_names, N_OF(move_names), cd_jget_str(o, "move_mode"))) < 0)
 		FAIL("VM %s: invalid move mode", vm->name);
 	vm->move_mode = (enum cd_move_mode)i;
 	if (cd_vm_state_from_str(cd_jget_str(o, "state"), &vm->state) < 0)
 		FAIL("VM %s: invalid state", vm->name);
 	fb = cd_jget_str(o, "failback");
-	if ((i = lookup(failback_names, N_OF(failback_names), fb)) >= 0 &&
+	if ((i = cd_fsm_index(failback_names, N_OF(failback_names), fb)) >= 0 &&
 	    i != CD_FAILBACK_WINDOW) {
 		vm->failback = (enum cd_failback)i;
 	} else if (fb && strlen(fb) == 11 && fb[5] == '-' && parse_hhmm(fb, &vm->fb_start) == 0 &&

@@ -9,6 +9,7 @@
 #include "clusterd/state.h"
 #include "clusterd/vm.h"
 #include "clusterd/vm_internal.h"
+#include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -27,7 +28,7 @@ static const char *const event_names[] = {
 
 const char *cd_vm_event_to_str(enum cd_vm_event ev)
 {
-	return (size_t)ev < N_OF(event_names) ? event_names[ev] : "unknown";
+	return cd_fsm_name(event_names, N_OF(event_names), (int)ev);
 }
 
 static void count_failure(struct cd_vm *vm, uint32_t node, uint64_t wall_ms)
@@ -162,12 +163,6 @@ static bool somewhere(const struct cd_vm *vm)
 	return vm->node != 0;
 }
 
-/* A row's "to" besides a state. */
-enum {
-	KEEP = -1,   /* the event is taken, the state stays: no transition is recorded */
-	REFUSE = -2, /* the event is impossible in this state: fn says why, nothing changes */
-};
-
 /*
  * In state from, event ev (if guard when holds, or has none) runs fn and
  * moves the VM to state to. The first row that matches applies: a guarded
@@ -175,15 +170,19 @@ enum {
  * state is a transition all the same and is recorded (a stop that starts a
  * new stop action). A cell without a row is impossible and refused, so a
  * new state (migration's) takes only the events its rows allow.
+ *
+ * Besides a state, to may be KEEP: the event is taken, the state stays and
+ * no transition is recorded; or REFUSE: the event is impossible in this
+ * state, fn says why and nothing changes.
  */
 static const struct vm_row {
-	enum cd_vm_state from;
-	enum cd_vm_event ev;
+	struct cd_fsm_row r; /* {from, ev, to} */
 	bool (*when)(const struct cd_vm *vm);
-	int to;
 	row_fn *fn;
 } vm_rows[] = {
-#define R(from, ev, when, to, fn) {CD_VM_##from, CD_VM_EV_##ev, when, to, fn}
+#define R(from, ev, when, to, fn) {{CD_VM_##from, CD_VM_EV_##ev, to}, when, fn}
+#define KEEP CD_FSM_KEEP
+#define REFUSE CD_FSM_REFUSE
 #define S(state) CD_VM_##state
 	/* R(state, event, guard, next state, what else it changes) */
 	R(STOPPED,   START,          NULL,      KEEP,        admin_start),
@@ -249,35 +248,41 @@ static const struct vm_row {
 	R(MIGRATING, REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
 	R(MIGRATING, NODE_DEAD,      NULL,      S(STOPPED),  node_died),
 #undef S
+#undef REFUSE
+#undef KEEP
 #undef R
 };
+
+/* A row's guard for cd_fsm_find(): it applies if its when holds (vm), or it has none. */
+static bool row_applies(const void *row, const void *vm)
+{
+	const struct vm_row *r = row;
+
+	return !r->when || r->when(vm);
+}
 
 int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
 		     const struct cd_vm_event_args *a, char *err, size_t errlen)
 {
 	static const struct cd_vm_event_args none;
 	struct cd_vm_transition_rec t;
-	const struct vm_row *row = NULL;
-	size_t i;
+	const struct vm_row *row = cd_fsm_find(vm_rows, N_OF(vm_rows), sizeof(vm_rows[0]),
+					       (int)vm->state, (int)ev, row_applies, vm);
 	int rc;
 
 	if (!a)
 		a = &none;
-	for (i = 0; i < N_OF(vm_rows) && !row; i++)
-		if (vm_rows[i].from == vm->state && vm_rows[i].ev == ev &&
-		    (!vm_rows[i].when || vm_rows[i].when(vm)))
-			row = &vm_rows[i];
 	/* A refusal's fn says why (and changes nothing); a missing row is refused here. */
 	if (row && row->fn && (rc = row->fn(s, vm, a, err, errlen)) < 0)
 		return rc;
-	if (!row || row->to == REFUSE)
+	if (!row || row->r.to == CD_FSM_REFUSE)
 		FAIL(CD_ERR_INVALID, "VM '%s' is %s: no %s there", vm->name,
 		     cd_vm_state_to_str(vm->state), cd_vm_event_to_str(ev));
-	if (row->to == KEEP)
+	if (row->r.to == CD_FSM_KEEP)
 		return 0;
 	t.vm = vm;
 	t.from = vm->state;
-	t.to = (enum cd_vm_state)row->to;
+	t.to = (enum cd_vm_state)row->r.to;
 	t.ev = ev;
 	t.node = a->node;
 	vm->state = t.to;

@@ -10,6 +10,7 @@
 
 #include "clusterd/state.h"
 #include "clusterd/volume.h"
+#include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -23,19 +24,17 @@ static const char *const op_names[] = {
 
 const char *cd_vreq_op_to_str(enum cd_vreq_op op)
 {
-	return (size_t)op < sizeof(op_names) / sizeof(op_names[0]) ? op_names[op] : "unknown";
+	return cd_fsm_name(op_names, sizeof(op_names) / sizeof(op_names[0]), (int)op);
 }
 
 static int op_from_str(const char *s, enum cd_vreq_op *op)
 {
-	size_t i;
+	int i = cd_fsm_index(op_names, sizeof(op_names) / sizeof(op_names[0]), s);
 
-	for (i = 0; s && i < sizeof(op_names) / sizeof(op_names[0]); i++)
-		if (strcmp(op_names[i], s) == 0) {
-			*op = (enum cd_vreq_op)i;
-			return 0;
-		}
-	return -1;
+	if (i < 0)
+		return -1;
+	*op = (enum cd_vreq_op)i;
+	return 0;
 }
 
 const struct cd_volume *cd_state_volume(const struct cd_state *s, const char *name)

@@ -6,8 +6,8 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 
+#include "lib/fsm.h"
 #include "policy/policy.h"
 
 static const char *const node_states[CD_PNODE__COUNT] = {
@@ -90,14 +90,9 @@ const char *cd_policy_enum_str(enum cd_policy_enum e, int value)
 
 int cd_policy_enum_value(enum cd_policy_enum e, const char *s)
 {
-	int i;
-
 	if ((unsigned int)e >= CD_PENUM__COUNT)
 		return -1;
-	for (i = 0; i < enums[e].count; i++)
-		if (strcmp(enums[e].names[i], s) == 0)
-			return i;
-	return -1;
+	return cd_fsm_index(enums[e].names, (size_t)enums[e].count, s);
 }
 
 void cd_policy_enum_list(enum cd_policy_enum e, char *buf, size_t len)

@@ -9,6 +9,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
+#include "check_fixture.h"
 #include "clusterd/change.h"
 #include "clusterd/state.h"
 #include "lib/util.h"
@@ -20,14 +21,7 @@ static struct cd_state st;
 /* Apply text as a change that sender multicast (0: unchecked). */
 static int apply_from(struct cd_state *s, uint32_t sender, const char *text)
 {
-	struct json_object *o = json_tokener_parse(text);
-	int rc;
-
-	ck_assert_msg(o != NULL, "bad test JSON %s", text);
-	err[0] = '\0';
-	rc = cd_state_apply_from(s, o, sender, err, sizeof(err));
-	json_object_put(o);
-	return rc;
+	return fixture_apply_from(s, sender, text, err, sizeof(err));
 }
 
 /* The checksum of st, as the members compare it: of its canonical JSON. */

@@ -3,11 +3,24 @@
 #define CHECK_COMMON_H
 
 #include <check.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #define add_tcase(suite, fn)                                                               \
 	do {                                                                               \
 		TCase *tc_ = tcase_create(#fn);                                            \
+		tcase_add_test(tc_, fn);                                                   \
+		suite_add_tcase((suite), tc_);                                             \
+	} while (0)
+
+/* add_tcase() with a checked fixture: setup and teardown run around fn in its process. */
+#define add_fixture_tcase(suite, fn, setup, teardown)                                      \
+	do {                                                                               \
+		TCase *tc_ = tcase_create(#fn);                                            \
+		tcase_add_checked_fixture(tc_, (setup), (teardown));                       \
 		tcase_add_test(tc_, fn);                                                   \
 		suite_add_tcase((suite), tc_);                                             \
 	} while (0)
@@ -29,6 +42,46 @@ static inline unsigned cd_test_time_scale(void)
 
 /* A hang guard of ms milliseconds, scaled. */
 #define TEST_MS(ms) ((ms) * (int)cd_test_time_scale())
+
+/*
+ * A directory of the test's own: tmpdir_make() makes dir (len bytes) a new
+ * one below /tmp named after the test ("check_fence" gives
+ * /tmp/check_fence.XXXXXX), tmpdir_remove() removes it and all it holds.
+ */
+static inline void tmpdir_make(char *dir, size_t len, const char *test)
+{
+	snprintf(dir, len, "/tmp/%s.XXXXXX", test);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static inline int tmpdir_remove_entry(const char *path, const struct stat *st, int flag,
+				      struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static inline void tmpdir_remove(const char *dir)
+{
+	nftw(dir, tmpdir_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write a file name in dir, its text formatted; path (len bytes) gets its path. */
+static inline void tmpdir_writef(char *path, size_t len, const char *dir, const char *name,
+				 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static inline void tmpdir_writef(char *path, size_t len, const char *dir, const char *name,
+				 const char *fmt, ...)
+{
+	va_list ap;
+	FILE *fp;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(fclose(fp), 0);
+}
 
 static inline int run_suite(Suite *s)
 {

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -337,30 +336,19 @@ END_TEST
 static char dir[64];
 static qb_loop_t *loop;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* Write an agent script NAME into the test's directory; returns its path. */
 static const char *agent(const char *name, const char *body)
 {
 	static char path[128];
-	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp, "#!/bin/sh\nD=%s\n%s\n", dir, body);
-	ck_assert_int_eq(fclose(fp), 0);
+	tmpdir_writef(path, sizeof(path), dir, name, "#!/bin/sh\nD=%s\n%s\n", dir, body);
 	ck_assert_int_eq(chmod(path, 0755), 0);
 	return path;
 }
 
 static void loop_setup(void)
 {
-	cd_strlcpy(dir, "/tmp/check_fence.XXXXXX", sizeof(dir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "check_fence");
 	loop = qb_loop_create();
 	ck_assert_ptr_nonnull(loop);
 	ck_assert_int_eq(cd_fence_init(loop), 0);
@@ -372,7 +360,7 @@ static void loop_teardown(void)
 {
 	cd_fence_fini();
 	qb_loop_destroy(loop);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 }
 
 struct outcome {
@@ -866,13 +854,7 @@ START_TEST(test_find_agent)
 }
 END_TEST
 
-#define add_loop_tcase(suite, fn)                                                                  \
-	do {                                                                                       \
-		TCase *tc_ = tcase_create(#fn);                                                    \
-		tcase_add_checked_fixture(tc_, loop_setup, loop_teardown);                         \
-		tcase_add_test(tc_, fn);                                                           \
-		suite_add_tcase((suite), tc_);                                                     \
-	} while (0)
+#define add_loop_tcase(suite, fn) add_fixture_tcase(suite, fn, loop_setup, loop_teardown)
 
 int main(void)
 {

@@ -6,11 +6,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <clusterd/result.h>
@@ -18,37 +16,22 @@
 #include "agents/fence_proto.h"
 #include "check_common.h"
 #include "cli/fence_args.h"
-#include "lib/util.h"
 
 #define SECRET "s3cret 'Pw"
 
 static char err[512];
 static char dir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
+static void dir_setup(void) { tmpdir_make(dir, sizeof(dir), "check_fence_args"); }
 
-static void dir_setup(void)
-{
-	cd_strlcpy(dir, "/tmp/check_fence_args.XXXXXX", sizeof(dir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void dir_teardown(void) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+static void dir_teardown(void) { tmpdir_remove(dir); }
 
 /* A file of the test's directory holding text; returns its path. */
 static const char *file_with(const char *name, const char *text)
 {
 	static char path[128];
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
+	tmpdir_writef(path, sizeof(path), dir, name, "%s", text);
 	return path;
 }
 
@@ -266,13 +249,7 @@ START_TEST(test_args_json_errors)
 }
 END_TEST
 
-#define add_dir_tcase(suite, fn)                                                                   \
-	do {                                                                                       \
-		TCase *tc_ = tcase_create(#fn);                                                    \
-		tcase_add_checked_fixture(tc_, dir_setup, dir_teardown);                           \
-		tcase_add_test(tc_, fn);                                                           \
-		suite_add_tcase((suite), tc_);                                                     \
-	} while (0)
+#define add_dir_tcase(suite, fn) add_fixture_tcase(suite, fn, dir_setup, dir_teardown)
 
 int main(void)
 {

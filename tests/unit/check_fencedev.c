@@ -14,6 +14,7 @@
 
 #include "agents/fence_proto.h"
 #include "check_common.h"
+#include "check_fixture.h"
 #include "clusterd/fencedev.h"
 #include "clusterd/fencedev_text.h"
 #include "clusterd/state.h"
@@ -30,14 +31,7 @@ static const char *plain(const struct json_object *o)
 
 static int apply(struct cd_state *s, const char *change)
 {
-	struct json_object *c = json_tokener_parse(change);
-	int rc;
-
-	ck_assert_msg(c != NULL, "bad test JSON %s", change);
-	err[0] = '\0';
-	rc = cd_state_apply(s, c, err, sizeof(err));
-	json_object_put(c);
-	return rc;
+	return fixture_apply(s, change, err, sizeof(err));
 }
 
 /* --- the one-line forms --- */

@@ -13,6 +13,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
+#include "check_fixture.h"
 #include "clusterd/fencedev.h"
 #include "clusterd/msg.h"
 #include "clusterd/state.h"
@@ -32,14 +33,7 @@ static char *text(const struct cd_state *s)
 
 static int apply(struct cd_state *s, const char *change)
 {
-	struct json_object *o = json_tokener_parse(change);
-	int rc;
-
-	ck_assert_msg(o != NULL, "bad test JSON %s", change);
-	err[0] = '\0';
-	rc = cd_state_apply(s, o, err, sizeof(err));
-	json_object_put(o);
-	return rc;
+	return fixture_apply(s, change, err, sizeof(err));
 }
 
 static int applyf(struct cd_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -94,18 +88,9 @@ static const char *vfile(char *buf, size_t n, const char *name, unsigned index,
  */
 static void setup(struct cd_state *s)
 {
-	struct cd_node_info m[3];
 	char f0[256], f2[256];
-	int i;
 
-	memset(m, 0, sizeof(m));
-	for (i = 0; i < 3; i++) {
-		m[i].id = (uint32_t)i + 1;
-		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
-		strcpy(m[i].cap.cpu_model, "qemu64");
-	}
-	cd_state_init(s);
-	cd_state_sync_finish(s, m, 3, 1, 0);
+	fixture_three_nodes(s);
 	ck_assert_int_eq(apply(s, "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\","
 				  "\"value\":\"20000\"}"),
 			 0);

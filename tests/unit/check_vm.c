@@ -7,19 +7,14 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
+#include "check_fixture.h"
 #include "clusterd/state.h"
 
 static char err[256];
 
 static int apply(struct cd_state *s, const char *text)
 {
-	struct json_object *o = json_tokener_parse(text);
-	int rc;
-
-	ck_assert_msg(o != NULL, "bad test JSON %s", text);
-	rc = cd_state_apply(s, o, err, sizeof(err));
-	json_object_put(o);
-	return rc;
+	return fixture_apply(s, text, err, sizeof(err));
 }
 
 /* A complete identity: a UUID and a MAC for its one interface. */
@@ -33,17 +28,7 @@ static int apply(struct cd_state *s, const char *text)
 /* Three member nodes and one VM "web" (512 MiB, 1 vCPU). */
 static void setup_state(struct cd_state *s)
 {
-	struct cd_node_info m[3];
-	int i;
-
-	memset(m, 0, sizeof(m));
-	for (i = 0; i < 3; i++) {
-		m[i].id = (uint32_t)i + 1;
-		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
-		strcpy(m[i].cap.cpu_model, "qemu64");
-	}
-	cd_state_init(s);
-	cd_state_sync_finish(s, m, 3, 1, 0);
+	fixture_three_nodes(s);
 	ck_assert_int_eq(apply(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
 				  "\"vcpus\":1,\"memory_mb\":512}"), 0);
 }

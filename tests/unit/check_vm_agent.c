@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,17 +124,11 @@ static const char *xml = "<domain type='test'><name>vm1</name>"
 			 "<uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f</uuid>"
 			 "<memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>";
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void setup(void)
 {
 	qb_log_init("check_vm_agent", LOG_USER, LOG_ERR);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
-	cd_strlcpy(pid_dir, "/tmp/check_vm_agent.XXXXXX", sizeof(pid_dir));
-	ck_assert_ptr_nonnull(mkdtemp(pid_dir));
+	tmpdir_make(pid_dir, sizeof(pid_dir), "check_vm_agent");
 	loop = qb_loop_create();
 	ck_assert_ptr_nonnull(loop);
 	fail_code = 0;
@@ -149,7 +142,7 @@ static void teardown(void)
 {
 	cd_vm_agent_fini();
 	qb_loop_destroy(loop);
-	nftw(pid_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(pid_dir);
 }
 
 START_TEST(test_lookup_error_is_unknown)

@@ -1,0 +1,32 @@
+/*
+ * Set-up shared by the unit tests of the replicated state (check_vm,
+ * check_validate, check_fencedev, check_change): changes applied from JSON
+ * text, and a state with three member nodes. Linked by the tests that need
+ * it (tests/local.mk); check_common.h stays free of the state.
+ */
+#ifndef CHECK_FIXTURE_H
+#define CHECK_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clusterd/state.h"
+
+/*
+ * Apply change (a JSON object as text; bad JSON fails the test) as if node
+ * sender multicast it (0: unchecked). err is cleared first and holds the
+ * refusal. Returns what cd_state_apply_from() returns.
+ */
+int fixture_apply_from(struct cd_state *s, uint32_t sender, const char *change, char *err,
+		       size_t errlen);
+
+/* fixture_apply_from() with sender 0: cd_state_apply(). */
+int fixture_apply(struct cd_state *s, const char *change, char *err, size_t errlen);
+
+/*
+ * Initialise s with members node1, node2 and node3 (ids 1 to 3, CPU model
+ * qemu64) in epoch 1. Caller frees with cd_state_free().
+ */
+void fixture_three_nodes(struct cd_state *s);
+
+#endif
