@@ -19,7 +19,7 @@
 static struct {
 	qb_loop_t *loop;
 	int call_timeout_ms;
-	void (*ready)(void);
+	void (*ready)(void), (*late)(void);
 	qb_loop_timer_handle wait_timer, retry_timer;
 	bool known;		/* libvirt answered: cpu below holds its models */
 	bool failure_logged;	/* said once per run of failures */
@@ -136,6 +136,9 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 	}
 	h.known = true;
 	log_models(virt_type, dropped);
+	/* Joined without them (the wait was over, or a failed call said go). */
+	if (!h.ready && h.late)
+		h.late();
 	call_ready(true);
 }
 
@@ -147,11 +150,13 @@ static void probe(void *data)
 				  &h.retry_timer);
 }
 
-void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void))
+void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void),
+			    void (*late)(void))
 {
 	h.loop = loop;
 	h.call_timeout_ms = call_timeout_ms;
 	h.ready = ready;
+	h.late = late;
 	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)wait_ms * 1000000ull, NULL, wait_over,
 			  &h.wait_timer);
 	probe(NULL);

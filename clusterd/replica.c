@@ -58,6 +58,8 @@ static struct {
 
 /* how many of the round's left-out members were already told of */
 static size_t left_out_seen;
+/* this node's information changed after its report went out */
+static bool info_stale;
 
 void cd_replica_set_listener(void (*fn)(void))
 {
@@ -198,6 +200,7 @@ static void try_send_report(void)
 	send_msg(CD_MSG_SYNC_STATE, 0, r.sync.round, o);
 	json_object_put(o);
 	r.report_sent = true;
+	info_stale = false;
 }
 
 static void fail_pending(int rc, const char *why)
@@ -275,22 +278,59 @@ static void arm_restart(void)
 		r.restart_armed = true;
 }
 
+/* Ask every member for a new round (on_sync_restart()). */
+static void send_restart(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "nonce", json_object_new_int64(
+						   (int64_t)(cd_random_id() & INT64_MAX)));
+	send_msg(CD_MSG_SYNC_RESTART, 0, r.sync.round, o);
+	json_object_put(o);
+}
+
 static void restart_cb(void *data)
 {
-	struct json_object *o;
-
 	r.restart_armed = false;
 	if (r.sync.phase != CD_SYNC_LEFT_OUT)
 		return;
 	qb_log(LOG_NOTICE, "left out of sync round %016" PRIx64 ": asking for a new round",
 	       r.sync.round);
-	o = json_object_new_object();
-	json_object_object_add(o, "nonce", json_object_new_int64(
-						   (int64_t)(cd_random_id() & INT64_MAX)));
-	send_msg(CD_MSG_SYNC_RESTART, 0, r.sync.round, o);
-	json_object_put(o);
+	send_restart();
 	/* Again later if the request is lost with a configuration change. */
 	arm_restart();
+}
+
+/*
+ * This node's information changed after its report: once the round is
+ * over, a new round if the state records something else. A round under
+ * way looks again when it ends; a left-out member's own request for a
+ * round, and any new round, send a new report, which clears info_stale.
+ * A request lost with a configuration change is not missed: that change
+ * starts a round of its own.
+ */
+static void check_local_info(void)
+{
+	struct cd_node_info now;
+	const struct cd_node *n;
+
+	if (!info_stale || r.sync.phase != CD_SYNC_DONE)
+		return;
+	info_stale = false;
+	cd_membership_local_info(&now);
+	n = cd_state_node_by_id(&r.state, now.id);
+	if (!cd_sync_info_needs_round(&r.sync, n ? &n->info : NULL, &now))
+		return;
+	qb_log(LOG_NOTICE, "this node's information changed since the cluster recorded it "
+			   "(CPU models from libvirt): asking for a new sync round");
+	send_restart();
+}
+
+void cd_replica_local_info_changed(void)
+{
+	/* A report yet to go carries the new information itself. */
+	info_stale = r.report_sent;
+	check_local_info();
 }
 
 static void cancel_restart(void)
@@ -352,6 +392,7 @@ static void finish_round(void)
 			   ".%" PRIu64 ", coordinator %u",
 	       r.sync.round, r.sync.n_members, r.sync.quorate ? "quorate" : "NOT quorate",
 	       r.state.version.epoch, r.state.version.seq, cd_replica_coordinator());
+	check_local_info();
 }
 
 /*
