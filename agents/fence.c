@@ -38,7 +38,7 @@ struct job {
 static struct {
 	qb_loop_t *loop;
 	struct job *jobs;
-} f;
+} fencer;
 
 /* Every line names the device, the action and the plug; never a parameter. */
 #define job_log(j, prio, fmt, ...)                                                                 \
@@ -139,7 +139,7 @@ static int start_attempt(struct job *j)
 	int rc;
 
 	j->attempt++;
-	rc = cd_child_start(f.loop, &spec, attempt_ended, j, &j->child);
+	rc = cd_child_start(fencer.loop, &spec, attempt_ended, j, &j->child);
 	if (rc < 0)
 		return rc;
 	job_log(j, power_action(j->action) ? LOG_INFO : LOG_DEBUG,
@@ -165,7 +165,7 @@ static void unlink_job(struct job *j)
 {
 	struct job **p;
 
-	for (p = &f.jobs; *p; p = &(*p)->next) {
+	for (p = &fencer.jobs; *p; p = &(*p)->next) {
 		if (*p == j) {
 			*p = j->next;
 			return;
@@ -280,7 +280,7 @@ static void attempt_ended(void *ctx, const struct cd_child_result *cr)
 		free(err);
 		job_log(j, LOG_WARNING, "attempt %d/%d failed: %s; again in %d ms", j->attempt,
 			j->retries + 1, how, CD_FENCE_RETRY_DELAY_MS);
-		trc = qb_loop_timer_add(f.loop, QB_LOOP_MED,
+		trc = qb_loop_timer_add(fencer.loop, QB_LOOP_MED,
 					(uint64_t)CD_FENCE_RETRY_DELAY_MS * 1000000ull, j, retry_cb,
 					&j->timer);
 		if (trc == 0) {
@@ -322,7 +322,7 @@ int cd_fence_run(const struct cd_fence_device *dev, const char *action, const ch
 	struct job *j;
 	int rc;
 
-	if (!f.loop)
+	if (!fencer.loop)
 		return -EINVAL;
 	if (!dev || !dev->agent || !done || cd_fence_action_from_str(action, &a) < 0 ||
 	    timeout_ms <= 0 || retries < 0 || retries > CD_FENCE_RETRIES_MAX) {
@@ -361,8 +361,8 @@ int cd_fence_run(const struct cd_fence_device *dev, const char *action, const ch
 	rc = start_attempt(j);
 	if (rc < 0)
 		goto free_job;
-	j->next = f.jobs;
-	f.jobs = j;
+	j->next = fencer.jobs;
+	fencer.jobs = j;
 	cd_fence_params_free(params);
 	return 0;
 
@@ -380,7 +380,7 @@ int cd_fence_init(qb_loop_t *loop)
 		qb_log(LOG_ERR, "fence: no pidfds in this kernel: %s", cd_strerror(rc));
 		return rc;
 	}
-	f.loop = loop;
+	fencer.loop = loop;
 	return 0;
 }
 
@@ -388,16 +388,16 @@ void cd_fence_fini(void)
 {
 	struct job *j;
 
-	while ((j = f.jobs)) {
-		f.jobs = j->next;
+	while ((j = fencer.jobs)) {
+		fencer.jobs = j->next;
 		if (j->child) {
 			job_log(j, LOG_WARNING, "abandoned at shutdown; killing pid %d",
 				(int)cd_child_pid(j->child));
 			cd_child_abandon(j->child);
 		}
 		if (j->retry_armed)
-			qb_loop_timer_del(f.loop, j->timer);
+			qb_loop_timer_del(fencer.loop, j->timer);
 		job_free(j);
 	}
-	f.loop = NULL;
+	fencer.loop = NULL;
 }

@@ -29,7 +29,7 @@ struct job {
 	void *ctx;
 	qb_loop_timer_handle timer;
 	bool timed_out; /* reported to the caller already; drop the late result */
-	struct job *next; /* in a.jobs, until its thread has returned */
+	struct job *next; /* in agent.jobs, until its thread has returned */
 	/* Filled by the worker thread. */
 	int rc;
 	enum cd_domain_status status;
@@ -60,7 +60,7 @@ static struct {
 	volatile bool stopping;
 	volatile bool broken; /* libvirt closed the connection */
 	struct job *jobs;     /* loop side: every call whose thread has not returned */
-} a = {.lock = PTHREAD_MUTEX_INITIALIZER, .done_pipe = {-1, -1}, .event_pipe = {-1, -1},
+} agent = {.lock = PTHREAD_MUTEX_INITIALIZER, .done_pipe = {-1, -1}, .event_pipe = {-1, -1},
        .callback_id = -1};
 
 const char *cd_agent_op_to_str(enum cd_agent_op op)
@@ -156,19 +156,19 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int det
 	default:
 		return 0;
 	}
-	write_all(a.event_pipe[1], &ev, sizeof(ev));
+	write_all(agent.event_pipe[1], &ev, sizeof(ev));
 	return 0;
 }
 
 static void close_cb(virConnectPtr conn, int reason, void *opaque)
 {
 	/* Only note it: the next call drops the dead connection and reopens. */
-	a.broken = true;
+	agent.broken = true;
 }
 
 static void *event_thread(void *arg)
 {
-	while (!a.stopping)
+	while (!agent.stopping)
 		if (virEventRunDefaultImpl() < 0)
 			usleep(100000);
 	return NULL;
@@ -182,29 +182,29 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 	virConnectPtr c;
 	bool opened = false;
 
-	pthread_mutex_lock(&a.lock);
-	if (a.conn && a.broken) {
-		virConnectUnregisterCloseCallback(a.conn, close_cb);
-		virConnectClose(a.conn);
-		a.conn = NULL;
+	pthread_mutex_lock(&agent.lock);
+	if (agent.conn && agent.broken) {
+		virConnectUnregisterCloseCallback(agent.conn, close_cb);
+		virConnectClose(agent.conn);
+		agent.conn = NULL;
 	}
-	if (!a.conn) {
-		a.broken = false;
-		a.conn = virConnectOpen(a.uri);
-		if (a.conn) {
-			virConnectRegisterCloseCallback(a.conn, close_cb, NULL, NULL);
-			a.callback_id = virConnectDomainEventRegisterAny(
-				a.conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	if (!agent.conn) {
+		agent.broken = false;
+		agent.conn = virConnectOpen(agent.uri);
+		if (agent.conn) {
+			virConnectRegisterCloseCallback(agent.conn, close_cb, NULL, NULL);
+			agent.callback_id = virConnectDomainEventRegisterAny(
+				agent.conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 				VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), NULL, NULL);
 			opened = true;
 		}
 	}
-	c = a.conn;
+	c = agent.conn;
 	if (c)
 		virConnectRef(c);
 	else
-		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", a.uri, last_error());
-	pthread_mutex_unlock(&a.lock);
+		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", agent.uri, last_error());
+	pthread_mutex_unlock(&agent.lock);
 	if (opened) {
 		/*
 		 * libvirtd loads its QEMU capabilities lazily, at the first call
@@ -230,7 +230,7 @@ static int qemu_pid_alive(const char *name)
 	long pid;
 
 	/* libvirt's QEMU driver keeps the pid here (qemu_pid_dir). */
-	snprintf(path, sizeof(path), "%s/%s.pid", a.pid_dir, name);
+	snprintf(path, sizeof(path), "%s/%s.pid", agent.pid_dir, name);
 	if (cd_read_file(path, &buf, &len) < 0)
 		return -1;
 	pid = strtol(buf, NULL, 10);
@@ -422,7 +422,7 @@ static void test_hold_start(const char *name)
 	fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
-	while (access(path, F_OK) == 0 && !a.stopping)
+	while (access(path, F_OK) == 0 && !agent.stopping)
 		poll(NULL, 0, 50);
 	unlink(held);
 }
@@ -562,7 +562,7 @@ static void *job_thread(void *arg)
 	struct job *j = arg;
 
 	run_job(j);
-	write_all(a.done_pipe[1], &j, sizeof(j));
+	write_all(agent.done_pipe[1], &j, sizeof(j));
 	return NULL;
 }
 
@@ -572,7 +572,7 @@ static void job_unlink(struct job *j)
 {
 	struct job **p;
 
-	for (p = &a.jobs; *p; p = &(*p)->next)
+	for (p = &agent.jobs; *p; p = &(*p)->next)
 		if (*p == j) {
 			*p = j->next;
 			return;
@@ -583,7 +583,7 @@ bool cd_vm_agent_starting(const char *name)
 {
 	struct job *j;
 
-	for (j = a.jobs; j; j = j->next)
+	for (j = agent.jobs; j; j = j->next)
 		if (j->op == CD_AGENT_START && (!name || strcmp(j->name, name) == 0))
 			return true;
 	return false;
@@ -626,7 +626,7 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 						    .err = j->err, .names = j->names,
 						    .xml = j->out_xml};
 
-			qb_loop_timer_del(a.loop, j->timer);
+			qb_loop_timer_del(agent.loop, j->timer);
 			j->done(j->ctx, &r);
 		}
 		job_unlink(j);
@@ -640,8 +640,8 @@ static int32_t event_pipe_cb(int32_t fd, int32_t revents, void *data)
 	struct event ev;
 
 	while (read(fd, &ev, sizeof(ev)) == (ssize_t)sizeof(ev))
-		if (a.on_event)
-			a.on_event(ev.name, ev.status);
+		if (agent.on_event)
+			agent.on_event(ev.name, ev.status);
 	return 0;
 }
 
@@ -665,57 +665,57 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
 		job_free(j);
 		return -ENOMEM;
 	}
-	qb_loop_timer_add(a.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j, job_timeout,
+	qb_loop_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j, job_timeout,
 			  &j->timer);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&t, &attr, job_thread, j);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
-		qb_loop_timer_del(a.loop, j->timer);
+		qb_loop_timer_del(agent.loop, j->timer);
 		job_free(j);
 		return -rc;
 	}
-	j->next = a.jobs;
-	a.jobs = j;
+	j->next = agent.jobs;
+	agent.jobs = j;
 	return 0;
 }
 
 int cd_vm_agent_init(qb_loop_t *loop, const char *uri, const char *pid_dir,
 		     cd_agent_event_fn on_event)
 {
-	a.loop = loop;
-	a.on_event = on_event;
-	cd_strlcpy(a.uri, uri, sizeof(a.uri));
-	cd_strlcpy(a.pid_dir, pid_dir, sizeof(a.pid_dir));
+	agent.loop = loop;
+	agent.on_event = on_event;
+	cd_strlcpy(agent.uri, uri, sizeof(agent.uri));
+	cd_strlcpy(agent.pid_dir, pid_dir, sizeof(agent.pid_dir));
 	virSetErrorFunc(NULL, quiet_errors);
-	if (pipe2(a.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    pipe2(a.event_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (pipe2(agent.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(agent.event_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
-	qb_loop_poll_add(loop, QB_LOOP_MED, a.done_pipe[0], POLLIN, NULL, done_pipe_cb);
-	qb_loop_poll_add(loop, QB_LOOP_HIGH, a.event_pipe[0], POLLIN, NULL, event_pipe_cb);
+	qb_loop_poll_add(loop, QB_LOOP_MED, agent.done_pipe[0], POLLIN, NULL, done_pipe_cb);
+	qb_loop_poll_add(loop, QB_LOOP_HIGH, agent.event_pipe[0], POLLIN, NULL, event_pipe_cb);
 	if (virEventRegisterDefaultImpl() < 0) {
 		qb_log(LOG_ERR, "cannot set up libvirt's event loop: %s", last_error());
 		return CD_ERR_INVALID;
 	}
-	if (pthread_create(&a.event_thread, NULL, event_thread, NULL) != 0)
+	if (pthread_create(&agent.event_thread, NULL, event_thread, NULL) != 0)
 		return -EAGAIN;
-	a.event_thread_running = true;
+	agent.event_thread_running = true;
 	return 0;
 }
 
 void cd_vm_agent_fini(void)
 {
-	a.stopping = true;
-	pthread_mutex_lock(&a.lock);
-	if (a.conn) {
-		if (a.callback_id >= 0)
-			virConnectDomainEventDeregisterAny(a.conn, a.callback_id);
-		virConnectUnregisterCloseCallback(a.conn, close_cb);
-		virConnectClose(a.conn);
-		a.conn = NULL;
+	agent.stopping = true;
+	pthread_mutex_lock(&agent.lock);
+	if (agent.conn) {
+		if (agent.callback_id >= 0)
+			virConnectDomainEventDeregisterAny(agent.conn, agent.callback_id);
+		virConnectUnregisterCloseCallback(agent.conn, close_cb);
+		virConnectClose(agent.conn);
+		agent.conn = NULL;
 	}
-	pthread_mutex_unlock(&a.lock);
+	pthread_mutex_unlock(&agent.lock);
 	/* The event thread is left to end with the process. */
 }
 

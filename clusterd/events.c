@@ -24,14 +24,14 @@ struct event {
 static struct {
 	struct event ring[RING];
 	uint64_t last;
-} ev;
+} events;
 
 void cd_event(const char *kind, const char *subject, const char *fmt, ...)
 {
-	struct event *e = &ev.ring[ev.last % RING];
+	struct event *e = &events.ring[events.last % RING];
 	va_list ap;
 
-	e->seq = ++ev.last;
+	e->seq = ++events.last;
 	e->wall_ms = cd_wall_ms();
 	cd_strlcpy(e->kind, kind, sizeof(e->kind));
 	cd_strlcpy(e->subject, subject, sizeof(e->subject));
@@ -123,10 +123,10 @@ void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
 struct json_object *cd_events_since(uint64_t seq)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-	uint64_t first = ev.last > RING ? ev.last - RING + 1 : 1, s;
+	uint64_t first = events.last > RING ? events.last - RING + 1 : 1, s;
 
-	for (s = seq + 1 > first ? seq + 1 : first; s <= ev.last; s++) {
-		const struct event *e = &ev.ring[(s - 1) % RING];
+	for (s = seq + 1 > first ? seq + 1 : first; s <= events.last; s++) {
+		const struct event *e = &events.ring[(s - 1) % RING];
 		struct json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "seq", json_object_new_int64((int64_t)e->seq));
@@ -137,6 +137,6 @@ struct json_object *cd_events_since(uint64_t seq)
 		json_object_array_add(a, j);
 	}
 	json_object_object_add(o, "events", a);
-	json_object_object_add(o, "last", json_object_new_int64((int64_t)ev.last));
+	json_object_object_add(o, "last", json_object_new_int64((int64_t)events.last));
 	return o;
 }

@@ -19,12 +19,12 @@
 static struct {
 	qb_loop_t *loop;
 	int call_timeout_ms;
-	void (*ready)(void);
+	void (*ready)(void), (*late)(void);
 	qb_loop_timer_handle wait_timer, retry_timer;
 	bool known;		/* libvirt answered: cpu below holds its models */
 	bool failure_logged;	/* said once per run of failures */
 	struct cd_capacity cpu; /* cpu_model and cpu_models only */
-} h;
+} cpu_probe;
 
 static void proc_cpu_model(struct cd_capacity *cap)
 {
@@ -60,30 +60,30 @@ void cd_hostinfo_capacity(struct cd_capacity *cap)
 	if (sysinfo(&si) == 0)
 		cap->memory_mb = (uint64_t)si.totalram * si.mem_unit / (1024 * 1024);
 	proc_cpu_model(cap);
-	if (!h.known)
+	if (!cpu_probe.known)
 		return;
 	/* libvirt named no host model: the marketing name stays, outside the list. */
-	if (h.cpu.cpu_model[0])
-		cd_strlcpy(cap->cpu_model, h.cpu.cpu_model, sizeof(cap->cpu_model));
-	memcpy(cap->cpu_models, h.cpu.cpu_models, sizeof(cap->cpu_models));
-	cap->n_cpu_models = h.cpu.n_cpu_models;
+	if (cpu_probe.cpu.cpu_model[0])
+		cd_strlcpy(cap->cpu_model, cpu_probe.cpu.cpu_model, sizeof(cap->cpu_model));
+	memcpy(cap->cpu_models, cpu_probe.cpu.cpu_models, sizeof(cap->cpu_models));
+	cap->n_cpu_models = cpu_probe.cpu.n_cpu_models;
 }
 
 static void call_ready(bool timer_pending)
 {
-	void (*ready)(void) = h.ready;
+	void (*ready)(void) = cpu_probe.ready;
 
-	h.ready = NULL;
+	cpu_probe.ready = NULL;
 	if (!ready)
 		return;
 	if (timer_pending)
-		qb_loop_timer_del(h.loop, h.wait_timer);
+		qb_loop_timer_del(cpu_probe.loop, cpu_probe.wait_timer);
 	ready();
 }
 
 static void wait_over(void *data)
 {
-	if (h.ready)
+	if (cpu_probe.ready)
 		qb_log(LOG_WARNING, "libvirt has not told this host's CPU models yet: joining "
 				    "without them (they go to the cluster at a later sync)");
 	call_ready(false);
@@ -97,11 +97,12 @@ static void log_models(const char *virt_type, size_t dropped)
 	size_t len = 0;
 	uint32_t i;
 
-	for (i = 0; i < h.cpu.n_cpu_models && len < sizeof(list); i++)
+	for (i = 0; i < cpu_probe.cpu.n_cpu_models && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? " " : "",
-					h.cpu.cpu_models[i]);
+					cpu_probe.cpu.cpu_models[i]);
 	qb_log(LOG_NOTICE, "CPU models from libvirt (domain type %s): host model %s; can run %s",
-	       virt_type[0] ? virt_type : "unknown", h.cpu.cpu_model[0] ? h.cpu.cpu_model : "none",
+	       virt_type[0] ? virt_type : "unknown",
+	       cpu_probe.cpu.cpu_model[0] ? cpu_probe.cpu.cpu_model : "none",
 	       list[0] ? list : "none");
 	if (dropped)
 		qb_log(LOG_WARNING, "%zu more usable CPU models left out (at most %d a node)",
@@ -115,44 +116,49 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 	int rc = r->rc;
 
 	if (rc == 0) {
-		memset(&h.cpu, 0, sizeof(h.cpu));
-		rc = cd_host_cpus_read(r->xml ? r->xml : "", &h.cpu, &dropped, virt_type,
+		memset(&cpu_probe.cpu, 0, sizeof(cpu_probe.cpu));
+		rc = cd_host_cpus_read(r->xml ? r->xml : "", &cpu_probe.cpu, &dropped, virt_type,
 				       sizeof(virt_type), err, sizeof(err));
 	} else {
 		cd_strlcpy(err, r->err ? r->err : "", sizeof(err));
 	}
 	if (rc < 0) {
-		if (!h.failure_logged)
+		if (!cpu_probe.failure_logged)
 			qb_log(LOG_WARNING,
 			       "cannot read this host's CPU models from libvirt: %s; "
 			       "asking again every %d s",
 			       err, PROBE_RETRY_MS / 1000);
-		h.failure_logged = true;
-		qb_loop_timer_add(h.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
-				  &h.retry_timer);
+		cpu_probe.failure_logged = true;
+		qb_loop_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
+				  &cpu_probe.retry_timer);
 		/* No answer soon: join without the models rather than wait. */
 		call_ready(true);
 		return;
 	}
-	h.known = true;
+	cpu_probe.known = true;
 	log_models(virt_type, dropped);
+	/* Joined without them (the wait was over, or a failed call said go). */
+	if (!cpu_probe.ready && cpu_probe.late)
+		cpu_probe.late();
 	call_ready(true);
 }
 
 static void probe(void *data)
 {
-	if (cd_vm_agent_call(CD_AGENT_DOMCAPS, "this host", NULL, h.call_timeout_ms, probe_done,
+	if (cd_vm_agent_call(CD_AGENT_DOMCAPS, "this host", NULL, cpu_probe.call_timeout_ms, probe_done,
 			     NULL) < 0)
-		qb_loop_timer_add(h.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
-				  &h.retry_timer);
+		qb_loop_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
+				  &cpu_probe.retry_timer);
 }
 
-void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void))
+void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void),
+			    void (*late)(void))
 {
-	h.loop = loop;
-	h.call_timeout_ms = call_timeout_ms;
-	h.ready = ready;
+	cpu_probe.loop = loop;
+	cpu_probe.call_timeout_ms = call_timeout_ms;
+	cpu_probe.ready = ready;
+	cpu_probe.late = late;
 	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)wait_ms * 1000000ull, NULL, wait_over,
-			  &h.wait_timer);
+			  &cpu_probe.wait_timer);
 	probe(NULL);
 }

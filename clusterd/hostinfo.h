@@ -21,7 +21,10 @@ void cd_hostinfo_capacity(struct cd_capacity *cap);
  * the node's information
  * goes to the cluster when it joins, so it joins with the models if
  * libvirt answers in time. call_timeout_ms bounds each libvirt call.
+ * late is called from the loop if libvirt answers only after ready was
+ * called: the node joined without the models, which must follow.
  */
-void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void));
+void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void),
+			    void (*late)(void));
 
 #endif

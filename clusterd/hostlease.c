@@ -194,7 +194,7 @@ void *vols_renew_thread(void *arg)
 
 	for (;;) {
 		struct csvfs_host h;
-		bool joined, suspended;
+		bool joined, suspended, ended = false;
 
 		pthread_mutex_lock(&rt->lock);
 		joined = rt->slot == CD_HOST_LEASE_HELD;
@@ -270,10 +270,25 @@ void *vols_renew_thread(void *arg)
 			rt->host.counter = h.counter;
 			rt->host.valid_until = h.valid_until;
 		}
-		if (rc < 0 && !csvfs_host_valid(&rt->vol, &h))
+		if (rc < 0 && !csvfs_host_valid(&rt->vol, &h)) {
 			slot_event(rt, CD_HOST_EV_EXPIRED); /* join again: a new generation */
+		} else if (rt->lapsed_generation == h.generation) {
+			/*
+			 * The loop saw the validity pass while a renewal was
+			 * under way (a renewal begun later fails above), and
+			 * voided this incarnation's leases. Going on with it
+			 * would leave the loop's record lapsed for good, the
+			 * leases it forgot held on disk: join again instead, as
+			 * after a lapse seen here, once the slot expired. The
+			 * watchdog keeps the lapse's kill time: a new one for an
+			 * incarnation nobody renews would outlive the loop's
+			 * "off" for it.
+			 */
+			slot_event(rt, CD_HOST_EV_EXPIRED);
+			ended = true;
+		}
 		pthread_mutex_unlock(&rt->lock);
-		if (rc == 0)
+		if (rc == 0 && !ended)
 			cd_watchdog_lease(rt->name, h.generation, h.valid_until,
 					  rt->vol.timing.margin_ms);
 		if (rc < 0)
@@ -335,6 +350,10 @@ void vols_drop_leases(struct rt *rt, const char *why)
 	rt->n_leases = 0;
 	rt->reported_coordinator = 0;
 	snprintf(dir, sizeof(dir), "%s/%s/", vols.run_dir, rt->name);
+	/* The renew thread ends this incarnation too (a renewal may be under way). */
+	pthread_mutex_lock(&rt->lock);
+	rt->lapsed_generation = rt->host.generation;
+	pthread_mutex_unlock(&rt->lock);
 	if (l) {
 		cd_strlcpy(l->vol, rt->name, sizeof(l->vol));
 		pthread_mutex_lock(&rt->lock);

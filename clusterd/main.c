@@ -53,7 +53,8 @@ static void state_changed(void)
 
 /*
  * Join once libvirt told the host's CPU models (or soon without them): a
- * node's information reaches the cluster when it joins.
+ * node's information reaches the cluster when it joins. Models told later
+ * follow through a new sync round (cd_replica_local_info_changed()).
  */
 static void join_cluster(void)
 {
@@ -390,7 +391,7 @@ int main(int argc, char **argv)
 	cd_replica_set_listener(state_changed);
 	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
 	cd_hostinfo_probe_cpus(loop, (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), 5000,
-			       join_cluster);
+			       join_cluster, cd_replica_local_info_changed);
 
 	qb_loop_run(loop);
 

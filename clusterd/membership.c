@@ -55,7 +55,7 @@ static struct {
 
 	struct sendq_item *sendq, **sendq_tail;
 	qb_loop_timer_handle resend_timer, reconnect_timer;
-} m = {.cpg_fd = -1, .quorum_fd = -1};
+} membership = {.cpg_fd = -1, .quorum_fd = -1};
 
 static void reconnect_cb(void *data);
 static void disconnect(void);
@@ -70,11 +70,11 @@ static void drop_sendq(void)
 {
 	struct sendq_item *it;
 
-	while ((it = m.sendq)) {
-		m.sendq = it->next;
+	while ((it = membership.sendq)) {
+		membership.sendq = it->next;
 		free(it);
 	}
-	m.sendq_tail = &m.sendq;
+	membership.sendq_tail = &membership.sendq;
 }
 
 static void new_round(void)
@@ -85,30 +85,31 @@ static void new_round(void)
 	 * Wait for the ring id too: a process that just joined learns it from
 	 * the initial totem configuration, which may come after the group's.
 	 */
-	if (!m.have_group || m.ring.seq == 0)
+	if (!membership.have_group || membership.ring.seq == 0)
 		return;
-	token = cd_sync_round_token(m.ring.nodeid, m.ring.seq, m.members, m.pids, m.n_members);
+	token = cd_sync_round_token(membership.ring.nodeid, membership.ring.seq, membership.members,
+				    membership.pids, membership.n_members);
 	qb_log(LOG_INFO, "configuration changed: ring %u/%llu, %zu members, round %016llx",
-	       m.ring.nodeid, (unsigned long long)m.ring.seq, m.n_members,
+	       membership.ring.nodeid, (unsigned long long)membership.ring.seq, membership.n_members,
 	       (unsigned long long)token);
-	m.quorum_late = false;
+	membership.quorum_late = false;
 	/*
 	 * What is still queued here was never handed to corosync: it belongs
 	 * to the old configuration, whose clients are told to retry.
 	 */
 	drop_sendq();
 	if (!cd_membership_quorum_current()) {
-		qb_loop_timer_del(m.loop, m.quorum_timer);
-		qb_loop_timer_add(m.loop, QB_LOOP_MED, QUORUM_WAIT_MS * 1000000ull, NULL,
-				  quorum_wait_cb, &m.quorum_timer);
+		qb_loop_timer_del(membership.loop, membership.quorum_timer);
+		qb_loop_timer_add(membership.loop, QB_LOOP_MED, QUORUM_WAIT_MS * 1000000ull, NULL,
+				  quorum_wait_cb, &membership.quorum_timer);
 	}
-	m.ops->confchg(token, m.members, m.n_members);
+	membership.ops->confchg(token, membership.members, membership.n_members);
 }
 
 static void cpg_deliver_cb(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid,
 			   uint32_t pid, void *msg, size_t len)
 {
-	m.ops->deliver(nodeid, msg, len);
+	membership.ops->deliver(nodeid, msg, len);
 }
 
 static void cpg_confchg_cb(cpg_handle_t h, const struct cpg_name *group,
@@ -124,12 +125,12 @@ static void cpg_confchg_cb(cpg_handle_t h, const struct cpg_name *group,
 	for (i = 0; i < n_joined; i++)
 		qb_log(LOG_NOTICE, "node %u (pid %u) joined the group", joined[i].nodeid,
 		       joined[i].pid);
-	m.n_members = n_members < CPG_MEMBERS_MAX ? n_members : CPG_MEMBERS_MAX;
-	for (i = 0; i < m.n_members; i++) {
-		m.members[i] = members[i].nodeid;
-		m.pids[i] = members[i].pid;
+	membership.n_members = n_members < CPG_MEMBERS_MAX ? n_members : CPG_MEMBERS_MAX;
+	for (i = 0; i < membership.n_members; i++) {
+		membership.members[i] = members[i].nodeid;
+		membership.pids[i] = members[i].pid;
 	}
-	m.have_group = true;
+	membership.have_group = true;
 	new_round();
 }
 
@@ -138,7 +139,7 @@ static void cpg_totem_cb(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
 {
 	qb_log(LOG_DEBUG, "totem ring %u/%llu with %u nodes", ring.nodeid,
 	       (unsigned long long)ring.seq, n);
-	m.ring = ring;
+	membership.ring = ring;
 	/*
 	 * A ring change that leaves the group as it was still needs a round:
 	 * the quorum may have changed with it.
@@ -149,25 +150,25 @@ static void cpg_totem_cb(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
 static void quorum_cb(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring,
 		      uint32_t n, const uint32_t *members)
 {
-	if (quorate != m.quorate || !m.quorum_known)
+	if (quorate != membership.quorate || !membership.quorum_known)
 		qb_log(quorate ? LOG_NOTICE : LOG_WARNING, "quorum %s (ring %u/%llu, %u nodes)",
 		       quorate ? "acquired" : "lost", ring.nodeid, (unsigned long long)ring.seq,
 		       n);
-	m.quorate = quorate;
-	m.quorum_known = true;
-	m.quorum_ring = ring;
-	m.ops->quorum();
+	membership.quorate = quorate;
+	membership.quorum_known = true;
+	membership.quorum_ring = ring;
+	membership.ops->quorum();
 }
 
 static struct cd_quorum_view view(void)
 {
 	struct cd_quorum_view v = {
-		.joined = m.joined,
-		.ring = {m.ring.nodeid, m.ring.seq},
-		.known = m.quorum_known,
-		.quorate = m.quorate,
-		.report_ring = {m.quorum_ring.nodeid, m.quorum_ring.seq},
-		.waited = m.quorum_late,
+		.joined = membership.joined,
+		.ring = {membership.ring.nodeid, membership.ring.seq},
+		.known = membership.quorum_known,
+		.quorate = membership.quorate,
+		.report_ring = {membership.quorum_ring.nodeid, membership.quorum_ring.seq},
+		.waited = membership.quorum_late,
 	};
 
 	return v;
@@ -188,13 +189,13 @@ bool cd_membership_quorum_current(void)
  */
 static void quorum_wait_cb(void *data)
 {
-	if (!m.joined || cd_membership_quorum_current())
+	if (!membership.joined || cd_membership_quorum_current())
 		return;
 	qb_log(LOG_WARNING,
 	       "no quorum report for ring %u/%llu after %d ms: inquorate until it comes",
-	       m.ring.nodeid, (unsigned long long)m.ring.seq, QUORUM_WAIT_MS);
-	m.quorum_late = true;
-	m.ops->quorum();
+	       membership.ring.nodeid, (unsigned long long)membership.ring.seq, QUORUM_WAIT_MS);
+	membership.quorum_late = true;
+	membership.ops->quorum();
 }
 
 static int32_t cpg_fd_cb(int32_t fd, int32_t revents, void *data)
@@ -204,19 +205,19 @@ static int32_t cpg_fd_cb(int32_t fd, int32_t revents, void *data)
 	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
 		e = CS_ERR_LIBRARY;
 	} else {
-		e = cpg_dispatch(m.cpg, CS_DISPATCH_ALL);
+		e = cpg_dispatch(membership.cpg, CS_DISPATCH_ALL);
 		if (e == CS_ERR_TRY_AGAIN)
 			e = CS_OK;
 	}
 	if (e != CS_OK) {
 		qb_log(LOG_ERR, "lost the connection to corosync (cpg: %s)", cs_str(e));
 		disconnect();
-		m.ops->lost();
-		qb_loop_timer_add(m.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
-				  reconnect_cb, &m.reconnect_timer);
+		membership.ops->lost();
+		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
+				  reconnect_cb, &membership.reconnect_timer);
 		return -1; /* drop this poll entry */
 	}
-	m.ops->flush();
+	membership.ops->flush();
 	return 0;
 }
 
@@ -227,10 +228,10 @@ static int32_t quorum_fd_cb(int32_t fd, int32_t revents, void *data)
 	if (revents & (POLLERR | POLLHUP | POLLNVAL))
 		e = CS_ERR_LIBRARY;
 	else
-		e = quorum_dispatch(m.quorum, CS_DISPATCH_ALL);
+		e = quorum_dispatch(membership.quorum, CS_DISPATCH_ALL);
 	if (e != CS_OK && e != CS_ERR_TRY_AGAIN) {
 		qb_log(LOG_ERR, "lost the connection to corosync (quorum: %s)", cs_str(e));
-		m.quorum_fd = -1;
+		membership.quorum_fd = -1;
 		return -1; /* cpg notices as well and reconnects everything */
 	}
 	return 0;
@@ -238,29 +239,29 @@ static int32_t quorum_fd_cb(int32_t fd, int32_t revents, void *data)
 
 static void disconnect(void)
 {
-	if (m.cpg_fd >= 0)
-		qb_loop_poll_del(m.loop, m.cpg_fd);
-	if (m.quorum_fd >= 0)
-		qb_loop_poll_del(m.loop, m.quorum_fd);
-	m.cpg_fd = m.quorum_fd = -1;
-	if (m.cpg)
-		cpg_finalize(m.cpg);
-	if (m.quorum)
-		quorum_finalize(m.quorum);
-	if (m.vq)
-		votequorum_finalize(m.vq);
-	if (m.cmap)
-		cmap_finalize(m.cmap);
-	m.cpg = 0;
-	m.quorum = 0;
-	m.vq = 0;
-	m.cmap = 0;
-	m.joined = false;
-	m.have_group = false;
-	m.quorate = false;
-	m.quorum_known = false;
-	m.n_members = 0;
-	memset(&m.ring, 0, sizeof(m.ring));
+	if (membership.cpg_fd >= 0)
+		qb_loop_poll_del(membership.loop, membership.cpg_fd);
+	if (membership.quorum_fd >= 0)
+		qb_loop_poll_del(membership.loop, membership.quorum_fd);
+	membership.cpg_fd = membership.quorum_fd = -1;
+	if (membership.cpg)
+		cpg_finalize(membership.cpg);
+	if (membership.quorum)
+		quorum_finalize(membership.quorum);
+	if (membership.vq)
+		votequorum_finalize(membership.vq);
+	if (membership.cmap)
+		cmap_finalize(membership.cmap);
+	membership.cpg = 0;
+	membership.quorum = 0;
+	membership.vq = 0;
+	membership.cmap = 0;
+	membership.joined = false;
+	membership.have_group = false;
+	membership.quorate = false;
+	membership.quorum_known = false;
+	membership.n_members = 0;
+	memset(&membership.ring, 0, sizeof(membership.ring));
 	drop_sendq();
 }
 
@@ -281,39 +282,41 @@ static int connect_corosync(void)
 	uint32_t qtype = 0;
 	cs_error_t e;
 
-	e = cmap_initialize(&m.cmap);
+	e = cmap_initialize(&membership.cmap);
 	if (e != CS_OK)
 		goto fail;
-	e = votequorum_initialize(&m.vq, NULL);
+	e = votequorum_initialize(&membership.vq, NULL);
 	if (e != CS_OK)
 		goto fail;
-	e = quorum_model_initialize(&m.quorum, QUORUM_MODEL_V1,
+	e = quorum_model_initialize(&membership.quorum, QUORUM_MODEL_V1,
 				    (quorum_model_data_t *)&quorum_model, &qtype, NULL);
 	if (e != CS_OK)
 		goto fail;
 	if (qtype == 0)
 		qb_log(LOG_WARNING, "corosync has no quorum provider: every partition is quorate; "
 				    "configure corosync_votequorum");
-	e = quorum_trackstart(m.quorum, CS_TRACK_CHANGES | CS_TRACK_CURRENT);
+	e = quorum_trackstart(membership.quorum, CS_TRACK_CHANGES | CS_TRACK_CURRENT);
 	if (e != CS_OK)
 		goto fail;
-	e = cpg_model_initialize(&m.cpg, CPG_MODEL_V1, (cpg_model_data_t *)&cpg_model, NULL);
+	e = cpg_model_initialize(&membership.cpg, CPG_MODEL_V1, (cpg_model_data_t *)&cpg_model, NULL);
 	if (e != CS_OK)
 		goto fail;
-	e = cpg_local_get(m.cpg, &m.local_nodeid);
+	e = cpg_local_get(membership.cpg, &membership.local_nodeid);
 	if (e != CS_OK)
 		goto fail;
 	cd_strlcpy(group.value, CPG_GROUP, sizeof(group.value));
 	group.length = (uint32_t)strlen(CPG_GROUP);
-	e = cpg_join(m.cpg, &group);
+	e = cpg_join(membership.cpg, &group);
 	if (e != CS_OK)
 		goto fail;
-	cpg_fd_get(m.cpg, &m.cpg_fd);
-	quorum_fd_get(m.quorum, &m.quorum_fd);
-	qb_loop_poll_add(m.loop, QB_LOOP_HIGH, m.cpg_fd, POLLIN | POLLPRI, NULL, cpg_fd_cb);
-	qb_loop_poll_add(m.loop, QB_LOOP_HIGH, m.quorum_fd, POLLIN | POLLPRI, NULL, quorum_fd_cb);
-	m.joined = true;
-	qb_log(LOG_NOTICE, "joined corosync as node %u", m.local_nodeid);
+	cpg_fd_get(membership.cpg, &membership.cpg_fd);
+	quorum_fd_get(membership.quorum, &membership.quorum_fd);
+	qb_loop_poll_add(membership.loop, QB_LOOP_HIGH, membership.cpg_fd, POLLIN | POLLPRI, NULL,
+			 cpg_fd_cb);
+	qb_loop_poll_add(membership.loop, QB_LOOP_HIGH, membership.quorum_fd, POLLIN | POLLPRI,
+			 NULL, quorum_fd_cb);
+	membership.joined = true;
+	qb_log(LOG_NOTICE, "joined corosync as node %u", membership.local_nodeid);
 	return 0;
 fail:
 	qb_log(LOG_DEBUG, "corosync not available: %s", cs_str(e));
@@ -324,32 +327,32 @@ fail:
 static void reconnect_cb(void *data)
 {
 	if (connect_corosync() < 0)
-		qb_loop_timer_add(m.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
-				  reconnect_cb, &m.reconnect_timer);
+		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
+				  reconnect_cb, &membership.reconnect_timer);
 }
 
 int cd_membership_start(qb_loop_t *loop, const struct cd_membership_ops *ops)
 {
-	m.loop = loop;
-	m.ops = ops;
-	m.sendq_tail = &m.sendq;
+	membership.loop = loop;
+	membership.ops = ops;
+	membership.sendq_tail = &membership.sendq;
 	if (connect_corosync() < 0) {
 		qb_log(LOG_WARNING, "corosync is not running yet; retrying every %d ms",
 		       RECONNECT_MS);
-		qb_loop_timer_add(m.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
-				  reconnect_cb, &m.reconnect_timer);
+		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
+				  reconnect_cb, &membership.reconnect_timer);
 	}
 	return 0;
 }
 
 void cd_membership_stop(void)
 {
-	if (m.joined) {
+	if (membership.joined) {
 		struct cpg_name group;
 
 		cd_strlcpy(group.value, CPG_GROUP, sizeof(group.value));
 		group.length = (uint32_t)strlen(CPG_GROUP);
-		cpg_leave(m.cpg, &group);
+		cpg_leave(membership.cpg, &group);
 	}
 	disconnect();
 }
@@ -357,22 +360,22 @@ void cd_membership_stop(void)
 /* Send what is queued, in order; on TRY_AGAIN keep it and retry shortly. */
 static void flush_sendq(void *data)
 {
-	while (m.sendq && m.joined) {
-		struct sendq_item *it = m.sendq;
+	while (membership.sendq && membership.joined) {
+		struct sendq_item *it = membership.sendq;
 		struct iovec iov = {.iov_base = it->data, .iov_len = it->len};
-		cs_error_t e = cpg_mcast_joined(m.cpg, CPG_TYPE_AGREED, &iov, 1);
+		cs_error_t e = cpg_mcast_joined(membership.cpg, CPG_TYPE_AGREED, &iov, 1);
 
 		if (e == CS_ERR_TRY_AGAIN) {
-			qb_loop_timer_add(m.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull, NULL,
-					  flush_sendq, &m.resend_timer);
+			qb_loop_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull, NULL,
+					  flush_sendq, &membership.resend_timer);
 			return;
 		}
 		if (e != CS_OK)
 			qb_log(LOG_ERR, "cpg_mcast_joined failed: %s; message of %zu bytes dropped",
 			       cs_str(e), it->len);
-		m.sendq = it->next;
-		if (!m.sendq)
-			m.sendq_tail = &m.sendq;
+		membership.sendq = it->next;
+		if (!membership.sendq)
+			membership.sendq_tail = &membership.sendq;
 		free(it);
 	}
 }
@@ -380,9 +383,9 @@ static void flush_sendq(void *data)
 int cd_membership_send(const void *buf, size_t len)
 {
 	struct sendq_item *it;
-	bool idle = m.sendq == NULL;
+	bool idle = membership.sendq == NULL;
 
-	if (!m.joined)
+	if (!membership.joined)
 		return -ENOTCONN;
 	it = malloc(sizeof(*it) + len);
 	if (!it)
@@ -390,8 +393,8 @@ int cd_membership_send(const void *buf, size_t len)
 	it->next = NULL;
 	it->len = len;
 	memcpy(it->data, buf, len);
-	*m.sendq_tail = it;
-	m.sendq_tail = &it->next;
+	*membership.sendq_tail = it;
+	membership.sendq_tail = &it->next;
 	if (idle)
 		flush_sendq(NULL);
 	return 0;
@@ -399,12 +402,12 @@ int cd_membership_send(const void *buf, size_t len)
 
 bool cd_membership_joined(void)
 {
-	return m.joined;
+	return membership.joined;
 }
 
 uint32_t cd_membership_local_nodeid(void)
 {
-	return m.local_nodeid;
+	return membership.local_nodeid;
 }
 
 bool cd_membership_quorate(void)
@@ -418,8 +421,8 @@ bool cd_membership_is_member(uint32_t nodeid)
 {
 	size_t i;
 
-	for (i = 0; i < m.n_members; i++)
-		if (m.members[i] == nodeid)
+	for (i = 0; i < membership.n_members; i++)
+		if (membership.members[i] == nodeid)
 			return true;
 	return false;
 }
@@ -430,22 +433,22 @@ int cd_membership_local_info(struct cd_node_info *ni)
 	uint32_t id, i, r;
 
 	memset(ni, 0, sizeof(*ni));
-	ni->id = m.local_nodeid;
+	ni->id = membership.local_nodeid;
 	cd_hostinfo_capacity(&ni->cap);
-	for (i = 0; m.cmap && i < 1024; i++) {
+	for (i = 0; membership.cmap && i < 1024; i++) {
 		snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", i);
-		if (cmap_get_uint32(m.cmap, key, &id) != CS_OK)
+		if (cmap_get_uint32(membership.cmap, key, &id) != CS_OK)
 			break;
-		if (id != m.local_nodeid)
+		if (id != membership.local_nodeid)
 			continue;
 		snprintf(key, sizeof(key), "nodelist.node.%u.name", i);
-		if (cmap_get_string(m.cmap, key, &s) == CS_OK) {
+		if (cmap_get_string(membership.cmap, key, &s) == CS_OK) {
 			cd_strlcpy(ni->name, s, sizeof(ni->name));
 			free(s);
 		}
 		for (r = 0; r < CD_ADDRS_MAX; r++) {
 			snprintf(key, sizeof(key), "nodelist.node.%u.ring%u_addr", i, r);
-			if (cmap_get_string(m.cmap, key, &s) != CS_OK)
+			if (cmap_get_string(membership.cmap, key, &s) != CS_OK)
 				continue;
 			cd_strlcpy(ni->addrs[ni->n_addrs++], s, sizeof(ni->addrs[0]));
 			free(s);
@@ -458,7 +461,7 @@ int cd_membership_local_info(struct cd_node_info *ni)
 		if (uname(&u) == 0 && cd_valid_name(u.nodename, CD_NAME_MAX))
 			cd_strlcpy(ni->name, u.nodename, sizeof(ni->name));
 		else
-			snprintf(ni->name, sizeof(ni->name), "node%u", m.local_nodeid);
+			snprintf(ni->name, sizeof(ni->name), "node%u", membership.local_nodeid);
 	}
 	return 0;
 }
@@ -469,18 +472,18 @@ int cd_membership_quorum_info(struct cd_quorum_info *qi)
 	char *s = NULL;
 
 	memset(qi, 0, sizeof(*qi));
-	if (!m.joined)
+	if (!membership.joined)
 		return -ENOTCONN;
-	if (cmap_get_string(m.cmap, "totem.cluster_name", &s) == CS_OK) {
+	if (cmap_get_string(membership.cmap, "totem.cluster_name", &s) == CS_OK) {
 		cd_strlcpy(qi->cluster_name, s, sizeof(qi->cluster_name));
 		free(s);
 	}
-	if (votequorum_getinfo(m.vq, 0, &vi) == CS_OK) {
+	if (votequorum_getinfo(membership.vq, 0, &vi) == CS_OK) {
 		qi->expected_votes = vi.node_expected_votes;
 		qi->total_votes = vi.total_votes;
 		qi->quorum = vi.quorum;
 	}
-	qi->ring_seq = m.ring.seq;
-	qi->ring_node = m.ring.nodeid;
+	qi->ring_seq = membership.ring.seq;
+	qi->ring_node = membership.ring.nodeid;
 	return 0;
 }

@@ -54,27 +54,29 @@ static struct {
 	qb_loop_timer_handle restart_timer;
 	bool restart_armed;
 	uint64_t restart_ms;
-} r;
+} replica;
 
 /* how many of the round's left-out members were already told of */
 static size_t left_out_seen;
+/* this node's information changed after its report went out */
+static bool info_stale;
 
 void cd_replica_set_listener(void (*fn)(void))
 {
-	r.listener = fn;
+	replica.listener = fn;
 }
 
 static const char *state_checksum(void)
 {
-	if (!r.checksum_valid) {
-		struct json_object *o = cd_state_to_json(&r.state);
+	if (!replica.checksum_valid) {
+		struct json_object *o = cd_state_to_json(&replica.state);
 		const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
-		cd_sha256_hex(t, strlen(t), r.checksum);
+		cd_sha256_hex(t, strlen(t), replica.checksum);
 		json_object_put(o);
-		r.checksum_valid = true;
+		replica.checksum_valid = true;
 	}
-	return r.checksum;
+	return replica.checksum;
 }
 
 const char *cd_replica_checksum(void)
@@ -84,8 +86,8 @@ const char *cd_replica_checksum(void)
 
 static void changed(void)
 {
-	r.dirty = true;
-	r.checksum_valid = false;
+	replica.dirty = true;
+	replica.checksum_valid = false;
 }
 
 int cd_replica_init(const char *state_dir)
@@ -99,24 +101,25 @@ int cd_replica_init(const char *state_dir)
 		       cd_strerror(rc));
 		return rc;
 	}
-	if (snprintf(r.path, sizeof(r.path), "%s/state.json", state_dir) >= (int)sizeof(r.path))
+	if (snprintf(replica.path, sizeof(replica.path), "%s/state.json", state_dir) >=
+	    (int)sizeof(replica.path))
 		return -ENAMETOOLONG;
-	rc = cd_state_file_load(r.path, &r.state, err, sizeof(err));
+	rc = cd_state_file_load(replica.path, &replica.state, err, sizeof(err));
 	if (rc == -ENOENT) {
-		qb_log(LOG_NOTICE, "no saved state in %s: starting empty", r.path);
-		cd_state_init(&r.state);
+		qb_log(LOG_NOTICE, "no saved state in %s: starting empty", replica.path);
+		cd_state_init(&replica.state);
 		rc = 0;
 	} else if (rc < 0) {
-		qb_log(LOG_ERR, "cannot load %s: %s", r.path, err);
+		qb_log(LOG_ERR, "cannot load %s: %s", replica.path, err);
 		return rc;
 	} else {
 		qb_log(LOG_NOTICE, "loaded state %" PRIu64 ".%" PRIu64 " from %s",
-		       r.state.version.epoch, r.state.version.seq, r.path);
+		       replica.state.version.epoch, replica.state.version.seq, replica.path);
 	}
-	r.next_req_id = 1;
-	r.restart_ms = CD_SYNC_RESTART_FIRST_MS;
+	replica.next_req_id = 1;
+	replica.restart_ms = CD_SYNC_RESTART_FIRST_MS;
 	changed();
-	r.dirty = false;
+	replica.dirty = false;
 	return rc;
 }
 
@@ -124,42 +127,42 @@ void cd_replica_fini(void)
 {
 	struct pending *p;
 
-	while ((p = r.pending)) {
-		r.pending = p->next;
+	while ((p = replica.pending)) {
+		replica.pending = p->next;
 		free(p);
 	}
-	cd_state_free(&r.state);
+	cd_state_free(&replica.state);
 }
 
 const struct cd_state *cd_replica_state(void)
 {
-	return &r.state;
+	return &replica.state;
 }
 
 enum cd_sync_phase cd_replica_phase(void)
 {
-	return r.sync.phase;
+	return replica.sync.phase;
 }
 
 bool cd_replica_quorate(void)
 {
-	return r.sync.phase == CD_SYNC_DONE && r.sync.quorate && cd_membership_quorate();
+	return replica.sync.phase == CD_SYNC_DONE && replica.sync.quorate && cd_membership_quorate();
 }
 
 bool cd_replica_left_out(void)
 {
-	return r.sync.phase == CD_SYNC_LEFT_OUT;
+	return replica.sync.phase == CD_SYNC_LEFT_OUT;
 }
 
 bool cd_replica_node_left_out(uint32_t nodeid)
 {
-	return cd_sync_is_left_out(&r.sync, nodeid);
+	return cd_sync_is_left_out(&replica.sync, nodeid);
 }
 
 uint32_t cd_replica_coordinator(void)
 {
 	/* Members are kept sorted by node id. */
-	return cd_replica_quorate() && r.sync.n_members ? r.sync.members[0] : 0;
+	return cd_replica_quorate() && replica.sync.n_members ? replica.sync.members[0] : 0;
 }
 
 static int send_msg(enum cd_msg_type type, uint64_t req_id, uint64_t round,
@@ -185,26 +188,28 @@ static void try_send_report(void)
 	struct cd_sync_report rep;
 	struct json_object *o;
 
-	if (r.report_sent || r.sync.phase != CD_SYNC_COLLECT || !cd_membership_quorum_current())
+	if (replica.report_sent || replica.sync.phase != CD_SYNC_COLLECT ||
+	    !cd_membership_quorum_current())
 		return;
 	memset(&rep, 0, sizeof(rep));
 	rep.nodeid = cd_membership_local_nodeid();
-	rep.version = r.state.version;
+	rep.version = replica.state.version;
 	cd_strlcpy(rep.checksum, state_checksum(), sizeof(rep.checksum));
 	rep.quorate = cd_membership_quorate();
 	rep.wall_ms = cd_wall_ms();
 	cd_membership_local_info(&rep.info);
 	o = cd_sync_report_to_json(&rep);
-	send_msg(CD_MSG_SYNC_STATE, 0, r.sync.round, o);
+	send_msg(CD_MSG_SYNC_STATE, 0, replica.sync.round, o);
 	json_object_put(o);
-	r.report_sent = true;
+	replica.report_sent = true;
+	info_stale = false;
 }
 
 static void fail_pending(int rc, const char *why)
 {
 	struct pending *p;
 
-	for (p = r.pending; p; p = p->next) {
+	for (p = replica.pending; p; p = p->next) {
 		if (p->delivered)
 			continue;
 		p->delivered = true;
@@ -221,17 +226,17 @@ static void round_timer_cb(void *data)
 {
 	struct json_object *o;
 
-	r.timer_armed = false;
-	if ((r.sync.phase != CD_SYNC_COLLECT && r.sync.phase != CD_SYNC_WAIT_SNAPSHOT) ||
-	    r.sync.round != r.timer_round || r.sync.step != r.timer_step)
+	replica.timer_armed = false;
+	if ((replica.sync.phase != CD_SYNC_COLLECT && replica.sync.phase != CD_SYNC_WAIT_SNAPSHOT) ||
+	    replica.sync.round != replica.timer_round || replica.sync.step != replica.timer_step)
 		return;
 	qb_log(LOG_WARNING, "sync round %016" PRIx64 " still %s after %" PRIu64
 			    " ms (%zu of %zu reports): asking to leave out the silent",
-	       r.sync.round, cd_sync_phase_to_str(r.sync.phase), r.sync_timeout_ms,
-	       r.sync.n_have, r.sync.n_members);
+	       replica.sync.round, cd_sync_phase_to_str(replica.sync.phase), replica.sync_timeout_ms,
+	       replica.sync.n_have, replica.sync.n_members);
 	o = json_object_new_object();
-	json_object_object_add(o, "step", json_object_new_int64(r.sync.step));
-	send_msg(CD_MSG_SYNC_TIMEOUT, 0, r.sync.round, o);
+	json_object_object_add(o, "step", json_object_new_int64(replica.sync.step));
+	send_msg(CD_MSG_SYNC_TIMEOUT, 0, replica.sync.round, o);
 	json_object_put(o);
 	/* Until the round moves on: the timeout may have changed nothing yet. */
 	arm_round_timer();
@@ -240,29 +245,29 @@ static void round_timer_cb(void *data)
 /* Keep a deadline on what the round waits for now; none once it is over. */
 static void arm_round_timer(void)
 {
-	bool open = r.sync.phase == CD_SYNC_COLLECT || r.sync.phase == CD_SYNC_WAIT_SNAPSHOT;
+	bool open = replica.sync.phase == CD_SYNC_COLLECT || replica.sync.phase == CD_SYNC_WAIT_SNAPSHOT;
 
-	if (!r.loop || !r.sync_timeout_ms)
+	if (!replica.loop || !replica.sync_timeout_ms)
 		return;
-	if (r.timer_armed && (!open || r.timer_round != r.sync.round ||
-			      r.timer_step != r.sync.step)) {
-		qb_loop_timer_del(r.loop, r.timer);
-		r.timer_armed = false;
+	if (replica.timer_armed && (!open || replica.timer_round != replica.sync.round ||
+			      replica.timer_step != replica.sync.step)) {
+		qb_loop_timer_del(replica.loop, replica.timer);
+		replica.timer_armed = false;
 	}
-	if (!open || r.timer_armed)
+	if (!open || replica.timer_armed)
 		return;
-	if (qb_loop_timer_add(r.loop, QB_LOOP_HIGH, r.sync_timeout_ms * 1000000ull, NULL,
-			      round_timer_cb, &r.timer) == 0) {
-		r.timer_armed = true;
-		r.timer_round = r.sync.round;
-		r.timer_step = r.sync.step;
+	if (qb_loop_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull, NULL,
+			      round_timer_cb, &replica.timer) == 0) {
+		replica.timer_armed = true;
+		replica.timer_round = replica.sync.round;
+		replica.timer_step = replica.sync.step;
 	}
 }
 
 void cd_replica_set_sync_timeout(qb_loop_t *loop, uint64_t sync_timeout_ms)
 {
-	r.loop = loop;
-	r.sync_timeout_ms = sync_timeout_ms;
+	replica.loop = loop;
+	replica.sync_timeout_ms = sync_timeout_ms;
 }
 
 static void restart_cb(void *data);
@@ -270,43 +275,81 @@ static void restart_cb(void *data);
 /* Ask for a new round restart_ms from now. */
 static void arm_restart(void)
 {
-	if (r.loop && qb_loop_timer_add(r.loop, QB_LOOP_MED, r.restart_ms * 1000000ull, NULL,
-					restart_cb, &r.restart_timer) == 0)
-		r.restart_armed = true;
+	if (replica.loop &&
+	    qb_loop_timer_add(replica.loop, QB_LOOP_MED, replica.restart_ms * 1000000ull, NULL,
+			      restart_cb, &replica.restart_timer) == 0)
+		replica.restart_armed = true;
+}
+
+/* Ask every member for a new round (on_sync_restart()). */
+static void send_restart(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "nonce", json_object_new_int64(
+						   (int64_t)(cd_random_id() & INT64_MAX)));
+	send_msg(CD_MSG_SYNC_RESTART, 0, replica.sync.round, o);
+	json_object_put(o);
 }
 
 static void restart_cb(void *data)
 {
-	struct json_object *o;
-
-	r.restart_armed = false;
-	if (r.sync.phase != CD_SYNC_LEFT_OUT)
+	replica.restart_armed = false;
+	if (replica.sync.phase != CD_SYNC_LEFT_OUT)
 		return;
 	qb_log(LOG_NOTICE, "left out of sync round %016" PRIx64 ": asking for a new round",
-	       r.sync.round);
-	o = json_object_new_object();
-	json_object_object_add(o, "nonce", json_object_new_int64(
-						   (int64_t)(cd_random_id() & INT64_MAX)));
-	send_msg(CD_MSG_SYNC_RESTART, 0, r.sync.round, o);
-	json_object_put(o);
+	       replica.sync.round);
+	send_restart();
 	/* Again later if the request is lost with a configuration change. */
 	arm_restart();
 }
 
+/*
+ * This node's information changed after its report: once the round is
+ * over, a new round if the state records something else. A round under
+ * way looks again when it ends; a left-out member's own request for a
+ * round, and any new round, send a new report, which clears info_stale.
+ * A request lost with a configuration change is not missed: that change
+ * starts a round of its own.
+ */
+static void check_local_info(void)
+{
+	struct cd_node_info now;
+	const struct cd_node *n;
+
+	if (!info_stale || replica.sync.phase != CD_SYNC_DONE)
+		return;
+	info_stale = false;
+	cd_membership_local_info(&now);
+	n = cd_state_node_by_id(&replica.state, now.id);
+	if (!cd_sync_info_needs_round(&replica.sync, n ? &n->info : NULL, &now))
+		return;
+	qb_log(LOG_NOTICE, "this node's information changed since the cluster recorded it "
+			   "(CPU models from libvirt): asking for a new sync round");
+	send_restart();
+}
+
+void cd_replica_local_info_changed(void)
+{
+	/* A report yet to go carries the new information itself. */
+	info_stale = replica.report_sent;
+	check_local_info();
+}
+
 static void cancel_restart(void)
 {
-	if (r.restart_armed) {
-		qb_loop_timer_del(r.loop, r.restart_timer);
-		r.restart_armed = false;
+	if (replica.restart_armed) {
+		qb_loop_timer_del(replica.loop, replica.restart_timer);
+		replica.restart_armed = false;
 	}
 }
 
 static void begin_round(uint64_t round, const uint32_t *members, size_t n)
 {
 	cancel_restart();
-	cd_sync_begin(&r.sync, round, members, n);
+	cd_sync_begin(&replica.sync, round, members, n);
 	left_out_seen = 0;
-	r.report_sent = false;
+	replica.report_sent = false;
 	/*
 	 * A change this node sent before the configuration changed is either
 	 * delivered before the confchg (and done) or dropped by every member
@@ -321,8 +364,8 @@ static void on_confchg(uint64_t round, const uint32_t *members, size_t n)
 {
 	if (n > CD_SYNC_MAX_MEMBERS)
 		n = CD_SYNC_MAX_MEMBERS;
-	memcpy(r.members, members, n * sizeof(*members));
-	r.n_members = n;
+	memcpy(replica.members, members, n * sizeof(*members));
+	replica.n_members = n;
 	begin_round(round, members, n);
 }
 
@@ -336,22 +379,25 @@ static void finish_round(void)
 	struct cd_node_info infos[CD_SYNC_MAX_MEMBERS];
 	size_t i;
 
-	if (r.sync.quorate) {
-		uint64_t epoch = cd_sync_next_epoch(&r.sync);
+	if (replica.sync.quorate) {
+		uint64_t epoch = cd_sync_next_epoch(&replica.sync);
 
-		for (i = 0; i < r.sync.n_members; i++)
-			infos[i] = r.sync.reports[i].info;
-		cd_state_sync_finish(&r.state, infos, r.sync.n_members, epoch,
-				     cd_sync_wall_ms(&r.sync));
+		for (i = 0; i < replica.sync.n_members; i++)
+			infos[i] = replica.sync.reports[i].info;
+		cd_state_sync_finish(&replica.state, infos, replica.sync.n_members, epoch,
+				     cd_sync_wall_ms(&replica.sync));
 		changed();
 	}
-	r.restart_ms = CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
-	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", r.sync.n_members,
-		 r.sync.quorate ? "quorate" : "NOT quorate", cd_replica_coordinator());
-	qb_log(LOG_NOTICE, "sync round %016" PRIx64 " complete: %zu members, %s, state %" PRIu64
-			   ".%" PRIu64 ", coordinator %u",
-	       r.sync.round, r.sync.n_members, r.sync.quorate ? "quorate" : "NOT quorate",
-	       r.state.version.epoch, r.state.version.seq, cd_replica_coordinator());
+	replica.restart_ms = CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
+	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", replica.sync.n_members,
+		 replica.sync.quorate ? "quorate" : "NOT quorate", cd_replica_coordinator());
+	qb_log(LOG_NOTICE,
+	       "sync round %016" PRIx64 " complete: %zu members, %s, state %" PRIu64 ".%" PRIu64
+	       ", coordinator %u",
+	       replica.sync.round, replica.sync.n_members,
+	       replica.sync.quorate ? "quorate" : "NOT quorate", replica.state.version.epoch,
+	       replica.state.version.seq, cd_replica_coordinator());
+	check_local_info();
 }
 
 /*
@@ -363,24 +409,24 @@ static void note_left_out(const char *why)
 	uint32_t self = cd_membership_local_nodeid();
 	size_t i;
 
-	for (i = left_out_seen; i < r.sync.n_left_out; i++) {
-		uint32_t n = r.sync.left_out[i];
+	for (i = left_out_seen; i < replica.sync.n_left_out; i++) {
+		uint32_t n = replica.sync.left_out[i];
 
 		qb_log(LOG_WARNING, "sync round %016" PRIx64 ": node %u left out (%s)",
-		       r.sync.round, n, why);
+		       replica.sync.round, n, why);
 		cd_event("cluster", "sync", "node %u left out of a sync round: %s%s", n, why,
 			 n == self ? "; this node counts itself without quorum until it is "
 				     "taken in again" : "");
 	}
-	left_out_seen = r.sync.n_left_out;
-	if (r.sync.phase != CD_SYNC_LEFT_OUT && cd_sync_is_left_out(&r.sync, self)) {
-		r.sync.phase = CD_SYNC_LEFT_OUT;
+	left_out_seen = replica.sync.n_left_out;
+	if (replica.sync.phase != CD_SYNC_LEFT_OUT && cd_sync_is_left_out(&replica.sync, self)) {
+		replica.sync.phase = CD_SYNC_LEFT_OUT;
 		fail_pending(CD_ERR_SYNCING, "this node was left out of the sync round; retry");
 		cancel_restart();
 		arm_restart();
 		/* Left out again soon after: wait longer before the next try. */
-		r.restart_ms = r.restart_ms * 2 > CD_SYNC_RESTART_MAX_MS ? CD_SYNC_RESTART_MAX_MS
-									 : r.restart_ms * 2;
+		replica.restart_ms = replica.restart_ms * 2 > CD_SYNC_RESTART_MAX_MS ? CD_SYNC_RESTART_MAX_MS
+									 : replica.restart_ms * 2;
 	}
 }
 
@@ -393,19 +439,19 @@ static void round_step(enum cd_sync_step step, const char *why)
 	case CD_SYNC_STEP_IGNORED:
 		break;
 	case CD_SYNC_STEP_COMPLETE:
-		if (r.sync.phase == CD_SYNC_DONE)
+		if (replica.sync.phase == CD_SYNC_DONE)
 			finish_round();
 		break;
 	case CD_SYNC_STEP_SNAPSHOT:
 		qb_log(LOG_INFO, "node %u has the newest state %" PRIu64 ".%" PRIu64
 				 " and sends a snapshot",
-		       r.sync.snapshot_from, r.sync.best.epoch, r.sync.best.seq);
-		if (r.sync.snapshot_from == cd_membership_local_nodeid()) {
-			struct json_object *o = cd_state_to_json(&r.state);
+		       replica.sync.snapshot_from, replica.sync.best.epoch, replica.sync.best.seq);
+		if (replica.sync.snapshot_from == cd_membership_local_nodeid()) {
+			struct json_object *o = cd_state_to_json(&replica.state);
 
 			/* One that cannot be built or sent times out like silence. */
 			if (o)
-				send_msg(CD_MSG_SNAPSHOT, 0, r.sync.round, o);
+				send_msg(CD_MSG_SNAPSHOT, 0, replica.sync.round, o);
 			json_object_put(o);
 		}
 		break;
@@ -419,11 +465,11 @@ static void on_sync_state(const struct cd_msg *msg)
 
 	if (cd_sync_report_from_json(&rep, msg->sender, msg->body) < 0) {
 		qb_log(LOG_ERR, "node %u sent a malformed sync report", msg->sender);
-		round_step(cd_sync_leave_out(&r.sync, msg->round, msg->sender),
+		round_step(cd_sync_leave_out(&replica.sync, msg->round, msg->sender),
 			   "its sync report was malformed");
 		return;
 	}
-	round_step(cd_sync_add_report(&r.sync, msg->round, &rep), "");
+	round_step(cd_sync_add_report(&replica.sync, msg->round, &rep), "");
 }
 
 static void on_sync_timeout(const struct cd_msg *msg)
@@ -437,7 +483,7 @@ static void on_sync_timeout(const struct cd_msg *msg)
 	    step > UINT32_MAX)
 		return;
 	snprintf(why, sizeof(why), "silent past node %u's sync timeout", msg->sender);
-	round_step(cd_sync_timeout(&r.sync, msg->round, (uint32_t)step), why);
+	round_step(cd_sync_timeout(&replica.sync, msg->round, (uint32_t)step), why);
 }
 
 static void on_sync_restart(const struct cd_msg *msg)
@@ -446,13 +492,13 @@ static void on_sync_restart(const struct cd_msg *msg)
 	uint64_t round;
 
 	/* Only a request made in the current round: a later one supersedes it. */
-	if (msg->round != r.sync.round || !json_object_object_get_ex(msg->body, "nonce", &v) ||
+	if (msg->round != replica.sync.round || !json_object_object_get_ex(msg->body, "nonce", &v) ||
 	    !json_object_is_type(v, json_type_int))
 		return;
-	round = cd_sync_restart_token(r.sync.round, (uint64_t)json_object_get_int64(v));
+	round = cd_sync_restart_token(replica.sync.round, (uint64_t)json_object_get_int64(v));
 	qb_log(LOG_NOTICE, "node %u asks to be taken in again: new sync round %016" PRIx64,
 	       msg->sender, round);
-	begin_round(round, r.members, r.n_members);
+	begin_round(round, replica.members, replica.n_members);
 }
 
 static void on_snapshot(const struct cd_msg *msg)
@@ -461,7 +507,7 @@ static void on_snapshot(const struct cd_msg *msg)
 	char err[256];
 	int rc;
 
-	if (!cd_sync_snapshot_ok(&r.sync, msg->round, msg->sender))
+	if (!cd_sync_snapshot_ok(&replica.sync, msg->round, msg->sender))
 		return;
 	/*
 	 * Every member parses the same bytes, the sender its own too, so all
@@ -470,25 +516,25 @@ static void on_snapshot(const struct cd_msg *msg)
 	rc = cd_state_from_json(&s, msg->body, err, sizeof(err));
 	if (rc < 0) {
 		qb_log(LOG_ERR, "snapshot from node %u is invalid: %s", msg->sender, err);
-		round_step(cd_sync_leave_out(&r.sync, msg->round, msg->sender),
+		round_step(cd_sync_leave_out(&replica.sync, msg->round, msg->sender),
 			   "its snapshot was invalid");
 		return;
 	}
 	if (msg->sender == cd_membership_local_nodeid()) {
 		cd_state_free(&s);
 	} else {
-		if (cd_version_cmp(s.version, r.state.version) < 0)
+		if (cd_version_cmp(s.version, replica.state.version) < 0)
 			qb_log(LOG_ERR, "snapshot from node %u is older than ours; round logic bug",
 			       msg->sender);
 		qb_log(LOG_NOTICE, "adopting state %" PRIu64 ".%" PRIu64 " from node %u (had %" PRIu64
 				   ".%" PRIu64 ")",
-		       s.version.epoch, s.version.seq, msg->sender, r.state.version.epoch,
-		       r.state.version.seq);
-		cd_state_free(&r.state);
-		r.state = s;
+		       s.version.epoch, s.version.seq, msg->sender, replica.state.version.epoch,
+		       replica.state.version.seq);
+		cd_state_free(&replica.state);
+		replica.state = s;
 		changed();
 	}
-	r.sync.phase = CD_SYNC_DONE;
+	replica.sync.phase = CD_SYNC_DONE;
 	finish_round();
 	arm_round_timer();
 }
@@ -499,7 +545,7 @@ static struct pending *find_pending(uint64_t req_id)
 {
 	struct pending *p;
 
-	for (p = r.pending; p; p = p->next)
+	for (p = replica.pending; p; p = p->next)
 		if (p->req_id == req_id)
 			return p;
 	return NULL;
@@ -517,11 +563,11 @@ static void on_change(const struct cd_msg *msg)
 	 * this point of the stream: the round must be done and the partition
 	 * quorate as the round found it.
 	 */
-	if (r.sync.phase != CD_SYNC_DONE) {
+	if (replica.sync.phase != CD_SYNC_DONE) {
 		rc = CD_ERR_SYNCING;
 		cd_strlcpy(err, "membership changed while the change was in flight; retry",
 			   sizeof(err));
-	} else if (!r.sync.quorate) {
+	} else if (!replica.sync.quorate) {
 		rc = CD_ERR_NOT_QUORATE;
 		cd_strlcpy(err, "this node's partition has no quorum: changes are refused",
 			   sizeof(err));
@@ -530,8 +576,8 @@ static void on_change(const struct cd_msg *msg)
 		 * The hook is not state: a snapshot or a loaded state comes
 		 * without it, so it is set where changes are applied.
 		 */
-		r.state.vm_hook = cd_event_vm_transition;
-		rc = cd_state_apply_from(&r.state, msg->body, msg->sender, err, sizeof(err));
+		replica.state.vm_hook = cd_event_vm_transition;
+		rc = cd_state_apply_from(&replica.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
 			changed();
 			cd_event_change(msg->body, msg->sender);
@@ -581,18 +627,18 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
  */
 static void on_flush(void)
 {
-	struct pending **pp = &r.pending, *p;
+	struct pending **pp = &replica.pending, *p;
 	char err[256];
 	int rc;
 
-	if (r.dirty) {
-		rc = cd_state_file_save(r.path, &r.state, err, sizeof(err));
+	if (replica.dirty) {
+		rc = cd_state_file_save(replica.path, &replica.state, err, sizeof(err));
 		if (rc < 0) {
 			/* Nothing is acknowledged that is not on disk. */
-			qb_log(LOG_CRIT, "cannot persist state to %s: %s", r.path, err);
+			qb_log(LOG_CRIT, "cannot persist state to %s: %s", replica.path, err);
 			return;
 		}
-		r.dirty = false;
+		replica.dirty = false;
 	}
 	while ((p = *pp)) {
 		if (!p->delivered) {
@@ -604,13 +650,13 @@ static void on_flush(void)
 			p->done(p->ctx, p->rc, p->err);
 		free(p);
 	}
-	if (r.listener)
-		r.listener();
+	if (replica.listener)
+		replica.listener();
 }
 
 static void on_lost(void)
 {
-	r.sync.phase = CD_SYNC_IDLE;
+	replica.sync.phase = CD_SYNC_IDLE;
 	cancel_restart();
 	arm_round_timer();
 	fail_pending(CD_ERR_NOT_JOINED, "lost the connection to corosync");
@@ -630,16 +676,16 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
 	struct pending *p;
 	int rc;
 
-	if (!cd_membership_joined() || r.sync.phase == CD_SYNC_IDLE)
+	if (!cd_membership_joined() || replica.sync.phase == CD_SYNC_IDLE)
 		return CD_ERR_NOT_JOINED;
-	if (r.sync.phase != CD_SYNC_DONE)
+	if (replica.sync.phase != CD_SYNC_DONE)
 		return CD_ERR_SYNCING;
-	if (!r.sync.quorate || !cd_membership_quorate())
+	if (!replica.sync.quorate || !cd_membership_quorate())
 		return CD_ERR_NOT_QUORATE;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->req_id = r.next_req_id++;
+	p->req_id = replica.next_req_id++;
 	p->done = done;
 	p->ctx = ctx;
 	rc = send_msg(CD_MSG_CHANGE, p->req_id, 0, (struct json_object *)change);
@@ -648,7 +694,7 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
 		free(p);
 		return rc;
 	}
-	p->next = r.pending;
-	r.pending = p;
+	p->next = replica.pending;
+	replica.pending = p;
 	return 0;
 }

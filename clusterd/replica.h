@@ -43,6 +43,16 @@ extern const struct cd_membership_ops cd_replica_membership_ops;
  */
 int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx);
 
+/*
+ * This node's own information (cd_membership_local_info()) changed since it
+ * joined: the CPU models libvirt told late. It reaches the state the way
+ * node information always does, through a sync round's report: the next
+ * report carries it; if the report went out already, a new round is asked
+ * for once the current one is over, quorate, and the state records
+ * something else (cd_sync_info_needs_round()).
+ */
+void cd_replica_local_info_changed(void);
+
 /* Called after every batch of deliveries, once the state is persisted. */
 void cd_replica_set_listener(void (*fn)(void));
 

@@ -16,8 +16,6 @@
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
-#define STATE_FORMAT 1
-
 int cd_version_cmp(struct cd_version a, struct cd_version b)
 {
 	if (a.epoch != b.epoch)
@@ -263,7 +261,7 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	struct json_object *vms;
 	size_t i;
 
-	json_object_object_add(o, "format", json_object_new_int(STATE_FORMAT));
+	json_object_object_add(o, "format", json_object_new_int(CD_STATE_FORMAT));
 	json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
 	json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
 	json_object_object_add(o, "version", v);
@@ -490,9 +488,10 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 		FAIL(CD_ERR_CORRUPT, "state is not a JSON object");
 	if (cd_jget_u64(o, "format", &format) < 0)
 		FAIL(CD_ERR_CORRUPT, "state has no format");
-	if (format != STATE_FORMAT)
-		FAIL(CD_ERR_VERSION, "state format %" PRIu64 " is not supported (want %d)", format,
-		     STATE_FORMAT);
+	/* The older formats differ in fence devices only: fencedev.c converts them. */
+	if (format < CD_STATE_FORMAT_OLDEST || format > CD_STATE_FORMAT)
+		FAIL(CD_ERR_VERSION, "state format %" PRIu64 " is not supported (want %d to %d)",
+		     format, CD_STATE_FORMAT_OLDEST, CD_STATE_FORMAT);
 	if (!json_object_object_get_ex(o, "version", &v) ||
 	    cd_jget_u64(v, "epoch", &s->version.epoch) < 0 || cd_jget_u64(v, "seq", &s->version.seq) < 0)
 		FAIL(CD_ERR_CORRUPT, "state has no valid version");

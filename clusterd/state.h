@@ -222,6 +222,22 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms);
 
 /*
+ * The state's format, written as "format" in every saved state and every
+ * snapshot. A node reads the formats from CD_STATE_FORMAT_OLDEST to its
+ * own, converting the older ones, and refuses a newer one (CD_ERR_VERSION)
+ * rather than misread it:
+ *   1  fence devices' params and map as strings (some states of this
+ *      format hold them as objects already)
+ *   2  fence devices' params and map as JSON objects (fencedev.h): a node
+ *      that read them as strings would see a device without parameters
+ * In a sync round, a member that cannot read the chosen snapshot leaves its
+ * sender out, as for any invalid snapshot (replica.c), and the round ends
+ * within its bound: an older node is left out, never the round wedged.
+ */
+#define CD_STATE_FORMAT 2
+#define CD_STATE_FORMAT_OLDEST 1
+
+/*
  * Serialization, canonical: the same state always gives the same bytes, so
  * its SHA-256 identifies it.
  * cd_state_to_json() returns a new object (caller puts it).

@@ -263,6 +263,24 @@ uint64_t cd_sync_restart_token(uint64_t round, uint64_t nonce)
 	return h ? h : 1;
 }
 
+bool cd_sync_info_needs_round(const struct cd_sync *s, const struct cd_node_info *recorded,
+			      const struct cd_node_info *info)
+{
+	struct json_object *a, *b;
+	bool differ;
+
+	if (s->phase != CD_SYNC_DONE || !s->quorate || !recorded)
+		return false;
+	/* As the reports carry it: what differs there differs in the state. */
+	a = cd_node_info_to_json(recorded);
+	b = cd_node_info_to_json(info);
+	differ = strcmp(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+			json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN)) != 0;
+	json_object_put(a);
+	json_object_put(b);
+	return differ;
+}
+
 struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
 {
 	struct json_object *o = json_object_new_object(), *v = json_object_new_object();

@@ -125,6 +125,20 @@ uint64_t cd_sync_round_token(uint32_t ring_node, uint64_t ring_seq, const uint32
  */
 uint64_t cd_sync_restart_token(uint64_t round, uint64_t nonce);
 
+/*
+ * A member's own node information changed after its report went out (the
+ * CPU models libvirt told after the join). The state takes node
+ * information only from a round's reports, when a quorate round ends
+ * (cd_state_sync_finish()). Whether the member must ask for a new round to
+ * get info into the state: only once the round s is over and quorate (a
+ * round under way ends with the old report; an inquorate partition records
+ * nothing, and the quorate round to come takes a new report), and only if
+ * the state records something else of it (recorded; NULL when the state
+ * has no record of the node, beyond its limit: a new round would not help).
+ */
+bool cd_sync_info_needs_round(const struct cd_sync *s, const struct cd_node_info *recorded,
+			      const struct cd_node_info *info);
+
 /* JSON of a report, and back (0 or CD_ERR_PROTOCOL). */
 struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r);
 int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender,

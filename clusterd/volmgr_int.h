@@ -21,6 +21,9 @@
  *   slot        the renew thread, under lock (joined, expired, release,
  *               leave); read by the op thread. Not logged: the threads
  *               never log, the loop logs host_state's moves instead.
+ *               Expired also when the loop declared the lapse first
+ *               (lapsed_generation): the thread joins anew, and its
+ *               EV_JOINED takes the loop's record from lapsed to held.
  *   host_state  the loop (vols_host_event()): joined when the thread's
  *               EV_JOINED arrives, expired when it sees valid_until pass,
  *               release and resume as cd_volmgr_suspend() asks.
@@ -126,6 +129,12 @@ struct rt {
 	struct job *queue;	/* under lock */
 	struct csvfs_host host; /* under lock: the renew thread updates it */
 	enum cd_host_lease_state slot; /* under lock: the renew thread's record */
+	/*
+	 * Under lock: the loop's word that it declared this generation of the
+	 * host lease lapsed and voided its leases (0 for none). The renew
+	 * thread then ends that incarnation even if a renewal came through.
+	 */
+	uint64_t lapsed_generation;
 	struct csvfs_disk *disk;
 	struct csvfs_vol vol;
 	bool opened;

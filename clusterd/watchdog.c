@@ -72,7 +72,7 @@ static struct {
 	const struct cd_watchdog_config *cfg;
 	int hw;		/* hardware watchdog, -1 for none */
 	uint64_t hw_ms; /* its timeout */
-} w = {.hw = -1};
+} wd_proc = {.hw = -1};
 
 static bool is_qemu(pid_t pid)
 {
@@ -123,11 +123,11 @@ static bool kill_qemus(void)
 	int dfd;
 	DIR *d;
 
-	d = opendir(w.cfg->qemu_pid_dir);
+	d = opendir(wd_proc.cfg->qemu_pid_dir);
 	if (!d) {
 		if (errno == ENOENT)
 			return true; /* no libvirt QEMU has ever run here */
-		qb_log(LOG_CRIT, "cannot read %s: %s", w.cfg->qemu_pid_dir, strerror(errno));
+		qb_log(LOG_CRIT, "cannot read %s: %s", wd_proc.cfg->qemu_pid_dir, strerror(errno));
 		return false;
 	}
 	dfd = dirfd(d);
@@ -188,43 +188,43 @@ static bool kill_qemus(void)
 
 static void hw_open(void)
 {
-	int t = (int)w.cfg->timeout_s;
+	int t = (int)wd_proc.cfg->timeout_s;
 
-	w.hw_ms = (uint64_t)w.cfg->timeout_s * 1000u;
-	if (!*w.cfg->device)
+	wd_proc.hw_ms = (uint64_t)wd_proc.cfg->timeout_s * 1000u;
+	if (!*wd_proc.cfg->device)
 		return;
-	w.hw = open(w.cfg->device, O_WRONLY | O_CLOEXEC);
-	if (w.hw < 0) {
+	wd_proc.hw = open(wd_proc.cfg->device, O_WRONLY | O_CLOEXEC);
+	if (wd_proc.hw < 0) {
 		qb_log(errno == ENOENT ? LOG_NOTICE : LOG_ERR,
 		       "no hardware watchdog (%s: %s): the watchdog process alone backs up "
 		       "clusterd",
-		       w.cfg->device, strerror(errno));
+		       wd_proc.cfg->device, strerror(errno));
 		return;
 	}
-	if (ioctl(w.hw, WDIOC_SETTIMEOUT, &t) < 0 || ioctl(w.hw, WDIOC_GETTIMEOUT, &t) < 0)
+	if (ioctl(wd_proc.hw, WDIOC_SETTIMEOUT, &t) < 0 || ioctl(wd_proc.hw, WDIOC_GETTIMEOUT, &t) < 0)
 		qb_log(LOG_WARNING, "%s: cannot set its timeout (%s); assuming %u s",
-		       w.cfg->device, strerror(errno), w.cfg->timeout_s);
+		       wd_proc.cfg->device, strerror(errno), wd_proc.cfg->timeout_s);
 	else
-		w.hw_ms = (uint64_t)t * 1000u;
-	qb_log(LOG_NOTICE, "hardware watchdog %s armed, timeout %" PRIu64 " ms", w.cfg->device,
-	       w.hw_ms);
+		wd_proc.hw_ms = (uint64_t)t * 1000u;
+	qb_log(LOG_NOTICE, "hardware watchdog %s armed, timeout %" PRIu64 " ms", wd_proc.cfg->device,
+	       wd_proc.hw_ms);
 }
 
 static void hw_pet(void)
 {
-	if (w.hw >= 0 && write(w.hw, "k", 1) != 1)
-		qb_log(LOG_ERR, "cannot keep %s alive: %s", w.cfg->device, strerror(errno));
+	if (wd_proc.hw >= 0 && write(wd_proc.hw, "k", 1) != 1)
+		qb_log(LOG_ERR, "cannot keep %s alive: %s", wd_proc.cfg->device, strerror(errno));
 }
 
 /* Leave: a clean stop tells the hardware watchdog, a failed kill does not. */
 static int leave(bool clean)
 {
-	if (w.hw >= 0 && clean && write(w.hw, "V", 1) != 1)
-		qb_log(LOG_ERR, "cannot stop %s: %s", w.cfg->device, strerror(errno));
-	if (w.hw >= 0 && !clean)
-		qb_log(LOG_CRIT, "leaving %s running: it resets this machine", w.cfg->device);
-	if (w.hw >= 0)
-		close(w.hw);
+	if (wd_proc.hw >= 0 && clean && write(wd_proc.hw, "V", 1) != 1)
+		qb_log(LOG_ERR, "cannot stop %s: %s", wd_proc.cfg->device, strerror(errno));
+	if (wd_proc.hw >= 0 && !clean)
+		qb_log(LOG_CRIT, "leaving %s running: it resets this machine", wd_proc.cfg->device);
+	if (wd_proc.hw >= 0)
+		close(wd_proc.hw);
 	return clean ? 0 : 1;
 }
 
@@ -282,9 +282,9 @@ static int child_main(int fd, const struct cd_watchdog_config *cfg)
 	bool pet_refused = false;
 
 	memset(&r, 0, sizeof(r));
-	w.cfg = cfg;
+	wd_proc.cfg = cfg;
 	hw_open();
-	pet_every = w.hw_ms / 4 > 100 ? w.hw_ms / 4 : 100;
+	pet_every = wd_proc.hw_ms / 4 > 100 ? wd_proc.hw_ms / 4 : 100;
 	qb_log(LOG_INFO, "watchdog process %d watching clusterd %d", (int)getpid(),
 	       (int)getppid());
 	for (;;) {
@@ -300,17 +300,17 @@ static int child_main(int fd, const struct cd_watchdog_config *cfg)
 			       "the host lease of volume %s lapsed and clusterd has not reported "
 			       "its VMs off: killing every QEMU here",
 			       due->name);
-			if (!kill_qemus() && w.hw >= 0) {
+			if (!kill_qemus() && wd_proc.hw >= 0) {
 				/* Let the hardware watchdog reset the machine. */
 				qb_log(LOG_CRIT, "leaving %s running: it resets this machine",
 				       cfg->device);
-				close(w.hw);
-				w.hw = -1;
+				close(wd_proc.hw);
+				wd_proc.hw = -1;
 			}
 			cd_wd_clear(&r);
 		}
-		if (w.hw >= 0 && now >= next_pet) {
-			bool may = cd_wd_may_pet(&r, now, w.hw_ms);
+		if (wd_proc.hw >= 0 && now >= next_pet) {
+			bool may = cd_wd_may_pet(&r, now, wd_proc.hw_ms);
 
 			if (may)
 				hw_pet();
@@ -322,7 +322,7 @@ static int child_main(int fd, const struct cd_watchdog_config *cfg)
 			next_pet = now + pet_every;
 		}
 		wake = cd_wd_next(&r);
-		if (w.hw >= 0 && next_pet < wake)
+		if (wd_proc.hw >= 0 && next_pet < wake)
 			wake = next_pet;
 		rc = poll(&pf, 1, wake == UINT64_MAX ? -1 : wake > now ? (int)(wake - now) : 0);
 		if (rc < 0 && errno != EINTR)

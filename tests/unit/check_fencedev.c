@@ -309,8 +309,9 @@ START_TEST(test_old_snapshot_loads)
 	ck_assert_msg(cd_state_from_json(&s, o, err, sizeof(err)) == 0, "%s", err);
 	json_object_put(o);
 	check_converted(&s);
-	/* Written again, it is in the new form and loads as it is. */
+	/* Written again, it is in the new form and format and loads as it is. */
 	again = cd_state_to_json(&s);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(again, "format")), 2);
 	ck_assert_msg(cd_state_from_json(&back, again, err, sizeof(err)) == 0, "%s", err);
 	check_converted(&back);
 	json_object_put(again);

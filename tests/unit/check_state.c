@@ -280,7 +280,8 @@ START_TEST(test_from_json_rejects_bad_state)
 {
 	static const char *bad[] = {
 	    "{}",
-	    "{\"format\":2,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+	    "{\"format\":3,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+	    "{\"format\":0,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
 	    "{\"format\":1,\"version\":{\"epoch\":-1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
 	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":{},\"properties\":{}}",
 	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[{\"id\":0}],"
@@ -307,6 +308,9 @@ START_TEST(test_from_json_rejects_bad_state)
 	{
 		struct json_object *o = json_tokener_parse(bad[1]);
 
+		ck_assert_int_eq(cd_state_from_json(&s, o, err, sizeof(err)), CD_ERR_VERSION);
+		json_object_put(o);
+		o = json_tokener_parse(bad[2]);
 		ck_assert_int_eq(cd_state_from_json(&s, o, err, sizeof(err)), CD_ERR_VERSION);
 		json_object_put(o);
 	}

@@ -143,6 +143,59 @@ START_TEST(test_loaded_state_checked)
 }
 END_TEST
 
+/*
+ * A saved state carries the current format; one of the format before
+ * (fence parameters and map as strings) loads, converted; a newer one is
+ * refused, not misread.
+ */
+START_TEST(test_format_version)
+{
+	static const char *old =
+	    "{\"format\":1,\"version\":{\"epoch\":2,\"seq\":5},\"nodes\":[],"
+	    "\"properties\":{},\"fence_devices\":[{\"name\":\"pdu\",\"agent\":"
+	    "\"fence_lab\",\"params\":\"ip=10.0.0.9\",\"map\":\"node1=3\"}]}";
+	static const char *newer =
+	    "{\"format\":3,\"version\":{\"epoch\":2,\"seq\":5},\"nodes\":[],"
+	    "\"properties\":{}}";
+	struct json_object *o, *f;
+	struct cd_state s, back;
+	char err[256], *data, plug[16];
+	size_t len;
+
+	ck_assert_int_eq(CD_STATE_FORMAT, 2);
+	sample(&s);
+	ck_assert_int_eq(cd_state_file_save(path, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_read_file(path, &data, &len), 0);
+	o = json_tokener_parse(strchr(data, '\n') + 1);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "format", &f));
+	ck_assert_int_eq(json_object_get_int(f), CD_STATE_FORMAT);
+	json_object_put(o);
+	free(data);
+	cd_state_free(&s);
+
+	write_state(old);
+	ck_assert_msg(cd_state_file_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.version.epoch, 2);
+	ck_assert_uint_eq(back.n_fencedevs, 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(back.fencedevs[0].params,
+								       "ip")),
+			 "10.0.0.9");
+	ck_assert_str_eq(cd_fencedev_plug(&back.fencedevs[0], "node1", plug, sizeof(plug)), "3");
+	/* Saved again, it is of the current format. */
+	ck_assert_int_eq(cd_state_file_save(path, &back, err, sizeof(err)), 0);
+	cd_state_free(&back);
+	ck_assert_int_eq(cd_read_file(path, &data, &len), 0);
+	ck_assert_ptr_nonnull(strstr(data, "{\"format\":2,"));
+	free(data);
+
+	write_state(newer);
+	ck_assert_int_eq(cd_state_file_load(path, &back, err, sizeof(err)), CD_ERR_VERSION);
+	ck_assert_ptr_nonnull(strstr(err, "format 3 is not supported"));
+	ck_assert_uint_eq(back.version.epoch, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("state_file");
@@ -153,6 +206,7 @@ int main(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_corruption_detected);
 	tcase_add_test(tc, test_loaded_state_checked);
+	tcase_add_test(tc, test_format_version);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -297,6 +297,56 @@ START_TEST(test_same_stream_same_outcome)
 }
 END_TEST
 
+/*
+ * CPU models that come after the join: a new round only once the round is
+ * over and quorate, and only if the state records something else.
+ */
+START_TEST(test_late_info_needs_a_round_only_when_recorded_otherwise)
+{
+	struct cd_sync s;
+	struct cd_sync_report r1 = rep(1, 4, 9, 'a', 1), r2 = rep(2, 4, 9, 'a', 1),
+			      r3 = rep(3, 4, 9, 'a', 1);
+	struct cd_node_info recorded = r1.info, now = r1.info;
+
+	strcpy(now.cap.cpu_model, "EPYC-Rome");
+	strcpy(now.cap.cpu_models[0], "EPYC-Rome");
+	strcpy(now.cap.cpu_models[1], "qemu64");
+	now.cap.n_cpu_models = 2;
+
+	cd_sync_begin(&s, 42, three, 3);
+	cd_sync_add_report(&s, 42, &r1);
+	/* The round is under way: it looks again when it ends. */
+	ck_assert(!cd_sync_info_needs_round(&s, &recorded, &now));
+	cd_sync_add_report(&s, 42, &r2);
+	ck_assert_int_eq(cd_sync_add_report(&s, 42, &r3), CD_SYNC_STEP_COMPLETE);
+	ck_assert(cd_sync_info_needs_round(&s, &recorded, &now));
+	/* Recorded already (a later round took the new report in). */
+	ck_assert(!cd_sync_info_needs_round(&s, &now, &now));
+	/* No record of the node (beyond the state's limit): a round would not help. */
+	ck_assert(!cd_sync_info_needs_round(&s, NULL, &now));
+	/* Any difference the reports carry counts, not only the models. */
+	recorded = now;
+	strcpy(recorded.cap.cpu_models[1], "qemu32");
+	ck_assert(cd_sync_info_needs_round(&s, &recorded, &now));
+
+	/* An inquorate partition records no node information. */
+	r3.quorate = 0;
+	recorded = r1.info;
+	cd_sync_begin(&s, 43, three, 3);
+	cd_sync_add_report(&s, 43, &r1);
+	cd_sync_add_report(&s, 43, &r2);
+	ck_assert_int_eq(cd_sync_add_report(&s, 43, &r3), CD_SYNC_STEP_COMPLETE);
+	ck_assert(!s.quorate);
+	ck_assert(!cd_sync_info_needs_round(&s, &recorded, &now));
+	/* Nor does a round that left this member out, or none yet. */
+	s.phase = CD_SYNC_LEFT_OUT;
+	s.quorate = true;
+	ck_assert(!cd_sync_info_needs_round(&s, &recorded, &now));
+	s.phase = CD_SYNC_IDLE;
+	ck_assert(!cd_sync_info_needs_round(&s, &recorded, &now));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync");
@@ -314,5 +364,6 @@ int main(void)
 	add_tcase(s, test_snapshot_timeout_picks_the_next_newest);
 	add_tcase(s, test_bad_report_or_snapshot_leaves_the_sender_out);
 	add_tcase(s, test_same_stream_same_outcome);
+	add_tcase(s, test_late_info_needs_a_round_only_when_recorded_otherwise);
 	return run_suite(s);
 }
