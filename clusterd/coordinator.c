@@ -4,7 +4,7 @@
 
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
-#include "clusterd/policy_adapter.h"
+#include "core/policy_adapter.h"
 #include "clusterd/timing.h"
 
 static struct {

@@ -5,7 +5,7 @@
 
 #include <qb/qblog.h>
 
-#include "clusterd/change.h"
+#include "core/change.h"
 #include "clusterd/events.h"
 #include "clusterd/replica.h"
 #include "lib/jsonget.h"

@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "clusterd/vm.h"
+#include "core/vm.h"
 
 /* Record one event (also logged at notice). */
 void cd_event(const char *kind, const char *subject, const char *fmt, ...)

@@ -8,11 +8,11 @@
 #include <clusterd/result.h>
 
 #include "agents/fence.h"
-#include "clusterd/change.h"
+#include "core/change.h"
 #include "clusterd/coordinator_int.h"
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
-#include "clusterd/props.h"
+#include "core/props.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "clusterd/volmgr.h"

@@ -9,7 +9,7 @@
 #include <qb/qblog.h>
 
 #include "agents/vm_agent.h"
-#include "clusterd/cpumodels.h"
+#include "core/cpumodels.h"
 #include "clusterd/hostinfo.h"
 #include "lib/util.h"
 

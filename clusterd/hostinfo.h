@@ -4,7 +4,7 @@
 
 #include <qb/qbloop.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 /*
  * Fill cap from the host (sysinfo; the CPU models libvirt gave

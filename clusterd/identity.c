@@ -10,12 +10,12 @@
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
-#include "clusterd/change.h"
+#include "core/change.h"
 #include "clusterd/identity.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
-#include "clusterd/state.h"
-#include "clusterd/vmident.h"
+#include "core/state.h"
+#include "core/vmident.h"
 #include "lib/util.h"
 
 #define LIBVIRT_TIMEOUT_MS 10000

@@ -13,8 +13,8 @@
 #include <json-c/json.h>
 #include <qb/qbipcs.h>
 
-#include "clusterd/change.h"
-#include "clusterd/ipc_admit.h"
+#include "core/change.h"
+#include "core/ipc_admit.h"
 
 /* Handlers return 0 with *out set, a negative code with *out = error text, or ASYNC. */
 #define CD_IPC_ASYNC 1

@@ -9,7 +9,7 @@
 #include <clusterd/result.h>
 
 #include "agents/fence.h"
-#include "clusterd/fencedev_text.h"
+#include "core/fencedev_text.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"

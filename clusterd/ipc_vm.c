@@ -15,8 +15,8 @@
 #include "clusterd/coordinator.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
-#include "clusterd/vmdisks.h"
-#include "clusterd/vmident.h"
+#include "core/vmdisks.h"
+#include "core/vmident.h"
 #include "lib/util.h"
 
 static bool mac_taken(const char *mac, void *ctx)

@@ -1,34 +1,5 @@
 sbin_PROGRAMS += clusterd/clusterd
 
-# The pure core (state, messages, sync rounds): what the unit tests link.
-noinst_LTLIBRARIES += clusterd/libcdcore.la
-clusterd_libcdcore_la_SOURCES = \
-	clusterd/state.c clusterd/state.h \
-	clusterd/props.c clusterd/props.h \
-	clusterd/change.c clusterd/change.h \
-	clusterd/node.c clusterd/node.h \
-	clusterd/fencedev.c clusterd/fencedev.h \
-	clusterd/fencedev_text.c clusterd/fencedev_text.h \
-	agents/fence_proto.c agents/fence_proto.h \
-	clusterd/vm.c clusterd/vm.h clusterd/vm_internal.h \
-	clusterd/vm_lifecycle.c \
-	clusterd/volume.c clusterd/volume.h \
-	clusterd/leasestate.c clusterd/leasestate.h \
-	clusterd/lrm_phase.c clusterd/lrm_phase.h \
-	clusterd/state_file.c clusterd/state_file.h \
-	clusterd/msg.c clusterd/msg.h \
-	clusterd/sync.c clusterd/sync.h \
-	clusterd/wdrule.c clusterd/wdrule.h \
-	clusterd/vmdisks.c clusterd/vmdisks.h \
-	clusterd/vmident.c clusterd/vmident.h \
-	clusterd/cpumodels.c clusterd/cpumodels.h \
-	clusterd/policy_adapter.c clusterd/policy_adapter.h \
-	clusterd/quorumview.c clusterd/quorumview.h \
-	clusterd/deadrule.c clusterd/deadrule.h \
-	clusterd/ipc_admit.c clusterd/ipc_admit.h
-clusterd_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
-clusterd_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
-
 clusterd_clusterd_SOURCES = \
 	clusterd/main.c \
 	clusterd/conf.c clusterd/conf.h \
@@ -54,7 +25,7 @@ clusterd_clusterd_SOURCES = \
 	agents/fence.c agents/fence.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
-clusterd_clusterd_LDADD = clusterd/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \
+clusterd_clusterd_LDADD = core/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \
 	lib/libcdchild.la lib/libcdcommon.la $(OPENSSL_LIBS) \
 	$(VIRT_LIBS) -lpthread $(QB_LIBS) $(CPG_LIBS) \
 	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS)

@@ -15,7 +15,7 @@
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
-#include "clusterd/change.h"
+#include "core/change.h"
 #include "clusterd/events.h"
 #include "clusterd/lrm.h"
 #include "clusterd/lrm_int.h"

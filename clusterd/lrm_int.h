@@ -21,9 +21,9 @@
 
 #include "agents/vm_agent.h"
 #include "clusterd/lrm.h"
-#include "clusterd/lrm_phase.h"
-#include "clusterd/state.h"
-#include "clusterd/vmdisks.h"
+#include "core/lrm_phase.h"
+#include "core/state.h"
+#include "core/vmdisks.h"
 
 #define vm_log(prio, name, fmt, ...) qb_log(prio, "vm %s: " fmt, name, ##__VA_ARGS__)
 

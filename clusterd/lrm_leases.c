@@ -14,7 +14,7 @@
 
 #include "clusterd/lrm_int.h"
 #include "clusterd/replica.h"
-#include "clusterd/vmdisks.h"
+#include "core/vmdisks.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
 

@@ -15,8 +15,8 @@
 
 #include "clusterd/hostinfo.h"
 #include "clusterd/membership.h"
-#include "clusterd/quorumview.h"
-#include "clusterd/sync.h"
+#include "core/quorumview.h"
+#include "core/sync.h"
 #include "lib/util.h"
 
 #define CPG_GROUP "clusterd"

@@ -16,7 +16,7 @@
 
 #include <qb/qbloop.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 struct cd_membership_ops {
 	/* A new CPG configuration: a sync round with this token begins. */

@@ -7,11 +7,11 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/change.h"
+#include "core/change.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
 #include "clusterd/membership.h"
-#include "clusterd/policy_adapter.h"
+#include "core/policy_adapter.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "lib/util.h"

@@ -15,7 +15,7 @@
 #include "clusterd/events.h"
 #include "clusterd/lrm.h"
 #include "clusterd/membership.h"
-#include "clusterd/props.h"
+#include "core/props.h"
 #include "clusterd/quorumloss.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr.h"

@@ -11,9 +11,9 @@
 #include <qb/qblog.h>
 
 #include "clusterd/events.h"
-#include "clusterd/msg.h"
+#include "core/msg.h"
 #include "clusterd/replica.h"
-#include "clusterd/state_file.h"
+#include "core/state_file.h"
 #include "clusterd/timing.h"
 #include "lib/util.h"
 

@@ -12,8 +12,8 @@
 #include <qb/qbloop.h>
 
 #include "clusterd/membership.h"
-#include "clusterd/state.h"
-#include "clusterd/sync.h"
+#include "core/state.h"
+#include "core/sync.h"
 
 /*
  * Called once a submitted change is applied and persisted (rc 0), or

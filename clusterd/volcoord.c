@@ -10,7 +10,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/change.h"
+#include "core/change.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"

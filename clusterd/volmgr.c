@@ -19,7 +19,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/deadrule.h"
+#include "core/deadrule.h"
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"

@@ -45,9 +45,9 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "clusterd/leasestate.h"
+#include "core/leasestate.h"
 #include "clusterd/volmgr.h"
-#include "clusterd/volume.h"
+#include "core/volume.h"
 #include "csvfs/csvfs.h"
 
 #define vol_log(prio, vol, fmt, ...) qb_log(prio, "volume %s: " fmt, vol, ##__VA_ARGS__)

@@ -22,7 +22,7 @@
 #include <qb/qblog.h>
 
 #include "clusterd/watchdog.h"
-#include "clusterd/wdrule.h"
+#include "core/wdrule.h"
 #include "lib/util.h"
 
 #define MAX_QEMUS 512

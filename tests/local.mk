@@ -1,6 +1,6 @@
 # Unit tests (Check): one check_<module> per pure module.
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests/unit
-UNIT_LIBS = clusterd/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+UNIT_LIBS = core/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm \

@@ -10,8 +10,8 @@
 
 #include "check_common.h"
 #include "check_fixture.h"
-#include "clusterd/change.h"
-#include "clusterd/state.h"
+#include "core/change.h"
+#include "core/state.h"
 #include "lib/util.h"
 
 static char err[256];

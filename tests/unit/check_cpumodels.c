@@ -7,8 +7,8 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/cpumodels.h"
-#include "clusterd/policy_adapter.h"
+#include "core/cpumodels.h"
+#include "core/policy_adapter.h"
 #include "policy/policy.h"
 
 static char err[256];

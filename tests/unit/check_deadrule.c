@@ -1,7 +1,7 @@
 #include "config.h"
 
 #include "check_common.h"
-#include "clusterd/deadrule.h"
+#include "core/deadrule.h"
 
 START_TEST(test_every_volume_must_say_dead)
 {

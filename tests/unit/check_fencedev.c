@@ -15,10 +15,10 @@
 #include "agents/fence_proto.h"
 #include "check_common.h"
 #include "check_fixture.h"
-#include "clusterd/fencedev.h"
-#include "clusterd/fencedev_text.h"
-#include "clusterd/state.h"
-#include "clusterd/state_file.h"
+#include "core/fencedev.h"
+#include "core/fencedev_text.h"
+#include "core/state.h"
+#include "core/state_file.h"
 #include "lib/util.h"
 
 static char err[256];

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 /*
  * Apply change (a JSON object as text; bad JSON fails the test) as if node

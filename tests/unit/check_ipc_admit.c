@@ -5,7 +5,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/ipc_admit.h"
+#include "core/ipc_admit.h"
 
 static const struct cd_ipc_standing ready = {
 	.joined = true, .phase = CD_SYNC_DONE, .quorate = true, .admin = true};

@@ -7,7 +7,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/leasestate.h"
+#include "core/leasestate.h"
 
 /* The last line logged, and how many. */
 static struct {

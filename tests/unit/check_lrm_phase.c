@@ -8,7 +8,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/lrm_phase.h"
+#include "core/lrm_phase.h"
 
 /* The last line logged, and how many. */
 static struct {

@@ -7,7 +7,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/msg.h"
+#include "core/msg.h"
 
 static void build(enum cd_msg_type t, uint64_t round, const char *json, void **buf, size_t *len)
 {

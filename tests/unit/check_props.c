@@ -5,8 +5,8 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/props.h"
-#include "clusterd/state.h"
+#include "core/props.h"
+#include "core/state.h"
 
 static void set(struct cd_state *s, const char *key, const char *value)
 {

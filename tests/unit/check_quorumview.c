@@ -1,7 +1,7 @@
 #include "config.h"
 
 #include "check_common.h"
-#include "clusterd/quorumview.h"
+#include "core/quorumview.h"
 
 /* Joined, quorate on ring 1/8: the view after a normal round. */
 static struct cd_quorum_view settled(void)

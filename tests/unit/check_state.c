@@ -6,7 +6,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/state.h"
+#include "core/state.h"
 
 static struct json_object *change(const char *text)
 {

@@ -8,7 +8,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/state_file.h"
+#include "core/state_file.h"
 #include "lib/util.h"
 
 static char dir[] = "/tmp/check_state_file.XXXXXX";

@@ -6,7 +6,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/sync.h"
+#include "core/sync.h"
 
 static struct cd_sync_report rep(uint32_t id, uint64_t epoch, uint64_t seq, char sum, int quorate)
 {

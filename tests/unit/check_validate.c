@@ -14,9 +14,9 @@
 
 #include "check_common.h"
 #include "check_fixture.h"
-#include "clusterd/fencedev.h"
-#include "clusterd/msg.h"
-#include "clusterd/state.h"
+#include "core/fencedev.h"
+#include "core/msg.h"
+#include "core/state.h"
 #include "lib/util.h"
 
 static char err[512];

@@ -8,7 +8,7 @@
 
 #include "check_common.h"
 #include "check_fixture.h"
-#include "clusterd/state.h"
+#include "core/state.h"
 
 static char err[256];
 

@@ -1,4 +1,4 @@
-/* The csvfs files of a domain's disks (clusterd/vmdisks.c). */
+/* The csvfs files of a domain's disks (core/vmdisks.c). */
 #include "config.h"
 
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/vmdisks.h"
+#include "core/vmdisks.h"
 
 #define DOM(disks)                                                                         \
 	"<domain type='qemu'><name>v</name><memory unit='MiB'>128</memory><devices>" disks   \

@@ -7,7 +7,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/vmident.h"
+#include "core/vmident.h"
 
 static char err[256];
 

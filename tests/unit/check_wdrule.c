@@ -1,4 +1,4 @@
-/* The watchdog process's rule (clusterd/wdrule.c). */
+/* The watchdog process's rule (core/wdrule.c). */
 #include "config.h"
 
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <clusterd/result.h>
 
 #include "check_common.h"
-#include "clusterd/wdrule.h"
+#include "core/wdrule.h"
 
 static int apply(struct cd_wd_rule *r, const char *m)
 {

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 #define CD_SYNC_MAX_MEMBERS 128
 

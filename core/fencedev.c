@@ -8,9 +8,9 @@
 #include <clusterd/result.h>
 
 #include "agents/fence_proto.h"
-#include "clusterd/fencedev.h"
-#include "clusterd/fencedev_text.h"
-#include "clusterd/state.h"
+#include "core/fencedev.h"
+#include "core/fencedev_text.h"
+#include "core/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 

@@ -8,11 +8,11 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/change.h"
-#include "clusterd/fencedev.h"
-#include "clusterd/node.h"
-#include "clusterd/props.h"
-#include "clusterd/state.h"
+#include "core/change.h"
+#include "core/fencedev.h"
+#include "core/node.h"
+#include "core/props.h"
+#include "core/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 

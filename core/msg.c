@@ -8,7 +8,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/msg.h"
+#include "core/msg.h"
 #include "lib/util.h"
 
 _Static_assert(2u * CD_VM_XML_MAX + 64u * 1024u <= CD_MSG_CHANGE_MAX,

@@ -8,8 +8,8 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/state.h"
-#include "clusterd/volume.h"
+#include "core/state.h"
+#include "core/volume.h"
 #include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"

@@ -6,7 +6,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/sync.h"
+#include "core/sync.h"
 #include "lib/util.h"
 
 const char *cd_sync_phase_to_str(enum cd_sync_phase p)

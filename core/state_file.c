@@ -7,7 +7,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/state_file.h"
+#include "core/state_file.h"
 #include "lib/util.h"
 
 #define MAGIC "clusterd-state 1 "

@@ -13,7 +13,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/vmident.h"
+#include "core/vmident.h"
 #include "lib/util.h"
 
 bool cd_mac_valid(const char *s)

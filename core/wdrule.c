@@ -6,7 +6,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/wdrule.h"
+#include "core/wdrule.h"
 #include "lib/util.h"
 
 static struct cd_wd_vol *find(struct cd_wd_rule *r, const char *name)

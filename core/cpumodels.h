@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 /*
  * Read libvirt's domain capabilities XML (virConnectGetDomainCapabilities)

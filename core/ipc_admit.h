@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "clusterd/sync.h"
+#include "core/sync.h"
 
 /* What a command asks of this node and of its client (struct cd_ipc_cmd's flags). */
 enum cd_ipc_flags {

@@ -6,7 +6,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/leasestate.h"
+#include "core/leasestate.h"
 #include "lib/fsm.h"
 #include "lib/util.h"
 

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "clusterd/deadrule.h"
+#include "core/deadrule.h"
 
 int cd_host_dead_rule(const enum cd_slot_seen *seen, size_t n)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clusterd/cpumodels.h"
-#include "clusterd/policy_adapter.h"
+#include "core/cpumodels.h"
+#include "core/policy_adapter.h"
 #include "lib/util.h"
 
 /* What one VM's domain XML asks of the CPU, and which XML that was. */

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 #include "policy/policy.h"
 
 /*

@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 #define CD_MSG_MAGIC 0x31444d43u /* "CMD1" read as little-endian bytes */
 #define CD_MSG_VERSION 1

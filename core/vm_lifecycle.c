@@ -6,9 +6,9 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/state.h"
-#include "clusterd/vm.h"
-#include "clusterd/vm_internal.h"
+#include "core/state.h"
+#include "core/vm.h"
+#include "core/vm_internal.h"
 #include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"

@@ -6,8 +6,8 @@
 #ifndef CD_VM_INTERNAL_H
 #define CD_VM_INTERNAL_H
 
-#include "clusterd/state.h"
-#include "clusterd/vm.h"
+#include "core/state.h"
+#include "core/vm.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 

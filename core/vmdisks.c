@@ -8,7 +8,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/vmdisks.h"
+#include "core/vmdisks.h"
 #include "lib/util.h"
 
 /* path under run_dir as VOLUME/FILE: 1 if it is, 0 if not under, -1 if malformed */

@@ -6,9 +6,9 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/node.h"
-#include "clusterd/props.h"
-#include "clusterd/state.h"
+#include "core/node.h"
+#include "core/props.h"
+#include "core/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 

@@ -6,7 +6,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/lrm_phase.h"
+#include "core/lrm_phase.h"
 #include "lib/fsm.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))

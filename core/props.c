@@ -10,8 +10,8 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/props.h"
-#include "clusterd/state.h"
+#include "core/props.h"
+#include "core/state.h"
 
 #define CD_STR_(x) #x
 #define CD_STR(x) CD_STR_(x)

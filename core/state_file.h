@@ -9,7 +9,7 @@
 #ifndef CD_STATE_FILE_H
 #define CD_STATE_FILE_H
 
-#include "clusterd/state.h"
+#include "core/state.h"
 
 /* Returns 0 or -errno, err set. */
 int cd_state_file_save(const char *path, const struct cd_state *s, char *err, size_t errlen);

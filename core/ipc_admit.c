@@ -7,7 +7,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/ipc_admit.h"
+#include "core/ipc_admit.h"
 
 int cd_ipc_admit(unsigned flags, const struct cd_ipc_standing *st)
 {

@@ -16,8 +16,8 @@
 
 #include <json-c/json.h>
 
-#include "clusterd/vm.h"
-#include "clusterd/volume.h"
+#include "core/vm.h"
+#include "core/volume.h"
 
 #define CD_NAME_MAX 63
 #define CD_ADDR_MAX 63

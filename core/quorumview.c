@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "clusterd/quorumview.h"
+#include "core/quorumview.h"
 
 bool cd_quorum_current(const struct cd_quorum_view *v)
 {

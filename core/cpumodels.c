@@ -9,7 +9,7 @@
 
 #include <clusterd/result.h>
 
-#include "clusterd/cpumodels.h"
+#include "core/cpumodels.h"
 #include "lib/util.h"
 
 typedef int each_text_fn(const char *text, void *ctx, char *err, size_t errlen);

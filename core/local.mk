@@ -1,0 +1,32 @@
+# The daemon's core without a loop, threads or libvirt: the replicated state
+# and the changes to it, messages, sync rounds, the state file, and the
+# tables that decide (VM lifecycle, lease states, a VM's line on its node,
+# who is dead, watchdog rules, the state-to-policy adapter). clusterd links
+# it, and so does every unit test of it.
+noinst_LTLIBRARIES += core/libcdcore.la
+core_libcdcore_la_SOURCES = \
+	core/state.c core/state.h \
+	core/props.c core/props.h \
+	core/change.c core/change.h \
+	core/node.c core/node.h \
+	core/fencedev.c core/fencedev.h \
+	core/fencedev_text.c core/fencedev_text.h \
+	agents/fence_proto.c agents/fence_proto.h \
+	core/vm.c core/vm.h core/vm_internal.h \
+	core/vm_lifecycle.c \
+	core/volume.c core/volume.h \
+	core/leasestate.c core/leasestate.h \
+	core/lrm_phase.c core/lrm_phase.h \
+	core/state_file.c core/state_file.h \
+	core/msg.c core/msg.h \
+	core/sync.c core/sync.h \
+	core/wdrule.c core/wdrule.h \
+	core/vmdisks.c core/vmdisks.h \
+	core/vmident.c core/vmident.h \
+	core/cpumodels.c core/cpumodels.h \
+	core/policy_adapter.c core/policy_adapter.h \
+	core/quorumview.c core/quorumview.h \
+	core/deadrule.c core/deadrule.h \
+	core/ipc_admit.c core/ipc_admit.h
+core_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
+core_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
