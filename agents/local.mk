@@ -2,9 +2,18 @@
 # clusterd/local.mk), and fence_proto into clusterctl too (cli/local.mk).
 # This file builds only their unit tests, each from source.
 
-# The fence runner: fence-agents interface (pure) and the runner (qb loop),
-# whose agents run through lib/libcdchild.la.
-fence_sources = agents/fence.c agents/fence.h agents/fence_proto.c agents/fence_proto.h
+# The fence-agents interface (pure), and the fence runner (qb loop) on top of
+# it, whose agents run through lib/libcdchild.la.
+fence_proto_sources = agents/fence_proto.c agents/fence_proto.h
+fence_sources = agents/fence.c agents/fence.h $(fence_proto_sources)
+noinst_HEADERS += tests/unit/check_fence_common.h
+
+check_PROGRAMS += tests/unit/check_fence_proto
+TESTS += tests/unit/check_fence_proto
+tests_unit_check_fence_proto_SOURCES = tests/unit/check_fence_proto.c $(fence_proto_sources)
+tests_unit_check_fence_proto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_fence_proto_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 check_PROGRAMS += tests/unit/check_fence
 TESTS += tests/unit/check_fence
