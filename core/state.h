@@ -51,7 +51,7 @@
  *   a fence device           CD_FENCEDEV_JSON_MAX params and map, 6 x
  *   a property               CD_PROP_JSON_MAX     its value, 6 x
  * With the counts below: 8 + 32 + 17.3 + 0.5 + 0.6 + 3.0 MiB = 61.5 MiB,
- * under 64 MiB. state.c checks the sum when it compiles; check_validate
+ * under 64 MiB. state.c checks the sum when it compiles; check_state_budget
  * measures the worst records.
  */
 #define CD_MAX_NODES 32 /* the policy's limit: its node masks have 32 bits */

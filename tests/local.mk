@@ -8,7 +8,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
 	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
 	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels \
-	tests/unit/check_lrm_phase
+	tests/unit/check_lrm_phase tests/unit/check_state_budget
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -55,6 +55,9 @@ tests_unit_check_ipc_admit_LDADD = $(UNIT_LIBS)
 tests_unit_check_validate_SOURCES = tests/unit/check_validate.c $(FIXTURE_SOURCES)
 tests_unit_check_validate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_validate_LDADD = $(UNIT_LIBS)
+tests_unit_check_state_budget_SOURCES = tests/unit/check_state_budget.c $(FIXTURE_SOURCES)
+tests_unit_check_state_budget_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_state_budget_LDADD = $(UNIT_LIBS)
 tests_unit_check_cpumodels_SOURCES = tests/unit/check_cpumodels.c
 tests_unit_check_cpumodels_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cpumodels_LDADD = policy/libcdpolicy.la $(UNIT_LIBS)

@@ -1,7 +1,8 @@
 /*
  * Set-up shared by the unit tests of the replicated state (check_vm,
- * check_validate, check_fencedev, check_change): changes applied from JSON
- * text, and a state with three member nodes. Linked by the tests that need
+ * check_validate, check_state_budget, check_fencedev, check_change): changes
+ * applied from JSON text, a state with three member nodes, and one with a
+ * record of every kind. Linked by the tests that need
  * it (tests/local.mk); check_common.h stays free of the state.
  */
 #ifndef CHECK_FIXTURE_H
@@ -28,5 +29,15 @@ int fixture_apply(struct cd_state *s, const char *change, char *err, size_t errl
  * qemu64) in epoch 1. Caller frees with cd_state_free().
  */
 void fixture_three_nodes(struct cd_state *s);
+
+/*
+ * Initialise s as fixture_three_nodes() does, with a record of every kind:
+ * properties failover-grace-ms (20000) and k (v), VM web (preferred owner
+ * node1), fence device dev1 (agent fence_lab), and volume vol1 on
+ * /dev/loop3 with files disk0 (1 MiB at 5 MiB) and disk2 (2 MiB at 6 MiB),
+ * a waiting request (id 7) to create disk1 and one result (id 9). Caller
+ * frees with cd_state_free().
+ */
+void fixture_full_state(struct cd_state *s);
 
 #endif
