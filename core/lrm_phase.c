@@ -57,9 +57,11 @@ bool cd_lrm_phase_start_under_way(enum cd_lrm_phase p)
 }
 
 /*
- * The line's table. prio: how loudly the move is logged (the monitor's
- * look every few seconds at debug, the rest at info). A cell without a row
- * is impossible: logged and ignored.
+ * The line's table. prio: how loudly the move is logged: the steps that
+ * repeat (the monitor's look every few seconds, a stop's look every tick
+ * until the domain is off; the stop itself is logged at notice where it
+ * begins) at debug, the rest at info. A cell without a row is impossible:
+ * logged and ignored.
  */
 static const struct lrm_row {
 	struct cd_fsm_row r;
@@ -72,7 +74,7 @@ static const struct lrm_row {
 	R(IDLE,      LEASE,          P(LEASING),   INFO),
 	R(IDLE,      START,          P(STARTING),  INFO),
 	R(IDLE,      CHECK,          P(CHECKING),  DEBUG),
-	R(IDLE,      STOP,           P(STOPPING),  INFO),
+	R(IDLE,      STOP,           P(STOPPING),  DEBUG),
 	R(IDLE,      RELEASE,        P(RELEASING), INFO),
 	R(IDLE,      REPORT,         P(REPORTING), INFO),
 	/* Nothing under way to void: the power-off beside the line sees to it. */
@@ -93,7 +95,7 @@ static const struct lrm_row {
 	R(CHECKING,  CHECKED,        P(IDLE),      DEBUG),
 	R(CHECKING,  VOID,           KEEP,         INFO),
 
-	R(STOPPING,  STOP_RETURNED,  P(IDLE),      INFO),
+	R(STOPPING,  STOP_RETURNED,  P(IDLE),      DEBUG),
 	R(STOPPING,  VOID,           KEEP,         INFO),
 
 	R(RELEASING, RELEASED,       P(IDLE),      INFO),
