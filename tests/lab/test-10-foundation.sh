@@ -66,6 +66,16 @@ wait_for 10 "node2's clusterd wrapper stopped with it" proc_state_is "$w2" T
 kill -CONT "$p2"
 proc_running() { ! proc_state_is "$1" T; }
 wait_for 10 "node2's clusterd runs again" proc_running "$p2"
+# lab pause/resume (what the soak and the tests use for a hung daemon)
+# continue the wrapper too: it reaps its daemon when that exits.
+p3=$(cat "$LAB_DIR/node3/clusterd.pid")
+w3=$(awk '{print $4}' "/proc/$p3/stat")
+lab pause 3 clusterd
+wait_for 10 "node3's clusterd stopped by lab pause" proc_state_is "$p3" T
+lab resume 3 clusterd
+wait_for 10 "node3's clusterd runs again" proc_running "$p3"
+wait_for 10 "node3's clusterd wrapper runs again" proc_running "$w3"
+pass "lab resume continues a paused daemon and its wrapper"
 t0=$(_lab_now_ms)
 lab kill 2
 pass "node2 powered off although one of its daemons had been stopped and continued"

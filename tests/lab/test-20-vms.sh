@@ -95,15 +95,14 @@ assert_eq "$(vm_nodes_running vm4)" "$(vm_field 3 vm4 'd["node_name"]')" "vm4 ru
 
 # --- a hung libvirtd: calls time out, clusterd stays responsive, VMs keep running
 hn=$(vm_field 1 vm1 'd["node"]')
-lpid=$(cat "$LAB_DIR/node$hn/libvirtd.pid")
-kill -STOP "$lpid"
+lab pause "$hn" libvirtd
 hung_logged() { grep -q "did not return within" "$LAB_DIR/node$hn/log/clusterd.log"; }
 wait_for 20 "node$hn logs a hung libvirt call" hung_logged
 t0=$(_lab_now_ms)
 cd_status "$hn" >/dev/null
 pass "clusterd on node$hn answers in $(($(_lab_now_ms) - t0)) ms while its libvirtd is hung"
 assert_eq "$(vm_field "$hn" vm1 'd["state"]')" running "a hung libvirtd is not taken for a dead VM"
-kill -CONT "$lpid"
+lab resume "$hn" libvirtd
 # libvirtd restarted: clusterd reconnects, the VM is still monitored and running
 lab kill "$hn" libvirtd
 lab start "$hn" libvirtd

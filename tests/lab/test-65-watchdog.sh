@@ -67,12 +67,11 @@ n=$(vm_node_index)
 probe_start hang
 qemu=$(lab_qemu_pids "$n")
 [[ -n $qemu ]] || fail "no QEMU runs on node$n"
-cpid=$(cat "$LAB_DIR/node$n/clusterd.pid")
 pid_exit_watch "${qemu%% *}" "$LAB_DIR/qemu-exit-ms" &
 watcher=$!
 t0=$(_lab_now_ms)
-kill -STOP "$cpid"
-resume() { kill -CONT "$cpid" 2>/dev/null || :; }
+lab pause "$n" clusterd
+resume() { lab resume "$n" clusterd >/dev/null 2>&1 || :; }
 trap 'resume; _lab_test_exit' EXIT
 wait_for 10 "node$n's QEMU killed while clusterd is stopped" qemu_gone "$qemu"
 wait "$watcher" || :

@@ -34,8 +34,7 @@ all_three_agree() {
 prop_on() { lab exec "$1" clusterctl property get "$2" 2>/dev/null; }
 
 wait_for 60 "all three nodes synced" all_three_agree
-pid3=$(cat "$LAB_DIR/node3/clusterd.pid")
-kill -STOP "$pid3"
+lab pause 3 clusterd
 lab kill 2 clusterd
 lab start 2 clusterd
 
@@ -54,7 +53,7 @@ assert_eq "$(prop_on 2 flap-limit)" 2 "a change was acknowledged while node3 was
 kill -0 "$pid3" || fail "node3's clusterd is gone"
 
 # 2. node3 runs again: it finds itself left out and comes back in
-kill -CONT "$pid3"
+lab resume 3 clusterd
 wait_for 120 "node3 taken in again: all three synced with equal states" all_three_agree
 pass "node3 is back in: three members, synced, equal state checksums"
 assert_eq "$(prop_on 3 flap-limit)" 2 "node3 holds the change made while it was silent"
