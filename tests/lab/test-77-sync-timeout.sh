@@ -34,6 +34,7 @@ all_three_agree() {
 prop_on() { lab exec "$1" clusterctl property get "$2" 2>/dev/null; }
 
 wait_for 60 "all three nodes synced" all_three_agree
+pid3=$(cat "$LAB_DIR/node3/clusterd.pid")
 lab pause 3 clusterd
 lab kill 2 clusterd
 lab start 2 clusterd
