@@ -47,13 +47,14 @@ static const char *node_state_phrase(const struct cd_policy_input *in, uint32_t 
 	return cd_policy_enum_str(CD_PENUM_NODE_STATE, (int)n->state);
 }
 
-static void add_note(struct sbuf *b, const struct cd_policy_input *in,
+/* "node2 lacks memory (needs 1024 MiB, 512 free)": why node n->node was passed over. */
+static void add_excl(struct sbuf *b, const struct cd_policy_input *in,
 		     const struct cd_policy_vm *vm, const struct cd_policy_note *n)
 {
 	const struct cd_policy_node *node = &in->nodes[n->node];
 	unsigned long long need = vm->memory_mb, have = n->free_memory_mb;
 
-	add(b, "; %s ", node->name);
+	add(b, "%s ", node->name);
 	switch ((enum cd_policy_excl)n->excl) {
 	case CD_EXCL_NONE:
 		add(b, "fits");
@@ -89,6 +90,24 @@ static void add_note(struct sbuf *b, const struct cd_policy_input *in,
 	case CD_EXCL__COUNT:
 		break;
 	}
+}
+
+static void add_note(struct sbuf *b, const struct cd_policy_input *in,
+		     const struct cd_policy_vm *vm, const struct cd_policy_note *n)
+{
+	add(b, "; ");
+	add_excl(b, in, vm, n);
+}
+
+void cd_policy_note_text(const struct cd_policy_input *in, const struct cd_policy_vm *vm,
+			 const struct cd_policy_note *n, char *buf, size_t len)
+{
+	struct sbuf b = {buf, len, 0};
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	add_excl(&b, in, vm, n);
 }
 
 /* 1-based rank of node id among vm's preferred owners; past the end if absent. */

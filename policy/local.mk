@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += policy/libcdpolicy.la
 policy_libcdpolicy_la_SOURCES = \
 	policy/policy.c policy/policy.h \
 	policy/rules.c policy/rules.h \
+	policy/fit.c policy/fit.h \
 	policy/explain.c policy/names.c \
 	policy/policy_text.c policy/policy_text.h
 policy_libcdpolicy_la_LIBADD = lib/libcdcommon.la

@@ -189,6 +189,8 @@ enum cd_policy_excl {
 	CD_EXCL_ANTI_SOFT, /* fits, avoided for soft anti-affinity */
 	CD_EXCL__COUNT
 };
+/* A set of enum cd_policy_excl values as a mask. */
+#define CD_POLICY_EXCL_BIT(e) (1u << (e))
 
 struct cd_policy_note {
 	uint16_t node; /* index into cd_policy_input.nodes */
@@ -275,6 +277,14 @@ void cd_policy_result_free(struct cd_policy_result *res);
  */
 void cd_policy_explain_vm(const struct cd_policy_input *in, const struct cd_policy_result *res,
 			  size_t vm, char *buf, size_t len);
+
+/*
+ * Why node n->node was passed over for VM vm, in the words of explain's
+ * notes ("node2 lacks memory (needs 1024 MiB, 512 free)"), into buf
+ * (truncated to len, always NUL-terminated).
+ */
+void cd_policy_note_text(const struct cd_policy_input *in, const struct cd_policy_vm *vm,
+			 const struct cd_policy_note *n, char *buf, size_t len);
 
 /*
  * Decide, then explain the VM named vm_name into buf. Returns 0,

@@ -289,19 +289,19 @@ uint32_t cd_pctx_fails(struct cd_pctx *c, size_t v, int s, struct cd_policy_note
 	note->free_memory_mb = free_of(sl->node->memory_mb, sl->used_memory);
 	note->free_cores = (uint32_t)free_of(sl->node->cores, sl->used_cores);
 	if (sl->node->state != CD_PNODE_ONLINE)
-		fails |= CD_PEXCL_BIT(CD_EXCL_NODE_STATE);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_NODE_STATE);
 	if (!(f->possible & bit))
-		fails |= CD_PEXCL_BIT(CD_EXCL_NOT_POSSIBLE);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_NOT_POSSIBLE);
 	if (!(f->cpu & bit))
-		fails |= CD_PEXCL_BIT(CD_EXCL_CPU_MODEL);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_CPU_MODEL);
 	if (f->failed == s)
-		fails |= CD_PEXCL_BIT(CD_EXCL_FAILURES);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_FAILURES);
 	if (f->cls != CD_PNONE_ID && vm->anti == CD_ANTI_HARD && *class_slot(c, v, s))
-		fails |= CD_PEXCL_BIT(CD_EXCL_ANTI_HARD);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_ANTI_HARD);
 	if (vm->memory_mb > note->free_memory_mb)
-		fails |= CD_PEXCL_BIT(CD_EXCL_MEMORY);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_MEMORY);
 	if (vm->vcpus > note->free_cores)
-		fails |= CD_PEXCL_BIT(CD_EXCL_CORES);
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_CORES);
 	return fails;
 }
 
@@ -310,10 +310,10 @@ enum cd_policy_excl cd_pctx_check(struct cd_pctx *c, size_t v, int s, struct cd_
 	uint32_t fails = cd_pctx_fails(c, v, s, note);
 	enum cd_policy_excl e;
 
-	if (fails == (CD_PEXCL_BIT(CD_EXCL_MEMORY) | CD_PEXCL_BIT(CD_EXCL_CORES)))
+	if (fails == (CD_POLICY_EXCL_BIT(CD_EXCL_MEMORY) | CD_POLICY_EXCL_BIT(CD_EXCL_CORES)))
 		return CD_EXCL_MEMORY_CORES;
 	for (e = CD_EXCL_NODE_STATE; e <= CD_EXCL_CORES; e++)
-		if (fails & CD_PEXCL_BIT(e))
+		if (fails & CD_POLICY_EXCL_BIT(e))
 			return e;
 	return CD_EXCL_NONE;
 }

@@ -17,7 +17,6 @@
 
 #define CD_PNONE_ID UINT32_MAX
 #define CD_PNO_SLOT (-1)
-#define CD_PEXCL_BIT(e) (1u << (e))
 
 /* One node while deciding. Slots are sorted by node id for the tie-break. */
 struct cd_pslot {
@@ -65,7 +64,7 @@ bool cd_pnode_alive(enum cd_policy_node_state s);
 void cd_pctx_occupy(struct cd_pctx *c, size_t v, int s);
 
 /*
- * Every rule VM v breaks on slot s, as CD_PEXCL_BIT()s of CD_EXCL_NODE_STATE
+ * Every rule VM v breaks on slot s, as CD_POLICY_EXCL_BIT()s of CD_EXCL_NODE_STATE
  * to CD_EXCL_CORES (never CD_EXCL_MEMORY_CORES: memory and cores are two
  * bits), 0 if it fits. note gets the slot's node and free room.
  */
