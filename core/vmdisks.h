@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #define CD_VM_DISKS_MAX 16
+#define CD_VM_DISK_PATH_MAX 255
 
 struct cd_vm_disk {
 	char vol[64];
@@ -25,5 +26,17 @@ struct cd_vm_disk {
  */
 int cd_vm_disks(const char *xml, const char *run_dir, struct cd_vm_disk *out, char *err,
 		size_t errlen);
+
+/*
+ * The disks of xml that are no csvfs files and so exist on one node only:
+ * each <disk> source that is a file, block device or directory not under
+ * run_dir, or a storage pool's volume (written POOL/VOLUME). Network disks
+ * (no path) are not among them. Fills out with at most max, each once, in
+ * the XML's order (a longer path is cut to CD_VM_DISK_PATH_MAX). Returns
+ * how many there are, which may be more than max, or CD_ERR_INVALID with
+ * err set when the XML does not parse.
+ */
+int cd_vm_disks_local(const char *xml, const char *run_dir,
+		      char (*out)[CD_VM_DISK_PATH_MAX + 1], int max, char *err, size_t errlen);
 
 #endif

@@ -85,6 +85,34 @@ START_TEST(test_too_many)
 }
 END_TEST
 
+/* The disks that are no csvfs files: they exist on one node only. */
+START_TEST(test_local_disks)
+{
+	char paths[2][CD_VM_DISK_PATH_MAX + 1];
+	char err[256];
+	int n = cd_vm_disks_local(
+		DOM("<disk type='block'><source dev='/run/csvfs/vol1/root'/></disk>"
+		    "<disk type='file'><source file='/var/lib/local.img'/></disk>"
+		    "<disk type='file'><source file='/var/lib/local.img'/></disk>"
+		    "<disk type='network'><source protocol='nbd' name='x'/></disk>"
+		    "<disk type='file' device='cdrom'/>"
+		    "<disk type='volume'><source pool='default' volume='data'/></disk>"
+		    "<disk type='dir'><source dir='/srv/share'/></disk>"),
+		"/run/csvfs", paths, 2, err, sizeof(err));
+
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(paths[0], "/var/lib/local.img");
+	ck_assert_str_eq(paths[1], "default/data");
+	ck_assert_int_eq(cd_vm_disks_local(DOM("<disk type='block'><source "
+					       "dev='/run/csvfs/vol1/root'/></disk>"),
+					   "/run/csvfs", paths, 2, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(cd_vm_disks_local("<domain", "/run/csvfs", paths, 2, err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(err, "the domain XML does not parse");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vmdisks");
@@ -93,5 +121,6 @@ int main(void)
 	add_tcase(s, test_no_shared_disks);
 	add_tcase(s, test_malformed);
 	add_tcase(s, test_too_many);
+	add_tcase(s, test_local_disks);
 	return run_suite(s);
 }
