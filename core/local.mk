@@ -1,8 +1,9 @@
 # The daemon's core without a loop, threads or libvirt: the replicated state
 # and the changes to it, messages, sync rounds, the state file, and the
 # tables that decide (VM lifecycle, lease states, a VM's line on its node,
-# who is dead, watchdog rules, the state-to-policy adapter). clusterd links
-# it, and so does every unit test of it.
+# who is dead, watchdog rules, the state-to-policy adapter, a move's
+# preflight). clusterd links it, and so does every unit test of it; a
+# program that uses the preflight links policy/libcdpolicy.la after it.
 noinst_LTLIBRARIES += core/libcdcore.la
 core_libcdcore_la_SOURCES = \
 	core/state.c core/state.h \
@@ -25,6 +26,7 @@ core_libcdcore_la_SOURCES = \
 	core/vmident.c core/vmident.h \
 	core/cpumodels.c core/cpumodels.h \
 	core/policy_adapter.c core/policy_adapter.h \
+	core/move_check.c core/move_check.h core/move_report.c \
 	core/quorumview.c core/quorumview.h \
 	core/deadrule.c core/deadrule.h \
 	core/ipc_admit.c core/ipc_admit.h
