@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -138,11 +139,11 @@ int cd_move_preflight(const struct cd_state *s, const char *vm_name, const char 
 bool cd_move_report_ok(const struct cd_move_report *r);
 
 /*
- * r as lines of text for a person, each ended by '\n', into buf (truncated
- * to len, always NUL-terminated). Returns the length the whole text needs,
- * as snprintf does.
+ * r as lines of text for a person, to f: a first line with the verdict,
+ * then the target chosen and why, each failure and each warning, one a
+ * line with its code. Returns 0, or -EIO if f has an error.
  */
-size_t cd_move_report_format(const struct cd_move_report *r, char *buf, size_t len);
+int cd_move_report_print(FILE *f, const struct cd_move_report *r);
 
 /*
  * r as a JSON object (for --json): {"vm", "mode", "source", "target",

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 
 #include "core/move_check.h"
@@ -41,57 +41,34 @@ const char *cd_move_code_to_str(enum cd_move_code c)
 	return cd_fsm_name(code_names, CD_MOVE__COUNT, (int)c);
 }
 
-struct out {
-	char *p;
-	size_t len, need;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->need < o->len ? o->p + o->need : NULL,
-		      o->need < o->len ? o->len - o->need : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->need += (size_t)n;
-}
-
-static void put_items(struct out *o, const char *what, const struct cd_move_item *it, size_t n)
+static void print_items(FILE *f, const char *what, const struct cd_move_item *it, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		put(o, "  %s: %s [%s]\n", what, it[i].text, cd_move_code_to_str(it[i].code));
+		fprintf(f, "  %s: %s [%s]\n", what, it[i].text, cd_move_code_to_str(it[i].code));
 }
 
-size_t cd_move_report_format(const struct cd_move_report *r, char *buf, size_t len)
+int cd_move_report_print(FILE *f, const struct cd_move_report *r)
 {
-	struct out o = {buf, len, 0};
+	size_t n = r->n_failures + r->n_dropped;
 
-	if (len)
-		buf[0] = '\0';
-	put(&o, "%s: %s move", r->vm, cd_move_mode_to_str(r->mode));
+	fprintf(f, "%s: %s move", r->vm, cd_move_mode_to_str(r->mode));
 	if (r->source[0])
-		put(&o, " from %s", r->source);
+		fprintf(f, " from %s", r->source);
 	if (r->target[0])
-		put(&o, " to %s", r->target);
+		fprintf(f, " to %s", r->target);
 	if (cd_move_report_ok(r))
-		put(&o, ": can go ahead\n");
+		fprintf(f, ": can go ahead\n");
 	else
-		put(&o, ": refused, %zu reason%s\n", r->n_failures + r->n_dropped,
-		    r->n_failures + r->n_dropped == 1 ? "" : "s");
+		fprintf(f, ": refused, %zu reason%s\n", n, n == 1 ? "" : "s");
 	if (r->target_chosen)
-		put(&o, "  target %s: %s\n", r->target, r->target_why);
-	put_items(&o, "refused", r->failures, r->n_failures);
-	put_items(&o, "warning", r->warnings, r->n_warnings);
+		fprintf(f, "  target %s: %s\n", r->target, r->target_why);
+	print_items(f, "refused", r->failures, r->n_failures);
+	print_items(f, "warning", r->warnings, r->n_warnings);
 	if (r->n_dropped)
-		put(&o, "  and %zu more not listed\n", r->n_dropped);
-	return o.need;
+		fprintf(f, "  and %zu more not listed\n", r->n_dropped);
+	return ferror(f) ? -EIO : 0;
 }
 
 static struct json_object *items_json(const struct cd_move_item *it, size_t n)
@@ -116,7 +93,7 @@ static struct json_object *items_json(const struct cd_move_item *it, size_t n)
 	return a;
 }
 
-static struct json_object *name_or_null(const char *s)
+static struct json_object *str_or_null(const char *s)
 {
 	return s[0] ? json_object_new_string(s) : NULL;
 }
@@ -138,10 +115,10 @@ struct json_object *cd_move_report_to_json(const struct cd_move_report *r)
 	}
 	json_object_object_add(o, "vm", json_object_new_string(r->vm));
 	json_object_object_add(o, "mode", json_object_new_string(cd_move_mode_to_str(r->mode)));
-	json_object_object_add(o, "source", name_or_null(r->source));
-	json_object_object_add(o, "target", name_or_null(r->target));
+	json_object_object_add(o, "source", str_or_null(r->source));
+	json_object_object_add(o, "target", str_or_null(r->target));
 	json_object_object_add(o, "target_chosen", json_object_new_boolean(r->target_chosen));
-	json_object_object_add(o, "target_why", name_or_null(r->target_why));
+	json_object_object_add(o, "target_why", str_or_null(r->target_why));
 	json_object_object_add(o, "ok", json_object_new_boolean(cd_move_report_ok(r)));
 	json_object_object_add(o, "failures", failures);
 	json_object_object_add(o, "warnings", warnings);

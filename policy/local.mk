@@ -1,5 +1,5 @@
-# The placement policy: a pure library (policy.c, explain.c and names.c do
-# no I/O) plus the text format its golden tests are written in.
+# The placement policy: a pure library (policy.c, rules.c, fit.c, explain.c
+# and names.c do no I/O) plus the text format its golden tests are written in.
 noinst_LTLIBRARIES += policy/libcdpolicy.la
 policy_libcdpolicy_la_SOURCES = \
 	policy/policy.c policy/policy.h \

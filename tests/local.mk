@@ -73,7 +73,7 @@ tests_unit_check_lrm_phase_LDADD = $(UNIT_LIBS)
 tests_unit_check_fencedev_SOURCES = tests/unit/check_fencedev.c $(FIXTURE_SOURCES)
 tests_unit_check_fencedev_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_fencedev_LDADD = $(UNIT_LIBS)
-tests_unit_check_move_check_SOURCES = tests/unit/check_move_check.c
+tests_unit_check_move_check_SOURCES = tests/unit/check_move_check.c $(FIXTURE_SOURCES)
 tests_unit_check_move_check_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_move_check_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
 	$(CHECK_LIBS) $(JSONC_LIBS)

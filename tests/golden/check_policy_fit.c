@@ -75,7 +75,29 @@ START_TEST(test_fits)
 }
 END_TEST
 
-/* Each rule alone, with its words. */
+/* Each rule alone on n3 for VM a, with its words. */
+static const struct {
+	const char *text;
+	enum cd_policy_excl rule;
+	const char *words;
+} alone[] = {
+    {NODES "vm a vcpus=1 memory=1 possible=n1,n2 state=running on=n1\n", CD_EXCL_NOT_POSSIBLE,
+     "n3 is not a possible owner"},
+    {NODES "vm a vcpus=1 memory=1 cpu=Haswell state=running on=n2\n", CD_EXCL_CPU_MODEL,
+     "n3 does not support CPU model Haswell"},
+    {NODES "vm a vcpus=1 memory=1 state=running on=n1 failures=3 limit=3 failed_on=n3\n",
+     CD_EXCL_FAILURES, "n3 is where it failed 3 times (limit 3)"},
+    {NODES "vm a vcpus=1 memory=1 anti=db:hard state=running on=n1\n"
+	   "vm b vcpus=1 memory=1 anti=db:hard state=running on=n3\n",
+     CD_EXCL_ANTI_HARD, "n3 already runs a VM of class db (hard anti-affinity)"},
+    {NODES "vm a vcpus=1 memory=1024 state=running on=n1\n"
+	   "vm b vcpus=1 memory=3584 state=running on=n3\n",
+     CD_EXCL_MEMORY, "n3 lacks memory (needs 1024 MiB, 512 free)"},
+    {NODES "vm a vcpus=2 memory=1 state=running on=n1\n"
+	   "vm b vcpus=3 memory=1 state=running on=n3\n",
+     CD_EXCL_CORES, "n3 lacks cores (needs 2, 1 free)"},
+};
+
 START_TEST(test_each_rule_alone)
 {
 	static const char *const states[] = {"offline", "maintenance", "fenced", "lost",
@@ -95,41 +117,12 @@ START_TEST(test_each_rule_alone)
 	}
 	ck_assert_str_eq(text("a", &f, CD_EXCL_NODE_STATE), "n2 is quarantined");
 
-	load(NODES "vm a vcpus=1 memory=1 possible=n1,n2 state=running on=n1\n");
-	f = fit("a", 3);
-	ck_assert_uint_eq(f.fails, B(CD_EXCL_NOT_POSSIBLE));
-	ck_assert_str_eq(text("a", &f, CD_EXCL_NOT_POSSIBLE), "n3 is not a possible owner");
-
-	load(NODES "vm a vcpus=1 memory=1 cpu=Haswell state=running on=n2\n");
-	f = fit("a", 3);
-	ck_assert_uint_eq(f.fails, B(CD_EXCL_CPU_MODEL));
-	ck_assert_str_eq(text("a", &f, CD_EXCL_CPU_MODEL), "n3 does not support CPU model Haswell");
-
-	load(NODES "vm a vcpus=1 memory=1 state=running on=n1 failures=3 limit=3 failed_on=n3\n");
-	f = fit("a", 3);
-	ck_assert_uint_eq(f.fails, B(CD_EXCL_FAILURES));
-	ck_assert_str_eq(text("a", &f, CD_EXCL_FAILURES),
-			 "n3 is where it failed 3 times (limit 3)");
-
-	load(NODES "vm a vcpus=1 memory=1 anti=db:hard state=running on=n1\n"
-		   "vm b vcpus=1 memory=1 anti=db:hard state=running on=n3\n");
-	f = fit("a", 3);
-	ck_assert_uint_eq(f.fails, B(CD_EXCL_ANTI_HARD));
-	ck_assert_str_eq(text("a", &f, CD_EXCL_ANTI_HARD),
-			 "n3 already runs a VM of class db (hard anti-affinity)");
-
-	load(NODES "vm a vcpus=1 memory=1024 state=running on=n1\n"
-		   "vm b vcpus=1 memory=3584 state=running on=n3\n");
-	f = fit("a", 3);
-	ck_assert_uint_eq(f.fails, B(CD_EXCL_MEMORY));
-	ck_assert_str_eq(text("a", &f, CD_EXCL_MEMORY),
-			 "n3 lacks memory (needs 1024 MiB, 512 free)");
-
-	load(NODES "vm a vcpus=2 memory=1 state=running on=n1\n"
-		   "vm b vcpus=3 memory=1 state=running on=n3\n");
-	f = fit("a", 3);
-	ck_assert_uint_eq(f.fails, B(CD_EXCL_CORES));
-	ck_assert_str_eq(text("a", &f, CD_EXCL_CORES), "n3 lacks cores (needs 2, 1 free)");
+	for (i = 0; i < sizeof(alone) / sizeof(alone[0]); i++) {
+		load(alone[i].text);
+		f = fit("a", 3);
+		ck_assert_uint_eq(f.fails, B(alone[i].rule));
+		ck_assert_str_eq(text("a", &f, alone[i].rule), alone[i].words);
+	}
 }
 END_TEST
 
@@ -266,14 +259,23 @@ END_TEST
 
 int main(void)
 {
+	const TTest *const tests[] = {
+	    test_fits,
+	    test_each_rule_alone,
+	    test_every_rule_reported,
+	    test_room_counts_what_placement_counts,
+	    test_soft_is_a_warning,
+	    test_errors,
+	    test_pick,
+	};
 	Suite *s = suite_create("policy_fit");
+	TCase *tc = tcase_create("fit");
+	size_t i;
 
-	add_fixture_tcase(s, test_fits, NULL, teardown);
-	add_fixture_tcase(s, test_each_rule_alone, NULL, teardown);
-	add_fixture_tcase(s, test_every_rule_reported, NULL, teardown);
-	add_fixture_tcase(s, test_room_counts_what_placement_counts, NULL, teardown);
-	add_fixture_tcase(s, test_soft_is_a_warning, NULL, teardown);
-	add_fixture_tcase(s, test_errors, NULL, teardown);
-	add_fixture_tcase(s, test_pick, NULL, teardown);
+	/* Each test loads its own text; the fixture frees the last one. */
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -29,21 +29,18 @@ static char err[512];
 static void setup(void)
 {
 	static const char *const models[] = {"Skylake", "Skylake", "EPYC"};
-	struct cd_node_info m[3];
-	int i;
+	size_t i;
 
-	memset(m, 0, sizeof(m));
+	fixture_three_nodes(&s);
 	for (i = 0; i < 3; i++) {
-		m[i].id = (uint32_t)i + 1;
-		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
-		m[i].cap.cores = i == 0 ? 8 : 4;
-		m[i].cap.memory_mb = i == 0 ? 8192 : 4096;
-		strcpy(m[i].cap.cpu_model, models[i]);
-		strcpy(m[i].cap.cpu_models[0], models[i]);
-		m[i].cap.n_cpu_models = 1;
+		struct cd_capacity *cap = &s.nodes[i].info.cap;
+
+		cap->cores = i == 0 ? 8 : 4;
+		cap->memory_mb = i == 0 ? 8192 : 4096;
+		strcpy(cap->cpu_model, models[i]);
+		strcpy(cap->cpu_models[0], models[i]);
+		cap->n_cpu_models = 1;
 	}
-	cd_state_init(&s);
-	cd_state_sync_finish(&s, m, 3, 1, 0);
 	memset(&facts, 0, sizeof(facts));
 	facts.quorate = true;
 	facts.csvfs_run_dir = RUN;
@@ -391,35 +388,44 @@ START_TEST(test_own_usage_not_counted)
 }
 END_TEST
 
+/* The report as text, in a string the test frees. */
+static char *printed(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(cd_move_report_print(f, &rep), 0);
+	fclose(f);
+	return text;
+}
+
 START_TEST(test_render)
 {
 	struct json_object *o, *f;
-	char buf[1024], small[10];
-	size_t n;
+	char *text;
 
 	add_web();
 	preflight("web", NULL, CD_MOVE_QUICK);
-	n = cd_move_report_format(&rep, buf, sizeof(buf));
-	ck_assert_uint_eq(n, strlen(buf));
-	ck_assert_str_eq(buf,
+	text = printed();
+	ck_assert_str_eq(text,
 			 "web: quick move from node1 to node2: can go ahead\n"
 			 "  target node2: node2 has the most free memory of the nodes that fit\n");
+	free(text);
 
 	s.nodes[1].maintenance = true;
 	s.nodes[2].maintenance = true;
 	facts.quorate = false;
 	preflight("web", NULL, CD_MOVE_LIVE);
-	cd_move_report_format(&rep, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "web: live move from node1: refused, 4 reasons\n"
-			      "  refused: this node's partition has no quorum: nothing may move "
-			      "[not-quorate]\n"
-			      "  refused: no other node fits web [no-target]\n"
-			      "  refused: node2 is in maintenance [node-state]\n"
-			      "  refused: node3 is in maintenance [node-state]\n");
-	/* Cut short, it still says how long it would be. */
-	n = strlen(buf);
-	ck_assert_uint_eq(cd_move_report_format(&rep, small, sizeof(small)), n);
-	ck_assert_str_eq(small, "web: live");
+	text = printed();
+	ck_assert_str_eq(text, "web: live move from node1: refused, 4 reasons\n"
+			       "  refused: this node's partition has no quorum: nothing may move "
+			       "[not-quorate]\n"
+			       "  refused: no other node fits web [no-target]\n"
+			       "  refused: node2 is in maintenance [node-state]\n"
+			       "  refused: node3 is in maintenance [node-state]\n");
+	free(text);
 
 	o = cd_move_report_to_json(&rep);
 	ck_assert_ptr_nonnull(o);
@@ -453,19 +459,30 @@ END_TEST
 
 int main(void)
 {
+	const TTest *const tests[] = {
+	    test_ok,
+	    test_vm_and_cluster_alone,
+	    test_disk_outside_csvfs,
+	    test_target_alone,
+	    test_policy_rules_alone,
+	    test_cpu_model_by_mode,
+	    test_facts,
+	    test_all_at_once,
+	    test_target_chosen,
+	    test_own_usage_not_counted,
+	    test_render,
+	    test_code_names,
+	};
 	Suite *su = suite_create("move_check");
+	size_t i;
 
-	add_fixture_tcase(su, test_ok, setup, teardown);
-	add_fixture_tcase(su, test_vm_and_cluster_alone, setup, teardown);
-	add_fixture_tcase(su, test_disk_outside_csvfs, setup, teardown);
-	add_fixture_tcase(su, test_target_alone, setup, teardown);
-	add_fixture_tcase(su, test_policy_rules_alone, setup, teardown);
-	add_fixture_tcase(su, test_cpu_model_by_mode, setup, teardown);
-	add_fixture_tcase(su, test_facts, setup, teardown);
-	add_fixture_tcase(su, test_all_at_once, setup, teardown);
-	add_fixture_tcase(su, test_target_chosen, setup, teardown);
-	add_fixture_tcase(su, test_own_usage_not_counted, setup, teardown);
-	add_fixture_tcase(su, test_render, setup, teardown);
-	add_fixture_tcase(su, test_code_names, NULL, NULL);
+	/* A case per test, each with a state of its own. */
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		TCase *tc = tcase_create(tests[i]->name);
+
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, tests[i]);
+		suite_add_tcase(su, tc);
+	}
 	return run_suite(su);
 }
