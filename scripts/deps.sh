@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-	# build
-	build-essential autoconf automake libtool pkg-config
+	# build; clang-format for the layout check (scripts/check-format.sh)
+	build-essential autoconf automake libtool pkg-config clang-format
 	# corosync and its client libraries, libqb
 	corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 	libcmap-dev libcfg-dev libqb-dev
