@@ -127,14 +127,14 @@ static int start_attempt(struct job *j)
 {
 	char *argv[] = {j->path, NULL};
 	const struct cd_child_spec spec = {
-	    .path = j->path,
-	    .argv = argv,
-	    .in = j->text,
-	    .in_len = j->text_len,
-	    .out_max = CD_FENCE_OUTPUT_MAX,
-	    .timeout_ms = j->timeout_ms,
-	    .kill_grace_ms = CD_FENCE_KILL_GRACE_MS,
-	    .note = attempt_note,
+		.path = j->path,
+		.argv = argv,
+		.in = j->text,
+		.in_len = j->text_len,
+		.out_max = CD_FENCE_OUTPUT_MAX,
+		.timeout_ms = j->timeout_ms,
+		.kill_grace_ms = CD_FENCE_KILL_GRACE_MS,
+		.note = attempt_note,
 	};
 	int rc;
 
@@ -213,15 +213,15 @@ static void finish(struct job *j, int rc, enum cd_fence_power power,
 	char *out = cd_fence_mask(cr->out, cr->out_len, cr->out_truncated, j->secrets);
 	char *err = cd_fence_mask(cr->err, cr->err_len, cr->err_truncated, j->secrets);
 	struct cd_fence_result r = {
-	    .rc = rc,
-	    .exit_status = cr->exit_status,
-	    .signal = cr->signal,
-	    .power = power,
-	    .attempts = j->attempt,
-	    .out = out ? out : "",
-	    .err = err ? err : "",
-	    .out_truncated = cr->out_truncated,
-	    .err_truncated = cr->err_truncated,
+		.rc = rc,
+		.exit_status = cr->exit_status,
+		.signal = cr->signal,
+		.power = power,
+		.attempts = j->attempt,
+		.out = out ? out : "",
+		.err = err ? err : "",
+		.out_truncated = cr->out_truncated,
+		.err_truncated = cr->err_truncated,
 	};
 	char how[256];
 

@@ -206,14 +206,13 @@ int cd_fence_params_from_json(const struct json_object *o, struct cd_fence_param
 		goto free_params;
 	}
 	if (o) {
-		json_object_object_foreach((struct json_object *)o, key, v)
-		{
+		json_object_object_foreach((struct json_object *)o, key, v) {
 			/* The key first: the message below names it. */
 			rc = cd_fence_param_check(key, "", err, errlen);
 			/* A NUL byte would cut the value short where it is used. */
 			if (rc == 0 && (!json_object_is_type(v, json_type_string) ||
 					strlen(json_object_get_string(v)) !=
-					    (size_t)json_object_get_string_len(v))) {
+						(size_t)json_object_get_string_len(v))) {
 				snprintf(err, errlen, "the value of %s is not a string", key);
 				rc = CD_ERR_INVALID;
 			}

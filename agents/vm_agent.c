@@ -28,7 +28,7 @@ struct job {
 	cd_agent_done_fn done;
 	void *ctx;
 	qb_loop_timer_handle timer;
-	bool timed_out; /* reported to the caller already; drop the late result */
+	bool timed_out;	  /* reported to the caller already; drop the late result */
 	struct job *next; /* in agent.jobs, until its thread has returned */
 	/* Filled by the worker thread. */
 	int rc;
@@ -60,8 +60,10 @@ static struct {
 	volatile bool stopping;
 	volatile bool broken; /* libvirt closed the connection */
 	struct job *jobs;     /* loop side: every call whose thread has not returned */
-} agent = {.lock = PTHREAD_MUTEX_INITIALIZER, .done_pipe = {-1, -1}, .event_pipe = {-1, -1},
-       .callback_id = -1};
+} agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	   .done_pipe = {-1, -1},
+	   .event_pipe = {-1, -1},
+	   .callback_id = -1};
 
 const char *cd_agent_op_to_str(enum cd_agent_op op)
 {
@@ -203,7 +205,8 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 	if (c)
 		virConnectRef(c);
 	else
-		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", agent.uri, last_error());
+		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", agent.uri,
+			 last_error());
 	pthread_mutex_unlock(&agent.lock);
 	if (opened) {
 		/*
@@ -446,8 +449,8 @@ static void run_job(struct job *j)
 		return;
 	}
 	found = j->op == CD_AGENT_LIST || j->op == CD_AGENT_DOMCAPS
-		    ? 0
-		    : lookup(c, j->name, &d, j->err, sizeof(j->err));
+			? 0
+			: lookup(c, j->name, &d, j->err, sizeof(j->err));
 	if (found < 0) {
 		/* Nothing is known of the domain: no action, status unknown. */
 		j->rc = CD_ERR_NO_DAEMON;
@@ -601,8 +604,8 @@ static void job_timeout(void *data)
 {
 	struct job *j = data;
 
-	struct cd_agent_result r = {.rc = CD_ERR_TIMEOUT, .status = CD_DOMAIN_UNKNOWN,
-				    .err = "libvirt call timed out"};
+	struct cd_agent_result r = {
+		.rc = CD_ERR_TIMEOUT, .status = CD_DOMAIN_UNKNOWN, .err = "libvirt call timed out"};
 
 	j->timed_out = true;
 	qb_log(LOG_ERR, "libvirt %s of %s did not return within %d ms: abandoned",
@@ -622,8 +625,10 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 			       cd_agent_op_to_str(j->op), j->name,
 			       cd_domain_status_to_str(j->status));
 		} else {
-			struct cd_agent_result r = {.rc = j->rc, .status = j->status,
-						    .err = j->err, .names = j->names,
+			struct cd_agent_result r = {.rc = j->rc,
+						    .status = j->status,
+						    .err = j->err,
+						    .names = j->names,
 						    .xml = j->out_xml};
 
 			qb_loop_timer_del(agent.loop, j->timer);
@@ -665,8 +670,8 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
 		job_free(j);
 		return -ENOMEM;
 	}
-	qb_loop_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j, job_timeout,
-			  &j->timer);
+	qb_loop_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j,
+			  job_timeout, &j->timer);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&t, &attr, job_thread, j);
@@ -719,8 +724,8 @@ void cd_vm_agent_fini(void)
 	/* The event thread is left to end with the process. */
 }
 
-int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid,
-			 uint32_t *vcpus, uint64_t *memory_mb, char *err, size_t errlen)
+int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid, uint32_t *vcpus,
+			 uint64_t *memory_mb, char *err, size_t errlen)
 {
 	virConnectPtr c;
 	virDomainPtr d;

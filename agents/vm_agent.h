@@ -17,15 +17,15 @@
 #include <qb/qbloop.h>
 
 enum cd_agent_op {
-	CD_AGENT_START,	  /* create the domain from XML (idempotent if running) */
-	CD_AGENT_SHUTDOWN,/* ask the guest to shut down; returns at once */
-	CD_AGENT_DESTROY, /* power off (idempotent if gone) */
-	CD_AGENT_STATUS,  /* domain state plus QEMU process liveness */
-	CD_AGENT_LIST,	  /* the names of the active domains */
-	CD_AGENT_SUSPEND, /* pause the vCPUs (idempotent if paused) */
-	CD_AGENT_RESUME,  /* let paused vCPUs run again (idempotent if running) */
-	CD_AGENT_XML,	  /* the running domain's XML as libvirt has it */
-	CD_AGENT_DOMCAPS, /* the host's domain capabilities (no domain: name unused) */
+	CD_AGENT_START,	   /* create the domain from XML (idempotent if running) */
+	CD_AGENT_SHUTDOWN, /* ask the guest to shut down; returns at once */
+	CD_AGENT_DESTROY,  /* power off (idempotent if gone) */
+	CD_AGENT_STATUS,   /* domain state plus QEMU process liveness */
+	CD_AGENT_LIST,	   /* the names of the active domains */
+	CD_AGENT_SUSPEND,  /* pause the vCPUs (idempotent if paused) */
+	CD_AGENT_RESUME,   /* let paused vCPUs run again (idempotent if running) */
+	CD_AGENT_XML,	   /* the running domain's XML as libvirt has it */
+	CD_AGENT_DOMCAPS,  /* the host's domain capabilities (no domain: name unused) */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -86,7 +86,7 @@ bool cd_vm_agent_starting(const char *name);
  * cluster needs from it. Blocking but local and quick: safe in the loop.
  * Returns 0 or CD_ERR_INVALID with err set.
  */
-int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid,
-			 uint32_t *vcpus, uint64_t *memory_mb, char *err, size_t errlen);
+int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid, uint32_t *vcpus,
+			 uint64_t *memory_mb, char *err, size_t errlen);
 
 #endif

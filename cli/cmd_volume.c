@@ -29,12 +29,14 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return CD_ERR_INVALID;
 	switch (*end) {
+	/* clang-format off */
 	case 'k': case 'K': mul = 1ull << 10; end++; break;
 	case 'm': case 'M': mul = 1ull << 20; end++; break;
 	case 'g': case 'G': mul = 1ull << 30; end++; break;
 	case 't': case 'T': mul = 1ull << 40; end++; break;
 	default: break;
 	}
+	/* clang-format on */
 	if (*end == 'i' || *end == 'B')
 		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
 	if (*end || v == 0 || v > UINT64_MAX / mul)

@@ -32,13 +32,13 @@ static const struct cfg_def {
 				"group whose members may use clusterctl (besides root)"},
 	[CD_CFG_LIBVIRT_URI] = {"libvirt_uri", CFG_STRING, "qemu:///system", 0, 0, NULL,
 				"the local libvirtd that runs this node's VMs"},
-	[CD_CFG_LIBVIRT_TIMEOUT_MS] = {"libvirt_timeout_ms", CFG_UINT, "30000", 100, 600000,
-				       NULL, "longest a libvirt call may take before it is "
-					     "reported as hung"},
-	[CD_CFG_VM_STOP_TIMEOUT_MS] = {"vm_stop_timeout_ms", CFG_UINT, "30000", 0, 3600000,
-				       NULL, "graceful shutdown time before a VM is destroyed"},
-	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100,
-					   600000, NULL, "how often each running VM is checked"},
+	[CD_CFG_LIBVIRT_TIMEOUT_MS] = {"libvirt_timeout_ms", CFG_UINT, "30000", 100, 600000, NULL,
+				       "longest a libvirt call may take before it is "
+				       "reported as hung"},
+	[CD_CFG_VM_STOP_TIMEOUT_MS] = {"vm_stop_timeout_ms", CFG_UINT, "30000", 0, 3600000, NULL,
+				       "graceful shutdown time before a VM is destroyed"},
+	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100, 600000,
+					   NULL, "how often each running VM is checked"},
 	[CD_CFG_CSVFS_RUN_DIR] = {"csvfs_run_dir", CFG_PATH, RUNSTATEDIR "/csvfs", 0, 0, NULL,
 				  "where shared-volume files appear: DIR/VOLUME/FILE"},
 	[CD_CFG_WATCHDOG_DEVICE] = {"watchdog_device", CFG_STRING, "/dev/watchdog", 0, 0, NULL,
@@ -46,9 +46,9 @@ static const struct cfg_def {
 				    "used when present, empty: none"},
 	[CD_CFG_WATCHDOG_TIMEOUT_S] = {"watchdog_timeout_s", CFG_UINT, "1", 1, 60, NULL,
 				       "the hardware watchdog's timeout"},
-	[CD_CFG_QEMU_PID_DIR] = {"qemu_pid_dir", CFG_PATH, RUNSTATEDIR "/libvirt/qemu", 0, 0,
-				 NULL, "where libvirt keeps the QEMU pid files the watchdog "
-				       "process kills by"},
+	[CD_CFG_QEMU_PID_DIR] = {"qemu_pid_dir", CFG_PATH, RUNSTATEDIR "/libvirt/qemu", 0, 0, NULL,
+				 "where libvirt keeps the QEMU pid files the watchdog "
+				 "process kills by"},
 	[CD_CFG_SYNC_TIMEOUT_MS] = {"sync_timeout_ms", CFG_UINT, "10000", 3000, 600000, NULL,
 				    "longest a sync round waits for a member's report or "
 				    "snapshot before it leaves the member out"},

@@ -72,11 +72,13 @@ static void fence_done(void *ctx, const struct cd_fence_result *r)
 	if (r->rc == 0) {
 		cd_event("node", name, "fenced (%s, %d attempt%s)", f->how, r->attempts,
 			 r->attempts == 1 ? "" : "s");
-		if (n && !n->member && !n->dead && cd_replica_coordinator() == cd_membership_local_nodeid())
+		if (n && !n->member && !n->dead &&
+		    cd_replica_coordinator() == cd_membership_local_nodeid())
 			declare_dead(f->node, f->how);
 	} else {
-		cd_event("node", name, "fencing with %s FAILED (%s): nothing of it is started; "
-				       "retrying in %d s",
+		cd_event("node", name,
+			 "fencing with %s FAILED (%s): nothing of it is started; "
+			 "retrying in %d s",
 			 f->how, cd_strerror(r->rc), CD_FENCE_RETRY_MS / 1000);
 		fo.fence_retry_at = cd_now_ms() + CD_FENCE_RETRY_MS;
 	}
@@ -91,7 +93,7 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 	for (i = 0; i < s->n_fencedevs; i++) {
 		const struct cd_fencedev *d = &s->fencedevs[i];
 		struct cd_fence_device dev = {
-		    .name = d->name, .agent = d->agent, .params = d->params};
+			.name = d->name, .agent = d->agent, .params = d->params};
 		struct fence_call *f;
 		char plug[128];
 		int rc;
@@ -145,7 +147,8 @@ void cd_failover_check(void)
 		 * round left it out: then it has left for the others.
 		 */
 		if (n->member || n->dead ||
-		    (cd_membership_is_member(n->info.id) && !cd_replica_node_left_out(n->info.id)) ||
+		    (cd_membership_is_member(n->info.id) &&
+		     !cd_replica_node_left_out(n->info.id)) ||
 		    !runs_vms(s, n->info.id))
 			continue;
 		/* A short blip must not move VMs: wait out the grace period first. */
@@ -153,8 +156,9 @@ void cd_failover_check(void)
 			continue;
 		dead = use_lease ? cd_volmgr_host_dead(n->info.id) : -1;
 		if (dead > 0) {
-			qb_log(LOG_NOTICE, "node %s is dead (its host lease expired or was released): "
-					   "its VMs may run elsewhere",
+			qb_log(LOG_NOTICE,
+			       "node %s is dead (its host lease expired or was released): "
+			       "its VMs may run elsewhere",
 			       n->info.name);
 			declare_dead(n->info.id, "lease");
 			return;
@@ -162,11 +166,12 @@ void cd_failover_check(void)
 		if (use_fence && !fo.fencing && cd_now_ms() >= fo.fence_retry_at && fence(s, n))
 			return;
 		if (dead < 0 && !fo.fencing && fo.warned != n->info.id) {
-			cd_event("node", n->info.name,
-				 "lost with VMs, and neither a shared volume nor a fence device can "
-				 "tell it is dead: its VMs stay down until it returns or an admin runs "
-				 "'clusterctl node confirm-dead %s'",
-				 n->info.name);
+			cd_event(
+				"node", n->info.name,
+				"lost with VMs, and neither a shared volume nor a fence device can "
+				"tell it is dead: its VMs stay down until it returns or an admin runs "
+				"'clusterctl node confirm-dead %s'",
+				n->info.name);
 			fo.warned = n->info.id;
 		}
 	}

@@ -248,8 +248,9 @@ void *vols_renew_thread(void *arg)
 			while (!stop && cd_now_ms() < due) {
 				uint64_t left = due - cd_now_ms();
 
-				stop = nap(rt, left < CD_HOSTLEASE_WATCH_MS ? left
-									    : CD_HOSTLEASE_WATCH_MS);
+				stop = nap(rt, left < CD_HOSTLEASE_WATCH_MS
+						       ? left
+						       : CD_HOSTLEASE_WATCH_MS);
 				if (!stop)
 					watch_hosts(rt, self.id);
 			}
@@ -345,7 +346,8 @@ void vols_drop_leases(struct rt *rt, const char *why)
 		"%s: this node's leases on the volume are void (metadata lease %s, %zu file "
 		"leases); stopping everything that uses its files",
 		why, cd_meta_lease_held(rt->meta) ? "held" : "not held", rt->n_leases);
-	cd_event("volume", rt->name, "host lease lapsed here: leases void, stopping what uses them");
+	cd_event("volume", rt->name,
+		 "host lease lapsed here: leases void, stopping what uses them");
 	vols_meta_event(rt, CD_META_EV_LOST, "the host lease lapsed");
 	rt->n_leases = 0;
 	rt->reported_coordinator = 0;

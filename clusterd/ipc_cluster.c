@@ -29,7 +29,7 @@ static const char *node_state_view(const struct cd_node *n)
 	if (n->maintenance)
 		return cd_node_state_to_str(CD_NODE_MAINTENANCE);
 	return cd_node_state_to_str(cd_node_quarantined(n, cd_wall_ms()) ? CD_NODE_QUARANTINED
-									  : CD_NODE_ONLINE);
+									 : CD_NODE_ONLINE);
 }
 
 static struct json_object *node_view(const struct cd_node *n)
@@ -186,10 +186,11 @@ static int cmd_node_quarantine(qb_ipcs_connection_t *c, struct json_object *args
 	json_object_object_get_ex(args, "on", &on);
 	a = json_object_new_object();
 	json_object_object_add(a, "node", json_object_new_string(name ? name : ""));
-	json_object_object_add(a, "until",
-			       json_object_new_int64(on && json_object_get_boolean(on)
-							     ? (int64_t)(cd_wall_ms() + CD_QUARANTINE_MS)
-							     : 0));
+	json_object_object_add(
+		a, "until",
+		json_object_new_int64(on && json_object_get_boolean(on)
+					      ? (int64_t)(cd_wall_ms() + CD_QUARANTINE_MS)
+					      : 0));
 	rc = cd_ipc_submit_change(c, CD_CHANGE_NODE_QUARANTINE, a, out);
 	json_object_put(a);
 	return rc;
@@ -205,8 +206,8 @@ static int cmd_node_confirm_dead(qb_ipcs_connection_t *c, struct json_object *ar
 	int rc;
 
 	if (!n) {
-		*out =
-		    cd_ipc_error_obj("no node '%s' (see 'clusterctl node list')", name ? name : "");
+		*out = cd_ipc_error_obj("no node '%s' (see 'clusterctl node list')",
+					name ? name : "");
 		return CD_ERR_NOT_FOUND;
 	}
 	a = json_object_new_object();
@@ -217,8 +218,7 @@ static int cmd_node_confirm_dead(qb_ipcs_connection_t *c, struct json_object *ar
 	return rc;
 }
 
-static int cmd_events(qb_ipcs_connection_t *c, struct json_object *args,
-		      struct json_object **out)
+static int cmd_events(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
 {
 	struct json_object *since = NULL;
 

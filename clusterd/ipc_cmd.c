@@ -43,7 +43,8 @@ static void change_done(void *ctx, int rc, const char *err)
 		const struct cd_state *s = cd_replica_state();
 		struct json_object *v = json_object_new_object();
 
-		json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
+		json_object_object_add(v, "epoch",
+				       json_object_new_int64((int64_t)s->version.epoch));
 		json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
 		json_object_object_add(o, "version", v);
 		cd_ipc_send_reply(c, 0, o);

@@ -71,8 +71,8 @@ static int cmd_fence_list(qb_ipcs_connection_t *c, struct json_object *args,
 		cd_fence_params_free(p);
 		for (k = 0; k < s->n_nodes; k++)
 			if (cd_fencedev_plug(d, s->nodes[k].info.name, plug, sizeof(plug)))
-				json_object_array_add(nodes,
-						      json_object_new_string(s->nodes[k].info.name));
+				json_object_array_add(
+					nodes, json_object_new_string(s->nodes[k].info.name));
 		json_object_object_add(f, "nodes", nodes);
 		json_object_array_add(a, f);
 	}

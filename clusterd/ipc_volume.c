@@ -30,8 +30,7 @@ static int cmd_volume_add(qb_ipcs_connection_t *c, struct json_object *args,
 		*out = cd_ipc_error_obj("volume add needs NAME and DEVICE");
 		return CD_ERR_INVALID;
 	}
-	rc = cd_volmgr_probe(dev, uuid, sizeof(uuid), &hosts, &expiry, &renewal, err,
-			     sizeof(err));
+	rc = cd_volmgr_probe(dev, uuid, sizeof(uuid), &hosts, &expiry, &renewal, err, sizeof(err));
 	if (rc < 0) {
 		*out = cd_ipc_error_obj("%s", err);
 		return rc;

@@ -135,7 +135,8 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		cd_ipc_send_error(c, CD_ERR_VERSION, "clusterctl and clusterd versions differ");
 		goto out;
 	}
-	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string)) {
+	if (!json_object_object_get_ex(req, "cmd", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
 		cd_ipc_send_error(c, CD_ERR_PROTOCOL, "request has no command");
 		goto out;
 	}
@@ -153,7 +154,7 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	if (admit(c, entry) < 0)
 		goto out;
 	rc = entry->fn ? entry->fn(c, args, &out)
-			 : cd_ipc_submit_change(c, entry->change, args, &out);
+		       : cd_ipc_submit_change(c, entry->change, args, &out);
 	if (rc == CD_IPC_ASYNC)
 		goto out;
 	if (rc == 0)
@@ -259,7 +260,8 @@ int cd_ipcs_start(qb_loop_t *loop, const char *admin_group)
 			ipc.admin_gid = g->gr_gid;
 			ipc.have_admin_gid = true;
 		} else {
-			qb_log(LOG_NOTICE, "admin group '%s' does not exist: root only", admin_group);
+			qb_log(LOG_NOTICE, "admin group '%s' does not exist: root only",
+			       admin_group);
 		}
 	}
 	rc = cd_ipcs_create_exclusive(name, QB_IPC_NATIVE, &handlers, &ipc.svc, &holder);

@@ -31,10 +31,10 @@ struct lrm lrm;
 enum gate lrm_may_start(struct lvm *v, const char *name)
 {
 	char vol[64] = "";
-	enum gate g = lrm.no_starts	       ? GATE_STOPPING
-		      : !cd_replica_quorate() ? GATE_QUORUM
+	enum gate g = lrm.no_starts				 ? GATE_STOPPING
+		      : !cd_replica_quorate()			 ? GATE_QUORUM
 		      : !cd_volmgr_leases_held(vol, sizeof(vol)) ? GATE_LEASE
-							     : GATE_OPEN;
+								 : GATE_OPEN;
 
 	if (g != GATE_OPEN && g != (enum gate)v->gated) {
 		v->gated_since = cd_now_ms();
@@ -254,8 +254,9 @@ void lrm_start_done(void *ctx, const struct cd_agent_result *r)
 		lrm_step(v, CD_LRM_EV_START_RETURNED, NULL);
 	if (voided) {
 		/* Its leases were voided meanwhile: the storage path powers it off. */
-		vm_log(LOG_WARNING, c->name, "start returned after its disk leases were voided: "
-					     "left to the power-off");
+		vm_log(LOG_WARNING, c->name,
+		       "start returned after its disk leases were voided: "
+		       "left to the power-off");
 	} else if (r->rc == 0 && r->status == CD_DOMAIN_RUNNING) {
 		vm_log(LOG_NOTICE, c->name, "started (action %" PRIu64 ")", c->action);
 		lrm_report(c->name, c->action, "running", NULL);
@@ -292,11 +293,11 @@ static void stop_done(void *ctx, const struct cd_agent_result *r)
 	 */
 	if (r->status == CD_DOMAIN_STOPPED && lrm_start_under_way(v, c->name)) {
 		/* A start still under way may yet run it: destroy again later. */
-		vm_log(LOG_WARNING, c->name, "off, but its start has not returned: not stopped yet");
+		vm_log(LOG_WARNING, c->name,
+		       "off, but its start has not returned: not stopped yet");
 		if (v)
 			v->stop_deadline = 0;
-	} else if (r->status == CD_DOMAIN_STOPPED &&
-		   (r->rc == 0 || c->op == CD_AGENT_DESTROY)) {
+	} else if (r->status == CD_DOMAIN_STOPPED && (r->rc == 0 || c->op == CD_AGENT_DESTROY)) {
 		vm_log(LOG_NOTICE, c->name, "stopped (%s)", cd_agent_op_to_str(c->op));
 		if (v)
 			lrm_release_then_report(v, c->action, "stopped", NULL);
@@ -323,20 +324,24 @@ static void stop_step(struct lvm *v, const struct cd_vm *vm)
 		v->done_action = vm->action_id;
 		if (vm->force_stop) {
 			vm_log(LOG_NOTICE, vm->name, "forced stop: destroying");
-			rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
+			rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL,
+					    vm->action_id, stop_done);
 		} else {
 			vm_log(LOG_NOTICE, vm->name, "shutting down (destroy after %d ms)",
 			       lrm.cfg.stop_timeout_ms);
 			v->stop_deadline = now + (uint64_t)lrm.cfg.stop_timeout_ms;
-			rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_SHUTDOWN, NULL, vm->action_id, stop_done);
+			rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_SHUTDOWN, NULL,
+					    vm->action_id, stop_done);
 		}
 	} else if (now >= v->stop_deadline) {
 		vm_log(LOG_WARNING, vm->name, "did not shut down in %d ms: destroying",
 		       lrm.cfg.stop_timeout_ms);
 		v->stop_deadline = UINT64_MAX;
-		rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, vm->action_id, stop_done);
+		rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, vm->action_id,
+				    stop_done);
 	} else {
-		rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_STATUS, NULL, vm->action_id, stop_done);
+		rc = lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_STATUS, NULL, vm->action_id,
+				    stop_done);
 	}
 	if (rc < 0)
 		vm_log(LOG_ERR, vm->name, "cannot run the stop: %s", cd_strerror(rc));
@@ -373,7 +378,8 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 		 * run. Reporting a failure now would release its leases and let
 		 * it start elsewhere as well. Wait for the call.
 		 */
-		vm_log(LOG_WARNING, c->name, "not running, but its start has not returned: waiting");
+		vm_log(LOG_WARNING, c->name,
+		       "not running, but its start has not returned: waiting");
 		if (v)
 			v->misses = 0;
 		free(c);
@@ -397,8 +403,8 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 		} else if (v) {
 			lrm_release_then_report(v, 0, "failed",
 						c->op == CD_AGENT_DESTROY
-						    ? "the QEMU process died"
-						    : "the domain stopped unexpectedly");
+							? "the QEMU process died"
+							: "the domain stopped unexpectedly");
 		} else {
 			lrm_report(c->name, 0, "failed", "the domain stopped unexpectedly");
 		}

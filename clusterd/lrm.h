@@ -21,7 +21,7 @@
 
 struct cd_lrm_config {
 	const char *libvirt_uri;
-	const char *qemu_pid_dir; /* libvirt's QEMU pid files */
+	const char *qemu_pid_dir;  /* libvirt's QEMU pid files */
 	int call_timeout_ms;	   /* one libvirt call */
 	int stop_timeout_ms;	   /* graceful shutdown before destroy */
 	int monitor_interval_ms;   /* status check of each running VM */

@@ -82,8 +82,9 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 			free(c);
 			return;
 		}
-		vm_log(LOG_WARNING, c->name, "off, but its start has not returned: powering off "
-					     "again once it has");
+		vm_log(LOG_WARNING, c->name,
+		       "off, but its start has not returned: powering off "
+		       "again once it has");
 		cd_strlcpy(f->name, c->name, sizeof(f->name));
 		f->group = c->group;
 		if (f->group)
@@ -97,8 +98,9 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
 		lrm_report_beside(c->name, 0, "failed", "powered off: its storage lease was lost");
 	else
-		vm_log(LOG_CRIT, c->name, "could not be powered off after its storage lease was "
-					  "lost: %s",
+		vm_log(LOG_CRIT, c->name,
+		       "could not be powered off after its storage lease was "
+		       "lost: %s",
 		       r->err);
 	group_put(c->group, r->rc == 0 && r->status == CD_DOMAIN_STOPPED);
 	free(c);
@@ -139,7 +141,7 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 		vm_log(LOG_CRIT, vm->name,
 		       "this node's host lease on volume %s lapsed: powering off (%s)", vol,
 		       vm->xml && strstr(vm->xml, dir) ? "it uses the volume"
-							: "a lapse on any volume stops every VM");
+						       : "a lapse on any volume stops every VM");
 		/* A start under way is carried no further (acquired, lrm_start_done). */
 		lrm_step(v, CD_LRM_EV_VOID, "its disk leases were voided");
 		/* Beside the line, not behind it: this must not wait. */
@@ -176,7 +178,7 @@ static bool thaw_after_freeze; /* quorum came back while the freeze ran */
 
 static void frozen_add(const char *name)
 {
-	char (*n)[64] = realloc(frozen, (n_frozen + 1) * sizeof(*n));
+	char(*n)[64] = realloc(frozen, (n_frozen + 1) * sizeof(*n));
 
 	if (!n)
 		return;
@@ -205,8 +207,9 @@ static void sweep_finish(struct sweep *sw)
 		 * none begin now) has seen every domain.
 		 */
 		if (!sw->said_again)
-			vm_log(LOG_WARNING, "*", "self-fence: a start was under way: sweeping again "
-						 "until a pass begins with none");
+			vm_log(LOG_WARNING, "*",
+			       "self-fence: a start was under way: sweeping again "
+			       "until a pass begins with none");
 		sw->said_again = true;
 		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, sw,
 				  resweep, &sw->timer);

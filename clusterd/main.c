@@ -63,11 +63,12 @@ static void join_cluster(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clusterd [-f] [-c FILE] [--check-config]\n"
-		   "  -f, --foreground     stay in the foreground, also log to stderr\n"
-		   "  -c, --config FILE    configuration (default %s)\n"
-		   "      --check-config   print the normalised configuration and exit\n"
-		   "  -V, --version        print the version and exit\n",
+	fprintf(f,
+		"usage: clusterd [-f] [-c FILE] [--check-config]\n"
+		"  -f, --foreground     stay in the foreground, also log to stderr\n"
+		"  -c, --config FILE    configuration (default %s)\n"
+		"      --check-config   print the normalised configuration and exit\n"
+		"  -V, --version        print the version and exit\n",
 		CD_CONFIG_DEFAULT_PATH);
 }
 
@@ -228,8 +229,9 @@ static int32_t on_other_signal(int32_t sig, void *data)
 			qb_log(LOG_ERR, "SIGUSR1: cannot write the blackbox to %s: %s", path,
 			       strerror((int)-n));
 		else
-			qb_log(LOG_NOTICE, "SIGUSR1: blackbox written to %s (read it with "
-					   "qb-blackbox)",
+			qb_log(LOG_NOTICE,
+			       "SIGUSR1: blackbox written to %s (read it with "
+			       "qb-blackbox)",
 			       path);
 		break;
 	default:
@@ -241,6 +243,7 @@ static int32_t on_other_signal(int32_t sig, void *data)
 
 int main(int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"config", required_argument, NULL, 'c'},
@@ -249,6 +252,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	/* clang-format on */
 	const char *config = CD_CONFIG_DEFAULT_PATH;
 	int foreground = 0, check = 0, config_given = 0, c, rc, pidfd;
 	char err[512];

@@ -41,8 +41,8 @@ static struct {
 	bool joined;
 	uint32_t local_nodeid;
 
-	struct cpg_ring_id ring;     /* last totem configuration */
-	bool have_group;	     /* a group confchg was seen */
+	struct cpg_ring_id ring; /* last totem configuration */
+	bool have_group;	 /* a group confchg was seen */
 	uint32_t members[CPG_MEMBERS_MAX];
 	uint32_t pids[CPG_MEMBERS_MAX];
 	size_t n_members;
@@ -90,8 +90,8 @@ static void new_round(void)
 	token = cd_sync_round_token(membership.ring.nodeid, membership.ring.seq, membership.members,
 				    membership.pids, membership.n_members);
 	qb_log(LOG_INFO, "configuration changed: ring %u/%llu, %zu members, round %016llx",
-	       membership.ring.nodeid, (unsigned long long)membership.ring.seq, membership.n_members,
-	       (unsigned long long)token);
+	       membership.ring.nodeid, (unsigned long long)membership.ring.seq,
+	       membership.n_members, (unsigned long long)token);
 	membership.quorum_late = false;
 	/*
 	 * What is still queued here was never handed to corosync: it belongs
@@ -147,13 +147,12 @@ static void cpg_totem_cb(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
 	new_round();
 }
 
-static void quorum_cb(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring,
-		      uint32_t n, const uint32_t *members)
+static void quorum_cb(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring, uint32_t n,
+		      const uint32_t *members)
 {
 	if (quorate != membership.quorate || !membership.quorum_known)
 		qb_log(quorate ? LOG_NOTICE : LOG_WARNING, "quorum %s (ring %u/%llu, %u nodes)",
-		       quorate ? "acquired" : "lost", ring.nodeid, (unsigned long long)ring.seq,
-		       n);
+		       quorate ? "acquired" : "lost", ring.nodeid, (unsigned long long)ring.seq, n);
 	membership.quorate = quorate;
 	membership.quorum_known = true;
 	membership.quorum_ring = ring;
@@ -298,7 +297,8 @@ static int connect_corosync(void)
 	e = quorum_trackstart(membership.quorum, CS_TRACK_CHANGES | CS_TRACK_CURRENT);
 	if (e != CS_OK)
 		goto fail;
-	e = cpg_model_initialize(&membership.cpg, CPG_MODEL_V1, (cpg_model_data_t *)&cpg_model, NULL);
+	e = cpg_model_initialize(&membership.cpg, CPG_MODEL_V1, (cpg_model_data_t *)&cpg_model,
+				 NULL);
 	if (e != CS_OK)
 		goto fail;
 	e = cpg_local_get(membership.cpg, &membership.local_nodeid);
@@ -366,8 +366,8 @@ static void flush_sendq(void *data)
 		cs_error_t e = cpg_mcast_joined(membership.cpg, CPG_TYPE_AGREED, &iov, 1);
 
 		if (e == CS_ERR_TRY_AGAIN) {
-			qb_loop_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull, NULL,
-					  flush_sendq, &membership.resend_timer);
+			qb_loop_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull,
+					  NULL, flush_sendq, &membership.resend_timer);
 			return;
 		}
 		if (e != CS_OK)

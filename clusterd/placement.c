@@ -65,7 +65,7 @@ static void place_done(void *ctx, int rc, const char *err)
 static void place(const char *vm, uint32_t node, const char *why)
 {
 	struct json_object *c;
-	char (*n)[64];
+	char(*n)[64];
 	char *ctx;
 	int rc;
 

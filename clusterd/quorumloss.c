@@ -53,16 +53,16 @@ static void grace_over(void *data)
 static void self_fenced(bool ok)
 {
 	/* Everything is off: release the host leases so survivors need not wait. */
-	cd_event("node", "self", "self-fence %s", ok ? "complete: no VM runs here"
-						     : "INCOMPLETE: a VM may still run here");
+	cd_event("node", "self", "self-fence %s",
+		 ok ? "complete: no VM runs here" : "INCOMPLETE: a VM may still run here");
 	if (ok && !in_quorum())
 		cd_volmgr_suspend(true);
 }
 
 static void freeze_done(bool ok)
 {
-	cd_event("node", "self", "freeze %s", ok ? "complete: every VM here is paused"
-						 : "incomplete: a VM could not be paused");
+	cd_event("node", "self", "freeze %s",
+		 ok ? "complete: every VM here is paused" : "incomplete: a VM could not be paused");
 }
 
 /*
@@ -98,13 +98,15 @@ void cd_quorumloss_watch(bool stopping)
 		bool freeze = cd_props_get(s, CD_PROPS_QUORUM_LOSS_POLICY) == CD_QUORUM_LOSS_FREEZE;
 
 		if (grace) {
-			qb_log(LOG_WARNING, "quorum lost: %s, self-fence in %llu ms unless it "
-					    "comes back",
+			qb_log(LOG_WARNING,
+			       "quorum lost: %s, self-fence in %llu ms unless it "
+			       "comes back",
 			       freeze ? "pausing every VM here" : "VMs keep running",
 			       (unsigned long long)grace);
 			if (freeze) {
-				cd_event("node", "self", "quorum lost: pausing every VM here for up "
-							 "to %llu ms (freeze)",
+				cd_event("node", "self",
+					 "quorum lost: pausing every VM here for up "
+					 "to %llu ms (freeze)",
 					 (unsigned long long)grace);
 				frozen = true;
 				cd_lrm_freeze(freeze_done);
@@ -119,7 +121,8 @@ void cd_quorumloss_watch(bool stopping)
 		if (grace_armed) {
 			qb_loop_timer_del(loop, grace_timer);
 			grace_armed = false;
-			cd_event("node", "self", "quorum back within the grace period: nothing moved%s",
+			cd_event("node", "self",
+				 "quorum back within the grace period: nothing moved%s",
 				 frozen ? ", resuming the paused VMs" : "");
 		}
 		if (frozen)

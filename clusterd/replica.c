@@ -97,8 +97,7 @@ int cd_replica_init(const char *state_dir)
 
 	rc = cd_mkdir_p(state_dir, 0700);
 	if (rc < 0) {
-		qb_log(LOG_ERR, "cannot create state directory %s: %s", state_dir,
-		       cd_strerror(rc));
+		qb_log(LOG_ERR, "cannot create state directory %s: %s", state_dir, cd_strerror(rc));
 		return rc;
 	}
 	if (snprintf(replica.path, sizeof(replica.path), "%s/state.json", state_dir) >=
@@ -146,7 +145,8 @@ enum cd_sync_phase cd_replica_phase(void)
 
 bool cd_replica_quorate(void)
 {
-	return replica.sync.phase == CD_SYNC_DONE && replica.sync.quorate && cd_membership_quorate();
+	return replica.sync.phase == CD_SYNC_DONE && replica.sync.quorate &&
+	       cd_membership_quorate();
 }
 
 bool cd_replica_left_out(void)
@@ -227,13 +227,15 @@ static void round_timer_cb(void *data)
 	struct json_object *o;
 
 	replica.timer_armed = false;
-	if ((replica.sync.phase != CD_SYNC_COLLECT && replica.sync.phase != CD_SYNC_WAIT_SNAPSHOT) ||
+	if ((replica.sync.phase != CD_SYNC_COLLECT &&
+	     replica.sync.phase != CD_SYNC_WAIT_SNAPSHOT) ||
 	    replica.sync.round != replica.timer_round || replica.sync.step != replica.timer_step)
 		return;
-	qb_log(LOG_WARNING, "sync round %016" PRIx64 " still %s after %" PRIu64
-			    " ms (%zu of %zu reports): asking to leave out the silent",
-	       replica.sync.round, cd_sync_phase_to_str(replica.sync.phase), replica.sync_timeout_ms,
-	       replica.sync.n_have, replica.sync.n_members);
+	qb_log(LOG_WARNING,
+	       "sync round %016" PRIx64 " still %s after %" PRIu64
+	       " ms (%zu of %zu reports): asking to leave out the silent",
+	       replica.sync.round, cd_sync_phase_to_str(replica.sync.phase),
+	       replica.sync_timeout_ms, replica.sync.n_have, replica.sync.n_members);
 	o = json_object_new_object();
 	json_object_object_add(o, "step", json_object_new_int64(replica.sync.step));
 	send_msg(CD_MSG_SYNC_TIMEOUT, 0, replica.sync.round, o);
@@ -245,19 +247,20 @@ static void round_timer_cb(void *data)
 /* Keep a deadline on what the round waits for now; none once it is over. */
 static void arm_round_timer(void)
 {
-	bool open = replica.sync.phase == CD_SYNC_COLLECT || replica.sync.phase == CD_SYNC_WAIT_SNAPSHOT;
+	bool open = replica.sync.phase == CD_SYNC_COLLECT ||
+		    replica.sync.phase == CD_SYNC_WAIT_SNAPSHOT;
 
 	if (!replica.loop || !replica.sync_timeout_ms)
 		return;
 	if (replica.timer_armed && (!open || replica.timer_round != replica.sync.round ||
-			      replica.timer_step != replica.sync.step)) {
+				    replica.timer_step != replica.sync.step)) {
 		qb_loop_timer_del(replica.loop, replica.timer);
 		replica.timer_armed = false;
 	}
 	if (!open || replica.timer_armed)
 		return;
-	if (qb_loop_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull, NULL,
-			      round_timer_cb, &replica.timer) == 0) {
+	if (qb_loop_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull,
+			      NULL, round_timer_cb, &replica.timer) == 0) {
 		replica.timer_armed = true;
 		replica.timer_round = replica.sync.round;
 		replica.timer_step = replica.sync.step;
@@ -286,8 +289,8 @@ static void send_restart(void)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "nonce", json_object_new_int64(
-						   (int64_t)(cd_random_id() & INT64_MAX)));
+	json_object_object_add(o, "nonce",
+			       json_object_new_int64((int64_t)(cd_random_id() & INT64_MAX)));
 	send_msg(CD_MSG_SYNC_RESTART, 0, replica.sync.round, o);
 	json_object_put(o);
 }
@@ -388,7 +391,8 @@ static void finish_round(void)
 				     cd_sync_wall_ms(&replica.sync));
 		changed();
 	}
-	replica.restart_ms = CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
+	replica.restart_ms =
+		CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
 	cd_event("cluster", "membership", "%zu members, %s, coordinator %u", replica.sync.n_members,
 		 replica.sync.quorate ? "quorate" : "NOT quorate", cd_replica_coordinator());
 	qb_log(LOG_NOTICE,
@@ -416,7 +420,8 @@ static void note_left_out(const char *why)
 		       replica.sync.round, n, why);
 		cd_event("cluster", "sync", "node %u left out of a sync round: %s%s", n, why,
 			 n == self ? "; this node counts itself without quorum until it is "
-				     "taken in again" : "");
+				     "taken in again"
+				   : "");
 	}
 	left_out_seen = replica.sync.n_left_out;
 	if (replica.sync.phase != CD_SYNC_LEFT_OUT && cd_sync_is_left_out(&replica.sync, self)) {
@@ -425,8 +430,9 @@ static void note_left_out(const char *why)
 		cancel_restart();
 		arm_restart();
 		/* Left out again soon after: wait longer before the next try. */
-		replica.restart_ms = replica.restart_ms * 2 > CD_SYNC_RESTART_MAX_MS ? CD_SYNC_RESTART_MAX_MS
-									 : replica.restart_ms * 2;
+		replica.restart_ms = replica.restart_ms * 2 > CD_SYNC_RESTART_MAX_MS
+					     ? CD_SYNC_RESTART_MAX_MS
+					     : replica.restart_ms * 2;
 	}
 }
 
@@ -443,8 +449,8 @@ static void round_step(enum cd_sync_step step, const char *why)
 			finish_round();
 		break;
 	case CD_SYNC_STEP_SNAPSHOT:
-		qb_log(LOG_INFO, "node %u has the newest state %" PRIu64 ".%" PRIu64
-				 " and sends a snapshot",
+		qb_log(LOG_INFO,
+		       "node %u has the newest state %" PRIu64 ".%" PRIu64 " and sends a snapshot",
 		       replica.sync.snapshot_from, replica.sync.best.epoch, replica.sync.best.seq);
 		if (replica.sync.snapshot_from == cd_membership_local_nodeid()) {
 			struct json_object *o = cd_state_to_json(&replica.state);
@@ -492,7 +498,8 @@ static void on_sync_restart(const struct cd_msg *msg)
 	uint64_t round;
 
 	/* Only a request made in the current round: a later one supersedes it. */
-	if (msg->round != replica.sync.round || !json_object_object_get_ex(msg->body, "nonce", &v) ||
+	if (msg->round != replica.sync.round ||
+	    !json_object_object_get_ex(msg->body, "nonce", &v) ||
 	    !json_object_is_type(v, json_type_int))
 		return;
 	round = cd_sync_restart_token(replica.sync.round, (uint64_t)json_object_get_int64(v));
@@ -526,8 +533,9 @@ static void on_snapshot(const struct cd_msg *msg)
 		if (cd_version_cmp(s.version, replica.state.version) < 0)
 			qb_log(LOG_ERR, "snapshot from node %u is older than ours; round logic bug",
 			       msg->sender);
-		qb_log(LOG_NOTICE, "adopting state %" PRIu64 ".%" PRIu64 " from node %u (had %" PRIu64
-				   ".%" PRIu64 ")",
+		qb_log(LOG_NOTICE,
+		       "adopting state %" PRIu64 ".%" PRIu64 " from node %u (had %" PRIu64
+		       ".%" PRIu64 ")",
 		       s.version.epoch, s.version.seq, msg->sender, replica.state.version.epoch,
 		       replica.state.version.seq);
 		cd_state_free(&replica.state);
@@ -581,8 +589,7 @@ static void on_change(const struct cd_msg *msg)
 		if (rc == 0) {
 			changed();
 			cd_event_change(msg->body, msg->sender);
-		}
-		else
+		} else
 			qb_log(LOG_INFO, "change from node %u refused: %s", msg->sender, err);
 	}
 	if (p && !p->delivered) {

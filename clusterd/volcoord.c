@@ -104,7 +104,8 @@ void vols_coordinate(struct rt *rt, const struct cd_volume *v)
 		struct json_object *c = json_object_new_object();
 
 		json_object_object_add(
-		    c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_COORDINATOR)));
+			c, "op",
+			json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_COORDINATOR)));
 		json_object_object_add(c, "name", json_object_new_string(rt->name));
 		json_object_object_add(c, "node", json_object_new_int64(me));
 		submit(c, "the coordinator", rt->name);

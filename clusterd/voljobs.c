@@ -84,13 +84,15 @@ static void run_job(struct rt *rt, struct job *j, const struct csvfs_host *h)
 	case J_FILE_OP:
 		switch (j->req.op) {
 		case CD_VREQ_CREATE:
-			j->rc = csvfs_file_create(&rt->vol, h, j->req.file, j->req.size, &out, &busy);
+			j->rc = csvfs_file_create(&rt->vol, h, j->req.file, j->req.size, &out,
+						  &busy);
 			break;
 		case CD_VREQ_REMOVE:
 			j->rc = csvfs_file_remove(&rt->vol, h, j->req.file, &busy);
 			break;
 		case CD_VREQ_RESIZE:
-			j->rc = csvfs_file_resize(&rt->vol, h, j->req.file, j->req.size, &out, &busy);
+			j->rc = csvfs_file_resize(&rt->vol, h, j->req.file, j->req.size, &out,
+						  &busy);
 			break;
 		}
 		if (j->rc == -EBUSY)
@@ -145,8 +147,8 @@ void *vols_op_thread(void *arg)
 		pthread_mutex_unlock(&rt->lock);
 		if (!joined || !csvfs_host_valid(&rt->vol, &h)) {
 			j->rc = CD_ERR_NOT_JOINED;
-			snprintf(j->err, sizeof(j->err), "this node holds no valid host lease on %s",
-				 rt->name);
+			snprintf(j->err, sizeof(j->err),
+				 "this node holds no valid host lease on %s", rt->name);
 		} else {
 			run_job(rt, j, &h);
 		}
@@ -182,7 +184,7 @@ struct job *vols_new_job(enum job_type t)
 static void lease_list_set(struct rt *rt, const char *file, bool held)
 {
 	size_t i;
-	char (*n)[64];
+	char(*n)[64];
 
 	for (i = 0; i < rt->n_leases; i++)
 		if (strcmp(rt->leases[i], file) == 0) {
@@ -210,8 +212,9 @@ void vols_job_done(struct job *j)
 		if (j->rc == 0) {
 			vols_meta_event(rt, CD_META_EV_ACQUIRED, NULL);
 			rt->refreshed = false;
-			vol_log(LOG_NOTICE, rt->name, "this node holds the metadata lease: it "
-						      "coordinates the volume");
+			vol_log(LOG_NOTICE, rt->name,
+				"this node holds the metadata lease: it "
+				"coordinates the volume");
 		} else {
 			vols_meta_event(rt, CD_META_EV_ACQUIRE_FAILED, j->err);
 			rt->meta_next_try = cd_now_ms() + CD_META_RETRY_MS;
@@ -230,8 +233,7 @@ void vols_job_done(struct job *j)
 		break;
 	case J_FILE_OP:
 		vol_log(j->rc ? LOG_WARNING : LOG_NOTICE, rt->name, "file %s %s: %s",
-			cd_vreq_op_to_str(j->req.op), j->req.file,
-			j->rc ? j->err : "done");
+			cd_vreq_op_to_str(j->req.op), j->req.file, j->rc ? j->err : "done");
 		if (j->rc == CD_ERR_NOT_JOINED || j->rc == CD_ERR_HELD) {
 			/* Not ours to answer: the request stays for the next holder. */
 			rt->busy_req = 0;

@@ -83,8 +83,9 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 			snprintf(why, sizeof(why), "joined slot %u", cd_membership_local_nodeid());
 			vols_host_event(rt, CD_HOST_EV_JOINED, why);
 			rt->last_join_rc = 0;
-			vol_log(LOG_NOTICE, rt->name, "joined host slot %u (renewal every %u ms, "
-						      "expiry %u ms)",
+			vol_log(LOG_NOTICE, rt->name,
+				"joined host slot %u (renewal every %u ms, "
+				"expiry %u ms)",
 				cd_membership_local_nodeid(), rt->vol.timing.renewal_ms,
 				rt->vol.timing.expiry_ms);
 			break;
@@ -107,7 +108,8 @@ static int32_t pipe_cb(int32_t fd, int32_t revents, void *data)
 			}
 			if (ev.rc != rt->last_join_rc)
 				vol_log(LOG_ERR, rt->name, "cannot join host slot %u on %s: %s",
-					cd_membership_local_nodeid(), rt->device, cd_strerror(ev.rc));
+					cd_membership_local_nodeid(), rt->device,
+					cd_strerror(ev.rc));
 			rt->last_join_rc = ev.rc;
 			break;
 		}
@@ -286,7 +288,7 @@ void cd_volmgr_state_changed(void)
 				vols_host_event(rt, CD_HOST_EV_EXPIRED,
 						"storage lost or renewals stuck");
 				vols_drop_leases(
-				    rt, "host lease expired (storage lost or renewals stuck)");
+					rt, "host lease expired (storage lost or renewals stuck)");
 			}
 		}
 		vols_coordinate(rt, v);
@@ -327,8 +329,7 @@ static void tick(void *data)
 }
 
 int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
-		   void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off,
-				void *ctx))
+		   void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off, void *ctx))
 {
 	vols.loop = loop;
 	vols.lost = lost;
@@ -502,10 +503,10 @@ struct json_object *cd_volmgr_local_json(const char *vol)
 			       json_object_new_string(cd_host_lease_state_to_str(rt->host_state)));
 	json_object_object_add(o, "host_generation", json_object_new_int64((int64_t)h.generation));
 	json_object_object_add(
-	    o, "valid_for_ms",
-	    json_object_new_int64(rt->host_state == CD_HOST_LEASE_HELD && h.valid_until > now
-				      ? (int64_t)(h.valid_until - now)
-				      : 0));
+		o, "valid_for_ms",
+		json_object_new_int64(rt->host_state == CD_HOST_LEASE_HELD && h.valid_until > now
+					      ? (int64_t)(h.valid_until - now)
+					      : 0));
 	json_object_object_add(o, "metadata_lease",
 			       json_object_new_boolean(cd_meta_lease_held(rt->meta)));
 	json_object_object_add(o, "metadata_lease_state",
@@ -544,8 +545,9 @@ int cd_volmgr_probe(const char *device, char *uuid, size_t uuid_len, uint32_t *h
 	}
 	rc = csvfs_vol_open(&v, d, &csvfs_env_real);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s is not a csvfs volume (%s); format it with 'csvfs format'",
-			 device, cd_strerror(rc));
+		snprintf(err, errlen,
+			 "%s is not a csvfs volume (%s); format it with 'csvfs format'", device,
+			 cd_strerror(rc));
 		csvfs_disk_close(d);
 		return CD_ERR_INVALID;
 	}

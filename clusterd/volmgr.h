@@ -29,8 +29,7 @@
  */
 typedef void (*cd_volmgr_off_fn)(void *ctx, bool ok);
 int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
-		   void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off,
-				void *ctx));
+		   void (*lost)(const char *vol, const char *dir, cd_volmgr_off_fn off, void *ctx));
 /* release: give the host slots up (only when no VM runs here any more). */
 void cd_volmgr_fini(bool release);
 

@@ -67,10 +67,10 @@ struct job {
 	struct job *next;
 	enum job_type type;
 	struct rt *rt;
-	struct cd_vreq req;	 /* J_FILE_OP */
-	char file[64];		 /* J_LEASE_* */
+	struct cd_vreq req; /* J_FILE_OP */
+	char file[64];	    /* J_LEASE_* */
 	bool shared;
-	cd_volmgr_done_fn done;	 /* J_LEASE_* */
+	cd_volmgr_done_fn done; /* J_LEASE_* */
 	void *ctx;
 	/* Results, filled by the op thread. */
 	int rc;
@@ -113,22 +113,22 @@ struct rt {
 	pthread_t renew_thread, op_thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool stop;		/* under lock */
+	bool stop; /* under lock */
 #ifdef CD_TEST_HOOKS
-	bool stall;		/* under lock: a test's stuck storage */
-	atomic_bool io_error;	/* a test's failing storage: every I/O fails (EIO) */
+	bool stall;	      /* under lock: a test's stuck storage */
+	atomic_bool io_error; /* a test's failing storage: every I/O fails (EIO) */
 #endif
-	uint32_t self_id;		/* this node's id: its host slot (never 0) */
+	uint32_t self_id;	    /* this node's id: its host slot (never 0) */
 	char owner[CSVFS_NAME_LEN]; /* this node's name, written in its slot */
-	bool suspend;		/* under lock: the loop's order: release, do not rejoin */
-	bool keep_slot;		/* under lock: the loop's order: stop without releasing */
+	bool suspend;		    /* under lock: the loop's order: release, do not rejoin */
+	bool keep_slot;		    /* under lock: the loop's order: stop without releasing */
 	/* Every other host's slot, watched continuously so that a dead host
 	 * is known dead as soon as its lease has expired, not E later. */
 	struct csvfs_watch watch[CSVFS_MAX_HOSTS + 1];
 	enum csvfs_liveness live[CSVFS_MAX_HOSTS + 1]; /* under lock */
-	struct job *queue;	/* under lock */
-	struct csvfs_host host; /* under lock: the renew thread updates it */
-	enum cd_host_lease_state slot; /* under lock: the renew thread's record */
+	struct job *queue;			       /* under lock */
+	struct csvfs_host host;			       /* under lock: the renew thread updates it */
+	enum cd_host_lease_state slot;		       /* under lock: the renew thread's record */
 	/*
 	 * Under lock: the loop's word that it declared this generation of the
 	 * host lease lapsed and voided its leases (0 for none). The renew

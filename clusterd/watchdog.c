@@ -40,8 +40,9 @@ static void send_msg(const char *buf, size_t len)
 	/* Never block a renewal on it; a stuck watchdog process is logged. */
 	if (send(wd_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && !wd_warned) {
 		wd_warned = true;
-		qb_log(LOG_CRIT, "the watchdog process does not take messages (%s): the "
-				 "backstop for a dying clusterd is gone",
+		qb_log(LOG_CRIT,
+		       "the watchdog process does not take messages (%s): the "
+		       "backstop for a dying clusterd is gone",
 		       strerror(errno));
 	}
 }
@@ -153,7 +154,8 @@ static bool kill_qemus(void)
 			close(fd);
 			continue;
 		}
-		qb_log(LOG_CRIT, "killed QEMU %d (domain %.*s)", (int)pid, (int)(len - 4), e->d_name);
+		qb_log(LOG_CRIT, "killed QEMU %d (domain %.*s)", (int)pid, (int)(len - 4),
+		       e->d_name);
 		pf[n].fd = fd;
 		pf[n].events = POLLIN;
 		n++;
@@ -201,13 +203,14 @@ static void hw_open(void)
 		       wd_proc.cfg->device, strerror(errno));
 		return;
 	}
-	if (ioctl(wd_proc.hw, WDIOC_SETTIMEOUT, &t) < 0 || ioctl(wd_proc.hw, WDIOC_GETTIMEOUT, &t) < 0)
+	if (ioctl(wd_proc.hw, WDIOC_SETTIMEOUT, &t) < 0 ||
+	    ioctl(wd_proc.hw, WDIOC_GETTIMEOUT, &t) < 0)
 		qb_log(LOG_WARNING, "%s: cannot set its timeout (%s); assuming %u s",
 		       wd_proc.cfg->device, strerror(errno), wd_proc.cfg->timeout_s);
 	else
 		wd_proc.hw_ms = (uint64_t)t * 1000u;
-	qb_log(LOG_NOTICE, "hardware watchdog %s armed, timeout %" PRIu64 " ms", wd_proc.cfg->device,
-	       wd_proc.hw_ms);
+	qb_log(LOG_NOTICE, "hardware watchdog %s armed, timeout %" PRIu64 " ms",
+	       wd_proc.cfg->device, wd_proc.hw_ms);
 }
 
 static void hw_pet(void)
@@ -285,8 +288,7 @@ static int child_main(int fd, const struct cd_watchdog_config *cfg)
 	wd_proc.cfg = cfg;
 	hw_open();
 	pet_every = wd_proc.hw_ms / 4 > 100 ? wd_proc.hw_ms / 4 : 100;
-	qb_log(LOG_INFO, "watchdog process %d watching clusterd %d", (int)getpid(),
-	       (int)getppid());
+	qb_log(LOG_INFO, "watchdog process %d watching clusterd %d", (int)getpid(), (int)getppid());
 	for (;;) {
 		uint64_t now = cd_now_ms(), wake;
 		const struct cd_wd_vol *due = cd_wd_due(&r, now);
@@ -315,8 +317,9 @@ static int child_main(int fd, const struct cd_watchdog_config *cfg)
 			if (may)
 				hw_pet();
 			if (!may && !pet_refused)
-				qb_log(LOG_WARNING, "not keeping %s alive: a host lease is about to "
-						    "lapse",
+				qb_log(LOG_WARNING,
+				       "not keeping %s alive: a host lease is about to "
+				       "lapse",
 				       cfg->device);
 			pet_refused = !may;
 			next_pet = now + pet_every;

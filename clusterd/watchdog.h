@@ -26,10 +26,10 @@
 #include <stdint.h>
 
 struct cd_watchdog_config {
-	const char *device;	 /* "" for none */
-	unsigned timeout_s;	 /* the hardware watchdog's */
+	const char *device; /* "" for none */
+	unsigned timeout_s; /* the hardware watchdog's */
 	const char *qemu_pid_dir;
-	const char *log_file;	 /* "" for syslog */
+	const char *log_file; /* "" for syslog */
 	int log_priority;
 };
 

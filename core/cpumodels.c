@@ -41,7 +41,7 @@ static int each_text(const char *xml, const struct query *q, size_t n_q, void *c
 	xc = xmlXPathNewContext(doc);
 	for (k = 0; k < n_q && rc >= 0; k++) {
 		xmlXPathObjectPtr res =
-		    xc ? xmlXPathEvalExpression((const xmlChar *)q[k].expr, xc) : NULL;
+			xc ? xmlXPathEvalExpression((const xmlChar *)q[k].expr, xc) : NULL;
 
 		if (!res) {
 			snprintf(err, errlen, "cannot read the XML's CPU");
@@ -122,12 +122,12 @@ int cd_host_cpus_read(const char *domcaps, struct cd_capacity *cap, size_t *drop
 {
 	/* The host model first: it is the node's own model, [0] of its list. */
 	static const struct query q[] = {
-	    {"/domainCapabilities/domain", read_type},
-	    {"/domainCapabilities/cpu/mode[@name='host-model' and @supported='yes']/model",
-	     add_host_model},
-	    {"/domainCapabilities/cpu/mode[@name='custom' and @supported='yes']"
-	     "/model[@usable='yes']",
-	     add_model},
+		{"/domainCapabilities/domain", read_type},
+		{"/domainCapabilities/cpu/mode[@name='host-model' and @supported='yes']/model",
+		 add_host_model},
+		{"/domainCapabilities/cpu/mode[@name='custom' and @supported='yes']"
+		 "/model[@usable='yes']",
+		 add_model},
 	};
 	struct host_read h = {.cap = cap, .virt_type = virt_type, .type_len = type_len};
 	int rc;
@@ -155,10 +155,10 @@ static int read_mode(const char *mode, void *ctx, char *err, size_t errlen)
 		const char *name;
 		enum cd_vm_cpu_mode mode;
 	} modes[] = {
-	    {"custom", CD_VM_CPU_CUSTOM},
-	    {"host-model", CD_VM_CPU_HOST_MODEL},
-	    {"host-passthrough", CD_VM_CPU_PASSTHROUGH},
-	    {"maximum", CD_VM_CPU_PASSTHROUGH},
+		{"custom", CD_VM_CPU_CUSTOM},
+		{"host-model", CD_VM_CPU_HOST_MODEL},
+		{"host-passthrough", CD_VM_CPU_PASSTHROUGH},
+		{"maximum", CD_VM_CPU_PASSTHROUGH},
 	};
 	struct cd_vm_cpu *cpu = ctx;
 	size_t i;
@@ -195,9 +195,9 @@ static int read_domain_type(const char *type, void *ctx, char *err, size_t errle
 int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t errlen)
 {
 	static const struct query q[] = {
-	    {"/domain/cpu/@mode", read_mode},
-	    {"/domain/cpu/model", read_model},
-	    {"/domain/@type", read_domain_type},
+		{"/domain/cpu/@mode", read_mode},
+		{"/domain/cpu/model", read_model},
+		{"/domain/@type", read_domain_type},
 	};
 	int rc;
 

@@ -74,7 +74,8 @@ int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t err
  * host model of the node it runs on (for host-passthrough the live
  * migration's own CPU comparison is the exact check: a node that runs
  * that model as a custom one passes this rule). Nothing either if that
- * node's host model is not known, or if QEMU emulates the VM's CPU. Returns a string of cpu or where.
+ * node's host model is not known, or if QEMU emulates the VM's CPU. Returns a string of cpu or
+ * where.
  */
 const char *cd_vm_cpu_need(const struct cd_vm_cpu *cpu, const struct cd_capacity *where);
 

@@ -117,8 +117,7 @@ static int check_map(const struct json_object *m, char *err, size_t errlen)
 
 	if (!json_object_is_type(m, json_type_object))
 		FAIL(CD_ERR_INVALID, "the plug map is not a JSON object");
-	json_object_object_foreach((struct json_object *)m, node, v)
-	{
+	json_object_object_foreach((struct json_object *)m, node, v) {
 		const char *plug = json_object_get_string(v);
 
 		if (!cd_valid_name(node, CD_NAME_MAX))
@@ -224,8 +223,7 @@ int cd_fencedev_from_json(struct cd_state *s, const struct json_object *o, char 
 	if (!c)
 		FAIL(-ENOMEM, "out of memory");
 	/* The record as a fence.add, its old string forms converted. */
-	json_object_object_foreach((struct json_object *)o, key, v)
-	{
+	json_object_object_foreach((struct json_object *)o, key, v) {
 		struct json_object *conv = NULL;
 		bool is_text = json_object_is_type(v, json_type_string);
 

@@ -17,7 +17,10 @@
 
 /* --- the parameters --- */
 
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
 /* Parse one "key=value" word at *s into key and value (each NUL-terminated). */
 static int parse_word(const char *text, const char **s, char *key, char *value, char *err,

@@ -14,6 +14,7 @@
 
 /* --- names --- */
 
+/* clang-format off */
 static const char *const host_state_names[] = {
 	[CD_HOST_LEASE_JOINING] = "joining",
 	[CD_HOST_LEASE_HELD] = "held",
@@ -49,25 +50,26 @@ static const char *const meta_event_names[] = {
 	[CD_META_EV_RELEASED] = "released",
 	[CD_META_EV_LOST] = "lost",
 };
+/* clang-format on */
 
 _Static_assert(N_OF(host_state_names) == CD_HOST_LEASE_N_STATES, "host lease state names");
 _Static_assert(N_OF(host_event_names) == CD_HOST_EV_N, "host lease event names");
 _Static_assert(N_OF(meta_state_names) == CD_META_LEASE_N_STATES, "metadata lease state names");
 _Static_assert(N_OF(meta_event_names) == CD_META_EV_N, "metadata lease event names");
 
-#define NAMES(prefix, type, names)                                                         \
-	const char *prefix##_to_str(type v)                                                \
-	{                                                                                  \
-		return cd_fsm_name(names, N_OF(names), (int)v);                            \
-	}                                                                                  \
-	int prefix##_from_str(const char *s, type *out)                                    \
-	{                                                                                  \
-		int i = cd_fsm_index(names, N_OF(names), s);                               \
-                                                                                           \
-		if (i < 0)                                                                 \
-			return CD_ERR_INVALID;                                             \
-		*out = (type)i;                                                            \
-		return 0;                                                                  \
+#define NAMES(prefix, type, names)                                                                 \
+	const char *prefix##_to_str(type v)                                                        \
+	{                                                                                          \
+		return cd_fsm_name(names, N_OF(names), (int)v);                                    \
+	}                                                                                          \
+	int prefix##_from_str(const char *s, type *out)                                            \
+	{                                                                                          \
+		int i = cd_fsm_index(names, N_OF(names), s);                                       \
+                                                                                                   \
+		if (i < 0)                                                                         \
+			return CD_ERR_INVALID;                                                     \
+		*out = (type)i;                                                                    \
+		return 0;                                                                          \
 	}
 
 NAMES(cd_host_lease_state, enum cd_host_lease_state, host_state_names)
@@ -128,6 +130,7 @@ bool cd_meta_lease_queued(enum cd_meta_lease_state s)
  */
 #define KEEP CD_FSM_KEEP
 
+/* clang-format off */
 static const struct cd_fsm_row host_rows[] = {
 #define R(from, ev, to) {CD_HOST_LEASE_##from, CD_HOST_EV_##ev, to}
 #define S(state) CD_HOST_LEASE_##state
@@ -205,18 +208,20 @@ static const struct machine host_machine =
 static const struct machine meta_machine =
     MACHINE("metadata lease", meta_rows, meta_state_names, meta_event_names);
 #undef MACHINE
+/* clang-format on */
 
-static int transition(const struct machine *m, int *state, int ev, const char *vol,
-		      const char *why, cd_lease_log_fn *log, void *ctx)
+static int transition(const struct machine *m, int *state, int ev, const char *vol, const char *why,
+		      cd_lease_log_fn *log, void *ctx)
 {
 	const struct cd_fsm_row *row =
-	    cd_fsm_find(m->rows, m->n_rows, sizeof(m->rows[0]), *state, ev, NULL, NULL);
+		cd_fsm_find(m->rows, m->n_rows, sizeof(m->rows[0]), *state, ev, NULL, NULL);
 	char line[512];
 
 	if (!row) {
 		if (log) {
-			snprintf(line, sizeof(line), "volume %s: %s: no '%s' when %s; ignored%s%s%s",
-				 vol, m->what, cd_fsm_name(m->events, m->n_events, ev),
+			snprintf(line, sizeof(line),
+				 "volume %s: %s: no '%s' when %s; ignored%s%s%s", vol, m->what,
+				 cd_fsm_name(m->events, m->n_events, ev),
 				 cd_fsm_name(m->states, m->n_states, *state), why ? " (" : "",
 				 why ? why : "", why ? ")" : "");
 			log(ctx, LOG_WARNING, line);
@@ -228,8 +233,8 @@ static int transition(const struct machine *m, int *state, int ev, const char *v
 	if (log) {
 		snprintf(line, sizeof(line), "volume %s: %s: %s -> %s%s%s%s", vol, m->what,
 			 cd_fsm_name(m->states, m->n_states, *state),
-			 cd_fsm_name(m->states, m->n_states, row->to), why ? " (" : "", why ? why : "",
-			 why ? ")" : "");
+			 cd_fsm_name(m->states, m->n_states, row->to), why ? " (" : "",
+			 why ? why : "", why ? ")" : "");
 		log(ctx, LOG_INFO, line);
 	}
 	*state = row->to;

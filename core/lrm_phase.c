@@ -11,6 +11,7 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* clang-format off */
 static const char *const phase_names[] = {
 	[CD_LRM_IDLE] = "idle",
 	[CD_LRM_LEASING] = "leasing",
@@ -37,6 +38,7 @@ static const char *const event_names[] = {
 	[CD_LRM_EV_REPORT] = "report",
 	[CD_LRM_EV_REPORTED] = "reported",
 };
+/* clang-format on */
 
 _Static_assert(N_OF(phase_names) == CD_LRM_N_PHASES, "a name for every phase");
 _Static_assert(N_OF(event_names) == CD_LRM_EV_N, "a name for every event");
@@ -63,6 +65,7 @@ bool cd_lrm_phase_start_under_way(enum cd_lrm_phase p)
  * begins) at debug, the rest at info. A cell without a row is impossible:
  * logged and ignored.
  */
+/* clang-format off */
 static const struct lrm_row {
 	struct cd_fsm_row r;
 	int prio;
@@ -107,18 +110,19 @@ static const struct lrm_row {
 #undef P
 #undef R
 };
+/* clang-format on */
 
 int cd_lrm_step(enum cd_lrm_phase *phase, enum cd_lrm_event ev, const char *vm, const char *why,
 		cd_lrm_log_fn *log, void *ctx)
 {
 	const struct lrm_row *row =
-	    cd_fsm_find(rows, N_OF(rows), sizeof(rows[0]), (int)*phase, (int)ev, NULL, NULL);
+		cd_fsm_find(rows, N_OF(rows), sizeof(rows[0]), (int)*phase, (int)ev, NULL, NULL);
 	char line[256];
 
 	if (!row) {
 		if (log) {
-			snprintf(line, sizeof(line), "vm %s: lrm: no '%s' when %s; ignored%s%s%s", vm,
-				 cd_lrm_event_to_str(ev), cd_lrm_phase_to_str(*phase),
+			snprintf(line, sizeof(line), "vm %s: lrm: no '%s' when %s; ignored%s%s%s",
+				 vm, cd_lrm_event_to_str(ev), cd_lrm_phase_to_str(*phase),
 				 why ? " (" : "", why ? why : "", why ? ")" : "");
 			log(ctx, LOG_ERR, line);
 		}

@@ -111,13 +111,13 @@ static void check_disks(struct cd_move_report *r, const struct cd_vm *vm, const 
 
 /* The policy's code for each rule a node breaks (fit.h), in the policy's order. */
 static const enum cd_move_code rule_code[CD_EXCL__COUNT] = {
-    [CD_EXCL_NODE_STATE] = CD_MOVE_NODE_STATE,
-    [CD_EXCL_NOT_POSSIBLE] = CD_MOVE_NOT_POSSIBLE_OWNER,
-    [CD_EXCL_CPU_MODEL] = CD_MOVE_CPU_MODEL,
-    [CD_EXCL_FAILURES] = CD_MOVE_FAILURE_LIMIT,
-    [CD_EXCL_ANTI_HARD] = CD_MOVE_ANTI_AFFINITY,
-    [CD_EXCL_MEMORY] = CD_MOVE_MEMORY,
-    [CD_EXCL_CORES] = CD_MOVE_CORES,
+	[CD_EXCL_NODE_STATE] = CD_MOVE_NODE_STATE,
+	[CD_EXCL_NOT_POSSIBLE] = CD_MOVE_NOT_POSSIBLE_OWNER,
+	[CD_EXCL_CPU_MODEL] = CD_MOVE_CPU_MODEL,
+	[CD_EXCL_FAILURES] = CD_MOVE_FAILURE_LIMIT,
+	[CD_EXCL_ANTI_HARD] = CD_MOVE_ANTI_AFFINITY,
+	[CD_EXCL_MEMORY] = CD_MOVE_MEMORY,
+	[CD_EXCL_CORES] = CD_MOVE_CORES,
 };
 
 /*

@@ -24,11 +24,11 @@ static const struct {
 	size_t max_payload;
 	int needs_round;
 } msg_table[] = {
-    {CD_MSG_SYNC_STATE, "sync-state", 3, CD_MSG_SYNC_STATE_MAX, 1},
-    {CD_MSG_SNAPSHOT, "snapshot", 3, CD_MSG_SNAPSHOT_MAX, 1},
-    {CD_MSG_CHANGE, "change", 3, CD_MSG_CHANGE_MAX, 0},
-    {CD_MSG_SYNC_TIMEOUT, "sync-timeout", 3, CD_MSG_SYNC_CTL_MAX, 1},
-    {CD_MSG_SYNC_RESTART, "sync-restart", 3, CD_MSG_SYNC_CTL_MAX, 1},
+	{CD_MSG_SYNC_STATE, "sync-state", 3, CD_MSG_SYNC_STATE_MAX, 1},
+	{CD_MSG_SNAPSHOT, "snapshot", 3, CD_MSG_SNAPSHOT_MAX, 1},
+	{CD_MSG_CHANGE, "change", 3, CD_MSG_CHANGE_MAX, 0},
+	{CD_MSG_SYNC_TIMEOUT, "sync-timeout", 3, CD_MSG_SYNC_CTL_MAX, 1},
+	{CD_MSG_SYNC_RESTART, "sync-restart", 3, CD_MSG_SYNC_CTL_MAX, 1},
 };
 
 static int type_index(uint16_t type)

@@ -39,9 +39,9 @@
 #define CD_MSG_MAX (sizeof(struct cd_msg_hdr) + CD_MSG_SNAPSHOT_MAX)
 
 enum cd_msg_type {
-	CD_MSG_SYNC_STATE = 1, /* a member's version, checksum, quorum view, node info */
-	CD_MSG_SNAPSHOT = 2,   /* the full state, from the member chosen by the round */
-	CD_MSG_CHANGE = 3,     /* one change to apply in agreed order */
+	CD_MSG_SYNC_STATE = 1,	 /* a member's version, checksum, quorum view, node info */
+	CD_MSG_SNAPSHOT = 2,	 /* the full state, from the member chosen by the round */
+	CD_MSG_CHANGE = 3,	 /* one change to apply in agreed order */
 	CD_MSG_SYNC_TIMEOUT = 4, /* a member's sync timeout passed: leave out the silent */
 	CD_MSG_SYNC_RESTART = 5, /* a left-out member asks for a new round */
 };

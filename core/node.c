@@ -223,8 +223,8 @@ static void note_rejoin(const struct cd_state *s, struct cd_node *n, uint64_t no
 	n->quarantine_until = now_ms + CD_QUARANTINE_MS;
 }
 
-void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
-			  size_t n_members, uint64_t new_epoch, uint64_t now_ms)
+void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members, size_t n_members,
+			  uint64_t new_epoch, uint64_t now_ms)
 {
 	size_t i, j;
 
@@ -349,8 +349,7 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 	    !cd_valid_name(ni->name, CD_NAME_MAX))
 		return CD_ERR_INVALID;
 	if (!json_object_object_get_ex(o, "addresses", &a) ||
-	    !json_object_is_type(a, json_type_array) ||
-	    json_object_array_length(a) > CD_ADDRS_MAX)
+	    !json_object_is_type(a, json_type_array) || json_object_array_length(a) > CD_ADDRS_MAX)
 		return CD_ERR_INVALID;
 	for (i = 0; i < json_object_array_length(a); i++) {
 		struct json_object *e = json_object_array_get_idx(a, i);
@@ -364,7 +363,7 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 	    !json_object_is_type(cap, json_type_object) || cd_jget_u64(cap, "cores", &cores) < 0 ||
 	    cores > UINT32_MAX || cd_jget_u64(cap, "memory_mb", &mem) < 0 ||
 	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) <
-		0 ||
+		    0 ||
 	    cpu_models_from_json(&ni->cap, cap) < 0)
 		return CD_ERR_INVALID;
 	ni->cap.cores = (uint32_t)cores;

@@ -111,7 +111,7 @@ static uint32_t node_id_by_name(const struct cd_state *s, const char *name)
 }
 
 _Static_assert(CD_CPU_MODELS_MAX <= CD_POLICY_CPU_MODELS_MAX &&
-		   CD_CPU_MODEL_MAX <= CD_POLICY_CPU_MAX,
+		       CD_CPU_MODEL_MAX <= CD_POLICY_CPU_MAX,
 	       "the policy takes every CPU model a node lists");
 
 static void pnode_cpu_models(struct cd_policy_node *p, const struct cd_capacity *cap)
@@ -147,7 +147,8 @@ static enum cd_policy_node_state pnode_state(const struct cd_node *n)
 	if (n->member && n->maintenance)
 		return CD_PNODE_MAINTENANCE;
 	if (n->member)
-		return cd_node_quarantined(n, cd_wall_ms()) ? CD_PNODE_QUARANTINED : CD_PNODE_ONLINE;
+		return cd_node_quarantined(n, cd_wall_ms()) ? CD_PNODE_QUARANTINED
+							    : CD_PNODE_ONLINE;
 	if (n->dead)
 		return CD_PNODE_FENCED;
 	/*
@@ -165,9 +166,9 @@ static const enum cd_policy_priority prio_map[] = {
 	[CD_PRIO_NO_AUTO_START] = CD_PPRIO_NO_AUTO_START,
 };
 static const enum cd_policy_vm_state state_map[] = {
-	[CD_VM_STOPPED] = CD_PVM_STOPPED,   [CD_VM_STARTING] = CD_PVM_STARTING,
-	[CD_VM_RUNNING] = CD_PVM_RUNNING,   [CD_VM_STOPPING] = CD_PVM_STOPPING,
-	[CD_VM_FAILED] = CD_PVM_FAILED,	    [CD_VM_MIGRATING] = CD_PVM_MIGRATING,
+	[CD_VM_STOPPED] = CD_PVM_STOPPED, [CD_VM_STARTING] = CD_PVM_STARTING,
+	[CD_VM_RUNNING] = CD_PVM_RUNNING, [CD_VM_STOPPING] = CD_PVM_STOPPING,
+	[CD_VM_FAILED] = CD_PVM_FAILED,	  [CD_VM_MIGRATING] = CD_PVM_MIGRATING,
 };
 static const enum cd_policy_failback_mode fb_map[] = {
 	[CD_FAILBACK_NEVER] = CD_PFAILBACK_NEVER,

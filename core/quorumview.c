@@ -8,7 +8,10 @@ bool cd_quorum_current(const struct cd_quorum_view *v)
 	       v->report_ring.seq == v->ring.seq;
 }
 
-bool cd_quorum_settled(const struct cd_quorum_view *v) { return cd_quorum_current(v) || v->waited; }
+bool cd_quorum_settled(const struct cd_quorum_view *v)
+{
+	return cd_quorum_current(v) || v->waited;
+}
 
 bool cd_quorum_quorate(const struct cd_quorum_view *v)
 {

@@ -184,7 +184,8 @@ static int check_prop(const char *key, const char *value, char *err, size_t errl
 		FAIL(CD_ERR_INVALID, "invalid property name (use 1-%d of A-Z a-z 0-9 . _ -)",
 		     CD_PROP_KEY_MAX);
 	if (!value || strlen(value) > CD_PROP_VALUE_MAX)
-		FAIL(CD_ERR_INVALID, "invalid property value (at most %d bytes)", CD_PROP_VALUE_MAX);
+		FAIL(CD_ERR_INVALID, "invalid property value (at most %d bytes)",
+		     CD_PROP_VALUE_MAX);
 	/* The properties clusterd itself reads: a bad value is refused, not ignored. */
 	return cd_props_check(key, value, err, errlen);
 }
@@ -224,8 +225,7 @@ int cd_state_op_property_delete(struct cd_state *s, const struct json_object *c,
 	return 0;
 }
 
-int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
-		   size_t errlen)
+int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err, size_t errlen)
 {
 	return cd_state_apply_from(s, change, 0, err, errlen);
 }
@@ -281,7 +281,8 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 			size_t k;
 
 			for (k = 0; k < CD_FLAP_LIMIT; k++)
-				json_object_array_add(rj, json_object_new_int64((int64_t)n->rejoins[k]));
+				json_object_array_add(
+					rj, json_object_new_int64((int64_t)n->rejoins[k]));
 			json_object_object_add(no, "rejoins", rj);
 		}
 		json_object_object_add(no, "last_change",
@@ -447,8 +448,8 @@ static int volumes_from_json(struct cd_state *s, const struct json_object *vols,
 		FAIL(-ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		struct cd_volume *v = &s->volumes[s->n_volumes];
-		int rc =
-		    cd_volume_from_json(v, json_object_array_get_idx(vols, i), why, sizeof(why));
+		int rc = cd_volume_from_json(v, json_object_array_get_idx(vols, i), why,
+					     sizeof(why));
 
 		if (rc < 0)
 			FAIL(rc, "state volume %zu is invalid: %s", i, why);
@@ -462,11 +463,11 @@ static int volumes_from_json(struct cd_state *s, const struct json_object *vols,
 }
 
 #undef FAIL
-#define FAIL(code, ...)                                                                  \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		cd_state_free(s);                                                          \
-		return (code);                                                             \
+#define FAIL(code, ...)                                                                            \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		cd_state_free(s);                                                                  \
+		return (code);                                                                     \
 	} while (0)
 
 /* Undo a part that failed: its helper has set err. */
@@ -493,7 +494,8 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 		FAIL(CD_ERR_VERSION, "state format %" PRIu64 " is not supported (want %d to %d)",
 		     format, CD_STATE_FORMAT_OLDEST, CD_STATE_FORMAT);
 	if (!json_object_object_get_ex(o, "version", &v) ||
-	    cd_jget_u64(v, "epoch", &s->version.epoch) < 0 || cd_jget_u64(v, "seq", &s->version.seq) < 0)
+	    cd_jget_u64(v, "epoch", &s->version.epoch) < 0 ||
+	    cd_jget_u64(v, "seq", &s->version.seq) < 0)
 		FAIL(CD_ERR_CORRUPT, "state has no valid version");
 	if (!json_object_object_get_ex(o, "nodes", &nodes) ||
 	    !json_object_is_type(nodes, json_type_array))

@@ -84,7 +84,7 @@ enum cd_node_state {
 	CD_NODE_ONLINE,
 	CD_NODE_OFFLINE,
 	CD_NODE_MAINTENANCE,
-	CD_NODE_FENCED, /* left, and known dead: its VMs may run elsewhere */
+	CD_NODE_FENCED,	     /* left, and known dead: its VMs may run elsewhere */
 	CD_NODE_QUARANTINED, /* flapped: keeps its VMs, takes no new ones */
 };
 const char *cd_node_state_to_str(enum cd_node_state s);
@@ -118,10 +118,10 @@ struct cd_node {
 	bool maintenance; /* set by an admin */
 	bool dead;	  /* known dead since it left (fenced or lease expired) */
 	char dead_how[CD_DEAD_HOW_MAX + 1];
-	uint64_t left_ms;	  /* when it last left the membership (round time) */
+	uint64_t left_ms;		 /* when it last left the membership (round time) */
 	uint64_t rejoins[CD_FLAP_LIMIT]; /* when it came back, newest last */
-	uint64_t quarantine_until; /* flapping: takes no VMs until then (wall ms) */
-	uint64_t last_change; /* epoch in which member last changed */
+	uint64_t quarantine_until;	 /* flapping: takes no VMs until then (wall ms) */
+	uint64_t last_change;		 /* epoch in which member last changed */
 };
 
 /*
@@ -186,8 +186,7 @@ const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char
  * return is a negative result code. Every member gets the same result for
  * the same state and change, so a refused change is refused everywhere.
  */
-int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err,
-		   size_t errlen);
+int cd_state_apply(struct cd_state *s, const struct json_object *change, char *err, size_t errlen);
 
 /*
  * The same, for a change that sender (its CPG node id) multicast: first
@@ -215,8 +214,8 @@ int cd_state_op_property_delete(struct cd_state *s, const struct json_object *c,
  * member): the policy cannot place VMs on it, and a snapshot holding it
  * would be refused.
  */
-void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members,
-			  size_t n_members, uint64_t new_epoch, uint64_t now_ms);
+void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members, size_t n_members,
+			  uint64_t new_epoch, uint64_t now_ms);
 
 /* Quarantined at wall time now_ms? */
 bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms);

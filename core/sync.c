@@ -295,8 +295,7 @@ struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
 	return o;
 }
 
-int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender,
-			     const struct json_object *o)
+int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender, const struct json_object *o)
 {
 	struct json_object *v, *e, *q, *c, *n;
 
@@ -309,8 +308,7 @@ int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender,
 	r->version.epoch = (uint64_t)json_object_get_int64(e);
 	r->version.seq = (uint64_t)json_object_get_int64(q);
 	if (!json_object_object_get_ex(o, "checksum", &c) ||
-	    !json_object_is_type(c, json_type_string) ||
-	    strlen(json_object_get_string(c)) != 64)
+	    !json_object_is_type(c, json_type_string) || strlen(json_object_get_string(c)) != 64)
 		return CD_ERR_PROTOCOL;
 	cd_strlcpy(r->checksum, json_object_get_string(c), sizeof(r->checksum));
 	if (!json_object_object_get_ex(o, "quorate", &q) ||

@@ -69,7 +69,7 @@ struct cd_sync {
 	size_t n_have;
 	uint32_t snapshot_from; /* valid in CD_SYNC_WAIT_SNAPSHOT */
 	bool quorate;		/* valid once all reports are in */
-	struct cd_version best;	/* newest version among the reports */
+	struct cd_version best; /* newest version among the reports */
 	/*
 	 * What the round waits for next: bumped whenever it starts waiting
 	 * for something else (a snapshot, another sender), so that a timeout

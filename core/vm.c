@@ -25,9 +25,9 @@ static const char *const prio_names[] = {
 	[CD_PRIO_NO_AUTO_START] = "no-auto-start",
 };
 static const char *const state_names[] = {
-	[CD_VM_STOPPED] = "stopped",   [CD_VM_STARTING] = "starting",
-	[CD_VM_RUNNING] = "running",   [CD_VM_STOPPING] = "stopping",
-	[CD_VM_FAILED] = "failed",     [CD_VM_MIGRATING] = "migrating",
+	[CD_VM_STOPPED] = "stopped", [CD_VM_STARTING] = "starting",
+	[CD_VM_RUNNING] = "running", [CD_VM_STOPPING] = "stopping",
+	[CD_VM_FAILED] = "failed",   [CD_VM_MIGRATING] = "migrating",
 };
 static const char *const move_names[] = {
 	[CD_MOVE_LIVE] = "live",
@@ -125,9 +125,6 @@ struct cd_vm *cd_state_vm_mut(struct cd_state *s, const char *name)
 
 #define FAIL CD_FAIL
 
-
-
-
 /* --- identity (vmident.h) --- */
 
 /* The MAC list of id as vm->macs keeps it: "m1,m2,"; NULL if none or no memory. */
@@ -163,7 +160,7 @@ static bool has_mac(const struct cd_vm *vm, const char *mac)
 }
 
 const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
-				     const struct cd_vm *except)
+				    const struct cd_vm *except)
 {
 	size_t i;
 
@@ -174,7 +171,7 @@ const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
 }
 
 const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
-				    const struct cd_vm *except)
+				   const struct cd_vm *except)
 {
 	char m[CD_MAC_LEN + 1];
 	size_t i;
@@ -214,8 +211,8 @@ static int check_identity(const struct cd_state *s, const char *xml, const struc
 		FAIL(CD_ERR_EXISTS, "UUID %s belongs to VM '%s' already", id->uuid, other->name);
 	for (i = 0; i < id->n_nics; i++)
 		if ((other = cd_vm_mac_user(s, id->macs[i], except)))
-			FAIL(CD_ERR_EXISTS, "MAC address %s belongs to VM '%s' already", id->macs[i],
-			     other->name);
+			FAIL(CD_ERR_EXISTS, "MAC address %s belongs to VM '%s' already",
+			     id->macs[i], other->name);
 	return 0;
 }
 
@@ -258,7 +255,8 @@ static int check_xml_room(const struct cd_state *s, const struct cd_vm *except, 
 
 int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
-	const char *name = cd_jget_str(c, "name"), *xml = cd_jget_str(c, "xml"), *uuid = cd_jget_str(c, "uuid");
+	const char *name = cd_jget_str(c, "name"), *xml = cd_jget_str(c, "xml"),
+		   *uuid = cd_jget_str(c, "uuid");
 	uint64_t vcpus, mem;
 	struct cd_vm vm, *nv;
 	struct cd_vm_ident id;
@@ -549,8 +547,8 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 							      : cd_failback_to_str(vm->failback)));
 	json_object_object_add(o, "move_mode",
 			       json_object_new_string(cd_move_mode_to_str(vm->move_mode)));
-	json_object_object_add(o, "target", json_object_new_string(vm->target_started ? "started"
-										   : "stopped"));
+	json_object_object_add(o, "target",
+			       json_object_new_string(vm->target_started ? "started" : "stopped"));
 	json_object_object_add(o, "force_stop", json_object_new_boolean(vm->force_stop));
 	json_object_object_add(o, "state", json_object_new_string(cd_vm_state_to_str(vm->state)));
 	json_object_object_add(o, "node", u64_json(vm->node));

@@ -67,7 +67,7 @@ int cd_vm_state_from_str(const char *s, enum cd_vm_state *out);
 
 struct cd_vm {
 	char name[64];
-	char *xml; /* the authoritative libvirt domain XML */
+	char *xml;     /* the authoritative libvirt domain XML */
 	char uuid[37]; /* the domain UUID in xml, lower case ("" in an old state) */
 	/*
 	 * The MACs of xml's interfaces, lower case, each followed by a comma;
@@ -97,8 +97,8 @@ struct cd_vm {
 	uint32_t node;	    /* where it runs, starts or stops; 0 = nowhere */
 	uint64_t action_id; /* the action the owner is to carry out */
 	uint32_t fail_count;
-	uint32_t failed_on;	 /* node of the last failures */
-	uint64_t first_fail_ms;	 /* wall clock of the first failure of the period */
+	uint32_t failed_on;	/* node of the last failures */
+	uint64_t first_fail_ms; /* wall clock of the first failure of the period */
 	char last_error[CD_VM_ERROR_MAX + 1];
 };
 
@@ -125,9 +125,9 @@ const char *cd_vm_event_to_str(enum cd_vm_event ev);
 
 /* What an event carries besides its kind; what it does not use is 0 or NULL. */
 struct cd_vm_event_args {
-	uint32_t node;	  /* PLACE: where; REPORT_*: the reporter; NODE_DEAD: the dead node */
-	bool force;	  /* STOP: power it off */
-	uint64_t wall_ms; /* REPORT_*: the reporter's wall clock, for the failure count */
+	uint32_t node;	   /* PLACE: where; REPORT_*: the reporter; NODE_DEAD: the dead node */
+	bool force;	   /* STOP: power it off */
+	uint64_t wall_ms;  /* REPORT_*: the reporter's wall clock, for the failure count */
 	const char *error; /* REPORT_*: the report's error, NULL if none */
 	const char *node_name, *how; /* NODE_DEAD: the dead node's name, how it died */
 };
@@ -154,19 +154,17 @@ int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
  * The changes on VMs, called by cd_state_apply() with the change object;
  * same contract: 0, or a negative code with err set and s unchanged.
  */
-typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err,
-			size_t errlen);
+typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
 cd_vm_op_fn cd_vm_op_add, cd_vm_op_remove, cd_vm_op_start, cd_vm_op_stop, cd_vm_op_set,
 	cd_vm_op_place, cd_vm_op_report, cd_vm_op_identity;
 
 /* Whether another VM than except (NULL: none) has this UUID or this MAC. */
 const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
-				     const struct cd_vm *except);
-const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 				    const struct cd_vm *except);
+const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
+				   const struct cd_vm *except);
 /* Whether vm's stored XML fixes its UUID and every MAC (false in an old state). */
 bool cd_vm_identity_complete(const struct cd_vm *vm);
-
 
 void cd_vm_free(struct cd_vm *vm);
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);

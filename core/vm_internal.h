@@ -18,14 +18,14 @@ struct cd_vm *cd_state_vm_mut(struct cd_state *s, const char *name);
  * The VM a change names, or a failure. For the changes: s, c, err and
  * errlen in scope, FAIL(code, ...) defined by the file that uses it.
  */
-#define NAMED_VM(vm)                                                                       \
-	do {                                                                               \
-		const char *n_ = cd_jget_str(c, "name");                                       \
-		if (!n_)                                                                   \
-			FAIL(CD_ERR_INVALID, "missing VM name");                           \
-		(vm) = cd_state_vm_mut(s, n_);                                             \
-		if (!(vm))                                                                 \
-			FAIL(CD_ERR_NOT_FOUND, "no VM '%s' (see 'clusterctl vm list')", n_); \
+#define NAMED_VM(vm)                                                                               \
+	do {                                                                                       \
+		const char *n_ = cd_jget_str(c, "name");                                           \
+		if (!n_)                                                                           \
+			FAIL(CD_ERR_INVALID, "missing VM name");                                   \
+		(vm) = cd_state_vm_mut(s, n_);                                                     \
+		if (!(vm))                                                                         \
+			FAIL(CD_ERR_NOT_FOUND, "no VM '%s' (see 'clusterctl vm list')", n_);       \
 	} while (0)
 
 #endif

@@ -93,8 +93,8 @@ static int restart_there(struct cd_state *s, struct cd_vm *vm, const struct cd_v
 	return 0;
 }
 
-static int placed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		  char *err, size_t errlen)
+static int placed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a, char *err,
+		  size_t errlen)
 {
 	vm->node = a->node;
 	vm->action_id = ++s->last_action_id;
@@ -102,8 +102,8 @@ static int placed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event
 }
 
 /* It runs: an error of an earlier report is over, unless this one has its own. */
-static int runs(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
-		char *err, size_t errlen)
+static int runs(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a, char *err,
+		size_t errlen)
 {
 	if (!a->error)
 		vm->last_error[0] = '\0';
@@ -148,8 +148,7 @@ static int refuse_place(struct cd_state *s, struct cd_vm *vm, const struct cd_vm
 static int refuse_report(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
 			 char *err, size_t errlen)
 {
-	FAIL(CD_ERR_INVALID, "report on '%s' which is %s", vm->name,
-	     cd_vm_state_to_str(vm->state));
+	FAIL(CD_ERR_INVALID, "report on '%s' which is %s", vm->name, cd_vm_state_to_str(vm->state));
 }
 
 /* Guards: where the VM is. */
@@ -175,6 +174,7 @@ static bool somewhere(const struct cd_vm *vm)
  * no transition is recorded; or REFUSE: the event is impossible in this
  * state, fn says why and nothing changes.
  */
+/* clang-format off */
 static const struct vm_row {
 	struct cd_fsm_row r; /* {from, ev, to} */
 	bool (*when)(const struct cd_vm *vm);
@@ -252,6 +252,7 @@ static const struct vm_row {
 #undef KEEP
 #undef R
 };
+/* clang-format on */
 
 /* A row's guard for cd_fsm_find(): it applies if its when holds (vm), or it has none. */
 static bool row_applies(const void *row, const void *vm)

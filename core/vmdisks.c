@@ -34,8 +34,8 @@ static int split(const char *path, const char *run_dir, struct cd_vm_disk *d)
 }
 
 /* The nodes expr selects in xml: a new object, with its document in *doc (see done()). */
-static xmlXPathObjectPtr select_nodes(const char *xml, const char *expr, xmlDocPtr *doc,
-				      char *err, size_t errlen)
+static xmlXPathObjectPtr select_nodes(const char *xml, const char *expr, xmlDocPtr *doc, char *err,
+				      size_t errlen)
 {
 	xmlXPathContextPtr ctx;
 	xmlXPathObjectPtr res;
@@ -82,7 +82,8 @@ int cd_vm_disks(const char *xml, const char *run_dir, struct cd_vm_disk *out, ch
 		int s = v ? split((const char *)v, run_dir, &d) : 0;
 
 		if (s < 0)
-			snprintf(err, errlen, "disk %s: a shared-volume disk must be %s/VOLUME/FILE",
+			snprintf(err, errlen,
+				 "disk %s: a shared-volume disk must be %s/VOLUME/FILE",
 				 (const char *)v, run_dir);
 		xmlFree(v);
 		if (s < 0) {
@@ -134,8 +135,8 @@ static void source_path(xmlNodePtr src, char *buf, size_t len)
 	xmlFree(vol);
 }
 
-int cd_vm_disks_local(const char *xml, const char *run_dir,
-		      char (*out)[CD_VM_DISK_PATH_MAX + 1], int max, char *err, size_t errlen)
+int cd_vm_disks_local(const char *xml, const char *run_dir, char (*out)[CD_VM_DISK_PATH_MAX + 1],
+		      int max, char *err, size_t errlen)
 {
 	xmlDocPtr doc;
 	xmlXPathObjectPtr res;

@@ -36,7 +36,7 @@ int cd_vm_disks(const char *xml, const char *run_dir, struct cd_vm_disk *out, ch
  * how many there are, which may be more than max, or CD_ERR_INVALID with
  * err set when the XML does not parse.
  */
-int cd_vm_disks_local(const char *xml, const char *run_dir,
-		      char (*out)[CD_VM_DISK_PATH_MAX + 1], int max, char *err, size_t errlen);
+int cd_vm_disks_local(const char *xml, const char *run_dir, char (*out)[CD_VM_DISK_PATH_MAX + 1],
+		      int max, char *err, size_t errlen);
 
 #endif

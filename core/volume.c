@@ -92,12 +92,12 @@ int cd_volume_copy(struct cd_volume *dst, const struct cd_volume *src)
 	return 0;
 }
 
-#define NAMED_VOLUME(v)                                                                    \
-	do {                                                                               \
-		(v) = vol_mut(s, cd_jget_str(c, "name"));                                  \
-		if (!(v))                                                                  \
-			FAIL(CD_ERR_NOT_FOUND, "no volume '%s' (see 'clusterctl volume list')", \
-			     cd_jget_str(c, "name") ? cd_jget_str(c, "name") : "");       \
+#define NAMED_VOLUME(v)                                                                            \
+	do {                                                                                       \
+		(v) = vol_mut(s, cd_jget_str(c, "name"));                                          \
+		if (!(v))                                                                          \
+			FAIL(CD_ERR_NOT_FOUND, "no volume '%s' (see 'clusterctl volume list')",    \
+			     cd_jget_str(c, "name") ? cd_jget_str(c, "name") : "");                \
 	} while (0)
 
 /*
@@ -212,8 +212,7 @@ static int check_request(const struct cd_vreq *r, uint64_t node, const char *fil
 	return 0;
 }
 
-int cd_volume_op_request(struct cd_state *s, const struct json_object *c, char *err,
-			 size_t errlen)
+int cd_volume_op_request(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	const char *file = cd_jget_str(c, "file");
 	struct cd_volume *v;
@@ -406,7 +405,8 @@ int cd_volume_op_done(struct cd_state *s, const struct json_object *c, char *err
 	}
 	for (i = 0; i < v->n_reqs; i++)
 		if (v->reqs[i].id == id) {
-			memmove(&v->reqs[i], &v->reqs[i + 1], (v->n_reqs - i - 1) * sizeof(v->reqs[0]));
+			memmove(&v->reqs[i], &v->reqs[i + 1],
+				(v->n_reqs - i - 1) * sizeof(v->reqs[0]));
 			v->n_reqs--;
 			break;
 		}
@@ -480,7 +480,8 @@ struct json_object *cd_volume_to_json(const struct cd_volume *v)
 
 		json_object_object_add(r, "id", u64j(v->reqs[i].id));
 		json_object_object_add(r, "node", u64j(v->reqs[i].node));
-		json_object_object_add(r, "op", json_object_new_string(cd_vreq_op_to_str(v->reqs[i].op)));
+		json_object_object_add(r, "op",
+				       json_object_new_string(cd_vreq_op_to_str(v->reqs[i].op)));
 		json_object_object_add(r, "file", json_object_new_string(v->reqs[i].file));
 		json_object_object_add(r, "size", u64j(v->reqs[i].size));
 		json_object_array_add(a, r);
@@ -539,7 +540,8 @@ int cd_volume_from_json(struct cd_volume *v, const struct json_object *o, char *
 			return rc;
 		goto corrupt;
 	}
-	if (!json_object_object_get_ex(o, "requests", &a) || !json_object_is_type(a, json_type_array) ||
+	if (!json_object_object_get_ex(o, "requests", &a) ||
+	    !json_object_is_type(a, json_type_array) ||
 	    json_object_array_length(a) > CD_VOL_MAX_REQUESTS)
 		FAIL("volume %s has no valid request list", v->name);
 	for (i = 0; i < json_object_array_length(a); i++) {
@@ -558,7 +560,8 @@ int cd_volume_from_json(struct cd_volume *v, const struct json_object *o, char *
 		cd_strlcpy(q->file, file, sizeof(q->file));
 		v->n_reqs++;
 	}
-	if (!json_object_object_get_ex(o, "results", &a) || !json_object_is_type(a, json_type_array) ||
+	if (!json_object_object_get_ex(o, "results", &a) ||
+	    !json_object_is_type(a, json_type_array) ||
 	    json_object_array_length(a) > CD_VOL_MAX_RESULTS)
 		FAIL("volume %s has no valid result list", v->name);
 	for (i = 0; i < json_object_array_length(a); i++) {

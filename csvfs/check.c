@@ -128,7 +128,8 @@ out_free_meta:
 }
 
 int csvfs_check(struct csvfs_vol *v,
-		void (*found)(void *ctx, enum csvfs_finding kind, const char *where, const char *msg),
+		void (*found)(void *ctx, enum csvfs_finding kind, const char *where,
+			      const char *msg),
 		void *ctx, struct csvfs_check_counts *counts)
 {
 	struct checker c = {v, found, ctx, counts};

@@ -24,7 +24,8 @@ struct csvfs_check_counts {
  * be read.
  */
 int csvfs_check(struct csvfs_vol *v,
-		void (*found)(void *ctx, enum csvfs_finding kind, const char *where, const char *msg),
+		void (*found)(void *ctx, enum csvfs_finding kind, const char *where,
+			      const char *msg),
 		void *ctx, struct csvfs_check_counts *counts);
 
 #endif

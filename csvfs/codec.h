@@ -63,10 +63,12 @@ struct csvfs_field {
 	size_t width;
 };
 
+/* clang-format off */
 #define CSVFS_F32(st, m) {CSVFS_U32, offsetof(st, m), 0}
 #define CSVFS_F64(st, m) {CSVFS_U64, offsetof(st, m), 0}
 #define CSVFS_FSTR(st, m) {CSVFS_STR, offsetof(st, m), sizeof(((st *)0)->m)}
 #define CSVFS_FPAD {CSVFS_PAD32, 0, 0}
+/* clang-format on */
 
 void csvfs_put_fields(struct csvfs_enc *e, const struct csvfs_field *f, size_t n, const void *obj);
 void csvfs_get_fields(struct csvfs_dec *d, const struct csvfs_field *f, size_t n, void *obj);

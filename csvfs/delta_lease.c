@@ -18,6 +18,7 @@ static int valid_slot(const struct csvfs_vol *v, uint32_t slot)
 }
 
 /* The host slot record after the common header; see csvfs(5). */
+/* clang-format off */
 static const struct csvfs_field host_fields[] = {
 	CSVFS_F32(struct csvfs_host_rec, slot),
 	CSVFS_F32(struct csvfs_host_rec, flags),
@@ -29,13 +30,14 @@ static const struct csvfs_field host_fields[] = {
 	CSVFS_FPAD,
 	CSVFS_FSTR(struct csvfs_host_rec, owner),
 };
+/* clang-format on */
 #define N_HOST_FIELDS (sizeof(host_fields) / sizeof(host_fields[0]))
 
 static int host_decode(const struct csvfs_vol *v, uint32_t slot, const void *buf,
 		       struct csvfs_host_rec *r)
 {
-	int rc = csvfs_rec_decode(buf, v->sb.sector_size, CSVFS_MAGIC_HOST, v->sb.uuid,
-				  host_fields, N_HOST_FIELDS, r, sizeof(*r));
+	int rc = csvfs_rec_decode(buf, v->sb.sector_size, CSVFS_MAGIC_HOST, v->sb.uuid, host_fields,
+				  N_HOST_FIELDS, r, sizeof(*r));
 
 	return rc == 0 && r->slot != slot ? CD_ERR_CORRUPT : rc;
 }
@@ -147,8 +149,7 @@ static uint64_t unknown_generation(const struct csvfs_vol *v)
 }
 
 /* Find the generation to join with: wait for a previous holder to go. */
-static int join_wait(struct csvfs_vol *v, uint32_t slot, struct csvfs_host_rec *old,
-		     uint64_t *gen)
+static int join_wait(struct csvfs_vol *v, uint32_t slot, struct csvfs_host_rec *old, uint64_t *gen)
 {
 	enum csvfs_liveness l;
 	int tries, rc, damaged;

@@ -24,12 +24,12 @@
 /* The content of a host slot. */
 struct csvfs_host_rec {
 	uint32_t slot;
-	uint32_t flags;	      /* CSVFS_HOST_RELEASED */
-	uint64_t generation;  /* bumped on every join */
-	uint64_t counter;     /* bumped on every write */
-	uint64_t nonce;	      /* random per join: tells two joiners apart */
-	uint64_t wall_ms;     /* writer's wall clock, for people only */
-	uint32_t renewal_ms;  /* the writer's interval, for people only */
+	uint32_t flags;	     /* CSVFS_HOST_RELEASED */
+	uint64_t generation; /* bumped on every join */
+	uint64_t counter;    /* bumped on every write */
+	uint64_t nonce;	     /* random per join: tells two joiners apart */
+	uint64_t wall_ms;    /* writer's wall clock, for people only */
+	uint32_t renewal_ms; /* the writer's interval, for people only */
 	char owner[CSVFS_NAME_LEN];
 };
 

@@ -28,7 +28,8 @@ static int real_xfer(struct csvfs_disk *d, uint64_t off, void *buf, size_t len, 
 	char *p = buf;
 
 	while (len > 0) {
-		ssize_t n = wr ? pwrite(r->fd, p, len, (off_t)off) : pread(r->fd, p, len, (off_t)off);
+		ssize_t n =
+			wr ? pwrite(r->fd, p, len, (off_t)off) : pread(r->fd, p, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;

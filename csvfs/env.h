@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 struct csvfs_env {
-	uint64_t (*now_ms)(void *ctx);		/* CLOCK_MONOTONIC or virtual */
+	uint64_t (*now_ms)(void *ctx); /* CLOCK_MONOTONIC or virtual */
 	void (*sleep_ms)(void *ctx, uint64_t ms);
-	uint64_t (*random)(void *ctx);		/* uuids, join nonces, back-off */
+	uint64_t (*random)(void *ctx); /* uuids, join nonces, back-off */
 	void *ctx;
 };
 

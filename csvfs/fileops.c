@@ -63,8 +63,8 @@ static int apply(struct csvfs_vol *v, const struct csvfs_host *h, struct csvfs_m
  * Hold lease for the change: acquire it unless h holds it already, in
  * which case it stays held afterwards (*taken = 0).
  */
-static int take(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease,
-		const char *name, struct csvfs_busy *busy, int *taken)
+static int take(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease, const char *name,
+		struct csvfs_busy *busy, int *taken)
 {
 	struct csvfs_leader l;
 	int rc = csvfs_lease_read(v, lease, &l);

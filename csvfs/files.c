@@ -75,7 +75,10 @@ static uint32_t free_index(const struct csvfs_meta *m)
 	return i;
 }
 
-static int valid_size(uint64_t size) { return size > 0 && size <= CSVFS_MAX_FILE_SIZE; }
+static int valid_size(uint64_t size)
+{
+	return size > 0 && size <= CSVFS_MAX_FILE_SIZE;
+}
 
 int csvfs_files_create(struct csvfs_meta *m, const struct csvfs_sb *sb, const char *name,
 		       uint64_t size, uint32_t owner, uint64_t wall_ms, struct csvfs_file **out)

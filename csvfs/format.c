@@ -27,8 +27,8 @@ int csvfs_layout(struct csvfs_sb *sb)
 	sb->host_off = SB_AREA;
 	sb->lease_off = csvfs_align_up(sb->host_off + sb->max_hosts * s, SB_AREA);
 	sb->lease_stride = (1 + (uint64_t)sb->max_hosts) * s;
-	sb->meta_off = csvfs_align_up(sb->lease_off + (sb->max_files + 1ull) * sb->lease_stride,
-				      SB_AREA);
+	sb->meta_off =
+		csvfs_align_up(sb->lease_off + (sb->max_files + 1ull) * sb->lease_stride, SB_AREA);
 	sb->meta_copy_len = csvfs_meta_copy_len(sb->max_files);
 	end = sb->meta_off + 2 * sb->meta_copy_len;
 	sb->data_off = csvfs_align_up(end, sb->alloc_unit);
@@ -39,6 +39,7 @@ int csvfs_layout(struct csvfs_sb *sb)
 }
 
 /* The superblock after the common header (whose uuid is the volume's). */
+/* clang-format off */
 static const struct csvfs_field sb_fields[] = {
 	CSVFS_F32(struct csvfs_sb, sector_size),
 	CSVFS_F32(struct csvfs_sb, max_hosts),
@@ -57,6 +58,7 @@ static const struct csvfs_field sb_fields[] = {
 	CSVFS_F64(struct csvfs_sb, created_ms),
 	CSVFS_FSTR(struct csvfs_sb, name),
 };
+/* clang-format on */
 #define N_SB_FIELDS (sizeof(sb_fields) / sizeof(sb_fields[0]))
 
 int csvfs_sb_encode(const struct csvfs_sb *sb, void *buf)

@@ -37,6 +37,7 @@ void csvfs_meta_free(struct csvfs_meta *m)
 }
 
 /* The copy's header fields after the common header, and one entry. */
+/* clang-format off */
 static const struct csvfs_field meta_fields[] = {
 	CSVFS_F64(struct csvfs_meta, generation),
 	CSVFS_F32(struct csvfs_meta, nfiles),
@@ -59,6 +60,7 @@ static const struct csvfs_field file_fields[] = {
 	CSVFS_F64(struct csvfs_file, ctime_ms),
 	CSVFS_FSTR(struct csvfs_file, name),
 };
+/* clang-format on */
 #define N_FILE_FIELDS (sizeof(file_fields) / sizeof(file_fields[0]))
 
 int csvfs_meta_encode(const struct csvfs_vol *v, const struct csvfs_meta *m, void *buf)

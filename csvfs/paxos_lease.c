@@ -251,8 +251,8 @@ static uint64_t next_mbal(const struct csvfs_vol *v, const struct csvfs_host *h,
  * Write the decision down, unless the leader shows it already (0). If it
  * shows a later version, this one is history: LOOK_AGAIN.
  */
-static int commit(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease,
-		  const char *name, const struct csvfs_ballot *mine)
+static int commit(struct csvfs_vol *v, const struct csvfs_host *h, uint32_t lease, const char *name,
+		  const struct csvfs_ballot *mine)
 {
 	struct csvfs_leader l;
 	int rc = csvfs_lease_read(v, lease, &l);

@@ -32,8 +32,8 @@
 #define CSVFS_MAGIC_LEADER 0x4c565343u /* "CSVL" */
 #define CSVFS_MAGIC_BALLOT 0x42565343u /* "CSVB" */
 
-#define CSVFS_LEADER_FREE 0x1u /* released: no owner */
-#define CSVFS_MODE_SHARED 0x1u /* ballot sector: held shared */
+#define CSVFS_LEADER_FREE 0x1u	/* released: no owner */
+#define CSVFS_MODE_SHARED 0x1u	/* ballot sector: held shared */
 #define CSVFS_LEASE_SHARED 0x1u /* csvfs_lease_acquire: shared, not exclusive */
 
 struct csvfs_leader {
@@ -61,9 +61,9 @@ struct csvfs_ballot {
 
 /* A whole lease as read in one I/O: leader and every ballot sector. */
 struct csvfs_lease_state {
-	int leader_status;	       /* 0, -ENODATA, CD_ERR_CORRUPT, CD_ERR_VERSION */
-	struct csvfs_leader leader;    /* never written: free at version 0 */
-	int status[CSVFS_MAX_HOSTS];   /* of each ballot sector, by slot - 1 */
+	int leader_status;	     /* 0, -ENODATA, CD_ERR_CORRUPT, CD_ERR_VERSION */
+	struct csvfs_leader leader;  /* never written: free at version 0 */
+	int status[CSVFS_MAX_HOSTS]; /* of each ballot sector, by slot - 1 */
 	struct csvfs_ballot ballot[CSVFS_MAX_HOSTS];
 };
 

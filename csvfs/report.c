@@ -30,8 +30,10 @@ struct json_field {
 	int wide; /* uint64_t, else uint32_t */
 };
 
+/* clang-format off */
 #define J32(st, m, k) {k, offsetof(st, m), 0}
 #define J64(st, m, k) {k, offsetof(st, m), 1}
+/* clang-format on */
 
 static void add_fields(struct json_object *o, const struct json_field *f, size_t n, const void *obj)
 {
@@ -44,6 +46,7 @@ static void add_fields(struct json_object *o, const struct json_field *f, size_t
 				  : *(const uint32_t *)(base + f[i].off));
 }
 
+/* clang-format off */
 static const struct json_field timing_json[] = {
 	J32(struct csvfs_timing, expiry_ms, "expiry_ms"),
 	J32(struct csvfs_timing, renewal_ms, "renewal_ms"),
@@ -79,6 +82,7 @@ static const struct json_field ballot_json[] = {
 	J32(struct csvfs_ballot, inp, "inp"),
 	J64(struct csvfs_ballot, inp_generation, "inp_generation"),
 };
+/* clang-format on */
 
 #define ADD_FIELDS(o, table, obj) add_fields(o, table, sizeof(table) / sizeof(table[0]), obj)
 
@@ -228,8 +232,8 @@ static int lease_json(struct csvfs_vol *v, uint32_t lease, const struct csvfs_le
 	int rc;
 
 	add_int(o, "lease", lease);
-	add_str(o, "name", lease == CSVFS_META_LEASE && !l->name[0] ? CSVFS_META_LEASE_NAME
-								    : l->name);
+	add_str(o, "name",
+		lease == CSVFS_META_LEASE && !l->name[0] ? CSVFS_META_LEASE_NAME : l->name);
 	add_str(o, "state", lease_state(st));
 	add_int(o, "version", l->lver);
 	if (!(l->flags & CSVFS_LEADER_FREE)) {

@@ -78,7 +78,7 @@ int tool_attach(struct tool_vol *t, struct csvfs_host *h)
 void tool_print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -93,7 +93,8 @@ int tool_show(struct json_object *o, void (*text)(struct json_object *o))
 	return 0;
 }
 
-int tool_view(char **argv, const char *what, int (*build)(struct csvfs_vol *v, char **argv, struct json_object **o),
+int tool_view(char **argv, const char *what,
+	      int (*build)(struct csvfs_vol *v, char **argv, struct json_object **o),
 	      void (*text)(struct json_object *o))
 {
 	struct json_object *o;

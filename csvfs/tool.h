@@ -66,7 +66,8 @@ int tool_show(struct json_object *o, void (*text)(struct json_object *o));
  * command's arguments), close it, show the description. Errors name what
  * (NULL: the device). Returns 0 or a code.
  */
-int tool_view(char **argv, const char *what, int (*build)(struct csvfs_vol *v, char **argv, struct json_object **o),
+int tool_view(char **argv, const char *what,
+	      int (*build)(struct csvfs_vol *v, char **argv, struct json_object **o),
 	      void (*text)(struct json_object *o));
 
 /* JSON accessors that tolerate missing keys. */

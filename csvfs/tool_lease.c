@@ -58,7 +58,8 @@ static int change(char **argv, int acquire)
 	/* Deciding that a silent holder is dead takes the expiry time: say so. */
 	if (csvfs_lease_read(&t.vol, lease, &l) == 0 && !(l.flags & CSVFS_LEADER_FREE) &&
 	    !csvfs_leader_is(&l, &h))
-		fprintf(stderr, "csvfs: %s is held by host %u: watching its host lease (up to %u ms)\n",
+		fprintf(stderr,
+			"csvfs: %s is held by host %u: watching its host lease (up to %u ms)\n",
 			what, l.owner, t.vol.timing.expiry_ms);
 	rc = csvfs_lease_acquire(&t.vol, &h, lease, argv[1],
 				 cmdline_opts.shared ? CSVFS_LEASE_SHARED : 0, &busy);
@@ -97,10 +98,11 @@ static void print_lease(struct json_object *o)
 	for (i = 0; i < json_object_array_length(ballots); i++) {
 		struct json_object *b = json_object_array_get_idx(ballots, i);
 
-		printf("%-5lld %-8s %8lld %12lld %12lld %5lld %s\n", (long long)tool_jint(b, "slot"),
-		       tool_jstr(b, "status"), (long long)tool_jint(b, "version"),
-		       (long long)tool_jint(b, "mbal"), (long long)tool_jint(b, "bal"),
-		       (long long)tool_jint(b, "inp"), tool_jstr(b, "mode"));
+		printf("%-5lld %-8s %8lld %12lld %12lld %5lld %s\n",
+		       (long long)tool_jint(b, "slot"), tool_jstr(b, "status"),
+		       (long long)tool_jint(b, "version"), (long long)tool_jint(b, "mbal"),
+		       (long long)tool_jint(b, "bal"), (long long)tool_jint(b, "inp"),
+		       tool_jstr(b, "mode"));
 	}
 }
 

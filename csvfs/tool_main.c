@@ -70,8 +70,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{NULL, "format", 1, 1, O_NAME | O_HOSTS | O_FILES | O_SECTOR | O_EXPIRY | O_INTERVAL | O_FORCE,
-	 O_NAME | O_HOSTS,
+	{NULL, "format", 1, 1,
+	 O_NAME | O_HOSTS | O_FILES | O_SECTOR | O_EXPIRY | O_INTERVAL | O_FORCE, O_NAME | O_HOSTS,
 	 "format DEVICE --name VOL --hosts N [--files N] [--sector-size 512|4096]\n"
 	 "         [--expiry-ms E] [--interval-ms R] [--force]",
 	 cmd_format},
@@ -80,8 +80,8 @@ static const struct command commands[] = {
 	{"host", "join", 1, 1, O_SLOT | O_OWNER | O_INTERVAL | O_EXPIRY, O_SLOT,
 	 "host join DEVICE --slot N [--owner NAME] [--interval-ms R] [--expiry-ms E]",
 	 cmd_host_join},
-	{"host", "renew", 1, 1, O_SLOT | O_OWNER, O_SLOT, "host renew DEVICE --slot N [--owner NAME]",
-	 cmd_host_renew},
+	{"host", "renew", 1, 1, O_SLOT | O_OWNER, O_SLOT,
+	 "host renew DEVICE --slot N [--owner NAME]", cmd_host_renew},
 	{"host", "release", 1, 1, O_SLOT | O_OWNER, O_SLOT,
 	 "host release DEVICE --slot N [--owner NAME]", cmd_host_release},
 	{"host", "status", 1, 1, O_SLOT | O_JSON, O_SLOT, "host status DEVICE --slot N [--json]",
@@ -90,8 +90,8 @@ static const struct command commands[] = {
 	 "lease acquire DEVICE NAME --slot N [--shared]", cmd_lease_acquire},
 	{"lease", "release", 2, 2, O_SLOT | O_OWNER, O_SLOT, "lease release DEVICE NAME --slot N",
 	 cmd_lease_release},
-	{"lease", "show", 2, 2, O_JSON | O_BALLOTS, 0, "lease show DEVICE NAME [--ballots] [--json]",
-	 cmd_lease_show},
+	{"lease", "show", 2, 2, O_JSON | O_BALLOTS, 0,
+	 "lease show DEVICE NAME [--ballots] [--json]", cmd_lease_show},
 	{"file", "create", 3, 3, O_SLOT | O_OWNER, O_SLOT, "file create DEVICE NAME SIZE --slot N",
 	 cmd_file_create},
 	{"file", "list", 1, 1, O_JSON, 0, "file list DEVICE [--json]", cmd_file_list},
@@ -188,7 +188,8 @@ static int parse_options(int argc, char **argv)
 
 	for (i = 0; i < N_OPTS; i++) {
 		longopts[i].name = opt_defs[i].name;
-		longopts[i].has_arg = opt_defs[i].kind == OPT_FLAG ? no_argument : required_argument;
+		longopts[i].has_arg =
+			opt_defs[i].kind == OPT_FLAG ? no_argument : required_argument;
 		longopts[i].flag = NULL;
 		longopts[i].val = 256 + (int)i;
 	}

@@ -124,8 +124,8 @@ void print_lease_line(struct json_object *l, int header)
 		struct json_object *h = json_object_array_get_idx(shared, i);
 		int stale = json_object_get_boolean(json_object_object_get(h, "stale"));
 
-		snprintf(one, sizeof(one), "%s%lld%s", i ? "," : "", (long long)tool_jint(h, "slot"),
-			 stale ? "(stale)" : "");
+		snprintf(one, sizeof(one), "%s%lld%s", i ? "," : "",
+			 (long long)tool_jint(h, "slot"), stale ? "(stale)" : "");
 		strncat(holders, one, sizeof(holders) - strlen(holders) - 1);
 	}
 	if (strcmp(tool_jstr(l, "state"), "held") == 0)

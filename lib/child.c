@@ -308,7 +308,7 @@ static int spawn(struct cd_child *c, const struct cd_child_spec *spec, int in, i
 		rc = posix_spawnattr_setsigdefault(&at, &all);
 	if (!rc)
 		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-						       POSIX_SPAWN_SETSIGDEF);
+							   POSIX_SPAWN_SETSIGDEF);
 	if (!rc)
 		rc = posix_spawn(&c->pid, spec->path, &fa, &at, spec->argv,
 				 spec->envp ? spec->envp : environ);
@@ -434,7 +434,10 @@ int cd_child_start(qb_loop_t *loop, const struct cd_child_spec *spec, cd_child_d
 	return 0;
 }
 
-pid_t cd_child_pid(const struct cd_child *c) { return c->pid; }
+pid_t cd_child_pid(const struct cd_child *c)
+{
+	return c->pid;
+}
 
 void cd_child_abandon(struct cd_child *c)
 {

@@ -78,8 +78,8 @@ static struct json_object *error_reply(int rc, const char *msg)
 	return o;
 }
 
-int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *args,
-		   int timeout_ms, struct json_object **reply)
+int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *args, int timeout_ms,
+		   struct json_object **reply)
 {
 	struct qb_ipc_request_header *req;
 	struct qb_ipc_response_header *res;

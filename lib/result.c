@@ -5,6 +5,7 @@
 
 #include <clusterd/result.h>
 
+/* clang-format off */
 static const char *const cd_errors[] = {
 	[-(CD_ERR_NOT_QUORATE - CD_ERR_BASE)] = "this node's partition has no quorum",
 	[-(CD_ERR_SYNCING - CD_ERR_BASE)] = "cluster state is being synchronised after a membership change",
@@ -22,6 +23,7 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_SLOT_LOST - CD_ERR_BASE)] = "this host's lease slot was taken over by another host",
 	[-(CD_ERR_UNTRUSTED - CD_ERR_BASE)] = "the IPC server does not run as root: not clusterd",
 };
+/* clang-format on */
 
 const char *cd_strerror(int rc)
 {

@@ -253,8 +253,9 @@ void cd_policy_explain_vm(const struct cd_policy_input *in, const struct cd_poli
 		add_notes(&b, in, res, v, 0);
 		break;
 	case CD_WHY_RESTART:
-		add(&b, "is to restart on %s, where it failed (%u of %u failures allowed there "
-			"this period)",
+		add(&b,
+		    "is to restart on %s, where it failed (%u of %u failures allowed there "
+		    "this period)",
 		    cd_policy_node_name(in, r->node), vm->failures, vm->failure_limit);
 		add_notes(&b, in, res, v, 0);
 		break;

@@ -127,10 +127,10 @@ void cd_policy_fit_text(const struct cd_policy_input *in, size_t vm, const struc
 {
 	const struct cd_policy_vm *v = &in->vms[vm];
 	struct cd_policy_note note = {
-	    .node = (uint16_t)f->idx,
-	    .excl = (uint8_t)excl,
-	    .free_cores = f->free_cores,
-	    .free_memory_mb = f->free_memory_mb,
+		.node = (uint16_t)f->idx,
+		.excl = (uint8_t)excl,
+		.free_cores = f->free_cores,
+		.free_memory_mb = f->free_memory_mb,
 	};
 
 	/* Explain's words say what placement did ("avoided"); a move is the admin's call. */
@@ -175,7 +175,7 @@ void cd_policy_pick_text(const struct cd_policy_input *in, size_t vm,
 	}
 	if (p->soft_shared && n > 0 && (size_t)n < len)
 		snprintf(
-		    buf + n, len - (size_t)n,
-		    "; every node that fits runs a VM of class %s (soft anti-affinity: shared)",
-		    v->anti_class);
+			buf + n, len - (size_t)n,
+			"; every node that fits runs a VM of class %s (soft anti-affinity: shared)",
+			v->anti_class);
 }

@@ -10,6 +10,7 @@
 #include "lib/fsm.h"
 #include "policy/policy.h"
 
+/* clang-format off */
 static const char *const node_states[CD_PNODE__COUNT] = {
 	[CD_PNODE_ONLINE] = "online",
 	[CD_PNODE_OFFLINE] = "offline",
@@ -66,6 +67,7 @@ static const char *const unplaced[CD_UNPLACED__COUNT] = {
 	[CD_UNPLACED_ANTI_AFFINITY] = "anti-affinity",
 	[CD_UNPLACED_CAPACITY] = "capacity",
 };
+/* clang-format on */
 
 static const struct {
 	const char *const *names;

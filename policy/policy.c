@@ -51,7 +51,6 @@ static int sort_vms(struct cd_pctx *c)
 	return 0;
 }
 
-
 /* Make room for n more notes. Returns 0 or -ENOMEM. */
 static int reserve_notes(struct cd_pctx *c, size_t n)
 {

@@ -208,7 +208,7 @@ enum cd_policy_why {
 	CD_WHY_NO_AUTO_START, /* no-auto-start and no admin start */
 	CD_WHY_PREFERRED,     /* placed on a preferred owner */
 	CD_WHY_MOST_FREE,     /* placed on the node with the most free memory */
-	CD_WHY_RESTART,       /* failed below its limit: restarts where it failed */
+	CD_WHY_RESTART,	      /* failed below its limit: restarts where it failed */
 	CD_WHY_UNPLACED,      /* fits nowhere */
 	CD_WHY_FAILBACK,      /* migrates back to a more preferred owner */
 	CD_WHY__COUNT

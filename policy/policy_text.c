@@ -242,8 +242,9 @@ static int parse_failback(struct parser *p, struct cd_policy_failback *fb, const
 	}
 	if (parse_hhmm(val, &start, &rest) || *rest != '-' || parse_hhmm(rest + 1, &end, &rest) ||
 	    *rest)
-		return fail(
-		    p, "failback takes never, immediately or a window HH:MM-HH:MM, not '%s'", val);
+		return fail(p,
+			    "failback takes never, immediately or a window HH:MM-HH:MM, not '%s'",
+			    val);
 	if (start == end)
 		return fail(p, "failback window %s is empty", val);
 	fb->mode = CD_PFAILBACK_WINDOW;

@@ -276,7 +276,10 @@ void cd_pctx_occupy(struct cd_pctx *c, size_t v, int s)
 }
 
 /* What is left of cap; 0, not a wrap, where running VMs overcommit a node. */
-static uint64_t free_of(uint64_t cap, uint64_t used) { return cap > used ? cap - used : 0; }
+static uint64_t free_of(uint64_t cap, uint64_t used)
+{
+	return cap > used ? cap - used : 0;
+}
 
 uint32_t cd_pctx_fails(struct cd_pctx *c, size_t v, int s, struct cd_policy_note *note)
 {

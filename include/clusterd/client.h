@@ -26,8 +26,8 @@ int cd_client_connect(struct cd_client **out, char *err, size_t errlen);
  * is a new reference the caller puts with json_object_put(); on failure it
  * holds {"error": "..."}. Returns the command's result code.
  */
-int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *args,
-		   int timeout_ms, struct json_object **reply);
+int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *args, int timeout_ms,
+		   struct json_object **reply);
 
 /* Disconnect and free. Accepts NULL. */
 void cd_client_close(struct cd_client *c);

@@ -98,13 +98,13 @@ START_TEST(test_defaults)
 	const struct cd_policy_vm *vm;
 
 	ck_assert_int_eq(
-	    cd_policy_text_parse("time 22:30\n" NODES
-				 "node n3 id=3 cores=2 memory=1 cpu=Haswell,qemu64\n"
-				 "vm a vcpus=2 memory=512 on=n2 state=failed failures=3 "
-				 "limit=3 failback=22:00-06:00 anti=web:soft\n"
-				 "explain a\n",
-				 &t, err, sizeof(err)),
-	    0);
+		cd_policy_text_parse("time 22:30\n" NODES
+				     "node n3 id=3 cores=2 memory=1 cpu=Haswell,qemu64\n"
+				     "vm a vcpus=2 memory=512 on=n2 state=failed failures=3 "
+				     "limit=3 failback=22:00-06:00 anti=web:soft\n"
+				     "explain a\n",
+				     &t, err, sizeof(err)),
+		0);
 	ck_assert_int_eq(t.in.now_minute, 22 * 60 + 30);
 	ck_assert_uint_eq(t.in.n_nodes, 3);
 	ck_assert_int_eq(t.nodes[0].state, CD_PNODE_ONLINE);
@@ -155,7 +155,7 @@ START_TEST(test_explain)
 	char buf[512];
 
 	ck_assert_int_eq(
-	    cd_policy_text_parse(NODES "vm a vcpus=1 memory=8192\n", &t, err, sizeof(err)), 0);
+		cd_policy_text_parse(NODES "vm a vcpus=1 memory=8192\n", &t, err, sizeof(err)), 0);
 	ck_assert_int_eq(cd_policy_explain(&t.in, "b", buf, sizeof(buf)), CD_ERR_NOT_FOUND);
 	ck_assert_int_eq(cd_policy_explain(&t.in, "a", buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "a is not running: no node fits (capacity); n1 lacks memory "
@@ -171,10 +171,10 @@ END_TEST
 START_TEST(test_enum_names_round_trip)
 {
 	static const int counts[CD_PENUM__COUNT] = {
-	    [CD_PENUM_NODE_STATE] = CD_PNODE__COUNT, [CD_PENUM_PRIORITY] = CD_PPRIO__COUNT,
-	    [CD_PENUM_TARGET] = CD_TARGET__COUNT,    [CD_PENUM_VM_STATE] = CD_PVM__COUNT,
-	    [CD_PENUM_ANTI] = CD_ANTI__COUNT,	     [CD_PENUM_FAILBACK] = CD_PFAILBACK__COUNT,
-	    [CD_PENUM_ACTION] = CD_ACT__COUNT,	     [CD_PENUM_UNPLACED] = CD_UNPLACED__COUNT,
+		[CD_PENUM_NODE_STATE] = CD_PNODE__COUNT, [CD_PENUM_PRIORITY] = CD_PPRIO__COUNT,
+		[CD_PENUM_TARGET] = CD_TARGET__COUNT,	 [CD_PENUM_VM_STATE] = CD_PVM__COUNT,
+		[CD_PENUM_ANTI] = CD_ANTI__COUNT,	 [CD_PENUM_FAILBACK] = CD_PFAILBACK__COUNT,
+		[CD_PENUM_ACTION] = CD_ACT__COUNT,	 [CD_PENUM_UNPLACED] = CD_UNPLACED__COUNT,
 	};
 	int e, v;
 

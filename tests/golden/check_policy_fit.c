@@ -60,7 +60,10 @@ static const char *text(const char *vm, const struct cd_policy_fit *f, enum cd_p
 	return buf;
 }
 
-static void teardown(void) { cd_policy_text_free(&t); }
+static void teardown(void)
+{
+	cd_policy_text_free(&t);
+}
 
 START_TEST(test_fits)
 {
@@ -81,21 +84,21 @@ static const struct {
 	enum cd_policy_excl rule;
 	const char *words;
 } alone[] = {
-    {NODES "vm a vcpus=1 memory=1 possible=n1,n2 state=running on=n1\n", CD_EXCL_NOT_POSSIBLE,
-     "n3 is not a possible owner"},
-    {NODES "vm a vcpus=1 memory=1 cpu=Haswell state=running on=n2\n", CD_EXCL_CPU_MODEL,
-     "n3 does not support CPU model Haswell"},
-    {NODES "vm a vcpus=1 memory=1 state=running on=n1 failures=3 limit=3 failed_on=n3\n",
-     CD_EXCL_FAILURES, "n3 is where it failed 3 times (limit 3)"},
-    {NODES "vm a vcpus=1 memory=1 anti=db:hard state=running on=n1\n"
-	   "vm b vcpus=1 memory=1 anti=db:hard state=running on=n3\n",
-     CD_EXCL_ANTI_HARD, "n3 already runs a VM of class db (hard anti-affinity)"},
-    {NODES "vm a vcpus=1 memory=1024 state=running on=n1\n"
-	   "vm b vcpus=1 memory=3584 state=running on=n3\n",
-     CD_EXCL_MEMORY, "n3 lacks memory (needs 1024 MiB, 512 free)"},
-    {NODES "vm a vcpus=2 memory=1 state=running on=n1\n"
-	   "vm b vcpus=3 memory=1 state=running on=n3\n",
-     CD_EXCL_CORES, "n3 lacks cores (needs 2, 1 free)"},
+	{NODES "vm a vcpus=1 memory=1 possible=n1,n2 state=running on=n1\n", CD_EXCL_NOT_POSSIBLE,
+	 "n3 is not a possible owner"},
+	{NODES "vm a vcpus=1 memory=1 cpu=Haswell state=running on=n2\n", CD_EXCL_CPU_MODEL,
+	 "n3 does not support CPU model Haswell"},
+	{NODES "vm a vcpus=1 memory=1 state=running on=n1 failures=3 limit=3 failed_on=n3\n",
+	 CD_EXCL_FAILURES, "n3 is where it failed 3 times (limit 3)"},
+	{NODES "vm a vcpus=1 memory=1 anti=db:hard state=running on=n1\n"
+	       "vm b vcpus=1 memory=1 anti=db:hard state=running on=n3\n",
+	 CD_EXCL_ANTI_HARD, "n3 already runs a VM of class db (hard anti-affinity)"},
+	{NODES "vm a vcpus=1 memory=1024 state=running on=n1\n"
+	       "vm b vcpus=1 memory=3584 state=running on=n3\n",
+	 CD_EXCL_MEMORY, "n3 lacks memory (needs 1024 MiB, 512 free)"},
+	{NODES "vm a vcpus=2 memory=1 state=running on=n1\n"
+	       "vm b vcpus=3 memory=1 state=running on=n3\n",
+	 CD_EXCL_CORES, "n3 lacks cores (needs 2, 1 free)"},
 };
 
 START_TEST(test_each_rule_alone)
@@ -137,8 +140,9 @@ START_TEST(test_every_rule_reported)
 	     "vm b vcpus=1 memory=1 anti=db:hard state=running on=n2\n");
 	f = fit("a", 2);
 	ck_assert_uint_eq(f.fails, B(CD_EXCL_NODE_STATE) | B(CD_EXCL_NOT_POSSIBLE) |
-				       B(CD_EXCL_CPU_MODEL) | B(CD_EXCL_FAILURES) |
-				       B(CD_EXCL_ANTI_HARD) | B(CD_EXCL_MEMORY) | B(CD_EXCL_CORES));
+					   B(CD_EXCL_CPU_MODEL) | B(CD_EXCL_FAILURES) |
+					   B(CD_EXCL_ANTI_HARD) | B(CD_EXCL_MEMORY) |
+					   B(CD_EXCL_CORES));
 	ck_assert_str_eq(text("a", &f, CD_EXCL_NODE_STATE), "n2 is in maintenance");
 	ck_assert_str_eq(text("a", &f, CD_EXCL_MEMORY),
 			 "n2 lacks memory (needs 1024 MiB, 511 free)");
@@ -260,13 +264,13 @@ END_TEST
 int main(void)
 {
 	const TTest *const tests[] = {
-	    test_fits,
-	    test_each_rule_alone,
-	    test_every_rule_reported,
-	    test_room_counts_what_placement_counts,
-	    test_soft_is_a_warning,
-	    test_errors,
-	    test_pick,
+		test_fits,
+		test_each_rule_alone,
+		test_every_rule_reported,
+		test_room_counts_what_placement_counts,
+		test_soft_is_a_warning,
+		test_errors,
+		test_pick,
 	};
 	Suite *s = suite_create("policy_fit");
 	TCase *tc = tcase_create("fit");

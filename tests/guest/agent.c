@@ -103,8 +103,7 @@ static int64_t ns_since(const struct timespec *t0)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000LL +
-	       (now.tv_nsec - t0->tv_nsec);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000LL + (now.tv_nsec - t0->tv_nsec);
 }
 
 static int read_all(const char *path, char *buf, size_t size)
@@ -163,8 +162,7 @@ static void make_boot_id(const char *file)
 	clock_gettime(CLOCK_REALTIME, &t);
 	mix = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	mix ^= ((uint64_t)t.tv_nsec << 32) ^ (uint64_t)t.tv_sec ^
-	       ((uint64_t)getpid() << 48);
+	mix ^= ((uint64_t)t.tv_nsec << 32) ^ (uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 48);
 	for (i = 0; i < 8; i++)
 		raw[i] ^= (unsigned char)(mix >> (8 * i));
 	for (i = 0; i < sizeof(raw); i++)
@@ -185,8 +183,7 @@ static void make_boot_id(const char *file)
 }
 
 /* Value of KEY=... in a kernel command line, copied into out. */
-static int cmdline_get(const char *cmdline, const char *key, char *out,
-		       size_t outsz)
+static int cmdline_get(const char *cmdline, const char *key, char *out, size_t outsz)
 {
 	size_t klen = strlen(key);
 	const char *p = cmdline;
@@ -255,8 +252,8 @@ static void guest_ip(const char *cmdline, char *out, size_t outsz)
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
 		    (i->ifa_flags & IFF_LOOPBACK))
 			continue;
-		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-			  out, (socklen_t)outsz);
+		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out,
+			  (socklen_t)outsz);
 		if (!strcmp(i->ifa_name, "eth0"))
 			break;
 	}
@@ -284,11 +281,9 @@ static void *dirtier(void *arg)
 	/* never let the dirtier delay the echo replies */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 
-	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
-		say("DIRTY failed: cannot allocate %lu MiB: %s", dc->mb,
-		    strerror(errno));
+		say("DIRTY failed: cannot allocate %lu MiB: %s", dc->mb, strerror(errno));
 		return NULL;
 	}
 	/* fill every page with non-zero data: migration must copy it all */
@@ -299,8 +294,7 @@ static void *dirtier(void *arg)
 	if (dc->rate == 0)
 		return NULL; /* memory in use, never rewritten */
 
-	per_tick = (double)dc->rate * (1024.0 * 1024.0 / PAGE) *
-		   ((double)TICK_NS / 1e9);
+	per_tick = (double)dc->rate * (1024.0 * 1024.0 / PAGE) * ((double)TICK_NS / 1e9);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	i = 0;
 	for (;;) {
@@ -310,8 +304,8 @@ static void *dirtier(void *arg)
 			n = 256; /* 1 MiB at a time, flat out */
 		} else {
 			ts_add_ns(&next, TICK_NS);
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
-					       &next, NULL) == EINTR)
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) ==
+			       EINTR)
 				;
 			credit += per_tick;
 			n = (size_t)credit;
@@ -331,8 +325,7 @@ static void *dirtier(void *arg)
 				pass++;
 			}
 		}
-		atomic_fetch_add_explicit(&dirtied_pages, n,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&dirtied_pages, n, memory_order_relaxed);
 	}
 	return NULL;
 }
@@ -350,7 +343,7 @@ int main(int argc, char **argv)
 	const char *cmdline_file = "/proc/cmdline", *boot_id_file = NULL;
 	const char *opt_mb = NULL, *opt_rate = NULL, *opt_port = NULL;
 	char cmdline[4096], val[64], ip[64];
-	struct dirty_conf dc = { 0, 0 };
+	struct dirty_conf dc = {0, 0};
 	struct sockaddr_in sin;
 	unsigned long port = DEFAULT_PORT, u;
 	unsigned long long seq = 0;
@@ -378,19 +371,16 @@ int main(int argc, char **argv)
 	if (read_all(cmdline_file, cmdline, sizeof(cmdline)) < 0)
 		cmdline[0] = '\0';
 
-	if (cmdline_get(cmdline, "agent_port", val, sizeof(val)) &&
-	    parse_ulong(val, &u))
+	if (cmdline_get(cmdline, "agent_port", val, sizeof(val)) && parse_ulong(val, &u))
 		port = u;
 	if (opt_port && !parse_ulong(opt_port, &port))
 		usage();
 	if (port == 0 || port > 65535)
 		usage();
 
-	if (cmdline_get(cmdline, "dirty_mb", val, sizeof(val)) &&
-	    !parse_ulong(val, &dc.mb))
+	if (cmdline_get(cmdline, "dirty_mb", val, sizeof(val)) && !parse_ulong(val, &dc.mb))
 		say("agent: ignoring bad dirty_mb=%s", val);
-	if (cmdline_get(cmdline, "dirty_rate_mbps", val, sizeof(val)) &&
-	    !parse_rate(val, &dc.rate))
+	if (cmdline_get(cmdline, "dirty_rate_mbps", val, sizeof(val)) && !parse_rate(val, &dc.rate))
 		say("agent: ignoring bad dirty_rate_mbps=%s", val);
 	if (opt_mb && !parse_ulong(opt_mb, &dc.mb))
 		usage();
@@ -428,16 +418,14 @@ int main(int argc, char **argv)
 	}
 
 	guest_ip(cmdline, ip, sizeof(ip));
-	say("agent: port=%lu dirty_mb=%lu dirty_rate_mbps=%ld", port, dc.mb,
-	    dc.rate);
+	say("agent: port=%lu dirty_mb=%lu dirty_rate_mbps=%ld", port, dc.mb, dc.rate);
 	say("READY %s boot=%s", ip, boot_id);
 
 	for (;;) {
 		char req[2048], echo[ECHO_MAX + 1], reply[256];
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(s, req, sizeof(req), 0,
-				     (struct sockaddr *)&from, &fromlen);
+		ssize_t n = recvfrom(s, req, sizeof(req), 0, (struct sockaddr *)&from, &fromlen);
 		size_t k;
 		int len;
 
@@ -464,17 +452,15 @@ int main(int argc, char **argv)
 		len = snprintf(reply, sizeof(reply),
 			       "boot=%s seq=%llu up_ms=%llu dirtied_mb=%llu "
 			       "echo=%s\n",
-			       boot_id, ++seq,
-			       (unsigned long long)ms_since(&t_start),
-			       (unsigned long long)(atomic_load_explicit(
-							    &dirtied_pages,
-							    memory_order_relaxed) /
+			       boot_id, ++seq, (unsigned long long)ms_since(&t_start),
+			       (unsigned long long)(atomic_load_explicit(&dirtied_pages,
+									 memory_order_relaxed) /
 						    (1024 * 1024 / PAGE)),
 			       echo);
 		if (len > 0 && (size_t)len >= sizeof(reply))
 			len = sizeof(reply) - 1;
 		if (len > 0)
-			sendto(s, reply, (size_t)len, MSG_DONTWAIT,
-			       (struct sockaddr *)&from, fromlen);
+			sendto(s, reply, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&from,
+			       fromlen);
 	}
 }

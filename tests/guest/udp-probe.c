@@ -97,19 +97,17 @@ static double now_ms(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0.tv_sec) * 1e3 +
-	       (double)(t.tv_nsec - t0.tv_nsec) / 1e6;
+	return (double)(t.tv_sec - t0.tv_sec) * 1e3 + (double)(t.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: udp-probe HOST [--port 7070] [--interval-ms 1] "
-		"[--duration-s S | --count N]\n"
-		"                 [--timeout-ms 1000] [--gap-report-ms 100] "
-		"[--json] [--verbose]\n"
-		"       udp-probe HOST --once [--port 7070] [--timeout-ms 1000] "
-		"[--message TEXT]\n");
+	fprintf(stderr, "usage: udp-probe HOST [--port 7070] [--interval-ms 1] "
+			"[--duration-s S | --count N]\n"
+			"                 [--timeout-ms 1000] [--gap-report-ms 100] "
+			"[--json] [--verbose]\n"
+			"       udp-probe HOST --once [--port 7070] [--timeout-ms 1000] "
+			"[--message TEXT]\n");
 	exit(2);
 }
 
@@ -139,8 +137,7 @@ static int connect_to(const char *host, const char *port)
 		exit(2);
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-						  SOCK_CLOEXEC,
+		s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			   ai->ai_protocol);
 		if (s < 0)
 			continue;
@@ -151,8 +148,7 @@ static int connect_to(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (s < 0) {
-		fprintf(stderr, "udp-probe: cannot reach %s: %s\n", host,
-			strerror(errno));
+		fprintf(stderr, "udp-probe: cannot reach %s: %s\n", host, strerror(errno));
 		exit(2);
 	}
 	return s;
@@ -210,7 +206,7 @@ static int boot_index(const char *id, double t)
 static int once(int s, double timeout_ms, const char *req)
 {
 	char buf[2048];
-	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	struct pollfd pfd = {.fd = s, .events = POLLIN};
 	double deadline = now_ms() + timeout_ms;
 
 	if (send(s, req, strlen(req), 0) < 0) {
@@ -242,16 +238,15 @@ int main(int argc, char **argv)
 	double interval = 1, duration = -1, timeout = 1000, gap_report = 100;
 	long count = -1;
 	int json = 0, verbose = 0, do_once = 0, s, i;
-	unsigned long replies = 0, dups = 0, late = 0, lost = 0, send_err = 0,
-		      icmp_err = 0, foreign = 0, agent_restarts = 0;
+	unsigned long replies = 0, dups = 0, late = 0, lost = 0, send_err = 0, icmp_err = 0,
+		      foreign = 0, agent_restarts = 0;
 	unsigned long long last_agent_seq = 0;
 	double rtt_min = INFINITY, rtt_max = 0, rtt_sum = 0;
-	double first_reply = NAN, last_reply = NAN, next_send, end_ms,
-	       sending_end = 0;
+	double first_reply = NAN, last_reply = NAN, next_send, end_ms, sending_end = 0;
 	unsigned long last_seq = 0;
 	int last_boot = -1, interleaved = 0;
 	double max_overlap = 0;
-	struct gap maxgap = { 0, 0, 0, 0, -1, -1 };
+	struct gap maxgap = {0, 0, 0, 0, -1, -1};
 	struct timespec rt0;
 	long long start_unix_ms;
 	struct sigaction sa;
@@ -309,18 +304,15 @@ int main(int argc, char **argv)
 	end_ms = duration >= 0 ? duration * 1e3 : INFINITY;
 	for (;;) {
 		double now = now_ms();
-		int sending = !stop && now < end_ms &&
-			      (count < 0 || nsent < (unsigned long)count);
-		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		int sending = !stop && now < end_ms && (count < 0 || nsent < (unsigned long)count);
+		struct pollfd pfd = {.fd = s, .events = POLLIN};
 		struct timespec pt;
 		double wait;
 
 		if (!sending) {
 			if (sending_end == 0)
 				sending_end = now;
-			if (now >= sending_end + timeout ||
-			    nsent == replies - dups ||
-			    stop > 1)
+			if (now >= sending_end + timeout || nsent == replies - dups || stop > 1)
 				break;
 		}
 		if (sending && now >= next_send) {
@@ -361,8 +353,7 @@ int main(int argc, char **argv)
 				next_send = now + interval;
 		}
 
-		wait = sending ? next_send - now_ms()
-			       : sending_end + timeout - now_ms();
+		wait = sending ? next_send - now_ms() : sending_end + timeout - now_ms();
 		if (wait < 0)
 			wait = 0;
 		pt.tv_sec = (time_t)(wait / 1e3);
@@ -388,8 +379,8 @@ int main(int argc, char **argv)
 			t = now_ms();
 			buf[n] = '\0';
 			if (!field(buf, "echo", val, sizeof(val)) ||
-			    sscanf(val, "probe %lu", &pseq) != 1 ||
-			    pseq >= nsent || !field(buf, "boot", val, sizeof(val))) {
+			    sscanf(val, "probe %lu", &pseq) != 1 || pseq >= nsent ||
+			    !field(buf, "boot", val, sizeof(val))) {
 				foreign++;
 				continue;
 			}
@@ -424,8 +415,7 @@ int main(int argc, char **argv)
 				first_reply = t;
 			} else {
 				double g = t - last_reply;
-				struct gap cur = { last_reply, t, last_seq, pseq,
-						   last_boot, b };
+				struct gap cur = {last_reply, t, last_seq, pseq, last_boot, b};
 
 				if (g > maxgap.to_ms - maxgap.from_ms)
 					maxgap = cur;
@@ -447,17 +437,15 @@ int main(int argc, char **argv)
 						if (changes[k].from == b)
 							interleaved = 1;
 					if (nchanges < MAX_CHANGES)
-						changes[nchanges++] = (struct change){
-							t, g, last_boot, b, pseq
-						};
+						changes[nchanges++] =
+							(struct change){t, g, last_boot, b, pseq};
 					else
 						changes_dropped++;
 					if (verbose)
 						fprintf(stderr,
 							"udp-probe: boot %s -> %s "
 							"at %.3f ms (gap %.3f ms)\n",
-							boots[last_boot].id,
-							boots[b].id, t, g);
+							boots[last_boot].id, boots[b].id, t, g);
 				} else if (aseq <= last_agent_seq) {
 					agent_restarts++;
 					if (verbose)
@@ -501,11 +489,10 @@ int main(int argc, char **argv)
 			       "\"late\":%lu,\"duplicates\":%lu,"
 			       "\"send_errors\":%lu,\"icmp_errors\":%lu,"
 			       "\"foreign\":%lu,",
-			       host, port, interval, start_unix_ms, sending_end,
-			       nsent, answered_n, lost, late, dups, send_err,
-			       icmp_err, foreign);
-			printf("\"rtt_ms\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f},",
-			       rtt_min, avg, rtt_max);
+			       host, port, interval, start_unix_ms, sending_end, nsent, answered_n,
+			       lost, late, dups, send_err, icmp_err, foreign);
+			printf("\"rtt_ms\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f},", rtt_min, avg,
+			       rtt_max);
 			if (answered_n)
 				printf("\"first_reply_ms\":%.3f,"
 				       "\"last_reply_ms\":%.3f,",
@@ -516,8 +503,7 @@ int main(int argc, char **argv)
 			printf("\"max_gap\":{\"ms\":%.3f,\"from_ms\":%.3f,"
 			       "\"to_ms\":%.3f,\"from_seq\":%lu,\"to_seq\":%lu,"
 			       "\"from_boot\":\"%s\",\"to_boot\":\"%s\"},",
-			       mg, maxgap.from_ms, maxgap.to_ms, maxgap.from_seq,
-			       maxgap.to_seq,
+			       mg, maxgap.from_ms, maxgap.to_ms, maxgap.from_seq, maxgap.to_seq,
 			       maxgap.from_boot >= 0 ? boots[maxgap.from_boot].id : "",
 			       maxgap.to_boot >= 0 ? boots[maxgap.to_boot].id : "");
 			printf("\"gaps\":[");
@@ -526,27 +512,23 @@ int main(int argc, char **argv)
 				       "\"to_ms\":%.3f,\"boot_changed\":%s}",
 				       i ? "," : "", gaps[i].to_ms - gaps[i].from_ms,
 				       gaps[i].from_ms, gaps[i].to_ms,
-				       gaps[i].from_boot != gaps[i].to_boot ? "true"
-									    : "false");
+				       gaps[i].from_boot != gaps[i].to_boot ? "true" : "false");
 			printf("],\"gaps_dropped\":%lu,\"boots\":[", gaps_dropped);
 			for (i = 0; i < nboots; i++)
 				printf("%s{\"id\":\"%s\",\"first_ms\":%.3f,"
 				       "\"last_ms\":%.3f,\"replies\":%lu,"
 				       "\"first_up_ms\":%lld}",
 				       i ? "," : "", boots[i].id, boots[i].first_ms,
-				       boots[i].last_ms, boots[i].replies,
-				       boots[i].first_up_ms);
+				       boots[i].last_ms, boots[i].replies, boots[i].first_up_ms);
 			printf("],\"boot_changes\":[");
 			for (i = 0; i < nchanges; i++)
 				printf("%s{\"at_ms\":%.3f,\"gap_ms\":%.3f,"
 				       "\"from\":\"%s\",\"to\":\"%s\"}",
-				       i ? "," : "", changes[i].at_ms,
-				       changes[i].gap_ms, boots[changes[i].from].id,
-				       boots[changes[i].to].id);
+				       i ? "," : "", changes[i].at_ms, changes[i].gap_ms,
+				       boots[changes[i].from].id, boots[changes[i].to].id);
 			printf("],\"interleaved\":%s,\"overlap_ms\":%.3f,"
 			       "\"agent_restarts\":%lu}\n",
-			       interleaved ? "true" : "false", max_overlap,
-			       agent_restarts);
+			       interleaved ? "true" : "false", max_overlap, agent_restarts);
 		} else {
 			printf("host %s port %s interval_ms %g start_unix_ms %lld "
 			       "end_ms %.3f\n",
@@ -554,40 +536,32 @@ int main(int argc, char **argv)
 			printf("sent %lu answered %lu lost %lu late %lu "
 			       "duplicates %lu send_errors %lu icmp_errors %lu "
 			       "foreign %lu\n",
-			       nsent, answered_n, lost, late, dups, send_err,
-			       icmp_err, foreign);
-			printf("rtt_ms min %.3f avg %.3f max %.3f\n", rtt_min, avg,
-			       rtt_max);
+			       nsent, answered_n, lost, late, dups, send_err, icmp_err, foreign);
+			printf("rtt_ms min %.3f avg %.3f max %.3f\n", rtt_min, avg, rtt_max);
 			if (answered_n)
-				printf("first_reply_ms %.3f last_reply_ms %.3f\n",
-				       first_reply, last_reply);
+				printf("first_reply_ms %.3f last_reply_ms %.3f\n", first_reply,
+				       last_reply);
 			printf("max_gap_ms %.3f from_ms %.3f to_ms %.3f "
 			       "from_seq %lu to_seq %lu\n",
-			       mg, maxgap.from_ms, maxgap.to_ms, maxgap.from_seq,
-			       maxgap.to_seq);
+			       mg, maxgap.from_ms, maxgap.to_ms, maxgap.from_seq, maxgap.to_seq);
 			for (i = 0; i < ngaps; i++)
 				printf("gap ms %.3f from_ms %.3f to_ms %.3f%s\n",
-				       gaps[i].to_ms - gaps[i].from_ms,
-				       gaps[i].from_ms, gaps[i].to_ms,
-				       gaps[i].from_boot != gaps[i].to_boot
-					       ? " boot_changed"
-					       : "");
+				       gaps[i].to_ms - gaps[i].from_ms, gaps[i].from_ms,
+				       gaps[i].to_ms,
+				       gaps[i].from_boot != gaps[i].to_boot ? " boot_changed" : "");
 			for (i = 0; i < nboots; i++)
 				printf("boot %s first_ms %.3f last_ms %.3f "
 				       "replies %lu first_up_ms %lld\n",
-				       boots[i].id, boots[i].first_ms,
-				       boots[i].last_ms, boots[i].replies,
-				       boots[i].first_up_ms);
+				       boots[i].id, boots[i].first_ms, boots[i].last_ms,
+				       boots[i].replies, boots[i].first_up_ms);
 			for (i = 0; i < nchanges; i++)
 				printf("boot_change at_ms %.3f gap_ms %.3f from %s "
 				       "to %s\n",
 				       changes[i].at_ms, changes[i].gap_ms,
-				       boots[changes[i].from].id,
-				       boots[changes[i].to].id);
+				       boots[changes[i].from].id, boots[changes[i].to].id);
 			printf("boots %d boot_changes %d interleaved %d "
 			       "overlap_ms %.3f agent_restarts %lu\n",
-			       nboots, nchanges, interleaved, max_overlap,
-			       agent_restarts);
+			       nboots, nchanges, interleaved, max_overlap, agent_restarts);
 		}
 		return answered_n ? 0 : 1;
 	}

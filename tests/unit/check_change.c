@@ -52,7 +52,7 @@ static void refused(uint32_t sender, const char *text, int code)
 static void setup_state(void)
 {
 	struct cd_node_info m[3] = {
-	    {.id = 1, .name = "node1"}, {.id = 2, .name = "node2"}, {.id = 3, .name = "node3"}};
+		{.id = 1, .name = "node1"}, {.id = 2, .name = "node2"}, {.id = 3, .name = "node3"}};
 
 	cd_state_init(&st);
 	cd_state_sync_finish(&st, m, 3, 1, 0);
@@ -63,11 +63,11 @@ static void setup_state(void)
 			 0);
 	ck_assert_int_eq(apply_from(&st, 3, "{\"op\":\"vm.start\",\"name\":\"web\"}"), 0);
 	ck_assert_int_eq(
-	    apply_from(&st, 2,
-		       "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/lun\","
-		       "\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":8000,"
-		       "\"renewal_ms\":1000}"),
-	    0);
+		apply_from(&st, 2,
+			   "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/lun\","
+			   "\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":8000,"
+			   "\"renewal_ms\":1000}"),
+		0);
 }
 
 static void free_state(void)
@@ -89,27 +89,27 @@ START_TEST(test_names_on_the_wire)
 		enum cd_change kind;
 		const char *op;
 	} wire[] = {
-	    {CD_CHANGE_PROPERTY_SET, "property.set"},
-	    {CD_CHANGE_PROPERTY_DELETE, "property.delete"},
-	    {CD_CHANGE_NODE_MAINTENANCE, "node.maintenance"},
-	    {CD_CHANGE_NODE_REMOVE, "node.remove"},
-	    {CD_CHANGE_NODE_DEAD, "node.dead"},
-	    {CD_CHANGE_NODE_QUARANTINE, "node.quarantine"},
-	    {CD_CHANGE_FENCE_ADD, "fence.add"},
-	    {CD_CHANGE_FENCE_REMOVE, "fence.remove"},
-	    {CD_CHANGE_VM_ADD, "vm.add"},
-	    {CD_CHANGE_VM_REMOVE, "vm.remove"},
-	    {CD_CHANGE_VM_START, "vm.start"},
-	    {CD_CHANGE_VM_STOP, "vm.stop"},
-	    {CD_CHANGE_VM_SET, "vm.set"},
-	    {CD_CHANGE_VM_PLACE, "vm.place"},
-	    {CD_CHANGE_VM_REPORT, "vm.report"},
-	    {CD_CHANGE_VM_IDENTITY, "vm.identity"},
-	    {CD_CHANGE_VOLUME_ADD, "volume.add"},
-	    {CD_CHANGE_VOLUME_REMOVE, "volume.remove"},
-	    {CD_CHANGE_VOLUME_REQUEST, "volume.request"},
-	    {CD_CHANGE_VOLUME_DONE, "volume.done"},
-	    {CD_CHANGE_VOLUME_COORDINATOR, "volume.coordinator"},
+		{CD_CHANGE_PROPERTY_SET, "property.set"},
+		{CD_CHANGE_PROPERTY_DELETE, "property.delete"},
+		{CD_CHANGE_NODE_MAINTENANCE, "node.maintenance"},
+		{CD_CHANGE_NODE_REMOVE, "node.remove"},
+		{CD_CHANGE_NODE_DEAD, "node.dead"},
+		{CD_CHANGE_NODE_QUARANTINE, "node.quarantine"},
+		{CD_CHANGE_FENCE_ADD, "fence.add"},
+		{CD_CHANGE_FENCE_REMOVE, "fence.remove"},
+		{CD_CHANGE_VM_ADD, "vm.add"},
+		{CD_CHANGE_VM_REMOVE, "vm.remove"},
+		{CD_CHANGE_VM_START, "vm.start"},
+		{CD_CHANGE_VM_STOP, "vm.stop"},
+		{CD_CHANGE_VM_SET, "vm.set"},
+		{CD_CHANGE_VM_PLACE, "vm.place"},
+		{CD_CHANGE_VM_REPORT, "vm.report"},
+		{CD_CHANGE_VM_IDENTITY, "vm.identity"},
+		{CD_CHANGE_VOLUME_ADD, "volume.add"},
+		{CD_CHANGE_VOLUME_REMOVE, "volume.remove"},
+		{CD_CHANGE_VOLUME_REQUEST, "volume.request"},
+		{CD_CHANGE_VOLUME_DONE, "volume.done"},
+		{CD_CHANGE_VOLUME_COORDINATOR, "volume.coordinator"},
 	};
 	size_t i;
 

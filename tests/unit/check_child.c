@@ -66,19 +66,22 @@ static void on_done(void *ctx, const struct cd_child_result *r)
 	qb_loop_stop(loop);
 }
 
-static void on_hang(void *data) { ck_abort_msg("the child was not done in time"); }
+static void on_hang(void *data)
+{
+	ck_abort_msg("the child was not done in time");
+}
 
 /* A spec that runs script with /bin/sh; argv holds 4 pointers. */
 static struct cd_child_spec sh(const char *script, char **argv)
 {
 	static char name[] = "sh", dash_c[] = "-c";
 	struct cd_child_spec spec = {
-	    .path = "/bin/sh",
-	    .argv = argv,
-	    .out_max = 4096,
-	    .timeout_ms = TEST_MS(10000),
-	    .kill_grace_ms = 1000,
-	    .note = on_note,
+		.path = "/bin/sh",
+		.argv = argv,
+		.out_max = 4096,
+		.timeout_ms = TEST_MS(10000),
+		.kill_grace_ms = 1000,
+		.note = on_note,
 	};
 
 	argv[0] = name;
@@ -116,7 +119,10 @@ static void seen_free(struct seen *s)
 	free(s->err);
 }
 
-START_TEST(test_supported) { ck_assert_int_eq(cd_child_supported(), 0); }
+START_TEST(test_supported)
+{
+	ck_assert_int_eq(cd_child_supported(), 0);
+}
 END_TEST
 
 START_TEST(test_echo_stdin)
@@ -148,7 +154,7 @@ START_TEST(test_big_stdin_and_env)
 	size_t len = 1 << 20;
 	char *in = malloc(len), *argv[4];
 	struct cd_child_spec spec =
-	    sh("[ \"$CHILD_TEST\" = yes ] && [ -z \"$HOME\" ] || exit 1; wc -c", argv);
+		sh("[ \"$CHILD_TEST\" = yes ] && [ -z \"$HOME\" ] || exit 1; wc -c", argv);
 	struct seen s;
 
 	/* More than a socket buffer: written from the loop as the child reads. */

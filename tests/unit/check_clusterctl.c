@@ -198,7 +198,8 @@ START_TEST(test_arguments_and_commands)
 	REFUSED("nosuch thing", "unknown command 'nosuch thing'");
 	REFUSED("vm", "unknown command 'vm'");
 #ifndef CD_TEST_HOOKS
-	REFUSED("debug volume-stall vol1 on", "debug volume-stall is a test aid, not in this build");
+	REFUSED("debug volume-stall vol1 on",
+		"debug volume-stall is a test aid, not in this build");
 #endif
 	ck_assert_int_eq(parse("vm stop --help"), CTL_PARSE_CMD_HELP);
 	ck_assert_str_eq(inv.cmd->usage, "vm stop NAME [--force]");

@@ -9,20 +9,20 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#define add_tcase(suite, fn)                                                               \
-	do {                                                                               \
-		TCase *tc_ = tcase_create(#fn);                                            \
-		tcase_add_test(tc_, fn);                                                   \
-		suite_add_tcase((suite), tc_);                                             \
+#define add_tcase(suite, fn)                                                                       \
+	do {                                                                                       \
+		TCase *tc_ = tcase_create(#fn);                                                    \
+		tcase_add_test(tc_, fn);                                                           \
+		suite_add_tcase((suite), tc_);                                                     \
 	} while (0)
 
 /* add_tcase() with a checked fixture: setup and teardown run around fn in its process. */
-#define add_fixture_tcase(suite, fn, setup, teardown)                                      \
-	do {                                                                               \
-		TCase *tc_ = tcase_create(#fn);                                            \
-		tcase_add_checked_fixture(tc_, (setup), (teardown));                       \
-		tcase_add_test(tc_, fn);                                                   \
-		suite_add_tcase((suite), tc_);                                             \
+#define add_fixture_tcase(suite, fn, setup, teardown)                                              \
+	do {                                                                                       \
+		TCase *tc_ = tcase_create(#fn);                                                    \
+		tcase_add_checked_fixture(tc_, (setup), (teardown));                               \
+		tcase_add_test(tc_, fn);                                                           \
+		suite_add_tcase((suite), tc_);                                                     \
 	} while (0)
 
 /*

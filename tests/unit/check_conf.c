@@ -28,7 +28,8 @@ START_TEST(test_defaults_and_values)
 	char err[512];
 
 	ck_assert_int_eq(load("# comment\n\nstate_dir = /x/y  # trailing\nlog_level=debug\n", err,
-			      sizeof(err)), 0);
+			      sizeof(err)),
+			 0);
 	ck_assert_str_eq(cd_config_str(CD_CFG_STATE_DIR), "/x/y");
 	ck_assert_str_eq(cd_config_str(CD_CFG_LOG_LEVEL), "debug");
 	ck_assert_str_eq(cd_config_str(CD_CFG_ADMIN_GROUP), "haclient");

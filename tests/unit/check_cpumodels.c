@@ -19,38 +19,38 @@ static char err[256];
  * a host-model with its features, custom models usable or not.
  */
 static const char *domcaps =
-    "<domainCapabilities>\n"
-    "  <path>/usr/bin/qemu-system-x86_64</path>\n"
-    "  <domain>qemu</domain>\n"
-    "  <machine>pc-q35-8.2</machine>\n"
-    "  <arch>x86_64</arch>\n"
-    "  <vcpu max='4096'/>\n"
-    "  <cpu>\n"
-    "    <mode name='host-passthrough' supported='yes'>\n"
-    "      <enum name='hostPassthroughMigratable'><value>off</value></enum>\n"
-    "    </mode>\n"
-    "    <mode name='maximum' supported='yes'/>\n"
-    "    <mode name='host-model' supported='yes'>\n"
-    "      <model fallback='forbid'>EPYC-Rome</model>\n"
-    "      <vendor>AMD</vendor>\n"
-    "      <maxphysaddr mode='passthrough' limit='48'/>\n"
-    "      <feature policy='require' name='x2apic'/>\n"
-    "      <feature policy='disable' name='svm'/>\n"
-    "    </mode>\n"
-    "    <mode name='custom' supported='yes'>\n"
-    "      <model usable='yes' vendor='unknown'>qemu64</model>\n"
-    "      <model usable='yes' vendor='unknown'>qemu32</model>\n"
-    "      <model usable='no' vendor='AMD'>phenom</model>\n"
-    "      <blockers model='phenom'><feature name='3dnow'/></blockers>\n"
-    "      <model usable='yes' vendor='Intel'>Opteron_G1</model>\n"
-    "      <model usable='yes' vendor='AMD'>EPYC-Rome</model>\n"
-    "      <model usable='no' vendor='Intel'>Skylake-Server-IBRS</model>\n"
-    "      <model usable='unknown' vendor='Intel'>Haswell</model>\n"
-    "      <model usable='yes' vendor='AMD' deprecated='no'>EPYC</model>\n"
-    "    </mode>\n"
-    "  </cpu>\n"
-    "  <devices/>\n"
-    "</domainCapabilities>\n";
+	"<domainCapabilities>\n"
+	"  <path>/usr/bin/qemu-system-x86_64</path>\n"
+	"  <domain>qemu</domain>\n"
+	"  <machine>pc-q35-8.2</machine>\n"
+	"  <arch>x86_64</arch>\n"
+	"  <vcpu max='4096'/>\n"
+	"  <cpu>\n"
+	"    <mode name='host-passthrough' supported='yes'>\n"
+	"      <enum name='hostPassthroughMigratable'><value>off</value></enum>\n"
+	"    </mode>\n"
+	"    <mode name='maximum' supported='yes'/>\n"
+	"    <mode name='host-model' supported='yes'>\n"
+	"      <model fallback='forbid'>EPYC-Rome</model>\n"
+	"      <vendor>AMD</vendor>\n"
+	"      <maxphysaddr mode='passthrough' limit='48'/>\n"
+	"      <feature policy='require' name='x2apic'/>\n"
+	"      <feature policy='disable' name='svm'/>\n"
+	"    </mode>\n"
+	"    <mode name='custom' supported='yes'>\n"
+	"      <model usable='yes' vendor='unknown'>qemu64</model>\n"
+	"      <model usable='yes' vendor='unknown'>qemu32</model>\n"
+	"      <model usable='no' vendor='AMD'>phenom</model>\n"
+	"      <blockers model='phenom'><feature name='3dnow'/></blockers>\n"
+	"      <model usable='yes' vendor='Intel'>Opteron_G1</model>\n"
+	"      <model usable='yes' vendor='AMD'>EPYC-Rome</model>\n"
+	"      <model usable='no' vendor='Intel'>Skylake-Server-IBRS</model>\n"
+	"      <model usable='unknown' vendor='Intel'>Haswell</model>\n"
+	"      <model usable='yes' vendor='AMD' deprecated='no'>EPYC</model>\n"
+	"    </mode>\n"
+	"  </cpu>\n"
+	"  <devices/>\n"
+	"</domainCapabilities>\n";
 
 START_TEST(test_host)
 {
@@ -61,7 +61,8 @@ START_TEST(test_host)
 	memset(&cap, 0, sizeof(cap));
 	strcpy(cap.cpu_model, "AMD EPYC 7B13");
 	ck_assert_int_eq(
-	    cd_host_cpus_read(domcaps, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+		cd_host_cpus_read(domcaps, &cap, &dropped, type, sizeof(type), err, sizeof(err)),
+		0);
 	ck_assert_str_eq(type, "qemu");
 	ck_assert_str_eq(cap.cpu_model, "EPYC-Rome");
 	ck_assert_uint_eq(dropped, 0);
@@ -89,7 +90,7 @@ START_TEST(test_host_no_host_model)
 	memset(&cap, 0, sizeof(cap));
 	strcpy(cap.cpu_model, "Intel Xeon");
 	ck_assert_int_eq(
-	    cd_host_cpus_read(xml, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+		cd_host_cpus_read(xml, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
 	ck_assert_str_eq(type, "kvm");
 	ck_assert_str_eq(cap.cpu_model, "Intel Xeon");
 	ck_assert_uint_eq(cap.n_cpu_models, 1);
@@ -111,7 +112,7 @@ START_TEST(test_host_cap_and_bad)
 	strcat(xml, "</mode></cpu></domainCapabilities>");
 	memset(&cap, 0, sizeof(cap));
 	ck_assert_int_eq(
-	    cd_host_cpus_read(xml, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+		cd_host_cpus_read(xml, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
 	ck_assert_uint_eq(cap.n_cpu_models, CD_CPU_MODELS_MAX);
 	ck_assert_uint_eq(dropped, 3);
 	ck_assert_str_eq(cap.cpu_models[CD_CPU_MODELS_MAX - 1], "m63");
@@ -171,18 +172,18 @@ START_TEST(test_vm)
 				 m),
 			 CD_VM_CPU_NONE);
 	ck_assert_int_eq(
-	    vm_mode("<domain><cpu mode='host-passthrough' check='none' migratable='on'/></domain>",
-		    m),
-	    CD_VM_CPU_PASSTHROUGH);
+		vm_mode("<domain><cpu mode='host-passthrough' check='none' migratable='on'/></domain>",
+			m),
+		CD_VM_CPU_PASSTHROUGH);
 	ck_assert_int_eq(vm_mode("<domain><cpu mode='maximum'/></domain>", m),
 			 CD_VM_CPU_PASSTHROUGH);
 	ck_assert_int_eq(
-	    vm_mode("<domain><cpu mode='host-model'><model>X</model></cpu></domain>", m),
-	    CD_VM_CPU_HOST_MODEL);
+		vm_mode("<domain><cpu mode='host-model'><model>X</model></cpu></domain>", m),
+		CD_VM_CPU_HOST_MODEL);
 	ck_assert_str_eq(m, "");
 	ck_assert_int_eq(
-	    cd_vm_cpu_read("<domain><cpu mode='odd'/></domain>", &cpu, err, sizeof(err)),
-	    CD_ERR_INVALID);
+		cd_vm_cpu_read("<domain><cpu mode='odd'/></domain>", &cpu, err, sizeof(err)),
+		CD_ERR_INVALID);
 	ck_assert_int_eq(cd_vm_cpu_read("<domain><cpu>", &cpu, err, sizeof(err)), CD_ERR_INVALID);
 }
 END_TEST
@@ -235,7 +236,8 @@ START_TEST(test_policy_rule)
 	memset(&vm, 0, sizeof(vm));
 	memset(&cap, 0, sizeof(cap));
 	ck_assert_int_eq(
-	    cd_host_cpus_read(domcaps, &cap, &dropped, type, sizeof(type), err, sizeof(err)), 0);
+		cd_host_cpus_read(domcaps, &cap, &dropped, type, sizeof(type), err, sizeof(err)),
+		0);
 	for (i = 0; i < 3; i++) {
 		nodes[i].id = i + 1;
 		snprintf(nodes[i].name, sizeof(nodes[i].name), "node%u", i + 1);
@@ -337,9 +339,8 @@ static uint64_t check_input(const struct cd_state *s)
 	ck_assert_uint_eq(in.n_vms, s->n_vms);
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *v = &s->vms[i];
-		const struct cd_node *where = v->state == CD_VM_RUNNING
-						  ? cd_state_node_by_id(s, v->node)
-						  : NULL;
+		const struct cd_node *where =
+			v->state == CD_VM_RUNNING ? cd_state_node_by_id(s, v->node) : NULL;
 		struct cd_vm_cpu cpu;
 		const char *need = "";
 

@@ -19,17 +19,20 @@ static char last_where[64], last_msg[256];
 
 static void cluster(uint32_t sector_size)
 {
-	struct csvfs_sim_opts o = {.seed = 11, .sector_size = sector_size, .hosts = 3,
-				   .files = 8, .expiry_ms = 800, .disk_size = 32 * MIB};
+	struct csvfs_sim_opts o = {.seed = 11,
+				   .sector_size = sector_size,
+				   .hosts = 3,
+				   .files = 8,
+				   .expiry_ms = 800,
+				   .disk_size = 32 * MIB};
 
 	ck_assert_int_eq(csvfs_sim_cluster_init(&c, &o), 0);
 	ck_assert_int_eq(csvfs_sim_join_all(&c), 0);
-	ck_assert_int_eq(csvfs_file_create(&c.hosts[0].vol, &c.hosts[0].host, "disk1", 3 * MIB,
-					   NULL, NULL),
-			 0);
-	ck_assert_int_eq(csvfs_file_create(&c.hosts[1].vol, &c.hosts[1].host, "disk2", MIB, NULL,
-					   NULL),
-			 0);
+	ck_assert_int_eq(
+		csvfs_file_create(&c.hosts[0].vol, &c.hosts[0].host, "disk1", 3 * MIB, NULL, NULL),
+		0);
+	ck_assert_int_eq(
+		csvfs_file_create(&c.hosts[1].vol, &c.hosts[1].host, "disk2", MIB, NULL, NULL), 0);
 }
 
 static void found(void *ctx, enum csvfs_finding kind, const char *where, const char *msg)

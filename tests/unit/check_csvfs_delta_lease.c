@@ -17,8 +17,12 @@ static struct csvfs_sim_cluster c;
 
 static void cluster(uint64_t seed, uint32_t hosts)
 {
-	struct csvfs_sim_opts o = {.seed = seed, .sector_size = 512, .hosts = hosts, .files = 4,
-				   .expiry_ms = EXPIRY, .disk_size = 8u << 20};
+	struct csvfs_sim_opts o = {.seed = seed,
+				   .sector_size = 512,
+				   .hosts = hosts,
+				   .files = 4,
+				   .expiry_ms = EXPIRY,
+				   .disk_size = 8u << 20};
 
 	ck_assert_int_eq(csvfs_sim_cluster_init(&c, &o), 0);
 }

@@ -112,8 +112,8 @@ START_TEST(test_library_on_a_real_file)
 	ck_assert_int_eq(jint(j, "hosts"), 3);
 	a = json_object_object_get(j, "host_slots");
 	ck_assert_uint_eq(json_object_array_length(a), 3);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(
-				 json_object_array_get_idx(a, 0), "state")),
+	ck_assert_str_eq(json_object_get_string(
+				 json_object_object_get(json_object_array_get_idx(a, 0), "state")),
 			 "joined");
 	a = json_object_object_get(j, "leases");
 	ck_assert_uint_eq(json_object_array_length(a), 2); /* metadata lease and disk1's */

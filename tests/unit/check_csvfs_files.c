@@ -13,8 +13,8 @@
 #define MIB (1ull << 20)
 
 /* A data area of 16 units, from 1 MiB. */
-static struct csvfs_sb sb = {.max_files = 4, .alloc_unit = MIB, .data_off = MIB,
-			     .data_end = 17 * MIB};
+static struct csvfs_sb sb = {
+	.max_files = 4, .alloc_unit = MIB, .data_off = MIB, .data_end = 17 * MIB};
 
 static struct csvfs_meta meta(void)
 {
@@ -144,8 +144,12 @@ END_TEST
 /* Through the metadata lease, on the simulated disk. */
 START_TEST(test_fileops_under_the_lease)
 {
-	struct csvfs_sim_opts o = {.seed = 1, .sector_size = 512, .hosts = 2, .files = 4,
-				   .expiry_ms = 800, .disk_size = 32 * MIB};
+	struct csvfs_sim_opts o = {.seed = 1,
+				   .sector_size = 512,
+				   .hosts = 2,
+				   .files = 4,
+				   .expiry_ms = 800,
+				   .disk_size = 32 * MIB};
 	struct csvfs_sim_cluster c;
 	struct csvfs_host *h1, *h2;
 	struct csvfs_vol *v1, *v2;
@@ -198,23 +202,26 @@ static struct csvfs_busy remove_busy;
 
 static void remove_disk1(void *arg)
 {
-	remove_rc = csvfs_file_remove(&rc_cluster.hosts[1].vol, &rc_cluster.hosts[1].host,
-				      "disk1", &remove_busy);
+	remove_rc = csvfs_file_remove(&rc_cluster.hosts[1].vol, &rc_cluster.hosts[1].host, "disk1",
+				      &remove_busy);
 }
 
 START_TEST(test_remove_refused_while_in_use)
 {
-	struct csvfs_sim_opts o = {.seed = 2, .sector_size = 4096, .hosts = 2, .files = 4,
-				   .expiry_ms = 800, .disk_size = 32 * MIB};
+	struct csvfs_sim_opts o = {.seed = 2,
+				   .sector_size = 4096,
+				   .hosts = 2,
+				   .files = 4,
+				   .expiry_ms = 800,
+				   .disk_size = 32 * MIB};
 	struct csvfs_sim_cluster *c = &rc_cluster;
 	struct csvfs_file f;
 	uint32_t i;
 
 	ck_assert_int_eq(csvfs_sim_cluster_init(c, &o), 0);
 	ck_assert_int_eq(csvfs_sim_join_all(c), 0);
-	ck_assert_int_eq(csvfs_file_create(&c->hosts[0].vol, &c->hosts[0].host, "disk1", MIB, &f,
-					   NULL),
-			 0);
+	ck_assert_int_eq(
+		csvfs_file_create(&c->hosts[0].vol, &c->hosts[0].host, "disk1", MIB, &f, NULL), 0);
 	ck_assert_int_eq(csvfs_lease_acquire(&c->hosts[0].vol, &c->hosts[0].host, f.index + 1,
 					     "disk1", 0, NULL),
 			 0);

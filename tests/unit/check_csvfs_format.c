@@ -31,8 +31,8 @@ static void new_disk(uint64_t size, uint32_t sector_size)
 
 static struct csvfs_format_opts opts(uint32_t sector_size)
 {
-	struct csvfs_format_opts o = {.name = "vol1", .hosts = 4, .files = 32,
-				      .sector_size = sector_size};
+	struct csvfs_format_opts o = {
+		.name = "vol1", .hosts = 4, .files = 32, .sector_size = sector_size};
 	return o;
 }
 
@@ -55,8 +55,8 @@ static void assert_layout(const struct csvfs_sb *sb, uint64_t size)
 	ck_assert_uint_ge(sb->lease_off, sb->host_off + sb->max_hosts * s);
 	ck_assert_uint_eq(sb->lease_stride, (1 + sb->max_hosts) * s);
 	ck_assert_uint_ge(sb->meta_off, sb->lease_off + (sb->max_files + 1) * sb->lease_stride);
-	ck_assert_uint_ge(sb->meta_copy_len, CSVFS_META_HDR_LEN +
-						     sb->max_files * CSVFS_META_ENTRY_LEN + 32);
+	ck_assert_uint_ge(sb->meta_copy_len,
+			  CSVFS_META_HDR_LEN + sb->max_files * CSVFS_META_ENTRY_LEN + 32);
 	ck_assert_uint_ge(sb->data_off, sb->meta_off + 2 * sb->meta_copy_len);
 	ck_assert_uint_eq(sb->data_end, size / MIB * MIB);
 }
@@ -186,17 +186,20 @@ static uint32_t le32(const uint8_t *p)
 /* The bytes on disk are where csvfs(5) says they are. */
 START_TEST(test_on_disk_offsets_as_documented)
 {
-	struct csvfs_sim_opts o = {.seed = 3, .sector_size = 512, .hosts = 2, .files = 4,
-				   .expiry_ms = 800, .disk_size = 16 * MIB};
+	struct csvfs_sim_opts o = {.seed = 3,
+				   .sector_size = 512,
+				   .hosts = 2,
+				   .files = 4,
+				   .expiry_ms = 800,
+				   .disk_size = 16 * MIB};
 	struct csvfs_sim_cluster c;
 	const uint8_t *d, *host, *leader, *ballot, *meta;
 	uint8_t sum[CSVFS_SUM_LEN];
 
 	ck_assert_int_eq(csvfs_sim_cluster_init(&c, &o), 0);
 	ck_assert_int_eq(csvfs_sim_join_all(&c), 0);
-	ck_assert_int_eq(csvfs_file_create(&c.hosts[1].vol, &c.hosts[1].host, "disk1", MIB, NULL,
-					   NULL),
-			 0);
+	ck_assert_int_eq(
+		csvfs_file_create(&c.hosts[1].vol, &c.hosts[1].host, "disk1", MIB, NULL, NULL), 0);
 	d = csvfs_simdisk_data(c.medium);
 	ck_assert_mem_eq(d, "CSVS", 4);
 	ck_assert_uint_eq(le32(d + 4), 1);
@@ -221,11 +224,11 @@ START_TEST(test_on_disk_offsets_as_documented)
 	ballot = leader + 2 * 512; /* host 2's */
 	ck_assert_mem_eq(ballot, "CSVB", 4);
 	ck_assert_uint_eq(le32(ballot + 36), 2);
-	ck_assert_uint_eq(le32(ballot + 64), 2); /* its vote */
+	ck_assert_uint_eq(le32(ballot + 64), 2);		   /* its vote */
 	meta = d + c.admin.sb.meta_off + c.admin.sb.meta_copy_len; /* copy B, generation 2 */
 	ck_assert_mem_eq(meta, "CSVM", 4);
 	ck_assert_uint_eq(le32(meta + 32), 2);
-	ck_assert_uint_eq(le32(meta + 40), 1); /* nfiles */
+	ck_assert_uint_eq(le32(meta + 40), 1);	     /* nfiles */
 	ck_assert_uint_eq(le32(meta + 80 + 8), MIB); /* size of the first file */
 	ck_assert_str_eq((const char *)meta + 80 + 48, "disk1");
 	csvfs_sim_cluster_free(&c);

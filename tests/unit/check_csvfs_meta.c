@@ -21,8 +21,12 @@ static struct csvfs_host att[2]; /* hosts 1 and 2, attached: no validity clock *
 
 static void cluster(uint64_t seed, uint32_t sector_size)
 {
-	struct csvfs_sim_opts o = {.seed = seed, .sector_size = sector_size, .hosts = 2,
-				   .files = 8, .expiry_ms = EXPIRY, .disk_size = 64 * MIB};
+	struct csvfs_sim_opts o = {.seed = seed,
+				   .sector_size = sector_size,
+				   .hosts = 2,
+				   .files = 8,
+				   .expiry_ms = EXPIRY,
+				   .disk_size = 64 * MIB};
 	uint32_t i;
 
 	ck_assert_int_eq(csvfs_sim_cluster_init(&c, &o), 0);

@@ -18,8 +18,12 @@ static struct csvfs_sim_cluster c;
 
 static void cluster(uint64_t seed, uint32_t hosts, uint32_t sector_size)
 {
-	struct csvfs_sim_opts o = {.seed = seed, .sector_size = sector_size, .hosts = hosts,
-				   .files = 4, .expiry_ms = EXPIRY, .disk_size = 8u << 20};
+	struct csvfs_sim_opts o = {.seed = seed,
+				   .sector_size = sector_size,
+				   .hosts = hosts,
+				   .files = 4,
+				   .expiry_ms = EXPIRY,
+				   .disk_size = 8u << 20};
 	ck_assert_int_eq(csvfs_sim_cluster_init(&c, &o), 0);
 	ck_assert_int_eq(csvfs_sim_join_all(&c), 0);
 }
@@ -337,10 +341,10 @@ END_TEST
 struct scenario {
 	uint32_t hosts;
 	uint32_t sector_size;
-	int cycles;	      /* 0: a single attempt, held to the end */
-	int faults;	      /* I/O errors, lost writes, stale reads, delays */
-	int crash;	      /* one host crashes at a random write */
-	int tear_sectors;     /* its last write may cut a sector */
+	int cycles;	  /* 0: a single attempt, held to the end */
+	int faults;	  /* I/O errors, lost writes, stale reads, delays */
+	int crash;	  /* one host crashes at a random write */
+	int tear_sectors; /* its last write may cut a sector */
 };
 
 struct hold {

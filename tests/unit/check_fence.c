@@ -145,8 +145,8 @@ static struct cd_fence_device device(const char *path)
 	struct cd_fence_device d = {.name = "test-dev", .agent = path};
 
 	json_object_put(params);
-	params =
-	    jparse("{\"ip\":\"192.0.2.1\",\"username\":\"admin\",\"password\":\"" PASSWORD "\"}");
+	params = jparse("{\"ip\":\"192.0.2.1\",\"username\":\"admin\",\"password\":\"" PASSWORD
+			"\"}");
 	d.params = params;
 	return d;
 }
@@ -353,12 +353,12 @@ START_TEST(test_run_status)
 {
 	struct outcome o;
 	const char *path =
-	    agent("status", "while IFS='=' read -r k v; do\n"
-			    "	[ \"$k\" = action ] && a=$v\n"
-			    "	[ \"$k\" = plug ] && p=$v\n"
-			    "done\n"
-			    "[ \"$a\" = status ] || exit 1\n"
-			    "case $p in on) exit 0 ;; off) exit 2 ;; *) exit 1 ;; esac");
+		agent("status", "while IFS='=' read -r k v; do\n"
+				"	[ \"$k\" = action ] && a=$v\n"
+				"	[ \"$k\" = plug ] && p=$v\n"
+				"done\n"
+				"[ \"$a\" = status ] || exit 1\n"
+				"case $p in on) exit 0 ;; off) exit 2 ;; *) exit 1 ;; esac");
 
 	run(&o, path, "status", "off", TEST_MS(5000), 0, 5000);
 	ck_assert_int_eq(o.r.rc, 0);
@@ -489,11 +489,12 @@ START_TEST(test_run_concurrent)
 	 * the first would time out. This proves they run side by side whatever
 	 * the machine's speed.
 	 */
-	struct cd_fence_device d = device(agent("barrier", "touch \"$D/started.$$\"\n"
-							   "while [ $(ls \"$D\" | grep -c '^started\\.') -lt 4 ]; do\n"
-							   "	sleep 0.05\n"
-							   "done\n"
-							   "echo ok"));
+	struct cd_fence_device d =
+		device(agent("barrier", "touch \"$D/started.$$\"\n"
+					"while [ $(ls \"$D\" | grep -c '^started\\.') -lt 4 ]; do\n"
+					"	sleep 0.05\n"
+					"done\n"
+					"echo ok"));
 	struct outcome o[4];
 	int i;
 
@@ -501,7 +502,8 @@ START_TEST(test_run_concurrent)
 	started = cd_now_ms();
 	pending = 4;
 	for (i = 0; i < 4; i++)
-		ck_assert_int_eq(cd_fence_run(&d, "status", "n", TEST_MS(5000), 0, on_done, &o[i]), 0);
+		ck_assert_int_eq(cd_fence_run(&d, "status", "n", TEST_MS(5000), 0, on_done, &o[i]),
+				 0);
 	run_loop(5000);
 	for (i = 0; i < 4; i++) {
 		ck_assert_int_eq(o[i].called, 1);

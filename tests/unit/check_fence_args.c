@@ -22,9 +22,15 @@
 static char err[512];
 static char dir[64];
 
-static void dir_setup(void) { tmpdir_make(dir, sizeof(dir), "check_fence_args"); }
+static void dir_setup(void)
+{
+	tmpdir_make(dir, sizeof(dir), "check_fence_args");
+}
 
-static void dir_teardown(void) { tmpdir_remove(dir); }
+static void dir_teardown(void)
+{
+	tmpdir_remove(dir);
+}
 
 /* A file of the test's directory holding text; returns its path. */
 static const char *file_with(const char *name, const char *text)
@@ -51,7 +57,7 @@ START_TEST(test_secret_plain)
 	FILE *in = input("");
 
 	ck_assert_int_eq(
-	    cd_fence_secret_read("password", "hunter2", in, &v, &visible, err, sizeof(err)), 0);
+		cd_fence_secret_read("password", "hunter2", in, &v, &visible, err, sizeof(err)), 0);
 	ck_assert_str_eq(v, "hunter2");
 	ck_assert(visible);
 	cd_fence_wipe_free(v);

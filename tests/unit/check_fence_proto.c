@@ -34,8 +34,8 @@ START_TEST(test_params_from_json)
 	struct cd_fence_params *p;
 
 	p = params_of(
-	    "{\"ip\":\"10.0.0.1\",\"username\":\"admin\",\"password\":\"a b=c 'x' \\\"y\\\"\","
-	    "\"lanplus\":\"1\",\"empty\":\"\"}");
+		"{\"ip\":\"10.0.0.1\",\"username\":\"admin\",\"password\":\"a b=c 'x' \\\"y\\\"\","
+		"\"lanplus\":\"1\",\"empty\":\"\"}");
 	ck_assert_uint_eq(p->n, 5);
 	/* In the object's order: the agent reads them as they were given. */
 	ck_assert_str_eq(p->v[0].key, "ip");
@@ -61,21 +61,21 @@ END_TEST
 START_TEST(test_params_from_json_errors)
 {
 	static const char *const bad[] = {
-	    "\"ip=1\"",
-	    "[\"ip\",\"1\"]",
-	    "{\"ip\":1}",
-	    "{\"ip\":null}",
-	    "{\"ip\":[\"1\"]}",
-	    "{\"a b\":\"1\"}",
-	    "{\"\":\"1\"}",
-	    "{\"a=b\":\"1\"}",
-	    "{\"action\":\"off\"}",
-	    "{\"option\":\"off\"}",
-	    "{\"k\\u0001y\":\"1\"}",
-	    "{\"a\":\"x\\ny\"}",
-	    "{\"a\":\"x\\ry\"}",
-	    "{\"a\":\"x\\u0000y\"}",
-	    "{\"a123456789a123456789a123456789a123456789a123456789a123456789a12345\":\"1\"}",
+		"\"ip=1\"",
+		"[\"ip\",\"1\"]",
+		"{\"ip\":1}",
+		"{\"ip\":null}",
+		"{\"ip\":[\"1\"]}",
+		"{\"a b\":\"1\"}",
+		"{\"\":\"1\"}",
+		"{\"a=b\":\"1\"}",
+		"{\"action\":\"off\"}",
+		"{\"option\":\"off\"}",
+		"{\"k\\u0001y\":\"1\"}",
+		"{\"a\":\"x\\ny\"}",
+		"{\"a\":\"x\\ry\"}",
+		"{\"a\":\"x\\u0000y\"}",
+		"{\"a123456789a123456789a123456789a123456789a123456789a123456789a12345\":\"1\"}",
 	};
 	struct cd_fence_params *p = (struct cd_fence_params *)1;
 	struct json_object *o;
@@ -111,9 +111,9 @@ END_TEST
 START_TEST(test_params_to_json)
 {
 	struct cd_fence_params *p =
-	    params_of("{\"ip\":\"10.0.0.9\",\"password\":\"" PASSWORD "\",\"passwd\":\"x\","
-		      "\"snmp_priv_passwd\":\"y\",\"community\":\"pub\",\"api_token\":\"t\","
-		      "\"login\":\"admin\"}");
+		params_of("{\"ip\":\"10.0.0.9\",\"password\":\"" PASSWORD "\",\"passwd\":\"x\","
+			  "\"snmp_priv_passwd\":\"y\",\"community\":\"pub\",\"api_token\":\"t\","
+			  "\"login\":\"admin\"}");
 	struct json_object *o = cd_fence_params_to_json(p, true);
 
 	/* The secrets hidden as fence list always hid them; the order kept. */
@@ -179,7 +179,7 @@ START_TEST(test_stdin_text)
 	/* The same lines the agent read when the state held the parameters as text. */
 	p = params_of("{\"ip\":\"10.0.0.9\",\"username\":\"admin\",\"password\":\"" PASSWORD "\"}");
 	ck_assert_int_eq(
-	    cd_fence_stdin_text(p, CD_FENCE_OFF, "node2", &text, &len, err, sizeof(err)), 0);
+		cd_fence_stdin_text(p, CD_FENCE_OFF, "node2", &text, &len, err, sizeof(err)), 0);
 	ck_assert_str_eq(text, "ip=10.0.0.9\nusername=admin\npassword=" PASSWORD
 			       "\naction=off\nplug=node2\n");
 	ck_assert_uint_eq(len, strlen(text));
@@ -193,14 +193,15 @@ START_TEST(test_stdin_text)
 	cd_fence_wipe_free(text);
 
 	ck_assert_int_eq(
-	    cd_fence_stdin_text(NULL, CD_FENCE_METADATA, NULL, &text, &len, err, sizeof(err)), 0);
+		cd_fence_stdin_text(NULL, CD_FENCE_METADATA, NULL, &text, &len, err, sizeof(err)),
+		0);
 	ck_assert_str_eq(text, "action=metadata\n");
 	cd_fence_wipe_free(text);
 
 	/* A plug cannot smuggle in a line of its own. */
-	ck_assert_int_eq(
-	    cd_fence_stdin_text(p, CD_FENCE_ON, "n2\naction=off", &text, &len, err, sizeof(err)),
-	    CD_ERR_INVALID);
+	ck_assert_int_eq(cd_fence_stdin_text(p, CD_FENCE_ON, "n2\naction=off", &text, &len, err,
+					     sizeof(err)),
+			 CD_ERR_INVALID);
 	ck_assert_ptr_null(text);
 	cd_fence_params_free(p);
 }
@@ -214,24 +215,24 @@ START_TEST(test_interpret)
 		int rc;
 		enum cd_fence_power power;
 	} t[] = {
-	    {CD_FENCE_OFF, 0, 0, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_OFF, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_OFF, 2, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_ON, 0, 0, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_ON, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_REBOOT, 0, 0, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_REBOOT, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_STATUS, 0, 0, CD_FENCE_POWER_ON},
-	    {CD_FENCE_STATUS, 2, 0, CD_FENCE_POWER_OFF},
-	    {CD_FENCE_STATUS, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_STATUS, 3, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_MONITOR, 0, 0, CD_FENCE_POWER_ON},
-	    {CD_FENCE_MONITOR, 2, 0, CD_FENCE_POWER_OFF},
-	    {CD_FENCE_MONITOR, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_LIST, 0, 0, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_LIST, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_METADATA, 0, 0, CD_FENCE_POWER_UNKNOWN},
-	    {CD_FENCE_METADATA, 2, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_OFF, 0, 0, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_OFF, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_OFF, 2, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_ON, 0, 0, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_ON, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_REBOOT, 0, 0, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_REBOOT, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_STATUS, 0, 0, CD_FENCE_POWER_ON},
+		{CD_FENCE_STATUS, 2, 0, CD_FENCE_POWER_OFF},
+		{CD_FENCE_STATUS, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_STATUS, 3, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_MONITOR, 0, 0, CD_FENCE_POWER_ON},
+		{CD_FENCE_MONITOR, 2, 0, CD_FENCE_POWER_OFF},
+		{CD_FENCE_MONITOR, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_LIST, 0, 0, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_LIST, 1, -EIO, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_METADATA, 0, 0, CD_FENCE_POWER_UNKNOWN},
+		{CD_FENCE_METADATA, 2, -EIO, CD_FENCE_POWER_UNKNOWN},
 	};
 	enum cd_fence_power power;
 	enum cd_fence_action a;

@@ -59,20 +59,20 @@ START_TEST(test_params_from_text_errors)
 		const char *text;
 		int rc;
 	} bad[] = {
-	    {"novalue", CD_ERR_INVALID},
-	    {"=x", CD_ERR_INVALID},
-	    {"a b=1", CD_ERR_INVALID},
-	    {"a=1 a=2", CD_ERR_EXISTS},
-	    {"action=off", CD_ERR_INVALID},
-	    {"option=off", CD_ERR_INVALID},
-	    {"k\x01y=1", CD_ERR_INVALID},
-	    {"a='open", CD_ERR_INVALID},
-	    {"a='x'b", CD_ERR_INVALID},
-	    {"a=\"x\ny\"", CD_ERR_INVALID},
-	    {"a=x\nb=y", CD_ERR_INVALID},
-	    {"a=x\rb=y", CD_ERR_INVALID},
-	    {"a123456789a123456789a123456789a123456789a123456789a123456789a12345=1",
-	     CD_ERR_INVALID},
+		{"novalue", CD_ERR_INVALID},
+		{"=x", CD_ERR_INVALID},
+		{"a b=1", CD_ERR_INVALID},
+		{"a=1 a=2", CD_ERR_EXISTS},
+		{"action=off", CD_ERR_INVALID},
+		{"option=off", CD_ERR_INVALID},
+		{"k\x01y=1", CD_ERR_INVALID},
+		{"a='open", CD_ERR_INVALID},
+		{"a='x'b", CD_ERR_INVALID},
+		{"a=\"x\ny\"", CD_ERR_INVALID},
+		{"a=x\nb=y", CD_ERR_INVALID},
+		{"a=x\rb=y", CD_ERR_INVALID},
+		{"a123456789a123456789a123456789a123456789a123456789a123456789a12345=1",
+		 CD_ERR_INVALID},
 	};
 	struct json_object *o = (void *)1;
 	size_t i;
@@ -80,15 +80,15 @@ START_TEST(test_params_from_text_errors)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		ck_assert_msg(cd_fencedev_params_from_text(bad[i].text, &o, err, sizeof(err)) ==
-				  bad[i].rc,
+				      bad[i].rc,
 			      "%zu: %s", i, bad[i].text);
 		ck_assert_ptr_null(o);
 		ck_assert(*err);
 	}
 	/* An error names the place, never a value. */
 	ck_assert_int_eq(
-	    cd_fencedev_params_from_text("password=hunter2 junk", &o, err, sizeof(err)),
-	    CD_ERR_INVALID);
+		cd_fencedev_params_from_text("password=hunter2 junk", &o, err, sizeof(err)),
+		CD_ERR_INVALID);
 	ck_assert_ptr_null(strstr(err, "hunter2"));
 	ck_assert_ptr_nonnull(strstr(err, "character"));
 }
@@ -100,17 +100,18 @@ START_TEST(test_map_from_text_strict)
 		const char *text;
 		int rc;
 	} bad[] = {
-	    {"node1", CD_ERR_INVALID},		{"node1=1,", CD_ERR_INVALID},
-	    {",node1=1", CD_ERR_INVALID},	{"=1", CD_ERR_INVALID},
-	    {"node 1=1", CD_ERR_INVALID},	{"node1:1", CD_ERR_INVALID},
-	    {"node1=1,node1=2", CD_ERR_EXISTS}, {"node1=a\nb", CD_ERR_INVALID},
+		{"node1", CD_ERR_INVALID},	    {"node1=1,", CD_ERR_INVALID},
+		{",node1=1", CD_ERR_INVALID},	    {"=1", CD_ERR_INVALID},
+		{"node 1=1", CD_ERR_INVALID},	    {"node1:1", CD_ERR_INVALID},
+		{"node1=1,node1=2", CD_ERR_EXISTS}, {"node1=a\nb", CD_ERR_INVALID},
 	};
 	struct json_object *o = (void *)1;
 	char big[CD_FENCEDEV_MAP_TEXT_MAX + 16];
 	size_t i;
 
 	ck_assert_int_eq(
-	    cd_fencedev_map_from_text("node1=1,node2=2,n3=a=b,n4=", true, &o, err, sizeof(err)), 0);
+		cd_fencedev_map_from_text("node1=1,node2=2,n3=a=b,n4=", true, &o, err, sizeof(err)),
+		0);
 	ck_assert_str_eq(plain(o), "{\"node1\":\"1\",\"node2\":\"2\",\"n3\":\"a=b\",\"n4\":\"\"}");
 	json_object_put(o);
 	/* Empty: no map, every node is its own plug. */
@@ -119,7 +120,7 @@ START_TEST(test_map_from_text_strict)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		o = (void *)1;
 		ck_assert_msg(cd_fencedev_map_from_text(bad[i].text, true, &o, err, sizeof(err)) ==
-				  bad[i].rc,
+				      bad[i].rc,
 			      "%zu: %s", i, bad[i].text);
 		ck_assert_ptr_null(o);
 	}
@@ -182,17 +183,17 @@ START_TEST(test_add_checks)
 		const char *change;
 		const char *why;
 	} bad[] = {
-	    {"\"params\":\"ip=1\"", "not a JSON object"},
-	    {"\"params\":[]", "not a JSON object"},
-	    {"\"params\":{\"ip\":1}", "not a string"},
-	    {"\"params\":{\"a b\":\"1\"}", "bad parameter name"},
-	    {"\"params\":{\"action\":\"on\"}", "set per call"},
-	    {"\"params\":{\"ip\":\"1\\n2\"}", "line break"},
-	    {"\"map\":\"node1=1\"", "not a JSON object"},
-	    {"\"map\":{\"node 1\":\"1\"}", "bad node name"},
-	    {"\"map\":{\"node1\":1}", "not a string"},
-	    {"\"map\":{\"node1\":\"a\\rb\"}", "line break"},
-	    {"\"map\":{\"node1\":\"a\\u0000b\"}", "not a string"},
+		{"\"params\":\"ip=1\"", "not a JSON object"},
+		{"\"params\":[]", "not a JSON object"},
+		{"\"params\":{\"ip\":1}", "not a string"},
+		{"\"params\":{\"a b\":\"1\"}", "bad parameter name"},
+		{"\"params\":{\"action\":\"on\"}", "set per call"},
+		{"\"params\":{\"ip\":\"1\\n2\"}", "line break"},
+		{"\"map\":\"node1=1\"", "not a JSON object"},
+		{"\"map\":{\"node 1\":\"1\"}", "bad node name"},
+		{"\"map\":{\"node1\":1}", "not a string"},
+		{"\"map\":{\"node1\":\"a\\rb\"}", "line break"},
+		{"\"map\":{\"node1\":\"a\\u0000b\"}", "not a string"},
 	};
 	struct cd_state s;
 	struct json_object *c, *p;
@@ -225,8 +226,9 @@ START_TEST(test_add_checks)
 
 	/* Absent and null: no parameters, and every node by its own name. */
 	ck_assert_int_eq(
-	    apply(&s, "{\"op\":\"fence.add\",\"name\":\"e\",\"agent\":\"fence_lab\",\"map\":null}"),
-	    0);
+		apply(&s,
+		      "{\"op\":\"fence.add\",\"name\":\"e\",\"agent\":\"fence_lab\",\"map\":null}"),
+		0);
 	ck_assert_str_eq(plain(s.fencedevs[1].params), "{}");
 	ck_assert_ptr_null(s.fencedevs[1].map);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"fence.remove\",\"name\":\"d\"}"), 0);
@@ -248,7 +250,7 @@ START_TEST(test_plug)
 				   "\"map\":{\"node1\":\"3\",\"node2\":\"\"}}"),
 			 0);
 	ck_assert_int_eq(
-	    apply(&s, "{\"op\":\"fence.add\",\"name\":\"all\",\"agent\":\"fence_lab\"}"), 0);
+		apply(&s, "{\"op\":\"fence.add\",\"name\":\"all\",\"agent\":\"fence_lab\"}"), 0);
 	/* A copy shares nothing: the original may go. */
 	ck_assert_int_eq(cd_state_copy(&copy, &s), 0);
 	cd_state_free(&s);
@@ -266,17 +268,17 @@ END_TEST
 
 /* A state as the version before wrote it: parameters and map as strings. */
 static const char old_state[] =
-    "{\"format\":1,\"version\":{\"epoch\":3,\"seq\":7},\"nodes\":[],\"properties\":{},"
-    "\"fence_devices\":["
-    "{\"name\":\"ipmi\",\"agent\":\"fence_ipmilan\","
-    "\"params\":\"ip='10.0.0.9' username='admin' password=\\\"it's x\\\" lanplus='1'\","
-    "\"map\":\"node1=1,node2=2\"},"
-    "{\"name\":\"lab\",\"agent\":\"/usr/sbin/fence_lab\",\"params\":\"\",\"map\":\"\"}]}";
+	"{\"format\":1,\"version\":{\"epoch\":3,\"seq\":7},\"nodes\":[],\"properties\":{},"
+	"\"fence_devices\":["
+	"{\"name\":\"ipmi\",\"agent\":\"fence_ipmilan\","
+	"\"params\":\"ip='10.0.0.9' username='admin' password=\\\"it's x\\\" lanplus='1'\","
+	"\"map\":\"node1=1,node2=2\"},"
+	"{\"name\":\"lab\",\"agent\":\"/usr/sbin/fence_lab\",\"params\":\"\",\"map\":\"\"}]}";
 
 static const char new_devices[] =
-    "[{\"name\":\"ipmi\",\"agent\":\"fence_ipmilan\",\"params\":{\"ip\":\"10.0.0.9\","
-    "\"username\":\"admin\",\"password\":\"it's x\",\"lanplus\":\"1\"},\"map\":{\"node1\":\"1\","
-    "\"node2\":\"2\"}},{\"name\":\"lab\",\"agent\":\"\\/usr\\/sbin\\/fence_lab\",\"params\":{}}]";
+	"[{\"name\":\"ipmi\",\"agent\":\"fence_ipmilan\",\"params\":{\"ip\":\"10.0.0.9\","
+	"\"username\":\"admin\",\"password\":\"it's x\",\"lanplus\":\"1\"},\"map\":{\"node1\":\"1\","
+	"\"node2\":\"2\"}},{\"name\":\"lab\",\"agent\":\"\\/usr\\/sbin\\/fence_lab\",\"params\":{}}]";
 
 static void check_converted(const struct cd_state *s)
 {

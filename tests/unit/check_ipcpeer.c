@@ -54,7 +54,10 @@ static int32_t srv_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 	return 0;
 }
 
-static int32_t srv_msg(qb_ipcs_connection_t *c, void *data, size_t size) { return 0; }
+static int32_t srv_msg(qb_ipcs_connection_t *c, void *data, size_t size)
+{
+	return 0;
+}
 
 static int32_t srv_job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
 {
@@ -73,7 +76,10 @@ static int32_t srv_poll_mod(enum qb_loop_priority p, int32_t fd, int32_t events,
 	return qb_loop_poll_mod(srv_loop, p, fd, events, data, fn);
 }
 
-static int32_t srv_poll_del(int32_t fd) { return qb_loop_poll_del(srv_loop, fd); }
+static int32_t srv_poll_del(int32_t fd)
+{
+	return qb_loop_poll_del(srv_loop, fd);
+}
 
 static int32_t srv_stop(int32_t sig, void *data)
 {
@@ -82,18 +88,18 @@ static int32_t srv_stop(int32_t sig, void *data)
 }
 
 static struct qb_ipcs_service_handlers srv_handlers = {
-    .connection_accept = srv_accept,
-    .msg_process = srv_msg,
+	.connection_accept = srv_accept,
+	.msg_process = srv_msg,
 };
 
 /* Exit codes of the server child, for the message when it fails. */
 enum { SRV_SETUID = 3, SRV_CREATE = 4, SRV_RUN = 5 };
 
 static struct qb_ipcs_poll_handlers srv_poll = {
-    .job_add = srv_job_add,
-    .dispatch_add = srv_poll_add,
-    .dispatch_mod = srv_poll_mod,
-    .dispatch_del = srv_poll_del,
+	.job_add = srv_job_add,
+	.dispatch_add = srv_poll_add,
+	.dispatch_mod = srv_poll_mod,
+	.dispatch_del = srv_poll_del,
 };
 
 static void serve_child(int ready, const char *name, uid_t uid)
@@ -246,8 +252,8 @@ START_TEST(test_second_server_refused)
 	pid_t pid = serve(name, (uid_t)-1);
 
 	ck_assert_int_eq(
-	    cd_ipcs_create_exclusive(name, QB_IPC_NATIVE, &srv_handlers, &svc, &holder),
-	    -EADDRINUSE);
+		cd_ipcs_create_exclusive(name, QB_IPC_NATIVE, &srv_handlers, &svc, &holder),
+		-EADDRINUSE);
 	ck_assert_ptr_null(svc);
 	ck_assert_int_eq(holder.pid, pid);
 	ck_assert_uint_eq(holder.uid, geteuid());
@@ -257,7 +263,7 @@ START_TEST(test_second_server_refused)
 	ck_assert_ptr_nonnull(srv_loop);
 	snprintf(other, sizeof(other), "%s", unique_name());
 	ck_assert_int_eq(
-	    cd_ipcs_create_exclusive(other, QB_IPC_NATIVE, &srv_handlers, &svc, &holder), 0);
+		cd_ipcs_create_exclusive(other, QB_IPC_NATIVE, &srv_handlers, &svc, &holder), 0);
 	ck_assert_ptr_nonnull(svc);
 	qb_ipcs_poll_handlers_set(svc, &srv_poll);
 	ck_assert_int_eq(qb_ipcs_run(svc), 0);
@@ -266,7 +272,7 @@ START_TEST(test_second_server_refused)
 	/* Once the first server is gone, its name is free again. */
 	stop(pid);
 	ck_assert_int_eq(
-	    cd_ipcs_create_exclusive(name, QB_IPC_NATIVE, &srv_handlers, &svc, &holder), 0);
+		cd_ipcs_create_exclusive(name, QB_IPC_NATIVE, &srv_handlers, &svc, &holder), 0);
 	ck_assert_ptr_nonnull(svc);
 	qb_ipcs_poll_handlers_set(svc, &srv_poll);
 	ck_assert_int_eq(qb_ipcs_run(svc), 0);

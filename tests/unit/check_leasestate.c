@@ -29,6 +29,7 @@ struct cell {
 	int from, ev, to;
 };
 
+/* clang-format off */
 #define H(from, ev, to) {CD_HOST_LEASE_##from, CD_HOST_EV_##ev, to}
 #define HS(s) CD_HOST_LEASE_##s
 static const struct cell host_cells[] = {
@@ -53,6 +54,7 @@ static const struct cell meta_cells[] = {
 	M(VOID_QUEUED, REFRESHED, MS(NOT_HELD)), M(VOID_QUEUED, RELEASED, MS(NOT_HELD)),
 	M(VOID_QUEUED, LOST, KEEP),
 };
+/* clang-format on */
 
 static const struct cell *find(const struct cell *cells, size_t n, int from, int ev)
 {
@@ -66,9 +68,9 @@ static const struct cell *find(const struct cell *cells, size_t n, int from, int
 
 static int host_step(int *state, int ev)
 {
-	enum cd_host_lease_state s = (enum cd_host_lease_state)*state;
-	int rc = cd_host_lease_transition(&s, (enum cd_host_lease_event)ev, "vol1", "why",
-					  capture, &logged);
+	enum cd_host_lease_state s = (enum cd_host_lease_state) * state;
+	int rc = cd_host_lease_transition(&s, (enum cd_host_lease_event)ev, "vol1", "why", capture,
+					  &logged);
 
 	*state = (int)s;
 	return rc;
@@ -76,7 +78,7 @@ static int host_step(int *state, int ev)
 
 static int meta_step(int *state, int ev)
 {
-	enum cd_meta_lease_state s = (enum cd_meta_lease_state)*state;
+	enum cd_meta_lease_state s = (enum cd_meta_lease_state) * state;
 	int rc = cd_meta_lease_transition(&s, (enum cd_meta_lease_event)ev, "vol1", NULL, capture,
 					  &logged);
 
@@ -142,13 +144,12 @@ START_TEST(test_log_lines)
 						  capture, &logged),
 			 1);
 	ck_assert_str_eq(logged.line, "volume vol1: host lease: joining -> held (joined slot 3)");
-	ck_assert_int_eq(cd_meta_lease_transition(&m, CD_META_EV_LOST, "vol2", NULL, capture,
-						  &logged),
-			 1);
+	ck_assert_int_eq(
+		cd_meta_lease_transition(&m, CD_META_EV_LOST, "vol2", NULL, capture, &logged), 1);
 	ck_assert_str_eq(logged.line, "volume vol2: metadata lease: held -> not held");
-	ck_assert_int_eq(cd_meta_lease_transition(&m, CD_META_EV_RELEASED, "vol2", NULL, capture,
-						  &logged),
-			 CD_ERR_INVALID);
+	ck_assert_int_eq(
+		cd_meta_lease_transition(&m, CD_META_EV_RELEASED, "vol2", NULL, capture, &logged),
+		CD_ERR_INVALID);
 	ck_assert_str_eq(logged.line, "volume vol2: metadata lease: no 'released' when not held; "
 				      "ignored");
 	/* Without a log function the machine still moves (the renew thread's record). */
@@ -165,16 +166,16 @@ START_TEST(test_log_lines)
 END_TEST
 
 /* Every name of an enum of n values reads back as its value. */
-#define ROUND_TRIP(prefix, type, n)                                                        \
-	do {                                                                               \
-		int i_;                                                                    \
-                                                                                           \
-		for (i_ = 0; i_ < (n); i_++) {                                             \
-			type v_;                                                           \
-                                                                                           \
-			ck_assert_int_eq(prefix##_from_str(prefix##_to_str((type)i_), &v_), 0);  \
-			ck_assert_int_eq(v_, i_);                                          \
-		}                                                                          \
+#define ROUND_TRIP(prefix, type, n)                                                                \
+	do {                                                                                       \
+		int i_;                                                                            \
+                                                                                                   \
+		for (i_ = 0; i_ < (n); i_++) {                                                     \
+			type v_;                                                                   \
+                                                                                                   \
+			ck_assert_int_eq(prefix##_from_str(prefix##_to_str((type)i_), &v_), 0);    \
+			ck_assert_int_eq(v_, i_);                                                  \
+		}                                                                                  \
 	} while (0)
 
 START_TEST(test_names_round_trip)
@@ -184,7 +185,7 @@ START_TEST(test_names_round_trip)
 	ROUND_TRIP(cd_meta_lease_state, enum cd_meta_lease_state, CD_META_LEASE_N_STATES);
 	ROUND_TRIP(cd_meta_lease_event, enum cd_meta_lease_event, CD_META_EV_N);
 	ck_assert_str_eq(cd_host_lease_state_to_str((enum cd_host_lease_state)99), "unknown");
-	ck_assert_str_eq(cd_meta_lease_event_to_str((enum cd_meta_lease_event)-1), "unknown");
+	ck_assert_str_eq(cd_meta_lease_event_to_str((enum cd_meta_lease_event) - 1), "unknown");
 	{
 		enum cd_meta_lease_state s = CD_META_LEASE_HELD;
 

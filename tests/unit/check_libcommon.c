@@ -13,8 +13,8 @@
 /* An absent member and a malformed one are told apart: -ENOENT, -EINVAL. */
 START_TEST(test_jget_codes)
 {
-	struct json_object *o =
-	    json_tokener_parse("{\"n\": 7, \"neg\": -1, \"s\": \"x\", \"b\": true, \"d\": 1.5}");
+	struct json_object *o = json_tokener_parse(
+		"{\"n\": 7, \"neg\": -1, \"s\": \"x\", \"b\": true, \"d\": 1.5}");
 	uint64_t u = 99;
 	bool b = false;
 
@@ -76,9 +76,9 @@ START_TEST(test_fsm_walk)
 		int tag;
 	};
 	static const struct row rows[] = {
-	    {{0, 1, 2}, 10},
-	    {{0, 1, CD_FSM_KEEP}, 11},
-	    {{2, 0, CD_FSM_REFUSE}, 12},
+		{{0, 1, 2}, 10},
+		{{0, 1, CD_FSM_KEEP}, 11},
+		{{2, 0, CD_FSM_REFUSE}, 12},
 	};
 	static const char *const names[] = {"a", NULL, "c"};
 	const struct row *r;

@@ -26,8 +26,10 @@ static void capture(void *ctx, int prio, const char *line)
 
 /* The table restated as the design says it: to is a phase, or KEEP; absent is impossible. */
 #define KEEP (-1)
+/* clang-format off */
 #define C(from, ev, to) {CD_LRM_##from, CD_LRM_EV_##ev, to}
 #define P(p) CD_LRM_##p
+/* clang-format on */
 static const struct {
 	int from, ev, to;
 } cells[] = {

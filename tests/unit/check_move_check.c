@@ -46,10 +46,16 @@ static void setup(void)
 	facts.csvfs_run_dir = RUN;
 }
 
-static void teardown(void) { cd_state_free(&s); }
+static void teardown(void)
+{
+	cd_state_free(&s);
+}
 
 /* VM name to edit. Adding a VM moves the others: take it again after one. */
-static struct cd_vm *vm_of(const char *name) { return (struct cd_vm *)cd_state_vm(&s, name); }
+static struct cd_vm *vm_of(const char *name)
+{
+	return (struct cd_vm *)cd_state_vm(&s, name);
+}
 
 /* Add VM name with the devices devs, in state st on node (0: none); returns it to edit. */
 static struct cd_vm *add_vm(const char *name, uint32_t vcpus, uint64_t mem, const char *devs,
@@ -81,7 +87,10 @@ static struct cd_vm *add_vm(const char *name, uint32_t vcpus, uint64_t mem, cons
 }
 
 /* A running VM "web" on node1: 1 vCPU, 1024 MiB, one csvfs disk. */
-static struct cd_vm *add_web(void) { return add_vm("web", 1, 1024, SHARED_DISK, CD_VM_RUNNING, 1); }
+static struct cd_vm *add_web(void)
+{
+	return add_vm("web", 1, 1024, SHARED_DISK, CD_VM_RUNNING, 1);
+}
 
 static void preflight(const char *vm, const char *target, enum cd_move_mode mode)
 {
@@ -241,8 +250,8 @@ START_TEST(test_policy_rules_alone)
 	ck_assert_uint_eq(rep.n_warnings, 1);
 	ck_assert_uint_eq(rep.warnings[0].code, CD_MOVE_SOFT_ANTI_AFFINITY);
 	ck_assert_str_eq(
-	    rep.warnings[0].text,
-	    "node2 runs a VM of class front (soft anti-affinity: placement avoids it)");
+		rep.warnings[0].text,
+		"node2 runs a VM of class front (soft anti-affinity: placement avoids it)");
 	web->anti_class[0] = '\0';
 
 	web->memory_mb = 4096;
@@ -265,7 +274,7 @@ START_TEST(test_cpu_model_by_mode)
 	add_vm("hm", 1, 1, "", CD_VM_RUNNING, 1);
 	free(vm_of("hm")->xml);
 	vm_of("hm")->xml =
-	    strdup("<domain><name>hm</name><cpu mode='host-model'/><devices/></domain>");
+		strdup("<domain><name>hm</name><cpu mode='host-model'/><devices/></domain>");
 	preflight("hm", "node3", CD_MOVE_LIVE);
 	fails_with(CD_MOVE_CPU_MODEL, "node3", "node3 does not support CPU model Skylake");
 	preflight("hm", "node2", CD_MOVE_LIVE);
@@ -307,8 +316,8 @@ END_TEST
 START_TEST(test_all_at_once)
 {
 	struct cd_vm *web =
-	    add_vm("web", 4, 4096, "<disk type='file'><source file='/srv/web.img'/></disk>",
-		   CD_VM_STOPPED, 0);
+		add_vm("web", 4, 4096, "<disk type='file'><source file='/srv/web.img'/></disk>",
+		       CD_VM_STOPPED, 0);
 	static const char *const bridges[] = {"br0"};
 
 	s.nodes[1].maintenance = true;
@@ -320,12 +329,13 @@ START_TEST(test_all_at_once)
 	facts.missing_bridges = bridges;
 	facts.n_missing_bridges = 1;
 	preflight("web", "node2", CD_MOVE_LIVE);
-	failures_are((const enum cd_move_code[]){
-	    CD_MOVE_NOT_QUORATE, CD_MOVE_VM_NOT_RUNNING, CD_MOVE_DISK_LOCAL, CD_MOVE_NODE_STATE,
-	    CD_MOVE_NOT_POSSIBLE_OWNER, CD_MOVE_MEMORY, CD_MOVE_CORES, CD_MOVE_BRIDGE_MISSING, 0});
+	failures_are((const enum cd_move_code[]){CD_MOVE_NOT_QUORATE, CD_MOVE_VM_NOT_RUNNING,
+						 CD_MOVE_DISK_LOCAL, CD_MOVE_NODE_STATE,
+						 CD_MOVE_NOT_POSSIBLE_OWNER, CD_MOVE_MEMORY,
+						 CD_MOVE_CORES, CD_MOVE_BRIDGE_MISSING, 0});
 	ck_assert_str_eq(
-	    rep.failures[2].text,
-	    "disk /srv/web.img is not on a cluster shared volume: it is on one node only");
+		rep.failures[2].text,
+		"disk /srv/web.img is not on a cluster shared volume: it is on one node only");
 }
 END_TEST
 
@@ -355,8 +365,8 @@ START_TEST(test_target_chosen)
 	web->memory_mb = 4000;
 	s.nodes[2].maintenance = true;
 	preflight("web", NULL, CD_MOVE_LIVE);
-	failures_are(
-	    (const enum cd_move_code[]){CD_MOVE_NO_TARGET, CD_MOVE_MEMORY, CD_MOVE_NODE_STATE, 0});
+	failures_are((const enum cd_move_code[]){CD_MOVE_NO_TARGET, CD_MOVE_MEMORY,
+						 CD_MOVE_NODE_STATE, 0});
 	ck_assert_str_eq(rep.failures[0].text, "no other node fits web");
 	ck_assert_str_eq(rep.failures[1].text, "node2 lacks memory (needs 4000 MiB, 3072 free)");
 	ck_assert_str_eq(rep.failures[2].node, "node3");
@@ -435,12 +445,12 @@ START_TEST(test_render)
 	ck_assert(!json_object_get_boolean(json_object_object_get(o, "ok")));
 	f = json_object_object_get(o, "failures");
 	ck_assert_uint_eq(json_object_array_length(f), 4);
-	ck_assert_str_eq(
-	    json_object_get_string(json_object_object_get(json_object_array_get_idx(f, 2), "code")),
-	    "node-state");
-	ck_assert_str_eq(
-	    json_object_get_string(json_object_object_get(json_object_array_get_idx(f, 2), "node")),
-	    "node2");
+	ck_assert_str_eq(json_object_get_string(
+				 json_object_object_get(json_object_array_get_idx(f, 2), "code")),
+			 "node-state");
+	ck_assert_str_eq(json_object_get_string(
+				 json_object_object_get(json_object_array_get_idx(f, 2), "node")),
+			 "node2");
 	ck_assert_ptr_null(json_object_object_get(json_object_array_get_idx(f, 0), "node"));
 	json_object_put(o);
 }
@@ -460,18 +470,18 @@ END_TEST
 int main(void)
 {
 	const TTest *const tests[] = {
-	    test_ok,
-	    test_vm_and_cluster_alone,
-	    test_disk_outside_csvfs,
-	    test_target_alone,
-	    test_policy_rules_alone,
-	    test_cpu_model_by_mode,
-	    test_facts,
-	    test_all_at_once,
-	    test_target_chosen,
-	    test_own_usage_not_counted,
-	    test_render,
-	    test_code_names,
+		test_ok,
+		test_vm_and_cluster_alone,
+		test_disk_outside_csvfs,
+		test_target_alone,
+		test_policy_rules_alone,
+		test_cpu_model_by_mode,
+		test_facts,
+		test_all_at_once,
+		test_target_chosen,
+		test_own_usage_not_counted,
+		test_render,
+		test_code_names,
 	};
 	Suite *su = suite_create("move_check");
 	size_t i;

@@ -25,7 +25,8 @@ START_TEST(test_roundtrip)
 	struct cd_msg m;
 	char err[128];
 
-	build(CD_MSG_CHANGE, 0, "{\"op\":\"property.set\",\"key\":\"k\",\"value\":\"v\"}", &buf, &len);
+	build(CD_MSG_CHANGE, 0, "{\"op\":\"property.set\",\"key\":\"k\",\"value\":\"v\"}", &buf,
+	      &len);
 	ck_assert_int_eq(cd_msg_parse(buf, len, 4, &m, err, sizeof(err)), 0);
 	ck_assert_int_eq(m.type, CD_MSG_CHANGE);
 	ck_assert_uint_eq(m.sender, 4);
@@ -115,9 +116,9 @@ START_TEST(test_size_caps)
 		enum cd_msg_type type;
 		size_t cap;
 	} caps[] = {
-	    {CD_MSG_CHANGE, CD_MSG_CHANGE_MAX},
-	    {CD_MSG_SYNC_STATE, CD_MSG_SYNC_STATE_MAX},
-	    {CD_MSG_SNAPSHOT, CD_MSG_SNAPSHOT_MAX},
+		{CD_MSG_CHANGE, CD_MSG_CHANGE_MAX},
+		{CD_MSG_SYNC_STATE, CD_MSG_SYNC_STATE_MAX},
+		{CD_MSG_SNAPSHOT, CD_MSG_SNAPSHOT_MAX},
 	};
 	struct cd_msg m;
 	char err[128];

@@ -6,8 +6,11 @@
 /* Joined, quorate on ring 1/8: the view after a normal round. */
 static struct cd_quorum_view settled(void)
 {
-	struct cd_quorum_view v = {
-	    .joined = true, .ring = {1, 8}, .known = true, .quorate = true, .report_ring = {1, 8}};
+	struct cd_quorum_view v = {.joined = true,
+				   .ring = {1, 8},
+				   .known = true,
+				   .quorate = true,
+				   .report_ring = {1, 8}};
 
 	return v;
 }

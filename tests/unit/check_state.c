@@ -89,21 +89,21 @@ START_TEST(test_refused_changes_change_nothing)
 	struct cd_state s;
 	char err[256];
 	static const char *bad[] = {
-	    "{\"op\":\"property.set\",\"key\":\"bad key\",\"value\":\"x\"}",
-	    "{\"op\":\"property.set\",\"key\":\"\",\"value\":\"x\"}",
-	    "{\"op\":\"property.set\",\"key\":\"k\"}",
-	    "{\"op\":\"property.set\",\"key\":\"k\",\"value\":5}",
-	    "{\"op\":\"property.delete\",\"key\":\"missing\"}",
-	    "{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\",\"value\":\"pause\"}",
-	    "{\"op\":\"property.set\",\"key\":\"failover-confirm\",\"value\":\"leases\"}",
-	    "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"5s\"}",
-	    "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"-1\"}",
-	    "{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"3600001\"}",
-	    "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"4\"}",
-	    "{\"op\":\"node.maintenance\",\"node\":\"nobody\",\"on\":true}",
-	    "{\"op\":\"no.such.op\"}",
-	    "{\"key\":\"k\"}",
-	    "[1,2]",
+		"{\"op\":\"property.set\",\"key\":\"bad key\",\"value\":\"x\"}",
+		"{\"op\":\"property.set\",\"key\":\"\",\"value\":\"x\"}",
+		"{\"op\":\"property.set\",\"key\":\"k\"}",
+		"{\"op\":\"property.set\",\"key\":\"k\",\"value\":5}",
+		"{\"op\":\"property.delete\",\"key\":\"missing\"}",
+		"{\"op\":\"property.set\",\"key\":\"quorum-loss-policy\",\"value\":\"pause\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-confirm\",\"value\":\"leases\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"5s\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"-1\"}",
+		"{\"op\":\"property.set\",\"key\":\"failover-grace-ms\",\"value\":\"3600001\"}",
+		"{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"4\"}",
+		"{\"op\":\"node.maintenance\",\"node\":\"nobody\",\"on\":true}",
+		"{\"op\":\"no.such.op\"}",
+		"{\"key\":\"k\"}",
+		"[1,2]",
 	};
 	size_t i;
 
@@ -158,7 +158,7 @@ START_TEST(test_sync_finish_membership)
 	ck_assert_uint_eq(s.nodes[0].info.id, 1); /* sorted by id */
 	ck_assert(cd_node_state(&s.nodes[2]) == CD_NODE_ONLINE);
 	ck_assert_int_eq(
-	    apply(&s, "{\"op\":\"node.maintenance\",\"node\":\"node2\",\"on\":true}", err), 0);
+		apply(&s, "{\"op\":\"node.maintenance\",\"node\":\"node2\",\"on\":true}", err), 0);
 	ck_assert(cd_node_state(cd_state_node_by_name(&s, "node2")) == CD_NODE_MAINTENANCE);
 
 	/* Node 2 leaves: offline, its record and maintenance flag kept. */
@@ -234,7 +234,8 @@ START_TEST(test_flapping_node_quarantined)
 	/* flap-limit 0: no quarantine, however often. */
 	cd_state_init(&s);
 	ck_assert_int_eq(
-	    apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"0\"}", err), 0);
+		apply(&s, "{\"op\":\"property.set\",\"key\":\"flap-limit\",\"value\":\"0\"}", err),
+		0);
 	cd_state_sync_finish(&s, all, 2, 1, t);
 	for (k = 1; k <= 2 * CD_FLAP_LIMIT; k++) {
 		cd_state_sync_finish(&s, all, 1, 2 * k, t + 1000 * k);
@@ -279,18 +280,18 @@ END_TEST
 START_TEST(test_from_json_rejects_bad_state)
 {
 	static const char *bad[] = {
-	    "{}",
-	    "{\"format\":3,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
-	    "{\"format\":0,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
-	    "{\"format\":1,\"version\":{\"epoch\":-1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":{},\"properties\":{}}",
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[{\"id\":0}],"
-	    "\"properties\":{}}",
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"bad "
-	    "key\":\"v\"}}",
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"k\":"
-	    "1}}",
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[]}",
+		"{}",
+		"{\"format\":3,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+		"{\"format\":0,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":-1,\"seq\":0},\"nodes\":[],\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":{},\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[{\"id\":0}],"
+		"\"properties\":{}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"bad "
+		"key\":\"v\"}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],\"properties\":{\"k\":"
+		"1}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[]}",
 	};
 	struct cd_state s;
 	char err[256];
@@ -366,8 +367,8 @@ static void tell(void *ctx, const struct cd_vm_transition_rec *t)
 	n_told++;
 }
 
-#define VM_ADD(name, uuid)                                                                 \
-	"{\"op\":\"vm.add\",\"name\":\"" name "\",\"vcpus\":1,\"memory_mb\":64,\"xml\":"   \
+#define VM_ADD(name, uuid)                                                                         \
+	"{\"op\":\"vm.add\",\"name\":\"" name "\",\"vcpus\":1,\"memory_mb\":64,\"xml\":"           \
 	"\"<domain><name>" name "</name><uuid>" uuid "</uuid></domain>\"}"
 
 /* node.dead moves each VM of the dead node once, through the table, and no other. */
@@ -388,8 +389,11 @@ START_TEST(test_node_dead_transitions)
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"a\",\"node\":2}", err), 0);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"b\",\"node\":2}", err), 0);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"c\",\"node\":1}", err), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"b\",\"node\":2,"
-				   "\"action_id\":0,\"result\":\"running\"}", err), 0);
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"vm.report\",\"name\":\"b\",\"node\":2,"
+			       "\"action_id\":0,\"result\":\"running\"}",
+			       err),
+			 0);
 	s.vm_hook = tell;
 	n_told = 0;
 	cd_state_sync_finish(&s, m, 1, 2, 0);

@@ -32,9 +32,9 @@ START_TEST(test_largest_changes_fit_a_message)
 	c = json_object_new_object();
 	json_object_object_add(c, "op", json_object_new_string("vm.add"));
 	json_object_object_add(
-	    c, "name",
-	    json_object_new_string(
-		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"));
+		c, "name",
+		json_object_new_string(
+			"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"));
 	json_object_object_add(c, "vcpus", json_object_new_int(CD_VM_VCPUS_MAX));
 	json_object_object_add(c, "memory_mb", json_object_new_int64(INT64_MAX));
 	json_object_object_add(c, "xml", json_object_new_string(xml));
@@ -55,7 +55,7 @@ START_TEST(test_largest_changes_fit_a_message)
 		json_object_object_add(f, "index", json_object_new_int64((int64_t)i));
 		json_object_object_add(f, "size", json_object_new_int64(1ll << 48));
 		json_object_object_add(
-		    f, "offset", json_object_new_int64((1ll << 62) + (int64_t)i * (1ll << 48)));
+			f, "offset", json_object_new_int64((1ll << 62) + (int64_t)i * (1ll << 48)));
 		json_object_object_add(f, "alloc", json_object_new_int64(1ll << 48));
 		json_object_object_add(f, "generation", json_object_new_int64(INT64_MAX));
 		json_object_array_add(a, f);
@@ -65,10 +65,10 @@ START_TEST(test_largest_changes_fit_a_message)
 	json_object_object_add(c, "id", json_object_new_int64(INT64_MAX));
 	json_object_object_add(c, "rc", json_object_new_int(INT32_MIN));
 	json_object_object_add(
-	    c, "error",
-	    json_object_new_string("a long error, longer than a result keeps: "
-				   "0123456789012345678901234567890123456789012345678901234"
-				   "5678901234567890123456789012345678901234567890123456789"));
+		c, "error",
+		json_object_new_string("a long error, longer than a result keeps: "
+				       "0123456789012345678901234567890123456789012345678901234"
+				       "5678901234567890123456789012345678901234567890123456789"));
 	json_object_object_add(c, "meta_generation", json_object_new_int64(INT64_MAX));
 	json_object_object_add(c, "files", a);
 	ck_assert_int_eq(cd_msg_build(CD_MSG_CHANGE, 1, 1, 0, c, &buf, &len), 0);
@@ -99,7 +99,10 @@ static size_t json_len(struct json_object *o)
 	return n;
 }
 
-static size_t state_len(const struct cd_state *s) { return json_len(cd_state_to_json(s)); }
+static size_t state_len(const struct cd_state *s)
+{
+	return json_len(cd_state_to_json(s));
+}
 
 /*
  * The size budget of state.h holds for the worst records: the longest

@@ -32,8 +32,8 @@ static void teardown(void)
 
 static void sample(struct cd_state *s)
 {
-	struct json_object *c = json_tokener_parse(
-		"{\"op\":\"property.set\",\"key\":\"answer\",\"value\":\"42\"}");
+	struct json_object *c =
+		json_tokener_parse("{\"op\":\"property.set\",\"key\":\"answer\",\"value\":\"42\"}");
 	char err[256];
 
 	cd_state_init(s);
@@ -113,13 +113,13 @@ static void write_state(const char *body)
 START_TEST(test_loaded_state_checked)
 {
 	static const char *bad[] = {
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
-	    "\"properties\":{\"flap-limit\":\"9\"}}",
-	    "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
-	    "\"properties\":{},\"volumes\":[{\"name\":\"../x\",\"device\":\"/dev/loop3\","
-	    "\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250,"
-	    "\"coordinator\":0,\"meta_generation\":0,\"files\":[],\"requests\":[],"
-	    "\"results\":[]}]}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
+		"\"properties\":{\"flap-limit\":\"9\"}}",
+		"{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
+		"\"properties\":{},\"volumes\":[{\"name\":\"../x\",\"device\":\"/dev/loop3\","
+		"\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250,"
+		"\"coordinator\":0,\"meta_generation\":0,\"files\":[],\"requests\":[],"
+		"\"results\":[]}]}",
 	};
 	const char *good = "{\"format\":1,\"version\":{\"epoch\":1,\"seq\":0},\"nodes\":[],"
 			   "\"properties\":{},\"volumes\":[{\"name\":\"x\",\"device\":"
@@ -150,13 +150,11 @@ END_TEST
  */
 START_TEST(test_format_version)
 {
-	static const char *old =
-	    "{\"format\":1,\"version\":{\"epoch\":2,\"seq\":5},\"nodes\":[],"
-	    "\"properties\":{},\"fence_devices\":[{\"name\":\"pdu\",\"agent\":"
-	    "\"fence_lab\",\"params\":\"ip=10.0.0.9\",\"map\":\"node1=3\"}]}";
-	static const char *newer =
-	    "{\"format\":3,\"version\":{\"epoch\":2,\"seq\":5},\"nodes\":[],"
-	    "\"properties\":{}}";
+	static const char *old = "{\"format\":1,\"version\":{\"epoch\":2,\"seq\":5},\"nodes\":[],"
+				 "\"properties\":{},\"fence_devices\":[{\"name\":\"pdu\",\"agent\":"
+				 "\"fence_lab\",\"params\":\"ip=10.0.0.9\",\"map\":\"node1=3\"}]}";
+	static const char *newer = "{\"format\":3,\"version\":{\"epoch\":2,\"seq\":5},\"nodes\":[],"
+				   "\"properties\":{}}";
 	struct json_object *o, *f;
 	struct cd_state s, back;
 	char err[256], *data, plug[16];
@@ -178,9 +176,9 @@ START_TEST(test_format_version)
 	ck_assert_msg(cd_state_file_load(path, &back, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(back.version.epoch, 2);
 	ck_assert_uint_eq(back.n_fencedevs, 1);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(back.fencedevs[0].params,
-								       "ip")),
-			 "10.0.0.9");
+	ck_assert_str_eq(
+		json_object_get_string(json_object_object_get(back.fencedevs[0].params, "ip")),
+		"10.0.0.9");
 	ck_assert_str_eq(cd_fencedev_plug(&back.fencedevs[0], "node1", plug, sizeof(plug)), "3");
 	/* Saved again, it is of the current format. */
 	ck_assert_int_eq(cd_state_file_save(path, &back, err, sizeof(err)), 0);

@@ -79,14 +79,14 @@ static const char *vfile(char *buf, size_t n, const char *name, unsigned index,
 START_TEST(test_name_and_path_rules)
 {
 	static const char *bad_path_names[] = {
-	    "",	    ".",
-	    "..",   ".x",
-	    "../x", "a/b",
-	    "x y",  "0123456789012345678901234567890123456789012345678901234567890123"};
+		"",	".",
+		"..",	".x",
+		"../x", "a/b",
+		"x y",	"0123456789012345678901234567890123456789012345678901234567890123"};
 	static const char *good_paths[] = {"/dev/loop3", "/dev/disk/by-id/wwn-0x5000:part1",
 					   "/a/..b/c.", "//dev//sdb"};
 	static const char *bad_paths[] = {
-	    "", "dev/loop3", "/dev/../etc/passwd", "/..", "/a/..", "/a/./b", "/.", "/dev/a\nb"};
+		"", "dev/loop3", "/dev/../etc/passwd", "/..", "/a/..", "/a/./b", "/.", "/dev/a\nb"};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad_path_names) / sizeof(bad_path_names[0]); i++)
@@ -111,47 +111,47 @@ END_TEST
 START_TEST(test_path_names_in_changes)
 {
 	static const char *bad[] = {
-	    "{\"op\":\"volume.add\",\"name\":\"../x\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
-	    "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\"..\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
-	    "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\".\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
-	    "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\".hidden\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
-	    "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"dev/loop4\",\"uuid\":\"u2\","
-	    "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"/dev/../etc/passwd\","
-	    "\"uuid\":\"u2\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"/dev/loop4\",\"uuid\":\"u 2\","
-	    "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
-	    "\"hosts\":65,\"expiry_ms\":10000,\"renewal_ms\":1250}",
-	    "{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"create\","
-	    "\"file\":\"../x\",\"size\":1048576}",
-	    "{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"remove\","
-	    "\"file\":\"..\"}",
-	    "{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"create\","
-	    "\"file\":\".x\",\"size\":1048576}",
-	    "{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"create\","
-	    "\"file\":\"a/b\",\"size\":1048576}",
-	    "{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":0,\"rc\":0,\"meta_generation\":3,"
-	    "\"files\":[{\"name\":\"../x\",\"index\":0,\"size\":1048576,\"offset\":1048576,"
-	    "\"alloc\":1048576,\"generation\":1}]}",
-	    "{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":0,\"rc\":0,\"meta_generation\":3,"
-	    "\"files\":[{\"name\":\"..\",\"index\":0,\"size\":1048576,\"offset\":1048576,"
-	    "\"alloc\":1048576,\"generation\":1}]}",
-	    /* An older list is not taken, but it is checked all the same. */
-	    "{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":0,\"rc\":0,\"meta_generation\":1,"
-	    "\"files\":[{\"name\":\"../x\",\"index\":0,\"size\":1048576,\"offset\":1048576,"
-	    "\"alloc\":1048576,\"generation\":1}]}",
-	    "{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"../../bin/sh\"}",
-	    "{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"/usr/../bin/sh\"}",
-	    "{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"..\"}",
-	    "{\"op\":\"node.dead\",\"node\":4294967298,\"how\":\"lease\"}",
-	    "{\"op\":\"node.dead\",\"node\":2,\"how\":\"0123456789abcdefg\"}",
-	    "{\"op\":\"node.dead\",\"node\":2,\"how\":\"a\\nb\"}",
-	    "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":4294967297}",
+		"{\"op\":\"volume.add\",\"name\":\"../x\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
+		"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\"..\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
+		"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\".\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
+		"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\".hidden\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
+		"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"dev/loop4\",\"uuid\":\"u2\","
+		"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"/dev/../etc/passwd\","
+		"\"uuid\":\"u2\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"/dev/loop4\",\"uuid\":\"u 2\","
+		"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":\"/dev/loop4\",\"uuid\":\"u2\","
+		"\"hosts\":65,\"expiry_ms\":10000,\"renewal_ms\":1250}",
+		"{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"create\","
+		"\"file\":\"../x\",\"size\":1048576}",
+		"{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"remove\","
+		"\"file\":\"..\"}",
+		"{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"create\","
+		"\"file\":\".x\",\"size\":1048576}",
+		"{\"op\":\"volume.request\",\"name\":\"vol1\",\"id\":8,\"node\":1,\"fop\":\"create\","
+		"\"file\":\"a/b\",\"size\":1048576}",
+		"{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":0,\"rc\":0,\"meta_generation\":3,"
+		"\"files\":[{\"name\":\"../x\",\"index\":0,\"size\":1048576,\"offset\":1048576,"
+		"\"alloc\":1048576,\"generation\":1}]}",
+		"{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":0,\"rc\":0,\"meta_generation\":3,"
+		"\"files\":[{\"name\":\"..\",\"index\":0,\"size\":1048576,\"offset\":1048576,"
+		"\"alloc\":1048576,\"generation\":1}]}",
+		/* An older list is not taken, but it is checked all the same. */
+		"{\"op\":\"volume.done\",\"name\":\"vol1\",\"id\":0,\"rc\":0,\"meta_generation\":1,"
+		"\"files\":[{\"name\":\"../x\",\"index\":0,\"size\":1048576,\"offset\":1048576,"
+		"\"alloc\":1048576,\"generation\":1}]}",
+		"{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"../../bin/sh\"}",
+		"{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"/usr/../bin/sh\"}",
+		"{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"..\"}",
+		"{\"op\":\"node.dead\",\"node\":4294967298,\"how\":\"lease\"}",
+		"{\"op\":\"node.dead\",\"node\":2,\"how\":\"0123456789abcdefg\"}",
+		"{\"op\":\"node.dead\",\"node\":2,\"how\":\"a\\nb\"}",
+		"{\"op\":\"vm.place\",\"name\":\"web\",\"node\":4294967297}",
 	};
 	struct cd_state s;
 	size_t i;
@@ -168,7 +168,7 @@ START_TEST(test_path_names_in_changes)
 				   "\"node\":1,\"fop\":\"create\",\"file\":\"a..b\",\"size\":1}"),
 			 0);
 	ck_assert_int_eq(
-	    apply(&s, "{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"/bin/false\"}"), 0);
+		apply(&s, "{\"op\":\"fence.add\",\"name\":\"dev2\",\"agent\":\"/bin/false\"}"), 0);
 	cd_state_free(&s);
 }
 END_TEST
@@ -181,14 +181,14 @@ START_TEST(test_file_extents_in_changes)
 		unsigned index;
 		unsigned long long size, offset, alloc;
 	} bad[] = {
-	    {"f", 0, MIB, 0, MIB},				 /* the superblock's place */
-	    {"f", 0, MIB, 5 * MIB + 512, MIB},			 /* not on a unit */
-	    {"f", 0, MIB, 5 * MIB, MIB + 4096},			 /* not whole units */
-	    {"f", 0, 0, 5 * MIB, MIB},				 /* empty */
-	    {"f", 0, 2 * MIB, 5 * MIB, MIB},			 /* larger than its extent */
-	    {"f", 0, (1ull << 60) + 1, MIB, (1ull << 60) + MIB}, /* larger than csvfs allows */
-	    {"f", 0, MIB, 9223372036853727232ull, MIB},		 /* ends beyond a loop device */
-	    {"f", 4096, MIB, 5 * MIB, MIB},			 /* index out of range */
+		{"f", 0, MIB, 0, MIB},				     /* the superblock's place */
+		{"f", 0, MIB, 5 * MIB + 512, MIB},		     /* not on a unit */
+		{"f", 0, MIB, 5 * MIB, MIB + 4096},		     /* not whole units */
+		{"f", 0, 0, 5 * MIB, MIB},			     /* empty */
+		{"f", 0, 2 * MIB, 5 * MIB, MIB},		     /* larger than its extent */
+		{"f", 0, (1ull << 60) + 1, MIB, (1ull << 60) + MIB}, /* larger than csvfs allows */
+		{"f", 0, MIB, 9223372036853727232ull, MIB},	     /* ends beyond a loop device */
+		{"f", 4096, MIB, 5 * MIB, MIB},			     /* index out of range */
 	};
 	struct cd_state s;
 	char f[256], f2[256], change[1024];
@@ -281,8 +281,9 @@ START_TEST(test_counts_in_changes)
 	cd_state_init(&s);
 	for (i = 0; i < CD_MAX_PROPS; i++)
 		ck_assert_int_eq(
-		    applyf(&s, "{\"op\":\"property.set\",\"key\":\"p%03d\",\"value\":\"v\"}", i),
-		    0);
+			applyf(&s, "{\"op\":\"property.set\",\"key\":\"p%03d\",\"value\":\"v\"}",
+			       i),
+			0);
 	refused(&s, "{\"op\":\"property.set\",\"key\":\"one-more\",\"value\":\"v\"}");
 	/* Changing one that exists is still fine. */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"property.set\",\"key\":\"p000\",\"value\":\"w\"}"),
@@ -332,8 +333,8 @@ START_TEST(test_xml_total_in_changes)
 
 	cd_state_init(&s);
 	for (i = 0; i <= n; i++) {
-		int k =
-		    snprintf(xml, 200, "<domain><uuid>00000000-0000-4000-8000-%012d</uuid><!--", i);
+		int k = snprintf(xml, 200, "<domain><uuid>00000000-0000-4000-8000-%012d</uuid><!--",
+				 i);
 
 		memset(xml + k, 'x', pad - (size_t)k);
 		strcpy(xml + pad, "--></domain>");
@@ -391,49 +392,50 @@ static void snapshot_refused(const struct json_object *o, const char *what)
 START_TEST(test_snapshot_checked_as_a_whole)
 {
 	static const char *const mutations[][2] = {
-	    {"\"name\":\"vol1\"", "\"name\":\"../x\""},
-	    {"\"name\":\"vol1\"", "\"name\":\"..\""},
-	    {"\"name\":\"vol1\"", "\"name\":\".vol1\""},
-	    {"\"device\":\"\\/dev\\/loop3\"", "\"device\":\"dev/loop3\""},
-	    {"\"device\":\"\\/dev\\/loop3\"", "\"device\":\"/dev/../etc/passwd\""},
-	    {"\"hosts\":8", "\"hosts\":0"},
-	    {"\"hosts\":8", "\"hosts\":65"},
-	    {"\"renewal_ms\":1250", "\"renewal_ms\":10001"},
-	    {"\"name\":\"disk0\"", "\"name\":\"../disk0\""},
-	    {"\"name\":\"disk0\"", "\"name\":\".\""},
-	    {"\"offset\":5242880", "\"offset\":5242881"},
-	    {"\"offset\":5242880", "\"offset\":0"},
-	    {"\"offset\":5242880", "\"offset\":6291456"},
-	    {"\"offset\":5242880", "\"offset\":9223372036853727232"},
-	    {"\"alloc\":1048576", "\"alloc\":1048575"},
-	    {"\"size\":1048576", "\"size\":0"},
-	    {"\"size\":1048576", "\"size\":2097152"},
-	    {"\"index\":1", "\"index\":0"},
-	    {"\"index\":1", "\"index\":4096"},
-	    {"\"file\":\"disk1\"", "\"file\":\"../x\""},
-	    {"\"size\":16777216", "\"size\":0"},
-	    {"\"size\":16777216", "\"size\":1152921504606846977"},
-	    {"\"error\":\"bad\"", "\"error\":\"0123456789012345678901234567890123456789012345678901"
-				  "234567890123456789012345678901234567890123456789012345678901"
-				  "2345678901234567\""},
-	    {"\"name\":\"web\"", "\"name\":\"a/b\""},
-	    {"\"vcpus\":1", "\"vcpus\":0"},
-	    {"\"vcpus\":1", "\"vcpus\":4097"},
-	    {"<domain>", "<domain>\\u0001"},
-	    {"\"preferred_owners\":[\"node1\"]", "\"preferred_owners\":[\"node 1\"]"},
-	    {"\"preferred_owners\":[\"node1\"]", "\"preferred_owners\":[\"node1\",\"node1\"]"},
-	    {"\"possible_owners\":[]", "\"possible_owners\":[\"node2\"]"},
-	    {"\"failback\":\"never\"", "\"failback\":\"06:00-06:00\""},
-	    {"\"target\":\"stopped\"", "\"target\":\"bogus\""},
-	    {"\"uuid\":\"6f1d7c2e", "\"uuid\":\"6f1d7c2e/"},
-	    {"\"failover-grace-ms\":\"20000\"", "\"failover-grace-ms\":\"5s\""},
-	    {"\"k\":\"v\"", "\"bad key\":\"v\""},
-	    {"\"agent\":\"fence_lab\"", "\"agent\":\"../../bin/sh\""},
-	    {"\"agent\":\"fence_lab\"", "\"agent\":\"/usr/../bin/sh\""},
-	    {"\"dead_how\":\"\"", "\"dead_how\":\"0123456789abcdefg\""},
-	    {"\"rejoins\":[0,0,0]", "\"rejoins\":[\"x\",0,0]"},
-	    {"\"rejoins\":[0,0,0]", "\"rejoins\":[0,0,0,0]"},
-	    {"\"left_ms\":0", "\"left_ms\":\"soon\""},
+		{"\"name\":\"vol1\"", "\"name\":\"../x\""},
+		{"\"name\":\"vol1\"", "\"name\":\"..\""},
+		{"\"name\":\"vol1\"", "\"name\":\".vol1\""},
+		{"\"device\":\"\\/dev\\/loop3\"", "\"device\":\"dev/loop3\""},
+		{"\"device\":\"\\/dev\\/loop3\"", "\"device\":\"/dev/../etc/passwd\""},
+		{"\"hosts\":8", "\"hosts\":0"},
+		{"\"hosts\":8", "\"hosts\":65"},
+		{"\"renewal_ms\":1250", "\"renewal_ms\":10001"},
+		{"\"name\":\"disk0\"", "\"name\":\"../disk0\""},
+		{"\"name\":\"disk0\"", "\"name\":\".\""},
+		{"\"offset\":5242880", "\"offset\":5242881"},
+		{"\"offset\":5242880", "\"offset\":0"},
+		{"\"offset\":5242880", "\"offset\":6291456"},
+		{"\"offset\":5242880", "\"offset\":9223372036853727232"},
+		{"\"alloc\":1048576", "\"alloc\":1048575"},
+		{"\"size\":1048576", "\"size\":0"},
+		{"\"size\":1048576", "\"size\":2097152"},
+		{"\"index\":1", "\"index\":0"},
+		{"\"index\":1", "\"index\":4096"},
+		{"\"file\":\"disk1\"", "\"file\":\"../x\""},
+		{"\"size\":16777216", "\"size\":0"},
+		{"\"size\":16777216", "\"size\":1152921504606846977"},
+		{"\"error\":\"bad\"",
+		 "\"error\":\"0123456789012345678901234567890123456789012345678901"
+		 "234567890123456789012345678901234567890123456789012345678901"
+		 "2345678901234567\""},
+		{"\"name\":\"web\"", "\"name\":\"a/b\""},
+		{"\"vcpus\":1", "\"vcpus\":0"},
+		{"\"vcpus\":1", "\"vcpus\":4097"},
+		{"<domain>", "<domain>\\u0001"},
+		{"\"preferred_owners\":[\"node1\"]", "\"preferred_owners\":[\"node 1\"]"},
+		{"\"preferred_owners\":[\"node1\"]", "\"preferred_owners\":[\"node1\",\"node1\"]"},
+		{"\"possible_owners\":[]", "\"possible_owners\":[\"node2\"]"},
+		{"\"failback\":\"never\"", "\"failback\":\"06:00-06:00\""},
+		{"\"target\":\"stopped\"", "\"target\":\"bogus\""},
+		{"\"uuid\":\"6f1d7c2e", "\"uuid\":\"6f1d7c2e/"},
+		{"\"failover-grace-ms\":\"20000\"", "\"failover-grace-ms\":\"5s\""},
+		{"\"k\":\"v\"", "\"bad key\":\"v\""},
+		{"\"agent\":\"fence_lab\"", "\"agent\":\"../../bin/sh\""},
+		{"\"agent\":\"fence_lab\"", "\"agent\":\"/usr/../bin/sh\""},
+		{"\"dead_how\":\"\"", "\"dead_how\":\"0123456789abcdefg\""},
+		{"\"rejoins\":[0,0,0]", "\"rejoins\":[\"x\",0,0]"},
+		{"\"rejoins\":[0,0,0]", "\"rejoins\":[0,0,0,0]"},
+		{"\"left_ms\":0", "\"left_ms\":\"soon\""},
 	};
 	struct cd_state s, cur, back;
 	struct json_object *o, *a;

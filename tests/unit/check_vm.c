@@ -20,9 +20,9 @@ static int apply(struct cd_state *s, const char *text)
 /* A complete identity: a UUID and a MAC for its one interface. */
 #define WEB_UUID "6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f"
 #define WEB_MAC "52:54:00:aa:bb:01"
-#define WEB_XML                                                                            \
-	"<domain><name>web</name><uuid>" WEB_UUID "</uuid><devices>"                       \
-	"<interface type='bridge'><mac address='" WEB_MAC "'/></interface>"                \
+#define WEB_XML                                                                                    \
+	"<domain><name>web</name><uuid>" WEB_UUID "</uuid><devices>"                               \
+	"<interface type='bridge'><mac address='" WEB_MAC "'/></interface>"                        \
 	"</devices></domain>"
 
 /* Three member nodes and one VM "web" (512 MiB, 1 vCPU). */
@@ -30,7 +30,8 @@ static void setup_state(struct cd_state *s)
 {
 	fixture_three_nodes(s);
 	ck_assert_int_eq(apply(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
-				  "\"vcpus\":1,\"memory_mb\":512}"), 0);
+				  "\"vcpus\":1,\"memory_mb\":512}"),
+			 0);
 }
 
 static const struct cd_vm *web(const struct cd_state *s)
@@ -48,23 +49,27 @@ START_TEST(test_add_defaults_and_duplicates)
 	ck_assert(!web(&s)->target_started);
 	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
-				   "\"vcpus\":1,\"memory_mb\":512}"), CD_ERR_EXISTS);
+				   "\"vcpus\":1,\"memory_mb\":512}"),
+			 CD_ERR_EXISTS);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.add\",\"name\":\"a b\",\"xml\":\"<domain/>\","
-				   "\"vcpus\":1,\"memory_mb\":512}"), CD_ERR_INVALID);
+				   "\"vcpus\":1,\"memory_mb\":512}"),
+			 CD_ERR_INVALID);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.add\",\"name\":\"x\",\"xml\":\"\","
-				   "\"vcpus\":1,\"memory_mb\":512}"), CD_ERR_INVALID);
+				   "\"vcpus\":1,\"memory_mb\":512}"),
+			 CD_ERR_INVALID);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.add\",\"name\":\"x\",\"xml\":\"<d/>\","
-				   "\"vcpus\":0,\"memory_mb\":512}"), CD_ERR_INVALID);
+				   "\"vcpus\":0,\"memory_mb\":512}"),
+			 CD_ERR_INVALID);
 	ck_assert_uint_eq(s.n_vms, 1);
 	cd_state_free(&s);
 }
 END_TEST
 
 /* vm.add of ADD(name, uuid, mac) */
-#define ADD(name, uuid, mac)                                                               \
-	"{\"op\":\"vm.add\",\"name\":\"" name "\",\"vcpus\":1,\"memory_mb\":64,"               \
-	"\"xml\":\"<domain><name>" name "</name><uuid>" uuid "</uuid><devices>"                 \
-	"<interface type='network'><mac address='" mac "'/></interface>"                     \
+#define ADD(name, uuid, mac)                                                                       \
+	"{\"op\":\"vm.add\",\"name\":\"" name "\",\"vcpus\":1,\"memory_mb\":64,"                   \
+	"\"xml\":\"<domain><name>" name "</name><uuid>" uuid "</uuid><devices>"                    \
+	"<interface type='network'><mac address='" mac "'/></interface>"                           \
 	"</devices></domain>\"}"
 
 START_TEST(test_add_identity_unique)
@@ -74,17 +79,18 @@ START_TEST(test_add_identity_unique)
 	setup_state(&s);
 	ck_assert_str_eq(web(&s)->uuid, WEB_UUID);
 	/* The same UUID (in other case) or MAC as web's: refused, saying whose. */
-	ck_assert_int_eq(apply(&s, ADD("db", "6F1D7C2E-0B6A-4F6E-9D1E-3A5B7C9D0E1F",
-				       "52:54:00:aa:bb:02")),
-			 CD_ERR_EXISTS);
+	ck_assert_int_eq(
+		apply(&s, ADD("db", "6F1D7C2E-0B6A-4F6E-9D1E-3A5B7C9D0E1F", "52:54:00:aa:bb:02")),
+		CD_ERR_EXISTS);
 	ck_assert_ptr_nonnull(strstr(err, "web"));
-	ck_assert_int_eq(apply(&s, ADD("db", "00000000-0000-4000-8000-000000000002",
-				       "52:54:00:AA:BB:01")),
-			 CD_ERR_EXISTS);
+	ck_assert_int_eq(
+		apply(&s, ADD("db", "00000000-0000-4000-8000-000000000002", "52:54:00:AA:BB:01")),
+		CD_ERR_EXISTS);
 	ck_assert_ptr_nonnull(strstr(err, "52:54:00:aa:bb:01"));
 	/* An XML that leaves the identity to libvirt: refused. */
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.add\",\"name\":\"db\",\"vcpus\":1,"
-				   "\"memory_mb\":64,\"xml\":\"<domain><name>db</name></domain>\"}"),
+	ck_assert_int_eq(apply(&s,
+			       "{\"op\":\"vm.add\",\"name\":\"db\",\"vcpus\":1,"
+			       "\"memory_mb\":64,\"xml\":\"<domain><name>db</name></domain>\"}"),
 			 CD_ERR_INVALID);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.add\",\"name\":\"db\",\"vcpus\":1,"
 				   "\"memory_mb\":64,\"xml\":\"<domain><name>db</name><uuid>"
@@ -92,9 +98,9 @@ START_TEST(test_add_identity_unique)
 				   "<interface type='network'/></devices></domain>\"}"),
 			 CD_ERR_INVALID);
 	ck_assert_uint_eq(s.n_vms, 1);
-	ck_assert_int_eq(apply(&s, ADD("db", "00000000-0000-4000-8000-000000000002",
-				       "52:54:00:aa:bb:02")),
-			 0);
+	ck_assert_int_eq(
+		apply(&s, ADD("db", "00000000-0000-4000-8000-000000000002", "52:54:00:aa:bb:02")),
+		0);
 	ck_assert_ptr_eq(cd_vm_mac_user(&s, "52:54:00:AA:BB:02", NULL), cd_state_vm(&s, "db"));
 	ck_assert_ptr_null(cd_vm_mac_user(&s, "52:54:00:aa:bb:02", cd_state_vm(&s, "db")));
 	/* Removed, its identity is free again. */
@@ -134,15 +140,15 @@ START_TEST(test_identity_upgrade)
 	ck_assert(!cd_vm_identity_complete(cd_state_vm(&t, "old")));
 	ck_assert(cd_vm_identity_complete(web(&t)));
 	/* Its one MAC is reserved already. */
-	ck_assert_int_eq(apply(&t, ADD("db", "00000000-0000-4000-8000-000000000002",
-				       "52:54:00:00:00:07")),
-			 CD_ERR_EXISTS);
-#define IDENT(uuid, mac1, mac2)                                                            \
-	snprintf(change, sizeof(change),                                                   \
-		 "{\"op\":\"vm.identity\",\"name\":\"old\",\"xml\":\"<domain><name>old</name>"   \
-		 "<uuid>%s</uuid><devices><interface type='network'><mac address='%s'/>"    \
-		 "</interface><interface type='network'><mac address='%s'/></interface>"    \
-		 "</devices></domain>\"}",                                                  \
+	ck_assert_int_eq(
+		apply(&t, ADD("db", "00000000-0000-4000-8000-000000000002", "52:54:00:00:00:07")),
+		CD_ERR_EXISTS);
+#define IDENT(uuid, mac1, mac2)                                                                    \
+	snprintf(change, sizeof(change),                                                           \
+		 "{\"op\":\"vm.identity\",\"name\":\"old\",\"xml\":\"<domain><name>old</name>"     \
+		 "<uuid>%s</uuid><devices><interface type='network'><mac address='%s'/>"           \
+		 "</interface><interface type='network'><mac address='%s'/></interface>"           \
+		 "</devices></domain>\"}",                                                         \
 		 uuid, mac1, mac2)
 	/* Changing a MAC it had: refused; taking web's UUID or MAC: refused. */
 	IDENT("00000000-0000-4000-8000-000000000003", "52:54:00:00:00:08", "52:54:00:00:00:09");
@@ -169,7 +175,8 @@ START_TEST(test_settings_validated)
 	struct cd_state s;
 
 	setup_state(&s);
-#define SET(k, v) apply(&s, "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"" k "\",\"value\":\"" v "\"}")
+#define SET(k, v)                                                                                  \
+	apply(&s, "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"" k "\",\"value\":\"" v "\"}")
 	ck_assert_int_eq(SET("priority", "high"), 0);
 	ck_assert_int_eq(web(&s)->priority, CD_PRIO_HIGH);
 	ck_assert_int_eq(SET("priority", "urgent"), CD_ERR_INVALID);
@@ -208,22 +215,34 @@ START_TEST(test_lifecycle)
 
 	setup_state(&s);
 	/* Not placed until started. */
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"), CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"),
+			 CD_ERR_INVALID);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}"), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":9}"), CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":9}"),
+			 CD_ERR_INVALID);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"), 0);
 	a1 = web(&s)->action_id;
 	ck_assert_int_eq(web(&s)->state, CD_VM_STARTING);
 	ck_assert_uint_eq(web(&s)->node, 2);
 	/* Placed twice: refused. */
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":1}"), CD_ERR_INVALID);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":1}"),
+			 CD_ERR_INVALID);
 	/* A report from another node or of another action is stale. */
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,\"action_id\":0,\"result\":\"running\"}"), CD_ERR_INVALID);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":999,\"result\":\"running\"}"), CD_ERR_INVALID);
+	ck_assert_int_eq(
+		apply(&s,
+		      "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,\"action_id\":0,\"result\":\"running\"}"),
+		CD_ERR_INVALID);
+	ck_assert_int_eq(
+		apply(&s,
+		      "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":999,\"result\":\"running\"}"),
+		CD_ERR_INVALID);
 	{
 		char buf[200];
 
-		snprintf(buf, sizeof(buf), "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":%llu,\"result\":\"running\"}", (unsigned long long)a1);
+		snprintf(
+			buf, sizeof(buf),
+			"{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":%llu,\"result\":\"running\"}",
+			(unsigned long long)a1);
 		ck_assert_int_eq(apply(&s, buf), 0);
 	}
 	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
@@ -236,7 +255,10 @@ START_TEST(test_lifecycle)
 	{
 		char buf[200];
 
-		snprintf(buf, sizeof(buf), "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":%llu,\"result\":\"stopped\"}", (unsigned long long)a2);
+		snprintf(
+			buf, sizeof(buf),
+			"{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":%llu,\"result\":\"stopped\"}",
+			(unsigned long long)a2);
 		ck_assert_int_eq(apply(&s, buf), 0);
 	}
 	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
@@ -258,7 +280,10 @@ START_TEST(test_monitor_failures_counted_per_period)
 		char buf[200];
 
 		ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":1}"), 0);
-		snprintf(buf, sizeof(buf), "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,\"action_id\":0,\"result\":\"failed\",\"error\":\"qemu died\",\"wall_ms\":%d}", 1000 + i);
+		snprintf(
+			buf, sizeof(buf),
+			"{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,\"action_id\":0,\"result\":\"failed\",\"error\":\"qemu died\",\"wall_ms\":%d}",
+			1000 + i);
 		ck_assert_int_eq(apply(&s, buf), 0);
 		ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
 		ck_assert_uint_eq(web(&s)->node, 0);
@@ -268,7 +293,10 @@ START_TEST(test_monitor_failures_counted_per_period)
 	ck_assert_str_eq(web(&s)->last_error, "qemu died");
 	/* A failure after the period starts counting again. */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":1}"), 0);
-	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,\"action_id\":0,\"result\":\"failed\",\"wall_ms\":99999999}"), 0);
+	ck_assert_int_eq(
+		apply(&s,
+		      "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,\"action_id\":0,\"result\":\"failed\",\"wall_ms\":99999999}"),
+		0);
 	ck_assert_uint_eq(web(&s)->fail_count, 1);
 	/* An admin start forgets the history. */
 	apply(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}");
@@ -285,8 +313,10 @@ START_TEST(test_vm_json_roundtrip)
 	char *t1;
 
 	setup_state(&s);
-	apply(&s, "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"failback\",\"value\":\"22:00-06:00\"}");
-	apply(&s, "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"preferred-owners\",\"value\":\"node3\"}");
+	apply(&s,
+	      "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"failback\",\"value\":\"22:00-06:00\"}");
+	apply(&s,
+	      "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"preferred-owners\",\"value\":\"node3\"}");
 	apply(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}");
 	apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":3}");
 	o = cd_state_to_json(&s);
@@ -355,7 +385,8 @@ static void setup_cell(struct cd_state *s, enum cd_vm_state from, uint32_t node)
 	cd_state_sync_finish(s, m, 4, 1, 0);
 	cd_state_sync_finish(s, m, 3, 2, 0);
 	ck_assert_int_eq(apply(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
-				  "\"vcpus\":1,\"memory_mb\":512}"), 0);
+				  "\"vcpus\":1,\"memory_mb\":512}"),
+			 0);
 	vm = (struct cd_vm *)web(s);
 	vm->state = from;
 	vm->node = node;
@@ -377,8 +408,10 @@ enum ev { START, STOP, PLACE, REP_RUNNING, REP_STOPPED, REP_FAILED, REP_OTHER, D
 
 static int send_event(struct cd_state *s, enum ev ev)
 {
-	const char *result[] = {[REP_RUNNING] = "running", [REP_STOPPED] = "stopped",
-				[REP_FAILED] = "failed", [REP_OTHER] = "starting"};
+	const char *result[] = {[REP_RUNNING] = "running",
+				[REP_STOPPED] = "stopped",
+				[REP_FAILED] = "failed",
+				[REP_OTHER] = "starting"};
 	char buf[256];
 
 	switch (ev) {
@@ -412,6 +445,7 @@ static int send_event(struct cd_state *s, enum ev ev)
  * action (new: 11), failures (count, node, since), last error, target
  * started, force stop, and whether the hook is told (a transition, not a kept state).
  */
+/* clang-format off */
 static const struct cell {
 	enum cd_vm_state from;
 	uint32_t node;
@@ -502,6 +536,7 @@ static const struct cell {
 #undef NO
 #undef ST
 };
+/* clang-format on */
 
 START_TEST(test_lifecycle_table)
 {
@@ -547,7 +582,8 @@ START_TEST(test_lifecycle_table)
 		ck_assert_int_eq(seen.last.from, c->from);
 		ck_assert_int_eq(seen.last.to, c->to);
 		ck_assert_uint_eq(seen.last.node, c->ev == START || c->ev == STOP ? 0
-					  : c->ev == PLACE ? 1 : 4);
+						  : c->ev == PLACE		  ? 1
+										  : 4);
 	}
 	free(before);
 	cd_state_free(&s);
@@ -565,11 +601,13 @@ START_TEST(test_lifecycle_report_error)
 
 	setup_cell(&s, CD_VM_RUNNING, 4);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":4,"
-				   "\"action_id\":0,\"result\":\"running\",\"error\":\"slow\"}"), 0);
+				   "\"action_id\":0,\"result\":\"running\",\"error\":\"slow\"}"),
+			 0);
 	ck_assert_str_eq(web(&s)->last_error, "slow");
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":4,"
 				   "\"action_id\":0,\"result\":\"failed\",\"error\":\"qemu died\","
-				   "\"wall_ms\":1000}"), 0);
+				   "\"wall_ms\":1000}"),
+			 0);
 	ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
 	ck_assert_str_eq(web(&s)->last_error, "qemu died");
 	ck_assert_uint_eq(web(&s)->fail_count, 3);
@@ -650,13 +688,16 @@ START_TEST(test_lifecycle_hook_sees_each_once)
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"),
 			 CD_ERR_INVALID);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,"
-				   "\"action_id\":11,\"result\":\"running\"}"), 0);
+				   "\"action_id\":11,\"result\":\"running\"}"),
+			 0);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,"
-				   "\"action_id\":0,\"result\":\"running\"}"), 0); /* kept */
+				   "\"action_id\":0,\"result\":\"running\"}"),
+			 0);							  /* kept */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}"), 0); /* kept */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,"
-				   "\"action_id\":12,\"result\":\"stopped\"}"), 0);
+				   "\"action_id\":12,\"result\":\"stopped\"}"),
+			 0);
 	ck_assert_int_eq(seen.calls, 4);
 	ck_assert_str_eq(seen.log[0], "web stopped->starting placement 2");
 	ck_assert_str_eq(seen.log[1], "web starting->running report running 2");

@@ -58,7 +58,10 @@ virDomainPtr __wrap_virDomainLookupByName(virConnectPtr conn, const char *name)
 	return NULL;
 }
 
-virErrorPtr __wrap_virGetLastError(void) { return faked ? &fake_error : __real_virGetLastError(); }
+virErrorPtr __wrap_virGetLastError(void)
+{
+	return faked ? &fake_error : __real_virGetLastError();
+}
 
 void __wrap_virResetLastError(void)
 {
@@ -102,9 +105,14 @@ static void on_done(void *ctx, const struct cd_agent_result *r)
 	qb_loop_stop(loop);
 }
 
-static void on_event(const char *name, enum cd_domain_status st) {}
+static void on_event(const char *name, enum cd_domain_status st)
+{
+}
 
-static void on_deadline(void *data) { qb_loop_stop(loop); }
+static void on_deadline(void *data)
+{
+	qb_loop_stop(loop);
+}
 
 /* Run op on name and wait for its result (a hang guard only). */
 static void call(enum cd_agent_op op, const char *name, const char *xml)

@@ -9,8 +9,8 @@
 #include "check_common.h"
 #include "core/vmdisks.h"
 
-#define DOM(disks)                                                                         \
-	"<domain type='qemu'><name>v</name><memory unit='MiB'>128</memory><devices>" disks   \
+#define DOM(disks)                                                                                 \
+	"<domain type='qemu'><name>v</name><memory unit='MiB'>128</memory><devices>" disks         \
 	"<interface type='bridge'><source bridge='br0'/></interface></devices></domain>"
 
 START_TEST(test_shared_disks_found_once)
@@ -39,9 +39,10 @@ START_TEST(test_no_shared_disks)
 
 	ck_assert_int_eq(cd_vm_disks(DOM(""), "/run/csvfs", d, err, sizeof(err)), 0);
 	/* A prefix of the run dir's name is not under it. */
-	ck_assert_int_eq(cd_vm_disks(DOM("<disk type='block'><source dev='/run/csvfs2/a/b'/></disk>"),
-				     "/run/csvfs/", d, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		cd_vm_disks(DOM("<disk type='block'><source dev='/run/csvfs2/a/b'/></disk>"),
+			    "/run/csvfs/", d, err, sizeof(err)),
+		0);
 }
 END_TEST
 
@@ -75,8 +76,8 @@ START_TEST(test_too_many)
 	int i;
 
 	for (i = 0; i <= CD_VM_DISKS_MAX; i++) {
-		snprintf(one, sizeof(one), "<disk type='block'><source dev='/run/csvfs/v/f%d'/></disk>",
-			 i);
+		snprintf(one, sizeof(one),
+			 "<disk type='block'><source dev='/run/csvfs/v/f%d'/></disk>", i);
 		strcat(xml, one);
 	}
 	strcat(xml, "</devices></domain>");

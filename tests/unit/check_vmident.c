@@ -52,15 +52,15 @@ END_TEST
 START_TEST(test_read_bad)
 {
 	static const char *const bad[] = {
-	    "",
-	    "<domain>",
-	    "<network/>",
-	    "<domain><uuid>not-a-uuid</uuid></domain>",
-	    "<domain><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1</uuid></domain>",
-	    "<domain><devices><interface><mac address='52:54:00:ab:cd'/></interface>"
-	    "</devices></domain>",
-	    "<domain><devices><interface><mac address='52-54-00-ab-cd-ef'/></interface>"
-	    "</devices></domain>",
+		"",
+		"<domain>",
+		"<network/>",
+		"<domain><uuid>not-a-uuid</uuid></domain>",
+		"<domain><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1</uuid></domain>",
+		"<domain><devices><interface><mac address='52:54:00:ab:cd'/></interface>"
+		"</devices></domain>",
+		"<domain><devices><interface><mac address='52-54-00-ab-cd-ef'/></interface>"
+		"</devices></domain>",
 	};
 	struct cd_vm_ident id;
 	size_t i;

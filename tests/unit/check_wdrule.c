@@ -111,10 +111,12 @@ END_TEST
 
 START_TEST(test_bad_messages_change_nothing)
 {
+	/* clang-format off */
 	static const char *const bad[] = {
 		"", "X", "L vol 1 2", "L vol 1 2 3 junk", "L vol 1 0 0", "L vol 1 9 8",
 		"L ../x 1 2 3", "C vol", "C vol x", "D extra", "L vol -1 2 3x",
 	};
+	/* clang-format on */
 	struct cd_wd_rule r;
 	size_t i;
 
