@@ -83,6 +83,27 @@ static inline void tmpdir_writef(char *path, size_t len, const char *dir, const 
 	ck_assert_int_eq(fclose(fp), 0);
 }
 
+/*
+ * The last line a table's log function was given, and how many: pass
+ * log_capture as the function and &logged as its context.
+ */
+struct log_capture {
+	int prio, n;
+	char line[512];
+};
+
+static struct log_capture logged __attribute__((unused));
+
+static inline void log_capture(void *ctx, int prio, const char *line)
+{
+	struct log_capture *l = ctx;
+
+	ck_assert_ptr_eq(ctx, &logged);
+	l->prio = prio;
+	l->n++;
+	snprintf(l->line, sizeof(l->line), "%s", line);
+}
+
 static inline int run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);

@@ -9,20 +9,6 @@
 #include "check_common.h"
 #include "core/leasestate.h"
 
-/* The last line logged, and how many. */
-static struct {
-	int prio, n;
-	char line[512];
-} logged;
-
-static void capture(void *ctx, int prio, const char *line)
-{
-	ck_assert_ptr_eq(ctx, &logged);
-	logged.prio = prio;
-	logged.n++;
-	snprintf(logged.line, sizeof(logged.line), "%s", line);
-}
-
 /* A cell of a table, restated here: to is a state, or KEEP, or absent (impossible). */
 #define KEEP (-1)
 struct cell {
@@ -68,9 +54,9 @@ static const struct cell *find(const struct cell *cells, size_t n, int from, int
 
 static int host_step(int *state, int ev)
 {
-	enum cd_host_lease_state s = (enum cd_host_lease_state) * state;
-	int rc = cd_host_lease_transition(&s, (enum cd_host_lease_event)ev, "vol1", "why", capture,
-					  &logged);
+	enum cd_host_lease_state s = (enum cd_host_lease_state)state[0];
+	int rc = cd_host_lease_transition(&s, (enum cd_host_lease_event)ev, "vol1", "why",
+					  log_capture, &logged);
 
 	*state = (int)s;
 	return rc;
@@ -78,9 +64,9 @@ static int host_step(int *state, int ev)
 
 static int meta_step(int *state, int ev)
 {
-	enum cd_meta_lease_state s = (enum cd_meta_lease_state) * state;
-	int rc = cd_meta_lease_transition(&s, (enum cd_meta_lease_event)ev, "vol1", NULL, capture,
-					  &logged);
+	enum cd_meta_lease_state s = (enum cd_meta_lease_state)state[0];
+	int rc = cd_meta_lease_transition(&s, (enum cd_meta_lease_event)ev, "vol1", NULL,
+					  log_capture, &logged);
 
 	*state = (int)s;
 	return rc;
@@ -141,15 +127,16 @@ START_TEST(test_log_lines)
 
 	memset(&logged, 0, sizeof(logged));
 	ck_assert_int_eq(cd_host_lease_transition(&h, CD_HOST_EV_JOINED, "vol1", "joined slot 3",
-						  capture, &logged),
+						  log_capture, &logged),
 			 1);
 	ck_assert_str_eq(logged.line, "volume vol1: host lease: joining -> held (joined slot 3)");
 	ck_assert_int_eq(
-		cd_meta_lease_transition(&m, CD_META_EV_LOST, "vol2", NULL, capture, &logged), 1);
+		cd_meta_lease_transition(&m, CD_META_EV_LOST, "vol2", NULL, log_capture, &logged),
+		1);
 	ck_assert_str_eq(logged.line, "volume vol2: metadata lease: held -> not held");
-	ck_assert_int_eq(
-		cd_meta_lease_transition(&m, CD_META_EV_RELEASED, "vol2", NULL, capture, &logged),
-		CD_ERR_INVALID);
+	ck_assert_int_eq(cd_meta_lease_transition(&m, CD_META_EV_RELEASED, "vol2", NULL,
+						  log_capture, &logged),
+			 CD_ERR_INVALID);
 	ck_assert_str_eq(logged.line, "volume vol2: metadata lease: no 'released' when not held; "
 				      "ignored");
 	/* Without a log function the machine still moves (the renew thread's record). */

@@ -10,20 +10,6 @@
 #include "check_common.h"
 #include "core/lrm_phase.h"
 
-/* The last line logged, and how many. */
-static struct {
-	int prio, n;
-	char line[256];
-} logged;
-
-static void capture(void *ctx, int prio, const char *line)
-{
-	ck_assert_ptr_eq(ctx, &logged);
-	logged.prio = prio;
-	logged.n++;
-	snprintf(logged.line, sizeof(logged.line), "%s", line);
-}
-
 /* The table restated as the design says it: to is a phase, or KEEP; absent is impossible. */
 #define KEEP (-1)
 /* clang-format off */
@@ -74,7 +60,8 @@ START_TEST(test_every_cell)
 				if (cells[i].from == from && cells[i].ev == ev)
 					to = cells[i].to;
 			memset(&logged, 0, sizeof(logged));
-			rc = cd_lrm_step(&p, (enum cd_lrm_event)ev, "web1", NULL, capture, &logged);
+			rc = cd_lrm_step(&p, (enum cd_lrm_event)ev, "web1", NULL, log_capture,
+					 &logged);
 			if (to == -2) {
 				/* Impossible: said loudly, and nothing moves. */
 				ck_assert_int_eq(rc, CD_ERR_INVALID);
@@ -105,19 +92,20 @@ START_TEST(test_log_lines)
 	enum cd_lrm_phase p = CD_LRM_IDLE;
 
 	memset(&logged, 0, sizeof(logged));
-	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_START, "web1", "action 7", capture, &logged), 1);
+	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_START, "web1", "action 7", log_capture, &logged),
+			 1);
 	ck_assert_str_eq(logged.line, "vm web1: lrm: idle -> starting (action 7)");
 	ck_assert_int_eq(logged.prio, LOG_INFO);
-	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_VOID, "web1", NULL, capture, &logged), 1);
+	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_VOID, "web1", NULL, log_capture, &logged), 1);
 	ck_assert_str_eq(logged.line, "vm web1: lrm: starting -> voided");
 	ck_assert_int_eq(logged.prio, LOG_WARNING);
-	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_CHECK, "web1", NULL, capture, &logged),
+	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_CHECK, "web1", NULL, log_capture, &logged),
 			 CD_ERR_INVALID);
 	ck_assert_str_eq(logged.line, "vm web1: lrm: no 'check' when voided; ignored");
 	ck_assert_int_eq(p, CD_LRM_VOIDED);
 	/* The monitor's look every few seconds is logged at debug. */
 	p = CD_LRM_IDLE;
-	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_CHECK, "web1", NULL, capture, &logged), 1);
+	ck_assert_int_eq(cd_lrm_step(&p, CD_LRM_EV_CHECK, "web1", NULL, log_capture, &logged), 1);
 	ck_assert_int_eq(logged.prio, LOG_DEBUG);
 	/* Without a log function the line still moves. */
 	logged.n = 0;
