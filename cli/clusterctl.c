@@ -148,6 +148,10 @@ static const struct command commands[] = {
 	 "failback=never|immediately|HH:MM-HH:MM, move-mode=live|quick|cold)",
 	 cmd_vm_set},
 	{"vm", "explain", 1, 1, 0, 0, "vm explain NAME", cmd_vm_explain},
+	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK, 0,
+	 "vm move NAME [NODE] [--mode live|quick|cold] [--check] (--check: only say what "
+	 "stands in the move's way; moves themselves are not carried out yet)",
+	 cmd_vm_move},
 	{"volume", "add", 2, 2, 0, 0, "volume add NAME DEVICE", cmd_volume_add},
 	{"volume", "remove", 1, 1, 0, 0, "volume remove NAME", cmd_volume_remove},
 	{"volume", "list", 0, 0, 0, 0, "volume list", cmd_volume_list},
@@ -190,7 +194,8 @@ static void usage(FILE *f)
 		   "  clusterctl property set KEY -- -1\n");
 	fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 no quorum, 4 not found,\n"
 		   "            5 invalid argument, 6 clusterd unreachable or denied, 7 timeout,\n"
-		   "            8 lease held by another live host\n"
+		   "            8 lease held by another live host, 9 refused by a check,\n"
+		   "            10 not supported by this version\n"
 		   "see clusterctl(8)\n");
 }
 

@@ -25,6 +25,8 @@ struct ctl_opts {
 	bool xml;	      /* vm show --xml */
 	const char *xml_file; /* vm add --xml FILE */
 	const char *map;      /* fence add --map NODE=PLUG,... */
+	const char *mode;     /* vm move --mode live|quick|cold */
+	bool check;	      /* vm move --check */
 };
 
 /*
@@ -39,6 +41,8 @@ enum {
 	CTL_OPT_XML = 1 << 3,	   /* --xml alone */
 	CTL_OPT_XML_FILE = 1 << 4, /* --xml FILE */
 	CTL_OPT_MAP = 1 << 5,
+	CTL_OPT_MODE = 1 << 6,
+	CTL_OPT_CHECK = 1 << 7,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -131,6 +135,7 @@ CTL_COMMAND(cmd_vm_start);
 CTL_COMMAND(cmd_vm_stop);
 CTL_COMMAND(cmd_vm_set);
 CTL_COMMAND(cmd_vm_explain);
+CTL_COMMAND(cmd_vm_move);
 /* cmd_volume.c */
 CTL_COMMAND(cmd_volume_add);
 CTL_COMMAND(cmd_volume_remove);

@@ -172,3 +172,38 @@ int cmd_vm_set(struct cd_client *c, char **argv, int argc, const struct ctl_opts
 	}
 	return rc;
 }
+/*
+ * vm move NAME [NODE] [--mode M] [--check]: clusterd's preflight of the
+ * move, printed in clusterd's words (with --json, its report). Moves
+ * themselves are not carried out yet: without --check, a move the
+ * preflight allows is answered as not supported, and nothing changes.
+ */
+int cmd_vm_move(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	struct json_object *a = args1("name", argv[0]), *reply = NULL, *report = NULL;
+	int rc;
+
+	if (argc > 1)
+		json_object_object_add(a, "target", json_object_new_string(argv[1]));
+	if (o->mode)
+		json_object_object_add(a, "mode", json_object_new_string(o->mode));
+	rc = call(c, "vm.move.check", a, &reply);
+	json_object_put(a);
+	if (rc < 0)
+		goto out_put;
+	json_object_object_get_ex(reply, "report", &report);
+	if (o->json)
+		print_json(report);
+	else
+		fputs(jstr_or(reply, "text", ""), stdout);
+	if (!jbool(report, "ok")) {
+		rc = CD_ERR_REFUSED;
+	} else if (!o->check) {
+		fprintf(stderr, "clusterctl: vm move: nothing stands in the way, but this version "
+				"does not carry moves out yet (only --check)\n");
+		rc = -EOPNOTSUPP;
+	}
+out_put:
+	json_object_put(reply);
+	return rc;
+}

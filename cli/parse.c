@@ -17,7 +17,7 @@
 #define IN_COMMAND (1u << 31)	  /* among any command's options */
 
 /* getopt_long()'s codes for the options that have no short form. */
-enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP };
+enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP, MODE, CHECK };
 
 /*
  * Every option: where it is taken (BEFORE_COMMAND, IN_COMMAND, or the
@@ -45,6 +45,8 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_XML_FILE, {"xml", required_argument, NULL, XML_FILE},
 	 offsetof(struct ctl_opts, xml_file)},
 	{CTL_OPT_MAP, {"map", required_argument, NULL, MAP}, offsetof(struct ctl_opts, map)},
+	{CTL_OPT_MODE, {"mode", required_argument, NULL, MODE}, offsetof(struct ctl_opts, mode)},
+	{CTL_OPT_CHECK, {"check", no_argument, NULL, CHECK}, offsetof(struct ctl_opts, check)},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "clusterd/coordinator.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
+#include "core/move_check.h"
 #include "core/vmdisks.h"
 #include "core/vmident.h"
 #include "lib/util.h"
@@ -207,6 +209,96 @@ static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 	return 0;
 }
 
+/* The mode a client named, or the VM's own (live for no VM: it is reported missing). */
+static int move_mode_arg(struct json_object *args, const char *vm_name, enum cd_move_mode *mode)
+{
+	const char *want = cd_ipc_arg_str(args, "mode");
+	const struct cd_vm *vm = cd_state_vm(cd_replica_state(), vm_name);
+	enum cd_move_mode m;
+
+	*mode = vm ? vm->move_mode : CD_MOVE_LIVE;
+	if (!want)
+		return 0;
+	for (m = CD_MOVE_LIVE; m <= CD_MOVE_COLD; m++)
+		if (strcmp(want, cd_move_mode_to_str(m)) == 0) {
+			*mode = m;
+			return 0;
+		}
+	return CD_ERR_INVALID;
+}
+
+/* {"report": the report's JSON, "text": it in words}, or NULL if out of memory. */
+static struct json_object *move_report_reply(const struct cd_move_report *rep)
+{
+	struct json_object *o = json_object_new_object(), *j = cd_move_report_to_json(rep);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = f ? cd_move_report_print(f, rep) : -ENOMEM;
+
+	if (f && fclose(f) != 0)
+		rc = -EIO;
+	if (rc < 0 || !o || !j) {
+		free(text);
+		json_object_put(j);
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "report", j);
+	json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
+	free(text);
+	return o;
+}
+
+/*
+ * The preflight of a move (clusterctl vm move --check): read-only, and
+ * answered without quorum too, since its absence is one of the reasons
+ * reported. The report is the answer whether or not the move may go ahead.
+ * What only the target's libvirt can say (whether it runs the VM's CPU,
+ * has its bridges, reaches its disks) is not asked yet: it comes with the
+ * moves themselves, and is left unknown here.
+ */
+static int cmd_vm_move_check(qb_ipcs_connection_t *c, struct json_object *args,
+			     struct json_object **out)
+{
+	const char *name = cd_ipc_arg_str(args, "name");
+	struct cd_move_facts facts = {
+	    .quorate = cd_replica_quorate(),
+	    .csvfs_run_dir = cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+	    .cpu_compatible = CD_MOVE_CPU_UNKNOWN,
+	};
+	struct cd_move_report *rep;
+	enum cd_move_mode mode;
+	int rc;
+
+	if (!name) {
+		*out = cd_ipc_error_obj("missing VM name");
+		return CD_ERR_INVALID;
+	}
+	if (move_mode_arg(args, name, &mode) < 0) {
+		*out = cd_ipc_error_obj("no move mode '%s' (live, quick or cold)",
+					cd_ipc_arg_str(args, "mode"));
+		return CD_ERR_INVALID;
+	}
+	rep = malloc(sizeof(*rep));
+	if (!rep) {
+		*out = cd_ipc_error_obj("out of memory");
+		return -ENOMEM;
+	}
+	rc = cd_move_preflight(cd_replica_state(), name, cd_ipc_arg_str(args, "target"), mode,
+			       &facts, rep);
+	if (rc < 0)
+		*out = cd_ipc_error_obj("cannot check the move of '%s': %s", name,
+					rep->error[0] ? rep->error : cd_strerror(rc));
+	else if (!(*out = move_report_reply(rep))) {
+		*out = cd_ipc_error_obj("out of memory");
+		rc = -ENOMEM;
+	}
+	free(rep);
+	return rc;
+}
+
+/* Reads, vm.move.check among them, answer from this node's copy of the state. */
 const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
 	{"vm.add", CD_IPC_SUBMITS, cmd_vm_add},
 	{"vm.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_REMOVE},
@@ -216,5 +308,6 @@ const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
 	{"vm.stop", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_STOP},
 	{"vm.set", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_SET},
 	{"vm.explain", 0, cmd_vm_explain},
+	{"vm.move.check", 0, cmd_vm_move_check},
 };
 const size_t cd_ipc_vm_n_cmds = sizeof(cd_ipc_vm_cmds) / sizeof(cd_ipc_vm_cmds[0]);

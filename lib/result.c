@@ -22,6 +22,7 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_HELD - CD_ERR_BASE)] = "held by another live host",
 	[-(CD_ERR_SLOT_LOST - CD_ERR_BASE)] = "this host's lease slot was taken over by another host",
 	[-(CD_ERR_UNTRUSTED - CD_ERR_BASE)] = "the IPC server does not run as root: not clusterd",
+	[-(CD_ERR_REFUSED - CD_ERR_BASE)] = "refused: the check found reasons against it",
 };
 /* clang-format on */
 
@@ -59,6 +60,8 @@ static const struct {
 	{CD_ERR_NOT_JOINED, CD_EXIT_TIMEOUT},
 	{CD_ERR_HELD, CD_EXIT_BUSY},
 	{-EBUSY, CD_EXIT_BUSY},
+	{CD_ERR_REFUSED, CD_EXIT_REFUSED},
+	{-EOPNOTSUPP, CD_EXIT_UNSUPPORTED},
 };
 
 int cd_exit_code(int rc)

@@ -25,7 +25,8 @@ enum cd_result {
 	CD_ERR_HELD = -1013,	    /* a disk lease is held by another live host */
 	CD_ERR_SLOT_LOST = -1014,   /* our host slot was taken over by another host */
 	CD_ERR_UNTRUSTED = -1015,   /* the IPC server is not root: not clusterd */
-	CD_ERR_LAST = -1016
+	CD_ERR_REFUSED = -1016,	    /* a check found reasons against it (it lists them) */
+	CD_ERR_LAST = -1017
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */
@@ -45,6 +46,8 @@ enum cd_exit {
 	CD_EXIT_NO_DAEMON = 6,	 /* clusterd not reachable, or permission denied */
 	CD_EXIT_TIMEOUT = 7,	 /* timed out (also: sync did not finish in time) */
 	CD_EXIT_BUSY = 8,	 /* a lease is held by another live host */
+	CD_EXIT_REFUSED = 9,	 /* refused by a check, which printed its reasons */
+	CD_EXIT_UNSUPPORTED = 10, /* not supported by this version (-EOPNOTSUPP) */
 };
 int cd_exit_code(int rc);
 

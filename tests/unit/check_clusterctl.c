@@ -1,14 +1,17 @@
 /*
  * clusterctl's parts that need no clusterd: its command line (options
- * anywhere after the command's words, "--", the errors) and the time
- * format of its events.
+ * anywhere after the command's words, "--", the errors), the exit codes
+ * of its own and the time format of its events.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <clusterd/result.h>
 
 #include "check_common.h"
 #include "cli/clusterctl.h"
@@ -22,6 +25,8 @@ static const struct command table[] = {
 	{"vm", "add", 1, 1, CTL_OPT_XML_FILE, CTL_OPT_XML_FILE, "vm add NAME --xml FILE", NULL},
 	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", NULL},
 	{"vm", "stop", 1, 1, CTL_OPT_FORCE, 0, "vm stop NAME [--force]", NULL},
+	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK, 0,
+	 "vm move NAME [NODE] [--mode live|quick|cold] [--check]", NULL},
 	{"volume lease", "acquire", 2, 2, CTL_OPT_SHARED, 0,
 	 "volume lease acquire VOL FILE [--shared]", NULL},
 	{"volume lease", "release", 2, 2, 0, 0, "volume lease release VOL FILE", NULL},
@@ -208,6 +213,46 @@ START_TEST(test_arguments_and_commands)
 }
 END_TEST
 
+/*
+ * vm move: a target or none, --mode with its value (clusterd checks the
+ * value), --check, --json, anywhere after the words; the options are its own.
+ */
+START_TEST(test_vm_move)
+{
+	parses_to("vm move web1 --check", "vm move", "web1");
+	ck_assert(inv.opts.check);
+	ck_assert_ptr_null(inv.opts.mode);
+	parses_to("vm move --mode cold web1 node2 --check --json", "vm move", "web1 node2");
+	ck_assert_str_eq(inv.opts.mode, "cold");
+	ck_assert(inv.opts.check);
+	ck_assert(inv.opts.json);
+	parses_to("vm move web1 --mode=quick node3", "vm move", "web1 node3");
+	ck_assert_str_eq(inv.opts.mode, "quick");
+	ck_assert(!inv.opts.check);
+	parses_to("vm move web1 --mode live --mode fast", "vm move", "web1");
+	ck_assert_str_eq(inv.opts.mode, "fast");
+	parses_to("vm move --check -- -web1", "vm move", "-web1");
+	REFUSED("vm move web1 --mode", "vm move: option '--mode' needs a value");
+	REFUSED("vm move web1 --check=yes", "vm move: option '--check' takes no value");
+	REFUSED("vm move --check", "usage: clusterctl vm move NAME [NODE]");
+	REFUSED("vm move web1 node2 node3 --check", "usage: clusterctl vm move NAME [NODE]");
+	REFUSED("vm move web1 --force", "vm move: unknown option '--force'");
+	REFUSED("vm stop web1 --check", "vm stop: unknown option '--check'");
+	REFUSED("vm stop web1 --mode cold", "vm stop: unknown option '--mode'");
+}
+END_TEST
+
+/* A check's refusal and an unsupported request have exit codes of their own. */
+START_TEST(test_exit_codes)
+{
+	ck_assert_int_eq(cd_exit_code(CD_ERR_REFUSED), CD_EXIT_REFUSED);
+	ck_assert_int_eq(cd_exit_code(-EOPNOTSUPP), CD_EXIT_UNSUPPORTED);
+	ck_assert_int_eq(CD_EXIT_REFUSED, 9);
+	ck_assert_int_eq(CD_EXIT_UNSUPPORTED, 10);
+	ck_assert_str_eq(cd_strerror(CD_ERR_REFUSED), "refused: the check found reasons against it");
+}
+END_TEST
+
 /* clusterctl events prints local time; csvfs reports print UTC. */
 START_TEST(test_time_format)
 {
@@ -238,6 +283,8 @@ int main(void)
 	add_tcase(s, test_unknown_option);
 	add_tcase(s, test_missing_value);
 	add_tcase(s, test_arguments_and_commands);
+	add_tcase(s, test_vm_move);
+	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);
 }
