@@ -38,15 +38,15 @@ const char *cd_strerror(int rc);
  */
 enum cd_exit {
 	CD_EXIT_OK = 0,
-	CD_EXIT_FAILURE = 1,	 /* anything not listed below */
-	CD_EXIT_USAGE = 2,	 /* bad command line */
-	CD_EXIT_NOT_QUORATE = 3, /* refused: no quorum */
-	CD_EXIT_NOT_FOUND = 4,	 /* no such object */
-	CD_EXIT_INVALID = 5,	 /* invalid argument or value */
-	CD_EXIT_NO_DAEMON = 6,	 /* clusterd not reachable, or permission denied */
-	CD_EXIT_TIMEOUT = 7,	 /* timed out (also: sync did not finish in time) */
-	CD_EXIT_BUSY = 8,	 /* a lease is held by another live host */
-	CD_EXIT_REFUSED = 9,	 /* refused by a check, which printed its reasons */
+	CD_EXIT_FAILURE = 1,	  /* anything not listed below */
+	CD_EXIT_USAGE = 2,	  /* bad command line */
+	CD_EXIT_NOT_QUORATE = 3,  /* refused: no quorum */
+	CD_EXIT_NOT_FOUND = 4,	  /* no such object */
+	CD_EXIT_INVALID = 5,	  /* invalid argument or value */
+	CD_EXIT_NO_DAEMON = 6,	  /* clusterd not reachable, or permission denied */
+	CD_EXIT_TIMEOUT = 7,	  /* timed out (also: sync did not finish in time) */
+	CD_EXIT_BUSY = 8,	  /* a lease is held by another live host */
+	CD_EXIT_REFUSED = 9,	  /* refused by a check, which printed its reasons */
 	CD_EXIT_UNSUPPORTED = 10, /* not supported by this version (-EOPNOTSUPP) */
 };
 int cd_exit_code(int rc);
