@@ -172,6 +172,7 @@ int cmd_vm_set(struct cd_client *c, char **argv, int argc, const struct ctl_opts
 	}
 	return rc;
 }
+
 /*
  * vm move NAME [NODE] [--mode M] [--check]: clusterd's preflight of the
  * move, printed in clusterd's words (with --json, its report). Moves
