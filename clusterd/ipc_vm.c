@@ -263,9 +263,9 @@ static int cmd_vm_move_check(qb_ipcs_connection_t *c, struct json_object *args,
 {
 	const char *name = cd_ipc_arg_str(args, "name");
 	struct cd_move_facts facts = {
-	    .quorate = cd_replica_quorate(),
-	    .csvfs_run_dir = cd_config_str(CD_CFG_CSVFS_RUN_DIR),
-	    .cpu_compatible = CD_MOVE_CPU_UNKNOWN,
+		.quorate = cd_replica_quorate(),
+		.csvfs_run_dir = cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+		.cpu_compatible = CD_MOVE_CPU_UNKNOWN,
 	};
 	struct cd_move_report *rep;
 	enum cd_move_mode mode;

@@ -249,7 +249,8 @@ START_TEST(test_exit_codes)
 	ck_assert_int_eq(cd_exit_code(-EOPNOTSUPP), CD_EXIT_UNSUPPORTED);
 	ck_assert_int_eq(CD_EXIT_REFUSED, 9);
 	ck_assert_int_eq(CD_EXIT_UNSUPPORTED, 10);
-	ck_assert_str_eq(cd_strerror(CD_ERR_REFUSED), "refused: the check found reasons against it");
+	ck_assert_str_eq(cd_strerror(CD_ERR_REFUSED),
+			 "refused: the check found reasons against it");
 }
 END_TEST
 
