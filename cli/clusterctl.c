@@ -20,7 +20,7 @@ struct ctl_opts opt;
 void print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 const char *jstr(struct json_object *o, const char *key)

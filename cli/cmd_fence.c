@@ -69,7 +69,7 @@ static void show_fence_list(struct json_object *o)
 		if (json_object_object_get_ex(d, "params", &params) &&
 		    json_object_is_type(params, json_type_object)) {
 			json_object_object_foreach(params, key, v)
-			    printf("%s%s=%s", k++ ? " " : "", key, json_object_get_string(v));
+				printf("%s%s=%s", k++ ? " " : "", key, json_object_get_string(v));
 		}
 		putchar('\n');
 	}

@@ -15,8 +15,7 @@ static void print_node_table(struct json_object *nodes)
 {
 	size_t i;
 
-	printf("%-16s %5s  %-12s %5s  %10s  %s\n", "NODE", "ID", "STATE", "CORES", "MEMORY",
-	       "CPU");
+	printf("%-16s %5s  %-12s %5s  %10s  %s\n", "NODE", "ID", "STATE", "CORES", "MEMORY", "CPU");
 	for (i = 0; i < json_object_array_length(nodes); i++) {
 		struct json_object *n = json_object_array_get_idx(nodes, i), *cap = NULL;
 		char mem[32];

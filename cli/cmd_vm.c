@@ -27,8 +27,8 @@ static void print_vm_row(struct json_object *v)
 
 	format_mb(mem, sizeof(mem), jint(v, "memory_mb"));
 	printf("%-20s %-10s %-12s %-14s %5lld  %10s  %s\n", jstr(v, "name"), jstr(v, "state"),
-	       jstr_or(v, "node_name", "-"), jstr(v, "priority"), (long long)jint(v, "vcpus"),
-	       mem, jstr(v, "target"));
+	       jstr_or(v, "node_name", "-"), jstr(v, "priority"), (long long)jint(v, "vcpus"), mem,
+	       jstr(v, "target"));
 }
 
 static void show_vm_list(struct json_object *o)
@@ -81,9 +81,9 @@ static void show_vm(struct json_object *v)
 	printf("Preferred owners: %s\n", pref);
 	printf("Possible owners:  %s\n", poss);
 	printf("Anti-affinity:    %s%s\n", jstr_or(v, "anti_affinity", "-"),
-	       jstr_or(v, "anti_affinity", NULL) ? (jbool(v, "anti_affinity_hard") ? " (hard)"
-										      : " (soft)")
-						 : "");
+	       jstr_or(v, "anti_affinity", NULL)
+		       ? (jbool(v, "anti_affinity_hard") ? " (hard)" : " (soft)")
+		       : "");
 	printf("Failback:         %s\n", jstr(v, "failback"));
 	printf("Move mode:        %s\n", jstr(v, "move_mode"));
 	printf("Failures:         %lld\n", (long long)jint(v, "fail_count"));

@@ -77,8 +77,8 @@ static void print_files(struct json_object *v)
 				path = jstr(e, "path");
 		}
 		format_bytes(size, sizeof(size), (uint64_t)jint(f, "size"));
-		printf("%-24s %12s %14lld  %s\n", jstr(f, "name"), size, (long long)jint(f, "offset"),
-		       path);
+		printf("%-24s %12s %14lld  %s\n", jstr(f, "name"), size,
+		       (long long)jint(f, "offset"), path);
 	}
 }
 
@@ -161,9 +161,9 @@ static int file_op(struct cd_client *c, const char *fop, char **argv, int argc)
 		}
 		json_object_object_add(a, "size", json_object_new_int64((int64_t)size));
 	}
-	json_object_object_add(a, "timeout_ms",
-			       json_object_new_int(opt.timeout_ms > 1000 ? opt.timeout_ms - 500
-									 : opt.timeout_ms));
+	json_object_object_add(
+		a, "timeout_ms",
+		json_object_new_int(opt.timeout_ms > 1000 ? opt.timeout_ms - 500 : opt.timeout_ms));
 	{
 		/*
 		 * One id for this request, the same on every retry: the cluster
@@ -216,8 +216,7 @@ int cmd_debug_stall(struct cd_client *c, char **argv, int argc, const struct ctl
 	struct json_object *a = args1("name", argv[0]);
 	const char *mode = strcmp(argv[1], "on") == 0 ? "stall" : argv[1];
 
-	if (strcmp(mode, "stall") != 0 && strcmp(mode, "error") != 0 &&
-	    strcmp(mode, "off") != 0) {
+	if (strcmp(mode, "stall") != 0 && strcmp(mode, "error") != 0 && strcmp(mode, "off") != 0) {
 		fprintf(stderr, "clusterctl: debug volume-stall takes on (renewals stall), "
 				"error (every I/O fails) or off\n");
 		json_object_put(a);

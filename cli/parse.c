@@ -32,6 +32,7 @@ struct ctl_option {
 	size_t member;
 };
 
+/* clang-format off */
 static const struct ctl_option options[] = {
 	{BEFORE_COMMAND | IN_COMMAND, {"json", no_argument, NULL, 'j'},
 	 offsetof(struct ctl_opts, json)},
@@ -48,6 +49,7 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_MODE, {"mode", required_argument, NULL, MODE}, offsetof(struct ctl_opts, mode)},
 	{CTL_OPT_CHECK, {"check", no_argument, NULL, CHECK}, offsetof(struct ctl_opts, check)},
 };
+/* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
 /* The getopt_long() table of the options whose where shares a bit with mask. */

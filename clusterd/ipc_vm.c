@@ -49,16 +49,17 @@ static int complete_identity(const char *xml, const char *uuid, char **full, cha
 			id.uuid[i] = (char)tolower((unsigned char)id.uuid[i]);
 	}
 	if ((other = cd_vm_uuid_user(s, id.uuid, NULL))) {
-		snprintf(err, errlen, "UUID %s belongs to VM '%s' already: give this VM its own", id.uuid,
-			 other->name);
+		snprintf(err, errlen, "UUID %s belongs to VM '%s' already: give this VM its own",
+			 id.uuid, other->name);
 		return CD_ERR_EXISTS;
 	}
 	for (i = 0; i < id.n_nics; i++)
 		if (id.macs[i][0] && (other = cd_vm_mac_user(s, id.macs[i], NULL))) {
-			snprintf(err, errlen,
-				 "MAC address %s belongs to VM '%s' already: give interface %zu another "
-				 "or none (the cluster then picks one)",
-				 id.macs[i], other->name, i + 1);
+			snprintf(
+				err, errlen,
+				"MAC address %s belongs to VM '%s' already: give interface %zu another "
+				"or none (the cluster then picks one)",
+				id.macs[i], other->name, i + 1);
 			return CD_ERR_EXISTS;
 		}
 	if ((rc = cd_vm_ident_new_macs(&id, mac_taken, (void *)s)) < 0) {
@@ -74,8 +75,7 @@ static int complete_identity(const char *xml, const char *uuid, char **full, cha
  * there, never from the client. Its identity is then made complete and
  * unique (see vmident.h).
  */
-static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
-		      struct json_object **out)
+static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
 {
 	const char *xml = cd_ipc_arg_str(args, "xml"), *want = cd_ipc_arg_str(args, "name");
 	char name[64], uuid[37], err[512], *full = NULL;
@@ -132,8 +132,8 @@ static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args,
 
 static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 {
-	const struct cd_node *n = vm->node ? cd_state_node_by_id(cd_replica_state(), vm->node)
-					   : NULL;
+	const struct cd_node *n =
+		vm->node ? cd_state_node_by_id(cd_replica_state(), vm->node) : NULL;
 	struct json_object *o = cd_vm_to_json(vm);
 
 	json_object_object_add(o, "node_name", n ? json_object_new_string(n->info.name) : NULL);
@@ -150,8 +150,7 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 	return o;
 }
 
-static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args,
-		       struct json_object **out)
+static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
 {
 	const struct cd_state *s = cd_replica_state();
 	struct json_object *a = json_object_new_array();
@@ -179,8 +178,7 @@ static const struct cd_vm *find_vm(struct json_object *args, struct json_object 
 	return vm;
 }
 
-static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args,
-		       struct json_object **out)
+static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
 {
 	int rc = 0;
 	const struct cd_vm *vm = find_vm(args, out, &rc);

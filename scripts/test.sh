@@ -61,6 +61,9 @@ run_unit() {
 	fi
 }
 
+echo "=== format (.clang-format)"
+bash "$top/scripts/check-format.sh" || exit 1
+
 echo "=== unit tests (make check)"
 part_begin
 unit_rc=0
