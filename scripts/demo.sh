@@ -80,6 +80,11 @@ say "Node 3 writes with O_DIRECT, node 1 reads the same bytes"
 run "$lab" exec 3 sh -c 'echo "written on node3 at $(date)" | dd of=/run/csvfs/vol1/disk1 bs=4096 conv=sync oflag=direct status=none'
 run "$lab" exec 1 sh -c 'dd if=/run/csvfs/vol1/disk1 bs=4096 count=1 iflag=direct status=none | head -1'
 
+say "A move's preflight: where web1 could go, and every reason a node cannot take it (moves come next)"
+run "$lab" exec 1 clusterctl vm move web1 --check
+on=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
+run "$lab" exec 1 sh -c "clusterctl vm move web1 node$on --check || true"
+
 say "Fail over: power off the node running web1; the survivors restart it once its host lease has expired"
 from=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
 viewer=1; [[ $from == 1 ]] && viewer=2
