@@ -30,9 +30,10 @@ EXTRA_DIST += agents/fence_lab
 # that a test can make it fail (tests/unit/check_vm_agent.c).
 check_PROGRAMS += tests/unit/check_vm_agent
 TESTS += tests/unit/check_vm_agent
-tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c agents/vm_agent.c agents/vm_agent.h
-tests_unit_check_vm_agent_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) \
+tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c agents/vm_agent.c agents/vm_agent.h \
+	agents/peer_facts.c agents/peer_facts.h
+tests_unit_check_vm_agent_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
 	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError -Wl,--wrap=virDomainDestroy
-tests_unit_check_vm_agent_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) -lpthread
+tests_unit_check_vm_agent_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) $(JSONC_LIBS) -lpthread

@@ -17,6 +17,7 @@
 
 #include <clusterd/result.h>
 
+#include "agents/peer_facts.h"
 #include "agents/vm_agent.h"
 #include "lib/util.h"
 
@@ -24,6 +25,7 @@ struct job {
 	enum cd_agent_op op;
 	char name[64];
 	char *xml;
+	char *uri; /* CD_AGENT_PEER_FACTS: the other node's libvirtd */
 	int timeout_ms;
 	cd_agent_done_fn done;
 	void *ctx;
@@ -84,6 +86,8 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "resume";
 	case CD_AGENT_XML:
 		return "read XML";
+	case CD_AGENT_PEER_FACTS:
+		return "peer facts";
 	case CD_AGENT_DOMCAPS:
 		return "domain capabilities";
 	}
@@ -441,6 +445,12 @@ static void run_job(struct job *j)
 	if (j->op == CD_AGENT_START)
 		test_hold_start(j->name);
 #endif
+	if (j->op == CD_AGENT_PEER_FACTS) {
+		/* Another node's libvirtd, on a connection of its own. */
+		j->status = CD_DOMAIN_UNKNOWN;
+		j->rc = cd_peer_facts_run(j->uri, j->xml, &j->out_xml, j->err, sizeof(j->err));
+		return;
+	}
 	c = get_conn(j->err, sizeof(j->err));
 
 	j->status = CD_DOMAIN_UNKNOWN;
@@ -533,6 +543,8 @@ static void run_job(struct job *j)
 		domain_caps(c, j);
 		j->status = CD_DOMAIN_STOPPED;
 		break;
+	case CD_AGENT_PEER_FACTS:
+		break; /* answered above */
 	}
 	if (d)
 		virDomainFree(d);
@@ -597,6 +609,7 @@ static void job_free(struct job *j)
 	free(j->names);
 	free(j->out_xml);
 	free(j->xml);
+	free(j->uri);
 	free(j);
 }
 
@@ -650,8 +663,23 @@ static int32_t event_pipe_cb(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
+static int start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
+		     int timeout_ms, cd_agent_done_fn done, void *ctx);
+
 int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
 		     cd_agent_done_fn done, void *ctx)
+{
+	return start_job(op, name, NULL, xml, timeout_ms, done, ctx);
+}
+
+int cd_vm_agent_peer_facts(const char *node, const char *uri, const char *req, int timeout_ms,
+			   cd_agent_done_fn done, void *ctx)
+{
+	return start_job(CD_AGENT_PEER_FACTS, node, uri, req, timeout_ms, done, ctx);
+}
+
+static int start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
+		     int timeout_ms, cd_agent_done_fn done, void *ctx)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
@@ -663,10 +691,11 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
 	j->op = op;
 	cd_strlcpy(j->name, name, sizeof(j->name));
 	j->xml = xml ? strdup(xml) : NULL;
+	j->uri = uri ? strdup(uri) : NULL;
 	j->timeout_ms = timeout_ms;
 	j->done = done;
 	j->ctx = ctx;
-	if (xml && !j->xml) {
+	if ((xml && !j->xml) || (uri && !j->uri)) {
 		job_free(j);
 		return -ENOMEM;
 	}

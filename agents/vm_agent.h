@@ -17,15 +17,16 @@
 #include <qb/qbloop.h>
 
 enum cd_agent_op {
-	CD_AGENT_START,	   /* create the domain from XML (idempotent if running) */
-	CD_AGENT_SHUTDOWN, /* ask the guest to shut down; returns at once */
-	CD_AGENT_DESTROY,  /* power off (idempotent if gone) */
-	CD_AGENT_STATUS,   /* domain state plus QEMU process liveness */
-	CD_AGENT_LIST,	   /* the names of the active domains */
-	CD_AGENT_SUSPEND,  /* pause the vCPUs (idempotent if paused) */
-	CD_AGENT_RESUME,   /* let paused vCPUs run again (idempotent if running) */
-	CD_AGENT_XML,	   /* the running domain's XML as libvirt has it */
-	CD_AGENT_DOMCAPS,  /* the host's domain capabilities (no domain: name unused) */
+	CD_AGENT_START,	     /* create the domain from XML (idempotent if running) */
+	CD_AGENT_SHUTDOWN,   /* ask the guest to shut down; returns at once */
+	CD_AGENT_DESTROY,    /* power off (idempotent if gone) */
+	CD_AGENT_STATUS,     /* domain state plus QEMU process liveness */
+	CD_AGENT_LIST,	     /* the names of the active domains */
+	CD_AGENT_SUSPEND,    /* pause the vCPUs (idempotent if paused) */
+	CD_AGENT_RESUME,     /* let paused vCPUs run again (idempotent if running) */
+	CD_AGENT_XML,	     /* the running domain's XML as libvirt has it */
+	CD_AGENT_DOMCAPS,    /* the host's domain capabilities (no domain: name unused) */
+	CD_AGENT_PEER_FACTS, /* what another node's libvirtd says of a move there */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -71,6 +72,15 @@ void cd_vm_agent_fini(void);
  */
 int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
 		     cd_agent_done_fn done, void *ctx);
+
+/*
+ * Ask node's libvirtd at uri what a move there needs to know
+ * (agents/peer_facts.h; req is core/move_peer.h's question as JSON text),
+ * over a connection of its own. done gets the answer as JSON text in
+ * r->xml, or rc < 0 with r->err (CD_ERR_TIMEOUT after timeout_ms).
+ */
+int cd_vm_agent_peer_facts(const char *node, const char *uri, const char *req, int timeout_ms,
+			   cd_agent_done_fn done, void *ctx);
 
 /*
  * Whether a start of domain name (NULL: of any domain) is under way here:

@@ -193,10 +193,16 @@ int cmd_vm_move(struct cd_client *c, char **argv, int argc, const struct ctl_opt
 	if (rc < 0)
 		goto out_put;
 	json_object_object_get_ex(reply, "report", &report);
+	/* The target's libvirtd could not be asked: what only it knows is missing. */
+	if (jstr(reply, "facts_error") && report)
+		json_object_object_add(report, "facts_error",
+				       json_object_new_string(jstr(reply, "facts_error")));
 	if (o->json)
 		print_json(report);
 	else
 		fputs(jstr_or(reply, "text", ""), stdout);
+	if (!o->json && jstr(reply, "facts_error"))
+		printf("  not asked: %s\n", jstr(reply, "facts_error"));
 	if (!jbool(report, "ok")) {
 		rc = CD_ERR_REFUSED;
 	} else if (!o->check) {

@@ -35,6 +35,10 @@ static const struct cfg_def {
 	[CD_CFG_LIBVIRT_TIMEOUT_MS] = {"libvirt_timeout_ms", CFG_UINT, "30000", 100, 600000, NULL,
 				       "longest a libvirt call may take before it is "
 				       "reported as hung"},
+	[CD_CFG_LIBVIRT_PEER_URI] = {"libvirt_peer_uri", CFG_STRING, "qemu+tls://%s/system", 0, 0,
+				     NULL,
+				     "another node's libvirtd, %s its address: what a move "
+				     "there asks first, and where VMs migrate to"},
 	[CD_CFG_VM_STOP_TIMEOUT_MS] = {"vm_stop_timeout_ms", CFG_UINT, "30000", 0, 3600000, NULL,
 				       "graceful shutdown time before a VM is destroyed"},
 	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100, 600000,

@@ -17,6 +17,7 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/replica.h"
 #include "core/move_check.h"
+#include "core/move_peer.h"
 #include "core/vmdisks.h"
 #include "core/vmident.h"
 #include "lib/util.h"
@@ -248,23 +249,146 @@ static struct json_object *move_report_reply(const struct cd_move_report *rep)
 	return o;
 }
 
+/* A move's preflight under way: the question to the target's libvirtd is out. */
+struct move_check {
+	qb_ipcs_connection_t *c;
+	char name[CD_NAME_MAX + 1], target[CD_NAME_MAX + 1];
+	enum cd_move_mode mode;
+	bool chosen;		    /* the preflight chose the target: say so again */
+	char why[CD_MOVE_TEXT_MAX]; /* and why */
+};
+
+/* The preflight with facts, answered to c (or its error). */
+static void move_check_answer(const struct move_check *m, const struct cd_move_facts *facts,
+			      const char *facts_error)
+{
+	qb_ipcs_connection_t *c = m->c;
+	struct cd_move_report *rep = malloc(sizeof(*rep));
+	struct json_object *o = NULL;
+	int rc =
+		rep ? cd_move_preflight(cd_replica_state(), m->name, m->target, m->mode, facts, rep)
+		    : -ENOMEM;
+
+	/* Asked of the target the first pass chose: the same words as that pass. */
+	if (rc >= 0 && m->chosen) {
+		rep->target_chosen = true;
+		cd_strlcpy(rep->target_why, m->why, sizeof(rep->target_why));
+	}
+	if (rc < 0) {
+		cd_ipc_send_error(c, rc, rep && rep->error[0] ? rep->error : NULL);
+	} else if (!(o = move_report_reply(rep))) {
+		cd_ipc_send_error(c, -ENOMEM, NULL);
+	} else {
+		if (facts_error)
+			json_object_object_add(o, "facts_error",
+					       json_object_new_string(facts_error));
+		cd_ipc_send_reply(c, 0, o);
+	}
+	free(rep);
+}
+
+static struct cd_move_facts local_facts(void)
+{
+	struct cd_move_facts f = {
+		.quorate = cd_replica_quorate(),
+		.csvfs_run_dir = cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+		.cpu_compatible = CD_MOVE_CPU_UNKNOWN,
+	};
+
+	return f;
+}
+
+static void peer_facts_done(void *ctx, const struct cd_agent_result *r)
+{
+	struct move_check *m = ctx;
+	struct cd_move_facts facts = local_facts();
+	struct cd_move_peer_answer a;
+	char why[320] = "";
+
+	if (r->rc < 0)
+		snprintf(why, sizeof(why), "%s's libvirtd did not answer: %s", m->target, r->err);
+	else if (cd_move_peer_answer_read(r->xml, &a) < 0)
+		snprintf(why, sizeof(why), "%s's libvirtd gave no answer that parses", m->target);
+	else
+		cd_move_peer_answer_facts(&a, &facts);
+	move_check_answer(m, &facts, why[0] ? why : NULL);
+	qb_ipcs_connection_unref(m->c);
+	free(m);
+}
+
+/* The libvirtd of node n (libvirt_peer_uri, its first address for %s), in uri. */
+static int peer_uri(const struct cd_node *n, char *uri, size_t len)
+{
+	const char *t = cd_config_str(CD_CFG_LIBVIRT_PEER_URI), *p = strstr(t, "%s");
+	int w;
+
+	if (!n || n->info.n_addrs == 0)
+		return CD_ERR_NOT_FOUND;
+	w = p ? snprintf(uri, len, "%.*s%s%s", (int)(p - t), t, n->info.addrs[0], p + 2)
+	      : snprintf(uri, len, "%s", t);
+	return w < 0 || (size_t)w >= len ? CD_ERR_INVALID : 0;
+}
+
+/*
+ * Ask the target's libvirtd what only it can say (its CPU, its bridges and
+ * networks) when the preflight found a target that is a member: CD_IPC_ASYNC,
+ * or < 0 if it cannot be asked (then the report goes without).
+ */
+static int ask_target(qb_ipcs_connection_t *c, const struct cd_move_report *rep,
+		      enum cd_move_mode mode)
+{
+	const struct cd_state *s = cd_replica_state();
+	const struct cd_node *n = cd_state_node_by_name(s, rep->target);
+	const struct cd_vm *vm = cd_state_vm(s, rep->vm);
+	struct json_object *q;
+	struct move_check *m;
+	char uri[512], err[160];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < rep->n_failures; i++)
+		if (rep->failures[i].code == CD_MOVE_NOT_MEMBER ||
+		    rep->failures[i].code == CD_MOVE_NO_NODE)
+			return CD_ERR_NOT_FOUND;
+	if (!vm || !vm->xml || !n || !n->member || peer_uri(n, uri, sizeof(uri)) < 0)
+		return CD_ERR_NOT_FOUND;
+	q = cd_move_peer_ask(vm->xml, err, sizeof(err));
+	m = calloc(1, sizeof(*m));
+	if (!q || !m) {
+		json_object_put(q);
+		free(m);
+		return CD_ERR_INVALID;
+	}
+	m->c = c;
+	m->mode = mode;
+	cd_strlcpy(m->name, rep->vm, sizeof(m->name));
+	cd_strlcpy(m->target, rep->target, sizeof(m->target));
+	m->chosen = rep->target_chosen;
+	cd_strlcpy(m->why, rep->target_why, sizeof(m->why));
+	rc = cd_vm_agent_peer_facts(
+		rep->target, uri, json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN),
+		(int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), peer_facts_done, m);
+	json_object_put(q);
+	if (rc < 0) {
+		free(m);
+		return rc;
+	}
+	qb_ipcs_connection_ref(c);
+	return CD_IPC_ASYNC;
+}
+
 /*
  * The preflight of a move (clusterctl vm move --check): read-only, and
  * answered without quorum too, since its absence is one of the reasons
  * reported. The report is the answer whether or not the move may go ahead.
- * What only the target's libvirt can say (whether it runs the VM's CPU,
- * has its bridges, reaches its disks) is not asked yet: it comes with the
- * moves themselves, and is left unknown here.
+ * Once the state names a target, its libvirtd is asked what only it can
+ * say (ask_target), and the preflight runs again with that.
  */
 static int cmd_vm_move_check(qb_ipcs_connection_t *c, struct json_object *args,
 			     struct json_object **out)
 {
 	const char *name = cd_ipc_arg_str(args, "name");
-	struct cd_move_facts facts = {
-		.quorate = cd_replica_quorate(),
-		.csvfs_run_dir = cd_config_str(CD_CFG_CSVFS_RUN_DIR),
-		.cpu_compatible = CD_MOVE_CPU_UNKNOWN,
-	};
+	struct cd_move_facts facts = local_facts();
 	struct cd_move_report *rep;
 	enum cd_move_mode mode;
 	int rc;
@@ -288,9 +412,13 @@ static int cmd_vm_move_check(qb_ipcs_connection_t *c, struct json_object *args,
 	if (rc < 0)
 		*out = cd_ipc_error_obj("cannot check the move of '%s': %s", name,
 					rep->error[0] ? rep->error : cd_strerror(rc));
+	else if (rep->target[0] && (rc = ask_target(c, rep, mode)) == CD_IPC_ASYNC)
+		*out = NULL;
 	else if (!(*out = move_report_reply(rep))) {
 		*out = cd_ipc_error_obj("out of memory");
 		rc = -ENOMEM;
+	} else {
+		rc = 0;
 	}
 	free(rep);
 	return rc;

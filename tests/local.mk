@@ -8,7 +8,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
 	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
 	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels \
-	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check
+	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check \
+	tests/unit/check_move_peer
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -76,6 +77,10 @@ tests_unit_check_fencedev_LDADD = $(UNIT_LIBS)
 tests_unit_check_move_check_SOURCES = tests/unit/check_move_check.c $(FIXTURE_SOURCES)
 tests_unit_check_move_check_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_move_check_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
+	$(CHECK_LIBS) $(JSONC_LIBS)
+tests_unit_check_move_peer_SOURCES = tests/unit/check_move_peer.c
+tests_unit_check_move_peer_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_move_peer_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
 	$(CHECK_LIBS) $(JSONC_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)

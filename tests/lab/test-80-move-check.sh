@@ -4,7 +4,8 @@
 # file: a node that fits is accepted and named, with a target or without;
 # the VM's own node, a node in maintenance and a disk outside csvfs are
 # refused with their codes, several reasons at once; --json carries the
-# codes; a move without --check is answered as not supported yet; and
+# codes; the target's libvirtd is asked for its bridges and its CPU; a
+# move without --check is answered as not supported yet; and
 # nothing changes: the state's version stays, the VMs run where they ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +113,24 @@ has_code disk-local || fail "--json lacks disk-local: $json"
 pass "--json: $(codes)"
 assert_eq "$(jq -r '.mode' <<<"$json")" cold "--json: the mode asked"
 
+# --- what only the target's libvirtd can say: its bridges, its CPU
+# vm4 joins a bridge no node has; vm5 asks for a CPU that QEMU's emulation
+# cannot give (the policy does not hold an emulated VM to the nodes'
+# models: only the target's libvirt can tell). Both stay stopped.
+bash "$top/tests/guest/domain.sh" --bridge nosuchbr vm4 198.18.0.24 128 1 >"$LAB_DIR/vm4.xml"
+ctl 1 clusterctl vm add vm4 --xml "$LAB_DIR/vm4.xml"
+bash "$top/tests/guest/domain.sh" --cpu EPYC vm5 198.18.0.25 128 1 >"$LAB_DIR/vm5.xml"
+ctl 1 clusterctl vm add vm5 --xml "$LAB_DIR/vm5.xml"
+wait_for 30 "the state settles" version_settled
+v0=$(version)
+move_json 1 vm4 "$T" --mode cold
+assert_eq "$(codes)" bridge-missing "vm4 (bridge nosuchbr) to $T, asked of $T's libvirtd: bridge-missing"
+assert_match "$(jq -r '.failures[0].text' <<<"$json")" "nosuchbr" "the bridge is named"
+move_json 1 vm5 "$T" --mode cold
+assert_eq "$(codes)" cpu-incompatible "vm5 (CPU EPYC, emulated) to $T: cpu-incompatible, from $T's libvirt"
+move_json 1 vm1 "$T"
+assert_eq "$(jq -r '"\(.ok) \(.facts_error)"' <<<"$json")" "true null" "vm1 to $T: $T's libvirtd asked, nothing stands in the way"
+
 # --- a bad mode, and a move without --check
 move 1 vm1 "$T" --mode fast --check
 assert_eq "$rc" 5 "an unknown mode is refused with exit 5 ($out)"
@@ -145,9 +164,11 @@ wait_for 15 "$M online again on node 2" node_is 2 "$M" online
 for i in $(seq 1 $N); do
 	runs_on "$i" vm1 "$on1" || fail "node$i: vm1 is not running on $on1"
 	runs_on "$i" vm2 "$on2" || fail "node$i: vm2 is not running on $on2"
-	vm_state_is "$i" vm3 stopped || fail "node$i: vm3 is not stopped"
+	for v in vm3 vm4 vm5; do
+		vm_state_is "$i" $v stopped || fail "node$i: $v is not stopped"
+	done
 done
-pass "every node shows vm1 running on $on1, vm2 on $on2, vm3 stopped"
+pass "every node shows vm1 running on $on1, vm2 on $on2, vm3, vm4 and vm5 stopped"
 assert_eq "$(vm_nodes_running vm1)/$(vm_nodes_running vm2)/$(vm_nodes_running vm3)" "$on1/$on2/" \
 	"libvirt runs vm1 on $on1 and vm2 on $on2 only, vm3 nowhere"
 

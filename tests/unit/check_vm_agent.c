@@ -23,6 +23,7 @@
 
 #include <clusterd/result.h>
 
+#include "agents/peer_facts.h"
 #include "agents/vm_agent.h"
 #include "check_common.h"
 #include "lib/util.h"
@@ -239,6 +240,47 @@ START_TEST(test_pid_dir)
 }
 END_TEST
 
+/* A move's question to another node's libvirtd, here the test driver's. */
+START_TEST(test_peer_facts)
+{
+	char err[256] = "", *out = NULL;
+	const char *cpu;
+
+	ck_assert_int_eq(
+		cd_peer_facts_run("test:///default",
+				  "{\"virttype\":\"kvm\",\"bridges\":[\"eth1\",\"nosuchbr\"],"
+				  "\"networks\":[\"default\",\"nonet\"],"
+				  "\"cpu\":\"<cpu><model>qemu64</model></cpu>\"}",
+				  &out, err, sizeof(err)),
+		0);
+	ck_assert_ptr_nonnull(out);
+	/* The driver's own interface and network are there; the others are not. */
+	ck_assert_msg(strstr(out, "\"missing_bridges\":[\"nosuchbr\"]"), "%s", out);
+	ck_assert_msg(strstr(out, "\"missing_networks\":[\"nonet\"]"), "%s", out);
+	cpu = strstr(out, "\"cpu\":\"");
+	ck_assert_msg(cpu && (strncmp(cpu + 7, "yes\"", 4) == 0 ||
+			      strncmp(cpu + 7, "no\"", 3) == 0 ||
+			      strncmp(cpu + 7, "unknown\"", 8) == 0),
+		      "%s", out);
+	free(out);
+
+	/* No <cpu>: QEMU's default CPU runs anywhere. */
+	ck_assert_int_eq(cd_peer_facts_run("test:///default", "{\"virttype\":\"qemu\"}", &out, err,
+					   sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(out, "\"cpu\":\"yes\""), "%s", out);
+	free(out);
+
+	ck_assert_int_eq(
+		cd_peer_facts_run("test:///no/such/file.xml", "{}", &out, err, sizeof(err)),
+		CD_ERR_NO_DAEMON);
+	ck_assert_ptr_null(out);
+	ck_assert_msg(strstr(err, "cannot reach the target's libvirtd"), "%s", err);
+	ck_assert_int_eq(cd_peer_facts_run("test:///default", "[", &out, err, sizeof(err)),
+			 CD_ERR_INVALID);
+}
+END_TEST
+
 static void add_agent_tcase(Suite *s, const TTest *t, const char *name)
 {
 	TCase *tc = tcase_create(name);
@@ -256,5 +298,6 @@ int main(void)
 	add_agent_tcase(s, test_no_domain_is_stopped, "no_domain_is_stopped");
 	add_agent_tcase(s, test_pid_dir, "pid_dir");
 	add_agent_tcase(s, test_destroy_of_vanished_domain, "destroy_of_vanished_domain");
+	add_agent_tcase(s, test_peer_facts, "peer_facts");
 	return run_suite(s);
 }
