@@ -4,63 +4,29 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-
 #include <clusterd/result.h>
 
 #include "core/cpumodels.h"
+#include "core/xmlquery.h"
 #include "lib/util.h"
 
-typedef int each_text_fn(const char *text, void *ctx, char *err, size_t errlen);
-
-/* An XPath expression and what to do with the text of each node it selects. */
-struct query {
-	const char *expr;
-	each_text_fn *fn; /* <0: an error; 1: enough of this query; 0: go on */
-};
-
 /*
- * Parse xml once and run each query in turn, calling its fn on the nodes
- * in document order. Returns 0, an fn's error, or CD_ERR_INVALID with err
- * set if the XML does not parse.
+ * Parse xml once and run each query in turn (cd_xml_each_text). Returns 0,
+ * an fn's error, or CD_ERR_INVALID with err set if the XML does not parse.
  */
-static int each_text(const char *xml, const struct query *q, size_t n_q, void *ctx, char *err,
-		     size_t errlen)
+static int each_text(const char *xml, const struct cd_xml_query *q, size_t n_q, void *ctx,
+		     char *err, size_t errlen)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "cpu.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlXPathContextPtr xc;
-	size_t k;
-	int i, rc = 0;
+	xmlDocPtr doc = cd_xml_parse(xml);
+	int rc;
 
 	if (!doc) {
 		snprintf(err, errlen, "the XML does not parse");
 		return CD_ERR_INVALID;
 	}
-	xc = xmlXPathNewContext(doc);
-	for (k = 0; k < n_q && rc >= 0; k++) {
-		xmlXPathObjectPtr res =
-			xc ? xmlXPathEvalExpression((const xmlChar *)q[k].expr, xc) : NULL;
-
-		if (!res) {
-			snprintf(err, errlen, "cannot read the XML's CPU");
-			rc = CD_ERR_INVALID;
-			break;
-		}
-		rc = 0;
-		for (i = 0; rc == 0 && res->nodesetval && i < res->nodesetval->nodeNr; i++) {
-			xmlChar *v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
-
-			rc = q[k].fn(v ? (const char *)v : "", ctx, err, errlen);
-			xmlFree(v);
-		}
-		xmlXPathFreeObject(res);
-	}
-	if (xc)
-		xmlXPathFreeContext(xc);
+	rc = cd_xml_each_text(doc, q, n_q, ctx, "the XML's CPU", err, errlen);
 	xmlFreeDoc(doc);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static int check_model(const char *model, char *err, size_t errlen)
@@ -121,7 +87,7 @@ int cd_host_cpus_read(const char *domcaps, struct cd_capacity *cap, size_t *drop
 		      char *virt_type, size_t type_len, char *err, size_t errlen)
 {
 	/* The host model first: it is the node's own model, [0] of its list. */
-	static const struct query q[] = {
+	static const struct cd_xml_query q[] = {
 		{"/domainCapabilities/domain", read_type},
 		{"/domainCapabilities/cpu/mode[@name='host-model' and @supported='yes']/model",
 		 add_host_model},
@@ -194,7 +160,7 @@ static int read_domain_type(const char *type, void *ctx, char *err, size_t errle
 
 int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t errlen)
 {
-	static const struct query q[] = {
+	static const struct cd_xml_query q[] = {
 		{"/domain/cpu/@mode", read_mode},
 		{"/domain/cpu/model", read_model},
 		{"/domain/@type", read_domain_type},

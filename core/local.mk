@@ -28,6 +28,7 @@ core_libcdcore_la_SOURCES = \
 	core/policy_adapter.c core/policy_adapter.h \
 	core/move_check.c core/move_check.h core/move_report.c \
 	core/move_peer.c core/move_peer.h \
+	core/xmlquery.c core/xmlquery.h \
 	core/quorumview.c core/quorumview.h \
 	core/deadrule.c core/deadrule.h \
 	core/ipc_admit.c core/ipc_admit.h

@@ -4,32 +4,28 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
 #include <clusterd/result.h>
 
 #include "core/move_peer.h"
+#include "core/xmlquery.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
-/* Add each value of XPath expr (attributes) to the array arr, at most CD_MOVE_PEER_MAX. */
-static void add_values(xmlXPathContextPtr xc, const char *expr, struct json_object *arr)
+/* Add a bridge's or network's name to the array ctx, at most CD_MOVE_PEER_MAX. */
+static int add_name(const char *name, void *ctx, char *err, size_t errlen)
 {
-	xmlXPathObjectPtr res = xmlXPathEvalExpression((const xmlChar *)expr, xc);
-	int i;
+	struct json_object *arr = ctx;
 
-	for (i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr &&
-		    json_object_array_length(arr) < CD_MOVE_PEER_MAX;
-	     i++) {
-		xmlChar *v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
-
-		if (v && *v && strlen((const char *)v) <= CD_MOVE_PEER_NAME_MAX)
-			json_object_array_add(arr, json_object_new_string((const char *)v));
-		xmlFree(v);
-	}
-	xmlXPathFreeObject(res);
+	(void)err;
+	(void)errlen;
+	if (json_object_array_length(arr) >= CD_MOVE_PEER_MAX)
+		return 1;
+	if (*name && strlen(name) <= CD_MOVE_PEER_NAME_MAX)
+		json_object_array_add(arr, json_object_new_string(name));
+	return 0;
 }
 
 /* The domain's <cpu> element as text, if it has one with a model or a mode. */
@@ -51,10 +47,11 @@ static void add_cpu(xmlDocPtr doc, xmlXPathContextPtr xc, struct json_object *o)
 
 struct json_object *cd_move_peer_ask(const char *xml, char *err, size_t errlen)
 {
-	xmlDocPtr doc =
-		xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-		    : NULL;
+	static const struct cd_xml_query bridge = {
+		"/domain/devices/interface[@type='bridge']/source/@bridge", add_name};
+	static const struct cd_xml_query network = {
+		"/domain/devices/interface[@type='network']/source/@network", add_name};
+	xmlDocPtr doc = cd_xml_parse(xml);
 	xmlXPathContextPtr xc = doc ? xmlXPathNewContext(doc) : NULL;
 	struct json_object *o, *bridges, *networks;
 	xmlChar *type;
@@ -72,10 +69,16 @@ struct json_object *cd_move_peer_ask(const char *xml, char *err, size_t errlen)
 			       json_object_new_string(type ? (const char *)type : "kvm"));
 	xmlFree(type);
 	add_cpu(doc, xc, o);
-	add_values(xc, "/domain/devices/interface[@type='bridge']/source/@bridge", bridges);
-	add_values(xc, "/domain/devices/interface[@type='network']/source/@network", networks);
-	json_object_object_add(o, "bridges", bridges);
-	json_object_object_add(o, "networks", networks);
+	if (cd_xml_each_text(doc, &bridge, 1, bridges, "the VM's bridges", err, errlen) < 0 ||
+	    cd_xml_each_text(doc, &network, 1, networks, "the VM's networks", err, errlen) < 0) {
+		json_object_put(bridges);
+		json_object_put(networks);
+		json_object_put(o);
+		o = NULL;
+	} else {
+		json_object_object_add(o, "bridges", bridges);
+		json_object_object_add(o, "networks", networks);
+	}
 	xmlXPathFreeContext(xc);
 	xmlFreeDoc(doc);
 	return o;

@@ -9,6 +9,7 @@
 #include <clusterd/result.h>
 
 #include "core/vmdisks.h"
+#include "core/xmlquery.h"
 #include "lib/util.h"
 
 /* path under run_dir as VOLUME/FILE: 1 if it is, 0 if not under, -1 if malformed */
@@ -40,8 +41,7 @@ static xmlXPathObjectPtr select_nodes(const char *xml, const char *expr, xmlDocP
 	xmlXPathContextPtr ctx;
 	xmlXPathObjectPtr res;
 
-	*doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	*doc = cd_xml_parse(xml);
 	if (!*doc) {
 		snprintf(err, errlen, "the domain XML does not parse");
 		return NULL;

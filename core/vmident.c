@@ -14,6 +14,7 @@
 #include <clusterd/result.h>
 
 #include "core/vmident.h"
+#include "core/xmlquery.h"
 #include "lib/util.h"
 
 bool cd_mac_valid(const char *s)
@@ -55,8 +56,7 @@ static void lower(char *s)
 
 static xmlDocPtr parse(const char *xml, char *err, size_t errlen)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDocPtr doc = cd_xml_parse(xml);
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 
 	if (!root || !xmlStrEqual(root->name, BAD_CAST "domain")) {
