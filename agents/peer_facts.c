@@ -14,13 +14,7 @@
 #include <clusterd/result.h>
 
 #include "agents/peer_facts.h"
-
-static const char *peer_error(void)
-{
-	virErrorPtr e = virGetLastError();
-
-	return e && e->message ? e->message : "unknown libvirt error";
-}
+#include "agents/vm_agent.h"
 
 /* Whether the CPU cpu_xml runs on the target for domain type virttype. */
 static void compare_cpu(virConnectPtr c, const char *virttype, const char *cpu_xml,
@@ -40,7 +34,8 @@ static void compare_cpu(virConnectPtr c, const char *virttype, const char *cpu_x
 			 "type %s)",
 			 virttype);
 	else if (r < 0)
-		snprintf(text, sizeof(text), "cannot compare the CPU there: %s", peer_error());
+		snprintf(text, sizeof(text), "cannot compare the CPU there: %s",
+			 cd_agent_last_error());
 	else
 		return;
 	json_object_object_add(out, "cpu_text", json_object_new_string(text));
@@ -100,7 +95,7 @@ int cd_peer_facts_run(const char *uri, const char *req_text, char **out, char *e
 	c = virConnectOpen(uri);
 	if (!c) {
 		snprintf(err, errlen, "cannot reach the target's libvirtd (%s): %s", uri,
-			 peer_error());
+			 cd_agent_last_error());
 		json_object_put(req);
 		return CD_ERR_NO_DAEMON;
 	}

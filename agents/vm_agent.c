@@ -114,7 +114,7 @@ static void quiet_errors(void *data, virErrorPtr e)
 {
 }
 
-static const char *last_error(void)
+const char *cd_agent_last_error(void)
 {
 	virErrorPtr e = virGetLastError();
 
@@ -210,7 +210,7 @@ static virConnectPtr get_conn(char *err, size_t errlen)
 		virConnectRef(c);
 	else
 		snprintf(err, errlen, "cannot connect to libvirt at %.64s: %s", agent.uri,
-			 last_error());
+			 cd_agent_last_error());
 	pthread_mutex_unlock(&agent.lock);
 	if (opened) {
 		/*
@@ -296,7 +296,7 @@ static int lookup(virConnectPtr c, const char *name, virDomainPtr *d, char *err,
 	e = virGetLastError();
 	rc = e && e->code == VIR_ERR_NO_DOMAIN ? 0 : -1;
 	if (rc < 0)
-		snprintf(err, errlen, "cannot look the domain up: %s", last_error());
+		snprintf(err, errlen, "cannot look the domain up: %s", cd_agent_last_error());
 	virResetLastError();
 	return rc;
 }
@@ -327,7 +327,7 @@ static void list_domains(virConnectPtr c, struct job *j)
 
 	if (n < 0) {
 		j->rc = CD_ERR_INVALID;
-		snprintf(j->err, sizeof(j->err), "cannot list domains: %s", last_error());
+		snprintf(j->err, sizeof(j->err), "cannot list domains: %s", cd_agent_last_error());
 		return;
 	}
 	for (i = 0; i < (size_t)n; i++)
@@ -359,7 +359,7 @@ static void domain_caps(virConnectPtr c, struct job *j)
 	if (!j->out_xml) {
 		j->rc = CD_ERR_INVALID;
 		snprintf(j->err, sizeof(j->err), "cannot read the domain capabilities: %s",
-			 last_error());
+			 cd_agent_last_error());
 	}
 	virResetLastError();
 }
@@ -378,7 +378,7 @@ static void pause_resume(virDomainPtr d, struct job *j)
 	    (suspend ? virDomainSuspend(d) : virDomainResume(d)) < 0) {
 		j->rc = CD_ERR_INVALID;
 		snprintf(j->err, sizeof(j->err), "%s failed: %s", suspend ? "suspend" : "resume",
-			 last_error());
+			 cd_agent_last_error());
 	}
 	j->status = domain_status(d);
 }
@@ -400,7 +400,7 @@ static void announce(virDomainPtr d, struct job *j)
 
 	if (virDomainQemuMonitorCommand(d, cmd, &reply, 0) < 0)
 		snprintf(j->note, sizeof(j->note), "cannot announce its MAC addresses: %s",
-			 last_error());
+			 cd_agent_last_error());
 	else
 		snprintf(j->note, sizeof(j->note), "MAC addresses announced to the network");
 	free(reply);
@@ -482,7 +482,7 @@ static void run_job(struct job *j)
 		d = virDomainCreateXML(c, j->xml, 0);
 		if (!d) {
 			j->rc = CD_ERR_INVALID;
-			snprintf(j->err, sizeof(j->err), "start failed: %s", last_error());
+			snprintf(j->err, sizeof(j->err), "start failed: %s", cd_agent_last_error());
 			j->status = CD_DOMAIN_FAILED;
 			break;
 		}
@@ -492,7 +492,8 @@ static void run_job(struct job *j)
 	case CD_AGENT_SHUTDOWN:
 		if (d && virDomainIsActive(d) == 1 && virDomainShutdown(d) < 0) {
 			j->rc = CD_ERR_INVALID;
-			snprintf(j->err, sizeof(j->err), "shutdown failed: %s", last_error());
+			snprintf(j->err, sizeof(j->err), "shutdown failed: %s",
+				 cd_agent_last_error());
 		}
 		break;
 	case CD_AGENT_DESTROY:
@@ -500,7 +501,7 @@ static void run_job(struct job *j)
 		if (d && virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) {
 			char why[200];
 
-			cd_strlcpy(why, last_error(), sizeof(why));
+			cd_strlcpy(why, cd_agent_last_error(), sizeof(why));
 			if (!gone(d)) {
 				j->rc = CD_ERR_INVALID;
 				snprintf(j->err, sizeof(j->err), "destroy failed: %s", why);
@@ -518,7 +519,7 @@ static void run_job(struct job *j)
 		if (j->status == CD_DOMAIN_UNKNOWN) {
 			j->rc = CD_ERR_INVALID;
 			snprintf(j->err, sizeof(j->err), "cannot read the domain state: %s",
-				 last_error());
+				 cd_agent_last_error());
 		}
 		break;
 	case CD_AGENT_LIST:
@@ -535,7 +536,7 @@ static void run_job(struct job *j)
 			if (!j->out_xml) {
 				j->rc = CD_ERR_INVALID;
 				snprintf(j->err, sizeof(j->err), "cannot read the domain XML: %s",
-					 last_error());
+					 cd_agent_last_error());
 			}
 		}
 		break;
@@ -729,7 +730,7 @@ int cd_vm_agent_init(qb_loop_t *loop, const char *uri, const char *pid_dir,
 	qb_loop_poll_add(loop, QB_LOOP_MED, agent.done_pipe[0], POLLIN, NULL, done_pipe_cb);
 	qb_loop_poll_add(loop, QB_LOOP_HIGH, agent.event_pipe[0], POLLIN, NULL, event_pipe_cb);
 	if (virEventRegisterDefaultImpl() < 0) {
-		qb_log(LOG_ERR, "cannot set up libvirt's event loop: %s", last_error());
+		qb_log(LOG_ERR, "cannot set up libvirt's event loop: %s", cd_agent_last_error());
 		return CD_ERR_INVALID;
 	}
 	if (pthread_create(&agent.event_thread, NULL, event_thread, NULL) != 0)
@@ -764,7 +765,8 @@ int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uui
 	virSetErrorFunc(NULL, quiet_errors);
 	c = virConnectOpen("test:///default");
 	if (!c) {
-		snprintf(err, errlen, "cannot open libvirt's test driver: %s", last_error());
+		snprintf(err, errlen, "cannot open libvirt's test driver: %s",
+			 cd_agent_last_error());
 		return CD_ERR_INVALID;
 	}
 	d = virDomainDefineXMLFlags(c, xml, VIR_DOMAIN_DEFINE_VALIDATE);
@@ -772,7 +774,7 @@ int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uui
 		char m[400], *p;
 
 		/* libvirt's schema errors span lines: one line for a person. */
-		cd_strlcpy(m, last_error(), sizeof(m));
+		cd_strlcpy(m, cd_agent_last_error(), sizeof(m));
 		for (p = m; (p = strchr(p, '\n'));)
 			*p = p[1] ? ';' : '\0';
 		snprintf(err, errlen, "invalid domain XML: %s", m);
@@ -780,7 +782,7 @@ int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uui
 		return CD_ERR_INVALID;
 	}
 	if (virDomainGetInfo(d, &info) < 0 || virDomainGetUUIDString(d, uuid) < 0) {
-		snprintf(err, errlen, "cannot read the domain XML: %s", last_error());
+		snprintf(err, errlen, "cannot read the domain XML: %s", cd_agent_last_error());
 		rc = CD_ERR_INVALID;
 	} else {
 		cd_strlcpy(name, virDomainGetName(d), name_len);

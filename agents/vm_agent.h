@@ -30,6 +30,9 @@ enum cd_agent_op {
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
+/* libvirt's last error message in the calling thread (the agent's files share it). */
+const char *cd_agent_last_error(void);
+
 enum cd_domain_status {
 	CD_DOMAIN_RUNNING, /* active and its QEMU process alive */
 	CD_DOMAIN_STOPPED, /* no such active domain */
