@@ -258,33 +258,60 @@ struct move_check {
 	char why[CD_MOVE_TEXT_MAX]; /* and why */
 };
 
-/* The preflight with facts, answered to c (or its error). */
+/*
+ * The preflight of name's move to target (NULL: the one it chooses), with
+ * facts: 0 and *rep filled (the caller frees it), or a negative code with
+ * *out set to the error.
+ */
+static int preflight(const char *name, const char *target, enum cd_move_mode mode,
+		     const struct cd_move_facts *facts, struct cd_move_report **rep,
+		     struct json_object **out)
+{
+	int rc;
+
+	*rep = malloc(sizeof(**rep));
+	if (!*rep) {
+		*out = cd_ipc_error_obj("out of memory");
+		return -ENOMEM;
+	}
+	rc = cd_move_preflight(cd_replica_state(), name, target, mode, facts, *rep);
+	if (rc < 0) {
+		*out = cd_ipc_error_obj("cannot check the move of '%s': %s", name,
+					(*rep)->error[0] ? (*rep)->error : cd_strerror(rc));
+		free(*rep);
+		*rep = NULL;
+	}
+	return rc;
+}
+
+/* The preflight with facts, answered to m's client (or its error). */
 static void move_check_answer(const struct move_check *m, const struct cd_move_facts *facts,
 			      const char *facts_error)
 {
-	qb_ipcs_connection_t *c = m->c;
-	struct cd_move_report *rep = malloc(sizeof(*rep));
+	struct cd_move_report *rep;
 	struct json_object *o = NULL;
-	int rc =
-		rep ? cd_move_preflight(cd_replica_state(), m->name, m->target, m->mode, facts, rep)
-		    : -ENOMEM;
+	int rc = preflight(m->name, m->target, m->mode, facts, &rep, &o);
 
-	/* Asked of the target the first pass chose: the same words as that pass. */
-	if (rc >= 0 && m->chosen) {
-		rep->target_chosen = true;
-		cd_strlcpy(rep->target_why, m->why, sizeof(rep->target_why));
-	}
-	if (rc < 0) {
-		cd_ipc_send_error(c, rc, rep && rep->error[0] ? rep->error : NULL);
-	} else if (!(o = move_report_reply(rep))) {
-		cd_ipc_send_error(c, -ENOMEM, NULL);
-	} else {
-		if (facts_error)
+	if (rc == 0) {
+		/* Asked of the target the first pass chose: the same words as that pass. */
+		if (m->chosen) {
+			rep->target_chosen = true;
+			cd_strlcpy(rep->target_why, m->why, sizeof(rep->target_why));
+		}
+		o = move_report_reply(rep);
+		free(rep);
+		if (!o)
+			rc = -ENOMEM;
+		else if (facts_error)
 			json_object_object_add(o, "facts_error",
 					       json_object_new_string(facts_error));
-		cd_ipc_send_reply(c, 0, o);
 	}
-	free(rep);
+	/* o: the report, or preflight()'s error; none only when out of memory. */
+	if (o)
+		cd_ipc_send_reply(m->c, rc, o);
+	else
+		cd_ipc_send_error(m->c, rc, NULL);
+	json_object_put(o);
 }
 
 static struct cd_move_facts local_facts(void)
@@ -402,17 +429,10 @@ static int cmd_vm_move_check(qb_ipcs_connection_t *c, struct json_object *args,
 					cd_ipc_arg_str(args, "mode"));
 		return CD_ERR_INVALID;
 	}
-	rep = malloc(sizeof(*rep));
-	if (!rep) {
-		*out = cd_ipc_error_obj("out of memory");
-		return -ENOMEM;
-	}
-	rc = cd_move_preflight(cd_replica_state(), name, cd_ipc_arg_str(args, "target"), mode,
-			       &facts, rep);
+	rc = preflight(name, cd_ipc_arg_str(args, "target"), mode, &facts, &rep, out);
 	if (rc < 0)
-		*out = cd_ipc_error_obj("cannot check the move of '%s': %s", name,
-					rep->error[0] ? rep->error : cd_strerror(rc));
-	else if (rep->target[0] && (rc = ask_target(c, rep, mode)) == CD_IPC_ASYNC)
+		return rc;
+	if (rep->target[0] && (rc = ask_target(c, rep, mode)) == CD_IPC_ASYNC)
 		*out = NULL;
 	else if (!(*out = move_report_reply(rep))) {
 		*out = cd_ipc_error_obj("out of memory");
