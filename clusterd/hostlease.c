@@ -358,9 +358,7 @@ void vols_drop_leases(struct rt *rt, const char *why)
 	pthread_mutex_unlock(&rt->lock);
 	if (l) {
 		cd_strlcpy(l->vol, rt->name, sizeof(l->vol));
-		pthread_mutex_lock(&rt->lock);
-		l->generation = rt->host.generation;
-		pthread_mutex_unlock(&rt->lock);
+		l->generation = rt->lapsed_generation;
 	}
 	if (vols.lost && l)
 		vols.lost(rt->name, dir, lapse_off, l);
