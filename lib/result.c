@@ -23,6 +23,8 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_SLOT_LOST - CD_ERR_BASE)] = "this host's lease slot was taken over by another host",
 	[-(CD_ERR_UNTRUSTED - CD_ERR_BASE)] = "the IPC server does not run as root: not clusterd",
 	[-(CD_ERR_REFUSED - CD_ERR_BASE)] = "refused: the check found reasons against it",
+	[-(CD_ERR_MOVE_STAYED - CD_ERR_BASE)] = "the move did not happen: the VM runs where it ran",
+	[-(CD_ERR_MOVE_FAILED - CD_ERR_BASE)] = "the move failed; the VM is being restarted by failover",
 };
 /* clang-format on */
 
@@ -62,6 +64,8 @@ static const struct {
 	{-EBUSY, CD_EXIT_BUSY},
 	{CD_ERR_REFUSED, CD_EXIT_REFUSED},
 	{-EOPNOTSUPP, CD_EXIT_UNSUPPORTED},
+	{CD_ERR_MOVE_STAYED, CD_EXIT_MOVE_STAYED},
+	{CD_ERR_MOVE_FAILED, CD_EXIT_MOVE_FAILED},
 };
 
 int cd_exit_code(int rc)

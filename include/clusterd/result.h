@@ -26,7 +26,9 @@ enum cd_result {
 	CD_ERR_SLOT_LOST = -1014,   /* our host slot was taken over by another host */
 	CD_ERR_UNTRUSTED = -1015,   /* the IPC server is not root: not clusterd */
 	CD_ERR_REFUSED = -1016,	    /* a check found reasons against it (it lists them) */
-	CD_ERR_LAST = -1017
+	CD_ERR_MOVE_STAYED = -1017, /* a move ended without moving: the VM runs where it ran */
+	CD_ERR_MOVE_FAILED = -1018, /* a move failed and lost the VM: failover restarts it */
+	CD_ERR_LAST = -1019
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */
@@ -48,6 +50,8 @@ enum cd_exit {
 	CD_EXIT_BUSY = 8,	  /* a lease is held by another live host */
 	CD_EXIT_REFUSED = 9,	  /* refused by a check, which printed its reasons */
 	CD_EXIT_UNSUPPORTED = 10, /* not supported by this version (-EOPNOTSUPP) */
+	CD_EXIT_MOVE_STAYED = 11, /* the move did not happen: the VM runs where it ran */
+	CD_EXIT_MOVE_FAILED = 12, /* the move failed; the VM is being restarted by failover */
 };
 int cd_exit_code(int rc);
 
