@@ -51,9 +51,10 @@ int jbool(struct json_object *o, const char *key)
 /*
  * One call, with the retries a user expects: while the cluster is
  * re-synchronising after a membership change, a change is retried until
- * the --timeout. Prints the error line on failure.
+ * the --timeout.
  */
-int call(struct cd_client *c, const char *cmd, struct json_object *args, struct json_object **reply)
+int call_quiet(struct cd_client *c, const char *cmd, struct json_object *args,
+	       struct json_object **reply)
 {
 	uint64_t deadline = cd_now_ms() + (uint64_t)opt.timeout_ms;
 	int rc;
@@ -68,13 +69,25 @@ int call(struct cd_client *c, const char *cmd, struct json_object *args, struct 
 		json_object_put(*reply);
 		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
 	}
-	if (rc < 0) {
-		const char *e = jstr(*reply, "error");
+	return rc;
+}
 
-		if (opt.json)
-			print_json(*reply);
-		fprintf(stderr, "clusterctl: %s\n", e ? e : cd_strerror(rc));
-	}
+void say_error(int rc, struct json_object *reply)
+{
+	const char *e = jstr(reply, "error");
+
+	if (opt.json)
+		print_json(reply);
+	fprintf(stderr, "clusterctl: %s\n", e ? e : cd_strerror(rc));
+}
+
+/* call_quiet(), and the error line on failure. */
+int call(struct cd_client *c, const char *cmd, struct json_object *args, struct json_object **reply)
+{
+	int rc = call_quiet(c, cmd, args, reply);
+
+	if (rc < 0)
+		say_error(rc, *reply);
 	return rc;
 }
 
@@ -148,9 +161,10 @@ static const struct command commands[] = {
 	 "failback=never|immediately|HH:MM-HH:MM, move-mode=live|quick|cold)",
 	 cmd_vm_set},
 	{"vm", "explain", 1, 1, 0, 0, "vm explain NAME", cmd_vm_explain},
-	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK, 0,
-	 "vm move NAME [NODE] [--mode live|quick|cold] [--check] (--check: only say what "
-	 "stands in the move's way; moves themselves are not carried out yet)",
+	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,
+	 "vm move NAME [NODE] [--mode live|quick|cold] [--check | --wait]; "
+	 "vm move NAME --cancel [--wait] (--check: only say what stands in the move's way; "
+	 "--wait: follow the move to its end)",
 	 cmd_vm_move},
 	{"volume", "add", 2, 2, 0, 0, "volume add NAME DEVICE", cmd_volume_add},
 	{"volume", "remove", 1, 1, 0, 0, "volume remove NAME", cmd_volume_remove},
@@ -195,7 +209,8 @@ static void usage(FILE *f)
 	fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 no quorum, 4 not found,\n"
 		   "            5 invalid argument, 6 clusterd unreachable or denied, 7 timeout,\n"
 		   "            8 lease held by another live host, 9 refused by a check,\n"
-		   "            10 not supported by this version\n"
+		   "            10 not supported by this version, 11 the move did not happen,\n"
+		   "            12 the move failed (failover restarts the VM)\n"
 		   "see clusterctl(8)\n");
 }
 

@@ -27,6 +27,8 @@ struct ctl_opts {
 	const char *map;      /* fence add --map NODE=PLUG,... */
 	const char *mode;     /* vm move --mode live|quick|cold */
 	bool check;	      /* vm move --check */
+	bool wait;	      /* vm move --wait */
+	bool cancel;	      /* vm move --cancel */
 };
 
 /*
@@ -43,6 +45,8 @@ enum {
 	CTL_OPT_MAP = 1 << 5,
 	CTL_OPT_MODE = 1 << 6,
 	CTL_OPT_CHECK = 1 << 7,
+	CTL_OPT_WAIT = 1 << 8,
+	CTL_OPT_CANCEL = 1 << 9,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -102,6 +106,13 @@ int64_t jint(struct json_object *o, const char *key);
 int jbool(struct json_object *o, const char *key);
 int call(struct cd_client *c, const char *cmd, struct json_object *args,
 	 struct json_object **reply);
+/*
+ * call() that leaves the failure to the caller: say_error() says it as
+ * call() would (reply is the failed call's).
+ */
+int call_quiet(struct cd_client *c, const char *cmd, struct json_object *args,
+	       struct json_object **reply);
+void say_error(int rc, struct json_object *reply);
 int simple(struct cd_client *c, const char *cmd, struct json_object *args,
 	   void (*show)(struct json_object *reply));
 /* The arguments {k: v} and {k1: v1, k2: v2}. */
@@ -135,6 +146,7 @@ CTL_COMMAND(cmd_vm_start);
 CTL_COMMAND(cmd_vm_stop);
 CTL_COMMAND(cmd_vm_set);
 CTL_COMMAND(cmd_vm_explain);
+/* cmd_move.c */
 CTL_COMMAND(cmd_vm_move);
 /* cmd_volume.c */
 CTL_COMMAND(cmd_volume_add);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #define IN_COMMAND (1u << 31)	  /* among any command's options */
 
 /* getopt_long()'s codes for the options that have no short form. */
-enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP, MODE, CHECK };
+enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP, MODE, CHECK, WAIT, CANCEL };
 
 /*
  * Every option: where it is taken (BEFORE_COMMAND, IN_COMMAND, or the
@@ -48,9 +49,27 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_MAP, {"map", required_argument, NULL, MAP}, offsetof(struct ctl_opts, map)},
 	{CTL_OPT_MODE, {"mode", required_argument, NULL, MODE}, offsetof(struct ctl_opts, mode)},
 	{CTL_OPT_CHECK, {"check", no_argument, NULL, CHECK}, offsetof(struct ctl_opts, check)},
+	{CTL_OPT_WAIT, {"wait", no_argument, NULL, WAIT}, offsetof(struct ctl_opts, wait)},
+	{CTL_OPT_CANCEL, {"cancel", no_argument, NULL, CANCEL}, offsetof(struct ctl_opts, cancel)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/*
+ * Options that rule others out, and the arguments beyond max_args, on one
+ * command line: a command's opts allow each alone, not together.
+ */
+static const struct {
+	unsigned opt, excludes;
+	int max_args;
+	const char *why;
+} exclusive[] = {
+	{CTL_OPT_CANCEL, CTL_OPT_MODE | CTL_OPT_CHECK, 1,
+	 "--cancel takes the VM's name only, without NODE, --mode or --check"},
+	{CTL_OPT_CHECK, CTL_OPT_WAIT, CTL_MAX_ARGS,
+	 "--check only asks: there is no move to --wait for"},
+};
+#define N_EXCLUSIVE (sizeof(exclusive) / sizeof(exclusive[0]))
 
 /* The getopt_long() table of the options whose where shares a bit with mask. */
 static void select_options(unsigned mask, struct option out[N_OPTIONS + 1])
@@ -169,6 +188,23 @@ static void bad_option(const struct command *cmd, int c, const char *word, FILE 
 			name, word);
 }
 
+/* Whether the options seen and the arguments go together; if not, says why on err. */
+static bool compatible(const struct ctl_invocation *inv, unsigned seen, FILE *err)
+{
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < N_EXCLUSIVE; i++) {
+		if (!(seen & exclusive[i].opt) ||
+		    (!(seen & exclusive[i].excludes) && inv->argc <= exclusive[i].max_args))
+			continue;
+		command_words(inv->cmd, name, sizeof(name));
+		fprintf(err, "clusterctl: %s: %s\n", name, exclusive[i].why);
+		return false;
+	}
+	return true;
+}
+
 /*
  * The command's options and arguments; argv[0] is the command's last word
  * (getopt_long() skips it as the program's name).
@@ -210,7 +246,8 @@ static enum ctl_parse_result parse_command(int argc, char **argv, struct ctl_inv
 	/* After "--": arguments, whatever they look like. */
 	while (optind < argc)
 		add_arg(inv, argv[optind++]);
-	if (inv->argc >= cmd->min_args && inv->argc <= cmd->max_args && !(cmd->required & ~seen))
+	if (inv->argc >= cmd->min_args && inv->argc <= cmd->max_args && !(cmd->required & ~seen) &&
+	    compatible(inv, seen, err))
 		return CTL_PARSE_RUN;
 usage:
 	fprintf(err, "clusterctl: usage: clusterctl %s\n", cmd->usage);

@@ -25,8 +25,8 @@ static const struct command table[] = {
 	{"vm", "add", 1, 1, CTL_OPT_XML_FILE, CTL_OPT_XML_FILE, "vm add NAME --xml FILE", NULL},
 	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", NULL},
 	{"vm", "stop", 1, 1, CTL_OPT_FORCE, 0, "vm stop NAME [--force]", NULL},
-	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK, 0,
-	 "vm move NAME [NODE] [--mode live|quick|cold] [--check]", NULL},
+	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,
+	 "vm move NAME [NODE] [--mode live|quick|cold] [--check | --wait]", NULL},
 	{"volume lease", "acquire", 2, 2, CTL_OPT_SHARED, 0,
 	 "volume lease acquire VOL FILE [--shared]", NULL},
 	{"volume lease", "release", 2, 2, 0, 0, "volume lease release VOL FILE", NULL},
@@ -242,6 +242,39 @@ START_TEST(test_vm_move)
 }
 END_TEST
 
+/*
+ * vm move --wait follows a move, --cancel stops one: --cancel names the VM
+ * only, and --check, which moves nothing, has nothing to wait for.
+ */
+START_TEST(test_vm_move_wait_cancel)
+{
+	parses_to("vm move web1 node3 --wait --mode live", "vm move", "web1 node3");
+	ck_assert(inv.opts.wait);
+	ck_assert(!inv.opts.cancel);
+	ck_assert(!inv.opts.check);
+	parses_to("vm move --wait --json web1", "vm move", "web1");
+	ck_assert(inv.opts.wait);
+	ck_assert(inv.opts.json);
+	parses_to("vm move web1 --cancel", "vm move", "web1");
+	ck_assert(inv.opts.cancel);
+	ck_assert(!inv.opts.wait);
+	parses_to("vm move --cancel --wait web1 --json", "vm move", "web1");
+	ck_assert(inv.opts.cancel);
+	ck_assert(inv.opts.wait);
+	REFUSED("vm move web1 node3 --cancel",
+		"clusterctl: vm move: --cancel takes the VM's name only, without NODE, --mode or "
+		"--check",
+		"usage: clusterctl vm move NAME [NODE]");
+	REFUSED("vm move web1 --cancel --mode cold", "vm move: --cancel takes the VM's name only");
+	REFUSED("vm move --check web1 --cancel", "vm move: --cancel takes the VM's name only");
+	REFUSED("vm move web1 --check --wait", "vm move: --check only asks");
+	REFUSED("vm move web1 --wait=yes", "vm move: option '--wait' takes no value");
+	REFUSED("vm move --cancel", "usage: clusterctl vm move NAME [NODE]");
+	REFUSED("vm stop web1 --cancel", "vm stop: unknown option '--cancel'");
+	REFUSED("vm stop web1 --wait", "vm stop: unknown option '--wait'");
+}
+END_TEST
+
 /* A check's refusal and an unsupported request have exit codes of their own. */
 START_TEST(test_exit_codes)
 {
@@ -285,6 +318,7 @@ int main(void)
 	add_tcase(s, test_missing_value);
 	add_tcase(s, test_arguments_and_commands);
 	add_tcase(s, test_vm_move);
+	add_tcase(s, test_vm_move_wait_cancel);
 	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);
