@@ -62,6 +62,25 @@ static void join_names(struct json_object *o, const char *key, char *buf, size_t
 		snprintf(buf, n, "-");
 }
 
+/* The move under way and the last one, if the VM has them. */
+static void show_moves(struct json_object *v)
+{
+	struct json_object *m = NULL;
+	const char *error;
+
+	if (json_object_object_get_ex(v, "move", &m) && json_object_is_type(m, json_type_object))
+		printf("Move:             %s -> %s (%s), %s\n", jstr_or(m, "source", "?"),
+		       jstr_or(m, "target", "?"), jstr_or(m, "mode", "?"),
+		       jstr_or(m, "phase", "?"));
+	if (!json_object_object_get_ex(v, "last_move", &m) ||
+	    !json_object_is_type(m, json_type_object))
+		return;
+	error = jstr_or(m, "error", NULL);
+	printf("Last move:        %s %s -> %s (%s)%s%s\n", jstr_or(m, "outcome", "?"),
+	       jstr_or(m, "source", "?"), jstr_or(m, "target", "?"), jstr_or(m, "mode", "?"),
+	       error ? ": " : "", error ? error : "");
+}
+
 static void show_vm(struct json_object *v)
 {
 	char mem[32], pref[512], poss[512], macs[1024];
@@ -86,6 +105,7 @@ static void show_vm(struct json_object *v)
 		       : "");
 	printf("Failback:         %s\n", jstr(v, "failback"));
 	printf("Move mode:        %s\n", jstr(v, "move_mode"));
+	show_moves(v);
 	printf("Failures:         %lld\n", (long long)jint(v, "fail_count"));
 	if (jstr_or(v, "last_error", NULL))
 		printf("Last error:       %s\n", jstr(v, "last_error"));
@@ -170,47 +190,5 @@ int cmd_vm_set(struct cd_client *c, char **argv, int argc, const struct ctl_opts
 		json_object_object_add(a, "value", json_object_new_string(eq + 1));
 		rc = simple(c, "vm.set", a, NULL);
 	}
-	return rc;
-}
-
-/*
- * vm move NAME [NODE] [--mode M] [--check]: clusterd's preflight of the
- * move, printed in clusterd's words (with --json, its report). Moves
- * themselves are not carried out yet: without --check, a move the
- * preflight allows is answered as not supported, and nothing changes.
- */
-int cmd_vm_move(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
-{
-	struct json_object *a = args1("name", argv[0]), *reply = NULL, *report = NULL;
-	int rc;
-
-	if (argc > 1)
-		json_object_object_add(a, "target", json_object_new_string(argv[1]));
-	if (o->mode)
-		json_object_object_add(a, "mode", json_object_new_string(o->mode));
-	rc = call(c, "vm.move.check", a, &reply);
-	json_object_put(a);
-	if (rc < 0)
-		goto out_put;
-	json_object_object_get_ex(reply, "report", &report);
-	/* The target's libvirtd could not be asked: what only it knows is missing. */
-	if (jstr(reply, "facts_error") && report)
-		json_object_object_add(report, "facts_error",
-				       json_object_new_string(jstr(reply, "facts_error")));
-	if (o->json)
-		print_json(report);
-	else
-		fputs(jstr_or(reply, "text", ""), stdout);
-	if (!o->json && jstr(reply, "facts_error"))
-		printf("  not asked: %s\n", jstr(reply, "facts_error"));
-	if (!jbool(report, "ok")) {
-		rc = CD_ERR_REFUSED;
-	} else if (!o->check) {
-		fprintf(stderr, "clusterctl: vm move: nothing stands in the way, but this version "
-				"does not carry moves out yet (only --check)\n");
-		rc = -EOPNOTSUPP;
-	}
-out_put:
-	json_object_put(reply);
 	return rc;
 }

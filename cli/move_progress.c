@@ -1,0 +1,187 @@
+/*
+ * A VM move in clusterctl's words (see move_progress.h): what the
+ * vm.move.status reply says, as one line a person reads at a glance.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "cli/move_progress.h"
+#include "lib/jsonget.h"
+
+/* The object member key of o, or NULL if absent, null or not an object. */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+/* The number member key of o into *out; false if absent or not a number. */
+static bool number(struct json_object *o, const char *key, double *out)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		return false;
+	*out = json_object_get_double(v);
+	return true;
+}
+
+/* The string member key of o, or def if absent or empty. */
+static const char *text_or(struct json_object *o, const char *key, const char *def)
+{
+	const char *s = cd_jget_str(o, key);
+
+	return s && *s ? s : def;
+}
+
+static void append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Adds to the line in buf (n bytes); what does not fit is cut. */
+static void append(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The percent of the VM's memory sent, or -1 if the statistics do not say:
+ * libvirt's own figure, else memory processed of its total. It is rounded
+ * down, so that 100% means all of it.
+ */
+static int percent_sent(struct json_object *progress)
+{
+	double p, done, total;
+
+	if (!number(progress, "percent", &p)) {
+		if (!number(progress, "memory_processed", &done) ||
+		    !number(progress, "memory_total", &total) || total <= 0)
+			return -1;
+		p = 100.0 * done / total;
+	}
+	return p < 0 ? 0 : p > 100 ? 100 : (int)p;
+}
+
+struct json_object *move_of(struct json_object *status)
+{
+	return member(status, "move");
+}
+
+const char *move_progress_line(struct json_object *status, size_t width, char *buf, size_t n)
+{
+	struct json_object *move = move_of(status), *progress = member(status, "progress");
+	char bar[MOVE_BAR_CELLS + 1];
+	int pct = percent_sent(progress), i;
+	double v;
+
+	buf[0] = '\0';
+	append(buf, n, "%s", text_or(status, "vm", "?"));
+	if (!move) {
+		/* Accepted and not begun, or ended and not yet its last move. */
+		append(buf, n, "  %s", text_or(status, "state", "?"));
+		goto cut;
+	}
+	append(buf, n, " %s -> %s  %s", text_or(move, "source", "?"), text_or(move, "target", "?"),
+	       text_or(move, "phase", "?"));
+	if (pct >= 0) {
+		for (i = 0; i < MOVE_BAR_CELLS; i++)
+			bar[i] = i < (pct * MOVE_BAR_CELLS + 50) / 100 ? '#' : '.';
+		bar[MOVE_BAR_CELLS] = '\0';
+		append(buf, n, "  [%s] %d%%", bar, pct);
+	}
+	if (number(progress, "dirty_bytes_per_s", &v))
+		append(buf, n, "  dirty %.1f MiB/s", v / (1024.0 * 1024.0));
+	if (number(progress, "downtime_ms", &v))
+		append(buf, n, "  downtime ~%.0f ms", v);
+	if (number(progress, "time_remaining_ms", &v))
+		append(buf, n, "  left %lld s", (long long)(v + 999) / 1000);
+	if (cd_jget_str(status, "progress_error"))
+		append(buf, n, "  (no statistics: %s)", cd_jget_str(status, "progress_error"));
+cut:
+	if (width && strlen(buf) > width)
+		buf[width] = '\0';
+	return buf;
+}
+
+void move_change_key(struct json_object *status, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s %s %d", text_or(status, "state", "-"),
+		 text_or(move_of(status), "phase", "-"), percent_sent(member(status, "progress")));
+}
+
+struct json_object *move_ended(struct json_object *status, int64_t action_id)
+{
+	struct json_object *last = member(status, "last_move");
+	uint64_t id;
+
+	if (cd_jget_u64(last, "action_id", &id) < 0 || id != (uint64_t)action_id)
+		return NULL;
+	return last;
+}
+
+/* Each outcome of a move and its result. */
+static const struct {
+	const char *outcome;
+	int result;
+} outcomes[] = {
+	{"moved", 0},
+	{"stayed", CD_ERR_MOVE_STAYED},
+	{"cancelled", CD_ERR_MOVE_STAYED},
+	{"failed", CD_ERR_MOVE_FAILED},
+};
+
+int move_outcome_result(struct json_object *last_move)
+{
+	const char *outcome = text_or(last_move, "outcome", "");
+	size_t i;
+
+	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		if (strcmp(outcomes[i].outcome, outcome) == 0)
+			return outcomes[i].result;
+	return CD_ERR_PROTOCOL;
+}
+
+const char *move_end_line(const char *vm, struct json_object *last_move, char *buf, size_t n)
+{
+	const char *outcome = text_or(last_move, "outcome", "?");
+	const char *source = text_or(last_move, "source", "?");
+	const char *error = text_or(last_move, "error", NULL);
+	double v;
+
+	buf[0] = '\0';
+	if (strcmp(outcome, "moved") == 0) {
+		append(buf, n, "%s: moved to %s", vm, text_or(last_move, "target", "?"));
+		if (number(last_move, "total_ms", &v))
+			append(buf, n, " in %.1f s", v / 1000.0);
+		if (number(last_move, "downtime_ms", &v))
+			append(buf, n, " (libvirt downtime %.0f ms)", v);
+	} else if (strcmp(outcome, "stayed") == 0 && error) {
+		append(buf, n, "%s: the move failed: %s; it runs on %s", vm, error, source);
+	} else if (strcmp(outcome, "stayed") == 0) {
+		append(buf, n, "%s: the move did not happen; it runs on %s", vm, source);
+	} else if (strcmp(outcome, "cancelled") == 0) {
+		append(buf, n, "%s: move cancelled; it runs on %s", vm, source);
+	} else if (strcmp(outcome, "failed") == 0) {
+		append(buf, n, "%s: the move failed and the VM is restarted elsewhere%s%s", vm,
+		       error ? ": " : "", error ? error : "");
+	} else {
+		append(buf, n, "%s: the move ended as '%s', which this clusterctl does not know",
+		       vm, outcome);
+	}
+	return buf;
+}
