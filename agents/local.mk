@@ -26,14 +26,28 @@ tests_unit_check_fence_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS
 # The lab's fence agent (tests/lab): a script, not installed.
 EXTRA_DIST += agents/fence_lab
 
+# The VM agent and its migration calls, and how their tests build.
+vm_agent_sources = agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
+	agents/migrate.c agents/migrate.h
+vm_agent_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+vm_agent_test_ldadd = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) $(JSONC_LIBS) -lpthread
+
 # The VM agent against libvirt's test driver, its domain lookup wrapped so
-# that a test can make it fail (tests/unit/check_vm_agent.c).
+# that a test can make it fail, and the job calls the test driver lacks so
+# that a test can play them (tests/unit/check_vm_agent.c).
 check_PROGRAMS += tests/unit/check_vm_agent
 TESTS += tests/unit/check_vm_agent
-tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c agents/vm_agent.c agents/vm_agent.h \
-	agents/peer_facts.c agents/peer_facts.h
-tests_unit_check_vm_agent_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
-	-I$(top_srcdir)/tests/unit
+tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c $(vm_agent_sources)
+tests_unit_check_vm_agent_CFLAGS = $(vm_agent_test_cflags)
 tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
-	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError -Wl,--wrap=virDomainDestroy
-tests_unit_check_vm_agent_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) $(JSONC_LIBS) -lpthread
+	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError -Wl,--wrap=virDomainDestroy \
+	-Wl,--wrap=virDomainAbortJob -Wl,--wrap=virDomainGetJobInfo -Wl,--wrap=virDomainGetJobStats
+tests_unit_check_vm_agent_LDADD = $(vm_agent_test_ldadd)
+
+# The pure parts of the migration calls (tests/unit/check_migrate.c).
+check_PROGRAMS += tests/unit/check_migrate
+TESTS += tests/unit/check_migrate
+tests_unit_check_migrate_SOURCES = tests/unit/check_migrate.c $(vm_agent_sources)
+tests_unit_check_migrate_CFLAGS = $(vm_agent_test_cflags)
+tests_unit_check_migrate_LDADD = $(vm_agent_test_ldadd)

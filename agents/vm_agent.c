@@ -17,6 +17,7 @@
 
 #include <clusterd/result.h>
 
+#include "agents/migrate.h"
 #include "agents/peer_facts.h"
 #include "agents/vm_agent.h"
 #include "lib/util.h"
@@ -25,7 +26,8 @@ struct job {
 	enum cd_agent_op op;
 	char name[64];
 	char *xml;
-	char *uri; /* CD_AGENT_PEER_FACTS: the other node's libvirtd */
+	char *uri; /* the other node's libvirtd: PEER_FACTS, PEER_STATUS, JOB_STATS */
+	struct cd_mig_args *args; /* the migration calls' own arguments (migrate.h) */
 	int timeout_ms;
 	cd_agent_done_fn done;
 	void *ctx;
@@ -35,6 +37,7 @@ struct job {
 	/* Filled by the worker thread. */
 	int rc;
 	enum cd_domain_status status;
+	bool paused;
 	char err[256];
 	char note[256]; /* what to log when done, if anything */
 	char *names;
@@ -90,6 +93,18 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "peer facts";
 	case CD_AGENT_DOMCAPS:
 		return "domain capabilities";
+	case CD_AGENT_MIGRATE:
+		return "migrate";
+	case CD_AGENT_ABORT_JOB:
+		return "abort job";
+	case CD_AGENT_JOB_STATS:
+		return "job stats";
+	case CD_AGENT_PEER_STATUS:
+		return "peer status";
+	case CD_AGENT_DIRTY_RATE:
+		return "dirty rate";
+	case CD_AGENT_ANNOUNCE:
+		return "announce";
 	}
 	return "unknown";
 }
@@ -276,6 +291,16 @@ static enum cd_domain_status domain_status(virDomainPtr d)
 	}
 }
 
+/* d's status into j, and whether its vCPUs are paused (false if unknown). */
+static void fill_state(struct job *j, virDomainPtr d)
+{
+	int state = 0, reason = 0;
+
+	j->status = domain_status(d);
+	j->paused =
+		d && virDomainGetState(d, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED;
+}
+
 /*
  * Look up domain name: 1 with *d set, 0 if libvirt says there is no such
  * domain, or -1 (err set) if the lookup failed otherwise. Only
@@ -380,7 +405,7 @@ static void pause_resume(virDomainPtr d, struct job *j)
 		snprintf(j->err, sizeof(j->err), "%s failed: %s", suspend ? "suspend" : "resume",
 			 cd_agent_last_error());
 	}
-	j->status = domain_status(d);
+	fill_state(j, d);
 }
 
 /*
@@ -451,6 +476,11 @@ static void run_job(struct job *j)
 		j->rc = cd_peer_facts_run(j->uri, j->xml, &j->out_xml, j->err, sizeof(j->err));
 		return;
 	}
+	if (j->op == CD_AGENT_PEER_STATUS || (j->op == CD_AGENT_JOB_STATS && j->uri)) {
+		j->rc = cd_migrate_peer(j->op, j->uri, j->name, j->args, &j->out_xml, &j->status,
+					&j->paused, j->err, sizeof(j->err));
+		return;
+	}
 	c = get_conn(j->err, sizeof(j->err));
 
 	j->status = CD_DOMAIN_UNKNOWN;
@@ -509,7 +539,7 @@ static void run_job(struct job *j)
 		}
 		break;
 	case CD_AGENT_STATUS:
-		j->status = domain_status(d);
+		fill_state(j, d);
 		/*
 		 * A libvirtd that just restarted may not list a domain whose QEMU
 		 * still runs: that is no stopped VM.
@@ -544,17 +574,36 @@ static void run_job(struct job *j)
 		domain_caps(c, j);
 		j->status = CD_DOMAIN_STOPPED;
 		break;
+	case CD_AGENT_MIGRATE:
+	case CD_AGENT_ABORT_JOB:
+	case CD_AGENT_JOB_STATS:
+	case CD_AGENT_DIRTY_RATE:
+		j->rc = cd_migrate_local(j->op, d, j->args, &j->out_xml, j->err, sizeof(j->err),
+					 j->note, sizeof(j->note));
+		fill_state(j, d);
+		break;
+	case CD_AGENT_ANNOUNCE:
+		if (d && virDomainIsActive(d) == 1) {
+			announce(d, j);
+		} else {
+			j->rc = CD_ERR_NOT_FOUND;
+			snprintf(j->err, sizeof(j->err), "no such active domain");
+		}
+		fill_state(j, d);
+		break;
 	case CD_AGENT_PEER_FACTS:
+	case CD_AGENT_PEER_STATUS:
 		break; /* answered above */
 	}
 	if (d)
 		virDomainFree(d);
 	/*
-	 * A destroyed or shut down transient domain is gone: its old handle
-	 * can no longer tell its state. Look again by name; a failed look
-	 * leaves the state unknown, never "stopped".
+	 * A destroyed, shut down or migrated transient domain is gone: its old
+	 * handle can no longer tell its state. Look again by name; a failed
+	 * look leaves the state unknown, never "stopped".
 	 */
-	if (j->op == CD_AGENT_DESTROY || j->op == CD_AGENT_SHUTDOWN) {
+	if (j->op == CD_AGENT_DESTROY || j->op == CD_AGENT_SHUTDOWN || j->op == CD_AGENT_MIGRATE ||
+	    j->op == CD_AGENT_ABORT_JOB) {
 		char err[256];
 
 		found = lookup(c, j->name, &d, err, sizeof(err));
@@ -565,7 +614,7 @@ static void run_job(struct job *j)
 				cd_strlcpy(j->err, err, sizeof(j->err));
 			}
 		} else {
-			j->status = domain_status(d);
+			fill_state(j, d);
 		}
 		if (d)
 			virDomainFree(d);
@@ -611,6 +660,7 @@ static void job_free(struct job *j)
 	free(j->out_xml);
 	free(j->xml);
 	free(j->uri);
+	free(j->args);
 	free(j);
 }
 
@@ -641,6 +691,7 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 		} else {
 			struct cd_agent_result r = {.rc = j->rc,
 						    .status = j->status,
+						    .paused = j->paused,
 						    .err = j->err,
 						    .names = j->names,
 						    .xml = j->out_xml};
@@ -664,23 +715,21 @@ static int32_t event_pipe_cb(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
-static int start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
-		     int timeout_ms, cd_agent_done_fn done, void *ctx);
-
 int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
 		     cd_agent_done_fn done, void *ctx)
 {
-	return start_job(op, name, NULL, xml, timeout_ms, done, ctx);
+	return cd_agent_start_job(op, name, NULL, xml, NULL, timeout_ms, done, ctx);
 }
 
 int cd_vm_agent_peer_facts(const char *node, const char *uri, const char *req, int timeout_ms,
 			   cd_agent_done_fn done, void *ctx)
 {
-	return start_job(CD_AGENT_PEER_FACTS, node, uri, req, timeout_ms, done, ctx);
+	return cd_agent_start_job(CD_AGENT_PEER_FACTS, node, uri, req, NULL, timeout_ms, done, ctx);
 }
 
-static int start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
-		     int timeout_ms, cd_agent_done_fn done, void *ctx)
+int cd_agent_start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
+		       const struct cd_mig_args *a, int timeout_ms, cd_agent_done_fn done,
+		       void *ctx)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
@@ -693,10 +742,14 @@ static int start_job(enum cd_agent_op op, const char *name, const char *uri, con
 	cd_strlcpy(j->name, name, sizeof(j->name));
 	j->xml = xml ? strdup(xml) : NULL;
 	j->uri = uri ? strdup(uri) : NULL;
+	/* Always there: an op asked through cd_vm_agent_call reads zeros. */
+	j->args = calloc(1, sizeof(*j->args));
+	if (j->args && a)
+		*j->args = *a;
 	j->timeout_ms = timeout_ms;
 	j->done = done;
 	j->ctx = ctx;
-	if ((xml && !j->xml) || (uri && !j->uri)) {
+	if ((xml && !j->xml) || (uri && !j->uri) || !j->args) {
 		job_free(j);
 		return -ENOMEM;
 	}
@@ -752,45 +805,4 @@ void cd_vm_agent_fini(void)
 	}
 	pthread_mutex_unlock(&agent.lock);
 	/* The event thread is left to end with the process. */
-}
-
-int cd_vm_agent_validate(const char *xml, char *name, size_t name_len, char *uuid, uint32_t *vcpus,
-			 uint64_t *memory_mb, char *err, size_t errlen)
-{
-	virConnectPtr c;
-	virDomainPtr d;
-	virDomainInfo info;
-	int rc = 0;
-
-	virSetErrorFunc(NULL, quiet_errors);
-	c = virConnectOpen("test:///default");
-	if (!c) {
-		snprintf(err, errlen, "cannot open libvirt's test driver: %s",
-			 cd_agent_last_error());
-		return CD_ERR_INVALID;
-	}
-	d = virDomainDefineXMLFlags(c, xml, VIR_DOMAIN_DEFINE_VALIDATE);
-	if (!d) {
-		char m[400], *p;
-
-		/* libvirt's schema errors span lines: one line for a person. */
-		cd_strlcpy(m, cd_agent_last_error(), sizeof(m));
-		for (p = m; (p = strchr(p, '\n'));)
-			*p = p[1] ? ';' : '\0';
-		snprintf(err, errlen, "invalid domain XML: %s", m);
-		virConnectClose(c);
-		return CD_ERR_INVALID;
-	}
-	if (virDomainGetInfo(d, &info) < 0 || virDomainGetUUIDString(d, uuid) < 0) {
-		snprintf(err, errlen, "cannot read the domain XML: %s", cd_agent_last_error());
-		rc = CD_ERR_INVALID;
-	} else {
-		cd_strlcpy(name, virDomainGetName(d), name_len);
-		*vcpus = info.nrVirtCpu;
-		*memory_mb = (info.maxMem + 1023) / 1024;
-	}
-	virDomainUndefine(d);
-	virDomainFree(d);
-	virConnectClose(c);
-	return rc;
 }

@@ -17,16 +17,22 @@
 #include <qb/qbloop.h>
 
 enum cd_agent_op {
-	CD_AGENT_START,	     /* create the domain from XML (idempotent if running) */
-	CD_AGENT_SHUTDOWN,   /* ask the guest to shut down; returns at once */
-	CD_AGENT_DESTROY,    /* power off (idempotent if gone) */
-	CD_AGENT_STATUS,     /* domain state plus QEMU process liveness */
-	CD_AGENT_LIST,	     /* the names of the active domains */
-	CD_AGENT_SUSPEND,    /* pause the vCPUs (idempotent if paused) */
-	CD_AGENT_RESUME,     /* let paused vCPUs run again (idempotent if running) */
-	CD_AGENT_XML,	     /* the running domain's XML as libvirt has it */
-	CD_AGENT_DOMCAPS,    /* the host's domain capabilities (no domain: name unused) */
-	CD_AGENT_PEER_FACTS, /* what another node's libvirtd says of a move there */
+	CD_AGENT_START,	      /* create the domain from XML (idempotent if running) */
+	CD_AGENT_SHUTDOWN,    /* ask the guest to shut down; returns at once */
+	CD_AGENT_DESTROY,     /* power off (idempotent if gone) */
+	CD_AGENT_STATUS,      /* domain state plus QEMU process liveness */
+	CD_AGENT_LIST,	      /* the names of the active domains */
+	CD_AGENT_SUSPEND,     /* pause the vCPUs (idempotent if paused) */
+	CD_AGENT_RESUME,      /* let paused vCPUs run again (idempotent if running) */
+	CD_AGENT_XML,	      /* the running domain's XML as libvirt has it */
+	CD_AGENT_DOMCAPS,     /* the host's domain capabilities (no domain: name unused) */
+	CD_AGENT_PEER_FACTS,  /* what another node's libvirtd says of a move there */
+	CD_AGENT_MIGRATE,     /* live migration to another node (cd_vm_agent_migrate) */
+	CD_AGENT_ABORT_JOB,   /* abort the domain's libvirt job, e.g. a migration */
+	CD_AGENT_JOB_STATS,   /* a job's progress (cd_vm_agent_job_stats) */
+	CD_AGENT_PEER_STATUS, /* its state on another node (cd_vm_agent_peer_status) */
+	CD_AGENT_DIRTY_RATE,  /* how fast the guest dirties memory (cd_vm_agent_dirty_rate) */
+	CD_AGENT_ANNOUNCE,    /* announce the guest's MACs to the network (after a move) */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -48,10 +54,14 @@ const char *cd_domain_status_to_str(enum cd_domain_status s);
  * CD_AGENT_XML the running domain's XML (NULL if it does not run), for
  * CD_AGENT_DOMCAPS libvirt's domain capabilities XML for the domain type
  * this host runs ("kvm" if libvirt can, else "qemu", that is TCG).
+ * paused: the domain is active but its vCPUs are paused (filled by
+ * CD_AGENT_STATUS, SUSPEND, RESUME and the migration calls; false when
+ * unknown). A paused domain whose QEMU lives is still CD_DOMAIN_RUNNING.
  */
 struct cd_agent_result {
 	int rc;
 	enum cd_domain_status status;
+	bool paused;
 	const char *err;
 	const char *names;
 	const char *xml;
@@ -84,6 +94,76 @@ int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int
  */
 int cd_vm_agent_peer_facts(const char *node, const char *uri, const char *req, int timeout_ms,
 			   cd_agent_done_fn done, void *ctx);
+
+/* How a live migration is carried out (cd_vm_agent_migrate). */
+struct cd_migrate_params {
+	/* The target node's libvirtd (dconnuri), e.g. qemu+tcp://node3/system. */
+	char peer_uri[256];
+	/* Where QEMU sends memory, e.g. tcp://198.18.0.13; "" = libvirt's choice. */
+	char migrate_uri[256];
+	uint32_t max_downtime_ms; /* 0: libvirt's default */
+	uint32_t bandwidth_mib;	  /* MiB/s, 0: unlimited */
+	uint32_t parallel;	  /* parallel connections; 0 or 1: one */
+	bool auto_converge;	  /* VIR_MIGRATE_AUTO_CONVERGE */
+	bool tls;		  /* VIR_MIGRATE_TLS */
+};
+
+/*
+ * Live peer-to-peer migration of the local (transient) domain name to
+ * p->peer_uri (agents/migrate.h says with which flags and parameters);
+ * nothing is persisted or undefined. done gets rc 0 if libvirt reported
+ * success, else CD_ERR_INVALID with err "migration failed: ..." (or
+ * CD_ERR_TIMEOUT after timeout_ms, the migration going on), and, whatever
+ * rc, the domain's state here after the call: r->status RUNNING (still
+ * active here), STOPPED (gone) or UNKNOWN (the look failed), and r->paused.
+ * The caller decides from those two, never from the message. Returns 0 or
+ * -ENOMEM (done not called).
+ */
+int cd_vm_agent_migrate(const char *name, const struct cd_migrate_params *p, int timeout_ms,
+			cd_agent_done_fn done, void *ctx);
+
+/*
+ * CD_AGENT_ABORT_JOB (cd_vm_agent_call): abort the local domain's job, a
+ * migration out for instance. A domain with no job, or gone, is rc 0;
+ * r->status and r->paused say its state afterwards.
+ *
+ * CD_AGENT_ANNOUNCE (cd_vm_agent_call): have QEMU announce the guest's MAC
+ * addresses (RARP), as a start does; whether it worked is logged. rc 0
+ * unless the domain is not there (CD_ERR_NOT_FOUND).
+ */
+
+/*
+ * The progress of domain name's job (a migration out, in), as its libvirtd
+ * sees it: uri NULL for this node's (the agent's connection), else another
+ * node's, over a connection of its own. completed: the stats of the job
+ * that ended last instead. done gets JSON text in r->xml
+ * (agents/migrate.h: cd_job_stats_json), or rc < 0 with r->err:
+ * CD_ERR_NOT_FOUND "no such active domain", CD_ERR_TIMEOUT after
+ * timeout_ms. Returns 0 or -ENOMEM (done not called).
+ */
+int cd_vm_agent_job_stats(const char *name, const char *uri, bool completed, int timeout_ms,
+			  cd_agent_done_fn done, void *ctx);
+
+/*
+ * The state of domain name on another node's libvirtd at uri, over a
+ * connection of its own: r->status RUNNING (active), STOPPED (no such
+ * domain, or inactive), or UNKNOWN with rc < 0 and r->err when the
+ * connection or the call failed; r->paused. Returns 0 or -ENOMEM (done not
+ * called).
+ */
+int cd_vm_agent_peer_status(const char *name, const char *uri, int timeout_ms,
+			    cd_agent_done_fn done, void *ctx);
+
+/*
+ * Measure how fast the guest of the local domain name dirties its memory,
+ * over seconds (1 to 60): done gets {"megabytes_per_second": N,
+ * "calc_period_s": S} as JSON text in r->xml, or CD_ERR_INVALID with r->err
+ * saying why libvirt or QEMU could not (not every QEMU can, TCG may not).
+ * timeout_ms must leave seconds + 2 s. Returns 0, -EINVAL (seconds out of
+ * range) or -ENOMEM (done not called).
+ */
+int cd_vm_agent_dirty_rate(const char *name, int seconds, int timeout_ms, cd_agent_done_fn done,
+			   void *ctx);
 
 /*
  * Whether a start of domain name (NULL: of any domain) is under way here:

@@ -4,7 +4,10 @@
  * can make it fail the way a broken connection or a busy libvirtd does.
  * What is checked: only "no such domain" reads as stopped; any other failed
  * lookup leaves the domain's state unknown and does nothing to it; the QEMU
- * liveness check reads the configured pid directory.
+ * liveness check reads the configured pid directory. The test driver has no
+ * jobs (abort, job stats, dirty rate, migration say "not supported"): those
+ * calls are checked on their error paths, and with libvirt's job calls
+ * wrapped to play a domain with or without a job.
  */
 #include "config.h"
 
@@ -23,6 +26,7 @@
 
 #include <clusterd/result.h>
 
+#include "agents/migrate.h"
 #include "agents/peer_facts.h"
 #include "agents/vm_agent.h"
 #include "check_common.h"
@@ -44,6 +48,16 @@ static virError fake_error; /* what the failed lookup left */
 static __thread bool faked; /* the calling thread's last error is the fake */
 static int lookups;
 
+/* Leave the fake as the calling thread's last error. */
+static void inject(int code, int domain, const char *message)
+{
+	fake_error.code = code;
+	fake_error.domain = domain;
+	fake_error.level = VIR_ERR_ERROR;
+	fake_error.message = (char *)message;
+	faked = true;
+}
+
 virDomainPtr __wrap_virDomainLookupByName(virConnectPtr conn, const char *name)
 {
 	__atomic_add_fetch(&lookups, 1, __ATOMIC_SEQ_CST);
@@ -51,11 +65,7 @@ virDomainPtr __wrap_virDomainLookupByName(virConnectPtr conn, const char *name)
 		faked = false;
 		return __real_virDomainLookupByName(conn, name);
 	}
-	fake_error.code = fail_code;
-	fake_error.domain = VIR_FROM_RPC;
-	fake_error.level = VIR_ERR_ERROR;
-	fake_error.message = (char *)"injected: cannot recv data: connection reset by peer";
-	faked = true;
+	inject(fail_code, VIR_FROM_RPC, "injected: cannot recv data: connection reset by peer");
 	return NULL;
 }
 
@@ -78,12 +88,65 @@ int __wrap_virDomainDestroy(virDomainPtr d)
 	if (!destroy_vanished)
 		return __real_virDomainDestroy(d);
 	__real_virDomainDestroy(d);
-	fake_error.code = VIR_ERR_NO_DOMAIN;
-	fake_error.domain = VIR_FROM_QEMU;
-	fake_error.level = VIR_ERR_ERROR;
-	fake_error.message = (char *)"injected: Domain not found";
-	faked = true;
+	inject(VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU, "injected: Domain not found");
 	return -1;
+}
+
+/*
+ * libvirt's job calls: JOB_REAL passes them to the test driver (which
+ * supports none), JOB_NONE plays a domain with no job, JOB_MIGRATING one
+ * with a migration out under way.
+ */
+int __real_virDomainAbortJob(virDomainPtr d);
+int __wrap_virDomainAbortJob(virDomainPtr d);
+int __real_virDomainGetJobInfo(virDomainPtr d, virDomainJobInfoPtr info);
+int __wrap_virDomainGetJobInfo(virDomainPtr d, virDomainJobInfoPtr info);
+int __real_virDomainGetJobStats(virDomainPtr d, int *type, virTypedParameterPtr *params,
+				int *nparams, unsigned int flags);
+int __wrap_virDomainGetJobStats(virDomainPtr d, int *type, virTypedParameterPtr *params,
+				int *nparams, unsigned int flags);
+
+static enum { JOB_REAL, JOB_NONE, JOB_MIGRATING } job_play;
+
+int __wrap_virDomainAbortJob(virDomainPtr d)
+{
+	if (job_play == JOB_REAL)
+		return __real_virDomainAbortJob(d);
+	if (job_play == JOB_MIGRATING)
+		return 0;
+	/* What libvirt's QEMU driver says when there is nothing to abort. */
+	inject(VIR_ERR_OPERATION_INVALID, VIR_FROM_QEMU,
+	       "injected: no job is active on the domain");
+	return -1;
+}
+
+int __wrap_virDomainGetJobInfo(virDomainPtr d, virDomainJobInfoPtr info)
+{
+	if (job_play != JOB_NONE)
+		return __real_virDomainGetJobInfo(d, info);
+	memset(info, 0, sizeof(*info));
+	info->type = VIR_DOMAIN_JOB_NONE;
+	faked = false;
+	return 0;
+}
+
+int __wrap_virDomainGetJobStats(virDomainPtr d, int *type, virTypedParameterPtr *params,
+				int *nparams, unsigned int flags)
+{
+	int max = 0;
+
+	if (job_play != JOB_MIGRATING)
+		return __real_virDomainGetJobStats(d, type, params, nparams, flags);
+	*type = flags & VIR_DOMAIN_JOB_STATS_COMPLETED ? VIR_DOMAIN_JOB_COMPLETED
+						       : VIR_DOMAIN_JOB_UNBOUNDED;
+	*params = NULL;
+	*nparams = 0;
+	virTypedParamsAddInt(params, nparams, &max, VIR_DOMAIN_JOB_OPERATION,
+			     VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT);
+	virTypedParamsAddULLong(params, nparams, &max, VIR_DOMAIN_JOB_DATA_TOTAL, 1000);
+	virTypedParamsAddULLong(params, nparams, &max, VIR_DOMAIN_JOB_DATA_PROCESSED, 500);
+	faked = false;
+	return 0;
 }
 
 /* --- driving the agent from a qb loop --- */
@@ -94,7 +157,9 @@ static struct {
 	bool done;
 	int rc;
 	enum cd_domain_status status;
+	bool paused;
 	char err[256];
+	char xml[1024]; /* r->xml, "" if none */
 } res;
 
 static void on_done(void *ctx, const struct cd_agent_result *r)
@@ -102,7 +167,9 @@ static void on_done(void *ctx, const struct cd_agent_result *r)
 	res.done = true;
 	res.rc = r->rc;
 	res.status = r->status;
+	res.paused = r->paused;
 	cd_strlcpy(res.err, r->err ? r->err : "", sizeof(res.err));
+	cd_strlcpy(res.xml, r->xml ? r->xml : "", sizeof(res.xml));
 	qb_loop_stop(loop);
 }
 
@@ -115,18 +182,24 @@ static void on_deadline(void *data)
 	qb_loop_stop(loop);
 }
 
-/* Run op on name and wait for its result (a hang guard only). */
-static void call(enum cd_agent_op op, const char *name, const char *xml)
+/* Wait for the result of the call just made (a hang guard only). */
+static void wait_done(void)
 {
 	qb_loop_timer_handle th;
 
-	memset(&res, 0, sizeof(res));
-	ck_assert_int_eq(cd_vm_agent_call(op, name, xml, TEST_MS(20000), on_done, NULL), 0);
 	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL,
 			  on_deadline, &th);
 	while (!res.done)
 		qb_loop_run(loop);
 	qb_loop_timer_del(loop, th);
+}
+
+/* Run op on name and wait for its result. */
+static void call(enum cd_agent_op op, const char *name, const char *xml)
+{
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(cd_vm_agent_call(op, name, xml, TEST_MS(20000), on_done, NULL), 0);
+	wait_done();
 }
 
 static const char *xml = "<domain type='test'><name>vm1</name>"
@@ -281,6 +354,173 @@ START_TEST(test_peer_facts)
 }
 END_TEST
 
+/* A paused domain is still running, and says it is paused. */
+START_TEST(test_status_paused)
+{
+	call(CD_AGENT_STATUS, "vm1", NULL);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(!res.paused);
+	call(CD_AGENT_SUSPEND, "vm1", NULL);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert(res.paused);
+	call(CD_AGENT_STATUS, "vm1", NULL);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(res.paused);
+	call(CD_AGENT_RESUME, "vm1", NULL);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert(!res.paused);
+	call(CD_AGENT_STATUS, "nosuch", NULL);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+	ck_assert(!res.paused);
+}
+END_TEST
+
+START_TEST(test_abort_job)
+{
+	/* The test driver cannot abort: a failure, the domain's state told. */
+	job_play = JOB_REAL;
+	call(CD_AGENT_ABORT_JOB, "vm1", NULL);
+	ck_assert_int_eq(res.rc, CD_ERR_INVALID);
+	ck_assert_msg(strstr(res.err, "abort failed"), "%s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	/* No job: nothing to abort, no failure. */
+	job_play = JOB_NONE;
+	call(CD_AGENT_SUSPEND, "vm1", NULL);
+	call(CD_AGENT_ABORT_JOB, "vm1", NULL);
+	ck_assert_msg(res.rc == 0, "%s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(res.paused);
+	/* A job: aborted. */
+	job_play = JOB_MIGRATING;
+	call(CD_AGENT_ABORT_JOB, "vm1", NULL);
+	ck_assert_int_eq(res.rc, 0);
+	/* Gone: nothing to abort either. */
+	job_play = JOB_REAL;
+	call(CD_AGENT_DESTROY, "vm1", NULL);
+	call(CD_AGENT_ABORT_JOB, "vm1", NULL);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+	ck_assert(!res.paused);
+}
+END_TEST
+
+static void job_stats(const char *name, const char *uri, bool completed)
+{
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(cd_vm_agent_job_stats(name, uri, completed, TEST_MS(20000), on_done, NULL),
+			 0);
+	wait_done();
+}
+
+/* Here (uri NULL) and at another libvirtd (the same test driver). */
+START_TEST(test_job_stats)
+{
+	static const char *const uris[] = {NULL, "test:///default"};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		job_play = JOB_REAL;
+		job_stats("vm1", uris[i], false);
+		ck_assert_int_eq(res.rc, CD_ERR_INVALID);
+		ck_assert_msg(strstr(res.err, "cannot read the job statistics"), "%s", res.err);
+		job_stats("nosuch", uris[i], false);
+		ck_assert_int_eq(res.rc, CD_ERR_NOT_FOUND);
+		ck_assert_str_eq(res.err, "no such active domain");
+		job_play = JOB_MIGRATING;
+		job_stats("vm1", uris[i], false);
+		ck_assert_msg(res.rc == 0, "%s", res.err);
+		ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+		ck_assert_msg(strstr(res.xml, "\"type\":\"unbounded\"") &&
+				      strstr(res.xml, "\"operation\":\"migration-out\"") &&
+				      strstr(res.xml, "\"percent\":50"),
+			      "%s", res.xml);
+		job_stats("vm1", uris[i], true);
+		ck_assert_msg(strstr(res.xml, "\"type\":\"completed\""), "%s", res.xml);
+	}
+	job_play = JOB_REAL;
+	job_stats("vm1", "test:///no/such/file.xml", false);
+	ck_assert_int_lt(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_UNKNOWN);
+}
+END_TEST
+
+static void peer_status(const char *name, const char *uri)
+{
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(cd_vm_agent_peer_status(name, uri, TEST_MS(20000), on_done, NULL), 0);
+	wait_done();
+}
+
+START_TEST(test_peer_status)
+{
+	peer_status("vm1", "test:///default");
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(!res.paused);
+	call(CD_AGENT_SUSPEND, "vm1", NULL);
+	peer_status("vm1", "test:///default");
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(res.paused);
+	peer_status("nosuch", "test:///default");
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+	/* A look that fails tells nothing of the domain. */
+	fail_code = VIR_ERR_RPC;
+	peer_status("vm1", "test:///default");
+	fail_code = 0;
+	ck_assert_int_lt(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_UNKNOWN);
+	ck_assert_msg(strstr(res.err, "injected"), "%s", res.err);
+	peer_status("vm1", "test:///no/such/file.xml");
+	ck_assert_int_lt(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_UNKNOWN);
+}
+END_TEST
+
+/* The test driver can neither migrate nor measure: the error paths. */
+START_TEST(test_migrate_and_dirty_rate_unsupported)
+{
+	struct cd_migrate_params p;
+
+	memset(&p, 0, sizeof(p));
+	cd_strlcpy(p.peer_uri, "test:///default", sizeof(p.peer_uri));
+	p.max_downtime_ms = 300;
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(cd_vm_agent_migrate("vm1", &p, TEST_MS(20000), on_done, NULL), 0);
+	wait_done();
+	ck_assert_int_eq(res.rc, CD_ERR_INVALID);
+	ck_assert_msg(strncmp(res.err, "migration failed: ", 18) == 0, "%s", res.err);
+	/* Still here, and said so. */
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(cd_vm_agent_migrate("nosuch", &p, TEST_MS(20000), on_done, NULL), 0);
+	wait_done();
+	ck_assert_int_eq(res.rc, CD_ERR_NOT_FOUND);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+
+	ck_assert_int_eq(cd_vm_agent_dirty_rate("vm1", 0, TEST_MS(20000), on_done, NULL), -EINVAL);
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(cd_vm_agent_dirty_rate("vm1", 1, TEST_MS(20000), on_done, NULL), 0);
+	wait_done();
+	ck_assert_int_eq(res.rc, CD_ERR_INVALID);
+	ck_assert_msg(strstr(res.err, "cannot measure the dirty rate"), "%s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+}
+END_TEST
+
+/* The test driver has no QEMU monitor: logged, no failure; no domain is one. */
+START_TEST(test_announce)
+{
+	call(CD_AGENT_ANNOUNCE, "vm1", NULL);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	call(CD_AGENT_ANNOUNCE, "nosuch", NULL);
+	ck_assert_int_eq(res.rc, CD_ERR_NOT_FOUND);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+}
+END_TEST
+
 static void add_agent_tcase(Suite *s, const TTest *t, const char *name)
 {
 	TCase *tc = tcase_create(name);
@@ -299,5 +539,11 @@ int main(void)
 	add_agent_tcase(s, test_pid_dir, "pid_dir");
 	add_agent_tcase(s, test_destroy_of_vanished_domain, "destroy_of_vanished_domain");
 	add_agent_tcase(s, test_peer_facts, "peer_facts");
+	add_agent_tcase(s, test_status_paused, "status_paused");
+	add_agent_tcase(s, test_abort_job, "abort_job");
+	add_agent_tcase(s, test_job_stats, "job_stats");
+	add_agent_tcase(s, test_peer_status, "peer_status");
+	add_agent_tcase(s, test_migrate_and_dirty_rate_unsupported, "migrate_and_dirty_rate");
+	add_agent_tcase(s, test_announce, "announce");
 	return run_suite(s);
 }
