@@ -16,6 +16,7 @@
 
 #include "agents/migrate.h"
 #include "agents/vm_agent.h"
+#include "lib/util.h"
 
 /* --- pure --- */
 
@@ -398,6 +399,27 @@ int cd_migrate_peer(enum cd_agent_op op, const char *uri, const char *name,
 		*st = active ? CD_DOMAIN_RUNNING : CD_DOMAIN_STOPPED;
 	if (active >= 0 && op == CD_AGENT_JOB_STATS)
 		rc = job_stats(active ? d : NULL, a->completed, out, err, errlen);
+	if (active == 1 && op == CD_AGENT_PEER_DESTROY) {
+		char why[200];
+		virDomainPtr again = NULL;
+
+		/* A failed destroy of a domain gone meanwhile is no failure: look again. */
+		if (virDomainDestroy(d) < 0) {
+			cd_strlcpy(why, cd_agent_last_error(), sizeof(why));
+			active = peer_state(c, name, &again, paused, err, errlen);
+			if (again)
+				virDomainFree(again);
+		} else {
+			active = 0;
+		}
+		if (active != 0) {
+			snprintf(err, errlen, "cannot power it off there: %s", why);
+			rc = CD_ERR_INVALID;
+		} else {
+			*st = CD_DOMAIN_STOPPED;
+			*paused = false;
+		}
+	}
 	if (d)
 		virDomainFree(d);
 	virConnectClose(c);
@@ -426,6 +448,13 @@ int cd_vm_agent_peer_status(const char *name, const char *uri, int timeout_ms,
 			    cd_agent_done_fn done, void *ctx)
 {
 	return cd_agent_start_job(CD_AGENT_PEER_STATUS, name, uri, NULL, NULL, timeout_ms, done,
+				  ctx);
+}
+
+int cd_vm_agent_peer_destroy(const char *name, const char *uri, int timeout_ms,
+			     cd_agent_done_fn done, void *ctx)
+{
+	return cd_agent_start_job(CD_AGENT_PEER_DESTROY, name, uri, NULL, NULL, timeout_ms, done,
 				  ctx);
 }
 

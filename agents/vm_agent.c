@@ -101,6 +101,8 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "job stats";
 	case CD_AGENT_PEER_STATUS:
 		return "peer status";
+	case CD_AGENT_PEER_DESTROY:
+		return "peer destroy";
 	case CD_AGENT_DIRTY_RATE:
 		return "dirty rate";
 	case CD_AGENT_ANNOUNCE:
@@ -476,7 +478,8 @@ static void run_job(struct job *j)
 		j->rc = cd_peer_facts_run(j->uri, j->xml, &j->out_xml, j->err, sizeof(j->err));
 		return;
 	}
-	if (j->op == CD_AGENT_PEER_STATUS || (j->op == CD_AGENT_JOB_STATS && j->uri)) {
+	if (j->op == CD_AGENT_PEER_STATUS || j->op == CD_AGENT_PEER_DESTROY ||
+	    (j->op == CD_AGENT_JOB_STATS && j->uri)) {
 		j->rc = cd_migrate_peer(j->op, j->uri, j->name, j->args, &j->out_xml, &j->status,
 					&j->paused, j->err, sizeof(j->err));
 		return;
@@ -593,6 +596,7 @@ static void run_job(struct job *j)
 		break;
 	case CD_AGENT_PEER_FACTS:
 	case CD_AGENT_PEER_STATUS:
+	case CD_AGENT_PEER_DESTROY:
 		break; /* answered above */
 	}
 	if (d)

@@ -17,22 +17,23 @@
 #include <qb/qbloop.h>
 
 enum cd_agent_op {
-	CD_AGENT_START,	      /* create the domain from XML (idempotent if running) */
-	CD_AGENT_SHUTDOWN,    /* ask the guest to shut down; returns at once */
-	CD_AGENT_DESTROY,     /* power off (idempotent if gone) */
-	CD_AGENT_STATUS,      /* domain state plus QEMU process liveness */
-	CD_AGENT_LIST,	      /* the names of the active domains */
-	CD_AGENT_SUSPEND,     /* pause the vCPUs (idempotent if paused) */
-	CD_AGENT_RESUME,      /* let paused vCPUs run again (idempotent if running) */
-	CD_AGENT_XML,	      /* the running domain's XML as libvirt has it */
-	CD_AGENT_DOMCAPS,     /* the host's domain capabilities (no domain: name unused) */
-	CD_AGENT_PEER_FACTS,  /* what another node's libvirtd says of a move there */
-	CD_AGENT_MIGRATE,     /* live migration to another node (cd_vm_agent_migrate) */
-	CD_AGENT_ABORT_JOB,   /* abort the domain's libvirt job, e.g. a migration */
-	CD_AGENT_JOB_STATS,   /* a job's progress (cd_vm_agent_job_stats) */
-	CD_AGENT_PEER_STATUS, /* its state on another node (cd_vm_agent_peer_status) */
-	CD_AGENT_DIRTY_RATE,  /* how fast the guest dirties memory (cd_vm_agent_dirty_rate) */
-	CD_AGENT_ANNOUNCE,    /* announce the guest's MACs to the network (after a move) */
+	CD_AGENT_START,	       /* create the domain from XML (idempotent if running) */
+	CD_AGENT_SHUTDOWN,     /* ask the guest to shut down; returns at once */
+	CD_AGENT_DESTROY,      /* power off (idempotent if gone) */
+	CD_AGENT_STATUS,       /* domain state plus QEMU process liveness */
+	CD_AGENT_LIST,	       /* the names of the active domains */
+	CD_AGENT_SUSPEND,      /* pause the vCPUs (idempotent if paused) */
+	CD_AGENT_RESUME,       /* let paused vCPUs run again (idempotent if running) */
+	CD_AGENT_XML,	       /* the running domain's XML as libvirt has it */
+	CD_AGENT_DOMCAPS,      /* the host's domain capabilities (no domain: name unused) */
+	CD_AGENT_PEER_FACTS,   /* what another node's libvirtd says of a move there */
+	CD_AGENT_MIGRATE,      /* live migration to another node (cd_vm_agent_migrate) */
+	CD_AGENT_ABORT_JOB,    /* abort the domain's libvirt job, e.g. a migration */
+	CD_AGENT_JOB_STATS,    /* a job's progress (cd_vm_agent_job_stats) */
+	CD_AGENT_PEER_STATUS,  /* its state on another node (cd_vm_agent_peer_status) */
+	CD_AGENT_PEER_DESTROY, /* power it off on another node (cd_vm_agent_peer_destroy) */
+	CD_AGENT_DIRTY_RATE,   /* how fast the guest dirties memory (cd_vm_agent_dirty_rate) */
+	CD_AGENT_ANNOUNCE,     /* announce the guest's MACs to the network (after a move) */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -153,6 +154,14 @@ int cd_vm_agent_job_stats(const char *name, const char *uri, bool completed, int
  */
 int cd_vm_agent_peer_status(const char *name, const char *uri, int timeout_ms,
 			    cd_agent_done_fn done, void *ctx);
+
+/*
+ * Power domain name off at another node's libvirtd, uri (own connection):
+ * a move's settling, when the copy there must go before the source
+ * resumes. rc 0 once it is off there (or was); r->status its state after.
+ */
+int cd_vm_agent_peer_destroy(const char *name, const char *uri, int timeout_ms,
+			     cd_agent_done_fn done, void *ctx);
 
 /*
  * Measure how fast the guest of the local domain name dirties its memory,

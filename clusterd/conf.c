@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <clusterd/result.h>
 
 #include "clusterd/conf.h"
 #include "lib/util.h"
@@ -11,6 +14,7 @@
 enum cfg_type { CFG_STRING, CFG_PATH, CFG_ENUM, CFG_UINT };
 
 static const char *const log_levels[] = {"debug", "info", "notice", "warning", "err", NULL};
+static const char *const yes_no[] = {"yes", "no", NULL};
 
 static const struct cfg_def {
 	const char *key;
@@ -56,6 +60,25 @@ static const struct cfg_def {
 	[CD_CFG_SYNC_TIMEOUT_MS] = {"sync_timeout_ms", CFG_UINT, "10000", 3000, 600000, NULL,
 				    "longest a sync round waits for a member's report or "
 				    "snapshot before it leaves the member out"},
+	[CD_CFG_MIGRATION_MAX_DOWNTIME_MS] = {"migration_max_downtime_ms", CFG_UINT, "100", 0,
+					      60000, NULL,
+					      "the pause a live move may take at its switch-over; "
+					      "0: libvirt's default"},
+	[CD_CFG_MIGRATION_BANDWIDTH_MIB] = {"migration_bandwidth_mib", CFG_UINT, "0", 0, 1048576,
+					    NULL, "MiB/s a live move may use; 0: unlimited"},
+	[CD_CFG_MIGRATION_PARALLEL] = {"migration_parallel", CFG_UINT, "1", 1, 64, NULL,
+				       "connections a live move's memory copy uses"},
+	[CD_CFG_MIGRATION_AUTO_CONVERGE] = {"migration_auto_converge", CFG_ENUM, "yes", 0, 0,
+					    yes_no,
+					    "slow a guest's vCPUs down when its memory is "
+					    "dirtied faster than it is copied"},
+	[CD_CFG_MIGRATION_TLS] = {"migration_tls", CFG_ENUM, "no", 0, 0, yes_no,
+				  "encrypt live moves with libvirt's TLS (needs its "
+				  "certificates on every node)"},
+	[CD_CFG_MIGRATION_TIMEOUT_MS] = {"migration_timeout_ms", CFG_UINT, "600000", 10000,
+					 86400000, NULL,
+					 "longest a live move's copy may take before it is "
+					 "aborted and the VM stays where it was"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];
@@ -188,4 +211,18 @@ void cd_config_print(FILE *f)
 
 	for (i = 0; i < CD_CFG__COUNT; i++)
 		fprintf(f, "# %s\n%s = %s\n", defs[i].help, defs[i].key, values[i]);
+}
+
+int cd_config_peer_uri(const char *addr, char *uri, size_t len)
+{
+	const char *t = cd_config_str(CD_CFG_LIBVIRT_PEER_URI), *p = strstr(t, "%s");
+	int w = p ? snprintf(uri, len, "%.*s%s%s", (int)(p - t), t, addr, p + 2)
+		  : snprintf(uri, len, "%s", t);
+
+	return w < 0 || (size_t)w >= len ? CD_ERR_INVALID : 0;
+}
+
+int cd_config_yes(enum cd_config_key k)
+{
+	return strcmp(cd_config_str(k), "yes") == 0;
 }

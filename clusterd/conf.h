@@ -24,6 +24,12 @@ enum cd_config_key {
 	CD_CFG_WATCHDOG_TIMEOUT_S,
 	CD_CFG_QEMU_PID_DIR,
 	CD_CFG_SYNC_TIMEOUT_MS,
+	CD_CFG_MIGRATION_MAX_DOWNTIME_MS,
+	CD_CFG_MIGRATION_BANDWIDTH_MIB,
+	CD_CFG_MIGRATION_PARALLEL,
+	CD_CFG_MIGRATION_AUTO_CONVERGE,
+	CD_CFG_MIGRATION_TLS,
+	CD_CFG_MIGRATION_TIMEOUT_MS,
 	CD_CFG__COUNT
 };
 
@@ -40,6 +46,15 @@ int cd_config_load(const char *path, int missing_ok, char *err, size_t errlen);
 
 const char *cd_config_str(enum cd_config_key k);
 uint64_t cd_config_uint(enum cd_config_key k);
+
+/*
+ * Node address addr's libvirtd (libvirt_peer_uri, addr for its %s) in uri:
+ * 0, or CD_ERR_INVALID if it does not fit.
+ */
+int cd_config_peer_uri(const char *addr, char *uri, size_t len);
+
+/* Whether a yes/no key says yes. */
+int cd_config_yes(enum cd_config_key k);
 
 /* The normalised configuration, every key with its value. */
 void cd_config_print(FILE *f);

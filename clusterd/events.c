@@ -76,6 +76,19 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 		/* "start" of "vm.start" */
 		cd_event("vm", name, "%s (asked on %s)", op + 3, node_name(from));
 		break;
+	case CD_CHANGE_VM_MOVE:
+		cd_event("vm", name, "%s move to %s begins (asked on %s)",
+			 cd_jget_str(c, "mode") ? cd_jget_str(c, "mode") : "?",
+			 node_name(cd_jget_u64(c, "target", &id) == 0 ? id : 0), node_name(from));
+		break;
+	case CD_CHANGE_VM_MOVE_STEP:
+		cd_event("vm", name, "move: %s %s on %s%s%s", cd_jget_str(c, "phase"),
+			 cd_jget_bool_or(c, "ok", false) ? "done" : "failed", node_name(node),
+			 err ? ": " : "", err ? err : "");
+		break;
+	case CD_CHANGE_VM_MOVE_CANCEL:
+		cd_event("vm", name, "move cancelled (asked on %s)", node_name(from));
+		break;
 	case CD_CHANGE_NODE_DEAD:
 		cd_event("node", node_name(node), "declared dead (%s): its VMs may run elsewhere",
 			 cd_jget_str(c, "how") ? cd_jget_str(c, "how") : "?");
@@ -94,6 +107,29 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 	}
 }
 
+/* A move is over: how, for people (vm.h: struct cd_vm_last_move). */
+static void move_ended(const struct cd_vm *vm)
+{
+	const struct cd_vm_last_move *l = &vm->last_move;
+	char from[64], to[64];
+
+	cd_strlcpy(from, node_name(l->source), sizeof(from));
+	cd_strlcpy(to, node_name(l->target), sizeof(to));
+	if (l->outcome == CD_MOVE_OUT_MOVED)
+		cd_event("vm", vm->name,
+			 "%s move %s -> %s done: runs on %s (libvirt downtime %" PRIu64
+			 " ms, %" PRIu64 " ms in all)",
+			 cd_move_mode_to_str(l->mode), from, to, to, l->downtime_ms, l->total_ms);
+	else
+		cd_event("vm", vm->name, "%s move %s -> %s %s%s%s", cd_move_mode_to_str(l->mode),
+			 from, to,
+			 l->outcome == CD_MOVE_OUT_FAILED
+				 ? "failed: it runs nowhere, failover restarts it"
+			 : l->outcome == CD_MOVE_OUT_CANCELLED ? "cancelled: it stays on the source"
+							       : "failed: it stays on the source",
+			 l->error[0] ? ": " : "", l->error);
+}
+
 void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
 {
 	const char *how = "";
@@ -109,12 +145,21 @@ void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
 	case CD_VM_EV_REPORT_STOPPED:
 	case CD_VM_EV_REPORT_FAILED:
 	case CD_VM_EV_REPORT_OTHER:
+	case CD_VM_EV_REPORT_MOVED:
+	case CD_VM_EV_MOVE_STEP:
 		how = " from ";
 		break;
 	case CD_VM_EV_NODE_DEAD:
 		how = ": ";
 		break;
+	case CD_VM_EV_MOVE:
+		how = " to ";
+		break;
+	case CD_VM_EV_MOVE_CANCEL:
+		break;
 	}
+	if (t->from == CD_VM_MIGRATING && t->to != CD_VM_MIGRATING)
+		move_ended(t->vm);
 	qb_log(LOG_INFO, "vm %s: %s -> %s (%s%s%s)", t->vm->name, cd_vm_state_to_str(t->from),
 	       cd_vm_state_to_str(t->to), cd_vm_event_to_str(t->ev), how,
 	       *how ? node_name(t->node) : "");

@@ -8,6 +8,7 @@
 #ifndef CD_IPC_CMD_H
 #define CD_IPC_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -36,10 +37,19 @@ extern const struct cd_ipc_cmd cd_ipc_cluster_cmds[]; /* status, events, propert
 extern const size_t cd_ipc_cluster_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_vm_cmds[]; /* vm.* */
 extern const size_t cd_ipc_vm_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_move_cmds[]; /* vm.move* */
+extern const size_t cd_ipc_move_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_volume_cmds[]; /* volume.*, debug.volume_stall */
 extern const size_t cd_ipc_volume_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_fence_cmds[]; /* fence.* */
 extern const size_t cd_ipc_fence_n_cmds;
+
+struct cd_vm;
+/*
+ * A VM's move (last false: the one under way) or its last move as a reply
+ * shows it, with node names; NULL for none.
+ */
+struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last);
 
 /* Answer c: rc and body as JSON (a body too large is answered -EMSGSIZE). */
 void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body);

@@ -81,6 +81,7 @@ static const struct cd_ipc_cmd *find_command(const char *name)
 	} tables[] = {
 		{cd_ipc_cluster_cmds, &cd_ipc_cluster_n_cmds},
 		{cd_ipc_vm_cmds, &cd_ipc_vm_n_cmds},
+		{cd_ipc_move_cmds, &cd_ipc_move_n_cmds},
 		{cd_ipc_volume_cmds, &cd_ipc_volume_n_cmds},
 		{cd_ipc_fence_cmds, &cd_ipc_fence_n_cmds},
 	};

@@ -112,7 +112,7 @@ static void report_done(void *ctx, int rc, const char *err)
 }
 
 static void send_report(const char *name, uint64_t action, const char *result, const char *err,
-			bool beside)
+			bool beside, const struct lrm_times *t)
 {
 	struct json_object *c = json_object_new_object();
 	struct lvm *v = lvm_get(name);
@@ -128,6 +128,11 @@ static void send_report(const char *name, uint64_t action, const char *result, c
 	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
 	if (err && *err)
 		json_object_object_add(c, "error", json_object_new_string(err));
+	if (t) {
+		json_object_object_add(c, "downtime_ms",
+				       json_object_new_int64((int64_t)t->downtime_ms));
+		json_object_object_add(c, "total_ms", json_object_new_int64((int64_t)t->total_ms));
+	}
 	if (r) {
 		cd_strlcpy(r->name, name, sizeof(r->name));
 		r->beside = beside;
@@ -149,12 +154,18 @@ static void send_report(const char *name, uint64_t action, const char *result, c
 
 void lrm_report(const char *name, uint64_t action, const char *result, const char *err)
 {
-	send_report(name, action, result, err, false);
+	send_report(name, action, result, err, false, NULL);
+}
+
+void lrm_report_times(const char *name, uint64_t action, const char *result, const char *err,
+		      const struct lrm_times *t)
+{
+	send_report(name, action, result, err, false, t);
 }
 
 void lrm_report_beside(const char *name, uint64_t action, const char *result, const char *err)
 {
-	send_report(name, action, result, err, true);
+	send_report(name, action, result, err, true, NULL);
 }
 
 static void log_line(void *ctx, int prio, const char *line)
@@ -474,6 +485,9 @@ static void scan_done(void *ctx, const struct cd_agent_result *r)
 		     vm->state == CD_VM_STOPPING) &&
 		    !lrm_start_under_way(lvm_find(name), name))
 			power_off_rogue(vm);
+		else if (vm && !lrm_mine(vm) && vm->state == CD_VM_MIGRATING &&
+			 vm->move.target == cd_membership_local_nodeid())
+			continue; /* the move's copy arriving here */
 		else if (vm && !lrm_mine(vm))
 			vm_log(LOG_ERR, name,
 			       "runs on this node but the cluster has it %s on node %u: "
@@ -510,6 +524,27 @@ static bool gate_passed(struct lvm *v, const struct cd_vm *vm)
 	return false;
 }
 
+/*
+ * A VM placed on another node (or none): this node may be its move's
+ * target, or hold leases of it from a move that is over.
+ */
+static void other_node_vm(const struct cd_vm *vm)
+{
+	uint32_t me = cd_membership_local_nodeid();
+	struct lvm *v;
+
+	if (vm->state == CD_VM_MIGRATING && vm->move.target == me) {
+		v = lvm_get(vm->name);
+		if (v) {
+			v->seen = true;
+			lrm_move_target(v, vm);
+		}
+	} else if ((v = lvm_find(vm->name)) && (v->n_held || !lrm_line_free(v))) {
+		v->seen = true;
+		lrm_move_leftover(v, vm);
+	}
+}
+
 static void reconcile(void)
 {
 	const struct cd_state *s = cd_replica_state();
@@ -529,9 +564,15 @@ static void reconcile(void)
 		struct lvm *v;
 
 		v = lrm_mine_lvm(vm);
-		if (!v)
+		if (!v) {
+			other_node_vm(vm);
 			continue;
+		}
 		v->seen = true;
+		if (vm->state == CD_VM_MIGRATING) {
+			lrm_move_source(v, vm);
+			continue;
+		}
 		if (!lrm_line_free(v))
 			continue;
 		switch (vm->state) {
@@ -553,8 +594,8 @@ static void reconcile(void)
 			stop_step(v, vm);
 			break;
 		case CD_VM_RUNNING:
-		case CD_VM_MIGRATING:
-			if (now >= v->next_check) {
+			lrm_move_upgrade(v, vm);
+			if (lrm_line_free(v) && now >= v->next_check) {
 				v->next_check = now + (uint64_t)lrm.cfg.monitor_interval_ms;
 				lrm_call_agent(v, CD_LRM_EV_CHECK, CD_AGENT_STATUS, NULL, 0,
 					       monitor_done);
@@ -562,6 +603,7 @@ static void reconcile(void)
 			break;
 		case CD_VM_STOPPED:
 		case CD_VM_FAILED:
+		case CD_VM_MIGRATING:
 			break;
 		}
 	}

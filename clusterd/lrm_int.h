@@ -47,6 +47,17 @@ struct lvm {
 	uint64_t gated_since; /* monotonic ms since when, for that reason */
 	struct cd_vm_disk held[CD_VM_DISKS_MAX]; /* disk leases this node holds for it */
 	size_t n_held;
+	bool held_shared; /* held in shared mode (a move's), not exclusive */
+	/* Its move (lrm_move.c): what this node did of move_action. */
+	uint64_t move_action;
+	unsigned move_done;		    /* a bit per cd_move_phase this node began */
+	bool abort_sent;		    /* the migration's abort went out */
+	uint64_t move_begun;		    /* monotonic ms: the migration call went out */
+	uint64_t move_total_ms;		    /* how long the migration call took */
+	uint64_t next_settle;		    /* monotonic ms: look at an undecided move again */
+	char move_err[CD_VM_ERROR_MAX + 1]; /* the migration call's error, if any */
+	int lease_wait;			    /* an exclusive lease asked again (logged once) */
+	int paused_looks; /* looks that found the target paused, the source gone */
 };
 
 /* The module's state (defined in lrm.c). */
@@ -109,6 +120,12 @@ bool lrm_line_free(const struct lvm *v);
  * node-wide power-off's own report).
  */
 void lrm_report(const char *name, uint64_t action, const char *result, const char *err);
+/* What a move's report carries besides (0: not measured). */
+struct lrm_times {
+	uint64_t downtime_ms, total_ms;
+};
+void lrm_report_times(const char *name, uint64_t action, const char *result, const char *err,
+		      const struct lrm_times *t);
 void lrm_report_beside(const char *name, uint64_t action, const char *result, const char *err);
 
 /*
@@ -139,8 +156,35 @@ void lrm_start_done(void *ctx, const struct cd_agent_result *r);
 /* Start vm: its shared disks' leases first, if it has any. */
 void lrm_begin_start(struct lvm *v, const struct cd_vm *vm);
 
-/* Give back v's disk leases, then report result (if not NULL). */
+/* Give back v's disk leases, then report result (if not NULL), with t (may be NULL). */
 void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result, const char *err);
+void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *result,
+				   const char *err, const struct lrm_times *t);
+
+/* The answer of lrm_leases_mode() for v's move action: rc 0 or < 0 with err. */
+typedef void lrm_leases_done_fn(struct lvm *v, uint64_t action, int rc, const char *err);
+
+/*
+ * Take vm's disk leases in shared mode (a move's two ends) or exclusive, as
+ * a step of v's line: the same leases held exclusive turn shared, shared
+ * ones turn exclusive once no other live host holds them shared. v->held
+ * then lists them. done is called once, from the loop.
+ */
+void lrm_leases_mode(struct lvm *v, const struct cd_vm *vm, bool shared, lrm_leases_done_fn *done);
+
+/* lrm_move.c */
+
+/*
+ * What this node does for vm's move (vm.h: struct cd_vm_move) when it is
+ * its source (v: vm->node is this node), its target (lrm_move_target), or
+ * holds its leases though it is neither (lrm_move_leftover); and where a
+ * VM that runs here holds shared leases, making them exclusive
+ * (lrm_move_upgrade). The reconcile loop calls them.
+ */
+void lrm_move_source(struct lvm *v, const struct cd_vm *vm);
+void lrm_move_target(struct lvm *v, const struct cd_vm *vm);
+void lrm_move_leftover(struct lvm *v, const struct cd_vm *vm);
+void lrm_move_upgrade(struct lvm *v, const struct cd_vm *vm);
 
 /* lrm_sweep.c */
 

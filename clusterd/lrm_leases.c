@@ -25,6 +25,7 @@ struct batch {
 	char name[64];
 	uint64_t action;
 	bool acquire;
+	bool shared; /* an acquisition in shared mode (a move's) */
 	int pending;
 	int rc;
 	char err[256];
@@ -33,7 +34,9 @@ struct batch {
 	/* After a release: the report to send. */
 	char result[16];
 	char report_err[256];
+	struct lrm_times times;
 	void (*then)(struct batch *b);
+	lrm_leases_done_fn *mode_done; /* after lrm_leases_mode() */
 };
 
 static void batch_put(struct batch *b)
@@ -63,7 +66,7 @@ static void batch_run(struct batch *b)
 
 	b->pending = 1;
 	for (i = 0; i < b->n; i++) {
-		rc = cd_volmgr_lease(b->disks[i].vol, b->disks[i].file, b->acquire, false,
+		rc = cd_volmgr_lease(b->disks[i].vol, b->disks[i].file, b->acquire, b->shared,
 				     lease_done, b);
 		if (rc == 0) {
 			b->pending++;
@@ -86,7 +89,9 @@ static void released(struct batch *b)
 	if (b->rc < 0)
 		vm_log(LOG_WARNING, b->name, "disk lease not released: %s", b->err);
 	if (b->result[0])
-		lrm_report(b->name, b->action, b->result, b->report_err[0] ? b->report_err : NULL);
+		lrm_report_times(b->name, b->action, b->result,
+				 b->report_err[0] ? b->report_err : NULL,
+				 b->times.downtime_ms || b->times.total_ms ? &b->times : NULL);
 	cd_lrm_state_changed();
 }
 
@@ -97,20 +102,30 @@ static void released(struct batch *b)
  */
 void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result, const char *err)
 {
+	lrm_release_then_report_times(v, action, result, err, NULL);
+}
+
+void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *result,
+				   const char *err, const struct lrm_times *t)
+{
 	struct batch *b = calloc(1, sizeof(*b));
 
 	if (!b || v->n_held == 0) {
 		free(b);
 		v->n_held = 0;
+		v->held_shared = false;
 		if (result)
-			lrm_report(v->name, action, result, err);
+			lrm_report_times(v->name, action, result, err, t);
 		return;
 	}
+	if (t)
+		b->times = *t;
 	cd_strlcpy(b->name, v->name, sizeof(b->name));
 	b->action = action;
 	b->n = v->n_held;
 	memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
 	v->n_held = 0;
+	v->held_shared = false;
 	if (result)
 		cd_strlcpy(b->result, result, sizeof(b->result));
 	if (err)
@@ -191,5 +206,53 @@ void lrm_begin_start(struct lvm *v, const struct cd_vm *vm)
 	b->n = (size_t)n;
 	b->then = acquired;
 	lrm_step(v, CD_LRM_EV_LEASE, NULL);
+	batch_run(b);
+}
+
+/* --- a move's lease changes: shared while it moves, exclusive where it runs --- */
+
+static void mode_changed(struct batch *b)
+{
+	struct lvm *v = lvm_get(b->name);
+	bool voided = v && v->phase == CD_LRM_VOIDED;
+	int rc = voided && b->rc == 0 ? CD_ERR_SLOT_LOST : b->rc;
+
+	if (!v)
+		return;
+	/* Taken or not, each is given back with the others when the VM leaves. */
+	memcpy(v->held, b->disks, b->n * sizeof(b->disks[0]));
+	v->n_held = b->n;
+	if (rc == 0)
+		v->held_shared = b->shared;
+	lrm_step(v, CD_LRM_EV_LEASES_DONE, rc < 0 ? "not taken" : NULL);
+	b->mode_done(v, b->action, rc, voided ? "the disk leases were voided" : b->err);
+}
+
+void lrm_leases_mode(struct lvm *v, const struct cd_vm *vm, bool shared, lrm_leases_done_fn *done)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	int n;
+
+	if (!b) {
+		done(v, vm->action_id, -ENOMEM, "out of memory");
+		return;
+	}
+	n = cd_vm_disks(vm->xml, lrm.cfg.csvfs_run_dir, b->disks, b->err, sizeof(b->err));
+	if (n <= 0) {
+		/* No shared disk: nothing to lease (n < 0: its XML names none it can read). */
+		if (n == 0)
+			v->held_shared = shared;
+		done(v, vm->action_id, n < 0 ? CD_ERR_INVALID : 0, n < 0 ? b->err : NULL);
+		free(b);
+		return;
+	}
+	cd_strlcpy(b->name, vm->name, sizeof(b->name));
+	b->action = vm->action_id;
+	b->acquire = true;
+	b->shared = shared;
+	b->n = (size_t)n;
+	b->then = mode_changed;
+	b->mode_done = done;
+	lrm_step(v, CD_LRM_EV_LEASE, shared ? "shared, for a move" : "exclusive");
 	batch_run(b);
 }

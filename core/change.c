@@ -67,6 +67,9 @@ static const struct cd_change_row rows[] = {
 	{"volume.request", cd_volume_op_request, CD_SENDER_ANY, true, true},
 	{"volume.done", cd_volume_op_done, CD_SENDER_VOLUME_HOLDER, true, false},
 	{"volume.coordinator", cd_volume_op_coordinator, CD_SENDER_NODE, true, false},
+	{"vm.move", cd_vm_op_move, CD_SENDER_ANY, true, true},
+	{"vm.move.step", cd_vm_op_move_step, CD_SENDER_NODE, true, false},
+	{"vm.move.cancel", cd_vm_op_move_cancel, CD_SENDER_ANY, true, true},
 };
 _Static_assert(sizeof(rows) / sizeof(rows[0]) == CD_CHANGE_COUNT, "a row for every change");
 

@@ -15,6 +15,7 @@ core_libcdcore_la_SOURCES = \
 	agents/fence_proto.c agents/fence_proto.h \
 	core/vm.c core/vm.h core/vm_internal.h \
 	core/vm_lifecycle.c \
+	core/vm_move.c \
 	core/volume.c core/volume.h \
 	core/leasestate.c core/leasestate.h \
 	core/lrm_phase.c core/lrm_phase.h \

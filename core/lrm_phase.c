@@ -21,6 +21,9 @@ static const char *const phase_names[] = {
 	[CD_LRM_STOPPING] = "stopping",
 	[CD_LRM_RELEASING] = "releasing",
 	[CD_LRM_REPORTING] = "reporting",
+	[CD_LRM_MIGRATING] = "migrating",
+	[CD_LRM_SETTLING] = "settling",
+	[CD_LRM_STEPPING] = "stepping",
 };
 
 static const char *const event_names[] = {
@@ -37,6 +40,12 @@ static const char *const event_names[] = {
 	[CD_LRM_EV_RELEASED] = "released",
 	[CD_LRM_EV_REPORT] = "report",
 	[CD_LRM_EV_REPORTED] = "reported",
+	[CD_LRM_EV_MIGRATE] = "migrate",
+	[CD_LRM_EV_MIGRATED] = "migrated",
+	[CD_LRM_EV_SETTLE] = "settle",
+	[CD_LRM_EV_SETTLED] = "settled",
+	[CD_LRM_EV_STEP] = "step",
+	[CD_LRM_EV_STEPPED] = "stepped",
 };
 /* clang-format on */
 
@@ -80,6 +89,9 @@ static const struct lrm_row {
 	R(IDLE,      STOP,           P(STOPPING),  DEBUG),
 	R(IDLE,      RELEASE,        P(RELEASING), INFO),
 	R(IDLE,      REPORT,         P(REPORTING), INFO),
+	R(IDLE,      MIGRATE,        P(MIGRATING), INFO),
+	R(IDLE,      SETTLE,         P(SETTLING),  INFO),
+	R(IDLE,      STEP,           P(STEPPING),  INFO),
 	/* Nothing under way to void: the power-off beside the line sees to it. */
 	R(IDLE,      VOID,           KEEP,         INFO),
 
@@ -106,6 +118,16 @@ static const struct lrm_row {
 
 	R(REPORTING, REPORTED,       P(IDLE),      DEBUG),
 	R(REPORTING, VOID,           KEEP,         INFO),
+
+	/* The power-off beside a move's call sees to the domain; the call fails. */
+	R(MIGRATING, MIGRATED,       P(IDLE),      INFO),
+	R(MIGRATING, VOID,           KEEP,         INFO),
+
+	R(SETTLING,  SETTLED,        P(IDLE),      INFO),
+	R(SETTLING,  VOID,           KEEP,         INFO),
+
+	R(STEPPING,  STEPPED,        P(IDLE),      DEBUG),
+	R(STEPPING,  VOID,           KEEP,         INFO),
 #undef KEEP
 #undef P
 #undef R

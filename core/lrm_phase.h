@@ -11,7 +11,8 @@
  * The node-wide power-offs (a lapsed host lease, the self-fence) do not wait
  * for the line: they run beside it and are counted apart (struct lvm).
  *
- * Migration adds its phases (outgoing, incoming, saving, restoring) as rows.
+ * A move adds its phases: the migration call, the settling looks at both
+ * ends, a move step's report; its lease changes are LEASING like a start's.
  */
 #ifndef CD_LRM_PHASE_H
 #define CD_LRM_PHASE_H
@@ -27,8 +28,11 @@ enum cd_lrm_phase {
 	CD_LRM_STOPPING,  /* a stop's libvirt call (shutdown, look, destroy) */
 	CD_LRM_RELEASING, /* giving the disk leases back */
 	CD_LRM_REPORTING, /* a report on its way through the cluster */
+	CD_LRM_MIGRATING, /* a move's libvirt migration call (the source) */
+	CD_LRM_SETTLING,  /* a move's looks at both ends' real state, and their fixes */
+	CD_LRM_STEPPING,  /* a move's step (vm.move.step) on its way through the cluster */
 };
-#define CD_LRM_N_PHASES (CD_LRM_REPORTING + 1)
+#define CD_LRM_N_PHASES (CD_LRM_STEPPING + 1)
 
 enum cd_lrm_event {
 	CD_LRM_EV_LEASE,	  /* begin taking the disk leases */
@@ -44,8 +48,14 @@ enum cd_lrm_event {
 	CD_LRM_EV_RELEASED,	  /* they are given back (or failed to be) */
 	CD_LRM_EV_REPORT,	  /* a report goes out */
 	CD_LRM_EV_REPORTED,	  /* it is recorded (or refused) */
+	CD_LRM_EV_MIGRATE,	  /* the migration call goes out */
+	CD_LRM_EV_MIGRATED,	  /* it answered (whatever came of it) */
+	CD_LRM_EV_SETTLE,	  /* the first look at a move's ends goes out */
+	CD_LRM_EV_SETTLED,	  /* the looks are over (decided, or to look again) */
+	CD_LRM_EV_STEP,		  /* a move step goes out */
+	CD_LRM_EV_STEPPED,	  /* it is recorded (or refused) */
 };
-#define CD_LRM_EV_N (CD_LRM_EV_REPORTED + 1)
+#define CD_LRM_EV_N (CD_LRM_EV_STEPPED + 1)
 
 const char *cd_lrm_phase_to_str(enum cd_lrm_phase p);
 const char *cd_lrm_event_to_str(enum cd_lrm_event ev);

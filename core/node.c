@@ -183,7 +183,9 @@ int cd_node_op_dead(struct cd_state *s, const struct json_object *c, char *err, 
 	for (i = 0; i < s->n_vms; i++) {
 		struct cd_vm *vm = &s->vms[i];
 
-		if (vm->node != n->info.id)
+		/* Its node, or the target of its move. */
+		if (vm->node != n->info.id &&
+		    !(vm->state == CD_VM_MIGRATING && vm->move.target == n->info.id))
 			continue;
 		/*
 		 * Never refused: the table has a node-dead row for every state

@@ -557,6 +557,8 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "failed_on", u64_json(vm->failed_on));
 	json_object_object_add(o, "first_fail_ms", u64_json(vm->first_fail_ms));
 	json_object_object_add(o, "last_error", json_object_new_string(vm->last_error));
+	json_object_object_add(o, "move", cd_vm_move_to_json(vm));
+	json_object_object_add(o, "last_move", cd_vm_last_move_to_json(vm));
 	json_object_object_add(o, "xml", json_object_new_string(vm->xml ? vm->xml : ""));
 	return o;
 }
@@ -675,6 +677,8 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 	vm->move_mode = (enum cd_move_mode)i;
 	if (cd_vm_state_from_str(cd_jget_str(o, "state"), &vm->state) < 0)
 		FAIL("VM %s: invalid state", vm->name);
+	if (cd_vm_move_from_json(vm, o) < 0)
+		FAIL("VM %s: invalid move record", vm->name);
 	fb = cd_jget_str(o, "failback");
 	if ((i = cd_fsm_index(failback_names, N_OF(failback_names), fb)) >= 0 &&
 	    i != CD_FAILBACK_WINDOW) {

@@ -53,6 +53,61 @@ enum cd_move_mode {
 	CD_MOVE_COLD,
 };
 
+/*
+ * Where a move stands (the replicated part; what each node does meanwhile
+ * is its own, lrm_phase.h). Each phase is one node's turn:
+ *   sharing    the source makes its disk leases shared;
+ *   receiving  the target takes them shared too;
+ *   copying    the source's libvirt copies the memory to the target;
+ *   aborting   cancelled, the target failed or died: the source settles
+ *              it from both domains' real state (mostly: it stays there);
+ *   orphaned   the source died: the target's real state decides.
+ * The node that settles the move reports its outcome (vm.report).
+ */
+enum cd_move_phase {
+	CD_MOVE_NONE,
+	CD_MOVE_SHARING,
+	CD_MOVE_RECEIVING,
+	CD_MOVE_COPYING,
+	CD_MOVE_ABORTING,
+	CD_MOVE_ORPHANED,
+};
+#define CD_MOVE_N_PHASES (CD_MOVE_ORPHANED + 1)
+
+/* How a move ended. */
+enum cd_move_outcome {
+	CD_MOVE_OUT_NONE,      /* no move yet */
+	CD_MOVE_OUT_MOVED,     /* it runs on the target */
+	CD_MOVE_OUT_STAYED,    /* it runs on the source (the move failed) */
+	CD_MOVE_OUT_CANCELLED, /* it runs on the source (an admin cancelled) */
+	CD_MOVE_OUT_FAILED,    /* it runs nowhere: failover restarts it */
+};
+#define CD_MOVE_N_OUTCOMES (CD_MOVE_OUT_FAILED + 1)
+
+const char *cd_move_phase_to_str(enum cd_move_phase p);
+const char *cd_move_outcome_to_str(enum cd_move_outcome o);
+
+/* A move under way (phase NONE: none). The VM's node is its source until it ends. */
+struct cd_vm_move {
+	enum cd_move_phase phase;
+	enum cd_move_mode mode;
+	uint32_t source, target;
+	bool cancelled;	   /* an admin cancelled it */
+	bool target_lost;  /* the target died: nothing of the VM runs there */
+	bool copy_begun;   /* it reached copying: only then can it have moved */
+	uint64_t begun_ms; /* the requester's wall clock */
+};
+
+/* How the VM's last move ended (action_id 0: it never moved). */
+struct cd_vm_last_move {
+	uint64_t action_id;
+	enum cd_move_outcome outcome;
+	enum cd_move_mode mode;
+	uint32_t source, target;
+	uint64_t downtime_ms, total_ms; /* as the node that settled it measured them; 0 unknown */
+	char error[CD_VM_ERROR_MAX + 1];
+};
+
 enum cd_failback {
 	CD_FAILBACK_NEVER,
 	CD_FAILBACK_IMMEDIATELY,
@@ -100,6 +155,8 @@ struct cd_vm {
 	uint32_t failed_on;	/* node of the last failures */
 	uint64_t first_fail_ms; /* wall clock of the first failure of the period */
 	char last_error[CD_VM_ERROR_MAX + 1];
+	struct cd_vm_move move; /* in state MIGRATING */
+	struct cd_vm_last_move last_move;
 };
 
 struct cd_state;
@@ -119,7 +176,11 @@ enum cd_vm_event {
 	CD_VM_EV_REPORT_FAILED,	 /* vm.report "failed" */
 	/* vm.report of a passing state ("starting", "stopping", "migrating") */
 	CD_VM_EV_REPORT_OTHER,
-	CD_VM_EV_NODE_DEAD, /* node.dead: the node it is on is known dead */
+	CD_VM_EV_NODE_DEAD,    /* node.dead: the node it is on (or moves to) is known dead */
+	CD_VM_EV_MOVE,	       /* vm.move: an admin (or the policy) moves it */
+	CD_VM_EV_MOVE_STEP,    /* vm.move.step: a node did its part of a move */
+	CD_VM_EV_MOVE_CANCEL,  /* vm.move.cancel */
+	CD_VM_EV_REPORT_MOVED, /* vm.report "moved" from the source: it runs on the target */
 };
 const char *cd_vm_event_to_str(enum cd_vm_event ev);
 
@@ -129,7 +190,12 @@ struct cd_vm_event_args {
 	bool force;	   /* STOP: power it off */
 	uint64_t wall_ms;  /* REPORT_*: the reporter's wall clock, for the failure count */
 	const char *error; /* REPORT_*: the report's error, NULL if none */
-	const char *node_name, *how; /* NODE_DEAD: the dead node's name, how it died */
+	const char *node_name, *how;	/* NODE_DEAD: the dead node's name, how it died */
+	uint32_t target;		/* MOVE: where to */
+	enum cd_move_mode mode;		/* MOVE */
+	enum cd_move_phase phase;	/* MOVE_STEP: the phase the node finished */
+	bool ok;			/* MOVE_STEP: whether it did */
+	uint64_t downtime_ms, total_ms; /* REPORT_* ending a move, if measured */
 };
 
 /* A transition, as the state's hook (struct cd_state) is told of it once it is made. */
@@ -156,7 +222,11 @@ int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
  */
 typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
 cd_vm_op_fn cd_vm_op_add, cd_vm_op_remove, cd_vm_op_start, cd_vm_op_stop, cd_vm_op_set,
-	cd_vm_op_place, cd_vm_op_report, cd_vm_op_identity;
+	cd_vm_op_place, cd_vm_op_report, cd_vm_op_identity, cd_vm_op_move, cd_vm_op_move_step,
+	cd_vm_op_move_cancel;
+
+/* The node that acts next in vm's move (0: none, or no move): the table's turn. */
+uint32_t cd_vm_move_turn(const struct cd_vm *vm);
 
 /* Whether another VM than except (NULL: none) has this UUID or this MAC. */
 const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,

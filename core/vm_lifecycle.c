@@ -24,6 +24,10 @@ static const char *const event_names[] = {
 	[CD_VM_EV_REPORT_FAILED] = "report failed",
 	[CD_VM_EV_REPORT_OTHER] = "report of a passing state",
 	[CD_VM_EV_NODE_DEAD] = "node dead",
+	[CD_VM_EV_MOVE] = "move",
+	[CD_VM_EV_MOVE_STEP] = "move step",
+	[CD_VM_EV_MOVE_CANCEL] = "move cancel",
+	[CD_VM_EV_REPORT_MOVED] = "report moved",
 };
 
 const char *cd_vm_event_to_str(enum cd_vm_event ev)
@@ -152,14 +156,231 @@ static int refuse_report(struct cd_state *s, struct cd_vm *vm, const struct cd_v
 }
 
 /* Guards: where the VM is. */
-static bool nowhere(const struct cd_vm *vm)
+static bool nowhere(const struct cd_vm *vm, const struct cd_vm_event_args *a)
 {
 	return vm->node == 0;
 }
 
-static bool somewhere(const struct cd_vm *vm)
+static bool somewhere(const struct cd_vm *vm, const struct cd_vm_event_args *a)
 {
 	return vm->node != 0;
+}
+
+/* --- moves (vm.h: struct cd_vm_move) --- */
+
+static bool moving(enum cd_move_phase p)
+{
+	return p == CD_MOVE_SHARING || p == CD_MOVE_RECEIVING || p == CD_MOVE_COPYING;
+}
+
+uint32_t cd_vm_move_turn(const struct cd_vm *vm)
+{
+	if (vm->state != CD_VM_MIGRATING)
+		return 0;
+	switch (vm->move.phase) {
+	case CD_MOVE_RECEIVING:
+		return vm->move.target;
+	case CD_MOVE_NONE: /* a state written before moves: its node settles it */
+	case CD_MOVE_SHARING:
+	case CD_MOVE_COPYING:
+	case CD_MOVE_ABORTING:
+	case CD_MOVE_ORPHANED:
+		return vm->node;
+	}
+	return 0;
+}
+
+static int begin_move(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		      char *err, size_t errlen)
+{
+	if (!a->target || a->target == vm->node)
+		FAIL(CD_ERR_INVALID, "VM '%s' runs on that node already", vm->name);
+	memset(&vm->move, 0, sizeof(vm->move));
+	vm->move.phase = CD_MOVE_SHARING;
+	vm->move.mode = a->mode;
+	vm->move.source = vm->node;
+	vm->move.target = a->target;
+	vm->move.begun_ms = a->wall_ms;
+	vm->action_id = ++s->last_action_id;
+	vm->last_error[0] = '\0';
+	return 0;
+}
+
+static int refuse_move(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	FAIL(CD_ERR_INVALID, "VM '%s' is %s: only a running VM moves", vm->name,
+	     cd_vm_state_to_str(vm->state));
+}
+
+/* A node did its part: the move goes on, or (it could not) is settled back. */
+static int move_step(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		     char *err, size_t errlen)
+{
+	uint32_t turn = cd_vm_move_turn(vm);
+
+	if (a->phase != vm->move.phase || a->node != turn ||
+	    (a->phase != CD_MOVE_SHARING && a->phase != CD_MOVE_RECEIVING))
+		FAIL(CD_ERR_INVALID,
+		     "move step '%s' of '%s' from node %u out of turn (%s, node %u)",
+		     cd_move_phase_to_str(a->phase), vm->name, a->node,
+		     cd_move_phase_to_str(vm->move.phase), turn);
+	if (!a->ok)
+		vm->move.phase = CD_MOVE_ABORTING;
+	else
+		vm->move.phase = a->phase == CD_MOVE_SHARING ? CD_MOVE_RECEIVING : CD_MOVE_COPYING;
+	vm->move.copy_begun = vm->move.phase == CD_MOVE_COPYING;
+	return 0;
+}
+
+static int move_cancel(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	if (vm->move.phase == CD_MOVE_ORPHANED)
+		FAIL(CD_ERR_INVALID,
+		     "too late to cancel the move of '%s': its source died and the target's real "
+		     "state decides",
+		     vm->name);
+	vm->move.cancelled = true;
+	vm->move.phase = CD_MOVE_ABORTING;
+	return 0;
+}
+
+/* An admin stops a moving VM: the move is called off, then it stops where it is. */
+static int move_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		     char *err, size_t errlen)
+{
+	admin_stop(s, vm, a, err, errlen);
+	if (moving(vm->move.phase))
+		vm->move.phase = CD_MOVE_ABORTING;
+	return 0;
+}
+
+/* The move is over: recorded as outcome, the VM where the row leaves it. */
+static void end_move(struct cd_vm *vm, enum cd_move_outcome outcome,
+		     const struct cd_vm_event_args *a)
+{
+	struct cd_vm_last_move *l = &vm->last_move;
+
+	memset(l, 0, sizeof(*l));
+	l->action_id = vm->action_id;
+	l->outcome = outcome;
+	l->mode = vm->move.mode;
+	l->source = vm->move.source;
+	l->target = vm->move.target;
+	if (outcome == CD_MOVE_OUT_MOVED) {
+		l->downtime_ms = a->downtime_ms;
+		l->total_ms = a->total_ms;
+	}
+	if (a->error)
+		cd_strlcpy(l->error, a->error, sizeof(l->error));
+	else if (outcome != CD_MOVE_OUT_MOVED)
+		cd_strlcpy(l->error, vm->last_error, sizeof(l->error));
+	memset(&vm->move, 0, sizeof(vm->move));
+}
+
+/* Wanted stopped meanwhile: it stops where the move left it. */
+static bool to_stop(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return !vm->target_started;
+}
+
+/* The source says it runs on the target now (it is gone from the source). */
+static int moved(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a, char *err,
+		 size_t errlen)
+{
+	if ((vm->move.phase != CD_MOVE_COPYING && vm->move.phase != CD_MOVE_ABORTING) ||
+	    !vm->move.copy_begun || vm->move.target_lost)
+		FAIL(CD_ERR_INVALID, "'%s' cannot have moved: its move is %s%s", vm->name,
+		     cd_move_phase_to_str(vm->move.phase),
+		     vm->move.target_lost   ? " and its target died"
+		     : !vm->move.copy_begun ? ", its copy never began"
+					    : "");
+	vm->node = vm->move.target;
+	end_move(vm, CD_MOVE_OUT_MOVED, a);
+	if (!a->error)
+		vm->last_error[0] = '\0';
+	return 0;
+}
+
+/* It runs where the VM's node is: the source, or the target of an orphaned move. */
+static int move_settled(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			char *err, size_t errlen)
+{
+	end_move(vm,
+		 vm->move.phase == CD_MOVE_ORPHANED ? CD_MOVE_OUT_MOVED
+		 : vm->move.cancelled		    ? CD_MOVE_OUT_CANCELLED
+						    : CD_MOVE_OUT_STAYED,
+		 a);
+	return 0;
+}
+
+static int moved_then_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			   char *err, size_t errlen)
+{
+	int rc = moved(s, vm, a, err, errlen);
+
+	if (rc == 0)
+		vm->action_id = ++s->last_action_id;
+	return rc;
+}
+
+static int settled_then_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			     char *err, size_t errlen)
+{
+	move_settled(s, vm, a, err, errlen);
+	vm->action_id = ++s->last_action_id;
+	return 0;
+}
+
+/* It runs on neither end (both domains confirmed gone): failover restarts it. */
+static int move_failed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	end_move(vm, CD_MOVE_OUT_FAILED, a);
+	return failed_there(s, vm, a, err, errlen);
+}
+
+/* Node dead: the move's target (not its node): nothing of it runs there. */
+static bool target_died(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return a->node == vm->move.target && a->node != vm->node;
+}
+
+/* The source died mid-move, while the target may hold it: the target decides. */
+static bool source_died(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return a->node == vm->node && vm->move.target && vm->move.target != vm->node &&
+	       !vm->move.target_lost && vm->move.phase != CD_MOVE_ORPHANED;
+}
+
+static int move_target_died(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			    char *err, size_t errlen)
+{
+	vm->move.target_lost = true;
+	vm->move.phase = CD_MOVE_ABORTING;
+	snprintf(vm->last_error, sizeof(vm->last_error), "the move's target %s died (%s)",
+		 a->node_name, a->how);
+	return 0;
+}
+
+static int move_source_died(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			    char *err, size_t errlen)
+{
+	vm->node = vm->move.target;
+	vm->move.phase = CD_MOVE_ORPHANED;
+	snprintf(vm->last_error, sizeof(vm->last_error),
+		 "the move's source %s died (%s): the target decides", a->node_name, a->how);
+	return 0;
+}
+
+/* The last node it could run on died: a cold failover. */
+static int move_node_died(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			  char *err, size_t errlen)
+{
+	node_died(s, vm, a, err, errlen);
+	end_move(vm, CD_MOVE_OUT_FAILED, a);
+	return 0;
 }
 
 /*
@@ -177,7 +398,7 @@ static bool somewhere(const struct cd_vm *vm)
 /* clang-format off */
 static const struct vm_row {
 	struct cd_fsm_row r; /* {from, ev, to} */
-	bool (*when)(const struct cd_vm *vm);
+	bool (*when)(const struct cd_vm *vm, const struct cd_vm_event_args *a);
 	row_fn *fn;
 } vm_rows[] = {
 #define R(from, ev, when, to, fn) {{CD_VM_##from, CD_VM_EV_##ev, to}, when, fn}
@@ -212,6 +433,7 @@ static const struct vm_row {
 	R(RUNNING,   REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
 	R(RUNNING,   REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
 	R(RUNNING,   NODE_DEAD,      NULL,      S(STOPPED),  node_died),
+	R(RUNNING,   MOVE,           NULL,      S(MIGRATING), begin_move),
 
 	/* Stopping: only the stop's outcome moves it; other reports are taken. */
 	R(STOPPING,  START,          NULL,      KEEP,        admin_start),
@@ -238,15 +460,26 @@ static const struct vm_row {
 	R(FAILED,    REPORT_OTHER,   NULL,      REFUSE,      refuse_report),
 	R(FAILED,    NODE_DEAD,      NULL,      S(STOPPED),  node_died),
 
-	/* No change enters it yet (a state file may hold it): it is running there. */
-	R(MIGRATING, START,          NULL,      KEEP,        admin_start),
-	R(MIGRATING, STOP,           NULL,      S(STOPPING), stop_there),
-	R(MIGRATING, PLACE,          NULL,      REFUSE,      refuse_place),
-	R(MIGRATING, REPORT_RUNNING, NULL,      S(RUNNING),  runs),
-	R(MIGRATING, REPORT_STOPPED, NULL,      S(FAILED),   failed_there),
-	R(MIGRATING, REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
-	R(MIGRATING, REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
-	R(MIGRATING, NODE_DEAD,      NULL,      S(STOPPED),  node_died),
+	/*
+	 * Moving: its node is the source (the target once orphaned). Only the
+	 * node that settles the move reports, and its report ends the move.
+	 */
+	R(MIGRATING, START,          NULL,        KEEP,         admin_start),
+	R(MIGRATING, STOP,           NULL,        KEEP,         move_stop),
+	R(MIGRATING, PLACE,          NULL,        REFUSE,       refuse_place),
+	R(MIGRATING, MOVE,           NULL,        REFUSE,       refuse_move),
+	R(MIGRATING, MOVE_STEP,      NULL,        KEEP,         move_step),
+	R(MIGRATING, MOVE_CANCEL,    NULL,        KEEP,         move_cancel),
+	R(MIGRATING, REPORT_MOVED,   to_stop,     S(STOPPING),  moved_then_stop),
+	R(MIGRATING, REPORT_MOVED,   NULL,        S(RUNNING),   moved),
+	R(MIGRATING, REPORT_RUNNING, to_stop,     S(STOPPING),  settled_then_stop),
+	R(MIGRATING, REPORT_RUNNING, NULL,        S(RUNNING),   move_settled),
+	R(MIGRATING, REPORT_STOPPED, NULL,        S(FAILED),    move_failed),
+	R(MIGRATING, REPORT_FAILED,  NULL,        S(FAILED),    move_failed),
+	R(MIGRATING, REPORT_OTHER,   NULL,        KEEP,         NULL),
+	R(MIGRATING, NODE_DEAD,      target_died, S(MIGRATING), move_target_died),
+	R(MIGRATING, NODE_DEAD,      source_died, S(MIGRATING), move_source_died),
+	R(MIGRATING, NODE_DEAD,      NULL,        S(STOPPED),   move_node_died),
 #undef S
 #undef REFUSE
 #undef KEEP
@@ -254,12 +487,18 @@ static const struct vm_row {
 };
 /* clang-format on */
 
-/* A row's guard for cd_fsm_find(): it applies if its when holds (vm), or it has none. */
-static bool row_applies(const void *row, const void *vm)
+struct row_ctx {
+	const struct cd_vm *vm;
+	const struct cd_vm_event_args *a;
+};
+
+/* A row's guard for cd_fsm_find(): it applies if its when holds, or it has none. */
+static bool row_applies(const void *row, const void *ctx)
 {
 	const struct vm_row *r = row;
+	const struct row_ctx *x = ctx;
 
-	return !r->when || r->when(vm);
+	return !r->when || r->when(x->vm, x->a);
 }
 
 int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
@@ -267,12 +506,12 @@ int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
 {
 	static const struct cd_vm_event_args none;
 	struct cd_vm_transition_rec t;
+	struct row_ctx x = {vm, a ? a : &none};
 	const struct vm_row *row = cd_fsm_find(vm_rows, N_OF(vm_rows), sizeof(vm_rows[0]),
-					       (int)vm->state, (int)ev, row_applies, vm);
+					       (int)vm->state, (int)ev, row_applies, &x);
 	int rc;
 
-	if (!a)
-		a = &none;
+	a = x.a;
 	/* A refusal's fn says why (and changes nothing); a missing row is refused here. */
 	if (row && row->fn && (rc = row->fn(s, vm, a, err, errlen)) < 0)
 		return rc;
@@ -328,6 +567,30 @@ int cd_vm_op_place(struct cd_state *s, const struct json_object *c, char *err, s
 	return cd_vm_transition(s, vm, CD_VM_EV_PLACE, &a, err, errlen);
 }
 
+/* The event a report's result is: "moved" or a state's name; -1 for none. */
+static int report_event(const char *result)
+{
+	enum cd_vm_state got;
+
+	if (result && strcmp(result, "moved") == 0)
+		return CD_VM_EV_REPORT_MOVED;
+	if (cd_vm_state_from_str(result, &got) < 0)
+		return -1;
+	switch (got) {
+	case CD_VM_RUNNING:
+		return CD_VM_EV_REPORT_RUNNING;
+	case CD_VM_STOPPED:
+		return CD_VM_EV_REPORT_STOPPED;
+	case CD_VM_FAILED:
+		return CD_VM_EV_REPORT_FAILED;
+	case CD_VM_STARTING:
+	case CD_VM_STOPPING:
+	case CD_VM_MIGRATING:
+		break;
+	}
+	return CD_VM_EV_REPORT_OTHER;
+}
+
 /*
  * A node reports on a VM it owns. action_id is the action it carried out, or
  * 0 for what its monitor found. A report about anything but the VM's current
@@ -338,17 +601,18 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 	const char *result = cd_jget_str(c, "result");
 	struct cd_vm_event_args a = {.error = cd_jget_str(c, "error")};
 	uint64_t node, action;
-	enum cd_vm_state got;
-	enum cd_vm_event ev = CD_VM_EV_REPORT_OTHER;
+	int ev;
 	char old_error[CD_VM_ERROR_MAX + 1];
 	struct cd_vm *vm;
 	int rc;
 
 	NAMED_VM(vm);
 	if (cd_jget_u64(c, "node", &node) < 0 || cd_jget_u64(c, "action_id", &action) < 0 ||
-	    cd_vm_state_from_str(result, &got) < 0)
+	    (ev = report_event(result)) < 0)
 		FAIL(CD_ERR_INVALID, "malformed report on '%s'", vm->name);
 	cd_jget_u64(c, "wall_ms", &a.wall_ms);
+	cd_jget_u64(c, "downtime_ms", &a.downtime_ms);
+	cd_jget_u64(c, "total_ms", &a.total_ms);
 	if (node != vm->node || (action && action != vm->action_id))
 		FAIL(CD_ERR_INVALID, "stale report on '%s' from node %" PRIu64, vm->name, node);
 	a.node = (uint32_t)node;
@@ -362,23 +626,7 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 		cd_strlcpy(old_error, vm->last_error, sizeof(old_error));
 		cd_strlcpy(vm->last_error, a.error, sizeof(vm->last_error));
 	}
-	switch (got) {
-	case CD_VM_RUNNING:
-		ev = CD_VM_EV_REPORT_RUNNING;
-		break;
-	case CD_VM_STOPPED:
-		ev = CD_VM_EV_REPORT_STOPPED;
-		break;
-	case CD_VM_FAILED:
-		ev = CD_VM_EV_REPORT_FAILED;
-		break;
-	case CD_VM_STARTING:
-	case CD_VM_STOPPING:
-	case CD_VM_MIGRATING:
-		ev = CD_VM_EV_REPORT_OTHER;
-		break;
-	}
-	rc = cd_vm_transition(s, vm, ev, &a, err, errlen);
+	rc = cd_vm_transition(s, vm, (enum cd_vm_event)ev, &a, err, errlen);
 	if (rc < 0 && a.error)
 		cd_strlcpy(vm->last_error, old_error, sizeof(vm->last_error));
 	return rc;

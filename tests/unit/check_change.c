@@ -110,6 +110,9 @@ START_TEST(test_names_on_the_wire)
 		{CD_CHANGE_VOLUME_REQUEST, "volume.request"},
 		{CD_CHANGE_VOLUME_DONE, "volume.done"},
 		{CD_CHANGE_VOLUME_COORDINATOR, "volume.coordinator"},
+		{CD_CHANGE_VM_MOVE, "vm.move"},
+		{CD_CHANGE_VM_MOVE_STEP, "vm.move.step"},
+		{CD_CHANGE_VM_MOVE_CANCEL, "vm.move.cancel"},
 	};
 	size_t i;
 

@@ -26,7 +26,13 @@ static const struct {
 	C(IDLE, STOP, P(STOPPING)),
 	C(IDLE, RELEASE, P(RELEASING)),
 	C(IDLE, REPORT, P(REPORTING)),
+	C(IDLE, MIGRATE, P(MIGRATING)),
+	C(IDLE, SETTLE, P(SETTLING)),
+	C(IDLE, STEP, P(STEPPING)),
 	/* Each step's answer brings it back. */
+	C(MIGRATING, MIGRATED, P(IDLE)),
+	C(SETTLING, SETTLED, P(IDLE)),
+	C(STEPPING, STEPPED, P(IDLE)),
 	C(LEASING, LEASES_DONE, P(IDLE)),
 	C(STARTING, START_RETURNED, P(IDLE)),
 	C(CHECKING, CHECKED, P(IDLE)),
@@ -44,6 +50,9 @@ static const struct {
 	C(STOPPING, VOID, KEEP),
 	C(RELEASING, VOID, KEEP),
 	C(REPORTING, VOID, KEEP),
+	C(MIGRATING, VOID, KEEP),
+	C(SETTLING, VOID, KEEP),
+	C(STEPPING, VOID, KEEP),
 };
 
 START_TEST(test_every_cell)
@@ -82,7 +91,7 @@ START_TEST(test_every_cell)
 				moves++;
 			}
 		}
-	ck_assert_int_eq(moves, 16);
+	ck_assert_int_eq(moves, 22);
 	ck_assert_int_gt(impossible, 0);
 }
 END_TEST

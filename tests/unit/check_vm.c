@@ -522,14 +522,17 @@ static const struct cell {
 	REPORT_ON(FAILED, 4, "failed"),
 	OK(FAILED, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
 
-	/* No change enters it yet; a state file may hold it. */
+	/*
+	 * Moving (a move record of a state before moves: no phase, no
+	 * target): its node settles it; a stop waits for the move's end.
+	 */
 	OK(MIGRATING, 4, START, MIGRATING, 4, 7, 0, 0, "", 1, 0, 0),
-	OK(MIGRATING, 4, STOP, STOPPING, 4, 11, 2, 4, "old", 0, 0, 1),
+	OK(MIGRATING, 4, STOP, MIGRATING, 4, 7, 2, 4, "old", 0, 0, 0),
 	NO(MIGRATING, 4, PLACE, "VM 'web' is migrating already"),
-	OK(MIGRATING, 4, REP_RUNNING, RUNNING, 4, 7, 2, 4, "", 1, 1, 1),
+	OK(MIGRATING, 4, REP_RUNNING, RUNNING, 4, 7, 2, 4, "old", 1, 1, 1),
 	OK(MIGRATING, 4, REP_STOPPED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
 	OK(MIGRATING, 4, REP_FAILED, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
-	OK(MIGRATING, 4, REP_OTHER, FAILED, 0, 7, 3, 4, "old", 1, 1, 1),
+	OK(MIGRATING, 4, REP_OTHER, MIGRATING, 4, 7, 2, 4, "old", 1, 1, 0),
 	OK(MIGRATING, 4, DEAD, STOPPED, 0, 7, 2, 4, DIED, 1, 1, 1),
 #undef REPORT_ON
 #undef OK

@@ -1,0 +1,596 @@
+/*
+ * The local resource manager's part in a VM's live move (lrm_int.h; the
+ * move's replicated phases are in vm.h, struct cd_vm_move).
+ *
+ *   source  sharing: its exclusive disk leases turn shared; copying: the
+ *           peer-to-peer libvirt migration to the target's libvirtd;
+ *           then it settles the move: it looks at both domains' real
+ *           state and reports where the VM runs.
+ *   target  receiving: takes the disk leases shared as well.
+ *   either  the node the VM runs on afterwards takes its leases exclusive
+ *           again once the other has given its shared hold up; a node
+ *           that holds leases of a VM it does not run (the other end)
+ *           makes sure its copy is off, then gives them up.
+ *
+ * The outcome comes from the domains, never from an error message: the VM
+ * runs where a domain runs unpaused; the source is resumed only once the
+ * target's copy is known gone (or its node dead); a copy found running at
+ * both ends is cut down to the cluster's record, the source.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "agents/vm_agent.h"
+#include "clusterd/conf.h"
+#include "clusterd/lrm_int.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "clusterd/timing.h"
+#include "core/change.h"
+#include "lib/jsonget.h"
+#include "lib/util.h"
+
+/* How long an undecided move waits before its ends are looked at again. */
+#define SETTLE_AGAIN_MS 1000
+/* Looks at a target found paused, with the source gone, before it is cut down. */
+#define PAUSED_LOOKS 10
+
+static int call_timeout(void)
+{
+	return lrm.cfg.call_timeout_ms;
+}
+
+/* This node begins phase p of v's move once: whether it is the first time. */
+static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
+{
+	if (v->move_action != vm->action_id) {
+		v->move_action = vm->action_id;
+		v->move_done = 0;
+		v->abort_sent = false;
+		v->move_begun = 0;
+		v->move_total_ms = 0;
+		v->next_settle = 0;
+		v->move_err[0] = '\0';
+		v->paused_looks = 0;
+	}
+	if (v->move_done & (1u << p))
+		return false;
+	v->move_done |= 1u << p;
+	return true;
+}
+
+/* --- a node's step (vm.move.step) --- */
+
+struct step {
+	char name[64];
+	uint64_t action;
+	enum cd_move_phase phase;
+};
+
+static void step_done(void *ctx, int rc, const char *err)
+{
+	struct step *x = ctx;
+	struct lvm *v = lvm_find(x->name);
+
+	if (v)
+		lrm_step(v, CD_LRM_EV_STEPPED, rc < 0 ? "not recorded" : NULL);
+	if (rc < 0) {
+		vm_log(rc == CD_ERR_INVALID ? LOG_INFO : LOG_WARNING, x->name,
+		       "move step %s not recorded: %s", cd_move_phase_to_str(x->phase), err);
+		/* Not for want of turn: done again (lease changes repeat harmlessly). */
+		if (v && v->move_action == x->action && rc != CD_ERR_INVALID)
+			v->move_done &= ~(1u << x->phase);
+	}
+	free(x);
+	cd_lrm_state_changed();
+}
+
+static void send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why)
+{
+	struct json_object *c = json_object_new_object();
+	struct step *x = calloc(1, sizeof(*x));
+	int rc;
+
+	json_object_object_add(c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_STEP)));
+	json_object_object_add(c, "name", json_object_new_string(v->name));
+	json_object_object_add(c, "node", json_object_new_int64(cd_membership_local_nodeid()));
+	json_object_object_add(c, "action_id", json_object_new_int64((int64_t)v->move_action));
+	json_object_object_add(c, "phase", json_object_new_string(cd_move_phase_to_str(phase)));
+	json_object_object_add(c, "ok", json_object_new_boolean(ok));
+	if (why)
+		json_object_object_add(c, "error", json_object_new_string(why));
+	if (x) {
+		cd_strlcpy(x->name, v->name, sizeof(x->name));
+		x->action = v->move_action;
+		x->phase = phase;
+	}
+	rc = x ? cd_replica_submit(c, step_done, x) : -ENOMEM;
+	json_object_put(c);
+	if (rc < 0) {
+		vm_log(LOG_NOTICE, v->name, "cannot send move step %s now: %s",
+		       cd_move_phase_to_str(phase), cd_strerror(rc));
+		v->move_done &= ~(1u << phase);
+		free(x);
+		return;
+	}
+	lrm_step(v, CD_LRM_EV_STEP, cd_move_phase_to_str(phase));
+	vm_log(LOG_INFO, v->name, "move step %s %s", cd_move_phase_to_str(phase),
+	       ok ? "done" : "failed");
+}
+
+/* The leases of a move's end are shared now (or could not be). */
+static void shared_done(struct lvm *v, uint64_t action, enum cd_move_phase phase, int rc,
+			const char *err)
+{
+	char why[300];
+
+	if (v->move_action != action)
+		return;
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "%s cannot hold the disk leases shared: %s",
+			 phase == CD_MOVE_SHARING ? "the source" : "the target", err);
+		vm_log(LOG_ERR, v->name, "%s", why);
+	}
+	send_step(v, phase, rc == 0, rc < 0 ? why : NULL);
+}
+
+static void source_shared(struct lvm *v, uint64_t action, int rc, const char *err)
+{
+	shared_done(v, action, CD_MOVE_SHARING, rc, err);
+}
+
+static void target_shared(struct lvm *v, uint64_t action, int rc, const char *err)
+{
+	shared_done(v, action, CD_MOVE_RECEIVING, rc, err);
+}
+
+/* --- the copy --- */
+
+/* The libvirtd (and migration address) of node id. */
+static int node_uris(uint32_t id, char *uri, size_t len, char *mig, size_t mlen)
+{
+	const struct cd_node *n = cd_state_node_by_id(cd_replica_state(), id);
+	const char *a;
+
+	if (!n || n->info.n_addrs == 0)
+		return CD_ERR_NOT_FOUND;
+	a = n->info.addrs[0];
+	if (mig && (size_t)snprintf(mig, mlen, strchr(a, ':') ? "tcp://[%s]" : "tcp://%s", a) >=
+			   mlen)
+		return CD_ERR_INVALID;
+	return cd_config_peer_uri(a, uri, len);
+}
+
+static void abort_done(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+
+	if (r->rc < 0)
+		vm_log(LOG_WARNING, name, "cannot abort the migration: %s", r->err);
+	else
+		vm_log(LOG_NOTICE, name, "migration abort sent");
+	free(name);
+}
+
+/* Call the migration off (beside the line: the migration call is under way). */
+static void abort_copy(struct lvm *v)
+{
+	char *name = strdup(v->name);
+
+	v->abort_sent = true;
+	vm_log(LOG_NOTICE, v->name, "aborting the migration");
+	if (!name || cd_vm_agent_call(CD_AGENT_ABORT_JOB, name, NULL, call_timeout(), abort_done,
+				      name) < 0) {
+		vm_log(LOG_ERR, v->name, "cannot abort the migration");
+		free(name);
+	}
+}
+
+static void migrate_done(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+	struct lvm *v = lvm_find(name);
+
+	if (v) {
+		lrm_step(v, CD_LRM_EV_MIGRATED, r->rc < 0 ? "failed" : NULL);
+		v->move_total_ms = cd_now_ms() - v->move_begun;
+		v->next_settle = 0;
+		if (r->rc < 0)
+			cd_strlcpy(v->move_err, r->err, sizeof(v->move_err));
+	}
+	if (r->rc == 0)
+		vm_log(LOG_NOTICE, name, "migration call returned (%s here%s)",
+		       cd_domain_status_to_str(r->status), r->paused ? ", paused" : "");
+	else
+		vm_log(LOG_WARNING, name, "migration call failed: %s (%s here%s)", r->err,
+		       cd_domain_status_to_str(r->status), r->paused ? ", paused" : "");
+	/* A call past its deadline may still copy: call it off before settling. */
+	if (r->rc == CD_ERR_TIMEOUT && v)
+		abort_copy(v);
+	free(name);
+	cd_lrm_state_changed();
+}
+
+static void begin_copy(struct lvm *v, const struct cd_vm *vm)
+{
+	struct cd_migrate_params p = {0};
+	char *name;
+	int rc;
+
+	rc = node_uris(vm->move.target, p.peer_uri, sizeof(p.peer_uri), p.migrate_uri,
+		       sizeof(p.migrate_uri));
+	p.max_downtime_ms = (uint32_t)cd_config_uint(CD_CFG_MIGRATION_MAX_DOWNTIME_MS);
+	p.bandwidth_mib = (uint32_t)cd_config_uint(CD_CFG_MIGRATION_BANDWIDTH_MIB);
+	p.parallel = (uint32_t)cd_config_uint(CD_CFG_MIGRATION_PARALLEL);
+	p.auto_converge = cd_config_yes(CD_CFG_MIGRATION_AUTO_CONVERGE);
+	p.tls = cd_config_yes(CD_CFG_MIGRATION_TLS);
+	name = rc == 0 ? strdup(vm->name) : NULL;
+	v->move_begun = cd_now_ms();
+	if (!name || cd_vm_agent_migrate(vm->name, &p, (int)cd_config_uint(CD_CFG_MIGRATION_TIMEOUT_MS),
+					 migrate_done, name) < 0) {
+		free(name);
+		snprintf(v->move_err, sizeof(v->move_err), "cannot begin the migration: %s",
+			 rc < 0 ? "the target has no address" : "out of memory");
+		vm_log(LOG_ERR, vm->name, "%s", v->move_err);
+		return;
+	}
+	lrm_step(v, CD_LRM_EV_MIGRATE, p.peer_uri);
+	vm_log(LOG_NOTICE, vm->name,
+	       "migrating live to %s (memory over %s, downtime limit %u ms, bandwidth %s, "
+	       "auto-converge %s)",
+	       p.peer_uri, p.migrate_uri, p.max_downtime_ms, p.bandwidth_mib ? "limited" : "unlimited",
+	       p.auto_converge ? "on" : "off");
+}
+
+/* --- settling: both ends' real state decides --- */
+
+struct settle {
+	char name[64];
+	uint64_t action;
+	bool orphan; /* this node is the target of a move whose source died */
+	char peer[256]; /* the other end's libvirtd; "" if it died */
+	enum cd_domain_status here, there;
+	bool here_paused, there_paused;
+	char there_err[200];
+	struct lrm_times times;
+	void (*then)(struct settle *x); /* after a fix (a power-off, a resume) worked */
+};
+
+static bool runs(enum cd_domain_status st, bool paused)
+{
+	return st == CD_DOMAIN_RUNNING && !paused;
+}
+
+/*
+ * The settling is over (x freed): the line is free again; v's move still
+ * the one it settled, or NULL.
+ */
+static struct lvm *settled(struct settle *x, const char *why)
+{
+	struct lvm *v = lvm_find(x->name);
+
+	if (v)
+		lrm_step(v, CD_LRM_EV_SETTLED, why);
+	if (v && v->move_action != x->action)
+		v = NULL;
+	return v;
+}
+
+/* Undecided: look again a little later. */
+static void again(struct settle *x, const char *why)
+{
+	struct lvm *v = settled(x, "undecided");
+
+	vm_log(LOG_WARNING, x->name, "move not settled yet: %s; looking again", why);
+	if (v)
+		v->next_settle = cd_now_ms() + SETTLE_AGAIN_MS;
+	free(x);
+	cd_lrm_state_changed();
+}
+
+/* It runs on this node, the source: the move did not happen. */
+static void stayed(struct settle *x)
+{
+	struct lvm *v = settled(x, "runs here");
+	const char *err = v && v->move_err[0] ? v->move_err : NULL;
+
+	vm_log(LOG_NOTICE, x->name, "the move is over: it runs here%s%s", err ? " (" : "",
+	       err ? err : "");
+	lrm_report(x->name, x->action, "running", err);
+	free(x);
+}
+
+/* It runs on the target: this node gives its leases up, then says so. */
+static void moved(struct settle *x)
+{
+	struct lvm *v = settled(x, "runs on the target");
+
+	vm_log(LOG_NOTICE, x->name,
+	       "the move is over: it runs on the target (libvirt downtime %" PRIu64 " ms, %" PRIu64
+	       " ms in all)",
+	       x->times.downtime_ms, x->times.total_ms);
+	if (v)
+		lrm_release_then_report_times(v, x->action, "moved", NULL, &x->times);
+	else
+		lrm_report_times(x->name, x->action, "moved", NULL, &x->times);
+	free(x);
+}
+
+/* It runs on neither end: both domains are known gone. */
+static void failed(struct settle *x)
+{
+	struct lvm *v = settled(x, "runs nowhere");
+	char why[CD_VM_ERROR_MAX + 64];
+
+	snprintf(why, sizeof(why), "the move left it running on neither node%s%.180s",
+		 v && v->move_err[0] ? ": " : "", v ? v->move_err : "");
+	vm_log(LOG_ERR, x->name, "%s", why);
+	if (v)
+		lrm_release_then_report(v, x->action, "failed", why);
+	else
+		lrm_report(x->name, x->action, "failed", why);
+	free(x);
+}
+
+/* An orphaned move's target keeps what runs here. */
+static void kept(struct settle *x)
+{
+	settled(x, "runs here");
+	vm_log(LOG_NOTICE, x->name, "its move's source died; it runs here, the target");
+	lrm_report(x->name, x->action, "running", NULL);
+	free(x);
+}
+
+static void fixed(void *ctx, const struct cd_agent_result *r)
+{
+	struct settle *x = ctx;
+
+	if (r->rc < 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "a fix failed: %s", r->err);
+		again(x, why);
+		return;
+	}
+	x->then(x);
+}
+
+/* Power this node's copy off, then go on with then. */
+static void off_here(struct settle *x, void (*then)(struct settle *x))
+{
+	vm_log(LOG_WARNING, x->name, "powering off the copy here");
+	x->then = then;
+	if (cd_vm_agent_call(CD_AGENT_DESTROY, x->name, NULL, call_timeout(), fixed, x) < 0)
+		again(x, "out of memory");
+}
+
+/* Power the other end's copy off (through its libvirtd), then go on with then. */
+static void off_there(struct settle *x, void (*then)(struct settle *x))
+{
+	vm_log(LOG_WARNING, x->name, "powering off the copy on the target (%s)", x->peer);
+	x->then = then;
+	if (cd_vm_agent_peer_destroy(x->name, x->peer, call_timeout(), fixed, x) < 0)
+		again(x, "out of memory");
+}
+
+static void resume_here(struct settle *x)
+{
+	vm_log(LOG_NOTICE, x->name, "resuming it here: the target does not run it");
+	x->then = stayed;
+	if (cd_vm_agent_call(CD_AGENT_RESUME, x->name, NULL, call_timeout(), fixed, x) < 0)
+		again(x, "out of memory");
+}
+
+static void got_times(void *ctx, const struct cd_agent_result *r)
+{
+	struct settle *x = ctx;
+	struct json_object *o = r->rc == 0 && r->xml ? json_tokener_parse(r->xml) : NULL;
+	uint64_t ms;
+
+	if (o && cd_jget_u64(o, "downtime_ms", &ms) == 0)
+		x->times.downtime_ms = ms;
+	json_object_put(o);
+	moved(x);
+}
+
+/* It runs on the target: how long it stood still, as the target's libvirt measured it. */
+static void moved_measured(struct settle *x)
+{
+	if (cd_vm_agent_job_stats(x->name, x->peer, true, call_timeout(), got_times, x) < 0)
+		moved(x);
+}
+
+static void decide_orphan(struct settle *x)
+{
+	if (runs(x->here, x->here_paused))
+		kept(x);
+	else if (x->here == CD_DOMAIN_RUNNING)
+		/* Paused, its memory incomplete: the dead source cannot finish it. */
+		off_here(x, failed);
+	else
+		failed(x);
+}
+
+static void decide(struct settle *x)
+{
+	bool here = runs(x->here, x->here_paused), there = runs(x->there, x->there_paused);
+	struct lvm *v = lvm_find(x->name);
+
+	vm_log(LOG_INFO, x->name, "move: here %s%s, target %s%s", cd_domain_status_to_str(x->here),
+	       x->here_paused ? " (paused)" : "", x->peer[0] ? cd_domain_status_to_str(x->there) : "dead",
+	       x->there_paused ? " (paused)" : "");
+	if (here && there) {
+		vm_log(LOG_CRIT, x->name, "runs at both ends of its move: the target's copy goes");
+		off_there(x, stayed);
+	} else if (here) {
+		stayed(x);
+	} else if (there) {
+		if (x->here == CD_DOMAIN_RUNNING)
+			off_here(x, moved_measured);
+		else
+			moved_measured(x);
+	} else if (x->there == CD_DOMAIN_UNKNOWN) {
+		again(x, x->there_err[0] ? x->there_err : "the target cannot be asked");
+	} else if (x->here == CD_DOMAIN_RUNNING) {
+		/* Paused here, not running there: resumed here once nothing is left there. */
+		if (x->there == CD_DOMAIN_RUNNING)
+			off_there(x, resume_here);
+		else
+			resume_here(x);
+	} else if (x->there == CD_DOMAIN_RUNNING && v && ++v->paused_looks < PAUSED_LOOKS) {
+		again(x, "gone here, paused on the target");
+	} else if (x->there == CD_DOMAIN_RUNNING) {
+		off_there(x, failed);
+	} else {
+		failed(x);
+	}
+}
+
+static void got_there(void *ctx, const struct cd_agent_result *r)
+{
+	struct settle *x = ctx;
+
+	x->there = r->rc < 0 ? CD_DOMAIN_UNKNOWN : r->status;
+	x->there_paused = r->paused;
+	if (r->rc < 0)
+		snprintf(x->there_err, sizeof(x->there_err), "the target's libvirtd: %s", r->err);
+	decide(x);
+}
+
+static void got_here(void *ctx, const struct cd_agent_result *r)
+{
+	struct settle *x = ctx;
+
+	x->here = r->status;
+	x->here_paused = r->paused;
+	if (x->here == CD_DOMAIN_UNKNOWN)
+		again(x, r->err && *r->err ? r->err : "cannot read the domain here");
+	else if (x->orphan)
+		decide_orphan(x);
+	else if (!x->peer[0])
+		decide(x); /* the target died: nothing runs there */
+	else if (cd_vm_agent_peer_status(x->name, x->peer, call_timeout(), got_there, x) < 0)
+		again(x, "out of memory");
+}
+
+static void settle(struct lvm *v, const struct cd_vm *vm, bool orphan)
+{
+	struct settle *x;
+
+	if (cd_now_ms() < v->next_settle)
+		return;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return;
+	cd_strlcpy(x->name, vm->name, sizeof(x->name));
+	x->action = vm->action_id;
+	x->orphan = orphan;
+	x->there = CD_DOMAIN_STOPPED;
+	x->times.total_ms = v->move_total_ms;
+	if (!orphan && vm->move.target && !vm->move.target_lost &&
+	    node_uris(vm->move.target, x->peer, sizeof(x->peer), NULL, 0) < 0)
+		x->peer[0] = '\0';
+	if (cd_vm_agent_call(CD_AGENT_STATUS, vm->name, NULL, call_timeout(), got_here, x) < 0) {
+		free(x);
+		return;
+	}
+	lrm_step(v, CD_LRM_EV_SETTLE, orphan ? "orphaned" : cd_move_phase_to_str(vm->move.phase));
+}
+
+/* --- what the reconcile loop calls --- */
+
+void lrm_move_source(struct lvm *v, const struct cd_vm *vm)
+{
+	begin(v, vm, CD_MOVE_NONE);
+	if (vm->move.phase == CD_MOVE_ABORTING && v->phase == CD_LRM_MIGRATING && !v->abort_sent)
+		abort_copy(v);
+	if (!lrm_line_free(v))
+		return;
+	switch (vm->move.phase) {
+	case CD_MOVE_SHARING:
+		if (begin(v, vm, CD_MOVE_SHARING))
+			lrm_leases_mode(v, vm, true, source_shared);
+		break;
+	case CD_MOVE_RECEIVING:
+		break;
+	case CD_MOVE_COPYING:
+		if (begin(v, vm, CD_MOVE_COPYING))
+			begin_copy(v, vm);
+		else
+			settle(v, vm, false);
+		break;
+	case CD_MOVE_NONE:
+	case CD_MOVE_ABORTING:
+		settle(v, vm, false);
+		break;
+	case CD_MOVE_ORPHANED:
+		settle(v, vm, true);
+		break;
+	}
+}
+
+void lrm_move_target(struct lvm *v, const struct cd_vm *vm)
+{
+	if (lrm_line_free(v) && vm->move.phase == CD_MOVE_RECEIVING &&
+	    begin(v, vm, CD_MOVE_RECEIVING))
+		lrm_leases_mode(v, vm, true, target_shared);
+}
+
+static void leftover_off(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_find(c->name);
+
+	if (v)
+		lrm_step(v, CD_LRM_EV_STOP_RETURNED, NULL);
+	if (v && r->status == CD_DOMAIN_STOPPED) {
+		vm_log(LOG_INFO, c->name, "nothing of it runs here: giving its disk leases up");
+		lrm_release_then_report(v, 0, NULL, NULL);
+	} else {
+		vm_log(LOG_WARNING, c->name, "the copy here is not off yet (%s): trying again",
+		       r->err && *r->err ? r->err : cd_domain_status_to_str(r->status));
+	}
+	free(c);
+	cd_lrm_state_changed();
+}
+
+void lrm_move_leftover(struct lvm *v, const struct cd_vm *vm)
+{
+	if (!lrm_line_free(v) || v->n_held == 0)
+		return;
+	vm_log(LOG_NOTICE, v->name,
+	       "holds disk leases of a VM that runs %s: making sure its copy here is off",
+	       vm && vm->node ? "elsewhere" : "nowhere");
+	if (lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, 0, leftover_off) < 0)
+		vm_log(LOG_ERR, v->name, "cannot start a libvirt call");
+}
+
+static void upgraded(struct lvm *v, uint64_t action, int rc, const char *err)
+{
+	if (rc == 0) {
+		vm_log(LOG_NOTICE, v->name, "holds its disk leases exclusive again");
+		v->lease_wait = 0;
+		return;
+	}
+	v->next_settle = cd_now_ms() + SETTLE_AGAIN_MS;
+	if (v->lease_wait++ == 0)
+		vm_log(LOG_NOTICE, v->name,
+		       "its disk leases stay shared until the move's other end gives them up (%s)",
+		       err);
+	cd_lrm_state_changed();
+}
+
+void lrm_move_upgrade(struct lvm *v, const struct cd_vm *vm)
+{
+	if (lrm_line_free(v) && v->held_shared && cd_now_ms() >= v->next_settle)
+		lrm_leases_mode(v, vm, false, upgraded);
+}
