@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <qb/qblog.h>
 
@@ -64,6 +65,10 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 		break;
 	case CD_CHANGE_VM_REPORT: {
 		const char *result = cd_jget_str(c, "result");
+
+		/* A move's end has its own event (move_ended). */
+		if (result && strcmp(result, "moved") == 0)
+			break;
 
 		cd_event("vm", name, "%s on %s%s%s", result ? result : "?", node_name(node),
 			 err ? ": " : "", err ? err : "");

@@ -179,6 +179,7 @@ int cd_vm_op_move(struct cd_state *s, const struct json_object *c, char *err, si
 	if (!n->member || n->maintenance || n->dead)
 		FAIL(CD_ERR_INVALID, "node %s cannot take '%s' now", n->info.name, vm->name);
 	a.mode = (enum cd_move_mode)m;
+	a.node = a.target; /* what the transition's record names */
 	cd_jget_u64(c, "wall_ms", &a.wall_ms);
 	return cd_vm_transition(s, vm, CD_VM_EV_MOVE, &a, err, errlen);
 }

@@ -5,7 +5,7 @@
 # the VM's own node, a node in maintenance and a disk outside csvfs are
 # refused with their codes, several reasons at once; --json carries the
 # codes; the target's libvirtd is asked for its bridges and its CPU; a
-# move without --check is answered as not supported yet; and
+# quick move without --check is answered as not supported yet; and
 # nothing changes: the state's version stays, the VMs run where they ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -131,12 +131,12 @@ assert_eq "$(codes)" cpu-incompatible "vm5 (CPU EPYC, emulated) to $T: cpu-incom
 move_json 1 vm1 "$T"
 assert_eq "$(jq -r '"\(.ok) \(.facts_error)"' <<<"$json")" "true null" "vm1 to $T: $T's libvirtd asked, nothing stands in the way"
 
-# --- a bad mode, and a move without --check
+# --- a bad mode, and a quick move (not carried out yet) without --check
 move 1 vm1 "$T" --mode fast --check
 assert_eq "$rc" 5 "an unknown mode is refused with exit 5 ($out)"
-move 2 vm1 "$T"
-assert_eq "$rc" 10 "vm move vm1 $T without --check: not supported yet, exit 10"
-assert_match "$out" "does not carry moves out yet" "said so: $out"
+move 2 vm1 "$T" --mode quick
+assert_eq "$rc" 10 "vm move vm1 $T --mode quick without --check: not carried out by this version, exit 10"
+assert_match "$out" "not carried out by this version" "said so: $out"
 move 2 vm1 "$on1"
 assert_eq "$rc" 9 "without --check, a move the preflight refuses: exit 9"
 assert_eq "$(version)" "$v0" "no check changed the state (version $v0)"

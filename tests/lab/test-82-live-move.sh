@@ -1,0 +1,190 @@
+#!/bin/bash
+# Live moves on a real 3-node lab (libvirtd, QEMU, one shared volume), with
+# every guest polled every 10 ms from a client the whole time: a move keeps
+# the guest's boot id and its disk lease goes with it; the guest never
+# answers from two nodes; the client-seen gap is printed. Then, on a guest
+# that dirties its memory flat out: a cancel during the copy leaves it on its
+# source; the move completes all the same (auto-converge); the target's
+# death, the source's death and the coordinator's death during the copy
+# each end with the VM running once.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lab_test_begin "live move"
+
+lab_up_with_volume
+N=3
+lab exec 1 clusterctl property set flap-limit 0
+lab exec 1 clusterctl volume file create vol1 d1disk 16M
+exposed() { lab exec "$1" test -b /run/csvfs/vol1/d1disk; }
+for i in 1 2 3; do wait_for 30 "d1disk exposed on node$i" exposed "$i"; done
+cluster_whole() {
+	local i
+	for i in $(seq 1 $N); do synced_quorate "$i" && lease_valid "$i" || return 1; done
+}
+wait_for 30 "all nodes hold the volume's host lease" cluster_whole
+
+declare -A ip=([vm1]=198.18.0.21 [vm2]=198.18.0.22)
+# vm1: a disk on the shared volume; vm2: 96 of its 192 MiB rewritten flat out
+bash "$top/tests/guest/domain.sh" --disk /run/csvfs/vol1/d1disk --console "$LAB_DIR/vm1.log" \
+	vm1 "${ip[vm1]}" 256 1 >"$LAB_DIR/vm1.xml"
+bash "$top/tests/guest/domain.sh" --dirty-mb 96 --dirty-rate max --console "$LAB_DIR/vm2.log" \
+	vm2 "${ip[vm2]}" 192 1 >"$LAB_DIR/vm2.xml"
+for v in vm1 vm2; do
+	lab exec 1 clusterctl vm add "$v" --xml "$LAB_DIR/$v.xml"
+	lab exec 1 clusterctl vm start "$v"
+done
+running_answers() { vm_state_is "$1" "$2" running && answers "${ip[$2]}"; }
+for v in vm1 vm2; do wait_for 90 "$v runs and answers" running_answers 1 "$v"; done
+
+where() { vm_field "${2:-1}" "$1" 'd["node_name"]'; }
+other_than() {
+	local i
+	for i in $(seq 1 $N); do
+		[[ " $* " == *" node$i "* ]] || { echo "node$i"; return; }
+	done
+}
+# the probe of one VM, from the client namespace, in the background
+probe_start() {
+	"$LAB" exec client "$probe" "${ip[$1]}" --interval-ms 10 --timeout-ms 300 --json >"$LAB_DIR/probe-$1.json" 2>/dev/null &
+	probe_pid=$!
+	wait_for 10 "the probe of $1 hears it" answers "${ip[$1]}"
+}
+# probe_stop: the probe's boots, whether they interleaved, and its longest gap
+probe_stop() {
+	kill -INT "$probe_pid" 2>/dev/null || :
+	wait "$probe_pid" || :
+	read -r boots inter gap < <(jq -r '"\(.boots | length) \(.interleaved) \(.max_gap.ms | floor)"' "$LAB_DIR/probe-$1.json")
+}
+nodeid() { echo "${1#node}"; }
+# last_move VM [NODE]: outcome of the VM's last move ("" if none)
+last_move() { vm_field "${2:-1}" "$1" '(d.get("last_move") or {}).get("outcome") or ""'; }
+last_move_is() { [[ $(last_move "$1" "${3:-1}") == "$2" ]]; }
+phase_is() { [[ $(vm_field "${3:-1}" "$1" '(d.get("move") or {}).get("phase") or ""') == "$2" ]]; }
+# throttle VM NODE MIBS: VM's copies from NODE at most MIBS MiB/s (libvirt's
+# migrate-setspeed, which a move then uses), as a slow migration network would
+throttle() { lab exec "$(nodeid "$2")" virsh migrate-setspeed "$1" --bandwidth "$3" >/dev/null; }
+# begin_slow_move VM TARGET: a move whose copy is under way, slowed down
+begin_slow_move() {
+	throttle "$1" "$(where "$1")" 1
+	lab exec 1 clusterctl vm move "$1" "$2" >/dev/null
+	wait_for 30 "$1's memory copy begins" phase_is "$1" copying
+}
+
+# --- a plain live move, the target chosen by the policy
+src=$(where vm1)
+probe_start vm1
+rc=0
+out=$(lab exec 1 clusterctl vm move vm1 --wait 2>&1) || rc=$?
+probe_stop vm1
+dst=$(where vm1)
+assert_eq "$rc" 0 "vm move vm1 --wait: exit 0 ($out)"
+assert_match "$out" "moved to $dst" "it says where it went: $(tail -1 <<<"$out")"
+[[ $dst != "$src" ]] || fail "vm1 is still on $src"
+assert_eq "$(vm_nodes_running vm1)" "$dst" "vm1 runs on $dst only (libvirt on every node)"
+assert_eq "$boots $inter" "1 false" "the client saw one boot of vm1, never two answering: it moved, not restarted"
+pass "vm1 live-moved $src -> $dst; client-seen gap ${gap} ms, libvirt downtime $(vm_field 1 vm1 'd["last_move"]["downtime_ms"]') ms"
+try_lease() {
+	local rc=0
+	lab exec "$(nodeid "$1")" clusterctl volume lease acquire vol1 d1disk >/dev/null 2>&1 || rc=$?
+	[[ $rc -ne 0 ]] || lab exec "$(nodeid "$1")" clusterctl volume lease release vol1 d1disk >/dev/null
+	echo "$rc"
+}
+source_refused() { [[ $(try_lease "$src") == 8 ]]; }
+wait_for 20 "the source $src cannot take vm1's disk lease" source_refused
+assert_eq "$(try_lease "$src")" 8 "the source $src cannot take vm1's disk lease any more (exit 8)"
+assert_match "$(cat "$LAB_DIR/$dst/log/clusterd.log")" "vm vm1: holds its disk leases exclusive again" "$dst holds them exclusive"
+
+# --- back, to a named node, followed as JSON lines
+back=$(other_than "$dst")
+json=$(lab exec 2 clusterctl --json vm move vm1 "$back" --wait)
+assert_eq "$(tail -1 <<<"$json" | jq -r '"\(.event) \(.outcome)"')" "end moved" "--json --wait ends with the outcome"
+assert_eq "$(where vm1)" "$back" "vm1 moved to $back as named"
+assert_eq "$(vm_nodes_running vm1)" "$back" "and runs there only"
+
+# --- cancel during the copy: it stays where it was, the same boot; the
+# move followed meanwhile with --wait --json shows the copy's progress
+src=$(where vm2)
+dst=$(other_than "$src")
+probe_start vm2
+throttle vm2 "$src" 1
+"$LAB" exec 1 clusterctl --json vm move vm2 "$dst" --wait >"$LAB_DIR/wait.json" 2>"$LAB_DIR/wait.err" &
+waiter=$!
+# a status line of the copy under way, with memory sent
+copy_progress() { jq -se 'any(.[]; .event == "status" and .move.phase == "copying" and (.progress.data_processed // 0) > 0)' "$LAB_DIR/wait.json" >/dev/null 2>&1; }
+wait_for 60 "--wait shows the copy's progress" copy_progress
+out=$(lab exec 3 clusterctl vm move vm2 --cancel)
+assert_match "$out" "stays on $src" "cancel: $out"
+rc=0
+wait "$waiter" || rc=$?
+assert_eq "$rc" 11 "the waiting clusterctl ends with exit 11 (the VM runs where it ran)"
+assert_eq "$(tail -1 "$LAB_DIR/wait.json" | jq -r '"\(.event) \(.outcome)"')" "end cancelled" "its last JSON line: the move was cancelled"
+probe_stop vm2
+assert_eq "$(where vm2) $(last_move vm2)" "$src cancelled" "vm2 still runs on $src, its move cancelled"
+assert_eq "$(vm_nodes_running vm2)" "$src" "and only there"
+assert_eq "$boots $inter" "1 false" "the same boot of vm2 answered throughout (gap ${gap} ms)"
+
+# --- the same guest, dirtying flat out, moves all the same
+throttle vm2 "$src" 100000
+probe_start vm2
+t0=$(_lab_now_ms)
+rc=0
+out=$(lab exec 1 clusterctl vm move vm2 "$dst" --wait 2>&1) || rc=$?
+took=$(($(_lab_now_ms) - t0))
+probe_stop vm2
+assert_eq "$rc" 0 "vm2 (dirtying flat out) moved: $(tail -1 <<<"$out")"
+assert_eq "$(vm_nodes_running vm2)" "$dst" "vm2 runs on $dst only"
+assert_eq "$boots $inter" "1 false" "one boot of vm2 throughout"
+pass "vm2 dirtying flat out moved $src -> $dst in $took ms; client-seen gap ${gap} ms"
+
+# --- the target dies during the copy: it stays on its source, once
+src=$(where vm2)
+dst=$(other_than "$src")
+probe_start vm2
+begin_slow_move vm2 "$dst"
+lab kill "$(nodeid "$dst")" >/dev/null
+viewer=$(nodeid "$src")
+wait_for 90 "the move ends after its target died" last_move_is vm2 stayed "$viewer"
+probe_stop vm2
+assert_eq "$(vm_field "$viewer" vm2 'd["state"]') $(where vm2 "$viewer")" "running $src" "vm2 runs on its source $src"
+assert_eq "$(vm_nodes_running vm2)" "$src" "only there"
+assert_eq "$boots $inter" "1 false" "the same boot throughout (gap ${gap} ms)"
+lab start "$(nodeid "$dst")" >/dev/null
+wait_for 90 "$dst rejoined" cluster_whole
+
+# --- the source dies during the copy: one running instance, never two
+src=$(where vm2)
+dst=$(other_than "$src")
+probe_start vm2
+begin_slow_move vm2 "$dst"
+lab kill "$(nodeid "$src")" >/dev/null
+viewer=$(nodeid "$dst")
+runs_answers() { vm_state_is "$viewer" vm2 running && answers "${ip[vm2]}"; }
+wait_for 120 "vm2 runs again after its source died" runs_answers
+probe_stop vm2
+assert_eq "$inter" false "no two boots of vm2 answered at once"
+assert_eq "$(vm_nodes_running vm2 | wc -w)" 1 "vm2 runs on one node: $(vm_nodes_running vm2)"
+pass "source $src died mid-move: vm2 runs on $(where vm2 "$viewer") ($(last_move vm2 "$viewer")), $boots boot(s), gap ${gap} ms"
+lab start "$(nodeid "$src")" >/dev/null
+wait_for 90 "$src rejoined" cluster_whole
+
+# --- the coordinator dies during a move between the two others
+coord=node$(json_get "$(cd_status 1)" 'd["coordinator"]')
+src=$(where vm1)
+if [[ $src == "$coord" ]]; then
+	lab exec 1 clusterctl vm move vm1 "$(other_than "$coord")" --wait >/dev/null
+	src=$(where vm1)
+fi
+dst=$(other_than "$coord" "$src")
+probe_start vm1
+begin_slow_move vm1 "$dst"
+lab kill "$(nodeid "$coord")" >/dev/null
+viewer=$(nodeid "$src")
+throttle vm1 "$src" 100000
+wait_for 90 "vm1's move ends without the coordinator" last_move_is vm1 moved "$viewer"
+probe_stop vm1
+assert_eq "$(vm_nodes_running vm1)" "$dst" "vm1 runs on $dst only"
+assert_eq "$boots $inter" "1 false" "the same boot of vm1 throughout (gap ${gap} ms)"
+lab start "$(nodeid "$coord")" >/dev/null
+wait_for 90 "$coord rejoined" cluster_whole
+
+lab_test_end
