@@ -47,7 +47,8 @@ struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last)
 		if (!l->action_id)
 			return NULL;
 		o = json_object_new_object();
-		json_object_object_add(o, "action_id", json_object_new_int64((int64_t)l->action_id));
+		json_object_object_add(o, "action_id",
+				       json_object_new_int64((int64_t)l->action_id));
 		json_object_object_add(o, "outcome",
 				       json_object_new_string(cd_move_outcome_to_str(l->outcome)));
 		json_object_object_add(o, "mode",
@@ -66,7 +67,8 @@ struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last)
 	o = json_object_new_object();
 	json_object_object_add(o, "source", name_json(vm->move.source));
 	json_object_object_add(o, "target", name_json(vm->move.target));
-	json_object_object_add(o, "mode", json_object_new_string(cd_move_mode_to_str(vm->move.mode)));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(cd_move_mode_to_str(vm->move.mode)));
 	json_object_object_add(o, "phase",
 			       json_object_new_string(cd_move_phase_to_str(vm->move.phase)));
 	json_object_object_add(o, "action_id", json_object_new_int64((int64_t)vm->action_id));
@@ -146,7 +148,8 @@ static struct json_object *move_begun_view(const struct cd_vm *vm, struct json_o
 	json_object_object_add(m, "vm", json_object_new_string(vm->name));
 	json_object_object_add(m, "source", name_json(vm->move.source));
 	json_object_object_add(m, "target", name_json(vm->move.target));
-	json_object_object_add(m, "mode", json_object_new_string(cd_move_mode_to_str(vm->move.mode)));
+	json_object_object_add(m, "mode",
+			       json_object_new_string(cd_move_mode_to_str(vm->move.mode)));
 	json_object_object_add(m, "action_id", json_object_new_int64((int64_t)vm->action_id));
 	json_object_object_add(body, "move", m);
 	return body;
@@ -280,7 +283,8 @@ static void move_check_answer(const struct move_check *m, const struct cd_move_f
 			json_object_object_add(o, "facts_error",
 					       json_object_new_string(facts_error));
 		/* A move the preflight allows is carried out; its answer comes then. */
-		if (o && m->go && cd_move_report_ok(rep) && submit_move(m->c, rep, m->mode, &o) == 0) {
+		if (o && m->go && cd_move_report_ok(rep) &&
+		    submit_move(m->c, rep, m->mode, &o) == 0) {
 			free(rep);
 			return;
 		}
@@ -457,9 +461,9 @@ static void stats_done(void *ctx, const struct cd_agent_result *r)
 	if (p)
 		json_object_object_add(x->body, "progress", p);
 	else
-		json_object_object_add(x->body, "progress_error",
-				       json_object_new_string(r->rc < 0 && r->err ? r->err
-								: "no statistics"));
+		json_object_object_add(
+			x->body, "progress_error",
+			json_object_new_string(r->rc < 0 && r->err ? r->err : "no statistics"));
 	cd_ipc_send_reply(x->c, 0, x->body);
 	json_object_put(x->body);
 	qb_ipcs_connection_unref(x->c);
@@ -489,7 +493,8 @@ static int cmd_vm_move_status(qb_ipcs_connection_t *c, struct json_object *args,
 	}
 	*out = json_object_new_object();
 	json_object_object_add(*out, "vm", json_object_new_string(vm->name));
-	json_object_object_add(*out, "state", json_object_new_string(cd_vm_state_to_str(vm->state)));
+	json_object_object_add(*out, "state",
+			       json_object_new_string(cd_vm_state_to_str(vm->state)));
 	json_object_object_add(*out, "node", name_json(vm->node));
 	json_object_object_add(*out, "move", cd_ipc_move_json(vm, false));
 	json_object_object_add(*out, "last_move", cd_ipc_move_json(vm, true));

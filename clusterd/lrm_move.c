@@ -100,7 +100,8 @@ static void send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const ch
 	struct step *x = calloc(1, sizeof(*x));
 	int rc;
 
-	json_object_object_add(c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_STEP)));
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_STEP)));
 	json_object_object_add(c, "name", json_object_new_string(v->name));
 	json_object_object_add(c, "node", json_object_new_int64(cd_membership_local_nodeid()));
 	json_object_object_add(c, "action_id", json_object_new_int64((int64_t)v->move_action));
@@ -164,8 +165,8 @@ static int node_uris(uint32_t id, char *uri, size_t len, char *mig, size_t mlen)
 	if (!n || n->info.n_addrs == 0)
 		return CD_ERR_NOT_FOUND;
 	a = n->info.addrs[0];
-	if (mig && (size_t)snprintf(mig, mlen, strchr(a, ':') ? "tcp://[%s]" : "tcp://%s", a) >=
-			   mlen)
+	if (mig &&
+	    (size_t)snprintf(mig, mlen, strchr(a, ':') ? "tcp://[%s]" : "tcp://%s", a) >= mlen)
 		return CD_ERR_INVALID;
 	return cd_config_peer_uri(a, uri, len);
 }
@@ -235,8 +236,9 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 	p.tls = cd_config_yes(CD_CFG_MIGRATION_TLS);
 	name = rc == 0 ? strdup(vm->name) : NULL;
 	v->move_begun = cd_now_ms();
-	if (!name || cd_vm_agent_migrate(vm->name, &p, (int)cd_config_uint(CD_CFG_MIGRATION_TIMEOUT_MS),
-					 migrate_done, name) < 0) {
+	if (!name ||
+	    cd_vm_agent_migrate(vm->name, &p, (int)cd_config_uint(CD_CFG_MIGRATION_TIMEOUT_MS),
+				migrate_done, name) < 0) {
 		free(name);
 		snprintf(v->move_err, sizeof(v->move_err), "cannot begin the migration: %s",
 			 rc < 0 ? "the target has no address" : "out of memory");
@@ -247,8 +249,8 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 	vm_log(LOG_NOTICE, vm->name,
 	       "migrating live to %s (memory over %s, downtime limit %u ms, bandwidth %s, "
 	       "auto-converge %s)",
-	       p.peer_uri, p.migrate_uri, p.max_downtime_ms, p.bandwidth_mib ? "limited" : "unlimited",
-	       p.auto_converge ? "on" : "off");
+	       p.peer_uri, p.migrate_uri, p.max_downtime_ms,
+	       p.bandwidth_mib ? "limited" : "unlimited", p.auto_converge ? "on" : "off");
 }
 
 /* --- settling: both ends' real state decides --- */
@@ -256,7 +258,7 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 struct settle {
 	char name[64];
 	uint64_t action;
-	bool orphan; /* this node is the target of a move whose source died */
+	bool orphan;	/* this node is the target of a move whose source died */
 	char peer[256]; /* the other end's libvirtd; "" if it died */
 	enum cd_domain_status here, there;
 	bool here_paused, there_paused;
@@ -426,7 +428,8 @@ static void decide(struct settle *x)
 	struct lvm *v = lvm_find(x->name);
 
 	vm_log(LOG_INFO, x->name, "move: here %s%s, target %s%s", cd_domain_status_to_str(x->here),
-	       x->here_paused ? " (paused)" : "", x->peer[0] ? cd_domain_status_to_str(x->there) : "dead",
+	       x->here_paused ? " (paused)" : "",
+	       x->peer[0] ? cd_domain_status_to_str(x->there) : "dead",
 	       x->there_paused ? " (paused)" : "");
 	if (here && there) {
 		vm_log(LOG_CRIT, x->name, "runs at both ends of its move: the target's copy goes");

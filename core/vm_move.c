@@ -169,8 +169,7 @@ int cd_vm_op_move(struct cd_state *s, const struct json_object *c, char *err, si
 	int m;
 
 	NAMED_VM(vm);
-	if (node_field(c, "target", &a.target) < 0 ||
-	    !(n = cd_state_node_by_id(s, a.target)) ||
+	if (node_field(c, "target", &a.target) < 0 || !(n = cd_state_node_by_id(s, a.target)) ||
 	    named(mode_names, N_OF(mode_names), cd_jget_str(c, "mode"), &m) < 0)
 		FAIL(CD_ERR_INVALID, "malformed move of '%s'", vm->name);
 	if (m != CD_MOVE_LIVE)
@@ -209,8 +208,7 @@ int cd_vm_op_move_step(struct cd_state *s, const struct json_object *c, char *er
 	return rc;
 }
 
-int cd_vm_op_move_cancel(struct cd_state *s, const struct json_object *c, char *err,
-			 size_t errlen)
+int cd_vm_op_move_cancel(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	struct cd_vm *vm;
 
