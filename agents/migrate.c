@@ -34,6 +34,8 @@ int cd_migrate_build(const struct cd_migrate_params *p, virTypedParameterPtr *pa
 		*flags |= VIR_MIGRATE_TLS;
 	if (p->parallel > 1)
 		*flags |= VIR_MIGRATE_PARALLEL;
+	if (p->postcopy)
+		*flags |= VIR_MIGRATE_POSTCOPY;
 	if (p->migrate_uri[0])
 		rc = virTypedParamsAddString(params, nparams, &max, VIR_MIGRATE_PARAM_URI,
 					     p->migrate_uri);
@@ -346,6 +348,15 @@ int cd_migrate_local(enum cd_agent_op op, virDomainPtr d, const struct cd_mig_ar
 		return job_stats(d, a->completed, out, err, errlen);
 	if (op == CD_AGENT_DIRTY_RATE)
 		return dirty_rate(d, a->seconds, out, err, errlen);
+	if (op == CD_AGENT_POSTCOPY) {
+		rc = need_active(d, err, errlen);
+		if (rc == 0 && virDomainMigrateStartPostCopy(d, 0) < 0) {
+			snprintf(err, errlen, "cannot switch to post-copy: %s",
+				 cd_agent_last_error());
+			rc = CD_ERR_INVALID;
+		}
+		return rc;
+	}
 	if (op != CD_AGENT_MIGRATE) {
 		snprintf(err, errlen, "%s is no migration call", cd_agent_op_to_str(op));
 		return -EINVAL;

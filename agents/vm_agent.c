@@ -103,6 +103,8 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "peer status";
 	case CD_AGENT_PEER_DESTROY:
 		return "peer destroy";
+	case CD_AGENT_POSTCOPY:
+		return "post-copy";
 	case CD_AGENT_DIRTY_RATE:
 		return "dirty rate";
 	case CD_AGENT_ANNOUNCE:
@@ -581,6 +583,7 @@ static void run_job(struct job *j)
 	case CD_AGENT_ABORT_JOB:
 	case CD_AGENT_JOB_STATS:
 	case CD_AGENT_DIRTY_RATE:
+	case CD_AGENT_POSTCOPY:
 		j->rc = cd_migrate_local(j->op, d, j->args, &j->out_xml, j->err, sizeof(j->err),
 					 j->note, sizeof(j->note));
 		fill_state(j, d);

@@ -32,6 +32,7 @@ enum cd_agent_op {
 	CD_AGENT_JOB_STATS,    /* a job's progress (cd_vm_agent_job_stats) */
 	CD_AGENT_PEER_STATUS,  /* its state on another node (cd_vm_agent_peer_status) */
 	CD_AGENT_PEER_DESTROY, /* power it off on another node (cd_vm_agent_peer_destroy) */
+	CD_AGENT_POSTCOPY,     /* switch its outgoing migration to post-copy */
 	CD_AGENT_DIRTY_RATE,   /* how fast the guest dirties memory (cd_vm_agent_dirty_rate) */
 	CD_AGENT_ANNOUNCE,     /* announce the guest's MACs to the network (after a move) */
 };
@@ -107,6 +108,7 @@ struct cd_migrate_params {
 	uint32_t parallel;	  /* parallel connections; 0 or 1: one */
 	bool auto_converge;	  /* VIR_MIGRATE_AUTO_CONVERGE */
 	bool tls;		  /* VIR_MIGRATE_TLS */
+	bool postcopy;		  /* VIR_MIGRATE_POSTCOPY: may switch (CD_AGENT_POSTCOPY) */
 };
 
 /*

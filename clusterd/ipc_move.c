@@ -15,6 +15,7 @@
 
 #include "agents/vm_agent.h"
 #include "clusterd/conf.h"
+#include "clusterd/events.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -79,6 +80,19 @@ struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last)
 					      ? (int64_t)(cd_wall_ms() - vm->move.begun_ms)
 					      : 0));
 	return o;
+}
+
+/* A move its preflight refused is an event of the VM: every reason's code. */
+static void say_refused(const struct cd_move_report *rep)
+{
+	char codes[256] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < rep->n_failures && n < sizeof(codes); i++)
+		n += (size_t)snprintf(codes + n, sizeof(codes) - n, "%s%s", i ? ", " : "",
+				      cd_move_code_to_str(rep->failures[i].code));
+	cd_event("vm", rep->vm, "%s move to %s refused by its preflight: %s",
+		 cd_move_mode_to_str(rep->mode), rep->target[0] ? rep->target : "any node", codes);
 }
 
 /* --- submitting a change and answering with what it made --- */
@@ -429,6 +443,8 @@ static int move_or_check(qb_ipcs_connection_t *c, struct json_object *args,
 		if (rc == 0)
 			rc = CD_IPC_ASYNC;
 	} else {
+		if (go)
+			say_refused(rep);
 		rc = 0;
 	}
 	free(rep);

@@ -57,7 +57,15 @@ struct lvm {
 	uint64_t next_settle;		    /* monotonic ms: look at an undecided move again */
 	char move_err[CD_VM_ERROR_MAX + 1]; /* the migration call's error, if any */
 	int lease_wait;			    /* an exclusive lease asked again (logged once) */
-	int paused_looks; /* looks that found the target paused, the source gone */
+	int paused_looks;   /* looks that found the target paused, the source gone */
+	uint64_t announced; /* the move whose arrival here was announced */
+	/* The copy's progress, watched every CD_MOVE_WATCH_MS (lrm_move.c). */
+	uint64_t next_watch;
+	bool watching;		/* a look at the job statistics is out */
+	uint64_t min_remaining; /* the least data left to send seen so far */
+	int stalled;		/* looks in a row that found no less left */
+	bool postcopy_sent;	/* the switch to post-copy went out */
+	bool stall_said;	/* the copy's not converging was said */
 };
 
 /* The module's state (defined in lrm.c). */
@@ -179,7 +187,8 @@ void lrm_leases_mode(struct lvm *v, const struct cd_vm *vm, bool shared, lrm_lea
  * its source (v: vm->node is this node), its target (lrm_move_target), or
  * holds its leases though it is neither (lrm_move_leftover); and where a
  * VM that runs here holds shared leases, making them exclusive
- * (lrm_move_upgrade). The reconcile loop calls them.
+ * (lrm_move_upgrade, which also announces a VM that has just arrived).
+ * The reconcile loop calls them.
  */
 void lrm_move_source(struct lvm *v, const struct cd_vm *vm);
 void lrm_move_target(struct lvm *v, const struct cd_vm *vm);

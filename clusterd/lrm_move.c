@@ -31,6 +31,7 @@
 
 #include "agents/vm_agent.h"
 #include "clusterd/conf.h"
+#include "clusterd/events.h"
 #include "clusterd/lrm_int.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
@@ -43,6 +44,11 @@
 #define SETTLE_AGAIN_MS 1000
 /* Looks at a target found paused, with the source gone, before it is cut down. */
 #define PAUSED_LOOKS 10
+/* How often a copy's progress is looked at, and after how many looks without
+ * progress (and how many passes over memory) it is not converging. */
+#define CD_MOVE_WATCH_MS 1000
+#define STALLED_LOOKS 3
+#define MIN_ITERATIONS 3
 
 static int call_timeout(void)
 {
@@ -61,6 +67,11 @@ static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
 		v->next_settle = 0;
 		v->move_err[0] = '\0';
 		v->paused_looks = 0;
+		v->next_watch = 0;
+		v->min_remaining = UINT64_MAX;
+		v->stalled = 0;
+		v->postcopy_sent = false;
+		v->stall_said = false;
 	}
 	if (v->move_done & (1u << p))
 		return false;
@@ -234,6 +245,7 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 	p.parallel = (uint32_t)cd_config_uint(CD_CFG_MIGRATION_PARALLEL);
 	p.auto_converge = cd_config_yes(CD_CFG_MIGRATION_AUTO_CONVERGE);
 	p.tls = cd_config_yes(CD_CFG_MIGRATION_TLS);
+	p.postcopy = vm->postcopy;
 	name = rc == 0 ? strdup(vm->name) : NULL;
 	v->move_begun = cd_now_ms();
 	if (!name ||
@@ -251,6 +263,95 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 	       "auto-converge %s)",
 	       p.peer_uri, p.migrate_uri, p.max_downtime_ms,
 	       p.bandwidth_mib ? "limited" : "unlimited", p.auto_converge ? "on" : "off");
+}
+
+/* --- the strategy: pre-copy while it converges, then what the VM allows --- */
+
+static void postcopy_done(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+
+	if (r->rc < 0)
+		vm_log(LOG_ERR, name, "%s", r->err);
+	else
+		cd_event("vm", name, "move: switched to post-copy (the target runs it now)");
+	free(name);
+}
+
+/* The copy is not converging: what the VM's settings allow, once. */
+static void not_converging(struct lvm *v, const struct cd_vm *vm, uint64_t dirty, uint64_t left,
+			   uint64_t throttle)
+{
+	char *name;
+
+	if (vm && vm->postcopy && !v->postcopy_sent) {
+		v->postcopy_sent = true;
+		cd_event("vm", v->name,
+			 "move: pre-copy does not converge (%" PRIu64 " MiB/s dirtied, %" PRIu64
+			 " MiB left): switching to post-copy, which the VM allows",
+			 dirty >> 20, left >> 20);
+		name = strdup(v->name);
+		if (!name || cd_vm_agent_call(CD_AGENT_POSTCOPY, name, NULL, call_timeout(),
+					      postcopy_done, name) < 0)
+			free(name);
+		return;
+	}
+	if (v->stall_said)
+		return;
+	v->stall_said = true;
+	cd_event("vm", v->name,
+		 "move: pre-copy does not converge yet (%" PRIu64 " MiB/s dirtied, %" PRIu64
+		 " MiB left; post-copy not allowed for it): %s (throttle %" PRIu64 "%%)",
+		 dirty >> 20, left >> 20,
+		 cd_config_yes(CD_CFG_MIGRATION_AUTO_CONVERGE)
+			 ? "auto-converge slows the guest down until it does"
+			 : "it goes on until migration_timeout_ms",
+		 throttle);
+}
+
+static void watched(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+	struct lvm *v = lvm_find(name);
+	struct json_object *o = r->rc == 0 && r->xml ? json_tokener_parse(r->xml) : NULL;
+	uint64_t left = 0, iter = 0, dirty = 0;
+	uint64_t throttle = 0;
+
+	if (v)
+		v->watching = false;
+	if (v && o && v->phase == CD_LRM_MIGRATING &&
+	    cd_jget_u64(o, "data_remaining", &left) == 0) {
+		cd_jget_u64(o, "memory_iteration", &iter);
+		cd_jget_u64(o, "dirty_bytes_per_s", &dirty);
+		cd_jget_u64(o, "auto_converge_throttle", &throttle);
+		if (left < v->min_remaining - v->min_remaining / 10) {
+			v->min_remaining = left;
+			v->stalled = 0;
+		} else {
+			v->stalled++;
+		}
+		if (iter >= MIN_ITERATIONS && v->stalled >= STALLED_LOOKS)
+			not_converging(v, lrm_state_vm(name), dirty, left, throttle);
+	}
+	json_object_put(o);
+	free(name);
+}
+
+/* While the copy runs: its progress, every CD_MOVE_WATCH_MS (beside the line). */
+static void watch_copy(struct lvm *v)
+{
+	uint64_t now = cd_now_ms();
+	char *name;
+
+	if (v->watching || now < v->next_watch)
+		return;
+	v->next_watch = now + CD_MOVE_WATCH_MS;
+	name = strdup(v->name);
+	if (!name || cd_vm_agent_job_stats(name, NULL, false, call_timeout(), watched, name) < 0) {
+		free(name);
+		return;
+	}
+	v->watching = true;
 }
 
 /* --- settling: both ends' real state decides --- */
@@ -516,6 +617,8 @@ void lrm_move_source(struct lvm *v, const struct cd_vm *vm)
 	begin(v, vm, CD_MOVE_NONE);
 	if (vm->move.phase == CD_MOVE_ABORTING && v->phase == CD_LRM_MIGRATING && !v->abort_sent)
 		abort_copy(v);
+	if (vm->move.phase == CD_MOVE_COPYING && v->phase == CD_LRM_MIGRATING)
+		watch_copy(v);
 	if (!lrm_line_free(v))
 		return;
 	switch (vm->move.phase) {
@@ -592,8 +695,38 @@ static void upgraded(struct lvm *v, uint64_t action, int rc, const char *err)
 	cd_lrm_state_changed();
 }
 
+static void announced(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+
+	if (r->rc < 0)
+		vm_log(LOG_WARNING, name, "cannot announce its arrival: %s", r->err);
+	else
+		vm_log(LOG_INFO, name, "its MAC addresses announced again from here");
+	free(name);
+}
+
+/*
+ * It moved here: QEMU announced the guest's MACs as it resumed; once more
+ * through QMP, for switches that missed it (beside the line).
+ */
+static void announce_arrival(struct lvm *v, const struct cd_vm *vm)
+{
+	char *name;
+
+	if (vm->last_move.outcome != CD_MOVE_OUT_MOVED ||
+	    vm->last_move.action_id != vm->action_id || v->announced == vm->action_id)
+		return;
+	v->announced = vm->action_id;
+	name = strdup(vm->name);
+	if (!name ||
+	    cd_vm_agent_call(CD_AGENT_ANNOUNCE, name, NULL, call_timeout(), announced, name) < 0)
+		free(name);
+}
+
 void lrm_move_upgrade(struct lvm *v, const struct cd_vm *vm)
 {
+	announce_arrival(v, vm);
 	if (lrm_line_free(v) && v->held_shared && cd_now_ms() >= v->next_settle)
 		lrm_leases_mode(v, vm, false, upgraded);
 }

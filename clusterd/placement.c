@@ -16,11 +16,19 @@
 #include "clusterd/timing.h"
 #include "lib/util.h"
 
+/* A VM the policy moved lately: not moved by it again before `until`. */
+struct policy_move {
+	char name[64];
+	uint64_t until;
+};
+
 static struct {
 	/* VMs whose placement is on its way through the cluster. */
 	char (*inflight)[64];
 	size_t n_inflight;
 	uint64_t backoff_until; /* no placements before (after a refusal) */
+	struct policy_move *moves;
+	size_t n_moves;
 } pl;
 
 static bool inflight(const char *name)
@@ -94,6 +102,97 @@ static void place(const char *vm, uint32_t node, const char *why)
 	qb_log(LOG_NOTICE, "vm %s: placing on node %u: %s", vm, node, why);
 }
 
+/* The policy's own moves: one VM at most once per CD_POLICY_MOVE_PAUSE_MS. */
+static bool move_paused(const char *vm, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < pl.n_moves;) {
+		if (pl.moves[i].until <= now) {
+			pl.moves[i] = pl.moves[--pl.n_moves];
+			continue;
+		}
+		if (strcmp(pl.moves[i].name, vm) == 0)
+			return true;
+		i++;
+	}
+	return false;
+}
+
+static void move_done(void *ctx, int rc, const char *err)
+{
+	char *name = ctx;
+
+	if (rc < 0)
+		qb_log(LOG_WARNING, "vm %s: the policy's move refused: %s", name, err);
+	free(name);
+}
+
+/* Whether a move between from and to (either way) is under way already. */
+static bool pair_busy(const struct cd_state *s, uint32_t from, uint32_t to)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+
+		if (v->state == CD_VM_MIGRATING &&
+		    ((v->move.source == from && v->move.target == to) ||
+		     (v->move.source == to && v->move.target == from)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The policy moves a running VM (failback to a more preferred owner): as
+ * the VM's move mode says, one move at a time per pair of nodes, and the
+ * same VM at most once per CD_POLICY_MOVE_PAUSE_MS, so that a move that
+ * fails is not tried again in a loop.
+ */
+static void policy_move(const struct cd_vm *vm, uint32_t from, uint32_t to, const char *why)
+{
+	const struct cd_state *s = cd_replica_state();
+	uint64_t now = cd_now_ms();
+	struct policy_move *m;
+	struct json_object *c;
+	char *ctx;
+
+	if (move_paused(vm->name, now) || pair_busy(s, from, to))
+		return;
+	if (vm->move_mode != CD_MOVE_LIVE) {
+		qb_log(LOG_INFO,
+		       "vm %s: the policy would move it %s, which this version does not "
+		       "carry out",
+		       vm->name, cd_move_mode_to_str(vm->move_mode));
+		return;
+	}
+	m = realloc(pl.moves, (pl.n_moves + 1) * sizeof(*m));
+	ctx = strdup(vm->name);
+	if (!m || !ctx) {
+		if (m)
+			pl.moves = m;
+		free(ctx);
+		return;
+	}
+	pl.moves = m;
+	cd_strlcpy(m[pl.n_moves].name, vm->name, sizeof(m->name));
+	m[pl.n_moves++].until = now + CD_POLICY_MOVE_PAUSE_MS;
+	c = json_object_new_object();
+	json_object_object_add(c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE)));
+	json_object_object_add(c, "name", json_object_new_string(vm->name));
+	json_object_object_add(c, "target", json_object_new_int64(to));
+	json_object_object_add(c, "mode",
+			       json_object_new_string(cd_move_mode_to_str(CD_MOVE_LIVE)));
+	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
+	if (cd_replica_submit(c, move_done, ctx) < 0)
+		free(ctx);
+	else
+		qb_log(LOG_NOTICE, "vm %s: moving live from node %u to node %u: %s", vm->name, from,
+		       to, why);
+	json_object_put(c);
+}
+
 void cd_placement_decide(void)
 {
 	const struct cd_state *s = cd_replica_state();
@@ -131,14 +230,21 @@ void cd_placement_decide(void)
 			place(in.vms[a->vm].name, a->to, why);
 			break;
 		}
+		case CD_ACT_MIGRATE: {
+			const struct cd_vm *vm = cd_state_vm(s, in.vms[a->vm].name);
+
+			if (vm && vm->state == CD_VM_RUNNING && vm->node == a->from) {
+				cd_policy_explain_vm(&in, &res, a->vm, why, sizeof(why));
+				policy_move(vm, a->from, a->to, why);
+			}
+			break;
+		}
 		case CD_ACT_STOP:
-		case CD_ACT_MIGRATE:
 		case CD_ACT_UNPLACED:
 		case CD_ACT__COUNT:
 			/*
-			 * Stops are carried out from vm.stop itself; failback
-			 * migration comes with live migration; unplaced VMs
-			 * are explained on request.
+			 * Stops are carried out from vm.stop itself; unplaced
+			 * VMs are explained on request.
 			 */
 			break;
 		}
@@ -154,6 +260,9 @@ void cd_placement_fini(void)
 	free(pl.inflight);
 	pl.inflight = NULL;
 	pl.n_inflight = 0;
+	free(pl.moves);
+	pl.moves = NULL;
+	pl.n_moves = 0;
 }
 
 int cd_coordinator_explain(const char *name, char *buf, size_t len)

@@ -41,6 +41,8 @@
  * cleared by the next change is hardly noticed.
  */
 #define CD_PLACE_BACKOFF_MS 2000
+/* The policy moves one VM (failback) at most once in this time. */
+#define CD_POLICY_MOVE_PAUSE_MS 60000
 
 /*
  * One fence attempt: an agent that talks to a BMC or a PDU over the network

@@ -494,10 +494,18 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 		if (i < 0)
 			FAIL(CD_ERR_INVALID, "move-mode must be live, quick or cold");
 		t.move_mode = (enum cd_move_mode)i;
+	} else if (strcmp(key, "postcopy") == 0) {
+		if (strcmp(value, "allowed") != 0 && strcmp(value, "never") != 0)
+			FAIL(CD_ERR_INVALID, "postcopy must be allowed or never");
+		t.postcopy = value[0] == 'a';
+	} else if (strcmp(key, "live-fallback") == 0) {
+		if (strcmp(value, "quick") != 0 && strcmp(value, "none") != 0)
+			FAIL(CD_ERR_INVALID, "live-fallback must be quick or none");
+		t.fallback_none = value[0] == 'n';
 	} else {
 		FAIL(CD_ERR_INVALID,
 		     "unknown setting '%s' (priority, preferred-owners, possible-owners, "
-		     "anti-affinity, failback, move-mode)",
+		     "anti-affinity, failback, move-mode, postcopy, live-fallback)",
 		     key);
 	}
 	*vm = t;
@@ -547,6 +555,10 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 							      : cd_failback_to_str(vm->failback)));
 	json_object_object_add(o, "move_mode",
 			       json_object_new_string(cd_move_mode_to_str(vm->move_mode)));
+	json_object_object_add(o, "postcopy",
+			       json_object_new_string(vm->postcopy ? "allowed" : "never"));
+	json_object_object_add(o, "live_fallback",
+			       json_object_new_string(vm->fallback_none ? "none" : "quick"));
 	json_object_object_add(o, "target",
 			       json_object_new_string(vm->target_started ? "started" : "stopped"));
 	json_object_object_add(o, "force_stop", json_object_new_boolean(vm->force_stop));
@@ -675,6 +687,11 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 	if ((i = cd_fsm_index(move_names, N_OF(move_names), cd_jget_str(o, "move_mode"))) < 0)
 		FAIL("VM %s: invalid move mode", vm->name);
 	vm->move_mode = (enum cd_move_mode)i;
+	/* Absent in a state written before they existed: the defaults. */
+	vm->postcopy =
+		cd_jget_str(o, "postcopy") && strcmp(cd_jget_str(o, "postcopy"), "allowed") == 0;
+	vm->fallback_none = cd_jget_str(o, "live_fallback") &&
+			    strcmp(cd_jget_str(o, "live_fallback"), "none") == 0;
 	if (cd_vm_state_from_str(cd_jget_str(o, "state"), &vm->state) < 0)
 		FAIL("VM %s: invalid state", vm->name);
 	if (cd_vm_move_from_json(vm, o) < 0)

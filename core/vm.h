@@ -144,6 +144,8 @@ struct cd_vm {
 	enum cd_failback failback;
 	uint16_t fb_start, fb_end; /* minutes of the day, for CD_FAILBACK_WINDOW */
 	enum cd_move_mode move_mode;
+	bool postcopy;	    /* a live move may switch to post-copy (its risk accepted) */
+	bool fallback_none; /* a live move that cannot finish fails (no quick fallback) */
 
 	/* What the admin wants, and what is. */
 	bool target_started;
