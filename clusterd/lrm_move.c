@@ -37,13 +37,12 @@
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "core/change.h"
+#include "core/move_settle.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
 /* How long an undecided move waits before its ends are looked at again. */
 #define SETTLE_AGAIN_MS 1000
-/* Looks at a target found paused, with the source gone, before it is cut down. */
-#define PAUSED_LOOKS 10
 /* How often a copy's progress is looked at, and after how many looks without
  * progress (and how many passes over memory) it is not converging. */
 #define CD_MOVE_WATCH_MS 1000
@@ -368,11 +367,6 @@ struct settle {
 	void (*then)(struct settle *x); /* after a fix (a power-off, a resume) worked */
 };
 
-static bool runs(enum cd_domain_status st, bool paused)
-{
-	return st == CD_DOMAIN_RUNNING && !paused;
-}
-
 /*
  * The settling is over (x freed): the line is free again; v's move still
  * the one it settled, or NULL.
@@ -512,50 +506,75 @@ static void moved_measured(struct settle *x)
 		moved(x);
 }
 
-static void decide_orphan(struct settle *x)
+static enum cd_settle_end end_of(enum cd_domain_status st, bool paused)
 {
-	if (runs(x->here, x->here_paused))
-		kept(x);
-	else if (x->here == CD_DOMAIN_RUNNING)
-		/* Paused, its memory incomplete: the dead source cannot finish it. */
-		off_here(x, failed);
-	else
-		failed(x);
+	switch (st) {
+	case CD_DOMAIN_RUNNING:
+		return paused ? CD_END_PAUSED : CD_END_RUNS;
+	case CD_DOMAIN_STOPPED:
+	case CD_DOMAIN_FAILED:
+		return CD_END_GONE;
+	case CD_DOMAIN_UNKNOWN:
+		break;
+	}
+	return CD_END_UNKNOWN;
 }
 
+/* Both ends looked at: carry out what move_settle.h decides. */
 static void decide(struct settle *x)
 {
-	bool here = runs(x->here, x->here_paused), there = runs(x->there, x->there_paused);
 	struct lvm *v = lvm_find(x->name);
+	struct cd_settle_in in = {
+		.orphan = x->orphan,
+		.here = end_of(x->here, x->here_paused),
+		.there = x->peer[0] ? end_of(x->there, x->there_paused) : CD_END_GONE,
+		.paused_looks = v ? v->paused_looks : 0,
+	};
+	const char *why = NULL;
+	enum cd_settle_do d = cd_settle_decide(&in, &why);
 
-	vm_log(LOG_INFO, x->name, "move: here %s%s, target %s%s", cd_domain_status_to_str(x->here),
-	       x->here_paused ? " (paused)" : "",
-	       x->peer[0] ? cd_domain_status_to_str(x->there) : "dead",
-	       x->there_paused ? " (paused)" : "");
-	if (here && there) {
-		vm_log(LOG_CRIT, x->name, "runs at both ends of its move: the target's copy goes");
-		off_there(x, stayed);
-	} else if (here) {
+	vm_log(d == CD_SETTLE_OFF_THERE_STAYED ? LOG_CRIT : LOG_INFO, x->name,
+	       "move: here %s, %s: %s", cd_settle_end_to_str(in.here),
+	       x->orphan    ? "the source dead"
+	       : x->peer[0] ? cd_settle_end_to_str(in.there)
+			    : "the target dead",
+	       why);
+	switch (d) {
+	case CD_SETTLE_STAYED:
 		stayed(x);
-	} else if (there) {
-		if (x->here == CD_DOMAIN_RUNNING)
-			off_here(x, moved_measured);
-		else
-			moved_measured(x);
-	} else if (x->there == CD_DOMAIN_UNKNOWN) {
-		again(x, x->there_err[0] ? x->there_err : "the target cannot be asked");
-	} else if (x->here == CD_DOMAIN_RUNNING) {
-		/* Paused here, not running there: resumed here once nothing is left there. */
-		if (x->there == CD_DOMAIN_RUNNING)
-			off_there(x, resume_here);
-		else
-			resume_here(x);
-	} else if (x->there == CD_DOMAIN_RUNNING && v && ++v->paused_looks < PAUSED_LOOKS) {
-		again(x, "gone here, paused on the target");
-	} else if (x->there == CD_DOMAIN_RUNNING) {
-		off_there(x, failed);
-	} else {
+		break;
+	case CD_SETTLE_OFF_THERE_STAYED:
+		off_there(x, stayed);
+		break;
+	case CD_SETTLE_RESUME:
+		resume_here(x);
+		break;
+	case CD_SETTLE_OFF_THERE_RESUME:
+		off_there(x, resume_here);
+		break;
+	case CD_SETTLE_MOVED:
+		moved_measured(x);
+		break;
+	case CD_SETTLE_OFF_HERE_MOVED:
+		off_here(x, moved_measured);
+		break;
+	case CD_SETTLE_FAILED:
 		failed(x);
+		break;
+	case CD_SETTLE_OFF_THERE_FAILED:
+		off_there(x, failed);
+		break;
+	case CD_SETTLE_OFF_HERE_FAILED:
+		off_here(x, failed);
+		break;
+	case CD_SETTLE_KEPT:
+		kept(x);
+		break;
+	case CD_SETTLE_AGAIN:
+		if (v && in.here == CD_END_GONE && in.there == CD_END_PAUSED)
+			v->paused_looks++;
+		again(x, in.there == CD_END_UNKNOWN && x->there_err[0] ? x->there_err : why);
+		break;
 	}
 }
 
@@ -578,10 +597,8 @@ static void got_here(void *ctx, const struct cd_agent_result *r)
 	x->here_paused = r->paused;
 	if (x->here == CD_DOMAIN_UNKNOWN)
 		again(x, r->err && *r->err ? r->err : "cannot read the domain here");
-	else if (x->orphan)
-		decide_orphan(x);
-	else if (!x->peer[0])
-		decide(x); /* the target died: nothing runs there */
+	else if (x->orphan || !x->peer[0])
+		decide(x); /* the target died (or this is it): nothing to ask there */
 	else if (cd_vm_agent_peer_status(x->name, x->peer, call_timeout(), got_there, x) < 0)
 		again(x, "out of memory");
 }

@@ -16,6 +16,7 @@ core_libcdcore_la_SOURCES = \
 	core/vm.c core/vm.h core/vm_internal.h \
 	core/vm_lifecycle.c \
 	core/vm_move.c \
+	core/move_settle.c \
 	core/volume.c core/volume.h \
 	core/leasestate.c core/leasestate.h \
 	core/lrm_phase.c core/lrm_phase.h \
