@@ -38,6 +38,7 @@
 #include "clusterd/timing.h"
 #include "core/change.h"
 #include "core/move_settle.h"
+#include "core/props.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -166,19 +167,27 @@ static void target_shared(struct lvm *v, uint64_t action, int rc, const char *er
 
 /* --- the copy --- */
 
-/* The libvirtd (and migration address) of node id. */
+/*
+ * The libvirtd (and, if mig, the migration address) of node id: its first
+ * cluster address, or its first in the cluster's migration-network.
+ */
 static int node_uris(uint32_t id, char *uri, size_t len, char *mig, size_t mlen)
 {
-	const struct cd_node *n = cd_state_node_by_id(cd_replica_state(), id);
+	const struct cd_state *s = cd_replica_state();
+	const struct cd_node *n = cd_state_node_by_id(s, id);
+	uint64_t net = cd_props_get(s, CD_PROPS_MIGRATION_NETWORK);
 	const char *a;
+	int k = 0;
 
 	if (!n || n->info.n_addrs == 0)
 		return CD_ERR_NOT_FOUND;
-	a = n->info.addrs[0];
+	if (mig && net && (k = cd_props_cidr4_pick(net, n->info.addrs, n->info.n_addrs)) < 0)
+		return CD_ERR_NOT_FOUND;
+	a = n->info.addrs[k];
 	if (mig &&
 	    (size_t)snprintf(mig, mlen, strchr(a, ':') ? "tcp://[%s]" : "tcp://%s", a) >= mlen)
 		return CD_ERR_INVALID;
-	return cd_config_peer_uri(a, uri, len);
+	return cd_config_peer_uri(n->info.addrs[0], uri, len);
 }
 
 static void abort_done(void *ctx, const struct cd_agent_result *r)
@@ -252,7 +261,8 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 				migrate_done, name) < 0) {
 		free(name);
 		snprintf(v->move_err, sizeof(v->move_err), "cannot begin the migration: %s",
-			 rc < 0 ? "the target has no address" : "out of memory");
+			 rc < 0 ? "the target has no address (in migration-network, if set)"
+				: "out of memory");
 		vm_log(LOG_ERR, vm->name, "%s", v->move_err);
 		return;
 	}

@@ -46,6 +46,9 @@ static const struct cd_props_def props[CD_PROPS_N] = {
 				 "a count, 0 (off) to " CD_STR(CD_FLAP_LIMIT)},
 	[CD_PROPS_QUORUM_LOSS_POLICY] = {"quorum-loss-policy", CD_PROPS_ENUM, 0, 0, policy_choices,
 					 "stop", "stop or freeze"},
+	[CD_PROPS_MIGRATION_NETWORK] = {"migration-network", CD_PROPS_CIDR4, 0, 0, NULL, "none",
+					"an IPv4 network A.B.C.D/N (live moves use the target's "
+					"address in it), or none"},
 };
 
 const struct cd_props_def *cd_props_def_of(enum cd_props_id id)
@@ -79,11 +82,61 @@ static int parse_number(const struct cd_props_def *d, const char *v, uint64_t *o
 	return 0;
 }
 
+/* "A.B.C.D" into *a: 0, or CD_ERR_INVALID. */
+static int parse_ipv4(const char *v, uint32_t *a)
+{
+	unsigned b[4];
+	char tail;
+
+	if (sscanf(v, "%3u.%3u.%3u.%3u%c", &b[0], &b[1], &b[2], &b[3], &tail) != 4 || b[0] > 255 ||
+	    b[1] > 255 || b[2] > 255 || b[3] > 255 || *v < '0' || *v > '9')
+		return CD_ERR_INVALID;
+	*a = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+	return 0;
+}
+
+static int parse_cidr4(const char *v, uint64_t *out)
+{
+	char addr[16];
+	const char *slash = strchr(v, '/');
+	unsigned long len;
+	char *end;
+	uint32_t a;
+
+	if (strcmp(v, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (!slash || (size_t)(slash - v) >= sizeof(addr) || slash[1] < '0' || slash[1] > '9')
+		return CD_ERR_INVALID;
+	memcpy(addr, v, (size_t)(slash - v));
+	addr[slash - v] = '\0';
+	len = strtoul(slash + 1, &end, 10);
+	if (*end || len < 1 || len > 32 || parse_ipv4(addr, &a) < 0)
+		return CD_ERR_INVALID;
+	*out = (uint64_t)a << 8 | len;
+	return 0;
+}
+
+int cd_props_cidr4_pick(uint64_t cidr, const char (*addrs)[64], size_t n)
+{
+	uint32_t net = (uint32_t)(cidr >> 8), len = (uint32_t)(cidr & 0xff), a;
+	uint32_t mask = len >= 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+	size_t i;
+
+	for (i = 0; cidr && i < n; i++)
+		if (parse_ipv4(addrs[i], &a) == 0 && (a & mask) == (net & mask))
+			return (int)i;
+	return -1;
+}
+
 int cd_props_parse(const struct cd_props_def *d, const char *value, uint64_t *out)
 {
 	const struct cd_props_choice *c;
 
 	switch (d->type) {
+	case CD_PROPS_CIDR4:
+		return parse_cidr4(value, out);
 	case CD_PROPS_COUNT:
 	case CD_PROPS_DURATION_MS:
 		return parse_number(d, value, out);

@@ -19,6 +19,7 @@ enum cd_props_id {
 	CD_PROPS_FAILOVER_GRACE_MS,  /* duration in ms */
 	CD_PROPS_FLAP_LIMIT,	     /* count, 0 turns quarantine off */
 	CD_PROPS_QUORUM_LOSS_POLICY, /* enum cd_quorum_loss_policy */
+	CD_PROPS_MIGRATION_NETWORK,  /* IPv4 CIDR (CD_PROPS_CIDR4), 0: none */
 	CD_PROPS_N
 };
 
@@ -26,6 +27,7 @@ enum cd_props_type {
 	CD_PROPS_COUNT,	      /* a decimal number within [min, max] */
 	CD_PROPS_DURATION_MS, /* likewise, in milliseconds */
 	CD_PROPS_ENUM,	      /* one of choices; its value is the choice's */
+	CD_PROPS_CIDR4,	      /* "A.B.C.D/N", or "none" (0): address << 8 | N */
 };
 
 /* The automatic paths to a lost node's death (failover-confirm). */
@@ -68,6 +70,12 @@ int cd_props_parse(const struct cd_props_def *d, const char *value, uint64_t *ou
  * or a value its definition takes, else CD_ERR_INVALID with err set.
  */
 int cd_props_check(const char *key, const char *value, char *err, size_t errlen);
+
+/*
+ * The first of n addresses (IPv4 text) inside cidr (a CD_PROPS_CIDR4
+ * value, not 0): its index, or -1 if none is.
+ */
+int cd_props_cidr4_pick(uint64_t cidr, const char (*addrs)[64], size_t n);
 
 /* The value of property id in s: its default when unset (or, never expected, unparsable). */
 uint64_t cd_props_get(const struct cd_state *s, enum cd_props_id id);

@@ -107,6 +107,49 @@ START_TEST(test_validation)
 }
 END_TEST
 
+/* migration-network: an IPv4 network, and the first of a node's addresses in it. */
+START_TEST(test_migration_network)
+{
+	static const char addrs[][64] = {"10.0.0.7", "198.18.0.3", "198.18.1.3"};
+	const struct cd_props_def *d = cd_props_def("migration-network");
+	struct cd_state s;
+	char err[128];
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(d);
+	cd_state_init(&s);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_MIGRATION_NETWORK), 0);
+	ck_assert_int_eq(cd_props_parse(d, "198.18.0.0/24", &v), 0);
+	ck_assert_int_eq(cd_props_cidr4_pick(v, addrs, 3), 1);
+	ck_assert_int_eq(cd_props_parse(d, "198.18.1.0/24", &v), 0);
+	ck_assert_int_eq(cd_props_cidr4_pick(v, addrs, 3), 2);
+	ck_assert_int_eq(cd_props_parse(d, "0.0.0.0/1", &v), 0);
+	ck_assert_int_eq(cd_props_cidr4_pick(v, addrs, 3), 0);
+	ck_assert_int_eq(cd_props_parse(d, "172.16.0.0/12", &v), 0);
+	ck_assert_int_eq(cd_props_cidr4_pick(v, addrs, 3), -1);
+	ck_assert_int_eq(cd_props_parse(d, "198.18.0.3/32", &v), 0);
+	ck_assert_int_eq(cd_props_cidr4_pick(v, addrs, 3), 1);
+	ck_assert_int_eq(cd_props_parse(d, "none", &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(cd_props_cidr4_pick(0, addrs, 3), -1);
+	ck_assert_int_eq(cd_props_check("migration-network", "198.18.0.0", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "IPv4 network"));
+	ck_assert_int_eq(cd_props_check("migration-network", "198.18.0.0/33", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(cd_props_check("migration-network", "256.1.1.1/8", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(cd_props_check("migration-network", "fd00::/8", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(cd_props_check("migration-network", " 1.2.3.4/8", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	set(&s, "migration-network", "198.18.0.0/24");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_MIGRATION_NETWORK),
+			  (uint64_t)0xc6120000u << 8 | 24);
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("props");
@@ -114,5 +157,6 @@ int main(void)
 	add_tcase(s, test_defaults_parse_and_apply_when_unset);
 	add_tcase(s, test_typed_values_once_set);
 	add_tcase(s, test_validation);
+	add_tcase(s, test_migration_network);
 	return run_suite(s);
 }
