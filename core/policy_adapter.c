@@ -227,6 +227,7 @@ int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in
 		p->anti = v->anti_hard ? CD_ANTI_HARD : CD_ANTI_SOFT;
 		p->state = state_map[v->state];
 		p->node = v->state == CD_VM_FAILED ? v->failed_on : v->node;
+		p->move_to = v->state == CD_VM_MIGRATING ? v->move.target : 0;
 		p->failures = v->fail_count;
 		p->failure_limit = CD_VM_FAIL_LIMIT;
 		p->failed_on = v->failed_on;

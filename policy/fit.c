@@ -42,7 +42,7 @@ static int picture(struct cd_pctx *c, struct cd_policy_result *res,
 		int on = c->facts[u].on;
 
 		if (u != vm && on >= 0 && cd_pnode_alive(c->slots[on].node->state))
-			cd_pctx_occupy(c, u, on);
+			cd_pctx_occupy_held(c, u, on);
 	}
 	return 0;
 }

@@ -210,7 +210,7 @@ static void settle(struct cd_pctx *c, size_t v, bool *to_place)
 
 	*to_place = false;
 	if (on >= 0 && cd_pnode_alive(c->slots[on].node->state)) {
-		cd_pctx_occupy(c, v, on);
+		cd_pctx_occupy_held(c, v, on);
 		r->node = vm->node;
 		if (vm->target == CD_TARGET_STOPPED && vm->state != CD_PVM_STOPPING) {
 			r->why = CD_WHY_STOP;

@@ -137,6 +137,7 @@ struct cd_policy_vm {
 	enum cd_policy_anti anti; /* this VM's mode rules its placement: keep a class all one */
 	enum cd_policy_vm_state state;
 	uint32_t node;		/* node id it is on (or failed on, for CD_PVM_FAILED); 0 none */
+	uint32_t move_to;	/* CD_PVM_MIGRATING: the node it moves to, held too; 0 none */
 	uint32_t failures;	/* in the current period, on failed_on */
 	uint32_t failure_limit; /* 0: no limit */
 	uint32_t failed_on;	/* node id the failures happened on; 0 none */

@@ -275,6 +275,16 @@ void cd_pctx_occupy(struct cd_pctx *c, size_t v, int s)
 		(*class_slot(c, v, s))++;
 }
 
+void cd_pctx_occupy_held(struct cd_pctx *c, size_t v, int s)
+{
+	const struct cd_policy_vm *vm = &c->in->vms[v];
+	int t = vm->state == CD_PVM_MIGRATING && vm->move_to ? cd_pctx_slot_of(c, vm->move_to) : -1;
+
+	cd_pctx_occupy(c, v, s);
+	if (t >= 0 && t != s && cd_pnode_alive(c->slots[t].node->state))
+		cd_pctx_occupy(c, v, t);
+}
+
 /* What is left of cap; 0, not a wrap, where running VMs overcommit a node. */
 static uint64_t free_of(uint64_t cap, uint64_t used)
 {

@@ -57,6 +57,12 @@ void cd_pctx_free(struct cd_pctx *c);
 /* The slot of node id, CD_PNO_SLOT for id 0, or -2 for an unknown id. */
 int cd_pctx_slot_of(const struct cd_pctx *c, uint32_t id);
 
+/*
+ * VM v holds what it needs on slot s (cd_pctx_occupy), and, while it moves,
+ * on the alive node it moves to as well: both ends hold it until the move ends.
+ */
+void cd_pctx_occupy_held(struct cd_pctx *c, size_t v, int s);
+
 /* Whether a node in state s keeps its VMs (online, maintenance, quarantined). */
 bool cd_pnode_alive(enum cd_policy_node_state s);
 

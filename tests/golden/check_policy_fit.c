@@ -65,6 +65,30 @@ static void teardown(void)
 	cd_policy_text_free(&t);
 }
 
+/* A VM that moves holds room on both ends until its move ends. */
+START_TEST(test_moving_vm_holds_its_target)
+{
+	struct cd_policy_fit f;
+
+	load(NODES "vm a vcpus=2 memory=3072 state=migrating on=n1\n"
+		   "vm b vcpus=1 memory=2048 state=stopped target=started\n");
+	f = fit("b", 3);
+	ck_assert_uint_eq(f.fails, 0);
+	ck_assert_uint_eq(f.free_memory_mb, 4096);
+	t.vms[vm_index("a")].move_to = 3;
+	f = fit("b", 3);
+	ck_assert_uint_eq(f.free_memory_mb, 1024);
+	ck_assert_uint_eq(f.free_cores, 2);
+	ck_assert(f.fails & B(CD_EXCL_MEMORY));
+	f = fit("b", 1);
+	ck_assert_uint_eq(f.free_memory_mb, 1024);
+	/* Not once it runs: the move is over. */
+	t.vms[vm_index("a")].state = CD_PVM_RUNNING;
+	f = fit("b", 3);
+	ck_assert_uint_eq(f.free_memory_mb, 4096);
+}
+END_TEST
+
 START_TEST(test_fits)
 {
 	struct cd_policy_fit f;
@@ -271,6 +295,7 @@ int main(void)
 		test_soft_is_a_warning,
 		test_errors,
 		test_pick,
+		test_moving_vm_holds_its_target,
 	};
 	Suite *s = suite_create("policy_fit");
 	TCase *tc = tcase_create("fit");
