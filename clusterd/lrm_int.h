@@ -5,7 +5,10 @@
  *                 monitor, reports), the start gate, the reconcile loop,
  *                 the scan for a second copy of a VM, init and fini;
  *   lrm_leases.c  a VM's disk leases: taken before its start, given back
- *                 before its report;
+ *                 before its report, shared while it moves;
+ *   lrm_move.c    a VM's live move: the steps of each end, the copy and
+ *                 its strategy, the leases and announcements afterwards;
+ *   lrm_settle.c  a move's outcome, from both ends' real state;
  *   lrm_sweep.c   what acts on every VM of the node at once: the power-off
  *                 when a host lease lapses, the self-fence, freeze and thaw.
  */
@@ -194,6 +197,25 @@ void lrm_move_source(struct lvm *v, const struct cd_vm *vm);
 void lrm_move_target(struct lvm *v, const struct cd_vm *vm);
 void lrm_move_leftover(struct lvm *v, const struct cd_vm *vm);
 void lrm_move_upgrade(struct lvm *v, const struct cd_vm *vm);
+
+/* The timeout of a move's libvirt calls but the copy's own. */
+int lrm_move_timeout(void);
+
+/*
+ * Node id's libvirtd in uri and (if mig) the address its memory comes to
+ * in mig ("tcp://ADDR"): 0, or CD_ERR_NOT_FOUND / CD_ERR_INVALID.
+ */
+int lrm_node_uris(uint32_t id, char *uri, size_t len, char *mig, size_t mlen);
+
+/* Call v's migration off (beside the line: the call may be under way). */
+void lrm_move_abort(struct lvm *v);
+
+/*
+ * lrm_settle.c: settle vm's move, as its source (or, orphan, as the target
+ * of a move whose source died) once its line is free; not before
+ * v->next_settle.
+ */
+void lrm_settle(struct lvm *v, const struct cd_vm *vm, bool orphan);
 
 /* lrm_sweep.c */
 
