@@ -56,8 +56,8 @@ START_TEST(test_settle_cases)
 	enum cd_settle_do d = cd_settle_decide(&in, &why);
 
 	ck_assert_msg(d == cases[_i].want, "case %d (%s here, %s there, %d looks): %d, not %d", _i,
-		      cd_settle_end_to_str(in.here), cd_settle_end_to_str(in.there), in.paused_looks, d,
-		      cases[_i].want);
+		      cd_settle_end_to_str(in.here), cd_settle_end_to_str(in.there),
+		      in.paused_looks, d, cases[_i].want);
 	ck_assert_ptr_nonnull(why);
 	ck_assert(strlen(why) > 10);
 	ck_assert_int_eq(cd_settle_decide(&in, NULL), d);
