@@ -40,6 +40,21 @@ void fixture_three_nodes(struct cd_state *s)
 	cd_state_sync_finish(s, m, 3, 1, 0);
 }
 
+void fixture_node4_left(struct cd_state *s)
+{
+	struct cd_node_info m[4];
+	int i;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++) {
+		m[i].id = (uint32_t)i + 1;
+		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
+	}
+	cd_state_init(s);
+	cd_state_sync_finish(s, m, 4, 1, 0);
+	cd_state_sync_finish(s, m, 3, 2, 0);
+}
+
 /* Apply change to s; a refusal fails the test. */
 static void fixture_must_apply(struct cd_state *s, const char *change)
 {

@@ -31,6 +31,12 @@ int fixture_apply(struct cd_state *s, const char *change, char *err, size_t errl
 void fixture_three_nodes(struct cd_state *s);
 
 /*
+ * Initialise s with nodes node1 to node4 (ids 1 to 4) of which node4 has
+ * left (not known dead): epoch 2, members node1 to node3.
+ */
+void fixture_node4_left(struct cd_state *s);
+
+/*
  * Initialise s as fixture_three_nodes() does, with a record of every kind:
  * properties failover-grace-ms (20000) and k (v), VM web (preferred owner
  * node1), fence device dev1 (agent fence_lab), and volume vol1 on

@@ -51,18 +51,9 @@ static const struct cd_vm *web(const struct cd_state *s)
  */
 static void setup(struct cd_state *s, uint32_t on)
 {
-	struct cd_node_info m[4];
 	struct cd_vm *vm;
-	int i;
 
-	memset(m, 0, sizeof(m));
-	for (i = 0; i < 4; i++) {
-		m[i].id = (uint32_t)i + 1;
-		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
-	}
-	cd_state_init(s);
-	cd_state_sync_finish(s, m, 4, 1, 0);
-	cd_state_sync_finish(s, m, 3, 2, 0);
+	fixture_node4_left(s);
 	ck_assert_int_eq(apply(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
 				  "\"vcpus\":1,\"memory_mb\":512}"),
 			 0);
