@@ -5,7 +5,8 @@
 # the VM's own node, a node in maintenance and a disk outside csvfs are
 # refused with their codes, several reasons at once; --json carries the
 # codes; the target's libvirtd is asked for its bridges and its CPU; a
-# quick move without --check is answered as not supported yet; and
+# quick move without --check is answered as not supported yet; real moves
+# the preflight refuses (maintenance, hard anti-affinity) are events; and
 # nothing changes: the state's version stays, the VMs run where they ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -157,8 +158,22 @@ for c in vm-not-running disk-local node-state; do
 done
 pass "vm3 (stopped, a local disk) live to $M: every reason at once: $(codes)"
 assert_eq "$(version)" "$v1" "no check changed the state (version $v1)"
+# a real move (no --check) to a node in maintenance: refused the same, recorded
+move 1 vm1 "$M"
+assert_eq "$rc" 9 "vm move vm1 $M (in maintenance): refused, exit 9, nothing moved"
+assert_match "$(ctl 1 clusterctl events)" "live move to $M refused by its preflight: node-state" \
+	"the refusal is an event with its reason"
 ctl 1 clusterctl node maintenance "$M" off
 wait_for 15 "$M online again on node 2" node_is 2 "$M" online
+
+# --- hard anti-affinity: a real move onto the other VM of the class is refused
+ctl 1 clusterctl vm set vm1 anti-affinity=web:hard
+ctl 1 clusterctl vm set vm2 anti-affinity=web:hard
+v2=$(version)
+move 2 vm1 "$on2"
+assert_eq "$rc" 9 "vm move vm1 $on2 (vm2 of the same hard class runs there): refused, exit 9"
+assert_match "$out" "\[anti-affinity\]" "named anti-affinity: $out"
+assert_eq "$(version)" "$v2" "the refused move changed nothing (version $v2)"
 
 # --- nothing moved
 for i in $(seq 1 $N); do
