@@ -69,6 +69,7 @@ struct lvm {
 	int stalled;		/* looks in a row that found no less left */
 	bool postcopy_sent;	/* the switch to post-copy went out */
 	bool stall_said;	/* the copy's not converging was said */
+	int64_t dirty_mibs;	/* measured before the copy: MiB/s dirtied; -1 unknown */
 };
 
 /* The module's state (defined in lrm.c). */

@@ -72,6 +72,7 @@ static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
 		v->stalled = 0;
 		v->postcopy_sent = false;
 		v->stall_said = false;
+		v->dirty_mibs = -1;
 	}
 	if (v->move_done & (1u << p))
 		return false;
@@ -276,6 +277,54 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 
 /* --- the strategy: pre-copy while it converges, then what the VM allows --- */
 
+/* A guest dirtying this fast (MiB/s) is switched to post-copy after one pass, if allowed. */
+#define EARLY_POSTCOPY_MIBS 100
+
+static void measured(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+	struct lvm *v = lvm_find(name);
+	const struct cd_vm *vm = lrm_state_vm(name);
+	struct json_object *o = r->rc == 0 && r->xml ? json_tokener_parse(r->xml) : NULL;
+	uint64_t mibs;
+
+	if (v) {
+		lrm_step(v, CD_LRM_EV_MEASURED, NULL);
+		if (o && cd_jget_u64(o, "megabytes_per_second", &mibs) == 0)
+			v->dirty_mibs = (int64_t)mibs;
+	}
+	if (v && v->dirty_mibs >= 0)
+		cd_event("vm", name,
+			 "move: it dirties %" PRId64 " MiB/s of memory before the copy%s",
+			 v->dirty_mibs,
+			 v->dirty_mibs >= EARLY_POSTCOPY_MIBS && vm && vm->postcopy
+				 ? ": post-copy after the first pass"
+				 : "");
+	else
+		vm_log(LOG_INFO, name, "its dirty rate cannot be measured (%s): the copy goes on",
+		       r->err && *r->err ? r->err : "no answer");
+	json_object_put(o);
+	/* Still this move's turn to copy (not cancelled meanwhile): the copy. */
+	if (v && lrm_line_free(v) && lrm_mine(vm) && vm->state == CD_VM_MIGRATING &&
+	    vm->move.phase == CD_MOVE_COPYING && vm->action_id == v->move_action)
+		begin_copy(v, vm);
+	free(name);
+	cd_lrm_state_changed();
+}
+
+/* How fast the guest dirties its memory (QEMU's dirty-rate calculation, 1 s), then the copy. */
+static void measure_then_copy(struct lvm *v, const struct cd_vm *vm)
+{
+	char *name = strdup(vm->name);
+
+	if (!name || cd_vm_agent_dirty_rate(name, 1, lrm_move_timeout(), measured, name) < 0) {
+		free(name);
+		begin_copy(v, vm);
+		return;
+	}
+	lrm_step(v, CD_LRM_EV_MEASURE, "dirty rate");
+}
+
 static void postcopy_done(void *ctx, const struct cd_agent_result *r)
 {
 	char *name = ctx;
@@ -323,8 +372,8 @@ static void watched(void *ctx, const struct cd_agent_result *r)
 	char *name = ctx;
 	struct lvm *v = lvm_find(name);
 	struct json_object *o = r->rc == 0 && r->xml ? json_tokener_parse(r->xml) : NULL;
-	uint64_t left = 0, iter = 0, dirty = 0;
-	uint64_t throttle = 0;
+	const struct cd_vm *vm = lrm_state_vm(name);
+	uint64_t left = 0, iter = 0, dirty = 0, throttle = 0;
 
 	if (v)
 		v->watching = false;
@@ -339,8 +388,10 @@ static void watched(void *ctx, const struct cd_agent_result *r)
 		} else {
 			v->stalled++;
 		}
-		if (iter >= MIN_ITERATIONS && v->stalled >= STALLED_LOOKS)
-			not_converging(v, lrm_state_vm(name), dirty, left, throttle);
+		/* A guest measured dirtying fast goes post-copy after one pass, if it may. */
+		if ((iter >= MIN_ITERATIONS && v->stalled >= STALLED_LOOKS) ||
+		    (iter >= 2 && v->dirty_mibs >= EARLY_POSTCOPY_MIBS && vm && vm->postcopy))
+			not_converging(v, vm, dirty, left, throttle);
 	}
 	json_object_put(o);
 	free(name);
@@ -384,7 +435,7 @@ void lrm_move_source(struct lvm *v, const struct cd_vm *vm)
 		break;
 	case CD_MOVE_COPYING:
 		if (begin(v, vm, CD_MOVE_COPYING))
-			begin_copy(v, vm);
+			measure_then_copy(v, vm);
 		else
 			lrm_settle(v, vm, false);
 		break;

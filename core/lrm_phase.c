@@ -24,6 +24,7 @@ static const char *const phase_names[] = {
 	[CD_LRM_MIGRATING] = "migrating",
 	[CD_LRM_SETTLING] = "settling",
 	[CD_LRM_STEPPING] = "stepping",
+	[CD_LRM_MEASURING] = "measuring",
 };
 
 static const char *const event_names[] = {
@@ -46,6 +47,8 @@ static const char *const event_names[] = {
 	[CD_LRM_EV_SETTLED] = "settled",
 	[CD_LRM_EV_STEP] = "step",
 	[CD_LRM_EV_STEPPED] = "stepped",
+	[CD_LRM_EV_MEASURE] = "measure",
+	[CD_LRM_EV_MEASURED] = "measured",
 };
 /* clang-format on */
 
@@ -92,6 +95,7 @@ static const struct lrm_row {
 	R(IDLE,      MIGRATE,        P(MIGRATING), INFO),
 	R(IDLE,      SETTLE,         P(SETTLING),  INFO),
 	R(IDLE,      STEP,           P(STEPPING),  INFO),
+	R(IDLE,      MEASURE,        P(MEASURING), INFO),
 	/* Nothing under way to void: the power-off beside the line sees to it. */
 	R(IDLE,      VOID,           KEEP,         INFO),
 
@@ -128,6 +132,9 @@ static const struct lrm_row {
 
 	R(STEPPING,  STEPPED,        P(IDLE),      DEBUG),
 	R(STEPPING,  VOID,           KEEP,         INFO),
+
+	R(MEASURING, MEASURED,       P(IDLE),      INFO),
+	R(MEASURING, VOID,           KEEP,         INFO),
 #undef KEEP
 #undef P
 #undef R

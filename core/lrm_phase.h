@@ -31,8 +31,9 @@ enum cd_lrm_phase {
 	CD_LRM_MIGRATING, /* a move's libvirt migration call (the source) */
 	CD_LRM_SETTLING,  /* a move's looks at both ends' real state, and their fixes */
 	CD_LRM_STEPPING,  /* a move's step (vm.move.step) on its way through the cluster */
+	CD_LRM_MEASURING, /* a move's look at how fast the guest dirties its memory */
 };
-#define CD_LRM_N_PHASES (CD_LRM_STEPPING + 1)
+#define CD_LRM_N_PHASES (CD_LRM_MEASURING + 1)
 
 enum cd_lrm_event {
 	CD_LRM_EV_LEASE,	  /* begin taking the disk leases */
@@ -54,8 +55,10 @@ enum cd_lrm_event {
 	CD_LRM_EV_SETTLED,	  /* the looks are over (decided, or to look again) */
 	CD_LRM_EV_STEP,		  /* a move step goes out */
 	CD_LRM_EV_STEPPED,	  /* it is recorded (or refused) */
+	CD_LRM_EV_MEASURE,	  /* the dirty-rate measurement goes out */
+	CD_LRM_EV_MEASURED,	  /* it answered */
 };
-#define CD_LRM_EV_N (CD_LRM_EV_STEPPED + 1)
+#define CD_LRM_EV_N (CD_LRM_EV_MEASURED + 1)
 
 const char *cd_lrm_phase_to_str(enum cd_lrm_phase p);
 const char *cd_lrm_event_to_str(enum cd_lrm_event ev);
