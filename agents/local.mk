@@ -28,10 +28,12 @@ EXTRA_DIST += agents/fence_lab
 
 # The VM agent and its migration calls, and how their tests build.
 vm_agent_sources = agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
-	agents/migrate.c agents/migrate.h
+	agents/migrate.c agents/migrate.h agents/cpubaseline.c agents/cpubaseline.h \
+	agents/agent_names.c
 vm_agent_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
-vm_agent_test_ldadd = lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) $(JSONC_LIBS) -lpthread
+vm_agent_test_ldadd = core/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) \
+	$(JSONC_LIBS) -lpthread
 
 # The VM agent against libvirt's test driver, its domain lookup wrapped so
 # that a test can make it fail, and the job calls the test driver lacks so
@@ -42,7 +44,8 @@ tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c $(vm_agent_sourc
 tests_unit_check_vm_agent_CFLAGS = $(vm_agent_test_cflags)
 tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
 	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError -Wl,--wrap=virDomainDestroy \
-	-Wl,--wrap=virDomainAbortJob -Wl,--wrap=virDomainGetJobInfo -Wl,--wrap=virDomainGetJobStats
+	-Wl,--wrap=virDomainAbortJob -Wl,--wrap=virDomainGetJobInfo -Wl,--wrap=virDomainGetJobStats \
+	-Wl,--wrap=virConnectBaselineHypervisorCPU
 tests_unit_check_vm_agent_LDADD = $(vm_agent_test_ldadd)
 
 # The pure parts of the migration calls (tests/unit/check_migrate.c).

@@ -17,6 +17,7 @@
 
 #include <clusterd/result.h>
 
+#include "agents/cpubaseline.h"
 #include "agents/migrate.h"
 #include "agents/peer_facts.h"
 #include "agents/vm_agent.h"
@@ -28,6 +29,7 @@ struct job {
 	char *xml;
 	char *uri; /* the other node's libvirtd: PEER_FACTS, PEER_STATUS, JOB_STATS */
 	struct cd_mig_args *args; /* the migration calls' own arguments (migrate.h) */
+	struct cd_cpu_list *cpus; /* START: the host CPUs of its baseline; NULL: as defined */
 	int timeout_ms;
 	cd_agent_done_fn done;
 	void *ctx;
@@ -69,64 +71,6 @@ static struct {
 	   .done_pipe = {-1, -1},
 	   .event_pipe = {-1, -1},
 	   .callback_id = -1};
-
-const char *cd_agent_op_to_str(enum cd_agent_op op)
-{
-	switch (op) {
-	case CD_AGENT_START:
-		return "start";
-	case CD_AGENT_SHUTDOWN:
-		return "shutdown";
-	case CD_AGENT_DESTROY:
-		return "destroy";
-	case CD_AGENT_STATUS:
-		return "status";
-	case CD_AGENT_LIST:
-		return "list";
-	case CD_AGENT_SUSPEND:
-		return "suspend";
-	case CD_AGENT_RESUME:
-		return "resume";
-	case CD_AGENT_XML:
-		return "read XML";
-	case CD_AGENT_PEER_FACTS:
-		return "peer facts";
-	case CD_AGENT_DOMCAPS:
-		return "domain capabilities";
-	case CD_AGENT_MIGRATE:
-		return "migrate";
-	case CD_AGENT_ABORT_JOB:
-		return "abort job";
-	case CD_AGENT_JOB_STATS:
-		return "job stats";
-	case CD_AGENT_PEER_STATUS:
-		return "peer status";
-	case CD_AGENT_PEER_DESTROY:
-		return "peer destroy";
-	case CD_AGENT_POSTCOPY:
-		return "post-copy";
-	case CD_AGENT_DIRTY_RATE:
-		return "dirty rate";
-	case CD_AGENT_ANNOUNCE:
-		return "announce";
-	}
-	return "unknown";
-}
-
-const char *cd_domain_status_to_str(enum cd_domain_status s)
-{
-	switch (s) {
-	case CD_DOMAIN_RUNNING:
-		return "running";
-	case CD_DOMAIN_STOPPED:
-		return "stopped";
-	case CD_DOMAIN_FAILED:
-		return "failed";
-	case CD_DOMAIN_UNKNOWN:
-		return "unknown";
-	}
-	return "unknown";
-}
 
 /* libvirt prints errors to stderr by default; we report them ourselves. */
 static void quiet_errors(void *data, virErrorPtr e)
@@ -372,27 +316,6 @@ static void list_domains(virConnectPtr c, struct job *j)
 	free(doms);
 }
 
-/*
- * The domain capabilities for the domain type VMs get here. KVM is asked
- * first: libvirt refuses it at once where it cannot use it (no /dev/kvm,
- * or none libvirtd may open), and only then is this a TCG host.
- */
-static void domain_caps(virConnectPtr c, struct job *j)
-{
-	static const char *const types[] = {"kvm", "qemu"};
-	size_t i;
-
-	/* The XML's <domain> says which type answered. */
-	for (i = 0; i < sizeof(types) / sizeof(types[0]) && !j->out_xml; i++)
-		j->out_xml = virConnectGetDomainCapabilities(c, NULL, NULL, NULL, types[i], 0);
-	if (!j->out_xml) {
-		j->rc = CD_ERR_INVALID;
-		snprintf(j->err, sizeof(j->err), "cannot read the domain capabilities: %s",
-			 cd_agent_last_error());
-	}
-	virResetLastError();
-}
-
 static void pause_resume(virDomainPtr d, struct job *j)
 {
 	bool suspend = j->op == CD_AGENT_SUSPEND;
@@ -464,6 +387,42 @@ static void test_hold_start(const char *name)
 }
 #endif
 
+/*
+ * Create the domain from j's XML, with the baseline of j->cpus in place of
+ * its CPU if it has them (cpubaseline.h); *d is its lookup, then the new
+ * domain. A failed baseline starts nothing, and changes nothing.
+ */
+static void start(virConnectPtr c, virDomainPtr *d, struct job *j)
+{
+	char *xml = NULL;
+
+	if (*d && virDomainIsActive(*d) == 1) {
+		/* Started before (this node restarted mid-action): do not start twice. */
+		j->status = domain_status(*d);
+		return;
+	}
+	if (j->cpus &&
+	    (j->rc = cd_agent_baseline_xml(c, j->xml, j->cpus, &xml, j->err, sizeof(j->err))) < 0) {
+		j->status = CD_DOMAIN_STOPPED;
+		return;
+	}
+	if (*d) {
+		/* A stale persistent definition: the cluster's XML is the truth. */
+		virDomainUndefine(*d);
+		virDomainFree(*d);
+	}
+	*d = virDomainCreateXML(c, xml ? xml : j->xml, 0);
+	free(xml);
+	if (!*d) {
+		j->rc = CD_ERR_INVALID;
+		snprintf(j->err, sizeof(j->err), "start failed: %s", cd_agent_last_error());
+		j->status = CD_DOMAIN_FAILED;
+		return;
+	}
+	announce(*d, j);
+	j->status = domain_status(*d);
+}
+
 static void run_job(struct job *j)
 {
 	virConnectPtr c;
@@ -504,25 +463,7 @@ static void run_job(struct job *j)
 	}
 	switch (j->op) {
 	case CD_AGENT_START:
-		if (d && virDomainIsActive(d) == 1) {
-			/* Started before (this node restarted mid-action): do not start twice. */
-			j->status = domain_status(d);
-			break;
-		}
-		if (d) {
-			/* A stale persistent definition: the cluster's XML is the truth. */
-			virDomainUndefine(d);
-			virDomainFree(d);
-		}
-		d = virDomainCreateXML(c, j->xml, 0);
-		if (!d) {
-			j->rc = CD_ERR_INVALID;
-			snprintf(j->err, sizeof(j->err), "start failed: %s", cd_agent_last_error());
-			j->status = CD_DOMAIN_FAILED;
-			break;
-		}
-		announce(d, j);
-		j->status = domain_status(d);
+		start(c, &d, j);
 		break;
 	case CD_AGENT_SHUTDOWN:
 		if (d && virDomainIsActive(d) == 1 && virDomainShutdown(d) < 0) {
@@ -576,7 +517,7 @@ static void run_job(struct job *j)
 		}
 		break;
 	case CD_AGENT_DOMCAPS:
-		domain_caps(c, j);
+		j->rc = cd_agent_domain_caps(c, &j->out_xml, j->err, sizeof(j->err));
 		j->status = CD_DOMAIN_STOPPED;
 		break;
 	case CD_AGENT_MIGRATE:
@@ -668,6 +609,7 @@ static void job_free(struct job *j)
 	free(j->xml);
 	free(j->uri);
 	free(j->args);
+	cd_cpu_list_free(j->cpus);
 	free(j);
 }
 
@@ -722,29 +664,21 @@ static int32_t event_pipe_cb(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
-int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
+/* A job, as cd_agent_start_job starts one, with a start's baseline CPUs (taken over). */
+static int start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
+		     const struct cd_mig_args *a, struct cd_cpu_list *cpus, int timeout_ms,
 		     cd_agent_done_fn done, void *ctx)
-{
-	return cd_agent_start_job(op, name, NULL, xml, NULL, timeout_ms, done, ctx);
-}
-
-int cd_vm_agent_peer_facts(const char *node, const char *uri, const char *req, int timeout_ms,
-			   cd_agent_done_fn done, void *ctx)
-{
-	return cd_agent_start_job(CD_AGENT_PEER_FACTS, node, uri, req, NULL, timeout_ms, done, ctx);
-}
-
-int cd_agent_start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
-		       const struct cd_mig_args *a, int timeout_ms, cd_agent_done_fn done,
-		       void *ctx)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;
 	pthread_t t;
 	int rc;
 
-	if (!j)
+	if (!j) {
+		cd_cpu_list_free(cpus);
 		return -ENOMEM;
+	}
+	j->cpus = cpus;
 	j->op = op;
 	cd_strlcpy(j->name, name, sizeof(j->name));
 	j->xml = xml ? strdup(xml) : NULL;
@@ -774,6 +708,31 @@ int cd_agent_start_job(enum cd_agent_op op, const char *name, const char *uri, c
 	j->next = agent.jobs;
 	agent.jobs = j;
 	return 0;
+}
+
+int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
+		     cd_agent_done_fn done, void *ctx)
+{
+	return cd_agent_start_job(op, name, NULL, xml, NULL, timeout_ms, done, ctx);
+}
+
+int cd_vm_agent_peer_facts(const char *node, const char *uri, const char *req, int timeout_ms,
+			   cd_agent_done_fn done, void *ctx)
+{
+	return cd_agent_start_job(CD_AGENT_PEER_FACTS, node, uri, req, NULL, timeout_ms, done, ctx);
+}
+
+int cd_agent_start_job(enum cd_agent_op op, const char *name, const char *uri, const char *xml,
+		       const struct cd_mig_args *a, int timeout_ms, cd_agent_done_fn done,
+		       void *ctx)
+{
+	return start_job(op, name, uri, xml, a, NULL, timeout_ms, done, ctx);
+}
+
+int cd_agent_start_baseline_job(const char *name, const char *xml, struct cd_cpu_list *cpus,
+				int timeout_ms, cd_agent_done_fn done, void *ctx)
+{
+	return start_job(CD_AGENT_START, name, NULL, xml, NULL, cpus, timeout_ms, done, ctx);
 }
 
 int cd_vm_agent_init(qb_loop_t *loop, const char *uri, const char *pid_dir,

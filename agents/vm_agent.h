@@ -12,6 +12,7 @@
 #define CD_VM_AGENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <qb/qbloop.h>
@@ -87,6 +88,19 @@ void cd_vm_agent_fini(void);
  */
 int cd_vm_agent_call(enum cd_agent_op op, const char *name, const char *xml, int timeout_ms,
 		     cd_agent_done_fn done, void *ctx);
+
+/*
+ * CD_AGENT_START of domain name from xml (copied), but with the CPU every
+ * node runs: libvirt's baseline (virConnectBaselineHypervisorCPU, for the
+ * XML's domain type and architecture, migratable features only) of the
+ * n_cpus host CPU definitions cpus (copied; core/cpubaseline.h) in place
+ * of the XML's <cpu> (agents/cpubaseline.c). A domain that runs already
+ * keeps the CPU it has. If n_cpus is 0 or libvirt computes no baseline,
+ * nothing is started and done gets CD_ERR_INVALID, "no CPU baseline: ...".
+ * Returns 0 or -ENOMEM (done not called).
+ */
+int cd_vm_agent_start_baseline(const char *name, const char *xml, const char *const *cpus,
+			       size_t n_cpus, int timeout_ms, cd_agent_done_fn done, void *ctx);
 
 /*
  * Ask node's libvirtd at uri what a move there needs to know

@@ -159,7 +159,7 @@ static const struct command commands[] = {
 	 "vm set NAME KEY=VALUE... (priority=high|medium|low|no-auto-start, "
 	 "preferred-owners=N1,N2, possible-owners=N1,N2, anti-affinity=CLASS[:hard|:soft], "
 	 "failback=never|immediately|HH:MM-HH:MM, move-mode=live|quick|cold, "
-	 "postcopy=allowed|never, live-fallback=quick|none)",
+	 "postcopy=allowed|never, live-fallback=quick|none, cpu=as-defined|cluster-baseline)",
 	 cmd_vm_set},
 	{"vm", "explain", 1, 1, 0, 0, "vm explain NAME", cmd_vm_explain},
 	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,

@@ -106,6 +106,7 @@ static void show_vm(struct json_object *v)
 	printf("Failback:         %s\n", jstr(v, "failback"));
 	printf("Move mode:        %s (post-copy %s, live fallback %s)\n", jstr(v, "move_mode"),
 	       jstr_or(v, "postcopy", "never"), jstr_or(v, "live_fallback", "quick"));
+	printf("CPU:              %s\n", jstr_or(v, "cpu", "as-defined"));
 	show_moves(v);
 	printf("Failures:         %lld\n", (long long)jint(v, "fail_count"));
 	if (jstr_or(v, "last_error", NULL))

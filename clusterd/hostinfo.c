@@ -9,6 +9,7 @@
 #include <qb/qblog.h>
 
 #include "agents/vm_agent.h"
+#include "core/cpubaseline.h"
 #include "core/cpumodels.h"
 #include "clusterd/hostinfo.h"
 #include "lib/util.h"
@@ -67,6 +68,7 @@ void cd_hostinfo_capacity(struct cd_capacity *cap)
 		cd_strlcpy(cap->cpu_model, cpu_probe.cpu.cpu_model, sizeof(cap->cpu_model));
 	memcpy(cap->cpu_models, cpu_probe.cpu.cpu_models, sizeof(cap->cpu_models));
 	cap->n_cpu_models = cpu_probe.cpu.n_cpu_models;
+	cd_strlcpy(cap->host_cpu_xml, cpu_probe.cpu.host_cpu_xml, sizeof(cap->host_cpu_xml));
 }
 
 static void call_ready(bool timer_pending)
@@ -109,6 +111,23 @@ static void log_models(const char *virt_type, size_t dropped)
 		       dropped, CD_CPU_MODELS_MAX);
 }
 
+/*
+ * The host-model CPU the same answer gives, for the cluster's CPU
+ * baseline (cpubaseline.h); without one this node gives none to it.
+ */
+static void host_cpu(const char *domcaps)
+{
+	char err[256];
+	int rc = cd_host_cpu_xml(domcaps, cpu_probe.cpu.host_cpu_xml,
+				 sizeof(cpu_probe.cpu.host_cpu_xml), err, sizeof(err));
+
+	if (rc < 0)
+		qb_log(LOG_WARNING, "this host's CPU is left out of CPU baselines: %s", err);
+	else if (rc == 0)
+		qb_log(LOG_INFO, "libvirt offers no host-model CPU here: this host's CPU is left "
+				 "out of CPU baselines");
+}
+
 static void probe_done(void *ctx, const struct cd_agent_result *r)
 {
 	char err[256] = "", virt_type[16];
@@ -137,6 +156,7 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 	}
 	cpu_probe.known = true;
 	log_models(virt_type, dropped);
+	host_cpu(r->xml);
 	/* Joined without them (the wait was over, or a failed call said go). */
 	if (!cpu_probe.ready && cpu_probe.late)
 		cpu_probe.late();

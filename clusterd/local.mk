@@ -23,6 +23,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/watchdog.c clusterd/watchdog.h \
 	agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
 	agents/migrate.c agents/migrate.h agents/validate.c \
+	agents/cpubaseline.c agents/cpubaseline.h agents/agent_names.c \
 	agents/fence.c agents/fence.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)

@@ -184,8 +184,15 @@ bool lrm_line_free(const struct lvm *v)
 	return v->phase == CD_LRM_IDLE && v->beside == 0;
 }
 
-static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint64_t action,
-		      cd_agent_done_fn done, struct group *g)
+/* The host CPUs a start's CPU baseline is computed from (lrm_call_start_baseline). */
+struct baseline {
+	const char *const *cpus;
+	size_t n;
+};
+
+/* op for v, or with b a start with the CPU baseline of b's host CPUs. */
+static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, const struct baseline *b,
+		      uint64_t action, cd_agent_done_fn done, struct group *g)
 {
 	struct call *c = new_call(v->name, action, op);
 	int rc;
@@ -193,25 +200,42 @@ static int call_agent(struct lvm *v, enum cd_agent_op op, const char *xml, uint6
 	if (!c)
 		return -ENOMEM;
 	c->group = g;
-	rc = cd_vm_agent_call(op, v->name, xml, lrm.cfg.call_timeout_ms, done, c);
+	rc = b ? cd_vm_agent_start_baseline(v->name, xml, b->cpus, b->n, lrm.cfg.call_timeout_ms,
+					    done, c)
+	       : cd_vm_agent_call(op, v->name, xml, lrm.cfg.call_timeout_ms, done, c);
 	if (rc < 0)
 		free(c);
 	return rc;
 }
 
-int lrm_call_agent(struct lvm *v, enum cd_lrm_event ev, enum cd_agent_op op, const char *xml,
-		   uint64_t action, cd_agent_done_fn done)
+/* A call that is a step of v's line, begun by event ev. */
+static int step_call(struct lvm *v, enum cd_lrm_event ev, enum cd_agent_op op, const char *xml,
+		     const struct baseline *b, uint64_t action, cd_agent_done_fn done)
 {
-	int rc = call_agent(v, op, xml, action, done, NULL);
+	int rc = call_agent(v, op, xml, b, action, done, NULL);
 
 	if (rc == 0)
 		lrm_step(v, ev, cd_agent_op_to_str(op));
 	return rc;
 }
 
+int lrm_call_agent(struct lvm *v, enum cd_lrm_event ev, enum cd_agent_op op, const char *xml,
+		   uint64_t action, cd_agent_done_fn done)
+{
+	return step_call(v, ev, op, xml, NULL, action, done);
+}
+
+int lrm_call_start_baseline(struct lvm *v, const char *xml, const char *const *cpus, size_t n,
+			    uint64_t action, cd_agent_done_fn done)
+{
+	struct baseline b = {cpus, n};
+
+	return step_call(v, CD_LRM_EV_START, CD_AGENT_START, xml, &b, action, done);
+}
+
 int lrm_call_power_off(struct lvm *v, cd_agent_done_fn done, struct group *g)
 {
-	int rc = call_agent(v, CD_AGENT_DESTROY, NULL, 0, done, g);
+	int rc = call_agent(v, CD_AGENT_DESTROY, NULL, NULL, 0, done, g);
 
 	if (rc == 0) {
 		if (g)

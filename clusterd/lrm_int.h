@@ -147,6 +147,13 @@ void lrm_report_beside(const char *name, uint64_t action, const char *result, co
  */
 int lrm_call_agent(struct lvm *v, enum cd_lrm_event ev, enum cd_agent_op op, const char *xml,
 		   uint64_t action, cd_agent_done_fn done);
+/*
+ * A start of v from xml as lrm_call_agent(v, CD_LRM_EV_START,
+ * CD_AGENT_START, ...) makes one, but with the CPU baseline of the n host
+ * CPU definitions cpus (cd_vm_agent_start_baseline; copied).
+ */
+int lrm_call_start_baseline(struct lvm *v, const char *xml, const char *const *cpus, size_t n,
+			    uint64_t action, cd_agent_done_fn done);
 int lrm_call_power_off(struct lvm *v, cd_agent_done_fn done, struct group *g);
 
 /* The VM as the state has it now (the state may have moved on meanwhile). */

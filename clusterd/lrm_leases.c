@@ -135,6 +135,48 @@ void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *r
 	batch_run(b);
 }
 
+/* Add name to the list of names text (len bytes), space-separated. */
+static void add_name(char *text, size_t len, const char *name)
+{
+	size_t used = strlen(text);
+
+	snprintf(text + used, len - used, "%s%s", used ? " " : "", name);
+}
+
+/*
+ * The libvirt call that starts vm: as its XML defines it, or, set to
+ * cpu=cluster-baseline, with the CPU baseline of every node the state
+ * knows now, members or not, so that it can move to any of them later. A
+ * node that has told no host CPU (an older clusterd, or libvirt offers no
+ * host model there) is left out of it.
+ */
+static void start_domain(struct lvm *v, const struct cd_vm *vm)
+{
+	const struct cd_state *s = cd_replica_state();
+	const char *cpus[CD_MAX_NODES];
+	char in[CD_MAX_NODES * (CD_NAME_MAX + 1) + 1] = "", out[sizeof(in)] = "";
+	size_t i, n = 0;
+	int rc;
+
+	if (!vm->cpu_baseline) {
+		rc = lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
+				    lrm_start_done);
+	} else {
+		for (i = 0; i < s->n_nodes && n < CD_MAX_NODES; i++) {
+			const struct cd_node_info *ni = &s->nodes[i].info;
+
+			if (ni->cap.host_cpu_xml[0])
+				cpus[n++] = ni->cap.host_cpu_xml;
+			add_name(ni->cap.host_cpu_xml[0] ? in : out, sizeof(in), ni->name);
+		}
+		vm_log(LOG_NOTICE, vm->name, "starts with the CPU baseline of %s%s%s%s",
+		       n ? "nodes " : "no node", in, out[0] ? "; no host CPU known of " : "", out);
+		rc = lrm_call_start_baseline(v, vm->xml, cpus, n, vm->action_id, lrm_start_done);
+	}
+	if (rc < 0)
+		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+}
+
 static void acquired(struct batch *b)
 {
 	struct lvm *v = lvm_get(b->name);
@@ -172,9 +214,7 @@ static void acquired(struct batch *b)
 		return;
 	}
 	vm_log(LOG_INFO, b->name, "holds the disk leases of its %zu shared disk(s)", b->n);
-	if (lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
-			   lrm_start_done) < 0)
-		vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+	start_domain(v, vm);
 }
 
 /* Start vm: its shared disks' leases first, if it has any. */
@@ -195,9 +235,7 @@ void lrm_begin_start(struct lvm *v, const struct cd_vm *vm)
 		free(b);
 		if (n < 0)
 			return;
-		if (lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
-				   lrm_start_done) < 0)
-			vm_log(LOG_ERR, vm->name, "cannot start a libvirt call");
+		start_domain(v, vm);
 		return;
 	}
 	cd_strlcpy(b->name, vm->name, sizeof(b->name));

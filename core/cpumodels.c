@@ -189,7 +189,7 @@ int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t err
 
 const char *cd_vm_cpu_need(const struct cd_vm_cpu *cpu, const struct cd_capacity *where)
 {
-	if (cpu->emulated)
+	if (cpu->emulated || cpu->baseline)
 		return "";
 	switch (cpu->mode) {
 	case CD_VM_CPU_NONE:

@@ -56,6 +56,12 @@ struct cd_vm_cpu {
 	 * lists the models its CPU runs under KVM, which say nothing of these.
 	 */
 	bool emulated;
+	/*
+	 * Not from the XML: the VM is set to cpu=cluster-baseline (vm.h), so
+	 * each start gives it a CPU every node runs, whatever its <cpu> says.
+	 * The caller sets it after cd_vm_cpu_read().
+	 */
+	bool baseline;
 };
 
 /*
@@ -74,8 +80,10 @@ int cd_vm_cpu_read(const char *xml, struct cd_vm_cpu *cpu, char *err, size_t err
  * host model of the node it runs on (for host-passthrough the live
  * migration's own CPU comparison is the exact check: a node that runs
  * that model as a custom one passes this rule). Nothing either if that
- * node's host model is not known, or if QEMU emulates the VM's CPU. Returns a string of cpu or
- * where.
+ * node's host model is not known, if QEMU emulates the VM's CPU, or for a
+ * cluster-baseline VM (cpu->baseline): its CPU is one every node runs, and
+ * a live move's preflight asks the target's libvirt about the CPU it runs
+ * with. Returns a string of cpu or where.
  */
 const char *cd_vm_cpu_need(const struct cd_vm_cpu *cpu, const struct cd_capacity *where);
 

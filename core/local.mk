@@ -27,6 +27,7 @@ core_libcdcore_la_SOURCES = \
 	core/vmdisks.c core/vmdisks.h \
 	core/vmident.c core/vmident.h \
 	core/cpumodels.c core/cpumodels.h \
+	core/cpubaseline.c core/cpubaseline.h \
 	core/policy_adapter.c core/policy_adapter.h \
 	core/move_check.c core/move_check.h core/move_report.c \
 	core/move_peer.c core/move_peer.h \

@@ -158,8 +158,10 @@ static void cold_cpu(struct cd_policy_vm *p, const struct cd_vm *vm)
 	struct cd_vm_cpu cpu;
 	char err[128];
 
-	if (cd_vm_cpu_read(vm->xml ? vm->xml : "", &cpu, err, sizeof(err)) == 0)
+	if (cd_vm_cpu_read(vm->xml ? vm->xml : "", &cpu, err, sizeof(err)) == 0) {
+		cpu.baseline = vm->cpu_baseline;
 		cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&cpu, NULL), sizeof(p->cpu_model));
+	}
 }
 
 /* Placement's choice among the nodes but the source, or every node's reasons. */

@@ -297,6 +297,9 @@ struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
 					      json_object_new_string(ni->cap.cpu_models[i]));
 		json_object_object_add(cap, "cpu_models", models);
 	}
+	if (ni->cap.host_cpu_xml[0])
+		json_object_object_add(cap, "host_cpu_xml",
+				       json_object_new_string(ni->cap.host_cpu_xml));
 	json_object_object_add(o, "capacity", cap);
 	return o;
 }
@@ -336,6 +339,20 @@ static int cpu_models_from_json(struct cd_capacity *cap, const struct json_objec
 	return 0;
 }
 
+/* Its host CPU's definition: absent (an older clusterd) is none; printable text. */
+static int host_cpu_from_json(struct cd_capacity *cap, const struct json_object *o)
+{
+	const char *x;
+
+	if (!json_object_object_get_ex(o, "host_cpu_xml", NULL))
+		return 0;
+	x = cd_jget_str(o, "host_cpu_xml");
+	if (!x || !cd_valid_text(x, CD_HOST_CPU_XML_MAX))
+		return CD_ERR_INVALID;
+	cd_strlcpy(cap->host_cpu_xml, x, sizeof(cap->host_cpu_xml));
+	return 0;
+}
+
 int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 {
 	struct json_object *a, *cap;
@@ -366,7 +383,7 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 	    cores > UINT32_MAX || cd_jget_u64(cap, "memory_mb", &mem) < 0 ||
 	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) <
 		    0 ||
-	    cpu_models_from_json(&ni->cap, cap) < 0)
+	    cpu_models_from_json(&ni->cap, cap) < 0 || host_cpu_from_json(&ni->cap, cap) < 0)
 		return CD_ERR_INVALID;
 	ni->cap.cores = (uint32_t)cores;
 	ni->cap.memory_mb = mem;

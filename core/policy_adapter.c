@@ -133,12 +133,14 @@ static void pvm_cpu_model(struct cd_policy_vm *p, const struct cd_state *s, cons
 			  const struct xml_cpu *e)
 {
 	const struct cd_node *where = NULL;
+	struct cd_vm_cpu cpu = e->cpu; /* the XML's answer, cached; the setting is the VM's */
 
 	if (!e->read)
 		return;
+	cpu.baseline = v->cpu_baseline;
 	if (v->node && (v->state == CD_VM_RUNNING || v->state == CD_VM_MIGRATING))
 		where = cd_state_node_by_id(s, v->node);
-	cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&e->cpu, where ? &where->info.cap : NULL),
+	cd_strlcpy(p->cpu_model, cd_vm_cpu_need(&cpu, where ? &where->info.cap : NULL),
 		   sizeof(p->cpu_model));
 }
 

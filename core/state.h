@@ -29,6 +29,12 @@
  * host runs a part: 64 keeps all of them; more are dropped and logged.
  */
 #define CD_CPU_MODELS_MAX 64
+/*
+ * A node's host CPU as a CPU definition (core/cpubaseline.h), for the
+ * cluster's CPU baseline: a model, a vendor and some 20 to 60 features of
+ * some 40 bytes each.
+ */
+#define CD_HOST_CPU_XML_MAX 4095
 #define CD_PROP_KEY_MAX 128
 #define CD_PROP_VALUE_MAX 4096
 
@@ -47,10 +53,11 @@
  *   the VMs' XML, together   2 x CD_STATE_XML_MAX
  *   a volume                 CD_VOLUME_JSON_MAX   4096 files, 64 requests, 64 results
  *   a node                   CD_NODE_JSON_MAX     4 addresses and a CPU model, 6 x,
- *                                                 64 CPU models (names: not escaped)
+ *                                                 64 CPU models (names: not escaped),
+ *                                                 its host CPU's XML (printable), 2 x
  *   a fence device           CD_FENCEDEV_JSON_MAX params and map, 6 x
  *   a property               CD_PROP_JSON_MAX     its value, 6 x
- * With the counts below: 8 + 32 + 17.3 + 0.5 + 0.6 + 3.0 MiB = 61.5 MiB,
+ * With the counts below: 8 + 32 + 17.3 + 0.75 + 0.6 + 3.0 MiB = 61.7 MiB,
  * under 64 MiB. state.c checks the sum when it compiles; check_state_budget
  * measures the worst records.
  */
@@ -62,7 +69,7 @@
 #define CD_STATE_XML_MAX (16 * 1024 * 1024) /* the domain XML of all VMs */
 #define CD_STATE_JSON_MAX (64 * 1024 * 1024)
 #define CD_VM_JSON_MAX (8 * 1024)
-#define CD_NODE_JSON_MAX (16 * 1024)
+#define CD_NODE_JSON_MAX (24 * 1024)
 #define CD_FENCEDEV_JSON_MAX (10 * 1024)
 #define CD_PROP_JSON_MAX (6 * CD_PROP_VALUE_MAX + CD_PROP_KEY_MAX + 16)
 /* node.dead's "how", e.g. "lease" or "fence:DEVICE" (printable, at most 15) */
@@ -101,6 +108,13 @@ struct cd_capacity {
 	 */
 	char cpu_models[CD_CPU_MODELS_MAX][CD_CPU_MODEL_MAX + 1];
 	uint32_t n_cpu_models;
+	/*
+	 * Its host-model CPU from the same capabilities, as a CPU definition
+	 * (core/cpubaseline.h), which a VM's cluster baseline is computed
+	 * from. "": none (libvirt offers no host model, has not answered, or
+	 * an older clusterd).
+	 */
+	char host_cpu_xml[CD_HOST_CPU_XML_MAX + 1];
 };
 
 /* What a node reports about itself when it joins. */

@@ -34,6 +34,8 @@ static const char *const move_names[] = {
 	[CD_MOVE_QUICK] = "quick",
 	[CD_MOVE_COLD] = "cold",
 };
+/* The cpu setting, indexed by cpu_baseline. */
+static const char *const cpu_names[] = {"as-defined", "cluster-baseline"};
 static const char *const failback_names[] = {
 	[CD_FAILBACK_NEVER] = "never",
 	[CD_FAILBACK_IMMEDIATELY] = "immediately",
@@ -502,10 +504,14 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 		if (strcmp(value, "quick") != 0 && strcmp(value, "none") != 0)
 			FAIL(CD_ERR_INVALID, "live-fallback must be quick or none");
 		t.fallback_none = value[0] == 'n';
+	} else if (strcmp(key, "cpu") == 0) {
+		if ((i = cd_fsm_index(cpu_names, N_OF(cpu_names), value)) < 0)
+			FAIL(CD_ERR_INVALID, "cpu must be as-defined or cluster-baseline");
+		t.cpu_baseline = i == 1;
 	} else {
 		FAIL(CD_ERR_INVALID,
 		     "unknown setting '%s' (priority, preferred-owners, possible-owners, "
-		     "anti-affinity, failback, move-mode, postcopy, live-fallback)",
+		     "anti-affinity, failback, move-mode, postcopy, live-fallback, cpu)",
 		     key);
 	}
 	*vm = t;
@@ -559,6 +565,7 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 			       json_object_new_string(vm->postcopy ? "allowed" : "never"));
 	json_object_object_add(o, "live_fallback",
 			       json_object_new_string(vm->fallback_none ? "none" : "quick"));
+	json_object_object_add(o, "cpu", json_object_new_string(cpu_names[vm->cpu_baseline]));
 	json_object_object_add(o, "target",
 			       json_object_new_string(vm->target_started ? "started" : "stopped"));
 	json_object_object_add(o, "force_stop", json_object_new_boolean(vm->force_stop));
@@ -692,6 +699,11 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 		cd_jget_str(o, "postcopy") && strcmp(cd_jget_str(o, "postcopy"), "allowed") == 0;
 	vm->fallback_none = cd_jget_str(o, "live_fallback") &&
 			    strcmp(cd_jget_str(o, "live_fallback"), "none") == 0;
+	if (json_object_object_get_ex(o, "cpu", NULL)) {
+		if ((i = cd_fsm_index(cpu_names, N_OF(cpu_names), cd_jget_str(o, "cpu"))) < 0)
+			FAIL("VM %s: invalid cpu setting", vm->name);
+		vm->cpu_baseline = i == 1;
+	}
 	if (cd_vm_state_from_str(cd_jget_str(o, "state"), &vm->state) < 0)
 		FAIL("VM %s: invalid state", vm->name);
 	if (cd_vm_move_from_json(vm, o) < 0)

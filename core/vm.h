@@ -146,6 +146,12 @@ struct cd_vm {
 	enum cd_move_mode move_mode;
 	bool postcopy;	    /* a live move may switch to post-copy (its risk accepted) */
 	bool fallback_none; /* a live move that cannot finish fails (no quick fallback) */
+	/*
+	 * cpu=cluster-baseline: each start gives it the CPU every node of the
+	 * cluster runs (libvirt's baseline of their host CPUs) in place of its
+	 * XML's <cpu>; cpu=as-defined (false): its XML's own.
+	 */
+	bool cpu_baseline;
 
 	/* What the admin wants, and what is. */
 	bool target_started;

@@ -213,6 +213,13 @@ START_TEST(test_vm_need)
 	ck_assert_str_eq(cd_vm_cpu_need(&pass, &rome), "EPYC-Rome");
 	ck_assert_str_eq(cd_vm_cpu_need(&pass, &unknown), "");
 	ck_assert_str_eq(cd_vm_cpu_need(&pass, &no_host), "");
+
+	/* cpu=cluster-baseline: whatever the XML says, any node will do. */
+	custom.baseline = host.baseline = pass.baseline = true;
+	ck_assert_str_eq(cd_vm_cpu_need(&custom, NULL), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&custom, &rome), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&host, &rome), "");
+	ck_assert_str_eq(cd_vm_cpu_need(&pass, &rome), "");
 }
 END_TEST
 
@@ -344,8 +351,10 @@ static uint64_t check_input(const struct cd_state *s)
 		struct cd_vm_cpu cpu;
 		const char *need = "";
 
-		if (cd_vm_cpu_read(v->xml, &cpu, err, sizeof(err)) == 0)
+		if (cd_vm_cpu_read(v->xml, &cpu, err, sizeof(err)) == 0) {
+			cpu.baseline = v->cpu_baseline;
 			need = cd_vm_cpu_need(&cpu, where ? &where->info.cap : NULL);
+		}
 		ck_assert_str_eq(in.vms[i].name, v->name);
 		ck_assert_msg(strcmp(in.vms[i].cpu_model, need) == 0, "%s: %s, fresh %s", v->name,
 			      in.vms[i].cpu_model, need);
@@ -369,11 +378,14 @@ static const char *input_model(const struct cd_state *s, const char *name)
 	return model;
 }
 
-START_TEST(test_adapter_cache)
+/*
+ * node1, the EPYC-Rome host of domcaps, and node2, whose models are not
+ * known; VM f (host-model) runs on node1, so it needs node1's host model.
+ */
+static void adapter_state(struct cd_state *s)
 {
 	struct cd_node_info m[2];
-	struct cd_state s;
-	struct cd_vm *host;
+	struct cd_vm *f;
 	size_t dropped;
 	char type[16];
 
@@ -385,17 +397,25 @@ START_TEST(test_adapter_cache)
 			 0);
 	m[1].id = 2;
 	strcpy(m[1].name, "node2");
-	cd_state_init(&s);
-	cd_state_sync_finish(&s, m, 2, 1, 0);
+	cd_state_init(s);
+	cd_state_sync_finish(s, m, 2, 1, 0);
 	cd_policy_adapter_fini();
+	vm_add(s, "f", 6, "<cpu mode='host-model'/>");
+	f = (struct cd_vm *)cd_state_vm(s, "f");
+	f->state = CD_VM_RUNNING;
+	f->node = 1;
+}
+
+START_TEST(test_adapter_cache)
+{
+	struct cd_state s;
+	struct cd_vm *host;
+
+	adapter_state(&s);
 	vm_add(&s, "b", 2, "<cpu><model>EPYC-Rome</model></cpu>");
 	vm_add(&s, "d", 4, "");
-	vm_add(&s, "f", 6, "<cpu mode='host-model'/>");
 	vm_add(&s, "h", 8, "<cpu mode='bogus'/>");
-	/* f runs on node1: it needs node1's host model. */
-	host = (struct cd_vm *)cd_state_vm(&s, "f");
-	host->state = CD_VM_RUNNING;
-	host->node = 1;
+	host = (struct cd_vm *)cd_state_vm(&s, "f"); /* where f is now the others are in */
 
 	/* The first time every XML is read, then none while none changes. */
 	ck_assert_uint_eq(check_input(&s), 4);
@@ -436,6 +456,31 @@ START_TEST(test_adapter_cache)
 }
 END_TEST
 
+/* The adapter asks the VM's setting each time, and its XML once. */
+START_TEST(test_adapter_baseline)
+{
+	struct cd_state s;
+	struct json_object *c;
+
+	adapter_state(&s);
+	vm_add(&s, "b", 2, "<cpu><model>Icelake-Server</model></cpu>");
+	ck_assert_uint_eq(check_input(&s), 2);
+	ck_assert_str_eq(input_model(&s, "b"), "Icelake-Server");
+	ck_assert_str_eq(input_model(&s, "f"), "EPYC-Rome");
+
+	c = json_tokener_parse("{\"op\":\"vm.set\",\"name\":\"b\",\"key\":\"cpu\","
+			       "\"value\":\"cluster-baseline\"}");
+	ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), 0);
+	json_object_put(c);
+	((struct cd_vm *)cd_state_vm(&s, "f"))->cpu_baseline = true;
+	ck_assert_uint_eq(check_input(&s), 0);
+	ck_assert_str_eq(input_model(&s, "b"), "");
+	ck_assert_str_eq(input_model(&s, "f"), "");
+	cd_policy_adapter_fini();
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cpumodels");
@@ -447,5 +492,6 @@ int main(void)
 	add_tcase(s, test_vm_need);
 	add_tcase(s, test_policy_rule);
 	add_tcase(s, test_adapter_cache);
+	add_tcase(s, test_adapter_baseline);
 	return run_suite(s);
 }

@@ -318,6 +318,49 @@ START_TEST(test_from_json_rejects_bad_state)
 }
 END_TEST
 
+/*
+ * A node's host CPU travels in its record when it has one; a record
+ * without it (an older clusterd's) reads as none, and a bad one is refused.
+ */
+START_TEST(test_node_host_cpu_json)
+{
+	static const char *cpu = "<cpu mode=\"custom\" match=\"exact\"><model fallback="
+				 "\"forbid\">EPYC-Rome</model><vendor>AMD</vendor></cpu>";
+	struct cd_node_info ni = info(1, "node1"), back;
+	struct json_object *o, *cap;
+	char *big;
+
+	o = cd_node_info_to_json(&ni);
+	ck_assert(json_object_object_get_ex(o, "capacity", &cap));
+	ck_assert(!json_object_object_get_ex(cap, "host_cpu_xml", NULL));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), 0);
+	ck_assert_str_eq(back.cap.host_cpu_xml, "");
+	json_object_put(o);
+
+	strcpy(ni.cap.host_cpu_xml, cpu);
+	o = cd_node_info_to_json(&ni);
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), 0);
+	ck_assert_str_eq(back.cap.host_cpu_xml, cpu);
+
+	ck_assert(json_object_object_get_ex(o, "capacity", &cap));
+	json_object_object_add(cap, "host_cpu_xml", json_object_new_string("<cpu>\n</cpu>"));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	json_object_object_add(cap, "host_cpu_xml", json_object_new_int(1));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	big = malloc(CD_HOST_CPU_XML_MAX + 2);
+	memset(big, 'x', CD_HOST_CPU_XML_MAX + 1);
+	big[CD_HOST_CPU_XML_MAX + 1] = '\0';
+	json_object_object_add(cap, "host_cpu_xml", json_object_new_string(big));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	big[CD_HOST_CPU_XML_MAX] = '\0';
+	json_object_object_add(cap, "host_cpu_xml", json_object_new_string(big));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), 0);
+	ck_assert_uint_eq(strlen(back.cap.host_cpu_xml), CD_HOST_CPU_XML_MAX);
+	free(big);
+	json_object_put(o);
+}
+END_TEST
+
 /* A file request retried with the same id is queued once and answered once. */
 START_TEST(test_volume_request_once)
 {
@@ -434,6 +477,7 @@ int main(void)
 	add_tcase(s, test_property_set_get_delete);
 	add_tcase(s, test_refused_changes_change_nothing);
 	add_tcase(s, test_value_size_limit);
+	add_tcase(s, test_node_host_cpu_json);
 	add_tcase(s, test_sync_finish_membership);
 	add_tcase(s, test_flapping_node_quarantined);
 	add_tcase(s, test_json_roundtrip_is_canonical);

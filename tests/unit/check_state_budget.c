@@ -195,6 +195,7 @@ START_TEST(test_worst_records_fit_the_budget)
 	for (i = 0; i < CD_CPU_MODELS_MAX; i++)
 		memset(ni.cap.cpu_models[i], 'm', CD_CPU_MODEL_MAX);
 	ni.cap.n_cpu_models = CD_CPU_MODELS_MAX;
+	memset(ni.cap.host_cpu_xml, '/', CD_HOST_CPU_XML_MAX);
 	cd_state_sync_finish(&s, &ni, 1, UINT64_MAX >> 1, UINT64_MAX >> 2);
 	s.nodes[0].member = false;
 	memcpy(s.nodes[0].dead_how, ctl, CD_DEAD_HOW_MAX);

@@ -335,6 +335,51 @@ START_TEST(test_vm_json_roundtrip)
 }
 END_TEST
 
+/*
+ * cpu=cluster-baseline | as-defined: set and refused like the other
+ * settings, in the VM's JSON as "cpu", and absent there (an older state)
+ * as-defined.
+ */
+START_TEST(test_cpu_setting)
+{
+	struct cd_state s;
+	struct cd_vm vm;
+	struct json_object *o;
+
+	setup_state(&s);
+	ck_assert(!web(&s)->cpu_baseline);
+#define SET(v) apply(&s, "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"cpu\",\"value\":\"" v "\"}")
+	ck_assert_int_eq(SET("cluster-baseline"), 0);
+	ck_assert(web(&s)->cpu_baseline);
+	ck_assert_int_eq(SET("host-model"), CD_ERR_INVALID);
+	ck_assert_str_eq(err, "cpu must be as-defined or cluster-baseline");
+	ck_assert(web(&s)->cpu_baseline);
+	ck_assert_int_eq(SET(""), CD_ERR_INVALID);
+
+	o = cd_vm_to_json(web(&s));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "cpu")),
+			 "cluster-baseline");
+	ck_assert_int_eq(cd_vm_from_json(&vm, o, err, sizeof(err)), 0);
+	ck_assert(vm.cpu_baseline);
+	cd_vm_free(&vm);
+	json_object_object_del(o, "cpu");
+	ck_assert_int_eq(cd_vm_from_json(&vm, o, err, sizeof(err)), 0);
+	ck_assert(!vm.cpu_baseline);
+	cd_vm_free(&vm);
+	json_object_object_add(o, "cpu", json_object_new_string("fastest"));
+	ck_assert_int_eq(cd_vm_from_json(&vm, o, err, sizeof(err)), CD_ERR_CORRUPT);
+	json_object_put(o);
+
+	ck_assert_int_eq(SET("as-defined"), 0);
+	ck_assert(!web(&s)->cpu_baseline);
+	o = cd_vm_to_json(web(&s));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "cpu")), "as-defined");
+	json_object_put(o);
+#undef SET
+	cd_state_free(&s);
+}
+END_TEST
+
 /* --- the lifecycle table --- */
 
 /* What the transition hook saw. */
@@ -719,6 +764,7 @@ int main(void)
 	add_tcase(s, test_lifecycle);
 	add_tcase(s, test_monitor_failures_counted_per_period);
 	add_tcase(s, test_vm_json_roundtrip);
+	add_tcase(s, test_cpu_setting);
 	{
 		TCase *tc = tcase_create("test_lifecycle_table");
 

@@ -149,6 +149,46 @@ int __wrap_virDomainGetJobStats(virDomainPtr d, int *type, virTypedParameterPtr 
 	return 0;
 }
 
+/*
+ * libvirt's CPU baseline: the test driver has none, so BASELINE_PLAY
+ * answers as libvirt's QEMU driver would, and records what it was asked.
+ */
+char *__real_virConnectBaselineHypervisorCPU(virConnectPtr c, const char *emulator,
+					     const char *arch, const char *machine,
+					     const char *virttype, const char **cpus,
+					     unsigned int n, unsigned int flags);
+char *__wrap_virConnectBaselineHypervisorCPU(virConnectPtr c, const char *emulator,
+					     const char *arch, const char *machine,
+					     const char *virttype, const char **cpus,
+					     unsigned int n, unsigned int flags);
+
+static struct {
+	bool play;
+	unsigned int n, flags;
+	char virttype[16], last_cpu[128];
+	bool arch_given;
+} baseline;
+
+char *__wrap_virConnectBaselineHypervisorCPU(virConnectPtr c, const char *emulator,
+					     const char *arch, const char *machine,
+					     const char *virttype, const char **cpus,
+					     unsigned int n, unsigned int flags)
+{
+	if (!baseline.play)
+		return __real_virConnectBaselineHypervisorCPU(c, emulator, arch, machine, virttype,
+							      cpus, n, flags);
+	baseline.n = n;
+	baseline.flags = flags;
+	baseline.arch_given = arch != NULL;
+	cd_strlcpy(baseline.virttype, virttype ? virttype : "", sizeof(baseline.virttype));
+	cd_strlcpy(baseline.last_cpu, n ? cpus[n - 1] : "", sizeof(baseline.last_cpu));
+	faked = false;
+	return strdup("<cpu mode='custom' match='exact'>\n"
+		      "  <model fallback='forbid'>Westmere</model>\n"
+		      "  <vendor>Intel</vendor>\n"
+		      "</cpu>\n");
+}
+
 /* --- driving the agent from a qb loop --- */
 
 static qb_loop_t *loop;
@@ -159,7 +199,7 @@ static struct {
 	enum cd_domain_status status;
 	bool paused;
 	char err[256];
-	char xml[1024]; /* r->xml, "" if none */
+	char xml[4096]; /* r->xml, "" if none */
 } res;
 
 static void on_done(void *ctx, const struct cd_agent_result *r)
@@ -521,6 +561,72 @@ START_TEST(test_announce)
 }
 END_TEST
 
+/* Start name with the baseline of the n CPU definitions cpus; wait for the result. */
+static void start_baseline(const char *name, const char *domain, const char *const *cpus, size_t n)
+{
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(
+		cd_vm_agent_start_baseline(name, domain, cpus, n, TEST_MS(20000), on_done, NULL),
+		0);
+	wait_done();
+}
+
+/*
+ * A start with the cluster's CPU baseline: a running domain keeps the CPU
+ * it has; without host CPUs, or with a libvirt that computes no baseline
+ * (the test driver has none), nothing starts and the error says why; with
+ * libvirt's baseline (played) the domain runs with it.
+ */
+START_TEST(test_start_baseline)
+{
+	static const char *const cpus[] = {
+		"<cpu mode='custom' match='exact'><model>Skylake-Client-IBRS</model></cpu>",
+		"<cpu mode='custom' match='exact'><model>Westmere</model></cpu>"};
+
+	start_baseline("vm1", xml, cpus, 0);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	call(CD_AGENT_DESTROY, "vm1", NULL);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+
+	start_baseline("vm1", xml, cpus, 0);
+	ck_assert_int_eq(res.rc, CD_ERR_INVALID);
+	ck_assert_str_eq(res.err, "no CPU baseline: no node of the cluster has told its host CPU");
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+	ck_assert(cd_vm_agent_starting("vm1") == false);
+	start_baseline("vm1", xml, cpus, 2);
+	ck_assert_int_eq(res.rc, CD_ERR_INVALID);
+	ck_assert_msg(strstr(res.err, "no CPU baseline: ") == res.err &&
+			      strstr(res.err, "virConnectBaselineHypervisorCPU"),
+		      "%s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+	call(CD_AGENT_STATUS, "vm1", NULL);
+	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);
+
+	baseline.play = true;
+	start_baseline("vm1", xml, cpus, 2);
+	ck_assert_msg(res.rc == 0, "%s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert_uint_eq(baseline.n, 2);
+	ck_assert_str_eq(baseline.last_cpu, cpus[1]);
+	ck_assert_uint_eq(baseline.flags, VIR_CONNECT_BASELINE_CPU_MIGRATABLE);
+	ck_assert_str_eq(baseline.virttype, "test");
+	ck_assert(!baseline.arch_given);
+	call(CD_AGENT_XML, "vm1", NULL);
+	ck_assert_msg(strstr(res.xml, "<model fallback='forbid'>Westmere</model>"), "%s", res.xml);
+	/* The XML's architecture goes to libvirt too. */
+	start_baseline("vm2",
+		       "<domain type='test'><name>vm2</name><memory unit='MiB'>64</memory>"
+		       "<os><type arch='x86_64'>hvm</type></os></domain>",
+		       cpus, 1);
+	baseline.play = false;
+	ck_assert_msg(res.rc == 0, "%s", res.err);
+	ck_assert(baseline.arch_given);
+	ck_assert_uint_eq(baseline.n, 1);
+	call(CD_AGENT_DESTROY, "vm2", NULL);
+}
+END_TEST
+
 static void add_agent_tcase(Suite *s, const TTest *t, const char *name)
 {
 	TCase *tc = tcase_create(name);
@@ -545,5 +651,6 @@ int main(void)
 	add_agent_tcase(s, test_peer_status, "peer_status");
 	add_agent_tcase(s, test_migrate_and_dirty_rate_unsupported, "migrate_and_dirty_rate");
 	add_agent_tcase(s, test_announce, "announce");
+	add_agent_tcase(s, test_start_baseline, "start_baseline");
 	return run_suite(s);
 }
