@@ -63,7 +63,10 @@ probe_stop() {
 nodeid() { echo "${1#node}"; }
 # last_move VM [NODE]: outcome of the VM's last move ("" if none)
 last_move() { vm_field "${2:-1}" "$1" '(d.get("last_move") or {}).get("outcome") or ""'; }
-last_move_is() { [[ $(last_move "$1" "${3:-1}") == "$2" ]]; }
+# last_move_is VM OUTCOME [NODE]: the move begun last (mid) ended so
+last_move_is() {
+	[[ $(vm_field "${3:-1}" "$1" '"%s %s" % ((d.get("last_move") or {}).get("action_id"), (d.get("last_move") or {}).get("outcome"))') == "$mid $2" ]]
+}
 phase_is() { [[ $(vm_field "${3:-1}" "$1" '(d.get("move") or {}).get("phase") or ""') == "$2" ]]; }
 # throttle VM NODE MIBS: VM's copies from NODE at most MIBS MiB/s (libvirt's
 # migrate-setspeed, which a move then uses), as a slow migration network would
@@ -71,7 +74,7 @@ throttle() { lab exec "$(nodeid "$2")" virsh migrate-setspeed "$1" --bandwidth "
 # begin_slow_move VM TARGET: a move whose copy is under way, slowed down
 begin_slow_move() {
 	throttle "$1" "$(where "$1")" 1
-	lab exec 1 clusterctl vm move "$1" "$2" >/dev/null
+	mid=$(lab exec 1 clusterctl --json vm move "$1" "$2" | jq -r '.action_id')
 	wait_for 30 "$1's memory copy begins" phase_is "$1" copying
 }
 
@@ -216,7 +219,7 @@ away() { vm_state_is "$viewer" vm1 running && [[ $(where vm1 "$viewer") != "$pre
 wait_for 120 "vm1 fails over away from $pref" away
 probe_start vm1
 lab start "$(nodeid "$pref")" >/dev/null
-back_home() { last_move_is vm1 moved "$viewer" && [[ $(where vm1 "$viewer") == "$pref" ]]; }
+back_home() { [[ $(last_move vm1 "$viewer") == moved && $(where vm1 "$viewer") == "$pref" ]]; }
 wait_for 120 "vm1 moves back to $pref live once it is back" back_home
 probe_stop vm1
 assert_eq "$(vm_nodes_running vm1)" "$pref" "vm1 runs on $pref only"
