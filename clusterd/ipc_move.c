@@ -302,6 +302,11 @@ static void move_check_answer(const struct move_check *m, const struct cd_move_f
 			free(rep);
 			return;
 		}
+		/* Refused: the report is the answer, with the refusal's code. */
+		if (o && m->go && !cd_move_report_ok(rep)) {
+			say_refused(rep);
+			rc = CD_ERR_REFUSED;
+		}
 		free(rep);
 	}
 	/* o: the report, or an error; none only when out of memory. */
@@ -442,9 +447,14 @@ static int move_or_check(qb_ipcs_connection_t *c, struct json_object *args,
 		rc = submit_move(c, rep, mode, out);
 		if (rc == 0)
 			rc = CD_IPC_ASYNC;
+	} else if (go) {
+		/* Refused: the report is the answer, with the refusal's code. */
+		say_refused(rep);
+		cd_ipc_send_reply(c, CD_ERR_REFUSED, *out);
+		json_object_put(*out);
+		*out = NULL;
+		rc = CD_IPC_ASYNC;
 	} else {
-		if (go)
-			say_refused(rep);
 		rc = 0;
 	}
 	free(rep);
