@@ -14,6 +14,7 @@
 
 #include "clusterd/lrm_int.h"
 #include "clusterd/replica.h"
+#include "core/cpumodels.h"
 #include "core/vmdisks.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
@@ -148,17 +149,26 @@ static void add_name(char *text, size_t len, const char *name)
  * cpu=cluster-baseline, with the CPU baseline of every node the state
  * knows now, members or not, so that it can move to any of them later. A
  * node that has told no host CPU (an older clusterd, or libvirt offers no
- * host model there) is left out of it.
+ * host model there) is left out of it. A VM that QEMU emulates
+ * (<domain type='qemu'>, TCG) has the same CPU on every node whatever their
+ * hosts run: it starts as defined.
  */
 static void start_domain(struct lvm *v, const struct cd_vm *vm)
 {
 	const struct cd_state *s = cd_replica_state();
 	const char *cpus[CD_MAX_NODES];
 	char in[CD_MAX_NODES * (CD_NAME_MAX + 1) + 1] = "", out[sizeof(in)] = "";
+	struct cd_vm_cpu cpu;
+	char err[128];
 	size_t i, n = 0;
 	int rc;
 
-	if (!vm->cpu_baseline) {
+	if (vm->cpu_baseline && cd_vm_cpu_read(vm->xml, &cpu, err, sizeof(err)) == 0 &&
+	    cpu.emulated)
+		vm_log(LOG_NOTICE, vm->name,
+		       "emulated (TCG): its CPU is the same on every node, so it starts as its "
+		       "XML defines it (the cluster baseline is for KVM VMs)");
+	if (!vm->cpu_baseline || cpu.emulated) {
 		rc = lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
 				    lrm_start_done);
 	} else {
