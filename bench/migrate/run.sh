@@ -1,0 +1,379 @@
+#!/bin/bash
+# bench/migrate/run.sh - live migration: clusterd's live move
+# ("clusterctl vm move VM NODE --wait", its default migration settings from
+# clusterd.conf(5)) against what a user would type instead, a plain
+# "virsh migrate --live --p2p DOM qemu+tcp://198.18.0.N/system" with
+# libvirt's defaults, run on the source node. A benchmark, not a test: it
+# prints numbers and checks only that each move went as it says.
+#
+#   bench/migrate/run.sh [--reps N] [--only 1|2|3] [-h]
+#
+# Scenarios (test guest of tests/guest/, TCG, 1 vCPU):
+#   1  idle guest, 512 MiB
+#   2  2 GiB guest rewriting 100 MiB/s of 1 GiB (domain.sh --dirty-mb 1024
+#      --dirty-rate 100)
+#   3  2 GiB guest rewriting 1 GiB flat out (--dirty-rate max); plain
+#      pre-copy may never converge: virsh gets VIRSH_DEADLINE_S (default 60)
+#      seconds, then "virsh domjobabort" on the source, and the move is
+#      reported as "did not converge" (the guest stays on its source).
+#      clusterd's own deadline (migration_timeout_ms) applies to ours.
+# Each scenario has --reps N (default 3) repetitions; each repetition moves
+# ours, then virsh's, between node1 and node2 (back and forth).
+#
+# Fairness: one 3-node lab (tests/lab/lab, token 1000 ms) for the whole run.
+# Two guests from the same domain.sh XML (same memory, vCPUs, command line
+# but the name and address): "cN" is a cluster VM (clusterctl vm add/start,
+# possible owners node1 and node2), "vN" a transient domain made with plain
+# "virsh create" on node1 that the cluster never knows. Only the guest being
+# moved runs: the other one is paused ("virsh suspend" on its node) for the
+# duration, so each move has the machine to itself; after a resume, the
+# guest must answer and (scenarios 2, 3) have rewritten another 100 MiB
+# before its move starts.
+#
+# Per move, printed:
+#   gap       the longest gap between replies seen by a client polling the
+#             guest every 10 ms from the lab's client namespace during the
+#             move (udp-probe --json max_gap.ms); the probe must also see
+#             one boot id and "interleaved": false (else noted)
+#   downtime  libvirt's downtime as the target measured it: ours
+#             last_move.downtime_ms of "clusterctl --json vm show"; virsh
+#             "Total downtime" of "virsh domjobinfo --completed" on the target
+#   total     wall clock of the command (clusterctl ... --wait, which polls
+#             every 200 ms; virsh migrate, which includes its connection set-up)
+#   job       the migration job itself: ours last_move.total_ms; virsh "Time
+#             elapsed" of the target's completed job
+# then per scenario the median of each column for ours and virsh and the
+# ratio ours/virsh. After each move every node's libvirt is asked which
+# nodes run the guest (noted unless exactly the expected one).
+#
+# Needs root, the lab's packages and a build (scripts/build.sh). Runs its own
+# lab: CD_LAB_PREFIX (default cdbm), CD_LAB_DIR (default /tmp/cdbm); the
+# default lab (cdlab) is never touched. Raw results stay in a directory
+# printed at the end.
+set -euo pipefail
+shopt -s nullglob
+
+REPS=3 ONLY=
+usage() { echo "usage: $0 [--reps N] [--only 1|2|3] [-h]" >&2; exit 2; }
+while (($#)); do
+	case $1 in
+	--reps) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; REPS=$2; shift 2 ;;
+	--only) [[ ${2:-} =~ ^[123]$ ]] || usage; ONLY=$2; shift 2 ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) usage ;;
+	esac
+done
+[[ $EUID -eq 0 ]] || { echo "run.sh: must run as root" >&2; exit 1; }
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export CD_LAB_PREFIX=${CD_LAB_PREFIX:-cdbm}
+export CD_LAB_DIR=${CD_LAB_DIR:-/tmp/cdbm}
+[[ $CD_LAB_PREFIX != cdlab ]] || { echo "run.sh: refusing the default lab prefix cdlab" >&2; exit 1; }
+LAB=$top/tests/lab/lab
+D=$CD_LAB_DIR
+G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
+PROBE=$G/udp-probe
+VIRSH_DEADLINE_S=${VIRSH_DEADLINE_S:-60}
+# a guard only: clusterd's migration_timeout_ms (600 s by default) ends a
+# move that long first
+OURS_DEADLINE_S=900
+RES=$(mktemp -d "${TMPDIR:-/tmp}/cdbm-results.XXXXXX")
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
+
+declare -a MY_PIDS=() # background processes of this script, ended by PID on exit
+LAB_UP=0
+cleanup() {
+	local rc=$? p
+	trap - EXIT INT TERM
+	for p in "${MY_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || :; done
+	for p in "${MY_PIDS[@]}"; do
+		if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || :; fi
+	done
+	if ((LAB_UP)); then
+		"$LAB" down >/dev/null 2>&1 || "$LAB" down >&2 || :
+	fi
+	log "raw results kept in $RES"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+wait_for() { # SECS DESC CMD...: CMD every 0.05 s until it succeeds or SECS pass
+	local secs=$1 desc=$2 deadline
+	shift 2
+	deadline=$(($(now_ms) + secs * 1000))
+	until "$@" >/dev/null 2>&1; do
+		(($(now_ms) < deadline)) || { log "timed out after ${secs}s: $desc"; return 1; }
+		sleep 0.05
+	done
+}
+
+[[ -x $top/clusterd/clusterd && -x $top/cli/clusterctl ]] || die "not built: run scripts/build.sh first"
+bash "$top/tests/guest/build-guest.sh" >/dev/null
+command -v jq >/dev/null || die "jq missing"
+
+# --- the guests' agent, asked from the client namespace
+# reply FIELD IP: one field (seq, dirtied_mb, boot) of one reply
+reply() {
+	local out
+	out=$("$LAB" exec client "$PROBE" "$2" --once --timeout-ms 300 2>/dev/null) || return 1
+	sed -n "s/.*\\b$1=\\([0-9a-f]*\\).*/\\1/p" <<<"$out" | grep .
+}
+answers() { reply seq "$1" >/dev/null; }
+# polled IP: someone else (our probe) polls the agent: its reply counter
+# moved on by more than our own two requests in between
+polled() {
+	local a b
+	a=$(reply seq "$1") && b=$(reply seq "$1") && ((b - a >= 3))
+}
+# dirtied_since IP MIB: the dirtier rewrote MIB more since the first call
+# of a wait (DIRTY0 holds the starting point)
+dirtied_since() {
+	local d
+	d=$(reply dirtied_mb "$1") || return 1
+	[[ -n ${DIRTY0:-} ]] || { DIRTY0=$d; return 1; }
+	((d - DIRTY0 >= $2))
+}
+# guest_ready IP RATE: it answers; if it dirties memory, the dirtier runs
+# (another 100 MiB rewritten since now)
+guest_ready() {
+	wait_for 120 "guest $1 answers" answers "$1" || return 1
+	[[ $2 != 0 ]] || return 0
+	DIRTY0=
+	wait_for 300 "guest $1 dirties its memory" dirtied_since "$1" 100
+}
+
+# nodes_running DOM: "node1 node2..." whose libvirt runs DOM
+nodes_running() {
+	local i out=
+	for i in 1 2 3; do
+		if "$LAB" exec "$i" virsh -q list --name 2>/dev/null | grep -qx -- "$1"; then
+			out+=" node$i"
+		fi
+	done
+	echo "${out# }"
+}
+suspend_on() { "$LAB" exec "$1" virsh suspend "$2" >/dev/null; }
+resume_on() {
+	local st
+	st=$("$LAB" exec "$1" virsh domstate "$2" 2>/dev/null) || return 0
+	[[ $st != paused ]] || "$LAB" exec "$1" virsh resume "$2" >/dev/null
+}
+
+# --- the probe of one guest during a move
+probe_start() { # IP FILE
+	"$LAB" exec client "$PROBE" "$1" --interval-ms 10 --timeout-ms 300 --json >"$2" 2>/dev/null &
+	PROBE_PID=$!
+	MY_PIDS+=("$PROBE_PID")
+	wait_for 20 "the probe hears $1" polled "$1" || die "no probe replies from $1"
+}
+probe_stop() { # IP: once the guest answers and the probe hears it again
+	wait_for 60 "$1 answers after its move" polled "$1" || log "$1 is not heard after its move"
+	kill -INT "$PROBE_PID" 2>/dev/null || :
+	wait "$PROBE_PID" 2>/dev/null || :
+}
+# probe_fields FILE: "GAP_MS BOOTS INTERLEAVED"
+probe_fields() {
+	jq -r '"\(.max_gap.ms // "nan") \(.boots | length) \(.interleaved)"' "$1" 2>/dev/null || echo "nan 0 unknown"
+}
+
+# record SCEN REP SYS SRC DST GAP DOWNTIME TOTAL JOB OUTCOME BOOTS INTERLEAVED RUNNING
+record() { printf '%s\t' "$@" | sed 's/\t$/\n/' >>"$RES/results.tsv"; }
+
+# ============================================================ the moves
+# move_ours SCEN REP VM IP SRC DST (nodes as numbers)
+move_ours() {
+	local s=$1 r=$2 vm=$3 ip=$4 src=$5 dst=$6 f t0 t1 rc=0 last outcome down job
+	f=$RES/s$s-r$r-ours
+	probe_start "$ip" "$f-probe.json"
+	t0=$(now_ms)
+	timeout "$OURS_DEADLINE_S" "$LAB" exec 1 clusterctl --json vm move "$vm" "node$dst" --wait >"$f-move.json" 2>"$f-move.err" || rc=$?
+	t1=$(now_ms)
+	probe_stop "$ip"
+	last=$("$LAB" exec 1 clusterctl --json vm show "$vm" | jq -c '.last_move // {}')
+	echo "$last" >"$f-last_move.json"
+	outcome=$(jq -r '.outcome // "none"' <<<"$last")
+	[[ $rc -eq 0 ]] || outcome="$outcome(exit-$rc)"
+	down=$(jq -r '.downtime_ms // "nan"' <<<"$last")
+	job=$(jq -r '.total_ms // "nan"' <<<"$last")
+	[[ $outcome == moved ]] || { down=nan job=nan; }
+	read -r gap boots inter < <(probe_fields "$f-probe.json")
+	record "$s" "$r" ours "$src" "$dst" "$gap" "$down" "$((t1 - t0))" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$vm")"
+}
+
+# target_jobinfo DOM NODE FILE: the target's completed incoming job into
+# FILE, once it has its downtime (QEMU may say completed before it has it)
+target_jobinfo() {
+	"$LAB" exec "$2" virsh domjobinfo --completed --keep-completed "$1" >"$3" 2>/dev/null &&
+		grep -q '^Total downtime:' "$3"
+}
+
+# move_virsh SCEN REP DOM IP SRC DST
+move_virsh() {
+	local s=$1 r=$2 dom=$3 ip=$4 src=$5 dst=$6 f t0 t1 rc=0 pid outcome down=nan job=nan total
+	f=$RES/s$s-r$r-virsh
+	probe_start "$ip" "$f-probe.json"
+	t0=$(now_ms)
+	"$LAB" exec "$src" virsh migrate --live --p2p "$dom" "qemu+tcp://198.18.0.$dst/system" >"$f-move.out" 2>&1 &
+	pid=$!
+	MY_PIDS+=("$pid")
+	outcome=moved
+	if ! wait_for "$VIRSH_DEADLINE_S" "virsh migrate $dom" eval "! kill -0 $pid"; then
+		outcome=did-not-converge
+		"$LAB" exec "$src" virsh domjobabort "$dom" >>"$f-move.out" 2>&1 || :
+		wait_for 60 "virsh migrate $dom after domjobabort" eval "! kill -0 $pid" || kill -INT "$pid" 2>/dev/null || :
+	fi
+	wait "$pid" || rc=$?
+	t1=$(now_ms)
+	total=$((t1 - t0))
+	if [[ $outcome == moved && $rc -ne 0 ]]; then
+		outcome="failed(exit-$rc)"
+	fi
+	probe_stop "$ip"
+	if [[ $outcome == moved ]]; then
+		if wait_for 10 "domjobinfo on node$dst" target_jobinfo "$dom" "$dst" "$f-jobinfo.txt"; then
+			down=$(awk -F: '/^Total downtime:/ { print $2 + 0 }' "$f-jobinfo.txt")
+			job=$(awk -F: '/^Time elapsed:/ { print $2 + 0 }' "$f-jobinfo.txt")
+		fi
+	else
+		total=nan
+	fi
+	read -r gap boots inter < <(probe_fields "$f-probe.json")
+	record "$s" "$r" virsh "$src" "$dst" "$gap" "$down" "$total" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$dom")"
+}
+
+# node the cluster runs VM on, as a number ("" if none)
+ours_node() { "$LAB" exec 1 clusterctl --json vm show "$1" | jq -r '.node_name // "" | ltrimstr("node")'; }
+ours_state_is() { [[ $("$LAB" exec 1 clusterctl --json vm show "$1" | jq -r .state) == "$2" ]]; }
+
+# scenario S MEMORY_MB DIRTY_MB RATE DESCRIPTION
+scenario() {
+	local s=$1 mem=$2 dmb=$3 rate=$4 desc=$5 c=c$1 v=v$1 cip=198.18.0.$((30 + $1)) vip=198.18.0.$((40 + $1))
+	local dirty=() r cn vn other
+	((dmb == 0)) || dirty=(--dirty-mb "$dmb" --dirty-rate "$rate")
+	log "=== scenario $s: $desc"
+	echo "$s	$desc" >>"$RES/scenarios.tsv"
+	bash "$top/tests/guest/domain.sh" "${dirty[@]}" --console "$D/$c-console.log" "$c" "$cip" "$mem" 1 >"$D/$c.xml"
+	bash "$top/tests/guest/domain.sh" "${dirty[@]}" --console "$D/$v-console.log" "$v" "$vip" "$mem" 1 >"$D/$v.xml"
+	"$LAB" exec 1 clusterctl vm add "$c" --xml "$D/$c.xml" >/dev/null
+	"$LAB" exec 1 clusterctl vm set "$c" possible-owners=node1,node2 >/dev/null
+	"$LAB" exec 1 clusterctl vm start "$c" >/dev/null
+	"$LAB" exec 1 virsh create "$D/$v.xml" >/dev/null
+	wait_for 120 "$c runs" ours_state_is "$c" running || die "$c does not start"
+	cn=$(ours_node "$c") vn=1
+	guest_ready "$cip" "$dmb" || die "$c not ready"
+	guest_ready "$vip" "$dmb" || die "$v not ready"
+	for ((r = 1; r <= REPS; r++)); do
+		# ours: the virsh guest paused meanwhile
+		suspend_on "$vn" "$v"
+		resume_on "$cn" "$c"
+		guest_ready "$cip" "$dmb" || die "$c not ready"
+		other=$((cn == 1 ? 2 : 1))
+		log "scenario $s rep $r: ours $c node$cn -> node$other"
+		move_ours "$s" "$r" "$c" "$cip" "$cn" "$other"
+		cn=$(ours_node "$c")
+		[[ -n $cn ]] || die "$c runs nowhere after its move (see $D/node*/log/clusterd.log)"
+		tail -n1 "$RES/results.tsv" >&2
+		# virsh: the cluster's guest paused meanwhile
+		suspend_on "$cn" "$c"
+		resume_on "$vn" "$v"
+		guest_ready "$vip" "$dmb" || die "$v not ready"
+		other=$((vn == 1 ? 2 : 1))
+		log "scenario $s rep $r: virsh $v node$vn -> node$other"
+		move_virsh "$s" "$r" "$v" "$vip" "$vn" "$other"
+		if [[ $(tail -n1 "$RES/results.tsv" | cut -f10) == moved ]]; then vn=$other; fi
+		tail -n1 "$RES/results.tsv" >&2
+	done
+	resume_on "$cn" "$c"
+	"$LAB" exec "$vn" virsh destroy "$v" >/dev/null 2>&1 || :
+	"$LAB" exec 1 clusterctl vm stop "$c" --force >/dev/null
+	wait_for 60 "$c stopped" ours_state_is "$c" stopped || die "$c does not stop"
+	"$LAB" exec 1 clusterctl vm remove "$c" >/dev/null
+}
+
+# ================================================================ run
+"$LAB" down >/dev/null 2>&1 || :
+export CD_LAB_CLUSTERD_EXTRA="vm_stop_timeout_ms = 2000"
+LAB_UP=1
+CD_BUILDDIR=$top "$LAB" up --nodes 3 --lun-size 0 >"$RES/lab-up.log" 2>&1 || die "lab up failed (see $RES/lab-up.log)"
+: >"$RES/results.tsv"
+: >"$RES/scenarios.tsv"
+[[ -n $ONLY && $ONLY != 1 ]] || scenario 1 512 0 0 "idle guest, 512 MiB"
+[[ -n $ONLY && $ONLY != 2 ]] || scenario 2 2048 1024 100 "2 GiB guest rewriting 1 GiB at 100 MiB/s"
+[[ -n $ONLY && $ONLY != 3 ]] || scenario 3 2048 1024 max "2 GiB guest rewriting 1 GiB flat out"
+for i in 1 2 3; do cp "$D/node$i/log/clusterd.log" "$RES/clusterd-node$i.log" 2>/dev/null || :; done
+
+python3 - "$RES/results.tsv" "$RES/scenarios.tsv" "$VIRSH_DEADLINE_S" <<'EOF'
+import statistics as st
+import sys
+
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+scen = dict(l.rstrip("\n").split("\t", 1) for l in open(sys.argv[2]) if l.strip())
+deadline = sys.argv[3]
+
+def num(x):
+    try:
+        v = float(x)
+        return v if v == v else None
+    except ValueError:
+        return None
+
+def cell(x):
+    v = num(x)
+    return "-" if v is None else "%.0f" % v
+
+print()
+print("Live migration, clusterd (clusterctl vm move --wait) against plain virsh migrate --live --p2p;")
+print("3-node lab, TCG guests, client probe every 10 ms. Times in ms.")
+print("gap: longest client-seen gap; downtime: libvirt's, measured by the target; total: the")
+print("command's wall clock; job: the migration job (ours: last_move.total_ms, virsh: target's")
+print("Time elapsed).")
+print()
+hdr = "%-4s %-3s %-6s %-13s %7s %9s %7s %7s  %s"
+print(hdr % ("scen", "rep", "system", "move", "gap", "downtime", "total", "job", "notes"))
+for r in rows:
+    s, rep, sysn, src, dst, gap, down, total, job, outcome, boots, inter, running = (r + [""] * 13)[:13]
+    notes = []
+    if outcome != "moved":
+        notes.append("DID NOT CONVERGE in %s s (aborted)" % deadline if outcome == "did-not-converge" else "outcome " + outcome)
+    if boots != "1":
+        notes.append("%s boots" % boots)
+    if inter != "false":
+        notes.append("interleaved=" + inter)
+    expect = "node" + (dst if outcome == "moved" else src)
+    if running != expect:
+        notes.append("runs on: " + (running or "none"))
+    print(hdr % (s, rep, sysn, "node%s->node%s" % (src, dst), cell(gap), cell(down), cell(total), cell(job),
+                 "; ".join(notes) or "ok"))
+
+cols = [("gap", 5), ("downtime", 6), ("total", 7), ("job", 8)]
+for s in sorted(scen, key=int):
+    print()
+    print("Scenario %s: %s (medians over moves that completed)" % (s, scen[s]))
+    print("%-10s %18s %18s %12s" % ("", "ours", "virsh", "ours/virsh"))
+    by = {k: [r for r in rows if r[0] == s and r[2] == k] for k in ("ours", "virsh")}
+    for name, i in cols:
+        vals = {}
+        txt = {}
+        for k, rs in by.items():
+            ok = [num(r[i]) for r in rs if r[9] == "moved" and num(r[i]) is not None]
+            vals[k] = st.median(ok) if ok else None
+            n_dnc = sum(1 for r in rs if r[9] != "moved")
+            t = "%.0f" % vals[k] if ok else "-"
+            if n_dnc:
+                t += " (%d/%d %s)" % (n_dnc, len(rs), "DNC" if all(r[9] == "did-not-converge" for r in rs if r[9] != "moved") else "failed")
+            txt[k] = t
+        ratio = "-"
+        if vals["ours"] is not None and vals["virsh"]:
+            ratio = "%.2f" % (vals["ours"] / vals["virsh"])
+        elif vals["ours"] is not None and vals["virsh"] is None:
+            ratio = "virsh n/a"
+        print("%-10s %18s %18s %12s" % (name, txt["ours"], txt["virsh"], ratio))
+print()
+print("DNC: did not converge: virsh migrate was aborted (virsh domjobabort) after %s s; the guest" % deadline)
+print("stayed on its source. The gap of such a move is still shown per move (the guest kept running).")
+EOF
