@@ -93,6 +93,14 @@ cleanup() {
 		if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || :; fi
 	done
 	if ((LAB_UP)); then
+		# the guests' consoles (a guest that panicked says so there), QEMU's
+		# and clusterd's logs
+		mkdir -p "$RES/logs"
+		cp "$D"/*-console.log "$RES/logs/" 2>/dev/null || :
+		for p in 1 2 3; do
+			cp "$D/node$p/log/clusterd.log" "$RES/logs/clusterd-node$p.log" 2>/dev/null || :
+			for f in "$D/node$p"/libvirt/log/qemu/*.log; do cp "$f" "$RES/logs/node$p-qemu-${f##*/}"; done
+		done
 		"$LAB" down >/dev/null 2>&1 || "$LAB" down >&2 || :
 	fi
 	log "raw results kept in $RES"
@@ -305,7 +313,6 @@ CD_BUILDDIR=$top "$LAB" up --nodes 3 --lun-size 0 >"$RES/lab-up.log" 2>&1 || die
 [[ -n $ONLY && $ONLY != 1 ]] || scenario 1 512 0 0 "idle guest, 512 MiB"
 [[ -n $ONLY && $ONLY != 2 ]] || scenario 2 2048 1024 100 "2 GiB guest rewriting 1 GiB at 100 MiB/s"
 [[ -n $ONLY && $ONLY != 3 ]] || scenario 3 2048 1024 max "2 GiB guest rewriting 1 GiB flat out"
-for i in 1 2 3; do cp "$D/node$i/log/clusterd.log" "$RES/clusterd-node$i.log" 2>/dev/null || :; done
 
 python3 - "$RES/results.tsv" "$RES/scenarios.tsv" "$VIRSH_DEADLINE_S" <<'EOF'
 import statistics as st
