@@ -33,8 +33,9 @@
 # Per move, printed:
 #   gap       the longest gap between replies seen by a client polling the
 #             guest every 10 ms from the lab's client namespace during the
-#             move (udp-probe --json max_gap.ms); the probe must also see
-#             one boot id and "interleaved": false (else noted)
+#             move (udp-probe --json max_gap.ms, or the silence from the
+#             last reply to the probe's end if longer); the probe must also
+#             see one boot id and "interleaved": false (else noted)
 #   downtime  libvirt's downtime as the target measured it: ours
 #             last_move.downtime_ms of "clusterctl --json vm show"; virsh
 #             "Total downtime" of "virsh domjobinfo --completed" on the target
@@ -43,8 +44,13 @@
 #   job       the migration job itself: ours last_move.total_ms; virsh "Time
 #             elapsed" of the target's completed job
 # then per scenario the median of each column for ours and virsh and the
-# ratio ours/virsh. After each move every node's libvirt is asked which
-# nodes run the guest (noted unless exactly the expected one).
+# ratio ours/virsh: the gap over the moves whose guest came through intact
+# (one boot id, answering again within 30 s), the others over every move that
+# completed. After each move every node's libvirt is asked which nodes run
+# the guest (noted unless exactly the expected one). A guest that does not
+# answer again is noted, its console's end kept, and started afresh for the
+# next repetition (ours: clusterctl vm stop --force, vm start; virsh:
+# destroy, create on the same node).
 #
 # Needs root, the lab's packages and a build (scripts/build.sh). Runs its own
 # lab: CD_LAB_PREFIX (default cdbm), CD_LAB_DIR (default /tmp/cdbm); the
@@ -149,7 +155,7 @@ dirtied_since() {
 # guest_ready IP RATE: it answers; if it dirties memory, the dirtier runs
 # (another 100 MiB rewritten since now)
 guest_ready() {
-	wait_for 120 "guest $1 answers" answers "$1" || return 1
+	wait_for 60 "guest $1 answers" answers "$1" || return 1
 	[[ $2 != 0 ]] || return 0
 	DIRTY0=
 	wait_for 300 "guest $1 dirties its memory" dirtied_since "$1" 100
@@ -180,16 +186,20 @@ probe_start() { # IP FILE
 	wait_for 20 "the probe hears $1" polled "$1" || die "no probe replies from $1"
 }
 probe_stop() { # IP: once the guest answers and the probe hears it again
-	wait_for 60 "$1 answers after its move" polled "$1" || log "$1 is not heard after its move"
+	wait_for 30 "$1 answers after its move" polled "$1" || log "$1 is not heard after its move"
 	kill -INT "$PROBE_PID" 2>/dev/null || :
 	wait "$PROBE_PID" 2>/dev/null || :
 }
-# probe_fields FILE: "GAP_MS BOOTS INTERLEAVED"
+# probe_fields FILE: "GAP_MS BOOTS INTERLEAVED SILENT_MS": the longest gap,
+# counting a silence until the probe's end (a guest that never answered
+# again after its move), and that silence alone
 probe_fields() {
-	jq -r '"\(.max_gap.ms // "nan") \(.boots | length) \(.interleaved)"' "$1" 2>/dev/null || echo "nan 0 unknown"
+	jq -r '(.end_ms - (.last_reply_ms // 0)) as $tail
+		| "\([(.max_gap.ms // 0), $tail] | max) \(.boots | length) \(.interleaved) \($tail | floor)"' \
+		"$1" 2>/dev/null || echo "nan 0 unknown nan"
 }
 
-# record SCEN REP SYS SRC DST GAP DOWNTIME TOTAL JOB OUTCOME BOOTS INTERLEAVED RUNNING
+# record SCEN REP SYS SRC DST GAP DOWNTIME TOTAL JOB OUTCOME BOOTS INTERLEAVED RUNNING SILENT_MS
 record() { printf '%s\t' "$@" | sed 's/\t$/\n/' >>"$RES/results.tsv"; }
 
 # ============================================================ the moves
@@ -209,8 +219,8 @@ move_ours() {
 	down=$(jq -r '.downtime_ms // "nan"' <<<"$last")
 	job=$(jq -r '.total_ms // "nan"' <<<"$last")
 	[[ $outcome == moved ]] || { down=nan job=nan; }
-	read -r gap boots inter < <(probe_fields "$f-probe.json")
-	record "$s" "$r" ours "$src" "$dst" "$gap" "$down" "$((t1 - t0))" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$vm")"
+	read -r gap boots inter silent < <(probe_fields "$f-probe.json")
+	record "$s" "$r" ours "$src" "$dst" "$gap" "$down" "$((t1 - t0))" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$vm")" "$silent"
 }
 
 # target_jobinfo DOM NODE FILE: the target's completed incoming job into
@@ -250,13 +260,47 @@ move_virsh() {
 	else
 		total=nan
 	fi
-	read -r gap boots inter < <(probe_fields "$f-probe.json")
-	record "$s" "$r" virsh "$src" "$dst" "$gap" "$down" "$total" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$dom")"
+	read -r gap boots inter silent < <(probe_fields "$f-probe.json")
+	record "$s" "$r" virsh "$src" "$dst" "$gap" "$down" "$total" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$dom")" "$silent"
 }
 
 # node the cluster runs VM on, as a number ("" if none)
 ours_node() { "$LAB" exec 1 clusterctl --json vm show "$1" | jq -r '.node_name // "" | ltrimstr("node")'; }
 ours_state_is() { [[ $("$LAB" exec 1 clusterctl --json vm show "$1" | jq -r .state) == "$2" ]]; }
+
+# A guest that does not answer (or dirty) any more after a move is not
+# repaired here: it is noted (the move's row, the console's last lines in
+# the results) and started afresh, so that the next repetitions have a guest.
+# broken SYS VM: keep the console's end
+broken() {
+	log "$1: $2 does not answer after its move; restarting it (console: $RES/$2-broken-$(date +%H%M%S).txt)"
+	tail -n 40 "$D/$2-console.log" >"$RES/$2-broken-$(date +%H%M%S).txt" 2>/dev/null || :
+}
+# ready_ours VM IP DIRTY_MB: the cluster's guest answers, or is restarted by
+# the cluster (stop --force, start); prints its node
+ready_ours() {
+	local n
+	if ! guest_ready "$2" "$3"; then
+		broken ours "$1"
+		"$LAB" exec 1 clusterctl vm stop "$1" --force >/dev/null
+		wait_for 60 "$1 stopped" ours_state_is "$1" stopped || die "$1 does not stop"
+		"$LAB" exec 1 clusterctl vm start "$1" >/dev/null
+		wait_for 120 "$1 runs" ours_state_is "$1" running || die "$1 does not start"
+		guest_ready "$2" "$3" || die "$1 is not ready after a restart"
+	fi
+	n=$(ours_node "$1")
+	[[ -n $n ]] || die "$1 runs nowhere (see $D/node*/log/clusterd.log)"
+	echo "$n"
+}
+# ready_virsh DOM IP DIRTY_MB NODE: the plain guest answers, or is created
+# again on NODE
+ready_virsh() {
+	guest_ready "$2" "$3" && return 0
+	broken virsh "$1"
+	"$LAB" exec "$4" virsh destroy "$1" >/dev/null 2>&1 || :
+	"$LAB" exec "$4" virsh create "$D/$1.xml" >/dev/null
+	guest_ready "$2" "$3" || die "$1 is not ready after a restart"
+}
 
 # scenario S MEMORY_MB DIRTY_MB RATE DESCRIPTION
 scenario() {
@@ -279,7 +323,7 @@ scenario() {
 		# ours: the virsh guest paused meanwhile
 		suspend_on "$vn" "$v"
 		resume_on "$cn" "$c"
-		guest_ready "$cip" "$dmb" || die "$c not ready"
+		cn=$(ready_ours "$c" "$cip" "$dmb")
 		other=$((cn == 1 ? 2 : 1))
 		log "scenario $s rep $r: ours $c node$cn -> node$other"
 		move_ours "$s" "$r" "$c" "$cip" "$cn" "$other"
@@ -289,7 +333,7 @@ scenario() {
 		# virsh: the cluster's guest paused meanwhile
 		suspend_on "$cn" "$c"
 		resume_on "$vn" "$v"
-		guest_ready "$vip" "$dmb" || die "$v not ready"
+		ready_virsh "$v" "$vip" "$dmb" "$vn"
 		other=$((vn == 1 ? 2 : 1))
 		log "scenario $s rep $r: virsh $v node$vn -> node$other"
 		move_virsh "$s" "$r" "$v" "$vip" "$vn" "$other"
@@ -318,9 +362,10 @@ python3 - "$RES/results.tsv" "$RES/scenarios.tsv" "$VIRSH_DEADLINE_S" <<'EOF'
 import statistics as st
 import sys
 
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+rows = [(l.rstrip("\n").split("\t") + [""] * 14)[:14] for l in open(sys.argv[1]) if l.strip()]
 scen = dict(l.rstrip("\n").split("\t", 1) for l in open(sys.argv[2]) if l.strip())
 deadline = sys.argv[3]
+SILENT = 1000  # ms without an answer until the probe's end: the guest was lost
 
 def num(x):
     try:
@@ -333,6 +378,12 @@ def cell(x):
     v = num(x)
     return "-" if v is None else "%.0f" % v
 
+def moved(r):
+    return r[9] == "moved"
+
+def intact(r):  # moved, and the guest kept running: one boot, answering after it
+    return moved(r) and r[10] == "1" and r[11] == "false" and (num(r[13]) or 0) < SILENT
+
 print()
 print("Live migration, clusterd (clusterctl vm move --wait) against plain virsh migrate --live --p2p;")
 print("3-node lab, TCG guests, client probe every 10 ms. Times in ms.")
@@ -343,44 +394,50 @@ print()
 hdr = "%-4s %-3s %-6s %-13s %7s %9s %7s %7s  %s"
 print(hdr % ("scen", "rep", "system", "move", "gap", "downtime", "total", "job", "notes"))
 for r in rows:
-    s, rep, sysn, src, dst, gap, down, total, job, outcome, boots, inter, running = (r + [""] * 13)[:13]
+    s, rep, sysn, src, dst, gap, down, total, job, outcome, boots, inter, running, silent = r
     notes = []
-    if outcome != "moved":
-        notes.append("DID NOT CONVERGE in %s s (aborted)" % deadline if outcome == "did-not-converge" else "outcome " + outcome)
+    if outcome == "did-not-converge":
+        notes.append("DID NOT CONVERGE in %s s (aborted)" % deadline)
+    elif outcome != "moved":
+        notes.append("outcome " + outcome)
     if boots != "1":
-        notes.append("%s boots" % boots)
+        notes.append("%s boots: the guest REBOOTED" % boots)
     if inter != "false":
         notes.append("interleaved=" + inter)
+    if (num(silent) or 0) >= SILENT:
+        notes.append("NO ANSWER after the move (%s ms until the probe ended)" % silent)
     expect = "node" + (dst if outcome == "moved" else src)
     if running != expect:
         notes.append("runs on: " + (running or "none"))
     print(hdr % (s, rep, sysn, "node%s->node%s" % (src, dst), cell(gap), cell(down), cell(total), cell(job),
                  "; ".join(notes) or "ok"))
 
-cols = [("gap", 5), ("downtime", 6), ("total", 7), ("job", 8)]
+# gap: over the moves whose guest came through intact; the others over
+# every move that completed
+cols = [("gap", 5, intact), ("downtime", 6, moved), ("total", 7, moved), ("job", 8, moved)]
 for s in sorted(scen, key=int):
     print()
-    print("Scenario %s: %s (medians over moves that completed)" % (s, scen[s]))
-    print("%-10s %18s %18s %12s" % ("", "ours", "virsh", "ours/virsh"))
+    print("Scenario %s: %s" % (s, scen[s]))
+    print("%-10s %18s %18s %12s" % ("median", "ours", "virsh", "ours/virsh"))
     by = {k: [r for r in rows if r[0] == s and r[2] == k] for k in ("ours", "virsh")}
-    for name, i in cols:
-        vals = {}
-        txt = {}
+    for name, i, keep in cols:
+        vals, txt = {}, {}
         for k, rs in by.items():
-            ok = [num(r[i]) for r in rs if r[9] == "moved" and num(r[i]) is not None]
+            ok = [num(r[i]) for r in rs if keep(r) and num(r[i]) is not None]
             vals[k] = st.median(ok) if ok else None
-            n_dnc = sum(1 for r in rs if r[9] != "moved")
-            t = "%.0f" % vals[k] if ok else "-"
-            if n_dnc:
-                t += " (%d/%d %s)" % (n_dnc, len(rs), "DNC" if all(r[9] == "did-not-converge" for r in rs if r[9] != "moved") else "failed")
-            txt[k] = t
+            txt[k] = ("%.0f" % vals[k] if ok else "-") + " (%d)" % len(ok)
         ratio = "-"
         if vals["ours"] is not None and vals["virsh"]:
             ratio = "%.2f" % (vals["ours"] / vals["virsh"])
-        elif vals["ours"] is not None and vals["virsh"] is None:
-            ratio = "virsh n/a"
         print("%-10s %18s %18s %12s" % (name, txt["ours"], txt["virsh"], ratio))
+    for k in ("ours", "virsh"):
+        rs = by[k]
+        print("%-6s moves: %d, completed %d, guest intact %d, did not converge %d" % (
+            k, len(rs), sum(map(moved, rs)), sum(map(intact, rs)),
+            sum(1 for r in rs if r[9] == "did-not-converge")))
 print()
-print("DNC: did not converge: virsh migrate was aborted (virsh domjobabort) after %s s; the guest" % deadline)
-print("stayed on its source. The gap of such a move is still shown per move (the guest kept running).")
+print("(n): the moves a median is over. gap: only moves whose guest came through intact (one")
+print("boot id, never two answering, answering again afterwards); downtime, total, job: every")
+print("move that completed. Did not converge: virsh migrate aborted (virsh domjobabort) after")
+print("%s s; the guest stayed on its source." % deadline)
 EOF
