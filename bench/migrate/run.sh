@@ -6,12 +6,12 @@
 # libvirt's defaults, run on the source node. A benchmark, not a test: it
 # prints numbers and checks only that each move went as it says.
 #
-#   bench/migrate/run.sh [--reps N] [--only 1|2|3] [-h]
+#   bench/migrate/run.sh [--reps N] [--only 1|2|3] [--rate MIBS] [-h]
 #
 # Scenarios (test guest of tests/guest/, TCG, 1 vCPU):
 #   1  idle guest, 512 MiB
 #   2  2 GiB guest rewriting 100 MiB/s of 1 GiB (domain.sh --dirty-mb 1024
-#      --dirty-rate 100)
+#      --dirty-rate 100; --rate MIBS sets another rate)
 #   3  2 GiB guest rewriting 1 GiB flat out (--dirty-rate max); plain
 #      pre-copy may never converge: virsh gets VIRSH_DEADLINE_S (default 60)
 #      seconds, then "virsh domjobabort" on the source, and the move is
@@ -59,12 +59,13 @@
 set -euo pipefail
 shopt -s nullglob
 
-REPS=3 ONLY=
-usage() { echo "usage: $0 [--reps N] [--only 1|2|3] [-h]" >&2; exit 2; }
+REPS=3 ONLY='' RATE2=100
+usage() { echo "usage: $0 [--reps N] [--only 1|2|3] [--rate MIBS] [-h]" >&2; exit 2; }
 while (($#)); do
 	case $1 in
 	--reps) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; REPS=$2; shift 2 ;;
 	--only) [[ ${2:-} =~ ^[123]$ ]] || usage; ONLY=$2; shift 2 ;;
+	--rate) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; RATE2=$2; shift 2 ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) usage ;;
 	esac
@@ -194,8 +195,8 @@ probe_stop() { # IP: once the guest answers and the probe hears it again
 # counting a silence until the probe's end (a guest that never answered
 # again after its move), and that silence alone
 probe_fields() {
-	jq -r '(.end_ms - (.last_reply_ms // 0)) as $tail
-		| "\([(.max_gap.ms // 0), $tail] | max) \(.boots | length) \(.interleaved) \($tail | floor)"' \
+	jq -r '([.end_ms - (.last_reply_ms // 0), 0] | max | floor) as $tail
+		| "\([(.max_gap.ms // 0 | floor), $tail] | max) \(.boots | length) \(.interleaved) \($tail)"' \
 		"$1" 2>/dev/null || echo "nan 0 unknown nan"
 }
 
@@ -355,7 +356,7 @@ CD_BUILDDIR=$top "$LAB" up --nodes 3 --lun-size 0 >"$RES/lab-up.log" 2>&1 || die
 : >"$RES/results.tsv"
 : >"$RES/scenarios.tsv"
 [[ -n $ONLY && $ONLY != 1 ]] || scenario 1 512 0 0 "idle guest, 512 MiB"
-[[ -n $ONLY && $ONLY != 2 ]] || scenario 2 2048 1024 100 "2 GiB guest rewriting 1 GiB at 100 MiB/s"
+[[ -n $ONLY && $ONLY != 2 ]] || scenario 2 2048 1024 "$RATE2" "2 GiB guest rewriting 1 GiB at $RATE2 MiB/s"
 [[ -n $ONLY && $ONLY != 3 ]] || scenario 3 2048 1024 max "2 GiB guest rewriting 1 GiB flat out"
 
 python3 - "$RES/results.tsv" "$RES/scenarios.tsv" "$VIRSH_DEADLINE_S" <<'EOF'
