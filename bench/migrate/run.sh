@@ -52,6 +52,12 @@
 # next repetition (ours: clusterctl vm stop --force, vm start; virsh:
 # destroy, create on the same node).
 #
+# Seen with QEMU 7.2 under TCG: a guest that rewrites its memory at tens of
+# MiB/s during a live migration often comes out of it corrupted (a kernel
+# oops in the guest, then a reboot or a hang), after plain virsh migrate and
+# after clusterd's move alike, while libvirt reports success. That is why
+# every move's boot ids and answers are checked and shown.
+#
 # Needs root, the lab's packages and a build (scripts/build.sh). Runs its own
 # lab: CD_LAB_PREFIX (default cdbm), CD_LAB_DIR (default /tmp/cdbm); the
 # default lab (cdlab) is never touched. Raw results stay in a directory
