@@ -59,8 +59,8 @@
 # every move's boot ids and answers are checked and shown.
 #
 # Needs root, the lab's packages and a build (scripts/build.sh). Runs its own
-# lab: CD_LAB_PREFIX (default cdbm), CD_LAB_DIR (default /tmp/cdbm); the
-# default lab (cdlab) is never touched. Raw results stay in a directory
+# lab: CD_LAB_PREFIX (default cdbm), CD_LAB_DIR (default /tmp/cdbm), taken
+# down first if it is up; the default lab (cdlab) is never touched. Raw results stay in a directory
 # printed at the end.
 set -euo pipefail
 shopt -s nullglob
@@ -96,15 +96,13 @@ log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 
-declare -a MY_PIDS=() # background processes of this script, ended by PID on exit
 LAB_UP=0
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
-	for p in "${MY_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || :; done
-	for p in "${MY_PIDS[@]}"; do
-		if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || :; fi
-	done
+	# this script's background jobs still running (probes, a virsh migrate),
+	# by PID: jobs -p lists only the ones not yet reaped
+	for p in $(jobs -p); do kill -INT "$p" 2>/dev/null || :; done
 	if ((LAB_UP)); then
 		# the guests' consoles (a guest that panicked says so there), QEMU's
 		# and clusterd's logs
@@ -189,7 +187,6 @@ resume_on() {
 probe_start() { # IP FILE
 	"$LAB" exec client "$PROBE" "$1" --interval-ms 10 --timeout-ms 300 --json >"$2" 2>/dev/null &
 	PROBE_PID=$!
-	MY_PIDS+=("$PROBE_PID")
 	wait_for 20 "the probe hears $1" polled "$1" || die "no probe replies from $1"
 }
 probe_stop() { # IP: once the guest answers and the probe hears it again
@@ -245,7 +242,6 @@ move_virsh() {
 	t0=$(now_ms)
 	"$LAB" exec "$src" virsh migrate --live --p2p "$dom" "qemu+tcp://198.18.0.$dst/system" >"$f-move.out" 2>&1 &
 	pid=$!
-	MY_PIDS+=("$pid")
 	outcome=moved
 	if ! wait_for "$VIRSH_DEADLINE_S" "virsh migrate $dom" eval "! kill -0 $pid"; then
 		outcome=did-not-converge
