@@ -60,8 +60,8 @@ static const struct cfg_def {
 	[CD_CFG_SYNC_TIMEOUT_MS] = {"sync_timeout_ms", CFG_UINT, "10000", 3000, 600000, NULL,
 				    "longest a sync round waits for a member's report or "
 				    "snapshot before it leaves the member out"},
-	[CD_CFG_MIGRATION_MAX_DOWNTIME_MS] = {"migration_max_downtime_ms", CFG_UINT, "100", 0,
-					      60000, NULL,
+	[CD_CFG_MIGRATION_MAX_DOWNTIME_MS] = {"migration_max_downtime_ms", CFG_UINT, "30", 0, 60000,
+					      NULL,
 					      "the pause a live move may take at its switch-over; "
 					      "0: libvirt's default"},
 	[CD_CFG_MIGRATION_BANDWIDTH_MIB] = {"migration_bandwidth_mib", CFG_UINT, "0", 0, 1048576,

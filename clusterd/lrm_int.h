@@ -55,8 +55,7 @@ struct lvm {
 	uint64_t move_action;
 	unsigned move_done;		    /* a bit per cd_move_phase this node began */
 	bool abort_sent;		    /* the migration's abort went out */
-	uint64_t move_begun;		    /* monotonic ms: the migration call went out */
-	uint64_t move_total_ms;		    /* how long the migration call took */
+	uint64_t move_begun;		    /* monotonic ms: this node first saw the move */
 	uint64_t next_settle;		    /* monotonic ms: look at an undecided move again */
 	char move_err[CD_VM_ERROR_MAX + 1]; /* the migration call's error, if any */
 	int lease_wait;			    /* an exclusive lease asked again (logged once) */

@@ -62,8 +62,7 @@ static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
 		v->move_action = vm->action_id;
 		v->move_done = 0;
 		v->abort_sent = false;
-		v->move_begun = 0;
-		v->move_total_ms = 0;
+		v->move_begun = cd_now_ms();
 		v->next_settle = 0;
 		v->move_err[0] = '\0';
 		v->paused_looks = 0;
@@ -223,7 +222,6 @@ static void migrate_done(void *ctx, const struct cd_agent_result *r)
 
 	if (v) {
 		lrm_step(v, CD_LRM_EV_MIGRATED, r->rc < 0 ? "failed" : NULL);
-		v->move_total_ms = cd_now_ms() - v->move_begun;
 		v->next_settle = 0;
 		if (r->rc < 0)
 			cd_strlcpy(v->move_err, r->err, sizeof(v->move_err));
@@ -256,7 +254,6 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 	p.tls = cd_config_yes(CD_CFG_MIGRATION_TLS);
 	p.postcopy = vm->postcopy;
 	name = rc == 0 ? strdup(vm->name) : NULL;
-	v->move_begun = cd_now_ms();
 	if (!name ||
 	    cd_vm_agent_migrate(vm->name, &p, (int)cd_config_uint(CD_CFG_MIGRATION_TIMEOUT_MS),
 				migrate_done, name) < 0) {
@@ -312,10 +309,15 @@ static void measured(void *ctx, const struct cd_agent_result *r)
 	cd_lrm_state_changed();
 }
 
-/* How fast the guest dirties its memory (QEMU's dirty-rate calculation, 1 s), then the copy. */
+/*
+ * How fast the guest dirties its memory (QEMU's dirty-rate calculation, 1 s),
+ * then the copy. Only for a VM that may go post-copy: the measurement can
+ * send it there early; for the others it would only cost a second, and the
+ * copy's own statistics say how fast it dirties.
+ */
 static void measure_then_copy(struct lvm *v, const struct cd_vm *vm)
 {
-	char *name = strdup(vm->name);
+	char *name = vm->postcopy ? strdup(vm->name) : NULL;
 
 	if (!name || cd_vm_agent_dirty_rate(name, 1, lrm_move_timeout(), measured, name) < 0) {
 		free(name);

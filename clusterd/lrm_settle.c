@@ -326,7 +326,7 @@ void lrm_settle(struct lvm *v, const struct cd_vm *vm, bool orphan)
 	x->action = vm->action_id;
 	x->orphan = orphan;
 	x->there = CD_DOMAIN_STOPPED;
-	x->times.total_ms = v->move_total_ms;
+	x->times.total_ms = v->move_begun ? cd_now_ms() - v->move_begun : 0;
 	if (!orphan && vm->move.target && !vm->move.target_lost &&
 	    lrm_node_uris(vm->move.target, x->peer, sizeof(x->peer), NULL, 0) < 0)
 		x->peer[0] = '\0';
