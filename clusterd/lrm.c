@@ -233,6 +233,17 @@ int lrm_call_start_baseline(struct lvm *v, const char *xml, const char *const *c
 	return step_call(v, CD_LRM_EV_START, CD_AGENT_START, xml, &b, action, done);
 }
 
+int lrm_call_named(enum cd_agent_op op, const char *name, cd_agent_done_fn done)
+{
+	char *ctx = strdup(name);
+
+	if (!ctx || cd_vm_agent_call(op, ctx, NULL, lrm.cfg.call_timeout_ms, done, ctx) < 0) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int lrm_call_power_off(struct lvm *v, cd_agent_done_fn done, struct group *g)
 {
 	int rc = call_agent(v, CD_AGENT_DESTROY, NULL, NULL, 0, done, g);
@@ -470,19 +481,13 @@ static void rogue_done(void *ctx, const struct cd_agent_result *r)
  */
 static void power_off_rogue(const struct cd_vm *vm)
 {
-	char *name;
-
 	vm_log(LOG_CRIT, vm->name,
 	       "runs on this node but the cluster has it %s on node %u: powering off the copy "
 	       "here",
 	       cd_vm_state_to_str(vm->state), vm->node);
 	cd_event("vm", vm->name, "a second copy ran on this node: powered off");
-	name = strdup(vm->name);
-	if (!name || cd_vm_agent_call(CD_AGENT_DESTROY, name, NULL, lrm.cfg.call_timeout_ms,
-				      rogue_done, name) < 0) {
+	if (lrm_call_named(CD_AGENT_DESTROY, vm->name, rogue_done) < 0)
 		vm_log(LOG_CRIT, vm->name, "cannot power off the copy here");
-		free(name);
-	}
 }
 
 static void scan_done(void *ctx, const struct cd_agent_result *r)

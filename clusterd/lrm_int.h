@@ -155,6 +155,13 @@ int lrm_call_start_baseline(struct lvm *v, const char *xml, const char *const *c
 			    uint64_t action, cd_agent_done_fn done);
 int lrm_call_power_off(struct lvm *v, cd_agent_done_fn done, struct group *g);
 
+/*
+ * A libvirt call on domain name outside any line (a look or a fix beside
+ * it): done gets a malloc'd copy of name as its ctx and frees it. 0, or
+ * -ENOMEM (done is not called).
+ */
+int lrm_call_named(enum cd_agent_op op, const char *name, cd_agent_done_fn done);
+
 /* The VM as the state has it now (the state may have moved on meanwhile). */
 const struct cd_vm *lrm_state_vm(const char *name);
 

@@ -204,15 +204,10 @@ static void abort_done(void *ctx, const struct cd_agent_result *r)
 /* Call the migration off (beside the line: the migration call is under way). */
 void lrm_move_abort(struct lvm *v)
 {
-	char *name = strdup(v->name);
-
 	v->abort_sent = true;
 	vm_log(LOG_NOTICE, v->name, "aborting the migration");
-	if (!name || cd_vm_agent_call(CD_AGENT_ABORT_JOB, name, NULL, lrm_move_timeout(),
-				      abort_done, name) < 0) {
+	if (lrm_call_named(CD_AGENT_ABORT_JOB, v->name, abort_done) < 0)
 		vm_log(LOG_ERR, v->name, "cannot abort the migration");
-		free(name);
-	}
 }
 
 static void migrate_done(void *ctx, const struct cd_agent_result *r)
@@ -342,18 +337,13 @@ static void postcopy_done(void *ctx, const struct cd_agent_result *r)
 static void not_converging(struct lvm *v, const struct cd_vm *vm, uint64_t dirty, uint64_t left,
 			   uint64_t throttle)
 {
-	char *name;
-
 	if (vm && vm->postcopy && !v->postcopy_sent) {
 		v->postcopy_sent = true;
 		cd_event("vm", v->name,
 			 "move: pre-copy does not converge (%" PRIu64 " MiB/s dirtied, %" PRIu64
 			 " MiB left): switching to post-copy, which the VM allows",
 			 dirty >> 20, left >> 20);
-		name = strdup(v->name);
-		if (!name || cd_vm_agent_call(CD_AGENT_POSTCOPY, name, NULL, lrm_move_timeout(),
-					      postcopy_done, name) < 0)
-			free(name);
+		lrm_call_named(CD_AGENT_POSTCOPY, v->name, postcopy_done);
 		return;
 	}
 	if (v->stall_said)
@@ -519,16 +509,11 @@ static void announced(void *ctx, const struct cd_agent_result *r)
  */
 static void announce_arrival(struct lvm *v, const struct cd_vm *vm)
 {
-	char *name;
-
 	if (vm->last_move.outcome != CD_MOVE_OUT_MOVED ||
 	    vm->last_move.action_id != vm->action_id || v->announced == vm->action_id)
 		return;
 	v->announced = vm->action_id;
-	name = strdup(vm->name);
-	if (!name || cd_vm_agent_call(CD_AGENT_ANNOUNCE, name, NULL, lrm_move_timeout(), announced,
-				      name) < 0)
-		free(name);
+	lrm_call_named(CD_AGENT_ANNOUNCE, vm->name, announced);
 }
 
 void lrm_move_upgrade(struct lvm *v, const struct cd_vm *vm)
