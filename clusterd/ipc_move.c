@@ -40,45 +40,26 @@ static struct json_object *name_json(uint32_t id)
 
 struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last)
 {
-	struct json_object *o;
+	struct json_object *o = last ? cd_vm_last_move_to_json(vm) : cd_vm_move_to_json(vm);
+	uint64_t now = cd_wall_ms();
 
+	if (!o)
+		return NULL;
+	/* The state's record, with node names for its node ids. */
+	json_object_object_add(o, "source",
+			       name_json(last ? vm->last_move.source : vm->move.source));
+	json_object_object_add(o, "target",
+			       name_json(last ? vm->last_move.target : vm->move.target));
 	if (last) {
-		const struct cd_vm_last_move *l = &vm->last_move;
-
-		if (!l->action_id)
-			return NULL;
-		o = json_object_new_object();
-		json_object_object_add(o, "action_id",
-				       json_object_new_int64((int64_t)l->action_id));
-		json_object_object_add(o, "outcome",
-				       json_object_new_string(cd_move_outcome_to_str(l->outcome)));
-		json_object_object_add(o, "mode",
-				       json_object_new_string(cd_move_mode_to_str(l->mode)));
-		json_object_object_add(o, "source", name_json(l->source));
-		json_object_object_add(o, "target", name_json(l->target));
-		json_object_object_add(o, "error",
-				       l->error[0] ? json_object_new_string(l->error) : NULL);
-		json_object_object_add(o, "downtime_ms",
-				       json_object_new_int64((int64_t)l->downtime_ms));
-		json_object_object_add(o, "total_ms", json_object_new_int64((int64_t)l->total_ms));
+		if (!vm->last_move.error[0])
+			json_object_object_add(o, "error", NULL);
 		return o;
 	}
-	if (vm->state != CD_VM_MIGRATING || vm->move.phase == CD_MOVE_NONE)
-		return NULL;
-	o = json_object_new_object();
-	json_object_object_add(o, "source", name_json(vm->move.source));
-	json_object_object_add(o, "target", name_json(vm->move.target));
-	json_object_object_add(o, "mode",
-			       json_object_new_string(cd_move_mode_to_str(vm->move.mode)));
-	json_object_object_add(o, "phase",
-			       json_object_new_string(cd_move_phase_to_str(vm->move.phase)));
 	json_object_object_add(o, "action_id", json_object_new_int64((int64_t)vm->action_id));
-	json_object_object_add(o, "cancelled", json_object_new_boolean(vm->move.cancelled));
-	json_object_object_add(
-		o, "elapsed_ms",
-		json_object_new_int64(vm->move.begun_ms && cd_wall_ms() > vm->move.begun_ms
-					      ? (int64_t)(cd_wall_ms() - vm->move.begun_ms)
-					      : 0));
+	json_object_object_add(o, "elapsed_ms",
+			       json_object_new_int64(vm->move.begun_ms && now > vm->move.begun_ms
+							     ? (int64_t)(now - vm->move.begun_ms)
+							     : 0));
 	return o;
 }
 

@@ -248,6 +248,10 @@ void cd_vm_free(struct cd_vm *vm);
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);
 
 struct json_object *cd_vm_to_json(const struct cd_vm *vm);
+/* A VM's move under way and its last move as its JSON has them ("move", "last_move"); NULL: none.
+ */
+struct json_object *cd_vm_move_to_json(const struct cd_vm *vm);
+struct json_object *cd_vm_last_move_to_json(const struct cd_vm *vm);
 /*
  * A VM record, checked as the changes that made it check theirs (name,
  * XML, counts, owners, settings). 0, or CD_ERR_CORRUPT (or -ENOMEM) with

@@ -28,10 +28,7 @@ struct cd_vm *cd_state_vm_mut(struct cd_state *s, const char *name);
 			FAIL(CD_ERR_NOT_FOUND, "no VM '%s' (see 'clusterctl vm list')", n_);       \
 	} while (0)
 
-/* vm_move.c: a move's records in a VM's JSON ("move", "last_move"); NULL: none. */
-struct json_object *cd_vm_move_to_json(const struct cd_vm *vm);
-struct json_object *cd_vm_last_move_to_json(const struct cd_vm *vm);
-/* Read them back (absent: none). 0, or -1 if malformed. */
+/* vm_move.c: a VM's move records read back from its JSON (absent: none). 0, or -1 if malformed. */
 int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *o);
 
 #endif
