@@ -42,6 +42,10 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "dirty rate";
 	case CD_AGENT_ANNOUNCE:
 		return "announce";
+	case CD_AGENT_SAVE:
+		return "save";
+	case CD_AGENT_RESTORE:
+		return "restore";
 	}
 	return "unknown";
 }

@@ -542,6 +542,12 @@ static void run_job(struct job *j)
 	case CD_AGENT_PEER_STATUS:
 	case CD_AGENT_PEER_DESTROY:
 		break; /* answered above */
+	case CD_AGENT_SAVE:
+	case CD_AGENT_RESTORE:
+		j->rc = CD_ERR_INVALID;
+		snprintf(j->err, sizeof(j->err), "%s is not carried out by this build",
+			 cd_agent_op_to_str(j->op));
+		break;
 	}
 	if (d)
 		virDomainFree(d);

@@ -36,6 +36,8 @@ enum cd_agent_op {
 	CD_AGENT_POSTCOPY,     /* switch its outgoing migration to post-copy */
 	CD_AGENT_DIRTY_RATE,   /* how fast the guest dirties memory (cd_vm_agent_dirty_rate) */
 	CD_AGENT_ANNOUNCE,     /* announce the guest's MACs to the network (after a move) */
+	CD_AGENT_SAVE,	       /* save it into a state file (cd_vm_agent_save) */
+	CD_AGENT_RESTORE,      /* restore it from a state file, paused (cd_vm_agent_restore) */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 
@@ -189,6 +191,49 @@ int cd_vm_agent_peer_destroy(const char *name, const char *uri, int timeout_ms,
  */
 int cd_vm_agent_dirty_rate(const char *name, int seconds, int timeout_ms, cd_agent_done_fn done,
 			   void *ctx);
+
+/*
+ * Save the running local domain name into the state file at path (a block
+ * device; agents/vmstate.h) for save action_id: pause its vCPUs, have QEMU
+ * send its migration stream (bandwidth unlimited, no post-copy, no
+ * multifd) into a pipe of ours through QMP, and write libvirt's image
+ * header, the domain's migratable XML and the stream into the file while
+ * hashing it (cd_vmstate_write). Once the image is complete and durable
+ * the domain is powered off: done gets rc 0, r->status STOPPED, and
+ * r->xml = {"length": N, "sha256": "...", "downtime_ms": pause to image
+ * complete}. On any failure the migration is cancelled and a domain that
+ * ran before is resumed: rc < 0 with r->err, and r->status / r->paused
+ * say where it is; the caller decides from those, never from the message.
+ * Returns 0 or -ENOMEM (done not called).
+ */
+int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, int timeout_ms,
+		     cd_agent_done_fn done, void *ctx);
+
+/*
+ * Restore domain name here, paused, from the state file at path for save
+ * action_id, following the writer if it is still writing
+ * (cd_vmstate_read into a FIFO made in fifo_dir, from which
+ * virDomainRestoreFlags reads with VIR_DOMAIN_SAVE_PAUSED). want_len and
+ * want_sha: what the cluster recorded (0 and NULL while the save still
+ * runs). rc 0 only when the whole image was read and verified and the
+ * domain is there, paused (r->status RUNNING, r->paused true), and r->xml
+ * = {"length": N, "sha256": "...", "restore_ms": N}. A domain restored
+ * from an image that fails its checks is powered off before done is
+ * called: rc CD_ERR_CORRUPT; the writer's stall past follow_timeout_ms:
+ * CD_ERR_TIMEOUT; other failures CD_ERR_INVALID. Whatever rc, r->status
+ * is the domain's state here after the call. Returns 0 or -ENOMEM (done
+ * not called).
+ */
+int cd_vm_agent_restore(const char *name, const char *path, const char *fifo_dir,
+			uint64_t action_id, uint64_t want_len, const char *want_sha,
+			int follow_timeout_ms, int timeout_ms, cd_agent_done_fn done, void *ctx);
+
+/*
+ * Bytes written by the save of name, or read by its restore, under way
+ * here now (0 if none): for progress, from the loop, without libvirt.
+ */
+uint64_t cd_vm_agent_save_progress(const char *name);
+uint64_t cd_vm_agent_restore_progress(const char *name);
 
 /*
  * Whether a start of domain name (NULL: of any domain) is under way here:
