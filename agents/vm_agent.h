@@ -233,6 +233,8 @@ int cd_vm_agent_restore(const char *name, const char *path, const char *fifo_dir
  * here now (0 if none): for progress, from the loop, without libvirt.
  */
 uint64_t cd_vm_agent_save_progress(const char *name);
+/* Call the save of name under way here off (the VM resumes where it is); from the loop. */
+void cd_vm_agent_save_cancel(const char *name);
 uint64_t cd_vm_agent_restore_progress(const char *name);
 
 /*

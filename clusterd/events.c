@@ -122,9 +122,16 @@ static void move_ended(const struct cd_vm *vm)
 	cd_strlcpy(to, node_name(l->target), sizeof(to));
 	if (l->outcome == CD_MOVE_OUT_MOVED)
 		cd_event("vm", vm->name,
-			 "%s move %s -> %s done: runs on %s (libvirt downtime %" PRIu64
-			 " ms, %" PRIu64 " ms in all)",
-			 cd_move_mode_to_str(l->mode), from, to, to, l->downtime_ms, l->total_ms);
+			 "%s move %s -> %s done: runs on %s (%s %" PRIu64 " ms, %" PRIu64
+			 " ms in all)",
+			 cd_move_mode_to_str(l->mode), from, to, to,
+			 l->mode == CD_MOVE_QUICK ? "paused for" : "libvirt downtime",
+			 l->downtime_ms, l->total_ms);
+	else if (l->outcome == CD_MOVE_OUT_SAVED)
+		cd_event("vm", vm->name,
+			 "%s move %s -> %s ended with the VM saved: it is restored where it is "
+			 "placed%s%s",
+			 cd_move_mode_to_str(l->mode), from, to, l->error[0] ? ": " : "", l->error);
 	else
 		cd_event("vm", vm->name, "%s move %s -> %s %s%s%s", cd_move_mode_to_str(l->mode),
 			 from, to,
@@ -151,6 +158,8 @@ void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
 	case CD_VM_EV_REPORT_FAILED:
 	case CD_VM_EV_REPORT_OTHER:
 	case CD_VM_EV_REPORT_MOVED:
+	case CD_VM_EV_REPORT_SAVED:
+	case CD_VM_EV_RESTORED:
 	case CD_VM_EV_MOVE_STEP:
 		how = " from ";
 		break;

@@ -10,7 +10,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/ipc_cmd.c clusterd/ipc_cmd.h \
 	clusterd/ipc_cluster.c clusterd/ipc_vm.c clusterd/ipc_move.c clusterd/ipc_volume.c clusterd/ipc_fence.c \
 	clusterd/lrm.c clusterd/lrm.h \
-	clusterd/lrm_leases.c clusterd/lrm_move.c clusterd/lrm_settle.c clusterd/lrm_sweep.c clusterd/lrm_int.h \
+	clusterd/lrm_leases.c clusterd/lrm_move.c clusterd/lrm_quick.c clusterd/lrm_settle.c clusterd/lrm_sweep.c clusterd/lrm_int.h \
 	clusterd/quorumloss.c clusterd/quorumloss.h \
 	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h clusterd/coordinator_int.h \

@@ -128,11 +128,13 @@ static void send_report(const char *name, uint64_t action, const char *result, c
 	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
 	if (err && *err)
 		json_object_object_add(c, "error", json_object_new_string(err));
-	if (t) {
+	if (t && (t->downtime_ms || t->total_ms)) {
 		json_object_object_add(c, "downtime_ms",
 				       json_object_new_int64((int64_t)t->downtime_ms));
 		json_object_object_add(c, "total_ms", json_object_new_int64((int64_t)t->total_ms));
 	}
+	if (t && t->saved.volume[0])
+		json_object_object_add(c, "saved", cd_vm_saved_to_json(&t->saved));
 	if (r) {
 		cd_strlcpy(r->name, name, sizeof(r->name));
 		r->beside = beside;
@@ -365,6 +367,10 @@ static void stop_step(struct lvm *v, const struct cd_vm *vm)
 
 	if (!lrm_line_free(v))
 		return;
+	if (vm->stop_save) {
+		lrm_quick_stop_save(v, vm);
+		return;
+	}
 	if (v->stop_action != vm->action_id) {
 		v->stop_action = vm->action_id;
 		v->done_action = vm->action_id;

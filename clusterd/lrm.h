@@ -26,6 +26,7 @@ struct cd_lrm_config {
 	int stop_timeout_ms;	   /* graceful shutdown before destroy */
 	int monitor_interval_ms;   /* status check of each running VM */
 	const char *csvfs_run_dir; /* shared-volume files: their disk leases */
+	const char *run_dir;	   /* clusterd's own (the FIFOs of restores) */
 };
 
 int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg);

@@ -69,6 +69,19 @@ struct lvm {
 	bool postcopy_sent;	/* the switch to post-copy went out */
 	bool stall_said;	/* the copy's not converging was said */
 	int64_t dirty_mibs;	/* measured before the copy: MiB/s dirtied; -1 unknown */
+	/* A quick move's or a save's end here (lrm_quick.c), for q_action. */
+	uint64_t q_action;
+	uint64_t q_file_req;	  /* the state file's request (its id), 0: none sent */
+	bool q_saved;		  /* the save here returned its complete image, q_sv */
+	struct cd_vm_saved q_sv;
+	int q_restore;		  /* the restore here: 0 none, 1 under way, 2 paused here, -1 failed */
+	bool q_corrupt;		  /* the restore failed its image's checks */
+	int q_tries;		  /* restores begun */
+	char q_sha[65];		  /* the image the restore here read */
+	uint64_t q_len;
+	bool q_cancel_sent;	  /* the save's cancel went out */
+	bool q_resumed;		  /* the restored copy was let run */
+	char q_err[CD_VM_ERROR_MAX + 1];
 };
 
 /* The module's state (defined in lrm.c). */
@@ -131,9 +144,10 @@ bool lrm_line_free(const struct lvm *v);
  * node-wide power-off's own report).
  */
 void lrm_report(const char *name, uint64_t action, const char *result, const char *err);
-/* What a move's report carries besides (0: not measured). */
+/* What a move's report carries besides (0: not measured), and a save's image (volume "": none). */
 struct lrm_times {
 	uint64_t downtime_ms, total_ms;
+	struct cd_vm_saved saved;
 };
 void lrm_report_times(const char *name, uint64_t action, const char *result, const char *err,
 		      const struct lrm_times *t);
@@ -186,6 +200,9 @@ void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result,
 void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *result,
 				   const char *err, const struct lrm_times *t);
 
+/* Give back v's disk leases, then call after(name, action, ctx) (whether they were or not). */
+void lrm_release_then(struct lvm *v, uint64_t action,
+		      void (*after)(const char *name, uint64_t action, void *ctx), void *ctx);
 /* The answer of lrm_leases_mode() for v's move action: rc 0 or < 0 with err. */
 typedef void lrm_leases_done_fn(struct lvm *v, uint64_t action, int rc, const char *err);
 
@@ -231,6 +248,18 @@ void lrm_move_abort(struct lvm *v);
  */
 void lrm_settle(struct lvm *v, const struct cd_vm *vm, bool orphan);
 
+/*
+ * lrm_quick.c: a quick move at each end (lrm_move_source and
+ * lrm_move_target hand it over), vm stop --save on the VM's node, and a
+ * start that restores a saved VM (its leases held).
+ */
+void lrm_quick_move(struct lvm *v, const struct cd_vm *vm);
+void lrm_quick_follow(struct lvm *v, const struct cd_vm *vm);
+void lrm_quick_stop_save(struct lvm *v, const struct cd_vm *vm);
+void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm);
+/* Send vm.move.step for v's move: phase done (ok) or failed (why); extra's fields added (may be NULL). */
+void lrm_send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why,
+		   struct json_object *extra);
 /* lrm_sweep.c */
 
 /* Forget the domains the freeze paused (cd_lrm_fini). */

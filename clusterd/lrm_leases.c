@@ -38,6 +38,8 @@ struct batch {
 	struct lrm_times times;
 	void (*then)(struct batch *b);
 	lrm_leases_done_fn *mode_done; /* after lrm_leases_mode() */
+	void (*after)(const char *name, uint64_t action, void *ctx); /* lrm_release_then() */
+	void *after_ctx;
 };
 
 static void batch_put(struct batch *b)
@@ -91,8 +93,9 @@ static void released(struct batch *b)
 		vm_log(LOG_WARNING, b->name, "disk lease not released: %s", b->err);
 	if (b->result[0])
 		lrm_report_times(b->name, b->action, b->result,
-				 b->report_err[0] ? b->report_err : NULL,
-				 b->times.downtime_ms || b->times.total_ms ? &b->times : NULL);
+				 b->report_err[0] ? b->report_err : NULL, &b->times);
+	if (b->after)
+		b->after(b->name, b->action, b->after_ctx);
 	cd_lrm_state_changed();
 }
 
@@ -136,6 +139,32 @@ void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *r
 	batch_run(b);
 }
 
+void lrm_release_then(struct lvm *v, uint64_t action,
+		      void (*after)(const char *name, uint64_t action, void *ctx), void *ctx)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b || v->n_held == 0) {
+		free(b);
+		v->n_held = 0;
+		v->held_shared = false;
+		if (after)
+			after(v->name, action, ctx);
+		return;
+	}
+	cd_strlcpy(b->name, v->name, sizeof(b->name));
+	b->action = action;
+	b->n = v->n_held;
+	memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
+	v->n_held = 0;
+	v->held_shared = false;
+	b->then = released;
+	b->after = after;
+	b->after_ctx = ctx;
+	lrm_step(v, CD_LRM_EV_RELEASE, NULL);
+	batch_run(b);
+}
+
 /* Add name to the list of names text (len bytes), space-separated. */
 static void add_name(char *text, size_t len, const char *name)
 {
@@ -168,6 +197,10 @@ static void start_domain(struct lvm *v, const struct cd_vm *vm)
 		vm_log(LOG_NOTICE, vm->name,
 		       "emulated (TCG): its CPU is the same on every node, so it starts as its "
 		       "XML defines it (the cluster baseline is for KVM VMs)");
+	if (vm->saved.volume[0]) {
+		lrm_quick_restore_start(v, vm);
+		return;
+	}
 	if (!vm->cpu_baseline || cpu.emulated) {
 		rc = lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
 				    lrm_start_done);

@@ -105,7 +105,8 @@ static void step_done(void *ctx, int rc, const char *err)
 	cd_lrm_state_changed();
 }
 
-static void send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why)
+void lrm_send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why,
+		   struct json_object *extra)
 {
 	struct json_object *c = json_object_new_object();
 	struct step *x = calloc(1, sizeof(*x));
@@ -120,6 +121,10 @@ static void send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const ch
 	json_object_object_add(c, "ok", json_object_new_boolean(ok));
 	if (why)
 		json_object_object_add(c, "error", json_object_new_string(why));
+	if (extra) {
+		json_object_object_foreach(extra, k, val)
+			json_object_object_add(c, k, json_object_get(val));
+	}
 	if (x) {
 		cd_strlcpy(x->name, v->name, sizeof(x->name));
 		x->action = v->move_action;
@@ -152,7 +157,7 @@ static void shared_done(struct lvm *v, uint64_t action, enum cd_move_phase phase
 			 phase == CD_MOVE_SHARING ? "the source" : "the target", err);
 		vm_log(LOG_ERR, v->name, "%s", why);
 	}
-	send_step(v, phase, rc == 0, rc < 0 ? why : NULL);
+	lrm_send_step(v, phase, rc == 0, rc < 0 ? why : NULL, NULL);
 }
 
 static void source_shared(struct lvm *v, uint64_t action, int rc, const char *err)
@@ -411,6 +416,10 @@ static void watch_copy(struct lvm *v)
 
 void lrm_move_source(struct lvm *v, const struct cd_vm *vm)
 {
+	if (vm->move.mode == CD_MOVE_QUICK) {
+		lrm_quick_move(v, vm);
+		return;
+	}
 	begin(v, vm, CD_MOVE_NONE);
 	if (vm->move.phase == CD_MOVE_ABORTING && v->phase == CD_LRM_MIGRATING && !v->abort_sent)
 		lrm_move_abort(v);
@@ -438,11 +447,19 @@ void lrm_move_source(struct lvm *v, const struct cd_vm *vm)
 	case CD_MOVE_ORPHANED:
 		lrm_settle(v, vm, true);
 		break;
+	case CD_MOVE_SAVING: /* quick moves' phases: lrm_quick_move() */
+	case CD_MOVE_RESTORING:
+	case CD_MOVE_RESUMING:
+		break;
 	}
 }
 
 void lrm_move_target(struct lvm *v, const struct cd_vm *vm)
 {
+	if (vm->move.mode == CD_MOVE_QUICK) {
+		lrm_quick_follow(v, vm);
+		return;
+	}
 	if (lrm_line_free(v) && vm->move.phase == CD_MOVE_RECEIVING &&
 	    begin(v, vm, CD_MOVE_RECEIVING))
 		lrm_leases_mode(v, vm, true, target_shared);

@@ -373,6 +373,7 @@ int main(int argc, char **argv)
 			.stop_timeout_ms = (int)cd_config_uint(CD_CFG_VM_STOP_TIMEOUT_MS),
 			.monitor_interval_ms = (int)cd_config_uint(CD_CFG_VM_MONITOR_INTERVAL_MS),
 			.csvfs_run_dir = cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+			.run_dir = cd_config_str(CD_CFG_RUN_DIR),
 		};
 
 		rc = cd_lrm_init(loop, &lc);

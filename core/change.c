@@ -70,6 +70,7 @@ static const struct cd_change_row rows[] = {
 	{"vm.move", cd_vm_op_move, CD_SENDER_ANY, true, true},
 	{"vm.move.step", cd_vm_op_move_step, CD_SENDER_NODE, true, false},
 	{"vm.move.cancel", cd_vm_op_move_cancel, CD_SENDER_ANY, true, true},
+	{"vm.restored", cd_vm_op_restored, CD_SENDER_NODE, true, false},
 };
 _Static_assert(sizeof(rows) / sizeof(rows[0]) == CD_CHANGE_COUNT, "a row for every change");
 

@@ -45,8 +45,9 @@ enum cd_change {
 	CD_CHANGE_VM_MOVE,
 	CD_CHANGE_VM_MOVE_STEP,
 	CD_CHANGE_VM_MOVE_CANCEL,
+	CD_CHANGE_VM_RESTORED,
 };
-#define CD_CHANGE_COUNT (CD_CHANGE_VM_MOVE_CANCEL + 1)
+#define CD_CHANGE_COUNT (CD_CHANGE_VM_RESTORED + 1)
 
 /*
  * Who may send a change. Only CD_SENDER_NODE is enforced when a change is

@@ -25,6 +25,8 @@ static const char *const phase_names[] = {
 	[CD_LRM_SETTLING] = "settling",
 	[CD_LRM_STEPPING] = "stepping",
 	[CD_LRM_MEASURING] = "measuring",
+	[CD_LRM_SAVING] = "saving",
+	[CD_LRM_RESTORING] = "restoring",
 };
 
 static const char *const event_names[] = {
@@ -49,6 +51,10 @@ static const char *const event_names[] = {
 	[CD_LRM_EV_STEPPED] = "stepped",
 	[CD_LRM_EV_MEASURE] = "measure",
 	[CD_LRM_EV_MEASURED] = "measured",
+	[CD_LRM_EV_SAVE] = "save",
+	[CD_LRM_EV_SAVED] = "saved",
+	[CD_LRM_EV_RESTORE] = "restore",
+	[CD_LRM_EV_RESTORED] = "restored",
 };
 /* clang-format on */
 
@@ -67,7 +73,8 @@ const char *cd_lrm_event_to_str(enum cd_lrm_event ev)
 
 bool cd_lrm_phase_start_under_way(enum cd_lrm_phase p)
 {
-	return p == CD_LRM_LEASING || p == CD_LRM_STARTING || p == CD_LRM_VOIDED;
+	return p == CD_LRM_LEASING || p == CD_LRM_STARTING || p == CD_LRM_VOIDED ||
+	       p == CD_LRM_RESTORING;
 }
 
 /*
@@ -96,6 +103,8 @@ static const struct lrm_row {
 	R(IDLE,      SETTLE,         P(SETTLING),  INFO),
 	R(IDLE,      STEP,           P(STEPPING),  INFO),
 	R(IDLE,      MEASURE,        P(MEASURING), INFO),
+	R(IDLE,      SAVE,           P(SAVING),    INFO),
+	R(IDLE,      RESTORE,        P(RESTORING), INFO),
 	/* Nothing under way to void: the power-off beside the line sees to it. */
 	R(IDLE,      VOID,           KEEP,         INFO),
 
@@ -135,6 +144,12 @@ static const struct lrm_row {
 
 	R(MEASURING, MEASURED,       P(IDLE),      INFO),
 	R(MEASURING, VOID,           KEEP,         INFO),
+
+	R(SAVING,    SAVED,          P(IDLE),      INFO),
+	R(SAVING,    VOID,           KEEP,         INFO),
+
+	R(RESTORING, RESTORED,       P(IDLE),      INFO),
+	R(RESTORING, VOID,           KEEP,         INFO),
 #undef KEEP
 #undef P
 #undef R

@@ -13,6 +13,7 @@
  *
  * A move adds its phases: the migration call, the settling looks at both
  * ends, a move step's report; its lease changes are LEASING like a start's.
+ * A quick move or a save adds the save and the restore calls.
  */
 #ifndef CD_LRM_PHASE_H
 #define CD_LRM_PHASE_H
@@ -32,8 +33,10 @@ enum cd_lrm_phase {
 	CD_LRM_SETTLING,  /* a move's looks at both ends' real state, and their fixes */
 	CD_LRM_STEPPING,  /* a move's step (vm.move.step) on its way through the cluster */
 	CD_LRM_MEASURING, /* a move's look at how fast the guest dirties its memory */
+	CD_LRM_SAVING,	  /* a save into a state file (a quick move's, vm stop --save) */
+	CD_LRM_RESTORING, /* a restore from a state file (paused, until it is recorded) */
 };
-#define CD_LRM_N_PHASES (CD_LRM_MEASURING + 1)
+#define CD_LRM_N_PHASES (CD_LRM_RESTORING + 1)
 
 enum cd_lrm_event {
 	CD_LRM_EV_LEASE,	  /* begin taking the disk leases */
@@ -57,8 +60,12 @@ enum cd_lrm_event {
 	CD_LRM_EV_STEPPED,	  /* it is recorded (or refused) */
 	CD_LRM_EV_MEASURE,	  /* the dirty-rate measurement goes out */
 	CD_LRM_EV_MEASURED,	  /* it answered */
+	CD_LRM_EV_SAVE,		  /* the save call goes out */
+	CD_LRM_EV_SAVED,	  /* it answered (whatever came of it) */
+	CD_LRM_EV_RESTORE,	  /* the restore call goes out */
+	CD_LRM_EV_RESTORED,	  /* it answered */
 };
-#define CD_LRM_EV_N (CD_LRM_EV_MEASURED + 1)
+#define CD_LRM_EV_N (CD_LRM_EV_RESTORED + 1)
 
 const char *cd_lrm_phase_to_str(enum cd_lrm_phase p);
 const char *cd_lrm_event_to_str(enum cd_lrm_event ev);

@@ -578,6 +578,12 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "last_error", json_object_new_string(vm->last_error));
 	json_object_object_add(o, "move", cd_vm_move_to_json(vm));
 	json_object_object_add(o, "last_move", cd_vm_last_move_to_json(vm));
+	json_object_object_add(o, "saved", cd_vm_saved_to_json(&vm->saved));
+	if (vm->stop_save) {
+		json_object_object_add(o, "stop_save", json_object_new_boolean(true));
+		json_object_object_add(o, "save_volume", json_object_new_string(vm->save_volume));
+		json_object_object_add(o, "save_file", json_object_new_string(vm->save_file));
+	}
 	json_object_object_add(o, "xml", json_object_new_string(vm->xml ? vm->xml : ""));
 	return o;
 }

@@ -62,6 +62,15 @@ enum cd_move_mode {
  *   aborting   cancelled, the target failed or died: the source settles
  *              it from both domains' real state (mostly: it stays there);
  *   orphaned   the source died: the target's real state decides.
+ * A quick move (the memory through a state file on a shared volume):
+ *   saving     the source pauses the VM and writes its state file, the
+ *              target meanwhile restores it paused as the file grows;
+ *              done, the source has given its disk leases up and the VM
+ *              is the target's, saved (struct cd_vm_saved);
+ *   restoring  the target finishes the restore, checks the image against
+ *              the recorded checksum and takes the disk leases; it says
+ *              so (vm.restored), which consumes the saved state;
+ *   resuming   the target lets it run and reports it running.
  * The node that settles the move reports its outcome (vm.report).
  */
 enum cd_move_phase {
@@ -71,8 +80,11 @@ enum cd_move_phase {
 	CD_MOVE_COPYING,
 	CD_MOVE_ABORTING,
 	CD_MOVE_ORPHANED,
+	CD_MOVE_SAVING,
+	CD_MOVE_RESTORING,
+	CD_MOVE_RESUMING,
 };
-#define CD_MOVE_N_PHASES (CD_MOVE_ORPHANED + 1)
+#define CD_MOVE_N_PHASES (CD_MOVE_RESUMING + 1)
 
 /* How a move ended. */
 enum cd_move_outcome {
@@ -81,8 +93,9 @@ enum cd_move_outcome {
 	CD_MOVE_OUT_STAYED,    /* it runs on the source (the move failed) */
 	CD_MOVE_OUT_CANCELLED, /* it runs on the source (an admin cancelled) */
 	CD_MOVE_OUT_FAILED,    /* it runs nowhere: failover restarts it */
+	CD_MOVE_OUT_SAVED,     /* it runs nowhere, saved: restored where the policy puts it */
 };
-#define CD_MOVE_N_OUTCOMES (CD_MOVE_OUT_FAILED + 1)
+#define CD_MOVE_N_OUTCOMES (CD_MOVE_OUT_SAVED + 1)
 
 const char *cd_move_phase_to_str(enum cd_move_phase p);
 const char *cd_move_outcome_to_str(enum cd_move_outcome o);
@@ -96,6 +109,23 @@ struct cd_vm_move {
 	bool target_lost;  /* the target died: nothing of the VM runs there */
 	bool copy_begun;   /* it reached copying: only then can it have moved */
 	uint64_t begun_ms; /* the requester's wall clock */
+	/* A quick move's state file (volume, file on it). */
+	char state_volume[64], state_file[64];
+};
+
+/*
+ * A VM's memory state saved in a file of a shared volume (agents/vmstate.h),
+ * by a quick move or vm stop --save (volume "": none). It is restored at
+ * most once: the node that restored it says so (vm.restored) before it lets
+ * the VM run, and that consumes it.
+ */
+struct cd_vm_saved {
+	char volume[64], file[64];
+	uint64_t action_id; /* the save that wrote it (the file's head names it) */
+	uint64_t length;    /* bytes of image */
+	char sha256[65];
+	uint32_t node;	   /* where it was saved */
+	uint64_t saved_ms; /* that node's wall clock */
 };
 
 /* How the VM's last move ended (action_id 0: it never moved). */
@@ -165,6 +195,10 @@ struct cd_vm {
 	char last_error[CD_VM_ERROR_MAX + 1];
 	struct cd_vm_move move; /* in state MIGRATING */
 	struct cd_vm_last_move last_move;
+	/* vm stop --save: its node saves it into this file (STOPPING). */
+	bool stop_save;
+	char save_volume[64], save_file[64];
+	struct cd_vm_saved saved;
 };
 
 struct cd_state;
@@ -189,6 +223,8 @@ enum cd_vm_event {
 	CD_VM_EV_MOVE_STEP,    /* vm.move.step: a node did its part of a move */
 	CD_VM_EV_MOVE_CANCEL,  /* vm.move.cancel */
 	CD_VM_EV_REPORT_MOVED, /* vm.report "moved" from the source: it runs on the target */
+	CD_VM_EV_REPORT_SAVED, /* vm.report "saved" from its node: off, its state in a file */
+	CD_VM_EV_RESTORED,     /* vm.restored: its node restored it paused (or could not) */
 };
 const char *cd_vm_event_to_str(enum cd_vm_event ev);
 
@@ -204,6 +240,10 @@ struct cd_vm_event_args {
 	enum cd_move_phase phase;	/* MOVE_STEP: the phase the node finished */
 	bool ok;			/* MOVE_STEP: whether it did */
 	uint64_t downtime_ms, total_ms; /* REPORT_* ending a move, if measured */
+	bool save;			/* STOP: save it (into volume, file) */
+	const char *volume, *file;	/* STOP with save, MOVE quick: the state file */
+	const struct cd_vm_saved *saved; /* REPORT_SAVED, MOVE_STEP saving: the image */
+	bool corrupt;			/* RESTORED not ok: the image failed its checks */
 };
 
 /* A transition, as the state's hook (struct cd_state) is told of it once it is made. */
@@ -231,7 +271,19 @@ int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
 typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
 cd_vm_op_fn cd_vm_op_add, cd_vm_op_remove, cd_vm_op_start, cd_vm_op_stop, cd_vm_op_set,
 	cd_vm_op_place, cd_vm_op_report, cd_vm_op_identity, cd_vm_op_move, cd_vm_op_move_step,
-	cd_vm_op_move_cancel;
+	cd_vm_op_move_cancel, cd_vm_op_restored;
+
+/* A VM's saved state as JSON ("saved"; NULL: none), and read back (0, or -1 if malformed). */
+struct json_object *cd_vm_saved_to_json(const struct cd_vm_saved *sv);
+int cd_vm_saved_from_json(struct cd_vm_saved *sv, const struct json_object *o);
+
+/*
+ * Where vm's state is saved: the volume of its first disk on a shared
+ * volume, else the first volume of s by name; the file is "NAME.vmstate".
+ * 0, or CD_ERR_NOT_FOUND when the cluster has no volume.
+ */
+int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
+			   char vol[64], char file[64]);
 
 /* The node that acts next in vm's move (0: none, or no move): the table's turn. */
 uint32_t cd_vm_move_turn(const struct cd_vm *vm);

@@ -28,6 +28,8 @@ static const char *const event_names[] = {
 	[CD_VM_EV_MOVE_STEP] = "move step",
 	[CD_VM_EV_MOVE_CANCEL] = "move cancel",
 	[CD_VM_EV_REPORT_MOVED] = "report moved",
+	[CD_VM_EV_REPORT_SAVED] = "report saved",
+	[CD_VM_EV_RESTORED] = "restored",
 };
 
 const char *cd_vm_event_to_str(enum cd_vm_event ev)
@@ -72,6 +74,7 @@ static int admin_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_e
 {
 	vm->target_started = false;
 	vm->force_stop = a->force;
+	vm->stop_save = false;
 	return 0;
 }
 
@@ -130,6 +133,81 @@ static int stopped_there(struct cd_state *s, struct cd_vm *vm, const struct cd_v
 			 char *err, size_t errlen)
 {
 	vm->node = 0;
+	vm->stop_save = false;
+	return 0;
+}
+
+/* --- saved states (vm.h: struct cd_vm_saved) --- */
+
+static bool saving(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return a->save;
+}
+
+/* vm stop --save: its node saves it into the file named. */
+static int stop_saving(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	if (!a->volume || !a->file)
+		FAIL(CD_ERR_INVALID, "a save of '%s' needs a state file", vm->name);
+	stop_there(s, vm, a, err, errlen);
+	vm->stop_save = true;
+	cd_strlcpy(vm->save_volume, a->volume, sizeof(vm->save_volume));
+	cd_strlcpy(vm->save_file, a->file, sizeof(vm->save_file));
+	return 0;
+}
+
+static bool save_asked(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return vm->stop_save;
+}
+
+/* The save failed and it still runs there: it stays running (the report says why). */
+static int save_failed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	vm->target_started = true;
+	vm->stop_save = false;
+	return 0;
+}
+
+static int take_saved(struct cd_vm *vm, const struct cd_vm_event_args *a, char *err, size_t errlen)
+{
+	if (!a->saved)
+		FAIL(CD_ERR_INVALID, "'%s' reported saved without its image", vm->name);
+	vm->saved = *a->saved;
+	return 0;
+}
+
+/* Saved and off: the VM runs nowhere; a start restores it. */
+static int saved_there(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	if (take_saved(vm, a, err, errlen) < 0)
+		return CD_ERR_INVALID;
+	vm->node = 0;
+	vm->stop_save = false;
+	return 0;
+}
+
+static bool restore_ok(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return a->ok;
+}
+
+/* Its node restored it paused: the saved state is consumed (never restored twice). */
+static int consumed(struct cd_vm *vm)
+{
+	memset(&vm->saved, 0, sizeof(vm->saved));
+	return 0;
+}
+
+/* A start from the saved state: consumed, or (a corrupt image) discarded. */
+static int restored_start(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			  char *err, size_t errlen)
+{
+	if (a->ok || a->corrupt)
+		consumed(vm);
 	return 0;
 }
 
@@ -170,7 +248,14 @@ static bool somewhere(const struct cd_vm *vm, const struct cd_vm_event_args *a)
 
 static bool moving(enum cd_move_phase p)
 {
-	return p == CD_MOVE_SHARING || p == CD_MOVE_RECEIVING || p == CD_MOVE_COPYING;
+	return p == CD_MOVE_SHARING || p == CD_MOVE_RECEIVING || p == CD_MOVE_COPYING ||
+	       p == CD_MOVE_SAVING;
+}
+
+/* A quick move past its save: the VM is the target's, saved or being restored there. */
+static bool restoring(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return vm->move.phase == CD_MOVE_RESTORING || vm->move.phase == CD_MOVE_RESUMING;
 }
 
 uint32_t cd_vm_move_turn(const struct cd_vm *vm)
@@ -180,6 +265,9 @@ uint32_t cd_vm_move_turn(const struct cd_vm *vm)
 	switch (vm->move.phase) {
 	case CD_MOVE_RECEIVING:
 		return vm->move.target;
+	case CD_MOVE_SAVING:
+	case CD_MOVE_RESTORING: /* the VM's node is the target by then */
+	case CD_MOVE_RESUMING:
 	case CD_MOVE_NONE: /* a state written before moves: its node settles it */
 	case CD_MOVE_SHARING:
 	case CD_MOVE_COPYING:
@@ -201,6 +289,13 @@ static int begin_move(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_e
 	vm->move.source = vm->node;
 	vm->move.target = a->target;
 	vm->move.begun_ms = a->wall_ms;
+	if (a->mode == CD_MOVE_QUICK) {
+		if (!a->volume || !a->file)
+			FAIL(CD_ERR_INVALID, "a quick move of '%s' needs a state file", vm->name);
+		vm->move.phase = CD_MOVE_SAVING;
+		cd_strlcpy(vm->move.state_volume, a->volume, sizeof(vm->move.state_volume));
+		cd_strlcpy(vm->move.state_file, a->file, sizeof(vm->move.state_file));
+	}
 	vm->action_id = ++s->last_action_id;
 	vm->last_error[0] = '\0';
 	return 0;
@@ -220,15 +315,25 @@ static int move_step(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_ev
 	uint32_t turn = cd_vm_move_turn(vm);
 
 	if (a->phase != vm->move.phase || a->node != turn ||
-	    (a->phase != CD_MOVE_SHARING && a->phase != CD_MOVE_RECEIVING))
+	    (a->phase != CD_MOVE_SHARING && a->phase != CD_MOVE_RECEIVING &&
+	     a->phase != CD_MOVE_SAVING))
 		FAIL(CD_ERR_INVALID,
 		     "move step '%s' of '%s' from node %u out of turn (%s, node %u)",
 		     cd_move_phase_to_str(a->phase), vm->name, a->node,
 		     cd_move_phase_to_str(vm->move.phase), turn);
-	if (!a->ok)
+	if (!a->ok) {
 		vm->move.phase = CD_MOVE_ABORTING;
-	else
+	} else if (a->phase == CD_MOVE_SAVING) {
+		/* Saved, the source's leases given up: the target's to restore. */
+		if (take_saved(vm, a, err, errlen) < 0)
+			return CD_ERR_INVALID;
+		vm->node = vm->move.target;
+		vm->move.phase = CD_MOVE_RESTORING;
+		vm->move.copy_begun = true;
+		return 0;
+	} else {
 		vm->move.phase = a->phase == CD_MOVE_SHARING ? CD_MOVE_RECEIVING : CD_MOVE_COPYING;
+	}
 	vm->move.copy_begun = vm->move.phase == CD_MOVE_COPYING;
 	return 0;
 }
@@ -240,6 +345,11 @@ static int move_cancel(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_
 		FAIL(CD_ERR_INVALID,
 		     "too late to cancel the move of '%s': its source died and the target's real "
 		     "state decides",
+		     vm->name);
+	if (restoring(vm, a))
+		FAIL(CD_ERR_INVALID,
+		     "too late to cancel the move of '%s': it is saved and its restore on the "
+		     "target has begun",
 		     vm->name);
 	vm->move.cancelled = true;
 	vm->move.phase = CD_MOVE_ABORTING;
@@ -308,11 +418,65 @@ static int move_settled(struct cd_state *s, struct cd_vm *vm, const struct cd_vm
 			char *err, size_t errlen)
 {
 	end_move(vm,
-		 vm->move.phase == CD_MOVE_ORPHANED ? CD_MOVE_OUT_MOVED
-		 : vm->move.cancelled		    ? CD_MOVE_OUT_CANCELLED
-						    : CD_MOVE_OUT_STAYED,
+		 vm->move.phase == CD_MOVE_ORPHANED || vm->move.phase == CD_MOVE_RESUMING
+			 ? CD_MOVE_OUT_MOVED
+		 : vm->move.cancelled ? CD_MOVE_OUT_CANCELLED
+				      : CD_MOVE_OUT_STAYED,
 		 a);
 	return 0;
+}
+
+/* Running during a restore, before it was consumed: no report can say so. */
+static bool unconsumed(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return vm->move.phase == CD_MOVE_RESTORING;
+}
+
+static int refuse_unconsumed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			     char *err, size_t errlen)
+{
+	FAIL(CD_ERR_INVALID, "'%s' is being restored: it runs only once its restore is recorded",
+	     vm->name);
+}
+
+/* The source saved it after all (its move was called off too late): saved, it runs nowhere. */
+static bool saved_by_source(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return vm->move.mode == CD_MOVE_QUICK && !restoring(vm, a);
+}
+
+static int move_saved(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		      char *err, size_t errlen)
+{
+	if (saved_there(s, vm, a, err, errlen) < 0)
+		return CD_ERR_INVALID;
+	end_move(vm, CD_MOVE_OUT_SAVED, a);
+	return 0;
+}
+
+/* The target restored it paused: consumed, it may let it run. */
+static int restored_move(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			 char *err, size_t errlen)
+{
+	if (vm->move.phase != CD_MOVE_RESTORING)
+		FAIL(CD_ERR_INVALID, "'%s' is not being restored (%s)", vm->name,
+		     cd_move_phase_to_str(vm->move.phase));
+	consumed(vm);
+	vm->move.phase = CD_MOVE_RESUMING;
+	return 0;
+}
+
+/* The target could not restore it: restored elsewhere (a corrupt image: started afresh). */
+static int restore_failed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+			  char *err, size_t errlen)
+{
+	if (vm->move.phase != CD_MOVE_RESTORING)
+		FAIL(CD_ERR_INVALID, "'%s' is not being restored (%s)", vm->name,
+		     cd_move_phase_to_str(vm->move.phase));
+	if (a->corrupt)
+		consumed(vm);
+	end_move(vm, vm->saved.volume[0] ? CD_MOVE_OUT_SAVED : CD_MOVE_OUT_FAILED, a);
+	return failed_there(s, vm, a, err, errlen);
 }
 
 static int moved_then_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
@@ -337,7 +501,7 @@ static int settled_then_stop(struct cd_state *s, struct cd_vm *vm, const struct 
 static int move_failed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
 		       char *err, size_t errlen)
 {
-	end_move(vm, CD_MOVE_OUT_FAILED, a);
+	end_move(vm, vm->saved.volume[0] ? CD_MOVE_OUT_SAVED : CD_MOVE_OUT_FAILED, a);
 	return failed_there(s, vm, a, err, errlen);
 }
 
@@ -351,7 +515,8 @@ static bool target_died(const struct cd_vm *vm, const struct cd_vm_event_args *a
 static bool source_died(const struct cd_vm *vm, const struct cd_vm_event_args *a)
 {
 	return a->node == vm->node && vm->move.target && vm->move.target != vm->node &&
-	       !vm->move.target_lost && vm->move.phase != CD_MOVE_ORPHANED;
+	       !vm->move.target_lost && vm->move.phase != CD_MOVE_ORPHANED &&
+	       vm->move.phase != CD_MOVE_SAVING;
 }
 
 static int move_target_died(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
@@ -379,7 +544,7 @@ static int move_node_died(struct cd_state *s, struct cd_vm *vm, const struct cd_
 			  char *err, size_t errlen)
 {
 	node_died(s, vm, a, err, errlen);
-	end_move(vm, CD_MOVE_OUT_FAILED, a);
+	end_move(vm, vm->saved.volume[0] ? CD_MOVE_OUT_SAVED : CD_MOVE_OUT_FAILED, a);
 	return 0;
 }
 
@@ -424,8 +589,10 @@ static const struct vm_row {
 	R(STARTING,  REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
 	R(STARTING,  REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
 	R(STARTING,  NODE_DEAD,      NULL,      S(STOPPED),  node_died),
+	R(STARTING,  RESTORED,       NULL,      KEEP,        restored_start),
 
 	R(RUNNING,   START,          NULL,      KEEP,        admin_start),
+	R(RUNNING,   STOP,           saving,    S(STOPPING), stop_saving),
 	R(RUNNING,   STOP,           NULL,      S(STOPPING), stop_there),
 	R(RUNNING,   PLACE,          NULL,      REFUSE,      refuse_place),
 	R(RUNNING,   REPORT_RUNNING, NULL,      KEEP,        runs),
@@ -439,8 +606,10 @@ static const struct vm_row {
 	R(STOPPING,  START,          NULL,      KEEP,        admin_start),
 	R(STOPPING,  STOP,           NULL,      S(STOPPING), stop_there),
 	R(STOPPING,  PLACE,          NULL,      REFUSE,      refuse_place),
+	R(STOPPING,  REPORT_RUNNING, save_asked, S(RUNNING), save_failed),
 	R(STOPPING,  REPORT_RUNNING, NULL,      KEEP,        NULL),
 	R(STOPPING,  REPORT_STOPPED, NULL,      S(STOPPED),  stopped_there),
+	R(STOPPING,  REPORT_SAVED,   save_asked, S(STOPPED), saved_there),
 	/* The stop failed: it may still run there. Keep the owner. */
 	R(STOPPING,  REPORT_FAILED,  NULL,      S(FAILED),   NULL),
 	R(STOPPING,  REPORT_OTHER,   NULL,      KEEP,        NULL),
@@ -472,6 +641,10 @@ static const struct vm_row {
 	R(MIGRATING, MOVE_CANCEL,    NULL,        KEEP,         move_cancel),
 	R(MIGRATING, REPORT_MOVED,   to_stop,     S(STOPPING),  moved_then_stop),
 	R(MIGRATING, REPORT_MOVED,   NULL,        S(RUNNING),   moved),
+	R(MIGRATING, REPORT_SAVED,   saved_by_source, S(STOPPED), move_saved),
+	R(MIGRATING, RESTORED,       restore_ok,  KEEP,         restored_move),
+	R(MIGRATING, RESTORED,       NULL,        S(FAILED),    restore_failed),
+	R(MIGRATING, REPORT_RUNNING, unconsumed,  REFUSE,       refuse_unconsumed),
 	R(MIGRATING, REPORT_RUNNING, to_stop,     S(STOPPING),  settled_then_stop),
 	R(MIGRATING, REPORT_RUNNING, NULL,        S(RUNNING),   move_settled),
 	R(MIGRATING, REPORT_STOPPED, NULL,        S(FAILED),    move_failed),
@@ -541,10 +714,22 @@ int cd_vm_op_start(struct cd_state *s, const struct json_object *c, char *err, s
 
 int cd_vm_op_stop(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
-	struct cd_vm_event_args a = {.force = cd_jget_bool_or(c, "force", false)};
+	struct cd_vm_event_args a = {.force = cd_jget_bool_or(c, "force", false),
+				     .save = cd_jget_bool_or(c, "save", false),
+				     .volume = cd_jget_str(c, "state_volume"),
+				     .file = cd_jget_str(c, "state_file")};
 	struct cd_vm *vm;
 
 	NAMED_VM(vm);
+	if (a.save) {
+		if (vm->state != CD_VM_RUNNING)
+			FAIL(CD_ERR_INVALID, "VM '%s' is %s: only a running VM is saved", vm->name,
+			     cd_vm_state_to_str(vm->state));
+		if (!a.volume || !cd_state_volume(s, a.volume) || !a.file || !*a.file ||
+		    strlen(a.file) >= 64)
+			FAIL(CD_ERR_INVALID, "a save of '%s' needs a state file on a volume",
+			     vm->name);
+	}
 	return cd_vm_transition(s, vm, CD_VM_EV_STOP, &a, err, errlen);
 }
 
@@ -574,6 +759,8 @@ static int report_event(const char *result)
 
 	if (result && strcmp(result, "moved") == 0)
 		return CD_VM_EV_REPORT_MOVED;
+	if (result && strcmp(result, "saved") == 0)
+		return CD_VM_EV_REPORT_SAVED;
 	if (cd_vm_state_from_str(result, &got) < 0)
 		return -1;
 	switch (got) {
@@ -603,6 +790,7 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 	uint64_t node, action;
 	int ev;
 	char old_error[CD_VM_ERROR_MAX + 1];
+	struct cd_vm_saved sv;
 	struct cd_vm *vm;
 	int rc;
 
@@ -613,6 +801,13 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 	cd_jget_u64(c, "wall_ms", &a.wall_ms);
 	cd_jget_u64(c, "downtime_ms", &a.downtime_ms);
 	cd_jget_u64(c, "total_ms", &a.total_ms);
+	if (ev == CD_VM_EV_REPORT_SAVED) {
+		struct json_object *o;
+
+		if (!json_object_object_get_ex(c, "saved", &o) || cd_vm_saved_from_json(&sv, o) < 0)
+			FAIL(CD_ERR_INVALID, "report saved on '%s' without its image", vm->name);
+		a.saved = &sv;
+	}
 	if (node != vm->node || (action && action != vm->action_id))
 		FAIL(CD_ERR_INVALID, "stale report on '%s' from node %" PRIu64, vm->name, node);
 	a.node = (uint32_t)node;

@@ -15,6 +15,8 @@
 #include "core/state.h"
 #include "core/vm.h"
 #include "core/vm_internal.h"
+#include "core/vmdisks.h"
+#include "core/volume.h"
 #include "lib/fsm.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -29,6 +31,9 @@ static const char *const phase_names[] = {
 	[CD_MOVE_COPYING] = "copying",
 	[CD_MOVE_ABORTING] = "aborting",
 	[CD_MOVE_ORPHANED] = "orphaned",
+	[CD_MOVE_SAVING] = "saving",
+	[CD_MOVE_RESTORING] = "restoring",
+	[CD_MOVE_RESUMING] = "resuming",
 };
 static const char *const outcome_names[] = {
 	[CD_MOVE_OUT_NONE] = "none",
@@ -36,6 +41,7 @@ static const char *const outcome_names[] = {
 	[CD_MOVE_OUT_STAYED] = "stayed",
 	[CD_MOVE_OUT_CANCELLED] = "cancelled",
 	[CD_MOVE_OUT_FAILED] = "failed",
+	[CD_MOVE_OUT_SAVED] = "saved",
 };
 static const char *const mode_names[] = {
 	[CD_MOVE_LIVE] = "live",
@@ -78,6 +84,10 @@ struct json_object *cd_vm_move_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "target_lost", json_object_new_boolean(m->target_lost));
 	json_object_object_add(o, "copy_begun", json_object_new_boolean(m->copy_begun));
 	json_object_object_add(o, "begun_ms", u64_json(m->begun_ms));
+	if (m->mode == CD_MOVE_QUICK) {
+		json_object_object_add(o, "state_volume", json_object_new_string(m->state_volume));
+		json_object_object_add(o, "state_file", json_object_new_string(m->state_file));
+	}
 	return o;
 }
 
@@ -111,6 +121,57 @@ static int node_field(const struct json_object *o, const char *key, uint32_t *ou
 	return 0;
 }
 
+/* A name of a volume or file (non-empty, fits) into out[64]: whether it did. */
+static bool name_field(const struct json_object *o, const char *key, char out[64])
+{
+	const char *v = cd_jget_str(o, key);
+
+	return v && *v && cd_strlcpy(out, v, 64) < 64;
+}
+
+struct json_object *cd_vm_saved_to_json(const struct cd_vm_saved *sv)
+{
+	struct json_object *o;
+
+	if (!sv->volume[0])
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "volume", json_object_new_string(sv->volume));
+	json_object_object_add(o, "file", json_object_new_string(sv->file));
+	json_object_object_add(o, "action_id", u64_json(sv->action_id));
+	json_object_object_add(o, "length", u64_json(sv->length));
+	json_object_object_add(o, "sha256", json_object_new_string(sv->sha256));
+	json_object_object_add(o, "node", u64_json(sv->node));
+	json_object_object_add(o, "saved_ms", u64_json(sv->saved_ms));
+	return o;
+}
+
+static bool is_sha256(const char *h)
+{
+	size_t i;
+
+	for (i = 0; h && i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return false;
+	return h && h[64] == '\0';
+}
+
+int cd_vm_saved_from_json(struct cd_vm_saved *sv, const struct json_object *o)
+{
+	const char *h = cd_jget_str(o, "sha256");
+
+	memset(sv, 0, sizeof(*sv));
+	if (!name_field(o, "volume", sv->volume) || !name_field(o, "file", sv->file) ||
+	    cd_jget_u64(o, "action_id", &sv->action_id) < 0 ||
+	    cd_jget_u64(o, "length", &sv->length) < 0 || sv->length == 0 || !is_sha256(h) ||
+	    node_field(o, "node", &sv->node) < 0 || cd_jget_u64(o, "saved_ms", &sv->saved_ms) < 0) {
+		memset(sv, 0, sizeof(*sv));
+		return -1;
+	}
+	memcpy(sv->sha256, h, 65);
+	return 0;
+}
+
 static int named(const char *const *names, size_t n, const char *s, int *out)
 {
 	*out = cd_fsm_index(names, n, s);
@@ -137,6 +198,10 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 		vm->move.copy_begun = cd_jget_bool_or(o, "copy_begun", false);
 		if (vm->state != CD_VM_MIGRATING && vm->move.phase != CD_MOVE_NONE)
 			return -1;
+		if (vm->move.mode == CD_MOVE_QUICK &&
+		    (!name_field(o, "state_volume", vm->move.state_volume) ||
+		     !name_field(o, "state_file", vm->move.state_file)))
+			return -1;
 	}
 	if (json_object_object_get_ex(vo, "last_move", &o) && o) {
 		e = cd_jget_str(o, "error");
@@ -153,6 +218,12 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 		vm->last_move.outcome = (enum cd_move_outcome)oc;
 		vm->last_move.mode = (enum cd_move_mode)m;
 	}
+	if (json_object_object_get_ex(vo, "saved", &o) && o && cd_vm_saved_from_json(&vm->saved, o) < 0)
+		return -1;
+	vm->stop_save = cd_jget_bool_or(vo, "stop_save", false);
+	if (vm->stop_save && (!name_field(vo, "save_volume", vm->save_volume) ||
+			      !name_field(vo, "save_file", vm->save_file)))
+		return -1;
 	return 0;
 }
 
@@ -172,9 +243,17 @@ int cd_vm_op_move(struct cd_state *s, const struct json_object *c, char *err, si
 	if (node_field(c, "target", &a.target) < 0 || !(n = cd_state_node_by_id(s, a.target)) ||
 	    named(mode_names, N_OF(mode_names), cd_jget_str(c, "mode"), &m) < 0)
 		FAIL(CD_ERR_INVALID, "malformed move of '%s'", vm->name);
-	if (m != CD_MOVE_LIVE)
+	if (m == CD_MOVE_COLD)
 		FAIL(CD_ERR_INVALID, "a %s move is not carried out by this version",
 		     cd_move_mode_to_str((enum cd_move_mode)m));
+	if (m == CD_MOVE_QUICK) {
+		a.volume = cd_jget_str(c, "state_volume");
+		a.file = cd_jget_str(c, "state_file");
+		if (!a.volume || !cd_state_volume(s, a.volume) || !a.file || !*a.file ||
+		    strlen(a.file) >= 64)
+			FAIL(CD_ERR_INVALID, "a quick move of '%s' needs a state file on a volume",
+			     vm->name);
+	}
 	if (!n->member || n->maintenance || n->dead)
 		FAIL(CD_ERR_INVALID, "node %s cannot take '%s' now", n->info.name, vm->name);
 	a.mode = (enum cd_move_mode)m;
@@ -191,6 +270,7 @@ int cd_vm_op_move_step(struct cd_state *s, const struct json_object *c, char *er
 {
 	struct cd_vm_event_args a = {.ok = cd_jget_bool_or(c, "ok", false)};
 	const char *e = cd_jget_str(c, "error");
+	struct cd_vm_saved sv;
 	uint64_t action;
 	struct cd_vm *vm;
 	int p, rc;
@@ -202,6 +282,13 @@ int cd_vm_op_move_step(struct cd_state *s, const struct json_object *c, char *er
 	if (vm->state != CD_VM_MIGRATING || action != vm->action_id)
 		FAIL(CD_ERR_INVALID, "stale move step of '%s' from node %u", vm->name, a.node);
 	a.phase = (enum cd_move_phase)p;
+	if (a.phase == CD_MOVE_SAVING && a.ok) {
+		struct json_object *o;
+
+		if (!json_object_object_get_ex(c, "saved", &o) || cd_vm_saved_from_json(&sv, o) < 0)
+			FAIL(CD_ERR_INVALID, "move step saving of '%s' without its image", vm->name);
+		a.saved = &sv;
+	}
 	rc = cd_vm_transition(s, vm, CD_VM_EV_MOVE_STEP, &a, err, errlen);
 	if (rc == 0 && !a.ok)
 		cd_strlcpy(vm->last_error, e ? e : "a move step failed", sizeof(vm->last_error));
@@ -217,4 +304,55 @@ int cd_vm_op_move_cancel(struct cd_state *s, const struct json_object *c, char *
 		FAIL(CD_ERR_INVALID, "VM '%s' is not moving (it is %s)", vm->name,
 		     cd_vm_state_to_str(vm->state));
 	return cd_vm_transition(s, vm, CD_VM_EV_MOVE_CANCEL, NULL, err, errlen);
+}
+
+/*
+ * vm.restored {name, node, action_id, ok, corrupt, error}: node restored
+ * the VM's saved state, paused, checked it and holds its disk leases (ok):
+ * the saved state is consumed, the node may let it run. Or it could not
+ * (ok false): corrupt if the image failed its checks (it is then
+ * discarded), error why.
+ */
+int cd_vm_op_restored(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	struct cd_vm_event_args a = {.ok = cd_jget_bool_or(c, "ok", false),
+				     .corrupt = cd_jget_bool_or(c, "corrupt", false),
+				     .error = cd_jget_str(c, "error")};
+	uint64_t action;
+	struct cd_vm *vm;
+	int rc;
+
+	NAMED_VM(vm);
+	if (node_field(c, "node", &a.node) < 0 || cd_jget_u64(c, "action_id", &action) < 0)
+		FAIL(CD_ERR_INVALID, "malformed restore report of '%s'", vm->name);
+	if (action != vm->action_id || a.node != vm->node || !vm->saved.volume[0])
+		FAIL(CD_ERR_INVALID, "stale restore report of '%s' from node %u", vm->name, a.node);
+	rc = cd_vm_transition(s, vm, CD_VM_EV_RESTORED, &a, err, errlen);
+	if (rc == 0 && !a.ok)
+		cd_strlcpy(vm->last_error, a.error ? a.error : "its restore failed",
+			   sizeof(vm->last_error));
+	return rc;
+}
+
+int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
+			   char vol[64], char file[64])
+{
+	struct cd_vm_disk d[CD_VM_DISKS_MAX];
+	const char *best = NULL;
+	char err[256];
+	size_t i;
+
+	if (cd_vm_disks(vm->xml, run_dir, d, err, sizeof(err)) > 0 && cd_state_volume(s, d[0].vol))
+		best = d[0].vol;
+	else
+		for (i = 0; i < s->n_volumes; i++)
+			if (!best || strcmp(s->volumes[i].name, best) < 0)
+				best = s->volumes[i].name;
+	if (!best)
+		return CD_ERR_NOT_FOUND;
+	cd_strlcpy(vol, best, 64);
+	/* Its name, or (too long for a file name) its UUID: one file per VM. */
+	if ((size_t)snprintf(file, 64, "%s.vmstate", vm->name) >= 64)
+		snprintf(file, 64, "vmstate-%s", vm->uuid);
+	return 0;
 }
