@@ -6,14 +6,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
+#include "agents/vmstate.h"
 #include "clusterd/conf.h"
 #include "clusterd/events.h"
 #include "clusterd/ipc_cmd.h"
@@ -158,15 +162,32 @@ static struct json_object *move_begun_view(const struct cd_vm *vm, struct json_o
 static int submit_move(qb_ipcs_connection_t *c, const struct cd_move_report *rep,
 		       enum cd_move_mode mode, struct json_object **reply)
 {
-	const struct cd_node *n = cd_state_node_by_id(cd_replica_state(), rep->target_id);
+	const struct cd_state *s = cd_replica_state();
+	const struct cd_node *n = cd_state_node_by_id(s, rep->target_id);
+	const struct cd_vm *vm = cd_state_vm(s, rep->vm);
 	struct json_object *ch = json_object_new_object(), *body = *reply;
+	char vol[64], file[64];
 	int rc;
 
-	if (!n) {
+	if (!n || !vm) {
 		json_object_put(ch);
 		json_object_put(body);
-		*reply = cd_ipc_error_obj("no node '%s'", rep->target);
+		*reply = n ? cd_ipc_error_obj("no VM '%s'", rep->vm)
+			   : cd_ipc_error_obj("no node '%s'", rep->target);
 		return CD_ERR_NOT_FOUND;
+	}
+	if (mode == CD_MOVE_QUICK) {
+		if (cd_vm_state_file_place(s, vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR), vol, file) <
+		    0) {
+			json_object_put(ch);
+			json_object_put(body);
+			*reply = cd_ipc_error_obj("a quick move of '%s' needs a shared volume for its "
+						  "state file (see 'clusterctl volume add')",
+						  rep->vm);
+			return CD_ERR_INVALID;
+		}
+		json_object_object_add(ch, "state_volume", json_object_new_string(vol));
+		json_object_object_add(ch, "state_file", json_object_new_string(file));
 	}
 	json_object_object_add(ch, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE)));
 	json_object_object_add(ch, "name", json_object_new_string(rep->vm));
@@ -410,9 +431,9 @@ static int move_or_check(qb_ipcs_connection_t *c, struct json_object *args,
 					cd_ipc_arg_str(args, "mode"));
 		return CD_ERR_INVALID;
 	}
-	if (go && mode != CD_MOVE_LIVE) {
-		*out = cd_ipc_error_obj("a %s move is not carried out by this version (only live; "
-					"--check runs its preflight)",
+	if (go && mode == CD_MOVE_COLD) {
+		*out = cd_ipc_error_obj("a %s move is not carried out by this version (live or "
+					"quick; --check runs its preflight)",
 					cd_move_mode_to_str(mode));
 		return -EOPNOTSUPP;
 	}
@@ -478,6 +499,39 @@ static void stats_done(void *ctx, const struct cd_agent_result *r)
 }
 
 /*
+ * A quick move's progress, as the state file's blocks say it, read here
+ * through this node's view of the file: {"type": "quick", "saved_bytes",
+ * "restored_bytes", "memory_bytes", "complete"}; NULL if it cannot be read.
+ */
+static struct json_object *quick_progress(const struct cd_vm *vm)
+{
+	struct cd_vmstate_head h = {0};
+	struct cd_vmstate_tail t = {0};
+	struct json_object *o;
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+		 vm->move.state_volume, vm->move.state_file);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	cd_vmstate_peek(fd, &h, &t);
+	close(fd);
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("quick"));
+	json_object_object_add(o, "saved_bytes", json_object_new_int64(
+						 (int64_t)(h.action_id == vm->action_id ? h.length : 0)));
+	json_object_object_add(o, "restored_bytes", json_object_new_int64(
+						    (int64_t)(t.action_id == vm->action_id ? t.read : 0)));
+	json_object_object_add(o, "memory_bytes",
+			       json_object_new_int64((int64_t)(vm->memory_mb << 20)));
+	json_object_object_add(o, "complete",
+			       json_object_new_boolean(h.action_id == vm->action_id && h.complete));
+	return o;
+}
+
+/*
  * vm.move.status: the VM's state, its move (if any) and its last move,
  * and while its memory is copied the source's libvirt job statistics
  * (asked of the source's libvirtd, this node's own or over libvirt_peer_uri).
@@ -506,6 +560,10 @@ static int cmd_vm_move_status(qb_ipcs_connection_t *c, struct json_object *args,
 	json_object_object_add(*out, "move", cd_ipc_move_json(vm, false));
 	json_object_object_add(*out, "last_move", cd_ipc_move_json(vm, true));
 	json_object_object_add(*out, "progress", NULL);
+	if (vm->state == CD_VM_MIGRATING && vm->move.mode == CD_MOVE_QUICK) {
+		json_object_object_add(*out, "progress", quick_progress(vm));
+		return 0;
+	}
 	if (vm->state != CD_VM_MIGRATING ||
 	    (vm->move.phase != CD_MOVE_COPYING && vm->move.phase != CD_MOVE_ABORTING))
 		return 0;

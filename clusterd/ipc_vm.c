@@ -210,6 +210,39 @@ static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 	return 0;
 }
 
+/*
+ * vm.stop {name, force, save}: with save, its node saves it into a state
+ * file on a shared volume (the volume of its disks, else the first), from
+ * which vm start restores it.
+ */
+static int cmd_vm_stop(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
+{
+	const struct cd_vm *vm;
+	struct json_object *t;
+	char vol[64], file[64];
+	int rc = 0;
+
+	if (!json_object_object_get_ex(args, "save", &t) || !json_object_get_boolean(t))
+		return cd_ipc_submit_change(c, CD_CHANGE_VM_STOP, args, out);
+	if (!(vm = find_vm(args, out, &rc)))
+		return rc;
+	if (vm->state != CD_VM_RUNNING) {
+		*out = cd_ipc_error_obj("VM '%s' is %s: only a running VM is saved", vm->name,
+					cd_vm_state_to_str(vm->state));
+		return CD_ERR_INVALID;
+	}
+	if (cd_vm_state_file_place(cd_replica_state(), vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+				   vol, file) < 0) {
+		*out = cd_ipc_error_obj("VM '%s' cannot be saved: the cluster has no shared volume "
+					"for its state file (see 'clusterctl volume add')",
+					vm->name);
+		return CD_ERR_INVALID;
+	}
+	json_object_object_add(args, "state_volume", json_object_new_string(vol));
+	json_object_object_add(args, "state_file", json_object_new_string(file));
+	return cd_ipc_submit_change(c, CD_CHANGE_VM_STOP, args, out);
+}
+
 /* Reads answer from this node's copy of the state; the moves are in ipc_move.c. */
 const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
 	{"vm.add", CD_IPC_SUBMITS, cmd_vm_add},
@@ -217,7 +250,7 @@ const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
 	{"vm.list", 0, cmd_vm_list},
 	{"vm.show", 0, cmd_vm_show},
 	{"vm.start", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_START},
-	{"vm.stop", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_STOP},
+	{"vm.stop", CD_IPC_SUBMITS, cmd_vm_stop},
 	{"vm.set", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_SET},
 	{"vm.explain", 0, cmd_vm_explain},
 };
