@@ -113,6 +113,7 @@ START_TEST(test_names_on_the_wire)
 		{CD_CHANGE_VM_MOVE, "vm.move"},
 		{CD_CHANGE_VM_MOVE_STEP, "vm.move.step"},
 		{CD_CHANGE_VM_MOVE_CANCEL, "vm.move.cancel"},
+		{CD_CHANGE_VM_RESTORED, "vm.restored"},
 	};
 	size_t i;
 

@@ -31,6 +31,10 @@ static const struct {
 	C(IDLE, STEP, P(STEPPING)),
 	C(IDLE, MEASURE, P(MEASURING)),
 	C(MEASURING, MEASURED, P(IDLE)),
+	C(IDLE, SAVE, P(SAVING)),
+	C(IDLE, RESTORE, P(RESTORING)),
+	C(SAVING, SAVED, P(IDLE)),
+	C(RESTORING, RESTORED, P(IDLE)),
 	/* Each step's answer brings it back. */
 	C(MIGRATING, MIGRATED, P(IDLE)),
 	C(SETTLING, SETTLED, P(IDLE)),
@@ -56,6 +60,8 @@ static const struct {
 	C(SETTLING, VOID, KEEP),
 	C(STEPPING, VOID, KEEP),
 	C(MEASURING, VOID, KEEP),
+	C(SAVING, VOID, KEEP),
+	C(RESTORING, VOID, KEEP),
 };
 
 START_TEST(test_every_cell)
@@ -94,7 +100,7 @@ START_TEST(test_every_cell)
 				moves++;
 			}
 		}
-	ck_assert_int_eq(moves, 24);
+	ck_assert_int_eq(moves, 28);
 	ck_assert_int_gt(impossible, 0);
 }
 END_TEST
@@ -133,7 +139,8 @@ START_TEST(test_start_under_way)
 
 	for (p = 0; p < CD_LRM_N_PHASES; p++)
 		ck_assert(cd_lrm_phase_start_under_way((enum cd_lrm_phase)p) ==
-			  (p == CD_LRM_LEASING || p == CD_LRM_STARTING || p == CD_LRM_VOIDED));
+			  (p == CD_LRM_LEASING || p == CD_LRM_STARTING || p == CD_LRM_VOIDED ||
+			  p == CD_LRM_RESTORING));
 	ck_assert_str_eq(cd_lrm_phase_to_str((enum cd_lrm_phase)99), "unknown");
 	ck_assert_str_eq(cd_lrm_event_to_str(CD_LRM_EV_START_RETURNED), "start returned");
 }

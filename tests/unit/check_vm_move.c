@@ -159,7 +159,7 @@ START_TEST(test_move_refused)
 	ck_assert(strstr(err, "cannot take"));
 	ck_assert_int_eq(move(&s, 9), CD_ERR_INVALID); /* no such node */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
-				   "\"mode\":\"quick\"}"),
+				   "\"mode\":\"cold\"}"),
 			 CD_ERR_INVALID);
 	ck_assert(strstr(err, "not carried out"));
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}"), CD_ERR_INVALID);

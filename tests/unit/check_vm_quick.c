@@ -1,0 +1,471 @@
+/*
+ * Quick moves and saved states in the replicated state (vm.h: the phases
+ * saving, restoring, resuming; struct cd_vm_saved): the changes that drive
+ * them (vm.move mode quick, vm.move.step saving, vm.restored, vm.report
+ * saved, vm.stop with save), every way they end, and their JSON. The rule
+ * above all: a saved state is consumed by the restore that is recorded,
+ * and is never handed to a second restore after that.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clusterd/result.h>
+
+#include "check_common.h"
+#include "check_fixture.h"
+#include "core/state.h"
+
+static char err[256];
+
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define WEB_XML                                                                                    \
+	"<domain><name>web</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f</uuid><devices>"       \
+	"<interface type='bridge'><mac address='52:54:00:aa:bb:01'/></interface>"                  \
+	"</devices></domain>"
+
+static int applyf(struct cd_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int applyf(struct cd_state *s, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return fixture_apply(s, buf, err, sizeof(err));
+}
+
+static const struct cd_vm *web(const struct cd_state *s)
+{
+	return cd_state_vm(s, "web");
+}
+
+static unsigned long long act(const struct cd_state *s)
+{
+	return (unsigned long long)web(s)->action_id;
+}
+
+/* Nodes 1 to 3 members, volume vol1, "web" running on node 1 (action 7). */
+static void setup(struct cd_state *s)
+{
+	struct cd_vm *vm;
+
+	fixture_node4_left(s);
+	ck_assert_int_eq(applyf(s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":"
+				   "\"/dev/loop3\",\"uuid\":\"6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e10\","
+				   "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}"),
+			 0);
+	ck_assert_int_eq(applyf(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
+				   "\"vcpus\":1,\"memory_mb\":512}"),
+			 0);
+	vm = (struct cd_vm *)web(s);
+	vm->state = CD_VM_RUNNING;
+	vm->node = 1;
+	vm->target_started = true;
+	vm->action_id = 7;
+	s->last_action_id = 10;
+}
+
+static int quick(struct cd_state *s, unsigned target)
+{
+	return applyf(s,
+		      "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":%u,\"mode\":\"quick\","
+		      "\"wall_ms\":5000,\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\"}",
+		      target);
+}
+
+static int saved_step(struct cd_state *s, unsigned node, bool ok)
+{
+	char a[32];
+
+	snprintf(a, sizeof(a), "%llu", act(s));
+	if (!ok)
+		return applyf(s,
+			      "{\"op\":\"vm.move.step\",\"name\":\"web\",\"node\":%u,"
+			      "\"action_id\":%s,\"phase\":\"saving\",\"ok\":false,"
+			      "\"error\":\"no space\"}",
+			      node, a);
+	return applyf(s,
+		      "{\"op\":\"vm.move.step\",\"name\":\"web\",\"node\":%u,\"action_id\":%s,"
+		      "\"phase\":\"saving\",\"ok\":true,\"saved\":{\"volume\":\"vol1\",\"file\":"
+		      "\"web.vmstate\",\"action_id\":%s,\"length\":101711872,\"sha256\":\"" SHA
+		      "\",\"node\":1,\"saved_ms\":6000}}",
+		      node, a, a);
+}
+
+static int restored(struct cd_state *s, unsigned node, bool ok, bool corrupt)
+{
+	return applyf(s,
+		      "{\"op\":\"vm.restored\",\"name\":\"web\",\"node\":%u,\"action_id\":%llu,"
+		      "\"ok\":%s,\"corrupt\":%s%s}",
+		      node, act(s), ok ? "true" : "false", corrupt ? "true" : "false",
+		      ok ? "" : ",\"error\":\"bad image\"");
+}
+
+static int report(struct cd_state *s, unsigned node, const char *result)
+{
+	return applyf(s,
+		      "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":%u,\"action_id\":%llu,"
+		      "\"result\":\"%s\",\"wall_ms\":9000,\"downtime_ms\":800,\"total_ms\":3100}",
+		      node, act(s), result);
+}
+
+static int report_saved(struct cd_state *s, unsigned node)
+{
+	char a[32];
+
+	snprintf(a, sizeof(a), "%llu", act(s));
+	return applyf(s,
+		      "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":%u,\"action_id\":%s,"
+		      "\"result\":\"saved\",\"wall_ms\":9000,\"saved\":{\"volume\":\"vol1\","
+		      "\"file\":\"web.vmstate\",\"action_id\":%s,\"length\":101711872,"
+		      "\"sha256\":\"" SHA "\",\"node\":%u,\"saved_ms\":6000}}",
+		      node, a, a, node);
+}
+
+static bool has_saved(const struct cd_state *s)
+{
+	return web(s)->saved.volume[0] != '\0';
+}
+
+START_TEST(test_quick_runs_to_the_end)
+{
+	struct cd_state s;
+	const struct cd_vm *vm;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	vm = web(&s);
+	ck_assert_int_eq(vm->state, CD_VM_MIGRATING);
+	ck_assert_int_eq(vm->move.phase, CD_MOVE_SAVING);
+	ck_assert_int_eq(vm->move.mode, CD_MOVE_QUICK);
+	ck_assert_str_eq(vm->move.state_volume, "vol1");
+	ck_assert_str_eq(vm->move.state_file, "web.vmstate");
+	ck_assert_uint_eq(cd_vm_move_turn(vm), 1);
+	/* Only the source saves; no restore is recorded before it did. */
+	ck_assert_int_eq(saved_step(&s, 2, true), CD_ERR_INVALID);
+	ck_assert_int_eq(restored(&s, 2, true, false), CD_ERR_INVALID);
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	vm = web(&s);
+	ck_assert_int_eq(vm->move.phase, CD_MOVE_RESTORING);
+	ck_assert_uint_eq(vm->node, 2); /* the target's now: the source runs nothing */
+	ck_assert(has_saved(&s));
+	ck_assert_uint_eq(vm->saved.length, 101711872);
+	ck_assert_str_eq(vm->saved.sha256, SHA);
+	ck_assert_uint_eq(cd_vm_move_turn(vm), 2);
+	/* Too late to cancel; and the target may not say it runs before its restore is recorded. */
+	ck_assert_int_eq(fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err,
+				       sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "too late"));
+	ck_assert_int_eq(report(&s, 2, "running"), CD_ERR_INVALID);
+	ck_assert_int_eq(restored(&s, 1, true, false), CD_ERR_INVALID); /* not the VM's node */
+	ck_assert_int_eq(restored(&s, 2, true, false), 0);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_RESUMING);
+	ck_assert(!has_saved(&s)); /* consumed */
+	ck_assert_int_eq(restored(&s, 2, true, false), CD_ERR_INVALID); /* never twice */
+	ck_assert_int_eq(report(&s, 2, "running"), 0);
+	vm = web(&s);
+	ck_assert_int_eq(vm->state, CD_VM_RUNNING);
+	ck_assert_uint_eq(vm->node, 2);
+	ck_assert_int_eq(vm->last_move.outcome, CD_MOVE_OUT_MOVED);
+	ck_assert_int_eq(vm->last_move.mode, CD_MOVE_QUICK);
+	ck_assert_uint_eq(vm->last_move.downtime_ms, 800);
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_quick_refused)
+{
+	struct cd_state s;
+
+	setup(&s);
+	/* Without a state file on a volume of the cluster. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
+				    "\"mode\":\"quick\"}"),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "state file"));
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
+				    "\"mode\":\"quick\",\"state_volume\":\"nope\","
+				    "\"state_file\":\"web.vmstate\"}"),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
+				    "\"mode\":\"cold\"}"),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "not carried out"));
+	/* A step saving ok without its image. */
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(applyf(&s,
+				"{\"op\":\"vm.move.step\",\"name\":\"web\",\"node\":1,"
+				"\"action_id\":%llu,\"phase\":\"saving\",\"ok\":true}",
+				act(&s)),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_SAVING);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* The save failed and the VM still runs on the source: it stays there. */
+START_TEST(test_quick_save_failed)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(saved_step(&s, 1, false), 0);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_ABORTING);
+	ck_assert_int_eq(report(&s, 1, "running"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	ck_assert_uint_eq(web(&s)->node, 1);
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_STAYED);
+	ck_assert_str_eq(web(&s)->last_move.error, "no space");
+	cd_state_free(&s);
+}
+END_TEST
+
+/* Cancelled while saving, but the save finished first: saved, restored where it is placed. */
+START_TEST(test_quick_cancel_after_save)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err,
+				       sizeof(err)),
+			 0);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_ABORTING);
+	ck_assert_int_eq(report_saved(&s, 2), CD_ERR_INVALID); /* not its node */
+	ck_assert_int_eq(report_saved(&s, 1), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert_uint_eq(web(&s)->node, 0);
+	ck_assert(web(&s)->target_started); /* placed again: a start restores it */
+	ck_assert(has_saved(&s));
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_SAVED);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* Node node left the membership and is known dead. */
+static void node_dead(struct cd_state *s, unsigned node)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_nodes; i++)
+		if (s->nodes[i].info.id == node)
+			s->nodes[i].member = false;
+	ck_assert_int_eq(applyf(s, "{\"op\":\"node.dead\",\"node\":%u,\"how\":\"lease\"}", node),
+			 0);
+}
+
+/* The source dies while it saves: the image may be incomplete; a cold failover. */
+START_TEST(test_quick_source_dies_saving)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	node_dead(&s, 1);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert_uint_eq(web(&s)->node, 0);
+	ck_assert(!has_saved(&s));
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_FAILED);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* The target dies while it restores: the verified image is restored elsewhere. */
+START_TEST(test_quick_target_dies_restoring)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	node_dead(&s, 2);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert_uint_eq(web(&s)->node, 0);
+	ck_assert(has_saved(&s));
+	ck_assert(web(&s)->target_started);
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_SAVED);
+	/* Placed on node 3, which restores it: recorded, consumed, then it runs. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":3}"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STARTING);
+	ck_assert_int_eq(restored(&s, 3, true, false), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STARTING);
+	ck_assert(!has_saved(&s));
+	ck_assert_int_eq(restored(&s, 3, true, false), CD_ERR_INVALID);
+	ck_assert_int_eq(report(&s, 3, "running"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* Once the target recorded its restore, its death is a cold failover: never restored twice. */
+START_TEST(test_quick_target_dies_resuming)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	ck_assert_int_eq(restored(&s, 2, true, false), 0);
+	node_dead(&s, 2);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert(!has_saved(&s));
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_FAILED);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* The target could not restore it: elsewhere from the same image, or (corrupt) afresh. */
+START_TEST(test_quick_restore_failed)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	ck_assert_int_eq(restored(&s, 2, false, false), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
+	ck_assert_uint_eq(web(&s)->node, 0);
+	ck_assert(has_saved(&s));
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_SAVED);
+	cd_state_free(&s);
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	ck_assert_int_eq(restored(&s, 2, false, true), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_FAILED);
+	ck_assert(!has_saved(&s)); /* a corrupt image is discarded */
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_FAILED);
+	ck_assert_str_eq(web(&s)->last_error, "bad image");
+	cd_state_free(&s);
+}
+END_TEST
+
+/* vm stop --save, then vm start restores it. */
+START_TEST(test_stop_save_and_start)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"save\":true}"),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "state file"));
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"save\":true,"
+				    "\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\"}"),
+			 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPING);
+	ck_assert(web(&s)->stop_save);
+	ck_assert_str_eq(web(&s)->save_file, "web.vmstate");
+	ck_assert_int_eq(report_saved(&s, 1), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert(!web(&s)->stop_save);
+	ck_assert(!web(&s)->target_started);
+	ck_assert(has_saved(&s));
+	ck_assert_uint_eq(web(&s)->saved.node, 1);
+	/* A saved VM cannot be saved again while stopped; a start places it. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"save\":true,"
+				    "\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\"}"),
+			 CD_ERR_INVALID);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}"), 0);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"), 0);
+	ck_assert(has_saved(&s)); /* until the restore is recorded */
+	ck_assert_int_eq(restored(&s, 2, true, false), 0);
+	ck_assert(!has_saved(&s));
+	cd_state_free(&s);
+}
+END_TEST
+
+/* The save of vm stop --save failed and it still runs: it runs on. */
+START_TEST(test_stop_save_failed)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"save\":true,"
+				    "\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\"}"),
+			 0);
+	ck_assert_int_eq(report(&s, 1, "running"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	ck_assert(web(&s)->target_started);
+	ck_assert(!web(&s)->stop_save);
+	/* A plain stop is no save: a report "saved" is refused. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
+	ck_assert_int_eq(report_saved(&s, 1), CD_ERR_INVALID);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* Everything of it survives the state's JSON. */
+START_TEST(test_quick_json_roundtrip)
+{
+	struct cd_state s;
+	struct cd_vm back;
+	struct json_object *o;
+
+	setup(&s);
+	ck_assert_int_eq(quick(&s, 2), 0);
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	o = cd_vm_to_json(web(&s));
+	ck_assert_int_eq(cd_vm_from_json(&back, o, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.move.phase, CD_MOVE_RESTORING);
+	ck_assert_str_eq(back.move.state_file, "web.vmstate");
+	ck_assert_str_eq(back.saved.sha256, SHA);
+	ck_assert_uint_eq(back.saved.length, 101711872);
+	ck_assert_uint_eq(back.saved.saved_ms, 6000);
+	cd_vm_free(&back);
+	/* A saved state with a bad checksum text does not read back. */
+	json_object_object_add(json_object_object_get(o, "saved"), "sha256",
+			       json_object_new_string("xyz"));
+	ck_assert_int_lt(cd_vm_from_json(&back, o, err, sizeof(err)), 0);
+	json_object_put(o);
+	cd_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_state_file_place)
+{
+	struct cd_state s;
+	char vol[64], file[64];
+
+	setup(&s);
+	ck_assert_int_eq(cd_vm_state_file_place(&s, web(&s), "/run/csvfs", vol, file), 0);
+	ck_assert_str_eq(vol, "vol1");
+	ck_assert_str_eq(file, "web.vmstate");
+	cd_state_free(&s);
+	fixture_node4_left(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
+				    "\"vcpus\":1,\"memory_mb\":512}"),
+			 0);
+	ck_assert_int_eq(cd_vm_state_file_place(&s, web(&s), "/run/csvfs", vol, file),
+			 CD_ERR_NOT_FOUND);
+	cd_state_free(&s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("vm_quick");
+	TCase *tc = tcase_create("quick");
+
+	tcase_add_test(tc, test_quick_runs_to_the_end);
+	tcase_add_test(tc, test_quick_refused);
+	tcase_add_test(tc, test_quick_save_failed);
+	tcase_add_test(tc, test_quick_cancel_after_save);
+	tcase_add_test(tc, test_quick_source_dies_saving);
+	tcase_add_test(tc, test_quick_target_dies_restoring);
+	tcase_add_test(tc, test_quick_target_dies_resuming);
+	tcase_add_test(tc, test_quick_restore_failed);
+	tcase_add_test(tc, test_stop_save_and_start);
+	tcase_add_test(tc, test_stop_save_failed);
+	tcase_add_test(tc, test_quick_json_roundtrip);
+	tcase_add_test(tc, test_state_file_place);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
