@@ -1,0 +1,202 @@
+#!/bin/bash
+# Quick moves and saved states on a real 3-node lab (libvirtd, QEMU, one
+# formatted shared volume), every guest polled every 10 ms from a client:
+# a quick move keeps the guest's boot id (its memory was restored, not
+# rebooted), one instance at all times, and the state file is gone
+# afterwards; a guest that dirties its memory flat out moves the same way
+# (it is paused while it is saved); vm stop --save and vm start on another
+# node keep the boot id; a corrupted state file is refused and the VM is
+# not started from it. Faults, with the save slowed down (the domain's
+# migration speed, which saves honour) so that they strike while it runs:
+# the source dies during the save (one cold failover), the target dies
+# during the save (it stays on its source), and the target dies after the
+# save, before its restore is recorded (restored on another node from the
+# same verified file).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lab_test_begin "quick move"
+
+lab_up_with_volume
+N=3
+lab exec 1 clusterctl property set flap-limit 0
+lab exec 1 clusterctl volume file create vol1 d1disk 16M
+exposed() { lab exec "$1" test -b /run/csvfs/vol1/d1disk; }
+for i in 1 2 3; do wait_for 30 "d1disk exposed on node$i" exposed "$i"; done
+cluster_whole() {
+	local i
+	for i in $(seq 1 $N); do synced_quorate "$i" && lease_valid "$i" || return 1; done
+}
+wait_for 30 "all nodes hold the volume's host lease" cluster_whole
+
+declare -A ip=([vm1]=198.18.0.21 [vm2]=198.18.0.22)
+# vm1: a disk on the shared volume, 96 MiB in use; vm2: rewrites its memory flat out
+bash "$top/tests/guest/domain.sh" --disk /run/csvfs/vol1/d1disk --dirty-mb 96 \
+	--console "$LAB_DIR/vm1.log" vm1 "${ip[vm1]}" 256 1 >"$LAB_DIR/vm1.xml"
+bash "$top/tests/guest/domain.sh" --dirty-mb 64 --dirty-rate max --console "$LAB_DIR/vm2.log" \
+	vm2 "${ip[vm2]}" 192 1 >"$LAB_DIR/vm2.xml"
+for v in vm1 vm2; do
+	lab exec 1 clusterctl vm add "$v" --xml "$LAB_DIR/$v.xml"
+	lab exec 1 clusterctl vm start "$v"
+done
+running_answers() { vm_state_is "$1" "$2" running && answers "${ip[$2]}"; }
+for v in vm1 vm2; do wait_for 90 "$v runs and answers" running_answers 1 "$v"; done
+
+where() { vm_field "${2:-1}" "$1" 'd["node_name"]'; }
+other_than() {
+	local i
+	for i in $(seq 1 $N); do
+		[[ " $* " == *" node$i "* ]] || { echo "node$i"; return; }
+	done
+}
+nodeid() { echo "${1#node}"; }
+boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
+probe_start() {
+	"$LAB" exec client "$probe" "${ip[$1]}" --interval-ms 10 --timeout-ms 300 --json >"$LAB_DIR/probe-$1.json" 2>/dev/null &
+	probe_pid=$!
+	wait_for 10 "the probe of $1 hears it" answers "${ip[$1]}"
+}
+probe_stop() {
+	kill -INT "$probe_pid" 2>/dev/null || :
+	wait "$probe_pid" || :
+	read -r boots inter gap < <(jq -r '"\(.boots | length) \(.interleaved) \(.max_gap.ms | floor)"' "$LAB_DIR/probe-$1.json")
+}
+last_move() { vm_field "${2:-1}" "$1" '(d.get("last_move") or {}).get("outcome") or ""'; }
+last_move_is() {
+	[[ $(vm_field "${3:-1}" "$1" '"%s %s" % ((d.get("last_move") or {}).get("action_id"), (d.get("last_move") or {}).get("outcome"))') == "$mid $2" ]]
+}
+phase_is() { [[ $(vm_field "${3:-1}" "$1" '(d.get("move") or {}).get("phase") or ""') == "$2" ]]; }
+files_of_vol1() { lab exec "${1:-1}" clusterctl --json volume show vol1 | jq -r '[.files[].name] | join(" ")'; }
+no_state_file() { [[ " $(files_of_vol1 "${2:-1}") " != *" $1.vmstate "* ]]; }
+# throttle VM NODE MIBS: VM's saves (and live copies) from NODE at most MIBS MiB/s
+throttle() { lab exec "$(nodeid "$2")" virsh migrate-setspeed "$1" --bandwidth "$3" >/dev/null; }
+# begin_slow_quick VM TARGET: a quick move whose save is under way, slowed down
+begin_slow_quick() {
+	throttle "$1" "$(where "$1")" 4
+	mid=$(lab exec 1 clusterctl --json vm move "$1" "$2" --mode quick | jq -r '.action_id')
+	# QEMU on the source streams the memory (the save's own migration, not a libvirt job)
+	saving_begun() {
+		phase_is "$1" saving && lab exec "$(nodeid "$2")" virsh qemu-monitor-command "$1" '{"execute":"query-migrate"}' |
+			jq -e '.return.status == "active" and .return.ram.transferred > 0' >/dev/null
+	}
+	wait_for 60 "$1's save is under way" saving_begun "$1" "$(where "$1")"
+}
+
+# --- a quick move, the target chosen by the policy
+src=$(where vm1)
+probe_start vm1
+rc=0
+out=$(lab exec 1 clusterctl vm move vm1 --mode quick --wait 2>&1) || rc=$?
+probe_stop vm1
+dst=$(where vm1)
+assert_eq "$rc" 0 "vm move vm1 --mode quick --wait: exit 0 ($(tail -1 <<<"$out"))"
+[[ $dst != "$src" ]] || fail "vm1 is still on $src"
+assert_eq "$(vm_nodes_running vm1)" "$dst" "vm1 runs on $dst only (libvirt on every node)"
+assert_eq "$boots $inter" "1 false" "the client saw one boot of vm1, never two answering: restored, not restarted"
+assert_eq "$(vm_field 1 vm1 'd["last_move"]["mode"]')" quick "the last move was quick"
+wait_for 30 "vm1's state file is freed" no_state_file vm1
+pass "vm1 quick-moved $src -> $dst; client-seen gap ${gap} ms, outage as measured $(vm_field 1 vm1 'd["last_move"]["downtime_ms"]') ms"
+assert_match "$(lab exec 1 clusterctl events)" "quick move $src -> $dst done" "the events record the quick move"
+
+# --- a guest that rewrites its memory flat out: paused while saved, it moves all the same
+src=$(where vm2)
+dst=$(other_than "$src")
+probe_start vm2
+rc=0
+out=$(lab exec 2 clusterctl --json vm move vm2 "$dst" --mode quick --wait 2>&1) || rc=$?
+probe_stop vm2
+assert_eq "$rc $(tail -1 <<<"$out" | jq -r '"\(.event) \(.outcome)"')" "0 end moved" "vm2 quick-moved, --json --wait ends with the outcome"
+assert_eq "$(vm_nodes_running vm2)" "$dst" "vm2 runs on $dst only"
+assert_eq "$boots $inter" "1 false" "one boot of vm2 throughout (gap ${gap} ms)"
+dirtying() { [[ $(lab exec client "$probe" "${ip[vm2]}" --once --timeout-ms 300 | sed -n 's/.*dirtied_mb=\([0-9]*\).*/\1/p') -gt ${1:-0} ]]; }
+d0=$(lab exec client "$probe" "${ip[vm2]}" --once --timeout-ms 300 | sed -n 's/.*dirtied_mb=\([0-9]*\).*/\1/p')
+wait_for 30 "vm2 goes on dirtying its memory on $dst" dirtying "$d0"
+
+# --- vm stop --save, then vm start on another node: the same boot
+b0=$(boot_of vm1)
+src=$(where vm1)
+lab exec 1 clusterctl vm stop vm1 --save
+saved() { vm_state_is 1 vm1 stopped && [[ $(vm_field 1 vm1 '(d.get("saved") or {}).get("file") or ""') == vm1.vmstate ]]; }
+wait_for 60 "vm1 is saved" saved
+assert_eq "$(vm_nodes_running vm1)" "" "vm1 runs nowhere once saved"
+assert_match "$(lab exec 1 clusterctl vm show vm1)" "saved" "vm show says it is saved and where"
+other=$(other_than "$src")
+lab exec 1 clusterctl vm set vm1 preferred-owners="$other"
+lab exec 1 clusterctl vm start vm1
+wait_for 60 "vm1 runs again" running_answers 1 vm1
+assert_eq "$(where vm1) $(boot_of vm1)" "$other $b0" "vm1 restored on $other with the boot it had on $src"
+assert_eq "$(vm_field 1 vm1 'd.get("saved")')" None "its saved state is consumed"
+wait_for 30 "vm1's state file is freed" no_state_file vm1
+
+# --- a corrupted state file is refused: the VM is not started from it
+b0=$(boot_of vm1)
+lab exec 1 clusterctl vm stop vm1 --save
+wait_for 60 "vm1 is saved" saved
+len=$(vm_field 1 vm1 'd["saved"]["length"]')
+# one byte in the middle of the image (the file's data begins at 8 KiB)
+dev=$(lab exec 1 readlink -f /run/csvfs/vol1/vm1.vmstate)
+off=$((8192 + len / 2))
+orig=$(lab exec 1 dd if="$dev" bs=1 skip="$off" count=1 status=none iflag=skip_bytes | od -An -tu1 | tr -d ' ')
+printf "\\x$(printf %02x $(((orig + 1) % 256)))" | lab exec 1 dd of="$dev" bs=1 seek="$off" conv=notrunc oflag=seek_bytes status=none
+lab exec 1 sync
+lab exec 1 clusterctl vm start vm1
+wait_for 120 "vm1 runs again, started afresh" running_answers 1 vm1
+assert_eq "$(vm_field 1 vm1 'd.get("saved")')" None "the corrupt saved state is discarded"
+b1=$(boot_of vm1)
+[[ $b1 != "$b0" ]] || fail "vm1 answered with its old boot $b0: it was restored from a corrupted image"
+pass "vm1 not restored from its corrupted image (boot $b0 -> $b1)"
+assert_match "$(lab exec 1 clusterctl events)" "vm1.*(corrupt|checksum|SHA-256|not the one recorded)" "the events say why"
+
+# --- the source dies during the save: one cold failover, never two instances
+src=$(where vm1)
+dst=$(other_than "$src")
+probe_start vm1
+begin_slow_quick vm1 "$dst"
+lab kill "$(nodeid "$src")" >/dev/null
+viewer=$(nodeid "$dst")
+runs_answers() { vm_state_is "$viewer" "$1" running && answers "${ip[$1]}"; }
+wait_for 120 "vm1 runs again after its source died" runs_answers vm1
+probe_stop vm1
+assert_eq "$inter" false "no two boots of vm1 answered at once"
+assert_eq "$(vm_nodes_running vm1 | wc -w)" 1 "vm1 runs on one node: $(vm_nodes_running vm1)"
+pass "source $src died mid-save: vm1 runs on $(where vm1 "$viewer") ($(last_move vm1 "$viewer")), $boots boot(s), gap ${gap} ms"
+lab start "$(nodeid "$src")" >/dev/null
+wait_for 90 "$src rejoined" cluster_whole
+
+# --- the target dies during the save: it stays on its source, the same boot
+src=$(where vm1)
+dst=$(other_than "$src")
+probe_start vm1
+begin_slow_quick vm1 "$dst"
+lab kill "$(nodeid "$dst")" >/dev/null
+viewer=$(nodeid "$src")
+wait_for 90 "the move ends after its target died" last_move_is vm1 stayed "$viewer"
+probe_stop vm1
+assert_eq "$(vm_field "$viewer" vm1 'd["state"]') $(where vm1 "$viewer")" "running $src" "vm1 runs on its source $src"
+assert_eq "$(vm_nodes_running vm1)" "$src" "only there"
+assert_eq "$boots $inter" "1 false" "the same boot throughout (gap ${gap} ms)"
+throttle vm1 "$src" 100000
+lab start "$(nodeid "$dst")" >/dev/null
+wait_for 90 "$dst rejoined" cluster_whole
+
+# --- the target dies once the save is done, before its restore is recorded:
+# the verified image is restored on another node, the same boot
+src=$(where vm1)
+dst=$(other_than "$src")
+b0=$(boot_of vm1)
+probe_start vm1
+begin_slow_quick vm1 "$dst"
+lab pause "$(nodeid "$dst")" clusterd
+throttle vm1 "$src" 100000
+viewer=$(nodeid "$src")
+wait_for 90 "vm1 is saved and the target's to restore" phase_is vm1 restoring "$viewer"
+lab kill "$(nodeid "$dst")" >/dev/null
+wait_for 120 "vm1 runs again after its target died" runs_answers vm1
+probe_stop vm1
+assert_eq "$(vm_nodes_running vm1 | wc -w)" 1 "vm1 runs on one node: $(vm_nodes_running vm1)"
+assert_eq "$inter" false "no two boots of vm1 answered at once"
+assert_eq "$(boot_of vm1)" "$b0" "restored from the same image: the boot it had"
+pass "target $dst died before its restore was recorded: vm1 restored on $(where vm1 "$viewer"), gap ${gap} ms"
+lab start "$(nodeid "$dst")" >/dev/null
+wait_for 90 "$dst rejoined" cluster_whole
+
+lab_test_end
