@@ -68,6 +68,7 @@ struct lvm {
 	int stalled;		/* looks in a row that found no less left */
 	bool postcopy_sent;	/* the switch to post-copy went out */
 	bool stall_said;	/* the copy's not converging was said */
+	bool fallback_sent;	/* the fall back to a quick move went out */
 	int64_t dirty_mibs;	/* measured before the copy: MiB/s dirtied; -1 unknown */
 	/* A quick move's or a save's end here (lrm_quick.c), for q_action. */
 	uint64_t q_action;

@@ -71,6 +71,7 @@ static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
 		v->stalled = 0;
 		v->postcopy_sent = false;
 		v->stall_said = false;
+		v->fallback_sent = false;
 		v->dirty_mibs = -1;
 	}
 	if (v->move_done & (1u << p))
@@ -274,6 +275,68 @@ static void begin_copy(struct lvm *v, const struct cd_vm *vm)
 
 /* --- the strategy: pre-copy while it converges, then what the VM allows --- */
 
+/* Looks without progress, past STALLED_LOOKS, after which a copy falls back to quick. */
+#define FALLBACK_LOOKS 12
+
+static void fallback_sent(void *ctx, int rc, const char *err)
+{
+	char *name = ctx;
+	struct lvm *v = lvm_find(name);
+
+	if (rc < 0) {
+		vm_log(LOG_WARNING, name, "its fall back to a quick move not recorded: %s", err);
+		if (v)
+			v->fallback_sent = false;
+	}
+	free(name);
+	cd_lrm_state_changed();
+}
+
+/*
+ * The copy does not converge and the VM may not go post-copy: if its
+ * live-fallback is quick (the default), the copy is called off and, once
+ * the VM runs here alone again, it moves quick (vm.move.step "copying"
+ * with fallback; beside the line, the migration call is under way).
+ */
+static void fall_back(struct lvm *v, const struct cd_vm *vm, uint64_t dirty, uint64_t left)
+{
+	struct json_object *c;
+	char vol[64], file[64], why[200];
+	char *name;
+	int rc;
+
+	if (v->fallback_sent || !vm || vm->postcopy || vm->fallback_none)
+		return;
+	if (cd_vm_state_file_place(cd_replica_state(), vm, lrm.cfg.csvfs_run_dir, vol, file) < 0)
+		return; /* no volume for a state file: it goes on until migration_timeout_ms */
+	v->fallback_sent = true;
+	snprintf(why, sizeof(why),
+		 "pre-copy does not converge (%" PRIu64 " MiB/s dirtied, %" PRIu64 " MiB left)",
+		 dirty >> 20, left >> 20);
+	cd_event("vm", v->name, "move: %s: falling back to a quick move (live-fallback quick)",
+		 why);
+	c = json_object_new_object();
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_STEP)));
+	json_object_object_add(c, "name", json_object_new_string(v->name));
+	json_object_object_add(c, "node", json_object_new_int64(cd_membership_local_nodeid()));
+	json_object_object_add(c, "action_id", json_object_new_int64((int64_t)v->move_action));
+	json_object_object_add(c, "phase",
+			       json_object_new_string(cd_move_phase_to_str(CD_MOVE_COPYING)));
+	json_object_object_add(c, "ok", json_object_new_boolean(false));
+	json_object_object_add(c, "error", json_object_new_string(why));
+	json_object_object_add(c, "fallback", json_object_new_string("quick"));
+	json_object_object_add(c, "state_volume", json_object_new_string(vol));
+	json_object_object_add(c, "state_file", json_object_new_string(file));
+	name = strdup(v->name);
+	rc = name ? cd_replica_submit(c, fallback_sent, name) : -ENOMEM;
+	json_object_put(c);
+	if (rc < 0) {
+		free(name);
+		v->fallback_sent = false;
+	}
+}
+
 /* A guest dirtying this fast (MiB/s) is switched to post-copy after one pass, if allowed. */
 #define EARLY_POSTCOPY_MIBS 100
 
@@ -389,6 +452,8 @@ static void watched(void *ctx, const struct cd_agent_result *r)
 		if ((iter >= MIN_ITERATIONS && v->stalled >= STALLED_LOOKS) ||
 		    (iter >= 2 && v->dirty_mibs >= EARLY_POSTCOPY_MIBS && vm && vm->postcopy))
 			not_converging(v, vm, dirty, left, throttle);
+		if (iter >= MIN_ITERATIONS && v->stalled >= STALLED_LOOKS + FALLBACK_LOOKS)
+			fall_back(v, vm, dirty, left);
 	}
 	json_object_put(o);
 	free(name);

@@ -14,7 +14,7 @@ core_libcdcore_la_SOURCES = \
 	core/fencedev_text.c core/fencedev_text.h \
 	agents/fence_proto.c agents/fence_proto.h \
 	core/vm.c core/vm.h core/vm_internal.h \
-	core/vm_lifecycle.c \
+	core/vm_lifecycle.c core/vm_changes.c \
 	core/vm_move.c \
 	core/move_settle.c \
 	core/volume.c core/volume.h \

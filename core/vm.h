@@ -71,6 +71,9 @@ enum cd_move_mode {
  *              the recorded checksum and takes the disk leases; it says
  *              so (vm.restored), which consumes the saved state;
  *   resuming   the target lets it run and reports it running.
+ * A live copy that does not converge is called off by the source (a step
+ * "copying" with fallback); settled back on the source, the move goes on
+ * as a quick one (saving) if the VM's live-fallback is quick.
  * The node that settles the move reports its outcome (vm.report).
  */
 enum cd_move_phase {
@@ -111,6 +114,9 @@ struct cd_vm_move {
 	uint64_t begun_ms; /* the requester's wall clock */
 	/* A quick move's state file (volume, file on it). */
 	char state_volume[64], state_file[64];
+	/* A live copy that did not converge was called off: once the source runs it
+	 * alone again, the move goes on as a quick one (the VM's live-fallback). */
+	bool fallback;
 };
 
 /*
@@ -244,6 +250,7 @@ struct cd_vm_event_args {
 	const char *volume, *file;	/* STOP with save, MOVE quick: the state file */
 	const struct cd_vm_saved *saved; /* REPORT_SAVED, MOVE_STEP saving: the image */
 	bool corrupt;			/* RESTORED not ok: the image failed its checks */
+	bool fallback;			/* MOVE_STEP copying: fall back to quick */
 };
 
 /* A transition, as the state's hook (struct cd_state) is told of it once it is made. */

@@ -84,7 +84,9 @@ struct json_object *cd_vm_move_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "target_lost", json_object_new_boolean(m->target_lost));
 	json_object_object_add(o, "copy_begun", json_object_new_boolean(m->copy_begun));
 	json_object_object_add(o, "begun_ms", u64_json(m->begun_ms));
-	if (m->mode == CD_MOVE_QUICK) {
+	if (m->fallback)
+		json_object_object_add(o, "fallback", json_object_new_boolean(true));
+	if (m->mode == CD_MOVE_QUICK || m->fallback) {
 		json_object_object_add(o, "state_volume", json_object_new_string(m->state_volume));
 		json_object_object_add(o, "state_file", json_object_new_string(m->state_file));
 	}
@@ -196,9 +198,10 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 		vm->move.cancelled = cd_jget_bool_or(o, "cancelled", false);
 		vm->move.target_lost = cd_jget_bool_or(o, "target_lost", false);
 		vm->move.copy_begun = cd_jget_bool_or(o, "copy_begun", false);
+		vm->move.fallback = cd_jget_bool_or(o, "fallback", false);
 		if (vm->state != CD_VM_MIGRATING && vm->move.phase != CD_MOVE_NONE)
 			return -1;
-		if (vm->move.mode == CD_MOVE_QUICK &&
+		if ((vm->move.mode == CD_MOVE_QUICK || vm->move.fallback) &&
 		    (!name_field(o, "state_volume", vm->move.state_volume) ||
 		     !name_field(o, "state_file", vm->move.state_file)))
 			return -1;
@@ -282,6 +285,15 @@ int cd_vm_op_move_step(struct cd_state *s, const struct json_object *c, char *er
 	if (vm->state != CD_VM_MIGRATING || action != vm->action_id)
 		FAIL(CD_ERR_INVALID, "stale move step of '%s' from node %u", vm->name, a.node);
 	a.phase = (enum cd_move_phase)p;
+	a.fallback = cd_jget_str(c, "fallback") && strcmp(cd_jget_str(c, "fallback"), "quick") == 0;
+	if (a.fallback) {
+		a.volume = cd_jget_str(c, "state_volume");
+		a.file = cd_jget_str(c, "state_file");
+		if (!a.volume || !cd_state_volume(s, a.volume) || !a.file || !*a.file ||
+		    strlen(a.file) >= 64)
+			FAIL(CD_ERR_INVALID, "a fallback of '%s' to quick needs a state file",
+			     vm->name);
+	}
 	if (a.phase == CD_MOVE_SAVING && a.ok) {
 		struct json_object *o;
 

@@ -449,6 +449,92 @@ START_TEST(test_state_file_place)
 }
 END_TEST
 
+
+static int live_to_copying(struct cd_state *s)
+{
+	ck_assert_int_eq(applyf(s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
+				   "\"mode\":\"live\",\"wall_ms\":5000}"),
+			 0);
+	ck_assert_int_eq(applyf(s,
+				"{\"op\":\"vm.move.step\",\"name\":\"web\",\"node\":1,"
+				"\"action_id\":%llu,\"phase\":\"sharing\",\"ok\":true}",
+				act(s)),
+			 0);
+	ck_assert_int_eq(applyf(s,
+				"{\"op\":\"vm.move.step\",\"name\":\"web\",\"node\":2,"
+				"\"action_id\":%llu,\"phase\":\"receiving\",\"ok\":true}",
+				act(s)),
+			 0);
+	return web(s)->move.phase == CD_MOVE_COPYING ? 0 : -1;
+}
+
+static int fallback_step(struct cd_state *s)
+{
+	return applyf(s,
+		      "{\"op\":\"vm.move.step\",\"name\":\"web\",\"node\":1,\"action_id\":%llu,"
+		      "\"phase\":\"copying\",\"ok\":false,\"fallback\":\"quick\","
+		      "\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\","
+		      "\"error\":\"pre-copy does not converge\"}",
+		      act(s));
+}
+
+/* A live copy that does not converge: called off, settled back, then quick. */
+START_TEST(test_live_falls_back_to_quick)
+{
+	struct cd_state s;
+	uint64_t action;
+
+	setup(&s);
+	ck_assert_int_eq(live_to_copying(&s), 0);
+	action = web(&s)->action_id;
+	ck_assert_int_eq(fallback_step(&s), 0);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_ABORTING);
+	ck_assert(web(&s)->move.fallback);
+	/* The source settled it back: it runs there alone; the move goes on, quick. */
+	ck_assert_int_eq(report(&s, 1, "running"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_MIGRATING);
+	ck_assert_int_eq(web(&s)->move.mode, CD_MOVE_QUICK);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_SAVING);
+	ck_assert_uint_eq(web(&s)->action_id, action);
+	ck_assert_str_eq(web(&s)->move.state_file, "web.vmstate");
+	ck_assert_int_eq(saved_step(&s, 1, true), 0);
+	ck_assert_int_eq(restored(&s, 2, true, false), 0);
+	ck_assert_int_eq(report(&s, 2, "running"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	ck_assert_uint_eq(web(&s)->node, 2);
+	ck_assert_int_eq(web(&s)->last_move.mode, CD_MOVE_QUICK);
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_MOVED);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* No fallback for a VM whose live-fallback is none; a cancel wins over a fallback. */
+START_TEST(test_no_fallback)
+{
+	struct cd_state s;
+
+	setup(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.set\",\"name\":\"web\",\"key\":"
+				    "\"live-fallback\",\"value\":\"none\"}"),
+			 0);
+	ck_assert_int_eq(live_to_copying(&s), 0);
+	ck_assert_int_eq(fallback_step(&s), CD_ERR_INVALID);
+	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_COPYING);
+	cd_state_free(&s);
+
+	setup(&s);
+	ck_assert_int_eq(live_to_copying(&s), 0);
+	ck_assert_int_eq(fallback_step(&s), 0);
+	ck_assert_int_eq(fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err,
+				       sizeof(err)),
+			 0);
+	ck_assert_int_eq(report(&s, 1, "running"), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_CANCELLED);
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vm_quick");
@@ -466,6 +552,8 @@ int main(void)
 	tcase_add_test(tc, test_stop_save_failed);
 	tcase_add_test(tc, test_quick_json_roundtrip);
 	tcase_add_test(tc, test_state_file_place);
+	tcase_add_test(tc, test_live_falls_back_to_quick);
+	tcase_add_test(tc, test_no_fallback);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
