@@ -11,7 +11,7 @@
 # the source dies during the save (one cold failover), the target dies
 # during the save (it stays on its source), and the target dies after the
 # save, before its restore is recorded (restored on another node from the
-# same verified file).
+# same verified file). A live move that cannot converge falls back to quick.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "quick move"
@@ -110,6 +110,22 @@ assert_eq "$boots $inter" "1 false" "one boot of vm2 throughout (gap ${gap} ms)"
 dirtying() { [[ $(lab exec client "$probe" "${ip[vm2]}" --once --timeout-ms 300 | sed -n 's/.*dirtied_mb=\([0-9]*\).*/\1/p') -gt ${1:-0} ]]; }
 d0=$(lab exec client "$probe" "${ip[vm2]}" --once --timeout-ms 300 | sed -n 's/.*dirtied_mb=\([0-9]*\).*/\1/p')
 wait_for 30 "vm2 goes on dirtying its memory on $dst" dirtying "$d0"
+
+# --- a live move that cannot converge (vm2 rewrites its memory flat out, its
+# copy held to 8 MiB/s) falls back to quick, and says so
+src=$(where vm2)
+dst=$(other_than "$src")
+throttle vm2 "$src" 8
+probe_start vm2
+rc=0
+out=$(lab exec 1 clusterctl vm move vm2 "$dst" --mode live --wait 2>&1) || rc=$?
+probe_stop vm2
+assert_eq "$rc" 0 "vm2's live move ended moved ($(tail -1 <<<"$out"))"
+assert_eq "$(where vm2) $(vm_field 1 vm2 'd["last_move"]["mode"]')" "$dst quick" "vm2 runs on $dst, its move finished quick"
+assert_eq "$(vm_nodes_running vm2)" "$dst" "vm2 runs on $dst only"
+assert_eq "$boots $inter" "1 false" "one boot of vm2 throughout its live copy and its quick move (gap ${gap} ms)"
+assert_match "$(lab exec 1 clusterctl events)" "vm2.*falling back to a quick move" "the events say it fell back to quick"
+throttle vm2 "$dst" 100000
 
 # --- vm stop --save, then vm start on another node: the same boot
 b0=$(boot_of vm1)
