@@ -292,13 +292,14 @@ vm_nodes_running() {
 # lab_up_with_volume [EXPIRY_MS]: the test guest built (G, probe set), a
 # 3-node lab up with VMs checked every 500 ms, and the shared volume vol1
 # (host-lease expiry EXPIRY_MS, default 3200) formatted and added; top and
-# LUN set
+# LUN set. LAB_CONF_EXTRA: more clusterd.conf lines
 lab_up_with_volume() {
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	bash "$top/tests/guest/build-guest.sh" >/dev/null
 	G=${CD_GUEST_DIR:-/var/cache/clusterd-guest}
 	probe=$G/udp-probe
-	export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500"
+	export CD_LAB_CLUSTERD_EXTRA="vm_monitor_interval_ms = 500${LAB_CONF_EXTRA:+
+$LAB_CONF_EXTRA}"
 	lab up --nodes 3
 	LUN=$(lab lun)
 	"$top/csvfs/csvfs" format "$LUN" --name vol1 --hosts 8 --expiry-ms "${1:-3200}" >/dev/null
