@@ -248,8 +248,9 @@ const char *move_end_line(const char *vm, struct json_object *last_move, char *b
 		append(buf, n, "%s: the move failed and the VM is restarted elsewhere%s%s", vm,
 		       error ? ": " : "", error ? error : "");
 	} else if (strcmp(outcome, "saved") == 0) {
-		append(buf, n, "%s: the VM was saved%s%s%s; it is restored where the cluster places it",
-		       vm, error ? " (the move did not finish: " : "", error ? error : "",
+		append(buf, n,
+		       "%s: the VM was saved%s%s%s; it is restored where the cluster places it", vm,
+		       error ? " (the move did not finish: " : "", error ? error : "",
 		       error ? ")" : "");
 	} else {
 		append(buf, n, "%s: the move ended as '%s', which this clusterctl does not know",

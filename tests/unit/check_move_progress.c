@@ -96,41 +96,43 @@ END_TEST
 #define QUICK(phase, progress)                                                                     \
 	"{\"vm\": \"web1\", \"state\": \"migrating\", \"node\": \"node1\", "                       \
 	"\"move\": {\"source\": \"node1\", \"target\": \"node3\", \"mode\": \"quick\", "           \
-	"\"phase\": \"" phase "\", \"action_id\": 42, \"state_volume\": \"vol1\", "                  \
+	"\"phase\": \"" phase "\", \"action_id\": 42, \"state_volume\": \"vol1\", "                \
 	"\"state_file\": \"web1.vmstate\"}, \"progress\": " progress ", \"last_move\": null}"
 
 /* A quick move: the MiB saved of its memory and restored, from its state file. */
 START_TEST(test_quick)
 {
-	ck_assert_str_eq(progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
-						 "536870912, \"restored_bytes\": 268435456, "
-						 "\"memory_bytes\": 2147483648, \"complete\": false}"),
-				  0),
-			 "web1 node1 -> node3  saving  saved 512/2048 MiB  restored 256 MiB");
+	ck_assert_str_eq(
+		progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
+					 "536870912, \"restored_bytes\": 268435456, "
+					 "\"memory_bytes\": 2147483648, \"complete\": false}"),
+			 0),
+		"web1 node1 -> node3  saving  saved 512/2048 MiB  restored 256 MiB");
 	/* The image ends shorter than the memory: complete says so. */
 	ck_assert_str_eq(progress(QUICK("restoring", "{\"type\": \"quick\", \"saved_bytes\": "
-						    "1992294400, \"restored_bytes\": 1992294400, "
-						    "\"memory_bytes\": 2147483648, "
-						    "\"complete\": true}"),
+						     "1992294400, \"restored_bytes\": 1992294400, "
+						     "\"memory_bytes\": 2147483648, "
+						     "\"complete\": true}"),
 				  0),
 			 "web1 node1 -> node3  restoring  saved 1900/2048 MiB, complete  "
 			 "restored 1900 MiB");
-	ck_assert_str_eq(progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 0, "
-						 "\"restored_bytes\": 0, \"memory_bytes\": 1048576, "
-						 "\"complete\": false}"),
-				  0),
-			 "web1 node1 -> node3  saving  saved 0/1 MiB  restored 0 MiB");
+	ck_assert_str_eq(
+		progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 0, "
+					 "\"restored_bytes\": 0, \"memory_bytes\": 1048576, "
+					 "\"complete\": false}"),
+			 0),
+		"web1 node1 -> node3  saving  saved 0/1 MiB  restored 0 MiB");
 	/* The state file not readable (yet): the phase alone. */
 	ck_assert_str_eq(progress(QUICK("saving", "null"), 0), "web1 node1 -> node3  saving");
 	ck_assert_str_eq(progress(QUICK("resuming", "{\"type\": \"quick\"}"), 0),
 			 "web1 node1 -> node3  resuming");
 	/* A live move's figures are not a quick move's. */
 	ck_assert_str_eq(progress(QUICK("saving", "{\"type\": \"quick\", \"percent\": 50, "
-						 "\"saved_bytes\": 1048576}"),
+						  "\"saved_bytes\": 1048576}"),
 				  0),
 			 "web1 node1 -> node3  saving  saved 1 MiB");
 	ck_assert_str_eq(progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
-						 "536870912, \"memory_bytes\": 2147483648}"),
+						  "536870912, \"memory_bytes\": 2147483648}"),
 				  30),
 			 "web1 node1 -> node3  saving  s");
 }
@@ -269,7 +271,8 @@ START_TEST(test_outcomes)
 	ck_assert_int_eq(ended("{\"outcome\": \"saved\", \"source\": \"node1\", "
 			       "\"target\": \"node3\", \"mode\": \"quick\", \"error\": \"\"}"),
 			 13);
-	ck_assert_str_eq(line, "web1: the VM was saved; it is restored where the cluster places it");
+	ck_assert_str_eq(line,
+			 "web1: the VM was saved; it is restored where the cluster places it");
 	ck_assert_int_eq(ended("{\"outcome\": \"saved\", \"source\": \"node1\", "
 			       "\"target\": \"node3\", \"mode\": \"quick\", "
 			       "\"error\": \"the target died\"}"),
