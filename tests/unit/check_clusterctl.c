@@ -283,15 +283,16 @@ END_TEST
 START_TEST(test_vm_stop_save)
 {
 	parses_to("vm stop web1 --save", "vm stop", "web1");
-	ck_assert(inv.opts.save);
-	ck_assert(!inv.opts.force);
+	ck_assert(inv.opts.save && !inv.opts.force);
 	parses_to("vm stop --save --json web1", "vm stop", "web1");
-	ck_assert(inv.opts.save);
-	ck_assert(inv.opts.json);
+	ck_assert(inv.opts.save && inv.opts.json);
 	parses_to("vm stop web1", "vm stop", "web1");
 	ck_assert(!inv.opts.save);
+	/* Before "--" it counts, after it it is an argument. */
 	parses_to("vm stop --save -- --web1", "vm stop", "--web1");
 	ck_assert(inv.opts.save);
+	parses_to("vm stop -- --save", "vm stop", "--save");
+	ck_assert(!inv.opts.save);
 	REFUSED("vm stop web1 --save --force",
 		"clusterctl: vm stop: --save keeps the VM's memory to restore it, --force powers "
 		"it off: not both",
