@@ -153,8 +153,10 @@ static const struct command commands[] = {
 	{"vm", "remove", 1, 1, 0, 0, "vm remove NAME", cmd_vm_remove},
 	{"vm", "list", 0, 0, 0, 0, "vm list", cmd_vm_list},
 	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", cmd_vm_show},
-	{"vm", "start", 1, 1, 0, 0, "vm start NAME", cmd_vm_start},
-	{"vm", "stop", 1, 1, CTL_OPT_FORCE, 0, "vm stop NAME [--force]", cmd_vm_stop},
+	{"vm", "start", 1, 1, 0, 0, "vm start NAME (a saved VM is restored)", cmd_vm_start},
+	{"vm", "stop", 1, 1, CTL_OPT_FORCE | CTL_OPT_SAVE, 0,
+	 "vm stop NAME [--force | --save] (--save: into a state file that vm start restores)",
+	 cmd_vm_stop},
 	{"vm", "set", 2, 16, 0, 0,
 	 "vm set NAME KEY=VALUE... (priority=high|medium|low|no-auto-start, "
 	 "preferred-owners=N1,N2, possible-owners=N1,N2, anti-affinity=CLASS[:hard|:soft], "
@@ -211,7 +213,8 @@ static void usage(FILE *f)
 		   "            5 invalid argument, 6 clusterd unreachable or denied, 7 timeout,\n"
 		   "            8 lease held by another live host, 9 refused by a check,\n"
 		   "            10 not supported by this version, 11 the move did not happen,\n"
-		   "            12 the move failed (failover restarts the VM)\n"
+		   "            12 the move failed (failover restarts the VM),\n"
+		   "            13 the VM was saved (restored where the cluster places it)\n"
 		   "see clusterctl(8)\n");
 }
 

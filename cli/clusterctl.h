@@ -20,6 +20,7 @@ struct ctl_opts {
 	bool json;	      /* --json */
 	int timeout_ms;	      /* --timeout SECONDS */
 	bool force;	      /* vm stop --force */
+	bool save;	      /* vm stop --save */
 	bool shared;	      /* volume lease acquire --shared */
 	bool follow;	      /* events --follow */
 	bool xml;	      /* vm show --xml */
@@ -47,6 +48,7 @@ enum {
 	CTL_OPT_CHECK = 1 << 7,
 	CTL_OPT_WAIT = 1 << 8,
 	CTL_OPT_CANCEL = 1 << 9,
+	CTL_OPT_SAVE = 1 << 10,
 };
 
 /* The most arguments a command takes (after its words, without options). */

@@ -22,7 +22,8 @@
 /*
  * --wait asks every MOVE_POLL_MS. A move has deadlines of its own in
  * clusterd, so clusterctl waits as long as it takes, and gives up only on
- * a move that showed no change (state, phase, percent) for MOVE_STALL_MS.
+ * a move that showed no change (state, phase, percent; of a quick move the
+ * percents saved and restored) for MOVE_STALL_MS.
  */
 #define MOVE_POLL_MS 200
 #define MOVE_STALL_MS (30 * 60 * 1000)
@@ -33,7 +34,7 @@ struct watch {
 	int64_t action_id;
 	bool tty;	     /* the progress line is rewritten in place */
 	size_t drawn;	     /* how long the line now on the terminal is */
-	char key[128];	     /* the state, phase and percent last seen */
+	char key[128];	     /* the state, phase and percents last seen */
 	char phase[64];	     /* the phase (or state) last printed, off a terminal */
 	uint64_t changed_ms; /* when key last changed */
 };
@@ -277,8 +278,9 @@ out_put:
 }
 
 /*
- * --cancel: allowed until the switch-over. With --wait, the VM staying on
- * its source is what was asked for.
+ * --cancel: allowed until the switch-over (of a quick move: until its
+ * restore begins); later clusterd refuses it, and its words are said.
+ * With --wait, the VM staying on its source is what was asked for.
  */
 static int cancel_move(struct cd_client *c, const char *vm, const struct ctl_opts *o)
 {

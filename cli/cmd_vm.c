@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,18 +63,33 @@ static void join_names(struct json_object *o, const char *key, char *buf, size_t
 		snprintf(buf, n, "-");
 }
 
+/* The object member key of o, or NULL if absent, null or not an object. */
+static struct json_object *jobj(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
 /* The move under way and the last one, if the VM has them. */
 static void show_moves(struct json_object *v)
 {
-	struct json_object *m = NULL;
+	struct json_object *m;
 	const char *error;
 
-	if (json_object_object_get_ex(v, "move", &m) && json_object_is_type(m, json_type_object))
-		printf("Move:             %s -> %s (%s), %s\n", jstr_or(m, "source", "?"),
+	if ((m = jobj(v, "move"))) {
+		printf("Move:             %s -> %s (%s), %s", jstr_or(m, "source", "?"),
 		       jstr_or(m, "target", "?"), jstr_or(m, "mode", "?"),
 		       jstr_or(m, "phase", "?"));
-	if (!json_object_object_get_ex(v, "last_move", &m) ||
-	    !json_object_is_type(m, json_type_object))
+		/* A quick move's memory goes through this file. */
+		if (jstr_or(m, "state_file", NULL))
+			printf(", state file %s/%s", jstr_or(m, "state_volume", "?"),
+			       jstr(m, "state_file"));
+		putchar('\n');
+	}
+	if (!(m = jobj(v, "last_move")))
 		return;
 	error = jstr_or(m, "error", NULL);
 	printf("Last move:        %s %s -> %s (%s)%s%s\n", jstr_or(m, "outcome", "?"),
@@ -81,7 +97,35 @@ static void show_moves(struct json_object *v)
 	       error ? ": " : "", error ? error : "");
 }
 
-static void show_vm(struct json_object *v)
+/*
+ * The VM's saved state (vm stop --save, or a quick move that ended saved),
+ * which its next start restores, and a save under way. saved_on: the name
+ * of the node that saved it.
+ */
+static void show_saved(struct json_object *v, const char *saved_on)
+{
+	struct json_object *sv = jobj(v, "saved");
+	char size[32], when[CD_TIME_LEN];
+	const char *sha;
+
+	if (jbool(v, "stop_save"))
+		printf("Saving:           into %s/%s (vm stop --save)\n",
+		       jstr_or(v, "save_volume", "?"), jstr_or(v, "save_file", "?"));
+	if (!sv)
+		return;
+	/* Rounded to the nearest MiB. */
+	format_mb(size, sizeof(size), (jint(sv, "length") + (1 << 19)) >> 20);
+	if (cd_format_wall_ms((uint64_t)jint(sv, "saved_ms"), CD_TIME_LOCAL, when, sizeof(when)) <
+	    0)
+		snprintf(when, sizeof(when), "?");
+	sha = jstr_or(sv, "sha256", "?");
+	printf("Saved:            %s/%s, %s, sha256 %.12s%s, on %s at %s\n",
+	       jstr_or(sv, "volume", "?"), jstr_or(sv, "file", "?"), size, sha,
+	       strlen(sha) > 12 ? "..." : "", saved_on, when);
+}
+
+/* v: vm.show's reply; saved_on: the name of the node its saved state is from. */
+static void show_vm(struct json_object *v, const char *saved_on)
 {
 	char mem[32], pref[512], poss[512], macs[1024];
 
@@ -108,6 +152,7 @@ static void show_vm(struct json_object *v)
 	       jstr_or(v, "postcopy", "never"), jstr_or(v, "live_fallback", "quick"));
 	printf("CPU:              %s\n", jstr_or(v, "cpu", "as-defined"));
 	show_moves(v);
+	show_saved(v, saved_on);
 	printf("Failures:         %lld\n", (long long)jint(v, "fail_count"));
 	if (jstr_or(v, "last_error", NULL))
 		printf("Last error:       %s\n", jstr(v, "last_error"));
@@ -118,10 +163,48 @@ static void show_vm_xml(struct json_object *v)
 	printf("%s", jstr(v, "xml"));
 }
 
-/* With --xml: the domain XML only. */
+/*
+ * The name of the node whose id is id into buf (n bytes), asked of
+ * clusterd; "node ID" if it cannot say.
+ */
+static void node_name(struct cd_client *c, int64_t id, char *buf, size_t n)
+{
+	struct json_object *reply = NULL, *nodes = NULL, *node;
+	size_t i;
+
+	snprintf(buf, n, "node %lld", (long long)id);
+	if (call_quiet(c, "node.list", NULL, &reply) == 0 &&
+	    json_object_object_get_ex(reply, "nodes", &nodes) &&
+	    json_object_is_type(nodes, json_type_array)) {
+		for (i = 0; i < json_object_array_length(nodes); i++) {
+			node = json_object_array_get_idx(nodes, i);
+			if (jint(node, "id") == id && jstr(node, "name"))
+				snprintf(buf, n, "%s", jstr(node, "name"));
+		}
+	}
+	json_object_put(reply);
+}
+
+/* With --xml: the domain XML only; with --json: the reply. */
 int cmd_vm_show(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
-	return simple(c, "vm.show", args1("name", argv[0]), o->xml ? show_vm_xml : show_vm);
+	struct json_object *a, *reply = NULL, *sv;
+	char saved_on[80] = "?";
+	int rc;
+
+	if (o->xml || o->json)
+		return simple(c, "vm.show", args1("name", argv[0]), o->xml ? show_vm_xml : NULL);
+	a = args1("name", argv[0]);
+	rc = call(c, "vm.show", a, &reply);
+	json_object_put(a);
+	if (rc == 0) {
+		/* The saved state records a node id: the name is node.list's. */
+		if ((sv = jobj(reply, "saved")))
+			node_name(c, jint(sv, "node"), saved_on, sizeof(saved_on));
+		show_vm(reply, saved_on);
+	}
+	json_object_put(reply);
+	return rc;
 }
 
 static void show_explain(struct json_object *v)
@@ -165,11 +248,17 @@ int cmd_vm_start(struct cd_client *c, char **argv, int argc, const struct ctl_op
 	return simple(c, "vm.start", args1("name", argv[0]), NULL);
 }
 
+/*
+ * vm stop NAME [--force | --save] (the parser rules out both): with
+ * --save its node saves it into a state file that vm start restores.
+ */
 int cmd_vm_stop(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
 	struct json_object *a = args1("name", argv[0]);
 
 	json_object_object_add(a, "force", json_object_new_boolean(o->force));
+	if (o->save)
+		json_object_object_add(a, "save", json_object_new_boolean(true));
 	return simple(c, "vm.stop", a, NULL);
 }
 

@@ -77,6 +77,55 @@ static int percent_sent(struct json_object *progress)
 	return p < 0 ? 0 : p > 100 ? 100 : (int)p;
 }
 
+/* Whether progress is a quick move's: what its state file's blocks say. */
+static bool is_quick(struct json_object *progress)
+{
+	const char *type = cd_jget_str(progress, "type");
+
+	return type && strcmp(type, "quick") == 0;
+}
+
+/* The MiB of bytes member key of a quick move's progress, or -1 if absent. */
+static long long quick_mib(struct json_object *progress, const char *key)
+{
+	double v;
+
+	return number(progress, key, &v) && v >= 0 ? (long long)(v / (1024.0 * 1024.0)) : -1;
+}
+
+/* The percent of the VM's memory that the bytes member key of progress make, or -1. */
+static int quick_percent(struct json_object *progress, const char *key)
+{
+	double done, total;
+
+	if (!number(progress, key, &done) || !number(progress, "memory_bytes", &total) ||
+	    total <= 0)
+		return -1;
+	done = 100.0 * done / total;
+	return done < 0 ? 0 : done > 100 ? 100 : (int)done;
+}
+
+/*
+ * A quick move's progress, after the phase: the MiB saved of its memory
+ * (the image may end shorter than the memory: "complete" says when it
+ * did) and the MiB the target restored.
+ */
+static void append_quick(char *buf, size_t n, struct json_object *progress)
+{
+	long long saved = quick_mib(progress, "saved_bytes");
+	long long memory = quick_mib(progress, "memory_bytes");
+	long long restored = quick_mib(progress, "restored_bytes");
+
+	if (saved >= 0 && memory >= 0)
+		append(buf, n, "  saved %lld/%lld MiB", saved, memory);
+	else if (saved >= 0)
+		append(buf, n, "  saved %lld MiB", saved);
+	if (saved >= 0 && cd_jget_bool_or(progress, "complete", false))
+		append(buf, n, ", complete");
+	if (restored >= 0)
+		append(buf, n, "  restored %lld MiB", restored);
+}
+
 struct json_object *move_of(struct json_object *status)
 {
 	return member(status, "move");
@@ -98,6 +147,10 @@ const char *move_progress_line(struct json_object *status, size_t width, char *b
 	}
 	append(buf, n, " %s -> %s  %s", text_or(move, "source", "?"), text_or(move, "target", "?"),
 	       text_or(move, "phase", "?"));
+	if (is_quick(progress)) {
+		append_quick(buf, n, progress);
+		goto said;
+	}
 	if (pct >= 0) {
 		for (i = 0; i < MOVE_BAR_CELLS; i++)
 			bar[i] = i < (pct * MOVE_BAR_CELLS + 50) / 100 ? '#' : '.';
@@ -110,6 +163,7 @@ const char *move_progress_line(struct json_object *status, size_t width, char *b
 		append(buf, n, "  downtime ~%.0f ms", v);
 	if (number(progress, "time_remaining_ms", &v))
 		append(buf, n, "  left %lld s", (long long)(v + 999) / 1000);
+said:
 	if (cd_jget_str(status, "progress_error"))
 		append(buf, n, "  (no statistics: %s)", cd_jget_str(status, "progress_error"));
 cut:
@@ -120,8 +174,16 @@ cut:
 
 void move_change_key(struct json_object *status, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s %s %d", text_or(status, "state", "-"),
-		 text_or(move_of(status), "phase", "-"), percent_sent(member(status, "progress")));
+	struct json_object *progress = member(status, "progress");
+
+	if (is_quick(progress))
+		snprintf(buf, n, "%s %s saved %d restored %d", text_or(status, "state", "-"),
+			 text_or(move_of(status), "phase", "-"),
+			 quick_percent(progress, "saved_bytes"),
+			 quick_percent(progress, "restored_bytes"));
+	else
+		snprintf(buf, n, "%s %s %d", text_or(status, "state", "-"),
+			 text_or(move_of(status), "phase", "-"), percent_sent(progress));
 }
 
 struct json_object *move_ended(struct json_object *status, int64_t action_id)
@@ -143,6 +205,7 @@ static const struct {
 	{"stayed", CD_ERR_MOVE_STAYED},
 	{"cancelled", CD_ERR_MOVE_STAYED},
 	{"failed", CD_ERR_MOVE_FAILED},
+	{"saved", CD_ERR_MOVE_SAVED},
 };
 
 int move_outcome_result(struct json_object *last_move)
@@ -168,8 +231,13 @@ const char *move_end_line(const char *vm, struct json_object *last_move, char *b
 		append(buf, n, "%s: moved to %s", vm, text_or(last_move, "target", "?"));
 		if (number(last_move, "total_ms", &v))
 			append(buf, n, " in %.1f s", v / 1000.0);
-		if (number(last_move, "downtime_ms", &v))
+		/* A quick move's is the outage, from pause to running again (0: unknown). */
+		if (strcmp(text_or(last_move, "mode", ""), "quick") == 0) {
+			if (number(last_move, "downtime_ms", &v) && v > 0)
+				append(buf, n, " (outage %.0f ms)", v);
+		} else if (number(last_move, "downtime_ms", &v)) {
 			append(buf, n, " (libvirt downtime %.0f ms)", v);
+		}
 	} else if (strcmp(outcome, "stayed") == 0 && error) {
 		append(buf, n, "%s: the move failed: %s; it runs on %s", vm, error, source);
 	} else if (strcmp(outcome, "stayed") == 0) {
@@ -179,6 +247,11 @@ const char *move_end_line(const char *vm, struct json_object *last_move, char *b
 	} else if (strcmp(outcome, "failed") == 0) {
 		append(buf, n, "%s: the move failed and the VM is restarted elsewhere%s%s", vm,
 		       error ? ": " : "", error ? error : "");
+	} else if (strcmp(outcome, "saved") == 0) {
+		append(buf, n,
+		       "%s: the VM was saved%s%s%s; it is restored where the cluster places it", vm,
+		       error ? " (the move did not finish: " : "", error ? error : "",
+		       error ? ")" : "");
 	} else {
 		append(buf, n, "%s: the move ended as '%s', which this clusterctl does not know",
 		       vm, outcome);

@@ -23,13 +23,19 @@
  *       dirty 12.3 MiB/s  downtime ~45 ms  left 3 s
  *
  * What the source's statistics do not say (all of it before the copy
- * starts) is left out. Returns buf.
+ * starts) is left out. A quick move's progress (type "quick") is what its
+ * state file says, such as
+ *
+ *   web1 node1 -> node3  saving  saved 512/2048 MiB  restored 256 MiB
+ *
+ * Returns buf.
  */
 const char *move_progress_line(struct json_object *status, size_t width, char *buf, size_t n);
 
 /*
  * What a wait reports when it changes, from status into buf (n bytes): the
- * VM's state, the move's phase and the percent sent.
+ * VM's state, the move's phase and the percent sent (of a quick move: the
+ * percents of its memory saved and restored).
  */
 void move_change_key(struct json_object *status, char *buf, size_t n);
 
@@ -41,15 +47,18 @@ struct json_object *move_ended(struct json_object *status, int64_t action_id);
 
 /*
  * How the move of vm ended, from last_move (vm.move.status's) into buf (n
- * bytes), such as "web1: moved to node3 in 4.2 s (libvirt downtime 38 ms)".
+ * bytes), such as "web1: moved to node3 in 4.2 s (libvirt downtime 38 ms)"
+ * (of a quick move: "(outage 800 ms)", from pause to running again).
  * Returns buf.
  */
 const char *move_end_line(const char *vm, struct json_object *last_move, char *buf, size_t n);
 
 /*
  * The result of last_move's outcome: 0 when moved, CD_ERR_MOVE_STAYED when
- * it stayed or was cancelled, CD_ERR_MOVE_FAILED when failed, and
- * CD_ERR_PROTOCOL for an outcome this version does not know.
+ * it stayed or was cancelled, CD_ERR_MOVE_FAILED when failed,
+ * CD_ERR_MOVE_SAVED when saved (it runs nowhere; its saved state is
+ * restored where the cluster places it), and CD_ERR_PROTOCOL for an
+ * outcome this version does not know.
  */
 int move_outcome_result(struct json_object *last_move);
 

@@ -18,7 +18,7 @@
 #define IN_COMMAND (1u << 31)	  /* among any command's options */
 
 /* getopt_long()'s codes for the options that have no short form. */
-enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP, MODE, CHECK, WAIT, CANCEL };
+enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP, MODE, CHECK, WAIT, CANCEL, SAVE };
 
 /*
  * Every option: where it is taken (BEFORE_COMMAND, IN_COMMAND, or the
@@ -51,6 +51,7 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_CHECK, {"check", no_argument, NULL, CHECK}, offsetof(struct ctl_opts, check)},
 	{CTL_OPT_WAIT, {"wait", no_argument, NULL, WAIT}, offsetof(struct ctl_opts, wait)},
 	{CTL_OPT_CANCEL, {"cancel", no_argument, NULL, CANCEL}, offsetof(struct ctl_opts, cancel)},
+	{CTL_OPT_SAVE, {"save", no_argument, NULL, SAVE}, offsetof(struct ctl_opts, save)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -68,6 +69,8 @@ static const struct {
 	 "--cancel takes the VM's name only, without NODE, --mode or --check"},
 	{CTL_OPT_CHECK, CTL_OPT_WAIT, CTL_MAX_ARGS,
 	 "--check only asks: there is no move to --wait for"},
+	{CTL_OPT_SAVE, CTL_OPT_FORCE, CTL_MAX_ARGS,
+	 "--save keeps the VM's memory to restore it, --force powers it off: not both"},
 };
 #define N_EXCLUSIVE (sizeof(exclusive) / sizeof(exclusive[0]))
 

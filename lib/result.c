@@ -25,6 +25,7 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_REFUSED - CD_ERR_BASE)] = "refused: the check found reasons against it",
 	[-(CD_ERR_MOVE_STAYED - CD_ERR_BASE)] = "the move did not happen: the VM runs where it ran",
 	[-(CD_ERR_MOVE_FAILED - CD_ERR_BASE)] = "the move failed; the VM is being restarted by failover",
+	[-(CD_ERR_MOVE_SAVED - CD_ERR_BASE)] = "the VM was saved: it is restored where the cluster places it",
 };
 /* clang-format on */
 
@@ -66,6 +67,7 @@ static const struct {
 	{-EOPNOTSUPP, CD_EXIT_UNSUPPORTED},
 	{CD_ERR_MOVE_STAYED, CD_EXIT_MOVE_STAYED},
 	{CD_ERR_MOVE_FAILED, CD_EXIT_MOVE_FAILED},
+	{CD_ERR_MOVE_SAVED, CD_EXIT_MOVE_SAVED},
 };
 
 int cd_exit_code(int rc)

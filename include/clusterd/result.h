@@ -28,7 +28,8 @@ enum cd_result {
 	CD_ERR_REFUSED = -1016,	    /* a check found reasons against it (it lists them) */
 	CD_ERR_MOVE_STAYED = -1017, /* a move ended without moving: the VM runs where it ran */
 	CD_ERR_MOVE_FAILED = -1018, /* a move failed and lost the VM: failover restarts it */
-	CD_ERR_LAST = -1019
+	CD_ERR_MOVE_SAVED = -1019,  /* a move ended with the VM saved: restored where placed */
+	CD_ERR_LAST = -1020
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */
@@ -52,6 +53,7 @@ enum cd_exit {
 	CD_EXIT_UNSUPPORTED = 10, /* not supported by this version (-EOPNOTSUPP) */
 	CD_EXIT_MOVE_STAYED = 11, /* the move did not happen: the VM runs where it ran */
 	CD_EXIT_MOVE_FAILED = 12, /* the move failed; the VM is being restarted by failover */
+	CD_EXIT_MOVE_SAVED = 13,  /* the VM was saved: restored where the cluster places it */
 };
 int cd_exit_code(int rc);
 

@@ -24,7 +24,8 @@ static const struct command table[] = {
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", NULL},
 	{"vm", "add", 1, 1, CTL_OPT_XML_FILE, CTL_OPT_XML_FILE, "vm add NAME --xml FILE", NULL},
 	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", NULL},
-	{"vm", "stop", 1, 1, CTL_OPT_FORCE, 0, "vm stop NAME [--force]", NULL},
+	{"vm", "stop", 1, 1, CTL_OPT_FORCE | CTL_OPT_SAVE, 0, "vm stop NAME [--force | --save]",
+	 NULL},
 	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,
 	 "vm move NAME [NODE] [--mode live|quick|cold] [--check | --wait]", NULL},
 	{"volume lease", "acquire", 2, 2, CTL_OPT_SHARED, 0,
@@ -175,7 +176,7 @@ START_TEST(test_unknown_option)
 	REFUSED("property set motd --json-ish", "unknown option '--json-ish'");
 	/* Another command's option. */
 	REFUSED("vm stop web1 --shared", "vm stop: unknown option '--shared'",
-		"usage: clusterctl vm stop NAME [--force]");
+		"usage: clusterctl vm stop NAME [--force | --save]");
 	REFUSED("volume lease release vol1 d1 --shared",
 		"volume lease release: unknown option '--shared'");
 	REFUSED("status -x", "status: unknown option '-x'");
@@ -196,9 +197,9 @@ END_TEST
 
 START_TEST(test_arguments_and_commands)
 {
-	REFUSED("vm stop", "usage: clusterctl vm stop NAME [--force]");
-	REFUSED("vm stop --force", "usage: clusterctl vm stop NAME [--force]");
-	REFUSED("vm stop web1 web2", "usage: clusterctl vm stop NAME [--force]");
+	REFUSED("vm stop", "usage: clusterctl vm stop NAME [--force | --save]");
+	REFUSED("vm stop --force", "usage: clusterctl vm stop NAME [--force | --save]");
+	REFUSED("vm stop web1 web2", "usage: clusterctl vm stop NAME [--force | --save]");
 	REFUSED("events x", "usage: clusterctl events [--follow]");
 	REFUSED("nosuch thing", "unknown command 'nosuch thing'");
 	REFUSED("vm", "unknown command 'vm'");
@@ -207,7 +208,7 @@ START_TEST(test_arguments_and_commands)
 		"debug volume-stall is a test aid, not in this build");
 #endif
 	ck_assert_int_eq(parse("vm stop --help"), CTL_PARSE_CMD_HELP);
-	ck_assert_str_eq(inv.cmd->usage, "vm stop NAME [--force]");
+	ck_assert_str_eq(inv.cmd->usage, "vm stop NAME [--force | --save]");
 	/* After "--", --help is an argument too. */
 	parses_to("vm stop -- --help", "vm stop", "--help");
 }
@@ -275,6 +276,35 @@ START_TEST(test_vm_move_wait_cancel)
 }
 END_TEST
 
+/*
+ * vm stop --save: its node saves it into a state file; --force powers it
+ * off without its memory, so not both. The option is vm stop's own.
+ */
+START_TEST(test_vm_stop_save)
+{
+	parses_to("vm stop web1 --save", "vm stop", "web1");
+	ck_assert(inv.opts.save && !inv.opts.force);
+	parses_to("vm stop --save --json web1", "vm stop", "web1");
+	ck_assert(inv.opts.save && inv.opts.json);
+	parses_to("vm stop web1", "vm stop", "web1");
+	ck_assert(!inv.opts.save);
+	/* Before "--" it counts, after it it is an argument. */
+	parses_to("vm stop --save -- --web1", "vm stop", "--web1");
+	ck_assert(inv.opts.save);
+	parses_to("vm stop -- --save", "vm stop", "--save");
+	ck_assert(!inv.opts.save);
+	REFUSED("vm stop web1 --save --force",
+		"clusterctl: vm stop: --save keeps the VM's memory to restore it, --force powers "
+		"it off: not both",
+		"usage: clusterctl vm stop NAME [--force | --save]");
+	REFUSED("vm stop --force web1 --save", "vm stop: --save keeps the VM's memory");
+	REFUSED("vm stop web1 --save=yes", "vm stop: option '--save' takes no value");
+	REFUSED("vm stop --save", "usage: clusterctl vm stop NAME [--force | --save]");
+	REFUSED("vm move web1 --save", "vm move: unknown option '--save'");
+	REFUSED("vm show web1 --save", "vm show: unknown option '--save'");
+}
+END_TEST
+
 /* A check's refusal and an unsupported request have exit codes of their own. */
 START_TEST(test_exit_codes)
 {
@@ -319,6 +349,7 @@ int main(void)
 	add_tcase(s, test_arguments_and_commands);
 	add_tcase(s, test_vm_move);
 	add_tcase(s, test_vm_move_wait_cancel);
+	add_tcase(s, test_vm_stop_save);
 	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);

@@ -93,6 +93,82 @@ START_TEST(test_unknown_remaining_time)
 }
 END_TEST
 
+#define QUICK(phase, progress)                                                                     \
+	"{\"vm\": \"web1\", \"state\": \"migrating\", \"node\": \"node1\", "                       \
+	"\"move\": {\"source\": \"node1\", \"target\": \"node3\", \"mode\": \"quick\", "           \
+	"\"phase\": \"" phase "\", \"action_id\": 42, \"state_volume\": \"vol1\", "                \
+	"\"state_file\": \"web1.vmstate\"}, \"progress\": " progress ", \"last_move\": null}"
+
+/* A quick move: the MiB saved of its memory and restored, from its state file. */
+START_TEST(test_quick)
+{
+	ck_assert_str_eq(
+		progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
+					 "536870912, \"restored_bytes\": 268435456, "
+					 "\"memory_bytes\": 2147483648, \"complete\": false}"),
+			 0),
+		"web1 node1 -> node3  saving  saved 512/2048 MiB  restored 256 MiB");
+	/* The image ends shorter than the memory: complete says so. */
+	ck_assert_str_eq(progress(QUICK("restoring", "{\"type\": \"quick\", \"saved_bytes\": "
+						     "1992294400, \"restored_bytes\": 1992294400, "
+						     "\"memory_bytes\": 2147483648, "
+						     "\"complete\": true}"),
+				  0),
+			 "web1 node1 -> node3  restoring  saved 1900/2048 MiB, complete  "
+			 "restored 1900 MiB");
+	ck_assert_str_eq(
+		progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 0, "
+					 "\"restored_bytes\": 0, \"memory_bytes\": 1048576, "
+					 "\"complete\": false}"),
+			 0),
+		"web1 node1 -> node3  saving  saved 0/1 MiB  restored 0 MiB");
+	/* The state file not readable (yet): the phase alone. */
+	ck_assert_str_eq(progress(QUICK("saving", "null"), 0), "web1 node1 -> node3  saving");
+	ck_assert_str_eq(progress(QUICK("resuming", "{\"type\": \"quick\"}"), 0),
+			 "web1 node1 -> node3  resuming");
+	/* A live move's figures are not a quick move's. */
+	ck_assert_str_eq(progress(QUICK("saving", "{\"type\": \"quick\", \"percent\": 50, "
+						  "\"saved_bytes\": 1048576}"),
+				  0),
+			 "web1 node1 -> node3  saving  saved 1 MiB");
+	ck_assert_str_eq(progress(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
+						  "536870912, \"memory_bytes\": 2147483648}"),
+				  30),
+			 "web1 node1 -> node3  saving  s");
+}
+END_TEST
+
+/* A quick move's change: the phase, or a percent more saved or restored. */
+START_TEST(test_quick_change_key)
+{
+	const char *texts[] = {
+		QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 1000, "
+				"\"restored_bytes\": 0, \"memory_bytes\": 100000}"),
+		QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 1500, "
+				"\"restored_bytes\": 0, \"memory_bytes\": 100000}"),
+		QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 2000, "
+				"\"restored_bytes\": 0, \"memory_bytes\": 100000}"),
+		QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": 2000, "
+				"\"restored_bytes\": 1000, \"memory_bytes\": 100000}"),
+		QUICK("restoring", "{\"type\": \"quick\", \"saved_bytes\": 2000, "
+				   "\"restored_bytes\": 1000, \"memory_bytes\": 100000}"),
+	};
+	char keys[5][128];
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		struct json_object *st = parse(texts[i]);
+
+		move_change_key(st, keys[i], sizeof(keys[i]));
+		json_object_put(st);
+	}
+	ck_assert_str_eq(keys[0], keys[1]);
+	ck_assert_str_ne(keys[1], keys[2]);
+	ck_assert_str_ne(keys[2], keys[3]);
+	ck_assert_str_ne(keys[3], keys[4]);
+}
+END_TEST
+
 /* A change is what a wait reports: the phase or the percent, not the clock. */
 START_TEST(test_change_key)
 {
@@ -180,6 +256,30 @@ START_TEST(test_outcomes)
 	ck_assert_int_eq(ended("{\"outcome\": \"failed\"}"), 12);
 	ck_assert_str_eq(line, "web1: the move failed and the VM is restarted elsewhere");
 
+	/* A quick move's downtime is the outage, pause to running again (0: not measured). */
+	ck_assert_int_eq(ended("{\"outcome\": \"moved\", \"source\": \"node1\", "
+			       "\"target\": \"node3\", \"mode\": \"quick\", "
+			       "\"downtime_ms\": 820, \"total_ms\": 3100}"),
+			 0);
+	ck_assert_str_eq(line, "web1: moved to node3 in 3.1 s (outage 820 ms)");
+	ck_assert_int_eq(ended("{\"outcome\": \"moved\", \"target\": \"node3\", "
+			       "\"mode\": \"quick\", \"downtime_ms\": 0, \"total_ms\": 3100}"),
+			 0);
+	ck_assert_str_eq(line, "web1: moved to node3 in 3.1 s");
+
+	/* Saved: it runs nowhere until the cluster places it and it is restored there. */
+	ck_assert_int_eq(ended("{\"outcome\": \"saved\", \"source\": \"node1\", "
+			       "\"target\": \"node3\", \"mode\": \"quick\", \"error\": \"\"}"),
+			 13);
+	ck_assert_str_eq(line,
+			 "web1: the VM was saved; it is restored where the cluster places it");
+	ck_assert_int_eq(ended("{\"outcome\": \"saved\", \"source\": \"node1\", "
+			       "\"target\": \"node3\", \"mode\": \"quick\", "
+			       "\"error\": \"the target died\"}"),
+			 13);
+	ck_assert_str_eq(line, "web1: the VM was saved (the move did not finish: the target died); "
+			       "it is restored where the cluster places it");
+
 	/* An outcome of a newer clusterd is a failure, not a success. */
 	ck_assert_int_eq(ended("{\"outcome\": \"teleported\"}"), CD_EXIT_FAILURE);
 	ck_assert_ptr_nonnull(strstr(line, "'teleported'"));
@@ -192,6 +292,10 @@ START_TEST(test_exit_codes)
 	ck_assert_int_eq(CD_EXIT_MOVE_FAILED, 12);
 	ck_assert_int_eq(cd_exit_code(CD_ERR_MOVE_STAYED), CD_EXIT_MOVE_STAYED);
 	ck_assert_int_eq(cd_exit_code(CD_ERR_MOVE_FAILED), CD_EXIT_MOVE_FAILED);
+	ck_assert_int_eq(CD_EXIT_MOVE_SAVED, 13);
+	ck_assert_int_eq(cd_exit_code(CD_ERR_MOVE_SAVED), CD_EXIT_MOVE_SAVED);
+	ck_assert_str_eq(cd_strerror(CD_ERR_MOVE_SAVED),
+			 "the VM was saved: it is restored where the cluster places it");
 	ck_assert_str_eq(cd_strerror(CD_ERR_MOVE_STAYED),
 			 "the move did not happen: the VM runs where it ran");
 	ck_assert_str_eq(cd_strerror(CD_ERR_MOVE_FAILED),
@@ -206,6 +310,8 @@ int main(void)
 	add_tcase(s, test_no_progress_yet);
 	add_tcase(s, test_copying);
 	add_tcase(s, test_unknown_remaining_time);
+	add_tcase(s, test_quick);
+	add_tcase(s, test_quick_change_key);
 	add_tcase(s, test_change_key);
 	add_tcase(s, test_ended);
 	add_tcase(s, test_outcomes);
