@@ -54,3 +54,14 @@ TESTS += tests/unit/check_migrate
 tests_unit_check_migrate_SOURCES = tests/unit/check_migrate.c $(vm_agent_sources)
 tests_unit_check_migrate_CFLAGS = $(vm_agent_test_cflags)
 tests_unit_check_migrate_LDADD = $(vm_agent_test_ldadd)
+
+# A VM's state file: its blocks, libvirt's header, the streaming writer and
+# reader, on a regular file of the build tree (tests/unit/check_vmstate.c).
+vmstate_sources = agents/vmstate.c agents/vmstate.h agents/vmstate_int.h agents/vmstate_io.c \
+	agents/vmstate_write.c agents/vmstate_read.c
+check_PROGRAMS += tests/unit/check_vmstate
+TESTS += tests/unit/check_vmstate
+tests_unit_check_vmstate_SOURCES = tests/unit/check_vmstate.c $(vmstate_sources)
+tests_unit_check_vmstate_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_vmstate_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(OPENSSL_LIBS) -lpthread
