@@ -13,12 +13,11 @@
 #include "agents/vmstate.h"
 #include "agents/vmstate_int.h"
 
-int vms_pread_full(int fd, void *buf, size_t len, uint64_t off)
+/* All of len at off, read or written, again on EINTR: 0 or -errno (-EIO past the end). */
+static int full_io(int fd, uint8_t *b, size_t len, uint64_t off, bool write)
 {
-	uint8_t *b = buf;
-
 	while (len > 0) {
-		ssize_t n = pread(fd, b, len, (off_t)off);
+		ssize_t n = write ? pwrite(fd, b, len, (off_t)off) : pread(fd, b, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -33,24 +32,15 @@ int vms_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+int vms_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	return full_io(fd, buf, len, off, false);
+}
+
 int vms_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const uint8_t *b = buf;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, b, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		b += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	/* pwrite only reads the buffer. */
+	return full_io(fd, (uint8_t *)(uintptr_t)buf, len, off, true);
 }
 
 void *vms_alloc(size_t len)

@@ -48,8 +48,7 @@ static int read_buf(struct vms_io *io)
 	int rc = vms_pread_full(io->fd, io->buf, padded, CD_VMSTATE_DATA_OFF + io->off);
 
 	if (rc < 0)
-		snprintf(io->err, sizeof(io->err), "cannot read the state file: %s",
-			 strerror(-rc));
+		snprintf(io->err, sizeof(io->err), "cannot read the state file: %s", strerror(-rc));
 	return rc < 0 ? CD_ERR_INVALID : 0;
 }
 
@@ -141,7 +140,8 @@ static int check_head(const struct cd_vmstate_head *h, uint64_t cap, uint64_t do
 	if (h->failed)
 		FAIL(CD_ERR_CORRUPT, "the save gave this image up");
 	if (h->length > cap || h->length < done)
-		FAIL(CD_ERR_CORRUPT, "the state file's head says %llu bytes of image, which cannot be",
+		FAIL(CD_ERR_CORRUPT,
+		     "the state file's head says %llu bytes of image, which cannot be",
 		     (unsigned long long)h->length);
 	if (want_len > 0 && (h->length > want_len || (h->complete && h->length != want_len)))
 		FAIL(CD_ERR_CORRUPT, "the image has %llu bytes, the cluster recorded %llu",

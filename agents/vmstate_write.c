@@ -150,6 +150,9 @@ static int pump(struct writer *w, struct source *src, uint8_t *bufs[2], char *er
 	rc = vms_io_wait(&w->io);
 	if (rc < 0)
 		FAIL(rc, "%s", w->io.err);
+	/* A stream that ended because its sender was cancelled is no image. */
+	if (src->stop && *src->stop)
+		FAIL(CD_ERR_INVALID, "the save was stopped");
 	return 0;
 }
 
@@ -177,7 +180,8 @@ int cd_vmstate_write(int dev_fd, uint64_t dev_size, uint64_t action_id, const ui
 		     uint64_t *len_out, char sha_out[65], char *err, size_t errlen)
 {
 	struct writer w = {.dev_size = dev_size, .action_id = action_id, .progress = progress};
-	struct source src = {.prefix = prefix, .prefix_left = prefix_len, .fd = in_fd, .stop = stop};
+	struct source src = {
+		.prefix = prefix, .prefix_left = prefix_len, .fd = in_fd, .stop = stop};
 	struct cd_vmstate_head h = {.action_id = action_id};
 	uint8_t *bufs[2] = {vms_alloc(VMS_IO_BUF), vms_alloc(VMS_IO_BUF)};
 	int rc;
