@@ -174,7 +174,7 @@ int cd_quick_restore(virConnectPtr c, const char *name, virDomainPtr *d,
 	cd_quick_fifo_path(a->fifo_dir, name, fifo, sizeof(fifo));
 	/* A FIFO left by a restore that died with its clusterd. */
 	unlink(fifo);
-	if (mkfifo(fifo, 0600) < 0) {
+	if (cd_mkdir_p(a->fifo_dir, 0700) < 0 || mkfifo(fifo, 0600) < 0) {
 		snprintf(err, errlen, "cannot make the FIFO %s: %s", fifo, strerror(errno));
 		close(f.dev_fd);
 		return CD_ERR_INVALID;

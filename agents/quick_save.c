@@ -149,7 +149,13 @@ static int stream(virDomainPtr d, struct saver *s, int *wfd, uint64_t deadline, 
 
 	rc = qmp_do(d, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"cdsave\"}}", *wfd, why,
 		    sizeof(why));
-	/* QEMU has its copy: ours would keep the pipe open after QEMU closes it. */
+	/*
+	 * QEMU has its copy: ours would keep the pipe open after QEMU closes
+	 * it. Without a copy in QEMU, the writer sees the stream's end: it
+	 * must know first that this end is no image.
+	 */
+	if (rc < 0)
+		s->stop = 1;
 	close(*wfd);
 	*wfd = -1;
 	if (rc < 0)
@@ -158,6 +164,7 @@ static int stream(virDomainPtr d, struct saver *s, int *wfd, uint64_t deadline, 
 	rc = qmp_do(d, "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:cdsave\"}}", -1, why,
 		    sizeof(why));
 	if (rc < 0) {
+		s->stop = 1; /* before QEMU closes its copy: that end is no image either */
 		qmp_do(d, "{\"execute\":\"closefd\",\"arguments\":{\"fdname\":\"cdsave\"}}", -1,
 		       why, sizeof(why));
 		FAIL(CD_ERR_INVALID, "QEMU did not start its migration: %s", why);

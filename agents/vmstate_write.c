@@ -101,7 +101,11 @@ static int fill(struct source *src, uint8_t *buf, size_t *n)
 			return -ECANCELED;
 		if (*n >= VMS_ALIGN && cd_now_ms() - since >= VMS_PUBLISH_MS)
 			break;
-		if (poll(&p, 1, VMS_PUBLISH_MS) == 0)
+		/* Never blocked in read: *stop is looked at every VMS_PUBLISH_MS. */
+		r = poll(&p, 1, VMS_PUBLISH_MS);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r <= 0)
 			continue;
 		r = read(src->fd, buf + *n, VMS_IO_BUF - *n);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
