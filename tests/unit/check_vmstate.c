@@ -287,10 +287,20 @@ static void *consumer_thread(void *arg)
 	return NULL;
 }
 
-static void pipe_big(int p[2])
+/*
+ * A pipe whose one end (*their_fd, the reading end if they_read) goes to
+ * fn(arg) in a new thread *t; returns our end.
+ */
+static int pipe_to_thread(int *their_fd, bool they_read, void *(*fn)(void *), void *arg,
+			  pthread_t *t)
 {
+	int p[2];
+
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	fcntl(p[1], F_SETPIPE_SZ, (int)MIB); /* as the agent does; less is fine */
+	*their_fd = they_read ? p[0] : p[1];
+	ck_assert_int_eq(pthread_create(t, NULL, fn, arg), 0);
+	return they_read ? p[1] : p[0];
 }
 
 /* What a writer or reader of a test gives back, and its thread. */
@@ -317,7 +327,7 @@ struct save {
 
 static void save_run(struct save *s)
 {
-	int p[2], fd = open_direct(O_RDWR);
+	int in, fd = open_direct(O_RDWR);
 	uint64_t t0;
 
 	ck_assert_int_eq(cd_vmstate_libvirt_prefix("<domain/>", &s->prefix, &s->prefix_len), 0);
@@ -326,17 +336,15 @@ static void save_run(struct save *s)
 	s->f.prefix = s->prefix;
 	s->f.prefix_len = s->prefix_len;
 	feeder_thread(&s->f);
-	pipe_big(p);
-	s->f.fd = p[1];
 	s->f.stall_at = s->stall_at;
-	ck_assert_int_eq(pthread_create(&s->f.t, NULL, feeder_thread, &s->f), 0);
+	in = pipe_to_thread(&s->f.fd, false, feeder_thread, &s->f, &s->f.t);
 	t0 = cd_now_ms();
-	s->o.rc = cd_vmstate_write(fd, s->dev_size, s->action_id, s->prefix, s->prefix_len, p[0],
+	s->o.rc = cd_vmstate_write(fd, s->dev_size, s->action_id, s->prefix, s->prefix_len, in,
 				   &s->o.stop, &s->o.progress, &s->len, s->sha, s->o.err,
 				   sizeof(s->o.err));
 	s->o.secs = (double)(cd_now_ms() - t0) / 1000.0;
 	s->f.release = 1;
-	close(p[0]); /* a feeder the writer left behind gets EPIPE */
+	close(in); /* a feeder the writer left behind gets EPIPE */
 	pthread_join(s->f.t, NULL);
 	close(fd);
 	free(s->prefix);
@@ -359,19 +367,17 @@ struct restore {
 
 static void restore_run(struct restore *r)
 {
-	int p[2], fd = open_direct(O_RDWR);
+	int out, fd = open_direct(O_RDWR);
 	uint64_t t0;
 
-	pipe_big(p);
-	r->c.fd = p[0];
 	r->c.stop_after = r->stop_after;
-	ck_assert_int_eq(pthread_create(&r->c.t, NULL, consumer_thread, &r->c), 0);
+	out = pipe_to_thread(&r->c.fd, true, consumer_thread, &r->c, &r->c.t);
 	t0 = cd_now_ms();
-	r->o.rc = cd_vmstate_read(fd, r->dev_size, r->action_id, r->want_len, r->want_sha, p[1],
+	r->o.rc = cd_vmstate_read(fd, r->dev_size, r->action_id, r->want_len, r->want_sha, out,
 				  r->follow_ms, &r->o.stop, &r->o.progress, r->o.err,
 				  sizeof(r->o.err));
 	r->o.secs = (double)(cd_now_ms() - t0) / 1000.0;
-	close(p[1]);
+	close(out);
 	pthread_join(r->c.t, NULL);
 	close(fd);
 }
