@@ -29,15 +29,17 @@ EXTRA_DIST += agents/fence_lab
 # The VM agent and its migration calls, and how their tests build.
 vm_agent_sources = agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
 	agents/migrate.c agents/migrate.h agents/cpubaseline.c agents/cpubaseline.h \
-	agents/agent_names.c
+	agents/agent_names.c agents/quick.c agents/quick.h agents/quick_save.c \
+	agents/quick_restore.c $(vmstate_sources)
 vm_agent_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
-	-I$(top_srcdir)/tests/unit
+	$(OPENSSL_CFLAGS) -I$(top_srcdir)/tests/unit
 vm_agent_test_ldadd = core/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) \
-	$(JSONC_LIBS) -lpthread
+	$(JSONC_LIBS) $(OPENSSL_LIBS) -lpthread
 
 # The VM agent against libvirt's test driver, its domain lookup wrapped so
 # that a test can make it fail, and the job calls the test driver lacks so
-# that a test can play them (tests/unit/check_vm_agent.c).
+# that a test can play them, and its restore so that it takes our flags
+# (tests/unit/check_vm_agent.c).
 check_PROGRAMS += tests/unit/check_vm_agent
 TESTS += tests/unit/check_vm_agent
 tests_unit_check_vm_agent_SOURCES = tests/unit/check_vm_agent.c $(vm_agent_sources)
@@ -45,8 +47,15 @@ tests_unit_check_vm_agent_CFLAGS = $(vm_agent_test_cflags)
 tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
 	-Wl,--wrap=virGetLastError -Wl,--wrap=virResetLastError -Wl,--wrap=virDomainDestroy \
 	-Wl,--wrap=virDomainAbortJob -Wl,--wrap=virDomainGetJobInfo -Wl,--wrap=virDomainGetJobStats \
-	-Wl,--wrap=virConnectBaselineHypervisorCPU
+	-Wl,--wrap=virConnectBaselineHypervisorCPU -Wl,--wrap=virDomainRestoreFlags
 tests_unit_check_vm_agent_LDADD = $(vm_agent_test_ldadd)
+
+# The pure parts of quick migration's calls (tests/unit/check_quick.c).
+check_PROGRAMS += tests/unit/check_quick
+TESTS += tests/unit/check_quick
+tests_unit_check_quick_SOURCES = tests/unit/check_quick.c $(vm_agent_sources)
+tests_unit_check_quick_CFLAGS = $(vm_agent_test_cflags)
+tests_unit_check_quick_LDADD = $(vm_agent_test_ldadd)
 
 # The pure parts of the migration calls (tests/unit/check_migrate.c).
 check_PROGRAMS += tests/unit/check_migrate
@@ -54,3 +63,14 @@ TESTS += tests/unit/check_migrate
 tests_unit_check_migrate_SOURCES = tests/unit/check_migrate.c $(vm_agent_sources)
 tests_unit_check_migrate_CFLAGS = $(vm_agent_test_cflags)
 tests_unit_check_migrate_LDADD = $(vm_agent_test_ldadd)
+
+# A VM's state file: its blocks, libvirt's header, the streaming writer and
+# reader, on a regular file of the build tree (tests/unit/check_vmstate.c).
+vmstate_sources = agents/vmstate.c agents/vmstate.h agents/vmstate_int.h agents/vmstate_io.c \
+	agents/vmstate_write.c agents/vmstate_read.c
+check_PROGRAMS += tests/unit/check_vmstate
+TESTS += tests/unit/check_vmstate
+tests_unit_check_vmstate_SOURCES = tests/unit/check_vmstate.c $(vmstate_sources)
+tests_unit_check_vmstate_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_vmstate_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(OPENSSL_LIBS) -lpthread

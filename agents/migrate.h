@@ -13,6 +13,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "agents/quick.h"
 #include "agents/vm_agent.h"
 
 /* --- pure --- */
@@ -60,6 +61,7 @@ struct cd_mig_args {
 	struct cd_migrate_params p; /* CD_AGENT_MIGRATE */
 	bool completed;		    /* CD_AGENT_JOB_STATS */
 	int seconds;		    /* CD_AGENT_DIRTY_RATE */
+	struct cd_quick_args quick; /* CD_AGENT_SAVE, CD_AGENT_RESTORE */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "agents/cpubaseline.h"
 #include "agents/migrate.h"
 #include "agents/peer_facts.h"
+#include "agents/quick.h"
 #include "agents/vm_agent.h"
 #include "lib/util.h"
 
@@ -543,10 +544,13 @@ static void run_job(struct job *j)
 	case CD_AGENT_PEER_DESTROY:
 		break; /* answered above */
 	case CD_AGENT_SAVE:
+		j->rc = cd_quick_save(d, j->name, &j->args->quick, &j->out_xml, j->err,
+				      sizeof(j->err), j->note, sizeof(j->note));
+		break;
 	case CD_AGENT_RESTORE:
-		j->rc = CD_ERR_INVALID;
-		snprintf(j->err, sizeof(j->err), "%s is not carried out by this build",
-			 cd_agent_op_to_str(j->op));
+		j->rc = cd_quick_restore(c, j->name, &d, &j->args->quick, &j->out_xml, j->err,
+					 sizeof(j->err), j->note, sizeof(j->note));
+		fill_state(j, d);
 		break;
 	}
 	if (d)
@@ -557,7 +561,7 @@ static void run_job(struct job *j)
 	 * look leaves the state unknown, never "stopped".
 	 */
 	if (j->op == CD_AGENT_DESTROY || j->op == CD_AGENT_SHUTDOWN || j->op == CD_AGENT_MIGRATE ||
-	    j->op == CD_AGENT_ABORT_JOB) {
+	    j->op == CD_AGENT_ABORT_JOB || j->op == CD_AGENT_SAVE) {
 		char err[256];
 
 		found = lookup(c, j->name, &d, err, sizeof(err));

@@ -8,9 +8,11 @@
  *
  * Layout, from the file's start:
  *   0      the writer's block (CD_VMSTATE_BLOCK bytes): magic, version,
- *          the save's action id, the bytes of image written (and durable)
- *          so far, whether the image is complete (then its length and
- *          SHA-256 are final) or given up, and the block's own checksum;
+ *          the save's action id, the bytes of image written so far
+ *          (O_DIRECT: on the disk, where every node sees them; flushed
+ *          once complete), whether the image is complete (then its
+ *          length and SHA-256 are final) or given up, and the block's
+ *          own checksum;
  *   4096   the reader's block: the action id it reads and the bytes it
  *          has read, for progress seen from other nodes; its checksum;
  *   8192   the image: libvirt's save-image format (libvirt's header, the
@@ -37,7 +39,7 @@
 /* The writer's block. */
 struct cd_vmstate_head {
 	uint64_t action_id; /* the save this image belongs to */
-	uint64_t length;    /* bytes of image written and durable so far */
+	uint64_t length;    /* bytes of image written so far (fsync-ed once complete) */
 	bool complete;	    /* all written: length and sha256 are final */
 	bool failed;	    /* the writer gave up: never restore it */
 	char sha256[65];    /* lower-case hex, "" until complete */
@@ -108,10 +110,20 @@ int cd_vmstate_write(int dev_fd, uint64_t dev_size, uint64_t action_id, const ui
  *   CD_ERR_TIMEOUT   the writer made no progress for follow_timeout_ms;
  *   CD_ERR_INVALID   an I/O error, out_fd closed (the restore stopped
  *                    reading), or *stop set by another thread.
+ * A head not written yet, or of another action, may be a writer that has
+ * not begun: it is waited for up to follow_timeout_ms (then TIMEOUT, or
+ * CORRUPT if it is still another action's), unless it replaces ours.
  */
 int cd_vmstate_read(int dev_fd, uint64_t dev_size, uint64_t action_id, uint64_t want_len,
 		    const char *want_sha, int out_fd, int follow_timeout_ms, volatile int *stop,
 		    volatile uint64_t *progress, char *err, size_t errlen);
+
+/*
+ * After a save failed whose writer had returned 0 (QEMU closed the pipe
+ * on an error, which reads as the stream's end): the head of action_id
+ * marked failed, so that nobody restores it. 0 or -errno.
+ */
+int cd_vmstate_mark_failed(int dev_fd, uint64_t action_id);
 
 /* The head as it is now on dev_fd (O_DIRECT), for progress: 0, or as decode, or CD_ERR_INVALID. */
 int cd_vmstate_peek(int dev_fd, struct cd_vmstate_head *h, struct cd_vmstate_tail *t);

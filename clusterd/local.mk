@@ -24,9 +24,12 @@ clusterd_clusterd_SOURCES = \
 	agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
 	agents/migrate.c agents/migrate.h agents/validate.c \
 	agents/cpubaseline.c agents/cpubaseline.h agents/agent_names.c \
+	agents/quick.c agents/quick.h agents/quick_save.c agents/quick_restore.c \
+	agents/vmstate.c agents/vmstate.h agents/vmstate_int.h agents/vmstate_io.c \
+	agents/vmstate_write.c agents/vmstate_read.c \
 	agents/fence.c agents/fence.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
-	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS)
+	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS) $(OPENSSL_CFLAGS)
 clusterd_clusterd_LDADD = core/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \
 	lib/libcdchild.la lib/libcdcommon.la $(OPENSSL_LIBS) \
 	$(VIRT_LIBS) -lpthread $(QB_LIBS) $(CPG_LIBS) \
