@@ -147,6 +147,7 @@ static struct {
 		bool used, restore;
 		char name[64];
 		volatile uint64_t bytes;
+		volatile int cancel; /* a save called off (cd_vm_agent_save_cancel) */
 	} slot[PROGRESS_SLOTS];
 } progress = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -162,6 +163,7 @@ volatile uint64_t *cd_quick_progress_begin(const char *name, bool restore)
 			progress.slot[i].restore = restore;
 			cd_strlcpy(progress.slot[i].name, name, sizeof(progress.slot[i].name));
 			progress.slot[i].bytes = 0;
+			progress.slot[i].cancel = 0;
 			counter = &progress.slot[i].bytes;
 		}
 	pthread_mutex_unlock(&progress.lock);
@@ -191,6 +193,31 @@ uint64_t cd_quick_progress(const char *name, bool restore)
 			bytes = progress.slot[i].bytes;
 	pthread_mutex_unlock(&progress.lock);
 	return bytes;
+}
+
+void cd_vm_agent_save_cancel(const char *name)
+{
+	size_t i;
+
+	pthread_mutex_lock(&progress.lock);
+	for (i = 0; i < PROGRESS_SLOTS; i++)
+		if (progress.slot[i].used && !progress.slot[i].restore &&
+		    strcmp(progress.slot[i].name, name) == 0)
+			progress.slot[i].cancel = 1;
+	pthread_mutex_unlock(&progress.lock);
+}
+
+bool cd_quick_cancelled(volatile uint64_t *counter)
+{
+	bool yes = false;
+	size_t i;
+
+	pthread_mutex_lock(&progress.lock);
+	for (i = 0; i < PROGRESS_SLOTS; i++)
+		if (progress.slot[i].used && &progress.slot[i].bytes == counter)
+			yes = progress.slot[i].cancel != 0;
+	pthread_mutex_unlock(&progress.lock);
+	return yes;
 }
 
 uint64_t cd_vm_agent_save_progress(const char *name)

@@ -97,11 +97,14 @@ static int qmp_do(virDomainPtr d, const char *cmd, int fd, char *err, size_t err
 /*
  * A migration into a file, not to a host: no post-copy, no multifd, no
  * compression, nothing that needs a return path or a pause before the
- * switch-over; the bandwidth unlimited (QEMU's own default is 32 MiB/s).
+ * switch-over; the bandwidth unlimited (QEMU's own default is 32 MiB/s),
+ * unless the domain's migration speed is limited (virsh migrate-setspeed):
+ * a save is a copy of its memory like a migration, and keeps to it.
  * A capability this QEMU lacks cannot be on: its error is only noted.
  */
 static void prepare(virDomainPtr d, char *note, size_t notelen)
 {
+	unsigned long mibs = 0;
 	static const char *const off[] = {"postcopy-ram", "multifd",
 					  "xbzrle",	  "auto-converge",
 					  "return-path",  "pause-before-switchover"};
@@ -117,11 +120,15 @@ static void prepare(virDomainPtr d, char *note, size_t notelen)
 		if (qmp_do(d, cmd, -1, why, sizeof(why)) < 0)
 			snprintf(note, notelen, "cannot turn %s off: %s", off[i], why);
 	}
-	if (qmp_do(d,
-		   "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
-		   "{\"max-bandwidth\":1099511627776}}",
-		   -1, why, sizeof(why)) < 0)
-		snprintf(note, notelen, "cannot lift QEMU's bandwidth limit: %s", why);
+	/* libvirt's "unlimited" is about 8 PiB/s; a limit is what an admin set. */
+	if (virDomainMigrateGetMaxSpeed(d, &mibs, 0) < 0 || mibs == 0 || mibs > (1ul << 20))
+		mibs = 1ul << 20; /* 1 TiB/s: none */
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
+		 "{\"max-bandwidth\":%llu}}",
+		 (unsigned long long)mibs << 20);
+	if (qmp_do(d, cmd, -1, why, sizeof(why)) < 0)
+		snprintf(note, notelen, "cannot set QEMU's bandwidth for the save: %s", why);
 }
 
 /* What QEMU's migration is now; err says why if it failed. */
@@ -181,6 +188,8 @@ static int stream(virDomainPtr d, struct saver *s, int *wfd, uint64_t deadline, 
 		}
 		if (finished(s) && s->rc < 0)
 			FAIL(s->rc, "%s", s->err);
+		if (s->progress && cd_quick_cancelled(s->progress))
+			FAIL(CD_ERR_INVALID, "the save was called off");
 		if (cd_now_ms() >= deadline)
 			FAIL(CD_ERR_TIMEOUT, "the save did not complete in time");
 		poll(NULL, 0, QUERY_MS);
