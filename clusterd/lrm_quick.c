@@ -58,6 +58,8 @@ static void q_begin(struct lvm *v, uint64_t action)
 	if (v->q_action == action)
 		return;
 	v->q_action = action;
+	v->move_action = action; /* what its move steps name */
+	v->next_settle = 0;
 	v->q_file_req = 0;
 	v->q_saved = false;
 	memset(&v->q_sv, 0, sizeof(v->q_sv));
@@ -190,10 +192,18 @@ static void step_saved(const char *name, uint64_t action, void *ctx)
 	json_object_put(o);
 }
 
-/* Saved, powered off here: its leases go, then the cluster hears where its image is. */
+/*
+ * Saved, powered off here: its leases go, then the cluster hears where its
+ * image is (again a second later if that was not recorded).
+ */
 static void hand_over(struct lvm *v, bool stop)
 {
 	struct lrm_times t = {.saved = v->q_sv};
+	uint64_t now = cd_now_ms();
+
+	if (now < v->next_settle)
+		return;
+	v->next_settle = now + 1000;
 
 	if (stop)
 		lrm_release_then_report_times(v, v->q_action, "saved", NULL, &t);
