@@ -576,7 +576,6 @@ static void resumed(void *ctx, const struct cd_agent_result *r)
 		cd_event("vm", c->name, "quick move: runs here (%" PRIu64 " ms since it paused)",
 			 t.downtime_ms);
 		lrm_report_times(c->name, c->action, "running", NULL, &t);
-		file_free(v, v->q_sv.volume, v->q_sv.file);
 	} else if (v && r->status == CD_DOMAIN_STOPPED) {
 		lrm_release_then_report(v, c->action, "failed", "its restored copy is gone");
 	} else if (v) {

@@ -137,7 +137,7 @@ lab exec 1 clusterctl vm stop vm1 --save
 saved() { vm_state_is 1 vm1 stopped && [[ $(vm_field 1 vm1 '(d.get("saved") or {}).get("file") or ""') == vm1.vmstate ]]; }
 wait_for 60 "vm1 is saved" saved
 assert_eq "$(vm_nodes_running vm1)" "" "vm1 runs nowhere once saved"
-assert_match "$(lab exec 1 clusterctl vm show vm1)" "saved" "vm show says it is saved and where"
+assert_match "$(lab exec 1 clusterctl vm show vm1)" "Saved: +vol1/vm1.vmstate" "vm show says it is saved and where"
 other=$(other_than "$src")
 lab exec 1 clusterctl vm set vm1 preferred-owners="$other"
 lab exec 1 clusterctl vm start vm1
