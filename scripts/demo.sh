@@ -85,23 +85,35 @@ run "$lab" exec 1 clusterctl vm move web1 --check
 on=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
 run "$lab" exec 1 sh -c "clusterctl vm move web1 node$on --check || true"
 
-say "Live-migrate web1 while a client polls it every 10 ms: one boot answers throughout, from one node at a time"
-"$lab" exec client "$G/udp-probe" 198.18.0.21 --interval-ms 10 --timeout-ms 300 --json >"$lab_dir/probe-move.json" 2>/dev/null &
-probe_pid=$!
-for _ in $(seq 1 100); do
-	"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
-done
-run "$lab" exec 1 clusterctl vm move web1 --wait
-kill -INT "$probe_pid" 2>/dev/null || true
-wait "$probe_pid" || true
-python3 - "$lab_dir/probe-move.json" <<'PY'
+# moved_watched HOW ARGS...: a move of web1 (clusterctl vm move web1 ARGS --wait)
+# while a client polls it every 10 ms, and what the client saw
+moved_watched() {
+	local how=$1 probe_pid
+	shift
+	"$lab" exec client "$G/udp-probe" 198.18.0.21 --interval-ms 10 --timeout-ms 300 --json >"$lab_dir/probe-move.json" 2>/dev/null &
+	probe_pid=$!
+	for _ in $(seq 1 100); do
+		"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
+	done
+	run "$lab" exec 1 clusterctl vm move web1 "$@" --wait
+	kill -INT "$probe_pid" 2>/dev/null || true
+	wait "$probe_pid" || true
+	python3 - "$lab_dir/probe-move.json" "$how" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-print("client: %d boot(s) of web1 answered%s; longest gap the client saw: %.0f ms"
+print("client: %d boot(s) of web1 answered%s; longest gap the client saw during the %s move: %.0f ms"
       % (len(d["boots"]), ", never two at once" if not d["interleaved"] else ", TWO AT ONCE",
-         d["max_gap"]["ms"]))
+         sys.argv[2], d["max_gap"]["ms"]))
 PY
+}
+
+say "Live-migrate web1 while a client polls it every 10 ms: one boot answers throughout, from one node at a time"
+moved_watched live
 run "$lab" exec 1 sh -c "clusterctl events | grep 'move' | tail -n 5"
+
+say "Quick-migrate web1: paused, its memory saved into a file on the shared volume, restored on another node as the file is written"
+moved_watched quick --mode quick
+run "$lab" exec 1 sh -c "clusterctl events | grep -E 'saved|quick' | tail -n 4"
 
 say "Fail over: power off the node running web1; the survivors restart it once its host lease has expired"
 from=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
