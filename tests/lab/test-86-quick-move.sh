@@ -143,7 +143,7 @@ lab exec 1 clusterctl vm set vm1 preferred-owners="$other"
 lab exec 1 clusterctl vm start vm1
 wait_for 60 "vm1 runs again" running_answers 1 vm1
 assert_eq "$(where vm1) $(boot_of vm1)" "$other $b0" "vm1 restored on $other with the boot it had on $src"
-assert_eq "$(vm_field 1 vm1 'd.get("saved")')" None "its saved state is consumed"
+assert_eq "$(vm_field 1 vm1 'd.get("saved")')" null "its saved state is consumed"
 wait_for 30 "vm1's state file is freed" no_state_file vm1
 
 # --- a corrupted state file is refused: the VM is not started from it
@@ -159,7 +159,7 @@ printf "\\x$(printf %02x $(((orig + 1) % 256)))" | lab exec 1 dd of="$dev" bs=1 
 lab exec 1 sync
 lab exec 1 clusterctl vm start vm1
 wait_for 120 "vm1 runs again, started afresh" running_answers 1 vm1
-assert_eq "$(vm_field 1 vm1 'd.get("saved")')" None "the corrupt saved state is discarded"
+assert_eq "$(vm_field 1 vm1 'd.get("saved")')" null "the corrupt saved state is discarded"
 b1=$(boot_of vm1)
 [[ $b1 != "$b0" ]] || fail "vm1 answered with its old boot $b0: it was restored from a corrupted image"
 pass "vm1 not restored from its corrupted image (boot $b0 -> $b1)"
