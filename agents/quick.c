@@ -148,6 +148,7 @@ static struct {
 		char name[64];
 		volatile uint64_t bytes;
 		volatile int cancel; /* a save called off (cd_vm_agent_save_cancel) */
+		volatile int *stop;  /* a restore's reader, stopped by cd_vm_agent_restore_cancel */
 	} slot[PROGRESS_SLOTS];
 } progress = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -164,6 +165,7 @@ volatile uint64_t *cd_quick_progress_begin(const char *name, bool restore)
 			cd_strlcpy(progress.slot[i].name, name, sizeof(progress.slot[i].name));
 			progress.slot[i].bytes = 0;
 			progress.slot[i].cancel = 0;
+			progress.slot[i].stop = NULL;
 			counter = &progress.slot[i].bytes;
 		}
 	pthread_mutex_unlock(&progress.lock);
@@ -204,6 +206,29 @@ void cd_vm_agent_save_cancel(const char *name)
 		if (progress.slot[i].used && !progress.slot[i].restore &&
 		    strcmp(progress.slot[i].name, name) == 0)
 			progress.slot[i].cancel = 1;
+	pthread_mutex_unlock(&progress.lock);
+}
+
+void cd_quick_progress_stop(volatile uint64_t *counter, volatile int *stop)
+{
+	size_t i;
+
+	pthread_mutex_lock(&progress.lock);
+	for (i = 0; i < PROGRESS_SLOTS; i++)
+		if (progress.slot[i].used && &progress.slot[i].bytes == counter)
+			progress.slot[i].stop = stop;
+	pthread_mutex_unlock(&progress.lock);
+}
+
+void cd_vm_agent_restore_cancel(const char *name)
+{
+	size_t i;
+
+	pthread_mutex_lock(&progress.lock);
+	for (i = 0; i < PROGRESS_SLOTS; i++)
+		if (progress.slot[i].used && progress.slot[i].restore &&
+		    strcmp(progress.slot[i].name, name) == 0 && progress.slot[i].stop)
+			*progress.slot[i].stop = 1;
 	pthread_mutex_unlock(&progress.lock);
 }
 

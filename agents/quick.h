@@ -76,6 +76,11 @@ enum cd_quick_mig cd_quick_mig_state(const struct json_object *ret, char *err, s
 volatile uint64_t *cd_quick_progress_begin(const char *name, bool restore);
 void cd_quick_progress_end(volatile uint64_t *counter);
 uint64_t cd_quick_progress(const char *name, bool restore);
+/*
+ * The stop flag of the restore counting into counter, which
+ * cd_vm_agent_restore_cancel sets (unset by cd_quick_progress_end).
+ */
+void cd_quick_progress_stop(volatile uint64_t *counter, volatile int *stop);
 /* Whether the save counting into counter was called off (cd_vm_agent_save_cancel). */
 bool cd_quick_cancelled(volatile uint64_t *counter);
 

@@ -42,19 +42,29 @@ struct feeder {
 	int dev_fd;
 	uint64_t dev_size;
 	volatile int stop;
+	volatile int libvirt_done; /* libvirt's restore returned: it opens nothing more */
 	volatile uint64_t *progress;
 	int finished; /* atomic: rc and err are set */
 	int rc;
 	char err[200];
 };
 
-/* The FIFO's writing end, once libvirt opened its reading end; -1 if stopped first. */
+/*
+ * The FIFO's writing end, once libvirt opened its reading end; -1 if
+ * stopped first. Stopped, it still waits for libvirt to open it (until
+ * libvirt's call returns), and closes it at once: libvirt, which would
+ * wait for a writer for ever, reads the end of the image and fails.
+ */
 static int open_fifo(struct feeder *f)
 {
 	int fd;
 
-	while (!f->stop) {
+	while (!f->libvirt_done) {
 		fd = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && f->stop) {
+			close(fd);
+			break;
+		}
 		if (fd >= 0) {
 			/* Blocking from now on: the reader paces itself on libvirt. */
 			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -68,7 +78,8 @@ static int open_fifo(struct feeder *f)
 		}
 		poll(NULL, 0, OPEN_RETRY_MS);
 	}
-	snprintf(f->err, sizeof(f->err), "libvirt never opened the FIFO");
+	snprintf(f->err, sizeof(f->err), "%s",
+		 f->stop ? "the restore was called off" : "libvirt never opened the FIFO");
 	return -1;
 }
 
@@ -108,6 +119,7 @@ static bool restore_beside(virConnectPtr c, const char *fifo, struct feeder *f, 
 		return false;
 	}
 	ok = virDomainRestoreFlags(c, fifo, NULL, VIR_DOMAIN_SAVE_PAUSED) == 0;
+	f->libvirt_done = 1;
 	if (!ok)
 		cd_strlcpy(why, cd_agent_last_error(), whylen);
 	/* Restored: the reader sent all, it only verifies now. Not: nobody reads. */
@@ -181,6 +193,7 @@ int cd_quick_restore(virConnectPtr c, const char *name, virDomainPtr *d,
 	}
 	f.fifo = fifo;
 	f.progress = cd_quick_progress_begin(name, true);
+	cd_quick_progress_stop(f.progress, &f.stop);
 	restored = restore_beside(c, fifo, &f, why, sizeof(why));
 	cd_quick_progress_end(f.progress);
 	unlink(fifo);

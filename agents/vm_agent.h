@@ -235,6 +235,11 @@ int cd_vm_agent_restore(const char *name, const char *path, const char *fifo_dir
 uint64_t cd_vm_agent_save_progress(const char *name);
 /* Call the save of name under way here off (the VM resumes where it is); from the loop. */
 void cd_vm_agent_save_cancel(const char *name);
+/*
+ * Call the restore of name under way here off: its reader stops, libvirt's
+ * restore fails, and the copy (paused, it never ran) is powered off.
+ */
+void cd_vm_agent_restore_cancel(const char *name);
 uint64_t cd_vm_agent_restore_progress(const char *name);
 
 /*

@@ -574,8 +574,10 @@ static void other_node_vm(const struct cd_vm *vm)
 			v->seen = true;
 			lrm_move_target(v, vm);
 		}
-	} else if ((v = lvm_find(vm->name)) && (v->n_held || !lrm_line_free(v))) {
+	} else if ((v = lvm_find(vm->name)) &&
+		   (v->n_held || !lrm_line_free(v) || v->q_restore == 2)) {
 		v->seen = true;
+		lrm_quick_drop_restore(v);
 		lrm_move_leftover(v, vm);
 	}
 }

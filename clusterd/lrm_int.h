@@ -81,6 +81,7 @@ struct lvm {
 	char q_sha[65];		  /* the image the restore here read */
 	uint64_t q_len;
 	bool q_cancel_sent;	  /* the save's cancel went out */
+	bool q_restore_dropped;	  /* the restore under way here was called off */
 	bool q_resumed;		  /* the restored copy was let run */
 	char q_err[CD_VM_ERROR_MAX + 1];
 };
@@ -258,6 +259,8 @@ void lrm_quick_move(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_follow(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_stop_save(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm);
+/* A restore under way here that is no longer wanted (the move is over or elsewhere): off. */
+void lrm_quick_drop_restore(struct lvm *v);
 /* Send vm.move.step for v's move: phase done (ok) or failed (why); extra's fields added (may be NULL). */
 void lrm_send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why,
 		   struct json_object *extra);

@@ -515,6 +515,7 @@ static void restore(struct lvm *v, const struct cd_vm *vm, const char *vol, cons
 	}
 	v->q_restore = 1;
 	v->q_tries++;
+	v->q_restore_dropped = false;
 	lrm_step(v, CD_LRM_EV_RESTORE, path);
 	vm_log(LOG_NOTICE, vm->name, "restoring from %s%s", path,
 	       sv ? "" : " as its source writes it");
@@ -526,12 +527,26 @@ void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm)
 	restore(v, vm, vm->saved.volume, vm->saved.file, true);
 }
 
+void lrm_quick_drop_restore(struct lvm *v)
+{
+	if (v->phase == CD_LRM_RESTORING && !v->q_restore_dropped) {
+		v->q_restore_dropped = true;
+		vm_log(LOG_NOTICE, v->name, "its restore here is no longer wanted: calling it off");
+		cd_vm_agent_restore_cancel(v->name);
+	} else if (v->q_restore == 2 && lrm_line_free(v)) {
+		vm_log(LOG_NOTICE, v->name, "the copy restored here is no longer wanted");
+		drop_copy(v);
+	}
+}
+
 /* The target while the source saves (or called the move off). */
 void lrm_quick_follow(struct lvm *v, const struct cd_vm *vm)
 {
 	char path[PATH_MAX];
 	struct stat st;
 
+	if (vm->move.phase == CD_MOVE_ABORTING)
+		lrm_quick_drop_restore(v);
 	if (!lrm_line_free(v))
 		return;
 	q_begin(v, vm->action_id);
