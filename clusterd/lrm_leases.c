@@ -109,32 +109,42 @@ void lrm_release_then_report(struct lvm *v, uint64_t action, const char *result,
 	lrm_release_then_report_times(v, action, result, err, NULL);
 }
 
+/*
+ * v's leases in a batch that gives them back (v holds none after), or
+ * NULL if it held none (or memory ran out: they are dropped all the same).
+ */
+static struct batch *release_batch(struct lvm *v, uint64_t action)
+{
+	struct batch *b = v->n_held ? calloc(1, sizeof(*b)) : NULL;
+
+	if (b) {
+		cd_strlcpy(b->name, v->name, sizeof(b->name));
+		b->action = action;
+		b->n = v->n_held;
+		memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
+		b->then = released;
+	}
+	v->n_held = 0;
+	v->held_shared = false;
+	return b;
+}
+
 void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *result,
 				   const char *err, const struct lrm_times *t)
 {
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = release_batch(v, action);
 
-	if (!b || v->n_held == 0) {
-		free(b);
-		v->n_held = 0;
-		v->held_shared = false;
+	if (!b) {
 		if (result)
 			lrm_report_times(v->name, action, result, err, t);
 		return;
 	}
 	if (t)
 		b->times = *t;
-	cd_strlcpy(b->name, v->name, sizeof(b->name));
-	b->action = action;
-	b->n = v->n_held;
-	memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
-	v->n_held = 0;
-	v->held_shared = false;
 	if (result)
 		cd_strlcpy(b->result, result, sizeof(b->result));
 	if (err)
 		cd_strlcpy(b->report_err, err, sizeof(b->report_err));
-	b->then = released;
 	lrm_step(v, CD_LRM_EV_RELEASE, result);
 	batch_run(b);
 }
@@ -142,23 +152,13 @@ void lrm_release_then_report_times(struct lvm *v, uint64_t action, const char *r
 void lrm_release_then(struct lvm *v, uint64_t action,
 		      void (*after)(const char *name, uint64_t action, void *ctx), void *ctx)
 {
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = release_batch(v, action);
 
-	if (!b || v->n_held == 0) {
-		free(b);
-		v->n_held = 0;
-		v->held_shared = false;
+	if (!b) {
 		if (after)
 			after(v->name, action, ctx);
 		return;
 	}
-	cd_strlcpy(b->name, v->name, sizeof(b->name));
-	b->action = action;
-	b->n = v->n_held;
-	memcpy(b->disks, v->held, v->n_held * sizeof(v->held[0]));
-	v->n_held = 0;
-	v->held_shared = false;
-	b->then = released;
 	b->after = after;
 	b->after_ctx = ctx;
 	lrm_step(v, CD_LRM_EV_RELEASE, NULL);

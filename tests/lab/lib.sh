@@ -306,6 +306,58 @@ $LAB_CONF_EXTRA}"
 	lab exec 1 clusterctl volume add vol1 "$LUN"
 }
 
+# --- moves (test-82, test-86): a 3-node lab with vol1 and d1disk, the
+# tests' VMs' addresses in the associative array ip, probe set
+
+# move_lab_ready: d1disk (16M) on vol1, exposed everywhere, every node whole
+move_lab_ready() {
+	local i
+	lab exec 1 clusterctl property set flap-limit 0
+	lab exec 1 clusterctl volume file create vol1 d1disk 16M
+	for i in 1 2 3; do wait_for 30 "d1disk exposed on node$i" lab exec "$i" test -b /run/csvfs/vol1/d1disk; done
+	wait_for 30 "all nodes hold the volume's host lease" cluster_whole
+}
+# cluster_whole: every node synchronised, quorate, holding its host lease on vol1
+cluster_whole() {
+	local i
+	for i in 1 2 3; do synced_quorate "$i" && lease_valid "$i" || return 1; done
+}
+# running_answers NODE VM: NODE shows VM running and it answers
+running_answers() { vm_state_is "$1" "$2" running && answers "${ip[$2]}"; }
+# where VM [NODE]: the node VM is on, as NODE sees it
+where() { vm_field "${2:-1}" "$1" 'd["node_name"]'; }
+# other_than NODE...: the first node not named
+other_than() {
+	local i
+	for i in 1 2 3; do
+		[[ " $* " == *" node$i "* ]] || { echo "node$i"; return; }
+	done
+}
+nodeid() { echo "${1#node}"; }
+# probe_start VM: a probe of VM every 10 ms from the client, in the background
+probe_start() {
+	"$LAB" exec client "$probe" "${ip[$1]}" --interval-ms 10 --timeout-ms 300 --json >"$LAB_DIR/probe-$1.json" 2>/dev/null &
+	probe_pid=$!
+	wait_for 10 "the probe of $1 hears it" answers "${ip[$1]}"
+}
+# probe_stop VM: sets boots, inter (whether two boots answered at once) and gap (longest, ms)
+probe_stop() {
+	kill -INT "$probe_pid" 2>/dev/null || :
+	wait "$probe_pid" || :
+	read -r boots inter gap < <(jq -r '"\(.boots | length) \(.interleaved) \(.max_gap.ms | floor)"' "$LAB_DIR/probe-$1.json")
+}
+# last_move VM [NODE]: outcome of the VM's last move ("" if none)
+last_move() { vm_field "${2:-1}" "$1" '(d.get("last_move") or {}).get("outcome") or ""'; }
+# last_move_is VM OUTCOME [NODE]: the move begun last (its action id in mid) ended so
+last_move_is() {
+	[[ $(vm_field "${3:-1}" "$1" '"%s %s" % ((d.get("last_move") or {}).get("action_id"), (d.get("last_move") or {}).get("outcome"))') == "$mid $2" ]]
+}
+# phase_is VM PHASE [NODE]: VM's move is in PHASE
+phase_is() { [[ $(vm_field "${3:-1}" "$1" '(d.get("move") or {}).get("phase") or ""') == "$2" ]]; }
+# throttle VM NODE MIBS: VM's copies of its memory (live moves, saves) from
+# NODE at most MIBS MiB/s (libvirt's migrate-setspeed), as a slow network would
+throttle() { lab exec "$(nodeid "$2")" virsh migrate-setspeed "$1" --bandwidth "$3" >/dev/null; }
+
 # --- clusterctl views shared by the lab tests (probe= is the guest's udp-probe)
 
 # vm_field NODE VM EXPR: a field of "vm show" as NODE sees it

@@ -21,15 +21,7 @@ lab_test_begin "quick move"
 # guest that rewrites its memory is migrated live to the end: it must not be)
 LAB_CONF_EXTRA="migration_auto_converge = no" lab_up_with_volume
 N=3
-lab exec 1 clusterctl property set flap-limit 0
-lab exec 1 clusterctl volume file create vol1 d1disk 16M
-exposed() { lab exec "$1" test -b /run/csvfs/vol1/d1disk; }
-for i in 1 2 3; do wait_for 30 "d1disk exposed on node$i" exposed "$i"; done
-cluster_whole() {
-	local i
-	for i in $(seq 1 $N); do synced_quorate "$i" && lease_valid "$i" || return 1; done
-}
-wait_for 30 "all nodes hold the volume's host lease" cluster_whole
+move_lab_ready
 
 declare -A ip=([vm1]=198.18.0.21 [vm2]=198.18.0.22)
 # vm1: a disk on the shared volume, 96 MiB in use; vm2: rewrites its memory flat out
@@ -41,37 +33,11 @@ for v in vm1 vm2; do
 	lab exec 1 clusterctl vm add "$v" --xml "$LAB_DIR/$v.xml"
 	lab exec 1 clusterctl vm start "$v"
 done
-running_answers() { vm_state_is "$1" "$2" running && answers "${ip[$2]}"; }
 for v in vm1 vm2; do wait_for 90 "$v runs and answers" running_answers 1 "$v"; done
 
-where() { vm_field "${2:-1}" "$1" 'd["node_name"]'; }
-other_than() {
-	local i
-	for i in $(seq 1 $N); do
-		[[ " $* " == *" node$i "* ]] || { echo "node$i"; return; }
-	done
-}
-nodeid() { echo "${1#node}"; }
 boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
-probe_start() {
-	"$LAB" exec client "$probe" "${ip[$1]}" --interval-ms 10 --timeout-ms 300 --json >"$LAB_DIR/probe-$1.json" 2>/dev/null &
-	probe_pid=$!
-	wait_for 10 "the probe of $1 hears it" answers "${ip[$1]}"
-}
-probe_stop() {
-	kill -INT "$probe_pid" 2>/dev/null || :
-	wait "$probe_pid" || :
-	read -r boots inter gap < <(jq -r '"\(.boots | length) \(.interleaved) \(.max_gap.ms | floor)"' "$LAB_DIR/probe-$1.json")
-}
-last_move() { vm_field "${2:-1}" "$1" '(d.get("last_move") or {}).get("outcome") or ""'; }
-last_move_is() {
-	[[ $(vm_field "${3:-1}" "$1" '"%s %s" % ((d.get("last_move") or {}).get("action_id"), (d.get("last_move") or {}).get("outcome"))') == "$mid $2" ]]
-}
-phase_is() { [[ $(vm_field "${3:-1}" "$1" '(d.get("move") or {}).get("phase") or ""') == "$2" ]]; }
 files_of_vol1() { lab exec "${1:-1}" clusterctl --json volume show vol1 | jq -r '[.files[].name] | join(" ")'; }
 no_state_file() { [[ " $(files_of_vol1 "${2:-1}") " != *" $1.vmstate "* ]]; }
-# throttle VM NODE MIBS: VM's saves (and live copies) from NODE at most MIBS MiB/s
-throttle() { lab exec "$(nodeid "$2")" virsh migrate-setspeed "$1" --bandwidth "$3" >/dev/null; }
 # begin_slow_quick VM TARGET: a quick move whose save is under way, slowed down
 begin_slow_quick() {
 	throttle "$1" "$(where "$1")" 4
