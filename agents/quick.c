@@ -299,8 +299,8 @@ void cd_quick_pipe_size(int fd)
  * Arguments that cannot be used still make a job: its done says why
  * (a->bad), as the contract has these calls fail only for memory.
  */
-int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, int timeout_ms,
-		     cd_agent_done_fn done, void *ctx)
+int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, bool precopy,
+		     int timeout_ms, cd_agent_done_fn done, void *ctx)
 {
 	struct cd_mig_args *a = calloc(1, sizeof(*a));
 	int rc;
@@ -308,6 +308,7 @@ int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, int
 	if (!a)
 		return -ENOMEM;
 	cd_quick_args_set(&a->quick, name, path, NULL, action_id, 0, NULL, 0, timeout_ms);
+	a->quick.precopy = precopy;
 	rc = cd_agent_start_job(CD_AGENT_SAVE, name, NULL, NULL, a, timeout_ms, done, ctx);
 	free(a);
 	return rc;

@@ -25,6 +25,7 @@ struct cd_quick_args {
 	char want_sha[65];     /* RESTORE: "" if not known yet */
 	int follow_timeout_ms; /* RESTORE: the writer's longest stall */
 	int timeout_ms;	       /* the job's deadline */
+	bool precopy;	       /* SAVE: a first pass while the guest runs (cd_vm_agent_save) */
 	char bad[96];	       /* why the arguments cannot be used; "" if they can */
 };
 

@@ -45,6 +45,9 @@ struct saver {
 	int in_fd; /* the pipe's reading end */
 	volatile int stop;
 	volatile uint64_t *progress;
+	bool precopy;		    /* the guest runs during the first pass */
+	uint64_t paused_ms;	    /* when it was paused for the rest (0: not by us) */
+	uint64_t qemu_downtime_ms;  /* QEMU's, if it paused it itself to complete */
 	int finished; /* atomic: the fields below are set */
 	int rc;
 	uint64_t len, done_ms;
@@ -131,14 +134,52 @@ static void prepare(virDomainPtr d, char *note, size_t notelen)
 		snprintf(note, notelen, "cannot set QEMU's bandwidth for the save: %s", why);
 }
 
-/* What QEMU's migration is now; err says why if it failed. */
-static enum cd_quick_mig query(virDomainPtr d, char *err, size_t errlen)
+/* A number member of o's member key (o2 NULL: of o), or 0. */
+static uint64_t num(struct json_object *o, const char *key, const char *key2)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (key2 && !json_object_object_get_ex(v, key2, &v))
+		return 0;
+	return (uint64_t)json_object_get_int64(v);
+}
+
+/*
+ * A pre-copy's end: the guest is paused once QEMU's first pass is over
+ * (its second dirty-bitmap sync), or once what the file has left would no
+ * longer hold all of its memory once more; QEMU then sends what was
+ * dirtied meanwhile and completes.
+ */
+static void precopy_step(virDomainPtr d, struct saver *s, struct json_object *ret, char *note,
+			 size_t notelen)
+{
+	uint64_t syncs = num(ret, "ram", "dirty-sync-count"), total = num(ret, "ram", "total");
+	uint64_t written = s->progress ? *s->progress : 0;
+
+	if (s->paused_ms || (syncs < 2 && written + total + (64ull << 20) < s->dev_size))
+		return;
+	if (virDomainSuspend(d) == 0)
+		s->paused_ms = cd_now_ms();
+	else
+		snprintf(note, notelen, "cannot pause it after the first pass: %s",
+			 cd_agent_last_error());
+}
+
+/* What QEMU's migration is now; err says why if it failed. A pre-copy is ended in time. */
+static enum cd_quick_mig query(virDomainPtr d, struct saver *s, char *err, size_t errlen,
+			       char *note, size_t notelen)
 {
 	struct json_object *whole, *ret;
 	enum cd_quick_mig st = CD_QUICK_MIG_FAILED;
 
 	if (qmp(d, "{\"execute\":\"query-migrate\"}", -1, &whole, &ret, err, errlen) == 0)
 		st = cd_quick_mig_state(ret, err, errlen);
+	if (s && st == CD_QUICK_MIG_ACTIVE && s->precopy)
+		precopy_step(d, s, ret, note, notelen);
+	if (s && st == CD_QUICK_MIG_DONE && !s->paused_ms)
+		s->qemu_downtime_ms = num(ret, "downtime", NULL);
 	json_object_put(whole);
 	return st;
 }
@@ -178,7 +219,7 @@ static int stream(virDomainPtr d, struct saver *s, int *wfd, uint64_t deadline, 
 	}
 	*started = true;
 	for (;;) {
-		switch (query(d, why, sizeof(why))) {
+		switch (query(d, s, why, sizeof(why), note, notelen)) {
 		case CD_QUICK_MIG_DONE:
 			return 0;
 		case CD_QUICK_MIG_FAILED:
@@ -221,7 +262,8 @@ static void undo(virDomainPtr d, struct saver *s, bool started, bool was_running
 		qmp_do(d, "{\"execute\":\"migrate_cancel\"}", -1, why, sizeof(why));
 	close(s->in_fd);
 	s->in_fd = -1;
-	while (started && query(d, why, sizeof(why)) == CD_QUICK_MIG_ACTIVE && cd_now_ms() < until)
+	while (started && query(d, NULL, why, sizeof(why), note, notelen) == CD_QUICK_MIG_ACTIVE &&
+	       cd_now_ms() < until)
 		poll(NULL, 0, QUERY_MS);
 	if (cd_vmstate_mark_failed(s->dev_fd, s->action_id) < 0)
 		snprintf(note, notelen, "cannot mark the state file's image failed");
@@ -281,6 +323,7 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 		  char *err, size_t errlen, char *note, size_t notelen)
 {
 	struct saver s = {.dev_fd = -1, .in_fd = -1, .action_id = a->action_id};
+	uint64_t down;
 	uint64_t t0, deadline = cd_now_ms() + (uint64_t)(a->timeout_ms - a->timeout_ms / 10);
 	int state = 0, reason = 0, p[2] = {-1, -1}, rc;
 	bool was_running;
@@ -301,7 +344,8 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 	cd_quick_pipe_size(p[1]);
 	s.in_fd = p[0];
 	t0 = cd_now_ms();
-	if (was_running && virDomainSuspend(d) < 0) {
+	s.precopy = was_running && a->precopy;
+	if (was_running && !s.precopy && virDomainSuspend(d) < 0) {
 		snprintf(err, errlen, "cannot pause it: %s", cd_agent_last_error());
 		rc = CD_ERR_INVALID;
 		goto close_pipe;
@@ -316,9 +360,14 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 	rc = save_run(d, &s, &p[1], deadline, was_running, err, errlen, note, notelen);
 	cd_quick_progress_end(s.progress);
 	if (rc == 0) {
-		*out = cd_quick_result_json(s.len, s.sha, "downtime_ms", s.done_ms - t0);
-		snprintf(note, notelen, "saved into %s: %llu bytes, %llu ms paused", a->path,
-			 (unsigned long long)s.len, (unsigned long long)(s.done_ms - t0));
+		/* Paused since: first (t0), after the first pass, or by QEMU to complete. */
+		down = !s.precopy ? s.done_ms - t0
+		       : s.paused_ms ? s.done_ms - s.paused_ms
+				     : s.qemu_downtime_ms;
+		*out = cd_quick_result_json(s.len, s.sha, "downtime_ms", down);
+		snprintf(note, notelen, "saved into %s: %llu bytes, %llu ms paused%s", a->path,
+			 (unsigned long long)s.len, (unsigned long long)down,
+			 s.precopy ? " (after a first pass while it ran)" : "");
 	}
 	free(s.prefix);
 close_pipe:

@@ -198,16 +198,21 @@ int cd_vm_agent_dirty_rate(const char *name, int seconds, int timeout_ms, cd_age
  * send its migration stream (bandwidth unlimited, no post-copy, no
  * multifd) into a pipe of ours through QMP, and write libvirt's image
  * header, the domain's migratable XML and the stream into the file while
- * hashing it (cd_vmstate_write). Once the image is complete and durable
+ * hashing it (cd_vmstate_write). With precopy, the guest runs on during
+ * QEMU's first pass over its memory (a reader following the file loads it
+ * meanwhile) and is paused once that pass is over, or when what is left of
+ * the file would no longer hold all of its memory again: the outage is the
+ * rest. Without, it is paused first. Once the image is complete and durable
  * the domain is powered off: done gets rc 0, r->status STOPPED, and
  * r->xml = {"length": N, "sha256": "...", "downtime_ms": pause to image
- * complete}. On any failure the migration is cancelled and a domain that
+ * complete, or QEMU's own downtime if it converged and paused it itself}.
+ * On any failure the migration is cancelled and a domain that
  * ran before is resumed: rc < 0 with r->err, and r->status / r->paused
  * say where it is; the caller decides from those, never from the message.
  * Returns 0 or -ENOMEM (done not called).
  */
-int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, int timeout_ms,
-		     cd_agent_done_fn done, void *ctx);
+int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, bool precopy,
+		     int timeout_ms, cd_agent_done_fn done, void *ctx);
 
 /*
  * Restore domain name here, paused, from the state file at path for save

@@ -71,14 +71,35 @@ static void q_begin(struct lvm *v, uint64_t action)
 	v->q_cancel_sent = false;
 	v->q_resumed = false;
 	v->q_err[0] = '\0';
+	v->q_rate = -2;
+}
+
+/*
+ * A guest that dirties at most this (MiB/s) has a quick move's first pass
+ * made while it runs: QEMU's dirty tracking under TCG loses writes of a
+ * guest that rewrites its memory during a migration (QEMU 7.2), and such a
+ * guest would gain little from it anyway. Others are paused first.
+ */
+#define PRECOPY_MAX_MIBS 8
+
+/* Whether v's save of vm pre-copies: a move's (not a stop's, not a live move's fallback). */
+static bool precopies(const struct lvm *v, const struct cd_vm *vm, bool stop)
+{
+	return !stop && !vm->move.fallback && v->q_rate >= 0 && v->q_rate <= PRECOPY_MAX_MIBS;
 }
 
 /* --- the state file --- */
 
-/* What a VM's image needs: its memory, QEMU's per-page framing and device state. */
-static uint64_t image_room(const struct cd_vm *vm)
+/*
+ * What a VM's image needs: its memory, QEMU's per-page framing and device
+ * state; with a first pass while it runs, its memory once more (what it
+ * dirtied meanwhile).
+ */
+static uint64_t image_room(const struct cd_vm *vm, bool precopy)
 {
-	return ((vm->memory_mb + vm->memory_mb / 32 + 64) << 20) + CD_VMSTATE_OVERHEAD;
+	uint64_t mem = vm->memory_mb + vm->memory_mb / 32;
+
+	return (((precopy ? 2 * mem : mem) + 64) << 20) + CD_VMSTATE_OVERHEAD;
 }
 
 static void file_path(const char *vol, const char *file, char *path, size_t len)
@@ -130,12 +151,12 @@ static int file_request(struct lvm *v, const char *vol, const char *file, const 
  * here (path set): 1; 0 while it is being made; < 0 with err if it cannot be.
  */
 static int file_ready(struct lvm *v, const struct cd_vm *vm, const char *vol, const char *file,
-		      char *path, size_t len, char *err, size_t errlen)
+		      bool precopy, char *path, size_t len, char *err, size_t errlen)
 {
 	const struct cd_volume *vo = cd_state_volume(cd_replica_state(), vol);
 	const struct cd_vfile *f = vo ? cd_volume_file(vo, file) : NULL;
 	const struct cd_vresult *res;
-	uint64_t need = image_room(vm);
+	uint64_t need = image_room(vm, precopy);
 	struct stat st;
 	int rc;
 
@@ -263,6 +284,44 @@ out:
 	cd_lrm_state_changed();
 }
 
+static void measured(void *ctx, const struct cd_agent_result *r)
+{
+	char *name = ctx;
+	struct lvm *v = lvm_find(name);
+	struct json_object *o = r->rc == 0 && r->xml ? json_tokener_parse(r->xml) : NULL;
+	uint64_t mibs;
+
+	if (v) {
+		lrm_step(v, CD_LRM_EV_MEASURED, NULL);
+		v->q_rate = o && cd_jget_u64(o, "megabytes_per_second", &mibs) == 0 ? (int64_t)mibs
+										 : -1;
+		if (v->q_rate >= 0)
+			cd_event("vm", name, "quick move: it dirties %" PRId64 " MiB/s: %s", v->q_rate,
+				 v->q_rate <= PRECOPY_MAX_MIBS
+					 ? "a first pass over its memory while it runs, then paused"
+					 : "paused first");
+		else
+			vm_log(LOG_INFO, name, "its dirty rate cannot be measured (%s): paused first",
+			       r->err && *r->err ? r->err : "no answer");
+	}
+	json_object_put(o);
+	free(name);
+	cd_lrm_state_changed();
+}
+
+/* How fast the guest dirties its memory (QEMU's calculation, 1 s): whether it pre-copies. */
+static void measure(struct lvm *v, const struct cd_vm *vm)
+{
+	char *name = strdup(vm->name);
+
+	if (!name || cd_vm_agent_dirty_rate(name, 1, lrm_move_timeout(), measured, name) < 0) {
+		free(name);
+		v->q_rate = -1;
+		return;
+	}
+	lrm_step(v, CD_LRM_EV_MEASURE, "dirty rate");
+}
+
 /* Save vm into vol/file, as action, once the file is there. */
 static void save(struct lvm *v, const struct cd_vm *vm, const char *vol, const char *file,
 		 bool stop)
@@ -276,7 +335,12 @@ static void save(struct lvm *v, const struct cd_vm *vm, const char *vol, const c
 		hand_over(v, stop); /* its hand-over was not recorded: again */
 		return;
 	}
-	rc = file_ready(v, vm, vol, file, path, sizeof(path), err, sizeof(err));
+	if (!stop && !vm->move.fallback && v->q_rate == -2) {
+		measure(v, vm);
+		return;
+	}
+	rc = file_ready(v, vm, vol, file, precopies(v, vm, stop), path, sizeof(path), err,
+			sizeof(err));
 	if (rc == 0)
 		return;
 	if (rc < 0) {
@@ -295,8 +359,8 @@ static void save(struct lvm *v, const struct cd_vm *vm, const char *vol, const c
 	x->stop = stop;
 	cd_strlcpy(x->vol, vol, sizeof(x->vol));
 	cd_strlcpy(x->file, file, sizeof(x->file));
-	if (cd_vm_agent_save(vm->name, path, vm->action_id, lrm.cfg.call_timeout_ms * 10,
-			     save_done, x) < 0) {
+	if (cd_vm_agent_save(vm->name, path, vm->action_id, precopies(v, vm, stop),
+			     lrm.cfg.call_timeout_ms * 10, save_done, x) < 0) {
 		free(x);
 		return;
 	}
