@@ -300,7 +300,7 @@ void cd_quick_pipe_size(int fd)
  * (a->bad), as the contract has these calls fail only for memory.
  */
 int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, bool precopy,
-		     int timeout_ms, cd_agent_done_fn done, void *ctx)
+		     bool await_reader, int timeout_ms, cd_agent_done_fn done, void *ctx)
 {
 	struct cd_mig_args *a = calloc(1, sizeof(*a));
 	int rc;
@@ -309,6 +309,7 @@ int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, boo
 		return -ENOMEM;
 	cd_quick_args_set(&a->quick, name, path, NULL, action_id, 0, NULL, 0, timeout_ms);
 	a->quick.precopy = precopy;
+	a->quick.await_reader = await_reader;
 	rc = cd_agent_start_job(CD_AGENT_SAVE, name, NULL, NULL, a, timeout_ms, done, ctx);
 	free(a);
 	return rc;

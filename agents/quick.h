@@ -26,6 +26,7 @@ struct cd_quick_args {
 	int follow_timeout_ms; /* RESTORE: the writer's longest stall */
 	int timeout_ms;	       /* the job's deadline */
 	bool precopy;	       /* SAVE: a first pass while the guest runs (cd_vm_agent_save) */
+	bool await_reader;     /* SAVE: wait (a little) for the target's reader first */
 	char bad[96];	       /* why the arguments cannot be used; "" if they can */
 };
 

@@ -33,6 +33,8 @@
 
 /* How often QEMU is asked how its migration goes. */
 #define QUERY_MS 15
+/* How long a save waits for the target's reader to follow the file. */
+#define READER_WAIT_MS 5000
 /* After a cancel, how long QEMU may take to say the migration ended. */
 #define CANCEL_WAIT_MS 3000
 
@@ -304,6 +306,25 @@ static int save_run(virDomainPtr d, struct saver *s, int *wfd, uint64_t deadline
 	return rc;
 }
 
+/*
+ * Wait (READER_WAIT_MS at most) until a reader of save action follows the
+ * state file (the reader's block names it): its QEMU is up and reading.
+ */
+static void await_reader(int dev_fd, uint64_t action, volatile uint64_t *cancelled_counter)
+{
+	uint64_t until = cd_now_ms() + READER_WAIT_MS;
+	struct cd_vmstate_head h;
+	struct cd_vmstate_tail t;
+
+	while (cd_now_ms() < until) {
+		if (cd_vmstate_peek(dev_fd, &h, &t) == 0 && t.action_id == action)
+			return;
+		if (cancelled_counter && cd_quick_cancelled(cancelled_counter))
+			return;
+		poll(NULL, 0, 5);
+	}
+}
+
 /* The domain's XML as libvirt's image header, into s. */
 static int make_prefix(virDomainPtr d, struct saver *s, char *err, size_t errlen)
 {
@@ -343,6 +364,14 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 	}
 	cd_quick_pipe_size(p[1]);
 	s.in_fd = p[0];
+	s.progress = cd_quick_progress_begin(name, false);
+	if (a->await_reader)
+		await_reader(s.dev_fd, a->action_id, s.progress);
+	if (s.progress && cd_quick_cancelled(s.progress)) {
+		snprintf(err, errlen, "the save was called off");
+		rc = CD_ERR_INVALID;
+		goto close_pipe;
+	}
 	t0 = cd_now_ms();
 	s.precopy = was_running && a->precopy;
 	if (was_running && !s.precopy && virDomainSuspend(d) < 0) {
@@ -356,9 +385,7 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 			virDomainResume(d);
 		goto close_pipe;
 	}
-	s.progress = cd_quick_progress_begin(name, false);
 	rc = save_run(d, &s, &p[1], deadline, was_running, err, errlen, note, notelen);
-	cd_quick_progress_end(s.progress);
 	if (rc == 0) {
 		/* Paused since: first (t0), after the first pass, or by QEMU to complete. */
 		down = !s.precopy ? s.done_ms - t0
@@ -371,6 +398,7 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 	}
 	free(s.prefix);
 close_pipe:
+	cd_quick_progress_end(s.progress);
 	if (p[1] >= 0)
 		close(p[1]);
 	if (s.in_fd >= 0)

@@ -202,7 +202,10 @@ int cd_vm_agent_dirty_rate(const char *name, int seconds, int timeout_ms, cd_age
  * QEMU's first pass over its memory (a reader following the file loads it
  * meanwhile) and is paused once that pass is over, or when what is left of
  * the file would no longer hold all of its memory again: the outage is the
- * rest. Without, it is paused first. Once the image is complete and durable
+ * rest. Without, it is paused first. With await_reader, the save waits
+ * first (a few seconds at most) for a reader of the target to follow the
+ * file (its block names action_id): the target's QEMU starts before the
+ * guest is paused, not after. Once the image is complete and durable
  * the domain is powered off: done gets rc 0, r->status STOPPED, and
  * r->xml = {"length": N, "sha256": "...", "downtime_ms": pause to image
  * complete, or QEMU's own downtime if it converged and paused it itself}.
@@ -212,7 +215,7 @@ int cd_vm_agent_dirty_rate(const char *name, int seconds, int timeout_ms, cd_age
  * Returns 0 or -ENOMEM (done not called).
  */
 int cd_vm_agent_save(const char *name, const char *path, uint64_t action_id, bool precopy,
-		     int timeout_ms, cd_agent_done_fn done, void *ctx);
+		     bool await_reader, int timeout_ms, cd_agent_done_fn done, void *ctx);
 
 /*
  * Restore domain name here, paused, from the state file at path for save

@@ -335,11 +335,12 @@ static void save(struct lvm *v, const struct cd_vm *vm, const char *vol, const c
 		hand_over(v, stop); /* its hand-over was not recorded: again */
 		return;
 	}
-	if (!stop && !vm->move.fallback && v->q_rate == -2) {
-		measure(v, vm);
-		return;
-	}
-	rc = file_ready(v, vm, vol, file, precopies(v, vm, stop), path, sizeof(path), err,
+	/*
+	 * The file first (sized for a first pass while it runs, if it may):
+	 * the target's restore starts following it while the dirty rate is
+	 * measured, then the save.
+	 */
+	rc = file_ready(v, vm, vol, file, !stop && !vm->move.fallback, path, sizeof(path), err,
 			sizeof(err));
 	if (rc == 0)
 		return;
@@ -351,6 +352,10 @@ static void save(struct lvm *v, const struct cd_vm *vm, const char *vol, const c
 			lrm_send_step(v, CD_MOVE_SAVING, false, err, NULL);
 		return;
 	}
+	if (!stop && !vm->move.fallback && v->q_rate == -2) {
+		measure(v, vm);
+		return;
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return;
@@ -359,7 +364,7 @@ static void save(struct lvm *v, const struct cd_vm *vm, const char *vol, const c
 	x->stop = stop;
 	cd_strlcpy(x->vol, vol, sizeof(x->vol));
 	cd_strlcpy(x->file, file, sizeof(x->file));
-	if (cd_vm_agent_save(vm->name, path, vm->action_id, precopies(v, vm, stop),
+	if (cd_vm_agent_save(vm->name, path, vm->action_id, precopies(v, vm, stop), !stop,
 			     lrm.cfg.call_timeout_ms * 10, save_done, x) < 0) {
 		free(x);
 		return;
