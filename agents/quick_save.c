@@ -317,7 +317,9 @@ static void await_reader(int dev_fd, uint64_t action, volatile uint64_t *cancell
 	struct cd_vmstate_tail t;
 
 	while (cd_now_ms() < until) {
-		if (cd_vmstate_peek(dev_fd, &h, &t) == 0 && t.action_id == action)
+		/* The head may be none yet (the writer has not begun): the tail is read all the same. */
+		cd_vmstate_peek(dev_fd, &h, &t);
+		if (t.action_id == action)
 			return;
 		if (cancelled_counter && cd_quick_cancelled(cancelled_counter))
 			return;
