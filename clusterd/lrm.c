@@ -439,8 +439,11 @@ static void monitor_done(void *ctx, const struct cd_agent_result *r)
 	}
 	switch (r->status) {
 	case CD_DOMAIN_RUNNING:
-		if (vm->state == CD_VM_STARTING)
-			/* A start whose outcome was unknown: it runs after all. */
+		/*
+		 * A start whose outcome was unknown: it runs after all. Not a
+		 * paused copy (a restore's, before the cluster recorded it).
+		 */
+		if (vm->state == CD_VM_STARTING && !r->paused && !vm->saved.volume[0])
 			lrm_report(c->name, vm->action_id, "running", NULL);
 		break;
 	case CD_DOMAIN_FAILED:
@@ -614,7 +617,10 @@ static void reconcile(void)
 			continue;
 		switch (vm->state) {
 		case CD_VM_STARTING:
-			if (v->done_action != vm->action_id) {
+			if (v->done_action == vm->action_id && vm->saved.volume[0]) {
+				/* A restore not recorded yet: only its own path goes on. */
+				lrm_quick_start_pending(v, vm);
+			} else if (v->done_action != vm->action_id) {
 				if (!gate_passed(v, vm))
 					break;
 				v->done_action = vm->action_id;

@@ -260,6 +260,13 @@ void lrm_quick_move(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_follow(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_stop_save(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm);
+/*
+ * A start of a saved VM here whose restore the cluster has not recorded
+ * yet: its record sent again, or (this node knows nothing of it: clusterd
+ * restarted) whatever copy is here powered off and the start failed, so
+ * that it is restored afresh.
+ */
+void lrm_quick_start_pending(struct lvm *v, const struct cd_vm *vm);
 /* A restore under way here that is no longer wanted (the move is over or elsewhere): off. */
 void lrm_quick_drop_restore(struct lvm *v);
 /* Send vm.move.step for v's move: phase done (ok) or failed (why); extra's fields added (may be NULL). */

@@ -590,6 +590,44 @@ static void restore(struct lvm *v, const struct cd_vm *vm, const char *vol, cons
 	       sv ? "" : " as its source writes it");
 }
 
+static void interrupted_off(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_find(c->name);
+
+	if (v)
+		lrm_step(v, CD_LRM_EV_STOP_RETURNED, NULL);
+	if (v && r->status == CD_DOMAIN_STOPPED)
+		lrm_release_then_report(v, c->action, "failed",
+					"its restore here was interrupted: restored afresh");
+	free(c);
+	cd_lrm_state_changed();
+}
+
+void lrm_quick_start_pending(struct lvm *v, const struct cd_vm *vm)
+{
+	uint64_t now = cd_now_ms();
+
+	if (!lrm_line_free(v) || now < v->next_settle)
+		return;
+	v->next_settle = now + 1000;
+	if (v->q_action == vm->action_id && v->q_restore == 2) {
+		vm_log(LOG_NOTICE, vm->name, "its restore not recorded yet: saying so again");
+		send_restored(v, true, true, NULL);
+	} else if (v->q_action == vm->action_id && v->q_restore == -1) {
+		/* Its failure not recorded yet: said again. */
+		if (v->q_corrupt)
+			send_restored(v, true, false, v->q_err);
+		else
+			lrm_release_then_report(v, vm->action_id, "failed", v->q_err);
+	} else if (v->q_action != vm->action_id) {
+		vm_log(LOG_WARNING, vm->name,
+		       "a restore of it here is not known to this clusterd: its copy goes");
+		lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, vm->action_id,
+			       interrupted_off);
+	}
+}
+
 void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm)
 {
 	q_begin(v, vm->action_id);
