@@ -83,6 +83,7 @@ struct lvm {
 	bool q_cancel_sent;	  /* the save's cancel went out */
 	bool q_restore_dropped;	  /* the restore under way here was called off */
 	int64_t q_rate;		  /* MiB/s it dirtied before its save; -1 unknown, -2 not measured */
+	bool q_cleared;		  /* a copy of it here unknown to this clusterd was powered off */
 	bool q_resumed;		  /* the restored copy was let run */
 	char q_err[CD_VM_ERROR_MAX + 1];
 };

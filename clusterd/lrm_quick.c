@@ -72,6 +72,7 @@ static void q_begin(struct lvm *v, uint64_t action)
 	v->q_resumed = false;
 	v->q_err[0] = '\0';
 	v->q_rate = -2;
+	v->q_cleared = false;
 }
 
 /*
@@ -628,10 +629,41 @@ void lrm_quick_start_pending(struct lvm *v, const struct cd_vm *vm)
 	}
 }
 
+/*
+ * A copy of it here that this clusterd knows nothing of (left by a restore
+ * that a restart of clusterd interrupted; paused, it never ran) is off
+ * before a restore begins: libvirt would not restore over it.
+ */
+static void cleared(void *ctx, const struct cd_agent_result *r)
+{
+	struct call *c = ctx;
+	struct lvm *v = lvm_find(c->name);
+	const struct cd_vm *vm = lrm_state_vm(c->name);
+
+	if (v)
+		lrm_step(v, CD_LRM_EV_STOP_RETURNED, NULL);
+	if (v && r->status != CD_DOMAIN_STOPPED) {
+		v->q_cleared = false; /* again */
+	} else if (v && vm && lrm_mine(vm) && vm->action_id == c->action &&
+		   vm->state == CD_VM_STARTING && vm->saved.volume[0] && v->q_action == c->action) {
+		/* A start of a saved VM: its leases are held, the restore goes on. */
+		restore(v, vm, vm->saved.volume, vm->saved.file, true);
+	}
+	free(c);
+	cd_lrm_state_changed();
+}
+
+static void clear_first(struct lvm *v, uint64_t action)
+{
+	v->q_cleared = true;
+	if (lrm_call_agent(v, CD_LRM_EV_STOP, CD_AGENT_DESTROY, NULL, action, cleared) < 0)
+		v->q_cleared = false;
+}
+
 void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm)
 {
 	q_begin(v, vm->action_id);
-	restore(v, vm, vm->saved.volume, vm->saved.file, true);
+	clear_first(v, vm->action_id);
 }
 
 void lrm_quick_drop_restore(struct lvm *v)
@@ -743,6 +775,8 @@ static void target_move(struct lvm *v, const struct cd_vm *vm)
 		drop_copy(v);
 	} else if (v->q_restore == 2) {
 		lrm_leases_mode(v, vm, false, leases_taken);
+	} else if (v->q_restore == 0 && !v->q_cleared) {
+		clear_first(v, vm->action_id);
 	} else if (v->q_restore == 0 || (v->q_restore == -1 && !v->q_corrupt &&
 					 v->q_tries < RESTORE_TRIES)) {
 		restore(v, vm, sv->volume, sv->file, false);
