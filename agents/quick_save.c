@@ -47,10 +47,10 @@ struct saver {
 	int in_fd; /* the pipe's reading end */
 	volatile int stop;
 	volatile uint64_t *progress;
-	bool precopy;		    /* the guest runs during the first pass */
-	uint64_t paused_ms;	    /* when it was paused for the rest (0: not by us) */
-	uint64_t qemu_downtime_ms;  /* QEMU's, if it paused it itself to complete */
-	int finished; /* atomic: the fields below are set */
+	bool precopy;		   /* the guest runs during the first pass */
+	uint64_t paused_ms;	   /* when it was paused for the rest (0: not by us) */
+	uint64_t qemu_downtime_ms; /* QEMU's, if it paused it itself to complete */
+	int finished;		   /* atomic: the fields below are set */
 	int rc;
 	uint64_t len, done_ms;
 	char sha[65], err[200];
@@ -317,7 +317,8 @@ static void await_reader(int dev_fd, uint64_t action, volatile uint64_t *cancell
 	struct cd_vmstate_tail t;
 
 	while (cd_now_ms() < until) {
-		/* The head may be none yet (the writer has not begun): the tail is read all the same. */
+		/* The head may be none yet (the writer has not begun): the tail is read all the
+		 * same. */
 		cd_vmstate_peek(dev_fd, &h, &t);
 		if (t.action_id == action)
 			return;
@@ -390,7 +391,7 @@ int cd_quick_save(virDomainPtr d, const char *name, const struct cd_quick_args *
 	rc = save_run(d, &s, &p[1], deadline, was_running, err, errlen, note, notelen);
 	if (rc == 0) {
 		/* Paused since: first (t0), after the first pass, or by QEMU to complete. */
-		down = !s.precopy ? s.done_ms - t0
+		down = !s.precopy    ? s.done_ms - t0
 		       : s.paused_ms ? s.done_ms - s.paused_ms
 				     : s.qemu_downtime_ms;
 		*out = cd_quick_result_json(s.len, s.sha, "downtime_ms", down);

@@ -181,9 +181,10 @@ static int submit_move(qb_ipcs_connection_t *c, const struct cd_move_report *rep
 		    0) {
 			json_object_put(ch);
 			json_object_put(body);
-			*reply = cd_ipc_error_obj("a quick move of '%s' needs a shared volume for its "
-						  "state file (see 'clusterctl volume add')",
-						  rep->vm);
+			*reply = cd_ipc_error_obj(
+				"a quick move of '%s' needs a shared volume for its "
+				"state file (see 'clusterctl volume add')",
+				rep->vm);
 			return CD_ERR_INVALID;
 		}
 		json_object_object_add(ch, "state_volume", json_object_new_string(vol));
@@ -520,10 +521,12 @@ static struct json_object *quick_progress(const struct cd_vm *vm)
 	close(fd);
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("quick"));
-	json_object_object_add(o, "saved_bytes", json_object_new_int64(
-						 (int64_t)(h.action_id == vm->action_id ? h.length : 0)));
-	json_object_object_add(o, "restored_bytes", json_object_new_int64(
-						    (int64_t)(t.action_id == vm->action_id ? t.read : 0)));
+	json_object_object_add(
+		o, "saved_bytes",
+		json_object_new_int64((int64_t)(h.action_id == vm->action_id ? h.length : 0)));
+	json_object_object_add(
+		o, "restored_bytes",
+		json_object_new_int64((int64_t)(t.action_id == vm->action_id ? t.read : 0)));
 	json_object_object_add(o, "memory_bytes",
 			       json_object_new_int64((int64_t)(vm->memory_mb << 20)));
 	json_object_object_add(o, "complete",

@@ -231,8 +231,8 @@ static int cmd_vm_stop(qb_ipcs_connection_t *c, struct json_object *args, struct
 					cd_vm_state_to_str(vm->state));
 		return CD_ERR_INVALID;
 	}
-	if (cd_vm_state_file_place(cd_replica_state(), vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
-				   vol, file) < 0) {
+	if (cd_vm_state_file_place(cd_replica_state(), vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR), vol,
+				   file) < 0) {
 		*out = cd_ipc_error_obj("VM '%s' cannot be saved: the cluster has no shared volume "
 					"for its state file (see 'clusterctl volume add')",
 					vm->name);

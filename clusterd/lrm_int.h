@@ -72,19 +72,19 @@ struct lvm {
 	int64_t dirty_mibs;	/* measured before the copy: MiB/s dirtied; -1 unknown */
 	/* A quick move's or a save's end here (lrm_quick.c), for q_action. */
 	uint64_t q_action;
-	uint64_t q_file_req;	  /* the state file's request (its id), 0: none sent */
-	bool q_saved;		  /* the save here returned its complete image, q_sv */
+	uint64_t q_file_req; /* the state file's request (its id), 0: none sent */
+	bool q_saved;	     /* the save here returned its complete image, q_sv */
 	struct cd_vm_saved q_sv;
-	int q_restore;		  /* the restore here: 0 none, 1 under way, 2 paused here, -1 failed */
-	bool q_corrupt;		  /* the restore failed its image's checks */
-	int q_tries;		  /* restores begun */
-	char q_sha[65];		  /* the image the restore here read */
+	int q_restore;	/* the restore here: 0 none, 1 under way, 2 paused here, -1 failed */
+	bool q_corrupt; /* the restore failed its image's checks */
+	int q_tries;	/* restores begun */
+	char q_sha[65]; /* the image the restore here read */
 	uint64_t q_len;
-	bool q_cancel_sent;	  /* the save's cancel went out */
-	bool q_restore_dropped;	  /* the restore under way here was called off */
-	int64_t q_rate;		  /* MiB/s it dirtied before its save; -1 unknown, -2 not measured */
-	bool q_cleared;		  /* a copy of it here unknown to this clusterd was powered off */
-	bool q_resumed;		  /* the restored copy was let run */
+	bool q_cancel_sent;	/* the save's cancel went out */
+	bool q_restore_dropped; /* the restore under way here was called off */
+	int64_t q_rate;		/* MiB/s it dirtied before its save; -1 unknown, -2 not measured */
+	bool q_cleared;		/* a copy of it here unknown to this clusterd was powered off */
+	bool q_resumed;		/* the restored copy was let run */
 	char q_err[CD_VM_ERROR_MAX + 1];
 };
 
@@ -270,7 +270,8 @@ void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_start_pending(struct lvm *v, const struct cd_vm *vm);
 /* A restore under way here that is no longer wanted (the move is over or elsewhere): off. */
 void lrm_quick_drop_restore(struct lvm *v);
-/* Send vm.move.step for v's move: phase done (ok) or failed (why); extra's fields added (may be NULL). */
+/* Send vm.move.step for v's move: phase done (ok) or failed (why); extra's fields added (may be
+ * NULL). */
 void lrm_send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why,
 		   struct json_object *extra);
 /* lrm_sweep.c */

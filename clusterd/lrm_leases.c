@@ -37,7 +37,7 @@ struct batch {
 	char report_err[256];
 	struct lrm_times times;
 	void (*then)(struct batch *b);
-	lrm_leases_done_fn *mode_done; /* after lrm_leases_mode() */
+	lrm_leases_done_fn *mode_done;				     /* after lrm_leases_mode() */
 	void (*after)(const char *name, uint64_t action, void *ctx); /* lrm_release_then() */
 	void *after_ctx;
 };

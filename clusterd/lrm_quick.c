@@ -141,8 +141,8 @@ static int file_request(struct lvm *v, const char *vol, const char *file, const 
 		free(name);
 		return rc;
 	}
-	vm_log(LOG_INFO, v->name, "asked for its state file %s/%s (%s, %" PRIu64 " MiB)", vol,
-	       file, fop, size >> 20);
+	vm_log(LOG_INFO, v->name, "asked for its state file %s/%s (%s, %" PRIu64 " MiB)", vol, file,
+	       fop, size >> 20);
 	v->q_file_req = id;
 	return 0;
 }
@@ -295,14 +295,16 @@ static void measured(void *ctx, const struct cd_agent_result *r)
 	if (v) {
 		lrm_step(v, CD_LRM_EV_MEASURED, NULL);
 		v->q_rate = o && cd_jget_u64(o, "megabytes_per_second", &mibs) == 0 ? (int64_t)mibs
-										 : -1;
+										    : -1;
 		if (v->q_rate >= 0)
-			cd_event("vm", name, "quick move: it dirties %" PRId64 " MiB/s: %s", v->q_rate,
+			cd_event("vm", name, "quick move: it dirties %" PRId64 " MiB/s: %s",
+				 v->q_rate,
 				 v->q_rate <= PRECOPY_MAX_MIBS
 					 ? "a first pass over its memory while it runs, then paused"
 					 : "paused first");
 		else
-			vm_log(LOG_INFO, name, "its dirty rate cannot be measured (%s): paused first",
+			vm_log(LOG_INFO, name,
+			       "its dirty rate cannot be measured (%s): paused first",
 			       r->err && *r->err ? r->err : "no answer");
 	}
 	json_object_put(o);
@@ -768,17 +770,18 @@ static void target_move(struct lvm *v, const struct cd_vm *vm)
 	if (v->q_restore == 2 && strcmp(v->q_sha, sv->sha256) != 0) {
 		v->q_restore = -1;
 		v->q_corrupt = true;
-		snprintf(v->q_err, sizeof(v->q_err),
-			 "the image restored here is not the one recorded (SHA-256 %.12s, not %.12s)",
-			 v->q_sha, sv->sha256);
+		snprintf(
+			v->q_err, sizeof(v->q_err),
+			"the image restored here is not the one recorded (SHA-256 %.12s, not %.12s)",
+			v->q_sha, sv->sha256);
 		vm_log(LOG_ERR, vm->name, "%s: powering the copy off", v->q_err);
 		drop_copy(v);
 	} else if (v->q_restore == 2) {
 		lrm_leases_mode(v, vm, false, leases_taken);
 	} else if (v->q_restore == 0 && !v->q_cleared) {
 		clear_first(v, vm->action_id);
-	} else if (v->q_restore == 0 || (v->q_restore == -1 && !v->q_corrupt &&
-					 v->q_tries < RESTORE_TRIES)) {
+	} else if (v->q_restore == 0 ||
+		   (v->q_restore == -1 && !v->q_corrupt && v->q_tries < RESTORE_TRIES)) {
 		restore(v, vm, sv->volume, sv->file, false);
 	} else {
 		/* Given up here: another node restores it, or (corrupt) it starts afresh. */

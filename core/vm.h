@@ -240,17 +240,17 @@ struct cd_vm_event_args {
 	bool force;	   /* STOP: power it off */
 	uint64_t wall_ms;  /* REPORT_*: the reporter's wall clock, for the failure count */
 	const char *error; /* REPORT_*: the report's error, NULL if none */
-	const char *node_name, *how;	/* NODE_DEAD: the dead node's name, how it died */
-	uint32_t target;		/* MOVE: where to */
-	enum cd_move_mode mode;		/* MOVE */
-	enum cd_move_phase phase;	/* MOVE_STEP: the phase the node finished */
-	bool ok;			/* MOVE_STEP: whether it did */
-	uint64_t downtime_ms, total_ms; /* REPORT_* ending a move, if measured */
-	bool save;			/* STOP: save it (into volume, file) */
-	const char *volume, *file;	/* STOP with save, MOVE quick: the state file */
+	const char *node_name, *how;	 /* NODE_DEAD: the dead node's name, how it died */
+	uint32_t target;		 /* MOVE: where to */
+	enum cd_move_mode mode;		 /* MOVE */
+	enum cd_move_phase phase;	 /* MOVE_STEP: the phase the node finished */
+	bool ok;			 /* MOVE_STEP: whether it did */
+	uint64_t downtime_ms, total_ms;	 /* REPORT_* ending a move, if measured */
+	bool save;			 /* STOP: save it (into volume, file) */
+	const char *volume, *file;	 /* STOP with save, MOVE quick: the state file */
 	const struct cd_vm_saved *saved; /* REPORT_SAVED, MOVE_STEP saving: the image */
-	bool corrupt;			/* RESTORED not ok: the image failed its checks */
-	bool fallback;			/* MOVE_STEP copying: fall back to quick */
+	bool corrupt;			 /* RESTORED not ok: the image failed its checks */
+	bool fallback;			 /* MOVE_STEP copying: fall back to quick */
 };
 
 /* A transition, as the state's hook (struct cd_state) is told of it once it is made. */

@@ -444,8 +444,8 @@ static int move_settled(struct cd_state *s, struct cd_vm *vm, const struct cd_vm
 static bool falls_back(const struct cd_vm *vm, const struct cd_vm_event_args *a)
 {
 	return vm->move.fallback && vm->move.mode == CD_MOVE_LIVE &&
-	       vm->move.phase == CD_MOVE_ABORTING && !vm->move.cancelled &&
-	       !vm->move.target_lost && vm->target_started && a->node == vm->move.source;
+	       vm->move.phase == CD_MOVE_ABORTING && !vm->move.cancelled && !vm->move.target_lost &&
+	       vm->target_started && a->node == vm->move.source;
 }
 
 static int fall_back(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,

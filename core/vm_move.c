@@ -221,7 +221,8 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 		vm->last_move.outcome = (enum cd_move_outcome)oc;
 		vm->last_move.mode = (enum cd_move_mode)m;
 	}
-	if (json_object_object_get_ex(vo, "saved", &o) && o && cd_vm_saved_from_json(&vm->saved, o) < 0)
+	if (json_object_object_get_ex(vo, "saved", &o) && o &&
+	    cd_vm_saved_from_json(&vm->saved, o) < 0)
 		return -1;
 	vm->stop_save = cd_jget_bool_or(vo, "stop_save", false);
 	if (vm->stop_save && (!name_field(vo, "save_volume", vm->save_volume) ||
@@ -298,7 +299,8 @@ int cd_vm_op_move_step(struct cd_state *s, const struct json_object *c, char *er
 		struct json_object *o;
 
 		if (!json_object_object_get_ex(c, "saved", &o) || cd_vm_saved_from_json(&sv, o) < 0)
-			FAIL(CD_ERR_INVALID, "move step saving of '%s' without its image", vm->name);
+			FAIL(CD_ERR_INVALID, "move step saving of '%s' without its image",
+			     vm->name);
 		a.saved = &sv;
 	}
 	rc = cd_vm_transition(s, vm, CD_VM_EV_MOVE_STEP, &a, err, errlen);

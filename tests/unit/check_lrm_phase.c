@@ -140,7 +140,7 @@ START_TEST(test_start_under_way)
 	for (p = 0; p < CD_LRM_N_PHASES; p++)
 		ck_assert(cd_lrm_phase_start_under_way((enum cd_lrm_phase)p) ==
 			  (p == CD_LRM_LEASING || p == CD_LRM_STARTING || p == CD_LRM_VOIDED ||
-			  p == CD_LRM_RESTORING));
+			   p == CD_LRM_RESTORING));
 	ck_assert_str_eq(cd_lrm_phase_to_str((enum cd_lrm_phase)99), "unknown");
 	ck_assert_str_eq(cd_lrm_event_to_str(CD_LRM_EV_START_RETURNED), "start returned");
 }

@@ -594,14 +594,17 @@ START_TEST(test_save_restore_without_qemu)
 	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
 	close(fd);
 	memset(&res, 0, sizeof(res));
-	ck_assert_int_eq(cd_vm_agent_save("vm1", path, 9, false, false, TEST_MS(20000), on_done, NULL), 0);
+	ck_assert_int_eq(
+		cd_vm_agent_save("vm1", path, 9, false, false, TEST_MS(20000), on_done, NULL), 0);
 	wait_done();
 	ck_assert_int_eq(res.rc, CD_ERR_INVALID);
 	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
 	ck_assert(!res.paused);
 	ck_assert_uint_eq(cd_vm_agent_save_progress("vm1"), 0);
 	memset(&res, 0, sizeof(res));
-	ck_assert_int_eq(cd_vm_agent_save("nosuch", path, 9, false, false, TEST_MS(20000), on_done, NULL), 0);
+	ck_assert_int_eq(
+		cd_vm_agent_save("nosuch", path, 9, false, false, TEST_MS(20000), on_done, NULL),
+		0);
 	wait_done();
 	ck_assert_int_eq(res.rc, CD_ERR_NOT_FOUND);
 	ck_assert_int_eq(res.status, CD_DOMAIN_STOPPED);

@@ -55,9 +55,10 @@ static void setup(struct cd_state *s)
 	struct cd_vm *vm;
 
 	fixture_node4_left(s);
-	ck_assert_int_eq(applyf(s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":"
-				   "\"/dev/loop3\",\"uuid\":\"6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e10\","
-				   "\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}"),
+	ck_assert_int_eq(applyf(s,
+				"{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":"
+				"\"/dev/loop3\",\"uuid\":\"6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e10\","
+				"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}"),
 			 0);
 	ck_assert_int_eq(applyf(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
 				   "\"vcpus\":1,\"memory_mb\":512}"),
@@ -158,15 +159,15 @@ START_TEST(test_quick_runs_to_the_end)
 	ck_assert_str_eq(vm->saved.sha256, SHA);
 	ck_assert_uint_eq(cd_vm_move_turn(vm), 2);
 	/* Too late to cancel; and the target may not say it runs before its restore is recorded. */
-	ck_assert_int_eq(fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err,
-				       sizeof(err)),
-			 CD_ERR_INVALID);
+	ck_assert_int_eq(
+		fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err, sizeof(err)),
+		CD_ERR_INVALID);
 	ck_assert(strstr(err, "too late"));
 	ck_assert_int_eq(report(&s, 2, "running"), CD_ERR_INVALID);
 	ck_assert_int_eq(restored(&s, 1, true, false), CD_ERR_INVALID); /* not the VM's node */
 	ck_assert_int_eq(restored(&s, 2, true, false), 0);
 	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_RESUMING);
-	ck_assert(!has_saved(&s)); /* consumed */
+	ck_assert(!has_saved(&s));					/* consumed */
 	ck_assert_int_eq(restored(&s, 2, true, false), CD_ERR_INVALID); /* never twice */
 	ck_assert_int_eq(report(&s, 2, "running"), 0);
 	vm = web(&s);
@@ -234,9 +235,9 @@ START_TEST(test_quick_cancel_after_save)
 
 	setup(&s);
 	ck_assert_int_eq(quick(&s, 2), 0);
-	ck_assert_int_eq(fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err,
-				       sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err, sizeof(err)),
+		0);
 	ck_assert_int_eq(web(&s)->move.phase, CD_MOVE_ABORTING);
 	ck_assert_int_eq(report_saved(&s, 2), CD_ERR_INVALID); /* not its node */
 	ck_assert_int_eq(report_saved(&s, 1), 0);
@@ -449,7 +450,6 @@ START_TEST(test_state_file_place)
 }
 END_TEST
 
-
 static int live_to_copying(struct cd_state *s)
 {
 	ck_assert_int_eq(applyf(s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
@@ -525,9 +525,9 @@ START_TEST(test_no_fallback)
 	setup(&s);
 	ck_assert_int_eq(live_to_copying(&s), 0);
 	ck_assert_int_eq(fallback_step(&s), 0);
-	ck_assert_int_eq(fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err,
-				       sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		fixture_apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}", err, sizeof(err)),
+		0);
 	ck_assert_int_eq(report(&s, 1, "running"), 0);
 	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
 	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_CANCELLED);
