@@ -300,10 +300,12 @@ static void move_check_answer(const struct move_check *m, const struct cd_move_f
 			json_object_object_add(o, "facts_error",
 					       json_object_new_string(facts_error));
 		/* A move the preflight allows is carried out; its answer comes then. */
-		if (o && m->go && cd_move_report_ok(rep) &&
-		    submit_move(m->c, rep, m->mode, &o) == 0) {
-			free(rep);
-			return;
+		if (o && m->go && cd_move_report_ok(rep)) {
+			rc = submit_move(m->c, rep, m->mode, &o);
+			if (rc == 0) {
+				free(rep);
+				return;
+			}
 		}
 		/* Refused: the report is the answer, with the refusal's code. */
 		if (o && m->go && !cd_move_report_ok(rep)) {
