@@ -24,12 +24,14 @@ void cd_coordinator_state_changed(void)
 {
 	cd_failover_check();
 	cd_placement_decide();
+	cd_drain_decide();
 }
 
 /* Time passes too: failure periods end and failback windows open. */
 static void redecide(void *data)
 {
 	cd_placement_decide();
+	cd_drain_decide();
 	qb_loop_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
 			  &co.timer);
 }
@@ -46,5 +48,6 @@ int cd_coordinator_init(qb_loop_t *loop)
 void cd_coordinator_fini(void)
 {
 	cd_placement_fini();
+	cd_drain_fini();
 	cd_policy_adapter_fini();
 }

@@ -5,6 +5,8 @@
  *                     change sets off (failover first, then placement);
  *   placement.c       the policy's decisions sent through the cluster,
  *                     each VM's at most once at a time, and explain;
+ *   drain.c           the drains of nodes carried out: each one's plan,
+ *                     its moves sent, its end recorded;
  *   failover.c        a lost node with VMs: wait out the grace period,
  *                     then learn it is dead (host lease, fencing) and
  *                     record it so that its VMs may run elsewhere;
@@ -19,6 +21,10 @@
 void cd_placement_decide(void);
 /* Forget the placements on their way (at shutdown). */
 void cd_placement_fini(void);
+
+/* Carry the drains under way on (drain.c), and forget them at shutdown. */
+void cd_drain_decide(void);
+void cd_drain_fini(void);
 
 /* Look at the nodes that left with VMs: are they known dead yet? (failover.c) */
 void cd_failover_check(void);

@@ -81,10 +81,46 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 		/* "start" of "vm.start" */
 		cd_event("vm", name, "%s (asked on %s)", op + 3, node_name(from));
 		break;
-	case CD_CHANGE_VM_MOVE:
-		cd_event("vm", name, "%s move to %s begins (asked on %s)",
-			 cd_jget_str(c, "mode") ? cd_jget_str(c, "mode") : "?",
-			 node_name(cd_jget_u64(c, "target", &id) == 0 ? id : 0), node_name(from));
+	case CD_CHANGE_VM_MOVE: {
+		struct json_object *d = NULL;
+		uint64_t job = 0, tries = 0;
+		const char *why;
+
+		json_object_object_get_ex(c, "drain", &d);
+		cd_jget_u64(d, "job", &job);
+		cd_jget_u64(d, "tries", &tries);
+		why = d ? cd_jget_str(d, "why") : NULL;
+		if (job)
+			cd_event("vm", name,
+				 "%s move to %s begins (drain %" PRIu64 ", try %" PRIu64 "%s%s)",
+				 cd_jget_str(c, "mode") ? cd_jget_str(c, "mode") : "?",
+				 node_name(cd_jget_u64(c, "target", &id) == 0 ? id : 0), job, tries,
+				 why && *why ? ", after: " : "", why && *why ? why : "");
+		else
+			cd_event("vm", name, "%s move to %s begins (asked on %s)",
+				 cd_jget_str(c, "mode") ? cd_jget_str(c, "mode") : "?",
+				 node_name(cd_jget_u64(c, "target", &id) == 0 ? id : 0),
+				 node_name(from));
+		break;
+	}
+	case CD_CHANGE_NODE_DRAIN:
+		cd_event("node", cd_jget_str(c, "node"), "drain begins, %s first (asked on %s)",
+			 cd_jget_str(c, "mode") ? cd_jget_str(c, "mode") : "?", node_name(from));
+		break;
+	case CD_CHANGE_NODE_DRAIN_END:
+		cd_event("node", cd_jget_str(c, "node"), "drain %s%s%s", cd_jget_str(c, "state"),
+			 cd_jget_str(c, "why") && *cd_jget_str(c, "why") ? ": " : "",
+			 cd_jget_str(c, "why") ? cd_jget_str(c, "why") : "");
+		break;
+	case CD_CHANGE_NODE_DRAIN_CANCEL:
+		cd_event("node", cd_jget_str(c, "node"), "drain cancelled (asked on %s)%s",
+			 node_name(from),
+			 cd_jget_bool_or(c, "abort", false) ? ": moves under way are aborted" : "");
+		break;
+	case CD_CHANGE_NODE_RESUME:
+		cd_event("node", cd_jget_str(c, "node"), "resumed, failback %s (asked on %s)",
+			 cd_jget_str(c, "failback") ? cd_jget_str(c, "failback") : "policy",
+			 node_name(from));
 		break;
 	case CD_CHANGE_VM_MOVE_STEP:
 		cd_event("vm", name, "move: %s %s on %s%s%s", cd_jget_str(c, "phase"),

@@ -26,6 +26,11 @@ static const char *node_state_view(const struct cd_node *n)
 	 */
 	if (!cd_membership_is_member(n->info.id))
 		return cd_node_state_to_str(n->dead ? CD_NODE_FENCED : CD_NODE_OFFLINE);
+	/* A drain shows: "draining", then "drained" only once it runs nothing. */
+	if (n->maintenance && n->drain.state == CD_DRAIN_RUNNING)
+		return "draining";
+	if (n->maintenance && n->drain.state == CD_DRAIN_DRAINED)
+		return "drained";
 	if (n->maintenance)
 		return cd_node_state_to_str(CD_NODE_MAINTENANCE);
 	return cd_node_state_to_str(cd_node_quarantined(n, cd_wall_ms()) ? CD_NODE_QUARANTINED
@@ -41,6 +46,7 @@ static struct json_object *node_view(const struct cd_node *n)
 	json_object_object_add(o, "reachable",
 			       json_object_new_boolean(cd_membership_is_member(n->info.id)));
 	json_object_object_add(o, "maintenance", json_object_new_boolean(n->maintenance));
+	json_object_object_add(o, "drain", cd_drain_to_json(&n->drain));
 	json_object_object_add(o, "dead", json_object_new_boolean(n->dead));
 	json_object_object_add(o, "dead_how", json_object_new_string(n->dead_how));
 	json_object_object_add(o, "quarantine_until",

@@ -43,6 +43,8 @@ extern const struct cd_ipc_cmd cd_ipc_volume_cmds[]; /* volume.*, debug.volume_s
 extern const size_t cd_ipc_volume_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_fence_cmds[]; /* fence.* */
 extern const size_t cd_ipc_fence_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_drain_cmds[]; /* node.drain*, node.resume */
+extern const size_t cd_ipc_drain_n_cmds;
 
 struct cd_vm;
 /*

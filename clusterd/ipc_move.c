@@ -165,36 +165,23 @@ static int submit_move(qb_ipcs_connection_t *c, const struct cd_move_report *rep
 	const struct cd_state *s = cd_replica_state();
 	const struct cd_node *n = cd_state_node_by_id(s, rep->target_id);
 	const struct cd_vm *vm = cd_state_vm(s, rep->vm);
-	struct json_object *ch = json_object_new_object(), *body = *reply;
-	char vol[64], file[64];
+	struct json_object *ch, *body = *reply;
+	char why[200];
 	int rc;
 
 	if (!n || !vm) {
-		json_object_put(ch);
 		json_object_put(body);
 		*reply = n ? cd_ipc_error_obj("no VM '%s'", rep->vm)
 			   : cd_ipc_error_obj("no node '%s'", rep->target);
 		return CD_ERR_NOT_FOUND;
 	}
-	if (mode == CD_MOVE_QUICK) {
-		if (cd_vm_state_file_place(s, vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR), vol, file) <
-		    0) {
-			json_object_put(ch);
-			json_object_put(body);
-			*reply = cd_ipc_error_obj(
-				"a quick move of '%s' needs a shared volume for its "
-				"state file (see 'clusterctl volume add')",
-				rep->vm);
-			return CD_ERR_INVALID;
-		}
-		json_object_object_add(ch, "state_volume", json_object_new_string(vol));
-		json_object_object_add(ch, "state_file", json_object_new_string(file));
+	ch = cd_vm_move_change(s, vm, n->info.id, mode, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+			       cd_wall_ms(), why, sizeof(why));
+	if (!ch) {
+		json_object_put(body);
+		*reply = cd_ipc_error_obj("%s", why);
+		return CD_ERR_INVALID;
 	}
-	json_object_object_add(ch, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE)));
-	json_object_object_add(ch, "name", json_object_new_string(rep->vm));
-	json_object_object_add(ch, "target", json_object_new_int64(n->info.id));
-	json_object_object_add(ch, "mode", json_object_new_string(cd_move_mode_to_str(mode)));
-	json_object_object_add(ch, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
 	*reply = NULL;
 	rc = submit_then(c, rep->vm, ch, body, move_begun_view, reply);
 	if (rc < 0)

@@ -84,6 +84,7 @@ static const struct cd_ipc_cmd *find_command(const char *name)
 		{cd_ipc_move_cmds, &cd_ipc_move_n_cmds},
 		{cd_ipc_volume_cmds, &cd_ipc_volume_n_cmds},
 		{cd_ipc_fence_cmds, &cd_ipc_fence_n_cmds},
+		{cd_ipc_drain_cmds, &cd_ipc_drain_n_cmds},
 	};
 	size_t t, i;
 

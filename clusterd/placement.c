@@ -178,13 +178,7 @@ static void policy_move(const struct cd_vm *vm, uint32_t from, uint32_t to, cons
 	pl.moves = m;
 	cd_strlcpy(m[pl.n_moves].name, vm->name, sizeof(m->name));
 	m[pl.n_moves++].until = now + CD_POLICY_MOVE_PAUSE_MS;
-	c = json_object_new_object();
-	json_object_object_add(c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE)));
-	json_object_object_add(c, "name", json_object_new_string(vm->name));
-	json_object_object_add(c, "target", json_object_new_int64(to));
-	json_object_object_add(c, "mode",
-			       json_object_new_string(cd_move_mode_to_str(CD_MOVE_LIVE)));
-	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
+	c = cd_vm_move_change(s, vm, to, CD_MOVE_LIVE, NULL, cd_wall_ms(), NULL, 0);
 	if (cd_replica_submit(c, move_done, ctx) < 0)
 		free(ctx);
 	else

@@ -7,6 +7,7 @@
 #include <clusterd/result.h>
 
 #include "core/change.h"
+#include "core/drain.h"
 #include "core/fencedev.h"
 #include "core/node.h"
 #include "core/state.h"
@@ -71,6 +72,10 @@ static const struct cd_change_row rows[] = {
 	{"vm.move.step", cd_vm_op_move_step, CD_SENDER_NODE, true, false},
 	{"vm.move.cancel", cd_vm_op_move_cancel, CD_SENDER_ANY, true, true},
 	{"vm.restored", cd_vm_op_restored, CD_SENDER_NODE, true, false},
+	{"node.drain", cd_node_op_drain, CD_SENDER_ANY, true, true},
+	{"node.drain.end", cd_node_op_drain_end, CD_SENDER_COORDINATOR, true, false},
+	{"node.drain.cancel", cd_node_op_drain_cancel, CD_SENDER_ANY, true, true},
+	{"node.resume", cd_node_op_resume, CD_SENDER_ANY, true, true},
 };
 _Static_assert(sizeof(rows) / sizeof(rows[0]) == CD_CHANGE_COUNT, "a row for every change");
 

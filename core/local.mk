@@ -10,6 +10,8 @@ core_libcdcore_la_SOURCES = \
 	core/props.c core/props.h \
 	core/change.c core/change.h \
 	core/node.c core/node.h \
+	core/drain.c core/drain.h \
+	core/drain_plan.c core/drain_plan.h \
 	core/fencedev.c core/fencedev.h \
 	core/fencedev_text.c core/fencedev_text.h \
 	agents/fence_proto.c agents/fence_proto.h \

@@ -172,6 +172,20 @@ static const enum cd_policy_vm_state state_map[] = {
 	[CD_VM_RUNNING] = CD_PVM_RUNNING, [CD_VM_STOPPING] = CD_PVM_STOPPING,
 	[CD_VM_FAILED] = CD_PVM_FAILED,	  [CD_VM_MIGRATING] = CD_PVM_MIGRATING,
 };
+/*
+ * node resume --failback now|never: for a VM whose most preferred owner is
+ * that node, the resume's word overrides the VM's own failback setting.
+ */
+static void resume_failback(const struct cd_state *s, struct cd_policy_vm *p)
+{
+	const struct cd_node *n = p->n_preferred ? cd_state_node_by_id(s, p->preferred[0]) : NULL;
+
+	if (n && n->drain.failback == CD_RESUME_NOW)
+		p->failback.mode = CD_PFAILBACK_IMMEDIATELY;
+	else if (n && n->drain.failback == CD_RESUME_NEVER)
+		p->failback.mode = CD_PFAILBACK_NEVER;
+}
+
 static const enum cd_policy_failback_mode fb_map[] = {
 	[CD_FAILBACK_NEVER] = CD_PFAILBACK_NEVER,
 	[CD_FAILBACK_IMMEDIATELY] = CD_PFAILBACK_IMMEDIATELY,
@@ -236,6 +250,7 @@ int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in
 		p->failback.mode = fb_map[v->failback];
 		p->failback.start = v->fb_start;
 		p->failback.end = v->fb_end;
+		resume_failback(s, p);
 	}
 	in->nodes = nodes;
 	in->n_nodes = s->n_nodes;

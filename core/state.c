@@ -267,7 +267,7 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	json_object_object_add(o, "version", v);
 	for (i = 0; i < s->n_nodes; i++) {
 		const struct cd_node *n = &s->nodes[i];
-		struct json_object *no = cd_node_info_to_json(&n->info);
+		struct json_object *no = cd_node_info_to_json(&n->info), *dj;
 
 		json_object_object_add(no, "member", json_object_new_boolean(n->member));
 		json_object_object_add(no, "maintenance", json_object_new_boolean(n->maintenance));
@@ -287,6 +287,8 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 		}
 		json_object_object_add(no, "last_change",
 				       json_object_new_int64((int64_t)n->last_change));
+		if ((dj = cd_drain_to_json(&n->drain)))
+			json_object_object_add(no, "drain", dj);
 		json_object_array_add(nodes, no);
 	}
 	json_object_object_add(o, "nodes", nodes);
@@ -339,7 +341,7 @@ static int nodes_from_json(struct cd_state *s, const struct json_object *nodes, 
 		FAIL(CD_ERR_CORRUPT, "state lists %zu nodes (at most %d)",
 		     json_object_array_length(nodes), CD_MAX_NODES);
 	for (i = 0; i < json_object_array_length(nodes); i++) {
-		struct json_object *no = json_object_array_get_idx(nodes, i), *rj;
+		struct json_object *no = json_object_array_get_idx(nodes, i), *rj, *dj;
 		const char *how = cd_jget_str(no, "dead_how");
 		struct cd_node_info ni;
 		struct cd_node *n;
@@ -380,6 +382,10 @@ static int nodes_from_json(struct cd_state *s, const struct json_object *nodes, 
 		    cd_jget_bool(no, "maintenance", &n->maintenance) < 0 ||
 		    cd_jget_u64(no, "last_change", &n->last_change) < 0)
 			FAIL(CD_ERR_CORRUPT, "state node %u is invalid", ni.id);
+		dj = NULL;
+		json_object_object_get_ex(no, "drain", &dj);
+		if (cd_drain_from_json(&n->drain, dj) < 0)
+			FAIL(CD_ERR_CORRUPT, "state node %u has an invalid drain", ni.id);
 	}
 	return 0;
 }

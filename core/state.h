@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "core/drain.h"
 #include "core/vm.h"
 #include "core/volume.h"
 
@@ -136,6 +137,7 @@ struct cd_node {
 	uint64_t rejoins[CD_FLAP_LIMIT]; /* when it came back, newest last */
 	uint64_t quarantine_until;	 /* flapping: takes no VMs until then (wall ms) */
 	uint64_t last_change;		 /* epoch in which member last changed */
+	struct cd_drain drain;		 /* its last drain (core/drain.h) */
 };
 
 /*

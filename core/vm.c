@@ -10,6 +10,7 @@
 
 #include <clusterd/result.h>
 
+#include "core/drain.h"
 #include "core/state.h"
 #include "core/vm.h"
 #include "core/vm_internal.h"
@@ -504,6 +505,10 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 		if (strcmp(value, "quick") != 0 && strcmp(value, "none") != 0)
 			FAIL(CD_ERR_INVALID, "live-fallback must be quick or none");
 		t.fallback_none = value[0] == 'n';
+	} else if (strcmp(key, "cold-restart") == 0) {
+		if (strcmp(value, "allowed") != 0 && strcmp(value, "never") != 0)
+			FAIL(CD_ERR_INVALID, "cold-restart must be allowed or never");
+		t.cold_never = value[0] == 'n';
 	} else if (strcmp(key, "cpu") == 0) {
 		if ((i = cd_fsm_index(cpu_names, N_OF(cpu_names), value)) < 0)
 			FAIL(CD_ERR_INVALID, "cpu must be as-defined or cluster-baseline");
@@ -511,7 +516,8 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 	} else {
 		FAIL(CD_ERR_INVALID,
 		     "unknown setting '%s' (priority, preferred-owners, possible-owners, "
-		     "anti-affinity, failback, move-mode, postcopy, live-fallback, cpu)",
+		     "anti-affinity, failback, move-mode, postcopy, live-fallback, cpu, "
+		     "cold-restart)",
 		     key);
 	}
 	*vm = t;
@@ -537,7 +543,7 @@ static struct json_object *u64_json(uint64_t v)
 
 struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *dj;
 	char win[16] = "";
 
 	if (vm->failback == CD_FAILBACK_WINDOW)
@@ -566,6 +572,8 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "live_fallback",
 			       json_object_new_string(vm->fallback_none ? "none" : "quick"));
 	json_object_object_add(o, "cpu", json_object_new_string(cpu_names[vm->cpu_baseline]));
+	json_object_object_add(o, "cold_restart",
+			       json_object_new_string(vm->cold_never ? "never" : "allowed"));
 	json_object_object_add(o, "target",
 			       json_object_new_string(vm->target_started ? "started" : "stopped"));
 	json_object_object_add(o, "force_stop", json_object_new_boolean(vm->force_stop));
@@ -579,6 +587,10 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "move", cd_vm_move_to_json(vm));
 	json_object_object_add(o, "last_move", cd_vm_last_move_to_json(vm));
 	json_object_object_add(o, "saved", cd_vm_saved_to_json(&vm->saved));
+	if (vm->cold_to)
+		json_object_object_add(o, "cold_to", u64_json(vm->cold_to));
+	if ((dj = cd_vm_drain_to_json(&vm->drain)))
+		json_object_object_add(o, "drain", dj);
 	if (vm->stop_save) {
 		json_object_object_add(o, "stop_save", json_object_new_boolean(true));
 		json_object_object_add(o, "save_volume", json_object_new_string(vm->save_volume));
@@ -647,7 +659,8 @@ static bool uuid_field_ok(const char *u)
 
 int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, size_t errlen)
 {
-	uint64_t vcpus, node, fc, fo;
+	uint64_t vcpus, node, fc, fo, cold_to = 0;
+	struct json_object *dj = NULL;
 	const char *fb, *target;
 	int i;
 
@@ -705,6 +718,15 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 		cd_jget_str(o, "postcopy") && strcmp(cd_jget_str(o, "postcopy"), "allowed") == 0;
 	vm->fallback_none = cd_jget_str(o, "live_fallback") &&
 			    strcmp(cd_jget_str(o, "live_fallback"), "none") == 0;
+	vm->cold_never = cd_jget_str(o, "cold_restart") &&
+			 strcmp(cd_jget_str(o, "cold_restart"), "never") == 0;
+	if (json_object_object_get_ex(o, "cold_to", NULL) &&
+	    (cd_jget_u64(o, "cold_to", &cold_to) < 0 || cold_to > UINT32_MAX))
+		FAIL("VM %s: invalid cold_to", vm->name);
+	vm->cold_to = (uint32_t)cold_to;
+	json_object_object_get_ex(o, "drain", &dj);
+	if (cd_vm_drain_from_json(&vm->drain, dj) < 0)
+		FAIL("VM %s: invalid drain record", vm->name);
 	if (json_object_object_get_ex(o, "cpu", NULL)) {
 		if ((i = cd_fsm_index(cpu_names, N_OF(cpu_names), cd_jget_str(o, "cpu"))) < 0)
 			FAIL("VM %s: invalid cpu setting", vm->name);

@@ -144,6 +144,18 @@ struct cd_vm_last_move {
 	char error[CD_VM_ERROR_MAX + 1];
 };
 
+/*
+ * Its place on the ladder of the drain of the node it ran on (core/drain.h):
+ * written by the drain's vm.move, so a new coordinator goes on from here.
+ */
+struct cd_vm_drain {
+	uint64_t job;		       /* the drain (its id); 0: never moved by one */
+	enum cd_move_mode rung;	       /* the mode of its last drain move */
+	uint32_t tries;		       /* that move was the rung's try number tries (from 1) */
+	uint64_t action_id;	       /* that move's action */
+	char why[CD_VM_ERROR_MAX + 1]; /* why it stepped up to the rung ("" if it started there) */
+};
+
 enum cd_failback {
 	CD_FAILBACK_NEVER,
 	CD_FAILBACK_IMMEDIATELY,
@@ -188,6 +200,7 @@ struct cd_vm {
 	 * XML's <cpu>; cpu=as-defined (false): its XML's own.
 	 */
 	bool cpu_baseline;
+	bool cold_never; /* cold-restart=never: a drain may not stop and restart it */
 
 	/* What the admin wants, and what is. */
 	bool target_started;
@@ -205,6 +218,9 @@ struct cd_vm {
 	bool stop_save;
 	char save_volume[64], save_file[64];
 	struct cd_vm_saved saved;
+	/* A cold move (STOPPING): once stopped, it starts on this node. */
+	uint32_t cold_to;
+	struct cd_vm_drain drain;
 };
 
 struct cd_state;
@@ -291,6 +307,15 @@ int cd_vm_saved_from_json(struct cd_vm_saved *sv, const struct json_object *o);
  */
 int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
 			   char vol[64], char file[64]);
+
+/*
+ * The vm.move change that moves vm to target in mode (a quick move with
+ * its state file placed, run_dir: where volumes are mounted), stamped
+ * wall_ms: NULL with err set if it cannot be.
+ */
+struct json_object *cd_vm_move_change(const struct cd_state *s, const struct cd_vm *vm,
+				      uint32_t target, enum cd_move_mode mode, const char *run_dir,
+				      uint64_t wall_ms, char *err, size_t errlen);
 
 /* The node that acts next in vm's move (0: none, or no move): the table's turn. */
 uint32_t cd_vm_move_turn(const struct cd_vm *vm);

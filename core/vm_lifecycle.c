@@ -75,6 +75,7 @@ static int admin_stop(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_e
 	vm->target_started = false;
 	vm->force_stop = a->force;
 	vm->stop_save = false;
+	vm->cold_to = 0;
 	return 0;
 }
 
@@ -216,6 +217,7 @@ static int node_died(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_ev
 		     char *err, size_t errlen)
 {
 	vm->node = 0;
+	vm->cold_to = 0;
 	snprintf(vm->last_error, sizeof(vm->last_error), "node %s died (%s); its VMs run elsewhere",
 		 a->node_name, a->how);
 	return 0;
@@ -397,6 +399,67 @@ static void end_move(struct cd_vm *vm, enum cd_move_outcome outcome,
 	else if (outcome != CD_MOVE_OUT_MOVED)
 		cd_strlcpy(l->error, vm->last_error, sizeof(l->error));
 	memset(&vm->move, 0, sizeof(vm->move));
+}
+
+/* --- cold moves: stopped where it runs (STOPPING), then started on cold_to --- */
+
+static bool cold(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return a->mode == CD_MOVE_COLD;
+}
+
+static bool cold_moving(const struct cd_vm *vm, const struct cd_vm_event_args *a)
+{
+	return vm->cold_to != 0;
+}
+
+static int cold_begin(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		      char *err, size_t errlen)
+{
+	if (!a->target || a->target == vm->node)
+		FAIL(CD_ERR_INVALID, "VM '%s' runs on that node already", vm->name);
+	vm->cold_to = a->target;
+	vm->force_stop = false;
+	vm->stop_save = false;
+	vm->action_id = ++s->last_action_id;
+	vm->last_error[0] = '\0';
+	return 0;
+}
+
+/* A cold move's end: recorded as the move's action (the stop's), from the VM's node. */
+static void cold_end(struct cd_vm *vm, enum cd_move_outcome outcome, const char *error)
+{
+	struct cd_vm_last_move *l = &vm->last_move;
+
+	memset(l, 0, sizeof(*l));
+	l->action_id = vm->action_id;
+	l->outcome = outcome;
+	l->mode = CD_MOVE_COLD;
+	l->source = vm->node;
+	l->target = vm->cold_to;
+	if (error)
+		cd_strlcpy(l->error, error, sizeof(l->error));
+	vm->cold_to = 0;
+}
+
+/* Stopped for its cold move: it starts on the target, a new action there. */
+static int cold_arrive(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	uint32_t to = vm->cold_to;
+
+	cold_end(vm, CD_MOVE_OUT_MOVED, NULL);
+	vm->node = to;
+	vm->action_id = ++s->last_action_id;
+	return 0;
+}
+
+/* Its stop failed: the move is over; the VM may still run where it was. */
+static int cold_failed(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		       char *err, size_t errlen)
+{
+	cold_end(vm, CD_MOVE_OUT_FAILED, a->error ? a->error : "its stop failed");
+	return 0;
 }
 
 /* Wanted stopped meanwhile: it stops where the move left it. */
@@ -631,6 +694,7 @@ static const struct vm_row {
 	R(RUNNING,   REPORT_FAILED,  NULL,      S(FAILED),   failed_there),
 	R(RUNNING,   REPORT_OTHER,   NULL,      S(FAILED),   failed_there),
 	R(RUNNING,   NODE_DEAD,      NULL,      S(STOPPED),  node_died),
+	R(RUNNING,   MOVE,           cold,      S(STOPPING), cold_begin),
 	R(RUNNING,   MOVE,           NULL,      S(MIGRATING), begin_move),
 
 	/* Stopping: only the stop's outcome moves it; other reports are taken. */
@@ -639,9 +703,11 @@ static const struct vm_row {
 	R(STOPPING,  PLACE,          NULL,      REFUSE,      refuse_place),
 	R(STOPPING,  REPORT_RUNNING, save_asked, S(RUNNING), save_failed),
 	R(STOPPING,  REPORT_RUNNING, NULL,      KEEP,        NULL),
+	R(STOPPING,  REPORT_STOPPED, cold_moving, S(STARTING), cold_arrive),
 	R(STOPPING,  REPORT_STOPPED, NULL,      S(STOPPED),  stopped_there),
 	R(STOPPING,  REPORT_SAVED,   save_asked, S(STOPPED), saved_there),
 	/* The stop failed: it may still run there. Keep the owner. */
+	R(STOPPING,  REPORT_FAILED,  cold_moving, S(FAILED), cold_failed),
 	R(STOPPING,  REPORT_FAILED,  NULL,      S(FAILED),   NULL),
 	R(STOPPING,  REPORT_OTHER,   NULL,      KEEP,        NULL),
 	R(STOPPING,  NODE_DEAD,      NULL,      S(STOPPED),  node_died),

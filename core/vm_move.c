@@ -11,6 +11,8 @@
 
 #include <clusterd/result.h>
 
+#include "core/change.h"
+#include "core/drain.h"
 #include "core/node.h"
 #include "core/state.h"
 #include "core/vm.h"
@@ -233,23 +235,24 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 
 /*
  * vm.move {name, target (node id), mode, wall_ms}: an admin's move, after
- * the preflight said yes on the node that asks for it. Only what every
- * member can check again is checked here; live moves only, so far.
+ * the preflight said yes on the node that asks for it, or a drain's, with
+ * {"drain": {"job", "tries", "why"}}. Only what every member can check
+ * again is checked here.
  */
 int cd_vm_op_move(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	struct cd_vm_event_args a = {0};
+	struct cd_vm_drain d;
 	const struct cd_node *n;
 	struct cd_vm *vm;
-	int m;
+	int m, rc;
 
 	NAMED_VM(vm);
 	if (node_field(c, "target", &a.target) < 0 || !(n = cd_state_node_by_id(s, a.target)) ||
 	    named(mode_names, N_OF(mode_names), cd_jget_str(c, "mode"), &m) < 0)
 		FAIL(CD_ERR_INVALID, "malformed move of '%s'", vm->name);
-	if (m == CD_MOVE_COLD)
-		FAIL(CD_ERR_INVALID, "a %s move is not carried out by this version",
-		     cd_move_mode_to_str((enum cd_move_mode)m));
+	if (cd_vm_drain_parse(c, &d) < 0)
+		FAIL(CD_ERR_INVALID, "malformed drain record in the move of '%s'", vm->name);
 	if (m == CD_MOVE_QUICK) {
 		a.volume = cd_jget_str(c, "state_volume");
 		a.file = cd_jget_str(c, "state_file");
@@ -263,7 +266,14 @@ int cd_vm_op_move(struct cd_state *s, const struct json_object *c, char *err, si
 	a.mode = (enum cd_move_mode)m;
 	a.node = a.target; /* what the transition's record names */
 	cd_jget_u64(c, "wall_ms", &a.wall_ms);
-	return cd_vm_transition(s, vm, CD_VM_EV_MOVE, &a, err, errlen);
+	rc = cd_vm_transition(s, vm, CD_VM_EV_MOVE, &a, err, errlen);
+	if (rc == 0 && d.job) {
+		/* A drain's move: the VM's rung is this move. */
+		d.rung = a.mode;
+		d.action_id = vm->action_id;
+		vm->drain = d;
+	}
+	return rc;
 }
 
 /*
@@ -369,4 +379,31 @@ int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, con
 	if ((size_t)snprintf(file, 64, "%s.vmstate", vm->name) >= 64)
 		snprintf(file, 64, "vmstate-%s", vm->uuid);
 	return 0;
+}
+
+struct json_object *cd_vm_move_change(const struct cd_state *s, const struct cd_vm *vm,
+				      uint32_t target, enum cd_move_mode mode, const char *run_dir,
+				      uint64_t wall_ms, char *err, size_t errlen)
+{
+	struct json_object *ch;
+	char vol[64], file[64];
+
+	if (mode == CD_MOVE_QUICK && cd_vm_state_file_place(s, vm, run_dir, vol, file) < 0) {
+		snprintf(err, errlen,
+			 "a quick move of '%s' needs a shared volume for its state file (see "
+			 "'clusterctl volume add')",
+			 vm->name);
+		return NULL;
+	}
+	ch = json_object_new_object();
+	json_object_object_add(ch, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE)));
+	json_object_object_add(ch, "name", json_object_new_string(vm->name));
+	json_object_object_add(ch, "target", json_object_new_int64(target));
+	json_object_object_add(ch, "mode", json_object_new_string(cd_move_mode_to_str(mode)));
+	json_object_object_add(ch, "wall_ms", json_object_new_int64((int64_t)wall_ms));
+	if (mode == CD_MOVE_QUICK) {
+		json_object_object_add(ch, "state_volume", json_object_new_string(vol));
+		json_object_object_add(ch, "state_file", json_object_new_string(file));
+	}
+	return ch;
 }

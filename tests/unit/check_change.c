@@ -114,6 +114,10 @@ START_TEST(test_names_on_the_wire)
 		{CD_CHANGE_VM_MOVE_STEP, "vm.move.step"},
 		{CD_CHANGE_VM_MOVE_CANCEL, "vm.move.cancel"},
 		{CD_CHANGE_VM_RESTORED, "vm.restored"},
+		{CD_CHANGE_NODE_DRAIN, "node.drain"},
+		{CD_CHANGE_NODE_DRAIN_END, "node.drain.end"},
+		{CD_CHANGE_NODE_DRAIN_CANCEL, "node.drain.cancel"},
+		{CD_CHANGE_NODE_RESUME, "node.resume"},
 	};
 	size_t i;
 

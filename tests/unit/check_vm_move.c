@@ -159,9 +159,8 @@ START_TEST(test_move_refused)
 	ck_assert(strstr(err, "cannot take"));
 	ck_assert_int_eq(move(&s, 9), CD_ERR_INVALID); /* no such node */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
-				   "\"mode\":\"cold\"}"),
+				   "\"mode\":\"warp\"}"),
 			 CD_ERR_INVALID);
-	ck_assert(strstr(err, "not carried out"));
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.move.cancel\",\"name\":\"web\"}"), CD_ERR_INVALID);
 	ck_assert(strstr(err, "not moving"));
 	((struct cd_vm *)web(&s))->state = CD_VM_STOPPED;

@@ -1,0 +1,280 @@
+/*
+ * Drains carried out (core/drain.h, core/drain_plan.h): on the coordinator,
+ * each node being drained gets its plan computed from the state, and the
+ * moves it calls for are sent, as many at once as the plan says, highest
+ * priority first. Each VM climbs its ladder (live, quick, cold) as its
+ * moves fail; a move that outlasts its rung's time budget is cancelled,
+ * which counts as a failed try. When nothing is left to move the drain is
+ * ended: drained, or blocked with the reasons of what is left.
+ *
+ * Everything the ladder needs is in the replicated state, so a coordinator
+ * that takes over mid-drain goes on where the last one was; what is kept
+ * here is only what is on its way through the cluster.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "clusterd/conf.h"
+#include "clusterd/coordinator.h"
+#include "clusterd/coordinator_int.h"
+#include "clusterd/membership.h"
+#include "clusterd/replica.h"
+#include "core/change.h"
+#include "core/drain_plan.h"
+#include "core/state.h"
+#include "lib/util.h"
+
+#define DRAIN_REFUSED_PAUSE_MS 10000	/* a refused move is not sent again before */
+#define DRAIN_STEP_BUDGET_S_DEFAULT 600 /* drain-step-timeout: one try's time */
+
+/* A change of a drain on its way: not sent again until it is applied or refused. */
+struct pending {
+	char key[80];	/* "vm:NAME", "cancel:NAME:ACTION", "end:NODE:ID" */
+	uint64_t until; /* refused: not before this (0: on its way) */
+};
+
+static struct {
+	struct pending *p;
+	size_t n;
+} dr;
+
+static struct pending *find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < dr.n; i++)
+		if (strcmp(dr.p[i].key, key) == 0)
+			return &dr.p[i];
+	return NULL;
+}
+
+/* Whether key may be sent now (nothing on its way, no pause after a refusal). */
+static bool may_send(const char *key)
+{
+	struct pending *p = find(key);
+
+	if (!p)
+		return true;
+	if (p->until && p->until <= cd_now_ms()) {
+		*p = dr.p[--dr.n];
+		return true;
+	}
+	return false;
+}
+
+static void sent_done(void *ctx, int rc, const char *err)
+{
+	char *key = ctx;
+	struct pending *p = find(key);
+
+	if (rc < 0)
+		qb_log(LOG_WARNING, "drain: %s refused: %s", key, err);
+	if (p && rc < 0)
+		p->until = cd_now_ms() + DRAIN_REFUSED_PAUSE_MS;
+	else if (p)
+		*p = dr.p[--dr.n];
+	free(key);
+}
+
+/* Send change c (taken) under key, once at a time. */
+static void send_once(const char *key, struct json_object *c)
+{
+	struct pending *np;
+	char *ctx;
+
+	if (!c)
+		return;
+	np = realloc(dr.p, (dr.n + 1) * sizeof(*np));
+	ctx = strdup(key);
+	if (!np || !ctx) {
+		if (np)
+			dr.p = np;
+		free(ctx);
+		json_object_put(c);
+		return;
+	}
+	dr.p = np;
+	if (cd_replica_submit(c, sent_done, ctx) < 0) {
+		free(ctx);
+	} else {
+		memset(&dr.p[dr.n], 0, sizeof(*dr.p));
+		cd_strlcpy(dr.p[dr.n++].key, key, sizeof(dr.p->key));
+	}
+	json_object_put(c);
+}
+
+static struct json_object *node_change(enum cd_change op, const struct cd_node *n)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "op", json_object_new_string(cd_change_name(op)));
+	json_object_object_add(c, "node", json_object_new_string(n->info.name));
+	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
+	return c;
+}
+
+/* The drain is over: drained, or blocked with what is left and why. */
+static void end(const struct cd_node *n, const struct cd_drain_plan *p)
+{
+	char key[80], why[CD_DRAIN_WHY_MAX + 1] = "";
+	struct json_object *c;
+	size_t i, len = 0;
+	bool left = false;
+
+	for (i = 0; i < p->n_vms; i++) {
+		const struct cd_drain_plan_vm *v = &p->vms[i];
+
+		if (v->state != CD_DVM_BLOCKED && v->state != CD_DVM_FAILED)
+			continue;
+		left = true;
+		if (len < sizeof(why) - 1)
+			len += (size_t)snprintf(why + len, sizeof(why) - len, "%s%s: %s",
+						len ? "; " : "", v->vm, v->why);
+	}
+	snprintf(key, sizeof(key), "end:%s:%" PRIu64, n->info.name, n->drain.id);
+	if (!may_send(key))
+		return;
+	c = node_change(CD_CHANGE_NODE_DRAIN_END, n);
+	json_object_object_add(c, "id", json_object_new_int64((int64_t)n->drain.id));
+	json_object_object_add(c, "state", json_object_new_string(left ? "blocked" : "drained"));
+	json_object_object_add(c, "why", json_object_new_string(why));
+	send_once(key, c);
+}
+
+static uint64_t step_budget_ms(const struct cd_state *s)
+{
+	const char *v = cd_state_prop(s, "drain-step-timeout");
+	char *e;
+	unsigned long t = v ? strtoul(v, &e, 10) : 0;
+
+	if (!v || *e || t == 0)
+		t = DRAIN_STEP_BUDGET_S_DEFAULT;
+	return (uint64_t)t * 1000;
+}
+
+/* A drain's move that outlasts its rung's budget is cancelled: a failed try. */
+static void budgets(const struct cd_state *s, const struct cd_node *n)
+{
+	uint64_t now = cd_wall_ms(), budget = step_budget_ms(s);
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+		struct json_object *c;
+		char key[80];
+
+		if (v->state != CD_VM_MIGRATING || v->move.source != n->info.id ||
+		    v->drain.job != n->drain.id || v->move.cancelled || !v->move.begun_ms ||
+		    now < v->move.begun_ms + budget)
+			continue;
+		snprintf(key, sizeof(key), "cancel:%s:%" PRIu64, v->name, v->action_id);
+		if (!may_send(key))
+			continue;
+		qb_log(LOG_NOTICE,
+		       "drain of %s: the %s move of %s outlasted %" PRIu64 " s: cancelled",
+		       n->info.name, cd_move_mode_to_str(v->move.mode), v->name, budget / 1000);
+		c = json_object_new_object();
+		json_object_object_add(
+			c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_CANCEL)));
+		json_object_object_add(c, "name", json_object_new_string(v->name));
+		send_once(key, c);
+	}
+}
+
+/* Start the move of plan entry pv. */
+static void start_move(const struct cd_state *s, const struct cd_node *n,
+		       const struct cd_drain_plan_vm *pv)
+{
+	const struct cd_vm *vm = cd_state_vm(s, pv->vm);
+	enum cd_move_mode mode = pv->method;
+	char key[80], err[256], why[CD_DRAIN_WHY_MAX + 1];
+	struct json_object *c, *d;
+	uint32_t tries = pv->tries;
+
+	if (!vm)
+		return;
+	snprintf(key, sizeof(key), "vm:%s", vm->name);
+	if (!may_send(key))
+		return;
+	cd_strlcpy(why, pv->why, sizeof(why));
+	c = cd_vm_move_change(s, vm, pv->target, mode, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+			      cd_wall_ms(), err, sizeof(err));
+	if (!c && mode == CD_MOVE_QUICK && !vm->cold_never) {
+		/* No volume for its memory: the rung cannot be tried, the next one can. */
+		snprintf(why, sizeof(why), "no quick move: %.200s", err);
+		mode = CD_MOVE_COLD;
+		tries = 1;
+		c = cd_vm_move_change(s, vm, pv->target, mode, NULL, cd_wall_ms(), err,
+				      sizeof(err));
+	}
+	if (!c) {
+		qb_log(LOG_WARNING, "drain of %s: cannot move %s: %s", n->info.name, vm->name, err);
+		return;
+	}
+	d = json_object_new_object();
+	json_object_object_add(d, "job", json_object_new_int64((int64_t)n->drain.id));
+	json_object_object_add(d, "tries", json_object_new_int64(tries));
+	json_object_object_add(d, "why", json_object_new_string(why));
+	json_object_object_add(c, "drain", d);
+	qb_log(LOG_NOTICE, "drain of %s: moving %s %s to node %u (try %u)%s%s", n->info.name,
+	       vm->name, cd_move_mode_to_str(mode), pv->target, tries, *why ? ": " : "", why);
+	send_once(key, c);
+}
+
+static void drain_node(const struct cd_state *s, const struct cd_node *n)
+{
+	struct cd_drain_plan p;
+	char err[256];
+	size_t i, busy;
+
+	if (cd_drain_plan(s, n->info.id, &n->drain, &p, err, sizeof(err)) < 0) {
+		qb_log(LOG_WARNING, "drain of %s: no plan: %s", n->info.name, err);
+		return;
+	}
+	if (p.n_waiting == 0 && p.n_moving == 0) {
+		end(n, &p);
+		goto out;
+	}
+	budgets(s, n);
+	busy = p.n_moving;
+	for (i = 0; i < p.n_vms && busy < p.parallel; i++) {
+		char key[80];
+
+		if (p.vms[i].state != CD_DVM_WAITING || !p.vms[i].target)
+			continue;
+		snprintf(key, sizeof(key), "vm:%s", p.vms[i].vm);
+		if (find(key) && !find(key)->until) {
+			busy++; /* on its way */
+			continue;
+		}
+		start_move(s, n, &p.vms[i]);
+		busy++;
+	}
+out:
+	cd_drain_plan_free(&p);
+}
+
+void cd_drain_decide(void)
+{
+	const struct cd_state *s = cd_replica_state();
+	size_t i;
+
+	if (cd_replica_coordinator() != cd_membership_local_nodeid())
+		return;
+	for (i = 0; i < s->n_nodes; i++)
+		if (s->nodes[i].drain.state == CD_DRAIN_RUNNING)
+			drain_node(s, &s->nodes[i]);
+}
+
+void cd_drain_fini(void)
+{
+	free(dr.p);
+	dr.p = NULL;
+	dr.n = 0;
+}
