@@ -346,6 +346,26 @@ probe_stop() {
 	wait "$probe_pid" || :
 	read -r boots inter gap < <(jq -r '"\(.boots | length) \(.interleaved) \(.max_gap.ms | floor)"' "$LAB_DIR/probe-$1.json")
 }
+# probes_start VM...: a probe of each VM every 10 ms, in the background
+probes_start() {
+	local v
+	declare -gA probe_pids=()
+	for v in "$@"; do
+		"$LAB" exec client "$probe" "${ip[$v]}" --interval-ms 10 --timeout-ms 300 --json >"$LAB_DIR/probe-$v.json" 2>/dev/null &
+		probe_pids[$v]=$!
+	done
+	for v in "$@"; do wait_for 20 "the probe of $v hears it" answers "${ip[$v]}"; done
+}
+# probes_stop VM...: sets pboots[VM], pinter[VM] (two boots answered at once) and pgap[VM] (ms)
+probes_stop() {
+	local v
+	declare -gA pboots=() pinter=() pgap=()
+	for v in "$@"; do kill -INT "${probe_pids[$v]}" 2>/dev/null || :; done
+	for v in "$@"; do
+		wait "${probe_pids[$v]}" || :
+		read -r "pboots[$v]" "pinter[$v]" "pgap[$v]" < <(jq -r '"\(.boots | length) \(.interleaved) \(.max_gap.ms | floor)"' "$LAB_DIR/probe-$v.json")
+	done
+}
 # last_move VM [NODE]: outcome of the VM's last move ("" if none)
 last_move() { vm_field "${2:-1}" "$1" '(d.get("last_move") or {}).get("outcome") or ""'; }
 # last_move_is VM OUTCOME [NODE]: the move begun last (its action id in mid) ended so

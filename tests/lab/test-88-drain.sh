@@ -1,0 +1,140 @@
+#!/bin/bash
+# Drains on a real 3-node lab (libvirtd, QEMU, one shared volume), six
+# guests of mixed priorities on node2, each polled every 10 ms by a client:
+# the dry run shows the plan and names the VM that can go nowhere (exit
+# 14) while nothing moves; the drain then moves every VM off node2, highest
+# priority first, live (their boot ids kept) or cold for the VM whose
+# move-mode says so, never one VM answering from two nodes; node2 ends
+# "drained" and runs nothing. Resume with --failback now brings the VMs
+# that prefer node2 back to it, live. A drain cancelled mid-way starts no
+# more moves and leaves the node paused, nothing half-moved. Stopping
+# clusterd on a node drains it first: its VMs keep running elsewhere.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lab_test_begin "drain"
+
+lab_up_with_volume
+N=3
+move_lab_ready
+# two moves at once at most, whatever the plan derives: six TCG guests on two cores
+lab exec 1 clusterctl property set drain-max-parallel 2
+
+VMS=(d1 d2 d3 d4 d5 d6)
+declare -A ip=([d1]=198.18.0.31 [d2]=198.18.0.32 [d3]=198.18.0.33 [d4]=198.18.0.34 [d5]=198.18.0.35 [d6]=198.18.0.36)
+declare -A prio=([d1]=high [d2]=high [d3]=medium [d4]=medium [d5]=low [d6]=low)
+for v in "${VMS[@]}"; do
+	bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/$v.log" "$v" "${ip[$v]}" 128 1 >"$LAB_DIR/$v.xml"
+	lab exec 1 clusterctl vm add "$v" --xml "$LAB_DIR/$v.xml"
+	lab exec 1 clusterctl vm set "$v" priority="${prio[$v]}" preferred-owners=node2
+done
+# d5 only ever moves cold; d6 may not, and starts at cold: it can go nowhere
+lab exec 1 clusterctl vm set d5 move-mode=cold
+lab exec 1 clusterctl vm set d6 move-mode=cold cold-restart=never
+for v in "${VMS[@]}"; do lab exec 1 clusterctl vm start "$v"; done
+for v in "${VMS[@]}"; do wait_for 180 "$v runs on node2 and answers" runs_on_answers node2 "$v"; done
+
+boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
+runs_on_answers() { runs_on 1 "$2" "$1" && answers "${ip[$2]}"; }
+drain_state() { lab exec "${2:-1}" clusterctl --json node drain "$1" --status | jq -r '.state'; }
+drain_state_is() { [[ $(drain_state "$1" "${3:-1}") == "$2" ]]; }
+on_node2() { local v n=0; for v in "${VMS[@]}"; do [[ $(where "$v") == node2 ]] && n=$((n + 1)); done; echo "$n"; }
+none_moving() { ! lab exec 1 clusterctl --json vm list | jq -e '.[] | select(.state == "migrating" or .state == "stopping" or .state == "starting")' >/dev/null; }
+declare -A b0
+for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
+
+# --- the dry run: a plan, d6 named as the blocker, nothing changes
+rc=0
+plan=$(lab exec 1 clusterctl --json node drain node2 --dry-run) || rc=$?
+assert_eq "$rc" 14 "node drain --dry-run exits 14: a VM can go nowhere"
+assert_eq "$(jq -r '[.plan[].vm] | join(" ")' <<<"$plan")" "d1 d2 d3 d4 d5 d6" "the plan moves the VMs highest priority first"
+assert_eq "$(jq -r '[.plan[] | .method] | join(" ")' <<<"$plan")" "live live live live cold cold" "each VM's ladder starts live, or where its move-mode says"
+assert_match "$(jq -r '.plan[] | select(.vm == "d6") | .blocker' <<<"$plan")" "cold-restart=never" "d6's blocker says why"
+assert_eq "$(jq -r '[.plan[] | select(.vm != "d6") | .target // "none"] | map(select(. == "node1" or . == "node3")) | length' <<<"$plan")" 5 "every other VM has a target"
+assert_eq "$(jq -r '.parallel' <<<"$plan")" 2 "two moves at once (drain-max-parallel)"
+assert_eq "$(node_state 1 node2) $(on_node2)" "online 6" "the dry run changed nothing"
+out=$(lab exec 1 clusterctl node drain node2 --dry-run 2>&1) || :
+assert_match "$out" "d6.*cold-restart=never" "the dry run's table names d6's blocker"
+
+# --- the drain: every VM off node2, priority first, no VM twice
+lab exec 1 clusterctl vm set d6 move-mode=live
+probes_start "${VMS[@]}"
+rc=0
+out=$(lab exec 1 clusterctl node drain node2 --wait 2>&1) || rc=$?
+probes_stop "${VMS[@]}"
+assert_eq "$rc" 0 "node drain node2 --wait: exit 0 ($(tail -1 <<<"$out"))"
+assert_eq "$(node_state 1 node2)" drained "node2 shows drained"
+assert_eq "$(on_node2)" 0 "no VM is on node2 in the state"
+assert_eq "$(lab_qemu_pids 2 | wc -w)" 0 "no QEMU runs on node2"
+for v in "${VMS[@]}"; do
+	w=$(where "$v")
+	assert_eq "$(vm_nodes_running "$v")" "$w" "$v runs on $w only (libvirt on every node)"
+	[[ ${pinter[$v]} == false ]] || fail "$v answered from two instances at once"
+	wait_for 30 "$v answers on $w" answers "${ip[$v]}"
+	if [[ $v == d5 ]]; then
+		assert_eq "$(vm_field 1 d5 'd["last_move"]["mode"]')" cold "d5 moved cold"
+		[[ $(boot_of d5) != "${b0[d5]}" ]] || fail "d5 kept its boot: it was not restarted"
+	else
+		assert_eq "$(vm_field 1 "$v" 'd["last_move"]["mode"]') $(boot_of "$v")" "live ${b0[$v]}" "$v moved live and kept its boot (gap ${pgap[$v]} ms)"
+	fi
+done
+pass "no VM answered from two nodes at once"
+# the order its moves began: each one's drain action, in priority order
+order=$(lab exec 1 clusterctl --json vm list | jq -r '[.[] | select(.name | startswith("d")) | {n: .name, a: .drain.action_id}] | sort_by(.a) | map(.n) | join(" ")')
+pri_ok() {
+	local prev=0 v r
+	declare -A rank=([high]=0 [medium]=1 [low]=2)
+	for v in $1; do
+		r=${rank[${prio[$v]}]}
+		((r >= prev)) || return 1
+		prev=$r
+	done
+}
+pri_ok "$order" && pass "the moves began highest priority first ($order)" || fail "moves began out of priority order: $order"
+assert_match "$(lab exec 1 clusterctl events)" "node2: drain drained" "the events record the drain's end"
+
+# --- resume with failback now: the VMs come back to node2, live
+lab exec 1 clusterctl node resume node2 --failback now
+assert_eq "$(node_state 1 node2)" online "node2 is online again"
+for v in d1 d2 d3 d4 d6; do b0[$v]=$(boot_of "$v"); done
+b0[d5]=$(boot_of d5)
+all_home() { [[ $(on_node2) == 6 ]] && none_moving; }
+wait_for 300 "every VM is back on node2" all_home
+for v in "${VMS[@]}"; do
+	assert_eq "$(vm_nodes_running "$v") $(boot_of "$v")" "node2 ${b0[$v]}" "$v back on node2 with its boot"
+done
+
+# --- cancel mid-drain: no new moves, nothing half-moved, node2 paused
+lab exec 1 clusterctl node drain node2 >/dev/null
+moving_now() { lab exec 1 clusterctl --json vm list | jq -e '.[] | select(.state == "migrating")' >/dev/null; }
+wait_for 60 "the drain's first moves are under way" moving_now
+lab exec 1 clusterctl node drain node2 --cancel
+assert_eq "$(drain_state node2)" cancelled "the drain is cancelled"
+wait_for 180 "the moves under way end" none_moving
+left=$(on_node2)
+((left > 0)) || fail "every VM left node2: the cancel stopped nothing"
+sleep_until=$(($(date +%s) + 8))
+# the coordinator decides every 5 s: nothing more may leave meanwhile
+still() { [[ $(on_node2) == "$left" ]] && none_moving; }
+while (($(date +%s) < sleep_until)); do still || fail "a VM left node2 after the cancel"; done
+pass "after the cancel $left VMs stay on node2, none moves"
+assert_eq "$(node_state 1 node2)" maintenance "node2 stays paused"
+for v in "${VMS[@]}"; do assert_eq "$(vm_nodes_running "$v")" "$(where "$v")" "$v runs once, where the state says"; done
+lab exec 1 clusterctl node resume node2 --failback never
+assert_eq "$(node_state 1 node2)" online "node2 is online again"
+
+# --- stopping clusterd on a node drains it first: its VMs keep running
+src=node2
+on_src=$(lab exec 1 clusterctl --json vm list | jq -r '[.[] | select(.node_name == "node2") | .name] | join(" ")')
+[[ -n $on_src ]] || fail "no VM on node2 to drain at shutdown"
+for v in $on_src; do b0[$v]=$(boot_of "$v"); done
+lab exec 2 sh -c 'kill -TERM "$(cat /run/clusterd/clusterd.pid)"'
+gone2() { ! lab exec 1 clusterctl --json status | jq -e '.nodes[] | select(.name == "node2" and .reachable)' >/dev/null; }
+wait_for 300 "clusterd on node2 drains, then stops" gone2
+for v in $on_src; do
+	wait_for 60 "$v answers" answers "${ip[$v]}"
+	assert_eq "$(boot_of "$v")" "${b0[$v]}" "$v kept its boot: moved away before clusterd stopped"
+	[[ $(vm_nodes_running "$v") != *node2* ]] || fail "$v still runs on node2"
+done
+assert_match "$(lab exec 1 clusterctl events)" "node2: drain begins" "the events record the drain at shutdown"
+
+lab_test_end
