@@ -7,7 +7,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <clusterd/client.h>
 #include <clusterd/result.h>
@@ -21,6 +23,41 @@ void print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void print_event(const char *event, struct json_object *o)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "event", json_object_new_string(event));
+	if (o) {
+		json_object_object_foreach(o, k, v)
+			json_object_object_add(e, k, json_object_get(v));
+	}
+	printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(e);
+}
+
+void say_answer(const char *event, struct json_object *answer, const char *line,
+		const struct ctl_opts *o)
+{
+	if (o->json && o->wait)
+		print_event(event, answer);
+	else if (o->json)
+		print_json(answer);
+	else
+		printf("%s\n", line);
+	fflush(stdout);
+}
+
+size_t terminal_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 20)
+		return 79;
+	return (size_t)ws.ws_col - 1;
 }
 
 const char *jstr(struct json_object *o, const char *key)

@@ -121,6 +121,17 @@ int simple(struct cd_client *c, const char *cmd, struct json_object *args,
 struct json_object *args1(const char *k, const char *v);
 struct json_object *args2(const char *k1, const char *v1, const char *k2, const char *v2);
 void format_mb(char *buf, size_t n, int64_t mb);
+/* One JSON line: {"event": event, and o's members (o may be NULL)}. */
+void print_event(const char *event, struct json_object *o);
+/*
+ * clusterd's answer to a command that may go on to --wait: with --json and
+ * --wait, the first JSON line (event), with --json alone the answer, else
+ * line.
+ */
+void say_answer(const char *event, struct json_object *answer, const char *line,
+		const struct ctl_opts *o);
+/* The terminal's width, less one column so that a line never wraps. */
+size_t terminal_width(void);
 
 /* The commands: each returns 0 or a negative result code. */
 #define CTL_COMMAND(fn) int fn(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
