@@ -19,6 +19,7 @@ struct cd_client;
 struct ctl_opts {
 	bool json;	      /* --json */
 	int timeout_ms;	      /* --timeout SECONDS */
+	bool timeout_given;   /* --timeout was given (node drain --wait gives up after it) */
 	bool force;	      /* vm stop --force */
 	bool save;	      /* vm stop --save */
 	bool shared;	      /* volume lease acquire --shared */
@@ -26,10 +27,14 @@ struct ctl_opts {
 	bool xml;	      /* vm show --xml */
 	const char *xml_file; /* vm add --xml FILE */
 	const char *map;      /* fence add --map NODE=PLUG,... */
-	const char *mode;     /* vm move --mode live|quick|cold */
+	const char *mode;     /* vm move, node drain --mode live|quick|cold */
 	bool check;	      /* vm move --check */
-	bool wait;	      /* vm move --wait */
-	bool cancel;	      /* vm move --cancel */
+	bool wait;	      /* vm move, node drain --wait */
+	bool cancel;	      /* vm move, node drain --cancel */
+	bool dry_run;	      /* node drain --dry-run */
+	bool abort_moves;     /* node drain --cancel --abort */
+	bool status;	      /* node drain --status */
+	const char *failback; /* node resume --failback now|policy|never */
 };
 
 /*
@@ -49,6 +54,10 @@ enum {
 	CTL_OPT_WAIT = 1 << 8,
 	CTL_OPT_CANCEL = 1 << 9,
 	CTL_OPT_SAVE = 1 << 10,
+	CTL_OPT_DRY_RUN = 1 << 11,
+	CTL_OPT_ABORT = 1 << 12,
+	CTL_OPT_STATUS = 1 << 13,
+	CTL_OPT_FAILBACK = 1 << 14,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -144,6 +153,9 @@ CTL_COMMAND(cmd_node_maintenance);
 CTL_COMMAND(cmd_node_remove);
 CTL_COMMAND(cmd_node_quarantine);
 CTL_COMMAND(cmd_node_confirm_dead);
+/* cmd_drain.c */
+CTL_COMMAND(cmd_node_drain);
+CTL_COMMAND(cmd_node_resume);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_property_get);
