@@ -181,6 +181,16 @@ static const struct command commands[] = {
 	{"node", "quarantine", 2, 2, 0, 0, "node quarantine NODE on|off", cmd_node_quarantine},
 	{"node", "confirm-dead", 1, 1, 0, 0, "node confirm-dead NODE (you vouch it is powered off)",
 	 cmd_node_confirm_dead},
+	{"node", "drain", 1, 1,
+	 CTL_OPT_MODE | CTL_OPT_WAIT | CTL_OPT_DRY_RUN | CTL_OPT_CANCEL | CTL_OPT_ABORT |
+		 CTL_OPT_STATUS,
+	 0,
+	 "node drain NODE [--mode live|quick|cold] [--dry-run | --wait [--timeout SECONDS]]; "
+	 "node drain NODE --cancel [--abort]; node drain NODE --status (moves every VM off "
+	 "NODE and leaves it in maintenance; --dry-run: only the plan)",
+	 cmd_node_drain},
+	{"node", "resume", 1, 1, CTL_OPT_FAILBACK, 0,
+	 "node resume NODE [--failback now|policy|never] (NODE takes VMs again)", cmd_node_resume},
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", cmd_property_set},
 	{"property", "get", 1, 1, 0, 0, "property get KEY", cmd_property_get},
 	{"property", "list", 0, 0, 0, 0, "property list", cmd_property_list},
@@ -251,7 +261,8 @@ static void usage(FILE *f)
 		   "            8 lease held by another live host, 9 refused by a check,\n"
 		   "            10 not supported by this version, 11 the move did not happen,\n"
 		   "            12 the move failed (failover restarts the VM),\n"
-		   "            13 the VM was saved (restored where the cluster places it)\n"
+		   "            13 the VM was saved (restored where the cluster places it),\n"
+		   "            14 the drain ended blocked, 15 the drain was cancelled\n"
 		   "see clusterctl(8)\n");
 }
 
