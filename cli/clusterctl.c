@@ -7,7 +7,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <clusterd/client.h>
 #include <clusterd/result.h>
@@ -21,6 +23,41 @@ void print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void print_event(const char *event, struct json_object *o)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "event", json_object_new_string(event));
+	if (o) {
+		json_object_object_foreach(o, k, v)
+			json_object_object_add(e, k, json_object_get(v));
+	}
+	printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(e);
+}
+
+void say_answer(const char *event, struct json_object *answer, const char *line,
+		const struct ctl_opts *o)
+{
+	if (o->json && o->wait)
+		print_event(event, answer);
+	else if (o->json)
+		print_json(answer);
+	else
+		printf("%s\n", line);
+	fflush(stdout);
+}
+
+size_t terminal_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 20)
+		return 79;
+	return (size_t)ws.ws_col - 1;
 }
 
 const char *jstr(struct json_object *o, const char *key)
@@ -144,6 +181,16 @@ static const struct command commands[] = {
 	{"node", "quarantine", 2, 2, 0, 0, "node quarantine NODE on|off", cmd_node_quarantine},
 	{"node", "confirm-dead", 1, 1, 0, 0, "node confirm-dead NODE (you vouch it is powered off)",
 	 cmd_node_confirm_dead},
+	{"node", "drain", 1, 1,
+	 CTL_OPT_MODE | CTL_OPT_WAIT | CTL_OPT_DRY_RUN | CTL_OPT_CANCEL | CTL_OPT_ABORT |
+		 CTL_OPT_STATUS,
+	 0,
+	 "node drain NODE [--mode live|quick|cold] [--dry-run | --wait [--timeout SECONDS]]; "
+	 "node drain NODE --cancel [--abort]; node drain NODE --status (moves every VM off "
+	 "NODE and leaves it in maintenance; --dry-run: only the plan)",
+	 cmd_node_drain},
+	{"node", "resume", 1, 1, CTL_OPT_FAILBACK, 0,
+	 "node resume NODE [--failback now|policy|never] (NODE takes VMs again)", cmd_node_resume},
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", cmd_property_set},
 	{"property", "get", 1, 1, 0, 0, "property get KEY", cmd_property_get},
 	{"property", "list", 0, 0, 0, 0, "property list", cmd_property_list},
@@ -214,7 +261,8 @@ static void usage(FILE *f)
 		   "            8 lease held by another live host, 9 refused by a check,\n"
 		   "            10 not supported by this version, 11 the move did not happen,\n"
 		   "            12 the move failed (failover restarts the VM),\n"
-		   "            13 the VM was saved (restored where the cluster places it)\n"
+		   "            13 the VM was saved (restored where the cluster places it),\n"
+		   "            14 the drain ended blocked, 15 the drain was cancelled\n"
 		   "see clusterctl(8)\n");
 }
 

@@ -19,6 +19,7 @@ struct cd_client;
 struct ctl_opts {
 	bool json;	      /* --json */
 	int timeout_ms;	      /* --timeout SECONDS */
+	bool timeout_given;   /* --timeout was given (node drain --wait gives up after it) */
 	bool force;	      /* vm stop --force */
 	bool save;	      /* vm stop --save */
 	bool shared;	      /* volume lease acquire --shared */
@@ -26,10 +27,14 @@ struct ctl_opts {
 	bool xml;	      /* vm show --xml */
 	const char *xml_file; /* vm add --xml FILE */
 	const char *map;      /* fence add --map NODE=PLUG,... */
-	const char *mode;     /* vm move --mode live|quick|cold */
+	const char *mode;     /* vm move, node drain --mode live|quick|cold */
 	bool check;	      /* vm move --check */
-	bool wait;	      /* vm move --wait */
-	bool cancel;	      /* vm move --cancel */
+	bool wait;	      /* vm move, node drain --wait */
+	bool cancel;	      /* vm move, node drain --cancel */
+	bool dry_run;	      /* node drain --dry-run */
+	bool abort_moves;     /* node drain --cancel --abort */
+	bool status;	      /* node drain --status */
+	const char *failback; /* node resume --failback now|policy|never */
 };
 
 /*
@@ -49,6 +54,10 @@ enum {
 	CTL_OPT_WAIT = 1 << 8,
 	CTL_OPT_CANCEL = 1 << 9,
 	CTL_OPT_SAVE = 1 << 10,
+	CTL_OPT_DRY_RUN = 1 << 11,
+	CTL_OPT_ABORT = 1 << 12,
+	CTL_OPT_STATUS = 1 << 13,
+	CTL_OPT_FAILBACK = 1 << 14,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -121,6 +130,17 @@ int simple(struct cd_client *c, const char *cmd, struct json_object *args,
 struct json_object *args1(const char *k, const char *v);
 struct json_object *args2(const char *k1, const char *v1, const char *k2, const char *v2);
 void format_mb(char *buf, size_t n, int64_t mb);
+/* One JSON line: {"event": event, and o's members (o may be NULL)}. */
+void print_event(const char *event, struct json_object *o);
+/*
+ * clusterd's answer to a command that may go on to --wait: with --json and
+ * --wait, the first JSON line (event), with --json alone the answer, else
+ * line.
+ */
+void say_answer(const char *event, struct json_object *answer, const char *line,
+		const struct ctl_opts *o);
+/* The terminal's width, less one column so that a line never wraps. */
+size_t terminal_width(void);
 
 /* The commands: each returns 0 or a negative result code. */
 #define CTL_COMMAND(fn) int fn(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
@@ -133,6 +153,9 @@ CTL_COMMAND(cmd_node_maintenance);
 CTL_COMMAND(cmd_node_remove);
 CTL_COMMAND(cmd_node_quarantine);
 CTL_COMMAND(cmd_node_confirm_dead);
+/* cmd_drain.c */
+CTL_COMMAND(cmd_node_drain);
+CTL_COMMAND(cmd_node_resume);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_property_get);

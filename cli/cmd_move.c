@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,31 +38,6 @@ struct watch {
 	uint64_t changed_ms; /* when key last changed */
 };
 
-/* One JSON line: {"event": event, and o's members}. */
-static void print_event(const char *event, struct json_object *o)
-{
-	struct json_object *e = json_object_new_object();
-
-	json_object_object_add(e, "event", json_object_new_string(event));
-	if (o) {
-		json_object_object_foreach(o, k, v)
-			json_object_object_add(e, k, json_object_get(v));
-	}
-	printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(e);
-}
-
-/* The terminal's width, less one column so that the line never wraps. */
-static size_t line_width(void)
-{
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 20)
-		return 79;
-	return (size_t)ws.ws_col - 1;
-}
-
 /* The move's status as --wait shows it: a JSON line, a new line or the line redrawn. */
 static void show_status(struct watch *w, struct json_object *status, bool changed,
 			const struct ctl_opts *o)
@@ -77,7 +51,7 @@ static void show_status(struct watch *w, struct json_object *status, bool change
 		if (changed)
 			print_event("status", status);
 	} else if (w->tty) {
-		move_progress_line(status, line_width(), line, sizeof(line));
+		move_progress_line(status, terminal_width(), line, sizeof(line));
 		len = strlen(line);
 		printf("\r%s%*s", line, w->drawn > len ? (int)(w->drawn - len) : 0, "");
 		w->drawn = len;
@@ -224,22 +198,6 @@ static int check_move(struct cd_client *c, char **argv, int argc, const struct c
 		rc = print_report(reply, o);
 	json_object_put(reply);
 	return rc;
-}
-
-/*
- * clusterd's answer to a move or a cancel: with --json and --wait, the
- * first JSON line (event), with --json alone the answer, else line.
- */
-static void say_answer(const char *event, struct json_object *answer, const char *line,
-		       const struct ctl_opts *o)
-{
-	if (o->json && o->wait)
-		print_event(event, answer);
-	else if (o->json)
-		print_json(answer);
-	else
-		printf("%s\n", line);
-	fflush(stdout);
 }
 
 /*

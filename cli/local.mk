@@ -1,7 +1,8 @@
 sbin_PROGRAMS += cli/clusterctl
 cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
 	cli/cmd_node.c cli/cmd_cluster.c cli/cmd_vm.c cli/cmd_move.c cli/move_progress.c \
-	cli/move_progress.h cli/cmd_volume.c cli/cmd_fence.c \
+	cli/move_progress.h cli/text.c cli/text.h cli/cmd_drain.c cli/drain_progress.c \
+	cli/drain_progress.h cli/cmd_volume.c cli/cmd_fence.c \
 	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
@@ -29,7 +30,17 @@ tests_unit_check_clusterctl_LDADD = lib/libcdcommon.la $(CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_move_progress
 TESTS += tests/unit/check_move_progress
 tests_unit_check_move_progress_SOURCES = tests/unit/check_move_progress.c cli/move_progress.c \
-	cli/move_progress.h
+	cli/move_progress.h cli/text.c cli/text.h
 tests_unit_check_move_progress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_move_progress_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+
+# node drain's words: the plan table, the per-VM lines of a status, which
+# VMs changed between two polls, the end of a drain and its exit code.
+check_PROGRAMS += tests/unit/check_drain_progress
+TESTS += tests/unit/check_drain_progress
+tests_unit_check_drain_progress_SOURCES = tests/unit/check_drain_progress.c \
+	cli/drain_progress.c cli/drain_progress.h cli/text.c cli/text.h
+tests_unit_check_drain_progress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_drain_progress_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)

@@ -4,60 +4,14 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <clusterd/result.h>
 
 #include "cli/move_progress.h"
+#include "cli/text.h"
 #include "lib/jsonget.h"
-
-/* The object member key of o, or NULL if absent, null or not an object. */
-static struct json_object *member(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
-/* The number member key of o into *out; false if absent or not a number. */
-static bool number(struct json_object *o, const char *key, double *out)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-		return false;
-	*out = json_object_get_double(v);
-	return true;
-}
-
-/* The string member key of o, or def if absent or empty. */
-static const char *text_or(struct json_object *o, const char *key, const char *def)
-{
-	const char *s = cd_jget_str(o, key);
-
-	return s && *s ? s : def;
-}
-
-static void append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Adds to the line in buf (n bytes); what does not fit is cut. */
-static void append(char *buf, size_t n, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, n - len, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * The percent of the VM's memory sent, or -1 if the statistics do not say:
@@ -68,9 +22,9 @@ static int percent_sent(struct json_object *progress)
 {
 	double p, done, total;
 
-	if (!number(progress, "percent", &p)) {
-		if (!number(progress, "memory_processed", &done) ||
-		    !number(progress, "memory_total", &total) || total <= 0)
+	if (!text_number(progress, "percent", &p)) {
+		if (!text_number(progress, "memory_processed", &done) ||
+		    !text_number(progress, "memory_total", &total) || total <= 0)
 			return -1;
 		p = 100.0 * done / total;
 	}
@@ -90,7 +44,7 @@ static long long quick_mib(struct json_object *progress, const char *key)
 {
 	double v;
 
-	return number(progress, key, &v) && v >= 0 ? (long long)(v / (1024.0 * 1024.0)) : -1;
+	return text_number(progress, key, &v) && v >= 0 ? (long long)(v / (1024.0 * 1024.0)) : -1;
 }
 
 /* The percent of the VM's memory that the bytes member key of progress make, or -1. */
@@ -98,7 +52,7 @@ static int quick_percent(struct json_object *progress, const char *key)
 {
 	double done, total;
 
-	if (!number(progress, key, &done) || !number(progress, "memory_bytes", &total) ||
+	if (!text_number(progress, key, &done) || !text_number(progress, "memory_bytes", &total) ||
 	    total <= 0)
 		return -1;
 	done = 100.0 * done / total;
@@ -117,36 +71,36 @@ static void append_quick(char *buf, size_t n, struct json_object *progress)
 	long long restored = quick_mib(progress, "restored_bytes");
 
 	if (saved >= 0 && memory >= 0)
-		append(buf, n, "  saved %lld/%lld MiB", saved, memory);
+		text_append(buf, n, "  saved %lld/%lld MiB", saved, memory);
 	else if (saved >= 0)
-		append(buf, n, "  saved %lld MiB", saved);
+		text_append(buf, n, "  saved %lld MiB", saved);
 	if (saved >= 0 && cd_jget_bool_or(progress, "complete", false))
-		append(buf, n, ", complete");
+		text_append(buf, n, ", complete");
 	if (restored >= 0)
-		append(buf, n, "  restored %lld MiB", restored);
+		text_append(buf, n, "  restored %lld MiB", restored);
 }
 
 struct json_object *move_of(struct json_object *status)
 {
-	return member(status, "move");
+	return text_member(status, "move");
 }
 
 const char *move_progress_line(struct json_object *status, size_t width, char *buf, size_t n)
 {
-	struct json_object *move = move_of(status), *progress = member(status, "progress");
+	struct json_object *move = move_of(status), *progress = text_member(status, "progress");
 	char bar[MOVE_BAR_CELLS + 1];
 	int pct = percent_sent(progress), i;
 	double v;
 
 	buf[0] = '\0';
-	append(buf, n, "%s", text_or(status, "vm", "?"));
+	text_append(buf, n, "%s", text_or(status, "vm", "?"));
 	if (!move) {
 		/* Accepted and not begun, or ended and not yet its last move. */
-		append(buf, n, "  %s", text_or(status, "state", "?"));
+		text_append(buf, n, "  %s", text_or(status, "state", "?"));
 		goto cut;
 	}
-	append(buf, n, " %s -> %s  %s", text_or(move, "source", "?"), text_or(move, "target", "?"),
-	       text_or(move, "phase", "?"));
+	text_append(buf, n, " %s -> %s  %s", text_or(move, "source", "?"),
+		    text_or(move, "target", "?"), text_or(move, "phase", "?"));
 	if (is_quick(progress)) {
 		append_quick(buf, n, progress);
 		goto said;
@@ -155,26 +109,24 @@ const char *move_progress_line(struct json_object *status, size_t width, char *b
 		for (i = 0; i < MOVE_BAR_CELLS; i++)
 			bar[i] = i < (pct * MOVE_BAR_CELLS + 50) / 100 ? '#' : '.';
 		bar[MOVE_BAR_CELLS] = '\0';
-		append(buf, n, "  [%s] %d%%", bar, pct);
+		text_append(buf, n, "  [%s] %d%%", bar, pct);
 	}
-	if (number(progress, "dirty_bytes_per_s", &v))
-		append(buf, n, "  dirty %.1f MiB/s", v / (1024.0 * 1024.0));
-	if (number(progress, "downtime_ms", &v))
-		append(buf, n, "  downtime ~%.0f ms", v);
-	if (number(progress, "time_remaining_ms", &v))
-		append(buf, n, "  left %lld s", (long long)(v + 999) / 1000);
+	if (text_number(progress, "dirty_bytes_per_s", &v))
+		text_append(buf, n, "  dirty %.1f MiB/s", v / (1024.0 * 1024.0));
+	if (text_number(progress, "downtime_ms", &v))
+		text_append(buf, n, "  downtime ~%.0f ms", v);
+	if (text_number(progress, "time_remaining_ms", &v))
+		text_append(buf, n, "  left %lld s", (long long)(v + 999) / 1000);
 said:
 	if (cd_jget_str(status, "progress_error"))
-		append(buf, n, "  (no statistics: %s)", cd_jget_str(status, "progress_error"));
+		text_append(buf, n, "  (no statistics: %s)", cd_jget_str(status, "progress_error"));
 cut:
-	if (width && strlen(buf) > width)
-		buf[width] = '\0';
-	return buf;
+	return text_cut(buf, width);
 }
 
 void move_change_key(struct json_object *status, char *buf, size_t n)
 {
-	struct json_object *progress = member(status, "progress");
+	struct json_object *progress = text_member(status, "progress");
 
 	if (is_quick(progress))
 		snprintf(buf, n, "%s %s saved %d restored %d", text_or(status, "state", "-"),
@@ -188,7 +140,7 @@ void move_change_key(struct json_object *status, char *buf, size_t n)
 
 struct json_object *move_ended(struct json_object *status, int64_t action_id)
 {
-	struct json_object *last = member(status, "last_move");
+	struct json_object *last = text_member(status, "last_move");
 	uint64_t id;
 
 	if (cd_jget_u64(last, "action_id", &id) < 0 || id != (uint64_t)action_id)
@@ -228,33 +180,35 @@ const char *move_end_line(const char *vm, struct json_object *last_move, char *b
 
 	buf[0] = '\0';
 	if (strcmp(outcome, "moved") == 0) {
-		append(buf, n, "%s: moved to %s", vm, text_or(last_move, "target", "?"));
-		if (number(last_move, "total_ms", &v))
-			append(buf, n, " in %.1f s", v / 1000.0);
+		text_append(buf, n, "%s: moved to %s", vm, text_or(last_move, "target", "?"));
+		if (text_number(last_move, "total_ms", &v))
+			text_append(buf, n, " in %.1f s", v / 1000.0);
 		/* A quick move's is the outage, from pause to running again (0: unknown). */
 		if (strcmp(text_or(last_move, "mode", ""), "quick") == 0) {
-			if (number(last_move, "downtime_ms", &v) && v > 0)
-				append(buf, n, " (outage %.0f ms)", v);
-		} else if (number(last_move, "downtime_ms", &v)) {
-			append(buf, n, " (libvirt downtime %.0f ms)", v);
+			if (text_number(last_move, "downtime_ms", &v) && v > 0)
+				text_append(buf, n, " (outage %.0f ms)", v);
+		} else if (text_number(last_move, "downtime_ms", &v)) {
+			text_append(buf, n, " (libvirt downtime %.0f ms)", v);
 		}
 	} else if (strcmp(outcome, "stayed") == 0 && error) {
-		append(buf, n, "%s: the move failed: %s; it runs on %s", vm, error, source);
+		text_append(buf, n, "%s: the move failed: %s; it runs on %s", vm, error, source);
 	} else if (strcmp(outcome, "stayed") == 0) {
-		append(buf, n, "%s: the move did not happen; it runs on %s", vm, source);
+		text_append(buf, n, "%s: the move did not happen; it runs on %s", vm, source);
 	} else if (strcmp(outcome, "cancelled") == 0) {
-		append(buf, n, "%s: move cancelled; it runs on %s", vm, source);
+		text_append(buf, n, "%s: move cancelled; it runs on %s", vm, source);
 	} else if (strcmp(outcome, "failed") == 0) {
-		append(buf, n, "%s: the move failed and the VM is restarted elsewhere%s%s", vm,
-		       error ? ": " : "", error ? error : "");
+		text_append(buf, n, "%s: the move failed and the VM is restarted elsewhere%s%s", vm,
+			    error ? ": " : "", error ? error : "");
 	} else if (strcmp(outcome, "saved") == 0) {
-		append(buf, n,
-		       "%s: the VM was saved%s%s%s; it is restored where the cluster places it", vm,
-		       error ? " (the move did not finish: " : "", error ? error : "",
-		       error ? ")" : "");
+		text_append(
+			buf, n,
+			"%s: the VM was saved%s%s%s; it is restored where the cluster places it",
+			vm, error ? " (the move did not finish: " : "", error ? error : "",
+			error ? ")" : "");
 	} else {
-		append(buf, n, "%s: the move ended as '%s', which this clusterctl does not know",
-		       vm, outcome);
+		text_append(buf, n,
+			    "%s: the move ended as '%s', which this clusterctl does not know", vm,
+			    outcome);
 	}
 	return buf;
 }

@@ -18,7 +18,23 @@
 #define IN_COMMAND (1u << 31)	  /* among any command's options */
 
 /* getopt_long()'s codes for the options that have no short form. */
-enum { FORCE = 256, SHARED, FOLLOW, XML, XML_FILE, MAP, MODE, CHECK, WAIT, CANCEL, SAVE };
+enum {
+	FORCE = 256,
+	SHARED,
+	FOLLOW,
+	XML,
+	XML_FILE,
+	MAP,
+	MODE,
+	CHECK,
+	WAIT,
+	CANCEL,
+	SAVE,
+	DRY_RUN,
+	ABORT,
+	STATUS,
+	FAILBACK
+};
 
 /*
  * Every option: where it is taken (BEFORE_COMMAND, IN_COMMAND, or the
@@ -52,25 +68,54 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_WAIT, {"wait", no_argument, NULL, WAIT}, offsetof(struct ctl_opts, wait)},
 	{CTL_OPT_CANCEL, {"cancel", no_argument, NULL, CANCEL}, offsetof(struct ctl_opts, cancel)},
 	{CTL_OPT_SAVE, {"save", no_argument, NULL, SAVE}, offsetof(struct ctl_opts, save)},
+	{CTL_OPT_DRY_RUN, {"dry-run", no_argument, NULL, DRY_RUN},
+	 offsetof(struct ctl_opts, dry_run)},
+	{CTL_OPT_ABORT, {"abort", no_argument, NULL, ABORT}, offsetof(struct ctl_opts, abort_moves)},
+	{CTL_OPT_STATUS, {"status", no_argument, NULL, STATUS}, offsetof(struct ctl_opts, status)},
+	{CTL_OPT_FAILBACK, {"failback", required_argument, NULL, FAILBACK},
+	 offsetof(struct ctl_opts, failback)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
 /*
- * Options that rule others out, and the arguments beyond max_args, on one
- * command line: a command's opts allow each alone, not together.
+ * The options whose value is one of a few words, and the words ("|"
+ * between them): another value is a usage error before anything is sent.
  */
 static const struct {
-	unsigned opt, excludes;
+	int val;
+	const char *words;
+} option_words[] = {
+	{FAILBACK, "now|policy|never"},
+};
+#define N_OPTION_WORDS (sizeof(option_words) / sizeof(option_words[0]))
+
+/*
+ * Options that rule others out, that need another, and the arguments
+ * beyond max_args, on one command line of command (NULL: of any): a
+ * command's opts allow each alone, not together.
+ */
+static const struct {
+	const char *command;
+	unsigned opt, excludes, needs;
 	int max_args;
 	const char *why;
 } exclusive[] = {
-	{CTL_OPT_CANCEL, CTL_OPT_MODE | CTL_OPT_CHECK, 1,
+	{"vm move", CTL_OPT_CANCEL, CTL_OPT_MODE | CTL_OPT_CHECK, 0, 1,
 	 "--cancel takes the VM's name only, without NODE, --mode or --check"},
-	{CTL_OPT_CHECK, CTL_OPT_WAIT, CTL_MAX_ARGS,
+	{NULL, CTL_OPT_CHECK, CTL_OPT_WAIT, 0, CTL_MAX_ARGS,
 	 "--check only asks: there is no move to --wait for"},
-	{CTL_OPT_SAVE, CTL_OPT_FORCE, CTL_MAX_ARGS,
+	{NULL, CTL_OPT_SAVE, CTL_OPT_FORCE, 0, CTL_MAX_ARGS,
 	 "--save keeps the VM's memory to restore it, --force powers it off: not both"},
+	{"node drain", CTL_OPT_CANCEL,
+	 CTL_OPT_MODE | CTL_OPT_WAIT | CTL_OPT_DRY_RUN | CTL_OPT_STATUS, 0, CTL_MAX_ARGS,
+	 "--cancel stops the drain: not with --mode, --wait, --dry-run or --status"},
+	{NULL, CTL_OPT_ABORT, 0, CTL_OPT_CANCEL, CTL_MAX_ARGS,
+	 "--abort goes with --cancel (it cancels the running moves too)"},
+	{"node drain", CTL_OPT_STATUS, CTL_OPT_MODE | CTL_OPT_WAIT | CTL_OPT_DRY_RUN, 0,
+	 CTL_MAX_ARGS, "--status only shows the drain: not with --mode, --wait or --dry-run"},
+	{"node drain", CTL_OPT_DRY_RUN, CTL_OPT_WAIT, 0, CTL_MAX_ARGS,
+	 "--dry-run only plans: there is no drain to --wait for"},
 };
 #define N_EXCLUSIVE (sizeof(exclusive) / sizeof(exclusive[0]))
 
@@ -95,11 +140,35 @@ static const struct ctl_option *find_option(int c)
 	return &options[i];
 }
 
+/* Whether arg is one of words ("a|b|c"). */
+static bool one_of(const char *arg, const char *words)
+{
+	size_t len = strlen(arg), k;
+
+	for (;;) {
+		k = strcspn(words, "|");
+		if (k == len && strncmp(words, arg, k) == 0)
+			return true;
+		if (!words[k])
+			return false;
+		words += k + 1;
+	}
+}
+
 /* Set the option d, given with the value arg, in o. Returns 0 or -1 (said on err). */
 static int set_option(const struct ctl_option *d, char *arg, struct ctl_opts *o, FILE *err)
 {
 	char *end;
 	double t;
+	size_t i;
+
+	for (i = 0; i < N_OPTION_WORDS; i++) {
+		if (option_words[i].val == d->def.val && !one_of(arg, option_words[i].words)) {
+			fprintf(err, "clusterctl: --%s takes %s, not '%s'\n", d->def.name,
+				option_words[i].words, arg);
+			return -1;
+		}
+	}
 
 	if (d->def.val == 't') {
 		t = strtod(arg, &end);
@@ -108,6 +177,7 @@ static int set_option(const struct ctl_option *d, char *arg, struct ctl_opts *o,
 			return -1;
 		}
 		o->timeout_ms = (int)(t * 1000);
+		o->timeout_given = true;
 	} else if (d->def.has_arg) {
 		*(const char **)((char *)o + d->member) = arg;
 	} else {
@@ -197,11 +267,13 @@ static bool compatible(const struct ctl_invocation *inv, unsigned seen, FILE *er
 	char name[64];
 	size_t i;
 
+	command_words(inv->cmd, name, sizeof(name));
 	for (i = 0; i < N_EXCLUSIVE; i++) {
 		if (!(seen & exclusive[i].opt) ||
-		    (!(seen & exclusive[i].excludes) && inv->argc <= exclusive[i].max_args))
+		    (exclusive[i].command && strcmp(exclusive[i].command, name) != 0) ||
+		    (!(seen & exclusive[i].excludes) && !(exclusive[i].needs & ~seen) &&
+		     inv->argc <= exclusive[i].max_args))
 			continue;
-		command_words(inv->cmd, name, sizeof(name));
 		fprintf(err, "clusterctl: %s: %s\n", name, exclusive[i].why);
 		return false;
 	}

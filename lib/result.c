@@ -26,6 +26,8 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_MOVE_STAYED - CD_ERR_BASE)] = "the move did not happen: the VM runs where it ran",
 	[-(CD_ERR_MOVE_FAILED - CD_ERR_BASE)] = "the move failed; the VM is being restarted by failover",
 	[-(CD_ERR_MOVE_SAVED - CD_ERR_BASE)] = "the VM was saved: it is restored where the cluster places it",
+	[-(CD_ERR_DRAIN_BLOCKED - CD_ERR_BASE)] = "the drain ended blocked: some VM can move nowhere",
+	[-(CD_ERR_DRAIN_CANCELLED - CD_ERR_BASE)] = "the drain was cancelled",
 };
 /* clang-format on */
 
@@ -68,6 +70,8 @@ static const struct {
 	{CD_ERR_MOVE_STAYED, CD_EXIT_MOVE_STAYED},
 	{CD_ERR_MOVE_FAILED, CD_EXIT_MOVE_FAILED},
 	{CD_ERR_MOVE_SAVED, CD_EXIT_MOVE_SAVED},
+	{CD_ERR_DRAIN_BLOCKED, CD_EXIT_DRAIN_BLOCKED},
+	{CD_ERR_DRAIN_CANCELLED, CD_EXIT_DRAIN_CANCELLED},
 };
 
 int cd_exit_code(int rc)

@@ -29,7 +29,9 @@ enum cd_result {
 	CD_ERR_MOVE_STAYED = -1017, /* a move ended without moving: the VM runs where it ran */
 	CD_ERR_MOVE_FAILED = -1018, /* a move failed and lost the VM: failover restarts it */
 	CD_ERR_MOVE_SAVED = -1019,  /* a move ended with the VM saved: restored where placed */
-	CD_ERR_LAST = -1020
+	CD_ERR_DRAIN_BLOCKED = -1020,	/* a drain ended with VMs that could move nowhere */
+	CD_ERR_DRAIN_CANCELLED = -1021, /* a drain was cancelled before the node was empty */
+	CD_ERR_LAST = -1022
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */
@@ -54,6 +56,8 @@ enum cd_exit {
 	CD_EXIT_MOVE_STAYED = 11, /* the move did not happen: the VM runs where it ran */
 	CD_EXIT_MOVE_FAILED = 12, /* the move failed; the VM is being restarted by failover */
 	CD_EXIT_MOVE_SAVED = 13,  /* the VM was saved: restored where the cluster places it */
+	CD_EXIT_DRAIN_BLOCKED = 14,   /* the drain ended blocked: some VM can move nowhere */
+	CD_EXIT_DRAIN_CANCELLED = 15, /* the drain was cancelled */
 };
 int cd_exit_code(int rc);
 

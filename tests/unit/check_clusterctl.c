@@ -33,6 +33,11 @@ static const struct command table[] = {
 	{"volume lease", "release", 2, 2, 0, 0, "volume lease release VOL FILE", NULL},
 	{"fence", "add", 2, 24, CTL_OPT_MAP, 0, "fence add NAME AGENT [KEY=VALUE...] [--map MAP]",
 	 NULL},
+	{"node", "drain", 1, 1,
+	 CTL_OPT_MODE | CTL_OPT_WAIT | CTL_OPT_DRY_RUN | CTL_OPT_CANCEL | CTL_OPT_ABORT |
+		 CTL_OPT_STATUS,
+	 0, "node drain NODE [--mode M] [--dry-run | --wait]", NULL},
+	{"node", "resume", 1, 1, CTL_OPT_FAILBACK, 0, "node resume NODE [--failback W]", NULL},
 };
 
 static struct ctl_invocation inv;
@@ -305,6 +310,67 @@ START_TEST(test_vm_stop_save)
 }
 END_TEST
 
+/*
+ * node drain: the plan alone (--dry-run), the drain (--wait follows it,
+ * --timeout bounds the wait), its cancel (--abort only with --cancel), its
+ * status; node resume --failback takes one of three words.
+ */
+START_TEST(test_node_drain)
+{
+	parses_to("node drain node2 --dry-run --mode quick", "node drain", "node2");
+	ck_assert(inv.opts.dry_run && !inv.opts.wait);
+	ck_assert_str_eq(inv.opts.mode, "quick");
+	parses_to("node drain --wait node2 --json", "node drain", "node2");
+	ck_assert(inv.opts.wait && inv.opts.json && !inv.opts.timeout_given);
+	parses_to("node drain node2 --wait --timeout 90", "node drain", "node2");
+	ck_assert(inv.opts.timeout_given);
+	ck_assert_int_eq(inv.opts.timeout_ms, 90000);
+	parses_to("--timeout 2 node drain node2", "node drain", "node2");
+	ck_assert(inv.opts.timeout_given);
+	parses_to("node drain node2 --cancel --abort", "node drain", "node2");
+	ck_assert(inv.opts.cancel && inv.opts.abort_moves);
+	parses_to("node drain node2 --cancel", "node drain", "node2");
+	ck_assert(inv.opts.cancel && !inv.opts.abort_moves);
+	parses_to("node drain node2 --status --json", "node drain", "node2");
+	ck_assert(inv.opts.status);
+	REFUSED("node drain node2 --cancel --dry-run",
+		"clusterctl: node drain: --cancel stops the drain: not with --mode, --wait, "
+		"--dry-run or --status",
+		"usage: clusterctl node drain NODE");
+	REFUSED("node drain node2 --cancel --wait", "node drain: --cancel stops the drain");
+	REFUSED("node drain node2 --mode cold --cancel", "node drain: --cancel stops the drain");
+	REFUSED("node drain node2 --abort", "node drain: --abort goes with --cancel");
+	REFUSED("node drain node2 --wait --abort", "node drain: --abort goes with --cancel");
+	REFUSED("node drain node2 --status --wait", "node drain: --status only shows the drain");
+	REFUSED("node drain node2 --dry-run --wait", "node drain: --dry-run only plans");
+	REFUSED("node drain node2 node3", "usage: clusterctl node drain NODE");
+	REFUSED("node drain node2 --failback now", "node drain: unknown option '--failback'");
+	/* --abort, --dry-run and --status are node drain's own. */
+	REFUSED("vm move web1 --cancel --abort", "vm move: unknown option '--abort'");
+	REFUSED("vm move web1 --dry-run", "vm move: unknown option '--dry-run'");
+}
+END_TEST
+
+START_TEST(test_node_resume)
+{
+	parses_to("node resume node2", "node resume", "node2");
+	ck_assert_ptr_null(inv.opts.failback);
+	parses_to("node resume --failback now node2", "node resume", "node2");
+	ck_assert_str_eq(inv.opts.failback, "now");
+	parses_to("node resume node2 --failback=policy", "node resume", "node2");
+	ck_assert_str_eq(inv.opts.failback, "policy");
+	parses_to("node resume node2 --failback never", "node resume", "node2");
+	ck_assert_str_eq(inv.opts.failback, "never");
+	REFUSED("node resume node2 --failback soon",
+		"clusterctl: --failback takes now|policy|never, not 'soon'");
+	REFUSED("node resume node2 --failback no", "--failback takes now|policy|never");
+	REFUSED("node resume node2 --failback nowx", "--failback takes now|policy|never");
+	REFUSED("node resume node2 --failback=", "--failback takes now|policy|never");
+	REFUSED("node resume node2 --failback", "node resume: option '--failback' needs a value");
+	REFUSED("node resume node2 --abort", "node resume: unknown option '--abort'");
+}
+END_TEST
+
 /* A check's refusal and an unsupported request have exit codes of their own. */
 START_TEST(test_exit_codes)
 {
@@ -350,6 +416,8 @@ int main(void)
 	add_tcase(s, test_vm_move);
 	add_tcase(s, test_vm_move_wait_cancel);
 	add_tcase(s, test_vm_stop_save);
+	add_tcase(s, test_node_drain);
+	add_tcase(s, test_node_resume);
 	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);
