@@ -45,6 +45,10 @@ static const struct cfg_def {
 				     "there asks first, and where VMs migrate to"},
 	[CD_CFG_VM_STOP_TIMEOUT_MS] = {"vm_stop_timeout_ms", CFG_UINT, "30000", 0, 3600000, NULL,
 				       "graceful shutdown time before a VM is destroyed"},
+	[CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS] = {"shutdown_drain_timeout_ms", CFG_UINT, "300000", 0,
+					      86400000, NULL,
+					      "longest a stop of clusterd waits for its node's "
+					      "drain (shutdown-policy drain)"},
 	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100, 600000,
 					   NULL, "how often each running VM is checked"},
 	[CD_CFG_CSVFS_RUN_DIR] = {"csvfs_run_dir", CFG_PATH, RUNSTATEDIR "/csvfs", 0, 0, NULL,
