@@ -68,8 +68,7 @@ static void add_vcpus(struct sbuf *b, const struct cd_policy_input *in,
 
 	add(b, ": it has %u core%s, %llu vCPU%s at ", node->cores, node->cores == 1 ? "" : "s", cap,
 	    cap == 1 ? "" : "s");
-	add_milli(b, in->cpu_overcommit_milli ? in->cpu_overcommit_milli
-					      : CD_POLICY_CPU_OVERCOMMIT_DEFAULT);
+	add_milli(b, cd_policy_cpu_overcommit(in));
 	add(b, " per core, %u in use", n->used_vcpus);
 }
 

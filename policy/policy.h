@@ -331,6 +331,9 @@ void cd_policy_enum_list(enum cd_policy_enum e, char *buf, size_t len);
  */
 uint64_t cd_policy_vcpu_cap(const struct cd_policy_input *in, const struct cd_policy_node *n);
 
+/* The input's cpu-overcommit in thousandths, its default in place of 0. */
+uint32_t cd_policy_cpu_overcommit(const struct cd_policy_input *in);
+
 /* The node with id id, or NULL. */
 const struct cd_policy_node *cd_policy_node_by_id(const struct cd_policy_input *in, uint32_t id);
 

@@ -286,12 +286,15 @@ void cd_pctx_occupy_held(struct cd_pctx *c, size_t v, int s)
 		cd_pctx_occupy(c, v, t);
 }
 
+uint32_t cd_policy_cpu_overcommit(const struct cd_policy_input *in)
+{
+	return in->cpu_overcommit_milli ? in->cpu_overcommit_milli
+					: CD_POLICY_CPU_OVERCOMMIT_DEFAULT;
+}
+
 uint64_t cd_policy_vcpu_cap(const struct cd_policy_input *in, const struct cd_policy_node *n)
 {
-	uint64_t milli = in->cpu_overcommit_milli ? in->cpu_overcommit_milli
-						  : CD_POLICY_CPU_OVERCOMMIT_DEFAULT;
-
-	return (uint64_t)n->cores * milli / 1000;
+	return (uint64_t)n->cores * cd_policy_cpu_overcommit(in) / 1000;
 }
 
 /* What is left of cap; 0, not a wrap, where running VMs hold more than it. */
