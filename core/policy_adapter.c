@@ -8,6 +8,7 @@
 
 #include "core/cpumodels.h"
 #include "core/policy_adapter.h"
+#include "core/props.h"
 #include "lib/util.h"
 
 /* What one VM's domain XML asks of the CPU, and which XML that was. */
@@ -256,6 +257,8 @@ int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in
 	in->n_nodes = s->n_nodes;
 	in->vms = vms;
 	in->n_vms = s->n_vms;
+	/* The property is checked to 1..64 per core, so it fits in thousandths. */
+	in->cpu_overcommit_milli = (uint32_t)cd_props_get(s, CD_PROPS_CPU_OVERCOMMIT);
 	localtime_r(&now, &tm);
 	in->now_minute = tm.tm_hour * 60 + tm.tm_min;
 	return 0;

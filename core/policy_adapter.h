@@ -1,6 +1,7 @@
 /*
  * The placement policy's view of the replicated state: its nodes and VMs
- * as policy/policy.h takes them, and the time of day.
+ * as policy/policy.h takes them, the time of day, and the cluster
+ * property cpu-overcommit.
  *
  * Pure: the state and the policy's types, no loop, no replica, no I/O.
  * One thing lasts from call to call: what each VM's domain XML asks of

@@ -12,6 +12,7 @@
 
 #include "core/props.h"
 #include "core/state.h"
+#include "lib/util.h"
 
 #define CD_STR_(x) #x
 #define CD_STR(x) CD_STR_(x)
@@ -33,7 +34,10 @@ static const struct cd_props_choice policy_choices[] = {
 /*
  * Indexed by enum cd_props_id. failover-grace-ms stops at an hour, longer
  * than any blip a grace period is meant to ride out; flap-limit at
- * CD_FLAP_LIMIT, the returns a node remembers.
+ * CD_FLAP_LIMIT, the returns a node remembers. cpu-overcommit starts at 1,
+ * where a node runs no more vCPUs than it has cores (the policy also never
+ * puts a VM on a node with fewer cores than its vCPUs, which a ratio below
+ * 1 would contradict), and stops at 64, far past any sane consolidation.
  */
 static const struct cd_props_def props[CD_PROPS_N] = {
 	/* key, type, min, max, choices, default, what */
@@ -49,6 +53,9 @@ static const struct cd_props_def props[CD_PROPS_N] = {
 	[CD_PROPS_MIGRATION_NETWORK] = {"migration-network", CD_PROPS_CIDR4, 0, 0, NULL, "none",
 					"an IPv4 network A.B.C.D/N (live moves use the target's "
 					"address in it), or none"},
+	[CD_PROPS_CPU_OVERCOMMIT] = {"cpu-overcommit", CD_PROPS_MILLI, 1000, 64000, NULL, "4",
+				     "vCPUs per host core, 1 to 64, up to 3 decimal places "
+				     "(1.5)"},
 };
 
 const struct cd_props_def *cd_props_def_of(enum cd_props_id id)
@@ -79,6 +86,17 @@ static int parse_number(const struct cd_props_def *d, const char *v, uint64_t *o
 	if (errno != 0 || *end != '\0' || u < d->min || u > d->max)
 		return CD_ERR_INVALID;
 	*out = u;
+	return 0;
+}
+
+/* "1.5" as 1500, within [min, max] thousandths. */
+static int parse_milli(const struct cd_props_def *d, const char *v, uint64_t *out)
+{
+	uint64_t m;
+
+	if (cd_parse_milli(v, &m) < 0 || m < d->min || m > d->max)
+		return CD_ERR_INVALID;
+	*out = m;
 	return 0;
 }
 
@@ -137,6 +155,8 @@ int cd_props_parse(const struct cd_props_def *d, const char *value, uint64_t *ou
 	switch (d->type) {
 	case CD_PROPS_CIDR4:
 		return parse_cidr4(value, out);
+	case CD_PROPS_MILLI:
+		return parse_milli(d, value, out);
 	case CD_PROPS_COUNT:
 	case CD_PROPS_DURATION_MS:
 		return parse_number(d, value, out);

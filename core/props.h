@@ -20,6 +20,7 @@ enum cd_props_id {
 	CD_PROPS_FLAP_LIMIT,	     /* count, 0 turns quarantine off */
 	CD_PROPS_QUORUM_LOSS_POLICY, /* enum cd_quorum_loss_policy */
 	CD_PROPS_MIGRATION_NETWORK,  /* IPv4 CIDR (CD_PROPS_CIDR4), 0: none */
+	CD_PROPS_CPU_OVERCOMMIT,     /* vCPUs per host core, in thousandths */
 	CD_PROPS_N
 };
 
@@ -28,6 +29,7 @@ enum cd_props_type {
 	CD_PROPS_DURATION_MS, /* likewise, in milliseconds */
 	CD_PROPS_ENUM,	      /* one of choices; its value is the choice's */
 	CD_PROPS_CIDR4,	      /* "A.B.C.D/N", or "none" (0): address << 8 | N */
+	CD_PROPS_MILLI,	      /* a decimal with up to 3 places, in thousandths within [min, max] */
 };
 
 /* The automatic paths to a lost node's death (failover-confirm). */
@@ -50,7 +52,7 @@ struct cd_props_choice {
 struct cd_props_def {
 	const char *key;
 	enum cd_props_type type;
-	uint64_t min, max;		       /* COUNT, DURATION_MS */
+	uint64_t min, max;		       /* COUNT, DURATION_MS, MILLI */
 	const struct cd_props_choice *choices; /* ENUM, ends with a NULL name */
 	const char *dflt;		       /* the value when the property is unset */
 	const char *what;		       /* the values it takes, for an admin */

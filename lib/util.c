@@ -252,3 +252,29 @@ uint64_t cd_random_id(void)
 	}
 	return id;
 }
+
+int cd_parse_milli(const char *s, uint64_t *milli)
+{
+	uint64_t whole = 0, frac = 0;
+	int places = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (whole > (UINT64_MAX / 1000 - 999) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9' && places < 3; s++, places++)
+			frac = frac * 10 + (uint64_t)(*s - '0');
+		if (places == 0)
+			return -EINVAL;
+	}
+	if (*s)
+		return -EINVAL;
+	for (; places < 3; places++)
+		frac *= 10;
+	*milli = whole * 1000 + frac;
+	return 0;
+}

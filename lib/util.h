@@ -85,4 +85,11 @@ bool cd_valid_abs_path(const char *s, size_t max);
 /* At most max bytes without control characters (empty is fine). */
 bool cd_valid_text(const char *s, size_t max);
 
+/*
+ * A plain decimal number with at most three places ("4", "1.5", "0.125")
+ * into *milli, in thousandths. No sign, space, exponent or unit, and no
+ * bare point ("1." or ".5"). Returns 0, -EINVAL, or -ERANGE past 2^64.
+ */
+int cd_parse_milli(const char *s, uint64_t *milli);
+
 #endif

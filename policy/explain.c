@@ -47,6 +47,31 @@ static const char *node_state_phrase(const struct cd_policy_input *in, uint32_t 
 	return cd_policy_enum_str(CD_PENUM_NODE_STATE, (int)n->state);
 }
 
+/* "1", "1.5", "0.125": a ratio in thousandths as an admin writes it. */
+static void add_milli(struct sbuf *b, uint32_t milli)
+{
+	uint32_t frac = milli % 1000, places = 3;
+
+	add(b, "%u", milli / 1000);
+	if (!frac)
+		return;
+	for (; frac % 10 == 0; frac /= 10)
+		places--;
+	add(b, ".%0*u", (int)places, frac);
+}
+
+/* ": it has 2 cores, 8 vCPUs at 4 per core, 7 in use": the limit that binds. */
+static void add_vcpus(struct sbuf *b, const struct cd_policy_input *in,
+		      const struct cd_policy_node *node, const struct cd_policy_note *n)
+{
+	unsigned long long cap = cd_policy_vcpu_cap(in, node);
+
+	add(b, ": it has %u core%s, %llu vCPU%s at ", node->cores, node->cores == 1 ? "" : "s", cap,
+	    cap == 1 ? "" : "s");
+	add_milli(b, cd_policy_cpu_overcommit(in));
+	add(b, " per core, %u in use", n->used_vcpus);
+}
+
 /* "node2 lacks memory (needs 1024 MiB, 512 free)": why node n->node was passed over. */
 static void add_excl(struct sbuf *b, const struct cd_policy_input *in,
 		     const struct cd_policy_vm *vm, const struct cd_policy_note *n)
@@ -74,15 +99,21 @@ static void add_excl(struct sbuf *b, const struct cd_policy_input *in,
 	case CD_EXCL_ANTI_HARD:
 		add(b, "already runs a VM of class %s (hard anti-affinity)", vm->anti_class);
 		break;
+	case CD_EXCL_FEW_CORES:
+		add(b, "has %u core%s, fewer than the VM's %u vCPU%s", node->cores,
+		    node->cores == 1 ? "" : "s", vm->vcpus, vm->vcpus == 1 ? "" : "s");
+		break;
 	case CD_EXCL_MEMORY:
 		add(b, "lacks memory (needs %llu MiB, %llu free)", need, have);
 		break;
 	case CD_EXCL_CORES:
-		add(b, "lacks cores (needs %u, %u free)", vm->vcpus, n->free_cores);
+		add(b, "lacks vCPUs (needs %u, %u free)", vm->vcpus, n->free_vcpus);
+		add_vcpus(b, in, node, n);
 		break;
 	case CD_EXCL_MEMORY_CORES:
-		add(b, "lacks memory (needs %llu MiB, %llu free) and cores (needs %u, %u free)",
-		    need, have, vm->vcpus, n->free_cores);
+		add(b, "lacks memory (needs %llu MiB, %llu free) and vCPUs (needs %u, %u free)",
+		    need, have, vm->vcpus, n->free_vcpus);
+		add_vcpus(b, in, node, n);
 		break;
 	case CD_EXCL_ANTI_SOFT:
 		add(b, "runs a VM of class %s (soft anti-affinity: avoided)", vm->anti_class);

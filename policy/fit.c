@@ -57,7 +57,8 @@ static void fit_slot(struct cd_pctx *c, size_t vm, int s, struct cd_policy_fit *
 	f->here = c->facts[vm].on == s;
 	f->node = c->slots[s].node->id;
 	f->idx = c->slots[s].idx;
-	f->free_cores = note.free_cores;
+	f->free_vcpus = note.free_vcpus;
+	f->used_vcpus = note.used_vcpus;
 	f->free_memory_mb = note.free_memory_mb;
 }
 
@@ -129,7 +130,8 @@ void cd_policy_fit_text(const struct cd_policy_input *in, size_t vm, const struc
 	struct cd_policy_note note = {
 		.node = (uint16_t)f->idx,
 		.excl = (uint8_t)excl,
-		.free_cores = f->free_cores,
+		.free_vcpus = f->free_vcpus,
+		.used_vcpus = f->used_vcpus,
 		.free_memory_mb = f->free_memory_mb,
 	};
 

@@ -4,7 +4,7 @@
  * node placement would choose if the VM had to leave the one it is on.
  *
  * The rules are placement's own (policy.h, rules 4 and 5; rules.c), asked
- * of the same picture of the cluster: a node's free cores and memory count
+ * of the same picture of the cluster: a node's free vCPUs and memory count
  * every VM that holds it (starting, running, stopping, migrating, on an
  * alive node), as placement's first pass counts them, but never the VM
  * being checked: it is not on the other node yet. VMs that placement has
@@ -13,7 +13,8 @@
  * A node breaks a rule when it is not online (offline, maintenance,
  * fenced, lost, quarantined), not a possible owner, does not run the VM's
  * CPU model, is where the VM reached its failure limit, runs a VM of the
- * VM's hard anti-affinity class, or lacks memory or cores. The failure
+ * VM's hard anti-affinity class, has fewer cores than the VM has vCPUs,
+ * or lacks memory or vCPUs (cores x cpu-overcommit). The failure
  * limit is a rule like the others, not a warning: placement would never
  * start the VM there within the period, and a move that put it there would
  * be the one way around that. A VM of the VM's soft class on the node is
@@ -36,13 +37,14 @@ struct cd_policy_fit {
 	uint32_t fails;	     /* CD_POLICY_EXCL_BIT() of each rule it breaks; 0: it fits */
 	bool soft_clash;     /* runs a VM of the VM's soft anti-affinity class */
 	bool here;	     /* the VM holds this node already: it is no target */
-	uint32_t free_cores; /* what is left for the VM, never counting it */
+	uint32_t free_vcpus; /* what is left for the VM, never counting it */
+	uint32_t used_vcpus; /* by the VMs that hold the node, never the VM */
 	uint64_t free_memory_mb;
 };
 
 /*
  * Check VM number vm of in against the node with id node into *out. The
- * rules broken are CD_EXCL_NODE_STATE to CD_EXCL_CORES, memory and cores
+ * rules broken are CD_EXCL_NODE_STATE to CD_EXCL_CORES, memory and vCPUs
  * each their own bit (never CD_EXCL_MEMORY_CORES). Returns 0,
  * CD_ERR_NOT_FOUND (no node with that id), CD_ERR_INVALID (vm out of range
  * or an input decide would refuse) with err set, or -ENOMEM.

@@ -95,6 +95,7 @@ static const enum cd_policy_unplaced excl_unplaced[CD_EXCL__COUNT] = {
 	[CD_EXCL_CPU_MODEL] = CD_UNPLACED_CPU_MODEL,
 	[CD_EXCL_FAILURES] = CD_UNPLACED_FAILURES,
 	[CD_EXCL_ANTI_HARD] = CD_UNPLACED_ANTI_AFFINITY,
+	[CD_EXCL_FEW_CORES] = CD_UNPLACED_CAPACITY,
 	[CD_EXCL_MEMORY] = CD_UNPLACED_CAPACITY,
 	[CD_EXCL_CORES] = CD_UNPLACED_CAPACITY,
 	[CD_EXCL_MEMORY_CORES] = CD_UNPLACED_CAPACITY,
@@ -157,7 +158,7 @@ static enum cd_policy_fb_note failback_allowed(const struct cd_policy_vm *vm, in
 
 /*
  * Move a running VM back to a more preferred owner. The source keeps the
- * VM's cores and memory for the rest of this decision: until the migration
+ * VM's vCPUs and memory for the rest of this decision: until the migration
  * ends it uses both nodes, and counting it once would let another VM be
  * placed into room that is not free yet.
  */

@@ -13,7 +13,7 @@
  *
  *  1. A VM that runs (or is starting, stopping, migrating) on a node that is
  *     alive (online, maintenance, quarantined) stays there: placement never
- *     moves a VM just because another node would suit it better. Its cores
+ *     moves a VM just because another node would suit it better. Its vCPUs
  *     and memory count against that node.
  *  2. A VM whose target is stopped and that runs on an alive node is stopped.
  *  3. A VM whose target is started and that runs nowhere (stopped, failed, or
@@ -22,8 +22,11 @@
  *     No-auto-start VMs are placed only when an admin started them.
  *  4. A node fits when it is online, is a possible owner, supports the VM's
  *     CPU model, is not where the VM reached its failure limit, holds no VM
- *     of the VM's hard anti-affinity class, and has the cores and memory left
- *     after everything running or placed there.
+ *     of the VM's hard anti-affinity class, has at least as many cores as
+ *     the VM has vCPUs, and has the vCPUs and memory left after everything
+ *     running or placed there. A node runs floor(cores x cpu-overcommit)
+ *     vCPUs (the input's ratio, 4 per core by default), so vCPUs are shared
+ *     as admins count them; memory is never overcommitted.
  *  5. A VM that failed fewer times than its limit on a node restarts there
  *     if that node fits: a local restart first, a move only after the limit.
  *     Otherwise, among the nodes that fit: nodes without a VM of the VM's soft
@@ -51,6 +54,8 @@
 #define CD_POLICY_CPU_MODELS_MAX 64 /* CPU models one node supports */
 #define CD_POLICY_MAX_NODES 32	    /* the cluster's limit; masks are 32 bits */
 #define CD_POLICY_NO_TIME (-1)	    /* cd_policy_input.now_minute unknown */
+/* vCPUs a node runs per core, in thousandths, when the input says 0. */
+#define CD_POLICY_CPU_OVERCOMMIT_DEFAULT 4000
 
 enum cd_policy_node_state {
 	CD_PNODE_ONLINE,      /* takes new VMs */
@@ -151,6 +156,8 @@ struct cd_policy_input {
 	const struct cd_policy_vm *vms;
 	size_t n_vms;
 	int now_minute; /* time of day in minutes (0..1439) or CD_POLICY_NO_TIME */
+	/* vCPUs per core, in thousandths (1500: 1.5); 0: CD_POLICY_CPU_OVERCOMMIT_DEFAULT */
+	uint32_t cpu_overcommit_milli;
 };
 
 enum cd_policy_action_type {
@@ -164,7 +171,7 @@ enum cd_policy_action_type {
 /*
  * Why a VM that should run fits nowhere: the check that stopped the node
  * that came closest to fitting, so "capacity" means some node passed every
- * constraint and lacked only room.
+ * constraint and lacked only room, or had fewer cores than the VM's vCPUs.
  */
 enum cd_policy_unplaced {
 	CD_UNPLACED_NO_ONLINE_NODE,
@@ -184,8 +191,9 @@ enum cd_policy_excl {
 	CD_EXCL_CPU_MODEL,
 	CD_EXCL_FAILURES,
 	CD_EXCL_ANTI_HARD,
+	CD_EXCL_FEW_CORES, /* fewer cores than the VM has vCPUs, however empty */
 	CD_EXCL_MEMORY,
-	CD_EXCL_CORES,
+	CD_EXCL_CORES, /* its vCPUs (cores x overcommit) are taken */
 	CD_EXCL_MEMORY_CORES,
 	CD_EXCL_ANTI_SOFT, /* fits, avoided for soft anti-affinity */
 	CD_EXCL__COUNT
@@ -194,9 +202,10 @@ enum cd_policy_excl {
 #define CD_POLICY_EXCL_BIT(e) (1u << (e))
 
 struct cd_policy_note {
-	uint16_t node; /* index into cd_policy_input.nodes */
-	uint8_t excl;  /* enum cd_policy_excl */
-	uint32_t free_cores;
+	uint16_t node;	     /* index into cd_policy_input.nodes */
+	uint8_t excl;	     /* enum cd_policy_excl */
+	uint32_t free_vcpus; /* left of cd_policy_vcpu_cap(), 0 when overcommitted past it */
+	uint32_t used_vcpus; /* by the VMs that hold the node */
 	uint64_t free_memory_mb;
 };
 
@@ -315,6 +324,15 @@ int cd_policy_enum_value(enum cd_policy_enum e, const char *s);
 
 /* The names of enum e joined by ", " into buf (for error messages). */
 void cd_policy_enum_list(enum cd_policy_enum e, char *buf, size_t len);
+
+/*
+ * The vCPUs node n runs: floor(n->cores x the input's cpu-overcommit), the
+ * one place the ratio is applied (rules.c, and explain's words about it).
+ */
+uint64_t cd_policy_vcpu_cap(const struct cd_policy_input *in, const struct cd_policy_node *n);
+
+/* The input's cpu-overcommit in thousandths, its default in place of 0. */
+uint32_t cd_policy_cpu_overcommit(const struct cd_policy_input *in);
 
 /* The node with id id, or NULL. */
 const struct cd_policy_node *cd_policy_node_by_id(const struct cd_policy_input *in, uint32_t id);

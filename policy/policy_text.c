@@ -409,6 +409,20 @@ static int parse_vm(struct parser *p, const char *name, char **save)
 	return 0;
 }
 
+/* "cpu-overcommit 1.5": vCPUs per core, as the cluster property takes it. */
+static int parse_overcommit(struct parser *p, const char *val, char **save)
+{
+	uint64_t milli;
+
+	if (cd_parse_milli(val, &milli) < 0 || milli == 0 || milli > UINT32_MAX)
+		return fail(p, "cpu-overcommit takes vCPUs per core above 0 (4, 1.5), not '%s'",
+			    val);
+	if (strtok_r(NULL, " \t\r", save))
+		return fail(p, "cpu-overcommit takes one argument");
+	p->t->in.cpu_overcommit_milli = (uint32_t)milli;
+	return 0;
+}
+
 static int parse_line(struct parser *p, char *line)
 {
 	struct cd_policy_text *t = p->t;
@@ -434,6 +448,8 @@ static int parse_line(struct parser *p, char *line)
 		t->in.now_minute = (int)minute;
 		return 0;
 	}
+	if (strcmp(word, "cpu-overcommit") == 0)
+		return parse_overcommit(p, name, &save);
 	if (check_name(p, "name", name, CD_POLICY_NAME_MAX))
 		return CD_ERR_INVALID;
 	if (strcmp(word, "node") == 0)
@@ -451,7 +467,7 @@ static int parse_line(struct parser *p, char *line)
 		t->explain[t->n_explain++] = (size_t)v;
 		return 0;
 	}
-	return fail(p, "unknown statement '%s' (time, node, vm or explain)", word);
+	return fail(p, "unknown statement '%s' (time, cpu-overcommit, node, vm or explain)", word);
 }
 
 int cd_policy_text_parse(const char *text, struct cd_policy_text *t, char *err, size_t errlen)

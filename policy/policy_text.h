@@ -6,6 +6,7 @@
  * One statement a line; '#' starts a comment; blank lines are ignored.
  *
  *   time HH:MM
+ *   cpu-overcommit RATIO
  *   node NAME id=N cores=N memory=MiB [state=STATE] [cpu=MODEL[,MODEL...]]
  *   vm NAME vcpus=N memory=MiB [cpu=MODEL] [priority=PRIO] [target=started|stopped]
  *      [admin_start=yes|no] [preferred=NODE,...] [possible=NODE,...]
@@ -15,7 +16,8 @@
  *   explain VM
  *
  * (a vm statement is one line; it is folded here only to fit.) Defaults:
- * node state online, no CPU model; vm priority medium, target started, state
+ * cpu-overcommit 4 (vCPUs per core, up to 3 decimal places: 1.5); node
+ * state online, no CPU model; vm priority medium, target started, state
  * stopped, no node, no limit, failback never, anti-affinity hard, failed_on
  * the node in on=. A node's first CPU model is its own; the others are
  * models it can also run. Nodes must be declared before the VMs that name

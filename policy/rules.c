@@ -4,7 +4,7 @@
  * move (fit.c).
  *
  * It has to stay fast at 32 nodes and 10,000 VMs, so nothing here is
- * O(VMs x VMs): per-node running totals (cores, memory) and per-class,
+ * O(VMs x VMs): per-node running totals (vCPUs, memory) and per-class,
  * per-node VM counts answer "does it fit" in constant time, and the strings
  * VMs share (CPU models, anti-affinity classes) are turned into small
  * integers once, by sorting, instead of being compared for every node.
@@ -46,6 +46,7 @@ static int setup_slots(struct cd_pctx *c)
 	for (i = 0; i < c->n_slots; i++) {
 		c->slots[i].node = &in->nodes[i];
 		c->slots[i].idx = (size_t)i;
+		c->slots[i].vcpu_cap = cd_policy_vcpu_cap(in, &in->nodes[i]);
 		if (in->nodes[i].id == 0)
 			return invalid(c, "node id 0 is reserved", in->nodes[i].name);
 	}
@@ -270,7 +271,7 @@ static uint32_t *class_slot(struct cd_pctx *c, size_t v, int s)
 void cd_pctx_occupy(struct cd_pctx *c, size_t v, int s)
 {
 	c->slots[s].used_memory += c->in->vms[v].memory_mb;
-	c->slots[s].used_cores += c->in->vms[v].vcpus;
+	c->slots[s].used_vcpus += c->in->vms[v].vcpus;
 	if (c->facts[v].cls != CD_PNONE_ID)
 		(*class_slot(c, v, s))++;
 }
@@ -285,10 +286,26 @@ void cd_pctx_occupy_held(struct cd_pctx *c, size_t v, int s)
 		cd_pctx_occupy(c, v, t);
 }
 
-/* What is left of cap; 0, not a wrap, where running VMs overcommit a node. */
+uint32_t cd_policy_cpu_overcommit(const struct cd_policy_input *in)
+{
+	return in->cpu_overcommit_milli ? in->cpu_overcommit_milli
+					: CD_POLICY_CPU_OVERCOMMIT_DEFAULT;
+}
+
+uint64_t cd_policy_vcpu_cap(const struct cd_policy_input *in, const struct cd_policy_node *n)
+{
+	return (uint64_t)n->cores * cd_policy_cpu_overcommit(in) / 1000;
+}
+
+/* What is left of cap; 0, not a wrap, where running VMs hold more than it. */
 static uint64_t free_of(uint64_t cap, uint64_t used)
 {
 	return cap > used ? cap - used : 0;
+}
+
+static uint32_t clamp32(uint64_t x)
+{
+	return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
 }
 
 uint32_t cd_pctx_fails(struct cd_pctx *c, size_t v, int s, struct cd_policy_note *note)
@@ -300,7 +317,8 @@ uint32_t cd_pctx_fails(struct cd_pctx *c, size_t v, int s, struct cd_policy_note
 
 	note->node = (uint16_t)sl->idx;
 	note->free_memory_mb = free_of(sl->node->memory_mb, sl->used_memory);
-	note->free_cores = (uint32_t)free_of(sl->node->cores, sl->used_cores);
+	note->free_vcpus = clamp32(free_of(sl->vcpu_cap, sl->used_vcpus));
+	note->used_vcpus = clamp32(sl->used_vcpus);
 	if (sl->node->state != CD_PNODE_ONLINE)
 		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_NODE_STATE);
 	if (!(f->possible & bit))
@@ -311,9 +329,12 @@ uint32_t cd_pctx_fails(struct cd_pctx *c, size_t v, int s, struct cd_policy_note
 		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_FAILURES);
 	if (f->cls != CD_PNONE_ID && vm->anti == CD_ANTI_HARD && *class_slot(c, v, s))
 		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_ANTI_HARD);
+	/* Overcommit shares a node's cores, but one VM's vCPUs never share a core. */
+	if (vm->vcpus > sl->node->cores)
+		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_FEW_CORES);
 	if (vm->memory_mb > note->free_memory_mb)
 		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_MEMORY);
-	if (vm->vcpus > note->free_cores)
+	if (vm->vcpus > free_of(sl->vcpu_cap, sl->used_vcpus))
 		fails |= CD_POLICY_EXCL_BIT(CD_EXCL_CORES);
 	return fails;
 }

@@ -23,7 +23,8 @@ struct cd_pslot {
 	const struct cd_policy_node *node;
 	size_t idx; /* into in->nodes */
 	uint64_t used_memory;
-	uint64_t used_cores;
+	uint64_t used_vcpus;
+	uint64_t vcpu_cap; /* cd_policy_vcpu_cap() */
 };
 
 /* What decide works out about one VM before placing anything. */
@@ -66,13 +67,14 @@ void cd_pctx_occupy_held(struct cd_pctx *c, size_t v, int s);
 /* Whether a node in state s keeps its VMs (online, maintenance, quarantined). */
 bool cd_pnode_alive(enum cd_policy_node_state s);
 
-/* VM v's cores, memory and class now count against slot s. */
+/* VM v's vCPUs, memory and class now count against slot s. */
 void cd_pctx_occupy(struct cd_pctx *c, size_t v, int s);
 
 /*
  * Every rule VM v breaks on slot s, as CD_POLICY_EXCL_BIT()s of CD_EXCL_NODE_STATE
  * to CD_EXCL_CORES (never CD_EXCL_MEMORY_CORES: memory and cores are two
- * bits), 0 if it fits. note gets the slot's node and free room.
+ * bits; a node with too few cores may lack free vCPUs too), 0 if it fits.
+ * note gets the slot's node, its free room and the vCPUs in use.
  */
 uint32_t cd_pctx_fails(struct cd_pctx *c, size_t v, int s, struct cd_policy_note *note);
 

@@ -168,6 +168,114 @@ START_TEST(test_explain)
 }
 END_TEST
 
+/* Decide text: how many VMs start, and the explanation of VM vm into buf. */
+static size_t starts(const char *text, const char *vm, char *buf, size_t len)
+{
+	struct cd_policy_result res;
+	struct cd_policy_text t;
+	size_t i, n = 0;
+
+	ck_assert_msg(cd_policy_text_parse(text, &t, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cd_policy_decide(&t.in, &res), 0);
+	for (i = 0; i < res.n_actions; i++)
+		n += res.actions[i].type == CD_ACT_START;
+	ck_assert_int_eq(cd_policy_explain(&t.in, vm, buf, len), 0);
+	cd_policy_result_free(&res);
+	cd_policy_text_free(&t);
+	return n;
+}
+
+/* Nine VMs of 1 vCPU and 256 MiB. */
+#define NINE_VMS                                                                                   \
+	"vm v1 vcpus=1 memory=256\nvm v2 vcpus=1 memory=256\nvm v3 vcpus=1 memory=256\n"           \
+	"vm v4 vcpus=1 memory=256\nvm v5 vcpus=1 memory=256\nvm v6 vcpus=1 memory=256\n"           \
+	"vm v7 vcpus=1 memory=256\nvm v8 vcpus=1 memory=256\nvm v9 vcpus=1 memory=256\n"
+
+/* vCPUs are shared at 4 per core unless the input says otherwise. */
+START_TEST(test_cpu_overcommit_default)
+{
+	char buf[512];
+
+	ck_assert_uint_eq(
+		starts("node n1 id=1 cores=2 memory=4096\n" NINE_VMS, "v9", buf, sizeof(buf)), 8);
+	ck_assert_str_eq(buf, "v9 is not running: no node fits (capacity); n1 lacks vCPUs "
+			      "(needs 1, 0 free): it has 2 cores, 8 vCPUs at 4 per core, 8 in use");
+	/* Memory stays a hard limit, and explain says it is what binds. */
+	ck_assert_uint_eq(
+		starts("node n1 id=1 cores=2 memory=2048\n" NINE_VMS, "v9", buf, sizeof(buf)), 8);
+	ck_assert_str_eq(buf,
+			 "v9 is not running: no node fits (capacity); n1 lacks memory "
+			 "(needs 256 MiB, 0 free) and vCPUs (needs 1, 0 free): it has 2 cores, "
+			 "8 vCPUs at 4 per core, 8 in use");
+	ck_assert_uint_eq(
+		starts("node n1 id=1 cores=2 memory=1024\n" NINE_VMS, "v9", buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "v9 is not running: no node fits (capacity); n1 lacks memory "
+			      "(needs 256 MiB, 0 free)");
+}
+END_TEST
+
+/* However much room a node has, a VM never gets more vCPUs than it has cores. */
+START_TEST(test_vm_wider_than_node)
+{
+	char buf[512];
+
+	ck_assert_uint_eq(starts("node n1 id=1 cores=1 memory=4096\n"
+				 "vm a vcpus=2 memory=256\n",
+				 "a", buf, sizeof(buf)),
+			  0);
+	ck_assert_str_eq(buf, "a is not running: no node fits (capacity); n1 has 1 core, fewer "
+			      "than the VM's 2 vCPUs");
+	/* Even when it is the node with the most free memory, or preferred. */
+	ck_assert_uint_eq(starts("node n1 id=1 cores=1 memory=65536\n"
+				 "node n2 id=2 cores=2 memory=1024\n"
+				 "vm a vcpus=2 memory=256 preferred=n1\n",
+				 "a", buf, sizeof(buf)),
+			  1);
+	ck_assert_str_eq(buf, "a is to start on n2: no preferred owner can take it, and n2 has "
+			      "the most free memory of the nodes that fit; n1 has 1 core, fewer "
+			      "than the VM's 2 vCPUs");
+	/* Overcommit does not change it. */
+	ck_assert_uint_eq(starts("cpu-overcommit 64\nnode n1 id=1 cores=1 memory=4096\n"
+				 "vm a vcpus=2 memory=256\n",
+				 "a", buf, sizeof(buf)),
+			  0);
+}
+END_TEST
+
+/* cpu-overcommit 1 is the old hard cap; a ratio is floored per node. */
+START_TEST(test_cpu_overcommit_ratio)
+{
+	struct cd_policy_node n = {.id = 1, .cores = 3};
+	struct cd_policy_input in = {&n, 1, NULL, 0, CD_POLICY_NO_TIME};
+	char buf[512];
+
+	ck_assert_uint_eq(starts("cpu-overcommit 1\nnode n1 id=1 cores=2 memory=4096\n" NINE_VMS,
+				 "v3", buf, sizeof(buf)),
+			  2);
+	ck_assert_str_eq(buf, "v3 is not running: no node fits (capacity); n1 lacks vCPUs "
+			      "(needs 1, 0 free): it has 2 cores, 2 vCPUs at 1 per core, 2 in use");
+	ck_assert_uint_eq(starts("cpu-overcommit 1.5\nnode n1 id=1 cores=3 memory=4096\n" NINE_VMS,
+				 "v5", buf, sizeof(buf)),
+			  4);
+	ck_assert_str_eq(buf,
+			 "v5 is not running: no node fits (capacity); n1 lacks vCPUs "
+			 "(needs 1, 0 free): it has 3 cores, 4 vCPUs at 1.5 per core, 4 in use");
+
+	ck_assert_uint_eq(cd_policy_vcpu_cap(&in, &n), 12); /* 0: the default, 4 */
+	in.cpu_overcommit_milli = 1000;
+	ck_assert_uint_eq(cd_policy_vcpu_cap(&in, &n), 3);
+	in.cpu_overcommit_milli = 1250;
+	ck_assert_uint_eq(cd_policy_vcpu_cap(&in, &n), 3);
+	in.cpu_overcommit_milli = 1334;
+	ck_assert_uint_eq(cd_policy_vcpu_cap(&in, &n), 4);
+
+	rejects("cpu-overcommit 0\n", "line 1: cpu-overcommit takes vCPUs per core above 0");
+	rejects("cpu-overcommit 1.2345\n", "line 1: cpu-overcommit takes vCPUs per core");
+	rejects("cpu-overcommit four\n", "line 1: cpu-overcommit takes vCPUs per core");
+	rejects("cpu-overcommit 2 3\n", "line 1: cpu-overcommit takes one argument");
+}
+END_TEST
+
 START_TEST(test_enum_names_round_trip)
 {
 	static const int counts[CD_PENUM__COUNT] = {
@@ -208,6 +316,9 @@ int main(void)
 	add_tcase(s, test_defaults);
 	add_tcase(s, test_decide_rejects_bad_input);
 	add_tcase(s, test_explain);
+	add_tcase(s, test_cpu_overcommit_default);
+	add_tcase(s, test_vm_wider_than_node);
+	add_tcase(s, test_cpu_overcommit_ratio);
 	add_tcase(s, test_enum_names_round_trip);
 	add_tcase(s, test_free_accepts_empty);
 	return run_suite(s);

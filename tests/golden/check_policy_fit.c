@@ -78,7 +78,8 @@ START_TEST(test_moving_vm_holds_its_target)
 	t.vms[vm_index("a")].move_to = 3;
 	f = fit("b", 3);
 	ck_assert_uint_eq(f.free_memory_mb, 1024);
-	ck_assert_uint_eq(f.free_cores, 2);
+	ck_assert_uint_eq(f.free_vcpus, 14); /* 4 cores at the default 4 per core, 2 held */
+	ck_assert_uint_eq(f.used_vcpus, 2);
 	ck_assert(f.fails & B(CD_EXCL_MEMORY));
 	f = fit("b", 1);
 	ck_assert_uint_eq(f.free_memory_mb, 1024);
@@ -97,7 +98,7 @@ START_TEST(test_fits)
 	f = fit("a", 3);
 	ck_assert_uint_eq(f.fails, 0);
 	ck_assert(!f.soft_clash && !f.here);
-	ck_assert_uint_eq(f.free_cores, 4);
+	ck_assert_uint_eq(f.free_vcpus, 16);
 	ck_assert_uint_eq(f.free_memory_mb, 4096);
 }
 END_TEST
@@ -121,8 +122,14 @@ static const struct {
 	       "vm b vcpus=1 memory=3584 state=running on=n3\n",
 	 CD_EXCL_MEMORY, "n3 lacks memory (needs 1024 MiB, 512 free)"},
 	{NODES "vm a vcpus=2 memory=1 state=running on=n1\n"
-	       "vm b vcpus=3 memory=1 state=running on=n3\n",
-	 CD_EXCL_CORES, "n3 lacks cores (needs 2, 1 free)"},
+	       "vm b vcpus=4 memory=1 state=running on=n3\n"
+	       "vm c vcpus=4 memory=1 state=running on=n3\n"
+	       "vm d vcpus=4 memory=1 state=running on=n3\n"
+	       "vm e vcpus=3 memory=1 state=running on=n3\n",
+	 CD_EXCL_CORES,
+	 "n3 lacks vCPUs (needs 2, 1 free): it has 4 cores, 16 vCPUs at 4 per core, 15 in use"},
+	{NODES "vm a vcpus=5 memory=1 state=running on=n1\n", CD_EXCL_FEW_CORES,
+	 "n3 has 4 cores, fewer than the VM's 5 vCPUs"},
 };
 
 START_TEST(test_each_rule_alone)
@@ -157,7 +164,8 @@ START_TEST(test_every_rule_reported)
 {
 	struct cd_policy_fit f;
 
-	load("node n1 id=1 cores=4 memory=4096\n"
+	load("cpu-overcommit 1\n"
+	     "node n1 id=1 cores=4 memory=4096\n"
 	     "node n2 id=2 cores=1 memory=512 state=maintenance\n"
 	     "vm a vcpus=2 memory=1024 cpu=Haswell possible=n1 anti=db:hard state=running on=n1 "
 	     "failures=3 limit=3 failed_on=n2\n"
@@ -165,12 +173,16 @@ START_TEST(test_every_rule_reported)
 	f = fit("a", 2);
 	ck_assert_uint_eq(f.fails, B(CD_EXCL_NODE_STATE) | B(CD_EXCL_NOT_POSSIBLE) |
 					   B(CD_EXCL_CPU_MODEL) | B(CD_EXCL_FAILURES) |
-					   B(CD_EXCL_ANTI_HARD) | B(CD_EXCL_MEMORY) |
-					   B(CD_EXCL_CORES));
+					   B(CD_EXCL_ANTI_HARD) | B(CD_EXCL_FEW_CORES) |
+					   B(CD_EXCL_MEMORY) | B(CD_EXCL_CORES));
 	ck_assert_str_eq(text("a", &f, CD_EXCL_NODE_STATE), "n2 is in maintenance");
 	ck_assert_str_eq(text("a", &f, CD_EXCL_MEMORY),
 			 "n2 lacks memory (needs 1024 MiB, 511 free)");
-	ck_assert_str_eq(text("a", &f, CD_EXCL_CORES), "n2 lacks cores (needs 2, 0 free)");
+	ck_assert_str_eq(text("a", &f, CD_EXCL_FEW_CORES),
+			 "n2 has 1 core, fewer than the VM's 2 vCPUs");
+	ck_assert_str_eq(text("a", &f, CD_EXCL_CORES),
+			 "n2 lacks vCPUs (needs 2, 0 free): it has 1 core, 1 vCPU at 1 per core, "
+			 "1 in use");
 }
 END_TEST
 
@@ -190,12 +202,13 @@ START_TEST(test_room_counts_what_placement_counts)
 		   "vm f vcpus=1 memory=1600 state=failed on=n3 failed_on=n3\n");
 	f = fit("a", 3);
 	ck_assert_uint_eq(f.free_memory_mb, 4096 - 700);
-	ck_assert_uint_eq(f.free_cores, 1);
+	ck_assert_uint_eq(f.free_vcpus, 16 - 3);
+	ck_assert_uint_eq(f.used_vcpus, 3);
 	/* Its own node, without it: free, but no target. */
 	f = fit("a", 1);
 	ck_assert(f.here);
 	ck_assert_uint_eq(f.free_memory_mb, 4096);
-	ck_assert_uint_eq(f.free_cores, 4);
+	ck_assert_uint_eq(f.free_vcpus, 16);
 }
 END_TEST
 

@@ -78,7 +78,10 @@ static int reversed(const struct cd_policy_text *t, struct cd_policy_text *r)
 	for (i = 0; i < t->n_explain; i++)
 		r->explain[i] = nv - 1 - t->explain[i];
 	r->n_explain = t->n_explain;
-	r->in = (struct cd_policy_input){r->nodes, nn, r->vms, nv, t->in.now_minute};
+	/* Everything else of the input (time, cpu-overcommit) as it was. */
+	r->in = t->in;
+	r->in.nodes = r->nodes;
+	r->in.vms = r->vms;
 	return 0;
 }
 

@@ -86,6 +86,17 @@ static struct cd_vm *add_vm(const char *name, uint32_t vcpus, uint64_t mem, cons
 	return vm;
 }
 
+/* Set cluster property cpu-overcommit to value, as property.set does. */
+static void set_overcommit(const char *value)
+{
+	char change[256];
+
+	snprintf(change, sizeof(change),
+		 "{\"op\": \"property.set\", \"key\": \"cpu-overcommit\", \"value\": \"%s\"}",
+		 value);
+	ck_assert_msg(fixture_apply(&s, change, err, sizeof(err)) == 0, "%s", err);
+}
+
 /* A running VM "web" on node1: 1 vCPU, 1024 MiB, one csvfs disk. */
 static struct cd_vm *add_web(void)
 {
@@ -259,9 +270,24 @@ START_TEST(test_policy_rules_alone)
 	fails_with(CD_MOVE_MEMORY, "node2", "node2 lacks memory (needs 4096 MiB, 4095 free)");
 	web->memory_mb = 1024;
 
+	/* vCPUs are shared at cpu-overcommit (4 per core by default) ... */
 	web->vcpus = 4;
 	preflight("web", "node2", CD_MOVE_LIVE);
-	fails_with(CD_MOVE_CORES, "node2", "node2 lacks cores (needs 4, 3 free)");
+	ck_assert(cd_move_report_ok(&rep));
+	set_overcommit("1");
+	preflight("web", "node2", CD_MOVE_LIVE);
+	fails_with(CD_MOVE_CORES, "node2",
+		   "node2 lacks vCPUs (needs 4, 3 free): it has 4 cores, 4 vCPUs at 1 per core, 1 "
+		   "in use");
+	set_overcommit("1.25");
+	preflight("web", "node2", CD_MOVE_LIVE);
+	ck_assert(cd_move_report_ok(&rep));
+
+	/* ... but a VM never gets more vCPUs than the node has cores. */
+	web->vcpus = 5;
+	set_overcommit("64");
+	preflight("web", "node2", CD_MOVE_LIVE);
+	fails_with(CD_MOVE_CORES, "node2", "node2 has 4 cores, fewer than the VM's 5 vCPUs");
 }
 END_TEST
 
@@ -320,6 +346,7 @@ START_TEST(test_all_at_once)
 		       CD_VM_STOPPED, 0);
 	static const char *const bridges[] = {"br0"};
 
+	set_overcommit("1"); /* node2's 4 cores run 4 vCPUs, one of them other's */
 	s.nodes[1].maintenance = true;
 	strcpy(web->possible[0], "node3");
 	web->n_possible = 1;

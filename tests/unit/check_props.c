@@ -150,6 +150,63 @@ START_TEST(test_migration_network)
 }
 END_TEST
 
+/* cpu-overcommit: vCPUs per host core, 1 to 64 with up to 3 places, in thousandths. */
+START_TEST(test_cpu_overcommit)
+{
+	/* Below 1, above 64, past 3 places, and anything but plain decimal digits. */
+	static const char *const refused[] = {
+		"0",
+		"0.999",
+		"64.001",
+		"65",
+		"1.",
+		".5",
+		"1.2345",
+		"-1",
+		"+2",
+		"1,5",
+		" 2",
+		"2 ",
+		"2x",
+		"",
+		"1e1",
+		"0x10",
+		"99999999999999999999999",
+	};
+	struct json_object *c;
+	struct cd_state s;
+	char err[256];
+	size_t i;
+
+	cd_state_init(&s);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_CPU_OVERCOMMIT), 4000);
+	set(&s, "cpu-overcommit", "1");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_CPU_OVERCOMMIT), 1000);
+	set(&s, "cpu-overcommit", "1.5");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_CPU_OVERCOMMIT), 1500);
+	set(&s, "cpu-overcommit", "2.125");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_CPU_OVERCOMMIT), 2125);
+	set(&s, "cpu-overcommit", "64.000");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_CPU_OVERCOMMIT), 64000);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ck_assert_msg(!accepted("cpu-overcommit", refused[i]), "'%s' accepted", refused[i]);
+	ck_assert_int_eq(cd_props_check("cpu-overcommit", "0.5", err, sizeof(err)), CD_ERR_INVALID);
+	ck_assert_str_eq(err, "invalid value '0.5' for cpu-overcommit (vCPUs per host core, 1 to "
+			      "64, up to 3 decimal places (1.5))");
+
+	/* property.set refuses it and keeps the value it had. */
+	c = json_object_new_object();
+	json_object_object_add(c, "op", json_object_new_string("property.set"));
+	json_object_object_add(c, "key", json_object_new_string("cpu-overcommit"));
+	json_object_object_add(c, "value", json_object_new_string("lots"));
+	ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), CD_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "invalid value 'lots' for cpu-overcommit"));
+	json_object_put(c);
+	ck_assert_str_eq(cd_state_prop(&s, "cpu-overcommit"), "64.000");
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("props");
@@ -158,5 +215,6 @@ int main(void)
 	add_tcase(s, test_typed_values_once_set);
 	add_tcase(s, test_validation);
 	add_tcase(s, test_migration_network);
+	add_tcase(s, test_cpu_overcommit);
 	return run_suite(s);
 }
