@@ -27,11 +27,11 @@
 #include "clusterd/replica.h"
 #include "core/change.h"
 #include "core/drain_plan.h"
+#include "core/props.h"
 #include "core/state.h"
 #include "lib/util.h"
 
-#define DRAIN_REFUSED_PAUSE_MS 10000	/* a refused move is not sent again before */
-#define DRAIN_STEP_BUDGET_S_DEFAULT 600 /* drain-step-timeout: one try's time */
+#define DRAIN_REFUSED_PAUSE_MS 10000 /* a refused move is not sent again before */
 
 /* A change of a drain on its way: not sent again until it is applied or refused. */
 struct pending {
@@ -149,13 +149,7 @@ static void end(const struct cd_node *n, const struct cd_drain_plan *p)
 
 static uint64_t step_budget_ms(const struct cd_state *s)
 {
-	const char *v = cd_state_prop(s, "drain-step-timeout");
-	char *e;
-	unsigned long t = v ? strtoul(v, &e, 10) : 0;
-
-	if (!v || *e || t == 0)
-		t = DRAIN_STEP_BUDGET_S_DEFAULT;
-	return (uint64_t)t * 1000;
+	return cd_props_get(s, CD_PROPS_DRAIN_STEP_TIMEOUT) * 1000;
 }
 
 /* A drain's move that outlasts its rung's budget is cancelled: a failed try. */

@@ -30,6 +30,7 @@
 #include "clusterd/lrm.h"
 #include "core/change.h"
 #include "core/drain.h"
+#include "core/props.h"
 #include "core/state.h"
 #include "clusterd/volmgr.h"
 #include "clusterd/ipcs.h"
@@ -248,11 +249,11 @@ static void shutdown_drain_begun(void *ctx, int rc, const char *err)
 static bool shutdown_drain(void)
 {
 	const struct cd_state *s = cd_replica_state();
-	const char *policy = cd_state_prop(s, "shutdown-policy");
 	const struct cd_node *n = cd_state_node_by_id(s, cd_membership_local_nodeid());
 	struct json_object *c;
 
-	if ((policy && strcmp(policy, "stop") == 0) || !n || !cd_replica_quorate() || !vms_here() ||
+	if (cd_props_get(s, CD_PROPS_SHUTDOWN_POLICY) == CD_SHUTDOWN_STOP || !n ||
+	    !cd_replica_quorate() || !vms_here() ||
 	    cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS) == 0)
 		return false;
 	sd.deadline = cd_now_ms() + cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS);

@@ -12,6 +12,7 @@
 
 #include "core/drain_plan.h"
 #include "core/policy_adapter.h"
+#include "core/props.h"
 #include "core/state.h"
 #include "core/vm_internal.h"
 #include "lib/fsm.h"
@@ -60,14 +61,7 @@ uint32_t cd_drain_measured_mib_s(const struct cd_state *s)
 
 static uint32_t max_parallel(const struct cd_state *s)
 {
-	const char *v = cd_state_prop(s, "drain-max-parallel");
-	char *end;
-	unsigned long n;
-
-	if (!v)
-		return CD_DRAIN_MAX_PARALLEL;
-	n = strtoul(v, &end, 10);
-	return *end || n == 0 || n > 64 ? CD_DRAIN_MAX_PARALLEL : (uint32_t)n;
+	return (uint32_t)cd_props_get(s, CD_PROPS_DRAIN_MAX_PARALLEL);
 }
 
 static int prio_cmp(const void *a, const void *b)

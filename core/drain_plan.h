@@ -15,7 +15,7 @@
  * migration bandwidth stays well above what its guest dirties, so the
  * bandwidth measured by the cluster's last moves is divided among moves that
  * each keep CD_DRAIN_MARGIN times the assumed dirty rate, at most the
- * cluster property drain-max-parallel (default 4).
+ * cluster property drain-max-parallel (default 4, core/props.c).
  */
 #ifndef CD_DRAIN_PLAN_H
 #define CD_DRAIN_PLAN_H
@@ -31,7 +31,6 @@ struct cd_state;
 #define CD_DRAIN_ASSUMED_MIB_S 100 /* bandwidth with no move measured yet */
 #define CD_DRAIN_DIRTY_MIB_S 10	   /* a guest's dirty rate, not measured per VM */
 #define CD_DRAIN_MARGIN 4	   /* share of bandwidth over dirty rate a move keeps */
-#define CD_DRAIN_MAX_PARALLEL 4	   /* drain-max-parallel's default */
 #define CD_DRAIN_COLD_S 60	   /* a cold move's expected time: stop, start */
 
 enum cd_drain_vm_state {

@@ -25,6 +25,12 @@ static const struct cd_props_choice confirm_choices[] = {
 	{NULL, 0},
 };
 
+static const struct cd_props_choice shutdown_choices[] = {
+	{"drain", CD_SHUTDOWN_DRAIN},
+	{"stop", CD_SHUTDOWN_STOP},
+	{NULL, 0},
+};
+
 static const struct cd_props_choice policy_choices[] = {
 	{"stop", CD_QUORUM_LOSS_STOP},
 	{"freeze", CD_QUORUM_LOSS_FREEZE},
@@ -56,6 +62,12 @@ static const struct cd_props_def props[CD_PROPS_N] = {
 	[CD_PROPS_CPU_OVERCOMMIT] = {"cpu-overcommit", CD_PROPS_MILLI, 1000, 64000, NULL, "4",
 				     "vCPUs per host core, 1 to 64, up to 3 decimal places "
 				     "(1.5)"},
+	[CD_PROPS_DRAIN_MAX_PARALLEL] = {"drain-max-parallel", CD_PROPS_COUNT, 1, 64, NULL, "4",
+					 "a count of moves at once, 1 to 64"},
+	[CD_PROPS_DRAIN_STEP_TIMEOUT] = {"drain-step-timeout", CD_PROPS_COUNT, 10, 86400, NULL,
+					 "600", "seconds, 10 to 86400"},
+	[CD_PROPS_SHUTDOWN_POLICY] = {"shutdown-policy", CD_PROPS_ENUM, 0, 0, shutdown_choices,
+				      "drain", "drain or stop"},
 };
 
 const struct cd_props_def *cd_props_def_of(enum cd_props_id id)

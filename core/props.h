@@ -21,6 +21,9 @@ enum cd_props_id {
 	CD_PROPS_QUORUM_LOSS_POLICY, /* enum cd_quorum_loss_policy */
 	CD_PROPS_MIGRATION_NETWORK,  /* IPv4 CIDR (CD_PROPS_CIDR4), 0: none */
 	CD_PROPS_CPU_OVERCOMMIT,     /* vCPUs per host core, in thousandths */
+	CD_PROPS_DRAIN_MAX_PARALLEL, /* count: moves a drain runs at once, at most */
+	CD_PROPS_DRAIN_STEP_TIMEOUT, /* count: seconds one try of a drain's move may take */
+	CD_PROPS_SHUTDOWN_POLICY,    /* enum cd_shutdown_policy */
 	CD_PROPS_N
 };
 
@@ -81,5 +84,8 @@ int cd_props_cidr4_pick(uint64_t cidr, const char (*addrs)[64], size_t n);
 
 /* The value of property id in s: its default when unset (or, never expected, unparsable). */
 uint64_t cd_props_get(const struct cd_state *s, enum cd_props_id id);
+
+/* shutdown-policy: what stopping clusterd on a node does first. */
+enum cd_shutdown_policy { CD_SHUTDOWN_DRAIN, CD_SHUTDOWN_STOP };
 
 #endif
