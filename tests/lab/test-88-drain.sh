@@ -19,6 +19,8 @@ move_lab_ready
 # two moves at once at most, whatever the plan derives: six TCG guests on two cores
 lab exec 1 clusterctl property set drain-max-parallel 2
 
+boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
+runs_on_answers() { runs_on 1 "$2" "$1" && answers "${ip[$2]}"; }
 VMS=(d1 d2 d3 d4 d5 d6)
 declare -A ip=([d1]=198.18.0.31 [d2]=198.18.0.32 [d3]=198.18.0.33 [d4]=198.18.0.34 [d5]=198.18.0.35 [d6]=198.18.0.36)
 declare -A prio=([d1]=high [d2]=high [d3]=medium [d4]=medium [d5]=low [d6]=low)
@@ -33,8 +35,6 @@ lab exec 1 clusterctl vm set d6 move-mode=cold cold-restart=never
 for v in "${VMS[@]}"; do lab exec 1 clusterctl vm start "$v"; done
 for v in "${VMS[@]}"; do wait_for 180 "$v runs on node2 and answers" runs_on_answers node2 "$v"; done
 
-boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
-runs_on_answers() { runs_on 1 "$2" "$1" && answers "${ip[$2]}"; }
 drain_state() { lab exec "${2:-1}" clusterctl --json node drain "$1" --status | jq -r '.state'; }
 drain_state_is() { [[ $(drain_state "$1" "${3:-1}") == "$2" ]]; }
 on_node2() { local v n=0; for v in "${VMS[@]}"; do [[ $(where "$v") == node2 ]] && n=$((n + 1)); done; echo "$n"; }
