@@ -38,7 +38,7 @@ for v in "${VMS[@]}"; do wait_for 180 "$v runs on node2 and answers" runs_on_ans
 drain_state() { lab exec "${2:-1}" clusterctl --json node drain "$1" --status | jq -r '.state'; }
 drain_state_is() { [[ $(drain_state "$1" "${3:-1}") == "$2" ]]; }
 on_node2() { local v n=0; for v in "${VMS[@]}"; do [[ $(where "$v") == node2 ]] && n=$((n + 1)); done; echo "$n"; }
-none_moving() { ! lab exec 1 clusterctl --json vm list | jq -e '.[] | select(.state == "migrating" or .state == "stopping" or .state == "starting")' >/dev/null; }
+none_moving() { ! lab exec 1 clusterctl --json vm list | jq -e '.vms[] | select(.state == "migrating" or .state == "stopping" or .state == "starting")' >/dev/null; }
 declare -A b0
 for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 
@@ -79,7 +79,7 @@ for v in "${VMS[@]}"; do
 done
 pass "no VM answered from two nodes at once"
 # the order its moves began: each one's drain action, in priority order
-order=$(lab exec 1 clusterctl --json vm list | jq -r '[.[] | select(.name | startswith("d")) | {n: .name, a: .drain.action_id}] | sort_by(.a) | map(.n) | join(" ")')
+order=$(lab exec 1 clusterctl --json vm list | jq -r '[.vms[] | select(.name | startswith("d")) | {n: .name, a: .drain.action_id}] | sort_by(.a) | map(.n) | join(" ")')
 pri_ok() {
 	local prev=0 v r
 	declare -A rank=([high]=0 [medium]=1 [low]=2)
@@ -105,7 +105,7 @@ done
 
 # --- cancel mid-drain: no new moves, nothing half-moved, node2 paused
 lab exec 1 clusterctl node drain node2 >/dev/null
-moving_now() { lab exec 1 clusterctl --json vm list | jq -e '.[] | select(.state == "migrating")' >/dev/null; }
+moving_now() { lab exec 1 clusterctl --json vm list | jq -e '.vms[] | select(.state == "migrating")' >/dev/null; }
 wait_for 60 "the drain's first moves are under way" moving_now
 lab exec 1 clusterctl node drain node2 --cancel
 assert_eq "$(drain_state node2)" cancelled "the drain is cancelled"
@@ -124,7 +124,7 @@ assert_eq "$(node_state 1 node2)" online "node2 is online again"
 
 # --- stopping clusterd on a node drains it first: its VMs keep running
 src=node2
-on_src=$(lab exec 1 clusterctl --json vm list | jq -r '[.[] | select(.node_name == "node2") | .name] | join(" ")')
+on_src=$(lab exec 1 clusterctl --json vm list | jq -r '[.vms[] | select(.node_name == "node2") | .name] | join(" ")')
 [[ -n $on_src ]] || fail "no VM on node2 to drain at shutdown"
 for v in $on_src; do b0[$v]=$(boot_of "$v"); done
 lab exec 2 sh -c 'kill -TERM "$(cat /run/clusterd/clusterd.pid)"'
