@@ -151,6 +151,7 @@ void lrm_report(const char *name, uint64_t action, const char *result, const cha
 /* What a move's report carries besides (0: not measured), and a save's image (volume "": none). */
 struct lrm_times {
 	uint64_t downtime_ms, total_ms;
+	uint64_t rate_mib_s; /* a live move's copy rate, if measured */
 	struct cd_vm_saved saved;
 };
 void lrm_report_times(const char *name, uint64_t action, const char *result, const char *err,

@@ -165,10 +165,15 @@ static void got_times(void *ctx, const struct cd_agent_result *r)
 {
 	struct settle *x = ctx;
 	struct json_object *o = r->rc == 0 && r->xml ? json_tokener_parse(r->xml) : NULL;
-	uint64_t ms;
+	uint64_t ms, data, elapsed;
 
 	if (o && cd_jget_u64(o, "downtime_ms", &ms) == 0)
 		x->times.downtime_ms = ms;
+	/* What it sent over the time it took: the copy rate, if it sent enough to tell. */
+	if (o && cd_jget_u64(o, "data_processed", &data) == 0 &&
+	    cd_jget_u64(o, "time_elapsed_ms", &elapsed) == 0 && elapsed &&
+	    data >= ((uint64_t)CD_MOVE_RATE_MIN_MIB << 20))
+		x->times.rate_mib_s = (data >> 20) * 1000 / elapsed;
 	json_object_put(o);
 	moved(x);
 }

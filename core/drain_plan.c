@@ -49,9 +49,8 @@ uint32_t cd_drain_measured_mib_s(const struct cd_state *s)
 		const struct cd_vm *v = &s->vms[i];
 		const struct cd_vm_last_move *l = &v->last_move;
 
-		if (l->outcome == CD_MOVE_OUT_MOVED && l->mode != CD_MOVE_COLD &&
-		    l->total_ms >= 100 && v->memory_mb)
-			r[n++] = (uint32_t)(v->memory_mb * 1000 / l->total_ms) + 1;
+		if (l->outcome == CD_MOVE_OUT_MOVED && l->rate_mib_s)
+			r[n++] = (uint32_t)l->rate_mib_s;
 	}
 	qsort(r, n, sizeof(*r), cmp_u32);
 	m = n ? r[n / 2] : 0;

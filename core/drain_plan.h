@@ -13,8 +13,10 @@
  *
  * How many moves at once: a live move converges when its share of the
  * migration bandwidth stays well above what its guest dirties, so the
- * bandwidth measured by the cluster's last moves is divided among moves that
- * each keep CD_DRAIN_MARGIN times the assumed dirty rate, at most the
+ * bandwidth the cluster's last live moves measured (the median of their copy
+ * rates, last_move.rate_mib_s: only copies large enough to measure the
+ * network, not its latency) is divided among moves that each keep
+ * CD_DRAIN_MARGIN times the assumed dirty rate, at most the
  * cluster property drain-max-parallel (default 4, core/props.c).
  */
 #ifndef CD_DRAIN_PLAN_H
@@ -75,7 +77,7 @@ int cd_drain_plan(const struct cd_state *s, uint32_t node, const struct cd_drain
 		  struct cd_drain_plan *out, char *err, size_t errlen);
 void cd_drain_plan_free(struct cd_drain_plan *p);
 
-/* The bandwidth the cluster's moves showed (MiB/s): 0 if none measured. */
+/* The median copy rate of the VMs' last live moves (MiB/s): 0 if none measured. */
 uint32_t cd_drain_measured_mib_s(const struct cd_state *s);
 
 #endif

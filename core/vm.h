@@ -135,12 +135,20 @@ struct cd_vm_saved {
 };
 
 /* How the VM's last move ended (action_id 0: it never moved). */
+#define CD_MOVE_RATE_MIN_MIB 64 /* a copy this large measures a rate; a smaller one, latency */
+
 struct cd_vm_last_move {
 	uint64_t action_id;
 	enum cd_move_outcome outcome;
 	enum cd_move_mode mode;
 	uint32_t source, target;
 	uint64_t downtime_ms, total_ms; /* as the node that settled it measured them; 0 unknown */
+	/*
+	 * A live move's copy rate (MiB/s): the data it sent over the time it
+	 * took, when it sent enough to be a measure of the network
+	 * (CD_MOVE_RATE_MIN_MIB); 0 unknown.
+	 */
+	uint64_t rate_mib_s;
 	char error[CD_VM_ERROR_MAX + 1];
 };
 
@@ -256,14 +264,15 @@ struct cd_vm_event_args {
 	bool force;	   /* STOP: power it off */
 	uint64_t wall_ms;  /* REPORT_*: the reporter's wall clock, for the failure count */
 	const char *error; /* REPORT_*: the report's error, NULL if none */
-	const char *node_name, *how;	 /* NODE_DEAD: the dead node's name, how it died */
-	uint32_t target;		 /* MOVE: where to */
-	enum cd_move_mode mode;		 /* MOVE */
-	enum cd_move_phase phase;	 /* MOVE_STEP: the phase the node finished */
-	bool ok;			 /* MOVE_STEP: whether it did */
-	uint64_t downtime_ms, total_ms;	 /* REPORT_* ending a move, if measured */
-	bool save;			 /* STOP: save it (into volume, file) */
-	const char *volume, *file;	 /* STOP with save, MOVE quick: the state file */
+	const char *node_name, *how;	/* NODE_DEAD: the dead node's name, how it died */
+	uint32_t target;		/* MOVE: where to */
+	enum cd_move_mode mode;		/* MOVE */
+	enum cd_move_phase phase;	/* MOVE_STEP: the phase the node finished */
+	bool ok;			/* MOVE_STEP: whether it did */
+	uint64_t downtime_ms, total_ms; /* REPORT_* ending a move, if measured */
+	uint64_t rate_mib_s;	   /* REPORT_* ending a live move: its copy rate, if measured */
+	bool save;		   /* STOP: save it (into volume, file) */
+	const char *volume, *file; /* STOP with save, MOVE quick: the state file */
 	const struct cd_vm_saved *saved; /* REPORT_SAVED, MOVE_STEP saving: the image */
 	bool corrupt;			 /* RESTORED not ok: the image failed its checks */
 	bool fallback;			 /* MOVE_STEP copying: fall back to quick */

@@ -119,6 +119,7 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 	cd_jget_u64(c, "wall_ms", &a.wall_ms);
 	cd_jget_u64(c, "downtime_ms", &a.downtime_ms);
 	cd_jget_u64(c, "total_ms", &a.total_ms);
+	cd_jget_u64(c, "rate_mib_s", &a.rate_mib_s);
 	if (ev == CD_VM_EV_REPORT_SAVED) {
 		struct json_object *o;
 

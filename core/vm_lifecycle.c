@@ -392,6 +392,7 @@ static void end_move(struct cd_vm *vm, enum cd_move_outcome outcome,
 	l->target = vm->move.target;
 	if (outcome == CD_MOVE_OUT_MOVED) {
 		l->downtime_ms = a->downtime_ms;
+		l->rate_mib_s = a->rate_mib_s;
 		l->total_ms = a->total_ms;
 	}
 	if (a->error)

@@ -111,6 +111,8 @@ struct json_object *cd_vm_last_move_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "target", u64_json(l->target));
 	json_object_object_add(o, "downtime_ms", u64_json(l->downtime_ms));
 	json_object_object_add(o, "total_ms", u64_json(l->total_ms));
+	if (l->rate_mib_s)
+		json_object_object_add(o, "rate_mib_s", u64_json(l->rate_mib_s));
 	json_object_object_add(o, "error", json_object_new_string(l->error));
 	return o;
 }
@@ -220,6 +222,8 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 		    cd_strlcpy(vm->last_move.error, e, sizeof(vm->last_move.error)) >=
 			    sizeof(vm->last_move.error))
 			return -1;
+		vm->last_move.rate_mib_s = 0;
+		cd_jget_u64(o, "rate_mib_s", &vm->last_move.rate_mib_s);
 		vm->last_move.outcome = (enum cd_move_outcome)oc;
 		vm->last_move.mode = (enum cd_move_mode)m;
 	}

@@ -90,7 +90,7 @@ pri_ok() {
 	done
 }
 pri_ok "$order" && pass "the moves began highest priority first ($order)" || fail "moves began out of priority order: $order"
-assert_match "$(lab exec 1 clusterctl events)" "node2: drain drained" "the events record the drain's end"
+assert_match "$(lab exec 1 clusterctl events)" "node2 +drain drained" "the events record the drain's end"
 
 # --- resume with failback now: the VMs come back to node2, live
 lab exec 1 clusterctl node resume node2 --failback now
@@ -135,6 +135,6 @@ for v in $on_src; do
 	assert_eq "$(boot_of "$v")" "${b0[$v]}" "$v kept its boot: moved away before clusterd stopped"
 	[[ $(vm_nodes_running "$v") != *node2* ]] || fail "$v still runs on node2"
 done
-assert_match "$(lab exec 1 clusterctl events)" "node2: drain begins" "the events record the drain at shutdown"
+assert_match "$(lab exec 1 clusterctl events)" "node2 +drain begins" "the events record the drain at shutdown"
 
 lab_test_end
