@@ -85,9 +85,9 @@ run "$lab" exec 1 clusterctl vm move web1 --check
 on=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
 run "$lab" exec 1 sh -c "clusterctl vm move web1 node$on --check || true"
 
-# moved_watched HOW ARGS...: a move of web1 (clusterctl vm move web1 ARGS --wait)
-# while a client polls it every 10 ms, and what the client saw
-moved_watched() {
+# watched HOW CMD...: CMD (run on node 1) while a client polls web1 every
+# 10 ms, and what the client saw during the HOW move
+watched() {
 	local how=$1 probe_pid
 	shift
 	"$lab" exec client "$G/udp-probe" 198.18.0.21 --interval-ms 10 --timeout-ms 300 --json >"$lab_dir/probe-move.json" 2>/dev/null &
@@ -95,7 +95,7 @@ moved_watched() {
 	for _ in $(seq 1 100); do
 		"$lab" exec client "$G/udp-probe" 198.18.0.21 --once --timeout-ms 200 >/dev/null 2>&1 && break
 	done
-	run "$lab" exec 1 clusterctl vm move web1 "$@" --wait
+	run "$lab" exec 1 "$@"
 	kill -INT "$probe_pid" 2>/dev/null || true
 	wait "$probe_pid" || true
 	python3 - "$lab_dir/probe-move.json" "$how" <<'PY'
@@ -106,6 +106,12 @@ print("client: %d boot(s) of web1 answered%s; longest gap the client saw during 
          sys.argv[2], d["max_gap"]["ms"]))
 PY
 }
+# moved_watched HOW ARGS...: clusterctl vm move web1 ARGS --wait, watched
+moved_watched() {
+	local how=$1
+	shift
+	watched "$how" clusterctl vm move web1 "$@" --wait
+}
 
 say "Live-migrate web1 while a client polls it every 10 ms: one boot answers throughout, from one node at a time"
 moved_watched live
@@ -114,6 +120,14 @@ run "$lab" exec 1 sh -c "clusterctl events | grep 'move' | tail -n 5"
 say "Quick-migrate web1: paused, its memory saved into a file on the shared volume, restored on another node as the file is written"
 moved_watched quick --mode quick
 run "$lab" exec 1 sh -c "clusterctl events | grep -E 'saved|quick' | tail -n 4"
+
+say "Planned maintenance: drain the node running web1. The plan first (a dry run changes nothing), then the drain: its VMs move away, live first"
+on=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
+run "$lab" exec 1 clusterctl node drain "node$on" --dry-run
+watched drain clusterctl node drain "node$on" --wait
+run "$lab" exec 1 clusterctl node list
+say "Maintenance over: node$on takes VMs again"
+run "$lab" exec 1 clusterctl node resume "node$on"
 
 say "Fail over: power off the node running web1; the survivors restart it once its host lease has expired"
 from=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
