@@ -7,6 +7,7 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/conf.h"
 #include "core/change.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
@@ -156,17 +157,10 @@ static void policy_move(const struct cd_vm *vm, uint32_t from, uint32_t to, cons
 	uint64_t now = cd_now_ms();
 	struct policy_move *m;
 	struct json_object *c;
-	char *ctx;
+	char *ctx, err[256];
 
 	if (move_paused(vm->name, now) || pair_busy(s, from, to))
 		return;
-	if (vm->move_mode != CD_MOVE_LIVE) {
-		qb_log(LOG_INFO,
-		       "vm %s: the policy would move it %s, which this version does not "
-		       "carry out",
-		       vm->name, cd_move_mode_to_str(vm->move_mode));
-		return;
-	}
 	m = realloc(pl.moves, (pl.n_moves + 1) * sizeof(*m));
 	ctx = strdup(vm->name);
 	if (!m || !ctx) {
@@ -178,12 +172,18 @@ static void policy_move(const struct cd_vm *vm, uint32_t from, uint32_t to, cons
 	pl.moves = m;
 	cd_strlcpy(m[pl.n_moves].name, vm->name, sizeof(m->name));
 	m[pl.n_moves++].until = now + CD_POLICY_MOVE_PAUSE_MS;
-	c = cd_vm_move_change(s, vm, to, CD_MOVE_LIVE, NULL, cd_wall_ms(), NULL, 0);
+	c = cd_vm_move_change(s, vm, to, vm->move_mode, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+			      cd_wall_ms(), err, sizeof(err));
+	if (!c) {
+		qb_log(LOG_WARNING, "vm %s: the policy cannot move it: %s", vm->name, err);
+		free(ctx);
+		return;
+	}
 	if (cd_replica_submit(c, move_done, ctx) < 0)
 		free(ctx);
 	else
-		qb_log(LOG_NOTICE, "vm %s: moving live from node %u to node %u: %s", vm->name, from,
-		       to, why);
+		qb_log(LOG_NOTICE, "vm %s: moving %s from node %u to node %u: %s", vm->name,
+		       cd_move_mode_to_str(vm->move_mode), from, to, why);
 	json_object_put(c);
 }
 

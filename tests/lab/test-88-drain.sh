@@ -95,13 +95,15 @@ assert_match "$(lab exec 1 clusterctl events)" "node2 +drain drained" "the event
 # --- resume with failback now: the VMs come back to node2, live
 lab exec 1 clusterctl node resume node2 --failback now
 assert_eq "$(node_state 1 node2)" online "node2 is online again"
-for v in d1 d2 d3 d4 d6; do b0[$v]=$(boot_of "$v"); done
-b0[d5]=$(boot_of d5)
+for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 all_home() { [[ $(on_node2) == 6 ]] && none_moving; }
 wait_for 300 "every VM is back on node2" all_home
-for v in "${VMS[@]}"; do
-	assert_eq "$(vm_nodes_running "$v") $(boot_of "$v")" "node2 ${b0[$v]}" "$v back on node2 with its boot"
+for v in d1 d2 d3 d4 d6; do
+	assert_eq "$(vm_nodes_running "$v") $(boot_of "$v")" "node2 ${b0[$v]}" "$v back on node2 live, with its boot"
 done
+# d5 moves as its move-mode says: cold, restarted there
+wait_for 60 "d5 answers on node2" answers "${ip[d5]}"
+assert_eq "$(vm_nodes_running d5) $(vm_field 1 d5 'd["last_move"]["mode"]')" "node2 cold" "d5 back on node2, moved cold"
 
 # --- cancel mid-drain: no new moves, nothing half-moved, node2 paused
 lab exec 1 clusterctl node drain node2 >/dev/null
