@@ -7,8 +7,10 @@
 # move-mode says so, never one VM answering from two nodes; node2 ends
 # "drained" and runs nothing. Resume with --failback now brings the VMs
 # that prefer node2 back to it, live. A drain cancelled mid-way starts no
-# more moves and leaves the node paused, nothing half-moved. Stopping
-# clusterd on a node drains it first: its VMs keep running elsewhere.
+# more moves and leaves the node paused, nothing half-moved. The
+# coordinator killed mid-drain: the next one carries the drain on to its
+# end, every VM running once. Stopping clusterd on a node drains it first:
+# its VMs keep running elsewhere.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "drain"
@@ -19,7 +21,8 @@ move_lab_ready
 # two moves at once at most, whatever the plan derives: six TCG guests on two cores
 lab exec 1 clusterctl property set drain-max-parallel 2
 
-boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
+# boot_of VM: its boot id ("" if it does not answer)
+boot_of() { { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null || :; } | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
 runs_on_answers() { runs_on 1 "$2" "$1" && answers "${ip[$2]}"; }
 VMS=(d1 d2 d3 d4 d5 d6)
 declare -A ip=([d1]=198.18.0.31 [d2]=198.18.0.32 [d3]=198.18.0.33 [d4]=198.18.0.34 [d5]=198.18.0.35 [d6]=198.18.0.36)
@@ -37,8 +40,9 @@ for v in "${VMS[@]}"; do wait_for 180 "$v runs on node2 and answers" runs_on_ans
 
 drain_state() { lab exec "${2:-1}" clusterctl --json node drain "$1" --status | jq -r '.state'; }
 drain_state_is() { [[ $(drain_state "$1" "${3:-1}") == "$2" ]]; }
-on_node2() { local v n=0; for v in "${VMS[@]}"; do [[ $(where "$v") == node2 ]] && n=$((n + 1)); done; echo "$n"; }
-none_moving() { ! lab exec 1 clusterctl --json vm list | jq -e '.vms[] | select(.state == "migrating" or .state == "stopping" or .state == "starting")' >/dev/null; }
+# on_node2 [VIEWER]: how many VMs the state has on node2
+on_node2() { local v n=0; for v in "${VMS[@]}"; do [[ $(where "$v" "${1:-1}") == node2 ]] && n=$((n + 1)); done; echo "$n"; }
+none_moving() { ! lab exec "${1:-1}" clusterctl --json vm list | jq -e '.vms[] | select(.state == "migrating" or .state == "stopping" or .state == "starting")' >/dev/null; }
 declare -A b0
 for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 
@@ -93,9 +97,9 @@ pri_ok "$order" && pass "the moves began highest priority first ($order)" || fai
 assert_match "$(lab exec 1 clusterctl events)" "node2 +drain drained" "the events record the drain's end"
 
 # --- resume with failback now: the VMs come back to node2, live
+for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 lab exec 1 clusterctl node resume node2 --failback now
 assert_eq "$(node_state 1 node2)" online "node2 is online again"
-for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 all_home() { [[ $(on_node2) == 6 ]] && none_moving; }
 wait_for 300 "every VM is back on node2" all_home
 for v in d1 d2 d3 d4 d6; do
@@ -124,12 +128,34 @@ for v in "${VMS[@]}"; do assert_eq "$(vm_nodes_running "$v")" "$(where "$v")" "$
 lab exec 1 clusterctl node resume node2 --failback never
 assert_eq "$(node_state 1 node2)" online "node2 is online again"
 
+# --- the coordinator (node1) dies mid-drain: the next one carries the drain on
+lab exec 1 clusterctl vm set d5 move-mode=live
+assert_eq "$(cd_status 3 | jq -r '.coordinator_name')" node1 "node1 coordinates"
+lab exec 1 clusterctl node drain node2 >/dev/null
+wait_for 60 "the drain's first moves are under way" moving_now
+lab kill 1 >/dev/null
+wait_for 300 "node2 is drained all the same, as node3 sees it" drain_state_is node2 drained 3
+assert_eq "$(on_node2 3)" 0 "no VM is on node2"
+all_run_once() {
+	local v
+	for v in "${VMS[@]}"; do
+		vm_state_is 3 "$v" running && [[ $(vm_nodes_running "$v") == "$(where "$v" 3)" ]] || return 1
+	done
+}
+wait_for 120 "every VM runs, once, where node3's state says (node1's failed over)" all_run_once
+assert_match "$(lab exec 3 clusterctl events)" "node2 +drain drained" "node3's events record the drain's end"
+lab start 1 >/dev/null
+wait_for 60 "node1 is back" cluster_whole
+lab exec 1 clusterctl node resume node2 --failback now
+all_home_live() { [[ $(on_node2) == 6 ]] && none_moving; }
+wait_for 300 "every VM is back on node2" all_home_live
+
 # --- stopping clusterd on a node drains it first: its VMs keep running
 src=node2
 on_src=$(lab exec 1 clusterctl --json vm list | jq -r '[.vms[] | select(.node_name == "node2") | .name] | join(" ")')
 [[ -n $on_src ]] || fail "no VM on node2 to drain at shutdown"
 for v in $on_src; do b0[$v]=$(boot_of "$v"); done
-lab exec 2 sh -c 'kill -TERM "$(cat /run/clusterd/clusterd.pid)"'
+kill -TERM "$(cat "$LAB_DIR/node2/clusterd.pid")"
 gone2() { ! lab exec 1 clusterctl --json status | jq -e '.nodes[] | select(.name == "node2" and .reachable)' >/dev/null; }
 wait_for 300 "clusterd on node2 drains, then stops" gone2
 for v in $on_src; do
