@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # bench/lib.sh - what the lab benchmarks (bench/migrate/run.sh,
-# bench/quick/run.sh) share: their own lab, taken down and its logs kept on
-# exit; waits; the test guest's agent asked from the lab's client namespace;
-# a probe polling a guest during a move; libvirt's view of where a domain
-# runs; the cluster's view of a VM; the results' rows; a scenario's two
-# guests and its repetitions, ours moved then the other system's. Source it
+# bench/quick/run.sh, bench/drain/run.sh) share: their own lab, taken down
+# and its logs kept on exit; waits; the test guest's agent asked from the
+# lab's client namespace; probes polling guests during a move; libvirt's view
+# of where a domain runs; the plain virsh live migration a user would type;
+# the cluster's view of a VM; the results' rows; a scenario's two guests and
+# its repetitions, ours moved then the other system's. Source it
 # from bash with top set (the top of the source tree), then call
 # bench_begin. For scenarios the caller defines guest_ready IP READY NAME,
 # move_ours S REP VM IP SRC DST, and for its other system SYS ready_SYS and
@@ -84,6 +85,8 @@ reply() {
 	sed -n "s/.*\\b$1=\\([0-9a-f]*\\).*/\\1/p" <<<"$out" | grep .
 }
 answers() { reply seq "$1" >/dev/null; }
+# boot_of IP: the guest's boot id, or "none" if it does not answer
+boot_of() { reply boot "$1" || echo none; }
 # polled IP: someone else (our probe) polls the agent: its reply counter
 # moved on by more than our own two requests in between
 polled() {
@@ -108,16 +111,62 @@ resume_on() {
 	[[ $st != paused ]] || "$LAB" exec "$1" virsh resume "$2" >/dev/null
 }
 
-# --- the probe of one guest during a move
-probe_start() { # IP FILE
+# plain_migrate SRC DOM DST OUT SECS: what a user types instead of ours to
+# move DOM live from node SRC to node DST, run on SRC: "virsh migrate --live
+# --p2p DOM qemu+tcp://198.18.0.DST/system" (libvirt's defaults; the target
+# named by its libvirt's TCP listener in the lab), its output in OUT; if it
+# has not ended after SECS seconds, "virsh domjobabort DOM" on SRC. Waits
+# for it (polling every 0.05 s); sets PLAIN_OUTCOME to moved,
+# did-not-converge (aborted) or failed(exit-N).
+plain_migrate() {
+	local src=$1 dom=$2 dst=$3 out=$4 secs=$5 pid rc=0
+	"$LAB" exec "$src" virsh migrate --live --p2p "$dom" "qemu+tcp://198.18.0.$dst/system" >"$out" 2>&1 &
+	pid=$!
+	PLAIN_OUTCOME=moved
+	if ! wait_for "$secs" "virsh migrate $dom" eval "! kill -0 $pid"; then
+		PLAIN_OUTCOME=did-not-converge
+		"$LAB" exec "$src" virsh domjobabort "$dom" >>"$out" 2>&1 || :
+		wait_for 60 "virsh migrate $dom after domjobabort" eval "! kill -0 $pid" || kill -INT "$pid" 2>/dev/null || :
+	fi
+	wait "$pid" || rc=$?
+	if [[ $PLAIN_OUTCOME == moved && $rc -ne 0 ]]; then
+		PLAIN_OUTCOME="failed(exit-$rc)"
+	fi
+}
+# target_jobinfo DOM NODE FILE: the target's completed incoming job into
+# FILE, once it has its downtime (QEMU may say completed before it has it)
+target_jobinfo() {
+	"$LAB" exec "$2" virsh domjobinfo --completed --keep-completed "$1" >"$3" 2>/dev/null &&
+		grep -q '^Total downtime:' "$3"
+}
+# target_job DOM NODE FILE: "DOWNTIME_MS ELAPSED_MS" of that job ("Total
+# downtime", "Time elapsed"; FILE as target_jobinfo's, waited for 10 s at
+# most), or "nan nan"
+target_job() {
+	if wait_for 10 "domjobinfo on node$2" target_jobinfo "$1" "$2" "$3"; then
+		awk -F: '/^Total downtime:/ { d = $2 + 0 } /^Time elapsed:/ { e = $2 + 0 }
+			END { print d, (e == "" ? "nan" : e) }' "$3"
+	else
+		echo nan nan
+	fi
+}
+
+# --- probes polling guests during a move: one, or several at once, each
+# under its own KEY (default "one")
+declare -gA PROBE_PIDS=()
+probe_start() { # IP FILE [KEY]
 	"$LAB" exec client "$PROBE" "$1" --interval-ms 10 --timeout-ms 300 --json >"$2" 2>/dev/null &
-	PROBE_PID=$!
+	PROBE_PIDS[${3:-one}]=$!
 	wait_for 20 "the probe hears $1" polled "$1" || die "no probe replies from $1"
 }
-probe_stop() { # IP: once the guest answers and the probe hears it again
+probe_stop() { # IP [KEY]: once the guest answers and the probe hears it again
+	local key=${2:-one} pid
+	pid=${PROBE_PIDS[$key]:-}
+	[[ -n $pid ]] || { log "no probe $key of $1 to stop"; return 0; }
+	unset "PROBE_PIDS[$key]"
 	wait_for 30 "$1 answers after its move" polled "$1" || log "$1 is not heard after its move"
-	kill -INT "$PROBE_PID" 2>/dev/null || :
-	wait "$PROBE_PID" 2>/dev/null || :
+	kill -INT "$pid" 2>/dev/null || :
+	wait "$pid" 2>/dev/null || :
 }
 # probe_fields FILE: "GAP_MS BOOTS INTERLEAVED SILENT_MS": the longest gap,
 # counting a silence until the probe's end (a guest that never answered
@@ -128,19 +177,29 @@ probe_fields() {
 		"$1" 2>/dev/null || echo "nan 0 unknown nan"
 }
 
-# record FIELD...: one row of $RES/results.tsv (the columns are the caller's)
-record() { printf '%s\t' "$@" | sed 's/\t$/\n/' >>"$RES/results.tsv"; }
+# record_in FILE FIELD...: one row of $RES/FILE (the columns are the
+# caller's); record FIELD...: one row of $RES/results.tsv
+record_in() {
+	local f=$1
+	shift
+	printf '%s\t' "$@" | sed 's/\t$/\n/' >>"$RES/$f"
+}
+record() { record_in results.tsv "$@"; }
 
 # --- the cluster's VM
 # node the cluster runs VM on, as a number ("" if none)
 ours_node() { "$LAB" exec 1 clusterctl --json vm show "$1" | jq -r '.node_name // "" | ltrimstr("node")'; }
 ours_state_is() { [[ $("$LAB" exec 1 clusterctl --json vm show "$1" | jq -r .state) == "$2" ]]; }
-# ours_add VM XML: the cluster's VM, its possible owners node1 and node2,
-# started (not waited for)
+# ours_add VM XML [KEY=VALUE...]: the cluster's VM, set as the KEY=VALUEs
+# say (default: its possible owners node1 and node2), started (not waited
+# for)
 ours_add() {
-	"$LAB" exec 1 clusterctl vm add "$1" --xml "$2" >/dev/null
-	"$LAB" exec 1 clusterctl vm set "$1" possible-owners=node1,node2 >/dev/null
-	"$LAB" exec 1 clusterctl vm start "$1" >/dev/null
+	local vm=$1 xml=$2
+	shift 2
+	(($#)) || set -- possible-owners=node1,node2
+	"$LAB" exec 1 clusterctl vm add "$vm" --xml "$xml" >/dev/null
+	"$LAB" exec 1 clusterctl vm set "$vm" "$@" >/dev/null
+	"$LAB" exec 1 clusterctl vm start "$vm" >/dev/null
 }
 # ours_stop VM: stopped at once (vm stop --force)
 ours_stop() {

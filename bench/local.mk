@@ -2,4 +2,5 @@
 include $(srcdir)/bench/csvfs/local.mk
 # The lab benchmarks, run by hand as root on a lab they bring up (never by
 # make check); bench/lib.sh and bench/results.py are what they share.
-EXTRA_DIST += bench/lib.sh bench/results.py bench/migrate/run.sh bench/quick/run.sh
+EXTRA_DIST += bench/lib.sh bench/results.py bench/migrate/run.sh bench/quick/run.sh \
+	bench/drain/run.sh bench/drain/summary.py

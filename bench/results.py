@@ -1,5 +1,6 @@
 """bench/results.py - the lab benchmarks' results (bench/migrate/run.sh,
-bench/quick/run.sh), for their summaries: results.tsv (a row a move,
+bench/quick/run.sh, bench/drain/summary.py), for their summaries:
+results.tsv (a row a move,
 tab-separated, the columns the benchmark's, "nan" where none) and
 scenarios.tsv (number, description) read, what a move's probe and libvirt
 said that is amiss, and the medians of two systems side by side."""
@@ -37,6 +38,11 @@ def guest_intact(boots, inter, silent):
     """The probe saw one boot, never two answering, and the guest answered
     again after the move."""
     return boots == "1" and inter == "false" and (num(silent) or 0) < SILENT
+
+
+def same_boot(before, after):
+    """The guest answered with the same boot id before and after its move."""
+    return before not in ("", "none") and before == after
 
 
 def guest_notes(boots, inter, silent, running, expect):

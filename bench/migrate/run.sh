@@ -128,39 +128,20 @@ move_ours() {
 	record "$s" "$r" ours "$src" "$dst" "$gap" "$down" "$((t1 - t0))" "$job" "$outcome" "$boots" "$inter" "$(nodes_running "$vm")" "$silent"
 }
 
-# target_jobinfo DOM NODE FILE: the target's completed incoming job into
-# FILE, once it has its downtime (QEMU may say completed before it has it)
-target_jobinfo() {
-	"$LAB" exec "$2" virsh domjobinfo --completed --keep-completed "$1" >"$3" 2>/dev/null &&
-		grep -q '^Total downtime:' "$3"
-}
-
-# move_virsh SCEN REP DOM IP SRC DST
+# move_virsh SCEN REP DOM IP SRC DST: plain_migrate (bench/lib.sh), the
+# target's completed job (target_job) for its downtime and time
 move_virsh() {
-	local s=$1 r=$2 dom=$3 ip=$4 src=$5 dst=$6 f t0 t1 rc=0 pid outcome down=nan job=nan total
+	local s=$1 r=$2 dom=$3 ip=$4 src=$5 dst=$6 f t0 t1 outcome down=nan job=nan total
 	f=$RES/s$s-r$r-virsh
 	probe_start "$ip" "$f-probe.json"
 	t0=$(now_ms)
-	"$LAB" exec "$src" virsh migrate --live --p2p "$dom" "qemu+tcp://198.18.0.$dst/system" >"$f-move.out" 2>&1 &
-	pid=$!
-	outcome=moved
-	if ! wait_for "$VIRSH_DEADLINE_S" "virsh migrate $dom" eval "! kill -0 $pid"; then
-		outcome=did-not-converge
-		"$LAB" exec "$src" virsh domjobabort "$dom" >>"$f-move.out" 2>&1 || :
-		wait_for 60 "virsh migrate $dom after domjobabort" eval "! kill -0 $pid" || kill -INT "$pid" 2>/dev/null || :
-	fi
-	wait "$pid" || rc=$?
+	plain_migrate "$src" "$dom" "$dst" "$f-move.out" "$VIRSH_DEADLINE_S"
 	t1=$(now_ms)
 	total=$((t1 - t0))
-	if [[ $outcome == moved && $rc -ne 0 ]]; then
-		outcome="failed(exit-$rc)"
-	fi
+	outcome=$PLAIN_OUTCOME
 	probe_stop "$ip"
 	if [[ $outcome == moved ]]; then
-		if wait_for 10 "domjobinfo on node$dst" target_jobinfo "$dom" "$dst" "$f-jobinfo.txt"; then
-			down=$(awk -F: '/^Total downtime:/ { print $2 + 0 }' "$f-jobinfo.txt")
-			job=$(awk -F: '/^Time elapsed:/ { print $2 + 0 }' "$f-jobinfo.txt")
-		fi
+		read -r down job < <(target_job "$dom" "$dst" "$f-jobinfo.txt")
 	else
 		total=nan
 	fi

@@ -98,9 +98,7 @@ STATE=/run/csvfs/vol1/$STATE_FILE
 OURS_DEADLINE_S=900
 VIRSH_DEADLINE_S=600
 
-# --- the guest's boot and readiness
-# boot_of IP: the guest's boot id, or "none" if it does not answer
-boot_of() { reply boot "$1" || echo none; }
+# --- the guest's readiness (its boot id: boot_of, bench/lib.sh)
 # in_use CONSOLE: the guest's memory is in use: the console has a "DIRTY
 # allocated" line for every start of the agent ("READY"), a new boot or an
 # agent restart alike (each fills its memory again)
@@ -265,7 +263,7 @@ done
 PYTHONPATH=$top/bench PYTHONDONTWRITEBYTECODE=1 python3 - "$RES/results.tsv" "$RES/scenarios.tsv" <<'EOF'
 import sys
 
-from results import cell, guest_intact, guest_notes, load, median_table, ratio, ratio_text
+from results import cell, guest_intact, guest_notes, load, median_table, ratio, ratio_text, same_boot
 
 rows, scen = load(sys.argv[1], sys.argv[2], 18)
 TARGET = 0.5  # the issue's target: ours' client-seen outage at most this x the manual path's
@@ -273,11 +271,8 @@ TARGET = 0.5  # the issue's target: ours' client-seen outage at most this x the 
 def moved(r):
     return r[10] == "moved"
 
-def same_boot(r):
-    return r[15] not in ("", "none") and r[15] == r[16]
-
 def intact(r):  # moved, and the guest kept running: one boot, the old one, answering after it
-    return moved(r) and guest_intact(r[11], r[12], r[14]) and same_boot(r)
+    return moved(r) and guest_intact(r[11], r[12], r[14]) and same_boot(r[15], r[16])
 
 def ms(v):
     return "-" if v is None else "%.0f ms" % v
@@ -296,7 +291,7 @@ for r in rows:
     s, rep, sysn, src, dst, gap, out, total, save, rest, outcome, boots, inter, running, silent, b0, b1, note = r
     notes = [] if moved(r) else ["outcome " + outcome]
     notes += guest_notes(boots, inter, silent, running, "node" + (dst if moved(r) else src))
-    if moved(r) and boots == "1" and not same_boot(r):
+    if moved(r) and boots == "1" and not same_boot(b0, b1):
         notes.append("boot id %s -> %s: NOT the old boot" % (b0[:8], b1[:8]))
     if note:
         notes.append(note)
