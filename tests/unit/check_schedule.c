@@ -83,18 +83,37 @@ static const char *next_after(const char *text, const char *after, bool utc)
 	return show(cd_schedule_next(&s, a.at_ms), utc);
 }
 
-/* A chain of next times: each after the one before. */
-static void chain(const char *text, const char *after, const char *const *expect, size_t n)
+/* One expectation: the next time of "--every every" after "--at after", local. */
+struct next_case {
+	const char *every, *after, *expect;
+};
+
+static void next_cases(const struct next_case *c, size_t n)
 {
-	struct cd_schedule s = every(text), a;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(next_after(c[i].every, c[i].after, false), c[i].expect) != 0)
+			ck_abort_msg("\"%s\" after %s: %s, not %s", c[i].every, c[i].after,
+				     next_after(c[i].every, c[i].after, false), c[i].expect);
+}
+
+/* A chain of next times: each after the one before (at most 6). */
+struct next_chain {
+	const char *every, *after, *expect[6];
+};
+
+static void chain(const struct next_chain *c)
+{
+	struct cd_schedule s = every(c->every), a;
 	uint64_t t;
 	size_t i;
 
-	ck_assert_int_eq(cd_schedule_parse_at(after, 0, &a, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_schedule_parse_at(c->after, 0, &a, err, sizeof(err)), 0);
 	t = a.at_ms;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < 6 && c->expect[i]; i++) {
 		t = cd_schedule_next(&s, t);
-		ck_assert_str_eq(show(t, false), expect[i]);
+		ck_assert_str_eq(show(t, false), c->expect[i]);
 	}
 }
 
@@ -135,6 +154,14 @@ static const char *describe(const struct cd_schedule *s)
 
 	cd_schedule_describe(s, buf, sizeof(buf));
 	return buf;
+}
+
+/* "--every text" in words is expect. */
+static void described(const char *text, const char *expect)
+{
+	struct cd_schedule s = every(text);
+
+	ck_assert_str_eq(describe(&s), expect);
 }
 
 START_TEST(test_at_forms)
@@ -249,22 +276,13 @@ END_TEST
 
 START_TEST(test_every_describe)
 {
-	struct cd_schedule s;
-
-	s = every("sun 02:00");
-	ck_assert_str_eq(describe(&s), "every sun 02:00");
-	s = every("Sat,Sun 03:15");
-	ck_assert_str_eq(describe(&s), "every sat,sun 03:15");
-	s = every("daily 02:00");
-	ck_assert_str_eq(describe(&s), "every day 02:00");
-	s = every("first sat 03:00");
-	ck_assert_str_eq(describe(&s), "every first sat 03:00");
-	s = every("LAST sunday 23:59");
-	ck_assert_str_eq(describe(&s), "every last sunday 23:59");
-	s = every("0 2 * * 0");
-	ck_assert_str_eq(describe(&s), "cron 0 2 * * 0");
-	s = every("*/15 9-17/4 * * mon-fri");
-	ck_assert_str_eq(describe(&s), "cron */15 9-17/4 * * mon-fri");
+	described("sun 02:00", "every sun 02:00");
+	described("Sat,Sun 03:15", "every sat,sun 03:15");
+	described("daily 02:00", "every day 02:00");
+	described("first sat 03:00", "every first sat 03:00");
+	described("LAST sunday 23:59", "every last sunday 23:59");
+	described("0 2 * * 0", "cron 0 2 * * 0");
+	described("*/15 9-17/4 * * mon-fri", "cron */15 9-17/4 * * mon-fri");
 }
 END_TEST
 
@@ -314,91 +332,80 @@ START_TEST(test_every_refused)
 }
 END_TEST
 
-START_TEST(test_next_weekly)
-{
-	static const char *const two_days[] = {"2026-12-05 02:00", "2026-12-06 02:00",
-					       "2026-12-12 02:00", "2026-12-13 02:00"};
-
-	set_tz("UTC");
-	ck_assert_str_eq(next_after("sun 02:00", "2026-12-02 21:00", false), "2026-12-06 02:00");
-	ck_assert_str_eq(next_after("sun 02:00", "2026-12-06 01:59:30", false), "2026-12-06 02:00");
+/* Next times in UTC, a case a line. */
+static const struct next_case next_utc[] = {
+	/* weekly and daily */
+	{"sun 02:00", "2026-12-02 21:00", "2026-12-06 02:00"},
+	{"sun 02:00", "2026-12-06 01:59:30", "2026-12-06 02:00"},
 	/* strictly after: at the very time, the week after */
-	ck_assert_str_eq(next_after("sun 02:00", "2026-12-06 02:00", false), "2026-12-13 02:00");
-	ck_assert_str_eq(next_after("sunday 02:00", "2026-12-27 02:00", false), "2027-01-03 02:00");
-	chain("sat,sun 02:00", "2026-12-02 21:00", two_days, 4);
-	ck_assert_str_eq(next_after("daily 02:00", "2026-12-02 01:00", false), "2026-12-02 02:00");
-	ck_assert_str_eq(next_after("daily 02:00", "2026-12-31 03:00", false), "2027-01-01 02:00");
-	ck_assert_str_eq(next_after("daily 23:59", "2028-02-28 23:59", false), "2028-02-29 23:59");
-	ck_assert_str_eq(next_after("daily 00:00", "2027-02-28 12:00", false), "2027-03-01 00:00");
-}
-END_TEST
-
-START_TEST(test_next_monthly)
-{
-	static const char *const lasts[] = {"2026-12-27 02:00", "2027-01-31 02:00",
-					    "2027-02-28 02:00", "2027-03-28 02:00"};
-
-	set_tz("UTC");
-	ck_assert_str_eq(next_after("first sat 03:00", "2026-12-02 21:00", false),
-			 "2026-12-05 03:00");
-	ck_assert_str_eq(next_after("first sat 03:00", "2026-12-05 03:00", false),
-			 "2027-01-02 03:00");
-	ck_assert_str_eq(next_after("second tue 01:00", "2026-12-02 21:00", false),
-			 "2026-12-08 01:00");
-	ck_assert_str_eq(next_after("third wed 01:00", "2026-12-02 21:00", false),
-			 "2026-12-16 01:00");
+	{"sun 02:00", "2026-12-06 02:00", "2026-12-13 02:00"},
+	{"sunday 02:00", "2026-12-27 02:00", "2027-01-03 02:00"},
+	{"daily 02:00", "2026-12-02 01:00", "2026-12-02 02:00"},
+	{"daily 02:00", "2026-12-31 03:00", "2027-01-01 02:00"},
+	{"daily 23:59", "2028-02-28 23:59", "2028-02-29 23:59"},
+	{"daily 00:00", "2027-02-28 12:00", "2027-03-01 00:00"},
+	/* monthly: the first to fourth and the last of a weekday */
+	{"first sat 03:00", "2026-12-02 21:00", "2026-12-05 03:00"},
+	{"first sat 03:00", "2026-12-05 03:00", "2027-01-02 03:00"},
+	{"second tue 01:00", "2026-12-02 21:00", "2026-12-08 01:00"},
+	{"third wed 01:00", "2026-12-02 21:00", "2026-12-16 01:00"},
 	/* January 2027 has five sundays: the fourth is the 24th, the last the 31st */
-	ck_assert_str_eq(next_after("fourth sun 02:00", "2027-01-01 00:00", false),
-			 "2027-01-24 02:00");
-	ck_assert_str_eq(next_after("last sun 02:00", "2027-01-24 03:00", false),
-			 "2027-01-31 02:00");
-	chain("last sun 02:00", "2026-12-02 21:00", lasts, 4);
+	{"fourth sun 02:00", "2027-01-01 00:00", "2027-01-24 02:00"},
+	{"last sun 02:00", "2027-01-24 03:00", "2027-01-31 02:00"},
 	/* February 2028 (leap) ends on a tuesday, the 29th */
-	ck_assert_str_eq(next_after("last tue 12:00", "2028-02-01 00:00", false),
-			 "2028-02-29 12:00");
+	{"last tue 12:00", "2028-02-01 00:00", "2028-02-29 12:00"},
 	/* a monthly schedule a year ahead is found at once */
-	ck_assert_str_eq(next_after("last fri 05:00", "2026-12-25 06:00", false),
-			 "2027-01-29 05:00");
-}
-END_TEST
+	{"last fri 05:00", "2026-12-25 06:00", "2027-01-29 05:00"},
+	/* cron lines: steps, ranges, lists, names */
+	{"0 2 * * 0", "2026-12-02 21:00", "2026-12-06 02:00"},
+	/* day-of-week 7 is sunday too */
+	{"0 2 * * 7", "2026-12-02 21:00", "2026-12-06 02:00"},
+	{"0 2 * * 5-7", "2026-12-05 03:00", "2026-12-06 02:00"},
+	{"* * * * *", "2026-12-02 21:00:59", "2026-12-02 21:01"},
+	{"0,30 8-10 * * *", "2026-12-02 10:30", "2026-12-03 08:00"},
+	{"0 0 1 jan,jul *", "2026-12-02 21:00", "2027-01-01 00:00"},
+	{"0 0 1 jan,jul *", "2027-01-01 00:00", "2027-07-01 00:00"},
+	{"0 0 1 */3 *", "2026-12-02 21:00", "2027-01-01 00:00"},
+	{"30 12 31 12 *", "2026-12-31 12:30", "2027-12-31 12:30"},
+	/* "*" first: not restricted (as cron), so odd days that are fridays */
+	{"0 0 */2 * fri", "2026-12-02 21:00", "2026-12-11 00:00"},
+	/* restricted day-of-month alone: the month's days, any weekday */
+	{"0 0 1-2 * *", "2026-12-02 21:00", "2027-01-01 00:00"},
+	/* February 29 comes every four years */
+	{"0 0 29 2 *", "2026-12-02 21:00", "2028-02-29 00:00"},
+	{"0 0 29 feb *", "2028-02-29 00:00", "2032-02-29 00:00"},
+	{"0 0 29 2 *", "2028-02-28 23:59:59", "2028-02-29 00:00"},
+};
 
-START_TEST(test_next_cron)
+/* Chains: each time the next after the one before. */
+static const struct next_chain chains[] = {
+	{"sat,sun 02:00",
+	 "2026-12-02 21:00",
+	 {"2026-12-05 02:00", "2026-12-06 02:00", "2026-12-12 02:00", "2026-12-13 02:00"}},
+	{"last sun 02:00",
+	 "2026-12-02 21:00",
+	 {"2026-12-27 02:00", "2027-01-31 02:00", "2027-02-28 02:00", "2027-03-28 02:00"}},
+	/* hours 9, 13 and 17 on weekdays, every quarter hour: friday evening to monday */
+	{"*/15 9-17/4 * * mon-fri",
+	 "2026-12-04 17:45",
+	 {"2026-12-07 09:00", "2026-12-07 09:15", "2026-12-07 09:30", "2026-12-07 09:45",
+	  "2026-12-07 13:00"}},
+	/* both day fields restricted: the 13th or a friday */
+	{"0 0 13 * fri",
+	 "2026-12-02 21:00",
+	 {"2026-12-04 00:00", "2026-12-11 00:00", "2026-12-13 00:00", "2026-12-18 00:00"}},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+START_TEST(test_next)
 {
-	static const char *const steps[] = {"2026-12-07 09:00", "2026-12-07 09:15",
-					    "2026-12-07 09:30", "2026-12-07 09:45",
-					    "2026-12-07 13:00"};
-	static const char *const either[] = {"2026-12-04 00:00", "2026-12-11 00:00",
-					     "2026-12-13 00:00", "2026-12-18 00:00"};
+	size_t i;
 
 	set_tz("UTC");
-	ck_assert_str_eq(next_after("0 2 * * 0", "2026-12-02 21:00", false), "2026-12-06 02:00");
-	/* day-of-week 7 is sunday too */
-	ck_assert_str_eq(next_after("0 2 * * 7", "2026-12-02 21:00", false), "2026-12-06 02:00");
-	ck_assert_str_eq(next_after("0 2 * * 5-7", "2026-12-05 03:00", false), "2026-12-06 02:00");
-	ck_assert_str_eq(next_after("* * * * *", "2026-12-02 21:00:59", false), "2026-12-02 21:01");
-	/* hours 9, 13 and 17 on weekdays, every quarter hour: friday evening to monday */
-	chain("*/15 9-17/4 * * mon-fri", "2026-12-04 17:45", steps, 5);
-	ck_assert_str_eq(next_after("0,30 8-10 * * *", "2026-12-02 10:30", false),
-			 "2026-12-03 08:00");
-	ck_assert_str_eq(next_after("0 0 1 jan,jul *", "2026-12-02 21:00", false),
-			 "2027-01-01 00:00");
-	ck_assert_str_eq(next_after("0 0 1 jan,jul *", "2027-01-01 00:00", false),
-			 "2027-07-01 00:00");
-	ck_assert_str_eq(next_after("0 0 1 */3 *", "2026-12-02 21:00", false), "2027-01-01 00:00");
-	ck_assert_str_eq(next_after("30 12 31 12 *", "2026-12-31 12:30", false),
-			 "2027-12-31 12:30");
-	/* both day fields restricted: the 13th or a friday */
-	chain("0 0 13 * fri", "2026-12-02 21:00", either, 4);
-	/* a day field starting with '*' is not restricted (as cron): odd days that are fridays */
-	ck_assert_str_eq(next_after("0 0 */2 * fri", "2026-12-02 21:00", false),
-			 "2026-12-11 00:00");
-	/* restricted day-of-month alone: the month's days, any weekday */
-	ck_assert_str_eq(next_after("0 0 1-2 * *", "2026-12-02 21:00", false), "2027-01-01 00:00");
-	/* February 29 comes every four years */
-	ck_assert_str_eq(next_after("0 0 29 2 *", "2026-12-02 21:00", false), "2028-02-29 00:00");
-	ck_assert_str_eq(next_after("0 0 29 feb *", "2028-02-29 00:00", false), "2032-02-29 00:00");
-	ck_assert_str_eq(next_after("0 0 29 2 *", "2028-02-28 23:59:59", false),
-			 "2028-02-29 00:00");
+	next_cases(next_utc, NELEM(next_utc));
+	for (i = 0; i < NELEM(chains); i++)
+		chain(&chains[i]);
 }
 END_TEST
 
@@ -480,9 +487,7 @@ int main(void)
 	add_tcase(s, test_every_normalised);
 	add_tcase(s, test_every_describe);
 	add_tcase(s, test_every_refused);
-	add_tcase(s, test_next_weekly);
-	add_tcase(s, test_next_monthly);
-	add_tcase(s, test_next_cron);
+	add_tcase(s, test_next);
 	add_tcase(s, test_next_whole_minutes);
 	add_tcase(s, test_next_dst);
 	add_tcase(s, test_at_dst);
