@@ -143,7 +143,12 @@ struct json_object *move_ended(struct json_object *status, int64_t action_id)
 	struct json_object *last = text_member(status, "last_move");
 	uint64_t id;
 
+	const char *mode = last ? text_or(last, "mode", "") : "";
+
 	if (cd_jget_u64(last, "action_id", &id) < 0 || id != (uint64_t)action_id)
+		return NULL;
+	/* A cold move is over once the VM runs (or failed) on its target, not when it starts. */
+	if (strcmp(mode, "cold") == 0 && strcmp(text_or(status, "state", ""), "starting") == 0)
 		return NULL;
 	return last;
 }

@@ -145,10 +145,11 @@ static struct json_object *move_begun_view(const struct cd_vm *vm, struct json_o
 	struct json_object *m = json_object_new_object();
 
 	json_object_object_add(m, "vm", json_object_new_string(vm->name));
-	json_object_object_add(m, "source", name_json(vm->move.source));
-	json_object_object_add(m, "target", name_json(vm->move.target));
-	json_object_object_add(m, "mode",
-			       json_object_new_string(cd_move_mode_to_str(vm->move.mode)));
+	/* A cold move is a stop where it runs, then a start on cold_to. */
+	json_object_object_add(m, "source", name_json(vm->cold_to ? vm->node : vm->move.source));
+	json_object_object_add(m, "target", name_json(vm->cold_to ? vm->cold_to : vm->move.target));
+	json_object_object_add(m, "mode", json_object_new_string(cd_move_mode_to_str(
+						  vm->cold_to ? CD_MOVE_COLD : vm->move.mode)));
 	json_object_object_add(m, "action_id", json_object_new_int64((int64_t)vm->action_id));
 	json_object_object_add(body, "move", m);
 	return body;
@@ -420,12 +421,6 @@ static int move_or_check(qb_ipcs_connection_t *c, struct json_object *args,
 		*out = cd_ipc_error_obj("no move mode '%s' (live, quick or cold)",
 					cd_ipc_arg_str(args, "mode"));
 		return CD_ERR_INVALID;
-	}
-	if (go && mode == CD_MOVE_COLD) {
-		*out = cd_ipc_error_obj("a %s move is not carried out by this version (live or "
-					"quick; --check runs its preflight)",
-					cd_move_mode_to_str(mode));
-		return -EOPNOTSUPP;
 	}
 	rc = preflight(name, cd_ipc_arg_str(args, "target"), mode, &facts, &rep, out);
 	if (rc < 0)
