@@ -10,7 +10,8 @@
 # more moves and leaves the node paused, nothing half-moved. The
 # coordinator killed mid-drain: the next one carries the drain on to its
 # end, every VM running once. Stopping clusterd on a node drains it first:
-# its VMs keep running elsewhere.
+# its VMs keep running elsewhere. A cold move asked for restarts the VM on
+# its target.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "drain"
@@ -164,5 +165,17 @@ for v in $on_src; do
 	[[ $(vm_nodes_running "$v") != *node2* ]] || fail "$v still runs on node2"
 done
 assert_match "$(lab exec 1 clusterctl events)" "node2 +drain begins" "the events record the drain at shutdown"
+
+# --- a cold move asked for: stopped where it runs, started on the target, --wait until it runs
+src=$(where d1)
+dst=$(other_than "$src" node2)
+b=$(boot_of d1)
+rc=0
+out=$(lab exec 1 clusterctl vm move d1 "$dst" --mode cold --wait 2>&1) || rc=$?
+assert_eq "$rc $(vm_field 1 d1 'd["state"]')" "0 running" "vm move d1 $dst --mode cold --wait: exit 0 once it runs ($(tail -1 <<<"$out"))"
+assert_eq "$(vm_nodes_running d1)" "$dst" "d1 runs on $dst only"
+wait_for 60 "d1 answers on $dst" answers "${ip[d1]}"
+[[ $(boot_of d1) != "$b" ]] || fail "d1 kept its boot: it was not restarted"
+pass "d1 restarted on $dst (a new boot)"
 
 lab_test_end
