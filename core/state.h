@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "core/drain.h"
+#include "core/maint.h"
 #include "core/vm.h"
 #include "core/volume.h"
 
@@ -169,6 +170,8 @@ struct cd_state {
 	size_t n_volumes;
 	struct cd_fencedev *fencedevs;
 	size_t n_fencedevs;
+	struct cd_maint *maints; /* scheduled maintenance (maint.h), sorted by name */
+	size_t n_maints;
 
 	/*
 	 * Not state: never copied, compared or serialized (init, copy and
