@@ -191,6 +191,20 @@ static const struct command commands[] = {
 	 cmd_node_drain},
 	{"node", "resume", 1, 1, CTL_OPT_FAILBACK, 0,
 	 "node resume NODE [--failback now|policy|never] (NODE takes VMs again)", cmd_node_resume},
+	{"maintenance", "add", 1, 1,
+	 CTL_OPT_NODES | CTL_OPT_AT | CTL_OPT_EVERY | CTL_OPT_MODE | CTL_OPT_PRE | CTL_OPT_POST |
+		 CTL_OPT_MAX_FAILED | CTL_OPT_WINDOW,
+	 CTL_OPT_NODES,
+	 "maintenance add NAME --nodes N1,N2,...|all (--at TIME | --every SCHEDULE) "
+	 "[--mode live|quick|cold] [--pre CMD] [--post CMD] [--max-failed-nodes K] "
+	 "[--window DURATION] (services the nodes one at a time)",
+	 cmd_maint_add},
+	{"maintenance", "list", 0, 0, 0, 0, "maintenance list", cmd_maint_list},
+	{"maintenance", "show", 1, 1, 0, 0, "maintenance show NAME", cmd_maint_show},
+	{"maintenance", "run", 2, 2, 0, 0, "maintenance run NAME now", cmd_maint_run},
+	{"maintenance", "cancel", 1, 1, 0, 0,
+	 "maintenance cancel NAME (the node being serviced is left as it is)", cmd_maint_cancel},
+	{"maintenance", "remove", 1, 1, 0, 0, "maintenance remove NAME", cmd_maint_remove},
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", cmd_property_set},
 	{"property", "get", 1, 1, 0, 0, "property get KEY", cmd_property_get},
 	{"property", "list", 0, 0, 0, 0, "property list", cmd_property_list},

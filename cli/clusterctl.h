@@ -35,6 +35,14 @@ struct ctl_opts {
 	bool abort_moves;     /* node drain --cancel --abort */
 	bool status;	      /* node drain --status */
 	const char *failback; /* node resume --failback now|policy|never */
+	/* maintenance add */
+	const char *nodes;	/* --nodes N1,N2,...|all */
+	const char *at;		/* --at TIME */
+	const char *every;	/* --every SCHEDULE */
+	const char *pre;	/* --pre CMD */
+	const char *post;	/* --post CMD */
+	const char *max_failed; /* --max-failed-nodes K (checked: 1 to 32) */
+	const char *window;	/* --window DURATION */
 };
 
 /*
@@ -58,6 +66,13 @@ enum {
 	CTL_OPT_ABORT = 1 << 12,
 	CTL_OPT_STATUS = 1 << 13,
 	CTL_OPT_FAILBACK = 1 << 14,
+	CTL_OPT_NODES = 1 << 15,
+	CTL_OPT_AT = 1 << 16,
+	CTL_OPT_EVERY = 1 << 17,
+	CTL_OPT_PRE = 1 << 18,
+	CTL_OPT_POST = 1 << 19,
+	CTL_OPT_MAX_FAILED = 1 << 20,
+	CTL_OPT_WINDOW = 1 << 21,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -156,6 +171,13 @@ CTL_COMMAND(cmd_node_confirm_dead);
 /* cmd_drain.c */
 CTL_COMMAND(cmd_node_drain);
 CTL_COMMAND(cmd_node_resume);
+/* cmd_maint.c */
+CTL_COMMAND(cmd_maint_add);
+CTL_COMMAND(cmd_maint_list);
+CTL_COMMAND(cmd_maint_show);
+CTL_COMMAND(cmd_maint_run);
+CTL_COMMAND(cmd_maint_cancel);
+CTL_COMMAND(cmd_maint_remove);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_property_get);

@@ -3,6 +3,7 @@ cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
 	cli/cmd_node.c cli/cmd_cluster.c cli/cmd_vm.c cli/cmd_move.c cli/move_progress.c \
 	cli/move_progress.h cli/text.c cli/text.h cli/cmd_drain.c cli/drain_progress.c \
 	cli/drain_progress.h cli/cmd_volume.c cli/cmd_fence.c \
+	cli/cmd_maint.c cli/maint_text.c cli/maint_text.h \
 	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
@@ -44,3 +45,13 @@ tests_unit_check_drain_progress_SOURCES = tests/unit/check_drain_progress.c \
 tests_unit_check_drain_progress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_drain_progress_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+
+# maintenance's words: the list table, a run's line and its nodes' lines,
+# times and durations, --nodes as clusterd takes it.
+check_PROGRAMS += tests/unit/check_maint_text
+TESTS += tests/unit/check_maint_text
+tests_unit_check_maint_text_SOURCES = tests/unit/check_maint_text.c \
+	cli/maint_text.c cli/maint_text.h cli/text.c cli/text.h
+tests_unit_check_maint_text_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_maint_text_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)

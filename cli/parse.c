@@ -33,7 +33,14 @@ enum {
 	DRY_RUN,
 	ABORT,
 	STATUS,
-	FAILBACK
+	FAILBACK,
+	NODES,
+	AT,
+	EVERY,
+	PRE,
+	POST,
+	MAX_FAILED,
+	WINDOW
 };
 
 /*
@@ -74,6 +81,15 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_STATUS, {"status", no_argument, NULL, STATUS}, offsetof(struct ctl_opts, status)},
 	{CTL_OPT_FAILBACK, {"failback", required_argument, NULL, FAILBACK},
 	 offsetof(struct ctl_opts, failback)},
+	{CTL_OPT_NODES, {"nodes", required_argument, NULL, NODES}, offsetof(struct ctl_opts, nodes)},
+	{CTL_OPT_AT, {"at", required_argument, NULL, AT}, offsetof(struct ctl_opts, at)},
+	{CTL_OPT_EVERY, {"every", required_argument, NULL, EVERY}, offsetof(struct ctl_opts, every)},
+	{CTL_OPT_PRE, {"pre", required_argument, NULL, PRE}, offsetof(struct ctl_opts, pre)},
+	{CTL_OPT_POST, {"post", required_argument, NULL, POST}, offsetof(struct ctl_opts, post)},
+	{CTL_OPT_MAX_FAILED, {"max-failed-nodes", required_argument, NULL, MAX_FAILED},
+	 offsetof(struct ctl_opts, max_failed)},
+	{CTL_OPT_WINDOW, {"window", required_argument, NULL, WINDOW},
+	 offsetof(struct ctl_opts, window)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -116,8 +132,69 @@ static const struct {
 	 CTL_MAX_ARGS, "--status only shows the drain: not with --mode, --wait or --dry-run"},
 	{"node drain", CTL_OPT_DRY_RUN, CTL_OPT_WAIT, 0, CTL_MAX_ARGS,
 	 "--dry-run only plans: there is no drain to --wait for"},
+	{"maintenance add", CTL_OPT_AT, CTL_OPT_EVERY, 0, CTL_MAX_ARGS,
+	 "--at runs it once, --every repeatedly: not both"},
 };
 #define N_EXCLUSIVE (sizeof(exclusive) / sizeof(exclusive[0]))
+
+/* Options of which command needs one (the others of the set, exclusive[] rules out). */
+static const struct {
+	const char *command;
+	unsigned any;
+	const char *why;
+} needs_one[] = {
+	{"maintenance add", CTL_OPT_AT | CTL_OPT_EVERY,
+	 "when: --at TIME (once) or --every SCHEDULE (repeatedly)"},
+};
+#define N_NEEDS_ONE (sizeof(needs_one) / sizeof(needs_one[0]))
+
+/* Arguments that must be a given word (the argument at index arg of command). */
+static const struct {
+	const char *command;
+	int arg;
+	const char *word;
+	const char *why;
+} literal_args[] = {
+	{"maintenance run", 1, "now", "say 'now': maintenance run NAME now"},
+};
+#define N_LITERAL_ARGS (sizeof(literal_args) / sizeof(literal_args[0]))
+
+/* The most nodes a maintenance schedule names (core/maint.h's CD_MAINT_NODES). */
+#define MAINT_NODES 32
+
+/*
+ * Whether the value arg of option val has its shape; the rest of what it
+ * means clusterd checks.
+ */
+static bool valid_value(int val, const char *arg, FILE *err)
+{
+	char *end;
+	unsigned long k;
+	size_t n = 1;
+	const char *p;
+
+	if (val == MAX_FAILED) {
+		k = strtoul(arg, &end, 10);
+		if (arg[0] >= '0' && arg[0] <= '9' && !*end && k >= 1 && k <= MAINT_NODES)
+			return true;
+		fprintf(err, "clusterctl: --max-failed-nodes takes 1 to %d, not '%s'\n",
+			MAINT_NODES, arg);
+		return false;
+	}
+	if (val == NODES && strcmp(arg, "all") != 0) {
+		for (p = arg; *p; p++)
+			n += *p == ',';
+		if (!*arg || arg[0] == ',' || p[-1] == ',' || strstr(arg, ",,") ||
+		    n > MAINT_NODES) {
+			fprintf(err,
+				"clusterctl: --nodes takes all or 1 to %d node names separated by "
+				"commas, not '%s'\n",
+				MAINT_NODES, arg);
+			return false;
+		}
+	}
+	return true;
+}
 
 /* The getopt_long() table of the options whose where shares a bit with mask. */
 static void select_options(unsigned mask, struct option out[N_OPTIONS + 1])
@@ -170,6 +247,8 @@ static int set_option(const struct ctl_option *d, char *arg, struct ctl_opts *o,
 		}
 	}
 
+	if (!valid_value(d->def.val, arg, err))
+		return -1;
 	if (d->def.val == 't') {
 		t = strtod(arg, &end);
 		if (*end || !(t > 0 && t <= 3600)) {
@@ -275,6 +354,20 @@ static bool compatible(const struct ctl_invocation *inv, unsigned seen, FILE *er
 		     inv->argc <= exclusive[i].max_args))
 			continue;
 		fprintf(err, "clusterctl: %s: %s\n", name, exclusive[i].why);
+		return false;
+	}
+	for (i = 0; i < N_NEEDS_ONE; i++) {
+		if (strcmp(needs_one[i].command, name) != 0 || (seen & needs_one[i].any))
+			continue;
+		fprintf(err, "clusterctl: %s: %s\n", name, needs_one[i].why);
+		return false;
+	}
+	for (i = 0; i < N_LITERAL_ARGS; i++) {
+		if (strcmp(literal_args[i].command, name) != 0 ||
+		    inv->argc <= literal_args[i].arg ||
+		    strcmp(inv->argv[literal_args[i].arg], literal_args[i].word) == 0)
+			continue;
+		fprintf(err, "clusterctl: %s: %s\n", name, literal_args[i].why);
 		return false;
 	}
 	return true;

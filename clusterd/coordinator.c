@@ -25,6 +25,7 @@ void cd_coordinator_state_changed(void)
 	cd_failover_check();
 	cd_placement_decide();
 	cd_drain_decide();
+	cd_maint_decide();
 }
 
 /* Time passes too: failure periods end and failback windows open. */
@@ -32,6 +33,7 @@ static void redecide(void *data)
 {
 	cd_placement_decide();
 	cd_drain_decide();
+	cd_maint_decide();
 	qb_loop_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
 			  &co.timer);
 }
@@ -39,6 +41,7 @@ static void redecide(void *data)
 int cd_coordinator_init(qb_loop_t *loop)
 {
 	co.loop = loop;
+	cd_maint_init(loop);
 	qb_loop_timer_add(loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
 			  &co.failover_timer);
 	return qb_loop_timer_add(loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
@@ -49,5 +52,6 @@ void cd_coordinator_fini(void)
 {
 	cd_placement_fini();
 	cd_drain_fini();
+	cd_maint_fini();
 	cd_policy_adapter_fini();
 }

@@ -17,10 +17,20 @@
 #ifndef CD_COORDINATOR_INT_H
 #define CD_COORDINATOR_INT_H
 
+#include <qb/qbloop.h>
+
 /* Run the policy and send the placements it decides (placement.c). */
 void cd_placement_decide(void);
 /* Forget the placements on their way (at shutdown). */
 void cd_placement_fini(void);
+
+/*
+ * Scheduled maintenance (maint_run.c): runs begun and moved on (on the
+ * coordinator), the hooks asked of this node run (on every node).
+ */
+void cd_maint_decide(void);
+void cd_maint_init(qb_loop_t *loop);
+void cd_maint_fini(void);
 
 /* Carry the drains under way on (drain.c), and forget them at shutdown. */
 void cd_drain_decide(void);

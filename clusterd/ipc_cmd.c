@@ -3,8 +3,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <clusterd/result.h>
 
@@ -75,6 +77,58 @@ int cd_ipc_submit_change(qb_ipcs_connection_t *c, enum cd_change kind, struct js
 	json_object_put(ch);
 	if (rc < 0) {
 		qb_ipcs_connection_unref(c);
+		*out = cd_ipc_error_obj("%s", cd_strerror(rc));
+		return rc;
+	}
+	return CD_IPC_ASYNC;
+}
+
+/* A change on its way, answered once applied. */
+struct pending {
+	qb_ipcs_connection_t *c;
+	cd_ipc_answer_fn *answer;
+	struct json_object *args;
+};
+
+static void pending_done(void *ctx, int rc, const char *err)
+{
+	struct pending *p = ctx;
+	struct json_object *out = NULL;
+
+	if (rc == 0)
+		rc = p->answer(p->args, &out);
+	if (rc == 0)
+		cd_ipc_send_reply(p->c, 0, out);
+	else
+		cd_ipc_send_error(p->c, rc < 0 ? rc : CD_ERR_NOT_FOUND,
+				  out ? cd_ipc_arg_str(out, "error") : err);
+	json_object_put(out);
+	json_object_put(p->args);
+	qb_ipcs_connection_unref(p->c);
+	free(p);
+}
+
+int cd_ipc_submit_answer(qb_ipcs_connection_t *c, struct json_object *ch, struct json_object *args,
+			 cd_ipc_answer_fn *answer, struct json_object **out)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p) {
+		json_object_put(ch);
+		*out = cd_ipc_error_obj("out of memory");
+		return -ENOMEM;
+	}
+	p->c = c;
+	p->answer = answer;
+	p->args = json_object_get(args);
+	qb_ipcs_connection_ref(c);
+	rc = cd_replica_submit(ch, pending_done, p);
+	json_object_put(ch);
+	if (rc < 0) {
+		qb_ipcs_connection_unref(c);
+		json_object_put(p->args);
+		free(p);
 		*out = cd_ipc_error_obj("%s", cd_strerror(rc));
 		return rc;
 	}

@@ -1,7 +1,8 @@
 /*
  * What the IPC server's command handlers share. ipcs.c is the transport:
  * it parses a request, looks its command up in the subjects' tables
- * (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c) and admits it by
+ * (ipc_cluster.c, ipc_vm.c, ipc_volume.c, ipc_fence.c, ipc_drain.c,
+ * ipc_maint.c) and admits it by
  * the command's flags (ipc_admit.h) before its handler runs; the helpers
  * the handlers share are in ipc_cmd.c.
  */
@@ -45,6 +46,8 @@ extern const struct cd_ipc_cmd cd_ipc_fence_cmds[]; /* fence.* */
 extern const size_t cd_ipc_fence_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_drain_cmds[]; /* node.drain*, node.resume */
 extern const size_t cd_ipc_drain_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_maint_cmds[]; /* maintenance.* */
+extern const size_t cd_ipc_maint_n_cmds;
 
 struct cd_vm;
 /*
@@ -72,5 +75,20 @@ struct json_object *cd_ipc_error_obj(const char *fmt, ...) __attribute__((format
  */
 int cd_ipc_submit_change(qb_ipcs_connection_t *c, enum cd_change kind, struct json_object *args,
 			 struct json_object **out);
+
+/*
+ * The answer to a change submitted with cd_ipc_submit_answer(), built from
+ * the client's args once the change is applied: 0 with *out set, or a
+ * negative code with *out an {"error"} object (or NULL: rc's own text).
+ */
+typedef int cd_ipc_answer_fn(struct json_object *args, struct json_object **out);
+
+/*
+ * Submit change ch (taken) for client c: CD_IPC_ASYNC, and c is answered
+ * by answer(args) once ch is applied (args is referenced until then), or
+ * with the refusal; or a negative code with *out set.
+ */
+int cd_ipc_submit_answer(qb_ipcs_connection_t *c, struct json_object *ch, struct json_object *args,
+			 cd_ipc_answer_fn *answer, struct json_object **out);
 
 #endif

@@ -6,8 +6,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <qb/qblog.h>
@@ -111,66 +109,6 @@ static int answer_plan(const struct cd_node *n, const struct cd_drain *d, bool d
 	return 0;
 }
 
-/* --- a node change on its way, answered once applied --- */
-
-struct pending {
-	qb_ipcs_connection_t *c;
-	char node[CD_NAME_MAX + 1];
-	int (*answer)(const struct cd_node *n, struct json_object *args, struct json_object **out);
-	struct json_object *args;
-};
-
-static void pending_done(void *ctx, int rc, const char *err)
-{
-	struct pending *p = ctx;
-	const struct cd_node *n = cd_state_node_by_name(cd_replica_state(), p->node);
-	struct json_object *out = NULL;
-
-	if (rc == 0 && n)
-		rc = p->answer(n, p->args, &out);
-	if (rc == 0)
-		cd_ipc_send_reply(p->c, 0, out);
-	else
-		cd_ipc_send_error(p->c, rc < 0 ? rc : CD_ERR_NOT_FOUND,
-				  out ? cd_ipc_arg_str(out, "error") : err);
-	json_object_put(out);
-	json_object_put(p->args);
-	qb_ipcs_connection_unref(p->c);
-	free(p);
-}
-
-/* Submit change ch (taken) about node n; c is answered by answer once it is applied. */
-static int submit(qb_ipcs_connection_t *c, const struct cd_node *n, struct json_object *ch,
-		  struct json_object *args,
-		  int (*answer)(const struct cd_node *, struct json_object *,
-				struct json_object **),
-		  struct json_object **out)
-{
-	struct pending *p = calloc(1, sizeof(*p));
-	int rc;
-
-	if (!p) {
-		json_object_put(ch);
-		*out = cd_ipc_error_obj("out of memory");
-		return -ENOMEM;
-	}
-	p->c = c;
-	p->answer = answer;
-	p->args = json_object_get(args);
-	cd_strlcpy(p->node, n->info.name, sizeof(p->node));
-	qb_ipcs_connection_ref(c);
-	rc = cd_replica_submit(ch, pending_done, p);
-	json_object_put(ch);
-	if (rc < 0) {
-		qb_ipcs_connection_unref(c);
-		json_object_put(p->args);
-		free(p);
-		*out = cd_ipc_error_obj("%s", cd_strerror(rc));
-		return rc;
-	}
-	return CD_IPC_ASYNC;
-}
-
 static struct json_object *node_change(enum cd_change op, const struct cd_node *n)
 {
 	struct json_object *c = json_object_new_object();
@@ -183,9 +121,12 @@ static struct json_object *node_change(enum cd_change op, const struct cd_node *
 
 /* --- the commands --- */
 
-static int drain_begun(const struct cd_node *n, struct json_object *args, struct json_object **out)
+/* The answers once a change is applied: about the node of args, which may be gone. */
+static int drain_begun(struct json_object *args, struct json_object **out)
 {
-	return answer_plan(n, &n->drain, false, out);
+	const struct cd_node *n = named_node(args, out);
+
+	return n ? answer_plan(n, &n->drain, false, out) : CD_ERR_NOT_FOUND;
 }
 
 static int cmd_node_drain(qb_ipcs_connection_t *c, struct json_object *args,
@@ -217,7 +158,7 @@ static int cmd_node_drain(qb_ipcs_connection_t *c, struct json_object *args,
 		return answer_plan(n, &d, true, out);
 	ch = node_change(CD_CHANGE_NODE_DRAIN, n);
 	json_object_object_add(ch, "mode", json_object_new_string(cd_move_mode_to_str(d.mode)));
-	return submit(c, n, ch, args, drain_begun, out);
+	return cd_ipc_submit_answer(c, ch, args, drain_begun, out);
 }
 
 static int cmd_node_drain_status(qb_ipcs_connection_t *c, struct json_object *args,
@@ -242,9 +183,12 @@ static int cmd_node_drain_status(qb_ipcs_connection_t *c, struct json_object *ar
 	return 0;
 }
 
-static int drain_state_answer(const struct cd_node *n, struct json_object *args,
-			      struct json_object **out)
+static int drain_state_answer(struct json_object *args, struct json_object **out)
 {
+	const struct cd_node *n = named_node(args, out);
+
+	if (!n)
+		return CD_ERR_NOT_FOUND;
 	*out = json_object_new_object();
 	json_object_object_add(*out, "node", json_object_new_string(n->info.name));
 	json_object_object_add(*out, "id", json_object_new_int64((int64_t)n->drain.id));
@@ -295,16 +239,20 @@ static int cmd_node_drain_cancel(qb_ipcs_connection_t *c, struct json_object *ar
 		json_object_object_add(ch, "abort", json_object_new_boolean(true));
 		abort_moves(n, n->drain.id);
 	}
-	return submit(c, n, ch, args, drain_state_answer, out);
+	return cd_ipc_submit_answer(c, ch, args, drain_state_answer, out);
 }
 
 /* The VMs expected back now: their most preferred owner is n and they run elsewhere. */
-static int resumed(const struct cd_node *n, struct json_object *args, struct json_object **out)
+static int resumed(struct json_object *args, struct json_object **out)
 {
 	const struct cd_state *s = cd_replica_state();
-	struct json_object *a = json_object_new_array();
+	const struct cd_node *n = named_node(args, out);
+	struct json_object *a;
 	size_t i;
 
+	if (!n)
+		return CD_ERR_NOT_FOUND;
+	a = json_object_new_array();
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *v = &s->vms[i];
 
@@ -339,7 +287,7 @@ static int cmd_node_resume(qb_ipcs_connection_t *c, struct json_object *args,
 	}
 	ch = node_change(CD_CHANGE_NODE_RESUME, n);
 	json_object_object_add(ch, "failback", json_object_new_string(fb ? fb : "policy"));
-	return submit(c, n, ch, args, resumed, out);
+	return cd_ipc_submit_answer(c, ch, args, resumed, out);
 }
 
 const struct cd_ipc_cmd cd_ipc_drain_cmds[] = {

@@ -148,8 +148,9 @@ static struct json_object *move_begun_view(const struct cd_vm *vm, struct json_o
 	/* A cold move is a stop where it runs, then a start on cold_to. */
 	json_object_object_add(m, "source", name_json(vm->cold_to ? vm->node : vm->move.source));
 	json_object_object_add(m, "target", name_json(vm->cold_to ? vm->cold_to : vm->move.target));
-	json_object_object_add(m, "mode", json_object_new_string(cd_move_mode_to_str(
-						  vm->cold_to ? CD_MOVE_COLD : vm->move.mode)));
+	json_object_object_add(m, "mode",
+			       json_object_new_string(cd_move_mode_to_str(
+				       vm->cold_to ? CD_MOVE_COLD : vm->move.mode)));
 	json_object_object_add(m, "action_id", json_object_new_int64((int64_t)vm->action_id));
 	json_object_object_add(body, "move", m);
 	return body;

@@ -9,12 +9,13 @@ clusterd_clusterd_SOURCES = \
 	clusterd/ipcs.c clusterd/ipcs.h lib/ipcpeer.c lib/ipcpeer.h \
 	clusterd/ipc_cmd.c clusterd/ipc_cmd.h \
 	clusterd/ipc_cluster.c clusterd/ipc_vm.c clusterd/ipc_move.c clusterd/ipc_volume.c clusterd/ipc_fence.c clusterd/ipc_drain.c \
+	clusterd/ipc_maint.c \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/lrm_leases.c clusterd/lrm_move.c clusterd/lrm_quick.c clusterd/lrm_settle.c clusterd/lrm_sweep.c clusterd/lrm_int.h \
 	clusterd/quorumloss.c clusterd/quorumloss.h \
 	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h clusterd/coordinator_int.h \
-	clusterd/placement.c clusterd/drain.c clusterd/failover.c \
+	clusterd/placement.c clusterd/drain.c clusterd/maint_run.c clusterd/failover.c \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \

@@ -38,6 +38,8 @@
 
 #include <qb/qblog.h>
 
+#include <clusterd/result.h>
+
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
 #include "clusterd/events.h"
@@ -50,9 +52,9 @@
 #include "lib/child.h"
 #include "lib/util.h"
 
-#define GATE_WAIT_MS (10 * 60 * 1000ull)  /* a gate that stays shut fails the node */
-#define BACK_WAIT_MS (30 * 60 * 1000ull)  /* a node that does not come back fails */
-#define HOOK_TIMEOUT_MS (60 * 60 * 1000)  /* a hook's time before SIGTERM */
+#define GATE_WAIT_MS (10 * 60 * 1000ull) /* a gate that stays shut fails the node */
+#define BACK_WAIT_MS (30 * 60 * 1000ull) /* a node that does not come back fails */
+#define HOOK_TIMEOUT_MS (60 * 60 * 1000) /* a hook's time before SIGTERM */
 #define HOOK_KILL_GRACE_MS 10000
 #define HOOK_OUT_MAX 4096
 #define REFUSED_PAUSE_MS 10000 /* a refused step is not sent again before */
@@ -168,12 +170,16 @@ static uint64_t next_of(const struct cd_maint *m)
 	return cd_schedule_next(&sc, cd_wall_ms());
 }
 
+static void one_line(char *out, size_t len, const char *text);
+
 static void end_run(const struct cd_maint *m, const char *how, const char *why)
 {
 	struct json_object *c = change(CD_CHANGE_MAINT_STEP, m->name);
+	char line[CD_MAINT_WHY_MAX + 1];
 
+	one_line(line, sizeof(line), why);
 	json_object_object_add(c, "end", json_object_new_string(how));
-	json_object_object_add(c, "why", json_object_new_string(why));
+	json_object_object_add(c, "why", json_object_new_string(line));
 	json_object_object_add(c, "next_ms", json_object_new_int64((int64_t)next_of(m)));
 	step(m, c, how);
 }
@@ -186,18 +192,30 @@ static void to_phase(const struct cd_maint *m, enum cd_maint_phase p)
 	step(m, c, cd_maint_phase_to_str(p));
 }
 
+/* text as one line of at most len - 1 bytes (the state takes no control characters). */
+static void one_line(char *out, size_t len, const char *text)
+{
+	size_t i;
+
+	cd_strlcpy(out, text, len);
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
+}
+
 static void node_ends(const struct cd_maint *m, bool ok, const char *why)
 {
 	struct json_object *c = change(CD_CHANGE_MAINT_STEP, m->name);
+	char line[CD_MAINT_NODE_WHY_MAX + 1];
 
+	one_line(line, sizeof(line), why);
 	json_object_object_add(c, "node_outcome", json_object_new_string(ok ? "done" : "failed"));
-	json_object_object_add(c, "why", json_object_new_string(why));
+	json_object_object_add(c, "why", json_object_new_string(line));
 	step(m, c, ok ? "done" : "failed");
 }
 
 /* Whether the cluster may take node out now; why not in why. */
-static bool gate_open(const struct cd_state *s, const struct cd_node *node, char *why,
-		      size_t len)
+static bool gate_open(const struct cd_state *s, const struct cd_node *node, char *why, size_t len)
 {
 	size_t i;
 
@@ -303,7 +321,8 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 			if (now > r->phase_ms + GATE_WAIT_MS) {
 				char w2[CD_MAINT_WHY_MAX + 1];
 
-				snprintf(w2, sizeof(w2), "the health gate stayed shut: %.200s", why);
+				snprintf(w2, sizeof(w2), "the health gate stayed shut: %.200s",
+					 why);
 				node_ends(m, false, w2);
 			}
 			return;
@@ -313,12 +332,14 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 			char key[160];
 
 			json_object_object_add(
-				c, "op", json_object_new_string(cd_change_name(CD_CHANGE_NODE_DRAIN)));
+				c, "op",
+				json_object_new_string(cd_change_name(CD_CHANGE_NODE_DRAIN)));
 			json_object_object_add(c, "node", json_object_new_string(name));
-			json_object_object_add(c, "mode",
-					       json_object_new_string(cd_move_mode_to_str(m->mode)));
+			json_object_object_add(
+				c, "mode", json_object_new_string(cd_move_mode_to_str(m->mode)));
 			json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)now));
-			snprintf(key, sizeof(key), "drain:%s:%" PRIu64 ":%u", m->name, r->id, r->idx);
+			snprintf(key, sizeof(key), "drain:%s:%" PRIu64 ":%u", m->name, r->id,
+				 r->idx);
 			send_once(key, c);
 		}
 		to_phase(m, CD_MPHASE_DRAIN);
@@ -353,8 +374,8 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 		struct json_object *c = json_object_new_object();
 		char key[160];
 
-		json_object_object_add(c, "op",
-				       json_object_new_string(cd_change_name(CD_CHANGE_NODE_RESUME)));
+		json_object_object_add(
+			c, "op", json_object_new_string(cd_change_name(CD_CHANGE_NODE_RESUME)));
 		json_object_object_add(c, "node", json_object_new_string(name));
 		json_object_object_add(c, "failback", json_object_new_string("policy"));
 		snprintf(key, sizeof(key), "resume:%s:%" PRIu64 ":%u", m->name, r->id, r->idx);
@@ -385,22 +406,33 @@ static void hook_report(const char *name, uint64_t run, uint64_t hook, const cha
 	json_object_object_add(c, "state", json_object_new_string(state));
 	json_object_object_add(c, "rc", json_object_new_int(rc));
 	json_object_object_add(c, "output", json_object_new_string(output ? output : ""));
-	json_object_object_add(
-		c, "epoch", json_object_new_int64((int64_t)cd_replica_state()->version.epoch));
+	json_object_object_add(c, "epoch",
+			       json_object_new_int64((int64_t)cd_replica_state()->version.epoch));
 	snprintf(key, sizeof(key), "hook:%s:%" PRIu64 ":%s", name, hook, state);
 	send_once(key, c);
 }
 
-/* The end of s (at most CD_MAINT_OUTPUT_MAX bytes), for the state. */
-static const char *tail(const char *s, size_t len)
+/* The end of s (at most CD_MAINT_OUTPUT_MAX bytes) into out, lines and tabs kept, no other control.
+ */
+static const char *tail(char *out, const char *s, size_t len)
 {
-	return len > CD_MAINT_OUTPUT_MAX ? s + len - CD_MAINT_OUTPUT_MAX : s;
+	size_t i;
+
+	cd_strlcpy(out, len > CD_MAINT_OUTPUT_MAX ? s + len - CD_MAINT_OUTPUT_MAX : s,
+		   CD_MAINT_OUTPUT_MAX + 1);
+	for (i = 0; out[i]; i++)
+		if (((unsigned char)out[i] < 0x20 && out[i] != '\n' && out[i] != '\t') ||
+		    out[i] == 0x7f)
+			out[i] = ' ';
+	return out;
 }
 
 static void hook_ended(void *ctx, const struct cd_child_result *r)
 {
 	int rc = r->exit_status >= 0 ? r->exit_status : -1;
-	const char *out = r->err_len ? tail(r->err, r->err_len) : tail(r->out, r->out_len);
+	char buf[CD_MAINT_OUTPUT_MAX + 1];
+	const char *out =
+		r->out_len ? tail(buf, r->out, r->out_len) : tail(buf, r->err, r->err_len);
 
 	qb_log(rc == 0 ? LOG_NOTICE : LOG_WARNING, "maintenance %s: the hook on this node %s %d%s",
 	       hk.name, r->exit_status >= 0 ? "exited" : "was killed by signal",
@@ -412,9 +444,9 @@ static void hook_ended(void *ctx, const struct cd_child_result *r)
 
 static void hook_start(const struct cd_maint *m, const char *cmd)
 {
-	static char *const argv0[] = {"sh", "-c", NULL, NULL};
-	char *argv[4], env_name[96], env_node[96], env_run[64], env_path[] =
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char sh[] = "sh", dash_c[] = "-c", *argv[4] = {sh, dash_c, NULL, NULL};
+	char env_name[96], env_node[96], env_run[64],
+		env_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char *envp[] = {env_name, env_node, env_run, env_path, NULL};
 	const struct cd_node *me =
 		cd_state_node_by_id(cd_replica_state(), cd_membership_local_nodeid());
@@ -428,7 +460,6 @@ static void hook_start(const struct cd_maint *m, const char *cmd)
 	};
 	int rc;
 
-	memcpy(argv, argv0, sizeof(argv));
 	argv[2] = (char *)cmd;
 	snprintf(env_name, sizeof(env_name), "CD_MAINT_NAME=%s", m->name);
 	snprintf(env_node, sizeof(env_node), "CD_MAINT_NODE=%s", me ? me->info.name : "");
@@ -468,7 +499,8 @@ static void hooks_here(const struct cd_maint *m)
 		if (r->hook_epoch == cd_replica_state()->version.epoch && hk.hook != r->hook_id) {
 			hook_start(m, cmd);
 		} else if (hk.hook != r->hook_id) {
-			/* Begun before a restart of clusterd or of the node: it restarted during it. */
+			/* Begun before a restart of clusterd or of the node: it restarted during
+			 * it. */
 			hook_report(m->name, r->id, r->hook_id, "done", 0,
 				    "the node (or clusterd) restarted during the command");
 		}

@@ -9,6 +9,7 @@
 #include "core/change.h"
 #include "core/drain.h"
 #include "core/fencedev.h"
+#include "core/maint.h"
 #include "core/node.h"
 #include "core/state.h"
 #include "lib/jsonget.h"
@@ -28,7 +29,8 @@
  * state alone. Two are of that kind, and enforced (CD_SENDER_NODE): a node
  * speaks only for itself, so vm.report (what became of a VM it runs) and
  * volume.coordinator (that it holds the volume's metadata lease) must come
- * from the node their "node" field names.
+ * from the node their "node" field names; so must maintenance.hook (how the
+ * hook of a scheduled maintenance went on the node being serviced).
  *
  * The other senders are written down here but not enforced:
  *   - vm.place and node.dead come from the coordinator, which the sync
@@ -76,6 +78,12 @@ static const struct cd_change_row rows[] = {
 	{"node.drain.end", cd_node_op_drain_end, CD_SENDER_COORDINATOR, true, false},
 	{"node.drain.cancel", cd_node_op_drain_cancel, CD_SENDER_ANY, true, true},
 	{"node.resume", cd_node_op_resume, CD_SENDER_ANY, true, true},
+	{"maintenance.add", cd_maint_op_add, CD_SENDER_ANY, true, true},
+	{"maintenance.remove", cd_maint_op_remove, CD_SENDER_ANY, true, true},
+	{"maintenance.cancel", cd_maint_op_cancel, CD_SENDER_ANY, true, true},
+	{"maintenance.run", cd_maint_op_run, CD_SENDER_ANY, true, true},
+	{"maintenance.step", cd_maint_op_step, CD_SENDER_COORDINATOR, true, false},
+	{"maintenance.hook", cd_maint_op_hook, CD_SENDER_NODE, true, false},
 };
 _Static_assert(sizeof(rows) / sizeof(rows[0]) == CD_CHANGE_COUNT, "a row for every change");
 

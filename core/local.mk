@@ -12,6 +12,7 @@ core_libcdcore_la_SOURCES = \
 	core/node.c core/node.h \
 	core/drain.c core/drain.h \
 	core/drain_plan.c core/drain_plan.h \
+	core/maint.c core/maint.h core/maint_int.h core/maint_ops.c \
 	core/fencedev.c core/fencedev.h \
 	core/fencedev_text.c core/fencedev_text.h \
 	agents/fence_proto.c agents/fence_proto.h \

@@ -44,6 +44,7 @@ void cd_state_free(struct cd_state *s)
 	for (i = 0; i < s->n_fencedevs; i++)
 		cd_fencedev_free(&s->fencedevs[i]);
 	free(s->fencedevs);
+	free(s->maints);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -111,6 +112,14 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 			if (rc < 0)
 				goto fail;
 		}
+	}
+	if (src->n_maints) {
+		/* A schedule holds no pointers: its bytes are all of it. */
+		dst->maints = malloc(src->n_maints * sizeof(*dst->maints));
+		if (!dst->maints)
+			goto fail;
+		memcpy(dst->maints, src->maints, src->n_maints * sizeof(*dst->maints));
+		dst->n_maints = src->n_maints;
 	}
 	return 0;
 fail:
@@ -310,6 +319,12 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	for (i = 0; i < s->n_fencedevs; i++)
 		json_object_array_add(vms, cd_fencedev_to_json(&s->fencedevs[i]));
 	json_object_object_add(o, "fence_devices", vms);
+	if (s->n_maints) {
+		vms = json_object_new_array();
+		for (i = 0; i < s->n_maints; i++)
+			json_object_array_add(vms, cd_maint_to_json(&s->maints[i]));
+		json_object_object_add(o, "maintenance", vms);
+	}
 	return o;
 }
 
@@ -322,7 +337,8 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	 (uint64_t)CD_MAX_VOLUMES * CD_VOLUME_JSON_MAX +                                           \
 	 (uint64_t)CD_MAX_NODES * CD_NODE_JSON_MAX +                                               \
 	 (uint64_t)CD_MAX_FENCEDEVS * CD_FENCEDEV_JSON_MAX +                                       \
-	 (uint64_t)CD_MAX_PROPS * CD_PROP_JSON_MAX + 64 * 1024)
+	 (uint64_t)CD_MAX_PROPS * CD_PROP_JSON_MAX + (uint64_t)CD_MAINT_MAX * CD_MAINT_JSON_MAX +  \
+	 64 * 1024)
 _Static_assert(LARGEST_STATE_JSON <= CD_STATE_JSON_MAX, "the largest state must fit a snapshot");
 
 /* An optional unsigned member: absent is 0, anything else must be valid. */
@@ -468,6 +484,30 @@ static int volumes_from_json(struct cd_state *s, const struct json_object *vols,
 	return 0;
 }
 
+static int maints_from_json(struct cd_state *s, const struct json_object *a, char *err,
+			    size_t errlen)
+{
+	size_t i, n = json_object_array_length(a);
+	char why[192];
+
+	if (n > CD_MAINT_MAX)
+		FAIL(CD_ERR_CORRUPT, "state lists %zu maintenance schedules (at most %d)", n,
+		     CD_MAINT_MAX);
+	s->maints = calloc(n + 1, sizeof(*s->maints));
+	if (!s->maints)
+		FAIL(-ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct cd_maint *m = &s->maints[i];
+
+		if (cd_maint_from_json(m, json_object_array_get_idx(a, i), why, sizeof(why)) < 0)
+			FAIL(CD_ERR_CORRUPT, "state maintenance %zu is invalid: %s", i, why);
+		if (i > 0 && strcmp(s->maints[i - 1].name, m->name) >= 0)
+			FAIL(CD_ERR_CORRUPT, "state maintenance schedules are not sorted by name");
+		s->n_maints = i + 1;
+	}
+	return 0;
+}
+
 #undef FAIL
 #define FAIL(code, ...)                                                                            \
 	do {                                                                                       \
@@ -546,6 +586,13 @@ int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *er
 				     json_object_is_type(f, json_type_object) ? e2
 									      : "not an object");
 		}
+	}
+	/* Absent in states without scheduled maintenance. */
+	if (json_object_object_get_ex(o, "maintenance", &vms)) {
+		if (!json_object_is_type(vms, json_type_array))
+			FAIL(CD_ERR_CORRUPT, "state has no valid maintenance list");
+		if ((rc = maints_from_json(s, vms, err, errlen)) < 0)
+			FAILED(rc);
 	}
 	return 0;
 }

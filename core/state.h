@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "core/drain.h"
+#include "core/maint.h"
 #include "core/vm.h"
 #include "core/volume.h"
 
@@ -58,7 +59,8 @@
  *                                                 its host CPU's XML (printable), 2 x
  *   a fence device           CD_FENCEDEV_JSON_MAX params and map, 6 x
  *   a property               CD_PROP_JSON_MAX     its value, 6 x
- * With the counts below: 8 + 32 + 17.3 + 0.75 + 0.6 + 3.0 MiB = 61.7 MiB,
+ *   a maintenance schedule   CD_MAINT_JSON_MAX    (maint.h)
+ * With the counts below: 8 + 32 + 17.3 + 0.75 + 0.6 + 3.0 + 1.75 MiB = 63.4 MiB,
  * under 64 MiB. state.c checks the sum when it compiles; check_state_budget
  * measures the worst records.
  */
@@ -169,6 +171,8 @@ struct cd_state {
 	size_t n_volumes;
 	struct cd_fencedev *fencedevs;
 	size_t n_fencedevs;
+	struct cd_maint *maints; /* scheduled maintenance (maint.h), sorted by name */
+	size_t n_maints;
 
 	/*
 	 * Not state: never copied, compared or serialized (init, copy and

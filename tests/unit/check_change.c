@@ -118,6 +118,12 @@ START_TEST(test_names_on_the_wire)
 		{CD_CHANGE_NODE_DRAIN_END, "node.drain.end"},
 		{CD_CHANGE_NODE_DRAIN_CANCEL, "node.drain.cancel"},
 		{CD_CHANGE_NODE_RESUME, "node.resume"},
+		{CD_CHANGE_MAINT_ADD, "maintenance.add"},
+		{CD_CHANGE_MAINT_REMOVE, "maintenance.remove"},
+		{CD_CHANGE_MAINT_CANCEL, "maintenance.cancel"},
+		{CD_CHANGE_MAINT_RUN, "maintenance.run"},
+		{CD_CHANGE_MAINT_STEP, "maintenance.step"},
+		{CD_CHANGE_MAINT_HOOK, "maintenance.hook"},
 	};
 	size_t i;
 

@@ -38,6 +38,11 @@ static const struct command table[] = {
 		 CTL_OPT_STATUS,
 	 0, "node drain NODE [--mode M] [--dry-run | --wait]", NULL},
 	{"node", "resume", 1, 1, CTL_OPT_FAILBACK, 0, "node resume NODE [--failback W]", NULL},
+	{"maintenance", "add", 1, 1,
+	 CTL_OPT_NODES | CTL_OPT_AT | CTL_OPT_EVERY | CTL_OPT_MODE | CTL_OPT_PRE | CTL_OPT_POST |
+		 CTL_OPT_MAX_FAILED | CTL_OPT_WINDOW,
+	 CTL_OPT_NODES, "maintenance add NAME --nodes LIST (--at TIME | --every SCHEDULE)", NULL},
+	{"maintenance", "run", 2, 2, 0, 0, "maintenance run NAME now", NULL},
 };
 
 static struct ctl_invocation inv;
@@ -371,6 +376,41 @@ START_TEST(test_node_resume)
 }
 END_TEST
 
+/* maintenance add: --nodes and one of --at, --every; the shapes of the values; run NAME now. */
+START_TEST(test_maintenance)
+{
+	parses_to("maintenance add weekly --nodes node1,node2 --every=daily --mode quick --pre "
+		  "/usr/local/bin/upgrade --post true --max-failed-nodes 2 --window 4h",
+		  "maintenance add", "weekly");
+	ck_assert_str_eq(inv.opts.nodes, "node1,node2");
+	ck_assert_str_eq(inv.opts.every, "daily");
+	ck_assert_ptr_null(inv.opts.at);
+	ck_assert_str_eq(inv.opts.mode, "quick");
+	ck_assert_str_eq(inv.opts.pre, "/usr/local/bin/upgrade");
+	ck_assert_str_eq(inv.opts.post, "true");
+	ck_assert_str_eq(inv.opts.max_failed, "2");
+	ck_assert_str_eq(inv.opts.window, "4h");
+	parses_to("maintenance add once --at +2h --nodes all --json", "maintenance add", "once");
+	ck_assert_str_eq(inv.opts.at, "+2h");
+	ck_assert_str_eq(inv.opts.nodes, "all");
+	REFUSED("maintenance add once --at +2h", "usage: clusterctl maintenance add NAME");
+	REFUSED("maintenance add once --nodes all",
+		"maintenance add: when: --at TIME (once) or --every SCHEDULE (repeatedly)");
+	REFUSED("maintenance add once --nodes all --at +1h --every=daily",
+		"maintenance add: --at runs it once, --every repeatedly: not both");
+	REFUSED("maintenance add once --nodes all --at +1h --max-failed-nodes 0",
+		"--max-failed-nodes takes 1 to 32, not '0'");
+	REFUSED("maintenance add once --nodes all --at +1h --max-failed-nodes 2x",
+		"--max-failed-nodes takes 1 to 32");
+	REFUSED("maintenance add once --nodes a,,b --at +1h", "--nodes takes all or 1 to 32");
+	REFUSED("maintenance add once --nodes a, --at +1h", "--nodes takes all or 1 to 32");
+	REFUSED("maintenance add once --nodes ,a --at +1h", "--nodes takes all or 1 to 32");
+	parses_to("maintenance run weekly now", "maintenance run", "weekly now");
+	REFUSED("maintenance run weekly", "usage: clusterctl maintenance run NAME now");
+	REFUSED("maintenance run weekly later", "maintenance run: say 'now'");
+}
+END_TEST
+
 /* A check's refusal and an unsupported request have exit codes of their own. */
 START_TEST(test_exit_codes)
 {
@@ -418,6 +458,7 @@ int main(void)
 	add_tcase(s, test_vm_stop_save);
 	add_tcase(s, test_node_drain);
 	add_tcase(s, test_node_resume);
+	add_tcase(s, test_maintenance);
 	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);
