@@ -25,6 +25,7 @@
 #include "clusterd/coordinator_int.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/sendonce.h"
 #include "core/change.h"
 #include "core/drain_plan.h"
 #include "core/props.h"
@@ -33,81 +34,8 @@
 
 #define DRAIN_REFUSED_PAUSE_MS 10000 /* a refused move is not sent again before */
 
-/* A change of a drain on its way: not sent again until it is applied or refused. */
-struct pending {
-	char key[80];	/* "vm:NAME", "cancel:NAME:ACTION", "end:NODE:ID" */
-	uint64_t until; /* refused: not before this (0: on its way) */
-};
-
-static struct {
-	struct pending *p;
-	size_t n;
-} dr;
-
-static struct pending *find(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < dr.n; i++)
-		if (strcmp(dr.p[i].key, key) == 0)
-			return &dr.p[i];
-	return NULL;
-}
-
-/* Whether key may be sent now (nothing on its way, no pause after a refusal). */
-static bool may_send(const char *key)
-{
-	struct pending *p = find(key);
-
-	if (!p)
-		return true;
-	if (p->until && p->until <= cd_now_ms()) {
-		*p = dr.p[--dr.n];
-		return true;
-	}
-	return false;
-}
-
-static void sent_done(void *ctx, int rc, const char *err)
-{
-	char *key = ctx;
-	struct pending *p = find(key);
-
-	if (rc < 0)
-		qb_log(LOG_WARNING, "drain: %s refused: %s", key, err);
-	if (p && rc < 0)
-		p->until = cd_now_ms() + DRAIN_REFUSED_PAUSE_MS;
-	else if (p)
-		*p = dr.p[--dr.n];
-	free(key);
-}
-
-/* Send change c (taken) under key, once at a time. */
-static void send_once(const char *key, struct json_object *c)
-{
-	struct pending *np;
-	char *ctx;
-
-	if (!c)
-		return;
-	np = realloc(dr.p, (dr.n + 1) * sizeof(*np));
-	ctx = strdup(key);
-	if (!np || !ctx) {
-		if (np)
-			dr.p = np;
-		free(ctx);
-		json_object_put(c);
-		return;
-	}
-	dr.p = np;
-	if (cd_replica_submit(c, sent_done, ctx) < 0) {
-		free(ctx);
-	} else {
-		memset(&dr.p[dr.n], 0, sizeof(*dr.p));
-		cd_strlcpy(dr.p[dr.n++].key, key, sizeof(dr.p->key));
-	}
-	json_object_put(c);
-}
+/* The drains' changes on their way (a refused one is not sent again for 10 s). */
+static struct cd_sendonce sent = {.what = "drain", .refused_pause_ms = 10000};
 
 static struct json_object *node_change(enum cd_change op, const struct cd_node *n)
 {
@@ -138,13 +66,13 @@ static void end(const struct cd_node *n, const struct cd_drain_plan *p)
 						len ? "; " : "", v->vm, v->why);
 	}
 	snprintf(key, sizeof(key), "end:%s:%" PRIu64, n->info.name, n->drain.id);
-	if (!may_send(key))
+	if (!cd_sendonce_may(&sent, key))
 		return;
 	c = node_change(CD_CHANGE_NODE_DRAIN_END, n);
 	json_object_object_add(c, "id", json_object_new_int64((int64_t)n->drain.id));
 	json_object_object_add(c, "state", json_object_new_string(left ? "blocked" : "drained"));
 	json_object_object_add(c, "why", json_object_new_string(why));
-	send_once(key, c);
+	cd_sendonce_send(&sent, key, c);
 }
 
 static uint64_t step_budget_ms(const struct cd_state *s)
@@ -168,7 +96,7 @@ static void budgets(const struct cd_state *s, const struct cd_node *n)
 		    now < v->move.begun_ms + budget)
 			continue;
 		snprintf(key, sizeof(key), "cancel:%s:%" PRIu64, v->name, v->action_id);
-		if (!may_send(key))
+		if (!cd_sendonce_may(&sent, key))
 			continue;
 		qb_log(LOG_NOTICE,
 		       "drain of %s: the %s move of %s outlasted %" PRIu64 " s: cancelled",
@@ -177,7 +105,7 @@ static void budgets(const struct cd_state *s, const struct cd_node *n)
 		json_object_object_add(
 			c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_CANCEL)));
 		json_object_object_add(c, "name", json_object_new_string(v->name));
-		send_once(key, c);
+		cd_sendonce_send(&sent, key, c);
 	}
 }
 
@@ -194,7 +122,7 @@ static void start_move(const struct cd_state *s, const struct cd_node *n,
 	if (!vm)
 		return;
 	snprintf(key, sizeof(key), "vm:%s", vm->name);
-	if (!may_send(key))
+	if (!cd_sendonce_may(&sent, key))
 		return;
 	cd_strlcpy(why, pv->why, sizeof(why));
 	c = cd_vm_move_change(s, vm, pv->target, mode, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
@@ -218,7 +146,7 @@ static void start_move(const struct cd_state *s, const struct cd_node *n,
 	json_object_object_add(c, "drain", d);
 	qb_log(LOG_NOTICE, "drain of %s: moving %s %s to node %u (try %u)%s%s", n->info.name,
 	       vm->name, cd_move_mode_to_str(mode), pv->target, tries, *why ? ": " : "", why);
-	send_once(key, c);
+	cd_sendonce_send(&sent, key, c);
 }
 
 static void drain_node(const struct cd_state *s, const struct cd_node *n)
@@ -243,7 +171,7 @@ static void drain_node(const struct cd_state *s, const struct cd_node *n)
 		if (p.vms[i].state != CD_DVM_WAITING || !p.vms[i].target)
 			continue;
 		snprintf(key, sizeof(key), "vm:%s", p.vms[i].vm);
-		if (find(key) && !find(key)->until) {
+		if (cd_sendonce_pending(&sent, key)) {
 			busy++; /* on its way */
 			continue;
 		}
@@ -268,7 +196,5 @@ void cd_drain_decide(void)
 
 void cd_drain_fini(void)
 {
-	free(dr.p);
-	dr.p = NULL;
-	dr.n = 0;
+	cd_sendonce_fini(&sent);
 }

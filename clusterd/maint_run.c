@@ -45,6 +45,7 @@
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/sendonce.h"
 #include "core/change.h"
 #include "core/maint.h"
 #include "core/schedule.h"
@@ -57,87 +58,11 @@
 #define HOOK_TIMEOUT_MS (60 * 60 * 1000) /* a hook's time before SIGTERM */
 #define HOOK_KILL_GRACE_MS 10000
 #define HOOK_OUT_MAX 4096
-#define REFUSED_PAUSE_MS 10000 /* a refused step is not sent again before */
 
 static qb_loop_t *loop;
 
-/* --- changes on their way: each sent once until applied or refused --- */
-
-struct pending {
-	char key[160];
-	uint64_t until; /* refused: not before (0: on its way) */
-};
-
-static struct {
-	struct pending *p;
-	size_t n;
-} mr;
-
-static struct pending *find(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < mr.n; i++)
-		if (strcmp(mr.p[i].key, key) == 0)
-			return &mr.p[i];
-	return NULL;
-}
-
-static bool may_send(const char *key)
-{
-	struct pending *p = find(key);
-
-	if (!p)
-		return true;
-	if (p->until && p->until <= cd_now_ms()) {
-		*p = mr.p[--mr.n];
-		return true;
-	}
-	return false;
-}
-
-static void sent_done(void *ctx, int rc, const char *err)
-{
-	char *key = ctx;
-	struct pending *p = find(key);
-
-	if (rc < 0)
-		qb_log(LOG_WARNING, "maintenance: %s refused: %s", key, err);
-	if (p && rc < 0)
-		p->until = cd_now_ms() + REFUSED_PAUSE_MS;
-	else if (p)
-		*p = mr.p[--mr.n];
-	free(key);
-}
-
-/* Send c (taken) under key, once. */
-static void send_once(const char *key, struct json_object *c)
-{
-	struct pending *np;
-	char *ctx;
-
-	if (!may_send(key)) {
-		json_object_put(c);
-		return;
-	}
-	np = realloc(mr.p, (mr.n + 1) * sizeof(*np));
-	ctx = strdup(key);
-	if (!np || !ctx) {
-		if (np)
-			mr.p = np;
-		free(ctx);
-		json_object_put(c);
-		return;
-	}
-	mr.p = np;
-	if (cd_replica_submit(c, sent_done, ctx) < 0) {
-		free(ctx);
-	} else {
-		memset(&mr.p[mr.n], 0, sizeof(*mr.p));
-		cd_strlcpy(mr.p[mr.n++].key, key, sizeof(mr.p->key));
-	}
-	json_object_put(c);
-}
+/* The runs' changes on their way (a refused one is not sent again for 10 s). */
+static struct cd_sendonce sent = {.what = "maintenance", .refused_pause_ms = 10000};
 
 static struct json_object *change(enum cd_change op, const char *name)
 {
@@ -157,7 +82,7 @@ static void step(const struct cd_maint *m, struct json_object *c, const char *wh
 	snprintf(key, sizeof(key), "step:%s:%" PRIu64 ":%u:%s", m->name, m->run.id, m->run.idx,
 		 what);
 	json_object_object_add(c, "id", json_object_new_int64((int64_t)m->run.id));
-	send_once(key, c);
+	cd_sendonce_send(&sent, key, c);
 }
 
 static uint64_t next_of(const struct cd_maint *m)
@@ -264,7 +189,7 @@ static void begin_run(const struct cd_state *s, const struct cd_maint *m)
 	json_object_object_add(c, "id", json_object_new_int64(0));
 	snprintf(key, sizeof(key), "begin:%s:%" PRIu64, m->name, m->next_ms);
 	qb_log(LOG_NOTICE, "maintenance %s: a run begins", m->name);
-	send_once(key, c);
+	cd_sendonce_send(&sent, key, c);
 }
 
 /* The hook of phase PRE or POST: the node runs it; here only its outcome counts. */
@@ -340,7 +265,7 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 			json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)now));
 			snprintf(key, sizeof(key), "drain:%s:%" PRIu64 ":%u", m->name, r->id,
 				 r->idx);
-			send_once(key, c);
+			cd_sendonce_send(&sent, key, c);
 		}
 		to_phase(m, CD_MPHASE_DRAIN);
 		return;
@@ -379,7 +304,7 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 		json_object_object_add(c, "node", json_object_new_string(name));
 		json_object_object_add(c, "failback", json_object_new_string("policy"));
 		snprintf(key, sizeof(key), "resume:%s:%" PRIu64 ":%u", m->name, r->id, r->idx);
-		send_once(key, c);
+		cd_sendonce_send(&sent, key, c);
 		node_ends(m, true, "");
 		return;
 	}
@@ -409,7 +334,7 @@ static void hook_report(const char *name, uint64_t run, uint64_t hook, const cha
 	json_object_object_add(c, "epoch",
 			       json_object_new_int64((int64_t)cd_replica_state()->version.epoch));
 	snprintf(key, sizeof(key), "hook:%s:%" PRIu64 ":%s", name, hook, state);
-	send_once(key, c);
+	cd_sendonce_send(&sent, key, c);
 }
 
 /* The end of s (at most CD_MAINT_OUTPUT_MAX bytes) into out, lines and tabs kept, no other control.
@@ -537,7 +462,5 @@ void cd_maint_fini(void)
 	if (hk.child)
 		cd_child_abandon(hk.child);
 	hk.child = NULL;
-	free(mr.p);
-	mr.p = NULL;
-	mr.n = 0;
+	cd_sendonce_fini(&sent);
 }
