@@ -22,7 +22,8 @@
  * ends at once ("window"), whatever node it is at.
  *
  * On every node, the hooks asked of this node are run here: the node says
- * it began (maintenance.hook "started", with the state's epoch) before it
+ * it began (maintenance.hook "started", with this clusterd's instance: a
+ * random id drawn at its start) before it
  * runs /bin/sh -c CMD, and reports its exit status and the end of its
  * output when it ends. A hook found begun but not running here (clusterd,
  * or the whole node, restarted during it: an upgrade that reboots) is
@@ -60,6 +61,8 @@
 #define HOOK_OUT_MAX 4096
 
 static qb_loop_t *loop;
+/* This clusterd: a hook begun by another instance of it was cut short by a restart. */
+static uint64_t instance;
 
 /* The runs' changes on their way (a refused one is not sent again for 10 s). */
 static struct cd_sendonce sent = {.what = "maintenance", .refused_pause_ms = 10000};
@@ -331,8 +334,7 @@ static void hook_report(const char *name, uint64_t run, uint64_t hook, const cha
 	json_object_object_add(c, "state", json_object_new_string(state));
 	json_object_object_add(c, "rc", json_object_new_int(rc));
 	json_object_object_add(c, "output", json_object_new_string(output ? output : ""));
-	json_object_object_add(c, "epoch",
-			       json_object_new_int64((int64_t)cd_replica_state()->version.epoch));
+	json_object_object_add(c, "epoch", json_object_new_int64((int64_t)instance));
 	snprintf(key, sizeof(key), "hook:%s:%" PRIu64 ":%s", name, hook, state);
 	cd_sendonce_send(&sent, key, c);
 }
@@ -421,7 +423,7 @@ static void hooks_here(const struct cd_maint *m)
 		/* Said first, run once the cluster has it: never run twice. */
 		hook_report(m->name, r->id, r->hook_id, "started", 0, "");
 	} else if (r->hook_state == CD_MHOOK_STARTED && !mine_running && !hk.child) {
-		if (r->hook_epoch == cd_replica_state()->version.epoch && hk.hook != r->hook_id) {
+		if (r->hook_epoch == instance && hk.hook != r->hook_id) {
 			hook_start(m, cmd);
 		} else if (hk.hook != r->hook_id) {
 			/* Begun before a restart of clusterd or of the node: it restarted during
@@ -455,6 +457,7 @@ void cd_maint_decide(void)
 void cd_maint_init(qb_loop_t *l)
 {
 	loop = l;
+	instance = cd_random_id();
 }
 
 void cd_maint_fini(void)

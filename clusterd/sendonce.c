@@ -14,7 +14,7 @@
 
 struct cd_sendonce_entry {
 	char key[CD_SENDONCE_KEY_MAX + 1];
-	uint64_t until; /* refused: not before this (0: on its way) */
+	uint64_t until;	 /* refused: not before this (0: on its way) */
 	uint64_t serial; /* which send (a key sent again is a new one) */
 };
 

@@ -82,8 +82,9 @@ struct cd_maint_run {
 	/* The hook of phase PRE or POST on nodes[idx]. */
 	uint64_t hook_id; /* which ask (an action id), 0: none asked yet */
 	enum cd_maint_hook_state hook_state;
-	int hook_rc;	     /* CD_MHOOK_DONE: its exit status (-1: killed or lost) */
-	uint64_t hook_epoch; /* the state's epoch when the node began it */
+	int hook_rc; /* CD_MHOOK_DONE: its exit status (-1: killed or lost) */
+	/* Which clusterd of the node began it (a random id per start of clusterd). */
+	uint64_t hook_epoch;
 	char hook_output[CD_MAINT_OUTPUT_MAX + 1];
 	uint32_t failed; /* nodes failed in this run */
 	char why[CD_MAINT_WHY_MAX + 1];
