@@ -184,7 +184,10 @@ const char *move_end_line(const char *vm, struct json_object *last_move, char *b
 	double v;
 
 	buf[0] = '\0';
-	if (strcmp(outcome, "moved") == 0) {
+	if (strcmp(outcome, "moved") == 0 && strcmp(text_or(last_move, "mode", ""), "cold") == 0) {
+		text_append(buf, n, "%s: restarted on %s (a cold move: shut down on %s, started there)",
+			    vm, text_or(last_move, "target", "?"), source);
+	} else if (strcmp(outcome, "moved") == 0) {
 		text_append(buf, n, "%s: moved to %s", vm, text_or(last_move, "target", "?"));
 		if (text_number(last_move, "total_ms", &v))
 			text_append(buf, n, " in %.1f s", v / 1000.0);
