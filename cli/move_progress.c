@@ -185,8 +185,9 @@ const char *move_end_line(const char *vm, struct json_object *last_move, char *b
 
 	buf[0] = '\0';
 	if (strcmp(outcome, "moved") == 0 && strcmp(text_or(last_move, "mode", ""), "cold") == 0) {
-		text_append(buf, n, "%s: restarted on %s (a cold move: shut down on %s, started there)",
-			    vm, text_or(last_move, "target", "?"), source);
+		text_append(buf, n,
+			    "%s: restarted on %s (a cold move: shut down on %s, started there)", vm,
+			    text_or(last_move, "target", "?"), source);
 	} else if (strcmp(outcome, "moved") == 0) {
 		text_append(buf, n, "%s: moved to %s", vm, text_or(last_move, "target", "?"));
 		if (text_number(last_move, "total_ms", &v))

@@ -233,8 +233,8 @@ START_TEST(test_outcomes)
 	ck_assert_int_eq(ended("{\"outcome\": \"moved\", \"source\": \"node1\", "
 			       "\"target\": \"node3\", \"mode\": \"cold\", \"total_ms\": 9000}"),
 			 0);
-	ck_assert_str_eq(line,
-			 "web1: restarted on node3 (a cold move: shut down on node1, started there)");
+	ck_assert_str_eq(
+		line, "web1: restarted on node3 (a cold move: shut down on node1, started there)");
 
 	ck_assert_int_eq(ended("{\"outcome\": \"stayed\", \"source\": \"node1\", \"target\": "
 			       "\"node3\", \"error\": \"migration timed out\"}"),
