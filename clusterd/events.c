@@ -143,6 +143,14 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 			cd_event("volume", name, "file request done%s%s", err && *err ? ": " : "",
 				 err ? err : "");
 		break;
+	case CD_CHANGE_MAINT_ADD:
+	case CD_CHANGE_MAINT_REMOVE:
+	case CD_CHANGE_MAINT_CANCEL:
+	case CD_CHANGE_MAINT_RUN:
+	case CD_CHANGE_MAINT_STEP:
+	case CD_CHANGE_MAINT_HOOK:
+		cd_event_maint(c, kind, node_name(from));
+		break;
 	default:
 		break;
 	}

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "core/change.h"
 #include "core/vm.h"
 
 /* Record one event (also logged at notice). */
@@ -19,6 +20,9 @@ void cd_event(const char *kind, const char *subject, const char *fmt, ...)
 
 /* Turn an applied change into an event, if people care about it. */
 void cd_event_change(const struct json_object *change, uint32_t from);
+
+/* The same for a change of scheduled maintenance (events_maint.c), asked on a node so named. */
+void cd_event_maint(const struct json_object *change, enum cd_change kind, const char *asked_on);
 
 /*
  * Log one VM transition at info level, "vm NAME: FROM -> TO (EVENT)": the

@@ -15,7 +15,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/quorumloss.c clusterd/quorumloss.h \
 	clusterd/identity.c clusterd/identity.h \
 	clusterd/coordinator.c clusterd/coordinator.h clusterd/coordinator_int.h \
-	clusterd/placement.c clusterd/drain.c clusterd/maint_run.c clusterd/sendonce.c clusterd/sendonce.h clusterd/failover.c \
+	clusterd/placement.c clusterd/drain.c clusterd/maint_run.c clusterd/events_maint.c clusterd/sendonce.c clusterd/sendonce.h clusterd/failover.c \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \
