@@ -21,7 +21,8 @@ static const struct cd_maint_run_node *last_ended(const struct cd_maint_run *r)
 	size_t i;
 
 	for (i = 0; i < r->n_nodes; i++)
-		if ((r->nodes[i].outcome == CD_MNODE_DONE || r->nodes[i].outcome == CD_MNODE_FAILED) &&
+		if ((r->nodes[i].outcome == CD_MNODE_DONE ||
+		     r->nodes[i].outcome == CD_MNODE_FAILED) &&
 		    (!last || r->nodes[i].ended_ms >= last->ended_ms))
 			last = &r->nodes[i];
 	return last;
@@ -78,7 +79,9 @@ void cd_event_maint(const struct json_object *c, enum cd_change kind, const char
 				 m->run.nodes[m->run.idx].node, cd_maint_phase_to_str(m->run.phase),
 				 m->run.hook_state == CD_MHOOK_DONE ? "ended" : "began",
 				 m->run.hook_state == CD_MHOOK_DONE ? ", exit " : "",
-				 m->run.hook_state == CD_MHOOK_DONE ? (m->run.hook_rc == 0 ? "0" : "non-zero") : "");
+				 m->run.hook_state == CD_MHOOK_DONE
+					 ? (m->run.hook_rc == 0 ? "0" : "non-zero")
+					 : "");
 		break;
 	default:
 		break;

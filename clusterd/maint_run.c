@@ -9,8 +9,9 @@
  *   gate    the cluster must be healthy enough to take the node out:
  *           quorate, every other node online and not paused, no failed VM,
  *           every volume coordinated; waited for up to GATE_WAIT_MS;
- *   drain   node.drain of the node (the run's mode); drained goes on,
- *           blocked or cancelled fails the node;
+ *   drain   node.drain of the node (the run's mode; asked again while
+ *           refused, up to DRAIN_BEGIN_WAIT_MS; a drain already running is
+ *           waited for); drained goes on, blocked or cancelled fails the node;
  *   pre     the node runs the pre command (below); exit 0 goes on;
  *   back    the node must be a member again (it may have rebooted),
  *           waited for up to BACK_WAIT_MS;
@@ -54,9 +55,10 @@
 #include "lib/child.h"
 #include "lib/util.h"
 
-#define GATE_WAIT_MS (10 * 60 * 1000ull) /* a gate that stays shut fails the node */
-#define BACK_WAIT_MS (30 * 60 * 1000ull) /* a node that does not come back fails */
-#define HOOK_TIMEOUT_MS (60 * 60 * 1000) /* a hook's time before SIGTERM */
+#define GATE_WAIT_MS (10 * 60 * 1000ull)       /* a gate that stays shut fails the node */
+#define BACK_WAIT_MS (30 * 60 * 1000ull)       /* a node that does not come back fails */
+#define DRAIN_BEGIN_WAIT_MS (5 * 60 * 1000ull) /* a drain that cannot begin fails the node */
+#define HOOK_TIMEOUT_MS (60 * 60 * 1000)       /* a hook's time before SIGTERM */
 #define HOOK_KILL_GRACE_MS 10000
 #define HOOK_OUT_MAX 4096
 
@@ -219,6 +221,24 @@ static void hook_phase(const struct cd_maint *m, const char *node, enum cd_maint
 	}
 }
 
+/* node.drain of node name, in m's mode, once per node of the run (again after a refusal). */
+static void ask_drain(const struct cd_maint *m, const char *name)
+{
+	struct json_object *c = json_object_new_object();
+	char key[160];
+
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_NODE_DRAIN)));
+	json_object_object_add(c, "node", json_object_new_string(name));
+	json_object_object_add(c, "mode", json_object_new_string(cd_move_mode_to_str(m->mode)));
+	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
+	snprintf(key, sizeof(key), "drain:%s:%" PRIu64 ":%u", m->name, m->run.id, m->run.idx);
+	if (cd_sendonce_may(&sent, key))
+		cd_sendonce_send(&sent, key, c);
+	else
+		json_object_put(c);
+}
+
 static void move_on(const struct cd_state *s, const struct cd_maint *m)
 {
 	const struct cd_maint_run *r = &m->run;
@@ -255,27 +275,21 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 			}
 			return;
 		}
-		{
-			struct json_object *c = json_object_new_object();
-			char key[160];
-
-			json_object_object_add(
-				c, "op",
-				json_object_new_string(cd_change_name(CD_CHANGE_NODE_DRAIN)));
-			json_object_object_add(c, "node", json_object_new_string(name));
-			json_object_object_add(
-				c, "mode", json_object_new_string(cd_move_mode_to_str(m->mode)));
-			json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)now));
-			snprintf(key, sizeof(key), "drain:%s:%" PRIu64 ":%u", m->name, r->id,
-				 r->idx);
-			cd_sendonce_send(&sent, key, c);
-		}
+		ask_drain(m, name);
 		to_phase(m, CD_MPHASE_DRAIN);
 		return;
 	case CD_MPHASE_DRAIN:
-		/* Only a drain begun by this run counts: its id is newer than the run's. */
-		if (n->drain.id <= r->id || n->drain.state == CD_DRAIN_RUNNING)
+		if (n->drain.state == CD_DRAIN_RUNNING)
 			return;
+		/* Only a drain begun by this run counts: its id is newer than the run's. */
+		if (n->drain.id <= r->id) {
+			if (now > r->phase_ms + DRAIN_BEGIN_WAIT_MS) {
+				node_ends(m, false, "its drain could not begin");
+				return;
+			}
+			ask_drain(m, name); /* again, once a refusal's pause is over */
+			return;
+		}
 		if (n->drain.state == CD_DRAIN_DRAINED) {
 			to_phase(m, m->pre[0] ? CD_MPHASE_PRE : CD_MPHASE_BACK);
 			return;
