@@ -37,16 +37,6 @@
 /* The drains' changes on their way (a refused one is not sent again for 10 s). */
 static struct cd_sendonce sent = {.what = "drain", .refused_pause_ms = 10000};
 
-static struct json_object *node_change(enum cd_change op, const struct cd_node *n)
-{
-	struct json_object *c = json_object_new_object();
-
-	json_object_object_add(c, "op", json_object_new_string(cd_change_name(op)));
-	json_object_object_add(c, "node", json_object_new_string(n->info.name));
-	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
-	return c;
-}
-
 /* The drain is over: drained, or blocked with what is left and why. */
 static void end(const struct cd_node *n, const struct cd_drain_plan *p)
 {
@@ -68,7 +58,7 @@ static void end(const struct cd_node *n, const struct cd_drain_plan *p)
 	snprintf(key, sizeof(key), "end:%s:%" PRIu64, n->info.name, n->drain.id);
 	if (!cd_sendonce_may(&sent, key))
 		return;
-	c = node_change(CD_CHANGE_NODE_DRAIN_END, n);
+	c = cd_node_change(CD_CHANGE_NODE_DRAIN_END, n->info.name, cd_wall_ms());
 	json_object_object_add(c, "id", json_object_new_int64((int64_t)n->drain.id));
 	json_object_object_add(c, "state", json_object_new_string(left ? "blocked" : "drained"));
 	json_object_object_add(c, "why", json_object_new_string(why));
@@ -88,7 +78,6 @@ static void budgets(const struct cd_state *s, const struct cd_node *n)
 
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *v = &s->vms[i];
-		struct json_object *c;
 		char key[80];
 
 		if (v->state != CD_VM_MIGRATING || v->move.source != n->info.id ||
@@ -101,11 +90,7 @@ static void budgets(const struct cd_state *s, const struct cd_node *n)
 		qb_log(LOG_NOTICE,
 		       "drain of %s: the %s move of %s outlasted %" PRIu64 " s: cancelled",
 		       n->info.name, cd_move_mode_to_str(v->move.mode), v->name, budget / 1000);
-		c = json_object_new_object();
-		json_object_object_add(
-			c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_CANCEL)));
-		json_object_object_add(c, "name", json_object_new_string(v->name));
-		cd_sendonce_send(&sent, key, c);
+		cd_sendonce_send(&sent, key, cd_vm_move_cancel_change(v->name));
 	}
 }
 

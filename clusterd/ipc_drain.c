@@ -109,16 +109,6 @@ static int answer_plan(const struct cd_node *n, const struct cd_drain *d, bool d
 	return 0;
 }
 
-static struct json_object *node_change(enum cd_change op, const struct cd_node *n)
-{
-	struct json_object *c = json_object_new_object();
-
-	json_object_object_add(c, "op", json_object_new_string(cd_change_name(op)));
-	json_object_object_add(c, "node", json_object_new_string(n->info.name));
-	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
-	return c;
-}
-
 /* --- the commands --- */
 
 /* The answers once a change is applied: about the node of args, which may be gone. */
@@ -156,8 +146,7 @@ static int cmd_node_drain(qb_ipcs_connection_t *c, struct json_object *args,
 	json_object_object_get_ex(args, "dry_run", &dry);
 	if (dry && json_object_get_boolean(dry))
 		return answer_plan(n, &d, true, out);
-	ch = node_change(CD_CHANGE_NODE_DRAIN, n);
-	json_object_object_add(ch, "mode", json_object_new_string(cd_move_mode_to_str(d.mode)));
+	ch = cd_node_drain_change(n->info.name, d.mode, cd_wall_ms());
 	return cd_ipc_submit_answer(c, ch, args, drain_begun, out);
 }
 
@@ -210,10 +199,7 @@ static void abort_moves(const struct cd_node *n, uint64_t job)
 		if (v->state != CD_VM_MIGRATING || v->move.source != n->info.id ||
 		    v->drain.job != job)
 			continue;
-		c = json_object_new_object();
-		json_object_object_add(
-			c, "op", json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_CANCEL)));
-		json_object_object_add(c, "name", json_object_new_string(v->name));
+		c = cd_vm_move_cancel_change(v->name);
 		if (cd_replica_submit(c, NULL, NULL) < 0)
 			qb_log(LOG_WARNING, "drain of %s: cannot cancel the move of %s",
 			       n->info.name, v->name);
@@ -234,7 +220,7 @@ static int cmd_node_drain_cancel(qb_ipcs_connection_t *c, struct json_object *ar
 		return CD_ERR_INVALID;
 	}
 	json_object_object_get_ex(args, "abort", &ab);
-	ch = node_change(CD_CHANGE_NODE_DRAIN_CANCEL, n);
+	ch = cd_node_change(CD_CHANGE_NODE_DRAIN_CANCEL, n->info.name, cd_wall_ms());
 	if (ab && json_object_get_boolean(ab)) {
 		json_object_object_add(ch, "abort", json_object_new_boolean(true));
 		abort_moves(n, n->drain.id);
@@ -285,7 +271,7 @@ static int cmd_node_resume(qb_ipcs_connection_t *c, struct json_object *args,
 		*out = cd_ipc_error_obj("failback must be now, policy or never");
 		return CD_ERR_INVALID;
 	}
-	ch = node_change(CD_CHANGE_NODE_RESUME, n);
+	ch = cd_node_change(CD_CHANGE_NODE_RESUME, n->info.name, cd_wall_ms());
 	json_object_object_add(ch, "failback", json_object_new_string(fb ? fb : "policy"));
 	return cd_ipc_submit_answer(c, ch, args, resumed, out);
 }

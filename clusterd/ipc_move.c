@@ -598,10 +598,7 @@ static int cmd_vm_move_cancel(qb_ipcs_connection_t *c, struct json_object *args,
 		*out = cd_ipc_error_obj("missing VM name");
 		return CD_ERR_INVALID;
 	}
-	ch = json_object_new_object();
-	json_object_object_add(ch, "op",
-			       json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_CANCEL)));
-	json_object_object_add(ch, "name", json_object_new_string(name));
+	ch = cd_vm_move_cancel_change(name);
 	rc = submit_then(c, name, ch, NULL, cancel_view, out);
 	return rc < 0 ? rc : CD_IPC_ASYNC;
 }

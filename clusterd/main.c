@@ -257,12 +257,7 @@ static bool shutdown_drain(void)
 	    cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS) == 0)
 		return false;
 	sd.deadline = cd_now_ms() + cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS);
-	c = json_object_new_object();
-	json_object_object_add(c, "op",
-			       json_object_new_string(cd_change_name(CD_CHANGE_NODE_DRAIN)));
-	json_object_object_add(c, "node", json_object_new_string(n->info.name));
-	json_object_object_add(c, "mode", json_object_new_string("live"));
-	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
+	c = cd_node_drain_change(n->info.name, CD_MOVE_LIVE, cd_wall_ms());
 	if (cd_replica_submit(c, shutdown_drain_begun, NULL) < 0) {
 		json_object_put(c);
 		return false;

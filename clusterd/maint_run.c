@@ -224,14 +224,9 @@ static void hook_phase(const struct cd_maint *m, const char *node, enum cd_maint
 /* node.drain of node name, in m's mode, once per node of the run (again after a refusal). */
 static void ask_drain(const struct cd_maint *m, const char *name)
 {
-	struct json_object *c = json_object_new_object();
+	struct json_object *c = cd_node_drain_change(name, m->mode, cd_wall_ms());
 	char key[160];
 
-	json_object_object_add(c, "op",
-			       json_object_new_string(cd_change_name(CD_CHANGE_NODE_DRAIN)));
-	json_object_object_add(c, "node", json_object_new_string(name));
-	json_object_object_add(c, "mode", json_object_new_string(cd_move_mode_to_str(m->mode)));
-	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
 	snprintf(key, sizeof(key), "drain:%s:%" PRIu64 ":%u", m->name, m->run.id, m->run.idx);
 	if (cd_sendonce_may(&sent, key))
 		cd_sendonce_send(&sent, key, c);
@@ -313,12 +308,9 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 		hook_phase(m, name, CD_MPHASE_RESUME);
 		return;
 	case CD_MPHASE_RESUME: {
-		struct json_object *c = json_object_new_object();
+		struct json_object *c = cd_node_change(CD_CHANGE_NODE_RESUME, name, cd_wall_ms());
 		char key[160];
 
-		json_object_object_add(
-			c, "op", json_object_new_string(cd_change_name(CD_CHANGE_NODE_RESUME)));
-		json_object_object_add(c, "node", json_object_new_string(name));
 		json_object_object_add(c, "failback", json_object_new_string("policy"));
 		snprintf(key, sizeof(key), "resume:%s:%" PRIu64 ":%u", m->name, r->id, r->idx);
 		cd_sendonce_send(&sent, key, c);

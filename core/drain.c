@@ -254,6 +254,24 @@ void cd_drain_next(const struct cd_drain *d, const struct cd_vm *vm, struct cd_d
 		no_cold(vm, last, out);
 }
 
+struct json_object *cd_node_change(enum cd_change op, const char *node, uint64_t wall_ms)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "op", json_object_new_string(cd_change_name(op)));
+	json_object_object_add(c, "node", json_object_new_string(node));
+	json_object_object_add(c, "wall_ms", json_object_new_int64((int64_t)wall_ms));
+	return c;
+}
+
+struct json_object *cd_node_drain_change(const char *node, enum cd_move_mode mode, uint64_t wall_ms)
+{
+	struct json_object *c = cd_node_change(CD_CHANGE_NODE_DRAIN, node, wall_ms);
+
+	json_object_object_add(c, "mode", json_object_new_string(cd_move_mode_to_str(mode)));
+	return c;
+}
+
 /* --- the changes --- */
 
 static struct cd_node *named_node(struct cd_state *s, const struct json_object *c, char *err,

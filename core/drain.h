@@ -24,6 +24,7 @@
 
 #include <json-c/json.h>
 
+#include "core/change.h"
 #include "core/vm.h"
 
 enum cd_drain_state {
@@ -96,6 +97,15 @@ uint32_t cd_drain_tries(enum cd_move_mode rung);
 
 /* Whether a VM is still on node (runs, starts, stops or moves from there). */
 bool cd_drain_vm_on(const struct cd_vm *vm, uint32_t node);
+
+/*
+ * The change op about node (by name), stamped wall_ms: what node.drain,
+ * node.drain.end, node.drain.cancel and node.resume start from, whoever
+ * sends them; node.drain's takes the mode too.
+ */
+struct json_object *cd_node_change(enum cd_change op, const char *node, uint64_t wall_ms);
+struct json_object *cd_node_drain_change(const char *node, enum cd_move_mode mode,
+					 uint64_t wall_ms);
 
 /* The changes (core/change.c's table). */
 int cd_node_op_drain(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);

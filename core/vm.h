@@ -326,6 +326,9 @@ struct json_object *cd_vm_move_change(const struct cd_state *s, const struct cd_
 				      uint32_t target, enum cd_move_mode mode, const char *run_dir,
 				      uint64_t wall_ms, char *err, size_t errlen);
 
+/* The vm.move.cancel change of the move of VM name. */
+struct json_object *cd_vm_move_cancel_change(const char *name);
+
 /* The node that acts next in vm's move (0: none, or no move): the table's turn. */
 uint32_t cd_vm_move_turn(const struct cd_vm *vm);
 

@@ -411,3 +411,13 @@ struct json_object *cd_vm_move_change(const struct cd_state *s, const struct cd_
 	}
 	return ch;
 }
+
+struct json_object *cd_vm_move_cancel_change(const char *name)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VM_MOVE_CANCEL)));
+	json_object_object_add(c, "name", json_object_new_string(name));
+	return c;
+}
