@@ -29,6 +29,30 @@ static void print_node_table(struct json_object *nodes)
 	}
 }
 
+/* The drains and maintenance runs under way, a line each. */
+static void print_under_way(struct json_object *o)
+{
+	struct json_object *u = NULL, *d = NULL, *m = NULL;
+	size_t i;
+
+	json_object_object_get_ex(o, "under_way", &u);
+	json_object_object_get_ex(u, "drains", &d);
+	json_object_object_get_ex(u, "maintenance", &m);
+	for (i = 0; d && i < json_object_array_length(d); i++) {
+		struct json_object *e = json_object_array_get_idx(d, i);
+
+		printf("Drain:       %s (drain %lld, %s first; clusterctl node drain %s --status)\n",
+		       jstr(e, "node"), (long long)jint(e, "id"), jstr(e, "mode"), jstr(e, "node"));
+	}
+	for (i = 0; m && i < json_object_array_length(m); i++) {
+		struct json_object *e = json_object_array_get_idx(m, i);
+
+		printf("Maintenance: %s, run %lld: %s at %s, %lld of %lld nodes done\n",
+		       jstr(e, "name"), (long long)jint(e, "run"), jstr(e, "node"),
+		       jstr(e, "phase"), (long long)jint(e, "done"), (long long)jint(e, "of"));
+	}
+}
+
 static void show_status(struct json_object *o)
 {
 	struct json_object *v = NULL, *nodes = NULL;
@@ -48,6 +72,7 @@ static void show_status(struct json_object *o)
 	printf("State:       version %lld.%lld, %s\n", (long long)jint(v, "epoch"),
 	       (long long)jint(v, "seq"),
 	       jbool(o, "synced") ? "synchronised" : jstr(o, "sync_phase"));
+	print_under_way(o);
 	printf("\n");
 	if (nodes)
 		print_node_table(nodes);

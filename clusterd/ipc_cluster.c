@@ -67,6 +67,54 @@ static struct json_object *nodes_view(void)
 	return a;
 }
 
+/*
+ * The drains and maintenance runs under way, for status:
+ * {"drains": [{"node", "id", "mode"}], "maintenance": [{"name", "run", "node", "phase", "done",
+ * "of"}]}.
+ */
+static struct json_object *under_way(const struct cd_state *s)
+{
+	struct json_object *o = json_object_new_object(), *d = json_object_new_array();
+	struct json_object *m = json_object_new_array();
+	size_t i, k, done;
+
+	for (i = 0; i < s->n_nodes; i++) {
+		const struct cd_node *n = &s->nodes[i];
+		struct json_object *e;
+
+		if (n->drain.state != CD_DRAIN_RUNNING)
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "node", json_object_new_string(n->info.name));
+		json_object_object_add(e, "id", json_object_new_int64((int64_t)n->drain.id));
+		json_object_object_add(e, "mode",
+				       json_object_new_string(cd_move_mode_to_str(n->drain.mode)));
+		json_object_array_add(d, e);
+	}
+	for (i = 0; i < s->n_maints; i++) {
+		const struct cd_maint_run *r = &s->maints[i].run;
+		struct json_object *e;
+
+		if (!r->id || r->outcome != CD_MRUN_RUNNING || r->idx >= r->n_nodes)
+			continue;
+		for (done = 0, k = 0; k < r->n_nodes; k++)
+			done += r->nodes[k].outcome == CD_MNODE_DONE ||
+				r->nodes[k].outcome == CD_MNODE_FAILED;
+		e = json_object_new_object();
+		json_object_object_add(e, "name", json_object_new_string(s->maints[i].name));
+		json_object_object_add(e, "run", json_object_new_int64((int64_t)r->id));
+		json_object_object_add(e, "node", json_object_new_string(r->nodes[r->idx].node));
+		json_object_object_add(e, "phase",
+				       json_object_new_string(cd_maint_phase_to_str(r->phase)));
+		json_object_object_add(e, "done", json_object_new_int64((int64_t)done));
+		json_object_object_add(e, "of", json_object_new_int64((int64_t)r->n_nodes));
+		json_object_array_add(m, e);
+	}
+	json_object_object_add(o, "drains", d);
+	json_object_object_add(o, "maintenance", m);
+	return o;
+}
+
 /* --- commands --- */
 
 static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
@@ -101,6 +149,7 @@ static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	json_object_object_add(o, "total_votes", json_object_new_int64(qi.total_votes));
 	json_object_object_add(o, "quorum", json_object_new_int64(qi.quorum));
 	json_object_object_add(o, "nodes", nodes_view());
+	json_object_object_add(o, "under_way", under_way(s));
 	*out = o;
 	return 0;
 }

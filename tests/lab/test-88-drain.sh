@@ -11,7 +11,7 @@
 # coordinator killed mid-drain: the next one carries the drain on to its
 # end, every VM running once. Stopping clusterd on a node drains it first:
 # its VMs keep running elsewhere. A cold move asked for restarts the VM on
-# its target.
+# its target. Live moves that fail step up to quick, and say why.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "drain"
@@ -177,5 +177,25 @@ assert_eq "$(vm_nodes_running d1)" "$dst" "d1 runs on $dst only"
 wait_for 60 "d1 answers on $dst" answers "${ip[d1]}"
 [[ $(boot_of d1) != "$b" ]] || fail "d1 kept its boot: it was not restarted"
 pass "d1 restarted on $dst (a new boot)"
+
+# --- escalation: live moves that cannot happen (the migration network is one
+# no node has an address in) step up to quick, and say why
+lab start 2 clusterd >/dev/null
+wait_for 60 "node2's clusterd is back" cluster_whole
+lab exec 1 clusterctl property set migration-network 198.18.0.240/29
+on3=$(lab exec 1 clusterctl --json vm list | jq -r '[.vms[] | select(.node_name == "node3" and .state == "running") | .name] | join(" ")')
+[[ -n $on3 ]] || fail "no VM on node3 to drain"
+for v in $on3; do b0[$v]=$(boot_of "$v"); done
+rc=0
+out=$(lab exec 1 clusterctl node drain node3 --wait 2>&1) || rc=$?
+assert_eq "$rc" 0 "node drain node3 --wait: exit 0, every live move failing ($(tail -1 <<<"$out"))"
+for v in $on3; do
+	assert_eq "$(vm_field 1 "$v" 'd["drain"]["rung"]') $(vm_field 1 "$v" 'd["last_move"]["mode"]')" "quick quick" "$v stepped up to quick and moved so"
+	assert_match "$(vm_field 1 "$v" 'd["drain"]["why"]')" "live move failed" "$v's drain record says why it stepped up"
+	wait_for 60 "$v answers" answers "${ip[$v]}"
+	assert_eq "$(boot_of "$v") $(vm_nodes_running "$v")" "${b0[$v]} $(where "$v")" "$v kept its boot, runs once"
+done
+lab exec 1 clusterctl property delete migration-network
+lab exec 1 clusterctl node resume node3
 
 lab_test_end
