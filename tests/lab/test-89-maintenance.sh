@@ -6,7 +6,10 @@
 # drained, cycled, back, resumed; every VM keeps running with its boot id,
 # never two instances; the run ends done and its history says so. A --pre
 # command that fails stops the run at its first node, which stays paused
-# and drained. Schedules are listed, shown, run now, cancelled, removed.
+# and drained. Node1 is the coordinator when the run begins: cycling it
+# kills the coordinator mid-run, and the next one carries the run on. A run
+# that outlasts its window ends there and says so. Schedules are listed,
+# shown, run now, cancelled, removed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "maintenance"
@@ -57,6 +60,8 @@ run_state() { lab exec "${2:-1}" clusterctl --json maintenance show "$1" | jq -r
 run_is() { [[ $(run_state "$1" "${3:-1}") == "$2" ]]; }
 
 # --- a schedule over every node, its pre command power-cycling the node
+coordinator() { lab exec "$1" clusterctl --json status | jq -r '.coordinator_name // ""'; }
+assert_eq "$(coordinator 2)" node1 "node1 coordinates: the run's first node is the coordinator"
 rc=0
 out=$(lab exec 1 clusterctl maintenance add roll --nodes all --at +3s --mode live \
 	--pre "touch $MARKS/\$CD_MAINT_NODE.want; sleep 600" 2>&1) || rc=$?
@@ -89,6 +94,21 @@ assert_match "$(jq -r '.run.nodes[0].why' <<<"$show")" "exited 3.*no upgrade tod
 assert_eq "$(node_state 1 node2)" drained "node2 stays paused and drained"
 assert_match "$(lab exec 1 clusterctl events)" "broken" "the events record the failed run"
 lab exec 1 clusterctl node resume node2
+
+# --- a run that outlasts its window ends there, whatever node it is at:
+# the pre command waits for a mark the test leaves once the run ended
+lab exec 1 clusterctl maintenance add short --nodes node2,node3 --at +1s --window 20s \
+	--pre "for i in \$(seq 300); do [ -e $MARKS/go ] && exit 0; sleep 1; done; exit 1"
+wait_for 300 "the run of short ends at its window" run_is short window
+show=$(lab exec 1 clusterctl --json maintenance show short)
+assert_match "$(jq -r '.run.why' <<<"$show")" "window ended with node2" "the run says its window ended at node2"
+assert_eq "$(jq -r '[.run.nodes[] | .node] | join(" ")' <<<"$show")" "node2 node3" "the run's nodes"
+[[ $(jq -r '.run.nodes[1].outcome' <<<"$show") != done ]] || fail "node3 was serviced after the window ended"
+pass "node3 was not serviced after the window ended"
+assert_match "$(lab exec 1 clusterctl events)" "short.*window" "the events record the run's end at its window"
+touch "$MARKS/go"
+lab exec 1 clusterctl node resume node2
+for v in "${VMS[@]}"; do assert_eq "$(vm_nodes_running "$v")" "$(where "$v")" "$v runs once after the window's run"; done
 
 # --- run now, cancel, remove
 lab exec 1 clusterctl maintenance add weekly --nodes node3 --every "sun 02:00"
