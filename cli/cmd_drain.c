@@ -16,6 +16,7 @@
 
 #include "cli/clusterctl.h"
 #include "cli/drain_progress.h"
+#include "cli/move_progress.h"
 #include "cli/text.h"
 #include "lib/util.h"
 
@@ -33,12 +34,38 @@ struct watch {
 	bool header_said; /* off a terminal: the head of the table was printed */
 };
 
-/* Whether the drain of status is in state. */
+/* Whether status (a drain, or a VM of its "vms") is in state. */
 static bool state_is(struct json_object *status, const char *state)
 {
 	const char *s = jstr(status, "state");
 
 	return s && strcmp(s, state) == 0;
+}
+
+/*
+ * Fills in the percent of each moving VM of status (a node.drain.status
+ * answer), which clusterd leaves at -1 because the drain's record does not
+ * follow a move's progress: vm.move.status says it (move_percent()). A VM
+ * whose move status cannot be asked keeps -1 ("-" in the table), quietly:
+ * that is no failure of the drain or of the wait.
+ */
+static void fill_percents(struct cd_client *c, struct json_object *status)
+{
+	struct json_object *vms = text_array(status, "vms"), *vm, *a, *reply;
+	size_t i;
+
+	for (i = 0; vms && i < json_object_array_length(vms); i++) {
+		vm = json_object_array_get_idx(vms, i);
+		if (!state_is(vm, "moving") || !jstr(vm, "vm"))
+			continue;
+		a = args1("name", jstr(vm, "vm"));
+		reply = NULL;
+		if (call_quiet(c, "vm.move.status", a, &reply) == 0)
+			json_object_object_add(vm, "percent",
+					       json_object_new_int(move_percent(reply)));
+		json_object_put(reply);
+		json_object_put(a);
+	}
 }
 
 /* The arguments of node.drain: the node, the mode if given, whether a dry run. */
@@ -165,6 +192,7 @@ static int wait_drain(struct cd_client *c, const char *node, int64_t id, const s
 			rc = CD_ERR_NOT_FOUND;
 			goto out_put;
 		}
+		fill_percents(c, status);
 		if (w.tty)
 			draw(&w, status);
 		else
@@ -269,6 +297,7 @@ static int show_drain(struct cd_client *c, const char *node, const struct ctl_op
 	json_object_put(a);
 	if (rc < 0)
 		goto out_put;
+	fill_percents(c, reply);
 	if (o->json) {
 		print_json(reply);
 		goto out_put;

@@ -80,6 +80,18 @@ static void append_quick(char *buf, size_t n, struct json_object *progress)
 		text_append(buf, n, "  restored %lld MiB", restored);
 }
 
+int move_percent(struct json_object *status)
+{
+	struct json_object *progress = text_member(status, "progress");
+	double restored;
+
+	if (!is_quick(progress))
+		return percent_sent(progress);
+	if (text_number(progress, "restored_bytes", &restored) && restored > 0)
+		return quick_percent(progress, "restored_bytes");
+	return quick_percent(progress, "saved_bytes");
+}
+
 struct json_object *move_of(struct json_object *status)
 {
 	return text_member(status, "move");

@@ -39,6 +39,14 @@ const char *move_progress_line(struct json_object *status, size_t width, char *b
  */
 void move_change_key(struct json_object *status, char *buf, size_t n);
 
+/*
+ * The percent of the move of status (a vm.move.status reply), or -1 when
+ * its progress does not say: of a live move the percent of the memory
+ * sent; of a quick move the percent of the memory saved, and once the
+ * target restores (restored_bytes > 0) the percent restored. Rounded down.
+ */
+int move_percent(struct json_object *status);
+
 /* The move of status, or NULL when none is under way. */
 struct json_object *move_of(struct json_object *status);
 

@@ -46,6 +46,11 @@ static struct json_object *plan_vm_json(const struct cd_state *s, const struct c
 			       json_object_new_string(moving ? cd_move_phase_to_str(vm->move.phase)
 						      : vm && vm->cold_to ? "stopping"
 									  : ""));
+	/*
+	 * Unknown here: the drain's record does not follow a move's progress,
+	 * and asking the source's libvirt for it belongs to vm.move.status.
+	 * clusterctl fills it in from vm.move.status for each moving VM.
+	 */
 	json_object_object_add(o, "percent", json_object_new_int(-1));
 	json_object_object_add(o, "blocker",
 			       v->state == CD_DVM_BLOCKED || v->state == CD_DVM_FAILED

@@ -148,6 +148,25 @@ START_TEST(test_vm_line_percent)
 }
 END_TEST
 
+/*
+ * clusterctl fills in the -1 of clusterd's answer from vm.move.status: the
+ * line shows it, and a percent filled in is no news off a terminal.
+ */
+START_TEST(test_vm_line_percent_filled)
+{
+	struct json_object *before =
+		parse(STATUS("running", WEB1("moving", "live", "copying", "-1")));
+	struct json_object *st = parse(STATUS("running", WEB1("moving", "live", "copying", "-1")));
+
+	json_object_object_add(entry(st, "vms", 0), "percent", json_object_new_int(42));
+	ck_assert_str_eq(drain_vm_line(entry(st, "vms", 0), 0, line, sizeof(line)),
+			 "web1             live   moving   copying        42%  node3");
+	ck_assert(!drain_vm_changed(before, entry(st, "vms", 0)));
+	json_object_put(before);
+	json_object_put(st);
+}
+END_TEST
+
 /* Which VM lines are news: a new VM, or its state or method changed; not its percent. */
 START_TEST(test_changed)
 {
@@ -274,6 +293,7 @@ int main(void)
 	add_tcase(s, test_plan_summary);
 	add_tcase(s, test_vm_lines);
 	add_tcase(s, test_vm_line_percent);
+	add_tcase(s, test_vm_line_percent_filled);
 	add_tcase(s, test_changed);
 	add_tcase(s, test_end);
 	add_tcase(s, test_no_drain);

@@ -194,6 +194,47 @@ START_TEST(test_change_key)
 }
 END_TEST
 
+/* The percent of the move of the status text (move_percent()). */
+static int percent(const char *text)
+{
+	struct json_object *st = parse(text);
+	int pct = move_percent(st);
+
+	json_object_put(st);
+	return pct;
+}
+
+START_TEST(test_percent)
+{
+	/* A live move: libvirt's percent, else the memory sent of its total. */
+	ck_assert_int_eq(percent(MOVING("copying", "{\"percent\": 42}")), 42);
+	ck_assert_int_eq(percent(MOVING("copying", "{\"percent\": 42.9}")), 42);
+	ck_assert_int_eq(percent(MOVING("copying", "{\"memory_processed\": 420, "
+						   "\"memory_total\": 1000}")),
+			 42);
+	ck_assert_int_eq(percent(MOVING("copying", "{\"memory_processed\": 420, "
+						   "\"memory_total\": 0}")),
+			 -1);
+	/* A quick move: the percent saved, until the target restores. */
+	ck_assert_int_eq(percent(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
+						 "536870912, \"restored_bytes\": 0, "
+						 "\"memory_bytes\": 2147483648}")),
+			 25);
+	ck_assert_int_eq(percent(QUICK("restoring", "{\"type\": \"quick\", \"saved_bytes\": "
+						    "2147483648, \"restored_bytes\": 1610612736, "
+						    "\"memory_bytes\": 2147483648}")),
+			 75);
+	ck_assert_int_eq(percent(QUICK("saving", "{\"type\": \"quick\", \"saved_bytes\": "
+						 "1048576}")),
+			 -1);
+	/* No progress: not copying yet, statistics not readable, or no move. */
+	ck_assert_int_eq(percent(MOVING("sharing", "null")), -1);
+	ck_assert_int_eq(percent(MOVING("receiving", "{}")), -1);
+	ck_assert_int_eq(percent(QUICK("saving", "null")), -1);
+	ck_assert_int_eq(percent("{\"vm\": \"web1\", \"state\": \"running\", \"move\": null}"), -1);
+}
+END_TEST
+
 /* The move ended when the last move is this one. */
 START_TEST(test_ended)
 {
@@ -314,6 +355,7 @@ int main(void)
 	add_tcase(s, test_quick);
 	add_tcase(s, test_quick_change_key);
 	add_tcase(s, test_change_key);
+	add_tcase(s, test_percent);
 	add_tcase(s, test_ended);
 	add_tcase(s, test_outcomes);
 	add_tcase(s, test_exit_codes);
