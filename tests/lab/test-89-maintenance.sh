@@ -99,7 +99,11 @@ lab exec 1 clusterctl node resume node2
 # the pre command waits for a mark the test leaves once the run ended
 lab exec 1 clusterctl maintenance add short --nodes node2,node3 --at +1s --window 20s \
 	--pre "for i in \$(seq 300); do [ -e $MARKS/go ] && exit 0; sleep 1; done; exit 1"
+status_shows() { [[ $(lab exec 3 clusterctl status) =~ $1 ]]; }
+wait_for 120 "status shows the run of short at node2's pre command" status_shows "Maintenance: short, run [0-9]+: node2 at pre, 0 of 2 nodes done"
 wait_for 300 "the run of short ends at its window" run_is short window
+[[ ! $(lab exec 3 clusterctl status) =~ Maintenance: ]] || fail "status still shows a run under way"
+pass "status shows no run under way once it ended"
 show=$(lab exec 1 clusterctl --json maintenance show short)
 assert_match "$(jq -r '.run.why' <<<"$show")" "window ended with node2" "the run says its window ended at node2"
 assert_eq "$(jq -r '[.run.nodes[] | .node] | join(" ")' <<<"$show")" "node2 node3" "the run's nodes"
