@@ -48,7 +48,7 @@ static const struct cfg_def {
 	[CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS] = {"shutdown_drain_timeout_ms", CFG_UINT, "300000", 0,
 					      86400000, NULL,
 					      "longest a stop of clusterd waits for its node's "
-					      "drain (shutdown-policy drain)"},
+					      "drain (shutdown-policy drain or save)"},
 	[CD_CFG_VM_MONITOR_INTERVAL_MS] = {"vm_monitor_interval_ms", CFG_UINT, "1000", 100, 600000,
 					   NULL, "how often each running VM is checked"},
 	[CD_CFG_CSVFS_RUN_DIR] = {"csvfs_run_dir", CFG_PATH, RUNSTATEDIR "/csvfs", 0, 0, NULL,

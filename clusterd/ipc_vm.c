@@ -219,27 +219,19 @@ static int cmd_vm_stop(qb_ipcs_connection_t *c, struct json_object *args, struct
 {
 	const struct cd_vm *vm;
 	struct json_object *t;
-	char vol[64], file[64];
+	char err[512];
 	int rc = 0;
 
 	if (!json_object_object_get_ex(args, "save", &t) || !json_object_get_boolean(t))
 		return cd_ipc_submit_change(c, CD_CHANGE_VM_STOP, args, out);
 	if (!(vm = find_vm(args, out, &rc)))
 		return rc;
-	if (vm->state != CD_VM_RUNNING) {
-		*out = cd_ipc_error_obj("VM '%s' is %s: only a running VM is saved", vm->name,
-					cd_vm_state_to_str(vm->state));
-		return CD_ERR_INVALID;
+	rc = cd_vm_save_args(cd_replica_state(), vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR), false,
+			     args, err, sizeof(err));
+	if (rc < 0) {
+		*out = cd_ipc_error_obj("%s", err);
+		return rc;
 	}
-	if (cd_vm_state_file_place(cd_replica_state(), vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR), vol,
-				   file) < 0) {
-		*out = cd_ipc_error_obj("VM '%s' cannot be saved: the cluster has no shared volume "
-					"for its state file (see 'clusterctl volume add')",
-					vm->name);
-		return CD_ERR_INVALID;
-	}
-	json_object_object_add(args, "state_volume", json_object_new_string(vol));
-	json_object_object_add(args, "state_file", json_object_new_string(file));
 	return cd_ipc_submit_change(c, CD_CHANGE_VM_STOP, args, out);
 }
 

@@ -28,15 +28,12 @@
 #include "clusterd/hostinfo.h"
 #include "clusterd/identity.h"
 #include "clusterd/lrm.h"
-#include "core/change.h"
-#include "core/drain.h"
-#include "core/props.h"
-#include "core/state.h"
 #include "clusterd/volmgr.h"
 #include "clusterd/ipcs.h"
 #include "clusterd/membership.h"
 #include "clusterd/quorumloss.h"
 #include "clusterd/replica.h"
+#include "clusterd/shutdown.h"
 #include "clusterd/watchdog.h"
 #include "lib/ipcpeer.h"
 #include "lib/util.h"
@@ -53,6 +50,7 @@ static void state_changed(void)
 	cd_lrm_state_changed();
 	cd_coordinator_state_changed();
 	cd_identity_state_changed();
+	cd_shutdown_state_changed(stopping);
 }
 
 /*
@@ -192,89 +190,11 @@ static void power_off_then_stop(void)
 	cd_lrm_self_fence(shutdown_fenced);
 }
 
-/* --- stopping with shutdown-policy drain: the node is drained first --- */
-
-static struct {
-	qb_loop_timer_handle timer;
-	uint64_t deadline;
-	bool begun; /* the node's drain is in the state */
-} sd;
-
-static bool vms_here(void)
-{
-	const struct cd_state *s = cd_replica_state();
-	uint32_t me = cd_membership_local_nodeid();
-	size_t i;
-
-	for (i = 0; i < s->n_vms; i++)
-		if (cd_drain_vm_on(&s->vms[i], me))
-			return true;
-	return false;
-}
-
-/* Until the drain is over, nothing runs here, quorum is lost or time is up. */
-static void shutdown_drain_wait(void *data)
-{
-	const struct cd_node *n =
-		cd_state_node_by_id(cd_replica_state(), cd_membership_local_nodeid());
-	bool over = sd.begun && (!n || n->drain.state != CD_DRAIN_RUNNING);
-
-	if (over || !vms_here() || !cd_replica_quorate() || cd_now_ms() >= sd.deadline) {
-		if (n && sd.begun)
-			qb_log(LOG_NOTICE, "shutdown drain: %s%s%s",
-			       over	    ? cd_drain_state_to_str(n->drain.state)
-			       : vms_here() ? "not over in time, or quorum lost"
-					    : "nothing runs here",
-			       n->drain.why[0] ? ": " : "", n->drain.why);
-		power_off_then_stop();
-		return;
-	}
-	qb_loop_timer_add(loop, QB_LOOP_LOW, 500 * 1000000ull, NULL, shutdown_drain_wait,
-			  &sd.timer);
-}
-
-static void shutdown_drain_begun(void *ctx, int rc, const char *err)
-{
-	if (rc < 0 && rc != CD_ERR_EXISTS) {
-		qb_log(LOG_WARNING, "shutdown drain refused: %s", err);
-		sd.deadline = 0;
-	}
-	sd.begun = true;
-}
-
-/*
- * shutdown-policy drain (the default): whether the node's drain was asked
- * for, and is now waited for. Not without quorum or VMs here.
- */
-static bool shutdown_drain(void)
-{
-	const struct cd_state *s = cd_replica_state();
-	const struct cd_node *n = cd_state_node_by_id(s, cd_membership_local_nodeid());
-	struct json_object *c;
-
-	if (cd_props_get(s, CD_PROPS_SHUTDOWN_POLICY) == CD_SHUTDOWN_STOP || !n ||
-	    !cd_replica_quorate() || !vms_here() ||
-	    cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS) == 0)
-		return false;
-	sd.deadline = cd_now_ms() + cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS);
-	c = cd_node_drain_change(n->info.name, CD_MOVE_LIVE, cd_wall_ms());
-	if (cd_replica_submit(c, shutdown_drain_begun, NULL) < 0) {
-		json_object_put(c);
-		return false;
-	}
-	json_object_put(c);
-	cd_event("node", "self", "clusterd stopping: draining this node first (at most %llu s)",
-		 (unsigned long long)cd_config_uint(CD_CFG_SHUTDOWN_DRAIN_TIMEOUT_MS) / 1000);
-	qb_loop_timer_add(loop, QB_LOOP_LOW, 500 * 1000000ull, NULL, shutdown_drain_wait,
-			  &sd.timer);
-	return true;
-}
-
 /*
  * A VM must not outlive the clusterd that holds its leases: stopping
- * drains the node (shutdown-policy drain), then powers off what still runs
- * here (the cluster then starts it elsewhere). A second signal stops at
- * once, and the watchdog process kills the rest.
+ * empties the node as shutdown-policy says (shutdown.c), then powers off
+ * what still runs here (the cluster then starts it elsewhere). A second
+ * signal stops at once, and the watchdog process kills the rest.
  */
 static int32_t on_signal(int32_t sig, void *data)
 {
@@ -285,7 +205,7 @@ static int32_t on_signal(int32_t sig, void *data)
 	}
 	stopping = true;
 	qb_log(LOG_NOTICE, "signal %d: stopping", sig);
-	if (!shutdown_drain())
+	if (!cd_shutdown_begin(loop, power_off_then_stop))
 		power_off_then_stop();
 	return 0;
 }
@@ -498,6 +418,7 @@ int main(int argc, char **argv)
 	cd_lrm_fini();
 	cd_ipcs_stop();
 	cd_replica_fini();
+	cd_shutdown_fini();
 	qb_loop_destroy(loop);
 	qb_log(LOG_NOTICE, "clusterd stopped");
 	qb_log_fini();

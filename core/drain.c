@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,6 +95,8 @@ struct json_object *cd_drain_to_json(const struct cd_drain *d)
 	json_object_object_add(o, "why", json_object_new_string(d->why));
 	json_object_object_add(o, "failback",
 			       json_object_new_string(cd_resume_failback_to_str(d->failback)));
+	if (d->on_shutdown)
+		json_object_object_add(o, "on_shutdown", json_object_new_boolean(true));
 	return o;
 }
 
@@ -110,7 +113,8 @@ int cd_drain_from_json(struct cd_drain *d, const struct json_object *o)
 	    cd_jget_u64(o, "begun_ms", &d->begun_ms) < 0 ||
 	    cd_jget_u64(o, "ended_ms", &d->ended_ms) < 0 ||
 	    !text_field(o, "why", d->why, sizeof(d->why)) ||
-	    cd_resume_failback_from_str(cd_jget_str(o, "failback"), &d->failback) < 0)
+	    cd_resume_failback_from_str(cd_jget_str(o, "failback"), &d->failback) < 0 ||
+	    cd_jget_bool(o, "on_shutdown", &d->on_shutdown) == -EINVAL)
 		return -1;
 	d->state = (enum cd_drain_state)st;
 	d->mode = (enum cd_move_mode)mode;
@@ -272,6 +276,15 @@ struct json_object *cd_node_drain_change(const char *node, enum cd_move_mode mod
 	return c;
 }
 
+struct json_object *cd_node_shutdown_drain_change(const char *node, enum cd_move_mode mode,
+						  uint64_t wall_ms)
+{
+	struct json_object *c = cd_node_drain_change(node, mode, wall_ms);
+
+	json_object_object_add(c, "on_shutdown", json_object_new_boolean(true));
+	return c;
+}
+
 /* --- the changes --- */
 
 static struct cd_node *named_node(struct cd_state *s, const struct json_object *c, char *err,
@@ -287,7 +300,10 @@ static struct cd_node *named_node(struct cd_state *s, const struct json_object *
 	return n;
 }
 
-/* node.drain {node, mode, wall_ms}: the node takes no VMs and its VMs move away. */
+/*
+ * node.drain {node, mode, wall_ms, on_shutdown}: the node takes no VMs and
+ * its VMs move away.
+ */
 int cd_node_op_drain(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	struct cd_node *n = named_node(s, c, err, errlen);
@@ -312,6 +328,7 @@ int cd_node_op_drain(struct cd_state *s, const struct json_object *c, char *err,
 	cd_jget_u64(c, "wall_ms", &n->drain.begun_ms);
 	n->drain.ended_ms = 0;
 	n->drain.why[0] = '\0';
+	n->drain.on_shutdown = cd_jget_bool_or(c, "on_shutdown", false);
 	return 0;
 }
 
@@ -368,5 +385,6 @@ int cd_node_op_resume(struct cd_state *s, const struct json_object *c, char *err
 	n->maintenance = false;
 	n->drain.state = CD_DRAIN_NONE;
 	n->drain.failback = fb;
+	n->drain.on_shutdown = false;
 	return 0;
 }

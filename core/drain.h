@@ -52,6 +52,12 @@ struct cd_drain {
 	uint64_t begun_ms, ended_ms; /* the asker's / the coordinator's wall clock */
 	char why[CD_DRAIN_WHY_MAX + 1];
 	enum cd_resume_failback failback; /* since the last resume */
+	/*
+	 * Stopping clusterd on the node began it (shutdown-policy): the node's
+	 * next clusterd resumes it once it joined a quorate cluster. An admin's
+	 * drain is never resumed but by an admin; a resume clears it.
+	 */
+	bool on_shutdown;
 };
 
 const char *cd_drain_state_to_str(enum cd_drain_state s);
@@ -106,6 +112,9 @@ bool cd_drain_vm_on(const struct cd_vm *vm, uint32_t node);
 struct json_object *cd_node_change(enum cd_change op, const char *node, uint64_t wall_ms);
 struct json_object *cd_node_drain_change(const char *node, enum cd_move_mode mode,
 					 uint64_t wall_ms);
+/* The same node.drain, begun by stopping clusterd on node (struct cd_drain's on_shutdown). */
+struct json_object *cd_node_shutdown_drain_change(const char *node, enum cd_move_mode mode,
+						  uint64_t wall_ms);
 
 /* The changes (core/change.c's table). */
 int cd_node_op_drain(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);

@@ -27,6 +27,7 @@ static const struct cd_props_choice confirm_choices[] = {
 
 static const struct cd_props_choice shutdown_choices[] = {
 	{"drain", CD_SHUTDOWN_DRAIN},
+	{"save", CD_SHUTDOWN_SAVE},
 	{"stop", CD_SHUTDOWN_STOP},
 	{NULL, 0},
 };
@@ -67,7 +68,7 @@ static const struct cd_props_def props[CD_PROPS_N] = {
 	[CD_PROPS_DRAIN_STEP_TIMEOUT] = {"drain-step-timeout", CD_PROPS_COUNT, 10, 86400, NULL,
 					 "600", "seconds, 10 to 86400"},
 	[CD_PROPS_SHUTDOWN_POLICY] = {"shutdown-policy", CD_PROPS_ENUM, 0, 0, shutdown_choices,
-				      "drain", "drain or stop"},
+				      "drain", "drain, save or stop"},
 };
 
 const struct cd_props_def *cd_props_def_of(enum cd_props_id id)

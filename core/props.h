@@ -85,7 +85,12 @@ int cd_props_cidr4_pick(uint64_t cidr, const char (*addrs)[64], size_t n);
 /* The value of property id in s: its default when unset (or, never expected, unparsable). */
 uint64_t cd_props_get(const struct cd_state *s, enum cd_props_id id);
 
-/* shutdown-policy: what stopping clusterd on a node does first. */
-enum cd_shutdown_policy { CD_SHUTDOWN_DRAIN, CD_SHUTDOWN_STOP };
+/*
+ * shutdown-policy: what stopping clusterd on a node does first. drain: the
+ * node is drained (live first), what is left powered off; save: drained
+ * with quick moves, what is left saved in place (restored where the policy
+ * places it); stop: its VMs are powered off at once.
+ */
+enum cd_shutdown_policy { CD_SHUTDOWN_DRAIN, CD_SHUTDOWN_STOP, CD_SHUTDOWN_SAVE };
 
 #endif

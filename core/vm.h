@@ -276,6 +276,12 @@ struct cd_vm_event_args {
 	const struct cd_vm_saved *saved; /* REPORT_SAVED, MOVE_STEP saving: the image */
 	bool corrupt;			 /* RESTORED not ok: the image failed its checks */
 	bool fallback;			 /* MOVE_STEP copying: fall back to quick */
+	/*
+	 * STOP with save: it stays wanted running, so it is restored where the
+	 * policy places it (a node that stops saves its VMs so); target_started
+	 * carries this to the saved report, the record needs nothing more.
+	 */
+	bool resume;
 };
 
 /* A transition, as the state's hook (struct cd_state) is told of it once it is made. */
@@ -316,6 +322,17 @@ int cd_vm_saved_from_json(struct cd_vm_saved *sv, const struct json_object *o);
  */
 int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
 			   char vol[64], char file[64]);
+
+/*
+ * What vm.stop needs besides the VM's name to save vm (vm stop --save, a
+ * node's save on shutdown), added to args (the change or the request it
+ * comes from): "save", the state file (cd_vm_state_file_place(), run_dir:
+ * where volumes are mounted) and, with resume, "resume" (saved, it stays
+ * wanted running, so the policy restores it where it places it). 0, or
+ * CD_ERR_INVALID with err set: vm does not run, or there is no volume.
+ */
+int cd_vm_save_args(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
+		    bool resume, struct json_object *args, char *err, size_t errlen);
 
 /*
  * The vm.move change that moves vm to target in mode (a quick move with

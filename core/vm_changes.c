@@ -34,6 +34,7 @@ int cd_vm_op_stop(struct cd_state *s, const struct json_object *c, char *err, si
 {
 	struct cd_vm_event_args a = {.force = cd_jget_bool_or(c, "force", false),
 				     .save = cd_jget_bool_or(c, "save", false),
+				     .resume = cd_jget_bool_or(c, "resume", false),
 				     .volume = cd_jget_str(c, "state_volume"),
 				     .file = cd_jget_str(c, "state_file")};
 	struct cd_vm *vm;
@@ -47,6 +48,8 @@ int cd_vm_op_stop(struct cd_state *s, const struct json_object *c, char *err, si
 		    strlen(a.file) >= 64)
 			FAIL(CD_ERR_INVALID, "a save of '%s' needs a state file on a volume",
 			     vm->name);
+	} else if (a.resume) {
+		FAIL(CD_ERR_INVALID, "only a save of '%s' may keep it wanted running", vm->name);
 	}
 	return cd_vm_transition(s, vm, CD_VM_EV_STOP, &a, err, errlen);
 }

@@ -145,13 +145,14 @@ static bool saving(const struct cd_vm *vm, const struct cd_vm_event_args *a)
 	return a->save;
 }
 
-/* vm stop --save: its node saves it into the file named. */
+/* vm stop --save: its node saves it into the file named; with resume, still wanted running. */
 static int stop_saving(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
 		       char *err, size_t errlen)
 {
 	if (!a->volume || !a->file)
 		FAIL(CD_ERR_INVALID, "a save of '%s' needs a state file", vm->name);
 	stop_there(s, vm, a, err, errlen);
+	vm->target_started = a->resume;
 	vm->stop_save = true;
 	cd_strlcpy(vm->save_volume, a->volume, sizeof(vm->save_volume));
 	cd_strlcpy(vm->save_file, a->file, sizeof(vm->save_file));

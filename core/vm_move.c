@@ -385,6 +385,27 @@ int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, con
 	return 0;
 }
 
+int cd_vm_save_args(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
+		    bool resume, struct json_object *args, char *err, size_t errlen)
+{
+	char vol[64], file[64];
+
+	if (vm->state != CD_VM_RUNNING)
+		FAIL(CD_ERR_INVALID, "VM '%s' is %s: only a running VM is saved", vm->name,
+		     cd_vm_state_to_str(vm->state));
+	if (cd_vm_state_file_place(s, vm, run_dir, vol, file) < 0)
+		FAIL(CD_ERR_INVALID,
+		     "VM '%s' cannot be saved: the cluster has no shared volume for its state file "
+		     "(see 'clusterctl volume add')",
+		     vm->name);
+	json_object_object_add(args, "save", json_object_new_boolean(true));
+	json_object_object_add(args, "state_volume", json_object_new_string(vol));
+	json_object_object_add(args, "state_file", json_object_new_string(file));
+	if (resume)
+		json_object_object_add(args, "resume", json_object_new_boolean(true));
+	return 0;
+}
+
 struct json_object *cd_vm_move_change(const struct cd_state *s, const struct cd_vm *vm,
 				      uint32_t target, enum cd_move_mode mode, const char *run_dir,
 				      uint64_t wall_ms, char *err, size_t errlen)

@@ -212,6 +212,52 @@ START_TEST(test_drain_state_roundtrip)
 }
 END_TEST
 
+/*
+ * A drain begun by stopping clusterd says so (on_shutdown), in the state's
+ * JSON too; an admin's says nothing, and a resume clears it.
+ */
+START_TEST(test_drain_on_shutdown)
+{
+	struct cd_state s, back;
+	struct json_object *o, *c;
+
+	setup(&s);
+	c = cd_node_shutdown_drain_change("node2", CD_MOVE_QUICK, 1000);
+	ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), 0);
+	json_object_put(c);
+	ck_assert(node(&s, 2)->drain.on_shutdown);
+	ck_assert_int_eq(node(&s, 2)->drain.mode, CD_MOVE_QUICK);
+	o = cd_drain_to_json(&node(&s, 2)->drain);
+	ck_assert(json_object_get_boolean(json_object_object_get(o, "on_shutdown")));
+	json_object_put(o);
+	o = cd_state_to_json(&s);
+	cd_state_init(&back);
+	ck_assert_int_eq(cd_state_from_json(&back, o, err, sizeof(err)), 0);
+	ck_assert(node(&back, 2)->drain.on_shutdown);
+	ck_assert_uint_eq(node(&back, 2)->drain.id, node(&s, 2)->drain.id);
+	json_object_put(o);
+	cd_state_free(&back);
+	/* Malformed, it does not read back. */
+	{
+		struct cd_drain d;
+
+		o = cd_drain_to_json(&node(&s, 2)->drain);
+		json_object_object_add(o, "on_shutdown", json_object_new_string("yes"));
+		ck_assert_int_eq(cd_drain_from_json(&d, o), -1);
+		json_object_put(o);
+	}
+	/* Resumed: no longer the shutdown's; the next drain an admin's. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"node.resume\",\"node\":\"node2\"}"), 0);
+	ck_assert(!node(&s, 2)->drain.on_shutdown);
+	ck_assert_int_eq(drain(&s, "live"), 0);
+	ck_assert(!node(&s, 2)->drain.on_shutdown);
+	o = cd_drain_to_json(&node(&s, 2)->drain);
+	ck_assert(!json_object_object_get_ex(o, "on_shutdown", NULL));
+	json_object_put(o);
+	cd_state_free(&s);
+}
+END_TEST
+
 /* A cold move: stopped on its node, then started on the target as a new action. */
 START_TEST(test_cold_move)
 {
@@ -519,6 +565,7 @@ int main(void)
 	tcase_add_test(tc, test_drain_changes);
 	tcase_add_test(tc, test_drain_offline_node_refused);
 	tcase_add_test(tc, test_drain_state_roundtrip);
+	tcase_add_test(tc, test_drain_on_shutdown);
 	tcase_add_test(tc, test_cold_move);
 	tcase_add_test(tc, test_ladder);
 	tcase_add_test(tc, test_ladder_start_and_cold_never);

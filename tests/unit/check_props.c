@@ -207,6 +207,28 @@ START_TEST(test_cpu_overcommit)
 }
 END_TEST
 
+/* shutdown-policy: drain (the default), save or stop. */
+START_TEST(test_shutdown_policy)
+{
+	struct cd_state s;
+	char err[256];
+
+	cd_state_init(&s);
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_SHUTDOWN_POLICY), CD_SHUTDOWN_DRAIN);
+	set(&s, "shutdown-policy", "save");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_SHUTDOWN_POLICY), CD_SHUTDOWN_SAVE);
+	set(&s, "shutdown-policy", "stop");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_SHUTDOWN_POLICY), CD_SHUTDOWN_STOP);
+	set(&s, "shutdown-policy", "drain");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_SHUTDOWN_POLICY), CD_SHUTDOWN_DRAIN);
+	ck_assert_int_eq(cd_props_check("shutdown-policy", "hibernate", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_str_eq(err,
+			 "invalid value 'hibernate' for shutdown-policy (drain, save or stop)");
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("props");
@@ -216,5 +238,6 @@ int main(void)
 	add_tcase(s, test_validation);
 	add_tcase(s, test_migration_network);
 	add_tcase(s, test_cpu_overcommit);
+	add_tcase(s, test_shutdown_policy);
 	return run_suite(s);
 }

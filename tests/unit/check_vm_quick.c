@@ -379,22 +379,87 @@ START_TEST(test_stop_save_and_start)
 }
 END_TEST
 
-/* The save of vm stop --save failed and it still runs: it runs on. */
+/*
+ * The save of vm stop --save (or of a node that stops, with resume) failed
+ * and it still runs: it runs on, wanted running.
+ */
 START_TEST(test_stop_save_failed)
 {
 	struct cd_state s;
+	int resume;
+
+	for (resume = 0; resume < 2; resume++) {
+		setup(&s);
+		ck_assert_int_eq(applyf(&s,
+					"{\"op\":\"vm.stop\",\"name\":\"web\",\"save\":true,%s"
+					"\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\"}",
+					resume ? "\"resume\":true," : ""),
+				 0);
+		ck_assert_int_eq(report(&s, 1, "running"), 0);
+		ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+		ck_assert(web(&s)->target_started);
+		ck_assert(!web(&s)->stop_save);
+		ck_assert(!has_saved(&s));
+		/* A plain stop is no save: a report "saved" is refused. */
+		ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
+		ck_assert_int_eq(report_saved(&s, 1), CD_ERR_INVALID);
+		cd_state_free(&s);
+	}
+}
+END_TEST
+
+/*
+ * A node that stops saves its VMs so (vm.stop save, resume): saved, each
+ * stays wanted running, for the policy to restore where it places it.
+ */
+START_TEST(test_stop_save_resume)
+{
+	struct cd_state s;
+	struct json_object *c;
 
 	setup(&s);
-	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"save\":true,"
-				    "\"state_volume\":\"vol1\",\"state_file\":\"web.vmstate\"}"),
-			 0);
-	ck_assert_int_eq(report(&s, 1, "running"), 0);
+	/* resume without save is refused. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\",\"resume\":true}"),
+			 CD_ERR_INVALID);
 	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	/* The args vm stop --save and a stopping node both build. */
+	c = json_object_new_object();
+	json_object_object_add(c, "op", json_object_new_string("vm.stop"));
+	json_object_object_add(c, "name", json_object_new_string("web"));
+	ck_assert_int_eq(cd_vm_save_args(&s, web(&s), "/run/csvfs", true, c, err, sizeof(err)), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(c, "state_volume")), "vol1");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(c, "state_file")),
+			 "web.vmstate");
+	ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), 0);
+	json_object_put(c);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPING);
+	ck_assert(web(&s)->stop_save);
 	ck_assert(web(&s)->target_started);
-	ck_assert(!web(&s)->stop_save);
-	/* A plain stop is no save: a report "saved" is refused. */
-	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
-	ck_assert_int_eq(report_saved(&s, 1), CD_ERR_INVALID);
+	ck_assert_int_eq(report_saved(&s, 1), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert(web(&s)->target_started);
+	ck_assert(has_saved(&s));
+	ck_assert_uint_eq(web(&s)->node, 0);
+	/* Stopped, it is not saved again; the policy places it, the restore consumes it. */
+	c = json_object_new_object();
+	ck_assert_int_eq(cd_vm_save_args(&s, web(&s), "/run/csvfs", true, c, err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "only a running VM is saved"));
+	json_object_put(c);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}"), 0);
+	ck_assert_int_eq(restored(&s, 2, true, false), 0);
+	ck_assert(!has_saved(&s));
+	cd_state_free(&s);
+
+	/* No volume in the cluster: it cannot be saved. */
+	setup(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"volume.remove\",\"name\":\"vol1\"}"), 0);
+	c = json_object_new_object();
+	ck_assert_int_eq(cd_vm_save_args(&s, web(&s), "/run/csvfs", false, c, err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert(strstr(err, "no shared volume"));
+	ck_assert(!json_object_object_get_ex(c, "save", NULL));
+	json_object_put(c);
 	cd_state_free(&s);
 }
 END_TEST
@@ -546,6 +611,7 @@ int main(void)
 	tcase_add_test(tc, test_quick_restore_failed);
 	tcase_add_test(tc, test_stop_save_and_start);
 	tcase_add_test(tc, test_stop_save_failed);
+	tcase_add_test(tc, test_stop_save_resume);
 	tcase_add_test(tc, test_quick_json_roundtrip);
 	tcase_add_test(tc, test_state_file_place);
 	tcase_add_test(tc, test_live_falls_back_to_quick);
