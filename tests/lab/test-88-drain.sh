@@ -11,7 +11,11 @@
 # coordinator killed mid-drain: the next one carries the drain on to its
 # end, every VM running once. Stopping clusterd on a node drains it first:
 # its VMs keep running elsewhere. A cold move asked for restarts the VM on
-# its target. Live moves that fail step up to quick, and say why.
+# its target. Live moves that fail step up to quick, and say why; node2's
+# next clusterd resumes the node its stop drained. With shutdown-policy
+# save, stopping clusterd on node3 quick-moves the VM that can go, saves in
+# place the one that may run nowhere else, and node3's next clusterd
+# resumes the node and restores it there, its boot kept.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "drain"
@@ -182,6 +186,9 @@ pass "d1 restarted on $dst (a new boot)"
 # no node has an address in) step up to quick, and say why
 lab start 2 clusterd >/dev/null
 wait_for 60 "node2's clusterd is back" cluster_whole
+node_online() { [[ $(node_state "${2:-1}" "$1") == online ]]; }
+wait_for 60 "node2 resumes itself: its stop drained it" node_online node2
+assert_match "$(lab exec 1 clusterctl events)" "resuming this node after its shutdown drain" "the events say why node2 takes VMs again"
 lab exec 1 clusterctl property set migration-network 198.18.0.240/29
 on3=$(lab exec 1 clusterctl --json vm list | jq -r '[.vms[] | select(.node_name == "node3" and .state == "running") | .name] | join(" ")')
 [[ -n $on3 ]] || fail "no VM on node3 to drain"
@@ -197,5 +204,33 @@ for v in $on3; do
 done
 lab exec 1 clusterctl property delete migration-network
 lab exec 1 clusterctl node resume node3
+
+# --- shutdown-policy save: stopping clusterd on node3 quick-moves d2, saves
+# d3 in place (node3 is its only possible owner), still wanted running;
+# node3's next clusterd resumes the node and d3 is restored there
+lab exec 1 clusterctl property set shutdown-policy save
+for v in d2 d3; do
+	[[ $(where "$v") == node3 ]] || lab exec 1 clusterctl vm move "$v" node3 --wait >/dev/null
+	wait_for 60 "$v answers on node3" runs_on_answers node3 "$v"
+	b0[$v]=$(boot_of "$v")
+done
+lab exec 1 clusterctl vm set d3 preferred-owners= possible-owners=node3
+kill -TERM "$(cat "$LAB_DIR/node3/clusterd.pid")"
+gone3() { ! lab exec 1 clusterctl --json status | jq -e '.nodes[] | select(.name == "node3" and .reachable)' >/dev/null; }
+wait_for 300 "clusterd on node3 saves, then stops" gone3
+wait_for 60 "d2 answers" answers "${ip[d2]}"
+assert_eq "$(boot_of d2) $(vm_nodes_running d2) $(vm_field 1 d2 'd["last_move"]["mode"]')" "${b0[d2]} $(where d2) quick" "d2 quick-moved off node3, its boot kept, running once"
+assert_eq "$(vm_field 1 d3 'd["state"]') $(vm_field 1 d3 'd["target"]') $(vm_nodes_running d3)" "stopped started " "d3 saved in place: stopped, still wanted running, running nowhere"
+[[ -n $(vm_field 1 d3 'd["saved"]["file"]') ]] || fail "d3 has no saved state"
+pass "d3's saved state is on the shared volume"
+assert_match "$(lab exec 1 clusterctl events)" "saving VM d3 into" "the events record the save in place"
+lab start 3 clusterd >/dev/null
+wait_for 60 "node3's clusterd is back" cluster_whole
+wait_for 60 "node3 resumes itself" node_online node3
+wait_for 180 "d3 is restored on node3" runs_on_answers node3 d3
+assert_eq "$(boot_of d3) $(vm_nodes_running d3)" "${b0[d3]} node3" "d3 restored on node3, its boot kept (memory restored, not rebooted), once"
+assert_eq "$(vm_field 1 d3 'd["saved"]')" null "d3's saved state is consumed"
+lab exec 1 clusterctl vm set d3 possible-owners= preferred-owners=node2
+lab exec 1 clusterctl property delete shutdown-policy
 
 lab_test_end
