@@ -188,7 +188,8 @@ lab start 2 clusterd >/dev/null
 wait_for 60 "node2's clusterd is back" cluster_whole
 node_online() { [[ $(node_state "${2:-1}" "$1") == online ]]; }
 wait_for 60 "node2 resumes itself: its stop drained it" node_online node2
-assert_match "$(lab exec 1 clusterctl events)" "resuming this node after its shutdown drain" "the events say why node2 takes VMs again"
+assert_match "$(lab exec 2 clusterctl events)" "resuming this node after its shutdown drain" "node2's events say why it takes VMs again"
+assert_match "$(lab exec 1 clusterctl events)" "node2 +resumed, failback policy \\(asked on node2\\)" "the cluster's events record the resume"
 lab exec 1 clusterctl property set migration-network 198.18.0.240/29
 on3=$(lab exec 1 clusterctl --json vm list | jq -r '[.vms[] | select(.node_name == "node3" and .state == "running") | .name] | join(" ")')
 [[ -n $on3 ]] || fail "no VM on node3 to drain"
@@ -223,7 +224,7 @@ assert_eq "$(boot_of d2) $(vm_nodes_running d2) $(vm_field 1 d2 'd["last_move"][
 assert_eq "$(vm_field 1 d3 'd["state"]') $(vm_field 1 d3 'd["target"]') $(vm_nodes_running d3)" "stopped started " "d3 saved in place: stopped, still wanted running, running nowhere"
 [[ -n $(vm_field 1 d3 'd["saved"]["file"]') ]] || fail "d3 has no saved state"
 pass "d3's saved state is on the shared volume"
-assert_match "$(lab exec 1 clusterctl events)" "saving VM d3 into" "the events record the save in place"
+assert_match "$(lab exec 1 clusterctl events)" "d3 +stop, saving its memory into vol1/[^ ]+; still wanted running.*asked on node3" "the events record the save in place"
 lab start 3 clusterd >/dev/null
 wait_for 60 "node3's clusterd is back" cluster_whole
 wait_for 60 "node3 resumes itself" node_online node3
