@@ -76,13 +76,15 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 	}
 	case CD_CHANGE_VM_STOP:
 		if (cd_jget_bool_or(c, "save", false)) {
-			cd_event("vm", name, "stop, saving its memory into %s/%s%s (asked on %s)",
-				 cd_jget_str(c, "state_volume") ? cd_jget_str(c, "state_volume") : "?",
-				 cd_jget_str(c, "state_file") ? cd_jget_str(c, "state_file") : "?",
-				 cd_jget_bool_or(c, "resume", false)
-					 ? "; still wanted running: restored where the cluster places it"
-					 : "",
-				 node_name(from));
+			cd_event(
+				"vm", name, "stop, saving its memory into %s/%s%s (asked on %s)",
+				cd_jget_str(c, "state_volume") ? cd_jget_str(c, "state_volume")
+							       : "?",
+				cd_jget_str(c, "state_file") ? cd_jget_str(c, "state_file") : "?",
+				cd_jget_bool_or(c, "resume", false)
+					? "; still wanted running: restored where the cluster places it"
+					: "",
+				node_name(from));
 			break;
 		}
 		/* fall through */
