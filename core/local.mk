@@ -38,6 +38,8 @@ core_libcdcore_la_SOURCES = \
 	core/quorumview.c core/quorumview.h \
 	core/deadrule.c core/deadrule.h \
 	core/schedule.c core/schedule.h \
-	core/ipc_admit.c core/ipc_admit.h
+	core/ipc_admit.c core/ipc_admit.h \
+	core/chunks.c core/chunks.h \
+	core/changelog.c core/changelog.h
 core_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 core_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)

@@ -12,7 +12,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels \
 	tests/unit/check_cpubaseline \
 	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check \
-	tests/unit/check_move_peer tests/unit/check_schedule
+	tests/unit/check_move_peer tests/unit/check_schedule \
+	tests/unit/check_chunks tests/unit/check_changelog
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -107,6 +108,12 @@ tests_unit_check_move_peer_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/l
 tests_unit_check_schedule_SOURCES = tests/unit/check_schedule.c
 tests_unit_check_schedule_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_schedule_LDADD = $(UNIT_LIBS)
+tests_unit_check_chunks_SOURCES = tests/unit/check_chunks.c
+tests_unit_check_chunks_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_chunks_LDADD = $(UNIT_LIBS)
+tests_unit_check_changelog_SOURCES = tests/unit/check_changelog.c
+tests_unit_check_changelog_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_changelog_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)
