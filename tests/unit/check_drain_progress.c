@@ -37,7 +37,7 @@ static struct json_object *entry(struct json_object *o, const char *key, size_t 
 #define PLAN                                                                                       \
 	"{\"node\": \"node2\", \"id\": 41, \"dry_run\": false, \"mode\": \"live\", "               \
 	"\"parallel\": 2, \"bandwidth_mib_s\": 95, \"bandwidth_measured\": true, "                 \
-	"\"margin\": 4, \"dirty_mib_s\": 10, \"dirty_measured\": false, \"dirty_vm\": null, "     \
+	"\"margin\": 4, \"dirty_mib_s\": 10, \"dirty_measured\": false, \"dirty_vm\": null, "      \
 	"\"eta_s\": 34, \"blocked\": false, \"plan\": ["                                           \
 	"{\"vm\": \"web1\", \"priority\": \"high\", \"vcpus\": 1, \"memory_mb\": 512, "            \
 	"\"target\": \"node3\", \"method\": \"live\", \"expected_s\": 12, \"blocker\": null}, "    \
