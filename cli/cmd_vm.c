@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <clusterd/result.h>
 
 #include "cli/clusterctl.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 static const char *jstr_or(struct json_object *o, const char *key, const char *def)
@@ -78,6 +80,7 @@ static void show_moves(struct json_object *v)
 {
 	struct json_object *m;
 	const char *error;
+	uint64_t dirty;
 
 	if ((m = jobj(v, "move"))) {
 		printf("Move:             %s -> %s (%s), %s", jstr_or(m, "source", "?"),
@@ -92,9 +95,12 @@ static void show_moves(struct json_object *v)
 	if (!(m = jobj(v, "last_move")))
 		return;
 	error = jstr_or(m, "error", NULL);
-	printf("Last move:        %s %s -> %s (%s)%s%s\n", jstr_or(m, "outcome", "?"),
-	       jstr_or(m, "source", "?"), jstr_or(m, "target", "?"), jstr_or(m, "mode", "?"),
-	       error ? ": " : "", error ? error : "");
+	printf("Last move:        %s %s -> %s (%s)", jstr_or(m, "outcome", "?"),
+	       jstr_or(m, "source", "?"), jstr_or(m, "target", "?"), jstr_or(m, "mode", "?"));
+	/* What its source measured before the copy, when it did (the drain plan counts it). */
+	if (cd_jget_u64(m, "dirty_mib_s", &dirty) == 0)
+		printf(", dirtied %" PRIu64 " MiB/s before the copy", dirty);
+	printf("%s%s\n", error ? ": " : "", error ? error : "");
 }
 
 /*

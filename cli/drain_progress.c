@@ -89,6 +89,33 @@ const char *drain_plan_row(struct json_object *entry, size_t order, char *buf, s
 	return finish(buf, 0);
 }
 
+/* "measured" or "assumed", as the boolean key of o says. */
+static const char *measured(struct json_object *o, const char *key)
+{
+	return cd_jget_bool_or(o, key, false) ? "measured" : "assumed";
+}
+
+/*
+ * Where "P at a time" of answer came from: " (95 MiB/s measured / (4 x 10
+ * MiB/s dirtied by web1, measured))"; without the dirty rate (an older
+ * clusterd), " (95 MiB/s, measured)".
+ */
+static void append_why(char *buf, size_t n, struct json_object *answer)
+{
+	const char *by = text_or(answer, "dirty_vm", NULL);
+	double v;
+
+	if (!text_number(answer, "dirty_mib_s", &v)) {
+		text_append(buf, n, " (%lld MiB/s, %s)", integer(answer, "bandwidth_mib_s", 0),
+			    measured(answer, "bandwidth_measured"));
+		return;
+	}
+	text_append(buf, n, " (%lld MiB/s %s / (%lld x %lld MiB/s dirtied%s%s, %s))",
+		    integer(answer, "bandwidth_mib_s", 0), measured(answer, "bandwidth_measured"),
+		    integer(answer, "margin", 4), (long long)v, by ? " by " : "", by ? by : "",
+		    measured(answer, "dirty_measured"));
+}
+
 /* "N VMs, P at a time" of a node.drain answer and, unless !with_bandwidth, where P came from. */
 static void append_pace(char *buf, size_t n, struct json_object *answer, bool with_bandwidth)
 {
@@ -98,9 +125,7 @@ static void append_pace(char *buf, size_t n, struct json_object *answer, bool wi
 		    vms(length(text_array(answer, "plan")), count, sizeof(count)),
 		    integer(answer, "parallel", 1));
 	if (with_bandwidth)
-		text_append(buf, n, " (%lld MiB/s, %s)", integer(answer, "bandwidth_mib_s", 0),
-			    cd_jget_bool_or(answer, "bandwidth_measured", false) ? "measured"
-										 : "assumed");
+		append_why(buf, n, answer);
 	text_append(buf, n, ", about %s", seconds(integer(answer, "eta_s", 0), eta, sizeof(eta)));
 }
 
@@ -183,6 +208,7 @@ const char *drain_overall_line(struct json_object *status, size_t width, char *b
 	const char *state = text_or(status, "state", "?");
 	long long blocked = count_state(list, "blocked"), failed = count_state(list, "failed");
 	char eta[32];
+	double v;
 
 	buf[0] = '\0';
 	text_append(buf, n, "%s: ", text_or(status, "node", "?"));
@@ -196,10 +222,14 @@ const char *drain_overall_line(struct json_object *status, size_t width, char *b
 		text_append(buf, n, ", %lld blocked", blocked);
 	if (failed)
 		text_append(buf, n, ", %lld failed", failed);
-	if (strcmp(state, "running") == 0)
-		text_append(buf, n, ", %lld at a time, about %s left",
-			    integer(status, "parallel", 1),
-			    seconds(integer(status, "eta_s", 0), eta, sizeof(eta)));
+	/* The time left first: a narrow terminal cuts where it came from. */
+	if (strcmp(state, "running") == 0) {
+		text_append(buf, n, ", about %s left, %lld at a time",
+			    seconds(integer(status, "eta_s", 0), eta, sizeof(eta)),
+			    integer(status, "parallel", 1));
+		if (text_number(status, "dirty_mib_s", &v))
+			append_why(buf, n, status);
+	}
 	return finish(buf, width);
 }
 

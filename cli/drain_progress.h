@@ -25,9 +25,11 @@ const char *drain_plan_header(char *buf, size_t n);
 const char *drain_plan_row(struct json_object *entry, size_t order, char *buf, size_t n);
 
 /*
- * What the plan of answer (node.drain's) comes to, such as
- * "node2: 6 VMs, 2 at a time (95 MiB/s, measured), about 34 s", and
- * "; 1 VM blocked" when some can move nowhere.
+ * What the plan of answer (node.drain's) comes to, such as "node2: 6 VMs,
+ * 2 at a time (95 MiB/s measured / (4 x 10 MiB/s dirtied, assumed)), about
+ * 34 s" (the bandwidth over the margin times the dirty rate of the VM that
+ * binds, named when some VM's was measured), and "; 1 VM blocked" when
+ * some can move nowhere.
  */
 const char *drain_plan_summary(struct json_object *answer, char *buf, size_t n);
 
@@ -53,7 +55,8 @@ const char *drain_vm_line(struct json_object *vm, size_t width, char *buf, size_
 
 /*
  * The whole drain of status (node.drain.status's), cut at width, such as
- * "node2: drain 41 running, 3/6 moved, 1 blocked, 2 at a time, about 20 s left".
+ * "node2: drain 41 running, 3/6 moved, 1 blocked, about 20 s left, 2 at a
+ * time (95 MiB/s measured / (4 x 50 MiB/s dirtied by db1, measured))".
  */
 const char *drain_overall_line(struct json_object *status, size_t width, char *buf, size_t n);
 

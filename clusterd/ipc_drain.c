@@ -75,6 +75,12 @@ static struct json_object *plan_json(const struct cd_state *s, const struct cd_n
 	json_object_object_add(o, "bandwidth_mib_s", json_object_new_int64(p->bandwidth_mib_s));
 	json_object_object_add(o, "bandwidth_measured",
 			       json_object_new_boolean(p->bandwidth_measured));
+	/* parallel = bandwidth / (margin x the largest dirty rate), drain_plan.h. */
+	json_object_object_add(o, "margin", json_object_new_int64(CD_DRAIN_MARGIN));
+	json_object_object_add(o, "dirty_mib_s", json_object_new_int64(p->dirty_mib_s));
+	json_object_object_add(o, "dirty_measured", json_object_new_boolean(p->dirty_measured));
+	json_object_object_add(o, "dirty_vm",
+			       p->dirty_vm[0] ? json_object_new_string(p->dirty_vm) : NULL);
 	json_object_object_add(o, "eta_s", json_object_new_int64(p->eta_s));
 	json_object_object_add(o, "blocked", json_object_new_boolean(p->blocked));
 	for (i = 0; i < p->n_vms; i++)

@@ -136,6 +136,9 @@ static void send_report(const char *name, uint64_t action, const char *result, c
 	if (t && t->rate_mib_s)
 		json_object_object_add(c, "rate_mib_s",
 				       json_object_new_int64((int64_t)t->rate_mib_s));
+	if (t && t->dirty_measured)
+		json_object_object_add(c, "dirty_mib_s",
+				       json_object_new_int64((int64_t)t->dirty_mib_s));
 	if (t && t->saved.volume[0])
 		json_object_object_add(c, "saved", cd_vm_saved_to_json(&t->saved));
 	if (r) {

@@ -152,6 +152,8 @@ void lrm_report(const char *name, uint64_t action, const char *result, const cha
 struct lrm_times {
 	uint64_t downtime_ms, total_ms;
 	uint64_t rate_mib_s; /* a live move's copy rate, if measured */
+	bool dirty_measured; /* a live move's dirty rate was measured before its copy: */
+	uint64_t dirty_mib_s;
 	struct cd_vm_saved saved;
 };
 void lrm_report_times(const char *name, uint64_t action, const char *result, const char *err,

@@ -72,6 +72,18 @@ static int prio_cmp(const void *a, const void *b)
 	return strcmp(x->vm, y->vm);
 }
 
+/* The dirty rate the plan counts for v: its last live copy's, or assumed; at least the floor. */
+static void dirty_rate(const struct cd_vm *v, struct cd_drain_plan_vm *p)
+{
+	const struct cd_vm_last_move *l = &v->last_move;
+	uint64_t r = l->dirty_measured ? l->dirty_mib_s : CD_DRAIN_DIRTY_MIB_S;
+
+	p->dirty_measured = l->dirty_measured;
+	p->dirty_mib_s = r < CD_DRAIN_DIRTY_MIN_MIB_S ? CD_DRAIN_DIRTY_MIN_MIB_S
+			 : r > UINT32_MAX	      ? UINT32_MAX
+						      : (uint32_t)r;
+}
+
 /* What a VM of the node is to the drain, before targets are known. */
 static void vm_view(const struct cd_drain *d, uint32_t node, const struct cd_vm *v,
 		    struct cd_drain_plan_vm *p)
@@ -82,6 +94,7 @@ static void vm_view(const struct cd_drain *d, uint32_t node, const struct cd_vm 
 	p->priority = v->priority;
 	p->vcpus = v->vcpus;
 	p->memory_mb = v->memory_mb;
+	dirty_rate(v, p);
 	if (!cd_drain_vm_on(v, node)) {
 		p->state = CD_DVM_MOVED;
 		p->target = v->node;
@@ -223,11 +236,50 @@ static void schedule(struct cd_drain_plan *p)
 	p->eta_s = worst;
 }
 
+/* Whether v's dirty rate binds before the one best: it is larger, or as large and measured. */
+static bool dirtier(const struct cd_drain_plan_vm *v, const struct cd_drain_plan_vm *best)
+{
+	return !best || v->dirty_mib_s > best->dirty_mib_s ||
+	       (v->dirty_mib_s == best->dirty_mib_s && v->dirty_measured && !best->dirty_measured);
+}
+
+/*
+ * How many moves at once (drain_plan.h): the bandwidth over the margin
+ * times the largest dirty rate of the VMs still to move (waiting or
+ * moving), named when some VM's rate was measured.
+ */
+static void pace(const struct cd_state *s, struct cd_drain_plan *p)
+{
+	const struct cd_drain_plan_vm *best = NULL;
+	bool any_measured = false;
+	uint64_t fit;
+	size_t i;
+
+	p->bandwidth_mib_s = cd_drain_measured_mib_s(s);
+	p->bandwidth_measured = p->bandwidth_mib_s != 0;
+	if (!p->bandwidth_measured)
+		p->bandwidth_mib_s = CD_DRAIN_ASSUMED_MIB_S;
+	for (i = 0; i < p->n_vms; i++) {
+		const struct cd_drain_plan_vm *v = &p->vms[i];
+
+		if (v->state != CD_DVM_WAITING && v->state != CD_DVM_MOVING)
+			continue;
+		any_measured |= v->dirty_measured;
+		if (dirtier(v, best))
+			best = v;
+	}
+	p->dirty_mib_s = best ? best->dirty_mib_s : CD_DRAIN_DIRTY_MIB_S;
+	p->dirty_measured = best && best->dirty_measured;
+	if (best && any_measured)
+		cd_strlcpy(p->dirty_vm, best->vm, sizeof(p->dirty_vm));
+	fit = p->bandwidth_mib_s / ((uint64_t)CD_DRAIN_MARGIN * p->dirty_mib_s);
+	p->parallel = fit < 1 ? 1 : fit > max_parallel(s) ? max_parallel(s) : (uint32_t)fit;
+}
+
 int cd_drain_plan(const struct cd_state *s, uint32_t node, const struct cd_drain *d,
 		  struct cd_drain_plan *out, char *err, size_t errlen)
 {
 	size_t i;
-	uint32_t fit;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -252,14 +304,7 @@ int cd_drain_plan(const struct cd_state *s, uint32_t node, const struct cd_drain
 			cd_strlcpy(out->vms[i].why, "the policy places it nowhere",
 				   sizeof(out->vms[i].why));
 		}
-	out->bandwidth_mib_s = cd_drain_measured_mib_s(s);
-	out->bandwidth_measured = out->bandwidth_mib_s != 0;
-	if (!out->bandwidth_measured)
-		out->bandwidth_mib_s = CD_DRAIN_ASSUMED_MIB_S;
-	fit = out->bandwidth_mib_s / (CD_DRAIN_MARGIN * CD_DRAIN_DIRTY_MIB_S);
-	out->parallel = fit < 1 ? 1 : fit;
-	if (out->parallel > max_parallel(s))
-		out->parallel = max_parallel(s);
+	pace(s, out);
 	for (i = 0; i < out->n_vms; i++) {
 		out->blocked |= out->vms[i].state == CD_DVM_BLOCKED;
 		out->n_waiting += out->vms[i].state == CD_DVM_WAITING;

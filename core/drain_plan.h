@@ -12,12 +12,21 @@
  * VMs it places on each other.
  *
  * How many moves at once: a live move converges when its share of the
- * migration bandwidth stays well above what its guest dirties, so the
- * bandwidth the cluster's last live moves measured (the median of their copy
- * rates, last_move.rate_mib_s: only copies large enough to measure the
- * network, not its latency) is divided among moves that each keep
- * CD_DRAIN_MARGIN times the assumed dirty rate, at most the
- * cluster property drain-max-parallel (default 4, core/props.c).
+ * migration bandwidth stays well above what its guest dirties. The
+ * bandwidth is what the cluster's last live moves measured (the median of
+ * their copy rates, last_move.rate_mib_s: only copies large enough to
+ * measure the network, not its latency), CD_DRAIN_ASSUMED_MIB_S before any
+ * was. Each VM still to move (waiting, or moving: it shares the bandwidth
+ * too) dirties what its source measured before its last live copy
+ * (last_move.dirty_mib_s), CD_DRAIN_DIRTY_MIB_S until one was, at least
+ * CD_DRAIN_DIRTY_MIN_MIB_S. Every move must keep CD_DRAIN_MARGIN times the
+ * largest of these, so
+ *
+ *     parallel = bandwidth / (CD_DRAIN_MARGIN * largest dirty rate)
+ *
+ * at least 1, at most the cluster property drain-max-parallel (default 4,
+ * core/props.c). A VM's expected time is its memory over its share of the
+ * bandwidth (bandwidth / parallel).
  */
 #ifndef CD_DRAIN_PLAN_H
 #define CD_DRAIN_PLAN_H
@@ -31,7 +40,8 @@
 struct cd_state;
 
 #define CD_DRAIN_ASSUMED_MIB_S 100 /* bandwidth with no move measured yet */
-#define CD_DRAIN_DIRTY_MIB_S 10	   /* a guest's dirty rate, not measured per VM */
+#define CD_DRAIN_DIRTY_MIB_S 10	   /* a guest's dirty rate until its own is measured */
+#define CD_DRAIN_DIRTY_MIN_MIB_S 1 /* the least dirty rate counted (an idle guest's) */
 #define CD_DRAIN_MARGIN 4	   /* share of bandwidth over dirty rate a move keeps */
 #define CD_DRAIN_COLD_S 60	   /* a cold move's expected time: stop, start */
 
@@ -54,6 +64,8 @@ struct cd_drain_plan_vm {
 	enum cd_move_mode method;	/* the rung it is on or starts at */
 	uint32_t tries;			/* the try of that rung */
 	uint32_t expected_s;		/* for WAITING: its move's expected time */
+	uint32_t dirty_mib_s;		/* its dirty rate, as the plan counts it */
+	bool dirty_measured;		/* measured before its last live copy, or assumed */
 	char why[CD_DRAIN_WHY_MAX + 1]; /* blocker, or why it stepped up ("" none) */
 };
 
@@ -63,6 +75,15 @@ struct cd_drain_plan {
 	uint32_t parallel;
 	uint32_t bandwidth_mib_s;
 	bool bandwidth_measured;
+	/*
+	 * The dirty rate parallel was computed from: the largest of the VMs
+	 * still to move; dirty_vm the VM's ("" when none to move has a
+	 * measured rate), dirty_measured whether its rate was measured or
+	 * CD_DRAIN_DIRTY_MIB_S assumed.
+	 */
+	uint32_t dirty_mib_s;
+	bool dirty_measured;
+	char dirty_vm[64];
 	uint32_t eta_s;	  /* what is still to move, at parallel at once */
 	bool blocked;	  /* some VM is BLOCKED */
 	size_t n_waiting; /* VMs still WAITING that can move */

@@ -149,6 +149,13 @@ struct cd_vm_last_move {
 	 * (CD_MOVE_RATE_MIN_MIB); 0 unknown.
 	 */
 	uint64_t rate_mib_s;
+	/*
+	 * How fast the guest dirtied its memory (MiB/s), measured on the
+	 * source just before a live copy; dirty_measured false: not measured
+	 * (0 is a measure: an idle guest).
+	 */
+	bool dirty_measured;
+	uint64_t dirty_mib_s;
 	char error[CD_VM_ERROR_MAX + 1];
 };
 
@@ -271,6 +278,8 @@ struct cd_vm_event_args {
 	bool ok;			/* MOVE_STEP: whether it did */
 	uint64_t downtime_ms, total_ms; /* REPORT_* ending a move, if measured */
 	uint64_t rate_mib_s;	   /* REPORT_* ending a live move: its copy rate, if measured */
+	bool dirty_measured;	   /* REPORT_* ending a live move: its dirty rate was measured, */
+	uint64_t dirty_mib_s;	   /* this many MiB/s before the copy */
 	bool save;		   /* STOP: save it (into volume, file) */
 	const char *volume, *file; /* STOP with save, MOVE quick: the state file */
 	const struct cd_vm_saved *saved; /* REPORT_SAVED, MOVE_STEP saving: the image */

@@ -123,6 +123,7 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 	cd_jget_u64(c, "downtime_ms", &a.downtime_ms);
 	cd_jget_u64(c, "total_ms", &a.total_ms);
 	cd_jget_u64(c, "rate_mib_s", &a.rate_mib_s);
+	a.dirty_measured = cd_jget_u64(c, "dirty_mib_s", &a.dirty_mib_s) == 0;
 	if (ev == CD_VM_EV_REPORT_SAVED) {
 		struct json_object *o;
 

@@ -394,6 +394,8 @@ static void end_move(struct cd_vm *vm, enum cd_move_outcome outcome,
 	if (outcome == CD_MOVE_OUT_MOVED) {
 		l->downtime_ms = a->downtime_ms;
 		l->rate_mib_s = a->rate_mib_s;
+		l->dirty_measured = a->dirty_measured;
+		l->dirty_mib_s = a->dirty_mib_s;
 		l->total_ms = a->total_ms;
 	}
 	if (a->error)

@@ -113,6 +113,8 @@ struct json_object *cd_vm_last_move_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "total_ms", u64_json(l->total_ms));
 	if (l->rate_mib_s)
 		json_object_object_add(o, "rate_mib_s", u64_json(l->rate_mib_s));
+	if (l->dirty_measured)
+		json_object_object_add(o, "dirty_mib_s", u64_json(l->dirty_mib_s));
 	json_object_object_add(o, "error", json_object_new_string(l->error));
 	return o;
 }
@@ -224,6 +226,9 @@ int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *vo)
 			return -1;
 		vm->last_move.rate_mib_s = 0;
 		cd_jget_u64(o, "rate_mib_s", &vm->last_move.rate_mib_s);
+		vm->last_move.dirty_mib_s = 0;
+		vm->last_move.dirty_measured =
+			cd_jget_u64(o, "dirty_mib_s", &vm->last_move.dirty_mib_s) == 0;
 		vm->last_move.outcome = (enum cd_move_outcome)oc;
 		vm->last_move.mode = (enum cd_move_mode)m;
 	}

@@ -463,9 +463,12 @@ START_TEST(test_plan)
 	ck_assert(strstr(pvm(&p, "a")->why, "fits nowhere"));
 	ck_assert(p.blocked);
 	ck_assert_uint_eq(p.n_waiting, 2);
-	/* No move measured: 100 MiB/s assumed, 100 / (4 x 10) = 2 at once. */
+	/* No move measured: 100 MiB/s and 10 MiB/s assumed, 100 / (4 x 10) = 2 at once. */
 	ck_assert(!p.bandwidth_measured);
 	ck_assert_uint_eq(p.bandwidth_mib_s, CD_DRAIN_ASSUMED_MIB_S);
+	ck_assert(!p.dirty_measured);
+	ck_assert_uint_eq(p.dirty_mib_s, CD_DRAIN_DIRTY_MIB_S);
+	ck_assert_str_eq(p.dirty_vm, "");
 	ck_assert_uint_eq(p.parallel, 2);
 	ck_assert_uint_gt(p.eta_s, 0);
 	cd_drain_plan_free(&p);
@@ -538,6 +541,96 @@ START_TEST(test_plan_progress)
 }
 END_TEST
 
+/* name's last live move: its copy at rate MiB/s, its guest dirtying dirty MiB/s (-1 unknown). */
+static void last_live(struct cd_state *s, const char *name, uint64_t rate, int64_t dirty)
+{
+	struct cd_vm_last_move *l = &vm(s, name)->last_move;
+
+	l->action_id = vm(s, name)->action_id;
+	l->outcome = CD_MOVE_OUT_MOVED;
+	l->mode = CD_MOVE_LIVE;
+	l->source = 1;
+	l->target = 2;
+	l->rate_mib_s = rate;
+	l->dirty_measured = dirty >= 0;
+	l->dirty_mib_s = dirty >= 0 ? (uint64_t)dirty : 0;
+}
+
+/* The dirty rates the VMs' last live copies measured set how many move at once. */
+START_TEST(test_plan_dirty_rates)
+{
+	struct cd_state s;
+	struct cd_drain d = {.mode = CD_MOVE_LIVE};
+	struct cd_drain_plan p;
+
+	setup(&s);
+	/* 400 MiB/s measured; c dirties 50 MiB/s: 400 / (4 x 50) = 2 at once. */
+	last_live(&s, "c", 400, 50);
+	last_live(&s, "a", 0, 5);
+	ck_assert_int_eq(cd_drain_plan(&s, 2, &d, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.n_waiting, 3);
+	ck_assert(p.bandwidth_measured);
+	ck_assert_uint_eq(p.bandwidth_mib_s, 400);
+	ck_assert(p.dirty_measured);
+	ck_assert_uint_eq(p.dirty_mib_s, 50);
+	ck_assert_str_eq(p.dirty_vm, "c");
+	ck_assert_uint_eq(pvm(&p, "a")->dirty_mib_s, 5);
+	ck_assert(!pvm(&p, "b")->dirty_measured);
+	ck_assert_uint_eq(pvm(&p, "b")->dirty_mib_s, CD_DRAIN_DIRTY_MIB_S);
+	ck_assert_uint_eq(p.parallel, 2);
+	cd_drain_plan_free(&p);
+	/* c measured 5 as well: b's assumed 10 binds, named, 400 / 40 = 10, capped at 4. */
+	last_live(&s, "c", 400, 5);
+	ck_assert_int_eq(cd_drain_plan(&s, 2, &d, &p, err, sizeof(err)), 0);
+	ck_assert(!p.dirty_measured);
+	ck_assert_uint_eq(p.dirty_mib_s, CD_DRAIN_DIRTY_MIB_S);
+	ck_assert_str_eq(p.dirty_vm, "b");
+	ck_assert_uint_eq(p.parallel, 4);
+	cd_drain_plan_free(&p);
+	/* All measured idle: the floor of 1 MiB/s, 400 / 4 = 100, capped by the property. */
+	last_live(&s, "a", 0, 0);
+	last_live(&s, "b", 0, 0);
+	last_live(&s, "c", 400, 0);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"property.set\",\"key\":\"drain-max-parallel\","
+				    "\"value\":\"3\"}"),
+			 0);
+	ck_assert_int_eq(cd_drain_plan(&s, 2, &d, &p, err, sizeof(err)), 0);
+	ck_assert(p.dirty_measured);
+	ck_assert_uint_eq(p.dirty_mib_s, CD_DRAIN_DIRTY_MIN_MIB_S);
+	ck_assert_uint_eq(p.parallel, 3);
+	cd_drain_plan_free(&p);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* A last move's dirty rate in the state's JSON: 0 is a measure, unknown is left out. */
+START_TEST(test_last_move_dirty_json)
+{
+	struct cd_state s, back;
+	struct json_object *o, *m;
+
+	setup(&s);
+	last_live(&s, "a", 200, 0);
+	last_live(&s, "b", 200, -1);
+	m = cd_vm_last_move_to_json(vm(&s, "a"));
+	ck_assert(json_object_object_get_ex(m, "dirty_mib_s", NULL));
+	json_object_put(m);
+	m = cd_vm_last_move_to_json(vm(&s, "b"));
+	ck_assert(!json_object_object_get_ex(m, "dirty_mib_s", NULL));
+	json_object_put(m);
+	o = cd_state_to_json(&s);
+	cd_state_init(&back);
+	ck_assert_int_eq(cd_state_from_json(&back, o, err, sizeof(err)), 0);
+	ck_assert(vm(&back, "a")->last_move.dirty_measured);
+	ck_assert_uint_eq(vm(&back, "a")->last_move.dirty_mib_s, 0);
+	ck_assert(!vm(&back, "b")->last_move.dirty_measured);
+	ck_assert_uint_eq(vm(&back, "b")->last_move.rate_mib_s, 200);
+	json_object_put(o);
+	cd_state_free(&back);
+	cd_state_free(&s);
+}
+END_TEST
+
 /* resume --failback now|never overrides the VMs' own failback toward that node. */
 START_TEST(test_resume_failback)
 {
@@ -572,6 +665,8 @@ int main(void)
 	tcase_add_test(tc, test_plan);
 	tcase_add_test(tc, test_plan_capacity);
 	tcase_add_test(tc, test_plan_progress);
+	tcase_add_test(tc, test_plan_dirty_rates);
+	tcase_add_test(tc, test_last_move_dirty_json);
 	tcase_add_test(tc, test_resume_failback);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

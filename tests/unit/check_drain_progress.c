@@ -37,6 +37,7 @@ static struct json_object *entry(struct json_object *o, const char *key, size_t 
 #define PLAN                                                                                       \
 	"{\"node\": \"node2\", \"id\": 41, \"dry_run\": false, \"mode\": \"live\", "               \
 	"\"parallel\": 2, \"bandwidth_mib_s\": 95, \"bandwidth_measured\": true, "                 \
+	"\"margin\": 4, \"dirty_mib_s\": 10, \"dirty_measured\": false, \"dirty_vm\": null, "      \
 	"\"eta_s\": 34, \"blocked\": false, \"plan\": ["                                           \
 	"{\"vm\": \"web1\", \"priority\": \"high\", \"vcpus\": 1, \"memory_mb\": 512, "            \
 	"\"target\": \"node3\", \"method\": \"live\", \"expected_s\": 12, \"blocker\": null}, "    \
@@ -84,11 +85,20 @@ START_TEST(test_plan_summary)
 	struct json_object *a = parse(PLAN), *b = parse(BLOCKED_PLAN);
 
 	ck_assert_str_eq(drain_plan_summary(a, line, sizeof(line)),
-			 "node2: 2 VMs, 2 at a time (95 MiB/s, measured), about 34 s");
+			 "node2: 2 VMs, 2 at a time (95 MiB/s measured / (4 x 10 MiB/s dirtied, "
+			 "assumed)), about 34 s");
+	/* Without the dirty rate (an older clusterd): the bandwidth alone. */
 	ck_assert_str_eq(drain_plan_summary(b, line, sizeof(line)),
 			 "node2: 2 VMs, 1 at a time (50 MiB/s, assumed), about 12 s; 1 VM blocked");
 	ck_assert_str_eq(drain_started_line(a, line, sizeof(line)),
 			 "drain 41 of node2 started: 2 VMs, 2 at a time, about 34 s");
+	/* The VM whose measured dirty rate binds is named. */
+	json_object_object_add(a, "dirty_mib_s", json_object_new_int(50));
+	json_object_object_add(a, "dirty_measured", json_object_new_boolean(true));
+	json_object_object_add(a, "dirty_vm", json_object_new_string("db1"));
+	ck_assert_str_eq(drain_plan_summary(a, line, sizeof(line)),
+			 "node2: 2 VMs, 2 at a time (95 MiB/s measured / (4 x 50 MiB/s dirtied by "
+			 "db1, measured)), about 34 s");
 	json_object_put(a);
 	json_object_put(b);
 }
@@ -127,8 +137,19 @@ START_TEST(test_vm_lines)
 	ck_assert_str_eq(drain_vm_line(entry(st, "vms", 1), 31, line, sizeof(line)),
 			 "db1              cold   blocked");
 	ck_assert_str_eq(drain_overall_line(st, 0, line, sizeof(line)),
-			 "node2: drain 41 running, 0/2 moved, 1 blocked, 2 at a time, about 20 s "
-			 "left");
+			 "node2: drain 41 running, 0/2 moved, 1 blocked, about 20 s left, 2 at a "
+			 "time");
+	/* Where "2 at a time" came from, after the time left (a narrow terminal cuts it). */
+	json_object_object_add(st, "bandwidth_mib_s", json_object_new_int(400));
+	json_object_object_add(st, "bandwidth_measured", json_object_new_boolean(true));
+	json_object_object_add(st, "dirty_mib_s", json_object_new_int(50));
+	json_object_object_add(st, "dirty_measured", json_object_new_boolean(true));
+	json_object_object_add(st, "dirty_vm", json_object_new_string("db1"));
+	ck_assert_str_eq(drain_overall_line(st, 0, line, sizeof(line)),
+			 "node2: drain 41 running, 0/2 moved, 1 blocked, about 20 s left, 2 at a "
+			 "time (400 MiB/s measured / (4 x 50 MiB/s dirtied by db1, measured))");
+	ck_assert_str_eq(drain_overall_line(st, 64, line, sizeof(line)),
+			 "node2: drain 41 running, 0/2 moved, 1 blocked, about 20 s left,");
 	json_object_put(st);
 }
 END_TEST

@@ -143,8 +143,29 @@ START_TEST(test_move_runs_to_the_end)
 	ck_assert_uint_eq(vm->last_move.target, 2);
 	ck_assert_uint_eq(vm->last_move.downtime_ms, 42);
 	ck_assert_uint_eq(vm->last_move.total_ms, 3100);
+	ck_assert(!vm->last_move.dirty_measured); /* the report did not measure it */
 	ck_assert_str_eq(vm->last_move.error, "");
 	ck_assert_uint_eq(cd_vm_move_turn(vm), 0);
+	cd_state_free(&s);
+}
+END_TEST
+
+/* The dirty rate the source measured before the copy, 0 included, is the last move's. */
+START_TEST(test_move_dirty_rate)
+{
+	struct cd_state s;
+
+	copying(&s);
+	ck_assert_int_eq(applyf(&s,
+				"{\"op\":\"vm.report\",\"name\":\"web\",\"node\":1,"
+				"\"action_id\":%llu,\"result\":\"moved\",\"wall_ms\":9000,"
+				"\"rate_mib_s\":300,\"dirty_mib_s\":0}",
+				(unsigned long long)web(&s)->action_id),
+			 0);
+	ck_assert_int_eq(web(&s)->last_move.outcome, CD_MOVE_OUT_MOVED);
+	ck_assert_uint_eq(web(&s)->last_move.rate_mib_s, 300);
+	ck_assert(web(&s)->last_move.dirty_measured);
+	ck_assert_uint_eq(web(&s)->last_move.dirty_mib_s, 0);
 	cd_state_free(&s);
 }
 END_TEST
@@ -384,6 +405,7 @@ int main(void)
 	Suite *s = suite_create("vm_move");
 
 	add_tcase(s, test_move_runs_to_the_end);
+	add_tcase(s, test_move_dirty_rate);
 	add_tcase(s, test_move_refused);
 	add_tcase(s, test_move_step_failed);
 	add_tcase(s, test_move_cancelled);
