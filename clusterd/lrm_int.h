@@ -63,13 +63,14 @@ struct lvm {
 	uint64_t announced; /* the move whose arrival here was announced */
 	/* The copy's progress, watched every CD_MOVE_WATCH_MS (lrm_move.c). */
 	uint64_t next_watch;
-	bool watching;		/* a look at the job statistics is out */
-	uint64_t min_remaining; /* the least data left to send seen so far */
-	int stalled;		/* looks in a row that found no less left */
-	bool postcopy_sent;	/* the switch to post-copy went out */
-	bool stall_said;	/* the copy's not converging was said */
-	bool fallback_sent;	/* the fall back to a quick move went out */
-	int64_t dirty_mibs;	/* measured before the copy: MiB/s dirtied; -1 unknown */
+	bool watching;		 /* a look at the job statistics is out */
+	uint64_t min_remaining;	 /* the least data left to send seen so far */
+	int stalled;		 /* looks in a row that found no less left */
+	bool postcopy_sent;	 /* the switch to post-copy went out */
+	bool stall_said;	 /* the copy's not converging was said */
+	bool fallback_sent;	 /* the fall back to a quick move went out */
+	int64_t dirty_mibs;	 /* measured before the copy: MiB/s dirtied; -1 unknown */
+	int64_t dirty_seen_mibs; /* the most seen during the copy, after its first pass; -1 none */
 	/* A quick move's or a save's end here (lrm_quick.c), for q_action. */
 	uint64_t q_action;
 	uint64_t q_file_req; /* the state file's request (its id), 0: none sent */

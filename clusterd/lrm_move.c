@@ -73,6 +73,7 @@ static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
 		v->stall_said = false;
 		v->fallback_sent = false;
 		v->dirty_mibs = -1;
+		v->dirty_seen_mibs = -1;
 	}
 	if (v->move_done & (1u << p))
 		return false;
@@ -442,6 +443,10 @@ static void watched(void *ctx, const struct cd_agent_result *r)
 		cd_jget_u64(o, "memory_iteration", &iter);
 		cd_jget_u64(o, "dirty_bytes_per_s", &dirty);
 		cd_jget_u64(o, "auto_converge_throttle", &throttle);
+		/* QEMU's dirty rate means something once a pass over memory is done. */
+		if (iter >= 2 && json_object_object_get_ex(o, "dirty_bytes_per_s", NULL) &&
+		    (int64_t)(dirty >> 20) > v->dirty_seen_mibs)
+			v->dirty_seen_mibs = (int64_t)(dirty >> 20);
 		if (left < v->min_remaining - v->min_remaining / 10) {
 			v->min_remaining = left;
 			v->stalled = 0;

@@ -332,10 +332,14 @@ void lrm_settle(struct lvm *v, const struct cd_vm *vm, bool orphan)
 	x->orphan = orphan;
 	x->there = CD_DOMAIN_STOPPED;
 	x->times.total_ms = v->move_begun ? cd_now_ms() - v->move_begun : 0;
-	/* The dirty rate this node (the source) measured before this move's copy. */
-	if (v->move_action == vm->action_id && v->dirty_mibs >= 0) {
+	/*
+	 * The dirty rate this node (the source) measured before this move's
+	 * copy, else the most the copy saw after its first pass.
+	 */
+	if (v->move_action == vm->action_id && (v->dirty_mibs >= 0 || v->dirty_seen_mibs >= 0)) {
 		x->times.dirty_measured = true;
-		x->times.dirty_mib_s = (uint64_t)v->dirty_mibs;
+		x->times.dirty_mib_s =
+			(uint64_t)(v->dirty_mibs >= 0 ? v->dirty_mibs : v->dirty_seen_mibs);
 	}
 	if (!orphan && vm->move.target && !vm->move.target_lost &&
 	    lrm_node_uris(vm->move.target, x->peer, sizeof(x->peer), NULL, 0) < 0)
