@@ -754,9 +754,19 @@ static void target_move(struct lvm *v, const struct cd_vm *vm)
 {
 	const struct cd_vm_saved *sv = &vm->saved;
 
+	/*
+	 * Resumed, and its report: while the state still says resuming, its
+	 * report was not recorded (a membership change while it was in flight,
+	 * say): asked again a second later, the resume (of a VM that runs
+	 * already) reports it again.
+	 */
 	if (vm->move.phase == CD_MOVE_RESUMING) {
-		if (!v->q_resumed) {
+		if (!v->q_resumed || cd_now_ms() >= v->next_settle) {
+			if (v->q_resumed)
+				vm_log(LOG_NOTICE, vm->name,
+				       "its resume here not recorded yet: saying so again");
 			v->q_resumed = true;
+			v->next_settle = cd_now_ms() + 1000;
 			lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_RESUME, NULL, vm->action_id,
 				       resumed);
 		}
