@@ -64,7 +64,8 @@ static enum kind parse_name(const char *name, struct cd_version *v)
 
 	if (sscanf(name, "snap-%" SCNu64 "-%" SCNu64 "%n", &v->epoch, &v->seq, &n) == 2 && n)
 		k = strcmp(name + n, ".tmp") == 0 ? SNAP_TMP : SNAP;
-	else if (sscanf(name, "journal-%" SCNu64 "-%" SCNu64 "%n", &v->epoch, &v->seq, &n) == 2 && n)
+	else if (sscanf(name, "journal-%" SCNu64 "-%" SCNu64 "%n", &v->epoch, &v->seq, &n) == 2 &&
+		 n)
 		k = SEGMENT;
 	else
 		return OTHER;
@@ -191,16 +192,18 @@ static int replay(struct seg *g, struct cd_state *s, struct cd_journal_report *r
 
 	file_name(name, sizeof(name), NULL, SEGMENT, g->start);
 	if (g->corrupt)
-		FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu is damaged and has intact ones after it",
-		     name, g->bad_at);
+		FAIL(CD_ERR_CORRUPT,
+		     "%s: the record at byte %zu is damaged and has intact ones after it", name,
+		     g->bad_at);
 	for (at = 0; at < g->good; at += HDR + header_len(g->data + at) + 1) {
 		if (decode(g->data + at, &o, &sender, &v, &change) < 0)
-			FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu is not a change", name, at);
+			FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu is not a change", name,
+			     at);
 		rc = cd_state_apply_from(s, change, sender, why, sizeof(why));
 		json_object_put(o);
 		if (rc < 0)
-			FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu does not apply: %s", name, at,
-			     why);
+			FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu does not apply: %s", name,
+			     at, why);
 		if (cd_version_cmp(s->version, v) != 0)
 			FAIL(CD_ERR_CORRUPT,
 			     "%s: the record at byte %zu leads to %" PRIu64 ".%" PRIu64
@@ -219,7 +222,8 @@ static int replay(struct seg *g, struct cd_state *s, struct cd_journal_report *r
  * a commit. Segments without one are skipped: a rotation that failed left
  * them, or a process died before their first commit.
  */
-static bool chain(const struct seg *g, size_t n, struct cd_version b, size_t *order, size_t *n_order)
+static bool chain(const struct seg *g, size_t n, struct cd_version b, size_t *order,
+		  size_t *n_order)
 {
 	struct cd_version at = b;
 	size_t i;
@@ -241,12 +245,6 @@ static bool chain(const struct seg *g, size_t n, struct cd_version b, size_t *or
 static int version_cmp_q(const void *a, const void *b)
 {
 	return cd_version_cmp(*(const struct cd_version *)a, *(const struct cd_version *)b);
-}
-
-/* Newest first. */
-static int version_rcmp_q(const void *a, const void *b)
-{
-	return version_cmp_q(b, a);
 }
 
 static int seg_cmp_q(const void *a, const void *b)
@@ -306,7 +304,7 @@ static int seg_reopen(struct cd_journal *j, const struct seg *g, char *err, size
 
 /* The files in a directory, as recovery needs them. */
 struct listing {
-	struct cd_version *snaps; /* newest first */
+	struct cd_version *snaps; /* oldest first */
 	size_t n_snaps;
 	struct seg *segs; /* oldest first */
 	size_t n_segs;
@@ -359,7 +357,7 @@ static int list_dir(const char *dir, struct listing *l, char *err, size_t errlen
 	closedir(d);
 	if (rc < 0)
 		FAIL(rc, "out of memory");
-	qsort(l->snaps, l->n_snaps, sizeof(*l->snaps), version_rcmp_q);
+	qsort(l->snaps, l->n_snaps, sizeof(*l->snaps), version_cmp_q);
 	qsort(l->segs, l->n_segs, sizeof(*l->segs), seg_cmp_q);
 	for (i = 0; i < l->n_segs; i++) {
 		file_name(path, sizeof(path), dir, SEGMENT, l->segs[i].start);
@@ -387,11 +385,12 @@ static int load_base(const char *dir, const struct listing *l, struct cd_state *
 	int rc = CD_ERR_CORRUPT;
 
 	snprintf(err, errlen, "no snapshot in %s has the journal that follows it", dir);
-	for (i = 0; i < l->n_snaps; i++) {
+	for (i = l->n_snaps; i-- > 0;) {
 		cd_state_free(s);
 		file_name(path, sizeof(path), dir, SNAP, l->snaps[i]);
 		if (!chain(l->segs, l->n_segs, l->snaps[i], order, n_order)) {
-			snprintf(err, errlen, "%s: its journal does not reach the newest segment", path);
+			snprintf(err, errlen, "%s: its journal does not reach the newest segment",
+				 path);
 			rc = CD_ERR_CORRUPT;
 		} else if ((rc = cd_state_file_load(path, s, err, errlen)) == 0 &&
 			   cd_version_cmp(s->version, l->snaps[i]) != 0) {
@@ -483,8 +482,8 @@ int cd_journal_open(struct cd_journal *j, const char *dir, struct cd_state *out,
 int cd_journal_append(struct cd_journal *j, const struct json_object *change, uint32_t sender,
 		      struct cd_version after)
 {
-	const char *body =
-		json_object_to_json_string_ext((struct json_object *)change, JSON_C_TO_STRING_PLAIN);
+	const char *body = json_object_to_json_string_ext((struct json_object *)change,
+							  JSON_C_TO_STRING_PLAIN);
 	size_t need = strlen(body) + 96, plen;
 	char *rec, *grown, hdr[HDR + 1];
 

@@ -67,9 +67,9 @@ static ssize_t f_pwrite(int fd, const void *buf, size_t n, off_t off)
 	if (!fault.dead && fault.calls == fault.die_at) {
 		fault.dying_len = n;
 		if (fault.die_bytes)
-			ck_assert_int_eq(pwrite(fd, buf, fault.die_bytes < n ? fault.die_bytes : n,
-						off),
-					 (ssize_t)(fault.die_bytes < n ? fault.die_bytes : n));
+			ck_assert_int_eq(
+				pwrite(fd, buf, fault.die_bytes < n ? fault.die_bytes : n, off),
+				(ssize_t)(fault.die_bytes < n ? fault.die_bytes : n));
 	}
 	if (dies())
 		return -1;
@@ -114,17 +114,6 @@ static const struct cd_journal_ops fault_ops = {
 	.close = close,
 };
 
-/* The state as text, version included: a new string. */
-static char *text(const struct cd_state *s)
-{
-	struct json_object *o = cd_state_to_json(s);
-	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-
-	json_object_put(o);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
-
 /* A state and the journal that keeps it, with what a crash may leave. */
 struct run {
 	struct cd_journal j;
@@ -149,8 +138,8 @@ static void apply_next(struct run *r)
 			 "'52:54:00:00:%02x:%02x'/></interface></devices></domain>\"}",
 			 i, i, i, (i >> 8) & 0xff, i & 0xff);
 	else
-		snprintf(buf, sizeof(buf), "{\"op\":\"property.set\",\"key\":\"k%d\",\"value\":\"v%d\"}",
-			 i % 7, i);
+		snprintf(buf, sizeof(buf),
+			 "{\"op\":\"property.set\",\"key\":\"k%d\",\"value\":\"v%d\"}", i % 7, i);
 	c = json_tokener_parse(buf);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_msg(cd_state_apply_from(&r->mem, c, (uint32_t)(i % 3) + 1, err, sizeof(err)) == 0,
@@ -162,7 +151,7 @@ static void apply_next(struct run *r)
 static void set_inflight(struct run *r)
 {
 	free(r->inflight);
-	r->inflight = text(&r->mem);
+	r->inflight = fixture_text(&r->mem);
 }
 
 static void ack(struct run *r)
@@ -196,7 +185,7 @@ static void run_start(struct run *r)
 	cd_state_free(&r->mem);
 	fixture_three_nodes(&r->mem);
 	set_inflight(r);
-	r->acked = text(&r->mem);
+	r->acked = fixture_text(&r->mem);
 	ck_assert_msg(cd_journal_snapshot(&r->j, &r->mem, err, sizeof(err)) == 0, "%s", err);
 }
 
@@ -216,7 +205,7 @@ static char *recover(struct cd_journal_report *rep)
 	char *t;
 
 	ck_assert_msg(cd_journal_open(&j, dir, &s, rep, err, sizeof(err)) == 0, "%s", err);
-	t = text(&s);
+	t = fixture_text(&s);
 	cd_journal_close(&j);
 	cd_state_free(&s);
 	return t;
@@ -340,7 +329,7 @@ static bool crash_once(long die_at, size_t k, size_t *dying_len)
 	cd_state_free(&r.mem);
 	ck_assert_msg(cd_journal_open(&r.j, dir, &r.mem, &rep, err, sizeof(err)) == 0,
 		      "call %ld byte %zu: %s", die_at, k, err);
-	got = text(&r.mem);
+	got = fixture_text(&r.mem);
 	ck_assert_msg(strcmp(got, r.acked) == 0 || strcmp(got, r.inflight) == 0,
 		      "call %ld byte %zu: recovered %s", die_at, k, got);
 	free(got);
@@ -423,7 +412,8 @@ START_TEST(test_flip_middle_record)
 	for (i = from; i < to; i++) {
 		data[i] ^= 0x01;
 		ck_assert_int_eq(cd_write_file_atomic(path, data, len), 0);
-		ck_assert_msg(cd_journal_open(&j, dir, &s, &rep, err, sizeof(err)) == CD_ERR_CORRUPT,
+		ck_assert_msg(cd_journal_open(&j, dir, &s, &rep, err, sizeof(err)) ==
+				      CD_ERR_CORRUPT,
 			      "flip at %zu accepted", i);
 		ck_assert_uint_eq(s.n_props, 0);
 		data[i] ^= 0x01;
@@ -584,13 +574,13 @@ START_TEST(test_legacy_migration)
 
 	memset(&r, 0, sizeof(r));
 	fixture_full_state(&r.mem);
-	want = text(&r.mem);
+	want = fixture_text(&r.mem);
 	snprintf(path, sizeof(path), "%s/%s", dir, CD_JOURNAL_LEGACY);
 	ck_assert_int_eq(cd_state_file_save(path, &r.mem, err, sizeof(err)), 0);
 	cd_state_free(&r.mem);
 	ck_assert_msg(cd_journal_open(&r.j, dir, &r.mem, &rep, err, sizeof(err)) == 0, "%s", err);
 	ck_assert(rep.migrated);
-	got = text(&r.mem);
+	got = fixture_text(&r.mem);
 	ck_assert_str_eq(got, want);
 	free(got);
 	ck_assert_int_eq(access(path, F_OK), -1);
