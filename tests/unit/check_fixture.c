@@ -97,3 +97,13 @@ void fixture_full_state(struct cd_state *s)
 	ck_assert_uint_eq(s->volumes[0].n_reqs, 1);
 	ck_assert_uint_eq(s->volumes[0].n_results, 1);
 }
+
+char *fixture_text(const struct cd_state *s)
+{
+	struct json_object *o = cd_state_to_json(s);
+	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(o);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}

@@ -46,4 +46,10 @@ void fixture_node4_left(struct cd_state *s);
  */
 void fixture_full_state(struct cd_state *s);
 
+/*
+ * s serialised (cd_state_to_json(), version included), to compare states:
+ * a new string the caller frees.
+ */
+char *fixture_text(const struct cd_state *s);
+
 #endif

@@ -21,16 +21,6 @@
 
 static char err[512];
 
-static char *text(const struct cd_state *s)
-{
-	struct json_object *o = cd_state_to_json(s);
-	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-
-	json_object_put(o);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
-
 static int apply(struct cd_state *s, const char *change)
 {
 	return fixture_apply(s, change, err, sizeof(err));
@@ -51,12 +41,12 @@ static int applyf(struct cd_state *s, const char *fmt, ...)
 /* The change is refused with a reason, and the state is as it was. */
 static void refused(struct cd_state *s, const char *change)
 {
-	char *before = text(s), *after;
+	char *before = fixture_text(s), *after;
 	int rc = apply(s, change);
 
 	ck_assert_msg(rc < 0, "accepted %s", change);
 	ck_assert_msg(err[0] != '\0', "no reason for refusing %s", change);
-	after = text(s);
+	after = fixture_text(s);
 	ck_assert_msg(strcmp(before, after) == 0, "%s changed the state", change);
 	free(before);
 	free(after);
@@ -238,7 +228,7 @@ START_TEST(test_file_extents_in_changes)
 	/* More files than a volume holds: refused before anything is read. */
 	{
 		struct json_object *c = json_object_new_object(), *a = json_object_new_array();
-		char *before = text(&s), *after;
+		char *before = fixture_text(&s), *after;
 
 		for (k = 0; k < (int)CD_VOL_MAX_FILES + 1; k++)
 			json_object_array_add(a, json_object_new_object());
@@ -250,7 +240,7 @@ START_TEST(test_file_extents_in_changes)
 		json_object_object_add(c, "files", a);
 		ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), CD_ERR_INVALID);
 		ck_assert_ptr_nonnull(strstr(err, "at most"));
-		after = text(&s);
+		after = fixture_text(&s);
 		ck_assert_str_eq(before, after);
 		free(before);
 		free(after);
@@ -444,12 +434,12 @@ START_TEST(test_snapshot_checked_as_a_whole)
 	int k;
 
 	fixture_full_state(&s);
-	base = text(&s);
+	base = fixture_text(&s);
 	/* The state itself passes, and comes back the same. */
 	o = json_tokener_parse(base);
 	ck_assert_msg(cd_state_from_json(&back, o, err, sizeof(err)) == 0, "%s", err);
 	json_object_put(o);
-	t = text(&back);
+	t = fixture_text(&back);
 	ck_assert_str_eq(t, base);
 	free(t);
 	cd_state_free(&back);
@@ -458,7 +448,7 @@ START_TEST(test_snapshot_checked_as_a_whole)
 	fixture_full_state(&cur);
 	ck_assert_int_eq(apply(&cur, "{\"op\":\"property.set\",\"key\":\"mine\",\"value\":\"1\"}"),
 			 0);
-	cur_text = text(&cur);
+	cur_text = fixture_text(&cur);
 	for (i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
 		char *bad = replace_first(base, mutations[i][0], mutations[i][1]);
 
@@ -472,7 +462,7 @@ START_TEST(test_snapshot_checked_as_a_whole)
 		json_object_put(o);
 		free(bad);
 	}
-	t = text(&cur);
+	t = fixture_text(&cur);
 	ck_assert_str_eq(t, cur_text);
 	free(t);
 	free(cur_text);
