@@ -35,6 +35,8 @@
 #include "clusterd/replica.h"
 #include "clusterd/shutdown.h"
 #include "clusterd/watchdog.h"
+#include "core/journal.h"
+#include "core/state_file.h"
 #include "lib/ipcpeer.h"
 #include "lib/util.h"
 
@@ -70,6 +72,8 @@ static void usage(FILE *f)
 		"  -f, --foreground     stay in the foreground, also log to stderr\n"
 		"  -c, --config FILE    configuration (default %s)\n"
 		"      --check-config   print the normalised configuration and exit\n"
+		"      --export-state FILE  write the saved state (snapshot and journal) as one\n"
+		"                       state file, with clusterd stopped, and exit\n"
 		"  -V, --version        print the version and exit\n",
 		CD_CONFIG_DEFAULT_PATH);
 }
@@ -141,7 +145,7 @@ static int setup_logging(int foreground)
  * One clusterd per node: the pid file is locked for the daemon's life.
  * Returns the open fd (kept) or a negative code.
  */
-static int take_pidfile(const char *run_dir)
+static int take_pidfile(const char *run_dir, bool write_pid)
 {
 	char path[PATH_MAX], buf[32];
 	int fd, rc, n;
@@ -162,12 +166,50 @@ static int take_pidfile(const char *run_dir)
 		close(fd);
 		return -EBUSY;
 	}
+	if (!write_pid)
+		return fd;
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
 		close(fd);
 		return -EIO;
 	}
 	return fd;
+}
+
+/*
+ * --export-state FILE: the state this node saved, recovered from its
+ * snapshot and journal as clusterd would at start (a torn tail dropped),
+ * written as one state file (state_file.h). Not while clusterd runs: the
+ * recovery may truncate the journal it appends to.
+ */
+static int export_state(const char *path)
+{
+	struct cd_journal j;
+	struct cd_journal_report rep;
+	struct cd_state s;
+	struct cd_version v = {0};
+	char err[512];
+	int lock = take_pidfile(cd_config_str(CD_CFG_RUN_DIR), false), rc;
+
+	if (lock < 0)
+		return 1;
+	memset(&j, 0, sizeof(j));
+	rc = cd_journal_open(&j, cd_config_str(CD_CFG_STATE_DIR), &s, &rep, err, sizeof(err));
+	if (rc == 0) {
+		cd_journal_close(&j);
+		v = s.version;
+		rc = cd_state_file_save(path, &s, err, sizeof(err));
+		cd_state_free(&s);
+	}
+	close(lock);
+	if (rc < 0) {
+		fprintf(stderr, "clusterd: %s\n", err);
+		return 1;
+	}
+	printf("state %" PRIu64 ".%" PRIu64 " (snapshot %" PRIu64 ".%" PRIu64
+	       " and %zu change(s)) written to %s\n",
+	       v.epoch, v.seq, rep.base.epoch, rep.base.seq, rep.records, path);
+	return 0;
 }
 
 static bool nothing_runs;
@@ -258,12 +300,13 @@ int main(int argc, char **argv)
 		{"foreground", no_argument, NULL, 'f'},
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"export-state", required_argument, NULL, 'E'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	/* clang-format on */
-	const char *config = CD_CONFIG_DEFAULT_PATH;
+	const char *config = CD_CONFIG_DEFAULT_PATH, *export_to = NULL;
 	int foreground = 0, check = 0, config_given = 0, c, rc, pidfd;
 	char err[512];
 	qb_loop_signal_handle sh;
@@ -279,6 +322,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			check = 1;
+			break;
+		case 'E':
+			export_to = optarg;
 			break;
 		case 'V':
 			printf("clusterd %s\n", PACKAGE_VERSION);
@@ -304,11 +350,13 @@ int main(int argc, char **argv)
 		cd_config_print(stdout);
 		return 0;
 	}
+	if (export_to)
+		return export_state(export_to);
 	if (!foreground && daemon(0, 0) < 0) {
 		perror("clusterd: daemon");
 		return 1;
 	}
-	pidfd = take_pidfile(cd_config_str(CD_CFG_RUN_DIR));
+	pidfd = take_pidfile(cd_config_str(CD_CFG_RUN_DIR), true);
 	if (pidfd < 0)
 		return 1;
 	{

@@ -11,9 +11,9 @@
 #include <qb/qblog.h>
 
 #include "clusterd/events.h"
+#include "clusterd/persist.h"
 #include "core/msg.h"
 #include "clusterd/replica.h"
-#include "core/state_file.h"
 #include "clusterd/timing.h"
 #include "lib/util.h"
 
@@ -92,29 +92,14 @@ static void changed(void)
 
 int cd_replica_init(const char *state_dir)
 {
-	char err[256];
 	int rc;
 
-	rc = cd_mkdir_p(state_dir, 0700);
-	if (rc < 0) {
-		qb_log(LOG_ERR, "cannot create state directory %s: %s", state_dir, cd_strerror(rc));
-		return rc;
-	}
-	if (snprintf(replica.path, sizeof(replica.path), "%s/state.json", state_dir) >=
+	if (snprintf(replica.path, sizeof(replica.path), "%s", state_dir) >=
 	    (int)sizeof(replica.path))
 		return -ENAMETOOLONG;
-	rc = cd_state_file_load(replica.path, &replica.state, err, sizeof(err));
-	if (rc == -ENOENT) {
-		qb_log(LOG_NOTICE, "no saved state in %s: starting empty", replica.path);
-		cd_state_init(&replica.state);
-		rc = 0;
-	} else if (rc < 0) {
-		qb_log(LOG_ERR, "cannot load %s: %s", replica.path, err);
+	rc = cd_persist_open(state_dir, &replica.state);
+	if (rc < 0)
 		return rc;
-	} else {
-		qb_log(LOG_NOTICE, "loaded state %" PRIu64 ".%" PRIu64 " from %s",
-		       replica.state.version.epoch, replica.state.version.seq, replica.path);
-	}
 	replica.next_req_id = 1;
 	replica.restart_ms = CD_SYNC_RESTART_FIRST_MS;
 	changed();
@@ -130,6 +115,7 @@ void cd_replica_fini(void)
 		replica.pending = p->next;
 		free(p);
 	}
+	cd_persist_close();
 	cd_state_free(&replica.state);
 }
 
@@ -390,6 +376,7 @@ static void finish_round(void)
 		cd_state_sync_finish(&replica.state, infos, replica.sync.n_members, epoch,
 				     cd_sync_wall_ms(&replica.sync));
 		changed();
+		cd_persist_replaced();
 	}
 	replica.restart_ms =
 		CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
@@ -541,6 +528,7 @@ static void on_snapshot(const struct cd_msg *msg)
 		cd_state_free(&replica.state);
 		replica.state = s;
 		changed();
+		cd_persist_replaced();
 	}
 	replica.sync.phase = CD_SYNC_DONE;
 	finish_round();
@@ -588,6 +576,7 @@ static void on_change(const struct cd_msg *msg)
 		rc = cd_state_apply_from(&replica.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
 			changed();
+			cd_persist_change(msg->body, msg->sender, replica.state.version);
 			cd_event_change(msg->body, msg->sender);
 		} else
 			qb_log(LOG_INFO, "change from node %u refused: %s", msg->sender, err);
@@ -639,10 +628,10 @@ static void on_flush(void)
 	int rc;
 
 	if (replica.dirty) {
-		rc = cd_state_file_save(replica.path, &replica.state, err, sizeof(err));
+		rc = cd_persist_flush(&replica.state, err, sizeof(err));
 		if (rc < 0) {
 			/* Nothing is acknowledged that is not on disk. */
-			qb_log(LOG_CRIT, "cannot persist state to %s: %s", replica.path, err);
+			qb_log(LOG_CRIT, "cannot persist state in %s: %s", replica.path, err);
 			return;
 		}
 		replica.dirty = false;

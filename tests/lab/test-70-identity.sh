@@ -171,7 +171,14 @@ for i in 1 2 3; do
 done
 [[ -n $(lab_qemu_pids "$n") ]] || fail "w1's QEMU died with clusterd"
 for i in 1 2 3; do
-	python3 - "$LAB_DIR/node$i/state/state.json" <<'EOF' || fail "cannot rewrite node$i's saved state"
+	# the state as an older clusterd saved it: one state file (clusterd
+	# takes it over as its journal's first snapshot)
+	sd=$LAB_DIR/node$i/state
+	lab exec "$i" clusterd -c "$LAB_DIR/node$i/clusterd.conf" --export-state "$sd/export" >/dev/null ||
+		fail "cannot export node$i's saved state"
+	rm -f "$sd"/snap-* "$sd"/journal-*
+	mv "$sd/export" "$sd/state.json"
+	python3 - "$sd/state.json" <<'EOF' || fail "cannot rewrite node$i's saved state"
 import hashlib, json, re, sys
 path = sys.argv[1]
 head, body = open(path, "rb").read().split(b"\n", 1)
