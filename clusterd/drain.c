@@ -23,6 +23,7 @@
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
+#include "clusterd/events.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/sendonce.h"
@@ -94,6 +95,35 @@ static void budgets(const struct cd_state *s, const struct cd_node *n)
 	}
 }
 
+/*
+ * A move into n begun before its drain is called off (once), while it
+ * can be: the VM stays on its source. One past its switch-over lands, and
+ * the drain moves it away again.
+ */
+static void incoming(const struct cd_state *s, const struct cd_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_vms; i++) {
+		const struct cd_vm *v = &s->vms[i];
+		char key[80];
+
+		if (!((v->state == CD_VM_MIGRATING && v->move.target == n->info.id &&
+		       v->move.source != n->info.id && !v->move.cancelled &&
+		       (v->move.phase == CD_MOVE_SHARING || v->move.phase == CD_MOVE_RECEIVING ||
+			v->move.phase == CD_MOVE_COPYING || v->move.phase == CD_MOVE_SAVING))))
+			continue;
+		snprintf(key, sizeof(key), "incoming:%s:%" PRIu64, v->name, v->action_id);
+		if (!cd_sendonce_may(&sent, key))
+			continue;
+		qb_log(LOG_NOTICE, "drain of %s: the %s move of %s into it is called off",
+		       n->info.name, cd_move_mode_to_str(v->move.mode), v->name);
+		cd_event("node", n->info.name, "drain: the %s move of %s into it is called off",
+			 cd_move_mode_to_str(v->move.mode), v->name);
+		cd_sendonce_send(&sent, key, cd_vm_move_cancel_change(v->name));
+	}
+}
+
 /* Start the move of plan entry pv. */
 static void start_move(const struct cd_state *s, const struct cd_node *n,
 		       const struct cd_drain_plan_vm *pv)
@@ -149,6 +179,7 @@ static void drain_node(const struct cd_state *s, const struct cd_node *n)
 		goto out;
 	}
 	budgets(s, n);
+	incoming(s, n);
 	busy = p.n_moving;
 	for (i = 0; i < p.n_vms && busy < p.parallel; i++) {
 		char key[80];

@@ -182,7 +182,9 @@ uint32_t cd_drain_tries(enum cd_move_mode rung)
 bool cd_drain_vm_on(const struct cd_vm *vm, uint32_t node)
 {
 	if (vm->state == CD_VM_MIGRATING)
-		return vm->move.source == node || vm->node == node;
+		return vm->move.source == node || vm->node == node || vm->move.target == node;
+	if (vm->state == CD_VM_STOPPING && vm->cold_to == node)
+		return true;
 	return vm->node == node && (vm->state == CD_VM_RUNNING || vm->state == CD_VM_STARTING ||
 				    vm->state == CD_VM_STOPPING || vm->state == CD_VM_FAILED);
 }

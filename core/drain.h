@@ -101,7 +101,11 @@ void cd_drain_next(const struct cd_drain *d, const struct cd_vm *vm, struct cd_d
  * cold 2. */
 uint32_t cd_drain_tries(enum cd_move_mode rung);
 
-/* Whether a VM is still on node (runs, starts, stops or moves from there). */
+/*
+ * Whether a VM is still on node: it runs, starts or stops there, moves
+ * from there, or moves there (a move begun before the drain: it lands,
+ * then it moves away).
+ */
 bool cd_drain_vm_on(const struct cd_vm *vm, uint32_t node);
 
 /*

@@ -541,6 +541,44 @@ START_TEST(test_plan_progress)
 }
 END_TEST
 
+/* A move into the drained node begun before the drain: the VM counts as on it until it left. */
+START_TEST(test_plan_incoming)
+{
+	struct cd_state s;
+	struct cd_drain_plan p;
+
+	setup(&s);
+	add_vm(&s, "d", XML("d", "04"), 1, "medium");
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.move\",\"name\":\"d\",\"target\":2,"
+				    "\"mode\":\"live\",\"wall_ms\":500}"),
+			 0);
+	ck_assert(cd_drain_vm_on(vm(&s, "d"), 2));
+	ck_assert(cd_drain_vm_on(vm(&s, "d"), 1));
+	ck_assert(!cd_drain_vm_on(vm(&s, "d"), 3));
+	ck_assert_int_eq(drain(&s, "live"), 0);
+	ck_assert_int_eq(cd_drain_plan(&s, 2, &node(&s, 2)->drain, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(pvm(&p, "d")->state, CD_DVM_MOVING);
+	ck_assert_uint_eq(pvm(&p, "d")->target, 2);
+	ck_assert_ptr_nonnull(strstr(pvm(&p, "d")->why, "moving in"));
+	ck_assert_uint_eq(p.n_moving, 1);
+	cd_drain_plan_free(&p);
+	/* It landed: it waits to move away like the others. */
+	vm(&s, "d")->state = CD_VM_RUNNING;
+	vm(&s, "d")->node = 2;
+	memset(&vm(&s, "d")->move, 0, sizeof(vm(&s, "d")->move));
+	ck_assert_int_eq(cd_drain_plan(&s, 2, &node(&s, 2)->drain, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(pvm(&p, "d")->state, CD_DVM_WAITING);
+	ck_assert_uint_ne(pvm(&p, "d")->target, 2);
+	cd_drain_plan_free(&p);
+	/* A cold move into a node counts too. */
+	vm(&s, "d")->state = CD_VM_STOPPING;
+	vm(&s, "d")->node = 1;
+	vm(&s, "d")->cold_to = 2;
+	ck_assert(cd_drain_vm_on(vm(&s, "d"), 2));
+	cd_state_free(&s);
+}
+END_TEST
+
 /* name's last live move: its copy at rate MiB/s, its guest dirtying dirty MiB/s (-1 unknown). */
 static void last_live(struct cd_state *s, const char *name, uint64_t rate, int64_t dirty)
 {
@@ -665,6 +703,7 @@ int main(void)
 	tcase_add_test(tc, test_plan);
 	tcase_add_test(tc, test_plan_capacity);
 	tcase_add_test(tc, test_plan_progress);
+	tcase_add_test(tc, test_plan_incoming);
 	tcase_add_test(tc, test_plan_dirty_rates);
 	tcase_add_test(tc, test_last_move_dirty_json);
 	tcase_add_test(tc, test_resume_failback);
