@@ -110,8 +110,9 @@ static void vm_view(const struct cd_drain *d, uint32_t node, const struct cd_vm 
 		if (v->drain.job == d->id && d->id)
 			cd_strlcpy(p->why, v->drain.why, sizeof(p->why));
 		else if (p->target == node)
-			cd_strlcpy(p->why, "moving in (begun before the drain): called off, or moved "
-					   "away once it landed",
+			cd_strlcpy(p->why,
+				   "moving in (begun before the drain): called off, or moved "
+				   "away once it landed",
 				   sizeof(p->why));
 		return;
 	}
