@@ -12,6 +12,7 @@
 
 #include "clusterd/events.h"
 #include "clusterd/persist.h"
+#include "clusterd/snapstream.h"
 #include "core/msg.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
@@ -116,6 +117,7 @@ void cd_replica_fini(void)
 		free(p);
 	}
 	cd_persist_close();
+	cd_snapstream_fini();
 	cd_state_free(&replica.state);
 }
 
@@ -251,6 +253,16 @@ static void arm_round_timer(void)
 		replica.timer_round = replica.sync.round;
 		replica.timer_step = replica.sync.step;
 	}
+}
+
+/* The round made progress on what it waits for: its deadline starts again. */
+static void rearm_round_timer(void)
+{
+	if (replica.timer_armed) {
+		qb_loop_timer_del(replica.loop, replica.timer);
+		replica.timer_armed = false;
+	}
+	arm_round_timer();
 }
 
 void cd_replica_set_sync_timeout(qb_loop_t *loop, uint64_t sync_timeout_ms)
@@ -439,14 +451,9 @@ static void round_step(enum cd_sync_step step, const char *why)
 		qb_log(LOG_INFO,
 		       "node %u has the newest state %" PRIu64 ".%" PRIu64 " and sends a snapshot",
 		       replica.sync.snapshot_from, replica.sync.best.epoch, replica.sync.best.seq);
-		if (replica.sync.snapshot_from == cd_membership_local_nodeid()) {
-			struct json_object *o = cd_state_to_json(&replica.state);
-
-			/* One that cannot be built or sent times out like silence. */
-			if (o)
-				send_msg(CD_MSG_SNAPSHOT, 0, replica.sync.round, o);
-			json_object_put(o);
-		}
+		/* One that cannot be built or sent times out like silence. */
+		if (replica.sync.snapshot_from == cd_membership_local_nodeid())
+			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state);
 		break;
 	}
 	arm_round_timer();
@@ -495,19 +502,50 @@ static void on_sync_restart(const struct cd_msg *msg)
 	begin_round(round, replica.members, replica.n_members);
 }
 
+static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *body);
+
 static void on_snapshot(const struct cd_msg *msg)
 {
-	struct cd_state s;
+	if (cd_sync_snapshot_ok(&replica.sync, msg->round, msg->sender))
+		adopt_snapshot(msg, msg->body);
+}
+
+/* A chunk of a large snapshot: taken once its last chunk is in. */
+static void on_snapshot_chunk(const struct cd_msg *msg)
+{
+	struct json_object *body = NULL;
 	char err[256];
 	int rc;
 
 	if (!cd_sync_snapshot_ok(&replica.sync, msg->round, msg->sender))
 		return;
+	rc = cd_snapstream_chunk(msg, replica.sync.round, replica.sync.step,
+				 replica.sync.snapshot_from, &body, err, sizeof(err));
+	if (rc == CD_CHUNKS_MORE) {
+		/* The snapshot comes: the round's deadline counts from its last chunk. */
+		rearm_round_timer();
+	} else if (rc == CD_CHUNKS_COMPLETE) {
+		adopt_snapshot(msg, body);
+		json_object_put(body);
+	} else if (rc < 0) {
+		qb_log(LOG_ERR, "snapshot from node %u is invalid: %s", msg->sender, err);
+		round_step(cd_sync_leave_out(&replica.sync, msg->round, msg->sender),
+			   "its snapshot was invalid");
+	}
+}
+
+/* The snapshot body of msg's sender, the one the round waits for. */
+static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *body)
+{
+	struct cd_state s;
+	char err[256];
+	int rc;
+
 	/*
 	 * Every member parses the same bytes, the sender its own too, so all
 	 * decide alike: an invalid snapshot leaves its sender out.
 	 */
-	rc = cd_state_from_json(&s, msg->body, err, sizeof(err));
+	rc = cd_state_from_json(&s, body, err, sizeof(err));
 	if (rc < 0) {
 		qb_log(LOG_ERR, "snapshot from node %u is invalid: %s", msg->sender, err);
 		round_step(cd_sync_leave_out(&replica.sync, msg->round, msg->sender),
@@ -603,6 +641,9 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case CD_MSG_SNAPSHOT:
 		on_snapshot(&msg);
+		break;
+	case CD_MSG_SNAPSHOT_CHUNK:
+		on_snapshot_chunk(&msg);
 		break;
 	case CD_MSG_CHANGE:
 		on_change(&msg);

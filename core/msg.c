@@ -23,12 +23,14 @@ static const struct {
 	size_t min_payload;
 	size_t max_payload;
 	int needs_round;
+	int binary; /* raw bytes, not JSON */
 } msg_table[] = {
-	{CD_MSG_SYNC_STATE, "sync-state", 3, CD_MSG_SYNC_STATE_MAX, 1},
-	{CD_MSG_SNAPSHOT, "snapshot", 3, CD_MSG_SNAPSHOT_MAX, 1},
-	{CD_MSG_CHANGE, "change", 3, CD_MSG_CHANGE_MAX, 0},
-	{CD_MSG_SYNC_TIMEOUT, "sync-timeout", 3, CD_MSG_SYNC_CTL_MAX, 1},
-	{CD_MSG_SYNC_RESTART, "sync-restart", 3, CD_MSG_SYNC_CTL_MAX, 1},
+	{CD_MSG_SYNC_STATE, "sync-state", 3, CD_MSG_SYNC_STATE_MAX, 1, 0},
+	{CD_MSG_SNAPSHOT, "snapshot", 3, CD_MSG_SNAPSHOT_MAX, 1, 0},
+	{CD_MSG_CHANGE, "change", 3, CD_MSG_CHANGE_MAX, 0, 0},
+	{CD_MSG_SYNC_TIMEOUT, "sync-timeout", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
+	{CD_MSG_SYNC_RESTART, "sync-restart", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
+	{CD_MSG_SNAPSHOT_CHUNK, "snapshot-chunk", CD_CHUNK_HDR_LEN, CD_MSG_CHUNK_MAX, 1, 1},
 };
 
 static int type_index(uint16_t type)
@@ -48,35 +50,58 @@ const char *cd_msg_type_to_str(enum cd_msg_type t)
 	return i < 0 ? "unknown" : msg_table[i].name;
 }
 
+/* The header and the two parts of a payload (a_len + b_len bytes) into a new *buf. */
+static int build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64_t round,
+		 const void *a, size_t a_len, const void *b, size_t b_len, void **buf, size_t *len)
+{
+	struct cd_msg_hdr h;
+	size_t plen = a_len + b_len;
+	char *m;
+
+	m = malloc(sizeof(h) + plen);
+	if (!m)
+		return -ENOMEM;
+	h.magic = htole32(CD_MSG_MAGIC);
+	h.version = htole16(CD_MSG_VERSION);
+	h.type = htole16((uint16_t)type);
+	h.sender = htole32(sender);
+	h.payload_len = htole32((uint32_t)plen);
+	h.req_id = htole64(req_id);
+	h.round = htole64(round);
+	memcpy(m, &h, sizeof(h));
+	memcpy(m + sizeof(h), a, a_len);
+	if (b_len)
+		memcpy(m + sizeof(h) + a_len, b, b_len);
+	*buf = m;
+	*len = sizeof(h) + plen;
+	return 0;
+}
+
 int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64_t round,
 		 const struct json_object *body, void **buf, size_t *len)
 {
 	const char *text =
 		json_object_to_json_string_ext((struct json_object *)body, JSON_C_TO_STRING_PLAIN);
 	size_t tlen = strlen(text) + 1;
-	struct cd_msg_hdr h;
 	int ti = type_index((uint16_t)type);
-	char *b;
 
-	if (ti < 0)
+	if (ti < 0 || msg_table[ti].binary)
 		return -EINVAL;
 	if (tlen > msg_table[ti].max_payload)
 		return -EMSGSIZE;
-	b = malloc(sizeof(h) + tlen);
-	if (!b)
-		return -ENOMEM;
-	h.magic = htole32(CD_MSG_MAGIC);
-	h.version = htole16(CD_MSG_VERSION);
-	h.type = htole16((uint16_t)type);
-	h.sender = htole32(sender);
-	h.payload_len = htole32((uint32_t)tlen);
-	h.req_id = htole64(req_id);
-	h.round = htole64(round);
-	memcpy(b, &h, sizeof(h));
-	memcpy(b + sizeof(h), text, tlen);
-	*buf = b;
-	*len = sizeof(h) + tlen;
-	return 0;
+	return build(type, sender, req_id, round, text, tlen, NULL, 0, buf, len);
+}
+
+int cd_msg_build_raw(enum cd_msg_type type, uint32_t sender, uint64_t round, const void *a,
+		     size_t a_len, const void *b, size_t b_len, void **buf, size_t *len)
+{
+	int ti = type_index((uint16_t)type);
+
+	if (ti < 0 || !msg_table[ti].binary)
+		return -EINVAL;
+	if (a_len + b_len > msg_table[ti].max_payload || a_len + b_len < msg_table[ti].min_payload)
+		return -EMSGSIZE;
+	return build(type, sender, 0, round, a, a_len, b, b_len, buf, len);
 }
 
 #define FAIL CD_FAIL
@@ -114,6 +139,11 @@ int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, c
 	if (msg_table[ti].needs_round && h.round == 0)
 		FAIL(CD_ERR_PROTOCOL, "%s without a round", msg_table[ti].name);
 	payload = (const char *)buf + sizeof(h);
+	if (msg_table[ti].binary) {
+		m->raw = payload;
+		m->raw_len = len - sizeof(h);
+		goto out;
+	}
 	if (payload[len - sizeof(h) - 1] != '\0' || memchr(payload, '\0', len - sizeof(h) - 1))
 		FAIL(CD_ERR_PROTOCOL, "%s payload is not one NUL-terminated string",
 		     msg_table[ti].name);
@@ -129,6 +159,7 @@ int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, c
 		FAIL(CD_ERR_PROTOCOL, "%s payload is not a JSON object", msg_table[ti].name);
 	}
 	json_tokener_free(tok);
+out:
 	m->type = (enum cd_msg_type)le16toh(h.type);
 	m->sender = from;
 	m->req_id = le64toh(h.req_id);

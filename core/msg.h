@@ -1,9 +1,11 @@
 /*
  * The messages clusterd members exchange over CPG.
  *
- * A fixed little-endian header followed by a NUL-terminated JSON payload.
- * Every message is checked here, where it enters, before any handler sees
- * a byte: magic, version, known type, sizes, sender, JSON shape.
+ * A fixed little-endian header followed by a NUL-terminated JSON payload,
+ * or for a snapshot chunk raw bytes (a chunk header, core/chunks.h, and its
+ * piece of the snapshot). Every message is checked here, where it enters,
+ * before any handler sees a byte: magic, version, known type, sizes,
+ * sender, JSON shape.
  */
 #ifndef CD_MSG_H
 #define CD_MSG_H
@@ -13,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "core/chunks.h"
 #include "core/state.h"
 
 #define CD_MSG_MAGIC 0x31444d43u /* "CMD1" read as little-endian bytes */
@@ -26,24 +29,31 @@
  *   A change holds at most one VM's domain XML (CD_VM_XML_MAX, at most
  *   doubled by JSON escaping) or one volume's file list (CD_VOL_MAX_FILES
  *   entries of at most CD_VFILE_JSON_MAX bytes), and a few small fields.
- *   A snapshot is a whole state: CD_STATE_JSON_MAX, which state.h shows
- *   the largest state fits in.
+ *   A snapshot in one message is a state of at most CD_SNAPSHOT_INLINE_MAX
+ *   bytes (clusterd/snapstream.h): larger ones go in chunks, of which
+ *   state.h shows the largest state (CD_STATE_JSON_MAX) fits in a u32
+ *   count. The cap on one snapshot message stays 64 MiB, what clusterd
+ *   sent in one message before chunks.
  *   A sync report is a version, a checksum and one node's information.
  *   A sync timeout or restart is one number.
  */
 #define CD_MSG_CHANGE_MAX (CD_VOL_MAX_FILES * CD_VFILE_JSON_MAX + 64u * 1024u)
-#define CD_MSG_SNAPSHOT_MAX CD_STATE_JSON_MAX
+#define CD_MSG_SNAPSHOT_MAX (64u * 1024u * 1024u)
 #define CD_MSG_SYNC_STATE_MAX (64u * 1024u)
 #define CD_MSG_SYNC_CTL_MAX 256u
+/* A snapshot chunk: its header and at most CD_SNAPSHOT_CHUNK bytes. */
+#define CD_SNAPSHOT_CHUNK (256u * 1024u)
+#define CD_MSG_CHUNK_MAX (CD_CHUNK_HDR_LEN + CD_SNAPSHOT_CHUNK)
 /* The largest message of any type, its header included. */
 #define CD_MSG_MAX (sizeof(struct cd_msg_hdr) + CD_MSG_SNAPSHOT_MAX)
 
 enum cd_msg_type {
-	CD_MSG_SYNC_STATE = 1,	 /* a member's version, checksum, quorum view, node info */
-	CD_MSG_SNAPSHOT = 2,	 /* the full state, from the member chosen by the round */
-	CD_MSG_CHANGE = 3,	 /* one change to apply in agreed order */
-	CD_MSG_SYNC_TIMEOUT = 4, /* a member's sync timeout passed: leave out the silent */
-	CD_MSG_SYNC_RESTART = 5, /* a left-out member asks for a new round */
+	CD_MSG_SYNC_STATE = 1,	   /* a member's version, checksum, quorum view, node info */
+	CD_MSG_SNAPSHOT = 2,	   /* the full state, from the member chosen by the round */
+	CD_MSG_CHANGE = 3,	   /* one change to apply in agreed order */
+	CD_MSG_SYNC_TIMEOUT = 4,   /* a member's sync timeout passed: leave out the silent */
+	CD_MSG_SYNC_RESTART = 5,   /* a left-out member asks for a new round */
+	CD_MSG_SNAPSHOT_CHUNK = 6, /* a piece of a large snapshot (binary, core/chunks.h) */
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 
@@ -62,7 +72,9 @@ struct cd_msg {
 	uint32_t sender;
 	uint64_t req_id;
 	uint64_t round;
-	struct json_object *body; /* owned: put with cd_msg_clear() */
+	struct json_object *body; /* owned: put with cd_msg_clear(); NULL for a binary type */
+	const void *raw;	  /* a binary type's payload, in the parsed buffer */
+	size_t raw_len;
 };
 
 /*
@@ -74,7 +86,16 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
 		 const struct json_object *body, void **buf, size_t *len);
 
 /*
- * Check and decode a delivered message. from is the node id CPG says sent it.
+ * Build a message of a binary type (CD_MSG_SNAPSHOT_CHUNK) whose payload
+ * is the a_len bytes at a followed by the b_len bytes at b. As
+ * cd_msg_build() otherwise.
+ */
+int cd_msg_build_raw(enum cd_msg_type type, uint32_t sender, uint64_t round, const void *a,
+		     size_t a_len, const void *b, size_t b_len, void **buf, size_t *len);
+
+/*
+ * Check and decode a delivered message. A binary type's payload is left
+ * in buf (m->raw, m->raw_len): m is valid as long as buf is. from is the node id CPG says sent it.
  * On success fills m (release with cd_msg_clear()). On failure returns
  * CD_ERR_PROTOCOL, CD_ERR_VERSION or -EMSGSIZE (a payload above its type's
  * cap) with err set, and m is empty.

@@ -60,17 +60,17 @@
  *   a fence device           CD_FENCEDEV_JSON_MAX params and map, 6 x
  *   a property               CD_PROP_JSON_MAX     its value, 6 x
  *   a maintenance schedule   CD_MAINT_JSON_MAX    (maint.h)
- * With the counts below: 8 + 32 + 17.3 + 0.75 + 0.6 + 3.0 + 1.75 MiB = 63.4 MiB,
- * under 64 MiB. state.c checks the sum when it compiles; check_state_budget
- * measures the worst records.
+ * With the counts below: 128 + 256 + 17.3 + 0.75 + 0.6 + 3.0 + 1.75 MiB = 407.4 MiB,
+ * under 512 MiB (a large snapshot goes in chunks: clusterd/snapstream.h). state.c checks the sum
+ * when it compiles; check_state_budget measures the worst records.
  */
 #define CD_MAX_NODES 32 /* the policy's limit: its node masks have 32 bits */
-#define CD_MAX_VMS 1024
+#define CD_MAX_VMS 16384
 #define CD_MAX_VOLUMES 16
 #define CD_MAX_FENCEDEVS 64
 #define CD_MAX_PROPS 128
-#define CD_STATE_XML_MAX (16 * 1024 * 1024) /* the domain XML of all VMs */
-#define CD_STATE_JSON_MAX (64 * 1024 * 1024)
+#define CD_STATE_XML_MAX (128 * 1024 * 1024) /* the domain XML of all VMs */
+#define CD_STATE_JSON_MAX (512 * 1024 * 1024)
 #define CD_VM_JSON_MAX (8 * 1024)
 #define CD_NODE_JSON_MAX (24 * 1024)
 #define CD_FENCEDEV_JSON_MAX (10 * 1024)

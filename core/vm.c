@@ -77,6 +77,7 @@ void cd_vm_free(struct cd_vm *vm)
 {
 	free(vm->xml);
 	vm->xml = NULL;
+	vm->xml_len = 0;
 	free(vm->macs);
 	vm->macs = NULL;
 }
@@ -241,8 +242,8 @@ size_t cd_vm_xml_total(const struct cd_state *s, const struct cd_vm *except)
 	size_t i, total = 0;
 
 	for (i = 0; i < s->n_vms; i++)
-		if (&s->vms[i] != except && s->vms[i].xml)
-			total += strlen(s->vms[i].xml);
+		if (&s->vms[i] != except)
+			total += s->vms[i].xml_len;
 	return total;
 }
 
@@ -293,6 +294,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	vm.priority = CD_PRIO_MEDIUM;
 	vm.move_mode = CD_MOVE_LIVE;
 	vm.xml = strdup(xml);
+	vm.xml_len = strlen(xml);
 	vm.macs = mac_list(&id);
 	nv = realloc(s->vms, (s->n_vms + 1) * sizeof(*nv));
 	if (!vm.xml || !nv || (id.n_nics && !vm.macs)) {
@@ -369,6 +371,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	free(vm->xml);
 	free(vm->macs);
 	vm->xml = x;
+	vm->xml_len = strlen(x);
 	vm->macs = m;
 	vm->ident_missing = false;
 	cd_strlcpy(vm->uuid, id.uuid, sizeof(vm->uuid));
@@ -751,6 +754,7 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	vm->xml_len = strlen(vm->xml);
 	{
 		/*
 		 * An old state's XML may lack a UUID or MACs (vm.identity fixes

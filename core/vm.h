@@ -185,8 +185,9 @@ int cd_vm_state_from_str(const char *s, enum cd_vm_state *out);
 
 struct cd_vm {
 	char name[64];
-	char *xml;     /* the authoritative libvirt domain XML */
-	char uuid[37]; /* the domain UUID in xml, lower case ("" in an old state) */
+	char *xml;	/* the authoritative libvirt domain XML */
+	size_t xml_len; /* strlen(xml): the VMs' total is summed at every vm.add */
+	char uuid[37];	/* the domain UUID in xml, lower case ("" in an old state) */
 	/*
 	 * The MACs of xml's interfaces, lower case, each followed by a comma;
 	 * derived from xml (never stored apart from it), NULL if none.

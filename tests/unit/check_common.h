@@ -16,6 +16,19 @@
 		suite_add_tcase((suite), tc_);                                                     \
 	} while (0)
 
+/*
+ * add_tcase() for a case that builds a state at its limits (16384 VMs):
+ * seconds of work, minutes under the sanitizers; the time limit only
+ * guards against a hang.
+ */
+#define add_long_tcase(suite, fn)                                                                  \
+	do {                                                                                       \
+		TCase *tc_ = tcase_create(#fn);                                                    \
+		tcase_set_timeout(tc_, 600);                                                       \
+		tcase_add_test(tc_, fn);                                                           \
+		suite_add_tcase((suite), tc_);                                                     \
+	} while (0)
+
 /* add_tcase() with a checked fixture: setup and teardown run around fn in its process. */
 #define add_fixture_tcase(suite, fn, setup, teardown)                                              \
 	do {                                                                                       \

@@ -296,7 +296,7 @@ START_TEST(test_counts_in_changes)
 		    "\"uuid\":\"uz\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}");
 	for (i = 0; i < CD_MAX_VMS; i++) {
 		snprintf(change, sizeof(change),
-			 "{\"op\":\"vm.add\",\"name\":\"vm%04d\",\"vcpus\":1,\"memory_mb\":64,"
+			 "{\"op\":\"vm.add\",\"name\":\"vm%05d\",\"vcpus\":1,\"memory_mb\":64,"
 			 "\"xml\":\"<domain><uuid>00000000-0000-4000-8000-%012d</uuid><devices>"
 			 "<interface type='network'><mac address='52:54:00:00:%02x:%02x'/>"
 			 "</interface></devices></domain>\"}",
@@ -575,8 +575,8 @@ int main(void)
 	add_tcase(s, test_name_and_path_rules);
 	add_tcase(s, test_path_names_in_changes);
 	add_tcase(s, test_file_extents_in_changes);
-	add_tcase(s, test_counts_in_changes);
-	add_tcase(s, test_xml_total_in_changes);
+	add_long_tcase(s, test_counts_in_changes);
+	add_long_tcase(s, test_xml_total_in_changes);
 	add_tcase(s, test_snapshot_checked_as_a_whole);
 	add_tcase(s, test_snapshot_xml_total);
 	add_tcase(s, test_node_limit_in_sync);

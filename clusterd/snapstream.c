@@ -1,0 +1,142 @@
+/* A sync round's snapshot over CPG, inline or in chunks (snapstream.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include <clusterd/result.h>
+
+#include "clusterd/membership.h"
+#include "clusterd/snapstream.h"
+#include "core/chunks.h"
+#include "lib/util.h"
+
+static struct cd_chunks_rx rx;
+static bool rx_ready;
+
+static int send_inline(uint64_t round, const struct json_object *o)
+{
+	void *buf;
+	size_t blen;
+	int rc;
+
+	rc = cd_msg_build(CD_MSG_SNAPSHOT, cd_membership_local_nodeid(), 0, round, o, &buf, &blen);
+	if (rc == 0) {
+		rc = cd_membership_send(buf, blen);
+		free(buf);
+	}
+	return rc;
+}
+
+static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, const char *text,
+		       size_t len)
+{
+	struct cd_chunk_id id = {.round = round,
+				 .sender = cd_membership_local_nodeid(),
+				 .step = step,
+				 .version = s->version};
+	unsigned char hdr[CD_CHUNK_HDR_LEN];
+	struct cd_chunks_tx tx;
+	struct cd_chunk_hdr h;
+	const void *piece;
+	size_t plen, blen;
+	void *buf;
+	uint64_t t0 = cd_now_ms();
+	int rc;
+
+	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK);
+	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
+		cd_chunk_hdr_encode(&h, hdr);
+		rc = cd_msg_build_raw(CD_MSG_SNAPSHOT_CHUNK, id.sender, round, hdr, sizeof(hdr),
+				      piece, plen, &buf, &blen);
+		if (rc == 0) {
+			rc = cd_membership_send(buf, blen);
+			free(buf);
+		}
+	}
+	if (rc == 0)
+		qb_log(LOG_NOTICE,
+		       "snapshot %" PRIu64 ".%" PRIu64 " of %zu bytes queued as %" PRIu32
+		       " chunks in %" PRIu64 " ms",
+		       s->version.epoch, s->version.seq, len, tx.count, cd_now_ms() - t0);
+	return rc;
+}
+
+int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s)
+{
+	struct json_object *o = cd_state_to_json(s);
+	const char *text;
+	size_t len;
+	int rc;
+
+	if (!o)
+		return -ENOMEM;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(text);
+	rc = len <= CD_SNAPSHOT_INLINE_MAX ? send_inline(round, o)
+					   : send_chunks(round, step, s, text, len);
+	json_object_put(o);
+	if (rc < 0)
+		qb_log(LOG_ERR, "cannot send the snapshot: %s", cd_strerror(rc));
+	return rc;
+}
+
+int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step, uint32_t sender,
+			struct json_object **body, char *err, size_t errlen)
+{
+	struct cd_chunk_hdr h;
+	const void *bytes;
+	struct json_tokener *tok;
+	char *text;
+	size_t len;
+	int rc;
+
+	*body = NULL;
+	if (!rx_ready) {
+		cd_chunks_rx_init(&rx, CD_STATE_JSON_MAX);
+		rx_ready = true;
+	}
+	rc = cd_chunk_decode(msg->raw, msg->raw_len, &h, &bytes, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (h.id.sender != msg->sender) {
+		snprintf(err, errlen, "a chunk from node %u claims node %u's snapshot", msg->sender,
+			 h.id.sender);
+		return CD_ERR_PROTOCOL;
+	}
+	cd_chunks_rx_expect(&rx, round, step, sender);
+	rc = cd_chunks_rx_add(&rx, &h, bytes, h.len, err, errlen);
+	if (rc != CD_CHUNKS_COMPLETE)
+		return rc;
+	rc = cd_chunks_rx_take(&rx, &text, &len);
+	if (rc < 0) {
+		snprintf(err, errlen, "the snapshot is not complete");
+		return rc;
+	}
+	tok = json_tokener_new();
+	*body = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+	if (!tok || json_tokener_get_error(tok) != json_tokener_success || !*body ||
+	    !json_object_is_type(*body, json_type_object)) {
+		json_object_put(*body);
+		*body = NULL;
+		snprintf(err, errlen, "the snapshot's %zu bytes are not a JSON object", len);
+		rc = CD_ERR_PROTOCOL;
+	} else {
+		rc = CD_CHUNKS_COMPLETE;
+	}
+	json_tokener_free(tok);
+	free(text);
+	return rc;
+}
+
+void cd_snapstream_fini(void)
+{
+	if (rx_ready)
+		cd_chunks_rx_free(&rx);
+	rx_ready = false;
+}

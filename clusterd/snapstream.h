@@ -1,0 +1,40 @@
+/*
+ * A sync round's snapshot over CPG (core/chunks.h): a small state goes as
+ * one snapshot message, as before; a larger one as chunks of
+ * CD_SNAPSHOT_CHUNK bytes, queued for the membership's send queue, which
+ * hands them to corosync as fast as it takes them (it says "try again"
+ * when full), so that no send blocks the loop and no message nears
+ * corosync's limits. Every member, the sender too, puts the chunks back
+ * together and takes the snapshot at the delivery of its last chunk: at
+ * the same point of the message stream everywhere.
+ */
+#ifndef CD_SNAPSTREAM_H
+#define CD_SNAPSTREAM_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "core/msg.h"
+#include "core/state.h"
+
+/* A state whose JSON is larger than this goes in chunks. */
+#define CD_SNAPSHOT_INLINE_MAX CD_SNAPSHOT_CHUNK
+
+/* Send s as the snapshot round and step ask for. Returns 0 or -errno (logged). */
+int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s);
+
+/*
+ * A delivered chunk of the snapshot that round and step await from
+ * sender (the caller checked it is that one's). Returns CD_CHUNKS_MORE,
+ * CD_CHUNKS_IGNORED, CD_CHUNKS_COMPLETE with the snapshot in *body (the
+ * caller puts it), or an error with err set: the snapshot is invalid and
+ * its sender is left out, alike on every member (every member parses the
+ * same bytes).
+ */
+int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step, uint32_t sender,
+			struct json_object **body, char *err, size_t errlen);
+
+void cd_snapstream_fini(void);
+
+#endif
