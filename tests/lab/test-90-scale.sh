@@ -28,7 +28,7 @@ all_three_agree() {
 vms_on() { lab exec "$1" clusterctl --json vm list | jq '.vms | length'; }
 wait_for 60 "all three nodes synced" all_three_agree
 
-# N domain definitions of some 5 KB each: a disk on a shared volume, two
+# N domain definitions of some 5 KB each: two disks, two
 # NICs, console, graphics, channels, as a managed host's VMs have
 XMLS=$LAB_DIR/xmls
 mkdir -p "$XMLS"
@@ -64,15 +64,15 @@ for i in range(n + 1):
   <pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='block' device='disk'>
-      <driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>
-      <source dev='/run/csvfs/vol1/{name}-root'/>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none' io='native' discard='unmap'/>
+      <source file='/var/lib/libvirt/images/{name}-root.qcow2'/>
       <target dev='vda' bus='virtio'/>
       <serial>{name}-root</serial>
     </disk>
-    <disk type='block' device='disk'>
-      <driver name='qemu' type='raw' cache='none' io='native'/>
-      <source dev='/run/csvfs/vol1/{name}-data'/>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none' io='native'/>
+      <source file='/var/lib/libvirt/images/{name}-data.qcow2'/>
       <target dev='vdb' bus='virtio'/>
       <serial>{name}-data</serial>
     </disk>
