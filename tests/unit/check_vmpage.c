@@ -83,6 +83,30 @@ static size_t walk(const struct cd_state *s, size_t limit, size_t expect_page)
 	return pages;
 }
 
+/*
+ * The page of s after after, limit long, is the VMs names (space-separated,
+ * "" for none) and its next is next (NULL: none).
+ */
+static void page_is(const struct cd_state *s, const char *after, size_t limit, const char *names,
+		    const char *next)
+{
+	const struct cd_vm *page;
+	const char *got_next;
+	char got[512] = "";
+	size_t n, i;
+
+	cd_vm_page(s, after, limit, &page, &n, &got_next);
+	for (i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
+			 page[i].name);
+	ck_assert_msg(strcmp(got, names) == 0, "after '%s': '%s', not '%s'", after ? after : "",
+		      got, names);
+	if (next)
+		ck_assert_str_eq(got_next, next);
+	else
+		ck_assert_ptr_null(got_next);
+}
+
 START_TEST(test_empty_state)
 {
 	static const struct cd_vm unset;
@@ -96,9 +120,7 @@ START_TEST(test_empty_state)
 	ck_assert_uint_eq(n, 0);
 	ck_assert_ptr_null(page);
 	ck_assert_ptr_null(next);
-	cd_vm_page(&s, "web", 5, &page, &n, &next);
-	ck_assert_uint_eq(n, 0);
-	ck_assert_ptr_null(next);
+	page_is(&s, "web", 5, "", NULL);
 	cd_state_free(&s);
 }
 END_TEST
@@ -107,73 +129,40 @@ END_TEST
 START_TEST(test_name_order)
 {
 	const char *names[] = {"b", "a1", "Zeta", "a-1", "a", "web10", "web9"};
-	const char *order[] = {"Zeta", "a", "a-1", "a1", "b", "web10", "web9"};
 	struct cd_state s;
-	const struct cd_vm *page;
-	const char *next;
-	size_t n, i;
 
 	state_of(&s, names, 7);
-	cd_vm_page(&s, NULL, 0, &page, &n, &next);
-	ck_assert_uint_eq(n, 7);
-	ck_assert_ptr_null(next);
-	for (i = 0; i < n; i++)
-		ck_assert_str_eq(page[i].name, order[i]);
+	page_is(&s, NULL, 0, "Zeta a a-1 a1 b web10 web9", NULL);
 	/* "" is from the first, as NULL is. */
-	cd_vm_page(&s, "", 3, &page, &n, &next);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_str_eq(page[0].name, "Zeta");
-	ck_assert_str_eq(next, "a-1");
+	page_is(&s, "", 3, "Zeta a a-1", "a-1");
+	page_is(&s, "a-1", 3, "a1 b web10", "web10");
 	cd_state_free(&s);
 }
 END_TEST
 
-START_TEST(test_after_the_last)
+/*
+ * Where a page starts: after the last (nothing), before the first, and
+ * after a name that is no VM's (one removed between two pages): on from
+ * where it would sort.
+ */
+START_TEST(test_where_a_page_starts)
 {
+	static const struct {
+		const char *after;
+		size_t limit;
+		const char *names, *next;
+	} cases[] = {
+		{"web", 10, "", NULL},	       {"zzz", 10, "", NULL},	{"db", 10, "web", NULL},
+		{"db", 1, "web", NULL},	       {"A", 1, "app", "app"},	{"ap", 2, "app db", "db"},
+		{"cache", 10, "db web", NULL}, {"dba", 1, "web", NULL}, {"app", 1, "db", "db"},
+	};
 	const char *names[] = {"db", "web", "app"};
 	struct cd_state s;
-	const struct cd_vm *page;
-	const char *next;
-	size_t n;
+	size_t i;
 
 	state_of(&s, names, 3);
-	cd_vm_page(&s, "web", 10, &page, &n, &next);
-	ck_assert_uint_eq(n, 0);
-	ck_assert_ptr_null(next);
-	cd_vm_page(&s, "zzz", 10, &page, &n, &next);
-	ck_assert_uint_eq(n, 0);
-	/* The one before the last: the last alone, nothing after it. */
-	cd_vm_page(&s, "db", 10, &page, &n, &next);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(page[0].name, "web");
-	ck_assert_ptr_null(next);
-	cd_state_free(&s);
-}
-END_TEST
-
-/* A name that is no VM's (one removed between two pages): on from where it would sort. */
-START_TEST(test_after_a_missing_name)
-{
-	const char *names[] = {"app", "db", "web"};
-	struct cd_state s;
-	const struct cd_vm *page;
-	const char *next;
-	size_t n;
-
-	state_of(&s, names, 3);
-	cd_vm_page(&s, "cache", 10, &page, &n, &next);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(page[0].name, "db");
-	ck_assert_str_eq(page[1].name, "web");
-	ck_assert_ptr_null(next);
-	cd_vm_page(&s, "A", 1, &page, &n, &next);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(page[0].name, "app");
-	ck_assert_str_eq(next, "app");
-	cd_vm_page(&s, "dba", 1, &page, &n, &next);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(page[0].name, "web");
-	ck_assert_ptr_null(next);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		page_is(&s, cases[i].after, cases[i].limit, cases[i].names, cases[i].next);
 	cd_state_free(&s);
 }
 END_TEST
@@ -207,12 +196,8 @@ START_TEST(test_limit_bounds)
 	ck_assert_uint_eq(n, 10);
 	ck_assert_ptr_null(next);
 	/* Exactly the VMs left: no next, though the page is full. */
-	cd_vm_page(&s, "vm01999", 10, &page, &n, &next);
-	ck_assert_uint_eq(n, 10);
-	ck_assert_ptr_null(next);
-	cd_vm_page(&s, "vm01999", 9, &page, &n, &next);
-	ck_assert_uint_eq(n, 9);
-	ck_assert_str_eq(next, "vm02008");
+	page_is(&s, "vm02006", 3, "vm02007 vm02008 vm02009", NULL);
+	page_is(&s, "vm02006", 2, "vm02007 vm02008", "vm02008");
 	cd_state_free(&s);
 }
 END_TEST
@@ -234,12 +219,9 @@ END_TEST
 START_TEST(test_added_out_of_order)
 {
 	static const char *names[] = {"web", "app", "db", "Mail", "cache"};
-	static const char *order[] = {"Mail", "app", "cache", "db", "web"};
 	struct cd_state s;
-	const struct cd_vm *page;
-	const char *next;
 	char change[512], err[256];
-	size_t i, n;
+	size_t i;
 
 	fixture_three_nodes(&s);
 	for (i = 0; i < 5; i++) {
@@ -252,14 +234,8 @@ START_TEST(test_added_out_of_order)
 			 names[i], names[i], i, i);
 		ck_assert_msg(fixture_apply(&s, change, err, sizeof(err)) == 0, "%s", err);
 	}
-	cd_vm_page(&s, "b", 2, &page, &n, &next);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(page[0].name, "cache");
-	ck_assert_str_eq(next, "db");
-	cd_vm_page(&s, NULL, 0, &page, &n, &next);
-	ck_assert_uint_eq(n, 5);
-	for (i = 0; i < n; i++)
-		ck_assert_str_eq(page[i].name, order[i]);
+	page_is(&s, "b", 2, "cache db", "db");
+	page_is(&s, NULL, 0, "Mail app cache db web", NULL);
 	cd_state_free(&s);
 }
 END_TEST
@@ -270,8 +246,7 @@ int main(void)
 
 	add_tcase(s, test_empty_state);
 	add_tcase(s, test_name_order);
-	add_tcase(s, test_after_the_last);
-	add_tcase(s, test_after_a_missing_name);
+	add_tcase(s, test_where_a_page_starts);
 	add_tcase(s, test_limit_one_walk);
 	add_tcase(s, test_limit_bounds);
 	add_tcase(s, test_ten_thousand);
