@@ -184,7 +184,9 @@ static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct
 	if (json_object_object_get_ex(args, "limit", &t) &&
 	    !json_object_is_type(t, json_type_null)) {
 		if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 1) {
-			*out = cd_ipc_error_obj("vm.list: limit takes 1 to %d VMs", CD_VM_PAGE_MAX);
+			*out = cd_ipc_error_obj("vm.list: limit takes a positive number of VMs "
+						"(at most %d are answered)",
+						CD_VM_PAGE_MAX);
 			return CD_ERR_INVALID;
 		}
 		limit = (size_t)json_object_get_int64(t);
