@@ -43,6 +43,7 @@ struct ctl_opts {
 	const char *post;	/* --post CMD */
 	const char *max_failed; /* --max-failed-nodes K (checked: 1 to 32) */
 	const char *window;	/* --window DURATION */
+	const char *limit;	/* vm list --limit N (checked: a positive number) */
 };
 
 /*
@@ -73,6 +74,7 @@ enum {
 	CTL_OPT_POST = 1 << 19,
 	CTL_OPT_MAX_FAILED = 1 << 20,
 	CTL_OPT_WINDOW = 1 << 21,
+	CTL_OPT_LIMIT = 1 << 22,
 };
 
 /* The most arguments a command takes (after its words, without options). */

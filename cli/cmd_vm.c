@@ -46,9 +46,66 @@ static void show_vm_list(struct json_object *o)
 		print_vm_row(json_object_array_get_idx(vms, i));
 }
 
+/* The VMs a page asks for: clusterd's default, or fewer when --limit wants fewer. */
+#define VM_PAGE 500
+
+/*
+ * clusterd answers the VMs a page at a time (vm.list's "next"): follow the
+ * pages until the last, or until --limit has its N, and print them as one
+ * list, {"vms": [...]} with --json, as an answer of all VMs at once was.
+ */
 int cmd_vm_list(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
-	return simple(c, "vm.list", NULL, show_vm_list);
+	size_t limit = o->limit ? (size_t)strtoull(o->limit, NULL, 10) : SIZE_MAX, got = 0, want, i;
+	struct json_object *all = json_object_new_array(), *reply, *args, *vms, *list;
+	char after[64] = "";
+	int64_t total = 0;
+	const char *next;
+	int rc;
+
+	do {
+		args = json_object_new_object();
+		if (after[0])
+			json_object_object_add(args, "after", json_object_new_string(after));
+		want = limit - got < VM_PAGE ? limit - got : VM_PAGE;
+		json_object_object_add(args, "limit", json_object_new_int64((int64_t)want));
+		rc = call(c, "vm.list", args, &reply);
+		json_object_put(args);
+		if (rc < 0) {
+			json_object_put(reply);
+			json_object_put(all);
+			return rc;
+		}
+		vms = NULL;
+		json_object_object_get_ex(reply, "vms", &vms);
+		for (i = 0; vms && i < json_object_array_length(vms) && got < limit; i++, got++)
+			json_object_array_add(all,
+					      json_object_get(json_object_array_get_idx(vms, i)));
+		total = jint(reply, "total");
+		next = jstr(reply, "next");
+		/*
+		 * No next (the last page, or an older clusterd that answers all
+		 * VMs at once), an empty page or a next that does not move on
+		 * ends the walk: it cannot go round forever.
+		 */
+		if (!vms || !json_object_array_length(vms) || !next || strcmp(next, after) <= 0)
+			next = NULL;
+		else
+			cd_strlcpy(after, next, sizeof(after));
+		json_object_put(reply);
+	} while (next && got < limit);
+	list = json_object_new_object();
+	json_object_object_add(list, "vms", all);
+	if (o->json)
+		print_json(list);
+	else
+		show_vm_list(list);
+	if (!o->json && total > (int64_t)got && o->limit)
+		fprintf(stderr, "clusterctl: %lld more VM%s not shown (--limit %s of %lld)\n",
+			(long long)(total - (int64_t)got), total - (int64_t)got == 1 ? "" : "s",
+			o->limit, (long long)total);
+	json_object_put(list);
+	return 0;
 }
 
 static void join_names(struct json_object *o, const char *key, char *buf, size_t n)

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +41,8 @@ enum {
 	PRE,
 	POST,
 	MAX_FAILED,
-	WINDOW
+	WINDOW,
+	LIMIT
 };
 
 /*
@@ -90,6 +92,7 @@ static const struct ctl_option options[] = {
 	 offsetof(struct ctl_opts, max_failed)},
 	{CTL_OPT_WINDOW, {"window", required_argument, NULL, WINDOW},
 	 offsetof(struct ctl_opts, window)},
+	{CTL_OPT_LIMIT, {"limit", required_argument, NULL, LIMIT}, offsetof(struct ctl_opts, limit)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -179,6 +182,14 @@ static bool valid_value(int val, const char *arg, FILE *err)
 			return true;
 		fprintf(err, "clusterctl: --max-failed-nodes takes 1 to %d, not '%s'\n",
 			MAINT_NODES, arg);
+		return false;
+	}
+	if (val == LIMIT) {
+		errno = 0;
+		k = strtoul(arg, &end, 10);
+		if (arg[0] >= '0' && arg[0] <= '9' && !*end && k >= 1 && errno == 0)
+			return true;
+		fprintf(err, "clusterctl: --limit takes a positive number, not '%s'\n", arg);
 		return false;
 	}
 	if (val == NODES && strcmp(arg, "all") != 0) {

@@ -56,7 +56,10 @@ struct cd_vm;
  */
 struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last);
 
-/* Answer c: rc and body as JSON (a body too large is answered -EMSGSIZE). */
+/*
+ * Answer c: rc and body as JSON. A body above the IPC cap is answered
+ * -EMSGSIZE with {"error"} saying its size.
+ */
 void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body);
 
 /* Answer c with rc and {"error": msg}, or rc's own text when msg is NULL or empty. */

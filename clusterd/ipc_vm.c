@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <clusterd/ipc.h>
 #include <clusterd/result.h>
 
 #include "agents/vm_agent.h"
@@ -20,6 +21,7 @@
 #include "core/move_peer.h"
 #include "core/vmdisks.h"
 #include "core/vmident.h"
+#include "core/vmpage.h"
 #include "lib/util.h"
 
 static bool mac_taken(const char *mac, void *ctx)
@@ -153,16 +155,60 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 	return o;
 }
 
+/*
+ * A page's answer stops short of the IPC cap even with VMs at their
+ * largest (CD_VM_JSON_MAX each, some 2,000 of which would pass it): the
+ * margin keeps room for the rest of the answer.
+ */
+#define VM_PAGE_BYTES (CD_IPC_MAX_MSG - 64 * 1024)
+
+/*
+ * vm.list {after, limit}: a page of the VMs in name order (core/vmpage.h),
+ * {"vms": [...], "next": the name to ask after for the rest (null: none),
+ * "total": how many VMs there are}. Without arguments, the first page: an
+ * asker follows "next" for the rest.
+ */
 static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
 {
 	const struct cd_state *s = cd_replica_state();
-	struct json_object *a = json_object_new_array();
-	size_t i;
+	const struct cd_vm *page;
+	const char *after = cd_ipc_arg_str(args, "after"), *next;
+	struct json_object *a, *t;
+	size_t i, n, bytes = 0, limit = 0;
 
-	for (i = 0; i < s->n_vms; i++)
-		json_object_array_add(a, vm_view(&s->vms[i], false));
+	if (json_object_object_get_ex(args, "after", &t) && !after &&
+	    !json_object_is_type(t, json_type_null)) {
+		*out = cd_ipc_error_obj("vm.list: after takes a VM name");
+		return CD_ERR_INVALID;
+	}
+	if (json_object_object_get_ex(args, "limit", &t) &&
+	    !json_object_is_type(t, json_type_null)) {
+		if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 1) {
+			*out = cd_ipc_error_obj("vm.list: limit takes a positive number of VMs "
+						"(at most %d are answered)",
+						CD_VM_PAGE_MAX);
+			return CD_ERR_INVALID;
+		}
+		limit = (size_t)json_object_get_int64(t);
+	}
+	cd_vm_page(s, after, limit, &page, &n, &next);
+	a = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		struct json_object *v = vm_view(&page[i], false);
+		size_t len = strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)) + 1;
+
+		if (i > 0 && bytes + len > VM_PAGE_BYTES) {
+			json_object_put(v);
+			next = page[i - 1].name;
+			break;
+		}
+		bytes += len;
+		json_object_array_add(a, v);
+	}
 	*out = json_object_new_object();
 	json_object_object_add(*out, "vms", a);
+	json_object_object_add(*out, "next", next ? json_object_new_string(next) : NULL);
+	json_object_object_add(*out, "total", json_object_new_int64((int64_t)s->n_vms));
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdio.h>
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,9 +42,20 @@ void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body
 	struct iovec iov[2];
 	ssize_t n;
 
+	/*
+	 * libqb would refuse to send it, and the client would wait for an
+	 * answer until its timeout: say why instead.
+	 */
 	if (sizeof(h) + tlen > CD_IPC_MAX_MSG) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+			 "the answer is %zu bytes, above the IPC cap of %d; ask for fewer "
+			 "(vm list --limit)",
+			 sizeof(h) + tlen, CD_IPC_MAX_MSG);
+		qb_log(LOG_WARNING, "a client's %s", why);
 		body = json_object_new_object();
-		json_object_object_add(body, "error", json_object_new_string("reply too large"));
+		json_object_object_add(body, "error", json_object_new_string(why));
 		cd_ipc_send_reply(c, -EMSGSIZE, body);
 		json_object_put(body);
 		return;

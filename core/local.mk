@@ -19,6 +19,7 @@ core_libcdcore_la_SOURCES = \
 	core/vm.c core/vm.h core/vm_internal.h \
 	core/vm_lifecycle.c core/vm_changes.c \
 	core/vm_move.c \
+	core/vmpage.c core/vmpage.h \
 	core/move_settle.c \
 	core/volume.c core/volume.h \
 	core/leasestate.c core/leasestate.h \

@@ -7,6 +7,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_maint \
 	tests/unit/check_move_settle \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
+	tests/unit/check_vmpage \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
 	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
 	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels \
@@ -64,6 +65,9 @@ tests_unit_check_vmdisks_LDADD = $(UNIT_LIBS)
 tests_unit_check_vmident_SOURCES = tests/unit/check_vmident.c
 tests_unit_check_vmident_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_vmident_LDADD = $(UNIT_LIBS)
+tests_unit_check_vmpage_SOURCES = tests/unit/check_vmpage.c $(FIXTURE_SOURCES)
+tests_unit_check_vmpage_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_vmpage_LDADD = $(UNIT_LIBS)
 tests_unit_check_quorumview_SOURCES = tests/unit/check_quorumview.c
 tests_unit_check_quorumview_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_quorumview_LDADD = $(UNIT_LIBS)

@@ -23,6 +23,7 @@ static const struct command table[] = {
 	{NULL, "events", 0, 0, CTL_OPT_FOLLOW, 0, "events [--follow]", NULL},
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", NULL},
 	{"vm", "add", 1, 1, CTL_OPT_XML_FILE, CTL_OPT_XML_FILE, "vm add NAME --xml FILE", NULL},
+	{"vm", "list", 0, 0, CTL_OPT_LIMIT, 0, "vm list [--limit N]", NULL},
 	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", NULL},
 	{"vm", "stop", 1, 1, CTL_OPT_FORCE | CTL_OPT_SAVE, 0, "vm stop NAME [--force | --save]",
 	 NULL},
@@ -411,6 +412,26 @@ START_TEST(test_maintenance)
 }
 END_TEST
 
+/* vm list --limit: a positive number; no other command takes it. */
+START_TEST(test_vm_list_limit)
+{
+	parses_to("vm list", "vm list", "");
+	ck_assert_ptr_null(inv.opts.limit);
+	parses_to("vm list --limit 20 --json", "vm list", "");
+	ck_assert_str_eq(inv.opts.limit, "20");
+	ck_assert(inv.opts.json);
+	parses_to("--json vm list --limit=1", "vm list", "");
+	ck_assert_str_eq(inv.opts.limit, "1");
+	REFUSED("vm list --limit 0", "clusterctl: --limit takes a positive number, not '0'");
+	REFUSED("vm list --limit -3", "--limit takes a positive number, not '-3'");
+	REFUSED("vm list --limit 5x", "--limit takes a positive number, not '5x'");
+	REFUSED("vm list --limit 99999999999999999999999", "--limit takes a positive number");
+	REFUSED("vm list --limit", "vm list: option '--limit' needs a value");
+	REFUSED("vm list web1", "usage: clusterctl vm list [--limit N]");
+	REFUSED("vm show web1 --limit 3", "vm show: unknown option '--limit'");
+}
+END_TEST
+
 /* A check's refusal and an unsupported request have exit codes of their own. */
 START_TEST(test_exit_codes)
 {
@@ -459,6 +480,7 @@ int main(void)
 	add_tcase(s, test_node_drain);
 	add_tcase(s, test_node_resume);
 	add_tcase(s, test_maintenance);
+	add_tcase(s, test_vm_list_limit);
 	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);
