@@ -178,8 +178,9 @@ static int cmd_node_drain_status(qb_ipcs_connection_t *c, struct json_object *ar
 	json_object_object_add(*out, "ended_ms", json_object_new_int64((int64_t)n->drain.ended_ms));
 	json_object_object_add(*out, "why", json_object_new_string(n->drain.why));
 	json_object_object_add(*out, "maintenance", json_object_new_boolean(n->maintenance));
-	/* The same list under the name the status gives it. */
+	/* The list under the name the status gives it, once (not twice in the answer). */
 	json_object_object_add(*out, "vms", json_object_get(json_object_object_get(*out, "plan")));
+	json_object_object_del(*out, "plan");
 	return 0;
 }
 
