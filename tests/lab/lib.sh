@@ -394,6 +394,18 @@ runs_not_on() { [[ $(vm_field "$1" "$2" 'd["state"]') == running && $(vm_field "
 node_state() { json_get "$(lab exec "$1" clusterctl --json node show "$2")" 'd["state"]'; }
 # synced_quorate NODE: NODE is synchronised and in a quorate partition
 synced_quorate() { [[ $(cd_status "$1" | jq -r '"\(.synced) \(.quorate)"') == "true true" ]]; }
+# member_in_view VIEWER NODE_ID: true/false as VIEWER's state says
+member_in_view() { json_get "$(cd_status "$1")" "[n['member'] for n in d['nodes'] if n['id'] == $2][0]"; }
+# state_sum NODE: NODE's state checksum
+state_sum() { json_get "$(cd_status "$1")" 'd["state_checksum"]'; }
+# all_three_agree: nodes 1 to 3 synced, quorate, members, with equal state checksums
+all_three_agree() {
+	local i s1
+	for i in 1 2 3; do synced_quorate "$i" || return 1; done
+	for i in 1 2 3; do [[ $(member_in_view 1 "$i") == true ]] || return 1; done
+	s1=$(state_sum 1)
+	[[ $(state_sum 2) == "$s1" && $(state_sum 3) == "$s1" ]]
+}
 # lease_valid NODE: NODE holds a valid host lease on volume vol1
 lease_valid() { [[ $(json_get "$(lab exec "$1" clusterctl --json volume show vol1)" 'd["local"]["host_lease_valid"]') == true ]]; }
 # answers ADDR: the test guest at ADDR answers the client

@@ -16,20 +16,9 @@ lab_test_begin "sync-timeout"
 export CD_LAB_CLUSTERD_EXTRA="sync_timeout_ms = 3000"
 lab up --nodes 3
 
-member_in_view() { # member_in_view VIEWER NODE_ID: true/false as VIEWER's state says
-	json_get "$(cd_status "$1")" "[n['member'] for n in d['nodes'] if n['id'] == $2][0]"
-}
 two_without_3() {
 	synced_quorate 1 && synced_quorate 2 && [[ $(member_in_view 1 3) == false ]] &&
 		[[ $(member_in_view 2 3) == false ]] && [[ $(member_in_view 1 2) == true ]]
-}
-sum_of() { json_get "$(cd_status "$1")" 'd["state_checksum"]'; }
-all_three_agree() {
-	local i s1
-	for i in 1 2 3; do synced_quorate "$i" || return 1; done
-	for i in 1 2 3; do [[ $(member_in_view 1 "$i") == true ]] || return 1; done
-	s1=$(sum_of 1)
-	[[ $(sum_of 2) == "$s1" && $(sum_of 3) == "$s1" ]]
 }
 prop_on() { lab exec "$1" clusterctl property get "$2" 2>/dev/null; }
 
