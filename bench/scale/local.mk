@@ -1,0 +1,9 @@
+# The state benchmark: built by make, run by bench/scale/run.sh (never by
+# make check: timings on a shared CI machine prove nothing).
+noinst_PROGRAMS += bench/scale/statebench
+bench_scale_statebench_SOURCES = bench/scale/statebench.c \
+	bench/scale/domxml.c bench/scale/domxml.h
+bench_scale_statebench_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+bench_scale_statebench_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
+	$(JSONC_LIBS)
+EXTRA_DIST += bench/scale/run.sh bench/scale/README.md
