@@ -256,6 +256,10 @@ static const struct command commands[] = {
 	 "error fails every I/O; only in builds configured with "
 	 "--enable-test-hooks)",
 	 cmd_debug_stall},
+	{"debug", "state-diverge", 0, 0, 0, 0,
+	 "debug state-diverge (test aid: changes this node's state without a change, as a bug "
+	 "would; only in builds configured with --enable-test-hooks)",
+	 cmd_debug_diverge},
 #endif
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -210,6 +210,7 @@ CTL_COMMAND(cmd_lease_acquire);
 CTL_COMMAND(cmd_lease_release);
 #ifdef CD_TEST_HOOKS
 CTL_COMMAND(cmd_debug_stall);
+CTL_COMMAND(cmd_debug_diverge);
 #endif
 /* cmd_fence.c */
 CTL_COMMAND(cmd_fence_add);

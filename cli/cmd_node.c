@@ -162,3 +162,9 @@ int cmd_node_confirm_dead(struct cd_client *c, char **argv, int argc, const stru
 {
 	return simple(c, "node.confirm_dead", args1("node", argv[0]), NULL);
 }
+#ifdef CD_TEST_HOOKS
+int cmd_debug_diverge(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	return simple(c, "debug.state_diverge", NULL, NULL);
+}
+#endif

@@ -451,9 +451,11 @@ enum ctl_parse_result ctl_parse(const struct command *table, size_t n, int argc,
 	inv->cmd = find_command(table, n, argc, argv, &nwords);
 #ifndef CD_TEST_HOOKS
 	if (!inv->cmd && argc >= 2 && strcmp(argv[0], "debug") == 0 &&
-	    strcmp(argv[1], "volume-stall") == 0) {
-		fprintf(err, "clusterctl: debug volume-stall is a test aid, not in this build "
-			     "(configure --enable-test-hooks)\n");
+	    (strcmp(argv[1], "volume-stall") == 0 || strcmp(argv[1], "state-diverge") == 0)) {
+		fprintf(err,
+			"clusterctl: debug %s is a test aid, not in this build "
+			"(configure --enable-test-hooks)\n",
+			argv[1]);
 		return CTL_PARSE_ERROR;
 	}
 #endif

@@ -64,6 +64,10 @@ static const struct cfg_def {
 	[CD_CFG_SYNC_TIMEOUT_MS] = {"sync_timeout_ms", CFG_UINT, "10000", 3000, 600000, NULL,
 				    "longest a sync round waits for a member's report or "
 				    "snapshot before it leaves the member out"},
+	[CD_CFG_STATE_CHECK_INTERVAL_MS] = {"state_check_interval_ms", CFG_UINT, "300000", 0,
+					    86400000, NULL,
+					    "how often the members compare their states' checksums "
+					    "(a divergence is an event and a resync; 0: never)"},
 	[CD_CFG_MIGRATION_MAX_DOWNTIME_MS] = {"migration_max_downtime_ms", CFG_UINT, "30", 0, 60000,
 					      NULL,
 					      "the pause a live move may take at its switch-over; "

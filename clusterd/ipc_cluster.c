@@ -283,6 +283,18 @@ static int cmd_events(qb_ipcs_connection_t *c, struct json_object *args, struct 
 }
 
 /* Reads answer from this node's copy of the state, quorate or not. */
+#ifdef CD_TEST_HOOKS
+/* Test aid: this node's state changed without a change, for the divergence checks. */
+static int cmd_debug_state_diverge(qb_ipcs_connection_t *c, struct json_object *args,
+				   struct json_object **out)
+{
+	int rc = cd_replica_debug_diverge();
+
+	*out = rc < 0 ? cd_ipc_error_obj("%s", cd_strerror(rc)) : json_object_new_object();
+	return rc;
+}
+#endif
+
 const struct cd_ipc_cmd cd_ipc_cluster_cmds[] = {
 	{"status", 0, cmd_status},
 	{"node.list", 0, cmd_node_list},
@@ -296,5 +308,8 @@ const struct cd_ipc_cmd cd_ipc_cluster_cmds[] = {
 	{"property.set", CD_IPC_SUBMITS, NULL, CD_CHANGE_PROPERTY_SET},
 	{"property.delete", CD_IPC_SUBMITS, NULL, CD_CHANGE_PROPERTY_DELETE},
 	{"events", 0, cmd_events},
+#ifdef CD_TEST_HOOKS
+	{"debug.state_diverge", CD_IPC_ADMIN, cmd_debug_state_diverge},
+#endif
 };
 const size_t cd_ipc_cluster_n_cmds = sizeof(cd_ipc_cluster_cmds) / sizeof(cd_ipc_cluster_cmds[0]);

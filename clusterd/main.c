@@ -34,6 +34,7 @@
 #include "clusterd/quorumloss.h"
 #include "clusterd/replica.h"
 #include "clusterd/shutdown.h"
+#include "clusterd/statecheck.h"
 #include "clusterd/watchdog.h"
 #include "core/journal.h"
 #include "core/state_file.h"
@@ -453,6 +454,7 @@ int main(int argc, char **argv)
 	cd_quorumloss_init(loop);
 	cd_replica_set_listener(state_changed);
 	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
+	cd_statecheck_init(loop, cd_config_uint(CD_CFG_STATE_CHECK_INTERVAL_MS));
 	cd_hostinfo_probe_cpus(loop, (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), 5000,
 			       join_cluster, cd_replica_local_info_changed);
 
@@ -465,6 +467,7 @@ int main(int argc, char **argv)
 	cd_identity_fini();
 	cd_lrm_fini();
 	cd_ipcs_stop();
+	cd_statecheck_fini();
 	cd_replica_fini();
 	cd_shutdown_fini();
 	qb_loop_destroy(loop);

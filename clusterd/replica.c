@@ -13,6 +13,7 @@
 #include "clusterd/events.h"
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
+#include "clusterd/statecheck.h"
 #include "core/msg.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
@@ -151,6 +152,17 @@ uint32_t cd_replica_coordinator(void)
 {
 	/* Members are kept sorted by node id. */
 	return cd_replica_quorate() && replica.sync.n_members ? replica.sync.members[0] : 0;
+}
+
+uint64_t cd_replica_round(void)
+{
+	return replica.sync.round;
+}
+
+size_t cd_replica_members(const uint32_t **members)
+{
+	*members = replica.sync.members;
+	return replica.sync.n_members;
 }
 
 static int send_msg(enum cd_msg_type type, uint64_t req_id, uint64_t round,
@@ -293,6 +305,36 @@ static void send_restart(void)
 	json_object_put(o);
 }
 
+int cd_replica_send(enum cd_msg_type type, struct json_object *body)
+{
+	return send_msg(type, 0, replica.sync.round, body);
+}
+
+void cd_replica_resync(void)
+{
+	replica.state.version.epoch = 0;
+	replica.state.version.seq = 0;
+	replica.checksum_valid = false;
+	send_restart();
+}
+
+#ifdef CD_TEST_HOOKS
+int cd_replica_debug_diverge(void)
+{
+	struct json_object *c = json_object_new_object();
+	char err[256];
+	int rc;
+
+	json_object_object_add(c, "key", json_object_new_string("flap-limit"));
+	json_object_object_add(c, "value", json_object_new_string("7"));
+	rc = cd_state_op_property_set(&replica.state, c, err, sizeof(err));
+	json_object_put(c);
+	replica.checksum_valid = false;
+	qb_log(LOG_WARNING, "test aid: this node's state changed without a change (flap-limit 7)");
+	return rc;
+}
+#endif
+
 static void restart_cb(void *data)
 {
 	replica.restart_armed = false;
@@ -348,6 +390,7 @@ static void cancel_restart(void)
 static void begin_round(uint64_t round, const uint32_t *members, size_t n)
 {
 	cancel_restart();
+	cd_statecheck_round();
 	cd_sync_begin(&replica.sync, round, members, n);
 	left_out_seen = 0;
 	replica.report_sent = false;
@@ -644,6 +687,14 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case CD_MSG_SNAPSHOT_CHUNK:
 		on_snapshot_chunk(&msg);
+		break;
+	case CD_MSG_STATE_CHECK:
+		if (replica.sync.phase == CD_SYNC_DONE && msg.round == replica.sync.round)
+			cd_statecheck_on_check(&msg);
+		break;
+	case CD_MSG_STATE_SUM:
+		if (replica.sync.phase == CD_SYNC_DONE && msg.round == replica.sync.round)
+			cd_statecheck_on_sum(&msg);
 		break;
 	case CD_MSG_CHANGE:
 		on_change(&msg);

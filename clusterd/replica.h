@@ -12,6 +12,7 @@
 #include <qb/qbloop.h>
 
 #include "clusterd/membership.h"
+#include "core/msg.h"
 #include "core/state.h"
 #include "core/sync.h"
 
@@ -73,5 +74,21 @@ bool cd_replica_left_out(void);
 bool cd_replica_node_left_out(uint32_t nodeid);
 /* The coordinator's node id (lowest member of the quorate partition), or 0. */
 uint32_t cd_replica_coordinator(void);
+
+/* For the divergence checks (statecheck.h): the current round, its members (sorted). */
+uint64_t cd_replica_round(void);
+size_t cd_replica_members(const uint32_t **members);
+/* Multicast a message of the current round. Returns 0 or -errno. */
+int cd_replica_send(enum cd_msg_type type, struct json_object *body);
+/*
+ * This node's state diverged from the others': its version is forgotten
+ * (0.0, so that a sync round never takes it over another's) and a new
+ * round asked for, in which it takes the others' state.
+ */
+void cd_replica_resync(void);
+#ifdef CD_TEST_HOOKS
+/* Test aid: change this node's state without a change, as a bug would. */
+int cd_replica_debug_diverge(void);
+#endif
 
 #endif

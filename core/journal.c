@@ -357,8 +357,10 @@ static int list_dir(const char *dir, struct listing *l, char *err, size_t errlen
 	closedir(d);
 	if (rc < 0)
 		FAIL(rc, "out of memory");
-	qsort(l->snaps, l->n_snaps, sizeof(*l->snaps), version_cmp_q);
-	qsort(l->segs, l->n_segs, sizeof(*l->segs), seg_cmp_q);
+	if (l->n_snaps)
+		qsort(l->snaps, l->n_snaps, sizeof(*l->snaps), version_cmp_q);
+	if (l->n_segs)
+		qsort(l->segs, l->n_segs, sizeof(*l->segs), seg_cmp_q);
 	for (i = 0; i < l->n_segs; i++) {
 		file_name(path, sizeof(path), dir, SEGMENT, l->segs[i].start);
 		rc = cd_read_file(path, &l->segs[i].data, &l->segs[i].len);

@@ -42,6 +42,7 @@ core_libcdcore_la_SOURCES = \
 	core/schedule.c core/schedule.h \
 	core/ipc_admit.c core/ipc_admit.h \
 	core/chunks.c core/chunks.h \
+	core/statecheck.c core/statecheck.h \
 	core/changelog.c core/changelog.h
 core_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
 core_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)

@@ -31,6 +31,8 @@ static const struct {
 	{CD_MSG_SYNC_TIMEOUT, "sync-timeout", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
 	{CD_MSG_SYNC_RESTART, "sync-restart", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
 	{CD_MSG_SNAPSHOT_CHUNK, "snapshot-chunk", CD_CHUNK_HDR_LEN, CD_MSG_CHUNK_MAX, 1, 1},
+	{CD_MSG_STATE_CHECK, "state-check", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
+	{CD_MSG_STATE_SUM, "state-sum", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
 };
 
 static int type_index(uint16_t type)

@@ -54,6 +54,8 @@ enum cd_msg_type {
 	CD_MSG_SYNC_TIMEOUT = 4,   /* a member's sync timeout passed: leave out the silent */
 	CD_MSG_SYNC_RESTART = 5,   /* a left-out member asks for a new round */
 	CD_MSG_SNAPSHOT_CHUNK = 6, /* a piece of a large snapshot (binary, core/chunks.h) */
+	CD_MSG_STATE_CHECK = 7,	   /* the coordinator asks every member for its state's sum */
+	CD_MSG_STATE_SUM = 8,	   /* a member's state version and checksum for a check */
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 
