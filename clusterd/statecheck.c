@@ -133,7 +133,7 @@ static void decide(void)
 	}
 	sc.check = 0;
 	if (!n_off) {
-		qb_log(LOG_DEBUG, "state check: %zu members agree on %" PRIu64 ".%" PRIu64 " %.12s",
+		qb_log(LOG_INFO, "state check: %zu members agree on %" PRIu64 ".%" PRIu64 " %.12s",
 		       sc.n_sums, sc.sums[v].version.epoch, sc.sums[v].version.seq,
 		       sc.sums[v].checksum);
 		return;

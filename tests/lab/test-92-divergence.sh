@@ -15,7 +15,7 @@ wait_for 60 "all three nodes synced" all_three_agree
 lab exec 1 clusterctl property set flap-limit 3
 wait_for 30 "node3 holds flap-limit 3" eval '[[ $(lab exec 3 clusterctl property get flap-limit) == 3 ]]'
 checks_agree() { grep -q "state check: 3 members agree" "$LAB_DIR/node1/log/clusterd.log"; }
-wait_for 60 "a check finds the three in agreement (node1's debug log)" checks_agree
+wait_for 60 "a check finds the three in agreement (node1's log)" checks_agree
 
 lab exec 3 clusterctl debug state-diverge
 assert_eq "$(lab exec 3 clusterctl property get flap-limit)" 7 "node3's own state now says 7, the cluster's 3"
