@@ -326,11 +326,11 @@ int cd_replica_debug_diverge(void)
 	int rc;
 
 	json_object_object_add(c, "key", json_object_new_string("flap-limit"));
-	json_object_object_add(c, "value", json_object_new_string("7"));
+	json_object_object_add(c, "value", json_object_new_string("0"));
 	rc = cd_state_op_property_set(&replica.state, c, err, sizeof(err));
 	json_object_put(c);
 	replica.checksum_valid = false;
-	qb_log(LOG_WARNING, "test aid: this node's state changed without a change (flap-limit 7)");
+	qb_log(LOG_WARNING, "test aid: this node's state changed without a change (flap-limit 0)");
 	return rc;
 }
 #endif

@@ -12,21 +12,21 @@ lab_test_begin "divergence"
 export CD_LAB_CLUSTERD_EXTRA="state_check_interval_ms = 2000"
 lab up --nodes 3
 wait_for 60 "all three nodes synced" all_three_agree
-lab exec 1 clusterctl property set flap-limit 3
-wait_for 30 "node3 holds flap-limit 3" eval '[[ $(lab exec 3 clusterctl property get flap-limit) == 3 ]]'
+lab exec 1 clusterctl property set flap-limit 2
+wait_for 30 "node3 holds flap-limit 2" eval '[[ $(lab exec 3 clusterctl property get flap-limit) == 2 ]]'
 checks_agree() { grep -q "state check: 3 members agree" "$LAB_DIR/node1/log/clusterd.log"; }
 wait_for 60 "a check finds the three in agreement (node1's log)" checks_agree
 
 lab exec 3 clusterctl debug state-diverge
-assert_eq "$(lab exec 3 clusterctl property get flap-limit)" 7 "node3's own state now says 7, the cluster's 3"
+assert_eq "$(lab exec 3 clusterctl property get flap-limit)" 0 "node3's own state now says 0, the cluster's 2"
 diverged() { lab exec "$1" clusterctl events | grep -q "divergence: node(s) 3 "; }
 for i in 1 2 3; do wait_for 60 "node$i records node3's divergence" diverged "$i"; done
 pass "every node records the divergence as an event"
 assert_match "$(lab exec 3 clusterctl events)" "divergence: node\(s\) 3 .*this node takes the state again" "node3 says it takes the state again"
 wait_for 60 "the three agree again" all_three_agree
-assert_eq "$(lab exec 3 clusterctl property get flap-limit)" 3 "node3 holds the cluster's value again"
-lab exec 2 clusterctl property set flap-limit 4
-wait_for 30 "changes reach node3 again" eval '[[ $(lab exec 3 clusterctl property get flap-limit) == 4 ]]'
+assert_eq "$(lab exec 3 clusterctl property get flap-limit)" 2 "node3 holds the cluster's value again"
+lab exec 2 clusterctl property set flap-limit 1
+wait_for 30 "changes reach node3 again" eval '[[ $(lab exec 3 clusterctl property get flap-limit) == 1 ]]'
 pass "node3 takes changes again"
 
 lab_test_end
