@@ -163,13 +163,42 @@ static bool has_mac(const struct cd_vm *vm, const char *mac)
 	return false;
 }
 
+/* FNV-1a of the n bytes at p, lowercase. */
+static uint64_t hash_lower(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	for (i = 0; i < n && p[i]; i++) {
+		h ^= (unsigned char)tolower((unsigned char)p[i]);
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* vm's uuid_key and mac_bloom, from its uuid and macs: wherever those are set. */
+static void ident_keys(struct cd_vm *vm)
+{
+	const char *p;
+
+	vm->uuid_key = vm->uuid[0] ? hash_lower(vm->uuid, sizeof(vm->uuid)) : 0;
+	vm->mac_bloom = 0;
+	for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
+		vm->mac_bloom |= 1ull << (hash_lower(p, CD_MAC_LEN) & 63);
+}
+
 const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
 				    const struct cd_vm *except)
 {
+	uint64_t key;
 	size_t i;
 
-	for (i = 0; uuid && *uuid && i < s->n_vms; i++)
-		if (&s->vms[i] != except && strcasecmp(s->vms[i].uuid, uuid) == 0)
+	if (!uuid || !*uuid)
+		return NULL;
+	key = hash_lower(uuid, strlen(uuid));
+	for (i = 0; i < s->n_vms; i++)
+		if (s->vms[i].uuid_key == key && &s->vms[i] != except &&
+		    strcasecmp(s->vms[i].uuid, uuid) == 0)
 			return &s->vms[i];
 	return NULL;
 }
@@ -178,6 +207,7 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 				   const struct cd_vm *except)
 {
 	char m[CD_MAC_LEN + 1];
+	uint64_t bit;
 	size_t i;
 
 	if (!cd_mac_valid(mac))
@@ -185,8 +215,9 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 	for (i = 0; i < CD_MAC_LEN; i++)
 		m[i] = (char)tolower((unsigned char)mac[i]);
 	m[CD_MAC_LEN] = '\0';
+	bit = 1ull << (hash_lower(m, CD_MAC_LEN) & 63);
 	for (i = 0; i < s->n_vms; i++)
-		if (&s->vms[i] != except && has_mac(&s->vms[i], m))
+		if ((s->vms[i].mac_bloom & bit) && &s->vms[i] != except && has_mac(&s->vms[i], m))
 			return &s->vms[i];
 	return NULL;
 }
@@ -296,6 +327,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	vm.xml = strdup(xml);
 	vm.xml_len = strlen(xml);
 	vm.macs = mac_list(&id);
+	ident_keys(&vm);
 	nv = realloc(s->vms, (s->n_vms + 1) * sizeof(*nv));
 	if (!vm.xml || !nv || (id.n_nics && !vm.macs)) {
 		cd_vm_free(&vm);
@@ -375,6 +407,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	vm->macs = m;
 	vm->ident_missing = false;
 	cd_strlcpy(vm->uuid, id.uuid, sizeof(vm->uuid));
+	ident_keys(vm);
 	return 0;
 }
 
@@ -765,6 +798,7 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 
 		if (cd_vm_ident_read(vm->xml, &id, e2, sizeof(e2)) < 0) {
 			vm->ident_missing = true;
+			ident_keys(vm);
 			return 0;
 		}
 		vm->ident_missing = !cd_vm_ident_complete(&id);
@@ -777,5 +811,6 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 			}
 		}
 	}
+	ident_keys(vm);
 	return 0;
 }

@@ -187,7 +187,14 @@ struct cd_vm {
 	char name[64];
 	char *xml;	/* the authoritative libvirt domain XML */
 	size_t xml_len; /* strlen(xml): the VMs' total is summed at every vm.add */
-	char uuid[37];	/* the domain UUID in xml, lower case ("" in an old state) */
+	/*
+	 * Not state (derived from uuid and macs, set where they are): what the
+	 * uniqueness checks of every vm.add compare first, an integer for each
+	 * VM instead of strings (vm.c ident_keys()).
+	 */
+	uint64_t uuid_key;  /* a hash of the UUID, lowercase; 0 without one */
+	uint64_t mac_bloom; /* a bit per MAC (a hash of it, mod 64) */
+	char uuid[37];	    /* the domain UUID in xml, lower case ("" in an old state) */
 	/*
 	 * The MACs of xml's interfaces, lower case, each followed by a comma;
 	 * derived from xml (never stored apart from it), NULL if none.
