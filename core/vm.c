@@ -326,6 +326,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	vm.move_mode = CD_MOVE_LIVE;
 	vm.xml = strdup(xml);
 	vm.xml_len = strlen(xml);
+	vm.xml_stamp = cd_vm_xml_stamp();
 	vm.macs = mac_list(&id);
 	ident_keys(&vm);
 	nv = realloc(s->vms, (s->n_vms + 1) * sizeof(*nv));
@@ -404,6 +405,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	free(vm->macs);
 	vm->xml = x;
 	vm->xml_len = strlen(x);
+	vm->xml_stamp = cd_vm_xml_stamp();
 	vm->macs = m;
 	vm->ident_missing = false;
 	cd_strlcpy(vm->uuid, id.uuid, sizeof(vm->uuid));
@@ -788,6 +790,7 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 		return -ENOMEM;
 	}
 	vm->xml_len = strlen(vm->xml);
+	vm->xml_stamp = cd_vm_xml_stamp();
 	{
 		/*
 		 * An old state's XML may lack a UUID or MACs (vm.identity fixes

@@ -188,6 +188,15 @@ struct cd_vm {
 	char *xml;	/* the authoritative libvirt domain XML */
 	size_t xml_len; /* strlen(xml): the VMs' total is summed at every vm.add */
 	/*
+	 * Not state: never serialized or compared. A number this process
+	 * gives each XML it puts in a record (cd_vm_xml_stamp()), kept by a
+	 * copy along with the same XML; 0: none given. With xml's address it
+	 * tells a reader that keeps what it derived from the XML (the policy
+	 * adapter) that the XML is the one it read, without reading it again:
+	 * an address alone may be reused by the next XML after a free.
+	 */
+	uint64_t xml_stamp;
+	/*
 	 * Not state (derived from uuid and macs, set where they are): what the
 	 * uniqueness checks of every vm.add compare first, an integer for each
 	 * VM instead of strings (vm.c ident_keys()).
@@ -245,6 +254,9 @@ struct cd_vm {
 	uint32_t cold_to;
 	struct cd_vm_drain drain;
 };
+
+/* A new xml_stamp, never 0 and never given before in this process; any thread. */
+uint64_t cd_vm_xml_stamp(void);
 
 struct cd_state;
 

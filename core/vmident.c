@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include <clusterd/result.h>
 
+#include "core/vm.h"
 #include "core/vmident.h"
 #include "core/xmlquery.h"
 #include "lib/util.h"
@@ -347,4 +349,12 @@ int cd_vm_ident_new_macs(struct cd_vm_ident *id, bool (*taken)(const char *mac, 
 			return CD_ERR_EXISTS;
 	}
 	return 0;
+}
+
+/* Which XML a record holds, within this process (vm.h: xml_stamp). */
+uint64_t cd_vm_xml_stamp(void)
+{
+	static atomic_uint_fast64_t last;
+
+	return (uint64_t)atomic_fetch_add(&last, 1) + 1;
 }
