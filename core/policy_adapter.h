@@ -15,6 +15,7 @@
 #ifndef CD_POLICY_ADAPTER_H
 #define CD_POLICY_ADAPTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/state.h"
@@ -26,6 +27,16 @@
  */
 int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in);
 void cd_policy_adapter_input_free(struct cd_policy_input *in);
+
+/*
+ * Read what the adapter reads of s's VMs' domain XML, at most max_reads
+ * XMLs not read yet, and keep it for the next cd_policy_adapter_input()
+ * (and forget the VMs s no longer holds). A member calls it off the
+ * decision's path, a piece at a time, so that when it becomes the
+ * coordinator its first decision does not read every XML. Returns how many
+ * XMLs are still to read (0: none).
+ */
+size_t cd_policy_adapter_warm(const struct cd_state *s, size_t max_reads);
 
 /* Forget what was read of the VMs' XML (at shutdown; the next call reads again). */
 void cd_policy_adapter_fini(void);

@@ -11,6 +11,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
 	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
 	tests/unit/check_ipc_admit tests/unit/check_fencedev tests/unit/check_cpumodels \
+	tests/unit/check_policy_adapter \
 	tests/unit/check_cpubaseline \
 	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check \
 	tests/unit/check_move_peer tests/unit/check_schedule \
@@ -92,6 +93,9 @@ tests_unit_check_state_budget_LDADD = $(UNIT_LIBS)
 tests_unit_check_cpumodels_SOURCES = tests/unit/check_cpumodels.c
 tests_unit_check_cpumodels_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cpumodels_LDADD = policy/libcdpolicy.la $(UNIT_LIBS)
+tests_unit_check_policy_adapter_SOURCES = tests/unit/check_policy_adapter.c
+tests_unit_check_policy_adapter_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_policy_adapter_LDADD = policy/libcdpolicy.la $(UNIT_LIBS)
 tests_unit_check_cpubaseline_SOURCES = tests/unit/check_cpubaseline.c
 tests_unit_check_cpubaseline_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cpubaseline_LDADD = $(UNIT_LIBS)
