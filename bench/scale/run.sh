@@ -50,7 +50,10 @@ rows = [
     ("copy_ms", "state copy ms", True),
     ("save_p50_ms", "whole file save ms", True),
     ("save_vs_journal", "save / journal", True),
-    ("decide_first_ms", "decide first ms", True),
+    ("decide_cold_ms", "decide cold ms (every XML read)", True),
+    ("warm_ms", "adapter warm-up ms (all XML)", True),
+    ("warm_slice_max_ms", "  longest slice ms", False),
+    ("decide_first_ms", "decide first ms (warmed up)", True),
     ("decide_p50_ms", "decide p50 ms", True),
     ("decide_p99_ms", "decide p99 ms", True),
     ("adapter_p50_ms", "  of which adapter ms", True),
@@ -120,8 +123,10 @@ for m in node_counts:
           % (where, r["rss_mb"], verdict(r["rss_mb"] < 300), r["hwm_mb"],
              verdict(r["hwm_mb"] < 300)))
     print("  %s: policy decision < 100 ms (DESIGN.md): p99 %.1f ms, %s;"
-          " first one (every XML read) %.0f ms, %s"
+          " a new coordinator's first one (warmed up) %.0f ms, %s;"
+          " a cold adapter's (every XML read) %.0f ms"
           % (where, r["decide_p99_ms"], verdict(r["decide_p99_ms"] < 100),
-             r["decide_first_ms"], verdict(r["decide_first_ms"] < 100)))
+             r["decide_first_ms"], verdict(r["decide_first_ms"] < 100),
+             r["decide_cold_ms"]))
 PY
 } | tee bench/out/scale.txt

@@ -36,22 +36,15 @@ static void apply(struct cd_state *s, const char *fmt, ...)
 /* A domain XML asking for CPU model cpu ("" for none). */
 static void vm_add(struct cd_state *s, const char *name, int n, const char *cpu)
 {
-	struct json_object *c = json_object_new_object();
-	char xml[512], model[128] = "";
+	char model[128] = "";
 
 	if (cpu[0])
 		snprintf(model, sizeof(model), "<cpu><model>%s</model></cpu>", cpu);
-	snprintf(xml, sizeof(xml),
-		 "<domain type='kvm'><name>%s</name>"
-		 "<uuid>00000000-0000-4000-8000-%012d</uuid>%s</domain>",
-		 name, n, model);
-	json_object_object_add(c, "op", json_object_new_string("vm.add"));
-	json_object_object_add(c, "name", json_object_new_string(name));
-	json_object_object_add(c, "xml", json_object_new_string(xml));
-	json_object_object_add(c, "vcpus", json_object_new_int(2));
-	json_object_object_add(c, "memory_mb", json_object_new_int(1024));
-	ck_assert_msg(cd_state_apply(s, c, err, sizeof(err)) == 0, "%s", err);
-	json_object_put(c);
+	apply(s,
+	      "{\"op\":\"vm.add\",\"name\":\"%s\",\"vcpus\":2,\"memory_mb\":1024,"
+	      "\"xml\":\"<domain type='kvm'><name>%s</name>"
+	      "<uuid>00000000-0000-4000-8000-%012d</uuid>%s</domain>\"}",
+	      name, name, n, model);
 }
 
 static struct cd_vm *vm_of(struct cd_state *s, const char *name)
@@ -166,14 +159,12 @@ static void check_same_as_fresh(const struct cd_state *s)
 static const char *model_of(const struct cd_state *s, const char *name)
 {
 	static char model[CD_POLICY_CPU_MAX + 1];
+	const struct cd_vm *v = cd_state_vm(s, name);
 	struct cd_policy_input in;
-	size_t i;
 
-	model[0] = '\0';
 	ck_assert_int_eq(cd_policy_adapter_input(s, &in), 0);
-	for (i = 0; i < in.n_vms; i++)
-		if (strcmp(in.vms[i].name, name) == 0)
-			strcpy(model, in.vms[i].cpu_model);
+	/* The input's VMs are the state's, in its order. */
+	strcpy(model, v ? in.vms[v - s->vms].cpu_model : "");
 	cd_policy_adapter_input_free(&in);
 	return model;
 }
