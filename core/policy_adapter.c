@@ -65,19 +65,26 @@ static uint64_t xml_hash(const char *xml, size_t *len)
  * XML after a free comes with another stamp. Anything else (a copy of the
  * state, a record changed by hand, stamp 0) is hashed and compared with
  * what was read. An XML is hashed only to be compared or read, so that a
- * warm-up's slice does not hash the XMLs it will not read.
+ * warm-up's slice does not hash the XMLs it will not read. e may be was
+ * (the entry updated in place).
  */
 static void xml_cpu_fill(struct xml_cpu *e, const struct cd_vm *v, const struct xml_cpu *was,
 			 size_t *budget)
 {
 	/* A VM without XML (an old state) needs what an XML without <cpu> needs. */
 	const char *xml = v->xml ? v->xml : "";
+	struct xml_cpu old;
 	char err[128];
 
 	if (was && v->xml_stamp && was->stamp == v->xml_stamp && was->xml == v->xml &&
 	    was->len == v->xml_len) {
-		*e = *was;
+		if (e != was)
+			*e = *was;
 	} else {
+		if (was) {
+			old = *was;
+			was = &old;
+		}
 		memset(e, 0, sizeof(*e));
 		cd_strlcpy(e->name, v->name, sizeof(e->name));
 		e->xml = v->xml;
@@ -121,15 +128,25 @@ static int cache_reserve(size_t n)
 
 /*
  * The entries for s's VMs, in s's order, reading at most budget XMLs that
- * changed (SIZE_MAX: all). Both lists are sorted by name, so one walk finds
- * each VM's old entry; *unread gets how many are left unread. Returns 0 or
- * -ENOMEM.
+ * changed (SIZE_MAX: all). Mostly the VMs are those of the last call, each
+ * at its place, and each entry is updated where it is; otherwise, both
+ * lists being sorted by name, one walk finds each VM's old entry. *unread
+ * gets how many are left unread. Returns 0 or -ENOMEM.
  */
 static int cache_update(const struct cd_state *s, size_t budget, size_t *unread)
 {
 	struct xml_cpu *e, *swap;
 	size_t i, k = 0, cap;
 
+	*unread = 0;
+	for (i = 0; cache.n == s->n_vms && i < s->n_vms; i++) {
+		if (strcmp(cache.e[i].name, s->vms[i].name) != 0)
+			break;
+		xml_cpu_fill(&cache.e[i], &s->vms[i], &cache.e[i], &budget);
+		*unread += !cache.e[i].known;
+	}
+	if (cache.n == s->n_vms && i == s->n_vms)
+		return 0;
 	*unread = 0;
 	if (cache_reserve(s->n_vms + 1) < 0)
 		return -ENOMEM;
