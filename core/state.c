@@ -83,6 +83,7 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 		dst->vms = calloc(src->n_vms, sizeof(*dst->vms));
 		if (!dst->vms)
 			goto fail;
+		dst->vms_cap = src->n_vms;
 		for (i = 0; i < src->n_vms; i++) {
 			int rc = cd_vm_copy(&dst->vms[i], &src->vms[i]);
 
@@ -440,6 +441,7 @@ static int vms_from_json(struct cd_state *s, const struct json_object *vms, char
 	s->vms = calloc(n + 1, sizeof(*s->vms));
 	if (!s->vms)
 		FAIL(-ENOMEM, "out of memory");
+	s->vms_cap = n + 1;
 	for (i = 0; i < n; i++) {
 		struct cd_vm *vm = &s->vms[s->n_vms];
 		int rc = cd_vm_from_json(vm, json_object_array_get_idx(vms, i), why, sizeof(why));

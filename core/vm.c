@@ -329,14 +329,22 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	vm.xml_stamp = cd_vm_xml_stamp();
 	vm.macs = mac_list(&id);
 	ident_keys(&vm);
-	nv = realloc(s->vms, (s->n_vms + 1) * sizeof(*nv));
+	nv = s->vms;
+	if (s->n_vms + 1 > s->vms_cap) {
+		/* Doubling: adding n VMs one by one copies the array log n times, not n. */
+		size_t cap = s->vms_cap * 2 > s->n_vms + 1 ? s->vms_cap * 2 : s->n_vms + 1;
+
+		cap = cap < 16 ? 16 : cap;
+		nv = realloc(s->vms, cap * sizeof(*nv));
+		if (nv) {
+			s->vms = nv;
+			s->vms_cap = cap;
+		}
+	}
 	if (!vm.xml || !nv || (id.n_nics && !vm.macs)) {
 		cd_vm_free(&vm);
-		if (nv)
-			s->vms = nv;
 		FAIL(-ENOMEM, "out of memory");
 	}
-	s->vms = nv;
 	memmove(&nv[i + 1], &nv[i], (s->n_vms - i) * sizeof(*nv));
 	nv[i] = vm;
 	s->n_vms++;
