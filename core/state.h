@@ -166,7 +166,7 @@ struct cd_state {
 	size_t n_props;
 	struct cd_vm *vms; /* sorted by name */
 	size_t n_vms;
-	size_t vms_cap; /* entries allocated (0: n_vms, as set by hand) */
+	size_t vms_cap;		 /* entries allocated (0: n_vms, as set by hand) */
 	uint64_t last_action_id; /* action ids come from here, in apply order */
 	struct cd_volume *volumes;
 	size_t n_volumes;
