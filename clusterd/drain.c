@@ -27,6 +27,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/sendonce.h"
+#include "clusterd/volmgr.h"
 #include "core/change.h"
 #include "core/drain_plan.h"
 #include "core/props.h"
@@ -34,6 +35,7 @@
 #include "lib/util.h"
 
 #define DRAIN_REFUSED_PAUSE_MS 10000 /* a refused move is not sent again before */
+#define DRAIN_TARGET_WAIT_MS 120000  /* a move waits for its target's host leases at most */
 
 /* The drains' changes on their way (a refused one is not sent again for 10 s). */
 static struct cd_sendonce sent = {.what = "drain", .refused_pause_ms = 10000};
@@ -124,6 +126,35 @@ static void incoming(const struct cd_state *s, const struct cd_node *n)
 	}
 }
 
+/*
+ * Whether a move into node id may begin: a node back from a restart takes a
+ * VM's disk leases only once it holds its host leases again, so a move
+ * into it before then would fail and climb the VM's ladder for nothing.
+ * It waits, DRAIN_TARGET_WAIT_MS at most; after that the move is tried and
+ * fails or not on its own.
+ */
+static bool target_ready(const struct cd_state *s, uint32_t id)
+{
+	static uint64_t since[CD_MAX_NODES];
+	const struct cd_node *n = cd_state_node_by_id(s, id);
+	size_t i = n ? (size_t)(n - s->nodes) : CD_MAX_NODES;
+	uint64_t now = cd_now_ms();
+	char vol[64];
+
+	if (i >= CD_MAX_NODES || cd_volmgr_host_ready(id, vol, sizeof(vol))) {
+		if (i < CD_MAX_NODES)
+			since[i] = 0;
+		return true;
+	}
+	if (!since[i]) {
+		since[i] = now;
+		qb_log(LOG_NOTICE,
+		       "drain: moves into %s wait until it holds its host lease on volume %s",
+		       n->info.name, vol);
+	}
+	return now >= since[i] + DRAIN_TARGET_WAIT_MS;
+}
+
 /* Start the move of plan entry pv. */
 static void start_move(const struct cd_state *s, const struct cd_node *n,
 		       const struct cd_drain_plan_vm *pv)
@@ -191,6 +222,8 @@ static void drain_node(const struct cd_state *s, const struct cd_node *n)
 			busy++; /* on its way */
 			continue;
 		}
+		if (!target_ready(s, p.vms[i].target))
+			continue;
 		start_move(s, n, &p.vms[i]);
 		busy++;
 	}

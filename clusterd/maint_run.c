@@ -48,6 +48,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/sendonce.h"
+#include "clusterd/volmgr.h"
 #include "core/change.h"
 #include "core/maint.h"
 #include "core/schedule.h"
@@ -147,6 +148,7 @@ static void node_ends(const struct cd_maint *m, bool ok, const char *why)
 /* Whether the cluster may take node out now; why not in why. */
 static bool gate_open(const struct cd_state *s, const struct cd_node *node, char *why, size_t len)
 {
+	char vol[64];
 	size_t i;
 
 	if (!cd_replica_quorate()) {
@@ -161,6 +163,12 @@ static bool gate_open(const struct cd_state *s, const struct cd_node *node, char
 		if (!n->member || n->dead || n->maintenance) {
 			snprintf(why, len, "%s is %s", n->info.name,
 				 !n->member || n->dead ? "offline" : "paused");
+			return false;
+		}
+		/* Back from its restart, it takes VMs once it holds its host leases again. */
+		if (!cd_volmgr_host_ready(n->info.id, vol, sizeof(vol))) {
+			snprintf(why, len, "%s does not hold its host lease on volume %s yet",
+				 n->info.name, vol);
 			return false;
 		}
 	}

@@ -146,6 +146,31 @@ bool cd_volmgr_leases_held(char *lacking, size_t len)
 	return true;
 }
 
+bool cd_volmgr_host_ready(uint32_t nodeid, char *lacking, size_t len)
+{
+	size_t i;
+
+	if (nodeid == cd_membership_local_nodeid())
+		return cd_volmgr_leases_held(lacking, len);
+	if (nodeid == 0 || nodeid > CSVFS_MAX_HOSTS)
+		return false;
+	for (i = 0; i < vols.n_rts; i++) {
+		struct rt *rt = vols.rts[i];
+		bool usable, alive;
+
+		pthread_mutex_lock(&rt->lock);
+		usable = rt->uuid_ok;
+		alive = rt->live[nodeid] == CSVFS_LIVE_ALIVE;
+		pthread_mutex_unlock(&rt->lock);
+		if (usable && !alive) {
+			if (lacking)
+				cd_strlcpy(lacking, rt->name, len);
+			return false;
+		}
+	}
+	return true;
+}
+
 static struct rt *rt_find(const char *name)
 {
 	size_t i;

@@ -71,6 +71,16 @@ void cd_volmgr_suspend(bool suspend);
  */
 bool cd_volmgr_leases_held(char *lacking, size_t len);
 
+/*
+ * Whether node id holds its host lease on every volume, as far as this node
+ * can tell: the node itself by cd_volmgr_leases_held(), another by its slot
+ * seen renewing (a volume this node cannot read does not count against it).
+ * A node back from a restart takes VMs' disk leases only once it does, so
+ * a move into it waits for that. If not, the volume it lacks goes into
+ * lacking (when not NULL).
+ */
+bool cd_volmgr_host_ready(uint32_t nodeid, char *lacking, size_t len);
+
 #ifdef CD_TEST_HOOKS
 /*
  * Test aid: stall (or resume) this node's host-lease renewals on vol, as a

@@ -411,6 +411,19 @@ lease_valid() { [[ $(json_get "$(lab exec "$1" clusterctl --json volume show vol
 # answers ADDR: the test guest at ADDR answers the client
 # shellcheck disable=SC2154 # probe is set by the tests that use this
 answers() { lab exec client "$probe" "$1" --once --timeout-ms 300 >/dev/null 2>&1; }
+# guest_boot IP [SECONDS]: the boot id the guest at IP answers with, asked
+# until it answers (20 s at most; "" if it never does). One lost or late
+# datagram of a busy guest is not "no answer".
+guest_boot() {
+	local end=$((SECONDS + ${2:-20})) b
+	while :; do
+		b=$({ lab exec client "$probe" "$1" --once --timeout-ms 500 2>/dev/null || :; } | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p')
+		if [[ -n $b ]] || ((SECONDS >= end)); then
+			echo "$b"
+			return 0
+		fi
+	done
+}
 # count_at_least FILE N: FILE has at least N lines
 count_at_least() { [[ $(wc -l <"$1") -ge $2 ]]; }
 
@@ -447,12 +460,20 @@ _lab_save_logs() {
 			mkdir -p "$dest/$(basename -- "$(dirname -- "$(dirname -- "$f")")")/libvirt"
 			cp -r "$f"/. "$dest/$(basename -- "$(dirname -- "$(dirname -- "$f")")")/libvirt/" 2>/dev/null || :
 		done
+		# the guests' consoles
+		mkdir -p "$dest/guests"
+		cp "$LAB_DIR"/*.log "$dest/guests/" 2>/dev/null || :
 		echo "# logs saved in $dest"
 	else
 		for f in "$LAB_DIR"/node*/log/*.log "$LAB_DIR"/node*/libvirt/log/qemu/*.log; do
 			[[ -s $f ]] || continue
 			echo "# --- last lines of $f"
 			tail -n 20 "$f" | sed 's/^/#   /'
+		done
+		# the guests' consoles: each boot (READY) and any panic
+		for f in "$LAB_DIR"/*.log; do
+			[[ -s $f ]] || continue
+			grep -aE 'READY|[Pp]anic|Oops|reboot' "$f" | tail -n 6 | sed "s|^|#   $(basename -- "$f"): |"
 		done
 	fi
 }

@@ -29,7 +29,7 @@ vm_state_everywhere() {
 	local i
 	for i in $(seq 1 $N); do vm_state_is "$i" "$1" "$2" || return 1; done
 }
-boot_id() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
+boot_id() { guest_boot "$1"; }
 version() { json_get "$(cd_status 1)" '"%d.%d" % (d["version"]["epoch"], d["version"]["seq"])'; }
 
 declare -A ip=([vm1]=198.18.0.21 [vm2]=198.18.0.22 [vm3]=198.18.0.23 [vm4]=198.18.0.24)
@@ -74,7 +74,7 @@ boot1=$(boot_id "${ip[vm4]}")
 qpid=$(lab exec "$node4" cat /run/libvirt/qemu/vm4.pid)
 lab exec "$node4" kill -9 "$qpid"
 pass "killed vm4's QEMU (pid $qpid on node$node4)"
-restarted() { local b; b=$(boot_id "${ip[vm4]}") && [[ -n $b && $b != "$boot1" ]]; }
+restarted() { local b; b=$(guest_boot "${ip[vm4]}" 2) && [[ -n $b && $b != "$boot1" ]]; }
 wait_for 90 "vm4 answers again with a new boot id" restarted
 pass "vm4 restarted by the cluster in $WAIT_FOR_MS ms (boot $boot1 -> $(boot_id "${ip[vm4]}"))"
 assert_eq "$(vm_field 3 vm4 'd["fail_count"]')" 1 "the failure is counted"

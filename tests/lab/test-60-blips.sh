@@ -12,7 +12,7 @@ lab_test_begin "blips"
 lab_up_with_volume 3200
 
 node_state_is() { [[ $(node_state "$1" "$2") == "$3" ]]; }
-boot_of() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
+boot_of() { guest_boot "$1"; }
 
 lab exec 1 clusterctl property set failover-grace-ms 20000
 bash "$top/tests/guest/domain.sh" --console "$LAB_DIR/b1.log" b1 198.18.0.41 128 1 >"$LAB_DIR/b1.xml"

@@ -42,7 +42,7 @@ lab exec 1 clusterctl volume add vol1 "$LUN"
 lab exec 1 clusterctl property set flap-limit 0
 for i in 1 2 3; do wait_for 30 "node$i holds vol1's host lease" lease_valid "$i"; done
 
-boot_of() { lab exec client "$probe" "$1" --once --timeout-ms 500 | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p'; }
+boot_of() { guest_boot "$1"; }
 
 # --- 1: signals
 IP1=198.18.0.71

@@ -35,7 +35,7 @@ for v in vm1 vm2; do
 done
 for v in vm1 vm2; do wait_for 90 "$v runs and answers" running_answers 1 "$v"; done
 
-boot_of() { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
+boot_of() { guest_boot "${ip[$1]}"; }
 files_of_vol1() { lab exec "${1:-1}" clusterctl --json volume show vol1 | jq -r '[.files[].name] | join(" ")'; }
 no_state_file() { [[ " $(files_of_vol1 "${2:-1}") " != *" $1.vmstate "* ]]; }
 # begin_slow_quick VM TARGET: a quick move whose save is under way, slowed down

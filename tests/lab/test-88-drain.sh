@@ -27,7 +27,7 @@ move_lab_ready
 lab exec 1 clusterctl property set drain-max-parallel 2
 
 # boot_of VM: its boot id ("" if it does not answer)
-boot_of() { { lab exec client "$probe" "${ip[$1]}" --once --timeout-ms 300 2>/dev/null || :; } | sed -n 's/^boot=\([0-9a-f]*\).*/\1/p'; }
+boot_of() { guest_boot "${ip[$1]}"; }
 runs_on_answers() { runs_on 1 "$2" "$1" && answers "${ip[$2]}"; }
 VMS=(d1 d2 d3 d4 d5 d6)
 declare -A ip=([d1]=198.18.0.31 [d2]=198.18.0.32 [d3]=198.18.0.33 [d4]=198.18.0.34 [d5]=198.18.0.35 [d6]=198.18.0.36)
