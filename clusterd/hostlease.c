@@ -170,6 +170,11 @@ static void watch_hosts(struct rt *rt, uint32_t self)
 			l = CSVFS_LIVE_UNKNOWN;
 		pthread_mutex_lock(&rt->lock);
 		rt->live[slot] = l;
+		if (l == CSVFS_LIVE_ALIVE)
+			rt->renewed_ms[slot] = cd_now_ms();
+		else if (l != CSVFS_LIVE_UNKNOWN)
+			rt->renewed_ms[slot] = 0;
+		rt->watch_expiry_ms = rt->vol.timing.expiry_ms;
 		pthread_mutex_unlock(&rt->lock);
 	}
 }

@@ -269,6 +269,14 @@ static void move_on(const struct cd_state *s, const struct cd_maint *m)
 	switch (r->phase) {
 	case CD_MPHASE_GATE:
 		if (!gate_open(s, n, why, sizeof(why))) {
+			static char said[CD_MAINT_WHY_MAX + 1];
+
+			if (strcmp(said, why) != 0) {
+				qb_log(LOG_NOTICE,
+				       "maintenance %s: %s waits at the health gate: %s", m->name,
+				       name, why);
+				cd_strlcpy(said, why, sizeof(said));
+			}
 			if (now > r->phase_ms + GATE_WAIT_MS) {
 				char w2[CD_MAINT_WHY_MAX + 1];
 

@@ -14,7 +14,9 @@
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
 #include "clusterd/statecheck.h"
+#include "core/changelog.h"
 #include "core/msg.h"
+#include "core/syncdelta.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "lib/util.h"
@@ -33,6 +35,8 @@ struct pending {
 static struct {
 	struct cd_state state;
 	struct cd_sync sync;
+	/* the last changes and rounds: a member slightly behind gets just them */
+	struct cd_changelog log;
 	char path[PATH_MAX];
 	char checksum[65];
 	bool checksum_valid;
@@ -92,6 +96,27 @@ static void changed(void)
 	replica.checksum_valid = false;
 }
 
+/*
+ * A record of the history (a change, or a round's end) applied, the state
+ * now at its version: into the change log, and journaled.
+ */
+static void record(const struct json_object *rec, uint32_t sender)
+{
+	if (replica.log.ring)
+		cd_changelog_add(&replica.log, replica.state.version, sender,
+				 json_object_to_json_string_ext((struct json_object *)rec,
+								JSON_C_TO_STRING_PLAIN));
+	cd_persist_change(rec, sender, replica.state.version);
+}
+
+/* The state was replaced (a snapshot adopted, its version forgotten): no change leads here. */
+static void replaced(void)
+{
+	changed();
+	cd_changelog_reset(&replica.log, replica.state.version);
+	cd_persist_replaced();
+}
+
 int cd_replica_init(const char *state_dir)
 {
 	int rc;
@@ -102,6 +127,9 @@ int cd_replica_init(const char *state_dir)
 	rc = cd_persist_open(state_dir, &replica.state);
 	if (rc < 0)
 		return rc;
+	/* Without memory for it the log stays unanchored: every catch-up is a snapshot. */
+	if (cd_changelog_init(&replica.log, 0, 0) == 0)
+		cd_changelog_reset(&replica.log, replica.state.version);
 	replica.next_req_id = 1;
 	replica.restart_ms = CD_SYNC_RESTART_FIRST_MS;
 	changed();
@@ -119,6 +147,7 @@ void cd_replica_fini(void)
 	}
 	cd_persist_close();
 	cd_snapstream_fini();
+	cd_changelog_free(&replica.log);
 	cd_state_free(&replica.state);
 }
 
@@ -197,6 +226,7 @@ static void try_send_report(void)
 	cd_strlcpy(rep.checksum, state_checksum(), sizeof(rep.checksum));
 	rep.quorate = cd_membership_quorate();
 	rep.wall_ms = cd_wall_ms();
+	rep.delta = true;
 	cd_membership_local_info(&rep.info);
 	o = cd_sync_report_to_json(&rep);
 	send_msg(CD_MSG_SYNC_STATE, 0, replica.sync.round, o);
@@ -315,6 +345,7 @@ void cd_replica_resync(void)
 	replica.state.version.epoch = 0;
 	replica.state.version.seq = 0;
 	replica.checksum_valid = false;
+	cd_changelog_reset(&replica.log, replica.state.version);
 	send_restart();
 }
 
@@ -424,14 +455,18 @@ static void finish_round(void)
 	size_t i;
 
 	if (replica.sync.quorate) {
-		uint64_t epoch = cd_sync_next_epoch(&replica.sync);
+		uint64_t epoch = cd_sync_next_epoch(&replica.sync),
+			 wall = cd_sync_wall_ms(&replica.sync);
+		struct json_object *rec;
 
 		for (i = 0; i < replica.sync.n_members; i++)
 			infos[i] = replica.sync.reports[i].info;
-		cd_state_sync_finish(&replica.state, infos, replica.sync.n_members, epoch,
-				     cd_sync_wall_ms(&replica.sync));
+		/* A record of the round: a member that misses it replays it (syncdelta.h). */
+		rec = cd_sync_round_record(infos, replica.sync.n_members, epoch, wall);
+		cd_state_sync_finish(&replica.state, infos, replica.sync.n_members, epoch, wall);
 		changed();
-		cd_persist_replaced();
+		record(rec, 0);
+		json_object_put(rec);
 	}
 	replica.restart_ms =
 		CD_SYNC_RESTART_FIRST_MS; /* taken in: a later left-out waits short again */
@@ -478,6 +513,35 @@ static void note_left_out(const char *why)
 	}
 }
 
+/*
+ * This node has the newest state: send the members behind just the changes
+ * they lack, if its log holds them all and they weigh little. False: a
+ * snapshot is needed.
+ */
+static bool send_delta(void)
+{
+	struct json_object *d, *recs;
+	char why[160];
+	int rc;
+
+	d = cd_syncdelta_build(&replica.log, &replica.sync, CD_SYNCDELTA_MAX_BYTES, why,
+			       sizeof(why));
+	if (!d) {
+		qb_log(LOG_INFO, "sync round %016" PRIx64 ": a snapshot, not the changes: %s",
+		       replica.sync.round, why);
+		return false;
+	}
+	json_object_object_get_ex(d, "records", &recs);
+	rc = send_msg(CD_MSG_SYNC_DELTA, 0, replica.sync.round, d);
+	if (rc == 0)
+		qb_log(LOG_NOTICE,
+		       "sync round %016" PRIx64 ": sending the %zu change(s) the members behind "
+		       "lack, not a snapshot",
+		       replica.sync.round, json_object_array_length(recs));
+	json_object_put(d);
+	return rc == 0;
+}
+
 /* What the round does after a report, a timeout or a bad message. */
 static void round_step(enum cd_sync_step step, const char *why)
 {
@@ -495,7 +559,7 @@ static void round_step(enum cd_sync_step step, const char *why)
 		       "node %u has the newest state %" PRIu64 ".%" PRIu64 " and sends a snapshot",
 		       replica.sync.snapshot_from, replica.sync.best.epoch, replica.sync.best.seq);
 		/* One that cannot be built or sent times out like silence. */
-		if (replica.sync.snapshot_from == cd_membership_local_nodeid())
+		if (replica.sync.snapshot_from == cd_membership_local_nodeid() && !send_delta())
 			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state);
 		break;
 	}
@@ -577,6 +641,71 @@ static void on_snapshot_chunk(const struct cd_msg *msg)
 	}
 }
 
+static void replayed(void *ctx, const struct json_object *rec, uint32_t sender, struct cd_version v)
+{
+	(void)ctx;
+	(void)v;
+	record(rec, sender);
+}
+
+/*
+ * The changes this node lacks, in place of a snapshot: replayed from its
+ * version. If they do not lead to the sender's state (its checksum, from
+ * its report), this node forgets its version, counts itself out of the
+ * round and asks for a new one, which sends it a snapshot.
+ */
+static void on_sync_delta(const struct cd_msg *msg)
+{
+	const char *want = NULL;
+	struct cd_version had = replica.state.version;
+	char err[256] = "";
+	size_t i, applied = 0;
+	int rc = 0;
+
+	if (!cd_sync_snapshot_ok(&replica.sync, msg->round, msg->sender))
+		return;
+	for (i = 0; i < replica.sync.n_members; i++)
+		if (replica.sync.have[i] && replica.sync.reports[i].nodeid == msg->sender)
+			want = replica.sync.reports[i].checksum;
+	if (msg->sender != cd_membership_local_nodeid()) {
+		replica.state.vm_hook = NULL; /* history, as a snapshot brings it: no events */
+		rc = cd_syncdelta_apply(&replica.state, msg->body, replayed, NULL, &applied, err,
+					sizeof(err));
+		if (applied)
+			changed();
+		if (rc == 0 && (!want || strcmp(state_checksum(), want) != 0)) {
+			rc = CD_ERR_CORRUPT;
+			cd_strlcpy(err, "they lead to another state than the sender's",
+				   sizeof(err));
+		}
+	}
+	if (rc < 0) {
+		qb_log(LOG_ERR,
+		       "cannot catch up by the changes from node %u: %s; asking for the whole "
+		       "state",
+		       msg->sender, err);
+		cd_event("cluster", "sync",
+			 "this node could not catch up by node %u's changes (%s): it takes the "
+			 "whole state in a new round",
+			 msg->sender, err);
+		replica.sync.phase = CD_SYNC_LEFT_OUT;
+		fail_pending(CD_ERR_SYNCING, "this node is taking the state again; retry");
+		cancel_restart();
+		cd_replica_resync();
+		arm_restart();
+		return;
+	}
+	if (applied)
+		qb_log(LOG_NOTICE,
+		       "caught up from %" PRIu64 ".%" PRIu64 " to %" PRIu64 ".%" PRIu64
+		       " by %zu change(s) from node %u, not a snapshot",
+		       had.epoch, had.seq, replica.state.version.epoch, replica.state.version.seq,
+		       applied, msg->sender);
+	replica.sync.phase = CD_SYNC_DONE;
+	finish_round();
+	arm_round_timer();
+}
+
 /* The snapshot body of msg's sender, the one the round waits for. */
 static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *body)
 {
@@ -608,8 +737,7 @@ static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *b
 		       replica.state.version.seq);
 		cd_state_free(&replica.state);
 		replica.state = s;
-		changed();
-		cd_persist_replaced();
+		replaced();
 	}
 	replica.sync.phase = CD_SYNC_DONE;
 	finish_round();
@@ -657,7 +785,7 @@ static void on_change(const struct cd_msg *msg)
 		rc = cd_state_apply_from(&replica.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
 			changed();
-			cd_persist_change(msg->body, msg->sender, replica.state.version);
+			record(msg->body, msg->sender);
 			cd_event_change(msg->body, msg->sender);
 		} else
 			qb_log(LOG_INFO, "change from node %u refused: %s", msg->sender, err);
@@ -687,6 +815,9 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case CD_MSG_SNAPSHOT_CHUNK:
 		on_snapshot_chunk(&msg);
+		break;
+	case CD_MSG_SYNC_DELTA:
+		on_sync_delta(&msg);
 		break;
 	case CD_MSG_STATE_CHECK:
 		if (replica.sync.phase == CD_SYNC_DONE && msg.round == replica.sync.round)

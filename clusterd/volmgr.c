@@ -158,9 +158,11 @@ bool cd_volmgr_host_ready(uint32_t nodeid, char *lacking, size_t len)
 		struct rt *rt = vols.rts[i];
 		bool usable, alive;
 
+		/* Renewed within the expiry time: its slot changed since then. */
 		pthread_mutex_lock(&rt->lock);
 		usable = rt->uuid_ok;
-		alive = rt->live[nodeid] == CSVFS_LIVE_ALIVE;
+		alive = rt->renewed_ms[nodeid] &&
+			cd_now_ms() < rt->renewed_ms[nodeid] + rt->watch_expiry_ms;
 		pthread_mutex_unlock(&rt->lock);
 		if (usable && !alive) {
 			if (lacking)

@@ -74,7 +74,8 @@ bool cd_volmgr_leases_held(char *lacking, size_t len);
 /*
  * Whether node id holds its host lease on every volume, as far as this node
  * can tell: the node itself by cd_volmgr_leases_held(), another by its slot
- * seen renewing (a volume this node cannot read does not count against it).
+ * seen renewed within the lease expiry time (a volume this node cannot
+ * read does not count against it).
  * A node back from a restart takes VMs' disk leases only once it does, so
  * a move into it waits for that. If not, the volume it lacks goes into
  * lacking (when not NULL).

@@ -126,9 +126,13 @@ struct rt {
 	 * is known dead as soon as its lease has expired, not E later. */
 	struct csvfs_watch watch[CSVFS_MAX_HOSTS + 1];
 	enum csvfs_liveness live[CSVFS_MAX_HOSTS + 1]; /* under lock */
-	struct job *queue;			       /* under lock */
-	struct csvfs_host host;			       /* under lock: the renew thread updates it */
-	enum cd_host_lease_state slot;		       /* under lock: the renew thread's record */
+	/* under lock: when each slot was last seen to change (renewed); 0 never,
+	 * or dead or gone since; and the volume's lease expiry, for how recent */
+	uint64_t renewed_ms[CSVFS_MAX_HOSTS + 1];
+	uint64_t watch_expiry_ms;
+	struct job *queue;	       /* under lock */
+	struct csvfs_host host;	       /* under lock: the renew thread updates it */
+	enum cd_host_lease_state slot; /* under lock: the renew thread's record */
 	/*
 	 * Under lock: the loop's word that it declared this generation of the
 	 * host lease lapsed and voided its leases (0 for none). The renew

@@ -65,10 +65,18 @@ void cd_changelog_free(struct cd_changelog *log)
 
 struct cd_version cd_changelog_newest(const struct cd_changelog *log)
 {
-	struct cd_version v = log->base;
+	return log->n ? slot(log, log->n - 1)->version : log->base;
+}
 
-	v.seq += log->n;
-	return v;
+/* Whether an entry at version continues the run that ends at newest. */
+static bool continues(const struct cd_changelog *log, struct cd_version newest,
+		      struct cd_version version)
+{
+	if (!log->anchored)
+		return false;
+	if (version.seq == 0)
+		return version.epoch > newest.epoch; /* a round's new epoch */
+	return version.epoch == newest.epoch && version.seq == newest.seq + 1;
 }
 
 int cd_changelog_add(struct cd_changelog *log, struct cd_version version, uint32_t sender,
@@ -79,11 +87,17 @@ int cd_changelog_add(struct cd_changelog *log, struct cd_version version, uint32
 	size_t len = strlen(change);
 	char *copy;
 
-	if (version.seq == 0)
+	if (version.seq == 0 && version.epoch == 0)
 		return -EINVAL;
-	/* Not the next of the run (a missed reset): a new run starts here. */
-	if (!log->anchored || version.epoch != newest.epoch || version.seq != newest.seq + 1)
+	if (!continues(log, newest, version)) {
+		/* Not the next of the run (a missed reset): a new run starts here. */
+		if (version.seq == 0) {
+			/* Nothing before a new epoch's start is known: the log is empty at it. */
+			cd_changelog_reset(log, version);
+			return 0;
+		}
 		cd_changelog_reset(log, (struct cd_version){version.epoch, version.seq - 1});
+	}
 	if (len + 1 > log->max_bytes) {
 		cd_changelog_reset(log, version);
 		return 0;
@@ -106,37 +120,54 @@ int cd_changelog_add(struct cd_changelog *log, struct cd_version version, uint32
 	return 0;
 }
 
-/* Whether every change after v is held. */
-static bool holds_since(const struct cd_changelog *log, struct cd_version v)
+/*
+ * Where the changes after v begin: 0 if v is the base, i + 1 if entry i
+ * has version v; -1 if v is not a version of the run. Entries' versions
+ * grow strictly (epoch, then seq), so a binary search finds it.
+ */
+static long after(const struct cd_changelog *log, struct cd_version v)
 {
-	struct cd_version newest = cd_changelog_newest(log);
+	size_t lo = 0, hi = log->n;
 
-	return log->anchored && v.epoch == log->base.epoch && v.seq >= log->base.seq &&
-	       v.seq <= newest.seq;
+	if (!log->anchored)
+		return -1;
+	if (cd_version_cmp(v, log->base) == 0)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cd_version_cmp(slot(log, mid)->version, v);
+
+		if (c == 0)
+			return (long)mid + 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 int cd_changelog_since(const struct cd_changelog *log, struct cd_version v, cd_changelog_fn fn,
 		       void *ctx)
 {
-	size_t first, i;
+	long first = after(log, v);
+	size_t i;
 	int rc;
 
-	if (!holds_since(log, v))
+	if (first < 0)
 		return CD_ERR_NOT_FOUND;
-	first = (size_t)(v.seq - log->base.seq);
-	for (i = first; fn && i < log->n; i++)
+	for (i = (size_t)first; fn && i < log->n; i++)
 		if ((rc = fn(ctx, slot(log, i))) != 0)
 			return rc;
-	return (int)(log->n - first);
+	return (int)(log->n - (size_t)first);
 }
 
 const struct cd_changelog_entry *cd_changelog_get(const struct cd_changelog *log,
 						  struct cd_version v)
 {
-	if (!log->anchored || v.epoch != log->base.epoch || v.seq <= log->base.seq ||
-	    v.seq > cd_changelog_newest(log).seq)
-		return NULL;
-	return slot(log, (size_t)(v.seq - 1 - log->base.seq));
+	long i = after(log, v);
+
+	return i > 0 ? slot(log, (size_t)i - 1) : NULL;
 }
 
 size_t cd_changelog_count(const struct cd_changelog *log)

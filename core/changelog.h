@@ -10,19 +10,23 @@
  *     changes of one epoch therefore have the versions (e, s + 1),
  *     (e, s + 2), ... without holes, and replaying the logged ones in
  *     order on a state at (e, s) gives the same state as here.
+ *   - The end of a quorate sync round (cd_state_sync_finish(): a new
+ *     epoch, seq 0) is deterministic too, given the round's members and
+ *     time: it is logged as an entry of its own at version (e', 0), the
+ *     caller's record of the round, which continues the run into the new
+ *     epoch. A member that missed the round replays it like a change.
  *   - Anything else that moves the version moves it without a change to
- *     log: the end of a quorate sync round (cd_state_sync_finish(): a new
- *     epoch, seq 0), adopting a snapshot, loading the state file. Then the
- *     state is no longer what the logged changes lead to, and the caller
- *     calls cd_changelog_reset() with the state's new version.
+ *     log: adopting a snapshot, loading the state file. Then the state is
+ *     no longer what the logged changes lead to, and the caller calls
+ *     cd_changelog_reset() with the state's new version.
  * So the log holds one contiguous run: a base version (the version before
- * its oldest entry, which is the newest when it holds none) and the
- * entries base.seq + 1 .. newest.seq of the base's epoch. A member at
- * version v can be brought up to the newest by the log alone exactly when
- * v is in the base's epoch and base.seq <= v.seq <= newest.seq. An entry
- * that would not continue the run (a gap, another epoch: the caller missed
- * a reset) starts a new run with it, so the log never claims more than it
- * holds.
+ * its oldest entry, which is the newest when it holds none) and entries
+ * whose versions go up by one seq at a time, or to seq 0 of a newer epoch
+ * (a round). A member at version v can be brought up to the newest by the
+ * log alone exactly when v is the base or the version of an entry. An
+ * entry that would not continue the run (a gap, another epoch: the caller
+ * missed a reset) starts a new run with it, so the log never claims more
+ * than it holds.
  *
  * It is bounded by a count of entries and by the bytes of their JSON text;
  * the oldest are dropped first (and the base moves up with them).
@@ -76,8 +80,9 @@ void cd_changelog_reset(struct cd_changelog *log, struct cd_version base);
  * Log a change that applied: version is the state's version after it,
  * change its compact JSON text (copied). Older entries are dropped to
  * stay within both bounds; a change larger than max_bytes by itself
- * leaves the log empty at its version. Returns 0, -EINVAL (seq 0: no
- * change gives that) or -ENOMEM (the log is then empty at version, so it
+ * leaves the log empty at its version. A round's entry (seq 0) that does
+ * not continue the run leaves the log empty at its version. Returns 0,
+ * -EINVAL (version 0.0) or -ENOMEM (the log is then empty at version, so it
  * still claims nothing it does not hold).
  */
 int cd_changelog_add(struct cd_changelog *log, struct cd_version version, uint32_t sender,

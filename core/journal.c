@@ -13,6 +13,7 @@
 #include <clusterd/result.h>
 
 #include "core/journal.h"
+#include "core/syncdelta.h"
 #include "core/state_file.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -199,7 +200,7 @@ static int replay(struct seg *g, struct cd_state *s, struct cd_journal_report *r
 		if (decode(g->data + at, &o, &sender, &v, &change) < 0)
 			FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu is not a change", name,
 			     at);
-		rc = cd_state_apply_from(s, change, sender, why, sizeof(why));
+		rc = cd_state_replay(s, change, sender, why, sizeof(why));
 		json_object_put(o);
 		if (rc < 0)
 			FAIL(CD_ERR_CORRUPT, "%s: the record at byte %zu does not apply: %s", name,

@@ -28,6 +28,7 @@ core_libcdcore_la_SOURCES = \
 	core/journal.c core/journal.h \
 	core/msg.c core/msg.h \
 	core/sync.c core/sync.h \
+	core/syncdelta.c core/syncdelta.h \
 	core/wdrule.c core/wdrule.h \
 	core/vmdisks.c core/vmdisks.h \
 	core/vmident.c core/vmident.h \

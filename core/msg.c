@@ -33,6 +33,7 @@ static const struct {
 	{CD_MSG_SNAPSHOT_CHUNK, "snapshot-chunk", CD_CHUNK_HDR_LEN, CD_MSG_CHUNK_MAX, 1, 1},
 	{CD_MSG_STATE_CHECK, "state-check", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
 	{CD_MSG_STATE_SUM, "state-sum", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
+	{CD_MSG_SYNC_DELTA, "sync-delta", 3, CD_MSG_SYNC_DELTA_MAX, 1, 0},
 };
 
 static int type_index(uint16_t type)

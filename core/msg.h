@@ -41,6 +41,8 @@
 #define CD_MSG_SNAPSHOT_MAX (64u * 1024u * 1024u)
 #define CD_MSG_SYNC_STATE_MAX (64u * 1024u)
 #define CD_MSG_SYNC_CTL_MAX 256u
+/* A sync delta: its changes (core/syncdelta.h) and what wraps them. */
+#define CD_MSG_SYNC_DELTA_MAX (8u * 1024u * 1024u)
 /* A snapshot chunk: its header and at most CD_SNAPSHOT_CHUNK bytes. */
 #define CD_SNAPSHOT_CHUNK (256u * 1024u)
 #define CD_MSG_CHUNK_MAX (CD_CHUNK_HDR_LEN + CD_SNAPSHOT_CHUNK)
@@ -56,6 +58,7 @@ enum cd_msg_type {
 	CD_MSG_SNAPSHOT_CHUNK = 6, /* a piece of a large snapshot (binary, core/chunks.h) */
 	CD_MSG_STATE_CHECK = 7,	   /* the coordinator asks every member for its state's sum */
 	CD_MSG_STATE_SUM = 8,	   /* a member's state version and checksum for a check */
+	CD_MSG_SYNC_DELTA = 9,	   /* in place of a snapshot: the changes members lack */
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 

@@ -292,6 +292,8 @@ struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
 	json_object_object_add(o, "quorate", json_object_new_boolean(r->quorate));
 	json_object_object_add(o, "node", cd_node_info_to_json(&r->info));
 	json_object_object_add(o, "wall_ms", json_object_new_int64((int64_t)r->wall_ms));
+	if (r->delta)
+		json_object_object_add(o, "delta", json_object_new_boolean(true));
 	return o;
 }
 
@@ -322,5 +324,7 @@ int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender, const st
 	if (json_object_object_get_ex(o, "wall_ms", &q) && json_object_is_type(q, json_type_int) &&
 	    json_object_get_int64(q) > 0)
 		r->wall_ms = (uint64_t)json_object_get_int64(q);
+	r->delta = json_object_object_get_ex(o, "delta", &q) &&
+		   json_object_is_type(q, json_type_boolean) && json_object_get_boolean(q);
 	return 0;
 }

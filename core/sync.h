@@ -41,6 +41,7 @@ struct cd_sync_report {
 	bool quorate;
 	struct cd_node_info info;
 	uint64_t wall_ms; /* the reporter's clock; the round's time is the latest */
+	bool delta;	  /* it can catch up by a delta (syncdelta.h); older ones cannot */
 };
 
 enum cd_sync_phase {

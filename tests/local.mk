@@ -15,7 +15,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_cpubaseline \
 	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check \
 	tests/unit/check_move_peer tests/unit/check_schedule \
-	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_journal tests/unit/check_statecheck
+	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_syncdelta tests/unit/check_journal tests/unit/check_statecheck
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -128,6 +128,9 @@ tests_unit_check_chunks_LDADD = $(UNIT_LIBS)
 tests_unit_check_changelog_SOURCES = tests/unit/check_changelog.c
 tests_unit_check_changelog_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_changelog_LDADD = $(UNIT_LIBS)
+tests_unit_check_syncdelta_SOURCES = tests/unit/check_syncdelta.c
+tests_unit_check_syncdelta_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_syncdelta_LDADD = $(UNIT_LIBS)
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)

@@ -205,7 +205,7 @@ START_TEST(test_contiguity)
 	struct cd_changelog log;
 
 	log_open(&log, 8, 0, 1, 0, 2);
-	ck_assert_int_eq(cd_changelog_add(&log, ver(1, 0), 7, "{}"), -EINVAL);
+	ck_assert_int_eq(cd_changelog_add(&log, ver(0, 0), 7, "{}"), -EINVAL);
 	assert_since(&log, 1, 0, 1, 2);
 	/* A gap: seq 3 never came. */
 	add(&log, 1, 4);
@@ -224,6 +224,72 @@ START_TEST(test_contiguity)
 }
 END_TEST
 
+/* The versions since() hands out after v, as "e.s e.s ..." */
+static int versions(void *ctx, const struct cd_changelog_entry *e)
+{
+	char *out = ctx;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 512 - len, "%s%u.%u", len ? " " : "", (unsigned)e->version.epoch,
+		 (unsigned)e->version.seq);
+	return 0;
+}
+
+static void assert_after(struct cd_changelog *log, uint64_t epoch, uint64_t seq, const char *want)
+{
+	char got[512] = "";
+
+	ck_assert_int_ge(cd_changelog_since(log, ver(epoch, seq), versions, got), 0);
+	ck_assert_str_eq(got, want);
+}
+
+/* A round's new epoch (seq 0) continues the run: a member that missed it replays it. */
+START_TEST(test_rounds)
+{
+	struct cd_changelog log;
+
+	log_open(&log, 8, 0, 1, 0, 2);
+	ck_assert_int_eq(cd_changelog_add(&log, ver(3, 0), 0, "{\"op\":\"round\"}"), 0);
+	add(&log, 3, 1);
+	add(&log, 3, 2);
+	ck_assert_uint_eq(cd_changelog_count(&log), 5);
+	ck_assert_uint_eq(cd_changelog_newest(&log).epoch, 3);
+	ck_assert_uint_eq(cd_changelog_newest(&log).seq, 2);
+	assert_after(&log, 1, 0, "1.1 1.2 3.0 3.1 3.2");
+	assert_after(&log, 1, 2, "3.0 3.1 3.2");
+	assert_after(&log, 3, 0, "3.1 3.2");
+	ck_assert_int_eq(cd_changelog_since(&log, ver(3, 2), NULL, NULL), 0);
+	/* Versions that are not points of the run: none of the run's epochs, or past it. */
+	assert_not_held(&log, 2, 0);
+	assert_not_held(&log, 1, 3);
+	assert_not_held(&log, 3, 3);
+	ck_assert_ptr_nonnull(cd_changelog_get(&log, ver(3, 0)));
+	ck_assert_ptr_null(cd_changelog_get(&log, ver(1, 0)));
+	/* Two rounds in a row, and one of an older epoch (a missed reset): empty at it. */
+	ck_assert_int_eq(cd_changelog_add(&log, ver(4, 0), 0, "{}"), 0);
+	ck_assert_int_eq(cd_changelog_add(&log, ver(5, 0), 0, "{}"), 0);
+	assert_after(&log, 3, 2, "4.0 5.0");
+	ck_assert_int_eq(cd_changelog_add(&log, ver(5, 0), 0, "{}"), 0);
+	ck_assert_uint_eq(cd_changelog_count(&log), 0);
+	assert_not_held(&log, 3, 2);
+	ck_assert_int_eq(cd_changelog_since(&log, ver(5, 0), NULL, NULL), 0);
+	/* Evicting the oldest moves the base over a round too. */
+	cd_changelog_reset(&log, ver(1, 0));
+	add(&log, 1, 1);
+	ck_assert_int_eq(cd_changelog_add(&log, ver(2, 0), 0, "{}"), 0);
+	for (uint64_t q = 1; q <= 6; q++)
+		add(&log, 2, q);
+	ck_assert_uint_eq(cd_changelog_count(&log), 8);
+	add(&log, 2, 7);
+	assert_not_held(&log, 1, 0);
+	assert_after(&log, 1, 1, "2.0 2.1 2.2 2.3 2.4 2.5 2.6 2.7");
+	add(&log, 2, 8);
+	assert_not_held(&log, 1, 1);
+	assert_after(&log, 2, 0, "2.1 2.2 2.3 2.4 2.5 2.6 2.7 2.8");
+	cd_changelog_free(&log);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("changelog");
@@ -235,5 +301,6 @@ int main(void)
 	add_tcase(s, test_evict_by_bytes);
 	add_tcase(s, test_reset);
 	add_tcase(s, test_contiguity);
+	add_tcase(s, test_rounds);
 	return run_suite(s);
 }
