@@ -15,6 +15,7 @@
 #include "clusterd/snapstream.h"
 #include "clusterd/statecheck.h"
 #include "core/msg.h"
+#include "core/state_sum.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "lib/util.h"
@@ -70,14 +71,8 @@ void cd_replica_set_listener(void (*fn)(void))
 
 static const char *state_checksum(void)
 {
-	if (!replica.checksum_valid) {
-		struct json_object *o = cd_state_to_json(&replica.state);
-		const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-		cd_sha256_hex(t, strlen(t), replica.checksum);
-		json_object_put(o);
-		replica.checksum_valid = true;
-	}
+	if (!replica.checksum_valid)
+		replica.checksum_valid = cd_state_checksum(&replica.state, replica.checksum) == 0;
 	return replica.checksum;
 }
 
@@ -496,7 +491,8 @@ static void round_step(enum cd_sync_step step, const char *why)
 		       replica.sync.snapshot_from, replica.sync.best.epoch, replica.sync.best.seq);
 		/* One that cannot be built or sent times out like silence. */
 		if (replica.sync.snapshot_from == cd_membership_local_nodeid())
-			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state);
+			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state,
+					   state_checksum());
 		break;
 	}
 	arm_round_timer();

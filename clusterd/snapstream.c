@@ -34,7 +34,7 @@ static int send_inline(uint64_t round, const struct json_object *o)
 }
 
 static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, const char *text,
-		       size_t len)
+		       size_t len, const char *checksum)
 {
 	struct cd_chunk_id id = {.round = round,
 				 .sender = cd_membership_local_nodeid(),
@@ -49,7 +49,7 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 	uint64_t t0 = cd_now_ms();
 	int rc;
 
-	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK);
+	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK, checksum);
 	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
 		cd_chunk_hdr_encode(&h, hdr);
 		rc = cd_msg_build_raw(CD_MSG_SNAPSHOT_CHUNK, id.sender, round, hdr, sizeof(hdr),
@@ -67,7 +67,8 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 	return rc;
 }
 
-int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s)
+int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
+		       const char *checksum)
 {
 	struct json_object *o = cd_state_to_json(s);
 	const char *text;
@@ -79,7 +80,7 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s)
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
 	rc = len <= CD_SNAPSHOT_INLINE_MAX ? send_inline(round, o)
-					   : send_chunks(round, step, s, text, len);
+					   : send_chunks(round, step, s, text, len, checksum);
 	json_object_put(o);
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot send the snapshot: %s", cd_strerror(rc));

@@ -26,6 +26,7 @@
 #include "clusterd/replica.h"
 #include "clusterd/statecheck.h"
 #include "core/statecheck.h"
+#include "core/state_sum.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -51,11 +52,7 @@ static struct {
 
 static void *hash_copy(void *arg)
 {
-	struct json_object *o = cd_state_to_json(&sc.copy);
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-	cd_sha256_hex(t, strlen(t), sc.sum);
-	json_object_put(o);
+	cd_state_checksum(&sc.copy, sc.sum);
 	atomic_store(&sc.hashed, true);
 	return NULL;
 }
