@@ -14,6 +14,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/snapstream.h"
 #include "core/chunks.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 static struct cd_chunks_rx rx;
@@ -92,7 +93,6 @@ int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step,
 {
 	struct cd_chunk_hdr h;
 	const void *bytes;
-	struct json_tokener *tok;
 	char *text;
 	size_t len;
 	int rc;
@@ -119,18 +119,12 @@ int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step,
 		snprintf(err, errlen, "the snapshot is not complete");
 		return rc;
 	}
-	tok = json_tokener_new();
-	*body = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
-	if (!tok || json_tokener_get_error(tok) != json_tokener_success || !*body ||
-	    !json_object_is_type(*body, json_type_object)) {
-		json_object_put(*body);
-		*body = NULL;
+	if (cd_json_parse_object(text, len, body) < 0) {
 		snprintf(err, errlen, "the snapshot's %zu bytes are not a JSON object", len);
 		rc = CD_ERR_PROTOCOL;
 	} else {
 		rc = CD_CHUNKS_COMPLETE;
 	}
-	json_tokener_free(tok);
 	free(text);
 	return rc;
 }
