@@ -38,6 +38,8 @@ static struct {
 	char checksum[65];
 	bool checksum_valid;
 	bool dirty;
+	/* resynced: its flushes fail until it takes the state again (said once) */
+	bool held, held_said;
 	bool report_sent;
 	uint64_t next_req_id;
 	struct pending *pending;
@@ -310,6 +312,8 @@ void cd_replica_resync(void)
 	replica.state.version.epoch = 0;
 	replica.state.version.seq = 0;
 	replica.checksum_valid = false;
+	replica.held = true;
+	replica.held_said = false;
 	send_restart();
 }
 
@@ -719,10 +723,17 @@ static void on_flush(void)
 		rc = cd_persist_flush(&replica.state, err, sizeof(err));
 		if (rc < 0) {
 			/* Nothing is acknowledged that is not on disk. */
-			qb_log(LOG_CRIT, "cannot persist state in %s: %s", replica.path, err);
+			if (!replica.held)
+				qb_log(LOG_CRIT, "cannot persist state in %s: %s", replica.path,
+				       err);
+			else if (!replica.held_said)
+				qb_log(LOG_NOTICE, "changes held until this node is resynced (%s)",
+				       err);
+			replica.held_said = replica.held;
 			return;
 		}
 		replica.dirty = false;
+		replica.held = false;
 	}
 	while ((p = *pp)) {
 		if (!p->delivered) {
