@@ -9,6 +9,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/persist.c clusterd/persist.h \
 	clusterd/snapstream.c clusterd/snapstream.h \
 	clusterd/statecheck.c clusterd/statecheck.h \
+	clusterd/offloop.c clusterd/offloop.h \
 	clusterd/ipcs.c clusterd/ipcs.h lib/ipcpeer.c lib/ipcpeer.h \
 	clusterd/ipc_cmd.c clusterd/ipc_cmd.h \
 	clusterd/ipc_cluster.c clusterd/ipc_vm.c clusterd/ipc_move.c clusterd/ipc_volume.c clusterd/ipc_fence.c clusterd/ipc_drain.c \

@@ -15,9 +15,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +23,7 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/offloop.h"
 #include "clusterd/persist.h"
 #include "core/journal.h"
 #include "lib/util.h"
@@ -36,10 +34,7 @@ static struct {
 	bool replaced;	   /* written whole at the next flush */
 	size_t snap_bytes; /* the last snapshot's size */
 	/* the compaction under way */
-	bool running;
-	atomic_bool finished;
-	pthread_t thread;
-	struct cd_state copy;
+	struct cd_offloop job;
 	int rc;
 	char err[256];
 	uint64_t began_ms;
@@ -119,22 +114,17 @@ void cd_persist_replaced(void)
 
 /* --- compaction --- */
 
-static void *compact(void *arg)
+static void compact(const struct cd_state *copy, void *ctx)
 {
-	ps.rc = cd_journal_write_snapshot(ps.j.dir, &ps.copy, ps.err, sizeof(ps.err));
-	atomic_store(&ps.finished, true);
-	return NULL;
+	ps.began_ms = cd_now_ms();
+	ps.rc = cd_journal_write_snapshot(ps.j.dir, copy, ps.err, sizeof(ps.err));
 }
 
-/* The compaction under way, once its thread is done (or waited for). */
-static void reap(bool wait)
+/* The compaction's thread is done: on the main loop. */
+static void compacted(const struct cd_state *copy, void *ctx)
 {
-	struct cd_version v = ps.copy.version;
+	struct cd_version v = copy->version;
 
-	if (!ps.running || (!wait && !atomic_load(&ps.finished)))
-		return;
-	pthread_join(ps.thread, NULL);
-	ps.running = false;
 	if (ps.rc == 0) {
 		cd_journal_compacted(&ps.j, v);
 		ps.snap_bytes = snapshot_size(v);
@@ -146,12 +136,10 @@ static void reap(bool wait)
 		qb_log(LOG_WARNING, "the journal's compaction failed: %s (tried again later)",
 		       ps.err);
 	}
-	cd_state_free(&ps.copy);
 }
 
 static void start_compaction(const struct cd_state *s)
 {
-	sigset_t all, old;
 	char err[256];
 	int rc;
 
@@ -159,24 +147,9 @@ static void start_compaction(const struct cd_state *s)
 		qb_log(LOG_WARNING, "cannot start the journal's compaction: %s", err);
 		return;
 	}
-	cd_state_init(&ps.copy);
-	if (cd_state_copy(&ps.copy, s) < 0) {
-		cd_state_free(&ps.copy);
-		return;
-	}
-	ps.began_ms = cd_now_ms();
-	atomic_store(&ps.finished, false);
-	/* Signals stay the main loop's. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&ps.thread, NULL, compact, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		qb_log(LOG_WARNING, "cannot start the journal's compaction: %s", strerror(rc));
-		cd_state_free(&ps.copy);
-		return;
-	}
-	ps.running = true;
+	rc = cd_offloop_start(&ps.job, s, compact, compacted, NULL);
+	if (rc < 0)
+		qb_log(LOG_WARNING, "cannot start the journal's compaction: %s", strerror(-rc));
 }
 
 int cd_persist_flush(const struct cd_state *s, char *err, size_t errlen)
@@ -188,9 +161,10 @@ int cd_persist_flush(const struct cd_state *s, char *err, size_t errlen)
 		snprintf(err, errlen, "no journal open");
 		return -EBADF;
 	}
-	reap(false);
+	/* The compaction under way, once its thread is done (or waited for). */
+	cd_offloop_poll(&ps.job, false);
 	if (ps.replaced) {
-		reap(true);
+		cd_offloop_poll(&ps.job, true);
 		rc = cd_journal_snapshot(&ps.j, s, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -202,14 +176,14 @@ int cd_persist_flush(const struct cd_state *s, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	bound = ps.snap_bytes > CD_PERSIST_COMPACT_MIN ? ps.snap_bytes : CD_PERSIST_COMPACT_MIN;
-	if (!ps.running && cd_journal_bytes(&ps.j) > bound)
+	if (!cd_offloop_running(&ps.job) && cd_journal_bytes(&ps.j) > bound)
 		start_compaction(s);
 	return 0;
 }
 
 void cd_persist_close(void)
 {
-	reap(true);
+	cd_offloop_poll(&ps.job, true);
 	cd_journal_close(&ps.j);
 	ps.open = false;
 }

@@ -16,6 +16,7 @@
 #include "clusterd/statecheck.h"
 #include "core/changelog.h"
 #include "core/msg.h"
+#include "core/state_sum.h"
 #include "core/syncdelta.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
@@ -41,6 +42,8 @@ static struct {
 	char checksum[65];
 	bool checksum_valid;
 	bool dirty;
+	/* resynced: its flushes fail until it takes the state again (said once) */
+	bool held, held_said;
 	bool report_sent;
 	uint64_t next_req_id;
 	struct pending *pending;
@@ -74,14 +77,8 @@ void cd_replica_set_listener(void (*fn)(void))
 
 static const char *state_checksum(void)
 {
-	if (!replica.checksum_valid) {
-		struct json_object *o = cd_state_to_json(&replica.state);
-		const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-		cd_sha256_hex(t, strlen(t), replica.checksum);
-		json_object_put(o);
-		replica.checksum_valid = true;
-	}
+	if (!replica.checksum_valid)
+		replica.checksum_valid = cd_state_checksum(&replica.state, replica.checksum) == 0;
 	return replica.checksum;
 }
 
@@ -346,6 +343,8 @@ void cd_replica_resync(void)
 	replica.state.version.seq = 0;
 	replica.checksum_valid = false;
 	cd_changelog_reset(&replica.log, replica.state.version);
+	replica.held = true;
+	replica.held_said = false;
 	send_restart();
 }
 
@@ -560,7 +559,8 @@ static void round_step(enum cd_sync_step step, const char *why)
 		       replica.sync.snapshot_from, replica.sync.best.epoch, replica.sync.best.seq);
 		/* One that cannot be built or sent times out like silence. */
 		if (replica.sync.snapshot_from == cd_membership_local_nodeid() && !send_delta())
-			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state);
+			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state,
+					   state_checksum());
 		break;
 	}
 	arm_round_timer();
@@ -854,10 +854,17 @@ static void on_flush(void)
 		rc = cd_persist_flush(&replica.state, err, sizeof(err));
 		if (rc < 0) {
 			/* Nothing is acknowledged that is not on disk. */
-			qb_log(LOG_CRIT, "cannot persist state in %s: %s", replica.path, err);
+			if (!replica.held)
+				qb_log(LOG_CRIT, "cannot persist state in %s: %s", replica.path,
+				       err);
+			else if (!replica.held_said)
+				qb_log(LOG_NOTICE, "changes held until this node is resynced (%s)",
+				       err);
+			replica.held_said = replica.held;
 			return;
 		}
 		replica.dirty = false;
+		replica.held = false;
 	}
 	while ((p = *pp)) {
 		if (!p->delivered) {

@@ -14,6 +14,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/snapstream.h"
 #include "core/chunks.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 static struct cd_chunks_rx rx;
@@ -34,7 +35,7 @@ static int send_inline(uint64_t round, const struct json_object *o)
 }
 
 static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, const char *text,
-		       size_t len)
+		       size_t len, const char *checksum)
 {
 	struct cd_chunk_id id = {.round = round,
 				 .sender = cd_membership_local_nodeid(),
@@ -49,7 +50,7 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 	uint64_t t0 = cd_now_ms();
 	int rc;
 
-	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK);
+	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK, checksum);
 	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
 		cd_chunk_hdr_encode(&h, hdr);
 		rc = cd_msg_build_raw(CD_MSG_SNAPSHOT_CHUNK, id.sender, round, hdr, sizeof(hdr),
@@ -67,7 +68,8 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 	return rc;
 }
 
-int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s)
+int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
+		       const char *checksum)
 {
 	struct json_object *o = cd_state_to_json(s);
 	const char *text;
@@ -79,7 +81,7 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s)
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
 	rc = len <= CD_SNAPSHOT_INLINE_MAX ? send_inline(round, o)
-					   : send_chunks(round, step, s, text, len);
+					   : send_chunks(round, step, s, text, len, checksum);
 	json_object_put(o);
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot send the snapshot: %s", cd_strerror(rc));
@@ -91,7 +93,6 @@ int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step,
 {
 	struct cd_chunk_hdr h;
 	const void *bytes;
-	struct json_tokener *tok;
 	char *text;
 	size_t len;
 	int rc;
@@ -118,18 +119,12 @@ int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step,
 		snprintf(err, errlen, "the snapshot is not complete");
 		return rc;
 	}
-	tok = json_tokener_new();
-	*body = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
-	if (!tok || json_tokener_get_error(tok) != json_tokener_success || !*body ||
-	    !json_object_is_type(*body, json_type_object)) {
-		json_object_put(*body);
-		*body = NULL;
+	if (cd_json_parse_object(text, len, body) < 0) {
 		snprintf(err, errlen, "the snapshot's %zu bytes are not a JSON object", len);
 		rc = CD_ERR_PROTOCOL;
 	} else {
 		rc = CD_CHUNKS_COMPLETE;
 	}
-	json_tokener_free(tok);
 	free(text);
 	return rc;
 }

@@ -21,8 +21,13 @@
 /* A state whose JSON is larger than this goes in chunks. */
 #define CD_SNAPSHOT_INLINE_MAX CD_SNAPSHOT_CHUNK
 
-/* Send s as the snapshot round and step ask for. Returns 0 or -errno (logged). */
-int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s);
+/*
+ * Send s as the snapshot round and step ask for. checksum is s's state
+ * checksum (core/state_sum.h) where the caller has it already, so that the
+ * text is not hashed again, or NULL. Returns 0 or -errno (logged).
+ */
+int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
+		       const char *checksum);
 
 /*
  * A delivered chunk of the snapshot that round and step await from

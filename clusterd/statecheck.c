@@ -11,9 +11,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,9 +20,11 @@
 
 #include "clusterd/events.h"
 #include "clusterd/membership.h"
+#include "clusterd/offloop.h"
 #include "clusterd/replica.h"
 #include "clusterd/statecheck.h"
 #include "core/statecheck.h"
+#include "core/state_sum.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -41,40 +40,24 @@ static struct {
 	struct cd_check_sum sums[CD_SYNC_MAX_MEMBERS];
 	size_t n_sums;
 	/* this node's hash of it */
-	bool hashing;
-	atomic_bool hashed;
-	pthread_t thread;
-	struct cd_state copy;
+	struct cd_offloop job;
 	uint64_t copy_check;
 	char sum[65];
 } sc;
 
-static void *hash_copy(void *arg)
+static void hash_copy(const struct cd_state *copy, void *ctx)
 {
-	struct json_object *o = cd_state_to_json(&sc.copy);
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-	cd_sha256_hex(t, strlen(t), sc.sum);
-	json_object_put(o);
-	atomic_store(&sc.hashed, true);
-	return NULL;
+	cd_state_checksum(copy, sc.sum);
 }
 
 /* The hash done: this node's sum goes out, if its check is still the one under way. */
-static void poll_hash(void *data)
+static void hashed(const struct cd_state *copy, void *ctx)
 {
 	struct cd_check_sum mine = {.node = cd_membership_local_nodeid()};
 	struct json_object *o;
 
-	if (!atomic_load(&sc.hashed)) {
-		qb_loop_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
-		return;
-	}
-	pthread_join(sc.thread, NULL);
-	sc.hashing = false;
-	mine.version = sc.copy.version;
+	mine.version = copy->version;
 	cd_strlcpy(mine.checksum, sc.sum, sizeof(mine.checksum));
-	cd_state_free(&sc.copy);
 	if (sc.copy_check != sc.check)
 		return;
 	o = cd_check_sum_to_json(sc.check, &mine);
@@ -82,34 +65,25 @@ static void poll_hash(void *data)
 	json_object_put(o);
 }
 
+static void poll_hash(void *data)
+{
+	if (!cd_offloop_poll(&sc.job, false))
+		qb_loop_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
+}
+
 void cd_statecheck_on_check(const struct cd_msg *msg)
 {
-	sigset_t all, old;
 	uint64_t check;
-	int rc;
 
 	if (cd_jget_u64(msg->body, "check", &check) < 0 || !check)
 		return;
 	sc.check = check;
 	sc.n_sums = 0;
-	if (sc.hashing)
+	if (cd_offloop_running(&sc.job))
 		return; /* the last one's hash is still under way: no sum from here */
-	cd_state_init(&sc.copy);
-	if (cd_state_copy(&sc.copy, cd_replica_state()) < 0) {
-		cd_state_free(&sc.copy);
-		return;
-	}
 	sc.copy_check = check;
-	atomic_store(&sc.hashed, false);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&sc.thread, NULL, hash_copy, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		cd_state_free(&sc.copy);
+	if (cd_offloop_start(&sc.job, cd_replica_state(), hash_copy, hashed, NULL) < 0)
 		return;
-	}
-	sc.hashing = true;
 	qb_loop_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
 }
 
@@ -224,9 +198,5 @@ void cd_statecheck_init(qb_loop_t *loop, uint64_t interval_ms)
 
 void cd_statecheck_fini(void)
 {
-	if (sc.hashing) {
-		pthread_join(sc.thread, NULL);
-		cd_state_free(&sc.copy);
-		sc.hashing = false;
-	}
+	cd_offloop_cancel(&sc.job);
 }

@@ -124,7 +124,7 @@ static uint32_t chunk_len(uint64_t total, uint32_t size, uint32_t index)
 /* --- the sender --- */
 
 int cd_chunks_tx_init(struct cd_chunks_tx *tx, const struct cd_chunk_id *id, const void *buf,
-		      size_t len, uint32_t chunk_size)
+		      size_t len, uint32_t chunk_size, const char *total_sha256)
 {
 	if (chunk_size == 0)
 		chunk_size = CD_CHUNK_SIZE_DEFAULT;
@@ -138,7 +138,10 @@ int cd_chunks_tx_init(struct cd_chunks_tx *tx, const struct cd_chunk_id *id, con
 	tx->buf = buf ? buf : (const unsigned char *)""; /* an empty snapshot may have none */
 	tx->len = len;
 	tx->chunk_size = chunk_size;
-	cd_sha256_hex(tx->buf, len, tx->total_sha256);
+	if (total_sha256 && strlen(total_sha256) == 64)
+		memcpy(tx->total_sha256, total_sha256, sizeof(tx->total_sha256));
+	else
+		cd_sha256_hex(tx->buf, len, tx->total_sha256);
 	return 0;
 }
 

@@ -91,12 +91,14 @@ struct cd_chunks_tx {
 
 /*
  * Start sending len bytes of buf (borrowed) as the snapshot id, in chunks of
- * chunk_size bytes (0: CD_CHUNK_SIZE_DEFAULT). Hashes the whole once.
- * Returns 0, -EINVAL (chunk size outside CD_CHUNK_SIZE_MIN..MAX) or
+ * chunk_size bytes (0: CD_CHUNK_SIZE_DEFAULT). total_sha256 is the hex
+ * SHA-256 of those bytes where the caller has it already (a state's
+ * checksum, core/state_sum.h), or NULL: then the whole is hashed here,
+ * once. Returns 0, -EINVAL (chunk size outside CD_CHUNK_SIZE_MIN..MAX) or
  * -EMSGSIZE (more chunks than a u32 counts).
  */
 int cd_chunks_tx_init(struct cd_chunks_tx *tx, const struct cd_chunk_id *id, const void *buf,
-		      size_t len, uint32_t chunk_size);
+		      size_t len, uint32_t chunk_size, const char *total_sha256);
 
 /*
  * The next chunk: fills h, points *ptr into the buffer at its h->len bytes

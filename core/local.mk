@@ -25,6 +25,7 @@ core_libcdcore_la_SOURCES = \
 	core/leasestate.c core/leasestate.h \
 	core/lrm_phase.c core/lrm_phase.h \
 	core/state_file.c core/state_file.h \
+	core/state_sum.c core/state_sum.h \
 	core/journal.c core/journal.h \
 	core/msg.c core/msg.h \
 	core/sync.c core/sync.h \

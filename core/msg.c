@@ -9,6 +9,7 @@
 #include <clusterd/result.h>
 
 #include "core/msg.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 _Static_assert(2u * CD_VM_XML_MAX + 64u * 1024u <= CD_MSG_CHANGE_MAX,
@@ -114,8 +115,7 @@ int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, c
 {
 	struct cd_msg_hdr h;
 	const char *payload;
-	struct json_tokener *tok;
-	int ti;
+	int ti, rc;
 
 	memset(m, 0, sizeof(*m));
 	if (len < sizeof(h))
@@ -150,18 +150,11 @@ int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, c
 	if (payload[len - sizeof(h) - 1] != '\0' || memchr(payload, '\0', len - sizeof(h) - 1))
 		FAIL(CD_ERR_PROTOCOL, "%s payload is not one NUL-terminated string",
 		     msg_table[ti].name);
-	tok = json_tokener_new();
-	if (!tok)
+	rc = cd_json_parse_object(payload, len - sizeof(h) - 1, &m->body);
+	if (rc == -ENOMEM)
 		FAIL(-ENOMEM, "out of memory");
-	m->body = json_tokener_parse_ex(tok, payload, (int)(len - sizeof(h) - 1));
-	if (json_tokener_get_error(tok) != json_tokener_success || !m->body ||
-	    !json_object_is_type(m->body, json_type_object)) {
-		json_tokener_free(tok);
-		json_object_put(m->body);
-		m->body = NULL;
+	if (rc < 0)
 		FAIL(CD_ERR_PROTOCOL, "%s payload is not a JSON object", msg_table[ti].name);
-	}
-	json_tokener_free(tok);
 out:
 	m->type = (enum cd_msg_type)le16toh(h.type);
 	m->sender = from;

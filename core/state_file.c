@@ -8,28 +8,29 @@
 #include <clusterd/result.h>
 
 #include "core/state_file.h"
+#include "core/state_sum.h"
 #include "lib/util.h"
 
 #define MAGIC "clusterd-state 1 "
 
 int cd_state_file_save(const char *path, const struct cd_state *s, char *err, size_t errlen)
 {
-	struct json_object *o = cd_state_to_json(s);
-	const char *body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	size_t blen = strlen(body), hlen = strlen(MAGIC) + 64 + 1;
-	char sum[65], *buf;
+	size_t hlen = strlen(MAGIC) + 64 + 1, blen;
+	struct cd_state_text t;
+	char *buf;
 	int rc;
 
-	buf = malloc(hlen + blen);
+	rc = cd_state_text(s, &t);
+	buf = rc == 0 ? malloc(hlen + t.len) : NULL;
 	if (!buf) {
-		json_object_put(o);
+		cd_state_text_free(&t);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	cd_sha256_hex(body, blen, sum);
-	snprintf(buf, hlen + 1, "%s%s\n", MAGIC, sum);
-	memcpy(buf + hlen, body, blen);
-	json_object_put(o);
+	snprintf(buf, hlen + 1, "%s%s\n", MAGIC, t.sum);
+	memcpy(buf + hlen, t.text, t.len);
+	blen = t.len;
+	cd_state_text_free(&t);
 	rc = cd_write_file_atomic(path, buf, hlen + blen);
 	free(buf);
 	if (rc < 0)

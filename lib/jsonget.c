@@ -4,6 +4,23 @@
 
 #include "lib/jsonget.h"
 
+int cd_json_parse_object(const char *text, size_t len, struct json_object **out)
+{
+	struct json_tokener *tok = json_tokener_new();
+
+	*out = NULL;
+	if (!tok)
+		return -ENOMEM;
+	*out = json_tokener_parse_ex(tok, text, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success || !*out ||
+	    !json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	json_tokener_free(tok);
+	return *out ? 0 : -EINVAL;
+}
+
 const char *cd_jget_str(const struct json_object *o, const char *key)
 {
 	struct json_object *v;

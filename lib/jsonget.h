@@ -1,14 +1,22 @@
 /*
- * Typed reads of JSON object members, for the code that checks messages
- * and files where they enter.
+ * Typed reads of JSON object members, and the parse of an object, for the
+ * code that checks messages and files where they enter.
  */
 #ifndef CD_JSONGET_H
 #define CD_JSONGET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
+
+/*
+ * Parse the len bytes at text as one JSON object, as a message or snapshot
+ * that enters is parsed: *out is a new object the caller puts. Returns 0,
+ * -EINVAL (not a JSON object: *out NULL) or -ENOMEM.
+ */
+int cd_json_parse_object(const char *text, size_t len, struct json_object **out);
 
 /* The string member key of o, or NULL if absent or not a string. */
 const char *cd_jget_str(const struct json_object *o, const char *key);

@@ -15,7 +15,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_cpubaseline \
 	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check \
 	tests/unit/check_move_peer tests/unit/check_schedule \
-	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_syncdelta tests/unit/check_journal tests/unit/check_statecheck
+	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_syncdelta tests/unit/check_journal \
+	tests/unit/check_statecheck tests/unit/check_state_sum
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -35,6 +36,9 @@ tests_unit_check_msg_LDADD = $(UNIT_LIBS)
 tests_unit_check_state_file_SOURCES = tests/unit/check_state_file.c
 tests_unit_check_state_file_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_state_file_LDADD = $(UNIT_LIBS)
+tests_unit_check_state_sum_SOURCES = tests/unit/check_state_sum.c $(FIXTURE_SOURCES)
+tests_unit_check_state_sum_CFLAGS = $(UNIT_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_check_state_sum_LDADD = $(UNIT_LIBS) $(OPENSSL_LIBS)
 tests_unit_check_statecheck_SOURCES = tests/unit/check_statecheck.c
 tests_unit_check_statecheck_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_statecheck_LDADD = $(UNIT_LIBS)

@@ -53,7 +53,7 @@ static void snap_make(struct snap *s, size_t len, uint32_t size, uint64_t round,
 	memset(s, 0, sizeof(*s));
 	s->buf = random_buf(len, (unsigned)(len + round));
 	s->len = len;
-	ck_assert_int_eq(cd_chunks_tx_init(&s->tx, &id, s->buf, len, size), 0);
+	ck_assert_int_eq(cd_chunks_tx_init(&s->tx, &id, s->buf, len, size, NULL), 0);
 	while (s->n < MAXC &&
 	       cd_chunks_tx_next(&s->tx, &s->c[s->n].h, &s->c[s->n].p, &s->c[s->n].len) == 1)
 		s->n++;
@@ -441,16 +441,24 @@ START_TEST(test_tx)
 	struct cd_chunks_tx tx;
 	struct cd_chunk_hdr h, again;
 	unsigned char *buf = random_buf(3 * SMALL, 1);
+	/* A whole checksum the caller has already is taken as it is. */
+	const char known[] = "00000000000000000000000000000000000000000000000000000000000000ff";
 	const void *p, *q;
+	char sum[65];
 	size_t len;
 
-	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, SMALL - 1), -EINVAL);
-	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, CD_CHUNK_SIZE_MAX + 1),
+	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, SMALL - 1, NULL), -EINVAL);
+	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, CD_CHUNK_SIZE_MAX + 1, NULL),
 			 -EINVAL);
-	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, 0), 0);
+	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, 0, NULL), 0);
 	ck_assert_uint_eq(tx.chunk_size, CD_CHUNK_SIZE_DEFAULT);
-	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, SMALL), 0);
+	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, SMALL, known), 0);
+	ck_assert_str_eq(tx.total_sha256, known);
+	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, buf, 3 * SMALL, SMALL, NULL), 0);
+	cd_sha256_hex(buf, 3 * SMALL, sum);
+	ck_assert_str_eq(tx.total_sha256, sum);
 	ck_assert_int_eq(cd_chunks_tx_next(&tx, &h, &p, &len), 1);
+	ck_assert_str_eq(h.total_sha256, sum);
 	ck_assert_int_eq(cd_chunks_tx_next(&tx, &h, &p, &len), 1);
 	ck_assert_uint_eq(h.index, 1);
 	ck_assert_ptr_eq(p, buf + SMALL);

@@ -1,9 +1,10 @@
-/* lib/libcdcommon: the typed JSON reads and the name checks. */
+/* lib/libcdcommon: the JSON parse and typed reads, and the name checks. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "check_common.h"
 #include "lib/fsm.h"
@@ -38,6 +39,26 @@ START_TEST(test_jget_codes)
 	ck_assert_str_eq(cd_jget_str(o, "s"), "x");
 	ck_assert_ptr_null(cd_jget_str(o, "n"));
 	json_object_put(o);
+}
+END_TEST
+
+/* An object is parsed from its bytes; anything else, or part of one, is refused. */
+START_TEST(test_json_parse_object)
+{
+	const char text[] = "{\"a\":[1,2]}{";
+	struct json_object *o;
+
+	ck_assert_int_eq(cd_json_parse_object(text, strlen(text) - 1, &o), 0);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "a")), 2);
+	json_object_put(o);
+	ck_assert_int_eq(cd_json_parse_object(text, 5, &o), -EINVAL);
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(cd_json_parse_object("[1]", 3, &o), -EINVAL);
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(cd_json_parse_object("nope", 4, &o), -EINVAL);
+	ck_assert_int_eq(cd_json_parse_object("", 0, &o), -EINVAL);
+	ck_assert_ptr_null(o);
 }
 END_TEST
 
@@ -109,6 +130,7 @@ int main(void)
 	Suite *s = suite_create("libcommon");
 
 	add_tcase(s, test_jget_codes);
+	add_tcase(s, test_json_parse_object);
 	add_tcase(s, test_valid_names);
 	add_tcase(s, test_fsm_walk);
 	return run_suite(s);

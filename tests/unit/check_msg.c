@@ -208,7 +208,7 @@ START_TEST(test_raw_chunk)
 	char err[128];
 	void *buf;
 
-	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, text, strlen(text), 0), 0);
+	ck_assert_int_eq(cd_chunks_tx_init(&tx, &id, text, strlen(text), 0, NULL), 0);
 	ck_assert_int_eq(cd_chunks_tx_next(&tx, &h, &piece, &plen), 1);
 	cd_chunk_hdr_encode(&h, hdr);
 	ck_assert_int_eq(cd_msg_build_raw(CD_MSG_SNAPSHOT_CHUNK, 4, 9, hdr, sizeof(hdr), piece,
