@@ -541,6 +541,20 @@ static bool send_delta(void)
 	return rc == 0;
 }
 
+/*
+ * Whether every member of the round takes snapshot chunks: a report that
+ * says it takes deltas comes from a clusterd that takes chunks too.
+ */
+static bool all_take_chunks(void)
+{
+	size_t i;
+
+	for (i = 0; i < replica.sync.n_members; i++)
+		if (replica.sync.have[i] && !replica.sync.reports[i].delta)
+			return false;
+	return true;
+}
+
 /* What the round does after a report, a timeout or a bad message. */
 static void round_step(enum cd_sync_step step, const char *why)
 {
@@ -560,7 +574,7 @@ static void round_step(enum cd_sync_step step, const char *why)
 		/* One that cannot be built or sent times out like silence. */
 		if (replica.sync.snapshot_from == cd_membership_local_nodeid() && !send_delta())
 			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state,
-					   state_checksum());
+					   state_checksum(), all_take_chunks());
 		break;
 	}
 	arm_round_timer();

@@ -69,7 +69,7 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 }
 
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
-		       const char *checksum)
+		       const char *checksum, bool chunks)
 {
 	struct json_object *o = cd_state_to_json(s);
 	const char *text;
@@ -80,8 +80,16 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
 		return -ENOMEM;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
-	rc = len <= CD_SNAPSHOT_INLINE_MAX ? send_inline(round, o)
-					   : send_chunks(round, step, s, text, len, checksum);
+	if (len <= CD_SNAPSHOT_INLINE_MAX || !chunks) {
+		if (len > CD_SNAPSHOT_INLINE_MAX)
+			qb_log(LOG_WARNING,
+			       "a member takes no snapshot chunks (an older clusterd): the "
+			       "snapshot (%zu bytes) goes in one message",
+			       len);
+		rc = send_inline(round, o);
+	} else {
+		rc = send_chunks(round, step, s, text, len, checksum);
+	}
 	json_object_put(o);
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot send the snapshot: %s", cd_strerror(rc));

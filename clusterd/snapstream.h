@@ -11,6 +11,7 @@
 #ifndef CD_SNAPSTREAM_H
 #define CD_SNAPSTREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -24,10 +25,13 @@
 /*
  * Send s as the snapshot round and step ask for. checksum is s's state
  * checksum (core/state_sum.h) where the caller has it already, so that the
- * text is not hashed again, or NULL. Returns 0 or -errno (logged).
+ * text is not hashed again, or NULL. chunks: every member takes chunks;
+ * if not (an older clusterd among them), a large state goes in one
+ * message as it used to, up to the snapshot message's cap. Returns 0 or
+ * -errno (logged).
  */
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
-		       const char *checksum);
+		       const char *checksum, bool chunks);
 
 /*
  * A delivered chunk of the snapshot that round and step await from
