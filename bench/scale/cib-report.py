@@ -30,9 +30,7 @@ FIGURES = [
 
 
 def cell(r, key):
-    if key in r:
-        return str(r[key])
-    return "dnf" if "dnf" in r else "-"
+    return str(r[key]) if key in r else "-"
 
 
 def table(head, lines):
