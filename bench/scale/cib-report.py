@@ -24,7 +24,7 @@ FIGURES = [
     ("crm_resource_p50_ms", "crm_resource --meta p50 ms"),
     ("crm_resource_p99_ms", "crm_resource --meta p99 ms"),
     ("rejoin_online_ms", "rejoin: node2 online (ms)"),
-    ("rejoin_ms", "rejoin: node2's CIB equal (ms)"),
+    ("rejoin_ms", "rejoin: node2's CIB caught up (ms)"),
     ("rejoin_idle_ms", "rejoin: idle, re-probed (ms)"),
 ]
 
@@ -104,4 +104,4 @@ print("ours' change: a property.set applied plus a journal commit, p99 of each a
 print("process (bench/scale/run.sh): no CPG round trip, no IPC; Pacemaker's: cibadmin --modify on")
 print("node1, acknowledged once the change is replicated. Rejoin: ours from clusterd's start")
 print("until the three nodes' state checksums agree (bench/scale/rejoin.sh); Pacemaker's from")
-print("pacemakerd's start until node2's own CIB has node1's epoch and num_updates.")
+print("pacemakerd's start until node2's own CIB is at node1's epoch and num_updates.")
