@@ -49,8 +49,9 @@ print("Pacemaker's CIB with N ocf:heartbeat:VirtualDomain primitives (target-rol
 print(table(["VMs"] + [str(n) for n in sizes],
             [[label] + [cell(r, key) for r in runs] for key, label in FIGURES]))
 for r in runs:
-    if "dnf" in r:
-        print("%d VMs: %s" % (r["vms"], r["dnf"]))
+    for k in ("dnf", "note"):
+        if k in r:
+            print("%d VMs: %s" % (r["vms"], r[k]))
 
 # ours: the in-process figures (3 nodes) and the rejoin over corosync
 ours = {}

@@ -8,7 +8,8 @@
 #           lack, so that a probe finds the VM stopped), by cibadmin --modify
 #           of generated <resources> in batches of CIB_BATCH (default 1000)
 #   settle  until the cluster is idle: every primitive probed on every node
-#           (crm_resource --wait)
+#           (crm_resource --wait); if that does not come in the step's
+#           deadline, the next steps run with the probes going on (noted)
 #   change  50 single changes of one primitive's meta attribute, each one
 #           command as an admin types it on node1: cibadmin --modify of its
 #           nvpair, and crm_resource --meta --set-parameter; p50, p99 (timed
@@ -145,15 +146,18 @@ pct() { sort -n "$2" | awk -v p="$1" '{ a[NR] = $1 } END { i = int((NR * p + 99)
 declare -A R
 one_size() {
 	local n=$1 f t i c
-	R=() DNF=
+	R=() DNF='' NOTE=''
 	LAB_UP=1
 	# a build tree without clusterd: the lab runs corosync alone
 	CD_BUILDDIR=$D/no-build lab up --nodes 3 --no-libvirt --lun-size 0 >/dev/null || die "lab up failed"
 	for i in 1 2 3; do pm_start_node "$i"; done
 	step start
 	wait_for "$(left)" "pacemaker: 3 nodes online with a DC" pm_online 1 || { late; return 1; }
-	# no fencing device in this lab: nothing is started anyway
+	# no fencing device in this lab: nothing is started anyway; and the
+	# three nodes share one machine's load average, which would throttle
+	# every node's actions (as in bench/failover/run.sh)
 	lab exec 1 crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null || die "crm_attribute failed"
+	lab exec 1 crm_attribute -t crm_config -n load-threshold -v 10000% >/dev/null || die "crm_attribute failed"
 
 	step load
 	t=$(now_ms)
@@ -169,13 +173,17 @@ one_size() {
 	[[ $c == "$n" ]] || die "$n VMs: the CIB holds $c primitives after the load"
 	log "$n VMs: loaded in ${R[load_ms]} ms"
 
+	# the changes and the rejoin go on if the probes have not ended by then
 	step settle
 	t=$(now_ms)
-	idle || { late; return 1; }
-	R[settle_ms]=$(($(now_ms) - t))
+	if idle; then
+		R[settle_ms]=$(($(now_ms) - t))
+	else
+		NOTE+="idle after the load did not come in ${STEP_SECS} s (the probes went on meanwhile); "
+	fi
 	R[cib_bytes]=$(cib_bytes) || die "cibadmin -Q failed"
 	R[config_bytes]=$(cib_bytes -o configuration) || die "cibadmin -Q failed"
-	log "$n VMs: idle after ${R[settle_ms]} ms more; CIB ${R[cib_bytes]} bytes"
+	log "$n VMs: idle after ${R[settle_ms]:-?} ms more; CIB ${R[cib_bytes]} bytes"
 
 	for c in cibadmin crm_resource; do
 		step "$c changes"
@@ -199,9 +207,12 @@ one_size() {
 	R[rejoin_ms]=$(($(now_ms) - t))
 	R[rejoin_cib]=$(cib_ver 2)
 	log "$n VMs: node2 online after ${R[rejoin_online_ms]} ms, its CIB caught up after ${R[rejoin_ms]} ms"
-	idle || { late; return 1; }
-	R[rejoin_idle_ms]=$(($(now_ms) - t))
-	log "$n VMs: idle after ${R[rejoin_idle_ms]} ms"
+	if idle; then
+		R[rejoin_idle_ms]=$(($(now_ms) - t))
+		log "$n VMs: idle after ${R[rejoin_idle_ms]} ms"
+	else
+		NOTE+="idle after the rejoin did not come in the step's ${STEP_SECS} s; "
+	fi
 }
 
 # row N: the size's figures as one JSON line
@@ -216,6 +227,7 @@ row() {
 			esac
 		done
 		[[ -z $DNF ]] || printf ',"dnf":"%s"' "$DNF"
+		[[ -z $NOTE ]] || printf ',"note":"%s"' "${NOTE%; }"
 		echo '}'
 	}
 }
