@@ -23,6 +23,8 @@ cleanup() {
 	# this script's background jobs still running (probes, a virsh migrate),
 	# by PID: jobs -p lists only the ones not yet reaped
 	for p in $(jobs -p); do kill -INT "$p" 2>/dev/null || :; done
+	# the caller's own processes to stop first, by PID (bench_on_exit)
+	if declare -F bench_on_exit >/dev/null; then bench_on_exit || :; fi
 	if ((LAB_UP)); then
 		# the guests' consoles (a guest that panicked says so there), QEMU's
 		# and clusterd's logs
@@ -30,7 +32,10 @@ cleanup() {
 		cp "$D"/*-console.log "$RES/logs/" 2>/dev/null || :
 		for p in 1 2 3; do
 			cp "$D/node$p/log/clusterd.log" "$RES/logs/clusterd-node$p.log" 2>/dev/null || :
-			for f in "$D/node$p"/libvirt/log/qemu/*.log; do cp "$f" "$RES/logs/node$p-qemu-${f##*/}"; done
+			for f in "$D/node$p"/libvirt/log/qemu/*.log; do
+				# no match (a lab without libvirt) leaves the pattern
+				[[ ! -e $f ]] || cp "$f" "$RES/logs/node$p-qemu-${f##*/}"
+			done
 		done
 		"$LAB" down >/dev/null 2>&1 || "$LAB" down >&2 || :
 	fi
@@ -38,21 +43,19 @@ cleanup() {
 	exit "$rc"
 }
 
-# bench_begin NAME [PROGRAM...]: as root, with a build (the PROGRAMs too,
-# relative to top), the test guest built and jq: sets LAB (tests/lab/lab),
-# D (the lab's directory), PROBE (the guest's udp-probe) and RES (a new
-# directory of raw results), and installs the exit trap. The lab is
-# CD_LAB_PREFIX (default NAME) in CD_LAB_DIR (default /tmp/NAME), never the
-# default lab (cdlab); set LAB_UP=1 before "lab up" so that the trap takes
-# it down again.
-bench_begin() {
-	local name=$1 p
-	: "${top:?set top before bench_begin}"
-	shift
-	[[ $EUID -eq 0 ]] || { echo "run.sh: must run as root" >&2; exit 1; }
+# bench_setup NAME: as root: sets LAB (tests/lab/lab), D (the lab's
+# directory), PROBE (the guest's udp-probe) and RES (a new directory of raw
+# results), and installs the exit trap (which first calls the caller's
+# bench_on_exit, if it defines one). The lab is CD_LAB_PREFIX (default
+# NAME) in CD_LAB_DIR (default /tmp/NAME), never the default lab (cdlab);
+# set LAB_UP=1 before "lab up" so that the trap takes it down again.
+bench_setup() {
+	local name=$1
+	: "${top:?set top before bench_setup}"
+	[[ $EUID -eq 0 ]] || { echo "${0##*/}: must run as root" >&2; exit 1; }
 	export CD_LAB_PREFIX=${CD_LAB_PREFIX:-$name}
 	export CD_LAB_DIR=${CD_LAB_DIR:-/tmp/$name}
-	[[ $CD_LAB_PREFIX != cdlab ]] || { echo "run.sh: refusing the default lab prefix cdlab" >&2; exit 1; }
+	[[ $CD_LAB_PREFIX != cdlab ]] || { echo "${0##*/}: refusing the default lab prefix cdlab" >&2; exit 1; }
 	LAB=$top/tests/lab/lab
 	D=$CD_LAB_DIR
 	PROBE=${CD_GUEST_DIR:-/var/cache/clusterd-guest}/udp-probe
@@ -60,6 +63,14 @@ bench_begin() {
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+}
+
+# bench_begin NAME [PROGRAM...]: bench_setup NAME, and a build (the
+# PROGRAMs too, relative to top), the test guest built and jq
+bench_begin() {
+	local p
+	bench_setup "$1"
+	shift
 	for p in clusterd/clusterd cli/clusterctl "$@"; do
 		[[ -x $top/$p ]] || die "not built: run scripts/build.sh first"
 	done

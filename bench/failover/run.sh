@@ -57,16 +57,18 @@ TOKEN=1000
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
+# shellcheck source=bench/pacemaker.sh
+. "$top/bench/pacemaker.sh"
 
-# background processes this script started (probes, trackers, pacemakerd's
-# nsenter): killed by PID on exit
+# background processes this script started (probes, trackers, and
+# pacemakerd's nsenter: PM_PIDS): killed by PID on exit
 declare -a MY_PIDS=()
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
-	for p in "${MY_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || :; done
+	for p in "${MY_PIDS[@]}" "${PM_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || :; done
 	sleep 0.3
-	for p in "${MY_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || :; done
+	for p in "${MY_PIDS[@]}" "${PM_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || :; done
 	"$LAB" down >/dev/null 2>&1 || "$LAB" down >&2 || :
 	rm -rf -- "$NOBUILD"
 	log "raw results kept in $RES"
@@ -289,27 +291,10 @@ libvirt_timeout_ms = 5000"
 }
 
 # ============================================================ pacemaker
-pm_start_node() {
-	local i=$1 d=$D/pm/node$1
-	if [[ ! -d $d/lib ]]; then
-		mkdir -p "$d/lib" "$d/log"
-		cp -a /var/lib/pacemaker/. "$d/lib/"
-		cp -a /var/log/pacemaker/. "$d/log/"
-		chown hacluster:haclient "$d/lib" "$d/log"
-		chmod 0770 "$d/log"
-	fi
-	check_node_mounts "$i"
-	"$LAB" exec "$i" sh -c "mount --bind '$d/lib' /var/lib/pacemaker && mount --bind '$d/log' /var/log/pacemaker && mkdir -p /run/resource-agents"
-	setsid "$LAB" exec "$i" env PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_logfacility=none \
-		pacemakerd </dev/null >>"$d/pacemakerd.out" 2>&1 &
-	MY_PIDS+=($!)
-	disown $! # it dies with its node; no "Killed" message
-
-}
-pm_online() { # all 3 nodes online, a DC
-	local out
-	out=$("$LAB" exec "$1" crm_mon -1 2>/dev/null) || return 1
-	grep -q 'Online: \[ node1 node2 node3 \]' <<<"$out" && grep -q 'Current DC: node' <<<"$out"
+# pm_start_node and pm_online: bench/pacemaker.sh
+pm_start_node_here() {
+	check_node_mounts "$1"
+	pm_start_node "$1"
 }
 placement_pacemaker() {
 	local v out
@@ -329,7 +314,7 @@ pm_all_started() {
 }
 settle_pacemaker() {
 	local i=$1
-	pm_start_node "$i"
+	pm_start_node_here "$i"
 	wait_for 90 "pacemaker: node$i online again" pm_online 1
 	wait_for 60 "all VMs answer" all_answer
 	sleep 3
@@ -338,7 +323,7 @@ bench_pacemaker() {
 	log "=== Pacemaker (Debian $(dpkg-query -W -f '${Version}' pacemaker), VirtualDomain, fence_dummy)"
 	CD_BUILDDIR=$NOBUILD "$LAB" up --nodes 3 --token $TOKEN --lun-size 0 >/dev/null 2>&1 || die "lab up failed"
 	local i v
-	for i in 1 2 3; do pm_start_node "$i"; done
+	for i in 1 2 3; do pm_start_node_here "$i"; done
 	wait_for 90 "pacemaker: 3 nodes online with a DC" pm_online 1
 	write_xmls
 	"$LAB" exec 1 sh -c '

@@ -6,4 +6,4 @@ bench_scale_statebench_SOURCES = bench/scale/statebench.c \
 bench_scale_statebench_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 bench_scale_statebench_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
 	$(JSONC_LIBS)
-EXTRA_DIST += bench/scale/run.sh bench/scale/README.md
+EXTRA_DIST += bench/scale/run.sh bench/scale/README.md bench/scale/cib.sh bench/scale/cib-report.py
