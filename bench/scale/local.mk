@@ -6,4 +6,5 @@ bench_scale_statebench_SOURCES = bench/scale/statebench.c \
 bench_scale_statebench_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 bench_scale_statebench_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \
 	$(JSONC_LIBS)
-EXTRA_DIST += bench/scale/run.sh bench/scale/README.md bench/scale/cib.sh bench/scale/cib-report.py
+EXTRA_DIST += bench/scale/run.sh bench/scale/README.md bench/scale/cib.sh bench/scale/cib-report.py \
+	bench/scale/rejoin.sh
