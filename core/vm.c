@@ -165,28 +165,15 @@ static bool has_mac(const struct cd_vm *vm, const char *mac)
 	return false;
 }
 
-/* FNV-1a of the n bytes at p, lowercase. */
-static uint64_t hash_lower(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-	size_t i;
-
-	for (i = 0; i < n && p[i]; i++) {
-		h ^= (unsigned char)tolower((unsigned char)p[i]);
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* vm's uuid_key and mac_bloom, from its uuid and macs: wherever those are set. */
 static void ident_keys(struct cd_vm *vm)
 {
 	const char *p;
 
-	vm->uuid_key = vm->uuid[0] ? hash_lower(vm->uuid, sizeof(vm->uuid)) : 0;
+	vm->uuid_key = vm->uuid[0] ? cd_vm_key_hash(vm->uuid, sizeof(vm->uuid)) : 0;
 	vm->mac_bloom = 0;
 	for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
-		vm->mac_bloom |= 1ull << (hash_lower(p, CD_MAC_LEN) & 63);
+		vm->mac_bloom |= 1ull << (cd_vm_key_hash(p, CD_MAC_LEN) & 63);
 }
 
 const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
@@ -197,7 +184,9 @@ const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
 
 	if (!uuid || !*uuid)
 		return NULL;
-	key = hash_lower(uuid, strlen(uuid));
+	key = cd_vm_key_hash(uuid, strlen(uuid));
+	if (cd_vm_keys_none(s, key))
+		return NULL;
 	for (i = 0; i < s->n_vms; i++)
 		if (s->vms[i].uuid_key == key && &s->vms[i] != except &&
 		    strcasecmp(s->vms[i].uuid, uuid) == 0)
@@ -209,7 +198,7 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 				   const struct cd_vm *except)
 {
 	char m[CD_MAC_LEN + 1];
-	uint64_t bit;
+	uint64_t key, bit;
 	size_t i;
 
 	if (!cd_mac_valid(mac))
@@ -217,7 +206,10 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 	for (i = 0; i < CD_MAC_LEN; i++)
 		m[i] = (char)tolower((unsigned char)mac[i]);
 	m[CD_MAC_LEN] = '\0';
-	bit = 1ull << (hash_lower(m, CD_MAC_LEN) & 63);
+	key = cd_vm_key_hash(m, CD_MAC_LEN);
+	if (cd_vm_keys_none(s, key))
+		return NULL;
+	bit = 1ull << (key & 63);
 	for (i = 0; i < s->n_vms; i++)
 		if ((s->vms[i].mac_bloom & bit) && &s->vms[i] != except && has_mac(&s->vms[i], m))
 			return &s->vms[i];
@@ -284,7 +276,13 @@ size_t cd_vm_xml_total(const struct cd_state *s, const struct cd_vm *except)
 static int check_xml_room(const struct cd_state *s, const struct cd_vm *except, const char *xml,
 			  char *err, size_t errlen)
 {
-	if (cd_vm_xml_total(s, except) + strlen(xml) > CD_STATE_XML_MAX)
+	size_t total;
+
+	if (cd_vm_keys_xml_total(s, &total))
+		total -= except ? except->xml_len : 0;
+	else
+		total = cd_vm_xml_total(s, except);
+	if (total + strlen(xml) > CD_STATE_XML_MAX)
 		FAIL(CD_ERR_INVALID, "the VMs' domain XML would exceed %d MiB together",
 		     CD_STATE_XML_MAX / (1024 * 1024));
 	return 0;
@@ -313,6 +311,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 		FAIL(CD_ERR_EXISTS, "VM '%s' exists already", name);
 	if (s->n_vms >= CD_MAX_VMS)
 		FAIL(CD_ERR_INVALID, "the cluster has %d VMs already, its limit", CD_MAX_VMS);
+	cd_vm_keys_ready(s);
 	if ((rc = check_xml_room(s, NULL, xml, err, errlen)) < 0)
 		return rc;
 	if ((rc = check_identity(s, xml, NULL, &id, err, errlen)) < 0)
@@ -350,6 +349,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	memmove(&nv[i + 1], &nv[i], (s->n_vms - i) * sizeof(*nv));
 	nv[i] = vm;
 	s->n_vms++;
+	cd_vm_keys_added(s, &nv[i]);
 	return 0;
 }
 
@@ -363,6 +363,7 @@ int cd_vm_op_remove(struct cd_state *s, const struct json_object *c, char *err, 
 		FAIL(CD_ERR_INVALID, "VM '%s' is %s on a node; stop it first", vm->name,
 		     cd_vm_state_to_str(vm->state));
 	i = (size_t)(vm - s->vms);
+	cd_vm_keys_removed(s, vm);
 	cd_vm_free(vm);
 	memmove(&s->vms[i], &s->vms[i + 1], (s->n_vms - i - 1) * sizeof(*s->vms));
 	s->n_vms--;
@@ -411,6 +412,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 		free(x);
 		FAIL(-ENOMEM, "out of memory");
 	}
+	cd_vm_keys_removed(s, vm);
 	free(vm->xml);
 	free(vm->macs);
 	vm->xml = x;
@@ -420,6 +422,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	vm->ident_missing = false;
 	cd_strlcpy(vm->uuid, id.uuid, sizeof(vm->uuid));
 	ident_keys(vm);
+	cd_vm_keys_added(s, vm);
 	return 0;
 }
 

@@ -55,6 +55,23 @@ struct json_object *cd_vm_owners_to_json(char (*names)[64], size_t n);
 int cd_vm_owners_from_json(const struct json_object *o, const char *key, char (**list)[64],
 			   size_t *n);
 
+/*
+ * vm_keys.c: what vm.add asks of every VM (its identity's hashes, its
+ * XML's bytes), counted in s->vm_keys so it need not ask them.
+ *   cd_vm_key_hash  FNV-1a of up to n bytes at p, lowercase: a UUID's or MAC's key
+ *   ready           count s's VMs unless counted (no memory: not counted)
+ *   none            true: no VM of s has an identity of this key (false: ask them)
+ *   xml_total       true with *total the bytes of XML of s's VMs (false: sum them)
+ *   added           vm is in s now (s->n_vms counts it); before: removed
+ *   removed         vm leaves s (s->n_vms still counts it), or its identity or XML changes
+ */
+uint64_t cd_vm_key_hash(const char *p, size_t n);
+void cd_vm_keys_ready(struct cd_state *s);
+bool cd_vm_keys_none(const struct cd_state *s, uint64_t key);
+bool cd_vm_keys_xml_total(const struct cd_state *s, size_t *total);
+void cd_vm_keys_added(struct cd_state *s, const struct cd_vm *vm);
+void cd_vm_keys_removed(struct cd_state *s, const struct cd_vm *vm);
+
 /* vm_move.c: a VM's move records read back from its JSON (absent: none). 0, or -1 if malformed. */
 int cd_vm_move_from_json(struct cd_vm *vm, const struct json_object *o);
 
