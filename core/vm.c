@@ -666,10 +666,10 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 		FAIL("VM %s: %s", vm->name, why);
 	}
 	/* What vm.set checks. */
-	if ((i = cd_vm_owners_from_json(o, "preferred_owners", &vm->preferred,
-					&vm->n_preferred)) < 0 ||
-	    (i = cd_vm_owners_from_json(o, "possible_owners", &vm->possible, &vm->n_possible)) <
-		    0) {
+	i = cd_vm_owners_from_json(o, "preferred_owners", &vm->preferred, &vm->n_preferred);
+	if (i == 0)
+		i = cd_vm_owners_from_json(o, "possible_owners", &vm->possible, &vm->n_possible);
+	if (i < 0) {
 		if (i == -ENOMEM) {
 			cd_vm_free(vm);
 			snprintf(err, errlen, "out of memory");

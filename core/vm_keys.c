@@ -1,11 +1,11 @@
 /*
  * What vm.add asks of every VM, kept so that it need not ask them: how
- * many VMs' identities hash to each slot (their UUID and each MAC), and
- * the bytes of domain XML they hold. A slot at 0 proves that no VM has a
- * UUID or MAC of that hash, so the uniqueness check of a new identity is
- * done without a look at the VMs; any other count (the name taken, or a
- * collision) sends the check to the VMs themselves, as before. Counts may
- * be too high (a collision), never too low.
+ * many VMs have each identity key (the hash of their UUID and of each
+ * MAC), and the bytes of domain XML they hold. A key no VM has proves the
+ * UUID or MAC unused, so the uniqueness check of a new identity is done
+ * without a look at the VMs; a key some VM has (the name taken, or a
+ * collision of 64-bit hashes) sends the check to the VMs themselves, as
+ * before. The answers are the VMs' own.
  *
  * Not state: a state's VMs are what counts. Built from them at the first
  * vm.add, kept by vm.add, vm.remove and vm.identity (the only changes of a
@@ -25,11 +25,21 @@
 #include "core/vm_internal.h"
 #include "core/vmident.h"
 
+/*
+ * Open addressing, linear probing. A slot once used stays used (count 0:
+ * its key is gone, the probe goes on past it) until the table is rebuilt.
+ */
+struct key_slot {
+	uint64_t key;
+	uint32_t count; /* VMs with this key */
+	bool used;
+};
+
 struct cd_vm_keys {
-	uint32_t *count; /* per slot */
-	size_t mask;	 /* slots - 1, a power of two */
-	size_t n_keys;	 /* keys counted */
-	size_t n_vms;	 /* VMs counted */
+	struct key_slot *slots;
+	size_t mask;   /* slots - 1, a power of two */
+	size_t n_used; /* slots used */
+	size_t n_vms;  /* VMs counted */
 	size_t xml_total;
 };
 
@@ -45,10 +55,32 @@ uint64_t cd_vm_key_hash(const char *p, size_t n)
 	return h;
 }
 
-static size_t slot(const struct cd_vm_keys *k, uint64_t key)
+/* key's slot in k, or the free slot where it would go. */
+static struct key_slot *find(const struct cd_vm_keys *k, uint64_t key)
 {
 	/* FNV's low bits are weak alone: fold the high ones in. */
-	return (size_t)((key ^ (key >> 31)) * 0x9e3779b97f4a7c15ull >> 20) & k->mask;
+	size_t i = (size_t)((key ^ (key >> 31)) * 0x9e3779b97f4a7c15ull >> 20) & k->mask;
+
+	while (k->slots[i].used && k->slots[i].key != key)
+		i = (i + 1) & k->mask;
+	return &k->slots[i];
+}
+
+static void count_key(struct cd_vm_keys *k, uint64_t key, bool in)
+{
+	struct key_slot *sl = find(k, key);
+
+	if (!in) {
+		if (sl->used && sl->count)
+			sl->count--;
+		return;
+	}
+	if (!sl->used) {
+		sl->used = true;
+		sl->key = key;
+		k->n_used++;
+	}
+	sl->count++;
 }
 
 /* The keys of vm: its UUID's, if it has one, and its MACs'. */
@@ -62,30 +94,20 @@ static void count_vm(struct cd_vm_keys *k, const struct cd_vm *vm, bool in)
 {
 	const char *p;
 
-	if (vm->uuid[0]) {
-		if (in)
-			k->count[slot(k, vm->uuid_key)]++;
-		else
-			k->count[slot(k, vm->uuid_key)]--;
-	}
-	for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1) {
-		if (in)
-			k->count[slot(k, cd_vm_key_hash(p, CD_MAC_LEN))]++;
-		else
-			k->count[slot(k, cd_vm_key_hash(p, CD_MAC_LEN))]--;
-	}
+	if (vm->uuid[0])
+		count_key(k, vm->uuid_key, in);
+	for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
+		count_key(k, cd_vm_key_hash(p, CD_MAC_LEN), in);
 	if (in) {
-		k->n_keys += n_keys_of(vm);
 		k->xml_total += vm->xml_len;
 		k->n_vms++;
 	} else {
-		k->n_keys -= n_keys_of(vm);
 		k->xml_total -= vm->xml_len;
 		k->n_vms--;
 	}
 }
 
-/* k counting every VM of s, its slots at most a quarter full; NULL without memory. */
+/* k counting every VM of s, its slots at most a quarter used; NULL without memory. */
 static struct cd_vm_keys *build(const struct cd_state *s)
 {
 	struct cd_vm_keys *k = calloc(1, sizeof(*k));
@@ -97,8 +119,8 @@ static struct cd_vm_keys *build(const struct cd_state *s)
 		keys += n_keys_of(&s->vms[i]);
 	while (slots < 4 * keys)
 		slots *= 2;
-	k->count = calloc(slots, sizeof(*k->count));
-	if (!k->count) {
+	k->slots = calloc(slots, sizeof(*k->slots));
+	if (!k->slots) {
 		free(k);
 		return NULL;
 	}
@@ -112,7 +134,7 @@ void cd_vm_keys_free(struct cd_vm_keys *k)
 {
 	if (!k)
 		return;
-	free(k->count);
+	free(k->slots);
 	free(k);
 }
 
@@ -134,7 +156,7 @@ bool cd_vm_keys_none(const struct cd_state *s, uint64_t key)
 {
 	const struct cd_vm_keys *k = current(s);
 
-	return k && k->count[slot(k, key)] == 0;
+	return k && find(k, key)->count == 0;
 }
 
 bool cd_vm_keys_xml_total(const struct cd_state *s, size_t *total)
@@ -154,8 +176,8 @@ void cd_vm_keys_added(struct cd_state *s, const struct cd_vm *vm)
 	if (!k || k->n_vms + 1 != s->n_vms)
 		return;
 	count_vm(k, vm, true);
-	if (k->n_keys * 2 > k->mask + 1) {
-		/* Grown past half full: a larger one at the next vm.add. */
+	if (k->n_used * 2 > k->mask + 1) {
+		/* Half its slots used: the probes grow long. A new one at the next vm.add. */
 		cd_vm_keys_free(k);
 		s->vm_keys = NULL;
 	}

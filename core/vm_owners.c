@@ -62,14 +62,17 @@ int cd_vm_owners_copy(struct cd_vm *dst, const struct cd_vm *src)
 	return 0;
 }
 
+static void drop(char (**list)[64], size_t *n)
+{
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
 void cd_vm_owners_free(struct cd_vm *vm)
 {
-	free(vm->preferred);
-	vm->preferred = NULL;
-	vm->n_preferred = 0;
-	free(vm->possible);
-	vm->possible = NULL;
-	vm->n_possible = 0;
+	drop(&vm->preferred, &vm->n_preferred);
+	drop(&vm->possible, &vm->n_possible);
 }
 
 int cd_vm_owners_parse(const struct cd_state *s, const char *value, char (**list)[64], size_t *n,

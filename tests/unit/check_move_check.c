@@ -348,9 +348,9 @@ START_TEST(test_all_at_once)
 
 	set_overcommit("1"); /* node2's 4 cores run 4 vCPUs, one of them other's */
 	s.nodes[1].maintenance = true;
-	ck_assert_int_eq(
-		cd_vm_owners_set(&web->possible, &web->n_possible, (const char *const[]){"node3"}, 1),
-		0);
+	ck_assert_int_eq(cd_vm_owners_set(&web->possible, &web->n_possible,
+					  (const char *const[]){"node3"}, 1),
+			 0);
 	add_vm("other", 1, 1, "", CD_VM_RUNNING, 2);
 	web = vm_of("web");
 	facts.quorate = false;

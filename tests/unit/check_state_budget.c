@@ -136,12 +136,12 @@ START_TEST(test_worst_records_fit_the_budget)
 
 		for (i = 0; i < CD_VM_MAX_OWNERS; i++)
 			owners[i] = name;
-		ck_assert_int_eq(cd_vm_owners_set(&vm.preferred, &vm.n_preferred, owners,
-						  CD_VM_MAX_OWNERS),
-				 0);
-		ck_assert_int_eq(cd_vm_owners_set(&vm.possible, &vm.n_possible, owners,
-						  CD_VM_MAX_OWNERS),
-				 0);
+		ck_assert_int_eq(
+			cd_vm_owners_set(&vm.preferred, &vm.n_preferred, owners, CD_VM_MAX_OWNERS),
+			0);
+		ck_assert_int_eq(
+			cd_vm_owners_set(&vm.possible, &vm.n_possible, owners, CD_VM_MAX_OWNERS),
+			0);
 	}
 	memcpy(vm.anti_class, name, 64);
 	vm.failback = CD_FAILBACK_WINDOW;

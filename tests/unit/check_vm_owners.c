@@ -21,8 +21,8 @@ static char err[256];
 	"<domain><name>" name "</name><uuid>" uuid "</uuid><devices>"                              \
 	"<interface type='bridge'><mac address='" mac "'/></interface></devices></domain>"
 #define ADD(name, uuid, mac)                                                                       \
-	"{\"op\":\"vm.add\",\"name\":\"" name "\",\"vcpus\":1,\"memory_mb\":512,\"xml\":\"" XML(   \
-		name, uuid, mac) "\"}"
+	"{\"op\":\"vm.add\",\"name\":\"" name                                                      \
+	"\",\"vcpus\":1,\"memory_mb\":512,\"xml\":\"" XML(name, uuid, mac) "\"}"
 #define SET(name, k, v)                                                                            \
 	"{\"op\":\"vm.set\",\"name\":\"" name "\",\"key\":\"" k "\",\"value\":\"" v "\"}"
 
@@ -35,15 +35,15 @@ static int apply(struct cd_state *s, const char *text)
 static void setup_state(struct cd_state *s)
 {
 	fixture_three_nodes(s);
-	ck_assert_int_eq(apply(s, ADD("none", "00000000-0000-4000-8000-000000000001",
-				      "52:54:00:00:00:01")),
-			 0);
-	ck_assert_int_eq(apply(s, ADD("one", "00000000-0000-4000-8000-000000000002",
-				      "52:54:00:00:00:02")),
-			 0);
-	ck_assert_int_eq(apply(s, ADD("many", "00000000-0000-4000-8000-000000000003",
-				      "52:54:00:00:00:03")),
-			 0);
+	ck_assert_int_eq(
+		apply(s, ADD("none", "00000000-0000-4000-8000-000000000001", "52:54:00:00:00:01")),
+		0);
+	ck_assert_int_eq(
+		apply(s, ADD("one", "00000000-0000-4000-8000-000000000002", "52:54:00:00:00:02")),
+		0);
+	ck_assert_int_eq(
+		apply(s, ADD("many", "00000000-0000-4000-8000-000000000003", "52:54:00:00:00:03")),
+		0);
 }
 
 static struct cd_vm *vm_of(struct cd_state *s, const char *name)
@@ -152,43 +152,47 @@ START_TEST(test_copy_and_free)
 }
 END_TEST
 
+/* VM one's owner lists are pref and poss, as vm set takes them ("": empty, NULL). */
+static void lists_are(struct cd_state *s, const char *pref, const char *poss)
+{
+	const struct cd_vm *vm = vm_of(s, "one");
+	char(*lists[2])[64] = {vm->preferred, vm->possible};
+	const size_t n[2] = {vm->n_preferred, vm->n_possible};
+	const char *want[2] = {pref, poss};
+	char got[CD_VM_MAX_OWNERS * 64];
+	size_t l, i, k;
+
+	for (l = 0; l < 2; l++) {
+		ck_assert(n[l] ? lists[l] != NULL : lists[l] == NULL);
+		for (i = 0, k = 0; i < n[l]; i++)
+			k += (size_t)snprintf(got + k, sizeof(got) - k, "%s%s", i ? "," : "",
+					      lists[l][i]);
+		got[k] = '\0';
+		ck_assert_str_eq(got, want[l]);
+	}
+}
+
 /* vm.set replaces a list (the old one freed), empties it to NULL, and a refusal keeps it. */
 START_TEST(test_set_replaces)
 {
 	struct cd_state s;
-	struct cd_vm *vm;
 
 	setup_state(&s);
 	ck_assert_int_eq(apply(&s, SET("one", "preferred-owners", "node2,node1")), 0);
-	vm = vm_of(&s, "one");
-	ck_assert_uint_eq(vm->n_preferred, 2);
-	ck_assert_str_eq(vm->preferred[0], "node2");
-	ck_assert_str_eq(vm->preferred[1], "node1");
+	lists_are(&s, "node2,node1", "");
 	ck_assert_int_eq(apply(&s, SET("one", "preferred-owners", "node3")), 0);
-	vm = vm_of(&s, "one");
-	ck_assert_uint_eq(vm->n_preferred, 1);
-	ck_assert_str_eq(vm->preferred[0], "node3");
+	lists_are(&s, "node3", "");
 	ck_assert_int_eq(apply(&s, SET("one", "preferred-owners", "node9")), CD_ERR_NOT_FOUND);
 	ck_assert_int_eq(apply(&s, SET("one", "preferred-owners", "node1,node1")), CD_ERR_INVALID);
 	/* node3 is preferred: possible owners without it are refused. */
 	ck_assert_int_eq(apply(&s, SET("one", "possible-owners", "node1,node2")), CD_ERR_INVALID);
-	vm = vm_of(&s, "one");
-	ck_assert_uint_eq(vm->n_preferred, 1);
-	ck_assert_str_eq(vm->preferred[0], "node3");
-	ck_assert_uint_eq(vm->n_possible, 0);
-	ck_assert_ptr_null(vm->possible);
+	lists_are(&s, "node3", "");
 	ck_assert_int_eq(apply(&s, SET("one", "possible-owners", "node3,node1")), 0);
 	/* Another setting keeps both lists. */
 	ck_assert_int_eq(apply(&s, SET("one", "priority", "high")), 0);
-	vm = vm_of(&s, "one");
-	ck_assert_uint_eq(vm->n_possible, 2);
-	ck_assert_str_eq(vm->possible[1], "node1");
-	ck_assert_str_eq(vm->preferred[0], "node3");
+	lists_are(&s, "node3", "node3,node1");
 	ck_assert_int_eq(apply(&s, SET("one", "preferred-owners", "")), 0);
-	vm = vm_of(&s, "one");
-	ck_assert_uint_eq(vm->n_preferred, 0);
-	ck_assert_ptr_null(vm->preferred);
-	ck_assert_uint_eq(vm->n_possible, 2);
+	lists_are(&s, "", "node3,node1");
 	/* A VM removed takes its lists with it. */
 	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.remove\",\"name\":\"one\"}"), 0);
 	ck_assert_ptr_null(cd_state_vm(&s, "one"));
@@ -211,12 +215,14 @@ START_TEST(test_state_roundtrip)
 	ck_assert_int_eq(apply(&s, SET("none", "preferred-owners", "node2,node1")), 0);
 	ck_assert_int_eq(apply(&s, SET("none", "preferred-owners", "")), 0);
 	t1 = fixture_text(&s);
-	ck_assert_ptr_nonnull(strstr(t1, "\"name\":\"one\",\"uuid\":\"00000000-0000-4000-8000-"
-					 "000000000002\",\"vcpus\":1,\"memory_mb\":512,"
-					 "\"priority\":\"medium\",\"preferred_owners\":[\"owner0\"],"
-					 "\"possible_owners\":[\"owner0\"],\"anti_affinity\":\"\""));
+	ck_assert_ptr_nonnull(strstr(t1,
+				     "\"name\":\"one\",\"uuid\":\"00000000-0000-4000-8000-"
+				     "000000000002\",\"vcpus\":1,\"memory_mb\":512,"
+				     "\"priority\":\"medium\",\"preferred_owners\":[\"owner0\"],"
+				     "\"possible_owners\":[\"owner0\"],\"anti_affinity\":\"\""));
 	ck_assert_ptr_nonnull(strstr(t1, "\"preferred_owners\":[],\"possible_owners\":[],"));
-	ck_assert_ptr_nonnull(strstr(t1, "\"owner30\",\"owner31\"],\"possible_owners\":[\"owner0\""));
+	ck_assert_ptr_nonnull(
+		strstr(t1, "\"owner30\",\"owner31\"],\"possible_owners\":[\"owner0\""));
 
 	o = cd_state_to_json(&s);
 	ck_assert_int_eq(cd_state_from_json(&back, o, err, sizeof(err)), 0);
