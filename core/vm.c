@@ -448,7 +448,11 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 	NAMED_VM(vm);
 	if (!key || !value)
 		FAIL(CD_ERR_INVALID, "vm set needs KEY=VALUE");
-	t = *vm; /* edit a copy: a refused setting changes nothing */
+	/*
+	 * Edit a copy: a refused setting changes nothing. A shallow one: it
+	 * shares vm's owner lists, and a new list replaces one only once taken.
+	 */
+	t = *vm;
 	if (strcmp(key, "priority") == 0) {
 		i = cd_fsm_index(prio_names, N_OF(prio_names), value);
 		if (i < 0)

@@ -392,7 +392,7 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 /* Whether vm's stored XML fixes its UUID and every MAC (false in an old state). */
 bool cd_vm_identity_complete(const struct cd_vm *vm);
 
-/* Free what vm owns (xml, macs, the owner lists) and leave it without them; NULL-safe fields. */
+/* Free what vm owns (xml, macs, the owner lists) and leave it without them; again is a no-op. */
 void cd_vm_free(struct cd_vm *vm);
 /* Deep-copy src into dst (overwritten): 0, or -ENOMEM with dst left empty. */
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);
