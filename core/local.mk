@@ -18,7 +18,7 @@ core_libcdcore_la_SOURCES = \
 	agents/fence_proto.c agents/fence_proto.h \
 	core/vm.c core/vm.h core/vm_internal.h \
 	core/vm_lifecycle.c core/vm_changes.c \
-	core/vm_move.c \
+	core/vm_move.c core/vm_owners.c core/vm_keys.c \
 	core/vmpage.c core/vmpage.h \
 	core/move_settle.c \
 	core/volume.c core/volume.h \

@@ -45,6 +45,7 @@ void cd_state_free(struct cd_state *s)
 		cd_fencedev_free(&s->fencedevs[i]);
 	free(s->fencedevs);
 	free(s->maints);
+	cd_vm_keys_free(s->vm_keys);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -158,6 +158,9 @@ struct cd_prop {
 	char *value;
 };
 
+struct cd_vm_keys;
+void cd_vm_keys_free(struct cd_vm_keys *k);
+
 struct cd_state {
 	struct cd_version version;
 	struct cd_node *nodes; /* sorted by id */
@@ -183,6 +186,12 @@ struct cd_state {
 	 */
 	cd_vm_hook_fn *vm_hook;
 	void *vm_hook_ctx;
+	/*
+	 * Not state either, and never copied: what vm.add asks of every VM,
+	 * counted (vm_keys.c), so that it costs the same with 10 VMs or 10,000.
+	 * Built by vm.add, freed by cd_state_free().
+	 */
+	struct cd_vm_keys *vm_keys;
 };
 
 /* Reset s to the empty state (version 0.0). Frees what s held. */

@@ -80,6 +80,7 @@ void cd_vm_free(struct cd_vm *vm)
 	vm->xml_len = 0;
 	free(vm->macs);
 	vm->macs = NULL;
+	cd_vm_owners_free(vm);
 }
 
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src)
@@ -87,7 +88,8 @@ int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src)
 	*dst = *src;
 	dst->xml = src->xml ? strdup(src->xml) : NULL;
 	dst->macs = src->macs ? strdup(src->macs) : NULL;
-	if ((src->xml && !dst->xml) || (src->macs && !dst->macs)) {
+	if ((src->xml && !dst->xml) || (src->macs && !dst->macs) ||
+	    cd_vm_owners_copy(dst, src) < 0) {
 		cd_vm_free(dst);
 		return -ENOMEM;
 	}
@@ -163,28 +165,15 @@ static bool has_mac(const struct cd_vm *vm, const char *mac)
 	return false;
 }
 
-/* FNV-1a of the n bytes at p, lowercase. */
-static uint64_t hash_lower(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-	size_t i;
-
-	for (i = 0; i < n && p[i]; i++) {
-		h ^= (unsigned char)tolower((unsigned char)p[i]);
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* vm's uuid_key and mac_bloom, from its uuid and macs: wherever those are set. */
 static void ident_keys(struct cd_vm *vm)
 {
 	const char *p;
 
-	vm->uuid_key = vm->uuid[0] ? hash_lower(vm->uuid, sizeof(vm->uuid)) : 0;
+	vm->uuid_key = vm->uuid[0] ? cd_vm_key_hash(vm->uuid, sizeof(vm->uuid)) : 0;
 	vm->mac_bloom = 0;
 	for (p = vm->macs; p && *p; p += CD_MAC_LEN + 1)
-		vm->mac_bloom |= 1ull << (hash_lower(p, CD_MAC_LEN) & 63);
+		vm->mac_bloom |= 1ull << (cd_vm_key_hash(p, CD_MAC_LEN) & 63);
 }
 
 const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
@@ -195,7 +184,9 @@ const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
 
 	if (!uuid || !*uuid)
 		return NULL;
-	key = hash_lower(uuid, strlen(uuid));
+	key = cd_vm_key_hash(uuid, strlen(uuid));
+	if (cd_vm_keys_none(s, key))
+		return NULL;
 	for (i = 0; i < s->n_vms; i++)
 		if (s->vms[i].uuid_key == key && &s->vms[i] != except &&
 		    strcasecmp(s->vms[i].uuid, uuid) == 0)
@@ -207,7 +198,7 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 				   const struct cd_vm *except)
 {
 	char m[CD_MAC_LEN + 1];
-	uint64_t bit;
+	uint64_t key, bit;
 	size_t i;
 
 	if (!cd_mac_valid(mac))
@@ -215,7 +206,10 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 	for (i = 0; i < CD_MAC_LEN; i++)
 		m[i] = (char)tolower((unsigned char)mac[i]);
 	m[CD_MAC_LEN] = '\0';
-	bit = 1ull << (hash_lower(m, CD_MAC_LEN) & 63);
+	key = cd_vm_key_hash(m, CD_MAC_LEN);
+	if (cd_vm_keys_none(s, key))
+		return NULL;
+	bit = 1ull << (key & 63);
 	for (i = 0; i < s->n_vms; i++)
 		if ((s->vms[i].mac_bloom & bit) && &s->vms[i] != except && has_mac(&s->vms[i], m))
 			return &s->vms[i];
@@ -282,7 +276,13 @@ size_t cd_vm_xml_total(const struct cd_state *s, const struct cd_vm *except)
 static int check_xml_room(const struct cd_state *s, const struct cd_vm *except, const char *xml,
 			  char *err, size_t errlen)
 {
-	if (cd_vm_xml_total(s, except) + strlen(xml) > CD_STATE_XML_MAX)
+	size_t total;
+
+	if (cd_vm_keys_xml_total(s, &total))
+		total -= except ? except->xml_len : 0;
+	else
+		total = cd_vm_xml_total(s, except);
+	if (total + strlen(xml) > CD_STATE_XML_MAX)
 		FAIL(CD_ERR_INVALID, "the VMs' domain XML would exceed %d MiB together",
 		     CD_STATE_XML_MAX / (1024 * 1024));
 	return 0;
@@ -311,6 +311,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 		FAIL(CD_ERR_EXISTS, "VM '%s' exists already", name);
 	if (s->n_vms >= CD_MAX_VMS)
 		FAIL(CD_ERR_INVALID, "the cluster has %d VMs already, its limit", CD_MAX_VMS);
+	cd_vm_keys_ready(s);
 	if ((rc = check_xml_room(s, NULL, xml, err, errlen)) < 0)
 		return rc;
 	if ((rc = check_identity(s, xml, NULL, &id, err, errlen)) < 0)
@@ -348,6 +349,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	memmove(&nv[i + 1], &nv[i], (s->n_vms - i) * sizeof(*nv));
 	nv[i] = vm;
 	s->n_vms++;
+	cd_vm_keys_added(s, &nv[i]);
 	return 0;
 }
 
@@ -361,6 +363,7 @@ int cd_vm_op_remove(struct cd_state *s, const struct json_object *c, char *err, 
 		FAIL(CD_ERR_INVALID, "VM '%s' is %s on a node; stop it first", vm->name,
 		     cd_vm_state_to_str(vm->state));
 	i = (size_t)(vm - s->vms);
+	cd_vm_keys_removed(s, vm);
 	cd_vm_free(vm);
 	memmove(&s->vms[i], &s->vms[i + 1], (s->n_vms - i - 1) * sizeof(*s->vms));
 	s->n_vms--;
@@ -409,6 +412,7 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 		free(x);
 		FAIL(-ENOMEM, "out of memory");
 	}
+	cd_vm_keys_removed(s, vm);
 	free(vm->xml);
 	free(vm->macs);
 	vm->xml = x;
@@ -418,57 +422,11 @@ int cd_vm_op_identity(struct cd_state *s, const struct json_object *c, char *err
 	vm->ident_missing = false;
 	cd_strlcpy(vm->uuid, id.uuid, sizeof(vm->uuid));
 	ident_keys(vm);
+	cd_vm_keys_added(s, vm);
 	return 0;
 }
 
 /* --- settings (vm.set) --- */
-
-/* Parse a comma list of node names into names[]; every name must be a node. */
-static int parse_owners(const struct cd_state *s, const char *value, char names[][64], size_t *n,
-			char *err, size_t errlen)
-{
-	char buf[CD_VM_MAX_OWNERS * 64 + 64], *tok, *save = NULL;
-	size_t i, count = 0;
-
-	if (cd_strlcpy(buf, value, sizeof(buf)) >= sizeof(buf))
-		FAIL(CD_ERR_INVALID, "owner list too long");
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!cd_state_node_by_name(s, tok))
-			FAIL(CD_ERR_NOT_FOUND, "no node '%s' (see 'clusterctl node list')", tok);
-		for (i = 0; i < count; i++)
-			if (strcmp(names[i], tok) == 0)
-				FAIL(CD_ERR_INVALID, "node '%s' is listed twice", tok);
-		if (count == CD_VM_MAX_OWNERS)
-			FAIL(CD_ERR_INVALID, "at most %d owners", CD_VM_MAX_OWNERS);
-		cd_strlcpy(names[count++], tok, 64);
-	}
-	*n = count;
-	return 0;
-}
-
-static bool in_list(char names[][64], size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
-/* A preferred owner that can never own the VM is a mistake, not a wish. */
-static int check_owners(const struct cd_vm *vm, char *err, size_t errlen)
-{
-	size_t i;
-
-	if (vm->n_possible == 0)
-		return 0;
-	for (i = 0; i < vm->n_preferred; i++)
-		if (!in_list((char(*)[64])vm->possible, vm->n_possible, vm->preferred[i]))
-			FAIL(CD_ERR_INVALID, "preferred owner '%s' is not a possible owner of '%s'",
-			     vm->preferred[i], vm->name);
-	return 0;
-}
 
 static int parse_hhmm(const char *p, uint16_t *out)
 {
@@ -490,7 +448,11 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 	NAMED_VM(vm);
 	if (!key || !value)
 		FAIL(CD_ERR_INVALID, "vm set needs KEY=VALUE");
-	t = *vm; /* edit a copy: a refused setting changes nothing */
+	/*
+	 * Edit a copy: a refused setting changes nothing. A shallow one: it
+	 * shares vm's owner lists, and a new list replaces one only once taken.
+	 */
+	t = *vm;
 	if (strcmp(key, "priority") == 0) {
 		i = cd_fsm_index(prio_names, N_OF(prio_names), value);
 		if (i < 0)
@@ -498,14 +460,24 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 		t.priority = (enum cd_vm_priority)i;
 	} else if (strcmp(key, "preferred-owners") == 0 || strcmp(key, "possible-owners") == 0) {
 		bool pref = key[1] == 'r';
+		char(*l)[64] = NULL;
+		size_t n = 0;
 
-		rc = parse_owners(s, value, pref ? t.preferred : t.possible,
-				  pref ? &t.n_preferred : &t.n_possible, err, errlen);
-		if (rc < 0)
+		if ((rc = cd_vm_owners_parse(s, value, &l, &n, err, errlen)) < 0)
 			return rc;
-		rc = check_owners(&t, err, errlen);
-		if (rc < 0)
+		if (pref) {
+			t.preferred = l;
+			t.n_preferred = n;
+		} else {
+			t.possible = l;
+			t.n_possible = n;
+		}
+		if ((rc = cd_vm_owners_check(&t, err, errlen)) < 0) {
+			free(l);
 			return rc;
+		}
+		/* t takes the new list; the old one goes (nothing below fails). */
+		free(pref ? vm->preferred : vm->possible);
 	} else if (strcmp(key, "anti-affinity") == 0) {
 		const char *colon = strchr(value, ':');
 		size_t len = colon ? (size_t)(colon - value) : strlen(value);
@@ -572,16 +544,6 @@ int cd_vm_op_set(struct cd_state *s, const struct json_object *c, char *err, siz
 
 /* --- serialization --- */
 
-static struct json_object *names_json(char names[][64], size_t n)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(names[i]));
-	return a;
-}
-
 static struct json_object *u64_json(uint64_t v)
 {
 	return json_object_new_int64((int64_t)v);
@@ -602,9 +564,9 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	json_object_object_add(o, "priority",
 			       json_object_new_string(cd_vm_priority_to_str(vm->priority)));
 	json_object_object_add(o, "preferred_owners",
-			       names_json((char(*)[64])vm->preferred, vm->n_preferred));
+			       cd_vm_owners_to_json(vm->preferred, vm->n_preferred));
 	json_object_object_add(o, "possible_owners",
-			       names_json((char(*)[64])vm->possible, vm->n_possible));
+			       cd_vm_owners_to_json(vm->possible, vm->n_possible));
 	json_object_object_add(o, "anti_affinity", json_object_new_string(vm->anti_class));
 	json_object_object_add(o, "anti_affinity_hard", json_object_new_boolean(vm->anti_hard));
 	json_object_object_add(o, "failback",
@@ -644,32 +606,6 @@ struct json_object *cd_vm_to_json(const struct cd_vm *vm)
 	}
 	json_object_object_add(o, "xml", json_object_new_string(vm->xml ? vm->xml : ""));
 	return o;
-}
-
-/* An owner list as vm set keeps it: distinct valid names, at most CD_VM_MAX_OWNERS. */
-static int names_from_json(const struct json_object *o, const char *key, char names[][64],
-			   size_t *n)
-{
-	struct json_object *a;
-	size_t i, k;
-
-	*n = 0;
-	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array) ||
-	    json_object_array_length(a) > CD_VM_MAX_OWNERS)
-		return -1;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		struct json_object *e = json_object_array_get_idx(a, i);
-
-		if (!json_object_is_type(e, json_type_string) ||
-		    !cd_valid_name(json_object_get_string(e), 63))
-			return -1;
-		cd_strlcpy(names[i], json_object_get_string(e), 64);
-		for (k = 0; k < i; k++)
-			if (strcmp(names[k], names[i]) == 0)
-				return -1;
-		(*n)++;
-	}
-	return 0;
 }
 
 static int copy_field(char *dst, size_t n, const char *src)
@@ -734,10 +670,18 @@ int cd_vm_from_json(struct cd_vm *vm, const struct json_object *o, char *err, si
 		FAIL("VM %s: %s", vm->name, why);
 	}
 	/* What vm.set checks. */
-	if (names_from_json(o, "preferred_owners", vm->preferred, &vm->n_preferred) < 0 ||
-	    names_from_json(o, "possible_owners", vm->possible, &vm->n_possible) < 0)
+	i = cd_vm_owners_from_json(o, "preferred_owners", &vm->preferred, &vm->n_preferred);
+	if (i == 0)
+		i = cd_vm_owners_from_json(o, "possible_owners", &vm->possible, &vm->n_possible);
+	if (i < 0) {
+		if (i == -ENOMEM) {
+			cd_vm_free(vm);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
 		FAIL("VM %s: invalid owner list", vm->name);
-	if (check_owners(vm, err, errlen) < 0)
+	}
+	if (cd_vm_owners_check(vm, err, errlen) < 0)
 		FAIL("VM %s: a preferred owner is not a possible owner", vm->name);
 	if (copy_field(vm->anti_class, sizeof(vm->anti_class), cd_jget_str(o, "anti_affinity")) < 0)
 		FAIL("VM %s: invalid anti-affinity class", vm->name);

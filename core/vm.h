@@ -213,11 +213,17 @@ struct cd_vm {
 	uint32_t vcpus;
 	uint64_t memory_mb;
 
-	/* Settings (vm set). Owners are node names, validated when set. */
+	/*
+	 * Settings (vm set). Owners are node names, validated when set. Each
+	 * list is an array of exactly n names on the heap, NULL when n is 0,
+	 * owned by the record like xml (cd_vm_copy() copies it, cd_vm_free()
+	 * frees it; cd_vm_owners_set() sets it): most VMs have none, and a
+	 * record is what every vm.add moves and every state copy copies.
+	 */
 	enum cd_vm_priority priority;
-	char preferred[CD_VM_MAX_OWNERS][64];
+	char (*preferred)[64];
 	size_t n_preferred;
-	char possible[CD_VM_MAX_OWNERS][64];
+	char (*possible)[64];
 	size_t n_possible;
 	char anti_class[64];
 	bool anti_hard;
@@ -386,8 +392,17 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 /* Whether vm's stored XML fixes its UUID and every MAC (false in an old state). */
 bool cd_vm_identity_complete(const struct cd_vm *vm);
 
+/* Free what vm owns (xml, macs, the owner lists) and leave it without them; again is a no-op. */
 void cd_vm_free(struct cd_vm *vm);
+/* Deep-copy src into dst (overwritten): 0, or -ENOMEM with dst left empty. */
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);
+/*
+ * Set an owner list of a VM (&vm->preferred, &vm->n_preferred or the
+ * possible ones) to a copy of the n names (each truncated to 63 bytes),
+ * freeing the old one; n 0 leaves it NULL. 0, or -ENOMEM with the list
+ * unchanged. No check: the caller validated the names.
+ */
+int cd_vm_owners_set(char (**list)[64], size_t *n_list, const char *const *names, size_t n);
 
 struct json_object *cd_vm_to_json(const struct cd_vm *vm);
 /* A VM's move under way and its last move as its JSON has them ("move", "last_move"); NULL: none.

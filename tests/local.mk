@@ -4,6 +4,7 @@ UNIT_LIBS = core/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_state_file tests/unit/check_conf tests/unit/check_vm tests/unit/check_vm_move tests/unit/check_vm_quick tests/unit/check_drain \
+	tests/unit/check_vm_owners tests/unit/check_vm_keys \
 	tests/unit/check_maint \
 	tests/unit/check_move_settle \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
@@ -54,6 +55,12 @@ tests_unit_check_vm_move_LDADD = $(UNIT_LIBS)
 tests_unit_check_vm_quick_SOURCES = tests/unit/check_vm_quick.c $(FIXTURE_SOURCES)
 tests_unit_check_vm_quick_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_vm_quick_LDADD = $(UNIT_LIBS)
+tests_unit_check_vm_owners_SOURCES = tests/unit/check_vm_owners.c $(FIXTURE_SOURCES)
+tests_unit_check_vm_owners_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_vm_owners_LDADD = $(UNIT_LIBS)
+tests_unit_check_vm_keys_SOURCES = tests/unit/check_vm_keys.c $(FIXTURE_SOURCES)
+tests_unit_check_vm_keys_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_vm_keys_LDADD = $(UNIT_LIBS)
 tests_unit_check_drain_SOURCES = tests/unit/check_drain.c $(FIXTURE_SOURCES)
 tests_unit_check_drain_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_drain_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/libcdcommon.la \

@@ -232,12 +232,12 @@ START_TEST(test_policy_rules_alone)
 {
 	struct cd_vm *web = add_web();
 
-	strcpy(web->possible[0], "node1");
-	strcpy(web->possible[1], "node3");
-	web->n_possible = 2;
+	ck_assert_int_eq(cd_vm_owners_set(&web->possible, &web->n_possible,
+					  (const char *const[]){"node1", "node3"}, 2),
+			 0);
 	preflight("web", "node2", CD_MOVE_LIVE);
 	fails_with(CD_MOVE_NOT_POSSIBLE_OWNER, "node2", "node2 is not a possible owner");
-	web->n_possible = 0;
+	ck_assert_int_eq(cd_vm_owners_set(&web->possible, &web->n_possible, NULL, 0), 0);
 
 	web->fail_count = 3;
 	web->failed_on = 2;
@@ -348,8 +348,9 @@ START_TEST(test_all_at_once)
 
 	set_overcommit("1"); /* node2's 4 cores run 4 vCPUs, one of them other's */
 	s.nodes[1].maintenance = true;
-	strcpy(web->possible[0], "node3");
-	web->n_possible = 1;
+	ck_assert_int_eq(cd_vm_owners_set(&web->possible, &web->n_possible,
+					  (const char *const[]){"node3"}, 1),
+			 0);
 	add_vm("other", 1, 1, "", CD_VM_RUNNING, 2);
 	web = vm_of("web");
 	facts.quorate = false;
@@ -381,9 +382,9 @@ START_TEST(test_target_chosen)
 	ck_assert_uint_eq(rep.target_id, 3);
 	ck_assert_str_eq(rep.target_why, "node3 has the most free memory of the nodes that fit");
 
-	strcpy(web->preferred[0], "node1");
-	strcpy(web->preferred[1], "node2");
-	web->n_preferred = 2;
+	ck_assert_int_eq(cd_vm_owners_set(&web->preferred, &web->n_preferred,
+					  (const char *const[]){"node1", "node2"}, 2),
+			 0);
 	preflight("web", NULL, CD_MOVE_LIVE);
 	ck_assert_str_eq(rep.target, "node2");
 	ck_assert_str_eq(rep.target_why, "node2 is preferred owner 2 of 2");

@@ -131,11 +131,18 @@ START_TEST(test_worst_records_fit_the_budget)
 	vm.vcpus = UINT32_MAX;
 	vm.memory_mb = UINT64_MAX >> 1;
 	vm.priority = CD_PRIO_NO_AUTO_START;
-	for (i = 0; i < CD_VM_MAX_OWNERS; i++) {
-		memcpy(vm.preferred[i], name, 64);
-		memcpy(vm.possible[i], name, 64);
+	{
+		const char *owners[CD_VM_MAX_OWNERS];
+
+		for (i = 0; i < CD_VM_MAX_OWNERS; i++)
+			owners[i] = name;
+		ck_assert_int_eq(
+			cd_vm_owners_set(&vm.preferred, &vm.n_preferred, owners, CD_VM_MAX_OWNERS),
+			0);
+		ck_assert_int_eq(
+			cd_vm_owners_set(&vm.possible, &vm.n_possible, owners, CD_VM_MAX_OWNERS),
+			0);
 	}
-	vm.n_preferred = vm.n_possible = CD_VM_MAX_OWNERS;
 	memcpy(vm.anti_class, name, 64);
 	vm.failback = CD_FAILBACK_WINDOW;
 	vm.move_mode = CD_MOVE_QUICK;
@@ -146,6 +153,7 @@ START_TEST(test_worst_records_fit_the_budget)
 	vm.xml = NULL;
 	n = json_len(cd_vm_to_json(&vm));
 	ck_assert_msg(n <= CD_VM_JSON_MAX, "a VM takes %zu bytes", n);
+	cd_vm_free(&vm);
 
 	/* A volume. */
 	memset(&v, 0, sizeof(v));
