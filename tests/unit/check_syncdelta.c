@@ -305,8 +305,9 @@ START_TEST(test_apply_refuses)
 	cd_state_free(&other);
 
 	/* malformed */
-	ck_assert_int_eq(cd_syncdelta_apply(&before, json_tokener_parse("{}"), NULL, NULL, &applied,
-					    err, sizeof(err)),
+	json_object_put(d);
+	d = json_tokener_parse("{}");
+	ck_assert_int_eq(cd_syncdelta_apply(&before, d, NULL, NULL, &applied, err, sizeof(err)),
 			 CD_ERR_PROTOCOL);
 	json_object_put(d);
 	cd_state_free(&before);
