@@ -44,6 +44,8 @@ static struct {
 	bool dirty;
 	/* resynced: its flushes fail until it takes the state again (said once) */
 	bool held, held_said;
+	/* the changes sent in place of a snapshot did not lead to the sender's state */
+	bool delta_failed;
 	bool report_sent;
 	uint64_t next_req_id;
 	struct pending *pending;
@@ -368,10 +370,10 @@ int cd_replica_debug_diverge(void)
 static void restart_cb(void *data)
 {
 	replica.restart_armed = false;
-	if (replica.sync.phase != CD_SYNC_LEFT_OUT)
+	if (replica.sync.phase != CD_SYNC_LEFT_OUT && !replica.delta_failed)
 		return;
-	qb_log(LOG_NOTICE, "left out of sync round %016" PRIx64 ": asking for a new round",
-	       replica.sync.round);
+	qb_log(LOG_NOTICE, "%s sync round %016" PRIx64 ": asking for a new round",
+	       replica.delta_failed ? "not caught up by" : "left out of", replica.sync.round);
 	send_restart();
 	/* Again later if the request is lost with a configuration change. */
 	arm_restart();
@@ -423,6 +425,7 @@ static void begin_round(uint64_t round, const uint32_t *members, size_t n)
 	cd_statecheck_round();
 	cd_sync_begin(&replica.sync, round, members, n);
 	left_out_seen = 0;
+	replica.delta_failed = false;
 	replica.report_sent = false;
 	/*
 	 * A change this node sent before the configuration changed is either
@@ -655,18 +658,101 @@ static void on_snapshot_chunk(const struct cd_msg *msg)
 	}
 }
 
+/* What a delta replayed onto a copy: recorded once the copy is taken. */
+struct replay {
+	struct {
+		struct json_object *rec;
+		uint32_t sender;
+		struct cd_version v;
+	} * recs;
+	size_t n, cap;
+	bool oom;
+};
+
 static void replayed(void *ctx, const struct json_object *rec, uint32_t sender, struct cd_version v)
 {
-	(void)ctx;
-	(void)v;
-	record(rec, sender);
+	struct replay *r = ctx;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		void *grown = realloc(r->recs, cap * sizeof(*r->recs));
+
+		if (!grown) {
+			r->oom = true;
+			return;
+		}
+		r->recs = grown;
+		r->cap = cap;
+	}
+	r->recs[r->n].rec = json_object_get((struct json_object *)rec);
+	r->recs[r->n].sender = sender;
+	r->recs[r->n].v = v;
+	r->n++;
+}
+
+/*
+ * Replay a delta onto a copy of the state: taken only if it leads to the
+ * sender's checksum (want), then its records are logged and journaled.
+ * 0, or a negative code with err set (the state is untouched).
+ */
+static int replay_delta(const struct json_object *delta, const char *want, size_t *applied,
+			char *err, size_t errlen)
+{
+	struct replay r = {0};
+	struct cd_state copy;
+	char sum[65];
+	size_t i;
+	int rc;
+
+	*applied = 0;
+	if (!want) {
+		cd_strlcpy(err, "no report of the sender", errlen);
+		return CD_ERR_PROTOCOL;
+	}
+	rc = cd_state_copy(&copy, &replica.state);
+	if (rc < 0) {
+		cd_strlcpy(err, "out of memory", errlen);
+		return rc;
+	}
+	copy.vm_hook = NULL; /* history, as a snapshot brings it: no events */
+	rc = cd_syncdelta_apply(&copy, delta, replayed, &r, applied, err, errlen);
+	if (rc == 0 && r.oom) {
+		rc = -ENOMEM;
+		cd_strlcpy(err, "out of memory", errlen);
+	}
+	if (rc == 0 && *applied && (cd_state_checksum(&copy, sum) < 0 || strcmp(sum, want))) {
+		rc = CD_ERR_CORRUPT;
+		cd_strlcpy(err, "they lead to another state than the sender's", errlen);
+	}
+	if (rc == 0 && *applied) {
+		cd_state_free(&replica.state);
+		replica.state = copy;
+		changed();
+		cd_strlcpy(replica.checksum, sum, sizeof(replica.checksum));
+		replica.checksum_valid = true;
+		for (i = 0; i < r.n; i++) {
+			if (replica.log.ring)
+				cd_changelog_add(&replica.log, r.recs[i].v, r.recs[i].sender,
+						 json_object_to_json_string_ext(
+							 r.recs[i].rec, JSON_C_TO_STRING_PLAIN));
+			cd_persist_change(r.recs[i].rec, r.recs[i].sender, r.recs[i].v);
+		}
+	} else {
+		cd_state_free(&copy);
+	}
+	for (i = 0; i < r.n; i++)
+		json_object_put(r.recs[i].rec);
+	free(r.recs);
+	return rc;
 }
 
 /*
  * The changes this node lacks, in place of a snapshot: replayed from its
  * version. If they do not lead to the sender's state (its checksum, from
- * its report), this node forgets its version, counts itself out of the
- * round and asks for a new one, which sends it a snapshot.
+ * its report), this node keeps its state but forgets its version, and asks
+ * for a new round, which sends it a snapshot. Meanwhile the round is not
+ * over here (no changes), but this node is not left out: it keeps quorum
+ * and its VMs.
  */
 static void on_sync_delta(const struct cd_msg *msg)
 {
@@ -681,18 +767,8 @@ static void on_sync_delta(const struct cd_msg *msg)
 	for (i = 0; i < replica.sync.n_members; i++)
 		if (replica.sync.have[i] && replica.sync.reports[i].nodeid == msg->sender)
 			want = replica.sync.reports[i].checksum;
-	if (msg->sender != cd_membership_local_nodeid()) {
-		replica.state.vm_hook = NULL; /* history, as a snapshot brings it: no events */
-		rc = cd_syncdelta_apply(&replica.state, msg->body, replayed, NULL, &applied, err,
-					sizeof(err));
-		if (applied)
-			changed();
-		if (rc == 0 && (!want || strcmp(state_checksum(), want) != 0)) {
-			rc = CD_ERR_CORRUPT;
-			cd_strlcpy(err, "they lead to another state than the sender's",
-				   sizeof(err));
-		}
-	}
+	if (msg->sender != cd_membership_local_nodeid())
+		rc = replay_delta(msg->body, want, &applied, err, sizeof(err));
 	if (rc < 0) {
 		qb_log(LOG_ERR,
 		       "cannot catch up by the changes from node %u: %s; asking for the whole "
@@ -702,8 +778,8 @@ static void on_sync_delta(const struct cd_msg *msg)
 			 "this node could not catch up by node %u's changes (%s): it takes the "
 			 "whole state in a new round",
 			 msg->sender, err);
-		replica.sync.phase = CD_SYNC_LEFT_OUT;
-		fail_pending(CD_ERR_SYNCING, "this node is taking the state again; retry");
+		replica.sync.phase = CD_SYNC_COLLECT;
+		replica.delta_failed = true;
 		cancel_restart();
 		cd_replica_resync();
 		arm_restart();
