@@ -4,7 +4,10 @@
 # aid changes node3's state without a change, as a bug or a bad memory
 # would: the next check finds node3 apart from the two others, every node
 # records it as an event, node3 takes the state again, and the three agree
-# once more, node3 holding the cluster's value, not its own.
+# once more, node3 holding the cluster's value, not its own. Then node3,
+# cut off and changed again behind the cluster's back, comes back behind:
+# the changes it missed do not lead to the others' state, so it takes the
+# whole state, and is never left out on the way.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "divergence"
@@ -28,5 +31,26 @@ assert_eq "$(lab exec 3 clusterctl property get flap-limit)" 2 "node3 holds the 
 lab exec 2 clusterctl property set flap-limit 1
 wait_for 30 "changes reach node3 again" eval '[[ $(lab exec 3 clusterctl property get flap-limit) == 1 ]]'
 pass "node3 takes changes again"
+
+# --- a node behind whose state also differs: the changes it missed lead
+# elsewhere. It says so and takes the whole state, without being left out
+# (which would cost it quorum and its VMs).
+lab partition 3
+alone3() { [[ $(cd_status 3 | jq -r .quorate) == false && $(member_in_view 1 3) == false ]]; }
+wait_for 60 "node3 alone, without quorum" alone3
+lab exec 3 clusterctl debug state-diverge
+lab exec 1 clusterctl property set drain-max-parallel 3
+log3=$LAB_DIR/node3/log/clusterd.log
+from=$(($(wc -l <"$log3") + 1))
+lab heal
+wait_for 120 "the three agree after the heal" all_three_agree
+since=$(tail -n "+$from" "$log3")
+assert_match "$since" "cannot catch up by the changes from node [12]: they lead to another state" \
+	"node3 found that the changes it missed do not lead to the others' state"
+assert_match "$since" "adopting state" "node3 took the whole state instead"
+[[ $(grep -c "left out of a sync round" <<<"$since" || :) == 0 ]] || fail "node3 was left out on the way"
+pass "node3 was not left out"
+assert_eq "$(lab exec 3 clusterctl property get flap-limit) $(lab exec 3 clusterctl property get drain-max-parallel)" "1 3" \
+	"node3 holds the cluster's values"
 
 lab_test_end
