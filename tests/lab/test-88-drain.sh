@@ -49,7 +49,6 @@ drain_state_is() { [[ $(drain_state "$1" "${3:-1}") == "$2" ]]; }
 on_node2() { local v n=0; for v in "${VMS[@]}"; do [[ $(where "$v" "${1:-1}") == node2 ]] && n=$((n + 1)); done; echo "$n"; }
 none_moving() { ! lab exec "${1:-1}" clusterctl --json vm list | jq -e '.vms[] | select(.state == "migrating" or .state == "stopping" or .state == "starting")' >/dev/null; }
 declare -A b0
-for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 
 # --- the dry run: a plan, d6 named as the blocker, nothing changes
 rc=0
@@ -66,6 +65,10 @@ assert_match "$out" "d6.*cold-restart=never" "the dry run's table names d6's blo
 
 # --- the drain: every VM off node2, priority first, no VM twice
 lab exec 1 clusterctl vm set d6 move-mode=live
+# Each guest's boot just before the drain (a TCG guest may panic and reboot
+# on its own before, the cluster's doing or not), and the probes' boots
+# during it: a live move keeps the one boot.
+for v in "${VMS[@]}"; do b0[$v]=$(boot_of "$v"); done
 probes_start "${VMS[@]}"
 rc=0
 out=$(lab exec 1 clusterctl node drain node2 --wait 2>&1) || rc=$?
@@ -83,7 +86,8 @@ for v in "${VMS[@]}"; do
 		assert_eq "$(vm_field 1 d5 'd["last_move"]["mode"]')" cold "d5 moved cold"
 		[[ $(boot_of d5) != "${b0[d5]}" ]] || fail "d5 kept its boot: it was not restarted"
 	else
-		assert_eq "$(vm_field 1 "$v" 'd["last_move"]["mode"]') $(boot_of "$v")" "live ${b0[$v]}" "$v moved live and kept its boot (gap ${pgap[$v]} ms)"
+		assert_eq "$(vm_field 1 "$v" 'd["last_move"]["mode"]') $(boot_of "$v") ${pboots[$v]}" "live ${b0[$v]} 1" \
+			"$v moved live and kept its boot, one boot seen through the drain (gap ${pgap[$v]} ms)"
 	fi
 done
 pass "no VM answered from two nodes at once"
