@@ -96,16 +96,22 @@ static void changed(void)
 }
 
 /*
- * A record of the history (a change, or a round's end) applied, the state
- * now at its version: into the change log, and journaled.
+ * A record of the history (a change, or a round's end) applied, leading to
+ * version v: into the change log, and journaled.
  */
-static void record(const struct json_object *rec, uint32_t sender)
+static void record_at(const struct json_object *rec, uint32_t sender, struct cd_version v)
 {
 	if (replica.log.ring)
-		cd_changelog_add(&replica.log, replica.state.version, sender,
+		cd_changelog_add(&replica.log, v, sender,
 				 json_object_to_json_string_ext((struct json_object *)rec,
 								JSON_C_TO_STRING_PLAIN));
-	cd_persist_change(rec, sender, replica.state.version);
+	cd_persist_change(rec, sender, v);
+}
+
+/* The same, the state now at its version. */
+static void record(const struct json_object *rec, uint32_t sender)
+{
+	record_at(rec, sender, replica.state.version);
 }
 
 /* The state was replaced (a snapshot adopted, its version forgotten): no change leads here. */
@@ -730,13 +736,8 @@ static int replay_delta(const struct json_object *delta, const char *want, size_
 		changed();
 		cd_strlcpy(replica.checksum, sum, sizeof(replica.checksum));
 		replica.checksum_valid = true;
-		for (i = 0; i < r.n; i++) {
-			if (replica.log.ring)
-				cd_changelog_add(&replica.log, r.recs[i].v, r.recs[i].sender,
-						 json_object_to_json_string_ext(
-							 r.recs[i].rec, JSON_C_TO_STRING_PLAIN));
-			cd_persist_change(r.recs[i].rec, r.recs[i].sender, r.recs[i].v);
-		}
+		for (i = 0; i < r.n; i++)
+			record_at(r.recs[i].rec, r.recs[i].sender, r.recs[i].v);
 	} else {
 		cd_state_free(&copy);
 	}
