@@ -50,6 +50,15 @@ tests_unit_check_vm_agent_LDFLAGS = -Wl,--wrap=virDomainLookupByName \
 	-Wl,--wrap=virConnectBaselineHypervisorCPU -Wl,--wrap=virDomainRestoreFlags
 tests_unit_check_vm_agent_LDADD = $(vm_agent_test_ldadd)
 
+# Domain XML validated against libvirt's schema in its test driver
+# (tests/unit/check_agent_validate.c).
+check_PROGRAMS += tests/unit/check_agent_validate
+TESTS += tests/unit/check_agent_validate
+tests_unit_check_agent_validate_SOURCES = tests/unit/check_agent_validate.c agents/validate.c \
+	$(vm_agent_sources)
+tests_unit_check_agent_validate_CFLAGS = $(vm_agent_test_cflags) $(XML_CFLAGS)
+tests_unit_check_agent_validate_LDADD = $(vm_agent_test_ldadd) $(XML_LIBS)
+
 # The pure parts of quick migration's calls (tests/unit/check_quick.c).
 check_PROGRAMS += tests/unit/check_quick
 TESTS += tests/unit/check_quick

@@ -35,8 +35,8 @@ clusterd_clusterd_SOURCES = \
 	agents/vmstate_write.c agents/vmstate_read.c \
 	agents/fence.c agents/fence.h
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
-	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS) $(OPENSSL_CFLAGS)
+	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS) $(OPENSSL_CFLAGS) $(XML_CFLAGS)
 clusterd_clusterd_LDADD = core/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \
 	lib/libcdchild.la lib/libcdcommon.la $(OPENSSL_LIBS) \
 	$(VIRT_LIBS) -lpthread $(QB_LIBS) $(CPG_LIBS) \
-	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS)
+	$(QUORUM_LIBS) $(VOTEQUORUM_LIBS) $(CMAP_LIBS) $(CSCOMMON_LIBS) $(JSONC_LIBS) $(XML_LIBS)

@@ -1,66 +1,139 @@
 #!/bin/bash
-# bench/scale/rejoin.sh [VMS]: a node rejoining a 3-node lab cluster that
-# holds VMS VMs (default 10000) of ~5 KB domain XML, over real corosync
-# (no libvirtd: the VMs are defined, not run):
-#   - after a short absence (its clusterd killed, one VM added meanwhile):
-#     it catches up by the changes it missed;
-#   - after a long one (its state directory lost): the whole state streams
-#     to it in chunks, which is also what every rejoin cost before the
-#     change log (the reference).
-# Each is timed from the start of its clusterd until all three nodes are
-# synchronised with equal state checksums; also clusterd's RSS and the
-# time to add the VMs. Results in bench/out/rejoin-VMS.txt. A benchmark,
-# not a test: nothing here judges a time.
+# bench/scale/rejoin.sh [VMS [NODES]]: the replicated state over real
+# corosync, on a lab cluster of NODES nodes (default 3) without libvirtd
+# that comes to hold VMS VMs (default 10000) of ~5 KB domain XML:
+#   - a change acknowledged end to end (bench/scale/ackbench on node1, one
+#     request at a time over IPC: vm.add, vm.remove, property.set, 200
+#     each) at 100, 1,000 and VMS VMs: clusterd answers once the change is
+#     delivered to every member, applied and in node1's journal;
+#   - clusterd's RSS and its idle CPU over 30 s at VMS VMs;
+#   - node2 rejoining after a short absence (its clusterd killed, one VM
+#     added meanwhile): it catches up by the changes it missed;
+#   - node3 rejoining after a long one (its state directory lost): the
+#     whole state streams to it in chunks, which is also what every rejoin
+#     cost before the change log (the reference).
+# A rejoin is timed from the start of its clusterd until all nodes are
+# synchronised with equal state checksums. Results in
+# bench/out/rejoin-VMS[-NODES].txt, rows in .jsonl. A benchmark, not a
+# test: nothing here judges a time.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . bench/lib.sh
 N=${1:-10000}
-bench_begin scalerejoin
+M=${2:-3}
+TRIES=200
+bench_begin scalerejoin bench/scale/ackbench
+ACK=$top/bench/scale/ackbench
 
 lab() { "$LAB" "$@"; }
 LAB_UP=1
-lab up --nodes 3 --no-libvirt >/dev/null
-out=bench/out/rejoin-$N.txt
+lab up --nodes "$M" --no-libvirt >/dev/null
+name=rejoin-$N
+((M == 3)) || name+=-$M
+out=bench/out/$name.txt rows=bench/out/$name.jsonl
 mkdir -p bench/out
 say() { echo "$*" | tee -a "$out"; }
 : >"$out"
-say "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs; $N VMs, 3 nodes, corosync in network namespaces"
+: >"$rows"
+say "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs; $N VMs, $M nodes, corosync in network namespaces; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 sum_of() { lab exec "$1" clusterctl --json status | jq -r '"\(.synced) \(.quorate) \(.state_checksum)"'; }
 agree() {
-	local a b c
-	a=$(sum_of 1) && b=$(sum_of 2) && c=$(sum_of 3) || return 1
-	[[ $a == "true true "* && $a == "$b" && $a == "$c" ]]
+	local a b i
+	a=$(sum_of 1) || return 1
+	[[ $a == "true true "* ]] || return 1
+	for ((i = 2; i <= M; i++)); do
+		b=$(sum_of "$i") && [[ $b == "$a" ]] || return 1
+	done
 }
-rss_mb() { echo $(($(awk '/^VmRSS/ {print $2}' "/proc/$(cat "$D/node$1/clusterd.pid")/status") / 1024)); }
+pid_of() { cat "$D/node$1/clusterd.pid"; }
+rss_mb() { echo $(($(awk '/^VmRSS/ {print $2}' "/proc/$(pid_of "$1")/status") / 1024)); }
+rss_all() {
+	local i s=
+	for ((i = 1; i <= M; i++)); do s+=" node$i $(rss_mb "$i") MB,"; done
+	echo "${s%,}"
+}
 vms_on() { lab exec "$1" clusterctl --json vm list | jq '.vms | length'; }
+# cpu_ticks NODE: clusterd's user + system time so far, in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$(pid_of "$1")/stat"; }
 
+# The VMS definitions, and TRIES more that ackbench adds and removes again
+# at each size.
 XMLS=$D/xmls
 mkdir -p "$XMLS"
-python3 tests/lab/scale-xml.py "$XMLS" "$N" "$D/late.xml"
-t0=$(now_ms)
-find "$XMLS" -name '*.xml' -printf '%f\n' | sed 's/\.xml$//' | sort |
-	xargs -P 4 -I{} "$LAB" exec 1 clusterctl vm add {} --xml "$XMLS/{}.xml" >/dev/null
-t1=$(now_ms)
-wait_for 600 "the three agree" agree
-[[ $(vms_on 2) == "$N" ]] || die "node2 lists $(vms_on 2) VMs, not $N"
-say "added $N VMs (4 clients at once): $(((t1 - t0) / 1000)) s, $((N * 1000 / (t1 - t0 + 1))) per s"
-say "clusterd RSS: node1 $(rss_mb 1) MB, node2 $(rss_mb 2) MB, node3 $(rss_mb 3) MB"
+python3 tests/lab/scale-xml.py "$XMLS" "$((N + TRIES))" "$D/late.xml"
+find "$XMLS" -name '*.xml' -printf '%f\n' | sed 's/\.xml$//' | sort >"$D/all"
+head -n "$N" "$D/all" >"$D/names"
+tail -n "$TRIES" "$D/all" >"$D/extra"
 
-# rejoin NODE HOW: restart NODE's clusterd, time until the three agree
+# ack SIZE: the three kinds of change at this size, each a row
+ack() {
+	local size=$1 op line
+	for op in add remove prop; do
+		case $op in
+		add) line=$(lab exec 1 "$ACK" add "$XMLS" <"$D/extra") ;;
+		remove) line=$(lab exec 1 "$ACK" remove <"$D/extra") ;;
+		prop) line=$(lab exec 1 "$ACK" prop "$TRIES") ;;
+		esac
+		jq -c --argjson vms "$size" --argjson nodes "$M" '. + {vms: $vms, nodes: $nodes}' <<<"$line" >>"$rows"
+		say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: \(.op) acknowledged p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (\(.n) one at a time, \(.failed) failed)"' <<<"$line")"
+	done
+}
+
+# bulk FROM TO: add names FROM..TO (1-based) with four ackbench clients at once
+bulk() {
+	local from=$1 to=$2 t0 t1 i pids=()
+	((to >= from)) || return 0
+	sed -n "${from},${to}p" "$D/names" >"$D/batch"
+	split -n r/4 "$D/batch" "$D/part."
+	t0=$(now_ms)
+	for i in "$D"/part.*; do
+		lab exec 1 "$ACK" add "$XMLS" <"$i" >"$i.out" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || die "adding VMs $from..$to failed: $(cat "$D"/part.*.out)"; done
+	t1=$(now_ms)
+	rm -f "$D"/part.*
+	say "added VMs $from..$to (4 clients at once): $(((t1 - t0) / 1000)) s, $(((to - from + 1) * 1000 / (t1 - t0 + 1))) per s"
+}
+
+have=0
+for size in 100 1000 "$N"; do
+	((size <= N && size > have)) || continue
+	bulk $((have + 1)) "$size"
+	have=$size
+	wait_for 600 "the nodes agree at $size VMs" agree || die "no agreement at $size VMs"
+	ack "$size"
+done
+[[ $(vms_on 2) == "$N" ]] || die "node2 lists $(vms_on 2) VMs, not $N"
+say "clusterd RSS at $N VMs:$(rss_all)"
+
+# idle CPU: clusterd's CPU time over 30 s with nothing asked of it
+hz=$(getconf CLK_TCK)
+declare -a c0
+for ((i = 1; i <= M; i++)); do c0[i]=$(cpu_ticks "$i"); done
+sleep 30 # a measurement period, not a wait for a condition
+s=
+for ((i = 1; i <= M; i++)); do
+	s+=" node$i $(python3 -c "print(round(($(cpu_ticks "$i") - ${c0[i]}) * 100 / ($hz * 30), 2))") %,"
+done
+say "clusterd idle CPU at $N VMs (30 s):${s%,}"
+
+# rejoin NODE: restart NODE's clusterd, time until all agree
 rejoin() {
 	local t
 	t=$(now_ms)
 	lab start "$1" clusterd >/dev/null
-	wait_for 900 "node$1 rejoins" agree
+	wait_for 900 "node$1 rejoins" agree || die "node$1 did not rejoin"
 	echo $(($(now_ms) - t))
 }
+# gone NODE: node1 no longer counts NODE as a member
+gone() { [[ $(lab exec 1 clusterctl --json status | jq -r --argjson n "$1" '[.nodes[] | select(.id == $n) | .member][0]') == false ]]; }
 
 # short absence: one change and two rounds missed
 lab kill 2 clusterd >/dev/null
-gone() { [[ $(lab exec 1 clusterctl --json status | jq -r '[.nodes[] | select(.id == 2) | .member][0]') == false ]]; }
-wait_for 120 "node2 gone" gone
+wait_for 120 "node2 gone" gone 2
 lab exec 1 clusterctl vm add late1 --xml "$D/late.xml" >/dev/null
 from=$(($(wc -l <"$D/node2/log/clusterd.log") + 1))
 short=$(rejoin 2)
@@ -69,13 +142,14 @@ say "rejoin after a short absence: $short ms ($how)"
 
 # long absence: the state directory lost, the whole state streams
 lab kill 3 clusterd >/dev/null
-gone3() { [[ $(lab exec 1 clusterctl --json status | jq -r '[.nodes[] | select(.id == 3) | .member][0]') == false ]]; }
-wait_for 120 "node3 gone" gone3
+wait_for 120 "node3 gone" gone 3
 rm -rf "${D:?}/node3/state"
 long=$(rejoin 3)
 chunks=$(grep -ah "queued as [0-9]* chunks" "$D"/node[12]/log/clusterd.log | tail -1 | sed 's/.*queued as \([0-9]*\) chunks.*/\1/')
 say "rejoin after a long absence (no state): $long ms (a snapshot in ${chunks:-?} chunks)"
+jq -nc --argjson vms "$N" --argjson nodes "$M" --argjson short "$short" --argjson long "$long" \
+	'{op: "rejoin", vms: $vms, nodes: $nodes, short_ms: $short, long_ms: $long}' >>"$rows"
 
 say "ratio whole snapshot / changes only: $(python3 -c "print(round($long / max($short, 1), 1))")x"
-say "clusterd RSS after: node1 $(rss_mb 1) MB, node2 $(rss_mb 2) MB, node3 $(rss_mb 3) MB"
+say "clusterd RSS after:$(rss_all)"
 log "results in $out"
