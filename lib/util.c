@@ -100,6 +100,25 @@ out_unlink:
 	return rc;
 }
 
+int cd_write_file_new(const char *path, const void *data, size_t len, unsigned int mode)
+{
+	int fd, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
 int cd_read_file(const char *path, char **data, size_t *len)
 {
 	struct stat st;
