@@ -44,6 +44,16 @@ static bool canonical_ip(const char *s, char *out)
 	return false;
 }
 
+/* AF_INET or AF_INET6 for an IP literal, 0 for a name. */
+static int family(const char *addr)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		return AF_INET;
+	return inet_pton(AF_INET6, addr, buf) == 1 ? AF_INET6 : 0;
+}
+
 /* A DNS name: dot-separated labels of letters, digits and '-', none empty or edged by '-'. */
 static bool valid_dns_name(const char *s)
 {
@@ -128,6 +138,11 @@ static int add_node(struct cd_cc *cc, uint32_t nodeid, const char *name, const c
 		if (n->nodeid == nodeid)
 			FAIL(CD_ERR_EXISTS, "nodes %s and %s have the same node id %u", n->name,
 			     name, nodeid);
+		/* corosync refuses a link whose addresses are of two families. */
+		if (family(n->addr) && family(canon) && family(n->addr) != family(canon))
+			FAIL(CD_ERR_INVALID,
+			     "nodes %s (%s) and %s (%s): IPv4 and IPv6 cannot share corosync's link",
+			     n->name, n->addr, name, canon);
 	}
 	if (cc->n_nodes >= CD_CC_MAX_NODES)
 		FAIL(CD_ERR_INVALID, "node %s: a cluster has at most %d nodes", name,

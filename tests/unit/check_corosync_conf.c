@@ -77,13 +77,13 @@ START_TEST(test_render_three)
 	struct cd_cc cc;
 	char *text;
 
-	make(&cc, "lab", 1000, "a=2001:DB8:0:0::1,b=2001:db8::2,c=198.51.100.3");
+	make(&cc, "lab", 1000, "a=2001:DB8:0:0::1,b=2001:db8::2,c=2001:db8::3");
 	ck_assert_uint_eq(cc.n_nodes, 3);
 	text = cd_cc_render(&cc);
 	ck_assert_ptr_nonnull(strstr(text, "\ttoken: 1000\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\t\tring0_addr: 2001:db8::1\n\t\tname: a\n"
 					   "\t\tnodeid: 1\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\t\tring0_addr: 198.51.100.3\n\t\tname: c\n"
+	ck_assert_ptr_nonnull(strstr(text, "\t\tring0_addr: 2001:db8::3\n\t\tname: c\n"
 					   "\t\tnodeid: 3\n"));
 	ck_assert_ptr_null(strstr(text, "two_node"));
 	free(text);
@@ -96,7 +96,7 @@ START_TEST(test_round_trip)
 	struct cd_cc cc, back;
 	char *text, *again;
 
-	make(&cc, "prod", 2500, "hv1=192.0.2.11,hv2,hv3=2001:db8::3");
+	make(&cc, "prod", 2500, "hv1=192.0.2.11,hv2,hv3=192.0.2.13");
 	text = cd_cc_render(&cc);
 	ck_assert_msg(cd_cc_parse(&back, text, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(memcmp(&cc, &back, sizeof(cc)), 0);
@@ -189,6 +189,7 @@ START_TEST(test_bad_input)
 		{"prod", "a,a", "named twice", CD_ERR_EXISTS},
 		{"prod", "a=10.0.0.1,b=10.0.0.1", "same address", CD_ERR_EXISTS},
 		{"prod", "a=::1,b=0:0::1", "same address", CD_ERR_EXISTS},
+		{"prod", "a=10.0.0.1,b=2001:db8::2", "IPv4 and IPv6", CD_ERR_INVALID},
 		{"prod", "a,,b", "empty host", CD_ERR_INVALID},
 		{"prod", "a,", "empty host", CD_ERR_INVALID},
 		{"prod", "", "no nodes", CD_ERR_INVALID},
