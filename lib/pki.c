@@ -211,31 +211,30 @@ static int write_bio(BIO *b, const char *path, unsigned int mode, char *err, siz
 	return 0;
 }
 
-static int write_cert(X509 *x, const char *path, char *err, size_t errlen)
+/* x, or else key, as PEM into a new file of path. */
+static int write_pem(X509 *x, EVP_PKEY *key, const char *path, char *err, size_t errlen)
 {
-	BIO *b = BIO_new(BIO_s_mem());
+	/* Secure memory for a key: its text is wiped when the BIO is freed. */
+	BIO *b = BIO_new(x ? BIO_s_mem() : BIO_s_secmem());
 	int rc;
 
-	if (!b || PEM_write_bio_X509(b, x) != 1)
+	if (!b || (x ? PEM_write_bio_X509(b, x)
+		     : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) != 1)
 		rc = ssl_fail(path, err, errlen);
 	else
-		rc = write_bio(b, path, CD_PKI_CERT_MODE, err, errlen);
+		rc = write_bio(b, path, x ? CD_PKI_CERT_MODE : CD_PKI_KEY_MODE, err, errlen);
 	BIO_free(b);
 	return rc;
 }
 
+static int write_cert(X509 *x, const char *path, char *err, size_t errlen)
+{
+	return write_pem(x, NULL, path, err, errlen);
+}
+
 static int write_key(EVP_PKEY *key, const char *path, char *err, size_t errlen)
 {
-	/* Secure memory: the key's text is wiped when the BIO is freed. */
-	BIO *b = BIO_new(BIO_s_secmem());
-	int rc;
-
-	if (!b || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1)
-		rc = ssl_fail(path, err, errlen);
-	else
-		rc = write_bio(b, path, CD_PKI_KEY_MODE, err, errlen);
-	BIO_free(b);
-	return rc;
+	return write_pem(NULL, key, path, err, errlen);
 }
 
 int cd_pki_ca_write_cert(const struct cd_pki_ca *ca, const char *cert_path, char *err,
