@@ -169,8 +169,12 @@ static int copy_dir(const struct bs_remote *r, const char *out, const struct cd_
 	for (i = 0; i < BS_N_FILES; i++) {
 		if (strcmp(bs_files[i].dir, dir) != 0)
 			continue;
-		if (snprintf(files[i], PATH_MAX, "%s/%s%s/%s", out, n->name, dir,
-			     bs_files[i].name) >= PATH_MAX)
+		/*
+		 * "./" before a relative path: scp would take one with a ':' before
+		 * its first '/' for a host's, and one that begins with '-' for an option.
+		 */
+		if (snprintf(files[i], PATH_MAX, "%s%s/%s%s/%s", out[0] == '/' ? "" : "./", out,
+			     n->name, dir, bs_files[i].name) >= PATH_MAX)
 			FAIL(-ENAMETOOLONG, "%s: a path is too long", out);
 		argv[k++] = files[i];
 	}
@@ -180,7 +184,8 @@ static int copy_dir(const struct bs_remote *r, const char *out, const struct cd_
 	argv[k++] = target;
 	argv[k] = NULL;
 	rc = run(argv, last, sizeof(last));
-	return rc == 0 ? 0 : failed(n, r->scp, dir, rc, last, err, errlen);
+	snprintf(target, sizeof(target), "copying to %s", dir);
+	return rc == 0 ? 0 : failed(n, r->scp, target, rc, last, err, errlen);
 }
 
 int bs_remote_copy(const struct bs_remote *r, const char *out, const struct cd_cc_node *n,

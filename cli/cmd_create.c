@@ -130,13 +130,13 @@ static void report_text(const struct cd_cc *cc, const char *out, const struct ou
 		if (outcomes[i].rc == 0)
 			printf("%s: files copied\n", cc->nodes[i].name);
 		else
-			printf("%s: NOT copied: %s\n", cc->nodes[i].name, outcomes[i].why);
+			printf("%s\n", outcomes[i].why); /* "NODE: what failed" */
 		by_hand |= outcomes[i].rc < 0;
 	}
 	if (by_hand) {
 		printf("\nCopy to %s as root, with these modes (make /etc/clusterd/pki with mode "
 		       "%04o first):\n",
-		       outcomes ? "the nodes not copied to" : "each node", BS_PKI_DIR_MODE);
+		       outcomes ? "the nodes whose copy failed" : "each node", BS_PKI_DIR_MODE);
 		for (i = 0; i < cc->n_nodes; i++)
 			if (!outcomes || outcomes[i].rc < 0)
 				print_files(out, &cc->nodes[i]);

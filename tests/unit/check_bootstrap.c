@@ -118,8 +118,8 @@ END_TEST
 
 /*
  * Stand-ins for ssh and scp: each appends its name and arguments to
- * dir/log; ssh to "gone" fails as ssh does, and "member" answers as a node
- * of another cluster.
+ * dir/log; ssh to "gone" fails as ssh does, "member" answers as a node of
+ * another cluster, and scp to it is refused.
  */
 static void stand_ins(struct bs_remote *r, char *ssh, char *scp)
 {
@@ -133,7 +133,14 @@ static void stand_ins(struct bs_remote *r, char *ssh, char *scp)
 		"*root@member*\"test ! -e\"*) exit 3;;\n"
 		"esac\n",
 		dir);
-	tmpdir_writef(scp, PATH_MAX, dir, "scp", "#!/bin/sh\necho \"scp $*\" >>%s/log\n", dir);
+	tmpdir_writef(
+		scp, PATH_MAX, dir, "scp",
+		"#!/bin/sh\n"
+		"echo \"scp $*\" >>%s/log\n"
+		"case \"$*\" in\n"
+		"*root@member:*) echo 'scp: /etc/corosync/: Permission denied' >&2; exit 1;;\n"
+		"esac\n",
+		dir);
 	ck_assert_int_eq(chmod(ssh, 0755), 0);
 	ck_assert_int_eq(chmod(scp, 0755), 0);
 	*r = (struct bs_remote){ssh, scp, 7};
@@ -161,6 +168,10 @@ START_TEST(test_remote)
 	ck_assert_msg(bs_remote_copy(&r, out, &cc.nodes[0], err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(bs_remote_copy(&r, out, &cc.nodes[1], err, sizeof(err)), -EHOSTUNREACH);
 	ck_assert_msg(strstr(err, "gone: making /etc/clusterd/pki failed"), "%s", err);
+	ck_assert_int_eq(bs_remote_copy(&r, out, &cc.nodes[2], err, sizeof(err)), -EHOSTUNREACH);
+	ck_assert_msg(strstr(err, "member: copying to /etc/corosync failed (") &&
+			      strstr(err, "exit 1): scp: /etc/corosync/: Permission denied"),
+		      "%s", err);
 
 	snprintf(path, sizeof(path), "%s/log", dir);
 	ck_assert_int_eq(cd_read_file(path, &log, &len), 0);
@@ -183,6 +194,14 @@ START_TEST(test_remote)
 	ck_assert_msg(strstr(log, want), "%s", log);
 	/* Nothing was copied to the node that could not be reached. */
 	ck_assert_ptr_null(strstr(log, "root@gone:"));
+	free(log);
+
+	/* A relative output directory that scp could take for a host or an option. */
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_int_eq(bs_write("-o:x", &cc, err, sizeof(err)), 0);
+	ck_assert_int_eq(bs_remote_copy(&r, "-o:x", &cc.nodes[0], err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_read_file(path, &log, &len), 0);
+	ck_assert_ptr_nonnull(strstr(log, " ./-o:x/hv1/etc/corosync/corosync.conf ./-o:x/hv1/"));
 	free(log);
 
 	/* A missing program is said as such. */
