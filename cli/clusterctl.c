@@ -205,6 +205,13 @@ static const struct command commands[] = {
 	{"maintenance", "cancel", 1, 1, 0, 0,
 	 "maintenance cancel NAME (the node being serviced is left as it is)", cmd_maint_cancel},
 	{"maintenance", "remove", 1, 1, 0, 0, "maintenance remove NAME", cmd_maint_remove},
+	{"cluster", "create", 1, 1, CTL_OPT_HOSTS | CTL_OPT_TOKEN | CTL_OPT_OUT | CTL_OPT_SSH,
+	 CTL_OPT_HOSTS,
+	 "cluster create NAME --nodes HOST1,HOST2,... [--token MS] [--out DIR] [--ssh] "
+	 "(HOST: NAME or NAME=ADDRESS; writes each node's corosync.conf, authkey and "
+	 "certificates under DIR, default ./NAME; --ssh: also copies them to the nodes as root; "
+	 "no clusterd needed)",
+	 cmd_cluster_create, true},
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", cmd_property_set},
 	{"property", "get", 1, 1, 0, 0, "property get KEY", cmd_property_get},
 	{"property", "list", 0, 0, 0, 0, "property list", cmd_property_list},
@@ -311,6 +318,8 @@ int main(int argc, char **argv)
 		return CD_EXIT_USAGE;
 	}
 	opt = inv.opts;
+	if (inv.cmd->no_daemon)
+		return cd_exit_code(inv.cmd->fn(NULL, inv.argv, inv.argc, &opt));
 	rc = cd_client_connect(&client, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "clusterctl: %s\n", err);

@@ -44,6 +44,11 @@ struct ctl_opts {
 	const char *max_failed; /* --max-failed-nodes K (checked: 1 to 32) */
 	const char *window;	/* --window DURATION */
 	const char *limit;	/* vm list --limit N (checked: a positive number) */
+	/* cluster create */
+	const char *hosts; /* --nodes HOST1,HOST2,... */
+	const char *token; /* --token MS (checked: a number in corosync_conf.h's range) */
+	const char *out;   /* --out DIR */
+	bool ssh;	   /* --ssh */
 };
 
 /*
@@ -75,6 +80,10 @@ enum {
 	CTL_OPT_MAX_FAILED = 1 << 20,
 	CTL_OPT_WINDOW = 1 << 21,
 	CTL_OPT_LIMIT = 1 << 22,
+	CTL_OPT_HOSTS = 1 << 23, /* --nodes HOST,... (cluster create's) */
+	CTL_OPT_TOKEN = 1 << 24,
+	CTL_OPT_OUT = 1 << 25,
+	CTL_OPT_SSH = 1 << 26,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -88,6 +97,8 @@ struct command {
 	const char *usage;
 	/* argv: the argc arguments; o: the options given. */
 	int (*fn)(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o);
+	/* Runs without clusterd (before the cluster exists): fn gets c NULL. */
+	bool no_daemon;
 };
 
 /* One command line, parsed. */
@@ -182,6 +193,8 @@ CTL_COMMAND(cmd_maint_cancel);
 CTL_COMMAND(cmd_maint_remove);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
+/* cmd_create.c */
+CTL_COMMAND(cmd_cluster_create);
 CTL_COMMAND(cmd_property_get);
 CTL_COMMAND(cmd_property_set);
 CTL_COMMAND(cmd_property_delete);

@@ -4,7 +4,8 @@ cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
 	cli/move_progress.h cli/text.c cli/text.h cli/cmd_drain.c cli/drain_progress.c \
 	cli/drain_progress.h cli/cmd_volume.c cli/cmd_fence.c \
 	cli/cmd_maint.c cli/maint_text.c cli/maint_text.h \
-	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h
+	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h \
+	cli/cmd_create.c cli/bootstrap.c cli/bootstrap.h cli/bootstrap_ssh.c
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
 
@@ -55,3 +56,12 @@ tests_unit_check_maint_text_SOURCES = tests/unit/check_maint_text.c \
 tests_unit_check_maint_text_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_maint_text_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+
+# cluster create's files under an output directory, and their copy to the
+# nodes (with stand-ins for ssh and scp: no host is reached).
+check_PROGRAMS += tests/unit/check_bootstrap
+TESTS += tests/unit/check_bootstrap
+tests_unit_check_bootstrap_SOURCES = tests/unit/check_bootstrap.c cli/bootstrap.c cli/bootstrap.h \
+	cli/bootstrap_ssh.c
+tests_unit_check_bootstrap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_bootstrap_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(OPENSSL_LIBS)

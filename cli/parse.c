@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/clusterctl.h"
+#include "lib/corosync_conf.h"
 
 /* Where an option is taken besides the commands whose opts name it. */
 #define BEFORE_COMMAND (1u << 30) /* before the command's words */
@@ -42,7 +43,11 @@ enum {
 	POST,
 	MAX_FAILED,
 	WINDOW,
-	LIMIT
+	LIMIT,
+	HOSTS,
+	TOKEN,
+	OUT,
+	SSH
 };
 
 /*
@@ -50,7 +55,8 @@ enum {
  * CTL_OPT_ bit a command's opts name it by), its getopt_long() entry, and
  * the member of struct ctl_opts it sets: a bool for an option without a
  * value, a const char * for one with a value (--timeout aside). No command
- * takes both forms of --xml.
+ * takes both forms of --xml, nor of --nodes (maintenance add's node names,
+ * cluster create's hosts).
  */
 struct ctl_option {
 	unsigned where;
@@ -93,6 +99,10 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_WINDOW, {"window", required_argument, NULL, WINDOW},
 	 offsetof(struct ctl_opts, window)},
 	{CTL_OPT_LIMIT, {"limit", required_argument, NULL, LIMIT}, offsetof(struct ctl_opts, limit)},
+	{CTL_OPT_HOSTS, {"nodes", required_argument, NULL, HOSTS}, offsetof(struct ctl_opts, hosts)},
+	{CTL_OPT_TOKEN, {"token", required_argument, NULL, TOKEN}, offsetof(struct ctl_opts, token)},
+	{CTL_OPT_OUT, {"out", required_argument, NULL, OUT}, offsetof(struct ctl_opts, out)},
+	{CTL_OPT_SSH, {"ssh", no_argument, NULL, SSH}, offsetof(struct ctl_opts, ssh)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -190,6 +200,15 @@ static bool valid_value(int val, const char *arg, FILE *err)
 		if (arg[0] >= '0' && arg[0] <= '9' && !*end && k >= 1 && errno == 0)
 			return true;
 		fprintf(err, "clusterctl: --limit takes a positive number, not '%s'\n", arg);
+		return false;
+	}
+	if (val == TOKEN) {
+		k = strtoul(arg, &end, 10);
+		if (arg[0] >= '0' && arg[0] <= '9' && !*end && k >= CD_CC_TOKEN_MIN_MS &&
+		    k <= CD_CC_TOKEN_MAX_MS)
+			return true;
+		fprintf(err, "clusterctl: --token takes %u to %u ms, not '%s'\n",
+			CD_CC_TOKEN_MIN_MS, CD_CC_TOKEN_MAX_MS, arg);
 		return false;
 	}
 	if (val == NODES && strcmp(arg, "all") != 0) {

@@ -3,7 +3,7 @@ noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la lib/libcdchil
 # Code shared by every program: result codes, files, hashing, names, times,
 # typed reads of JSON members.
 lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h \
-	lib/fsm.c lib/fsm.h
+	lib/fsm.c lib/fsm.h lib/corosync_conf.c lib/corosync_conf.h lib/pki.c lib/pki.h
 lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
 
@@ -40,3 +40,15 @@ tests_unit_check_ipcpeer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(JS
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_ipcpeer_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(CHECK_LIBS) \
 	$(QB_LIBS) $(JSONC_LIBS)
+
+# corosync.conf rendered and read back; the cluster's CA, node certificates
+# and authkey.
+check_PROGRAMS += tests/unit/check_corosync_conf tests/unit/check_pki
+TESTS += tests/unit/check_corosync_conf tests/unit/check_pki
+tests_unit_check_corosync_conf_SOURCES = tests/unit/check_corosync_conf.c
+tests_unit_check_corosync_conf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_corosync_conf_LDADD = lib/libcdcommon.la $(CHECK_LIBS)
+tests_unit_check_pki_SOURCES = tests/unit/check_pki.c
+tests_unit_check_pki_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_pki_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(OPENSSL_LIBS)

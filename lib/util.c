@@ -64,6 +64,18 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* Unless rc already failed: write data to fd and fsync it. Closes fd. Returns 0 or -errno. */
+static int write_sync_close(int fd, const void *data, size_t len, int rc)
+{
+	if (rc == 0)
+		rc = write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
 int cd_write_file_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
@@ -74,11 +86,7 @@ int cd_write_file_atomic(const char *path, const void *data, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, data, len);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
+	rc = write_sync_close(fd, data, len, 0);
 	if (rc < 0)
 		goto out_unlink;
 	if (rename(tmp, path) < 0) {
@@ -97,6 +105,19 @@ int cd_write_file_atomic(const char *path, const void *data, size_t len)
 
 out_unlink:
 	unlink(tmp);
+	return rc;
+}
+
+int cd_write_file_new(const char *path, const void *data, size_t len, unsigned int mode)
+{
+	int fd, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_sync_close(fd, data, len, fchmod(fd, (mode_t)mode) < 0 ? -errno : 0);
+	if (rc < 0)
+		unlink(path);
 	return rc;
 }
 

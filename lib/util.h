@@ -53,6 +53,13 @@ uint64_t cd_random_id(void);
 int cd_write_file_atomic(const char *path, const void *data, size_t len);
 
 /*
+ * Create path, which must not exist (-EEXIST), with len bytes of data and
+ * exactly mode whatever the umask, and fsync it. A file left half-written
+ * is removed. Returns 0 or -errno.
+ */
+int cd_write_file_new(const char *path, const void *data, size_t len, unsigned int mode);
+
+/*
  * Read a whole file. On success *data is a new NUL-terminated buffer the
  * caller frees, *len its length without the NUL. Returns 0 or -errno.
  */

@@ -44,6 +44,9 @@ static const struct command table[] = {
 		 CTL_OPT_MAX_FAILED | CTL_OPT_WINDOW,
 	 CTL_OPT_NODES, "maintenance add NAME --nodes LIST (--at TIME | --every SCHEDULE)", NULL},
 	{"maintenance", "run", 2, 2, 0, 0, "maintenance run NAME now", NULL},
+	{"cluster", "create", 1, 1, CTL_OPT_HOSTS | CTL_OPT_TOKEN | CTL_OPT_OUT | CTL_OPT_SSH,
+	 CTL_OPT_HOSTS, "cluster create NAME --nodes HOSTS [--token MS] [--out DIR] [--ssh]", NULL,
+	 true},
 };
 
 static struct ctl_invocation inv;
@@ -464,6 +467,35 @@ START_TEST(test_time_format)
 }
 END_TEST
 
+/*
+ * cluster create's --nodes is its own (hosts, NAME=ADDRESS, checked by
+ * the command), not maintenance add's; --token is checked here.
+ */
+START_TEST(test_cluster_create)
+{
+	parses_to("cluster create prod --nodes hv1=192.0.2.1,hv2 --token 1000 --out /tmp/x --ssh",
+		  "cluster create", "prod");
+	ck_assert_str_eq(inv.opts.hosts, "hv1=192.0.2.1,hv2");
+	ck_assert_ptr_null(inv.opts.nodes);
+	ck_assert_str_eq(inv.opts.token, "1000");
+	ck_assert_str_eq(inv.opts.out, "/tmp/x");
+	ck_assert(inv.opts.ssh);
+	ck_assert(inv.cmd->no_daemon);
+	parses_to("cluster create --nodes a,b prod", "cluster create", "prod");
+	ck_assert_ptr_null(inv.opts.token);
+	ck_assert(!inv.opts.ssh);
+	REFUSED("cluster create prod", "usage: clusterctl cluster create");
+	REFUSED("cluster create prod --nodes a,b --token 99", "--token takes 100 to 60000 ms");
+	REFUSED("cluster create prod --nodes a,b --token 60001", "--token takes 100 to 60000 ms");
+	REFUSED("cluster create prod --nodes a,b --token 1e3", "--token takes");
+	REFUSED("cluster create prod --nodes a,b --wait", "unknown option '--wait'");
+	REFUSED("maintenance add m --token 1000 --nodes a --at 12:00", "unknown option '--token'");
+	/* Other commands still need clusterd. */
+	parses_to("vm list", "vm list", "");
+	ck_assert(!inv.cmd->no_daemon);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("clusterctl");
@@ -481,6 +513,7 @@ int main(void)
 	add_tcase(s, test_node_resume);
 	add_tcase(s, test_maintenance);
 	add_tcase(s, test_vm_list_limit);
+	add_tcase(s, test_cluster_create);
 	add_tcase(s, test_exit_codes);
 	add_tcase(s, test_time_format);
 	return run_suite(s);

@@ -1,0 +1,62 @@
+/*
+ * What clusterctl cluster create makes and where it goes: the files of
+ * every node's tree (bootstrap.c writes them under an output directory)
+ * and their copy to the nodes over ssh as root (bootstrap_ssh.c). Nothing
+ * here talks to clusterd: the cluster does not exist yet.
+ */
+#ifndef CD_BOOTSTRAP_H
+#define CD_BOOTSTRAP_H
+
+#include <stddef.h>
+
+#include "lib/corosync_conf.h"
+
+/* Where the CA's certificate and key are kept, under the output directory. */
+#define BS_CA_DIR "ca"
+
+/*
+ * One file of a node: the directory it goes to on the node (and, without
+ * the leading '/', under OUT/NODE), its name and mode.
+ */
+struct bs_file {
+	const char *dir, *name;
+	unsigned mode;
+};
+
+#define BS_N_FILES 5
+extern const struct bs_file bs_files[BS_N_FILES];
+
+/* The mode of /etc/clusterd/pki on a node (it holds the node's key). */
+#define BS_PKI_DIR_MODE 0700
+
+/*
+ * Write the cluster's files under out: OUT/ca/{ca.crt,ca.key} and, for
+ * every node, OUT/NODE/ and bs_files[] below it (one authkey for all).
+ * out is made with mode 0700, or must be an empty directory
+ * (CD_ERR_EXISTS otherwise). On failure, what was written is removed.
+ */
+int bs_write(const char *out, const struct cd_cc *cc, char *err, size_t errlen);
+
+/* How to reach the nodes: the programs (ssh, scp) and the connect timeout. */
+struct bs_remote {
+	const char *ssh, *scp;
+	int timeout_s;
+};
+
+/*
+ * Whether node n can take the cluster's files: reachable as root by ssh
+ * without a password prompt, corosync and clusterd installed, and no
+ * cluster CA there yet. Returns 0, CD_ERR_REFUSED (the node is not ready,
+ * said in err) or -EHOSTUNREACH (ssh failed: its last words in err).
+ */
+int bs_remote_check(const struct bs_remote *r, const struct cd_cc_node *n, char *err,
+		    size_t errlen);
+
+/*
+ * Copy node n's files from OUT/NODE to their places on the node, modes
+ * kept. Returns 0 or -EHOSTUNREACH with what failed in err.
+ */
+int bs_remote_copy(const struct bs_remote *r, const char *out, const struct cd_cc_node *n,
+		   char *err, size_t errlen);
+
+#endif
