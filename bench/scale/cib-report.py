@@ -2,7 +2,7 @@
 # cib-report.py ROWS VERSION OUTDIR: bench/scale/cib.sh's table: its rows
 # (ROWS, one JSON line a size), Pacemaker's figures per size, then ours
 # beside them from OUTDIR/scale.jsonl (bench/scale/run.sh, 3 nodes) and
-# OUTDIR/rejoin-VMS.txt (bench/scale/rejoin.sh), where they exist, with
+# OUTDIR/rejoin-VMS.jsonl (bench/scale/rejoin.sh), where they exist, with
 # the ratios.
 import json
 import os
@@ -53,30 +53,34 @@ for r in runs:
         if k in r:
             print("%d VMs: %s" % (r["vms"], r[k]))
 
-# ours: the in-process figures (3 nodes) and the rejoin over corosync
+# ours: a change acknowledged end to end and the rejoins, over corosync
+# (bench/scale/rejoin.sh's rows), else the in-process figures (run.sh)
 ours = {}
-try:
-    for line in open(os.path.join(outdir, "scale.jsonl")):
-        o = json.loads(line)
-        if o.get("nodes") == 3:
-            ours.setdefault(o["vms"], {}).update(
-                change_p99_ms=o["prop_p99_ms"] + o["journal_p99_ms"])
-except FileNotFoundError:
-    pass
-for n in sizes:
-    try:
-        text = open(os.path.join(outdir, "rejoin-%d.txt" % n)).read()
-    except FileNotFoundError:
+end_to_end = False
+for name in sorted(os.listdir(outdir)) if os.path.isdir(outdir) else []:
+    if not re.fullmatch(r"rejoin-\d+\.jsonl", name):
         continue
-    m = re.search(r"rejoin after a short absence: (\d+) ms", text)
-    if m:
-        ours.setdefault(n, {})["rejoin_ms"] = int(m.group(1))
-    m = re.search(r"rejoin after a long absence \(no state\): (\d+) ms", text)
-    if m:
-        ours.setdefault(n, {})["rejoin_long_ms"] = int(m.group(1))
+    for line in open(os.path.join(outdir, name)):
+        o = json.loads(line)
+        if o.get("nodes") != 3:
+            continue
+        if o.get("op") == "clusterctl property set":
+            ours.setdefault(o["vms"], {})["change_p99_ms"] = o["p99_ms"]
+            end_to_end = True
+        elif o.get("op") == "rejoin":
+            ours.setdefault(o["vms"], {}).update(rejoin_ms=o["short_ms"], rejoin_long_ms=o["long_ms"])
+if not end_to_end:
+    try:
+        for line in open(os.path.join(outdir, "scale.jsonl")):
+            o = json.loads(line)
+            if o.get("nodes") == 3:
+                ours.setdefault(o["vms"], {}).update(
+                    change_p99_ms=o["prop_p99_ms"] + o["journal_p99_ms"])
+    except FileNotFoundError:
+        pass
 if not any(n in ours for n in sizes):
     print()
-    print("ours: no bench/out/scale.jsonl or rejoin-VMS.txt yet (bench/scale/run.sh, rejoin.sh)")
+    print("ours: no bench/out/scale.jsonl or rejoin-VMS.jsonl yet (bench/scale/run.sh, rejoin.sh)")
     sys.exit(0)
 
 
@@ -101,8 +105,15 @@ print()
 print("Beside ours (Pacemaker / ours: how many times longer Pacemaker takes)")
 print(table(["VMs"] + [str(n) for n in sizes], lines))
 print()
-print("ours' change: a property.set applied plus a journal commit, p99 of each added, in one")
-print("process (bench/scale/run.sh): no CPG round trip, no IPC; Pacemaker's: cibadmin --modify on")
-print("node1, acknowledged once the change is replicated. Rejoin: ours from clusterd's start")
+if end_to_end:
+    print("ours' change: clusterctl property set on node1, a new process each as an admin types it,")
+    print("answered once the change is delivered through corosync to the three nodes, applied and in")
+    print("node1's journal (bench/scale/rejoin.sh; its ackbench rows give the same without the process")
+    print("start); Pacemaker's: cibadmin --modify on node1, acknowledged once the change is replicated.")
+else:
+    print("ours' change: a property.set applied plus a journal commit, p99 of each added, in one")
+    print("process (bench/scale/run.sh): no CPG round trip, no IPC; Pacemaker's: cibadmin --modify on")
+    print("node1, acknowledged once the change is replicated.")
+print("Rejoin: ours from clusterd's start")
 print("until the three nodes' state checksums agree (bench/scale/rejoin.sh); Pacemaker's from")
 print("pacemakerd's start until node2's own CIB is at node1's epoch and num_updates.")

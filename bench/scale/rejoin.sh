@@ -5,7 +5,8 @@
 #   - a change acknowledged end to end (bench/scale/ackbench on node1, one
 #     request at a time over IPC: vm.add, vm.remove, property.set, 200
 #     each) at 100, 1,000 and VMS VMs: clusterd answers once the change is
-#     delivered to every member, applied and in node1's journal;
+#     delivered to every member, applied and in node1's journal; and 50
+#     "clusterctl property set", a new process each as an admin types it;
 #   - clusterd's RSS and its idle CPU over 30 s at VMS VMs;
 #   - node2 rejoining after a short absence (its clusterd killed, one VM
 #     added meanwhile): it catches up by the changes it missed;
@@ -67,14 +68,34 @@ find "$XMLS" -name '*.xml' -printf '%f\n' | sed 's/\.xml$//' | sort >"$D/all"
 head -n "$N" "$D/all" >"$D/names"
 tail -n "$TRIES" "$D/all" >"$D/extra"
 
-# ack SIZE: the three kinds of change at this size, each a row
+# cli_changes COUNT: COUNT "clusterctl property set" on node1, each a new
+# process as an admin types it (what bench/scale/cib.sh times for
+# cibadmin), timed inside the node; a row like ackbench's
+cli_changes() {
+	# shellcheck disable=SC2016 # the node's bash expands it
+	lab exec 1 bash -c '
+for ((k = 1; k <= $1; k++)); do
+	t=${EPOCHREALTIME/./}
+	clusterctl property set bench.cli "$k" >/dev/null || exit 1
+	u=${EPOCHREALTIME/./}
+	echo $(((10#$u - 10#$t)))
+done' _ "$1" | python3 -c '
+import json, sys
+v = sorted(int(x) / 1000 for x in sys.stdin)
+p = lambda q: v[max(0, (len(v) * q + 99) // 100 - 1)]
+print(json.dumps({"op": "clusterctl property set", "n": len(v), "failed": 0,
+                  "p50_ms": p(50), "p99_ms": p(99), "max_ms": v[-1]}))'
+}
+
+# ack SIZE: the kinds of change at this size, each a row
 ack() {
 	local size=$1 op line
-	for op in add remove prop; do
+	for op in add remove prop cli; do
 		case $op in
 		add) line=$(lab exec 1 "$ACK" add "$XMLS" <"$D/extra") ;;
 		remove) line=$(lab exec 1 "$ACK" remove <"$D/extra") ;;
 		prop) line=$(lab exec 1 "$ACK" prop "$TRIES") ;;
+		cli) line=$(cli_changes 50) ;;
 		esac
 		jq -c --argjson vms "$size" --argjson nodes "$M" '. + {vms: $vms, nodes: $nodes}' <<<"$line" >>"$rows"
 		say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: \(.op) acknowledged p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (\(.n) one at a time, \(.failed) failed)"' <<<"$line")"
