@@ -18,10 +18,9 @@ static char name[64], uuid[37], err[512];
 static uint32_t vcpus;
 static uint64_t mem;
 
-static const char *const XML_FMT =
-	"<domain type='kvm'><name>%s</name><uuid>%s</uuid>"
-	"<memory unit='MiB'>%d</memory><vcpu>%d</vcpu>"
-	"<os><type arch='x86_64'>hvm</type></os>%s</domain>";
+static const char *const XML_FMT = "<domain type='kvm'><name>%s</name><uuid>%s</uuid>"
+				   "<memory unit='MiB'>%d</memory><vcpu>%d</vcpu>"
+				   "<os><type arch='x86_64'>hvm</type></os>%s</domain>";
 
 static int check(const char *dom, const char *id, int mib, int cpus, const char *extra)
 {
@@ -41,7 +40,8 @@ START_TEST(test_valid)
 	ck_assert_uint_eq(mem, 256);
 	/* Nothing stays defined: the same domain is valid again, many times. */
 	for (int i = 0; i < 50; i++)
-		ck_assert_int_eq(check("web1", "5ca1e000-0000-4000-8000-000000000001", 256, 2, ""), 0);
+		ck_assert_int_eq(check("web1", "5ca1e000-0000-4000-8000-000000000001", 256, 2, ""),
+				 0);
 	/* Another UUID under the same name: nothing of the last one is left. */
 	ck_assert_int_eq(check("web1", "5ca1e000-0000-4000-8000-000000000002", 128, 1, ""), 0);
 	ck_assert_str_eq(uuid, "5ca1e000-0000-4000-8000-000000000002");
@@ -71,9 +71,9 @@ START_TEST(test_refused)
 	ck_assert_msg(strstr(err, "invalid domain XML"), "%s", err);
 	/* Not XML at all: libvirt's parser says so. */
 	snprintf(xml, sizeof(xml), "<domain><name>x</name>");
-	ck_assert_int_eq(cd_vm_agent_validate(xml, name, sizeof(name), uuid, &vcpus, &mem, err,
-					      sizeof(err)),
-			 CD_ERR_INVALID);
+	ck_assert_int_eq(
+		cd_vm_agent_validate(xml, name, sizeof(name), uuid, &vcpus, &mem, err, sizeof(err)),
+		CD_ERR_INVALID);
 	ck_assert_msg(strstr(err, "invalid domain XML"), "%s", err);
 	/* And a good one still passes after the refusals. */
 	ck_assert_int_eq(check("a1", "5ca1e000-0000-4000-8000-000000000005", 128, 1, ""), 0);
