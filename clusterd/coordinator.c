@@ -2,15 +2,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
-#include "core/policy_adapter.h"
+#include "clusterd/membership.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
+#include "core/policy_adapter.h"
 
 /*
  * The domain XMLs the policy adapter reads in one turn of the loop while
@@ -37,9 +40,11 @@ static struct {
 	qb_loop_timer_handle timer;
 	qb_loop_timer_handle failover_timer;
 	qb_loop_timer_handle decide_timer;
-	bool warming;		   /* warm() is queued */
-	bool decide_queued;	   /* decide_timer runs */
-	uint64_t last_ns, cost_ns; /* the last decision: its end, what it took */
+	bool warming;			     /* warm() is queued */
+	bool decide_queued;		     /* decide_timer runs */
+	uint64_t last_ns, cost_ns;	     /* the last decision: its end, what it took */
+	uint64_t kept_us[CD_DECISIONS_KEPT]; /* the coordinator's, a ring */
+	size_t n_kept, next_kept;
 } co;
 
 /*
@@ -73,6 +78,33 @@ static void decide(void)
 	cd_maint_decide();
 	co.last_ns = qb_util_nano_current_get();
 	co.cost_ns = co.last_ns - t;
+	if (cd_replica_coordinator() == cd_membership_local_nodeid()) {
+		co.kept_us[co.next_kept] = co.cost_ns / 1000;
+		co.next_kept = (co.next_kept + 1) % CD_DECISIONS_KEPT;
+		if (co.n_kept < CD_DECISIONS_KEPT)
+			co.n_kept++;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t cd_coordinator_decisions(uint64_t *last_us, uint64_t *median_us, uint64_t *max_us)
+{
+	uint64_t sorted[CD_DECISIONS_KEPT];
+
+	if (!co.n_kept)
+		return 0;
+	*last_us = co.kept_us[(co.next_kept + CD_DECISIONS_KEPT - 1) % CD_DECISIONS_KEPT];
+	memcpy(sorted, co.kept_us, co.n_kept * sizeof(*sorted));
+	qsort(sorted, co.n_kept, sizeof(*sorted), cmp_u64);
+	*median_us = sorted[co.n_kept / 2];
+	*max_us = sorted[co.n_kept - 1];
+	return co.n_kept;
 }
 
 static void decide_later(void *data)

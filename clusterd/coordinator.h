@@ -10,6 +10,7 @@
 #define CD_COORDINATOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <qb/qbloop.h>
 
@@ -19,6 +20,16 @@ void cd_coordinator_fini(void);
 
 /* The state changed: decide again if this node coordinates. */
 void cd_coordinator_state_changed(void);
+
+/*
+ * What this node's recent decisions cost, when it is the coordinator (the
+ * placement policy, drains and maintenance runs over the whole state):
+ * the last, the median and the longest of up to the last
+ * CD_DECISIONS_KEPT, in microseconds. Returns how many are kept (0 when
+ * this node has not decided as coordinator yet).
+ */
+#define CD_DECISIONS_KEPT 64
+size_t cd_coordinator_decisions(uint64_t *last_us, uint64_t *median_us, uint64_t *max_us);
 
 /* Why VM name is where it is, in words. Returns 0 or CD_ERR_NOT_FOUND. */
 int cd_coordinator_explain(const char *name, char *buf, size_t len);

@@ -9,6 +9,7 @@
 
 #include <clusterd/result.h>
 
+#include "clusterd/coordinator.h"
 #include "clusterd/events.h"
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
@@ -115,6 +116,23 @@ static struct json_object *under_way(const struct cd_state *s)
 	return o;
 }
 
+/* What this node's decisions as coordinator cost lately, or null. */
+static struct json_object *decisions_view(void)
+{
+	uint64_t last, median, max;
+	size_t n = cd_coordinator_decisions(&last, &median, &max);
+	struct json_object *o;
+
+	if (!n || cd_replica_coordinator() != cd_membership_local_nodeid())
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "last_ms", json_object_new_double(last / 1000.0));
+	json_object_object_add(o, "median_ms", json_object_new_double(median / 1000.0));
+	json_object_object_add(o, "max_ms", json_object_new_double(max / 1000.0));
+	return o;
+}
+
 /* --- commands --- */
 
 static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
@@ -150,6 +168,7 @@ static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	json_object_object_add(o, "quorum", json_object_new_int64(qi.quorum));
 	json_object_object_add(o, "nodes", nodes_view());
 	json_object_object_add(o, "under_way", under_way(s));
+	json_object_object_add(o, "decisions", decisions_view());
 	*out = o;
 	return 0;
 }
