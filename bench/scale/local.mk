@@ -13,4 +13,4 @@ bench_scale_ackbench_SOURCES = bench/scale/ackbench.c
 bench_scale_ackbench_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS)
 bench_scale_ackbench_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
 EXTRA_DIST += bench/scale/run.sh bench/scale/README.md bench/scale/cib.sh bench/scale/cib-report.py \
-	bench/scale/rejoin.sh
+	bench/scale/rejoin.sh bench/scale/lab-report.py

@@ -100,6 +100,11 @@ ack() {
 		jq -c --argjson vms "$size" --argjson nodes "$M" '. + {vms: $vms, nodes: $nodes}' <<<"$line" >>"$rows"
 		say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: \(.op) acknowledged p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (\(.n) one at a time, \(.failed) failed)"' <<<"$line")"
 	done
+	# the coordinator's recent decisions over the whole state (status --json)
+	line=$(lab exec 1 clusterctl --json status | jq -c '.decisions')
+	[[ $line != null ]] || return 0
+	jq -c --argjson vms "$size" --argjson nodes "$M" '. + {op: "decide", vms: $vms, nodes: $nodes}' <<<"$line" >>"$rows"
+	say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: the coordinator decides in \(.median_ms) ms (median of its last \(.count)), longest \(.max_ms) ms"' <<<"$line")"
 }
 
 # bulk FROM TO: add names FROM..TO (1-based) with four ackbench clients at once
@@ -129,6 +134,10 @@ for size in 100 1000 "$N"; do
 done
 [[ $(vms_on 2) == "$N" ]] || die "node2 lists $(vms_on 2) VMs, not $N"
 say "clusterd RSS at $N VMs:$(rss_all)"
+for ((i = 1; i <= M; i++)); do
+	jq -nc --argjson vms "$N" --argjson nodes "$M" --argjson node "$i" --argjson mb "$(rss_mb "$i")" \
+		'{op: "rss", vms: $vms, nodes: $nodes, node: $node, rss_mb: $mb}' >>"$rows"
+done
 
 # idle CPU: clusterd's CPU time over 30 s with nothing asked of it
 hz=$(getconf CLK_TCK)
@@ -137,7 +146,10 @@ for ((i = 1; i <= M; i++)); do c0[i]=$(cpu_ticks "$i"); done
 sleep 30 # a measurement period, not a wait for a condition
 s=
 for ((i = 1; i <= M; i++)); do
-	s+=" node$i $(python3 -c "print(round(($(cpu_ticks "$i") - ${c0[i]}) * 100 / ($hz * 30), 2))") %,"
+	pc=$(python3 -c "print(round(($(cpu_ticks "$i") - ${c0[i]}) * 100 / ($hz * 30), 2))")
+	s+=" node$i $pc %,"
+	jq -nc --argjson vms "$N" --argjson nodes "$M" --argjson node "$i" --argjson pc "$pc" \
+		'{op: "idle_cpu", vms: $vms, nodes: $nodes, node: $node, percent: $pc}' >>"$rows"
 done
 say "clusterd idle CPU at $N VMs (30 s):${s%,}"
 

@@ -9,6 +9,14 @@
 # The options go to statebench (DIR: where the journal is timed; put it on
 # the disk the state lives on). SIZES and NODES in the environment change
 # the runs, e.g. SIZES="100 1000" NODES=3.
+#
+# Then, as root (LAB=0 skips it), the same over real corosync on lab
+# clusters: rejoin.sh at LAB_VMS VMs (default 10000) on 3 nodes and on
+# LAB_BIG nodes (default 16; 0 skips it): changes acknowledged end to end,
+# the coordinator's decision, RSS, idle CPU, rejoins (lab-report.py's
+# table in bench/out/scale-lab.txt); and Pacemaker's CIB beside it
+# (cib.sh at CIB_SIZES, default "100 1000 10000", as far as it gets).
+# All of it takes an hour or more on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sizes=${SIZES:-100 1000 10000}
@@ -130,3 +138,17 @@ for m in node_counts:
              r["decide_cold_ms"]))
 PY
 } | tee bench/out/scale.txt
+
+if [[ ${LAB:-1} == 1 && $EUID -eq 0 ]]; then
+	lab_vms=${LAB_VMS:-10000}
+	rm -f bench/out/rejoin-*.jsonl
+	bash bench/scale/rejoin.sh "$lab_vms" 3
+	if [[ ${LAB_BIG:-16} != 0 ]]; then
+		bash bench/scale/rejoin.sh "$lab_vms" "${LAB_BIG:-16}" ||
+			echo "run.sh: the ${LAB_BIG:-16}-node run did not finish (see above)" >&2
+	fi
+	python3 bench/scale/lab-report.py bench/out | tee bench/out/scale-lab.txt
+	# shellcheck disable=SC2086 # a list of sizes
+	bash bench/scale/cib.sh ${CIB_SIZES:-100 1000 10000} || echo "run.sh: cib.sh failed (see above)" >&2
+	[[ ! -f bench/out/cib.txt ]] || cat bench/out/cib.txt
+fi
