@@ -31,8 +31,8 @@ data/clusterd.conf.example: clusterd/clusterd$(EXEEXT)
 		sed -e 's/^\([a-z_]* =\)/#\1/' -e 's/ *$$//'; \
 	} >$@-t && mv $@-t $@
 
-# The completion against this clusterctl, the example against this clusterd
-# (no daemon needed).
+# The completion against this clusterctl, the example against this clusterd,
+# the Debian changelog against this version (no daemon needed).
 TESTS += tests/pkg/check_install_files.sh
 EXTRA_DIST += tests/pkg/check_install_files.sh
 check_DATA = data/clusterd.conf.example

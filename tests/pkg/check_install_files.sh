@@ -2,7 +2,7 @@
 # What make install puts beside the programs, checked against the programs
 # just built (make check; no daemon, no root): clusterctl's bash completion
 # offers the words of clusterctl's command table, the example configuration
-# is every key at its default.
+# is every key at its default, and debian/changelog names this version.
 set -u
 src=${top_srcdir:-.}
 build=${top_builddir:-.}
@@ -87,6 +87,16 @@ if [[ $("$build/clusterd/clusterd" --check-config -c "$tmp") == "$defaults" ]] &
 	ok "the example, uncommented, sets its $keys keys to their defaults"
 else
 	not_ok "the example, uncommented, is not the defaults"
+fi
+
+# debian/changelog's newest entry is the version configure.ac gives.
+version=$("$build/clusterd/clusterd" --version)
+version=${version#clusterd }
+entry=$(sed -n '1s/^clusterd (\([^)]*\)).*/\1/p' "$src/debian/changelog")
+if [[ $entry == "$version" ]]; then
+	ok "debian/changelog is at version $version"
+else
+	not_ok "debian/changelog is at '$entry', configure.ac at $version"
 fi
 
 echo "$passed passed, $failed failed"
