@@ -34,5 +34,5 @@ data/clusterd.conf.example: clusterd/clusterd$(EXEEXT)
 # The completion against this clusterctl, the example against this clusterd,
 # the Debian changelog against this version (no daemon needed).
 TESTS += tests/pkg/check_install_files.sh
-EXTRA_DIST += tests/pkg/check_install_files.sh
+EXTRA_DIST += tests/pkg/check_install_files.sh tests/pkg/test-packages.sh
 check_DATA = data/clusterd.conf.example
