@@ -105,7 +105,7 @@ for p in clusterd clusterctl csvfs-tools; do
 	debs+=("$f")
 done
 version=$(dpkg-deb -f "${debs[0]}" Version)
-pass "packages built in $STEP_S s: $(basename -a "${debs[@]}" | tr '\n' ' ')"
+pass "packages built in $STEP_S s: $(basename -a "${debs[@]}" | paste -sd " ")"
 
 # The clean root: minbase of this machine's release from its apt sources,
 # then apt-get install of the packages, which pulls in their dependencies.
