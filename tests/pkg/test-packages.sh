@@ -6,47 +6,30 @@
 # dpkg-dev, debhelper and mmdebstrap (scripts/deps.sh). Starts no daemon:
 # the packages' maintainer scripts run under mmdebstrap's policy-rc.d.
 #
-# Output as the lab tests' (tests/lab/lib.sh): "ok N - ...", "not ok N - ...",
-# then "1..N" and "# test-packages: X passed, Y failed"; scripts/test.sh
+# Output as the lab tests' (tests/lab/lib.sh's): "ok N - ...", "not ok N -
+# ...", then "1..N" and "# test-packages: X passed, Y failed"; scripts/test.sh
 # counts the ok lines. A failure ends the test at once. The work directory
 # (copy, packages, root) goes on any exit, unless CD_PKG_KEEP=1.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-COUNT=0
-PASSED=0
-FAILED=0
-ENDED=0
+# The lab tests' pass, fail and summary (sourcing lib.sh only defines
+# things; this test never calls lab_test_begin, so no lab is touched).
+# shellcheck source=../lab/lib.sh
+. "$top/tests/lab/lib.sh"
 work=""
-
-pass() {
-	COUNT=$((COUNT + 1))
-	PASSED=$((PASSED + 1))
-	echo "ok $COUNT - $*"
-}
-
-# fail MSG: record a failure and end the test (the trap cleans up)
-fail() {
-	COUNT=$((COUNT + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $COUNT - $*"
-	exit 1
-}
 
 # Unmount whatever is still mounted in the work directory (mmdebstrap unmounts
 # its own mounts, unless it was killed), deepest first, then remove it.
 cleanup() {
 	local rc=$? m
 	trap - EXIT INT TERM
-	if ((ENDED == 0)); then
-		if ((rc != 0 && FAILED == 0)); then
-			COUNT=$((COUNT + 1))
-			FAILED=$((FAILED + 1))
-			echo "not ok $COUNT - test script ended early (exit status $rc)"
-		fi
-		echo "1..$COUNT"
-		echo "# test-packages: $PASSED passed, $FAILED failed"
+	# A command that failed outside fail() (set -e) is a failed check too.
+	if ((LAB_ENDED == 0 && rc != 0 && LAB_FAILED == 0)); then
+		LAB_COUNT=$((LAB_COUNT + 1)) LAB_FAILED=1
+		echo "not ok $LAB_COUNT - test script ended early (exit status $rc)"
 	fi
+	((LAB_ENDED)) || _lab_summary
 	if [[ -n $work && -d $work ]]; then
 		while read -r m; do
 			umount -l "$m" 2>/dev/null || :
@@ -57,7 +40,7 @@ cleanup() {
 			rm -rf --one-file-system "$work"
 		fi
 	fi
-	((FAILED == 0)) || exit 1
+	((LAB_FAILED == 0)) || exit 1
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -167,6 +150,4 @@ out=$(in_root bash -c '. /usr/share/bash-completion/completions/clusterctl &&
 pass "bash completion: clusterctl volume f<TAB> offers file"
 
 echo "# test-packages took $((SECONDS - total_start)) s"
-ENDED=1
-echo "1..$COUNT"
-echo "# test-packages: $PASSED passed, $FAILED failed"
+lab_test_end
