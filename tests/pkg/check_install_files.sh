@@ -27,7 +27,7 @@ candidates() {
 	COMP_CWORD=$#
 	COMPREPLY=()
 	_clusterctl
-	printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort -u | tr '\n' ' '
+	printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort | tr '\n' ' '
 }
 
 # offers "WANTED..." WORD...: completing the last WORD offers every WANTED word
@@ -61,6 +61,19 @@ offers "node vm" --json --timeout 5 ""
 offers "vm volume" "v"
 offers "list show maintenance remove quarantine confirm-dead drain resume" node ""
 offers "add remove list show file lease" volume ""
+# offers_once "WANTED" WORD...: completing the last WORD offers exactly WANTED
+offers_once() {
+	local want=$1 got
+	shift
+	got=$(candidates "$@")
+	if [[ $got == "$want " ]]; then
+		ok "clusterctl $* <TAB> offers $want, once"
+	else
+		not_ok "clusterctl $* <TAB> offers '$got', expected $want once"
+	fi
+}
+offers_once file volume f
+offers_once --timeout node drain n1 --ti
 offers "create remove resize list" volume file ""
 offers "acquire release" volume lease ""
 offers "--mode --check --wait --cancel --json --timeout" vm move web1 "--"
