@@ -20,7 +20,7 @@ core_libcdcore_la_SOURCES = \
 	core/vm_lifecycle.c core/vm_changes.c \
 	core/vm_move.c core/vm_owners.c core/vm_keys.c \
 	core/vmpage.c core/vmpage.h \
-	core/move_settle.c \
+	core/move_settle.c core/move_settle.h \
 	core/volume.c core/volume.h \
 	core/leasestate.c core/leasestate.h \
 	core/lrm_phase.c core/lrm_phase.h \

@@ -18,6 +18,8 @@ packages=(
 	libvirt-daemon libvirt-clients qemu-system-x86
 	# the test guest, built from Debian's packages (tests/guest/build-guest.sh)
 	cpio gzip xz-utils zstd
+	# the Debian packages and their test in a clean root (tests/pkg/test-packages.sh)
+	debhelper mmdebstrap
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -89,6 +89,40 @@ if [ -d .git ] && command -v git >/dev/null; then
 	[ "$unit_rc" -eq 0 ] || exit "$unit_rc"
 fi
 
+# Test scripts (the package test, the lab tests, the soak) are counted
+# alike: the script passes or fails, and its "ok"/"not ok" lines are checks.
+fail=0
+passed=0
+checks_passed=0
+checks_failed=0
+# run_script T [ARG...]: run test script T, say PASS or FAIL, count it and
+# its checks; returns 1 if it failed
+run_script() {
+	local t=$1 start out rc=0
+	start=$(date +%s)
+	out=$(mktemp)
+	if bash "$@" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "--- $t: PASS ($(($(date +%s) - start)) s)"
+	else
+		rc=1
+		fail=$((fail + 1))
+		echo "--- $t: FAIL ($(($(date +%s) - start)) s)"
+	fi
+	checks_passed=$((checks_passed + $(grep -c '^ok ' "$out" || true)))
+	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
+	rm -f "$out"
+	return "$rc"
+}
+
+# The Debian packages, built from a clean copy and installed in a clean root
+# (tests/pkg/test-packages.sh; a few minutes, most of it apt).
+echo "=== packages"
+echo "--- tests/pkg/test-packages.sh"
+part_begin
+run_script tests/pkg/test-packages.sh || true
+part_end "packages: test-packages.sh"
+
 echo "=== lab tests"
 # A wait whose condition is fixed at the call passes or fails by luck.
 bash "$top/scripts/check-waits.sh" || exit 1
@@ -109,21 +143,10 @@ if [ -e "$CD_LAB_DIR" ] || ip netns list 2>/dev/null | grep -q "^$CD_LAB_PREFIX-
 	echo "a lab left by an earlier, interrupted test run is in $CD_LAB_DIR: taking it down"
 	"$top/tests/lab/lab" down || { echo "cannot take down the leftover lab in $CD_LAB_DIR"; exit 1; }
 fi
-fail=0
-passed=0
-checks_passed=0
-checks_failed=0
 for t in tests/lab/test-*.sh; do
 	echo "--- $t"
 	part_begin
-	start=$(date +%s)
-	out=$(mktemp)
-	if bash "$t" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "--- $t: PASS ($(($(date +%s) - start)) s)"
-	else
-		fail=$((fail + 1))
-		echo "--- $t: FAIL ($(($(date +%s) - start)) s)"
+	if ! run_script "$t"; then
 		# What the nodes said, for whoever reads the CI log.
 		for l in "$CD_LAB_DIR"/node*/log/*.log; do
 			[ -f "$l" ] && { echo "----- $l (tail)"; tail -n 40 "$l"; }
@@ -131,9 +154,6 @@ for t in tests/lab/test-*.sh; do
 		"$top/tests/lab/lab" down >/dev/null 2>&1 || true
 	fi
 	part_end "lab: $(basename "$t")"
-	checks_passed=$((checks_passed + $(grep -c '^ok ' "$out" || true)))
-	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
-	rm -f "$out"
 done
 # A short randomised fault soak (tests/soak/soak; a long one is run by hand).
 # The seed follows the commit, so a run can be replayed; CD_SOAK_ROUNDS and
@@ -143,20 +163,13 @@ soak_seed=${CD_SOAK_SEED:-$((16#$(git rev-parse --short=6 HEAD 2>/dev/null || ec
 if [ "$soak_rounds" -gt 0 ]; then
 	echo "--- tests/soak/soak --rounds $soak_rounds --seed $soak_seed"
 	part_begin
-	out=$(mktemp)
-	if bash tests/soak/soak --rounds "$soak_rounds" --seed "$soak_seed" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
-		passed=$((passed + 1))
-	else
-		fail=$((fail + 1))
+	if ! run_script tests/soak/soak --rounds "$soak_rounds" --seed "$soak_seed"; then
 		for l in "$CD_LAB_DIR"/node*/log/*.log; do
 			[ -f "$l" ] && { echo "----- $l (tail)"; tail -n 40 "$l"; }
 		done
 		"$top/tests/lab/lab" down >/dev/null 2>&1 || true
 	fi
 	part_end "soak: $soak_rounds rounds, seed $soak_seed"
-	checks_passed=$((checks_passed + $(grep -c '^ok ' "$out" || true)))
-	checks_failed=$((checks_failed + $(grep -c '^not ok ' "$out" || true)))
-	rm -f "$out"
 fi
 echo "lab test scripts: $passed passed, $fail failed"
 echo "unit tests: $unit_passed passed, $unit_failed failed"
