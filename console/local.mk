@@ -33,3 +33,12 @@ tests_unit_check_console_SOURCES = tests/unit/check_console.c
 tests_unit_check_console_CFLAGS = $(UNIT_CFLAGS) $(QB_CFLAGS)
 tests_unit_check_console_LDADD = console/libcdconsole.la lib/libcdcommon.la $(CHECK_LIBS) \
 	$(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+
+# clusterd's side: when it starts the console, and how it restarts it.
+check_PROGRAMS += tests/unit/check_console_run
+TESTS += tests/unit/check_console_run
+tests_unit_check_console_run_SOURCES = tests/unit/check_console_run.c clusterd/console.c \
+	clusterd/console.h
+tests_unit_check_console_run_CFLAGS = $(UNIT_CFLAGS) $(QB_CFLAGS)
+tests_unit_check_console_run_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) \
+	$(QB_LIBS)
