@@ -42,3 +42,12 @@ tests_unit_check_console_run_SOURCES = tests/unit/check_console_run.c clusterd/c
 tests_unit_check_console_run_CFLAGS = $(UNIT_CFLAGS) $(QB_CFLAGS)
 tests_unit_check_console_run_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) \
 	$(QB_LIBS)
+
+# The real HTTPS server on 127.0.0.1 with a throwaway certificate.
+check_PROGRAMS += tests/unit/check_console_server
+TESTS += tests/unit/check_console_server
+tests_unit_check_console_server_SOURCES = tests/unit/check_console_server.c console/server.c \
+	console/server.h
+tests_unit_check_console_server_CFLAGS = $(UNIT_CFLAGS) $(MHD_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_check_console_server_LDADD = console/libcdconsole.la lib/libcdcommon.la \
+	$(CHECK_LIBS) $(MHD_LIBS) $(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) -lpthread
