@@ -87,6 +87,11 @@ static const struct cfg_def {
 					 86400000, NULL,
 					 "longest a live move's copy may take before it is "
 					 "aborted and the VM stays where it was"},
+	[CD_CFG_CONSOLE] = {"console", CFG_ENUM, "yes", 0, 0, yes_no,
+			    "run the web console (clusterd-console) where the node has its "
+			    "certificate"},
+	[CD_CFG_CONSOLE_PORT] = {"console_port", CFG_UINT, "9440", 1, 65535, NULL,
+				 "the web console's HTTPS port"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];

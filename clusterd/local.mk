@@ -24,6 +24,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
 	clusterd/events.c clusterd/events.h \
 	clusterd/shutdown.c clusterd/shutdown.h \
+	clusterd/console.c clusterd/console.h \
 	clusterd/timing.h \
 	clusterd/loopdev.c clusterd/loopdev.h \
 	clusterd/watchdog.c clusterd/watchdog.h \
@@ -34,6 +35,7 @@ clusterd_clusterd_SOURCES = \
 	agents/vmstate.c agents/vmstate.h agents/vmstate_int.h agents/vmstate_io.c \
 	agents/vmstate_write.c agents/vmstate_read.c \
 	agents/fence.c agents/fence.h
+clusterd_clusterd_CPPFLAGS = $(AM_CPPFLAGS) -DSBINDIR='"$(sbindir)"'
 clusterd_clusterd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(VOTEQUORUM_CFLAGS) $(CMAP_CFLAGS) $(JSONC_CFLAGS) $(VIRT_CFLAGS) $(OPENSSL_CFLAGS) $(XML_CFLAGS)
 clusterd_clusterd_LDADD = core/libcdcore.la policy/libcdpolicy.la csvfs/libcsvfs.la \

@@ -23,6 +23,7 @@
 
 #include "agents/fence.h"
 #include "clusterd/conf.h"
+#include "clusterd/console.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/events.h"
 #include "clusterd/hostinfo.h"
@@ -455,11 +456,24 @@ int main(int argc, char **argv)
 	cd_replica_set_listener(state_changed);
 	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
 	cd_statecheck_init(loop, cd_config_uint(CD_CFG_STATE_CHECK_INTERVAL_MS));
+	{
+		struct cd_console_config cc = {
+			.enabled = cd_config_yes(CD_CFG_CONSOLE),
+			.port = (uint16_t)cd_config_uint(CD_CFG_CONSOLE_PORT),
+			.admin_group = cd_config_str(CD_CFG_ADMIN_GROUP),
+			.program = SBINDIR "/clusterd-console",
+			.cert = CD_CONSOLE_CERT,
+			.key = CD_CONSOLE_KEY,
+		};
+
+		cd_console_start(loop, &cc);
+	}
 	cd_hostinfo_probe_cpus(loop, (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), 5000,
 			       join_cluster, cd_replica_local_info_changed);
 
 	qb_loop_run(loop);
 
+	cd_console_fini();
 	cd_membership_stop();
 	cd_volmgr_fini(nothing_runs);
 	cd_fence_fini();

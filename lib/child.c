@@ -373,7 +373,8 @@ static int start(struct cd_child *c, const struct cd_child_spec *spec)
 	 */
 	qb_loop_poll_add(c->loop, QB_LOOP_MED, c->out.fd, POLLIN, c, output_cb);
 	qb_loop_poll_add(c->loop, QB_LOOP_MED, c->err.fd, POLLIN, c, output_cb);
-	arm(c, TIMER_TIMEOUT, spec->timeout_ms);
+	if (!spec->no_timeout)
+		arm(c, TIMER_TIMEOUT, spec->timeout_ms);
 	feed_stdin(c);
 	return 0;
 
@@ -403,7 +404,8 @@ int cd_child_start(qb_loop_t *loop, const struct cd_child_spec *spec, cd_child_d
 	int rc;
 
 	if (!loop || !spec || !spec->path || !spec->argv || !spec->argv[0] || !done || !out ||
-	    (spec->in_len && !spec->in) || spec->timeout_ms <= 0 || spec->kill_grace_ms <= 0)
+	    (spec->in_len && !spec->in) ||
+	    (!spec->no_timeout && (spec->timeout_ms <= 0 || spec->kill_grace_ms <= 0)))
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)

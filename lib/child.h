@@ -13,7 +13,8 @@
  * waitpid(WNOHANG) that cannot block once the pidfd has said it exited.
  * When it has exited, whatever it left behind in its process group is
  * killed. A child that outlives timeout_ms gets SIGTERM, and SIGKILL
- * kill_grace_ms later, to its whole group.
+ * kill_grace_ms later, to its whole group; a service (no_timeout) runs
+ * until it exits or is abandoned.
  *
  * The stdin bytes may hold secrets (fence passwords): they are never
  * logged, and the child's copy of them and its captured output (which can
@@ -56,6 +57,7 @@ struct cd_child_spec {
 	size_t out_max;	       /* bytes kept of stdout, and of stderr */
 	int timeout_ms;	       /* > 0: from the start to SIGTERM */
 	int kill_grace_ms;     /* > 0: from SIGTERM to SIGKILL */
+	bool no_timeout;       /* a service, run until abandoned: the two above unused */
 	cd_child_note_fn note; /* may be NULL */
 };
 

@@ -11,6 +11,8 @@ packages=(
 	libcmap-dev libcfg-dev libqb-dev
 	# libvirt C API, JSON, XML, OpenSSL, Check
 	libvirt-dev libjson-c-dev libxml2-dev libssl-dev check
+	# the web console: HTTPS (libmicrohttpd with GnuTLS), logins through PAM
+	libmicrohttpd-dev libpam0g-dev
 	# the lab: namespaces, bridges, loop devices, JSON in test scripts (jq
 	# for a field: a tenth of python's start-up on a busy machine)
 	iproute2 util-linux mount procps python3 jq

@@ -1,0 +1,463 @@
+/*
+ * The clusterd console's page: plain JavaScript, no framework, no build
+ * step, nothing loaded from elsewhere. It asks the console's /api/ and
+ * shows the answers; every action asks for confirmation after showing the
+ * plan or the preflight, and follows its progress.
+ */
+"use strict";
+
+const POLL_MS = 2000;
+const VMS_PAGE = 50;
+
+let csrf = "";
+let eventsAfter = 0;
+let timers = [];
+let vmPages = [""]; /* the "after" of each page seen; the last is the current one */
+
+const $ = (sel) => document.querySelector(sel);
+
+/* An element with attributes and children (strings become text, never HTML). */
+function el(tag, attrs, ...kids) {
+	const e = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === undefined || v === null) continue;
+		if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+		else e.setAttribute(k, v);
+	}
+	for (const k of kids) e.append(k instanceof Node ? k : String(k ?? ""));
+	return e;
+}
+
+function showError(msg) {
+	$("#error").textContent = msg || "";
+}
+
+/* One API call: the answer's JSON, or an Error with clusterd's words and the answer. */
+async function api(method, path, body) {
+	const opts = { method, headers: {}, credentials: "same-origin" };
+	if (method !== "GET") {
+		opts.headers["X-CSRF-Token"] = csrf;
+		opts.headers["Content-Type"] = "application/json";
+		opts.body = JSON.stringify(body || {});
+	}
+	const r = await fetch(path, opts);
+	let j = {};
+	try {
+		j = await r.json();
+	} catch (e) {
+		j = { error: r.statusText };
+	}
+	if (r.status === 401 && path !== "/api/login") {
+		loggedOut();
+		throw Object.assign(new Error("not logged in"), { status: 401, reply: j });
+	}
+	if (!r.ok) throw Object.assign(new Error(j.error || r.statusText), { status: r.status, reply: j });
+	return j;
+}
+
+function fill(tbody, rows) {
+	tbody.replaceChildren(...rows);
+}
+
+/* ---- log in, log out ---- */
+
+function loggedOut() {
+	csrf = "";
+	timers.forEach(clearInterval);
+	timers = [];
+	$("#console").hidden = true;
+	$("#logout").hidden = true;
+	$("#whoami").hidden = true;
+	$("#login").hidden = false;
+	$("#login-user").focus();
+}
+
+function loggedIn(session) {
+	csrf = session.csrf;
+	$("#login").hidden = true;
+	$("#console").hidden = false;
+	$("#logout").hidden = false;
+	$("#whoami").hidden = false;
+	$("#whoami").textContent = session.user;
+	refreshAll();
+	timers.push(setInterval(refreshAll, 5 * POLL_MS));
+	timers.push(setInterval(pollEvents, POLL_MS));
+	pollEvents();
+}
+
+async function login(ev) {
+	ev.preventDefault();
+	$("#login-error").textContent = "";
+	$("#login-submit").disabled = true;
+	try {
+		const s = await api("POST", "/api/login", {
+			user: $("#login-user").value,
+			password: $("#login-pass").value,
+		});
+		$("#login-pass").value = "";
+		loggedIn(s);
+	} catch (e) {
+		$("#login-error").textContent = e.message;
+	} finally {
+		$("#login-submit").disabled = false;
+	}
+}
+
+async function logout() {
+	try {
+		await api("POST", "/api/logout");
+	} catch (e) {
+		/* logged out either way */
+	}
+	loggedOut();
+}
+
+/* ---- confirmation ---- */
+
+/* Show title and body (nodes) and resolve to whether the admin confirmed. */
+function confirmAction(title, body, okText) {
+	const d = $("#confirm");
+	$("#confirm-title").textContent = title;
+	$("#confirm-body").replaceChildren(...body);
+	$("#confirm-ok").textContent = okText || "Confirm";
+	$("#confirm-ok").disabled = false;
+	return new Promise((resolve) => {
+		d.addEventListener("close", () => resolve(d.returnValue === "ok"), { once: true });
+		d.returnValue = "cancel";
+		d.showModal();
+	});
+}
+
+/* ---- overview, nodes ---- */
+
+async function refreshOverview() {
+	const s = await api("GET", "/api/status");
+	$("#cluster-name").textContent = s.cluster_name || "";
+	const v = s.version || {};
+	const items = [
+		["Cluster", s.cluster_name || "-"],
+		["Quorum", (s.quorate ? "quorate" : "NOT QUORATE: changes are refused") +
+			` (${s.total_votes ?? "?"} of ${s.expected_votes ?? "?"} votes, quorum ${s.quorum ?? "?"})`],
+		["Coordinator", s.coordinator_name || "-"],
+		["State", `version ${v.epoch ?? "?"}.${v.seq ?? "?"}, ` + (s.synced ? "synchronised" : s.sync_phase || "")],
+	];
+	$("#overview").replaceChildren(...items.flatMap(([k, val]) => [el("dt", {}, k), el("dd", {}, val)]));
+	$("#overview").dataset.quorate = s.quorate ? "yes" : "no";
+}
+
+async function refreshNodes() {
+	const r = await api("GET", "/api/nodes");
+	const nodes = r.nodes || [];
+	let counts = {};
+	try {
+		const vms = await api("GET", `/api/vms?limit=1000`);
+		for (const v of vms.vms || []) if (v.node_name) counts[v.node_name] = (counts[v.node_name] || 0) + 1;
+	} catch (e) {
+		counts = {};
+	}
+	fill($("#overview-nodes tbody"), nodes.map((n) =>
+		el("tr", { "data-node": n.name }, el("td", {}, n.name), el("td", {}, n.state),
+			el("td", {}, counts[n.name] || 0))));
+	fill($("#nodes tbody"), nodes.map((n) =>
+		el("tr", { "data-node": n.name },
+			el("td", {}, n.name + (n.local ? " (this node)" : "")),
+			el("td", { class: "state" }, n.state),
+			el("td", {}, (n.addresses || []).join(", ")),
+			el("td", {},
+				el("button", { type: "button", "data-action": "drain", "data-node": n.name,
+					onclick: () => drainNode(n.name) }, "Drain"),
+				el("button", { type: "button", "data-action": "resume", "data-node": n.name,
+					onclick: () => resumeNode(n.name) }, "Resume")))));
+	return nodes;
+}
+
+/* ---- VMs ---- */
+
+async function refreshVms() {
+	const after = vmPages[vmPages.length - 1];
+	const q = `limit=${VMS_PAGE}` + (after ? `&after=${encodeURIComponent(after)}` : "");
+	const r = await api("GET", `/api/vms?${q}`);
+	fill($("#vms tbody"), (r.vms || []).map((v) =>
+		el("tr", { "data-vm": v.name },
+			el("td", {}, v.name),
+			el("td", { class: "state" }, v.state),
+			el("td", {}, v.node_name || "-"),
+			el("td", {},
+				el("button", { type: "button", "data-action": "start", "data-vm": v.name,
+					onclick: () => vmSimple(v.name, "start") }, "Start"),
+				el("button", { type: "button", "data-action": "stop", "data-vm": v.name,
+					onclick: () => vmSimple(v.name, "stop") }, "Stop"),
+				el("button", { type: "button", "data-action": "move", "data-vm": v.name,
+					onclick: () => moveVm(v.name) }, "Move")))));
+	$("#vms-page").textContent = `page ${vmPages.length}, ${r.total ?? "?"} VMs`;
+	$("#vms-prev").disabled = vmPages.length < 2;
+	$("#vms-next").disabled = !r.next;
+	$("#vms-next").dataset.after = r.next || "";
+}
+
+async function vmSimple(name, action) {
+	if (!(await confirmAction(`${action === "start" ? "Start" : "Stop"} ${name}?`,
+		[el("p", {}, action === "start" ? `The cluster starts ${name} where it places it.`
+			: `${name} is shut down (powered off after the stop timeout).`)])))
+		return;
+	try {
+		await api("POST", `/api/vms/${encodeURIComponent(name)}/${action}`);
+		showError("");
+		refreshVms();
+	} catch (e) {
+		showError(`${action} ${name}: ${e.message}`);
+	}
+}
+
+/* The preflight's words, as clusterd wrote them. */
+function reportNodes(reply) {
+	const out = [el("pre", { id: "move-report" }, reply.text || JSON.stringify(reply.report || reply, null, 2))];
+	if (reply.facts_error) out.push(el("p", { class: "error" }, "not asked: " + reply.facts_error));
+	return out;
+}
+
+async function moveVm(name) {
+	let nodes = [];
+	try {
+		nodes = (await api("GET", "/api/nodes")).nodes || [];
+	} catch (e) {
+		showError(e.message);
+		return;
+	}
+	const target = el("select", { id: "move-node" }, el("option", { value: "" }, "(where the cluster places it)"),
+		...nodes.map((n) => el("option", { value: n.name }, n.name)));
+	const mode = el("select", { id: "move-mode" }, el("option", { value: "" }, "(default)"),
+		...["live", "quick", "cold"].map((m) => el("option", { value: m }, m)));
+	const result = el("div", { id: "move-check" });
+	const check = el("button", { type: "button", id: "move-check-run" }, "Check");
+	const args = () => ({ ...(target.value ? { node: target.value } : {}), ...(mode.value ? { mode: mode.value } : {}) });
+	let checked = false;
+	check.addEventListener("click", async () => {
+		result.replaceChildren("checking…");
+		try {
+			const r = await api("POST", `/api/vms/${encodeURIComponent(name)}/move-check`, args());
+			result.replaceChildren(...reportNodes(r));
+			checked = !!(r.report && r.report.ok);
+			result.dataset.ok = checked ? "yes" : "no";
+		} catch (e) {
+			result.replaceChildren(...(e.reply ? reportNodes(e.reply) : []), el("p", { class: "error" }, e.message));
+			checked = false;
+			result.dataset.ok = "no";
+		}
+		$("#confirm-ok").disabled = !checked;
+	});
+	const body = [el("label", {}, "Target ", target), el("label", {}, " Mode ", mode), check, result];
+	const ask = confirmAction(`Move ${name}`, body, "Move");
+	$("#confirm-ok").disabled = true; /* the preflight first */
+	target.addEventListener("change", () => { $("#confirm-ok").disabled = true; });
+	mode.addEventListener("change", () => { $("#confirm-ok").disabled = true; });
+	check.click();
+	if (!(await ask) || !checked) return;
+	try {
+		await api("POST", `/api/vms/${encodeURIComponent(name)}/move`, args());
+		showError("");
+		followMove(name);
+	} catch (e) {
+		showError(`move ${name}: ${e.message}`);
+	}
+}
+
+/* The percent of a move's progress, or null. */
+function percentOf(p) {
+	if (!p) return null;
+	if (typeof p.percent === "number" && p.percent >= 0) return p.percent;
+	if (p.memory_total && p.memory_processed !== undefined)
+		return Math.min(100, Math.floor((100 * p.memory_processed) / p.memory_total));
+	return null;
+}
+
+function progressBar(pct) {
+	return el("progress", { max: 100, ...(pct === null ? {} : { value: pct }) });
+}
+
+/* Follow a VM's move until it ended: its phase and percent in #move-progress. */
+function followMove(name) {
+	const box = $("#move-progress");
+	box.hidden = false;
+	box.dataset.vm = name;
+	box.dataset.state = "running";
+	const t = setInterval(async () => {
+		try {
+			const s = await api("GET", `/api/vms/${encodeURIComponent(name)}/move`);
+			if (s.move) {
+				const pct = percentOf(s.progress);
+				box.replaceChildren(el("p", {}, `${name}: ${s.move.source || "?"} → ${s.move.target || "?"} (${s.move.mode || "?"}), ${s.move.phase || ""}` +
+					(pct === null ? "" : `, ${pct}%`)), progressBar(pct));
+				return;
+			}
+			const last = s.last_move || {};
+			box.dataset.state = last.outcome || "ended";
+			box.replaceChildren(el("p", {}, `${name}: move ${last.outcome || "ended"}` +
+				(last.error ? `: ${last.error}` : "") + `; now ${s.state} on ${s.node || "-"}`));
+		} catch (e) {
+			box.replaceChildren(el("p", { class: "error" }, e.message));
+		}
+		clearInterval(t);
+		refreshVms();
+	}, POLL_MS);
+	timers.push(t);
+}
+
+/* ---- drains ---- */
+
+function planTable(vms) {
+	return el("table", { class: "plan" },
+		el("thead", {}, el("tr", {}, ...["VM", "Target", "Method", "State", "Progress"].map((h) => el("th", {}, h)))),
+		el("tbody", {}, ...(vms || []).map((v) => el("tr", { "data-vm": v.vm },
+			el("td", {}, v.vm), el("td", {}, v.target || "-"), el("td", {}, v.method || ""),
+			el("td", {}, v.state + (v.blocker ? `: ${v.blocker}` : "")),
+			el("td", {}, v.phase || "", v.percent >= 0 ? ` ${v.percent}%` : "")))));
+}
+
+async function drainNode(node) {
+	let plan;
+	try {
+		plan = await api("POST", `/api/nodes/${encodeURIComponent(node)}/drain`, { dry_run: true });
+	} catch (e) {
+		showError(`drain ${node}: ${e.message}`);
+		return;
+	}
+	const body = [
+		el("p", {}, `Mode ${plan.mode}, ${plan.parallel} at a time, about ${plan.eta_s} s.` +
+			(plan.blocked ? " Some VMs can move nowhere: the drain would end blocked." : "")),
+		planTable(plan.plan),
+	];
+	if (!(await confirmAction(`Drain ${node}?`, body, "Drain"))) return;
+	try {
+		await api("POST", `/api/nodes/${encodeURIComponent(node)}/drain`, { dry_run: false });
+		showError("");
+		followDrain(node);
+	} catch (e) {
+		showError(`drain ${node}: ${e.message}`);
+	}
+}
+
+/* Follow node's drain until it no longer runs: each VM's state, and the moving ones' percent. */
+function followDrain(node) {
+	const box = $("#drain-progress");
+	box.hidden = false;
+	box.dataset.node = node;
+	box.dataset.state = "running";
+	const t = setInterval(async () => {
+		try {
+			const s = await api("GET", `/api/nodes/${encodeURIComponent(node)}/drain`);
+			for (const v of s.vms || []) {
+				if (v.state !== "moving") continue;
+				try {
+					const m = await api("GET", `/api/vms/${encodeURIComponent(v.vm)}/move`);
+					const pct = percentOf(m.progress);
+					if (pct !== null) v.percent = pct;
+				} catch (e) {
+					/* the drain's own record is shown */
+				}
+			}
+			box.dataset.state = s.state;
+			box.replaceChildren(el("p", {}, `Drain of ${node}: ${s.state}` + (s.why ? ` (${s.why})` : "")), planTable(s.vms));
+			if (s.state === "running") return;
+		} catch (e) {
+			box.replaceChildren(el("p", { class: "error" }, e.message));
+		}
+		clearInterval(t);
+		refreshNodes();
+	}, POLL_MS);
+	timers.push(t);
+}
+
+async function resumeNode(node) {
+	if (!(await confirmAction(`Resume ${node}?`, [el("p", {}, `${node} takes VMs again.`)], "Resume"))) return;
+	try {
+		await api("POST", `/api/nodes/${encodeURIComponent(node)}/resume`);
+		showError("");
+		refreshNodes();
+	} catch (e) {
+		showError(`resume ${node}: ${e.message}`);
+	}
+}
+
+/* ---- volumes, fence devices, maintenance ---- */
+
+async function refreshJson(path, sel) {
+	$(sel).textContent = JSON.stringify(await api("GET", path), null, 2);
+}
+
+async function refreshMaintenance() {
+	const r = await api("GET", "/api/maintenance");
+	const list = r.schedules || r.maintenance || r.items || [];
+	fill($("#maintenance tbody"), list.map((m) =>
+		el("tr", { "data-maintenance": m.name },
+			el("td", {}, m.name),
+			el("td", {}, el("pre", {}, JSON.stringify(m, null, 1))),
+			el("td", {}, el("button", { type: "button", "data-action": "run", "data-maintenance": m.name,
+				onclick: () => runMaintenance(m) }, "Run now")))));
+}
+
+async function runMaintenance(m) {
+	if (!(await confirmAction(`Run maintenance ${m.name} now?`,
+		[el("p", {}, "Its nodes are drained, patched and resumed one after another, as planned:"),
+			el("pre", {}, JSON.stringify(m, null, 2))], "Run"))) return;
+	try {
+		await api("POST", `/api/maintenance/${encodeURIComponent(m.name)}/run`);
+		showError("");
+		refreshMaintenance();
+	} catch (e) {
+		showError(`maintenance ${m.name}: ${e.message}`);
+	}
+}
+
+/* ---- events ---- */
+
+async function pollEvents() {
+	try {
+		const r = await api("GET", `/api/events?after=${eventsAfter}`);
+		const tbody = $("#events tbody");
+		for (const e of r.events || []) {
+			tbody.prepend(el("tr", { "data-seq": e.seq },
+				el("td", {}, new Date(e.time_ms).toLocaleString()),
+				el("td", {}, e.kind), el("td", {}, e.subject), el("td", {}, e.text)));
+			eventsAfter = Math.max(eventsAfter, e.seq);
+		}
+		if (typeof r.last === "number" && r.last < eventsAfter) eventsAfter = r.last; /* clusterd restarted */
+		while (tbody.rows.length > 500) tbody.deleteRow(-1);
+	} catch (e) {
+		/* shown by the next refresh */
+	}
+}
+
+/* ---- everything ---- */
+
+async function refreshAll() {
+	const parts = [refreshOverview(), refreshNodes(), refreshVms(), refreshJson("/api/volumes", "#volumes"),
+		refreshJson("/api/fence", "#fence"), refreshMaintenance()];
+	const res = await Promise.allSettled(parts);
+	const bad = res.find((r) => r.status === "rejected" && r.reason.status !== 401);
+	showError(bad ? bad.reason.message : "");
+}
+
+function showTab(name) {
+	for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+	for (const s of document.querySelectorAll(".tab")) s.hidden = s.id !== `tab-${name}`;
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+	$("#login-form").addEventListener("submit", login);
+	$("#logout").addEventListener("click", logout);
+	for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
+	$("#vms-next").addEventListener("click", () => {
+		vmPages.push($("#vms-next").dataset.after);
+		refreshVms();
+	});
+	$("#vms-prev").addEventListener("click", () => {
+		if (vmPages.length > 1) vmPages.pop();
+		refreshVms();
+	});
+	try {
+		loggedIn(await api("GET", "/api/session"));
+	} catch (e) {
+		loggedOut();
+	}
+});
