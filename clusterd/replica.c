@@ -657,6 +657,7 @@ static void on_snapshot_chunk(const struct cd_msg *msg)
 	} else if (rc == CD_CHUNKS_COMPLETE) {
 		adopt_snapshot(msg, body);
 		json_object_put(body);
+		cd_heap_trim();
 	} else if (rc < 0) {
 		qb_log(LOG_ERR, "snapshot from node %u is invalid: %s", msg->sender, err);
 		round_step(cd_sync_leave_out(&replica.sync, msg->round, msg->sender),

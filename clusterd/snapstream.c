@@ -91,6 +91,7 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
 		rc = send_chunks(round, step, s, text, len, checksum);
 	}
 	json_object_put(o);
+	cd_heap_trim();
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot send the snapshot: %s", cd_strerror(rc));
 	return rc;

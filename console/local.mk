@@ -23,8 +23,9 @@ console_clusterd_console_LDADD = console/libcdconsole.la lib/libclusterd-client.
 consolewwwdir = $(pkgdatadir)/console
 dist_consolewww_DATA = console/www/index.html console/www/app.js console/www/style.css
 
-# PAM reads /etc/pam.d whatever the prefix, as clusterd reads /etc/clusterd.
-pamdir = /etc/pam.d
+# PAM reads $(sysconfdir)/pam.d: /etc/pam.d when configured with
+# --sysconfdir=/etc, as the Debian packages are.
+pamdir = $(sysconfdir)/pam.d
 dist_pam_DATA = console/pam/clusterd-console
 
 check_PROGRAMS += tests/unit/check_console

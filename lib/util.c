@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -298,4 +301,11 @@ int cd_parse_milli(const char *s, uint64_t *milli)
 		frac *= 10;
 	*milli = whole * 1000 + frac;
 	return 0;
+}
+
+void cd_heap_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }

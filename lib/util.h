@@ -99,4 +99,11 @@ bool cd_valid_text(const char *s, size_t max);
  */
 int cd_parse_milli(const char *s, uint64_t *milli);
 
+/*
+ * Give the C library's free heap back to the system, after a large
+ * transient (a snapshot built, sent or parsed): RSS then shows what is
+ * held, not the peak. Costs a few ms at some 100 MB; a no-op without glibc.
+ */
+void cd_heap_trim(void);
+
 #endif
