@@ -118,7 +118,7 @@ void cd_coordinator_state_changed(void)
 	uint64_t gap, since;
 
 	cd_failover_check();
-	if (co.decide_queued)
+	if (co.decide_queued || !cd_replica_decision_needed())
 		return;
 	gap = co.cost_ns * DECIDE_SHARE;
 	if (gap > DECIDE_GAP_MAX_MS * 1000000ull)

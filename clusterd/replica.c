@@ -14,6 +14,7 @@
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
 #include "clusterd/statecheck.h"
+#include "core/change.h"
 #include "core/changelog.h"
 #include "core/msg.h"
 #include "core/state_sum.h"
@@ -42,6 +43,12 @@ static struct {
 	char checksum[65];
 	bool checksum_valid;
 	bool dirty;
+	/*
+	 * This batch of deliveries: a change to the state that may alter the
+	 * coordinator's decisions (decide), and how many changes it applied.
+	 */
+	bool decide;
+	unsigned batch_changes;
 	/* resynced: its flushes fail until it takes the state again (said once) */
 	bool held, held_said;
 	/* the changes sent in place of a snapshot did not lead to the sender's state */
@@ -93,6 +100,22 @@ static void changed(void)
 {
 	replica.dirty = true;
 	replica.checksum_valid = false;
+	replica.decide = true;
+}
+
+/* Change c applied: as changed(), with a decision only if c can alter one. */
+static void change_applied(const struct json_object *c)
+{
+	bool decide = replica.decide;
+
+	changed();
+	replica.decide = decide || cd_change_needs_decision(&replica.state, c);
+	replica.batch_changes++;
+}
+
+bool cd_replica_decision_needed(void)
+{
+	return replica.decide || replica.batch_changes == 0;
 }
 
 /*
@@ -876,7 +899,7 @@ static void on_change(const struct cd_msg *msg)
 		replica.state.vm_hook = cd_event_vm_transition;
 		rc = cd_state_apply_from(&replica.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
-			changed();
+			change_applied(msg->body);
 			record(msg->body, msg->sender);
 			cd_event_change(msg->body, msg->sender);
 		} else
@@ -970,6 +993,8 @@ static void on_flush(void)
 	}
 	if (replica.listener)
 		replica.listener();
+	replica.decide = false;
+	replica.batch_changes = 0;
 }
 
 static void on_lost(void)

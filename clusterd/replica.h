@@ -54,6 +54,15 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
  */
 void cd_replica_local_info_changed(void);
 
+/*
+ * For the listener: whether the batch of deliveries it is told of may
+ * alter the coordinator's decisions. False only when every change it
+ * applied is one no decision depends on (cd_change_needs_decision()) and
+ * nothing else of the state changed; a batch with no change at all (the
+ * world may have moved: members, leases) counts as needing one.
+ */
+bool cd_replica_decision_needed(void);
+
 /* Called after every batch of deliveries, once the state is persisted. */
 void cd_replica_set_listener(void (*fn)(void));
 

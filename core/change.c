@@ -11,6 +11,7 @@
 #include "core/fencedev.h"
 #include "core/maint.h"
 #include "core/node.h"
+#include "core/props.h"
 #include "core/state.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
@@ -135,4 +136,25 @@ int cd_change_check_sender(const struct cd_state *s, enum cd_change kind,
 	FAIL(CD_ERR_INVALID, "%s about %s sent by %s: only the node it names may send it",
 	     row->name, node_label(s, node, named, sizeof(named)),
 	     node_label(s, sender, by, sizeof(by)));
+}
+
+bool cd_change_needs_decision(const struct cd_state *s, const struct json_object *c)
+{
+	const char *op = cd_jget_str(c, "op"), *name = cd_jget_str(c, "name");
+	const struct cd_vm *vm;
+
+	if (!op)
+		return true;
+	if (!strcmp(op, "property.set") || !strcmp(op, "property.delete")) {
+		const char *key = cd_jget_str(c, "key");
+
+		return !key || cd_props_def(key) != NULL;
+	}
+	if (!strcmp(op, "vm.remove"))
+		return false;
+	if (!strcmp(op, "vm.add") || !strcmp(op, "vm.set")) {
+		vm = name ? cd_state_vm(s, name) : NULL;
+		return !vm || vm->target_started || vm->state != CD_VM_STOPPED || vm->node != 0;
+	}
+	return true;
 }

@@ -105,4 +105,14 @@ int cd_change_lookup(const char *op, enum cd_change *out);
 int cd_change_check_sender(const struct cd_state *s, enum cd_change kind,
 			   const struct json_object *c, uint32_t sender, char *err, size_t errlen);
 
+/*
+ * Whether change c, as applied to s (s is the state after it), can alter
+ * what the coordinator decides: the placement policy, drains and
+ * maintenance runs. Not for a property they do not read, a VM added or
+ * set while it is stopped on no node and not wanted running, or a VM
+ * removed (only such a VM can be): a burst of those at 10,000 VMs need
+ * not pay for a decision over the whole state each. Everything else does.
+ */
+bool cd_change_needs_decision(const struct cd_state *s, const struct json_object *c);
+
 #endif

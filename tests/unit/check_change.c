@@ -241,6 +241,54 @@ START_TEST(test_unknown_op_refused)
 }
 END_TEST
 
+static struct json_object *parsed(const char *text)
+{
+	struct json_object *o = json_tokener_parse(text);
+
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static bool needs(const char *text)
+{
+	struct json_object *o = parsed(text);
+	bool r = cd_change_needs_decision(&st, o);
+
+	json_object_put(o);
+	return r;
+}
+
+/* What the coordinator need not decide again for, and what it must. */
+START_TEST(test_needs_decision)
+{
+	/* A property nothing decides by; one the decisions read. */
+	ck_assert(!needs("{\"op\":\"property.set\",\"key\":\"site.note\",\"value\":\"x\"}"));
+	ck_assert(!needs("{\"op\":\"property.delete\",\"key\":\"site.note\"}"));
+	ck_assert(needs("{\"op\":\"property.set\",\"key\":\"drain-max-parallel\",\"value\":\"2\"}"));
+	ck_assert(needs("{\"op\":\"property.set\"}"));
+	/* A VM added stopped, and set while stopped; removed. */
+	ck_assert_int_eq(apply_from(&st, 1,
+				    "{\"op\":\"vm.add\",\"name\":\"db\",\"vcpus\":1,"
+				    "\"memory_mb\":64,\"xml\":\"<domain><name>db</name><uuid>"
+				    "00000000-0000-4000-8000-00000000000b</uuid></domain>\"}"),
+			 0);
+	ck_assert(!needs("{\"op\":\"vm.add\",\"name\":\"db\"}"));
+	ck_assert(!needs("{\"op\":\"vm.set\",\"name\":\"db\",\"key\":\"priority\"}"));
+	ck_assert(!needs("{\"op\":\"vm.remove\",\"name\":\"db\"}"));
+	/* "web" is wanted running: a setting of it may move it. */
+	ck_assert(needs("{\"op\":\"vm.set\",\"name\":\"web\",\"key\":\"priority\"}"));
+	/* Once wanted running, "db" counts too. */
+	ck_assert_int_eq(apply_from(&st, 1, "{\"op\":\"vm.start\",\"name\":\"db\"}"), 0);
+	ck_assert(needs("{\"op\":\"vm.set\",\"name\":\"db\",\"key\":\"priority\"}"));
+	/* A VM the state does not hold, and every other kind of change. */
+	ck_assert(needs("{\"op\":\"vm.set\",\"name\":\"nosuch\"}"));
+	ck_assert(needs("{\"op\":\"vm.start\",\"name\":\"db\"}"));
+	ck_assert(needs("{\"op\":\"vm.report\",\"name\":\"web\"}"));
+	ck_assert(needs("{\"op\":\"node.maintenance\",\"name\":\"node1\"}"));
+	ck_assert(needs("{\"name\":\"web\"}"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("change");
@@ -255,6 +303,7 @@ int main(void)
 	tcase_add_test(tc, test_sender_zero_unchecked);
 	tcase_add_test(tc, test_recorded_senders_not_enforced);
 	tcase_add_test(tc, test_unknown_op_refused);
+	tcase_add_test(tc, test_needs_decision);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
