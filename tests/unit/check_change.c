@@ -264,7 +264,8 @@ START_TEST(test_needs_decision)
 	/* A property nothing decides by; one the decisions read. */
 	ck_assert(!needs("{\"op\":\"property.set\",\"key\":\"site.note\",\"value\":\"x\"}"));
 	ck_assert(!needs("{\"op\":\"property.delete\",\"key\":\"site.note\"}"));
-	ck_assert(needs("{\"op\":\"property.set\",\"key\":\"drain-max-parallel\",\"value\":\"2\"}"));
+	ck_assert(
+		needs("{\"op\":\"property.set\",\"key\":\"drain-max-parallel\",\"value\":\"2\"}"));
 	ck_assert(needs("{\"op\":\"property.set\"}"));
 	/* A VM added stopped, and set while stopped; removed. */
 	ck_assert_int_eq(apply_from(&st, 1,
