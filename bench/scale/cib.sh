@@ -84,7 +84,14 @@ caught_up() {
 }
 # idle: the cluster has nothing left to do (crm_resource --wait), within
 # the step's deadline
-idle() { lab exec 1 timeout "$(left)" crm_resource --wait >/dev/null 2>&1; }
+# idle: until crm_resource --wait says the cluster is idle, asked again
+# when it gives up first (its own timeout), within the step's deadline
+idle() {
+	until lab exec 1 timeout "$(left)" crm_resource --wait >/dev/null 2>&1; do
+		(($(left) > 1)) || return 1
+		sleep 1 # a retry pace, not a wait for a condition
+	done
+}
 cib_bytes() { lab exec 1 sh -c "cibadmin -Q -l $* | wc -c"; }
 vm_name() { printf 'vm%05d' "$1"; }
 
