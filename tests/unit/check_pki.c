@@ -183,6 +183,8 @@ START_TEST(test_ca_load)
 	ck_assert_int_eq(
 		cd_pki_ca_write(other, in_dir(p3, "o.crt"), in_dir(p5, "o.key"), err, sizeof(err)),
 		0);
+	cd_pki_ca_free(other);
+	other = NULL;
 	ck_assert_int_eq(cd_pki_ca_load(p1, p5, &other, err, sizeof(err)), -EIO);
 	ck_assert_ptr_null(other);
 	ck_assert_ptr_nonnull(strstr(err, "not the CA certificate's"));
