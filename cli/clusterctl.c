@@ -7,11 +7,13 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <clusterd/client.h>
+#include <clusterd/ipc.h>
 #include <clusterd/result.h>
 
 #include "cli/clusterctl.h"
@@ -170,6 +172,32 @@ void format_mb(char *buf, size_t n, int64_t mb)
 		snprintf(buf, n, "%lld MiB", (long long)mb);
 }
 
+/*
+ * The message size to ask clusterd for (clusterd/ipc.h): the commands
+ * whose answers stay well under CD_IPC_SMALL_MSG (a VM's largest XML is a
+ * quarter of it) take that, so that clusterd need not set up 8 MiB rings
+ * on its loop for them (some 36 ms each); the lists, the events and the
+ * drains' plans take CD_IPC_MAX_MSG.
+ */
+static size_t answer_size(const struct command *c)
+{
+	static const char *const small[][2] = {
+		{NULL, "status"},	{"property", "set"},	 {"property", "get"},
+		{"property", "delete"}, {"vm", "add"},		 {"vm", "remove"},
+		{"vm", "show"},		{"vm", "start"},	 {"vm", "stop"},
+		{"vm", "set"},		{"vm", "explain"},	 {"vm", "move"},
+		{"node", "show"},	{"node", "maintenance"}, {"node", "quarantine"},
+		{"node", "resume"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(small) / sizeof(small[0]); i++)
+		if (!strcmp(c->name, small[i][1]) &&
+		    (c->group ? small[i][0] && !strcmp(c->group, small[i][0]) : !small[i][0]))
+			return CD_IPC_SMALL_MSG;
+	return CD_IPC_MAX_MSG;
+}
+
 /* Every command: its words, how many arguments, which options, what it does. */
 static const struct command commands[] = {
 	{NULL, "status", 0, 0, 0, 0, "status", cmd_status},
@@ -320,7 +348,7 @@ int main(int argc, char **argv)
 	opt = inv.opts;
 	if (inv.cmd->no_daemon)
 		return cd_exit_code(inv.cmd->fn(NULL, inv.argv, inv.argc, &opt));
-	rc = cd_client_connect(&client, err, sizeof(err));
+	rc = cd_client_connect_sized(&client, answer_size(inv.cmd), err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "clusterctl: %s\n", err);
 		return cd_exit_code(rc);

@@ -62,6 +62,9 @@ struct json_object *cd_ipc_move_json(const struct cd_vm *vm, bool last);
  */
 void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body);
 
+/* The largest message connection c takes: the size its client asked for, up to CD_IPC_MAX_MSG. */
+size_t cd_ipc_reply_cap(qb_ipcs_connection_t *c);
+
 /* Answer c with rc and {"error": msg}, or rc's own text when msg is NULL or empty. */
 void cd_ipc_send_error(qb_ipcs_connection_t *c, int rc, const char *msg);
 

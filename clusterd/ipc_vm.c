@@ -156,11 +156,12 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 }
 
 /*
- * A page's answer stops short of the IPC cap even with VMs at their
- * largest (CD_VM_JSON_MAX each, some 2,000 of which would pass it): the
- * margin keeps room for the rest of the answer.
+ * A page's answer stops short of the connection's cap (cd_ipc_reply_cap(),
+ * at most CD_IPC_MAX_MSG) even with VMs at their largest (CD_VM_JSON_MAX
+ * each, some 2,000 of which would pass 8 MiB): the margin keeps room for
+ * the rest of the answer.
  */
-#define VM_PAGE_BYTES (CD_IPC_MAX_MSG - 64 * 1024)
+#define VM_PAGE_MARGIN (64 * 1024)
 
 /*
  * vm.list {after, limit}: a page of the VMs in name order (core/vmpage.h),
@@ -197,7 +198,7 @@ static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct
 		struct json_object *v = vm_view(&page[i], false);
 		size_t len = strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)) + 1;
 
-		if (i > 0 && bytes + len > VM_PAGE_BYTES) {
+		if (i > 0 && bytes + len > cd_ipc_reply_cap(c) - VM_PAGE_MARGIN) {
 			json_object_put(v);
 			next = page[i - 1].name;
 			break;

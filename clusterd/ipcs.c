@@ -34,6 +34,13 @@ static struct {
 
 /* --- replies --- */
 
+size_t cd_ipc_reply_cap(qb_ipcs_connection_t *c)
+{
+	int32_t n = qb_ipcs_connection_get_buffer_size(c);
+
+	return n > 0 && n < CD_IPC_MAX_MSG ? (size_t)n : CD_IPC_MAX_MSG;
+}
+
 void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body)
 {
 	struct qb_ipc_response_header h;
@@ -46,13 +53,13 @@ void cd_ipc_send_reply(qb_ipcs_connection_t *c, int rc, struct json_object *body
 	 * libqb would refuse to send it, and the client would wait for an
 	 * answer until its timeout: say why instead.
 	 */
-	if (sizeof(h) + tlen > CD_IPC_MAX_MSG) {
-		char why[160];
+	if (sizeof(h) + tlen > cd_ipc_reply_cap(c)) {
+		char why[200];
 
 		snprintf(why, sizeof(why),
-			 "the answer is %zu bytes, above the IPC cap of %d; ask for fewer "
-			 "(vm list --limit)",
-			 sizeof(h) + tlen, CD_IPC_MAX_MSG);
+			 "the answer is %zu bytes, above this connection's cap of %zu (at most "
+			 "%d); ask for fewer (vm list --limit)",
+			 sizeof(h) + tlen, cd_ipc_reply_cap(c), CD_IPC_MAX_MSG);
 		qb_log(LOG_WARNING, "a client's %s", why);
 		body = json_object_new_object();
 		json_object_object_add(body, "error", json_object_new_string(why));

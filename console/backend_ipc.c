@@ -1,8 +1,10 @@
 #include "config.h"
 
+#include <string.h>
 #include <time.h>
 
 #include <clusterd/client.h>
+#include <clusterd/ipc.h>
 #include <clusterd/result.h>
 
 #include "console/backend_ipc.h"
@@ -17,6 +19,24 @@ static struct json_object *error_reply(const char *msg)
 }
 
 /*
+ * The message size to ask clusterd for: the lists, the events and the
+ * drains' plans can be large; every other answer is small, and a small
+ * connection spares clusterd's loop the setup of 8 MiB rings (clusterd/ipc.h).
+ */
+static size_t answer_size(const char *cmd)
+{
+	static const char *const big[] = {"vm.list",	       "events",	  "volume.list",
+					  "volume.show",       "fence.list",	  "node.drain",
+					  "node.drain.status", "maintenance.list"};
+	size_t i;
+
+	for (i = 0; i < sizeof(big) / sizeof(big[0]); i++)
+		if (!strcmp(cmd, big[i]))
+			return CD_IPC_MAX_MSG;
+	return CD_IPC_SMALL_MSG;
+}
+
+/*
  * While clusterd re-synchronises after a membership change, or has not
  * joined yet, the call is tried again until the timeout, as clusterctl does.
  */
@@ -28,7 +48,7 @@ static int call(void *ctx, const char *cmd, struct json_object *args, struct jso
 	int rc;
 
 	(void)ctx;
-	rc = cd_client_connect(&c, err, sizeof(err));
+	rc = cd_client_connect_sized(&c, answer_size(cmd), err, sizeof(err));
 	if (rc < 0) {
 		*reply = error_reply(err);
 		return rc;

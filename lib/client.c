@@ -15,10 +15,16 @@
 
 struct cd_client {
 	qb_ipcc_connection_t *conn;
-	char *buf; /* CD_IPC_MAX_MSG bytes for the response */
+	size_t max; /* the connection's message size */
+	char *buf;  /* max bytes for the response */
 };
 
 int cd_client_connect(struct cd_client **out, char *err, size_t errlen)
+{
+	return cd_client_connect_sized(out, CD_IPC_MAX_MSG, err, errlen);
+}
+
+int cd_client_connect_sized(struct cd_client **out, size_t max_msg, char *err, size_t errlen)
 {
 	const char *name = cd_ipc_name();
 	struct cd_ipc_peer peer;
@@ -31,12 +37,17 @@ int cd_client_connect(struct cd_client **out, char *err, size_t errlen)
 		rc = -ENOMEM;
 		goto out_say_why;
 	}
-	c->buf = malloc(CD_IPC_MAX_MSG);
+	if (max_msg < CD_IPC_SMALL_MSG)
+		max_msg = CD_IPC_SMALL_MSG;
+	if (max_msg > CD_IPC_MAX_MSG)
+		max_msg = CD_IPC_MAX_MSG;
+	c->max = max_msg;
+	c->buf = malloc(max_msg);
 	if (!c->buf) {
 		rc = -ENOMEM;
 		goto out_say_why;
 	}
-	c->conn = qb_ipcc_connect(name, CD_IPC_MAX_MSG);
+	c->conn = qb_ipcc_connect(name, max_msg);
 	if (!c->conn) {
 		rc = (errno == EACCES || errno == EPERM) ? CD_ERR_DENIED : CD_ERR_NO_DAEMON;
 		goto out_say_why;
@@ -97,7 +108,7 @@ int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *arg
 	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
 	tlen = strlen(text) + 1;
 	total = sizeof(*req) + tlen;
-	if (total > CD_IPC_MAX_MSG) {
+	if (total > c->max) {
 		json_object_put(msg);
 		*reply = error_reply(CD_ERR_INVALID, "request too large");
 		return CD_ERR_INVALID;
@@ -114,7 +125,7 @@ int cd_client_call(struct cd_client *c, const char *cmd, struct json_object *arg
 	json_object_put(msg);
 
 	n = qb_ipcc_sendv_recv(c->conn, &(struct iovec){.iov_base = req, .iov_len = total}, 1,
-			       c->buf, CD_IPC_MAX_MSG, timeout_ms);
+			       c->buf, c->max, timeout_ms);
 	free(req);
 	if (n < 0) {
 		rc = (n == -ETIMEDOUT || n == -EAGAIN) ? CD_ERR_TIMEOUT : CD_ERR_NO_DAEMON;

@@ -21,6 +21,14 @@ struct cd_client;
 int cd_client_connect(struct cd_client **out, char *err, size_t errlen);
 
 /*
+ * cd_client_connect() for messages of at most max_msg bytes each way
+ * (CD_IPC_SMALL_MSG up to CD_IPC_MAX_MSG, clusterd/ipc.h), which is what
+ * clusterd sets up for the connection: an answer larger than that is
+ * refused by clusterd with an error that says so.
+ */
+int cd_client_connect_sized(struct cd_client **out, size_t max_msg, char *err, size_t errlen);
+
+/*
  * Send one command and wait up to timeout_ms for its answer.
  * args is borrowed (may be NULL). On return *reply (always set, never NULL)
  * is a new reference the caller puts with json_object_put(); on failure it

@@ -54,8 +54,22 @@ static int32_t srv_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* Every request is answered with the connection's message size, as clusterd would answer. */
 static int32_t srv_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 {
+	struct qb_ipc_response_header h;
+	char body[64];
+	struct iovec iov[2];
+
+	snprintf(body, sizeof(body), "{\"buffer\": %d}", qb_ipcs_connection_get_buffer_size(c));
+	h.id = CD_IPC_RESPONSE;
+	h.size = (int32_t)(sizeof(h) + strlen(body) + 1);
+	h.error = 0;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = body;
+	iov[1].iov_len = strlen(body) + 1;
+	qb_ipcs_response_sendv(c, iov, 2);
 	return 0;
 }
 
@@ -343,6 +357,48 @@ START_TEST(test_client_trusts_root)
 }
 END_TEST
 
+/* The connection's rings are as large as its client asks, within the bounds. */
+static int32_t buffer_of(size_t ask)
+{
+	struct json_object *reply, *b;
+	struct cd_client *c = NULL;
+
+	ck_assert_int_eq(cd_client_connect_sized(&c, ask, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_client_call(c, "size", NULL, 5000, &reply), 0);
+	ck_assert(json_object_object_get_ex(reply, "buffer", &b));
+	cd_client_close(c);
+	{
+		int32_t n = json_object_get_int(b);
+
+		json_object_put(reply);
+		return n;
+	}
+}
+
+START_TEST(test_client_sized)
+{
+	const char *name = unique_name();
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_ipcpeer: not root: the connection sizes are not tested\n");
+		return;
+	}
+	pid = serve(name, (uid_t)-1);
+	setenv("CLUSTERD_IPC_NAME", name, 1);
+	ck_assert_int_ge(buffer_of(CD_IPC_SMALL_MSG), CD_IPC_SMALL_MSG);
+	ck_assert_int_lt(buffer_of(CD_IPC_SMALL_MSG), CD_IPC_MAX_MSG);
+	/* Below the least, the least; above the most, the most. */
+	ck_assert_int_lt(buffer_of(1), CD_IPC_MAX_MSG);
+	ck_assert_int_ge(buffer_of(1), CD_IPC_SMALL_MSG);
+	ck_assert_int_ge(buffer_of(CD_IPC_MAX_MSG), CD_IPC_MAX_MSG);
+	ck_assert_int_ge(buffer_of((size_t)1 << 30), CD_IPC_MAX_MSG);
+	ck_assert_int_lt(buffer_of((size_t)1 << 30), 2 * CD_IPC_MAX_MSG);
+	unsetenv("CLUSTERD_IPC_NAME");
+	stop(pid);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ipcpeer");
@@ -356,5 +412,6 @@ int main(void)
 	add_tcase(s, test_client_no_daemon);
 	add_tcase(s, test_client_refuses_non_root);
 	add_tcase(s, test_client_trusts_root);
+	add_tcase(s, test_client_sized);
 	return run_suite(s);
 }
