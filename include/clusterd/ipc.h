@@ -23,7 +23,7 @@
 /*
  * A connection's messages are at most the size its client asked for, up
  * to CD_IPC_MAX_MSG. clusterd sets up three rings of that size for every
- * connection, on its loop (some 36 ms at 8 MiB, 5 ms at 1 MiB), so a
+ * connection, on its loop (some 36 ms at 8 MiB, measured), so a
  * client whose answers are small asks for CD_IPC_SMALL_MSG: enough for a
  * VM's largest XML.
  */
