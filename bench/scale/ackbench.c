@@ -22,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "bench/scale/pct.h"
 #include "clusterd/client.h"
 #include "lib/util.h"
 
@@ -53,24 +54,6 @@ static void add_sample(struct samples *s, double ms)
 		}
 	}
 	s->v[s->n++] = ms;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile p (1..100) of the sorted samples. */
-static double pct(const struct samples *s, unsigned p)
-{
-	size_t k;
-
-	if (s->n == 0)
-		return 0;
-	k = (s->n * p + 99) / 100;
-	return s->v[k ? k - 1 : 0];
 }
 
 /* One timed request; args is consumed. */
@@ -142,7 +125,7 @@ int main(int argc, char **argv)
 	struct cd_client *c;
 	const char *op;
 	char err[256];
-	double t0, total;
+	double t0, total, p50, p99;
 	int rc;
 
 	if (argc < 2)
@@ -178,10 +161,11 @@ int main(int argc, char **argv)
 	}
 	total = now_ms() - t0;
 	cd_client_close(c);
-	qsort(s.v, s.n, sizeof(*s.v), cmp_double);
+	p50 = bench_pct(s.v, s.n, 50);
+	p99 = bench_pct(s.v, s.n, 99);
 	printf("{\"op\": \"%s\", \"n\": %zu, \"failed\": %u, \"p50_ms\": %.3f, \"p99_ms\": %.3f, "
 	       "\"max_ms\": %.3f, \"total_s\": %.3f, \"per_s\": %.1f",
-	       op, s.n, s.failed, pct(&s, 50), pct(&s, 99), s.n ? s.v[s.n - 1] : 0, total / 1e3,
+	       op, s.n, s.failed, p50, p99, s.n ? s.v[s.n - 1] : 0, total / 1e3,
 	       total > 0 ? s.n * 1e3 / total : 0);
 	if (s.failed) {
 		struct json_object *e = json_object_new_string(s.first_err);

@@ -54,6 +54,7 @@
 #include <json-c/json.h>
 
 #include "bench/scale/domxml.h"
+#include "bench/scale/pct.h"
 #include "core/journal.h"
 #include "core/policy_adapter.h"
 #include "core/state.h"
@@ -83,23 +84,10 @@ struct samples {
 	size_t n;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile pct (1..100) of s; sorts s. */
+/* Nearest-rank percentile p (1..100) of s; sorts s. */
 static double pct(struct samples *s, unsigned p)
 {
-	size_t k;
-
-	if (s->n == 0)
-		return 0;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_double);
-	k = (s->n * p + 99) / 100;
-	return s->v[k ? k - 1 : 0];
+	return bench_pct(s->v, s->n, p);
 }
 
 /* The figures, in the order the JSON line gives them. */
