@@ -128,7 +128,7 @@ if [ "$garp" = 1 ]; then
 else
 	cmdline="$cmdline ipv6.disable=1"
 fi
-cmdline="$cmdline hostname=$name panic=1 quiet $extra"
+cmdline="$cmdline hostname=$name panic=1 oops=panic quiet $extra"
 cmdline=${cmdline% }
 
 if [ "$cpu" = host-passthrough ]; then
