@@ -7,7 +7,7 @@ sbin_PROGRAMS += console/clusterd-console
 # login's rules, the API's calls to clusterd. Unit-tested.
 console_libcdconsole_la_SOURCES = console/router.c console/router.h console/session.c \
 	console/session.h console/login.c console/login.h console/app.c console/app.h \
-	console/api.c
+	console/api.c console/metrics.c console/metrics.h
 console_libcdconsole_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
 console_libcdconsole_la_LIBADD = lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
 
