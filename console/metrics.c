@@ -218,6 +218,18 @@ static void sample_ms(struct writer *w, enum fam fam, const char *suffix, uint64
 	va_end(ap);
 }
 
+/* Microseconds, as seconds. */
+static void sample_us(struct writer *w, enum fam fam, const char *suffix, uint64_t us, ...)
+{
+	char val[32];
+	va_list ap;
+
+	snprintf(val, sizeof(val), "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+	va_start(ap, us);
+	vsample(w, fam, suffix, val, ap);
+	va_end(ap);
+}
+
 /* A number of seconds that need not be whole. */
 static void sample_f(struct writer *w, enum fam fam, const char *suffix, double v, ...)
 {
@@ -558,7 +570,7 @@ static void leases(struct writer *w, const struct json_object *vols)
 				 NULL);
 	}
 	for (i = 0; i < n; i++) {
-		struct json_object *l = obj(elem(vols, i), "local"), *lat = obj(l, "renew_latency_ms");
+		struct json_object *l = obj(elem(vols, i), "local"), *lat = obj(l, "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 		uint64_t ok = 0, failed = 0;
 
@@ -566,22 +578,22 @@ static void leases(struct writer *w, const struct json_object *vols)
 		if (!name || cd_jget_u64(lat, "sum", &v) < 0 || cd_jget_u64(l, "renewals", &ok) < 0)
 			continue;
 		cd_jget_u64(l, "renew_failures", &failed);
-		sample_ms(w, F_LEASE_LATENCY, "_sum", v, "volume", name, NULL);
+		sample_us(w, F_LEASE_LATENCY, "_sum", v, "volume", name, NULL);
 		sample_u(w, F_LEASE_LATENCY, "_count", ok + failed, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
-		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_ms");
+		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 
 		if (name && cd_jget_u64(lat, "max", &k) == 0)
-			sample_ms(w, F_LEASE_LATENCY_MAX, "", k, "volume", name, NULL);
+			sample_us(w, F_LEASE_LATENCY_MAX, "", k, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
-		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_ms");
+		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 
 		if (name && cd_jget_u64(lat, "last", &k) == 0)
-			sample_ms(w, F_LEASE_LATENCY_LAST, "", k, "volume", name, NULL);
+			sample_us(w, F_LEASE_LATENCY_LAST, "", k, "volume", name, NULL);
 	}
 }
 
