@@ -52,3 +52,11 @@ tests_unit_check_console_server_SOURCES = tests/unit/check_console_server.c cons
 tests_unit_check_console_server_CFLAGS = $(UNIT_CFLAGS) $(MHD_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_check_console_server_LDADD = console/libcdconsole.la lib/libcdcommon.la \
 	$(CHECK_LIBS) $(MHD_LIBS) $(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) -lpthread
+
+# The metrics' text from clusterd's answers.
+check_PROGRAMS += tests/unit/check_metrics
+TESTS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_check_metrics_LDADD = console/libcdconsole.la lib/libcdcommon.la $(CHECK_LIBS) \
+	$(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
