@@ -97,9 +97,8 @@ static void spawn(void)
 	char name[] = "clusterd-console", port[] = "--port", group[] = "--admin-group",
 	     cert[] = "--cert", key[] = "--key", loopback[] = "--metrics-loopback",
 	     token[] = "--metrics-token-file";
-	char *argv[] = {name,	    port,	  con.port, group,	    con.group,
-			cert,	    con.cert,	  key,	    con.key,	    loopback,
-			con.loopback, NULL,	  NULL,	    NULL};
+	char *argv[] = {name, port,    con.port, group,	       con.group, cert, con.cert,
+			key,  con.key, loopback, con.loopback, NULL,	  NULL, NULL};
 	struct cd_child_spec spec = {
 		.path = con.program,
 		.argv = argv,
@@ -108,6 +107,7 @@ static void spawn(void)
 	};
 	int rc;
 
+	/* The last two slots (before the NULL that ends argv): the token file, if any. */
 	if (con.token_file[0]) {
 		argv[11] = token;
 		argv[12] = con.token_file;

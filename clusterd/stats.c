@@ -31,7 +31,8 @@ bool cd_stats_move_ended(const struct cd_vm_transition_rec *t)
 		return true;
 	/* cold_failed: the record is of the move's own action, the one that failed. */
 	return t->ev == CD_VM_EV_REPORT_FAILED && t->to == CD_VM_FAILED &&
-	       vm->last_move.action_id == vm->action_id && vm->last_move.outcome != CD_MOVE_OUT_NONE;
+	       vm->last_move.action_id == vm->action_id &&
+	       vm->last_move.outcome != CD_MOVE_OUT_NONE;
 }
 
 void cd_stats_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
@@ -98,8 +99,9 @@ static struct json_object *moves_json(void)
 			if (!m->count)
 				continue;
 			o = json_object_new_object();
-			json_object_object_add(o, "mode", json_object_new_string(cd_move_mode_to_str(
-								 (enum cd_move_mode)mode)));
+			json_object_object_add(o, "mode",
+					       json_object_new_string(cd_move_mode_to_str(
+						       (enum cd_move_mode)mode)));
 			json_object_object_add(o, "outcome",
 					       json_object_new_string(cd_move_outcome_to_str(
 						       (enum cd_move_outcome)out)));

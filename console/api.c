@@ -212,7 +212,8 @@ static struct json_object *all_vms(const struct cn_backend *be)
 			return NULL;
 		}
 		for (i = 0; i < json_object_array_length(vms); i++)
-			json_object_array_add(all, json_object_get(json_object_array_get_idx(vms, i)));
+			json_object_array_add(all,
+					      json_object_get(json_object_array_get_idx(vms, i)));
 		next = cd_jget_str(page, "next");
 		if (!next || strlen(next) >= sizeof(after) || strcmp(next, after) == 0) {
 			json_object_put(page);

@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
-				fprintf(stderr, "clusterd-console: --metrics-loopback takes yes or no\n");
+				fprintf(stderr,
+					"clusterd-console: --metrics-loopback takes yes or no\n");
 				return 2;
 			}
 			ac.metrics_loopback = strcmp(optarg, "yes") == 0;

@@ -134,7 +134,7 @@ static const struct family {
 };
 
 /* The VM states, each counted even at 0 (core/vm.h). */
-static const char *const vm_states[] = {"stopped", "starting", "running",
+static const char *const vm_states[] = {"stopped",  "starting", "running",
 					"stopping", "failed",	"migrating"};
 
 /* --- the writer --- */
@@ -151,7 +151,10 @@ char *cn_metrics_escape(const char *s, char *out, size_t n)
 	if (n == 0)
 		return out;
 	for (; *s; s++) {
-		const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		const char *rep = *s == '\\'   ? "\\\\"
+				  : *s == '"'  ? "\\\""
+				  : *s == '\n' ? "\\n"
+					       : NULL;
 		size_t k = rep ? 2 : 1;
 
 		if (o + k >= n)
@@ -273,8 +276,8 @@ static int get_num(const struct json_object *o, const char *key, double *out)
 {
 	struct json_object *v = member(o, key);
 
-	if (!v || !(json_object_is_type(v, json_type_int) ||
-		    json_object_is_type(v, json_type_double)))
+	if (!v ||
+	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
 		return -1;
 	*out = json_object_get_double(v);
 	return 0;
@@ -293,8 +296,7 @@ static struct json_object *elem(const struct json_object *a, size_t i)
 	return e && json_object_is_type(e, json_type_object) ? e : NULL;
 }
 
-static void gauge_bool(struct writer *w, enum fam fam, const struct json_object *o,
-		       const char *key)
+static void gauge_bool(struct writer *w, enum fam fam, const struct json_object *o, const char *key)
 {
 	bool b;
 
@@ -496,8 +498,8 @@ static void vms_each(struct writer *w, const struct json_object *vms)
 		const char *name = cd_jget_str(elem(vms, i), "name");
 
 		if (name)
-			sample_u(w, F_VM_MOVING, "", mv && json_object_is_type(mv, json_type_object),
-				 "vm", name, NULL);
+			sample_u(w, F_VM_MOVING, "",
+				 mv && json_object_is_type(mv, json_type_object), "vm", name, NULL);
 	}
 }
 
@@ -507,13 +509,14 @@ static void vms_last_move(struct writer *w, const struct json_object *vms)
 	static const struct {
 		enum fam fam;
 		const char *key;
-	} timed[] = {{F_VM_LAST_MOVE_DURATION, "total_ms"}, {F_VM_LAST_MOVE_DOWNTIME, "downtime_ms"}};
+	} timed[] = {{F_VM_LAST_MOVE_DURATION, "total_ms"},
+		     {F_VM_LAST_MOVE_DOWNTIME, "downtime_ms"}};
 	size_t i, t, n = len_of(vms);
 
 	for (i = 0; i < n; i++) {
 		struct json_object *lm = obj(elem(vms, i), "last_move");
-		const char *name = cd_jget_str(elem(vms, i), "name"), *mode = cd_jget_str(lm, "mode"),
-			   *outcome = cd_jget_str(lm, "outcome");
+		const char *name = cd_jget_str(elem(vms, i), "name"),
+			   *mode = cd_jget_str(lm, "mode"), *outcome = cd_jget_str(lm, "outcome");
 
 		if (name && mode && outcome)
 			sample_u(w, F_VM_LAST_MOVE, "", 1, "vm", name, "mode", mode, "outcome",
@@ -570,7 +573,8 @@ static void leases(struct writer *w, const struct json_object *vols)
 				 NULL);
 	}
 	for (i = 0; i < n; i++) {
-		struct json_object *l = obj(elem(vols, i), "local"), *lat = obj(l, "renew_latency_us");
+		struct json_object *l = obj(elem(vols, i), "local"),
+				   *lat = obj(l, "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 		uint64_t ok = 0, failed = 0;
 

@@ -580,9 +580,10 @@ START_TEST(test_app_metrics_access)
 	static const char *const local[] = {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"};
 	static const char *const remote[] = {"192.0.2.7", "::ffff:192.0.2.7", "2001:db8::1", "?",
 					     ""};
-	static const char *const wrong[] = {"Bearer wrong", "Bearer " METRICS_TOKEN "x",
-					    "Bearer s3cret", "bearer " METRICS_TOKEN, METRICS_TOKEN,
-					    "Basic cm9vdDpyb290cHc=", "Bearer ", ""};
+	static const char *const wrong[] = {"Bearer wrong",  "Bearer " METRICS_TOKEN "x",
+					    "Bearer s3cret", "bearer " METRICS_TOKEN,
+					    METRICS_TOKEN,   "Basic cm9vdDpyb290cHc=",
+					    "Bearer ",	     ""};
 	struct cn_app *app = new_app();
 	char id[CN_TOKEN_HEX], csrf[CN_TOKEN_HEX];
 	struct cn_response resp;

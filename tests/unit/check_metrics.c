@@ -179,7 +179,8 @@ START_TEST(test_full)
 	ck_assert(has_line(t, "clusterd_vm_running{vm=\"off\",node=\"\"} 0"));
 	ck_assert(has_line(t, "clusterd_vm_moving{vm=\"db\"} 1"));
 	ck_assert(has_line(t, "clusterd_vm_moving{vm=\"web\"} 0"));
-	ck_assert(has_line(t, "clusterd_vm_last_move{vm=\"web\",mode=\"live\",outcome=\"moved\"} 1"));
+	ck_assert(
+		has_line(t, "clusterd_vm_last_move{vm=\"web\",mode=\"live\",outcome=\"moved\"} 1"));
 	ck_assert(has_line(t, "clusterd_vm_last_move_duration_seconds{vm=\"web\",mode=\"live\"} "
 			      "2.500"));
 	ck_assert(has_line(t, "clusterd_vm_last_move_downtime_seconds{vm=\"web\",mode=\"live\"} "
@@ -190,10 +191,13 @@ START_TEST(test_full)
 	ck_assert(has_line(t, "clusterd_lease_renewals_total{volume=\"vol1\",result=\"ok\"} 100"));
 	ck_assert(
 		has_line(t, "clusterd_lease_renewals_total{volume=\"vol1\",result=\"failed\"} 2"));
-	ck_assert(has_line(t, "clusterd_lease_renew_latency_seconds_sum{volume=\"vol1\"} 0.123456"));
+	ck_assert(
+		has_line(t, "clusterd_lease_renew_latency_seconds_sum{volume=\"vol1\"} 0.123456"));
 	ck_assert(has_line(t, "clusterd_lease_renew_latency_seconds_count{volume=\"vol1\"} 102"));
-	ck_assert(has_line(t, "clusterd_lease_renew_latency_max_seconds{volume=\"vol1\"} 0.020000"));
-	ck_assert(has_line(t, "clusterd_lease_renew_latency_last_seconds{volume=\"vol1\"} 0.000850"));
+	ck_assert(
+		has_line(t, "clusterd_lease_renew_latency_max_seconds{volume=\"vol1\"} 0.020000"));
+	ck_assert(
+		has_line(t, "clusterd_lease_renew_latency_last_seconds{volume=\"vol1\"} 0.000850"));
 	/* vol2 says nothing of its lease here: no sample. */
 	ck_assert(!strstr(t, "vol2"));
 	/* One HELP and one TYPE per family. */
@@ -213,7 +217,7 @@ START_TEST(test_down)
 
 	check_shape(t);
 	ck_assert(has_line(t, "clusterd_up 0"));
-	ck_assert_uint_eq(count(t, "\n") , 3);
+	ck_assert_uint_eq(count(t, "\n"), 3);
 	free(t);
 }
 END_TEST
@@ -301,11 +305,12 @@ END_TEST
 /* A VM name with a quote, a backslash, a newline, braces and non-ASCII. */
 START_TEST(test_odd_names)
 {
-	char *t = format("{\"nodes\":[{\"name\":\"n\\\"1\",\"state\":\"online\","
-			 "\"reachable\":true}]}",
-			 "[{\"name\":\"we\\\"b\\\\1\\n{x=\\\"y\\\"} \\u00e9\",\"state\":\"odd\\nstate\","
-			 "\"node_name\":\"n\\\"1\"}]",
-			 NULL);
+	char *t = format(
+		"{\"nodes\":[{\"name\":\"n\\\"1\",\"state\":\"online\","
+		"\"reachable\":true}]}",
+		"[{\"name\":\"we\\\"b\\\\1\\n{x=\\\"y\\\"} \\u00e9\",\"state\":\"odd\\nstate\","
+		"\"node_name\":\"n\\\"1\"}]",
+		NULL);
 
 	check_shape(t);
 	ck_assert(has_line(t, "clusterd_node_online{node=\"n\\\"1\"} 1"));
