@@ -92,6 +92,12 @@ static const struct cfg_def {
 			    "certificate"},
 	[CD_CFG_CONSOLE_PORT] = {"console_port", CFG_UINT, "9440", 1, 65535, NULL,
 				 "the web console's HTTPS port"},
+	[CD_CFG_METRICS_TOKEN_FILE] = {"metrics_token_file", CFG_STRING, "", 0, 0, NULL,
+				       "a file whose first line is the bearer token that opens "
+				       "the console's /metrics from anywhere; empty: none"},
+	[CD_CFG_METRICS_LOOPBACK] = {"metrics_loopback", CFG_ENUM, "yes", 0, 0, yes_no,
+				     "the console's /metrics answers loopback clients without "
+				     "a session or token"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];

@@ -25,6 +25,8 @@ static struct {
 	char group[64];
 	char cert[256];
 	char key[256];
+	char token_file[256];
+	char loopback[4];
 	struct cd_child *child;
 	qb_loop_timer_handle restart;
 	bool restart_armed;
@@ -93,9 +95,10 @@ static void ended(void *ctx, const struct cd_child_result *r)
 static void spawn(void)
 {
 	char name[] = "clusterd-console", port[] = "--port", group[] = "--admin-group",
-	     cert[] = "--cert", key[] = "--key";
-	char *const argv[] = {name, port,     con.port, group,	 con.group,
-			      cert, con.cert, key,	con.key, NULL};
+	     cert[] = "--cert", key[] = "--key", loopback[] = "--metrics-loopback",
+	     token[] = "--metrics-token-file";
+	char *argv[] = {name, port,    con.port, group,	       con.group, cert, con.cert,
+			key,  con.key, loopback, con.loopback, NULL,	  NULL, NULL};
 	struct cd_child_spec spec = {
 		.path = con.program,
 		.argv = argv,
@@ -104,6 +107,11 @@ static void spawn(void)
 	};
 	int rc;
 
+	/* The last two slots (before the NULL that ends argv): the token file, if any. */
+	if (con.token_file[0]) {
+		argv[11] = token;
+		argv[12] = con.token_file;
+	}
 	con.started_ms = cd_now_ms();
 	rc = cd_child_start(con.loop, &spec, ended, NULL, &con.child);
 	if (rc < 0) {
@@ -134,6 +142,9 @@ int cd_console_start(qb_loop_t *loop, const struct cd_console_config *cfg)
 	cd_strlcpy(con.group, cfg->admin_group, sizeof(con.group));
 	cd_strlcpy(con.cert, cfg->cert, sizeof(con.cert));
 	cd_strlcpy(con.key, cfg->key, sizeof(con.key));
+	cd_strlcpy(con.token_file, cfg->metrics_token_file ? cfg->metrics_token_file : "",
+		   sizeof(con.token_file));
+	cd_strlcpy(con.loopback, cfg->metrics_loopback ? "yes" : "no", sizeof(con.loopback));
 	spawn();
 	return 0;
 }

@@ -29,6 +29,8 @@ struct cd_console_config {
 	const char *program;	 /* clusterd-console, an absolute path */
 	const char *cert;	 /* the node's certificate and key */
 	const char *key;
+	const char *metrics_token_file; /* "" for none */
+	bool metrics_loopback;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "clusterd/membership.h"
 #include "core/props.h"
 #include "clusterd/replica.h"
+#include "clusterd/stats.h"
 #include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
 #include "lib/util.h"
@@ -71,6 +72,7 @@ static void fence_done(void *ctx, const struct cd_fence_result *r)
 	const char *name = n ? n->info.name : "?";
 
 	fo.fencing = 0;
+	cd_stats_fence(r->rc == 0);
 	if (r->rc == 0) {
 		cd_event("node", name, "fenced (%s, %d attempt%s)", f->how, r->attempts,
 			 r->attempts == 1 ? "" : "s");
@@ -110,6 +112,7 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 		rc = cd_fence_run(&dev, "off", plug, CD_FENCE_TIMEOUT_MS, CD_FENCE_RETRIES,
 				  fence_done, f);
 		if (rc < 0) {
+			cd_stats_fence(false);
 			cd_event("node", n->info.name, "cannot run fence device %s: %s", d->name,
 				 cd_strerror(rc));
 			free(f);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <clusterd/result.h>
 
@@ -188,6 +189,28 @@ static void slot_event(struct rt *rt, enum cd_host_lease_event ev)
 	cd_host_lease_transition(&rt->slot, ev, rt->name, NULL, NULL, NULL);
 }
 
+/* Microseconds on CLOCK_MONOTONIC: a renewal often takes less than one millisecond. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A renewal that took us and returned rc, for the metrics. Under lock. */
+static void count_renewal(struct rt *rt, int rc, uint64_t us)
+{
+	if (rc == 0)
+		rt->renewals++;
+	else
+		rt->renew_failures++;
+	rt->renew_us_sum += us;
+	rt->renew_us_last = us;
+	if (us > rt->renew_us_max)
+		rt->renew_us_max = us;
+}
+
 void *vols_renew_thread(void *arg)
 {
 	struct rt *rt = arg;
@@ -269,8 +292,13 @@ void *vols_renew_thread(void *arg)
 		if (!joined)
 			continue;
 #endif
-		rc = csvfs_host_renew(&rt->vol, &h);
-		pthread_mutex_lock(&rt->lock);
+		{
+			uint64_t t0 = now_us();
+
+			rc = csvfs_host_renew(&rt->vol, &h);
+			pthread_mutex_lock(&rt->lock);
+			count_renewal(rt, rc, now_us() - t0);
+		}
 		if (rc == 0 || rc == CD_ERR_TIMEOUT) {
 			/* The record advanced even when the renewal came too late. */
 			rt->host.counter = h.counter;

@@ -14,6 +14,7 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/stats.h"
 #include "lib/util.h"
 
 /* --- views --- */
@@ -169,6 +170,7 @@ static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	json_object_object_add(o, "nodes", nodes_view());
 	json_object_object_add(o, "under_way", under_way(s));
 	json_object_object_add(o, "decisions", decisions_view());
+	json_object_object_add(o, "counters", cd_stats_to_json());
 	*out = o;
 	return 0;
 }

@@ -464,6 +464,8 @@ int main(int argc, char **argv)
 			.program = SBINDIR "/clusterd-console",
 			.cert = CD_CONSOLE_CERT,
 			.key = CD_CONSOLE_KEY,
+			.metrics_token_file = cd_config_str(CD_CFG_METRICS_TOKEN_FILE),
+			.metrics_loopback = cd_config_yes(CD_CFG_METRICS_LOOPBACK),
 		};
 
 		cd_console_start(loop, &cc);

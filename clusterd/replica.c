@@ -20,6 +20,7 @@
 #include "core/state_sum.h"
 #include "core/syncdelta.h"
 #include "clusterd/replica.h"
+#include "clusterd/stats.h"
 #include "clusterd/timing.h"
 #include "lib/util.h"
 
@@ -450,6 +451,7 @@ static void cancel_restart(void)
 
 static void begin_round(uint64_t round, const uint32_t *members, size_t n)
 {
+	cd_stats_sync_begun(cd_now_ms());
 	cancel_restart();
 	cd_statecheck_round();
 	cd_sync_begin(&replica.sync, round, members, n);
@@ -485,6 +487,7 @@ static void finish_round(void)
 	struct cd_node_info infos[CD_SYNC_MAX_MEMBERS];
 	size_t i;
 
+	cd_stats_sync_done(cd_now_ms());
 	if (replica.sync.quorate) {
 		uint64_t epoch = cd_sync_next_epoch(&replica.sync),
 			 wall = cd_sync_wall_ms(&replica.sync);
@@ -861,6 +864,13 @@ static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *b
 
 /* --- changes --- */
 
+/* A VM's transition, as a change applies it: an event for people, a count for the metrics. */
+static void vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
+{
+	cd_event_vm_transition(ctx, t);
+	cd_stats_vm_transition(ctx, t);
+}
+
 static struct pending *find_pending(uint64_t req_id)
 {
 	struct pending *p;
@@ -896,7 +906,7 @@ static void on_change(const struct cd_msg *msg)
 		 * The hook is not state: a snapshot or a loaded state comes
 		 * without it, so it is set where changes are applied.
 		 */
-		replica.state.vm_hook = cd_event_vm_transition;
+		replica.state.vm_hook = vm_transition;
 		rc = cd_state_apply_from(&replica.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
 			change_applied(msg->body);

@@ -512,17 +512,27 @@ int cd_volmgr_debug_fault(const char *vol, enum cd_volmgr_fault fault)
 struct json_object *cd_volmgr_local_json(const char *vol)
 {
 	struct rt *rt = rt_find(vol);
-	struct json_object *o, *a;
+	struct json_object *o, *a, *lat;
 	struct csvfs_host h;
-	uint64_t now = cd_now_ms();
+	uint64_t now = cd_now_ms(), renewals, failures;
 	size_t i;
 
 	if (!rt)
 		return NULL;
 	pthread_mutex_lock(&rt->lock);
 	h = rt->host;
+	renewals = rt->renewals;
+	failures = rt->renew_failures;
+	lat = json_object_new_object();
+	json_object_object_add(lat, "last", json_object_new_int64((int64_t)rt->renew_us_last));
+	json_object_object_add(lat, "max", json_object_new_int64((int64_t)rt->renew_us_max));
+	json_object_object_add(lat, "sum", json_object_new_int64((int64_t)rt->renew_us_sum));
 	pthread_mutex_unlock(&rt->lock);
 	o = json_object_new_object();
+	/* Since clusterd started: the metrics' counters. */
+	json_object_object_add(o, "renewals", json_object_new_int64((int64_t)renewals));
+	json_object_object_add(o, "renew_failures", json_object_new_int64((int64_t)failures));
+	json_object_object_add(o, "renew_latency_us", lat);
 	json_object_object_add(o, "host_slot", json_object_new_int64(cd_membership_local_nodeid()));
 	json_object_object_add(o, "host_lease_valid",
 			       json_object_new_boolean(rt->host_state == CD_HOST_LEASE_HELD));

@@ -134,6 +134,12 @@ struct rt {
 	struct csvfs_host host;	       /* under lock: the renew thread updates it */
 	enum cd_host_lease_state slot; /* under lock: the renew thread's record */
 	/*
+	 * Under lock: the renewals since clusterd started (the metrics), how
+	 * many failed, and what they took (every one timed, failed or not).
+	 */
+	uint64_t renewals, renew_failures;
+	uint64_t renew_us_sum, renew_us_max, renew_us_last;
+	/*
 	 * Under lock: the loop's word that it declared this generation of the
 	 * host lease lapsed and voided its leases (0 for none). The renew
 	 * thread then ends that incarnation even if a renewal came through.

@@ -7,14 +7,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <clusterd/result.h>
 
 #include "console/app.h"
+#include "console/metrics.h"
 #include "console/router.h"
 #include "lib/jsonget.h"
+
+/* /metrics asks for every VM, this many a page, in at most METRICS_PAGES pages. */
+#define METRICS_VMS_PAGE 1000
+#define METRICS_PAGES 64
 
 /* vm.list pages: at most this many VMs per request. */
 #define VMS_LIMIT_MAX 1000
@@ -169,4 +175,78 @@ void cn_api_call(const struct cn_backend *be, const struct cn_route *rt,
 		json_object_object_add(reply, "error", json_object_new_string(cd_strerror(rc)));
 	cn_respond_json(resp, cn_http_status(rc), reply);
 	json_object_put(reply);
+}
+
+/* What backend call cmd answered, or NULL when it failed. */
+static struct json_object *ask(const struct cn_backend *be, const char *cmd,
+			       struct json_object *args)
+{
+	struct json_object *reply = NULL;
+
+	if (be->ops->call(be->ctx, cmd, args, &reply) == 0 && reply)
+		return reply;
+	json_object_put(reply);
+	return NULL;
+}
+
+/* Every VM, following vm.list's pages: a new array, NULL if a page failed. */
+static struct json_object *all_vms(const struct cn_backend *be)
+{
+	struct json_object *all = json_object_new_array(), *page, *vms;
+	char after[CN_ROUTE_NAME_MAX] = "";
+	size_t i, p;
+
+	for (p = 0; p < METRICS_PAGES; p++) {
+		struct json_object *args = json_object_new_object();
+		const char *next;
+
+		json_object_object_add(args, "limit", json_object_new_int(METRICS_VMS_PAGE));
+		if (after[0])
+			json_object_object_add(args, "after", json_object_new_string(after));
+		page = ask(be, "vm.list", args);
+		json_object_put(args);
+		if (!page || !json_object_object_get_ex(page, "vms", &vms) ||
+		    !json_object_is_type(vms, json_type_array)) {
+			json_object_put(page);
+			json_object_put(all);
+			return NULL;
+		}
+		for (i = 0; i < json_object_array_length(vms); i++)
+			json_object_array_add(all,
+					      json_object_get(json_object_array_get_idx(vms, i)));
+		next = cd_jget_str(page, "next");
+		if (!next || strlen(next) >= sizeof(after) || strcmp(next, after) == 0) {
+			json_object_put(page);
+			break;
+		}
+		snprintf(after, sizeof(after), "%s", next);
+		json_object_put(page);
+	}
+	return all;
+}
+
+void cn_api_metrics(const struct cn_backend *be, struct cn_response *resp)
+{
+	struct json_object *status = ask(be, "status", NULL), *vms = NULL, *vols = NULL, *a = NULL;
+	size_t len;
+	char *text;
+
+	if (status) {
+		vms = all_vms(be);
+		vols = ask(be, "volume.list", NULL);
+	}
+	a = vols && json_object_object_get_ex(vols, "volumes", &a) ? a : NULL;
+	text = cn_metrics_format(status, vms, a, &len);
+	json_object_put(status);
+	json_object_put(vms);
+	json_object_put(vols);
+	if (!text) {
+		cn_respond_error(resp, 500, "out of memory");
+		return;
+	}
+	free(resp->body);
+	resp->status = 200;
+	resp->content_type = CN_METRICS_CONTENT_TYPE;
+	resp->body = text;
+	resp->len = len;
 }

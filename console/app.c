@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <syslog.h>
 
+#include <openssl/crypto.h>
 #include <qb/qblog.h>
 
 #include <clusterd/result.h>
@@ -124,6 +126,49 @@ int cn_http_status(int rc)
 	default:
 		return 500;
 	}
+}
+
+bool cn_addr_is_loopback(const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (!addr)
+		return false;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&a6))
+		return true;
+	/* A dual-stack socket sees IPv4 clients as ::ffff:a.b.c.d. */
+	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+/* Whether auth is "Bearer " and the metrics token, compared in constant time. */
+static bool token_ok(const struct cn_app *app, const char *auth)
+{
+	static const char bearer[] = "Bearer ";
+	const char *tok = app->cfg.metrics_token;
+	size_t n;
+
+	if (!tok || !*tok || strncmp(auth, bearer, sizeof(bearer) - 1) != 0)
+		return false;
+	auth += sizeof(bearer) - 1;
+	n = strlen(tok);
+	return strlen(auth) == n && CRYPTO_memcmp(auth, tok, n) == 0;
+}
+
+/* Who may read /metrics (app.h). */
+static bool metrics_allowed(struct cn_app *app, const struct cn_request *req)
+{
+	struct cn_session_info info;
+
+	if (req->authorization)
+		return token_ok(app, req->authorization);
+	if (app->cfg.metrics_loopback && cn_addr_is_loopback(req->client_addr))
+		return true;
+	return cn_session_check(app->sessions, req->session, NULL, app->cfg.now_ms(), &info) == 0;
 }
 
 static const char *content_type(const char *file)
@@ -246,6 +291,16 @@ void cn_app_handle(struct cn_app *app, const struct cn_request *req, struct cn_r
 
 	memset(resp, 0, sizeof(*resp));
 	cn_route(req->method, req->path, &rt);
+	if (rt.access == CN_METRICS) {
+		if (!metrics_allowed(app, req)) {
+			qb_log(LOG_INFO, "console: /metrics refused to %s",
+			       req->client_addr ? req->client_addr : "?");
+			cn_respond_error(resp, 401, "not logged in");
+			return;
+		}
+		cn_api_metrics(&app->cfg.backend, resp);
+		return;
+	}
 	if (rt.access != CN_PUBLIC) {
 		const char *csrf =
 			rt.access == CN_SESSION_CSRF ? (req->csrf ? req->csrf : "") : NULL;

@@ -8,10 +8,17 @@
  * anything else: a path that needs a session and has none gets 401, one
  * whose CSRF token is missing or wrong 403. The API's calls go to clusterd
  * through a backend: the IPC client in the program, a fake in the tests.
+ *
+ * GET /metrics answers a client that shows the metrics token
+ * ("Authorization: Bearer TOKEN"), one on a loopback address (when
+ * metrics_loopback; without an Authorization header: a wrong token is
+ * refused wherever it comes from) and one with a valid session; anyone
+ * else gets 401.
  */
 #ifndef CN_APP_H
 #define CN_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +55,8 @@ struct cn_app_config {
 	const char *static_dir;	       /* the page's files */
 	uint64_t (*now_ms)(void);      /* a monotonic clock */
 	void (*sleep_ms)(unsigned ms); /* the refused login's delay */
+	const char *metrics_token;     /* NULL or "": none */
+	bool metrics_loopback;	       /* /metrics open to loopback clients */
 };
 
 struct cn_request {
@@ -59,7 +68,8 @@ struct cn_request {
 	const char *csrf;    /* the X-CSRF-Token header, or NULL */
 	const char *body;    /* body_len bytes, not NUL-terminated */
 	size_t body_len;
-	const char *client_addr; /* for the login's rate limit */
+	const char *client_addr;   /* the login's rate limit, /metrics' loopback rule */
+	const char *authorization; /* the Authorization header, or NULL */
 };
 
 struct cn_response {
@@ -81,6 +91,9 @@ void cn_app_handle(struct cn_app *app, const struct cn_request *req, struct cn_r
 
 void cn_response_clear(struct cn_response *resp);
 
+/* Whether addr (an IPv4 or IPv6 address as text) is a loopback address, IPv4-mapped ones too. */
+bool cn_addr_is_loopback(const char *addr);
+
 /* The HTTP status for a result code of clusterd (0: 200). */
 int cn_http_status(int rc);
 
@@ -97,5 +110,12 @@ void cn_respond_error(struct cn_response *resp, int status, const char *msg);
 struct cn_route;
 void cn_api_call(const struct cn_backend *be, const struct cn_route *rt,
 		 const struct cn_request *req, struct json_object *body, struct cn_response *resp);
+
+/*
+ * The Prometheus text (metrics.h) of what clusterd answers to status,
+ * vm.list (every page) and volume.list, into resp. When clusterd does not
+ * answer the status, still 200, with clusterd_up 0.
+ */
+void cn_api_metrics(const struct cn_backend *be, struct cn_response *resp);
 
 #endif

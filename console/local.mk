@@ -7,7 +7,7 @@ sbin_PROGRAMS += console/clusterd-console
 # login's rules, the API's calls to clusterd. Unit-tested.
 console_libcdconsole_la_SOURCES = console/router.c console/router.h console/session.c \
 	console/session.h console/login.c console/login.h console/app.c console/app.h \
-	console/api.c
+	console/api.c console/metrics.c console/metrics.h
 console_libcdconsole_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
 console_libcdconsole_la_LIBADD = lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
 
@@ -52,3 +52,11 @@ tests_unit_check_console_server_SOURCES = tests/unit/check_console_server.c cons
 tests_unit_check_console_server_CFLAGS = $(UNIT_CFLAGS) $(MHD_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_check_console_server_LDADD = console/libcdconsole.la lib/libcdcommon.la \
 	$(CHECK_LIBS) $(MHD_LIBS) $(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) -lpthread
+
+# The metrics' text from clusterd's answers.
+check_PROGRAMS += tests/unit/check_metrics
+TESTS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_check_metrics_LDADD = console/libcdconsole.la lib/libcdcommon.la $(CHECK_LIBS) \
+	$(QB_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)

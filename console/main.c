@@ -35,7 +35,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: clusterd-console [--port PORT] [--listen ADDR] [--cert FILE] [--key FILE]\n"
-		"                        [--static DIR] [--admin-group GROUP] [--foreground]\n");
+		"                        [--static DIR] [--admin-group GROUP]\n"
+		"                        [--metrics-token-file FILE] [--metrics-loopback yes|no]\n"
+		"                        [--foreground]\n");
 }
 
 static void sleep_ms(unsigned ms)
@@ -44,6 +46,29 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * The metrics token: the file's first line, without its end. An empty
+ * token is refused: it would open /metrics to anyone who sends it.
+ */
+static int read_token(const char *path, char **out)
+{
+	size_t len;
+	int rc = cd_read_file(path, out, &len);
+
+	if (rc < 0) {
+		fprintf(stderr, "clusterd-console: cannot read %s: %s\n", path, strerror(-rc));
+		return rc;
+	}
+	(*out)[strcspn(*out, "\r\n")] = '\0';
+	if (!**out) {
+		fprintf(stderr, "clusterd-console: %s holds no token\n", path);
+		free(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int read_pem(const char *path, char **out)
@@ -65,6 +90,8 @@ int main(int argc, char **argv)
 		{"key", required_argument, NULL, 'k'},
 		{"static", required_argument, NULL, 's'},
 		{"admin-group", required_argument, NULL, 'g'},
+		{"metrics-token-file", required_argument, NULL, 't'},
+		{"metrics-loopback", required_argument, NULL, 'm'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -77,11 +104,12 @@ int main(int argc, char **argv)
 		.static_dir = CN_STATIC_DIR,
 		.now_ms = cd_now_ms,
 		.sleep_ms = sleep_ms,
+		.metrics_loopback = true,
 	};
-	const char *cert = PKI_DIR "/node.crt", *key = PKI_DIR "/node.key";
+	const char *cert = PKI_DIR "/node.crt", *key = PKI_DIR "/node.key", *token_file = NULL;
 	struct cn_server *srv = NULL;
 	struct cn_app *app = NULL;
-	char *cert_pem = NULL, *key_pem = NULL, err[256], *end;
+	char *cert_pem = NULL, *key_pem = NULL, *token = NULL, err[256], *end;
 	int c, sig, foreground = 0, ret = 1;
 	unsigned long port;
 	sigset_t set;
@@ -111,6 +139,17 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			ac.admin_group = optarg;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
+				fprintf(stderr,
+					"clusterd-console: --metrics-loopback takes yes or no\n");
+				return 2;
+			}
+			ac.metrics_loopback = strcmp(optarg, "yes") == 0;
 			break;
 		case 'f':
 			foreground = 1;
@@ -147,6 +186,9 @@ int main(int argc, char **argv)
 		goto out_free;
 	sc.cert_pem = cert_pem;
 	sc.key_pem = key_pem;
+	if (token_file && read_token(token_file, &token) < 0)
+		goto out_free;
+	ac.metrics_token = token;
 	if (cn_app_new(&ac, &app) < 0) {
 		fprintf(stderr, "clusterd-console: out of memory\n");
 		goto out_free;
@@ -171,6 +213,9 @@ out_free:
 		explicit_bzero(key_pem, strlen(key_pem));
 	free(key_pem);
 	free(cert_pem);
+	if (token)
+		explicit_bzero(token, strlen(token));
+	free(token);
 	qb_log_fini();
 	return ret;
 }

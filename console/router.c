@@ -47,6 +47,8 @@ static const struct api_route {
 	{"POST", "/api/nodes/*/drain", CN_R_DRAIN, CN_SESSION_CSRF},
 	{"POST", "/api/nodes/*/resume", CN_R_RESUME, CN_SESSION_CSRF},
 	{"POST", "/api/maintenance/*/run", CN_R_MAINT_RUN, CN_SESSION_CSRF},
+	/* Not the page's API: Prometheus scrapes it (app.h says who may). */
+	{"GET", "/metrics", CN_R_METRICS, CN_METRICS},
 };
 
 /* Whether path matches pattern; the segment a '*' matched goes to name. */
@@ -160,6 +162,8 @@ const char *cn_route_id_to_str(enum cn_route_id id)
 		return "resume";
 	case CN_R_MAINT_RUN:
 		return "maintenance-run";
+	case CN_R_METRICS:
+		return "metrics";
 	}
 	return "?";
 }

@@ -10,6 +10,9 @@
  * refused (401) before anything looks further, so an unknown path says
  * nothing about which paths exist. With a session, an unknown path is
  * 404 and a known path with another method 405.
+ *
+ * GET /metrics, the Prometheus text, is the one route with rules of its
+ * own (CN_METRICS): a scraper has no session.
  */
 #ifndef CN_ROUTER_H
 #define CN_ROUTER_H
@@ -40,6 +43,7 @@ enum cn_route_id {
 	CN_R_DRAIN,
 	CN_R_RESUME,
 	CN_R_MAINT_RUN,
+	CN_R_METRICS,
 };
 
 /* Who may ask. */
@@ -47,6 +51,7 @@ enum cn_access {
 	CN_PUBLIC,	 /* anyone */
 	CN_SESSION,	 /* a valid session cookie */
 	CN_SESSION_CSRF, /* a valid session cookie and its CSRF token in X-CSRF-Token */
+	CN_METRICS,	 /* a loopback peer, the metrics token or a valid session (app.h) */
 };
 
 #define CN_ROUTE_NAME_MAX 256

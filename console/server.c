@@ -121,6 +121,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		.body = p->body,
 		.body_len = p->len,
 		.client_addr = addr,
+		.authorization =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
 	};
 	memset(&resp, 0, sizeof(resp));
 	if (p->too_big)

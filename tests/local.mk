@@ -146,6 +146,13 @@ tests_unit_check_conf_SOURCES = tests/unit/check_conf.c clusterd/conf.c
 tests_unit_check_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(UNIT_LIBS)
 
+# clusterd's counters for the console's metrics.
+check_PROGRAMS += tests/unit/check_stats
+TESTS += tests/unit/check_stats
+tests_unit_check_stats_SOURCES = tests/unit/check_stats.c clusterd/stats.c clusterd/stats.h
+tests_unit_check_stats_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_stats_LDADD = $(UNIT_LIBS)
+
 # Lab tests need root, network namespaces and corosync: run by
 # scripts/test.sh (the README's test command), not by make check.
 EXTRA_DIST += tests/lab

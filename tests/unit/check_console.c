@@ -106,6 +106,18 @@ START_TEST(test_router_names)
 	ck_assert_int_eq(r.id, CN_R_BAD_METHOD);
 	cn_route("GET", "/api/vms", &r);
 	ck_assert_str_eq(r.name, "");
+	cn_route("GET", "/metrics", &r);
+	ck_assert_int_eq(r.id, CN_R_METRICS);
+	ck_assert_int_eq(r.access, CN_METRICS);
+	ck_assert_str_eq(cn_route_id_to_str(r.id), "metrics");
+	cn_route("POST", "/metrics", &r);
+	ck_assert_int_eq(r.id, CN_R_BAD_METHOD);
+	ck_assert_int_eq(r.access, CN_SESSION);
+	cn_route("GET", "/metrics/", &r);
+	ck_assert_int_eq(r.id, CN_R_UNKNOWN);
+	ck_assert_int_eq(r.access, CN_SESSION);
+	cn_route("GET", "/Metrics", &r);
+	ck_assert_int_eq(r.access, CN_SESSION);
 }
 END_TEST
 
@@ -313,7 +325,10 @@ static const char *fake_query(void *ctx, const char *key)
 	return kv && strncmp(kv, key, n) == 0 && kv[n] == '=' ? kv + n + 1 : NULL;
 }
 
-static struct cn_app *new_app(void)
+#define METRICS_TOKEN "s3cret-token"
+
+/* An app whose /metrics opens to loopback clients (as by default) or not. */
+static struct cn_app *new_app_metrics(bool loopback)
 {
 	struct cn_app_config cfg = {
 		.auth = fake_auth,
@@ -322,6 +337,8 @@ static struct cn_app *new_app(void)
 		.static_dir = ".",
 		.now_ms = fake_clock,
 		.sleep_ms = fake_sleep,
+		.metrics_token = METRICS_TOKEN,
+		.metrics_loopback = loopback,
 	};
 	struct cn_app *app;
 
@@ -329,6 +346,11 @@ static struct cn_app *new_app(void)
 	slept_ms = 0;
 	ck_assert_int_eq(cn_app_new(&cfg, &app), 0);
 	return app;
+}
+
+static struct cn_app *new_app(void)
+{
+	return new_app_metrics(true);
 }
 
 /* One request; the response's JSON body (a new reference) in *body. */
@@ -539,6 +561,97 @@ START_TEST(test_app_api_calls)
 }
 END_TEST
 
+/* GET /metrics from addr with the Authorization header auth (or none) and session. */
+static int ask_metrics(struct cn_app *app, const char *addr, const char *auth, const char *session,
+		       struct cn_response *resp)
+{
+	struct cn_request req = {.method = "GET",
+				 .path = "/metrics",
+				 .session = session,
+				 .client_addr = addr,
+				 .authorization = auth};
+
+	cn_app_handle(app, &req, resp);
+	return resp->status;
+}
+
+START_TEST(test_app_metrics_access)
+{
+	static const char *const local[] = {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"};
+	static const char *const remote[] = {"192.0.2.7", "::ffff:192.0.2.7", "2001:db8::1", "?",
+					     ""};
+	static const char *const wrong[] = {"Bearer wrong",  "Bearer " METRICS_TOKEN "x",
+					    "Bearer s3cret", "bearer " METRICS_TOKEN,
+					    METRICS_TOKEN,   "Basic cm9vdDpyb290cHc=",
+					    "Bearer ",	     ""};
+	struct cn_app *app = new_app();
+	char id[CN_TOKEN_HEX], csrf[CN_TOKEN_HEX];
+	struct cn_response resp;
+	size_t i;
+
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		ck_assert_int_eq(ask_metrics(app, local[i], NULL, NULL, &resp), 200);
+		ck_assert_str_eq(resp.content_type, "text/plain; version=0.0.4; charset=utf-8");
+		ck_assert_str_eq(last_cmd, "status");
+		/* The fake clusterd refuses the status: still an answer, that says so. */
+		ck_assert_ptr_nonnull(strstr(resp.body, "\nclusterd_up 0\n"));
+		cn_response_clear(&resp);
+	}
+	for (i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+		last_cmd[0] = '\0';
+		ck_assert_int_eq(ask_metrics(app, remote[i], NULL, NULL, &resp), 401);
+		ck_assert_str_eq(last_cmd, "");
+		cn_response_clear(&resp);
+		ck_assert_int_eq(ask_metrics(app, remote[i], "Bearer " METRICS_TOKEN, NULL, &resp),
+				 200);
+		cn_response_clear(&resp);
+	}
+	/* A wrong token is refused, from loopback too. */
+	for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		ck_assert_int_eq(ask_metrics(app, "192.0.2.7", wrong[i], NULL, &resp), 401);
+		cn_response_clear(&resp);
+		ck_assert_int_eq(ask_metrics(app, "127.0.0.1", wrong[i], NULL, &resp), 401);
+		cn_response_clear(&resp);
+	}
+	/* A session opens it from anywhere. */
+	ck_assert_int_eq(ask_metrics(app, "192.0.2.7", NULL, "00", &resp), 401);
+	cn_response_clear(&resp);
+	ck_assert_int_eq(login(app, "root", "rootpw", id, csrf), 200);
+	ck_assert_int_eq(ask_metrics(app, "192.0.2.7", NULL, id, &resp), 200);
+	cn_response_clear(&resp);
+	/* Only GET. */
+	ck_assert_int_eq(ask(app, "POST", "/metrics", NULL, NULL, NULL, &resp), 401);
+	cn_response_clear(&resp);
+	cn_app_free(app);
+
+	/* metrics_loopback off: loopback is no one special. */
+	app = new_app_metrics(false);
+	ck_assert_int_eq(ask_metrics(app, "127.0.0.1", NULL, NULL, &resp), 401);
+	cn_response_clear(&resp);
+	ck_assert_int_eq(ask_metrics(app, "127.0.0.1", "Bearer " METRICS_TOKEN, NULL, &resp), 200);
+	cn_response_clear(&resp);
+	cn_app_free(app);
+}
+END_TEST
+
+START_TEST(test_addr_is_loopback)
+{
+	ck_assert(cn_addr_is_loopback("127.0.0.1"));
+	ck_assert(cn_addr_is_loopback("127.255.255.254"));
+	ck_assert(cn_addr_is_loopback("::1"));
+	ck_assert(cn_addr_is_loopback("::ffff:127.0.0.1"));
+	ck_assert(!cn_addr_is_loopback("128.0.0.1"));
+	ck_assert(!cn_addr_is_loopback("10.127.0.1"));
+	ck_assert(!cn_addr_is_loopback("::2"));
+	ck_assert(!cn_addr_is_loopback("::ffff:10.0.0.1"));
+	ck_assert(!cn_addr_is_loopback("::127.0.0.1"));
+	ck_assert(!cn_addr_is_loopback("localhost"));
+	ck_assert(!cn_addr_is_loopback("?"));
+	ck_assert(!cn_addr_is_loopback(""));
+	ck_assert(!cn_addr_is_loopback(NULL));
+}
+END_TEST
+
 START_TEST(test_app_static)
 {
 	struct cn_app *app = new_app();
@@ -606,6 +719,8 @@ int main(void)
 	add_tcase(s, test_app_login);
 	add_tcase(s, test_app_login_rate_limited);
 	add_tcase(s, test_app_api_calls);
+	add_tcase(s, test_app_metrics_access);
+	add_tcase(s, test_addr_is_loopback);
 	add_tcase(s, test_app_static);
 	add_tcase(s, test_http_status);
 	return run_suite(s);

@@ -121,7 +121,7 @@ END_TEST
 
 START_TEST(test_restarts)
 {
-	struct cd_console_config cfg = {true, 9441, "wheel", prog, cert, key};
+	struct cd_console_config cfg = {true, 9441, "wheel", prog, cert, key, "/etc/m.token", true};
 	char want[1024], line[1024];
 	FILE *f;
 
@@ -134,7 +134,31 @@ START_TEST(test_restarts)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	fclose(f);
-	snprintf(want, sizeof(want), "--port 9441 --admin-group wheel --cert %s --key %s\n", cert,
+	snprintf(want, sizeof(want),
+		 "--port 9441 --admin-group wheel --cert %s --key %s --metrics-loopback yes "
+		 "--metrics-token-file /etc/m.token\n",
+		 cert, key);
+	ck_assert_str_eq(line, want);
+}
+END_TEST
+
+/* Without a token file, the console is told of none; loopback off is passed on. */
+START_TEST(test_metrics_args)
+{
+	struct cd_console_config cfg = {true, 9442, "", prog, cert, key, "", false};
+	char want[1024], line[1024];
+	FILE *f;
+
+	write_file(cert, "cert\n", 0644);
+	write_file(key, "key\n", 0600);
+	run_for(&cfg, 300);
+	ck_assert_int_eq(count_runs(), 1);
+	f = fopen(runs, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	snprintf(want, sizeof(want),
+		 "--port 9442 --admin-group  --cert %s --key %s --metrics-loopback no\n", cert,
 		 key);
 	ck_assert_str_eq(line, want);
 }
@@ -148,5 +172,6 @@ int main(void)
 	add_fixture_tcase(s, test_no_certificate, setup, teardown);
 	add_fixture_tcase(s, test_off, setup, teardown);
 	add_fixture_tcase(s, test_restarts, setup, teardown);
+	add_fixture_tcase(s, test_metrics_args, setup, teardown);
 	return run_suite(s);
 }

@@ -1,7 +1,9 @@
 /*
  * The console's real HTTPS server on 127.0.0.1, with a throwaway
  * certificate, a fake authenticator and a fake clusterd: answers without a
- * session are 401, a login sets the cookie, and the cookie opens the API.
+ * session are 401, a login sets the cookie, and the cookie opens the API;
+ * /metrics answers this loopback client, or the token when loopback is
+ * not enough.
  * The client is OpenSSL speaking HTTP/1.0 by hand (no verification: the
  * certificate is the test's own).
  */
@@ -92,7 +94,9 @@ START_TEST(test_server)
 				   .admin_group = "",
 				   .static_dir = dir,
 				   .now_ms = cd_now_ms,
-				   .sleep_ms = no_sleep};
+				   .sleep_ms = no_sleep,
+				   .metrics_token = "tok3n",
+				   .metrics_loopback = true};
 	struct cn_server_config sc = {.listen_addr = "127.0.0.1"};
 	const char *login = "{\"user\":\"root\",\"password\":\"secret\"}";
 	struct cn_server *srv;
@@ -120,6 +124,21 @@ START_TEST(test_server)
 	ck_assert_msg(strncmp(ans, "HTTP/1.0 401", 12) == 0 ||
 			      strncmp(ans, "HTTP/1.1 401", 12) == 0,
 		      "%s", ans);
+	/* /metrics: open to this loopback client; a wrong token is refused all the same. */
+	https(port, "GET /metrics HTTP/1.0\r\n\r\n", ans, sizeof(ans));
+	ck_assert_msg(strstr(ans, " 200 "), "%s", ans);
+	ck_assert_msg(strstr(ans, "Content-Type: text/plain; version=0.0.4"), "%s", ans);
+	ck_assert_msg(strstr(ans, "\r\n\r\n# HELP clusterd_up "), "%s", ans);
+	ck_assert_msg(strstr(ans, "\nclusterd_up 1\n"), "%s", ans);
+	https(port, "GET /metrics HTTP/1.0\r\nAuthorization: Bearer wrong\r\n\r\n", ans,
+	      sizeof(ans));
+	ck_assert_msg(strstr(ans, " 401 "), "%s", ans);
+	ck_assert_ptr_null(strstr(ans, "clusterd_up"));
+	https(port, "GET /metrics HTTP/1.0\r\nAuthorization: Bearer tok3n\r\n\r\n", ans,
+	      sizeof(ans));
+	ck_assert_msg(strstr(ans, " 200 "), "%s", ans);
+	https(port, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n", ans, sizeof(ans));
+	ck_assert_msg(strstr(ans, " 401 "), "%s", ans);
 	https(port, "GET /api/../x HTTP/1.0\r\n\r\n", ans, sizeof(ans));
 	ck_assert_msg(strstr(ans, " 401 "), "%s", ans);
 	https(port, "GET /API HTTP/1.0\r\n\r\n", ans, sizeof(ans));
@@ -152,6 +171,20 @@ START_TEST(test_server)
 	ck_assert(strstr(ans, "\"cmd\":\"status\""));
 	ck_assert(strstr(ans, "Cache-Control: no-store"));
 
+	cn_server_stop(srv);
+	cn_app_free(app);
+
+	/* metrics_loopback off: this client needs the token, as a remote one would. */
+	ac.metrics_loopback = false;
+	ck_assert_int_eq(cn_app_new(&ac, &app), 0);
+	ck_assert_msg(cn_server_start(&sc, app, &srv, err, sizeof(err)) == 0, "%s", err);
+	port = cn_server_port(srv);
+	https(port, "GET /metrics HTTP/1.0\r\n\r\n", ans, sizeof(ans));
+	ck_assert_msg(strstr(ans, " 401 "), "%s", ans);
+	https(port, "GET /metrics HTTP/1.0\r\nAuthorization: Bearer tok3n\r\n\r\n", ans,
+	      sizeof(ans));
+	ck_assert_msg(strstr(ans, " 200 "), "%s", ans);
+	ck_assert_msg(strstr(ans, "\nclusterd_up 1\n"), "%s", ans);
 	cn_server_stop(srv);
 	cn_app_free(app);
 	free(cert_pem);

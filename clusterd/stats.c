@@ -1,0 +1,137 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "clusterd/stats.h"
+
+#define N_MODES (CD_MOVE_COLD + 1)
+
+struct move_count {
+	uint64_t count, timed, total_ms, downtime_ms;
+};
+
+static struct {
+	struct move_count moves[N_MODES][CD_MOVE_N_OUTCOMES];
+	uint64_t fence_ok, fence_failed;
+	uint64_t rounds_started, rounds_done, round_total_ms, round_last_ms;
+	uint64_t round_begun_ms;
+	bool in_round;
+} st;
+
+bool cd_stats_move_ended(const struct cd_vm_transition_rec *t)
+{
+	const struct cd_vm *vm = t->vm;
+
+	if (t->from == CD_VM_MIGRATING)
+		return t->to != CD_VM_MIGRATING;
+	if (t->from != CD_VM_STOPPING || vm->last_move.mode != CD_MOVE_COLD)
+		return false;
+	/* cold_arrive: a new action starts it on the target. */
+	if (t->ev == CD_VM_EV_REPORT_STOPPED && t->to == CD_VM_STARTING)
+		return true;
+	/* cold_failed: the record is of the move's own action, the one that failed. */
+	return t->ev == CD_VM_EV_REPORT_FAILED && t->to == CD_VM_FAILED &&
+	       vm->last_move.action_id == vm->action_id &&
+	       vm->last_move.outcome != CD_MOVE_OUT_NONE;
+}
+
+void cd_stats_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
+{
+	const struct cd_vm_last_move *l = &t->vm->last_move;
+	struct move_count *m;
+
+	(void)ctx;
+	if (!cd_stats_move_ended(t) || (unsigned)l->mode >= N_MODES ||
+	    (unsigned)l->outcome >= CD_MOVE_N_OUTCOMES)
+		return;
+	m = &st.moves[l->mode][l->outcome];
+	m->count++;
+	if (l->outcome == CD_MOVE_OUT_MOVED && l->total_ms) {
+		m->timed++;
+		m->total_ms += l->total_ms;
+		m->downtime_ms += l->downtime_ms;
+	}
+}
+
+void cd_stats_fence(bool ok)
+{
+	if (ok)
+		st.fence_ok++;
+	else
+		st.fence_failed++;
+}
+
+void cd_stats_sync_begun(uint64_t now_ms)
+{
+	st.rounds_started++;
+	st.round_begun_ms = now_ms;
+	st.in_round = true;
+}
+
+void cd_stats_sync_done(uint64_t now_ms)
+{
+	uint64_t took;
+
+	if (!st.in_round)
+		return;
+	took = now_ms > st.round_begun_ms ? now_ms - st.round_begun_ms : 0;
+	st.in_round = false;
+	st.rounds_done++;
+	st.round_total_ms += took;
+	st.round_last_ms = took;
+}
+
+static struct json_object *u64(uint64_t v)
+{
+	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+static struct json_object *moves_json(void)
+{
+	struct json_object *a = json_object_new_array();
+	unsigned mode, out;
+
+	for (mode = 0; mode < N_MODES; mode++)
+		for (out = 0; out < CD_MOVE_N_OUTCOMES; out++) {
+			const struct move_count *m = &st.moves[mode][out];
+			struct json_object *o;
+
+			if (!m->count)
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "mode",
+					       json_object_new_string(cd_move_mode_to_str(
+						       (enum cd_move_mode)mode)));
+			json_object_object_add(o, "outcome",
+					       json_object_new_string(cd_move_outcome_to_str(
+						       (enum cd_move_outcome)out)));
+			json_object_object_add(o, "count", u64(m->count));
+			json_object_object_add(o, "timed", u64(m->timed));
+			json_object_object_add(o, "total_ms", u64(m->total_ms));
+			json_object_object_add(o, "downtime_ms", u64(m->downtime_ms));
+			json_object_array_add(a, o);
+		}
+	return a;
+}
+
+struct json_object *cd_stats_to_json(void)
+{
+	struct json_object *o = json_object_new_object(), *f = json_object_new_object();
+	struct json_object *s = json_object_new_object();
+
+	json_object_object_add(o, "moves", moves_json());
+	json_object_object_add(f, "success", u64(st.fence_ok));
+	json_object_object_add(f, "failure", u64(st.fence_failed));
+	json_object_object_add(o, "fence", f);
+	json_object_object_add(s, "started", u64(st.rounds_started));
+	json_object_object_add(s, "completed", u64(st.rounds_done));
+	json_object_object_add(s, "total_ms", u64(st.round_total_ms));
+	json_object_object_add(s, "last_ms", u64(st.round_last_ms));
+	json_object_object_add(o, "sync_rounds", s);
+	return o;
+}
+
+void cd_stats_reset(void)
+{
+	memset(&st, 0, sizeof(st));
+}

@@ -1,0 +1,165 @@
+/*
+ * clusterd's counters for the metrics (clusterd/stats.h): which VM
+ * transitions end a move, and what the counters say.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_common.h"
+#include "clusterd/stats.h"
+#include "lib/jsonget.h"
+
+static struct cd_vm *vm_with(enum cd_move_mode mode, enum cd_move_outcome out, uint64_t total_ms,
+			     uint64_t downtime_ms)
+{
+	struct cd_vm *vm = calloc(1, sizeof(*vm));
+
+	ck_assert_ptr_nonnull(vm);
+	snprintf(vm->name, sizeof(vm->name), "web");
+	vm->action_id = 7;
+	vm->last_move.action_id = 7;
+	vm->last_move.mode = mode;
+	vm->last_move.outcome = out;
+	vm->last_move.total_ms = total_ms;
+	vm->last_move.downtime_ms = downtime_ms;
+	return vm;
+}
+
+static struct cd_vm_transition_rec rec(const struct cd_vm *vm, enum cd_vm_state from,
+				       enum cd_vm_state to, enum cd_vm_event ev)
+{
+	return (struct cd_vm_transition_rec){.vm = vm, .from = from, .to = to, .ev = ev};
+}
+
+START_TEST(test_move_ended)
+{
+	struct cd_vm *vm = vm_with(CD_MOVE_LIVE, CD_MOVE_OUT_MOVED, 100, 10);
+	struct cd_vm_transition_rec t;
+
+	/* Live and quick moves end when the VM leaves MIGRATING. */
+	t = rec(vm, CD_VM_MIGRATING, CD_VM_RUNNING, CD_VM_EV_REPORT_MOVED);
+	ck_assert(cd_stats_move_ended(&t));
+	t = rec(vm, CD_VM_MIGRATING, CD_VM_STOPPED, CD_VM_EV_REPORT_SAVED);
+	ck_assert(cd_stats_move_ended(&t));
+	t = rec(vm, CD_VM_MIGRATING, CD_VM_MIGRATING, CD_VM_EV_NODE_DEAD);
+	ck_assert(!cd_stats_move_ended(&t));
+	t = rec(vm, CD_VM_RUNNING, CD_VM_MIGRATING, CD_VM_EV_MOVE);
+	ck_assert(!cd_stats_move_ended(&t));
+	t = rec(vm, CD_VM_RUNNING, CD_VM_STOPPING, CD_VM_EV_STOP);
+	ck_assert(!cd_stats_move_ended(&t));
+	free(vm);
+
+	/* A cold move: stopped for its target, or its stop failed. */
+	vm = vm_with(CD_MOVE_COLD, CD_MOVE_OUT_MOVED, 0, 0);
+	t = rec(vm, CD_VM_STOPPING, CD_VM_STARTING, CD_VM_EV_REPORT_STOPPED);
+	ck_assert(cd_stats_move_ended(&t));
+	t = rec(vm, CD_VM_STOPPING, CD_VM_STOPPED, CD_VM_EV_REPORT_STOPPED);
+	ck_assert(!cd_stats_move_ended(&t));
+	vm->last_move.outcome = CD_MOVE_OUT_FAILED;
+	t = rec(vm, CD_VM_STOPPING, CD_VM_FAILED, CD_VM_EV_REPORT_FAILED);
+	ck_assert(cd_stats_move_ended(&t));
+	/* A plain stop that failed after an old cold move: a newer action. */
+	vm->action_id = 9;
+	ck_assert(!cd_stats_move_ended(&t));
+	free(vm);
+
+	/* A failed stop of a VM whose last move was live is no move. */
+	vm = vm_with(CD_MOVE_LIVE, CD_MOVE_OUT_MOVED, 100, 10);
+	t = rec(vm, CD_VM_STOPPING, CD_VM_FAILED, CD_VM_EV_REPORT_FAILED);
+	ck_assert(!cd_stats_move_ended(&t));
+	free(vm);
+}
+END_TEST
+
+static struct json_object *find_move(struct json_object *o, const char *mode, const char *outcome)
+{
+	struct json_object *a;
+	size_t i;
+
+	ck_assert(json_object_object_get_ex(o, "moves", &a));
+	for (i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *m = json_object_array_get_idx(a, i);
+
+		if (!strcmp(cd_jget_str(m, "mode"), mode) &&
+		    !strcmp(cd_jget_str(m, "outcome"), outcome))
+			return m;
+	}
+	return NULL;
+}
+
+static uint64_t u(struct json_object *o, const char *key)
+{
+	uint64_t v = 0;
+
+	ck_assert_int_eq(cd_jget_u64(o, key, &v), 0);
+	return v;
+}
+
+START_TEST(test_counters)
+{
+	struct cd_vm *live = vm_with(CD_MOVE_LIVE, CD_MOVE_OUT_MOVED, 1500, 30);
+	struct cd_vm *untimed = vm_with(CD_MOVE_LIVE, CD_MOVE_OUT_MOVED, 0, 0);
+	struct cd_vm *stayed = vm_with(CD_MOVE_QUICK, CD_MOVE_OUT_STAYED, 900, 0);
+	struct cd_vm_transition_rec t;
+	struct json_object *o, *m, *f, *s;
+
+	cd_stats_reset();
+	o = cd_stats_to_json();
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o, "moves")), 0);
+	json_object_put(o);
+
+	t = rec(live, CD_VM_MIGRATING, CD_VM_RUNNING, CD_VM_EV_REPORT_MOVED);
+	cd_stats_vm_transition(NULL, &t);
+	cd_stats_vm_transition(NULL, &t);
+	t = rec(untimed, CD_VM_MIGRATING, CD_VM_RUNNING, CD_VM_EV_REPORT_RUNNING);
+	cd_stats_vm_transition(NULL, &t);
+	t = rec(stayed, CD_VM_MIGRATING, CD_VM_RUNNING, CD_VM_EV_REPORT_RUNNING);
+	cd_stats_vm_transition(NULL, &t);
+	/* Not an end: not counted. */
+	t = rec(live, CD_VM_RUNNING, CD_VM_MIGRATING, CD_VM_EV_MOVE);
+	cd_stats_vm_transition(NULL, &t);
+	cd_stats_fence(true);
+	cd_stats_fence(false);
+	cd_stats_fence(false);
+	cd_stats_sync_done(50); /* no round begun: ignored */
+	cd_stats_sync_begun(100);
+	cd_stats_sync_begun(200); /* restarted before its end */
+	cd_stats_sync_done(450);
+
+	o = cd_stats_to_json();
+	m = find_move(o, "live", "moved");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(u(m, "count"), 3);
+	ck_assert_uint_eq(u(m, "timed"), 2);
+	ck_assert_uint_eq(u(m, "total_ms"), 3000);
+	ck_assert_uint_eq(u(m, "downtime_ms"), 60);
+	m = find_move(o, "quick", "stayed");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(u(m, "count"), 1);
+	ck_assert_uint_eq(u(m, "timed"), 0);
+	ck_assert_ptr_null(find_move(o, "cold", "moved"));
+	ck_assert(json_object_object_get_ex(o, "fence", &f));
+	ck_assert_uint_eq(u(f, "success"), 1);
+	ck_assert_uint_eq(u(f, "failure"), 2);
+	ck_assert(json_object_object_get_ex(o, "sync_rounds", &s));
+	ck_assert_uint_eq(u(s, "started"), 2);
+	ck_assert_uint_eq(u(s, "completed"), 1);
+	ck_assert_uint_eq(u(s, "total_ms"), 250);
+	ck_assert_uint_eq(u(s, "last_ms"), 250);
+	json_object_put(o);
+	free(live);
+	free(untimed);
+	free(stayed);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("stats");
+
+	add_tcase(s, test_move_ended);
+	add_tcase(s, test_counters);
+	return run_suite(s);
+}
