@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -22,9 +23,10 @@ static struct {
 	int call_timeout_ms;
 	void (*ready)(void), (*late)(void);
 	qb_loop_timer_handle wait_timer, retry_timer;
-	bool known;		/* libvirt answered: cpu below holds its models */
-	bool failure_logged;	/* said once per run of failures */
-	struct cd_capacity cpu; /* cpu_model and cpu_models only */
+	bool known;			  /* libvirt answered: cpu below holds its models */
+	bool failure_logged;		  /* said once per run of failures */
+	struct cd_capacity cpu;		  /* cpu_model and cpu_models only */
+	uint64_t lib_version, hv_version; /* libvirt's answer's */
 } cpu_probe;
 
 static void proc_cpu_model(struct cd_capacity *cap)
@@ -69,6 +71,36 @@ void cd_hostinfo_capacity(struct cd_capacity *cap)
 	memcpy(cap->cpu_models, cpu_probe.cpu.cpu_models, sizeof(cap->cpu_models));
 	cap->n_cpu_models = cpu_probe.cpu.n_cpu_models;
 	cd_strlcpy(cap->host_cpu_xml, cpu_probe.cpu.host_cpu_xml, sizeof(cap->host_cpu_xml));
+}
+
+/* The SHA-256 of corosync.conf (at most 1 MiB) in hex, or "" if it cannot be read. */
+static void corosync_digest(const char *path, char out[65])
+{
+	size_t cap = 1024 * 1024, len;
+	char *buf;
+	FILE *f;
+
+	out[0] = '\0';
+	if (!path || !path[0])
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	buf = malloc(cap);
+	if (buf) {
+		len = fread(buf, 1, cap, f);
+		if (!ferror(f) && feof(f))
+			cd_sha256_hex(buf, len, out);
+		free(buf);
+	}
+	fclose(f);
+}
+
+void cd_hostinfo_facts(struct cd_node_facts *f, const char *corosync_conf)
+{
+	corosync_digest(corosync_conf, f->corosync_sha256);
+	f->libvirt_version = cpu_probe.known ? cpu_probe.lib_version : 0;
+	f->qemu_version = cpu_probe.known ? cpu_probe.hv_version : 0;
 }
 
 static void call_ready(bool timer_pending)
@@ -155,6 +187,8 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 		return;
 	}
 	cpu_probe.known = true;
+	cpu_probe.lib_version = r->lib_version;
+	cpu_probe.hv_version = r->hv_version;
 	log_models(virt_type, dropped);
 	host_cpu(r->xml);
 	/* Joined without them (the wait was over, or a failed call said go). */

@@ -13,6 +13,7 @@
 #include <corosync/votequorum.h>
 #include <qb/qblog.h>
 
+#include "clusterd/conf.h"
 #include "clusterd/hostinfo.h"
 #include "clusterd/membership.h"
 #include "core/quorumview.h"
@@ -427,6 +428,27 @@ bool cd_membership_is_member(uint32_t nodeid)
 	return false;
 }
 
+/*
+ * corosync's crypto setting key (totem.crypto_cipher or totem.crypto_hash)
+ * into out: its value, "none" when unset (corosync's default), "" when
+ * corosync cannot be asked.
+ */
+static void crypto_setting(const char *key, char *out, size_t len)
+{
+	char *s = NULL;
+
+	out[0] = '\0';
+	if (!membership.cmap)
+		return;
+	if (cmap_get_string(membership.cmap, key, &s) != CS_OK) {
+		cd_strlcpy(out, "none", len);
+		return;
+	}
+	if (cd_valid_name(s, len - 1))
+		cd_strlcpy(out, s, len);
+	free(s);
+}
+
 int cd_membership_local_info(struct cd_node_info *ni)
 {
 	char key[128], *s = NULL;
@@ -435,6 +457,10 @@ int cd_membership_local_info(struct cd_node_info *ni)
 	memset(ni, 0, sizeof(*ni));
 	ni->id = membership.local_nodeid;
 	cd_hostinfo_capacity(&ni->cap);
+	cd_hostinfo_facts(&ni->facts, cd_config_str(CD_CFG_COROSYNC_CONF));
+	crypto_setting("totem.crypto_cipher", ni->facts.crypto_cipher,
+		       sizeof(ni->facts.crypto_cipher));
+	crypto_setting("totem.crypto_hash", ni->facts.crypto_hash, sizeof(ni->facts.crypto_hash));
 	for (i = 0; membership.cmap && i < 1024; i++) {
 		snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", i);
 		if (cmap_get_uint32(membership.cmap, key, &id) != CS_OK)

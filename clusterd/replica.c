@@ -13,6 +13,7 @@
 #include "clusterd/events.h"
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
+#include "clusterd/clockskew.h"
 #include "clusterd/statecheck.h"
 #include "core/change.h"
 #include "core/changelog.h"
@@ -622,6 +623,7 @@ static void on_sync_state(const struct cd_msg *msg)
 			   "its sync report was malformed");
 		return;
 	}
+	cd_clockskew_seen(msg->sender, rep.wall_ms);
 	round_step(cd_sync_add_report(&replica.sync, msg->round, &rep), "");
 }
 

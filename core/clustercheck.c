@@ -116,8 +116,9 @@ static void check_corosync(const struct cd_check_input *in, struct cd_check_resu
 			first = h;
 			first_node = n->info.name;
 		} else if (strcmp(first, h) != 0) {
-			finding(r, CD_CHECK_FAIL, "%s's corosync.conf differs from %s's (SHA-256 %.12s "
-						  "against %.12s)",
+			finding(r, CD_CHECK_FAIL,
+				"%s's corosync.conf differs from %s's (SHA-256 %.12s "
+				"against %.12s)",
 				n->info.name, first_node, h, first);
 		}
 	}
@@ -267,8 +268,8 @@ static void check_volumes(const struct cd_check_input *in, struct cd_check_resul
 					n->info.name, vol->name, vol->device, vol->uuid);
 			else if (seen < 0)
 				finding(r, CD_CHECK_WARN,
-					"whether %s sees volume %s cannot be told from here", n->info.name,
-					vol->name);
+					"whether %s sees volume %s cannot be told from here",
+					n->info.name, vol->name);
 		}
 	}
 	if (r->verdict == CD_CHECK_FAIL)
@@ -308,8 +309,8 @@ static void check_failover(const struct cd_check_input *in, struct cd_check_resu
 			break;
 		case CD_VGAP_OWNERS:
 			finding(r, CD_CHECK_FAIL,
-				"VM %s has no failover path: its possible owners are %s alone", v->name,
-				node);
+				"VM %s has no failover path: its possible owners are %s alone",
+				v->name, node);
 			fix(r, "add nodes to its possible owners ('clusterctl vm set VM "
 			       "possible-owners N1,N2')");
 			break;
@@ -325,8 +326,9 @@ static void check_failover(const struct cd_check_input *in, struct cd_check_resu
 
 		if (n->paths || n->n_vms)
 			continue;
-		finding(r, CD_CHECK_WARN, "%s %s: VMs placed there later would have no failover "
-					  "path",
+		finding(r, CD_CHECK_WARN,
+			"%s %s: VMs placed there later would have no failover "
+			"path",
 			n->name, cd_death_gap_text(n->gap));
 		fix(r, cd_death_gap_fix(n->gap));
 	}
@@ -375,14 +377,16 @@ struct json_object *cd_check_to_json(const struct cd_check_result *r, size_t n)
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "name", json_object_new_string(r[i].name));
-		json_object_object_add(e, "verdict",
-				       json_object_new_string(cd_check_verdict_to_str(r[i].verdict)));
+		json_object_object_add(
+			e, "verdict",
+			json_object_new_string(cd_check_verdict_to_str(r[i].verdict)));
 		json_object_object_add(e, "text", json_object_new_string(r[i].text));
 		json_object_object_add(e, "fix", json_object_new_string(r[i].fix));
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "checks", a);
 	json_object_object_add(
-		o, "verdict", json_object_new_string(cd_check_verdict_to_str(cd_check_worst(r, n))));
+		o, "verdict",
+		json_object_new_string(cd_check_verdict_to_str(cd_check_worst(r, n))));
 	return o;
 }

@@ -82,6 +82,12 @@ static bool vm_gap(const struct cd_vm *vm, const struct cd_failpath_node *n, con
 		out->gap = CD_VGAP_NODE;
 		return true;
 	}
+	if (!owners_elsewhere(vm, n->name)) {
+		out->gap = CD_VGAP_OWNERS;
+		return true;
+	}
+	if (!run_dir)
+		return false;
 	k = cd_vm_disks_local(vm->xml ? vm->xml : "", run_dir, local, 1, err, sizeof(err));
 	if (k < 0) {
 		out->gap = CD_VGAP_BAD_XML;
@@ -91,10 +97,6 @@ static bool vm_gap(const struct cd_vm *vm, const struct cd_failpath_node *n, con
 	if (k > 0) {
 		out->gap = CD_VGAP_LOCAL_DISK;
 		cd_strlcpy(out->detail, local[0], sizeof(out->detail));
-		return true;
-	}
-	if (!owners_elsewhere(vm, n->name)) {
-		out->gap = CD_VGAP_OWNERS;
 		return true;
 	}
 	return false;
@@ -240,20 +242,21 @@ static const char *gap_key(enum cd_death_gap g)
 	return "?";
 }
 
-struct json_object *cd_failpath_to_json(const struct cd_failpath *f)
+struct json_object *cd_failpath_to_json(const struct cd_failpath *f, size_t max_vms)
 {
 	struct json_object *o = json_object_new_object(), *vms = json_object_new_array();
 	struct json_object *nodes = json_object_new_array();
 	size_t i;
 
-	for (i = 0; i < f->n_vms; i++) {
+	for (i = 0; i < f->n_vms && i < max_vms; i++) {
 		const struct cd_failpath_vm *v = &f->vms[i];
 		const struct cd_failpath_node *n = cd_failpath_node(f, v->node);
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "vm", json_object_new_string(v->name));
 		json_object_object_add(e, "node", json_object_new_string(n ? n->name : ""));
-		json_object_object_add(e, "reason", json_object_new_string(cd_vm_gap_to_str(v->gap)));
+		json_object_object_add(e, "reason",
+				       json_object_new_string(cd_vm_gap_to_str(v->gap)));
 		if (v->detail[0])
 			json_object_object_add(e, "detail", json_object_new_string(v->detail));
 		json_object_array_add(vms, e);
@@ -267,11 +270,14 @@ struct json_object *cd_failpath_to_json(const struct cd_failpath *f)
 		e = json_object_new_object();
 		json_object_object_add(e, "node", json_object_new_string(n->name));
 		json_object_object_add(e, "reason", json_object_new_string(gap_key(n->gap)));
-		json_object_object_add(e, "text", json_object_new_string(cd_death_gap_text(n->gap)));
+		json_object_object_add(e, "text",
+				       json_object_new_string(cd_death_gap_text(n->gap)));
 		json_object_object_add(e, "vms", json_object_new_int64((int64_t)n->n_vms));
 		json_object_array_add(nodes, e);
 	}
 	json_object_object_add(o, "no_failover_path", vms);
+	json_object_object_add(o, "no_failover_path_count",
+			       json_object_new_int64((int64_t)f->n_vms));
 	json_object_object_add(o, "unconfirmable_nodes", nodes);
 	return o;
 }

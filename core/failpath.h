@@ -54,10 +54,10 @@ enum cd_death_gap {
 
 /* Why a VM has no failover path. */
 enum cd_vm_gap {
-	CD_VGAP_NODE,	     /* its node's death cannot be confirmed */
-	CD_VGAP_LOCAL_DISK,  /* a disk of it is no csvfs file */
-	CD_VGAP_OWNERS,	     /* its possible owners are its node alone */
-	CD_VGAP_BAD_XML,     /* its XML's disks cannot be read */
+	CD_VGAP_NODE,	    /* its node's death cannot be confirmed */
+	CD_VGAP_LOCAL_DISK, /* a disk of it is no csvfs file */
+	CD_VGAP_OWNERS,	    /* its possible owners are its node alone */
+	CD_VGAP_BAD_XML,    /* its XML's disks cannot be read */
 };
 
 struct cd_failpath_node {
@@ -65,7 +65,7 @@ struct cd_failpath_node {
 	char name[CD_NAME_MAX + 1];
 	unsigned paths; /* enum cd_death_path bits; 0: cannot be confirmed */
 	enum cd_death_gap gap;
-	size_t n_vms;	/* VMs placed on it */
+	size_t n_vms; /* VMs placed on it */
 };
 
 struct cd_failpath_vm {
@@ -91,7 +91,9 @@ typedef bool cd_failpath_lease_fn(uint32_t id, void *ctx);
 
 /*
  * Work out f (zeroed first; free with cd_failpath_free()) for s. run_dir:
- * where csvfs files are (clusterd's csvfs_run_dir). Returns 0 or -ENOMEM.
+ * where csvfs files are (clusterd's csvfs_run_dir); NULL: the VMs' disks
+ * are not looked at (their XML is not parsed: what status affords at
+ * every call with thousands of VMs). Returns 0 or -ENOMEM.
  */
 int cd_failpath_compute(const struct cd_state *s, const char *run_dir, cd_failpath_lease_fn *held,
 			void *ctx, struct cd_failpath *f);
@@ -108,9 +110,10 @@ const char *cd_vm_gap_to_str(enum cd_vm_gap g);
 
 /*
  * For status: {"no_failover_path": [{"vm", "node", "reason", "detail"}],
- * "unconfirmable_nodes": [{"node", "reason", "text", "vms"}]}, the second
- * with the nodes whose death cannot be confirmed. A new object.
+ * "no_failover_path_count", "unconfirmable_nodes": [{"node", "reason",
+ * "text", "vms"}]}: the first max_vms VMs without a path and how many there
+ * are, and the nodes whose death cannot be confirmed. A new object.
  */
-struct json_object *cd_failpath_to_json(const struct cd_failpath *f);
+struct json_object *cd_failpath_to_json(const struct cd_failpath *f, size_t max_vms);
 
 #endif

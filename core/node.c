@@ -287,7 +287,8 @@ static struct json_object *facts_to_json(const struct cd_node_facts *f)
 		json_object_object_add(o, "corosync_sha256",
 				       json_object_new_string(f->corosync_sha256));
 	if (f->crypto_cipher[0])
-		json_object_object_add(o, "crypto_cipher", json_object_new_string(f->crypto_cipher));
+		json_object_object_add(o, "crypto_cipher",
+				       json_object_new_string(f->crypto_cipher));
 	if (f->crypto_hash[0])
 		json_object_object_add(o, "crypto_hash", json_object_new_string(f->crypto_hash));
 	if (f->libvirt_version)

@@ -127,10 +127,11 @@ struct cd_capacity {
  */
 #define CD_CRYPTO_NAME_MAX 15
 struct cd_node_facts {
-	char corosync_sha256[65]; /* SHA-256 (hex) of its corosync.conf */
+	char corosync_sha256[65];		    /* SHA-256 (hex) of its corosync.conf */
 	char crypto_cipher[CD_CRYPTO_NAME_MAX + 1]; /* corosync's totem.crypto_cipher */
 	char crypto_hash[CD_CRYPTO_NAME_MAX + 1];   /* corosync's totem.crypto_hash */
-	uint64_t libvirt_version; /* libvirtd's, as libvirt encodes it: major * 1e6 + minor * 1e3 + micro */
+	uint64_t libvirt_version; /* libvirtd's, as libvirt encodes it: major * 1e6 + minor * 1e3 +
+				     micro */
 	uint64_t qemu_version;	  /* the hypervisor's (QEMU), encoded alike */
 };
 

@@ -98,11 +98,12 @@ static void fence_all(struct cd_state *s)
 {
 	char err[256];
 
-	ck_assert_int_eq(fixture_apply(s,
-				       "{\"op\":\"fence.add\",\"name\":\"pdu\",\"agent\":\"fence_lab\","
-				       "\"params\":{}}",
-				       err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		fixture_apply(s,
+			      "{\"op\":\"fence.add\",\"name\":\"pdu\",\"agent\":\"fence_lab\","
+			      "\"params\":{}}",
+			      err, sizeof(err)),
+		0);
 }
 
 START_TEST(test_all_ok)
@@ -120,12 +121,14 @@ START_TEST(test_all_ok)
 		ck_assert_msg(r[i].verdict == CD_CHECK_OK, "%s: %s", r[i].name, r[i].text);
 		ck_assert_str_eq(r[i].fix, "");
 	}
-	ck_assert_str_eq(r[CD_CHECK_VERSIONS].text, "every member runs libvirt 9.0.0 and QEMU 7.2.0");
+	ck_assert_str_eq(r[CD_CHECK_VERSIONS].text,
+			 "every member runs libvirt 9.0.0 and QEMU 7.2.0");
 	ck_assert_str_eq(r[CD_CHECK_VOLUMES].text, "no shared volume");
 	ck_assert_int_eq(cd_check_worst(r, CD_CHECK_N), CD_CHECK_OK);
 	o = cd_check_to_json(r, CD_CHECK_N);
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "verdict")), "ok");
-	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o, "checks")), CD_CHECK_N);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o, "checks")),
+			  CD_CHECK_N);
 	json_object_put(o);
 	cd_state_free(&s);
 }
@@ -275,8 +278,8 @@ START_TEST(test_volumes)
 
 	healthy(&s, &w);
 	must(&s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/loop3\","
-			       "\"uuid\":\"" VOL_UUID "\",\"hosts\":8,\"expiry_ms\":10000,"
-			       "\"renewal_ms\":1250}");
+		 "\"uuid\":\"" VOL_UUID "\",\"hosts\":8,\"expiry_ms\":10000,"
+		 "\"renewal_ms\":1250}");
 	run(&s, &w, r);
 	ck_assert_int_eq(r[CD_CHECK_VOLUMES].verdict, CD_CHECK_OK);
 	/* Every node holds its host lease: the failover check is satisfied by them. */
@@ -304,8 +307,8 @@ START_TEST(test_failover)
 
 	healthy(&s, &w);
 	must(&s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"<domain><name>web"
-			       "</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f</uuid><devices>"
-			       "</devices></domain>\",\"vcpus\":1,\"memory_mb\":128}");
+		 "</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f</uuid><devices>"
+		 "</devices></domain>\",\"vcpus\":1,\"memory_mb\":128}");
 	must(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}");
 	must(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}");
 	run(&s, &w, r);

@@ -14,7 +14,7 @@
 
 /* A VM's XML with the given <disk> elements; uuid and MAC from n (1-9). */
 #define VM_XML(n, disks)                                                                           \
-	"<domain><name>vm" #n "</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1" #n "</uuid>"     \
+	"<domain><name>vm" #n "</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1" #n "</uuid>"      \
 	"<devices>" disks "<interface type='bridge'><mac address='52:54:00:aa:bb:0" #n "'/>"       \
 	"</interface></devices></domain>"
 
@@ -53,8 +53,9 @@ static void add_vm(struct cd_state *s, const char *name, const char *xml, int no
 
 static void add_volume(struct cd_state *s)
 {
-	must(s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/loop3\",\"uuid\":\"" VOL_UUID
-		"\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}");
+	must(s,
+	     "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/loop3\",\"uuid\":\"" VOL_UUID
+	     "\",\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}");
 }
 
 static void add_fence_node3(struct cd_state *s)
@@ -84,9 +85,10 @@ START_TEST(test_empty_state)
 	ck_assert_uint_eq(f.n_nodes, 0);
 	ck_assert_uint_eq(f.n_vms, 0);
 	ck_assert_uint_eq(f.n_placed, 0);
-	o = cd_failpath_to_json(&f);
-	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-			 "{\"no_failover_path\":[],\"unconfirmable_nodes\":[]}");
+	o = cd_failpath_to_json(&f, 100);
+	ck_assert_str_eq(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		"{\"no_failover_path\":[],\"no_failover_path_count\":0,\"unconfirmable_nodes\":[]}");
 	json_object_put(o);
 	cd_failpath_free(&f);
 	cd_state_free(&s);
@@ -188,12 +190,12 @@ START_TEST(test_no_lease_yet)
 	ck_assert_uint_eq(f.n_vms, 2);
 	ck_assert_int_eq(cd_failpath_node(&f, 3)->gap, CD_GAP_NEITHER);
 	ck_assert_uint_eq(cd_failpath_node(&f, 1)->paths, CD_DEATH_LEASE);
-	o = cd_failpath_to_json(&f);
+	o = cd_failpath_to_json(&f, 100);
 	ck_assert(json_object_object_get_ex(o, "unconfirmable_nodes", &a));
 	ck_assert_uint_eq(json_object_array_length(a), 2); /* node2 and node3 */
 	ck_assert(json_object_object_get_ex(o, "no_failover_path", &a));
 	ck_assert_str_eq(json_object_to_json_string_ext(json_object_array_get_idx(a, 0),
-							 JSON_C_TO_STRING_PLAIN),
+							JSON_C_TO_STRING_PLAIN),
 			 "{\"vm\":\"vm1\",\"node\":\"node3\",\"reason\":\"node\"}");
 	json_object_put(o);
 	cd_failpath_free(&f);
@@ -225,6 +227,10 @@ START_TEST(test_local_disk)
 	ck_assert_ptr_nonnull(v);
 	ck_assert_int_eq(v->gap, CD_VGAP_LOCAL_DISK);
 	ck_assert_str_eq(v->detail, "/var/lib/local.img");
+	cd_failpath_free(&f);
+	/* Without a run directory the disks are not looked at. */
+	ck_assert_int_eq(cd_failpath_compute(&s, NULL, held_mask, &held, &f), 0);
+	ck_assert_uint_eq(f.n_vms, 0);
 	cd_failpath_free(&f);
 	cd_state_free(&s);
 }
