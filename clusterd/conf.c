@@ -92,10 +92,6 @@ static const struct cfg_def {
 			    "certificate"},
 	[CD_CFG_CONSOLE_PORT] = {"console_port", CFG_UINT, "9440", 1, 65535, NULL,
 				 "the web console's HTTPS port"},
-	[CD_CFG_COROSYNC_CONF] = {"corosync_conf", CFG_PATH, "/etc/corosync/corosync.conf", 0, 0,
-				  NULL,
-				  "the corosync.conf this node's corosync runs with, whose "
-				  "SHA-256 'clusterctl cluster check' compares"},
 };
 
 static char values[CD_CFG__COUNT][PATH_MAX];

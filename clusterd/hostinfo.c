@@ -2,7 +2,6 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -73,32 +72,8 @@ void cd_hostinfo_capacity(struct cd_capacity *cap)
 	cd_strlcpy(cap->host_cpu_xml, cpu_probe.cpu.host_cpu_xml, sizeof(cap->host_cpu_xml));
 }
 
-/* The SHA-256 of corosync.conf (at most 1 MiB) in hex, or "" if it cannot be read. */
-static void corosync_digest(const char *path, char out[65])
+void cd_hostinfo_facts(struct cd_node_facts *f)
 {
-	size_t cap = 1024 * 1024, len;
-	char *buf;
-	FILE *f;
-
-	out[0] = '\0';
-	if (!path || !path[0])
-		return;
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	buf = malloc(cap);
-	if (buf) {
-		len = fread(buf, 1, cap, f);
-		if (!ferror(f) && feof(f))
-			cd_sha256_hex(buf, len, out);
-		free(buf);
-	}
-	fclose(f);
-}
-
-void cd_hostinfo_facts(struct cd_node_facts *f, const char *corosync_conf)
-{
-	corosync_digest(corosync_conf, f->corosync_sha256);
 	f->libvirt_version = cpu_probe.known ? cpu_probe.lib_version : 0;
 	f->qemu_version = cpu_probe.known ? cpu_probe.hv_version : 0;
 }

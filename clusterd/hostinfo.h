@@ -14,11 +14,11 @@
 void cd_hostinfo_capacity(struct cd_capacity *cap);
 
 /*
- * Fill f's corosync_sha256 (of the file corosync_conf) and the libvirt and
- * QEMU versions libvirt told with the CPU models (0 until it did). Reads
- * one small local file; the crypto settings come from corosync (membership.c).
+ * Fill f's libvirt and QEMU versions, which libvirt told with the CPU
+ * models (0 until it did); corosync's facts come from corosync
+ * (membership.c).
  */
-void cd_hostinfo_facts(struct cd_node_facts *f, const char *corosync_conf);
+void cd_hostinfo_facts(struct cd_node_facts *f);
 
 /*
  * Ask libvirt, through the VM agent (cd_vm_agent_init() first), which CPU

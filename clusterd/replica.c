@@ -1014,6 +1014,7 @@ const struct cd_membership_ops cd_replica_membership_ops = {
 	.flush = on_flush,
 	.quorum = on_quorum,
 	.lost = on_lost,
+	.info_changed = cd_replica_local_info_changed,
 };
 
 int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx)

@@ -106,10 +106,10 @@ static void check_corosync(const struct cd_check_input *in, struct cd_check_resu
 		if (!member(in, n))
 			continue;
 		if (!h[0]) {
-			finding(r, CD_CHECK_WARN, "%s has not told its corosync.conf's digest",
+			finding(r, CD_CHECK_WARN,
+				"%s has not told the digest of its corosync configuration",
 				n->info.name);
-			fix(r, "upgrade clusterd on that node, or check that clusterd can read "
-			       "corosync.conf (corosync_conf in clusterd.conf)");
+			fix(r, "upgrade clusterd on that node");
 			continue;
 		}
 		if (!first) {
@@ -117,16 +117,18 @@ static void check_corosync(const struct cd_check_input *in, struct cd_check_resu
 			first_node = n->info.name;
 		} else if (strcmp(first, h) != 0) {
 			finding(r, CD_CHECK_FAIL,
-				"%s's corosync.conf differs from %s's (SHA-256 %.12s "
-				"against %.12s)",
+				"%s's corosync configuration (totem, nodelist, quorum) differs from "
+				"%s's (SHA-256 %.12s against %.12s)",
 				n->info.name, first_node, h, first);
 		}
 	}
 	if (r->verdict == CD_CHECK_FAIL) {
 		r->fix[0] = '\0';
-		fix(r, "copy one corosync.conf to every node, then 'corosync-cfgtool -R' on one");
+		fix(r,
+		    "make the totem, nodelist and quorum sections of corosync.conf alike on every "
+		    "node, then 'corosync-cfgtool -R' on one");
 	}
-	ok_unless_found(r, "corosync.conf is the same on every member");
+	ok_unless_found(r, "corosync's configuration is the same on every member");
 }
 
 static bool crypto_off(const char *v)

@@ -6,7 +6,8 @@
  *
  * The checks, in order:
  *   members          every node of the state is a current member
- *   corosync-config  every member's corosync.conf has the same SHA-256
+ *   corosync-config  every member's corosync runs the same totem, nodelist
+ *                    and quorum settings (their SHA-256 is the same)
  *   crypto           corosync's crypto_cipher and crypto_hash are on (not
  *                    "none") on every member
  *   clocks           every member's wall clock is within

@@ -183,8 +183,10 @@ START_TEST(test_corosync_differs)
 	cd_strlcpy(s.nodes[2].info.facts.corosync_sha256, SHA_B, 65);
 	run(&s, &w, r);
 	ck_assert_int_eq(r[CD_CHECK_COROSYNC].verdict, CD_CHECK_FAIL);
-	ck_assert_str_eq(r[CD_CHECK_COROSYNC].text, "node3's corosync.conf differs from node1's "
-						    "(SHA-256 bbbbbbbbbbbb against aaaaaaaaaaaa)");
+	ck_assert_str_eq(
+		r[CD_CHECK_COROSYNC].text,
+		"node3's corosync configuration (totem, nodelist, quorum) differs from node1's "
+		"(SHA-256 bbbbbbbbbbbb against aaaaaaaaaaaa)");
 	ck_assert(strstr(r[CD_CHECK_COROSYNC].fix, "corosync-cfgtool -R"));
 	/* Not told (an older clusterd): a warning. */
 	cd_strlcpy(s.nodes[2].info.facts.corosync_sha256, "", 65);
