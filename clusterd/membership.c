@@ -488,8 +488,13 @@ static void digest_keys(const char *prefix, char **lines, size_t *n)
 		unsigned char *v;
 		char *line;
 
-		/* Where in the nodelist this node is: its own, not the cluster's. */
-		if (strcmp(key, "nodelist.local_node_pos") == 0 || len > 4096)
+		/*
+		 * What corosync fills in for this node itself: where in the
+		 * nodelist it is, and the address it binds (its own, from the
+		 * nodelist, unless configured).
+		 */
+		if (strcmp(key, "nodelist.local_node_pos") == 0 || len > 4096 ||
+		    (klen > 12 && strcmp(key + klen - 12, ".bindnetaddr") == 0))
 			continue;
 		v = malloc(len + 1);
 		line = malloc(klen + 2 + 2 * len + 1);
@@ -511,10 +516,11 @@ static void digest_keys(const char *prefix, char **lines, size_t *n)
 
 /*
  * The SHA-256 of corosync's configuration as it runs it: every key of the
- * totem, nodelist and quorum sections with its value, sorted. What must
- * be alike on every node is there; what may differ (logging, the system
- * section's state directory, comments) is not. "" when corosync cannot be
- * asked.
+ * totem, nodelist and quorum sections with its value, sorted, but for
+ * the two corosync sets per node (nodelist.local_node_pos and each
+ * interface's bindnetaddr). What must be alike on every node is there;
+ * what may differ (logging, the system section's state directory,
+ * comments) is not. "" when corosync cannot be asked.
  */
 static void config_digest(char out[65])
 {
