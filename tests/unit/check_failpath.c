@@ -198,6 +198,13 @@ START_TEST(test_no_lease_yet)
 							JSON_C_TO_STRING_PLAIN),
 			 "{\"vm\":\"vm1\",\"node\":\"node3\",\"reason\":\"node\"}");
 	json_object_put(o);
+	/* At most max_vms listed; the count says how many there are. */
+	o = cd_failpath_to_json(&f, 1);
+	ck_assert(json_object_object_get_ex(o, "no_failover_path", &a));
+	ck_assert_uint_eq(json_object_array_length(a), 1);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "no_failover_path_count")),
+			 2);
+	json_object_put(o);
 	cd_failpath_free(&f);
 	/* No callback: nobody is known to hold one. */
 	ck_assert_int_eq(cd_failpath_compute(&s, RUN_DIR, NULL, NULL, &f), 0);
