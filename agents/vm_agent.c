@@ -45,6 +45,7 @@ struct job {
 	char note[256]; /* what to log when done, if anything */
 	char *names;
 	char *out_xml;
+	uint64_t lib_version, hv_version; /* DOMCAPS */
 };
 
 /* What the event thread passes to the loop. */
@@ -345,6 +346,18 @@ static void pause_resume(virDomainPtr d, struct job *j)
  * on before. libvirt has no API of its own for it: QMP through
  * libvirt-qemu. A failure is logged; the VM runs all the same.
  */
+/* libvirtd's version and its hypervisor's, for the cluster check (0: not told). */
+static void versions(virConnectPtr c, struct job *j)
+{
+	unsigned long lib = 0, hv = 0;
+
+	if (virConnectGetLibVersion(c, &lib) == 0)
+		j->lib_version = lib;
+	if (virConnectGetVersion(c, &hv) == 0)
+		j->hv_version = hv;
+	virResetLastError();
+}
+
 static void announce(virDomainPtr d, struct job *j)
 {
 	static const char cmd[] = "{\"execute\":\"announce-self\",\"arguments\":"
@@ -520,6 +533,7 @@ static void run_job(struct job *j)
 	case CD_AGENT_DOMCAPS:
 		j->rc = cd_agent_domain_caps(c, &j->out_xml, j->err, sizeof(j->err));
 		j->status = CD_DOMAIN_STOPPED;
+		versions(c, j);
 		break;
 	case CD_AGENT_MIGRATE:
 	case CD_AGENT_ABORT_JOB:
@@ -653,7 +667,9 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 						    .paused = j->paused,
 						    .err = j->err,
 						    .names = j->names,
-						    .xml = j->out_xml};
+						    .xml = j->out_xml,
+						    .lib_version = j->lib_version,
+						    .hv_version = j->hv_version};
 
 			qb_loop_timer_del(agent.loop, j->timer);
 			j->done(j->ctx, &r);

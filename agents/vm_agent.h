@@ -70,6 +70,8 @@ struct cd_agent_result {
 	const char *err;
 	const char *names;
 	const char *xml;
+	/* DOMCAPS: libvirtd's and the hypervisor's versions (libvirt's encoding; 0 unknown) */
+	uint64_t lib_version, hv_version;
 };
 typedef void (*cd_agent_done_fn)(void *ctx, const struct cd_agent_result *r);
 

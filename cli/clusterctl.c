@@ -187,7 +187,7 @@ static size_t answer_size(const struct command *c)
 		{"vm", "show"},		{"vm", "start"},	 {"vm", "stop"},
 		{"vm", "set"},		{"vm", "explain"},	 {"vm", "move"},
 		{"node", "show"},	{"node", "maintenance"}, {"node", "quarantine"},
-		{"node", "resume"},
+		{"node", "resume"},	{"cluster", "check"},
 	};
 	size_t i;
 
@@ -240,6 +240,11 @@ static const struct command commands[] = {
 	 "certificates under DIR, default ./NAME; --ssh: also copies them to the nodes as root; "
 	 "no clusterd needed)",
 	 cmd_cluster_create, true},
+	{"cluster", "check", 0, 0, 0, 0,
+	 "cluster check (every node a member, corosync.conf alike, crypto on, clocks in step, "
+	 "libvirt and QEMU versions, shared volumes seen by every node, a failover path for "
+	 "every VM: each ok, warn or FAIL with a fix; exit code 1 if one fails)",
+	 cmd_cluster_check},
 	{"property", "set", 2, 2, 0, 0, "property set KEY VALUE", cmd_property_set},
 	{"property", "get", 1, 1, 0, 0, "property get KEY", cmd_property_get},
 	{"property", "list", 0, 0, 0, 0, "property list", cmd_property_list},

@@ -193,6 +193,7 @@ CTL_COMMAND(cmd_maint_cancel);
 CTL_COMMAND(cmd_maint_remove);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
+CTL_COMMAND(cmd_cluster_check);
 /* cmd_create.c */
 CTL_COMMAND(cmd_cluster_create);
 CTL_COMMAND(cmd_property_get);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <clusterd/client.h>
@@ -97,4 +98,52 @@ int cmd_events(struct cd_client *c, char **argv, int argc, const struct ctl_opts
 			nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
 	} while (follow);
 	return 0;
+}
+/*
+ * One line a check ("ok   NAME  TEXT"), its fix below it when it is not
+ * ok; the worst verdict decides the exit code.
+ */
+static void print_check(struct json_object *e)
+{
+	const char *v = jstr(e, "verdict") ? jstr(e, "verdict") : "?";
+	const char *fix = jstr(e, "fix");
+
+	printf("%-5s %-16s %s\n", strcmp(v, "fail") == 0 ? "FAIL" : v, jstr(e, "name"),
+	       jstr(e, "text") ? jstr(e, "text") : "");
+	if (fix && fix[0])
+		printf("%-5s %-16s fix: %s\n", "", "", fix);
+}
+
+int cmd_cluster_check(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
+{
+	struct json_object *reply = NULL, *a = NULL;
+	const char *verdict;
+	size_t i, fails = 0, warns = 0;
+	int rc = call(c, "cluster.check", NULL, &reply);
+
+	if (rc < 0) {
+		json_object_put(reply);
+		return rc;
+	}
+	json_object_object_get_ex(reply, "checks", &a);
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		const char *v = jstr(json_object_array_get_idx(a, i), "verdict");
+
+		fails += v && strcmp(v, "fail") == 0;
+		warns += v && strcmp(v, "warn") == 0;
+	}
+	if (opt.json) {
+		print_json(reply);
+	} else {
+		for (i = 0; a && i < json_object_array_length(a); i++)
+			print_check(json_object_array_get_idx(a, i));
+		if (!jbool(reply, "quorate"))
+			printf("\nThis node has no quorum: what it knows of the cluster may be old.\n");
+		printf("\n%zu check%s failed, %zu warning%s\n", fails, fails == 1 ? "" : "s", warns,
+		       warns == 1 ? "" : "s");
+	}
+	verdict = jstr(reply, "verdict");
+	rc = verdict && strcmp(verdict, "fail") == 0 ? CD_ERR_CHECK_FAILED : 0;
+	json_object_put(reply);
+	return rc;
 }

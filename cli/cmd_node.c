@@ -53,6 +53,49 @@ static void print_under_way(struct json_object *o)
 	}
 }
 
+/*
+ * The VMs whose node's death the cluster cannot confirm (core/failpath.h),
+ * a warning line for each such node: "Warning: 2 VMs have no failover path
+ * (vm1, vm2): node3 has no fence device and holds no volume host lease",
+ * and one for the VMs with other reasons.
+ */
+static void print_failover_warnings(struct json_object *o)
+{
+	struct json_object *vms = NULL, *nodes = NULL;
+	size_t i, k, shown = 0;
+	long long total = jint(o, "no_failover_path_count");
+
+	json_object_object_get_ex(o, "no_failover_path", &vms);
+	json_object_object_get_ex(o, "unconfirmable_nodes", &nodes);
+	for (i = 0; vms && nodes && i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		const char *name = jstr(n, "node");
+		long long count = jint(n, "vms");
+		size_t listed = 0;
+
+		if (count <= 0 || !name)
+			continue;
+		printf("Warning:     %lld VM%s %s no failover path (", count, count == 1 ? "" : "s",
+		       count == 1 ? "has" : "have");
+		for (k = 0; k < json_object_array_length(vms); k++) {
+			struct json_object *v = json_object_array_get_idx(vms, k);
+
+			if (!jstr(v, "node") || strcmp(jstr(v, "node"), name) != 0 ||
+			    strcmp(jstr(v, "reason") ? jstr(v, "reason") : "", "node") != 0)
+				continue;
+			printf("%s%s", listed ? ", " : "", jstr(v, "vm"));
+			listed++;
+		}
+		if ((long long)listed < count)
+			printf("%s...", listed ? ", " : "");
+		printf("): %s %s\n", name, jstr(n, "text") ? jstr(n, "text") : "");
+		shown += (size_t)count;
+	}
+	if (total > (long long)shown)
+		printf("Warning:     %lld more VM%s no failover path (clusterctl cluster check)\n",
+		       total - (long long)shown, total - (long long)shown == 1 ? " has" : "s have");
+}
+
 static void show_status(struct json_object *o)
 {
 	struct json_object *v = NULL, *nodes = NULL;
@@ -73,6 +116,7 @@ static void show_status(struct json_object *o)
 	       (long long)jint(v, "seq"),
 	       jbool(o, "synced") ? "synchronised" : jstr(o, "sync_phase"));
 	print_under_way(o);
+	print_failover_warnings(o);
 	printf("\n");
 	if (nodes)
 		print_node_table(nodes);

@@ -22,9 +22,10 @@ static struct {
 	int call_timeout_ms;
 	void (*ready)(void), (*late)(void);
 	qb_loop_timer_handle wait_timer, retry_timer;
-	bool known;		/* libvirt answered: cpu below holds its models */
-	bool failure_logged;	/* said once per run of failures */
-	struct cd_capacity cpu; /* cpu_model and cpu_models only */
+	bool known;			  /* libvirt answered: cpu below holds its models */
+	bool failure_logged;		  /* said once per run of failures */
+	struct cd_capacity cpu;		  /* cpu_model and cpu_models only */
+	uint64_t lib_version, hv_version; /* libvirt's answer's */
 } cpu_probe;
 
 static void proc_cpu_model(struct cd_capacity *cap)
@@ -69,6 +70,12 @@ void cd_hostinfo_capacity(struct cd_capacity *cap)
 	memcpy(cap->cpu_models, cpu_probe.cpu.cpu_models, sizeof(cap->cpu_models));
 	cap->n_cpu_models = cpu_probe.cpu.n_cpu_models;
 	cd_strlcpy(cap->host_cpu_xml, cpu_probe.cpu.host_cpu_xml, sizeof(cap->host_cpu_xml));
+}
+
+void cd_hostinfo_facts(struct cd_node_facts *f)
+{
+	f->libvirt_version = cpu_probe.known ? cpu_probe.lib_version : 0;
+	f->qemu_version = cpu_probe.known ? cpu_probe.hv_version : 0;
 }
 
 static void call_ready(bool timer_pending)
@@ -155,6 +162,8 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 		return;
 	}
 	cpu_probe.known = true;
+	cpu_probe.lib_version = r->lib_version;
+	cpu_probe.hv_version = r->hv_version;
 	log_models(virt_type, dropped);
 	host_cpu(r->xml);
 	/* Joined without them (the wait was over, or a failed call said go). */

@@ -14,6 +14,13 @@
 void cd_hostinfo_capacity(struct cd_capacity *cap);
 
 /*
+ * Fill f's libvirt and QEMU versions, which libvirt told with the CPU
+ * models (0 until it did); corosync's facts come from corosync
+ * (membership.c).
+ */
+void cd_hostinfo_facts(struct cd_node_facts *f);
+
+/*
  * Ask libvirt, through the VM agent (cd_vm_agent_init() first), which CPU
  * models this host can run, until it answers: again every little while if
  * a call fails. ready is called once from the loop, when the first call

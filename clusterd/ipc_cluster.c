@@ -171,6 +171,7 @@ static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	json_object_object_add(o, "under_way", under_way(s));
 	json_object_object_add(o, "decisions", decisions_view());
 	json_object_object_add(o, "counters", cd_stats_to_json());
+	cd_ipc_failover_status(o);
 	*out = o;
 	return 0;
 }

@@ -48,6 +48,14 @@ extern const struct cd_ipc_cmd cd_ipc_drain_cmds[]; /* node.drain*, node.resume 
 extern const size_t cd_ipc_drain_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_maint_cmds[]; /* maintenance.* */
 extern const size_t cd_ipc_maint_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_check_cmds[]; /* cluster.check */
+extern const size_t cd_ipc_check_n_cmds;
+
+/*
+ * Add status's failover fields to o (core/failpath.h): no_failover_path
+ * (the first 100), no_failover_path_count, unconfirmable_nodes.
+ */
+void cd_ipc_failover_status(struct json_object *o);
 
 struct cd_vm;
 /*

@@ -9,10 +9,11 @@ clusterd_clusterd_SOURCES = \
 	clusterd/persist.c clusterd/persist.h \
 	clusterd/snapstream.c clusterd/snapstream.h \
 	clusterd/statecheck.c clusterd/statecheck.h \
+	clusterd/clockskew.c clusterd/clockskew.h \
 	clusterd/offloop.c clusterd/offloop.h \
 	clusterd/ipcs.c clusterd/ipcs.h lib/ipcpeer.c lib/ipcpeer.h \
 	clusterd/ipc_cmd.c clusterd/ipc_cmd.h \
-	clusterd/ipc_cluster.c clusterd/ipc_vm.c clusterd/ipc_move.c clusterd/ipc_volume.c clusterd/ipc_fence.c clusterd/ipc_drain.c \
+	clusterd/ipc_cluster.c clusterd/ipc_check.c clusterd/ipc_vm.c clusterd/ipc_move.c clusterd/ipc_volume.c clusterd/ipc_fence.c clusterd/ipc_drain.c \
 	clusterd/ipc_maint.c \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/lrm_leases.c clusterd/lrm_move.c clusterd/lrm_quick.c clusterd/lrm_settle.c clusterd/lrm_sweep.c clusterd/lrm_int.h \

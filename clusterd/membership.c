@@ -55,9 +55,21 @@ static struct {
 
 	struct sendq_item *sendq, **sendq_tail;
 	qb_loop_timer_handle resend_timer, reconnect_timer;
+
+	/* corosync's facts (state.h), read at connect and every FACTS_MS, not per report */
+	struct cd_node_facts facts;
+	qb_loop_timer_handle facts_timer;
 } membership = {.cpg_fd = -1, .quorum_fd = -1};
 
+/*
+ * How often corosync's configuration is read again: a reload
+ * (corosync-cfgtool -R) shows in the cluster check within a minute.
+ */
+#define FACTS_MS 60000
+
 static void reconnect_cb(void *data);
+static bool read_corosync_facts(void);
+static void facts_tick(void *data);
 static void disconnect(void);
 static void quorum_wait_cb(void *data);
 
@@ -284,6 +296,7 @@ static int connect_corosync(void)
 	e = cmap_initialize(&membership.cmap);
 	if (e != CS_OK)
 		goto fail;
+	read_corosync_facts();
 	e = votequorum_initialize(&membership.vq, NULL);
 	if (e != CS_OK)
 		goto fail;
@@ -342,6 +355,8 @@ int cd_membership_start(qb_loop_t *loop, const struct cd_membership_ops *ops)
 		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
 				  reconnect_cb, &membership.reconnect_timer);
 	}
+	qb_loop_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
+			  &membership.facts_timer);
 	return 0;
 }
 
@@ -354,6 +369,7 @@ void cd_membership_stop(void)
 		group.length = (uint32_t)strlen(CPG_GROUP);
 		cpg_leave(membership.cpg, &group);
 	}
+	qb_loop_timer_del(membership.loop, membership.facts_timer);
 	disconnect();
 }
 
@@ -427,6 +443,142 @@ bool cd_membership_is_member(uint32_t nodeid)
 	return false;
 }
 
+/*
+ * corosync's crypto setting key (totem.crypto_cipher or totem.crypto_hash)
+ * into out: its value, "none" when unset (corosync's default), "" when
+ * corosync cannot be asked.
+ */
+static void crypto_setting(const char *key, char *out, size_t len)
+{
+	char *s = NULL;
+
+	out[0] = '\0';
+	if (!membership.cmap)
+		return;
+	if (cmap_get_string(membership.cmap, key, &s) != CS_OK) {
+		cd_strlcpy(out, "none", len);
+		return;
+	}
+	if (cd_valid_name(s, len - 1))
+		cd_strlcpy(out, s, len);
+	free(s);
+}
+
+/* The lines of config_digest(), at most: a large cluster's nodelist is some 5 lines a node. */
+#define DIGEST_MAX_KEYS 1024
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Each key under prefix as a line "key=HEX OF ITS VALUE", added to lines. */
+static void digest_keys(const char *prefix, char **lines, size_t *n)
+{
+	char key[CMAP_KEYNAME_MAXLEN + 1];
+	cmap_iter_handle_t it;
+	cmap_value_types_t type;
+	size_t len, i;
+
+	if (cmap_iter_init(membership.cmap, prefix, &it) != CS_OK)
+		return;
+	while (*n < DIGEST_MAX_KEYS &&
+	       cmap_iter_next(membership.cmap, it, key, &len, &type) == CS_OK) {
+		size_t klen = strlen(key);
+		unsigned char *v;
+		char *line;
+
+		/*
+		 * What corosync fills in for this node itself: where in the
+		 * nodelist it is, and the address it binds (its own, from the
+		 * nodelist, unless configured).
+		 */
+		if (strcmp(key, "nodelist.local_node_pos") == 0 || len > 4096 ||
+		    (klen > 12 && strcmp(key + klen - 12, ".bindnetaddr") == 0))
+			continue;
+		v = malloc(len + 1);
+		line = malloc(klen + 2 + 2 * len + 1);
+		if (!v || !line || cmap_get(membership.cmap, key, v, &len, &type) != CS_OK) {
+			free(v);
+			free(line);
+			continue;
+		}
+		memcpy(line, key, klen);
+		line[klen] = '=';
+		for (i = 0; i < len; i++)
+			snprintf(line + klen + 1 + 2 * i, 3, "%02x", v[i]);
+		line[klen + 1 + 2 * len] = '\0';
+		free(v);
+		lines[(*n)++] = line;
+	}
+	cmap_iter_finalize(membership.cmap, it);
+}
+
+/*
+ * The SHA-256 of corosync's configuration as it runs it: every key of the
+ * totem, nodelist and quorum sections with its value, sorted, but for
+ * the two corosync sets per node (nodelist.local_node_pos and each
+ * interface's bindnetaddr). What must be alike on every node is there;
+ * what may differ (logging, the system section's state directory,
+ * comments) is not. "" when corosync cannot be asked.
+ */
+static void config_digest(char out[65])
+{
+	static const char *const prefixes[] = {"totem.", "nodelist.", "quorum."};
+	char **lines = calloc(DIGEST_MAX_KEYS, sizeof(*lines)), *all = NULL;
+	size_t n = 0, total = 0, i, off = 0;
+
+	out[0] = '\0';
+	if (!lines || !membership.cmap)
+		goto out_free;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		digest_keys(prefixes[i], lines, &n);
+	if (n == 0)
+		goto out_free;
+	qsort(lines, n, sizeof(*lines), cmp_lines);
+	for (i = 0; i < n; i++)
+		total += strlen(lines[i]) + 1;
+	all = malloc(total);
+	if (!all)
+		goto out_free;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		memcpy(all + off, lines[i], l);
+		all[off + l] = '\n';
+		off += l + 1;
+	}
+	cd_sha256_hex(all, total, out);
+out_free:
+	free(all);
+	for (i = 0; lines && i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/* Read corosync's facts again; true if they changed. */
+static bool read_corosync_facts(void)
+{
+	struct cd_node_facts f;
+
+	memset(&f, 0, sizeof(f));
+	config_digest(f.corosync_sha256);
+	crypto_setting("totem.crypto_cipher", f.crypto_cipher, sizeof(f.crypto_cipher));
+	crypto_setting("totem.crypto_hash", f.crypto_hash, sizeof(f.crypto_hash));
+	if (memcmp(&f, &membership.facts, sizeof(f)) == 0)
+		return false;
+	membership.facts = f;
+	return true;
+}
+
+static void facts_tick(void *data)
+{
+	if (membership.cmap && read_corosync_facts() && membership.ops->info_changed)
+		membership.ops->info_changed();
+	qb_loop_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
+			  &membership.facts_timer);
+}
+
 int cd_membership_local_info(struct cd_node_info *ni)
 {
 	char key[128], *s = NULL;
@@ -435,6 +587,13 @@ int cd_membership_local_info(struct cd_node_info *ni)
 	memset(ni, 0, sizeof(*ni));
 	ni->id = membership.local_nodeid;
 	cd_hostinfo_capacity(&ni->cap);
+	cd_hostinfo_facts(&ni->facts);
+	cd_strlcpy(ni->facts.corosync_sha256, membership.facts.corosync_sha256,
+		   sizeof(ni->facts.corosync_sha256));
+	cd_strlcpy(ni->facts.crypto_cipher, membership.facts.crypto_cipher,
+		   sizeof(ni->facts.crypto_cipher));
+	cd_strlcpy(ni->facts.crypto_hash, membership.facts.crypto_hash,
+		   sizeof(ni->facts.crypto_hash));
 	for (i = 0; membership.cmap && i < 1024; i++) {
 		snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", i);
 		if (cmap_get_uint32(membership.cmap, key, &id) != CS_OK)

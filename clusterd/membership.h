@@ -29,6 +29,8 @@ struct cd_membership_ops {
 	void (*quorum)(void);
 	/* The connection to corosync was lost. */
 	void (*lost)(void);
+	/* corosync's configuration (its digest or crypto) changed: this node's information did. */
+	void (*info_changed)(void);
 };
 
 int cd_membership_start(qb_loop_t *loop, const struct cd_membership_ops *ops);

@@ -13,6 +13,7 @@
 #include "clusterd/events.h"
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
+#include "clusterd/clockskew.h"
 #include "clusterd/statecheck.h"
 #include "core/change.h"
 #include "core/changelog.h"
@@ -625,6 +626,7 @@ static void on_sync_state(const struct cd_msg *msg)
 			   "its sync report was malformed");
 		return;
 	}
+	cd_clockskew_seen(msg->sender, rep.wall_ms);
 	round_step(cd_sync_add_report(&replica.sync, msg->round, &rep), "");
 }
 
@@ -1022,6 +1024,7 @@ const struct cd_membership_ops cd_replica_membership_ops = {
 	.flush = on_flush,
 	.quorum = on_quorum,
 	.lost = on_lost,
+	.info_changed = cd_replica_local_info_changed,
 };
 
 int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done, void *ctx)

@@ -22,6 +22,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/offloop.h"
 #include "clusterd/replica.h"
+#include "clusterd/clockskew.h"
 #include "clusterd/statecheck.h"
 #include "core/statecheck.h"
 #include "core/state_sum.h"
@@ -61,6 +62,8 @@ static void hashed(const struct cd_state *copy, void *ctx)
 	if (sc.copy_check != sc.check)
 		return;
 	o = cd_check_sum_to_json(sc.check, &mine);
+	/* Its wall clock, for the clock check (clockskew.h); older members ignore it. */
+	json_object_object_add(o, "wall_ms", json_object_new_int64((int64_t)cd_wall_ms()));
 	cd_replica_send(CD_MSG_STATE_SUM, o);
 	json_object_put(o);
 }
@@ -132,8 +135,13 @@ void cd_statecheck_on_sum(const struct cd_msg *msg)
 	struct cd_check_sum sum;
 	uint64_t check;
 
-	if (cd_check_sum_from_json(msg->body, msg->sender, &check, &sum) < 0 || !sc.check ||
-	    check != sc.check)
+	uint64_t wall = 0;
+
+	if (cd_check_sum_from_json(msg->body, msg->sender, &check, &sum) < 0)
+		return;
+	if (cd_jget_u64(msg->body, "wall_ms", &wall) == 0)
+		cd_clockskew_seen(msg->sender, wall);
+	if (!sc.check || check != sc.check)
 		return;
 	for (i = 0; i < sc.n_sums; i++)
 		if (sc.sums[i].node == msg->sender)

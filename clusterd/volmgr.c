@@ -183,6 +183,27 @@ static struct rt *rt_find(const char *name)
 	return NULL;
 }
 
+int cd_volmgr_host_sees(const char *vol, uint32_t nodeid)
+{
+	struct rt *rt = rt_find(vol);
+	bool usable, alive, self = nodeid == cd_membership_local_nodeid();
+	uint64_t until;
+
+	if (!rt || nodeid == 0 || nodeid > CSVFS_MAX_HOSTS)
+		return self ? 0 : -1;
+	pthread_mutex_lock(&rt->lock);
+	usable = rt->uuid_ok;
+	until = rt->suspend ? 0 : rt->host.valid_until;
+	alive = rt->renewed_ms[nodeid] &&
+		cd_now_ms() < rt->renewed_ms[nodeid] + rt->watch_expiry_ms;
+	pthread_mutex_unlock(&rt->lock);
+	if (self)
+		return usable && rt->host_state == CD_HOST_LEASE_HELD && cd_now_ms() < until;
+	if (!usable)
+		return -1;
+	return alive;
+}
+
 /*
  * Start using volume v. Only once corosync has given this node its id: the
  * id is the node's host slot, and a slot taken before (0) would never be

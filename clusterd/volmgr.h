@@ -82,6 +82,15 @@ bool cd_volmgr_leases_held(char *lacking, size_t len);
  */
 bool cd_volmgr_host_ready(uint32_t nodeid, char *lacking, size_t len);
 
+/*
+ * Whether node id sees volume vol with its UUID, as far as this node can
+ * tell: 1 if it holds its host lease there (a node joins only after it
+ * read the volume's superblock and found the UUID the state records; this
+ * node itself, or another whose slot was seen renewed within the expiry
+ * time), 0 if not, -1 if this node cannot read the volume itself.
+ */
+int cd_volmgr_host_sees(const char *vol, uint32_t nodeid);
+
 #ifdef CD_TEST_HOOKS
 /*
  * Test aid: stall (or resume) this node's host-lease renewals on vol, as a

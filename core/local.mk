@@ -41,6 +41,8 @@ core_libcdcore_la_SOURCES = \
 	core/xmlquery.c core/xmlquery.h \
 	core/quorumview.c core/quorumview.h \
 	core/deadrule.c core/deadrule.h \
+	core/failpath.c core/failpath.h \
+	core/clustercheck.c core/clustercheck.h \
 	core/schedule.c core/schedule.h \
 	core/ipc_admit.c core/ipc_admit.h \
 	core/chunks.c core/chunks.h \

@@ -274,10 +274,36 @@ void cd_state_sync_finish(struct cd_state *s, const struct cd_node_info *members
 
 /* --- serialization --- */
 
+/* Its facts, or NULL when none is known (left out, as an older clusterd's record). */
+static struct json_object *facts_to_json(const struct cd_node_facts *f)
+{
+	struct json_object *o;
+
+	if (!f->corosync_sha256[0] && !f->crypto_cipher[0] && !f->crypto_hash[0] &&
+	    !f->libvirt_version && !f->qemu_version)
+		return NULL;
+	o = json_object_new_object();
+	if (f->corosync_sha256[0])
+		json_object_object_add(o, "corosync_sha256",
+				       json_object_new_string(f->corosync_sha256));
+	if (f->crypto_cipher[0])
+		json_object_object_add(o, "crypto_cipher",
+				       json_object_new_string(f->crypto_cipher));
+	if (f->crypto_hash[0])
+		json_object_object_add(o, "crypto_hash", json_object_new_string(f->crypto_hash));
+	if (f->libvirt_version)
+		json_object_object_add(o, "libvirt_version",
+				       json_object_new_int64((int64_t)f->libvirt_version));
+	if (f->qemu_version)
+		json_object_object_add(o, "qemu_version",
+				       json_object_new_int64((int64_t)f->qemu_version));
+	return o;
+}
+
 struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *cap;
-	struct json_object *models;
+	struct json_object *models, *facts;
 	uint32_t i;
 
 	json_object_object_add(o, "id", json_object_new_int64(ni->id));
@@ -301,6 +327,9 @@ struct json_object *cd_node_info_to_json(const struct cd_node_info *ni)
 		json_object_object_add(cap, "host_cpu_xml",
 				       json_object_new_string(ni->cap.host_cpu_xml));
 	json_object_object_add(o, "capacity", cap);
+	facts = facts_to_json(&ni->facts);
+	if (facts)
+		json_object_object_add(o, "facts", facts);
 	return o;
 }
 
@@ -353,6 +382,42 @@ static int host_cpu_from_json(struct cd_capacity *cap, const struct json_object 
 	return 0;
 }
 
+/* One optional string fact: absent is "", present must be a name that fits. */
+static int fact_str(char *dst, size_t n, const struct json_object *o, const char *key)
+{
+	if (!json_object_object_get_ex(o, key, NULL))
+		return 0;
+	if (copy_str(dst, n, cd_jget_str(o, key)) < 0 || !cd_valid_name(dst, n - 1))
+		return CD_ERR_INVALID;
+	return 0;
+}
+
+/* Its facts: absent (an older clusterd) is none known; each is optional. */
+static int facts_from_json(struct cd_node_facts *f, const struct json_object *o)
+{
+	struct json_object *fo;
+	size_t i;
+
+	if (!json_object_object_get_ex(o, "facts", &fo))
+		return 0;
+	if (!json_object_is_type(fo, json_type_object) ||
+	    fact_str(f->corosync_sha256, sizeof(f->corosync_sha256), fo, "corosync_sha256") < 0 ||
+	    fact_str(f->crypto_cipher, sizeof(f->crypto_cipher), fo, "crypto_cipher") < 0 ||
+	    fact_str(f->crypto_hash, sizeof(f->crypto_hash), fo, "crypto_hash") < 0)
+		return CD_ERR_INVALID;
+	for (i = 0; f->corosync_sha256[i]; i++)
+		if (!strchr("0123456789abcdef", f->corosync_sha256[i]))
+			return CD_ERR_INVALID;
+	if (i && i != 64)
+		return CD_ERR_INVALID;
+	if ((json_object_object_get_ex(fo, "libvirt_version", NULL) &&
+	     cd_jget_u64(fo, "libvirt_version", &f->libvirt_version) < 0) ||
+	    (json_object_object_get_ex(fo, "qemu_version", NULL) &&
+	     cd_jget_u64(fo, "qemu_version", &f->qemu_version) < 0))
+		return CD_ERR_INVALID;
+	return 0;
+}
+
 int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 {
 	struct json_object *a, *cap;
@@ -383,7 +448,8 @@ int cd_node_info_from_json(struct cd_node_info *ni, const struct json_object *o)
 	    cores > UINT32_MAX || cd_jget_u64(cap, "memory_mb", &mem) < 0 ||
 	    copy_str(ni->cap.cpu_model, sizeof(ni->cap.cpu_model), cd_jget_str(cap, "cpu_model")) <
 		    0 ||
-	    cpu_models_from_json(&ni->cap, cap) < 0 || host_cpu_from_json(&ni->cap, cap) < 0)
+	    cpu_models_from_json(&ni->cap, cap) < 0 || host_cpu_from_json(&ni->cap, cap) < 0 ||
+	    facts_from_json(&ni->facts, o) < 0)
 		return CD_ERR_INVALID;
 	ni->cap.cores = (uint32_t)cores;
 	ni->cap.memory_mb = mem;

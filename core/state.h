@@ -120,6 +120,21 @@ struct cd_capacity {
 	char host_cpu_xml[CD_HOST_CPU_XML_MAX + 1];
 };
 
+/*
+ * What a node tells of its set-up, for `clusterctl cluster check`: small,
+ * sent with its information at every sync round. Each is "" or 0 when not
+ * known (not read yet, or an older clusterd).
+ */
+#define CD_CRYPTO_NAME_MAX 15
+struct cd_node_facts {
+	char corosync_sha256[65];		    /* SHA-256 (hex) of its corosync.conf */
+	char crypto_cipher[CD_CRYPTO_NAME_MAX + 1]; /* corosync's totem.crypto_cipher */
+	char crypto_hash[CD_CRYPTO_NAME_MAX + 1];   /* corosync's totem.crypto_hash */
+	uint64_t libvirt_version; /* libvirtd's, as libvirt encodes it: major * 1e6 + minor * 1e3 +
+				     micro */
+	uint64_t qemu_version;	  /* the hypervisor's (QEMU), encoded alike */
+};
+
 /* What a node reports about itself when it joins. */
 struct cd_node_info {
 	uint32_t id;
@@ -127,6 +142,7 @@ struct cd_node_info {
 	char addrs[CD_ADDRS_MAX][CD_ADDR_MAX + 1];
 	uint32_t n_addrs;
 	struct cd_capacity cap;
+	struct cd_node_facts facts;
 };
 
 struct cd_node {

@@ -28,6 +28,7 @@ static const char *const cd_errors[] = {
 	[-(CD_ERR_MOVE_SAVED - CD_ERR_BASE)] = "the VM was saved: it is restored where the cluster places it",
 	[-(CD_ERR_DRAIN_BLOCKED - CD_ERR_BASE)] = "the drain ended blocked: some VM can move nowhere",
 	[-(CD_ERR_DRAIN_CANCELLED - CD_ERR_BASE)] = "the drain was cancelled",
+	[-(CD_ERR_CHECK_FAILED - CD_ERR_BASE)] = "a cluster check failed",
 };
 /* clang-format on */
 
@@ -72,6 +73,7 @@ static const struct {
 	{CD_ERR_MOVE_SAVED, CD_EXIT_MOVE_SAVED},
 	{CD_ERR_DRAIN_BLOCKED, CD_EXIT_DRAIN_BLOCKED},
 	{CD_ERR_DRAIN_CANCELLED, CD_EXIT_DRAIN_CANCELLED},
+	{CD_ERR_CHECK_FAILED, CD_EXIT_FAILURE},
 };
 
 int cd_exit_code(int rc)

@@ -17,7 +17,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_lrm_phase tests/unit/check_state_budget tests/unit/check_move_check \
 	tests/unit/check_move_peer tests/unit/check_schedule \
 	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_syncdelta tests/unit/check_journal \
-	tests/unit/check_statecheck tests/unit/check_state_sum
+	tests/unit/check_statecheck tests/unit/check_state_sum tests/unit/check_failpath \
+	tests/unit/check_clustercheck
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -156,3 +157,9 @@ tests_unit_check_stats_LDADD = $(UNIT_LIBS)
 # Lab tests need root, network namespaces and corosync: run by
 # scripts/test.sh (the README's test command), not by make check.
 EXTRA_DIST += tests/lab
+tests_unit_check_failpath_SOURCES = tests/unit/check_failpath.c $(FIXTURE_SOURCES)
+tests_unit_check_failpath_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_failpath_LDADD = $(UNIT_LIBS)
+tests_unit_check_clustercheck_SOURCES = tests/unit/check_clustercheck.c $(FIXTURE_SOURCES)
+tests_unit_check_clustercheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_clustercheck_LDADD = $(UNIT_LIBS)

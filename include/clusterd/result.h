@@ -31,7 +31,8 @@ enum cd_result {
 	CD_ERR_MOVE_SAVED = -1019,	/* a move ended with the VM saved: restored where placed */
 	CD_ERR_DRAIN_BLOCKED = -1020,	/* a drain ended with VMs that could move nowhere */
 	CD_ERR_DRAIN_CANCELLED = -1021, /* a drain was cancelled before the node was empty */
-	CD_ERR_LAST = -1022
+	CD_ERR_CHECK_FAILED = -1022,	/* cluster check: a check failed (it says which) */
+	CD_ERR_LAST = -1023
 };
 
 /* A static string describing rc (0, -errno or a CD_ERR_* code). */

@@ -32,6 +32,14 @@ ctl 1 clusterctl volume add vol1 "$LUN"
 pass "volume added: $LUN"
 for i in $(seq 1 $N); do wait_for 15 "node $i holds a valid host lease" lease_valid "$i"; done
 wait_for 15 "the volume has a coordinator" has_coordinator 2
+
+# --- with the volume, every node's death can be confirmed by its host lease
+all_confirmable() { [[ $(json_get "$(cd_status 1)" 'len(d["unconfirmable_nodes"])') == 0 ]]; }
+wait_for 30 "status: every node's death can be confirmed by its host lease" all_confirmable
+pass "status: no node without a failover path"
+rc=0; out=$(ctl 1 clusterctl cluster check) || rc=$?
+assert_match "$out" "ok +volumes +every member sees every shared volume" "cluster check: every node sees vol1 (${out//$'\n'/ | })"
+assert_match "$out" "ok +failover" "cluster check: every node's death can be confirmed by its host lease"
 assert_eq "$(json_get "$(vol 3)" 'd["coordinator"]')" 1 "the cluster's coordinator holds the metadata lease"
 
 # --- files, created from every node, exposed on every node

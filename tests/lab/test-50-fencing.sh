@@ -18,6 +18,15 @@ N=3
 
 ctl() { lab exec "$@"; }
 
+# --- cluster check before any fence device: no VM yet, so the nodes' missing
+# failover paths are only a warning
+rc=0; out=$(ctl 2 clusterctl cluster check) || rc=$?
+assert_eq "$rc" 0 "cluster check passes with warnings only (${out//$'\n'/ | })"
+assert_match "$out" "warn +failover +node1 has no fence device and the cluster has no shared volume" "cluster check warns of nodes without a failover path"
+assert_match "$out" "ok +crypto" "cluster check finds corosync's crypto on"
+assert_match "$out" "ok +corosync-config" "cluster check finds corosync's configuration alike"
+assert_eq "$(json_get "$(cd_status 2)" 'len(d["unconfirmable_nodes"])')" 3 "status lists the 3 nodes whose death cannot be confirmed"
+
 # --- a fence device, checked and listed
 ctl 1 clusterctl fence add labpower fence_lab "lab_dir=$LAB_DIR"
 assert_match "$(ctl 2 clusterctl fence list)" "labpower +fence_lab +node1,node2,node3" "the device fences every node"
@@ -38,6 +47,18 @@ ctl 1 clusterctl vm start f1
 wait_for 60 "f1 runs on node3" runs_on 1 f1 node3
 wait_for 60 "f1 answers" answers 198.18.0.31
 boot1=$(lab exec client "$probe" 198.18.0.31 --once | sed -n 's/.*boot=\([0-9a-f]*\).*/\1/p')
+
+# --- with the fence device every VM has a failover path; without (lease only, no volume) f1 has none
+rc=0; out=$(ctl 2 clusterctl cluster check) || rc=$?
+assert_eq "$rc" 0 "cluster check passes with a fence device for every node (${out//$'\n'/ | })"
+assert_eq "$(json_get "$(cd_status 2)" 'd["no_failover_path_count"]')" 0 "status: every VM has a failover path"
+ctl 1 clusterctl property set failover-confirm lease
+assert_match "$(ctl 2 clusterctl status)" "Warning: +1 VM has no failover path \\(f1\\): node3 cannot be confirmed dead" "status warns that f1 has no failover path"
+assert_eq "$(json_get "$(cd_status 2)" 'd["no_failover_path"][0]["vm"]')" f1 "status --json names f1"
+rc=0; out=$(ctl 2 clusterctl cluster check) || rc=$?
+assert_eq "$rc" 1 "cluster check fails for f1 (${out//$'\n'/ | })"
+assert_eq "$(json_get "$(ctl 2 clusterctl --json cluster check || :)" 'd["verdict"]')" fail "cluster check --json says fail"
+ctl 1 clusterctl property set failover-confirm fence
 lab kill 3 >/dev/null
 wait_for 60 "f1 runs elsewhere after node3 is fenced" runs_not_on 1 f1 node3
 wait_for 60 "f1 answers again" answers 198.18.0.31

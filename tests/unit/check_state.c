@@ -361,6 +361,54 @@ START_TEST(test_node_host_cpu_json)
 }
 END_TEST
 
+/*
+ * A node's facts (for the cluster check) travel in its record when known;
+ * a record without them (an older clusterd's) reads as none known, and a
+ * bad one is refused.
+ */
+START_TEST(test_node_facts_json)
+{
+	struct cd_node_info ni = info(1, "node1"), back;
+	struct json_object *o, *f;
+
+	o = cd_node_info_to_json(&ni);
+	ck_assert(!json_object_object_get_ex(o, "facts", NULL));
+	json_object_put(o);
+
+	memset(ni.facts.corosync_sha256, 'a', 64);
+	strcpy(ni.facts.crypto_cipher, "aes256");
+	strcpy(ni.facts.crypto_hash, "sha256");
+	ni.facts.libvirt_version = 9000000;
+	ni.facts.qemu_version = 7002000;
+	o = cd_node_info_to_json(&ni);
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), 0);
+	ck_assert_int_eq(memcmp(&back.facts, &ni.facts, sizeof(ni.facts)), 0);
+
+	ck_assert(json_object_object_get_ex(o, "facts", &f));
+	json_object_object_add(f, "corosync_sha256", json_object_new_string("abc"));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	json_object_object_add(
+		f, "corosync_sha256",
+		json_object_new_string(
+			"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	json_object_object_del(f, "corosync_sha256");
+	json_object_object_add(f, "crypto_cipher", json_object_new_string("a b"));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	json_object_object_add(f, "crypto_cipher", json_object_new_string("none"));
+	json_object_object_add(f, "qemu_version", json_object_new_string("7"));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	json_object_object_del(f, "qemu_version");
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), 0);
+	ck_assert_str_eq(back.facts.corosync_sha256, "");
+	ck_assert_str_eq(back.facts.crypto_cipher, "none");
+	ck_assert_uint_eq(back.facts.qemu_version, 0);
+	json_object_object_add(o, "facts", json_object_new_int(1));
+	ck_assert_int_eq(cd_node_info_from_json(&back, o), CD_ERR_INVALID);
+	json_object_put(o);
+}
+END_TEST
+
 /* A file request retried with the same id is queued once and answered once. */
 START_TEST(test_volume_request_once)
 {
@@ -478,6 +526,7 @@ int main(void)
 	add_tcase(s, test_refused_changes_change_nothing);
 	add_tcase(s, test_value_size_limit);
 	add_tcase(s, test_node_host_cpu_json);
+	add_tcase(s, test_node_facts_json);
 	add_tcase(s, test_sync_finish_membership);
 	add_tcase(s, test_flapping_node_quarantined);
 	add_tcase(s, test_json_roundtrip_is_canonical);
