@@ -337,15 +337,6 @@ static void pause_resume(virDomainPtr d, struct job *j)
 	fill_state(j, d);
 }
 
-/*
- * Tell the network where the guest now runs, as soon as its QEMU runs:
- * QEMU sends a RARP from each of the guest's MACs (announce-self), five
- * times in the first half second, so every bridge and switch on the way
- * learns the guest's new port at once, whatever the guest itself sends
- * (many send nothing until spoken to). Harmless on the node the guest ran
- * on before. libvirt has no API of its own for it: QMP through
- * libvirt-qemu. A failure is logged; the VM runs all the same.
- */
 /* libvirtd's version and its hypervisor's, for the cluster check (0: not told). */
 static void versions(virConnectPtr c, struct job *j)
 {
@@ -358,6 +349,15 @@ static void versions(virConnectPtr c, struct job *j)
 	virResetLastError();
 }
 
+/*
+ * Tell the network where the guest now runs, as soon as its QEMU runs:
+ * QEMU sends a RARP from each of the guest's MACs (announce-self), five
+ * times in the first half second, so every bridge and switch on the way
+ * learns the guest's new port at once, whatever the guest itself sends
+ * (many send nothing until spoken to). Harmless on the node the guest ran
+ * on before. libvirt has no API of its own for it: QMP through
+ * libvirt-qemu. A failure is logged; the VM runs all the same.
+ */
 static void announce(virDomainPtr d, struct job *j)
 {
 	static const char cmd[] = "{\"execute\":\"announce-self\",\"arguments\":"
