@@ -129,8 +129,10 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
  * The safety rule: a lost node's VMs are started elsewhere only once the
  * node is known dead. Its csvfs host lease, watched continuously, tells:
  * expired (it stopped renewing, which it does only after killing its VMs or
- * with nothing left to run) or released (it said so). Without a volume, an
- * admin's confirm-dead (or, later, a fence agent) is the only way.
+ * with nothing left to run) or released (it said so). Without a volume, or
+ * on a volume it never joined (where nothing of it was ever powered off for
+ * a lapse: deadrule.h), a fence device or an admin's confirm-dead is the
+ * only way.
  */
 void cd_failover_check(void)
 {

@@ -35,7 +35,8 @@ static int seen_dead(void *arg, uint32_t slot)
 	pthread_mutex_lock(&rt->lock);
 	l = rt->live[slot];
 	pthread_mutex_unlock(&rt->lock);
-	return l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE;
+	/* A blank slot holds no lease: nothing of it is to be waited for. */
+	return l == CSVFS_LIVE_DEAD || l == CSVFS_LIVE_GONE || l == CSVFS_LIVE_FREE;
 }
 
 #ifdef CD_TEST_HOOKS

@@ -476,6 +476,9 @@ int cd_volmgr_host_dead(uint32_t nodeid)
 		case CSVFS_LIVE_GONE:
 			seen[i] = CD_SLOT_GONE;
 			break;
+		case CSVFS_LIVE_FREE:
+			seen[i] = CD_SLOT_NEVER;
+			break;
 		}
 	}
 	answer = cd_host_dead_rule(seen, vols.n_rts);

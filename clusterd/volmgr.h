@@ -51,8 +51,9 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 
 /*
  * Whether node id's host lease is known dead (expired as watched from here,
- * or released) on some volume: 1; 0 if not known dead; -1 if the cluster
- * has no volume to tell by.
+ * or released) on every volume: 1; 0 if not known dead (yet); -1 if no
+ * volume can tell: the cluster has none, or the node never joined one
+ * (deadrule.h).
  */
 int cd_volmgr_host_dead(uint32_t nodeid);
 

@@ -5,9 +5,18 @@
  * runs (lrm_sweep.c), not only those on that volume, and the watchdog process
  * kills every QEMU if that does not happen in time. A node is dead, its VMs
  * free to start elsewhere, only when every shared volume shows its slot
- * expired or released (or never joined): then each of its VMs is surely
- * off. A volume where its slot is still renewed, or not yet watched long
- * enough, keeps it alive, whatever the others show.
+ * expired or released: then each of its VMs is surely off. A volume where
+ * its slot is still renewed, or not yet watched long enough, keeps it alive,
+ * whatever the others show.
+ *
+ * A slot the node never joined proves nothing: no lease of it ever lapsed
+ * there, so nothing was powered off for it and no watchdog was armed by it.
+ * A node runs VMs without a slot on a volume when they started before the
+ * volume was added and it has not joined yet, or when it cannot read the
+ * volume's LUN at all (volmgr.c lets it start VMs then), and it does not
+ * power them off for that. Such a node, lost, is not dead by its leases: the
+ * volumes cannot tell (as with no volume at all), and a fence device or an
+ * admin's confirm-dead must.
  */
 #ifndef CD_DEADRULE_H
 #define CD_DEADRULE_H
@@ -18,12 +27,14 @@ enum cd_slot_seen {
 	CD_SLOT_UNKNOWN, /* not watched long enough */
 	CD_SLOT_ALIVE,	 /* renewed while watched */
 	CD_SLOT_DEAD,	 /* not renewed for the expiry time */
-	CD_SLOT_GONE,	 /* released, never joined, or taken by a newer incarnation */
+	CD_SLOT_GONE,	 /* released, or taken by a newer incarnation */
+	CD_SLOT_NEVER,	 /* never joined: blank */
 };
 
 /*
- * What n volumes (seen[i] each) say of one node: 1 dead, 0 not (yet), -1
- * no volume can tell (n == 0).
+ * What n volumes (seen[i] each) say of one node: 1 dead (every one dead or
+ * gone); 0 not (yet): one is alive or unknown; -1 the volumes cannot tell:
+ * n == 0, or the others dead or gone and at least one never joined.
  */
 int cd_host_dead_rule(const enum cd_slot_seen *seen, size_t n);
 

@@ -172,7 +172,7 @@ static int join_wait(struct csvfs_vol *v, uint32_t slot, struct csvfs_host_rec *
 			*gen = damaged ? unknown_generation(v) : old->generation;
 			return 0;
 		}
-		/* GONE: released or joined by someone else meanwhile; look again. */
+		/* GONE or FREE: released, wiped or joined by someone else meanwhile; look again. */
 	}
 	return -EBUSY;
 }
@@ -267,6 +267,8 @@ const char *csvfs_liveness_str(enum csvfs_liveness l)
 		return "dead";
 	case CSVFS_LIVE_GONE:
 		return "gone";
+	case CSVFS_LIVE_FREE:
+		return "free";
 	}
 	return "?";
 }
@@ -292,8 +294,17 @@ int csvfs_watch_poll(struct csvfs_vol *v, struct csvfs_watch *w, enum csvfs_live
 		goto out_free_buf;
 	done = csvfs_now(v->env);
 	rc = host_decode(v, w->slot, buf, &r);
-	if (rc == -ENODATA || (rc == 0 && ((r.flags & CSVFS_HOST_RELEASED) ||
-					   (w->generation && r.generation != w->generation)))) {
+	/*
+	 * Blank and released are both free of leases, but only a release is
+	 * a promise of its holder: a host that never joined may run anything.
+	 */
+	if (rc == -ENODATA) {
+		*l = CSVFS_LIVE_FREE;
+		rc = 0;
+		goto out_free_buf;
+	}
+	if (rc == 0 &&
+	    ((r.flags & CSVFS_HOST_RELEASED) || (w->generation && r.generation != w->generation))) {
 		*l = CSVFS_LIVE_GONE;
 		rc = 0;
 		goto out_free_buf;

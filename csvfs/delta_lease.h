@@ -91,7 +91,8 @@ enum csvfs_liveness {
 	CSVFS_LIVE_UNKNOWN, /* not watched long enough */
 	CSVFS_LIVE_ALIVE,   /* the slot changed while watched */
 	CSVFS_LIVE_DEAD,    /* no change for the expiry time */
-	CSVFS_LIVE_GONE,    /* released, never joined, or a newer generation */
+	CSVFS_LIVE_GONE,    /* released, or a newer generation */
+	CSVFS_LIVE_FREE,    /* never joined: the slot is blank */
 };
 
 const char *csvfs_liveness_str(enum csvfs_liveness l);

@@ -187,7 +187,7 @@ START_TEST(test_watch_alive_dead_gone)
 	csvfs_watch_init(&w, 1, h->host.generation + 1);
 	ck_assert_int_eq(poll(&w), CSVFS_LIVE_GONE);
 	csvfs_watch_init(&w, 2, 0);
-	ck_assert_int_eq(poll(&w), CSVFS_LIVE_GONE); /* never joined */
+	ck_assert_int_eq(poll(&w), CSVFS_LIVE_FREE); /* never joined */
 	ck_assert_int_eq(csvfs_host_release(&h->vol, &h->host), 0);
 	csvfs_watch_init(&w, 1, 0);
 	ck_assert_int_eq(poll(&w), CSVFS_LIVE_GONE);
