@@ -364,11 +364,14 @@ static void announce(virDomainPtr d, struct job *j)
 				  "{\"initial\":50,\"max\":550,\"rounds\":5,\"step\":100}}";
 	char *reply = NULL;
 
+	size_t at = strlen(j->note); /* after what start() noted */
+
 	if (virDomainQemuMonitorCommand(d, cmd, &reply, 0) < 0)
-		snprintf(j->note, sizeof(j->note), "cannot announce its MAC addresses: %s",
-			 cd_agent_last_error());
+		snprintf(j->note + at, sizeof(j->note) - at,
+			 "cannot announce its MAC addresses: %s", cd_agent_last_error());
 	else
-		snprintf(j->note, sizeof(j->note), "MAC addresses announced to the network");
+		snprintf(j->note + at, sizeof(j->note) - at,
+			 "MAC addresses announced to the network");
 	free(reply);
 }
 
@@ -382,24 +385,21 @@ static void announce(virDomainPtr d, struct job *j)
  */
 static void test_hold_start(const char *name)
 {
-	const char *dir = getenv("CD_TEST_HOLD_DIR");
-	char host[64] = "", path[512], held[520];
-	int fd;
-
-	if (!dir || gethostname(host, sizeof(host) - 1) < 0)
-		return;
-	snprintf(path, sizeof(path), "%s/%s-%s", dir, host, name);
-	if (access(path, F_OK) < 0)
-		return;
-	snprintf(held, sizeof(held), "%s.held", path);
-	fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0)
-		close(fd);
-	while (access(path, F_OK) == 0 && !agent.stopping)
+	while (cd_test_held(name, "") && !agent.stopping)
 		poll(NULL, 0, 50);
-	unlink(held);
 }
 #endif
+
+/*
+ * Whether d is paused by anything but a start: a start's own domain runs
+ * (or is on its way down, or crashed, which the monitor sees), never paused.
+ */
+static bool paused_copy(virDomainPtr d)
+{
+	int state = 0, reason = 0;
+
+	return virDomainGetState(d, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED;
+}
 
 /*
  * Create the domain from j's XML, with the baseline of j->cpus in place of
@@ -410,10 +410,27 @@ static void start(virConnectPtr c, virDomainPtr *d, struct job *j)
 {
 	char *xml = NULL;
 
-	if (*d && virDomainIsActive(*d) == 1) {
+	if (*d && virDomainIsActive(*d) == 1 && !paused_copy(*d)) {
 		/* Started before (this node restarted mid-action): do not start twice. */
-		j->status = domain_status(*d);
+		fill_state(j, *d);
 		return;
+	}
+	if (*d && virDomainIsActive(*d) == 1) {
+		/*
+		 * Paused: not what a start leaves. A copy restored here, or an
+		 * incoming migration, that the cluster never let run: its memory
+		 * may be older than its disks. It goes, and the VM starts afresh.
+		 */
+		if (virDomainDestroy(*d) < 0 && !gone(*d)) {
+			j->rc = CD_ERR_INVALID;
+			snprintf(j->err, sizeof(j->err),
+				 "a paused copy of it here cannot be powered off: %s",
+				 cd_agent_last_error());
+			j->status = domain_status(*d);
+			return;
+		}
+		snprintf(j->note, sizeof(j->note),
+			 "a paused copy of it here, never let run, powered off first; ");
 	}
 	if (j->cpus &&
 	    (j->rc = cd_agent_baseline_xml(c, j->xml, j->cpus, &xml, j->err, sizeof(j->err))) < 0) {
@@ -434,7 +451,7 @@ static void start(virConnectPtr c, virDomainPtr *d, struct job *j)
 		return;
 	}
 	announce(*d, j);
-	j->status = domain_status(*d);
+	fill_state(j, *d);
 }
 
 static void run_job(struct job *j)

@@ -18,7 +18,7 @@
 #include <qb/qbloop.h>
 
 enum cd_agent_op {
-	CD_AGENT_START,	       /* create the domain from XML (idempotent if running) */
+	CD_AGENT_START,	       /* create the domain from XML (idempotent if running: not paused) */
 	CD_AGENT_SHUTDOWN,     /* ask the guest to shut down; returns at once */
 	CD_AGENT_DESTROY,      /* power off (idempotent if gone) */
 	CD_AGENT_STATUS,       /* domain state plus QEMU process liveness */

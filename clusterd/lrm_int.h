@@ -274,6 +274,13 @@ void lrm_quick_restore_start(struct lvm *v, const struct cd_vm *vm);
 void lrm_quick_start_pending(struct lvm *v, const struct cd_vm *vm);
 /* A restore under way here that is no longer wanted (the move is over or elsewhere): off. */
 void lrm_quick_drop_restore(struct lvm *v);
+/*
+ * A plain start (no saved state) of vm here: a copy restored here by a
+ * quick move that the cluster never recorded (its source died before it
+ * recorded the save) is not the VM's any more. It is said, and forgotten:
+ * the start powers it off and starts the VM afresh (vm_agent.h).
+ */
+void lrm_quick_plain_start(struct lvm *v, const struct cd_vm *vm);
 /* Send vm.move.step for v's move: phase done (ok) or failed (why); extra's fields added (may be
  * NULL). */
 void lrm_send_step(struct lvm *v, enum cd_move_phase phase, bool ok, const char *why,

@@ -201,6 +201,7 @@ static void start_domain(struct lvm *v, const struct cd_vm *vm)
 		lrm_quick_restore_start(v, vm);
 		return;
 	}
+	lrm_quick_plain_start(v, vm);
 	if (!vm->cpu_baseline || cpu.emulated) {
 		rc = lrm_call_agent(v, CD_LRM_EV_START, CD_AGENT_START, vm->xml, vm->action_id,
 				    lrm_start_done);

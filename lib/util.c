@@ -309,3 +309,25 @@ void cd_heap_trim(void)
 	malloc_trim(0);
 #endif
 }
+
+#ifdef CD_TEST_HOOKS
+bool cd_test_held(const char *name, const char *suffix)
+{
+	const char *dir = getenv("CD_TEST_HOLD_DIR");
+	char host[64] = "", path[512], held[520];
+	int fd;
+
+	if (!dir || gethostname(host, sizeof(host) - 1) < 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s-%s%s", dir, host, name, suffix);
+	snprintf(held, sizeof(held), "%s.held", path);
+	if (access(path, F_OK) < 0) {
+		unlink(held);
+		return false;
+	}
+	fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	return true;
+}
+#endif

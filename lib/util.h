@@ -106,4 +106,14 @@ int cd_parse_milli(const char *s, uint64_t *milli);
  */
 void cd_heap_trim(void);
 
+#ifdef CD_TEST_HOOKS
+/*
+ * Test aid (builds configured with --enable-test-hooks only): whether the
+ * file $CD_TEST_HOLD_DIR/HOST-NAMESUFFIX exists, HOST being this host's
+ * name. While it does, the step it names is held back; HOST-NAMESUFFIX.held
+ * then says the step reached it (removed once it is not held).
+ */
+bool cd_test_held(const char *name, const char *suffix);
+#endif
+
 #endif

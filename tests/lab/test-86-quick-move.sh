@@ -19,7 +19,10 @@ lab_test_begin "quick move"
 # No auto-converge: a copy that cannot converge stays so, and falls back to
 # quick (under TCG on the lab's machines QEMU 7.2 loses guest writes when a
 # guest that rewrites its memory is migrated live to the end: it must not be)
+# The last part holds a source's hand-over with this directory (test-hooks builds).
+export CD_TEST_HOLD_DIR=$LAB_DIR/hold
 LAB_CONF_EXTRA="migration_auto_converge = no" lab_up_with_volume
+mkdir -p "$CD_TEST_HOLD_DIR"
 N=3
 move_lab_ready
 
@@ -183,5 +186,39 @@ assert_eq "$(boot_of vm1)" "$b0" "restored from the same image: the boot it had"
 pass "target $dst died before its restore was recorded: vm1 restored on $(where vm1 "$viewer"), gap ${gap} ms"
 lab start "$(nodeid "$dst")" >/dev/null
 wait_for 90 "$dst rejoined" cluster_whole
+
+# --- the source dies once the target has restored the image paused, before
+# the save is recorded: the cluster never learnt of that copy, so it never
+# runs; the VM fails over (to the target, its only other possible owner),
+# where the paused copy goes first and the VM runs once, not paused. The
+# target is held from dropping its copy when it hears that the move ended,
+# as a busy target that hears of that and of the new placement at once is.
+src=$(where vm1)
+dst=$(other_than "$src")
+viewer=$(nodeid "$dst")
+lab exec "$viewer" clusterctl vm set vm1 possible-owners="$src,$dst"
+touch "$CD_TEST_HOLD_DIR/$src-vm1.handover" "$CD_TEST_HOLD_DIR/$dst-vm1.keepcopy"
+probe_start vm1
+lab exec "$viewer" clusterctl vm move vm1 "$dst" --mode quick >/dev/null
+wait_for 90 "vm1 saved on $src, its hand-over held" test -e "$CD_TEST_HOLD_DIR/$src-vm1.handover.held"
+domstate_is() { [[ $(lab exec "$(nodeid "$1")" virsh domstate "$2" 2>/dev/null) == "$3"* ]]; }
+wait_for 90 "$dst restored vm1 paused, following its source" domstate_is "$dst" vm1 paused
+assert_eq "$(vm_field "$viewer" vm1 'd["state"]') $(where vm1 "$viewer")" "migrating $src" \
+	"the cluster still has vm1 saving on $src"
+lab kill "$(nodeid "$src")" >/dev/null
+rm -f "$CD_TEST_HOLD_DIR/$src-vm1.handover"
+wait_for 120 "vm1 runs and answers after its source died" running_answers "$viewer" vm1
+probe_stop vm1
+rm -f "$CD_TEST_HOLD_DIR/$dst-vm1.keepcopy"
+assert_eq "$(where vm1 "$viewer")" "$dst" "vm1 failed over to $dst"
+assert_eq "$(vm_nodes_running vm1)" "$dst" "vm1 runs on $dst alone"
+assert_eq "$(lab exec "$viewer" virsh domstate vm1)" running "not paused: its vCPUs run"
+assert_eq "$inter" false "no two boots of vm1 answered at once"
+assert_match "$(lab exec "$viewer" clusterctl events)" "vm1.*restored here by quick move.*never ran" \
+	"the events say the unrecorded copy went"
+pass "source $src died before its save was recorded: vm1 started afresh on $dst, gap ${gap} ms"
+lab exec "$viewer" clusterctl vm set vm1 possible-owners=
+lab start "$(nodeid "$src")" >/dev/null
+wait_for 90 "$src rejoined" cluster_whole
 
 lab_test_end

@@ -430,6 +430,29 @@ START_TEST(test_status_paused)
 }
 END_TEST
 
+/*
+ * A start that finds the domain running leaves it be; one that finds it
+ * paused (a copy restored or received here that the cluster never let
+ * run) powers it off and starts it afresh: it runs, not paused.
+ */
+START_TEST(test_start_over_paused_copy)
+{
+	call(CD_AGENT_START, "vm1", xml);
+	ck_assert_int_eq(res.rc, 0);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(!res.paused);
+	call(CD_AGENT_SUSPEND, "vm1", NULL);
+	ck_assert(res.paused);
+	call(CD_AGENT_START, "vm1", xml);
+	ck_assert_msg(res.rc == 0, "%s", res.err);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(!res.paused);
+	call(CD_AGENT_STATUS, "vm1", NULL);
+	ck_assert_int_eq(res.status, CD_DOMAIN_RUNNING);
+	ck_assert(!res.paused);
+}
+END_TEST
+
 START_TEST(test_abort_job)
 {
 	/* The test driver cannot abort: a failure, the domain's state told. */
@@ -724,6 +747,7 @@ int main(void)
 	add_agent_tcase(s, test_destroy_of_vanished_domain, "destroy_of_vanished_domain");
 	add_agent_tcase(s, test_peer_facts, "peer_facts");
 	add_agent_tcase(s, test_status_paused, "status_paused");
+	add_agent_tcase(s, test_start_over_paused_copy, "start_over_paused_copy");
 	add_agent_tcase(s, test_abort_job, "abort_job");
 	add_agent_tcase(s, test_job_stats, "job_stats");
 	add_agent_tcase(s, test_peer_status, "peer_status");
