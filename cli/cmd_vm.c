@@ -14,6 +14,7 @@
 #include <clusterd/result.h>
 
 #include "cli/clusterctl.h"
+#include "cli/text.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -24,25 +25,13 @@ static const char *jstr_or(struct json_object *o, const char *key, const char *d
 	return v && *v ? v : def;
 }
 
-/*
- * The state to show: the recorded one, or "unknown (node1 lost)" when its
- * node is lost (clusterd's node_lost; core/lostnode.h), into buf.
- */
-static const char *state_text(struct json_object *v, char *buf, size_t n)
-{
-	if (!jbool(v, "node_lost"))
-		return jstr_or(v, "state", "?");
-	snprintf(buf, n, "unknown (%s lost)", jstr_or(v, "node_name", "its node"));
-	return buf;
-}
-
 static void print_vm_row(struct json_object *v, int width)
 {
 	char mem[32], state[96];
 
 	format_mb(mem, sizeof(mem), jint(v, "memory_mb"));
 	printf("%-20s %-*s %-12s %-14s %5lld  %10s  %s\n", jstr(v, "name"), width,
-	       state_text(v, state, sizeof(state)), jstr_or(v, "node_name", "-"),
+	       text_vm_state(v, state, sizeof(state)), jstr_or(v, "node_name", "-"),
 	       jstr(v, "priority"), (long long)jint(v, "vcpus"), mem, jstr(v, "target"));
 }
 
@@ -56,14 +45,14 @@ static void show_vm_list(struct json_object *o)
 	json_object_object_get_ex(o, "vms", &vms);
 	/* A lost node's VMs widen the state column rather than push the rest out of line. */
 	for (i = 0; vms && i < json_object_array_length(vms); i++) {
-		int w = (int)strlen(state_text(json_object_array_get_idx(vms, i), state,
-					       sizeof(state)));
+		int w = (int)strlen(
+			text_vm_state(json_object_array_get_idx(vms, i), state, sizeof(state)));
 
 		if (w > width)
 			width = w;
 	}
-	printf("%-20s %-*s %-12s %-14s %5s  %10s  %s\n", "VM", width, "STATE", "NODE",
-	       "PRIORITY", "VCPUS", "MEMORY", "TARGET");
+	printf("%-20s %-*s %-12s %-14s %5s  %10s  %s\n", "VM", width, "STATE", "NODE", "PRIORITY",
+	       "VCPUS", "MEMORY", "TARGET");
 	for (i = 0; vms && i < json_object_array_length(vms); i++)
 		print_vm_row(json_object_array_get_idx(vms, i), width);
 }
@@ -223,7 +212,7 @@ static void show_vm(struct json_object *v, const char *saved_on)
 	printf("MAC addresses:    %s\n", macs);
 	if (jbool(v, "node_lost")) {
 		printf("State:            %s, recorded as %s there\n",
-		       state_text(v, state, sizeof(state)), jstr_or(v, "state", "?"));
+		       text_vm_state(v, state, sizeof(state)), jstr_or(v, "state", "?"));
 		printf("Failover:         waits for %s\n", jstr_or(v, "waits_for", "?"));
 	} else {
 		printf("State:            %s%s%s\n", jstr(v, "state"),

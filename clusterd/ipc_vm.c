@@ -139,11 +139,15 @@ static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args, struct 
 /*
  * What this node sees of node id for core/lostnode.h: a member if the state
  * says so and corosync still lists it (and the sync round did not leave it
- * out: as failover.c), the host slots it watches, the wall clock.
+ * out: as failover.c), the host slots it watches, the wall clock. Before
+ * this node joined the group corosync tells nothing: the state's word
+ * stands; and this node is never lost to itself.
  */
 static void lost_view(uint32_t id, struct cd_lost_view *v, void *ctx)
 {
-	v->member = v->member && cd_membership_is_member(id) && !cd_replica_node_left_out(id);
+	if (cd_membership_joined() && id != cd_membership_local_nodeid())
+		v->member =
+			v->member && cd_membership_is_member(id) && !cd_replica_node_left_out(id);
 	v->quorate = cd_replica_quorate();
 	v->now_ms = cd_wall_ms();
 	if (!v->member)

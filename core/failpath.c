@@ -268,7 +268,8 @@ struct json_object *cd_failpath_to_json(const struct cd_failpath *f, size_t max_
 			continue;
 		e = json_object_new_object();
 		json_object_object_add(e, "node", json_object_new_string(n->name));
-		json_object_object_add(e, "reason", json_object_new_string(cd_death_gap_key(n->gap)));
+		json_object_object_add(e, "reason",
+				       json_object_new_string(cd_death_gap_key(n->gap)));
 		json_object_object_add(e, "text",
 				       json_object_new_string(cd_death_gap_text(n->gap)));
 		json_object_object_add(e, "vms", json_object_new_int64((int64_t)n->n_vms));

@@ -60,8 +60,8 @@ static void lease_text(const struct cd_node_lost *l, char *p, size_t n)
 	int k;
 
 	if (l->lease_pending > 1)
-		k = snprintf(p, n, "%s's host leases on %s and %zu other volume%s to expire", l->node,
-			     l->lease_volume, l->lease_pending - 1,
+		k = snprintf(p, n, "%s's host leases on %s and %zu other volume%s to expire",
+			     l->node, l->lease_volume, l->lease_pending - 1,
 			     l->lease_pending == 2 ? "" : "s");
 	else
 		k = snprintf(p, n, "%s's host lease on %s to expire", l->node, l->lease_volume);
@@ -92,8 +92,8 @@ static void confirm_text(const struct cd_node_lost *l, char *p, size_t n)
 		snprintf(p, n, "%s to be fenced by %s", l->node, l->fence_device);
 		break;
 	default:
-		snprintf(p, n, "an admin: clusterctl node confirm-dead %s (%s %s)", l->node, l->node,
-			 cd_death_gap_text(l->gap));
+		snprintf(p, n, "an admin: clusterctl node confirm-dead %s (%s %s)", l->node,
+			 l->node, cd_death_gap_text(l->gap));
 		break;
 	}
 }
@@ -163,8 +163,8 @@ static bool on_its_node(const struct cd_vm *vm)
 	return false;
 }
 
-bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view,
-		void *ctx, struct cd_node_lost *out)
+bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view, void *ctx,
+		struct cd_node_lost *out)
 {
 	const struct cd_node *n = on_its_node(vm) ? cd_state_node_by_id(s, vm->node) : NULL;
 	struct cd_lost_view v;
@@ -206,7 +206,8 @@ void cd_node_lost_to_json(const struct cd_node_lost *l, struct json_object *o)
 	json_object_object_add(d, "paths", paths);
 	json_object_object_add(d, "reason", json_object_new_string(cd_death_gap_key(l->gap)));
 	json_object_object_add(d, "quorate", json_object_new_boolean(l->quorate));
-	json_object_object_add(d, "grace_left_ms", json_object_new_int64((int64_t)l->grace_left_ms));
+	json_object_object_add(d, "grace_left_ms",
+			       json_object_new_int64((int64_t)l->grace_left_ms));
 	json_object_object_add(d, "fence_device", str_or_null(l->fence_device));
 	json_object_object_add(d, "lease_volume", str_or_null(l->lease_volume));
 	json_object_object_add(d, "lease_expired", json_object_new_boolean(l->lease_expired));

@@ -52,15 +52,15 @@ typedef void cd_lost_view_fn(uint32_t id, struct cd_lost_view *v, void *ctx);
 struct cd_node_lost {
 	bool lost;
 	char node[CD_NAME_MAX + 1];
-	unsigned paths;	      /* enum cd_death_path bits that may confirm it; 0: an admin */
+	unsigned paths;	       /* enum cd_death_path bits that may confirm it; 0: an admin */
 	enum cd_death_gap gap; /* why neither can, when paths is 0 */
-	bool quorate;	      /* false: nothing is done until this partition has quorum */
+	bool quorate;	       /* false: nothing is done until this partition has quorum */
 	uint64_t grace_left_ms;
-	char fence_device[64];	  /* the device tried first (CD_DEATH_FENCE) */
-	bool lease_expired;	  /* every volume shows its slot expired or released */
-	char lease_volume[64];	  /* the volume expected to expire last (CD_DEATH_LEASE) */
-	size_t lease_pending;	  /* volumes whose slot has not expired yet */
-	uint64_t lease_in_ms;	  /* about how long until the last expires; 0: not known */
+	char fence_device[64];		  /* the device tried first (CD_DEATH_FENCE) */
+	bool lease_expired;		  /* every volume shows its slot expired or released */
+	char lease_volume[64];		  /* the volume expected to expire last (CD_DEATH_LEASE) */
+	size_t lease_pending;		  /* volumes whose slot has not expired yet */
+	uint64_t lease_in_ms;		  /* about how long until the last expires; 0: not known */
 	char waits_for[CD_WAITS_FOR_MAX]; /* "node1 to be fenced by pdu" ("" if not lost) */
 };
 
@@ -77,8 +77,8 @@ void cd_node_lost_eval(const struct cd_state *s, const struct cd_node *n,
  * view (NULL: the state's member flag, quorate, no volume watched, time 0)
  * is asked about vm's node. out is filled as cd_node_lost_eval() does.
  */
-bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view,
-		void *ctx, struct cd_node_lost *out);
+bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view, void *ctx,
+		struct cd_node_lost *out);
 
 /*
  * Add to o, a VM's JSON, "node_lost" (always) and, when lost, "waits_for"

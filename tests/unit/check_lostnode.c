@@ -174,11 +174,12 @@ START_TEST(test_fence_device)
 	ck_assert_uint_eq(l.paths, CD_DEATH_FENCE);
 	ck_assert_str_eq(l.fence_device, "pdu");
 	ck_assert_str_eq(l.waits_for, "node3 to be fenced by pdu");
-	ck_assert_str_eq(json_of(&l, &o),
-			 "{\"node_lost\":true,\"waits_for\":\"node3 to be fenced by pdu\","
-			 "\"lost\":{\"node\":\"node3\",\"paths\":[\"fence\"],\"reason\":\"none\","
-			 "\"quorate\":true,\"grace_left_ms\":0,\"fence_device\":\"pdu\","
-			 "\"lease_volume\":null,\"lease_expired\":false,\"lease_expires_in_ms\":0}}");
+	ck_assert_str_eq(
+		json_of(&l, &o),
+		"{\"node_lost\":true,\"waits_for\":\"node3 to be fenced by pdu\","
+		"\"lost\":{\"node\":\"node3\",\"paths\":[\"fence\"],\"reason\":\"none\","
+		"\"quorate\":true,\"grace_left_ms\":0,\"fence_device\":\"pdu\","
+		"\"lease_volume\":null,\"lease_expired\":false,\"lease_expires_in_ms\":0}}");
 	json_object_put(o);
 	/* A VM on a member beside it is not lost. */
 	ck_assert(!cd_vm_lost(&s, cd_state_vm(&s, "vm2"), view_of, &v, &l));
