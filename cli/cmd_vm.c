@@ -14,6 +14,7 @@
 #include <clusterd/result.h>
 
 #include "cli/clusterctl.h"
+#include "cli/text.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -24,26 +25,36 @@ static const char *jstr_or(struct json_object *o, const char *key, const char *d
 	return v && *v ? v : def;
 }
 
-static void print_vm_row(struct json_object *v)
+static void print_vm_row(struct json_object *v, int width)
 {
-	char mem[32];
+	char mem[32], state[96];
 
 	format_mb(mem, sizeof(mem), jint(v, "memory_mb"));
-	printf("%-20s %-10s %-12s %-14s %5lld  %10s  %s\n", jstr(v, "name"), jstr(v, "state"),
-	       jstr_or(v, "node_name", "-"), jstr(v, "priority"), (long long)jint(v, "vcpus"), mem,
-	       jstr(v, "target"));
+	printf("%-20s %-*s %-12s %-14s %5lld  %10s  %s\n", jstr(v, "name"), width,
+	       text_vm_state(v, state, sizeof(state)), jstr_or(v, "node_name", "-"),
+	       jstr(v, "priority"), (long long)jint(v, "vcpus"), mem, jstr(v, "target"));
 }
 
 static void show_vm_list(struct json_object *o)
 {
 	struct json_object *vms = NULL;
+	char state[96];
+	int width = 10;
 	size_t i;
 
 	json_object_object_get_ex(o, "vms", &vms);
-	printf("%-20s %-10s %-12s %-14s %5s  %10s  %s\n", "VM", "STATE", "NODE", "PRIORITY",
+	/* A lost node's VMs widen the state column rather than push the rest out of line. */
+	for (i = 0; vms && i < json_object_array_length(vms); i++) {
+		int w = (int)strlen(
+			text_vm_state(json_object_array_get_idx(vms, i), state, sizeof(state)));
+
+		if (w > width)
+			width = w;
+	}
+	printf("%-20s %-*s %-12s %-14s %5s  %10s  %s\n", "VM", width, "STATE", "NODE", "PRIORITY",
 	       "VCPUS", "MEMORY", "TARGET");
 	for (i = 0; vms && i < json_object_array_length(vms); i++)
-		print_vm_row(json_object_array_get_idx(vms, i));
+		print_vm_row(json_object_array_get_idx(vms, i), width);
 }
 
 /* The VMs a page asks for: clusterd's default, or fewer when --limit wants fewer. */
@@ -190,7 +201,7 @@ static void show_saved(struct json_object *v, const char *saved_on)
 /* v: vm.show's reply; saved_on: the name of the node its saved state is from. */
 static void show_vm(struct json_object *v, const char *saved_on)
 {
-	char mem[32], pref[512], poss[512], macs[1024];
+	char mem[32], pref[512], poss[512], macs[1024], state[96];
 
 	format_mb(mem, sizeof(mem), jint(v, "memory_mb"));
 	join_names(v, "macs", macs, sizeof(macs));
@@ -199,8 +210,14 @@ static void show_vm(struct json_object *v, const char *saved_on)
 	printf("Name:             %s\n", jstr(v, "name"));
 	printf("UUID:             %s\n", jstr_or(v, "uuid", "-"));
 	printf("MAC addresses:    %s\n", macs);
-	printf("State:            %s%s%s\n", jstr(v, "state"), jstr(v, "node_name") ? " on " : "",
-	       jstr_or(v, "node_name", ""));
+	if (jbool(v, "node_lost")) {
+		printf("State:            %s, recorded as %s there\n",
+		       text_vm_state(v, state, sizeof(state)), jstr_or(v, "state", "?"));
+		printf("Failover:         waits for %s\n", jstr_or(v, "waits_for", "?"));
+	} else {
+		printf("State:            %s%s%s\n", jstr(v, "state"),
+		       jstr(v, "node_name") ? " on " : "", jstr_or(v, "node_name", ""));
+	}
 	printf("Target:           %s\n", jstr(v, "target"));
 	printf("vCPUs, memory:    %lld, %s\n", (long long)jint(v, "vcpus"), mem);
 	printf("Priority:         %s\n", jstr(v, "priority"));

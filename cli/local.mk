@@ -28,6 +28,14 @@ tests_unit_check_clusterctl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_clusterctl_LDADD = lib/libcdcommon.la $(CHECK_LIBS)
 
+# The lines built from clusterd's JSON that cli/text.c shares (a VM's state).
+check_PROGRAMS += tests/unit/check_cli_text
+TESTS += tests/unit/check_cli_text
+tests_unit_check_cli_text_SOURCES = tests/unit/check_cli_text.c cli/text.c cli/text.h
+tests_unit_check_cli_text_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_cli_text_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+
 # vm move's words: the progress line, the end of a move, its exit code.
 check_PROGRAMS += tests/unit/check_move_progress
 TESTS += tests/unit/check_move_progress

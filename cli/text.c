@@ -66,3 +66,13 @@ const char *text_cut(char *buf, size_t width)
 		buf[width] = '\0';
 	return buf;
 }
+
+const char *text_vm_state(struct json_object *v, char *buf, size_t n)
+{
+	struct json_object *lost;
+
+	if (!json_object_object_get_ex(v, "node_lost", &lost) || !json_object_get_boolean(lost))
+		return text_or(v, "state", "?");
+	snprintf(buf, n, "unknown (%s lost)", text_or(v, "node_name", "its node"));
+	return buf;
+}

@@ -30,4 +30,12 @@ void text_append(char *buf, size_t n, const char *fmt, ...) __attribute__((forma
 /* Cuts the line in buf at width characters (0: not cut). Returns buf. */
 const char *text_cut(char *buf, size_t width);
 
+/*
+ * A VM's state to show, from its JSON (vm.list, vm.show): the state
+ * recorded, or "unknown (node1 lost)" when clusterd says its node is lost
+ * ("node_lost": core/lostnode.h), written into buf (n bytes). Returns the
+ * text (buf, or a string of v).
+ */
+const char *text_vm_state(struct json_object *v, char *buf, size_t n);
+
 #endif

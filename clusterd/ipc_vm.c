@@ -16,7 +16,10 @@
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/ipc_cmd.h"
+#include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/volmgr.h"
+#include "core/lostnode.h"
 #include "core/move_check.h"
 #include "core/move_peer.h"
 #include "core/vmdisks.h"
@@ -133,8 +136,27 @@ static int cmd_vm_add(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	return rc;
 }
 
+/*
+ * What this node sees of node id for core/lostnode.h: a member if the state
+ * says so and corosync still lists it (and the sync round did not leave it
+ * out: as failover.c), the host slots it watches, the wall clock. Before
+ * this node joined the group corosync tells nothing: the state's word
+ * stands; and this node is never lost to itself.
+ */
+static void lost_view(uint32_t id, struct cd_lost_view *v, void *ctx)
+{
+	if (cd_membership_joined() && id != cd_membership_local_nodeid())
+		v->member =
+			v->member && cd_membership_is_member(id) && !cd_replica_node_left_out(id);
+	v->quorate = cd_replica_quorate();
+	v->now_ms = cd_wall_ms();
+	if (!v->member)
+		v->n_slots = cd_volmgr_host_slots(id, v->slots, CD_MAX_VOLUMES);
+}
+
 static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 {
+	struct cd_node_lost lost;
 	const struct cd_node *n =
 		vm->node ? cd_state_node_by_id(cd_replica_state(), vm->node) : NULL;
 	struct json_object *o = cd_vm_to_json(vm);
@@ -152,6 +174,9 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 		json_object_object_del(o, "xml");
 	json_object_object_add(o, "move", cd_ipc_move_json(vm, false));
 	json_object_object_add(o, "last_move", cd_ipc_move_json(vm, true));
+	/* "state" stays what the state records: scripts compare it; node_lost tells the truth. */
+	cd_vm_lost(cd_replica_state(), vm, lost_view, NULL, &lost);
+	cd_node_lost_to_json(&lost, o);
 	return o;
 }
 

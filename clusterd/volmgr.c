@@ -443,6 +443,23 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
 	return 0;
 }
 
+static enum cd_slot_seen slot_seen(enum csvfs_liveness l)
+{
+	switch (l) {
+	case CSVFS_LIVE_UNKNOWN:
+		return CD_SLOT_UNKNOWN;
+	case CSVFS_LIVE_ALIVE:
+		return CD_SLOT_ALIVE;
+	case CSVFS_LIVE_DEAD:
+		return CD_SLOT_DEAD;
+	case CSVFS_LIVE_GONE:
+		return CD_SLOT_GONE;
+	case CSVFS_LIVE_FREE:
+		return CD_SLOT_NEVER;
+	}
+	return CD_SLOT_UNKNOWN;
+}
+
 int cd_volmgr_host_dead(uint32_t nodeid)
 {
 	enum cd_slot_seen *seen;
@@ -463,27 +480,41 @@ int cd_volmgr_host_dead(uint32_t nodeid)
 		pthread_mutex_lock(&rt->lock);
 		l = rt->live[nodeid];
 		pthread_mutex_unlock(&rt->lock);
-		switch (l) {
-		case CSVFS_LIVE_UNKNOWN:
-			seen[i] = CD_SLOT_UNKNOWN;
-			break;
-		case CSVFS_LIVE_ALIVE:
-			seen[i] = CD_SLOT_ALIVE;
-			break;
-		case CSVFS_LIVE_DEAD:
-			seen[i] = CD_SLOT_DEAD;
-			break;
-		case CSVFS_LIVE_GONE:
-			seen[i] = CD_SLOT_GONE;
-			break;
-		case CSVFS_LIVE_FREE:
-			seen[i] = CD_SLOT_NEVER;
-			break;
-		}
+		seen[i] = slot_seen(l);
 	}
 	answer = cd_host_dead_rule(seen, vols.n_rts);
 	free(seen);
 	return answer;
+}
+
+size_t cd_volmgr_host_slots(uint32_t nodeid, struct cd_slot_view *out, size_t max)
+{
+	uint64_t now = cd_now_ms();
+	size_t i, n = 0;
+
+	if (nodeid == 0 || nodeid > CSVFS_MAX_HOSTS)
+		return 0;
+	for (i = 0; i < vols.n_rts && n < max; i++) {
+		struct rt *rt = vols.rts[i];
+		struct cd_slot_view *v = &out[n++];
+		uint64_t renewed, expiry;
+
+		memset(v, 0, sizeof(*v));
+		cd_strlcpy(v->volume, rt->name, sizeof(v->volume));
+		pthread_mutex_lock(&rt->lock);
+		v->seen = slot_seen(rt->live[nodeid]);
+		renewed = rt->renewed_ms[nodeid];
+		expiry = rt->watch_expiry_ms;
+		pthread_mutex_unlock(&rt->lock);
+		if (v->seen != CD_SLOT_ALIVE && v->seen != CD_SLOT_UNKNOWN)
+			continue;
+		/* Not seen renewed since this node watches: at most the expiry time. */
+		if (!renewed)
+			v->expires_in_ms = expiry;
+		else if (now < renewed + expiry)
+			v->expires_in_ms = renewed + expiry - now;
+	}
+	return n;
 }
 
 void cd_volmgr_suspend(bool suspend)

@@ -17,10 +17,13 @@
 #define CD_VOLMGR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
 #include <qb/qbloop.h>
+
+#include "core/deadrule.h"
 
 /*
  * lost(vol, dir, off, ctx) is called when this node's host lease on vol
@@ -56,6 +59,13 @@ int cd_volmgr_lease(const char *vol, const char *file, bool acquire, bool shared
  * (deadrule.h).
  */
 int cd_volmgr_host_dead(uint32_t nodeid);
+
+/*
+ * What this node sees of node id's host slot on each volume it watches,
+ * into out (at most max): for a lost node's status (core/lostnode.h).
+ * Returns how many were filled.
+ */
+size_t cd_volmgr_host_slots(uint32_t nodeid, struct cd_slot_view *out, size_t max);
 
 /*
  * suspend: this node has stopped everything it ran: release its host leases

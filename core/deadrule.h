@@ -22,6 +22,7 @@
 #define CD_DEADRULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum cd_slot_seen {
 	CD_SLOT_UNKNOWN, /* not watched long enough */
@@ -29,6 +30,17 @@ enum cd_slot_seen {
 	CD_SLOT_DEAD,	 /* not renewed for the expiry time */
 	CD_SLOT_GONE,	 /* released, or taken by a newer incarnation */
 	CD_SLOT_NEVER,	 /* never joined: blank */
+};
+
+/*
+ * What one node sees of another's host slot on one shared volume: what it
+ * shows, and about how long until it would be called expired if it is not
+ * renewed again (for CD_SLOT_ALIVE and CD_SLOT_UNKNOWN; 0: now, or not known).
+ */
+struct cd_slot_view {
+	char volume[64];
+	enum cd_slot_seen seen;
+	uint64_t expires_in_ms;
 };
 
 /*

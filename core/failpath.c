@@ -10,24 +10,24 @@
 #include "core/vmdisks.h"
 #include "lib/util.h"
 
-static bool fenced_by_some_device(const struct cd_state *s, const char *node)
+const struct cd_fencedev *cd_failpath_fencedev(const struct cd_state *s, const char *node)
 {
 	char plug[128];
 	size_t i;
 
 	for (i = 0; i < s->n_fencedevs; i++)
 		if (cd_fencedev_plug(&s->fencedevs[i], node, plug, sizeof(plug)))
-			return true;
-	return false;
+			return &s->fencedevs[i];
+	return NULL;
 }
 
-static void node_paths(const struct cd_state *s, unsigned confirm, cd_failpath_lease_fn *held,
-		       void *ctx, struct cd_failpath_node *fn)
+void cd_failpath_node_paths(const struct cd_state *s, bool lease, struct cd_failpath_node *fn)
 {
+	unsigned confirm = (unsigned)cd_props_get(s, CD_PROPS_FAILOVER_CONFIRM);
 	bool use_lease = confirm & CD_CONFIRM_LEASE, use_fence = confirm & CD_CONFIRM_FENCE;
-	bool fence = use_fence && fenced_by_some_device(s, fn->name);
-	bool lease = use_lease && s->n_volumes > 0 && held && held(fn->id, ctx);
+	bool fence = use_fence && cd_failpath_fencedev(s, fn->name);
 
+	lease = use_lease && s->n_volumes > 0 && lease;
 	fn->paths = (lease ? CD_DEATH_LEASE : 0) | (fence ? CD_DEATH_FENCE : 0);
 	if (fn->paths)
 		fn->gap = CD_GAP_NONE;
@@ -120,7 +120,6 @@ static int add_vm(struct cd_failpath *f, const struct cd_vm *vm, uint32_t id, co
 int cd_failpath_compute(const struct cd_state *s, const char *run_dir, cd_failpath_lease_fn *held,
 			void *ctx, struct cd_failpath *f)
 {
-	unsigned confirm = (unsigned)cd_props_get(s, CD_PROPS_FAILOVER_CONFIRM);
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
@@ -137,7 +136,7 @@ int cd_failpath_compute(const struct cd_state *s, const char *run_dir, cd_failpa
 			continue;
 		fn->id = s->nodes[i].info.id;
 		cd_strlcpy(fn->name, s->nodes[i].info.name, sizeof(fn->name));
-		node_paths(s, confirm, held, ctx, fn);
+		cd_failpath_node_paths(s, s->n_volumes > 0 && held && held(fn->id, ctx), fn);
 		f->n_nodes++;
 	}
 	for (i = 0; i < s->n_vms; i++) {
@@ -223,7 +222,7 @@ const char *cd_vm_gap_to_str(enum cd_vm_gap g)
 	return "?";
 }
 
-static const char *gap_key(enum cd_death_gap g)
+const char *cd_death_gap_key(enum cd_death_gap g)
 {
 	switch (g) {
 	case CD_GAP_NONE:
@@ -269,7 +268,8 @@ struct json_object *cd_failpath_to_json(const struct cd_failpath *f, size_t max_
 			continue;
 		e = json_object_new_object();
 		json_object_object_add(e, "node", json_object_new_string(n->name));
-		json_object_object_add(e, "reason", json_object_new_string(gap_key(n->gap)));
+		json_object_object_add(e, "reason",
+				       json_object_new_string(cd_death_gap_key(n->gap)));
 		json_object_object_add(e, "text",
 				       json_object_new_string(cd_death_gap_text(n->gap)));
 		json_object_object_add(e, "vms", json_object_new_int64((int64_t)n->n_vms));

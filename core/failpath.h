@@ -99,11 +99,24 @@ int cd_failpath_compute(const struct cd_state *s, const char *run_dir, cd_failpa
 			void *ctx, struct cd_failpath *f);
 void cd_failpath_free(struct cd_failpath *f);
 
+/*
+ * How the death of node fn->name could be confirmed, into fn->paths and
+ * fn->gap, as the property failover-confirm allows: lease says whether its
+ * host leases can tell (it holds them on every shared volume, or a lost
+ * node's slots are watched expiring); a fence device that covers it counts.
+ */
+void cd_failpath_node_paths(const struct cd_state *s, bool lease, struct cd_failpath_node *fn);
+
+/* The first fence device that covers node (the one failover tries first), or NULL. */
+const struct cd_fencedev *cd_failpath_fencedev(const struct cd_state *s, const char *node);
+
 /* The node record of id in f, or NULL. */
 const struct cd_failpath_node *cd_failpath_node(const struct cd_failpath *f, uint32_t id);
 
 /* Words for a gap, to follow the node's name ("has no fence device and ..."). */
 const char *cd_death_gap_text(enum cd_death_gap g);
+/* A gap as a key for JSON ("no-fence-no-lease"). */
+const char *cd_death_gap_key(enum cd_death_gap g);
 /* What to do about a gap, for an admin. */
 const char *cd_death_gap_fix(enum cd_death_gap g);
 const char *cd_vm_gap_to_str(enum cd_vm_gap g);

@@ -42,6 +42,7 @@ core_libcdcore_la_SOURCES = \
 	core/quorumview.c core/quorumview.h \
 	core/deadrule.c core/deadrule.h \
 	core/failpath.c core/failpath.h \
+	core/lostnode.c core/lostnode.h \
 	core/clustercheck.c core/clustercheck.h \
 	core/schedule.c core/schedule.h \
 	core/ipc_admit.c core/ipc_admit.h \
