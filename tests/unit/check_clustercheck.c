@@ -179,74 +179,7 @@ START_TEST(test_empty_state)
 	ck_assert_int_eq(r[CD_CHECK_MEMBERS].verdict, CD_CHECK_FAIL);
 	ck_assert_str_ne(r[CD_CHECK_MEMBERS].fix, "");
 	ck_assert_int_eq(r[CD_CHECK_FAILOVER].verdict, CD_CHECK_OK);
-	cd_state_free(&s);
-}
-END_TEST
-
-START_TEST(test_unreachable_node)
-{
-	struct cd_state s;
-	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
-
-	healthy(&s, &w);
-	fence_all(&s);
-	w.reachable[2] = false;
-	/* Its old facts are not held against it. */
-	s.nodes[1].info.facts.crypto_cipher[0] = '\0';
-	w.clock[2] = 99999;
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_MEMBERS].verdict, CD_CHECK_FAIL);
-	ck_assert_str_eq(r[CD_CHECK_MEMBERS].text, "node2 is not reachable (not a member)");
-	ck_assert_int_eq(r[CD_CHECK_CRYPTO].verdict, CD_CHECK_OK);
-	ck_assert_int_eq(r[CD_CHECK_CLOCKS].verdict, CD_CHECK_OK);
 	ck_assert_int_eq(cd_check_worst(r, CD_CHECK_N), CD_CHECK_FAIL);
-	cd_state_free(&s);
-}
-END_TEST
-
-START_TEST(test_corosync_differs)
-{
-	struct cd_state s;
-	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
-
-	healthy(&s, &w);
-	fence_all(&s);
-	cd_strlcpy(s.nodes[2].info.facts.corosync_sha256, SHA_B, 65);
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_COROSYNC].verdict, CD_CHECK_FAIL);
-	ck_assert_str_eq(
-		r[CD_CHECK_COROSYNC].text,
-		"node3's corosync configuration (totem, nodelist, quorum) differs from node1's "
-		"(SHA-256 bbbbbbbbbbbb against aaaaaaaaaaaa)");
-	ck_assert(strstr(r[CD_CHECK_COROSYNC].fix, "corosync-cfgtool -R"));
-	/* Not told (an older clusterd): a warning. */
-	cd_strlcpy(s.nodes[2].info.facts.corosync_sha256, "", 65);
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_COROSYNC].verdict, CD_CHECK_WARN);
-	cd_state_free(&s);
-}
-END_TEST
-
-START_TEST(test_crypto_off)
-{
-	struct cd_state s;
-	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
-
-	healthy(&s, &w);
-	fence_all(&s);
-	cd_strlcpy(s.nodes[0].info.facts.crypto_cipher, "none", 16);
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_CRYPTO].verdict, CD_CHECK_FAIL);
-	ck_assert(strstr(r[CD_CHECK_CRYPTO].text, "node1 runs corosync without crypto"));
-	ck_assert(strstr(r[CD_CHECK_CRYPTO].fix, "crypto_cipher: aes256"));
-	cd_state_free(&s);
-	healthy(&s, &w);
-	cd_strlcpy(s.nodes[1].info.facts.crypto_hash, "none", 16);
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_CRYPTO].verdict, CD_CHECK_FAIL);
 	cd_state_free(&s);
 }
 END_TEST
@@ -403,99 +336,160 @@ START_TEST(test_nodelist)
 }
 END_TEST
 
-/* A node the state holds is the members check's, not the nodelist's; an empty nodelist is ok. */
-START_TEST(test_nodelist_known_nodes)
+/* What each case of finding_cases changes in a healthy cluster (no fence device). */
+static void node2_gone(struct cd_state *s, struct world *w)
 {
-	struct cd_state s;
-	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
-
-	healthy(&s, &w);
-	fence_all(&s);
-	w.reachable[3] = false;
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_MEMBERS].verdict, CD_CHECK_FAIL);
-	ck_assert_int_eq(r[CD_CHECK_NODELIST].verdict, CD_CHECK_OK);
-	w.n_nodelist = 0;
-	run(&s, &w, r);
-	ck_assert_str_eq(r[CD_CHECK_NODELIST].text, "corosync's nodelist names no node");
-	cd_state_free(&s);
+	w->reachable[2] = false;
+	/* Its old facts are not held against it. */
+	s->nodes[1].info.facts.crypto_cipher[0] = '\0';
+	w->clock[2] = 99999;
 }
-END_TEST
 
-START_TEST(test_versions)
+static void no_nodelist(struct cd_state *s, struct world *w)
 {
-	struct cd_state s;
-	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
-
-	healthy(&s, &w);
-	fence_all(&s);
-	s.nodes[1].info.facts.libvirt_version = 9000005; /* another micro: fine */
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_VERSIONS].verdict, CD_CHECK_OK);
-	s.nodes[2].info.facts.qemu_version = 8001000;
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_VERSIONS].verdict, CD_CHECK_WARN);
-	ck_assert_str_eq(r[CD_CHECK_VERSIONS].text, "node3 runs QEMU 8.1.0, node1 QEMU 7.2.0");
-	s.nodes[1].info.facts.libvirt_version = 0;
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_VERSIONS].verdict, CD_CHECK_FAIL);
-	ck_assert(strstr(r[CD_CHECK_VERSIONS].text, "node2 has told no libvirt version"));
-	cd_state_free(&s);
+	w->n_nodelist = 0;
 }
-END_TEST
 
-START_TEST(test_volumes)
+static void node3_other_corosync(struct cd_state *s, struct world *w)
 {
-	struct cd_state s;
-	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
+	cd_strlcpy(s->nodes[2].info.facts.corosync_sha256, SHA_B, 65);
+}
 
-	healthy(&s, &w);
-	must(&s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/loop3\","
-		 "\"uuid\":\"" VOL_UUID "\",\"hosts\":8,\"expiry_ms\":10000,"
-		 "\"renewal_ms\":1250}");
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_VOLUMES].verdict, CD_CHECK_OK);
+static void node3_untold_corosync(struct cd_state *s, struct world *w)
+{
+	s->nodes[2].info.facts.corosync_sha256[0] = '\0';
+}
+
+static void node1_no_cipher(struct cd_state *s, struct world *w)
+{
+	cd_strlcpy(s->nodes[0].info.facts.crypto_cipher, "none", 16);
+}
+
+static void node2_no_hash(struct cd_state *s, struct world *w)
+{
+	cd_strlcpy(s->nodes[1].info.facts.crypto_hash, "none", 16);
+}
+
+static void node2_other_micro(struct cd_state *s, struct world *w)
+{
+	s->nodes[1].info.facts.libvirt_version = 9000005;
+}
+
+static void node3_other_qemu(struct cd_state *s, struct world *w)
+{
+	s->nodes[2].info.facts.qemu_version = 8001000;
+}
+
+static void node2_no_libvirt(struct cd_state *s, struct world *w)
+{
+	node3_other_qemu(s, w);
+	s->nodes[1].info.facts.libvirt_version = 0;
+}
+
+static void volume(struct cd_state *s, struct world *w)
+{
+	must(s, "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":\"/dev/loop3\","
+		"\"uuid\":\"" VOL_UUID "\",\"hosts\":8,\"expiry_ms\":10000,"
+		"\"renewal_ms\":1250}");
+}
+
+static void node3_blind(struct cd_state *s, struct world *w)
+{
+	volume(s, w);
+	w->sees[3] = 0;
+	w->held &= ~(1u << 3);
+}
+
+static void node3_untellable(struct cd_state *s, struct world *w)
+{
+	volume(s, w);
+	w->sees[3] = -1;
+}
+
+static void web_on_node2(struct cd_state *s, struct world *w)
+{
+	must(s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"<domain><name>web"
+		"</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f</uuid><devices>"
+		"</devices></domain>\",\"vcpus\":1,\"memory_mb\":128}");
+	must(s, "{\"op\":\"vm.start\",\"name\":\"web\"}");
+	must(s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}");
+}
+
+static void web_on_node2_fenced(struct cd_state *s, struct world *w)
+{
+	web_on_node2(s, w);
+	fence_all(s);
+}
+
+/* One change to a healthy cluster and what one check says of it. */
+static const struct finding_case {
+	void (*change)(struct cd_state *s, struct world *w);
+	enum cd_check_id check;
+	enum cd_check_verdict verdict;
+	const char *text; /* a part of the text */
+	const char *fix;  /* a part of the fix, or NULL */
+} finding_cases[] = {
+	{node2_gone, CD_CHECK_MEMBERS, CD_CHECK_FAIL, "node2 is not reachable (not a member)",
+	 "clusterctl node remove"},
+	{node2_gone, CD_CHECK_CRYPTO, CD_CHECK_OK, "crypto is on on every member", NULL},
+	{node2_gone, CD_CHECK_CLOCKS, CD_CHECK_OK, "within 500 ms", NULL},
+	/* A node the state holds is the members check's, not the nodelist's. */
+	{node2_gone, CD_CHECK_NODELIST, CD_CHECK_OK, "every node of corosync's nodelist has joined",
+	 NULL},
+	{no_nodelist, CD_CHECK_NODELIST, CD_CHECK_OK, "corosync's nodelist names no node", NULL},
+	{node3_other_corosync, CD_CHECK_COROSYNC, CD_CHECK_FAIL,
+	 "node3's corosync configuration (totem, nodelist, quorum) differs from node1's "
+	 "(SHA-256 bbbbbbbbbbbb against aaaaaaaaaaaa)",
+	 "corosync-cfgtool -R"},
+	/* Not told (an older clusterd): a warning. */
+	{node3_untold_corosync, CD_CHECK_COROSYNC, CD_CHECK_WARN,
+	 "node3 has not told the digest of its corosync configuration", "upgrade clusterd"},
+	{node1_no_cipher, CD_CHECK_CRYPTO, CD_CHECK_FAIL, "node1 runs corosync without crypto",
+	 "crypto_cipher: aes256"},
+	{node2_no_hash, CD_CHECK_CRYPTO, CD_CHECK_FAIL, "node2 runs corosync without crypto",
+	 "crypto_cipher: aes256"},
+	/* Another micro version is fine. */
+	{node2_other_micro, CD_CHECK_VERSIONS, CD_CHECK_OK,
+	 "every member runs libvirt 9.0.0 and QEMU 7.2.0", NULL},
+	{node3_other_qemu, CD_CHECK_VERSIONS, CD_CHECK_WARN,
+	 "node3 runs QEMU 8.1.0, node1 QEMU 7.2.0", "install the same libvirt and QEMU"},
+	{node2_no_libvirt, CD_CHECK_VERSIONS, CD_CHECK_FAIL, "node2 has told no libvirt version",
+	 "start libvirtd"},
+	{volume, CD_CHECK_VOLUMES, CD_CHECK_OK, "every member sees every shared volume", NULL},
 	/* Every node holds its host lease: the failover check is satisfied by them. */
-	ck_assert_int_eq(r[CD_CHECK_FAILOVER].verdict, CD_CHECK_OK);
-	w.sees[3] = 0;
-	w.held &= ~(1u << 3);
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_VOLUMES].verdict, CD_CHECK_FAIL);
-	ck_assert(strstr(r[CD_CHECK_VOLUMES].text, "node3 does not see volume vol1 (/dev/loop3"));
-	ck_assert_int_eq(r[CD_CHECK_FAILOVER].verdict, CD_CHECK_WARN);
-	ck_assert(strstr(r[CD_CHECK_FAILOVER].text, "node3 has no fence device and holds no volume "
-						    "host lease"));
-	w.sees[3] = -1;
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_VOLUMES].verdict, CD_CHECK_WARN);
-	cd_state_free(&s);
-}
-END_TEST
+	{volume, CD_CHECK_FAILOVER, CD_CHECK_OK, "every VM has a failover path", NULL},
+	{node3_blind, CD_CHECK_VOLUMES, CD_CHECK_FAIL, "node3 does not see volume vol1 (/dev/loop3",
+	 "csvfs show DEVICE"},
+	{node3_blind, CD_CHECK_FAILOVER, CD_CHECK_WARN,
+	 "node3 has no fence device and holds no volume host lease", "clusterctl fence add"},
+	{node3_untellable, CD_CHECK_VOLUMES, CD_CHECK_WARN,
+	 "whether node3 sees volume vol1 cannot be told from here", "on a node that sees"},
+	{web_on_node2, CD_CHECK_FAILOVER, CD_CHECK_FAIL,
+	 "VM web has no failover path: node2 has no fence device and the cluster has no shared "
+	 "volume",
+	 "clusterctl fence add"},
+	{web_on_node2_fenced, CD_CHECK_FAILOVER, CD_CHECK_OK, "every VM has a failover path", NULL},
+};
 
-START_TEST(test_failover)
+START_TEST(test_findings)
 {
+	const struct finding_case *c = &finding_cases[_i];
 	struct cd_state s;
 	struct world w;
-	struct cd_check_result r[CD_CHECK_N];
+	struct cd_check_result r[CD_CHECK_N], *f;
 
 	healthy(&s, &w);
-	must(&s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"<domain><name>web"
-		 "</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e1f</uuid><devices>"
-		 "</devices></domain>\",\"vcpus\":1,\"memory_mb\":128}");
-	must(&s, "{\"op\":\"vm.start\",\"name\":\"web\"}");
-	must(&s, "{\"op\":\"vm.place\",\"name\":\"web\",\"node\":2}");
+	c->change(&s, &w);
 	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_FAILOVER].verdict, CD_CHECK_FAIL);
-	ck_assert(strstr(r[CD_CHECK_FAILOVER].text,
-			 "VM web has no failover path: node2 has no fence device and the cluster "
-			 "has no shared volume"));
-	ck_assert(strstr(r[CD_CHECK_FAILOVER].fix, "clusterctl fence add"));
-	fence_all(&s);
-	run(&s, &w, r);
-	ck_assert_int_eq(r[CD_CHECK_FAILOVER].verdict, CD_CHECK_OK);
+	f = &r[c->check];
+	ck_assert_msg(f->verdict == c->verdict, "%s: %s, not %s: %s", f->name,
+		      cd_check_verdict_to_str(f->verdict), cd_check_verdict_to_str(c->verdict),
+		      f->text);
+	ck_assert_msg(strstr(f->text, c->text), "%s: %s", f->name, f->text);
+	if (c->fix)
+		ck_assert_msg(strstr(f->fix, c->fix), "%s: %s", f->name, f->fix);
+	else
+		ck_assert_str_eq(f->fix, "");
 	cd_state_free(&s);
 }
 END_TEST
@@ -516,16 +510,10 @@ int main(void)
 
 	add_tcase(s, test_all_ok);
 	add_tcase(s, test_empty_state);
-	add_tcase(s, test_unreachable_node);
-	add_tcase(s, test_corosync_differs);
-	add_tcase(s, test_crypto_off);
+	add_table_tcase(s, test_findings, finding_cases);
 	add_table_tcase(s, test_clocks, clock_cases);
 	add_tcase(s, test_clock_bounds);
 	add_table_tcase(s, test_nodelist, nodelist_cases);
-	add_tcase(s, test_nodelist_known_nodes);
-	add_tcase(s, test_versions);
-	add_tcase(s, test_volumes);
-	add_tcase(s, test_failover);
 	add_tcase(s, test_version_str);
 	return run_suite(s);
 }
