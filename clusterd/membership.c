@@ -594,9 +594,10 @@ static int nodelist_entry(uint32_t pos, struct cd_node_info *ni)
 	ni->name[0] = '\0';
 	snprintf(key, sizeof(key), "nodelist.node.%u.name", pos);
 	if (cmap_get_string(membership.cmap, key, &s) == CS_OK) {
-		if (cd_valid_name(s, CD_NAME_MAX))
-			cd_strlcpy(ni->name, s, sizeof(ni->name));
+		cd_strlcpy(ni->name, s, sizeof(ni->name));
 		free(s);
+		if (!cd_valid_name(ni->name, CD_NAME_MAX))
+			ni->name[0] = '\0';
 	}
 	ni->n_addrs = 0;
 	for (r = 0; r < CD_ADDRS_MAX; r++) {
@@ -637,14 +638,17 @@ int cd_membership_local_info(struct cd_node_info *ni)
 	cd_strlcpy(ni->facts.crypto_hash, membership.facts.crypto_hash,
 		   sizeof(ni->facts.crypto_hash));
 	for (i = 0; i < 1024; i++) {
-		if (nodelist_entry(i, ni) < 0)
+		struct cd_node_info e;
+
+		memset(&e, 0, sizeof(e));
+		if (nodelist_entry(i, &e) < 0)
 			break;
-		if (ni->id == membership.local_nodeid)
-			break;
-	}
-	if (ni->id != membership.local_nodeid) {
-		ni->name[0] = '\0';
-		ni->n_addrs = 0;
+		if (e.id != membership.local_nodeid)
+			continue;
+		memcpy(ni->name, e.name, sizeof(ni->name));
+		memcpy(ni->addrs, e.addrs, sizeof(ni->addrs));
+		ni->n_addrs = e.n_addrs;
+		break;
 	}
 	ni->id = membership.local_nodeid;
 	if (!ni->name[0]) {
