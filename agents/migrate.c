@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 #include <libvirt/libvirt.h>
@@ -289,14 +288,6 @@ static int read_dirty_rate(virDomainPtr d, struct cd_dirty_rate *r)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * QEMU keeps the last measure: one counts only if it began after ours was
  * asked for, which a start time other than the one before tells.
@@ -305,7 +296,7 @@ static int dirty_rate(virDomainPtr d, int seconds, char **out, char *err, size_t
 {
 	struct cd_dirty_rate before = {.start_time = -1}, r;
 	struct json_object *o;
-	long long deadline;
+	uint64_t deadline;
 	int rc = need_active(d, err, errlen);
 
 	if (rc < 0)
@@ -316,7 +307,7 @@ static int dirty_rate(virDomainPtr d, int seconds, char **out, char *err, size_t
 		snprintf(err, errlen, "cannot measure the dirty rate: %s", cd_agent_last_error());
 		return CD_ERR_INVALID;
 	}
-	deadline = now_ms() + seconds * 1000LL + 2000;
+	deadline = cd_now_ms() + (uint64_t)seconds * 1000 + 2000;
 	do {
 		poll(NULL, 0, 200);
 		if (read_dirty_rate(d, &r) == 0 && r.calc_status == VIR_DOMAIN_DIRTYRATE_MEASURED &&
@@ -331,7 +322,7 @@ static int dirty_rate(virDomainPtr d, int seconds, char **out, char *err, size_t
 			json_object_put(o);
 			return *out ? 0 : -ENOMEM;
 		}
-	} while (now_ms() < deadline);
+	} while (cd_now_ms() < deadline);
 	snprintf(err, errlen, "no dirty rate measured within %d s (libvirt or QEMU cannot)",
 		 seconds + 2);
 	return CD_ERR_INVALID;

@@ -241,7 +241,8 @@ static const struct command commands[] = {
 	 "no clusterd needed)",
 	 cmd_cluster_create, true},
 	{"cluster", "check", 0, 0, 0, 0,
-	 "cluster check (every node a member, corosync.conf alike, crypto on, clocks in step, "
+	 "cluster check (every node a member, every node of corosync's nodelist joined, "
+	 "corosync.conf alike, crypto on, clocks in step, "
 	 "libvirt and QEMU versions, shared volumes seen by every node, a failover path for "
 	 "every VM: each ok, warn or FAIL with a fix; exit code 1 if one fails)",
 	 cmd_cluster_check},

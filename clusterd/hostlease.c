@@ -190,15 +190,6 @@ static void slot_event(struct rt *rt, enum cd_host_lease_event ev)
 	cd_host_lease_transition(&rt->slot, ev, rt->name, NULL, NULL, NULL);
 }
 
-/* Microseconds on CLOCK_MONOTONIC: a renewal often takes less than one millisecond. */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* A renewal that took us and returned rc, for the metrics. Under lock. */
 static void count_renewal(struct rt *rt, int rc, uint64_t us)
 {
@@ -294,11 +285,11 @@ void *vols_renew_thread(void *arg)
 			continue;
 #endif
 		{
-			uint64_t t0 = now_us();
+			uint64_t t0 = cd_now_us();
 
 			rc = csvfs_host_renew(&rt->vol, &h);
 			pthread_mutex_lock(&rt->lock);
-			count_renewal(rt, rc, now_us() - t0);
+			count_renewal(rt, rc, cd_now_us() - t0);
 		}
 		if (rc == 0 || rc == CD_ERR_TIMEOUT) {
 			/* The record advanced even when the renewal came too late. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <clusterd/result.h>
 
@@ -22,6 +23,8 @@
 
 /* The VMs without a failover path that status lists by name, at most. */
 #define STATUS_MAX_VMS 100
+/* The entries of corosync's nodelist the check reads, at most. */
+#define NODELIST_MAX (2 * CD_MAX_NODES)
 
 /*
  * Whether node id's host leases confirm its death should it be lost: a
@@ -40,11 +43,9 @@ static bool reachable(uint32_t id, void *ctx)
 	return cd_membership_is_member(id);
 }
 
-static int clock_of(uint32_t id, int64_t *offset_ms, void *ctx)
+static int clock_of(uint32_t id, int64_t *offset_ms, uint64_t *age_ms, void *ctx)
 {
-	uint64_t age;
-
-	return cd_clockskew_get(id, offset_ms, &age);
+	return cd_clockskew_get(id, offset_ms, age_ms);
 }
 
 static int sees_volume(const struct cd_volume *vol, uint32_t id, void *ctx)
@@ -71,19 +72,35 @@ static int cmd_cluster_check(qb_ipcs_connection_t *c, struct json_object *args,
 {
 	const struct cd_state *s = cd_replica_state();
 	struct cd_check_result r[CD_CHECK_N];
+	struct cd_node_info *nodelist = calloc(NODELIST_MAX, sizeof(*nodelist));
+	struct cd_quorum_info qi;
 	struct cd_failpath fp;
-	struct cd_check_input in = {.s = s,
-				    .fp = &fp,
-				    .reachable = reachable,
-				    .clock = clock_of,
-				    .sees_volume = sees_volume};
+	struct cd_check_input in = {
+		.s = s,
+		.fp = &fp,
+		.local_id = cd_membership_local_nodeid(),
+		.reachable = reachable,
+		.clock = clock_of,
+		.clock_max_age_ms =
+			cd_check_clock_max_age_ms(cd_config_uint(CD_CFG_STATE_CHECK_INTERVAL_MS)),
+		.sees_volume = sees_volume,
+		.nodelist = nodelist,
+		.quorate = cd_replica_quorate(),
+	};
 
-	if (cd_failpath_compute(s, cd_config_str(CD_CFG_CSVFS_RUN_DIR), lease_held, NULL, &fp) <
-	    0) {
+	if (!nodelist || cd_failpath_compute(s, cd_config_str(CD_CFG_CSVFS_RUN_DIR), lease_held,
+					     NULL, &fp) < 0) {
+		free(nodelist);
 		*out = cd_ipc_error_obj("out of memory");
 		return -ENOMEM;
 	}
+	in.n_nodelist = cd_membership_nodelist(nodelist, NODELIST_MAX);
+	if (cd_membership_quorum_info(&qi) == 0) {
+		in.total_votes = qi.total_votes;
+		in.quorum_votes = qi.quorum;
+	}
 	cd_check_run(&in, r);
+	free(nodelist);
 	*out = cd_check_to_json(r, CD_CHECK_N);
 	json_object_object_add(*out, "quorate", json_object_new_boolean(cd_replica_quorate()));
 	cd_failpath_free(&fp);

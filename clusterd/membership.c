@@ -579,13 +579,56 @@ static void facts_tick(void *data)
 			  &membership.facts_timer);
 }
 
-int cd_membership_local_info(struct cd_node_info *ni)
+/*
+ * Entry pos of corosync's nodelist into ni: its id, name and ring
+ * addresses (the rest untouched). -ENOENT past the last entry.
+ */
+static int nodelist_entry(uint32_t pos, struct cd_node_info *ni)
 {
 	char key[128], *s = NULL;
-	uint32_t id, i, r;
+	uint32_t r;
+
+	snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", pos);
+	if (!membership.cmap || cmap_get_uint32(membership.cmap, key, &ni->id) != CS_OK)
+		return -ENOENT;
+	ni->name[0] = '\0';
+	snprintf(key, sizeof(key), "nodelist.node.%u.name", pos);
+	if (cmap_get_string(membership.cmap, key, &s) == CS_OK) {
+		cd_strlcpy(ni->name, s, sizeof(ni->name));
+		free(s);
+		if (!cd_valid_name(ni->name, CD_NAME_MAX))
+			ni->name[0] = '\0';
+	}
+	ni->n_addrs = 0;
+	for (r = 0; r < CD_ADDRS_MAX; r++) {
+		snprintf(key, sizeof(key), "nodelist.node.%u.ring%u_addr", pos, r);
+		if (cmap_get_string(membership.cmap, key, &s) != CS_OK)
+			continue;
+		cd_strlcpy(ni->addrs[ni->n_addrs++], s, sizeof(ni->addrs[0]));
+		free(s);
+	}
+	return 0;
+}
+
+int cd_membership_nodelist(struct cd_node_info *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!membership.cmap)
+		return -ENOTCONN;
+	for (; n < max; n++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		if (nodelist_entry(n, &out[n]) < 0)
+			break;
+	}
+	return (int)n;
+}
+
+int cd_membership_local_info(struct cd_node_info *ni)
+{
+	uint32_t i;
 
 	memset(ni, 0, sizeof(*ni));
-	ni->id = membership.local_nodeid;
 	cd_hostinfo_capacity(&ni->cap);
 	cd_hostinfo_facts(&ni->facts);
 	cd_strlcpy(ni->facts.corosync_sha256, membership.facts.corosync_sha256,
@@ -594,27 +637,21 @@ int cd_membership_local_info(struct cd_node_info *ni)
 		   sizeof(ni->facts.crypto_cipher));
 	cd_strlcpy(ni->facts.crypto_hash, membership.facts.crypto_hash,
 		   sizeof(ni->facts.crypto_hash));
-	for (i = 0; membership.cmap && i < 1024; i++) {
-		snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", i);
-		if (cmap_get_uint32(membership.cmap, key, &id) != CS_OK)
+	for (i = 0; i < 1024; i++) {
+		struct cd_node_info e;
+
+		memset(&e, 0, sizeof(e));
+		if (nodelist_entry(i, &e) < 0)
 			break;
-		if (id != membership.local_nodeid)
+		if (e.id != membership.local_nodeid)
 			continue;
-		snprintf(key, sizeof(key), "nodelist.node.%u.name", i);
-		if (cmap_get_string(membership.cmap, key, &s) == CS_OK) {
-			cd_strlcpy(ni->name, s, sizeof(ni->name));
-			free(s);
-		}
-		for (r = 0; r < CD_ADDRS_MAX; r++) {
-			snprintf(key, sizeof(key), "nodelist.node.%u.ring%u_addr", i, r);
-			if (cmap_get_string(membership.cmap, key, &s) != CS_OK)
-				continue;
-			cd_strlcpy(ni->addrs[ni->n_addrs++], s, sizeof(ni->addrs[0]));
-			free(s);
-		}
+		memcpy(ni->name, e.name, sizeof(ni->name));
+		memcpy(ni->addrs, e.addrs, sizeof(ni->addrs));
+		ni->n_addrs = e.n_addrs;
 		break;
 	}
-	if (!ni->name[0] || !cd_valid_name(ni->name, CD_NAME_MAX)) {
+	ni->id = membership.local_nodeid;
+	if (!ni->name[0]) {
 		struct utsname u;
 
 		if (uname(&u) == 0 && cd_valid_name(u.nodename, CD_NAME_MAX))

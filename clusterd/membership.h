@@ -49,6 +49,11 @@ bool cd_membership_quorum_current(void);
 bool cd_membership_is_member(uint32_t nodeid);
 /* Fill this node's own information: name and addresses from corosync's node list. */
 int cd_membership_local_info(struct cd_node_info *ni);
+/*
+ * corosync's nodelist as it runs it, at most max entries into out (id,
+ * name, addresses; the rest zero): their number, or -ENOTCONN.
+ */
+int cd_membership_nodelist(struct cd_node_info *out, size_t max);
 
 struct cd_quorum_info {
 	char cluster_name[64];

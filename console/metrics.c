@@ -197,52 +197,59 @@ static void vsample(struct writer *w, enum fam fam, const char *suffix, const ch
 	fprintf(w->f, "%s %s\n", first ? "" : "}", value);
 }
 
-/* A whole number. */
-static void sample_u(struct writer *w, enum fam fam, const char *suffix, uint64_t v, ...)
+/* One sample of vsample(), its value already text; labels as there, up to a NULL name. */
+static void sample(struct writer *w, enum fam fam, const char *suffix, const char *value, ...)
 {
-	char val[32];
 	va_list ap;
 
-	snprintf(val, sizeof(val), "%" PRIu64, v);
-	va_start(ap, v);
-	vsample(w, fam, suffix, val, ap);
+	va_start(ap, value);
+	vsample(w, fam, suffix, value, ap);
 	va_end(ap);
+}
+
+/*
+ * A sample's value as text, returned by value so that a call can format it
+ * in place: sample(w, fam, "", num(n).s, NULL). The text lives until the
+ * end of the statement.
+ */
+struct val {
+	char s[32];
+};
+
+/* A whole number. */
+static struct val num(uint64_t v)
+{
+	struct val t;
+
+	snprintf(t.s, sizeof(t.s), "%" PRIu64, v);
+	return t;
 }
 
 /* Milliseconds, as seconds: exact, no floating point. */
-static void sample_ms(struct writer *w, enum fam fam, const char *suffix, uint64_t ms, ...)
+static struct val secs_ms(uint64_t ms)
 {
-	char val[32];
-	va_list ap;
+	struct val t;
 
-	snprintf(val, sizeof(val), "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
-	va_start(ap, ms);
-	vsample(w, fam, suffix, val, ap);
-	va_end(ap);
+	snprintf(t.s, sizeof(t.s), "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
+	return t;
 }
 
 /* Microseconds, as seconds. */
-static void sample_us(struct writer *w, enum fam fam, const char *suffix, uint64_t us, ...)
+static struct val secs_us(uint64_t us)
 {
-	char val[32];
-	va_list ap;
+	struct val t;
 
-	snprintf(val, sizeof(val), "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
-	va_start(ap, us);
-	vsample(w, fam, suffix, val, ap);
-	va_end(ap);
+	snprintf(t.s, sizeof(t.s), "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+	return t;
 }
 
 /* A number of seconds that need not be whole. */
-static void sample_f(struct writer *w, enum fam fam, const char *suffix, double v, ...)
+static struct val secs_f(double v)
 {
-	char val[32];
-	va_list ap;
+	struct val t;
 
-	snprintf(val, sizeof(val), "%.6f", v);
-	va_start(ap, v);
-	vsample(w, fam, suffix, val, ap);
-	va_end(ap);
+	snprintf(t.s, sizeof(t.s), "%.6f", v);
+	return t;
 }
 
 /* --- reading what clusterd said --- */
@@ -301,7 +308,7 @@ static void gauge_bool(struct writer *w, enum fam fam, const struct json_object 
 	bool b;
 
 	if (cd_jget_bool(o, key, &b) == 0)
-		sample_u(w, fam, "", b, NULL);
+		sample(w, fam, "", num(b).s, NULL);
 }
 
 static void gauge_u(struct writer *w, enum fam fam, const struct json_object *o, const char *key)
@@ -309,7 +316,7 @@ static void gauge_u(struct writer *w, enum fam fam, const struct json_object *o,
 	uint64_t v;
 
 	if (cd_jget_u64(o, key, &v) == 0)
-		sample_u(w, fam, "", v, NULL);
+		sample(w, fam, "", num(v).s, NULL);
 }
 
 /* --- the metrics --- */
@@ -328,7 +335,7 @@ static void cluster(struct writer *w, const struct json_object *st)
 	gauge_u(w, F_TOTAL_VOTES, st, "total_votes");
 	gauge_u(w, F_QUORUM, st, "quorum");
 	if (coord)
-		sample_u(w, F_COORDINATOR, "", 1, "node", coord, NULL);
+		sample(w, F_COORDINATOR, "", "1", "node", coord, NULL);
 	gauge_u(w, F_STATE_EPOCH, ver, "epoch");
 	gauge_u(w, F_STATE_SEQ, ver, "seq");
 	for (i = 0; dec && i < sizeof(stats) / sizeof(stats[0]); i++) {
@@ -337,7 +344,7 @@ static void cluster(struct writer *w, const struct json_object *st)
 
 		snprintf(key, sizeof(key), "%s_ms", stats[i]);
 		if (get_num(dec, key, &ms) == 0)
-			sample_f(w, F_DECISION, "", ms / 1000.0, "stat", stats[i], NULL);
+			sample(w, F_DECISION, "", secs_f(ms / 1000.0).s, "stat", stats[i], NULL);
 	}
 }
 
@@ -349,30 +356,30 @@ static void nodes(struct writer *w, const struct json_object *st)
 
 	if (!a)
 		return;
-	sample_u(w, F_NODES, "", n, NULL);
+	sample(w, F_NODES, "", num(n).s, NULL);
 	for (i = 0; i < n; i++)
 		members += cd_jget_bool(elem(a, i), "reachable", &b) == 0 && b;
-	sample_u(w, F_MEMBERS, "", members, NULL);
+	sample(w, F_MEMBERS, "", num(members).s, NULL);
 	for (i = 0; i < n; i++) {
 		const char *name = cd_jget_str(elem(a, i), "name"),
 			   *state = cd_jget_str(elem(a, i), "state");
 
 		if (name && state)
-			sample_u(w, F_NODE_ONLINE, "", strcmp(state, "online") == 0, "node", name,
-				 NULL);
+			sample(w, F_NODE_ONLINE, "", num(strcmp(state, "online") == 0).s, "node",
+			       name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = cd_jget_str(elem(a, i), "name");
 
 		if (name && cd_jget_bool(elem(a, i), "reachable", &b) == 0)
-			sample_u(w, F_NODE_MEMBER, "", b, "node", name, NULL);
+			sample(w, F_NODE_MEMBER, "", num(b).s, "node", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = cd_jget_str(elem(a, i), "name"),
 			   *state = cd_jget_str(elem(a, i), "state");
 
 		if (name && state)
-			sample_u(w, F_NODE_STATE, "", 1, "node", name, "state", state, NULL);
+			sample(w, F_NODE_STATE, "", "1", "node", name, "state", state, NULL);
 	}
 }
 
@@ -388,20 +395,20 @@ static void counters(struct writer *w, const struct json_object *st)
 	gauge_u(w, F_SYNC_ROUNDS, sync, "completed");
 	gauge_u(w, F_SYNC_ROUNDS_STARTED, sync, "started");
 	if (cd_jget_u64(sync, "total_ms", &v) == 0 && cd_jget_u64(sync, "completed", &k) == 0) {
-		sample_ms(w, F_SYNC_ROUND_DURATION, "_sum", v, NULL);
-		sample_u(w, F_SYNC_ROUND_DURATION, "_count", k, NULL);
+		sample(w, F_SYNC_ROUND_DURATION, "_sum", secs_ms(v).s, NULL);
+		sample(w, F_SYNC_ROUND_DURATION, "_count", num(k).s, NULL);
 	}
 	if (cd_jget_u64(sync, "last_ms", &v) == 0)
-		sample_ms(w, F_SYNC_ROUND_LAST, "", v, NULL);
+		sample(w, F_SYNC_ROUND_LAST, "", secs_ms(v).s, NULL);
 	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		if (cd_jget_u64(fence, outcomes[i], &v) == 0)
-			sample_u(w, F_FENCE_ATTEMPTS, "", v, "outcome", outcomes[i], NULL);
+			sample(w, F_FENCE_ATTEMPTS, "", num(v).s, "outcome", outcomes[i], NULL);
 	for (i = 0; i < n; i++) {
 		const char *mode = cd_jget_str(elem(moves, i), "mode"),
 			   *outcome = cd_jget_str(elem(moves, i), "outcome");
 
 		if (mode && outcome && cd_jget_u64(elem(moves, i), "count", &v) == 0)
-			sample_u(w, F_MOVES, "", v, "mode", mode, "outcome", outcome, NULL);
+			sample(w, F_MOVES, "", num(v).s, "mode", mode, "outcome", outcome, NULL);
 	}
 	/* Timed moves are those that moved: one sum and count per mode. */
 	for (i = 0; i < n; i++) {
@@ -410,8 +417,8 @@ static void counters(struct writer *w, const struct json_object *st)
 
 		if (mode && cd_jget_u64(m, "total_ms", &v) == 0 &&
 		    cd_jget_u64(m, "timed", &k) == 0 && k) {
-			sample_ms(w, F_MOVE_DURATION, "_sum", v, "mode", mode, NULL);
-			sample_u(w, F_MOVE_DURATION, "_count", k, "mode", mode, NULL);
+			sample(w, F_MOVE_DURATION, "_sum", secs_ms(v).s, "mode", mode, NULL);
+			sample(w, F_MOVE_DURATION, "_count", num(k).s, "mode", mode, NULL);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -420,8 +427,8 @@ static void counters(struct writer *w, const struct json_object *st)
 
 		if (mode && cd_jget_u64(m, "downtime_ms", &v) == 0 &&
 		    cd_jget_u64(m, "timed", &k) == 0 && k) {
-			sample_ms(w, F_MOVE_DOWNTIME, "_sum", v, "mode", mode, NULL);
-			sample_u(w, F_MOVE_DOWNTIME, "_count", k, "mode", mode, NULL);
+			sample(w, F_MOVE_DOWNTIME, "_sum", secs_ms(v).s, "mode", mode, NULL);
+			sample(w, F_MOVE_DOWNTIME, "_count", num(k).s, "mode", mode, NULL);
 		}
 	}
 }
@@ -449,7 +456,7 @@ static void vm_counts(struct writer *w, const struct json_object *vms)
 
 			c += s && strcmp(s, vm_states[i]) == 0;
 		}
-		sample_u(w, F_VMS, "", c, "state", vm_states[i], NULL);
+		sample(w, F_VMS, "", num(c).s, "state", vm_states[i], NULL);
 	}
 	for (i = 0; i < n; i++) {
 		const char *s = cd_jget_str(elem(vms, i), "state");
@@ -469,7 +476,7 @@ static void vm_counts(struct writer *w, const struct json_object *vms)
 			c += t && strcmp(s, t) == 0;
 		}
 		if (!seen)
-			sample_u(w, F_VMS, "", c, "state", s, NULL);
+			sample(w, F_VMS, "", num(c).s, "state", s, NULL);
 	}
 }
 
@@ -482,7 +489,7 @@ static void vms_each(struct writer *w, const struct json_object *vms)
 			   *state = cd_jget_str(elem(vms, i), "state");
 
 		if (name && state)
-			sample_u(w, F_VM_STATE, "", 1, "vm", name, "state", state, NULL);
+			sample(w, F_VM_STATE, "", "1", "vm", name, "state", state, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = cd_jget_str(elem(vms, i), "name"),
@@ -490,16 +497,17 @@ static void vms_each(struct writer *w, const struct json_object *vms)
 			   *node = cd_jget_str(elem(vms, i), "node_name");
 
 		if (name && state)
-			sample_u(w, F_VM_RUNNING, "", strcmp(state, "running") == 0, "vm", name,
-				 "node", node ? node : "", NULL);
+			sample(w, F_VM_RUNNING, "", num(strcmp(state, "running") == 0).s, "vm",
+			       name, "node", node ? node : "", NULL);
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *mv = member(elem(vms, i), "move");
 		const char *name = cd_jget_str(elem(vms, i), "name");
 
 		if (name)
-			sample_u(w, F_VM_MOVING, "",
-				 mv && json_object_is_type(mv, json_type_object), "vm", name, NULL);
+			sample(w, F_VM_MOVING, "",
+			       num(mv && json_object_is_type(mv, json_type_object)).s, "vm", name,
+			       NULL);
 	}
 }
 
@@ -519,8 +527,8 @@ static void vms_last_move(struct writer *w, const struct json_object *vms)
 			   *mode = cd_jget_str(lm, "mode"), *outcome = cd_jget_str(lm, "outcome");
 
 		if (name && mode && outcome)
-			sample_u(w, F_VM_LAST_MOVE, "", 1, "vm", name, "mode", mode, "outcome",
-				 outcome, NULL);
+			sample(w, F_VM_LAST_MOVE, "", "1", "vm", name, "mode", mode, "outcome",
+			       outcome, NULL);
 	}
 	for (t = 0; t < sizeof(timed) / sizeof(timed[0]); t++)
 		for (i = 0; i < n; i++) {
@@ -532,7 +540,8 @@ static void vms_last_move(struct writer *w, const struct json_object *vms)
 			/* 0 total: not timed (cd_vm_last_move). */
 			if (name && mode && cd_jget_u64(lm, "total_ms", &total) == 0 && total &&
 			    cd_jget_u64(lm, timed[t].key, &ms) == 0)
-				sample_ms(w, timed[t].fam, "", ms, "vm", name, "mode", mode, NULL);
+				sample(w, timed[t].fam, "", secs_ms(ms).s, "vm", name, "mode", mode,
+				       NULL);
 		}
 }
 
@@ -547,30 +556,31 @@ static void leases(struct writer *w, const struct json_object *vols)
 		bool b;
 
 		if (name && cd_jget_bool(obj(elem(vols, i), "local"), "host_lease_valid", &b) == 0)
-			sample_u(w, F_LEASE_VALID, "", b, "volume", name, NULL);
+			sample(w, F_LEASE_VALID, "", num(b).s, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = cd_jget_str(elem(vols, i), "name");
 
 		if (name && cd_jget_u64(obj(elem(vols, i), "local"), "valid_for_ms", &v) == 0)
-			sample_ms(w, F_LEASE_VALID_FOR, "", v, "volume", name, NULL);
+			sample(w, F_LEASE_VALID_FOR, "", secs_ms(v).s, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = cd_jget_str(elem(vols, i), "name");
 		bool b;
 
 		if (name && cd_jget_bool(obj(elem(vols, i), "local"), "metadata_lease", &b) == 0)
-			sample_u(w, F_METADATA_LEASE, "", b, "volume", name, NULL);
+			sample(w, F_METADATA_LEASE, "", num(b).s, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *l = obj(elem(vols, i), "local");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 
 		if (name && cd_jget_u64(l, "renewals", &v) == 0)
-			sample_u(w, F_LEASE_RENEWALS, "", v, "volume", name, "result", "ok", NULL);
+			sample(w, F_LEASE_RENEWALS, "", num(v).s, "volume", name, "result", "ok",
+			       NULL);
 		if (name && cd_jget_u64(l, "renew_failures", &v) == 0)
-			sample_u(w, F_LEASE_RENEWALS, "", v, "volume", name, "result", "failed",
-				 NULL);
+			sample(w, F_LEASE_RENEWALS, "", num(v).s, "volume", name, "result",
+			       "failed", NULL);
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *l = obj(elem(vols, i), "local"),
@@ -582,22 +592,22 @@ static void leases(struct writer *w, const struct json_object *vols)
 		if (!name || cd_jget_u64(lat, "sum", &v) < 0 || cd_jget_u64(l, "renewals", &ok) < 0)
 			continue;
 		cd_jget_u64(l, "renew_failures", &failed);
-		sample_us(w, F_LEASE_LATENCY, "_sum", v, "volume", name, NULL);
-		sample_u(w, F_LEASE_LATENCY, "_count", ok + failed, "volume", name, NULL);
+		sample(w, F_LEASE_LATENCY, "_sum", secs_us(v).s, "volume", name, NULL);
+		sample(w, F_LEASE_LATENCY, "_count", num(ok + failed).s, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 
 		if (name && cd_jget_u64(lat, "max", &k) == 0)
-			sample_us(w, F_LEASE_LATENCY_MAX, "", k, "volume", name, NULL);
+			sample(w, F_LEASE_LATENCY_MAX, "", secs_us(k).s, "volume", name, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
 
 		if (name && cd_jget_u64(lat, "last", &k) == 0)
-			sample_us(w, F_LEASE_LATENCY_LAST, "", k, "volume", name, NULL);
+			sample(w, F_LEASE_LATENCY_LAST, "", secs_us(k).s, "volume", name, NULL);
 	}
 }
 
@@ -611,7 +621,7 @@ char *cn_metrics_format(const struct json_object *status, const struct json_obje
 	w.f = open_memstream(&buf, &size);
 	if (!w.f)
 		return NULL;
-	sample_u(&w, F_UP, "", status != NULL, NULL);
+	sample(&w, F_UP, "", num(status != NULL).s, NULL);
 	if (status) {
 		cluster(&w, status);
 		nodes(&w, status);

@@ -30,6 +30,28 @@ const char *cd_check_version_str(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+const char *cd_check_age_str(uint64_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%" PRIu64 " ms", ms);
+	else if (ms < 120000)
+		snprintf(buf, len, "%" PRIu64 " s", ms / 1000);
+	else if (ms < 120 * 60000)
+		snprintf(buf, len, "%" PRIu64 " min", ms / 60000);
+	else
+		snprintf(buf, len, "%" PRIu64 " h", ms / 3600000);
+	return buf;
+}
+
+uint64_t cd_check_clock_max_age_ms(uint64_t state_check_interval_ms)
+{
+	uint64_t b = 2 * state_check_interval_ms;
+
+	if (!state_check_interval_ms || b > CD_CHECK_CLOCK_AGE_MAX_MS)
+		return CD_CHECK_CLOCK_AGE_MAX_MS;
+	return b < CD_CHECK_CLOCK_AGE_MIN_MS ? CD_CHECK_CLOCK_AGE_MIN_MS : b;
+}
+
 /* Append one finding to r's text ("; " between), raising its verdict to at least v. */
 static void __attribute__((format(printf, 3, 4)))
 finding(struct cd_check_result *r, enum cd_check_verdict v, const char *fmt, ...)
@@ -91,6 +113,83 @@ static void check_members(const struct cd_check_input *in, struct cd_check_resul
 	if (s->n_nodes == 0)
 		fix(r, "start clusterd on every node ('clusterctl status' says whether it joined)");
 	ok_unless_found(r, "every node is a member");
+}
+
+/*
+ * Whether the members have a vote to spare: quorum holds and survives the
+ * loss of one more member (a vote each, corosync's default).
+ */
+static bool votes_to_spare(const struct cd_check_input *in)
+{
+	if (!in->quorate)
+		return false;
+	return !in->quorum_votes || in->total_votes > in->quorum_votes;
+}
+
+/* What the members' votes allow, after the nodes that never joined. */
+static void quorum_finding(const struct cd_check_input *in, struct cd_check_result *r)
+{
+	enum cd_check_verdict v = r->verdict;
+
+	if (!in->quorate)
+		finding(r, v, "this node's partition has no quorum");
+	else if (!in->quorum_votes)
+		finding(r, v, "quorum holds");
+	else if (in->total_votes > in->quorum_votes)
+		finding(r, v,
+			"quorum holds: the members have %" PRIu32 " votes, quorum needs %" PRIu32,
+			in->total_votes, in->quorum_votes);
+	else
+		finding(r, v,
+			"the members have %" PRIu32 " votes and quorum needs %" PRIu32
+			": one more member lost stops the cluster",
+			in->total_votes, in->quorum_votes);
+}
+
+/* A node of corosync's nodelist as "NAME (node id N, ADDRESS)" in buf. */
+static const char *configured_name(const struct cd_node_info *c, char *buf, size_t len)
+{
+	const char *addr = c->n_addrs ? c->addrs[0] : "";
+	const char *sep = c->n_addrs ? ", " : "";
+
+	if (c->name[0])
+		snprintf(buf, len, "%s (node id %" PRIu32 "%s%s)", c->name, c->id, sep, addr);
+	else
+		snprintf(buf, len, "node id %" PRIu32 "%s%s%s", c->id, c->n_addrs ? " (" : "", addr,
+			 c->n_addrs ? ")" : "");
+	return buf;
+}
+
+static void check_nodelist(const struct cd_check_input *in, struct cd_check_result *r)
+{
+	enum cd_check_verdict v = votes_to_spare(in) ? CD_CHECK_WARN : CD_CHECK_FAIL;
+	char name[CD_NAME_MAX + CD_ADDR_MAX + 32];
+	bool never = false;
+	int i;
+
+	if (in->n_nodelist < 0) {
+		finding(r, CD_CHECK_WARN, "corosync's nodelist could not be read on this node");
+		fix(r, "check that corosync runs on this node ('corosync-cfgtool -s')");
+		return;
+	}
+	for (i = 0; i < in->n_nodelist; i++) {
+		const struct cd_node_info *c = &in->nodelist[i];
+
+		if (cd_state_node_by_id(in->s, c->id) ||
+		    (in->reachable && in->reachable(c->id, in->ctx)))
+			continue;
+		never = true;
+		finding(r, v, "%s is in corosync's nodelist but has never joined the cluster",
+			configured_name(c, name, sizeof(name)));
+	}
+	if (never) {
+		quorum_finding(in, r);
+		fix(r, "start corosync and clusterd on that node, it joins by itself; a node not "
+		       "meant to be in the cluster: remove it from the nodelist of corosync.conf "
+		       "on every node, then 'corosync-cfgtool -R' on one");
+	}
+	ok_unless_found(r, in->n_nodelist ? "every node of corosync's nodelist has joined"
+					  : "corosync's nodelist names no node");
 }
 
 static void check_corosync(const struct cd_check_input *in, struct cd_check_result *r)
@@ -165,38 +264,82 @@ static void check_crypto(const struct cd_check_input *in, struct cd_check_result
 	ok_unless_found(r, "corosync's crypto is on on every member");
 }
 
+/* Append "NODE +N ms (measured AGE ago)" to list, ", " between. */
+static void in_step(char *list, size_t len, const char *node, int64_t off, uint64_t age)
+{
+	size_t l = strlen(list);
+	char a[32];
+
+	if (l + 3 >= len)
+		return;
+	snprintf(list + l, len - l, "%s%s %+" PRId64 " ms (measured %s ago)", l ? ", " : "", node,
+		 off, cd_check_age_str(age, a, sizeof(a)));
+}
+
+/* The finding of one member's clock, measured age ms ago; true if it strays. */
+static bool clock_finding(const struct cd_check_input *in, const struct cd_node *n, int64_t off,
+			  uint64_t age, char *list, size_t len, struct cd_check_result *r)
+{
+	uint64_t mag = (uint64_t)(off < 0 ? -off : off);
+	char a[32];
+
+	cd_check_age_str(age, a, sizeof(a));
+	if (age > in->clock_max_age_ms) {
+		finding(r, CD_CHECK_WARN,
+			"%s's clock was last measured %s ago (%+" PRId64 " ms then), too long "
+			"ago to tell",
+			n->info.name, a, off);
+		fix(r, "the members measure each other's clocks at every state check: set "
+		       "state_check_interval_ms in clusterd.conf to a few minutes (not 0) and see "
+		       "that 'clusterctl events' shows no failed state check");
+		return false;
+	}
+	if (mag <= CD_CHECK_CLOCK_WARN_MS) {
+		if (n->info.id != in->local_id)
+			in_step(list, len, n->info.name, off, age);
+		return false;
+	}
+	finding(r, mag > CD_CHECK_CLOCK_FAIL_MS ? CD_CHECK_FAIL : CD_CHECK_WARN,
+		"%s's clock is %" PRIu64 " ms %s this node's (measured %s ago)", n->info.name, mag,
+		off < 0 ? "behind" : "ahead of", a);
+	return true;
+}
+
 static void check_clocks(const struct cd_check_input *in, struct cd_check_result *r)
 {
 	const struct cd_state *s = in->s;
+	char list[CD_CHECK_TEXT_MAX] = "";
 	bool skew = false;
 	size_t i;
 
 	for (i = 0; i < s->n_nodes; i++) {
 		const struct cd_node *n = &s->nodes[i];
 		int64_t off = 0;
-		uint64_t mag;
+		uint64_t age = 0;
 
 		if (!member(in, n))
 			continue;
-		if (!in->clock || in->clock(n->info.id, &off, in->ctx) < 0) {
+		if (!in->clock || in->clock(n->info.id, &off, &age, in->ctx) < 0) {
 			finding(r, CD_CHECK_WARN, "%s's clock was not measured", n->info.name);
 			fix(r, "run 'clusterctl cluster check' again after the next membership "
 			       "change, or on that node");
 			continue;
 		}
-		mag = (uint64_t)(off < 0 ? -off : off);
-		skew |= mag > CD_CHECK_CLOCK_WARN_MS;
-		if (mag > CD_CHECK_CLOCK_WARN_MS)
-			finding(r, mag > CD_CHECK_CLOCK_FAIL_MS ? CD_CHECK_FAIL : CD_CHECK_WARN,
-				"%s's clock is %" PRIu64 " ms %s this node's", n->info.name, mag,
-				off < 0 ? "behind" : "ahead of");
+		skew |= clock_finding(in, n, off, age, list, sizeof(list), r);
 	}
 	if (skew) {
 		r->fix[0] = '\0';
 		fix(r, "run an NTP client (chrony or systemd-timesyncd) on every node against the "
 		       "same servers");
 	}
-	ok_unless_found(r, "every member's clock is within 500 ms of this node's");
+	if (r->verdict != CD_CHECK_OK) {
+		if (list[0])
+			finding(r, CD_CHECK_OK, "in step: %s", list);
+		return;
+	}
+	snprintf(r->text, sizeof(r->text),
+		 "every member's clock is within 500 ms of this node's%s%s", list[0] ? ": " : "",
+		 list);
 }
 
 static void check_versions(const struct cd_check_input *in, struct cd_check_result *r)
@@ -340,9 +483,13 @@ static void check_failover(const struct cd_check_input *in, struct cd_check_resu
 void cd_check_run(const struct cd_check_input *in, struct cd_check_result *out)
 {
 	static const char *const names[CD_CHECK_N] = {
-		[CD_CHECK_MEMBERS] = "members",	  [CD_CHECK_COROSYNC] = "corosync-config",
-		[CD_CHECK_CRYPTO] = "crypto",	  [CD_CHECK_CLOCKS] = "clocks",
-		[CD_CHECK_VERSIONS] = "versions", [CD_CHECK_VOLUMES] = "volumes",
+		[CD_CHECK_MEMBERS] = "members",
+		[CD_CHECK_NODELIST] = "nodelist",
+		[CD_CHECK_COROSYNC] = "corosync-config",
+		[CD_CHECK_CRYPTO] = "crypto",
+		[CD_CHECK_CLOCKS] = "clocks",
+		[CD_CHECK_VERSIONS] = "versions",
+		[CD_CHECK_VOLUMES] = "volumes",
 		[CD_CHECK_FAILOVER] = "failover",
 	};
 	size_t i;
@@ -351,6 +498,7 @@ void cd_check_run(const struct cd_check_input *in, struct cd_check_result *out)
 	for (i = 0; i < CD_CHECK_N; i++)
 		out[i].name = names[i];
 	check_members(in, &out[CD_CHECK_MEMBERS]);
+	check_nodelist(in, &out[CD_CHECK_NODELIST]);
 	check_corosync(in, &out[CD_CHECK_COROSYNC]);
 	check_crypto(in, &out[CD_CHECK_CRYPTO]);
 	check_clocks(in, &out[CD_CHECK_CLOCKS]);

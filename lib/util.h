@@ -21,6 +21,9 @@
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t cd_now_ms(void);
 
+/* Microseconds on CLOCK_MONOTONIC, for what may take less than a millisecond. */
+uint64_t cd_now_us(void);
+
 /* Milliseconds since the epoch on CLOCK_REALTIME (for timestamps only). */
 uint64_t cd_wall_ms(void);
 

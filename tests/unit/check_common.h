@@ -16,6 +16,14 @@
 		suite_add_tcase((suite), tc_);                                                     \
 	} while (0)
 
+/* add_tcase() for a test run once per entry of the array table (its index in _i). */
+#define add_table_tcase(suite, fn, table)                                                          \
+	do {                                                                                       \
+		TCase *tc_ = tcase_create(#fn);                                                    \
+		tcase_add_loop_test(tc_, fn, 0, (int)(sizeof(table) / sizeof((table)[0])));        \
+		suite_add_tcase((suite), tc_);                                                     \
+	} while (0)
+
 /*
  * add_tcase() for a case that builds a state at its limits (16384 VMs):
  * seconds of work, minutes under the sanitizers; the time limit only

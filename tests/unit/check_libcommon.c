@@ -1,10 +1,11 @@
-/* lib/libcdcommon: the JSON parse and typed reads, and the name checks. */
+/* lib/libcdcommon: the JSON parse and typed reads, the name checks and the clocks. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "check_common.h"
 #include "lib/fsm.h"
@@ -125,6 +126,26 @@ START_TEST(test_fsm_walk)
 }
 END_TEST
 
+/* cd_now_us() runs on the clock of cd_now_ms(), never backwards, and counts a sleep. */
+START_TEST(test_now_us)
+{
+	struct timespec two_ms = {0, 2000000};
+	uint64_t ms0 = cd_now_ms(), us = cd_now_us(), ms1 = cd_now_ms(), prev = us;
+	int i;
+
+	ck_assert_uint_ge(us / 1000, ms0);
+	ck_assert_uint_le(us / 1000, ms1);
+	for (i = 0; i < 1000; i++) {
+		uint64_t t = cd_now_us();
+
+		ck_assert_uint_ge(t, prev);
+		prev = t;
+	}
+	nanosleep(&two_ms, NULL);
+	ck_assert_uint_ge(cd_now_us() - us, 2000);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("libcommon");
@@ -133,5 +154,6 @@ int main(void)
 	add_tcase(s, test_json_parse_object);
 	add_tcase(s, test_valid_names);
 	add_tcase(s, test_fsm_walk);
+	add_tcase(s, test_now_us);
 	return run_suite(s);
 }

@@ -50,6 +50,20 @@ static bool has_line(const char *text, const char *line)
 	return false;
 }
 
+/* Each of lines, up to NULL, is a whole line of text. */
+static void has_lines(const char *text, const char *const *lines)
+{
+	for (; *lines; lines++)
+		ck_assert_msg(has_line(text, *lines), "no line \"%s\" in:\n%s", *lines, text);
+}
+
+/* None of parts, up to NULL, is in text. */
+static void lacks(const char *text, const char *const *parts)
+{
+	for (; *parts; parts++)
+		ck_assert_msg(!strstr(text, *parts), "\"%s\" in:\n%s", *parts, text);
+}
+
 static size_t count(const char *text, const char *needle)
 {
 	size_t c = 0;
@@ -142,64 +156,65 @@ static const char *const vols_full =
 
 START_TEST(test_full)
 {
+	static const char *const want[] = {
+		"clusterd_up 1",
+		"clusterd_quorate 1",
+		"clusterd_quorum_votes 2",
+		"clusterd_nodes 3",
+		"clusterd_members 2",
+		"clusterd_node_online{node=\"node1\"} 1",
+		"clusterd_node_online{node=\"node2\"} 0",
+		"clusterd_node_member{node=\"node3\"} 0",
+		"clusterd_node_state{node=\"node2\",state=\"draining\"} 1",
+		"clusterd_coordinator{node=\"node1\"} 1",
+		"clusterd_state_seq 42",
+		"clusterd_decision_seconds{stat=\"max\"} 0.002000",
+		"clusterd_sync_rounds_total 6",
+		"clusterd_sync_rounds_started_total 7",
+		"clusterd_sync_round_duration_seconds_sum 1.500",
+		"clusterd_sync_round_duration_seconds_count 6",
+		"clusterd_sync_round_last_seconds 0.250",
+		"clusterd_fence_attempts_total{outcome=\"success\"} 2",
+		"clusterd_fence_attempts_total{outcome=\"failure\"} 1",
+		"clusterd_moves_total{mode=\"live\",outcome=\"moved\"} 5",
+		"clusterd_moves_total{mode=\"cold\",outcome=\"failed\"} 1",
+		"clusterd_move_duration_seconds_sum{mode=\"live\"} 12.345",
+		"clusterd_move_duration_seconds_count{mode=\"live\"} 4",
+		"clusterd_move_downtime_seconds_sum{mode=\"live\"} 0.120",
+		"clusterd_vms{state=\"running\"} 1",
+		"clusterd_vms{state=\"migrating\"} 1",
+		"clusterd_vms{state=\"failed\"} 0",
+		"clusterd_vm_state{vm=\"web\",state=\"running\"} 1",
+		"clusterd_vm_running{vm=\"web\",node=\"node2\"} 1",
+		"clusterd_vm_running{vm=\"db\",node=\"node1\"} 0",
+		"clusterd_vm_running{vm=\"off\",node=\"\"} 0",
+		"clusterd_vm_moving{vm=\"db\"} 1",
+		"clusterd_vm_moving{vm=\"web\"} 0",
+		"clusterd_vm_last_move{vm=\"web\",mode=\"live\",outcome=\"moved\"} 1",
+		"clusterd_vm_last_move_duration_seconds{vm=\"web\",mode=\"live\"} 2.500",
+		"clusterd_vm_last_move_downtime_seconds{vm=\"web\",mode=\"live\"} 0.031",
+		"clusterd_lease_valid{volume=\"vol1\"} 1",
+		"clusterd_lease_valid_for_seconds{volume=\"vol1\"} 3.500",
+		"clusterd_volume_metadata_lease{volume=\"vol1\"} 0",
+		"clusterd_lease_renewals_total{volume=\"vol1\",result=\"ok\"} 100",
+		"clusterd_lease_renewals_total{volume=\"vol1\",result=\"failed\"} 2",
+		"clusterd_lease_renew_latency_seconds_sum{volume=\"vol1\"} 0.123456",
+		"clusterd_lease_renew_latency_seconds_count{volume=\"vol1\"} 102",
+		"clusterd_lease_renew_latency_max_seconds{volume=\"vol1\"} 0.020000",
+		"clusterd_lease_renew_latency_last_seconds{volume=\"vol1\"} 0.000850",
+		NULL,
+	};
+	static const char *const never[] = {
+		"clusterd_move_duration_seconds_sum{mode=\"cold\"}",
+		/* vol2 says nothing of its lease here: no sample. */
+		"vol2",
+		NULL,
+	};
 	char *t = format(status_full, vms_full, vols_full);
 
 	check_shape(t);
-	ck_assert(has_line(t, "clusterd_up 1"));
-	ck_assert(has_line(t, "clusterd_quorate 1"));
-	ck_assert(has_line(t, "clusterd_quorum_votes 2"));
-	ck_assert(has_line(t, "clusterd_nodes 3"));
-	ck_assert(has_line(t, "clusterd_members 2"));
-	ck_assert(has_line(t, "clusterd_node_online{node=\"node1\"} 1"));
-	ck_assert(has_line(t, "clusterd_node_online{node=\"node2\"} 0"));
-	ck_assert(has_line(t, "clusterd_node_member{node=\"node3\"} 0"));
-	ck_assert(has_line(t, "clusterd_node_state{node=\"node2\",state=\"draining\"} 1"));
-	ck_assert(has_line(t, "clusterd_coordinator{node=\"node1\"} 1"));
-	ck_assert(has_line(t, "clusterd_state_seq 42"));
-	ck_assert(has_line(t, "clusterd_decision_seconds{stat=\"max\"} 0.002000"));
-	ck_assert(has_line(t, "clusterd_sync_rounds_total 6"));
-	ck_assert(has_line(t, "clusterd_sync_rounds_started_total 7"));
-	ck_assert(has_line(t, "clusterd_sync_round_duration_seconds_sum 1.500"));
-	ck_assert(has_line(t, "clusterd_sync_round_duration_seconds_count 6"));
-	ck_assert(has_line(t, "clusterd_sync_round_last_seconds 0.250"));
-	ck_assert(has_line(t, "clusterd_fence_attempts_total{outcome=\"success\"} 2"));
-	ck_assert(has_line(t, "clusterd_fence_attempts_total{outcome=\"failure\"} 1"));
-	ck_assert(has_line(t, "clusterd_moves_total{mode=\"live\",outcome=\"moved\"} 5"));
-	ck_assert(has_line(t, "clusterd_moves_total{mode=\"cold\",outcome=\"failed\"} 1"));
-	ck_assert(has_line(t, "clusterd_move_duration_seconds_sum{mode=\"live\"} 12.345"));
-	ck_assert(has_line(t, "clusterd_move_duration_seconds_count{mode=\"live\"} 4"));
-	ck_assert(!strstr(t, "clusterd_move_duration_seconds_sum{mode=\"cold\"}"));
-	ck_assert(has_line(t, "clusterd_move_downtime_seconds_sum{mode=\"live\"} 0.120"));
-	ck_assert(has_line(t, "clusterd_vms{state=\"running\"} 1"));
-	ck_assert(has_line(t, "clusterd_vms{state=\"migrating\"} 1"));
-	ck_assert(has_line(t, "clusterd_vms{state=\"failed\"} 0"));
-	ck_assert(has_line(t, "clusterd_vm_state{vm=\"web\",state=\"running\"} 1"));
-	ck_assert(has_line(t, "clusterd_vm_running{vm=\"web\",node=\"node2\"} 1"));
-	ck_assert(has_line(t, "clusterd_vm_running{vm=\"db\",node=\"node1\"} 0"));
-	ck_assert(has_line(t, "clusterd_vm_running{vm=\"off\",node=\"\"} 0"));
-	ck_assert(has_line(t, "clusterd_vm_moving{vm=\"db\"} 1"));
-	ck_assert(has_line(t, "clusterd_vm_moving{vm=\"web\"} 0"));
-	ck_assert(
-		has_line(t, "clusterd_vm_last_move{vm=\"web\",mode=\"live\",outcome=\"moved\"} 1"));
-	ck_assert(has_line(t, "clusterd_vm_last_move_duration_seconds{vm=\"web\",mode=\"live\"} "
-			      "2.500"));
-	ck_assert(has_line(t, "clusterd_vm_last_move_downtime_seconds{vm=\"web\",mode=\"live\"} "
-			      "0.031"));
-	ck_assert(has_line(t, "clusterd_lease_valid{volume=\"vol1\"} 1"));
-	ck_assert(has_line(t, "clusterd_lease_valid_for_seconds{volume=\"vol1\"} 3.500"));
-	ck_assert(has_line(t, "clusterd_volume_metadata_lease{volume=\"vol1\"} 0"));
-	ck_assert(has_line(t, "clusterd_lease_renewals_total{volume=\"vol1\",result=\"ok\"} 100"));
-	ck_assert(
-		has_line(t, "clusterd_lease_renewals_total{volume=\"vol1\",result=\"failed\"} 2"));
-	ck_assert(
-		has_line(t, "clusterd_lease_renew_latency_seconds_sum{volume=\"vol1\"} 0.123456"));
-	ck_assert(has_line(t, "clusterd_lease_renew_latency_seconds_count{volume=\"vol1\"} 102"));
-	ck_assert(
-		has_line(t, "clusterd_lease_renew_latency_max_seconds{volume=\"vol1\"} 0.020000"));
-	ck_assert(
-		has_line(t, "clusterd_lease_renew_latency_last_seconds{volume=\"vol1\"} 0.000850"));
-	/* vol2 says nothing of its lease here: no sample. */
-	ck_assert(!strstr(t, "vol2"));
+	has_lines(t, want);
+	lacks(t, never);
 	/* One HELP and one TYPE per family. */
 	ck_assert_uint_eq(count(t, "# HELP clusterd_vms "), 1);
 	ck_assert_uint_eq(count(t, "# TYPE clusterd_vms gauge\n"), 1);
@@ -225,18 +240,26 @@ END_TEST
 /* A cluster with nothing in it: every VM state at 0, no node or volume samples. */
 START_TEST(test_empty)
 {
+	static const char *const want[] = {
+		"clusterd_up 1",
+		"clusterd_nodes 0",
+		"clusterd_members 0",
+		"clusterd_vms{state=\"stopped\"} 0",
+		"clusterd_vms{state=\"migrating\"} 0",
+		NULL,
+	};
+	static const char *const never[] = {
+		"clusterd_node_online",
+		"clusterd_moves_total",
+		"clusterd_lease",
+		"clusterd_vm_state",
+		NULL,
+	};
 	char *t = format("{\"nodes\":[],\"counters\":{\"moves\":[]}}", "[]", "[]");
 
 	check_shape(t);
-	ck_assert(has_line(t, "clusterd_up 1"));
-	ck_assert(has_line(t, "clusterd_nodes 0"));
-	ck_assert(has_line(t, "clusterd_members 0"));
-	ck_assert(has_line(t, "clusterd_vms{state=\"stopped\"} 0"));
-	ck_assert(has_line(t, "clusterd_vms{state=\"migrating\"} 0"));
-	ck_assert(!strstr(t, "clusterd_node_online"));
-	ck_assert(!strstr(t, "clusterd_moves_total"));
-	ck_assert(!strstr(t, "clusterd_lease"));
-	ck_assert(!strstr(t, "clusterd_vm_state"));
+	has_lines(t, want);
+	lacks(t, never);
 	free(t);
 }
 END_TEST
@@ -244,6 +267,41 @@ END_TEST
 /* Fields missing or of the wrong type leave out what needs them, nothing else. */
 START_TEST(test_missing_fields)
 {
+	static const char *const want[] = {
+		"clusterd_up 1",
+		"clusterd_nodes 5",
+		"clusterd_members 1",
+		"clusterd_node_online{node=\"n2\"} 1",
+		"clusterd_sync_rounds_total 3",
+		/* The VM with a state but no name still counts. */
+		"clusterd_vms{state=\"running\"} 2",
+		"clusterd_vm_running{vm=\"b\",node=\"\"} 1",
+		"clusterd_vm_moving{vm=\"a\"} 0",
+		"clusterd_vm_last_move{vm=\"b\",mode=\"live\",outcome=\"moved\"} 1",
+		"clusterd_lease_renewals_total{volume=\"v\",result=\"ok\"} 5",
+		"clusterd_lease_renew_latency_seconds_count{volume=\"v\"} 5",
+		NULL,
+	};
+	static const char *const never[] = {
+		"clusterd_quorate",
+		"clusterd_quorum_expected_votes",
+		"clusterd_quorum_total_votes",
+		"clusterd_state_epoch",
+		"clusterd_decision_seconds",
+		"clusterd_coordinator",
+		"node=\"n1\"",
+		"clusterd_moves_total",
+		"clusterd_fence_attempts_total",
+		"clusterd_sync_round_duration_seconds",
+		"clusterd_vm_state{vm=\"a\"",
+		"clusterd_vm_running{vm=\"a\"",
+		/* Not timed (total_ms 0): no duration. */
+		"clusterd_vm_last_move_duration_seconds",
+		"clusterd_vm_last_move_downtime_seconds",
+		"result=\"failed\"",
+		"clusterd_lease_valid",
+		NULL,
+	};
 	char *t = format("{\"quorate\":\"yes\",\"expected_votes\":-1,\"total_votes\":2.5,"
 			 "\"nodes\":[{\"name\":\"n1\"},{\"state\":\"online\"},7,null,"
 			 "{\"name\":\"n2\",\"state\":\"online\",\"reachable\":true}],"
@@ -258,35 +316,8 @@ START_TEST(test_missing_fields)
 			 "{\"sum\":10}}},{\"local\":{\"renewals\":1}},3]");
 
 	check_shape(t);
-	ck_assert(has_line(t, "clusterd_up 1"));
-	ck_assert(!strstr(t, "clusterd_quorate"));
-	ck_assert(!strstr(t, "clusterd_quorum_expected_votes"));
-	ck_assert(!strstr(t, "clusterd_quorum_total_votes"));
-	ck_assert(!strstr(t, "clusterd_state_epoch"));
-	ck_assert(!strstr(t, "clusterd_decision_seconds"));
-	ck_assert(!strstr(t, "clusterd_coordinator"));
-	ck_assert(has_line(t, "clusterd_nodes 5"));
-	ck_assert(has_line(t, "clusterd_members 1"));
-	ck_assert(has_line(t, "clusterd_node_online{node=\"n2\"} 1"));
-	ck_assert(!strstr(t, "node=\"n1\""));
-	ck_assert(!strstr(t, "clusterd_moves_total"));
-	ck_assert(!strstr(t, "clusterd_fence_attempts_total"));
-	ck_assert(has_line(t, "clusterd_sync_rounds_total 3"));
-	ck_assert(!strstr(t, "clusterd_sync_round_duration_seconds"));
-	/* The VM with a state but no name still counts. */
-	ck_assert(has_line(t, "clusterd_vms{state=\"running\"} 2"));
-	ck_assert(has_line(t, "clusterd_vm_running{vm=\"b\",node=\"\"} 1"));
-	ck_assert(!strstr(t, "clusterd_vm_state{vm=\"a\""));
-	ck_assert(!strstr(t, "clusterd_vm_running{vm=\"a\""));
-	ck_assert(has_line(t, "clusterd_vm_moving{vm=\"a\"} 0"));
-	ck_assert(has_line(t, "clusterd_vm_last_move{vm=\"b\",mode=\"live\",outcome=\"moved\"} 1"));
-	/* Not timed (total_ms 0): no duration. */
-	ck_assert(!strstr(t, "clusterd_vm_last_move_duration_seconds"));
-	ck_assert(!strstr(t, "clusterd_vm_last_move_downtime_seconds"));
-	ck_assert(has_line(t, "clusterd_lease_renewals_total{volume=\"v\",result=\"ok\"} 5"));
-	ck_assert(has_line(t, "clusterd_lease_renew_latency_seconds_count{volume=\"v\"} 5"));
-	ck_assert(!strstr(t, "result=\"failed\""));
-	ck_assert(!strstr(t, "clusterd_lease_valid"));
+	has_lines(t, want);
+	lacks(t, never);
 	free(t);
 	/* Not objects or arrays where they should be. */
 	t = format("{\"nodes\":{},\"counters\":[]}", "{}", "{}");
@@ -305,6 +336,17 @@ END_TEST
 /* A VM name with a quote, a backslash, a newline, braces and non-ASCII. */
 START_TEST(test_odd_names)
 {
+	static const char *const want[] = {
+		"clusterd_node_online{node=\"n\\\"1\"} 1",
+		"clusterd_vm_state{vm=\"we\\\"b\\\\1\\n{x=\\\"y\\\"} \xc3\xa9\","
+		"state=\"odd\\nstate\"} 1",
+		"clusterd_vm_running{vm=\"we\\\"b\\\\1\\n{x=\\\"y\\\"} \xc3\xa9\","
+		"node=\"n\\\"1\"} 0",
+		/* A state nobody knew of is counted after the known ones. */
+		"clusterd_vms{state=\"odd\\nstate\"} 1",
+		"clusterd_vms{state=\"running\"} 0",
+		NULL,
+	};
 	char *t = format(
 		"{\"nodes\":[{\"name\":\"n\\\"1\",\"state\":\"online\","
 		"\"reachable\":true}]}",
@@ -313,14 +355,7 @@ START_TEST(test_odd_names)
 		NULL);
 
 	check_shape(t);
-	ck_assert(has_line(t, "clusterd_node_online{node=\"n\\\"1\"} 1"));
-	ck_assert(has_line(t, "clusterd_vm_state{vm=\"we\\\"b\\\\1\\n{x=\\\"y\\\"} \xc3\xa9\","
-			      "state=\"odd\\nstate\"} 1"));
-	ck_assert(has_line(t, "clusterd_vm_running{vm=\"we\\\"b\\\\1\\n{x=\\\"y\\\"} \xc3\xa9\","
-			      "node=\"n\\\"1\"} 0"));
-	/* A state nobody knew of is counted after the known ones. */
-	ck_assert(has_line(t, "clusterd_vms{state=\"odd\\nstate\"} 1"));
-	ck_assert(has_line(t, "clusterd_vms{state=\"running\"} 0"));
+	has_lines(t, want);
 	free(t);
 }
 END_TEST
