@@ -32,6 +32,7 @@ clusterd_clusterd_SOURCES = \
 	agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
 	agents/migrate.c agents/migrate.h agents/validate.c \
 	agents/cpubaseline.c agents/cpubaseline.h agents/agent_names.c \
+	agents/import.c agents/import.h \
 	agents/quick.c agents/quick.h agents/quick_save.c agents/quick_restore.c \
 	agents/vmstate.c agents/vmstate.h agents/vmstate_int.h agents/vmstate_io.c \
 	agents/vmstate_write.c agents/vmstate_read.c \
