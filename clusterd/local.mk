@@ -23,7 +23,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/placement.c clusterd/drain.c clusterd/maint_run.c clusterd/events_maint.c clusterd/sendonce.c clusterd/sendonce.h clusterd/failover.c \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
-	clusterd/events.c clusterd/events.h clusterd/stats.c clusterd/stats.h \
+	clusterd/ipc_import.c clusterd/events.c clusterd/events.h clusterd/stats.c clusterd/stats.h \
 	clusterd/shutdown.c clusterd/shutdown.h \
 	clusterd/console.c clusterd/console.h \
 	clusterd/timing.h \

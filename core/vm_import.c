@@ -34,6 +34,10 @@ static const char *const code_names[] = {
 	[CD_IMPORT_UUID_TAKEN] = "uuid-taken",
 	[CD_IMPORT_MAC_TAKEN] = "mac-taken",
 	[CD_IMPORT_IDENTITY_INCOMPLETE] = "identity-incomplete",
+	[CD_IMPORT_INVALID] = "invalid",
+	[CD_IMPORT_MANAGED_SAVE] = "managed-save",
+	[CD_IMPORT_LEASE] = "lease",
+	[CD_IMPORT_RUNNING_COPY] = "running-copy",
 };
 _Static_assert(sizeof(code_names) / sizeof(code_names[0]) == CD_IMPORT__COUNT,
 	       "a name for every code");
@@ -43,9 +47,8 @@ const char *cd_import_code_to_str(enum cd_import_code c)
 	return c > 0 && c < CD_IMPORT__COUNT && code_names[c] ? code_names[c] : "unknown";
 }
 
-__attribute__((format(printf, 3, 4))) static void reason(struct cd_import_report *r,
-							 enum cd_import_code code, const char *fmt,
-							 ...)
+void cd_vm_import_reason(struct cd_import_report *r, enum cd_import_code code, const char *fmt,
+			 ...)
 {
 	va_list ap;
 
@@ -133,12 +136,12 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 		return;
 	sp = cd_vm_disk_split(path, run_dir, &d);
 	if (sp < 0) {
-		reason(r, CD_IMPORT_DISK_MALFORMED, "disk %s: a shared-volume disk must be %s/VOLUME/FILE",
+		cd_vm_import_reason(r, CD_IMPORT_DISK_MALFORMED, "disk %s: a shared-volume disk must be %s/VOLUME/FILE",
 		       path, run_dir);
 		return;
 	}
 	if (sp == 0) {
-		reason(r, cdrom ? CD_IMPORT_CDROM_LOCAL : CD_IMPORT_DISK_LOCAL,
+		cd_vm_import_reason(r, cdrom ? CD_IMPORT_CDROM_LOCAL : CD_IMPORT_DISK_LOCAL,
 		       "%s %s is a file of this node only, not on a shared volume (%s/VOLUME/FILE)",
 		       cdrom ? "CD-ROM image" : "disk", path, run_dir);
 		if (r->n_local < CD_VM_DISKS_MAX) {
@@ -153,13 +156,13 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 		return;
 	}
 	if (s && !cd_state_volume(s, d.vol))
-		reason(r, CD_IMPORT_VOLUME_UNKNOWN,
+		cd_vm_import_reason(r, CD_IMPORT_VOLUME_UNKNOWN,
 		       "disk %s: no volume '%s' in the cluster (clusterctl volume add)", path, d.vol);
 	for (k = 0; k < *n_shared; k++)
 		if (!strcmp(shared[k].vol, d.vol) && !strcmp(shared[k].file, d.file))
 			return;
 	if (*n_shared == CD_VM_DISKS_MAX) {
-		reason(r, CD_IMPORT_TOO_MANY_DISKS, "more than %d shared-volume disks",
+		cd_vm_import_reason(r, CD_IMPORT_TOO_MANY_DISKS, "more than %d shared-volume disks",
 		       CD_VM_DISKS_MAX);
 		return;
 	}
@@ -178,7 +181,7 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 	{
 		char *type = prop(res->nodesetval->nodeTab[i], "type");
 
-		reason(r, CD_IMPORT_HOSTDEV,
+		cd_vm_import_reason(r, CD_IMPORT_HOSTDEV,
 		       "a %s device of this host is passed through: no other node has it",
 		       type ? type : "host");
 		xmlFree(type);
@@ -191,7 +194,7 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 		char path[CD_VM_DISK_PATH_MAX + 1];
 
 		source_path(child(res->nodesetval->nodeTab[i], "source"), path, sizeof(path));
-		reason(r, CD_IMPORT_FILESYSTEM,
+		cd_vm_import_reason(r, CD_IMPORT_FILESYSTEM,
 		       "directory %s of this host is shared into the guest: no other node has it",
 		       path[0] ? path : "(unnamed)");
 	}
@@ -203,7 +206,7 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 		xmlChar *v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
 
 		if (v && *v && cd_vm_disk_split((const char *)v, run_dir, &d) != 1)
-			reason(r, CD_IMPORT_NVRAM_LOCAL,
+			cd_vm_import_reason(r, CD_IMPORT_NVRAM_LOCAL,
 			       "its UEFI variable store %s is a file of this node only", (char *)v);
 		xmlFree(v);
 	}
@@ -221,23 +224,23 @@ static void judge_identity(const struct cd_state *s, const char *name, const cha
 	size_t i;
 
 	if (s && name && cd_state_vm(s, name))
-		reason(r, CD_IMPORT_NAME_TAKEN, "the cluster has a VM '%s' already", name);
+		cd_vm_import_reason(r, CD_IMPORT_NAME_TAKEN, "the cluster has a VM '%s' already", name);
 	if (cd_vm_ident_read(xml, &id, err, sizeof(err)) < 0) {
-		reason(r, CD_IMPORT_IDENTITY_INCOMPLETE, "%s", err);
+		cd_vm_import_reason(r, CD_IMPORT_IDENTITY_INCOMPLETE, "%s", err);
 		return;
 	}
 	if (!cd_vm_ident_complete(&id))
-		reason(r, CD_IMPORT_IDENTITY_INCOMPLETE,
+		cd_vm_import_reason(r, CD_IMPORT_IDENTITY_INCOMPLETE,
 		       "libvirt gave no UUID or no MAC for an interface: it keeps its identity only "
 		       "with both");
 	if (!s)
 		return;
 	if (id.uuid[0] && (other = cd_vm_uuid_user(s, id.uuid, NULL)))
-		reason(r, CD_IMPORT_UUID_TAKEN, "UUID %s belongs to VM '%s' already", id.uuid,
+		cd_vm_import_reason(r, CD_IMPORT_UUID_TAKEN, "UUID %s belongs to VM '%s' already", id.uuid,
 		       other->name);
 	for (i = 0; i < id.n_nics; i++)
 		if (id.macs[i][0] && (other = cd_vm_mac_user(s, id.macs[i], NULL)))
-			reason(r, CD_IMPORT_MAC_TAKEN,
+			cd_vm_import_reason(r, CD_IMPORT_MAC_TAKEN,
 			       "MAC address %s (interface %zu) belongs to VM '%s' already",
 			       id.macs[i], i + 1, other->name);
 }
@@ -254,7 +257,7 @@ size_t cd_vm_import_judge(const struct cd_state *s, const char *name, const char
 	memset(r, 0, sizeof(*r));
 	doc = xml ? cd_xml_parse(xml) : NULL;
 	if (!doc) {
-		reason(r, CD_IMPORT_XML, "the domain XML does not parse");
+		cd_vm_import_reason(r, CD_IMPORT_XML, "the domain XML does not parse");
 		return r->n_reasons;
 	}
 	res = select_nodes(doc, "/domain/devices/disk");

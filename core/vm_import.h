@@ -44,6 +44,11 @@ enum cd_import_code {
 	CD_IMPORT_UUID_TAKEN,	       /* "uuid-taken" */
 	CD_IMPORT_MAC_TAKEN,	       /* "mac-taken" */
 	CD_IMPORT_IDENTITY_INCOMPLETE, /* "identity-incomplete": no UUID, or a NIC without MAC */
+	/* Found by the daemon, not by cd_vm_import_judge(): */
+	CD_IMPORT_INVALID,	/* "invalid": libvirt's own parser refuses the XML */
+	CD_IMPORT_MANAGED_SAVE, /* "managed-save": libvirt holds a saved memory image of it */
+	CD_IMPORT_LEASE,	/* "lease": a disk lease could not be taken on the node */
+	CD_IMPORT_RUNNING_COPY, /* "running-copy": --copy-disks of a running domain */
 	CD_IMPORT__COUNT
 };
 
@@ -61,6 +66,12 @@ struct cd_import_local {
 	char target[32]; /* the guest's name for it (<target dev>), "" if none */
 	bool cdrom;
 };
+
+struct cd_import_report;
+
+/* Add a reason to r (counted as dropped once the array is full). */
+void cd_vm_import_reason(struct cd_import_report *r, enum cd_import_code code, const char *fmt,
+			 ...) __attribute__((format(printf, 3, 4)));
 
 struct cd_import_report {
 	struct cd_import_reason reasons[CD_IMPORT_REASONS_MAX];
