@@ -182,13 +182,12 @@ void format_mb(char *buf, size_t n, int64_t mb)
 static size_t answer_size(const struct command *c)
 {
 	static const char *const small[][2] = {
-		{NULL, "status"},	{"property", "set"},	 {"property", "get"},
-		{"property", "delete"}, {"vm", "add"},		 {"vm", "remove"},
-		{"vm", "show"},		{"vm", "start"},	 {"vm", "stop"},
-		{"vm", "set"},		{"vm", "explain"},	 {"vm", "move"},
-		{"vm", "import"},
-		{"node", "show"},	{"node", "maintenance"}, {"node", "quarantine"},
-		{"node", "resume"},	{"cluster", "check"},
+		{NULL, "status"},	{"property", "set"}, {"property", "get"},
+		{"property", "delete"}, {"vm", "add"},	     {"vm", "remove"},
+		{"vm", "show"},		{"vm", "start"},     {"vm", "stop"},
+		{"vm", "set"},		{"vm", "explain"},   {"vm", "move"},
+		{"vm", "import"},	{"node", "show"},    {"node", "maintenance"},
+		{"node", "quarantine"}, {"node", "resume"},  {"cluster", "check"},
 	};
 	size_t i;
 

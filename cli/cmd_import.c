@@ -195,8 +195,8 @@ static int create_file(struct cd_client *c, const char *vol, const char *file, u
 }
 
 /* One local disk copied to a new file of vol: its path there into map. */
-static int copy_disk(struct cd_client *c, const char *domain, struct json_object *disk,
-		     size_t idx, const char *vol, struct json_object *map)
+static int copy_disk(struct cd_client *c, const char *domain, struct json_object *disk, size_t idx,
+		     const char *vol, struct json_object *map)
 {
 	const char *from = jstr(disk, "path"), *target = jstr(disk, "target");
 	char file[64], to[512], what[1100];
@@ -221,8 +221,9 @@ static int copy_disk(struct cd_client *c, const char *domain, struct json_object
 		printf("copying %s to %s/%s (%s)\n", from, vol, file, to);
 	fflush(stdout);
 	if ((rc = copy_file(from, to, size, what)) < 0) {
-		fprintf(stderr, "clusterctl: copying %s to %s: %s (the file %s/%s stays: "
-				"clusterctl volume file remove %s %s)\n",
+		fprintf(stderr,
+			"clusterctl: copying %s to %s: %s (the file %s/%s stays: "
+			"clusterctl volume file remove %s %s)\n",
 			from, to, strerror(-rc), vol, file, vol, file);
 		return CD_ERR_INVALID;
 	}

@@ -90,8 +90,9 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 		/* fall through */
 	case CD_CHANGE_VM_IMPORT:
 		cd_event("vm", name, "imported from %s's libvirt, %s", node_name(node),
-			 cd_jget_bool_or(c, "running", false) ? "running there: adopted without a restart"
-							      : "stopped");
+			 cd_jget_bool_or(c, "running", false)
+				 ? "running there: adopted without a restart"
+				 : "stopped");
 		break;
 	case CD_CHANGE_VM_START:
 	case CD_CHANGE_VM_ADD:

@@ -39,12 +39,12 @@
 /* An import under way, from the client's request to its answer. */
 struct import {
 	qb_ipcs_connection_t *c;
-	bool go;		   /* vm.import: carry it out; else only check */
-	char name[64];		   /* the domain, and the VM it becomes */
+	bool go;		    /* vm.import: carry it out; else only check */
+	char name[64];		    /* the domain, and the VM it becomes */
 	char node[CD_NAME_MAX + 1]; /* this node's name */
-	struct json_object *disks; /* {old path: new path}, or NULL */
-	struct json_object *def;   /* the agent's answer (agents/import.h) */
-	const char *xml;	   /* the definition to store (in def, or repointed) */
+	struct json_object *disks;  /* {old path: new path}, or NULL */
+	struct json_object *def;    /* the agent's answer (agents/import.h) */
+	const char *xml;	    /* the definition to store (in def, or repointed) */
 	char *repointed;
 	bool active, persistent;
 	uint32_t vcpus;
@@ -135,9 +135,8 @@ static void applied(void *ctx, int rc, const char *err)
 	if (imp->active)
 		cd_lrm_import_adopted(imp->name);
 	/* No persistent definition: nothing to remove, but the answer has the same form. */
-	if (cd_vm_agent_call(imp->persistent ? CD_AGENT_UNDEFINE : CD_AGENT_STATUS, imp->name,
-			     NULL, (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), undefined,
-			     imp) < 0)
+	if (cd_vm_agent_call(imp->persistent ? CD_AGENT_UNDEFINE : CD_AGENT_STATUS, imp->name, NULL,
+			     (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), undefined, imp) < 0)
 		fail(imp, -ENOMEM, "imported, but libvirt's definition could not be looked at");
 }
 
@@ -181,8 +180,8 @@ static void judge_more(struct import *imp)
 		cd_vm_import_reason(&imp->rep, CD_IMPORT_MANAGED_SAVE,
 				    "libvirt holds a saved memory image of it (managed save): "
 				    "start it, or remove the image (virsh managedsave-remove)");
-	if (cd_vm_agent_validate(imp->xml, name, sizeof(name), uuid, &imp->vcpus,
-				 &imp->memory_mb, err, sizeof(err)) < 0)
+	if (cd_vm_agent_validate(imp->xml, name, sizeof(name), uuid, &imp->vcpus, &imp->memory_mb,
+				 err, sizeof(err)) < 0)
 		cd_vm_import_reason(&imp->rep, CD_IMPORT_INVALID, "%s", err);
 	else if (strcmp(name, imp->name) != 0)
 		cd_vm_import_reason(&imp->rep, CD_IMPORT_INVALID, "the XML names the domain '%s'",

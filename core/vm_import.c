@@ -47,8 +47,7 @@ const char *cd_import_code_to_str(enum cd_import_code c)
 	return c > 0 && c < CD_IMPORT__COUNT && code_names[c] ? code_names[c] : "unknown";
 }
 
-void cd_vm_import_reason(struct cd_import_report *r, enum cd_import_code code, const char *fmt,
-			 ...)
+void cd_vm_import_reason(struct cd_import_report *r, enum cd_import_code code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -136,14 +135,16 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 		return;
 	sp = cd_vm_disk_split(path, run_dir, &d);
 	if (sp < 0) {
-		cd_vm_import_reason(r, CD_IMPORT_DISK_MALFORMED, "disk %s: a shared-volume disk must be %s/VOLUME/FILE",
-		       path, run_dir);
+		cd_vm_import_reason(r, CD_IMPORT_DISK_MALFORMED,
+				    "disk %s: a shared-volume disk must be %s/VOLUME/FILE", path,
+				    run_dir);
 		return;
 	}
 	if (sp == 0) {
-		cd_vm_import_reason(r, cdrom ? CD_IMPORT_CDROM_LOCAL : CD_IMPORT_DISK_LOCAL,
-		       "%s %s is a file of this node only, not on a shared volume (%s/VOLUME/FILE)",
-		       cdrom ? "CD-ROM image" : "disk", path, run_dir);
+		cd_vm_import_reason(
+			r, cdrom ? CD_IMPORT_CDROM_LOCAL : CD_IMPORT_DISK_LOCAL,
+			"%s %s is a file of this node only, not on a shared volume (%s/VOLUME/FILE)",
+			cdrom ? "CD-ROM image" : "disk", path, run_dir);
 		if (r->n_local < CD_VM_DISKS_MAX) {
 			struct cd_import_local *l = &r->local[r->n_local++];
 
@@ -156,14 +157,16 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 		return;
 	}
 	if (s && !cd_state_volume(s, d.vol))
-		cd_vm_import_reason(r, CD_IMPORT_VOLUME_UNKNOWN,
-		       "disk %s: no volume '%s' in the cluster (clusterctl volume add)", path, d.vol);
+		cd_vm_import_reason(
+			r, CD_IMPORT_VOLUME_UNKNOWN,
+			"disk %s: no volume '%s' in the cluster (clusterctl volume add)", path,
+			d.vol);
 	for (k = 0; k < *n_shared; k++)
 		if (!strcmp(shared[k].vol, d.vol) && !strcmp(shared[k].file, d.file))
 			return;
 	if (*n_shared == CD_VM_DISKS_MAX) {
 		cd_vm_import_reason(r, CD_IMPORT_TOO_MANY_DISKS, "more than %d shared-volume disks",
-		       CD_VM_DISKS_MAX);
+				    CD_VM_DISKS_MAX);
 		return;
 	}
 	shared[(*n_shared)++] = d;
@@ -181,9 +184,10 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 	{
 		char *type = prop(res->nodesetval->nodeTab[i], "type");
 
-		cd_vm_import_reason(r, CD_IMPORT_HOSTDEV,
-		       "a %s device of this host is passed through: no other node has it",
-		       type ? type : "host");
+		cd_vm_import_reason(
+			r, CD_IMPORT_HOSTDEV,
+			"a %s device of this host is passed through: no other node has it",
+			type ? type : "host");
 		xmlFree(type);
 	}
 	if (res)
@@ -194,9 +198,10 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 		char path[CD_VM_DISK_PATH_MAX + 1];
 
 		source_path(child(res->nodesetval->nodeTab[i], "source"), path, sizeof(path));
-		cd_vm_import_reason(r, CD_IMPORT_FILESYSTEM,
-		       "directory %s of this host is shared into the guest: no other node has it",
-		       path[0] ? path : "(unnamed)");
+		cd_vm_import_reason(
+			r, CD_IMPORT_FILESYSTEM,
+			"directory %s of this host is shared into the guest: no other node has it",
+			path[0] ? path : "(unnamed)");
 	}
 	if (res)
 		xmlXPathFreeObject(res);
@@ -206,8 +211,10 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 		xmlChar *v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
 
 		if (v && *v && cd_vm_disk_split((const char *)v, run_dir, &d) != 1)
-			cd_vm_import_reason(r, CD_IMPORT_NVRAM_LOCAL,
-			       "its UEFI variable store %s is a file of this node only", (char *)v);
+			cd_vm_import_reason(
+				r, CD_IMPORT_NVRAM_LOCAL,
+				"its UEFI variable store %s is a file of this node only",
+				(char *)v);
 		xmlFree(v);
 	}
 	if (res)
@@ -224,25 +231,28 @@ static void judge_identity(const struct cd_state *s, const char *name, const cha
 	size_t i;
 
 	if (s && name && cd_state_vm(s, name))
-		cd_vm_import_reason(r, CD_IMPORT_NAME_TAKEN, "the cluster has a VM '%s' already", name);
+		cd_vm_import_reason(r, CD_IMPORT_NAME_TAKEN, "the cluster has a VM '%s' already",
+				    name);
 	if (cd_vm_ident_read(xml, &id, err, sizeof(err)) < 0) {
 		cd_vm_import_reason(r, CD_IMPORT_IDENTITY_INCOMPLETE, "%s", err);
 		return;
 	}
 	if (!cd_vm_ident_complete(&id))
-		cd_vm_import_reason(r, CD_IMPORT_IDENTITY_INCOMPLETE,
-		       "libvirt gave no UUID or no MAC for an interface: it keeps its identity only "
-		       "with both");
+		cd_vm_import_reason(
+			r, CD_IMPORT_IDENTITY_INCOMPLETE,
+			"libvirt gave no UUID or no MAC for an interface: it keeps its identity only "
+			"with both");
 	if (!s)
 		return;
 	if (id.uuid[0] && (other = cd_vm_uuid_user(s, id.uuid, NULL)))
-		cd_vm_import_reason(r, CD_IMPORT_UUID_TAKEN, "UUID %s belongs to VM '%s' already", id.uuid,
-		       other->name);
+		cd_vm_import_reason(r, CD_IMPORT_UUID_TAKEN, "UUID %s belongs to VM '%s' already",
+				    id.uuid, other->name);
 	for (i = 0; i < id.n_nics; i++)
 		if (id.macs[i][0] && (other = cd_vm_mac_user(s, id.macs[i], NULL)))
-			cd_vm_import_reason(r, CD_IMPORT_MAC_TAKEN,
-			       "MAC address %s (interface %zu) belongs to VM '%s' already",
-			       id.macs[i], i + 1, other->name);
+			cd_vm_import_reason(
+				r, CD_IMPORT_MAC_TAKEN,
+				"MAC address %s (interface %zu) belongs to VM '%s' already",
+				id.macs[i], i + 1, other->name);
 }
 
 size_t cd_vm_import_judge(const struct cd_state *s, const char *name, const char *xml,
@@ -287,7 +297,8 @@ struct json_object *cd_vm_import_report_to_json(const struct cd_import_report *r
 		struct json_object *x = json_object_new_object();
 
 		json_object_object_add(
-			x, "code", json_object_new_string(cd_import_code_to_str(r->reasons[i].code)));
+			x, "code",
+			json_object_new_string(cd_import_code_to_str(r->reasons[i].code)));
 		json_object_object_add(x, "text", json_object_new_string(r->reasons[i].text));
 		json_object_array_add(a, x);
 	}
@@ -357,8 +368,9 @@ int cd_vm_import_repoint(const char *xml, struct json_object *map, char **out, c
 		goto out;
 	}
 	if (!doc || !json_object_is_type(map, json_type_object)) {
-		snprintf(err, errlen, doc ? "the disks to repoint are no map of paths"
-					  : "the domain XML does not parse");
+		snprintf(err, errlen,
+			 doc ? "the disks to repoint are no map of paths"
+			     : "the domain XML does not parse");
 		rc = CD_ERR_INVALID;
 		goto out;
 	}
@@ -372,8 +384,7 @@ int cd_vm_import_repoint(const char *xml, struct json_object *map, char **out, c
 		source_path(child(disk, "source"), path, sizeof(path));
 		if (!path[0] || !json_object_object_get_ex(map, path, &to))
 			continue;
-		if (!json_object_is_type(to, json_type_string) ||
-		    !*json_object_get_string(to)) {
+		if (!json_object_is_type(to, json_type_string) || !*json_object_get_string(to)) {
 			snprintf(err, errlen, "disk %s: no new path", path);
 			rc = CD_ERR_INVALID;
 			goto out;
@@ -382,26 +393,21 @@ int cd_vm_import_repoint(const char *xml, struct json_object *map, char **out, c
 			goto out;
 		json_object_object_add(seen, path, NULL);
 	}
-	{
-		json_object_object_foreach(map, key, val)
-		{
-			(void)val;
-			if (!json_object_object_get_ex(seen, key, NULL)) {
-				snprintf(err, errlen, "the domain has no disk %s", key);
-				rc = CD_ERR_INVALID;
-				goto out;
-			}
-		}
+	{json_object_object_foreach(map, key, val){(void)val;
+	if (!json_object_object_get_ex(seen, key, NULL)) {
+		snprintf(err, errlen, "the domain has no disk %s", key);
+		rc = CD_ERR_INVALID;
+		goto out;
 	}
-	*out = doc_text(doc);
-	if (!*out)
-		rc = -ENOMEM;
-out:
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
-	if (res)
-		xmlXPathFreeObject(res);
-	xmlFreeDoc(doc);
-	json_object_put(seen);
-	return rc;
+}
+}
+*out = doc_text(doc);
+if (!*out)
+	rc = -ENOMEM;
+out : if (rc == -ENOMEM) snprintf(err, errlen, "out of memory");
+if (res)
+	xmlXPathFreeObject(res);
+xmlFreeDoc(doc);
+json_object_put(seen);
+return rc;
 }

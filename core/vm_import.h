@@ -70,8 +70,8 @@ struct cd_import_local {
 struct cd_import_report;
 
 /* Add a reason to r (counted as dropped once the array is full). */
-void cd_vm_import_reason(struct cd_import_report *r, enum cd_import_code code, const char *fmt,
-			 ...) __attribute__((format(printf, 3, 4)));
+void cd_vm_import_reason(struct cd_import_report *r, enum cd_import_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 struct cd_import_report {
 	struct cd_import_reason reasons[CD_IMPORT_REASONS_MAX];

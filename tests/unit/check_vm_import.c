@@ -38,19 +38,21 @@ static char err[512];
 static void setup(void)
 {
 	fixture_three_nodes(&st);
-	ck_assert_int_eq(fixture_apply(&st,
-				       "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":"
-				       "\"/dev/lun\",\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":8000,"
-				       "\"renewal_ms\":1000}",
-				       err, sizeof(err)),
-			 0);
-	ck_assert_int_eq(fixture_apply(&st,
-				       "{\"op\":\"vm.add\",\"name\":\"web\",\"vcpus\":1,"
-				       "\"memory_mb\":64,\"xml\":\"<domain><name>web</name><uuid>" UUID_A
-				       "</uuid><devices><interface type='bridge'><mac address='" MAC_A
-				       "'/></interface></devices></domain>\"}",
-				       err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		fixture_apply(&st,
+			      "{\"op\":\"volume.add\",\"name\":\"vol1\",\"device\":"
+			      "\"/dev/lun\",\"uuid\":\"u1\",\"hosts\":8,\"expiry_ms\":8000,"
+			      "\"renewal_ms\":1000}",
+			      err, sizeof(err)),
+		0);
+	ck_assert_int_eq(
+		fixture_apply(&st,
+			      "{\"op\":\"vm.add\",\"name\":\"web\",\"vcpus\":1,"
+			      "\"memory_mb\":64,\"xml\":\"<domain><name>web</name><uuid>" UUID_A
+			      "</uuid><devices><interface type='bridge'><mac address='" MAC_A
+			      "'/></interface></devices></domain>\"}",
+			      err, sizeof(err)),
+		0);
 }
 
 static void teardown(void)
@@ -127,13 +129,13 @@ END_TEST
 START_TEST(test_without_state)
 {
 	/* No state: no identity or volume checks, the host ties still. */
-	ck_assert_uint_eq(cd_vm_import_judge(NULL, "web",
-					     DOM("web", UUID_A, MAC_A,
-						 "<disk type='block'><source dev='" RUN
-						 "/nosuch/f'/></disk>",
-						 ""),
-					     RUN, &rep),
-			  0);
+	ck_assert_uint_eq(
+		cd_vm_import_judge(NULL, "web",
+				   DOM("web", UUID_A, MAC_A,
+				       "<disk type='block'><source dev='" RUN "/nosuch/f'/></disk>",
+				       ""),
+				   RUN, &rep),
+		0);
 	ck_assert_uint_eq(cd_vm_import_judge(NULL, "x", "not xml", RUN, &rep), 1);
 	ck_assert(has(CD_IMPORT_XML));
 	/* No MAC on an interface: its identity would not be its own. */
@@ -151,21 +153,21 @@ START_TEST(test_report_json)
 {
 	struct json_object *o, *a;
 
-	cd_vm_import_judge(&st, "db",
-			   DOM("db", UUID_B, MAC_B,
-			       "<disk type='file'><source file='/l.img'/><target dev='vda'/></disk>",
-			       ""),
-			   RUN, &rep);
+	cd_vm_import_judge(
+		&st, "db",
+		DOM("db", UUID_B, MAC_B,
+		    "<disk type='file'><source file='/l.img'/><target dev='vda'/></disk>", ""),
+		RUN, &rep);
 	o = cd_vm_import_report_to_json(&rep);
 	ck_assert(!json_object_get_boolean(json_object_object_get(o, "ok")));
 	a = json_object_object_get(o, "reasons");
 	ck_assert_uint_eq(json_object_array_length(a), 1);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(
-				 json_object_array_get_idx(a, 0), "code")),
+	ck_assert_str_eq(json_object_get_string(
+				 json_object_object_get(json_object_array_get_idx(a, 0), "code")),
 			 "disk-local");
 	a = json_object_object_get(o, "local_disks");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(
-				 json_object_array_get_idx(a, 0), "path")),
+	ck_assert_str_eq(json_object_get_string(
+				 json_object_object_get(json_object_array_get_idx(a, 0), "path")),
 			 "/l.img");
 	json_object_put(o);
 	ck_assert_str_eq(cd_import_code_to_str(CD_IMPORT_LEASE), "lease");
