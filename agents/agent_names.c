@@ -46,6 +46,10 @@ const char *cd_agent_op_to_str(enum cd_agent_op op)
 		return "save";
 	case CD_AGENT_RESTORE:
 		return "restore";
+	case CD_AGENT_DEFINITION:
+		return "read definition";
+	case CD_AGENT_UNDEFINE:
+		return "undefine";
 	}
 	return "unknown";
 }

@@ -29,7 +29,7 @@ EXTRA_DIST += agents/fence_lab
 # The VM agent and its migration calls, and how their tests build.
 vm_agent_sources = agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
 	agents/migrate.c agents/migrate.h agents/cpubaseline.c agents/cpubaseline.h \
-	agents/agent_names.c agents/quick.c agents/quick.h agents/quick_save.c \
+	agents/agent_names.c agents/import.c agents/import.h agents/quick.c agents/quick.h agents/quick_save.c \
 	agents/quick_restore.c $(vmstate_sources)
 vm_agent_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
 	$(OPENSSL_CFLAGS) -I$(top_srcdir)/tests/unit

@@ -18,6 +18,7 @@
 #include <clusterd/result.h>
 
 #include "agents/cpubaseline.h"
+#include "agents/import.h"
 #include "agents/migrate.h"
 #include "agents/peer_facts.h"
 #include "agents/quick.h"
@@ -546,6 +547,19 @@ static void run_job(struct job *j)
 					 cd_agent_last_error());
 			}
 		}
+		break;
+	case CD_AGENT_DEFINITION:
+	case CD_AGENT_UNDEFINE:
+		if (!d) {
+			j->rc = CD_ERR_NOT_FOUND;
+			snprintf(j->err, sizeof(j->err), "no such domain");
+			j->status = CD_DOMAIN_STOPPED;
+			break;
+		}
+		j->rc = j->op == CD_AGENT_DEFINITION
+				? cd_agent_import_read(d, &j->out_xml, j->err, sizeof(j->err))
+				: cd_agent_import_undefine(d, j->err, sizeof(j->err));
+		fill_state(j, d);
 		break;
 	case CD_AGENT_DOMCAPS:
 		j->rc = cd_agent_domain_caps(c, &j->out_xml, j->err, sizeof(j->err));

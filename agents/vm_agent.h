@@ -38,6 +38,8 @@ enum cd_agent_op {
 	CD_AGENT_ANNOUNCE,     /* announce the guest's MACs to the network (after a move) */
 	CD_AGENT_SAVE,	       /* save it into a state file (cd_vm_agent_save) */
 	CD_AGENT_RESTORE,      /* restore it from a state file, paused (cd_vm_agent_restore) */
+	CD_AGENT_DEFINITION,   /* an import: its definition, running or not (agents/import.h) */
+	CD_AGENT_UNDEFINE,     /* an import: remove its persistent definition, if any */
 };
 const char *cd_agent_op_to_str(enum cd_agent_op op);
 

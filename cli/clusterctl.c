@@ -182,12 +182,12 @@ void format_mb(char *buf, size_t n, int64_t mb)
 static size_t answer_size(const struct command *c)
 {
 	static const char *const small[][2] = {
-		{NULL, "status"},	{"property", "set"},	 {"property", "get"},
-		{"property", "delete"}, {"vm", "add"},		 {"vm", "remove"},
-		{"vm", "show"},		{"vm", "start"},	 {"vm", "stop"},
-		{"vm", "set"},		{"vm", "explain"},	 {"vm", "move"},
-		{"node", "show"},	{"node", "maintenance"}, {"node", "quarantine"},
-		{"node", "resume"},	{"cluster", "check"},
+		{NULL, "status"},	{"property", "set"}, {"property", "get"},
+		{"property", "delete"}, {"vm", "add"},	     {"vm", "remove"},
+		{"vm", "show"},		{"vm", "start"},     {"vm", "stop"},
+		{"vm", "set"},		{"vm", "explain"},   {"vm", "move"},
+		{"vm", "import"},	{"node", "show"},    {"node", "maintenance"},
+		{"node", "quarantine"}, {"node", "resume"},  {"cluster", "check"},
 	};
 	size_t i;
 
@@ -267,6 +267,10 @@ static const struct command commands[] = {
 	 "postcopy=allowed|never, live-fallback=quick|none, cpu=as-defined|cluster-baseline)",
 	 cmd_vm_set},
 	{"vm", "explain", 1, 1, 0, 0, "vm explain NAME", cmd_vm_explain},
+	{"vm", "import", 1, 1, CTL_OPT_NODE | CTL_OPT_CHECK | CTL_OPT_COPY_DISKS, CTL_OPT_NODE,
+	 "vm import DOMAIN --node NODE [--check] [--copy-disks VOLUME] (run on NODE: make "
+	 "its libvirt domain a cluster VM; a running one is adopted, not restarted)",
+	 cmd_vm_import},
 	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,
 	 "vm move NAME [NODE] [--mode live|quick|cold] [--check | --wait]; "
 	 "vm move NAME --cancel [--wait] (--check: only say what stands in the move's way; "

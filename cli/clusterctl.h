@@ -49,6 +49,9 @@ struct ctl_opts {
 	const char *token; /* --token MS (checked: a number in corosync_conf.h's range) */
 	const char *out;   /* --out DIR */
 	bool ssh;	   /* --ssh */
+	/* vm import */
+	const char *node;	/* --node NODE */
+	const char *copy_disks; /* --copy-disks VOLUME */
 };
 
 /*
@@ -84,6 +87,8 @@ enum {
 	CTL_OPT_TOKEN = 1 << 24,
 	CTL_OPT_OUT = 1 << 25,
 	CTL_OPT_SSH = 1 << 26,
+	CTL_OPT_NODE = 1 << 27,
+	CTL_OPT_COPY_DISKS = 1 << 28,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -211,6 +216,8 @@ CTL_COMMAND(cmd_vm_set);
 CTL_COMMAND(cmd_vm_explain);
 /* cmd_move.c */
 CTL_COMMAND(cmd_vm_move);
+/* cmd_import.c */
+CTL_COMMAND(cmd_vm_import);
 /* cmd_volume.c */
 CTL_COMMAND(cmd_volume_add);
 CTL_COMMAND(cmd_volume_remove);

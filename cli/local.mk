@@ -1,6 +1,6 @@
 sbin_PROGRAMS += cli/clusterctl
 cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
-	cli/cmd_node.c cli/cmd_cluster.c cli/cmd_vm.c cli/cmd_move.c cli/move_progress.c \
+	cli/cmd_node.c cli/cmd_cluster.c cli/cmd_vm.c cli/cmd_import.c cli/cmd_move.c cli/move_progress.c \
 	cli/move_progress.h cli/text.c cli/text.h cli/cmd_drain.c cli/drain_progress.c \
 	cli/drain_progress.h cli/cmd_volume.c cli/cmd_fence.c \
 	cli/cmd_maint.c cli/maint_text.c cli/maint_text.h \

@@ -47,7 +47,9 @@ enum {
 	HOSTS,
 	TOKEN,
 	OUT,
-	SSH
+	SSH,
+	NODE,
+	COPY_DISKS
 };
 
 /*
@@ -103,6 +105,9 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_TOKEN, {"token", required_argument, NULL, TOKEN}, offsetof(struct ctl_opts, token)},
 	{CTL_OPT_OUT, {"out", required_argument, NULL, OUT}, offsetof(struct ctl_opts, out)},
 	{CTL_OPT_SSH, {"ssh", no_argument, NULL, SSH}, offsetof(struct ctl_opts, ssh)},
+	{CTL_OPT_NODE, {"node", required_argument, NULL, NODE}, offsetof(struct ctl_opts, node)},
+	{CTL_OPT_COPY_DISKS, {"copy-disks", required_argument, NULL, COPY_DISKS},
+	 offsetof(struct ctl_opts, copy_disks)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -147,6 +152,8 @@ static const struct {
 	 "--dry-run only plans: there is no drain to --wait for"},
 	{"maintenance add", CTL_OPT_AT, CTL_OPT_EVERY, 0, CTL_MAX_ARGS,
 	 "--at runs it once, --every repeatedly: not both"},
+	{"vm import", CTL_OPT_CHECK, CTL_OPT_COPY_DISKS, 0, CTL_MAX_ARGS,
+	 "--check only asks: there are no disks to --copy-disks"},
 };
 #define N_EXCLUSIVE (sizeof(exclusive) / sizeof(exclusive[0]))
 

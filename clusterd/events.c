@@ -88,6 +88,12 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 			break;
 		}
 		/* fall through */
+	case CD_CHANGE_VM_IMPORT:
+		cd_event("vm", name, "imported from %s's libvirt, %s", node_name(node),
+			 cd_jget_bool_or(c, "running", false)
+				 ? "running there: adopted without a restart"
+				 : "stopped");
+		break;
 	case CD_CHANGE_VM_START:
 	case CD_CHANGE_VM_ADD:
 	case CD_CHANGE_VM_REMOVE:
@@ -208,6 +214,7 @@ void cd_event_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
 	case CD_VM_EV_STOP:
 		break;
 	case CD_VM_EV_PLACE:
+	case CD_VM_EV_ADOPT:
 		how = " on ";
 		break;
 	case CD_VM_EV_REPORT_RUNNING:

@@ -50,6 +50,8 @@ extern const struct cd_ipc_cmd cd_ipc_maint_cmds[]; /* maintenance.* */
 extern const size_t cd_ipc_maint_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_check_cmds[]; /* cluster.check */
 extern const size_t cd_ipc_check_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_import_cmds[]; /* vm.import* */
+extern const size_t cd_ipc_import_n_cmds;
 
 /*
  * Add status's failover fields to o (core/failpath.h): no_failover_path

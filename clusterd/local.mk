@@ -23,7 +23,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/placement.c clusterd/drain.c clusterd/maint_run.c clusterd/events_maint.c clusterd/sendonce.c clusterd/sendonce.h clusterd/failover.c \
 	clusterd/volmgr.c clusterd/volmgr.h clusterd/volmgr_int.h \
 	clusterd/hostlease.c clusterd/voljobs.c clusterd/volcoord.c clusterd/volfiles.c \
-	clusterd/events.c clusterd/events.h clusterd/stats.c clusterd/stats.h \
+	clusterd/ipc_import.c clusterd/events.c clusterd/events.h clusterd/stats.c clusterd/stats.h \
 	clusterd/shutdown.c clusterd/shutdown.h \
 	clusterd/console.c clusterd/console.h \
 	clusterd/timing.h \
@@ -32,6 +32,7 @@ clusterd_clusterd_SOURCES = \
 	agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agents/peer_facts.h \
 	agents/migrate.c agents/migrate.h agents/validate.c \
 	agents/cpubaseline.c agents/cpubaseline.h agents/agent_names.c \
+	agents/import.c agents/import.h \
 	agents/quick.c agents/quick.h agents/quick_save.c agents/quick_restore.c \
 	agents/vmstate.c agents/vmstate.h agents/vmstate_int.h agents/vmstate_io.c \
 	agents/vmstate_write.c agents/vmstate_read.c \

@@ -65,4 +65,20 @@ void cd_lrm_thaw(void);
 /* The state changed: look for work. */
 void cd_lrm_state_changed(void);
 
+/*
+ * An import of a domain that runs here (clusterctl vm import): take the
+ * leases of its shared disks (those of xml) exclusively, as a start does,
+ * if this node may start VMs now. done(ctx, rc, err) once all answered; on
+ * a failure those taken are given back first. Then exactly one of
+ * cd_lrm_import_adopted() (the cluster recorded it running here: the
+ * leases are the VM's, given back when it stops here) or
+ * cd_lrm_import_abandon() (refused: given back). Returns 0, or a negative
+ * code with err set (done not called).
+ */
+typedef void cd_lrm_import_fn(void *ctx, int rc, const char *err);
+int cd_lrm_import_leases(const char *name, const char *xml, cd_lrm_import_fn *done, void *ctx,
+			 char *err, size_t errlen);
+void cd_lrm_import_adopted(const char *name);
+void cd_lrm_import_abandon(const char *name);
+
 #endif

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,4 +338,187 @@ void lrm_leases_mode(struct lvm *v, const struct cd_vm *vm, bool shared, lrm_lea
 	b->mode_done = done;
 	lrm_step(v, CD_LRM_EV_LEASE, shared ? "shared, for a move" : "exclusive");
 	batch_run(b);
+}
+
+/* --- an import's leases: taken before the cluster records it running here --- */
+
+/* Leases taken for an import not yet recorded (or refused). */
+struct import_held {
+	char name[64];
+	struct cd_vm_disk disks[CD_VM_DISKS_MAX];
+	size_t n;
+	struct import_held *next;
+};
+
+static struct import_held *imports;
+
+struct import_batch {
+	cd_lrm_import_fn *done;
+	void *ctx;
+};
+
+static struct import_held *import_find(const char *name)
+{
+	struct import_held *h;
+
+	for (h = imports; h; h = h->next)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+static struct import_held *import_take(const char *name)
+{
+	struct import_held **p, *h;
+
+	for (p = &imports; *p; p = &(*p)->next)
+		if (strcmp((*p)->name, name) == 0) {
+			h = *p;
+			*p = h->next;
+			return h;
+		}
+	return NULL;
+}
+
+static void import_released(struct batch *b)
+{
+	if (b->rc < 0)
+		vm_log(LOG_WARNING, b->name, "import: disk lease not given back: %s", b->err);
+	if (b->after_ctx) {
+		struct import_batch *ib = b->after_ctx;
+
+		ib->done(ib->ctx, CD_ERR_REFUSED, b->report_err);
+		free(ib);
+	}
+}
+
+/* Give disks back; then, if ib, tell its caller that the import failed with why. */
+static void import_release(const char *name, const struct cd_vm_disk *disks, size_t n,
+			   struct import_batch *ib, const char *why)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		vm_log(LOG_ERR, name, "import: out of memory: disk leases not given back");
+		if (ib) {
+			ib->done(ib->ctx, -ENOMEM, why);
+			free(ib);
+		}
+		return;
+	}
+	cd_strlcpy(b->name, name, sizeof(b->name));
+	memcpy(b->disks, disks, n * sizeof(disks[0]));
+	b->n = n;
+	b->then = import_released;
+	b->after_ctx = ib;
+	if (why)
+		cd_strlcpy(b->report_err, why, sizeof(b->report_err));
+	batch_run(b);
+}
+
+static void import_acquired(struct batch *b)
+{
+	struct import_batch *ib = b->after_ctx;
+	struct import_held *h;
+
+	if (b->rc < 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "disk lease: %s", b->err);
+		vm_log(LOG_WARNING, b->name, "import refused: %s", why);
+		/* Those taken are given back (a release of one not taken changes nothing). */
+		import_release(b->name, b->disks, b->n, ib, why);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		import_release(b->name, b->disks, b->n, ib, "out of memory");
+		return;
+	}
+	cd_strlcpy(h->name, b->name, sizeof(h->name));
+	memcpy(h->disks, b->disks, b->n * sizeof(b->disks[0]));
+	h->n = b->n;
+	h->next = imports;
+	imports = h;
+	vm_log(LOG_INFO, b->name, "import: holds the disk leases of its %zu shared disk(s)", b->n);
+	ib->done(ib->ctx, 0, NULL);
+	free(ib);
+}
+
+int cd_lrm_import_leases(const char *name, const char *xml, cd_lrm_import_fn *done, void *ctx,
+			 char *err, size_t errlen)
+{
+	struct import_batch *ib;
+	struct batch *b;
+	char vol[64] = "";
+	int n;
+
+	if (lrm.no_starts || !lrm.up || !cd_replica_quorate()) {
+		snprintf(err, errlen, "this node may not run VMs now (%s)",
+			 !cd_replica_quorate() ? "no quorum" : "it is powering off its VMs");
+		return CD_ERR_REFUSED;
+	}
+	if (!cd_volmgr_leases_held(vol, sizeof(vol))) {
+		snprintf(err, errlen, "this node does not hold its host lease on volume %s", vol);
+		return CD_ERR_REFUSED;
+	}
+	if (lvm_find(name) || import_find(name)) {
+		snprintf(err, errlen, "this node has '%s' under way already", name);
+		return CD_ERR_EXISTS;
+	}
+	b = calloc(1, sizeof(*b));
+	ib = calloc(1, sizeof(*ib));
+	if (!b || !ib) {
+		free(b);
+		free(ib);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n = cd_vm_disks(xml, lrm.cfg.csvfs_run_dir, b->disks, err, errlen);
+	if (n < 0) {
+		free(b);
+		free(ib);
+		return n;
+	}
+	ib->done = done;
+	ib->ctx = ctx;
+	cd_strlcpy(b->name, name, sizeof(b->name));
+	b->acquire = true;
+	b->n = (size_t)n;
+	b->then = import_acquired;
+	b->after_ctx = ib;
+	batch_run(b);
+	return 0;
+}
+
+void cd_lrm_import_adopted(const char *name)
+{
+	struct import_held *h = import_take(name);
+	struct lvm *v;
+
+	if (!h)
+		return;
+	v = lvm_get(name);
+	if (!v) {
+		import_release(name, h->disks, h->n, NULL, NULL);
+	} else {
+		/* The VM's now: given back with the others when it stops or leaves. */
+		memcpy(v->held, h->disks, h->n * sizeof(h->disks[0]));
+		v->n_held = h->n;
+		v->held_shared = false;
+		v->seen = true;
+	}
+	free(h);
+	cd_lrm_state_changed();
+}
+
+void cd_lrm_import_abandon(const char *name)
+{
+	struct import_held *h = import_take(name);
+
+	if (!h)
+		return;
+	vm_log(LOG_NOTICE, name, "import refused by the cluster: giving the disk leases back");
+	import_release(name, h->disks, h->n, NULL, NULL);
+	free(h);
 }

@@ -31,7 +31,8 @@
  * speaks only for itself, so vm.report (what became of a VM it runs) and
  * volume.coordinator (that it holds the volume's metadata lease) must come
  * from the node their "node" field names; so must maintenance.hook (how the
- * hook of a scheduled maintenance went on the node being serviced).
+ * hook of a scheduled maintenance went on the node being serviced), and
+ * vm.import (a domain its libvirtd has, whose disk leases it took).
  *
  * The other senders are written down here but not enforced:
  *   - vm.place and node.dead come from the coordinator, which the sync
@@ -85,6 +86,7 @@ static const struct cd_change_row rows[] = {
 	{"maintenance.run", cd_maint_op_run, CD_SENDER_ANY, true, true},
 	{"maintenance.step", cd_maint_op_step, CD_SENDER_COORDINATOR, true, false},
 	{"maintenance.hook", cd_maint_op_hook, CD_SENDER_NODE, true, false},
+	{"vm.import", cd_vm_op_import, CD_SENDER_NODE, true, true},
 };
 _Static_assert(sizeof(rows) / sizeof(rows[0]) == CD_CHANGE_COUNT, "a row for every change");
 

@@ -56,8 +56,9 @@ enum cd_change {
 	CD_CHANGE_MAINT_RUN,
 	CD_CHANGE_MAINT_STEP,
 	CD_CHANGE_MAINT_HOOK,
+	CD_CHANGE_VM_IMPORT,
 };
-#define CD_CHANGE_COUNT (CD_CHANGE_MAINT_HOOK + 1)
+#define CD_CHANGE_COUNT (CD_CHANGE_VM_IMPORT + 1)
 
 /*
  * Who may send a change. Only CD_SENDER_NODE is enforced when a change is

@@ -32,6 +32,7 @@ core_libcdcore_la_SOURCES = \
 	core/syncdelta.c core/syncdelta.h \
 	core/wdrule.c core/wdrule.h \
 	core/vmdisks.c core/vmdisks.h \
+	core/vm_import.c core/vm_import.h \
 	core/vmident.c core/vmident.h \
 	core/cpumodels.c core/cpumodels.h \
 	core/cpubaseline.c core/cpubaseline.h \

@@ -288,6 +288,7 @@ enum cd_vm_event {
 	CD_VM_EV_REPORT_MOVED, /* vm.report "moved" from the source: it runs on the target */
 	CD_VM_EV_REPORT_SAVED, /* vm.report "saved" from its node: off, its state in a file */
 	CD_VM_EV_RESTORED,     /* vm.restored: its node restored it paused (or could not) */
+	CD_VM_EV_ADOPT,	       /* vm.import: it runs on its node already, outside the cluster */
 };
 const char *cd_vm_event_to_str(enum cd_vm_event ev);
 
@@ -344,7 +345,7 @@ int cd_vm_transition(struct cd_state *s, struct cd_vm *vm, enum cd_vm_event ev,
 typedef int cd_vm_op_fn(struct cd_state *s, const struct json_object *c, char *err, size_t errlen);
 cd_vm_op_fn cd_vm_op_add, cd_vm_op_remove, cd_vm_op_start, cd_vm_op_stop, cd_vm_op_set,
 	cd_vm_op_place, cd_vm_op_report, cd_vm_op_identity, cd_vm_op_move, cd_vm_op_move_step,
-	cd_vm_op_move_cancel, cd_vm_op_restored;
+	cd_vm_op_move_cancel, cd_vm_op_restored, cd_vm_op_import;
 
 /* A VM's saved state as JSON ("saved"; NULL: none), and read back (0, or -1 if malformed). */
 struct json_object *cd_vm_saved_to_json(const struct cd_vm_saved *sv);

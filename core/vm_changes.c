@@ -149,3 +149,42 @@ int cd_vm_op_report(struct cd_state *s, const struct json_object *c, char *err, 
 		cd_strlcpy(vm->last_error, old_error, sizeof(vm->last_error));
 	return rc;
 }
+
+/*
+ * vm.import {name, xml, vcpus, memory_mb, node, running}: a domain of the
+ * libvirtd of node becomes a cluster VM, checked as vm.add checks a new one
+ * (name, XML, a UUID and MACs of its own). A domain that runs there is
+ * adopted where it runs (its node sends this once it holds the disk
+ * leases): running on node, wanted running, never restarted. Otherwise it
+ * is added stopped. All or nothing: a VM added and then refused its
+ * adoption is removed again before the change returns.
+ */
+int cd_vm_op_import(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
+{
+	bool running = cd_jget_bool_or(c, "running", false);
+	struct cd_vm_event_args a = {0};
+	const struct cd_node *n;
+	struct cd_vm *vm;
+	uint64_t node;
+	char why[256];
+	int rc;
+
+	if (cd_jget_u64(c, "node", &node) < 0 || node == 0 || node > UINT32_MAX ||
+	    !(n = cd_state_node_by_id(s, (uint32_t)node)))
+		FAIL(CD_ERR_INVALID, "an import names no known node");
+	if (running && (!n->member || n->maintenance))
+		FAIL(CD_ERR_INVALID, "node %s cannot take a running VM now (%s)", n->info.name,
+		     !n->member ? "not a member" : "in maintenance");
+	if ((rc = cd_vm_op_add(s, c, err, errlen)) < 0 || !running)
+		return rc;
+	vm = cd_state_vm_mut(s, cd_jget_str(c, "name"));
+	a.node = (uint32_t)node;
+	rc = vm ? cd_vm_transition(s, vm, CD_VM_EV_ADOPT, &a, err, errlen) : CD_ERR_NOT_FOUND;
+	if (rc < 0) {
+		/* Added but not adopted: undone, so that a refusal changes nothing. */
+		if (!vm)
+			snprintf(err, errlen, "the imported VM is gone");
+		cd_vm_op_remove(s, c, why, sizeof(why));
+	}
+	return rc;
+}

@@ -30,6 +30,7 @@ static const char *const event_names[] = {
 	[CD_VM_EV_REPORT_MOVED] = "report moved",
 	[CD_VM_EV_REPORT_SAVED] = "report saved",
 	[CD_VM_EV_RESTORED] = "restored",
+	[CD_VM_EV_ADOPT] = "adopted",
 };
 
 const char *cd_vm_event_to_str(enum cd_vm_event ev)
@@ -135,6 +136,24 @@ static int stopped_there(struct cd_state *s, struct cd_vm *vm, const struct cd_v
 {
 	vm->node = 0;
 	vm->stop_save = false;
+	return 0;
+}
+
+/*
+ * An imported domain that runs on its node already (vm.import): the node
+ * holds its disk leases, and it is wanted running there, under a new action
+ * so that nothing the node did before is taken for it.
+ */
+static int adopted(struct cd_state *s, struct cd_vm *vm, const struct cd_vm_event_args *a,
+		   char *err, size_t errlen)
+{
+	if (!a->node)
+		FAIL(CD_ERR_INVALID, "'%s' cannot be adopted on no node", vm->name);
+	vm->target_started = true;
+	vm->force_stop = false;
+	vm->node = a->node;
+	vm->action_id = ++s->last_action_id;
+	vm->last_error[0] = '\0';
 	return 0;
 }
 
@@ -678,6 +697,7 @@ static const struct vm_row {
 	R(STOPPED,   REPORT_FAILED,  NULL,      REFUSE,      refuse_report),
 	R(STOPPED,   REPORT_OTHER,   NULL,      REFUSE,      refuse_report),
 	R(STOPPED,   NODE_DEAD,      NULL,      S(STOPPED),  node_died),
+	R(STOPPED,   ADOPT,          nowhere,   S(RUNNING),  adopted),
 
 	R(STARTING,  START,          NULL,      KEEP,        admin_start),
 	R(STARTING,  STOP,           NULL,      S(STOPPING), stop_there),

@@ -34,6 +34,11 @@ static int split(const char *path, const char *run_dir, struct cd_vm_disk *d)
 	return cd_valid_path_name(d->vol, 63) && cd_valid_path_name(d->file, 63) ? 1 : -1;
 }
 
+int cd_vm_disk_split(const char *path, const char *run_dir, struct cd_vm_disk *d)
+{
+	return split(path, run_dir, d);
+}
+
 /* The nodes expr selects in xml: a new object, with its document in *doc (see done()). */
 static xmlXPathObjectPtr select_nodes(const char *xml, const char *expr, xmlDocPtr *doc, char *err,
 				      size_t errlen)

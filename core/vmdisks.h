@@ -19,6 +19,12 @@ struct cd_vm_disk {
 };
 
 /*
+ * Whether path is a csvfs file, RUN_DIR/VOLUME/FILE: 1 with *d filled, 0
+ * if it is not under run_dir, -1 if it is but is not VOLUME/FILE.
+ */
+int cd_vm_disk_split(const char *path, const char *run_dir, struct cd_vm_disk *d);
+
+/*
  * Fill out (at most CD_VM_DISKS_MAX) with the csvfs files of xml's disks,
  * each once. Returns their number, or CD_ERR_INVALID with err set (the
  * XML does not parse, a path under run_dir is not VOLUME/FILE, or too

@@ -8,6 +8,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_maint \
 	tests/unit/check_move_settle \
 	tests/unit/check_wdrule tests/unit/check_vmdisks tests/unit/check_vmident \
+	tests/unit/check_vm_import \
 	tests/unit/check_vmpage \
 	tests/unit/check_quorumview tests/unit/check_deadrule tests/unit/check_validate \
 	tests/unit/check_change tests/unit/check_leasestate tests/unit/check_props \
@@ -79,6 +80,9 @@ tests_unit_check_wdrule_LDADD = $(UNIT_LIBS)
 tests_unit_check_vmdisks_SOURCES = tests/unit/check_vmdisks.c
 tests_unit_check_vmdisks_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_vmdisks_LDADD = $(UNIT_LIBS)
+tests_unit_check_vm_import_SOURCES = tests/unit/check_vm_import.c $(FIXTURE_SOURCES)
+tests_unit_check_vm_import_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_vm_import_LDADD = $(UNIT_LIBS)
 tests_unit_check_vmident_SOURCES = tests/unit/check_vmident.c
 tests_unit_check_vmident_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_vmident_LDADD = $(UNIT_LIBS)

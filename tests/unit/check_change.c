@@ -124,6 +124,7 @@ START_TEST(test_names_on_the_wire)
 		{CD_CHANGE_MAINT_RUN, "maintenance.run"},
 		{CD_CHANGE_MAINT_STEP, "maintenance.step"},
 		{CD_CHANGE_MAINT_HOOK, "maintenance.hook"},
+		{CD_CHANGE_VM_IMPORT, "vm.import"},
 	};
 	size_t i;
 
