@@ -88,9 +88,22 @@ failed_twice() { [[ $(lab exec "$viewer" clusterctl events | grep -c "fencing wi
 wait_for 60 "two failed fencing rounds reported" failed_twice
 assert_eq "$(vm_field "$viewer" f1 'd["node_name"]')" "$wherever" "f1 still belongs to the unfenced $wherever"
 if answers 198.18.0.31; then fail "f1 answers although its node was not fenced"; else pass "f1 was not started anywhere while fencing failed"; fi
+# f1's node is lost but not known dead: shown so, the JSON "state" as recorded
+assert_eq "$(vm_field "$viewer" f1 'd["state"]')" running "vm show --json: the state as recorded"
+assert_eq "$(vm_field "$viewer" f1 'd["node_lost"]')" true "vm show --json: node_lost"
+assert_eq "$(vm_field "$viewer" f1 'd["waits_for"]')" "$wherever to be fenced by broken" \
+	"vm show --json: failover waits for the fence device"
+assert_match "$(ctl "$viewer" clusterctl vm list)" "f1 +unknown \\($wherever lost\\) +$wherever" \
+	"vm list: unknown ($wherever lost)"
+assert_match "$(ctl "$viewer" clusterctl vm show f1)" "Failover: +waits for $wherever to be fenced by broken" \
+	"vm show: what failover waits for"
+ctl "$viewer" clusterctl fence remove broken
+assert_match "$(vm_field "$viewer" f1 'd["waits_for"]')" "^an admin: clusterctl node confirm-dead $wherever" \
+	"no fence device left: failover waits for an admin"
 ctl "$viewer" clusterctl node confirm-dead "$wherever"
 wait_for 60 "f1 runs after the admin's confirmation" runs_not_on "$viewer" f1 "$wherever"
 wait_for 60 "f1 answers after the admin's confirmation" answers 198.18.0.31
 pass "f1 runs on $(vm_field "$viewer" f1 'd["node_name"]') after 'node confirm-dead $wherever'"
+assert_eq "$(vm_field "$viewer" f1 'd["node_lost"]')" false "f1 is not shown lost once its node is confirmed dead"
 
 lab_test_end
