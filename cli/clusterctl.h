@@ -49,6 +49,8 @@ struct ctl_opts {
 	const char *token; /* --token MS (checked: a number in corosync_conf.h's range) */
 	const char *out;   /* --out DIR */
 	bool ssh;	   /* --ssh */
+	/* debug dump */
+	const char *output; /* --output FILE.tar.gz */
 };
 
 /*
@@ -84,6 +86,7 @@ enum {
 	CTL_OPT_TOKEN = 1 << 24,
 	CTL_OPT_OUT = 1 << 25,
 	CTL_OPT_SSH = 1 << 26,
+	CTL_OPT_OUTPUT = 1 << 27, /* --output FILE */
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -191,6 +194,8 @@ CTL_COMMAND(cmd_maint_show);
 CTL_COMMAND(cmd_maint_run);
 CTL_COMMAND(cmd_maint_cancel);
 CTL_COMMAND(cmd_maint_remove);
+/* cmd_debug.c */
+CTL_COMMAND(cmd_debug_dump);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_cluster_check);

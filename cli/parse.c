@@ -47,7 +47,8 @@ enum {
 	HOSTS,
 	TOKEN,
 	OUT,
-	SSH
+	SSH,
+	OUTPUT
 };
 
 /*
@@ -103,6 +104,8 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_TOKEN, {"token", required_argument, NULL, TOKEN}, offsetof(struct ctl_opts, token)},
 	{CTL_OPT_OUT, {"out", required_argument, NULL, OUT}, offsetof(struct ctl_opts, out)},
 	{CTL_OPT_SSH, {"ssh", no_argument, NULL, SSH}, offsetof(struct ctl_opts, ssh)},
+	{CTL_OPT_OUTPUT, {"output", required_argument, NULL, OUTPUT},
+	 offsetof(struct ctl_opts, output)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
