@@ -295,6 +295,11 @@ static const struct command commands[] = {
 	{"fence", "list", 0, 0, 0, 0, "fence list", cmd_fence_list},
 	{"fence", "test", 1, 2, 0, 0, "fence test NAME [NODE] (status of NODE, or monitor)",
 	 cmd_fence_test},
+	{"debug", "dump", 0, 0, CTL_OPT_OUTPUT, 0,
+	 "debug dump [--output FILE.tar.gz] (every node's blackbox of recent debug messages, "
+	 "status and state version in one archive; nodes that do not answer are listed as "
+	 "missing)",
+	 cmd_debug_dump},
 #ifdef CD_TEST_HOOKS
 	{"debug", "volume-stall", 2, 2, 0, 0,
 	 "debug volume-stall VOL on|error|off (test aid: on stalls host-lease renewals, "

@@ -52,6 +52,8 @@ struct ctl_opts {
 	/* vm import */
 	const char *node;	/* --node NODE */
 	const char *copy_disks; /* --copy-disks VOLUME */
+	/* debug dump */
+	const char *output; /* --output FILE.tar.gz */
 };
 
 /*
@@ -89,6 +91,7 @@ enum {
 	CTL_OPT_SSH = 1 << 26,
 	CTL_OPT_NODE = 1 << 27,
 	CTL_OPT_COPY_DISKS = 1 << 28,
+	CTL_OPT_OUTPUT = 1 << 29, /* --output FILE */
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -196,6 +199,8 @@ CTL_COMMAND(cmd_maint_show);
 CTL_COMMAND(cmd_maint_run);
 CTL_COMMAND(cmd_maint_cancel);
 CTL_COMMAND(cmd_maint_remove);
+/* cmd_debug.c */
+CTL_COMMAND(cmd_debug_dump);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_cluster_check);

@@ -5,9 +5,20 @@ cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
 	cli/drain_progress.h cli/cmd_volume.c cli/cmd_fence.c \
 	cli/cmd_maint.c cli/maint_text.c cli/maint_text.h \
 	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h \
-	cli/cmd_create.c cli/bootstrap.c cli/bootstrap.h cli/bootstrap_ssh.c
-cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
+	cli/cmd_create.c cli/bootstrap.c cli/bootstrap.h cli/bootstrap_ssh.c \
+	cli/cmd_debug.c cli/dump_archive.c cli/dump_archive.h
+cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(ARCHIVE_CFLAGS)
+cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS) \
+	$(ARCHIVE_LIBS)
+
+# debug dump's archive (written, then read back) and its --json result.
+check_PROGRAMS += tests/unit/check_dump_archive
+TESTS += tests/unit/check_dump_archive
+tests_unit_check_dump_archive_SOURCES = tests/unit/check_dump_archive.c cli/dump_archive.c \
+	cli/dump_archive.h
+tests_unit_check_dump_archive_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	$(ARCHIVE_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_dump_archive_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS) $(ARCHIVE_LIBS)
 
 # How fence add reads secrets (standard input, a file) and builds the
 # parameter object.

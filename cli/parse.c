@@ -49,7 +49,8 @@ enum {
 	OUT,
 	SSH,
 	NODE,
-	COPY_DISKS
+	COPY_DISKS,
+	OUTPUT
 };
 
 /*
@@ -108,6 +109,8 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_NODE, {"node", required_argument, NULL, NODE}, offsetof(struct ctl_opts, node)},
 	{CTL_OPT_COPY_DISKS, {"copy-disks", required_argument, NULL, COPY_DISKS},
 	 offsetof(struct ctl_opts, copy_disks)},
+	{CTL_OPT_OUTPUT, {"output", required_argument, NULL, OUTPUT},
+	 offsetof(struct ctl_opts, output)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -32,6 +32,9 @@ static const struct cfg_def {
 			     "log file; empty logs to syslog"},
 	[CD_CFG_LOG_LEVEL] = {"log_level", CFG_ENUM, "info", 0, 0, log_levels,
 			      "least severity logged"},
+	[CD_CFG_BLACKBOX_SIZE_KIB] = {"blackbox_size_kib", CFG_UINT, "8192", 64, 262144, NULL,
+				      "the blackbox ring of recent debug messages (KiB), "
+				      "written on a crash and for clusterctl debug dump"},
 	[CD_CFG_ADMIN_GROUP] = {"admin_group", CFG_STRING, "haclient", 0, 0, NULL,
 				"group whose members may use clusterctl (besides root)"},
 	[CD_CFG_LIBVIRT_URI] = {"libvirt_uri", CFG_STRING, "qemu:///system", 0, 0, NULL,

@@ -136,7 +136,7 @@ static struct json_object *decisions_view(void)
 
 /* --- commands --- */
 
-static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
+struct json_object *cd_ipc_status_json(void)
 {
 	const struct cd_state *s = cd_replica_state();
 	struct json_object *o = json_object_new_object(), *v = json_object_new_object();
@@ -172,7 +172,12 @@ static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct 
 	json_object_object_add(o, "decisions", decisions_view());
 	json_object_object_add(o, "counters", cd_stats_to_json());
 	cd_ipc_failover_status(o);
-	*out = o;
+	return o;
+}
+
+static int cmd_status(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
+{
+	*out = cd_ipc_status_json();
 	return 0;
 }
 

@@ -52,6 +52,11 @@ extern const struct cd_ipc_cmd cd_ipc_check_cmds[]; /* cluster.check */
 extern const size_t cd_ipc_check_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_import_cmds[]; /* vm.import* */
 extern const size_t cd_ipc_import_n_cmds;
+extern const struct cd_ipc_cmd cd_ipc_debug_cmds[]; /* debug.dump, debug.dump_part */
+extern const size_t cd_ipc_debug_n_cmds;
+
+/* What clusterctl status --json shows of this node: a new object. */
+struct json_object *cd_ipc_status_json(void);
 
 /*
  * Add status's failover fields to o (core/failpath.h): no_failover_path

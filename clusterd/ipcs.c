@@ -107,6 +107,7 @@ static const struct cd_ipc_cmd *find_command(const char *name)
 		{cd_ipc_maint_cmds, &cd_ipc_maint_n_cmds},
 		{cd_ipc_check_cmds, &cd_ipc_check_n_cmds},
 		{cd_ipc_import_cmds, &cd_ipc_import_n_cmds},
+		{cd_ipc_debug_cmds, &cd_ipc_debug_n_cmds},
 	};
 	size_t t, i;
 

@@ -22,9 +22,11 @@
 #include <clusterd/result.h>
 
 #include "agents/fence.h"
+#include "clusterd/blackbox.h"
 #include "clusterd/conf.h"
 #include "clusterd/console.h"
 #include "clusterd/coordinator.h"
+#include "clusterd/debugdump.h"
 #include "clusterd/events.h"
 #include "clusterd/hostinfo.h"
 #include "clusterd/identity.h"
@@ -55,6 +57,7 @@ static void state_changed(void)
 	cd_coordinator_state_changed();
 	cd_identity_state_changed();
 	cd_shutdown_state_changed(stopping);
+	cd_debugdump_state_changed();
 }
 
 /*
@@ -119,10 +122,9 @@ static int setup_logging(int foreground)
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
 	add_filters(QB_LOG_SYSLOG, prio);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, *file ? QB_FALSE : QB_TRUE);
-	/* A ring of recent messages at debug level, for post-mortems. */
-	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 1024 * 1024);
-	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
-	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+	/* A ring of recent messages at debug level, for post-mortems (blackbox.h). */
+	cd_blackbox_init(cd_config_str(CD_CFG_STATE_DIR),
+			 (size_t)cd_config_uint(CD_CFG_BLACKBOX_SIZE_KIB) * 1024);
 	if (*file) {
 		t = qb_log_file_open(file);
 		if (t < 0) {
@@ -259,12 +261,12 @@ static int32_t on_signal(int32_t sig, void *data)
  * its watchdog process would then kill every VM of the node (one "kill -HUP"
  * from a log rotation would stop them all). SIGHUP reopens the log file (for
  * log rotation), SIGUSR1 writes the blackbox ring of recent debug messages
- * to the run directory, SIGUSR2 is only logged.
+ * to STATE_DIR/blackbox (blackbox.h), SIGUSR2 is only logged.
  */
 static int32_t on_other_signal(int32_t sig, void *data)
 {
-	char path[512];
-	ssize_t n;
+	char path[PATH_MAX + 256];
+	int rc;
 
 	switch (sig) {
 	case SIGHUP:
@@ -276,12 +278,9 @@ static int32_t on_other_signal(int32_t sig, void *data)
 			qb_log(LOG_NOTICE, "SIGHUP: log file reopened");
 		break;
 	case SIGUSR1:
-		snprintf(path, sizeof(path), "%s/clusterd-blackbox-%" PRIu64,
-			 cd_config_str(CD_CFG_RUN_DIR), cd_wall_ms());
-		n = qb_log_blackbox_write_to_file(path);
-		if (n < 0)
-			qb_log(LOG_ERR, "SIGUSR1: cannot write the blackbox to %s: %s", path,
-			       strerror((int)-n));
+		rc = cd_blackbox_write("signal", path, sizeof(path));
+		if (rc < 0)
+			qb_log(LOG_ERR, "SIGUSR1: cannot write the blackbox: %s", strerror(-rc));
 		else
 			qb_log(LOG_NOTICE,
 			       "SIGUSR1: blackbox written to %s (read it with "
@@ -452,6 +451,7 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		qb_log(LOG_WARNING, "fencing unavailable: %s", cd_strerror(rc));
 	cd_coordinator_init(loop);
+	cd_debugdump_init(loop);
 	cd_quorumloss_init(loop);
 	cd_replica_set_listener(state_changed);
 	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
@@ -484,6 +484,7 @@ int main(int argc, char **argv)
 	cd_lrm_fini();
 	cd_ipcs_stop();
 	cd_statecheck_fini();
+	cd_debugdump_fini();
 	cd_replica_fini();
 	cd_shutdown_fini();
 	qb_loop_destroy(loop);

@@ -13,6 +13,8 @@
 #include "clusterd/events.h"
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
+#include "clusterd/debugdump.h"
+#include "lib/jsonget.h"
 #include "clusterd/clockskew.h"
 #include "clusterd/statecheck.h"
 #include "core/change.h"
@@ -883,6 +885,18 @@ static struct pending *find_pending(uint64_t req_id)
 	return NULL;
 }
 
+/* Every applied change at debug level: the blackbox holds the recent ones. */
+static void log_applied(const struct json_object *c, uint32_t sender)
+{
+	const char *op = cd_jget_str(c, "op"), *subject = cd_jget_str(c, "name");
+
+	if (!subject)
+		subject = cd_jget_str(c, "key");
+	qb_log(LOG_DEBUG, "applied %s%s%s from node %" PRIu32 ": version %" PRIu64 ".%" PRIu64,
+	       op ? op : "?", subject ? " " : "", subject ? subject : "", sender,
+	       replica.state.version.epoch, replica.state.version.seq);
+}
+
 static void on_change(const struct cd_msg *msg)
 {
 	bool mine = msg->sender == cd_membership_local_nodeid();
@@ -911,6 +925,7 @@ static void on_change(const struct cd_msg *msg)
 		replica.state.vm_hook = vm_transition;
 		rc = cd_state_apply_from(&replica.state, msg->body, msg->sender, err, sizeof(err));
 		if (rc == 0) {
+			log_applied(msg->body, msg->sender);
 			change_applied(msg->body);
 			record(msg->body, msg->sender);
 			cd_event_change(msg->body, msg->sender);
@@ -962,6 +977,13 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case CD_MSG_SYNC_RESTART:
 		on_sync_restart(&msg);
+		break;
+	case CD_MSG_DUMP_REQUEST:
+		/* Diagnostics: not state, answered whatever the sync phase. */
+		cd_debugdump_on_request(&msg);
+		break;
+	case CD_MSG_DUMP_CHUNK:
+		cd_debugdump_on_chunk(&msg);
 		break;
 	}
 	cd_msg_clear(&msg);

@@ -35,6 +35,8 @@ static const struct {
 	{CD_MSG_STATE_CHECK, "state-check", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
 	{CD_MSG_STATE_SUM, "state-sum", 3, CD_MSG_SYNC_CTL_MAX, 1, 0},
 	{CD_MSG_SYNC_DELTA, "sync-delta", 3, CD_MSG_SYNC_DELTA_MAX, 1, 0},
+	{CD_MSG_DUMP_REQUEST, "dump-request", 3, CD_MSG_DUMP_REQUEST_MAX, 1, 0},
+	{CD_MSG_DUMP_CHUNK, "dump-chunk", CD_CHUNK_HDR_LEN, CD_MSG_CHUNK_MAX, 1, 1},
 };
 
 static int type_index(uint16_t type)

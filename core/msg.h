@@ -46,6 +46,11 @@
 /* A snapshot chunk: its header and at most CD_SNAPSHOT_CHUNK bytes. */
 #define CD_SNAPSHOT_CHUNK (256u * 1024u)
 #define CD_MSG_CHUNK_MAX (CD_CHUNK_HDR_LEN + CD_SNAPSHOT_CHUNK)
+/*
+ * A dump request is its id; its round field is the dump's token
+ * (core/dump.h), as is a dump chunk's, whose pieces are snapshot chunks'.
+ */
+#define CD_MSG_DUMP_REQUEST_MAX 256u
 /* The largest message of any type, its header included. */
 #define CD_MSG_MAX (sizeof(struct cd_msg_hdr) + CD_MSG_SNAPSHOT_MAX)
 
@@ -59,6 +64,8 @@ enum cd_msg_type {
 	CD_MSG_STATE_CHECK = 7,	   /* the coordinator asks every member for its state's sum */
 	CD_MSG_STATE_SUM = 8,	   /* a member's state version and checksum for a check */
 	CD_MSG_SYNC_DELTA = 9,	   /* in place of a snapshot: the changes members lack */
+	CD_MSG_DUMP_REQUEST = 10,  /* debug dump: every member sends its blackbox (core/dump.h) */
+	CD_MSG_DUMP_CHUNK = 11,	   /* a piece of a member's dump answer (binary, core/chunks.h) */
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 

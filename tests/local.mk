@@ -20,7 +20,8 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_syncdelta tests/unit/check_journal \
 	tests/unit/check_statecheck tests/unit/check_state_sum tests/unit/check_failpath \
 	tests/unit/check_lostnode \
-	tests/unit/check_clustercheck
+	tests/unit/check_clustercheck \
+	tests/unit/check_dump
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -139,6 +140,9 @@ tests_unit_check_move_peer_LDADD = core/libcdcore.la policy/libcdpolicy.la lib/l
 tests_unit_check_schedule_SOURCES = tests/unit/check_schedule.c
 tests_unit_check_schedule_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_schedule_LDADD = $(UNIT_LIBS)
+tests_unit_check_dump_SOURCES = tests/unit/check_dump.c
+tests_unit_check_dump_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_dump_LDADD = $(UNIT_LIBS)
 tests_unit_check_chunks_SOURCES = tests/unit/check_chunks.c
 tests_unit_check_chunks_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_chunks_LDADD = $(UNIT_LIBS)
