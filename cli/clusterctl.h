@@ -49,6 +49,10 @@ struct ctl_opts {
 	const char *token; /* --token MS (checked: a number in corosync_conf.h's range) */
 	const char *out;   /* --out DIR */
 	bool ssh;	   /* --ssh */
+	/* node add, cluster join and leave */
+	const char *ca; /* --ca DIR (the CA's ca.crt and ca.key) */
+	bool fetch;	/* node add --fetch (the new host fetches its files: cluster join) */
+	const char *as; /* --as NAME[=ADDRESS] (this host) */
 };
 
 /*
@@ -84,6 +88,9 @@ enum {
 	CTL_OPT_TOKEN = 1 << 24,
 	CTL_OPT_OUT = 1 << 25,
 	CTL_OPT_SSH = 1 << 26,
+	CTL_OPT_CA = 1 << 27,
+	CTL_OPT_FETCH = 1 << 28,
+	CTL_OPT_AS = 1 << 29,
 };
 
 /* The most arguments a command takes (after its words, without options). */
@@ -178,7 +185,6 @@ CTL_COMMAND(cmd_status);
 CTL_COMMAND(cmd_node_list);
 CTL_COMMAND(cmd_node_show);
 CTL_COMMAND(cmd_node_maintenance);
-CTL_COMMAND(cmd_node_remove);
 CTL_COMMAND(cmd_node_quarantine);
 CTL_COMMAND(cmd_node_confirm_dead);
 /* cmd_drain.c */
@@ -194,6 +200,11 @@ CTL_COMMAND(cmd_maint_remove);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_cluster_check);
+/* cmd_member.c */
+CTL_COMMAND(cmd_node_add);
+CTL_COMMAND(cmd_node_remove);
+CTL_COMMAND(cmd_cluster_join);
+CTL_COMMAND(cmd_cluster_leave);
 /* cmd_create.c */
 CTL_COMMAND(cmd_cluster_create);
 CTL_COMMAND(cmd_property_get);

@@ -5,7 +5,7 @@ cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
 	cli/drain_progress.h cli/cmd_volume.c cli/cmd_fence.c \
 	cli/cmd_maint.c cli/maint_text.c cli/maint_text.h \
 	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h \
-	cli/cmd_create.c cli/bootstrap.c cli/bootstrap.h cli/bootstrap_ssh.c
+	cli/cmd_create.c cli/bootstrap.c cli/bootstrap.h cli/bootstrap_ssh.c cli/cmd_member.c
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS)
 

@@ -47,7 +47,10 @@ enum {
 	HOSTS,
 	TOKEN,
 	OUT,
-	SSH
+	SSH,
+	CA,
+	FETCH,
+	AS
 };
 
 /*
@@ -103,6 +106,9 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_TOKEN, {"token", required_argument, NULL, TOKEN}, offsetof(struct ctl_opts, token)},
 	{CTL_OPT_OUT, {"out", required_argument, NULL, OUT}, offsetof(struct ctl_opts, out)},
 	{CTL_OPT_SSH, {"ssh", no_argument, NULL, SSH}, offsetof(struct ctl_opts, ssh)},
+	{CTL_OPT_CA, {"ca", required_argument, NULL, CA}, offsetof(struct ctl_opts, ca)},
+	{CTL_OPT_FETCH, {"fetch", no_argument, NULL, FETCH}, offsetof(struct ctl_opts, fetch)},
+	{CTL_OPT_AS, {"as", required_argument, NULL, AS}, offsetof(struct ctl_opts, as)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -130,6 +136,8 @@ static const struct {
 	int max_args;
 	const char *why;
 } exclusive[] = {
+	{"node add", CTL_OPT_FETCH, 0, CTL_OPT_SSH, CTL_MAX_ARGS,
+	 "--fetch leaves the new host's files for it to fetch: it goes with --ssh"},
 	{"vm move", CTL_OPT_CANCEL, CTL_OPT_MODE | CTL_OPT_CHECK, 0, 1,
 	 "--cancel takes the VM's name only, without NODE, --mode or --check"},
 	{NULL, CTL_OPT_CHECK, CTL_OPT_WAIT, 0, CTL_MAX_ARGS,

@@ -198,8 +198,8 @@ static void find_layout(const struct line *lines, size_t n, struct layout *ly)
 
 /* What the new text is: the old one's lines, with these changes. */
 struct edit {
-	size_t skip_from, skip_to;   /* lines left out, both ends included (NO_LINE: none) */
-	size_t insert_before;	     /* the new node's block goes before this line */
+	size_t skip_from, skip_to;    /* lines left out, both ends included (NO_LINE: none) */
+	size_t insert_before;	      /* the new node's block goes before this line */
 	const struct cd_cc_node *add; /* that block's node, or NULL */
 	bool drop_two_node, put_two_node;
 };
@@ -273,7 +273,8 @@ static int edit_text(const char *text, struct edit *ed, size_t want_nodes, char 
 	find_layout(lines, n, &ly);
 	rc = CD_ERR_INVALID;
 	if (ly.nodelist_close == NO_LINE) {
-		snprintf(err, errlen, "the nodelist section is not closed where clusterctl can see");
+		snprintf(err, errlen,
+			 "the nodelist section is not closed where clusterctl can see");
 		goto out_free;
 	}
 	ed->insert_before = ly.nodelist_close;
@@ -283,8 +284,8 @@ static int edit_text(const char *text, struct edit *ed, size_t want_nodes, char 
 			ed->skip_to = ly.node_close[i];
 		}
 	ed->drop_two_node = want_nodes > 2 && ly.two_node_line != NO_LINE;
-	ed->put_two_node = want_nodes == 2 && ly.two_node_line == NO_LINE &&
-			   ly.quorum_close != NO_LINE;
+	ed->put_two_node =
+		want_nodes == 2 && ly.two_node_line == NO_LINE && ly.quorum_close != NO_LINE;
 	*out = render(lines, n, &ly, ed, ch);
 	if (!*out) {
 		rc = -ENOMEM;
@@ -369,7 +370,7 @@ int cd_cce_remove(const char *text, const char *name, char **out, struct cd_cce_
 		FAIL(CD_ERR_NOT_FOUND, "no node %s in corosync.conf's nodelist", name);
 	if (cc.n_nodes - 1 < CD_CCE_MIN_NODES)
 		FAIL(CD_ERR_INVALID,
-		     "removing %s would leave %zu node%s: a failover cluster needs %d or more", name,
-		     cc.n_nodes - 1, cc.n_nodes - 1 == 1 ? "" : "s", CD_CCE_MIN_NODES);
+		     "removing %s would leave %zu node%s: a failover cluster needs %d or more",
+		     name, cc.n_nodes - 1, cc.n_nodes - 1 == 1 ? "" : "s", CD_CCE_MIN_NODES);
 	return edit_text(text, &ed, cc.n_nodes - 1, out, ch, name, err, errlen);
 }

@@ -32,9 +32,9 @@
 
 /* What an edit did. */
 struct cd_cce_change {
-	struct cd_cc_node node; /* the node added (its new id) or removed */
-	size_t n_nodes;		/* the nodes in the new file */
-	bool version_bumped;	/* totem had a config_version ... */
+	struct cd_cc_node node;	 /* the node added (its new id) or removed */
+	size_t n_nodes;		 /* the nodes in the new file */
+	bool version_bumped;	 /* totem had a config_version ... */
 	uint64_t config_version; /* ... which is now this */
 };
 

@@ -207,9 +207,9 @@ START_TEST(test_refused)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		ck_assert_int_eq(cd_cce_add(three, bad[i].name, bad[i].addr, &out, &ch, err,
-					    sizeof(err)),
-				 bad[i].rc);
+		ck_assert_int_eq(
+			cd_cce_add(three, bad[i].name, bad[i].addr, &out, &ch, err, sizeof(err)),
+			bad[i].rc);
 		ck_assert_ptr_null(out);
 		ck_assert_msg(strstr(err, bad[i].says), "%zu: '%s'", i, err);
 	}
@@ -226,9 +226,10 @@ END_TEST
 START_TEST(test_same_id_in_file)
 {
 	/* Two nodes with one id: the file is refused as it is read. */
-	const char text[] = "totem {\ncluster_name: c\n}\nnodelist {\nnode {\nring0_addr: 10.0.0.1\n"
-			    "name: a\nnodeid: 4\n}\nnode {\nring0_addr: 10.0.0.2\nname: b\n"
-			    "nodeid: 4\n}\n}\n";
+	const char text[] =
+		"totem {\ncluster_name: c\n}\nnodelist {\nnode {\nring0_addr: 10.0.0.1\n"
+		"name: a\nnodeid: 4\n}\nnode {\nring0_addr: 10.0.0.2\nname: b\n"
+		"nodeid: 4\n}\n}\n";
 	struct cd_cce_change ch;
 	char *out;
 

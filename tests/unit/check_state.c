@@ -544,8 +544,7 @@ START_TEST(test_node_remove_vms)
 	ck_assert_uint_eq(cd_state_vm(&s, "c")->node, 1);
 	/* force: a is stopped as on a dead node, the record goes; c stays. */
 	ck_assert_int_eq(
-		apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\",\"force\":true}", err),
-		0);
+		apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\",\"force\":true}", err), 0);
 	ck_assert_ptr_null(cd_state_node_by_name(&s, "node2"));
 	ck_assert_uint_eq(s.n_nodes, 1);
 	ck_assert_uint_eq(cd_state_vm(&s, "a")->node, 0);
