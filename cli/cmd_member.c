@@ -53,7 +53,8 @@ static int fail(const char *what, int rc, const char *msg)
 
 static struct bs_remote remote_of(const struct ctl_opts *o)
 {
-	return (struct bs_remote){"ssh", "scp", o->timeout_ms / 1000 > 0 ? o->timeout_ms / 1000 : 1};
+	return (struct bs_remote){"ssh", "scp",
+				  o->timeout_ms / 1000 > 0 ? o->timeout_ms / 1000 : 1};
 }
 
 /* This node's corosync.conf, read and parsed; *text is new (free()). */
@@ -139,9 +140,10 @@ static int load_ca(const char *dir, struct cd_pki_ca **ca, char *err, size_t err
 	int rc;
 
 	if (!dir)
-		CD_FAIL(CD_ERR_INVALID, "the cluster's CA is needed for the new node's certificate: "
-					"--ca DIR (cluster create's output directory, or the "
-					"directory of its ca.crt and ca.key)");
+		CD_FAIL(CD_ERR_INVALID,
+			"the cluster's CA is needed for the new node's certificate: "
+			"--ca DIR (cluster create's output directory, or the "
+			"directory of its ca.crt and ca.key)");
 	snprintf(crt, sizeof(crt), "%s/ca.crt", dir);
 	snprintf(key, sizeof(key), "%s/ca.key", dir);
 	if (stat(key, &st) < 0) {
@@ -275,8 +277,8 @@ static void report_add(const struct ctl_opts *o, const char *out, const struct c
 		json_object_put(j);
 		return;
 	}
-	printf("node %s: id %u, ring0_addr %s; the cluster has %zu nodes, files in %s/\n",
-	       n->name, n->nodeid, n->addr, ch->n_nodes, out);
+	printf("node %s: id %u, ring0_addr %s; the cluster has %zu nodes, files in %s/\n", n->name,
+	       n->nodeid, n->addr, ch->n_nodes, out);
 	if (run) {
 		printf("%s\n", run->rc ? "Some steps failed (above): do them by hand as below."
 				       : "corosync.conf copied to every member and reloaded.");
@@ -294,8 +296,8 @@ static void report_add(const struct ctl_opts *o, const char *out, const struct c
 		       n->name, BS_PKI_DIR_MODE);
 		for (k = 0; k < BS_N_FILES; k++)
 			printf("   %s/%s%s/%s  ->  %s/%s  (mode %04o)\n", out, n->name,
-			       bs_files[k].dir, bs_files[k].name, bs_files[k].dir,
-			       bs_files[k].name, bs_files[k].mode);
+			       bs_files[k].dir, bs_files[k].name, bs_files[k].dir, bs_files[k].name,
+			       bs_files[k].mode);
 	}
 	printf("%s on %s:\n", run && !run->rc && !o->fetch ? "Then" : "4. Then", n->name);
 	for (k = 0; k < N_NEW_STEPS; k++)
@@ -486,7 +488,8 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 			       COROSYNC_CONF);
 			for (i = 0; i < now.n_nodes; i++)
 				if (!self || strcmp(now.nodes[i].name, self->name) != 0)
-					printf("   %s (%s)\n", now.nodes[i].name, now.nodes[i].addr);
+					printf("   %s (%s)\n", now.nodes[i].name,
+					       now.nodes[i].addr);
 		}
 	}
 	goto out_free;
@@ -529,8 +532,9 @@ static int who_am_i(const struct ctl_opts *o, char *name, char *addr, char *err,
  */
 static bool shell_safe(const char *s)
 {
-	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") ==
-			     strlen(s);
+	return *s &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") ==
+		       strlen(s);
 }
 
 /* The fetched files put in their places here (mode kept by scp -p). */
@@ -624,8 +628,7 @@ int cmd_cluster_join(struct cd_client *c, char **argv, int argc, const struct ct
 
 /* What cluster leave stops here before another member removes this node. */
 static const char *const leave_stop[] = {"systemctl", "stop", "clusterd", "corosync", NULL};
-static const char *const leave_disable[] = {"systemctl", "disable", "clusterd", "corosync",
-					    NULL};
+static const char *const leave_disable[] = {"systemctl", "disable", "clusterd", "corosync", NULL};
 
 int cmd_cluster_leave(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
