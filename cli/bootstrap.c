@@ -32,8 +32,7 @@ const struct bs_file bs_files[BS_N_FILES] = {
 	{"/etc/clusterd/pki", "node.key", CD_PKI_KEY_MODE},
 };
 
-/* Make out (made: by us), or take it if it is an empty directory. */
-static int take_out(const char *out, bool *made, char *err, size_t errlen)
+int bs_take_out(const char *out, bool *made, char *err, size_t errlen)
 {
 	struct dirent *e;
 	DIR *d;
@@ -66,8 +65,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
-/* Remove what was written under out, and out too if it was made. */
-static void remove_out(const char *out, bool made)
+void bs_remove_out(const char *out, bool made)
 {
 	nftw(out, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (made)
@@ -156,6 +154,20 @@ static int write_all(const char *out, const struct cd_cc *cc, const char *conf,
 	return rc;
 }
 
+int bs_write_node(const char *out, const struct cd_cc_node *n, const char *conf,
+		  const struct cd_pki_ca *ca, const char *authkey, bool conf_only, char *err,
+		  size_t errlen)
+{
+	char key[PATH_MAX];
+	size_t k;
+	int rc = 0;
+
+	cd_strlcpy(key, authkey, sizeof(key));
+	for (k = 0; k < (conf_only ? 1 : BS_N_FILES) && rc == 0; k++)
+		rc = write_file(out, n, &bs_files[k], conf, ca, key, err, errlen);
+	return rc;
+}
+
 int bs_write(const char *out, const struct cd_cc *cc, char *err, size_t errlen)
 {
 	struct cd_pki_ca *ca = NULL;
@@ -172,12 +184,12 @@ int bs_write(const char *out, const struct cd_cc *cc, char *err, size_t errlen)
 	conf = cd_cc_render(cc);
 	if (!conf)
 		FAIL(-ENOMEM, "out of memory");
-	rc = take_out(out, &made, err, errlen);
+	rc = bs_take_out(out, &made, err, errlen);
 	if (rc < 0)
 		goto out_free;
 	rc = write_all(out, cc, conf, &ca, err, errlen);
 	if (rc < 0)
-		remove_out(out, made);
+		bs_remove_out(out, made);
 	cd_pki_ca_free(ca);
 out_free:
 	free(conf);

@@ -7,6 +7,7 @@
 #ifndef CD_BOOTSTRAP_H
 #define CD_BOOTSTRAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/corosync_conf.h"
@@ -37,6 +38,26 @@ extern const struct bs_file bs_files[BS_N_FILES];
  */
 int bs_write(const char *out, const struct cd_cc *cc, char *err, size_t errlen);
 
+/*
+ * Make out with mode 0700 (*made), or take it if it is an empty directory
+ * (CD_ERR_EXISTS otherwise); bs_remove_out() undoes it: what is under out
+ * goes, and out too if it was made.
+ */
+int bs_take_out(const char *out, bool *made, char *err, size_t errlen);
+void bs_remove_out(const char *out, bool made);
+
+struct cd_pki_ca;
+
+/*
+ * Node n's files under out/NAME, for a node added to a running cluster:
+ * conf, a copy of the cluster's authkey (the file authkey), the CA's
+ * certificate and a new key and certificate signed by ca. conf_only: only
+ * corosync.conf (a node already in the cluster; ca may be NULL).
+ */
+int bs_write_node(const char *out, const struct cd_cc_node *n, const char *conf,
+		  const struct cd_pki_ca *ca, const char *authkey, bool conf_only, char *err,
+		  size_t errlen);
+
 /* How to reach the nodes: the programs (ssh, scp) and the connect timeout. */
 struct bs_remote {
 	const char *ssh, *scp;
@@ -58,5 +79,32 @@ int bs_remote_check(const struct bs_remote *r, const struct cd_cc_node *n, char 
  */
 int bs_remote_copy(const struct bs_remote *r, const char *out, const struct cd_cc_node *n,
 		   char *err, size_t errlen);
+
+/*
+ * Run argv here (fork and exec), its standard input and output /dev/null;
+ * the last line of its standard error in last (n bytes). Returns its exit
+ * status, or -errno if it could not be run.
+ */
+int bs_run(char *const argv[], char *last, size_t n);
+
+/*
+ * Run command (a fixed string, or one built only of names and addresses
+ * that cd_cc_valid_name() and the IP parser accepted) as root on the host
+ * at addr. Its exit status or -errno, ssh's last words in last.
+ */
+int bs_remote_run(const struct bs_remote *r, const char *addr, const char *command, char *last,
+		  size_t lastlen);
+
+/*
+ * Node n's new corosync.conf (out/NAME/etc/corosync/corosync.conf) put in
+ * place on it: copied beside the old one, then renamed over it, so that a
+ * reload never reads half a file. 0 or -EHOSTUNREACH with what failed.
+ */
+int bs_remote_put_conf(const struct bs_remote *r, const char *out, const struct cd_cc_node *n,
+		       char *err, size_t errlen);
+
+/* scp -rp root@addr:remote (a directory) to local. 0 or -EHOSTUNREACH. */
+int bs_remote_fetch(const struct bs_remote *r, const char *addr, const char *remote,
+		    const char *local, char *err, size_t errlen);
 
 #endif

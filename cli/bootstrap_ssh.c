@@ -52,7 +52,7 @@ static const struct {
  * line of its standard error in last (n bytes). Returns its exit status,
  * or -errno if it could not be run (-ECHILD: killed by a signal).
  */
-static int run(char *const argv[], char *last, size_t n)
+int bs_run(char *const argv[], char *last, size_t n)
 {
 	char buf[4096];
 	size_t got = 0;
@@ -113,20 +113,19 @@ static int common_options(const struct bs_remote *r, char *argv[], int k, char *
 	return k;
 }
 
-/* ssh root@NODE command; the exit status, or -errno. */
-static int ssh(const struct bs_remote *r, const struct cd_cc_node *n, const char *command,
-	       char *last, size_t lastlen)
+int bs_remote_run(const struct bs_remote *r, const char *addr, const char *command, char *last,
+		  size_t lastlen)
 {
 	char *argv[MAX_ARGV], timeout[64], dest[CD_CC_ADDR_MAX + 8];
 	int k = 0;
 
 	argv[k++] = (char *)r->ssh;
 	k = common_options(r, argv, k, timeout, sizeof(timeout));
-	snprintf(dest, sizeof(dest), "root@%s", n->addr);
+	snprintf(dest, sizeof(dest), "root@%s", addr);
 	argv[k++] = dest;
 	argv[k++] = (char *)command;
 	argv[k] = NULL;
-	return run(argv, last, lastlen);
+	return bs_run(argv, last, lastlen);
 }
 
 /* Say in err why program (ssh or scp) failed for n with rc while doing what. */
@@ -143,7 +142,7 @@ int bs_remote_check(const struct bs_remote *r, const struct cd_cc_node *n, char 
 {
 	char last[512];
 	size_t i;
-	int rc = ssh(r, n, CHECK_COMMAND, last, sizeof(last));
+	int rc = bs_remote_run(r, n->addr, CHECK_COMMAND, last, sizeof(last));
 
 	if (rc == 0)
 		return 0;
@@ -183,7 +182,7 @@ static int copy_dir(const struct bs_remote *r, const char *out, const struct cd_
 		 dir);
 	argv[k++] = target;
 	argv[k] = NULL;
-	rc = run(argv, last, sizeof(last));
+	rc = bs_run(argv, last, sizeof(last));
 	snprintf(target, sizeof(target), "copying to %s", dir);
 	return rc == 0 ? 0 : failed(n, r->scp, target, rc, last, err, errlen);
 }
@@ -192,10 +191,73 @@ int bs_remote_copy(const struct bs_remote *r, const char *out, const struct cd_c
 		   char *err, size_t errlen)
 {
 	char last[512];
-	int rc = ssh(r, n, PREPARE_COMMAND, last, sizeof(last));
+	int rc = bs_remote_run(r, n->addr, PREPARE_COMMAND, last, sizeof(last));
 
 	if (rc != 0)
 		return failed(n, r->ssh, "making /etc/clusterd/pki", rc, last, err, errlen);
 	rc = copy_dir(r, out, n, "/etc/corosync", err, errlen);
 	return rc < 0 ? rc : copy_dir(r, out, n, "/etc/clusterd/pki", err, errlen);
+}
+
+/* root@ADDR:PATH in buf (n bytes), an IPv6 address in brackets. */
+static void remote_path(char *buf, size_t n, const char *addr, const char *path)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+
+	snprintf(buf, n, "root@%s%s%s:%s", v6 ? "[" : "", addr, v6 ? "]" : "", path);
+}
+
+/* Beside the node's corosync.conf, then renamed over it. */
+#define CONF_NEW "/etc/corosync/corosync.conf.clusterctl-new"
+#define PUT_CONF_COMMAND "mv -f " CONF_NEW " /etc/corosync/corosync.conf"
+
+int bs_remote_put_conf(const struct bs_remote *r, const char *out, const struct cd_cc_node *n,
+		       char *err, size_t errlen)
+{
+	char *argv[MAX_ARGV], timeout[64], target[CD_CC_ADDR_MAX + PATH_MAX], last[512];
+	char file[PATH_MAX];
+	int k = 0, rc;
+
+	if (snprintf(file, sizeof(file), "%s%s/%s/etc/corosync/corosync.conf",
+		     out[0] == '/' ? "" : "./", out, n->name) >= (int)sizeof(file))
+		FAIL(-ENAMETOOLONG, "%s: a path is too long", out);
+	remote_path(target, sizeof(target), n->addr, CONF_NEW);
+	argv[k++] = (char *)r->scp;
+	argv[k++] = (char *)"-p";
+	k = common_options(r, argv, k, timeout, sizeof(timeout));
+	argv[k++] = file;
+	argv[k++] = target;
+	argv[k] = NULL;
+	rc = bs_run(argv, last, sizeof(last));
+	if (rc != 0)
+		return failed(n, r->scp, "copying corosync.conf", rc, last, err, errlen);
+	rc = bs_remote_run(r, n->addr, PUT_CONF_COMMAND, last, sizeof(last));
+	return rc == 0 ? 0
+		       : failed(n, r->ssh, "putting corosync.conf in place", rc, last, err, errlen);
+}
+
+int bs_remote_fetch(const struct bs_remote *r, const char *addr, const char *remote,
+		    const char *local, char *err, size_t errlen)
+{
+	char *argv[MAX_ARGV], timeout[64], source[CD_CC_ADDR_MAX + PATH_MAX], last[512];
+	char dest[PATH_MAX];
+	int k = 0, rc;
+
+	if (snprintf(dest, sizeof(dest), "%s%s", local[0] == '/' ? "" : "./", local) >=
+	    (int)sizeof(dest))
+		FAIL(-ENAMETOOLONG, "%s: the path is too long", local);
+	remote_path(source, sizeof(source), addr, remote);
+	argv[k++] = (char *)r->scp;
+	argv[k++] = (char *)"-rp";
+	k = common_options(r, argv, k, timeout, sizeof(timeout));
+	argv[k++] = source;
+	argv[k++] = dest;
+	argv[k] = NULL;
+	rc = bs_run(argv, last, sizeof(last));
+	if (rc < 0)
+		FAIL(-EHOSTUNREACH, "%s: cannot run %s: %s", addr, r->scp, cd_strerror(rc));
+	if (rc > 0)
+		FAIL(-EHOSTUNREACH, "%s: fetching %s failed (%s exit %d)%s%s", addr, remote, r->scp,
+		     rc, last[0] ? ": " : "", last);
+	return 0;
 }

@@ -205,7 +205,17 @@ static const struct command commands[] = {
 	{"node", "list", 0, 0, 0, 0, "node list", cmd_node_list},
 	{"node", "show", 1, 1, 0, 0, "node show NODE", cmd_node_show},
 	{"node", "maintenance", 2, 2, 0, 0, "node maintenance NODE on|off", cmd_node_maintenance},
-	{"node", "remove", 1, 1, 0, 0, "node remove NODE", cmd_node_remove},
+	{"node", "add", 1, 1, CTL_OPT_CA | CTL_OPT_OUT | CTL_OPT_SSH | CTL_OPT_FETCH, 0,
+	 "node add HOST [--ca DIR] [--out DIR] [--ssh [--fetch]] (HOST: NAME or NAME=ADDRESS; "
+	 "run on a member: adds HOST to corosync.conf and makes its files under DIR, default "
+	 "./add-NAME; --ssh: copies corosync.conf to the members and the files to HOST, then "
+	 "corosync-cfgtool -R; --fetch: HOST fetches its files, as cluster join does)",
+	 cmd_node_add, true},
+	{"node", "remove", 1, 1, CTL_OPT_SSH | CTL_OPT_FORCE, 0,
+	 "node remove NODE [--ssh] [--force] (NODE stopped: forgets its record and takes it out "
+	 "of corosync.conf here; --ssh: on every member too, then corosync-cfgtool -R; --force: "
+	 "its VMs go to failover as if it were confirmed dead)",
+	 cmd_node_remove},
 	{"node", "quarantine", 2, 2, 0, 0, "node quarantine NODE on|off", cmd_node_quarantine},
 	{"node", "confirm-dead", 1, 1, 0, 0, "node confirm-dead NODE (you vouch it is powered off)",
 	 cmd_node_confirm_dead},
@@ -240,6 +250,15 @@ static const struct command commands[] = {
 	 "certificates under DIR, default ./NAME; --ssh: also copies them to the nodes as root; "
 	 "no clusterd needed)",
 	 cmd_cluster_create, true},
+	{"cluster", "join", 1, 1, CTL_OPT_CA | CTL_OPT_AS | CTL_OPT_OUT, CTL_OPT_CA,
+	 "cluster join HOST --ca DIR [--as NAME[=ADDRESS]] [--out DIR] (run on a new host as "
+	 "root: member HOST does node add for it over ssh, DIR being its CA's there; the files "
+	 "are fetched and put in place here)",
+	 cmd_cluster_join, true},
+	{"cluster", "leave", 0, 0, CTL_OPT_AS | CTL_OPT_FORCE, 0,
+	 "cluster leave [--as NAME] [--force] (run on a member: stops and disables clusterd and "
+	 "corosync here, then another member does node remove --ssh for it over ssh)",
+	 cmd_cluster_leave, true},
 	{"cluster", "check", 0, 0, 0, 0,
 	 "cluster check (every node a member, every node of corosync's nodelist joined, "
 	 "corosync.conf alike, crypto on, clocks in step, "

@@ -54,6 +54,10 @@ struct ctl_opts {
 	const char *copy_disks; /* --copy-disks VOLUME */
 	/* debug dump */
 	const char *output; /* --output FILE.tar.gz */
+	/* node add, cluster join and leave */
+	const char *ca; /* --ca DIR (the CA's ca.crt and ca.key) */
+	bool fetch;	/* node add --fetch (the new host fetches its files: cluster join) */
+	const char *as; /* --as NAME[=ADDRESS] (this host) */
 };
 
 /*
@@ -61,38 +65,39 @@ struct ctl_opts {
  * every command takes): struct command's opts, and required for those it
  * cannot do without.
  */
-enum {
-	CTL_OPT_FORCE = 1 << 0,
-	CTL_OPT_SHARED = 1 << 1,
-	CTL_OPT_FOLLOW = 1 << 2,
-	CTL_OPT_XML = 1 << 3,	   /* --xml alone */
-	CTL_OPT_XML_FILE = 1 << 4, /* --xml FILE */
-	CTL_OPT_MAP = 1 << 5,
-	CTL_OPT_MODE = 1 << 6,
-	CTL_OPT_CHECK = 1 << 7,
-	CTL_OPT_WAIT = 1 << 8,
-	CTL_OPT_CANCEL = 1 << 9,
-	CTL_OPT_SAVE = 1 << 10,
-	CTL_OPT_DRY_RUN = 1 << 11,
-	CTL_OPT_ABORT = 1 << 12,
-	CTL_OPT_STATUS = 1 << 13,
-	CTL_OPT_FAILBACK = 1 << 14,
-	CTL_OPT_NODES = 1 << 15,
-	CTL_OPT_AT = 1 << 16,
-	CTL_OPT_EVERY = 1 << 17,
-	CTL_OPT_PRE = 1 << 18,
-	CTL_OPT_POST = 1 << 19,
-	CTL_OPT_MAX_FAILED = 1 << 20,
-	CTL_OPT_WINDOW = 1 << 21,
-	CTL_OPT_LIMIT = 1 << 22,
-	CTL_OPT_HOSTS = 1 << 23, /* --nodes HOST,... (cluster create's) */
-	CTL_OPT_TOKEN = 1 << 24,
-	CTL_OPT_OUT = 1 << 25,
-	CTL_OPT_SSH = 1 << 26,
-	CTL_OPT_NODE = 1 << 27,
-	CTL_OPT_COPY_DISKS = 1 << 28,
-	CTL_OPT_OUTPUT = 1 << 29, /* --output FILE */
-};
+#define CTL_OPT_FORCE (UINT64_C(1) << 0)
+#define CTL_OPT_SHARED (UINT64_C(1) << 1)
+#define CTL_OPT_FOLLOW (UINT64_C(1) << 2)
+#define CTL_OPT_XML (UINT64_C(1) << 3)	    /* --xml alone */
+#define CTL_OPT_XML_FILE (UINT64_C(1) << 4) /* --xml FILE */
+#define CTL_OPT_MAP (UINT64_C(1) << 5)
+#define CTL_OPT_MODE (UINT64_C(1) << 6)
+#define CTL_OPT_CHECK (UINT64_C(1) << 7)
+#define CTL_OPT_WAIT (UINT64_C(1) << 8)
+#define CTL_OPT_CANCEL (UINT64_C(1) << 9)
+#define CTL_OPT_SAVE (UINT64_C(1) << 10)
+#define CTL_OPT_DRY_RUN (UINT64_C(1) << 11)
+#define CTL_OPT_ABORT (UINT64_C(1) << 12)
+#define CTL_OPT_STATUS (UINT64_C(1) << 13)
+#define CTL_OPT_FAILBACK (UINT64_C(1) << 14)
+#define CTL_OPT_NODES (UINT64_C(1) << 15)
+#define CTL_OPT_AT (UINT64_C(1) << 16)
+#define CTL_OPT_EVERY (UINT64_C(1) << 17)
+#define CTL_OPT_PRE (UINT64_C(1) << 18)
+#define CTL_OPT_POST (UINT64_C(1) << 19)
+#define CTL_OPT_MAX_FAILED (UINT64_C(1) << 20)
+#define CTL_OPT_WINDOW (UINT64_C(1) << 21)
+#define CTL_OPT_LIMIT (UINT64_C(1) << 22)
+#define CTL_OPT_HOSTS (UINT64_C(1) << 23) /* --nodes HOST,... (cluster create's) */
+#define CTL_OPT_TOKEN (UINT64_C(1) << 24)
+#define CTL_OPT_OUT (UINT64_C(1) << 25)
+#define CTL_OPT_SSH (UINT64_C(1) << 26)
+#define CTL_OPT_NODE (UINT64_C(1) << 27)
+#define CTL_OPT_COPY_DISKS (UINT64_C(1) << 28)
+#define CTL_OPT_OUTPUT (UINT64_C(1) << 29) /* --output FILE */
+#define CTL_OPT_CA (UINT64_C(1) << 30)
+#define CTL_OPT_FETCH (UINT64_C(1) << 31)
+#define CTL_OPT_AS (UINT64_C(1) << 32)
 
 /* The most arguments a command takes (after its words, without options). */
 #define CTL_MAX_ARGS 24
@@ -101,7 +106,7 @@ struct command {
 	const char *group; /* NULL for top-level commands; may be two words */
 	const char *name;
 	int min_args, max_args; /* max_args <= CTL_MAX_ARGS */
-	unsigned opts, required;
+	uint64_t opts, required;
 	const char *usage;
 	/* argv: the argc arguments; o: the options given. */
 	int (*fn)(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o);
@@ -186,7 +191,6 @@ CTL_COMMAND(cmd_status);
 CTL_COMMAND(cmd_node_list);
 CTL_COMMAND(cmd_node_show);
 CTL_COMMAND(cmd_node_maintenance);
-CTL_COMMAND(cmd_node_remove);
 CTL_COMMAND(cmd_node_quarantine);
 CTL_COMMAND(cmd_node_confirm_dead);
 /* cmd_drain.c */
@@ -204,6 +208,11 @@ CTL_COMMAND(cmd_debug_dump);
 /* cmd_cluster.c */
 CTL_COMMAND(cmd_events);
 CTL_COMMAND(cmd_cluster_check);
+/* cmd_member.c */
+CTL_COMMAND(cmd_node_add);
+CTL_COMMAND(cmd_node_remove);
+CTL_COMMAND(cmd_cluster_join);
+CTL_COMMAND(cmd_cluster_leave);
 /* cmd_create.c */
 CTL_COMMAND(cmd_cluster_create);
 CTL_COMMAND(cmd_property_get);

@@ -184,11 +184,6 @@ int cmd_node_maintenance(struct cd_client *c, char **argv, int argc, const struc
 	return simple(c, "node.maintenance", a, NULL);
 }
 
-int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
-{
-	return simple(c, "node.remove", args1("node", argv[0]), NULL);
-}
-
 int cmd_node_quarantine(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
 	struct json_object *a;

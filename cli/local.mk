@@ -6,6 +6,7 @@ cli_clusterctl_SOURCES = cli/clusterctl.c cli/clusterctl.h cli/parse.c \
 	cli/cmd_maint.c cli/maint_text.c cli/maint_text.h \
 	cli/fence_args.c cli/fence_args.h agents/fence_proto.c agents/fence_proto.h \
 	cli/cmd_create.c cli/bootstrap.c cli/bootstrap.h cli/bootstrap_ssh.c \
+	cli/cmd_member.c \
 	cli/cmd_debug.c cli/dump_archive.c cli/dump_archive.h
 cli_clusterctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(ARCHIVE_CFLAGS)
 cli_clusterctl_LDADD = lib/libclusterd-client.la lib/libcdcommon.la $(QB_LIBS) $(JSONC_LIBS) \

@@ -50,7 +50,10 @@ enum {
 	SSH,
 	NODE,
 	COPY_DISKS,
-	OUTPUT
+	OUTPUT,
+	CA,
+	FETCH,
+	AS
 };
 
 /*
@@ -62,7 +65,7 @@ enum {
  * cluster create's hosts).
  */
 struct ctl_option {
-	unsigned where;
+	uint64_t where;
 	struct option def;
 	size_t member;
 };
@@ -111,6 +114,9 @@ static const struct ctl_option options[] = {
 	 offsetof(struct ctl_opts, copy_disks)},
 	{CTL_OPT_OUTPUT, {"output", required_argument, NULL, OUTPUT},
 	 offsetof(struct ctl_opts, output)},
+	{CTL_OPT_CA, {"ca", required_argument, NULL, CA}, offsetof(struct ctl_opts, ca)},
+	{CTL_OPT_FETCH, {"fetch", no_argument, NULL, FETCH}, offsetof(struct ctl_opts, fetch)},
+	{CTL_OPT_AS, {"as", required_argument, NULL, AS}, offsetof(struct ctl_opts, as)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -134,10 +140,12 @@ static const struct {
  */
 static const struct {
 	const char *command;
-	unsigned opt, excludes, needs;
+	uint64_t opt, excludes, needs;
 	int max_args;
 	const char *why;
 } exclusive[] = {
+	{"node add", CTL_OPT_FETCH, 0, CTL_OPT_SSH, CTL_MAX_ARGS,
+	 "--fetch leaves the new host's files for it to fetch: it goes with --ssh"},
 	{"vm move", CTL_OPT_CANCEL, CTL_OPT_MODE | CTL_OPT_CHECK, 0, 1,
 	 "--cancel takes the VM's name only, without NODE, --mode or --check"},
 	{NULL, CTL_OPT_CHECK, CTL_OPT_WAIT, 0, CTL_MAX_ARGS,
@@ -163,7 +171,7 @@ static const struct {
 /* Options of which command needs one (the others of the set, exclusive[] rules out). */
 static const struct {
 	const char *command;
-	unsigned any;
+	uint64_t any;
 	const char *why;
 } needs_one[] = {
 	{"maintenance add", CTL_OPT_AT | CTL_OPT_EVERY,
@@ -237,7 +245,7 @@ static bool valid_value(int val, const char *arg, FILE *err)
 }
 
 /* The getopt_long() table of the options whose where shares a bit with mask. */
-static void select_options(unsigned mask, struct option out[N_OPTIONS + 1])
+static void select_options(uint64_t mask, struct option out[N_OPTIONS + 1])
 {
 	size_t i, n = 0;
 
@@ -381,7 +389,7 @@ static void bad_option(const struct command *cmd, int c, const char *word, FILE 
 }
 
 /* Whether the options seen and the arguments go together; if not, says why on err. */
-static bool compatible(const struct ctl_invocation *inv, unsigned seen, FILE *err)
+static bool compatible(const struct ctl_invocation *inv, uint64_t seen, FILE *err)
 {
 	char name[64];
 	size_t i;
@@ -422,7 +430,7 @@ static enum ctl_parse_result parse_command(int argc, char **argv, struct ctl_inv
 {
 	const struct command *cmd = inv->cmd;
 	struct option longopts[N_OPTIONS + 1];
-	unsigned seen = 0;
+	uint64_t seen = 0;
 	int c, at;
 
 	select_options(IN_COMMAND | cmd->opts, longopts);

@@ -134,11 +134,28 @@ int cd_node_op_quarantine(struct cd_state *s, const struct json_object *c, char 
 	return 0;
 }
 
+/* Whether VM vm is on node id, or moving to it. */
+static bool vm_on(const struct cd_vm *vm, uint32_t id)
+{
+	return vm->node == id || (vm->state == CD_VM_MIGRATING && vm->move.target == id);
+}
+
+/*
+ * A node's record forgotten (clusterctl node remove, once the node is out
+ * of corosync's nodelist or about to be). Refused for a member, and while
+ * a VM is on the node or moving to it: the state would keep a VM on a node
+ * it no longer knows. With "force", the admin vouches that the node is off
+ * for good: its VMs go as if it were confirmed dead (node.dead "removed"),
+ * so failover places them elsewhere, and then the record goes.
+ */
 int cd_node_op_remove(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	const char *name = cd_jget_str(c, "node");
+	bool force = cd_jget_bool_or(c, "force", false);
+	struct cd_vm_event_args a = {0};
 	const struct cd_node *n;
-	size_t i;
+	size_t i, on = 0;
+	int rc;
 
 	if (!name)
 		FAIL(CD_ERR_INVALID, "missing node name");
@@ -147,6 +164,23 @@ int cd_node_op_remove(struct cd_state *s, const struct json_object *c, char *err
 		FAIL(CD_ERR_NOT_FOUND, "no node '%s'", name);
 	if (n->member)
 		FAIL(CD_ERR_INVALID, "node '%s' is a member; stop it before removing it", name);
+	for (i = 0; i < s->n_vms; i++)
+		on += vm_on(&s->vms[i], n->info.id);
+	if (on && !force)
+		FAIL(CD_ERR_REFUSED,
+		     "node '%s' still has %zu VM%s placed on it: move them, or confirm it dead "
+		     "first (--force does both)",
+		     name, on, on == 1 ? "" : "s");
+	a.node = n->info.id;
+	a.node_name = n->info.name;
+	a.how = "removed";
+	for (i = 0; on && i < s->n_vms; i++) {
+		if (!vm_on(&s->vms[i], n->info.id))
+			continue;
+		/* Never refused: every state has a node-dead row (see cd_node_op_dead). */
+		if ((rc = cd_vm_transition(s, &s->vms[i], CD_VM_EV_NODE_DEAD, &a, err, errlen)) < 0)
+			return rc;
+	}
 	i = (size_t)(n - s->nodes);
 	memmove(&s->nodes[i], &s->nodes[i + 1], (s->n_nodes - i - 1) * sizeof(*s->nodes));
 	s->n_nodes--;

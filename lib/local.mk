@@ -3,7 +3,8 @@ noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la lib/libcdchil
 # Code shared by every program: result codes, files, hashing, names, times,
 # typed reads of JSON members.
 lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h \
-	lib/fsm.c lib/fsm.h lib/corosync_conf.c lib/corosync_conf.h lib/pki.c lib/pki.h
+	lib/fsm.c lib/fsm.h lib/corosync_conf.c lib/corosync_conf.h lib/cc_edit.c lib/cc_edit.h \
+	lib/pki.c lib/pki.h
 lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
 
@@ -52,3 +53,11 @@ tests_unit_check_pki_SOURCES = tests/unit/check_pki.c
 tests_unit_check_pki_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_pki_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(OPENSSL_LIBS)
+
+# A live cluster's corosync.conf with a node added or removed, the rest of
+# the file kept.
+check_PROGRAMS += tests/unit/check_cc_edit
+TESTS += tests/unit/check_cc_edit
+tests_unit_check_cc_edit_SOURCES = tests/unit/check_cc_edit.c
+tests_unit_check_cc_edit_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_cc_edit_LDADD = lib/libcdcommon.la $(CHECK_LIBS)

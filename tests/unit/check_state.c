@@ -508,6 +508,54 @@ START_TEST(test_node_dead_transitions)
 }
 END_TEST
 
+/*
+ * node.remove: refused while a VM is on the node; with force, its VMs go
+ * through the node-dead row first, then the record goes.
+ */
+START_TEST(test_node_remove_vms)
+{
+	struct cd_state s;
+	struct cd_node_info m[3] = {info(1, "node1"), info(2, "node2"), info(3, "node3")};
+	char err[256];
+
+	cd_state_init(&s);
+	cd_state_sync_finish(&s, m, 3, 1, 0);
+	ck_assert_int_eq(apply(&s, VM_ADD("a", "00000000-0000-4000-8000-00000000000a"), err), 0);
+	ck_assert_int_eq(apply(&s, VM_ADD("c", "00000000-0000-4000-8000-00000000000c"), err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"a\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.start\",\"name\":\"c\"}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"a\",\"node\":2}", err), 0);
+	ck_assert_int_eq(apply(&s, "{\"op\":\"vm.place\",\"name\":\"c\",\"node\":1}", err), 0);
+	/* Nodes 2 and 3 leave. */
+	cd_state_sync_finish(&s, m, 1, 2, 0);
+	/* Node 3 holds no VM: removed. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node3\"}", err), 0);
+	ck_assert_ptr_null(cd_state_node_by_name(&s, "node3"));
+	/* Node 2 holds a: refused, nothing changed. */
+	ck_assert_int_eq(apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\"}", err),
+			 CD_ERR_REFUSED);
+	ck_assert_msg(strstr(err, "1 VM placed on it"), "%s", err);
+	ck_assert_ptr_nonnull(cd_state_node_by_name(&s, "node2"));
+	ck_assert_uint_eq(cd_state_vm(&s, "a")->node, 2);
+	/* A member is refused even with force. */
+	ck_assert_int_eq(
+		apply(&s, "{\"op\":\"node.remove\",\"node\":\"node1\",\"force\":true}", err),
+		CD_ERR_INVALID);
+	ck_assert_uint_eq(cd_state_vm(&s, "c")->node, 1);
+	/* force: a is stopped as on a dead node, the record goes; c stays. */
+	ck_assert_int_eq(
+		apply(&s, "{\"op\":\"node.remove\",\"node\":\"node2\",\"force\":true}", err), 0);
+	ck_assert_ptr_null(cd_state_node_by_name(&s, "node2"));
+	ck_assert_uint_eq(s.n_nodes, 1);
+	ck_assert_uint_eq(cd_state_vm(&s, "a")->node, 0);
+	ck_assert_int_eq(cd_state_vm(&s, "a")->state, CD_VM_STOPPED);
+	ck_assert_str_eq(cd_state_vm(&s, "a")->last_error,
+			 "node node2 died (removed); its VMs run elsewhere");
+	ck_assert_uint_eq(cd_state_vm(&s, "c")->node, 1);
+	cd_state_free(&s);
+}
+END_TEST
+
 START_TEST(test_version_order)
 {
 	struct cd_version a = {1, 100}, b = {2, 0}, c = {2, 0};
@@ -534,5 +582,6 @@ int main(void)
 	add_tcase(s, test_version_order);
 	add_tcase(s, test_volume_request_once);
 	add_tcase(s, test_node_dead_transitions);
+	add_tcase(s, test_node_remove_vms);
 	return run_suite(s);
 }
