@@ -176,7 +176,7 @@ shot 4-moved
 click '#tabs button[data-tab="nodes"]'
 click '#nodes button[data-action="drain"][data-node="node3"]'
 page_wait 30 "the drain's plan shows in the dialog" "$(q '#confirm').open && !!$(q '#confirm-body tr[data-vm="c1"]')"
-pass "the drain's plan is shown before the confirmation: $(js "$(q '#confirm-body tr[data-vm="c1"]').textContent")"
+pass "the drain's plan is shown before the confirmation: $(js "[...$(q '#confirm-body tr[data-vm="c1"]').cells].map((c) => c.textContent).join(' ')")"
 shot 5-drain-plan
 click '#confirm-ok'
 page_wait 180 "the page says node3 is drained" "$(q '#drain-progress').dataset.state === 'drained'"
