@@ -80,6 +80,9 @@ say "Node 3 writes with O_DIRECT, node 1 reads the same bytes"
 run "$lab" exec 3 sh -c 'echo "written on node3 at $(date)" | dd of=/run/csvfs/vol1/disk1 bs=4096 conv=sync oflag=direct status=none'
 run "$lab" exec 1 sh -c 'dd if=/run/csvfs/vol1/disk1 bs=4096 count=1 iflag=direct status=none | head -1'
 
+say "Is the cluster ready to fail over? Every node a member, configs and clocks alike, a failover path for every VM"
+run "$lab" exec 1 clusterctl cluster check || true
+
 say "A move's preflight: where web1 could go, and every reason a node cannot take it"
 run "$lab" exec 1 clusterctl vm move web1 --check
 on=$("$lab" exec 1 clusterctl --json vm show web1 | sed -n 's/.*"node_name":"node\([0-9]*\)".*/\1/p')
@@ -149,5 +152,7 @@ run "$lab" exec client "$G/udp-probe" 198.18.0.21 --once
 say "What happened and why, as the cluster recorded it"
 run "$lab" exec "$viewer" sh -c "clusterctl events | tail -n 12"
 run "$lab" start "$from"
+say "Diagnostics: every node's blackbox (its recent log in detail), status and state version in one archive"
+run "$lab" exec 1 clusterctl debug dump --output "$lab_dir/debug-dump.tar.gz" || true
 
 say "The lab is still up. Try: $lab exec 1 clusterctl status | $lab status | $lab down"
