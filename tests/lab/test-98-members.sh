@@ -4,8 +4,9 @@
 # node add writes, copied as it says, corosync-cfgtool -R), started and
 # seen online; a VM placed on it keeps node remove from removing it once it
 # is stopped, --force hands the VM to failover, and the cluster counts 3
-# votes again. The three original nodes stay quorate throughout. With the
-# ssh stand-in (fake-ssh), cluster join and cluster leave do the same.
+# votes again. Then, through an ssh stand-in (tests/lab/fake-ssh), the
+# fourth node joins again with cluster join and goes with cluster leave.
+# The three original nodes stay quorate throughout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "members"
@@ -16,14 +17,24 @@ SUBNET=198.18.0
 
 lab up --nodes 3
 
+# The ssh stand-in: ssh, scp and systemctl for clusterctl in the nodes
+# (tests/lab/fake-ssh), and its relay in the root namespace.
+fakebin=$LAB_DIR/fakebin
+mkdir -p "$fakebin"
+for p in ssh scp systemctl; do ln -s "$top/tests/lab/fake-ssh" "$fakebin/$p"; done
+"$top/tests/lab/fake-ssh" --relay "$LAB_DIR/ssh-relay" $$ &
+relay=$!
+
 # ctl NODE ARGS...: clusterctl on NODE with the node's own files (the lab
-# keeps them in $LAB_DIR/nodeI/, not in /etc)
+# keeps them in $LAB_DIR/nodeI/, not in /etc) and the ssh stand-in first
+# on its PATH
 ctl() {
 	local i=$1
 	shift
+	# shellcheck disable=SC2016 # expanded in the node
 	lab exec "$i" env CLUSTERCTL_COROSYNC_CONF="$LAB_DIR/node$i/corosync.conf" \
-		CLUSTERCTL_AUTHKEY="$LAB_DIR/authkey" CLUSTERCTL_PKI_DIR="$LAB_DIR/node$i/pki" \
-		clusterctl "$@"
+		CLUSTERCTL_AUTHKEY="$LAB_DIR/node$i/authkey" CLUSTERCTL_PKI_DIR="$LAB_DIR/node$i/pki" \
+		sh -c 'PATH=$0:$PATH exec clusterctl "$@"' "$fakebin" "$@"
 }
 # expected_votes NODE: votequorum's expected votes on NODE
 expected_votes() {
@@ -60,13 +71,20 @@ watcher=$!
 stop_watcher() {
 	touch "$LAB_DIR/quorum.stop"
 	wait "$watcher" || :
+	kill "$relay" 2>/dev/null || :
+	wait "$relay" 2>/dev/null || :
 }
 
 # --- 1. the cluster's CA, from cluster create (the lab's nodes have none)
 "$CTL" cluster create lab --nodes "node1=$SUBNET.1,node2=$SUBNET.2,node3=$SUBNET.3" \
 	--out "$LAB_DIR/create" >/dev/null
 "$CTL" cluster create other --nodes "node1=$SUBNET.1,node2=$SUBNET.2" --out "$LAB_DIR/other" >/dev/null
-for i in 1 2 3; do install_pki "$i" "$LAB_DIR/create/node$i"; done
+for i in 1 2 3; do
+	install_pki "$i" "$LAB_DIR/create/node$i"
+	# the lab's nodes share one authkey ($LAB_DIR/authkey, corosync.conf's
+	# keyfile); each also keeps a copy where clusterctl reads it
+	install -m 0400 "$LAB_DIR/authkey" "$LAB_DIR/node$i/authkey"
+done
 pass "a CA made by cluster create; nodes 1-3 have its certificates"
 
 # --- 2. node add refuses what it must
@@ -146,7 +164,44 @@ for i in 1 2 3; do wait_for 20 "node$i's corosync expects 3 votes again" votes_a
 for i in 1 2 3; do wait_for 20 "node$i synchronised and quorate" synced_quorate "$i"; done
 pass "node4 removed: corosync expects 3 votes, clusterd knows 3 nodes"
 
-# --- 7. quorate throughout
+# --- 7. cluster join and cluster leave, through the ssh stand-in
+# node4 comes back as a fresh host: none of the cluster's files
+rm -rf -- "$LAB_DIR"/node4/{corosync.conf,authkey,pki,state}
+mkdir -p "$LAB_DIR/node4/state"
+lab start 4 holder
+out=$(ctl 4 --json cluster join node1 --ca "$LAB_DIR/create" --as "node4=$SUBNET.4" --out "$LAB_DIR/node4/join")
+assert_eq "$(json_get "$out" '[d["name"], d["member"]]')" '["node4", "node1"]' "cluster join: node1 added node4"
+for i in 2 3 4; do
+	cmp -s "$LAB_DIR/node1/corosync.conf" "$LAB_DIR/node$i/corosync.conf" ||
+		fail "node$i's corosync.conf differs from node1's after the join"
+done
+grep -q "name: node4" "$LAB_DIR/node1/corosync.conf" || fail "node4 not in corosync.conf after the join"
+cmp -s "$LAB_DIR/node4/authkey" "$LAB_DIR/authkey" || fail "node4 fetched another authkey"
+openssl verify -CAfile "$LAB_DIR/create/ca/ca.crt" "$LAB_DIR/node4/pki/node.crt" >/dev/null ||
+	fail "node4's certificate from the join is not signed by the cluster's CA"
+for i in 1 2 3; do wait_for 20 "node$i's corosync expects 4 votes after the join" votes_are "$i" 4; done
+pass "cluster join: every member has node4 in its corosync.conf, reloaded; node4 has its files"
+rc=0
+err=$(ctl 4 cluster join node1 --ca "$LAB_DIR/create" --as "node4=$SUBNET.4" --out "$LAB_DIR/node4/join2" 2>&1) || rc=$?
+assert_eq "$rc" 9 "a second cluster join refused: the host has a CA ($err)"
+lab start 4
+for i in 1 4; do wait_for 30 "node$i's corosync sees 4 members after the join" cs_members_are "$i" 4 Yes; done
+wait_for 30 "clusterd on node1 lists node4 online after the join" node_is 1 node4 online
+pass "node4 joined and runs"
+
+out=$(ctl 4 --json --timeout 20 cluster leave)
+assert_eq "$(json_get "$out" '[d["left"], d["removed_by"]]')" '["node4", "node1"]' "cluster leave: node4 left, node1 removed it"
+for i in 1 2 3; do wait_for 20 "node$i's corosync expects 3 votes after the leave" votes_are "$i" 3; done
+for i in 2 3; do
+	cmp -s "$LAB_DIR/node1/corosync.conf" "$LAB_DIR/node$i/corosync.conf" ||
+		fail "node$i's corosync.conf differs from node1's after the leave"
+done
+grep -q "name: node4" "$LAB_DIR/node1/corosync.conf" && fail "node4 still in corosync.conf after the leave"
+wait_for 10 "clusterd has no record of node4 after the leave" node_gone 1 node4
+for i in 1 2 3; do wait_for 20 "node$i synchronised and quorate after the leave" synced_quorate "$i"; done
+pass "cluster leave: node4's daemons stopped, removed everywhere, 3 votes"
+
+# --- 8. quorate throughout
 stop_watcher
 samples=$(wc -l <"$quorum_log")
 bad=$(grep -cv ' Yes$' "$quorum_log" || :)
