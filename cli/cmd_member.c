@@ -33,6 +33,8 @@
 #define MEMBER_CONF "/etc/corosync/corosync.conf"
 /* Where cluster join has its member leave the new host's files. */
 #define JOIN_DIR "/var/tmp/clusterctl-join-"
+/* Where node remove --ssh lays out the members' new corosync.conf (mkdtemp). */
+#define REMOVE_DIR "/var/tmp/clusterctl-remove-XXXXXX"
 
 /* What a new node runs once its files are in place (cluster create's steps). */
 static const char *const new_node_steps[] = {
@@ -424,7 +426,7 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 	char *text = NULL, *conf = NULL, err[512], dir[PATH_MAX];
 	struct cd_cce_change ch;
 	struct cd_cc old, now;
-	bool made = false, reloaded = false;
+	bool reloaded = false;
 	size_t i;
 	int rc;
 
@@ -458,9 +460,16 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 	if ((rc = install_conf(conf, err, sizeof(err))) < 0)
 		goto out_fail;
 	cd_cc_parse(&now, conf, err, sizeof(err));
-	/* The others' copies, laid out as node add lays them out. */
-	snprintf(dir, sizeof(dir), "/var/tmp/clusterctl-remove-%s", argv[0]);
-	if (o->ssh && (rc = bs_take_out(dir, &made, err, sizeof(err))) == 0) {
+	/*
+	 * The others' copies, laid out as node add lays them out, in a
+	 * directory of this run's own (one left by a run that died, or
+	 * another remove at the same time, must not stop this one).
+	 */
+	snprintf(dir, sizeof(dir), "%s", REMOVE_DIR);
+	if (o->ssh && !mkdtemp(dir)) {
+		rc = -errno;
+		fprintf(stderr, "clusterctl: %s: %s\n", dir, strerror(errno));
+	} else if (o->ssh) {
 		for (i = 0; i < now.n_nodes; i++) {
 			const struct cd_cc_node *m = &now.nodes[i];
 
@@ -478,7 +487,7 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 				fprintf(stderr, "clusterctl: %s\n", err);
 			}
 		}
-		bs_remove_out(dir, made);
+		bs_remove_out(dir, true);
 		rc = reload(err, sizeof(err));
 		reloaded = rc == 0;
 		if (rc < 0)

@@ -5,7 +5,8 @@
 # seen online; a VM placed on it keeps node remove from removing it once it
 # is stopped, --force hands the VM to failover, and the cluster counts 3
 # votes again. Then, through an ssh stand-in (tests/lab/fake-ssh), the
-# fourth node joins again with cluster join and goes with cluster leave.
+# fourth node joins again with cluster join and goes with cluster leave,
+# then with node add --ssh and node remove --ssh.
 # The three original nodes stay quorate throughout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -201,7 +202,37 @@ wait_for 10 "clusterd has no record of node4 after the leave" node_gone 1 node4
 for i in 1 2 3; do wait_for 20 "node$i synchronised and quorate after the leave" synced_quorate "$i"; done
 pass "cluster leave: node4's daemons stopped, removed everywhere, 3 votes"
 
-# --- 8. quorate throughout
+# --- 8. node add --ssh and node remove --ssh, from two other members
+rm -rf -- "$LAB_DIR"/node4/{corosync.conf,authkey,pki,state}
+mkdir -p "$LAB_DIR/node4/state"
+out=$(ctl 2 --json node add "node4=$SUBNET.4" --ca "$LAB_DIR/create" --out "$LAB_DIR/add4-ssh" --ssh)
+assert_eq "$(json_get "$out" '[d["nodeid"], d["reloaded"], d["failed"]]')" '[4, true, []]' \
+	"node add --ssh on node2: node4 (id 4), copied everywhere, reloaded"
+for i in 1 3 4; do
+	cmp -s "$LAB_DIR/node2/corosync.conf" "$LAB_DIR/node$i/corosync.conf" ||
+		fail "node$i's corosync.conf differs from node2's after node add --ssh"
+done
+cmp -s "$LAB_DIR/node4/authkey" "$LAB_DIR/authkey" || fail "node add --ssh gave node4 another authkey"
+assert_eq "$(stat -c %a "$LAB_DIR/node4/pki/node.key")" 600 "node add --ssh: node4's key copied with mode 0600"
+for i in 1 2 3; do wait_for 20 "node$i's corosync expects 4 votes after node add --ssh" votes_are "$i" 4; done
+lab start 4
+for i in 1 4; do wait_for 30 "node$i's corosync sees 4 members after node add --ssh" cs_members_are "$i" 4 Yes; done
+wait_for 30 "clusterd on node1 lists node4 online after node add --ssh" node_is 1 node4 online
+pass "node add --ssh: node4 joined and runs"
+lab kill 4
+out=$(ctl 3 --json --timeout 20 node remove node4 --ssh)
+assert_eq "$(json_get "$out" '[d["removed"], d["nodes"], d["reloaded"], d["failed"]]')" '["node4", 3, true, []]' \
+	"node remove --ssh on node3: node4 removed everywhere, reloaded"
+for i in 1 2 3; do wait_for 20 "node$i's corosync expects 3 votes after node remove --ssh" votes_are "$i" 3; done
+for i in 1 2; do
+	cmp -s "$LAB_DIR/node3/corosync.conf" "$LAB_DIR/node$i/corosync.conf" ||
+		fail "node$i's corosync.conf differs from node3's after node remove --ssh"
+done
+wait_for 10 "clusterd has no record of node4 after node remove --ssh" node_gone 1 node4
+for i in 1 2 3; do wait_for 20 "node$i synchronised and quorate after node remove --ssh" synced_quorate "$i"; done
+pass "node remove --ssh: 3 votes, the same corosync.conf on every member"
+
+# --- 9. quorate throughout
 stop_watcher
 samples=$(wc -l <"$quorum_log")
 bad=$(grep -cv ' Yes$' "$quorum_log" || :)
