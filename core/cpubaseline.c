@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <libxml/tree.h>
-#include <libxml/xmlsave.h>
 #include <libxml/xpath.h>
 
 #include <clusterd/result.h>
@@ -30,29 +29,6 @@ static void copy_prop(xmlNodePtr to, xmlNodePtr from, const char *attr)
 	if (v)
 		xmlSetProp(to, BAD_CAST attr, v);
 	xmlFree(v);
-}
-
-/* doc as text without the XML declaration (malloc'd), or NULL if out of memory. */
-static char *doc_text(xmlDocPtr doc)
-{
-	xmlBufferPtr buf = xmlBufferCreate();
-	xmlSaveCtxtPtr save = buf ? xmlSaveToBuffer(buf, NULL, XML_SAVE_NO_DECL) : NULL;
-	char *s = NULL;
-	size_t len;
-
-	if (save && xmlSaveDoc(save, doc) >= 0) {
-		xmlSaveClose(save);
-		save = NULL;
-		s = strdup((const char *)xmlBufferContent(buf));
-		/* xmlSaveDoc ends the document with a newline: not part of it. */
-		len = s ? strlen(s) : 0;
-		if (len && s[len - 1] == '\n')
-			s[len - 1] = '\0';
-	}
-	if (save)
-		xmlSaveClose(save);
-	xmlBufferFree(buf);
-	return s;
 }
 
 /* The first node /expr selects in doc, or NULL. */
@@ -131,7 +107,7 @@ int cd_host_cpu_xml(const char *domcaps, char *out, size_t outlen, char *err, si
 		snprintf(err, errlen, "out of memory");
 		rc = CD_ERR_INVALID;
 	} else if (doc && has_model) {
-		text = doc_text(doc);
+		text = cd_xml_text(doc);
 		if (!text || strlen(text) >= outlen) {
 			snprintf(err, errlen,
 				 "the host CPU takes %zu bytes, more than the %zu kept",
@@ -251,7 +227,7 @@ int cd_xml_replace_cpu(const char *domain_xml, const char *cpu_xml, char **out)
 	} else {
 		xmlAddChild(root, cpu);
 	}
-	*out = doc_text(doc);
+	*out = cd_xml_text(doc);
 	rc = *out ? 0 : -ENOMEM;
 free_docs:
 	xmlFreeDoc(cdoc);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/xmlsave.h>
 #include <libxml/xpath.h>
 
 #include <clusterd/result.h>
@@ -317,28 +316,6 @@ struct json_object *cd_vm_import_report_to_json(const struct cd_import_report *r
 	return o;
 }
 
-/* doc as a new string, without the XML declaration or the final newline; NULL if none. */
-static char *doc_text(xmlDocPtr doc)
-{
-	xmlBufferPtr buf = xmlBufferCreate();
-	xmlSaveCtxtPtr save = buf ? xmlSaveToBuffer(buf, NULL, XML_SAVE_NO_DECL) : NULL;
-	char *s = NULL;
-	size_t len;
-
-	if (save && xmlSaveDoc(save, doc) >= 0) {
-		xmlSaveClose(save);
-		save = NULL;
-		s = strdup((const char *)xmlBufferContent(buf));
-		len = s ? strlen(s) : 0;
-		if (len && s[len - 1] == '\n')
-			s[len - 1] = '\0';
-	}
-	if (save)
-		xmlSaveClose(save);
-	xmlBufferFree(buf);
-	return s;
-}
-
 /* Point <disk> at block device path: type='block', <source dev='path'/>. */
 static int repoint_disk(xmlNodePtr disk, const char *path)
 {
@@ -360,6 +337,7 @@ int cd_vm_import_repoint(const char *xml, struct json_object *map, char **out, c
 	xmlDocPtr doc = xml ? cd_xml_parse(xml) : NULL;
 	xmlXPathObjectPtr res = NULL;
 	struct json_object *seen = json_object_new_object();
+	struct json_object_iterator it, end;
 	int i, rc = 0;
 
 	*out = NULL;
@@ -393,21 +371,25 @@ int cd_vm_import_repoint(const char *xml, struct json_object *map, char **out, c
 			goto out;
 		json_object_object_add(seen, path, NULL);
 	}
-	{json_object_object_foreach(map, key, val){(void)val;
-	if (!json_object_object_get_ex(seen, key, NULL)) {
-		snprintf(err, errlen, "the domain has no disk %s", key);
-		rc = CD_ERR_INVALID;
-		goto out;
+	for (it = json_object_iter_begin(map), end = json_object_iter_end(map);
+	     !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+
+		if (!json_object_object_get_ex(seen, key, NULL)) {
+			snprintf(err, errlen, "the domain has no disk %s", key);
+			rc = CD_ERR_INVALID;
+			goto out;
+		}
 	}
-}
-}
-*out = doc_text(doc);
-if (!*out)
-	rc = -ENOMEM;
-out : if (rc == -ENOMEM) snprintf(err, errlen, "out of memory");
-if (res)
-	xmlXPathFreeObject(res);
-xmlFreeDoc(doc);
-json_object_put(seen);
-return rc;
+	*out = cd_xml_text(doc);
+	if (!*out)
+		rc = -ENOMEM;
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (res)
+		xmlXPathFreeObject(res);
+	xmlFreeDoc(doc);
+	json_object_put(seen);
+	return rc;
 }

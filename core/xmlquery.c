@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/xmlsave.h>
 #include <libxml/xpath.h>
 
 #include <clusterd/result.h>
@@ -46,4 +48,26 @@ int cd_xml_each_text(xmlDocPtr doc, const struct cd_xml_query *q, size_t n, void
 	if (xc)
 		xmlXPathFreeContext(xc);
 	return rc < 0 ? rc : 0;
+}
+
+char *cd_xml_text(xmlDocPtr doc)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlSaveCtxtPtr save = buf ? xmlSaveToBuffer(buf, NULL, XML_SAVE_NO_DECL) : NULL;
+	char *s = NULL;
+	size_t len;
+
+	if (save && xmlSaveDoc(save, doc) >= 0) {
+		xmlSaveClose(save);
+		save = NULL;
+		s = strdup((const char *)xmlBufferContent(buf));
+		/* xmlSaveDoc ends the document with a newline: not part of it. */
+		len = s ? strlen(s) : 0;
+		if (len && s[len - 1] == '\n')
+			s[len - 1] = '\0';
+	}
+	if (save)
+		xmlSaveClose(save);
+	xmlBufferFree(buf);
+	return s;
 }

@@ -31,4 +31,10 @@ struct cd_xml_query {
 int cd_xml_each_text(xmlDocPtr doc, const struct cd_xml_query *q, size_t n, void *ctx,
 		     const char *what, char *err, size_t errlen);
 
+/*
+ * doc as text (malloc'd) without the XML declaration, and without the
+ * newline libxml2 ends a saved document with; NULL if out of memory.
+ */
+char *cd_xml_text(xmlDocPtr doc);
+
 #endif

@@ -22,6 +22,9 @@ packages=(
 	cpio gzip xz-utils zstd
 	# the Debian packages and their test in a clean root (tests/pkg/test-packages.sh)
 	debhelper mmdebstrap
+	# the web console's lab tests: a test certificate and curl (test-94), and
+	# headless Chromium driven over DevTools by tests/lab/cdp.py (test-95)
+	openssl curl chromium python3-websocket
 )
 
 if [ "$(id -u)" -ne 0 ]; then

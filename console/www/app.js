@@ -275,22 +275,30 @@ function progressBar(pct) {
 	return el("progress", { max: 100, ...(pct === null ? {} : { value: pct }) });
 }
 
-/* Follow a VM's move until it ended: its phase and percent in #move-progress. */
+/*
+ * Follow a VM's move until it ended: its phase and percent in #move-progress,
+ * also as its data-phase and data-percent, and the outcome as data-state.
+ */
 function followMove(name) {
 	const box = $("#move-progress");
 	box.hidden = false;
 	box.dataset.vm = name;
 	box.dataset.state = "running";
+	box.dataset.phase = "";
+	box.dataset.percent = "";
 	const t = setInterval(async () => {
 		try {
 			const s = await api("GET", `/api/vms/${encodeURIComponent(name)}/move`);
 			if (s.move) {
 				const pct = percentOf(s.progress);
+				box.dataset.phase = s.move.phase || "";
+				box.dataset.percent = pct === null ? "" : String(pct);
 				box.replaceChildren(el("p", {}, `${name}: ${s.move.source || "?"} → ${s.move.target || "?"} (${s.move.mode || "?"}), ${s.move.phase || ""}` +
 					(pct === null ? "" : `, ${pct}%`)), progressBar(pct));
 				return;
 			}
 			const last = s.last_move || {};
+			box.dataset.phase = "";
 			box.dataset.state = last.outcome || "ended";
 			box.replaceChildren(el("p", {}, `${name}: move ${last.outcome || "ended"}` +
 				(last.error ? `: ${last.error}` : "") + `; now ${s.state} on ${s.node || "-"}`));
