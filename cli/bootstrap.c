@@ -32,6 +32,57 @@ const struct bs_file bs_files[BS_N_FILES] = {
 	{"/etc/clusterd/pki", "node.key", CD_PKI_KEY_MODE},
 };
 
+const struct bs_file *bs_file_named(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < BS_N_FILES; k++)
+		if (strcmp(bs_files[k].name, name) == 0)
+			return &bs_files[k];
+	return NULL;
+}
+
+/* The variable's value, or NULL if it is unset or empty. */
+static const char *env_set(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v && *v ? v : NULL;
+}
+
+int bs_local_path(const struct bs_file *f, char *path, size_t n)
+{
+	const char *v;
+	int len;
+
+	if (strcmp(f->name, "corosync.conf") == 0 && (v = env_set(BS_ENV_CONF)))
+		len = snprintf(path, n, "%s", v);
+	else if (strcmp(f->name, "authkey") == 0 && (v = env_set(BS_ENV_AUTHKEY)))
+		len = snprintf(path, n, "%s", v);
+	else if (strcmp(f->dir, "/etc/clusterd/pki") == 0 && (v = env_set(BS_ENV_PKI_DIR)))
+		len = snprintf(path, n, "%s/%s", v, f->name);
+	else
+		len = snprintf(path, n, "%s/%s", f->dir, f->name);
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+int bs_local_dir(const struct bs_file *f, char *dir, size_t n)
+{
+	char *slash;
+	int rc = bs_local_path(f, dir, n);
+
+	if (rc < 0)
+		return rc;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		cd_strlcpy(dir, ".", n);
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}
+
 int bs_take_out(const char *out, bool *made, char *err, size_t errlen)
 {
 	struct dirent *e;

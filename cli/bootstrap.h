@@ -31,6 +31,30 @@ extern const struct bs_file bs_files[BS_N_FILES];
 #define BS_PKI_DIR_MODE 0700
 
 /*
+ * Where this host keeps its own copy of a file of bs_files[]: its place
+ * above, unless the environment names another, as in a test that runs
+ * several nodes on one machine (the commands a member runs on other hosts
+ * over ssh always use the places above):
+ *
+ *   CLUSTERCTL_COROSYNC_CONF  corosync.conf
+ *   CLUSTERCTL_AUTHKEY        corosync's authkey
+ *   CLUSTERCTL_PKI_DIR        the directory of ca.crt, node.crt, node.key
+ *
+ * An empty variable counts as unset. bs_local_path() puts f's path in
+ * path (n bytes); -ENAMETOOLONG if it does not fit.
+ */
+#define BS_ENV_CONF "CLUSTERCTL_COROSYNC_CONF"
+#define BS_ENV_AUTHKEY "CLUSTERCTL_AUTHKEY"
+#define BS_ENV_PKI_DIR "CLUSTERCTL_PKI_DIR"
+int bs_local_path(const struct bs_file *f, char *path, size_t n);
+
+/* The directory bs_local_path() puts f in (the part before its last '/'), into dir (n bytes). */
+int bs_local_dir(const struct bs_file *f, char *dir, size_t n);
+
+/* bs_files[]'s entry of name ("corosync.conf", "authkey", "ca.crt", ...); NULL if none. */
+const struct bs_file *bs_file_named(const char *name);
+
+/*
  * Write the cluster's files under out: OUT/ca/{ca.crt,ca.key} and, for
  * every node, OUT/NODE/ and bs_files[] below it (one authkey for all).
  * out is made with mode 0700, or must be an empty directory

@@ -25,11 +25,16 @@
 #include "lib/pki.h"
 #include "lib/util.h"
 
-#define COROSYNC_CONF "/etc/corosync/corosync.conf"
-#define AUTHKEY "/etc/corosync/authkey"
-#define NODE_CA_CERT "/etc/clusterd/pki/ca.crt"
+/* This host's own files: their usual places, or the environment's (bootstrap.h). */
+#define COROSYNC_CONF here("corosync.conf")
+#define AUTHKEY here("authkey")
+#define NODE_CA_CERT here("ca.crt")
+/* Where a member keeps corosync.conf, in the steps printed for the others. */
+#define MEMBER_CONF "/etc/corosync/corosync.conf"
 /* Where cluster join has its member leave the new host's files. */
 #define JOIN_DIR "/var/tmp/clusterctl-join-"
+/* Where node remove --ssh lays out the members' new corosync.conf (mkdtemp). */
+#define REMOVE_DIR "/var/tmp/clusterctl-remove-XXXXXX"
 
 /* What a new node runs once its files are in place (cluster create's steps). */
 static const char *const new_node_steps[] = {
@@ -37,6 +42,21 @@ static const char *const new_node_steps[] = {
 	"systemctl restart corosync clusterd",
 };
 #define N_NEW_STEPS (sizeof(new_node_steps) / sizeof(new_node_steps[0]))
+
+/*
+ * This host's copy of the file of bs_files[] called name (bs_local_path()),
+ * in a buffer of its own that lives as long as the program. A path from the
+ * environment too long for PATH_MAX is cut, and then not found.
+ */
+static const char *here(const char *name)
+{
+	static char paths[BS_N_FILES][PATH_MAX];
+	const struct bs_file *f = bs_file_named(name);
+	char *p = paths[f - bs_files];
+
+	bs_local_path(f, p, PATH_MAX);
+	return p;
+}
 
 static int fail(const char *what, int rc, const char *msg)
 {
@@ -287,7 +307,7 @@ static void report_add(const struct ctl_opts *o, const char *out, const struct c
 		printf("\n1. On every member, as root, put the new corosync.conf in place:\n");
 		for (i = 0; i < old->n_nodes; i++)
 			printf("   %s/%s/etc/corosync/corosync.conf  ->  %s:%s\n", out,
-			       old->nodes[i].name, old->nodes[i].name, COROSYNC_CONF);
+			       old->nodes[i].name, old->nodes[i].name, MEMBER_CONF);
 		printf("2. On one member (any): corosync-cfgtool -R\n");
 	}
 	if (!run || run->rc || o->fetch) {
@@ -406,7 +426,7 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 	char *text = NULL, *conf = NULL, err[512], dir[PATH_MAX];
 	struct cd_cce_change ch;
 	struct cd_cc old, now;
-	bool made = false, reloaded = false;
+	bool reloaded = false;
 	size_t i;
 	int rc;
 
@@ -440,9 +460,16 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 	if ((rc = install_conf(conf, err, sizeof(err))) < 0)
 		goto out_fail;
 	cd_cc_parse(&now, conf, err, sizeof(err));
-	/* The others' copies, laid out as node add lays them out. */
-	snprintf(dir, sizeof(dir), "/var/tmp/clusterctl-remove-%s", argv[0]);
-	if (o->ssh && (rc = bs_take_out(dir, &made, err, sizeof(err))) == 0) {
+	/*
+	 * The others' copies, laid out as node add lays them out, in a
+	 * directory of this run's own (one left by a run that died, or
+	 * another remove at the same time, must not stop this one).
+	 */
+	snprintf(dir, sizeof(dir), "%s", REMOVE_DIR);
+	if (o->ssh && !mkdtemp(dir)) {
+		rc = -errno;
+		fprintf(stderr, "clusterctl: %s: %s\n", dir, strerror(errno));
+	} else if (o->ssh) {
 		for (i = 0; i < now.n_nodes; i++) {
 			const struct cd_cc_node *m = &now.nodes[i];
 
@@ -460,7 +487,7 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 				fprintf(stderr, "clusterctl: %s\n", err);
 			}
 		}
-		bs_remove_out(dir, made);
+		bs_remove_out(dir, true);
 		rc = reload(err, sizeof(err));
 		reloaded = rc == 0;
 		if (rc < 0)
@@ -483,9 +510,9 @@ int cmd_node_remove(struct cd_client *c, char **argv, int argc, const struct ctl
 		       "left\n",
 		       argv[0], ch.node.nodeid, COROSYNC_CONF, ch.n_nodes);
 		if (!o->ssh || rc < 0) {
-			printf("Copy %s to the same place on every other member, then run "
+			printf("Copy %s to %s on every other member, then run "
 			       "'corosync-cfgtool -R' on one of them:\n",
-			       COROSYNC_CONF);
+			       COROSYNC_CONF, MEMBER_CONF);
 			for (i = 0; i < now.n_nodes; i++)
 				if (!self || strcmp(now.nodes[i].name, self->name) != 0)
 					printf("   %s (%s)\n", now.nodes[i].name,
@@ -537,28 +564,29 @@ static bool shell_safe(const char *s)
 		       strlen(s);
 }
 
-/* The fetched files put in their places here (mode kept by scp -p). */
+/* The fetched files put in their places here (bs_local_path()), with their modes. */
 static int install_fetched(const char *dir, char *err, size_t errlen)
 {
-	char from[PATH_MAX], *data;
+	char from[PATH_MAX], to[PATH_MAX], *data;
 	size_t k, len;
 	int rc;
 
-	if ((rc = cd_mkdir_p("/etc/corosync", 0755)) < 0 ||
-	    (rc = cd_mkdir_p("/etc/clusterd/pki", BS_PKI_DIR_MODE)) < 0)
-		CD_FAIL(rc, "making /etc/corosync, /etc/clusterd/pki: %s", cd_strerror(rc));
 	for (k = 0; k < BS_N_FILES; k++) {
-		char to[PATH_MAX];
+		const struct bs_file *f = &bs_files[k];
+		bool pki = strcmp(f->dir, "/etc/clusterd/pki") == 0;
 
-		if (snprintf(from, sizeof(from), "%s%s/%s", dir, bs_files[k].dir,
-			     bs_files[k].name) >= (int)sizeof(from))
+		if (snprintf(from, sizeof(from), "%s%s/%s", dir, f->dir, f->name) >=
+			    (int)sizeof(from) ||
+		    bs_local_dir(f, to, sizeof(to)) < 0)
 			CD_FAIL(-ENAMETOOLONG, "%.200s: the path is too long", dir);
-		snprintf(to, sizeof(to), "%s/%s", bs_files[k].dir, bs_files[k].name);
+		if ((rc = cd_mkdir_p(to, pki ? BS_PKI_DIR_MODE : 0755)) < 0)
+			CD_FAIL(rc, "making %.300s: %s", to, cd_strerror(rc));
+		bs_local_path(f, to, sizeof(to));
 		if ((rc = cd_read_file(from, &data, &len)) < 0)
 			CD_FAIL(rc, "%.300s: %s", from, cd_strerror(rc));
 		rc = cd_write_file_atomic(to, data, len);
 		free(data);
-		if (rc < 0 || chmod(to, bs_files[k].mode) < 0)
+		if (rc < 0 || chmod(to, f->mode) < 0)
 			CD_FAIL(rc < 0 ? rc : -errno, "%.300s: %s", to,
 				cd_strerror(rc < 0 ? rc : -errno));
 	}
@@ -576,10 +604,12 @@ int cmd_cluster_join(struct cd_client *c, char **argv, int argc, const struct ct
 
 	if ((rc = who_am_i(o, name, addr, err, sizeof(err))) < 0)
 		return fail("cluster join", rc, err);
-	if (stat(NODE_CA_CERT, &st) == 0)
-		return fail("cluster join", CD_ERR_REFUSED,
-			    "this host has a cluster CA already (" NODE_CA_CERT
-			    "): it belongs to a cluster");
+	if (stat(NODE_CA_CERT, &st) == 0) {
+		snprintf(err, sizeof(err),
+			 "this host has a cluster CA already (%.900s): it belongs to a cluster",
+			 NODE_CA_CERT);
+		return fail("cluster join", CD_ERR_REFUSED, err);
+	}
 	if (!o->ca || !shell_safe(o->ca) || !shell_safe(argv[0]) || (addr[0] && !shell_safe(addr)))
 		return fail("cluster join", CD_ERR_INVALID,
 			    "--ca DIR (the CA's directory on the member) is needed, and DIR and "

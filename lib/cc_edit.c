@@ -342,6 +342,13 @@ int cd_cce_add(const char *text, const char *name, const char *addr, char **out,
 	memset(ch, 0, sizeof(*ch));
 	if ((rc = cd_cc_parse(&cc, text, err, errlen)) < 0)
 		return rc;
+	/* Said here as node add's user sees it ("named twice" is cluster create's list). */
+	for (i = 0; i < cc.n_nodes; i++)
+		if (strcmp(cc.nodes[i].name, name) == 0)
+			FAIL(CD_ERR_EXISTS,
+			     "node %s is in corosync.conf's nodelist already (id %" PRIu32
+			     ", %s): give the new node another name",
+			     name, cc.nodes[i].nodeid, cc.nodes[i].addr);
 	if ((rc = cd_cc_add_node(&cc, name, addr && *addr ? addr : NULL, err, errlen)) < 0)
 		return rc;
 	for (i = 0; i < cc.n_nodes; i++)

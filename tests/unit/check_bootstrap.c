@@ -211,6 +211,56 @@ START_TEST(test_remote)
 }
 END_TEST
 
+/* A host's own files: the usual places, or the environment's. */
+START_TEST(test_local_paths)
+{
+	static const struct {
+		const char *file, *usual, *env, *value, *moved, *dir;
+	} cases[] = {
+		{"corosync.conf", "/etc/corosync/corosync.conf", BS_ENV_CONF, "/lab/n1/cs.conf",
+		 "/lab/n1/cs.conf", "/lab/n1"},
+		{"authkey", "/etc/corosync/authkey", BS_ENV_AUTHKEY, "key", "key", "."},
+		{"ca.crt", "/etc/clusterd/pki/ca.crt", BS_ENV_PKI_DIR, "/lab/n1/pki",
+		 "/lab/n1/pki/ca.crt", "/lab/n1/pki"},
+		{"node.key", "/etc/clusterd/pki/node.key", BS_ENV_PKI_DIR, "/pki", "/pki/node.key",
+		 "/pki"},
+		{"node.crt", "/etc/clusterd/pki/node.crt", BS_ENV_PKI_DIR, "/", "//node.crt", "/"},
+	};
+	char path[PATH_MAX], small[3];
+	const struct bs_file *f;
+	size_t i;
+
+	ck_assert_ptr_null(bs_file_named("nothing"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsetenv(BS_ENV_CONF);
+		unsetenv(BS_ENV_AUTHKEY);
+		unsetenv(BS_ENV_PKI_DIR);
+		f = bs_file_named(cases[i].file);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(bs_local_path(f, path, sizeof(path)), 0);
+		ck_assert_str_eq(path, cases[i].usual);
+		/* Empty is unset. */
+		setenv(cases[i].env, "", 1);
+		ck_assert_int_eq(bs_local_path(f, path, sizeof(path)), 0);
+		ck_assert_str_eq(path, cases[i].usual);
+		setenv(cases[i].env, cases[i].value, 1);
+		ck_assert_int_eq(bs_local_path(f, path, sizeof(path)), 0);
+		ck_assert_str_eq(path, cases[i].moved);
+		ck_assert_int_eq(bs_local_dir(f, path, sizeof(path)), 0);
+		ck_assert_str_eq(path, cases[i].dir);
+		ck_assert_int_eq(bs_local_path(f, small, sizeof(small)), -ENAMETOOLONG);
+	}
+	/* One variable moves only its own files. */
+	unsetenv(BS_ENV_PKI_DIR);
+	setenv(BS_ENV_CONF, "/x.conf", 1);
+	setenv(BS_ENV_AUTHKEY, "/x.key", 1);
+	ck_assert_int_eq(bs_local_path(bs_file_named("ca.crt"), path, sizeof(path)), 0);
+	ck_assert_str_eq(path, "/etc/clusterd/pki/ca.crt");
+	unsetenv(BS_ENV_CONF);
+	unsetenv(BS_ENV_AUTHKEY);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bootstrap");
@@ -218,5 +268,6 @@ int main(void)
 	add_fixture_tcase(s, test_trees, setup, teardown);
 	add_fixture_tcase(s, test_out_refused, setup, teardown);
 	add_fixture_tcase(s, test_remote, setup, teardown);
+	add_tcase(s, test_local_paths);
 	return run_suite(s);
 }

@@ -195,7 +195,9 @@ START_TEST(test_refused)
 		int rc;
 		const char *says;
 	} bad[] = {
-		{"hv2", "192.0.2.99", CD_ERR_EXISTS, "named twice"},
+		{"hv2", "192.0.2.99", CD_ERR_EXISTS,
+		 "hv2 is in corosync.conf's nodelist already (id 2, 192.0.2.12)"},
+		{"hv2", NULL, CD_ERR_EXISTS, "already"},
 		{"hv9", "192.0.2.12", CD_ERR_EXISTS, "same address"},
 		{"hv9", "192.0.2.012", CD_ERR_INVALID, "not an IPv4 or IPv6"},
 		{"hv9", "2001:db8::9", CD_ERR_INVALID, "IPv4 and IPv6"},
