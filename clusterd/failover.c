@@ -63,6 +63,7 @@ static void declare_dead(uint32_t id, const char *how)
 struct fence_call {
 	uint32_t node;
 	char how[16];
+	uint64_t begun_ms; /* monotonic: the metrics' duration */
 };
 
 static void fence_done(void *ctx, const struct cd_fence_result *r)
@@ -72,7 +73,7 @@ static void fence_done(void *ctx, const struct cd_fence_result *r)
 	const char *name = n ? n->info.name : "?";
 
 	fo.fencing = 0;
-	cd_stats_fence(r->rc == 0);
+	cd_stats_fence(r->rc == 0, cd_now_ms() - f->begun_ms);
 	if (r->rc == 0) {
 		cd_event("node", name, "fenced (%s, %d attempt%s)", f->how, r->attempts,
 			 r->attempts == 1 ? "" : "s");
@@ -109,10 +110,11 @@ static int fence(const struct cd_state *s, const struct cd_node *n)
 			return 0;
 		f->node = n->info.id;
 		snprintf(f->how, sizeof(f->how), "fence:%.9s", d->name);
+		f->begun_ms = cd_now_ms();
 		rc = cd_fence_run(&dev, "off", plug, CD_FENCE_TIMEOUT_MS, CD_FENCE_RETRIES,
 				  fence_done, f);
 		if (rc < 0) {
-			cd_stats_fence(false);
+			cd_stats_fence_not_run();
 			cd_event("node", n->info.name, "cannot run fence device %s: %s", d->name,
 				 cd_strerror(rc));
 			free(f);

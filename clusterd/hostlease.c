@@ -197,7 +197,7 @@ static void count_renewal(struct rt *rt, int rc, uint64_t us)
 		rt->renewals++;
 	else
 		rt->renew_failures++;
-	rt->renew_us_sum += us;
+	cd_hist_observe(&rt->renew_us, us);
 	rt->renew_us_last = us;
 	if (us > rt->renew_us_max)
 		rt->renew_us_max = us;

@@ -10,13 +10,36 @@ struct move_count {
 	uint64_t count, timed, total_ms, downtime_ms;
 };
 
+/* The timed moves of one mode: those that moved their VM. */
+struct move_hist {
+	struct cd_hist total, downtime;
+};
+
 static struct {
+	bool ready; /* the histograms have their bounds */
 	struct move_count moves[N_MODES][CD_MOVE_N_OUTCOMES];
+	struct move_hist timed[N_MODES];
 	uint64_t fence_ok, fence_failed;
+	struct cd_hist fence_ms;
 	uint64_t rounds_started, rounds_done, round_total_ms, round_last_ms;
 	uint64_t round_begun_ms;
 	bool in_round;
 } st;
+
+/* The histograms' bounds, on first use (st starts and is reset to zeros). */
+static void ready(void)
+{
+	unsigned mode;
+
+	if (st.ready)
+		return;
+	for (mode = 0; mode < N_MODES; mode++) {
+		cd_hist_init(&st.timed[mode].total, &cd_hist_move_ms);
+		cd_hist_init(&st.timed[mode].downtime, &cd_hist_downtime_ms);
+	}
+	cd_hist_init(&st.fence_ms, &cd_hist_fence_ms);
+	st.ready = true;
+}
 
 bool cd_stats_move_ended(const struct cd_vm_transition_rec *t)
 {
@@ -44,21 +67,31 @@ void cd_stats_vm_transition(void *ctx, const struct cd_vm_transition_rec *t)
 	if (!cd_stats_move_ended(t) || (unsigned)l->mode >= N_MODES ||
 	    (unsigned)l->outcome >= CD_MOVE_N_OUTCOMES)
 		return;
+	ready();
 	m = &st.moves[l->mode][l->outcome];
 	m->count++;
 	if (l->outcome == CD_MOVE_OUT_MOVED && l->total_ms) {
 		m->timed++;
 		m->total_ms += l->total_ms;
 		m->downtime_ms += l->downtime_ms;
+		cd_hist_observe(&st.timed[l->mode].total, l->total_ms);
+		cd_hist_observe(&st.timed[l->mode].downtime, l->downtime_ms);
 	}
 }
 
-void cd_stats_fence(bool ok)
+void cd_stats_fence(bool ok, uint64_t took_ms)
 {
+	ready();
 	if (ok)
 		st.fence_ok++;
 	else
 		st.fence_failed++;
+	cd_hist_observe(&st.fence_ms, took_ms);
+}
+
+void cd_stats_fence_not_run(void)
+{
+	st.fence_failed++;
 }
 
 void cd_stats_sync_begun(uint64_t now_ms)
@@ -114,14 +147,39 @@ static struct json_object *moves_json(void)
 	return a;
 }
 
+static struct json_object *move_durations_json(void)
+{
+	struct json_object *a = json_object_new_array();
+	unsigned mode;
+
+	for (mode = 0; mode < N_MODES; mode++) {
+		const struct move_hist *h = &st.timed[mode];
+		struct json_object *o;
+
+		if (!h->total.count)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(
+			o, "mode",
+			json_object_new_string(cd_move_mode_to_str((enum cd_move_mode)mode)));
+		json_object_object_add(o, "total_ms", cd_hist_to_json(&h->total));
+		json_object_object_add(o, "downtime_ms", cd_hist_to_json(&h->downtime));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 struct json_object *cd_stats_to_json(void)
 {
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object();
 	struct json_object *s = json_object_new_object();
 
+	ready();
 	json_object_object_add(o, "moves", moves_json());
+	json_object_object_add(o, "move_durations", move_durations_json());
 	json_object_object_add(f, "success", u64(st.fence_ok));
 	json_object_object_add(f, "failure", u64(st.fence_failed));
+	json_object_object_add(f, "duration_ms", cd_hist_to_json(&st.fence_ms));
 	json_object_object_add(o, "fence", f);
 	json_object_object_add(s, "started", u64(st.rounds_started));
 	json_object_object_add(s, "completed", u64(st.rounds_done));

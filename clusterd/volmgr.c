@@ -220,6 +220,7 @@ static struct rt *rt_start(const struct cd_volume *v)
 	if (!rt)
 		return NULL;
 	rt->self_id = self.id;
+	cd_hist_init(&rt->renew_us, &cd_hist_renew_us);
 	cd_strlcpy(rt->owner, self.name, sizeof(rt->owner));
 	n = realloc(vols.rts, (vols.n_rts + 1) * sizeof(*n));
 	if (!n) {
@@ -578,10 +579,10 @@ struct json_object *cd_volmgr_local_json(const char *vol)
 	h = rt->host;
 	renewals = rt->renewals;
 	failures = rt->renew_failures;
-	lat = json_object_new_object();
+	/* The histogram's sum, count and buckets, with the last and the longest. */
+	lat = cd_hist_to_json(&rt->renew_us);
 	json_object_object_add(lat, "last", json_object_new_int64((int64_t)rt->renew_us_last));
 	json_object_object_add(lat, "max", json_object_new_int64((int64_t)rt->renew_us_max));
-	json_object_object_add(lat, "sum", json_object_new_int64((int64_t)rt->renew_us_sum));
 	pthread_mutex_unlock(&rt->lock);
 	o = json_object_new_object();
 	/* Since clusterd started: the metrics' counters. */

@@ -49,6 +49,7 @@
 #include "clusterd/volmgr.h"
 #include "core/volume.h"
 #include "csvfs/csvfs.h"
+#include "lib/histogram.h"
 
 #define vol_log(prio, vol, fmt, ...) qb_log(prio, "volume %s: " fmt, vol, ##__VA_ARGS__)
 
@@ -135,10 +136,13 @@ struct rt {
 	enum cd_host_lease_state slot; /* under lock: the renew thread's record */
 	/*
 	 * Under lock: the renewals since clusterd started (the metrics), how
-	 * many failed, and what they took (every one timed, failed or not).
+	 * many failed, and what they took (every one timed, failed or not),
+	 * in microseconds: a histogram over cd_hist_renew_us, the longest and
+	 * the last.
 	 */
 	uint64_t renewals, renew_failures;
-	uint64_t renew_us_sum, renew_us_max, renew_us_last;
+	struct cd_hist renew_us;
+	uint64_t renew_us_max, renew_us_last;
 	/*
 	 * Under lock: the loop's word that it declared this generation of the
 	 * host lease lapsed and voided its leases (0 for none). The renew

@@ -34,6 +34,7 @@ enum fam {
 	F_SYNC_ROUND_DURATION,
 	F_SYNC_ROUND_LAST,
 	F_FENCE_ATTEMPTS,
+	F_FENCE_DURATION,
 	F_MOVES,
 	F_MOVE_DURATION,
 	F_MOVE_DOWNTIME,
@@ -95,11 +96,14 @@ static const struct family {
 	[F_FENCE_ATTEMPTS] = {"clusterd_fence_attempts_total", "counter",
 			      "Power fencing of lost nodes run from this node since clusterd "
 			      "started, by outcome."},
+	[F_FENCE_DURATION] = {"clusterd_fence_duration_seconds", "histogram",
+			      "Duration of the power fencing run from this node (the agent's "
+			      "retries included), whatever its outcome."},
 	[F_MOVES] = {"clusterd_moves_total", "counter",
 		     "VM moves ended since clusterd started, by mode and outcome."},
-	[F_MOVE_DURATION] = {"clusterd_move_duration_seconds", "summary",
+	[F_MOVE_DURATION] = {"clusterd_move_duration_seconds", "histogram",
 			     "Duration of the moves that moved their VM and were timed."},
-	[F_MOVE_DOWNTIME] = {"clusterd_move_downtime_seconds", "summary",
+	[F_MOVE_DOWNTIME] = {"clusterd_move_downtime_seconds", "histogram",
 			     "Downtime (libvirt's, or the pause of a quick move) of the moves "
 			     "that moved their VM and were timed."},
 	[F_VMS] = {"clusterd_vms", "gauge", "VMs by state."},
@@ -124,8 +128,9 @@ static const struct family {
 	[F_LEASE_RENEWALS] = {"clusterd_lease_renewals_total", "counter",
 			      "Host lease renewals on the volume since clusterd started, by "
 			      "result."},
-	[F_LEASE_LATENCY] = {"clusterd_lease_renew_latency_seconds", "summary",
-			     "Time the host lease renewals on the volume took."},
+	[F_LEASE_LATENCY] = {"clusterd_lease_renew_latency_seconds", "histogram",
+			     "Time the host lease renewals on the volume took, failed ones "
+			     "included."},
 	[F_LEASE_LATENCY_MAX] = {"clusterd_lease_renew_latency_max_seconds", "gauge",
 				 "The longest host lease renewal on the volume since clusterd "
 				 "started."},
@@ -243,6 +248,26 @@ static struct val secs_us(uint64_t us)
 	return t;
 }
 
+/*
+ * A whole number of 10^-digits seconds (digits 3 or 6) as a bucket's le:
+ * the shortest exact decimal ("0.00025", "1", "2.5").
+ */
+static struct val secs_le(uint64_t v, unsigned digits)
+{
+	uint64_t scale = digits == 6 ? 1000000 : 1000, frac = v % scale;
+	struct val t;
+	size_t n;
+
+	if (!frac) {
+		snprintf(t.s, sizeof(t.s), "%" PRIu64, v / scale);
+		return t;
+	}
+	snprintf(t.s, sizeof(t.s), "%" PRIu64 ".%0*" PRIu64, v / scale, (int)digits, frac);
+	for (n = strlen(t.s); t.s[n - 1] == '0'; n--)
+		t.s[n - 1] = '\0';
+	return t;
+}
+
 /* A number of seconds that need not be whole. */
 static struct val secs_f(double v)
 {
@@ -319,6 +344,68 @@ static void gauge_u(struct writer *w, enum fam fam, const struct json_object *o,
 		sample(w, fam, "", num(v).s, NULL);
 }
 
+/*
+ * Whether h is a histogram as clusterd gives it (lib/histogram.h): "sum",
+ * "count", and "buckets" of ascending "le" with cumulative "count"s no
+ * more than the whole count. A partial or disordered one would mislead,
+ * so it is said whole or not at all.
+ */
+static bool hist_ok(const struct json_object *h)
+{
+	struct json_object *b = arr(h, "buckets");
+	uint64_t sum, count, le, c, prev_le = 0, prev_c = 0;
+	size_t i, n = len_of(b);
+
+	if (!b || cd_jget_u64(h, "sum", &sum) < 0 || cd_jget_u64(h, "count", &count) < 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (cd_jget_u64(elem(b, i), "le", &le) < 0 ||
+		    cd_jget_u64(elem(b, i), "count", &c) < 0 || (i && le <= prev_le) ||
+		    c < prev_c || c > count)
+			return false;
+		prev_le = le;
+		prev_c = c;
+	}
+	return true;
+}
+
+/*
+ * Histogram h (values in 10^-digits seconds: 3 for ms, 6 for µs) as
+ * fam's _bucket samples (+Inf last), _sum and _count, labelled k="v"
+ * before le (k NULL for no label). Nothing if h is not a histogram.
+ */
+static void histogram(struct writer *w, enum fam fam, const struct json_object *h, unsigned digits,
+		      const char *k, const char *v)
+{
+	struct json_object *b = arr(h, "buckets");
+	size_t i, n = len_of(b);
+	uint64_t le, c, sum, count;
+
+	if (!hist_ok(h))
+		return;
+	cd_jget_u64(h, "sum", &sum);
+	cd_jget_u64(h, "count", &count);
+	for (i = 0; i <= n; i++) {
+		struct val lt, ct;
+
+		if (i < n) {
+			cd_jget_u64(elem(b, i), "le", &le);
+			cd_jget_u64(elem(b, i), "count", &c);
+			lt = secs_le(le, digits);
+		} else {
+			snprintf(lt.s, sizeof(lt.s), "+Inf");
+			c = count;
+		}
+		ct = num(c);
+		if (k)
+			sample(w, fam, "_bucket", ct.s, k, v, "le", lt.s, NULL);
+		else
+			sample(w, fam, "_bucket", ct.s, "le", lt.s, NULL);
+	}
+	sample(w, fam, "_sum", digits == 6 ? secs_us(sum).s : secs_ms(sum).s, k, v, NULL);
+	sample(w, fam, "_count", num(count).s, k, v, NULL);
+}
+
 /* --- the metrics --- */
 
 static void cluster(struct writer *w, const struct json_object *st)
@@ -388,8 +475,9 @@ static void counters(struct writer *w, const struct json_object *st)
 {
 	struct json_object *c = obj(st, "counters"), *sync = obj(c, "sync_rounds");
 	struct json_object *fence = obj(c, "fence"), *moves = arr(c, "moves");
+	struct json_object *timed = arr(c, "move_durations");
 	static const char *const outcomes[] = {"success", "failure"};
-	size_t i, n = len_of(moves);
+	size_t i, n = len_of(moves), nt = len_of(timed);
 	uint64_t v, k;
 
 	gauge_u(w, F_SYNC_ROUNDS, sync, "completed");
@@ -403,6 +491,7 @@ static void counters(struct writer *w, const struct json_object *st)
 	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		if (cd_jget_u64(fence, outcomes[i], &v) == 0)
 			sample(w, F_FENCE_ATTEMPTS, "", num(v).s, "outcome", outcomes[i], NULL);
+	histogram(w, F_FENCE_DURATION, obj(fence, "duration_ms"), 3, NULL, NULL);
 	for (i = 0; i < n; i++) {
 		const char *mode = cd_jget_str(elem(moves, i), "mode"),
 			   *outcome = cd_jget_str(elem(moves, i), "outcome");
@@ -410,26 +499,20 @@ static void counters(struct writer *w, const struct json_object *st)
 		if (mode && outcome && cd_jget_u64(elem(moves, i), "count", &v) == 0)
 			sample(w, F_MOVES, "", num(v).s, "mode", mode, "outcome", outcome, NULL);
 	}
-	/* Timed moves are those that moved: one sum and count per mode. */
-	for (i = 0; i < n; i++) {
-		struct json_object *m = elem(moves, i);
-		const char *mode = cd_jget_str(m, "mode");
+	/* Timed moves are those that moved: one histogram of each per mode. */
+	for (i = 0; i < nt; i++) {
+		const char *mode = cd_jget_str(elem(timed, i), "mode");
 
-		if (mode && cd_jget_u64(m, "total_ms", &v) == 0 &&
-		    cd_jget_u64(m, "timed", &k) == 0 && k) {
-			sample(w, F_MOVE_DURATION, "_sum", secs_ms(v).s, "mode", mode, NULL);
-			sample(w, F_MOVE_DURATION, "_count", num(k).s, "mode", mode, NULL);
-		}
+		if (mode)
+			histogram(w, F_MOVE_DURATION, obj(elem(timed, i), "total_ms"), 3, "mode",
+				  mode);
 	}
-	for (i = 0; i < n; i++) {
-		struct json_object *m = elem(moves, i);
-		const char *mode = cd_jget_str(m, "mode");
+	for (i = 0; i < nt; i++) {
+		const char *mode = cd_jget_str(elem(timed, i), "mode");
 
-		if (mode && cd_jget_u64(m, "downtime_ms", &v) == 0 &&
-		    cd_jget_u64(m, "timed", &k) == 0 && k) {
-			sample(w, F_MOVE_DOWNTIME, "_sum", secs_ms(v).s, "mode", mode, NULL);
-			sample(w, F_MOVE_DOWNTIME, "_count", num(k).s, "mode", mode, NULL);
-		}
+		if (mode)
+			histogram(w, F_MOVE_DOWNTIME, obj(elem(timed, i), "downtime_ms"), 3, "mode",
+				  mode);
 	}
 }
 
@@ -583,17 +666,13 @@ static void leases(struct writer *w, const struct json_object *vols)
 			       "failed", NULL);
 	}
 	for (i = 0; i < n; i++) {
-		struct json_object *l = obj(elem(vols, i), "local"),
-				   *lat = obj(l, "renew_latency_us");
 		const char *name = cd_jget_str(elem(vols, i), "name");
-		uint64_t ok = 0, failed = 0;
 
 		/* Every renewal is timed, the failed ones too. */
-		if (!name || cd_jget_u64(lat, "sum", &v) < 0 || cd_jget_u64(l, "renewals", &ok) < 0)
-			continue;
-		cd_jget_u64(l, "renew_failures", &failed);
-		sample(w, F_LEASE_LATENCY, "_sum", secs_us(v).s, "volume", name, NULL);
-		sample(w, F_LEASE_LATENCY, "_count", num(ok + failed).s, "volume", name, NULL);
+		if (name)
+			histogram(w, F_LEASE_LATENCY,
+				  obj(obj(elem(vols, i), "local"), "renew_latency_us"), 6, "volume",
+				  name);
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *lat = obj(obj(elem(vols, i), "local"), "renew_latency_us");

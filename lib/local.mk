@@ -1,10 +1,10 @@
 noinst_LTLIBRARIES += lib/libcdcommon.la lib/libclusterd-client.la lib/libcdchild.la
 
 # Code shared by every program: result codes, files, hashing, names, times,
-# typed reads of JSON members.
+# typed reads of JSON members, the metrics' histograms.
 lib_libcdcommon_la_SOURCES = lib/result.c lib/util.c lib/util.h lib/jsonget.c lib/jsonget.h \
 	lib/fsm.c lib/fsm.h lib/corosync_conf.c lib/corosync_conf.h lib/cc_edit.c lib/cc_edit.h \
-	lib/pki.c lib/pki.h
+	lib/pki.c lib/pki.h lib/histogram.c lib/histogram.h
 lib_libcdcommon_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS)
 lib_libcdcommon_la_LIBADD = $(OPENSSL_LIBS) $(JSONC_LIBS)
 
@@ -14,6 +14,14 @@ tests_unit_check_libcommon_SOURCES = tests/unit/check_libcommon.c
 tests_unit_check_libcommon_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_libcommon_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
+
+# The metrics' histograms: buckets at their bounds, sum and count, JSON.
+check_PROGRAMS += tests/unit/check_histogram
+TESTS += tests/unit/check_histogram
+tests_unit_check_histogram_SOURCES = tests/unit/check_histogram.c
+tests_unit_check_histogram_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_check_histogram_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
 # Child processes run from a qb loop (the fence runner's agents). Not in
 # libcdcommon: that one has no libqb, and the programs without a loop

@@ -20,8 +20,9 @@ packages=(
 	libvirt-daemon libvirt-clients qemu-system-x86
 	# the test guest, built from Debian's packages (tests/guest/build-guest.sh)
 	cpio gzip xz-utils zstd
-	# the Debian packages and their test in a clean root (tests/pkg/test-packages.sh)
-	debhelper mmdebstrap
+	# the Debian packages, their lintian check and their test in a clean root
+	# (tests/pkg/test-packages.sh)
+	debhelper lintian mmdebstrap
 	# the web console's lab tests: a test certificate and curl (test-94), and
 	# headless Chromium driven over DevTools by tests/lab/cdp.py (test-95)
 	openssl curl chromium python3-websocket

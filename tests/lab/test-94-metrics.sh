@@ -3,11 +3,12 @@
 # QEMU, one shared volume): clusterd-console on node1, with a certificate
 # made for the test, reads its clusterd over IPC. From node1's loopback
 # /metrics answers without a login and tells the truth: clusterd up,
-# quorate, three members, the running VM on its node, host-lease renewals
-# on the volume, a live move counted with its duration. From the client's
-# namespace (not loopback) /metrics and every /api/ path get 401 without a
-# session or token; with the configured bearer token /metrics answers.
-# cluster check finds nothing failing on the same lab.
+# quorate, three members, the running VM on its node, host-lease renewals on
+# the volume in the latency histogram, a live move counted with its duration
+# in the histogram. From the client's namespace (not loopback) /metrics and
+# every /api/ path get 401 without a session or token; with the configured
+# bearer token /metrics answers. cluster check finds nothing failing on the
+# same lab.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "metrics"
@@ -64,8 +65,14 @@ moved_counted() {
 		$(sample "$t" 'clusterd_vm_running{vm="c1",node="node3"}') == 1 ]]
 }
 wait_for 30 "the live move is counted and c1 shown on node3" moved_counted
-assert_match "$(sample "$(metrics)" 'clusterd_move_duration_seconds_count{mode="live"}')" '^[1-9]' \
-	"the move's duration is in the summary"
+m=$(metrics)
+assert_match "$(sample "$m" 'clusterd_move_duration_seconds_count{mode="live"}')" '^[1-9]' \
+	"the move's duration is in the histogram"
+assert_eq "$(sample "$m" 'clusterd_move_duration_seconds_bucket{mode="live",le="+Inf"}')" \
+	"$(sample "$m" 'clusterd_move_duration_seconds_count{mode="live"}')" \
+	"the duration histogram's +Inf bucket holds every timed live move"
+assert_match "$(sample "$m" 'clusterd_lease_renew_latency_seconds_bucket{volume="vol1",le="2.5"}')" \
+	'^[1-9]' "host-lease renewals on vol1 are in the latency histogram's buckets"
 
 # from the client's namespace: not loopback
 assert_eq "$(http_code client https://198.18.0.1:9440/metrics)" 401 "/metrics from another host without a token: 401"

@@ -2,8 +2,9 @@
 # test-packages - build the Debian packages from a clean copy of the tree,
 # install them into a clean root of this machine's Debian release (a minbase
 # bootstrap from this machine's own apt sources, so apt resolves their
-# dependencies as on a real host) and run them there. Run as root; needs
-# dpkg-dev, debhelper and mmdebstrap (scripts/deps.sh). Starts no daemon:
+# dependencies as on a real host) and run them there; lintian checks them
+# first. Run as root; needs dpkg-dev, debhelper, lintian and mmdebstrap
+# (scripts/deps.sh). Starts no daemon:
 # the packages' maintainer scripts run under mmdebstrap's policy-rc.d.
 #
 # Output as the lab tests' (tests/lab/lib.sh's): "ok N - ...", "not ok N -
@@ -61,7 +62,7 @@ step() {
 
 echo "# === test-packages"
 [[ $(id -u) -eq 0 ]] || fail "run as root (the clean root is made with chroot and mounts)"
-for t in dpkg-buildpackage dh mmdebstrap; do
+for t in dpkg-buildpackage dh mmdebstrap lintian; do
 	command -v "$t" >/dev/null || fail "$t is missing: install it (bash scripts/deps.sh)"
 done
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/clusterd-pkg.XXXXXX")
@@ -89,6 +90,15 @@ for p in clusterd clusterctl csvfs-tools; do
 done
 version=$(dpkg-deb -f "${debs[0]}" Version)
 pass "packages built in $STEP_S s: $(basename -a "${debs[@]}" | paste -sd " ")"
+
+# Debian's checks of the packages: no error (E:) on the .changes; warnings
+# and the rest are shown, not fatal.
+changes=$(find "$work" -maxdepth 1 -name "clusterd_${version}_*.changes" | head -n 1)
+[[ -n $changes ]] || fail "dpkg-buildpackage made no .changes"
+step "lintian $(basename "$changes")" "$work/lintian.log" \
+	lintian --fail-on error "$changes"
+grep -E '^[WE]: ' "$work/lintian.log" | sed 's/^/#   /' || :
+pass "lintian: no error on $(basename "$changes") ($(grep -c '^W: ' "$work/lintian.log" || :) warnings)"
 
 # The clean root: minbase of this machine's release from its apt sources,
 # then apt-get install of the packages, which pulls in their dependencies.
@@ -120,6 +130,9 @@ for p in clusterd clusterctl csvfs-tools corosync libvirt-daemon-system; do
 	[[ $s == installed* ]] || fail "$p is not installed in the root: $s"
 done
 pass "clusterd, clusterctl, csvfs-tools $version and their dependencies are installed"
+
+g=$(in_root getent group haclient) || fail "clusterd's postinst made no haclient group"
+pass "the admin group: $g"
 
 for prog in clusterctl clusterd csvfs; do
 	out=$(in_root "$prog" --version 2>&1) || fail "$prog --version failed: $out"

@@ -10,6 +10,7 @@
 
 #include "check_common.h"
 #include "console/metrics.h"
+#include "lib/histogram.h"
 #include "lib/jsonget.h"
 
 static struct json_object *parse(const char *text)
@@ -112,7 +113,8 @@ static void check_shape(const char *text)
 			ck_assert_int_eq(sscanf(line + 7, "%127s %31s", name, type), 2);
 			ck_assert_str_eq(name, fam);
 			ck_assert_msg(!strcmp(type, "gauge") || !strcmp(type, "counter") ||
-					      !strcmp(type, "summary"),
+					      !strcmp(type, "summary") ||
+					      !strcmp(type, "histogram"),
 				      "%s", type);
 		} else {
 			size_t k = strlen(fam);
@@ -137,7 +139,13 @@ static const char *const status_full =
 	"\"counters\":{\"moves\":[{\"mode\":\"live\",\"outcome\":\"moved\",\"count\":5,"
 	"\"timed\":4,\"total_ms\":12345,\"downtime_ms\":120},{\"mode\":\"cold\","
 	"\"outcome\":\"failed\",\"count\":1,\"timed\":0,\"total_ms\":0,\"downtime_ms\":0}],"
-	"\"fence\":{\"success\":2,\"failure\":1},\"sync_rounds\":{\"started\":7,"
+	"\"move_durations\":[{\"mode\":\"live\",\"total_ms\":{\"sum\":12345,\"count\":4,"
+	"\"buckets\":[{\"le\":1000,\"count\":0},{\"le\":2500,\"count\":1},"
+	"{\"le\":5000,\"count\":4}]},\"downtime_ms\":{\"sum\":120,\"count\":4,"
+	"\"buckets\":[{\"le\":25,\"count\":2},{\"le\":50,\"count\":4}]}}],"
+	"\"fence\":{\"success\":2,\"failure\":1,\"duration_ms\":{\"sum\":9000,"
+	"\"count\":3,\"buckets\":[{\"le\":1000,\"count\":0},{\"le\":5000,"
+	"\"count\":3}]}},\"sync_rounds\":{\"started\":7,"
 	"\"completed\":6,\"total_ms\":1500,\"last_ms\":250}}}";
 
 static const char *const vms_full =
@@ -151,7 +159,9 @@ static const char *const vms_full =
 static const char *const vols_full =
 	"[{\"name\":\"vol1\",\"local\":{\"host_lease_valid\":true,\"valid_for_ms\":3500,"
 	"\"metadata_lease\":false,\"renewals\":100,\"renew_failures\":2,"
-	"\"renew_latency_us\":{\"last\":850,\"max\":20000,\"sum\":123456}}},"
+	"\"renew_latency_us\":{\"last\":850,\"max\":20000,\"sum\":123456,\"count\":102,"
+	"\"buckets\":[{\"le\":250,\"count\":10},{\"le\":1000,\"count\":100},"
+	"{\"le\":25000,\"count\":102}]}}},"
 	"{\"name\":\"vol2\"}]";
 
 START_TEST(test_full)
@@ -178,9 +188,22 @@ START_TEST(test_full)
 		"clusterd_fence_attempts_total{outcome=\"failure\"} 1",
 		"clusterd_moves_total{mode=\"live\",outcome=\"moved\"} 5",
 		"clusterd_moves_total{mode=\"cold\",outcome=\"failed\"} 1",
+		"clusterd_fence_duration_seconds_bucket{le=\"1\"} 0",
+		"clusterd_fence_duration_seconds_bucket{le=\"5\"} 3",
+		"clusterd_fence_duration_seconds_bucket{le=\"+Inf\"} 3",
+		"clusterd_fence_duration_seconds_sum 9.000",
+		"clusterd_fence_duration_seconds_count 3",
+		"clusterd_move_duration_seconds_bucket{mode=\"live\",le=\"1\"} 0",
+		"clusterd_move_duration_seconds_bucket{mode=\"live\",le=\"2.5\"} 1",
+		"clusterd_move_duration_seconds_bucket{mode=\"live\",le=\"5\"} 4",
+		"clusterd_move_duration_seconds_bucket{mode=\"live\",le=\"+Inf\"} 4",
 		"clusterd_move_duration_seconds_sum{mode=\"live\"} 12.345",
 		"clusterd_move_duration_seconds_count{mode=\"live\"} 4",
+		"clusterd_move_downtime_seconds_bucket{mode=\"live\",le=\"0.025\"} 2",
+		"clusterd_move_downtime_seconds_bucket{mode=\"live\",le=\"0.05\"} 4",
+		"clusterd_move_downtime_seconds_bucket{mode=\"live\",le=\"+Inf\"} 4",
 		"clusterd_move_downtime_seconds_sum{mode=\"live\"} 0.120",
+		"clusterd_move_downtime_seconds_count{mode=\"live\"} 4",
 		"clusterd_vms{state=\"running\"} 1",
 		"clusterd_vms{state=\"migrating\"} 1",
 		"clusterd_vms{state=\"failed\"} 0",
@@ -198,6 +221,10 @@ START_TEST(test_full)
 		"clusterd_volume_metadata_lease{volume=\"vol1\"} 0",
 		"clusterd_lease_renewals_total{volume=\"vol1\",result=\"ok\"} 100",
 		"clusterd_lease_renewals_total{volume=\"vol1\",result=\"failed\"} 2",
+		"clusterd_lease_renew_latency_seconds_bucket{volume=\"vol1\",le=\"0.00025\"} 10",
+		"clusterd_lease_renew_latency_seconds_bucket{volume=\"vol1\",le=\"0.001\"} 100",
+		"clusterd_lease_renew_latency_seconds_bucket{volume=\"vol1\",le=\"0.025\"} 102",
+		"clusterd_lease_renew_latency_seconds_bucket{volume=\"vol1\",le=\"+Inf\"} 102",
 		"clusterd_lease_renew_latency_seconds_sum{volume=\"vol1\"} 0.123456",
 		"clusterd_lease_renew_latency_seconds_count{volume=\"vol1\"} 102",
 		"clusterd_lease_renew_latency_max_seconds{volume=\"vol1\"} 0.020000",
@@ -218,10 +245,106 @@ START_TEST(test_full)
 	/* One HELP and one TYPE per family. */
 	ck_assert_uint_eq(count(t, "# HELP clusterd_vms "), 1);
 	ck_assert_uint_eq(count(t, "# TYPE clusterd_vms gauge\n"), 1);
-	ck_assert_uint_eq(count(t, "# TYPE clusterd_move_duration_seconds summary\n"), 1);
+	ck_assert_uint_eq(count(t, "# TYPE clusterd_move_duration_seconds histogram\n"), 1);
+	ck_assert_uint_eq(count(t, "# TYPE clusterd_move_downtime_seconds histogram\n"), 1);
+	ck_assert_uint_eq(count(t, "# TYPE clusterd_fence_duration_seconds histogram\n"), 1);
+	ck_assert_uint_eq(count(t, "# TYPE clusterd_lease_renew_latency_seconds histogram\n"), 1);
 	ck_assert_uint_eq(count(t, "# TYPE clusterd_moves_total counter\n"), 1);
 	ck_assert_uint_eq(count(t, "# HELP "), count(t, "# TYPE "));
 	free(t);
+}
+END_TEST
+
+/*
+ * A histogram as clusterd keeps it (lib/histogram.h), through its JSON,
+ * to the text: a value on a bound in that bound's bucket, one above every
+ * bound only in +Inf, the buckets in order, then _sum and _count.
+ */
+START_TEST(test_histogram_text)
+{
+	struct cd_hist h;
+	struct json_object *vols = json_object_new_array(), *v = json_object_new_object();
+	struct json_object *local = json_object_new_object(), *st = parse("{}");
+	const char *b1, *b2, *inf, *sum, *cnt;
+	size_t len;
+	char *t;
+
+	cd_hist_init(&h, &cd_hist_renew_us);
+	cd_hist_observe(&h, 250);
+	cd_hist_observe(&h, 251);
+	cd_hist_observe(&h, 3000000);
+	json_object_object_add(local, "renew_latency_us", cd_hist_to_json(&h));
+	json_object_object_add(v, "name", json_object_new_string("v"));
+	json_object_object_add(v, "local", local);
+	json_object_array_add(vols, v);
+	t = cn_metrics_format(st, NULL, vols, &len);
+	ck_assert_ptr_nonnull(t);
+	check_shape(t);
+	b1 = strstr(
+		t,
+		"\nclusterd_lease_renew_latency_seconds_bucket{volume=\"v\",le=\"0.00025\"} 1\n");
+	b2 = strstr(
+		t, "\nclusterd_lease_renew_latency_seconds_bucket{volume=\"v\",le=\"0.0005\"} 2\n");
+	inf = strstr(t,
+		     "\nclusterd_lease_renew_latency_seconds_bucket{volume=\"v\",le=\"+Inf\"} 3\n");
+	sum = strstr(t, "\nclusterd_lease_renew_latency_seconds_sum{volume=\"v\"} 3.000501\n");
+	cnt = strstr(t, "\nclusterd_lease_renew_latency_seconds_count{volume=\"v\"} 3\n");
+	ck_assert_msg(b1 && b2 && inf && sum && cnt, "%s", t);
+	ck_assert(b1 < b2 && b2 < inf && inf < sum && sum < cnt);
+	ck_assert(has_line(t,
+			   "clusterd_lease_renew_latency_seconds_bucket{volume=\"v\",le=\"1\"} 2"));
+	ck_assert(has_line(
+		t, "clusterd_lease_renew_latency_seconds_bucket{volume=\"v\",le=\"2.5\"} 2"));
+	/* Every bound of the set, and +Inf. */
+	ck_assert_uint_eq(count(t, "clusterd_lease_renew_latency_seconds_bucket{"),
+			  cd_hist_renew_us.n + 1);
+	free(t);
+	json_object_put(st);
+	json_object_put(vols);
+}
+END_TEST
+
+/*
+ * A histogram that is not one (bounds out of order, counts falling or
+ * above the total, fields missing) is left out whole.
+ */
+START_TEST(test_histogram_bad)
+{
+	static const char *const bad[] = {
+		"{\"sum\":1,\"count\":2,\"buckets\":[{\"le\":50,\"count\":1},{\"le\":10,\"count\":2}]}",
+		"{\"sum\":1,\"count\":2,\"buckets\":[{\"le\":10,\"count\":1},{\"le\":10,\"count\":2}]}",
+		"{\"sum\":1,\"count\":2,\"buckets\":[{\"le\":10,\"count\":2},{\"le\":50,\"count\":1}]}",
+		"{\"sum\":1,\"count\":2,\"buckets\":[{\"le\":10,\"count\":3}]}",
+		"{\"sum\":1,\"buckets\":[]}",
+		"{\"count\":1,\"buckets\":[]}",
+		"{\"sum\":1,\"count\":1,\"buckets\":{}}",
+		"{\"sum\":1,\"count\":1,\"buckets\":[{\"le\":10}]}",
+		"{\"sum\":1,\"count\":1,\"buckets\":[7]}",
+		"{\"sum\":1,\"count\":1,\"buckets\":[{\"le\":-1,\"count\":0}]}",
+		"[]",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char st[512];
+		char *t;
+
+		snprintf(st, sizeof(st),
+			 "{\"counters\":{\"fence\":{\"success\":1,\"duration_ms\":%s},"
+			 "\"move_durations\":[{\"mode\":\"quick\",\"total_ms\":{\"sum\":1,"
+			 "\"count\":0,\"buckets\":[]}}]}}",
+			 bad[i]);
+		t = format(st, NULL, NULL);
+		check_shape(t);
+		ck_assert_msg(!strstr(t, "clusterd_fence_duration_seconds"), "%s:\n%s", bad[i], t);
+		ck_assert(has_line(t, "clusterd_fence_attempts_total{outcome=\"success\"} 1"));
+		/* No bucket but +Inf is still a histogram. */
+		ck_assert(has_line(
+			t, "clusterd_move_duration_seconds_bucket{mode=\"quick\",le=\"+Inf\"} 0"));
+		ck_assert(has_line(t, "clusterd_move_duration_seconds_sum{mode=\"quick\"} 0.001"));
+		ck_assert(!strstr(t, "clusterd_move_downtime_seconds"));
+		free(t);
+	}
 }
 END_TEST
 
@@ -279,7 +402,6 @@ START_TEST(test_missing_fields)
 		"clusterd_vm_moving{vm=\"a\"} 0",
 		"clusterd_vm_last_move{vm=\"b\",mode=\"live\",outcome=\"moved\"} 1",
 		"clusterd_lease_renewals_total{volume=\"v\",result=\"ok\"} 5",
-		"clusterd_lease_renew_latency_seconds_count{volume=\"v\"} 5",
 		NULL,
 	};
 	static const char *const never[] = {
@@ -300,6 +422,8 @@ START_TEST(test_missing_fields)
 		"clusterd_vm_last_move_downtime_seconds",
 		"result=\"failed\"",
 		"clusterd_lease_valid",
+		/* A sum without count and buckets is no histogram. */
+		"clusterd_lease_renew_latency_seconds",
 		NULL,
 	};
 	char *t = format("{\"quorate\":\"yes\",\"expected_votes\":-1,\"total_votes\":2.5,"
@@ -400,6 +524,8 @@ int main(void)
 	Suite *s = suite_create("metrics");
 
 	add_tcase(s, test_full);
+	add_tcase(s, test_histogram_text);
+	add_tcase(s, test_histogram_bad);
 	add_tcase(s, test_down);
 	add_tcase(s, test_empty);
 	add_tcase(s, test_missing_fields);

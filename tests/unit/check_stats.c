@@ -97,17 +97,33 @@ static uint64_t u(struct json_object *o, const char *key)
 	return v;
 }
 
+/* The cumulative count of histogram h's bucket le (which must be one of its bounds). */
+static uint64_t bucket(struct json_object *h, uint64_t le)
+{
+	struct json_object *b = json_object_object_get(h, "buckets");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(b); i++)
+		if (u(json_object_array_get_idx(b, i), "le") == le)
+			return u(json_object_array_get_idx(b, i), "count");
+	ck_abort_msg("no bucket le %llu", (unsigned long long)le);
+	return 0;
+}
+
 START_TEST(test_counters)
 {
 	struct cd_vm *live = vm_with(CD_MOVE_LIVE, CD_MOVE_OUT_MOVED, 1500, 30);
 	struct cd_vm *untimed = vm_with(CD_MOVE_LIVE, CD_MOVE_OUT_MOVED, 0, 0);
 	struct cd_vm *stayed = vm_with(CD_MOVE_QUICK, CD_MOVE_OUT_STAYED, 900, 0);
 	struct cd_vm_transition_rec t;
-	struct json_object *o, *m, *f, *s;
+	struct json_object *o, *m, *f, *s, *h, *a;
 
 	cd_stats_reset();
 	o = cd_stats_to_json();
 	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o, "moves")), 0);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o, "move_durations")), 0);
+	f = json_object_object_get(o, "fence");
+	ck_assert_uint_eq(u(json_object_object_get(f, "duration_ms"), "count"), 0);
 	json_object_put(o);
 
 	t = rec(live, CD_VM_MIGRATING, CD_VM_RUNNING, CD_VM_EV_REPORT_MOVED);
@@ -120,9 +136,9 @@ START_TEST(test_counters)
 	/* Not an end: not counted. */
 	t = rec(live, CD_VM_RUNNING, CD_VM_MIGRATING, CD_VM_EV_MOVE);
 	cd_stats_vm_transition(NULL, &t);
-	cd_stats_fence(true);
-	cd_stats_fence(false);
-	cd_stats_fence(false);
+	cd_stats_fence(true, 4000);
+	cd_stats_fence(false, 30000);
+	cd_stats_fence_not_run();
 	cd_stats_sync_done(50); /* no round begun: ignored */
 	cd_stats_sync_begun(100);
 	cd_stats_sync_begun(200); /* restarted before its end */
@@ -143,6 +159,27 @@ START_TEST(test_counters)
 	ck_assert(json_object_object_get_ex(o, "fence", &f));
 	ck_assert_uint_eq(u(f, "success"), 1);
 	ck_assert_uint_eq(u(f, "failure"), 2);
+	/* The two that ran are timed, the one that could not start is not. */
+	h = json_object_object_get(f, "duration_ms");
+	ck_assert_uint_eq(u(h, "count"), 2);
+	ck_assert_uint_eq(u(h, "sum"), 34000);
+	ck_assert_uint_eq(bucket(h, 5000), 1);
+	ck_assert_uint_eq(bucket(h, 30000), 2);
+	/* Histograms of the timed moves, per mode: live only. */
+	a = json_object_object_get(o, "move_durations");
+	ck_assert_uint_eq(json_object_array_length(a), 1);
+	m = json_object_array_get_idx(a, 0);
+	ck_assert_str_eq(cd_jget_str(m, "mode"), "live");
+	h = json_object_object_get(m, "total_ms");
+	ck_assert_uint_eq(u(h, "count"), 2);
+	ck_assert_uint_eq(u(h, "sum"), 3000);
+	ck_assert_uint_eq(bucket(h, 1000), 0);
+	ck_assert_uint_eq(bucket(h, 2500), 2);
+	h = json_object_object_get(m, "downtime_ms");
+	ck_assert_uint_eq(u(h, "count"), 2);
+	ck_assert_uint_eq(u(h, "sum"), 60);
+	ck_assert_uint_eq(bucket(h, 25), 0);
+	ck_assert_uint_eq(bucket(h, 50), 2);
 	ck_assert(json_object_object_get_ex(o, "sync_rounds", &s));
 	ck_assert_uint_eq(u(s, "started"), 2);
 	ck_assert_uint_eq(u(s, "completed"), 1);
