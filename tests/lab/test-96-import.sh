@@ -5,7 +5,8 @@
 # it runs, without a restart (its boot id is the same), and fails over when
 # node1 dies; a domain with a disk of node1 only is refused with the reason
 # and nothing changes; a domain that is only defined is added stopped and
-# libvirt's own definition of it is removed.
+# libvirt's own definition of it is removed; with --copy-disks, a defined
+# domain's disk of node1 only is copied onto the volume first, and it runs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "import"
@@ -81,6 +82,28 @@ assert_eq "$rc" 0 "vm import imp3 (defined, not running): exit 0"
 assert_eq "$(jq -r '"\(.running) \(.state) \(.libvirt_definition)"' <<<"$out")" "false stopped removed" "imp3 added stopped, libvirt's definition removed"
 vm_absent_on 1 imp3 || fail "libvirt on node1 still has imp3"
 pass "imp3 imported stopped"
+
+# --- --copy-disks: a defined domain with a disk of node1 only is copied onto
+# the shared volume, pointed at the copy, and runs from it
+ip[imp4]=198.18.0.44
+img=$LAB_DIR/cdimp4-local.img
+files_of_vol1() { lab exec 1 clusterctl --json volume show vol1 | jq -r '[.files[].name] | join(" ")'; }
+dd if=/dev/urandom of="$img" bs=1M count=8 status=none
+bash "$top/tests/guest/domain.sh" --disk "$img" --mac ip imp4 "${ip[imp4]}" 192 1 >"$LAB_DIR/imp4.xml"
+lab exec 1 virsh define "$LAB_DIR/imp4.xml" >/dev/null
+rc=0
+out=$(lab exec 1 clusterctl --json vm import imp4 --node node1 --copy-disks vol1) || rc=$?
+assert_eq "$rc" 0 "vm import imp4 --copy-disks vol1: exit 0 ($out)"
+assert_eq "$(vm_field 1 imp4 'd["state"]')" stopped "imp4 added stopped"
+copy=$(vm_field 1 imp4 'd["xml"]' | grep -o "/run/csvfs/vol1/[A-Za-z0-9._-]*" | head -1)
+assert_eq "$copy" /run/csvfs/vol1/imp4-vda "its definition points at the copy on vol1"
+assert_match "$(files_of_vol1)" "imp4-vda" "the copy is a file of vol1"
+want=$(sha256sum <"$img" | cut -d' ' -f1)
+got=$(lab exec 2 sh -c "head -c $((8 << 20)) $copy | sha256sum" | cut -d' ' -f1)
+assert_eq "$got" "$want" "the copy holds the disk's bytes (read on node2)"
+lab exec 1 clusterctl vm start imp4
+wait_for 90 "imp4 runs from its copy and answers" running_answers 1 imp4
+pass "imp4's disk copied to vol1; it runs from there"
 
 # --- node1 dies: imp1 fails over and answers
 probe_start imp1
