@@ -89,7 +89,7 @@ ip[imp4]=198.18.0.44
 img=$LAB_DIR/cdimp4-local.img
 files_of_vol1() { lab exec 1 clusterctl --json volume show vol1 | jq -r '[.files[].name] | join(" ")'; }
 dd if=/dev/urandom of="$img" bs=1M count=8 status=none
-bash "$top/tests/guest/domain.sh" --disk "$img" --mac ip imp4 "${ip[imp4]}" 192 1 >"$LAB_DIR/imp4.xml"
+bash "$top/tests/guest/domain.sh" --disk "$img" --mac ip --console "$LAB_DIR/imp4.log" imp4 "${ip[imp4]}" 192 1 >"$LAB_DIR/imp4.xml"
 lab exec 1 virsh define "$LAB_DIR/imp4.xml" >/dev/null
 rc=0
 out=$(lab exec 1 clusterctl --json vm import imp4 --node node1 --copy-disks vol1) || rc=$?
