@@ -74,6 +74,12 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 			 err ? ": " : "", err ? err : "");
 		break;
 	}
+	case CD_CHANGE_VM_IMPORT:
+		cd_event("vm", name, "imported from %s's libvirt, %s", node_name(node),
+			 cd_jget_bool_or(c, "running", false)
+				 ? "running there: adopted without a restart"
+				 : "stopped");
+		break;
 	case CD_CHANGE_VM_STOP:
 		if (cd_jget_bool_or(c, "save", false)) {
 			cd_event(
@@ -88,12 +94,6 @@ void cd_event_change(const struct json_object *c, uint32_t from)
 			break;
 		}
 		/* fall through */
-	case CD_CHANGE_VM_IMPORT:
-		cd_event("vm", name, "imported from %s's libvirt, %s", node_name(node),
-			 cd_jget_bool_or(c, "running", false)
-				 ? "running there: adopted without a restart"
-				 : "stopped");
-		break;
 	case CD_CHANGE_VM_START:
 	case CD_CHANGE_VM_ADD:
 	case CD_CHANGE_VM_REMOVE:

@@ -67,6 +67,9 @@ ctl 2 clusterctl vm stop vm3
 wait_for 30 "vm3 stopped on all nodes" vm_state_everywhere vm3 stopped
 assert_eq "$(vm_nodes_running vm3)" "" "vm3 runs on no node"
 if answers "${ip[vm3]}"; then fail "vm3 still answers"; else pass "vm3 no longer answers"; fi
+ev=$(ctl 1 clusterctl events | grep -E " vm3 ")
+assert_match "$ev" "vm3 +stop \\(asked on node2\\)" "the events record the stop as asked"
+if grep -q "imported" <<<"$ev"; then fail "a stop recorded as an import: $ev"; else pass "no other event for the stop"; fi
 
 # --- kill vm4's QEMU by hand: the cluster restarts it
 node4=$(vm_field 1 vm4 'd["node"]')
