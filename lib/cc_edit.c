@@ -330,30 +330,46 @@ int cd_cce_split_host(const char *host, char *name, char *addr, char *err, size_
 	return 0;
 }
 
+/* cc's node named name, or NULL. */
+static const struct cd_cc_node *node_named(const struct cd_cc *cc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cc->n_nodes; i++)
+		if (strcmp(cc->nodes[i].name, name) == 0)
+			return &cc->nodes[i];
+	return NULL;
+}
+
+/* Both edits begin alike: nothing out yet, no change told, text's nodelist into cc. */
+static int edit_begin(const char *text, struct cd_cc *cc, char **out, struct cd_cce_change *ch,
+		      char *err, size_t errlen)
+{
+	*out = NULL;
+	memset(ch, 0, sizeof(*ch));
+	return cd_cc_parse(cc, text, err, errlen);
+}
+
 int cd_cce_add(const char *text, const char *name, const char *addr, char **out,
 	       struct cd_cce_change *ch, char *err, size_t errlen)
 {
 	struct edit ed = {NO_LINE, NO_LINE, 0, NULL, false, false};
+	const struct cd_cc_node *old;
 	struct cd_cc cc;
-	size_t i;
 	int rc;
 
-	*out = NULL;
-	memset(ch, 0, sizeof(*ch));
-	if ((rc = cd_cc_parse(&cc, text, err, errlen)) < 0)
+	if ((rc = edit_begin(text, &cc, out, ch, err, errlen)) < 0)
 		return rc;
 	/* Said here as node add's user sees it ("named twice" is cluster create's list). */
-	for (i = 0; i < cc.n_nodes; i++)
-		if (strcmp(cc.nodes[i].name, name) == 0)
-			FAIL(CD_ERR_EXISTS,
-			     "node %s is in corosync.conf's nodelist already (id %" PRIu32
-			     ", %s): give the new node another name",
-			     name, cc.nodes[i].nodeid, cc.nodes[i].addr);
+	if ((old = node_named(&cc, name)))
+		FAIL(CD_ERR_EXISTS,
+		     "node %s is in corosync.conf's nodelist already (id %" PRIu32
+		     ", %s): give the new node another name",
+		     name, old->nodeid, old->addr);
 	if ((rc = cd_cc_add_node(&cc, name, addr && *addr ? addr : NULL, err, errlen)) < 0)
 		return rc;
-	for (i = 0; i < cc.n_nodes; i++)
-		if (strcmp(cc.nodes[i].name, name) == 0)
-			ch->node = cc.nodes[i];
+	if ((old = node_named(&cc, name)))
+		ch->node = *old;
 	ed.add = &ch->node;
 	return edit_text(text, &ed, cc.n_nodes, out, ch, NULL, err, errlen);
 }
@@ -362,19 +378,15 @@ int cd_cce_remove(const char *text, const char *name, char **out, struct cd_cce_
 		  char *err, size_t errlen)
 {
 	struct edit ed = {NO_LINE, NO_LINE, 0, NULL, false, false};
+	const struct cd_cc_node *gone;
 	struct cd_cc cc;
-	size_t i;
 	int rc;
 
-	*out = NULL;
-	memset(ch, 0, sizeof(*ch));
-	if ((rc = cd_cc_parse(&cc, text, err, errlen)) < 0)
+	if ((rc = edit_begin(text, &cc, out, ch, err, errlen)) < 0)
 		return rc;
-	for (i = 0; i < cc.n_nodes; i++)
-		if (strcmp(cc.nodes[i].name, name) == 0)
-			ch->node = cc.nodes[i];
-	if (!ch->node.nodeid)
+	if (!(gone = node_named(&cc, name)))
 		FAIL(CD_ERR_NOT_FOUND, "no node %s in corosync.conf's nodelist", name);
+	ch->node = *gone;
 	if (cc.n_nodes - 1 < CD_CCE_MIN_NODES)
 		FAIL(CD_ERR_INVALID,
 		     "removing %s would leave %zu node%s: a failover cluster needs %d or more",
