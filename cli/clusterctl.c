@@ -287,8 +287,9 @@ static const struct command commands[] = {
 	 cmd_vm_set},
 	{"vm", "explain", 1, 1, 0, 0, "vm explain NAME", cmd_vm_explain},
 	{"vm", "import", 1, 1, CTL_OPT_NODE | CTL_OPT_CHECK | CTL_OPT_COPY_DISKS, CTL_OPT_NODE,
-	 "vm import DOMAIN --node NODE [--check] [--copy-disks VOLUME] (run on NODE: make "
-	 "its libvirt domain a cluster VM; a running one is adopted, not restarted)",
+	 "vm import DOMAIN --node NODE [--check] [--copy-disks VOLUME] (make NODE's libvirt "
+	 "domain a cluster VM; a running one is adopted, not restarted; --copy-disks runs on "
+	 "NODE)",
 	 cmd_vm_import},
 	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,
 	 "vm move NAME [NODE] [--mode live|quick|cold] [--check | --wait]; "

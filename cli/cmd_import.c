@@ -1,10 +1,9 @@
 /*
  * clusterctl vm import DOMAIN --node NODE [--check] [--copy-disks VOLUME]:
  * make an existing libvirt domain of NODE a cluster VM (clusterd/ipc_import.c
- * says how). Runs on NODE. --copy-disks copies each disk of a shut-down
- * domain that is a file of NODE only into a new file of VOLUME first, with
- * the volume's own file commands, and the stored definition points at the
- * copies.
+ * says how). Runs on any member; with --copy-disks, on NODE. --copy-disks copies each disk of a
+ * shut-down domain that is a file of NODE only into a new file of VOLUME first, with the volume's
+ * own file commands, and the stored definition points at the copies.
  */
 #include "config.h"
 
@@ -27,9 +26,20 @@
 #define COPY_CHUNK (4u << 20)
 #define EXPOSE_WAIT_MS 15000
 
+/*
+ * Any member passes the import on to NODE and waits for its answer for
+ * --timeout less a second; --copy-disks reads NODE's own files, so it is
+ * asked of NODE only ("local").
+ */
 static struct json_object *import_args(char **argv, const struct ctl_opts *o)
 {
-	return args2("name", argv[0], "node", o->node);
+	struct json_object *a = args2("name", argv[0], "node", o->node);
+	int deadline = o->timeout_ms > 2000 ? o->timeout_ms - 1000 : 1000;
+
+	json_object_object_add(a, "deadline_ms", json_object_new_int64(deadline));
+	if (o->copy_disks)
+		json_object_object_add(a, "local", json_object_new_boolean(true));
+	return a;
 }
 
 /* The report's reasons, one a line, for a person. */

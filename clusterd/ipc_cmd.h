@@ -51,6 +51,8 @@ extern const size_t cd_ipc_maint_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_check_cmds[]; /* cluster.check */
 extern const size_t cd_ipc_check_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_import_cmds[]; /* vm.import* */
+/* The import's node-call methods (ipc_import.c), registered at start. */
+void cd_import_init(void);
 extern const size_t cd_ipc_import_n_cmds;
 extern const struct cd_ipc_cmd cd_ipc_debug_cmds[]; /* debug.dump, debug.dump_part */
 extern const size_t cd_ipc_debug_n_cmds;

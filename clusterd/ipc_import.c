@@ -3,13 +3,15 @@
  * vm.import.check (what an import would find) and vm.import (clusterctl
  * vm import DOMAIN --node NODE).
  *
- * Both run on NODE, whose libvirtd has the domain and whose clusterd takes
- * its disk leases: the domain's definition is read there (agents/import.h),
+ * Both may be asked of any member. The work runs on NODE, whose libvirtd
+ * has the domain and whose clusterd takes its disk leases: the member
+ * asked sends it a node call (clusterd/nodecall.h) and gives the client
+ * NODE's answer. There the domain's definition is read (agents/import.h),
  * judged (core/vm_import.h: every reason it cannot be highly available at
  * once) and checked by libvirt's own parser as vm.add checks a new VM. A
  * domain that runs is adopted where it runs, never restarted: its disk
- * leases are taken on this node first (cd_lrm_import_leases), then the
- * vm.import change records it running here; a refusal at any step gives
+ * leases are taken on NODE first (cd_lrm_import_leases), then the
+ * vm.import change records it running there; a refusal at any step gives
  * the leases back and changes nothing. Once the cluster has the VM,
  * libvirt's own persistent definition is removed: the cluster's XML is the
  * truth, as for every VM it starts.
@@ -31,14 +33,21 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/lrm.h"
 #include "clusterd/membership.h"
+#include "clusterd/nodecall.h"
 #include "clusterd/replica.h"
 #include "core/vm_import.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
-/* An import under way, from the client's request to its answer. */
+/* The node call's methods, and how long the member asked waits for NODE's answer. */
+#define METHOD_CHECK "vm.import.check"
+#define METHOD_IMPORT "vm.import"
+#define DEADLINE_MS 14000u
+#define DEADLINE_MAX_MS 600000u
+
+/* An import under way on NODE, from the call to its answer. */
 struct import {
-	qb_ipcs_connection_t *c;
+	struct cd_nodecall_origin from;
 	bool go;		    /* vm.import: carry it out; else only check */
 	char name[64];		    /* the domain, and the VM it becomes */
 	char node[CD_NAME_MAX + 1]; /* this node's name */
@@ -56,7 +65,6 @@ static void import_free(struct import *imp)
 {
 	if (!imp)
 		return;
-	qb_ipcs_connection_unref(imp->c);
 	json_object_put(imp->disks);
 	json_object_put(imp->def);
 	free(imp->repointed);
@@ -88,14 +96,23 @@ static void answer_report(struct import *imp, int rc)
 		cd_event("vm", imp->name, "import from %s refused: %zu reason(s)", imp->node,
 			 imp->rep.n_reasons + imp->rep.n_dropped);
 	}
-	cd_ipc_send_reply(imp->c, rc, o);
+	cd_nodecall_answer(imp->from, rc, o);
 	json_object_put(o);
 	import_free(imp);
 }
 
+static void answer_error(struct cd_nodecall_origin from, int rc, const char *err)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(err));
+	cd_nodecall_answer(from, rc, o);
+	json_object_put(o);
+}
+
 static void fail(struct import *imp, int rc, const char *err)
 {
-	cd_ipc_send_error(imp->c, rc, err);
+	answer_error(imp->from, rc, err);
 	import_free(imp);
 }
 
@@ -116,7 +133,7 @@ static void undefined(void *ctx, const struct cd_agent_result *r)
 	if (r->rc < 0)
 		json_object_object_add(o, "libvirt_definition_error",
 				       json_object_new_string(r->err ? r->err : "?"));
-	cd_ipc_send_reply(imp->c, 0, o);
+	cd_nodecall_answer(imp->from, 0, o);
 	json_object_put(o);
 	import_free(imp);
 }
@@ -239,15 +256,95 @@ static void definition_read(void *ctx, const struct cd_agent_result *r)
 		leases_done(imp, rc, err);
 }
 
-/* {name, node, disks}: see the file's comment. */
-static int import_cmd(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out,
-		      bool go)
+/* On NODE: {name, node, disks}, checked again where the work is done. */
+static void import_here(struct cd_nodecall_origin from, struct json_object *args, bool go)
 {
 	const char *name = cd_ipc_arg_str(args, "name"), *node = cd_ipc_arg_str(args, "node");
 	const struct cd_node *me =
 		cd_state_node_by_id(cd_replica_state(), cd_membership_local_nodeid());
 	struct json_object *disks = NULL;
 	struct import *imp;
+	char err[256];
+
+	if (!name || !cd_valid_name(name, 63) || !node || !me || strcmp(node, me->info.name) != 0) {
+		snprintf(err, sizeof(err), "an import call for another node reached %s",
+			 me ? me->info.name : "a node the state does not know yet");
+		answer_error(from, CD_ERR_INVALID, err);
+		return;
+	}
+	json_object_object_get_ex(args, "disks", &disks);
+	imp = calloc(1, sizeof(*imp));
+	if (!imp) {
+		answer_error(from, -ENOMEM, "out of memory");
+		return;
+	}
+	imp->from = from;
+	imp->go = go;
+	imp->disks = disks ? json_object_get(disks) : NULL;
+	cd_strlcpy(imp->name, name, sizeof(imp->name));
+	cd_strlcpy(imp->node, me->info.name, sizeof(imp->node));
+	if (cd_vm_agent_call(CD_AGENT_DEFINITION, name, NULL,
+			     (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), definition_read,
+			     imp) < 0)
+		fail(imp, -ENOMEM, "out of memory");
+}
+
+static void method_check(struct cd_nodecall_origin from, struct json_object *args)
+{
+	import_here(from, args, false);
+}
+
+static void method_import(struct cd_nodecall_origin from, struct json_object *args)
+{
+	import_here(from, args, true);
+}
+
+void cd_import_init(void)
+{
+	cd_nodecall_register(METHOD_CHECK, method_check);
+	cd_nodecall_register(METHOD_IMPORT, method_import);
+}
+
+/* --- the member a client asked --- */
+
+struct asked {
+	qb_ipcs_connection_t *c;
+	bool go;
+	char name[64], node[CD_NAME_MAX + 1];
+};
+
+/* NODE's answer, or why there is none, to the client. */
+static void answered(void *ctx, int rc, struct json_object *body, const char *err)
+{
+	struct asked *a = ctx;
+	char msg[512];
+
+	if (body) {
+		cd_ipc_send_reply(a->c, rc, body);
+	} else {
+		snprintf(msg, sizeof(msg), "%s%s%s%s", err, a->go ? ": whether '" : "",
+			 a->go ? a->name : "",
+			 a->go ? "' was imported there is not known: see clusterctl vm show, "
+				 "or ask again (an import done already is refused by name)"
+			       : "");
+		cd_ipc_send_error(a->c, rc, msg);
+	}
+	qb_ipcs_connection_unref(a->c);
+	free(a);
+}
+
+/* {name, node, disks, local, deadline_ms}: see the file's comment. */
+static int import_cmd(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out,
+		      bool go)
+{
+	const char *name = cd_ipc_arg_str(args, "name"), *node = cd_ipc_arg_str(args, "node");
+	const struct cd_state *st = cd_replica_state();
+	const struct cd_node *me = cd_state_node_by_id(st, cd_membership_local_nodeid());
+	const struct cd_node *there = node ? cd_state_node_by_name(st, node) : NULL;
+	struct json_object *disks = NULL;
+	uint64_t deadline = DEADLINE_MS;
+	struct asked *a;
+	int rc;
 
 	if (!name || !cd_valid_name(name, 63)) {
 		*out = cd_ipc_error_obj("missing or invalid domain name (a VM name is 1-63 of "
@@ -258,35 +355,51 @@ static int import_cmd(qb_ipcs_connection_t *c, struct json_object *args, struct 
 		*out = cd_ipc_error_obj("missing node: the node whose libvirt has the domain");
 		return CD_ERR_INVALID;
 	}
-	if (!me || strcmp(node, me->info.name) != 0) {
-		*out = cd_ipc_error_obj(
-			"the import of '%s' runs on %s itself, whose clusterd reads its libvirt and "
-			"takes the disk leases: run it there (this is %s)",
-			name, node, me ? me->info.name : "a node the state does not know yet");
-		return CD_ERR_INVALID;
-	}
 	if (json_object_object_get_ex(args, "disks", &disks) &&
 	    !json_object_is_type(disks, json_type_object)) {
 		*out = cd_ipc_error_obj("disks takes a map of paths");
 		return CD_ERR_INVALID;
 	}
-	imp = calloc(1, sizeof(*imp));
-	if (!imp) {
+	if (args && cd_jget_u64(args, "deadline_ms", &deadline) == 0 &&
+	    (deadline < 100 || deadline > DEADLINE_MAX_MS)) {
+		*out = cd_ipc_error_obj("deadline_ms must be between 100 and %u", DEADLINE_MAX_MS);
+		return CD_ERR_INVALID;
+	}
+	if (!there) {
+		*out = cd_ipc_error_obj("no node named '%s' in the cluster (clusterctl node list)",
+					node);
+		return CD_ERR_NOT_FOUND;
+	}
+	if (cd_jget_bool_or(args, "local", false) && there != me) {
+		*out = cd_ipc_error_obj(
+			"--copy-disks reads the domain's disks from %s's own files: "
+			"run it on %s (this is %s)",
+			node, node, me ? me->info.name : "a node not known yet");
+		return CD_ERR_INVALID;
+	}
+	if (!cd_membership_is_member(there->info.id)) {
+		*out = cd_ipc_error_obj("%s is not a member now: its clusterd reads its libvirt "
+					"and takes the disk leases, so the import needs it online",
+					node);
+		return CD_ERR_INVALID;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
 		*out = cd_ipc_error_obj("out of memory");
 		return -ENOMEM;
 	}
-	imp->c = c;
-	imp->go = go;
-	imp->disks = disks ? json_object_get(disks) : NULL;
-	cd_strlcpy(imp->name, name, sizeof(imp->name));
-	cd_strlcpy(imp->node, me->info.name, sizeof(imp->node));
+	a->c = c;
+	a->go = go;
+	cd_strlcpy(a->name, name, sizeof(a->name));
+	cd_strlcpy(a->node, node, sizeof(a->node));
 	qb_ipcs_connection_ref(c);
-	if (cd_vm_agent_call(CD_AGENT_DEFINITION, name, NULL,
-			     (int)cd_config_uint(CD_CFG_LIBVIRT_TIMEOUT_MS), definition_read,
-			     imp) < 0) {
-		import_free(imp);
-		*out = cd_ipc_error_obj("out of memory");
-		return -ENOMEM;
+	rc = cd_nodecall_start(there->info.id, go ? METHOD_IMPORT : METHOD_CHECK, args,
+			       (uint32_t)deadline, answered, a);
+	if (rc < 0) {
+		qb_ipcs_connection_unref(c);
+		free(a);
+		*out = cd_ipc_error_obj("cannot ask %s: %s", node, cd_strerror(rc));
+		return rc;
 	}
 	return CD_IPC_ASYNC;
 }

@@ -16,6 +16,7 @@ clusterd_clusterd_SOURCES = \
 	clusterd/ipc_cluster.c clusterd/ipc_check.c clusterd/ipc_vm.c clusterd/ipc_move.c clusterd/ipc_volume.c clusterd/ipc_fence.c clusterd/ipc_drain.c \
 	clusterd/ipc_maint.c clusterd/ipc_debug.c \
 	clusterd/blackbox.c clusterd/blackbox.h clusterd/debugdump.c clusterd/debugdump.h \
+	clusterd/nodecall.c clusterd/nodecall.h \
 	clusterd/lrm.c clusterd/lrm.h \
 	clusterd/lrm_leases.c clusterd/lrm_move.c clusterd/lrm_quick.c clusterd/lrm_settle.c clusterd/lrm_sweep.c clusterd/lrm_int.h \
 	clusterd/quorumloss.c clusterd/quorumloss.h \

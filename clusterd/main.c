@@ -27,8 +27,10 @@
 #include "clusterd/console.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/debugdump.h"
+#include "clusterd/nodecall.h"
 #include "clusterd/events.h"
 #include "clusterd/hostinfo.h"
+#include "clusterd/ipc_cmd.h"
 #include "clusterd/identity.h"
 #include "clusterd/lrm.h"
 #include "clusterd/volmgr.h"
@@ -58,6 +60,7 @@ static void state_changed(void)
 	cd_identity_state_changed();
 	cd_shutdown_state_changed(stopping);
 	cd_debugdump_state_changed();
+	cd_nodecall_state_changed();
 }
 
 /*
@@ -452,6 +455,8 @@ int main(int argc, char **argv)
 		qb_log(LOG_WARNING, "fencing unavailable: %s", cd_strerror(rc));
 	cd_coordinator_init(loop);
 	cd_debugdump_init(loop);
+	cd_nodecall_init(loop);
+	cd_import_init();
 	cd_quorumloss_init(loop);
 	cd_replica_set_listener(state_changed);
 	cd_replica_set_sync_timeout(loop, cd_config_uint(CD_CFG_SYNC_TIMEOUT_MS));
@@ -485,6 +490,7 @@ int main(int argc, char **argv)
 	cd_ipcs_stop();
 	cd_statecheck_fini();
 	cd_debugdump_fini();
+	cd_nodecall_fini();
 	cd_replica_fini();
 	cd_shutdown_fini();
 	qb_loop_destroy(loop);

@@ -14,6 +14,7 @@
 #include "clusterd/persist.h"
 #include "clusterd/snapstream.h"
 #include "clusterd/debugdump.h"
+#include "clusterd/nodecall.h"
 #include "lib/jsonget.h"
 #include "clusterd/clockskew.h"
 #include "clusterd/statecheck.h"
@@ -984,6 +985,13 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case CD_MSG_DUMP_CHUNK:
 		cd_debugdump_on_chunk(&msg);
+		break;
+	case CD_MSG_NODE_CALL:
+		/* Answered whatever the sync phase: the method says what it needs. */
+		cd_nodecall_on_call(&msg);
+		break;
+	case CD_MSG_NODE_REPLY:
+		cd_nodecall_on_reply(&msg);
 		break;
 	}
 	cd_msg_clear(&msg);

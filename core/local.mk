@@ -49,6 +49,7 @@ core_libcdcore_la_SOURCES = \
 	core/ipc_admit.c core/ipc_admit.h \
 	core/chunks.c core/chunks.h \
 	core/dump.c core/dump.h \
+	core/nodecall.c core/nodecall.h \
 	core/statecheck.c core/statecheck.h \
 	core/changelog.c core/changelog.h
 core_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)

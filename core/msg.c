@@ -37,6 +37,8 @@ static const struct {
 	{CD_MSG_SYNC_DELTA, "sync-delta", 3, CD_MSG_SYNC_DELTA_MAX, 1, 0},
 	{CD_MSG_DUMP_REQUEST, "dump-request", 3, CD_MSG_DUMP_REQUEST_MAX, 1, 0},
 	{CD_MSG_DUMP_CHUNK, "dump-chunk", CD_CHUNK_HDR_LEN, CD_MSG_CHUNK_MAX, 1, 1},
+	{CD_MSG_NODE_CALL, "node-call", 3, CD_MSG_NODE_CALL_MAX, 1, 0},
+	{CD_MSG_NODE_REPLY, "node-reply", 3, CD_MSG_NODE_CALL_MAX, 1, 0},
 };
 
 static int type_index(uint16_t type)

@@ -51,6 +51,8 @@
  * (core/dump.h), as is a dump chunk's, whose pieces are snapshot chunks'.
  */
 #define CD_MSG_DUMP_REQUEST_MAX 256u
+/* A node call or its reply (core/nodecall.h): a method's arguments or answer. */
+#define CD_MSG_NODE_CALL_MAX (256u * 1024u)
 /* The largest message of any type, its header included. */
 #define CD_MSG_MAX (sizeof(struct cd_msg_hdr) + CD_MSG_SNAPSHOT_MAX)
 
@@ -66,6 +68,8 @@ enum cd_msg_type {
 	CD_MSG_SYNC_DELTA = 9,	   /* in place of a snapshot: the changes members lack */
 	CD_MSG_DUMP_REQUEST = 10,  /* debug dump: every member sends its blackbox (core/dump.h) */
 	CD_MSG_DUMP_CHUNK = 11,	   /* a piece of a member's dump answer (binary, core/chunks.h) */
+	CD_MSG_NODE_CALL = 12,	   /* work only one node can do, asked of it (core/nodecall.h) */
+	CD_MSG_NODE_REPLY = 13,	   /* that node's answer, to the member that asked */
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 

@@ -21,7 +21,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_statecheck tests/unit/check_state_sum tests/unit/check_failpath \
 	tests/unit/check_lostnode \
 	tests/unit/check_clustercheck \
-	tests/unit/check_dump
+	tests/unit/check_dump tests/unit/check_nodecall
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 noinst_HEADERS += tests/unit/check_common.h
@@ -143,6 +143,9 @@ tests_unit_check_schedule_LDADD = $(UNIT_LIBS)
 tests_unit_check_dump_SOURCES = tests/unit/check_dump.c
 tests_unit_check_dump_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_dump_LDADD = $(UNIT_LIBS)
+tests_unit_check_nodecall_SOURCES = tests/unit/check_nodecall.c
+tests_unit_check_nodecall_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_nodecall_LDADD = $(UNIT_LIBS)
 tests_unit_check_chunks_SOURCES = tests/unit/check_chunks.c
 tests_unit_check_chunks_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_chunks_LDADD = $(UNIT_LIBS)

@@ -7,6 +7,9 @@
 # and nothing changes; a domain that is only defined is added stopped and
 # libvirt's own definition of it is removed; with --copy-disks, a defined
 # domain's disk of node1 only is copied onto the volume first, and it runs.
+# An import may be asked of any member: node2 and node3 ask for node1's
+# domains, and node1 does the work; --copy-disks, an unknown node and an
+# offline node are refused with what to do.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "import"
@@ -34,14 +37,16 @@ out=$(lab exec 1 clusterctl --json vm import imp1 --node node1 --check)
 assert_eq "$(jq -r '"\(.running) \(.report.ok)"' <<<"$out")" "true true" "--check: imp1 runs and can be made highly available"
 assert_eq "$(lab exec 1 clusterctl --json vm list | jq '.vms | length')" 0 "--check changed nothing"
 
-# Only on the node whose libvirtd has it.
 rc=0
-lab exec 2 clusterctl vm import imp1 --node node1 >/dev/null 2>&1 || rc=$?
-assert_eq "$rc" 5 "an import asked on node2 for node1's domain is refused (exit 5)"
+out=$(lab exec 2 clusterctl vm import imp1 --node node9 2>&1) || rc=$?
+assert_eq "$rc" 4 "an import for a node the cluster does not have: exit 4"
+assert_match "$out" "no node named 'node9'" "it says there is no such node"
 
+# Asked on node2: node1, whose libvirtd has the domain, does the work.
 rc=0
-out=$(lab exec 1 clusterctl --json vm import imp1 --node node1) || rc=$?
-assert_eq "$rc" 0 "vm import imp1 --node node1: exit 0 ($out)"
+out=$(lab exec 2 clusterctl --json vm import imp1 --node node1) || rc=$?
+assert_eq "$rc" 0 "vm import imp1 --node node1, asked on node2: exit 0 ($out)"
+assert_eq "$(jq -r .node <<<"$out")" node1 "the answer comes from node1"
 assert_eq "$(jq -r '"\(.running) \(.state)"' <<<"$out")" "true running" "imp1 imported running"
 assert_eq "$(vm_field 2 imp1 'd["state"]') $(vm_field 2 imp1 'd["node_name"]')" "running node1" "node2 sees imp1 running on node1"
 assert_eq "$(vm_nodes_running imp1)" node1 "imp1 runs on node1 only (libvirt on every node)"
@@ -69,16 +74,24 @@ lab exec 1 clusterctl vm show imp2 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 4 "the cluster has no VM imp2"
 assert_match "$(lab exec 1 virsh -q list --all --name)" "imp2" "libvirt still has imp2 defined on node1"
 rc=0
+out=$(lab exec 3 clusterctl --json vm import imp2 --node node1 --check) || rc=$?
+assert_eq "$rc/$(jq -r '[.report.reasons[].code] | join(" ")' <<<"$out")" "9/disk-local" "--check asked on node3 gives node1's verdict: disk-local"
+rc=0
 lab exec 1 clusterctl vm import imp2 --node node1 --copy-disks vol1 --check >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 2 "--check with --copy-disks is a usage error"
+rc=0
+out=$(lab exec 2 clusterctl vm import imp2 --node node1 --copy-disks vol1 2>&1) || rc=$?
+assert_eq "$rc" 5 "--copy-disks asked on node2 for node1's domain: exit 5"
+assert_match "$out" "run it on node1" "it says to run it on node1"
+assert_match "$(lab exec 1 virsh -q list --all --name)" "imp2" "libvirt still has imp2 defined on node1"
 lab exec 1 virsh undefine imp2 >/dev/null
 pass "imp2 refused with its reason; nothing changed"
 
 # --- a domain that is only defined: added stopped, libvirt's definition gone
 lab exec 1 virsh define "$LAB_DIR/imp3.xml" >/dev/null
 rc=0
-out=$(lab exec 1 clusterctl --json vm import imp3 --node node1) || rc=$?
-assert_eq "$rc" 0 "vm import imp3 (defined, not running): exit 0"
+out=$(lab exec 3 clusterctl --json vm import imp3 --node node1) || rc=$?
+assert_eq "$rc" 0 "vm import imp3 (defined, not running), asked on node3: exit 0"
 assert_eq "$(jq -r '"\(.running) \(.state) \(.libvirt_definition)"' <<<"$out")" "false stopped removed" "imp3 added stopped, libvirt's definition removed"
 vm_absent_on 1 imp3 || fail "libvirt on node1 still has imp3"
 pass "imp3 imported stopped"
@@ -115,5 +128,10 @@ assert_eq "$inter" false "imp1 never answered from two boots at once"
 new=$(vm_field 2 imp1 'd["node_name"]')
 assert_eq "$(vm_nodes_running imp1)" "$new" "imp1 runs on $new only"
 pass "imp1 failed over to $new"
+
+rc=0
+out=$(lab exec 2 clusterctl vm import imp9 --node node1 2>&1) || rc=$?
+assert_eq "$rc" 5 "an import for node1 while it is down: exit 5"
+assert_match "$out" "node1 is not a member now" "it says node1 is not a member"
 
 lab_test_end
