@@ -17,6 +17,7 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/snapstream.h"
 #include "core/chunks.h"
 #include "core/dump.h"
 #include "lib/util.h"
@@ -129,25 +130,8 @@ static int send_answer(uint64_t token, const char *text, size_t len, struct cd_v
 				 .sender = cd_membership_local_nodeid(),
 				 .step = CD_DUMP_STEP,
 				 .version = v};
-	unsigned char hdr[CD_CHUNK_HDR_LEN];
-	struct cd_chunks_tx tx;
-	struct cd_chunk_hdr h;
-	const void *piece;
-	size_t plen, blen;
-	void *buf;
-	int rc;
 
-	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK, NULL);
-	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
-		cd_chunk_hdr_encode(&h, hdr);
-		rc = cd_msg_build_raw(CD_MSG_DUMP_CHUNK, id.sender, token, hdr, sizeof(hdr), piece,
-				      plen, &buf, &blen);
-		if (rc == 0) {
-			rc = cd_membership_send(buf, blen);
-			free(buf);
-		}
-	}
-	return rc;
+	return cd_snapstream_send_text(CD_MSG_DUMP_CHUNK, &id, text, len, NULL, NULL);
 }
 
 void cd_debugdump_on_request(const struct cd_msg *m)

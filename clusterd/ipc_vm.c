@@ -154,7 +154,9 @@ static void lost_view(uint32_t id, struct cd_lost_view *v, void *ctx)
 		v->n_slots = cd_volmgr_host_slots(id, v->slots, CD_MAX_VOLUMES);
 }
 
-static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
+/* lost_nodes: the request's verdicts (cd_lost_table), or NULL for a request about one VM. */
+static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml,
+				   struct cd_lost_table *lost_nodes)
 {
 	struct cd_node_lost lost;
 	const struct cd_node *n =
@@ -175,7 +177,10 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml)
 	json_object_object_add(o, "move", cd_ipc_move_json(vm, false));
 	json_object_object_add(o, "last_move", cd_ipc_move_json(vm, true));
 	/* "state" stays what the state records: scripts compare it; node_lost tells the truth. */
-	cd_vm_lost(cd_replica_state(), vm, lost_view, NULL, &lost);
+	if (lost_nodes)
+		cd_lost_table_vm(lost_nodes, vm, &lost);
+	else
+		cd_vm_lost(cd_replica_state(), vm, lost_view, NULL, &lost);
 	cd_node_lost_to_json(&lost, o);
 	return o;
 }
@@ -198,6 +203,7 @@ static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct
 {
 	const struct cd_state *s = cd_replica_state();
 	const struct cd_vm *page;
+	struct cd_lost_table lost_nodes;
 	const char *after = cd_ipc_arg_str(args, "after"), *next;
 	struct json_object *a, *t;
 	size_t i, n, bytes = 0, limit = 0;
@@ -218,9 +224,11 @@ static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct
 		limit = (size_t)json_object_get_int64(t);
 	}
 	cd_vm_page(s, after, limit, &page, &n, &next);
+	/* A lost node's host slots are asked of the volume manager once, not once a VM. */
+	cd_lost_table_init(&lost_nodes, s, lost_view, NULL);
 	a = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		struct json_object *v = vm_view(&page[i], false);
+		struct json_object *v = vm_view(&page[i], false, &lost_nodes);
 		size_t len = strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)) + 1;
 
 		if (i > 0 && bytes + len > cd_ipc_reply_cap(c) - VM_PAGE_MARGIN) {
@@ -231,6 +239,7 @@ static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct
 		bytes += len;
 		json_object_array_add(a, v);
 	}
+	cd_lost_table_fini(&lost_nodes);
 	*out = json_object_new_object();
 	json_object_object_add(*out, "vms", a);
 	json_object_object_add(*out, "next", next ? json_object_new_string(next) : NULL);
@@ -259,7 +268,7 @@ static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args, struct
 	const struct cd_vm *vm = find_vm(args, out, &rc);
 
 	if (vm)
-		*out = vm_view(vm, true);
+		*out = vm_view(vm, true, NULL);
 	return rc;
 }
 
@@ -277,7 +286,7 @@ static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 		*out = cd_ipc_error_obj("cannot explain '%s': %s", vm->name, cd_strerror(rc));
 		return rc;
 	}
-	*out = vm_view(vm, false);
+	*out = vm_view(vm, false, NULL);
 	json_object_object_add(*out, "explanation", json_object_new_string(why));
 	return 0;
 }

@@ -34,6 +34,32 @@ static int send_inline(uint64_t round, const struct json_object *o)
 	return rc;
 }
 
+int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
+			    size_t len, const char *total_sha256, uint32_t *count)
+{
+	unsigned char hdr[CD_CHUNK_HDR_LEN];
+	struct cd_chunks_tx tx;
+	struct cd_chunk_hdr h;
+	const void *piece;
+	size_t plen, blen;
+	void *buf;
+	int rc;
+
+	rc = cd_chunks_tx_init(&tx, id, text, len, CD_SNAPSHOT_CHUNK, total_sha256);
+	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
+		cd_chunk_hdr_encode(&h, hdr);
+		rc = cd_msg_build_raw(type, id->sender, id->round, hdr, sizeof(hdr), piece, plen,
+				      &buf, &blen);
+		if (rc == 0) {
+			rc = cd_membership_send(buf, blen);
+			free(buf);
+		}
+	}
+	if (rc == 0 && count)
+		*count = tx.count;
+	return rc;
+}
+
 static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, const char *text,
 		       size_t len, const char *checksum)
 {
@@ -41,30 +67,16 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 				 .sender = cd_membership_local_nodeid(),
 				 .step = step,
 				 .version = s->version};
-	unsigned char hdr[CD_CHUNK_HDR_LEN];
-	struct cd_chunks_tx tx;
-	struct cd_chunk_hdr h;
-	const void *piece;
-	size_t plen, blen;
-	void *buf;
 	uint64_t t0 = cd_now_ms();
+	uint32_t count;
 	int rc;
 
-	rc = cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK, checksum);
-	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
-		cd_chunk_hdr_encode(&h, hdr);
-		rc = cd_msg_build_raw(CD_MSG_SNAPSHOT_CHUNK, id.sender, round, hdr, sizeof(hdr),
-				      piece, plen, &buf, &blen);
-		if (rc == 0) {
-			rc = cd_membership_send(buf, blen);
-			free(buf);
-		}
-	}
+	rc = cd_snapstream_send_text(CD_MSG_SNAPSHOT_CHUNK, &id, text, len, checksum, &count);
 	if (rc == 0)
 		qb_log(LOG_NOTICE,
 		       "snapshot %" PRIu64 ".%" PRIu64 " of %zu bytes queued as %" PRIu32
 		       " chunks in %" PRIu64 " ms",
-		       s->version.epoch, s->version.seq, len, tx.count, cd_now_ms() - t0);
+		       s->version.epoch, s->version.seq, len, count, cd_now_ms() - t0);
 	return rc;
 }
 

@@ -7,6 +7,9 @@
  * corosync's limits. Every member, the sender too, puts the chunks back
  * together and takes the snapshot at the delivery of its last chunk: at
  * the same point of the message stream everywhere.
+ *
+ * cd_snapstream_send_text() is the sending half alone, for any text that
+ * goes as chunks (a dump's answers too, debugdump.h).
  */
 #ifndef CD_SNAPSTREAM_H
 #define CD_SNAPSTREAM_H
@@ -16,11 +19,26 @@
 
 #include <json-c/json.h>
 
+#include "core/chunks.h"
 #include "core/msg.h"
 #include "core/state.h"
 
 /* A state whose JSON is larger than this goes in chunks. */
 #define CD_SNAPSHOT_INLINE_MAX CD_SNAPSHOT_CHUNK
+
+/*
+ * Send len bytes of text as the chunks of id (core/chunks.h), each a
+ * message of type (CD_MSG_SNAPSHOT_CHUNK, CD_MSG_DUMP_CHUNK) from
+ * id->sender with round id->round and CD_SNAPSHOT_CHUNK bytes of text at
+ * most. They are queued in order for the membership's send queue, which
+ * hands them to corosync as it takes them (cd_membership_send()): nothing
+ * here waits. total_sha256 is the text's hex SHA-256 where the caller has
+ * it, or NULL (then it is hashed here). *count (count may be NULL) is how
+ * many chunks were queued. Returns 0 or -errno; after an error the chunks
+ * queued already still go, and the receivers never see the text whole.
+ */
+int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
+			    size_t len, const char *total_sha256, uint32_t *count);
 
 /*
  * Send s as the snapshot round and step ask for. checksum is s's state

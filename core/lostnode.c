@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/lostnode.h"
@@ -163,22 +164,66 @@ static bool on_its_node(const struct cd_vm *vm)
 	return false;
 }
 
-bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view, void *ctx,
-		struct cd_node_lost *out)
+/* n's verdict: what view says of it, over the state's member flag and quorum. */
+static void node_lost(const struct cd_state *s, const struct cd_node *n, cd_lost_view_fn *view,
+		      void *ctx, struct cd_node_lost *out)
 {
-	const struct cd_node *n = on_its_node(vm) ? cd_state_node_by_id(s, vm->node) : NULL;
 	struct cd_lost_view v;
 
-	memset(out, 0, sizeof(*out));
-	if (!n)
-		return false;
 	memset(&v, 0, sizeof(v));
 	v.member = n->member;
 	v.quorate = true;
 	if (view)
 		view(n->info.id, &v, ctx);
 	cd_node_lost_eval(s, n, &v, out);
+}
+
+static const struct cd_node *placed_on(const struct cd_state *s, const struct cd_vm *vm)
+{
+	return on_its_node(vm) ? cd_state_node_by_id(s, vm->node) : NULL;
+}
+
+bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view, void *ctx,
+		struct cd_node_lost *out)
+{
+	const struct cd_node *n = placed_on(s, vm);
+
+	memset(out, 0, sizeof(*out));
+	if (!n)
+		return false;
+	node_lost(s, n, view, ctx, out);
 	return out->lost;
+}
+
+void cd_lost_table_init(struct cd_lost_table *t, const struct cd_state *s, cd_lost_view_fn *view,
+			void *ctx)
+{
+	t->s = s;
+	t->view = view;
+	t->ctx = ctx;
+	t->e = s->n_nodes ? calloc(s->n_nodes, sizeof(*t->e)) : NULL;
+}
+
+bool cd_lost_table_vm(struct cd_lost_table *t, const struct cd_vm *vm, struct cd_node_lost *out)
+{
+	const struct cd_node *n = placed_on(t->s, vm);
+	struct cd_lost_entry *e;
+
+	if (!n || !t->e)
+		return cd_vm_lost(t->s, vm, t->view, t->ctx, out);
+	e = &t->e[n - t->s->nodes];
+	if (!e->known) {
+		node_lost(t->s, n, t->view, t->ctx, &e->lost);
+		e->known = true;
+	}
+	*out = e->lost;
+	return out->lost;
+}
+
+void cd_lost_table_fini(struct cd_lost_table *t)
+{
+	free(t->e);
+	t->e = NULL;
 }
 
 static struct json_object *str_or_null(const char *s)

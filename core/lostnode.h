@@ -44,7 +44,10 @@ struct cd_lost_view {
 	struct cd_slot_view slots[CD_MAX_VOLUMES];
 };
 
-/* Fills v for node id; called at most once for each VM looked at. */
+/*
+ * Fills v for node id; called at most once for each VM looked at, and
+ * through a struct cd_lost_table at most once for each node.
+ */
 typedef void cd_lost_view_fn(uint32_t id, struct cd_lost_view *v, void *ctx);
 
 #define CD_WAITS_FOR_MAX 384
@@ -79,6 +82,38 @@ void cd_node_lost_eval(const struct cd_state *s, const struct cd_node *n,
  */
 bool cd_vm_lost(const struct cd_state *s, const struct cd_vm *vm, cd_lost_view_fn *view, void *ctx,
 		struct cd_node_lost *out);
+
+/*
+ * The verdicts of one request that looks at many VMs (a page of vm list):
+ * each node's is worked out, and view asked about it, the first time one
+ * of its VMs is looked at, and kept for the others. The entries follow
+ * s->nodes; s is borrowed and must not change while the table is in use.
+ */
+struct cd_lost_entry {
+	bool known; /* lost holds the node's verdict */
+	struct cd_node_lost lost;
+};
+
+struct cd_lost_table {
+	const struct cd_state *s;
+	cd_lost_view_fn *view;
+	void *ctx;
+	struct cd_lost_entry *e; /* s->n_nodes of them; NULL (no memory, released): none kept */
+};
+
+/*
+ * An empty table for s, view and ctx as cd_vm_lost() takes them. It never
+ * fails: without memory it keeps nothing and asks view each time. Release
+ * with cd_lost_table_fini().
+ */
+void cd_lost_table_init(struct cd_lost_table *t, const struct cd_state *s, cd_lost_view_fn *view,
+			void *ctx);
+
+/* cd_vm_lost() of the table's state, view and ctx, with vm's node looked at once. */
+bool cd_lost_table_vm(struct cd_lost_table *t, const struct cd_vm *vm, struct cd_node_lost *out);
+
+/* Release what t holds (twice is fine). */
+void cd_lost_table_fini(struct cd_lost_table *t);
 
 /*
  * Add to o, a VM's JSON, "node_lost" (always) and, when lost, "waits_for"

@@ -19,7 +19,7 @@ unit_tests = tests/unit/check_state tests/unit/check_sync tests/unit/check_msg \
 	tests/unit/check_move_peer tests/unit/check_schedule \
 	tests/unit/check_chunks tests/unit/check_changelog tests/unit/check_syncdelta tests/unit/check_journal \
 	tests/unit/check_statecheck tests/unit/check_state_sum tests/unit/check_failpath \
-	tests/unit/check_lostnode \
+	tests/unit/check_lostnode tests/unit/check_lost_table \
 	tests/unit/check_clustercheck \
 	tests/unit/check_dump tests/unit/check_nodecall
 check_PROGRAMS += $(unit_tests)
@@ -175,6 +175,9 @@ tests_unit_check_failpath_LDADD = $(UNIT_LIBS)
 tests_unit_check_lostnode_SOURCES = tests/unit/check_lostnode.c $(FIXTURE_SOURCES)
 tests_unit_check_lostnode_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_lostnode_LDADD = $(UNIT_LIBS)
+tests_unit_check_lost_table_SOURCES = tests/unit/check_lost_table.c $(FIXTURE_SOURCES)
+tests_unit_check_lost_table_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_lost_table_LDADD = $(UNIT_LIBS)
 tests_unit_check_clustercheck_SOURCES = tests/unit/check_clustercheck.c $(FIXTURE_SOURCES)
 tests_unit_check_clustercheck_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_clustercheck_LDADD = $(UNIT_LIBS)
