@@ -323,7 +323,8 @@ int cmd_vm_remove(struct cd_client *c, char **argv, int argc, const struct ctl_o
 	return simple(c, "vm.remove", args1("name", argv[0]), NULL);
 }
 
-/* vm start NAME [--check]: --check says where it would start, or why nowhere, and starts nothing. */
+/* vm start NAME [--check]: --check says where it would start, or why nowhere, and starts nothing.
+ */
 int cmd_vm_start(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
 	struct json_object *a = args1("name", argv[0]);

@@ -174,10 +174,11 @@ START_TEST(test_explain_start)
 	struct cd_policy_text t;
 	char buf[512];
 
-	ck_assert_int_eq(cd_policy_text_parse(NODES "vm a vcpus=1 memory=1024 target=stopped "
-						    "preferred=n2\n"
-						    "vm b vcpus=1 memory=1024 priority=no-auto-start\n"
-						    "vm c vcpus=1 memory=8192 target=stopped\n",
+	ck_assert_int_eq(cd_policy_text_parse(NODES
+					      "vm a vcpus=1 memory=1024 target=stopped "
+					      "preferred=n2\n"
+					      "vm b vcpus=1 memory=1024 priority=no-auto-start\n"
+					      "vm c vcpus=1 memory=8192 target=stopped\n",
 					      &t, err, sizeof(err)),
 			 0);
 	ck_assert_int_eq(cd_policy_explain(&t.in, "a", buf, sizeof(buf)), 0);
