@@ -500,19 +500,25 @@ async function refreshJson(path, sel) {
 	$(sel).textContent = JSON.stringify(await api("GET", path), null, 2);
 }
 
+/* A schedule in words: its nodes, when, its next run and its last run's outcome. */
+function maintSummary(m) {
+	const nodes = Array.isArray(m.nodes) ? m.nodes.join(", ") : m.nodes;
+	const run = m.run ? `run ${m.run.id} ${m.run.outcome}` + (m.run.why ? ` (${m.run.why})` : "") : "never ran";
+	return `${nodes}; ${m.schedule_text || m.schedule || ""}` + (m.next ? `; next ${m.next}` : "") + `; ${run}`;
+}
+
 async function refreshMaintenance() {
 	const r = await api("GET", "/api/maintenance");
 	const list = r.schedules || r.maintenance || r.items || [];
 	fill($("#maintenance tbody"), list.map((m) =>
 		el("tr", { "data-maintenance": m.name },
 			el("td", {}, m.name),
-			el("td", {}, el("pre", {}, JSON.stringify(m, null, 1))),
+			el("td", {}, maintSummary(m)),
 			el("td", {}, el("button", { type: "button", "data-action": "run", "data-maintenance": m.name,
 				onclick: () => runMaintenance(m) }, "Run now")))));
 }
 
 function msText(ms) {
-	if (!ms) return "none";
 	const m = Math.round(ms / 60000);
 	return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
 }
@@ -531,7 +537,7 @@ async function runMaintenance(m) {
 			el("p", {}, `One node at a time, in this order: ${nodes.join(", ")}. For each: a health gate, a ` +
 				`${cur.mode || "live"} drain, the pre command (${cur.pre || "none"}), the node back and healthy, ` +
 				`the post command (${cur.post || "none"}), a resume. A failed node stays drained and paused; the run ` +
-				`stops after ${cur.max_failed} failed node(s); window ${msText(cur.window_ms)}.`)];
+				`stops after ${cur.max_failed} failed node(s); ` + (cur.window_ms ? `window ${msText(cur.window_ms)}.` : "no window."))];
 		for (const n of nodes) {
 			try {
 				const plan = await api("POST", `/api/nodes/${encodeURIComponent(n)}/drain`, { dry_run: true });

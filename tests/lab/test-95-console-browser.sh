@@ -265,6 +265,8 @@ run_of() { lab exec 1 clusterctl --json maintenance show webmaint | jq -r '.run.
 lab exec 1 clusterctl maintenance add webmaint --nodes node3 --at +12h >/dev/null
 click '#tabs button[data-tab="maintenance"]'
 page_wait 30 "the page lists webmaint" "!!$(q '#maintenance button[data-action="run"][data-maintenance="webmaint"]')"
+assert_match "$(js "$(q '#maintenance tr[data-maintenance="webmaint"]').textContent")" "node3; at .*; never ran" \
+	"the page shows webmaint in words: for node3, when, never ran"
 click '#maintenance button[data-action="run"][data-maintenance="webmaint"]'
 page_wait 60 "the run's plan shows in the dialog and Run now is enabled" \
 	"$(q '#confirm').open && $(q '#maint-plan').dataset.ok === 'yes' && !$(q '#confirm-ok').disabled"
@@ -276,7 +278,7 @@ assert_eq "$(node_state 1 node3)" online "and node3 stays online"
 shot 13-maintenance-plan
 click '#confirm-ok'
 page_wait 300 "the page says the run of webmaint is done" "$(q '#maint-progress').dataset.state === 'done'"
-pass "the page says the run is done: $(js "$(q '#maint-progress').textContent")"
+pass "the page says the run is done: $(js "$(q '#maint-progress').innerText")"
 assert_eq "$(run_of)" done "clusterctl maintenance show: the run of webmaint is done"
 assert_eq "$(lab exec 1 clusterctl --json maintenance show webmaint | jq -r '[.run.nodes[] | "\(.node) \(.outcome)"] | join(",")')" \
 	"node3 done" "the run serviced node3"
