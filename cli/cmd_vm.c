@@ -323,9 +323,16 @@ int cmd_vm_remove(struct cd_client *c, char **argv, int argc, const struct ctl_o
 	return simple(c, "vm.remove", args1("name", argv[0]), NULL);
 }
 
+/* vm start NAME [--check]: --check says where it would start, or why nowhere, and starts nothing.
+ */
 int cmd_vm_start(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
-	return simple(c, "vm.start", args1("name", argv[0]), NULL);
+	struct json_object *a = args1("name", argv[0]);
+
+	if (!o->check)
+		return simple(c, "vm.start", a, NULL);
+	json_object_object_add(a, "start", json_object_new_boolean(true));
+	return simple(c, "vm.explain", a, show_explain);
 }
 
 /*

@@ -9,6 +9,7 @@
 #ifndef CD_COORDINATOR_H
 #define CD_COORDINATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +32,11 @@ void cd_coordinator_state_changed(void);
 #define CD_DECISIONS_KEPT 64
 size_t cd_coordinator_decisions(uint64_t *last_us, uint64_t *median_us, uint64_t *max_us);
 
-/* Why VM name is where it is, in words. Returns 0 or CD_ERR_NOT_FOUND. */
-int cd_coordinator_explain(const char *name, char *buf, size_t len);
+/*
+ * Why VM name is where it is, in words; with start, what an admin's start
+ * of it would do (where it would start, or why nowhere). Returns 0 or
+ * CD_ERR_NOT_FOUND.
+ */
+int cd_coordinator_explain(const char *name, bool start, char *buf, size_t len);
 
 #endif

@@ -25,6 +25,7 @@
 #include "core/vmdisks.h"
 #include "core/vmident.h"
 #include "core/vmpage.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 static bool mac_taken(const char *mac, void *ctx)
@@ -272,6 +273,11 @@ static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args, struct
 	return rc;
 }
 
+/*
+ * vm.explain {name, start}: why the VM is where it is; with start, what
+ * vm.start would do (the start's preflight: the console shows it before
+ * asking to confirm, vm explain --start prints it).
+ */
 static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 			  struct json_object **out)
 {
@@ -281,7 +287,8 @@ static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 
 	if (!vm)
 		return rc;
-	rc = cd_coordinator_explain(vm->name, why, sizeof(why));
+	rc = cd_coordinator_explain(vm->name, cd_jget_bool_or(args, "start", false), why,
+				    sizeof(why));
 	if (rc < 0) {
 		*out = cd_ipc_error_obj("cannot explain '%s': %s", vm->name, cd_strerror(rc));
 		return rc;

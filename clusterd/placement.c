@@ -259,7 +259,7 @@ void cd_placement_fini(void)
 	pl.n_moves = 0;
 }
 
-int cd_coordinator_explain(const char *name, char *buf, size_t len)
+int cd_coordinator_explain(const char *name, bool start, char *buf, size_t len)
 {
 	struct cd_policy_input in;
 	int rc;
@@ -269,7 +269,8 @@ int cd_coordinator_explain(const char *name, char *buf, size_t len)
 	rc = cd_policy_adapter_input(cd_replica_state(), &in);
 	if (rc < 0)
 		return rc;
-	rc = cd_policy_explain(&in, name, buf, len);
+	rc = start ? cd_policy_explain_start(&in, name, buf, len)
+		   : cd_policy_explain(&in, name, buf, len);
 	cd_policy_adapter_input_free(&in);
 	return rc;
 }

@@ -45,6 +45,8 @@ static const struct api_call {
 	{CN_R_DRAIN_STATUS, "node.drain.status", NAME_NODE},
 	{CN_R_MAINT, "maintenance.list", NAME_NONE},
 	{CN_R_VM_START, "vm.start", NAME_NAME},
+	/* What a start would do: where placement would start it, or why nowhere. */
+	{CN_R_START_CHECK, "vm.explain", NAME_NAME},
 	{CN_R_VM_STOP, "vm.stop", NAME_NAME},
 	{CN_R_MOVE_CHECK, "vm.move.check", NAME_NAME},
 	{CN_R_MOVE, "vm.move", NAME_NAME},
@@ -125,6 +127,8 @@ static int add_args(enum cn_route_id id, const struct cn_request *req, struct js
 		}
 		json_object_object_add(args, "since",
 				       json_object_new_int64(rc < 0 ? 0 : (int64_t)n));
+	} else if (id == CN_R_START_CHECK) {
+		json_object_object_add(args, "start", json_object_new_boolean(true));
 	} else if (id == CN_R_VM_STOP) {
 		copy_bool(args, "force", body);
 		copy_bool(args, "save", body);

@@ -41,6 +41,7 @@ static const struct api_route {
 	{"GET", "/api/nodes/*/drain", CN_R_DRAIN_STATUS, CN_SESSION},
 	{"GET", "/api/maintenance", CN_R_MAINT, CN_SESSION},
 	{"POST", "/api/vms/*/start", CN_R_VM_START, CN_SESSION_CSRF},
+	{"POST", "/api/vms/*/start-check", CN_R_START_CHECK, CN_SESSION_CSRF},
 	{"POST", "/api/vms/*/stop", CN_R_VM_STOP, CN_SESSION_CSRF},
 	{"POST", "/api/vms/*/move-check", CN_R_MOVE_CHECK, CN_SESSION_CSRF},
 	{"POST", "/api/vms/*/move", CN_R_MOVE, CN_SESSION_CSRF},
@@ -150,6 +151,8 @@ const char *cn_route_id_to_str(enum cn_route_id id)
 		return "maintenance";
 	case CN_R_VM_START:
 		return "vm-start";
+	case CN_R_START_CHECK:
+		return "start-check";
 	case CN_R_VM_STOP:
 		return "vm-stop";
 	case CN_R_MOVE_CHECK:

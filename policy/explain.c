@@ -6,8 +6,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <clusterd/result.h>
@@ -337,5 +339,31 @@ int cd_policy_explain(const struct cd_policy_input *in, const char *vm_name, cha
 	if (rc)
 		snprintf(buf, len, "no VM named %s", vm_name);
 	cd_policy_result_free(&res);
+	return rc;
+}
+
+int cd_policy_explain_start(const struct cd_policy_input *in, const char *vm_name, char *buf,
+			    size_t len)
+{
+	struct cd_policy_input what_if = *in;
+	struct cd_policy_vm *vms;
+	size_t v;
+	int rc;
+
+	vms = malloc((in->n_vms ? in->n_vms : 1) * sizeof(*vms));
+	if (!vms) {
+		snprintf(buf, len, "out of memory");
+		return -ENOMEM;
+	}
+	if (in->n_vms)
+		memcpy(vms, in->vms, in->n_vms * sizeof(*vms));
+	for (v = 0; v < in->n_vms; v++)
+		if (strcmp(vms[v].name, vm_name) == 0) {
+			vms[v].target = CD_TARGET_STARTED;
+			vms[v].admin_start = true;
+		}
+	what_if.vms = vms;
+	rc = cd_policy_explain(&what_if, vm_name, buf, len);
+	free(vms);
 	return rc;
 }

@@ -303,6 +303,14 @@ void cd_policy_note_text(const struct cd_policy_input *in, const struct cd_polic
  */
 int cd_policy_explain(const struct cd_policy_input *in, const char *vm_name, char *buf, size_t len);
 
+/*
+ * What starting the VM named vm_name would do: decide on a copy of in where
+ * an admin started it (its target started), then explain it into buf, as
+ * cd_policy_explain(). Returns the same, or -ENOMEM; in is not changed.
+ */
+int cd_policy_explain_start(const struct cd_policy_input *in, const char *vm_name, char *buf,
+			    size_t len);
+
 /* The enums with names, as the text format and the explanations spell them. */
 enum cd_policy_enum {
 	CD_PENUM_NODE_STATE,

@@ -128,6 +128,27 @@ function confirmAction(title, body, okText) {
 	});
 }
 
+/*
+ * A confirmation whose Confirm waits for a preflight: the dialog opens at
+ * once, load(box) fills box with the plan or preflight and resolves to
+ * whether the action may go ahead; box's data-ok says so ("yes"/"no"),
+ * once known. Resolves to whether the admin confirmed after it passed.
+ */
+async function confirmChecked(title, okText, id, load) {
+	const box = el("div", { id }, "checking…");
+	const ask = confirmAction(title, [box], okText);
+	$("#confirm-ok").disabled = true;
+	let ok = false;
+	try {
+		ok = !!(await load(box));
+	} catch (e) {
+		box.append(el("p", { class: "error" }, e.message));
+	}
+	box.dataset.ok = ok ? "yes" : "no";
+	$("#confirm-ok").disabled = !ok;
+	return (await ask) && ok;
+}
+
 /* ---- overview, nodes ---- */
 
 async function refreshOverview() {
@@ -184,9 +205,9 @@ async function refreshVms() {
 			el("td", {}, v.node_name || "-"),
 			el("td", {},
 				el("button", { type: "button", "data-action": "start", "data-vm": v.name,
-					onclick: () => vmSimple(v.name, "start") }, "Start"),
+					onclick: () => startVm(v.name) }, "Start"),
 				el("button", { type: "button", "data-action": "stop", "data-vm": v.name,
-					onclick: () => vmSimple(v.name, "stop") }, "Stop"),
+					onclick: () => stopVm(v.name) }, "Stop"),
 				el("button", { type: "button", "data-action": "move", "data-vm": v.name,
 					onclick: () => moveVm(v.name) }, "Move")))));
 	$("#vms-page").textContent = `page ${vmPages.length}, ${r.total ?? "?"} VMs`;
@@ -195,18 +216,78 @@ async function refreshVms() {
 	$("#vms-next").dataset.after = r.next || "";
 }
 
-async function vmSimple(name, action) {
-	if (!(await confirmAction(`${action === "start" ? "Start" : "Stop"} ${name}?`,
-		[el("p", {}, action === "start" ? `The cluster starts ${name} where it places it.`
-			: `${name} is shut down (powered off after the stop timeout).`)])))
-		return;
+/* Start a VM: placement's answer to "where would it start?" first. */
+async function startVm(name) {
+	const path = `/api/vms/${encodeURIComponent(name)}`;
+	const ok = await confirmChecked(`Start ${name}?`, "Start", "start-check", async (box) => {
+		const r = await api("POST", `${path}/start-check`);
+		box.replaceChildren(el("p", {}, `${name} is ${r.state}` + (r.node_name ? ` on ${r.node_name}` : "") + "."),
+			el("pre", { id: "start-report" }, r.explanation || ""));
+		if (r.state === "running" || r.state === "starting") {
+			box.append(el("p", {}, `${name} runs already: nothing to start.`));
+			return false;
+		}
+		return true;
+	});
+	if (!ok) return;
+	await vmAction(name, "start", {});
+}
+
+/* Stop a VM: where it runs and how it is to stop, first. */
+async function stopVm(name) {
+	const how = el("select", { id: "stop-mode" },
+		el("option", { value: "" }, "shut down (powered off after the stop timeout)"),
+		el("option", { value: "force" }, "power off at once"),
+		el("option", { value: "save" }, "save its memory (vm start restores it)"));
+	const ok = await confirmChecked(`Stop ${name}?`, "Stop", "stop-check", async (box) => {
+		const v = await api("GET", `/api/vms/${encodeURIComponent(name)}`);
+		const runs = ["running", "starting", "migrating"].includes(v.state);
+		box.replaceChildren(
+			el("p", { id: "stop-report" }, `${name} is ${v.state}` + (v.node_name ? ` on ${v.node_name}` : "") +
+				(runs ? `: it stops there and stays stopped (its target becomes stopped) until started again.`
+					: ": it runs nowhere; stopping it only makes sure it stays stopped.")),
+			el("label", {}, "How ", how));
+		return v.state !== "stopped";
+	});
+	if (!ok) return;
+	await vmAction(name, "stop", { force: how.value === "force", save: how.value === "save" });
+}
+
+async function vmAction(name, action, body) {
 	try {
-		await api("POST", `/api/vms/${encodeURIComponent(name)}/${action}`);
+		await api("POST", `/api/vms/${encodeURIComponent(name)}/${action}`, body);
 		showError("");
-		refreshVms();
+		followVm(name, action === "start" ? "running" : "stopped");
 	} catch (e) {
 		showError(`${action} ${name}: ${e.message}`);
 	}
+}
+
+/*
+ * Follow a VM after a start or stop until it is in state want (or failed):
+ * #vm-progress says so, with data-vm, data-want and data-state.
+ */
+function followVm(name, want) {
+	const box = $("#vm-progress");
+	box.hidden = false;
+	box.dataset.vm = name;
+	box.dataset.want = want;
+	box.dataset.state = "";
+	box.replaceChildren(el("p", {}, `${name}: asked to be ${want}`));
+	const t = setInterval(async () => {
+		try {
+			const v = await api("GET", `/api/vms/${encodeURIComponent(name)}`);
+			box.dataset.state = v.state;
+			box.replaceChildren(el("p", {}, `${name}: ${v.state}` + (v.node_name ? ` on ${v.node_name}` : "") +
+				(v.state === want ? "" : `, to be ${want}`) + (v.last_error ? ` (${v.last_error})` : "")));
+			if (v.state !== want && v.state !== "failed") return;
+		} catch (e) {
+			box.replaceChildren(el("p", { class: "error" }, e.message));
+		}
+		clearInterval(t);
+		refreshVms();
+	}, POLL_MS);
+	timers.push(t);
 }
 
 /* The preflight's words, as clusterd wrote them. */
@@ -376,10 +457,36 @@ function followDrain(node) {
 	timers.push(t);
 }
 
+/* The VMs a resume of node brings back with failback fb: their first preferred owner is node, they run elsewhere. */
+function returning(vms, node, fb) {
+	return vms.filter((v) => (v.preferred_owners || [])[0] === node && v.state === "running" &&
+		v.node_name !== node && (fb === "now" || (fb === "policy" && v.failback !== "never")));
+}
+
+/* Resume a node: its state and the VMs that would come back to it, first. */
 async function resumeNode(node) {
-	if (!(await confirmAction(`Resume ${node}?`, [el("p", {}, `${node} takes VMs again.`)], "Resume"))) return;
+	const fb = el("select", { id: "resume-failback" },
+		...[["policy", "each VM's failback policy"], ["now", "now"], ["never", "never"]]
+			.map(([v, t]) => el("option", { value: v }, t)));
+	const ok = await confirmChecked(`Resume ${node}?`, "Resume", "resume-check", async (box) => {
+		const n = ((await api("GET", "/api/nodes")).nodes || []).find((x) => x.name === node);
+		if (!n) throw new Error(`no node ${node}`);
+		const vms = (await api("GET", "/api/vms?limit=1000")).vms || [];
+		const back = el("ul", { id: "resume-returning" });
+		const show = () => {
+			const r = returning(vms, node, fb.value);
+			back.replaceChildren(...(r.length ? r.map((v) => el("li", { "data-vm": v.name }, `${v.name} (on ${v.node_name})`))
+				: [el("li", {}, "none")]));
+		};
+		fb.addEventListener("change", show);
+		show();
+		box.replaceChildren(el("p", { id: "resume-report" }, `${node} is ${n.state}; once resumed it takes VMs again.`),
+			el("label", {}, "Failback ", fb), el("p", {}, "VMs that come back to it:"), back);
+		return true;
+	});
+	if (!ok) return;
 	try {
-		await api("POST", `/api/nodes/${encodeURIComponent(node)}/resume`);
+		await api("POST", `/api/nodes/${encodeURIComponent(node)}/resume`, { failback: fb.value });
 		showError("");
 		refreshNodes();
 	} catch (e) {
@@ -393,28 +500,101 @@ async function refreshJson(path, sel) {
 	$(sel).textContent = JSON.stringify(await api("GET", path), null, 2);
 }
 
+/* A schedule in words: its nodes, when, its next run and its last run's outcome. */
+function maintSummary(m) {
+	const nodes = Array.isArray(m.nodes) ? m.nodes.join(", ") : m.nodes;
+	const run = m.run ? `run ${m.run.id} ${m.run.outcome}` + (m.run.why ? ` (${m.run.why})` : "") : "never ran";
+	return `${nodes}; ${m.schedule_text || m.schedule || ""}` + (m.next ? `; next ${m.next}` : "") + `; ${run}`;
+}
+
 async function refreshMaintenance() {
 	const r = await api("GET", "/api/maintenance");
 	const list = r.schedules || r.maintenance || r.items || [];
 	fill($("#maintenance tbody"), list.map((m) =>
 		el("tr", { "data-maintenance": m.name },
 			el("td", {}, m.name),
-			el("td", {}, el("pre", {}, JSON.stringify(m, null, 1))),
+			el("td", {}, maintSummary(m)),
 			el("td", {}, el("button", { type: "button", "data-action": "run", "data-maintenance": m.name,
 				onclick: () => runMaintenance(m) }, "Run now")))));
 }
 
+function msText(ms) {
+	const m = Math.round(ms / 60000);
+	return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+}
+
+/*
+ * Run a schedule now: its steps and, node by node in its order, the plan
+ * of the drain each would get if it were drained now, first.
+ */
 async function runMaintenance(m) {
-	if (!(await confirmAction(`Run maintenance ${m.name} now?`,
-		[el("p", {}, "Its nodes are drained, patched and resumed one after another, as planned:"),
-			el("pre", {}, JSON.stringify(m, null, 2))], "Run"))) return;
+	let before = 0;
+	const ok = await confirmChecked(`Run maintenance ${m.name} now?`, "Run now", "maint-plan", async (box) => {
+		const cur = (((await api("GET", "/api/maintenance")).maintenance || []).find((x) => x.name === m.name)) || m;
+		const nodes = Array.isArray(cur.nodes) ? cur.nodes
+			: ((await api("GET", "/api/nodes")).nodes || []).map((n) => n.name);
+		const parts = [
+			el("p", {}, `One node at a time, in this order: ${nodes.join(", ")}. For each: a health gate, a ` +
+				`${cur.mode || "live"} drain, the pre command (${cur.pre || "none"}), the node back and healthy, ` +
+				`the post command (${cur.post || "none"}), a resume. A failed node stays drained and paused; the run ` +
+				`stops after ${cur.max_failed} failed node(s); ` + (cur.window_ms ? `window ${msText(cur.window_ms)}.` : "no window."))];
+		for (const n of nodes) {
+			try {
+				const plan = await api("POST", `/api/nodes/${encodeURIComponent(n)}/drain`, { dry_run: true });
+				parts.push(el("h3", {}, `${n}: ${(plan.plan || []).length} VM(s) to move, about ${plan.eta_s} s` +
+					(plan.blocked ? "; some can move nowhere: this node would fail" : "")));
+				if ((plan.plan || []).length) parts.push(planTable(plan.plan));
+			} catch (e) {
+				parts.push(el("h3", {}, `${n}: ${e.message}`));
+			}
+		}
+		const running = cur.run && cur.run.outcome === "running";
+		if (running) parts.push(el("p", { class: "error" }, `${m.name} is running already.`));
+		box.replaceChildren(...parts);
+		before = cur.run ? cur.run.id : 0;
+		return !running;
+	});
+	if (!ok) return;
 	try {
 		await api("POST", `/api/maintenance/${encodeURIComponent(m.name)}/run`);
 		showError("");
-		refreshMaintenance();
+		followMaintenance(m.name, before);
 	} catch (e) {
 		showError(`maintenance ${m.name}: ${e.message}`);
 	}
+}
+
+/*
+ * Follow a schedule's run newer than run id before until it ended: the
+ * node at hand and its phase in #maint-progress, the outcome as data-state
+ * ("waiting" until the coordinator began it).
+ */
+function followMaintenance(name, before) {
+	const box = $("#maint-progress");
+	box.hidden = false;
+	box.dataset.maintenance = name;
+	box.dataset.state = "waiting";
+	box.replaceChildren(el("p", {}, `${name}: asked to run now`));
+	const t = setInterval(async () => {
+		try {
+			const m = ((await api("GET", "/api/maintenance")).maintenance || []).find((x) => x.name === name);
+			const run = m && m.run;
+			if (!run || run.id <= before) return;
+			const at = (run.nodes || [])[run.idx];
+			box.dataset.state = run.outcome;
+			box.replaceChildren(el("p", {}, `${name}, run ${run.id}: ${run.outcome}` +
+				(run.outcome === "running" && at ? `, ${at.node} at ${run.phase}` : "") + (run.why ? ` (${run.why})` : "")),
+				el("ul", {}, ...(run.nodes || []).map((n) => el("li", { "data-node": n.node },
+					`${n.node}: ${n.outcome}` + (n.why ? ` (${n.why})` : "")))));
+			if (run.outcome === "running") return;
+		} catch (e) {
+			box.replaceChildren(el("p", { class: "error" }, e.message));
+		}
+		clearInterval(t);
+		refreshMaintenance();
+		refreshNodes();
+	}, POLL_MS);
+	timers.push(t);
 }
 
 /* ---- events ---- */

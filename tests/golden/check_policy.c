@@ -168,6 +168,41 @@ START_TEST(test_explain)
 }
 END_TEST
 
+/* What a start would do: explained on a copy, the input left as it was. */
+START_TEST(test_explain_start)
+{
+	struct cd_policy_text t;
+	char buf[512];
+
+	ck_assert_int_eq(cd_policy_text_parse(NODES
+					      "vm a vcpus=1 memory=1024 target=stopped "
+					      "preferred=n2\n"
+					      "vm b vcpus=1 memory=1024 priority=no-auto-start\n"
+					      "vm c vcpus=1 memory=8192 target=stopped\n",
+					      &t, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(cd_policy_explain(&t.in, "a", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "a is not running: its target is stopped");
+	ck_assert_int_eq(cd_policy_explain_start(&t.in, "a", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "a is to start on n2: preferred owner 1 of 1");
+	ck_assert_int_eq(t.in.vms[0].target, CD_TARGET_STOPPED);
+	ck_assert_int_eq(cd_policy_explain(&t.in, "a", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "a is not running: its target is stopped");
+	/* An admin's start overrides no-auto-start. */
+	ck_assert_int_eq(cd_policy_explain_start(&t.in, "b", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "b is to start on n1: n1 has the most free memory of the nodes "
+			      "that fit");
+	ck_assert_int_eq(t.in.vms[1].admin_start, false);
+	/* One that fits nowhere says which node lacks what. */
+	ck_assert_int_eq(cd_policy_explain_start(&t.in, "c", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "c is not running: no node fits (capacity); n1 lacks memory "
+			      "(needs 8192 MiB, 4096 free); n2 lacks memory (needs 8192 MiB, "
+			      "4096 free)");
+	ck_assert_int_eq(cd_policy_explain_start(&t.in, "d", buf, sizeof(buf)), CD_ERR_NOT_FOUND);
+	cd_policy_text_free(&t);
+}
+END_TEST
+
 /* Decide text: how many VMs start, and the explanation of VM vm into buf. */
 static size_t starts(const char *text, const char *vm, char *buf, size_t len)
 {
@@ -316,6 +351,7 @@ int main(void)
 	add_tcase(s, test_defaults);
 	add_tcase(s, test_decide_rejects_bad_input);
 	add_tcase(s, test_explain);
+	add_tcase(s, test_explain_start);
 	add_tcase(s, test_cpu_overcommit_default);
 	add_tcase(s, test_vm_wider_than_node);
 	add_tcase(s, test_cpu_overcommit_ratio);

@@ -7,9 +7,14 @@
 # admin logs in through PAM and sees node1..node3; a live move started from
 # the page shows its preflight before the confirmation, then its progress
 # changing, and the VM ends on the chosen node as clusterctl sees it; a
-# drain started from the page shows its plan, and the node ends drained.
+# drain started from the page shows its plan, and the node ends drained;
+# a stop and a start of the VM, a resume of the drained node and a
+# maintenance run of a schedule, each from the page, show their preflight
+# or plan in the confirmation while nothing changes, and end as clusterctl
+# sees them (stopped, running, online, the run done).
 # Without a session every /api/ path, known or not, GET or POST, gets 401.
-# Screenshots (after the login, during the move, after the drain) are kept
+# Screenshots (after the login, of each confirmation, during the move, after
+# each action) are kept
 # in $CD_LAB_ARTIFACTS/test-95-console-browser, or beside the lab dir.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -189,10 +194,102 @@ page_wait 30 "the node list shows node3 drained" "$(q '#nodes tr[data-node="node
 pass "the node list shows node3 drained"
 shot 6-drained
 
+# --- (6) stop c1 from the page: where it runs and how it stops, first;
+# nothing changes while the dialog is open; then it ends stopped
+vm_is() { [[ $(vm_field 1 c1 '"%s %s" % (d["state"], d["target"])') == "$1" ]]; }
+click '#tabs button[data-tab="vms"]'
+page_wait 30 "the VM list shows c1 running" "$(q '#vms tr[data-vm="c1"] .state')?.textContent === 'running'"
+click '#vms button[data-action="stop"][data-vm="c1"]'
+page_wait 30 "the stop's preflight shows in the dialog and Stop is enabled" \
+	"$(q '#confirm').open && $(q '#stop-check').dataset.ok === 'yes' && !$(q '#confirm-ok').disabled"
+assert_match "$(js "$(q '#stop-report').textContent")" "c1 is running on node[12]: it stops there" \
+	"the stop's dialog says where c1 runs and what a stop does"
+assert_eq "$(js "$(q '#stop-mode').value")" '""' "the stop's default is a shutdown"
+assert_eq "$(vm_field 1 c1 '"%s %s" % (d["state"], d["target"])')" "running started" \
+	"while the dialog is open, c1 still runs and is wanted running (clusterctl)"
+assert_eq "$(vm_nodes_running c1)" "$(where c1)" "and libvirt runs it where it ran"
+shot 7-stop-confirm
+click '#confirm-ok'
+wait_for 180 "clusterctl says c1 stopped" vm_is "stopped stopped"
+pass "clusterctl vm show: c1 stopped, its target stopped"
+wait_for 60 "libvirt runs c1 nowhere" vm_runs_only c1
+pass "libvirt runs c1 nowhere"
+page_wait 60 "the page says c1 stopped" "$(q '#vm-progress').dataset.state === 'stopped' && $(q '#vms tr[data-vm="c1"] .state')?.textContent === 'stopped'"
+pass "the page says c1 stopped: $(js "$(q '#vm-progress').textContent")"
+shot 8-stopped
+
+# --- (7) start it again: placement's answer (where it would start) first
+click '#vms button[data-action="start"][data-vm="c1"]'
+page_wait 60 "the start's preflight shows in the dialog and Start is enabled" \
+	"$(q '#confirm').open && $(q '#start-check').dataset.ok === 'yes' && !$(q '#confirm-ok').disabled"
+report=$(js "$(q '#start-report').textContent" | jq -r .)
+assert_eq "$report" "c1 is to start on node2: preferred owner 1 of 1" \
+	"the start's dialog says where placement would start c1, and why"
+assert_eq "$(vm_field 1 c1 '"%s %s" % (d["state"], d["target"])')" "stopped stopped" \
+	"while the dialog is open, c1 stays stopped (clusterctl)"
+assert_eq "$(vm_nodes_running c1)" "" "and libvirt runs it nowhere"
+assert_eq "$(lab exec 1 clusterctl vm start c1 --check)" "$report" "clusterctl vm start c1 --check says the same"
+shot 9-start-confirm
+click '#confirm-ok'
+wait_for 180 "clusterctl says c1 runs" vm_is "running started"
+assert_eq "$(where c1)" node2 "clusterctl vm show: c1 runs on node2, as the dialog said"
+wait_for 60 "libvirt runs c1 on node2 only" vm_runs_only c1 node2
+pass "libvirt runs c1 on node2 only"
+page_wait 60 "the page says c1 runs" "$(q '#vm-progress').dataset.state === 'running' && $(q '#vms tr[data-vm="c1"] .state')?.textContent === 'running'"
+pass "the page says c1 runs: $(js "$(q '#vm-progress').textContent")"
+shot 10-started
+
+# --- (8) resume node3 from the page: its state and the VMs that would come
+# back to it first; then it is online again
+node3_is() { [[ $(node_state 1 node3) == "$1" ]]; }
+click '#tabs button[data-tab="nodes"]'
+click '#nodes button[data-action="resume"][data-node="node3"]'
+page_wait 30 "the resume's preflight shows in the dialog and Resume is enabled" \
+	"$(q '#confirm').open && $(q '#resume-check').dataset.ok === 'yes' && !$(q '#confirm-ok').disabled"
+assert_eq "$(js "$(q '#resume-report').textContent")" '"node3 is drained; once resumed it takes VMs again."' \
+	"the resume's dialog says node3 is drained"
+assert_eq "$(js "$(q '#resume-returning').textContent")" '"none"' "and that no VM comes back to it (c1 prefers node2)"
+assert_eq "$(node_state 1 node3)" drained "while the dialog is open, node3 stays drained (clusterctl)"
+shot 11-resume-confirm
+click '#confirm-ok'
+wait_for 60 "clusterctl says node3 online" node3_is online
+pass "clusterctl node show: node3 online"
+page_wait 60 "the node list shows node3 online" "$(q '#nodes tr[data-node="node3"] .state')?.textContent === 'online'"
+pass "the node list shows node3 online"
+shot 12-resumed
+
+# --- (9) a maintenance run from the page: a schedule for node3 tomorrow,
+# run now; its steps and each node's drain plan first, nothing runs while
+# the dialog is open; then node3 is serviced (drained, resumed) and online
+run_of() { lab exec 1 clusterctl --json maintenance show webmaint | jq -r '.run.outcome // "none"'; }
+lab exec 1 clusterctl maintenance add webmaint --nodes node3 --at +12h >/dev/null
+click '#tabs button[data-tab="maintenance"]'
+page_wait 30 "the page lists webmaint" "!!$(q '#maintenance button[data-action="run"][data-maintenance="webmaint"]')"
+assert_match "$(js "$(q '#maintenance tr[data-maintenance="webmaint"]').textContent")" "node3; at .*; never ran" \
+	"the page shows webmaint in words: for node3, when, never ran"
+click '#maintenance button[data-action="run"][data-maintenance="webmaint"]'
+page_wait 60 "the run's plan shows in the dialog and Run now is enabled" \
+	"$(q '#confirm').open && $(q '#maint-plan').dataset.ok === 'yes' && !$(q '#confirm-ok').disabled"
+plan=$(js "$(q '#maint-plan').textContent" | jq -r .)
+assert_match "$plan" "in this order: node3\. For each: a health gate, a live drain" "the dialog shows the run's steps"
+assert_match "$plan" "node3: 0 VM\(s\) to move" "and node3's drain plan"
+assert_eq "$(run_of)" none "while the dialog is open, webmaint has not run (clusterctl)"
+assert_eq "$(node_state 1 node3)" online "and node3 stays online"
+shot 13-maintenance-plan
+click '#confirm-ok'
+page_wait 300 "the page says the run of webmaint is done" "$(q '#maint-progress').dataset.state === 'done'"
+pass "the page says the run is done: $(js "$(q '#maint-progress').innerText")"
+assert_eq "$(run_of)" done "clusterctl maintenance show: the run of webmaint is done"
+assert_eq "$(lab exec 1 clusterctl --json maintenance show webmaint | jq -r '[.run.nodes[] | "\(.node) \(.outcome)"] | join(",")')" \
+	"node3 done" "the run serviced node3"
+assert_eq "$(node_state 1 node3)" online "node3 is online again"
+assert_eq "$(vm_field 1 c1 '"%s %s" % (d["state"], d["node_name"])')" "running node2" "c1 still runs on node2"
+shot 14-maintenance-done
+
 stop_chromium
 pass "Chromium stopped"
 
-# --- (6) no session, no API: whatever the path and the method
+# --- (10) no session, no API: whatever the path and the method
 for p in /api/status /api/nodes /api/vms /api/vms/c1 /api/vms/c1/move /api/nodes/node1/drain \
 	/api/session /api/events /api/nothing/here /api/ /api/login; do
 	assert_eq "$(http_code "${URL%/}$p")" 401 "GET $p without a session: 401"

@@ -91,6 +91,13 @@ START_TEST(test_router_names)
 	cn_route("POST", "/api/vms/web-1/move-check", &r);
 	ck_assert_int_eq(r.id, CN_R_MOVE_CHECK);
 	ck_assert_int_eq(r.access, CN_SESSION_CSRF);
+	cn_route("POST", "/api/vms/web-1/start-check", &r);
+	ck_assert_int_eq(r.id, CN_R_START_CHECK);
+	ck_assert_int_eq(r.access, CN_SESSION_CSRF);
+	ck_assert_str_eq(r.name, "web-1");
+	ck_assert_str_eq(cn_route_id_to_str(r.id), "start-check");
+	cn_route("GET", "/api/vms/web-1/start-check", &r);
+	ck_assert_int_eq(r.id, CN_R_BAD_METHOD);
 	cn_route("GET", "/api/vms/web-1/move", &r);
 	ck_assert_int_eq(r.id, CN_R_MOVE_STATUS);
 	ck_assert_int_eq(r.access, CN_SESSION);
@@ -505,6 +512,25 @@ START_TEST(test_app_api_calls)
 			 200);
 	ck_assert_str_eq(last_cmd, "vm.move.check");
 	ck_assert_str_eq(last_args, "{\"name\":\"web\",\"target\":\"hv2\",\"mode\":\"live\"}");
+	cn_response_clear(&resp);
+	/* A start's preflight asks placement what a start would do, and starts nothing. */
+	ck_assert_int_eq(ask(app, "POST", "/api/vms/web/start-check", id, csrf, NULL, &resp), 200);
+	ck_assert_str_eq(last_cmd, "vm.explain");
+	ck_assert_str_eq(last_args, "{\"name\":\"web\",\"start\":true}");
+	cn_response_clear(&resp);
+	ck_assert_int_eq(ask(app, "POST", "/api/vms/web/start-check", id, NULL, NULL, &resp), 403);
+	cn_response_clear(&resp);
+	ck_assert_int_eq(ask(app, "POST", "/api/vms/web/stop", id, csrf,
+			     "{\"force\":true,\"save\":false}", &resp),
+			 200);
+	ck_assert_str_eq(last_cmd, "vm.stop");
+	ck_assert_str_eq(last_args, "{\"name\":\"web\",\"force\":true,\"save\":false}");
+	cn_response_clear(&resp);
+	ck_assert_int_eq(ask(app, "POST", "/api/nodes/hv3/resume", id, csrf,
+			     "{\"failback\":\"never\"}", &resp),
+			 200);
+	ck_assert_str_eq(last_cmd, "node.resume");
+	ck_assert_str_eq(last_args, "{\"node\":\"hv3\",\"failback\":\"never\"}");
 	cn_response_clear(&resp);
 	ck_assert_int_eq(
 		ask(app, "POST", "/api/nodes/hv1/drain", id, csrf, "{\"dry_run\":true}", &resp),
