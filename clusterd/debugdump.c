@@ -350,7 +350,7 @@ int cd_debugdump_start(uint64_t deadline_ms, cd_debugdump_done_fn done, void *ct
 	dd.id = dd.next_id++;
 	if (!dd.id)
 		dd.id = dd.next_id++;
-	dd.token = cd_dump_token(cd_membership_local_nodeid(), dd.id);
+	dd.token = cd_msg_token(cd_membership_local_nodeid(), dd.id);
 	rc = make_slots();
 	if (rc < 0)
 		goto fail;

@@ -120,7 +120,7 @@ int cd_nodecall_start(uint32_t to, const char *method, struct json_object *args,
 	p->done = done;
 	p->ctx = ctx;
 	body = cd_nodecall_build(p->id, to, method, args);
-	rc = send_body(CD_MSG_NODE_CALL, cd_nodecall_token(me, p->id), body);
+	rc = send_body(CD_MSG_NODE_CALL, cd_msg_token(me, p->id), body);
 	json_object_put(body);
 	if (rc < 0) {
 		free(p);
@@ -136,7 +136,7 @@ int cd_nodecall_start(uint32_t to, const char *method, struct json_object *args,
 int cd_nodecall_answer(struct cd_nodecall_origin from, int rc, struct json_object *body)
 {
 	struct json_object *o = cd_nodereply_build(from.id, from.caller, rc, body);
-	int r = send_body(CD_MSG_NODE_REPLY, cd_nodecall_token(from.caller, from.id), o);
+	int r = send_body(CD_MSG_NODE_REPLY, cd_msg_token(from.caller, from.id), o);
 
 	json_object_put(o);
 	if (r < 0)

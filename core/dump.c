@@ -9,23 +9,9 @@
 #include <clusterd/result.h>
 
 #include "core/dump.h"
+#include "core/msg.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
-
-uint64_t cd_dump_token(uint32_t requester, uint32_t id)
-{
-	return (uint64_t)requester << 32 | id;
-}
-
-uint32_t cd_dump_token_requester(uint64_t token)
-{
-	return (uint32_t)(token >> 32);
-}
-
-uint32_t cd_dump_token_id(uint64_t token)
-{
-	return (uint32_t)token;
-}
 
 struct json_object *cd_dump_request_build(uint32_t id)
 {
@@ -44,7 +30,7 @@ int cd_dump_request_parse(const struct json_object *body, uint64_t token, uint32
 		snprintf(err, errlen, "a dump request without its dump id");
 		return CD_ERR_PROTOCOL;
 	}
-	if (cd_dump_token_requester(token) != sender || cd_dump_token_id(token) != v) {
+	if (cd_msg_token_node(token) != sender || cd_msg_token_id(token) != v) {
 		snprintf(err, errlen, "a dump request from node %u names another's dump", sender);
 		return CD_ERR_PROTOCOL;
 	}

@@ -38,14 +38,7 @@
 /* The most bytes cd_blackbox_name() writes, its NUL included, for a node name of n bytes. */
 #define CD_BLACKBOX_NAME_LEN(n) (sizeof(CD_BLACKBOX_PREFIX) + (n) + 32)
 
-/*
- * A dump's token: the requester's node id and its dump id, never 0 for a
- * node id above 0. It is the messages' round field, so that the members
- * tell one requester's dump from another's.
- */
-uint64_t cd_dump_token(uint32_t requester, uint32_t id);
-uint32_t cd_dump_token_requester(uint64_t token);
-uint32_t cd_dump_token_id(uint64_t token);
+/* A dump's token is cd_msg_token(requester, dump id) (core/msg.h). */
 
 /* The request's body: a new object, {"dump": id}. */
 struct json_object *cd_dump_request_build(uint32_t id);

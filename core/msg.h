@@ -73,6 +73,27 @@ enum cd_msg_type {
 };
 const char *cd_msg_type_to_str(enum cd_msg_type t);
 
+/*
+ * A request's token, the round field of its messages when it is no sync
+ * round: the requesting node's id and its own request id (a debug dump's,
+ * a node call's), never 0 for a node id above 0. Answers carry it, so that
+ * a requester tells its requests from another's.
+ */
+static inline uint64_t cd_msg_token(uint32_t node, uint32_t id)
+{
+	return (uint64_t)node << 32 | id;
+}
+
+static inline uint32_t cd_msg_token_node(uint64_t token)
+{
+	return (uint32_t)(token >> 32);
+}
+
+static inline uint32_t cd_msg_token_id(uint64_t token)
+{
+	return (uint32_t)token;
+}
+
 struct cd_msg_hdr {
 	uint32_t magic;
 	uint16_t version;

@@ -6,23 +6,9 @@
 
 #include <clusterd/result.h>
 
+#include "core/msg.h"
 #include "core/nodecall.h"
 #include "lib/jsonget.h"
-
-uint64_t cd_nodecall_token(uint32_t caller, uint32_t id)
-{
-	return (uint64_t)caller << 32 | id;
-}
-
-uint32_t cd_nodecall_token_caller(uint64_t token)
-{
-	return (uint32_t)(token >> 32);
-}
-
-uint32_t cd_nodecall_token_id(uint64_t token)
-{
-	return (uint32_t)token;
-}
 
 /* key as a node id or call id (1..UINT32_MAX for a node, any 32 bits for an id). */
 static int get_u32(struct json_object *o, const char *key, uint32_t *out)
@@ -74,7 +60,7 @@ int cd_nodecall_parse(struct json_object *body, uint64_t token, uint32_t sender,
 			 sender);
 		return CD_ERR_PROTOCOL;
 	}
-	if (cd_nodecall_token_caller(token) != sender || cd_nodecall_token_id(token) != c->id) {
+	if (cd_msg_token_node(token) != sender || cd_msg_token_id(token) != c->id) {
 		snprintf(err, errlen, "a node call from node %u names another's call", sender);
 		return CD_ERR_PROTOCOL;
 	}
@@ -119,7 +105,7 @@ int cd_nodereply_parse(struct json_object *body, uint64_t token, struct cd_noder
 		snprintf(err, errlen, "a node reply whose body is not an object");
 		return CD_ERR_PROTOCOL;
 	}
-	if (cd_nodecall_token_caller(token) != r->to || cd_nodecall_token_id(token) != r->id) {
+	if (cd_msg_token_node(token) != r->to || cd_msg_token_id(token) != r->id) {
 		snprintf(err, errlen, "a node reply whose token names another call");
 		return CD_ERR_PROTOCOL;
 	}

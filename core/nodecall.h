@@ -7,8 +7,8 @@
  * a node reply (CD_MSG_NODE_REPLY): a result code and a JSON body, which
  * the asking member gives its client as if it had done the work itself.
  *
- * A call's token is the caller's node id and its call id (the messages'
- * round field), as a debug dump's: a reply names the call it answers, and
+ * A call's token is cd_msg_token(caller, call id) (core/msg.h), the
+ * messages' round field, as a debug dump's: a reply names the call it answers, and
  * a node ignores calls and replies that are not addressed to it.
  */
 #ifndef CD_NODECALL_H
@@ -21,10 +21,6 @@
 
 /* The longest method name. */
 #define CD_NODECALL_METHOD_MAX 63
-
-uint64_t cd_nodecall_token(uint32_t caller, uint32_t id);
-uint32_t cd_nodecall_token_caller(uint64_t token);
-uint32_t cd_nodecall_token_id(uint64_t token);
 
 /* A delivered call. method points into the body it was parsed from. */
 struct cd_nodecall {

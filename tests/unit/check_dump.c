@@ -18,11 +18,11 @@
 
 START_TEST(test_token)
 {
-	uint64_t t = cd_dump_token(3, 0xdeadbeef);
+	uint64_t t = cd_msg_token(3, 0xdeadbeef);
 
 	ck_assert_uint_ne(t, 0);
-	ck_assert_uint_eq(cd_dump_token_requester(t), 3);
-	ck_assert_uint_eq(cd_dump_token_id(t), 0xdeadbeef);
+	ck_assert_uint_eq(cd_msg_token_node(t), 3);
+	ck_assert_uint_eq(cd_msg_token_id(t), 0xdeadbeef);
 }
 END_TEST
 
@@ -35,22 +35,22 @@ START_TEST(test_request)
 	size_t len;
 	struct cd_msg m;
 
-	ck_assert_int_eq(cd_dump_request_parse(b, cd_dump_token(2, 42), 2, &id, err, sizeof(err)),
+	ck_assert_int_eq(cd_dump_request_parse(b, cd_msg_token(2, 42), 2, &id, err, sizeof(err)),
 			 0);
 	ck_assert_uint_eq(id, 42);
 	/* another node's token, another id */
-	ck_assert_int_eq(cd_dump_request_parse(b, cd_dump_token(1, 42), 2, &id, err, sizeof(err)),
+	ck_assert_int_eq(cd_dump_request_parse(b, cd_msg_token(1, 42), 2, &id, err, sizeof(err)),
 			 CD_ERR_PROTOCOL);
 	ck_assert_ptr_nonnull(strstr(err, "another's dump"));
-	ck_assert_int_eq(cd_dump_request_parse(b, cd_dump_token(2, 43), 2, &id, err, sizeof(err)),
+	ck_assert_int_eq(cd_dump_request_parse(b, cd_msg_token(2, 43), 2, &id, err, sizeof(err)),
 			 CD_ERR_PROTOCOL);
 	bad = json_object_new_object();
-	ck_assert_int_eq(cd_dump_request_parse(bad, cd_dump_token(2, 42), 2, &id, err, sizeof(err)),
+	ck_assert_int_eq(cd_dump_request_parse(bad, cd_msg_token(2, 42), 2, &id, err, sizeof(err)),
 			 CD_ERR_PROTOCOL);
 	json_object_put(bad);
 	/* through the message layer: a round (the token) is required */
 	ck_assert_int_eq(
-		cd_msg_build(CD_MSG_DUMP_REQUEST, 2, 0, cd_dump_token(2, 42), b, &buf, &len), 0);
+		cd_msg_build(CD_MSG_DUMP_REQUEST, 2, 0, cd_msg_token(2, 42), b, &buf, &len), 0);
 	ck_assert_int_eq(cd_msg_parse(buf, len, 2, &m, err, sizeof(err)), 0);
 	ck_assert_int_eq(m.type, CD_MSG_DUMP_REQUEST);
 	ck_assert_int_eq(cd_dump_request_parse(m.body, m.round, m.sender, &id, err, sizeof(err)),
@@ -146,7 +146,7 @@ END_TEST
 /* An answer as the members send it: chunks of dump-chunk messages, put back together. */
 START_TEST(test_answer_in_chunks)
 {
-	struct cd_chunk_id id = {.round = cd_dump_token(1, 9), .sender = 2, .step = CD_DUMP_STEP};
+	struct cd_chunk_id id = {.round = cd_msg_token(1, 9), .sender = 2, .step = CD_DUMP_STEP};
 	struct cd_dump_answer a, b;
 	struct cd_chunks_tx tx;
 	struct cd_chunks_rx rx;

@@ -17,10 +17,10 @@
 
 START_TEST(test_token)
 {
-	uint64_t t = cd_nodecall_token(7, 0xfeedf00d);
+	uint64_t t = cd_msg_token(7, 0xfeedf00d);
 
-	ck_assert_uint_eq(cd_nodecall_token_caller(t), 7);
-	ck_assert_uint_eq(cd_nodecall_token_id(t), 0xfeedf00d);
+	ck_assert_uint_eq(cd_msg_token_node(t), 7);
+	ck_assert_uint_eq(cd_msg_token_id(t), 0xfeedf00d);
 }
 END_TEST
 
@@ -46,7 +46,7 @@ START_TEST(test_call_roundtrip)
 	struct cd_msg m;
 	char err[256];
 
-	through_msg(CD_MSG_NODE_CALL, 2, cd_nodecall_token(2, 42), body, &m);
+	through_msg(CD_MSG_NODE_CALL, 2, cd_msg_token(2, 42), body, &m);
 	ck_assert_int_eq(cd_nodecall_parse(m.body, m.round, m.sender, &c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.id, 42);
 	ck_assert_uint_eq(c.to, 1);
@@ -64,8 +64,7 @@ START_TEST(test_call_no_args)
 	struct cd_nodecall c;
 	char err[256];
 
-	ck_assert_int_eq(cd_nodecall_parse(body, cd_nodecall_token(2, 1), 2, &c, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(cd_nodecall_parse(body, cd_msg_token(2, 1), 2, &c, err, sizeof(err)), 0);
 	ck_assert(json_object_is_type(c.args, json_type_object));
 	ck_assert_int_eq(json_object_object_length(c.args), 0);
 	json_object_put(body);
@@ -93,7 +92,7 @@ static const struct {
 START_TEST(test_bad_call)
 {
 	struct json_object *body = json_tokener_parse(bad_calls[_i].body);
-	uint64_t token = cd_nodecall_token(bad_calls[_i].caller, bad_calls[_i].id);
+	uint64_t token = cd_msg_token(bad_calls[_i].caller, bad_calls[_i].id);
 	struct cd_nodecall c;
 	char err[256] = "";
 
@@ -115,13 +114,12 @@ START_TEST(test_method_too_long)
 	memset(m, 'a', sizeof(m) - 1);
 	m[sizeof(m) - 1] = 0;
 	body = cd_nodecall_build(1, 1, m, NULL);
-	ck_assert_int_eq(cd_nodecall_parse(body, cd_nodecall_token(2, 1), 2, &c, err, sizeof(err)),
+	ck_assert_int_eq(cd_nodecall_parse(body, cd_msg_token(2, 1), 2, &c, err, sizeof(err)),
 			 CD_ERR_PROTOCOL);
 	json_object_put(body);
 	m[sizeof(m) - 2] = 0;
 	body = cd_nodecall_build(1, 1, m, NULL);
-	ck_assert_int_eq(cd_nodecall_parse(body, cd_nodecall_token(2, 1), 2, &c, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(cd_nodecall_parse(body, cd_msg_token(2, 1), 2, &c, err, sizeof(err)), 0);
 	json_object_put(body);
 }
 END_TEST
@@ -135,7 +133,7 @@ START_TEST(test_reply_roundtrip)
 	char err[256];
 
 	/* Sent by node 1, the called node, to caller 2. */
-	through_msg(CD_MSG_NODE_REPLY, 1, cd_nodecall_token(2, 42), body, &m);
+	through_msg(CD_MSG_NODE_REPLY, 1, cd_msg_token(2, 42), body, &m);
 	ck_assert_int_eq(cd_nodereply_parse(m.body, m.round, &r, err, sizeof(err)), 0);
 	ck_assert_uint_eq(r.id, 42);
 	ck_assert_uint_eq(r.to, 2);
@@ -159,8 +157,8 @@ START_TEST(test_reply_results)
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct json_object *b = cd_nodereply_build(1, 2, ok[i], NULL);
 
-		ck_assert_int_eq(
-			cd_nodereply_parse(b, cd_nodecall_token(2, 1), &r, err, sizeof(err)), 0);
+		ck_assert_int_eq(cd_nodereply_parse(b, cd_msg_token(2, 1), &r, err, sizeof(err)),
+				 0);
 		ck_assert_int_eq(r.rc, ok[i]);
 		ck_assert_int_eq(json_object_object_length(r.body), 0);
 		json_object_put(b);
@@ -168,9 +166,8 @@ START_TEST(test_reply_results)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct json_object *b = cd_nodereply_build(1, 2, bad[i], NULL);
 
-		ck_assert_int_eq(
-			cd_nodereply_parse(b, cd_nodecall_token(2, 1), &r, err, sizeof(err)),
-			CD_ERR_PROTOCOL);
+		ck_assert_int_eq(cd_nodereply_parse(b, cd_msg_token(2, 1), &r, err, sizeof(err)),
+				 CD_ERR_PROTOCOL);
 		ck_assert_ptr_nonnull(strstr(err, "unknown result"));
 		json_object_put(b);
 	}
@@ -200,8 +197,7 @@ START_TEST(test_bad_reply)
 
 	ck_assert_ptr_nonnull(body);
 	ck_assert_int_eq(
-		cd_nodereply_parse(body,
-				   cd_nodecall_token(bad_replies[_i].caller, bad_replies[_i].id),
+		cd_nodereply_parse(body, cd_msg_token(bad_replies[_i].caller, bad_replies[_i].id),
 				   &r, err, sizeof(err)),
 		CD_ERR_PROTOCOL);
 	ck_assert_msg(strstr(err, bad_replies[_i].why), "case %d: '%s'", _i, err);
@@ -221,11 +217,10 @@ START_TEST(test_msg_cap)
 	big[n] = 0;
 	json_object_object_add(args, "x", json_object_new_string(big));
 	body = cd_nodecall_build(1, 1, "m", args);
+	ck_assert_int_eq(cd_msg_build(CD_MSG_NODE_CALL, 2, 0, cd_msg_token(2, 1), body, &buf, &len),
+			 -EMSGSIZE);
 	ck_assert_int_eq(
-		cd_msg_build(CD_MSG_NODE_CALL, 2, 0, cd_nodecall_token(2, 1), body, &buf, &len),
-		-EMSGSIZE);
-	ck_assert_int_eq(
-		cd_msg_build(CD_MSG_NODE_REPLY, 2, 0, cd_nodecall_token(2, 1), body, &buf, &len),
+		cd_msg_build(CD_MSG_NODE_REPLY, 2, 0, cd_msg_token(2, 1), body, &buf, &len),
 		-EMSGSIZE);
 	json_object_put(body);
 	json_object_put(args);
