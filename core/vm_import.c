@@ -37,6 +37,8 @@ static const char *const code_names[] = {
 	[CD_IMPORT_MANAGED_SAVE] = "managed-save",
 	[CD_IMPORT_LEASE] = "lease",
 	[CD_IMPORT_RUNNING_COPY] = "running-copy",
+	[CD_IMPORT_BOOT_LOCAL] = "boot-local",
+	[CD_IMPORT_LOADER_LOCAL] = "loader-local",
 };
 _Static_assert(sizeof(code_names) / sizeof(code_names[0]) == CD_IMPORT__COUNT,
 	       "a name for every code");
@@ -117,6 +119,25 @@ static xmlXPathObjectPtr select_nodes(xmlDocPtr doc, const char *expr)
 #define EACH_NODE(res, i)                                                                          \
 	for ((i) = 0; (res) && (res)->nodesetval && (i) < (res)->nodesetval->nodeNr; (i)++)
 
+/*
+ * Whether path, the file of what ("disk", "kernel"...), is a file of a
+ * shared volume, the one test for every file a domain needs: 1 if so, with
+ * *d its volume and file (a volume the cluster does not have is a reason
+ * already), 0 if it is not under run_dir, -1 if it is but is not
+ * VOLUME/FILE.
+ */
+static int on_volume(const struct cd_state *s, const char *what, const char *path,
+		     const char *run_dir, struct cd_vm_disk *d, struct cd_import_report *r)
+{
+	int sp = cd_vm_disk_split(path, run_dir, d);
+
+	if (sp == 1 && s && !cd_state_volume(s, d->vol))
+		cd_vm_import_reason(r, CD_IMPORT_VOLUME_UNKNOWN,
+				    "%s %s: no volume '%s' in the cluster (clusterctl volume add)",
+				    what, path, d->vol);
+	return sp;
+}
+
 /* One <disk>: on a volume the cluster knows, or a reason. */
 static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *run_dir,
 		       struct cd_vm_disk *shared, size_t *n_shared, struct cd_import_report *r)
@@ -132,7 +153,7 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 	/* A network disk has no path: every node reaches it alike; an empty drive has none. */
 	if (!path[0])
 		return;
-	sp = cd_vm_disk_split(path, run_dir, &d);
+	sp = on_volume(s, "disk", path, run_dir, &d, r);
 	if (sp < 0) {
 		cd_vm_import_reason(r, CD_IMPORT_DISK_MALFORMED,
 				    "disk %s: a shared-volume disk must be %s/VOLUME/FILE", path,
@@ -155,11 +176,6 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 		}
 		return;
 	}
-	if (s && !cd_state_volume(s, d.vol))
-		cd_vm_import_reason(
-			r, CD_IMPORT_VOLUME_UNKNOWN,
-			"disk %s: no volume '%s' in the cluster (clusterctl volume add)", path,
-			d.vol);
 	for (k = 0; k < *n_shared; k++)
 		if (!strcmp(shared[k].vol, d.vol) && !strcmp(shared[k].file, d.file))
 			return;
@@ -171,11 +187,10 @@ static void judge_disk(const struct cd_state *s, xmlNodePtr disk, const char *ru
 	shared[(*n_shared)++] = d;
 }
 
-/* What ties the domain to this host besides its disks. */
-static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import_report *r)
+/* What ties the domain to this host besides its disks and boot files. */
+static void judge_host_ties(xmlDocPtr doc, struct cd_import_report *r)
 {
 	xmlXPathObjectPtr res;
-	struct cd_vm_disk d;
 	int i;
 
 	res = select_nodes(doc, "/domain/devices/hostdev");
@@ -204,20 +219,110 @@ static void judge_host_ties(xmlDocPtr doc, const char *run_dir, struct cd_import
 	}
 	if (res)
 		xmlXPathFreeObject(res);
-	res = select_nodes(doc, "/domain/os/nvram");
-	EACH_NODE(res, i)
-	{
-		xmlChar *v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
+}
 
-		if (v && *v && cd_vm_disk_split((const char *)v, run_dir, &d) != 1)
+/*
+ * Whether path lies where the distribution's packages put their files
+ * (/usr/share, /usr/lib): the same bytes on every node with the same
+ * packages. A ".." could climb out, so a path with one is not.
+ */
+static bool packaged(const char *path)
+{
+	static const char *const dirs[] = {"/usr/share/", "/usr/lib/"};
+	const char *p;
+	size_t i;
+
+	for (p = strstr(path, "/.."); p; p = strstr(p + 1, "/.."))
+		if (p[3] == '/' || !p[3])
+			return false;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!strncmp(path, dirs[i], strlen(dirs[i])))
+			return true;
+	return false;
+}
+
+/*
+ * <loader>: on a shared volume, or firmware the packages ship that the
+ * guest cannot write (readonly='yes', or a ROM), such as OVMF's code.
+ */
+static void judge_loader(const struct cd_state *s, xmlNodePtr loader, const char *path,
+			 const char *run_dir, struct cd_import_report *r)
+{
+	char *ro = prop(loader, "readonly"), *type = prop(loader, "type");
+	bool read_only = (ro && !strcmp(ro, "yes")) || (type && !strcmp(type, "rom"));
+	struct cd_vm_disk d;
+
+	xmlFree(ro);
+	xmlFree(type);
+	if (on_volume(s, "firmware loader", path, run_dir, &d, r) == 1)
+		return;
+	if (!packaged(path))
+		cd_vm_import_reason(
+			r, CD_IMPORT_LOADER_LOCAL,
+			"firmware loader %s is a file of this node only: use one the packages ship "
+			"(under /usr/share or /usr/lib, readonly='yes'), or copy it onto a shared "
+			"volume (%s/VOLUME/FILE) and point <loader> at the copy",
+			path, run_dir);
+	else if (!read_only)
+		cd_vm_import_reason(
+			r, CD_IMPORT_LOADER_LOCAL,
+			"firmware loader %s is written by the guest, each node's copy apart: make it "
+			"readonly='yes' (its variables in <nvram> on a shared volume)",
+			path);
+}
+
+/* The text of os's child element name as a new string (xmlFree), NULL if none or empty. */
+static xmlChar *os_path(xmlNodePtr os, const char *name, xmlNodePtr *node)
+{
+	xmlChar *v;
+
+	*node = child(os, name);
+	v = *node ? xmlNodeGetContent(*node) : NULL;
+	if (v && !*v) {
+		xmlFree(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/*
+ * The files the domain boots from, which each node must find alike: the
+ * firmware, its UEFI variables, and a kernel, initrd and device tree booted
+ * directly. --copy-disks copies disks only, so the words say so.
+ */
+static void judge_os(const struct cd_state *s, xmlDocPtr doc, const char *run_dir,
+		     struct cd_import_report *r)
+{
+	static const char *const boot[] = {"kernel", "initrd", "dtb"};
+	xmlNodePtr root = xmlDocGetRootElement(doc), os, node;
+	struct cd_vm_disk d;
+	xmlChar *v;
+	size_t i;
+
+	if (!root || xmlStrcmp(root->name, (const xmlChar *)"domain") != 0)
+		return;
+	os = child(root, "os");
+
+	if ((v = os_path(os, "loader", &node)))
+		judge_loader(s, node, (const char *)v, run_dir, r);
+	xmlFree(v);
+	if ((v = os_path(os, "nvram", &node)) &&
+	    on_volume(s, "UEFI variable store", (const char *)v, run_dir, &d, r) != 1)
+		cd_vm_import_reason(r, CD_IMPORT_NVRAM_LOCAL,
+				    "its UEFI variable store %s is a file of this node only",
+				    (char *)v);
+	xmlFree(v);
+	for (i = 0; i < sizeof(boot) / sizeof(boot[0]); i++) {
+		if ((v = os_path(os, boot[i], &node)) &&
+		    on_volume(s, boot[i], (const char *)v, run_dir, &d, r) != 1)
 			cd_vm_import_reason(
-				r, CD_IMPORT_NVRAM_LOCAL,
-				"its UEFI variable store %s is a file of this node only",
-				(char *)v);
+				r, CD_IMPORT_BOOT_LOCAL,
+				"%s %s is not on a shared volume: no other node can boot from it; "
+				"copy it onto one (%s/VOLUME/FILE) and point <%s> at the copy "
+				"(--copy-disks copies disks only)",
+				boot[i], (char *)v, run_dir, boot[i]);
 		xmlFree(v);
 	}
-	if (res)
-		xmlXPathFreeObject(res);
 }
 
 /* Its name, UUID and MACs: its own, and no cluster VM's. */
@@ -274,7 +379,8 @@ size_t cd_vm_import_judge(const struct cd_state *s, const char *name, const char
 	judge_disk(s, res->nodesetval->nodeTab[i], run_dir, shared, &n_shared, r);
 	if (res)
 		xmlXPathFreeObject(res);
-	judge_host_ties(doc, run_dir, r);
+	judge_host_ties(doc, r);
+	judge_os(s, doc, run_dir, r);
 	xmlFreeDoc(doc);
 	judge_identity(s, name, xml, r);
 	return r->n_reasons;

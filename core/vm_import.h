@@ -8,8 +8,12 @@
  * cluster stores: each disk (CD-ROMs included) a csvfs file of a volume
  * the cluster knows (vmdisks.h), no host device passed through, no
  * directory of one host shared into the guest, no UEFI variable store
- * outside a shared volume; and it must keep its own identity (its name,
- * UUID and MACs), which no cluster VM may have already.
+ * outside a shared volume; a directly booted kernel, initrd and device
+ * tree on a shared volume too, and a firmware loader either there or one
+ * the nodes' packages ship read-only (under /usr/share or /usr/lib: the
+ * same file on every node with the same packages); and it must keep its
+ * own identity (its name, UUID and MACs), which no cluster VM may have
+ * already.
  */
 #ifndef CD_VM_IMPORT_H
 #define CD_VM_IMPORT_H
@@ -49,6 +53,9 @@ enum cd_import_code {
 	CD_IMPORT_MANAGED_SAVE, /* "managed-save": libvirt holds a saved memory image of it */
 	CD_IMPORT_LEASE,	/* "lease": a disk lease could not be taken on the node */
 	CD_IMPORT_RUNNING_COPY, /* "running-copy": --copy-disks of a running domain */
+	/* Found by cd_vm_import_judge() again: */
+	CD_IMPORT_BOOT_LOCAL,	/* "boot-local": a kernel, initrd or dtb outside the volumes */
+	CD_IMPORT_LOADER_LOCAL, /* "loader-local": firmware neither packaged read-only nor shared */
 	CD_IMPORT__COUNT
 };
 

@@ -171,7 +171,97 @@ START_TEST(test_report_json)
 			 "/l.img");
 	json_object_put(o);
 	ck_assert_str_eq(cd_import_code_to_str(CD_IMPORT_LEASE), "lease");
+	ck_assert_str_eq(cd_import_code_to_str(CD_IMPORT_BOOT_LOCAL), "boot-local");
+	ck_assert_str_eq(cd_import_code_to_str(CD_IMPORT_LOADER_LOCAL), "loader-local");
 	ck_assert_str_eq(cd_import_code_to_str((enum cd_import_code)99), "unknown");
+}
+END_TEST
+
+/*
+ * The files the domain boots from (<os>): each os fragment of a domain that
+ * is otherwise importable, the reasons it gets (0 or 1 code, n of them),
+ * and words two of them must have.
+ */
+static const struct boot_case {
+	const char *os;
+	size_t n;
+	enum cd_import_code code;
+	const char *words[2];
+} boot_cases[] = {
+	/* No boot path at all, or a loader libvirt picks itself: nothing to say. */
+	{"<boot dev='hd'/>", 0, 0, {NULL, NULL}},
+	{"<loader secure='yes'/><boot dev='hd'/>", 0, 0, {NULL, NULL}},
+	/* Kernel and initrd of this host's /boot: both named, with what to do. */
+	{"<kernel>/boot/vmlinuz-6.1.0-18-amd64</kernel><initrd>/boot/initrd.img-6.1.0-18-amd64"
+	 "</initrd><cmdline>console=ttyS0</cmdline>",
+	 2,
+	 CD_IMPORT_BOOT_LOCAL,
+	 {"kernel /boot/vmlinuz-6.1.0-18-amd64 is not on a shared volume",
+	  "initrd /boot/initrd.img-6.1.0-18-amd64"}},
+	{"<kernel>" RUN "/vol1/vmlinuz</kernel><dtb>/var/lib/vm/board.dtb</dtb>",
+	 1,
+	 CD_IMPORT_BOOT_LOCAL,
+	 {"point <dtb> at the copy", "--copy-disks copies disks only"}},
+	/* Packaged is not enough for a kernel: versions differ from node to node. */
+	{"<kernel>/usr/lib/linux/vmlinuz</kernel>", 1, CD_IMPORT_BOOT_LOCAL, {"kernel", NULL}},
+	/* Under the run dir but not VOLUME/FILE: on no volume. */
+	{"<initrd>" RUN "/vol1/a/initrd</initrd>", 1, CD_IMPORT_BOOT_LOCAL, {"initrd", NULL}},
+	/* On the shared volumes: every node boots from the same files. */
+	{"<loader readonly='yes' type='pflash'>" RUN "/vol1/code.fd</loader><kernel>" RUN
+	 "/vol1/vmlinuz</kernel><initrd>" RUN "/vol1/initrd.img</initrd><dtb>" RUN
+	 "/vol1/board.dtb</dtb>",
+	 0,
+	 0,
+	 {NULL, NULL}},
+	{"<kernel>" RUN "/nosuch/vmlinuz</kernel>",
+	 1,
+	 CD_IMPORT_VOLUME_UNKNOWN,
+	 {"kernel " RUN "/nosuch/vmlinuz: no volume 'nosuch'", NULL}},
+	/* Firmware the packages ship, read-only: the same on every node. */
+	{"<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader><nvram>" RUN
+	 "/vol1/db_VARS.fd</nvram>",
+	 0,
+	 0,
+	 {NULL, NULL}},
+	{"<loader type='rom'>/usr/share/seabios/bios-256k.bin</loader>", 0, 0, {NULL, NULL}},
+	{"<loader readonly='yes'>/usr/lib/u-boot/qemu_arm64/u-boot.bin</loader>",
+	 0,
+	 0,
+	 {NULL, NULL}},
+	/* Written by the guest, or a firmware file of this host only. */
+	{"<loader type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>",
+	 1,
+	 CD_IMPORT_LOADER_LOCAL,
+	 {"is written by the guest", "readonly='yes'"}},
+	{"<loader readonly='yes' type='pflash'>/var/lib/libvirt/qemu/fw/db_CODE.fd</loader>",
+	 1,
+	 CD_IMPORT_LOADER_LOCAL,
+	 {"/var/lib/libvirt/qemu/fw/db_CODE.fd is a file of this node", "<loader>"}},
+	{"<loader readonly='yes'>/usr/share/../../srv/fw.fd</loader>",
+	 1,
+	 CD_IMPORT_LOADER_LOCAL,
+	 {"a file of this node only", NULL}},
+};
+
+START_TEST(test_boot_files)
+{
+	const struct boot_case *c = &boot_cases[_i];
+	char xml[2048];
+	size_t i, k;
+
+	snprintf(xml, sizeof(xml), DOM("db", UUID_B, MAC_B, SHARED_DISK, "%s"), c->os);
+	ck_assert_uint_eq(cd_vm_import_judge(&st, "db", xml, RUN, &rep), c->n);
+	for (i = 0; i < rep.n_reasons; i++)
+		ck_assert_msg(rep.reasons[i].code == c->code, "%s: %s", c->os, rep.reasons[i].text);
+	for (k = 0; k < 2 && c->words[k]; k++) {
+		bool found = false;
+
+		for (i = 0; i < rep.n_reasons; i++)
+			found = found || strstr(rep.reasons[i].text, c->words[k]);
+		ck_assert_msg(found, "no \"%s\" in the reasons for %s", c->words[k], c->os);
+	}
+	/* Boot files are no disks: --copy-disks has nothing of them to copy. */
+	ck_assert_uint_eq(rep.n_local, 0);
 }
 END_TEST
 
@@ -317,6 +407,8 @@ int main(void)
 	tcase_add_test(tc, test_without_state);
 	tcase_add_test(tc, test_report_json);
 	tcase_add_test(tc, test_reasons_beyond_the_array);
+	tcase_add_loop_test(tc, test_boot_files, 0,
+			    (int)(sizeof(boot_cases) / sizeof(boot_cases[0])));
 	tcase_add_test(tc, test_repoint);
 	tcase_add_test(tc, test_import_running_adopted);
 	tcase_add_test(tc, test_import_stopped_added);
