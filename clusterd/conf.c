@@ -56,6 +56,9 @@ static const struct cfg_def {
 					   NULL, "how often each running VM is checked"},
 	[CD_CFG_CSVFS_RUN_DIR] = {"csvfs_run_dir", CFG_PATH, RUNSTATEDIR "/csvfs", 0, 0, NULL,
 				  "where shared-volume files appear: DIR/VOLUME/FILE"},
+	[CD_CFG_BOOT_FILE_DIRS] = {"boot_file_dirs", CFG_STRING, "", 0, 0, NULL,
+				   "directories, ':' between them, kept alike on every node: "
+				   "a VM may boot a kernel, initrd or device tree from them"},
 	[CD_CFG_WATCHDOG_DEVICE] = {"watchdog_device", CFG_STRING, "/dev/watchdog", 0, 0, NULL,
 				    "hardware watchdog the watchdog process keeps alive; "
 				    "used when present, empty: none"},

@@ -237,7 +237,8 @@ static void definition_read(void *ctx, const struct cd_agent_result *r)
 		imp->xml = imp->repointed;
 	}
 	cd_vm_import_judge(cd_replica_state(), imp->name, imp->xml,
-			   cd_config_str(CD_CFG_CSVFS_RUN_DIR), &imp->rep);
+			   cd_config_str(CD_CFG_CSVFS_RUN_DIR),
+			   cd_config_str(CD_CFG_BOOT_FILE_DIRS), &imp->rep);
 	if (imp->disks && imp->active)
 		cd_vm_import_reason(&imp->rep, CD_IMPORT_RUNNING_COPY,
 				    "it runs: its disks are copied only while it is shut down "

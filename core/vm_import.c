@@ -222,23 +222,37 @@ static void judge_host_ties(xmlDocPtr doc, struct cd_import_report *r)
 }
 
 /*
- * Whether path lies where the distribution's packages put their files
- * (/usr/share, /usr/lib): the same bytes on every node with the same
- * packages. A ".." could climb out, so a path with one is not.
+ * Whether path lies under one of dirs (':' between them): a path with a
+ * ".." could climb out, so it never does.
  */
-static bool packaged(const char *path)
+static bool under_dirs(const char *path, const char *dirs)
 {
-	static const char *const dirs[] = {"/usr/share/", "/usr/lib/"};
-	const char *p;
-	size_t i;
+	const char *p, *d, *end;
+	size_t n;
 
 	for (p = strstr(path, "/.."); p; p = strstr(p + 1, "/.."))
 		if (p[3] == '/' || !p[3])
 			return false;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (!strncmp(path, dirs[i], strlen(dirs[i])))
+	for (d = dirs; d && *d; d = *end ? end + 1 : end) {
+		end = strchr(d, ':');
+		if (!end)
+			end = d + strlen(d);
+		n = (size_t)(end - d);
+		while (n > 1 && d[n - 1] == '/')
+			n--;
+		if (n && d[0] == '/' && !strncmp(path, d, n) && path[n] == '/' && path[n + 1])
 			return true;
+	}
 	return false;
+}
+
+/*
+ * Whether path lies where the distribution's packages put their files: the
+ * same bytes on every node with the same packages.
+ */
+static bool packaged(const char *path)
+{
+	return under_dirs(path, "/usr/share:/usr/lib");
 }
 
 /*
@@ -286,12 +300,45 @@ static xmlChar *os_path(xmlNodePtr os, const char *name, xmlNodePtr *node)
 }
 
 /*
+ * A kernel, initrd or device tree booted directly: under the directories
+ * kept alike on every node (boot_dirs), or, but for an initrd (QEMU cannot
+ * read one from a block device), a file of a shared volume.
+ */
+static void judge_boot_file(const struct cd_state *s, const char *what, const char *path,
+			    const char *run_dir, const char *boot_dirs, struct cd_import_report *r)
+{
+	struct cd_vm_disk d;
+	int sp;
+
+	if (under_dirs(path, boot_dirs))
+		return;
+	sp = on_volume(s, what, path, run_dir, &d, r);
+	if (sp == 1 && strcmp(what, "initrd") != 0)
+		return;
+	if (sp == 1)
+		cd_vm_import_reason(
+			r, CD_IMPORT_BOOT_LOCAL,
+			"initrd %s is a file of a shared volume, which QEMU cannot read "
+			"an initrd from: keep it at the same path on every node, under a "
+			"directory of clusterd.conf's boot_file_dirs",
+			path);
+	else
+		cd_vm_import_reason(
+			r, CD_IMPORT_BOOT_LOCAL,
+			"%s %s is a file of this node only: no other node can boot from "
+			"it; keep it at the same path on every node, under a directory of "
+			"clusterd.conf's boot_file_dirs (now %s), and point <%s> there "
+			"(--copy-disks copies disks only)",
+			what, path, boot_dirs && *boot_dirs ? boot_dirs : "none", what);
+}
+
+/*
  * The files the domain boots from, which each node must find alike: the
  * firmware, its UEFI variables, and a kernel, initrd and device tree booted
  * directly. --copy-disks copies disks only, so the words say so.
  */
 static void judge_os(const struct cd_state *s, xmlDocPtr doc, const char *run_dir,
-		     struct cd_import_report *r)
+		     const char *boot_dirs, struct cd_import_report *r)
 {
 	static const char *const boot[] = {"kernel", "initrd", "dtb"};
 	xmlNodePtr root = xmlDocGetRootElement(doc), os, node;
@@ -313,14 +360,8 @@ static void judge_os(const struct cd_state *s, xmlDocPtr doc, const char *run_di
 				    (char *)v);
 	xmlFree(v);
 	for (i = 0; i < sizeof(boot) / sizeof(boot[0]); i++) {
-		if ((v = os_path(os, boot[i], &node)) &&
-		    on_volume(s, boot[i], (const char *)v, run_dir, &d, r) != 1)
-			cd_vm_import_reason(
-				r, CD_IMPORT_BOOT_LOCAL,
-				"%s %s is not on a shared volume: no other node can boot from it; "
-				"copy it onto one (%s/VOLUME/FILE) and point <%s> at the copy "
-				"(--copy-disks copies disks only)",
-				boot[i], (char *)v, run_dir, boot[i]);
+		if ((v = os_path(os, boot[i], &node)))
+			judge_boot_file(s, boot[i], (const char *)v, run_dir, boot_dirs, r);
 		xmlFree(v);
 	}
 }
@@ -360,7 +401,7 @@ static void judge_identity(const struct cd_state *s, const char *name, const cha
 }
 
 size_t cd_vm_import_judge(const struct cd_state *s, const char *name, const char *xml,
-			  const char *run_dir, struct cd_import_report *r)
+			  const char *run_dir, const char *boot_dirs, struct cd_import_report *r)
 {
 	struct cd_vm_disk shared[CD_VM_DISKS_MAX];
 	size_t n_shared = 0;
@@ -380,7 +421,7 @@ size_t cd_vm_import_judge(const struct cd_state *s, const char *name, const char
 	if (res)
 		xmlXPathFreeObject(res);
 	judge_host_ties(doc, r);
-	judge_os(s, doc, run_dir, r);
+	judge_os(s, doc, run_dir, boot_dirs, r);
 	xmlFreeDoc(doc);
 	judge_identity(s, name, xml, r);
 	return r->n_reasons;

@@ -92,11 +92,13 @@ struct cd_import_report {
 /*
  * Judge domain xml, to be cluster VM name, against s (NULL: no identity
  * or volume checks): every reason it cannot be made highly available goes
- * into *r (overwritten). run_dir: where csvfs files are exposed. Returns
- * the number of reasons (0: it may be imported).
+ * into *r (overwritten). run_dir: where csvfs files are exposed;
+ * boot_dirs: the directories kept alike on every node (':' between them,
+ * NULL or "" for none), where a kernel, initrd or device tree may be.
+ * Returns the number of reasons (0: it may be imported).
  */
 size_t cd_vm_import_judge(const struct cd_state *s, const char *name, const char *xml,
-			  const char *run_dir, struct cd_import_report *r);
+			  const char *run_dir, const char *boot_dirs, struct cd_import_report *r);
 
 /*
  * r as JSON: {"ok", "reasons": [{"code", "text"}], "dropped", "local_disks":

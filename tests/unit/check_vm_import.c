@@ -18,6 +18,8 @@
 #include "lib/util.h"
 
 #define RUN "/run/csvfs"
+/* The directories kept alike on every node (clusterd.conf boot_file_dirs). */
+#define BOOT "/var/cache/guest:/srv/boot/"
 #define UUID_A "00000000-0000-4000-8000-00000000000a"
 #define UUID_B "00000000-0000-4000-8000-00000000000b"
 #define MAC_A "52:54:00:00:00:0a"
@@ -79,7 +81,7 @@ START_TEST(test_shared_domain_ok)
 							     "protocol='nbd' name='x'/></disk>"
 							     "<disk type='file' device='cdrom'/>",
 						 "<nvram>" RUN "/vol1/db.nvram</nvram>"),
-					     RUN, &rep),
+					     RUN, BOOT, &rep),
 			  0);
 	ck_assert_uint_eq(rep.n_local, 0);
 }
@@ -101,7 +103,7 @@ START_TEST(test_every_reason_listed)
 				"<filesystem type='mount'><source dir='/srv/share'/>"
 				"<target dir='share'/></filesystem>",
 		    "<nvram>/var/lib/libvirt/qemu/nvram/web_VARS.fd</nvram>"),
-		RUN, &rep);
+		RUN, BOOT, &rep);
 
 	ck_assert_uint_eq(n, rep.n_reasons);
 	ck_assert(has(CD_IMPORT_DISK_LOCAL));
@@ -134,16 +136,16 @@ START_TEST(test_without_state)
 				   DOM("web", UUID_A, MAC_A,
 				       "<disk type='block'><source dev='" RUN "/nosuch/f'/></disk>",
 				       ""),
-				   RUN, &rep),
+				   RUN, BOOT, &rep),
 		0);
-	ck_assert_uint_eq(cd_vm_import_judge(NULL, "x", "not xml", RUN, &rep), 1);
+	ck_assert_uint_eq(cd_vm_import_judge(NULL, "x", "not xml", RUN, BOOT, &rep), 1);
 	ck_assert(has(CD_IMPORT_XML));
 	/* No MAC on an interface: its identity would not be its own. */
 	ck_assert_uint_eq(cd_vm_import_judge(NULL, "x",
 					     "<domain><name>x</name><uuid>" UUID_B
 					     "</uuid><devices><interface type='bridge'/>"
 					     "</devices></domain>",
-					     RUN, &rep),
+					     RUN, BOOT, &rep),
 			  1);
 	ck_assert(has(CD_IMPORT_IDENTITY_INCOMPLETE));
 }
@@ -157,7 +159,7 @@ START_TEST(test_report_json)
 		&st, "db",
 		DOM("db", UUID_B, MAC_B,
 		    "<disk type='file'><source file='/l.img'/><target dev='vda'/></disk>", ""),
-		RUN, &rep);
+		RUN, BOOT, &rep);
 	o = cd_vm_import_report_to_json(&rep);
 	ck_assert(!json_object_get_boolean(json_object_object_get(o, "ok")));
 	a = json_object_object_get(o, "reasons");
@@ -196,23 +198,42 @@ static const struct boot_case {
 	 "</initrd><cmdline>console=ttyS0</cmdline>",
 	 2,
 	 CD_IMPORT_BOOT_LOCAL,
-	 {"kernel /boot/vmlinuz-6.1.0-18-amd64 is not on a shared volume",
+	 {"kernel /boot/vmlinuz-6.1.0-18-amd64 is a file of this node only",
 	  "initrd /boot/initrd.img-6.1.0-18-amd64"}},
 	{"<kernel>" RUN "/vol1/vmlinuz</kernel><dtb>/var/lib/vm/board.dtb</dtb>",
 	 1,
 	 CD_IMPORT_BOOT_LOCAL,
-	 {"point <dtb> at the copy", "--copy-disks copies disks only"}},
+	 {"point <dtb> there", "--copy-disks copies disks only"}},
 	/* Packaged is not enough for a kernel: versions differ from node to node. */
 	{"<kernel>/usr/lib/linux/vmlinuz</kernel>", 1, CD_IMPORT_BOOT_LOCAL, {"kernel", NULL}},
 	/* Under the run dir but not VOLUME/FILE: on no volume. */
 	{"<initrd>" RUN "/vol1/a/initrd</initrd>", 1, CD_IMPORT_BOOT_LOCAL, {"initrd", NULL}},
-	/* On the shared volumes: every node boots from the same files. */
+	/* On the shared volumes, or kept alike on every node: the same files everywhere. */
 	{"<loader readonly='yes' type='pflash'>" RUN "/vol1/code.fd</loader><kernel>" RUN
-	 "/vol1/vmlinuz</kernel><initrd>" RUN "/vol1/initrd.img</initrd><dtb>" RUN
+	 "/vol1/vmlinuz</kernel><initrd>/var/cache/guest/initrd.img</initrd><dtb>" RUN
 	 "/vol1/board.dtb</dtb>",
 	 0,
 	 0,
 	 {NULL, NULL}},
+	{"<kernel>/var/cache/guest/vmlinuz</kernel><initrd>/srv/boot/a/initrd.img</initrd>",
+	 0,
+	 0,
+	 {NULL, NULL}},
+	/* QEMU reads no initrd from a block device: one on a volume cannot boot. */
+	{"<kernel>" RUN "/vol1/vmlinuz</kernel><initrd>" RUN "/vol1/initrd.img</initrd>",
+	 1,
+	 CD_IMPORT_BOOT_LOCAL,
+	 {"QEMU cannot read", "boot_file_dirs"}},
+	/* Only whole directories of the list count, and no ".." leaves them. */
+	{"<kernel>/srv/bootx/vmlinuz</kernel>",
+	 1,
+	 CD_IMPORT_BOOT_LOCAL,
+	 {"now /var/cache/guest:/srv/boot/", NULL}},
+	{"<kernel>/var/cache/guest/../../../etc/vmlinuz</kernel>",
+	 1,
+	 CD_IMPORT_BOOT_LOCAL,
+	 {"kernel", NULL}},
+	{"<kernel>/var/cache/guest</kernel>", 1, CD_IMPORT_BOOT_LOCAL, {"kernel", NULL}},
 	{"<kernel>" RUN "/nosuch/vmlinuz</kernel>",
 	 1,
 	 CD_IMPORT_VOLUME_UNKNOWN,
@@ -250,7 +271,7 @@ START_TEST(test_boot_files)
 	size_t i, k;
 
 	snprintf(xml, sizeof(xml), DOM("db", UUID_B, MAC_B, SHARED_DISK, "%s"), c->os);
-	ck_assert_uint_eq(cd_vm_import_judge(&st, "db", xml, RUN, &rep), c->n);
+	ck_assert_uint_eq(cd_vm_import_judge(&st, "db", xml, RUN, BOOT, &rep), c->n);
 	for (i = 0; i < rep.n_reasons; i++)
 		ck_assert_msg(rep.reasons[i].code == c->code, "%s: %s", c->os, rep.reasons[i].text);
 	for (k = 0; k < 2 && c->words[k]; k++) {
@@ -295,7 +316,7 @@ START_TEST(test_repoint)
 	ck_assert(strstr(out, "/l/a.qcow2") == NULL);
 	ck_assert(strstr(out, "/l/b.iso") != NULL);
 	/* Repointed, only the CD-ROM is left local. */
-	cd_vm_import_judge(&st, "db", out, RUN, &rep);
+	cd_vm_import_judge(&st, "db", out, RUN, BOOT, &rep);
 	ck_assert_uint_eq(rep.n_reasons, 1);
 	ck_assert(has(CD_IMPORT_CDROM_LOCAL));
 	free(out);
