@@ -241,6 +241,28 @@ static int copy_disk(struct cd_client *c, const char *domain, struct json_object
 	return 0;
 }
 
+/*
+ * Whether copying the local disks and CD-ROM images would leave nothing
+ * in the import's way: the check's every reason is one the copy mends.
+ */
+static bool copy_would_do(struct json_object *reply)
+{
+	struct json_object *rep = NULL, *reasons = NULL;
+	size_t i;
+
+	json_object_object_get_ex(reply, "report", &rep);
+	json_object_object_get_ex(rep, "reasons", &reasons);
+	if (jint(rep, "dropped") > 0)
+		return false;
+	for (i = 0; reasons && i < json_object_array_length(reasons); i++) {
+		const char *code = jstr(json_object_array_get_idx(reasons, i), "code");
+
+		if (!code || (strcmp(code, "disk-local") != 0 && strcmp(code, "cdrom-local") != 0))
+			return false;
+	}
+	return true;
+}
+
 /* Copy every disk the check found local; *map: {old path: new path}. */
 static int copy_disks(struct cd_client *c, char **argv, const struct ctl_opts *o,
 		      struct json_object **map)
@@ -258,6 +280,11 @@ static int copy_disks(struct cd_client *c, char **argv, const struct ctl_opts *o
 			"clusterctl: %s runs: its disks are copied only while it is shut down "
 			"(shut it down first, or import it without --copy-disks)\n",
 			argv[0]);
+		rc = CD_ERR_REFUSED;
+		goto out;
+	}
+	if (!copy_would_do(reply)) {
+		print_verdict(reply, o);
 		rc = CD_ERR_REFUSED;
 		goto out;
 	}

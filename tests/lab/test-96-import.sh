@@ -9,7 +9,8 @@
 # domain's disk of node1 only is copied onto the volume first, and it runs.
 # An import may be asked of any member: node2 and node3 ask for node1's
 # domains, and node1 does the work; --copy-disks, an unknown node and an
-# offline node are refused with what to do.
+# offline node are refused with what to do. A kernel outside the lab's
+# boot_file_dirs is refused, before --copy-disks copies anything.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "import"
@@ -86,6 +87,23 @@ assert_match "$out" "run it on node1" "it says to run it on node1"
 assert_match "$(lab exec 1 virsh -q list --all --name)" "imp2" "libvirt still has imp2 defined on node1"
 lab exec 1 virsh undefine imp2 >/dev/null
 pass "imp2 refused with its reason; nothing changed"
+
+# --- a kernel outside boot_file_dirs (a copy of the guest's, in the lab
+# dir) and a disk of node1 only: refused before --copy-disks copies anything
+mkdir -p "$LAB_DIR/kern"
+cp "${CD_GUEST_DIR:-/var/cache/clusterd-guest}"/{vmlinuz,initrd.img} "$LAB_DIR/kern/"
+bash "$top/tests/guest/domain.sh" --disk /var/lib/cdimp-local.img --mac ip \
+	--guest-dir "$LAB_DIR/kern" imp5 198.18.0.45 192 1 >"$LAB_DIR/imp5.xml"
+lab exec 1 virsh define "$LAB_DIR/imp5.xml" >/dev/null
+files=$(lab exec 1 clusterctl --json volume show vol1 | jq -c '[.files[].name]')
+rc=0
+out=$(lab exec 1 clusterctl --json vm import imp5 --node node1 --copy-disks vol1) || rc=$?
+assert_eq "$rc" 9 "imp5 (its kernel and initrd outside boot_file_dirs) is refused (exit 9)"
+assert_eq "$(jq -r '[.report.reasons[].code] | sort | unique | join(" ")' <<<"$out")" "boot-local disk-local" "the reasons: boot-local (kernel, initrd) and disk-local"
+assert_match "$(jq -r '.report.reasons[].text' <<<"$out")" "kernel $LAB_DIR/kern/vmlinuz is a file of this node only" "the reason names the kernel's path"
+assert_eq "$(lab exec 1 clusterctl --json volume show vol1 | jq -c '[.files[].name]')" "$files" "--copy-disks copied nothing onto vol1"
+lab exec 1 virsh undefine imp5 >/dev/null
+pass "imp5 refused for its boot files before any copy"
 
 # --- a domain that is only defined: added stopped, libvirt's definition gone
 lab exec 1 virsh define "$LAB_DIR/imp3.xml" >/dev/null
