@@ -276,7 +276,7 @@ static int cmd_vm_show(qb_ipcs_connection_t *c, struct json_object *args, struct
 /*
  * vm.explain {name, start}: why the VM is where it is; with start, what
  * vm.start would do (the start's preflight: the console shows it before
- * asking to confirm, vm explain --start prints it).
+ * asking to confirm, clusterctl vm start --check prints it).
  */
 static int cmd_vm_explain(qb_ipcs_connection_t *c, struct json_object *args,
 			  struct json_object **out)
