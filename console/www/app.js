@@ -264,6 +264,23 @@ async function vmAction(name, action, body) {
 }
 
 /*
+ * Every POLL_MS, await step until it says it is over (false) or fails (its
+ * message in box); then done.
+ */
+function follow(box, step, done) {
+	const t = setInterval(async () => {
+		try {
+			if (await step()) return;
+		} catch (e) {
+			box.replaceChildren(el("p", { class: "error" }, e.message));
+		}
+		clearInterval(t);
+		done();
+	}, POLL_MS);
+	timers.push(t);
+}
+
+/*
  * Follow a VM after a start or stop until it is in state want (or failed):
  * #vm-progress says so, with data-vm, data-want and data-state.
  */
@@ -274,20 +291,13 @@ function followVm(name, want) {
 	box.dataset.want = want;
 	box.dataset.state = "";
 	box.replaceChildren(el("p", {}, `${name}: asked to be ${want}`));
-	const t = setInterval(async () => {
-		try {
-			const v = await api("GET", `/api/vms/${encodeURIComponent(name)}`);
-			box.dataset.state = v.state;
-			box.replaceChildren(el("p", {}, `${name}: ${v.state}` + (v.node_name ? ` on ${v.node_name}` : "") +
-				(v.state === want ? "" : `, to be ${want}`) + (v.last_error ? ` (${v.last_error})` : "")));
-			if (v.state !== want && v.state !== "failed") return;
-		} catch (e) {
-			box.replaceChildren(el("p", { class: "error" }, e.message));
-		}
-		clearInterval(t);
-		refreshVms();
-	}, POLL_MS);
-	timers.push(t);
+	follow(box, async () => {
+		const v = await api("GET", `/api/vms/${encodeURIComponent(name)}`);
+		box.dataset.state = v.state;
+		box.replaceChildren(el("p", {}, `${name}: ${v.state}` + (v.node_name ? ` on ${v.node_name}` : "") +
+			(v.state === want ? "" : `, to be ${want}`) + (v.last_error ? ` (${v.last_error})` : "")));
+		return v.state !== want && v.state !== "failed";
+	}, refreshVms);
 }
 
 /* The preflight's words, as clusterd wrote them. */
@@ -367,29 +377,23 @@ function followMove(name) {
 	box.dataset.state = "running";
 	box.dataset.phase = "";
 	box.dataset.percent = "";
-	const t = setInterval(async () => {
-		try {
-			const s = await api("GET", `/api/vms/${encodeURIComponent(name)}/move`);
-			if (s.move) {
-				const pct = percentOf(s.progress);
-				box.dataset.phase = s.move.phase || "";
-				box.dataset.percent = pct === null ? "" : String(pct);
-				box.replaceChildren(el("p", {}, `${name}: ${s.move.source || "?"} → ${s.move.target || "?"} (${s.move.mode || "?"}), ${s.move.phase || ""}` +
-					(pct === null ? "" : `, ${pct}%`)), progressBar(pct));
-				return;
-			}
-			const last = s.last_move || {};
-			box.dataset.phase = "";
-			box.dataset.state = last.outcome || "ended";
-			box.replaceChildren(el("p", {}, `${name}: move ${last.outcome || "ended"}` +
-				(last.error ? `: ${last.error}` : "") + `; now ${s.state} on ${s.node || "-"}`));
-		} catch (e) {
-			box.replaceChildren(el("p", { class: "error" }, e.message));
+	follow(box, async () => {
+		const s = await api("GET", `/api/vms/${encodeURIComponent(name)}/move`);
+		if (s.move) {
+			const pct = percentOf(s.progress);
+			box.dataset.phase = s.move.phase || "";
+			box.dataset.percent = pct === null ? "" : String(pct);
+			box.replaceChildren(el("p", {}, `${name}: ${s.move.source || "?"} → ${s.move.target || "?"} (${s.move.mode || "?"}), ${s.move.phase || ""}` +
+				(pct === null ? "" : `, ${pct}%`)), progressBar(pct));
+			return true;
 		}
-		clearInterval(t);
-		refreshVms();
-	}, POLL_MS);
-	timers.push(t);
+		const last = s.last_move || {};
+		box.dataset.phase = "";
+		box.dataset.state = last.outcome || "ended";
+		box.replaceChildren(el("p", {}, `${name}: move ${last.outcome || "ended"}` +
+			(last.error ? `: ${last.error}` : "") + `; now ${s.state} on ${s.node || "-"}`));
+		return false;
+	}, refreshVms);
 }
 
 /* ---- drains ---- */
@@ -432,29 +436,22 @@ function followDrain(node) {
 	box.hidden = false;
 	box.dataset.node = node;
 	box.dataset.state = "running";
-	const t = setInterval(async () => {
-		try {
-			const s = await api("GET", `/api/nodes/${encodeURIComponent(node)}/drain`);
-			for (const v of s.vms || []) {
-				if (v.state !== "moving") continue;
-				try {
-					const m = await api("GET", `/api/vms/${encodeURIComponent(v.vm)}/move`);
-					const pct = percentOf(m.progress);
-					if (pct !== null) v.percent = pct;
-				} catch (e) {
-					/* the drain's own record is shown */
-				}
+	follow(box, async () => {
+		const s = await api("GET", `/api/nodes/${encodeURIComponent(node)}/drain`);
+		for (const v of s.vms || []) {
+			if (v.state !== "moving") continue;
+			try {
+				const m = await api("GET", `/api/vms/${encodeURIComponent(v.vm)}/move`);
+				const pct = percentOf(m.progress);
+				if (pct !== null) v.percent = pct;
+			} catch (e) {
+				/* the drain's own record is shown */
 			}
-			box.dataset.state = s.state;
-			box.replaceChildren(el("p", {}, `Drain of ${node}: ${s.state}` + (s.why ? ` (${s.why})` : "")), planTable(s.vms));
-			if (s.state === "running") return;
-		} catch (e) {
-			box.replaceChildren(el("p", { class: "error" }, e.message));
 		}
-		clearInterval(t);
-		refreshNodes();
-	}, POLL_MS);
-	timers.push(t);
+		box.dataset.state = s.state;
+		box.replaceChildren(el("p", {}, `Drain of ${node}: ${s.state}` + (s.why ? ` (${s.why})` : "")), planTable(s.vms));
+		return s.state === "running";
+	}, refreshNodes);
 }
 
 /* The VMs a resume of node brings back with failback fb: their first preferred owner is node, they run elsewhere. */
@@ -575,26 +572,21 @@ function followMaintenance(name, before) {
 	box.dataset.maintenance = name;
 	box.dataset.state = "waiting";
 	box.replaceChildren(el("p", {}, `${name}: asked to run now`));
-	const t = setInterval(async () => {
-		try {
-			const m = ((await api("GET", "/api/maintenance")).maintenance || []).find((x) => x.name === name);
-			const run = m && m.run;
-			if (!run || run.id <= before) return;
-			const at = (run.nodes || [])[run.idx];
-			box.dataset.state = run.outcome;
-			box.replaceChildren(el("p", {}, `${name}, run ${run.id}: ${run.outcome}` +
-				(run.outcome === "running" && at ? `, ${at.node} at ${run.phase}` : "") + (run.why ? ` (${run.why})` : "")),
-				el("ul", {}, ...(run.nodes || []).map((n) => el("li", { "data-node": n.node },
-					`${n.node}: ${n.outcome}` + (n.why ? ` (${n.why})` : "")))));
-			if (run.outcome === "running") return;
-		} catch (e) {
-			box.replaceChildren(el("p", { class: "error" }, e.message));
-		}
-		clearInterval(t);
+	follow(box, async () => {
+		const m = ((await api("GET", "/api/maintenance")).maintenance || []).find((x) => x.name === name);
+		const run = m && m.run;
+		if (!run || run.id <= before) return true;
+		const at = (run.nodes || [])[run.idx];
+		box.dataset.state = run.outcome;
+		box.replaceChildren(el("p", {}, `${name}, run ${run.id}: ${run.outcome}` +
+			(run.outcome === "running" && at ? `, ${at.node} at ${run.phase}` : "") + (run.why ? ` (${run.why})` : "")),
+			el("ul", {}, ...(run.nodes || []).map((n) => el("li", { "data-node": n.node },
+				`${n.node}: ${n.outcome}` + (n.why ? ` (${n.why})` : "")))));
+		return run.outcome === "running";
+	}, () => {
 		refreshMaintenance();
 		refreshNodes();
-	}, POLL_MS);
-	timers.push(t);
+	});
 }
 
 /* ---- events ---- */
