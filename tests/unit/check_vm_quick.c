@@ -616,6 +616,52 @@ START_TEST(test_state_volume_missing)
 }
 END_TEST
 
+/*
+ * vm remove of a VM with a saved state: refused (its memory would be lost
+ * and its file left behind) unless the client discards it; a VM without
+ * one is removed as before, discard_saved or not.
+ */
+START_TEST(test_remove_saved)
+{
+	struct cd_state s;
+	struct json_object *c;
+
+	setup(&s);
+	c = json_object_new_object();
+	json_object_object_add(c, "op", json_object_new_string("vm.stop"));
+	json_object_object_add(c, "name", json_object_new_string("web"));
+	ck_assert_int_eq(cd_vm_save_args(&s, web(&s), "/run/csvfs", false, c, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), 0);
+	json_object_put(c);
+	ck_assert_int_eq(report_saved(&s, 1), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert(has_saved(&s));
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\"}"), CD_ERR_INVALID);
+	ck_assert_str_eq(err, "VM web has a saved state (vol1/web.vmstate, 97 MiB, saved at "
+			      "1970-01-01T00:00:06.000Z): vm start it first, or vm remove "
+			      "--discard-saved");
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\","
+				    "\"discard_saved\":false}"),
+			 CD_ERR_INVALID);
+	ck_assert_ptr_nonnull(web(&s));
+	ck_assert(has_saved(&s));
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\","
+				    "\"discard_saved\":true}"),
+			 0);
+	ck_assert_ptr_null(web(&s));
+	cd_state_free(&s);
+
+	/* Without a saved state, discard_saved changes nothing. */
+	setup(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
+	((struct cd_vm *)web(&s))->state = CD_VM_STOPPED;
+	((struct cd_vm *)web(&s))->node = 0;
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\"}"), 0);
+	ck_assert_ptr_null(web(&s));
+	cd_state_free(&s);
+}
+END_TEST
+
 static int live_to_copying(struct cd_state *s)
 {
 	ck_assert_int_eq(applyf(s, "{\"op\":\"vm.move\",\"name\":\"web\",\"target\":2,"
@@ -720,6 +766,7 @@ int main(void)
 	tcase_add_test(tc, test_quick_json_roundtrip);
 	tcase_add_test(tc, test_state_file_place);
 	tcase_add_test(tc, test_state_volume_missing);
+	tcase_add_test(tc, test_remove_saved);
 	tcase_add_test(tc, test_live_falls_back_to_quick);
 	tcase_add_test(tc, test_no_fallback);
 	suite_add_tcase(s, tc);
