@@ -58,6 +58,8 @@ struct ctl_opts {
 	const char *ca; /* --ca DIR (the CA's ca.crt and ca.key) */
 	bool fetch;	/* node add --fetch (the new host fetches its files: cluster join) */
 	const char *as; /* --as NAME[=ADDRESS] (this host) */
+	/* vm remove */
+	bool discard_saved; /* --discard-saved (its saved state is lost, its file removed) */
 };
 
 /*
@@ -98,6 +100,7 @@ struct ctl_opts {
 #define CTL_OPT_CA (UINT64_C(1) << 30)
 #define CTL_OPT_FETCH (UINT64_C(1) << 31)
 #define CTL_OPT_AS (UINT64_C(1) << 32)
+#define CTL_OPT_DISCARD_SAVED (UINT64_C(1) << 33)
 
 /* The most arguments a command takes (after its words, without options). */
 #define CTL_MAX_ARGS 24

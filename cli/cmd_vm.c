@@ -318,9 +318,38 @@ int cmd_vm_add(struct cd_client *c, char **argv, int argc, const struct ctl_opts
 	return simple(c, "vm.add", a, NULL);
 }
 
+/* What vm remove did with the VM's saved state: its file removed, or what to run. */
+static void show_removed(struct json_object *reply)
+{
+	const char *w = jstr(reply, "warning");
+
+	if (!jstr(reply, "state_file"))
+		return;
+	if (jbool(reply, "state_file_removed"))
+		printf("Saved state discarded: %s/%s removed\n", jstr(reply, "state_volume"),
+		       jstr(reply, "state_file"));
+	else
+		fprintf(stderr, "clusterctl: warning: %s\n",
+			w ? w : "its state file is not removed");
+}
+
+/*
+ * vm remove NAME [--discard-saved]: a VM with a saved state only with
+ * --discard-saved (clusterd refuses it otherwise), which removes its
+ * state file too.
+ */
 int cmd_vm_remove(struct cd_client *c, char **argv, int argc, const struct ctl_opts *o)
 {
-	return simple(c, "vm.remove", args1("name", argv[0]), NULL);
+	struct json_object *a = args1("name", argv[0]);
+
+	if (o->discard_saved) {
+		json_object_object_add(a, "discard_saved", json_object_new_boolean(true));
+		json_object_object_add(a, "timeout_ms",
+				       json_object_new_int(opt.timeout_ms > 1000
+								   ? opt.timeout_ms - 500
+								   : opt.timeout_ms));
+	}
+	return simple(c, "vm.remove", a, show_removed);
 }
 
 /* vm start NAME [--check]: --check says where it would start, or why nowhere, and starts nothing.

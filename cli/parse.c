@@ -53,7 +53,8 @@ enum {
 	OUTPUT,
 	CA,
 	FETCH,
-	AS
+	AS,
+	DISCARD_SAVED
 };
 
 /*
@@ -117,6 +118,8 @@ static const struct ctl_option options[] = {
 	{CTL_OPT_CA, {"ca", required_argument, NULL, CA}, offsetof(struct ctl_opts, ca)},
 	{CTL_OPT_FETCH, {"fetch", no_argument, NULL, FETCH}, offsetof(struct ctl_opts, fetch)},
 	{CTL_OPT_AS, {"as", required_argument, NULL, AS}, offsetof(struct ctl_opts, as)},
+	{CTL_OPT_DISCARD_SAVED, {"discard-saved", no_argument, NULL, DISCARD_SAVED},
+	 offsetof(struct ctl_opts, discard_saved)},
 };
 /* clang-format on */
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

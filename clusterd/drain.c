@@ -20,6 +20,8 @@
 
 #include <qb/qblog.h>
 
+#include <clusterd/result.h>
+
 #include "clusterd/conf.h"
 #include "clusterd/coordinator.h"
 #include "clusterd/coordinator_int.h"
@@ -155,6 +157,32 @@ static bool target_ready(const struct cd_state *s, uint32_t id)
 	return now >= since[i] + DRAIN_TARGET_WAIT_MS;
 }
 
+/*
+ * Whether vm's quick move lacks the volume the cluster property
+ * state-volume names (an admin's choice: it waits until it is fixed),
+ * rather than any volume at all (the drain goes on to a cold move).
+ */
+static bool state_volume_missing(const struct cd_state *s, const struct cd_vm *vm)
+{
+	char vol[64], file[64], err[400];
+
+	return cd_vm_state_file_place(s, vm, cd_config_str(CD_CFG_CSVFS_RUN_DIR), vol, file, err,
+				      sizeof(err)) == CD_ERR_INVALID;
+}
+
+/* Say why vm's quick move waits, at most once a minute for all of them. */
+static void hold_said(const struct cd_node *n, const struct cd_vm *vm, const char *why)
+{
+	static uint64_t said_at;
+	uint64_t now = cd_now_ms();
+
+	if (said_at && now < said_at + 60000)
+		return;
+	said_at = now;
+	cd_event("vm", vm->name, "drain of %s: %s moves when state-volume is fixed: %s",
+		 n->info.name, vm->name, why);
+}
+
 /* Start the move of plan entry pv. */
 static void start_move(const struct cd_state *s, const struct cd_node *n,
 		       const struct cd_drain_plan_vm *pv)
@@ -173,6 +201,11 @@ static void start_move(const struct cd_state *s, const struct cd_node *n,
 	cd_strlcpy(why, pv->why, sizeof(why));
 	c = cd_vm_move_change(s, vm, pv->target, mode, cd_config_str(CD_CFG_CSVFS_RUN_DIR),
 			      cd_wall_ms(), err, sizeof(err));
+	if (!c && mode == CD_MOVE_QUICK && state_volume_missing(s, vm)) {
+		/* The admin's state-volume is missing: no cold move for a typo; it waits. */
+		hold_said(n, vm, err);
+		return;
+	}
 	if (!c && mode == CD_MOVE_QUICK && !vm->cold_never) {
 		/* No volume for its memory: the rung cannot be tried, the next one can. */
 		snprintf(why, sizeof(why), "no quick move: %.200s", err);

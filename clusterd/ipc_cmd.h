@@ -114,4 +114,18 @@ typedef int cd_ipc_answer_fn(struct json_object *args, struct json_object **out)
 int cd_ipc_submit_answer(qb_ipcs_connection_t *c, struct json_object *ch, struct json_object *args,
 			 cd_ipc_answer_fn *answer, struct json_object **out);
 
+/*
+ * Ask for a file request on volume vol, as volume.file does (clusterctl
+ * volume file create|remove|resize): req holds the request's fields ("fop",
+ * "file", "size"; its "timeout_ms", "request_id" and "name" are not
+ * copied, req is not taken), id its id (0: a new one). The request is
+ * recorded in the state, then its result awaited there: done(ctx, rc, err)
+ * is called once, from the loop, with the volume coordinator's answer or
+ * CD_ERR_TIMEOUT after timeout_ms. 0, or a negative code (done is then
+ * never called).
+ */
+int cd_ipc_volume_file_request(const char *vol, struct json_object *req, uint64_t id,
+			       int timeout_ms, void (*done)(void *ctx, int rc, const char *err),
+			       void *ctx);
+
 #endif

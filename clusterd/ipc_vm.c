@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qb/qblog.h>
+
 #include <clusterd/ipc.h>
 #include <clusterd/result.h>
 
@@ -18,6 +20,7 @@
 #include "clusterd/ipc_cmd.h"
 #include "clusterd/membership.h"
 #include "clusterd/replica.h"
+#include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
 #include "core/lostnode.h"
 #include "core/move_check.h"
@@ -323,10 +326,128 @@ static int cmd_vm_stop(qb_ipcs_connection_t *c, struct json_object *args, struct
 	return cd_ipc_submit_change(c, CD_CHANGE_VM_STOP, args, out);
 }
 
+/* A vm.remove on its way: the client, and the state file it discards (vol "": none). */
+struct removal {
+	qb_ipcs_connection_t *c;
+	char vol[64], file[64];
+	int timeout_ms;		   /* the file's removal's */
+	struct json_object *reply; /* once the VM is removed */
+};
+
+static void removal_answer(struct removal *r, int rc)
+{
+	cd_ipc_send_reply(r->c, rc, r->reply);
+	json_object_put(r->reply);
+	qb_ipcs_connection_unref(r->c);
+	free(r);
+}
+
+/* The state file's removal came back: the answer says whether it is gone. */
+static void state_file_removed(void *ctx, int rc, const char *err)
+{
+	struct removal *r = ctx;
+
+	json_object_object_add(r->reply, "state_file_removed", json_object_new_boolean(rc == 0));
+	if (rc < 0) {
+		char w[512];
+
+		snprintf(w, sizeof(w),
+			 "VM removed, but its state file %s/%s is not (%s): remove it with "
+			 "'clusterctl volume file remove %s %s'",
+			 r->vol, r->file, err && *err ? err : cd_strerror(rc), r->vol, r->file);
+		json_object_object_add(r->reply, "warning", json_object_new_string(w));
+		qb_log(LOG_WARNING, "vm remove: %s", w);
+	}
+	removal_answer(r, 0);
+}
+
+/* The VM is removed (or refused): then its state file, if it had one. */
+static void vm_removed(void *ctx, int rc, const char *err)
+{
+	struct removal *r = ctx;
+	const struct cd_state *s = cd_replica_state();
+	struct json_object *req, *v;
+
+	if (rc < 0) {
+		cd_ipc_send_error(r->c, rc, err);
+		json_object_put(r->reply);
+		qb_ipcs_connection_unref(r->c);
+		free(r);
+		return;
+	}
+	r->reply = json_object_new_object();
+	v = json_object_new_object();
+	json_object_object_add(v, "epoch", json_object_new_int64((int64_t)s->version.epoch));
+	json_object_object_add(v, "seq", json_object_new_int64((int64_t)s->version.seq));
+	json_object_object_add(r->reply, "version", v);
+	if (!r->vol[0]) {
+		removal_answer(r, 0);
+		return;
+	}
+	json_object_object_add(r->reply, "state_volume", json_object_new_string(r->vol));
+	json_object_object_add(r->reply, "state_file", json_object_new_string(r->file));
+	req = json_object_new_object();
+	json_object_object_add(req, "fop", json_object_new_string("remove"));
+	json_object_object_add(req, "file", json_object_new_string(r->file));
+	rc = cd_ipc_volume_file_request(r->vol, req, 0, r->timeout_ms, state_file_removed, r);
+	json_object_put(req);
+	if (rc < 0)
+		state_file_removed(r, rc, NULL);
+}
+
+/*
+ * vm.remove {name, discard_saved, timeout_ms}: a VM with a saved state is removed only
+ * with discard_saved (the change refuses it otherwise, core/vm.c), and then
+ * its state file is removed too, as 'volume file remove' would: a VM gone
+ * leaves no file behind on the volume that nothing would ever restore
+ * (timeout_ms bounds the wait for it). The answer says so
+ * ("state_file_removed"), or gives the command to run ("warning").
+ */
+static int cmd_vm_remove(qb_ipcs_connection_t *c, struct json_object *args,
+			 struct json_object **out)
+{
+	int rc = 0;
+	const struct cd_vm *vm = find_vm(args, out, &rc);
+	struct removal *r;
+	struct json_object *ch, *t;
+
+	if (!vm)
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		*out = cd_ipc_error_obj("out of memory");
+		return -ENOMEM;
+	}
+	r->c = c;
+	r->timeout_ms = CD_VOLUME_FILE_TIMEOUT_MS;
+	if (json_object_object_get_ex(args, "timeout_ms", &t) && json_object_get_int(t) > 0)
+		r->timeout_ms = json_object_get_int(t);
+	if (vm->saved.volume[0] && cd_jget_bool_or(args, "discard_saved", false)) {
+		cd_strlcpy(r->vol, vm->saved.volume, sizeof(r->vol));
+		cd_strlcpy(r->file, vm->saved.file, sizeof(r->file));
+	}
+	ch = json_object_new_object();
+	json_object_object_add(ch, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VM_REMOVE)));
+	json_object_object_add(ch, "name", json_object_new_string(vm->name));
+	if (cd_jget_bool_or(args, "discard_saved", false))
+		json_object_object_add(ch, "discard_saved", json_object_new_boolean(true));
+	qb_ipcs_connection_ref(c);
+	rc = cd_replica_submit(ch, vm_removed, r);
+	json_object_put(ch);
+	if (rc < 0) {
+		qb_ipcs_connection_unref(c);
+		free(r);
+		*out = cd_ipc_error_obj("%s", cd_strerror(rc));
+		return rc;
+	}
+	return CD_IPC_ASYNC;
+}
+
 /* Reads answer from this node's copy of the state; the moves are in ipc_move.c. */
 const struct cd_ipc_cmd cd_ipc_vm_cmds[] = {
 	{"vm.add", CD_IPC_SUBMITS, cmd_vm_add},
-	{"vm.remove", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_REMOVE},
+	{"vm.remove", CD_IPC_SUBMITS, cmd_vm_remove},
 	{"vm.list", 0, cmd_vm_list},
 	{"vm.show", 0, cmd_vm_show},
 	{"vm.start", CD_IPC_SUBMITS, NULL, CD_CHANGE_VM_START},

@@ -113,10 +113,11 @@ static void reply_done(void *ctx, int rc, const char *err)
 
 /* The request is recorded in the state; then we wait for its result there. */
 struct file_call {
-	qb_ipcs_connection_t *c;
 	char vol[64];
 	uint64_t id;
 	int timeout_ms;
+	cd_volmgr_done_fn done;
+	void *ctx;
 };
 
 static void file_request_recorded(void *ctx, int rc, const char *err)
@@ -124,10 +125,40 @@ static void file_request_recorded(void *ctx, int rc, const char *err)
 	struct file_call *fc = ctx;
 
 	if (rc == 0)
-		rc = cd_volmgr_wait_result(fc->vol, fc->id, fc->timeout_ms, reply_done, fc->c);
+		rc = cd_volmgr_wait_result(fc->vol, fc->id, fc->timeout_ms, fc->done, fc->ctx);
 	if (rc < 0)
-		reply_done(fc->c, rc, err && *err ? err : cd_strerror(rc));
+		fc->done(fc->ctx, rc, err && *err ? err : cd_strerror(rc));
 	free(fc);
+}
+
+int cd_ipc_volume_file_request(const char *vol, struct json_object *req, uint64_t id,
+			       int timeout_ms, cd_volmgr_done_fn done, void *ctx)
+{
+	struct file_call *fc = calloc(1, sizeof(*fc));
+	struct json_object *ch;
+	int rc;
+
+	if (!fc)
+		return -ENOMEM;
+	cd_strlcpy(fc->vol, vol, sizeof(fc->vol));
+	fc->id = id ? id : cd_random_id();
+	fc->timeout_ms = timeout_ms;
+	fc->done = done;
+	fc->ctx = ctx;
+	ch = json_object_new_object();
+	json_object_object_foreach(req, k, val)
+		if (strcmp(k, "timeout_ms") != 0 && strcmp(k, "request_id") != 0)
+			json_object_object_add(ch, k, json_object_get(val));
+	json_object_object_add(ch, "op",
+			       json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_REQUEST)));
+	json_object_object_add(ch, "name", json_object_new_string(vol));
+	json_object_object_add(ch, "id", json_object_new_int64((int64_t)fc->id));
+	json_object_object_add(ch, "node", json_object_new_int64(cd_membership_local_nodeid()));
+	rc = cd_replica_submit(ch, file_request_recorded, fc);
+	json_object_put(ch);
+	if (rc < 0)
+		free(fc);
+	return rc;
 }
 
 static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
@@ -135,18 +166,12 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 {
 	int rc = 0;
 	const struct cd_volume *v = find_volume(args, out, &rc);
-	struct json_object *ch, *t;
-	struct file_call *fc;
+	int timeout_ms = CD_VOLUME_FILE_TIMEOUT_MS;
+	struct json_object *t;
+	uint64_t id = 0;
 
 	if (!v)
 		return rc;
-	fc = calloc(1, sizeof(*fc));
-	if (!fc) {
-		*out = cd_ipc_error_obj("out of memory");
-		return -ENOMEM;
-	}
-	fc->c = c;
-	cd_strlcpy(fc->vol, v->name, sizeof(fc->vol));
 	/*
 	 * The client's id, if it gave one (it sends the same on a retry: the
 	 * request is then carried out once and the retry waits for, or gets,
@@ -154,26 +179,13 @@ static int cmd_volume_file(qb_ipcs_connection_t *c, struct json_object *args,
 	 * the volume's recent requests.
 	 */
 	if (json_object_object_get_ex(args, "request_id", &t) && json_object_get_int64(t) > 0)
-		fc->id = (uint64_t)json_object_get_int64(t);
-	if (fc->id == 0)
-		fc->id = cd_random_id();
-	fc->timeout_ms = CD_VOLUME_FILE_TIMEOUT_MS;
+		id = (uint64_t)json_object_get_int64(t);
 	if (json_object_object_get_ex(args, "timeout_ms", &t) && json_object_get_int(t) > 0)
-		fc->timeout_ms = json_object_get_int(t);
-	ch = json_object_new_object();
-	json_object_object_foreach(args, k, val)
-		if (strcmp(k, "timeout_ms") != 0 && strcmp(k, "request_id") != 0)
-			json_object_object_add(ch, k, json_object_get(val));
-	json_object_object_add(ch, "op",
-			       json_object_new_string(cd_change_name(CD_CHANGE_VOLUME_REQUEST)));
-	json_object_object_add(ch, "id", json_object_new_int64((int64_t)fc->id));
-	json_object_object_add(ch, "node", json_object_new_int64(cd_membership_local_nodeid()));
+		timeout_ms = json_object_get_int(t);
 	qb_ipcs_connection_ref(c);
-	rc = cd_replica_submit(ch, file_request_recorded, fc);
-	json_object_put(ch);
+	rc = cd_ipc_volume_file_request(v->name, args, id, timeout_ms, reply_done, c);
 	if (rc < 0) {
 		qb_ipcs_connection_unref(c);
-		free(fc);
 		*out = cd_ipc_error_obj("%s", cd_strerror(rc));
 		return rc;
 	}

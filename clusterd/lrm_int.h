@@ -69,6 +69,7 @@ struct lvm {
 	bool postcopy_sent;	 /* the switch to post-copy went out */
 	bool stall_said;	 /* the copy's not converging was said */
 	bool fallback_sent;	 /* the fall back to a quick move went out */
+	bool fallback_refused;	 /* the fall back found no state file place (said once) */
 	int64_t dirty_mibs;	 /* measured before the copy: MiB/s dirtied; -1 unknown */
 	int64_t dirty_seen_mibs; /* the most seen during the copy, after its first pass; -1 none */
 	/* A quick move's or a save's end here (lrm_quick.c), for q_action. */

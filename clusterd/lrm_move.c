@@ -72,6 +72,7 @@ static bool begin(struct lvm *v, const struct cd_vm *vm, enum cd_move_phase p)
 		v->postcopy_sent = false;
 		v->stall_said = false;
 		v->fallback_sent = false;
+		v->fallback_refused = false;
 		v->dirty_mibs = -1;
 		v->dirty_seen_mibs = -1;
 	}
@@ -302,14 +303,22 @@ static void fallback_sent(void *ctx, int rc, const char *err)
 static void fall_back(struct lvm *v, const struct cd_vm *vm, uint64_t dirty, uint64_t left)
 {
 	struct json_object *c;
-	char vol[64], file[64], why[200];
+	char vol[64], file[64], why[400];
 	char *name;
 	int rc;
 
-	if (v->fallback_sent || !vm || vm->postcopy || vm->fallback_none)
+	if (v->fallback_sent || v->fallback_refused || !vm || vm->postcopy || vm->fallback_none)
 		return;
-	if (cd_vm_state_file_place(cd_replica_state(), vm, lrm.cfg.csvfs_run_dir, vol, file) < 0)
-		return; /* no volume for a state file: it goes on until migration_timeout_ms */
+	if (cd_vm_state_file_place(cd_replica_state(), vm, lrm.cfg.csvfs_run_dir, vol, file, why,
+				   sizeof(why)) < 0) {
+		/* No place for a state file: the copy goes on until migration_timeout_ms. */
+		v->fallback_refused = true;
+		cd_event("vm", v->name,
+			 "move: the copy does not converge, but cannot fall back to a quick move: "
+			 "%s",
+			 why);
+		return;
+	}
 	v->fallback_sent = true;
 	snprintf(why, sizeof(why),
 		 "pre-copy does not converge (%" PRIu64 " MiB/s dirtied, %" PRIu64 " MiB left)",

@@ -160,7 +160,7 @@ static bool save_in_place(void)
 	const struct cd_state *s = cd_replica_state();
 	const struct cd_node *n = self();
 	uint32_t me = cd_membership_local_nodeid();
-	const char *why = NULL;
+	const char *why = NULL, *want = cd_props_get_name(s, CD_PROPS_STATE_VOLUME);
 	size_t i;
 
 	if (!vms_here())
@@ -169,6 +169,9 @@ static bool save_in_place(void)
 		why = "no quorum";
 	else if (s->n_volumes == 0)
 		why = "no shared volume for their state files";
+	else if (want && !cd_state_volume(s, want))
+		why = "no volume as the cluster property state-volume names ('clusterctl property "
+		      "set state-volume none', or volume add)";
 	else if (!n || !n->maintenance)
 		why = "the node is not paused, so it could be given them back";
 	if (why) {

@@ -69,6 +69,9 @@ static const struct cd_props_def props[CD_PROPS_N] = {
 					 "600", "seconds, 10 to 86400"},
 	[CD_PROPS_SHUTDOWN_POLICY] = {"shutdown-policy", CD_PROPS_ENUM, 0, 0, shutdown_choices,
 				      "drain", "drain, save or stop"},
+	[CD_PROPS_STATE_VOLUME] = {"state-volume", CD_PROPS_NAME, 0, 63, NULL, "none",
+				   "a volume name (letters, digits, '.', '_', '-'; saved states "
+				   "go there), or none (the volume of the VM's disks)"},
 };
 
 const struct cd_props_def *cd_props_def_of(enum cd_props_id id)
@@ -161,11 +164,26 @@ int cd_props_cidr4_pick(uint64_t cidr, const char (*addrs)[64], size_t n)
 	return -1;
 }
 
+/* A name, or none: whether one is set. */
+static int parse_name(const struct cd_props_def *d, const char *v, uint64_t *out)
+{
+	if (strcmp(v, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (!cd_valid_name(v, (size_t)d->max))
+		return CD_ERR_INVALID;
+	*out = 1;
+	return 0;
+}
+
 int cd_props_parse(const struct cd_props_def *d, const char *value, uint64_t *out)
 {
 	const struct cd_props_choice *c;
 
 	switch (d->type) {
+	case CD_PROPS_NAME:
+		return parse_name(d, value, out);
 	case CD_PROPS_CIDR4:
 		return parse_cidr4(value, out);
 	case CD_PROPS_MILLI:
@@ -209,4 +227,14 @@ uint64_t cd_props_get(const struct cd_state *s, enum cd_props_id id)
 		return v;
 	cd_props_parse(d, d->dflt, &v);
 	return v;
+}
+
+const char *cd_props_get_name(const struct cd_state *s, enum cd_props_id id)
+{
+	const char *value = cd_state_prop(s, props[id].key);
+	uint64_t set = 0;
+
+	if (!value || cd_props_parse(&props[id], value, &set) < 0 || !set)
+		return NULL;
+	return value;
 }

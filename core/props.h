@@ -24,6 +24,7 @@ enum cd_props_id {
 	CD_PROPS_DRAIN_MAX_PARALLEL, /* count: moves a drain runs at once, at most */
 	CD_PROPS_DRAIN_STEP_TIMEOUT, /* count: seconds one try of a drain's move may take */
 	CD_PROPS_SHUTDOWN_POLICY,    /* enum cd_shutdown_policy */
+	CD_PROPS_STATE_VOLUME,	     /* name (CD_PROPS_NAME): the volume for saved states */
 	CD_PROPS_N
 };
 
@@ -33,6 +34,7 @@ enum cd_props_type {
 	CD_PROPS_ENUM,	      /* one of choices; its value is the choice's */
 	CD_PROPS_CIDR4,	      /* "A.B.C.D/N", or "none" (0): address << 8 | N */
 	CD_PROPS_MILLI,	      /* a decimal with up to 3 places, in thousandths within [min, max] */
+	CD_PROPS_NAME,	      /* a name (cd_valid_name(), at most max bytes): 1, or "none": 0 */
 };
 
 /* The automatic paths to a lost node's death (failover-confirm). */
@@ -55,7 +57,7 @@ struct cd_props_choice {
 struct cd_props_def {
 	const char *key;
 	enum cd_props_type type;
-	uint64_t min, max;		       /* COUNT, DURATION_MS, MILLI */
+	uint64_t min, max;		       /* COUNT, DURATION_MS, MILLI; NAME: max length */
 	const struct cd_props_choice *choices; /* ENUM, ends with a NULL name */
 	const char *dflt;		       /* the value when the property is unset */
 	const char *what;		       /* the values it takes, for an admin */
@@ -84,6 +86,12 @@ int cd_props_cidr4_pick(uint64_t cidr, const char (*addrs)[64], size_t n);
 
 /* The value of property id in s: its default when unset (or, never expected, unparsable). */
 uint64_t cd_props_get(const struct cd_state *s, enum cd_props_id id);
+
+/*
+ * The name a CD_PROPS_NAME property id holds in s (a string of s), or
+ * NULL when it is none or unset.
+ */
+const char *cd_props_get_name(const struct cd_state *s, enum cd_props_id id);
 
 /*
  * shutdown-policy: what stopping clusterd on a node does first. drain: the

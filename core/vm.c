@@ -353,15 +353,29 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	return 0;
 }
 
+/*
+ * vm.remove {name, discard_saved}: a VM that runs nowhere leaves the
+ * cluster. One with a saved state (vm stop --save, a move that ended
+ * saved) only with discard_saved: its memory is lost with it (the client
+ * then asks for its state file's removal, ipc_vm.c).
+ */
 int cd_vm_op_remove(struct cd_state *s, const struct json_object *c, char *err, size_t errlen)
 {
 	struct cd_vm *vm;
+	char when[CD_TIME_LEN];
 	size_t i;
 
 	NAMED_VM(vm);
 	if ((vm->state != CD_VM_STOPPED && vm->state != CD_VM_FAILED) || vm->node != 0)
 		FAIL(CD_ERR_INVALID, "VM '%s' is %s on a node; stop it first", vm->name,
 		     cd_vm_state_to_str(vm->state));
+	if (vm->saved.volume[0] && !cd_jget_bool_or(c, "discard_saved", false)) {
+		cd_format_wall_ms(vm->saved.saved_ms, CD_TIME_UTC, when, sizeof(when));
+		FAIL(CD_ERR_INVALID,
+		     "VM %s has a saved state (%s/%s, %" PRIu64 " MiB, saved at %s): vm start it "
+		     "first, or vm remove --discard-saved",
+		     vm->name, vm->saved.volume, vm->saved.file, vm->saved.length >> 20, when);
+	}
 	i = (size_t)(vm - s->vms);
 	cd_vm_keys_removed(s, vm);
 	cd_vm_free(vm);

@@ -352,12 +352,15 @@ struct json_object *cd_vm_saved_to_json(const struct cd_vm_saved *sv);
 int cd_vm_saved_from_json(struct cd_vm_saved *sv, const struct json_object *o);
 
 /*
- * Where vm's state is saved: the volume of its first disk on a shared
+ * Where vm's state is saved: the volume the cluster property state-volume
+ * names, else (none, the default) the volume of its first disk on a shared
  * volume, else the first volume of s by name; the file is "NAME.vmstate".
- * 0, or CD_ERR_NOT_FOUND when the cluster has no volume.
+ * 0; or, with err set (what to do, for an admin), CD_ERR_INVALID when
+ * state-volume names a volume the cluster does not have (never another
+ * one instead: the admin chose it), CD_ERR_NOT_FOUND when it has none.
  */
 int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
-			   char vol[64], char file[64]);
+			   char vol[64], char file[64], char *err, size_t errlen);
 
 /*
  * What vm.stop needs besides the VM's name to save vm (vm stop --save, a

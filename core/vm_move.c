@@ -14,6 +14,7 @@
 #include "core/change.h"
 #include "core/drain.h"
 #include "core/node.h"
+#include "core/props.h"
 #include "core/state.h"
 #include "core/vm.h"
 #include "core/vm_internal.h"
@@ -368,21 +369,32 @@ int cd_vm_op_restored(struct cd_state *s, const struct json_object *c, char *err
 }
 
 int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
-			   char vol[64], char file[64])
+			   char vol[64], char file[64], char *err, size_t errlen)
 {
+	const char *best = NULL, *want = cd_props_get_name(s, CD_PROPS_STATE_VOLUME);
 	struct cd_vm_disk d[CD_VM_DISKS_MAX];
-	const char *best = NULL;
-	char err[256];
+	char derr[256];
 	size_t i;
 
-	if (cd_vm_disks(vm->xml, run_dir, d, err, sizeof(err)) > 0 && cd_state_volume(s, d[0].vol))
+	if (want && !cd_state_volume(s, want))
+		FAIL(CD_ERR_INVALID,
+		     "the cluster property state-volume names volume '%s', which the cluster does "
+		     "not have: 'clusterctl volume add %s DEVICE', or 'clusterctl property set "
+		     "state-volume none' (the volume of the VM's disks)",
+		     want, want);
+	if (want)
+		best = want;
+	else if (cd_vm_disks(vm->xml, run_dir, d, derr, sizeof(derr)) > 0 &&
+		 cd_state_volume(s, d[0].vol))
 		best = d[0].vol;
 	else
 		for (i = 0; i < s->n_volumes; i++)
 			if (!best || strcmp(s->volumes[i].name, best) < 0)
 				best = s->volumes[i].name;
 	if (!best)
-		return CD_ERR_NOT_FOUND;
+		FAIL(CD_ERR_NOT_FOUND,
+		     "the cluster has no shared volume for its state file (see 'clusterctl volume "
+		     "add')");
 	cd_strlcpy(vol, best, 64);
 	/* Its name, or (too long for a file name) its UUID: one file per VM. */
 	if ((size_t)snprintf(file, 64, "%s.vmstate", vm->name) >= 64)
@@ -393,16 +405,13 @@ int cd_vm_state_file_place(const struct cd_state *s, const struct cd_vm *vm, con
 int cd_vm_save_args(const struct cd_state *s, const struct cd_vm *vm, const char *run_dir,
 		    bool resume, struct json_object *args, char *err, size_t errlen)
 {
-	char vol[64], file[64];
+	char vol[64], file[64], why[400];
 
 	if (vm->state != CD_VM_RUNNING)
 		FAIL(CD_ERR_INVALID, "VM '%s' is %s: only a running VM is saved", vm->name,
 		     cd_vm_state_to_str(vm->state));
-	if (cd_vm_state_file_place(s, vm, run_dir, vol, file) < 0)
-		FAIL(CD_ERR_INVALID,
-		     "VM '%s' cannot be saved: the cluster has no shared volume for its state file "
-		     "(see 'clusterctl volume add')",
-		     vm->name);
+	if (cd_vm_state_file_place(s, vm, run_dir, vol, file, why, sizeof(why)) < 0)
+		FAIL(CD_ERR_INVALID, "VM '%s' cannot be saved: %s", vm->name, why);
 	json_object_object_add(args, "save", json_object_new_boolean(true));
 	json_object_object_add(args, "state_volume", json_object_new_string(vol));
 	json_object_object_add(args, "state_file", json_object_new_string(file));
@@ -416,13 +425,11 @@ struct json_object *cd_vm_move_change(const struct cd_state *s, const struct cd_
 				      uint64_t wall_ms, char *err, size_t errlen)
 {
 	struct json_object *ch;
-	char vol[64], file[64];
+	char vol[64], file[64], why[400];
 
-	if (mode == CD_MOVE_QUICK && cd_vm_state_file_place(s, vm, run_dir, vol, file) < 0) {
-		snprintf(err, errlen,
-			 "a quick move of '%s' needs a shared volume for its state file (see "
-			 "'clusterctl volume add')",
-			 vm->name);
+	if (mode == CD_MOVE_QUICK &&
+	    cd_vm_state_file_place(s, vm, run_dir, vol, file, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "no quick move of '%s': %s", vm->name, why);
 		return NULL;
 	}
 	ch = json_object_new_object();

@@ -12,6 +12,8 @@
 # during the save (it stays on its source), and the target dies after the
 # save, before its restore is recorded (restored on another node from the
 # same verified file). A live move that cannot converge falls back to quick.
+# A state-volume the cluster lacks refuses quick moves and saves; a saved
+# VM is removed only with --discard-saved, and its state file with it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_test_begin "quick move"
@@ -220,5 +222,38 @@ pass "source $src died before its save was recorded: vm1 started afresh on $dst,
 lab exec "$viewer" clusterctl vm set vm1 possible-owners=
 lab start "$(nodeid "$src")" >/dev/null
 wait_for 90 "$src rejoined" cluster_whole
+
+# --- state-volume names a volume the cluster lacks: a quick move and a save
+# of vm2 are refused with what to do, and vm2 runs on where it ran
+wait_for 60 "vm2 runs" vm_state_is 1 vm2 running
+src=$(where vm2)
+lab exec 1 clusterctl property set state-volume vol9
+rc=0
+out=$(lab exec 1 clusterctl vm move vm2 --mode quick 2>&1) || rc=$?
+assert_eq "$rc" 5 "a quick move with state-volume vol9 missing is refused: exit 5"
+assert_match "$out" "state-volume names volume 'vol9'.*property set state-volume none" "the refusal names the property and the way back"
+rc=0
+out=$(lab exec 1 clusterctl vm stop vm2 --save 2>&1) || rc=$?
+assert_eq "$rc" 5 "vm stop --save with state-volume vol9 missing is refused: exit 5"
+assert_match "$out" "cannot be saved: .*state-volume" "the refusal says why"
+assert_eq "$(vm_field 1 vm2 'd["state"]') $(where vm2) $(vm_nodes_running vm2)" "running $src $src" "vm2 runs on where it ran"
+lab exec 1 clusterctl property set state-volume none
+
+# --- vm remove of a saved VM: refused, then with --discard-saved its state file goes too
+lab exec 1 clusterctl vm stop vm2 --save
+saved2() { vm_state_is 1 vm2 stopped && [[ $(vm_field 1 vm2 '(d.get("saved") or {}).get("file") or ""') == vm2.vmstate ]]; }
+wait_for 60 "vm2 is saved" saved2
+rc=0
+out=$(lab exec 1 clusterctl vm remove vm2 2>&1) || rc=$?
+assert_eq "$rc" 5 "vm remove of a saved VM is refused: exit 5"
+assert_match "$out" "VM vm2 has a saved state \(vol1/vm2.vmstate, [0-9]+ MiB, saved at .*\): vm start it first, or vm remove --discard-saved" "the refusal says where the state is and the ways on"
+assert_eq "$(vm_field 1 vm2 'd["state"]')" stopped "vm2 is still there, stopped"
+out=$(lab exec 1 clusterctl vm remove vm2 --discard-saved)
+assert_eq "$out" "Saved state discarded: vol1/vm2.vmstate removed" "vm remove --discard-saved says the state file is removed"
+no_state_file vm2 || fail "vm2.vmstate is still on vol1: $(files_of_vol1)"
+pass "vm2's state file is gone from vol1 ($(files_of_vol1))"
+rc=0
+lab exec 1 clusterctl vm show vm2 >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 4 "vm2 is no more: vm show exits 4"
 
 lab_test_end

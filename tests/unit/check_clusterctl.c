@@ -27,6 +27,7 @@ static const struct command table[] = {
 	{"vm", "show", 1, 1, CTL_OPT_XML, 0, "vm show NAME [--xml]", NULL},
 	{"vm", "stop", 1, 1, CTL_OPT_FORCE | CTL_OPT_SAVE, 0, "vm stop NAME [--force | --save]",
 	 NULL},
+	{"vm", "remove", 1, 1, CTL_OPT_DISCARD_SAVED, 0, "vm remove NAME [--discard-saved]", NULL},
 	{"vm", "move", 1, 2, CTL_OPT_MODE | CTL_OPT_CHECK | CTL_OPT_WAIT | CTL_OPT_CANCEL, 0,
 	 "vm move NAME [NODE] [--mode live|quick|cold] [--check | --wait]", NULL},
 	{"volume lease", "acquire", 2, 2, CTL_OPT_SHARED, 0,
@@ -319,6 +320,24 @@ START_TEST(test_vm_stop_save)
 }
 END_TEST
 
+/* vm remove --discard-saved: vm remove's own, a flag without a value. */
+START_TEST(test_vm_remove_discard_saved)
+{
+	parses_to("vm remove web1", "vm remove", "web1");
+	ck_assert(!inv.opts.discard_saved);
+	parses_to("vm remove web1 --discard-saved", "vm remove", "web1");
+	ck_assert(inv.opts.discard_saved);
+	parses_to("vm remove --discard-saved --json web1", "vm remove", "web1");
+	ck_assert(inv.opts.discard_saved && inv.opts.json);
+	parses_to("vm remove -- --discard-saved", "vm remove", "--discard-saved");
+	ck_assert(!inv.opts.discard_saved);
+	REFUSED("vm remove web1 --discard-saved=yes",
+		"vm remove: option '--discard-saved' takes no value");
+	REFUSED("vm remove --discard-saved", "usage: clusterctl vm remove NAME [--discard-saved]");
+	REFUSED("vm stop web1 --discard-saved", "vm stop: unknown option '--discard-saved'");
+}
+END_TEST
+
 /*
  * node drain: the plan alone (--dry-run), the drain (--wait follows it,
  * --timeout bounds the wait), its cancel (--abort only with --cancel), its
@@ -509,6 +528,7 @@ int main(void)
 	add_tcase(s, test_vm_move);
 	add_tcase(s, test_vm_move_wait_cancel);
 	add_tcase(s, test_vm_stop_save);
+	add_tcase(s, test_vm_remove_discard_saved);
 	add_tcase(s, test_node_drain);
 	add_tcase(s, test_node_resume);
 	add_tcase(s, test_maintenance);

@@ -229,6 +229,46 @@ START_TEST(test_shutdown_policy)
 }
 END_TEST
 
+/* state-volume: a volume name, or none (the default): cd_props_get_name(). */
+START_TEST(test_state_volume)
+{
+	const struct cd_props_def *d = cd_props_def("state-volume");
+	struct cd_state s;
+	char err[256];
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(d->type, CD_PROPS_NAME);
+	cd_state_init(&s);
+	ck_assert_ptr_null(cd_props_get_name(&s, CD_PROPS_STATE_VOLUME));
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_STATE_VOLUME), 0);
+	ck_assert_int_eq(cd_props_parse(d, "none", &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(cd_props_parse(d, "vol-2.fast_a", &v), 0);
+	ck_assert_uint_eq(v, 1);
+	ck_assert(accepted("state-volume", "A"));
+	ck_assert(accepted("state-volume", "vol1"));
+	ck_assert(!accepted("state-volume", ""));
+	ck_assert(!accepted("state-volume", "vol 1"));
+	ck_assert(!accepted("state-volume", "vol/1"));
+	ck_assert(!accepted("state-volume", "../x"));
+	ck_assert(accepted("state-volume", "a23456789012345678901234567890123456789012345678901"
+					   "234567890123"));
+	ck_assert(!accepted("state-volume", "a23456789012345678901234567890123456789012345678901"
+					    "2345678901234"));
+	ck_assert_int_eq(cd_props_check("state-volume", "my vol", err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_ptr_nonnull(
+		strstr(err, "invalid value 'my vol' for state-volume (a volume name"));
+	set(&s, "state-volume", "vol2");
+	ck_assert_str_eq(cd_props_get_name(&s, CD_PROPS_STATE_VOLUME), "vol2");
+	ck_assert_uint_eq(cd_props_get(&s, CD_PROPS_STATE_VOLUME), 1);
+	set(&s, "state-volume", "none");
+	ck_assert_ptr_null(cd_props_get_name(&s, CD_PROPS_STATE_VOLUME));
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("props");
@@ -239,5 +279,6 @@ int main(void)
 	add_tcase(s, test_migration_network);
 	add_tcase(s, test_cpu_overcommit);
 	add_tcase(s, test_shutdown_policy);
+	add_tcase(s, test_state_volume);
 	return run_suite(s);
 }

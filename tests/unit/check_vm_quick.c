@@ -491,22 +491,173 @@ START_TEST(test_quick_json_roundtrip)
 }
 END_TEST
 
+/* A VM whose disk is on volume vol2 (of /run/csvfs). */
+#define DISK_XML                                                                                   \
+	"<domain><name>db</name><uuid>6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e2f</uuid><devices>"        \
+	"<disk type='block'><source dev='/run/csvfs/vol2/db.img'/></disk>"                         \
+	"</devices></domain>"
+
+static void add_vol2_and_db(struct cd_state *s)
+{
+	ck_assert_int_eq(applyf(s,
+				"{\"op\":\"volume.add\",\"name\":\"vol2\",\"device\":"
+				"\"/dev/loop4\",\"uuid\":\"6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e20\","
+				"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}"),
+			 0);
+	ck_assert_int_eq(applyf(s, "{\"op\":\"vm.add\",\"name\":\"db\",\"xml\":\"" DISK_XML "\","
+				   "\"vcpus\":1,\"memory_mb\":512}"),
+			 0);
+}
+
+static int place(const struct cd_state *s, const char *vm, char vol[64], char file[64])
+{
+	return cd_vm_state_file_place(s, cd_state_vm(s, vm), "/run/csvfs", vol, file, err,
+				      sizeof(err));
+}
+
 START_TEST(test_state_file_place)
 {
 	struct cd_state s;
 	char vol[64], file[64];
 
+	/* state-volume unset (none): the disks' volume, else the first by name. */
 	setup(&s);
-	ck_assert_int_eq(cd_vm_state_file_place(&s, web(&s), "/run/csvfs", vol, file), 0);
+	add_vol2_and_db(&s);
+	ck_assert_int_eq(place(&s, "web", vol, file), 0);
 	ck_assert_str_eq(vol, "vol1");
 	ck_assert_str_eq(file, "web.vmstate");
+	ck_assert_int_eq(place(&s, "db", vol, file), 0);
+	ck_assert_str_eq(vol, "vol2");
+	ck_assert_str_eq(file, "db.vmstate");
+	/* Set, it wins over the disks' volume. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"property.set\",\"key\":\"state-volume\","
+				    "\"value\":\"vol1\"}"),
+			 0);
+	ck_assert_int_eq(place(&s, "db", vol, file), 0);
+	ck_assert_str_eq(vol, "vol1");
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"property.set\",\"key\":\"state-volume\","
+				    "\"value\":\"vol2\"}"),
+			 0);
+	ck_assert_int_eq(place(&s, "web", vol, file), 0);
+	ck_assert_str_eq(vol, "vol2");
+	/* none: the old rule again. */
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"property.set\",\"key\":\"state-volume\","
+				    "\"value\":\"none\"}"),
+			 0);
+	ck_assert_int_eq(place(&s, "web", vol, file), 0);
+	ck_assert_str_eq(vol, "vol1");
 	cd_state_free(&s);
+
+	/* No volume at all. */
 	fixture_node4_left(&s);
 	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.add\",\"name\":\"web\",\"xml\":\"" WEB_XML "\","
 				    "\"vcpus\":1,\"memory_mb\":512}"),
 			 0);
-	ck_assert_int_eq(cd_vm_state_file_place(&s, web(&s), "/run/csvfs", vol, file),
-			 CD_ERR_NOT_FOUND);
+	ck_assert_int_eq(place(&s, "web", vol, file), CD_ERR_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(err, "no shared volume"));
+	cd_state_free(&s);
+}
+END_TEST
+
+/*
+ * state-volume names a volume the cluster lacks: no other volume instead,
+ * and every way to a save is refused with what to do, the VM untouched.
+ */
+START_TEST(test_state_volume_missing)
+{
+	struct cd_state s;
+	struct json_object *c;
+	char vol[64], file[64];
+
+	setup(&s);
+	add_vol2_and_db(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"property.set\",\"key\":\"state-volume\","
+				    "\"value\":\"fast\"}"),
+			 0);
+	ck_assert_int_eq(place(&s, "web", vol, file), CD_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "state-volume names volume 'fast'"));
+	ck_assert_ptr_nonnull(strstr(err, "property set state-volume none"));
+	ck_assert_ptr_nonnull(strstr(err, "volume add fast"));
+	ck_assert_int_eq(place(&s, "db", vol, file), CD_ERR_INVALID);
+
+	/* vm stop --save (and a stopping node's save). */
+	c = json_object_new_object();
+	ck_assert_int_eq(cd_vm_save_args(&s, web(&s), "/run/csvfs", true, c, err, sizeof(err)),
+			 CD_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "VM 'web' cannot be saved"));
+	ck_assert_ptr_nonnull(strstr(err, "state-volume"));
+	ck_assert(!json_object_object_get_ex(c, "save", NULL));
+	json_object_put(c);
+	/* A quick move (vm move, a drain, the policy). */
+	ck_assert_ptr_null(cd_vm_move_change(&s, web(&s), 2, CD_MOVE_QUICK, "/run/csvfs", 5000, err,
+					     sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "no quick move of 'web'"));
+	ck_assert_ptr_nonnull(strstr(err, "state-volume"));
+	/* A live or cold move needs no state file. */
+	c = cd_vm_move_change(&s, web(&s), 2, CD_MOVE_LIVE, "/run/csvfs", 5000, err, sizeof(err));
+	ck_assert_ptr_nonnull(c);
+	json_object_put(c);
+	ck_assert_int_eq(web(&s)->state, CD_VM_RUNNING);
+	ck_assert_uint_eq(web(&s)->node, 1);
+
+	/* Once the volume is there, it is used. */
+	ck_assert_int_eq(applyf(&s,
+				"{\"op\":\"volume.add\",\"name\":\"fast\",\"device\":"
+				"\"/dev/loop5\",\"uuid\":\"6f1d7c2e-0b6a-4f6e-9d1e-3a5b7c9d0e30\","
+				"\"hosts\":8,\"expiry_ms\":10000,\"renewal_ms\":1250}"),
+			 0);
+	ck_assert_int_eq(place(&s, "db", vol, file), 0);
+	ck_assert_str_eq(vol, "fast");
+	c = cd_vm_move_change(&s, web(&s), 2, CD_MOVE_QUICK, "/run/csvfs", 5000, err, sizeof(err));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(c, "state_volume")), "fast");
+	json_object_put(c);
+	cd_state_free(&s);
+}
+END_TEST
+
+/*
+ * vm remove of a VM with a saved state: refused (its memory would be lost
+ * and its file left behind) unless the client discards it; a VM without
+ * one is removed as before, discard_saved or not.
+ */
+START_TEST(test_remove_saved)
+{
+	struct cd_state s;
+	struct json_object *c;
+
+	setup(&s);
+	c = json_object_new_object();
+	json_object_object_add(c, "op", json_object_new_string("vm.stop"));
+	json_object_object_add(c, "name", json_object_new_string("web"));
+	ck_assert_int_eq(cd_vm_save_args(&s, web(&s), "/run/csvfs", false, c, err, sizeof(err)), 0);
+	ck_assert_int_eq(cd_state_apply(&s, c, err, sizeof(err)), 0);
+	json_object_put(c);
+	ck_assert_int_eq(report_saved(&s, 1), 0);
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert(has_saved(&s));
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\"}"), CD_ERR_INVALID);
+	ck_assert_str_eq(err, "VM web has a saved state (vol1/web.vmstate, 97 MiB, saved at "
+			      "1970-01-01T00:00:06.000Z): vm start it first, or vm remove "
+			      "--discard-saved");
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\","
+				    "\"discard_saved\":false}"),
+			 CD_ERR_INVALID);
+	ck_assert_ptr_nonnull(web(&s));
+	ck_assert(has_saved(&s));
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\","
+				    "\"discard_saved\":true}"),
+			 0);
+	ck_assert_ptr_null(web(&s));
+	cd_state_free(&s);
+
+	/* Without a saved state, discard_saved changes nothing. */
+	setup(&s);
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.stop\",\"name\":\"web\"}"), 0);
+	((struct cd_vm *)web(&s))->state = CD_VM_STOPPED;
+	((struct cd_vm *)web(&s))->node = 0;
+	ck_assert_int_eq(applyf(&s, "{\"op\":\"vm.remove\",\"name\":\"web\"}"), 0);
+	ck_assert_ptr_null(web(&s));
 	cd_state_free(&s);
 }
 END_TEST
@@ -614,6 +765,8 @@ int main(void)
 	tcase_add_test(tc, test_stop_save_resume);
 	tcase_add_test(tc, test_quick_json_roundtrip);
 	tcase_add_test(tc, test_state_file_place);
+	tcase_add_test(tc, test_state_volume_missing);
+	tcase_add_test(tc, test_remove_saved);
 	tcase_add_test(tc, test_live_falls_back_to_quick);
 	tcase_add_test(tc, test_no_fallback);
 	suite_add_tcase(s, tc);
