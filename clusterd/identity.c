@@ -23,6 +23,8 @@
 /* Names of the VMs whose identity is being read or submitted. */
 static char (*busy)[64];
 static size_t n_busy;
+/* The last scan saw a VM that lacks its identity (or none was made yet). */
+static bool lacking = true;
 
 static bool is_busy(const char *name)
 {
@@ -141,6 +143,28 @@ static void live_read(void *ctx, const struct cd_agent_result *r)
 	free(name);
 }
 
+/*
+ * Whether a scan can find anything after the batch just applied. Only a VM
+ * of an old state lacks its identity, so a scan nearly always finds none;
+ * then, until a change brings one (an added XML without it, or anything
+ * but the changes cd_replica_batch_vms_only() names), the next would find
+ * none either. Any VM found lacking (done or not, busy or failed) makes
+ * every batch scan again, as it always did.
+ */
+static bool scan_needed(const struct cd_state *s)
+{
+	const char(*vms)[64];
+	const struct cd_vm *vm;
+	size_t i, n;
+
+	if (lacking || n_busy || !cd_replica_batch_vms_only(&vms, &n))
+		return true;
+	for (i = 0; i < n; i++)
+		if ((vm = cd_state_vm(s, vms[i])) && vm->ident_missing)
+			return true;
+	return false;
+}
+
 void cd_identity_state_changed(void)
 {
 	const struct cd_state *s = cd_replica_state();
@@ -148,14 +172,18 @@ void cd_identity_state_changed(void)
 	bool coordinator = me && cd_replica_coordinator() == me;
 	size_t i;
 
-	if (!me || !cd_replica_quorate())
+	if (!me || !cd_replica_quorate() || !scan_needed(s))
 		return;
+	lacking = false;
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *vm = &s->vms[i];
 		struct cd_vm_ident id;
 		char err[256], *ctx;
 
-		if (!vm->ident_missing || is_busy(vm->name))
+		if (!vm->ident_missing)
+			continue;
+		lacking = true;
+		if (is_busy(vm->name))
 			continue;
 		if (vm->node == me && vm->state == CD_VM_RUNNING) {
 			if (busy_add(vm->name) < 0 || !(ctx = strdup(vm->name)))
@@ -188,4 +216,5 @@ void cd_identity_fini(void)
 	free(busy);
 	busy = NULL;
 	n_busy = 0;
+	lacking = true;
 }

@@ -54,27 +54,38 @@ enum gate lrm_may_start(struct lvm *v, const char *name)
 
 struct lvm *lvm_find(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < lrm.n_vms; i++)
-		if (strcmp(lrm.vms[i].name, name) == 0)
-			return &lrm.vms[i];
-	return NULL;
+	return lrm.by_name ? qb_map_get(lrm.by_name, name) : NULL;
 }
 
 struct lvm *lvm_get(const char *name)
 {
-	struct lvm *n = lvm_find(name);
+	struct lvm *v = lvm_find(name), **nv;
 
-	if (n)
-		return n;
-	n = realloc(lrm.vms, (lrm.n_vms + 1) * sizeof(*n));
-	if (!n)
+	if (v)
+		return v;
+	if (!lrm.by_name && !(lrm.by_name = qb_hashtable_create(CD_MAX_VMS)))
 		return NULL;
-	lrm.vms = n;
-	memset(&n[lrm.n_vms], 0, sizeof(*n));
-	cd_strlcpy(n[lrm.n_vms].name, name, sizeof(n->name));
-	return &n[lrm.n_vms++];
+	nv = realloc(lrm.vms, (lrm.n_vms + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	lrm.vms = nv;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	cd_strlcpy(v->name, name, sizeof(v->name));
+	lrm.vms[lrm.n_vms++] = v;
+	qb_map_put(lrm.by_name, v->name, v);
+	return v;
+}
+
+/* Forget the i-th record (the last one takes its place). */
+static void lvm_forget(size_t i)
+{
+	struct lvm *v = lrm.vms[i];
+
+	qb_map_rm(lrm.by_name, v->name);
+	free(v);
+	lrm.vms[i] = lrm.vms[--lrm.n_vms];
 }
 
 static struct call *new_call(const char *name, uint64_t action, enum cd_agent_op op)
@@ -293,7 +304,7 @@ bool lrm_any_start_under_way(void)
 	size_t i;
 
 	for (i = 0; i < lrm.n_vms; i++)
-		if (cd_lrm_phase_start_under_way(lrm.vms[i].phase))
+		if (cd_lrm_phase_start_under_way(lrm.vms[i]->phase))
 			return true;
 	return cd_vm_agent_starting(NULL);
 }
@@ -604,7 +615,7 @@ static void reconcile(void)
 	if (!lrm.up || !cd_replica_quorate())
 		return;
 	for (i = 0; i < lrm.n_vms; i++)
-		lrm.vms[i].seen = false;
+		lrm.vms[i]->seen = false;
 	for (i = 0; i < s->n_vms; i++) {
 		const struct cd_vm *vm = &s->vms[i];
 		struct lvm *v;
@@ -658,8 +669,8 @@ static void reconcile(void)
 	}
 	/* Forget VMs that are no longer ours and have nothing under way. */
 	for (i = 0; i < lrm.n_vms;) {
-		if (!lrm.vms[i].seen && lrm_line_free(&lrm.vms[i])) {
-			lrm.vms[i] = lrm.vms[--lrm.n_vms];
+		if (!lrm.vms[i]->seen && lrm_line_free(lrm.vms[i])) {
+			lvm_forget(i);
 			continue;
 		}
 		i++;
@@ -679,9 +690,32 @@ void cd_lrm_allow_starts(void)
 	lrm.no_starts = false;
 }
 
+/*
+ * Whether the batch just applied can matter here: not when it changed only
+ * VMs that run nowhere and are not to run, none of which this node has a
+ * record of (a line under way, leases held). Such a VM is none of this
+ * node's business, so reconcile would do for it nothing but look, and at
+ * 10,000 VMs the look at every VM is most of what a change costs. What
+ * depends on time, quorum or leases rather than on the change is taken up
+ * by the tick, as it always was.
+ */
+static bool batch_matters(void)
+{
+	const char(*vms)[64];
+	size_t i, n;
+
+	if (!cd_replica_batch_vms_only(&vms, &n))
+		return true;
+	for (i = 0; i < n; i++)
+		if (lvm_find(vms[i]))
+			return true;
+	return false;
+}
+
 void cd_lrm_state_changed(void)
 {
-	reconcile();
+	if (batch_matters())
+		reconcile();
 }
 
 static void tick(void *data)
@@ -694,11 +728,10 @@ static void tick(void *data)
 /* A lifecycle event: check that VM at the next reconcile. */
 static void on_event(const char *name, enum cd_domain_status st)
 {
-	size_t i;
+	struct lvm *v = lvm_find(name);
 
-	for (i = 0; i < lrm.n_vms; i++)
-		if (strcmp(lrm.vms[i].name, name) == 0)
-			lrm.vms[i].next_check = 0;
+	if (v)
+		v->next_check = 0;
 	vm_log(LOG_INFO, name, "libvirt event: %s", cd_domain_status_to_str(st));
 	reconcile();
 }
@@ -723,7 +756,11 @@ void cd_lrm_fini(void)
 	lrm.up = false;
 	cd_vm_agent_fini();
 	lrm_sweep_fini();
+	while (lrm.n_vms)
+		lvm_forget(lrm.n_vms - 1);
 	free(lrm.vms);
 	lrm.vms = NULL;
-	lrm.n_vms = 0;
+	if (lrm.by_name)
+		qb_map_destroy(lrm.by_name);
+	lrm.by_name = NULL;
 }

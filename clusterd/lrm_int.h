@@ -21,6 +21,7 @@
 
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
+#include <qb/qbmap.h>
 
 #include "agents/vm_agent.h"
 #include "clusterd/lrm.h"
@@ -94,8 +95,9 @@ struct lvm {
 struct lrm {
 	qb_loop_t *loop;
 	struct cd_lrm_config cfg;
-	struct lvm *vms;
+	struct lvm **vms; /* each its own allocation, so that a pointer stays valid */
 	size_t n_vms;
+	qb_map_t *by_name; /* the same, by name: a node may run thousands */
 	qb_loop_timer_handle tick;
 	uint64_t next_scan;
 	bool scanning;

@@ -50,17 +50,32 @@ static qb_loop_t *loop;
 
 static bool stopping; /* SIGTERM: powering off, then stopping */
 
+/*
+ * Every hook below delays the next change this node serves: one that takes
+ * longer than this is said in the debug log, so that a slow one is found.
+ */
+#define SLOW_HOOK_US 10000
+
+#define HOOK(call)                                                                                 \
+	do {                                                                                       \
+		uint64_t t0_ = cd_now_us(), dt_;                                                   \
+		call;                                                                              \
+		if ((dt_ = cd_now_us() - t0_) > SLOW_HOOK_US)                                      \
+			qb_log(LOG_DEBUG, "after a batch of changes: %s took %" PRIu64 " us",      \
+			       #call, dt_);                                                        \
+	} while (0)
+
 /* After every batch of changes: this node's own work, then the coordinator's. */
 static void state_changed(void)
 {
-	cd_quorumloss_watch(stopping);
-	cd_volmgr_state_changed();
-	cd_lrm_state_changed();
-	cd_coordinator_state_changed();
-	cd_identity_state_changed();
-	cd_shutdown_state_changed(stopping);
-	cd_debugdump_state_changed();
-	cd_nodecall_state_changed();
+	HOOK(cd_quorumloss_watch(stopping));
+	HOOK(cd_volmgr_state_changed());
+	HOOK(cd_lrm_state_changed());
+	HOOK(cd_coordinator_state_changed());
+	HOOK(cd_identity_state_changed());
+	HOOK(cd_shutdown_state_changed(stopping));
+	HOOK(cd_debugdump_state_changed());
+	HOOK(cd_nodecall_state_changed());
 }
 
 /*

@@ -54,6 +54,13 @@ static struct {
 	 */
 	bool decide;
 	unsigned batch_changes;
+	/*
+	 * And what it can have altered for this node's own work: anything
+	 * (local_any), or only the VMs named in local_vms (cd_change_scope()).
+	 */
+	bool local_any;
+	char local_vms[CD_REPLICA_BATCH_VMS][64];
+	size_t n_local_vms;
 	/* resynced: its flushes fail until it takes the state again (said once) */
 	bool held, held_said;
 	/* the changes sent in place of a snapshot did not lead to the sender's state */
@@ -106,21 +113,40 @@ static void changed(void)
 	replica.dirty = true;
 	replica.checksum_valid = false;
 	replica.decide = true;
+	replica.local_any = true;
 }
 
 /* Change c applied: as changed(), with a decision only if c can alter one. */
 static void change_applied(const struct json_object *c)
 {
-	bool decide = replica.decide;
+	bool decide = replica.decide, local_any = replica.local_any;
+	enum cd_change_scope scope;
+	const char *vm;
 
 	changed();
-	replica.decide = decide || cd_change_needs_decision(&replica.state, c);
+	scope = cd_change_scope(&replica.state, c, &vm);
+	replica.decide = decide || scope == CD_SCOPE_ANY;
+	replica.local_any = local_any || scope == CD_SCOPE_ANY;
+	if (scope == CD_SCOPE_VM && !replica.local_any) {
+		if (replica.n_local_vms == CD_REPLICA_BATCH_VMS)
+			replica.local_any = true;
+		else
+			cd_strlcpy(replica.local_vms[replica.n_local_vms++], vm,
+				   sizeof(replica.local_vms[0]));
+	}
 	replica.batch_changes++;
 }
 
 bool cd_replica_decision_needed(void)
 {
 	return replica.decide || replica.batch_changes == 0;
+}
+
+bool cd_replica_batch_vms_only(const char (**vms)[64], size_t *n)
+{
+	*vms = replica.local_vms;
+	*n = replica.n_local_vms;
+	return !replica.local_any && replica.batch_changes > 0;
 }
 
 /*
@@ -1036,6 +1062,8 @@ static void on_flush(void)
 	if (replica.listener)
 		replica.listener();
 	replica.decide = false;
+	replica.local_any = false;
+	replica.n_local_vms = 0;
 	replica.batch_changes = 0;
 }
 

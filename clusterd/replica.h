@@ -63,6 +63,20 @@ void cd_replica_local_info_changed(void);
  */
 bool cd_replica_decision_needed(void);
 
+/* The VMs a batch can name for cd_replica_batch_vms_only(); more: anything. */
+#define CD_REPLICA_BATCH_VMS 32
+
+/*
+ * For the listener: whether the batch of deliveries it is told of changed
+ * nothing of the state but, at most, VMs that run nowhere and are not to
+ * run, added, set or removed (cd_change_scope()): then *vms holds their n
+ * names (for this call only), and work that looks at every VM for what
+ * this node runs or is to run need not, unless the node has a record of
+ * one of those. False for anything else, and for a batch with no change
+ * at all (the world may have moved: members, quorum, leases).
+ */
+bool cd_replica_batch_vms_only(const char (**vms)[64], size_t *n);
+
 /* Called after every batch of deliveries, once the state is persisted. */
 void cd_replica_set_listener(void (*fn)(void));
 

@@ -140,23 +140,40 @@ int cd_change_check_sender(const struct cd_state *s, enum cd_change kind,
 	     node_label(s, sender, by, sizeof(by)));
 }
 
-bool cd_change_needs_decision(const struct cd_state *s, const struct json_object *c)
+enum cd_change_scope cd_change_scope(const struct cd_state *s, const struct json_object *c,
+				     const char **vm_name)
 {
 	const char *op = cd_jget_str(c, "op"), *name = cd_jget_str(c, "name");
 	const struct cd_vm *vm;
 
+	*vm_name = NULL;
 	if (!op)
-		return true;
+		return CD_SCOPE_ANY;
 	if (!strcmp(op, "property.set") || !strcmp(op, "property.delete")) {
 		const char *key = cd_jget_str(c, "key");
 
-		return !key || cd_props_def(key) != NULL;
+		return !key || cd_props_def(key) != NULL ? CD_SCOPE_ANY : CD_SCOPE_NONE;
 	}
-	if (!strcmp(op, "vm.remove"))
-		return false;
+	if (!name)
+		return CD_SCOPE_ANY;
+	/* Only a VM stopped or failed on no node can be removed (cd_vm_op_remove()). */
+	if (!strcmp(op, "vm.remove")) {
+		*vm_name = name;
+		return CD_SCOPE_VM;
+	}
 	if (!strcmp(op, "vm.add") || !strcmp(op, "vm.set")) {
-		vm = name ? cd_state_vm(s, name) : NULL;
-		return !vm || vm->target_started || vm->state != CD_VM_STOPPED || vm->node != 0;
+		vm = cd_state_vm(s, name);
+		if (!vm || vm->target_started || vm->state != CD_VM_STOPPED || vm->node != 0)
+			return CD_SCOPE_ANY;
+		*vm_name = name;
+		return CD_SCOPE_VM;
 	}
-	return true;
+	return CD_SCOPE_ANY;
+}
+
+bool cd_change_needs_decision(const struct cd_state *s, const struct json_object *c)
+{
+	const char *name;
+
+	return cd_change_scope(s, c, &name) == CD_SCOPE_ANY;
 }

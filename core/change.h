@@ -116,4 +116,25 @@ int cd_change_check_sender(const struct cd_state *s, enum cd_change kind,
  */
 bool cd_change_needs_decision(const struct cd_state *s, const struct json_object *c);
 
+/* What a change, as applied, can have altered: see cd_change_scope(). */
+enum cd_change_scope {
+	CD_SCOPE_NONE, /* nothing anyone reads: a property no code knows */
+	CD_SCOPE_VM,   /* one VM that runs nowhere and is not to run, or is gone */
+	CD_SCOPE_ANY,  /* anything */
+};
+
+/*
+ * What change c, as applied to s (s is the state after it), can have
+ * altered, for those that act on a batch of changes (the coordinator, a
+ * node's resource manager) and would rather not look at every VM after a
+ * change that touched none they care about. CD_SCOPE_NONE for a property
+ * nothing reads (cd_props_def() does not know it); CD_SCOPE_VM, with
+ * *vm_name set to the VM's name (pointing into c), for a VM added or set
+ * while it is stopped on no node and not wanted running, or a VM removed
+ * (only such a VM can be); CD_SCOPE_ANY, *vm_name NULL, for everything
+ * else. A change refused changed nothing; ask only of one applied.
+ */
+enum cd_change_scope cd_change_scope(const struct cd_state *s, const struct json_object *c,
+				     const char **vm_name);
+
 #endif

@@ -291,6 +291,59 @@ START_TEST(test_needs_decision)
 }
 END_TEST
 
+/* scope of text, its VM's name (if any) copied into vm */
+static enum cd_change_scope scope(const char *text, char *vm, size_t len)
+{
+	struct json_object *o = parsed(text);
+	const char *name;
+	enum cd_change_scope r = cd_change_scope(&st, o, &name);
+
+	cd_strlcpy(vm, name ? name : "", len);
+	json_object_put(o);
+	return r;
+}
+
+/* What a change can have altered, for a node's own work after a batch. */
+START_TEST(test_scope)
+{
+	char vm[64];
+
+	/* A property nothing reads touches nothing; one some code reads, anything. */
+	ck_assert_int_eq(scope("{\"op\":\"property.set\",\"key\":\"site.note\"}", vm, sizeof(vm)),
+			 CD_SCOPE_NONE);
+	ck_assert_str_eq(vm, "");
+	ck_assert_int_eq(
+		scope("{\"op\":\"property.delete\",\"key\":\"migration-network\"}", vm, sizeof(vm)),
+		CD_SCOPE_ANY);
+	ck_assert_int_eq(scope("{\"op\":\"property.set\"}", vm, sizeof(vm)), CD_SCOPE_ANY);
+	/* A VM that runs nowhere and is not to run: only it, by name. */
+	ck_assert_int_eq(apply_from(&st, 1,
+				    "{\"op\":\"vm.add\",\"name\":\"db\",\"vcpus\":1,"
+				    "\"memory_mb\":64,\"xml\":\"<domain><name>db</name><uuid>"
+				    "00000000-0000-4000-8000-00000000000b</uuid></domain>\"}"),
+			 0);
+	ck_assert_int_eq(scope("{\"op\":\"vm.add\",\"name\":\"db\"}", vm, sizeof(vm)), CD_SCOPE_VM);
+	ck_assert_str_eq(vm, "db");
+	ck_assert_int_eq(scope("{\"op\":\"vm.set\",\"name\":\"db\"}", vm, sizeof(vm)), CD_SCOPE_VM);
+	ck_assert_int_eq(scope("{\"op\":\"vm.remove\",\"name\":\"gone\"}", vm, sizeof(vm)),
+			 CD_SCOPE_VM);
+	ck_assert_str_eq(vm, "gone");
+	/* Placed, wanted running, unknown, nameless, or another kind: anything. */
+	ck_assert_int_eq(scope("{\"op\":\"vm.set\",\"name\":\"web\"}", vm, sizeof(vm)),
+			 CD_SCOPE_ANY);
+	ck_assert_str_eq(vm, "");
+	ck_assert_int_eq(apply_from(&st, 1, "{\"op\":\"vm.start\",\"name\":\"db\"}"), 0);
+	ck_assert_int_eq(scope("{\"op\":\"vm.set\",\"name\":\"db\"}", vm, sizeof(vm)),
+			 CD_SCOPE_ANY);
+	ck_assert_int_eq(scope("{\"op\":\"vm.set\",\"name\":\"nosuch\"}", vm, sizeof(vm)),
+			 CD_SCOPE_ANY);
+	ck_assert_int_eq(scope("{\"op\":\"vm.remove\"}", vm, sizeof(vm)), CD_SCOPE_ANY);
+	ck_assert_int_eq(scope("{\"op\":\"vm.report\",\"name\":\"web\"}", vm, sizeof(vm)),
+			 CD_SCOPE_ANY);
+	ck_assert_int_eq(scope("{\"name\":\"web\"}", vm, sizeof(vm)), CD_SCOPE_ANY);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("change");
@@ -306,6 +359,7 @@ int main(void)
 	tcase_add_test(tc, test_recorded_senders_not_enforced);
 	tcase_add_test(tc, test_unknown_op_refused);
 	tcase_add_test(tc, test_needs_decision);
+	tcase_add_test(tc, test_scope);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
