@@ -82,7 +82,7 @@ static void budgets(const struct cd_state *s, const struct cd_node *n)
 	size_t i;
 
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		char key[80];
 
 		if (v->state != CD_VM_MIGRATING || v->move.source != n->info.id ||
@@ -109,7 +109,7 @@ static void incoming(const struct cd_state *s, const struct cd_node *n)
 	size_t i;
 
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		char key[80];
 
 		if (!((v->state == CD_VM_MIGRATING && v->move.target == n->info.id &&

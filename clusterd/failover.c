@@ -34,8 +34,8 @@ static bool runs_vms(const struct cd_state *s, uint32_t id)
 
 	/* Its own VMs, and those moving to it: a move's target that is gone ends the move. */
 	for (i = 0; i < s->n_vms; i++)
-		if (s->vms[i].node == id ||
-		    (s->vms[i].state == CD_VM_MIGRATING && s->vms[i].move.target == id))
+		if (s->vms[i]->node == id ||
+		    (s->vms[i]->state == CD_VM_MIGRATING && s->vms[i]->move.target == id))
 			return true;
 	return false;
 }

@@ -176,7 +176,7 @@ void cd_identity_state_changed(void)
 		return;
 	lacking = false;
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *vm = &s->vms[i];
+		const struct cd_vm *vm = s->vms[i];
 		struct cd_vm_ident id;
 		char err[256], *ctx;
 

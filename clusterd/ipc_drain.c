@@ -205,7 +205,7 @@ static void abort_moves(const struct cd_node *n, uint64_t job)
 	size_t i;
 
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		struct json_object *c;
 
 		if (v->state != CD_VM_MIGRATING || v->move.source != n->info.id ||
@@ -252,7 +252,7 @@ static int resumed(struct json_object *args, struct json_object **out)
 		return CD_ERR_NOT_FOUND;
 	a = json_object_new_array();
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 
 		if (v->n_preferred && strcmp(v->preferred[0], n->info.name) == 0 &&
 		    v->state == CD_VM_RUNNING && v->node != n->info.id &&

@@ -206,7 +206,7 @@ static struct json_object *vm_view(const struct cd_vm *vm, bool with_xml,
 static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct json_object **out)
 {
 	const struct cd_state *s = cd_replica_state();
-	const struct cd_vm *page;
+	struct cd_vm *const *page;
 	struct cd_lost_table lost_nodes;
 	const char *after = cd_ipc_arg_str(args, "after"), *next;
 	struct json_object *a, *t;
@@ -232,12 +232,12 @@ static int cmd_vm_list(qb_ipcs_connection_t *c, struct json_object *args, struct
 	cd_lost_table_init(&lost_nodes, s, lost_view, NULL);
 	a = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		struct json_object *v = vm_view(&page[i], false, &lost_nodes);
+		struct json_object *v = vm_view(page[i], false, &lost_nodes);
 		size_t len = strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)) + 1;
 
 		if (i > 0 && bytes + len > cd_ipc_reply_cap(c) - VM_PAGE_MARGIN) {
 			json_object_put(v);
-			next = page[i - 1].name;
+			next = page[i - 1]->name;
 			break;
 		}
 		bytes += len;

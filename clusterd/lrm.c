@@ -617,7 +617,7 @@ static void reconcile(void)
 	for (i = 0; i < lrm.n_vms; i++)
 		lrm.vms[i]->seen = false;
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *vm = &s->vms[i];
+		const struct cd_vm *vm = s->vms[i];
 		struct lvm *v;
 
 		v = lrm_mine_lvm(vm);

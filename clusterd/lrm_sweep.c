@@ -126,7 +126,7 @@ void cd_lrm_storage_lost(const char *vol, const char *dir, void (*off)(void *ctx
 	}
 
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *vm = &s->vms[i];
+		const struct cd_vm *vm = s->vms[i];
 		struct lvm *v;
 
 		/*

@@ -173,8 +173,8 @@ static bool gate_open(const struct cd_state *s, const struct cd_node *node, char
 		}
 	}
 	for (i = 0; i < s->n_vms; i++)
-		if (s->vms[i].state == CD_VM_FAILED) {
-			snprintf(why, len, "VM %s has failed", s->vms[i].name);
+		if (s->vms[i]->state == CD_VM_FAILED) {
+			snprintf(why, len, "VM %s has failed", s->vms[i]->name);
 			return false;
 		}
 	for (i = 0; i < s->n_volumes; i++)

@@ -135,7 +135,7 @@ static bool pair_busy(const struct cd_state *s, uint32_t from, uint32_t to)
 	size_t i;
 
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 
 		if (v->state == CD_VM_MIGRATING &&
 		    ((v->move.source == from && v->move.target == to) ||

@@ -73,7 +73,7 @@ static bool vms_here(void)
 	size_t i;
 
 	for (i = 0; i < s->n_vms; i++)
-		if (cd_drain_vm_on(&s->vms[i], me))
+		if (cd_drain_vm_on(s->vms[i], me))
 			return true;
 	return false;
 }
@@ -184,8 +184,8 @@ static bool save_in_place(void)
 	if (!sd.saves)
 		return false;
 	for (i = 0; i < s->n_vms; i++)
-		if (s->vms[i].state == CD_VM_RUNNING && s->vms[i].node == me &&
-		    save_one(&s->vms[i], &sd.saves[sd.n_saves]) == 0)
+		if (s->vms[i]->state == CD_VM_RUNNING && s->vms[i]->node == me &&
+		    save_one(s->vms[i], &sd.saves[sd.n_saves]) == 0)
 			sd.n_saves++;
 	if (sd.n_saves == 0)
 		return false;

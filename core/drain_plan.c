@@ -46,7 +46,7 @@ uint32_t cd_drain_measured_mib_s(const struct cd_state *s)
 	if (!r)
 		return 0;
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		const struct cd_vm_last_move *l = &v->last_move;
 
 		if (l->outcome == CD_MOVE_OUT_MOVED && l->rate_mib_s)
@@ -292,7 +292,7 @@ int cd_drain_plan(const struct cd_state *s, uint32_t node, const struct cd_drain
 	if (!out->vms)
 		FAIL(-ENOMEM, "out of memory");
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 
 		if (cd_drain_vm_on(v, node) || (d->id && v->drain.job == d->id))
 			vm_view(d, node, v, &out->vms[out->n_vms++]);

@@ -140,7 +140,7 @@ int cd_failpath_compute(const struct cd_state *s, const char *run_dir, cd_failpa
 		f->n_nodes++;
 	}
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *vm = &s->vms[i];
+		const struct cd_vm *vm = s->vms[i];
 		uint32_t id = vm->node;
 
 		if (!id)

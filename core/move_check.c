@@ -242,7 +242,7 @@ static int check_target(struct cd_move_report *r, const struct cd_state *s, cons
 		return rc;
 	}
 	/* The adapter keeps the state's order of VMs. */
-	v = (size_t)(vm - s->vms);
+	v = cd_state_vm_index(s, vm->name);
 	if (mode == CD_MOVE_COLD)
 		cold_cpu((struct cd_policy_vm *)&in.vms[v], vm);
 	rc = n ? check_named(r, s, &in, v, n) : choose_target(r, s, &in, v);

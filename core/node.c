@@ -165,7 +165,7 @@ int cd_node_op_remove(struct cd_state *s, const struct json_object *c, char *err
 	if (n->member)
 		FAIL(CD_ERR_INVALID, "node '%s' is a member; stop it before removing it", name);
 	for (i = 0; i < s->n_vms; i++)
-		on += vm_on(&s->vms[i], n->info.id);
+		on += vm_on(s->vms[i], n->info.id);
 	if (on && !force)
 		FAIL(CD_ERR_REFUSED,
 		     "node '%s' still has %zu VM%s placed on it: move them, or confirm it dead "
@@ -175,10 +175,10 @@ int cd_node_op_remove(struct cd_state *s, const struct json_object *c, char *err
 	a.node_name = n->info.name;
 	a.how = "removed";
 	for (i = 0; on && i < s->n_vms; i++) {
-		if (!vm_on(&s->vms[i], n->info.id))
+		if (!vm_on(s->vms[i], n->info.id))
 			continue;
 		/* Never refused: every state has a node-dead row (see cd_node_op_dead). */
-		if ((rc = cd_vm_transition(s, &s->vms[i], CD_VM_EV_NODE_DEAD, &a, err, errlen)) < 0)
+		if ((rc = cd_vm_transition(s, s->vms[i], CD_VM_EV_NODE_DEAD, &a, err, errlen)) < 0)
 			return rc;
 	}
 	i = (size_t)(n - s->nodes);
@@ -215,7 +215,7 @@ int cd_node_op_dead(struct cd_state *s, const struct json_object *c, char *err, 
 	a.node_name = n->info.name;
 	a.how = how;
 	for (i = 0; i < s->n_vms; i++) {
-		struct cd_vm *vm = &s->vms[i];
+		struct cd_vm *vm = s->vms[i];
 
 		/* Its node, or the target of its move. */
 		if (vm->node != n->info.id &&

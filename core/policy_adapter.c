@@ -140,9 +140,9 @@ static int cache_update(const struct cd_state *s, size_t budget, size_t *unread)
 
 	*unread = 0;
 	for (i = 0; cache.n == s->n_vms && i < s->n_vms; i++) {
-		if (strcmp(cache.e[i].name, s->vms[i].name) != 0)
+		if (strcmp(cache.e[i].name, s->vms[i]->name) != 0)
 			break;
-		xml_cpu_fill(&cache.e[i], &s->vms[i], &cache.e[i], &budget);
+		xml_cpu_fill(&cache.e[i], s->vms[i], &cache.e[i], &budget);
 		*unread += !cache.e[i].known;
 	}
 	if (cache.n == s->n_vms && i == s->n_vms)
@@ -152,7 +152,7 @@ static int cache_update(const struct cd_state *s, size_t budget, size_t *unread)
 		return -ENOMEM;
 	e = cache.spare;
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		const struct xml_cpu *was = NULL;
 
 		while (k < cache.n && strcmp(cache.e[k].name, v->name) < 0)
@@ -307,7 +307,7 @@ int cd_policy_adapter_input(const struct cd_state *s, struct cd_policy_input *in
 		pnode_cpu_models(&nodes[i], &n->info.cap);
 	}
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		struct cd_policy_vm *p = &vms[i];
 
 		cd_strlcpy(p->name, v->name, sizeof(p->name));

@@ -35,8 +35,10 @@ void cd_state_free(struct cd_state *s)
 	}
 	free(s->props);
 	free(s->nodes);
-	for (i = 0; i < s->n_vms; i++)
-		cd_vm_free(&s->vms[i]);
+	for (i = 0; i < s->n_vms; i++) {
+		cd_vm_free(s->vms[i]);
+		free(s->vms[i]);
+	}
 	free(s->vms);
 	for (i = 0; i < s->n_volumes; i++)
 		cd_volume_free(&s->volumes[i]);
@@ -86,8 +88,11 @@ int cd_state_copy(struct cd_state *dst, const struct cd_state *src)
 			goto fail;
 		dst->vms_cap = src->n_vms;
 		for (i = 0; i < src->n_vms; i++) {
-			int rc = cd_vm_copy(&dst->vms[i], &src->vms[i]);
+			int rc;
 
+			if (!(dst->vms[i] = calloc(1, sizeof(*dst->vms[i]))))
+				goto fail;
+			rc = cd_vm_copy(dst->vms[i], src->vms[i]);
 			dst->n_vms = i + 1;
 			if (rc < 0)
 				goto fail;
@@ -311,7 +316,7 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 			       json_object_new_int64((int64_t)s->last_action_id));
 	vms = json_object_new_array();
 	for (i = 0; i < s->n_vms; i++)
-		json_object_array_add(vms, cd_vm_to_json(&s->vms[i]));
+		json_object_array_add(vms, cd_vm_to_json(s->vms[i]));
 	json_object_object_add(o, "vms", vms);
 	vms = json_object_new_array();
 	for (i = 0; i < s->n_volumes; i++)
@@ -444,13 +449,18 @@ static int vms_from_json(struct cd_state *s, const struct json_object *vms, char
 		FAIL(-ENOMEM, "out of memory");
 	s->vms_cap = n + 1;
 	for (i = 0; i < n; i++) {
-		struct cd_vm *vm = &s->vms[s->n_vms];
-		int rc = cd_vm_from_json(vm, json_object_array_get_idx(vms, i), why, sizeof(why));
+		struct cd_vm *vm = calloc(1, sizeof(*vm));
+		int rc;
 
-		if (rc < 0)
+		if (!vm)
+			FAIL(-ENOMEM, "out of memory");
+		rc = cd_vm_from_json(vm, json_object_array_get_idx(vms, i), why, sizeof(why));
+		if (rc < 0) {
+			free(vm);
 			FAIL(rc, "state VM %zu is invalid: %s", i, why);
-		s->n_vms++;
-		if (s->n_vms > 1 && strcmp(s->vms[s->n_vms - 2].name, vm->name) >= 0)
+		}
+		s->vms[s->n_vms++] = vm;
+		if (s->n_vms > 1 && strcmp(s->vms[s->n_vms - 2]->name, vm->name) >= 0)
 			FAIL(CD_ERR_CORRUPT, "state VMs are not sorted by name");
 		xml += strlen(vm->xml);
 		if (xml > CD_STATE_XML_MAX)

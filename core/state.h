@@ -183,7 +183,7 @@ struct cd_state {
 	size_t n_nodes;
 	struct cd_prop *props; /* sorted by key */
 	size_t n_props;
-	struct cd_vm *vms; /* sorted by name */
+	struct cd_vm **vms; /* sorted by name, each its own allocation */
 	size_t n_vms;
 	size_t vms_cap;		 /* entries allocated (0: n_vms, as set by hand) */
 	uint64_t last_action_id; /* action ids come from here, in apply order */
@@ -222,6 +222,8 @@ const struct cd_node *cd_state_node_by_id(const struct cd_state *s, uint32_t id)
 const struct cd_node *cd_state_node_by_name(const struct cd_state *s, const char *name);
 const char *cd_state_prop(const struct cd_state *s, const char *key);
 const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name);
+/* Where VM name is in s->vms (sorted by name); s->n_vms if s has none of that name. */
+size_t cd_state_vm_index(const struct cd_state *s, const char *name);
 const struct cd_fencedev *cd_state_fencedev(const struct cd_state *s, const char *name);
 /* The plug of node name on device d, or NULL if d does not fence it. */
 const char *cd_fencedev_plug(const struct cd_fencedev *d, const char *node, char *buf, size_t len);

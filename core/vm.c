@@ -105,13 +105,21 @@ static size_t vm_index(const struct cd_state *s, const char *name, int *found)
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (strcmp(s->vms[mid].name, name) < 0)
+		if (strcmp(s->vms[mid]->name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*found = lo < s->n_vms && strcmp(s->vms[lo].name, name) == 0;
+	*found = lo < s->n_vms && strcmp(s->vms[lo]->name, name) == 0;
 	return lo;
+}
+
+size_t cd_state_vm_index(const struct cd_state *s, const char *name)
+{
+	int found;
+	size_t i = vm_index(s, name, &found);
+
+	return found ? i : s->n_vms;
 }
 
 const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name)
@@ -119,7 +127,7 @@ const struct cd_vm *cd_state_vm(const struct cd_state *s, const char *name)
 	int found;
 	size_t i = vm_index(s, name, &found);
 
-	return found ? &s->vms[i] : NULL;
+	return found ? s->vms[i] : NULL;
 }
 
 struct cd_vm *cd_state_vm_mut(struct cd_state *s, const char *name)
@@ -188,9 +196,9 @@ const struct cd_vm *cd_vm_uuid_user(const struct cd_state *s, const char *uuid,
 	if (cd_vm_keys_none(s, key))
 		return NULL;
 	for (i = 0; i < s->n_vms; i++)
-		if (s->vms[i].uuid_key == key && &s->vms[i] != except &&
-		    strcasecmp(s->vms[i].uuid, uuid) == 0)
-			return &s->vms[i];
+		if (s->vms[i]->uuid_key == key && s->vms[i] != except &&
+		    strcasecmp(s->vms[i]->uuid, uuid) == 0)
+			return s->vms[i];
 	return NULL;
 }
 
@@ -211,8 +219,8 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 		return NULL;
 	bit = 1ull << (key & 63);
 	for (i = 0; i < s->n_vms; i++)
-		if ((s->vms[i].mac_bloom & bit) && &s->vms[i] != except && has_mac(&s->vms[i], m))
-			return &s->vms[i];
+		if ((s->vms[i]->mac_bloom & bit) && s->vms[i] != except && has_mac(s->vms[i], m))
+			return s->vms[i];
 	return NULL;
 }
 
@@ -267,8 +275,8 @@ size_t cd_vm_xml_total(const struct cd_state *s, const struct cd_vm *except)
 	size_t i, total = 0;
 
 	for (i = 0; i < s->n_vms; i++)
-		if (&s->vms[i] != except)
-			total += s->vms[i].xml_len;
+		if (s->vms[i] != except)
+			total += s->vms[i]->xml_len;
 	return total;
 }
 
@@ -293,7 +301,7 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 	const char *name = cd_jget_str(c, "name"), *xml = cd_jget_str(c, "xml"),
 		   *uuid = cd_jget_str(c, "uuid");
 	uint64_t vcpus, mem;
-	struct cd_vm vm, *nv;
+	struct cd_vm vm, **nv, *nvm;
 	struct cd_vm_ident id;
 	int found, rc;
 	size_t i;
@@ -342,14 +350,22 @@ int cd_vm_op_add(struct cd_state *s, const struct json_object *c, char *err, siz
 			s->vms_cap = cap;
 		}
 	}
-	if (!vm.xml || !nv || (id.n_nics && !vm.macs)) {
+	nvm = malloc(sizeof(*nvm));
+	if (!vm.xml || !nv || !nvm || (id.n_nics && !vm.macs)) {
 		cd_vm_free(&vm);
+		free(nvm);
 		FAIL(-ENOMEM, "out of memory");
 	}
+	/*
+	 * The table holds pointers: what moves to keep it sorted is 8 bytes a
+	 * VM, not a whole record, so a VM whose name sorts first costs no
+	 * more to add than the last one.
+	 */
+	*nvm = vm;
 	memmove(&nv[i + 1], &nv[i], (s->n_vms - i) * sizeof(*nv));
-	nv[i] = vm;
+	nv[i] = nvm;
 	s->n_vms++;
-	cd_vm_keys_added(s, &nv[i]);
+	cd_vm_keys_added(s, nvm);
 	return 0;
 }
 
@@ -376,9 +392,10 @@ int cd_vm_op_remove(struct cd_state *s, const struct json_object *c, char *err, 
 		     "first, or vm remove --discard-saved",
 		     vm->name, vm->saved.volume, vm->saved.file, vm->saved.length >> 20, when);
 	}
-	i = (size_t)(vm - s->vms);
+	i = cd_state_vm_index(s, vm->name);
 	cd_vm_keys_removed(s, vm);
 	cd_vm_free(vm);
+	free(vm);
 	memmove(&s->vms[i], &s->vms[i + 1], (s->n_vms - i - 1) * sizeof(*s->vms));
 	s->n_vms--;
 	return 0;

@@ -116,7 +116,7 @@ static struct cd_vm_keys *build(const struct cd_state *s)
 	if (!k)
 		return NULL;
 	for (i = 0; i < s->n_vms; i++)
-		keys += n_keys_of(&s->vms[i]);
+		keys += n_keys_of(s->vms[i]);
 	while (slots < 4 * keys)
 		slots *= 2;
 	k->slots = calloc(slots, sizeof(*k->slots));
@@ -126,7 +126,7 @@ static struct cd_vm_keys *build(const struct cd_state *s)
 	}
 	k->mask = slots - 1;
 	for (i = 0; i < s->n_vms; i++)
-		count_vm(k, &s->vms[i], true);
+		count_vm(k, s->vms[i], true);
 	return k;
 }
 

@@ -10,8 +10,8 @@
 #include "core/state.h"
 #include "core/vmpage.h"
 
-void cd_vm_page(const struct cd_state *s, const char *after, size_t limit, const struct cd_vm **out,
-		size_t *n, const char **next)
+void cd_vm_page(const struct cd_state *s, const char *after, size_t limit,
+		struct cd_vm *const **out, size_t *n, const char **next)
 {
 	size_t lo = 0, hi = s->n_vms;
 
@@ -23,12 +23,12 @@ void cd_vm_page(const struct cd_state *s, const char *after, size_t limit, const
 	while (after && *after && lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(s->vms[mid].name, after) <= 0)
+		if (strcmp(s->vms[mid]->name, after) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	*out = lo < s->n_vms ? &s->vms[lo] : NULL;
 	*n = s->n_vms - lo < limit ? s->n_vms - lo : limit;
-	*next = lo + *n < s->n_vms ? s->vms[lo + *n - 1].name : NULL;
+	*next = lo + *n < s->n_vms ? s->vms[lo + *n - 1]->name : NULL;
 }

@@ -20,12 +20,13 @@ struct cd_vm;
  * from the first), at most limit of them (0: CD_VM_PAGE_DEFAULT; above
  * CD_VM_PAGE_MAX: CD_VM_PAGE_MAX). after need not name a VM: the page
  * goes on from where it would sort. *out points to the first of the *n
- * VMs, which follow each other in s->vms (kept sorted by name, state.h);
+ * VMs' pointers, which follow each other in s->vms (kept sorted by name,
+ * state.h);
  * *n is 0 when none follow after. *next is the name of the page's last VM
  * when more follow it, else NULL. *out and *next point into s: they are
  * valid until s changes.
  */
-void cd_vm_page(const struct cd_state *s, const char *after, size_t limit, const struct cd_vm **out,
-		size_t *n, const char **next);
+void cd_vm_page(const struct cd_state *s, const char *after, size_t limit,
+		struct cd_vm *const **out, size_t *n, const char **next);
 
 #endif

@@ -345,7 +345,7 @@ static uint64_t check_input(const struct cd_state *s)
 	ck_assert_int_eq(cd_policy_adapter_input(s, &in), 0);
 	ck_assert_uint_eq(in.n_vms, s->n_vms);
 	for (i = 0; i < s->n_vms; i++) {
-		const struct cd_vm *v = &s->vms[i];
+		const struct cd_vm *v = s->vms[i];
 		const struct cd_node *where =
 			v->state == CD_VM_RUNNING ? cd_state_node_by_id(s, v->node) : NULL;
 		struct cd_vm_cpu cpu;

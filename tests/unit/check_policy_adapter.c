@@ -164,7 +164,7 @@ static const char *model_of(const struct cd_state *s, const char *name)
 
 	ck_assert_int_eq(cd_policy_adapter_input(s, &in), 0);
 	/* The input's VMs are the state's, in its order. */
-	strcpy(model, v ? in.vms[v - s->vms].cpu_model : "");
+	strcpy(model, v ? in.vms[cd_state_vm_index(s, name)].cpu_model : "");
 	cd_policy_adapter_input_free(&in);
 	return model;
 }

@@ -694,7 +694,7 @@ START_TEST(test_transition_direct)
 	char *before, *after;
 
 	setup_cell(&s, CD_VM_FAILED, 0);
-	vm = &s.vms[0];
+	vm = s.vms[0];
 	ck_assert_int_eq(cd_vm_transition(&s, vm, CD_VM_EV_START, NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(vm->state, CD_VM_STOPPED);
 	ck_assert_int_eq(seen.calls, 1);

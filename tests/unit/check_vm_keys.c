@@ -84,7 +84,7 @@ static size_t xml_sum(const struct cd_state *s)
 	size_t i, n = 0;
 
 	for (i = 0; i < s->n_vms; i++)
-		n += strlen(s->vms[i].xml);
+		n += strlen(s->vms[i]->xml);
 	return n;
 }
 
@@ -138,7 +138,7 @@ END_TEST
 START_TEST(test_vms_set_by_hand)
 {
 	struct cd_state s, one;
-	struct cd_vm *nv;
+	struct cd_vm **nv;
 
 	fixture_three_nodes(&s);
 	fixture_three_nodes(&one);

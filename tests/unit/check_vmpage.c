@@ -33,8 +33,11 @@ static void state_of(struct cd_state *s, const char **names, size_t n)
 	cd_state_init(s);
 	s->vms = calloc(n ? n : 1, sizeof(*s->vms));
 	ck_assert_ptr_nonnull(s->vms);
-	for (i = 0; i < n; i++)
-		snprintf(s->vms[i].name, sizeof(s->vms[i].name), "%s", sorted[i]);
+	for (i = 0; i < n; i++) {
+		s->vms[i] = calloc(1, sizeof(*s->vms[i]));
+		ck_assert_ptr_nonnull(s->vms[i]);
+		snprintf(s->vms[i]->name, sizeof(s->vms[i]->name), "%s", sorted[i]);
+	}
 	s->n_vms = n;
 	free(sorted);
 }
@@ -63,7 +66,7 @@ static void state_numbered(struct cd_state *s, size_t n)
 static size_t walk(const struct cd_state *s, size_t limit, size_t expect_page)
 {
 	char after[64] = "";
-	const struct cd_vm *page;
+	struct cd_vm *const *page;
 	const char *next;
 	size_t seen = 0, pages = 0, n, i;
 
@@ -72,11 +75,11 @@ static size_t walk(const struct cd_state *s, size_t limit, size_t expect_page)
 		pages++;
 		ck_assert_uint_le(n, expect_page);
 		for (i = 0; i < n; i++, seen++)
-			ck_assert_ptr_eq(&page[i], &s->vms[seen]);
+			ck_assert_ptr_eq(page[i], s->vms[seen]);
 		if (!next)
 			break;
 		ck_assert_uint_eq(n, expect_page);
-		ck_assert_str_eq(next, page[n - 1].name);
+		ck_assert_str_eq(next, page[n - 1]->name);
 		snprintf(after, sizeof(after), "%s", next);
 	}
 	ck_assert_uint_eq(seen, s->n_vms);
@@ -90,7 +93,7 @@ static size_t walk(const struct cd_state *s, size_t limit, size_t expect_page)
 static void page_is(const struct cd_state *s, const char *after, size_t limit, const char *names,
 		    const char *next)
 {
-	const struct cd_vm *page;
+	struct cd_vm *const *page;
 	const char *got_next;
 	char got[512] = "";
 	size_t n, i;
@@ -98,7 +101,7 @@ static void page_is(const struct cd_state *s, const char *after, size_t limit, c
 	cd_vm_page(s, after, limit, &page, &n, &got_next);
 	for (i = 0; i < n; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
-			 page[i].name);
+			 page[i]->name);
 	ck_assert_msg(strcmp(got, names) == 0, "after '%s': '%s', not '%s'", after ? after : "",
 		      got, names);
 	if (next)
@@ -109,9 +112,9 @@ static void page_is(const struct cd_state *s, const char *after, size_t limit, c
 
 START_TEST(test_empty_state)
 {
-	static const struct cd_vm unset;
+	static struct cd_vm unset, *const unset_p = &unset;
 	struct cd_state s;
-	const struct cd_vm *page = &unset;
+	struct cd_vm *const *page = &unset_p;
 	const char *next = "x";
 	size_t n = 9;
 
@@ -181,7 +184,7 @@ END_TEST
 START_TEST(test_limit_bounds)
 {
 	struct cd_state s;
-	const struct cd_vm *page;
+	struct cd_vm *const *page;
 	const char *next;
 	size_t n;
 
