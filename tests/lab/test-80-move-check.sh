@@ -137,7 +137,7 @@ move 1 vm1 "$T" --mode fast --check
 assert_eq "$rc" 5 "an unknown mode is refused with exit 5 ($out)"
 # a quick move needs a shared volume for its state file; this lab has none
 move 2 vm1 "$T" --mode quick
-assert_match "$rc $out" "^5 .*needs a shared volume" "a quick move without a shared volume is refused, said why: $out"
+assert_match "$rc $out" "^5 .*no shared volume for its state file" "a quick move without a shared volume is refused, said why: $out"
 move 2 vm1 "$on1"
 assert_eq "$rc" 9 "without --check, a move the preflight refuses: exit 9"
 assert_eq "$(version)" "$v0" "no check changed the state (version $v0)"
