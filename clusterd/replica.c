@@ -691,6 +691,23 @@ static void on_sync_restart(const struct cd_msg *msg)
 
 static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *body);
 
+/*
+ * The snapshot is this member's state byte for byte (snapstream.h): the
+ * round ends here as an adoption would end it, and the state, its change
+ * log and its journal stay as they are.
+ */
+static void keep_own_state(const struct cd_msg *msg)
+{
+	if (msg->sender != cd_membership_local_nodeid())
+		qb_log(LOG_INFO,
+		       "snapshot %" PRIu64 ".%" PRIu64 " from node %u is this node's state: kept",
+		       replica.state.version.epoch, replica.state.version.seq, msg->sender);
+	cd_heap_trim();
+	replica.sync.phase = CD_SYNC_DONE;
+	finish_round();
+	arm_round_timer();
+}
+
 static void on_snapshot(const struct cd_msg *msg)
 {
 	if (cd_sync_snapshot_ok(&replica.sync, msg->round, msg->sender))
@@ -707,10 +724,13 @@ static void on_snapshot_chunk(const struct cd_msg *msg)
 	if (!cd_sync_snapshot_ok(&replica.sync, msg->round, msg->sender))
 		return;
 	rc = cd_snapstream_chunk(msg, replica.sync.round, replica.sync.step,
-				 replica.sync.snapshot_from, &body, err, sizeof(err));
+				 replica.sync.snapshot_from, state_checksum(), &body, err,
+				 sizeof(err));
 	if (rc == CD_CHUNKS_MORE) {
 		/* The snapshot comes: the round's deadline counts from its last chunk. */
 		rearm_round_timer();
+	} else if (rc == CD_CHUNKS_COMPLETE && !body) {
+		keep_own_state(msg);
 	} else if (rc == CD_CHUNKS_COMPLETE) {
 		adopt_snapshot(msg, body);
 		json_object_put(body);

@@ -6,7 +6,8 @@
  * when full), so that no send blocks the loop and no message nears
  * corosync's limits. Every member, the sender too, puts the chunks back
  * together and takes the snapshot at the delivery of its last chunk: at
- * the same point of the message stream everywhere.
+ * the same point of the message stream everywhere (a member whose state
+ * the snapshot is already checks it and keeps its own).
  *
  * cd_snapstream_send_text() is the sending half alone, for any text that
  * goes as chunks (a dump's answers too, debugdump.h).
@@ -56,11 +57,21 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
  * sender (the caller checked it is that one's). Returns CD_CHUNKS_MORE,
  * CD_CHUNKS_IGNORED, CD_CHUNKS_COMPLETE with the snapshot in *body (the
  * caller puts it), or an error with err set: the snapshot is invalid and
- * its sender is left out, alike on every member (every member parses the
+ * its sender is left out, alike on every member (every member checks the
  * same bytes).
+ *
+ * own_sum is this member's state checksum (core/state_sum.h), or NULL.
+ * When the whole snapshot's SHA-256, checked against its bytes, is that
+ * checksum, the snapshot is this member's own state's JSON byte for byte:
+ * it returns CD_CHUNKS_COMPLETE with *body NULL and parses nothing. The
+ * verdict is the one a parse would give: those bytes are what this
+ * member's valid state serializes to. At 10,000 VMs this spares every
+ * member that is up to date (all but the joiner, in a rejoin) the parse
+ * of some 60 MB of JSON, the load of a state equal to its own, and the
+ * state's rewrite to its disk.
  */
 int cd_snapstream_chunk(const struct cd_msg *msg, uint64_t round, uint32_t step, uint32_t sender,
-			struct json_object **body, char *err, size_t errlen);
+			const char *own_sum, struct json_object **body, char *err, size_t errlen);
 
 void cd_snapstream_fini(void);
 

@@ -58,6 +58,8 @@ assert_eq "$(lab exec 1 clusterctl property get flap-limit)" 3 "node1 kept the c
 # --- a node with no state at all: the whole state streams to it in chunks
 lab kill 3 clusterd >/dev/null
 rm -rf "${LAB_DIR:?}/node3/state"
+declare -A from_line
+for i in 1 2; do from_line[$i]=$(($(wc -l <"$LAB_DIR/node$i/log/clusterd.log") + 1)); done
 lab start 3 clusterd >/dev/null
 wait_for 180 "node3, empty, gets the state: the three agree" all_three_agree
 assert_eq "$(vms_on 3)" "$N" "node3 lists $N VMs again"
@@ -68,6 +70,16 @@ chunks=$(grep -h "queued as [0-9]* chunks" "$LAB_DIR"/node[12]/log/clusterd.log 
 pass "the snapshot went to node3 in $chunks chunks"
 grep -q "adopting state" "$LAB_DIR/node3/log/clusterd.log" || fail "node3 never adopted a snapshot"
 pass "node3 adopted the streamed snapshot"
+# node1 and node2 held that state already: they check the chunks and keep
+# their own, with no parse, no reload and no rewrite of their journal
+kept=0
+for i in 1 2; do
+	since=$(tail -n "+${from_line[$i]}" "$LAB_DIR/node$i/log/clusterd.log")
+	[[ $(grep -ac 'adopting state' <<<"$since" || :) == 0 ]] || fail "node$i, up to date, adopted the snapshot again"
+	kept=$((kept + $(grep -ac "is this node's state: kept" <<<"$since" || :)))
+done
+((kept >= 1)) || fail "the member that did not send the snapshot does not say it kept its own state"
+pass "node1 and node2, up to date, kept their own state"
 
 # --- a node away briefly: changes made meanwhile reach it
 lab kill 2 clusterd >/dev/null
