@@ -40,12 +40,19 @@ say() { echo "$*" | tee -a "$out"; }
 say "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs; $N VMs, $M nodes, corosync in network namespaces; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 sum_of() { lab exec "$1" clusterctl --json status | jq -r '"\(.synced) \(.quorate) \(.state_checksum)"'; }
+# agree: every node synced, quorate, with node1's checksum; the nodes are
+# asked all at once, so that the answer does not take M times one node's
 agree() {
-	local a b i
-	a=$(sum_of 1) || return 1
+	local a i pids=()
+	for ((i = 1; i <= M; i++)); do
+		sum_of "$i" >"$D/sum.$i" 2>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || return 1; done
+	a=$(<"$D/sum.1")
 	[[ $a == "true true "* ]] || return 1
 	for ((i = 2; i <= M; i++)); do
-		b=$(sum_of "$i") && [[ $b == "$a" ]] || return 1
+		[[ $(<"$D/sum.$i") == "$a" ]] || return 1
 	done
 }
 pid_of() { cat "$D/node$1/clusterd.pid"; }
@@ -168,6 +175,24 @@ rejoin() {
 	wait_for 900 "node$1 rejoins" agree || die "node$1 did not rejoin"
 	echo $(($(now_ms) - t))
 }
+# synced_in NODE FROM: from NODE's clusterd starting to the end of its
+# first sync round, by its own log from line FROM (the rejoin without the
+# asking of every node that times it above)
+synced_in() {
+	tail -n "+$2" "$D/node$1/log/clusterd.log" | python3 -c '
+import re, sys
+from datetime import datetime
+t = lambda l: datetime.strptime("2000 " + l[:19], "%Y %b %d %H:%M:%S.%f")
+start = None
+for l in sys.stdin:
+    if start is None and re.search(r"clusterd \S+ starting", l):
+        start = t(l)
+    elif start is not None and re.search(r"sync round \S+ complete", l):
+        print(round((t(l) - start).total_seconds() * 1000))
+        break
+else:
+    print("?")'
+}
 # gone NODE: node1 no longer counts NODE as a member
 gone() { [[ $(lab exec 1 clusterctl --json status | jq -r --argjson n "$1" '[.nodes[] | select(.id == $n) | .member][0]') == false ]]; }
 
@@ -178,15 +203,16 @@ lab exec 1 clusterctl vm add late1 --xml "$D/late.xml" >/dev/null
 from=$(($(wc -l <"$D/node2/log/clusterd.log") + 1))
 short=$(rejoin 2)
 how=$(tail -n "+$from" "$D/node2/log/clusterd.log" | grep -aoE 'caught up .* by [0-9]+ change\(s\)|adopting state' | tail -1)
-say "rejoin after a short absence: $short ms ($how)"
+say "rejoin after a short absence: $short ms ($how; node2 in sync by its log after $(synced_in 2 "$from") ms)"
 
 # long absence: the state directory lost, the whole state streams
 lab kill 3 clusterd >/dev/null
 wait_for 120 "node3 gone" gone 3
 rm -rf "${D:?}/node3/state"
+from=$(($(wc -l <"$D/node3/log/clusterd.log") + 1))
 long=$(rejoin 3)
 chunks=$(grep -ah "queued as [0-9]* chunks" "$D"/node[12]/log/clusterd.log | tail -1 | sed 's/.*queued as \([0-9]*\) chunks.*/\1/')
-say "rejoin after a long absence (no state): $long ms (a snapshot in ${chunks:-?} chunks)"
+say "rejoin after a long absence (no state): $long ms (a snapshot in ${chunks:-?} chunks; node3 in sync by its log after $(synced_in 3 "$from") ms)"
 jq -nc --argjson vms "$N" --argjson nodes "$M" --argjson short "$short" --argjson long "$long" \
 	'{op: "rejoin", vms: $vms, nodes: $nodes, short_ms: $short, long_ms: $long}' >>"$rows"
 
