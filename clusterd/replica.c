@@ -286,6 +286,7 @@ static void try_send_report(void)
 	rep.quorate = cd_membership_quorate();
 	rep.wall_ms = cd_wall_ms();
 	rep.delta = true;
+	rep.zchunks = true;
 	cd_membership_local_info(&rep.info);
 	o = cd_sync_report_to_json(&rep);
 	send_msg(CD_MSG_SYNC_STATE, 0, replica.sync.round, o);
@@ -607,17 +608,24 @@ static bool send_delta(void)
 }
 
 /*
- * Whether every member of the round takes snapshot chunks: a report that
- * says it takes deltas comes from a clusterd that takes chunks too.
+ * How every member of the round takes a large snapshot: in chunks packed
+ * with zstd, in chunks (a report that says it takes deltas comes from a
+ * clusterd that takes chunks too), or only in one message.
  */
-static bool all_take_chunks(void)
+static enum cd_snap_form snapshot_form(void)
 {
+	enum cd_snap_form f = CD_SNAP_ZCHUNKS;
 	size_t i;
 
-	for (i = 0; i < replica.sync.n_members; i++)
-		if (replica.sync.have[i] && !replica.sync.reports[i].delta)
-			return false;
-	return true;
+	for (i = 0; i < replica.sync.n_members; i++) {
+		if (!replica.sync.have[i])
+			continue;
+		if (!replica.sync.reports[i].delta)
+			return CD_SNAP_INLINE;
+		if (!replica.sync.reports[i].zchunks)
+			f = CD_SNAP_CHUNKS;
+	}
+	return f;
 }
 
 /* What the round does after a report, a timeout or a bad message. */
@@ -639,7 +647,7 @@ static void round_step(enum cd_sync_step step, const char *why)
 		/* One that cannot be built or sent times out like silence. */
 		if (replica.sync.snapshot_from == cd_membership_local_nodeid() && !send_delta())
 			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state,
-					   state_checksum(), all_take_chunks());
+					   state_checksum(), snapshot_form());
 		break;
 	}
 	arm_round_timer();

@@ -34,19 +34,18 @@ static int send_inline(uint64_t round, const struct json_object *o)
 	return rc;
 }
 
-int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
-			    size_t len, const char *total_sha256, uint32_t *count)
+/* Every chunk of tx, each a message of type, queued in order. */
+static int send_all(enum cd_msg_type type, const struct cd_chunk_id *id, struct cd_chunks_tx *tx,
+		    uint32_t *count)
 {
 	unsigned char hdr[CD_CHUNK_HDR_LEN];
-	struct cd_chunks_tx tx;
 	struct cd_chunk_hdr h;
 	const void *piece;
 	size_t plen, blen;
 	void *buf;
-	int rc;
+	int rc = 0;
 
-	rc = cd_chunks_tx_init(&tx, id, text, len, CD_SNAPSHOT_CHUNK, total_sha256);
-	while (rc == 0 && cd_chunks_tx_next(&tx, &h, &piece, &plen) == 1) {
+	while (rc == 0 && cd_chunks_tx_next(tx, &h, &piece, &plen) == 1) {
 		cd_chunk_hdr_encode(&h, hdr);
 		rc = cd_msg_build_raw(type, id->sender, id->round, hdr, sizeof(hdr), piece, plen,
 				      &buf, &blen);
@@ -56,32 +55,65 @@ int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id,
 		}
 	}
 	if (rc == 0 && count)
-		*count = tx.count;
+		*count = tx->count;
+	return rc;
+}
+
+int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
+			    size_t len, const char *total_sha256, uint32_t *count)
+{
+	struct cd_chunks_tx tx;
+	int rc;
+
+	rc = cd_chunks_tx_init(&tx, id, text, len, CD_SNAPSHOT_CHUNK, total_sha256);
+	if (rc == 0)
+		rc = send_all(type, id, &tx, count);
+	return rc;
+}
+
+int cd_snapstream_send_packed(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
+			      size_t len, const char *total_sha256, uint32_t *count, size_t *packed)
+{
+	struct cd_chunks_tx tx;
+	int rc;
+
+	rc = cd_chunks_tx_init_zstd(&tx, id, text, len, CD_SNAPSHOT_CHUNK, total_sha256);
+	if (rc < 0)
+		return rc;
+	*packed = tx.len;
+	rc = send_all(type, id, &tx, count);
+	cd_chunks_tx_free(&tx);
 	return rc;
 }
 
 static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, const char *text,
-		       size_t len, const char *checksum)
+		       size_t len, const char *checksum, bool zstd)
 {
 	struct cd_chunk_id id = {.round = round,
 				 .sender = cd_membership_local_nodeid(),
 				 .step = step,
 				 .version = s->version};
 	uint64_t t0 = cd_now_ms();
+	size_t packed = len;
 	uint32_t count;
 	int rc;
 
-	rc = cd_snapstream_send_text(CD_MSG_SNAPSHOT_CHUNK, &id, text, len, checksum, &count);
+	rc = zstd ? cd_snapstream_send_packed(CD_MSG_SNAPSHOT_CHUNK, &id, text, len, checksum,
+					      &count, &packed)
+		  : cd_snapstream_send_text(CD_MSG_SNAPSHOT_CHUNK, &id, text, len, checksum,
+					    &count);
 	if (rc == 0)
 		qb_log(LOG_NOTICE,
-		       "snapshot %" PRIu64 ".%" PRIu64 " of %zu bytes queued as %" PRIu32
+		       "snapshot %" PRIu64 ".%" PRIu64 " of %zu bytes (%zu %s) queued as %" PRIu32
 		       " chunks in %" PRIu64 " ms",
-		       s->version.epoch, s->version.seq, len, count, cd_now_ms() - t0);
+		       s->version.epoch, s->version.seq, len, packed,
+		       zstd ? "packed with zstd" : "not packed: a member takes no packed chunks",
+		       count, cd_now_ms() - t0);
 	return rc;
 }
 
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
-		       const char *checksum, bool chunks)
+		       const char *checksum, enum cd_snap_form form)
 {
 	struct json_object *o = cd_state_to_json(s);
 	const char *text;
@@ -92,7 +124,7 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
 		return -ENOMEM;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
-	if (len <= CD_SNAPSHOT_INLINE_MAX || !chunks) {
+	if (len <= CD_SNAPSHOT_INLINE_MAX || form == CD_SNAP_INLINE) {
 		if (len > CD_SNAPSHOT_INLINE_MAX)
 			qb_log(LOG_WARNING,
 			       "a member takes no snapshot chunks (an older clusterd): the "
@@ -100,7 +132,7 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
 			       len);
 		rc = send_inline(round, o);
 	} else {
-		rc = send_chunks(round, step, s, text, len, checksum);
+		rc = send_chunks(round, step, s, text, len, checksum, form == CD_SNAP_ZCHUNKS);
 	}
 	json_object_put(o);
 	cd_heap_trim();

@@ -41,16 +41,27 @@
 int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
 			    size_t len, const char *total_sha256, uint32_t *count);
 
+/* The same, the text packed with zstd (cd_chunks_tx_init_zstd()); *packed its packed size. */
+int cd_snapstream_send_packed(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
+			      size_t len, const char *total_sha256, uint32_t *count,
+			      size_t *packed);
+
+/* How a large snapshot may go: what its oldest receiver takes. */
+enum cd_snap_form {
+	CD_SNAP_INLINE,	 /* one message, up to the snapshot message's cap (an older clusterd) */
+	CD_SNAP_CHUNKS,	 /* chunks of its text (chunks.h, wire version 1) */
+	CD_SNAP_ZCHUNKS, /* chunks of its text packed with zstd (wire version 2) */
+};
+
 /*
  * Send s as the snapshot round and step ask for. checksum is s's state
  * checksum (core/state_sum.h) where the caller has it already, so that the
- * text is not hashed again, or NULL. chunks: every member takes chunks;
- * if not (an older clusterd among them), a large state goes in one
- * message as it used to, up to the snapshot message's cap. Returns 0 or
+ * text is not hashed again, or NULL. form: what every member takes; a
+ * state that fits one chunk goes in one message in any case. Returns 0 or
  * -errno (logged).
  */
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
-		       const char *checksum, bool chunks);
+		       const char *checksum, enum cd_snap_form form);
 
 /*
  * A delivered chunk of the snapshot that round and step await from

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zstd.h>
+
 #include <clusterd/result.h>
 
 #include "core/chunks.h"
@@ -14,6 +16,7 @@
 
 #define CD_CHUNK_MAGIC 0x31484343u /* "CCH1" read as little-endian bytes */
 #define CD_CHUNK_WIRE_VERSION 1
+#define CD_CHUNK_WIRE_ZSTD 2 /* the bytes are a zstd frame of the text */
 
 struct cd_chunk_wire {
 	uint32_t magic;
@@ -42,7 +45,7 @@ void cd_chunk_hdr_encode(const struct cd_chunk_hdr *h, unsigned char out[CD_CHUN
 	struct cd_chunk_wire w;
 
 	w.magic = htole32(CD_CHUNK_MAGIC);
-	w.version = htole16(CD_CHUNK_WIRE_VERSION);
+	w.version = htole16(h->zstd ? CD_CHUNK_WIRE_ZSTD : CD_CHUNK_WIRE_VERSION);
 	w.reserved = 0;
 	w.round = htole64(h->id.round);
 	w.sender = htole32(h->id.sender);
@@ -79,7 +82,9 @@ int cd_chunk_decode(const void *buf, size_t len, struct cd_chunk_hdr *h, const v
 	memcpy(&w, buf, sizeof(w));
 	if (le32toh(w.magic) != CD_CHUNK_MAGIC)
 		FAIL(CD_ERR_PROTOCOL, "chunk has bad magic 0x%08x", le32toh(w.magic));
-	if (le16toh(w.version) != CD_CHUNK_WIRE_VERSION || w.reserved != 0)
+	if ((le16toh(w.version) != CD_CHUNK_WIRE_VERSION &&
+	     le16toh(w.version) != CD_CHUNK_WIRE_ZSTD) ||
+	    w.reserved != 0)
 		FAIL(CD_ERR_VERSION, "chunk version %u is not supported", le16toh(w.version));
 	if ((size_t)le32toh(w.len) != len - sizeof(w))
 		FAIL(CD_ERR_PROTOCOL, "chunk says %u bytes but %zu follow its header",
@@ -99,6 +104,7 @@ int cd_chunk_decode(const void *buf, size_t len, struct cd_chunk_hdr *h, const v
 	h->len = le32toh(w.len);
 	memcpy(h->total_sha256, w.total_sha256, 64);
 	memcpy(h->chunk_sha256, w.chunk_sha256, 64);
+	h->zstd = le16toh(w.version) == CD_CHUNK_WIRE_ZSTD;
 	*bytes = (const unsigned char *)buf + sizeof(w);
 	return 0;
 }
@@ -145,6 +151,46 @@ int cd_chunks_tx_init(struct cd_chunks_tx *tx, const struct cd_chunk_id *id, con
 	return 0;
 }
 
+int cd_chunks_tx_init_zstd(struct cd_chunks_tx *tx, const struct cd_chunk_id *id, const void *buf,
+			   size_t len, uint32_t chunk_size, const char *total_sha256)
+{
+	size_t cap = ZSTD_compressBound(len), packed_len;
+	unsigned char *packed;
+	char sum[65];
+	int rc;
+
+	if (!total_sha256 || strlen(total_sha256) != 64) {
+		cd_sha256_hex(len ? buf : "", len, sum);
+		total_sha256 = sum;
+	}
+	packed = malloc(cap ? cap : 1);
+	if (!packed)
+		return -ENOMEM;
+	packed_len = ZSTD_compress(packed, cap, len ? buf : "", len, CD_CHUNKS_ZSTD_LEVEL);
+	if (ZSTD_isError(packed_len)) {
+		free(packed);
+		return -EIO;
+	}
+	rc = cd_chunks_tx_init(tx, id, packed, packed_len, chunk_size, total_sha256);
+	if (rc < 0) {
+		free(packed);
+		return rc;
+	}
+	tx->packed = packed;
+	tx->zstd = true;
+	return 0;
+}
+
+void cd_chunks_tx_free(struct cd_chunks_tx *tx)
+{
+	if (!tx)
+		return;
+	free(tx->packed);
+	tx->packed = NULL;
+	tx->buf = (const unsigned char *)"";
+	tx->next = tx->count;
+}
+
 int cd_chunks_tx_next(struct cd_chunks_tx *tx, struct cd_chunk_hdr *h, const void **ptr,
 		      size_t *len)
 {
@@ -158,6 +204,7 @@ int cd_chunks_tx_next(struct cd_chunks_tx *tx, struct cd_chunk_hdr *h, const voi
 	h->count = tx->count;
 	h->total = tx->len;
 	h->chunk_size = tx->chunk_size;
+	h->zstd = tx->zstd;
 	h->len = chunk_len(tx->len, tx->chunk_size, tx->next);
 	memcpy(h->total_sha256, tx->total_sha256, sizeof(h->total_sha256));
 	p = tx->buf + (uint64_t)tx->next * tx->chunk_size;
@@ -222,6 +269,7 @@ static void drop_assembly(struct cd_chunks_rx *rx)
 	rx->buf = NULL;
 	rx->have = NULL;
 	rx->n_have = 0;
+	rx->text_len = 0;
 	memset(&rx->first, 0, sizeof(rx->first));
 	if (rx->phase != CD_CHUNKS_RX_IDLE)
 		rx->phase = CD_CHUNKS_RX_WAITING;
@@ -261,7 +309,7 @@ static int check_hdr(const struct cd_chunks_rx *rx, const struct cd_chunk_hdr *h
 
 	if (rx->phase == CD_CHUNKS_RX_ASSEMBLING &&
 	    (cd_version_cmp(h->id.version, f->id.version) != 0 || h->count != f->count ||
-	     h->total != f->total || h->chunk_size != f->chunk_size ||
+	     h->total != f->total || h->chunk_size != f->chunk_size || h->zstd != f->zstd ||
 	     strcmp(h->total_sha256, f->total_sha256) != 0))
 		FAIL(CD_ERR_PROTOCOL,
 		     "chunk %u (count %u, total %" PRIu64 ", size %u) differs from the "
@@ -298,6 +346,38 @@ static int start_assembly(struct cd_chunks_rx *rx, const struct cd_chunk_hdr *h)
 	return 0;
 }
 
+/*
+ * The assembled zstd frame (rx->buf, first.total bytes) unpacked in its
+ * place: the text, its length in rx->text_len. Its size is the frame's
+ * own word for it, within the cap, and must be what comes out.
+ */
+static int unpack(struct cd_chunks_rx *rx, char *err, size_t errlen)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(rx->buf, rx->first.total);
+	unsigned char *text;
+	size_t got;
+
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
+		FAIL(CD_ERR_CORRUPT, "the snapshot's %u chunks are no zstd frame with its size",
+		     rx->first.count);
+	if (size > rx->cap)
+		FAIL(-EMSGSIZE, "snapshot of %llu bytes (unpacked) is above the cap of %" PRIu64,
+		     size, rx->cap);
+	text = malloc(size + 1);
+	if (!text)
+		FAIL(-ENOMEM, "out of memory for a snapshot of %llu bytes", size);
+	got = ZSTD_decompress(text, size, rx->buf, rx->first.total);
+	if (ZSTD_isError(got) || got != size) {
+		free(text);
+		FAIL(CD_ERR_CORRUPT, "the snapshot's zstd frame does not unpack to its %llu bytes",
+		     size);
+	}
+	free(rx->buf);
+	rx->buf = text;
+	rx->text_len = size;
+	return 0;
+}
+
 int cd_chunks_rx_add(struct cd_chunks_rx *rx, const struct cd_chunk_hdr *h, const void *bytes,
 		     size_t len, char *err, size_t errlen)
 {
@@ -324,13 +404,18 @@ int cd_chunks_rx_add(struct cd_chunks_rx *rx, const struct cd_chunk_hdr *h, cons
 	rx->have[h->index / 64] |= 1ull << (h->index % 64);
 	if (++rx->n_have < rx->first.count)
 		return CD_CHUNKS_MORE;
-	cd_sha256_hex(rx->buf, rx->first.total, sum);
+	rx->text_len = rx->first.total;
+	if (rx->first.zstd && (rc = unpack(rx, err, errlen)) < 0) {
+		drop_assembly(rx);
+		return rc;
+	}
+	cd_sha256_hex(rx->buf, rx->text_len, sum);
 	if (strcmp(sum, rx->first.total_sha256) != 0) {
 		drop_assembly(rx);
 		FAIL(CD_ERR_CORRUPT, "the snapshot's %u chunks do not match its checksum",
 		     h->count);
 	}
-	rx->buf[rx->first.total] = '\0';
+	rx->buf[rx->text_len] = '\0';
 	rx->phase = CD_CHUNKS_RX_COMPLETE;
 	return CD_CHUNKS_COMPLETE;
 }
@@ -359,7 +444,7 @@ int cd_chunks_rx_take(struct cd_chunks_rx *rx, char **buf, size_t *len)
 	if (rx->phase != CD_CHUNKS_RX_COMPLETE)
 		return -EAGAIN;
 	*buf = (char *)rx->buf;
-	*len = rx->first.total;
+	*len = rx->text_len;
 	rx->buf = NULL;
 	drop_assembly(rx);
 	rx->phase = CD_CHUNKS_RX_TAKEN;

@@ -52,5 +52,5 @@ core_libcdcore_la_SOURCES = \
 	core/nodecall.c core/nodecall.h \
 	core/statecheck.c core/statecheck.h \
 	core/changelog.c core/changelog.h
-core_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS)
-core_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS)
+core_libcdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(XML_CFLAGS) $(ZSTD_CFLAGS)
+core_libcdcore_la_LIBADD = lib/libcdcommon.la $(JSONC_LIBS) $(XML_LIBS) $(ZSTD_LIBS)

@@ -294,6 +294,8 @@ struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
 	json_object_object_add(o, "wall_ms", json_object_new_int64((int64_t)r->wall_ms));
 	if (r->delta)
 		json_object_object_add(o, "delta", json_object_new_boolean(true));
+	if (r->zchunks)
+		json_object_object_add(o, "zchunks", json_object_new_boolean(true));
 	return o;
 }
 
@@ -326,5 +328,7 @@ int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender, const st
 		r->wall_ms = (uint64_t)json_object_get_int64(q);
 	r->delta = json_object_object_get_ex(o, "delta", &q) &&
 		   json_object_is_type(q, json_type_boolean) && json_object_get_boolean(q);
+	r->zchunks = json_object_object_get_ex(o, "zchunks", &q) &&
+		     json_object_is_type(q, json_type_boolean) && json_object_get_boolean(q);
 	return 0;
 }

@@ -42,6 +42,7 @@ struct cd_sync_report {
 	struct cd_node_info info;
 	uint64_t wall_ms; /* the reporter's clock; the round's time is the latest */
 	bool delta;	  /* it can catch up by a delta (syncdelta.h); older ones cannot */
+	bool zchunks;	  /* it takes snapshot chunks packed with zstd (chunks.h, version 2) */
 };
 
 enum cd_sync_phase {

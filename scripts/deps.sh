@@ -9,8 +9,9 @@ packages=(
 	# corosync and its client libraries, libqb
 	corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 	libcmap-dev libcfg-dev libqb-dev
-	# libvirt C API, JSON, XML, OpenSSL, Check; libarchive (clusterctl debug dump's .tar.gz)
-	libvirt-dev libjson-c-dev libxml2-dev libssl-dev check libarchive-dev
+	# libvirt C API, JSON, XML, OpenSSL, Check; libarchive (clusterctl debug dump's .tar.gz);
+	# zstd (snapshots to the members compressed)
+	libvirt-dev libjson-c-dev libxml2-dev libssl-dev check libarchive-dev libzstd-dev
 	# the web console: HTTPS (libmicrohttpd with GnuTLS), logins through PAM
 	libmicrohttpd-dev libpam0g-dev
 	# the lab: namespaces, bridges, loop devices, JSON in test scripts (jq

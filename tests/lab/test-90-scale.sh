@@ -68,6 +68,13 @@ grep -h "queued as [0-9]* chunks" "$LAB_DIR"/node[12]/log/clusterd.log >/dev/nul
 chunks=$(grep -h "queued as [0-9]* chunks" "$LAB_DIR"/node[12]/log/clusterd.log | tail -1 | sed 's/.*queued as \([0-9]*\) chunks.*/\1/')
 ((chunks > 1)) || fail "the snapshot went in $chunks chunk(s)"
 pass "the snapshot went to node3 in $chunks chunks"
+# every member takes packed chunks: the snapshot went packed, a fraction of its text
+sizes=$(grep -h "queued as [0-9]* chunks" "$LAB_DIR"/node[12]/log/clusterd.log | tail -1 |
+	sed -n 's/.* of \([0-9]*\) bytes (\([0-9]*\) packed with zstd).*/\1 \2/p')
+[[ -n $sizes ]] || fail "the snapshot did not go packed with zstd"
+read -r text_bytes packed_bytes <<<"$sizes"
+((packed_bytes * 4 < text_bytes)) || fail "the snapshot packed only to $packed_bytes of $text_bytes bytes"
+pass "the snapshot went packed: $packed_bytes bytes for its $text_bytes"
 grep -q "adopting state" "$LAB_DIR/node3/log/clusterd.log" || fail "node3 never adopted a snapshot"
 pass "node3 adopted the streamed snapshot"
 # node1 and node2 held that state already: they check the chunks and keep

@@ -424,8 +424,12 @@ START_TEST(test_wire_checks)
 	bad[0] = 'X';
 	ck_assert_int_eq(cd_chunk_decode(bad, sizeof(bad), &h, &bytes, err, sizeof(err)),
 			 CD_ERR_PROTOCOL);
+	ck_assert(!h.zstd);
 	memcpy(bad, wire, sizeof(bad));
-	bad[4] = 2;
+	bad[4] = 2; /* a packed chunk */
+	ck_assert_int_eq(cd_chunk_decode(bad, sizeof(bad), &h, &bytes, err, sizeof(err)), 0);
+	ck_assert(h.zstd);
+	bad[4] = 3;
 	ck_assert_int_eq(cd_chunk_decode(bad, sizeof(bad), &h, &bytes, err, sizeof(err)),
 			 CD_ERR_VERSION);
 	memcpy(bad, wire, sizeof(bad));
@@ -479,6 +483,170 @@ START_TEST(test_tx)
 }
 END_TEST
 
+/* Text much like a state's JSON: domain XML, over and over, a little different each time. */
+static char *xmlish(size_t len)
+{
+	char *t = malloc(len + 1);
+	size_t n = 0;
+	unsigned i = 0;
+
+	ck_assert_ptr_nonnull(t);
+	while (n < len) {
+		char piece[160];
+		int k = snprintf(piece, sizeof(piece),
+				 "{\"name\":\"vm%u\",\"xml\":\"<domain type='kvm'><name>vm%u</name>"
+				 "<memory unit='MiB'>%u</memory></domain>\"},",
+				 i, i, 512 + i % 7);
+
+		memcpy(t + n, piece, n + (size_t)k <= len ? (size_t)k : len - n);
+		n += (size_t)k;
+		i++;
+	}
+	t[len] = '\0';
+	return t;
+}
+
+/* The chunks of tx, each through its wire form, into rx: the last result. */
+static int send_wire(struct cd_chunks_tx *tx, struct cd_chunks_rx *rx, uint32_t *n, char *err,
+		     size_t errlen)
+{
+	struct cd_chunk_hdr h, back;
+	const void *p, *bytes;
+	size_t len;
+	int rc = CD_CHUNKS_MORE;
+
+	*n = 0;
+	while (cd_chunks_tx_next(tx, &h, &p, &len) == 1) {
+		unsigned char *wire = malloc(CD_CHUNK_HDR_LEN + len);
+
+		ck_assert_ptr_nonnull(wire);
+		cd_chunk_hdr_encode(&h, wire);
+		memcpy(wire + CD_CHUNK_HDR_LEN, p, len);
+		ck_assert_int_eq(wire[4], h.zstd ? 2 : 1);
+		ck_assert_int_eq(
+			cd_chunk_decode(wire, CD_CHUNK_HDR_LEN + len, &back, &bytes, err, errlen),
+			0);
+		ck_assert(back.zstd == h.zstd);
+		rc = cd_chunks_rx_add(rx, &back, bytes, back.len, err, errlen);
+		free(wire);
+		(*n)++;
+	}
+	return rc;
+}
+
+/* A packed snapshot goes as far fewer chunks and comes out as its text, checked by its hash. */
+START_TEST(test_zstd_round_trip)
+{
+	const size_t len = 64 * SMALL;
+	struct cd_chunk_id id = snap_id(9, 2);
+	char *text = xmlish(len), sum[65], err[256] = "", *buf;
+	struct cd_chunks_tx tx;
+	struct cd_chunks_rx rx;
+	uint32_t n;
+	size_t got;
+
+	ck_assert_int_eq(cd_chunks_tx_init_zstd(&tx, &id, text, len, SMALL, NULL), 0);
+	cd_sha256_hex(text, len, sum);
+	ck_assert_str_eq(tx.total_sha256, sum);
+	ck_assert(tx.zstd);
+	ck_assert_uint_lt(tx.len, len / 8);
+	ck_assert_uint_lt(tx.count, 8);
+	cd_chunks_rx_init(&rx, 0);
+	cd_chunks_rx_expect(&rx, 9, 2, 2);
+	ck_assert_int_eq(send_wire(&tx, &rx, &n, err, sizeof(err)), CD_CHUNKS_COMPLETE);
+	ck_assert_uint_eq(n, tx.count);
+	ck_assert_int_eq(cd_chunks_rx_take(&rx, &buf, &got), 0);
+	ck_assert_uint_eq(got, len);
+	ck_assert(memcmp(buf, text, len) == 0);
+	ck_assert_int_eq(buf[len], '\0');
+	free(buf);
+	cd_chunks_tx_free(&tx);
+	ck_assert_ptr_null(tx.packed);
+	ck_assert_int_eq(
+		cd_chunks_tx_next(&tx, &(struct cd_chunk_hdr){0}, &(const void *){0}, &got), 0);
+	/* An empty text packs too. */
+	ck_assert_int_eq(cd_chunks_tx_init_zstd(&tx, &id, NULL, 0, SMALL, NULL), 0);
+	cd_chunks_rx_expect(&rx, 9, 3, 2);
+	id.step = 3;
+	tx.id = id;
+	ck_assert_int_eq(send_wire(&tx, &rx, &n, err, sizeof(err)), CD_CHUNKS_COMPLETE);
+	ck_assert_int_eq(cd_chunks_rx_take(&rx, &buf, &got), 0);
+	ck_assert_uint_eq(got, 0);
+	free(buf);
+	cd_chunks_tx_free(&tx);
+	cd_chunks_rx_free(&rx);
+	free(text);
+}
+END_TEST
+
+/*
+ * A packed snapshot that is wrong once whole: no zstd frame, a text above
+ * the cap, a text that is not the one its hash names. Each chunk matched
+ * its own checksum; each time the assembly starts over, still awaited.
+ */
+START_TEST(test_zstd_wrong_whole)
+{
+	const size_t len = 16 * SMALL;
+	const char other[] = "00000000000000000000000000000000000000000000000000000000000000ff";
+	struct cd_chunk_id id = snap_id(4, 0);
+	char *text = xmlish(len), err[256] = "";
+	struct cd_chunks_tx tx;
+	struct cd_chunks_rx rx;
+	struct snap plain;
+	uint32_t i, n;
+
+	/* Plain random bytes said to be packed. */
+	snap_make(&plain, 3 * SMALL, SMALL, 4, 0);
+	cd_chunks_rx_init(&rx, 0);
+	cd_chunks_rx_expect(&rx, 4, 0, 2);
+	for (i = 0; i < plain.n; i++) {
+		struct cd_chunk_hdr h = plain.c[i].h;
+
+		h.zstd = true;
+		ck_assert_int_eq(
+			cd_chunks_rx_add(&rx, &h, plain.c[i].p, plain.c[i].len, err, sizeof(err)),
+			i + 1 < plain.n ? CD_CHUNKS_MORE : CD_ERR_CORRUPT);
+	}
+	ck_assert_ptr_nonnull(strstr(err, "no zstd frame"));
+	ck_assert_int_eq(rx.phase, CD_CHUNKS_RX_WAITING);
+	ck_assert_ptr_null(rx.buf);
+	/* Packed and plain chunks in one snapshot. */
+	ck_assert_int_eq(add(&rx, &plain.c[0]), CD_CHUNKS_MORE);
+	{
+		struct cd_chunk_hdr h = plain.c[1].h;
+
+		h.zstd = true;
+		ck_assert_int_eq(
+			cd_chunks_rx_add(&rx, &h, plain.c[1].p, plain.c[1].len, err, sizeof(err)),
+			CD_ERR_PROTOCOL);
+	}
+	cd_chunks_rx_free(&rx);
+
+	/* Small packed, too large unpacked. */
+	ck_assert_int_eq(cd_chunks_tx_init_zstd(&tx, &id, text, len, SMALL, NULL), 0);
+	cd_chunks_rx_init(&rx, len - 1);
+	cd_chunks_rx_expect(&rx, 4, 0, 2);
+	ck_assert_int_eq(send_wire(&tx, &rx, &n, err, sizeof(err)), -EMSGSIZE);
+	ck_assert_ptr_nonnull(strstr(err, "unpacked"));
+	ck_assert_int_eq(rx.phase, CD_CHUNKS_RX_WAITING);
+	cd_chunks_tx_free(&tx);
+	cd_chunks_rx_free(&rx);
+
+	/* Unpacks, but to another text than its hash names. */
+	ck_assert_int_eq(cd_chunks_tx_init_zstd(&tx, &id, text, len, SMALL, other), 0);
+	ck_assert_str_eq(tx.total_sha256, other);
+	cd_chunks_rx_init(&rx, 0);
+	cd_chunks_rx_expect(&rx, 4, 0, 2);
+	ck_assert_int_eq(send_wire(&tx, &rx, &n, err, sizeof(err)), CD_ERR_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(err, "do not match"));
+	ck_assert_int_eq(rx.phase, CD_CHUNKS_RX_WAITING);
+	cd_chunks_tx_free(&tx);
+	cd_chunks_rx_free(&rx);
+	snap_free(&plain);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("chunks");
@@ -493,5 +661,7 @@ int main(void)
 	add_tcase(s, test_whole_mismatch);
 	add_tcase(s, test_wire_checks);
 	add_tcase(s, test_tx);
+	add_tcase(s, test_zstd_round_trip);
+	add_tcase(s, test_zstd_wrong_whole);
 	return run_suite(s);
 }

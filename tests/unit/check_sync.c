@@ -149,6 +149,17 @@ START_TEST(test_report_json_roundtrip_and_checks)
 	ck_assert_str_eq(back.checksum, r.checksum);
 	ck_assert(back.quorate);
 	ck_assert_str_eq(back.info.name, "node2");
+	/* What it takes goes along; an older report says neither. */
+	ck_assert(!back.delta && !back.zchunks);
+	ck_assert_ptr_null(json_object_object_get(o, "zchunks"));
+	json_object_put(o);
+	r.delta = r.zchunks = true;
+	o = cd_sync_report_to_json(&r);
+	ck_assert_int_eq(cd_sync_report_from_json(&back, 2, o), 0);
+	ck_assert(back.delta && back.zchunks);
+	json_object_object_add(o, "zchunks", json_object_new_string("yes"));
+	ck_assert_int_eq(cd_sync_report_from_json(&back, 2, o), 0);
+	ck_assert(!back.zchunks);
 	/* A report must describe its sender. */
 	ck_assert_int_eq(cd_sync_report_from_json(&back, 3, o), CD_ERR_PROTOCOL);
 	json_object_object_add(o, "checksum", json_object_new_string("short"));
