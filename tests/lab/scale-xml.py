@@ -2,21 +2,25 @@
 # scale-xml.py DIR N LATE: N domain definitions of some 5 KB each in DIR
 # (s00000.xml ...), and one more in the file LATE: two disks, two NICs,
 # console, graphics, channels, as a managed host's VMs have. Unique names,
-# UUIDs and MACs. For test-90-scale and bench/scale/rejoin.sh.
-import sys, uuid
+# UUIDs and MACs, and 384 hex digits of per-VM data that packs no better
+# than real per-VM data does (keys, serials, cloud-init instance data), so
+# that a snapshot packed with zstd is not mostly the same text over and
+# over. For test-90-scale and bench/scale/rejoin.sh.
+import hashlib, sys, uuid
 d, n, late = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 for i in range(n + 1):
     name = "s%05d" % i if i < n else "late1"
     u = uuid.UUID(int=(0x5CA1E << 100) | i)
     mac1 = "52:54:01:%02x:%02x:%02x" % ((i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
     mac2 = "52:54:02:%02x:%02x:%02x" % ((i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
+    key = "".join(hashlib.sha512(b"%d/%d" % (i, k)).hexdigest() for k in range(3))
     x = f"""<domain type='kvm'>
   <name>{name}</name>
   <uuid>{u}</uuid>
   <title>{name}: application server {i} of the scale test</title>
   <description>A realistic definition: what a managed host's VMs carry (disks on a shared volume, two networks, console, graphics, channels).</description>
   <metadata>
-    <app:info xmlns:app='http://example.org/app/1'><app:owner>team-{i % 17}</app:owner><app:tier>{('web', 'app', 'db')[i % 3]}</app:tier></app:info>
+    <app:info xmlns:app='http://example.org/app/1'><app:owner>team-{i % 17}</app:owner><app:tier>{('web', 'app', 'db')[i % 3]}</app:tier><app:instance>{key}</app:instance></app:info>
   </metadata>
   <memory unit='MiB'>128</memory>
   <currentMemory unit='MiB'>128</currentMemory>
