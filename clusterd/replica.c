@@ -607,27 +607,6 @@ static bool send_delta(void)
 	return rc == 0;
 }
 
-/*
- * How every member of the round takes a large snapshot: in chunks packed
- * with zstd, in chunks (a report that says it takes deltas comes from a
- * clusterd that takes chunks too), or only in one message.
- */
-static enum cd_snap_form snapshot_form(void)
-{
-	enum cd_snap_form f = CD_SNAP_ZCHUNKS;
-	size_t i;
-
-	for (i = 0; i < replica.sync.n_members; i++) {
-		if (!replica.sync.have[i])
-			continue;
-		if (!replica.sync.reports[i].delta)
-			return CD_SNAP_INLINE;
-		if (!replica.sync.reports[i].zchunks)
-			f = CD_SNAP_CHUNKS;
-	}
-	return f;
-}
-
 /* What the round does after a report, a timeout or a bad message. */
 static void round_step(enum cd_sync_step step, const char *why)
 {
@@ -647,7 +626,7 @@ static void round_step(enum cd_sync_step step, const char *why)
 		/* One that cannot be built or sent times out like silence. */
 		if (replica.sync.snapshot_from == cd_membership_local_nodeid() && !send_delta())
 			cd_snapstream_send(replica.sync.round, replica.sync.step, &replica.state,
-					   state_checksum(), snapshot_form());
+					   state_checksum(), cd_sync_snapshot_form(&replica.sync));
 		break;
 	}
 	arm_round_timer();

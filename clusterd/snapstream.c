@@ -113,7 +113,7 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 }
 
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
-		       const char *checksum, enum cd_snap_form form)
+		       const char *checksum, enum cd_sync_snap_form form)
 {
 	struct json_object *o = cd_state_to_json(s);
 	const char *text;

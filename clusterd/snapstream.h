@@ -23,6 +23,7 @@
 #include "core/chunks.h"
 #include "core/msg.h"
 #include "core/state.h"
+#include "core/sync.h"
 
 /* A state whose JSON is larger than this goes in chunks. */
 #define CD_SNAPSHOT_INLINE_MAX CD_SNAPSHOT_CHUNK
@@ -46,13 +47,6 @@ int cd_snapstream_send_packed(enum cd_msg_type type, const struct cd_chunk_id *i
 			      size_t len, const char *total_sha256, uint32_t *count,
 			      size_t *packed);
 
-/* How a large snapshot may go: what its oldest receiver takes. */
-enum cd_snap_form {
-	CD_SNAP_INLINE,	 /* one message, up to the snapshot message's cap (an older clusterd) */
-	CD_SNAP_CHUNKS,	 /* chunks of its text (chunks.h, wire version 1) */
-	CD_SNAP_ZCHUNKS, /* chunks of its text packed with zstd (wire version 2) */
-};
-
 /*
  * Send s as the snapshot round and step ask for. checksum is s's state
  * checksum (core/state_sum.h) where the caller has it already, so that the
@@ -61,7 +55,7 @@ enum cd_snap_form {
  * -errno (logged).
  */
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
-		       const char *checksum, enum cd_snap_form form);
+		       const char *checksum, enum cd_sync_snap_form form);
 
 /*
  * A delivered chunk of the snapshot that round and step await from

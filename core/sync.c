@@ -196,6 +196,22 @@ int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from)
 	return s->phase == CD_SYNC_WAIT_SNAPSHOT && round == s->round && from == s->snapshot_from;
 }
 
+enum cd_sync_snap_form cd_sync_snapshot_form(const struct cd_sync *s)
+{
+	enum cd_sync_snap_form f = CD_SNAP_ZCHUNKS;
+	size_t i;
+
+	for (i = 0; i < s->n_members; i++) {
+		if (!s->have[i])
+			continue;
+		if (!s->reports[i].delta)
+			return CD_SNAP_INLINE;
+		if (!s->reports[i].zchunks)
+			f = CD_SNAP_CHUNKS;
+	}
+	return f;
+}
+
 uint64_t cd_sync_wall_ms(const struct cd_sync *s)
 {
 	uint64_t t = 0;

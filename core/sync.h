@@ -111,6 +111,20 @@ bool cd_sync_is_left_out(const struct cd_sync *s, uint32_t nodeid);
 /* A snapshot of the given round from a node: 1 if it is the one awaited. */
 int cd_sync_snapshot_ok(const struct cd_sync *s, uint64_t round, uint32_t from);
 
+/* How a large snapshot may go: what the oldest member of the round takes. */
+enum cd_sync_snap_form {
+	CD_SNAP_INLINE,	 /* one message, up to the snapshot message's cap (an older clusterd) */
+	CD_SNAP_CHUNKS,	 /* chunks of its text (chunks.h, wire version 1) */
+	CD_SNAP_ZCHUNKS, /* chunks of its text packed with zstd (wire version 2) */
+};
+
+/*
+ * What every member that reported in round s takes: a report that says
+ * it takes deltas comes from a clusterd that takes chunks too; one that
+ * says "zchunks" takes them packed.
+ */
+enum cd_sync_snap_form cd_sync_snapshot_form(const struct cd_sync *s);
+
 /* The round's time: the latest clock among the reports (for people and flaps). */
 uint64_t cd_sync_wall_ms(const struct cd_sync *s);
 

@@ -43,6 +43,35 @@ START_TEST(test_all_equal_completes_without_snapshot)
 }
 END_TEST
 
+/* A large snapshot goes as the oldest member of the round takes it. */
+START_TEST(test_snapshot_form_is_the_oldest_members)
+{
+	struct cd_sync s;
+	struct cd_sync_report r[3] = {rep(1, 4, 9, 'a', 1), rep(2, 4, 9, 'a', 1),
+				      rep(3, 0, 0, 'b', 1)};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		r[i].delta = r[i].zchunks = true;
+	cd_sync_begin(&s, 42, three, 3);
+	for (i = 0; i < 3; i++)
+		cd_sync_add_report(&s, 42, &r[i]);
+	ck_assert_int_eq(cd_sync_snapshot_form(&s), CD_SNAP_ZCHUNKS);
+	/* One that takes chunks but not packed ones. */
+	r[1].zchunks = false;
+	cd_sync_begin(&s, 43, three, 3);
+	for (i = 0; i < 3; i++)
+		cd_sync_add_report(&s, 43, &r[i]);
+	ck_assert_int_eq(cd_sync_snapshot_form(&s), CD_SNAP_CHUNKS);
+	/* One that takes neither: the state goes in one message. */
+	r[2].delta = r[2].zchunks = false;
+	cd_sync_begin(&s, 44, three, 3);
+	for (i = 0; i < 3; i++)
+		cd_sync_add_report(&s, 44, &r[i]);
+	ck_assert_int_eq(cd_sync_snapshot_form(&s), CD_SNAP_INLINE);
+}
+END_TEST
+
 START_TEST(test_newest_state_is_chosen)
 {
 	struct cd_sync s;
@@ -376,5 +405,6 @@ int main(void)
 	add_tcase(s, test_bad_report_or_snapshot_leaves_the_sender_out);
 	add_tcase(s, test_same_stream_same_outcome);
 	add_tcase(s, test_late_info_needs_a_round_only_when_recorded_otherwise);
+	add_tcase(s, test_snapshot_form_is_the_oldest_members);
 	return run_suite(s);
 }
