@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
@@ -40,10 +41,11 @@ static struct {
 	qb_loop_timer_handle timer;
 	qb_loop_timer_handle failover_timer;
 	qb_loop_timer_handle decide_timer;
-	bool warming;			     /* warm() is queued */
-	bool decide_queued;		     /* decide_timer runs */
-	uint64_t last_ns, cost_ns;	     /* the last decision: its end, what it took */
-	uint64_t kept_us[CD_DECISIONS_KEPT]; /* the coordinator's, a ring */
+	bool warming;				 /* warm() is queued */
+	bool decide_queued;			 /* decide_timer runs */
+	uint64_t last_ns, cost_ns;		 /* the last decision: its end, what it took */
+	uint64_t kept_us[CD_DECISIONS_KEPT];	 /* the coordinator's, a ring */
+	uint64_t kept_cpu_us[CD_DECISIONS_KEPT]; /* the same decisions' CPU time */
 	size_t n_kept, next_kept;
 } co;
 
@@ -69,9 +71,19 @@ static void failover_tick(void *data)
 			  failover_tick, &co.failover_timer);
 }
 
+/* The CPU time this thread has used, in microseconds. */
+static uint64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void decide(void)
 {
-	uint64_t t = qb_util_nano_current_get();
+	uint64_t t = qb_util_nano_current_get(), cpu = thread_cpu_us();
 
 	cd_placement_decide();
 	cd_drain_decide();
@@ -79,6 +91,7 @@ static void decide(void)
 	co.last_ns = qb_util_nano_current_get();
 	co.cost_ns = co.last_ns - t;
 	if (cd_replica_coordinator() == cd_membership_local_nodeid()) {
+		co.kept_cpu_us[co.next_kept] = thread_cpu_us() - cpu;
 		co.kept_us[co.next_kept] = co.cost_ns / 1000;
 		co.next_kept = (co.next_kept + 1) % CD_DECISIONS_KEPT;
 		if (co.n_kept < CD_DECISIONS_KEPT)
@@ -93,17 +106,24 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-size_t cd_coordinator_decisions(uint64_t *last_us, uint64_t *median_us, uint64_t *max_us)
+/* The median and the longest of the first co.n_kept of ring. */
+static void median_max(const uint64_t *ring, uint64_t *median, uint64_t *max)
 {
 	uint64_t sorted[CD_DECISIONS_KEPT];
 
+	memcpy(sorted, ring, co.n_kept * sizeof(*sorted));
+	qsort(sorted, co.n_kept, sizeof(*sorted), cmp_u64);
+	*median = sorted[co.n_kept / 2];
+	*max = sorted[co.n_kept - 1];
+}
+
+size_t cd_coordinator_decisions(struct cd_decision_costs *c)
+{
 	if (!co.n_kept)
 		return 0;
-	*last_us = co.kept_us[(co.next_kept + CD_DECISIONS_KEPT - 1) % CD_DECISIONS_KEPT];
-	memcpy(sorted, co.kept_us, co.n_kept * sizeof(*sorted));
-	qsort(sorted, co.n_kept, sizeof(*sorted), cmp_u64);
-	*median_us = sorted[co.n_kept / 2];
-	*max_us = sorted[co.n_kept - 1];
+	c->last_us = co.kept_us[(co.next_kept + CD_DECISIONS_KEPT - 1) % CD_DECISIONS_KEPT];
+	median_max(co.kept_us, &c->median_us, &c->max_us);
+	median_max(co.kept_cpu_us, &c->cpu_median_us, &c->cpu_max_us);
 	return co.n_kept;
 }
 

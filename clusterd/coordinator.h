@@ -24,13 +24,19 @@ void cd_coordinator_state_changed(void);
 
 /*
  * What this node's recent decisions cost, when it is the coordinator (the
- * placement policy, drains and maintenance runs over the whole state):
- * the last, the median and the longest of up to the last
- * CD_DECISIONS_KEPT, in microseconds. Returns how many are kept (0 when
- * this node has not decided as coordinator yet).
+ * placement policy, drains and maintenance runs over the whole state),
+ * of up to the last CD_DECISIONS_KEPT, in microseconds: the last, the
+ * median and the longest by the clock, and the median and the longest of
+ * the CPU time the loop's thread spent on them (the clock's figure less
+ * the time other processes had the CPU meanwhile). Returns how many are
+ * kept (0 when this node has not decided as coordinator yet).
  */
 #define CD_DECISIONS_KEPT 64
-size_t cd_coordinator_decisions(uint64_t *last_us, uint64_t *median_us, uint64_t *max_us);
+struct cd_decision_costs {
+	uint64_t last_us, median_us, max_us;
+	uint64_t cpu_median_us, cpu_max_us;
+};
+size_t cd_coordinator_decisions(struct cd_decision_costs *c);
 
 /*
  * Why VM name is where it is, in words; with start, what an admin's start

@@ -120,17 +120,20 @@ static struct json_object *under_way(const struct cd_state *s)
 /* What this node's decisions as coordinator cost lately, or null. */
 static struct json_object *decisions_view(void)
 {
-	uint64_t last, median, max;
-	size_t n = cd_coordinator_decisions(&last, &median, &max);
+	struct cd_decision_costs c;
+	size_t n = cd_coordinator_decisions(&c);
 	struct json_object *o;
 
 	if (!n || cd_replica_coordinator() != cd_membership_local_nodeid())
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
-	json_object_object_add(o, "last_ms", json_object_new_double(last / 1000.0));
-	json_object_object_add(o, "median_ms", json_object_new_double(median / 1000.0));
-	json_object_object_add(o, "max_ms", json_object_new_double(max / 1000.0));
+	json_object_object_add(o, "last_ms", json_object_new_double(c.last_us / 1000.0));
+	json_object_object_add(o, "median_ms", json_object_new_double(c.median_us / 1000.0));
+	json_object_object_add(o, "max_ms", json_object_new_double(c.max_us / 1000.0));
+	json_object_object_add(o, "cpu_median_ms",
+			       json_object_new_double(c.cpu_median_us / 1000.0));
+	json_object_object_add(o, "cpu_max_ms", json_object_new_double(c.cpu_max_us / 1000.0));
 	return o;
 }
 

@@ -51,16 +51,17 @@ for m in node_counts:
                 a, b = vals.get(1000), vals.get(10000)
                 line.append("%.2f" % (b / a) if a and b else "-")
             table.append(line)
-    line = ["decision median"]
-    vals = {}
-    for n in sizes:
-        r = one(m, n, "decide")
-        vals[n] = r[0]["median_ms"] if r else None
-        line.append("%.2f" % vals[n] if r else "-")
-    if grow:
-        a, b = vals.get(1000), vals.get(10000)
-        line.append("%.2f" % (b / a) if a and b else "-")
-    table.append(line)
+    for label, key in (("decision median", "median_ms"), ("decision CPU median", "cpu_median_ms")):
+        line = [label]
+        vals = {}
+        for n in sizes:
+            r = one(m, n, "decide")
+            vals[n] = r[0].get(key) if r else None
+            line.append("%.2f" % vals[n] if vals[n] is not None else "-")
+        if grow:
+            a, b = vals.get(1000), vals.get(10000)
+            line.append("%.2f" % (b / a) if a and b else "-")
+        table.append(line)
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for row in table:
         print("  " + "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])

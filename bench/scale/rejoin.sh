@@ -119,7 +119,7 @@ done; clusterctl property delete failover-grace-ms >/dev/null' || return 1
 	line=$(lab exec 1 clusterctl --json status | jq -c '.decisions')
 	[[ $line != null ]] || return 0
 	jq -c --argjson vms "$size" --argjson nodes "$M" '. + {op: "decide", vms: $vms, nodes: $nodes}' <<<"$line" >>"$rows"
-	say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: the coordinator decides in \(.median_ms) ms (median of its last \(.count)), longest \(.max_ms) ms"' <<<"$line")"
+	say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: the coordinator decides in \(.median_ms) ms (median of its last \(.count)), longest \(.max_ms) ms; of CPU \(.cpu_median_ms // "?") ms, longest \(.cpu_max_ms // "?") ms"' <<<"$line")"
 }
 
 # quiet: no node's clusterd used more than a tenth of a core over the last
