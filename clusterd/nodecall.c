@@ -14,6 +14,7 @@
 
 #include "clusterd/membership.h"
 #include "clusterd/nodecall.h"
+#include "clusterd/replica.h"
 #include "core/nodecall.h"
 #include "lib/util.h"
 
@@ -85,13 +86,25 @@ static void end(struct pending *p, int rc, struct json_object *body, const char 
 	free(p);
 }
 
+/* The node called, in a message: its name as the state knows it, else its id. */
+static const char *callee(uint32_t id, char *buf, size_t len)
+{
+	const struct cd_node *n = cd_state_node_by_id(cd_replica_state(), id);
+
+	if (n)
+		snprintf(buf, len, "%s", n->info.name);
+	else
+		snprintf(buf, len, "node %" PRIu32, id);
+	return buf;
+}
+
 static void on_deadline(void *data)
 {
 	struct pending *p = data;
-	char err[256];
+	char err[256], who[80];
 
-	snprintf(err, sizeof(err), "node %" PRIu32 " did not answer %s within %" PRIu32 " s", p->to,
-		 p->method, (p->deadline_ms + 999) / 1000);
+	snprintf(err, sizeof(err), "%s did not answer %s within %" PRIu32 " s",
+		 callee(p->to, who, sizeof(who)), p->method, (p->deadline_ms + 999) / 1000);
 	p->timer = 0;
 	end(p, CD_ERR_TIMEOUT, NULL, err);
 }
@@ -212,15 +225,14 @@ void cd_nodecall_on_reply(const struct cd_msg *m)
 void cd_nodecall_state_changed(void)
 {
 	struct pending *p = nc.pending, *next;
-	char err[256];
+	char err[256], who[80];
 
 	for (; p; p = next) {
 		next = p->next;
 		if (cd_membership_is_member(p->to))
 			continue;
-		snprintf(err, sizeof(err),
-			 "node %" PRIu32 " left the membership before it answered %s", p->to,
-			 p->method);
+		snprintf(err, sizeof(err), "%s left the membership before it answered %s",
+			 callee(p->to, who, sizeof(who)), p->method);
 		end(p, CD_ERR_TIMEOUT, NULL, err);
 	}
 }
