@@ -95,8 +95,12 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 		free(c);
 		return;
 	}
+	/* A VM on its way to stopped is stopped now: its stop is done, as asked. */
 	if (r->rc == 0 && r->status == CD_DOMAIN_STOPPED)
-		lrm_report_beside(c->name, 0, "failed", "powered off: its storage lease was lost");
+		lrm_report_beside(c->name, 0,
+				  cd_vm_lapse_report(cd_state_vm(cd_replica_state(), c->name),
+						     cd_membership_local_nodeid()),
+				  "powered off: its storage lease was lost");
 	else
 		vm_log(LOG_CRIT, c->name,
 		       "could not be powered off after its storage lease was "

@@ -229,6 +229,14 @@ bool cd_vm_identity_complete(const struct cd_vm *vm)
 	return !vm->ident_missing;
 }
 
+const char *cd_vm_lapse_report(const struct cd_vm *vm, uint32_t node)
+{
+	if (vm && vm->state == CD_VM_STOPPING && vm->node == node && !vm->target_started &&
+	    !vm->stop_save && !vm->cold_to)
+		return "stopped";
+	return "failed";
+}
+
 /*
  * Check that xml fixes a complete identity that no VM but except uses,
  * and read it into id. 0 or a code with err set.

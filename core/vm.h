@@ -396,6 +396,15 @@ const struct cd_vm *cd_vm_mac_user(const struct cd_state *s, const char *mac,
 /* Whether vm's stored XML fixes its UUID and every MAC (false in an old state). */
 bool cd_vm_identity_complete(const struct cd_vm *vm);
 
+/*
+ * What node reports of vm once it powered vm off because its storage
+ * lease was lost: "stopped" when vm was being stopped for good there (its
+ * state stopping on node, wanted stopped, no save asked, no cold move):
+ * that stop is done, the VM runs nowhere as asked. Otherwise "failed":
+ * it was wanted running (or saved, or moved) and did not get its way.
+ */
+const char *cd_vm_lapse_report(const struct cd_vm *vm, uint32_t node);
+
 /* Free what vm owns (xml, macs, the owner lists) and leave it without them; again is a no-op. */
 void cd_vm_free(struct cd_vm *vm);
 /* Deep-copy src into dst (overwritten): 0, or -ENOMEM with dst left empty. */

@@ -753,6 +753,53 @@ START_TEST(test_lifecycle_hook_sees_each_once)
 }
 END_TEST
 
+/*
+ * A node that powered a VM off for a lost storage lease reports it
+ * stopped when that VM was being stopped for good there, else failed.
+ */
+START_TEST(test_lapse_report)
+{
+	struct cd_state s;
+	struct cd_vm *vm;
+
+	setup_state(&s);
+	vm = (struct cd_vm *)web(&s);
+	vm->state = CD_VM_STOPPING;
+	vm->node = 2;
+	vm->target_started = false;
+	ck_assert_str_eq(cd_vm_lapse_report(vm, 2), "stopped");
+	/* The stop finished where it ran: the report ends it as asked. */
+	{
+		char buf[200];
+
+		snprintf(buf, sizeof(buf),
+			 "{\"op\":\"vm.report\",\"name\":\"web\",\"node\":2,\"action_id\":0,"
+			 "\"result\":\"%s\",\"error\":\"powered off: its storage lease was lost\"}",
+			 cd_vm_lapse_report(vm, 2));
+		ck_assert_int_eq(apply(&s, buf), 0);
+	}
+	ck_assert_int_eq(web(&s)->state, CD_VM_STOPPED);
+	ck_assert_uint_eq(web(&s)->node, 0);
+	/* Another node, a VM wanted running, a save, a cold move: failed. */
+	vm->state = CD_VM_STOPPING;
+	vm->node = 2;
+	ck_assert_str_eq(cd_vm_lapse_report(vm, 3), "failed");
+	vm->target_started = true;
+	ck_assert_str_eq(cd_vm_lapse_report(vm, 2), "failed");
+	vm->target_started = false;
+	vm->stop_save = true;
+	ck_assert_str_eq(cd_vm_lapse_report(vm, 2), "failed");
+	vm->stop_save = false;
+	vm->cold_to = 3;
+	ck_assert_str_eq(cd_vm_lapse_report(vm, 2), "failed");
+	vm->cold_to = 0;
+	vm->state = CD_VM_RUNNING;
+	ck_assert_str_eq(cd_vm_lapse_report(vm, 2), "failed");
+	ck_assert_str_eq(cd_vm_lapse_report(NULL, 2), "failed");
+	cd_state_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vm");
@@ -776,5 +823,6 @@ int main(void)
 	add_tcase(s, test_lifecycle_stop_force);
 	add_tcase(s, test_transition_direct);
 	add_tcase(s, test_lifecycle_hook_sees_each_once);
+	add_tcase(s, test_lapse_report);
 	return run_suite(s);
 }
