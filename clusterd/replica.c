@@ -678,6 +678,14 @@ static void on_sync_restart(const struct cd_msg *msg)
 
 static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *body);
 
+/* The round's snapshot is taken (adopted, or this member's own): the round ends. */
+static void snapshot_taken(void)
+{
+	replica.sync.phase = CD_SYNC_DONE;
+	finish_round();
+	arm_round_timer();
+}
+
 /*
  * The snapshot is this member's state byte for byte (snapstream.h): the
  * round ends here as an adoption would end it, and the state, its change
@@ -690,9 +698,7 @@ static void keep_own_state(const struct cd_msg *msg)
 		       "snapshot %" PRIu64 ".%" PRIu64 " from node %u is this node's state: kept",
 		       replica.state.version.epoch, replica.state.version.seq, msg->sender);
 	cd_heap_trim();
-	replica.sync.phase = CD_SYNC_DONE;
-	finish_round();
-	arm_round_timer();
+	snapshot_taken();
 }
 
 static void on_snapshot(const struct cd_msg *msg)
@@ -895,9 +901,7 @@ static void adopt_snapshot(const struct cd_msg *msg, const struct json_object *b
 		replica.state = s;
 		replaced();
 	}
-	replica.sync.phase = CD_SYNC_DONE;
-	finish_round();
-	arm_round_timer();
+	snapshot_taken();
 }
 
 /* --- changes --- */

@@ -71,21 +71,6 @@ int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id,
 	return rc;
 }
 
-int cd_snapstream_send_packed(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
-			      size_t len, const char *total_sha256, uint32_t *count, size_t *packed)
-{
-	struct cd_chunks_tx tx;
-	int rc;
-
-	rc = cd_chunks_tx_init_zstd(&tx, id, text, len, CD_SNAPSHOT_CHUNK, total_sha256);
-	if (rc < 0)
-		return rc;
-	*packed = tx.len;
-	rc = send_all(type, id, &tx, count);
-	cd_chunks_tx_free(&tx);
-	return rc;
-}
-
 static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, const char *text,
 		       size_t len, const char *checksum, bool zstd)
 {
@@ -94,14 +79,18 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 				 .step = step,
 				 .version = s->version};
 	uint64_t t0 = cd_now_ms();
-	size_t packed = len;
+	struct cd_chunks_tx tx;
 	uint32_t count;
+	size_t packed;
 	int rc;
 
-	rc = zstd ? cd_snapstream_send_packed(CD_MSG_SNAPSHOT_CHUNK, &id, text, len, checksum,
-					      &count, &packed)
-		  : cd_snapstream_send_text(CD_MSG_SNAPSHOT_CHUNK, &id, text, len, checksum,
-					    &count);
+	rc = zstd ? cd_chunks_tx_init_zstd(&tx, &id, text, len, CD_SNAPSHOT_CHUNK, checksum)
+		  : cd_chunks_tx_init(&tx, &id, text, len, CD_SNAPSHOT_CHUNK, checksum);
+	if (rc < 0)
+		return rc;
+	packed = tx.len;
+	rc = send_all(CD_MSG_SNAPSHOT_CHUNK, &id, &tx, &count);
+	cd_chunks_tx_free(&tx);
 	if (rc == 0)
 		qb_log(LOG_NOTICE,
 		       "snapshot %" PRIu64 ".%" PRIu64 " of %zu bytes (%zu %s) queued as %" PRIu32

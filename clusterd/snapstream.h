@@ -42,11 +42,6 @@
 int cd_snapstream_send_text(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
 			    size_t len, const char *total_sha256, uint32_t *count);
 
-/* The same, the text packed with zstd (cd_chunks_tx_init_zstd()); *packed its packed size. */
-int cd_snapstream_send_packed(enum cd_msg_type type, const struct cd_chunk_id *id, const char *text,
-			      size_t len, const char *total_sha256, uint32_t *count,
-			      size_t *packed);
-
 /*
  * Send s as the snapshot round and step ask for. checksum is s's state
  * checksum (core/state_sum.h) where the caller has it already, so that the

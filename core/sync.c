@@ -7,6 +7,7 @@
 #include <clusterd/result.h>
 
 #include "core/sync.h"
+#include "lib/jsonget.h"
 #include "lib/util.h"
 
 const char *cd_sync_phase_to_str(enum cd_sync_phase p)
@@ -342,9 +343,7 @@ int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender, const st
 	if (json_object_object_get_ex(o, "wall_ms", &q) && json_object_is_type(q, json_type_int) &&
 	    json_object_get_int64(q) > 0)
 		r->wall_ms = (uint64_t)json_object_get_int64(q);
-	r->delta = json_object_object_get_ex(o, "delta", &q) &&
-		   json_object_is_type(q, json_type_boolean) && json_object_get_boolean(q);
-	r->zchunks = json_object_object_get_ex(o, "zchunks", &q) &&
-		     json_object_is_type(q, json_type_boolean) && json_object_get_boolean(q);
+	r->delta = cd_jget_bool_or(o, "delta", false);
+	r->zchunks = cd_jget_bool_or(o, "zchunks", false);
 	return 0;
 }
