@@ -14,6 +14,7 @@
 #include "clusterd/membership.h"
 #include "clusterd/snapstream.h"
 #include "core/chunks.h"
+#include "core/state_sum.h"
 #include "lib/jsonget.h"
 #include "lib/util.h"
 
@@ -104,26 +105,26 @@ static int send_chunks(uint64_t round, uint32_t step, const struct cd_state *s, 
 int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
 		       const char *checksum, enum cd_sync_snap_form form)
 {
-	struct json_object *o = cd_state_to_json(s);
-	const char *text;
-	size_t len;
+	struct cd_state_text t;
+	struct json_object *o;
 	int rc;
 
-	if (!o)
-		return -ENOMEM;
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	len = strlen(text);
-	if (len <= CD_SNAPSHOT_INLINE_MAX || form == CD_SNAP_INLINE) {
-		if (len > CD_SNAPSHOT_INLINE_MAX)
+	/* The text from the VM records' prints (state_sum.h), not a JSON tree of the whole state.
+	 */
+	rc = cd_state_text(s, &t);
+	if (rc == 0 && (t.len <= CD_SNAPSHOT_INLINE_MAX || form == CD_SNAP_INLINE)) {
+		if (t.len > CD_SNAPSHOT_INLINE_MAX)
 			qb_log(LOG_WARNING,
 			       "a member takes no snapshot chunks (an older clusterd): the "
 			       "snapshot (%zu bytes) goes in one message",
-			       len);
-		rc = send_inline(round, o);
-	} else {
-		rc = send_chunks(round, step, s, text, len, checksum, form == CD_SNAP_ZCHUNKS);
+			       t.len);
+		o = cd_state_to_json(s);
+		rc = o ? send_inline(round, o) : -ENOMEM;
+		json_object_put(o);
+	} else if (rc == 0) {
+		rc = send_chunks(round, step, s, t.text, t.len, checksum, form == CD_SNAP_ZCHUNKS);
 	}
-	json_object_put(o);
+	cd_state_text_free(&t);
 	cd_heap_trim();
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot send the snapshot: %s", cd_strerror(rc));

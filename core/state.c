@@ -272,6 +272,11 @@ int cd_state_apply_from(struct cd_state *s, const struct json_object *change, ui
 
 struct json_object *cd_state_to_json(const struct cd_state *s)
 {
+	return cd_state_to_json_ext(s, true);
+}
+
+struct json_object *cd_state_to_json_ext(const struct cd_state *s, bool with_vms)
+{
 	struct json_object *o = json_object_new_object(), *v = json_object_new_object();
 	struct json_object *nodes = json_object_new_array(), *props = json_object_new_object();
 	struct json_object *vms;
@@ -315,7 +320,7 @@ struct json_object *cd_state_to_json(const struct cd_state *s)
 	json_object_object_add(o, "last_action_id",
 			       json_object_new_int64((int64_t)s->last_action_id));
 	vms = json_object_new_array();
-	for (i = 0; i < s->n_vms; i++)
+	for (i = 0; with_vms && i < s->n_vms; i++)
 		json_object_array_add(vms, cd_vm_to_json(s->vms[i]));
 	json_object_object_add(o, "vms", vms);
 	vms = json_object_new_array();

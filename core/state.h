@@ -295,6 +295,8 @@ bool cd_node_quarantined(const struct cd_node *n, uint64_t now_ms);
  * is left empty.
  */
 struct json_object *cd_state_to_json(const struct cd_state *s);
+/* The same; without with_vms, its "vms" an empty array (state_sum.c fills it in). */
+struct json_object *cd_state_to_json_ext(const struct cd_state *s, bool with_vms);
 int cd_state_from_json(struct cd_state *s, const struct json_object *o, char *err, size_t errlen);
 
 /* JSON of one node's info, and back (0 or CD_ERR_INVALID). */

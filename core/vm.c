@@ -81,11 +81,14 @@ void cd_vm_free(struct cd_vm *vm)
 	free(vm->macs);
 	vm->macs = NULL;
 	cd_vm_owners_free(vm);
+	cd_vm_print_free(vm->print);
+	vm->print = NULL;
 }
 
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src)
 {
 	*dst = *src;
+	dst->print = cd_vm_print_hold(src->print);
 	dst->xml = src->xml ? strdup(src->xml) : NULL;
 	dst->macs = src->macs ? strdup(src->macs) : NULL;
 	if ((src->xml && !dst->xml) || (src->macs && !dst->macs) ||

@@ -259,6 +259,13 @@ struct cd_vm {
 	/* A cold move (STOPPING): once stopped, it starts on this node. */
 	uint32_t cold_to;
 	struct cd_vm_drain drain;
+	/*
+	 * Not state: never compared or serialized. What the state checksum
+	 * printed of this record last, with a copy of the record it printed
+	 * it from (state_sum.c); NULL: nothing yet. Shared by the record's
+	 * copies (cd_vm_copy()), freed by cd_vm_free().
+	 */
+	struct cd_vm_print *print;
 };
 
 /* A new xml_stamp, never 0 and never given before in this process; any thread. */
@@ -407,6 +414,10 @@ const char *cd_vm_lapse_report(const struct cd_vm *vm, uint32_t node);
 
 /* Free what vm owns (xml, macs, the owner lists) and leave it without them; again is a no-op. */
 void cd_vm_free(struct cd_vm *vm);
+/* One more holder of a record's print (struct cd_vm; state_sum.c), and one less; NULL is a no-op.
+ */
+struct cd_vm_print *cd_vm_print_hold(struct cd_vm_print *p);
+void cd_vm_print_free(struct cd_vm_print *p);
 /* Deep-copy src into dst (overwritten): 0, or -ENOMEM with dst left empty. */
 int cd_vm_copy(struct cd_vm *dst, const struct cd_vm *src);
 /*

@@ -13,8 +13,11 @@
  *
  *   add, prop     applying one more vm.add (then removed again) and one
  *                 property.set: TRIES tries each (default 200);
- *   checksum      cd_state_to_json() + its text + SHA-256: what a sync
- *                 report's checksum costs, and the state's size;
+ *   text          cd_state_to_json() + its text + SHA-256: what a snapshot
+ *                 or the state file costs, and the state's size;
+ *   checksum      cd_state_checksum(), what a sync report's checksum costs:
+ *                 the first (every record printed), then with one VM
+ *                 changed before each;
  *   journal       cd_journal_append() + cd_journal_commit() (fdatasync) of
  *                 one property.set, TRIES tries, in a temporary directory
  *                 under DIR (default $TMPDIR or /var/tmp: put it on the disk
@@ -58,6 +61,7 @@
 #include "core/journal.h"
 #include "core/policy_adapter.h"
 #include "core/state.h"
+#include "core/state_sum.h"
 #include "core/state_file.h"
 #include "lib/util.h"
 #include "policy/policy.h"
@@ -96,7 +100,7 @@ struct figures {
 	bool capped;
 	double build_s, xml_bytes;
 	double add_p50, add_p99, prop_p50, prop_p99;
-	double sum_p50, sum_max;
+	double sum_p50, sum_max, sum_cold, text_p50;
 	size_t json_bytes;
 	double jrn_p50, jrn_p99, snap_ms, copy_ms, save_p50;
 	double decide_cold, warm_ms, warm_slice_max, decide_first, decide_p50, decide_p99;
@@ -371,27 +375,49 @@ static void time_changes(struct cd_state *s, unsigned tries)
 	free(xml);
 }
 
-static void time_checksum(const struct cd_state *s)
+static void time_checksum(struct cd_state *s)
 {
 	double v[WHOLE_TRIES];
 	struct samples sm = {v, 0};
-	char sum[65];
+	char sum[65], want[65];
+	double t0;
 	unsigned k;
 
+	/* the whole text, as a snapshot or the state file has it */
 	for (k = 0; k < WHOLE_TRIES; k++) {
-		double t0 = now_ms();
-		struct json_object *o = cd_state_to_json(s);
-		const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		struct json_object *o;
+		const char *t;
 
+		t0 = now_ms();
+		o = cd_state_to_json(s);
+		t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 		fig.json_bytes = strlen(t);
-		cd_sha256_hex(t, fig.json_bytes, sum);
+		cd_sha256_hex(t, fig.json_bytes, want);
 		json_object_put(o);
 		sm.v[sm.n++] = now_ms() - t0;
 	}
+	fig.text_p50 = pct(&sm, 50);
+	/* the checksum: first every record printed, then from the prints */
+	t0 = now_ms();
+	if (cd_state_checksum(s, sum) < 0 || strcmp(sum, want))
+		die("checksum", "not the text's");
+	fig.sum_cold = now_ms() - t0;
+	sm.n = 0;
+	for (k = 0; k < WHOLE_TRIES; k++) {
+		/* one VM changed between two, as after a change */
+		s->vms[k % s->n_vms]->fail_count++;
+		t0 = now_ms();
+		cd_state_checksum(s, sum);
+		sm.v[sm.n++] = now_ms() - t0;
+		s->vms[k % s->n_vms]->fail_count--;
+	}
 	fig.sum_p50 = pct(&sm, 50);
 	fig.sum_max = pct(&sm, 100);
-	printf("checksum   p50 %9.3f ms  max %9.3f ms  (state JSON %zu bytes)\n", fig.sum_p50,
-	       fig.sum_max, fig.json_bytes);
+	printf("text       p50 %9.3f ms  (cd_state_to_json() + its text + SHA-256: %zu bytes)\n",
+	       fig.text_p50, fig.json_bytes);
+	printf("checksum   p50 %9.3f ms  max %9.3f ms  (one VM changed; the first, every "
+	       "record printed: %.3f ms)\n",
+	       fig.sum_p50, fig.sum_max, fig.sum_cold);
 }
 
 /* Remove dir and the files in it (the journal's and the state file). */
@@ -562,7 +588,8 @@ static void print_json(void)
 	printf("{\"vms\":%u,\"nodes\":%u,\"built\":%u,\"capped\":%s,\"pending\":%u,"
 	       "\"build_s\":%.3f,\"xml_bytes\":%.0f,\"vm_struct_bytes\":%zu,"
 	       "\"add_p50_ms\":%.4f,\"add_p99_ms\":%.4f,\"prop_p50_ms\":%.4f,\"prop_p99_ms\":%.4f,"
-	       "\"checksum_p50_ms\":%.3f,\"checksum_max_ms\":%.3f,\"state_json_bytes\":%zu,"
+	       "\"checksum_p50_ms\":%.3f,\"checksum_max_ms\":%.3f,\"checksum_cold_ms\":%.3f,"
+	       "\"text_p50_ms\":%.3f,\"state_json_bytes\":%zu,"
 	       "\"journal_p50_ms\":%.4f,\"journal_p99_ms\":%.4f,\"snapshot_ms\":%.3f,"
 	       "\"copy_ms\":%.3f,\"save_p50_ms\":%.3f,\"save_vs_journal\":%.1f,"
 	       "\"decide_cold_ms\":%.3f,\"warm_ms\":%.3f,\"warm_slice_max_ms\":%.3f,"
@@ -571,8 +598,8 @@ static void print_json(void)
 	       "\"starts\":%zu,\"rss_mb\":%.1f,\"rss_bytes_per_vm\":%.0f,\"hwm_mb\":%.1f}\n",
 	       fig.vms, fig.nodes, fig.built, fig.capped ? "true" : "false", fig.pending,
 	       fig.build_s, fig.xml_bytes, sizeof(struct cd_vm), fig.add_p50, fig.add_p99,
-	       fig.prop_p50, fig.prop_p99, fig.sum_p50, fig.sum_max, fig.json_bytes, fig.jrn_p50,
-	       fig.jrn_p99, fig.snap_ms, fig.copy_ms, fig.save_p50,
+	       fig.prop_p50, fig.prop_p99, fig.sum_p50, fig.sum_max, fig.sum_cold, fig.text_p50,
+	       fig.json_bytes, fig.jrn_p50, fig.jrn_p99, fig.snap_ms, fig.copy_ms, fig.save_p50,
 	       fig.jrn_p50 > 0 ? fig.save_p50 / fig.jrn_p50 : 0, fig.decide_cold, fig.warm_ms,
 	       fig.warm_slice_max, fig.decide_first, fig.decide_p50, fig.decide_p99,
 	       fig.adapter_p50, fig.starts, fig.rss_mb, fig.rss_per_vm, fig.hwm_mb);
