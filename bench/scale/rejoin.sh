@@ -96,17 +96,37 @@ print(json.dumps({"op": "clusterctl property set", "n": len(v), "failed": 0,
 }
 
 # ack SIZE: the kinds of change at this size, each a row
+# daemon_ticks NAME: the CPU time (user + system, clock ticks) of every
+# node's NAME (clusterd or corosync) so far
+daemon_ticks() {
+	local i t=0 p
+	for ((i = 1; i <= M; i++)); do
+		p=$(cat "$D/node$i/$1.pid" 2>/dev/null) || continue
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
 ack() {
-	local size=$1 op line
+	local size=$1 op line c0 k0 c1 k1
 	for op in add remove prop cli; do
+		c0=$(daemon_ticks clusterd) k0=$(daemon_ticks corosync)
 		case $op in
 		add) line=$(lab exec 1 "$ACK" add "$XMLS" <"$D/extra") ;;
 		remove) line=$(lab exec 1 "$ACK" remove <"$D/extra") ;;
 		prop) line=$(lab exec 1 "$ACK" prop "$TRIES") ;;
 		cli) line=$(cli_changes 50) ;;
 		esac
+		c1=$(daemon_ticks clusterd) k1=$(daemon_ticks corosync)
+		# What each change cost the machine: every node's clusterd and
+		# corosync, in CPU ms per change; divided by the cores, the least
+		# a change can take here when each node has no core of its own.
+		line=$(jq -c --argjson c "$((c1 - c0))" --argjson k "$((k1 - k0))" --argjson hz "$hz" \
+			--argjson cores "$(nproc)" '. as $r | ($r.n + $r.failed) as $n | . + {
+			cpu_clusterd_ms: (($c * 1000 / $hz / $n) * 100 | round / 100),
+			cpu_corosync_ms: (($k * 1000 / $hz / $n) * 100 | round / 100),
+			cpu_floor_ms: ((($c + $k) * 1000 / $hz / $n / $cores) * 100 | round / 100)}' <<<"$line")
 		jq -c --argjson vms "$size" --argjson nodes "$M" '. + {vms: $vms, nodes: $nodes}' <<<"$line" >>"$rows"
-		say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: \(.op) acknowledged p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (\(.n) one at a time, \(.failed) failed)"' <<<"$line")"
+		say "$(jq -r --argjson vms "$size" '"at \($vms) VMs: \(.op) acknowledged p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms (\(.n) one at a time, \(.failed) failed); CPU per change, all nodes: clusterd \(.cpu_clusterd_ms) ms, corosync \(.cpu_corosync_ms) ms (\(.cpu_floor_ms) ms on the cores)"' <<<"$line")"
 	done
 	# the coordinator's decisions over the whole state (status --json keeps
 	# its last 64): 64 changes that each need one (failover-grace-ms), so
