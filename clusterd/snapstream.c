@@ -109,8 +109,7 @@ int cd_snapstream_send(uint64_t round, uint32_t step, const struct cd_state *s,
 	struct json_object *o;
 	int rc;
 
-	/* The text from the VM records' prints (state_sum.h), not a JSON tree of the whole state.
-	 */
+	/* From the VM records' prints (state_sum.h), not a JSON tree of the whole state. */
 	rc = cd_state_text(s, &t);
 	if (rc == 0 && (t.len <= CD_SNAPSHOT_INLINE_MAX || form == CD_SNAP_INLINE)) {
 		if (t.len > CD_SNAPSHOT_INLINE_MAX)
