@@ -117,7 +117,7 @@ static void sum_ok(const struct cd_state *s)
 	free(text);
 }
 
-/* The fixture's full state, with two VMs more after its one. */
+/* The fixture's full state, with two VMs more: one sorts before its VM, one after. */
 static void three_vms(struct cd_state *s)
 {
 	static const char *const names[] = {"db", "zeta"};
