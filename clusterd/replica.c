@@ -269,6 +269,27 @@ static int send_msg(enum cd_msg_type type, uint64_t req_id, uint64_t round,
 	return rc;
 }
 
+/* A change: packed when it is large and every member of the round takes it so. */
+static int send_change(uint64_t req_id, const struct json_object *change)
+{
+	void *buf;
+	size_t len, text_len;
+	bool packed;
+	int rc = cd_msg_build_change(cd_membership_local_nodeid(), req_id, change,
+				     cd_sync_packed_changes(&replica.sync), &buf, &len, &packed,
+				     &text_len);
+
+	if (rc == 0) {
+		rc = cd_membership_send(buf, len);
+		free(buf);
+	}
+	if (rc == 0)
+		cd_stats_change_sent(packed, text_len, len - sizeof(struct cd_msg_hdr));
+	if (rc < 0)
+		qb_log(LOG_ERR, "cannot send change: %s", cd_strerror(rc));
+	return rc;
+}
+
 /* --- sync rounds --- */
 
 static void try_send_report(void)
@@ -287,6 +308,7 @@ static void try_send_report(void)
 	rep.wall_ms = cd_wall_ms();
 	rep.delta = true;
 	rep.zchunks = true;
+	rep.zchanges = true;
 	cd_membership_local_info(&rep.info);
 	o = cd_sync_report_to_json(&rep);
 	send_msg(CD_MSG_SYNC_STATE, 0, replica.sync.round, o);
@@ -1008,6 +1030,7 @@ static void on_deliver(uint32_t nodeid, const void *buf, size_t len)
 			cd_statecheck_on_sum(&msg);
 		break;
 	case CD_MSG_CHANGE:
+	case CD_MSG_CHANGE_PACKED: /* parsed as a change: not seen here */
 		on_change(&msg);
 		break;
 	case CD_MSG_SYNC_TIMEOUT:
@@ -1113,7 +1136,7 @@ int cd_replica_submit(const struct json_object *change, cd_replica_done_fn done,
 	p->req_id = replica.next_req_id++;
 	p->done = done;
 	p->ctx = ctx;
-	rc = send_msg(CD_MSG_CHANGE, p->req_id, 0, (struct json_object *)change);
+	rc = send_change(p->req_id, change);
 	if (rc < 0) {
 		/* Never sent (too large for a change, or no connection): say so now. */
 		free(p);

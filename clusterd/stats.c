@@ -24,6 +24,7 @@ static struct {
 	uint64_t rounds_started, rounds_done, round_total_ms, round_last_ms;
 	uint64_t round_begun_ms;
 	bool in_round;
+	uint64_t changes_plain, changes_packed, change_text_bytes, change_wire_bytes;
 } st;
 
 /* The histograms' bounds, on first use (st starts and is reset to zeros). */
@@ -169,10 +170,20 @@ static struct json_object *move_durations_json(void)
 	return a;
 }
 
+void cd_stats_change_sent(bool packed, size_t text_len, size_t wire_len)
+{
+	if (packed)
+		st.changes_packed++;
+	else
+		st.changes_plain++;
+	st.change_text_bytes += text_len;
+	st.change_wire_bytes += wire_len;
+}
+
 struct json_object *cd_stats_to_json(void)
 {
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object();
-	struct json_object *s = json_object_new_object();
+	struct json_object *s = json_object_new_object(), *c = json_object_new_object();
 
 	ready();
 	json_object_object_add(o, "moves", moves_json());
@@ -186,6 +197,11 @@ struct json_object *cd_stats_to_json(void)
 	json_object_object_add(s, "total_ms", u64(st.round_total_ms));
 	json_object_object_add(s, "last_ms", u64(st.round_last_ms));
 	json_object_object_add(o, "sync_rounds", s);
+	json_object_object_add(c, "plain", u64(st.changes_plain));
+	json_object_object_add(c, "packed", u64(st.changes_packed));
+	json_object_object_add(c, "text_bytes", u64(st.change_text_bytes));
+	json_object_object_add(c, "wire_bytes", u64(st.change_wire_bytes));
+	json_object_object_add(o, "changes_sent", c);
 	return o;
 }
 

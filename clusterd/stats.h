@@ -1,10 +1,10 @@
 /*
  * Counters this clusterd keeps since it started, for the console's
  * metrics (status's "counters"): the moves that ended, the power fencing
- * it ran, its sync rounds. In memory only: a restart starts them at 0, as
+ * it ran, its sync rounds, the changes it sent. In memory only: a restart starts them at 0, as
  * Prometheus counters expect. Every member applies every change, so each
- * counts the cluster's moves alike; fencing and sync rounds are this
- * node's own. Loop thread only.
+ * counts the cluster's moves alike; fencing, sync rounds and changes
+ * sent are this node's own. Loop thread only.
  */
 #ifndef CD_STATS_H
 #define CD_STATS_H
@@ -42,11 +42,19 @@ void cd_stats_sync_begun(uint64_t now_ms);
 void cd_stats_sync_done(uint64_t now_ms);
 
 /*
+ * This node sent a change of text_len bytes of JSON as wire_len bytes of
+ * payload, packed with zstd or not (core/msg.h).
+ */
+void cd_stats_change_sent(bool packed, size_t text_len, size_t wire_len);
+
+/*
  * The counters, a new object: {"moves": [{"mode", "outcome", "count",
  * "timed", "total_ms", "downtime_ms"}] (those seen only),
  * "move_durations": [{"mode", "total_ms": H, "downtime_ms": H}] (the modes
  * with a timed move only), "fence": {"success", "failure", "duration_ms":
- * H}, "sync_rounds": {"started", "completed", "total_ms", "last_ms"}}.
+ * H}, "sync_rounds": {"started", "completed", "total_ms", "last_ms"},
+ * "changes_sent": {"plain", "packed", "text_bytes", "wire_bytes"}}: the
+ * changes this node sent, and their JSON's bytes against those sent.
  * "timed" counts the moves that moved their VM with a known duration;
  * total_ms and downtime_ms are their sums. Each H is a histogram
  * (lib/histogram.h: cd_hist_to_json) in milliseconds: the moves' over

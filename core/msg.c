@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <clusterd/result.h>
+#include <zstd.h>
 
 #include "core/msg.h"
 #include "lib/jsonget.h"
@@ -25,6 +26,8 @@ static const struct {
 	size_t max_payload;
 	int needs_round;
 	int binary; /* raw bytes, not JSON */
+	int packed; /* a zstd frame of JSON, which is checked by the caps of type `as` */
+	enum cd_msg_type as;
 } msg_table[] = {
 	{CD_MSG_SYNC_STATE, "sync-state", 3, CD_MSG_SYNC_STATE_MAX, 1, 0},
 	{CD_MSG_SNAPSHOT, "snapshot", 3, CD_MSG_SNAPSHOT_MAX, 1, 0},
@@ -39,6 +42,8 @@ static const struct {
 	{CD_MSG_DUMP_CHUNK, "dump-chunk", CD_CHUNK_HDR_LEN, CD_MSG_CHUNK_MAX, 1, 1},
 	{CD_MSG_NODE_CALL, "node-call", 3, CD_MSG_NODE_CALL_MAX, 1, 0},
 	{CD_MSG_NODE_REPLY, "node-reply", 3, CD_MSG_NODE_CALL_MAX, 1, 0},
+	/* A zstd frame is longer than 3 bytes; its content is capped as a change's. */
+	{CD_MSG_CHANGE_PACKED, "change-packed", 9, CD_MSG_CHANGE_MAX, 0, 0, 1, CD_MSG_CHANGE},
 };
 
 static int type_index(uint16_t type)
@@ -93,11 +98,43 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
 	size_t tlen = strlen(text) + 1;
 	int ti = type_index((uint16_t)type);
 
-	if (ti < 0 || msg_table[ti].binary)
+	if (ti < 0 || msg_table[ti].binary || msg_table[ti].packed)
 		return -EINVAL;
 	if (tlen > msg_table[ti].max_payload)
 		return -EMSGSIZE;
 	return build(type, sender, req_id, round, text, tlen, NULL, 0, buf, len);
+}
+
+int cd_msg_build_change(uint32_t sender, uint64_t req_id, const struct json_object *body,
+			bool pack, void **buf, size_t *len, bool *packed_out, size_t *text_len)
+{
+	const char *text =
+		json_object_to_json_string_ext((struct json_object *)body, JSON_C_TO_STRING_PLAIN);
+	size_t tlen = strlen(text) + 1, cap, plen;
+	void *packed;
+	int rc;
+
+	*packed_out = false;
+	*text_len = tlen;
+	if (tlen > CD_MSG_CHANGE_MAX)
+		return -EMSGSIZE;
+	if (!pack || tlen < CD_MSG_PACK_MIN)
+		return build(CD_MSG_CHANGE, sender, req_id, 0, text, tlen, NULL, 0, buf, len);
+	/* Only what saves bytes goes packed: a frame at most one byte shorter is not worth it. */
+	cap = tlen - 1;
+	packed = malloc(cap);
+	if (!packed)
+		return -ENOMEM;
+	plen = ZSTD_compress(packed, cap, text, tlen, CD_MSG_PACK_LEVEL);
+	if (ZSTD_isError(plen))
+		rc = build(CD_MSG_CHANGE, sender, req_id, 0, text, tlen, NULL, 0, buf, len);
+	else {
+		rc = build(CD_MSG_CHANGE_PACKED, sender, req_id, 0, packed, plen, NULL, 0, buf,
+			   len);
+		*packed_out = rc == 0;
+	}
+	free(packed);
+	return rc;
 }
 
 int cd_msg_build_raw(enum cd_msg_type type, uint32_t sender, uint64_t round, const void *a,
@@ -114,11 +151,45 @@ int cd_msg_build_raw(enum cd_msg_type type, uint32_t sender, uint64_t round, con
 
 #define FAIL CD_FAIL
 
+/*
+ * A packed payload's JSON text into a new *out of *out_len bytes, its NUL
+ * included. Its frame must say its size, and that must be within type
+ * as's caps, before anything is allocated: no frame unpacks to more.
+ */
+static int unpack(const void *payload, size_t plen, int as, char **out, size_t *out_len,
+		  char *err, size_t errlen)
+{
+	unsigned long long n = ZSTD_getFrameContentSize(payload, plen);
+	size_t got;
+	char *t;
+
+	if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN)
+		FAIL(CD_ERR_PROTOCOL, "%s payload is not a zstd frame that says its size",
+		     msg_table[as].name);
+	if (n < msg_table[as].min_payload || n > msg_table[as].max_payload)
+		FAIL(-EMSGSIZE, "%s payload unpacks to %llu bytes, outside %zu to %zu",
+		     msg_table[as].name, n, msg_table[as].min_payload, msg_table[as].max_payload);
+	t = malloc(n);
+	if (!t)
+		FAIL(-ENOMEM, "out of memory");
+	got = ZSTD_decompress(t, n, payload, plen);
+	if (ZSTD_isError(got) || got != n) {
+		free(t);
+		FAIL(CD_ERR_PROTOCOL, "%s payload does not unpack: %s", msg_table[as].name,
+		     ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
+	}
+	*out = t;
+	*out_len = n;
+	return 0;
+}
+
 int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, char *err,
 		 size_t errlen)
 {
 	struct cd_msg_hdr h;
 	const char *payload;
+	char *unpacked = NULL;
+	size_t plen;
 	int ti, rc;
 
 	memset(m, 0, sizeof(*m));
@@ -146,21 +217,34 @@ int cd_msg_parse(const void *buf, size_t len, uint32_t from, struct cd_msg *m, c
 	if (msg_table[ti].needs_round && h.round == 0)
 		FAIL(CD_ERR_PROTOCOL, "%s without a round", msg_table[ti].name);
 	payload = (const char *)buf + sizeof(h);
+	plen = len - sizeof(h);
 	if (msg_table[ti].binary) {
 		m->raw = payload;
-		m->raw_len = len - sizeof(h);
+		m->raw_len = plen;
 		goto out;
 	}
-	if (payload[len - sizeof(h) - 1] != '\0' || memchr(payload, '\0', len - sizeof(h) - 1))
+	if (msg_table[ti].packed) {
+		int as = type_index((uint16_t)msg_table[ti].as);
+
+		rc = unpack(payload, plen, as, &unpacked, &plen, err, errlen);
+		if (rc < 0)
+			return rc;
+		payload = unpacked;
+		ti = as;
+	}
+	if (payload[plen - 1] != '\0' || memchr(payload, '\0', plen - 1)) {
+		free(unpacked);
 		FAIL(CD_ERR_PROTOCOL, "%s payload is not one NUL-terminated string",
 		     msg_table[ti].name);
-	rc = cd_json_parse_object(payload, len - sizeof(h) - 1, &m->body);
+	}
+	rc = cd_json_parse_object(payload, plen - 1, &m->body);
+	free(unpacked);
 	if (rc == -ENOMEM)
 		FAIL(-ENOMEM, "out of memory");
 	if (rc < 0)
 		FAIL(CD_ERR_PROTOCOL, "%s payload is not a JSON object", msg_table[ti].name);
 out:
-	m->type = (enum cd_msg_type)le16toh(h.type);
+	m->type = msg_table[ti].type;
 	m->sender = from;
 	m->req_id = le64toh(h.req_id);
 	m->round = le64toh(h.round);

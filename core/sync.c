@@ -213,6 +213,19 @@ enum cd_sync_snap_form cd_sync_snapshot_form(const struct cd_sync *s)
 	return f;
 }
 
+bool cd_sync_packed_changes(const struct cd_sync *s)
+{
+	size_t i;
+
+	/* One left out still gets the messages, and may be of an older build. */
+	if (s->n_left_out)
+		return false;
+	for (i = 0; i < s->n_members; i++)
+		if (!s->have[i] || !s->reports[i].zchanges)
+			return false;
+	return s->n_members > 0;
+}
+
 uint64_t cd_sync_wall_ms(const struct cd_sync *s)
 {
 	uint64_t t = 0;
@@ -313,6 +326,8 @@ struct json_object *cd_sync_report_to_json(const struct cd_sync_report *r)
 		json_object_object_add(o, "delta", json_object_new_boolean(true));
 	if (r->zchunks)
 		json_object_object_add(o, "zchunks", json_object_new_boolean(true));
+	if (r->zchanges)
+		json_object_object_add(o, "zchanges", json_object_new_boolean(true));
 	return o;
 }
 
@@ -345,5 +360,6 @@ int cd_sync_report_from_json(struct cd_sync_report *r, uint32_t sender, const st
 		r->wall_ms = (uint64_t)json_object_get_int64(q);
 	r->delta = cd_jget_bool_or(o, "delta", false);
 	r->zchunks = cd_jget_bool_or(o, "zchunks", false);
+	r->zchanges = cd_jget_bool_or(o, "zchanges", false);
 	return 0;
 }

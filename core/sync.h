@@ -43,6 +43,7 @@ struct cd_sync_report {
 	uint64_t wall_ms; /* the reporter's clock; the round's time is the latest */
 	bool delta;	  /* it can catch up by a delta (syncdelta.h); older ones cannot */
 	bool zchunks;	  /* it takes snapshot chunks packed with zstd (chunks.h, version 2) */
+	bool zchanges;	  /* it takes changes packed with zstd (msg.h, CD_MSG_CHANGE_PACKED) */
 };
 
 enum cd_sync_phase {
@@ -124,6 +125,13 @@ enum cd_sync_snap_form {
  * says "zchunks" takes them packed.
  */
 enum cd_sync_snap_form cd_sync_snapshot_form(const struct cd_sync *s);
+
+/*
+ * Whether changes may go packed (CD_MSG_CHANGE_PACKED) in round s: every
+ * member of the round reported, and each said it takes them, and none
+ * was left out (it gets the messages but never said what it takes).
+ */
+bool cd_sync_packed_changes(const struct cd_sync *s);
 
 /* The round's time: the latest clock among the reports (for people and flaps). */
 uint64_t cd_sync_wall_ms(const struct cd_sync *s);

@@ -38,6 +38,14 @@ add_all
 assert_eq "$(vms_on 1)" "$N" "node1 lists $N VMs"
 wait_for 120 "the three nodes agree on the state" all_three_agree
 assert_eq "$(vms_on 3)" "$N" "node3 lists $N VMs"
+# Each vm.add went packed with zstd (the members all take it so), and the
+# others unpacked it to the same state (the checksums above)
+sent=$(lab exec 1 clusterctl --json status | jq -c '.counters.changes_sent')
+packed=$(jq '.packed' <<<"$sent")
+((packed >= N)) || fail "node1 sent $packed packed changes for $N vm.add: $sent"
+[[ $(jq '.wire_bytes * 2 < .text_bytes' <<<"$sent") == true ]] ||
+	fail "node1's changes were not packed to under half: $sent"
+pass "node1 sent its $packed vm.add packed: $(jq '.wire_bytes' <<<"$sent") bytes for $(jq '.text_bytes' <<<"$sent") of JSON"
 grep -q "journal compacted" "$LAB_DIR/node1/log/clusterd.log" ||
 	fail "node1 never compacted its journal while $N VMs were added"
 pass "node1 compacted its journal into a snapshot as it grew"

@@ -192,11 +192,37 @@ START_TEST(test_counters)
 }
 END_TEST
 
+/* The changes sent: how many went packed, and the bytes of JSON against those sent. */
+START_TEST(test_changes_sent)
+{
+	struct json_object *o, *c;
+
+	cd_stats_reset();
+	o = cd_stats_to_json();
+	ck_assert(json_object_object_get_ex(o, "changes_sent", &c));
+	ck_assert_uint_eq(u(c, "plain"), 0);
+	ck_assert_uint_eq(u(c, "packed"), 0);
+	json_object_put(o);
+	cd_stats_change_sent(false, 200, 200);
+	cd_stats_change_sent(true, 5200, 1700);
+	cd_stats_change_sent(true, 5000, 1600);
+	o = cd_stats_to_json();
+	c = json_object_object_get(o, "changes_sent");
+	ck_assert_uint_eq(u(c, "plain"), 1);
+	ck_assert_uint_eq(u(c, "packed"), 2);
+	ck_assert_uint_eq(u(c, "text_bytes"), 10400);
+	ck_assert_uint_eq(u(c, "wire_bytes"), 3500);
+	json_object_put(o);
+	cd_stats_reset();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stats");
 
 	add_tcase(s, test_move_ended);
 	add_tcase(s, test_counters);
+	add_tcase(s, test_changes_sent);
 	return run_suite(s);
 }

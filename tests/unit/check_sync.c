@@ -72,6 +72,46 @@ START_TEST(test_snapshot_form_is_the_oldest_members)
 }
 END_TEST
 
+/* Changes go packed only when every member of the round has said it takes them. */
+START_TEST(test_packed_changes_need_every_member)
+{
+	struct cd_sync s;
+	struct cd_sync_report r[3] = {rep(1, 4, 9, 'a', 1), rep(2, 4, 9, 'a', 1),
+				      rep(3, 4, 9, 'a', 1)};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		r[i].zchanges = true;
+	cd_sync_begin(&s, 42, three, 3);
+	ck_assert(!cd_sync_packed_changes(&s));
+	for (i = 0; i < 3; i++) {
+		/* Not before the last member's report. */
+		ck_assert(!cd_sync_packed_changes(&s));
+		cd_sync_add_report(&s, 42, &r[i]);
+	}
+	ck_assert(cd_sync_packed_changes(&s));
+	/* One older member: none go packed. */
+	r[2].zchanges = false;
+	cd_sync_begin(&s, 43, three, 3);
+	for (i = 0; i < 3; i++)
+		cd_sync_add_report(&s, 43, &r[i]);
+	ck_assert(!cd_sync_packed_changes(&s));
+	/* A member left out of the round never said it: none go packed either. */
+	r[2].zchanges = true;
+	cd_sync_begin(&s, 44, three, 3);
+	for (i = 0; i < 2; i++)
+		cd_sync_add_report(&s, 44, &r[i]);
+	ck_assert(!cd_sync_packed_changes(&s));
+	ck_assert_int_eq(cd_sync_timeout(&s, 44, 0), CD_SYNC_STEP_COMPLETE);
+	ck_assert_int_eq(s.phase, CD_SYNC_DONE);
+	ck_assert(cd_sync_is_left_out(&s, 3));
+	ck_assert(!cd_sync_packed_changes(&s));
+	/* No round: no. */
+	cd_sync_begin(&s, 45, three, 0);
+	ck_assert(!cd_sync_packed_changes(&s));
+}
+END_TEST
+
 START_TEST(test_newest_state_is_chosen)
 {
 	struct cd_sync s;
@@ -179,16 +219,18 @@ START_TEST(test_report_json_roundtrip_and_checks)
 	ck_assert(back.quorate);
 	ck_assert_str_eq(back.info.name, "node2");
 	/* What it takes goes along; an older report says neither. */
-	ck_assert(!back.delta && !back.zchunks);
+	ck_assert(!back.delta && !back.zchunks && !back.zchanges);
 	ck_assert_ptr_null(json_object_object_get(o, "zchunks"));
+	ck_assert_ptr_null(json_object_object_get(o, "zchanges"));
 	json_object_put(o);
-	r.delta = r.zchunks = true;
+	r.delta = r.zchunks = r.zchanges = true;
 	o = cd_sync_report_to_json(&r);
 	ck_assert_int_eq(cd_sync_report_from_json(&back, 2, o), 0);
-	ck_assert(back.delta && back.zchunks);
+	ck_assert(back.delta && back.zchunks && back.zchanges);
 	json_object_object_add(o, "zchunks", json_object_new_string("yes"));
+	json_object_object_add(o, "zchanges", json_object_new_int(1));
 	ck_assert_int_eq(cd_sync_report_from_json(&back, 2, o), 0);
-	ck_assert(!back.zchunks);
+	ck_assert(!back.zchunks && !back.zchanges);
 	/* A report must describe its sender. */
 	ck_assert_int_eq(cd_sync_report_from_json(&back, 3, o), CD_ERR_PROTOCOL);
 	json_object_object_add(o, "checksum", json_object_new_string("short"));
@@ -406,5 +448,6 @@ int main(void)
 	add_tcase(s, test_same_stream_same_outcome);
 	add_tcase(s, test_late_info_needs_a_round_only_when_recorded_otherwise);
 	add_tcase(s, test_snapshot_form_is_the_oldest_members);
+	add_tcase(s, test_packed_changes_need_every_member);
 	return run_suite(s);
 }
