@@ -14,6 +14,7 @@
 
 #include "agents/fence.h"
 #include "lib/child.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 struct job {
@@ -280,7 +281,7 @@ static void attempt_ended(void *ctx, const struct cd_child_result *cr)
 		free(err);
 		job_log(j, LOG_WARNING, "attempt %d/%d failed: %s; again in %d ms", j->attempt,
 			j->retries + 1, how, CD_FENCE_RETRY_DELAY_MS);
-		trc = qb_loop_timer_add(fencer.loop, QB_LOOP_MED,
+		trc = cd_timer_add(fencer.loop, QB_LOOP_MED,
 					(uint64_t)CD_FENCE_RETRY_DELAY_MS * 1000000ull, j, retry_cb,
 					&j->timer);
 		if (trc == 0) {
@@ -396,7 +397,7 @@ void cd_fence_fini(void)
 			cd_child_abandon(j->child);
 		}
 		if (j->retry_armed)
-			qb_loop_timer_del(fencer.loop, j->timer);
+			cd_timer_del(fencer.loop, j->timer);
 		job_free(j);
 	}
 	fencer.loop = NULL;

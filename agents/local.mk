@@ -33,7 +33,7 @@ vm_agent_sources = agents/vm_agent.c agents/vm_agent.h agents/peer_facts.c agent
 	agents/quick_restore.c $(vmstate_sources)
 vm_agent_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) $(VIRT_CFLAGS) $(JSONC_CFLAGS) \
 	$(OPENSSL_CFLAGS) -I$(top_srcdir)/tests/unit
-vm_agent_test_ldadd = core/libcdcore.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) \
+vm_agent_test_ldadd = core/libcdcore.la lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) $(VIRT_LIBS) \
 	$(JSONC_LIBS) $(OPENSSL_LIBS) -lpthread
 
 # The VM agent against libvirt's test driver, its domain lookup wrapped so

@@ -23,6 +23,7 @@
 #include "agents/peer_facts.h"
 #include "agents/quick.h"
 #include "agents/vm_agent.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 struct job {
@@ -702,7 +703,7 @@ static int32_t done_pipe_cb(int32_t fd, int32_t revents, void *data)
 						    .lib_version = j->lib_version,
 						    .hv_version = j->hv_version};
 
-			qb_loop_timer_del(agent.loop, j->timer);
+			cd_timer_del(agent.loop, j->timer);
 			j->done(j->ctx, &r);
 		}
 		job_unlink(j);
@@ -751,14 +752,14 @@ static int start_job(enum cd_agent_op op, const char *name, const char *uri, con
 		job_free(j);
 		return -ENOMEM;
 	}
-	qb_loop_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j,
+	cd_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j,
 			  job_timeout, &j->timer);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&t, &attr, job_thread, j);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
-		qb_loop_timer_del(agent.loop, j->timer);
+		cd_timer_del(agent.loop, j->timer);
 		job_free(j);
 		return -rc;
 	}

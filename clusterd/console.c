@@ -13,6 +13,7 @@
 
 #include "clusterd/console.h"
 #include "lib/child.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 /* What the console says on stderr before it dies: enough for a log line. */
@@ -56,7 +57,7 @@ static void schedule_restart(void)
 
 	con.delay_ms = cd_console_backoff(con.delay_ms, ran);
 	qb_log(LOG_NOTICE, "web console restarts in %u ms", con.delay_ms);
-	if (qb_loop_timer_add(con.loop, QB_LOOP_LOW, (uint64_t)con.delay_ms * 1000000ULL, NULL,
+	if (cd_timer_add(con.loop, QB_LOOP_LOW, (uint64_t)con.delay_ms * 1000000ULL, NULL,
 			      restart_due, &con.restart) == 0)
 		con.restart_armed = true;
 	else
@@ -152,7 +153,7 @@ int cd_console_start(qb_loop_t *loop, const struct cd_console_config *cfg)
 void cd_console_fini(void)
 {
 	if (con.restart_armed)
-		qb_loop_timer_del(con.loop, con.restart);
+		cd_timer_del(con.loop, con.restart);
 	con.restart_armed = false;
 	if (con.child)
 		cd_child_abandon(con.child);

@@ -15,6 +15,7 @@
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "core/policy_adapter.h"
+#include "lib/looptimer.h"
 
 /*
  * The domain XMLs the policy adapter reads in one turn of the loop while
@@ -67,7 +68,7 @@ static void warm(void *data)
 static void failover_tick(void *data)
 {
 	cd_failover_check();
-	qb_loop_timer_add(co.loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL,
+	cd_timer_add(co.loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL,
 			  failover_tick, &co.failover_timer);
 }
 
@@ -148,7 +149,7 @@ void cd_coordinator_state_changed(void)
 		decide();
 		return;
 	}
-	co.decide_queued = qb_loop_timer_add(co.loop, QB_LOOP_MED, gap - since, NULL, decide_later,
+	co.decide_queued = cd_timer_add(co.loop, QB_LOOP_MED, gap - since, NULL, decide_later,
 					     &co.decide_timer) == 0;
 	if (!co.decide_queued)
 		decide();
@@ -160,7 +161,7 @@ static void redecide(void *data)
 	decide();
 	if (!co.warming)
 		warm(NULL);
-	qb_loop_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
+	cd_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
 			  &co.timer);
 }
 
@@ -168,16 +169,16 @@ int cd_coordinator_init(qb_loop_t *loop)
 {
 	co.loop = loop;
 	cd_maint_init(loop);
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
+	cd_timer_add(loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
 			  &co.failover_timer);
-	return qb_loop_timer_add(loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
+	return cd_timer_add(loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
 				 &co.timer);
 }
 
 void cd_coordinator_fini(void)
 {
 	if (co.decide_queued)
-		qb_loop_timer_del(co.loop, co.decide_timer);
+		cd_timer_del(co.loop, co.decide_timer);
 	co.decide_queued = false;
 	cd_placement_fini();
 	cd_drain_fini();

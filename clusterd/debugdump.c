@@ -20,6 +20,7 @@
 #include "clusterd/snapstream.h"
 #include "core/chunks.h"
 #include "core/dump.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 /* How long the last dump's texts are kept for clusterctl to fetch. */
@@ -67,13 +68,13 @@ static void drop(void)
 	dd.n = 0;
 	dd.kept = false;
 	if (dd.loop)
-		qb_loop_timer_del(dd.loop, dd.expiry);
+		cd_timer_del(dd.loop, dd.expiry);
 }
 
 void cd_debugdump_fini(void)
 {
 	if (dd.active && dd.loop)
-		qb_loop_timer_del(dd.loop, dd.deadline);
+		cd_timer_del(dd.loop, dd.deadline);
 	dd.active = false;
 	drop();
 }
@@ -214,7 +215,7 @@ static void finish(void)
 	if (!dd.active)
 		return;
 	dd.active = false;
-	qb_loop_timer_del(dd.loop, dd.deadline);
+	cd_timer_del(dd.loop, dd.deadline);
 	for (i = 0; i < dd.n; i++) {
 		cd_chunks_rx_free(&dd.slots[i].rx);
 		got += dd.slots[i].answered;
@@ -224,7 +225,7 @@ static void finish(void)
 	}
 	qb_log(LOG_NOTICE, "dump %" PRIu32 ": %zu of %zu node(s) answered", dd.id, got, dd.n);
 	dd.kept = true;
-	qb_loop_timer_add(dd.loop, QB_LOOP_LOW, DUMP_KEEP_MS * 1000000ull, NULL, expire,
+	cd_timer_add(dd.loop, QB_LOOP_LOW, DUMP_KEEP_MS * 1000000ull, NULL, expire,
 			  &dd.expiry);
 	o = summary();
 	dd.done(dd.ctx, o);
@@ -368,7 +369,7 @@ int cd_debugdump_start(uint64_t deadline_ms, cd_debugdump_done_fn done, void *ct
 	dd.done = done;
 	dd.ctx = ctx;
 	qb_log(LOG_NOTICE, "dump %" PRIu32 ": asking %zu node(s) for their blackbox", dd.id, dd.n);
-	qb_loop_timer_add(dd.loop, QB_LOOP_LOW, deadline_ms * 1000000ull, NULL, on_deadline,
+	cd_timer_add(dd.loop, QB_LOOP_LOW, deadline_ms * 1000000ull, NULL, on_deadline,
 			  &dd.deadline);
 	return 0;
 fail:

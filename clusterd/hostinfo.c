@@ -12,6 +12,7 @@
 #include "core/cpubaseline.h"
 #include "core/cpumodels.h"
 #include "clusterd/hostinfo.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 /* Asked again this long after a failed libvirt call. */
@@ -86,7 +87,7 @@ static void call_ready(bool timer_pending)
 	if (!ready)
 		return;
 	if (timer_pending)
-		qb_loop_timer_del(cpu_probe.loop, cpu_probe.wait_timer);
+		cd_timer_del(cpu_probe.loop, cpu_probe.wait_timer);
 	ready();
 }
 
@@ -155,7 +156,7 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 			       "asking again every %d s",
 			       err, PROBE_RETRY_MS / 1000);
 		cpu_probe.failure_logged = true;
-		qb_loop_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL,
+		cd_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL,
 				  probe, &cpu_probe.retry_timer);
 		/* No answer soon: join without the models rather than wait. */
 		call_ready(true);
@@ -176,7 +177,7 @@ static void probe(void *data)
 {
 	if (cd_vm_agent_call(CD_AGENT_DOMCAPS, "this host", NULL, cpu_probe.call_timeout_ms,
 			     probe_done, NULL) < 0)
-		qb_loop_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL,
+		cd_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL,
 				  probe, &cpu_probe.retry_timer);
 }
 
@@ -187,7 +188,7 @@ void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, v
 	cpu_probe.call_timeout_ms = call_timeout_ms;
 	cpu_probe.ready = ready;
 	cpu_probe.late = late;
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)wait_ms * 1000000ull, NULL, wait_over,
+	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)wait_ms * 1000000ull, NULL, wait_over,
 			  &cpu_probe.wait_timer);
 	probe(NULL);
 }

@@ -23,6 +23,7 @@
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
 #include "clusterd/volmgr.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 struct lrm lrm;
@@ -721,7 +722,7 @@ void cd_lrm_state_changed(void)
 static void tick(void *data)
 {
 	reconcile();
-	qb_loop_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
+	cd_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
 			  &lrm.tick);
 }
 
@@ -746,7 +747,7 @@ int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg)
 	if (rc < 0)
 		return rc;
 	lrm.up = true;
-	qb_loop_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
+	cd_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
 			  &lrm.tick);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "clusterd/lrm_int.h"
 #include "clusterd/replica.h"
 #include "clusterd/timing.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 /* --- a host lease lapsed: every VM of the node powered off --- */
@@ -45,7 +46,7 @@ static void refence(void *data)
 	struct lvm *v = lvm_get(f->name);
 
 	if (v && lrm_start_under_way(v, f->name)) {
-		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
+		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
 				  refence, &f->timer);
 		return;
 	}
@@ -89,7 +90,7 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 		f->group = c->group;
 		if (f->group)
 			f->group->pending++;
-		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
+		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
 				  refence, &f->timer);
 		group_put(c->group, true);
 		free(c);
@@ -215,7 +216,7 @@ static void sweep_finish(struct sweep *sw)
 			       "self-fence: a start was under way: sweeping again "
 			       "until a pass begins with none");
 		sw->said_again = true;
-		qb_loop_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, sw,
+		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, sw,
 				  resweep, &sw->timer);
 		return;
 	}

@@ -45,6 +45,7 @@
 #include "core/state_file.h"
 #include "lib/ipcpeer.h"
 #include "lib/util.h"
+#include "lib/looptimer.h"
 
 static qb_loop_t *loop;
 
@@ -508,7 +509,7 @@ int main(int argc, char **argv)
 	cd_nodecall_fini();
 	cd_replica_fini();
 	cd_shutdown_fini();
-	qb_loop_destroy(loop);
+	cd_loop_destroy(loop);
 	qb_log(LOG_NOTICE, "clusterd stopped");
 	qb_log_fini();
 	close(pidfd);

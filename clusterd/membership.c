@@ -17,6 +17,7 @@
 #include "clusterd/membership.h"
 #include "core/quorumview.h"
 #include "core/sync.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 #define CPG_GROUP "clusterd"
@@ -111,8 +112,8 @@ static void new_round(void)
 	 */
 	drop_sendq();
 	if (!cd_membership_quorum_current()) {
-		qb_loop_timer_del(membership.loop, membership.quorum_timer);
-		qb_loop_timer_add(membership.loop, QB_LOOP_MED, QUORUM_WAIT_MS * 1000000ull, NULL,
+		cd_timer_del(membership.loop, membership.quorum_timer);
+		cd_timer_add(membership.loop, QB_LOOP_MED, QUORUM_WAIT_MS * 1000000ull, NULL,
 				  quorum_wait_cb, &membership.quorum_timer);
 	}
 	membership.ops->confchg(token, membership.members, membership.n_members);
@@ -224,7 +225,7 @@ static int32_t cpg_fd_cb(int32_t fd, int32_t revents, void *data)
 		qb_log(LOG_ERR, "lost the connection to corosync (cpg: %s)", cs_str(e));
 		disconnect();
 		membership.ops->lost();
-		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
+		cd_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
 				  reconnect_cb, &membership.reconnect_timer);
 		return -1; /* drop this poll entry */
 	}
@@ -340,7 +341,7 @@ fail:
 static void reconnect_cb(void *data)
 {
 	if (connect_corosync() < 0)
-		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
+		cd_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
 				  reconnect_cb, &membership.reconnect_timer);
 }
 
@@ -352,10 +353,10 @@ int cd_membership_start(qb_loop_t *loop, const struct cd_membership_ops *ops)
 	if (connect_corosync() < 0) {
 		qb_log(LOG_WARNING, "corosync is not running yet; retrying every %d ms",
 		       RECONNECT_MS);
-		qb_loop_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
+		cd_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
 				  reconnect_cb, &membership.reconnect_timer);
 	}
-	qb_loop_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
+	cd_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
 			  &membership.facts_timer);
 	return 0;
 }
@@ -369,7 +370,7 @@ void cd_membership_stop(void)
 		group.length = (uint32_t)strlen(CPG_GROUP);
 		cpg_leave(membership.cpg, &group);
 	}
-	qb_loop_timer_del(membership.loop, membership.facts_timer);
+	cd_timer_del(membership.loop, membership.facts_timer);
 	disconnect();
 }
 
@@ -382,7 +383,7 @@ static void flush_sendq(void *data)
 		cs_error_t e = cpg_mcast_joined(membership.cpg, CPG_TYPE_AGREED, &iov, 1);
 
 		if (e == CS_ERR_TRY_AGAIN) {
-			qb_loop_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull,
+			cd_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull,
 					  NULL, flush_sendq, &membership.resend_timer);
 			return;
 		}
@@ -575,7 +576,7 @@ static void facts_tick(void *data)
 {
 	if (membership.cmap && read_corosync_facts() && membership.ops->info_changed)
 		membership.ops->info_changed();
-	qb_loop_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
+	cd_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
 			  &membership.facts_timer);
 }
 

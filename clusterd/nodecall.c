@@ -16,6 +16,7 @@
 #include "clusterd/nodecall.h"
 #include "clusterd/replica.h"
 #include "core/nodecall.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 #define MAX_METHODS 8
@@ -81,7 +82,7 @@ static void end(struct pending *p, int rc, struct json_object *body, const char 
 			break;
 		}
 	if (p->timer)
-		qb_loop_timer_del(nc.loop, p->timer);
+		cd_timer_del(nc.loop, p->timer);
 	p->done(p->ctx, rc, body, err);
 	free(p);
 }
@@ -141,7 +142,7 @@ int cd_nodecall_start(uint32_t to, const char *method, struct json_object *args,
 	}
 	p->next = nc.pending;
 	nc.pending = p;
-	qb_loop_timer_add(nc.loop, QB_LOOP_MED, (uint64_t)deadline_ms * 1000000ull, p, on_deadline,
+	cd_timer_add(nc.loop, QB_LOOP_MED, (uint64_t)deadline_ms * 1000000ull, p, on_deadline,
 			  &p->timer);
 	return 0;
 }

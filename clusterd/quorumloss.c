@@ -19,6 +19,7 @@
 #include "clusterd/quorumloss.h"
 #include "clusterd/replica.h"
 #include "clusterd/volmgr.h"
+#include "lib/looptimer.h"
 
 static qb_loop_t *loop;
 
@@ -111,7 +112,7 @@ void cd_quorumloss_watch(bool stopping)
 				frozen = true;
 				cd_lrm_freeze(freeze_done);
 			}
-			qb_loop_timer_add(loop, QB_LOOP_HIGH, grace * 1000000ull, NULL, grace_over,
+			cd_timer_add(loop, QB_LOOP_HIGH, grace * 1000000ull, NULL, grace_over,
 					  &grace_timer);
 			grace_armed = true;
 		} else {
@@ -119,7 +120,7 @@ void cd_quorumloss_watch(bool stopping)
 		}
 	} else if (!was_quorate && q) {
 		if (grace_armed) {
-			qb_loop_timer_del(loop, grace_timer);
+			cd_timer_del(loop, grace_timer);
 			grace_armed = false;
 			cd_event("node", "self",
 				 "quorum back within the grace period: nothing moved%s",

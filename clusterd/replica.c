@@ -26,6 +26,7 @@
 #include "clusterd/replica.h"
 #include "clusterd/stats.h"
 #include "clusterd/timing.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 struct pending {
@@ -366,12 +367,12 @@ static void arm_round_timer(void)
 		return;
 	if (replica.timer_armed && (!open || replica.timer_round != replica.sync.round ||
 				    replica.timer_step != replica.sync.step)) {
-		qb_loop_timer_del(replica.loop, replica.timer);
+		cd_timer_del(replica.loop, replica.timer);
 		replica.timer_armed = false;
 	}
 	if (!open || replica.timer_armed)
 		return;
-	if (qb_loop_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull,
+	if (cd_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull,
 			      NULL, round_timer_cb, &replica.timer) == 0) {
 		replica.timer_armed = true;
 		replica.timer_round = replica.sync.round;
@@ -383,7 +384,7 @@ static void arm_round_timer(void)
 static void rearm_round_timer(void)
 {
 	if (replica.timer_armed) {
-		qb_loop_timer_del(replica.loop, replica.timer);
+		cd_timer_del(replica.loop, replica.timer);
 		replica.timer_armed = false;
 	}
 	arm_round_timer();
@@ -401,7 +402,7 @@ static void restart_cb(void *data);
 static void arm_restart(void)
 {
 	if (replica.loop &&
-	    qb_loop_timer_add(replica.loop, QB_LOOP_MED, replica.restart_ms * 1000000ull, NULL,
+	    cd_timer_add(replica.loop, QB_LOOP_MED, replica.restart_ms * 1000000ull, NULL,
 			      restart_cb, &replica.restart_timer) == 0)
 		replica.restart_armed = true;
 }
@@ -497,7 +498,7 @@ void cd_replica_local_info_changed(void)
 static void cancel_restart(void)
 {
 	if (replica.restart_armed) {
-		qb_loop_timer_del(replica.loop, replica.restart_timer);
+		cd_timer_del(replica.loop, replica.restart_timer);
 		replica.restart_armed = false;
 	}
 }

@@ -36,6 +36,7 @@
 #include "core/props.h"
 #include "core/state.h"
 #include "lib/jsonget.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 /* The saves in place get at least this long, whatever the drain left of its time. */
@@ -80,7 +81,7 @@ static bool vms_here(void)
 
 static void poll_again(void (*fn)(void *data))
 {
-	qb_loop_timer_add(sd.loop, QB_LOOP_LOW, POLL_NS, NULL, fn, &sd.timer);
+	cd_timer_add(sd.loop, QB_LOOP_LOW, POLL_NS, NULL, fn, &sd.timer);
 }
 
 /* --- shutdown-policy save: what the drain left is saved in place --- */

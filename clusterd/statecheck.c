@@ -27,6 +27,7 @@
 #include "core/statecheck.h"
 #include "core/state_sum.h"
 #include "lib/jsonget.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 #define POLL_NS (100 * 1000000ull)
@@ -71,7 +72,7 @@ static void hashed(const struct cd_state *copy, void *ctx)
 static void poll_hash(void *data)
 {
 	if (!cd_offloop_poll(&sc.job, false))
-		qb_loop_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
+		cd_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
 }
 
 void cd_statecheck_on_check(const struct cd_msg *msg)
@@ -87,7 +88,7 @@ void cd_statecheck_on_check(const struct cd_msg *msg)
 	sc.copy_check = check;
 	if (cd_offloop_start(&sc.job, cd_replica_state(), hash_copy, hashed, NULL) < 0)
 		return;
-	qb_loop_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
+	cd_timer_add(sc.loop, QB_LOOP_LOW, POLL_NS, NULL, poll_hash, &sc.poll);
 }
 
 /* Every member's sum is in: the verdict, alike on every member. */
@@ -192,7 +193,7 @@ static void tick(void *data)
 	if (cd_replica_quorate() && now >= sc.last_asked_ms + sc.interval_ms &&
 	    (!sc.check || now >= sc.last_asked_ms + 2 * sc.interval_ms))
 		cd_statecheck_now();
-	qb_loop_timer_add(sc.loop, QB_LOOP_LOW, 1000 * 1000000ull, NULL, tick, &sc.timer);
+	cd_timer_add(sc.loop, QB_LOOP_LOW, 1000 * 1000000ull, NULL, tick, &sc.timer);
 }
 
 void cd_statecheck_init(qb_loop_t *loop, uint64_t interval_ms)
@@ -201,7 +202,7 @@ void cd_statecheck_init(qb_loop_t *loop, uint64_t interval_ms)
 	sc.interval_ms = interval_ms;
 	sc.last_asked_ms = cd_now_ms();
 	if (interval_ms)
-		qb_loop_timer_add(loop, QB_LOOP_LOW, 1000 * 1000000ull, NULL, tick, &sc.timer);
+		cd_timer_add(loop, QB_LOOP_LOW, 1000 * 1000000ull, NULL, tick, &sc.timer);
 }
 
 void cd_statecheck_fini(void)

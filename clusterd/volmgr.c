@@ -26,6 +26,7 @@
 #include "clusterd/timing.h"
 #include "clusterd/volmgr_int.h"
 #include "csvfs/csvfs.h"
+#include "lib/looptimer.h"
 #include "lib/util.h"
 
 struct waiter {
@@ -374,7 +375,7 @@ static void tick(void *data)
 		if (until >= now && until - now + 1 < next)
 			next = until - now + 1;
 	}
-	qb_loop_timer_add(vols.loop, QB_LOOP_HIGH, next * 1000000ull, NULL, tick, &vols.timer);
+	cd_timer_add(vols.loop, QB_LOOP_HIGH, next * 1000000ull, NULL, tick, &vols.timer);
 }
 
 int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
@@ -386,7 +387,7 @@ int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
 	if (pipe2(vols.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	qb_loop_poll_add(loop, QB_LOOP_MED, vols.pipe[0], POLLIN, NULL, pipe_cb);
-	return qb_loop_timer_add(loop, QB_LOOP_MED, CD_VOLMGR_TICK_MS * 1000000ull, NULL, tick,
+	return cd_timer_add(loop, QB_LOOP_MED, CD_VOLMGR_TICK_MS * 1000000ull, NULL, tick,
 				 &vols.timer);
 }
 

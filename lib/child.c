@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/child.h"
+#include "lib/looptimer.h"
 
 /* What a callback may read from one stream before the loop runs others. */
 #define READS_PER_DISPATCH 16
@@ -60,7 +61,7 @@ static void timer_cb(void *data);
 
 static void arm(struct cd_child *c, enum timer_kind kind, int ms)
 {
-	int rc = qb_loop_timer_add(c->loop, QB_LOOP_MED, (uint64_t)ms * 1000000ull, c, timer_cb,
+	int rc = cd_timer_add(c->loop, QB_LOOP_MED, (uint64_t)ms * 1000000ull, c, timer_cb,
 				   &c->timer);
 
 	if (rc < 0) {
@@ -74,7 +75,7 @@ static void arm(struct cd_child *c, enum timer_kind kind, int ms)
 static void disarm(struct cd_child *c)
 {
 	if (c->timer_kind != TIMER_NONE)
-		qb_loop_timer_del(c->loop, c->timer);
+		cd_timer_del(c->loop, c->timer);
 	c->timer_kind = TIMER_NONE;
 }
 

@@ -23,10 +23,11 @@ tests_unit_check_histogram_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
 	-I$(top_srcdir)/tests/unit
 tests_unit_check_histogram_LDADD = lib/libcdcommon.la $(CHECK_LIBS) $(JSONC_LIBS)
 
-# Child processes run from a qb loop (the fence runner's agents). Not in
+# Child processes run from a qb loop (the fence runner's agents), and the
+# loop's timers (lib/looptimer.h). Not in
 # libcdcommon: that one has no libqb, and the programs without a loop
 # (csvfs, the policy tools, the benches) need none.
-lib_libcdchild_la_SOURCES = lib/child.c lib/child.h
+lib_libcdchild_la_SOURCES = lib/child.c lib/child.h lib/looptimer.c lib/looptimer.h
 lib_libcdchild_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 lib_libcdchild_la_LIBADD = $(QB_LIBS)
 
@@ -35,6 +36,14 @@ TESTS += tests/unit/check_child
 tests_unit_check_child_SOURCES = tests/unit/check_child.c
 tests_unit_check_child_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) -I$(top_srcdir)/tests/unit
 tests_unit_check_child_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS)
+
+# Timers on a qb loop that let it sleep between them.
+check_PROGRAMS += tests/unit/check_looptimer
+TESTS += tests/unit/check_looptimer
+tests_unit_check_looptimer_SOURCES = tests/unit/check_looptimer.c
+tests_unit_check_looptimer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(QB_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_check_looptimer_LDADD = lib/libcdchild.la lib/libcdcommon.la $(CHECK_LIBS) $(QB_LIBS) \
+	-lpthread
 
 # What clusterctl and other clients link to talk to the local clusterd.
 lib_libclusterd_client_la_SOURCES = lib/client.c lib/ipcpeer.c lib/ipcpeer.h

@@ -16,6 +16,7 @@
 #include "check_common.h"
 #include "lib/child.h"
 #include "lib/util.h"
+#include "lib/looptimer.h"
 
 /* What one child did, copied out of its done callback. */
 struct seen {
@@ -105,12 +106,12 @@ static void run(const struct cd_child_spec *spec, struct seen *s)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_gt(cd_child_pid(c), 1);
 	ck_assert_int_eq(s->done, 0);
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL, on_hang,
+	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL, on_hang,
 			  &hang);
 	qb_loop_run(loop);
 	ck_assert_int_eq(s->done, 1);
-	qb_loop_timer_del(loop, hang);
-	qb_loop_destroy(loop);
+	cd_timer_del(loop, hang);
+	cd_loop_destroy(loop);
 }
 
 static void seen_free(struct seen *s)
@@ -256,7 +257,7 @@ START_TEST(test_bad_start)
 	ck_assert_int_eq(cd_child_start(loop, &spec, on_done, &s, &c), -EINVAL);
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(s.done, 0);
-	qb_loop_destroy(loop);
+	cd_loop_destroy(loop);
 }
 END_TEST
 
@@ -280,7 +281,7 @@ START_TEST(test_abandon)
 	/* Killed and reaped already. */
 	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);
 	ck_assert_int_eq(errno, ECHILD);
-	qb_loop_destroy(loop);
+	cd_loop_destroy(loop);
 }
 END_TEST
 

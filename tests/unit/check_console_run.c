@@ -16,6 +16,7 @@
 
 #include "check_common.h"
 #include "clusterd/console.h"
+#include "lib/looptimer.h"
 
 static char dir[] = "/tmp/check_console_run.XXXXXX";
 static char prog[128], cert[128], key[128], runs[128];
@@ -77,10 +78,10 @@ static void run_for(const struct cd_console_config *cfg, unsigned ms)
 
 	ck_assert_ptr_nonnull(loop);
 	ck_assert_int_eq(cd_console_start(loop, cfg), 0);
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)ms * 1000000ULL, loop, stop_loop, &t);
+	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)ms * 1000000ULL, loop, stop_loop, &t);
 	qb_loop_run(loop);
 	cd_console_fini();
-	qb_loop_destroy(loop);
+	cd_loop_destroy(loop);
 }
 
 START_TEST(test_backoff)

@@ -22,6 +22,7 @@
 #include "check_common.h"
 #include "check_fence_common.h"
 #include "lib/util.h"
+#include "lib/looptimer.h"
 
 /* --- every log line of the test process, to look for the password in --- */
 
@@ -82,7 +83,7 @@ static void loop_setup(void)
 static void loop_teardown(void)
 {
 	cd_fence_fini();
-	qb_loop_destroy(loop);
+	cd_loop_destroy(loop);
 	tmpdir_remove(dir);
 }
 
@@ -127,12 +128,12 @@ static void run_loop(int deadline_ms)
 
 	deadline_ms = TEST_MS(deadline_ms);
 	deadline_hit = 0;
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)deadline_ms * 1000000ull, NULL, on_deadline,
+	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)deadline_ms * 1000000ull, NULL, on_deadline,
 			  &th);
 	while (pending > 0 && !deadline_hit)
 		qb_loop_run(loop);
 	if (!deadline_hit)
-		qb_loop_timer_del(loop, th);
+		cd_timer_del(loop, th);
 	ck_assert_msg(pending == 0, "%d runs not done within %d ms", pending, deadline_ms);
 	/* Whatever happened, no log line may hold the password. */
 	ck_assert_msg(!strstr(logbuf, PASSWORD), "the password was logged:\n%s", logbuf);

@@ -33,6 +33,7 @@
 #include "agents/vmstate.h"
 #include "check_common.h"
 #include "lib/util.h"
+#include "lib/looptimer.h"
 
 /* --- the fake: a lookup that fails with a chosen libvirt error code --- */
 
@@ -241,11 +242,11 @@ static void wait_done(void)
 {
 	qb_loop_timer_handle th;
 
-	qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL,
+	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL,
 			  on_deadline, &th);
 	while (!res.done)
 		qb_loop_run(loop);
-	qb_loop_timer_del(loop, th);
+	cd_timer_del(loop, th);
 }
 
 /* Run op on name and wait for its result. */
@@ -277,7 +278,7 @@ static void setup(void)
 static void teardown(void)
 {
 	cd_vm_agent_fini();
-	qb_loop_destroy(loop);
+	cd_loop_destroy(loop);
 	tmpdir_remove(pid_dir);
 }
 
