@@ -282,8 +282,8 @@ static void attempt_ended(void *ctx, const struct cd_child_result *cr)
 		job_log(j, LOG_WARNING, "attempt %d/%d failed: %s; again in %d ms", j->attempt,
 			j->retries + 1, how, CD_FENCE_RETRY_DELAY_MS);
 		trc = cd_timer_add(fencer.loop, QB_LOOP_MED,
-					(uint64_t)CD_FENCE_RETRY_DELAY_MS * 1000000ull, j, retry_cb,
-					&j->timer);
+				   (uint64_t)CD_FENCE_RETRY_DELAY_MS * 1000000ull, j, retry_cb,
+				   &j->timer);
 		if (trc == 0) {
 			j->retry_armed = true;
 			return;

@@ -752,8 +752,8 @@ static int start_job(enum cd_agent_op op, const char *name, const char *uri, con
 		job_free(j);
 		return -ENOMEM;
 	}
-	cd_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j,
-			  job_timeout, &j->timer);
+	cd_timer_add(agent.loop, QB_LOOP_MED, (uint64_t)timeout_ms * 1000000ull, j, job_timeout,
+		     &j->timer);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&t, &attr, job_thread, j);

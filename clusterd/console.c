@@ -58,7 +58,7 @@ static void schedule_restart(void)
 	con.delay_ms = cd_console_backoff(con.delay_ms, ran);
 	qb_log(LOG_NOTICE, "web console restarts in %u ms", con.delay_ms);
 	if (cd_timer_add(con.loop, QB_LOOP_LOW, (uint64_t)con.delay_ms * 1000000ULL, NULL,
-			      restart_due, &con.restart) == 0)
+			 restart_due, &con.restart) == 0)
 		con.restart_armed = true;
 	else
 		qb_log(LOG_ERR, "cannot schedule the web console's restart: it stays down");

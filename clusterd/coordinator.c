@@ -68,8 +68,8 @@ static void warm(void *data)
 static void failover_tick(void *data)
 {
 	cd_failover_check();
-	cd_timer_add(co.loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL,
-			  failover_tick, &co.failover_timer);
+	cd_timer_add(co.loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
+		     &co.failover_timer);
 }
 
 /* The CPU time this thread has used, in microseconds. */
@@ -150,7 +150,7 @@ void cd_coordinator_state_changed(void)
 		return;
 	}
 	co.decide_queued = cd_timer_add(co.loop, QB_LOOP_MED, gap - since, NULL, decide_later,
-					     &co.decide_timer) == 0;
+					&co.decide_timer) == 0;
 	if (!co.decide_queued)
 		decide();
 }
@@ -161,8 +161,7 @@ static void redecide(void *data)
 	decide();
 	if (!co.warming)
 		warm(NULL);
-	cd_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
-			  &co.timer);
+	cd_timer_add(co.loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide, &co.timer);
 }
 
 int cd_coordinator_init(qb_loop_t *loop)
@@ -170,9 +169,9 @@ int cd_coordinator_init(qb_loop_t *loop)
 	co.loop = loop;
 	cd_maint_init(loop);
 	cd_timer_add(loop, QB_LOOP_HIGH, CD_FAILOVER_TICK_MS * 1000000ull, NULL, failover_tick,
-			  &co.failover_timer);
+		     &co.failover_timer);
 	return cd_timer_add(loop, QB_LOOP_LOW, CD_REDECIDE_MS * 1000000ull, NULL, redecide,
-				 &co.timer);
+			    &co.timer);
 }
 
 void cd_coordinator_fini(void)

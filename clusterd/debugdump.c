@@ -225,8 +225,7 @@ static void finish(void)
 	}
 	qb_log(LOG_NOTICE, "dump %" PRIu32 ": %zu of %zu node(s) answered", dd.id, got, dd.n);
 	dd.kept = true;
-	cd_timer_add(dd.loop, QB_LOOP_LOW, DUMP_KEEP_MS * 1000000ull, NULL, expire,
-			  &dd.expiry);
+	cd_timer_add(dd.loop, QB_LOOP_LOW, DUMP_KEEP_MS * 1000000ull, NULL, expire, &dd.expiry);
 	o = summary();
 	dd.done(dd.ctx, o);
 	json_object_put(o);
@@ -370,7 +369,7 @@ int cd_debugdump_start(uint64_t deadline_ms, cd_debugdump_done_fn done, void *ct
 	dd.ctx = ctx;
 	qb_log(LOG_NOTICE, "dump %" PRIu32 ": asking %zu node(s) for their blackbox", dd.id, dd.n);
 	cd_timer_add(dd.loop, QB_LOOP_LOW, deadline_ms * 1000000ull, NULL, on_deadline,
-			  &dd.deadline);
+		     &dd.deadline);
 	return 0;
 fail:
 	drop();

@@ -156,8 +156,8 @@ static void probe_done(void *ctx, const struct cd_agent_result *r)
 			       "asking again every %d s",
 			       err, PROBE_RETRY_MS / 1000);
 		cpu_probe.failure_logged = true;
-		cd_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL,
-				  probe, &cpu_probe.retry_timer);
+		cd_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
+			     &cpu_probe.retry_timer);
 		/* No answer soon: join without the models rather than wait. */
 		call_ready(true);
 		return;
@@ -177,8 +177,8 @@ static void probe(void *data)
 {
 	if (cd_vm_agent_call(CD_AGENT_DOMCAPS, "this host", NULL, cpu_probe.call_timeout_ms,
 			     probe_done, NULL) < 0)
-		cd_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL,
-				  probe, &cpu_probe.retry_timer);
+		cd_timer_add(cpu_probe.loop, QB_LOOP_LOW, PROBE_RETRY_MS * 1000000ull, NULL, probe,
+			     &cpu_probe.retry_timer);
 }
 
 void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, void (*ready)(void),
@@ -189,6 +189,6 @@ void cd_hostinfo_probe_cpus(qb_loop_t *loop, int call_timeout_ms, int wait_ms, v
 	cpu_probe.ready = ready;
 	cpu_probe.late = late;
 	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)wait_ms * 1000000ull, NULL, wait_over,
-			  &cpu_probe.wait_timer);
+		     &cpu_probe.wait_timer);
 	probe(NULL);
 }

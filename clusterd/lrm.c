@@ -722,8 +722,7 @@ void cd_lrm_state_changed(void)
 static void tick(void *data)
 {
 	reconcile();
-	cd_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
-			  &lrm.tick);
+	cd_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick, &lrm.tick);
 }
 
 /* A lifecycle event: check that VM at the next reconcile. */
@@ -747,8 +746,7 @@ int cd_lrm_init(qb_loop_t *loop, const struct cd_lrm_config *cfg)
 	if (rc < 0)
 		return rc;
 	lrm.up = true;
-	cd_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick,
-			  &lrm.tick);
+	cd_timer_add(lrm.loop, QB_LOOP_LOW, CD_LRM_TICK_MS * 1000000ull, NULL, tick, &lrm.tick);
 	return 0;
 }
 

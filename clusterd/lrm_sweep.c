@@ -46,8 +46,8 @@ static void refence(void *data)
 	struct lvm *v = lvm_get(f->name);
 
 	if (v && lrm_start_under_way(v, f->name)) {
-		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
-				  refence, &f->timer);
+		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f, refence,
+			     &f->timer);
 		return;
 	}
 	if (!v || lrm_call_power_off(v, fenced_done, f->group) < 0) {
@@ -90,8 +90,8 @@ static void fenced_done(void *ctx, const struct cd_agent_result *r)
 		f->group = c->group;
 		if (f->group)
 			f->group->pending++;
-		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f,
-				  refence, &f->timer);
+		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, f, refence,
+			     &f->timer);
 		group_put(c->group, true);
 		free(c);
 		return;
@@ -216,8 +216,8 @@ static void sweep_finish(struct sweep *sw)
 			       "self-fence: a start was under way: sweeping again "
 			       "until a pass begins with none");
 		sw->said_again = true;
-		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, sw,
-				  resweep, &sw->timer);
+		cd_timer_add(lrm.loop, QB_LOOP_HIGH, CD_LRM_RECHECK_MS * 1000000ull, sw, resweep,
+			     &sw->timer);
 		return;
 	}
 	sw->running = false;

@@ -114,7 +114,7 @@ static void new_round(void)
 	if (!cd_membership_quorum_current()) {
 		cd_timer_del(membership.loop, membership.quorum_timer);
 		cd_timer_add(membership.loop, QB_LOOP_MED, QUORUM_WAIT_MS * 1000000ull, NULL,
-				  quorum_wait_cb, &membership.quorum_timer);
+			     quorum_wait_cb, &membership.quorum_timer);
 	}
 	membership.ops->confchg(token, membership.members, membership.n_members);
 }
@@ -226,7 +226,7 @@ static int32_t cpg_fd_cb(int32_t fd, int32_t revents, void *data)
 		disconnect();
 		membership.ops->lost();
 		cd_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
-				  reconnect_cb, &membership.reconnect_timer);
+			     reconnect_cb, &membership.reconnect_timer);
 		return -1; /* drop this poll entry */
 	}
 	membership.ops->flush();
@@ -342,7 +342,7 @@ static void reconnect_cb(void *data)
 {
 	if (connect_corosync() < 0)
 		cd_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
-				  reconnect_cb, &membership.reconnect_timer);
+			     reconnect_cb, &membership.reconnect_timer);
 }
 
 int cd_membership_start(qb_loop_t *loop, const struct cd_membership_ops *ops)
@@ -354,10 +354,10 @@ int cd_membership_start(qb_loop_t *loop, const struct cd_membership_ops *ops)
 		qb_log(LOG_WARNING, "corosync is not running yet; retrying every %d ms",
 		       RECONNECT_MS);
 		cd_timer_add(membership.loop, QB_LOOP_MED, RECONNECT_MS * 1000000ull, NULL,
-				  reconnect_cb, &membership.reconnect_timer);
+			     reconnect_cb, &membership.reconnect_timer);
 	}
 	cd_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
-			  &membership.facts_timer);
+		     &membership.facts_timer);
 	return 0;
 }
 
@@ -383,8 +383,8 @@ static void flush_sendq(void *data)
 		cs_error_t e = cpg_mcast_joined(membership.cpg, CPG_TYPE_AGREED, &iov, 1);
 
 		if (e == CS_ERR_TRY_AGAIN) {
-			cd_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull,
-					  NULL, flush_sendq, &membership.resend_timer);
+			cd_timer_add(membership.loop, QB_LOOP_HIGH, RESEND_MS * 1000000ull, NULL,
+				     flush_sendq, &membership.resend_timer);
 			return;
 		}
 		if (e != CS_OK)
@@ -577,7 +577,7 @@ static void facts_tick(void *data)
 	if (membership.cmap && read_corosync_facts() && membership.ops->info_changed)
 		membership.ops->info_changed();
 	cd_timer_add(membership.loop, QB_LOOP_LOW, FACTS_MS * 1000000ull, NULL, facts_tick,
-			  &membership.facts_timer);
+		     &membership.facts_timer);
 }
 
 /*

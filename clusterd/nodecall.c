@@ -143,7 +143,7 @@ int cd_nodecall_start(uint32_t to, const char *method, struct json_object *args,
 	p->next = nc.pending;
 	nc.pending = p;
 	cd_timer_add(nc.loop, QB_LOOP_MED, (uint64_t)deadline_ms * 1000000ull, p, on_deadline,
-			  &p->timer);
+		     &p->timer);
 	return 0;
 }
 

@@ -113,7 +113,7 @@ void cd_quorumloss_watch(bool stopping)
 				cd_lrm_freeze(freeze_done);
 			}
 			cd_timer_add(loop, QB_LOOP_HIGH, grace * 1000000ull, NULL, grace_over,
-					  &grace_timer);
+				     &grace_timer);
 			grace_armed = true;
 		} else {
 			grace_over(NULL);

@@ -372,8 +372,8 @@ static void arm_round_timer(void)
 	}
 	if (!open || replica.timer_armed)
 		return;
-	if (cd_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull,
-			      NULL, round_timer_cb, &replica.timer) == 0) {
+	if (cd_timer_add(replica.loop, QB_LOOP_HIGH, replica.sync_timeout_ms * 1000000ull, NULL,
+			 round_timer_cb, &replica.timer) == 0) {
 		replica.timer_armed = true;
 		replica.timer_round = replica.sync.round;
 		replica.timer_step = replica.sync.step;
@@ -401,9 +401,8 @@ static void restart_cb(void *data);
 /* Ask for a new round restart_ms from now. */
 static void arm_restart(void)
 {
-	if (replica.loop &&
-	    cd_timer_add(replica.loop, QB_LOOP_MED, replica.restart_ms * 1000000ull, NULL,
-			      restart_cb, &replica.restart_timer) == 0)
+	if (replica.loop && cd_timer_add(replica.loop, QB_LOOP_MED, replica.restart_ms * 1000000ull,
+					 NULL, restart_cb, &replica.restart_timer) == 0)
 		replica.restart_armed = true;
 }
 

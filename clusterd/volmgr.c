@@ -388,7 +388,7 @@ int cd_volmgr_init(qb_loop_t *loop, const char *run_dir,
 		return -errno;
 	qb_loop_poll_add(loop, QB_LOOP_MED, vols.pipe[0], POLLIN, NULL, pipe_cb);
 	return cd_timer_add(loop, QB_LOOP_MED, CD_VOLMGR_TICK_MS * 1000000ull, NULL, tick,
-				 &vols.timer);
+			    &vols.timer);
 }
 
 void cd_volmgr_fini(bool release)

@@ -105,8 +105,8 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
 	return build(type, sender, req_id, round, text, tlen, NULL, 0, buf, len);
 }
 
-int cd_msg_build_change(uint32_t sender, uint64_t req_id, const struct json_object *body,
-			bool pack, void **buf, size_t *len, bool *packed_out, size_t *text_len)
+int cd_msg_build_change(uint32_t sender, uint64_t req_id, const struct json_object *body, bool pack,
+			void **buf, size_t *len, bool *packed_out, size_t *text_len)
 {
 	const char *text =
 		json_object_to_json_string_ext((struct json_object *)body, JSON_C_TO_STRING_PLAIN);
@@ -156,8 +156,8 @@ int cd_msg_build_raw(enum cd_msg_type type, uint32_t sender, uint64_t round, con
  * included. Its frame must say its size, and that must be within type
  * as's caps, before anything is allocated: no frame unpacks to more.
  */
-static int unpack(const void *payload, size_t plen, int as, char **out, size_t *out_len,
-		  char *err, size_t errlen)
+static int unpack(const void *payload, size_t plen, int as, char **out, size_t *out_len, char *err,
+		  size_t errlen)
 {
 	unsigned long long n = ZSTD_getFrameContentSize(payload, plen);
 	size_t got;

@@ -141,8 +141,8 @@ int cd_msg_build(enum cd_msg_type type, uint32_t sender, uint64_t req_id, uint64
  * take packed changes (their sync reports say "zchanges"): an older
  * clusterd drops a type it does not know.
  */
-int cd_msg_build_change(uint32_t sender, uint64_t req_id, const struct json_object *body,
-			bool pack, void **buf, size_t *len, bool *packed, size_t *text_len);
+int cd_msg_build_change(uint32_t sender, uint64_t req_id, const struct json_object *body, bool pack,
+			void **buf, size_t *len, bool *packed, size_t *text_len);
 
 /*
  * Build a message of a binary type (CD_MSG_SNAPSHOT_CHUNK) whose payload

@@ -62,7 +62,7 @@ static void timer_cb(void *data);
 static void arm(struct cd_child *c, enum timer_kind kind, int ms)
 {
 	int rc = cd_timer_add(c->loop, QB_LOOP_MED, (uint64_t)ms * 1000000ull, c, timer_cb,
-				   &c->timer);
+			      &c->timer);
 
 	if (rc < 0) {
 		/* Only on a loop out of memory; the child could hang: the caller says so. */

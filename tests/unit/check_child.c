@@ -107,7 +107,7 @@ static void run(const struct cd_child_spec *spec, struct seen *s)
 	ck_assert_int_gt(cd_child_pid(c), 1);
 	ck_assert_int_eq(s->done, 0);
 	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL, on_hang,
-			  &hang);
+		     &hang);
 	qb_loop_run(loop);
 	ck_assert_int_eq(s->done, 1);
 	cd_timer_del(loop, hang);

@@ -129,7 +129,7 @@ static void run_loop(int deadline_ms)
 	deadline_ms = TEST_MS(deadline_ms);
 	deadline_hit = 0;
 	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)deadline_ms * 1000000ull, NULL, on_deadline,
-			  &th);
+		     &th);
 	while (pending > 0 && !deadline_hit)
 		qb_loop_run(loop);
 	if (!deadline_hit)

@@ -164,8 +164,7 @@ START_TEST(test_delete_expired_not_yet_run)
 
 	victim.id = 0;
 	ck_assert_int_eq(cd_timer_add(loop, QB_LOOP_LOW, 0, &victim, on_timer, &victim.h), 0);
-	ck_assert_int_eq(cd_timer_add(loop, QB_LOOP_HIGH, 0, &killer, delete_victim, &killer.h),
-			 0);
+	ck_assert_int_eq(cd_timer_add(loop, QB_LOOP_HIGH, 0, &killer, delete_victim, &killer.h), 0);
 	add(&later, 2, QB_LOOP_LOW, 30);
 	run_until(2);
 	ck_assert_int_eq(fired[0].id, 1);
@@ -182,9 +181,9 @@ static void periodic(void *data)
 
 	on_timer(&t);
 	if (--periodic_left > 0)
-		ck_assert_int_eq(cd_timer_add(loop, QB_LOOP_HIGH, 2000000ull, NULL, periodic,
-					      &periodic_h),
-				 0);
+		ck_assert_int_eq(
+			cd_timer_add(loop, QB_LOOP_HIGH, 2000000ull, NULL, periodic, &periodic_h),
+			0);
 }
 
 /* A timer added again from its own function, as the ticks are. */

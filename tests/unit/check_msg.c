@@ -287,7 +287,8 @@ START_TEST(test_packed_change_roundtrip)
 	struct cd_msg m;
 	char err[128];
 
-	ck_assert_int_eq(cd_msg_build_change(4, 77, o, false, &plain, &plain_len, &packed, &tlen), 0);
+	ck_assert_int_eq(cd_msg_build_change(4, 77, o, false, &plain, &plain_len, &packed, &tlen),
+			 0);
 	ck_assert_uint_eq(wire_type(plain), CD_MSG_CHANGE);
 	ck_assert(!packed);
 	ck_assert_uint_eq(tlen, strlen(text) + 1);
@@ -387,8 +388,7 @@ START_TEST(test_packed_change_refused)
 	char *x = malloc(big), err[160];
 	void *f;
 
-	ck_assert_int_eq(parse_packed("not a zstd frame", 16, err, sizeof(err)),
-			 CD_ERR_PROTOCOL);
+	ck_assert_int_eq(parse_packed("not a zstd frame", 16, err, sizeof(err)), CD_ERR_PROTOCOL);
 	ck_assert_ptr_nonnull(strstr(err, "zstd frame"));
 
 	f = pack(good, sizeof(good), false, &n);
@@ -441,7 +441,8 @@ START_TEST(test_packed_change_fuzz)
 	bool packed;
 	int i, taken = 0;
 
-	ck_assert_int_eq(cd_msg_build_change(4, 1, o, true, (void **)&buf, &len, &packed, &tlen), 0);
+	ck_assert_int_eq(cd_msg_build_change(4, 1, o, true, (void **)&buf, &len, &packed, &tlen),
+			 0);
 	ck_assert(packed);
 	copy = malloc(len);
 	for (i = 0; i < 5000; i++) {

@@ -242,8 +242,8 @@ static void wait_done(void)
 {
 	qb_loop_timer_handle th;
 
-	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL,
-			  on_deadline, &th);
+	cd_timer_add(loop, QB_LOOP_HIGH, (uint64_t)TEST_MS(30000) * 1000000ull, NULL, on_deadline,
+		     &th);
 	while (!res.done)
 		qb_loop_run(loop);
 	cd_timer_del(loop, th);
