@@ -7,7 +7,8 @@
 #     each) at 100, 1,000 and VMS VMs: clusterd answers once the change is
 #     delivered to every member, applied and in node1's journal; and 50
 #     "clusterctl property set", a new process each as an admin types it;
-#   - clusterd's RSS and its idle CPU over 30 s at VMS VMs;
+#   - clusterd's RSS and its idle CPU over 30 s at VMS VMs, and all the
+#     nodes' corosync's;
 #   - node2 rejoining after a short absence (its clusterd killed, one VM
 #     added meanwhile): it catches up by the changes it missed;
 #   - node3 rejoining after a long one (its state directory lost): the
@@ -190,10 +191,14 @@ for ((i = 1; i <= M; i++)); do
 		'{op: "rss", vms: $vms, nodes: $nodes, node: $node, rss_mb: $mb}' >>"$rows"
 done
 
-# idle CPU: clusterd's CPU time over 30 s with nothing asked of it
+# idle CPU: clusterd's CPU time over 30 s with nothing asked of it, and
+# all nodes' corosync together over the same 30 s (its token goes round
+# whether or not there is anything to send)
 declare -a c0
 for ((i = 1; i <= M; i++)); do c0[i]=$(cpu_ticks "$i"); done
+k0=$(daemon_ticks corosync)
 sleep 30 # a measurement period, not a wait for a condition
+k1=$(daemon_ticks corosync)
 s=
 for ((i = 1; i <= M; i++)); do
 	pc=$(python3 -c "print(round(($(cpu_ticks "$i") - ${c0[i]}) * 100 / ($hz * 30), 2))")
@@ -202,6 +207,10 @@ for ((i = 1; i <= M; i++)); do
 		'{op: "idle_cpu", vms: $vms, nodes: $nodes, node: $node, percent: $pc}' >>"$rows"
 done
 say "clusterd idle CPU at $N VMs (30 s):${s%,}"
+pc=$(python3 -c "print(round(($k1 - $k0) * 100 / ($hz * 30), 1))")
+say "corosync idle CPU at $N VMs (30 s), all $M nodes together: $pc % of one core"
+jq -nc --argjson vms "$N" --argjson nodes "$M" --argjson pc "$pc" \
+	'{op: "idle_cpu_corosync", vms: $vms, nodes: $nodes, percent: $pc}' >>"$rows"
 
 # rejoin NODE: restart NODE's clusterd, time until all agree
 rejoin() {
