@@ -27,6 +27,16 @@ static struct cd_sync_report rep(uint32_t id, uint64_t epoch, uint64_t seq, char
 
 static const uint32_t three[] = {3, 1, 2};
 
+/* A round of the three members begun, with the first n of r's reports added. */
+static void round_of(struct cd_sync *s, uint64_t id, const struct cd_sync_report *r, size_t n)
+{
+	size_t i;
+
+	cd_sync_begin(s, id, three, 3);
+	for (i = 0; i < n; i++)
+		cd_sync_add_report(s, id, &r[i]);
+}
+
 START_TEST(test_all_equal_completes_without_snapshot)
 {
 	struct cd_sync s;
@@ -53,21 +63,15 @@ START_TEST(test_snapshot_form_is_the_oldest_members)
 
 	for (i = 0; i < 3; i++)
 		r[i].delta = r[i].zchunks = true;
-	cd_sync_begin(&s, 42, three, 3);
-	for (i = 0; i < 3; i++)
-		cd_sync_add_report(&s, 42, &r[i]);
+	round_of(&s, 42, r, 3);
 	ck_assert_int_eq(cd_sync_snapshot_form(&s), CD_SNAP_ZCHUNKS);
 	/* One that takes chunks but not packed ones. */
 	r[1].zchunks = false;
-	cd_sync_begin(&s, 43, three, 3);
-	for (i = 0; i < 3; i++)
-		cd_sync_add_report(&s, 43, &r[i]);
+	round_of(&s, 43, r, 3);
 	ck_assert_int_eq(cd_sync_snapshot_form(&s), CD_SNAP_CHUNKS);
 	/* One that takes neither: the state goes in one message. */
 	r[2].delta = r[2].zchunks = false;
-	cd_sync_begin(&s, 44, three, 3);
-	for (i = 0; i < 3; i++)
-		cd_sync_add_report(&s, 44, &r[i]);
+	round_of(&s, 44, r, 3);
 	ck_assert_int_eq(cd_sync_snapshot_form(&s), CD_SNAP_INLINE);
 }
 END_TEST
@@ -92,15 +96,11 @@ START_TEST(test_packed_changes_need_every_member)
 	ck_assert(cd_sync_packed_changes(&s));
 	/* One older member: none go packed. */
 	r[2].zchanges = false;
-	cd_sync_begin(&s, 43, three, 3);
-	for (i = 0; i < 3; i++)
-		cd_sync_add_report(&s, 43, &r[i]);
+	round_of(&s, 43, r, 3);
 	ck_assert(!cd_sync_packed_changes(&s));
 	/* A member left out of the round never said it: none go packed either. */
 	r[2].zchanges = true;
-	cd_sync_begin(&s, 44, three, 3);
-	for (i = 0; i < 2; i++)
-		cd_sync_add_report(&s, 44, &r[i]);
+	round_of(&s, 44, r, 2);
 	ck_assert(!cd_sync_packed_changes(&s));
 	ck_assert_int_eq(cd_sync_timeout(&s, 44, 0), CD_SYNC_STEP_COMPLETE);
 	ck_assert_int_eq(s.phase, CD_SYNC_DONE);
