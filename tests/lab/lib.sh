@@ -357,6 +357,11 @@ probe_stop() {
 # kernel has oops=panic and panic=1 (domain.sh), so such a crash reboots
 # the guest inside the same QEMU: its boot id changes, though the cluster
 # restarted nothing. assert_boot_kept tells the two apart.
+# A guest moved live in its first second or two of boot can instead hang
+# for good on the target, its kernel idle or halted before its console
+# says anything: plain `virsh migrate --live --p2p` 0.3 to 2.5 s after
+# `virsh create`, one guest in 40 with two busy guests beside it. The soak
+# (tests/soak/soak, boot_hung) resets such a guest, and says so.
 
 # placements_mark: remember where each node's clusterd.log ends, for placed_since
 placements_mark() {
