@@ -161,6 +161,8 @@ done
 soak_rounds=${CD_SOAK_ROUNDS:-20}
 soak_seed=${CD_SOAK_SEED:-$((16#$(git rev-parse --short=6 HEAD 2>/dev/null || echo 1)))}
 if [ "$soak_rounds" -gt 0 ]; then
+	echo "--- tests/soak/boot-hung-selftest.sh"
+	run_script tests/soak/boot-hung-selftest.sh || true
 	echo "--- tests/soak/soak --rounds $soak_rounds --seed $soak_seed"
 	part_begin
 	if ! run_script tests/soak/soak --rounds "$soak_rounds" --seed "$soak_seed"; then
