@@ -360,7 +360,8 @@ probe_stop() {
 # A guest moved live in its first second or two of boot can instead hang
 # for good on the target, its kernel idle or halted before its console
 # says anything: plain `virsh migrate --live --p2p` 0.3 to 2.5 s after
-# `virsh create`, one guest in 40 with two busy guests beside it. The soak
+# `virsh create`, two guests in 100 (one in 40 with two busy guests beside
+# it, one in 60 without). The soak
 # (tests/soak/soak, boot_hung) resets such a guest, and says so.
 
 # placements_mark: remember where each node's clusterd.log ends, for placed_since

@@ -5,10 +5,11 @@
 # QEMU 7.2 under TCG (no KVM on the lab's machines) now and then leaves a
 # guest that is moved live in its first second or two of boot hung for
 # good on the target: its kernel idles waiting for an interrupt that never
-# comes (native_safe_halt) or halts with interrupts off (native_halt), and
-# its boot never ends. Plain `virsh migrate --live --p2p` does it too: one
-# guest in 40 migrated 0.3 to 2.5 s after its start, on this lab with two
-# busy guests, none of them the cluster's. A drain or a clusterd stopping
+# comes (native_safe_halt), halts with interrupts off (native_halt) or
+# spins on a lock with interrupts off, and its boot never ends. Plain
+# `virsh migrate --live --p2p` does it too: two guests in 100 migrated 0.3
+# to 2.5 s after their start (one in 40 with two busy guests beside, one in
+# 60 without), none of them the cluster's. A drain or a clusterd stopping
 # moves a VM live the moment it runs, which is how the soak meets it.
 #
 # boot_hung VM: VM runs on exactly the node the cluster says, its domain
